@@ -1,0 +1,214 @@
+/**
+ * `buildApp(config)` wires every module and never listens; `listen()` opens the sockets
+ * (called by main.ts and by tests with port 0). Start-up is a named list of steps.
+ */
+import { readFileSync } from 'node:fs';
+import type { Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { systemClock, type Clock } from './core/clock.js';
+import type { TsunaguConfig } from './core/config.js';
+import { EventBus } from './core/events.js';
+import { createLogger, type Logger } from './core/logger.js';
+import type { ModuleContext, PlatformModule } from './core/module.js';
+import { createHttpServer, registerApi } from './http/server.js';
+import { attachWebSocket, createBroker, listenTcp, listenTls, type Broker } from './mqtt/index.js';
+import { createRegistry } from './registry/index.js';
+import { createShadows } from './shadows/index.js';
+import { createCommands } from './commands/index.js';
+import { createTelemetry } from './telemetry/index.js';
+import { createHealth } from './health/index.js';
+import { createNotify } from './notify/index.js';
+import { createSlo } from './slo/index.js';
+import { openDatabase, type Database } from './store/index.js';
+
+export interface ListenAddresses {
+  mqtt: number;
+  mqtts?: number;
+  http: number;
+  host: string;
+}
+
+export interface App {
+  config: TsunaguConfig;
+  log: Logger;
+  bus: EventBus;
+  db: Database;
+  broker: Broker;
+  http: FastifyInstance;
+  modules: PlatformModule[];
+  /** Open MQTT/TLS/HTTP(+WS) listeners. Fails with `PortInUseError` naming the flag to change. */
+  listen(): Promise<ListenAddresses>;
+  /** Drain connections, stop modules, flush and close storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(
+    readonly port: number,
+    readonly what: string,
+    readonly flag: string,
+  ) {
+    super(
+      `port ${port} (${what}) is already in use; choose another with --${flag} or TSUNAGU_${flag.replace(/-/g, '_').toUpperCase()}`,
+    );
+    this.name = 'PortInUseError';
+  }
+}
+
+export interface BuildOptions {
+  clock?: Clock;
+  log?: Logger;
+}
+
+export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const clock = opts.clock ?? systemClock;
+  const bus = new EventBus(log);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'tsunagu_' });
+
+  const db = await openDatabase(config.database, config.dataDir);
+  const broker = createBroker({
+    db,
+    clock,
+    log: log.child({ component: 'mqtt' }),
+    limits: config.limits,
+    allowAnonymous: config.allowAnonymous,
+    nodeId: config.nodeId,
+  });
+  const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics };
+
+  // Modules in dependency order: the registry provides identity and the device directory.
+  const registry = await createRegistry(ctx);
+  const modules: PlatformModule[] = [
+    registry,
+    await createNotify(ctx, registry.directory),
+    await createShadows(ctx, registry.directory),
+    await createCommands(ctx, registry.directory),
+    await createTelemetry(ctx, registry.directory),
+    await createHealth(ctx, registry.directory),
+    await createSlo(ctx, registry.directory),
+  ];
+  broker.setHooks(registry.brokerHooks);
+  wireConnectivityEvents(broker, bus, clock);
+  registerBrokerMetrics(metrics, broker);
+
+  let ready = false;
+  const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
+  await registerApi(
+    http,
+    registry.tokens,
+    modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+  );
+
+  await broker.start();
+  for (const m of modules) await m.start?.();
+
+  const servers: NetServer[] = [];
+  let closed: Promise<void> | undefined;
+
+  async function listen(): Promise<ListenAddresses> {
+    const mqttServer = await onPort(config.mqttPort, 'MQTT', 'mqtt-port', () =>
+      listenTcp(broker, config.host, config.mqttPort),
+    );
+    servers.push(mqttServer);
+    const out: ListenAddresses = { host: config.host, mqtt: (mqttServer.address() as AddressInfo).port, http: 0 };
+    if (config.mqttsPort >= 0 && config.tlsCert && config.tlsKey) {
+      const tls = {
+        cert: readFileSync(config.tlsCert),
+        key: readFileSync(config.tlsKey),
+        ...(config.tlsCa ? { ca: readFileSync(config.tlsCa) } : {}),
+      };
+      const s = await onPort(config.mqttsPort, 'MQTT over TLS', 'mqtts-port', () =>
+        listenTls(broker, config.host, config.mqttsPort, tls),
+      );
+      servers.push(s);
+      out.mqtts = (s.address() as AddressInfo).port;
+    }
+    attachWebSocket(broker, http.server, '/mqtt');
+    await onPort(config.httpPort, 'HTTP', 'http-port', () => http.listen({ host: config.host, port: config.httpPort }));
+    out.http = (http.server.address() as AddressInfo).port;
+    ready = true;
+    log.info({ ...out }, 'tsunagu listening');
+    return out;
+  }
+
+  function close(): Promise<void> {
+    closed ??= (async () => {
+      ready = false;
+      for (const s of servers) s.close();
+      await broker.close();
+      for (const m of [...modules].reverse()) {
+        try {
+          await m.stop?.();
+        } catch (err) {
+          log.error({ err, module: m.name }, 'module stop failed');
+        }
+      }
+      await http.close();
+      await db.close();
+    })();
+    return closed;
+  }
+
+  return { config, log, bus, db, broker, http, modules, listen, close };
+}
+
+async function onPort<T>(port: number, what: string, flag: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port, what, flag);
+    throw err;
+  }
+}
+
+/** The broker's connect/disconnect hooks become bus events for the registry, health and SLOs. */
+function wireConnectivityEvents(broker: Broker, bus: EventBus, clock: Clock): void {
+  broker.setHooks({
+    onConnect: (c) =>
+      bus.emit('device.connected', {
+        deviceId: c.clientId,
+        at: clock.now(),
+        remoteAddress: c.remoteAddress,
+        protocolVersion: c.protocolVersion,
+        keepalive: c.keepalive,
+        cleanStart: c.cleanStart,
+      }),
+    onDisconnect: (c, reason, detail) =>
+      bus.emit('device.disconnected', {
+        deviceId: c.clientId,
+        at: clock.now(),
+        reason,
+        remoteAddress: c.remoteAddress,
+        ...(detail?.refused ? { refused: true } : {}),
+        ...(detail?.message ? { detail: detail.message } : {}),
+      }),
+  });
+}
+
+function registerBrokerMetrics(metrics: Registry, broker: Broker): void {
+  const gauge = (name: string, help: string, pick: (s: ReturnType<Broker['stats']>) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [metrics],
+      collect() {
+        this.set(pick(broker.stats()));
+      },
+    });
+  };
+  gauge('tsunagu_mqtt_connections', 'Connected MQTT clients', (s) => s.clientsConnected);
+  gauge('tsunagu_mqtt_sessions', 'MQTT sessions, connected or persisted', (s) => s.clientsTotal);
+  gauge('tsunagu_mqtt_messages_received_total', 'PUBLISH packets received', (s) => s.messagesReceived);
+  gauge('tsunagu_mqtt_messages_sent_total', 'PUBLISH packets sent', (s) => s.messagesSent);
+  gauge('tsunagu_mqtt_bytes_received_total', 'Bytes received over MQTT', (s) => s.bytesReceived);
+  gauge('tsunagu_mqtt_bytes_sent_total', 'Bytes sent over MQTT', (s) => s.bytesSent);
+  gauge('tsunagu_mqtt_dropped_total', 'QoS 0 messages dropped because a session queue was full', (s) => s.publishDropped);
+  gauge('tsunagu_mqtt_retained', 'Retained messages', (s) => s.retainedCount);
+  gauge('tsunagu_mqtt_subscriptions', 'Subscriptions', (s) => s.subscriptionsCount);
+  gauge('tsunagu_mqtt_inflight', 'In-flight QoS 1/2 messages', (s) => s.inflightCount);
+  gauge('tsunagu_mqtt_queued', 'Queued messages across sessions', (s) => s.queuedCount);
+}

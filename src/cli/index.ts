@@ -1,0 +1,56 @@
+/**
+ * The `tsunagu` command. Verbs: start, sim, bench, loadtest. Each verb lives in its own file and
+ * is loaded only when used, so `tsunagu start` does not pay for the simulator.
+ */
+import { ConfigError, describeOptions, loadConfig } from '../core/config.js';
+
+const USAGE = `usage: tsunagu <command> [options]
+
+commands:
+  start            run the platform (MQTT broker, HTTP API, console)
+  bench <what>     run a benchmark (broker)
+  help             this text
+
+tsunagu start options (flags > TSUNAGU_* environment > --config file.yaml > defaults):
+  --config FILE            YAML file with the same keys (camelCase, limits.* nested)
+${describeOptions()}
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case 'start': {
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(USAGE);
+        return;
+      }
+      const config = loadConfig(rest);
+      const { runPlatform } = await import('../main.js');
+      await runPlatform(config);
+      return;
+    }
+    case 'bench': {
+      const { runBench } = await import('./bench.js');
+      await runBench(rest);
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return;
+    default:
+      process.stderr.write(`tsunagu: unknown command "${verb}"\n\n${USAGE}`);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`tsunagu: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tsunagu: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+test('defaults: MQTT 1883, HTTP 8080, ./data, anonymous off', () => {
+  const c = loadConfig([], {});
+  assert.equal(c.mqttPort, 1883);
+  assert.equal(c.httpPort, 8080);
+  assert.equal(c.dataDir, './data');
+  assert.equal(c.allowAnonymous, false);
+});
+
+test('precedence: flags > environment > config file > defaults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'mqttPort: 1000\nhttpPort: 2000\ndataDir: /from/file\nlimits:\n  maxInflight: 7\n');
+  const env = { TSUNAGU_HTTP_PORT: '3000', TSUNAGU_DATA_DIR: '/from/env' };
+  const c = loadConfig(['--config', file, '--data-dir', '/from/flag'], env);
+  assert.equal(c.mqttPort, 1000); // file
+  assert.equal(c.httpPort, 3000); // env beats file
+  assert.equal(c.dataDir, '/from/flag'); // flag beats env
+  assert.equal(c.limits.maxInflight, 7); // nested key from file
+});
+
+test('boolean flags without a value, and --key=value', () => {
+  const c = loadConfig(['--allow-anonymous', '--mqtt-port=0'], {});
+  assert.equal(c.allowAnonymous, true);
+  assert.equal(c.mqttPort, 0);
+});
+
+test('invalid values name the key and where they came from', () => {
+  assert.throws(() => loadConfig(['--mqtt-port', 'abc'], {}), /mqttPort \(from --mqtt-port\) must be a whole number/);
+  assert.throws(() => loadConfig([], { TSUNAGU_HTTP_PORT: '70000' }), /httpPort \(from TSUNAGU_HTTP_PORT\) must be a port/);
+  assert.throws(() => loadConfig(['--database', 'mysql://x'], {}), /database must be "sqlite" or a postgres/);
+  assert.throws(() => loadConfig(['--bogus'], {}), /unknown option --bogus/);
+  assert.throws(() => loadConfig(['--mqtts-port', '8883'], {}), /needs tlsCert and tlsKey/);
+  assert.throws(() => loadConfig(['--max-inflight', '-1'], {}), ConfigError);
+});
+
+test('unknown keys in the config file are errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'mqtPort: 1\n');
+  assert.throws(() => loadConfig(['--config', file], {}), /unknown key "mqtPort"/);
+});

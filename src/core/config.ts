@@ -1,0 +1,278 @@
+/**
+ * Configuration: command-line flags > `TSUNAGU_*` environment > YAML config file (`--config`)
+ * > defaults. Every key is declared once in `OPTIONS`; invalid values fail at start with a
+ * message naming the key, the source and what was expected.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+export interface BrokerLimits {
+  /** Largest MQTT packet accepted, bytes (CONNACK Maximum Packet Size in MQTT 5). */
+  maxPacketSize: number;
+  maxTopicLength: number;
+  maxTopicLevels: number;
+  /** In-flight QoS 1/2 messages per session towards a client (MQTT 5 Receive Maximum). */
+  maxInflight: number;
+  /** Messages queued per session while offline or while the window is full. */
+  maxQueued: number;
+  maxConnections: number;
+  /** CONNECT attempts per second per remote IP. */
+  connectRatePerIp: number;
+  maxSubscriptionsPerClient: number;
+  /** Server keep-alive cap in seconds (0 = accept the client's). */
+  maxKeepalive: number;
+  /** Longest session expiry interval granted, seconds. */
+  maxSessionExpiry: number;
+  /** Topic Alias Maximum offered to MQTT 5 clients. */
+  topicAliasMaximum: number;
+}
+
+export interface TsunaguConfig {
+  host: string;
+  mqttPort: number;
+  /** TLS MQTT port; 0 = pick a free port, -1 = off. Needs tlsCert and tlsKey. */
+  mqttsPort: number;
+  httpPort: number;
+  /** Raw TCP telegram listener; -1 = off. */
+  telegramPort: number;
+  dataDir: string;
+  /** `sqlite` (file under dataDir) or a `postgres://` URL. */
+  database: string;
+  allowAnonymous: boolean;
+  aclFile: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  tlsCa: string | undefined;
+  adminToken: string | undefined;
+  logLevel: string;
+  nodeId: string;
+  /** `redis://…` or `nats://…` for cross-node fan-out; unset for a single node. */
+  cluster: string | undefined;
+  demo: boolean;
+  limits: BrokerLimits;
+}
+
+export const DEFAULT_LIMITS: BrokerLimits = {
+  maxPacketSize: 1024 * 1024,
+  maxTopicLength: 1024,
+  maxTopicLevels: 32,
+  maxInflight: 64,
+  maxQueued: 1000,
+  maxConnections: 100_000,
+  connectRatePerIp: 1000,
+  maxSubscriptionsPerClient: 256,
+  maxKeepalive: 0,
+  maxSessionExpiry: 7 * 24 * 3600,
+  topicAliasMaximum: 64,
+};
+
+type Kind = 'port' | 'int' | 'string' | 'bool';
+interface Option {
+  key: string; // dotted path into TsunaguConfig
+  flag: string;
+  env: string;
+  kind: Kind;
+  help: string;
+}
+
+const opt = (key: string, flag: string, kind: Kind, help: string): Option => ({
+  key,
+  flag,
+  kind,
+  help,
+  env: 'TSUNAGU_' + flag.replace(/-/g, '_').toUpperCase(),
+});
+
+export const OPTIONS: Option[] = [
+  opt('host', 'host', 'string', 'address every listener binds to (default 127.0.0.1)'),
+  opt('mqttPort', 'mqtt-port', 'port', 'MQTT over TCP (default 1883; 0 = any free port)'),
+  opt('mqttsPort', 'mqtts-port', 'port', 'MQTT over TLS (default off; 8883 is usual; needs --tls-cert/--tls-key)'),
+  opt('httpPort', 'http-port', 'port', 'HTTP API, console, /metrics and MQTT over WebSocket at /mqtt (default 8080)'),
+  opt('telegramPort', 'telegram-port', 'port', 'raw TCP telegram listener (default off)'),
+  opt('dataDir', 'data-dir', 'string', 'where the embedded database lives (default ./data)'),
+  opt('database', 'database', 'string', '"sqlite" (default) or a postgres:// URL'),
+  opt('allowAnonymous', 'allow-anonymous', 'bool', 'accept MQTT clients without credentials (development only)'),
+  opt('aclFile', 'acl-file', 'string', 'static ACL file (allow/deny patterns) for the broker'),
+  opt('tlsCert', 'tls-cert', 'string', 'PEM certificate for TLS listeners'),
+  opt('tlsKey', 'tls-key', 'string', 'PEM private key for TLS listeners'),
+  opt('tlsCa', 'tls-ca', 'string', 'PEM CA bundle; when set, TLS clients must present a certificate signed by it'),
+  opt('adminToken', 'admin-token', 'string', 'first admin API token (otherwise generated and printed once)'),
+  opt('logLevel', 'log-level', 'string', 'trace|debug|info|warn|error|silent (default info)'),
+  opt('nodeId', 'node-id', 'string', 'this node’s name in a cluster (default: hostname-pid)'),
+  opt('cluster', 'cluster', 'string', 'redis:// or nats:// URL for cross-node fan-out'),
+  opt('demo', 'demo', 'bool', 'start with a demo fleet'),
+  opt('limits.maxPacketSize', 'max-packet-size', 'int', 'largest MQTT packet in bytes'),
+  opt('limits.maxTopicLength', 'max-topic-length', 'int', 'longest topic name in bytes'),
+  opt('limits.maxTopicLevels', 'max-topic-levels', 'int', 'most levels in a topic'),
+  opt('limits.maxInflight', 'max-inflight', 'int', 'in-flight QoS 1/2 messages per session'),
+  opt('limits.maxQueued', 'max-queued', 'int', 'queued messages per session'),
+  opt('limits.maxConnections', 'max-connections', 'int', 'concurrent MQTT connections'),
+  opt('limits.connectRatePerIp', 'connect-rate-per-ip', 'int', 'CONNECTs per second per remote address'),
+  opt('limits.maxSubscriptionsPerClient', 'max-subscriptions', 'int', 'subscriptions per client'),
+  opt('limits.maxKeepalive', 'max-keepalive', 'int', 'server keep-alive cap in seconds (0 = none)'),
+  opt('limits.maxSessionExpiry', 'max-session-expiry', 'int', 'longest session expiry granted, seconds'),
+  opt('limits.topicAliasMaximum', 'topic-alias-maximum', 'int', 'topic aliases accepted per MQTT 5 client'),
+];
+
+export function defaultConfig(): TsunaguConfig {
+  return {
+    host: '127.0.0.1',
+    mqttPort: 1883,
+    mqttsPort: -1,
+    httpPort: 8080,
+    telegramPort: -1,
+    dataDir: './data',
+    database: 'sqlite',
+    allowAnonymous: false,
+    aclFile: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    tlsCa: undefined,
+    adminToken: undefined,
+    logLevel: 'info',
+    nodeId: `node-${process.pid}`,
+    cluster: undefined,
+    demo: false,
+    limits: { ...DEFAULT_LIMITS },
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function coerce(o: Option, raw: unknown, source: string): unknown {
+  const where = `${o.key} (from ${source})`;
+  switch (o.kind) {
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).toLowerCase();
+      if (['1', 'true', 'yes', 'on', ''].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      throw new ConfigError(`invalid configuration: ${where} must be true or false, got "${String(raw)}"`);
+    }
+    case 'port':
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
+      if (!Number.isInteger(n) || String(raw).trim() === '')
+        throw new ConfigError(`invalid configuration: ${where} must be a whole number, got "${String(raw)}"`);
+      if (o.kind === 'port' && (n < -1 || n > 65535))
+        throw new ConfigError(`invalid configuration: ${where} must be a port 0-65535 (or -1 for off), got ${n}`);
+      if (o.kind === 'int' && n < 0)
+        throw new ConfigError(`invalid configuration: ${where} must not be negative, got ${n}`);
+      return n;
+    }
+    case 'string':
+      if (typeof raw !== 'string' && typeof raw !== 'number')
+        throw new ConfigError(`invalid configuration: ${where} must be a string`);
+      return String(raw);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur = target;
+  for (const p of parts.slice(0, -1)) cur = cur[p] as Record<string, unknown>;
+  cur[parts[parts.length - 1]!] = value;
+}
+
+function getPath(src: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = src;
+  for (const p of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+/** Parse `--flag value`, `--flag=value` and bare boolean `--flag`. Unknown flags are errors. */
+export function parseFlags(argv: string[]): { values: Map<string, string | boolean>; configFile?: string } {
+  const values = new Map<string, string | boolean>();
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument "${a}"`);
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    const o = OPTIONS.find((x) => x.flag === name);
+    if (name === 'config') {
+      configFile = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (!configFile) throw new ConfigError('--config needs a file path');
+      continue;
+    }
+    if (!o) throw new ConfigError(`unknown option --${name} (see tsunagu start --help)`);
+    if (eq >= 0) values.set(o.key, a.slice(eq + 1));
+    else if (o.kind === 'bool') {
+      const next = argv[i + 1];
+      if (next === 'true' || next === 'false') values.set(o.key, argv[++i]!);
+      else values.set(o.key, true);
+    } else {
+      const next = argv[++i];
+      if (next === undefined) throw new ConfigError(`--${name} needs a value`);
+      values.set(o.key, next);
+    }
+  }
+  return configFile === undefined ? { values } : { values, configFile };
+}
+
+/** Resolve the configuration from flags, environment and an optional YAML file. */
+export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): TsunaguConfig {
+  const { values, configFile } = parseFlags(argv);
+  const cfg = defaultConfig() as unknown as Record<string, unknown>;
+  const file = configFile ?? env.TSUNAGU_CONFIG;
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    const parsed: unknown = parseYaml(text);
+    if (parsed !== null && parsed !== undefined && typeof parsed !== 'object')
+      throw new ConfigError(`config file ${file} must be a YAML mapping`);
+    fromFile = (parsed ?? {}) as Record<string, unknown>;
+    const known = new Set(OPTIONS.map((o) => o.key.split('.')[0]));
+    for (const k of Object.keys(fromFile))
+      if (!known.has(k)) throw new ConfigError(`invalid configuration: unknown key "${k}" in ${file}`);
+  }
+  for (const o of OPTIONS) {
+    let raw: unknown;
+    let source: string;
+    if (values.has(o.key)) {
+      raw = values.get(o.key);
+      source = `--${o.flag}`;
+    } else if (env[o.env] !== undefined) {
+      raw = env[o.env];
+      source = o.env;
+    } else if (getPath(fromFile, o.key) !== undefined) {
+      raw = getPath(fromFile, o.key);
+      source = file ?? 'config file';
+    } else continue;
+    setPath(cfg, o.key, coerce(o, raw, source));
+  }
+  const config = cfg as unknown as TsunaguConfig;
+  validate(config);
+  return config;
+}
+
+function validate(c: TsunaguConfig): void {
+  if (c.mqttsPort >= 0 && (!c.tlsCert || !c.tlsKey))
+    throw new ConfigError('invalid configuration: mqttsPort needs tlsCert and tlsKey (--tls-cert, --tls-key)');
+  if (c.database !== 'sqlite' && !/^postgres(ql)?:\/\//.test(c.database))
+    throw new ConfigError(`invalid configuration: database must be "sqlite" or a postgres:// URL, got "${c.database}"`);
+  if (c.cluster !== undefined && !/^(redis|nats):\/\//.test(c.cluster))
+    throw new ConfigError(`invalid configuration: cluster must be a redis:// or nats:// URL, got "${c.cluster}"`);
+  if (c.limits.maxPacketSize < 64)
+    throw new ConfigError('invalid configuration: limits.maxPacketSize must be at least 64 bytes');
+  if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535)
+    throw new ConfigError('invalid configuration: limits.maxInflight must be 1-65535');
+}
+
+/** For `--help`. */
+export function describeOptions(): string {
+  return OPTIONS.map((o) => `  --${o.flag.padEnd(22)} ${o.help}  [${o.env}]`).join('\n');
+}

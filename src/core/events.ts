@@ -1,0 +1,179 @@
+/**
+ * Typed in-process event bus: how modules react to each other without reaching into each
+ * other's tables (ARCHITECTURE.md). Every event kind and its payload is listed here so that
+ * producers and consumers agree at compile time. Timestamps are epoch milliseconds.
+ *
+ * Delivery is synchronous and in order; a listener that throws is logged and does not stop
+ * the others. Listeners that need I/O start it and return (they must not block the emitter).
+ * In a cluster, `cluster/` forwards selected events between nodes.
+ */
+import type { Logger } from './logger.js';
+
+/** Why an MQTT connection ended (recorded in connectivity history). */
+export type DisconnectReason =
+  | 'client_disconnect' // the client sent DISCONNECT
+  | 'keepalive_timeout' // nothing received within 1.5 × keep-alive [MQTT-3.1.2-24]
+  | 'takeover' // a new connection with the same client id took the session [MQTT-3.1.4-2]
+  | 'socket_error' // the network connection broke without DISCONNECT
+  | 'protocol_error' // malformed or out-of-order packet
+  | 'server_shutdown' // the broker is stopping
+  | 'not_authorized' // refused at CONNECT, or disabled/revoked while connected
+  | 'administrative'; // disconnected by an operator or the platform
+
+export type ServiceState = 'in_service' | 'out_of_service' | 'maintenance' | 'retired';
+
+export type Severity = 'info' | 'warning' | 'error' | 'critical';
+
+export type CommandStatus =
+  | 'queued'
+  | 'sent'
+  | 'acknowledged'
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'expired'
+  | 'rejected';
+
+/** Who caused a change: a device over MQTT, an API token, a rule, or the platform itself. */
+export interface Actor {
+  kind: 'device' | 'token' | 'user' | 'rule' | 'system';
+  id: string;
+}
+
+export interface TsunaguEvents {
+  /** An MQTT client finished CONNECT successfully. `deviceId` is the client id. */
+  'device.connected': {
+    deviceId: string;
+    at: number;
+    remoteAddress: string;
+    protocolVersion: 3 | 4 | 5;
+    keepalive: number;
+    cleanStart: boolean;
+  };
+  /** An MQTT connection ended (or a CONNECT was refused: then `refused` is true). */
+  'device.disconnected': {
+    deviceId: string;
+    at: number;
+    reason: DisconnectReason;
+    remoteAddress: string;
+    refused?: boolean;
+    detail?: string;
+  };
+  /** Registry change to a device (created, updated, enabled/disabled, deleted). */
+  'device.changed': { deviceId: string; change: 'created' | 'updated' | 'deleted'; model?: string; at: number };
+  /** N connects within a window (registry's flapping detector). */
+  'device.flapping': { deviceId: string; at: number; connects: number; windowMs: number };
+  /** Any device message the platform consumed (telemetry, events, heartbeats). */
+  'device.message': {
+    deviceId: string;
+    at: number;
+    topic: string;
+    kind: 'heartbeat' | 'telemetry' | 'event' | 'other';
+    /** false when the decoder failed (a decode_error event was recorded). */
+    decoded: boolean;
+    /** true when the decoded message carried a hardware error event. */
+    hardwareError?: boolean;
+  };
+  /** A readable device event (decoded hardware status, decode_error, device-sent event). */
+  'device.event': {
+    deviceId: string;
+    at: number;
+    code: string;
+    severity: Severity;
+    message: string;
+    fields?: Record<string, unknown>;
+  };
+  /** An accepted shadow update (after it is durable). */
+  'shadow.updated': {
+    deviceId: string;
+    shadowName: string; // '' for the classic shadow
+    version: number;
+    desired: Record<string, unknown> | null;
+    reported: Record<string, unknown> | null;
+    actor: Actor;
+    at: number;
+  };
+  /** A command reached a final state. */
+  'command.finished': {
+    commandId: string;
+    deviceId: string;
+    model?: string;
+    name: string;
+    status: CommandStatus;
+    requestedAt: number;
+    finishedAt: number;
+    /** request → device reply, when there was one */
+    replyLatencyMs?: number;
+    /** request → confirmation by reported state, when confirm was asked */
+    confirmLatencyMs?: number;
+  };
+  /** Heartbeat expectation bookkeeping, for the heartbeat-delivery SLI. */
+  'heartbeat.checked': { deviceId: string; model?: string; at: number; received: boolean };
+  /** A device's service state changed. */
+  'service-state.changed': {
+    deviceId: string;
+    model?: string;
+    from: ServiceState;
+    to: ServiceState;
+    reasons: string[];
+    at: number;
+    actor: Actor;
+    note?: string;
+  };
+  /** An SLO alert tier started or stopped firing. */
+  'slo.alert': {
+    sloId: string;
+    sloName: string;
+    tier: string;
+    severity: 'page' | 'ticket';
+    state: 'firing' | 'resolved';
+    burnRate: number;
+    at: number;
+  };
+  /** An SLO's error budget reached zero (error-budget policy hook). */
+  'slo.budget-exhausted': { sloId: string; sloName: string; at: number };
+  /** Audit trail for every change made through the API. */
+  audit: {
+    at: number;
+    actor: Actor;
+    action: string;
+    resource: string;
+    before?: unknown;
+    after?: unknown;
+  };
+}
+
+export type EventName = keyof TsunaguEvents;
+type Listener<K extends EventName> = (payload: TsunaguEvents[K]) => void;
+
+export class EventBus {
+  private listeners = new Map<EventName, Set<Listener<never>>>();
+
+  constructor(private readonly log?: Logger) {}
+
+  on<K extends EventName>(name: K, fn: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  emit<K extends EventName>(name: K, payload: TsunaguEvents[K]): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const fn of set) {
+      try {
+        (fn as Listener<K>)(payload);
+      } catch (err) {
+        this.log?.error({ err, event: name }, 'event listener failed');
+      }
+    }
+  }
+
+  listenerCount(name: EventName): number {
+    return this.listeners.get(name)?.size ?? 0;
+  }
+}

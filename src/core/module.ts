@@ -1,0 +1,33 @@
+/**
+ * What every platform module receives at wiring time, and what it gives back. `app.ts` builds the
+ * context once and calls each module's `create…` function in dependency order.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { BrokerApi } from '../mqtt/api.js';
+import type { Database } from '../store/database.js';
+import type { Clock } from './clock.js';
+import type { TsunaguConfig } from './config.js';
+import type { EventBus } from './events.js';
+import type { Logger } from './logger.js';
+
+export interface ModuleContext {
+  config: TsunaguConfig;
+  db: Database;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  broker: BrokerApi;
+  /** Prometheus registry served at /metrics. */
+  metrics: Registry;
+}
+
+export interface PlatformModule {
+  readonly name: string;
+  /** Routes registered inside the authenticated `/api/v1` scope. */
+  routes?: (api: FastifyInstance) => void | Promise<void>;
+  /** Start timers and background work (after migrations, before listeners accept traffic). */
+  start?(): Promise<void>;
+  /** Stop timers, flush what is buffered. Called in reverse order at shutdown. */
+  stop?(): Promise<void>;
+}

@@ -1,0 +1,7 @@
+// PLACEHOLDER — replaced by the health module; fixes the signature app.ts wires.
+import type { DeviceDirectory } from '../core/devices.js';
+import type { ModuleContext, PlatformModule } from '../core/module.js';
+
+export function createHealth(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
+  return Promise.resolve({ name: 'health' });
+}

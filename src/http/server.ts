@@ -1,0 +1,84 @@
+/**
+ * The Fastify server: health, metrics, the authenticated `/api/v1` scope every module adds its
+ * routes to, and (from `mqtt/`) MQTT over WebSocket at `/mqtt`. Holds no business logic.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/logger.js';
+import { CoreErrors } from '../core/errors.js';
+import { hasRole, type Role, type TokenVerifier } from './auth.js';
+import { errorHandler } from './errors.js';
+
+export type RoutePlugin = (api: FastifyInstance) => void | Promise<void>;
+
+export interface HttpOptions {
+  log: Logger;
+  metrics: Registry;
+  tokens: TokenVerifier;
+  /** Readiness: resolve true when storage and broker are up. */
+  ready: () => boolean;
+  /** Extra work before /metrics renders (e.g. refresh gauges). */
+  beforeMetrics?: () => void;
+  bodyLimit?: number;
+}
+
+/** Failed-auth rate limiting per remote address: at most N failures per minute. */
+const AUTH_FAILURES_PER_MINUTE = 30;
+
+export function createHttpServer(opts: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino's Logger and FastifyBaseLogger differ in tsc's view
+    loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+
+  app.get('/healthz', { config: { public: true } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { public: true } }, (_req, reply) => {
+    if (opts.ready()) return { status: 'ready' };
+    return reply.status(503).send({ status: 'starting' });
+  });
+  app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
+    opts.beforeMetrics?.();
+    const text = await opts.metrics.metrics();
+    return reply.header('content-type', opts.metrics.contentType).send(text);
+  });
+  return app;
+}
+
+/** Register the authenticated API scope under /api/v1 with every module's route plugin. */
+export async function registerApi(app: FastifyInstance, tokens: TokenVerifier, plugins: RoutePlugin[]): Promise<void> {
+  const failures = new Map<string, { count: number; windowStart: number }>();
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req) => {
+        const cfg = req.routeOptions.config;
+        if (cfg.public) return;
+        const ip = req.ip;
+        const f = failures.get(ip);
+        const now = Date.now();
+        if (f && now - f.windowStart < 60_000 && f.count >= AUTH_FAILURES_PER_MINUTE)
+          throw CoreErrors.rateLimited('too many failed authentications from this address; wait a minute');
+        const header = req.headers.authorization;
+        const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+        const principal = secret ? await tokens.verify(secret) : undefined;
+        if (!principal) {
+          if (!f || now - f.windowStart >= 60_000) failures.set(ip, { count: 1, windowStart: now });
+          else f.count++;
+          if (failures.size > 10_000) failures.clear(); // bounded memory under a spray of addresses
+          throw CoreErrors.unauthorized(secret ? 'invalid or expired token' : 'missing Authorization: Bearer <token>');
+        }
+        const needed: Role = cfg.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'operator');
+        if (!hasRole(principal, needed)) throw CoreErrors.forbidden(`this needs the ${needed} role; token has ${principal.role}`);
+        req.principal = principal;
+      });
+      for (const plugin of plugins) await api.register(async (scope) => plugin(scope));
+    },
+    { prefix: '/api/v1' },
+  );
+}

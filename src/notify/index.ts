@@ -1,0 +1,7 @@
+// PLACEHOLDER — replaced by the notify module; fixes the signature app.ts wires.
+import type { DeviceDirectory } from '../core/devices.js';
+import type { ModuleContext, PlatformModule } from '../core/module.js';
+
+export function createNotify(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
+  return Promise.resolve({ name: 'notify' });
+}

@@ -1,0 +1,7 @@
+// PLACEHOLDER — replaced by the telemetry module; fixes the signature app.ts wires.
+import type { DeviceDirectory } from '../core/devices.js';
+import type { ModuleContext, PlatformModule } from '../core/module.js';
+
+export function createTelemetry(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
+  return Promise.resolve({ name: 'telemetry' });
+}
