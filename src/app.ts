@@ -28,6 +28,8 @@ export interface ListenAddresses {
   mqtts?: number;
   http: number;
   host: string;
+  /** Ports opened by modules (e.g. `telegram`). */
+  extra: Record<string, number>;
 }
 
 export interface App {
@@ -114,7 +116,12 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       listenTcp(broker, config.host, config.mqttPort),
     );
     servers.push(mqttServer);
-    const out: ListenAddresses = { host: config.host, mqtt: (mqttServer.address() as AddressInfo).port, http: 0 };
+    const out: ListenAddresses = {
+      host: config.host,
+      mqtt: (mqttServer.address() as AddressInfo).port,
+      http: 0,
+      extra: {},
+    };
     if (config.mqttsPort >= 0 && config.tlsCert && config.tlsKey) {
       const tls = {
         cert: readFileSync(config.tlsCert),
@@ -130,6 +137,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     attachWebSocket(broker, http.server, '/mqtt');
     await onPort(config.httpPort, 'HTTP', 'http-port', () => http.listen({ host: config.host, port: config.httpPort }));
     out.http = (http.server.address() as AddressInfo).port;
+    for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));
     ready = true;
     log.info({ ...out }, 'tsunagu listening');
     return out;
@@ -156,7 +164,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   return { config, log, bus, db, broker, http, modules, listen, close };
 }
 
-async function onPort<T>(port: number, what: string, flag: string, fn: () => Promise<T>): Promise<T> {
+export async function onPort<T>(port: number, what: string, flag: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

@@ -28,6 +28,12 @@ export interface PlatformModule {
   routes?: (api: FastifyInstance) => void | Promise<void>;
   /** Start timers and background work (after migrations, before listeners accept traffic). */
   start?(): Promise<void>;
+  /**
+   * Open this module's own listeners (e.g. the raw TCP telegram port), called by `App.listen()` after
+   * MQTT and HTTP. Return the bound ports by name (port 0 means "any free port"). Throw
+   * `PortInUseError` (from app.ts's `onPort` semantics: port, what, flag) when a port is taken.
+   */
+  listen?(host: string): Promise<Record<string, number>>;
   /** Stop timers, flush what is buffered. Called in reverse order at shutdown. */
   stop?(): Promise<void>;
 }
