@@ -135,7 +135,9 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       out.mqtts = (s.address() as AddressInfo).port;
     }
     attachWebSocket(broker, http.server, '/mqtt');
-    await onPort(config.httpPort, 'HTTP', 'http-port', () => http.listen({ host: config.host, port: config.httpPort }));
+    await onPort(config.httpPort, 'HTTP', 'http-port', () =>
+      http.listen({ host: config.host, port: config.httpPort }),
+    );
     out.http = (http.server.address() as AddressInfo).port;
     for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));
     ready = true;
@@ -214,7 +216,11 @@ function registerBrokerMetrics(metrics: Registry, broker: Broker): void {
   gauge('tsunagu_mqtt_messages_sent_total', 'PUBLISH packets sent', (s) => s.messagesSent);
   gauge('tsunagu_mqtt_bytes_received_total', 'Bytes received over MQTT', (s) => s.bytesReceived);
   gauge('tsunagu_mqtt_bytes_sent_total', 'Bytes sent over MQTT', (s) => s.bytesSent);
-  gauge('tsunagu_mqtt_dropped_total', 'QoS 0 messages dropped because a session queue was full', (s) => s.publishDropped);
+  gauge(
+    'tsunagu_mqtt_dropped_total',
+    'QoS 0 messages dropped because a session queue was full',
+    (s) => s.publishDropped,
+  );
   gauge('tsunagu_mqtt_retained', 'Retained messages', (s) => s.retainedCount);
   gauge('tsunagu_mqtt_subscriptions', 'Subscriptions', (s) => s.subscriptionsCount);
   gauge('tsunagu_mqtt_inflight', 'In-flight QoS 1/2 messages', (s) => s.inflightCount);

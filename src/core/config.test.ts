@@ -32,8 +32,14 @@ test('boolean flags without a value, and --key=value', () => {
 });
 
 test('invalid values name the key and where they came from', () => {
-  assert.throws(() => loadConfig(['--mqtt-port', 'abc'], {}), /mqttPort \(from --mqtt-port\) must be a whole number/);
-  assert.throws(() => loadConfig([], { TSUNAGU_HTTP_PORT: '70000' }), /httpPort \(from TSUNAGU_HTTP_PORT\) must be a port/);
+  assert.throws(
+    () => loadConfig(['--mqtt-port', 'abc'], {}),
+    /mqttPort \(from --mqtt-port\) must be a whole number/,
+  );
+  assert.throws(
+    () => loadConfig([], { TSUNAGU_HTTP_PORT: '70000' }),
+    /httpPort \(from TSUNAGU_HTTP_PORT\) must be a port/,
+  );
   assert.throws(() => loadConfig(['--database', 'mysql://x'], {}), /database must be "sqlite" or a postgres/);
   assert.throws(() => loadConfig(['--bogus'], {}), /unknown option --bogus/);
   assert.throws(() => loadConfig(['--mqtts-port', '8883'], {}), /needs tlsCert and tlsKey/);

@@ -86,16 +86,36 @@ const opt = (key: string, flag: string, kind: Kind, help: string): Option => ({
 export const OPTIONS: Option[] = [
   opt('host', 'host', 'string', 'address every listener binds to (default 127.0.0.1)'),
   opt('mqttPort', 'mqtt-port', 'port', 'MQTT over TCP (default 1883; 0 = any free port)'),
-  opt('mqttsPort', 'mqtts-port', 'port', 'MQTT over TLS (default off; 8883 is usual; needs --tls-cert/--tls-key)'),
-  opt('httpPort', 'http-port', 'port', 'HTTP API, console, /metrics and MQTT over WebSocket at /mqtt (default 8080)'),
+  opt(
+    'mqttsPort',
+    'mqtts-port',
+    'port',
+    'MQTT over TLS (default off; 8883 is usual; needs --tls-cert/--tls-key)',
+  ),
+  opt(
+    'httpPort',
+    'http-port',
+    'port',
+    'HTTP API, console, /metrics and MQTT over WebSocket at /mqtt (default 8080)',
+  ),
   opt('telegramPort', 'telegram-port', 'port', 'raw TCP telegram listener (default off)'),
   opt('dataDir', 'data-dir', 'string', 'where the embedded database lives (default ./data)'),
   opt('database', 'database', 'string', '"sqlite" (default) or a postgres:// URL'),
-  opt('allowAnonymous', 'allow-anonymous', 'bool', 'accept MQTT clients without credentials (development only)'),
+  opt(
+    'allowAnonymous',
+    'allow-anonymous',
+    'bool',
+    'accept MQTT clients without credentials (development only)',
+  ),
   opt('aclFile', 'acl-file', 'string', 'static ACL file (allow/deny patterns) for the broker'),
   opt('tlsCert', 'tls-cert', 'string', 'PEM certificate for TLS listeners'),
   opt('tlsKey', 'tls-key', 'string', 'PEM private key for TLS listeners'),
-  opt('tlsCa', 'tls-ca', 'string', 'PEM CA bundle; when set, TLS clients must present a certificate signed by it'),
+  opt(
+    'tlsCa',
+    'tls-ca',
+    'string',
+    'PEM CA bundle; when set, TLS clients must present a certificate signed by it',
+  ),
   opt('adminToken', 'admin-token', 'string', 'first admin API token (otherwise generated and printed once)'),
   opt('logLevel', 'log-level', 'string', 'trace|debug|info|warn|error|silent (default info)'),
   opt('nodeId', 'node-id', 'string', 'this node’s name in a cluster (default: hostname-pid)'),
@@ -160,7 +180,9 @@ function coerce(o: Option, raw: unknown, source: string): unknown {
       if (!Number.isInteger(n) || String(raw).trim() === '')
         throw new ConfigError(`invalid configuration: ${where} must be a whole number, got "${String(raw)}"`);
       if (o.kind === 'port' && (n < -1 || n > 65535))
-        throw new ConfigError(`invalid configuration: ${where} must be a port 0-65535 (or -1 for off), got ${n}`);
+        throw new ConfigError(
+          `invalid configuration: ${where} must be a port 0-65535 (or -1 for off), got ${n}`,
+        );
       if (o.kind === 'int' && n < 0)
         throw new ConfigError(`invalid configuration: ${where} must not be negative, got ${n}`);
       return n;
@@ -261,11 +283,17 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
 
 function validate(c: TsunaguConfig): void {
   if (c.mqttsPort >= 0 && (!c.tlsCert || !c.tlsKey))
-    throw new ConfigError('invalid configuration: mqttsPort needs tlsCert and tlsKey (--tls-cert, --tls-key)');
+    throw new ConfigError(
+      'invalid configuration: mqttsPort needs tlsCert and tlsKey (--tls-cert, --tls-key)',
+    );
   if (c.database !== 'sqlite' && !/^postgres(ql)?:\/\//.test(c.database))
-    throw new ConfigError(`invalid configuration: database must be "sqlite" or a postgres:// URL, got "${c.database}"`);
+    throw new ConfigError(
+      `invalid configuration: database must be "sqlite" or a postgres:// URL, got "${c.database}"`,
+    );
   if (c.cluster !== undefined && !/^(redis|nats):\/\//.test(c.cluster))
-    throw new ConfigError(`invalid configuration: cluster must be a redis:// or nats:// URL, got "${c.cluster}"`);
+    throw new ConfigError(
+      `invalid configuration: cluster must be a redis:// or nats:// URL, got "${c.cluster}"`,
+    );
   if (c.limits.maxPacketSize < 64)
     throw new ConfigError('invalid configuration: limits.maxPacketSize must be at least 64 bytes');
   if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535)

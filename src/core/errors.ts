@@ -43,7 +43,12 @@ export function defineError<A extends unknown[]>(
 }
 
 export const CoreErrors = {
-  validation: defineError('VALIDATION_FAILED', 422, (field: string, why: string) => `${field}: ${why}`, (f) => f),
+  validation: defineError(
+    'VALIDATION_FAILED',
+    422,
+    (field: string, why: string) => `${field}: ${why}`,
+    (f) => f,
+  ),
   notFound: defineError('NOT_FOUND', 404, (what: string) => `${what} not found`),
   conflict: defineError('CONFLICT', 409, (why: string) => why),
   unauthorized: defineError('UNAUTHORIZED', 401, (why: string) => why),

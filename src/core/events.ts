@@ -25,14 +25,7 @@ export type ServiceState = 'in_service' | 'out_of_service' | 'maintenance' | 're
 export type Severity = 'info' | 'warning' | 'error' | 'critical';
 
 export type CommandStatus =
-  | 'queued'
-  | 'sent'
-  | 'acknowledged'
-  | 'succeeded'
-  | 'failed'
-  | 'timed_out'
-  | 'expired'
-  | 'rejected';
+  'queued' | 'sent' | 'acknowledged' | 'succeeded' | 'failed' | 'timed_out' | 'expired' | 'rejected';
 
 /** Who caused a change: a device over MQTT, an API token, a rule, or the platform itself. */
 export interface Actor {
@@ -60,7 +53,12 @@ export interface TsunaguEvents {
     detail?: string;
   };
   /** Registry change to a device (created, updated, enabled/disabled, deleted). */
-  'device.changed': { deviceId: string; change: 'created' | 'updated' | 'deleted'; model?: string; at: number };
+  'device.changed': {
+    deviceId: string;
+    change: 'created' | 'updated' | 'deleted';
+    model?: string;
+    at: number;
+  };
   /** N connects within a window (registry's flapping detector). */
   'device.flapping': { deviceId: string; at: number; connects: number; windowMs: number };
   /** Any device message the platform consumed (telemetry, events, heartbeats). */

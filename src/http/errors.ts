@@ -20,7 +20,11 @@ function fieldFromValidation(e: FastifyError): string | undefined {
   return path || undefined;
 }
 
-export function errorHandler(err: FastifyError | TsunaguError | Error, req: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler(
+  err: FastifyError | TsunaguError | Error,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
   if (err instanceof TsunaguError) {
     const body: ErrorBody = { error: { code: err.code, message: err.message } };
     if (err.field !== undefined) body.error.field = err.field;
@@ -33,7 +37,10 @@ export function errorHandler(err: FastifyError | TsunaguError | Error, req: Fast
   if (fe.validation) {
     const field = fieldFromValidation(fe);
     const body: ErrorBody = {
-      error: { code: 'VALIDATION_FAILED', message: field ? `${field}: ${fe.validation[0]?.message ?? 'invalid'}` : fe.message },
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: field ? `${field}: ${fe.validation[0]?.message ?? 'invalid'}` : fe.message,
+      },
     };
     if (field) body.error.field = field;
     void reply.status(422).send(body);
@@ -42,10 +49,18 @@ export function errorHandler(err: FastifyError | TsunaguError | Error, req: Fast
   const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 ? fe.statusCode : 500;
   if (status >= 500) {
     req.log.error({ err }, 'request failed');
-    void reply.status(status).send({ error: { code: 'INTERNAL', message: 'internal error' } } satisfies ErrorBody);
+    void reply
+      .status(status)
+      .send({ error: { code: 'INTERNAL', message: 'internal error' } } satisfies ErrorBody);
     return;
   }
   const code =
-    status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST';
+    status === 404
+      ? 'NOT_FOUND'
+      : status === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : status === 429
+          ? 'RATE_LIMITED'
+          : 'BAD_REQUEST';
   void reply.status(status).send({ error: { code, message: fe.message } } satisfies ErrorBody);
 }

@@ -31,11 +31,15 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
     disableRequestLogging: true,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: {
+      customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+    },
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
   app.get('/healthz', { config: { public: true } }, () => ({ status: 'ok' }));
@@ -52,7 +56,11 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
 }
 
 /** Register the authenticated API scope under /api/v1 with every module's route plugin. */
-export async function registerApi(app: FastifyInstance, tokens: TokenVerifier, plugins: RoutePlugin[]): Promise<void> {
+export async function registerApi(
+  app: FastifyInstance,
+  tokens: TokenVerifier,
+  plugins: RoutePlugin[],
+): Promise<void> {
   const failures = new Map<string, { count: number; windowStart: number }>();
   await app.register(
     async (api) => {
@@ -71,10 +79,14 @@ export async function registerApi(app: FastifyInstance, tokens: TokenVerifier, p
           if (!f || now - f.windowStart >= 60_000) failures.set(ip, { count: 1, windowStart: now });
           else f.count++;
           if (failures.size > 10_000) failures.clear(); // bounded memory under a spray of addresses
-          throw CoreErrors.unauthorized(secret ? 'invalid or expired token' : 'missing Authorization: Bearer <token>');
+          throw CoreErrors.unauthorized(
+            secret ? 'invalid or expired token' : 'missing Authorization: Bearer <token>',
+          );
         }
-        const needed: Role = cfg.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'operator');
-        if (!hasRole(principal, needed)) throw CoreErrors.forbidden(`this needs the ${needed} role; token has ${principal.role}`);
+        const needed: Role =
+          cfg.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'operator');
+        if (!hasRole(principal, needed))
+          throw CoreErrors.forbidden(`this needs the ${needed} role; token has ${principal.role}`);
         req.principal = principal;
       });
       for (const plugin of plugins) await api.register(async (scope) => plugin(scope));

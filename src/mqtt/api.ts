@@ -51,14 +51,22 @@ export type AuthResult = { ok: true } | { ok: false; reasonCode: number; reason?
 
 export interface BrokerHooks {
   /** Called once per CONNECT. Default: allow only when `allowAnonymous`. */
-  authenticate(client: ClientInfo, username: string | undefined, password: Buffer | undefined): AuthResult | Promise<AuthResult>;
+  authenticate(
+    client: ClientInfo,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): AuthResult | Promise<AuthResult>;
   /** Hot path: return synchronously where possible (cached decisions). */
   authorizePublish(client: ClientInfo, topic: string): boolean | Promise<boolean>;
   authorizeSubscribe(client: ClientInfo, filter: string): boolean | Promise<boolean>;
   /** After CONNACK was sent with success. */
   onConnect(client: ClientInfo): void;
   /** When a connection ends, or a CONNECT is refused (`refused` true). */
-  onDisconnect(client: ClientInfo, reason: DisconnectReason, detail?: { refused?: boolean; message?: string }): void;
+  onDisconnect(
+    client: ClientInfo,
+    reason: DisconnectReason,
+    detail?: { refused?: boolean; message?: string },
+  ): void;
 }
 
 export interface PublishRequest {

@@ -23,7 +23,8 @@ export function createRegistry(ctx: ModuleContext): Promise<RegistryModule> {
     },
     brokerHooks: {},
     tokens: {
-      verify: (secret) => (admin !== undefined && secret === admin ? { id: 'admin', name: 'admin', role: 'admin' } : undefined),
+      verify: (secret) =>
+        admin !== undefined && secret === admin ? { id: 'admin', name: 'admin', role: 'admin' } : undefined,
     },
   });
 }

@@ -11,7 +11,11 @@ export interface Migration {
   postgres: string;
 }
 
-export async function migrate(database: Database, module: string, migrations: readonly Migration[]): Promise<void> {
+export async function migrate(
+  database: Database,
+  module: string,
+  migrations: readonly Migration[],
+): Promise<void> {
   const ids = migrations.map((m) => m.id);
   if (new Set(ids).size !== ids.length) throw new Error(`${module}: duplicate migration ids`);
   const create =
@@ -20,7 +24,9 @@ export async function migrate(database: Database, module: string, migrations: re
     const db = database.db;
     db.exec(create);
     const done = new Set(
-      (db.prepare('SELECT id FROM schema_migrations WHERE module = ?').all(module) as { id: number }[]).map((r) => r.id),
+      (db.prepare('SELECT id FROM schema_migrations WHERE module = ?').all(module) as { id: number }[]).map(
+        (r) => r.id,
+      ),
     );
     for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
       if (done.has(m.id)) continue;
@@ -40,29 +46,35 @@ export async function migrate(database: Database, module: string, migrations: re
   try {
     await client.query(create);
     // Several nodes may start at once: serialize migrations per module with an advisory lock.
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`tsunagu-migrate-${database.schema}-${module}`]);
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [
+      `tsunagu-migrate-${database.schema}-${module}`,
+    ]);
     try {
-      const res = await client.query<{ id: number }>('SELECT id FROM schema_migrations WHERE module = $1', [module]);
+      const res = await client.query<{ id: number }>('SELECT id FROM schema_migrations WHERE module = $1', [
+        module,
+      ]);
       const done = new Set(res.rows.map((r) => Number(r.id)));
       for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
         if (done.has(m.id)) continue;
         await client.query('BEGIN');
         try {
           await client.query(m.postgres);
-          await client.query('INSERT INTO schema_migrations (module, id, name, applied_at) VALUES ($1, $2, $3, $4)', [
-            module,
-            m.id,
-            m.name,
-            Date.now(),
-          ]);
+          await client.query(
+            'INSERT INTO schema_migrations (module, id, name, applied_at) VALUES ($1, $2, $3, $4)',
+            [module, m.id, m.name, Date.now()],
+          );
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK');
-          throw new Error(`${module} migration ${m.id} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+          throw new Error(`${module} migration ${m.id} (${m.name}) failed: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`tsunagu-migrate-${database.schema}-${module}`]);
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [
+        `tsunagu-migrate-${database.schema}-${module}`,
+      ]);
     }
   } finally {
     client.release();

@@ -3,7 +3,14 @@
  * also test over the real broker with mqtt.js). `published` records what the platform sent;
  * `inject()` plays a device publishing a message.
  */
-import type { BrokerApi, BrokerHooks, BrokerMessage, ClientInfo, MessageHandler, PublishRequest } from '../mqtt/api.js';
+import type {
+  BrokerApi,
+  BrokerHooks,
+  BrokerMessage,
+  ClientInfo,
+  MessageHandler,
+  PublishRequest,
+} from '../mqtt/api.js';
 
 export function topicMatches(filter: string, topic: string): boolean {
   if (filter.startsWith('$') !== topic.startsWith('$') && !filter.startsWith('$')) return false;
@@ -38,18 +45,28 @@ export class FakeBroker implements BrokerApi {
   }
 
   /** Play a device publishing: runs server-side handlers and waits for them (like a QoS 1 PUBACK). */
-  async inject(clientId: string, topic: string, payload: Buffer | string | object, qos: 0 | 1 | 2 = 1): Promise<void> {
+  async inject(
+    clientId: string,
+    topic: string,
+    payload: Buffer | string | object,
+    qos: 0 | 1 | 2 = 1,
+  ): Promise<void> {
     const buf =
-      typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload));
+      typeof payload === 'string'
+        ? Buffer.from(payload)
+        : Buffer.isBuffer(payload)
+          ? payload
+          : Buffer.from(JSON.stringify(payload));
     await this.deliver({ topic, payload: buf, qos, retain: false, clientId });
   }
 
   private async deliver(m: BrokerMessage): Promise<void> {
     const pending: Promise<void>[] = [];
-    for (const s of this.subs) if (topicMatches(s.filter, m.topic)) {
-      const r = s.handler(m);
-      if (r) pending.push(r);
-    }
+    for (const s of this.subs)
+      if (topicMatches(s.filter, m.topic)) {
+        const r = s.handler(m);
+        if (r) pending.push(r);
+      }
     await Promise.all(pending);
   }
 

@@ -51,7 +51,8 @@ export async function startTestPlatform(
     auth: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
     async close() {
       await app.close();
-      if (!opts.keepDataDir && overrides.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepDataDir && overrides.dataDir === undefined)
+        rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -30,7 +30,12 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
  * Returns true when the server is up. When it is not: under CI=true throws (the run fails);
  * otherwise skips the test with the reason and returns false.
  */
-export async function requireServer(t: TestContext, name: string, url: string, port: number): Promise<boolean> {
+export async function requireServer(
+  t: TestContext,
+  name: string,
+  url: string,
+  port: number,
+): Promise<boolean> {
   if (await reachable(url, port)) return true;
   const why = `${name} not reachable at ${url}`;
   if (process.env.CI === 'true') throw new Error(`${why} (CI=true: real servers are required)`);
@@ -38,7 +43,8 @@ export async function requireServer(t: TestContext, name: string, url: string, p
   return false;
 }
 
-export const requirePostgres = (t: TestContext): Promise<boolean> => requireServer(t, 'PostgreSQL', PG_URL, 5432);
+export const requirePostgres = (t: TestContext): Promise<boolean> =>
+  requireServer(t, 'PostgreSQL', PG_URL, 5432);
 export const requireRedis = (t: TestContext): Promise<boolean> => requireServer(t, 'Redis', REDIS_URL, 6379);
 export const requireNats = (t: TestContext): Promise<boolean> => requireServer(t, 'NATS', NATS_URL, 4222);
 
