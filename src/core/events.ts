@@ -118,6 +118,24 @@ export interface TsunaguEvents {
     actor: Actor;
     note?: string;
   };
+  /**
+   * Health noticed something worth telling a person that is not (only) a service-state change:
+   * a hardware-error threshold crossed (also for `alert_only` codes), or flapping beyond a threshold.
+   */
+  'health.alert': {
+    deviceId: string;
+    model?: string;
+    kind: 'hardware_error' | 'flapping';
+    /** Error code for hardware errors; `flapping` for flapping. */
+    code: string;
+    severity: Severity;
+    /** Occurrences (errors or connects) inside the window. */
+    count: number;
+    windowMs: number;
+    /** What health did: took the device out, or only alerted. */
+    action: 'out_of_service' | 'alert_only';
+    at: number;
+  };
   /** An SLO alert tier started or stopped firing. */
   'slo.alert': {
     sloId: string;

@@ -1,0 +1,116 @@
+/**
+ * The console's only way to the server: `/api/v1` with the bearer token the user signed in with.
+ * Response shapes live in api-types.ts, written against the OpenAPI document at /api/v1/openapi.json.
+ */
+const TOKEN_KEY = 'tsunagu.token';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function getToken(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+export function setToken(token: string | null): void {
+  if (token === null) localStorage.removeItem(TOKEN_KEY);
+  else localStorage.setItem(TOKEN_KEY, token);
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function withQuery(path: string, q?: Query): string {
+  if (!q) return path;
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, q?: Query): Promise<T> {
+  const headers: Record<string, string> = {};
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(withQuery(`/api/v1${path}`, q), {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  const data: unknown = text ? safeJson(text) : undefined;
+  if (!res.ok) {
+    const e = (data as { error?: { code?: string; message?: string; field?: string } } | undefined)?.error;
+    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? res.statusText, e?.field);
+  }
+  return data as T;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export const get = <T>(path: string, q?: Query): Promise<T> => api<T>('GET', path, undefined, q);
+export const post = <T>(path: string, body?: unknown, q?: Query): Promise<T> => api<T>('POST', path, body ?? {}, q);
+export const put = <T>(path: string, body?: unknown): Promise<T> => api<T>('PUT', path, body ?? {});
+export const patch = <T>(path: string, body?: unknown): Promise<T> => api<T>('PATCH', path, body ?? {});
+export const del = <T>(path: string): Promise<T> => api<T>('DELETE', path);
+
+/**
+ * Live updates: reads the server-sent event stream with fetch (so the bearer header is sent, which
+ * EventSource cannot do). Calls `onEvent` per event; reconnects after a drop. Returns a stop function.
+ */
+export function streamEvents(onEvent: (type: string, data: unknown) => void): () => void {
+  let stopped = false;
+  let controller: AbortController | undefined;
+  const run = async (): Promise<void> => {
+    while (!stopped) {
+      controller = new AbortController();
+      try {
+        const token = getToken();
+        const res = await fetch('/api/v1/stream', {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          signal: controller.signal,
+        });
+        if (!res.ok || !res.body) throw new Error(`stream ${res.status}`);
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buf = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          let idx: number;
+          while ((idx = buf.indexOf('\n\n')) >= 0) {
+            const chunk = buf.slice(0, idx);
+            buf = buf.slice(idx + 2);
+            let type = 'message';
+            let data = '';
+            for (const line of chunk.split('\n')) {
+              if (line.startsWith('event: ')) type = line.slice(7);
+              else if (line.startsWith('data: ')) data += line.slice(6);
+            }
+            if (data) onEvent(type, safeJson(data));
+          }
+        }
+      } catch {
+        /* dropped: retry below */
+      }
+      if (!stopped) await new Promise((r) => setTimeout(r, 2000));
+    }
+  };
+  void run();
+  return () => {
+    stopped = true;
+    controller?.abort();
+  };
+}

@@ -1,0 +1,114 @@
+/** HealthStore on PostgreSQL: batches go in one statement each (unnest over arrays). */
+import type { PostgresDatabase } from '../store/database.js';
+import { migrate } from '../store/migrations.js';
+import {
+  HEALTH_MIGRATIONS,
+  toDeviceRow,
+  toTransition,
+  type DeviceRow,
+  type HealthStore,
+  type TransitionRow,
+} from './health-store.js';
+import type { HealthPolicy } from './policy.js';
+
+export async function createPgHealthStore(database: PostgresDatabase): Promise<HealthStore> {
+  await migrate(database, 'health', HEALTH_MIGRATIONS);
+  const pool = database.pool;
+  return {
+    async loadDevices() {
+      const r = await pool.query<DeviceRow>('SELECT * FROM health_devices');
+      return r.rows.map(toDeviceRow);
+    },
+    async saveLastSeen(batch) {
+      if (batch.length === 0) return;
+      await pool.query(
+        `INSERT INTO health_devices (device_id, last_seen)
+         SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT (device_id) DO UPDATE
+           SET last_seen = GREATEST(coalesce(health_devices.last_seen, 0), excluded.last_seen)`,
+        [batch.map((b) => b.deviceId), batch.map((b) => b.lastSeen)],
+      );
+    },
+    async saveTransitions(batch) {
+      if (batch.length === 0) return;
+      // The last transition per device wins for the current-state row (a batch may hold several).
+      const latest = new Map(batch.map((t) => [t.deviceId, t]));
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const cur = [...latest.values()];
+        await client.query(
+          `INSERT INTO health_devices (device_id, state, reasons, since)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+           ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, reasons = excluded.reasons, since = excluded.since`,
+          [cur.map((t) => t.deviceId), cur.map((t) => t.to), cur.map((t) => JSON.stringify(t.reasons)), cur.map((t) => t.since)],
+        );
+        await client.query(
+          `INSERT INTO health_transitions (device_id, at, from_state, to_state, reasons, actor, note)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+          [
+            batch.map((t) => t.deviceId),
+            batch.map((t) => t.at),
+            batch.map((t) => t.from),
+            batch.map((t) => t.to),
+            batch.map((t) => JSON.stringify(t.reasons)),
+            batch.map((t) => JSON.stringify(t.actor)),
+            batch.map((t) => t.note ?? null),
+          ],
+        );
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async history(deviceId, limit) {
+      const r = await pool.query<TransitionRow>(
+        'SELECT * FROM health_transitions WHERE device_id = $1 ORDER BY at DESC, id DESC LIMIT $2',
+        [deviceId, limit],
+      );
+      return r.rows.map(toTransition);
+    },
+    async deleteDevice(deviceId) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('DELETE FROM health_devices WHERE device_id = $1', [deviceId]);
+        await client.query('DELETE FROM health_transitions WHERE device_id = $1', [deviceId]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async getMeta(key) {
+      const r = await pool.query<{ value: string }>('SELECT value FROM health_meta WHERE key = $1', [key]);
+      const row = r.rows[0];
+      return row === undefined ? undefined : Number(row.value);
+    },
+    async setMeta(key, value) {
+      await pool.query(
+        'INSERT INTO health_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        [key, value],
+      );
+    },
+    async listPolicies() {
+      const r = await pool.query<{ body: string }>('SELECT body FROM health_policies ORDER BY model');
+      return r.rows.map((row) => JSON.parse(row.body) as HealthPolicy);
+    },
+    async putPolicy(p) {
+      await pool.query(
+        'INSERT INTO health_policies (model, body, updated_at) VALUES ($1, $2, $3) ON CONFLICT (model) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+        [p.model, JSON.stringify(p), p.updatedAt],
+      );
+    },
+    async deletePolicy(model) {
+      const r = await pool.query('DELETE FROM health_policies WHERE model = $1', [model]);
+      return (r.rowCount ?? 0) > 0;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/** HealthStore on the embedded SQLite database (better-sqlite3, synchronous, batched transactions). */
+import type { SqliteDatabase } from '../store/database.js';
+import { migrate } from '../store/migrations.js';
+import {
+  HEALTH_MIGRATIONS,
+  toDeviceRow,
+  toTransition,
+  type DeviceRow,
+  type HealthStore,
+  type StateChange,
+  type TransitionRow,
+} from './health-store.js';
+import type { HealthPolicy } from './policy.js';
+
+export async function createSqliteHealthStore(database: SqliteDatabase): Promise<HealthStore> {
+  await migrate(database, 'health', HEALTH_MIGRATIONS);
+  const db = database.db;
+  const upsertSeen = db.prepare(
+    `INSERT INTO health_devices (device_id, last_seen) VALUES (?, ?)
+     ON CONFLICT (device_id) DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen)`,
+  );
+  const upsertState = db.prepare(
+    `INSERT INTO health_devices (device_id, state, reasons, since) VALUES (?, ?, ?, ?)
+     ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, reasons = excluded.reasons, since = excluded.since`,
+  );
+  const insertTransition = db.prepare(
+    'INSERT INTO health_transitions (device_id, at, from_state, to_state, reasons, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const seenTx = db.transaction((batch: readonly { deviceId: string; lastSeen: number }[]) => {
+    for (const b of batch) upsertSeen.run(b.deviceId, b.lastSeen);
+  });
+  const stateTx = db.transaction((batch: readonly StateChange[]) => {
+    for (const t of batch) {
+      const reasons = JSON.stringify(t.reasons);
+      upsertState.run(t.deviceId, t.to, reasons, t.since);
+      insertTransition.run(t.deviceId, t.at, t.from, t.to, reasons, JSON.stringify(t.actor), t.note ?? null);
+    }
+  });
+  return {
+    async loadDevices() {
+      return (db.prepare('SELECT * FROM health_devices').all() as DeviceRow[]).map(toDeviceRow);
+    },
+    async saveLastSeen(batch) {
+      if (batch.length > 0) seenTx(batch);
+    },
+    async saveTransitions(batch) {
+      if (batch.length > 0) stateTx(batch);
+    },
+    async history(deviceId, limit) {
+      const rows = db
+        .prepare('SELECT * FROM health_transitions WHERE device_id = ? ORDER BY at DESC, id DESC LIMIT ?')
+        .all(deviceId, limit) as TransitionRow[];
+      return rows.map(toTransition);
+    },
+    async deleteDevice(deviceId) {
+      db.transaction(() => {
+        db.prepare('DELETE FROM health_devices WHERE device_id = ?').run(deviceId);
+        db.prepare('DELETE FROM health_transitions WHERE device_id = ?').run(deviceId);
+      })();
+    },
+    async getMeta(key) {
+      const r = db.prepare('SELECT value FROM health_meta WHERE key = ?').get(key) as { value: number } | undefined;
+      return r === undefined ? undefined : Number(r.value);
+    },
+    async setMeta(key, value) {
+      db.prepare(
+        'INSERT INTO health_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run(key, value);
+    },
+    async listPolicies() {
+      const rows = db.prepare('SELECT body FROM health_policies ORDER BY model').all() as { body: string }[];
+      return rows.map((r) => JSON.parse(r.body) as HealthPolicy);
+    },
+    async putPolicy(p) {
+      db.prepare(
+        'INSERT INTO health_policies (model, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+      ).run(p.model, JSON.stringify(p), p.updatedAt);
+    },
+    async deletePolicy(model) {
+      return db.prepare('DELETE FROM health_policies WHERE model = ?').run(model).changes > 0;
+    },
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * What the broker keeps across restarts: persistent sessions, their subscriptions, their queued
+ * and in-flight QoS 1/2 messages, inbound QoS 2 packet ids awaiting PUBREL, and retained messages.
+ * Writes arrive as batches of operations applied atomically (one transaction per batch — group
+ * commit, see `GroupCommit`). Two implementations: in memory (tests, and PostgreSQL deployments
+ * for now) and SQLite (`persistence-sqlite.ts`); both pass `persistence.contract.ts`.
+ */
+import type { PublishProperties, QoS } from './api.js';
+import type { OutgoingState } from './types.js';
+
+export interface StoredSession {
+  clientId: string;
+  /** Seconds the session outlives its connection. */
+  expiryInterval: number;
+  /** Epoch ms of the last disconnect; null while connected. */
+  disconnectedAt: number | null;
+  protocolVersion: 3 | 4 | 5;
+}
+
+export interface StoredSubscription {
+  clientId: string;
+  raw: string;
+  qos: QoS;
+  nl: boolean;
+  rap: boolean;
+  rh: number;
+  subId: number | undefined;
+}
+
+export interface StoredMessage {
+  clientId: string;
+  seq: number;
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: PublishProperties | undefined;
+  publisherId: string | undefined;
+  expiresAt: number | undefined;
+  subIds: number[] | undefined;
+  packetId: number;
+  state: OutgoingState;
+}
+
+export interface StoredRetained {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  properties: PublishProperties | undefined;
+  expiresAt: number | undefined;
+}
+
+export type PersistOp =
+  | { op: 'session.put'; session: StoredSession }
+  /** Deletes the session with its subscriptions, messages and inbound ids. */
+  | { op: 'session.delete'; clientId: string }
+  | { op: 'sub.put'; sub: StoredSubscription }
+  | { op: 'sub.delete'; clientId: string; raw: string }
+  | { op: 'msg.put'; msg: StoredMessage }
+  | { op: 'msg.update'; clientId: string; seq: number; packetId: number; state: OutgoingState }
+  | { op: 'msg.delete'; clientId: string; seq: number }
+  | { op: 'incoming.put'; clientId: string; packetId: number }
+  | { op: 'incoming.delete'; clientId: string; packetId: number }
+  | { op: 'retained.put'; msg: StoredRetained }
+  | { op: 'retained.delete'; topic: string };
+
+export interface PersistedState {
+  sessions: StoredSession[];
+  subscriptions: StoredSubscription[];
+  /** Ordered by seq. */
+  messages: StoredMessage[];
+  incoming: { clientId: string; packetId: number }[];
+  retained: StoredRetained[];
+}
+
+export interface BrokerPersistence {
+  readonly kind: 'memory' | 'sqlite';
+  /** Create tables if needed. */
+  init(): Promise<void>;
+  load(): Promise<PersistedState>;
+  /** Apply all operations atomically, in order. */
+  apply(ops: readonly PersistOp[]): Promise<void>;
+}
+
+/** In-memory persistence: survives broker restarts within one process only. */
+export class MemoryPersistence implements BrokerPersistence {
+  readonly kind = 'memory';
+  private sessions = new Map<string, StoredSession>();
+  private subs = new Map<string, StoredSubscription>();
+  private msgs = new Map<string, StoredMessage>();
+  private incoming = new Map<string, { clientId: string; packetId: number }>();
+  private retained = new Map<string, StoredRetained>();
+
+  init(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  load(): Promise<PersistedState> {
+    return Promise.resolve({
+      sessions: [...this.sessions.values()].map((s) => ({ ...s })),
+      subscriptions: [...this.subs.values()].map((s) => ({ ...s })),
+      messages: [...this.msgs.values()].sort((a, b) => a.seq - b.seq).map((m) => ({ ...m })),
+      incoming: [...this.incoming.values()].map((i) => ({ ...i })),
+      retained: [...this.retained.values()].map((r) => ({ ...r })),
+    });
+  }
+
+  apply(ops: readonly PersistOp[]): Promise<void> {
+    for (const o of ops) {
+      switch (o.op) {
+        case 'session.put':
+          this.sessions.set(o.session.clientId, { ...o.session });
+          break;
+        case 'session.delete':
+          this.sessions.delete(o.clientId);
+          for (const m of [this.subs, this.msgs, this.incoming] as Map<string, { clientId: string }>[])
+            for (const [k, v] of m) if (v.clientId === o.clientId) m.delete(k);
+          break;
+        case 'sub.put':
+          this.subs.set(`${o.sub.clientId}\u0000${o.sub.raw}`, { ...o.sub });
+          break;
+        case 'sub.delete':
+          this.subs.delete(`${o.clientId}\u0000${o.raw}`);
+          break;
+        case 'msg.put':
+          this.msgs.set(`${o.msg.clientId}\u0000${o.msg.seq}`, { ...o.msg });
+          break;
+        case 'msg.update': {
+          const m = this.msgs.get(`${o.clientId}\u0000${o.seq}`);
+          if (m) {
+            m.packetId = o.packetId;
+            m.state = o.state;
+          }
+          break;
+        }
+        case 'msg.delete':
+          this.msgs.delete(`${o.clientId}\u0000${o.seq}`);
+          break;
+        case 'incoming.put':
+          this.incoming.set(`${o.clientId}\u0000${o.packetId}`, { clientId: o.clientId, packetId: o.packetId });
+          break;
+        case 'incoming.delete':
+          this.incoming.delete(`${o.clientId}\u0000${o.packetId}`);
+          break;
+        case 'retained.put':
+          this.retained.set(o.msg.topic, { ...o.msg });
+          break;
+        case 'retained.delete':
+          this.retained.delete(o.topic);
+          break;
+      }
+    }
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Group commit: operations pushed during one event-loop tick are applied in one transaction on
+ * `setImmediate`; `flushed()` resolves after the batch holding everything pushed so far is
+ * committed. Batches are applied one after another, never concurrently.
+ */
+export class GroupCommit {
+  private ops: PersistOp[] = [];
+  private scheduled = false;
+  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private running: Promise<void> = Promise.resolve();
+  private current: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: BrokerPersistence,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  get pending(): number {
+    return this.ops.length;
+  }
+
+  push(op: PersistOp): void {
+    this.ops.push(op);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Resolves when everything pushed so far is committed (rejects if that batch failed). */
+  flushed(): Promise<void> {
+    if (this.ops.length === 0) return this.current ?? Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private flush = (): void => {
+    this.scheduled = false;
+    const ops = this.ops;
+    const waiters = this.waiters;
+    this.ops = [];
+    this.waiters = [];
+    if (ops.length === 0) {
+      for (const w of waiters) w.resolve();
+      return;
+    }
+    const p = this.running.then(() => this.store.apply(ops));
+    this.running = p.catch(() => undefined);
+    this.current = this.running;
+    p.then(
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (err: unknown) => {
+        this.onError(err);
+        for (const w of waiters) w.reject(err);
+      },
+    );
+  };
+
+  /** Flush now and wait for every batch (shutdown). */
+  async drain(): Promise<void> {
+    if (this.ops.length > 0) {
+      const p = this.flushed();
+      this.flush();
+      await p.catch(() => undefined);
+    }
+    await this.running;
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * The registry store: one interface, implemented once over `Sql` (sql.ts) so the SQLite and the
+ * PostgreSQL adapters run the same statements; `store.test.ts` runs the contract suite on both.
+ */
+import { migrate, type Database } from '../store/index.js';
+import { registryMigrations } from './migrations.js';
+import { sqlFor, type Param, type Row, type Sql, type Stmt } from './sql.js';
+import type {
+  ApiToken,
+  AuditEntry,
+  ConnectivityRow,
+  Credential,
+  Device,
+  DeviceModel,
+  DeviceQuery,
+  DeviceRecord,
+  Page,
+  StatusUpdate,
+} from './types.js';
+
+export interface AuditQuery {
+  actor?: string;
+  resource?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface RegistryStore {
+  listModels(): Promise<DeviceModel[]>;
+  getModel(name: string): Promise<DeviceModel | undefined>;
+  /** Insert or replace (by name). */
+  putModels(models: DeviceModel[]): Promise<void>;
+  deleteModel(name: string): Promise<boolean>;
+  countDevicesOfModel(name: string): Promise<number>;
+
+  getDevice(id: string): Promise<DeviceRecord | undefined>;
+  /** Insert or replace (by id); connectivity status columns are left as they are. */
+  putDevices(devices: Device[]): Promise<void>;
+  deleteDevice(id: string): Promise<boolean>;
+  queryDevices(q: DeviceQuery): Promise<Page<DeviceRecord>>;
+  fleetCounts(): Promise<{ total: number; online: number }>;
+  /** Everyone offline (at start of a single node: no connection survives a restart). */
+  resetOnline(): Promise<void>;
+
+  listCredentials(deviceId: string): Promise<Credential[]>;
+  putCredential(c: Credential): Promise<void>;
+  findCertificate(fingerprint: string): Promise<Credential | undefined>;
+
+  /** One transaction: connectivity rows, status updates and audit entries from the batch writer. */
+  writeBatch(rows: ConnectivityRow[], status: StatusUpdate[], audit: AuditEntry[]): Promise<void>;
+  listConnectivity(deviceId: string, limit: number, offset: number): Promise<Page<ConnectivityRow>>;
+
+  appendAudit(e: AuditEntry): Promise<void>;
+  listAudit(q: AuditQuery): Promise<Page<AuditEntry>>;
+
+  listTokens(): Promise<ApiToken[]>;
+  putToken(t: ApiToken): Promise<void>;
+  findTokenByHash(hash: string): Promise<ApiToken | undefined>;
+}
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(String(v)));
+
+function modelFromRow(r: Row): DeviceModel {
+  const spec = json(r.spec) as Partial<DeviceModel>;
+  return {
+    name: String(r.name),
+    description: String(r.description),
+    ...(spec.heartbeat ? { heartbeat: spec.heartbeat } : {}),
+    ...(spec.acl ? { acl: spec.acl } : {}),
+    ...(spec.decoder !== undefined ? { decoder: spec.decoder } : {}),
+    ...(spec.shadow ? { shadow: spec.shadow } : {}),
+    attributes: json(r.attributes) as Record<string, unknown>,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+function deviceFromRow(r: Row): DeviceRecord {
+  return {
+    id: String(r.id),
+    model: strOrNull(r.model),
+    name: String(r.name),
+    tags: json(r.tags) as string[],
+    attributes: json(r.attributes) as Record<string, unknown>,
+    enabled: num(r.enabled) === 1,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    online: num(r.online) === 1,
+    lastSeenAt: num(r.last_seen_at),
+  };
+}
+
+function credentialFromRow(r: Row): Credential {
+  return {
+    id: String(r.id),
+    deviceId: String(r.device_id),
+    kind: r.kind === 'certificate' ? 'certificate' : 'password',
+    username: strOrNull(r.username),
+    secretHash: strOrNull(r.secret_hash),
+    fingerprint: strOrNull(r.fingerprint),
+    createdAt: num(r.created_at),
+    expiresAt: numOrNull(r.expires_at),
+    revokedAt: numOrNull(r.revoked_at),
+  };
+}
+
+function connectivityFromRow(r: Row): ConnectivityRow {
+  return {
+    id: num(r.id),
+    deviceId: String(r.device_id),
+    event: r.event === 'connect' ? 'connect' : 'disconnect',
+    at: num(r.at),
+    remoteAddress: String(r.remote_address),
+    protocolVersion: numOrNull(r.protocol_version),
+    keepalive: numOrNull(r.keepalive),
+    reason: strOrNull(r.reason),
+    refused: num(r.refused) === 1,
+    detail: strOrNull(r.detail),
+  };
+}
+
+function auditFromRow(r: Row): AuditEntry {
+  return {
+    id: num(r.id),
+    at: num(r.at),
+    actorKind: String(r.actor_kind),
+    actorId: String(r.actor_id),
+    action: String(r.action),
+    resource: String(r.resource),
+    before: json(r.before_json),
+    after: json(r.after_json),
+  };
+}
+
+function tokenFromRow(r: Row): ApiToken {
+  const role = String(r.role);
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    role: role === 'admin' ? 'admin' : role === 'operator' ? 'operator' : 'viewer',
+    hash: String(r.hash),
+    createdAt: num(r.created_at),
+    expiresAt: numOrNull(r.expires_at),
+    revokedAt: numOrNull(r.revoked_at),
+    bootstrap: num(r.bootstrap) === 1,
+  };
+}
+
+const SORT_COLUMN = {
+  id: 'id',
+  name: 'name',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  lastSeenAt: 'last_seen_at',
+} as const;
+
+const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => '\\' + c);
+const jsonText = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+
+class SqlRegistryStore implements RegistryStore {
+  constructor(private readonly sql: Sql) {}
+
+  async listModels(): Promise<DeviceModel[]> {
+    return (await this.sql.all('SELECT * FROM registry_models ORDER BY name')).map(modelFromRow);
+  }
+
+  async getModel(name: string): Promise<DeviceModel | undefined> {
+    const r = await this.sql.get('SELECT * FROM registry_models WHERE name = ?', [name]);
+    return r ? modelFromRow(r) : undefined;
+  }
+
+  async putModels(models: DeviceModel[]): Promise<void> {
+    await this.sql.batch(
+      models.map((m) => {
+        const spec = { heartbeat: m.heartbeat, acl: m.acl, decoder: m.decoder, shadow: m.shadow };
+        return {
+          sql: `INSERT INTO registry_models (name, description, spec, attributes, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET description = excluded.description, spec = excluded.spec,
+                  attributes = excluded.attributes, updated_at = excluded.updated_at`,
+          params: [m.name, m.description, JSON.stringify(spec), JSON.stringify(m.attributes), m.createdAt, m.updatedAt],
+        };
+      }),
+    );
+  }
+
+  async deleteModel(name: string): Promise<boolean> {
+    return (await this.sql.run('DELETE FROM registry_models WHERE name = ?', [name])) > 0;
+  }
+
+  async countDevicesOfModel(name: string): Promise<number> {
+    const r = await this.sql.get('SELECT COUNT(*) AS n FROM registry_devices WHERE model = ?', [name]);
+    return num(r?.n ?? 0);
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | undefined> {
+    const r = await this.sql.get('SELECT * FROM registry_devices WHERE id = ?', [id]);
+    return r ? deviceFromRow(r) : undefined;
+  }
+
+  async putDevices(devices: Device[]): Promise<void> {
+    const stmts: Stmt[] = [];
+    for (const d of devices) {
+      stmts.push(
+        {
+          sql: `INSERT INTO registry_devices (id, model, name, tags, attributes, enabled, created_at, updated_at, search)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET model = excluded.model, name = excluded.name, tags = excluded.tags,
+                  attributes = excluded.attributes, enabled = excluded.enabled, updated_at = excluded.updated_at,
+                  search = excluded.search`,
+          params: [
+            d.id,
+            d.model,
+            d.name,
+            JSON.stringify(d.tags),
+            JSON.stringify(d.attributes),
+            d.enabled,
+            d.createdAt,
+            d.updatedAt,
+            `${d.id}\n${d.name}`.toLowerCase(),
+          ],
+        },
+        { sql: 'DELETE FROM registry_device_tags WHERE device_id = ?', params: [d.id] },
+        ...d.tags.map((tag) => ({
+          sql: 'INSERT INTO registry_device_tags (tag, device_id) VALUES (?, ?)',
+          params: [tag, d.id],
+        })),
+      );
+    }
+    await this.sql.batch(stmts);
+  }
+
+  async deleteDevice(id: string): Promise<boolean> {
+    const existed = await this.sql.get('SELECT id FROM registry_devices WHERE id = ?', [id]);
+    await this.sql.batch([
+      { sql: 'DELETE FROM registry_device_tags WHERE device_id = ?', params: [id] },
+      { sql: 'DELETE FROM registry_credentials WHERE device_id = ?', params: [id] },
+      { sql: 'DELETE FROM registry_devices WHERE id = ?', params: [id] },
+    ]);
+    return existed !== undefined;
+  }
+
+  async queryDevices(q: DeviceQuery): Promise<Page<DeviceRecord>> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (q.model !== undefined) {
+      where.push('model = ?');
+      params.push(q.model);
+    }
+    if (q.tag !== undefined) {
+      where.push('id IN (SELECT device_id FROM registry_device_tags WHERE tag = ?)');
+      params.push(q.tag);
+    }
+    if (q.online !== undefined) {
+      where.push('online = ?');
+      params.push(q.online ? 1 : 0);
+    }
+    if (q.q !== undefined && q.q !== '') {
+      where.push("search LIKE ? ESCAPE '\\'");
+      params.push(`%${likeEscape(q.q.toLowerCase())}%`);
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const col = SORT_COLUMN[q.sort];
+    const dir = q.order === 'desc' ? 'DESC' : 'ASC';
+    const order = col === 'id' ? `id ${dir}` : `${col} ${dir}, id ${dir}`;
+    const [rows, count] = await Promise.all([
+      this.sql.all(`SELECT * FROM registry_devices ${w} ORDER BY ${order} LIMIT ? OFFSET ?`, [
+        ...params,
+        q.limit,
+        q.offset,
+      ]),
+      this.sql.get(`SELECT COUNT(*) AS n FROM registry_devices ${w}`, params),
+    ]);
+    return { items: rows.map(deviceFromRow), total: num(count?.n ?? 0) };
+  }
+
+  async fleetCounts(): Promise<{ total: number; online: number }> {
+    const r = await this.sql.get(
+      'SELECT COUNT(*) AS total, COALESCE(SUM(online), 0) AS online FROM registry_devices',
+    );
+    return { total: num(r?.total ?? 0), online: num(r?.online ?? 0) };
+  }
+
+  async resetOnline(): Promise<void> {
+    await this.sql.run('UPDATE registry_devices SET online = 0 WHERE online = 1');
+  }
+
+  async listCredentials(deviceId: string): Promise<Credential[]> {
+    return (
+      await this.sql.all('SELECT * FROM registry_credentials WHERE device_id = ? ORDER BY created_at, id', [
+        deviceId,
+      ])
+    ).map(credentialFromRow);
+  }
+
+  async putCredential(c: Credential): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO registry_credentials (id, device_id, kind, username, secret_hash, fingerprint, created_at, expires_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`,
+      [c.id, c.deviceId, c.kind, c.username, c.secretHash, c.fingerprint, c.createdAt, c.expiresAt, c.revokedAt],
+    );
+  }
+
+  async findCertificate(fingerprint: string): Promise<Credential | undefined> {
+    const r = await this.sql.get(
+      'SELECT * FROM registry_credentials WHERE fingerprint = ? AND revoked_at IS NULL',
+      [fingerprint],
+    );
+    return r ? credentialFromRow(r) : undefined;
+  }
+
+  async writeBatch(rows: ConnectivityRow[], status: StatusUpdate[], audit: AuditEntry[]): Promise<void> {
+    const stmts: Stmt[] = [
+      ...rows.map((r) => ({
+        sql: `INSERT INTO registry_connectivity (device_id, event, at, remote_address, protocol_version, keepalive, reason, refused, detail)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        params: [r.deviceId, r.event, r.at, r.remoteAddress, r.protocolVersion, r.keepalive, r.reason, r.refused, r.detail],
+      })),
+      ...status.map((s) => ({
+        sql: 'UPDATE registry_devices SET online = ?, last_seen_at = ? WHERE id = ?',
+        params: [s.online, s.lastSeenAt, s.deviceId],
+      })),
+      ...audit.map((e) => this.auditStmt(e)),
+    ];
+    await this.sql.batch(stmts);
+  }
+
+  async listConnectivity(deviceId: string, limit: number, offset: number): Promise<Page<ConnectivityRow>> {
+    const [rows, count] = await Promise.all([
+      this.sql.all(
+        'SELECT * FROM registry_connectivity WHERE device_id = ? ORDER BY id DESC LIMIT ? OFFSET ?',
+        [deviceId, limit, offset],
+      ),
+      this.sql.get('SELECT COUNT(*) AS n FROM registry_connectivity WHERE device_id = ?', [deviceId]),
+    ]);
+    return { items: rows.map(connectivityFromRow), total: num(count?.n ?? 0) };
+  }
+
+  private auditStmt(e: AuditEntry): Stmt {
+    return {
+      sql: `INSERT INTO registry_audit (at, actor_kind, actor_id, action, resource, before_json, after_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      params: [e.at, e.actorKind, e.actorId, e.action, e.resource, jsonText(e.before), jsonText(e.after)],
+    };
+  }
+
+  async appendAudit(e: AuditEntry): Promise<void> {
+    const s = this.auditStmt(e);
+    await this.sql.run(s.sql, s.params);
+  }
+
+  async listAudit(q: AuditQuery): Promise<Page<AuditEntry>> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (q.actor !== undefined) {
+      where.push('actor_id = ?');
+      params.push(q.actor);
+    }
+    if (q.resource !== undefined) {
+      // `devices/d1` matches itself and everything under it (`devices/d1/credentials/…`).
+      where.push("(resource = ? OR resource LIKE ? ESCAPE '\\')");
+      params.push(q.resource, `${likeEscape(q.resource)}/%`);
+    }
+    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const [rows, count] = await Promise.all([
+      this.sql.all(`SELECT * FROM registry_audit ${w} ORDER BY id DESC LIMIT ? OFFSET ?`, [
+        ...params,
+        q.limit,
+        q.offset,
+      ]),
+      this.sql.get(`SELECT COUNT(*) AS n FROM registry_audit ${w}`, params),
+    ]);
+    return { items: rows.map(auditFromRow), total: num(count?.n ?? 0) };
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    return (await this.sql.all('SELECT * FROM registry_tokens ORDER BY created_at, id')).map(tokenFromRow);
+  }
+
+  async putToken(t: ApiToken): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO registry_tokens (id, name, role, hash, created_at, expires_at, revoked_at, bootstrap)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, hash = excluded.hash,
+         expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`,
+      [t.id, t.name, t.role, t.hash, t.createdAt, t.expiresAt, t.revokedAt, t.bootstrap],
+    );
+  }
+
+  async findTokenByHash(hash: string): Promise<ApiToken | undefined> {
+    const r = await this.sql.get('SELECT * FROM registry_tokens WHERE hash = ?', [hash]);
+    return r ? tokenFromRow(r) : undefined;
+  }
+}
+
+/** Migrate the registry's tables and return the store for this database. */
+export async function openRegistryStore(db: Database): Promise<RegistryStore> {
+  await migrate(db, 'registry', registryMigrations);
+  return new SqlRegistryStore(sqlFor(db));
+}

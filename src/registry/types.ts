@@ -1,0 +1,135 @@
+/**
+ * The registry's records: device models (profiles), devices, credentials, connectivity rows,
+ * audit entries and API tokens. Timestamps are epoch milliseconds from `ctx.clock`.
+ */
+import type { HeartbeatPolicy } from '../core/devices.js';
+import type { Role } from '../http/auth.js';
+
+/**
+ * A model's topic ACL template. Each list, when present, replaces the default for that action
+ * (`devices/${deviceId}/#`, `$aws/things/${deviceId}/#`); see docs/registry.md for the variables.
+ */
+export interface AclTemplate {
+  publish?: string[];
+  subscribe?: string[];
+}
+
+export interface ShadowOptions {
+  clearDesiredOnReport?: boolean;
+  maxDocumentBytes?: number;
+}
+
+export interface DeviceModel {
+  name: string;
+  description: string;
+  heartbeat?: HeartbeatPolicy;
+  acl?: AclTemplate;
+  decoder?: string;
+  shadow?: ShadowOptions;
+  attributes: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Device {
+  /** The MQTT client id. */
+  id: string;
+  model: string | null;
+  name: string;
+  tags: string[];
+  attributes: Record<string, unknown>;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Connectivity state kept beside each device (written by the batched connectivity writer). */
+export interface DeviceStatus {
+  online: boolean;
+  /** Last connect, disconnect or message; 0 when never seen. */
+  lastSeenAt: number;
+}
+
+export type DeviceRecord = Device & DeviceStatus;
+
+export type CredentialKind = 'password' | 'certificate';
+
+export interface Credential {
+  id: string;
+  deviceId: string;
+  kind: CredentialKind;
+  /** Password credentials: the MQTT user name (the device id unless given). */
+  username: string | null;
+  /** Password credentials: `scrypt$N$r$p$salt$hash` (never returned by the API). */
+  secretHash: string | null;
+  /** Certificate credentials: SHA-256 of the DER certificate, lowercase hex without colons. */
+  fingerprint: string | null;
+  createdAt: number;
+  /** Set when a rotation replaced this secret: valid until then (the overlap). */
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+export type ConnectivityEvent = 'connect' | 'disconnect';
+
+export interface ConnectivityRow {
+  id?: number;
+  deviceId: string;
+  event: ConnectivityEvent;
+  at: number;
+  remoteAddress: string;
+  protocolVersion: number | null;
+  keepalive: number | null;
+  reason: string | null;
+  refused: boolean;
+  detail: string | null;
+}
+
+export interface StatusUpdate {
+  deviceId: string;
+  online: boolean;
+  lastSeenAt: number;
+}
+
+export interface AuditEntry {
+  id?: number;
+  at: number;
+  actorKind: string;
+  actorId: string;
+  action: string;
+  resource: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: Role;
+  /** sha256 hex of the secret (tokens are 256-bit random, so a fast hash is enough). */
+  hash: string;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  /** The admin token from --admin-token or the one generated at first start. */
+  bootstrap: boolean;
+}
+
+export type DeviceSort = 'id' | 'name' | 'createdAt' | 'updatedAt' | 'lastSeenAt';
+
+export interface DeviceQuery {
+  model?: string;
+  tag?: string;
+  online?: boolean;
+  /** Case-insensitive substring of id or name. */
+  q?: string;
+  sort: DeviceSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}

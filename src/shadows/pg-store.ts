@@ -1,0 +1,126 @@
+/**
+ * PostgreSQL adapter of the shadows store. Several nodes may write one shadow: the document row
+ * is written with a version-checked UPDATE (or INSERT … ON CONFLICT DO NOTHING for a new one) in
+ * the same transaction as the history entry, so a lost race changes nothing and returns false.
+ */
+import type { PostgresDatabase } from '../store/index.js';
+import {
+  rowToDocument,
+  rowToHistory,
+  type DocumentRow,
+  type HistoryRow,
+  type HistoryQuery,
+  type ShadowStore,
+} from './store.js';
+
+export function pgShadowStore(database: PostgresDatabase): ShadowStore {
+  const pool = database.pool;
+
+  function where(deviceId: string, name: string, q: Omit<HistoryQuery, 'limit' | 'offset'>) {
+    const clauses = ['device_id = $1', 'name = $2'];
+    const args: (string | number)[] = [deviceId, name];
+    if (q.from !== undefined) {
+      args.push(q.from);
+      clauses.push(`at >= $${args.length}`);
+    }
+    if (q.to !== undefined) {
+      args.push(q.to);
+      clauses.push(`at < $${args.length}`);
+    }
+    return { sql: clauses.join(' AND '), args };
+  }
+
+  return {
+    async get(deviceId, name) {
+      const r = await pool.query<DocumentRow>(
+        'SELECT * FROM shadows_documents WHERE device_id = $1 AND name = $2',
+        [deviceId, name],
+      );
+      const row = r.rows[0];
+      return row ? rowToDocument(row) : undefined;
+    },
+    async save(doc, expected, e) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const state = JSON.stringify(doc.state);
+        const metadata = JSON.stringify(doc.metadata);
+        const r = expected
+          ? await client.query(
+              `UPDATE shadows_documents SET version = $1, state = $2, metadata = $3, updated_at = $4, deleted = $5
+               WHERE device_id = $6 AND name = $7 AND version = $8 AND deleted = $9`,
+              [
+                doc.version,
+                state,
+                metadata,
+                doc.updatedAt,
+                doc.deleted,
+                doc.deviceId,
+                doc.name,
+                expected.version,
+                expected.deleted,
+              ],
+            )
+          : await client.query(
+              `INSERT INTO shadows_documents (device_id, name, version, state, metadata, updated_at, deleted)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device_id, name) DO NOTHING`,
+              [doc.deviceId, doc.name, doc.version, state, metadata, doc.updatedAt, doc.deleted],
+            );
+        if (r.rowCount === 0) {
+          await client.query('ROLLBACK');
+          return false;
+        }
+        await client.query(
+          `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            e.deviceId,
+            e.name,
+            e.version,
+            e.op,
+            e.at,
+            e.actor.kind,
+            e.actor.id,
+            JSON.stringify(e.request),
+            JSON.stringify(e.state),
+          ],
+        );
+        await client.query('COMMIT');
+        return true;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async listNames(deviceId) {
+      const r = await pool.query<{ name: string }>(
+        'SELECT name FROM shadows_documents WHERE device_id = $1 AND NOT deleted ORDER BY name',
+        [deviceId],
+      );
+      return r.rows.map((x) => x.name);
+    },
+    async history(deviceId, name, q) {
+      const w = where(deviceId, name, q);
+      const count = await pool.query<{ n: string }>(
+        `SELECT COUNT(*) AS n FROM shadows_history WHERE ${w.sql}`,
+        w.args,
+      );
+      const n = w.args.length;
+      const rows = await pool.query<HistoryRow>(
+        `SELECT * FROM shadows_history WHERE ${w.sql} ORDER BY seq LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...w.args, q.limit, q.offset],
+      );
+      return { items: rows.rows.map(rowToHistory), total: Number(count.rows[0]?.n ?? 0) };
+    },
+    async historyAt(deviceId, name, version) {
+      const r = await pool.query<HistoryRow>(
+        `SELECT * FROM shadows_history WHERE device_id = $1 AND name = $2 AND version = $3 AND op = 'update'`,
+        [deviceId, name, version],
+      );
+      const row = r.rows[0];
+      return row ? rowToHistory(row) : undefined;
+    },
+  };
+}

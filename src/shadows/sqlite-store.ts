@@ -1,0 +1,109 @@
+/** SQLite adapter of the shadows store (better-sqlite3, synchronous; each save is one transaction). */
+import type { SqliteDatabase } from '../store/index.js';
+import type { ShadowDocument } from './document.js';
+import {
+  rowToDocument,
+  rowToHistory,
+  type DocumentRow,
+  type Expected,
+  type HistoryEntry,
+  type HistoryQuery,
+  type HistoryRow,
+  type ShadowStore,
+} from './store.js';
+
+export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
+  const db = database.db;
+  const getStmt = db.prepare('SELECT * FROM shadows_documents WHERE device_id = ? AND name = ?');
+  const insertDoc = db.prepare(
+    `INSERT INTO shadows_documents (device_id, name, version, state, metadata, updated_at, deleted)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, name) DO NOTHING`,
+  );
+  const updateDoc = db.prepare(
+    `UPDATE shadows_documents SET version = ?, state = ?, metadata = ?, updated_at = ?, deleted = ?
+     WHERE device_id = ? AND name = ? AND version = ? AND deleted = ?`,
+  );
+  const insertHistory = db.prepare(
+    `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const save = db.transaction((doc: ShadowDocument, expected: Expected | undefined, e: HistoryEntry) => {
+    const state = JSON.stringify(doc.state);
+    const metadata = JSON.stringify(doc.metadata);
+    const deleted = doc.deleted ? 1 : 0;
+    const r = expected
+      ? updateDoc.run(
+          doc.version,
+          state,
+          metadata,
+          doc.updatedAt,
+          deleted,
+          doc.deviceId,
+          doc.name,
+          expected.version,
+          expected.deleted ? 1 : 0,
+        )
+      : insertDoc.run(doc.deviceId, doc.name, doc.version, state, metadata, doc.updatedAt, deleted);
+    if (r.changes === 0) return false;
+    insertHistory.run(
+      e.deviceId,
+      e.name,
+      e.version,
+      e.op,
+      e.at,
+      e.actor.kind,
+      e.actor.id,
+      JSON.stringify(e.request),
+      JSON.stringify(e.state),
+    );
+    return true;
+  });
+
+  function where(deviceId: string, name: string, q: Omit<HistoryQuery, 'limit' | 'offset'>) {
+    const clauses = ['device_id = ?', 'name = ?'];
+    const args: (string | number)[] = [deviceId, name];
+    if (q.from !== undefined) {
+      clauses.push('at >= ?');
+      args.push(q.from);
+    }
+    if (q.to !== undefined) {
+      clauses.push('at < ?');
+      args.push(q.to);
+    }
+    return { sql: clauses.join(' AND '), args };
+  }
+
+  return {
+    get(deviceId, name) {
+      const row = getStmt.get(deviceId, name) as DocumentRow | undefined;
+      return Promise.resolve(row ? rowToDocument(row) : undefined);
+    },
+    save(doc, expected, entry) {
+      return Promise.resolve(save(doc, expected, entry));
+    },
+    listNames(deviceId) {
+      const rows = db
+        .prepare('SELECT name FROM shadows_documents WHERE device_id = ? AND deleted = 0 ORDER BY name')
+        .all(deviceId) as { name: string }[];
+      return Promise.resolve(rows.map((r) => r.name));
+    },
+    history(deviceId, name, q) {
+      const w = where(deviceId, name, q);
+      const total = (
+        db.prepare(`SELECT COUNT(*) AS n FROM shadows_history WHERE ${w.sql}`).get(...w.args) as { n: number }
+      ).n;
+      const rows = db
+        .prepare(`SELECT * FROM shadows_history WHERE ${w.sql} ORDER BY seq LIMIT ? OFFSET ?`)
+        .all(...w.args, q.limit, q.offset) as HistoryRow[];
+      return Promise.resolve({ items: rows.map(rowToHistory), total });
+    },
+    historyAt(deviceId, name, version) {
+      const row = db
+        .prepare(
+          `SELECT * FROM shadows_history WHERE device_id = ? AND name = ? AND version = ? AND op = 'update'`,
+        )
+        .get(deviceId, name, version) as HistoryRow | undefined;
+      return Promise.resolve(row ? rowToHistory(row) : undefined);
+    },
+  };
+}
