@@ -8,8 +8,8 @@ function find(dir, out = []) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
-      if (e.name !== 'node_modules' && e.name !== 'console') find(p, out);
-    } else if (e.name.endsWith('.test.ts')) out.push(p);
+      if (e.name !== 'node_modules' && e.name !== 'dist') find(p, out);
+    } else if (e.name.endsWith('.test.ts') || e.name.endsWith('.test.tsx')) out.push(p);
   }
   return out;
 }

@@ -12,7 +12,9 @@ import type { TsunaguConfig } from './core/config.js';
 import { EventBus } from './core/events.js';
 import { createLogger, type Logger } from './core/logger.js';
 import type { ModuleContext, PlatformModule } from './core/module.js';
+import { registerConsole } from './http/console-static.js';
 import { createHttpServer, registerApi } from './http/server.js';
+import { sessionRoutes } from './http/session-routes.js';
 import { attachWebSocket, createBroker, listenTcp, listenTls, type Broker } from './mqtt/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
@@ -99,11 +101,11 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   let ready = false;
   const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
-  await registerApi(
-    http,
-    registry.tokens,
-    modules.flatMap((m) => (m.routes ? [m.routes] : [])),
-  );
+  await registerApi(http, registry.tokens, [
+    sessionRoutes(bus),
+    ...modules.flatMap((m) => (m.routes ? [m.routes] : [])),
+  ]);
+  await registerConsole(http);
 
   await broker.start();
   for (const m of modules) await m.start?.();

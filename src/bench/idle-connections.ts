@@ -26,9 +26,7 @@ function openOne(port: number, clientId: string, topic: string): Promise<Socket>
     parser.on('packet', (packet) => {
       if (packet.cmd === 'connack') {
         if (packet.returnCode !== 0) return fail(new Error(`${clientId}: CONNACK ${packet.returnCode}`));
-        socket.write(
-          generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: 0 }] }),
-        );
+        socket.write(generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: 0 }] }));
       } else if (packet.cmd === 'suback') {
         clearTimeout(timer);
         socket.removeListener('error', fail);
@@ -38,7 +36,14 @@ function openOne(port: number, clientId: string, topic: string): Promise<Socket>
     });
     // Keep-alive 0: the broker expects no PINGREQ, so the connections stay truly idle.
     socket.write(
-      generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 0, clientId }),
+      generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        keepalive: 0,
+        clientId,
+      }),
     );
   });
 }

@@ -46,3 +46,15 @@ export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/** Resolves true when the child exits within `ms`, false otherwise. */
+export function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

@@ -9,6 +9,8 @@ const USAGE = `usage: tsunagu <command> [options]
 commands:
   start            run the platform (MQTT broker, HTTP API, console)
   bench <what>     run a benchmark (broker)
+  sim              run a simulated fleet against an MQTT server (tsunagu sim --help)
+  loadtest         load, spike or soak test; compare two results (tsunagu loadtest --help)
   help             this text
 
 tsunagu start options (flags > TSUNAGU_* environment > --config file.yaml > defaults):
@@ -32,6 +34,16 @@ async function main(argv: string[]): Promise<void> {
     case 'bench': {
       const { runBench } = await import('./bench.js');
       await runBench(rest);
+      return;
+    }
+    case 'sim': {
+      const { runSim } = await import('../sim/index.js');
+      await runSim(rest);
+      return;
+    }
+    case 'loadtest': {
+      const { runLoadtestCli } = await import('../sim/index.js');
+      await runLoadtestCli(rest);
       return;
     }
     case undefined:

@@ -1,7 +1,70 @@
-// PLACEHOLDER — replaced by the commands module; fixes the signature app.ts wires.
+/**
+ * Commands: cloud → device requests over MQTT with tracked outcomes (reply, optional
+ * confirmation by the shadow's reported state, timeouts, idempotency, offline queueing) and
+ * latency statistics. See docs/commands.md.
+ */
 import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { migrate } from '../store/index.js';
+import { pgCommandStore } from './pg-store.js';
+import { commandRoutes } from './routes.js';
+import { CommandService, type ReadReported } from './service.js';
+import { sqliteCommandStore } from './sqlite-store.js';
+import { COMMAND_MIGRATIONS, type CommandStore } from './store.js';
 
-export function createCommands(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
-  return Promise.resolve({ name: 'commands' });
+export { CommandService, commandTopic, type ReadReported } from './service.js';
+export { CommandErrors } from './errors.js';
+export type {
+  CommandRecord,
+  ConfirmSpec,
+  CreateCommandRequest,
+  CommandMessage,
+  CommandReply,
+} from './types.js';
+export type { CommandStats } from './stats.js';
+
+export interface CommandsModule extends PlatformModule {
+  service: CommandService;
+}
+
+export interface CommandsOptions {
+  /**
+   * Reads a shadow's current reported state, so a command whose confirmation is already true at
+   * acknowledgement succeeds at once. Wire it to the shadows module: `{ readReported: shadows.reported }`.
+   * Without it, confirmation waits for the next 'shadow.updated' event.
+   */
+  readReported?: ReadReported;
+}
+
+export async function createCommandStore(ctx: Pick<ModuleContext, 'db'>): Promise<CommandStore> {
+  await migrate(ctx.db, 'commands', COMMAND_MIGRATIONS);
+  return ctx.db.kind === 'sqlite' ? sqliteCommandStore(ctx.db) : pgCommandStore(ctx.db);
+}
+
+export async function createCommands(
+  ctx: ModuleContext,
+  directory: DeviceDirectory,
+  opts: CommandsOptions = {},
+): Promise<CommandsModule> {
+  const store = await createCommandStore(ctx);
+  const service = new CommandService({
+    store,
+    broker: ctx.broker,
+    bus: ctx.bus,
+    clock: ctx.clock,
+    log: ctx.log.child({ module: 'commands' }),
+    directory,
+    ...(opts.readReported ? { readReported: opts.readReported } : {}),
+    isAnonymous: (clientId) => {
+      const info = ctx.broker.clientInfo(clientId);
+      return ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined;
+    },
+  });
+  return {
+    name: 'commands',
+    service,
+    routes: commandRoutes(service),
+    start: () => service.start(),
+    stop: () => service.stop(),
+  };
 }

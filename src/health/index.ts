@@ -1,7 +1,95 @@
-// PLACEHOLDER — replaced by the health module; fixes the signature app.ts wires.
+/**
+ * Fleet health: heartbeat deadlines, hardware-error thresholds, the service-state machine and
+ * flapping alerts. Health only emits (`service-state.changed`, `heartbeat.checked`, `health.alert`);
+ * notify decides who hears about it.
+ */
 import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { HealthEngine } from './engine.js';
+import type { HealthStore } from './health-store.js';
+import { createPgHealthStore } from './pg-health-store.js';
+import { healthRoutes } from './routes.js';
+import { createHealthApi, type HealthApi } from './service.js';
+import { createSqliteHealthStore } from './sqlite-health-store.js';
 
-export function createHealth(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
-  return Promise.resolve({ name: 'health' });
+export type { HealthApi, ServiceStateView } from './service.js';
+export type { HealthPolicy, ErrorThreshold } from './policy.js';
+export type { FleetHealth } from './fleet-view.js';
+export { benchHealth } from './bench.js';
+
+export interface HealthModule extends PlatformModule {
+  engine: HealthEngine;
+  api: HealthApi;
+}
+
+export interface HealthOptions {
+  /** Last-seen write interval (default 5 s). */
+  flushIntervalMs?: number;
+  /** Start-up grace for deadlines that passed while the platform was down (default: interval + grace). */
+  startupGraceMs?: number;
+}
+
+export function openHealthStore(ctx: ModuleContext): Promise<HealthStore> {
+  return ctx.db.kind === 'sqlite' ? createSqliteHealthStore(ctx.db) : createPgHealthStore(ctx.db);
+}
+
+export async function createHealth(
+  ctx: ModuleContext,
+  directory: DeviceDirectory,
+  opts: HealthOptions = {},
+): Promise<HealthModule> {
+  const log = ctx.log.child({ component: 'health' });
+  const store = await openHealthStore(ctx);
+  const engine = new HealthEngine({
+    clock: ctx.clock,
+    bus: ctx.bus,
+    log,
+    store,
+    directory,
+    ...opts,
+    publish: (deviceId, payload) => {
+      ctx.broker
+        .publish({ topic: `$fleet/devices/${deviceId}/service-state`, payload, qos: 1, retain: true })
+        .catch((err: unknown) => log.warn({ err, deviceId }, 'health: publishing service state failed'));
+    },
+  });
+  const api = createHealthApi(engine, store, () => ctx.clock.now());
+  const unsubscribe: (() => void)[] = [];
+  return {
+    name: 'health',
+    engine,
+    api,
+    routes: healthRoutes(api),
+    async start() {
+      await engine.start();
+      unsubscribe.push(...wireBus(ctx, engine, store, log));
+    },
+    async stop() {
+      for (const u of unsubscribe.splice(0)) u();
+      await engine.stop();
+    },
+  };
+}
+
+function wireBus(ctx: ModuleContext, engine: HealthEngine, store: HealthStore, log: ModuleContext['log']): (() => void)[] {
+  const bus = ctx.bus;
+  return [
+    bus.on('device.message', (m) => {
+      const hb = m.kind === 'heartbeat' || m.topic === `devices/${m.deviceId}/heartbeat`;
+      engine.signOfLife(m.deviceId, m.at, hb ? 'heartbeat' : 'message');
+    }),
+    bus.on('device.connected', (e) => engine.signOfLife(e.deviceId, e.at, 'connected')),
+    bus.on('device.disconnected', (e) => {
+      if (!e.refused) engine.signOfLife(e.deviceId, e.at, 'disconnected');
+    }),
+    bus.on('device.event', (e) => engine.deviceEvent(e.deviceId, e.code, e.at)),
+    bus.on('device.flapping', (e) => engine.flapping(e.deviceId, e.at, e.connects, e.windowMs)),
+    bus.on('device.changed', (e) => {
+      const work =
+        e.change === 'deleted'
+          ? (engine.untrack(e.deviceId), store.deleteDevice(e.deviceId))
+          : engine.refreshDevice(e.deviceId).then(() => undefined);
+      work.catch((err: unknown) => log.warn({ err, deviceId: e.deviceId }, 'health: device change failed'));
+    }),
+  ];
 }

@@ -2,6 +2,8 @@
  * The Fastify server: health, metrics, the authenticated `/api/v1` scope every module adds its
  * routes to, and (from `mqtt/`) MQTT over WebSocket at `/mqtt`. Holds no business logic.
  */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
@@ -55,6 +57,32 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
   return app;
 }
 
+/**
+ * OpenAPI 3 from the route schemas: registered before any API route so @fastify/swagger sees them
+ * all; the document is public at /api/v1/openapi.json and rendered at /api/docs.
+ */
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tsunagu API',
+        version: '1',
+        description: 'IoT fleet platform: registry, shadows, commands, telemetry, health, SLOs.',
+      },
+      servers: [{ url: '/' }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    hideUntagged: false,
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: true },
+    staticCSP: true,
+  });
+}
+
 /** Register the authenticated API scope under /api/v1 with every module's route plugin. */
 export async function registerApi(
   app: FastifyInstance,
@@ -62,8 +90,10 @@ export async function registerApi(
   plugins: RoutePlugin[],
 ): Promise<void> {
   const failures = new Map<string, { count: number; windowStart: number }>();
+  await registerOpenApi(app);
   await app.register(
     async (api) => {
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
       api.addHook('onRequest', async (req) => {
         const cfg = req.routeOptions.config;
         if (cfg.public) return;

@@ -1,41 +1,16 @@
-// PLACEHOLDER — the broker is being written; this file only fixes the public signatures.
-import type { Server as HttpServer } from 'node:http';
-import type { Server as NetServer } from 'node:net';
-import type { Clock } from '../core/clock.js';
-import type { BrokerLimits } from '../core/config.js';
-import type { Logger } from '../core/logger.js';
-import type { Database } from '../store/database.js';
+/**
+ * The MQTT 3.1.1 / 5.0 broker: the public face of `src/mqtt` (ARCHITECTURE.md). Other modules use
+ * `BrokerApi` (api.ts); app.ts creates the broker and its listeners.
+ */
+import { BrokerImpl, type BrokerOptions } from './broker.js';
 import type { Broker } from './api.js';
 
 export type * from './api.js';
+export type { BrokerOptions } from './broker.js';
+export { listenTcp, listenTls, attachWebSocket } from './listeners.js';
+export { createAclFileHooks, parseAclFile } from './acl-file.js';
+export { RC as MqttReasonCodes } from './reason-codes.js';
 
-export interface BrokerOptions {
-  db: Database;
-  clock: Clock;
-  log: Logger;
-  limits: BrokerLimits;
-  allowAnonymous: boolean;
-  nodeId: string;
-}
-
-export function createBroker(_opts: BrokerOptions): Broker {
-  throw new Error('broker not implemented yet');
-}
-
-export function listenTcp(_broker: Broker, _host: string, _port: number): Promise<NetServer> {
-  throw new Error('not implemented');
-}
-
-export function listenTls(
-  _broker: Broker,
-  _host: string,
-  _port: number,
-  _tls: { cert: Buffer; key: Buffer; ca?: Buffer },
-): Promise<NetServer> {
-  throw new Error('not implemented');
-}
-
-/** Serve MQTT over WebSocket (subprotocol "mqtt") at `path` on an existing HTTP server. */
-export function attachWebSocket(_broker: Broker, _server: HttpServer, _path: string): void {
-  throw new Error('not implemented');
+export function createBroker(opts: BrokerOptions): Broker {
+  return new BrokerImpl(opts);
 }

@@ -79,7 +79,7 @@ export function decodeProps(s: string | null): PublishProperties | undefined {
   if (s === null) return undefined;
   const p = JSON.parse(s) as PublishProperties & { correlationData?: string | Buffer };
   if (typeof p.correlationData === 'string') p.correlationData = Buffer.from(p.correlationData, 'base64');
-  return p as PublishProperties;
+  return p;
 }
 
 interface MsgRow {
@@ -132,7 +132,7 @@ export class SqlitePersistence implements BrokerPersistence {
       ),
       retDel: p('DELETE FROM mqtt_retained WHERE topic = ?'),
     };
-    const s = this.stmts as Record<string, BetterSqlite3.Statement>;
+    const s = this.stmts;
     this.tx = db.transaction((ops: readonly PersistOp[]) => {
       for (const o of ops) {
         switch (o.op) {
@@ -220,14 +220,12 @@ export class SqlitePersistence implements BrokerPersistence {
         disconnected_at: number | null;
         protocol_version: number;
       }[]
-    ).map(
-      (r): StoredSession => ({
-        clientId: r.client_id,
-        expiryInterval: r.expiry_interval,
-        disconnectedAt: r.disconnected_at,
-        protocolVersion: r.protocol_version as 3 | 4 | 5,
-      }),
-    );
+    ).map((r): StoredSession => ({
+      clientId: r.client_id,
+      expiryInterval: r.expiry_interval,
+      disconnectedAt: r.disconnected_at,
+      protocolVersion: r.protocol_version as 3 | 4 | 5,
+    }));
     const subscriptions = (
       db.prepare('SELECT * FROM mqtt_subscriptions').all() as {
         client_id: string;
@@ -238,17 +236,15 @@ export class SqlitePersistence implements BrokerPersistence {
         rh: number;
         sub_id: number | null;
       }[]
-    ).map(
-      (r): StoredSubscription => ({
-        clientId: r.client_id,
-        raw: r.raw,
-        qos: r.qos as QoS,
-        nl: r.nl === 1,
-        rap: r.rap === 1,
-        rh: r.rh,
-        subId: r.sub_id ?? undefined,
-      }),
-    );
+    ).map((r): StoredSubscription => ({
+      clientId: r.client_id,
+      raw: r.raw,
+      qos: r.qos as QoS,
+      nl: r.nl === 1,
+      rap: r.rap === 1,
+      rh: r.rh,
+      subId: r.sub_id ?? undefined,
+    }));
     const messages = (db.prepare('SELECT * FROM mqtt_messages ORDER BY seq').all() as MsgRow[]).map(
       (r): StoredMessage => ({
         clientId: r.client_id,
@@ -279,15 +275,13 @@ export class SqlitePersistence implements BrokerPersistence {
         properties: string | null;
         expires_at: number | null;
       }[]
-    ).map(
-      (r): StoredRetained => ({
-        topic: r.topic,
-        payload: r.payload,
-        qos: r.qos as QoS,
-        properties: decodeProps(r.properties),
-        expiresAt: r.expires_at ?? undefined,
-      }),
-    );
+    ).map((r): StoredRetained => ({
+      topic: r.topic,
+      payload: r.payload,
+      qos: r.qos as QoS,
+      properties: decodeProps(r.properties),
+      expiresAt: r.expires_at ?? undefined,
+    }));
     return Promise.resolve({ sessions, subscriptions, messages, incoming, retained });
   }
 

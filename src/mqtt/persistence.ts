@@ -137,7 +137,10 @@ export class MemoryPersistence implements BrokerPersistence {
           this.msgs.delete(`${o.clientId}\u0000${o.seq}`);
           break;
         case 'incoming.put':
-          this.incoming.set(`${o.clientId}\u0000${o.packetId}`, { clientId: o.clientId, packetId: o.packetId });
+          this.incoming.set(`${o.clientId}\u0000${o.packetId}`, {
+            clientId: o.clientId,
+            packetId: o.packetId,
+          });
           break;
         case 'incoming.delete':
           this.incoming.delete(`${o.clientId}\u0000${o.packetId}`);

@@ -59,7 +59,9 @@ export interface Will {
   payload: Buffer;
   qos: QoS;
   retain: boolean;
-  properties: import('./api.js').PublishProperties | undefined;
+  properties: PublishProperties | undefined;
   /** MQTT 5 Will Delay Interval, seconds. */
   delay: number;
+  /** MQTT 5 Message Expiry Interval of the will, seconds (counted from publication). */
+  expiryInterval: number | undefined;
 }

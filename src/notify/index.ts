@@ -1,7 +1,81 @@
-// PLACEHOLDER — replaced by the notify module; fixes the signature app.ts wires.
+/**
+ * Notifications: Slack and signed webhooks, routed by event kind, severity, model and tag, through
+ * a persisted outbox with retries, dedup and storm grouping. Notify subscribes to the bus itself;
+ * health, SLOs and devices only emit.
+ */
 import type { DeviceDirectory } from '../core/devices.js';
+import type { EventBus, TsunaguEvents } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
+import type { BackoffPolicy } from './backoff.js';
+import { toItem } from './event-items.js';
+import type { NotifyStore } from './notify-store.js';
+import { Outbox } from './outbox.js';
+import { createPgNotifyStore } from './pg-notify-store.js';
+import { notifyRoutes } from './routes.js';
+import { NotifyService } from './service.js';
+import { createSqliteNotifyStore } from './sqlite-notify-store.js';
+import { NOTIFY_KINDS, type NotifyKind } from './types.js';
 
-export function createNotify(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
-  return Promise.resolve({ name: 'notify' });
+export { verifySignature, sign, SIGNATURE_HEADER, EVENT_ID_HEADER, TIMESTAMP_HEADER } from './signing.js';
+export type { Channel, Route, Notification, NotifyItem, NotifyKind, NotificationStatus } from './types.js';
+export type { NotifyService, ChannelInput, RouteInput, ChannelView } from './service.js';
+
+export interface NotifyModule extends PlatformModule {
+  service: NotifyService;
+  outbox: Outbox;
+  /** Resolves when every event seen so far is queued and no delivery is in flight (tests). */
+  idle(): Promise<void>;
+}
+
+export interface NotifyOptions {
+  backoff?: BackoffPolicy;
+  random?: () => number;
+}
+
+export function openNotifyStore(ctx: ModuleContext): Promise<NotifyStore> {
+  return ctx.db.kind === 'sqlite' ? createSqliteNotifyStore(ctx.db) : createPgNotifyStore(ctx.db);
+}
+
+export async function createNotify(ctx: ModuleContext, directory: DeviceDirectory, opts: NotifyOptions = {}): Promise<NotifyModule> {
+  const log = ctx.log.child({ component: 'notify' });
+  const store = await openNotifyStore(ctx);
+  const outbox = new Outbox({ clock: ctx.clock, store, log, ...opts });
+  const service = new NotifyService(store, outbox, directory, () => ctx.clock.now(), log);
+  const handling = new Set<Promise<void>>();
+  const unsubscribe: (() => void)[] = [];
+  return {
+    name: 'notify',
+    service,
+    outbox,
+    routes: notifyRoutes(service),
+    async start() {
+      await service.load();
+      await outbox.start();
+      unsubscribe.push(...subscribe(ctx.bus, service, handling, log));
+    },
+    async stop() {
+      for (const u of unsubscribe.splice(0)) u();
+      await Promise.all(handling);
+      await outbox.stop();
+    },
+    async idle() {
+      while (handling.size > 0) await Promise.all(handling);
+      await outbox.idle();
+    },
+  };
+}
+
+function subscribe(bus: EventBus, service: NotifyService, handling: Set<Promise<void>>, log: Logger): (() => void)[] {
+  const on = <K extends NotifyKind>(kind: K) =>
+    bus.on(kind, (e: TsunaguEvents[K]) => {
+      const item = toItem(kind, e);
+      if (!item) return;
+      const p = service
+        .handle(item)
+        .catch((err: unknown) => log.error({ err, kind }, 'notify: routing an event failed'))
+        .finally(() => handling.delete(p));
+      handling.add(p);
+    });
+  return NOTIFY_KINDS.map((k) => on(k));
 }

@@ -90,9 +90,7 @@ export function patternMatchesTopic(pattern: string[], topic: string[]): boolean
 
 /** Is every topic that `filter` can match also matched by `pattern`? (subscribe authorization) */
 export function patternCoversFilter(pattern: string[], filter: string[]): boolean {
-  if (filter[0]?.startsWith('$') !== pattern[0]?.startsWith('$') && !pattern[0]?.startsWith('$')) {
-    if (filter[0]?.startsWith('$')) return false;
-  }
+  if (filter[0]?.startsWith('$') && !pattern[0]?.startsWith('$')) return false; // [MQTT-4.7.2-1]
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
     if (p === '#') return true;

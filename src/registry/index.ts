@@ -1,8 +1,25 @@
-// PLACEHOLDER — the registry (issue 3) replaces this; it fixes the signature app.ts wires.
+/**
+ * The device registry (issue #3): device models, devices, credentials, topic ACLs, connectivity
+ * history, audit log and API tokens, with the broker's authentication hooks and the HTTP API.
+ * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
+ */
 import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
 import type { TokenVerifier } from '../http/auth.js';
 import type { BrokerHooks } from '../mqtt/api.js';
+import { Connectivity, type FlappingOptions } from './connectivity.js';
+import { CredentialService, DEFAULT_ROTATION_OVERLAP_MS } from './credentials.js';
+import { DeviceAuth } from './device-auth.js';
+import { DEFAULT_SCRYPT_N } from './secrets.js';
+import { CachedDirectory } from './directory.js';
+import { adminRoutes } from './routes-admin.js';
+import { registryRoutes } from './routes.js';
+import { RegistryService } from './service.js';
+import { openRegistryStore } from './store.js';
+import { TokenStore } from './tokens.js';
+
+export { RegistryErrors } from './errors.js';
+export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
 
 export interface RegistryModule extends PlatformModule {
   directory: DeviceDirectory;
@@ -12,19 +29,77 @@ export interface RegistryModule extends PlatformModule {
   tokens: TokenVerifier;
 }
 
-export function createRegistry(ctx: ModuleContext): Promise<RegistryModule> {
-  const admin = ctx.config.adminToken;
-  return Promise.resolve({
-    name: 'registry',
-    directory: {
-      getDevice: () => Promise.resolve(undefined),
-      getModel: () => Promise.resolve(undefined),
-      listDevices: async function* () {},
+export interface RegistryOptions {
+  /** Default 5 connects in 10 minutes. */
+  flapping?: FlappingOptions;
+  /** How long a rotated password keeps working; default 24 h. */
+  rotationOverlapMs?: number;
+  /** Connectivity batch writer: flush delay (default 250 ms) and batch size (default 500). */
+  flushMs?: number;
+  maxBatch?: number;
+  /** scrypt cost N for new device secrets (power of two; default 16384). Tests lower it. */
+  scryptN?: number;
+  /** Password verification (default scrypt); tests wrap it to count calls. */
+  verifySecret?: (secret: string, stored: string) => Promise<boolean>;
+  /** Where the generated first admin token is printed (default stderr). */
+  announce?: (line: string) => void;
+}
+
+export async function createRegistry(ctx: ModuleContext, opts: RegistryOptions = {}): Promise<RegistryModule> {
+  const log = ctx.log.child({ module: 'registry' });
+  const store = await openRegistryStore(ctx.db);
+  const directory = new CachedDirectory(store);
+  const auth = new DeviceAuth(directory, store, ctx.clock, ctx.config.allowAnonymous, opts.verifySecret);
+  const connectivity = new Connectivity(
+    store,
+    ctx.bus,
+    ctx.clock,
+    log,
+    {
+      flapping: opts.flapping ?? { connects: 5, windowMs: 10 * 60_000 },
+      flushMs: opts.flushMs ?? 250,
+      maxBatch: opts.maxBatch ?? 500,
     },
-    brokerHooks: {},
-    tokens: {
-      verify: (secret) =>
-        admin !== undefined && secret === admin ? { id: 'admin', name: 'admin', role: 'admin' } : undefined,
-    },
+    (clientId) => auth.forget(clientId),
+  );
+  const registry = new RegistryService({
+    store,
+    directory,
+    auth,
+    connectivity,
+    bus: ctx.bus,
+    clock: ctx.clock,
+    broker: ctx.broker,
   });
+  const credentials = new CredentialService(
+    registry,
+    opts.rotationOverlapMs ?? DEFAULT_ROTATION_OVERLAP_MS,
+    opts.scryptN ?? DEFAULT_SCRYPT_N,
+  );
+  const tokens = new TokenStore(store, ctx.clock);
+
+  const generated = await tokens.bootstrap(ctx.config.adminToken);
+  if (generated !== undefined) {
+    // Printed once, to stderr and not to the logs (logs are shipped and kept).
+    const announce = opts.announce ?? ((line: string) => process.stderr.write(line + '\n'));
+    announce(`tsunagu: first admin API token: ${generated}`);
+    announce('tsunagu: store it now; it is not shown again (create more with POST /api/v1/tokens)');
+  }
+  // A single node starts with nobody connected; (with several nodes this would need per-node rows).
+  await store.resetOnline();
+  connectivity.start();
+
+  const routes = [registryRoutes(registry, credentials), adminRoutes(registry, tokens)];
+  return {
+    name: 'registry',
+    directory,
+    brokerHooks: auth.hooks(),
+    tokens,
+    routes: (api) => {
+      for (const r of routes) r(api);
+    },
+    async stop() {
+      await connectivity.stop();
+    },
+  };
 }

@@ -67,6 +67,7 @@ CREATE TABLE registry_audit (
   at BIGINT NOT NULL,
   actor_kind TEXT NOT NULL,
   actor_id TEXT NOT NULL,
+  actor_name TEXT,
   action TEXT NOT NULL,
   resource TEXT NOT NULL,
   before_json TEXT,

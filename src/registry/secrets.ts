@@ -5,7 +5,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** N=2^14, r=8, p=1: about 16 MiB and tens of milliseconds per verification (OWASP minimum class). */
-const N = 16384;
+export const DEFAULT_SCRYPT_N = 16384;
 const R = 8;
 const P = 1;
 const KEYLEN = 32;
@@ -18,10 +18,11 @@ function scryptAsync(secret: string, salt: Buffer, opts: ScryptOptions): Promise
   );
 }
 
-export async function hashSecret(secret: string): Promise<string> {
+/** `n` (a power of two) is stored in the hash, so a later change of cost keeps old hashes valid. */
+export async function hashSecret(secret: string, n = DEFAULT_SCRYPT_N): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(secret, salt, { N, r: R, p: P });
-  return ['scrypt', N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const key = await scryptAsync(secret, salt, { N: n, r: R, p: P });
+  return ['scrypt', n, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {

@@ -4,6 +4,7 @@
  * as text in both. The two adapters differ only here and in the migrations.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
 import type { Database } from '../store/database.js';
 
 export type Param = string | number | boolean | null;
@@ -56,7 +57,7 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-function pgSql(pool: import('pg').Pool): Sql {
+function pgSql(pool: pg.Pool): Sql {
   const conv = (p: Param[]): (string | number | null)[] =>
     p.map((v) => (v === true ? 1 : v === false ? 0 : v));
   return {

@@ -60,8 +60,10 @@ export interface RegistryStore {
 
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(String(v)));
+/** Column values are strings, numbers or null (JSON lives in TEXT columns). */
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
+const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(text(v)));
 
 function modelFromRow(r: Row): DeviceModel {
   const spec = json(r.spec) as Partial<DeviceModel>;
@@ -128,6 +130,7 @@ function auditFromRow(r: Row): AuditEntry {
     at: num(r.at),
     actorKind: String(r.actor_kind),
     actorId: String(r.actor_id),
+    actorName: strOrNull(r.actor_name),
     action: String(r.action),
     resource: String(r.resource),
     before: json(r.before_json),
@@ -342,9 +345,9 @@ class SqlRegistryStore implements RegistryStore {
 
   private auditStmt(e: AuditEntry): Stmt {
     return {
-      sql: `INSERT INTO registry_audit (at, actor_kind, actor_id, action, resource, before_json, after_json)
-            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      params: [e.at, e.actorKind, e.actorId, e.action, e.resource, jsonText(e.before), jsonText(e.after)],
+      sql: `INSERT INTO registry_audit (at, actor_kind, actor_id, actor_name, action, resource, before_json, after_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      params: [e.at, e.actorKind, e.actorId, e.actorName, e.action, e.resource, jsonText(e.before), jsonText(e.after)],
     };
   }
 

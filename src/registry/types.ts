@@ -96,6 +96,8 @@ export interface AuditEntry {
   at: number;
   actorKind: string;
   actorId: string;
+  /** Token name (API changes); null for events from other modules. */
+  actorName: string | null;
   action: string;
   resource: string;
   before: unknown;

@@ -22,7 +22,7 @@ function child(path: string, key: string | number): string {
 function walk(path: string, a: Json | undefined, b: Json | undefined, out: DiffEntry[]): void {
   if (a === undefined && b === undefined) return;
   if (a === undefined) {
-    out.push({ path, op: 'added', to: b as Json });
+    out.push({ path, op: 'added', to: b });
     return;
   }
   if (b === undefined) {
@@ -32,7 +32,12 @@ function walk(path: string, a: Json | undefined, b: Json | undefined, out: DiffE
   if (isObject(a) && isObject(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const k of [...keys].sort())
-      walk(child(path, k), Object.hasOwn(a, k) ? a[k] : undefined, Object.hasOwn(b, k) ? b[k] : undefined, out);
+      walk(
+        child(path, k),
+        Object.hasOwn(a, k) ? a[k] : undefined,
+        Object.hasOwn(b, k) ? b[k] : undefined,
+        out,
+      );
     return;
   }
   if (Array.isArray(a) && Array.isArray(b)) {

@@ -278,7 +278,7 @@ export function applyUpdate(
   for (const section of ['desired', 'reported'] as const)
     if (req.state[section] !== undefined) reqMeta[section] = metadataFor(req.state[section], ts);
   const accepted: JsonObject = {
-    state: clone(req.state) as JsonObject,
+    state: clone(req.state),
     metadata: reqMeta,
     version: next.version,
     timestamp: ts,
@@ -319,6 +319,11 @@ export function getResponse(doc: ShadowDocument, nowMs: number, clientToken?: st
 }
 
 /** Body of `…/rejected`: AWS shadow error response document. */
-export function errorResponse(code: number, message: string, nowMs: number, clientToken?: string): JsonObject {
+export function errorResponse(
+  code: number,
+  message: string,
+  nowMs: number,
+  clientToken?: string,
+): JsonObject {
   return { code, message, timestamp: Math.floor(nowMs / 1000), ...tokenField(clientToken) };
 }

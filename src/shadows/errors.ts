@@ -20,6 +20,12 @@ export const ShadowErrors = {
     (max: number) => `JSON contains too many levels of nesting; maximum is ${max}`,
   ),
   invalidNode: defineError('SHADOW_INVALID_NODE', 400, () => 'State contains an invalid node'),
+  invalidTime: defineError(
+    'SHADOW_INVALID_TIME',
+    400,
+    (field: string) => `${field}: expected epoch milliseconds or an ISO 8601 time`,
+    (field) => field,
+  ),
   invalidName: defineError('SHADOW_INVALID_NAME', 400, (name: string) => `Invalid shadow name: '${name}'`),
   // 403
   forbidden: defineError('SHADOW_FORBIDDEN', 403, () => 'Forbidden'),

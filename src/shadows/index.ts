@@ -1,7 +1,93 @@
-// PLACEHOLDER — replaced by the shadows module; fixes the signature app.ts wires.
+/**
+ * Device shadows: AWS-IoT-compatible classic and named shadows over `$aws/things/…/shadow/…`,
+ * the same documents over HTTP, a full history with diffs, and per-model options
+ * (clearDesiredOnReport, maxDocumentBytes). See docs/shadows.md.
+ */
 import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { migrate } from '../store/index.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES, type DocumentOptions } from './document.js';
+import { shadowMessageHandler } from './mqtt-handler.js';
+import { pgShadowStore } from './pg-store.js';
+import { shadowRoutes } from './routes.js';
+import { ShadowService } from './service.js';
+import { sqliteShadowStore } from './sqlite-store.js';
+import { SHADOW_MIGRATIONS, type ShadowStore } from './store.js';
 
-export function createShadows(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
-  return Promise.resolve({ name: 'shadows' });
+export { ShadowService } from './service.js';
+export { ShadowErrors } from './errors.js';
+export type { DiffEntry } from './diff.js';
+export type { HistoryEntry } from './store.js';
+
+export interface ShadowsModule extends PlatformModule {
+  service: ShadowService;
+  /** Current reported state of a shadow ('' = classic), for command confirmation. */
+  reported(deviceId: string, shadowName: string): Promise<Record<string, unknown> | undefined>;
+}
+
+export async function createShadowStore(ctx: Pick<ModuleContext, 'db'>): Promise<ShadowStore> {
+  await migrate(ctx.db, 'shadows', SHADOW_MIGRATIONS);
+  return ctx.db.kind === 'sqlite' ? sqliteShadowStore(ctx.db) : pgShadowStore(ctx.db);
+}
+
+export async function createShadows(ctx: ModuleContext, directory: DeviceDirectory): Promise<ShadowsModule> {
+  const log = ctx.log.child({ module: 'shadows' });
+  const store = await createShadowStore(ctx);
+
+  async function options(deviceId: string): Promise<DocumentOptions> {
+    const out: DocumentOptions = {
+      maxDocumentBytes: DEFAULT_MAX_DOCUMENT_BYTES,
+      clearDesiredOnReport: false,
+    };
+    try {
+      const device = await directory.getDevice(deviceId);
+      const model = device?.model ? await directory.getModel(device.model) : undefined;
+      if (model?.shadow?.maxDocumentBytes !== undefined) out.maxDocumentBytes = model.shadow.maxDocumentBytes;
+      if (model?.shadow?.clearDesiredOnReport !== undefined)
+        out.clearDesiredOnReport = model.shadow.clearDesiredOnReport;
+    } catch (err) {
+      log.warn({ err, deviceId }, 'device model lookup failed; default shadow options');
+    }
+    return out;
+  }
+
+  const service = new ShadowService({
+    store,
+    broker: ctx.broker,
+    bus: ctx.bus,
+    clock: ctx.clock,
+    log,
+    options,
+  });
+  let unsubscribe: (() => void) | undefined;
+
+  return {
+    name: 'shadows',
+    service,
+    reported: (deviceId, shadowName) => service.reported(deviceId, shadowName),
+    routes: shadowRoutes(service, directory),
+    start() {
+      unsubscribe = ctx.broker.subscribe(
+        '$aws/things/+/shadow/#',
+        shadowMessageHandler({
+          service,
+          broker: ctx.broker,
+          log,
+          now: () => ctx.clock.now(),
+          maxBytes: async (id) => (await options(id)).maxDocumentBytes,
+          isAnonymous: (clientId) => {
+            const info = ctx.broker.clientInfo(clientId);
+            return (
+              ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined
+            );
+          },
+        }),
+      );
+      return Promise.resolve();
+    },
+    stop() {
+      unsubscribe?.();
+      return Promise.resolve();
+    },
+  };
 }

@@ -229,7 +229,8 @@ export function validateProfile(doc: unknown, source: string): Profile {
     const route = (s.route as unknown[]).map((pt, i): [number, number] => {
       const p = `scooter.route[${i}]`;
       if (!Array.isArray(pt) || pt.length !== 2) c.fail(p, `must be [lat, lon], got ${show(pt)}`);
-      return [c.num(pt[0], `${p}[0]`, -90, 90), c.num(pt[1], `${p}[1]`, -180, 180)];
+      const [lat, lon] = pt as unknown[];
+      return [c.num(lat, `${p}[0]`, -90, 90), c.num(lon, `${p}[1]`, -180, 180)];
     });
     profile.scooter = {
       route,

@@ -47,7 +47,8 @@ export interface LocalParts {
 /** Wall-clock fields of an instant in a time zone. */
 export function localParts(at: number, timeZone: string): LocalParts {
   const out: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(at)) if (p.type !== 'literal') out[p.type] = Number(p.value);
+  for (const p of formatter(timeZone).formatToParts(at))
+    if (p.type !== 'literal') out[p.type] = Number(p.value);
   return {
     year: out.year ?? 0,
     month: out.month ?? 1,
@@ -87,7 +88,11 @@ export function localMidnight(year: number, month: number, day: number, timeZone
 }
 
 /** Start (inclusive) and end (exclusive) of the calendar period that contains `at`. */
-export function calendarPeriod(at: number, unit: CalendarUnit, timeZone: string): { start: number; end: number } {
+export function calendarPeriod(
+  at: number,
+  unit: CalendarUnit,
+  timeZone: string,
+): { start: number; end: number } {
   const p = localParts(at, timeZone);
   if (unit === 'month') {
     const next = p.month === 12 ? [p.year + 1, 1] : [p.year, p.month + 1];

@@ -1,7 +1,156 @@
-// PLACEHOLDER — replaced by the telemetry module; fixes the signature app.ts wires.
+/**
+ * Telemetry: decoders (JSON, CSV telegrams, protobuf) → points, attributes and readable events →
+ * batched into the time-series store (raw, minute and hour rollups, latest values, event log) →
+ * queries over HTTP. Ingest from MQTT (`devices/+/telemetry|events|heartbeat`), the raw TCP
+ * telegram listener, and `POST /api/v1/devices/{id}/telemetry`.
+ */
 import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
+import type { BrokerMessage } from '../mqtt/api.js';
+import { DecoderCache } from './decoder-cache.js';
+import { decoderRoutes } from './decoder-routes.js';
+import { DecoderService } from './decoder-service.js';
+import { DEFAULT_QUEUE, IngestQueue, type QueueOptions } from './ingest-queue.js';
+import { TelemetryIngest, type IncomingMessage, type IngestResult, type MessageKind } from './ingest.js';
+import { createTelemetryMetrics } from './metrics.js';
+import { openTelemetryStore } from './open-store.js';
+import { DEFAULT_RETENTION, RetentionWorker, type RetentionPolicy } from './retention.js';
+import { dataRoutes } from './routes.js';
+import type { TelemetryStore } from './store.js';
+import { TelegramListener } from './telegram-listener.js';
 
-export function createTelemetry(_ctx: ModuleContext, _directory: DeviceDirectory): Promise<PlatformModule> {
-  return Promise.resolve({ name: 'telemetry' });
+export type { TelemetryStore } from './store.js';
+export type { DecoderDefinition, Point, DeviceEvent } from './types.js';
+export type { IncomingMessage, IngestResult } from './ingest.js';
+export type { RetentionPolicy } from './retention.js';
+export { compileDecoder, validateDefinition } from './decoders/index.js';
+export { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
+
+export interface TelemetryOptions {
+  /**
+   * Checks a telegram connection's `HELLO <deviceId> <secret>`. The lead wires the registry's
+   * credential check here; without it HELLO is refused (see docs/telemetry.md).
+   */
+  verifyDeviceSecret?: (deviceId: string, secret: string) => Promise<boolean>;
+  /** Position of the device id in a telegram, for anonymous telegram connections (needs allowAnonymous). */
+  telegramDeviceIdField?: number;
+  telegramDelimiter?: string;
+  /** Longest telegram line in bytes; longer lines are dropped as decode_error (default 4096). */
+  maxTelegramBytes?: number;
+  telegramIdleTimeoutMs?: number;
+  retention?: Partial<RetentionPolicy>;
+  retentionIntervalMs?: number;
+  retentionChunk?: number;
+  queue?: Partial<QueueOptions>;
+}
+
+export interface TelemetryModule extends PlatformModule {
+  readonly store: TelemetryStore;
+  readonly decoders: DecoderService;
+  readonly retention: RetentionWorker;
+  /** Feed one message (any transport) through decoding into the queue. */
+  ingest(msg: IncomingMessage): Promise<IngestResult>;
+  /** Write everything queued now. */
+  flush(): Promise<void>;
+}
+
+const TOPICS: [string, MessageKind][] = [
+  ['devices/+/telemetry', 'telemetry'],
+  ['devices/+/events', 'event'],
+  ['devices/+/heartbeat', 'heartbeat'],
+];
+
+export async function createTelemetry(
+  ctx: ModuleContext,
+  directory: DeviceDirectory,
+  options: TelemetryOptions = {},
+): Promise<TelemetryModule> {
+  const log = ctx.log.child({ component: 'telemetry' });
+  const store = await openTelemetryStore(ctx.db);
+  let queueSize = (): number => 0;
+  const metrics = createTelemetryMetrics(ctx.metrics, () => queueSize());
+  const queue = new IngestQueue(
+    (b) => store.write(b),
+    { ...DEFAULT_QUEUE, ...options.queue },
+    (err, attempt) => {
+      metrics.storeErrors.inc();
+      log.error({ err, attempt }, 'telemetry batch write failed');
+    },
+    (b) => {
+      metrics.pointsWritten.inc(b.points.length);
+      metrics.eventsWritten.inc(b.events.length);
+    },
+  );
+  queueSize = () => queue.size;
+  const cache = new DecoderCache(store, directory, ctx.clock);
+  const ingest = new TelemetryIngest(cache, queue, ctx.bus, ctx.clock, metrics);
+  const decoders = new DecoderService(store, cache, ctx.clock);
+  const retention = new RetentionWorker(
+    store,
+    ctx.clock,
+    {
+      policy: { ...DEFAULT_RETENTION, ...options.retention },
+      chunk: options.retentionChunk ?? 5000,
+      intervalMs: options.retentionIntervalMs ?? 60_000,
+    },
+    (table, n) => metrics.retentionDeleted.inc({ table }, n),
+    (err) => log.error({ err }, 'telemetry retention sweep failed'),
+  );
+  let telegrams: TelegramListener | undefined;
+  const unsubscribe: (() => void)[] = [];
+  let lastDropLog = 0;
+
+  const onMqtt = (kind: MessageKind) => async (m: BrokerMessage): Promise<void> => {
+    const deviceId = m.topic.split('/')[1] ?? '';
+    if (m.qos === 0 && queue.isFull()) {
+      // QoS 0 has no acknowledgement to hold back: the excess is refused, counted and logged, never silent.
+      metrics.dropped.inc({ transport: 'mqtt', reason: 'queue_full' });
+      if (ctx.clock.now() - lastDropLog > 10_000) {
+        lastDropLog = ctx.clock.now();
+        log.warn({ queue: queue.size }, 'telemetry queue over its hard limit: dropping QoS 0 messages');
+      }
+      return;
+    }
+    const r = await ingest.accept({ deviceId, kind, topic: m.topic, payload: m.payload });
+    await r.persisted; // a QoS 1 PUBACK waits until the message is durable
+  };
+
+  return {
+    name: 'telemetry',
+    store,
+    decoders,
+    retention,
+    ingest: (msg) => ingest.accept(msg),
+    flush: () => queue.flush(),
+    routes(api) {
+      decoderRoutes(api, decoders, ctx.bus, ctx.clock);
+      dataRoutes(api, { store, ingest, queue, directory, clock: ctx.clock });
+    },
+    async start() {
+      unsubscribe.push(ctx.bus.on('device.changed', (e) => cache.invalidateDevice(e.deviceId)));
+      for (const [filter, kind] of TOPICS) unsubscribe.push(ctx.broker.subscribe(filter, onMqtt(kind)));
+      retention.start();
+    },
+    async listen(host): Promise<Record<string, number>> {
+      if (ctx.config.telegramPort < 0) return {};
+      telegrams = new TelegramListener({
+        ingest,
+        queue,
+        log,
+        verifyDeviceSecret: options.verifyDeviceSecret,
+        allowAnonymous: ctx.config.allowAnonymous,
+        deviceIdField: options.telegramDeviceIdField,
+        delimiter: options.telegramDelimiter ?? ',',
+        maxLineBytes: options.maxTelegramBytes ?? 4096,
+        idleTimeoutMs: options.telegramIdleTimeoutMs ?? 10 * 60_000,
+      });
+      return { telegram: await telegrams.listen(host, ctx.config.telegramPort) };
+    },
+    async stop() {
+      for (const u of unsubscribe.splice(0)) u();
+      await telegrams?.close();
+      await retention.stop();
+      await queue.stop();
+    },
+  };
 }

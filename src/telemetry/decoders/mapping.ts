@@ -103,28 +103,32 @@ export function compileMapping(spec: Obj, at: string): CompiledMapping {
         out.metrics.push({ name: m.name, value: v * m.scale + m.offset, ...(m.unit ? { unit: m.unit } : {}) });
       }
       for (const e of events) {
-        const v = getPath(root, e.path);
-        if (v === undefined || v === null || typeof v === 'object' || e.ok.has(String(v))) continue;
-        const t = e.codes.get(String(v)) ?? e.fallback;
+        const v = scalarText(getPath(root, e.path));
+        if (v === undefined || e.ok.has(v)) continue;
+        const t = e.codes.get(v) ?? e.fallback;
         out.events.push(
           t
             ? { ...t, fields: { path: e.pathText, value: v } }
             : {
                 code: 'UNKNOWN_CODE',
                 severity: 'warning',
-                message: `unknown code ${String(v)} at ${e.pathText}`,
+                message: `unknown code ${v} at ${e.pathText}`,
                 fields: { path: e.pathText, value: v },
               },
         );
       }
       for (const a of attributes) {
-        const v = getPath(root, a.path);
-        if (v === undefined || v === null || typeof v === 'object') continue;
-        out.attributes.push({ name: a.name, text: String(v).slice(0, 256) });
+        const v = scalarText(getPath(root, a.path));
+        if (v !== undefined) out.attributes.push({ name: a.name, text: v.slice(0, 256) });
       }
       return out;
     },
   };
+}
+
+/** The text of a scalar (string, number, boolean); undefined for anything else. */
+export function scalarText(v: unknown): string | undefined {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
 export function toNumber(v: unknown): number | undefined {

@@ -1,0 +1,250 @@
+/**
+ * `tsunagu bench broker`: the same workloads, in one run, against Tsunagu, Mosquitto and Aedes;
+ * prints a table with the ratios Tsunagu/Mosquitto and Tsunagu/Aedes and can save the results as
+ * JSON. Brokers are started by the benchmark on free ports on 127.0.0.1 and stopped at the end.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  BROKER_NAMES,
+  chooseTsunaguRunner,
+  startBroker,
+  type BrokerName,
+  type BrokerTarget,
+  type TsunaguHost,
+  type TsunaguRunner,
+} from './brokers.js';
+import {
+  figuresOf,
+  formatAnomalies,
+  formatTable,
+  WORKLOAD_IDS,
+  type Figure,
+  type WorkloadId,
+  type WorkloadRecord,
+} from './report.js';
+import {
+  fanOut,
+  FULL_SCALE,
+  idleConnections,
+  latencyAtRate,
+  qos0FanIn,
+  qos0OneToOne,
+  qos1OneToOne,
+  QUICK_SCALE,
+  type FlowResult,
+  type IdleResult,
+  type Scale,
+} from './workloads.js';
+
+export interface BrokerBenchOptions {
+  brokers: BrokerName[];
+  quick: boolean;
+  /** Overrides of the quick or full sizes (tests use tiny counts). */
+  scale?: Partial<Scale>;
+  workloads?: WorkloadId[];
+  tsunaguRunner?: TsunaguRunner;
+  tsunaguHost?: TsunaguHost;
+  tsunaguNodeArgs?: string[];
+  /** Progress lines; default stderr. */
+  log?: (line: string) => void;
+}
+
+export interface BrokerBenchResults {
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  scale: Scale;
+  host: { cpus: number; node: string; loadavgBefore: number[]; loadavgAfter: number[] };
+  brokers: { name: BrokerName; description: string }[];
+  /** Brokers that were asked for but did not start, with the reason. */
+  brokerErrors: Partial<Record<BrokerName, string>>;
+  workloads: WorkloadRecord[];
+  figures: Figure[];
+}
+
+const TITLES: Record<WorkloadId, string> = {
+  'idle-connections': 'idle connections',
+  'qos0-one-to-one': 'QoS 0 1→1',
+  'qos0-fan-in': 'QoS 0 fan-in',
+  'qos1-one-to-one': 'QoS 1 1→1',
+  'fan-out': 'fan-out',
+  'latency-1k': 'latency @1k/s',
+  'latency-10k': 'latency @10k/s',
+  'latency-50k': 'latency @50k/s',
+};
+
+function runWorkload(id: WorkloadId, broker: BrokerTarget, scale: Scale): Promise<FlowResult | IdleResult> {
+  switch (id) {
+    case 'idle-connections':
+      return idleConnections(broker, scale);
+    case 'qos0-one-to-one':
+      return qos0OneToOne(broker, scale);
+    case 'qos0-fan-in':
+      return qos0FanIn(broker, scale);
+    case 'qos1-one-to-one':
+      return qos1OneToOne(broker, scale);
+    case 'fan-out':
+      return fanOut(broker, scale);
+    case 'latency-1k':
+      return latencyAtRate(broker, scale, scale.latencyRates[0] ?? 1000);
+    case 'latency-10k':
+      return latencyAtRate(broker, scale, scale.latencyRates[1] ?? 10_000);
+    case 'latency-50k':
+      return latencyAtRate(broker, scale, scale.latencyRates[2] ?? 50_000);
+  }
+}
+
+function describeResult(r: FlowResult | IdleResult): string {
+  if ('bytesPerConnection' in r)
+    return `${r.connections} connections, ${(r.bytesPerConnection / 1024).toFixed(2)} KB each`;
+  const lat = r.latency ? `, p50 ${r.latency.p50.toFixed(3)} ms p99 ${r.latency.p99.toFixed(3)} ms` : '';
+  return `${r.delivered}/${r.expected} delivered, ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(2)} µs CPU/msg${lat}`;
+}
+
+export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBenchResults> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const scale: Scale = { ...(opts.quick ? QUICK_SCALE : FULL_SCALE), ...opts.scale };
+  const workloadIds = opts.workloads ?? [...WORKLOAD_IDS];
+  const startOpts = {
+    tsunaguRunner: opts.tsunaguRunner ?? 'auto',
+    tsunaguHost: opts.tsunaguHost ?? 'platform',
+    tsunaguNodeArgs: opts.tsunaguNodeArgs ?? [],
+  } as const;
+  const startedAt = new Date().toISOString();
+  const loadavgBefore = loadavg();
+  const brokers: BrokerTarget[] = [];
+  const brokerErrors: Partial<Record<BrokerName, string>> = {};
+  const records: WorkloadRecord[] = [];
+  try {
+    for (const name of opts.brokers) {
+      if (name === 'tsunagu') log(`tsunagu runner: ${chooseTsunaguRunner(startOpts.tsunaguRunner)}`);
+      try {
+        const b = await startBroker(name, startOpts);
+        brokers.push(b);
+        log(`started ${b.description} on port ${b.port} (pid ${b.pid})`);
+      } catch (err) {
+        brokerErrors[name] = err instanceof Error ? err.message : String(err);
+        log(`${name}: did not start: ${brokerErrors[name]}`);
+      }
+    }
+    // A short unmeasured run first, so JIT-compiled brokers are measured warm.
+    for (const b of brokers) {
+      if (scale.warmupMessages <= 0) break;
+      await qos0OneToOne(b, scale, scale.warmupMessages).catch((err: unknown) =>
+        log(`${b.name}: warm-up failed: ${String(err)}`),
+      );
+    }
+    // Workload by workload, each broker in turn: the brokers see the same machine load as close in
+    // time as possible, which matters on a shared, noisy host.
+    for (const id of workloadIds) {
+      const rec: WorkloadRecord = { id, title: TITLES[id], results: {}, errors: {} };
+      records.push(rec);
+      for (const b of brokers) {
+        try {
+          const r = await runWorkload(id, b, scale);
+          rec.results[b.name] = r;
+          log(`${id} / ${b.name}: ${describeResult(r)}`);
+        } catch (err) {
+          rec.errors[b.name] = err instanceof Error ? err.message : String(err);
+          log(`${id} / ${b.name}: failed: ${rec.errors[b.name]}`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(brokers.map((b) => b.stop()));
+  }
+  return {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick: opts.quick,
+    scale,
+    host: { cpus: cpus().length, node: process.version, loadavgBefore, loadavgAfter: loadavg() },
+    brokers: brokers.map((b) => ({ name: b.name, description: b.description })),
+    brokerErrors,
+    workloads: records,
+    figures: figuresOf(records),
+  };
+}
+
+export function formatReport(results: BrokerBenchResults): string {
+  const names = results.brokers.map((b) => b.name);
+  const anomalies = formatAnomalies(results.workloads);
+  const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+  return [
+    ...results.brokers.map((b) => `- ${b.name}: ${b.description}`),
+    ...Object.entries(results.brokerErrors).map(([n, e]) => `- ${n}: did not start (${e})`),
+    `- host: ${results.host.cpus} CPUs, load average ${la(results.host.loadavgBefore)} before, ${la(results.host.loadavgAfter)} after`,
+    '',
+    formatTable(results.figures, names),
+    '',
+    ...(anomalies.length
+      ? ['Anomalies:', ...anomalies.map((a) => `- ${a}`)]
+      : ['Every message sent was delivered.']),
+    '',
+  ].join('\n');
+}
+
+const USAGE = `usage: tsunagu bench broker [options]
+
+  --brokers LIST        comma-separated, of tsunagu,mosquitto,aedes (default: all three)
+  --quick               small counts: a smoke run of a minute or so
+  --only LIST           only these workloads: ${WORKLOAD_IDS.join(',')}
+  --json FILE           save the full results as JSON
+  --tsunagu-runner R    auto (default: dist/ when built and up to date, else tsx), dist or tsx
+  --tsunagu-host H      platform (default: tsunagu start, every module) or broker (the broker alone)
+  --tsunagu-profile DIR run Tsunagu under node --cpu-prof, profiles written to DIR at exit
+`;
+
+function parseList<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const i of items)
+    if (!(allowed as readonly string[]).includes(i))
+      throw new Error(`unknown ${what} "${i}" (expected one of ${allowed.join(', ')})`);
+  return items as T[];
+}
+
+export async function runBrokerBenchCli(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      brokers: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      json: { type: 'string' },
+      'tsunagu-runner': { type: 'string' },
+      'tsunagu-profile': { type: 'string' },
+      'tsunagu-host': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const runner = values['tsunagu-runner'] ?? 'auto';
+  if (runner !== 'auto' && runner !== 'dist' && runner !== 'tsx')
+    throw new Error(`--tsunagu-runner must be auto, dist or tsx, got "${runner}"`);
+  const host = values['tsunagu-host'] ?? 'platform';
+  if (host !== 'platform' && host !== 'broker')
+    throw new Error(`--tsunagu-host must be platform or broker, got "${host}"`);
+  const profileDir = values['tsunagu-profile'];
+  const results = await runBrokerBench({
+    brokers: values.brokers ? parseList(values.brokers, BROKER_NAMES, 'broker') : [...BROKER_NAMES],
+    quick: values.quick,
+    ...(values.only ? { workloads: parseList(values.only, WORKLOAD_IDS, 'workload') } : {}),
+    tsunaguRunner: runner,
+    tsunaguHost: host,
+    tsunaguNodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
+  process.stdout.write(formatReport(results));
+  if (values.json) {
+    writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');
+    process.stderr.write(`results saved to ${values.json}\n`);
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The brokers under test, each in its own process so /proc shows its CPU and memory alone:
+ * Tsunagu (compiled `dist/` when up to date, else the sources under tsx), Debian's Mosquitto with a
+ * generated config, and Aedes with a net server. Each listens on a free port on 127.0.0.1 only.
+ */
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate, parser as createParser } from 'mqtt-packet';
+import { siblingEntry, siblingNodeArgs, spawnWithFileLimit, stopChild } from './spawn.js';
+
+export const BROKER_NAMES = ['tsunagu', 'mosquitto', 'aedes'] as const;
+export type BrokerName = (typeof BROKER_NAMES)[number];
+
+export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+
+export interface BrokerTarget {
+  name: BrokerName;
+  pid: number;
+  port: number;
+  url: string;
+  /** What runs, for the report: version and runner. */
+  description: string;
+  stop(): Promise<void>;
+}
+
+export type TsunaguRunner = 'auto' | 'dist' | 'tsx';
+
+/** `platform`: `tsunagu start`, every module; `broker`: the broker alone (tsunagu-broker-server.ts). */
+export type TsunaguHost = 'platform' | 'broker';
+
+export interface StartOptions {
+  tsunaguRunner: TsunaguRunner;
+  tsunaguHost: TsunaguHost;
+  /** Extra node flags for the Tsunagu process (e.g. `--cpu-prof --cpu-prof-dir=…`). */
+  tsunaguNodeArgs: string[];
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One MQTT CONNECT → CONNACK round trip: the broker is not ready until it answers one. */
+function probe(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const parser = createParser({ protocolVersion: 4 });
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), 2000);
+    socket.once('error', () => finish(false));
+    socket.on('data', (d: Buffer) => parser.parse(d));
+    parser.on('packet', (p) => finish(p.cmd === 'connack' && p.returnCode === 0));
+    parser.on('error', () => finish(false));
+    socket.write(
+      generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        keepalive: 10,
+        clientId: `bench-probe-${process.pid}`,
+      }),
+    );
+  });
+}
+
+async function waitReady(child: ChildProcess, port: number, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${name} exited during start (code ${child.exitCode ?? child.signalCode})`);
+    if (await probe(port)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not accept an MQTT connection on port ${port} within ${timeoutMs} ms`);
+}
+
+function target(name: BrokerName, child: ChildProcess, port: number, description: string, dir?: string) {
+  if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
+  return {
+    name,
+    pid: child.pid,
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    description,
+    async stop() {
+      await stopChild(child);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  } satisfies BrokerTarget;
+}
+
+async function started(
+  name: BrokerName,
+  child: ChildProcess,
+  port: number,
+  description: string,
+  dir?: string,
+): Promise<BrokerTarget> {
+  const t = target(name, child, port, description, dir);
+  try {
+    await waitReady(child, port, name, 60_000);
+  } catch (err) {
+    await t.stop();
+    throw err;
+  }
+  return t;
+}
+
+function newestMtime(dir: string, keep: (file: string) => boolean): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p, keep));
+    else if (keep(p)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * `dist` is usable when it exists and no source file is newer than its CLI entry; tsx compiles
+ * on load and adds start-up and some run-time overhead, so the compiled code is preferred.
+ */
+export function chooseTsunaguRunner(wanted: TsunaguRunner): 'dist' | 'tsx' {
+  if (wanted !== 'auto') return wanted;
+  const entry = join(REPO_ROOT, 'dist/cli/index.js');
+  if (!existsSync(entry)) return 'tsx';
+  const srcNewest = newestMtime(join(REPO_ROOT, 'src'), (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const distNewest = newestMtime(join(REPO_ROOT, 'dist'), (f) => f.endsWith('.js'));
+  return srcNewest <= distNewest ? 'dist' : 'tsx';
+}
+
+async function startTsunagu(opts: StartOptions): Promise<BrokerTarget> {
+  const [port, httpPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
+  const runner = chooseTsunaguRunner(opts.tsunaguRunner);
+  const script =
+    opts.tsunaguHost === 'platform'
+      ? runner === 'dist'
+        ? join(REPO_ROOT, 'bin/tsunagu.js')
+        : join(REPO_ROOT, 'src/cli/index.ts')
+      : join(
+          REPO_ROOT,
+          runner === 'dist' ? 'dist/bench/tsunagu-broker-server.js' : 'src/bench/tsunagu-broker-server.ts',
+        );
+  const hostArgs =
+    opts.tsunaguHost === 'platform'
+      ? [
+          'start',
+          '--allow-anonymous',
+          '--host',
+          '127.0.0.1',
+          '--mqtt-port',
+          String(port),
+          '--http-port',
+          String(httpPort),
+          '--data-dir',
+          dir,
+          '--log-level',
+          'warn',
+          '--admin-token',
+          `bench-${process.pid}-${Date.now()}`,
+          // The benchmark opens thousands of connections from one address within seconds.
+          '--connect-rate-per-ip',
+          '1000000',
+        ]
+      : [String(port), dir];
+  const args = [
+    ...opts.tsunaguNodeArgs,
+    ...(runner === 'tsx' ? ['--import', 'tsx'] : []),
+    script,
+    ...hostArgs,
+  ];
+  const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 2, 2], cwd: REPO_ROOT });
+  const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const what = opts.tsunaguHost === 'platform' ? 'tsunagu start' : 'broker only';
+  return started(
+    'tsunagu',
+    child,
+    port,
+    `tsunagu ${version} (${what}, ${runner}, node ${process.version})`,
+    dir,
+  );
+}
+
+async function startMosquitto(): Promise<BrokerTarget> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      '',
+    ].join('\n'),
+  );
+  const child = spawnWithFileLimit(MOSQUITTO_BIN, ['-c', conf], { stdio: ['ignore', 'ignore', 2] });
+  let version = 'mosquitto';
+  try {
+    version = execFileSync(MOSQUITTO_BIN, ['-h'], { encoding: 'utf8' }).split('\n')[0]?.trim() ?? version;
+  } catch (err) {
+    // `mosquitto -h` exits 3 after printing its usage; the version is on the first line anyway.
+    const out = (err as { stdout?: string }).stdout;
+    if (out) version = out.split('\n')[0]?.trim() ?? version;
+  }
+  return started('mosquitto', child, port, version, dir);
+}
+
+async function startAedes(): Promise<BrokerTarget> {
+  const port = await freePort();
+  const child = spawnWithFileLimit(
+    process.execPath,
+    [...siblingNodeArgs(), siblingEntry('aedes-server'), String(port)],
+    { stdio: ['ignore', 2, 2], cwd: REPO_ROOT },
+  );
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/aedes/package.json'), 'utf8')) as {
+    version: string;
+  };
+  return started('aedes', child, port, `aedes ${pkg.version} (in-memory, node ${process.version})`);
+}
+
+export function startBroker(name: BrokerName, opts: StartOptions): Promise<BrokerTarget> {
+  switch (name) {
+    case 'tsunagu':
+      return startTsunagu(opts);
+    case 'mosquitto':
+      return startMosquitto();
+    case 'aedes':
+      return startAedes();
+  }
+}

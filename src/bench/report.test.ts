@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { figuresOf, formatAnomalies, type WorkloadRecord } from './report.js';
+import type { FlowResult } from './workloads.js';
+
+const flow = (rate: number, cpuUsPerMsg: number, over: Partial<FlowResult> = {}): FlowResult => ({
+  sent: 100,
+  expected: 100,
+  delivered: 100,
+  seconds: 100 / rate,
+  rate,
+  brokerCpuSeconds: (cpuUsPerMsg * 100) / 1e6,
+  cpuUsPerMsg,
+  timedOut: false,
+  ...over,
+});
+
+test('figures carry ratios to Mosquitto and Aedes and judge the goals', () => {
+  const rec: WorkloadRecord = {
+    id: 'qos0-one-to-one',
+    title: 'QoS 0 1→1',
+    results: { tsunagu: flow(30_000, 4), mosquitto: flow(20_000, 5), aedes: flow(10_000, 12) },
+    errors: {},
+  };
+  const [rate, cpu] = figuresOf([rec]);
+  assert.equal(rate?.ratioToMosquitto, 1.5);
+  assert.equal(rate?.ratioToAedes, 3);
+  assert.equal(rate?.verdict, 'met');
+  assert.equal(cpu?.ratioToMosquitto, 0.8);
+  assert.equal(cpu?.verdict, 'met');
+
+  rec.results.aedes = flow(20_000, 6);
+  const [rate2, cpu2] = figuresOf([rec]);
+  assert.equal(rate2?.verdict, 'missed', 'below 2× Aedes');
+  assert.equal(cpu2?.verdict, 'missed', 'more than half of Aedes CPU');
+});
+
+test('idle memory goal is 5 KB per connection; p99 at 10k msg/s must be under 1 ms', () => {
+  const idle = (b: number) => ({
+    connections: 10,
+    rssBeforeBytes: 0,
+    rssAfterBytes: b * 10,
+    bytesPerConnection: b,
+  });
+  const lat = (p99: number): FlowResult =>
+    flow(10_000, 1, { latency: { count: 100, p50: p99 / 2, p99, p999: p99, max: p99 } });
+  const figs = figuresOf([
+    {
+      id: 'idle-connections',
+      title: 'idle',
+      results: { tsunagu: idle(6000), aedes: idle(20_000) },
+      errors: {},
+    },
+    { id: 'latency-10k', title: 'latency', results: { tsunagu: lat(0.8) }, errors: {} },
+  ]);
+  assert.equal(figs.find((f) => f.id === 'idle-connections.bytes')?.verdict, 'missed');
+  assert.equal(figs.find((f) => f.id === 'latency-10k.p99')?.verdict, 'met');
+  assert.equal(figs.find((f) => f.id === 'latency-10k.p50')?.verdict, 'n/a');
+});
+
+test('anomalies list losses, time-outs and failures', () => {
+  const lines = formatAnomalies([
+    {
+      id: 'fan-out',
+      title: 'fan-out',
+      results: { mosquitto: flow(1, 1, { delivered: 90, timedOut: true }) },
+      errors: { aedes: 'boom' },
+    },
+  ]);
+  assert.deepEqual(lines, [
+    'fan-out / aedes: failed: boom',
+    'fan-out / mosquitto: hit the time limit',
+    'fan-out / mosquitto: delivered 90 of 100 expected (sent 100)',
+  ]);
+});

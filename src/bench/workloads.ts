@@ -1,0 +1,321 @@
+/**
+ * The workloads of the broker benchmark. Each runs against one broker with clients in worker
+ * processes, is bounded by a message count and a hard timeout, and reads the broker's CPU time from
+ * /proc around the measured part only (after every client is connected and subscribed).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BrokerTarget } from './brokers.js';
+import type { IdleSpec, PubSpec, SubResult, SubSpec, PubResult } from './ipc.js';
+import { readCpuSeconds, readRssBytes } from './proc-stats.js';
+import { summarizeLatencyNs, type LatencySummary } from './stats.js';
+import { startWorkers, type WorkerHandle } from './worker-handle.js';
+
+/** Sizes of one run; `QUICK_SCALE` is a smoke run, `FULL_SCALE` the real one. */
+export interface Scale {
+  /** QoS 0 one-to-one and fan-in: messages in total. */
+  qos0Messages: number;
+  fanInPublishers: number;
+  qos1Messages: number;
+  qos1Window: number;
+  fanOutSubscribers: number;
+  /** Messages the fan-out publisher sends; deliveries = this × subscribers. */
+  fanOutMessages: number;
+  latencyRates: number[];
+  latencySeconds: number;
+  idleConnections: number;
+  /** Hard limit per workload and broker. */
+  timeoutMs: number;
+  /** Unmeasured QoS 0 messages per broker before the first workload (JIT warm-up); 0 = none. */
+  warmupMessages: number;
+  /** Wait before reading RSS, before and after opening the idle connections. */
+  settleMs: number;
+  payloadSize: number;
+}
+
+export const FULL_SCALE: Scale = {
+  qos0Messages: 200_000,
+  fanInPublishers: 16,
+  qos1Messages: 50_000,
+  qos1Window: 128,
+  fanOutSubscribers: 1000,
+  fanOutMessages: 200,
+  latencyRates: [1000, 10_000, 50_000],
+  latencySeconds: 3,
+  idleConnections: 10_000,
+  timeoutMs: 60_000,
+  warmupMessages: 20_000,
+  settleMs: 2000,
+  payloadSize: 16,
+};
+
+export const QUICK_SCALE: Scale = {
+  qos0Messages: 10_000,
+  fanInPublishers: 4,
+  qos1Messages: 2000,
+  qos1Window: 64,
+  fanOutSubscribers: 20,
+  fanOutMessages: 50,
+  latencyRates: [1000, 10_000, 50_000],
+  latencySeconds: 0.5,
+  idleConnections: 500,
+  timeoutMs: 20_000,
+  warmupMessages: 5000,
+  settleMs: 1000,
+  payloadSize: 16,
+};
+
+export interface FlowResult {
+  /** Messages the publishers sent (QoS 1: acknowledged). */
+  sent: number;
+  /** Deliveries expected at the subscribers (sent × subscribers). */
+  expected: number;
+  delivered: number;
+  /** First publish to last delivery, seconds. */
+  seconds: number;
+  /** Delivered messages per second. */
+  rate: number;
+  brokerCpuSeconds: number;
+  /** Broker CPU microseconds per delivered message. */
+  cpuUsPerMsg: number;
+  latency?: LatencySummary;
+  timedOut: boolean;
+}
+
+export interface IdleResult {
+  connections: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  bytesPerConnection: number;
+}
+
+interface FlowPlan {
+  subs: SubSpec[];
+  pubs: PubSpec[];
+}
+
+/** Seconds without a new delivery, after the publishers finished, before the rest counts as lost. */
+const STALL_MS = 3000;
+
+let runSeq = 0;
+
+function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+async function runFlow(broker: BrokerTarget, plan: FlowPlan, timeoutMs: number): Promise<FlowResult> {
+  const workers: WorkerHandle[] = [];
+  try {
+    // Publishers connect alongside the subscribers but send nothing before `go`, which follows
+    // every subscriber's SUBACK.
+    const all = await startWorkers([...plan.subs, ...plan.pubs], timeoutMs);
+    workers.push(...all);
+    const subs = all.slice(0, plan.subs.length);
+    const pubs = all.slice(plan.subs.length);
+    const deadline = Date.now() + timeoutMs;
+    const cpu0 = readCpuSeconds(broker.pid);
+    for (const p of pubs) p.send({ type: 'go' });
+
+    let timedOut = false;
+    const pubResults = await Promise.race([
+      Promise.all(pubs.map((p) => p.done)),
+      sleep(Math.max(0, deadline - Date.now())).then(() => undefined),
+    ]);
+    if (!pubResults) timedOut = true;
+    const pubsDoneAt = Date.now();
+    for (;;) {
+      if (subs.every((s) => s.result)) break;
+      const now = Date.now();
+      if (now >= deadline) {
+        timedOut = true;
+        break;
+      }
+      const lastProgress = Math.max(pubsDoneAt, ...subs.map((s) => s.progressAt));
+      if (pubResults && now - lastProgress > STALL_MS) break;
+      await sleep(50);
+    }
+    const cpu1 = readCpuSeconds(broker.pid);
+    for (const s of subs) s.send({ type: 'stop' });
+    const subResults = (await Promise.all(subs.map((s) => s.done))) as SubResult[];
+
+    const sentList = pubResults ? (pubResults as PubResult[]) : [];
+    const sent = pubResults
+      ? sentList.reduce((a, r) => a + r.sent, 0)
+      : plan.pubs.reduce((a, p) => a + p.clients * p.countPerClient, 0);
+    const startNs = sentList.length ? Math.min(...sentList.map((r) => r.startNs)) : 0;
+    const delivered = subResults.reduce((a, r) => a + r.received, 0);
+    const lastNs = Math.max(...subResults.map((r) => r.lastNs));
+    const seconds = delivered > 0 && startNs > 0 ? (lastNs - startNs) / 1e9 : NaN;
+    const subscribersPerMessage = plan.subs.reduce((a, s) => a + s.clients, 0);
+    // Fan-in: every subscriber sees every publisher's messages; fan-out: every message reaches every
+    // subscriber. Both are sent × subscribers.
+    const expected = sent * subscribersPerMessage;
+    const samples = subResults.flatMap((r) => r.latencyNs ?? []);
+    const cpu = cpu1 - cpu0;
+    return {
+      sent,
+      expected,
+      delivered,
+      seconds,
+      rate: delivered / seconds,
+      brokerCpuSeconds: cpu,
+      cpuUsPerMsg: delivered > 0 ? (cpu * 1e6) / delivered : NaN,
+      ...(samples.length ? { latency: summarizeLatencyNs(Float64Array.from(samples)) } : {}),
+      timedOut,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+}
+
+function names(kind: string): { topic: string; prefix: string } {
+  const id = `${process.pid}-${++runSeq}`;
+  return { topic: `bench/${id}/${kind}`, prefix: `bench-${id}-${kind}` };
+}
+
+function sub(broker: BrokerTarget, topic: string, prefix: string, over: Partial<SubSpec>): SubSpec {
+  return {
+    role: 'sub',
+    url: broker.url,
+    clients: 1,
+    clientPrefix: `${prefix}-sub`,
+    topic,
+    qos: 0,
+    expectPerClient: 0,
+    latency: false,
+    ...over,
+  };
+}
+
+function pub(
+  broker: BrokerTarget,
+  topic: string,
+  prefix: string,
+  scale: Scale,
+  over: Partial<PubSpec>,
+): PubSpec {
+  return {
+    role: 'pub',
+    url: broker.url,
+    clients: 1,
+    clientPrefix: `${prefix}-pub`,
+    topic,
+    qos: 0,
+    countPerClient: 0,
+    payloadSize: scale.payloadSize,
+    window: scale.qos1Window,
+    ratePerClient: 0,
+    ...over,
+  };
+}
+
+export function qos0OneToOne(
+  broker: BrokerTarget,
+  scale: Scale,
+  count = scale.qos0Messages,
+): Promise<FlowResult> {
+  const { topic, prefix } = names('q0');
+  return runFlow(
+    broker,
+    {
+      subs: [sub(broker, topic, prefix, { expectPerClient: count })],
+      pubs: [pub(broker, topic, prefix, scale, { countPerClient: count })],
+    },
+    scale.timeoutMs,
+  );
+}
+
+/** Many publishers in a few worker processes (four clients each) → one subscriber. */
+export function qos0FanIn(broker: BrokerTarget, scale: Scale): Promise<FlowResult> {
+  const { topic, prefix } = names('fanin');
+  const perPublisher = Math.floor(scale.qos0Messages / scale.fanInPublishers);
+  const processes = Math.ceil(scale.fanInPublishers / 4);
+  return runFlow(
+    broker,
+    {
+      subs: [sub(broker, topic, prefix, { expectPerClient: perPublisher * scale.fanInPublishers })],
+      pubs: split(scale.fanInPublishers, processes).map((clients, i) =>
+        pub(broker, topic, `${prefix}-${i}`, scale, { clients, countPerClient: perPublisher }),
+      ),
+    },
+    scale.timeoutMs,
+  );
+}
+
+export function qos1OneToOne(broker: BrokerTarget, scale: Scale): Promise<FlowResult> {
+  const { topic, prefix } = names('q1');
+  return runFlow(
+    broker,
+    {
+      subs: [sub(broker, topic, prefix, { qos: 1, expectPerClient: scale.qos1Messages })],
+      pubs: [pub(broker, topic, prefix, scale, { qos: 1, countPerClient: scale.qos1Messages })],
+    },
+    scale.timeoutMs,
+  );
+}
+
+/** One publisher → many subscribers, 250 subscribers per worker process. */
+export function fanOut(broker: BrokerTarget, scale: Scale): Promise<FlowResult> {
+  const { topic, prefix } = names('fanout');
+  const processes = Math.ceil(scale.fanOutSubscribers / 250);
+  return runFlow(
+    broker,
+    {
+      subs: split(scale.fanOutSubscribers, processes).map((clients, i) =>
+        sub(broker, topic, `${prefix}-${i}`, { clients, expectPerClient: scale.fanOutMessages }),
+      ),
+      pubs: [pub(broker, topic, prefix, scale, { countPerClient: scale.fanOutMessages })],
+    },
+    scale.timeoutMs,
+  );
+}
+
+/** QoS 0 at a fixed rate; the payload carries the publish time, the subscriber measures the delay. */
+export function latencyAtRate(broker: BrokerTarget, scale: Scale, rate: number): Promise<FlowResult> {
+  const { topic, prefix } = names(`lat${rate}`);
+  const count = Math.max(1, Math.round(rate * scale.latencySeconds));
+  return runFlow(
+    broker,
+    {
+      subs: [sub(broker, topic, prefix, { expectPerClient: count, latency: true })],
+      pubs: [pub(broker, topic, prefix, scale, { countPerClient: count, ratePerClient: rate })],
+    },
+    scale.timeoutMs,
+  );
+}
+
+/**
+ * RSS of the broker before and after `scale.idleConnections` connections, each subscribed to its own
+ * topic, opened by raw mqtt-packet clients in four worker processes. Node brokers are measured after
+ * a short settle; their heap is not collected on demand, so the figure includes garbage not yet freed.
+ */
+export async function idleConnections(broker: BrokerTarget, scale: Scale): Promise<IdleResult> {
+  const { topic, prefix } = names('idle');
+  const n = scale.idleConnections;
+  const processes = Math.min(4, Math.max(1, Math.ceil(n / 500)));
+  const specs: IdleSpec[] = split(n, processes).map((connections, i) => ({
+    role: 'idle',
+    port: broker.port,
+    connections,
+    clientPrefix: `${prefix}-${i}`,
+    topicPrefix: `${topic}/${i}`,
+    parallel: 32,
+  }));
+  await sleep(scale.settleMs / 2);
+  const before = readRssBytes(broker.pid);
+  const workers = await startWorkers(specs, scale.timeoutMs);
+  try {
+    await sleep(scale.settleMs);
+    const after = readRssBytes(broker.pid);
+    for (const w of workers) w.send({ type: 'stop' });
+    const results = await Promise.all(workers.map((w) => w.done));
+    const opened = results.reduce((a, r) => a + (r.role === 'idle' ? r.opened : 0), 0);
+    return {
+      connections: opened,
+      rssBeforeBytes: before,
+      rssAfterBytes: after,
+      bytesPerConnection: (after - before) / opened,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+}

@@ -1,0 +1,436 @@
+/**
+ * The command lifecycle (see types.ts for the states). One node owns the pending commands it
+ * holds in memory; every transition is written to the store before it is announced, and
+ * `start()` reloads queued/sent/acknowledged commands and re-arms their deadlines, so timeouts
+ * and queues survive a restart. All timers come from the injected clock.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import type { DeviceDirectory } from '../core/devices.js';
+import type { Actor, CommandStatus, EventBus, TsunaguEvents } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { BrokerApi, BrokerMessage } from '../mqtt/api.js';
+import { CommandErrors } from './errors.js';
+import type { CommandStore, ListQuery, StatsFilter } from './store.js';
+import { computeStats, type CommandStats } from './stats.js';
+import {
+  FINAL_STATUSES,
+  type CommandMessage,
+  type CommandRecord,
+  type CommandReply,
+  type CreateCommandRequest,
+} from './types.js';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** A queued command without `expiresInMs` waits at most a day for its device. */
+export const DEFAULT_EXPIRES_IN_MS = 24 * 3600_000;
+/** Long polls (`wait: true`) wait this long past the command's deadline before answering anyway. */
+const WAIT_GRACE_MS = 1000;
+
+export type ReadReported = (
+  deviceId: string,
+  shadowName: string,
+) => Promise<Record<string, unknown> | undefined>;
+
+export interface CommandServiceDeps {
+  store: CommandStore;
+  broker: BrokerApi;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  directory: DeviceDirectory;
+  /** Current reported shadow state (from the shadows module); optional. */
+  readReported?: ReadReported;
+  /** True when the client is anonymous (its id is not tied to a device). */
+  isAnonymous?: (clientId: string) => boolean;
+}
+
+interface Pending {
+  rec: CommandRecord;
+  cancelTimer?: () => void;
+  /** Store writes for this command, in order. */
+  writes: Promise<void>;
+}
+
+export function commandTopic(deviceId: string, name: string): string {
+  return `devices/${deviceId}/commands/${name}`;
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, part))
+      return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
+}
+
+export class CommandService {
+  private readonly pending = new Map<string, Pending>();
+  private readonly waiters = new Map<string, Set<(rec: CommandRecord) => void>>();
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly deps: CommandServiceDeps) {}
+
+  /** Subscribe to replies and bus events, reload pending commands and re-arm their timers. */
+  async start(): Promise<void> {
+    const { broker, bus } = this.deps;
+    this.unsubscribe.push(broker.subscribe('devices/+/commands/+/reply', (m) => this.onReply(m)));
+    this.unsubscribe.push(bus.on('device.connected', (e) => this.onConnected(e.deviceId)));
+    this.unsubscribe.push(bus.on('shadow.updated', (e) => this.onShadowUpdated(e)));
+    for (const rec of await this.deps.store.pending()) {
+      const p: Pending = { rec, writes: Promise.resolve() };
+      this.pending.set(rec.id, p);
+      this.arm(p);
+      if (rec.status === 'acknowledged') void this.checkConfirmed(p);
+    }
+    for (const p of [...this.pending.values()])
+      if (p.rec.status === 'queued' && broker.isConnected(p.rec.deviceId)) this.deliverLater(p);
+  }
+
+  stop(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    for (const p of this.pending.values()) {
+      p.cancelTimer?.();
+      // Long polls answer with the current state; the command itself stays pending in the store.
+      for (const w of this.waiters.get(p.rec.id) ?? []) w({ ...p.rec });
+    }
+    this.pending.clear();
+    this.waiters.clear();
+    return Promise.resolve();
+  }
+
+  // ---- create -------------------------------------------------------------------------------
+
+  /** Create (or, for a repeated idempotency key, return) a command. `created` is false for a repeat. */
+  async create(
+    deviceId: string,
+    req: CreateCommandRequest,
+    actor: Actor,
+  ): Promise<{ record: CommandRecord; created: boolean }> {
+    const steps = this.deps;
+    const device = await steps.directory.getDevice(deviceId);
+    if (!device) throw CommandErrors.deviceNotFound(deviceId);
+    if (req.idempotencyKey !== undefined) {
+      const existing = await steps.store.byIdempotencyKey(deviceId, req.idempotencyKey);
+      if (existing) return { record: this.current(existing), created: false };
+    }
+    const now = steps.clock.now();
+    const offline = req.offline ?? 'reject';
+    const rec: CommandRecord = {
+      id: randomUUID(),
+      deviceId,
+      model: device.model,
+      name: req.name,
+      params: req.params ?? null,
+      status: 'queued',
+      idempotencyKey: req.idempotencyKey ?? null,
+      confirm: req.confirm
+        ? { path: req.confirm.path, equals: req.confirm.equals, shadow: req.confirm.shadow ?? '' }
+        : null,
+      offline,
+      timeoutMs: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      requestedAt: now,
+      expiresAt: offline === 'queue' ? now + (req.expiresInMs ?? DEFAULT_EXPIRES_IN_MS) : null,
+      sentAt: null,
+      deadline: null,
+      repliedAt: null,
+      finishedAt: null,
+      replyLatencyMs: null,
+      confirmLatencyMs: null,
+      result: null,
+      errorCode: null,
+      errorMessage: null,
+      actor,
+    };
+    const inserted = await steps.store.insert(rec);
+    if (!inserted.created) return { record: this.current(inserted.record), created: false };
+    const p: Pending = { rec, writes: Promise.resolve() };
+    this.pending.set(rec.id, p);
+    if (steps.broker.isConnected(deviceId)) await this.deliver(p);
+    else if (offline === 'reject')
+      await this.finish(p, 'rejected', {
+        errorCode: 'DEVICE_OFFLINE',
+        errorMessage: `device ${deviceId} is not connected`,
+      });
+    else this.arm(p);
+    return { record: { ...p.rec }, created: true };
+  }
+
+  /** The in-memory state of a pending command is newer than a stored copy. */
+  private current(rec: CommandRecord): CommandRecord {
+    const p = this.pending.get(rec.id);
+    return p ? { ...p.rec } : rec;
+  }
+
+  // ---- transitions ----------------------------------------------------------------------------
+
+  private persist(p: Pending): Promise<void> {
+    const snapshot = { ...p.rec };
+    p.writes = p.writes.then(
+      () => this.deps.store.update(snapshot),
+      () => this.deps.store.update(snapshot),
+    );
+    return p.writes;
+  }
+
+  /** (Re)arm the one timer a pending command has: queue expiry, or reply/confirm deadline. */
+  private arm(p: Pending): void {
+    p.cancelTimer?.();
+    const { rec } = p;
+    const at = rec.status === 'queued' ? rec.expiresAt : rec.deadline;
+    if (at === null) return;
+    const status: CommandStatus = rec.status === 'queued' ? 'expired' : 'timed_out';
+    p.cancelTimer = this.deps.clock.setTimer(Math.max(0, at - this.deps.clock.now()), () => {
+      if (this.pending.get(rec.id) !== p) return;
+      void this.finish(p, status, {
+        errorCode: status === 'expired' ? 'EXPIRED' : 'TIMEOUT',
+        errorMessage:
+          status === 'expired'
+            ? 'the device did not connect before the command expired'
+            : rec.status === 'acknowledged'
+              ? 'the reported state did not confirm the command in time'
+              : 'no reply from the device in time',
+      });
+    });
+  }
+
+  /** Publish the command to the device (QoS 1; MQTT 5 gets responseTopic + correlationData). */
+  private async deliver(p: Pending): Promise<void> {
+    const { rec } = p;
+    if (rec.status !== 'queued') return;
+    const now = this.deps.clock.now();
+    rec.status = 'sent';
+    rec.sentAt = now;
+    rec.deadline = now + rec.timeoutMs;
+    this.arm(p);
+    await this.persist(p);
+    const topic = commandTopic(rec.deviceId, rec.name);
+    const message: CommandMessage = {
+      id: rec.id,
+      name: rec.name,
+      params: rec.params,
+      requestedAt: rec.requestedAt,
+    };
+    const v5 = this.deps.broker.clientInfo(rec.deviceId)?.protocolVersion === 5;
+    try {
+      await this.deps.broker.publish({
+        topic,
+        payload: JSON.stringify(message),
+        qos: 1,
+        ...(v5
+          ? { properties: { responseTopic: `${topic}/reply`, correlationData: Buffer.from(rec.id) } }
+          : {}),
+      });
+    } catch (err) {
+      this.deps.log.warn({ err, commandId: rec.id }, 'command delivery failed');
+      await this.finish(p, 'failed', {
+        errorCode: 'DELIVERY_FAILED',
+        errorMessage: 'the broker could not deliver the command',
+      });
+    }
+  }
+
+  private deliverLater(p: Pending): void {
+    this.deliver(p).catch((err: unknown) =>
+      this.deps.log.error({ err, commandId: p.rec.id }, 'command delivery could not be stored'),
+    );
+  }
+
+  private async finish(
+    p: Pending,
+    status: CommandStatus,
+    extra: { errorCode?: string; errorMessage?: string } = {},
+  ): Promise<void> {
+    const { rec } = p;
+    if (FINAL_STATUSES.includes(rec.status)) return;
+    p.cancelTimer?.();
+    this.pending.delete(rec.id);
+    rec.status = status;
+    rec.finishedAt = this.deps.clock.now();
+    if (extra.errorCode !== undefined) rec.errorCode = extra.errorCode;
+    if (extra.errorMessage !== undefined) rec.errorMessage = extra.errorMessage;
+    try {
+      await this.persist(p);
+    } catch (err) {
+      this.deps.log.error({ err, commandId: rec.id }, 'command outcome could not be stored');
+    }
+    const event: TsunaguEvents['command.finished'] = {
+      commandId: rec.id,
+      deviceId: rec.deviceId,
+      name: rec.name,
+      status,
+      requestedAt: rec.requestedAt,
+      finishedAt: rec.finishedAt,
+      ...(rec.model === null ? {} : { model: rec.model }),
+      ...(rec.replyLatencyMs === null ? {} : { replyLatencyMs: rec.replyLatencyMs }),
+      ...(rec.confirmLatencyMs === null ? {} : { confirmLatencyMs: rec.confirmLatencyMs }),
+    };
+    this.deps.bus.emit('command.finished', event);
+    const set = this.waiters.get(rec.id);
+    this.waiters.delete(rec.id);
+    for (const w of set ?? []) w({ ...rec });
+  }
+
+  // ---- inputs ----------------------------------------------------------------------------------
+
+  private onConnected(deviceId: string): void {
+    const queued = [...this.pending.values()]
+      .filter((p) => p.rec.deviceId === deviceId && p.rec.status === 'queued')
+      .sort((a, b) => a.rec.requestedAt - b.rec.requestedAt);
+    for (const p of queued) this.deliverLater(p);
+  }
+
+  /** A device reply on `devices/{id}/commands/{name}/reply`; matched by correlationData or `id`. */
+  private async onReply(msg: BrokerMessage): Promise<void> {
+    const parts = msg.topic.split('/');
+    const deviceId = parts[1]!;
+    const name = parts[3]!;
+    if (msg.clientId !== undefined && msg.clientId !== deviceId && !this.deps.isAnonymous?.(msg.clientId)) {
+      this.deps.log.warn(
+        { clientId: msg.clientId, topic: msg.topic },
+        'command reply from another client ignored',
+      );
+      return;
+    }
+    let body: Partial<CommandReply>;
+    try {
+      const parsed = JSON.parse(msg.payload.toString('utf8')) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not an object');
+      body = parsed;
+    } catch {
+      this.deps.log.warn({ topic: msg.topic }, 'command reply is not a JSON object');
+      return;
+    }
+    const id =
+      msg.properties?.correlationData?.toString('utf8') ??
+      (typeof body.id === 'string' ? body.id : undefined);
+    const p = id === undefined ? undefined : this.pending.get(id);
+    if (!p || p.rec.deviceId !== deviceId || p.rec.name !== name || p.rec.status !== 'sent') {
+      this.deps.log.debug({ topic: msg.topic, id }, 'reply for no pending command');
+      return;
+    }
+    if (body.status !== 'ok' && body.status !== 'error') {
+      this.deps.log.warn({ topic: msg.topic, id }, 'command reply without status "ok" or "error"');
+      return;
+    }
+    const { rec } = p;
+    const now = this.deps.clock.now();
+    rec.repliedAt = now;
+    rec.replyLatencyMs = now - rec.requestedAt;
+    rec.result = body.result ?? null;
+    if (body.status === 'error') {
+      await this.finish(p, 'failed', {
+        errorCode: typeof body.code === 'string' ? body.code : 'DEVICE_ERROR',
+        errorMessage: typeof body.message === 'string' ? body.message : 'the device reported an error',
+      });
+      return;
+    }
+    if (!rec.confirm) {
+      await this.finish(p, 'succeeded');
+      return;
+    }
+    rec.status = 'acknowledged';
+    await this.persist(p);
+    await this.checkConfirmed(p);
+  }
+
+  private confirmNow(p: Pending): void {
+    const now = this.deps.clock.now();
+    p.rec.confirmLatencyMs = now - p.rec.requestedAt;
+    void this.finish(p, 'succeeded');
+  }
+
+  /** At acknowledgement (or reload): the reported state may already match. */
+  private async checkConfirmed(p: Pending): Promise<void> {
+    const c = p.rec.confirm;
+    if (!c || !this.deps.readReported) return;
+    try {
+      const reported = await this.deps.readReported(p.rec.deviceId, c.shadow);
+      if (
+        p.rec.status === 'acknowledged' &&
+        this.pending.get(p.rec.id) === p &&
+        jsonEqual(getPath(reported, c.path), c.equals)
+      )
+        this.confirmNow(p);
+    } catch (err) {
+      this.deps.log.warn({ err, commandId: p.rec.id }, 'reading the reported state failed');
+    }
+  }
+
+  private onShadowUpdated(e: TsunaguEvents['shadow.updated']): void {
+    for (const p of this.pending.values()) {
+      const c = p.rec.confirm;
+      if (p.rec.status !== 'acknowledged' || !c || p.rec.deviceId !== e.deviceId || c.shadow !== e.shadowName)
+        continue;
+      if (jsonEqual(getPath(e.reported, c.path), c.equals)) this.confirmNow(p);
+    }
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  async get(id: string): Promise<CommandRecord> {
+    const p = this.pending.get(id);
+    if (p) return { ...p.rec };
+    const rec = await this.deps.store.get(id);
+    if (!rec) throw CommandErrors.notFound(id);
+    return rec;
+  }
+
+  /** Resolve with the command once it is final, or with its current state after `ms`. */
+  waitFor(id: string, ms: number): Promise<CommandRecord> {
+    const p = this.pending.get(id);
+    if (!p) return this.get(id); // already final (or unknown: 404)
+    return new Promise((resolve) => {
+      let set = this.waiters.get(id);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(id, set);
+      }
+      let cancel = (): void => undefined;
+      const done = (r: CommandRecord): void => {
+        cancel();
+        resolve(r);
+      };
+      set.add(done);
+      cancel = this.deps.clock.setTimer(ms, () => {
+        this.waiters.get(id)?.delete(done);
+        resolve({ ...p.rec });
+      });
+    });
+  }
+
+  /** How long a `wait: true` request may hold: until the deadline (or expiry) plus a little. */
+  waitBudget(rec: CommandRecord): number {
+    return rec.timeoutMs + WAIT_GRACE_MS;
+  }
+
+  list(deviceId: string, q: ListQuery): Promise<{ items: CommandRecord[]; total: number }> {
+    return this.deps.store.listByDevice(deviceId, q).then((page) => ({
+      ...page,
+      items: page.items.map((r) => this.current(r)),
+    }));
+  }
+
+  async stats(f: StatsFilter): Promise<CommandStats> {
+    return computeStats(await this.deps.store.outcomes(f));
+  }
+}

@@ -1,0 +1,49 @@
+import { useState } from 'react';
+import { get } from '../api';
+import type { AuditEntry } from '../api-types';
+import { asItems, ErrorText } from '../components/bits';
+import { formatTime } from '../format';
+import { useLoad } from '../hooks';
+
+export function AuditPage(): JSX.Element {
+  const [resource, setResource] = useState('');
+  const log = useLoad(() => get<unknown>('/audit', { resource, limit: 200 }), [resource]);
+  return (
+    <>
+      <h1>Audit log</h1>
+      <div className="filters">
+        <label>
+          Resource
+          <input value={resource} onChange={(e) => setResource(e.target.value)} placeholder="e.g. device:scooter-1" />
+        </label>
+      </div>
+      <ErrorText error={log.error} />
+      <section className="panel">
+        <table>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Who</th>
+              <th>Action</th>
+              <th>Resource</th>
+              <th>Change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {asItems<AuditEntry>(log.data).map((a, i) => (
+              <tr key={i}>
+                <td>{formatTime(a.at)}</td>
+                <td>{typeof a.actor === 'string' ? a.actor : `${a.actor.kind}:${a.actor.id}`}</td>
+                <td>{a.action}</td>
+                <td>{a.resource}</td>
+                <td className="muted" title={JSON.stringify({ before: a.before, after: a.after })}>
+                  {JSON.stringify(a.after ?? a.before ?? '').slice(0, 60)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+}

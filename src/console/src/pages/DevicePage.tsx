@@ -1,0 +1,46 @@
+import { useState } from 'react';
+import { get } from '../api';
+import type { Device } from '../api-types';
+import { Badge, ErrorText } from '../components/bits';
+import { useLoad } from '../hooks';
+import { StatusTab } from './device/StatusTab';
+import { ShadowTab } from './device/ShadowTab';
+import { TelemetryTab } from './device/TelemetryTab';
+import { EventsTab } from './device/EventsTab';
+import { CommandsTab } from './device/CommandsTab';
+
+const TABS = ['Status', 'Shadow', 'Telemetry', 'Events', 'Commands'] as const;
+type Tab = (typeof TABS)[number];
+
+export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
+  const [tab, setTab] = useState<Tab>('Status');
+  const device = useLoad(() => get<Device>(`/devices/${encodeURIComponent(id)}`), [id]);
+  const d = device.data;
+  return (
+    <>
+      <h1>
+        {d?.name ?? id}{' '}
+        {d && <Badge value={d.online === undefined ? 'unknown' : d.online ? 'online' : 'offline'} />}
+      </h1>
+      <p className="muted">
+        {id} · model {d?.model ?? '—'} {d?.tags.length ? `· tags ${d.tags.join(', ')}` : ''}{' '}
+        {d && !d.enabled ? '· disabled' : ''}
+      </p>
+      <ErrorText error={device.error} />
+      <div className="tabs" role="tablist" aria-label="Device sections">
+        {TABS.map((t) => (
+          <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+            {t}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" aria-label={tab}>
+        {tab === 'Status' && <StatusTab id={id} canEdit={canEdit} />}
+        {tab === 'Shadow' && <ShadowTab id={id} canEdit={canEdit} />}
+        {tab === 'Telemetry' && <TelemetryTab id={id} />}
+        {tab === 'Events' && <EventsTab id={id} />}
+        {tab === 'Commands' && <CommandsTab id={id} canEdit={canEdit} />}
+      </div>
+    </>
+  );
+}

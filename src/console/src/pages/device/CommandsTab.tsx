@@ -1,0 +1,102 @@
+import { useState } from 'react';
+import { ApiError, get, post } from '../../api';
+import type { Command } from '../../api-types';
+import { asItems, Badge, ErrorText } from '../../components/bits';
+import { formatMs, formatTime } from '../../format';
+import { useLoad } from '../../hooks';
+
+export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
+  const enc = encodeURIComponent(id);
+  const list = useLoad(() => get<unknown>(`/devices/${enc}/commands`, { limit: 50 }), [id]);
+  const [name, setName] = useState('unlock');
+  const [params, setParams] = useState('{}');
+  const [timeoutMs, setTimeoutMs] = useState('10000');
+  const [busy, setBusy] = useState(false);
+  const [last, setLast] = useState<Command>();
+  const [error, setError] = useState<string>();
+  const send = async (): Promise<void> => {
+    let p: unknown;
+    try {
+      p = JSON.parse(params || '{}');
+    } catch {
+      setError('Parameters must be JSON');
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    try {
+      // wait: true long-polls until the command's outcome (or its timeout).
+      const c = await post<Command>(`/devices/${enc}/commands`, { name, params: p, timeoutMs: Number(timeoutMs), wait: true });
+      setLast(c);
+      list.reload();
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {canEdit && (
+        <section className="panel" aria-labelledby="send-h">
+          <h2 id="send-h">Send a command</h2>
+          <div className="filters">
+            <label>
+              Command
+              <input value={name} onChange={(e) => setName(e.target.value)} list="command-names" />
+              <datalist id="command-names">
+                <option value="unlock" />
+                <option value="lock" />
+                <option value="reboot" />
+              </datalist>
+            </label>
+            <label style={{ flex: 1 }}>
+              Parameters (JSON)
+              <input value={params} onChange={(e) => setParams(e.target.value)} />
+            </label>
+            <label>
+              Timeout (ms)
+              <input value={timeoutMs} onChange={(e) => setTimeoutMs(e.target.value)} inputMode="numeric" size={7} />
+            </label>
+            <button onClick={() => void send()} disabled={busy}>
+              {busy ? 'Waiting…' : 'Send'}
+            </button>
+          </div>
+          <ErrorText error={error} />
+          {last && (
+            <p data-testid="command-outcome">
+              {last.name}: <Badge value={last.status} /> reply {formatMs(last.replyLatencyMs)}
+              {last.confirmLatencyMs !== undefined && last.confirmLatencyMs !== null && <> · confirmed {formatMs(last.confirmLatencyMs)}</>}
+            </p>
+          )}
+        </section>
+      )}
+      <section className="panel" aria-labelledby="cmds-h">
+        <h2 id="cmds-h">Recent commands</h2>
+        <ErrorText error={list.error} />
+        <table>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Command</th>
+              <th>Outcome</th>
+              <th>Reply latency</th>
+            </tr>
+          </thead>
+          <tbody>
+            {asItems<Command>(list.data).map((c) => (
+              <tr key={c.id}>
+                <td>{formatTime(c.requestedAt)}</td>
+                <td>{c.name}</td>
+                <td>
+                  <Badge value={c.status} />
+                </td>
+                <td>{formatMs(c.replyLatencyMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+}

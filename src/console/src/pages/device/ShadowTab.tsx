@@ -1,0 +1,150 @@
+import { useState } from 'react';
+import { ApiError, get, post } from '../../api';
+import type { DiffEntry, ShadowDoc, ShadowHistoryEntry } from '../../api-types';
+import { asItems, ErrorText } from '../../components/bits';
+import { formatTime } from '../../format';
+import { useLoad } from '../../hooks';
+
+function actorText(a: ShadowHistoryEntry['actor'] | undefined): string {
+  return a ? `${a.kind}:${a.id}` : '—';
+}
+
+export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
+  const base = `/devices/${encodeURIComponent(id)}/shadow`;
+  const shadow = useLoad(async () => {
+    try {
+      return await get<ShadowDoc>(base);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined; // no shadow yet
+      throw e;
+    }
+  }, [id]);
+  const history = useLoad(() => get<unknown>(`${base}/history`, { limit: 50 }), [id]);
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string>();
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [diff, setDiff] = useState<DiffEntry[]>();
+
+  const save = async (): Promise<void> => {
+    let desired: unknown;
+    try {
+      desired = JSON.parse(draft);
+    } catch {
+      setError('Desired state must be valid JSON, e.g. {"setpoint": 21.5}');
+      return;
+    }
+    try {
+      await post(base, { state: { desired }, ...(shadow.data ? { version: shadow.data.version } : {}) });
+      setError(undefined);
+      setDraft('');
+      shadow.reload();
+      history.reload();
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e));
+    }
+  };
+  const loadDiff = async (): Promise<void> => {
+    try {
+      const r = await get<unknown>(`${base}/diff`, { from, to });
+      setDiff(asItems<DiffEntry>((r as { changes?: unknown }).changes ?? r));
+      setError(undefined);
+    } catch (e) {
+      setError(String(e));
+    }
+  };
+  const doc = shadow.data;
+  return (
+    <div className="grid2">
+      <section className="panel" aria-labelledby="sh-h">
+        <h2 id="sh-h">Shadow {doc ? <span className="muted">version {doc.version}</span> : null}</h2>
+        <ErrorText error={shadow.error} />
+        {!doc && !shadow.loading && <p className="muted">No shadow yet.</p>}
+        {doc && (
+          <>
+            <h3>Desired</h3>
+            <pre data-testid="shadow-desired">{JSON.stringify(doc.state.desired ?? {}, null, 2)}</pre>
+            <h3>Reported</h3>
+            <pre data-testid="shadow-reported">{JSON.stringify(doc.state.reported ?? {}, null, 2)}</pre>
+            {doc.state.delta && (
+              <>
+                <h3>Delta (desired, not yet reported)</h3>
+                <pre>{JSON.stringify(doc.state.delta, null, 2)}</pre>
+              </>
+            )}
+          </>
+        )}
+        {canEdit && (
+          <>
+            <label>
+              Change desired state (JSON; null removes a field)
+              <textarea
+                rows={5}
+                value={draft}
+                onChange={(e) => setDraft(e.target.value)}
+                placeholder='{"setpoint": 21.5}'
+                aria-label="desired state JSON"
+              />
+            </label>
+            <p>
+              <button onClick={() => void save()} disabled={!draft.trim()}>
+                Update desired
+              </button>
+            </p>
+          </>
+        )}
+        <ErrorText error={error} />
+      </section>
+      <section className="panel" aria-labelledby="hist-h">
+        <h2 id="hist-h">History</h2>
+        <table data-testid="shadow-history">
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>When</th>
+              <th>By</th>
+              <th>Update</th>
+            </tr>
+          </thead>
+          <tbody>
+            {asItems<ShadowHistoryEntry>(history.data).map((h) => (
+              <tr key={h.version}>
+                <td>{h.version}</td>
+                <td>{formatTime(h.at)}</td>
+                <td>{actorText(h.actor)}</td>
+                <td title={JSON.stringify(h.update)}>{JSON.stringify(h.update).slice(0, 80)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div className="filters" style={{ marginTop: 10 }}>
+          <label>
+            From version
+            <input value={from} onChange={(e) => setFrom(e.target.value)} inputMode="numeric" size={6} />
+          </label>
+          <label>
+            To version
+            <input value={to} onChange={(e) => setTo(e.target.value)} inputMode="numeric" size={6} />
+          </label>
+          <button className="secondary" onClick={() => void loadDiff()} disabled={!from || !to}>
+            Diff
+          </button>
+        </div>
+        {diff && (
+          <ul data-testid="shadow-diff">
+            {diff.length === 0 && <li className="muted">No differences.</li>}
+            {diff.map((d, i) => {
+              const op = d.op ?? d.kind ?? 'changed';
+              const cls = op.startsWith('add') ? 'diff-add' : op.startsWith('rem') ? 'diff-del' : 'diff-chg';
+              return (
+                <li key={i} className={cls}>
+                  {op} <code>{d.path}</code>: {JSON.stringify(d.from ?? d.before)} → {JSON.stringify(d.to ?? d.after)}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { openSqlite } from '../store/database.js';
+import { freshPgSchema, requirePostgres } from '../test-support/services.js';
+import type { HealthStore } from './health-store.js';
+import { createPgHealthStore } from './pg-health-store.js';
+import { createSqliteHealthStore } from './sqlite-health-store.js';
+
+type Open = (t: TestContext) => Promise<HealthStore | undefined>;
+
+const adapters: [string, Open][] = [
+  [
+    'sqlite',
+    async (t) => {
+      const db = openSqlite(':memory:');
+      t.after(() => db.close());
+      return createSqliteHealthStore(db);
+    },
+  ],
+  [
+    'postgres',
+    async (t) => {
+      if (!(await requirePostgres(t))) return undefined;
+      const db = await freshPgSchema('health');
+      t.after(() => db.drop());
+      return createPgHealthStore(db);
+    },
+  ],
+];
+
+const SYS = { kind: 'system' as const, id: 'health' };
+
+for (const [name, open] of adapters)
+  describe(`HealthStore contract: ${name}`, () => {
+    test('last-seen batches upsert and never move backwards', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      await s.saveLastSeen([
+        { deviceId: 'a', lastSeen: 100 },
+        { deviceId: 'b', lastSeen: 200 },
+      ]);
+      await s.saveLastSeen([
+        { deviceId: 'a', lastSeen: 50 },
+        { deviceId: 'b', lastSeen: 300 },
+      ]);
+      const rows = (await s.loadDevices()).sort((x, y) => x.deviceId.localeCompare(y.deviceId));
+      assert.deepEqual(
+        rows.map((r) => [r.deviceId, r.lastSeen, r.state, r.since]),
+        [
+          ['a', 100, 'in_service', 0],
+          ['b', 300, 'in_service', 0],
+        ],
+      );
+    });
+
+    test('transitions set the current row (last one wins in a batch) and keep history newest first', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      await s.saveLastSeen([{ deviceId: 'a', lastSeen: 10 }]);
+      await s.saveTransitions([
+        { deviceId: 'a', at: 1000, from: 'in_service', to: 'out_of_service', reasons: ['heartbeat_lost'], actor: SYS, since: 1000 },
+        {
+          deviceId: 'a',
+          at: 2000,
+          from: 'out_of_service',
+          to: 'out_of_service',
+          reasons: ['hardware_error:E1', 'heartbeat_lost'],
+          actor: SYS,
+          since: 1000,
+        },
+      ]);
+      await s.saveTransitions([
+        { deviceId: 'a', at: 3000, from: 'out_of_service', to: 'in_service', reasons: [], actor: { kind: 'token', id: 'op' }, note: 'fixed', since: 3000 },
+      ]);
+      const [row] = await s.loadDevices();
+      assert.deepEqual(row, { deviceId: 'a', state: 'in_service', reasons: [], since: 3000, lastSeen: 10 });
+      const h = await s.history('a', 2);
+      assert.equal(h.length, 2);
+      assert.deepEqual(h[0], { deviceId: 'a', at: 3000, from: 'out_of_service', to: 'in_service', reasons: [], actor: { kind: 'token', id: 'op' }, note: 'fixed' });
+      assert.deepEqual(h[1]!.reasons, ['hardware_error:E1', 'heartbeat_lost']);
+      assert.equal(h[1]!.note, undefined);
+      await s.deleteDevice('a');
+      assert.deepEqual(await s.loadDevices(), []);
+      assert.deepEqual(await s.history('a', 10), []);
+    });
+
+    test('policies and meta', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      assert.equal(await s.getMeta('alive_at'), undefined);
+      await s.setMeta('alive_at', 5);
+      await s.setMeta('alive_at', 1767225601000);
+      assert.equal(await s.getMeta('alive_at'), 1767225601000);
+      const p = {
+        model: 'scooter',
+        heartbeat: { signOfLife: 'any_message' as const },
+        errorThresholds: [{ code: 'E1', threshold: 3, windowMs: 1000, severity: 'error' as const, action: 'alert_only' as const }],
+        flappingMinConnects: 0,
+        updatedAt: 1,
+      };
+      await s.putPolicy(p);
+      await s.putPolicy({ ...p, updatedAt: 2 });
+      await s.putPolicy({ ...p, model: 'boiler', errorThresholds: [] });
+      const all = await s.listPolicies();
+      assert.deepEqual(all.map((x) => x.model), ['boiler', 'scooter']);
+      assert.deepEqual(all[1], { ...p, updatedAt: 2 });
+      assert.equal(await s.deletePolicy('boiler'), true);
+      assert.equal(await s.deletePolicy('boiler'), false);
+    });
+  });

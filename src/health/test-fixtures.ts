@@ -1,0 +1,68 @@
+/** Shared pieces for health tests: an in-memory DeviceDirectory and an engine on a SQLite file. */
+import type { Clock } from '../core/clock.js';
+import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/devices.js';
+import { EventBus, type EventName, type TsunaguEvents } from '../core/events.js';
+import { silentLogger } from '../core/logger.js';
+import type { SqliteDatabase } from '../store/database.js';
+import { HealthEngine } from './engine.js';
+import { createSqliteHealthStore } from './sqlite-health-store.js';
+import { createHealthApi, type HealthApi } from './service.js';
+import type { HealthStore } from './health-store.js';
+
+export class MemoryDirectory implements DeviceDirectory {
+  readonly devices = new Map<string, DeviceInfo>();
+  readonly models = new Map<string, DeviceModelInfo>();
+  addModel(m: Partial<DeviceModelInfo> & { name: string }): void {
+    this.models.set(m.name, { attributes: {}, ...m });
+  }
+  addDevice(id: string, model: string | null, tags: string[] = []): void {
+    this.devices.set(id, { id, model, name: id, tags, enabled: true, attributes: {} });
+  }
+  async getDevice(id: string): Promise<DeviceInfo | undefined> {
+    return this.devices.get(id);
+  }
+  async getModel(name: string): Promise<DeviceModelInfo | undefined> {
+    return this.models.get(name);
+  }
+  async *listDevices(): AsyncIterable<DeviceInfo> {
+    for (const d of this.devices.values()) yield d;
+  }
+}
+
+/** Records every emission of the named events. */
+export function record<K extends EventName>(bus: EventBus, name: K): TsunaguEvents[K][] {
+  const out: TsunaguEvents[K][] = [];
+  bus.on(name, (e) => out.push(e));
+  return out;
+}
+
+export interface EngineHarness {
+  engine: HealthEngine;
+  api: HealthApi;
+  store: HealthStore;
+  bus: EventBus;
+  published: { deviceId: string; payload: Record<string, unknown> }[];
+}
+
+export async function buildEngine(
+  db: SqliteDatabase,
+  clock: Clock,
+  directory: DeviceDirectory,
+  opts: { startupGraceMs?: number } = {},
+): Promise<EngineHarness> {
+  const bus = new EventBus(silentLogger);
+  const store = await createSqliteHealthStore(db);
+  const published: EngineHarness['published'] = [];
+  const engine = new HealthEngine({
+    clock,
+    bus,
+    log: silentLogger,
+    store,
+    directory,
+    flushIntervalMs: 5000,
+    ...opts,
+    publish: (deviceId, payload) => published.push({ deviceId, payload: JSON.parse(payload) as Record<string, unknown> }),
+  });
+  await engine.start();
+  return { engine, api: createHealthApi(engine, store, () => clock.now()), store, bus, published };
+}

@@ -1,0 +1,44 @@
+/** Acknowledgements from the client for messages the broker sent: PUBACK, PUBREC, PUBCOMP. */
+import type { IPubackPacket, IPubcompPacket, IPubrecPacket } from 'mqtt-packet';
+import type { BrokerImpl } from '../broker.js';
+import type { Connection } from '../connection.js';
+import { RC } from '../reason-codes.js';
+
+export function handlePuback(b: BrokerImpl, c: Connection, p: IPubackPacket): void {
+  const s = c.session!;
+  const o = s.inflight.get(p.messageId!);
+  if (!o || o.qos !== 1) return;
+  b.finish(s, o);
+  b.pump(s);
+}
+
+export function handlePubrec(b: BrokerImpl, c: Connection, p: IPubrecPacket): void {
+  const s = c.session!;
+  const id = p.messageId!;
+  const o = s.inflight.get(id);
+  if (!o || o.qos !== 2) {
+    // MQTT 5: PUBREL 0x92 Packet Identifier not found.
+    if (c.version === 5) c.send({ cmd: 'pubrel', messageId: id, reasonCode: RC.packetIdNotFound });
+    return;
+  }
+  if ((p.reasonCode ?? 0) >= 0x80) {
+    // The client refused the message: the QoS 2 flow ends here [MQTT 5 §4.3.3].
+    b.finish(s, o);
+    b.pump(s);
+    return;
+  }
+  if (o.state !== 'pubrel') {
+    o.state = 'pubrel';
+    if (o.persisted)
+      b.persist({ op: 'msg.update', clientId: s.clientId, seq: o.seq, packetId: id, state: 'pubrel' });
+  }
+  c.send({ cmd: 'pubrel', messageId: id });
+}
+
+export function handlePubcomp(b: BrokerImpl, c: Connection, p: IPubcompPacket): void {
+  const s = c.session!;
+  const o = s.inflight.get(p.messageId!);
+  if (!o || o.qos !== 2) return;
+  b.finish(s, o);
+  b.pump(s);
+}

@@ -1,0 +1,129 @@
+/**
+ * Inbound PUBLISH (QoS 0/1/2) and PUBREL. Order: topic alias → topic checks → QoS 2 duplicate
+ * check → authorizePublish (sync fast path) → route → acknowledge once durable.
+ */
+import type { IPublishPacket, IPubrelPacket, Packet } from 'mqtt-packet';
+import type { BrokerImpl } from '../broker.js';
+import type { Connection } from '../connection.js';
+import { appProperties } from '../encode.js';
+import { RC } from '../reason-codes.js';
+import { topicNameError } from '../topics.js';
+import type { Message } from '../types.js';
+
+export function handlePublish(b: BrokerImpl, c: Connection, p: IPublishPacket): void {
+  b.counters.messagesReceived++;
+  const s = c.session!;
+  let topic = p.topic;
+  const props = p.properties;
+
+  // MQTT 5 topic aliases [MQTT-3.3.2-7…12].
+  const alias = props?.topicAlias;
+  if (alias !== undefined) {
+    if (alias === 0 || alias > b.limits.topicAliasMaximum)
+      return b.protocolError(c, `topic alias ${alias} out of range`, RC.topicAliasInvalid);
+    if (topic.length > 0) (c.aliases ??= new Map()).set(alias, topic);
+    else {
+      const t = c.aliases?.get(alias);
+      if (t === undefined) return b.protocolError(c, `unknown topic alias ${alias}`);
+      topic = t;
+    }
+  }
+
+  const bad = topicNameError(topic, b.limits);
+  if (bad === 'invalid') return b.protocolError(c, `invalid topic name "${topic}"`);
+  if (bad === 'limit') {
+    // Too long or too deep for limits.maxTopicLength/maxTopicLevels: 0x90 Topic Name invalid.
+    if (c.version === 5 && p.qos > 0) return c.ack(ackPacket(p, RC.topicNameInvalid));
+    return b.protocolError(c, 'topic name exceeds limits', RC.topicNameInvalid);
+  }
+  if (p.qos > 0 && (p.messageId === undefined || p.messageId === 0))
+    return b.protocolError(c, 'missing packet id');
+
+  // [MQTT-4.3.3-9/10] a QoS 2 PUBLISH with a packet id not yet released is not delivered again.
+  if (p.qos === 2 && s.incoming.has(p.messageId!)) return c.ack(ackPacket(p, RC.success));
+  if (p.qos === 2 && c.version === 5 && s.incoming.size >= b.limits.maxInflight)
+    return b.protocolError(c, 'receive maximum exceeded', RC.receiveMaximumExceeded);
+
+  let allowed: boolean | Promise<boolean>;
+  try {
+    allowed = b.hooks.authorizePublish(c.info!, topic);
+  } catch (err) {
+    b.log.error({ err }, 'mqtt: authorizePublish hook failed');
+    allowed = false;
+  }
+  if (allowed === true) return accept(b, c, p, topic);
+  if (allowed === false) return deny(c, p);
+  c.block();
+  allowed.then(
+    (ok) => {
+      if (c.state === 'closed') return;
+      if (ok) accept(b, c, p, topic);
+      else deny(c, p);
+      b.resume(c);
+    },
+    (err: unknown) => {
+      b.log.error({ err }, 'mqtt: authorizePublish hook failed');
+      if (c.state === 'closed') return;
+      deny(c, p);
+      b.resume(c);
+    },
+  );
+}
+
+function ackPacket(p: IPublishPacket, reasonCode: number): Packet {
+  const cmd = p.qos === 2 ? 'pubrec' : 'puback';
+  return reasonCode === RC.success
+    ? { cmd, messageId: p.messageId! }
+    : { cmd, messageId: p.messageId!, reasonCode };
+}
+
+/** Not authorized: 3.1.1 drops the message but acknowledges it; MQTT 5 answers 0x87. */
+function deny(c: Connection, p: IPublishPacket): void {
+  if (p.qos === 0) return;
+  c.ack(ackPacket(p, c.version === 5 ? RC.notAuthorized : RC.success));
+}
+
+function accept(b: BrokerImpl, c: Connection, p: IPublishPacket, topic: string): void {
+  const s = c.session!;
+  const props = p.properties;
+  const expiry = props?.messageExpiryInterval;
+  const msg: Message = {
+    topic,
+    payload: typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload,
+    qos: p.qos,
+    retain: p.retain,
+    properties: props ? appProperties(props) : undefined,
+    publisherId: s.clientId,
+    expiresAt: expiry !== undefined ? b.now() + expiry * 1000 : undefined,
+  };
+  if (p.qos === 2) {
+    s.incoming.add(p.messageId!);
+    if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
+  }
+  const wait = b.route(msg);
+  if (p.qos === 0) return;
+  const ack = ackPacket(p, RC.success);
+  if (!wait) return c.ack(ack);
+  const pending = c.deferAck();
+  wait.then(
+    () => c.completeAck(pending, ack),
+    (err: unknown) => {
+      // Not durable: no acknowledgement; the client resends after reconnecting.
+      b.log.error({ err, clientId: s.clientId }, 'mqtt: message not persisted, disconnecting publisher');
+      c.close('socket_error', RC.unspecified, 'persistence failed');
+    },
+  );
+}
+
+export function handlePubrel(b: BrokerImpl, c: Connection, p: IPubrelPacket): void {
+  const s = c.session!;
+  const id = p.messageId!;
+  const known = s.incoming.delete(id);
+  if (known && s.persistent) b.persist({ op: 'incoming.delete', clientId: s.clientId, packetId: id });
+  // [MQTT-4.3.3-11] PUBCOMP with the same packet id (0x92 if MQTT 5 and the id was unknown).
+  c.ack(
+    !known && c.version === 5
+      ? { cmd: 'pubcomp', messageId: id, reasonCode: RC.packetIdNotFound }
+      : { cmd: 'pubcomp', messageId: id },
+  );
+}

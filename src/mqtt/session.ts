@@ -1,0 +1,45 @@
+/**
+ * Session state [MQTT 5 §4.1]: subscriptions, messages queued or in flight towards the client,
+ * inbound QoS 2 packet ids awaiting PUBREL, and the will. Lives as long as its connection for a
+ * clean session, and `expiryInterval` seconds beyond it for a persistent one.
+ */
+import type { Connection } from './connection.js';
+import type { Outgoing, Subscription, Will } from './types.js';
+
+export class Session {
+  readonly subs = new Map<string, Subscription>();
+  /** Sent and not yet acknowledged, by packet id. */
+  readonly inflight = new Map<number, Outgoing>();
+  /** Waiting to be sent, oldest first. */
+  queue: Outgoing[] = [];
+  /** Inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-…]. */
+  readonly incoming = new Set<number>();
+  conn: Connection | undefined;
+  /** Seconds; 0 = ends with the connection. */
+  expiryInterval = 0;
+  /** Epoch ms of the last disconnect while offline. */
+  disconnectedAt: number | null = null;
+  protocolVersion: 3 | 4 | 5 = 4;
+  will: Will | undefined;
+  /** Cancels a delayed will (MQTT 5 Will Delay Interval). */
+  cancelWill: (() => void) | undefined;
+  /** A session row exists in persistence. */
+  stored = false;
+  private nextId = 1;
+
+  constructor(readonly clientId: string) {}
+
+  get persistent(): boolean {
+    return this.expiryInterval > 0;
+  }
+
+  /** A packet id not in use by any in-flight message [MQTT-2.2.1-3]; 0 when all 65535 are taken. */
+  allocatePacketId(): number {
+    if (this.inflight.size >= 65535) return 0;
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/** Bus events → notification items. Event ids are derived from the event, so a repeat is a duplicate. */
+import { createHash } from 'node:crypto';
+import type { Severity, TsunaguEvents } from '../core/events.js';
+import type { NotifyItem, NotifyKind } from './types.js';
+
+const idOf = (...parts: (string | number)[]): string =>
+  createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+
+type Mapper<K extends NotifyKind> = (e: TsunaguEvents[K]) => NotifyItem | undefined;
+
+const mappers: { [K in NotifyKind]: Mapper<K> } = {
+  'service-state.changed': (e) => {
+    // Reason-only changes (already out, one more reason) are recorded by health, not paged.
+    if (e.from === e.to) return undefined;
+    const out = e.to === 'out_of_service';
+    const reason = out ? e.reasons.join('+') : e.to === 'in_service' ? 'back_in_service' : e.to;
+    const sev: Severity = out ? (e.reasons.some((r) => r.startsWith('hardware_error')) ? 'critical' : 'error') : 'info';
+    return {
+      eventId: idOf('ssc', e.deviceId, e.at, e.from, e.to, e.reasons.join(',')),
+      kind: 'service-state.changed',
+      severity: sev,
+      reason,
+      title: out ? `${e.deviceId} out of service (${e.reasons.join(', ')})` : `${e.deviceId} now ${e.to.replace(/_/g, ' ')}`,
+      at: e.at,
+      deviceId: e.deviceId,
+      ...(e.model !== undefined ? { model: e.model } : {}),
+      since: e.at,
+      data: { from: e.from, to: e.to, reasons: e.reasons, actor: e.actor, ...(e.note !== undefined ? { note: e.note } : {}) },
+    };
+  },
+  'health.alert': (e) => ({
+    eventId: idOf('alert', e.deviceId, e.kind, e.code, e.at),
+    kind: 'health.alert',
+    severity: e.severity,
+    reason: `${e.kind}:${e.code}`,
+    title: e.kind === 'flapping' ? `${e.deviceId} is flapping (${e.count} connects)` : `${e.deviceId}: ${e.count} × ${e.code}`,
+    at: e.at,
+    deviceId: e.deviceId,
+    ...(e.model !== undefined ? { model: e.model } : {}),
+    since: e.at,
+    data: { code: e.code, count: e.count, windowMs: e.windowMs, action: e.action },
+  }),
+  'device.flapping': (e) => ({
+    eventId: idOf('flap', e.deviceId, e.at),
+    kind: 'device.flapping',
+    severity: 'warning',
+    reason: 'flapping',
+    title: `${e.deviceId} is flapping (${e.connects} connects in ${Math.round(e.windowMs / 1000)} s)`,
+    at: e.at,
+    deviceId: e.deviceId,
+    since: e.at,
+    data: { connects: e.connects, windowMs: e.windowMs },
+  }),
+  'device.event': (e) => ({
+    eventId: idOf('event', e.deviceId, e.code, e.at),
+    kind: 'device.event',
+    severity: e.severity,
+    reason: e.code,
+    title: `${e.deviceId}: ${e.code} (${e.severity}) ${e.message}`.trim(),
+    at: e.at,
+    deviceId: e.deviceId,
+    since: e.at,
+    data: { code: e.code, message: e.message, ...(e.fields ? { fields: e.fields } : {}) },
+  }),
+  'slo.alert': (e) => ({
+    eventId: idOf('slo', e.sloId, e.tier, e.state, e.at),
+    kind: 'slo.alert',
+    severity: e.state === 'resolved' ? 'info' : e.severity === 'page' ? 'critical' : 'warning',
+    reason: `${e.sloId}:${e.tier}:${e.state}`,
+    title: `SLO ${e.sloName}: ${e.tier} burn-rate alert ${e.state} (burn rate ${e.burnRate.toFixed(1)})`,
+    at: e.at,
+    data: { sloId: e.sloId, tier: e.tier, state: e.state, burnRate: e.burnRate, alertSeverity: e.severity },
+  }),
+  'slo.budget-exhausted': (e) => ({
+    eventId: idOf('budget', e.sloId, e.at),
+    kind: 'slo.budget-exhausted',
+    severity: 'critical',
+    reason: e.sloId,
+    title: `SLO ${e.sloName}: error budget exhausted`,
+    at: e.at,
+    data: { sloId: e.sloId },
+  }),
+};
+
+export function toItem<K extends NotifyKind>(kind: K, e: TsunaguEvents[K]): NotifyItem | undefined {
+  return (mappers[kind] as Mapper<K>)(e);
+}

@@ -1,0 +1,122 @@
+/** Audit log, API tokens (admin) and YAML import/export routes. */
+import type { FastifyInstance } from 'fastify';
+import type { Role } from '../http/auth.js';
+import { RegistryErrors } from './errors.js';
+import { exportYaml, importYaml } from './import-export.js';
+import { actorOf, nextOffset } from './routes.js';
+import * as S from './schemas.js';
+import type { RegistryService } from './service.js';
+import type { TokenStore } from './tokens.js';
+
+const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
+const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
+
+export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
+  return (api: FastifyInstance): void => {
+    api.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+    api.get<{ Querystring: { actor?: string; resource?: string; limit: number; offset: number } }>(
+      '/audit',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'Audit log, newest first',
+          querystring: S.auditQuery,
+          response: { 200: S.page(S.auditEntry) },
+        },
+      },
+      async (req) => {
+        await registry.deps.connectivity.flush(); // audit events from other modules ride the batch writer
+        const { actor, resource, limit, offset } = req.query;
+        const page = await registry.deps.store.listAudit({
+          ...(actor !== undefined ? { actor } : {}),
+          ...(resource !== undefined ? { resource } : {}),
+          limit,
+          offset,
+        });
+        return {
+          items: page.items.map((e) => ({
+            id: e.id,
+            at: e.at,
+            actor: { kind: e.actorKind, id: e.actorId, name: e.actorName },
+            action: e.action,
+            resource: e.resource,
+            before: e.before,
+            after: e.after,
+          })),
+          total: page.total,
+          limit,
+          offset,
+          nextOffset: nextOffset(offset, page.items.length, page.total),
+        };
+      },
+    );
+
+    api.get(
+      '/tokens',
+      {
+        config: { role: 'admin' },
+        schema: { tags: ['tokens'], summary: 'List API tokens (never secrets)', response: { 200: { type: 'object', properties: { items: { type: 'array', items: S.token } } } } },
+      },
+      async () => ({ items: await tokens.list() }),
+    );
+    api.post<{ Body: { name: string; role: Role; expiresAt?: number; expiresInSeconds?: number } }>(
+      '/tokens',
+      {
+        config: { role: 'admin' },
+        schema: { tags: ['tokens'], summary: 'Create an API token (secret returned once)', body: S.tokenBody, response: { 201: S.tokenCreated, ...errors } },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        if (b.expiresAt !== undefined && b.expiresInSeconds !== undefined)
+          throw RegistryErrors.invalid('expiresInSeconds', 'give expiresAt or expiresInSeconds, not both');
+        const expiresAt =
+          b.expiresAt ?? (b.expiresInSeconds !== undefined ? registry.deps.clock.now() + b.expiresInSeconds * 1000 : null);
+        const created = await tokens.create(b.name, b.role, expiresAt);
+        await registry.audit(actorOf(req), 'token.create', `tokens/${created.token.id}`, null, created.token);
+        return reply.status(201).send(created);
+      },
+    );
+    api.delete<{ Params: { id: string } }>(
+      '/tokens/:id',
+      {
+        config: { role: 'admin' },
+        schema: { tags: ['tokens'], summary: 'Revoke an API token', params: S.idParam, response: { 200: S.token, ...errors } },
+      },
+      async (req) => {
+        const { before, after } = await tokens.revoke(req.params.id);
+        await registry.audit(actorOf(req), 'token.revoke', `tokens/${req.params.id}`, before, after);
+        return after;
+      },
+    );
+
+    api.get(
+      '/export',
+      {
+        schema: {
+          tags: ['import/export'],
+          summary: 'Export device models and devices as YAML',
+          produces: ['application/yaml'],
+          response: { 200: { type: 'string' } },
+        },
+      },
+      async (_req, reply) => reply.header('content-type', 'application/yaml; charset=utf-8').send(await exportYaml(registry)),
+    );
+    api.post<{ Body: unknown }>(
+      '/import',
+      {
+        schema: {
+          tags: ['import/export'],
+          summary: 'Create or update device models and devices from YAML (application/yaml or text/yaml)',
+          consumes: YAML_TYPES,
+          body: { type: 'string' },
+          response: { 200: S.importResult, ...errors },
+        },
+      },
+      async (req) => {
+        if (typeof req.body !== 'string') throw RegistryErrors.unsupportedMedia(String(req.headers['content-type']));
+        return importYaml(registry, req.body, actorOf(req));
+      },
+    );
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * The registry store contract: every adapter (SQLite, PostgreSQL) must pass these. Run by
+ * store.test.ts against a SQLite in-memory database and a fresh PostgreSQL schema.
+ */
+import assert from 'node:assert/strict';
+import type { RegistryStore } from './store.js';
+import type { Device, DeviceModel, DeviceQuery } from './types.js';
+
+const model = (name: string, extra: Partial<DeviceModel> = {}): DeviceModel => ({
+  name,
+  description: `${name} model`,
+  attributes: { vendor: 'acme' },
+  createdAt: 1000,
+  updatedAt: 1000,
+  ...extra,
+});
+
+const device = (id: string, extra: Partial<Device> = {}): Device => ({
+  id,
+  model: null,
+  name: id.toUpperCase(),
+  tags: [],
+  attributes: {},
+  enabled: true,
+  createdAt: 1000,
+  updatedAt: 1000,
+  ...extra,
+});
+
+const q = (over: Partial<DeviceQuery> = {}): DeviceQuery => ({
+  sort: 'id',
+  order: 'asc',
+  limit: 100,
+  offset: 0,
+  ...over,
+});
+
+export type StoreCase = [name: string, fn: (s: RegistryStore) => Promise<void>];
+
+export const storeContract: StoreCase[] = [
+  [
+    'models: put, get, list, replace, delete, count devices of a model',
+    async (s) => {
+      await s.putModels([
+        model('scooter', {
+          heartbeat: { intervalMs: 60_000, graceMs: 5000, signOfLife: 'heartbeat' },
+          acl: { publish: ['fleet/${deviceId}/#'] },
+          decoder: 'json',
+          shadow: { clearDesiredOnReport: true, maxDocumentBytes: 8192 },
+        }),
+        model('boiler'),
+      ]);
+      const m = await s.getModel('scooter');
+      assert.equal(m?.heartbeat?.intervalMs, 60_000);
+      assert.deepEqual(m?.acl, { publish: ['fleet/${deviceId}/#'] });
+      assert.equal(m?.decoder, 'json');
+      assert.equal(m?.shadow?.maxDocumentBytes, 8192);
+      assert.deepEqual(m?.attributes, { vendor: 'acme' });
+      assert.deepEqual(
+        (await s.listModels()).map((x) => x.name),
+        ['boiler', 'scooter'],
+      );
+      await s.putModels([model('scooter', { description: 'changed', createdAt: 5, updatedAt: 2000 })]);
+      const changed = await s.getModel('scooter');
+      assert.equal(changed?.description, 'changed');
+      assert.equal(changed?.heartbeat, undefined);
+      assert.equal(changed?.createdAt, 1000, 'createdAt survives a replace');
+      assert.equal(changed?.updatedAt, 2000);
+      await s.putDevices([device('a', { model: 'boiler' })]);
+      assert.equal(await s.countDevicesOfModel('boiler'), 1);
+      assert.equal(await s.deleteModel('scooter'), true);
+      assert.equal(await s.deleteModel('scooter'), false);
+      assert.equal(await s.getModel('scooter'), undefined);
+    },
+  ],
+  [
+    'devices: put, get, replace keeps status, delete removes tags and credentials',
+    async (s) => {
+      await s.putDevices([device('d1', { tags: ['red', 'site=osaka'], attributes: { n: 1 } })]);
+      await s.writeBatch([], [{ deviceId: 'd1', online: true, lastSeenAt: 5000 }], []);
+      await s.putDevices([device('d1', { name: 'renamed', tags: ['blue'], enabled: false, updatedAt: 6000 })]);
+      const d = await s.getDevice('d1');
+      assert.equal(d?.name, 'renamed');
+      assert.deepEqual(d?.tags, ['blue']);
+      assert.equal(d?.enabled, false);
+      assert.equal(d?.online, true, 'status columns are not touched by a device update');
+      assert.equal(d?.lastSeenAt, 5000);
+      assert.equal((await s.queryDevices(q({ tag: 'red' }))).total, 0, 'old tags are gone');
+      assert.equal((await s.queryDevices(q({ tag: 'blue' }))).total, 1);
+      await s.putCredential({
+        id: 'c1',
+        deviceId: 'd1',
+        kind: 'certificate',
+        username: null,
+        secretHash: null,
+        fingerprint: 'ab'.repeat(32),
+        createdAt: 1,
+        expiresAt: null,
+        revokedAt: null,
+      });
+      assert.equal(await s.deleteDevice('d1'), true);
+      assert.equal(await s.getDevice('d1'), undefined);
+      assert.deepEqual(await s.listCredentials('d1'), []);
+      assert.equal((await s.queryDevices(q({ tag: 'blue' }))).total, 0);
+      assert.equal(await s.deleteDevice('d1'), false);
+    },
+  ],
+  [
+    'devices: filters (model, tag, online, q), sort, order, paging with total',
+    async (s) => {
+      const list: Device[] = [];
+      for (let i = 0; i < 30; i++)
+        list.push(
+          device(`dev-${String(i).padStart(2, '0')}`, {
+            model: i % 3 === 0 ? 'scooter' : 'boiler',
+            name: i === 7 ? 'Front_Door 50%' : `unit ${i}`,
+            tags: i % 2 === 0 ? ['even'] : ['odd'],
+            createdAt: 10_000 - i,
+          }),
+        );
+      await s.putDevices(list);
+      await s.writeBatch(
+        [],
+        [
+          { deviceId: 'dev-03', online: true, lastSeenAt: 9 },
+          { deviceId: 'dev-04', online: true, lastSeenAt: 7 },
+        ],
+        [],
+      );
+      assert.equal((await s.queryDevices(q())).total, 30);
+      assert.equal((await s.queryDevices(q({ model: 'scooter' }))).total, 10);
+      const evenScooters = await s.queryDevices(q({ model: 'scooter', tag: 'even' }));
+      assert.deepEqual(
+        evenScooters.items.map((d) => d.id),
+        ['dev-00', 'dev-06', 'dev-12', 'dev-18', 'dev-24'],
+      );
+      const online = await s.queryDevices(q({ online: true }));
+      assert.deepEqual(
+        online.items.map((d) => d.id),
+        ['dev-03', 'dev-04'],
+      );
+      assert.equal((await s.queryDevices(q({ online: false }))).total, 28);
+      assert.deepEqual(
+        (await s.queryDevices(q({ q: 'front_door 50%' }))).items.map((d) => d.id),
+        ['dev-07'],
+        'case-insensitive, % and _ taken literally',
+      );
+      assert.equal((await s.queryDevices(q({ q: '5_%' }))).total, 0);
+      assert.equal((await s.queryDevices(q({ q: 'DEV-2' }))).total, 10, 'matches ids too');
+      const page2 = await s.queryDevices(q({ limit: 7, offset: 7 }));
+      assert.equal(page2.total, 30);
+      assert.deepEqual(
+        page2.items.map((d) => d.id),
+        ['dev-07', 'dev-08', 'dev-09', 'dev-10', 'dev-11', 'dev-12', 'dev-13'],
+      );
+      const byCreated = await s.queryDevices(q({ sort: 'createdAt', order: 'asc', limit: 2 }));
+      assert.deepEqual(
+        byCreated.items.map((d) => d.id),
+        ['dev-29', 'dev-28'],
+      );
+      const bySeen = await s.queryDevices(q({ sort: 'lastSeenAt', order: 'desc', limit: 2 }));
+      assert.deepEqual(
+        bySeen.items.map((d) => d.id),
+        ['dev-03', 'dev-04'],
+      );
+      const desc = await s.queryDevices(q({ order: 'desc', limit: 1 }));
+      assert.equal(desc.items[0]?.id, 'dev-29');
+      assert.deepEqual(await s.fleetCounts(), { total: 30, online: 2 });
+      await s.resetOnline();
+      assert.deepEqual(await s.fleetCounts(), { total: 30, online: 0 });
+    },
+  ],
+  [
+    'credentials: list in creation order, revoke, certificate lookup ignores revoked',
+    async (s) => {
+      const fp = 'cd'.repeat(32);
+      const base = {
+        deviceId: 'd1',
+        username: null,
+        secretHash: null,
+        fingerprint: null,
+        expiresAt: null,
+        revokedAt: null,
+      };
+      await s.putCredential({ ...base, id: 'p1', kind: 'password', username: 'd1', secretHash: 'scrypt$x', createdAt: 1 });
+      await s.putCredential({ ...base, id: 'c1', kind: 'certificate', fingerprint: fp, createdAt: 2 });
+      assert.deepEqual(
+        (await s.listCredentials('d1')).map((c) => c.id),
+        ['p1', 'c1'],
+      );
+      assert.equal((await s.findCertificate(fp))?.id, 'c1');
+      await s.putCredential({ ...base, id: 'c1', kind: 'certificate', fingerprint: fp, createdAt: 2, revokedAt: 50 });
+      assert.equal(await s.findCertificate(fp), undefined);
+      const p1 = (await s.listCredentials('d1')).find((c) => c.id === 'p1');
+      assert.equal(p1?.secretHash, 'scrypt$x');
+      await s.putCredential({ ...base, id: 'p1', kind: 'password', username: 'd1', secretHash: 'scrypt$x', createdAt: 1, expiresAt: 99 });
+      assert.equal((await s.listCredentials('d1')).find((c) => c.id === 'p1')?.expiresAt, 99);
+      // A revoked fingerprint may be registered again.
+      await s.putCredential({ ...base, id: 'c2', kind: 'certificate', fingerprint: fp, createdAt: 3 });
+      assert.equal((await s.findCertificate(fp))?.id, 'c2');
+    },
+  ],
+  [
+    'connectivity and audit: one batch, newest first, paging, audit filters',
+    async (s) => {
+      const row = (at: number, event: 'connect' | 'disconnect', reason: string | null = null) => ({
+        deviceId: 'd1',
+        event,
+        at,
+        remoteAddress: '127.0.0.1',
+        protocolVersion: event === 'connect' ? 5 : null,
+        keepalive: event === 'connect' ? 30 : null,
+        reason,
+        refused: reason === 'not_authorized',
+        detail: null,
+      });
+      await s.writeBatch(
+        [row(1, 'connect'), row(2, 'disconnect', 'keepalive_timeout'), row(3, 'disconnect', 'not_authorized')],
+        [],
+        [
+          { at: 1, actorKind: 'token', actorId: 'tok_a', actorName: 'ci', action: 'device.create', resource: 'devices/d1', before: null, after: { id: 'd1' } },
+          { at: 2, actorKind: 'rule', actorId: 'r1', actorName: null, action: 'x', resource: 'devices/d10', before: { a: 1 }, after: null },
+        ],
+      );
+      await s.appendAudit({ at: 3, actorKind: 'token', actorId: 'tok_a', actorName: 'ci', action: 'credential.create', resource: 'devices/d1/credentials/c1', before: null, after: { ok: true } });
+      const p = await s.listConnectivity('d1', 2, 0);
+      assert.equal(p.total, 3);
+      assert.deepEqual(
+        p.items.map((r) => [r.at, r.event, r.reason, r.refused]),
+        [
+          [3, 'disconnect', 'not_authorized', true],
+          [2, 'disconnect', 'keepalive_timeout', false],
+        ],
+      );
+      const last = await s.listConnectivity('d1', 2, 2);
+      assert.equal(last.items[0]?.protocolVersion, 5);
+      assert.equal(last.items[0]?.keepalive, 30);
+      assert.equal((await s.listConnectivity('other', 10, 0)).total, 0);
+      const byActor = await s.listAudit({ actor: 'tok_a', limit: 10, offset: 0 });
+      assert.deepEqual(
+        byActor.items.map((e) => e.action),
+        ['credential.create', 'device.create'],
+      );
+      assert.deepEqual(byActor.items[1]?.after, { id: 'd1' });
+      assert.equal(byActor.items[1]?.actorName, 'ci');
+      const byRes = await s.listAudit({ resource: 'devices/d1', limit: 10, offset: 0 });
+      assert.equal(byRes.total, 2, 'a resource includes its sub-resources but not devices/d10');
+      const all = await s.listAudit({ limit: 1, offset: 1 });
+      assert.equal(all.total, 3);
+      assert.deepEqual(all.items[0]?.before, { a: 1 });
+    },
+  ],
+  [
+    'tokens: put, find by hash, list, revoke',
+    async (s) => {
+      const t = { id: 'tok_1', name: 'ci', role: 'operator' as const, hash: 'h1', createdAt: 1, expiresAt: 100, revokedAt: null, bootstrap: false };
+      await s.putToken(t);
+      await s.putToken({ ...t, id: 'admin', name: 'boot', role: 'admin', hash: 'h0', expiresAt: null, bootstrap: true });
+      assert.equal((await s.findTokenByHash('h1'))?.role, 'operator');
+      assert.equal((await s.findTokenByHash('h1'))?.expiresAt, 100);
+      assert.equal((await s.findTokenByHash('h0'))?.bootstrap, true);
+      assert.equal(await s.findTokenByHash('nope'), undefined);
+      await s.putToken({ ...t, revokedAt: 50 });
+      assert.equal((await s.findTokenByHash('h1'))?.revokedAt, 50);
+      assert.equal((await s.listTokens()).length, 2);
+    },
+  ],
+];

@@ -1,0 +1,104 @@
+/**
+ * A registry-only platform for tests and the benchmark: the real broker (TCP on a free port), the
+ * real HTTP server with the /api/v1 scope and this registry, wired the way app.ts wires them, but
+ * without the other modules (so registry tests do not depend on theirs).
+ */
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { Registry as Metrics } from 'prom-client';
+import { systemClock, type Clock } from '../core/clock.js';
+import { defaultConfig, type TsunaguConfig } from '../core/config.js';
+import { EventBus } from '../core/events.js';
+import { silentLogger } from '../core/logger.js';
+import type { ModuleContext } from '../core/module.js';
+import { createHttpServer, registerApi } from '../http/server.js';
+import { createBroker, listenTcp, type Broker } from '../mqtt/index.js';
+import { openSqlite, type Database } from '../store/index.js';
+import { createRegistry, type RegistryModule, type RegistryOptions } from './index.js';
+
+export const HARNESS_ADMIN_TOKEN = 'registry-test-admin-token-0123456789';
+
+export interface RegistryHarness {
+  registry: RegistryModule;
+  broker: Broker;
+  bus: EventBus;
+  http: FastifyInstance;
+  clock: Clock;
+  db: Database;
+  mqttUrl: string;
+  mqttPort: number;
+  auth: { authorization: string };
+  close(): Promise<void>;
+}
+
+export async function startRegistryHarness(
+  opts: {
+    clock?: Clock;
+    config?: Partial<TsunaguConfig>;
+    registry?: RegistryOptions;
+    db?: Database;
+  } = {},
+): Promise<RegistryHarness> {
+  const clock = opts.clock ?? systemClock;
+  const config: TsunaguConfig = { ...defaultConfig(), adminToken: HARNESS_ADMIN_TOKEN, ...opts.config };
+  const db = opts.db ?? openSqlite(':memory:');
+  const bus = new EventBus(silentLogger);
+  const metrics = new Metrics();
+  const broker = createBroker({
+    db,
+    clock,
+    log: silentLogger,
+    limits: config.limits,
+    allowAnonymous: config.allowAnonymous,
+    nodeId: 'test',
+  });
+  const ctx: ModuleContext = { config, db, bus, clock, log: silentLogger, broker, metrics };
+  const registry = await createRegistry(ctx, opts.registry);
+  broker.setHooks(registry.brokerHooks);
+  // As app.ts's wireConnectivityEvents.
+  broker.setHooks({
+    onConnect: (c) =>
+      bus.emit('device.connected', {
+        deviceId: c.clientId,
+        at: clock.now(),
+        remoteAddress: c.remoteAddress,
+        protocolVersion: c.protocolVersion,
+        keepalive: c.keepalive,
+        cleanStart: c.cleanStart,
+      }),
+    onDisconnect: (c, reason, detail) =>
+      bus.emit('device.disconnected', {
+        deviceId: c.clientId,
+        at: clock.now(),
+        reason,
+        remoteAddress: c.remoteAddress,
+        ...(detail?.refused ? { refused: true } : {}),
+        ...(detail?.message ? { detail: detail.message } : {}),
+      }),
+  });
+  const http = createHttpServer({ log: silentLogger, metrics, tokens: registry.tokens, ready: () => true });
+  await registerApi(http, registry.tokens, registry.routes ? [registry.routes] : []);
+  await http.ready();
+  await broker.start();
+  await registry.start?.();
+  const server: NetServer = await listenTcp(broker, '127.0.0.1', 0);
+  const port = (server.address() as AddressInfo).port;
+  return {
+    registry,
+    broker,
+    bus,
+    http,
+    clock,
+    db,
+    mqttPort: port,
+    mqttUrl: `mqtt://127.0.0.1:${port}`,
+    auth: { authorization: `Bearer ${HARNESS_ADMIN_TOKEN}` },
+    async close() {
+      server.close();
+      await broker.close();
+      await registry.stop?.();
+      await http.close();
+      if (!opts.db) await db.close();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The shadow service: one entry point for MQTT and HTTP requests. Updates to one shadow run one
+ * at a time (a promise chain per shadow) and each is committed before anything is published, so
+ * `/update/accepted` means durable, and accepted/delta/documents leave in version order.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Actor, EventBus } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { BrokerApi } from '../mqtt/api.js';
+import { diffStates, type DiffEntry } from './diff.js';
+import {
+  applyUpdate,
+  getResponse,
+  parseTokenOnly,
+  parseUpdate,
+  type DocumentOptions,
+  type ShadowDocument,
+} from './document.js';
+import { ShadowErrors } from './errors.js';
+import type { Json, JsonObject } from './json.js';
+import type { HistoryEntry, HistoryQuery, ShadowStore } from './store.js';
+import { shadowPrefix } from './topics.js';
+
+export interface ShadowServiceDeps {
+  store: ShadowStore;
+  broker: BrokerApi;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  /** Per-device document options (model overrides). */
+  options(deviceId: string): Promise<DocumentOptions>;
+}
+
+/** A store save that lost a race to another node is retried this many times. */
+const SAVE_ATTEMPTS = 5;
+
+export class ShadowService {
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: ShadowServiceDeps) {}
+
+  /** Run `fn` after every earlier call for the same shadow has settled. */
+  private serialize<T>(deviceId: string, name: string, fn: () => Promise<T>): Promise<T> {
+    const key = `${deviceId}\u0000${name}`;
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return run;
+  }
+
+  private async publish(topic: string, body: JsonObject): Promise<void> {
+    try {
+      await this.deps.broker.publish({ topic, payload: JSON.stringify(body), qos: 1 });
+    } catch (err) {
+      // The change is already durable; a failed notification is logged, not turned into a rejection.
+      this.deps.log.warn({ err, topic }, 'shadow response publish failed');
+    }
+  }
+
+  /** Validate and apply an update request; returns the /update/accepted body. */
+  async update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<JsonObject> {
+    const req = parseUpdate(body);
+    const opts = await this.deps.options(deviceId);
+    return this.serialize(deviceId, name, async () => {
+      const { store, clock } = this.deps;
+      for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+        const current = await store.get(deviceId, name);
+        const now = clock.now();
+        const out = applyUpdate(current, deviceId, name, req, now, opts);
+        const entry: HistoryEntry = {
+          deviceId,
+          name,
+          version: out.next.version,
+          op: 'update',
+          at: now,
+          actor,
+          request: req.state,
+          state: out.next.state,
+        };
+        const expected = current ? { version: current.version, deleted: current.deleted } : undefined;
+        if (!(await store.save(out.next, expected, entry))) continue;
+        const prefix = shadowPrefix(deviceId, name);
+        await this.publish(`${prefix}/update/accepted`, out.accepted);
+        if (out.delta) await this.publish(`${prefix}/update/delta`, out.delta);
+        await this.publish(`${prefix}/update/documents`, out.documents);
+        this.emitUpdated(out.next, actor);
+        return out.accepted;
+      }
+      throw ShadowErrors.versionConflict();
+    });
+  }
+
+  private emitUpdated(doc: ShadowDocument, actor: Actor): void {
+    this.deps.bus.emit('shadow.updated', {
+      deviceId: doc.deviceId,
+      shadowName: doc.name,
+      version: doc.version,
+      desired: doc.state.desired ?? null,
+      reported: doc.state.reported ?? null,
+      actor,
+      at: doc.updatedAt,
+    });
+  }
+
+  /** The /get/accepted body, or 404 "No shadow exists with name". */
+  async get(deviceId: string, name: string, body: unknown = {}): Promise<JsonObject> {
+    const { clientToken } = parseTokenOnly(body);
+    const doc = await this.deps.store.get(deviceId, name);
+    if (!doc || doc.deleted) throw ShadowErrors.noShadow(name || deviceId);
+    return getResponse(doc, this.deps.clock.now(), clientToken);
+  }
+
+  /** Delete a shadow (its version is kept so a new one continues from it); returns /delete/accepted. */
+  async delete(deviceId: string, name: string, body: unknown, actor: Actor): Promise<JsonObject> {
+    const { clientToken } = parseTokenOnly(body);
+    return this.serialize(deviceId, name, async () => {
+      const { store, clock } = this.deps;
+      for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
+        const current = await store.get(deviceId, name);
+        if (!current || current.deleted) throw ShadowErrors.noShadow(name || deviceId);
+        const now = clock.now();
+        const tomb: ShadowDocument = { ...current, state: {}, metadata: {}, updatedAt: now, deleted: true };
+        const entry: HistoryEntry = {
+          deviceId,
+          name,
+          version: current.version,
+          op: 'delete',
+          at: now,
+          actor,
+          request: null,
+          state: {},
+        };
+        if (!(await store.save(tomb, { version: current.version, deleted: false }, entry))) continue;
+        const accepted: JsonObject = {
+          version: current.version,
+          timestamp: Math.floor(now / 1000),
+          ...(clientToken === undefined ? {} : { clientToken }),
+        };
+        await this.publish(`${shadowPrefix(deviceId, name)}/delete/accepted`, accepted);
+        this.emitUpdated(tomb, actor);
+        return accepted;
+      }
+      throw ShadowErrors.versionConflict();
+    });
+  }
+
+  listNames(deviceId: string): Promise<string[]> {
+    return this.deps.store.listNames(deviceId);
+  }
+
+  history(
+    deviceId: string,
+    name: string,
+    q: HistoryQuery,
+  ): Promise<{ items: HistoryEntry[]; total: number }> {
+    return this.deps.store.history(deviceId, name, q);
+  }
+
+  /** Path-level changes from version `from` to version `to` (version 0 is the empty shadow). */
+  async diff(deviceId: string, name: string, from: number, to: number): Promise<DiffEntry[]> {
+    const stateAt = async (v: number): Promise<Json> => {
+      if (v === 0) return {};
+      const e = await this.deps.store.historyAt(deviceId, name, v);
+      if (!e) throw ShadowErrors.versionNotFound(v);
+      return e.state as Json;
+    };
+    return diffStates(await stateAt(from), await stateAt(to));
+  }
+
+  /** The current reported state (for command confirmation), undefined when there is no shadow. */
+  async reported(deviceId: string, name: string): Promise<Record<string, unknown> | undefined> {
+    const doc = await this.deps.store.get(deviceId, name);
+    return doc && !doc.deleted ? (doc.state.reported ?? {}) : undefined;
+  }
+}

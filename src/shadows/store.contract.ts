@@ -1,0 +1,130 @@
+/**
+ * The contract every ShadowStore adapter passes (run by store.test.ts on SQLite and PostgreSQL).
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ShadowDocument } from './document.js';
+import type { HistoryEntry, ShadowStore } from './store.js';
+
+export type MakeStore = (
+  t: TestContext,
+) => Promise<{ store: ShadowStore; close(): Promise<void> } | undefined>;
+
+const doc = (
+  version: number,
+  state: ShadowDocument['state'],
+  at: number,
+  deleted = false,
+): ShadowDocument => ({
+  deviceId: 'd1',
+  name: '',
+  version,
+  state,
+  metadata: { reported: { x: { timestamp: Math.floor(at / 1000) } } },
+  updatedAt: at,
+  deleted,
+});
+
+const entry = (version: number, at: number, op: HistoryEntry['op'] = 'update'): HistoryEntry => ({
+  deviceId: 'd1',
+  name: '',
+  version,
+  op,
+  at,
+  actor: { kind: 'device', id: 'd1' },
+  request: op === 'update' ? { reported: { x: version } } : null,
+  state: op === 'update' ? { reported: { x: version } } : {},
+});
+
+export function shadowStoreContract(label: string, make: MakeStore): void {
+  async function withStore(t: TestContext, fn: (s: ShadowStore) => Promise<void>): Promise<void> {
+    const h = await make(t);
+    if (!h) return;
+    try {
+      await fn(h.store);
+    } finally {
+      await h.close();
+    }
+  }
+
+  test(`${label}: save creates, reads back, and refuses a stale expected version`, (t) =>
+    withStore(t, async (s) => {
+      assert.equal(await s.get('d1', ''), undefined);
+      assert.equal(await s.save(doc(1, { reported: { x: 1 } }, 1000), undefined, entry(1, 1000)), true);
+      // a second "create" loses (another node created it first)
+      assert.equal(await s.save(doc(1, { reported: { x: 9 } }, 1000), undefined, entry(1, 1000)), false);
+      const got = await s.get('d1', '');
+      assert.deepEqual(got, doc(1, { reported: { x: 1 } }, 1000));
+      assert.equal(
+        await s.save(doc(2, { reported: { x: 2 } }, 2000), { version: 1, deleted: false }, entry(2, 2000)),
+        true,
+      );
+      assert.equal(
+        await s.save(doc(3, { reported: { x: 3 } }, 3000), { version: 1, deleted: false }, entry(3, 3000)),
+        false,
+      );
+      assert.equal((await s.get('d1', ''))?.version, 2);
+      const h = await s.history('d1', '', { limit: 10, offset: 0 });
+      assert.deepEqual(
+        h.items.map((e) => e.version),
+        [1, 2],
+      );
+      assert.equal(h.total, 2);
+    }));
+
+  test(`${label}: tombstones keep the version; names list only live shadows`, (t) =>
+    withStore(t, async (s) => {
+      await s.save(doc(1, { reported: { x: 1 } }, 1000), undefined, entry(1, 1000));
+      await s.save(
+        { ...doc(1, {}, 1500, true), name: '' },
+        { version: 1, deleted: false },
+        entry(1, 1500, 'delete'),
+      );
+      const named = { ...doc(1, { desired: { y: 1 } }, 1600), name: 'cfg' };
+      await s.save(named, undefined, { ...entry(1, 1600), name: 'cfg' });
+      const tomb = await s.get('d1', '');
+      assert.equal(tomb?.deleted, true);
+      assert.equal(tomb?.version, 1);
+      assert.deepEqual(await s.listNames('d1'), ['cfg']);
+      assert.equal(
+        await s.save(doc(2, { reported: { x: 2 } }, 2000), { version: 1, deleted: true }, entry(2, 2000)),
+        true,
+      );
+      assert.deepEqual(await s.listNames('d1'), ['', 'cfg']);
+      const h = await s.history('d1', '', { limit: 10, offset: 0 });
+      assert.deepEqual(
+        h.items.map((e) => `${e.op}:${e.version}`),
+        ['update:1', 'delete:1', 'update:2'],
+      );
+      assert.deepEqual(h.items[1]?.request, null);
+    }));
+
+  test(`${label}: history paging, time filter and lookup by version`, (t) =>
+    withStore(t, async (s) => {
+      await s.save(doc(1, { reported: { x: 1 } }, 1000), undefined, entry(1, 1000));
+      for (let v = 2; v <= 6; v++)
+        await s.save(
+          doc(v, { reported: { x: v } }, v * 1000),
+          { version: v - 1, deleted: false },
+          entry(v, v * 1000),
+        );
+      const page = await s.history('d1', '', { limit: 2, offset: 2 });
+      assert.deepEqual(
+        page.items.map((e) => e.version),
+        [3, 4],
+      );
+      assert.equal(page.total, 6);
+      const window = await s.history('d1', '', { from: 2000, to: 5000, limit: 100, offset: 0 });
+      assert.deepEqual(
+        window.items.map((e) => e.version),
+        [2, 3, 4],
+      );
+      assert.equal(window.total, 3);
+      const at = await s.historyAt('d1', '', 4);
+      assert.deepEqual(at?.state, { reported: { x: 4 } });
+      assert.deepEqual(at?.actor, { kind: 'device', id: 'd1' });
+      assert.equal(at?.at, 4000);
+      assert.equal(await s.historyAt('d1', '', 99), undefined);
+      assert.equal(await s.historyAt('d1', 'other', 4), undefined);
+    }));
+}

@@ -1,0 +1,41 @@
+/**
+ * Multiwindow, multi-burn-rate alerting (Google SRE Workbook, "Alerting on SLOs", approach 6): a
+ * tier fires when the burn rate over its long window AND over its short window both exceed the
+ * threshold, and resolves as soon as the short window no longer does (the short window is what
+ * makes the reset fast). A tier may only fire once the long window holds `minEvents` events
+ * (low-traffic protection). Pure logic; engine.ts persists and emits the transitions.
+ */
+import { burnRate, tierThreshold, windowAt } from './budget.js';
+import type { MinuteSeries } from './series.js';
+import type { AlertTier, SloDefinition } from './types.js';
+
+export interface TierEvaluation {
+  tier: AlertTier;
+  threshold: number;
+  longBurn: number;
+  shortBurn: number;
+  longTotal: number;
+  /** Whether the tier should be firing after this evaluation. */
+  firing: boolean;
+}
+
+export function evaluateTiers(
+  def: SloDefinition,
+  series: MinuteSeries,
+  now: number,
+  isFiring: (tier: string) => boolean,
+): TierEvaluation[] {
+  const w = windowAt(def.window, now);
+  return def.alerting.tiers.map((tier) => {
+    const threshold = tierThreshold(tier, w.length);
+    const long = series.units(w.end - tier.longMinutes, w.end);
+    const short = series.units(w.end - tier.shortMinutes, w.end);
+    const longBurn = burnRate(long, def.target);
+    const shortBurn = burnRate(short, def.target);
+    const was = isFiring(tier.name);
+    const firing = was
+      ? shortBurn > threshold
+      : longBurn > threshold && shortBurn > threshold && long.total >= def.alerting.minEvents;
+    return { tier, threshold, longBurn, shortBurn, longTotal: long.total, firing };
+  });
+}

@@ -1,0 +1,443 @@
+/**
+ * The SLO engine: counts bus events into per-minute counters (in memory as prefix sums, flushed
+ * durably in batches), accrues fleet availability, and once a minute evaluates every SLO's status
+ * and burn-rate alerts, emitting 'slo.alert' and 'slo.budget-exhausted'.
+ *
+ * Evaluation runs at each minute boundary on `clock` (ManualClock in tests). Transitions are
+ * decided synchronously (so the bus sees them at the boundary) and persisted in order on one
+ * promise chain; `idle()` waits for it.
+ */
+import type { Clock } from '../core/clock.js';
+import type { DeviceDirectory } from '../core/devices.js';
+import type { EventBus, ServiceState } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import { evaluateTiers } from './alerts.js';
+import { AvailabilityTracker } from './availability.js';
+import { computeStatus, horizonMinutes, MINUTE, windowAt, type SloStatus } from './budget.js';
+import { DeviceCache, needsLookup, selectorMatches } from './device-cache.js';
+import { SloErrors } from './errors.js';
+import { MinuteSeries } from './series.js';
+import { countEvent, sliEvents, type CountedEvent } from './sli.js';
+import type { AlertRecord, CounterRow, SloStore } from './slo-store.js';
+import { RATIO_EVENTS, type RatioEventName, type SloDefinition } from './types.js';
+
+export interface EngineOptions {
+  store: SloStore;
+  bus: EventBus;
+  clock: Clock;
+  directory: DeviceDirectory;
+  log?: Logger;
+  /** How often buffered counters are written (default 5 s). */
+  flushIntervalMs?: number;
+  /** Counters kept beyond an SLO's horizon, for history (default 30 days). */
+  retentionExtraMinutes?: number;
+}
+
+interface Entry {
+  def: SloDefinition;
+  series: MinuteSeries;
+  firing: Map<string, AlertRecord>;
+  exhausted: boolean;
+  status?: SloStatus;
+}
+
+export interface EvaluationResult {
+  alerts: { sloId: string; tier: string; state: 'firing' | 'resolved'; burnRate: number }[];
+}
+
+export class SloEngine {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byEvent = new Map<RatioEventName, Entry[]>();
+  private buffer = new Map<string, CounterRow>();
+  private readonly cache: DeviceCache;
+  private readonly availability: AvailabilityTracker;
+  private work: Promise<void> = Promise.resolve();
+  private readonly stops: (() => void)[] = [];
+  private readonly store: SloStore;
+  private readonly clock: Clock;
+  private stopped = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.cache = new DeviceCache(opts.directory);
+    this.availability = new AvailabilityTracker(opts.clock.now(), (id, m, g, t) => this.count(id, m, g, t));
+  }
+
+  /** Load devices, states, definitions and counters; then subscribe and start the timers. */
+  async start(): Promise<void> {
+    const devices: [string, { model: string | null; tags: string[] }][] = [];
+    for await (const d of this.opts.directory.listDevices()) {
+      devices.push([d.id, { model: d.model, tags: d.tags }]);
+      this.cache.set(d.id, { model: d.model, tags: d.tags });
+    }
+    this.availability.load(devices, await this.store.getDeviceStates());
+    const exhausted = await this.store.getBudgetExhausted();
+    const firing = await this.store.listAlerts({ state: 'firing', limit: 100_000 });
+    for (const def of await this.store.listSlos()) {
+      const e = await this.load(def);
+      e.exhausted = exhausted.get(def.name) ?? false;
+      for (const a of firing) if (a.sloId === def.name) e.firing.set(a.tier, a);
+    }
+    this.subscribe();
+    this.scheduleFlush();
+    this.scheduleEvaluation();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.stops.splice(0)) s();
+    this.availability.accrueTo(this.clock.now());
+    await this.flush();
+    await this.idle();
+  }
+
+  /** Wait until queued persistence (alerts, flags, device states) is done. */
+  async idle(): Promise<void> {
+    let w: Promise<void>;
+    do {
+      w = this.work;
+      await w;
+    } while (w !== this.work);
+  }
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.work = this.work
+      .then(fn)
+      .catch((err: unknown) => this.opts.log?.error({ err }, 'slo persistence failed'));
+  }
+
+  // ---- definitions -------------------------------------------------------------------------
+
+  list(): SloDefinition[] {
+    return [...this.entries.values()].map((e) => e.def).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): SloDefinition {
+    const e = this.entries.get(name);
+    if (!e) throw SloErrors.notFound(name);
+    return e.def;
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** Create or replace. A changed SLI starts a fresh counter series (old counts meant something else). */
+  async put(def: SloDefinition): Promise<{ created: boolean }> {
+    const prev = this.entries.get(def.name);
+    await this.flush();
+    await this.store.putSlo(def, this.clock.now());
+    if (prev && JSON.stringify(prev.def.sli) !== JSON.stringify(def.sli)) {
+      await this.store.pruneCounters(def.name, Number.MAX_SAFE_INTEGER);
+    }
+    if (prev) this.detach(prev);
+    const e = await this.load(def);
+    if (prev) {
+      e.exhausted = prev.exhausted;
+      const tiers = new Set(def.alerting.tiers.map((t) => t.name));
+      for (const [tier, a] of prev.firing) {
+        if (tiers.has(tier)) e.firing.set(tier, a);
+        else this.resolve(e, tier, a, this.clock.now(), 0);
+      }
+    }
+    return { created: !prev };
+  }
+
+  async remove(name: string): Promise<void> {
+    const e = this.entries.get(name);
+    if (!e) throw SloErrors.notFound(name);
+    this.detach(e);
+    this.buffer = new Map([...this.buffer].filter(([, r]) => r.sloId !== name));
+    await this.idle();
+    await this.store.deleteSlo(name);
+  }
+
+  private detach(e: Entry): void {
+    this.entries.delete(e.def.name);
+    for (const [k, list] of this.byEvent)
+      this.byEvent.set(
+        k,
+        list.filter((x) => x !== e),
+      );
+    if (e.def.sli.type === 'availability') this.availability.untrack(e.def.name, this.clock.now());
+  }
+
+  private async load(def: SloDefinition): Promise<Entry> {
+    const capacity = horizonMinutes(def);
+    const series = new MinuteSeries(
+      capacity,
+      def.budgeting.method === 'timeslices' ? def.budgeting.sliceTarget : undefined,
+    );
+    const end = Math.floor(this.clock.now() / MINUTE) + 1;
+    series.extendTo(end - capacity);
+    for (const r of await this.store.readCounters(def.name, end - capacity, end + 1))
+      series.add(r.minute, r.good, r.total);
+    // Counts still in the write buffer are not in the store yet.
+    for (const r of this.buffer.values()) if (r.sloId === def.name) series.add(r.minute, r.good, r.total);
+    const e: Entry = { def, series, firing: new Map(), exhausted: false };
+    this.entries.set(def.name, e);
+    for (const ev of sliEvents(def.sli)) {
+      const list = this.byEvent.get(ev) ?? [];
+      list.push(e);
+      this.byEvent.set(ev, list);
+    }
+    if (def.sli.type === 'availability')
+      this.availability.track(def.name, def.sli.selector, this.clock.now());
+    return e;
+  }
+
+  // ---- counting ----------------------------------------------------------------------------
+
+  /** Add to an SLO's counter for one minute: in memory now, durably at the next flush. */
+  count(sloId: string, minute: number, good: number, total: number): void {
+    const e = this.entries.get(sloId);
+    if (!e || (good === 0 && total === 0)) return;
+    e.series.add(minute, good, total);
+    const key = `${sloId}\u0000${minute}`;
+    const row = this.buffer.get(key);
+    if (row) {
+      row.good += good;
+      row.total += total;
+    } else this.buffer.set(key, { sloId, minute, good, total });
+  }
+
+  /** Count one bus event for every SLO that listens to its kind. */
+  handle(ev: CountedEvent): void {
+    const list = this.byEvent.get(ev.name);
+    if (!list || list.length === 0) return;
+    const p = ev.payload as { deviceId: string; model?: string; at?: number; finishedAt?: number };
+    const minute = Math.floor((p.finishedAt ?? p.at ?? this.clock.now()) / MINUTE);
+    for (const e of list) {
+      const c = countEvent(e.def.sli, ev);
+      if (!c) continue;
+      const sel = e.def.sli.selector;
+      const facts = this.cache.get(p.deviceId);
+      if (facts === undefined && needsLookup(sel, p.model)) {
+        const name = e.def.name;
+        void this.cache.lookup(p.deviceId).then((f) => {
+          if (selectorMatches(sel, p.deviceId, p.model, f)) this.count(name, minute, c.good, c.total);
+        });
+        continue;
+      }
+      if (selectorMatches(sel, p.deviceId, p.model, facts)) this.count(e.def.name, minute, c.good, c.total);
+    }
+  }
+
+  private subscribe(): void {
+    for (const name of RATIO_EVENTS)
+      this.stops.push(this.opts.bus.on(name, (payload) => this.handle({ name, payload } as CountedEvent)));
+    this.stops.push(
+      this.opts.bus.on('service-state.changed', (ev) => this.deviceState(ev.deviceId, ev.to, ev.at)),
+      this.opts.bus.on('device.changed', (ev) => {
+        this.cache.forget(ev.deviceId);
+        if (ev.change === 'deleted') {
+          this.availability.removeDevice(ev.deviceId, Math.max(ev.at, this.clock.now()));
+          this.enqueue(() => this.store.deleteDeviceState(ev.deviceId));
+          return;
+        }
+        void this.cache.lookup(ev.deviceId).then((f) => {
+          if (f && !this.stopped) this.availability.upsertDevice(ev.deviceId, f, this.clock.now());
+        });
+      }),
+    );
+  }
+
+  private deviceState(deviceId: string, state: ServiceState, at: number): void {
+    this.availability.setState(deviceId, state, Math.max(at, this.clock.now()));
+    this.enqueue(() => this.store.setDeviceState(deviceId, state, at));
+  }
+
+  /** Write buffered counters (one batched upsert). */
+  async flush(): Promise<void> {
+    if (this.buffer.size === 0) return;
+    const rows = [...this.buffer.values()];
+    this.buffer = new Map();
+    try {
+      await this.store.addCounters(rows);
+    } catch (err) {
+      // Keep the counts: merge them back so the next flush retries.
+      for (const r of rows) {
+        const key = `${r.sloId}\u0000${r.minute}`;
+        const cur = this.buffer.get(key);
+        if (cur) {
+          cur.good += r.good;
+          cur.total += r.total;
+        } else this.buffer.set(key, r);
+      }
+      throw err;
+    }
+  }
+
+  private scheduleFlush(): void {
+    const ms = this.opts.flushIntervalMs ?? 5000;
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.flush()
+        .catch((err: unknown) => this.opts.log?.error({ err }, 'slo counter flush failed'))
+        .finally(() => {
+          if (!this.stopped) this.stops.push(this.clock.setTimer(ms, tick));
+        });
+    };
+    this.stops.push(this.clock.setTimer(ms, tick));
+  }
+
+  private scheduleEvaluation(): void {
+    const tick = (): void => {
+      if (this.stopped) return;
+      try {
+        this.evaluate();
+      } catch (err) {
+        this.opts.log?.error({ err }, 'slo evaluation failed');
+      }
+      this.scheduleEvaluation();
+    };
+    const now = this.clock.now();
+    this.stops.push(this.clock.setTimer(MINUTE - (now % MINUTE), tick));
+  }
+
+  // ---- evaluation --------------------------------------------------------------------------
+
+  /** Evaluate every SLO at `now`: statuses, alert transitions, budget exhaustion. */
+  evaluate(now = this.clock.now()): EvaluationResult {
+    this.availability.accrueTo(now);
+    const out: EvaluationResult = { alerts: [] };
+    for (const e of this.entries.values()) {
+      e.series.extendTo(Math.floor(now / MINUTE));
+      const status = computeStatus(e.def, e.series, now);
+      e.status = status;
+      for (const t of evaluateTiers(e.def, e.series, now, (tier) => e.firing.has(tier))) {
+        const current = e.firing.get(t.tier.name);
+        if (t.firing && !current) {
+          const rec: AlertRecord = {
+            id: 0,
+            sloId: e.def.name,
+            sloName: e.def.displayName ?? e.def.name,
+            tier: t.tier.name,
+            severity: t.tier.severity,
+            firedAt: now,
+            resolvedAt: null,
+            burnRate: t.longBurn,
+            threshold: t.threshold,
+          };
+          e.firing.set(t.tier.name, rec);
+          this.enqueue(async () => {
+            const { id: _id, resolvedAt: _r, ...fields } = rec;
+            rec.id = (await this.store.openAlert(fields)).id;
+          });
+          this.emitAlert(e, rec, 'firing', t.longBurn, now);
+          out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'firing', burnRate: t.longBurn });
+        } else if (!t.firing && current) {
+          this.resolve(e, t.tier.name, current, now, t.shortBurn);
+          out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'resolved', burnRate: t.shortBurn });
+        }
+      }
+      const exhausted = status.total > 0 && status.budgetRemaining <= 0;
+      if (exhausted !== e.exhausted) {
+        e.exhausted = exhausted;
+        const name = e.def.name;
+        this.enqueue(() => this.store.setBudgetExhausted(name, exhausted, now));
+        if (exhausted)
+          this.opts.bus.emit('slo.budget-exhausted', {
+            sloId: name,
+            sloName: e.def.displayName ?? name,
+            at: now,
+          });
+      }
+      if (Math.floor(now / MINUTE) % 60 === 0) this.prune(e, now);
+    }
+    return out;
+  }
+
+  private resolve(e: Entry, tier: string, rec: AlertRecord, now: number, burn: number): void {
+    e.firing.delete(tier);
+    rec.resolvedAt = now;
+    this.enqueue(() => this.store.resolveAlert(rec.id, now));
+    this.emitAlert(e, rec, 'resolved', burn, now);
+  }
+
+  private emitAlert(
+    e: Entry,
+    rec: AlertRecord,
+    state: 'firing' | 'resolved',
+    burnRate: number,
+    at: number,
+  ): void {
+    this.opts.bus.emit('slo.alert', {
+      sloId: e.def.name,
+      sloName: e.def.displayName ?? e.def.name,
+      tier: rec.tier,
+      severity: rec.severity,
+      state,
+      burnRate,
+      at,
+    });
+  }
+
+  private prune(e: Entry, now: number): void {
+    const keep = e.series.capacity + (this.opts.retentionExtraMinutes ?? 43_200);
+    const before = Math.floor(now / MINUTE) - keep;
+    const name = e.def.name;
+    this.enqueue(async () => {
+      await this.store.pruneCounters(name, before);
+    });
+  }
+
+  // ---- queries -----------------------------------------------------------------------------
+
+  /** Status at `now` from the in-memory prefix sums (no storage read). */
+  status(name: string, now = this.clock.now()): SloStatus {
+    const e = this.entries.get(name);
+    if (!e) throw SloErrors.notFound(name);
+    e.series.extendTo(Math.floor(now / MINUTE));
+    return computeStatus(e.def, e.series, now);
+  }
+
+  /** The status computed at the last evaluation (for /metrics). */
+  lastStatuses(): { def: SloDefinition; status: SloStatus | undefined; firing: string[] }[] {
+    return [...this.entries.values()].map((e) => ({
+      def: e.def,
+      status: e.status,
+      firing: [...e.firing.keys()],
+    }));
+  }
+
+  /** SLI and budget remaining at each step in [from, to], from the stored counters. */
+  async history(
+    name: string,
+    from: number,
+    to: number,
+    stepMinutes: number,
+  ): Promise<{ at: number; sli: number | null; budgetRemaining: number; good: number; total: number }[]> {
+    const def = this.get(name);
+    await this.flush();
+    const first = windowAt(def.window, from).start;
+    const last = Math.floor(to / MINUTE);
+    const series = new MinuteSeries(
+      last - first + 2,
+      def.budgeting.method === 'timeslices' ? def.budgeting.sliceTarget : undefined,
+    );
+    series.extendTo(first);
+    for (const r of await this.store.readCounters(name, first, last + 1))
+      series.add(r.minute, r.good, r.total);
+    series.extendTo(last + 1);
+    const points = [];
+    for (let t = from; t <= to; t += stepMinutes * MINUTE) {
+      const w = windowAt(def.window, t);
+      const s = series.units(w.start, w.end);
+      points.push({
+        at: t,
+        sli: s.total > 0 ? s.good / s.total : null,
+        budgetRemaining: s.total > 0 ? 1 - (s.total - s.good) / (s.total * (1 - def.target)) : 1,
+        good: s.good,
+        total: s.total,
+      });
+    }
+    return points;
+  }
+
+  /** Availability counts (for tests and diagnostics). */
+  availabilityCounts(name: string): { inService: number; eligible: number } | undefined {
+    return this.availability.counts(name);
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * HTTP API under /api/v1: SLO CRUD, status, history, alerts, OpenSLO / Tsunagu YAML import and
+ * export. Definitions are validated by definition.ts (strict: unknown fields are errors here,
+ * warnings on import) so errors name the field path.
+ */
+import type { FastifyInstance } from 'fastify';
+import { parseSloDefinition, Reader, toTsunagu } from './definition.js';
+import { parseDurationMinutes } from './duration.js';
+import type { SloEngine } from './engine.js';
+import { SloErrors } from './errors.js';
+import { exportOpenSlo, importOpenSlo } from './openslo.js';
+import type { SloStore } from './slo-store.js';
+import type { SloDefinition } from './types.js';
+import { exportTsunagu, importTsunagu } from './yaml-format.js';
+
+const anyObject = { type: 'object', additionalProperties: true } as const;
+const nameParam = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', maxLength: 63 } },
+} as const;
+const definitionSchema = {
+  type: 'object',
+  description: 'An SLO definition (docs/slo.md); unknown fields are rejected with their path',
+  additionalProperties: true,
+  properties: {
+    name: { type: 'string' },
+    displayName: { type: 'string' },
+    description: { type: 'string' },
+    service: { type: 'string' },
+    sli: anyObject,
+    target: { type: 'number' },
+    window: anyObject,
+    budgeting: anyObject,
+    alerting: anyObject,
+  },
+} as const;
+const statusSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    name: { type: 'string' },
+    at: { type: 'number' },
+    window: anyObject,
+    good: { type: 'number' },
+    total: { type: 'number' },
+    sli: { type: ['number', 'null'] },
+    target: { type: 'number' },
+    budgetRemaining: { type: 'number' },
+    burnRates: { type: 'object', additionalProperties: { type: 'number' } },
+    exhaustionInMs: { type: ['number', 'null'] },
+    budgetBurned: { type: 'array', items: anyObject },
+    firing: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+const formatQuery = {
+  type: 'object',
+  properties: { format: { type: 'string', enum: ['openslo', 'tsunagu'] } },
+} as const;
+const errorSchema = anyObject;
+
+function parseTime(v: string | undefined, field: string, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) throw SloErrors.invalid(field, 'must be epoch milliseconds or an ISO 8601 time');
+  return n;
+}
+
+const MAX_HISTORY_POINTS = 2000;
+
+export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number) {
+  const strictDefinition = (body: unknown): SloDefinition => parseSloDefinition(body, '', new Reader(true));
+
+  return (api: FastifyInstance): void => {
+    api.addContentTypeParser(
+      ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/openslo+yaml'],
+      { parseAs: 'string' },
+      (_req, body, done) => done(null, body),
+    );
+
+    api.get(
+      '/slos',
+      {
+        schema: {
+          tags: ['slo'],
+          response: { 200: { type: 'object', properties: { items: { type: 'array', items: anyObject } } } },
+        },
+      },
+      () => ({ items: engine.list().map(toTsunagu) }),
+    );
+
+    api.post<{ Body: unknown }>(
+      '/slos',
+      {
+        schema: {
+          tags: ['slo'],
+          body: definitionSchema,
+          response: { 201: anyObject, 409: errorSchema, 422: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        const def = strictDefinition(req.body);
+        if (engine.has(def.name)) throw SloErrors.exists(def.name);
+        await engine.put(def);
+        return reply.status(201).send(toTsunagu(def));
+      },
+    );
+
+    api.get(
+      '/slos/export',
+      {
+        schema: { tags: ['slo'], querystring: formatQuery, response: { 200: { type: 'string' } } },
+      },
+      (req, reply) => {
+        const { format } = req.query as { format?: string };
+        const defs = engine.list();
+        const text = format === 'tsunagu' ? exportTsunagu(defs) : exportOpenSlo(defs);
+        return reply.header('content-type', 'application/yaml; charset=utf-8').send(text);
+      },
+    );
+
+    api.post<{ Body: string; Querystring: { format?: string; dryRun?: boolean } }>(
+      '/slos/import',
+      {
+        schema: {
+          tags: ['slo'],
+          description: 'OpenSLO v1 YAML (default, multi-document) or ?format=tsunagu',
+          querystring: {
+            type: 'object',
+            properties: {
+              format: { type: 'string', enum: ['openslo', 'tsunagu'] },
+              dryRun: { type: 'boolean' },
+            },
+          },
+          body: { type: 'string' },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                created: { type: 'array', items: { type: 'string' } },
+                updated: { type: 'array', items: { type: 'string' } },
+                warnings: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { path: { type: 'string' }, message: { type: 'string' } },
+                  },
+                },
+                dryRun: { type: 'boolean' },
+              },
+            },
+            422: errorSchema,
+          },
+        },
+      },
+      async (req) => {
+        const r = new Reader(false);
+        const text = typeof req.body === 'string' ? req.body : '';
+        const format =
+          req.query.format ?? (/^\s*apiVersion:\s*openslo\//m.test(text) ? 'openslo' : 'tsunagu');
+        const defs = format === 'openslo' ? importOpenSlo(text, r) : importTsunagu(text, r);
+        const created: string[] = [];
+        const updated: string[] = [];
+        for (const d of defs) (engine.has(d.name) ? updated : created).push(d.name);
+        if (!req.query.dryRun) for (const d of defs) await engine.put(d);
+        return { created, updated, warnings: r.warnings, dryRun: req.query.dryRun === true };
+      },
+    );
+
+    api.get<{ Params: { name: string } }>(
+      '/slos/:name',
+      { schema: { tags: ['slo'], params: nameParam, response: { 200: anyObject, 404: errorSchema } } },
+      (req) => toTsunagu(engine.get(req.params.name)),
+    );
+
+    api.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
+      '/slos/:name',
+      {
+        schema: {
+          tags: ['slo'],
+          params: nameParam,
+          body: definitionSchema,
+          response: { 200: anyObject, 201: anyObject, 422: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        const body = { ...req.body };
+        body.name ??= req.params.name;
+        const def = strictDefinition(body);
+        if (def.name !== req.params.name)
+          throw SloErrors.invalid('name', `must be ${req.params.name} (the name in the path)`);
+        const { created } = await engine.put(def);
+        return reply.status(created ? 201 : 200).send(toTsunagu(def));
+      },
+    );
+
+    api.delete<{ Params: { name: string } }>(
+      '/slos/:name',
+      { schema: { tags: ['slo'], params: nameParam, response: { 204: { type: 'null' }, 404: errorSchema } } },
+      async (req, reply) => {
+        await engine.remove(req.params.name);
+        return reply.status(204).send();
+      },
+    );
+
+    api.get<{ Params: { name: string } }>(
+      '/slos/:name/status',
+      { schema: { tags: ['slo'], params: nameParam, response: { 200: statusSchema, 404: errorSchema } } },
+      (req) => {
+        const status = engine.status(req.params.name, now());
+        const firing = engine.lastStatuses().find((s) => s.def.name === req.params.name)?.firing ?? [];
+        return { ...status, firing };
+      },
+    );
+
+    api.get<{ Params: { name: string }; Querystring: { from?: string; to?: string; step?: string } }>(
+      '/slos/:name/history',
+      {
+        schema: {
+          tags: ['slo'],
+          params: nameParam,
+          querystring: {
+            type: 'object',
+            properties: {
+              from: { type: 'string', description: 'epoch ms or ISO time; default: 7 days ago' },
+              to: { type: 'string', description: 'epoch ms or ISO time; default: now' },
+              step: { type: 'string', description: 'duration like 1h; default: (to − from) / 100' },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                from: { type: 'number' },
+                to: { type: 'number' },
+                stepMinutes: { type: 'number' },
+                points: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      at: { type: 'number' },
+                      sli: { type: ['number', 'null'] },
+                      budgetRemaining: { type: 'number' },
+                      good: { type: 'number' },
+                      total: { type: 'number' },
+                    },
+                  },
+                },
+              },
+            },
+            404: errorSchema,
+            422: errorSchema,
+          },
+        },
+      },
+      async (req) => {
+        const t = now();
+        const to = parseTime(req.query.to, 'to', t);
+        const from = parseTime(req.query.from, 'from', to - 7 * 86_400_000);
+        if (from > to) throw SloErrors.invalid('from', 'must not be after to');
+        if (to - from > 400 * 86_400_000)
+          throw SloErrors.invalid('from', 'the range may span at most 400 days');
+        let step = Math.max(1, Math.ceil((to - from) / 60_000 / 100));
+        if (req.query.step !== undefined) {
+          const s = parseDurationMinutes(req.query.step);
+          if (s === undefined) throw SloErrors.invalid('step', 'must be a duration like 5m, 1h or 1d');
+          step = s;
+        }
+        if ((to - from) / 60_000 / step > MAX_HISTORY_POINTS)
+          throw SloErrors.invalid('step', `too small: at most ${MAX_HISTORY_POINTS} points`);
+        const points = await engine.history(req.params.name, from, to, step);
+        return { from, to, stepMinutes: step, points };
+      },
+    );
+
+    api.get<{
+      Querystring: { state?: 'firing' | 'resolved'; slo?: string; limit?: number; before?: number };
+    }>(
+      '/alerts',
+      {
+        schema: {
+          tags: ['slo'],
+          description: 'SLO burn-rate alerts, newest first; page with ?before=<nextBefore>',
+          querystring: {
+            type: 'object',
+            properties: {
+              state: { type: 'string', enum: ['firing', 'resolved'] },
+              slo: { type: 'string' },
+              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+              before: { type: 'integer', minimum: 1 },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                items: { type: 'array', items: anyObject },
+                nextBefore: { type: ['integer', 'null'] },
+              },
+            },
+          },
+        },
+      },
+      async (req) => {
+        await engine.idle();
+        const limit = req.query.limit ?? 50;
+        const items = await store.listAlerts({
+          limit,
+          ...(req.query.state ? { state: req.query.state } : {}),
+          ...(req.query.slo ? { sloId: req.query.slo } : {}),
+          ...(req.query.before ? { before: req.query.before } : {}),
+        });
+        return { items, nextBefore: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
+      },
+    );
+  };
+}

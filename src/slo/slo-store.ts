@@ -1,0 +1,66 @@
+/**
+ * What the slo module keeps durably: definitions, per-minute counters keyed by (SLO, minute),
+ * alert episodes (an open episode is a firing alert: that is the persisted alert state), the
+ * budget-exhausted flag, and the last known service state per device (for fleet availability).
+ * Two adapters (sqlite-slo-store.ts, pg-slo-store.ts) pass one contract suite.
+ */
+import type { ServiceState } from '../core/events.js';
+import type { SloDefinition } from './types.js';
+
+export interface CounterRow {
+  sloId: string;
+  /** minutes since the epoch */
+  minute: number;
+  good: number;
+  total: number;
+}
+
+export interface AlertRecord {
+  id: number;
+  sloId: string;
+  sloName: string;
+  tier: string;
+  severity: 'page' | 'ticket';
+  firedAt: number;
+  /** null while firing */
+  resolvedAt: number | null;
+  /** burn rate (long window) when it fired */
+  burnRate: number;
+  threshold: number;
+}
+
+export interface AlertQuery {
+  state?: 'firing' | 'resolved';
+  sloId?: string;
+  /** return alerts with id < before (paging, newest first) */
+  before?: number;
+  limit: number;
+}
+
+export interface SloStore {
+  listSlos(): Promise<SloDefinition[]>;
+  getSlo(id: string): Promise<SloDefinition | undefined>;
+  /** Insert or replace; returns whether it existed before. */
+  putSlo(def: SloDefinition, at: number): Promise<boolean>;
+  /** Deletes the definition with its counters, alerts and flags; false when unknown. */
+  deleteSlo(id: string): Promise<boolean>;
+
+  /** Additive upsert of a batch in one transaction: good += row.good, total += row.total. */
+  addCounters(rows: readonly CounterRow[]): Promise<void>;
+  /** Counters of one SLO for minutes in [from, to), ascending. */
+  readCounters(sloId: string, from: number, to: number): Promise<CounterRow[]>;
+  /** Delete counters older than `beforeMinute` (retention). Returns rows deleted. */
+  pruneCounters(sloId: string, beforeMinute: number): Promise<number>;
+
+  openAlert(a: Omit<AlertRecord, 'id' | 'resolvedAt'>): Promise<AlertRecord>;
+  resolveAlert(id: number, at: number): Promise<void>;
+  /** Newest first. */
+  listAlerts(q: AlertQuery): Promise<AlertRecord[]>;
+
+  getBudgetExhausted(): Promise<Map<string, boolean>>;
+  setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<void>;
+
+  getDeviceStates(): Promise<Map<string, ServiceState>>;
+  setDeviceState(deviceId: string, state: ServiceState, at: number): Promise<void>;
+  deleteDeviceState(deviceId: string): Promise<void>;
+}

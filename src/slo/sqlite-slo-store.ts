@@ -1,0 +1,174 @@
+/** SloStore on the embedded SQLite database (better-sqlite3, synchronous). */
+import type { ServiceState } from '../core/events.js';
+import type { SqliteDatabase } from '../store/database.js';
+import { migrate } from '../store/migrations.js';
+import { sloMigrations } from './migrations.js';
+import type { AlertQuery, AlertRecord, CounterRow, SloStore } from './slo-store.js';
+import type { SloDefinition } from './types.js';
+
+interface AlertRow {
+  id: number;
+  slo_id: string;
+  slo_name: string;
+  tier: string;
+  severity: string;
+  fired_at: number;
+  resolved_at: number | null;
+  burn_rate: number;
+  threshold: number;
+}
+
+export function alertFromRow(r: AlertRow): AlertRecord {
+  return {
+    id: Number(r.id),
+    sloId: r.slo_id,
+    sloName: r.slo_name,
+    tier: r.tier,
+    severity: r.severity === 'ticket' ? 'ticket' : 'page',
+    firedAt: Number(r.fired_at),
+    resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
+    burnRate: Number(r.burn_rate),
+    threshold: Number(r.threshold),
+  };
+}
+
+export class SqliteSloStore implements SloStore {
+  constructor(private readonly d: SqliteDatabase) {}
+
+  private get db() {
+    return this.d.db;
+  }
+
+  async init(): Promise<void> {
+    await migrate(this.d, 'slo', sloMigrations);
+  }
+
+  async listSlos(): Promise<SloDefinition[]> {
+    const rows = this.db.prepare('SELECT definition FROM slo_definitions ORDER BY id').all() as {
+      definition: string;
+    }[];
+    return rows.map((r) => JSON.parse(r.definition) as SloDefinition);
+  }
+
+  async getSlo(id: string): Promise<SloDefinition | undefined> {
+    const r = this.db.prepare('SELECT definition FROM slo_definitions WHERE id = ?').get(id) as
+      { definition: string } | undefined;
+    return r ? (JSON.parse(r.definition) as SloDefinition) : undefined;
+  }
+
+  async putSlo(def: SloDefinition, at: number): Promise<boolean> {
+    const existed = this.db.prepare('SELECT 1 FROM slo_definitions WHERE id = ?').get(def.name) !== undefined;
+    this.db
+      .prepare(
+        `INSERT INTO slo_definitions (id, definition, created_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+      )
+      .run(def.name, JSON.stringify(def), at, at);
+    return existed;
+  }
+
+  async deleteSlo(id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const n = this.db.prepare('DELETE FROM slo_definitions WHERE id = ?').run(id).changes;
+      this.db.prepare('DELETE FROM slo_counters WHERE slo_id = ?').run(id);
+      this.db.prepare('DELETE FROM slo_alerts WHERE slo_id = ?').run(id);
+      this.db.prepare('DELETE FROM slo_budget_flags WHERE slo_id = ?').run(id);
+      return n > 0;
+    })();
+  }
+
+  async addCounters(rows: readonly CounterRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const stmt = this.db.prepare(
+      `INSERT INTO slo_counters (slo_id, minute, good, total) VALUES (?, ?, ?, ?)
+       ON CONFLICT (slo_id, minute) DO UPDATE SET good = good + excluded.good, total = total + excluded.total`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) stmt.run(r.sloId, r.minute, r.good, r.total);
+    })();
+  }
+
+  async readCounters(sloId: string, from: number, to: number): Promise<CounterRow[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT minute, good, total FROM slo_counters WHERE slo_id = ? AND minute >= ? AND minute < ? ORDER BY minute',
+      )
+      .raw()
+      .all(sloId, from, to) as [number, number, number][];
+    return rows.map(([minute, good, total]) => ({ sloId, minute, good, total }));
+  }
+
+  async pruneCounters(sloId: string, beforeMinute: number): Promise<number> {
+    return this.db
+      .prepare('DELETE FROM slo_counters WHERE slo_id = ? AND minute < ?')
+      .run(sloId, beforeMinute).changes;
+  }
+
+  async openAlert(a: Omit<AlertRecord, 'id' | 'resolvedAt'>): Promise<AlertRecord> {
+    const res = this.db
+      .prepare(
+        'INSERT INTO slo_alerts (slo_id, slo_name, tier, severity, fired_at, resolved_at, burn_rate, threshold) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)',
+      )
+      .run(a.sloId, a.sloName, a.tier, a.severity, a.firedAt, a.burnRate, a.threshold);
+    return { ...a, id: Number(res.lastInsertRowid), resolvedAt: null };
+  }
+
+  async resolveAlert(id: number, at: number): Promise<void> {
+    this.db.prepare('UPDATE slo_alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL').run(at, id);
+  }
+
+  async listAlerts(q: AlertQuery): Promise<AlertRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.state === 'firing') where.push('resolved_at IS NULL');
+    if (q.state === 'resolved') where.push('resolved_at IS NOT NULL');
+    if (q.sloId !== undefined) {
+      where.push('slo_id = ?');
+      args.push(q.sloId);
+    }
+    if (q.before !== undefined) {
+      where.push('id < ?');
+      args.push(q.before);
+    }
+    const sql = `SELECT * FROM slo_alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as AlertRow[]).map(alertFromRow);
+  }
+
+  async getBudgetExhausted(): Promise<Map<string, boolean>> {
+    const rows = this.db.prepare('SELECT slo_id, exhausted FROM slo_budget_flags').all() as {
+      slo_id: string;
+      exhausted: number;
+    }[];
+    return new Map(rows.map((r) => [r.slo_id, r.exhausted === 1]));
+  }
+
+  async setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO slo_budget_flags (slo_id, exhausted, at) VALUES (?, ?, ?)
+         ON CONFLICT (slo_id) DO UPDATE SET exhausted = excluded.exhausted, at = excluded.at`,
+      )
+      .run(sloId, exhausted ? 1 : 0, at);
+  }
+
+  async getDeviceStates(): Promise<Map<string, ServiceState>> {
+    const rows = this.db.prepare('SELECT device_id, state FROM slo_device_states').raw().all() as [
+      string,
+      ServiceState,
+    ][];
+    return new Map(rows);
+  }
+
+  async setDeviceState(deviceId: string, state: ServiceState, at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO slo_device_states (device_id, state, at) VALUES (?, ?, ?)
+         ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, at = excluded.at`,
+      )
+      .run(deviceId, state, at);
+  }
+
+  async deleteDeviceState(deviceId: string): Promise<void> {
+    this.db.prepare('DELETE FROM slo_device_states WHERE device_id = ?').run(deviceId);
+  }
+}

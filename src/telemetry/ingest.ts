@@ -1,0 +1,143 @@
+/**
+ * One consumed device message, whatever the transport: resolve the device's decoder, decode, turn
+ * the values into points, attributes and events (or one `decode_error` event holding the whole
+ * payload), announce it on the bus, and hand it to the ingest queue. Steps, in order:
+ *   resolveDecoder → decode → toBatch → count → announce → enqueue
+ */
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
+import type { DecoderCache } from './decoder-cache.js';
+import { decodeDefaultEvent, decodeDefaultTelemetry } from './decoders/index.js';
+import type { IngestQueue } from './ingest-queue.js';
+import type { TelemetryMetrics } from './metrics.js';
+import type { WriteBatch } from './store.js';
+import { isHardwareSeverity, type DecodedValues, type DecodeOutcome, type DeviceEvent } from './types.js';
+
+export type MessageKind = 'telemetry' | 'event' | 'heartbeat';
+
+export interface IncomingMessage {
+  deviceId: string;
+  kind: MessageKind;
+  /** MQTT topic, or `telegram` / `http` for the other transports. */
+  topic: string;
+  payload: Buffer;
+}
+
+export interface IngestResult {
+  deviceId: string;
+  decoded: boolean;
+  points: number;
+  events: number;
+  /** Resolves when the message is durable in the store. */
+  persisted: Promise<void>;
+}
+
+/** A device clock this far ahead of ours is not believed; the arrival time is used instead. */
+const MAX_FUTURE_MS = 24 * 3600_000;
+
+export class TelemetryIngest {
+  constructor(
+    private readonly cache: DecoderCache,
+    private readonly queue: IngestQueue,
+    private readonly bus: EventBus,
+    private readonly clock: Clock,
+    private readonly metrics: TelemetryMetrics,
+  ) {}
+
+  async accept(msg: IncomingMessage): Promise<IngestResult> {
+    const now = this.clock.now();
+    if (msg.kind === 'heartbeat') {
+      this.metrics.messages.inc({ kind: 'heartbeat', decoded: 'true' });
+      this.bus.emit('device.message', { deviceId: msg.deviceId, at: now, topic: msg.topic, kind: 'heartbeat', decoded: true });
+      const persisted = this.queue.enqueue({ points: [], events: [], attributes: [], lastSeen: [{ deviceId: msg.deviceId, ts: now, kind: 'heartbeat' }] });
+      return { deviceId: msg.deviceId, decoded: true, points: 0, events: 0, persisted };
+    }
+    const { outcome, decoderId } = await this.decode(msg);
+    const batch = outcome.ok ? this.toBatch(msg, now, outcome.values) : this.decodeError(msg, now, outcome.reason, decoderId);
+    const decoded = outcome.ok;
+    const hardwareError = batch.events.some((e) => isHardwareSeverity(e.severity));
+    this.metrics.messages.inc({ kind: msg.kind, decoded: String(decoded) });
+    if (!decoded) this.metrics.decodeErrors.inc({ device: msg.deviceId, decoder: decoderId ?? 'default' });
+    this.bus.emit('device.message', {
+      deviceId: msg.deviceId,
+      at: now,
+      topic: msg.topic,
+      kind: msg.kind,
+      decoded,
+      ...(hardwareError ? { hardwareError } : {}),
+    });
+    for (const e of batch.events)
+      this.bus.emit('device.event', {
+        deviceId: e.deviceId,
+        at: e.ts,
+        code: e.code,
+        severity: e.severity,
+        message: e.message,
+        ...(e.fields ? { fields: e.fields } : {}),
+      });
+    return {
+      deviceId: msg.deviceId,
+      decoded,
+      points: batch.points.length,
+      events: batch.events.length,
+      persisted: this.queue.enqueue(batch),
+    };
+  }
+
+  /** A message that never reached a decoder (oversized telegram line, unidentifiable sender): keep it as decode_error. */
+  reject(msg: IncomingMessage, reason: string): IngestResult {
+    const now = this.clock.now();
+    const batch = this.decodeError(msg, now, reason, undefined);
+    this.metrics.messages.inc({ kind: msg.kind, decoded: 'false' });
+    this.metrics.decodeErrors.inc({ device: msg.deviceId, decoder: 'none' });
+    this.bus.emit('device.message', { deviceId: msg.deviceId, at: now, topic: msg.topic, kind: msg.kind, decoded: false });
+    const e = batch.events[0]!;
+    this.bus.emit('device.event', { deviceId: e.deviceId, at: e.ts, code: e.code, severity: e.severity, message: e.message, fields: e.fields! });
+    return { deviceId: msg.deviceId, decoded: false, points: 0, events: 1, persisted: this.queue.enqueue(batch) };
+  }
+
+  private async decode(msg: IncomingMessage): Promise<{ outcome: DecodeOutcome; decoderId?: string }> {
+    const choice = await this.cache.forDevice(msg.deviceId);
+    const id = choice.decoderId;
+    if (choice.missing) return { outcome: { ok: false, reason: `the device model's decoder "${id}" does not exist` }, decoderId: id! };
+    if (choice.broken) return { outcome: { ok: false, reason: `decoder "${id}" cannot be used: ${choice.broken}` }, decoderId: id! };
+    if (choice.decoder) return { outcome: choice.decoder.decode(msg.payload), decoderId: id! };
+    return { outcome: msg.kind === 'event' ? decodeDefaultEvent(msg.payload) : decodeDefaultTelemetry(msg.payload) };
+  }
+
+  private toBatch(msg: IncomingMessage, now: number, v: DecodedValues): WriteBatch {
+    const ts = v.ts !== undefined && v.ts <= now + MAX_FUTURE_MS ? v.ts : now;
+    const deviceId = msg.deviceId;
+    return {
+      points: v.metrics.filter((m) => Number.isFinite(m.value)).map((m) => ({ deviceId, metric: m.name, ts, value: m.value })),
+      attributes: v.attributes.map((a) => ({ deviceId, name: a.name, ts, text: a.text })),
+      events: v.events.map((e): DeviceEvent => ({ deviceId, ts, ...e })),
+      lastSeen: [{ deviceId, ts: now, kind: msg.kind }],
+    };
+  }
+
+  /** Nothing is lost: the whole payload is kept (base64) with the reason. */
+  private decodeError(msg: IncomingMessage, now: number, reason: string, decoderId: string | undefined): WriteBatch {
+    return {
+      points: [],
+      attributes: [],
+      events: [
+        {
+          deviceId: msg.deviceId,
+          ts: now,
+          code: 'decode_error',
+          severity: 'warning',
+          message: `cannot decode ${msg.kind} (${msg.topic}): ${reason}`,
+          fields: {
+            topic: msg.topic,
+            decoder: decoderId ?? 'default',
+            reason,
+            payload: msg.payload.toString('base64'),
+            bytes: msg.payload.length,
+          },
+        },
+      ],
+      lastSeen: [{ deviceId: msg.deviceId, ts: now, kind: msg.kind }],
+    };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Telemetry tables. The raw points table is clustered on (ts, device_id, metric): time-first, so
+ * a round-robin fleet appends at the right edge of one B-tree and retention deletes a prefix
+ * (see docs/telemetry.md for the measured trade-off against device-first). Rollups and the
+ * latest-value table are keyed device-first because they are read per device.
+ */
+import type { Migration } from '../store/index.js';
+
+const rollup = (name: string, pg: boolean): string => `
+CREATE TABLE ${name} (
+  device_id TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  bucket BIGINT NOT NULL,
+  n BIGINT NOT NULL,
+  total DOUBLE PRECISION NOT NULL,
+  lo DOUBLE PRECISION NOT NULL,
+  hi DOUBLE PRECISION NOT NULL,
+  last_value DOUBLE PRECISION NOT NULL,
+  last_ts BIGINT NOT NULL,
+  PRIMARY KEY (device_id, metric, bucket)
+)${pg ? '' : ' WITHOUT ROWID'};
+CREATE INDEX ${name}_bucket ON ${name} (bucket);`;
+
+const tables = (pg: boolean): string => `
+CREATE TABLE telemetry_points (
+  ts BIGINT NOT NULL,
+  device_id TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (ts, device_id, metric)
+)${pg ? '' : ' WITHOUT ROWID'};
+${rollup('telemetry_rollup_1m', pg)}
+${rollup('telemetry_rollup_1h', pg)}
+CREATE TABLE telemetry_latest (
+  device_id TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  ts BIGINT NOT NULL,
+  value DOUBLE PRECISION,
+  text TEXT,
+  PRIMARY KEY (device_id, metric)
+);
+CREATE TABLE telemetry_last_seen (
+  device_id TEXT PRIMARY KEY,
+  ts BIGINT NOT NULL,
+  kind TEXT NOT NULL
+);
+CREATE TABLE telemetry_events (
+  id ${pg ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT'},
+  device_id TEXT NOT NULL,
+  ts BIGINT NOT NULL,
+  code TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  message TEXT NOT NULL,
+  fields TEXT
+);
+CREATE INDEX telemetry_events_device_ts ON telemetry_events (device_id, ts);
+CREATE INDEX telemetry_events_device_code_ts ON telemetry_events (device_id, code, ts);
+CREATE INDEX telemetry_events_device_severity_ts ON telemetry_events (device_id, severity, ts);
+CREATE INDEX telemetry_events_ts ON telemetry_events (ts);
+CREATE TABLE telemetry_decoders (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);`;
+
+export const TELEMETRY_MIGRATIONS: readonly Migration[] = [
+  { id: 1, name: 'points, rollups, latest, events, decoders', sqlite: tables(false), postgres: tables(true) },
+];

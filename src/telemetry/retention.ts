@@ -1,0 +1,78 @@
+/**
+ * Retention per table, enforced in the background in small chunks: each chunk is one short
+ * statement, and the worker yields to the event loop between chunks so ingest never waits long
+ * behind it (with SQLite a chunk holds the write lock for a few milliseconds).
+ */
+import type { Clock } from '../core/clock.js';
+import type { RetentionTable, TelemetryStore } from './store.js';
+
+const DAY = 24 * 3600_000;
+
+/** How long each table keeps rows, in ms. */
+export type RetentionPolicy = Record<RetentionTable, number>;
+
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  raw: 7 * DAY,
+  minute: 90 * DAY,
+  hour: 730 * DAY,
+  events: 90 * DAY,
+};
+
+export interface RetentionOptions {
+  policy: RetentionPolicy;
+  /** Rows per delete statement. */
+  chunk: number;
+  /** Time between sweeps. */
+  intervalMs: number;
+}
+
+export class RetentionWorker {
+  private cancel: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: TelemetryStore,
+    private readonly clock: Clock,
+    private readonly opts: RetentionOptions,
+    private readonly onDeleted: (table: RetentionTable, n: number) => void = () => undefined,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.running = this.sweep()
+        .then(() => undefined, this.onError)
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.cancel = this.clock.setTimer(this.opts.intervalMs, tick);
+        });
+    };
+    this.cancel = this.clock.setTimer(this.opts.intervalMs, tick);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancel?.();
+    await this.running;
+  }
+
+  /** One pass over every table; returns rows deleted per table. */
+  async sweep(): Promise<Record<RetentionTable, number>> {
+    const out: Record<RetentionTable, number> = { raw: 0, minute: 0, hour: 0, events: 0 };
+    for (const table of Object.keys(out) as RetentionTable[]) {
+      const before = this.clock.now() - this.opts.policy[table];
+      for (;;) {
+        if (this.stopped) return out;
+        const n = await this.store.deleteBefore(table, before, this.opts.chunk);
+        out[table] += n;
+        if (n > 0) this.onDeleted(table, n);
+        if (n < this.opts.chunk) break;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    return out;
+  }
+}

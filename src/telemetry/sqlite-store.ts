@@ -1,0 +1,162 @@
+/**
+ * SQLite adapter (better-sqlite3, synchronous): a batch is one transaction of prepared-statement
+ * runs. Points are inserted one statement per row because `changes` tells which rows were new,
+ * and only new rows feed the rollups (a redelivered point is not counted twice).
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { aggregate, HOUR, MINUTE, type RollupRow } from './rollup.js';
+import {
+  aggExpr,
+  newestPerSeries,
+  TABLE,
+  TIME_COL,
+  toDecoder,
+  toEvent,
+  toLatest,
+  toPoint,
+  type EventRow,
+  type LatestRow,
+  type PointRow,
+} from './sql-common.js';
+import { likePattern, type TelemetryStore, type WriteBatch } from './store.js';
+import type { Point } from './types.js';
+
+const upsertRollup = (table: string): string =>
+  `INSERT INTO ${table} (device_id, metric, bucket, n, total, lo, hi, last_value, last_ts)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+   ON CONFLICT (device_id, metric, bucket) DO UPDATE SET
+     n = n + excluded.n, total = total + excluded.total,
+     lo = min(lo, excluded.lo), hi = max(hi, excluded.hi),
+     last_value = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last_value ELSE last_value END,
+     last_ts = max(last_ts, excluded.last_ts)`;
+
+export function createSqliteTelemetryStore(db: BetterSqlite3.Database): TelemetryStore {
+  const s = {
+    point: db.prepare('INSERT INTO telemetry_points (ts, device_id, metric, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    m1: db.prepare(upsertRollup('telemetry_rollup_1m')),
+    h1: db.prepare(upsertRollup('telemetry_rollup_1h')),
+    latestValue: db.prepare(
+      `INSERT INTO telemetry_latest (device_id, metric, ts, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = max(ts, excluded.ts)
+       WHERE excluded.ts >= telemetry_latest.ts OR telemetry_latest.value IS NULL`,
+    ),
+    latestText: db.prepare(
+      `INSERT INTO telemetry_latest (device_id, metric, ts, text) VALUES (?, ?, ?, ?)
+       ON CONFLICT (device_id, metric) DO UPDATE SET text = excluded.text, ts = max(ts, excluded.ts)
+       WHERE excluded.ts >= telemetry_latest.ts OR telemetry_latest.text IS NULL`,
+    ),
+    seen: db.prepare(
+      `INSERT INTO telemetry_last_seen (device_id, ts, kind) VALUES (?, ?, ?)
+       ON CONFLICT (device_id) DO UPDATE SET ts = excluded.ts, kind = excluded.kind WHERE excluded.ts >= telemetry_last_seen.ts`,
+    ),
+    event: db.prepare(
+      'INSERT INTO telemetry_events (device_id, ts, code, severity, message, fields) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+  };
+  const runRollups = (stmt: BetterSqlite3.Statement, rows: RollupRow[]): void => {
+    for (const r of rows) stmt.run(r.deviceId, r.metric, r.bucket, r.count, r.sum, r.min, r.max, r.last, r.lastTs);
+  };
+  const writeTx = db.transaction((b: WriteBatch) => {
+    const fresh: Point[] = [];
+    for (const p of b.points) if (s.point.run(p.ts, p.deviceId, p.metric, p.value).changes > 0) fresh.push(p);
+    runRollups(s.m1, aggregate(fresh, MINUTE));
+    runRollups(s.h1, aggregate(fresh, HOUR));
+    for (const p of newestPerSeries(b.points)) s.latestValue.run(p.deviceId, p.metric, p.ts, p.value);
+    for (const a of b.attributes) s.latestText.run(a.deviceId, a.name, a.ts, a.text);
+    for (const l of b.lastSeen) s.seen.run(l.deviceId, l.ts, l.kind);
+    for (const e of b.events)
+      s.event.run(e.deviceId, e.ts, e.code, e.severity, e.message, e.fields ? JSON.stringify(e.fields) : null);
+  });
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prep = (sql: string): BetterSqlite3.Statement => {
+    let st = cache.get(sql);
+    if (!st) {
+      st = db.prepare(sql);
+      cache.set(sql, st);
+    }
+    return st;
+  };
+
+  return {
+    async write(batch) {
+      writeTx(batch);
+    },
+    async queryPoints(q) {
+      const sql = `SELECT ts, device_id, metric, value FROM telemetry_points
+        WHERE ts >= ? AND ts < ? AND device_id = ? ${q.metric ? 'AND metric = ?' : ''} ORDER BY ts, metric LIMIT ?`;
+      const args = [q.from, q.to, q.deviceId, ...(q.metric ? [q.metric] : []), q.limit];
+      return (prep(sql).all(...args) as PointRow[]).map(toPoint);
+    },
+    async queryBuckets(q) {
+      const t = TIME_COL[q.source];
+      const value =
+        q.agg === 'last' ? `max(${q.source === 'raw' ? 'ts' : 'last_ts'}) AS _mt, ${q.source === 'raw' ? 'value' : 'last_value'}` : aggExpr(q.agg, q.source);
+      // SQLite: with a single max() aggregate, a bare column comes from the row holding the max.
+      const sql = `SELECT (${t} / CAST(? AS INTEGER)) * ? AS b, ${value} AS v FROM ${TABLE[q.source]}
+        WHERE device_id = ? AND metric = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`;
+      const rows = prep(sql).all(q.bucketMs, q.bucketMs, q.deviceId, q.metric, q.from, q.to) as { b: number; v: number }[];
+      return rows.map((r) => ({ ts: r.b, value: r.v }));
+    },
+    async latest(q) {
+      const metric = q.metric ? ' AND metric = ?' : '';
+      if (!q.deviceIds) {
+        const sql = `SELECT * FROM telemetry_latest WHERE 1 = 1${metric} ORDER BY device_id, metric LIMIT ?`;
+        return (prep(sql).all(...(q.metric ? [q.metric] : []), q.limit) as LatestRow[]).map(toLatest);
+      }
+      const out = [];
+      for (let i = 0; i < q.deviceIds.length && out.length < q.limit; i += 500) {
+        const ids = q.deviceIds.slice(i, i + 500);
+        const sql = `SELECT * FROM telemetry_latest WHERE device_id IN (${ids.map(() => '?').join(',')})${metric} ORDER BY device_id, metric LIMIT ?`;
+        out.push(...(db.prepare(sql).all(...ids, ...(q.metric ? [q.metric] : []), q.limit - out.length) as LatestRow[]).map(toLatest));
+      }
+      return out;
+    },
+    async lastSeen(deviceId) {
+      const r = prep('SELECT ts, kind FROM telemetry_last_seen WHERE device_id = ?').get(deviceId) as
+        | { ts: number; kind: string }
+        | undefined;
+      return r && { ts: Number(r.ts), kind: r.kind };
+    },
+    async queryEvents(q) {
+      const where = ['device_id = ?', 'ts >= ?', 'ts < ?'];
+      const args: unknown[] = [q.deviceId, q.from, q.to];
+      const add = (clause: string, ...vals: unknown[]): void => {
+        where.push(clause);
+        args.push(...vals);
+      };
+      if (q.code) add('code = ?', q.code);
+      if (q.severity) add('severity = ?', q.severity);
+      if (q.q) add("(message LIKE ? ESCAPE '\\' OR code LIKE ? ESCAPE '\\')", likePattern(q.q), likePattern(q.q));
+      if (q.before) add('(ts < ? OR (ts = ? AND id < ?))', q.before.ts, q.before.ts, q.before.id);
+      const sql = `SELECT * FROM telemetry_events WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`;
+      return (prep(sql).all(...args, q.limit) as EventRow[]).map(toEvent);
+    },
+    async deleteBefore(table, before, limit) {
+      const sql =
+        table === 'events'
+          ? 'DELETE FROM telemetry_events WHERE id IN (SELECT id FROM telemetry_events WHERE ts < ? LIMIT ?)'
+          : table === 'raw'
+            ? 'DELETE FROM telemetry_points WHERE (ts, device_id, metric) IN (SELECT ts, device_id, metric FROM telemetry_points WHERE ts < ? ORDER BY ts LIMIT ?)'
+            : `DELETE FROM ${TABLE[table]} WHERE (device_id, metric, bucket) IN (SELECT device_id, metric, bucket FROM ${TABLE[table]} WHERE bucket < ? LIMIT ?)`;
+      return prep(sql).run(before, limit).changes;
+    },
+    async listDecoders() {
+      return (prep('SELECT definition FROM telemetry_decoders ORDER BY id').all() as { definition: string }[]).map(toDecoder);
+    },
+    async getDecoder(id) {
+      const r = prep('SELECT definition FROM telemetry_decoders WHERE id = ?').get(id) as { definition: string } | undefined;
+      return r && toDecoder(r);
+    },
+    async putDecoder(def, at) {
+      const existed = prep('SELECT 1 FROM telemetry_decoders WHERE id = ?').get(def.id) !== undefined;
+      prep(
+        `INSERT INTO telemetry_decoders (id, type, definition, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET type = excluded.type, definition = excluded.definition, updated_at = excluded.updated_at`,
+      ).run(def.id, def.type, JSON.stringify(def), at);
+      return !existed;
+    },
+    async deleteDecoder(id) {
+      return prep('DELETE FROM telemetry_decoders WHERE id = ?').run(id).changes > 0;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Test harness for telemetry unit tests: the module over FakeBroker, an in-memory SQLite database,
+ * a ManualClock and an in-memory device directory. End-to-end tests use the real platform instead.
+ */
+import { Registry } from 'prom-client';
+import { ManualClock } from '../core/clock.js';
+import { defaultConfig, type TsunaguConfig } from '../core/config.js';
+import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/devices.js';
+import { EventBus, type TsunaguEvents } from '../core/events.js';
+import { silentLogger } from '../core/logger.js';
+import type { ModuleContext } from '../core/module.js';
+import { openSqlite, type Database } from '../store/index.js';
+import { FakeBroker } from '../test-support/fake-broker.js';
+import { createTelemetry, type TelemetryModule, type TelemetryOptions } from './index.js';
+
+export class MemoryDirectory implements DeviceDirectory {
+  devices = new Map<string, DeviceInfo>();
+  models = new Map<string, DeviceModelInfo>();
+
+  addDevice(id: string, model: string | null = null, tags: string[] = []): void {
+    this.devices.set(id, { id, model, name: id, tags, enabled: true, attributes: {} });
+  }
+  addModel(name: string, decoder?: string): void {
+    this.models.set(name, { name, attributes: {}, ...(decoder ? { decoder } : {}) });
+  }
+  getDevice(id: string): Promise<DeviceInfo | undefined> {
+    return Promise.resolve(this.devices.get(id));
+  }
+  getModel(name: string): Promise<DeviceModelInfo | undefined> {
+    return Promise.resolve(this.models.get(name));
+  }
+  async *listDevices(filter?: { model?: string; tag?: string }): AsyncIterable<DeviceInfo> {
+    for (const d of this.devices.values()) {
+      if (filter?.model !== undefined && d.model !== filter.model) continue;
+      if (filter?.tag !== undefined && !d.tags.includes(filter.tag)) continue;
+      yield d;
+    }
+  }
+}
+
+export interface Harness {
+  telemetry: TelemetryModule;
+  ctx: ModuleContext;
+  broker: FakeBroker;
+  clock: ManualClock;
+  directory: MemoryDirectory;
+  bus: EventBus;
+  metrics: Registry;
+  seen: { [K in keyof TsunaguEvents]?: TsunaguEvents[K][] };
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  opts: { config?: Partial<TsunaguConfig>; options?: TelemetryOptions; db?: Database; directory?: MemoryDirectory } = {},
+): Promise<Harness> {
+  const db = opts.db ?? openSqlite(':memory:');
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const bus = new EventBus(silentLogger);
+  const broker = new FakeBroker();
+  const metrics = new Registry();
+  const directory = opts.directory ?? new MemoryDirectory();
+  const ctx: ModuleContext = {
+    config: { ...defaultConfig(), logLevel: 'silent', ...opts.config },
+    db,
+    bus,
+    clock,
+    log: silentLogger,
+    broker,
+    metrics,
+  };
+  const seen: Harness['seen'] = {};
+  const record = <K extends keyof TsunaguEvents>(name: K): void => {
+    const list: TsunaguEvents[K][] = [];
+    (seen as Record<string, unknown>)[name] = list;
+    bus.on(name, (e) => list.push(e));
+  };
+  record('device.message');
+  record('device.event');
+  record('audit');
+  const telemetry = await createTelemetry(ctx, directory, { queue: { flushDelayMs: 1 }, ...opts.options });
+  await telemetry.start?.();
+  return {
+    telemetry,
+    ctx,
+    broker,
+    clock,
+    directory,
+    bus,
+    metrics,
+    seen,
+    async close() {
+      await telemetry.stop?.();
+      if (!opts.db) await db.close();
+    },
+  };
+}
