@@ -73,3 +73,11 @@ test('anomalies list losses, time-outs and failures', () => {
     'fan-out / mosquitto: delivered 90 of 100 expected (sent 100)',
   ]);
 });
+
+test('relative goals are not judged without a peer', () => {
+  const [rate] = figuresOf([
+    { id: 'qos0-one-to-one', title: 'QoS 0', results: { tsunagu: flow(1, 1) }, errors: {} },
+  ]);
+  assert.equal(rate?.verdict, 'n/a');
+  assert.equal(rate?.ratioToAedes, undefined);
+});

@@ -24,6 +24,11 @@ import {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** A queued command without `expiresInMs` waits at most a day for its device. */
 export const DEFAULT_EXPIRES_IN_MS = 24 * 3600_000;
+/**
+ * Queued commands go out this long after the device connects: a device with a clean session
+ * subscribes to its command topic only after CONNACK, and a publish before that would be lost.
+ */
+export const DEFAULT_CONNECT_DELAY_MS = 500;
 /** Long polls (`wait: true`) wait this long past the command's deadline before answering anyway. */
 const WAIT_GRACE_MS = 1000;
 
@@ -43,6 +48,8 @@ export interface CommandServiceDeps {
   readReported?: ReadReported;
   /** True when the client is anonymous (its id is not tied to a device). */
   isAnonymous?: (clientId: string) => boolean;
+  /** Delay between a device connecting and its queued commands being sent (default 500 ms). */
+  connectDelayMs?: number;
 }
 
 interface Pending {
@@ -292,6 +299,11 @@ export class CommandService {
   // ---- inputs ----------------------------------------------------------------------------------
 
   private onConnected(deviceId: string): void {
+    this.deps.clock.setTimer(this.deps.connectDelayMs ?? DEFAULT_CONNECT_DELAY_MS, () => this.deliverQueued(deviceId));
+  }
+
+  private deliverQueued(deviceId: string): void {
+    if (!this.deps.broker.isConnected(deviceId)) return;
     const queued = [...this.pending.values()]
       .filter((p) => p.rec.deviceId === deviceId && p.rec.status === 'queued')
       .sort((a, b) => a.rec.requestedAt - b.rec.requestedAt);

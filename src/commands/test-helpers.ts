@@ -81,6 +81,7 @@ export async function commandHarness(readReported?: ReadReported): Promise<Comma
         keepalive: 60,
         cleanStart: true,
       });
+      clock.advance(500); // queued commands go out DEFAULT_CONNECT_DELAY_MS after the connect
     },
     async restart() {
       await service.stop();

@@ -106,11 +106,13 @@ export async function benchHealth(
     let due = 0;
     const scans = 5;
     for (let k = 0; k < scans; k++)
-      for (const d of engine.devices.values()) if (d.lastSeen + hb.intervalMs + hb.graceMs <= clock.now()) due++;
+      for (const d of engine.devices.values())
+        if (d.lastSeen + hb.intervalMs + hb.graceMs <= clock.now()) due++;
     const scanCpu = process.cpuUsage(scan0);
     await engine.stop();
     delays.sort((a, b) => a - b);
-    const pct = (p: number): number => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? 0;
+    const pct = (p: number): number =>
+      delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? 0;
     const result: HealthBenchResult = {
       devices: n,
       simulatedSeconds,
@@ -125,11 +127,21 @@ export async function benchHealth(
       delayMaxMs: delays[delays.length - 1] ?? 0,
       naiveScanCpuShare: (scanCpu.user + scanCpu.system) / 1000 / scans / 1000,
     };
-    print(`health bench: ${n.toLocaleString('en')} devices, 1 heartbeat/min each, ${minutes} simulated min (${heartbeats.toLocaleString('en')} heartbeats, ${checked.toLocaleString('en')} heartbeat.checked, ${changes.toLocaleString('en')} state changes, ${due} found by peer scan)`);
-    print(`  CPU share of one core   ${(result.cpuShareOfOneCore * 100).toFixed(1)} %   (goal < 25 %; wall ${wallSeconds.toFixed(1)} s for ${simulatedSeconds} s simulated)`);
-    print(`  memory                  rss ${result.rssMb.toFixed(0)} MB, heap used ${result.heapUsedMb.toFixed(0)} MB`);
-    print(`  deadline → out delay    p50 ${result.delayP50Ms.toFixed(0)} ms, p99 ${result.delayP99Ms.toFixed(0)} ms, max ${result.delayMaxMs.toFixed(0)} ms over ${delays.length.toLocaleString('en')} expiries (goal p99 < 1000 ms)`);
-    print(`  peer: scan fleet each s ${(result.naiveScanCpuShare * 100).toFixed(1)} % of a core for the scan alone`);
+    print(
+      `health bench: ${n.toLocaleString('en')} devices, 1 heartbeat/min each, ${minutes} simulated min (${heartbeats.toLocaleString('en')} heartbeats, ${checked.toLocaleString('en')} heartbeat.checked, ${changes.toLocaleString('en')} state changes, ${due} found by peer scan)`,
+    );
+    print(
+      `  CPU share of one core   ${(result.cpuShareOfOneCore * 100).toFixed(1)} %   (goal < 25 %; wall ${wallSeconds.toFixed(1)} s for ${simulatedSeconds} s simulated)`,
+    );
+    print(
+      `  memory                  rss ${result.rssMb.toFixed(0)} MB, heap used ${result.heapUsedMb.toFixed(0)} MB`,
+    );
+    print(
+      `  deadline → out delay    p50 ${result.delayP50Ms.toFixed(0)} ms, p99 ${result.delayP99Ms.toFixed(0)} ms, max ${result.delayMaxMs.toFixed(0)} ms over ${delays.length.toLocaleString('en')} expiries (goal p99 < 1000 ms)`,
+    );
+    print(
+      `  peer: scan fleet each s ${(result.naiveScanCpuShare * 100).toFixed(1)} % of a core for the scan alone`,
+    );
     return result;
   } finally {
     await db.close();

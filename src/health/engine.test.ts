@@ -219,7 +219,11 @@ test('hardware errors never clear by themselves: only a person with a note', asy
     (e: { code: string }) => e.code === 'HEALTH_NOTE_REQUIRED',
   );
   assert.equal(h.engine.devices.get('s1')!.state, 'out_of_service');
-  const view = await h.api.setServiceState('s1', { state: 'in_service', note: 'motor replaced, test ride ok' }, OP);
+  const view = await h.api.setServiceState(
+    's1',
+    { state: 'in_service', note: 'motor replaced, test ride ok' },
+    OP,
+  );
   assert.equal(view.state, 'in_service');
   assert.deepEqual(view.history[0]!.actor, OP);
   assert.equal(view.history[0]!.note, 'motor replaced, test ride ok');
@@ -229,8 +233,16 @@ test('hardware errors never clear by themselves: only a person with a note', asy
 test('a manual reason and a hardware reason: clearing one keeps the device out for the other', async (t) => {
   const { h } = await withThresholds(t);
   for (let i = 0; i < 3; i++) h.engine.deviceEvent('s1', 'MOTOR', T0 + i);
-  await h.api.setServiceState('s1', { state: 'out_of_service', note: 'brakes squeak', reason: 'manual:brakes' }, OP);
-  const v = await h.api.setServiceState('s1', { state: 'in_service', note: 'motor ok', reason: 'hardware_error:MOTOR' }, OP);
+  await h.api.setServiceState(
+    's1',
+    { state: 'out_of_service', note: 'brakes squeak', reason: 'manual:brakes' },
+    OP,
+  );
+  const v = await h.api.setServiceState(
+    's1',
+    { state: 'in_service', note: 'motor ok', reason: 'hardware_error:MOTOR' },
+    OP,
+  );
   assert.equal(v.state, 'out_of_service');
   assert.deepEqual(v.reasons, ['manual:brakes']);
   await assert.rejects(

@@ -138,7 +138,13 @@ export class HealthEngine {
     model: string | null,
     tags: string[],
     hb: HeartbeatPolicy | undefined,
-    init: { state?: ServiceState; reasons?: string[]; since?: number; lastSeen?: number | null; arm?: boolean } = {},
+    init: {
+      state?: ServiceState;
+      reasons?: string[];
+      since?: number;
+      lastSeen?: number | null;
+      arm?: boolean;
+    } = {},
   ): TrackedDevice {
     const now = this.o.clock.now();
     const existing = this.devices.get(id);
@@ -231,7 +237,8 @@ export class HealthEngine {
       d.lastChecked = at;
       this.o.bus.emit('heartbeat.checked', { deviceId: id, ...this.modelOf(d), at, received: true });
     }
-    if (d.reasons.includes(HEARTBEAT_LOST)) this.apply(d, { kind: 'remove-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, `sign of life (${via})`);
+    if (d.reasons.includes(HEARTBEAT_LOST))
+      this.apply(d, { kind: 'remove-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, `sign of life (${via})`);
     this.arm(d, d.connected ? Infinity : at + hb.intervalMs + hb.graceMs);
   }
 
@@ -246,7 +253,13 @@ export class HealthEngine {
     if (!w) d.errors.set(code, (w = []));
     if (!recordOccurrence(w, at, t.threshold, t.windowMs)) return;
     if (t.action === 'out_of_service')
-      this.apply(d, { kind: 'add-reason', reason: hardwareReason(code) }, at, SYSTEM, `${t.threshold} × ${code} within ${t.windowMs} ms`);
+      this.apply(
+        d,
+        { kind: 'add-reason', reason: hardwareReason(code) },
+        at,
+        SYSTEM,
+        `${t.threshold} × ${code} within ${t.windowMs} ms`,
+      );
     this.o.bus.emit('health.alert', {
       deviceId: id,
       ...this.modelOf(d),
@@ -286,7 +299,10 @@ export class HealthEngine {
     const changed = this.apply(d, cmd, this.o.clock.now(), actor, note);
     // Back in service by hand: give the device a fresh deadline rather than an instant heartbeat_lost.
     if (changed && d.hb && (state === 'in_service' || state === 'out_of_service'))
-      this.arm(d, Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.o.clock.now() + d.hb.intervalMs + d.hb.graceMs));
+      this.arm(
+        d,
+        Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.o.clock.now() + d.hb.intervalMs + d.hb.graceMs),
+      );
     return changed;
   }
 
@@ -368,14 +384,28 @@ export class HealthEngine {
     this.arm(d, silenced ? Infinity : Math.max(due, now) + hb.intervalMs);
   }
 
-  private apply(d: TrackedDevice, cmd: StateCommand, at: number, actor: Actor, note: string | undefined): boolean {
+  private apply(
+    d: TrackedDevice,
+    cmd: StateCommand,
+    at: number,
+    actor: Actor,
+    note: string | undefined,
+  ): boolean {
     const next = applyCommand(d, cmd);
     if (!next) return false;
     const from = d.state;
     if (next.state !== from) d.since = at;
     d.state = next.state;
     d.reasons = next.reasons;
-    const change: StateChange = { deviceId: d.id, at, from, to: next.state, reasons: next.reasons, actor, since: d.since };
+    const change: StateChange = {
+      deviceId: d.id,
+      at,
+      from,
+      to: next.state,
+      reasons: next.reasons,
+      actor,
+      since: d.since,
+    };
     if (note !== undefined) change.note = note;
     this.pending.push(change);
     this.scheduleStateFlush();
@@ -391,7 +421,15 @@ export class HealthEngine {
     });
     this.o.publish?.(
       d.id,
-      JSON.stringify({ deviceId: d.id, state: d.state, reasons: d.reasons, since: d.since, at, actor, ...(note !== undefined ? { note } : {}) }),
+      JSON.stringify({
+        deviceId: d.id,
+        state: d.state,
+        reasons: d.reasons,
+        since: d.since,
+        at,
+        actor,
+        ...(note !== undefined ? { note } : {}),
+      }),
     );
     return true;
   }
@@ -400,7 +438,11 @@ export class HealthEngine {
     return d.model === null ? {} : { model: d.model };
   }
 
-  private lookupUnknown(id: string, at: number, via: 'heartbeat' | 'message' | 'connected' | 'disconnected'): void {
+  private lookupUnknown(
+    id: string,
+    at: number,
+    via: 'heartbeat' | 'message' | 'connected' | 'disconnected',
+  ): void {
     if (!this.o.directory || this.lookups.has(id)) return;
     // Unregistered clients are looked up at most once a minute.
     const missedAt = this.unknown.get(id);

@@ -2,8 +2,16 @@
 import { defineError } from '../core/errors.js';
 
 export const HealthErrors = {
-  deviceNotFound: defineError('HEALTH_DEVICE_NOT_FOUND', 404, (id: string) => `device ${id} is not tracked by health`),
-  policyNotFound: defineError('HEALTH_POLICY_NOT_FOUND', 404, (model: string) => `no health policy for model ${model}`),
+  deviceNotFound: defineError(
+    'HEALTH_DEVICE_NOT_FOUND',
+    404,
+    (id: string) => `device ${id} is not tracked by health`,
+  ),
+  policyNotFound: defineError(
+    'HEALTH_POLICY_NOT_FOUND',
+    404,
+    (model: string) => `no health policy for model ${model}`,
+  ),
   noteRequired: defineError(
     'HEALTH_NOTE_REQUIRED',
     422,

@@ -26,7 +26,15 @@ export interface FleetHealth {
 }
 
 export function fleetHealth(devices: Iterable<FleetDevice>, at: number): FleetHealth {
-  const out: FleetHealth = { at, total: 0, byState: zero(), byReason: {}, byModel: {}, byTag: {}, inServiceShare: 1 };
+  const out: FleetHealth = {
+    at,
+    total: 0,
+    byState: zero(),
+    byReason: {},
+    byModel: {},
+    byTag: {},
+    inServiceShare: 1,
+  };
   for (const d of devices) {
     out.total++;
     out.byState[d.state]++;
@@ -42,7 +50,14 @@ export function fleetHealth(devices: Iterable<FleetDevice>, at: number): FleetHe
 
 export interface OutOfServicePage {
   total: number;
-  items: { deviceId: string; model: string | null; tags: string[]; since: number; reasons: string[]; lastSeen: number | null }[];
+  items: {
+    deviceId: string;
+    model: string | null;
+    tags: string[];
+    since: number;
+    reasons: string[];
+    lastSeen: number | null;
+  }[];
 }
 
 /** Longest out first (oldest `since`), then by id, so pages are stable. */

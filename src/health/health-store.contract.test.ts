@@ -59,7 +59,15 @@ for (const [name, open] of adapters)
       if (!s) return;
       await s.saveLastSeen([{ deviceId: 'a', lastSeen: 10 }]);
       await s.saveTransitions([
-        { deviceId: 'a', at: 1000, from: 'in_service', to: 'out_of_service', reasons: ['heartbeat_lost'], actor: SYS, since: 1000 },
+        {
+          deviceId: 'a',
+          at: 1000,
+          from: 'in_service',
+          to: 'out_of_service',
+          reasons: ['heartbeat_lost'],
+          actor: SYS,
+          since: 1000,
+        },
         {
           deviceId: 'a',
           at: 2000,
@@ -71,13 +79,30 @@ for (const [name, open] of adapters)
         },
       ]);
       await s.saveTransitions([
-        { deviceId: 'a', at: 3000, from: 'out_of_service', to: 'in_service', reasons: [], actor: { kind: 'token', id: 'op' }, note: 'fixed', since: 3000 },
+        {
+          deviceId: 'a',
+          at: 3000,
+          from: 'out_of_service',
+          to: 'in_service',
+          reasons: [],
+          actor: { kind: 'token', id: 'op' },
+          note: 'fixed',
+          since: 3000,
+        },
       ]);
       const [row] = await s.loadDevices();
       assert.deepEqual(row, { deviceId: 'a', state: 'in_service', reasons: [], since: 3000, lastSeen: 10 });
       const h = await s.history('a', 2);
       assert.equal(h.length, 2);
-      assert.deepEqual(h[0], { deviceId: 'a', at: 3000, from: 'out_of_service', to: 'in_service', reasons: [], actor: { kind: 'token', id: 'op' }, note: 'fixed' });
+      assert.deepEqual(h[0], {
+        deviceId: 'a',
+        at: 3000,
+        from: 'out_of_service',
+        to: 'in_service',
+        reasons: [],
+        actor: { kind: 'token', id: 'op' },
+        note: 'fixed',
+      });
       assert.deepEqual(h[1]!.reasons, ['hardware_error:E1', 'heartbeat_lost']);
       assert.equal(h[1]!.note, undefined);
       await s.deleteDevice('a');
@@ -95,7 +120,15 @@ for (const [name, open] of adapters)
       const p = {
         model: 'scooter',
         heartbeat: { signOfLife: 'any_message' as const },
-        errorThresholds: [{ code: 'E1', threshold: 3, windowMs: 1000, severity: 'error' as const, action: 'alert_only' as const }],
+        errorThresholds: [
+          {
+            code: 'E1',
+            threshold: 3,
+            windowMs: 1000,
+            severity: 'error' as const,
+            action: 'alert_only' as const,
+          },
+        ],
         flappingMinConnects: 0,
         updatedAt: 1,
       };
@@ -103,7 +136,10 @@ for (const [name, open] of adapters)
       await s.putPolicy({ ...p, updatedAt: 2 });
       await s.putPolicy({ ...p, model: 'boiler', errorThresholds: [] });
       const all = await s.listPolicies();
-      assert.deepEqual(all.map((x) => x.model), ['boiler', 'scooter']);
+      assert.deepEqual(
+        all.map((x) => x.model),
+        ['boiler', 'scooter'],
+      );
       assert.deepEqual(all[1], { ...p, updatedAt: 2 });
       assert.equal(await s.deletePolicy('boiler'), true);
       assert.equal(await s.deletePolicy('boiler'), false);

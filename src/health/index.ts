@@ -71,7 +71,12 @@ export async function createHealth(
   };
 }
 
-function wireBus(ctx: ModuleContext, engine: HealthEngine, store: HealthStore, log: ModuleContext['log']): (() => void)[] {
+function wireBus(
+  ctx: ModuleContext,
+  engine: HealthEngine,
+  store: HealthStore,
+  log: ModuleContext['log'],
+): (() => void)[] {
   const bus = ctx.bus;
   return [
     bus.on('device.message', (m) => {

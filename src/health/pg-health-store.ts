@@ -41,7 +41,12 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
           `INSERT INTO health_devices (device_id, state, reasons, since)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
            ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, reasons = excluded.reasons, since = excluded.since`,
-          [cur.map((t) => t.deviceId), cur.map((t) => t.to), cur.map((t) => JSON.stringify(t.reasons)), cur.map((t) => t.since)],
+          [
+            cur.map((t) => t.deviceId),
+            cur.map((t) => t.to),
+            cur.map((t) => JSON.stringify(t.reasons)),
+            cur.map((t) => t.since),
+          ],
         );
         await client.query(
           `INSERT INTO health_transitions (device_id, at, from_state, to_state, reasons, actor, note)

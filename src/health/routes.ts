@@ -28,11 +28,11 @@ const stateView = {
   type: 'object',
   properties: {
     deviceId: { type: 'string' },
-    model: { type: ['string', 'null'] },
+    model: { type: 'string', nullable: true },
     state: { type: 'string', enum: STATES },
     reasons: { type: 'array', items: { type: 'string' } },
-    since: { type: ['number', 'null'] },
-    lastSeen: { type: ['number', 'null'] },
+    since: { type: 'number', nullable: true },
+    lastSeen: { type: 'number', nullable: true },
     history: { type: 'array', items: transition },
   },
 };
@@ -162,11 +162,11 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
                     type: 'object',
                     properties: {
                       deviceId: { type: 'string' },
-                      model: { type: ['string', 'null'] },
+                      model: { type: 'string', nullable: true },
                       tags: { type: 'array', items: { type: 'string' } },
                       since: { type: 'number' },
                       reasons: { type: 'array', items: { type: 'string' } },
-                      lastSeen: { type: ['number', 'null'] },
+                      lastSeen: { type: 'number', nullable: true },
                     },
                   },
                 },

@@ -33,7 +33,7 @@ const channelBody = {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     type: { type: 'string', enum: ['slack', 'webhook'] },
     url: { type: 'string', minLength: 1, maxLength: 2000 },
-    secret: { type: ['string', 'null'], maxLength: 512, description: 'webhook signing key (write-only)' },
+    secret: { type: 'string', nullable: true, maxLength: 512, description: 'webhook signing key (write-only)' },
     groupWindowMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
     consoleUrl: { type: 'string', maxLength: 2000 },
@@ -81,10 +81,10 @@ const notification = {
     attempts: { type: 'integer' },
     nextAttemptAt: { type: 'number' },
     windowEndsAt: { type: 'number' },
-    lastError: { type: ['string', 'null'] },
-    lastStatusCode: { type: ['integer', 'null'] },
+    lastError: { type: 'string', nullable: true },
+    lastStatusCode: { type: 'integer', nullable: true },
     createdAt: { type: 'number' },
-    deliveredAt: { type: ['number', 'null'] },
+    deliveredAt: { type: 'number', nullable: true },
   },
 };
 const item = {

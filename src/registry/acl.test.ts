@@ -27,7 +27,11 @@ test('default ACL: own devices/{id}/# and $aws/things/{id}/# only', () => {
   assert.equal(allowsSubscribe(acl, 'devices/sc-1/commands/+'), true);
   assert.equal(allowsSubscribe(acl, 'devices/+/commands'), false, 'a wildcard over other devices is refused');
   assert.equal(allowsSubscribe(acl, '#'), false);
-  assert.equal(allowsSubscribe(acl, '$share/g/devices/sc-1/#'), true, 'shared subscriptions use the inner filter');
+  assert.equal(
+    allowsSubscribe(acl, '$share/g/devices/sc-1/#'),
+    true,
+    'shared subscriptions use the inner filter',
+  );
   assert.equal(allowsSubscribe(acl, '$share/g/devices/sc-2/#'), false);
 });
 
@@ -69,13 +73,14 @@ test('filter matching fixtures', () => {
 
 test('property: a covered filter only matches topics the pattern matches', () => {
   const level = fc.constantFrom('a', 'b', '+');
-  const filter = fc.tuple(fc.array(level, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([ls, hash]) =>
-    hash ? [...ls, '#'] : ls,
-  );
+  const filter = fc
+    .tuple(fc.array(level, { minLength: 1, maxLength: 4 }), fc.boolean())
+    .map(([ls, hash]) => (hash ? [...ls, '#'] : ls));
   const topic = fc.array(fc.constantFrom('a', 'b'), { minLength: 1, maxLength: 6 });
   fc.assert(
     fc.property(filter, filter, topic, (pattern, f, t) => {
-      if (patternCoversFilter(pattern, f) && patternMatchesTopic(f, t)) return patternMatchesTopic(pattern, t);
+      if (patternCoversFilter(pattern, f) && patternMatchesTopic(f, t))
+        return patternMatchesTopic(pattern, t);
       return true;
     }),
     { numRuns: 2000 },

@@ -27,7 +27,10 @@ function tagValue(tags: string[], name: string): string | undefined {
 }
 
 /** Substitute variables; undefined when a variable has no safe value. */
-export function expandPattern(pattern: string, device: Pick<Device, 'id' | 'model' | 'tags'>): string | undefined {
+export function expandPattern(
+  pattern: string,
+  device: Pick<Device, 'id' | 'model' | 'tags'>,
+): string | undefined {
   let ok = true;
   const out = pattern.replace(VAR, (_m, name: string, arg: string | undefined) => {
     let v: string | undefined;

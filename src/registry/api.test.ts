@@ -15,10 +15,18 @@ describe('registry HTTP API', () => {
     payload?: unknown,
     headers: Record<string, string> = h.auth,
   ): Promise<{ status: number; body: Json }> => {
-    const r = await h.http.inject({ method, url: `/api/v1${url}`, headers, ...(payload === undefined ? {} : { payload: payload as Json }) });
+    const r = await h.http.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers,
+      ...(payload === undefined ? {} : { payload: payload as Json }),
+    });
     return { status: r.statusCode, body: r.body ? (JSON.parse(r.body) as Json) : {} };
   };
-  const token = async (role: string, extra: Json = {}): Promise<{ id: string; headers: Record<string, string> }> => {
+  const token = async (
+    role: string,
+    extra: Json = {},
+  ): Promise<{ id: string; headers: Record<string, string> }> => {
     const r = await call('POST', '/tokens', { name: `${role}-token`, role, ...extra });
     assert.equal(r.status, 201);
     return { id: r.body.token.id, headers: { authorization: `Bearer ${r.body.secret}` } };
@@ -81,7 +89,12 @@ describe('registry HTTP API', () => {
     const noModel = await call('POST', '/devices', { id: 'sc-1', model: 'ghost' });
     assert.equal(noModel.status, 422);
     assert.equal(noModel.body.error.field, 'model');
-    const created = await call('POST', '/devices', { id: 'sc-1', model: 'scooter', tags: ['site=osaka'], attributes: { color: 'red' } });
+    const created = await call('POST', '/devices', {
+      id: 'sc-1',
+      model: 'scooter',
+      tags: ['site=osaka'],
+      attributes: { color: 'red' },
+    });
     assert.equal(created.status, 201);
     assert.deepEqual(
       [created.body.name, created.body.enabled, created.body.online, created.body.tags],
@@ -149,10 +162,18 @@ describe('registry HTTP API', () => {
     assert.equal(cert.body.secret, undefined);
     assert.equal(cert.body.credential.fingerprint, 'ab'.repeat(32));
     clock.advance(1);
-    assert.equal((await call('POST', '/devices/cred-1/credentials', { kind: 'certificate', fingerprint: fp })).status, 409);
-    const badFp = await call('POST', '/devices/cred-1/credentials', { kind: 'certificate', fingerprint: 'xyz' });
+    assert.equal(
+      (await call('POST', '/devices/cred-1/credentials', { kind: 'certificate', fingerprint: fp })).status,
+      409,
+    );
+    const badFp = await call('POST', '/devices/cred-1/credentials', {
+      kind: 'certificate',
+      fingerprint: 'xyz',
+    });
     assert.equal(badFp.body.error.field, 'fingerprint');
-    const rotated = await call('POST', `/devices/cred-1/credentials/${pw.body.credential.id}/rotate`, { overlapMs: 60_000 });
+    const rotated = await call('POST', `/devices/cred-1/credentials/${pw.body.credential.id}/rotate`, {
+      overlapMs: 60_000,
+    });
     assert.equal(rotated.status, 200);
     assert.notEqual(rotated.body.secret, pw.body.secret);
     assert.equal(rotated.body.previous.expiresAt, clock.now() + 60_000);
@@ -170,7 +191,10 @@ describe('registry HTTP API', () => {
     assert.ok(!JSON.stringify(list.body).includes('scrypt'), 'hashes never leave the server');
     const revoked = await call('POST', `/devices/cred-1/credentials/${cert.body.credential.id}/revoke`);
     assert.equal(revoked.body.status, 'revoked');
-    assert.equal((await call('POST', `/devices/cred-1/credentials/${cert.body.credential.id}/rotate`)).status, 409);
+    assert.equal(
+      (await call('POST', `/devices/cred-1/credentials/${cert.body.credential.id}/rotate`)).status,
+      409,
+    );
     assert.equal((await call('POST', '/devices/cred-1/credentials/nope/revoke')).status, 404);
     assert.equal((await call('GET', '/devices/nope/credentials')).status, 404);
   });
@@ -190,7 +214,11 @@ describe('registry HTTP API', () => {
     assert.equal((await call('GET', '/devices', undefined, shortLived.headers)).status, 200);
     clock.advance(60_000);
     assert.equal((await call('GET', '/devices', undefined, shortLived.headers)).status, 401);
-    assert.equal((await call('POST', '/tokens', { name: 'x', role: 'viewer', expiresAt: clock.now() - 1 })).body.error.field, 'expiresAt');
+    assert.equal(
+      (await call('POST', '/tokens', { name: 'x', role: 'viewer', expiresAt: clock.now() - 1 })).body.error
+        .field,
+      'expiresAt',
+    );
 
     assert.equal((await call('DELETE', `/tokens/${operator.id}`)).body.revokedAt, clock.now());
     assert.equal((await call('GET', '/devices', undefined, operator.headers)).status, 401);
@@ -205,7 +233,13 @@ describe('registry HTTP API', () => {
     const op = await token('operator');
     await call('POST', '/devices', { id: 'aud-1', name: 'before' }, op.headers);
     await call('PATCH', '/devices/aud-1', { name: 'after' }, op.headers);
-    h.bus.emit('audit', { at: clock.now(), actor: { kind: 'rule', id: 'rule-7' }, action: 'rule.fired', resource: 'devices/aud-1', after: { x: 1 } });
+    h.bus.emit('audit', {
+      at: clock.now(),
+      actor: { kind: 'rule', id: 'rule-7' },
+      action: 'rule.fired',
+      resource: 'devices/aud-1',
+      after: { x: 1 },
+    });
     const byDevice = await call('GET', '/audit?resource=devices/aud-1');
     assert.deepEqual(
       byDevice.body.items.map((e: Json) => e.action),
@@ -231,11 +265,20 @@ describe('registry HTTP API', () => {
     assert.ok(doc.models.some((m: Json) => m.name === 'scooter'));
 
     const yaml = (body: string, type = 'application/yaml') =>
-      h.http.inject({ method: 'POST', url: '/api/v1/import', headers: { ...h.auth, 'content-type': type }, payload: body });
+      h.http.inject({
+        method: 'POST',
+        url: '/api/v1/import',
+        headers: { ...h.auth, 'content-type': type },
+        payload: body,
+      });
     const bad = await yaml('devices:\n  - id: ok-1\n  - id: "bad/id"\n');
     assert.equal(bad.statusCode, 422);
     assert.equal((JSON.parse(bad.body) as Json).error.field, 'devices[1].id');
-    assert.equal((await call('GET', '/devices/ok-1')).status, 404, 'nothing is written when any entry is invalid');
+    assert.equal(
+      (await call('GET', '/devices/ok-1')).status,
+      404,
+      'nothing is written when any entry is invalid',
+    );
     assert.equal((await yaml(': : :\n  - [')).statusCode, 422);
 
     const imported = await yaml(
@@ -243,16 +286,25 @@ describe('registry HTTP API', () => {
       'text/yaml',
     );
     assert.equal(imported.statusCode, 200);
-    assert.deepEqual(JSON.parse(imported.body), { models: { created: 1, updated: 0 }, devices: { created: 1, updated: 1 } });
+    assert.deepEqual(JSON.parse(imported.body), {
+      models: { created: 1, updated: 0 },
+      devices: { created: 1, updated: 1 },
+    });
     assert.equal((await call('GET', '/devices/sc-1')).body.name, 'renamed by import');
 
     // Round trip: export, wipe into a fresh registry, import, export again: identical documents.
     const first = (await h.http.inject({ method: 'GET', url: '/api/v1/export', headers: h.auth })).body;
     const other = await startRegistryHarness();
     try {
-      const r = await other.http.inject({ method: 'POST', url: '/api/v1/import', headers: { ...other.auth, 'content-type': 'application/yaml' }, payload: first });
+      const r = await other.http.inject({
+        method: 'POST',
+        url: '/api/v1/import',
+        headers: { ...other.auth, 'content-type': 'application/yaml' },
+        payload: first,
+      });
       assert.equal(r.statusCode, 200, r.body);
-      const second = (await other.http.inject({ method: 'GET', url: '/api/v1/export', headers: other.auth })).body;
+      const second = (await other.http.inject({ method: 'GET', url: '/api/v1/export', headers: other.auth }))
+        .body;
       assert.deepEqual(parse(second), parse(first));
     } finally {
       await other.close();

@@ -194,7 +194,10 @@ export class Connectivity {
       try {
         await this.store.writeBatch(rows, status, audit);
       } catch (err) {
-        this.log.error({ err, rows: rows.length, audit: audit.length }, 'registry: connectivity batch write failed');
+        this.log.error(
+          { err, rows: rows.length, audit: audit.length },
+          'registry: connectivity batch write failed',
+        );
       }
     });
     return this.writing;

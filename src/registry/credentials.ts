@@ -76,14 +76,24 @@ export class CredentialService {
       cred = base(deviceId, 'certificate', now, { fingerprint: fp });
     } else {
       const username = input.username ?? deviceId;
-      if (username === '' || username.length > 128) throw RegistryErrors.invalid('username', 'must be 1-128 characters');
+      if (username === '' || username.length > 128)
+        throw RegistryErrors.invalid('username', 'must be 1-128 characters');
       secret = newDeviceSecret();
-      cred = base(deviceId, 'password', now, { username, secretHash: await hashSecret(secret, this.scryptN) });
+      cred = base(deviceId, 'password', now, {
+        username,
+        secretHash: await hashSecret(secret, this.scryptN),
+      });
     }
     await this.deps.store.putCredential(cred);
     this.deps.auth.invalidateDevice(deviceId);
     const view = credentialView(cred, now);
-    await this.registry.audit(actor, 'credential.create', `devices/${deviceId}/credentials/${cred.id}`, null, view);
+    await this.registry.audit(
+      actor,
+      'credential.create',
+      `devices/${deviceId}/credentials/${cred.id}`,
+      null,
+      view,
+    );
     return secret === undefined ? { credential: view } : { credential: view, secret };
   }
 
@@ -104,21 +114,36 @@ export class CredentialService {
     const old = await this.find(deviceId, credentialId);
     if (old.revokedAt !== null) throw RegistryErrors.credentialRevoked(credentialId);
     if (old.kind !== 'password')
-      throw RegistryErrors.invalid('credentialId', 'only password credentials rotate; register the new certificate and revoke the old one');
+      throw RegistryErrors.invalid(
+        'credentialId',
+        'only password credentials rotate; register the new certificate and revoke the old one',
+      );
     const now = this.deps.clock.now();
     const until = now + (overlapMs ?? this.overlapMs);
-    const previous: Credential = { ...old, expiresAt: old.expiresAt === null ? until : Math.min(old.expiresAt, until) };
+    const previous: Credential = {
+      ...old,
+      expiresAt: old.expiresAt === null ? until : Math.min(old.expiresAt, until),
+    };
     const secret = newDeviceSecret();
-    const fresh = base(deviceId, 'password', now, { username: old.username ?? deviceId, secretHash: await hashSecret(secret, this.scryptN) });
+    const fresh = base(deviceId, 'password', now, {
+      username: old.username ?? deviceId,
+      secretHash: await hashSecret(secret, this.scryptN),
+    });
     await this.deps.store.putCredential(previous);
     await this.deps.store.putCredential(fresh);
     this.deps.auth.invalidateDevice(deviceId);
     const view = credentialView(fresh, now);
     const prevView = credentialView(previous, now);
-    await this.registry.audit(actor, 'credential.rotate', `devices/${deviceId}/credentials/${old.id}`, credentialView(old, now), {
-      previous: prevView,
-      replacement: view,
-    });
+    await this.registry.audit(
+      actor,
+      'credential.rotate',
+      `devices/${deviceId}/credentials/${old.id}`,
+      credentialView(old, now),
+      {
+        previous: prevView,
+        replacement: view,
+      },
+    );
     return { credential: view, secret, previous: prevView };
   }
 
@@ -131,7 +156,13 @@ export class CredentialService {
     this.deps.auth.invalidateDevice(deviceId);
     if (wasUsing) this.registry.kick(deviceId, 'credential revoked');
     const view = credentialView(revoked, now);
-    await this.registry.audit(actor, 'credential.revoke', `devices/${deviceId}/credentials/${old.id}`, credentialView(old, now), view);
+    await this.registry.audit(
+      actor,
+      'credential.revoke',
+      `devices/${deviceId}/credentials/${old.id}`,
+      credentialView(old, now),
+      view,
+    );
     return view;
   }
 }

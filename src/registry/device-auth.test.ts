@@ -36,7 +36,9 @@ test('scrypt verifications are cached per (client, presented secret) and the cac
   });
   t.after(() => h.close());
   const api = async (method: 'POST', url: string, payload: object = {}) =>
-    JSON.parse((await h.http.inject({ method, url: `/api/v1${url}`, headers: h.auth, payload })).body) as Record<string, any>;
+    JSON.parse(
+      (await h.http.inject({ method, url: `/api/v1${url}`, headers: h.auth, payload })).body,
+    ) as Record<string, any>;
   await api('POST', '/devices', { id: 'd1' });
   const cred = await api('POST', '/devices/d1/credentials');
   const auth = h.registry.brokerHooks.authenticate!;
@@ -66,19 +68,33 @@ test('scrypt verifications are cached per (client, presented secret) and the cac
 test('client certificates: a registered fingerprint authenticates its own device only; revoked ones are refused', async (t) => {
   const h = await startRegistryHarness({ registry: { scryptN: 1024 } });
   t.after(() => h.close());
-  const post = (url: string, payload: object = {}) => h.http.inject({ method: 'POST', url: `/api/v1${url}`, headers: h.auth, payload });
+  const post = (url: string, payload: object = {}) =>
+    h.http.inject({ method: 'POST', url: `/api/v1${url}`, headers: h.auth, payload });
   await post('/devices', { id: 'cam-1' });
   await post('/devices', { id: 'cam-2' });
   const fp = 'a1'.repeat(32);
-  const cred = JSON.parse((await post('/devices/cam-1/credentials', { kind: 'certificate', fingerprint: fp })).body) as Record<string, any>;
+  const cred = JSON.parse(
+    (await post('/devices/cam-1/credentials', { kind: 'certificate', fingerprint: fp })).body,
+  ) as Record<string, any>;
   const auth = h.registry.brokerHooks.authenticate!;
-  assert.deepEqual(await auth(client('cam-1', { certFingerprint: fp, transport: 'tls' }), undefined, undefined), { ok: true });
+  assert.deepEqual(
+    await auth(client('cam-1', { certFingerprint: fp, transport: 'tls' }), undefined, undefined),
+    { ok: true },
+  );
   const stolen = await auth(client('cam-2', { certFingerprint: fp, transport: 'tls' }), undefined, undefined);
   assert.equal(!stolen.ok && stolen.reasonCode, 0x87);
-  const unknown = await auth(client('cam-1', { certFingerprint: 'b2'.repeat(32), transport: 'tls' }), undefined, undefined);
+  const unknown = await auth(
+    client('cam-1', { certFingerprint: 'b2'.repeat(32), transport: 'tls' }),
+    undefined,
+    undefined,
+  );
   assert.equal(!unknown.ok && unknown.reasonCode, 0x87);
   await post(`/devices/cam-1/credentials/${cred.credential.id}/revoke`);
-  const revoked = await auth(client('cam-1', { certFingerprint: fp, transport: 'tls' }), undefined, undefined);
+  const revoked = await auth(
+    client('cam-1', { certFingerprint: fp, transport: 'tls' }),
+    undefined,
+    undefined,
+  );
   assert.equal(revoked.ok, false);
 });
 

@@ -112,7 +112,9 @@ export class DeviceAuth {
     const user = username ?? id;
     const secret = password.toString('utf8');
     const now = this.clock.now();
-    const creds = (await this.deviceCredentials(id)).filter((c) => c.kind === 'password' && c.username === user);
+    const creds = (await this.deviceCredentials(id)).filter(
+      (c) => c.kind === 'password' && c.username === user,
+    );
     const key = `${id}\0${sha256Hex(`${user}\0${secret}`)}`;
     const cachedId = this.verified.get(key);
     const cached = cachedId === undefined ? undefined : creds.find((c) => c.id === cachedId);

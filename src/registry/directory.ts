@@ -11,7 +11,14 @@ const MAX_CACHED = 200_000;
 const PAGE = 500;
 
 export function toDeviceInfo(d: DeviceRecord): DeviceInfo {
-  return { id: d.id, model: d.model, name: d.name, tags: d.tags, enabled: d.enabled, attributes: d.attributes };
+  return {
+    id: d.id,
+    model: d.model,
+    name: d.name,
+    tags: d.tags,
+    enabled: d.enabled,
+    attributes: d.attributes,
+  };
 }
 
 export function toModelInfo(m: DeviceModel): DeviceModelInfo {

@@ -30,7 +30,12 @@ describe('registry with real MQTT clients', () => {
   const flapping: TsunaguEvents['device.flapping'][] = [];
 
   const api = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<Json> => {
-    const r = await h.http.inject({ method, url: `/api/v1${url}`, headers: h.auth, ...(payload === undefined ? {} : { payload: payload as Json }) });
+    const r = await h.http.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: h.auth,
+      ...(payload === undefined ? {} : { payload: payload as Json }),
+    });
     assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
     return JSON.parse(r.body) as Json;
   };
@@ -45,7 +50,13 @@ describe('registry with real MQTT clients', () => {
   /** Connect; resolves with the client or rejects with the CONNACK reason/return code. */
   const connect = (clientId: string, opts: IClientOptions = {}): Promise<MqttClient> =>
     new Promise((resolve, reject) => {
-      const c = mqtt.connect(h.mqttUrl, { clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+      const c = mqtt.connect(h.mqttUrl, {
+        clientId,
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        ...opts,
+      });
       clients.push(c);
       c.once('connect', () => resolve(c));
       c.once('error', (err) => {
@@ -62,7 +73,8 @@ describe('registry with real MQTT clients', () => {
     }
   };
   const end = (c: MqttClient): Promise<void> => new Promise((r) => c.end(false, {}, () => r()));
-  const sessions = async (id: string): Promise<Json[]> => (await api('GET', `/devices/${id}/sessions?limit=100`)).items;
+  const sessions = async (id: string): Promise<Json[]> =>
+    (await api('GET', `/devices/${id}/sessions?limit=100`)).items;
   const waitFor = async (cond: () => boolean | Promise<boolean>, what: string): Promise<void> => {
     for (let i = 0; i < 200; i++) {
       if (await cond()) return;
@@ -72,7 +84,10 @@ describe('registry with real MQTT clients', () => {
   };
 
   before(async () => {
-    h = await startRegistryHarness({ clock, registry: { flapping: { connects: 3, windowMs: 60_000 }, scryptN: 1024 } });
+    h = await startRegistryHarness({
+      clock,
+      registry: { flapping: { connects: 3, windowMs: 60_000 }, scryptN: 1024 },
+    });
     h.bus.on('device.flapping', (e) => flapping.push(e));
   });
   after(async () => {
@@ -80,7 +95,7 @@ describe('registry with real MQTT clients', () => {
     await h.close();
   });
 
-  test('a device publishes and subscribes on its own topics; another device\'s topics get 0x87 (PUBACK, SUBACK)', async () => {
+  test("a device publishes and subscribes on its own topics; another device's topics get 0x87 (PUBACK, SUBACK)", async () => {
     const a = await device('car-a');
     await device('car-b');
     const received: string[] = [];
@@ -90,7 +105,10 @@ describe('registry with real MQTT clients', () => {
     const c = await connect('car-a', { username: 'car-a', password: a.secret });
     await c.publishAsync('devices/car-a/telemetry', '{"v":1}', { qos: 1 });
     await c.publishAsync('$aws/things/car-a/shadow/update', '{}', { qos: 1 });
-    await assert.rejects(c.publishAsync('devices/car-b/telemetry', 'x', { qos: 1 }), (err: { code?: number }) => err.code === 0x87);
+    await assert.rejects(
+      c.publishAsync('devices/car-b/telemetry', 'x', { qos: 1 }),
+      (err: { code?: number }) => err.code === 0x87,
+    );
     assert.equal(await subscribeCode(c, 'devices/car-a/commands/#', 1), 1);
     assert.equal(await subscribeCode(c, 'devices/car-b/#', 1), 0x87);
     assert.equal(await subscribeCode(c, '#', 0), 0x87);
@@ -102,12 +120,18 @@ describe('registry with real MQTT clients', () => {
   test('refused at CONNECT: wrong password (0x86 / 3.1.1 rc 4), unknown device, disabled device, revoked credential (0x87 / rc 5)', async () => {
     const d = await device('car-c');
     assert.equal(await refusedCode(connect('car-c', { username: 'car-c', password: 'wrong' })), 0x86);
-    assert.equal(await refusedCode(connect('car-c', { username: 'car-c', password: 'wrong', protocolVersion: 4 })), 4);
+    assert.equal(
+      await refusedCode(connect('car-c', { username: 'car-c', password: 'wrong', protocolVersion: 4 })),
+      4,
+    );
     assert.equal(await refusedCode(connect('ghost', { username: 'ghost', password: 'x' })), 0x87);
     assert.equal(await refusedCode(connect('car-c')), 0x87, 'no credentials and anonymous access off');
     await api('PATCH', '/devices/car-c', { enabled: false });
     assert.equal(await refusedCode(connect('car-c', { username: 'car-c', password: d.secret })), 0x87);
-    assert.equal(await refusedCode(connect('car-c', { username: 'car-c', password: d.secret, protocolVersion: 4 })), 5);
+    assert.equal(
+      await refusedCode(connect('car-c', { username: 'car-c', password: d.secret, protocolVersion: 4 })),
+      5,
+    );
     await api('PATCH', '/devices/car-c', { enabled: true });
     const ok = await connect('car-c', { username: 'car-c', password: d.secret });
     await end(ok);
@@ -118,8 +142,14 @@ describe('registry with real MQTT clients', () => {
     const refused = history.filter((s) => s.refused);
     assert.ok(refused.length >= 6);
     assert.ok(refused.every((s) => s.event === 'disconnect' && s.reason === 'not_authorized'));
-    assert.ok(history.some((s) => s.event === 'disconnect' && s.reason === 'client_disconnect' && !s.refused));
-    assert.ok(history.some((s) => s.event === 'connect' && s.protocolVersion === 5 && s.remoteAddress.includes('127.0.0.1')));
+    assert.ok(
+      history.some((s) => s.event === 'disconnect' && s.reason === 'client_disconnect' && !s.refused),
+    );
+    assert.ok(
+      history.some(
+        (s) => s.event === 'connect' && s.protocolVersion === 5 && s.remoteAddress.includes('127.0.0.1'),
+      ),
+    );
   });
 
   test('disabling or revoking the credential of a connected device disconnects it at once (0x87)', async () => {
@@ -158,7 +188,10 @@ describe('registry with real MQTT clients', () => {
     const during = await api('GET', '/fleet/connectivity');
     assert.equal(during.online, before.online + 1);
     assert.equal(during.total, before.total);
-    assert.equal((await api('GET', '/devices?online=true')).items.some((x: Json) => x.id === 'car-f'), true);
+    assert.equal(
+      (await api('GET', '/devices?online=true')).items.some((x: Json) => x.id === 'car-f'),
+      true,
+    );
     await end(c);
     await waitFor(async () => (await api('GET', '/devices/car-f')).online === false, 'car-f offline');
     assert.ok((await api('GET', '/devices/car-f')).lastSeenAt >= clock.now());
@@ -177,27 +210,48 @@ describe('registry with real MQTT clients', () => {
     const first = await connect('car-g', { username: 'car-g', password: d.secret });
     const second = await connect('car-g', { username: 'car-g', password: d.secret });
     await waitFor(async () => (await sessions('car-g')).some((s) => s.reason === 'takeover'), 'takeover row');
-    assert.equal((await api('GET', '/devices/car-g')).online, true, 'the new connection keeps the device online');
+    assert.equal(
+      (await api('GET', '/devices/car-g')).online,
+      true,
+      'the new connection keeps the device online',
+    );
     first.end(true);
     second.stream.destroy();
-    await waitFor(async () => (await sessions('car-g')).some((s) => s.reason === 'socket_error'), 'socket_error row');
+    await waitFor(
+      async () => (await sessions('car-g')).some((s) => s.reason === 'socket_error'),
+      'socket_error row',
+    );
     await waitFor(async () => (await api('GET', '/devices/car-g')).online === false, 'car-g offline');
     const events = (await sessions('car-g')).map((s) => `${s.event}:${s.reason ?? ''}`).reverse();
     assert.deepEqual(events.filter((e) => e.startsWith('connect')).length, 2);
   });
 
   test('a model ACL template widens and narrows access, and a change applies to connected clients', async () => {
-    await api('POST', '/device-models', { name: 'meter', acl: { publish: ['site/${tag:site}/${deviceId}/#'], subscribe: ['site/${tag:site}/#'] } });
+    await api('POST', '/device-models', {
+      name: 'meter',
+      acl: { publish: ['site/${tag:site}/${deviceId}/#'], subscribe: ['site/${tag:site}/#'] },
+    });
     const d = await device('m-1', { model: 'meter', tags: ['site=kobe'] });
     const c = await connect('m-1', { username: 'm-1', password: d.secret });
     await c.publishAsync('site/kobe/m-1/reading', '1', { qos: 1 });
-    await assert.rejects(c.publishAsync('devices/m-1/x', '1', { qos: 1 }), (e: { code?: number }) => e.code === 0x87);
+    await assert.rejects(
+      c.publishAsync('devices/m-1/x', '1', { qos: 1 }),
+      (e: { code?: number }) => e.code === 0x87,
+    );
     assert.equal(await subscribeCode(c, 'site/kobe/+/reading', 0), 0);
     assert.equal(await subscribeCode(c, 'site/osaka/#', 0), 0x87);
-    const r = await h.http.inject({ method: 'PUT', url: '/api/v1/device-models/meter', headers: h.auth, payload: { acl: { publish: ['devices/${deviceId}/#'] } } });
+    const r = await h.http.inject({
+      method: 'PUT',
+      url: '/api/v1/device-models/meter',
+      headers: h.auth,
+      payload: { acl: { publish: ['devices/${deviceId}/#'] } },
+    });
     assert.equal(r.statusCode, 200);
     await c.publishAsync('devices/m-1/x', '1', { qos: 1 });
-    await assert.rejects(c.publishAsync('site/kobe/m-1/reading', '1', { qos: 1 }), (e: { code?: number }) => e.code === 0x87);
+    await assert.rejects(
+      c.publishAsync('site/kobe/m-1/reading', '1', { qos: 1 }),
+      (e: { code?: number }) => e.code === 0x87,
+    );
     await end(c);
   });
 });
@@ -220,6 +274,9 @@ describe('registry with --allow-anonymous', () => {
     const anon = await connect('anything');
     await anon.publishAsync('any/topic/at/all', 'x', { qos: 1 });
     assert.equal(await subscribeCode(anon, '#', 0), 0);
-    await assert.rejects(connect('anything-2', { username: 'anything-2', password: 'nope' }), (e: { code?: number }) => e.code === 0x87);
+    await assert.rejects(
+      connect('anything-2', { username: 'anything-2', password: 'nope' }),
+      (e: { code?: number }) => e.code === 0x87,
+    );
   });
 });

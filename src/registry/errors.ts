@@ -18,7 +18,8 @@ export const RegistryErrors = {
   modelInUse: defineError(
     'MODEL_IN_USE',
     409,
-    (name: string, count: number) => `device model "${name}" is used by ${count} device(s); move or delete them first`,
+    (name: string, count: number) =>
+      `device model "${name}" is used by ${count} device(s); move or delete them first`,
   ),
   credentialNotFound: defineError(
     'CREDENTIAL_NOT_FOUND',

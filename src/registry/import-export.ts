@@ -55,7 +55,8 @@ function parseDocument(text: string): { models: unknown[]; devices: unknown[] } 
   if (d.apiVersion !== undefined && d.apiVersion !== API_VERSION)
     throw RegistryErrors.invalid('apiVersion', `must be ${API_VERSION}`);
   for (const k of Object.keys(d))
-    if (!['apiVersion', 'models', 'devices'].includes(k)) throw RegistryErrors.invalid(k, 'is not an import key');
+    if (!['apiVersion', 'models', 'devices'].includes(k))
+      throw RegistryErrors.invalid(k, 'is not an import key');
   const list = (k: 'models' | 'devices'): unknown[] => {
     const v = d[k] ?? [];
     if (!Array.isArray(v)) throw RegistryErrors.invalid(k, 'must be a list');
@@ -64,7 +65,11 @@ function parseDocument(text: string): { models: unknown[]; devices: unknown[] } 
   return { models: list('models'), devices: list('devices') };
 }
 
-export async function importYaml(registry: RegistryService, text: string, actor: ApiActor): Promise<ImportResult> {
+export async function importYaml(
+  registry: RegistryService,
+  text: string,
+  actor: ApiActor,
+): Promise<ImportResult> {
   const doc = parseDocument(text);
   const models: ModelInput[] = doc.models.map((m, i) => checkModel(m, `models[${i}]`));
   const devices: DeviceInput[] = doc.devices.map((d, i) => checkDevice(d, `devices[${i}]`));
@@ -98,7 +103,8 @@ export async function importYaml(registry: RegistryService, text: string, actor:
     built.push({ device: registry.buildDevice(d, existing), created: !existing });
     if (existing?.enabled && d.enabled === false) disabled.push(d.id);
   }
-  for (let i = 0; i < built.length; i += PAGE) await store.putDevices(built.slice(i, i + PAGE).map((b) => b.device));
+  for (let i = 0; i < built.length; i += PAGE)
+    await store.putDevices(built.slice(i, i + PAGE).map((b) => b.device));
   for (const id of disabled) registry.kick(id, 'device disabled');
   for (const b of built) {
     result.devices[b.created ? 'created' : 'updated']++;

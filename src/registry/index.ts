@@ -45,7 +45,10 @@ export interface RegistryOptions {
   announce?: (line: string) => void;
 }
 
-export async function createRegistry(ctx: ModuleContext, opts: RegistryOptions = {}): Promise<RegistryModule> {
+export async function createRegistry(
+  ctx: ModuleContext,
+  opts: RegistryOptions = {},
+): Promise<RegistryModule> {
   const log = ctx.log.child({ module: 'registry' });
   const store = await openRegistryStore(ctx.db);
   const directory = new CachedDirectory(store);

@@ -56,7 +56,11 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
       '/tokens',
       {
         config: { role: 'admin' },
-        schema: { tags: ['tokens'], summary: 'List API tokens (never secrets)', response: { 200: { type: 'object', properties: { items: { type: 'array', items: S.token } } } } },
+        schema: {
+          tags: ['tokens'],
+          summary: 'List API tokens (never secrets)',
+          response: { 200: { type: 'object', properties: { items: { type: 'array', items: S.token } } } },
+        },
       },
       async () => ({ items: await tokens.list() }),
     );
@@ -64,14 +68,20 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
       '/tokens',
       {
         config: { role: 'admin' },
-        schema: { tags: ['tokens'], summary: 'Create an API token (secret returned once)', body: S.tokenBody, response: { 201: S.tokenCreated, ...errors } },
+        schema: {
+          tags: ['tokens'],
+          summary: 'Create an API token (secret returned once)',
+          body: S.tokenBody,
+          response: { 201: S.tokenCreated, ...errors },
+        },
       },
       async (req, reply) => {
         const b = req.body;
         if (b.expiresAt !== undefined && b.expiresInSeconds !== undefined)
           throw RegistryErrors.invalid('expiresInSeconds', 'give expiresAt or expiresInSeconds, not both');
         const expiresAt =
-          b.expiresAt ?? (b.expiresInSeconds !== undefined ? registry.deps.clock.now() + b.expiresInSeconds * 1000 : null);
+          b.expiresAt ??
+          (b.expiresInSeconds !== undefined ? registry.deps.clock.now() + b.expiresInSeconds * 1000 : null);
         const created = await tokens.create(b.name, b.role, expiresAt);
         await registry.audit(actorOf(req), 'token.create', `tokens/${created.token.id}`, null, created.token);
         return reply.status(201).send(created);
@@ -81,7 +91,12 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
       '/tokens/:id',
       {
         config: { role: 'admin' },
-        schema: { tags: ['tokens'], summary: 'Revoke an API token', params: S.idParam, response: { 200: S.token, ...errors } },
+        schema: {
+          tags: ['tokens'],
+          summary: 'Revoke an API token',
+          params: S.idParam,
+          response: { 200: S.token, ...errors },
+        },
       },
       async (req) => {
         const { before, after } = await tokens.revoke(req.params.id);
@@ -100,7 +115,8 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
           response: { 200: { type: 'string' } },
         },
       },
-      async (_req, reply) => reply.header('content-type', 'application/yaml; charset=utf-8').send(await exportYaml(registry)),
+      async (_req, reply) =>
+        reply.header('content-type', 'application/yaml; charset=utf-8').send(await exportYaml(registry)),
     );
     api.post<{ Body: unknown }>(
       '/import',
@@ -114,7 +130,8 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
         },
       },
       async (req) => {
-        if (typeof req.body !== 'string') throw RegistryErrors.unsupportedMedia(String(req.headers['content-type']));
+        if (typeof req.body !== 'string')
+          throw RegistryErrors.unsupportedMedia(String(req.headers['content-type']));
         return importYaml(registry, req.body, actorOf(req));
       },
     );

@@ -41,22 +41,50 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     // --- device models -----------------------------------------------------------------------
     api.get(
       '/device-models',
-      { schema: { tags: tags('device models'), summary: 'List device models', response: { 200: { type: 'object', properties: { items: { type: 'array', items: S.model } } } } } },
+      {
+        schema: {
+          tags: tags('device models'),
+          summary: 'List device models',
+          response: { 200: { type: 'object', properties: { items: { type: 'array', items: S.model } } } },
+        },
+      },
       async () => ({ items: await registry.listModels() }),
     );
     api.post(
       '/device-models',
-      { schema: { tags: tags('device models'), summary: 'Create a device model', body: S.modelBody, response: { 201: S.model, ...errors } } },
+      {
+        schema: {
+          tags: tags('device models'),
+          summary: 'Create a device model',
+          body: S.modelBody,
+          response: { 201: S.model, ...errors },
+        },
+      },
       async (req, reply) => reply.status(201).send(await registry.createModel(req.body, actorOf(req))),
     );
     api.get<{ Params: { name: string } }>(
       '/device-models/:name',
-      { schema: { tags: tags('device models'), summary: 'Get a device model', params: S.nameParam, response: { 200: S.model, ...errors } } },
+      {
+        schema: {
+          tags: tags('device models'),
+          summary: 'Get a device model',
+          params: S.nameParam,
+          response: { 200: S.model, ...errors },
+        },
+      },
       async (req) => registry.getModel(req.params.name),
     );
     api.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
       '/device-models/:name',
-      { schema: { tags: tags('device models'), summary: 'Replace a device model', params: S.nameParam, body: S.modelReplaceBody, response: { 200: S.model, ...errors } } },
+      {
+        schema: {
+          tags: tags('device models'),
+          summary: 'Replace a device model',
+          params: S.nameParam,
+          body: S.modelReplaceBody,
+          response: { 200: S.model, ...errors },
+        },
+      },
       async (req) => {
         const { name: _ignored, ...body } = req.body;
         return registry.replaceModel(req.params.name, body, actorOf(req));
@@ -64,7 +92,14 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     );
     api.delete<{ Params: { name: string } }>(
       '/device-models/:name',
-      { schema: { tags: tags('device models'), summary: 'Delete an unused device model', params: S.nameParam, response: { 204: { type: 'null' }, ...errors } } },
+      {
+        schema: {
+          tags: tags('device models'),
+          summary: 'Delete an unused device model',
+          params: S.nameParam,
+          response: { 204: { type: 'null' }, ...errors },
+        },
+      },
       async (req, reply) => {
         await registry.deleteModel(req.params.name, actorOf(req));
         return reply.status(204).send();
@@ -95,17 +130,36 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
           offset: q.offset,
         };
         const page = await registry.queryDevices(query);
-        return { ...page, limit: q.limit, offset: q.offset, nextOffset: nextOffset(q.offset, page.items.length, page.total) };
+        return {
+          ...page,
+          limit: q.limit,
+          offset: q.offset,
+          nextOffset: nextOffset(q.offset, page.items.length, page.total),
+        };
       },
     );
     api.post(
       '/devices',
-      { schema: { tags: tags('devices'), summary: 'Register a device', body: S.deviceBody, response: { 201: S.device, ...errors } } },
+      {
+        schema: {
+          tags: tags('devices'),
+          summary: 'Register a device',
+          body: S.deviceBody,
+          response: { 201: S.device, ...errors },
+        },
+      },
       async (req, reply) => reply.status(201).send(await registry.createDevice(req.body, actorOf(req))),
     );
     api.get<{ Params: { id: string } }>(
       '/devices/:id',
-      { schema: { tags: tags('devices'), summary: 'Get a device', params: S.idParam, response: { 200: S.device, ...errors } } },
+      {
+        schema: {
+          tags: tags('devices'),
+          summary: 'Get a device',
+          params: S.idParam,
+          response: { 200: S.device, ...errors },
+        },
+      },
       async (req) => registry.getDevice(req.params.id),
     );
     api.patch<{ Params: { id: string } }>(
@@ -123,7 +177,14 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     );
     api.delete<{ Params: { id: string } }>(
       '/devices/:id',
-      { schema: { tags: tags('devices'), summary: 'Delete a device and its credentials', params: S.idParam, response: { 204: { type: 'null' }, ...errors } } },
+      {
+        schema: {
+          tags: tags('devices'),
+          summary: 'Delete a device and its credentials',
+          params: S.idParam,
+          response: { 204: { type: 'null' }, ...errors },
+        },
+      },
       async (req, reply) => {
         await registry.deleteDevice(req.params.id, actorOf(req));
         return reply.status(204).send();
@@ -133,7 +194,17 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     // --- credentials -------------------------------------------------------------------------
     api.get<{ Params: { id: string } }>(
       '/devices/:id/credentials',
-      { schema: { tags: tags('credentials'), summary: "List a device's credentials (never secrets)", params: S.idParam, response: { 200: { type: 'object', properties: { items: { type: 'array', items: S.credential } } }, ...errors } } },
+      {
+        schema: {
+          tags: tags('credentials'),
+          summary: "List a device's credentials (never secrets)",
+          params: S.idParam,
+          response: {
+            200: { type: 'object', properties: { items: { type: 'array', items: S.credential } } },
+            ...errors,
+          },
+        },
+      },
       async (req) => ({ items: await credentials.list(req.params.id) }),
     );
     api.post<{ Params: { id: string }; Body: NewCredential | undefined }>(
@@ -149,7 +220,9 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
         },
       },
       async (req, reply) =>
-        reply.status(201).send(await credentials.create(req.params.id, req.body ?? { kind: 'password' }, actorOf(req))),
+        reply
+          .status(201)
+          .send(await credentials.create(req.params.id, req.body ?? { kind: 'password' }, actorOf(req))),
     );
     api.post<{ Params: { id: string; credentialId: string }; Body: { overlapMs?: number } | undefined }>(
       '/devices/:id/credentials/:credentialId/rotate',
@@ -163,7 +236,8 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
           response: { 200: S.rotated, ...errors },
         },
       },
-      async (req) => credentials.rotate(req.params.id, req.params.credentialId, req.body?.overlapMs, actorOf(req)),
+      async (req) =>
+        credentials.rotate(req.params.id, req.params.credentialId, req.body?.overlapMs, actorOf(req)),
     );
     api.post<{ Params: { id: string; credentialId: string } }>(
       '/devices/:id/credentials/:credentialId/revoke',

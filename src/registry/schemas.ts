@@ -35,7 +35,10 @@ const heartbeat = obj(
   ['intervalMs'],
 );
 const acl = obj({ publish: strings, subscribe: strings });
-const shadow = obj({ clearDesiredOnReport: { type: 'boolean' }, maxDocumentBytes: { type: 'integer', minimum: 64 } });
+const shadow = obj({
+  clearDesiredOnReport: { type: 'boolean' },
+  maxDocumentBytes: { type: 'integer', minimum: 64 },
+});
 
 const modelFields = {
   name: { type: 'string' },
@@ -49,7 +52,11 @@ const modelFields = {
 
 export const modelBody = obj(modelFields, ['name']);
 export const modelReplaceBody = obj(modelFields);
-export const model = obj({ ...modelFields, createdAt: ms, updatedAt: ms }, ['name', 'description', 'attributes']);
+export const model = obj({ ...modelFields, createdAt: ms, updatedAt: ms }, [
+  'name',
+  'description',
+  'attributes',
+]);
 
 const deviceFields = {
   model: { type: ['string', 'null'] },
@@ -128,7 +135,11 @@ export const credentialCreated = obj(
 
 export const rotateBody = obj({ overlapMs: { type: 'integer', minimum: 0 } });
 export const rotated = obj(
-  { credential, previous: credential, secret: { type: 'string', description: 'shown only in this response' } },
+  {
+    credential,
+    previous: credential,
+    secret: { type: 'string', description: 'shown only in this response' },
+  },
   ['credential', 'previous', 'secret'],
 );
 
@@ -193,10 +204,10 @@ export const tokenBody = obj(
   ['name', 'role'],
 );
 
-export const tokenCreated = obj({ token, secret: { type: 'string', description: 'shown only in this response' } }, [
-  'token',
-  'secret',
-]);
+export const tokenCreated = obj(
+  { token, secret: { type: 'string', description: 'shown only in this response' } },
+  ['token', 'secret'],
+);
 
 export const importResult = obj({
   models: obj({ created: { type: 'integer' }, updated: { type: 'integer' } }),
@@ -205,4 +216,7 @@ export const importResult = obj({
 
 export const idParam = obj({ id: { type: 'string' } }, ['id']);
 export const nameParam = obj({ name: { type: 'string' } }, ['name']);
-export const credentialParam = obj({ id: { type: 'string' }, credentialId: { type: 'string' } }, ['id', 'credentialId']);
+export const credentialParam = obj({ id: { type: 'string' }, credentialId: { type: 'string' } }, [
+  'id',
+  'credentialId',
+]);

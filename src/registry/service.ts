@@ -32,7 +32,13 @@ export interface RegistryDeps {
 export class RegistryService {
   constructor(readonly deps: RegistryDeps) {}
 
-  async audit(actor: ApiActor, action: string, resource: string, before: unknown, after: unknown): Promise<void> {
+  async audit(
+    actor: ApiActor,
+    action: string,
+    resource: string,
+    before: unknown,
+    after: unknown,
+  ): Promise<void> {
     await this.deps.store.appendAudit({
       at: this.deps.clock.now(),
       actorKind: actor.kind,
@@ -128,7 +134,11 @@ export class RegistryService {
     return this.view(d);
   }
 
-  async checkModelExists(name: string | null | undefined, field: string, pending?: Set<string>): Promise<void> {
+  async checkModelExists(
+    name: string | null | undefined,
+    field: string,
+    pending?: Set<string>,
+  ): Promise<void> {
     if (name === null || name === undefined || pending?.has(name)) return;
     if (!(await this.deps.directory.model(name)))
       throw RegistryErrors.invalid(field, `device model "${name}" does not exist`);

@@ -63,7 +63,8 @@ function pgSql(pool: pg.Pool): Sql {
   return {
     kind: 'postgres',
     all: async (sql, params = []) => (await pool.query(numbered(sql), conv(params))).rows as Row[],
-    get: async (sql, params = []) => (await pool.query(numbered(sql), conv(params))).rows[0] as Row | undefined,
+    get: async (sql, params = []) =>
+      (await pool.query(numbered(sql), conv(params))).rows[0] as Row | undefined,
     run: async (sql, params = []) => (await pool.query(numbered(sql), conv(params))).rowCount ?? 0,
     batch: async (stmts) => {
       if (!stmts.length) return;

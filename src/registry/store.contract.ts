@@ -78,7 +78,9 @@ export const storeContract: StoreCase[] = [
     async (s) => {
       await s.putDevices([device('d1', { tags: ['red', 'site=osaka'], attributes: { n: 1 } })]);
       await s.writeBatch([], [{ deviceId: 'd1', online: true, lastSeenAt: 5000 }], []);
-      await s.putDevices([device('d1', { name: 'renamed', tags: ['blue'], enabled: false, updatedAt: 6000 })]);
+      await s.putDevices([
+        device('d1', { name: 'renamed', tags: ['blue'], enabled: false, updatedAt: 6000 }),
+      ]);
       const d = await s.getDevice('d1');
       assert.equal(d?.name, 'renamed');
       assert.deepEqual(d?.tags, ['blue']);
@@ -182,18 +184,40 @@ export const storeContract: StoreCase[] = [
         expiresAt: null,
         revokedAt: null,
       };
-      await s.putCredential({ ...base, id: 'p1', kind: 'password', username: 'd1', secretHash: 'scrypt$x', createdAt: 1 });
+      await s.putCredential({
+        ...base,
+        id: 'p1',
+        kind: 'password',
+        username: 'd1',
+        secretHash: 'scrypt$x',
+        createdAt: 1,
+      });
       await s.putCredential({ ...base, id: 'c1', kind: 'certificate', fingerprint: fp, createdAt: 2 });
       assert.deepEqual(
         (await s.listCredentials('d1')).map((c) => c.id),
         ['p1', 'c1'],
       );
       assert.equal((await s.findCertificate(fp))?.id, 'c1');
-      await s.putCredential({ ...base, id: 'c1', kind: 'certificate', fingerprint: fp, createdAt: 2, revokedAt: 50 });
+      await s.putCredential({
+        ...base,
+        id: 'c1',
+        kind: 'certificate',
+        fingerprint: fp,
+        createdAt: 2,
+        revokedAt: 50,
+      });
       assert.equal(await s.findCertificate(fp), undefined);
       const p1 = (await s.listCredentials('d1')).find((c) => c.id === 'p1');
       assert.equal(p1?.secretHash, 'scrypt$x');
-      await s.putCredential({ ...base, id: 'p1', kind: 'password', username: 'd1', secretHash: 'scrypt$x', createdAt: 1, expiresAt: 99 });
+      await s.putCredential({
+        ...base,
+        id: 'p1',
+        kind: 'password',
+        username: 'd1',
+        secretHash: 'scrypt$x',
+        createdAt: 1,
+        expiresAt: 99,
+      });
       assert.equal((await s.listCredentials('d1')).find((c) => c.id === 'p1')?.expiresAt, 99);
       // A revoked fingerprint may be registered again.
       await s.putCredential({ ...base, id: 'c2', kind: 'certificate', fingerprint: fp, createdAt: 3 });
@@ -215,14 +239,45 @@ export const storeContract: StoreCase[] = [
         detail: null,
       });
       await s.writeBatch(
-        [row(1, 'connect'), row(2, 'disconnect', 'keepalive_timeout'), row(3, 'disconnect', 'not_authorized')],
+        [
+          row(1, 'connect'),
+          row(2, 'disconnect', 'keepalive_timeout'),
+          row(3, 'disconnect', 'not_authorized'),
+        ],
         [],
         [
-          { at: 1, actorKind: 'token', actorId: 'tok_a', actorName: 'ci', action: 'device.create', resource: 'devices/d1', before: null, after: { id: 'd1' } },
-          { at: 2, actorKind: 'rule', actorId: 'r1', actorName: null, action: 'x', resource: 'devices/d10', before: { a: 1 }, after: null },
+          {
+            at: 1,
+            actorKind: 'token',
+            actorId: 'tok_a',
+            actorName: 'ci',
+            action: 'device.create',
+            resource: 'devices/d1',
+            before: null,
+            after: { id: 'd1' },
+          },
+          {
+            at: 2,
+            actorKind: 'rule',
+            actorId: 'r1',
+            actorName: null,
+            action: 'x',
+            resource: 'devices/d10',
+            before: { a: 1 },
+            after: null,
+          },
         ],
       );
-      await s.appendAudit({ at: 3, actorKind: 'token', actorId: 'tok_a', actorName: 'ci', action: 'credential.create', resource: 'devices/d1/credentials/c1', before: null, after: { ok: true } });
+      await s.appendAudit({
+        at: 3,
+        actorKind: 'token',
+        actorId: 'tok_a',
+        actorName: 'ci',
+        action: 'credential.create',
+        resource: 'devices/d1/credentials/c1',
+        before: null,
+        after: { ok: true },
+      });
       const p = await s.listConnectivity('d1', 2, 0);
       assert.equal(p.total, 3);
       assert.deepEqual(
@@ -253,9 +308,26 @@ export const storeContract: StoreCase[] = [
   [
     'tokens: put, find by hash, list, revoke',
     async (s) => {
-      const t = { id: 'tok_1', name: 'ci', role: 'operator' as const, hash: 'h1', createdAt: 1, expiresAt: 100, revokedAt: null, bootstrap: false };
+      const t = {
+        id: 'tok_1',
+        name: 'ci',
+        role: 'operator' as const,
+        hash: 'h1',
+        createdAt: 1,
+        expiresAt: 100,
+        revokedAt: null,
+        bootstrap: false,
+      };
       await s.putToken(t);
-      await s.putToken({ ...t, id: 'admin', name: 'boot', role: 'admin', hash: 'h0', expiresAt: null, bootstrap: true });
+      await s.putToken({
+        ...t,
+        id: 'admin',
+        name: 'boot',
+        role: 'admin',
+        hash: 'h0',
+        expiresAt: null,
+        bootstrap: true,
+      });
       assert.equal((await s.findTokenByHash('h1'))?.role, 'operator');
       assert.equal((await s.findTokenByHash('h1'))?.expiresAt, 100);
       assert.equal((await s.findTokenByHash('h0'))?.bootstrap, true);

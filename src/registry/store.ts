@@ -184,7 +184,14 @@ class SqlRegistryStore implements RegistryStore {
                 VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET description = excluded.description, spec = excluded.spec,
                   attributes = excluded.attributes, updated_at = excluded.updated_at`,
-          params: [m.name, m.description, JSON.stringify(spec), JSON.stringify(m.attributes), m.createdAt, m.updatedAt],
+          params: [
+            m.name,
+            m.description,
+            JSON.stringify(spec),
+            JSON.stringify(m.attributes),
+            m.createdAt,
+            m.updatedAt,
+          ],
         };
       }),
     );
@@ -304,7 +311,17 @@ class SqlRegistryStore implements RegistryStore {
       `INSERT INTO registry_credentials (id, device_id, kind, username, secret_hash, fingerprint, created_at, expires_at, revoked_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`,
-      [c.id, c.deviceId, c.kind, c.username, c.secretHash, c.fingerprint, c.createdAt, c.expiresAt, c.revokedAt],
+      [
+        c.id,
+        c.deviceId,
+        c.kind,
+        c.username,
+        c.secretHash,
+        c.fingerprint,
+        c.createdAt,
+        c.expiresAt,
+        c.revokedAt,
+      ],
     );
   }
 
@@ -321,7 +338,17 @@ class SqlRegistryStore implements RegistryStore {
       ...rows.map((r) => ({
         sql: `INSERT INTO registry_connectivity (device_id, event, at, remote_address, protocol_version, keepalive, reason, refused, detail)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        params: [r.deviceId, r.event, r.at, r.remoteAddress, r.protocolVersion, r.keepalive, r.reason, r.refused, r.detail],
+        params: [
+          r.deviceId,
+          r.event,
+          r.at,
+          r.remoteAddress,
+          r.protocolVersion,
+          r.keepalive,
+          r.reason,
+          r.refused,
+          r.detail,
+        ],
       })),
       ...status.map((s) => ({
         sql: 'UPDATE registry_devices SET online = ?, last_seen_at = ? WHERE id = ?',
@@ -347,7 +374,16 @@ class SqlRegistryStore implements RegistryStore {
     return {
       sql: `INSERT INTO registry_audit (at, actor_kind, actor_id, actor_name, action, resource, before_json, after_json)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      params: [e.at, e.actorKind, e.actorId, e.actorName, e.action, e.resource, jsonText(e.before), jsonText(e.after)],
+      params: [
+        e.at,
+        e.actorKind,
+        e.actorId,
+        e.actorName,
+        e.action,
+        e.resource,
+        jsonText(e.before),
+        jsonText(e.after),
+      ],
     };
   }
 

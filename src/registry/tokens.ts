@@ -77,9 +77,14 @@ export class TokenStore implements TokenVerifier {
     return { id: t.id, name: t.name, role: t.role };
   }
 
-  async create(name: string, role: Role, expiresAt: number | null): Promise<{ token: TokenView; secret: string }> {
+  async create(
+    name: string,
+    role: Role,
+    expiresAt: number | null,
+  ): Promise<{ token: TokenView; secret: string }> {
     const now = this.clock.now();
-    if (expiresAt !== null && expiresAt <= now) throw RegistryErrors.invalid('expiresAt', 'must be in the future');
+    if (expiresAt !== null && expiresAt <= now)
+      throw RegistryErrors.invalid('expiresAt', 'must be in the future');
     const secret = newTokenSecret();
     const token: ApiToken = {
       id: newId('tok'),

@@ -56,7 +56,8 @@ function checkStringList(v: unknown, field: string, max = 64): string[] {
   if (!Array.isArray(v)) return fail(field, 'must be a list of strings');
   if (v.length > max) fail(field, `must have at most ${max} entries`);
   v.forEach((s, i) => {
-    if (typeof s !== 'string' || s === '' || s.length > 256) fail(`${field}[${i}]`, 'must be a non-empty string');
+    if (typeof s !== 'string' || s === '' || s.length > 256)
+      fail(`${field}[${i}]`, 'must be a non-empty string');
   });
   return v as string[];
 }
@@ -117,7 +118,8 @@ export function checkModel(v: unknown, at = ''): ModelInput {
       acl[action] = list;
     }
     for (const k of Object.keys(a))
-      if (k !== 'publish' && k !== 'subscribe') fail(f(`acl.${k}`), 'is not an ACL field (publish, subscribe)');
+      if (k !== 'publish' && k !== 'subscribe')
+        fail(f(`acl.${k}`), 'is not an ACL field (publish, subscribe)');
     out.acl = acl;
   }
   if (v.decoder !== undefined) {
@@ -129,7 +131,8 @@ export function checkModel(v: unknown, at = ''): ModelInput {
     if (!isObject(s)) return fail(f('shadow'), 'must be an object');
     const shadow: ShadowOptions = {};
     if (s.clearDesiredOnReport !== undefined) {
-      if (typeof s.clearDesiredOnReport !== 'boolean') fail(f('shadow.clearDesiredOnReport'), 'must be true or false');
+      if (typeof s.clearDesiredOnReport !== 'boolean')
+        fail(f('shadow.clearDesiredOnReport'), 'must be true or false');
       shadow.clearDesiredOnReport = s.clearDesiredOnReport as boolean;
     }
     if (s.maxDocumentBytes !== undefined)
@@ -143,7 +146,8 @@ export function checkModel(v: unknown, at = ''): ModelInput {
 function checkDeviceFields(v: Record<string, unknown>, f: (k: string) => string, out: DevicePatch): void {
   if (v.model !== undefined) out.model = v.model === null ? null : checkModelName(v.model, f('model'));
   if (v.name !== undefined) {
-    if (typeof v.name !== 'string' || v.name.length > 256) fail(f('name'), 'must be a string of at most 256 characters');
+    if (typeof v.name !== 'string' || v.name.length > 256)
+      fail(f('name'), 'must be a string of at most 256 characters');
     out.name = v.name as string;
   }
   if (v.tags !== undefined) out.tags = checkTags(v.tags, f('tags'));
@@ -168,7 +172,8 @@ export function checkDevice(v: unknown, at = ''): DeviceInput {
 export function checkDevicePatch(v: unknown): DevicePatch {
   if (!isObject(v)) return fail('body', 'must be an object');
   for (const k of Object.keys(v))
-    if (!DEVICE_FIELDS.includes(k) || k === 'id') fail(k, k === 'id' ? 'cannot be changed' : 'is not a device field');
+    if (!DEVICE_FIELDS.includes(k) || k === 'id')
+      fail(k, k === 'id' ? 'cannot be changed' : 'is not a device field');
   const out: DevicePatch = {};
   checkDeviceFields(v, (k) => k, out);
   return out;

@@ -69,11 +69,22 @@ export async function provisionDevice(
 ): Promise<{ username: string; password: string }> {
   const d = await apiRequest(api, 'POST', '/api/v1/devices', { id, model, name: id, tags: ['simulated'] });
   if (d.status >= 300 && d.status !== 409) throw SimErrors.apiFailed(`create device ${id}`, d.status, d.text);
-  const c = await apiRequest(api, 'POST', `/api/v1/devices/${encodeURIComponent(id)}/credentials`, {});
-  const body = c.body as { username?: unknown; password?: unknown } | undefined;
-  if (c.status >= 300 || typeof body?.password !== 'string')
-    throw SimErrors.apiFailed(`issue credentials for ${id}`, c.status, c.text);
-  return { username: typeof body.username === 'string' ? body.username : id, password: body.password };
+  const c = await apiRequest(api, 'POST', `/api/v1/devices/${encodeURIComponent(id)}/credentials`, { kind: 'password' });
+  const creds = c.status < 300 ? readCredentials(c.body, id) : undefined;
+  if (!creds) throw SimErrors.apiFailed(`issue credentials for ${id}`, c.status, c.text);
+  return creds;
+}
+
+/**
+ * The secret comes back once. Accepts `{username, password}` and the registry's
+ * `{credential: {username}, secret}` shape.
+ */
+export function readCredentials(body: unknown, id: string): { username: string; password: string } | undefined {
+  const b = (body ?? {}) as { username?: unknown; password?: unknown; secret?: unknown; credential?: { username?: unknown } };
+  const password = typeof b.password === 'string' ? b.password : typeof b.secret === 'string' ? b.secret : undefined;
+  if (password === undefined) return undefined;
+  const username = typeof b.username === 'string' ? b.username : typeof b.credential?.username === 'string' ? b.credential.username : id;
+  return { username, password };
 }
 
 /** Run `fn` over `items` with at most `concurrency` in flight. */

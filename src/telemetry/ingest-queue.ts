@@ -114,6 +114,12 @@ export class IngestQueue {
     }
   }
 
+  private checkDrained(): void {
+    if (!this.wasBehind || this.pendingSize >= this.opts.highWater / 2) return;
+    this.wasBehind = false;
+    for (const fn of this.drainListeners) fn();
+  }
+
   private take(): Entry[] {
     const out: Entry[] = [];
     let n = 0;
@@ -130,6 +136,7 @@ export class IngestQueue {
     if (this.writing || this.pending.length === 0) return;
     this.writing = true;
     const entries = this.take();
+    this.checkDrained();
     const merged: WriteBatch = { points: [], events: [], attributes: [], lastSeen: [] };
     for (const { batch } of entries) {
       for (const p of batch.points) merged.points.push(p);
@@ -155,10 +162,7 @@ export class IngestQueue {
       this.onWritten(merged);
       for (const e of entries) e.resolve();
     } else for (const e of entries) e.reject(failure);
-    if (this.wasBehind && this.pendingSize < this.opts.highWater / 2) {
-      this.wasBehind = false;
-      for (const fn of this.drainListeners) fn();
-    }
+    this.checkDrained();
     if (this.pending.length > 0) this.schedule();
   }
 }

@@ -35,7 +35,10 @@ export function compileDecoder(input: unknown): Decoder {
     definition: def,
     decode(payload) {
       try {
-        return inner.decode(payload);
+        const r = inner.decode(payload);
+        if (r.ok && r.values.metrics.some((m) => !Number.isFinite(m.value)))
+          r.values.metrics = r.values.metrics.filter((m) => Number.isFinite(m.value)); // scale overflow → absent
+        return r;
       } catch (err) {
         // Defence in depth: a decoder bug must cost one message (kept as decode_error), not the process.
         return { ok: false, reason: `decoder failed: ${(err as Error).message}` };

@@ -87,7 +87,8 @@ export function compileMapping(spec: Obj, at: string): CompiledMapping {
       const out: DecodedValues = { metrics: [], events: [], attributes: [] };
       if (tsPath) {
         const raw = getPath(root, tsPath);
-        if (raw !== undefined && raw !== null) {
+        // 0 is "not set" (proto3 default, firmware without a clock): use the arrival time.
+        if (raw !== undefined && raw !== null && raw !== 0 && raw !== '0' && raw !== '') {
           const t = parseTime(raw, tsFormat);
           if (t === undefined) return `timestamp: cannot read ${JSON.stringify(raw)} as ${tsFormat}`;
           out.ts = t;

@@ -71,9 +71,9 @@ export function templateTable(v: unknown, field: string): Map<string, EventTempl
 /** Metric names end up in URLs and CSV headers: keep them printable and short. */
 export function metricName(v: unknown, field: string): string {
   const s = str(v, field);
-  return /^[A-Za-z0-9_.:\-/]{1,128}$/.test(s)
+  return /^[A-Za-z0-9_.:\-/[\]]{1,128}$/.test(s)
     ? s
-    : fail(field, 'must be 1-128 characters of letters, digits, _ . : - /');
+    : fail(field, 'must be 1-128 characters of letters, digits, _ . : - / [ ]');
 }
 
 export const TIME_FORMATS = ['auto', 'epoch-s', 'epoch-ms', 'iso'] as const;

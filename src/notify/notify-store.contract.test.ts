@@ -1,0 +1,143 @@
+import { describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSqlite } from '../store/database.js';
+import { freshPgSchema, requirePostgres } from '../test-support/services.js';
+import type { NotifyStore } from './notify-store.js';
+import { createPgNotifyStore } from './pg-notify-store.js';
+import { createSqliteNotifyStore } from './sqlite-notify-store.js';
+import type { Channel, Notification, NotifyItem, Route } from './types.js';
+
+type Open = (t: TestContext) => Promise<NotifyStore | undefined>;
+
+const adapters: [string, Open][] = [
+  [
+    'sqlite',
+    async (t) => {
+      const db = openSqlite(':memory:');
+      t.after(() => db.close());
+      return createSqliteNotifyStore(db);
+    },
+  ],
+  [
+    'postgres',
+    async (t) => {
+      if (!(await requirePostgres(t))) return undefined;
+      const db = await freshPgSchema('notify');
+      t.after(() => db.drop());
+      return createPgNotifyStore(db);
+    },
+  ],
+];
+
+const channel: Channel = {
+  id: 'c1',
+  name: 'ops',
+  type: 'webhook',
+  url: 'http://127.0.0.1:9/hook',
+  secret: 'whsec-0123456789abcdef',
+  groupWindowMs: 60_000,
+  timeoutMs: 1000,
+  enabled: true,
+  createdAt: 1,
+  updatedAt: 1,
+};
+const route: Route = {
+  id: 'r1',
+  name: 'all',
+  channelIds: ['c1'],
+  kinds: [],
+  minSeverity: 'info',
+  models: [],
+  tags: [],
+  enabled: true,
+  createdAt: 1,
+  updatedAt: 1,
+};
+const item = (eventId: string, deviceId = eventId): NotifyItem => ({
+  eventId,
+  kind: 'service-state.changed',
+  severity: 'error',
+  reason: 'heartbeat_lost',
+  title: `${deviceId} out`,
+  at: 10,
+  deviceId,
+  data: { to: 'out_of_service' },
+});
+const notification = (id: string, createdAt: number): Notification => ({
+  id,
+  channelId: 'c1',
+  kind: 'service-state.changed',
+  reason: 'heartbeat_lost',
+  groupKey: 'c1|service-state.changed|heartbeat_lost',
+  status: 'grouping',
+  itemCount: 1,
+  attempts: 0,
+  nextAttemptAt: createdAt + 60_000,
+  windowEndsAt: createdAt + 60_000,
+  lastError: null,
+  lastStatusCode: null,
+  createdAt,
+  deliveredAt: null,
+});
+
+for (const [name, open] of adapters)
+  describe(`NotifyStore contract: ${name}`, () => {
+    test('channels and routes: put, get, list, replace, delete', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      await s.putChannel(channel);
+      await s.putChannel({ ...channel, name: 'ops 2' });
+      assert.deepEqual(await s.getChannel('c1'), { ...channel, name: 'ops 2' });
+      assert.equal((await s.listChannels()).length, 1);
+      await s.putRoute(route);
+      assert.deepEqual(await s.listRoutes(), [route]);
+      assert.deepEqual(await s.getRoute('r1'), route);
+      assert.equal(await s.deleteRoute('r1'), true);
+      assert.equal(await s.deleteRoute('r1'), false);
+      assert.equal(await s.deleteChannel('c1'), true);
+      assert.equal(await s.getChannel('c1'), undefined);
+    });
+
+    test('outbox: items are deduplicated per (channel, event id) and kept in order', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      assert.equal(await s.createNotification(notification('n1', 100), item('e1')), true);
+      assert.equal(await s.createNotification(notification('n2', 200), item('e1')), false, 'duplicate first item');
+      assert.equal(await s.getNotification('n2'), undefined);
+      assert.equal(await s.addItem('n1', 'c1', item('e2')), true);
+      assert.equal(await s.addItem('n1', 'c1', item('e3')), true);
+      assert.equal(await s.addItem('n1', 'c1', item('e2')), false);
+      assert.equal(await s.addItem('n1', 'c2', item('e2')), true, 'another channel may carry the same event');
+      const n = await s.getNotification('n1');
+      assert.equal(n!.itemCount, 4);
+      assert.deepEqual((await s.items('n1')).map((i) => i.eventId), ['e1', 'e2', 'e3', 'e2']);
+      assert.deepEqual(await s.items('n1', 1), [item('e1')]);
+    });
+
+    test('outbox: updates, unfinished rows and the delivery log', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      await s.createNotification(notification('n1', 100), item('e1'));
+      await s.createNotification({ ...notification('n2', 200), status: 'pending' }, item('e2'));
+      await s.createNotification(notification('n3', 300), item('e3'));
+      await s.updateNotification({
+        ...notification('n3', 300),
+        status: 'delivered',
+        attempts: 2,
+        lastStatusCode: 200,
+        lastError: null,
+        deliveredAt: 400,
+      });
+      await s.updateNotification({ ...notification('n1', 100), status: 'pending', attempts: 1, lastError: 'HTTP 500', lastStatusCode: 500, nextAttemptAt: 5000 });
+      assert.deepEqual((await s.loadUnfinished()).map((n) => n.id), ['n1', 'n2']);
+      const n1 = await s.getNotification('n1');
+      assert.deepEqual(
+        [n1!.status, n1!.attempts, n1!.lastError, n1!.lastStatusCode, n1!.nextAttemptAt, n1!.itemCount],
+        ['pending', 1, 'HTTP 500', 500, 5000, 1],
+      );
+      assert.deepEqual((await s.listNotifications({ limit: 10 })).map((n) => n.id), ['n3', 'n2', 'n1']);
+      assert.deepEqual((await s.listNotifications({ limit: 10, before: 300 })).map((n) => n.id), ['n2', 'n1']);
+      assert.deepEqual((await s.listNotifications({ limit: 10, status: 'delivered' })).map((n) => n.deliveredAt), [400]);
+      assert.deepEqual(await s.listNotifications({ limit: 10, channelId: 'other' }), []);
+    });
+  });
