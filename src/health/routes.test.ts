@@ -16,7 +16,10 @@ async function setup(t: TestContext) {
   const clock = new ManualClock(T0);
   const db = openSqlite(':memory:');
   const dir = new MemoryDirectory();
-  dir.addModel({ name: 'scooter', heartbeat: { intervalMs: 60_000, graceMs: 30_000, signOfLife: 'heartbeat' } });
+  dir.addModel({
+    name: 'scooter',
+    heartbeat: { intervalMs: 60_000, graceMs: 30_000, signOfLife: 'heartbeat' },
+  });
   for (let i = 1; i <= 3; i++) dir.addDevice(`s${i}`, 'scooter', ['berlin']);
   const h = await buildEngine(db, clock, dir);
   const tokens = {
@@ -46,9 +49,19 @@ test('PUT service-state needs a note and the operator role; GET shows current st
   r = await http.inject({ method: 'PUT', url, headers: OPS, payload: { state: 'out_of_service', note: '' } });
   assert.equal(r.statusCode, 422);
   assert.equal(r.json().error.code, 'HEALTH_NOTE_REQUIRED');
-  r = await http.inject({ method: 'PUT', url, headers: VIEWER, payload: { state: 'out_of_service', note: 'x' } });
+  r = await http.inject({
+    method: 'PUT',
+    url,
+    headers: VIEWER,
+    payload: { state: 'out_of_service', note: 'x' },
+  });
   assert.equal(r.statusCode, 403);
-  r = await http.inject({ method: 'PUT', url, headers: OPS, payload: { state: 'out_of_service', note: 'cracked deck' } });
+  r = await http.inject({
+    method: 'PUT',
+    url,
+    headers: OPS,
+    payload: { state: 'out_of_service', note: 'cracked deck' },
+  });
   assert.equal(r.statusCode, 200);
   assert.equal(r.json().state, 'out_of_service');
   assert.deepEqual(r.json().reasons, ['manual']);
@@ -70,7 +83,9 @@ test('fleet health, out-of-service paging and policies over HTTP', async (t) => 
     headers: OPS,
     payload: {
       heartbeat: { intervalMs: 10_000, graceMs: 0 },
-      errorThresholds: [{ code: 'E1', threshold: 2, windowMs: 1000, severity: 'error', action: 'out_of_service' }],
+      errorThresholds: [
+        { code: 'E1', threshold: 2, windowMs: 1000, severity: 'error', action: 'out_of_service' },
+      ],
     },
   });
   assert.equal(r.statusCode, 200, r.body);
@@ -78,7 +93,11 @@ test('fleet health, out-of-service paging and policies over HTTP', async (t) => 
     method: 'PUT',
     url: '/api/v1/health/policies/scooter',
     headers: OPS,
-    payload: { errorThresholds: [{ code: 'E1', threshold: 0, windowMs: 1000, severity: 'error', action: 'out_of_service' }] },
+    payload: {
+      errorThresholds: [
+        { code: 'E1', threshold: 0, windowMs: 1000, severity: 'error', action: 'out_of_service' },
+      ],
+    },
   });
   assert.equal(r.statusCode, 422);
   r = await http.inject({ method: 'GET', url: '/api/v1/health/policies', headers: VIEWER });
@@ -91,7 +110,11 @@ test('fleet health, out-of-service paging and policies over HTTP', async (t) => 
   assert.equal(r.json().total, 3);
   assert.equal(r.json().items.length, 2);
   assert.deepEqual(r.json().items[0].reasons, ['heartbeat_lost']);
-  r = await http.inject({ method: 'GET', url: '/api/v1/fleet/out-of-service?offset=2&limit=2', headers: VIEWER });
+  r = await http.inject({
+    method: 'GET',
+    url: '/api/v1/fleet/out-of-service?offset=2&limit=2',
+    headers: VIEWER,
+  });
   assert.equal(r.json().items.length, 1);
   r = await http.inject({ method: 'DELETE', url: '/api/v1/health/policies/scooter', headers: OPS });
   assert.equal(r.statusCode, 204);

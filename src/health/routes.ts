@@ -68,7 +68,11 @@ const policy = {
   },
 };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
-const modelParams = { type: 'object', required: ['model'], properties: { model: { type: 'string', minLength: 1 } } };
+const modelParams = {
+  type: 'object',
+  required: ['model'],
+  properties: { model: { type: 'string', minLength: 1 } },
+};
 
 export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void {
   return (api) => {
@@ -79,7 +83,10 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
           tags: ['health'],
           summary: 'Current service state and transition history (newest first)',
           params: idParams,
-          querystring: { type: 'object', properties: { historyLimit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } } },
+          querystring: {
+            type: 'object',
+            properties: { historyLimit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          },
           response: { 200: stateView },
         },
       },
@@ -179,7 +186,13 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
     );
     api.get(
       '/health/policies',
-      { schema: { tags: ['health'], summary: 'Health policies per model', response: { 200: { type: 'array', items: policy } } } },
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Health policies per model',
+          response: { 200: { type: 'array', items: policy } },
+        },
+      },
       () => health.listPolicies(),
     );
     api.get<{ Params: { model: string } }>(

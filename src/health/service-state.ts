@@ -62,12 +62,15 @@ function manualSet(cur: ServiceRecord, state: ServiceState, reason: string | und
     case 'in_service': {
       if (reason === undefined) return { state: 'in_service', reasons: [] };
       if (!cur.reasons.includes(reason))
-        throw HealthErrors.invalidReason(`"${reason}" is not an active reason (active: ${cur.reasons.join(', ') || 'none'})`);
+        throw HealthErrors.invalidReason(
+          `"${reason}" is not an active reason (active: ${cur.reasons.join(', ') || 'none'})`,
+        );
       return fromReasons(cur.reasons.filter((r) => r !== reason));
     }
     case 'out_of_service': {
       const r = reason ?? 'manual';
-      if (!MANUAL.test(r)) throw HealthErrors.invalidReason('a person can only add "manual" or "manual:<label>"');
+      if (!MANUAL.test(r))
+        throw HealthErrors.invalidReason('a person can only add "manual" or "manual:<label>"');
       const base = cur.state === 'out_of_service' ? cur.reasons : [];
       return { state: 'out_of_service', reasons: sorted([...base, r]) };
     }

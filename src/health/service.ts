@@ -27,7 +27,9 @@ export interface HealthApi {
   outOfService(opts: { offset: number; limit: number; model?: string; reason?: string }): OutOfServicePage;
   listPolicies(): HealthPolicy[];
   getPolicy(model: string): HealthPolicy;
-  putPolicy(p: Omit<HealthPolicy, 'updatedAt' | 'flappingMinConnects'> & { flappingMinConnects?: number }): Promise<HealthPolicy>;
+  putPolicy(
+    p: Omit<HealthPolicy, 'updatedAt' | 'flappingMinConnects'> & { flappingMinConnects?: number },
+  ): Promise<HealthPolicy>;
   deletePolicy(model: string): Promise<void>;
 }
 

@@ -59,7 +59,8 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
       })();
     },
     async getMeta(key) {
-      const r = db.prepare('SELECT value FROM health_meta WHERE key = ?').get(key) as { value: number } | undefined;
+      const r = db.prepare('SELECT value FROM health_meta WHERE key = ?').get(key) as
+        { value: number } | undefined;
       return r === undefined ? undefined : Number(r.value);
     },
     async setMeta(key, value) {

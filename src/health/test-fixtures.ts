@@ -61,7 +61,8 @@ export async function buildEngine(
     directory,
     flushIntervalMs: 5000,
     ...opts,
-    publish: (deviceId, payload) => published.push({ deviceId, payload: JSON.parse(payload) as Record<string, unknown> }),
+    publish: (deviceId, payload) =>
+      published.push({ deviceId, payload: JSON.parse(payload) as Record<string, unknown> }),
   });
   await engine.start();
   return { engine, api: createHealthApi(engine, store, () => clock.now()), store, bus, published };

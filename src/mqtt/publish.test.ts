@@ -15,7 +15,11 @@ async function pair(
 ): Promise<{ s: RawClient; p: RawClient }> {
   const s = new RawClient(tb.broker, version);
   await s.connect(`s${version}`);
-  s.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: subOpts.filter ?? 't/#', qos: subOpts.qos ?? 2 }] });
+  s.send({
+    cmd: 'subscribe',
+    messageId: 1,
+    subscriptions: [{ topic: subOpts.filter ?? 't/#', qos: subOpts.qos ?? 2 }],
+  });
   await s.next('suback');
   const p = new RawClient(tb.broker, version);
   await p.connect(`p${version}`);
@@ -29,9 +33,25 @@ describe('PUBLISH', () => {
       t.after(() => tb.close());
       const { s, p } = await pair(tb, version, { qos: 1 });
       p.send({ cmd: 'publish', topic: 't/0', payload: Buffer.from('a'), qos: 0, retain: false, dup: false });
-      p.send({ cmd: 'publish', topic: 't/1', payload: Buffer.from('b'), qos: 1, retain: false, dup: false, messageId: 7 });
+      p.send({
+        cmd: 'publish',
+        topic: 't/1',
+        payload: Buffer.from('b'),
+        qos: 1,
+        retain: false,
+        dup: false,
+        messageId: 7,
+      });
       assert.equal((await p.next('puback')).messageId, 7);
-      p.send({ cmd: 'publish', topic: 't/2', payload: Buffer.from('c'), qos: 2, retain: false, dup: false, messageId: 8 });
+      p.send({
+        cmd: 'publish',
+        topic: 't/2',
+        payload: Buffer.from('c'),
+        qos: 2,
+        retain: false,
+        dup: false,
+        messageId: 8,
+      });
       assert.equal((await p.next('pubrec')).messageId, 8);
       p.send({ cmd: 'pubrel', messageId: 8 });
       assert.equal((await p.next('pubcomp')).messageId, 8);
@@ -69,7 +89,15 @@ describe('PUBLISH', () => {
     const got: string[] = [];
     tb.broker.subscribe('t/#', (m) => void got.push(m.payload.toString()));
     const { p } = await pair(tb, 4);
-    const publish: Packet = { cmd: 'publish', topic: 't/x', payload: Buffer.from('once'), qos: 2, retain: false, dup: false, messageId: 3 };
+    const publish: Packet = {
+      cmd: 'publish',
+      topic: 't/x',
+      payload: Buffer.from('once'),
+      qos: 2,
+      retain: false,
+      dup: false,
+      messageId: 3,
+    };
     p.send(publish);
     await p.next('pubrec');
     p.send({ ...publish, dup: true } as Packet);
@@ -121,7 +149,7 @@ describe('PUBLISH', () => {
     const first = pub(await s.next('publish'));
     for (const expected of ['a1', 'c1', 'd1']) {
       s.packets.length = 0;
-      s.send({ cmd: 'puback', messageId: (first.messageId as number) });
+      s.send({ cmd: 'puback', messageId: first.messageId as number });
       const next = pub(await s.next('publish'));
       assert.equal(next.payload.toString(), expected);
       first.messageId = next.messageId;
@@ -139,8 +167,18 @@ describe('PUBLISH', () => {
     s.end();
     await s.waitClosed();
     await tick();
-    await tb.broker.publish({ topic: 'e/short', payload: 's', qos: 1, properties: { messageExpiryInterval: 5 } });
-    await tb.broker.publish({ topic: 'e/long', payload: 'l', qos: 1, properties: { messageExpiryInterval: 100 } });
+    await tb.broker.publish({
+      topic: 'e/short',
+      payload: 's',
+      qos: 1,
+      properties: { messageExpiryInterval: 5 },
+    });
+    await tb.broker.publish({
+      topic: 'e/long',
+      payload: 'l',
+      qos: 1,
+      properties: { messageExpiryInterval: 100 },
+    });
     clock.advance(10_000);
     const again = new RawClient(tb.broker, 5);
     await again.connect('exp', { clean: false, properties: { sessionExpiryInterval: 3600 } });
@@ -162,26 +200,59 @@ describe('PUBLISH', () => {
       correlationData: Buffer.from('abc'),
       userProperties: { a: '1', b: ['x', 'y'] },
     };
-    p.send({ cmd: 'publish', topic: 't/p', payload: Buffer.from('{}'), qos: 1, retain: false, dup: false, messageId: 1, properties });
+    p.send({
+      cmd: 'publish',
+      topic: 't/p',
+      payload: Buffer.from('{}'),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId: 1,
+      properties,
+    });
     const m = pub(await s.next('publish'));
     assert.equal(m.properties?.contentType, 'application/json');
     assert.equal(m.properties?.responseTopic, 'reply/here');
     assert.equal(m.properties?.payloadFormatIndicator, true);
     assert.deepEqual(m.properties?.correlationData, Buffer.from('abc'));
-    assert.deepEqual(m.properties?.userProperties, { a: '1', b: ['x', 'y'] });
+    assert.deepEqual({ ...m.properties?.userProperties }, { a: '1', b: ['x', 'y'] });
   });
 
   test('MQTT 5 topic alias from the client; alias above Topic Alias Maximum → DISCONNECT 0x94', async (t) => {
     const tb = await startTestBroker({ listen: false, limits: { topicAliasMaximum: 4 } });
     t.after(() => tb.close());
     const { s, p } = await pair(tb, 5);
-    p.send({ cmd: 'publish', topic: 't/alias', payload: Buffer.from('1'), qos: 0, retain: false, dup: false, properties: { topicAlias: 2 } });
-    p.send({ cmd: 'publish', topic: '', payload: Buffer.from('2'), qos: 0, retain: false, dup: false, properties: { topicAlias: 2 } });
+    p.send({
+      cmd: 'publish',
+      topic: 't/alias',
+      payload: Buffer.from('1'),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { topicAlias: 2 },
+    });
+    p.send({
+      cmd: 'publish',
+      topic: '',
+      payload: Buffer.from('2'),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { topicAlias: 2 },
+    });
     assert.equal(pub(await s.next('publish')).topic, 't/alias');
     const second = pub(await s.next('publish'));
     assert.equal(second.topic, 't/alias');
     assert.equal(second.payload.toString(), '2');
-    p.send({ cmd: 'publish', topic: 't/x', payload: Buffer.from('3'), qos: 0, retain: false, dup: false, properties: { topicAlias: 5 } });
+    p.send({
+      cmd: 'publish',
+      topic: 't/x',
+      payload: Buffer.from('3'),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { topicAlias: 5 },
+    });
     assert.equal((await p.next('disconnect')).reasonCode, 0x94);
   });
 
@@ -194,8 +265,24 @@ describe('PUBLISH', () => {
     for (const version of [4, 5] as const) {
       const p = new RawClient(tb.broker, version);
       await p.connect(`pub${version}`);
-      p.send({ cmd: 'publish', topic: 't/secret', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 1 });
-      p.send({ cmd: 'publish', topic: 't/open', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 2 });
+      p.send({
+        cmd: 'publish',
+        topic: 't/secret',
+        payload: Buffer.from('x'),
+        qos: 1,
+        retain: false,
+        dup: false,
+        messageId: 1,
+      });
+      p.send({
+        cmd: 'publish',
+        topic: 't/open',
+        payload: Buffer.from('x'),
+        qos: 1,
+        retain: false,
+        dup: false,
+        messageId: 2,
+      });
       const a1 = (await p.next('puback')) as IPubackPacket;
       const a2 = (await p.next('puback')) as IPubackPacket;
       assert.equal(a1.messageId, 1, 'acks keep the order of the publishes [MQTT-4.6.0-2]');
@@ -210,13 +297,37 @@ describe('PUBLISH', () => {
     t.after(() => tb.close());
     const p5 = new RawClient(tb.broker, 5);
     await p5.connect('p5');
-    p5.send({ cmd: 'publish', topic: 'a/very/long/topic', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 1 });
+    p5.send({
+      cmd: 'publish',
+      topic: 'a/very/long/topic',
+      payload: Buffer.from('x'),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId: 1,
+    });
     assert.equal(((await p5.next('puback')) as IPubackPacket).reasonCode, 0x90);
-    p5.send({ cmd: 'publish', topic: 'a/b/c/d', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 2 });
+    p5.send({
+      cmd: 'publish',
+      topic: 'a/b/c/d',
+      payload: Buffer.from('x'),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId: 2,
+    });
     assert.equal(((await p5.next('puback')) as IPubackPacket).reasonCode, 0x90);
     const p4 = new RawClient(tb.broker, 4);
     await p4.connect('p4');
-    p4.send({ cmd: 'publish', topic: 'a/very/long/topic', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 1 });
+    p4.send({
+      cmd: 'publish',
+      topic: 'a/very/long/topic',
+      payload: Buffer.from('x'),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId: 1,
+    });
     await p4.waitClosed();
   });
 
@@ -245,7 +356,15 @@ describe('PUBLISH', () => {
     tb.broker.subscribe('slow/+', () => gate);
     const p = new RawClient(tb.broker, 4);
     await p.connect('p');
-    p.send({ cmd: 'publish', topic: 'slow/1', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 9 });
+    p.send({
+      cmd: 'publish',
+      topic: 'slow/1',
+      payload: Buffer.from('x'),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId: 9,
+    });
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(p.packets.filter((x) => x.cmd === 'puback').length, 0);
     release();

@@ -14,18 +14,30 @@ const mappers: { [K in NotifyKind]: Mapper<K> } = {
     if (e.from === e.to) return undefined;
     const out = e.to === 'out_of_service';
     const reason = out ? e.reasons.join('+') : e.to === 'in_service' ? 'back_in_service' : e.to;
-    const sev: Severity = out ? (e.reasons.some((r) => r.startsWith('hardware_error')) ? 'critical' : 'error') : 'info';
+    const sev: Severity = out
+      ? e.reasons.some((r) => r.startsWith('hardware_error'))
+        ? 'critical'
+        : 'error'
+      : 'info';
     return {
       eventId: idOf('ssc', e.deviceId, e.at, e.from, e.to, e.reasons.join(',')),
       kind: 'service-state.changed',
       severity: sev,
       reason,
-      title: out ? `${e.deviceId} out of service (${e.reasons.join(', ')})` : `${e.deviceId} now ${e.to.replace(/_/g, ' ')}`,
+      title: out
+        ? `${e.deviceId} out of service (${e.reasons.join(', ')})`
+        : `${e.deviceId} now ${e.to.replace(/_/g, ' ')}`,
       at: e.at,
       deviceId: e.deviceId,
       ...(e.model !== undefined ? { model: e.model } : {}),
       since: e.at,
-      data: { from: e.from, to: e.to, reasons: e.reasons, actor: e.actor, ...(e.note !== undefined ? { note: e.note } : {}) },
+      data: {
+        from: e.from,
+        to: e.to,
+        reasons: e.reasons,
+        actor: e.actor,
+        ...(e.note !== undefined ? { note: e.note } : {}),
+      },
     };
   },
   'health.alert': (e) => ({
@@ -33,7 +45,10 @@ const mappers: { [K in NotifyKind]: Mapper<K> } = {
     kind: 'health.alert',
     severity: e.severity,
     reason: `${e.kind}:${e.code}`,
-    title: e.kind === 'flapping' ? `${e.deviceId} is flapping (${e.count} connects)` : `${e.deviceId}: ${e.count} × ${e.code}`,
+    title:
+      e.kind === 'flapping'
+        ? `${e.deviceId} is flapping (${e.count} connects)`
+        : `${e.deviceId}: ${e.count} × ${e.code}`,
     at: e.at,
     deviceId: e.deviceId,
     ...(e.model !== undefined ? { model: e.model } : {}),

@@ -36,11 +36,17 @@ export function headline(n: Notification, items: readonly NotifyItem[]): string 
   }
 }
 
-export function slackMessage(channel: Channel, n: Notification, items: readonly NotifyItem[]): Record<string, unknown> {
+export function slackMessage(
+  channel: Channel,
+  n: Notification,
+  items: readonly NotifyItem[],
+): Record<string, unknown> {
   const l = links(channel, n);
   const title = headline(n, items);
   const first = items[0];
-  const blocks: Record<string, unknown>[] = [{ type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } }];
+  const blocks: Record<string, unknown>[] = [
+    { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
+  ];
   if (items.length === 1 && first) {
     const fields = [
       first.deviceId !== undefined ? `*Device*\n<${l.device(first.deviceId)}|${first.deviceId}>` : undefined,
@@ -57,13 +63,23 @@ export function slackMessage(channel: Channel, n: Notification, items: readonly 
     });
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } });
     if (n.itemCount > INLINE)
-      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `…and ${n.itemCount - INLINE} more: <${l.full}|full list>` } });
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: `…and ${n.itemCount - INLINE} more: <${l.full}|full list>` },
+      });
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Tsunagu · ${n.kind} · notification ${n.id}` }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `Tsunagu · ${n.kind} · notification ${n.id}` }],
+  });
   return { text: title, blocks };
 }
 
-export function webhookBody(channel: Channel, n: Notification, items: readonly NotifyItem[]): Record<string, unknown> {
+export function webhookBody(
+  channel: Channel,
+  n: Notification,
+  items: readonly NotifyItem[],
+): Record<string, unknown> {
   const l = links(channel, n);
   return {
     id: n.id,

@@ -37,7 +37,11 @@ export function openNotifyStore(ctx: ModuleContext): Promise<NotifyStore> {
   return ctx.db.kind === 'sqlite' ? createSqliteNotifyStore(ctx.db) : createPgNotifyStore(ctx.db);
 }
 
-export async function createNotify(ctx: ModuleContext, directory: DeviceDirectory, opts: NotifyOptions = {}): Promise<NotifyModule> {
+export async function createNotify(
+  ctx: ModuleContext,
+  directory: DeviceDirectory,
+  opts: NotifyOptions = {},
+): Promise<NotifyModule> {
   const log = ctx.log.child({ component: 'notify' });
   const store = await openNotifyStore(ctx);
   const outbox = new Outbox({ clock: ctx.clock, store, log, ...opts });
@@ -66,7 +70,12 @@ export async function createNotify(ctx: ModuleContext, directory: DeviceDirector
   };
 }
 
-function subscribe(bus: EventBus, service: NotifyService, handling: Set<Promise<void>>, log: Logger): (() => void)[] {
+function subscribe(
+  bus: EventBus,
+  service: NotifyService,
+  handling: Set<Promise<void>>,
+  log: Logger,
+): (() => void)[] {
   const on = <K extends NotifyKind>(kind: K) =>
     bus.on(kind, (e: TsunaguEvents[K]) => {
       const item = toItem(kind, e);

@@ -102,7 +102,11 @@ for (const [name, open] of adapters)
       const s = await open(t);
       if (!s) return;
       assert.equal(await s.createNotification(notification('n1', 100), item('e1')), true);
-      assert.equal(await s.createNotification(notification('n2', 200), item('e1')), false, 'duplicate first item');
+      assert.equal(
+        await s.createNotification(notification('n2', 200), item('e1')),
+        false,
+        'duplicate first item',
+      );
       assert.equal(await s.getNotification('n2'), undefined);
       assert.equal(await s.addItem('n1', 'c1', item('e2')), true);
       assert.equal(await s.addItem('n1', 'c1', item('e3')), true);
@@ -110,7 +114,10 @@ for (const [name, open] of adapters)
       assert.equal(await s.addItem('n1', 'c2', item('e2')), true, 'another channel may carry the same event');
       const n = await s.getNotification('n1');
       assert.equal(n!.itemCount, 4);
-      assert.deepEqual((await s.items('n1')).map((i) => i.eventId), ['e1', 'e2', 'e3', 'e2']);
+      assert.deepEqual(
+        (await s.items('n1')).map((i) => i.eventId),
+        ['e1', 'e2', 'e3', 'e2'],
+      );
       assert.deepEqual(await s.items('n1', 1), [item('e1')]);
     });
 
@@ -128,16 +135,35 @@ for (const [name, open] of adapters)
         lastError: null,
         deliveredAt: 400,
       });
-      await s.updateNotification({ ...notification('n1', 100), status: 'pending', attempts: 1, lastError: 'HTTP 500', lastStatusCode: 500, nextAttemptAt: 5000 });
-      assert.deepEqual((await s.loadUnfinished()).map((n) => n.id), ['n1', 'n2']);
+      await s.updateNotification({
+        ...notification('n1', 100),
+        status: 'pending',
+        attempts: 1,
+        lastError: 'HTTP 500',
+        lastStatusCode: 500,
+        nextAttemptAt: 5000,
+      });
+      assert.deepEqual(
+        (await s.loadUnfinished()).map((n) => n.id),
+        ['n1', 'n2'],
+      );
       const n1 = await s.getNotification('n1');
       assert.deepEqual(
         [n1!.status, n1!.attempts, n1!.lastError, n1!.lastStatusCode, n1!.nextAttemptAt, n1!.itemCount],
         ['pending', 1, 'HTTP 500', 500, 5000, 1],
       );
-      assert.deepEqual((await s.listNotifications({ limit: 10 })).map((n) => n.id), ['n3', 'n2', 'n1']);
-      assert.deepEqual((await s.listNotifications({ limit: 10, before: 300 })).map((n) => n.id), ['n2', 'n1']);
-      assert.deepEqual((await s.listNotifications({ limit: 10, status: 'delivered' })).map((n) => n.deliveredAt), [400]);
+      assert.deepEqual(
+        (await s.listNotifications({ limit: 10 })).map((n) => n.id),
+        ['n3', 'n2', 'n1'],
+      );
+      assert.deepEqual(
+        (await s.listNotifications({ limit: 10, before: 300 })).map((n) => n.id),
+        ['n2', 'n1'],
+      );
+      assert.deepEqual(
+        (await s.listNotifications({ limit: 10, status: 'delivered' })).map((n) => n.deliveredAt),
+        [400],
+      );
       assert.deepEqual(await s.listNotifications({ limit: 10, channelId: 'other' }), []);
     });
   });

@@ -17,8 +17,20 @@ const fleet = directoryOf({
   b1: { model: 'boiler' },
 });
 
-function out(deviceId: string, at: number, reasons = ['heartbeat_lost']): TsunaguEvents['service-state.changed'] {
-  return { deviceId, model: 'scooter', from: 'in_service', to: 'out_of_service', reasons, at, actor: { kind: 'system', id: 'health' } };
+function out(
+  deviceId: string,
+  at: number,
+  reasons = ['heartbeat_lost'],
+): TsunaguEvents['service-state.changed'] {
+  return {
+    deviceId,
+    model: 'scooter',
+    from: 'in_service',
+    to: 'out_of_service',
+    reasons,
+    at,
+    actor: { kind: 'system', id: 'health' },
+  };
 }
 
 function tempPath(t: TestContext): string {
@@ -43,13 +55,25 @@ async function build(path: string, clock: ManualClock) {
 }
 
 async function webhookSetup(notify: NotifyModule, ep: Endpoint, groupWindowMs = 0) {
-  const ch = await notify.service.createChannel({ name: 'ops hook', type: 'webhook', url: ep.url, secret: SECRET, groupWindowMs });
+  const ch = await notify.service.createChannel({
+    name: 'ops hook',
+    type: 'webhook',
+    url: ep.url,
+    secret: SECRET,
+    groupWindowMs,
+  });
   await notify.service.createRoute({ name: 'all', channelIds: [ch.id] });
   return ch;
 }
 
 /** Advance time until `done()` or give up; every step lets deliveries finish first. */
-async function runUntil(clock: ManualClock, notify: NotifyModule, done: () => boolean, stepMs = 60_000, steps = 40) {
+async function runUntil(
+  clock: ManualClock,
+  notify: NotifyModule,
+  done: () => boolean,
+  stepMs = 60_000,
+  steps = 40,
+) {
   for (let i = 0; i < steps && !done(); i++) {
     await notify.idle();
     if (done()) break;
@@ -75,7 +99,10 @@ test('a webhook that fails for a while then recovers gets every notification exa
   const ids = accepted().map((r) => r.headers['x-tsunagu-event-id']);
   assert.equal(new Set(ids).size, 3, 'each notification accepted exactly once');
   for (const r of ep.received) {
-    assert.ok(verifySignature(SECRET, r.raw, r.headers['x-tsunagu-signature'] as string), 'valid HMAC signature');
+    assert.ok(
+      verifySignature(SECRET, r.raw, r.headers['x-tsunagu-signature'] as string),
+      'valid HMAC signature',
+    );
     assert.ok(!verifySignature('wrong-secret-0123456789', r.raw, r.headers['x-tsunagu-signature'] as string));
     assert.match(String(r.headers['x-tsunagu-timestamp']), /^\d+$/);
   }
@@ -90,7 +117,10 @@ test('a webhook that fails for a while then recovers gets every notification exa
   const log = await h.notify.service.listNotifications({ limit: 10 });
   assert.equal(log.length, 3);
   assert.ok(log.every((n) => n.status === 'delivered' && n.lastStatusCode === 200));
-  assert.equal(log.reduce((s, n) => s + n.attempts, 0), ep.received.length);
+  assert.equal(
+    log.reduce((s, n) => s + n.attempts, 0),
+    ep.received.length,
+  );
   assert.ok(log.some((n) => n.attempts > 1));
 });
 
@@ -163,7 +193,9 @@ test('a storm becomes one Slack message with the full list one link away', async
   clock.advance(60_000);
   await h.notify.idle();
   assert.equal(ep.received.length, 2);
-  const msgs = ep.received.map((r) => JSON.parse(r.raw) as { text: string; blocks: { type: string; text?: { text: string } }[] });
+  const msgs = ep.received.map(
+    (r) => JSON.parse(r.raw) as { text: string; blocks: { type: string; text?: { text: string } }[] },
+  );
   const storm = msgs.find((m) => m.text.startsWith('500'))!;
   assert.equal(storm.text, '500 devices went out of service (heartbeat_lost)');
   const all = JSON.stringify(storm.blocks);
@@ -174,7 +206,10 @@ test('a storm becomes one Slack message with the full list one link away', async
   assert.equal(full.items.length, 500);
   assert.equal(full.itemCount, 500);
   const single = msgs.find((m) => m.text.startsWith('s1'))!;
-  assert.match(JSON.stringify(single.blocks), /\*Device\*\\n<https:\/\/fleet\.example\.com\/devices\/s1\|s1>/);
+  assert.match(
+    JSON.stringify(single.blocks),
+    /\*Device\*\\n<https:\/\/fleet\.example\.com\/devices\/s1\|s1>/,
+  );
   assert.match(JSON.stringify(single.blocks), /\*Model\*\\nscooter/);
 });
 
@@ -186,7 +221,13 @@ test('a hanging endpoint times out (AbortSignal) and is retried', async (t) => {
     await h.close();
     await ep.close();
   });
-  const ch = await h.notify.service.createChannel({ name: 'hook', type: 'webhook', url: ep.url, groupWindowMs: 0, timeoutMs: 150 });
+  const ch = await h.notify.service.createChannel({
+    name: 'hook',
+    type: 'webhook',
+    url: ep.url,
+    groupWindowMs: 0,
+    timeoutMs: 150,
+  });
   await h.notify.service.createRoute({ name: 'all', channelIds: [ch.id] });
   h.ctx.bus.emit('device.flapping', { deviceId: 's1', at: T0, connects: 12, windowMs: 60_000 });
   await h.notify.idle();

@@ -63,7 +63,9 @@ export class Outbox {
   /** Durably queue one item for one channel (serialized, so a storm fills one group). */
   enqueue(channel: Channel, item: NotifyItem): Promise<void> {
     const run = this.chain.then(() => this.enqueueNow(channel, item));
-    this.chain = run.catch((err: unknown) => this.o.log.error({ err, channel: channel.id }, 'notify: enqueue failed'));
+    this.chain = run.catch((err: unknown) =>
+      this.o.log.error({ err, channel: channel.id }, 'notify: enqueue failed'),
+    );
     return run;
   }
 
@@ -186,7 +188,12 @@ export class Outbox {
     this.due.set(id, n.nextAttemptAt);
   }
 
-  private async finish(n: Notification, status: 'delivered' | 'failed', error: string | null, code: number | null): Promise<void> {
+  private async finish(
+    n: Notification,
+    status: 'delivered' | 'failed',
+    error: string | null,
+    code: number | null,
+  ): Promise<void> {
     n.status = status;
     n.lastError = error;
     n.lastStatusCode = code;
@@ -200,7 +207,9 @@ export class Outbox {
     n: Notification,
     items: NotifyItem[],
   ): Promise<{ ok: boolean; status: number | null; error: string | null }> {
-    const body = JSON.stringify(channel.type === 'slack' ? slackMessage(channel, n, items) : webhookBody(channel, n, items));
+    const body = JSON.stringify(
+      channel.type === 'slack' ? slackMessage(channel, n, items) : webhookBody(channel, n, items),
+    );
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'tsunagu-notify',
@@ -217,10 +226,17 @@ export class Outbox {
       });
       const text = await res.text().catch(() => '');
       if (res.ok) return { ok: true, status: res.status, error: null };
-      return { ok: false, status: res.status, error: `HTTP ${res.status}${text ? ': ' + text.slice(0, 200) : ''}` };
+      return {
+        ok: false,
+        status: res.status,
+        error: `HTTP ${res.status}${text ? ': ' + text.slice(0, 200) : ''}`,
+      };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      const what = e.name === 'TimeoutError' ? `timed out after ${channel.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+      const what =
+        e.name === 'TimeoutError'
+          ? `timed out after ${channel.timeoutMs} ms`
+          : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
       return { ok: false, status: null, error: what };
     }
   }

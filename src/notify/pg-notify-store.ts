@@ -33,11 +33,19 @@ export async function createPgNotifyStore(database: PostgresDatabase): Promise<N
       c.release();
     }
   }
-  const addItem = async (c: pg.PoolClient, notificationId: string, channelId: string, item: NotifyItem): Promise<boolean> =>
-    ((await c.query(INSERT_ITEM, [channelId, item.eventId, notificationId, JSON.stringify(item)])).rowCount ?? 0) > 0;
+  const addItem = async (
+    c: pg.PoolClient,
+    notificationId: string,
+    channelId: string,
+    item: NotifyItem,
+  ): Promise<boolean> =>
+    ((await c.query(INSERT_ITEM, [channelId, item.eventId, notificationId, JSON.stringify(item)])).rowCount ??
+      0) > 0;
   const kv = <T>(table: string) => ({
     list: async () =>
-      (await pool.query<{ body: string }>(`SELECT body FROM ${table} ORDER BY created_at, id`)).rows.map((r) => JSON.parse(r.body) as T),
+      (await pool.query<{ body: string }>(`SELECT body FROM ${table} ORDER BY created_at, id`)).rows.map(
+        (r) => JSON.parse(r.body) as T,
+      ),
     get: async (id: string) => {
       const r = (await pool.query<{ body: string }>(`SELECT body FROM ${table} WHERE id = $1`, [id])).rows[0];
       return r === undefined ? undefined : (JSON.parse(r.body) as T);
@@ -48,11 +56,14 @@ export async function createPgNotifyStore(database: PostgresDatabase): Promise<N
         [id, JSON.stringify(body), createdAt],
       );
     },
-    del: async (id: string) => ((await pool.query(`DELETE FROM ${table} WHERE id = $1`, [id])).rowCount ?? 0) > 0,
+    del: async (id: string) =>
+      ((await pool.query(`DELETE FROM ${table} WHERE id = $1`, [id])).rowCount ?? 0) > 0,
   });
   const channels = kv<Channel>('notify_channels');
   const routes = kv<Route>('notify_routes');
-  const placeholders = NOTIFICATION_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ');
+  const placeholders = NOTIFICATION_COLUMNS.split(',')
+    .map((_, i) => `$${i + 1}`)
+    .join(', ');
   return {
     listChannels: () => channels.list(),
     getChannel: (id) => channels.get(id),
@@ -65,13 +76,18 @@ export async function createPgNotifyStore(database: PostgresDatabase): Promise<N
     createNotification: (n, first) =>
       tx(async (c) => {
         if (!(await addItem(c, n.id, n.channelId, first))) return false;
-        await c.query(`INSERT INTO notify_notifications (${NOTIFICATION_COLUMNS}) VALUES (${placeholders})`, notificationValues({ ...n, itemCount: 1 }));
+        await c.query(
+          `INSERT INTO notify_notifications (${NOTIFICATION_COLUMNS}) VALUES (${placeholders})`,
+          notificationValues({ ...n, itemCount: 1 }),
+        );
         return true;
       }),
     addItem: (notificationId, channelId, item) =>
       tx(async (c) => {
         if (!(await addItem(c, notificationId, channelId, item))) return false;
-        await c.query('UPDATE notify_notifications SET item_count = item_count + 1 WHERE id = $1', [notificationId]);
+        await c.query('UPDATE notify_notifications SET item_count = item_count + 1 WHERE id = $1', [
+          notificationId,
+        ]);
         return true;
       }),
     async updateNotification(n) {
@@ -81,14 +97,15 @@ export async function createPgNotifyStore(database: PostgresDatabase): Promise<N
       );
     },
     async getNotification(id) {
-      const r = (await pool.query<NotificationRow>('SELECT * FROM notify_notifications WHERE id = $1', [id])).rows[0];
+      const r = (await pool.query<NotificationRow>('SELECT * FROM notify_notifications WHERE id = $1', [id]))
+        .rows[0];
       return r === undefined ? undefined : toNotification(r);
     },
     async items(notificationId, limit = 100_000) {
-      const r = await pool.query<{ body: string }>('SELECT body FROM notify_items WHERE notification_id = $1 ORDER BY seq LIMIT $2', [
-        notificationId,
-        limit,
-      ]);
+      const r = await pool.query<{ body: string }>(
+        'SELECT body FROM notify_items WHERE notification_id = $1 ORDER BY seq LIMIT $2',
+        [notificationId, limit],
+      );
       return r.rows.map((row) => JSON.parse(row.body) as NotifyItem);
     },
     async listNotifications(q) {

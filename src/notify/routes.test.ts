@@ -15,10 +15,14 @@ test('channels, routes and the delivery log over HTTP; secrets are write-only', 
   const clock = new ManualClock(T0);
   const db = openSqlite(':memory:');
   const ctx = testContext(db, clock);
-  const notify = await createNotify(ctx, directoryOf({ s1: { model: 'scooter' } }), { backoff: { baseMs: 1000, maxMs: 1000, maxAttempts: 2 } });
+  const notify = await createNotify(ctx, directoryOf({ s1: { model: 'scooter' } }), {
+    backoff: { baseMs: 1000, maxMs: 1000, maxAttempts: 2 },
+  });
   await notify.start!();
   const ep = await startEndpoint(() => 500);
-  const tokens = { verify: (s: string) => (s === 'ops' ? { id: 'ops', name: 'ops', role: 'operator' as const } : undefined) };
+  const tokens = {
+    verify: (s: string) => (s === 'ops' ? { id: 'ops', name: 'ops', role: 'operator' as const } : undefined),
+  };
   const http = createHttpServer({ log: silentLogger, metrics: new Registry(), tokens, ready: () => true });
   await registerApi(http, tokens, [notify.routes!]);
   t.after(async () => {
@@ -32,7 +36,13 @@ test('channels, routes and the delivery log over HTTP; secrets are write-only', 
     method: 'POST',
     url: '/api/v1/notification-channels',
     headers: OPS,
-    payload: { name: 'hook', type: 'webhook', url: ep.url, secret: 'whsec-0123456789abcdef', groupWindowMs: 0 },
+    payload: {
+      name: 'hook',
+      type: 'webhook',
+      url: ep.url,
+      secret: 'whsec-0123456789abcdef',
+      groupWindowMs: 0,
+    },
   });
   assert.equal(r.statusCode, 201, r.body);
   const hook = r.json();
@@ -46,28 +56,64 @@ test('channels, routes and the delivery log over HTTP; secrets are write-only', 
   });
   assert.equal(r.json().url, 'https://hooks.slack.com/…');
   assert.equal(r.json().groupWindowMs, 60_000);
-  r = await http.inject({ method: 'POST', url: '/api/v1/notification-channels', headers: OPS, payload: { name: 'x', type: 'webhook', url: 'ftp://x' } });
+  r = await http.inject({
+    method: 'POST',
+    url: '/api/v1/notification-channels',
+    headers: OPS,
+    payload: { name: 'x', type: 'webhook', url: 'ftp://x' },
+  });
   assert.equal(r.statusCode, 422);
   assert.equal(r.json().error.field, 'url');
   // Update without a secret keeps it; null removes it.
-  r = await http.inject({ method: 'PUT', url: `/api/v1/notification-channels/${hook.id}`, headers: OPS, payload: { name: 'hook 2', type: 'webhook', url: ep.url, groupWindowMs: 0 } });
+  r = await http.inject({
+    method: 'PUT',
+    url: `/api/v1/notification-channels/${hook.id}`,
+    headers: OPS,
+    payload: { name: 'hook 2', type: 'webhook', url: ep.url, groupWindowMs: 0 },
+  });
   assert.equal(r.json().hasSecret, true);
   assert.equal(r.json().name, 'hook 2');
 
-  r = await http.inject({ method: 'POST', url: '/api/v1/notification-routes', headers: OPS, payload: { name: 'bad', channelIds: ['nope'] } });
+  r = await http.inject({
+    method: 'POST',
+    url: '/api/v1/notification-routes',
+    headers: OPS,
+    payload: { name: 'bad', channelIds: ['nope'] },
+  });
   assert.equal(r.statusCode, 422);
   assert.equal(r.json().error.field, 'channelIds.0');
   r = await http.inject({
     method: 'POST',
     url: '/api/v1/notification-routes',
     headers: OPS,
-    payload: { name: 'critical scooters', channelIds: [hook.id], kinds: ['device.event'], minSeverity: 'error', models: ['scooter'] },
+    payload: {
+      name: 'critical scooters',
+      channelIds: [hook.id],
+      kinds: ['device.event'],
+      minSeverity: 'error',
+      models: ['scooter'],
+    },
   });
   assert.equal(r.statusCode, 201, r.body);
-  assert.equal((await http.inject({ method: 'GET', url: '/api/v1/notification-routes', headers: OPS })).json().length, 1);
+  assert.equal(
+    (await http.inject({ method: 'GET', url: '/api/v1/notification-routes', headers: OPS })).json().length,
+    1,
+  );
 
-  ctx.bus.emit('device.event', { deviceId: 's1', at: T0, code: 'LOW', severity: 'warning', message: 'battery low' });
-  ctx.bus.emit('device.event', { deviceId: 's1', at: T0, code: 'MOTOR', severity: 'critical', message: 'motor stalled' });
+  ctx.bus.emit('device.event', {
+    deviceId: 's1',
+    at: T0,
+    code: 'LOW',
+    severity: 'warning',
+    message: 'battery low',
+  });
+  ctx.bus.emit('device.event', {
+    deviceId: 's1',
+    at: T0,
+    code: 'MOTOR',
+    severity: 'critical',
+    message: 'motor stalled',
+  });
   await notify.idle();
   clock.advance(1000);
   await notify.idle();

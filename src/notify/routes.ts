@@ -33,7 +33,12 @@ const channelBody = {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     type: { type: 'string', enum: ['slack', 'webhook'] },
     url: { type: 'string', minLength: 1, maxLength: 2000 },
-    secret: { type: 'string', nullable: true, maxLength: 512, description: 'webhook signing key (write-only)' },
+    secret: {
+      type: 'string',
+      nullable: true,
+      maxLength: 512,
+      description: 'webhook signing key (write-only)',
+    },
     groupWindowMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
     timeoutMs: { type: 'integer', minimum: 100, maximum: 120_000 },
     consoleUrl: { type: 'string', maxLength: 2000 },
@@ -106,12 +111,21 @@ const item = {
 export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void {
   return (api) => {
     const tags = ['notify'];
-    api.get('/notification-channels', { schema: { tags, response: { 200: { type: 'array', items: channelView } } } }, () =>
-      svc.listChannels(),
+    api.get(
+      '/notification-channels',
+      { schema: { tags, response: { 200: { type: 'array', items: channelView } } } },
+      () => svc.listChannels(),
     );
     api.post<{ Body: ChannelInput }>(
       '/notification-channels',
-      { schema: { tags, summary: 'Create a Slack or webhook channel', body: channelBody, response: { 201: channelView } } },
+      {
+        schema: {
+          tags,
+          summary: 'Create a Slack or webhook channel',
+          body: channelBody,
+          response: { 201: channelView },
+        },
+      },
       async (req, reply) => reply.status(201).send(await svc.createChannel(req.body)),
     );
     api.get<{ Params: { id: string } }>(
@@ -121,7 +135,15 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
     );
     api.put<{ Params: { id: string }; Body: ChannelInput }>(
       '/notification-channels/:id',
-      { schema: { tags, summary: 'Replace a channel (omit secret to keep it, null to remove it)', params: idParams, body: channelBody, response: { 200: channelView } } },
+      {
+        schema: {
+          tags,
+          summary: 'Replace a channel (omit secret to keep it, null to remove it)',
+          params: idParams,
+          body: channelBody,
+          response: { 200: channelView },
+        },
+      },
       (req) => svc.updateChannel(req.params.id, req.body),
     );
     api.delete<{ Params: { id: string } }>(
@@ -132,14 +154,27 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
         return reply.status(204).send();
       },
     );
-    api.get('/notification-routes', { schema: { tags, response: { 200: { type: 'array', items: route } } } }, () => svc.listRoutes());
+    api.get(
+      '/notification-routes',
+      { schema: { tags, response: { 200: { type: 'array', items: route } } } },
+      () => svc.listRoutes(),
+    );
     api.post<{ Body: RouteInput }>(
       '/notification-routes',
-      { schema: { tags, summary: 'Send matching events to channels', body: routeBody, response: { 201: route } } },
+      {
+        schema: {
+          tags,
+          summary: 'Send matching events to channels',
+          body: routeBody,
+          response: { 201: route },
+        },
+      },
       async (req, reply) => reply.status(201).send(await svc.createRoute(req.body)),
     );
-    api.get<{ Params: { id: string } }>('/notification-routes/:id', { schema: { tags, params: idParams, response: { 200: route } } }, (req) =>
-      svc.getRoute(req.params.id),
+    api.get<{ Params: { id: string } }>(
+      '/notification-routes/:id',
+      { schema: { tags, params: idParams, response: { 200: route } } },
+      (req) => svc.getRoute(req.params.id),
     );
     api.put<{ Params: { id: string }; Body: RouteInput }>(
       '/notification-routes/:id',
@@ -154,7 +189,9 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
         return reply.status(204).send();
       },
     );
-    api.get<{ Querystring: { status?: NotificationStatus; channelId?: string; before?: number; limit: number } }>(
+    api.get<{
+      Querystring: { status?: NotificationStatus; channelId?: string; before?: number; limit: number };
+    }>(
       '/notifications',
       {
         schema: {
@@ -181,15 +218,30 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
           tags,
           summary: 'One notification with its full list of items',
           params: idParams,
-          querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 } } },
-          response: { 200: { ...notification, properties: { ...notification.properties, items: { type: 'array', items: item } } } },
+          querystring: {
+            type: 'object',
+            properties: { limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 } },
+          },
+          response: {
+            200: {
+              ...notification,
+              properties: { ...notification.properties, items: { type: 'array', items: item } },
+            },
+          },
         },
       },
       (req) => svc.getNotification(req.params.id, req.query.limit),
     );
     api.post<{ Params: { id: string } }>(
       '/notifications/:id/retry',
-      { schema: { tags, summary: 'Queue a failed notification again', params: idParams, response: { 200: notification } } },
+      {
+        schema: {
+          tags,
+          summary: 'Queue a failed notification again',
+          params: idParams,
+          response: { 200: notification },
+        },
+      },
       (req) => svc.retry(req.params.id),
     );
   };

@@ -42,29 +42,75 @@ test('routes filter by kind, minimum severity, model and tag', () => {
   assert.equal(routeMatches({ ...base, tags: ['berlin', 'rome'] }, ev('info'), ['paris', 'rome']), true);
   assert.equal(routeMatches({ ...base, enabled: false }, ev('critical'), []), false);
   assert.deepEqual(
-    channelsFor([base, { ...base, channelIds: ['c1', 'c2'] }, { ...base, channelIds: ['c3'], minSeverity: 'critical' }], ev('error'), []),
+    channelsFor(
+      [base, { ...base, channelIds: ['c1', 'c2'] }, { ...base, channelIds: ['c3'], minSeverity: 'critical' }],
+      ev('error'),
+      [],
+    ),
     ['c1', 'c2'],
   );
 });
 
 test('event items: severities and deterministic ids', () => {
-  const e = { deviceId: 'd', from: 'in_service' as const, to: 'out_of_service' as const, reasons: ['hardware_error:M'], at: 5, actor: { kind: 'system' as const, id: 'h' } };
+  const e = {
+    deviceId: 'd',
+    from: 'in_service' as const,
+    to: 'out_of_service' as const,
+    reasons: ['hardware_error:M'],
+    at: 5,
+    actor: { kind: 'system' as const, id: 'h' },
+  };
   const a = toItem('service-state.changed', e)!;
   assert.equal(a.severity, 'critical');
   assert.equal(a.eventId, toItem('service-state.changed', { ...e })!.eventId);
   assert.notEqual(a.eventId, toItem('service-state.changed', { ...e, at: 6 })!.eventId);
-  assert.equal(toItem('service-state.changed', { ...e, from: 'out_of_service' }), undefined, 'reason-only changes are not paged');
-  assert.equal(toItem('service-state.changed', { ...e, from: 'out_of_service', to: 'in_service', reasons: [] })!.reason, 'back_in_service');
-  assert.equal(toItem('slo.alert', { sloId: 's', sloName: 'S', tier: 'fast', severity: 'page', state: 'firing', burnRate: 14.4, at: 1 })!.severity, 'critical');
-  assert.equal(toItem('slo.alert', { sloId: 's', sloName: 'S', tier: 'fast', severity: 'page', state: 'resolved', burnRate: 1, at: 2 })!.severity, 'info');
+  assert.equal(
+    toItem('service-state.changed', { ...e, from: 'out_of_service' }),
+    undefined,
+    'reason-only changes are not paged',
+  );
+  assert.equal(
+    toItem('service-state.changed', { ...e, from: 'out_of_service', to: 'in_service', reasons: [] })!.reason,
+    'back_in_service',
+  );
+  assert.equal(
+    toItem('slo.alert', {
+      sloId: 's',
+      sloName: 'S',
+      tier: 'fast',
+      severity: 'page',
+      state: 'firing',
+      burnRate: 14.4,
+      at: 1,
+    })!.severity,
+    'critical',
+  );
+  assert.equal(
+    toItem('slo.alert', {
+      sloId: 's',
+      sloName: 'S',
+      tier: 'fast',
+      severity: 'page',
+      state: 'resolved',
+      burnRate: 1,
+      at: 2,
+    })!.severity,
+    'info',
+  );
 });
 
 test('backoff grows exponentially, stays within [half, full] and is capped', () => {
   const p = { baseMs: 1000, maxMs: 60_000, maxAttempts: 10 };
   for (let n = 1; n <= 12; n++) {
     const full = Math.min(60_000, 1000 * 2 ** (n - 1));
-    assert.equal(backoffDelay(n, p, () => 0), full / 2);
-    assert.equal(backoffDelay(n, p, () => 1), full);
+    assert.equal(
+      backoffDelay(n, p, () => 0),
+      full / 2,
+    );
+    assert.equal(
+      backoffDelay(n, p, () => 1),
+      full,
+    );
   }
 });
 

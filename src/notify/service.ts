@@ -58,7 +58,8 @@ function checkUrl(field: string, url: string): void {
   } catch {
     throw NotifyErrors.invalid(field, 'must be an absolute http(s) URL');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw NotifyErrors.invalid(field, 'must be an http(s) URL');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw NotifyErrors.invalid(field, 'must be an http(s) URL');
 }
 
 export class NotifyService {
@@ -118,12 +119,18 @@ export class NotifyService {
     return this.saveChannel({ id, createdAt: cur.createdAt }, input, cur);
   }
 
-  private async saveChannel(key: { id: string; createdAt: number }, input: ChannelInput, cur: Channel | undefined): Promise<ChannelView> {
+  private async saveChannel(
+    key: { id: string; createdAt: number },
+    input: ChannelInput,
+    cur: Channel | undefined,
+  ): Promise<ChannelView> {
     if (input.name.trim() === '') throw NotifyErrors.invalid('name', 'must not be empty');
     checkUrl('url', input.url);
     if (input.consoleUrl !== undefined) checkUrl('consoleUrl', input.consoleUrl);
-    const secret = input.secret === undefined ? cur?.secret : input.secret === null ? undefined : input.secret;
-    if (secret !== undefined && secret.length < 16) throw NotifyErrors.invalid('secret', 'must be at least 16 characters');
+    const secret =
+      input.secret === undefined ? cur?.secret : input.secret === null ? undefined : input.secret;
+    if (secret !== undefined && secret.length < 16)
+      throw NotifyErrors.invalid('secret', 'must be at least 16 characters');
     const c: Channel = {
       id: key.id,
       name: input.name.trim(),
@@ -196,7 +203,12 @@ export class NotifyService {
 
   // ── delivery log ───────────────────────────────────────────────────────────────────────
 
-  listNotifications(q: { status?: NotificationStatus; channelId?: string; before?: number; limit: number }): Promise<Notification[]> {
+  listNotifications(q: {
+    status?: NotificationStatus;
+    channelId?: string;
+    before?: number;
+    limit: number;
+  }): Promise<Notification[]> {
     return this.store.listNotifications(q);
   }
 

@@ -12,7 +12,11 @@ export function sign(secret: string, rawBody: string | Buffer): string {
   return 'sha256=' + createHmac('sha256', secret).update(rawBody).digest('hex');
 }
 
-export function verifySignature(secret: string, rawBody: string | Buffer, header: string | undefined): boolean {
+export function verifySignature(
+  secret: string,
+  rawBody: string | Buffer,
+  header: string | undefined,
+): boolean {
   if (header === undefined) return false;
   const want = Buffer.from(sign(secret, rawBody));
   const got = Buffer.from(header);

@@ -18,20 +18,27 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
     'INSERT INTO notify_items (channel_id, event_id, notification_id, seq, body) VALUES (?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM notify_items WHERE notification_id = ?), ?) ON CONFLICT DO NOTHING',
   );
   const insertNotification = db.prepare(
-    `INSERT INTO notify_notifications (${NOTIFICATION_COLUMNS}) VALUES (${NOTIFICATION_COLUMNS.split(',').map(() => '?').join(', ')})`,
+    `INSERT INTO notify_notifications (${NOTIFICATION_COLUMNS}) VALUES (${NOTIFICATION_COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')})`,
   );
   const bump = db.prepare('UPDATE notify_notifications SET item_count = item_count + 1 WHERE id = ?');
   const addItem = (notificationId: string, channelId: string, item: NotifyItem): boolean =>
     insertItem.run(channelId, item.eventId, notificationId, notificationId, JSON.stringify(item)).changes > 0;
   const kv = <T>(table: string) => ({
-    list: () => (db.prepare(`SELECT body FROM ${table} ORDER BY created_at, id`).all() as { body: string }[]).map((r) => JSON.parse(r.body) as T),
+    list: () =>
+      (db.prepare(`SELECT body FROM ${table} ORDER BY created_at, id`).all() as { body: string }[]).map(
+        (r) => JSON.parse(r.body) as T,
+      ),
     get: (id: string) => {
       const r = db.prepare(`SELECT body FROM ${table} WHERE id = ?`).get(id) as { body: string } | undefined;
       return r === undefined ? undefined : (JSON.parse(r.body) as T);
     },
     put: (id: string, body: T, createdAt: number) =>
       db
-        .prepare(`INSERT INTO ${table} (id, body, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body`)
+        .prepare(
+          `INSERT INTO ${table} (id, body, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
+        )
         .run(id, JSON.stringify(body), createdAt),
     del: (id: string) => db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id).changes > 0,
   });
@@ -66,7 +73,8 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
       ).run(n.status, n.attempts, n.nextAttemptAt, n.lastError, n.lastStatusCode, n.deliveredAt, n.id);
     },
     async getNotification(id) {
-      const r = db.prepare('SELECT * FROM notify_notifications WHERE id = ?').get(id) as NotificationRow | undefined;
+      const r = db.prepare('SELECT * FROM notify_notifications WHERE id = ?').get(id) as
+        NotificationRow | undefined;
       return r === undefined ? undefined : toNotification(r);
     },
     async items(notificationId, limit = 100_000) {
@@ -90,7 +98,9 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
     },
     async loadUnfinished() {
       const rows = db
-        .prepare("SELECT * FROM notify_notifications WHERE status IN ('grouping', 'pending') ORDER BY created_at")
+        .prepare(
+          "SELECT * FROM notify_notifications WHERE status IN ('grouping', 'pending') ORDER BY created_at",
+        )
         .all() as NotificationRow[];
       return rows.map(toNotification);
     },

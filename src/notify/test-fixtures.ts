@@ -26,7 +26,9 @@ export function testContext(db: SqliteDatabase, clock: Clock): ModuleContext {
 export function directoryOf(devices: Record<string, { model: string; tags?: string[] }>): DeviceDirectory {
   const info = (id: string): DeviceInfo | undefined => {
     const d = devices[id];
-    return d ? { id, model: d.model, name: id, tags: d.tags ?? [], enabled: true, attributes: {} } : undefined;
+    return d
+      ? { id, model: d.model, name: id, tags: d.tags ?? [], enabled: true, attributes: {} }
+      : undefined;
   };
   return {
     getDevice: async (id) => info(id),

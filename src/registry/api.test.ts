@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { ManualClock } from '../core/clock.js';
 import { startRegistryHarness, type RegistryHarness } from './testing.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in tests
 type Json = Record<string, any>;
 
 describe('registry HTTP API', () => {

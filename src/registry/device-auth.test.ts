@@ -38,6 +38,7 @@ test('scrypt verifications are cached per (client, presented secret) and the cac
   const api = async (method: 'POST', url: string, payload: object = {}) =>
     JSON.parse(
       (await h.http.inject({ method, url: `/api/v1${url}`, headers: h.auth, payload })).body,
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in tests
     ) as Record<string, any>;
   await api('POST', '/devices', { id: 'd1' });
   const cred = await api('POST', '/devices/d1/credentials');
@@ -75,6 +76,7 @@ test('client certificates: a registered fingerprint authenticates its own device
   const fp = 'a1'.repeat(32);
   const cred = JSON.parse(
     (await post('/devices/cam-1/credentials', { kind: 'certificate', fingerprint: fp })).body,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in tests
   ) as Record<string, any>;
   const auth = h.registry.brokerHooks.authenticate!;
   assert.deepEqual(

@@ -10,6 +10,7 @@ import { ManualClock } from '../core/clock.js';
 import type { TsunaguEvents } from '../core/events.js';
 import { startRegistryHarness, type RegistryHarness } from './testing.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in tests
 type Json = Record<string, any>;
 
 /** The SUBACK reason code for one filter (mqtt.js rejects on failure codes; read the packet then). */

@@ -19,6 +19,7 @@ test('the registry runs on PostgreSQL: API, credentials, MQTT CONNECT and connec
       headers: h.auth,
       ...(payload ? { payload } : {}),
     });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in tests
     return { status: r.statusCode, body: JSON.parse(r.body) as Record<string, any> };
   };
   assert.equal((await call('POST', '/device-models', { name: 'boiler' })).status, 201);

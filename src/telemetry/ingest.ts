@@ -36,6 +36,8 @@ export interface IngestResult {
 const MAX_FUTURE_MS = 24 * 3600_000;
 
 export class TelemetryIngest {
+  private readonly lastArrival = new Map<string, number>();
+
   constructor(
     private readonly cache: DecoderCache,
     private readonly queue: IngestQueue,
@@ -105,8 +107,21 @@ export class TelemetryIngest {
     return { outcome: msg.kind === 'event' ? decodeDefaultEvent(msg.payload) : decodeDefaultTelemetry(msg.payload) };
   }
 
+  /**
+   * Arrival time for messages without their own time, strictly increasing per device: points are
+   * unique per (device, metric, ms), so a burst of telegrams read in the same millisecond must not
+   * collapse into one.
+   */
+  private arrivalTime(deviceId: string, now: number): number {
+    const prev = this.lastArrival.get(deviceId);
+    const ts = prev !== undefined && prev >= now ? prev + 1 : now;
+    if (this.lastArrival.size >= 100_000) this.lastArrival.clear();
+    this.lastArrival.set(deviceId, ts);
+    return ts;
+  }
+
   private toBatch(msg: IncomingMessage, now: number, v: DecodedValues): WriteBatch {
-    const ts = v.ts !== undefined && v.ts <= now + MAX_FUTURE_MS ? v.ts : now;
+    const ts = v.ts !== undefined && v.ts <= now + MAX_FUTURE_MS ? v.ts : this.arrivalTime(msg.deviceId, now);
     const deviceId = msg.deviceId;
     return {
       points: v.metrics.filter((m) => Number.isFinite(m.value)).map((m) => ({ deviceId, metric: m.name, ts, value: m.value })),

@@ -1,0 +1,159 @@
+/**
+ * `tsunagu bench shadows`: shadow updates per second end to end — a device publishes
+ * `$aws/things/{id}/shadow/update` (QoS 1) and waits for its `/update/accepted`, which the
+ * platform sends only after the SQLite (or PostgreSQL) commit. N connected mqtt.js devices run
+ * closed loops concurrently. Prints throughput and latency percentiles.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import mqtt, { type MqttClient } from 'mqtt';
+import { buildApp, type App } from '../app.js';
+import { defaultConfig } from '../core/config.js';
+import { silentLogger } from '../core/logger.js';
+
+export interface ShadowBenchOptions {
+  devices: number;
+  /** Updates each device sends, one after another. */
+  updatesPerDevice: number;
+  /** `sqlite` (default) or a postgres:// URL. */
+  database: string;
+}
+
+export interface ShadowBenchResult {
+  devices: number;
+  updates: number;
+  seconds: number;
+  updatesPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  rejected: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
+}
+
+async function connectFleet(url: string, ids: string[]): Promise<MqttClient[]> {
+  const clients: MqttClient[] = [];
+  // Batches keep the connect burst polite on a shared machine.
+  for (let i = 0; i < ids.length; i += 100) {
+    const batch = ids.slice(i, i + 100).map(
+      (id) =>
+        new Promise<MqttClient>((resolve, reject) => {
+          const c = mqtt.connect(url, { clientId: id, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
+          c.once('connect', () => resolve(c));
+          c.once('error', reject);
+        }),
+    );
+    clients.push(...(await Promise.all(batch)));
+  }
+  return clients;
+}
+
+export async function startBenchPlatform(database: string): Promise<{ app: App; mqttUrl: string; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
+  const base = defaultConfig();
+  const app = await buildApp(
+    {
+      ...base,
+      mqttPort: 0,
+      httpPort: 0,
+      dataDir,
+      database,
+      logLevel: 'silent',
+      allowAnonymous: true,
+      adminToken: 'bench-admin-token-0123456789abcdef',
+      limits: { ...base.limits, connectRatePerIp: 1_000_000 },
+    },
+    { log: silentLogger },
+  );
+  const addr = await app.listen();
+  return {
+    app,
+    mqttUrl: `mqtt://127.0.0.1:${addr.mqtt}`,
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function benchShadows(opts: ShadowBenchOptions): Promise<ShadowBenchResult> {
+  const platform = await startBenchPlatform(opts.database);
+  const ids = Array.from({ length: opts.devices }, (_, i) => `bench-shadow-${i}`);
+  let clients: MqttClient[] = [];
+  try {
+    clients = await connectFleet(platform.mqttUrl, ids);
+    const latencies: number[] = [];
+    let rejected = 0;
+    const loops = clients.map(async (c, i) => {
+      const id = ids[i]!;
+      const prefix = `$aws/things/${id}/shadow/update`;
+      const pending = new Map<string, () => void>();
+      c.on('message', (topic, payload) => {
+        const body = JSON.parse(payload.toString()) as { clientToken?: string };
+        if (topic.endsWith('/rejected')) rejected++;
+        if (body.clientToken) pending.get(body.clientToken)?.();
+      });
+      await c.subscribeAsync([`${prefix}/accepted`, `${prefix}/rejected`], { qos: 1 });
+      return async () => {
+        for (let n = 0; n < opts.updatesPerDevice; n++) {
+          const token = `${id}-${n}`;
+          const t0 = performance.now();
+          const done = new Promise<void>((resolve) => pending.set(token, resolve));
+          await c.publishAsync(
+            prefix,
+            JSON.stringify({ state: { reported: { seq: n, temp: 20 + (n % 5), ok: true } }, clientToken: token }),
+            { qos: 1 },
+          );
+          await done;
+          pending.delete(token);
+          latencies.push(performance.now() - t0);
+        }
+      };
+    });
+    const runners = await Promise.all(loops);
+    const start = performance.now();
+    await Promise.all(runners.map((r) => r()));
+    const seconds = (performance.now() - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    const updates = latencies.length;
+    return {
+      devices: opts.devices,
+      updates,
+      seconds,
+      updatesPerSecond: updates / seconds,
+      latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) ?? NaN },
+      rejected,
+    };
+  } finally {
+    for (const c of clients) c.end(true);
+    await platform.close();
+  }
+}
+
+function flag(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+
+/** CLI entry: `tsunagu bench shadows [--devices 1000] [--updates 5] [--database sqlite|postgres://…]`. */
+export async function runShadowBenchCli(args: string[]): Promise<void> {
+  if (args.includes('--help')) {
+    process.stdout.write('tsunagu bench shadows [--devices 1000] [--updates 5] [--database sqlite|postgres://…]\n');
+    return;
+  }
+  const r = await benchShadows({
+    devices: Number(flag(args, 'devices', '1000')),
+    updatesPerDevice: Number(flag(args, 'updates', '5')),
+    database: flag(args, 'database', 'sqlite'),
+  });
+  const f = (n: number): string => n.toFixed(1);
+  process.stdout.write(
+    `shadows: ${r.devices} devices, ${r.updates} updates in ${f(r.seconds)} s = ${f(r.updatesPerSecond)} updates/s ` +
+      `(publish → durable /update/accepted) p50 ${f(r.latencyMs.p50)} ms, p95 ${f(r.latencyMs.p95)} ms, ` +
+      `p99 ${f(r.latencyMs.p99)} ms, max ${f(r.latencyMs.max)} ms, rejected ${r.rejected}\n`,
+  );
+}
