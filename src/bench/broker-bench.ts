@@ -191,6 +191,7 @@ const USAGE = `usage: tsunagu bench broker [options]
   --brokers LIST        comma-separated, of tsunagu,mosquitto,aedes (default: all three)
   --quick               small counts: a smoke run of a minute or so
   --only LIST           only these workloads: ${WORKLOAD_IDS.join(',')}
+  --client C            mqttjs (default) or raw: lean mqtt-packet clients, less client CPU
   --json FILE           save the full results as JSON
   --tsunagu-runner R    auto (default: dist/ when built and up to date, else tsx), dist or tsx
   --tsunagu-host H      platform (default: tsunagu start, every module) or broker (the broker alone)
@@ -216,6 +217,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       json: { type: 'string' },
+      client: { type: 'string' },
       'tsunagu-runner': { type: 'string' },
       'tsunagu-profile': { type: 'string' },
       'tsunagu-host': { type: 'string' },
@@ -230,6 +232,9 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
   const runner = values['tsunagu-runner'] ?? 'auto';
   if (runner !== 'auto' && runner !== 'dist' && runner !== 'tsx')
     throw new Error(`--tsunagu-runner must be auto, dist or tsx, got "${runner}"`);
+  const client = values.client ?? 'mqttjs';
+  if (client !== 'mqttjs' && client !== 'raw')
+    throw new Error(`--client must be mqttjs or raw, got "${client}"`);
   const host = values['tsunagu-host'] ?? 'platform';
   if (host !== 'platform' && host !== 'broker')
     throw new Error(`--tsunagu-host must be platform or broker, got "${host}"`);
@@ -237,6 +242,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
   const results = await runBrokerBench({
     brokers: values.brokers ? parseList(values.brokers, BROKER_NAMES, 'broker') : [...BROKER_NAMES],
     quick: values.quick,
+    scale: { client },
     ...(values.only ? { workloads: parseList(values.only, WORKLOAD_IDS, 'workload') } : {}),
     tsunaguRunner: runner,
     tsunaguHost: host,

@@ -4,9 +4,13 @@
  * on the host, so a publisher's timestamp can be compared with a subscriber's.
  */
 
-/** mqtt.js subscribers; each of `clients` subscribes to `topic` (`{i}` = client index). */
+/** `mqttjs`: the mqtt npm package; `raw`: the lean client of raw-client.ts. */
+export type ClientKind = 'mqttjs' | 'raw';
+
+/** Subscribers; each of `clients` subscribes to `topic` (`{i}` = client index). */
 export interface SubSpec {
   role: 'sub';
+  client: ClientKind;
   url: string;
   clients: number;
   clientPrefix: string;
@@ -18,9 +22,10 @@ export interface SubSpec {
   latency: boolean;
 }
 
-/** mqtt.js publishers; each of `clients` publishes `countPerClient` messages to `topic`. */
+/** Publishers; each of `clients` publishes `countPerClient` messages to `topic`. */
 export interface PubSpec {
   role: 'pub';
+  client: ClientKind;
   url: string;
   clients: number;
   clientPrefix: string;

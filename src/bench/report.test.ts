@@ -4,12 +4,12 @@ import { figuresOf, formatAnomalies, type WorkloadRecord } from './report.js';
 import type { FlowResult } from './workloads.js';
 
 const flow = (rate: number, cpuUsPerMsg: number, over: Partial<FlowResult> = {}): FlowResult => ({
-  sent: 100,
-  expected: 100,
-  delivered: 100,
-  seconds: 100 / rate,
+  sent: 100_000,
+  expected: 100_000,
+  delivered: 100_000,
+  seconds: 100_000 / rate,
   rate,
-  brokerCpuSeconds: (cpuUsPerMsg * 100) / 1e6,
+  brokerCpuSeconds: (cpuUsPerMsg * 100_000) / 1e6,
   cpuUsPerMsg,
   timedOut: false,
   ...over,
@@ -70,7 +70,7 @@ test('anomalies list losses, time-outs and failures', () => {
   assert.deepEqual(lines, [
     'fan-out / aedes: failed: boom',
     'fan-out / mosquitto: hit the time limit',
-    'fan-out / mosquitto: delivered 90 of 100 expected (sent 100)',
+    'fan-out / mosquitto: delivered 90 of 100000 expected (sent 100000)',
   ]);
 });
 
@@ -80,4 +80,17 @@ test('relative goals are not judged without a peer', () => {
   ]);
   assert.equal(rate?.verdict, 'n/a');
   assert.equal(rate?.ratioToAedes, undefined);
+});
+
+test('CPU figures below five clock ticks are left out as imprecise', () => {
+  const [, cpu] = figuresOf([
+    {
+      id: 'fan-out',
+      title: 'fan-out',
+      results: { tsunagu: flow(1000, 1), mosquitto: flow(1000, 1, { brokerCpuSeconds: 0.01 }) },
+      errors: {},
+    },
+  ]);
+  assert.equal(cpu?.values.tsunagu, 1);
+  assert.equal(cpu?.values.mosquitto, undefined);
 });

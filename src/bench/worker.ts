@@ -3,10 +3,12 @@
  * sends `start` with a spec, waits for `ready`, sends `go`, and gets `done` with counts and times.
  * Clients live here, not in the orchestrator or the broker, so their CPU is not the broker's.
  */
-import { connect as connectMqtt, type MqttClient } from 'mqtt';
+import type { connect as mqttConnect, MqttClient } from 'mqtt';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FromWorker, PubSpec, SubSpec, ToWorker, WorkerResult } from './ipc.js';
 import { openIdleConnections } from './idle-connections.js';
+import type { RawClient } from './raw-client.js';
+import { rawPublishers, rawSubscribers, runRawPublishers } from './raw-roles.js';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
@@ -14,9 +16,14 @@ function send(msg: FromWorker): void {
   process.send?.(msg);
 }
 
-function connectClient(url: string, clientId: string): Promise<MqttClient> {
+// Loaded only by workers that use mqtt.js: raw-client workers start faster without it.
+let connectMqtt: typeof mqttConnect | undefined;
+
+async function connectClient(url: string, clientId: string): Promise<MqttClient> {
+  connectMqtt ??= (await import('mqtt')).connect;
+  const connectFn = connectMqtt;
   return new Promise((resolve, reject) => {
-    const client = connectMqtt(url, {
+    const client = connectFn(url, {
       clientId,
       clean: true,
       keepalive: 60,
@@ -49,6 +56,7 @@ class Subscribers {
   private lastNs = 0;
   private readonly latency: Float64Array | undefined;
   private clients: MqttClient[] = [];
+  private raw: RawClient[] = [];
   private finished = false;
   private progressTimer: NodeJS.Timeout | undefined;
 
@@ -58,27 +66,31 @@ class Subscribers {
 
   async start(): Promise<void> {
     const { spec } = this;
-    this.clients = await connectMany(spec.url, spec.clientPrefix, spec.clients);
-    await Promise.all(
-      this.clients.map(
-        (c, i) =>
-          new Promise<void>((resolve, reject) => {
-            c.on('message', (_topic, payload) => this.onMessage(payload));
-            c.subscribe(spec.topic.replace('{i}', String(i)), { qos: spec.qos }, (err) =>
-              err ? reject(err) : resolve(),
-            );
-          }),
-      ),
-    );
+    if (spec.client === 'raw') {
+      this.raw = await rawSubscribers(spec, this);
+    } else {
+      this.clients = await connectMany(spec.url, spec.clientPrefix, spec.clients);
+      await Promise.all(
+        this.clients.map(
+          (c, i) =>
+            new Promise<void>((resolve, reject) => {
+              c.on('message', (_topic, payload) => this.onMessage(payload, 0));
+              c.subscribe(spec.topic.replace('{i}', String(i)), { qos: spec.qos }, (err) =>
+                err ? reject(err) : resolve(),
+              );
+            }),
+        ),
+      );
+    }
     this.progressTimer = setInterval(() => send({ type: 'progress', count: this.received }), 250);
   }
 
-  private onMessage(payload: Buffer): void {
+  onMessage(payload: Buffer, at: number): void {
     const t = nowNs();
     if (this.received === 0) this.firstNs = t;
     this.lastNs = t;
-    if (this.latency && payload.length >= 8 && this.received < this.latency.length) {
-      this.latency[this.received] = t - Number(payload.readBigUInt64BE(0));
+    if (this.latency && payload.length >= at + 8 && this.received < this.latency.length) {
+      this.latency[this.received] = t - Number(payload.readBigUInt64BE(at));
     }
     this.received++;
     if (this.received === this.spec.clients * this.spec.expectPerClient) this.finish();
@@ -101,6 +113,7 @@ class Subscribers {
   }
 
   async close(): Promise<void> {
+    for (const c of this.raw) c.socket.destroy();
     await Promise.all(this.clients.map((c) => c.endAsync(true).catch(() => undefined)));
   }
 }
@@ -204,13 +217,21 @@ async function onStart(spec: ToWorker & { type: 'start' }): Promise<void> {
       return;
     }
     case 'pub': {
-      const clients = await connectMany(s.url, s.clientPrefix, s.clients);
+      const clients = s.client === 'raw' ? [] : await connectMany(s.url, s.clientPrefix, s.clients);
+      const raw = s.client === 'raw' ? await rawPublishers(s) : [];
       cleanup = async () => {
+        for (const c of raw) c.socket.destroy();
         await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+      };
+      const run = async (): Promise<WorkerResult> => {
+        if (s.client === 'mqttjs') return runPublishers(s, clients);
+        const startNs = nowNs();
+        const sent = await runRawPublishers(s, raw);
+        return { role: 'pub', sent, startNs, endNs: nowNs() };
       };
       process.on('message', (m: ToWorker) => {
         if (m.type === 'go')
-          runPublishers(s, clients).then(
+          run().then(
             (result) => send({ type: 'done', result }),
             (err: unknown) => send({ type: 'error', message: String(err) }),
           );

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrokerTarget } from './brokers.js';
-import type { IdleSpec, PubSpec, SubResult, SubSpec, PubResult } from './ipc.js';
+import type { ClientKind, IdleSpec, PubSpec, SubResult, SubSpec, PubResult } from './ipc.js';
 import { readCpuSeconds, readRssBytes } from './proc-stats.js';
 import { summarizeLatencyNs, type LatencySummary } from './stats.js';
 import { startWorkers, type WorkerHandle } from './worker-handle.js';
@@ -30,6 +30,8 @@ export interface Scale {
   /** Wait before reading RSS, before and after opening the idle connections. */
   settleMs: number;
   payloadSize: number;
+  /** Client library of the message workloads (the idle connections are always raw). */
+  client: ClientKind;
 }
 
 export const FULL_SCALE: Scale = {
@@ -46,6 +48,7 @@ export const FULL_SCALE: Scale = {
   warmupMessages: 20_000,
   settleMs: 2000,
   payloadSize: 16,
+  client: 'mqttjs',
 };
 
 export const QUICK_SCALE: Scale = {
@@ -62,6 +65,7 @@ export const QUICK_SCALE: Scale = {
   warmupMessages: 5000,
   settleMs: 1000,
   payloadSize: 16,
+  client: 'mqttjs',
 };
 
 export interface FlowResult {
@@ -172,9 +176,16 @@ function names(kind: string): { topic: string; prefix: string } {
   return { topic: `bench/${id}/${kind}`, prefix: `bench-${id}-${kind}` };
 }
 
-function sub(broker: BrokerTarget, topic: string, prefix: string, over: Partial<SubSpec>): SubSpec {
+function sub(
+  broker: BrokerTarget,
+  topic: string,
+  prefix: string,
+  scale: Scale,
+  over: Partial<SubSpec>,
+): SubSpec {
   return {
     role: 'sub',
+    client: scale.client,
     url: broker.url,
     clients: 1,
     clientPrefix: `${prefix}-sub`,
@@ -195,6 +206,7 @@ function pub(
 ): PubSpec {
   return {
     role: 'pub',
+    client: scale.client,
     url: broker.url,
     clients: 1,
     clientPrefix: `${prefix}-pub`,
@@ -217,7 +229,7 @@ export function qos0OneToOne(
   return runFlow(
     broker,
     {
-      subs: [sub(broker, topic, prefix, { expectPerClient: count })],
+      subs: [sub(broker, topic, prefix, scale, { expectPerClient: count })],
       pubs: [pub(broker, topic, prefix, scale, { countPerClient: count })],
     },
     scale.timeoutMs,
@@ -232,7 +244,7 @@ export function qos0FanIn(broker: BrokerTarget, scale: Scale): Promise<FlowResul
   return runFlow(
     broker,
     {
-      subs: [sub(broker, topic, prefix, { expectPerClient: perPublisher * scale.fanInPublishers })],
+      subs: [sub(broker, topic, prefix, scale, { expectPerClient: perPublisher * scale.fanInPublishers })],
       pubs: split(scale.fanInPublishers, processes).map((clients, i) =>
         pub(broker, topic, `${prefix}-${i}`, scale, { clients, countPerClient: perPublisher }),
       ),
@@ -246,7 +258,7 @@ export function qos1OneToOne(broker: BrokerTarget, scale: Scale): Promise<FlowRe
   return runFlow(
     broker,
     {
-      subs: [sub(broker, topic, prefix, { qos: 1, expectPerClient: scale.qos1Messages })],
+      subs: [sub(broker, topic, prefix, scale, { qos: 1, expectPerClient: scale.qos1Messages })],
       pubs: [pub(broker, topic, prefix, scale, { qos: 1, countPerClient: scale.qos1Messages })],
     },
     scale.timeoutMs,
@@ -261,7 +273,7 @@ export function fanOut(broker: BrokerTarget, scale: Scale): Promise<FlowResult> 
     broker,
     {
       subs: split(scale.fanOutSubscribers, processes).map((clients, i) =>
-        sub(broker, topic, `${prefix}-${i}`, { clients, expectPerClient: scale.fanOutMessages }),
+        sub(broker, topic, `${prefix}-${i}`, scale, { clients, expectPerClient: scale.fanOutMessages }),
       ),
       pubs: [pub(broker, topic, prefix, scale, { countPerClient: scale.fanOutMessages })],
     },
@@ -276,7 +288,7 @@ export function latencyAtRate(broker: BrokerTarget, scale: Scale, rate: number):
   return runFlow(
     broker,
     {
-      subs: [sub(broker, topic, prefix, { expectPerClient: count, latency: true })],
+      subs: [sub(broker, topic, prefix, scale, { expectPerClient: count, latency: true })],
       pubs: [pub(broker, topic, prefix, scale, { countPerClient: count, ratePerClient: rate })],
     },
     scale.timeoutMs,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely in tests
 type Body = Record<string, any>;
 
 async function api(p: TestPlatform, method: 'GET' | 'POST', url: string, payload?: unknown) {
@@ -30,10 +31,20 @@ function connect(url: string, clientId: string, opts: IClientOptions): Promise<M
   });
 }
 
-type Behaviour = (cmd: Body, reply: (body: Body) => Promise<void>, raw: { properties?: Body }) => Promise<void> | void;
+type Behaviour = (
+  cmd: Body,
+  reply: (body: Body) => Promise<void>,
+  raw: { properties?: Body },
+) => Promise<void> | void;
 
 /** A device that answers every command with `behaviour` (by name). */
-async function device(p: TestPlatform, id: string, secret: string, version: 4 | 5, behaviours: Record<string, Behaviour>) {
+async function device(
+  p: TestPlatform,
+  id: string,
+  secret: string,
+  version: 4 | 5,
+  behaviours: Record<string, Behaviour>,
+) {
   const c = await connect(p.mqttUrl, id, { username: id, password: secret, protocolVersion: version });
   const received: Body[] = [];
   c.on('message', (topic, payload, packet) => {
@@ -44,9 +55,14 @@ async function device(p: TestPlatform, id: string, secret: string, version: 4 | 
       const props = packet.properties?.correlationData
         ? { properties: { correlationData: packet.properties.correlationData } }
         : {};
-      await c.publishAsync(packet.properties?.responseTopic ?? `${topic}/reply`, JSON.stringify(body), { qos: 1, ...props });
+      await c.publishAsync(packet.properties?.responseTopic ?? `${topic}/reply`, JSON.stringify(body), {
+        qos: 1,
+        ...props,
+      });
     };
-    void behaviours[name]?.(cmd, reply, { ...(packet.properties ? { properties: packet.properties as Body } : {}) });
+    void behaviours[name]?.(cmd, reply, {
+      ...(packet.properties ? { properties: packet.properties } : {}),
+    });
   });
   await c.subscribeAsync(`devices/${id}/commands/+`, { qos: 1 });
   return { client: c, received };
@@ -94,7 +110,12 @@ describe('commands end to end with mqtt.js devices', () => {
   });
 
   test('succeeds (MQTT 5 correlation data, and MQTT 3.1.1 id in the body)', async () => {
-    const r = await api(p, 'POST', '/devices/scooter-5/commands', { name: 'unlock', params: { ride: 1 }, wait: true, timeoutMs: 5000 });
+    const r = await api(p, 'POST', '/devices/scooter-5/commands', {
+      name: 'unlock',
+      params: { ride: 1 },
+      wait: true,
+      timeoutMs: 5000,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.status, 'succeeded');
     assert.equal(typeof r.body.replyLatencyMs, 'number');
@@ -102,7 +123,12 @@ describe('commands end to end with mqtt.js devices', () => {
     const got = dev5.received.at(-1)!;
     assert.equal(got.properties.responseTopic, 'devices/scooter-5/commands/unlock/reply');
     assert.equal(Buffer.from(got.properties.correlationData).toString(), r.body.id);
-    assert.deepEqual(got.cmd, { id: r.body.id, name: 'unlock', params: { ride: 1 }, requestedAt: r.body.requestedAt });
+    assert.deepEqual(got.cmd, {
+      id: r.body.id,
+      name: 'unlock',
+      params: { ride: 1 },
+      requestedAt: r.body.requestedAt,
+    });
     const r4 = await api(p, 'POST', '/devices/scooter-4/commands', { name: 'unlock', wait: true });
     assert.equal(r4.body.status, 'succeeded');
   });
@@ -117,7 +143,11 @@ describe('commands end to end with mqtt.js devices', () => {
     const r = await api(p, 'POST', '/devices/scooter-5/commands', { name: 'ignore', timeoutMs: 200 });
     assert.equal(r.status, 202);
     assert.equal(r.body.status, 'sent');
-    const waited = await api(p, 'POST', '/devices/scooter-5/commands', { name: 'ignore', timeoutMs: 200, wait: true });
+    const waited = await api(p, 'POST', '/devices/scooter-5/commands', {
+      name: 'ignore',
+      timeoutMs: 200,
+      wait: true,
+    });
     assert.equal(waited.body.status, 'timed_out');
     const first = await api(p, 'GET', `/commands/${r.body.id}`);
     assert.equal(first.body.status, 'timed_out');
@@ -151,11 +181,17 @@ describe('commands end to end with mqtt.js devices', () => {
     const rej = await api(p, 'POST', '/devices/scooter-off/commands', { name: 'unlock' });
     assert.equal(rej.status, 200);
     assert.equal(rej.body.status, 'rejected');
-    const q = await api(p, 'POST', '/devices/scooter-off/commands', { name: 'unlock', offline: 'queue', expiresInMs: 60_000 });
+    const q = await api(p, 'POST', '/devices/scooter-off/commands', {
+      name: 'unlock',
+      offline: 'queue',
+      expiresInMs: 60_000,
+    });
     assert.equal(q.status, 202);
     assert.equal(q.body.status, 'queued');
     const secret = (await api(p, 'POST', '/devices/scooter-off/credentials', {})).body.secret as string;
-    const late = await device(p, 'scooter-off', secret, 5, { unlock: (_c, reply) => reply({ status: 'ok' }) });
+    const late = await device(p, 'scooter-off', secret, 5, {
+      unlock: (_c, reply) => reply({ status: 'ok' }),
+    });
     clients.push(late.client);
     let status = '';
     for (let i = 0; i < 100 && status !== 'succeeded'; i++) {

@@ -99,7 +99,13 @@ export class CommandService {
   /** Subscribe to replies and bus events, reload pending commands and re-arm their timers. */
   async start(): Promise<void> {
     const { broker, bus } = this.deps;
-    this.unsubscribe.push(broker.subscribe('devices/+/commands/+/reply', (m) => this.onReply(m)));
+    this.unsubscribe.push(
+      broker.subscribe('devices/+/commands/+/reply', (m) =>
+        this.onReply(m).catch((err: unknown) =>
+          this.deps.log.error({ err, topic: m.topic }, 'command reply could not be processed'),
+        ),
+      ),
+    );
     this.unsubscribe.push(bus.on('device.connected', (e) => this.onConnected(e.deviceId)));
     this.unsubscribe.push(bus.on('shadow.updated', (e) => this.onShadowUpdated(e)));
     for (const rec of await this.deps.store.pending()) {
@@ -299,7 +305,9 @@ export class CommandService {
   // ---- inputs ----------------------------------------------------------------------------------
 
   private onConnected(deviceId: string): void {
-    this.deps.clock.setTimer(this.deps.connectDelayMs ?? DEFAULT_CONNECT_DELAY_MS, () => this.deliverQueued(deviceId));
+    this.deps.clock.setTimer(this.deps.connectDelayMs ?? DEFAULT_CONNECT_DELAY_MS, () =>
+      this.deliverQueued(deviceId),
+    );
   }
 
   private deliverQueued(deviceId: string): void {

@@ -10,6 +10,7 @@ import { verifySignature } from '../notify/index.js';
 import { startEndpoint } from '../notify/test-fixtures.js';
 import { startTestPlatform } from '../test-support/platform.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
 type Json = Record<string, any>;
 const SECRET = 'e2e-signing-secret-0123456789';
 
@@ -25,11 +26,11 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms 
 test('a silent MQTT device goes out of service, a signed webhook arrives, it speaks again and returns', async (t) => {
   const ep = await startEndpoint(() => 200);
   const p = await startTestPlatform();
-  let client: MqttClient | undefined;
+  const clients: MqttClient[] = [];
   let beat: NodeJS.Timeout | undefined;
   t.after(async () => {
     clearInterval(beat);
-    if (client) await client.endAsync(true);
+    for (const c of clients) await c.endAsync(true);
     await p.close();
     await ep.close();
   });
@@ -63,14 +64,14 @@ test('a silent MQTT device goes out of service, a signed webhook arrives, it spe
   await api('POST', '/devices', { id: 'scooter-e2e', model: 'e2e-scooter', tags: ['e2e'] });
   const cred = await api('POST', '/devices/scooter-e2e/credentials', {});
 
-  client = await mqtt.connectAsync(p.mqttUrl, {
+  const c = await mqtt.connectAsync(p.mqttUrl, {
     clientId: 'scooter-e2e',
     username: 'scooter-e2e',
     password: cred.secret as string,
     protocolVersion: 5,
     reconnectPeriod: 0,
   });
-  const c = client;
+  clients.push(c);
   const heartbeat = (): void =>
     void c.publishAsync('devices/scooter-e2e/heartbeat', '{}', { qos: 1 }).catch(() => undefined);
   heartbeat();
@@ -111,4 +112,8 @@ test('a silent MQTT device goes out of service, a signed webhook arrives, it spe
   );
   const fleet = await api('GET', '/fleet/health');
   assert.equal(fleet.byTag.e2e.in_service, 1);
+  const metrics = (await p.app.http.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.match(metrics, /tsunagu_health_devices\{state="in_service"\} 1/);
+  assert.match(metrics, /tsunagu_health_deadline_delay_seconds_count 1/);
+  assert.match(metrics, /tsunagu_notify_attempts_total\{result="delivered",channel_type="webhook"\} 2/);
 });

@@ -3,6 +3,7 @@
  * flapping alerts. Health only emits (`service-state.changed`, `heartbeat.checked`, `health.alert`);
  * notify decides who hears about it.
  */
+import { Gauge, Histogram } from 'prom-client';
 import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
 import { HealthEngine } from './engine.js';
@@ -54,6 +55,7 @@ export async function createHealth(
     },
   });
   const api = createHealthApi(engine, store, () => ctx.clock.now());
+  registerMetrics(ctx, engine);
   const unsubscribe: (() => void)[] = [];
   return {
     name: 'health',
@@ -97,4 +99,25 @@ function wireBus(
       work.catch((err: unknown) => log.warn({ err, deviceId: e.deviceId }, 'health: device change failed'));
     }),
   ];
+}
+
+function registerMetrics(ctx: ModuleContext, engine: HealthEngine): void {
+  const delay = new Histogram({
+    name: 'tsunagu_health_deadline_delay_seconds',
+    help: 'Time from a missed heartbeat deadline to the device being taken out of service',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [ctx.metrics],
+  });
+  engine.onExpired = (deadline, now) => delay.observe(Math.max(0, now - deadline) / 1000);
+  new Gauge({
+    name: 'tsunagu_health_devices',
+    help: 'Tracked devices by service state',
+    labelNames: ['state'],
+    registers: [ctx.metrics],
+    collect() {
+      const counts: Record<string, number> = { in_service: 0, out_of_service: 0, maintenance: 0, retired: 0 };
+      for (const d of engine.devices.values()) counts[d.state] = (counts[d.state] ?? 0) + 1;
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    },
+  });
 }

@@ -153,7 +153,7 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
             type: 'object',
             properties: {
               offset: { type: 'integer', minimum: 0, default: 0 },
-              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+              limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
               model: { type: 'string' },
               reason: { type: 'string' },
             },

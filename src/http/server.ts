@@ -34,7 +34,13 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     disableRequestLogging: true,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ajv: {
-      customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+      customOptions: {
+        allErrors: false,
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allowUnionTypes: true, // `type: ['string', 'null']` in route schemas
+      },
     },
   });
   app.setErrorHandler(errorHandler);

@@ -268,6 +268,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
     conn.close('protocol_error', RC.malformed, `malformed packet: ${err.message}`);
   }
 
+  onHandlerError(conn: Connection, err: unknown): void {
+    this.log.error({ err, clientId: conn.info?.clientId }, 'mqtt: packet handler failed, disconnecting');
+    conn.close('protocol_error', RC.implementationSpecific, 'internal error');
+  }
+
   onPacketTooLarge(conn: Connection, size: number): void {
     this.log.warn(
       { remoteAddress: conn.meta.remoteAddress, clientId: conn.info?.clientId, size },

@@ -72,7 +72,9 @@ describe('CONNECT', () => {
     t.after(() => tb.close());
     const a = new RawClient(tb.broker, 4);
     // CONNECT, level 4, flags 0 (clean session false), keep-alive 0, empty client id.
-    a.sendRaw(Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]));
+    a.sendRaw(
+      Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00]),
+    );
     assert.equal(connack(await a.next('connack')).returnCode, 0x02);
     await a.waitClosed();
     const b = new RawClient(tb.broker, 4);

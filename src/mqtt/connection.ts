@@ -22,12 +22,16 @@ export interface ConnectionHost {
   now(): number;
   onPacket(conn: Connection, packet: Packet): void;
   onParseError(conn: Connection, err: Error): void;
+  onHandlerError(conn: Connection, err: unknown): void;
   onPacketTooLarge(conn: Connection, size: number): void;
   onClosed(conn: Connection, reason: DisconnectReason, wasConnected: boolean, detail?: string): void;
   onWritable(conn: Connection): void;
   scheduleUncork(conn: Connection): void;
   countBytes(inBytes: number, outBytes: number): void;
 }
+
+/** Bytes buffered within one tick before a client counts as not keeping up. */
+const CORKED_LIMIT = 1024 * 1024;
 
 interface PendingAck {
   packet: Packet | undefined;
@@ -70,7 +74,12 @@ export class Connection {
       if (this.state === 'closed') return;
       if (p.length !== undefined && p.length > host.maxPacketSize)
         return host.onPacketTooLarge(this, p.length);
-      host.onPacket(this, p);
+      try {
+        host.onPacket(this, p);
+      } catch (err) {
+        // A bug must cost one connection, never the process.
+        host.onHandlerError(this, err);
+      }
     });
     this.parser.on('error', (err: Error) => {
       if (this.state !== 'closed') host.onParseError(this, err);
@@ -115,13 +124,18 @@ export class Connection {
       this.host.scheduleUncork(this);
     }
     this.host.countBytes(0, buf.length);
-    if (!this.stream.write(buf)) this.paused = true;
+    // While corked every write() reports a full buffer past the high-water mark; only a buffer
+    // far beyond it within one tick means this client cannot keep up (checked again at uncork).
+    if (!this.stream.write(buf) && this.stream.writableLength > CORKED_LIMIT) this.paused = true;
   }
 
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
     this.stream.uncork();
+    // Still above the high-water mark after handing the batch to the socket: the client is not
+    // reading. Stop sending to it until 'drain' (its messages queue, bounded by limits.maxQueued).
+    if (this.stream.writableNeedDrain) this.paused = true;
   }
 
   /**

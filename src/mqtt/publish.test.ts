@@ -1,7 +1,7 @@
 // PUBLISH flows: QoS 0/1/2 both directions, flow control, queues, expiry, aliases, authorization.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { IPubackPacket, IPublishPacket, IPubrecPacket, Packet } from 'mqtt-packet';
+import type { IDisconnectPacket, IPubackPacket, IPublishPacket, IPubrecPacket, Packet } from 'mqtt-packet';
 import { ManualClock } from '../core/clock.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 
@@ -100,13 +100,13 @@ describe('PUBLISH', () => {
     };
     p.send(publish);
     await p.next('pubrec');
-    p.send({ ...publish, dup: true } as Packet);
+    p.send({ ...publish, dup: true });
     await p.next('pubrec');
     p.send({ cmd: 'pubrel', messageId: 3 });
     await p.next('pubcomp');
     assert.deepEqual(got, ['once']);
     // After PUBREL the id is free again: a new message with id 3 is delivered.
-    p.send({ ...publish, payload: Buffer.from('again') } as Packet);
+    p.send({ ...publish, payload: Buffer.from('again') });
     await p.next('pubrec');
     assert.deepEqual(got, ['once', 'again']);
   });
@@ -253,7 +253,7 @@ describe('PUBLISH', () => {
       dup: false,
       properties: { topicAlias: 5 },
     });
-    assert.equal((await p.next('disconnect')).reasonCode, 0x94);
+    assert.equal(((await p.next('disconnect')) as IDisconnectPacket).reasonCode, 0x94);
   });
 
   test('authorizePublish deny: MQTT 5 PUBACK 0x87, 3.1.1 PUBACK and dropped', async (t) => {
@@ -345,7 +345,7 @@ describe('PUBLISH', () => {
     const p = new RawClient(tb.broker, 5);
     await p.connect('sender');
     p.send({ cmd: 'publish', topic: 'big/3', payload: Buffer.alloc(500), qos: 0, retain: false, dup: false });
-    assert.equal((await p.next('disconnect')).reasonCode, 0x95);
+    assert.equal(((await p.next('disconnect')) as IDisconnectPacket).reasonCode, 0x95);
   });
 
   test('server-side subscribe: the handler promise delays the PUBACK', async (t) => {

@@ -60,23 +60,21 @@ export async function startTestBroker(
 
 /** Two connected in-memory duplex streams. */
 export function duplexPair(): [Duplex, Duplex] {
-  let a: Duplex | undefined;
-  let b: Duplex | undefined;
-  const make = (other: () => Duplex): Duplex =>
+  const ends: Duplex[] = [];
+  const make = (other: number): Duplex =>
     new Duplex({
       read() {},
       write(chunk: Buffer, _enc, cb) {
-        other().push(chunk);
+        ends[other]!.push(chunk);
         cb();
       },
       final(cb) {
-        other().push(null);
+        ends[other]!.push(null);
         cb();
       },
     });
-  a = make(() => b!);
-  b = make(() => a!);
-  return [a, b];
+  ends.push(make(1), make(0));
+  return [ends[0]!, ends[1]!];
 }
 
 /** A raw MQTT client over an in-memory stream: send packets or bytes, await parsed replies. */
@@ -133,7 +131,7 @@ export class RawClient {
       clean: true,
       keepalive: 0,
       ...extra,
-    } as Packet);
+    });
     return this.next('connack');
   }
 

@@ -3,6 +3,7 @@
  * a persisted outbox with retries, dedup and storm grouping. Notify subscribes to the bus itself;
  * health, SLOs and devices only emit.
  */
+import { Counter, Gauge } from 'prom-client';
 import type { DeviceDirectory } from '../core/devices.js';
 import type { EventBus, TsunaguEvents } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -44,7 +45,27 @@ export async function createNotify(
 ): Promise<NotifyModule> {
   const log = ctx.log.child({ component: 'notify' });
   const store = await openNotifyStore(ctx);
-  const outbox = new Outbox({ clock: ctx.clock, store, log, ...opts });
+  const attempts = new Counter({
+    name: 'tsunagu_notify_attempts_total',
+    help: 'Notification delivery attempts by outcome (delivered, retry, failed) and channel type',
+    labelNames: ['result', 'channel_type'],
+    registers: [ctx.metrics],
+  });
+  const outbox = new Outbox({
+    clock: ctx.clock,
+    store,
+    log,
+    ...opts,
+    onAttempt: (result, channelType) => attempts.inc({ result, channel_type: channelType }),
+  });
+  new Gauge({
+    name: 'tsunagu_notify_queued',
+    help: 'Notifications waiting in the outbox (grouping or pending)',
+    registers: [ctx.metrics],
+    collect() {
+      this.set(outbox.queued);
+    },
+  });
   const service = new NotifyService(store, outbox, directory, () => ctx.clock.now(), log);
   const handling = new Set<Promise<void>>();
   const unsubscribe: (() => void)[] = [];

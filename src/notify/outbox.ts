@@ -24,6 +24,8 @@ export interface OutboxOptions {
   backoff?: BackoffPolicy;
   random?: () => number;
   maxConcurrent?: number;
+  /** Called after every attempt (metrics). */
+  onAttempt?: (result: 'delivered' | 'retry' | 'failed', channelType: Channel['type']) => void;
 }
 
 /** Items sent in one message body; the full list stays at `/api/v1/notifications/{id}`. */
@@ -77,6 +79,11 @@ export class Outbox {
       if (this.inFlight.size === 0 && chain === this.chain) return;
       await Promise.all(this.inFlight.values());
     }
+  }
+
+  /** Notifications waiting (grouping or pending). */
+  get queued(): number {
+    return this.due.size;
   }
 
   /** Put a failed notification back in the queue (a person asked for it). */
@@ -180,8 +187,9 @@ export class Outbox {
     const result = await this.send(channel, n, items);
     n.attempts++;
     n.lastStatusCode = result.status;
-    if (result.ok) return this.finish(n, 'delivered', null, result.status);
-    if (n.attempts >= this.backoff.maxAttempts) return this.finish(n, 'failed', result.error, result.status);
+    const outcome = result.ok ? 'delivered' : n.attempts >= this.backoff.maxAttempts ? 'failed' : 'retry';
+    this.o.onAttempt?.(outcome, channel.type);
+    if (outcome !== 'retry') return this.finish(n, outcome, result.error, result.status);
     n.lastError = result.error;
     n.nextAttemptAt = this.o.clock.now() + backoffDelay(n.attempts, this.backoff, this.o.random);
     await store.updateNotification(n);

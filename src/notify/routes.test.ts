@@ -124,6 +124,9 @@ test('channels, routes and the delivery log over HTTP; secrets are write-only', 
   assert.match(failed.lastError, /HTTP 500/);
   r = await http.inject({ method: 'GET', url: `/api/v1/notifications/${failed.id}`, headers: OPS });
   assert.equal(r.json().items[0].data.code, 'MOTOR');
+  const metric = await ctx.metrics.getSingleMetricAsString('tsunagu_notify_attempts_total');
+  assert.match(metric, /result="retry",channel_type="webhook"\} 1/);
+  assert.match(metric, /result="failed",channel_type="webhook"\} 1/);
   ep.respond = () => 200;
   r = await http.inject({ method: 'POST', url: `/api/v1/notifications/${failed.id}/retry`, headers: OPS });
   assert.equal(r.statusCode, 200);

@@ -28,6 +28,8 @@ export interface ShadowBenchResult {
   updatesPerSecond: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   rejected: number;
+  /** Peer run on the same fleet: a QoS 1 publish answered by a bare server-side echo (no shadow work). */
+  baseline: { roundTripsPerSecond: number; p50: number; p99: number };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -42,7 +44,12 @@ async function connectFleet(url: string, ids: string[]): Promise<MqttClient[]> {
     const batch = ids.slice(i, i + 100).map(
       (id) =>
         new Promise<MqttClient>((resolve, reject) => {
-          const c = mqtt.connect(url, { clientId: id, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 30_000 });
+          const c = mqtt.connect(url, {
+            clientId: id,
+            protocolVersion: 4,
+            reconnectPeriod: 0,
+            connectTimeout: 30_000,
+          });
           c.once('connect', () => resolve(c));
           c.once('error', reject);
         }),
@@ -52,7 +59,9 @@ async function connectFleet(url: string, ids: string[]): Promise<MqttClient[]> {
   return clients;
 }
 
-export async function startBenchPlatform(database: string): Promise<{ app: App; mqttUrl: string; close(): Promise<void> }> {
+export async function startBenchPlatform(
+  database: string,
+): Promise<{ app: App; mqttUrl: string; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
   const base = defaultConfig();
   const app = await buildApp(
@@ -105,7 +114,10 @@ export async function benchShadows(opts: ShadowBenchOptions): Promise<ShadowBenc
           const done = new Promise<void>((resolve) => pending.set(token, resolve));
           await c.publishAsync(
             prefix,
-            JSON.stringify({ state: { reported: { seq: n, temp: 20 + (n % 5), ok: true } }, clientToken: token }),
+            JSON.stringify({
+              state: { reported: { seq: n, temp: 20 + (n % 5), ok: true } },
+              clientToken: token,
+            }),
             { qos: 1 },
           );
           await done;
@@ -120,17 +132,72 @@ export async function benchShadows(opts: ShadowBenchOptions): Promise<ShadowBenc
     const seconds = (performance.now() - start) / 1000;
     latencies.sort((a, b) => a - b);
     const updates = latencies.length;
+    const baseline = await echoBaseline(platform.app, clients, ids, opts.updatesPerDevice);
     return {
+      baseline,
       devices: opts.devices,
       updates,
       seconds,
       updatesPerSecond: updates / seconds,
-      latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies.at(-1) ?? NaN },
+      latencyMs: {
+        p50: pct(latencies, 50),
+        p95: pct(latencies, 95),
+        p99: pct(latencies, 99),
+        max: latencies.at(-1) ?? NaN,
+      },
       rejected,
     };
   } finally {
     for (const c of clients) c.end(true);
     await platform.close();
+  }
+}
+
+/**
+ * The peer: the same devices publish QoS 1 to `devices/{id}/echo` and wait for the platform's
+ * answer on `devices/{id}/echo/ack`, published by a server-side handler that does nothing else.
+ */
+async function echoBaseline(
+  app: App,
+  clients: MqttClient[],
+  ids: string[],
+  rounds: number,
+): Promise<ShadowBenchResult['baseline']> {
+  const unsubscribe = app.broker.subscribe('devices/+/echo', (m) =>
+    app.broker.publish({ topic: `${m.topic}/ack`, payload: m.payload, qos: 1 }),
+  );
+  try {
+    const latencies: number[] = [];
+    const runners = await Promise.all(
+      clients.map(async (c, i) => {
+        const topic = `devices/${ids[i]}/echo`;
+        let waiting: (() => void) | undefined;
+        c.on('message', (t) => {
+          if (t === `${topic}/ack`) waiting?.();
+        });
+        await c.subscribeAsync(`${topic}/ack`, { qos: 1 });
+        return async () => {
+          for (let n = 0; n < rounds; n++) {
+            const t0 = performance.now();
+            const done = new Promise<void>((resolve) => (waiting = resolve));
+            await c.publishAsync(topic, JSON.stringify({ seq: n }), { qos: 1 });
+            await done;
+            latencies.push(performance.now() - t0);
+          }
+        };
+      }),
+    );
+    const start = performance.now();
+    await Promise.all(runners.map((r) => r()));
+    const seconds = (performance.now() - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      roundTripsPerSecond: latencies.length / seconds,
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+    };
+  } finally {
+    unsubscribe();
   }
 }
 
@@ -142,7 +209,9 @@ function flag(args: string[], name: string, fallback: string): string {
 /** CLI entry: `tsunagu bench shadows [--devices 1000] [--updates 5] [--database sqlite|postgres://…]`. */
 export async function runShadowBenchCli(args: string[]): Promise<void> {
   if (args.includes('--help')) {
-    process.stdout.write('tsunagu bench shadows [--devices 1000] [--updates 5] [--database sqlite|postgres://…]\n');
+    process.stdout.write(
+      'tsunagu bench shadows [--devices 1000] [--updates 5] [--database sqlite|postgres://…]\n',
+    );
     return;
   }
   const r = await benchShadows({
@@ -154,6 +223,8 @@ export async function runShadowBenchCli(args: string[]): Promise<void> {
   process.stdout.write(
     `shadows: ${r.devices} devices, ${r.updates} updates in ${f(r.seconds)} s = ${f(r.updatesPerSecond)} updates/s ` +
       `(publish → durable /update/accepted) p50 ${f(r.latencyMs.p50)} ms, p95 ${f(r.latencyMs.p95)} ms, ` +
-      `p99 ${f(r.latencyMs.p99)} ms, max ${f(r.latencyMs.max)} ms, rejected ${r.rejected}\n`,
+      `p99 ${f(r.latencyMs.p99)} ms, max ${f(r.latencyMs.max)} ms, rejected ${r.rejected}\n` +
+      `peer (same fleet, QoS 1 publish → bare server echo, no shadow work): ${f(r.baseline.roundTripsPerSecond)} round trips/s, ` +
+      `p50 ${f(r.baseline.p50)} ms, p99 ${f(r.baseline.p99)} ms\n`,
   );
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { TestPlatform } from '../test-support/platform.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely in tests
 export type Body = Record<string, any>;
 
 export async function api(

@@ -41,7 +41,9 @@ describe('shadows end to end with mqtt.js devices', () => {
 
   test('HTTP desired → the device gets /update/delta; its report → /update/accepted; GET shows both', async () => {
     const mark = inbox.messages.length;
-    const res = await api(p, 'POST', '/devices/lamp-1/shadow', { state: { desired: { power: 'on', level: 80 } } });
+    const res = await api(p, 'POST', '/devices/lamp-1/shadow', {
+      state: { desired: { power: 'on', level: 80 } },
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.version, 1);
     const delta = await inbox.next(`${P}/update/delta`, mark);
@@ -60,7 +62,10 @@ describe('shadows end to end with mqtt.js devices', () => {
 
     const got = await api(p, 'GET', '/devices/lamp-1/shadow');
     assert.equal(got.status, 200);
-    assert.deepEqual(got.body.state, { desired: { power: 'on', level: 80 }, reported: { power: 'on', level: 80 } });
+    assert.deepEqual(got.body.state, {
+      desired: { power: 'on', level: 80 },
+      reported: { power: 'on', level: 80 },
+    });
     const m3 = inbox.messages.length;
     await publish(`${P}/get`, '');
     const viaMqtt = await inbox.next(`${P}/get/accepted`, m3);
@@ -75,9 +80,17 @@ describe('shadows end to end with mqtt.js devices', () => {
     const m2 = inbox.messages.length;
     await publish(`${P}/update`, 'not json');
     assert.deepEqual((await inbox.next(`${P}/update/rejected`, m2)).message, 'Invalid JSON');
-    const http = await api(p, 'POST', '/devices/lamp-1/shadow', { state: { desired: { level: 5 } }, version: 1 });
+    const http = await api(p, 'POST', '/devices/lamp-1/shadow', {
+      state: { desired: { level: 5 } },
+      version: 1,
+    });
     assert.equal(http.status, 409);
     assert.equal(http.body.error.message, 'Version conflict');
+    const bad = await api(p, 'POST', '/devices/lamp-1/shadow', { state: 'x' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.message, 'State node must be an object');
+    const badVersion = await api(p, 'POST', '/devices/lamp-1/shadow', { state: {}, version: '2' });
+    assert.equal(badVersion.body.error.message, 'Invalid version');
   });
 
   test('named shadow: update, get and delete over MQTT; HTTP sees it', async () => {
@@ -124,7 +137,11 @@ describe('shadows end to end with mqtt.js devices', () => {
 
   test('model option clearDesiredOnReport with a real device', async () => {
     const secret = await registerDevice(p, 'door-1', 'lock');
-    const d = await connect(p.mqttUrl, 'door-1', { username: 'door-1', password: secret, protocolVersion: 5 });
+    const d = await connect(p.mqttUrl, 'door-1', {
+      username: 'door-1',
+      password: secret,
+      protocolVersion: 5,
+    });
     try {
       const box = new Inbox(d);
       const D = '$aws/things/door-1/shadow';
@@ -132,7 +149,9 @@ describe('shadows end to end with mqtt.js devices', () => {
       await api(p, 'POST', '/devices/door-1/shadow', { state: { desired: { lock: 'locked' } } });
       assert.deepEqual((await box.next(`${D}/update/delta`, 0)).state, { lock: 'locked' });
       const mark = box.messages.length;
-      await d.publishAsync(`${D}/update`, JSON.stringify({ state: { reported: { lock: 'locked' } } }), { qos: 1 });
+      await d.publishAsync(`${D}/update`, JSON.stringify({ state: { reported: { lock: 'locked' } } }), {
+        qos: 1,
+      });
       await box.next(`${D}/update/accepted`, mark);
       const got = await api(p, 'GET', '/devices/door-1/shadow');
       assert.deepEqual(got.body.state, { reported: { lock: 'locked' } });

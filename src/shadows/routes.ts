@@ -17,13 +17,15 @@ const idParams = {
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
+// Types are described, not enforced here: the shadow parser answers with the AWS messages
+// ("State node must be an object", "Invalid version", …) exactly as over MQTT.
 const updateBody = {
   type: 'object',
   description: 'AWS shadow request document: { state: { desired?, reported? }, version?, clientToken? }',
   properties: {
-    state: { type: 'object', additionalProperties: true },
-    version: { type: 'integer', minimum: 0 },
-    clientToken: { type: 'string' },
+    state: { description: 'object with desired and/or reported (objects, or null to clear)' },
+    version: { description: 'integer; the update applies only if the shadow has this version' },
+    clientToken: { description: 'string up to 64 bytes, echoed in the response' },
   },
   additionalProperties: true,
 } as const;

@@ -87,9 +87,12 @@ export class ShadowService {
         const expected = current ? { version: current.version, deleted: current.deleted } : undefined;
         if (!(await store.save(out.next, expected, entry))) continue;
         const prefix = shadowPrefix(deviceId, name);
-        await this.publish(`${prefix}/update/accepted`, out.accepted);
-        if (out.delta) await this.publish(`${prefix}/update/delta`, out.delta);
-        await this.publish(`${prefix}/update/documents`, out.documents);
+        // Started in this order (the broker routes in call order), awaited together.
+        await Promise.all([
+          this.publish(`${prefix}/update/accepted`, out.accepted),
+          ...(out.delta ? [this.publish(`${prefix}/update/delta`, out.delta)] : []),
+          this.publish(`${prefix}/update/documents`, out.documents),
+        ]);
         this.emitUpdated(out.next, actor);
         return out.accepted;
       }

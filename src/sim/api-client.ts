@@ -33,11 +33,11 @@ export async function apiRequest(
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);
   } catch {
-    parsed = undefined;
+    // not JSON: callers use `text`
   }
   return { status: res.status, body: parsed, text };
 }
@@ -54,11 +54,17 @@ export async function ensureModel(api: ApiTarget, m: ModelSpec): Promise<void> {
   const full = {
     name: m.name,
     description: m.description,
-    heartbeat: { intervalMs: Math.round(m.heartbeatIntervalMs), graceMs: Math.round(m.heartbeatIntervalMs), signOfLife: 'heartbeat' },
+    heartbeat: {
+      intervalMs: Math.round(m.heartbeatIntervalMs),
+      graceMs: Math.round(m.heartbeatIntervalMs),
+      signOfLife: 'heartbeat',
+    },
   };
   let r = await apiRequest(api, 'POST', '/api/v1/device-models', full);
-  if (r.status === 400 || r.status === 422) r = await apiRequest(api, 'POST', '/api/v1/device-models', { name: m.name });
-  if (r.status >= 300 && r.status !== 409) throw SimErrors.apiFailed(`create device model ${m.name}`, r.status, r.text);
+  if (r.status === 400 || r.status === 422)
+    r = await apiRequest(api, 'POST', '/api/v1/device-models', { name: m.name });
+  if (r.status >= 300 && r.status !== 409)
+    throw SimErrors.apiFailed(`create device model ${m.name}`, r.status, r.text);
 }
 
 /** Create a device (409 = already there) and issue a password credential; returns it. */
@@ -69,7 +75,9 @@ export async function provisionDevice(
 ): Promise<{ username: string; password: string }> {
   const d = await apiRequest(api, 'POST', '/api/v1/devices', { id, model, name: id, tags: ['simulated'] });
   if (d.status >= 300 && d.status !== 409) throw SimErrors.apiFailed(`create device ${id}`, d.status, d.text);
-  const c = await apiRequest(api, 'POST', `/api/v1/devices/${encodeURIComponent(id)}/credentials`, { kind: 'password' });
+  const c = await apiRequest(api, 'POST', `/api/v1/devices/${encodeURIComponent(id)}/credentials`, {
+    kind: 'password',
+  });
   const creds = c.status < 300 ? readCredentials(c.body, id) : undefined;
   if (!creds) throw SimErrors.apiFailed(`issue credentials for ${id}`, c.status, c.text);
   return creds;
@@ -79,16 +87,34 @@ export async function provisionDevice(
  * The secret comes back once. Accepts `{username, password}` and the registry's
  * `{credential: {username}, secret}` shape.
  */
-export function readCredentials(body: unknown, id: string): { username: string; password: string } | undefined {
-  const b = (body ?? {}) as { username?: unknown; password?: unknown; secret?: unknown; credential?: { username?: unknown } };
-  const password = typeof b.password === 'string' ? b.password : typeof b.secret === 'string' ? b.secret : undefined;
+export function readCredentials(
+  body: unknown,
+  id: string,
+): { username: string; password: string } | undefined {
+  const b = (body ?? {}) as {
+    username?: unknown;
+    password?: unknown;
+    secret?: unknown;
+    credential?: { username?: unknown };
+  };
+  const password =
+    typeof b.password === 'string' ? b.password : typeof b.secret === 'string' ? b.secret : undefined;
   if (password === undefined) return undefined;
-  const username = typeof b.username === 'string' ? b.username : typeof b.credential?.username === 'string' ? b.credential.username : id;
+  const username =
+    typeof b.username === 'string'
+      ? b.username
+      : typeof b.credential?.username === 'string'
+        ? b.credential.username
+        : id;
   return { username, password };
 }
 
 /** Run `fn` over `items` with at most `concurrency` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -110,7 +136,12 @@ export interface CommandResult {
 }
 
 /** POST a command with `wait: true` and time the round trip as the operator's app sees it. */
-export async function sendCommand(api: ApiTarget, deviceId: string, name: string, timeoutMs: number): Promise<CommandResult> {
+export async function sendCommand(
+  api: ApiTarget,
+  deviceId: string,
+  name: string,
+  timeoutMs: number,
+): Promise<CommandResult> {
   const t0 = performance.now();
   try {
     const r = await apiRequest(
@@ -122,11 +153,16 @@ export async function sendCommand(api: ApiTarget, deviceId: string, name: string
     );
     const latencyMs = performance.now() - t0;
     const b = r.body as { status?: unknown; command?: { status?: unknown } } | undefined;
-    const status = String(b?.status ?? b?.command?.status ?? `http_${r.status}`);
+    const raw = b?.status ?? b?.command?.status;
+    const status = typeof raw === 'string' ? raw : `http_${r.status}`;
     const ok = r.status < 300 && ['ok', 'succeeded', 'success', 'completed', 'done'].includes(status);
     return { ok, latencyMs, status };
   } catch (err) {
-    return { ok: false, latencyMs: performance.now() - t0, status: err instanceof Error ? err.name : 'error' };
+    return {
+      ok: false,
+      latencyMs: performance.now() - t0,
+      status: err instanceof Error ? err.name : 'error',
+    };
   }
 }
 
@@ -147,7 +183,7 @@ export async function serverMemoryBytes(api: ApiTarget): Promise<number | undefi
   try {
     const r = await apiRequest(api, 'GET', '/metrics', undefined, 5000);
     if (r.status !== 200) return undefined;
-    return metricValue(r.text, 'process_resident_memory_bytes');
+    return metricValue(r.text, 'process_resident_memory_bytes') ?? metricValue(r.text, 'tsunagu_process_resident_memory_bytes');
   } catch {
     return undefined;
   }

@@ -7,9 +7,7 @@ import type { TelegramState } from './telegram.js';
 
 export type Reported = Record<string, unknown>;
 
-export type CommandOutcome =
-  | { ok: true; reported?: Reported }
-  | { ok: false; code: string; message: string };
+export type CommandOutcome = { ok: true; reported?: Reported } | { ok: false; code: string; message: string };
 
 export interface Behaviour {
   /** Advance the model to `simNow`. */

@@ -20,8 +20,9 @@ export const SIM_USAGE = `usage: tsunagu sim --url mqtt://host:port [options]
   --devices N            number of simulated devices (default 10)
   --profile P            scooter | boiler | path/to/profile.yaml (default scooter)
   --api URL --token T    provision model, devices and per-device credentials through the HTTP API
-                         (token also from TSUNAGU_TOKEN); without it devices connect as
-                         username = device id, no password (broker must allow anonymous)
+                         (token also from TSUNAGU_TOKEN); without it devices connect
+                         anonymously: client id = device id, no user name/password
+                         (the broker must allow anonymous clients)
   --duration S           stop after S seconds (default 300)
   --speed X              simulated time runs X times faster (default 1)
   --telegram HOST:PORT   send the profile's telegram share as CSV telegrams over raw TCP
@@ -40,7 +41,7 @@ export const LOADTEST_USAGE = `usage: tsunagu loadtest --url mqtt://host:port --
   --slo TEXT             e.g. "p99 command latency < 300ms" (p50|p95|p99, command|publish|ack|connect)
   --api URL --token T    send commands through the API and measure command latency
                          (without: QoS 1 publish→PUBACK latency is measured instead)
-  --rate R               telemetry messages per second per device (default 1)
+  --rate R               telemetry messages per second per device (default 1; spike: the profile's)
   --out FILE             save the result as JSON
  load:  --start N (100) --factor F (2) --max-devices N (10000) --step S (10)
         --max-error-rate X (0.01) --command-rate R (devices/50)
@@ -51,7 +52,8 @@ export const LOADTEST_USAGE = `usage: tsunagu loadtest --url mqtt://host:port --
 function num(v: string | undefined, option: string, dflt?: number): number | undefined {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw SimErrors.optionInvalid(option, `expected a number, got "${v}"`);
+  if (v.trim() === '' || !Number.isFinite(n))
+    throw SimErrors.optionInvalid(option, `expected a number, got "${v}"`);
   return n;
 }
 
@@ -140,7 +142,10 @@ async function sim(argv: string[]): Promise<void> {
     }, p.atS * 1000),
   );
   // A ref'd interval keeps the process alive while devices wait to reconnect.
-  const status = setInterval(() => process.stdout.write(formatCounters(sim.counters, (Date.now() - t0) / 1000)), 5000);
+  const status = setInterval(
+    () => process.stdout.write(formatCounters(sim.counters, (Date.now() - t0) / 1000)),
+    5000,
+  );
   const onSignal = (): void => void sim.stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -150,11 +155,16 @@ async function sim(argv: string[]): Promise<void> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   const elapsed = (Date.now() - t0) / 1000;
-  if (v.json) process.stdout.write(`${JSON.stringify({ counters: sim.counters, publishAckMs: sim.latency.publishAck.peek() })}\n`);
+  if (v.json)
+    process.stdout.write(
+      `${JSON.stringify({ counters: sim.counters, publishAckMs: sim.latency.publishAck.peek() })}\n`,
+    );
   else {
     process.stdout.write(formatCounters(sim.counters, elapsed));
     const p = sim.latency.publishAck.peek();
-    process.stdout.write(`publish→PUBACK ms: p50 ${p.p50.toFixed(2)} p95 ${p.p95.toFixed(2)} p99 ${p.p99.toFixed(2)} (${p.seen} acks)\n`);
+    process.stdout.write(
+      `publish→PUBACK ms: p50 ${p.p50.toFixed(2)} p95 ${p.p95.toFixed(2)} p99 ${p.p99.toFixed(2)} (${p.seen} acks)\n`,
+    );
   }
 }
 
@@ -198,9 +208,11 @@ async function loadtest(argv: string[]): Promise<void> {
   }
   if (!v.url) throw SimErrors.optionInvalid('--url', `required\n\n${LOADTEST_USAGE}`);
   const mode = (v.mode ?? 'load') as LoadMode;
-  if (!['load', 'spike', 'soak'].includes(mode)) throw SimErrors.optionInvalid('--mode', `load, spike or soak, got "${v.mode}"`);
+  if (!['load', 'spike', 'soak'].includes(mode))
+    throw SimErrors.optionInvalid('--mode', `load, spike or soak, got "${v.mode}"`);
   const api = apiTarget(v.api, v.token);
-  const opt = (key: string, value: number | undefined): Record<string, number> => (value === undefined ? {} : { [key]: value });
+  const opt = (key: string, value: number | undefined): Record<string, number> =>
+    value === undefined ? {} : { [key]: value };
   const result = await runLoadtest({
     url: v.url,
     profile: v.profile ?? 'scooter',

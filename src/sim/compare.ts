@@ -31,8 +31,12 @@ export interface Comparison {
   unmatched: string[];
 }
 
-export function compareResults(a: Pick<LoadtestResult, 'mode' | 'metrics'>, b: Pick<LoadtestResult, 'mode' | 'metrics'>): Comparison {
-  if (a.mode !== b.mode) throw SimErrors.resultInvalid('compare', `cannot compare a ${a.mode} run with a ${b.mode} run`);
+export function compareResults(
+  a: Pick<LoadtestResult, 'mode' | 'metrics'>,
+  b: Pick<LoadtestResult, 'mode' | 'metrics'>,
+): Comparison {
+  if (a.mode !== b.mode)
+    throw SimErrors.resultInvalid('compare', `cannot compare a ${a.mode} run with a ${b.mode} run`);
   const rows: ComparisonRow[] = [];
   const unmatched: string[] = [];
   for (const [name, ma] of Object.entries(a.metrics)) {
@@ -67,16 +71,26 @@ export function readResult(file: string): LoadtestResult {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw SimErrors.resultInvalid(file, `not a readable JSON file (${err instanceof Error ? err.message : String(err)})`);
+    throw SimErrors.resultInvalid(
+      file,
+      `not a readable JSON file (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const r = doc as Partial<LoadtestResult> | null;
   if (r?.tool !== 'tsunagu loadtest' || r.version !== 1)
     throw SimErrors.resultInvalid(file, 'not a tsunagu loadtest result (tool/version missing)');
-  if (!['load', 'spike', 'soak'].includes(String(r.mode))) throw SimErrors.resultInvalid(file, `unknown mode ${String(r.mode)}`);
-  if (typeof r.metrics !== 'object' || r.metrics === null) throw SimErrors.resultInvalid(file, 'metrics missing');
+  if (!['load', 'spike', 'soak'].includes(String(r.mode)))
+    throw SimErrors.resultInvalid(file, `unknown mode ${String(r.mode)}`);
+  if (typeof r.metrics !== 'object' || r.metrics === null)
+    throw SimErrors.resultInvalid(file, 'metrics missing');
   for (const [k, m] of Object.entries(r.metrics)) {
     const v = m as Partial<MetricValue> | null;
-    if (!v || (v.better !== 'lower' && v.better !== 'higher') || typeof v.variation !== 'number' || typeof v.minDelta !== 'number')
+    if (
+      !v ||
+      (v.better !== 'lower' && v.better !== 'higher') ||
+      typeof v.variation !== 'number' ||
+      typeof v.minDelta !== 'number'
+    )
       throw SimErrors.resultInvalid(file, `metrics.${k} is malformed`);
   }
   return r as LoadtestResult;

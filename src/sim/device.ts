@@ -9,7 +9,7 @@
  *   $aws/things/{id}/shadow/update, …/update/delta, …/get, …/get/accepted     (AWS IoT shadow)
  */
 import type { Behaviour, Reported } from './behaviour.js';
-import type { MqttLink } from './mqtt-link.js';
+import { LinkError, type MqttLink } from './mqtt-link.js';
 import type { FaultSettings, Profile } from './profile.js';
 import { sample, type Distribution, type Rng } from './rng.js';
 import type { LatencyRecorder, SimCounters } from './stats.js';
@@ -17,10 +17,14 @@ import { formatTelegram, type TelegramLink } from './telegram.js';
 import type { SimTime } from './time.js';
 
 /** What a device needs from a connection; `MqttLink` is the real one, tests may pass their own. */
-export type Link = Pick<MqttLink, 'publish' | 'subscribe' | 'end' | 'drop' | 'onMessage' | 'onClose' | 'closed'>;
+export type Link = Pick<
+  MqttLink,
+  'publish' | 'subscribe' | 'end' | 'drop' | 'onMessage' | 'onClose' | 'closed'
+>;
 
+/** Empty for anonymous access (client id = device id, no user name, no password). */
 export interface Credentials {
-  username: string;
+  username?: string;
   password?: string;
 }
 
@@ -131,7 +135,8 @@ export class SimDevice {
         return true;
       case 'burst':
         this.ctx.counters.faults.burst++;
-        for (let i = 0; i < f.burstSize; i++) this.timer(this.session, i * 200, true, () => this.hardwareError());
+        for (let i = 0; i < f.burstSize; i++)
+          this.timer(this.session, i * 200, true, () => this.hardwareError());
         return true;
       case 'drop':
         this.ctx.counters.faults.drop++;
@@ -177,9 +182,11 @@ export class SimDevice {
       } else {
         this.link = await this.ctx.openLink(this.id, this.creds);
       }
-    } catch {
+    } catch (err) {
       if (this.state !== 'connecting') return;
       this.ctx.counters.connectFailures++;
+      const why = connectErrorKey(err);
+      this.ctx.counters.connectErrors[why] = (this.ctx.counters.connectErrors[why] ?? 0) + 1;
       this.state = 'offline';
       this.scheduleReconnect();
       return;
@@ -358,7 +365,14 @@ export class SimDevice {
   private send(
     topic: string,
     payload: string,
-    counter: 'heartbeats' | 'telemetry' | 'events' | 'shadowReports' | 'commandRepliesOk' | 'commandRepliesError' | undefined,
+    counter:
+      | 'heartbeats'
+      | 'telemetry'
+      | 'events'
+      | 'shadowReports'
+      | 'commandRepliesOk'
+      | 'commandRepliesError'
+      | undefined,
   ): void {
     const link = this.link;
     if (!link || this.state !== 'online') return;
@@ -398,8 +412,24 @@ export class SimDevice {
   }
 }
 
-const MALFORMED_JSON = ['{"ts":', 'not json at all', '{"ts":"yesterday","battery":"full"}', '\u0000\u00ff\u00fe'];
-const MALFORMED_TELEGRAMS = ['0,0.0,0', 'garbage line without structure', '0,0.0,0,0.0,,,,,ZZZZ,0000,16B0,xx,26&99,2,41,0,1,2,3,0,0,1,,0.0&0.00&0,100,FFFF'];
+const MALFORMED_JSON = [
+  '{"ts":',
+  'not json at all',
+  '{"ts":"yesterday","battery":"full"}',
+  '\u0000\u00ff\u00fe',
+];
+const MALFORMED_TELEGRAMS = [
+  '0,0.0,0',
+  'garbage line without structure',
+  '0,0.0,0,0.0,,,,,ZZZZ,0000,16B0,xx,26&99,2,41,0,1,2,3,0,0,1,,0.0&0.00&0,100,FFFF',
+];
+
+function connectErrorKey(err: unknown): string {
+  if (err instanceof LinkError)
+    return err.kind === 'refused' ? err.message.replace('connection refused, ', 'refused: ') : err.kind;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? `socket: ${code}` : 'error';
+}
 
 function parseJson(buf: Buffer): Record<string, unknown> | undefined {
   try {

@@ -37,9 +37,14 @@ const INTEGERS = new Set<keyof FaultSettings>(['burstSize', 'flapCycles']);
 
 export function parseFaults(text: string): Partial<FaultSettings> {
   const out: Partial<FaultSettings> = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [rawKey = '', rawValue, ...extra] = part.split('=');
-    const key = ALIASES[rawKey] ?? (FIELDS.includes(rawKey as keyof FaultSettings) ? (rawKey as keyof FaultSettings) : undefined);
+    const key =
+      ALIASES[rawKey] ??
+      (FIELDS.includes(rawKey as keyof FaultSettings) ? (rawKey as keyof FaultSettings) : undefined);
     if (!key)
       throw SimErrors.optionInvalid(
         '--faults',
@@ -48,7 +53,8 @@ export function parseFaults(text: string): Partial<FaultSettings> {
     const value = Number(rawValue);
     if (rawValue === undefined || rawValue === '' || extra.length > 0 || !Number.isFinite(value) || value < 0)
       throw SimErrors.optionInvalid('--faults', `${rawKey}: expected ${rawKey}=<number ≥ 0>, got "${part}"`);
-    if (SHARES.has(key) && value > 1) throw SimErrors.optionInvalid('--faults', `${rawKey}: a share between 0 and 1, got ${value}`);
+    if (SHARES.has(key) && value > 1)
+      throw SimErrors.optionInvalid('--faults', `${rawKey}: a share between 0 and 1, got ${value}`);
     if (INTEGERS.has(key) && (!Number.isInteger(value) || value < 1))
       throw SimErrors.optionInvalid('--faults', `${rawKey}: a whole number ≥ 1, got ${value}`);
     out[key] = value;
@@ -65,7 +71,11 @@ export interface InjectPlan {
 
 export function parseInject(text: string): InjectPlan {
   const m = /^([a-z]+)(?::(\d+))?@(\d+(?:\.\d+)?)$/.exec(text.trim());
-  if (!m) throw SimErrors.optionInvalid('--inject', `expected kind[:count]@seconds (e.g. drop:100@30), got "${text}"`);
+  if (!m)
+    throw SimErrors.optionInvalid(
+      '--inject',
+      `expected kind[:count]@seconds (e.g. drop:100@30), got "${text}"`,
+    );
   const kind = m[1] as FaultKind;
   if (!FAULT_KINDS.includes(kind))
     throw SimErrors.optionInvalid('--inject', `unknown fault "${m[1]}" (expected ${FAULT_KINDS.join(', ')})`);

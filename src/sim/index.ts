@@ -2,7 +2,12 @@
  * The fleet simulator and load generator (ARCHITECTURE.md: `sim/`). Public face: start a
  * simulated fleet against any MQTT server, run load/spike/soak tests, compare their results.
  */
-export { startSimulation, type Simulation, type SimulationOptions, type SimulationState } from './simulation.js';
+export {
+  startSimulation,
+  type Simulation,
+  type SimulationOptions,
+  type SimulationState,
+} from './simulation.js';
 export { loadProfile, parseProfile, validateProfile, type Profile, type FaultSettings } from './profile.js';
 export { BUILTIN_PROFILES } from './builtin-profiles.js';
 export type { FaultKind, DeviceState, SimDevice } from './device.js';

@@ -29,6 +29,8 @@ export interface SpikeResult {
   withinS: number;
   connected: number;
   connectFailures: number;
+  /** Failed attempts by reason. */
+  connectErrors: Record<string, number>;
   unexpectedDisconnects: number;
   /** From the first connect attempt until every device was online; null if they never all were. */
   timeToAllConnectedMs: number | null;
@@ -105,7 +107,12 @@ export function resultMetrics(r: Omit<LoadtestResult, 'metrics'>): Record<string
   const lat = (value: number): MetricValue => ({ value, better: 'lower', variation, minDelta: 2 });
   if (r.mode === 'load') {
     if (r.lastGood) {
-      m['last good step: devices'] = { value: r.lastGood.devices, better: 'higher', variation: 0, minDelta: 1 };
+      m['last good step: devices'] = {
+        value: r.lastGood.devices,
+        better: 'higher',
+        variation: 0,
+        minDelta: 1,
+      };
       m['last good step: msg/s'] = { value: r.lastGood.msgPerSec, better: 'higher', variation, minDelta: 1 };
     }
     for (const s of r.steps) {
@@ -124,7 +131,8 @@ export function resultMetrics(r: Omit<LoadtestResult, 'metrics'>): Record<string
       };
     }
     const cmd = r.steps.filter((s) => s.command && s.command.count > 0);
-    if (cmd.length > 0) m['p99 command latency (median window)'] = lat(median(cmd.map((s) => s.command!.p99)));
+    if (cmd.length > 0)
+      m['p99 command latency (median window)'] = lat(median(cmd.map((s) => s.command!.p99)));
     if (r.soak)
       m['client RSS growth (bytes/min)'] = {
         value: r.soak.clientRssSlopeBytesPerMin,
@@ -137,9 +145,19 @@ export function resultMetrics(r: Omit<LoadtestResult, 'metrics'>): Record<string
     m['connect p99'] = lat(s.connect.p99);
     m['connect p50'] = lat(s.connect.p50);
     if (s.timeToAllConnectedMs !== null)
-      m['time to all connected'] = { value: s.timeToAllConnectedMs, better: 'lower', variation, minDelta: 50 };
+      m['time to all connected'] = {
+        value: s.timeToAllConnectedMs,
+        better: 'lower',
+        variation,
+        minDelta: 50,
+      };
     m['connected'] = { value: s.connected, better: 'higher', variation: 0, minDelta: 1 };
-    m['connect failures'] = { value: s.connectFailures, better: 'lower', variation: 0, minDelta: Math.max(1, s.devices / 1000) };
+    m['connect failures'] = {
+      value: s.connectFailures,
+      better: 'lower',
+      variation: 0,
+      minDelta: Math.max(1, s.devices / 1000),
+    };
   }
   return m;
 }

@@ -8,7 +8,14 @@
  */
 import { sendCommand, serverMemoryBytes, type ApiTarget } from './api-client.js';
 import { SimErrors } from './errors.js';
-import { resultMetrics, type LoadMode, type LoadtestResult, type SoakDrift, type SpikeResult, type Window } from './loadtest-result.js';
+import {
+  resultMetrics,
+  type LoadMode,
+  type LoadtestResult,
+  type SoakDrift,
+  type SpikeResult,
+  type Window,
+} from './loadtest-result.js';
 import { loadProfile, type Profile } from './profile.js';
 import { brokenObjectives, parseSlo, type SloMetric, type SloObjective } from './slo.js';
 import { startSimulation, type Simulation } from './simulation.js';
@@ -49,17 +56,34 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function published(sim: Simulation): number {
   const c = sim.counters;
-  return c.heartbeats + c.telemetry + c.events + c.shadowReports + c.commandRepliesOk + c.commandRepliesError + c.telegrams;
+  return (
+    c.heartbeats +
+    c.telemetry +
+    c.events +
+    c.shadowReports +
+    c.commandRepliesOk +
+    c.commandRepliesError +
+    c.telegrams
+  );
 }
 
-/** The profile the load test runs: a constant message rate, no random faults or events. */
-export function loadProfileFor(profile: Profile, ratePerDevice: number): Profile {
-  const interval = 1 / ratePerDevice;
+/** The profile the load test runs: a constant message rate (or the profile's own intervals when
+ * `ratePerDevice` is undefined), no random faults or events. */
+export function loadProfileFor(profile: Profile, ratePerDevice: number | undefined): Profile {
+  const interval = ratePerDevice === undefined ? undefined : 1 / ratePerDevice;
   return {
     ...profile,
-    telemetry: { intervalS: interval, idleIntervalS: interval },
+    telemetry: interval === undefined ? profile.telemetry : { intervalS: interval, idleIntervalS: interval },
     events: { ...profile.events, ratePerHour: 0 },
-    faults: { ...profile.faults, batteryPerHour: 0, burstPerHour: 0, dropPerHour: 0, flapPerHour: 0, slowReplyShare: 0, malformedShare: 0 },
+    faults: {
+      ...profile.faults,
+      batteryPerHour: 0,
+      burstPerHour: 0,
+      dropPerHour: 0,
+      flapPerHour: 0,
+      slowReplyShare: 0,
+      malformedShare: 0,
+    },
     commands: { ...profile.commands, failureRate: 0 },
     telegram: { ...profile.telegram, share: 0 },
   };
@@ -151,7 +175,8 @@ async function measureWindow(
   const elapsedS = (performance.now() - t0) / 1000;
   const cmdSamples = cmdHalves.flat();
   const msgs = published(sim) - c0.pub;
-  const failures = sim.counters.publishFailures - c0.fail + (sim.counters.connectFailures - c0.cf) + cmdFailed;
+  const failures =
+    sim.counters.publishFailures - c0.fail + (sim.counters.connectFailures - c0.cf) + cmdFailed;
   const attempts = msgs + cmdSamples.length + cmdFailed;
   const errorRate = attempts > 0 ? failures / attempts : 0;
   const publish = summarize(pubHalves.flat());
@@ -159,7 +184,8 @@ async function measureWindow(
   const halves = commands ? cmdHalves : pubHalves;
   const measured: Partial<Record<SloMetric, Percentiles>> = { publish, ...(command ? { command } : {}) };
   const broken = brokenObjectives(objectives, measured).map((o) => o.text);
-  if (errorRate > maxErrorRate) broken.push(`error rate ${(errorRate * 100).toFixed(2)}% > ${(maxErrorRate * 100).toFixed(2)}%`);
+  if (errorRate > maxErrorRate)
+    broken.push(`error rate ${(errorRate * 100).toFixed(2)}% > ${(maxErrorRate * 100).toFixed(2)}%`);
   const mem = process.memoryUsage();
   const serverRss = api ? await serverMemoryBytes(api) : undefined;
   return {
@@ -198,8 +224,9 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
 export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult> {
   const log = opts.log ?? (() => {});
   const baseProfile = typeof opts.profile === 'string' ? loadProfile(opts.profile) : opts.profile;
-  const rate = opts.ratePerDevice ?? 1;
-  if (!(rate > 0)) throw SimErrors.optionInvalid('--rate', `must be > 0, got ${rate}`);
+  // A spike measures connecting, so by default its devices keep the profile's own report intervals.
+  const rate = opts.ratePerDevice ?? (opts.mode === 'spike' ? undefined : 1);
+  if (rate !== undefined && !(rate > 0)) throw SimErrors.optionInvalid('--rate', `must be > 0, got ${rate}`);
   const profile = loadProfileFor(baseProfile, rate);
   const notes: string[] = [];
   const defaultSlo = opts.api ? 'p99 command latency < 300ms' : 'p99 publish latency < 100ms';
@@ -211,7 +238,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     );
     objectives = objectives.map((o) => (o.metric === 'command' ? { ...o, metric: 'publish' as const } : o));
   }
-  if (opts.mode === 'load' && opts.api && !objectives.some((o) => o.metric === 'command')) latencyMetric = 'publish';
+  if (opts.mode === 'load' && opts.api && !objectives.some((o) => o.metric === 'command'))
+    latencyMetric = 'publish';
   const maxErrorRate = opts.maxErrorRate ?? 0.01;
   const commandTimeoutMs = opts.commandTimeoutMs ?? 5000;
   const connectTimeoutMs = (opts.connectTimeoutS ?? 60) * 1000;
@@ -237,10 +265,14 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     const stepS = opts.stepS ?? 10;
     if (!(factor > 1)) throw SimErrors.optionInvalid('--factor', `must be > 1, got ${factor}`);
     const sim = await startSimulation({ ...base, devices: start });
-    const commands = latencyMetric === 'command' && opts.api ? new CommandDriver(sim, opts.api, commandTimeoutMs) : undefined;
+    const commands =
+      latencyMetric === 'command' && opts.api
+        ? new CommandDriver(sim, opts.api, commandTimeoutMs)
+        : undefined;
     try {
       for (let target = start; ; target = Math.min(max, Math.ceil(target * factor))) {
-        if (target > sim.counters.devices) await sim.addDevices(target - sim.counters.devices, Math.min(5, stepS / 2));
+        if (target > sim.counters.devices)
+          await sim.addDevices(target - sim.counters.devices, Math.min(5, stepS / 2));
         try {
           await sim.waitOnline(target, connectTimeoutMs);
         } catch (err) {
@@ -283,6 +315,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
       withinS,
       connected: sim.counters.connects,
       connectFailures: sim.counters.connectFailures,
+      connectErrors: { ...sim.counters.connectErrors },
       unexpectedDisconnects: sim.counters.unexpectedDisconnects,
       timeToAllConnectedMs: timeToAll === null ? null : Math.round(timeToAll),
       connect: summarize(samples),
@@ -298,7 +331,10 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     const durationS = opts.durationS ?? 60;
     const windows = opts.windows ?? 6;
     const sim = await startSimulation({ ...base, devices: n });
-    const commands = latencyMetric === 'command' && opts.api ? new CommandDriver(sim, opts.api, commandTimeoutMs) : undefined;
+    const commands =
+      latencyMetric === 'command' && opts.api
+        ? new CommandDriver(sim, opts.api, commandTimeoutMs)
+        : undefined;
     const t0 = performance.now();
     const at: number[] = [];
     try {
@@ -307,7 +343,14 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
       });
       commands?.start(opts.commandRate ?? Math.min(200, Math.max(1, n / 50)));
       for (let w = 0; w < windows; w++) {
-        const { window } = await measureWindow(sim, durationS / windows, objectives, maxErrorRate, commands, opts.api);
+        const { window } = await measureWindow(
+          sim,
+          durationS / windows,
+          objectives,
+          maxErrorRate,
+          commands,
+          opts.api,
+        );
         steps.push(window);
         at.push((performance.now() - t0) / 60_000);
         const p = window.command ?? window.publish;
@@ -325,9 +368,14 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     const serverRss = steps.map((s) => s.serverRssBytes);
     soak = {
       p99Change: first && last && p99(first) > 0 ? (p99(last) - p99(first)) / p99(first) : 0,
-      clientRssSlopeBytesPerMin: Math.round(slope(at, steps.map((s) => s.clientRssBytes))),
+      clientRssSlopeBytesPerMin: Math.round(
+        slope(
+          at,
+          steps.map((s) => s.clientRssBytes),
+        ),
+      ),
       ...(serverRss.every((v) => v !== undefined) && serverRss.length > 1
-        ? { serverRssSlopeBytesPerMin: Math.round(slope(at, serverRss as number[])) }
+        ? { serverRssSlopeBytesPerMin: Math.round(slope(at, serverRss)) }
         : {}),
     };
     lastGood = steps.every((s) => s.broken.length === 0) ? (last ?? null) : null;
@@ -344,8 +392,19 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     slo: objectives.map((o) => `${o.quantile} ${o.metric} latency < ${o.thresholdMs}ms`),
     notes,
     options: {
-      ratePerDevice: rate,
-      ...pick(opts, ['startDevices', 'factor', 'maxDevices', 'stepS', 'maxErrorRate', 'commandRate', 'devices', 'withinS', 'durationS', 'windows']),
+      ratePerDevice: rate ?? 'profile',
+      ...pick(opts, [
+        'startDevices',
+        'factor',
+        'maxDevices',
+        'stepS',
+        'maxErrorRate',
+        'commandRate',
+        'devices',
+        'withinS',
+        'durationS',
+        'windows',
+      ]),
       api: opts.api ? opts.api.url : null,
     },
     steps,

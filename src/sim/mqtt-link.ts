@@ -64,7 +64,9 @@ export class MqttLink {
     this.socket.on('data', (buf: Buffer) => {
       this.parser.parse(buf);
     });
-    this.socket.on('error', (err) => this.teardown(new LinkError(err.message, 'socket')));
+    this.socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.teardown(new LinkError(err.code ? `${err.code}: ${err.message}` : err.message, 'socket')),
+    );
     this.socket.on('close', () => this.teardown(new LinkError('connection closed', 'closed')));
     this.parser.on('packet', (p: mqttPacket.Packet) => this.handle(p));
     this.parser.on('error', (err: Error) => {

@@ -109,7 +109,7 @@ class Checker {
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing (field missing)';
-  return JSON.stringify(v) ?? String(v);
+  return JSON.stringify(v) ?? typeof v;
 }
 
 const TOP = [

@@ -19,7 +19,20 @@ export function formatResult(r: LoadtestResult): string {
     const cmd = r.steps.some((s) => s.command);
     out += '\n';
     out += table(
-      [r.mode === 'soak' ? 'window' : 'step', 'devices', 'online', 'msg/s', 'pub p50', 'pub p95', 'pub p99', ...(cmd ? ['cmd p50', 'cmd p99', 'cmd fail'] : []), 'errors', 'rss MiB', 'server MiB', 'broken'],
+      [
+        r.mode === 'soak' ? 'window' : 'step',
+        'devices',
+        'online',
+        'msg/s',
+        'pub p50',
+        'pub p95',
+        'pub p99',
+        ...(cmd ? ['cmd p50', 'cmd p99', 'cmd fail'] : []),
+        'errors',
+        'rss MiB',
+        'server MiB',
+        'broken',
+      ],
       r.steps.map((s, i) => [
         String(i + 1),
         String(s.devices),
@@ -28,7 +41,9 @@ export function formatResult(r: LoadtestResult): string {
         fmt(s.publish.p50),
         fmt(s.publish.p95),
         fmt(s.publish.p99),
-        ...(cmd ? [fmt(s.command?.p50 ?? NaN), fmt(s.command?.p99 ?? NaN), String(s.command?.failed ?? 0)] : []),
+        ...(cmd
+          ? [fmt(s.command?.p50 ?? NaN), fmt(s.command?.p99 ?? NaN), String(s.command?.failed ?? 0)]
+          : []),
         pct(s.errorRate),
         mib(s.clientRssBytes),
         mib(s.serverRssBytes),
@@ -44,7 +59,17 @@ export function formatResult(r: LoadtestResult): string {
     const s = r.spike;
     out += `\nspike: ${s.devices} devices within ${s.withinS} s\n`;
     out += table(
-      ['connected', 'failed attempts', 'dropped', 'all online after', 'connect p50', 'p95', 'p99', 'max', 'client rss MiB'],
+      [
+        'connected',
+        'failed attempts',
+        'dropped',
+        'all online after',
+        'connect p50',
+        'p95',
+        'p99',
+        'max',
+        'client rss MiB',
+      ],
       [
         [
           String(s.connected),
@@ -60,6 +85,10 @@ export function formatResult(r: LoadtestResult): string {
       ],
     );
   }
+  if (r.spike && Object.keys(r.spike.connectErrors).length > 0)
+    out += `failed attempts by reason: ${Object.entries(r.spike.connectErrors)
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ')}\n`;
   if (r.soak)
     out += `\ndrift: p99 ${r.soak.p99Change >= 0 ? '+' : ''}${pct(r.soak.p99Change)} first→last window; client RSS ${mib(r.soak.clientRssSlopeBytesPerMin)} MiB/min${r.soak.serverRssSlopeBytesPerMin === undefined ? '' : `; server RSS ${mib(r.soak.serverRssSlopeBytesPerMin)} MiB/min`}\n`;
   return out;
@@ -68,7 +97,14 @@ export function formatResult(r: LoadtestResult): string {
 export function formatComparison(c: Comparison): string {
   let out = table(
     ['metric', 'a', 'b', 'worse by', 'threshold', 'verdict'],
-    c.rows.map((r) => [r.metric, fmt(r.a), fmt(r.b), pct(r.worse), pct(r.threshold), r.degraded ? 'DEGRADED' : 'ok']),
+    c.rows.map((r) => [
+      r.metric,
+      fmt(r.a),
+      fmt(r.b),
+      pct(r.worse),
+      pct(r.threshold),
+      r.degraded ? 'DEGRADED' : 'ok',
+    ]),
   );
   if (c.unmatched.length > 0) out += `not compared (missing in one run): ${c.unmatched.join(', ')}\n`;
   out += c.degraded ? 'result: degradation beyond noise\n' : 'result: no degradation beyond noise\n';

@@ -37,8 +37,7 @@ export class Route {
     for (const leg of this.legs) {
       if (d <= leg.length || leg === this.legs[this.legs.length - 1]) {
         const f = leg.length > 0 ? Math.min(1, d / leg.length) : 0;
-        const heading =
-          (Math.atan2(leg.to[1] - leg.from[1], leg.to[0] - leg.from[0]) * 180) / Math.PI;
+        const heading = (Math.atan2(leg.to[1] - leg.from[1], leg.to[0] - leg.from[0]) * 180) / Math.PI;
         return {
           lat: leg.from[0] + (leg.to[0] - leg.from[0]) * f,
           lon: leg.from[1] + (leg.to[1] - leg.from[1]) * f,

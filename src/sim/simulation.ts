@@ -27,7 +27,8 @@ export interface SimulationOptions {
   /** A profile, a built-in name (`scooter`, `boiler`) or a YAML file path. */
   profile: Profile | string;
   /** Provision model, devices and credentials through the HTTP API; without it devices connect
-   * with username = device id and no password (needs a broker that allows anonymous clients). */
+   * anonymously: client id = device id, no user name or password (the broker must allow it —
+   * Tsunagu's anonymous mode admits only clients that send no user name). */
   api?: ApiTarget;
   /** Real seconds until the simulation stops by itself. `Infinity` only for a demo that calls stop(). */
   durationS: number;
@@ -88,7 +89,10 @@ export function parseMqttUrl(url: string): { host: string; port: number } {
     throw SimErrors.optionInvalid('--url', `"${url}" is not a URL (expected mqtt://host:port)`);
   }
   if (u.protocol !== 'mqtt:' && u.protocol !== 'tcp:')
-    throw SimErrors.optionInvalid('--url', `only mqtt://host:port (plain TCP) is supported, got ${u.protocol}`);
+    throw SimErrors.optionInvalid(
+      '--url',
+      `only mqtt://host:port (plain TCP) is supported, got ${u.protocol}`,
+    );
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port === '' ? 1883 : Number(u.port) };
 }
 
@@ -124,7 +128,8 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   if (!(speed > 0)) throw SimErrors.optionInvalid('--speed', `must be > 0, got ${speed}`);
   if (!Number.isInteger(opts.devices) || opts.devices < 0)
     throw SimErrors.optionInvalid('--devices', `must be a whole number ≥ 0, got ${opts.devices}`);
-  if (!(opts.durationS > 0)) throw SimErrors.optionInvalid('--duration', `must be > 0, got ${opts.durationS}`);
+  if (!(opts.durationS > 0))
+    throw SimErrors.optionInvalid('--duration', `must be > 0, got ${opts.durationS}`);
   const clock = opts.clock ?? systemClock;
   const time = new SimTime(clock, speed);
   const seed = opts.seed ?? 1;
@@ -146,7 +151,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
         host: target.host,
         port: target.port,
         clientId: id,
-        username: creds.username,
+        ...(creds.username === undefined ? {} : { username: creds.username }),
         ...(creds.password === undefined ? {} : { password: creds.password }),
         keepaliveS,
         timeoutMs,
@@ -178,7 +183,7 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     const api = opts.api;
     const creds: Credentials[] = api
       ? await mapLimit(ids, opts.provisionConcurrency ?? 16, (id) => provisionDevice(api, id, profile.name))
-      : ids.map((id) => ({ username: id }));
+      : ids.map(() => ({}));
     if (state !== 'running') return;
     connectsStartedAt = performance.now();
     const spreadMs = (withinS ?? opts.connectWithinS ?? Math.min(10, count / 1000)) * 1000;
@@ -187,7 +192,14 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       const dseed = deriveSeed(seed, index);
       const rng = createRng(dseed);
       const viaTelegram = telegram !== undefined && rng.chance(profile.telegram.share);
-      const d = new SimDevice(id, creds[k]!, ctx, createBehaviour(profile, dseed, time.now()), rng, viaTelegram);
+      const d = new SimDevice(
+        id,
+        creds[k]!,
+        ctx,
+        createBehaviour(profile, dseed, time.now()),
+        rng,
+        viaTelegram,
+      );
       devices.push(d);
       counters.devices++;
       d.start(count > 1 ? (spreadMs * k) / count : 0);

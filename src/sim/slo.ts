@@ -47,7 +47,8 @@ export function parseSlo(text: string): SloObjective[] {
         'expected "<p50|p95|p99> <command|publish|ack|connect> latency < <number>[ms|s]", e.g. "p99 command latency < 300ms"',
       );
     const metric = METRICS[(m[2] as string).toLowerCase()];
-    if (!metric) throw SimErrors.sloInvalid(part, `unknown metric "${m[2]}" (command, publish, ack or connect)`);
+    if (!metric)
+      throw SimErrors.sloInvalid(part, `unknown metric "${m[2]}" (command, publish, ack or connect)`);
     const n = Number(m[3]);
     return {
       quantile: (m[1] as string).toLowerCase() as SloQuantile,

@@ -92,6 +92,8 @@ export interface SimCounters {
   /** QoS 1 publishes not acknowledged (timeout or connection lost). */
   publishFailures: number;
   faults: { battery: number; burst: number; drop: number; flap: number; slow: number };
+  /** Failed connect attempts by reason (`refused: return code 5`, `timeout`, `socket: ECONNRESET` …). */
+  connectErrors: Record<string, number>;
 }
 
 export function newCounters(): SimCounters {
@@ -114,5 +116,6 @@ export function newCounters(): SimCounters {
     malformedSent: 0,
     publishFailures: 0,
     faults: { battery: 0, burst: 0, drop: 0, flap: 0, slow: 0 },
+    connectErrors: {},
   };
 }

@@ -104,7 +104,13 @@ export class TelegramLink {
     });
   }
 
-  static open(host: string, port: number, deviceId: string, secret: string, timeoutMs: number): Promise<TelegramLink> {
+  static open(
+    host: string,
+    port: number,
+    deviceId: string,
+    secret: string,
+    timeoutMs: number,
+  ): Promise<TelegramLink> {
     return new Promise((resolve, reject) => {
       const socket = netConnect({ host, port, noDelay: true });
       const timer = setTimeout(() => {

@@ -33,7 +33,10 @@ const slo = (extra: Record<string, unknown> = {}) =>
 describe('burn-rate thresholds (SRE Workbook table 5-8)', () => {
   test('30-day window: 14.4, 6, 1', () => {
     const [a, b, c] = defaultTiers().map((t) => tierThreshold(t, 30 * 1440));
-    assert.ok(Math.abs(a! - 14.4) < 1e-9 && Math.abs(b! - 6) < 1e-9 && Math.abs(c! - 1) < 1e-9, `${a} ${b} ${c}`);
+    assert.ok(
+      Math.abs(a! - 14.4) < 1e-9 && Math.abs(b! - 6) < 1e-9 && Math.abs(c! - 1) < 1e-9,
+      `${a} ${b} ${c}`,
+    );
   });
   test('28-day window: 13.44, 5.6, 0.933', () => {
     const [a, b, c] = defaultTiers().map((t) => tierThreshold(t, 28 * 1440));
@@ -92,7 +95,10 @@ describe('alert timing with ManualClock', () => {
   });
 
   test('low-traffic protection: no tier fires before minEvents events in the long window', async (t) => {
-    const h = await harness({ start: START, defs: [slo(), slo({ name: 'eager', alerting: { minEvents: 0 } })] });
+    const h = await harness({
+      start: START,
+      defs: [slo(), slo({ name: 'eager', alerting: { minEvents: 0 } })],
+    });
     t.after(() => h.close());
     for (let i = 0; i < 25; i++) {
       h.engine.count('unlock', h.minute(), 0, 1); // one failed unlock a minute, nothing else
@@ -100,7 +106,9 @@ describe('alert timing with ManualClock', () => {
       h.clock.advance(MINUTE);
     }
     assert.deepEqual(
-      h.alerts.filter((a) => a.sloId === 'unlock' && a.tier === 'page-1h').map((a) => (a.at - START) / MINUTE),
+      h.alerts
+        .filter((a) => a.sloId === 'unlock' && a.tier === 'page-1h')
+        .map((a) => (a.at - START) / MINUTE),
       [20], // default minEvents 20
     );
     assert.deepEqual(
@@ -117,7 +125,9 @@ describe('alert timing with ManualClock', () => {
         slo({
           name: 'custom',
           alerting: {
-            tiers: [{ name: 'fast', severity: 'ticket', longWindow: '10m', shortWindow: '2m', burnRate: 500 }],
+            tiers: [
+              { name: 'fast', severity: 'ticket', longWindow: '10m', shortWindow: '2m', burnRate: 500 },
+            ],
           },
         }),
       ],
@@ -160,6 +170,9 @@ describe('alert timing with ManualClock', () => {
     assert.deepEqual(firedAt(h, 'page-1h', 'resolved'), [4 + 5]);
     await h.engine.idle();
     const open = await h.store.listAlerts({ state: 'firing', limit: 10 });
-    assert.deepEqual(open.map((a) => a.tier), ['page-6h']); // 4 bad minutes: the 3d tier needs 5
+    assert.deepEqual(
+      open.map((a) => a.tier),
+      ['page-6h'],
+    ); // 4 bad minutes: the 3d tier needs 5
   });
 });

@@ -59,22 +59,25 @@ function bruteSums(
   return { good, total: perMinute.size };
 }
 
-const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+const close = (a: number, b: number): boolean =>
+  Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
 // Last Sunday of March and October 2026 (Europe/Berlin DST changes), and a US change.
 const BASES = [Date.UTC(2026, 2, 27), Date.UTC(2026, 9, 23), Date.UTC(2026, 10, 30), Date.UTC(2026, 2, 6)];
 const ZONES = ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'UTC', 'Australia/Lord_Howe'];
 
 const windowArb: fc.Arbitrary<SloWindow> = fc.oneof(
-  fc.integer({ min: 5, max: 14 * 1440 }).map((minutes) => ({ kind: 'rolling', minutes }) as SloWindow),
+  fc.integer({ min: 5, max: 14 * 1440 }).map((minutes): SloWindow => ({ kind: 'rolling', minutes })),
   fc
     .record({ unit: fc.constantFrom('week', 'month', 'quarter'), tz: fc.constantFrom(...ZONES) })
-    .map(({ unit, tz }) => ({ kind: 'calendar', unit, timeZone: tz }) as SloWindow),
+    .map(({ unit, tz }): SloWindow => ({ kind: 'calendar', unit, timeZone: tz })),
 );
 
 const budgetingArb: fc.Arbitrary<Budgeting> = fc.oneof(
-  fc.constant({ method: 'occurrences' } as Budgeting),
-  fc.double({ min: 0.1, max: 1, noNaN: true }).map((t) => ({ method: 'timeslices', sliceTarget: t }) as Budgeting),
+  fc.constant<Budgeting>({ method: 'occurrences' }),
+  fc
+    .double({ min: 0.1, max: 1, noNaN: true })
+    .map((t): Budgeting => ({ method: 'timeslices', sliceTarget: t })),
 );
 
 describe('counter-based SLI, budget and burn rate equal brute force', () => {
@@ -101,7 +104,10 @@ describe('counter-based SLI, budget and burn rate equal brute force', () => {
           // Only what has happened by `now` (the engine never sees the future).
           const events: RawEvent[] = evs
             .flatMap((e) =>
-              Array.from({ length: e.burst }, () => ({ at: base + e.minute * MINUTE + e.second * 1000, good: e.good })),
+              Array.from({ length: e.burst }, () => ({
+                at: base + e.minute * MINUTE + e.second * 1000,
+                good: e.good,
+              })),
             )
             .filter((e) => e.at <= now);
           const def: SloDefinition = {
@@ -132,7 +138,10 @@ describe('counter-based SLI, budget and burn rate equal brute force', () => {
           assert.equal(status.total, b.total);
           assert.equal(status.sli, b.total > 0 ? b.good / b.total : null);
           const remaining = b.total > 0 ? 1 - (b.total - b.good) / (b.total * (1 - target)) : 1;
-          assert.ok(close(status.budgetRemaining, remaining), `budget ${status.budgetRemaining} vs ${remaining}`);
+          assert.ok(
+            close(status.budgetRemaining, remaining),
+            `budget ${status.budgetRemaining} vs ${remaining}`,
+          );
           for (const w of BURN_WINDOWS) {
             const s = bruteSums(events, end - w.minutes, end, budgeting);
             const burn = s.total > 0 ? (s.total - s.good) / s.total / (1 - target) : 0;

@@ -87,12 +87,25 @@ export function localMidnight(year: number, month: number, day: number, timeZone
   return t;
 }
 
+const lastPeriod = new Map<string, { start: number; end: number }>();
+
 /** Start (inclusive) and end (exclusive) of the calendar period that contains `at`. */
 export function calendarPeriod(
   at: number,
   unit: CalendarUnit,
   timeZone: string,
 ): { start: number; end: number } {
+  // Evaluations ask about the same period every minute: remember the last one per unit and zone.
+  const key = `${unit}|${timeZone}`;
+  const hit = lastPeriod.get(key);
+  if (hit && at >= hit.start && at < hit.end) return hit;
+  const p = computePeriod(at, unit, timeZone);
+  if (lastPeriod.size > 1000) lastPeriod.clear();
+  lastPeriod.set(key, p);
+  return p;
+}
+
+function computePeriod(at: number, unit: CalendarUnit, timeZone: string): { start: number; end: number } {
   const p = localParts(at, timeZone);
   if (unit === 'month') {
     const next = p.month === 12 ? [p.year + 1, 1] : [p.year, p.month + 1];

@@ -102,7 +102,7 @@ export function parseSelector(v: unknown, path: string, r: Reader): DeviceSelect
   return out;
 }
 
-function parseFilter(v: unknown, path: string, r: Reader): EventFilter {
+export function parseFilter(v: unknown, path: string, r: Reader): EventFilter {
   const o = r.object(v, path, ['event', 'where']);
   const event = str(o.event, join(path, 'event'));
   if (!(RATIO_EVENTS as readonly string[]).includes(event))

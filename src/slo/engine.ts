@@ -53,6 +53,8 @@ export class SloEngine {
   private readonly availability: AvailabilityTracker;
   private work: Promise<void> = Promise.resolve();
   private readonly stops: (() => void)[] = [];
+  private cancelFlush: (() => void) | undefined;
+  private cancelEvaluation: (() => void) | undefined;
   private readonly store: SloStore;
   private readonly clock: Clock;
   private stopped = false;
@@ -87,6 +89,8 @@ export class SloEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.stops.splice(0)) s();
+    this.cancelFlush?.();
+    this.cancelEvaluation?.();
     this.availability.accrueTo(this.clock.now());
     await this.flush();
     await this.idle();
@@ -271,15 +275,19 @@ export class SloEngine {
 
   private scheduleFlush(): void {
     const ms = this.opts.flushIntervalMs ?? 5000;
+    let inFlight = false;
     const tick = (): void => {
       if (this.stopped) return;
+      this.cancelFlush = this.clock.setTimer(ms, tick); // re-arm first: a slow write must not stall the timer
+      if (inFlight) return;
+      inFlight = true;
       this.flush()
         .catch((err: unknown) => this.opts.log?.error({ err }, 'slo counter flush failed'))
         .finally(() => {
-          if (!this.stopped) this.stops.push(this.clock.setTimer(ms, tick));
+          inFlight = false;
         });
     };
-    this.stops.push(this.clock.setTimer(ms, tick));
+    this.cancelFlush = this.clock.setTimer(ms, tick);
   }
 
   private scheduleEvaluation(): void {
@@ -293,7 +301,7 @@ export class SloEngine {
       this.scheduleEvaluation();
     };
     const now = this.clock.now();
-    this.stops.push(this.clock.setTimer(MINUTE - (now % MINUTE), tick));
+    this.cancelEvaluation = this.clock.setTimer(MINUTE - (now % MINUTE), tick);
   }
 
   // ---- evaluation --------------------------------------------------------------------------

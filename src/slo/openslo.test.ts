@@ -168,22 +168,86 @@ describe('OpenSLO import', () => {
   });
 
   const INVALID: [string, (doc: string) => string, string][] = [
-    ['target out of range', (d) => d.replace('target: 0.999', 'target: 1.5'), 'documents[5].spec.objectives[0].target'],
-    ['wrong apiVersion', (d) => d.replace(/^apiVersion: openslo\/v1/, 'apiVersion: openslo/v2'), 'documents[0].apiVersion'],
-    ['foreign metric source', (d) => d.replace('metricSource: { type: tsunagu, spec: { indicator: events, event: heartbeat.checked, tag', 'metricSource: { type: Prometheus, spec: { indicator: events, event: heartbeat.checked, tag'), 'documents[5].spec.indicator.spec.ratioMetric.total.metricSource.type'],
-    ['unknown indicator', (d) => d.replace(/indicator: command-latency/g, 'indicator: telepathy'), 'documents[1].spec.ratioMetric.total.metricSource.spec.type'],
-    ['good and total disagree', (d) => d.replace('thresholdMs: 2000, latency: reply, model: scooter-v2 }\n    total', 'thresholdMs: 3000, latency: reply, model: scooter-v2 }\n    total'), 'documents[1].spec.ratioMetric.good.metricSource.spec'],
-    ['missing budgetingMethod', (d) => d.replace('  budgetingMethod: Occurrences\n', ''), 'documents[5].spec.budgetingMethod'],
-    ['bad time zone', (d) => d.replace('Europe/Berlin', 'Mars/Olympus'), 'documents[4].spec.timeWindow[0].calendar.timeZone'],
-    ['bad calendar duration', (d) => d.replace('duration: 1M', 'duration: 2M'), 'documents[4].spec.timeWindow[0].duration'],
-    ['slices other than 1m', (d) => d.replace('timeSliceWindow: 1m', 'timeSliceWindow: 5m'), 'documents[4].spec.objectives[0].timeSliceWindow'],
-    ['dangling indicatorRef', (d) => d.replace('indicatorRef: unlock-latency-sli', 'indicatorRef: nope'), 'documents[4].spec.indicatorRef'],
-    ['dangling conditionRef', (d) => d.replace('conditionRef: fast-burn', 'conditionRef: nope'), 'documents[3].spec.conditions[0].conditionRef'],
-    ['bad lookbackWindow', (d) => d.replace('lookbackWindow: 1h', 'lookbackWindow: soon'), 'documents[2].spec.condition.lookbackWindow'],
+    [
+      'target out of range',
+      (d) => d.replace('target: 0.999', 'target: 1.5'),
+      'documents[5].spec.objectives[0].target',
+    ],
+    [
+      'wrong apiVersion',
+      (d) => d.replace('\napiVersion: openslo/v1', '\napiVersion: openslo/v2'),
+      'documents[0].apiVersion',
+    ],
+    [
+      'foreign metric source',
+      (d) =>
+        d.replace(
+          'metricSource: { type: tsunagu, spec: { indicator: events, event: heartbeat.checked, tag',
+          'metricSource: { type: Prometheus, spec: { indicator: events, event: heartbeat.checked, tag',
+        ),
+      'documents[5].spec.indicator.spec.ratioMetric.total.metricSource.type',
+    ],
+    [
+      'unknown indicator',
+      (d) => d.replace(/indicator: command-latency/g, 'indicator: telepathy'),
+      'documents[1].spec.ratioMetric.total.metricSource.spec.indicator',
+    ],
+    [
+      'good and total disagree',
+      (d) =>
+        d.replace(
+          'thresholdMs: 2000, latency: reply, model: scooter-v2 }\n    total',
+          'thresholdMs: 3000, latency: reply, model: scooter-v2 }\n    total',
+        ),
+      'documents[1].spec.ratioMetric.good.metricSource.spec',
+    ],
+    [
+      'missing budgetingMethod',
+      (d) => d.replace('  budgetingMethod: Occurrences\n', ''),
+      'documents[5].spec.budgetingMethod',
+    ],
+    [
+      'bad time zone',
+      (d) => d.replace('Europe/Berlin', 'Mars/Olympus'),
+      'documents[4].spec.timeWindow[0].calendar.timeZone',
+    ],
+    [
+      'bad calendar duration',
+      (d) => d.replace('duration: 1M', 'duration: 2M'),
+      'documents[4].spec.timeWindow[0].duration',
+    ],
+    [
+      'slices other than 1m',
+      (d) => d.replace('timeSliceWindow: 1m', 'timeSliceWindow: 5m'),
+      'documents[4].spec.objectives[0].timeSliceWindow',
+    ],
+    [
+      'dangling indicatorRef',
+      (d) => d.replace('indicatorRef: unlock-latency-sli', 'indicatorRef: nope'),
+      'documents[4].spec.indicatorRef',
+    ],
+    [
+      'dangling conditionRef',
+      (d) => d.replace('conditionRef: fast-burn', 'conditionRef: nope'),
+      'documents[3].spec.conditions[0].conditionRef',
+    ],
+    [
+      'bad lookbackWindow',
+      (d) => d.replace('lookbackWindow: 1h', 'lookbackWindow: soon'),
+      'documents[2].spec.condition.lookbackWindow',
+    ],
     ['bad name', (d) => d.replace('name: heartbeats', 'name: Heart_Beats'), 'documents[5].metadata.name'],
     ['unknown kind', (d) => d.replace('kind: DataSource', 'kind: Dashboard'), 'documents[0].kind'],
-    ['bad filter op', (d) => d.replace('op: eq', 'op: like'), 'documents[5].spec.indicator.spec.ratioMetric.total.metricSource.spec.good.where[0].op'],
-    ['two objectives', (d) => d.replace('objectives: [{ target: 0.999 }]', 'objectives: [{ target: 0.999 }, { target: 0.9 }]'), 'documents[5].spec.objectives[1]'],
+    [
+      'bad filter op',
+      (d) => d.replace('op: eq', 'op: like'),
+      'documents[5].spec.indicator.spec.ratioMetric.good.metricSource.spec.where[0].op',
+    ],
+    [
+      'two objectives',
+      (d) => d.replace('objectives: [{ target: 0.999 }]', 'objectives: [{ target: 0.999 }, { target: 0.9 }]'),
+      'documents[5].spec.objectives[1]',
+    ],
     ['broken YAML', (d) => `${d}\n---\nkind: [`, 'documents[6]'],
   ];
   for (const [name, mutate, field] of INVALID)
@@ -203,7 +267,17 @@ describe('OpenSLO import', () => {
         leaf,
         fc.array(tie('node'), { maxLength: 3 }),
         fc.dictionary(
-          fc.constantFrom('apiVersion', 'kind', 'metadata', 'spec', 'name', 'indicator', 'ratioMetric', 'target', 'x'),
+          fc.constantFrom(
+            'apiVersion',
+            'kind',
+            'metadata',
+            'spec',
+            'name',
+            'indicator',
+            'ratioMetric',
+            'target',
+            'x',
+          ),
           tie('node'),
           { maxKeys: 4 },
         ),

@@ -15,6 +15,8 @@ import { SloErrors } from './errors.js';
 import {
   checkTierNames,
   duration,
+  parseFilter,
+  parseSelector,
   join,
   NAME_RE,
   num,
@@ -26,6 +28,7 @@ import {
 import { isValidTimeZone } from './calendar.js';
 import {
   DEFAULT_MIN_EVENTS,
+  SLI_TYPES,
   type AlertTier,
   type Budgeting,
   type CalendarUnit,
@@ -214,24 +217,26 @@ function indicatorFromRatio(v: unknown, path: string, r: Reader): Sli {
   const good = metricSource(rm.good, join(rp, 'good'), r);
   const total = metricSource(rm.total, join(rp, 'total'), r);
   const indicator = str(total.indicator, join(totalPath, 'indicator'));
+  const known = ['events', ...SLI_TYPES.filter((t) => t !== 'ratio')];
+  if (!known.includes(indicator))
+    throw SloErrors.invalid(join(totalPath, 'indicator'), `must be one of ${known.join(', ')}`);
   if (good.indicator !== indicator)
     throw SloErrors.invalid(join(goodPath, 'indicator'), `must equal the total's indicator (${indicator})`);
-  const selector = { model: total.model, tag: total.tag, device: total.device };
-  for (const k of Object.keys(selector) as (keyof typeof selector)[])
-    if (selector[k] === undefined) delete selector[k];
+  const selector = parseSelector({ model: total.model, tag: total.tag, device: total.device }, totalPath, r);
   if (indicator === 'events') {
     for (const k of ['model', 'tag', 'device'])
       if (good[k] !== undefined) r.unknown(join(goodPath, k), 'selectors belong on total');
-    return parseSli(
-      {
-        type: 'ratio',
-        selector,
-        good: { event: good.event, where: good.where },
-        total: { event: total.event, where: total.where },
-      },
-      totalPath,
-      r,
-    );
+    const g = parseFilter({ event: good.event, where: good.where }, goodPath, r);
+    const t = parseFilter({ event: total.event, where: total.where }, totalPath, r);
+    if (g.event !== t.event)
+      throw SloErrors.invalid(join(goodPath, 'event'), `must be the total's event (${t.event})`);
+    for (const k of ['command', 'thresholdMs', 'latency'])
+      for (const [side, p] of [
+        [good, goodPath],
+        [total, totalPath],
+      ] as const)
+        if (side[k] !== undefined) r.unknown(join(p, k), 'not used by the events indicator');
+    return { type: 'ratio', selector, good: g, total: t };
   }
   if (JSON.stringify(sortKeys(good)) !== JSON.stringify(sortKeys(total)))
     throw SloErrors.invalid(goodPath, `must equal total's spec for the ${indicator} indicator`);

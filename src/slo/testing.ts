@@ -20,7 +20,8 @@ export function staticDirectory(devices: DeviceInfo[]): DeviceDirectory & { look
     getModel: () => Promise.resolve(undefined),
     listDevices: async function* (filter?: { model?: string; tag?: string }) {
       for (const d of devices)
-        if ((!filter?.model || d.model === filter.model) && (!filter?.tag || d.tags.includes(filter.tag))) yield d;
+        if ((!filter?.model || d.model === filter.model) && (!filter?.tag || d.tags.includes(filter.tag)))
+          yield d;
     },
   };
   return dir;
@@ -49,7 +50,12 @@ export interface Harness {
 }
 
 export async function harness(
-  opts: { start?: number; devices?: DeviceInfo[]; seed?: (store: SloStore) => Promise<void>; defs?: SloDefinition[] } = {},
+  opts: {
+    start?: number;
+    devices?: DeviceInfo[];
+    seed?: (store: SloStore) => Promise<void>;
+    defs?: SloDefinition[];
+  } = {},
 ): Promise<Harness> {
   const db = openSqlite(':memory:');
   const store = await openSloStore(db);

@@ -37,9 +37,17 @@ export class DecoderCache {
   ) {}
 
   async forDevice(deviceId: string): Promise<DecoderChoice> {
-    const model = await this.cached(this.devices, deviceId, async () => (await this.directory.getDevice(deviceId))?.model ?? null);
+    const model = await this.cached(
+      this.devices,
+      deviceId,
+      async () => (await this.directory.getDevice(deviceId))?.model ?? null,
+    );
     if (!model) return {};
-    const decoderId = await this.cached(this.models, model, async () => (await this.directory.getModel(model))?.decoder ?? null);
+    const decoderId = await this.cached(
+      this.models,
+      model,
+      async () => (await this.directory.getModel(model))?.decoder ?? null,
+    );
     if (!decoderId) return {};
     return this.byId(decoderId);
   }

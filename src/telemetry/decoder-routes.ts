@@ -14,7 +14,12 @@ interface Sample {
 
 const toBuffer = (s: Sample): Buffer => Buffer.from(s.payload, s.encoding === 'base64' ? 'base64' : 'utf8');
 
-export function decoderRoutes(api: FastifyInstance, decoders: DecoderService, bus: EventBus, clock: Clock): void {
+export function decoderRoutes(
+  api: FastifyInstance,
+  decoders: DecoderService,
+  bus: EventBus,
+  clock: Clock,
+): void {
   const audit = (req: FastifyRequest, action: string, id: string, before?: unknown, after?: unknown): void =>
     bus.emit('audit', {
       at: clock.now(),
@@ -25,19 +30,34 @@ export function decoderRoutes(api: FastifyInstance, decoders: DecoderService, bu
       ...(after !== undefined ? { after } : {}),
     });
 
-  api.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) =>
-    done(null, body),
+  api.addContentTypeParser(
+    ['application/yaml', 'application/x-yaml', 'text/yaml'],
+    { parseAs: 'string' },
+    (_req, body, done) => done(null, body),
   );
 
   api.get(
     '/decoders',
-    { schema: { tags: ['telemetry'], summary: 'List decoders', response: { 200: { type: 'object', properties: { items: { type: 'array', items: decoderSchema } } } } } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'List decoders',
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: decoderSchema } } } },
+      },
+    },
     async () => ({ items: await decoders.list() }),
   );
 
   api.get(
     '/decoders/export',
-    { schema: { tags: ['telemetry'], summary: 'Every decoder as YAML documents', produces: ['application/yaml'], response: { 200: { type: 'string' } } } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Every decoder as YAML documents',
+        produces: ['application/yaml'],
+        response: { 200: { type: 'string' } },
+      },
+    },
     async (_req, reply) => reply.type('application/yaml').send(toDecodersYaml(await decoders.list())),
   );
 
@@ -49,11 +69,20 @@ export function decoderRoutes(api: FastifyInstance, decoders: DecoderService, bu
         summary: 'Create or replace decoders from YAML (one definition per document)',
         consumes: ['application/yaml'],
         body: { type: 'string' },
-        response: { 200: { type: 'object', properties: { created: { type: 'array', items: { type: 'string' } }, updated: { type: 'array', items: { type: 'string' } } } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              created: { type: 'array', items: { type: 'string' } },
+              updated: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
       },
     },
     async (req) => {
-      if (typeof req.body !== 'string') throw TelemetryErrors.invalidDecoder('body', 'send YAML with Content-Type: application/yaml');
+      if (typeof req.body !== 'string')
+        throw TelemetryErrors.invalidDecoder('body', 'send YAML with Content-Type: application/yaml');
       const defs = parseDecodersYaml(req.body);
       const created: string[] = [];
       const updated: string[] = [];
@@ -68,7 +97,14 @@ export function decoderRoutes(api: FastifyInstance, decoders: DecoderService, bu
 
   api.post<{ Body: Record<string, unknown> }>(
     '/decoders',
-    { schema: { tags: ['telemetry'], summary: 'Create a decoder', body: decoderSchema, response: { 201: decoderSchema } } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Create a decoder',
+        body: decoderSchema,
+        response: { 201: decoderSchema },
+      },
+    },
     async (req, reply) => {
       const r = await decoders.put(req.body, 'create');
       audit(req, 'decoder.create', r.definition.id, undefined, r.definition);
@@ -83,7 +119,11 @@ export function decoderRoutes(api: FastifyInstance, decoders: DecoderService, bu
       schema: {
         tags: ['telemetry'],
         summary: 'Decode a sample payload with an inline decoder definition',
-        body: { type: 'object', required: ['decoder', 'payload'], properties: { decoder: decoderSchema, ...samplePayload } },
+        body: {
+          type: 'object',
+          required: ['decoder', 'payload'],
+          properties: { decoder: decoderSchema, ...samplePayload },
+        },
         response: { 200: testResultSchema },
       },
       config: { role: 'viewer' },
@@ -93,16 +133,34 @@ export function decoderRoutes(api: FastifyInstance, decoders: DecoderService, bu
 
   api.get<{ Params: { id: string } }>(
     '/decoders/:id',
-    { schema: { tags: ['telemetry'], summary: 'Get a decoder', params: idParams, response: { 200: decoderSchema } } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Get a decoder',
+        params: idParams,
+        response: { 200: decoderSchema },
+      },
+    },
     async (req) => decoders.get(req.params.id),
   );
 
   api.put<{ Params: { id: string }; Body: Record<string, unknown> }>(
     '/decoders/:id',
-    { schema: { tags: ['telemetry'], summary: 'Create or replace a decoder', params: idParams, body: decoderBodySchema, response: { 200: decoderSchema, 201: decoderSchema } } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Create or replace a decoder',
+        params: idParams,
+        body: decoderBodySchema,
+        response: { 200: decoderSchema, 201: decoderSchema },
+      },
+    },
     async (req, reply) => {
       if (req.body.id !== undefined && req.body.id !== req.params.id)
-        throw TelemetryErrors.invalidDecoder('id', `body id ${JSON.stringify(req.body.id)} differs from the URL's "${req.params.id}"`);
+        throw TelemetryErrors.invalidDecoder(
+          'id',
+          `body id ${JSON.stringify(req.body.id)} differs from the URL's "${req.params.id}"`,
+        );
       const r = await decoders.put({ ...req.body, id: req.params.id }, 'upsert');
       audit(req, r.created ? 'decoder.create' : 'decoder.update', r.definition.id, r.before, r.definition);
       return reply.status(r.created ? 201 : 200).send(r.definition);
@@ -111,7 +169,14 @@ export function decoderRoutes(api: FastifyInstance, decoders: DecoderService, bu
 
   api.delete<{ Params: { id: string } }>(
     '/decoders/:id',
-    { schema: { tags: ['telemetry'], summary: 'Delete a decoder', params: idParams, response: { 204: { type: 'null' } } } },
+    {
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Delete a decoder',
+        params: idParams,
+        response: { 204: { type: 'null' } },
+      },
+    },
     async (req, reply) => {
       const before = await decoders.delete(req.params.id);
       audit(req, 'decoder.delete', req.params.id, before);

@@ -38,7 +38,10 @@ export class DecoderService {
   }
 
   /** Validate and store; `mode: 'create'` refuses an existing id. Returns the clean definition and whether it was created. */
-  async put(input: unknown, mode: 'create' | 'upsert'): Promise<{ definition: DecoderDefinition; created: boolean; before?: DecoderDefinition }> {
+  async put(
+    input: unknown,
+    mode: 'create' | 'upsert',
+  ): Promise<{ definition: DecoderDefinition; created: boolean; before?: DecoderDefinition }> {
     const definition = compileDecoder(input).definition;
     const before = await this.store.getDecoder(definition.id);
     if (mode === 'create' && before) throw TelemetryErrors.decoderExists(definition.id);

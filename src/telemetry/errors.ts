@@ -16,9 +16,5 @@ export const TelemetryErrors = {
     (field: string, why: string) => `${field}: ${why}`,
     (field) => field,
   ),
-  overloaded: defineError(
-    'TELEMETRY_OVERLOADED',
-    503,
-    () => 'telemetry ingest queue is full; retry later',
-  ),
+  overloaded: defineError('TELEMETRY_OVERLOADED', 503, () => 'telemetry ingest queue is full; retry later'),
 };

@@ -100,20 +100,22 @@ export async function createTelemetry(
   const unsubscribe: (() => void)[] = [];
   let lastDropLog = 0;
 
-  const onMqtt = (kind: MessageKind) => async (m: BrokerMessage): Promise<void> => {
-    const deviceId = m.topic.split('/')[1] ?? '';
-    if (m.qos === 0 && queue.isFull()) {
-      // QoS 0 has no acknowledgement to hold back: the excess is refused, counted and logged, never silent.
-      metrics.dropped.inc({ transport: 'mqtt', reason: 'queue_full' });
-      if (ctx.clock.now() - lastDropLog > 10_000) {
-        lastDropLog = ctx.clock.now();
-        log.warn({ queue: queue.size }, 'telemetry queue over its hard limit: dropping QoS 0 messages');
+  const onMqtt =
+    (kind: MessageKind) =>
+    async (m: BrokerMessage): Promise<void> => {
+      const deviceId = m.topic.split('/')[1] ?? '';
+      if (m.qos === 0 && queue.isFull()) {
+        // QoS 0 has no acknowledgement to hold back: the excess is refused, counted and logged, never silent.
+        metrics.dropped.inc({ transport: 'mqtt', reason: 'queue_full' });
+        if (ctx.clock.now() - lastDropLog > 10_000) {
+          lastDropLog = ctx.clock.now();
+          log.warn({ queue: queue.size }, 'telemetry queue over its hard limit: dropping QoS 0 messages');
+        }
+        return;
       }
-      return;
-    }
-    const r = await ingest.accept({ deviceId, kind, topic: m.topic, payload: m.payload });
-    await r.persisted; // a QoS 1 PUBACK waits until the message is durable
-  };
+      const r = await ingest.accept({ deviceId, kind, topic: m.topic, payload: m.payload });
+      await r.persisted; // a QoS 1 PUBACK waits until the message is durable
+    };
 
   return {
     name: 'telemetry',

@@ -16,7 +16,9 @@ const pts = (n: number, tag = 'd'): WriteBatch => ({
 function gatedWrite() {
   const writes: { batch: WriteBatch; release: (err?: Error) => void }[] = [];
   const write = (batch: WriteBatch) =>
-    new Promise<void>((resolve, reject) => writes.push({ batch, release: (err) => (err ? reject(err) : resolve()) }));
+    new Promise<void>((resolve, reject) =>
+      writes.push({ batch, release: (err) => (err ? reject(err) : resolve()) }),
+    );
   return { writes, write };
 }
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -46,15 +48,31 @@ test('entries enqueued while a write runs go out together in the next batch; enq
 
 test('a batch is flushed at once when it reaches maxBatchPoints and never exceeds it (except one big entry)', async () => {
   const sizes: number[] = [];
-  const q = new IngestQueue(async (b) => void sizes.push(b.points.length), { ...DEFAULT_QUEUE, maxBatchPoints: 10, flushDelayMs: 60_000 });
+  const q = new IngestQueue(async (b) => void sizes.push(b.points.length), {
+    ...DEFAULT_QUEUE,
+    maxBatchPoints: 10,
+    flushDelayMs: 60_000,
+  });
   await Promise.all([q.enqueue(pts(4)), q.enqueue(pts(4)), q.enqueue(pts(4)), q.enqueue(pts(30))]);
-  assert.ok(sizes.every((s, i) => s <= 10 || (s === 30 && i === sizes.length - 1)), JSON.stringify(sizes));
-  assert.equal(sizes.reduce((a, b) => a + b, 0), 42);
+  assert.ok(
+    sizes.every((s, i) => s <= 10 || (s === 30 && i === sizes.length - 1)),
+    JSON.stringify(sizes),
+  );
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    42,
+  );
 });
 
 test('above the high-water mark the queue is behind; drain listeners run when it falls below half', async () => {
   const g = gatedWrite();
-  const q = new IngestQueue(g.write, { ...DEFAULT_QUEUE, highWater: 10, hardLimit: 20, maxBatchPoints: 100, flushDelayMs: 1 });
+  const q = new IngestQueue(g.write, {
+    ...DEFAULT_QUEUE,
+    highWater: 10,
+    hardLimit: 20,
+    maxBatchPoints: 100,
+    flushDelayMs: 1,
+  });
   let drained = 0;
   q.onDrained(() => drained++);
   const first = q.enqueue(pts(3));
@@ -86,7 +104,11 @@ test('a failing store is retried; after maxRetries the entries reject with the e
   );
   await q.enqueue(pts(1));
   assert.deepEqual(errors, [1, 2]);
-  const q2 = new IngestQueue(async () => Promise.reject(new Error('disk full')), { ...DEFAULT_QUEUE, flushDelayMs: 1, maxRetries: 2 });
+  const q2 = new IngestQueue(async () => Promise.reject(new Error('disk full')), {
+    ...DEFAULT_QUEUE,
+    flushDelayMs: 1,
+    maxRetries: 2,
+  });
   await assert.rejects(q2.enqueue(pts(1)), /disk full/);
 });
 
@@ -97,10 +119,21 @@ test('MQTT QoS 0 beyond the hard limit is refused and counted; QoS 1 waits inste
     await tick();
     await h.broker.inject('d', 'devices/d/telemetry', { a: 2 }, 0); // queue over its hard limit: dropped
     const dropped = await h.metrics.getSingleMetric('tsunagu_telemetry_dropped_total')!.get();
-    assert.deepEqual(dropped.values.map((v) => [v.labels, v.value]), [[{ transport: 'mqtt', reason: 'queue_full' }, 1]]);
+    assert.deepEqual(
+      dropped.values.map((v) => [v.labels, v.value]),
+      [[{ transport: 'mqtt', reason: 'queue_full' }, 1]],
+    );
     await first;
-    const stored = await h.telemetry.store.queryPoints({ deviceId: 'd', from: 0, to: h.clock.now() + 1, limit: 10 });
-    assert.deepEqual(stored.map((p) => p.value), [1]);
+    const stored = await h.telemetry.store.queryPoints({
+      deviceId: 'd',
+      from: 0,
+      to: h.clock.now() + 1,
+      limit: 10,
+    });
+    assert.deepEqual(
+      stored.map((p) => p.value),
+      [1],
+    );
   } finally {
     await h.close();
   }

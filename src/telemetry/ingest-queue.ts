@@ -123,7 +123,10 @@ export class IngestQueue {
   private take(): Entry[] {
     const out: Entry[] = [];
     let n = 0;
-    while (this.pending.length > 0 && (out.length === 0 || n + this.pending[0]!.size <= this.opts.maxBatchPoints)) {
+    while (
+      this.pending.length > 0 &&
+      (out.length === 0 || n + this.pending[0]!.size <= this.opts.maxBatchPoints)
+    ) {
       const e = this.pending.shift()!;
       n += e.size;
       out.push(e);

@@ -50,12 +50,25 @@ export class TelemetryIngest {
     const now = this.clock.now();
     if (msg.kind === 'heartbeat') {
       this.metrics.messages.inc({ kind: 'heartbeat', decoded: 'true' });
-      this.bus.emit('device.message', { deviceId: msg.deviceId, at: now, topic: msg.topic, kind: 'heartbeat', decoded: true });
-      const persisted = this.queue.enqueue({ points: [], events: [], attributes: [], lastSeen: [{ deviceId: msg.deviceId, ts: now, kind: 'heartbeat' }] });
+      this.bus.emit('device.message', {
+        deviceId: msg.deviceId,
+        at: now,
+        topic: msg.topic,
+        kind: 'heartbeat',
+        decoded: true,
+      });
+      const persisted = this.queue.enqueue({
+        points: [],
+        events: [],
+        attributes: [],
+        lastSeen: [{ deviceId: msg.deviceId, ts: now, kind: 'heartbeat' }],
+      });
       return { deviceId: msg.deviceId, decoded: true, points: 0, events: 0, persisted };
     }
     const { outcome, decoderId } = await this.decode(msg);
-    const batch = outcome.ok ? this.toBatch(msg, now, outcome.values) : this.decodeError(msg, now, outcome.reason, decoderId);
+    const batch = outcome.ok
+      ? this.toBatch(msg, now, outcome.values)
+      : this.decodeError(msg, now, outcome.reason, decoderId);
     const decoded = outcome.ok;
     const hardwareError = batch.events.some((e) => isHardwareSeverity(e.severity));
     this.metrics.messages.inc({ kind: msg.kind, decoded: String(decoded) });
@@ -92,19 +105,48 @@ export class TelemetryIngest {
     const batch = this.decodeError(msg, now, reason, undefined);
     this.metrics.messages.inc({ kind: msg.kind, decoded: 'false' });
     this.metrics.decodeErrors.inc({ device: msg.deviceId, decoder: 'none' });
-    this.bus.emit('device.message', { deviceId: msg.deviceId, at: now, topic: msg.topic, kind: msg.kind, decoded: false });
+    this.bus.emit('device.message', {
+      deviceId: msg.deviceId,
+      at: now,
+      topic: msg.topic,
+      kind: msg.kind,
+      decoded: false,
+    });
     const e = batch.events[0]!;
-    this.bus.emit('device.event', { deviceId: e.deviceId, at: e.ts, code: e.code, severity: e.severity, message: e.message, fields: e.fields! });
-    return { deviceId: msg.deviceId, decoded: false, points: 0, events: 1, persisted: this.queue.enqueue(batch) };
+    this.bus.emit('device.event', {
+      deviceId: e.deviceId,
+      at: e.ts,
+      code: e.code,
+      severity: e.severity,
+      message: e.message,
+      fields: e.fields!,
+    });
+    return {
+      deviceId: msg.deviceId,
+      decoded: false,
+      points: 0,
+      events: 1,
+      persisted: this.queue.enqueue(batch),
+    };
   }
 
   private async decode(msg: IncomingMessage): Promise<{ outcome: DecodeOutcome; decoderId?: string }> {
     const choice = await this.cache.forDevice(msg.deviceId);
     const id = choice.decoderId;
-    if (choice.missing) return { outcome: { ok: false, reason: `the device model's decoder "${id}" does not exist` }, decoderId: id! };
-    if (choice.broken) return { outcome: { ok: false, reason: `decoder "${id}" cannot be used: ${choice.broken}` }, decoderId: id! };
+    if (choice.missing)
+      return {
+        outcome: { ok: false, reason: `the device model's decoder "${id}" does not exist` },
+        decoderId: id!,
+      };
+    if (choice.broken)
+      return {
+        outcome: { ok: false, reason: `decoder "${id}" cannot be used: ${choice.broken}` },
+        decoderId: id!,
+      };
     if (choice.decoder) return { outcome: choice.decoder.decode(msg.payload), decoderId: id! };
-    return { outcome: msg.kind === 'event' ? decodeDefaultEvent(msg.payload) : decodeDefaultTelemetry(msg.payload) };
+    return {
+      outcome: msg.kind === 'event' ? decodeDefaultEvent(msg.payload) : decodeDefaultTelemetry(msg.payload),
+    };
   }
 
   /**
@@ -124,7 +166,9 @@ export class TelemetryIngest {
     const ts = v.ts !== undefined && v.ts <= now + MAX_FUTURE_MS ? v.ts : this.arrivalTime(msg.deviceId, now);
     const deviceId = msg.deviceId;
     return {
-      points: v.metrics.filter((m) => Number.isFinite(m.value)).map((m) => ({ deviceId, metric: m.name, ts, value: m.value })),
+      points: v.metrics
+        .filter((m) => Number.isFinite(m.value))
+        .map((m) => ({ deviceId, metric: m.name, ts, value: m.value })),
       attributes: v.attributes.map((a) => ({ deviceId, name: a.name, ts, text: a.text })),
       events: v.events.map((e): DeviceEvent => ({ deviceId, ts, ...e })),
       lastSeen: [{ deviceId, ts: now, kind: msg.kind }],
@@ -132,7 +176,12 @@ export class TelemetryIngest {
   }
 
   /** Nothing is lost: the whole payload is kept (base64) with the reason. */
-  private decodeError(msg: IncomingMessage, now: number, reason: string, decoderId: string | undefined): WriteBatch {
+  private decodeError(
+    msg: IncomingMessage,
+    now: number,
+    reason: string,
+    decoderId: string | undefined,
+  ): WriteBatch {
     return {
       points: [],
       attributes: [],

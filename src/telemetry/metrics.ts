@@ -23,17 +23,44 @@ export function createTelemetryMetrics(registry: Registry, queueSize: () => numb
     },
   });
   return {
-    messages: new Counter({ name: 'tsunagu_telemetry_messages_total', help: 'Device messages consumed', labelNames: ['kind', 'decoded'], registers }),
-    decodeErrors: new Counter({ name: 'tsunagu_telemetry_decode_errors_total', help: 'Messages kept as decode_error events', labelNames: ['device', 'decoder'], registers }),
-    pointsWritten: new Counter({ name: 'tsunagu_telemetry_points_written_total', help: 'Metric points persisted', registers }),
-    eventsWritten: new Counter({ name: 'tsunagu_telemetry_events_written_total', help: 'Device events persisted', registers }),
+    messages: new Counter({
+      name: 'tsunagu_telemetry_messages_total',
+      help: 'Device messages consumed',
+      labelNames: ['kind', 'decoded'],
+      registers,
+    }),
+    decodeErrors: new Counter({
+      name: 'tsunagu_telemetry_decode_errors_total',
+      help: 'Messages kept as decode_error events',
+      labelNames: ['device', 'decoder'],
+      registers,
+    }),
+    pointsWritten: new Counter({
+      name: 'tsunagu_telemetry_points_written_total',
+      help: 'Metric points persisted',
+      registers,
+    }),
+    eventsWritten: new Counter({
+      name: 'tsunagu_telemetry_events_written_total',
+      help: 'Device events persisted',
+      registers,
+    }),
     dropped: new Counter({
       name: 'tsunagu_telemetry_dropped_total',
       help: 'Messages refused because the ingest queue was over its hard limit (QoS 0 and telegram excess)',
       labelNames: ['transport', 'reason'],
       registers,
     }),
-    storeErrors: new Counter({ name: 'tsunagu_telemetry_store_errors_total', help: 'Failed store batch writes (each attempt)', registers }),
-    retentionDeleted: new Counter({ name: 'tsunagu_telemetry_retention_deleted_total', help: 'Rows deleted by retention', labelNames: ['table'], registers }),
+    storeErrors: new Counter({
+      name: 'tsunagu_telemetry_store_errors_total',
+      help: 'Failed store batch writes (each attempt)',
+      registers,
+    }),
+    retentionDeleted: new Counter({
+      name: 'tsunagu_telemetry_retention_deleted_total',
+      help: 'Rows deleted by retention',
+      labelNames: ['table'],
+      registers,
+    }),
   };
 }

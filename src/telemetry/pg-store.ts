@@ -71,7 +71,12 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
             `INSERT INTO telemetry_points (ts, device_id, metric, value)
              SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::float8[])
              ON CONFLICT DO NOTHING RETURNING ts, device_id, metric, value`,
-            [points.map((p) => p.ts), points.map((p) => p.deviceId), points.map((p) => p.metric), points.map((p) => p.value)],
+            [
+              points.map((p) => p.ts),
+              points.map((p) => p.deviceId),
+              points.map((p) => p.metric),
+              points.map((p) => p.value),
+            ],
           );
           const fresh = ins.rows.map(toPoint);
           await upsertRollups(client, 'telemetry_rollup_1m', aggregate(fresh, MINUTE));
@@ -82,7 +87,12 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
              SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[])
              ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = GREATEST(l.ts, excluded.ts)
              WHERE excluded.ts >= l.ts OR l.value IS NULL`,
-            [latest.map((p) => p.deviceId), latest.map((p) => p.metric), latest.map((p) => p.ts), latest.map((p) => p.value)],
+            [
+              latest.map((p) => p.deviceId),
+              latest.map((p) => p.metric),
+              latest.map((p) => p.ts),
+              latest.map((p) => p.value),
+            ],
           );
         }
         const attrs = newestAttributes(b.attributes);
@@ -92,7 +102,12 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
              SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])
              ON CONFLICT (device_id, metric) DO UPDATE SET text = excluded.text, ts = GREATEST(l.ts, excluded.ts)
              WHERE excluded.ts >= l.ts OR l.text IS NULL`,
-            [attrs.map((a) => a.deviceId), attrs.map((a) => a.name), attrs.map((a) => a.ts), attrs.map((a) => a.text)],
+            [
+              attrs.map((a) => a.deviceId),
+              attrs.map((a) => a.name),
+              attrs.map((a) => a.ts),
+              attrs.map((a) => a.text),
+            ],
           );
         const seen = new Map<string, { ts: number; kind: string }>();
         for (const l of b.lastSeen) if ((seen.get(l.deviceId)?.ts ?? -1) <= l.ts) seen.set(l.deviceId, l);
@@ -203,11 +218,16 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
       return r.rowCount ?? 0;
     },
     async listDecoders() {
-      const r = await pool.query<{ definition: string }>('SELECT definition FROM telemetry_decoders ORDER BY id');
+      const r = await pool.query<{ definition: string }>(
+        'SELECT definition FROM telemetry_decoders ORDER BY id',
+      );
       return r.rows.map(toDecoder);
     },
     async getDecoder(id) {
-      const r = await pool.query<{ definition: string }>('SELECT definition FROM telemetry_decoders WHERE id = $1', [id]);
+      const r = await pool.query<{ definition: string }>(
+        'SELECT definition FROM telemetry_decoders WHERE id = $1',
+        [id],
+      );
       return r.rows[0] && toDecoder(r.rows[0]);
     },
     async putDecoder(def, at) {

@@ -7,7 +7,8 @@ import type { Resolution } from './store.js';
 export function parseTimeParam(v: string | undefined, field: string): number | undefined {
   if (v === undefined || v === '') return undefined;
   const ms = /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(ms)) throw TelemetryErrors.invalidQuery(field, `"${v}" is neither epoch milliseconds nor an ISO 8601 time`);
+  if (!Number.isFinite(ms))
+    throw TelemetryErrors.invalidQuery(field, `"${v}" is neither epoch milliseconds nor an ISO 8601 time`);
   return ms;
 }
 
@@ -18,7 +19,11 @@ export function parseBucket(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
   const ms = m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : NaN;
-  if (!Number.isInteger(ms) || ms < 1000) throw TelemetryErrors.invalidQuery('bucket', `"${v}" must be a duration of at least 1s, like 30s, 5m, 1h, 1d`);
+  if (!Number.isInteger(ms) || ms < 1000)
+    throw TelemetryErrors.invalidQuery(
+      'bucket',
+      `"${v}" must be a duration of at least 1s, like 30s, 5m, 1h, 1d`,
+    );
   return ms;
 }
 

@@ -53,6 +53,11 @@ export class RetentionWorker {
     this.cancel = this.clock.setTimer(this.opts.intervalMs, tick);
   }
 
+  /** Resolves when no sweep is running. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancel?.();

@@ -12,7 +12,14 @@ import type { IngestQueue } from './ingest-queue.js';
 import type { TelemetryIngest } from './ingest.js';
 import { csvCell, parseBucket, parseCursor, parseTimeParam, sourceFor } from './query-params.js';
 import { bucketOf } from './rollup.js';
-import { errorResponse, idParams, latestSchema, seriesQuerySchema, seriesResponseSchema, storedEventSchema } from './schemas.js';
+import {
+  errorResponse,
+  idParams,
+  latestSchema,
+  seriesQuerySchema,
+  seriesResponseSchema,
+  storedEventSchema,
+} from './schemas.js';
 import type { Agg, TelemetryStore } from './store.js';
 
 const DAY = 24 * 3600_000;
@@ -42,13 +49,19 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
     {
       schema: {
         tags: ['telemetry'],
-        summary: 'Ingest telemetry for a device (one JSON object or an array batch), through the model’s decoder',
+        summary:
+          'Ingest telemetry for a device (one JSON object or an array batch), through the model’s decoder',
         params: idParams,
         body: { type: ['object', 'array'], items: { type: 'object' }, maxItems: 1000 },
         response: {
           200: {
             type: 'object',
-            properties: { accepted: { type: 'number' }, points: { type: 'number' }, events: { type: 'number' }, decodeErrors: { type: 'number' } },
+            properties: {
+              accepted: { type: 'number' },
+              points: { type: 'number' },
+              events: { type: 'number' },
+              decodeErrors: { type: 'number' },
+            },
           },
           404: errorResponse,
           503: errorResponse,
@@ -64,7 +77,14 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
       const items = Array.isArray(req.body) ? req.body : [req.body];
       const results = [];
       for (const item of items)
-        results.push(await d.ingest.accept({ deviceId, kind: 'telemetry', topic: 'http', payload: Buffer.from(JSON.stringify(item)) }));
+        results.push(
+          await d.ingest.accept({
+            deviceId,
+            kind: 'telemetry',
+            topic: 'http',
+            payload: Buffer.from(JSON.stringify(item)),
+          }),
+        );
       await Promise.all(results.map((r) => r.persisted)); // 200 means durable
       return {
         accepted: results.length,
@@ -82,23 +102,64 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
     const bucketMs = parseBucket(q.bucket);
     let body;
     if (bucketMs === undefined) {
-      const pts = await d.store.queryPoints({ deviceId, from, to, limit: q.limit, ...(q.metric ? { metric: q.metric } : {}) });
-      body = { deviceId, metric: q.metric ?? null, from, to, bucket: null, agg: null, source: 'raw', points: pts.map((p) => ({ ts: p.ts, metric: p.metric, value: p.value })) };
+      const pts = await d.store.queryPoints({
+        deviceId,
+        from,
+        to,
+        limit: q.limit,
+        ...(q.metric ? { metric: q.metric } : {}),
+      });
+      body = {
+        deviceId,
+        metric: q.metric ?? null,
+        from,
+        to,
+        bucket: null,
+        agg: null,
+        source: 'raw',
+        points: pts.map((p) => ({ ts: p.ts, metric: p.metric, value: p.value })),
+      };
     } else {
       if (!q.metric) throw TelemetryErrors.invalidQuery('metric', 'is required with bucket');
       from = bucketOf(from, bucketMs); // buckets are aligned to multiples of their size since the epoch (UTC)
       if ((to - from) / bucketMs > MAX_BUCKETS)
-        throw TelemetryErrors.invalidQuery('bucket', `${q.bucket} over this range gives more than ${MAX_BUCKETS} buckets; use a larger bucket`);
+        throw TelemetryErrors.invalidQuery(
+          'bucket',
+          `${q.bucket} over this range gives more than ${MAX_BUCKETS} buckets; use a larger bucket`,
+        );
       const source = sourceFor(bucketMs);
-      const rows = await d.store.queryBuckets({ deviceId, metric: q.metric, from, to, bucketMs, agg: q.agg, source });
-      body = { deviceId, metric: q.metric, from, to, bucket: bucketMs, agg: q.agg, source, points: rows.map((r) => ({ ts: r.ts, metric: q.metric!, value: r.value })) };
+      const rows = await d.store.queryBuckets({
+        deviceId,
+        metric: q.metric,
+        from,
+        to,
+        bucketMs,
+        agg: q.agg,
+        source,
+      });
+      body = {
+        deviceId,
+        metric: q.metric,
+        from,
+        to,
+        bucket: bucketMs,
+        agg: q.agg,
+        source,
+        points: rows.map((r) => ({ ts: r.ts, metric: q.metric!, value: r.value })),
+      };
     }
     if (!csv && q.format !== 'csv') return body;
     const lines = ['time,ts,device_id,metric,value'];
-    for (const p of body.points) lines.push([new Date(p.ts).toISOString(), p.ts, csvCell(deviceId), csvCell(p.metric), p.value].join(','));
+    for (const p of body.points)
+      lines.push(
+        [new Date(p.ts).toISOString(), p.ts, csvCell(deviceId), csvCell(p.metric), p.value].join(','),
+      );
     return reply
       .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${deviceId.replace(/[^A-Za-z0-9_.-]/g, '_')}-telemetry.csv"`)
+      .header(
+        'content-disposition',
+        `attachment; filename="${deviceId.replace(/[^A-Za-z0-9_.-]/g, '_')}-telemetry.csv"`,
+      )
       .send(lines.join('\n') + '\n');
   };
   const seriesSchema = (summary: string) => ({
@@ -110,16 +171,37 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
   });
   api.get<{ Params: { id: string }; Querystring: SeriesQuery }>(
     '/devices/:id/telemetry',
-    { schema: seriesSchema('A device’s series: raw points, or buckets from raw/minute/hour rollups by bucket size (format=csv for CSV)') },
+    {
+      schema: seriesSchema(
+        'A device’s series: raw points, or buckets from raw/minute/hour rollups by bucket size (format=csv for CSV)',
+      ),
+    },
     async (req, reply) => series(req.params.id, req.query, reply, false),
   );
   api.get<{ Params: { id: string }; Querystring: SeriesQuery }>(
     '/devices/:id/telemetry.csv',
-    { schema: { ...seriesSchema('CSV export of a device’s series'), produces: ['text/csv'], response: { 200: { type: 'string' } } } },
+    {
+      schema: {
+        ...seriesSchema('CSV export of a device’s series'),
+        produces: ['text/csv'],
+        response: { 200: { type: 'string' } },
+      },
+    },
     async (req, reply) => series(req.params.id, req.query, reply, true),
   );
 
-  api.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; code?: string; severity?: Severity; q?: string; limit: number; cursor?: string } }>(
+  api.get<{
+    Params: { id: string };
+    Querystring: {
+      from?: string;
+      to?: string;
+      code?: string;
+      severity?: Severity;
+      q?: string;
+      limit: number;
+      cursor?: string;
+    };
+  }>(
     '/devices/:id/events',
     {
       schema: {
@@ -140,7 +222,13 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
           additionalProperties: false,
         },
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: storedEventSchema }, nextCursor: { type: 'string' } } },
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: storedEventSchema },
+              nextCursor: { type: 'string' },
+            },
+          },
           422: errorResponse,
         },
       },
@@ -180,7 +268,10 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
             type: 'object',
             properties: {
               items: { type: 'array', items: latestSchema },
-              lastSeen: { type: ['object', 'null'], properties: { ts: { type: 'number' }, kind: { type: 'string' } } },
+              lastSeen: {
+                type: ['object', 'null'],
+                properties: { ts: { type: 'number' }, kind: { type: 'string' } },
+              },
             },
           },
         },
@@ -219,7 +310,13 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
         const filter = { ...(model !== undefined ? { model } : {}), ...(tag !== undefined ? { tag } : {}) };
         for await (const dev of d.directory.listDevices(filter)) deviceIds.push(dev.id);
       }
-      return { items: await d.store.latest({ limit, ...(deviceIds ? { deviceIds } : {}), ...(metric ? { metric } : {}) }) };
+      return {
+        items: await d.store.latest({
+          limit,
+          ...(deviceIds ? { deviceIds } : {}),
+          ...(metric ? { metric } : {}),
+        }),
+      };
     },
   );
 }

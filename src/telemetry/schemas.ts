@@ -49,7 +49,10 @@ export const testResultSchema = {
     deviceId: { type: 'string' },
     points: { type: 'array', items: valueSchema },
     events: { type: 'array', items: decodedEventSchema },
-    attributes: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, text: { type: 'string' } } } },
+    attributes: {
+      type: 'array',
+      items: { type: 'object', properties: { name: { type: 'string' }, text: { type: 'string' } } },
+    },
     errors: { type: 'array', items: { type: 'string' } },
   },
 } as const;
@@ -105,7 +108,10 @@ export const seriesResponseSchema = {
     source: { type: 'string' },
     points: {
       type: 'array',
-      items: { type: 'object', properties: { ts: { type: 'number' }, metric: { type: 'string' }, value: { type: 'number' } } },
+      items: {
+        type: 'object',
+        properties: { ts: { type: 'number' }, metric: { type: 'string' }, value: { type: 'number' } },
+      },
     },
   },
 } as const;
@@ -115,7 +121,12 @@ export const errorResponse = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, details: anyObject },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        field: { type: 'string' },
+        details: anyObject,
+      },
     },
   },
 } as const;

@@ -32,7 +32,9 @@ const upsertRollup = (table: string): string =>
 
 export function createSqliteTelemetryStore(db: BetterSqlite3.Database): TelemetryStore {
   const s = {
-    point: db.prepare('INSERT INTO telemetry_points (ts, device_id, metric, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    point: db.prepare(
+      'INSERT INTO telemetry_points (ts, device_id, metric, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
     m1: db.prepare(upsertRollup('telemetry_rollup_1m')),
     h1: db.prepare(upsertRollup('telemetry_rollup_1h')),
     latestValue: db.prepare(
@@ -54,7 +56,8 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
     ),
   };
   const runRollups = (stmt: BetterSqlite3.Statement, rows: RollupRow[]): void => {
-    for (const r of rows) stmt.run(r.deviceId, r.metric, r.bucket, r.count, r.sum, r.min, r.max, r.last, r.lastTs);
+    for (const r of rows)
+      stmt.run(r.deviceId, r.metric, r.bucket, r.count, r.sum, r.min, r.max, r.last, r.lastTs);
   };
   const writeTx = db.transaction((b: WriteBatch) => {
     const fresh: Point[] = [];
@@ -65,7 +68,14 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
     for (const a of b.attributes) s.latestText.run(a.deviceId, a.name, a.ts, a.text);
     for (const l of b.lastSeen) s.seen.run(l.deviceId, l.ts, l.kind);
     for (const e of b.events)
-      s.event.run(e.deviceId, e.ts, e.code, e.severity, e.message, e.fields ? JSON.stringify(e.fields) : null);
+      s.event.run(
+        e.deviceId,
+        e.ts,
+        e.code,
+        e.severity,
+        e.message,
+        e.fields ? JSON.stringify(e.fields) : null,
+      );
   });
   const cache = new Map<string, BetterSqlite3.Statement>();
   const prep = (sql: string): BetterSqlite3.Statement => {
@@ -90,11 +100,16 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
     async queryBuckets(q) {
       const t = TIME_COL[q.source];
       const value =
-        q.agg === 'last' ? `max(${q.source === 'raw' ? 'ts' : 'last_ts'}) AS _mt, ${q.source === 'raw' ? 'value' : 'last_value'}` : aggExpr(q.agg, q.source);
+        q.agg === 'last'
+          ? `max(${q.source === 'raw' ? 'ts' : 'last_ts'}) AS _mt, ${q.source === 'raw' ? 'value' : 'last_value'}`
+          : aggExpr(q.agg, q.source);
       // SQLite: with a single max() aggregate, a bare column comes from the row holding the max.
       const sql = `SELECT (${t} / CAST(? AS INTEGER)) * ? AS b, ${value} AS v FROM ${TABLE[q.source]}
         WHERE device_id = ? AND metric = ? AND ${t} >= ? AND ${t} < ? GROUP BY b ORDER BY b`;
-      const rows = prep(sql).all(q.bucketMs, q.bucketMs, q.deviceId, q.metric, q.from, q.to) as { b: number; v: number }[];
+      const rows = prep(sql).all(q.bucketMs, q.bucketMs, q.deviceId, q.metric, q.from, q.to) as {
+        b: number;
+        v: number;
+      }[];
       return rows.map((r) => ({ ts: r.b, value: r.v }));
     },
     async latest(q) {
@@ -107,14 +122,17 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
       for (let i = 0; i < q.deviceIds.length && out.length < q.limit; i += 500) {
         const ids = q.deviceIds.slice(i, i + 500);
         const sql = `SELECT * FROM telemetry_latest WHERE device_id IN (${ids.map(() => '?').join(',')})${metric} ORDER BY device_id, metric LIMIT ?`;
-        out.push(...(db.prepare(sql).all(...ids, ...(q.metric ? [q.metric] : []), q.limit - out.length) as LatestRow[]).map(toLatest));
+        out.push(
+          ...(
+            db.prepare(sql).all(...ids, ...(q.metric ? [q.metric] : []), q.limit - out.length) as LatestRow[]
+          ).map(toLatest),
+        );
       }
       return out;
     },
     async lastSeen(deviceId) {
       const r = prep('SELECT ts, kind FROM telemetry_last_seen WHERE device_id = ?').get(deviceId) as
-        | { ts: number; kind: string }
-        | undefined;
+        { ts: number; kind: string } | undefined;
       return r && { ts: Number(r.ts), kind: r.kind };
     },
     async queryEvents(q) {
@@ -126,7 +144,8 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
       };
       if (q.code) add('code = ?', q.code);
       if (q.severity) add('severity = ?', q.severity);
-      if (q.q) add("(message LIKE ? ESCAPE '\\' OR code LIKE ? ESCAPE '\\')", likePattern(q.q), likePattern(q.q));
+      if (q.q)
+        add("(message LIKE ? ESCAPE '\\' OR code LIKE ? ESCAPE '\\')", likePattern(q.q), likePattern(q.q));
       if (q.before) add('(ts < ? OR (ts = ? AND id < ?))', q.before.ts, q.before.ts, q.before.id);
       const sql = `SELECT * FROM telemetry_events WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT ?`;
       return (prep(sql).all(...args, q.limit) as EventRow[]).map(toEvent);
@@ -141,10 +160,13 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
       return prep(sql).run(before, limit).changes;
     },
     async listDecoders() {
-      return (prep('SELECT definition FROM telemetry_decoders ORDER BY id').all() as { definition: string }[]).map(toDecoder);
+      return (
+        prep('SELECT definition FROM telemetry_decoders ORDER BY id').all() as { definition: string }[]
+      ).map(toDecoder);
     },
     async getDecoder(id) {
-      const r = prep('SELECT definition FROM telemetry_decoders WHERE id = ?').get(id) as { definition: string } | undefined;
+      const r = prep('SELECT definition FROM telemetry_decoders WHERE id = ?').get(id) as
+        { definition: string } | undefined;
       return r && toDecoder(r);
     },
     async putDecoder(def, at) {

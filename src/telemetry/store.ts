@@ -58,7 +58,13 @@ export type RetentionTable = 'raw' | 'minute' | 'hour' | 'events';
 
 export interface TelemetryStore {
   write(batch: WriteBatch): Promise<void>;
-  queryPoints(q: { deviceId: string; metric?: string; from: number; to: number; limit: number }): Promise<Point[]>;
+  queryPoints(q: {
+    deviceId: string;
+    metric?: string;
+    from: number;
+    to: number;
+    limit: number;
+  }): Promise<Point[]>;
   queryBuckets(q: BucketQuery): Promise<{ ts: number; value: number }[]>;
   latest(q: { deviceIds?: readonly string[]; metric?: string; limit: number }): Promise<LatestValue[]>;
   lastSeen(deviceId: string): Promise<{ ts: number; kind: string } | undefined>;

@@ -54,7 +54,12 @@ export class TelegramListener {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE')
-          reject(new Error(`port ${port} (telegram listener) is already in use; choose another with --telegram-port or TSUNAGU_TELEGRAM_PORT`, { cause: err }));
+          reject(
+            new Error(
+              `port ${port} (telegram listener) is already in use; choose another with --telegram-port or TSUNAGU_TELEGRAM_PORT`,
+              { cause: err },
+            ),
+          );
         else reject(err);
       });
       server.listen(port, host, () => resolve());
@@ -84,10 +89,15 @@ export class TelegramListener {
       this.o.log.info({ remote, why }, 'telegram connection refused');
       socket.end(`ERR ${why}\n`);
     };
-    const deliver = (msg: IncomingMessage, result: Promise<{ persisted: Promise<void> }> | { persisted: Promise<void> }): Promise<void> =>
+    const deliver = (
+      msg: IncomingMessage,
+      result: Promise<{ persisted: Promise<void> }> | { persisted: Promise<void> },
+    ): Promise<void> =>
       Promise.resolve(result).then(
         (r) => {
-          r.persisted.catch((err: unknown) => this.o.log.error({ err, deviceId: msg.deviceId }, 'telegram batch could not be persisted'));
+          r.persisted.catch((err: unknown) =>
+            this.o.log.error({ err, deviceId: msg.deviceId }, 'telegram batch could not be persisted'),
+          );
           if (this.o.queue.isBehind() && !socket.isPaused()) {
             socket.pause();
             this.pausedByQueue.add(socket);
@@ -102,8 +112,10 @@ export class TelegramListener {
         const text = line.subarray(0, 6).toString('latin1');
         if (text === 'HELLO ') {
           const [, id, secret, ...rest] = line.toString('utf8').trim().split(/\s+/);
-          if (!id || !secret || rest.length > 0 || !DEVICE_ID_RE.test(id)) return refuse('expected "HELLO <deviceId> <secret>"');
-          if (!this.o.verifyDeviceSecret) return refuse('HELLO is not accepted: no device secret verifier is configured');
+          if (!id || !secret || rest.length > 0 || !DEVICE_ID_RE.test(id))
+            return refuse('expected "HELLO <deviceId> <secret>"');
+          if (!this.o.verifyDeviceSecret)
+            return refuse('HELLO is not accepted: no device secret verifier is configured');
           let ok = false;
           try {
             ok = await this.o.verifyDeviceSecret(id, secret);
@@ -120,9 +132,15 @@ export class TelegramListener {
           return refuse('send "HELLO <deviceId> <secret>" first');
         state = 'anonymous';
       }
-      const id = state === 'device' ? deviceId! : idFromTelegram(line, this.o.delimiter, this.o.deviceIdField!);
+      const id =
+        state === 'device' ? deviceId! : idFromTelegram(line, this.o.delimiter, this.o.deviceIdField!);
       if (id === undefined) {
-        const msg = { deviceId: 'unknown', kind: 'telemetry' as const, topic: `telegram/${remote}`, payload: line };
+        const msg = {
+          deviceId: 'unknown',
+          kind: 'telemetry' as const,
+          topic: `telegram/${remote}`,
+          payload: line,
+        };
         return deliver(msg, this.o.ingest.reject(msg, `no device id in field ${this.o.deviceIdField}`));
       }
       const msg: IncomingMessage = { deviceId: id, kind: 'telemetry', topic, payload: line };
@@ -134,7 +152,12 @@ export class TelegramListener {
       if (inFlight >= MAX_LINES_IN_FLIGHT) socket.pause();
       chain = chain.then(work).finally(() => {
         inFlight--;
-        if (inFlight < MAX_LINES_IN_FLIGHT / 2 && socket.isPaused() && !this.pausedByQueue.has(socket) && state !== 'closed')
+        if (
+          inFlight < MAX_LINES_IN_FLIGHT / 2 &&
+          socket.isPaused() &&
+          !this.pausedByQueue.has(socket) &&
+          state !== 'closed'
+        )
           socket.resume();
       });
     };
@@ -144,9 +167,25 @@ export class TelegramListener {
       oversized: (head, bytes) =>
         enqueueLine(async () => {
           if (state === 'closed') return;
-          const id = deviceId ?? (state === 'anonymous' ? idFromTelegram(head, this.o.delimiter, this.o.deviceIdField!) : undefined) ?? 'unknown';
-          const msg = { deviceId: id, kind: 'telemetry' as const, topic: id === 'unknown' ? `telegram/${remote}` : topic, payload: head };
-          await deliver(msg, this.o.ingest.reject(msg, `line of ${bytes} bytes exceeds the ${this.o.maxLineBytes}-byte limit; dropped (first ${head.length} bytes kept)`));
+          const id =
+            deviceId ??
+            (state === 'anonymous'
+              ? idFromTelegram(head, this.o.delimiter, this.o.deviceIdField!)
+              : undefined) ??
+            'unknown';
+          const msg = {
+            deviceId: id,
+            kind: 'telemetry' as const,
+            topic: id === 'unknown' ? `telegram/${remote}` : topic,
+            payload: head,
+          };
+          await deliver(
+            msg,
+            this.o.ingest.reject(
+              msg,
+              `line of ${bytes} bytes exceeds the ${this.o.maxLineBytes}-byte limit; dropped (first ${head.length} bytes kept)`,
+            ),
+          );
         }),
     });
 
@@ -167,6 +206,7 @@ export class TelegramListener {
 }
 
 function idFromTelegram(line: Buffer, delimiter: string, field: number): string | undefined {
-  const id = line.toString('utf8').split(delimiter, field + 1)[field]?.trim();
+  const fields = line.toString('utf8').split(delimiter, field + 1);
+  const id = fields[field]?.trim();
   return id !== undefined && DEVICE_ID_RE.test(id) ? id : undefined;
 }

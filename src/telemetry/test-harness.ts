@@ -51,7 +51,12 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { config?: Partial<TsunaguConfig>; options?: TelemetryOptions; db?: Database; directory?: MemoryDirectory } = {},
+  opts: {
+    config?: Partial<TsunaguConfig>;
+    options?: TelemetryOptions;
+    db?: Database;
+    directory?: MemoryDirectory;
+  } = {},
 ): Promise<Harness> {
   const db = opts.db ?? openSqlite(':memory:');
   const clock = new ManualClock(Date.UTC(2026, 0, 1));

@@ -25,7 +25,7 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
   const parsed: (ParsedFilter | null)[] = [];
   const pending: (boolean | Promise<boolean>)[] = [];
   let async = false;
-  let adds = 0;
+  const fresh = new Set<string>();
   for (let i = 0; i < n; i++) {
     const req = p.subscriptions[i]!;
     const f = parseFilter(req.topic, b.limits);
@@ -37,10 +37,13 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
     }
     // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
     if (f.group !== undefined && req.nl) return b.protocolError(c, 'no local on a shared subscription');
-    if (!s.subs.has(req.topic) && s.subs.size + ++adds > b.limits.maxSubscriptionsPerClient) {
-      granted[i] = failure(c, RC.quotaExceeded);
-      pending.push(false);
-      continue;
+    if (!s.subs.has(req.topic) && !fresh.has(req.topic)) {
+      if (s.subs.size + fresh.size + 1 > b.limits.maxSubscriptionsPerClient) {
+        granted[i] = failure(c, RC.quotaExceeded);
+        pending.push(false);
+        continue;
+      }
+      fresh.add(req.topic);
     }
     let ok: boolean | Promise<boolean>;
     try {

@@ -74,12 +74,15 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
 
   if (type === 'composite') {
     const delim = str(o.delimiter ?? '&', `${at}.delimiter`);
-    const parts = arr(o.parts, `${at}.parts`).map((p, i) => compileField(obj(p, `${at}.parts[${i}]`), `${at}.parts[${i}]`, `${name}.`));
+    const parts = arr(o.parts, `${at}.parts`).map((p, i) =>
+      compileField(obj(p, `${at}.parts[${i}]`), `${at}.parts[${i}]`, `${name}.`),
+    );
     if (parts.length === 0) fail(`${at}.parts`, 'a composite needs at least one part');
     return (raw, out) => {
       if (raw === '') return absent();
       const subs = raw.split(delim);
-      if (subs.length > parts.length) return `field ${name}: ${subs.length} parts, expected at most ${parts.length}`;
+      if (subs.length > parts.length)
+        return `field ${name}: ${subs.length} parts, expected at most ${parts.length}`;
       for (let i = 0; i < parts.length; i++) {
         const err = parts[i]!(subs[i] ?? '', out);
         if (err) return err;
@@ -89,10 +92,12 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
   }
   if (role === 'ignore') return () => undefined;
   if (type === 'string') {
-    if (role !== 'attribute' && role !== 'code') fail(`${at}.role`, 'a string field is an attribute or a code');
+    if (role !== 'attribute' && role !== 'code')
+      fail(`${at}.role`, 'a string field is an attribute or a code');
   }
   if (role === 'status') {
-    if (type !== 'hex' && type !== 'int' && type !== 'bcd') fail(`${at}.type`, 'status fields are hex, int or bcd');
+    if (type !== 'hex' && type !== 'int' && type !== 'bcd')
+      fail(`${at}.type`, 'status fields are hex, int or bcd');
     const bits = Object.entries(obj(o.bits, `${at}.bits`)).map(([k, t]) => {
       const bit = Number(k);
       if (!Number.isInteger(bit) || bit < 0 || bit > 52) fail(`${at}.bits.${k}`, 'bit must be 0-52');
@@ -110,7 +115,8 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
   if (role === 'code') {
     const codes = templateTable(o.codes, `${at}.codes`);
     const ok = new Set(arr(o.ok ?? ['0'], `${at}.ok`).map(String));
-    const fallback: EventTemplate | undefined = o.default === undefined ? undefined : template(o.default, `${at}.default`);
+    const fallback: EventTemplate | undefined =
+      o.default === undefined ? undefined : template(o.default, `${at}.default`);
     return (raw, out) => {
       if (raw === '') return absent();
       let key = raw;
@@ -124,12 +130,19 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
       out.events.push(
         t
           ? { ...t, fields: { field: name, value: raw } }
-          : { code: 'UNKNOWN_CODE', severity: 'warning', message: `unknown code ${raw} in ${name}`, fields: { field: name, value: raw } },
+          : {
+              code: 'UNKNOWN_CODE',
+              severity: 'warning',
+              message: `unknown code ${raw} in ${name}`,
+              fields: { field: name, value: raw },
+            },
       );
       return undefined;
     };
   }
-  const labels = new Map(Object.entries(optObj(o.labels, `${at}.labels`) ?? {}).map(([k, v]) => [k, String(v)]));
+  const labels = new Map(
+    Object.entries(optObj(o.labels, `${at}.labels`) ?? {}).map(([k, v]) => [k, String(v)]),
+  );
   if (type === 'enum' && labels.size === 0) fail(`${at}.labels`, 'an enum needs labels (code → label)');
   return (raw, out) => {
     if (raw === '') return absent();
@@ -141,7 +154,8 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
     if (n === undefined) return `field ${name}: "${raw}" is not ${type}`;
     if (type === 'enum') {
       const label = labels.get(String(n));
-      if (label === undefined) return `field ${name}: ${raw} is not one of the enum codes ${[...labels.keys()].join(', ')}`;
+      if (label === undefined)
+        return `field ${name}: ${raw} is not one of the enum codes ${[...labels.keys()].join(', ')}`;
       out.attributes.push({ name, text: label });
       if (role === 'metric') out.metrics.push({ name, value: n });
       return undefined;
@@ -164,11 +178,17 @@ export function compileCsv(def: DecoderDefinition): Decoder {
   const c = optObj(spec.checksum, 'spec.checksum');
   const cs: ChecksumSpec | undefined = c && {
     algorithm: oneOf(c.algorithm, 'spec.checksum.algorithm', CHECKSUM_ALGORITHMS),
-    covers: oneOf(c.covers, 'spec.checksum.covers', ['before-last-delimiter', 'through-last-delimiter'] as const, 'before-last-delimiter'),
+    covers: oneOf(
+      c.covers,
+      'spec.checksum.covers',
+      ['before-last-delimiter', 'through-last-delimiter'] as const,
+      'before-last-delimiter',
+    ),
     encoding: oneOf(c.encoding, 'spec.checksum.encoding', ['hex', 'decimal'] as const, 'hex'),
   };
   const minFields = spec.minFields === undefined ? 0 : int(spec.minFields, 'spec.minFields', 1);
-  const idField = spec.deviceIdField === undefined ? undefined : int(spec.deviceIdField, 'spec.deviceIdField');
+  const idField =
+    spec.deviceIdField === undefined ? undefined : int(spec.deviceIdField, 'spec.deviceIdField');
   const ts = optObj(spec.timestamp, 'spec.timestamp');
   const tsField = ts ? int(ts.field, 'spec.timestamp.field') : undefined;
   const tsFormat: TimeFormat = oneOf(ts?.format, 'spec.timestamp.format', TIME_FORMATS, 'auto');
@@ -190,29 +210,44 @@ export function compileCsv(def: DecoderDefinition): Decoder {
       if (text.endsWith('\r')) text = text.slice(0, -1);
       if (text.length === 0) return { ok: false, reason: 'empty telegram' };
       // eslint-disable-next-line no-control-regex -- rejecting control bytes is the point
-      if (/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/.test(text)) return { ok: false, reason: 'telegram contains binary or control bytes' };
+      if (/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/.test(text))
+        return { ok: false, reason: 'telegram contains binary or control bytes' };
       let body = text;
       if (cs) {
         const last = text.lastIndexOf(delimiter);
         if (last < 0) return { ok: false, reason: 'no checksum field (no delimiter in telegram)' };
         const given = text.slice(last + delimiter.length).trim();
-        const covered = cs.covers === 'before-last-delimiter' ? text.slice(0, last) : text.slice(0, last + delimiter.length);
+        const covered =
+          cs.covers === 'before-last-delimiter'
+            ? text.slice(0, last)
+            : text.slice(0, last + delimiter.length);
         const expected = checksum(cs.algorithm, Buffer.from(covered, 'utf8'));
-        const ok = cs.encoding === 'hex' ? /^[0-9a-fA-F]{1,8}$/.test(given) && parseInt(given, 16) === expected : /^\d{1,10}$/.test(given) && Number(given) === expected;
+        const ok =
+          cs.encoding === 'hex'
+            ? /^[0-9a-fA-F]{1,8}$/.test(given) && parseInt(given, 16) === expected
+            : /^\d{1,10}$/.test(given) && Number(given) === expected;
         if (!ok) {
-          const want = cs.encoding === 'hex' ? expected.toString(16).toUpperCase().padStart(checksumHexWidth(cs.algorithm), '0') : String(expected);
-          return { ok: false, reason: `checksum mismatch: telegram says "${given}", ${cs.algorithm} over ${cs.covers.replace(/-/g, ' ')} is ${want}` };
+          const want =
+            cs.encoding === 'hex'
+              ? expected.toString(16).toUpperCase().padStart(checksumHexWidth(cs.algorithm), '0')
+              : String(expected);
+          return {
+            ok: false,
+            reason: `checksum mismatch: telegram says "${given}", ${cs.algorithm} over ${cs.covers.replace(/-/g, ' ')} is ${want}`,
+          };
         }
         body = text.slice(0, last);
       }
       const parts = body.split(delimiter);
-      if (parts.length < minFields) return { ok: false, reason: `${parts.length} fields, expected at least ${minFields}` };
+      if (parts.length < minFields)
+        return { ok: false, reason: `${parts.length} fields, expected at least ${minFields}` };
       const out: DecodedValues = { metrics: [], events: [], attributes: [] };
       if (tsField !== undefined) {
         const raw = parts[tsField] ?? '';
         if (raw !== '') {
           const t = parseTime(raw, tsFormat);
-          if (t === undefined) return { ok: false, reason: `timestamp field ${tsField}: cannot read "${raw}" as ${tsFormat}` };
+          if (t === undefined)
+            return { ok: false, reason: `timestamp field ${tsField}: cannot read "${raw}" as ${tsFormat}` };
           out.ts = t;
         }
       }

@@ -32,23 +32,43 @@ function wellFormed(r: DecodeOutcome): void {
 }
 
 const neverThrows = (d: Pick<Decoder, 'decode'>, arb: fc.Arbitrary<Buffer>): void =>
-  fc.assert(fc.property(arb, (buf) => wellFormed(d.decode(buf))), { numRuns: RUNS });
+  fc.assert(
+    fc.property(arb, (buf) => wellFormed(d.decode(buf))),
+    { numRuns: RUNS },
+  );
 
 const bytes = fc.uint8Array({ maxLength: 300 }).map((u) => Buffer.from(u));
-const scooter = compileDecoder(parseDecodersYaml(readFileSync(new URL('../fixtures/scooter-telegram.yaml', import.meta.url), 'utf8'))[0]);
+const scooter = compileDecoder(
+  parseDecodersYaml(readFileSync(new URL('../fixtures/scooter-telegram.yaml', import.meta.url), 'utf8'))[0],
+);
 const GOOD = '0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0.0&0.00&0,100,0454';
 
 test('CSV telegram decoder: random bytes, random text, and mutated good telegrams', () => {
   neverThrows(scooter, bytes);
-  neverThrows(scooter, fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)));
+  neverThrows(
+    scooter,
+    fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)),
+  );
   const fields = GOOD.split(',');
   const mutated = fc
-    .tuple(fc.nat({ max: fields.length - 1 }), fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', '&', '&&&', 'FFFFFFFFFFFFFF', '-1', '1e400', 'NaN')))
+    .tuple(
+      fc.nat({ max: fields.length - 1 }),
+      fc.oneof(
+        fc.string({ maxLength: 12 }),
+        fc.constantFrom('', '&', '&&&', 'FFFFFFFFFFFFFF', '-1', '1e400', 'NaN'),
+      ),
+    )
     .map(([i, v]) => Buffer.from(fields.map((f, j) => (j === i ? v : f)).join(',')));
   neverThrows(scooter, mutated);
   // Without a checksum, mutated fields reach every field parser.
-  const noChecksum = compileDecoder({ ...scooter.definition, spec: { ...scooter.definition.spec, checksum: undefined } });
-  neverThrows(noChecksum, mutated.map((b) => b.subarray(0, b.lastIndexOf(','))));
+  const noChecksum = compileDecoder({
+    ...scooter.definition,
+    spec: { ...scooter.definition.spec, checksum: undefined },
+  });
+  neverThrows(
+    noChecksum,
+    mutated.map((b) => b.subarray(0, b.lastIndexOf(','))),
+  );
 });
 
 test('JSON decoder and default decoding: random JSON values and random bytes', () => {
@@ -64,21 +84,50 @@ test('JSON decoder and default decoding: random JSON values and random bytes', (
   });
   const values = fc.oneof(
     fc.jsonValue(),
-    fc.record({ ts: fc.oneof(fc.double(), fc.string(), fc.integer()), a: fc.jsonValue(), b: fc.record({ c: fc.array(fc.double()) }), d: fc.double(), e: fc.jsonValue(), s: fc.jsonValue() }, { requiredKeys: [] }),
+    fc.record(
+      {
+        ts: fc.oneof(fc.double(), fc.string(), fc.integer()),
+        a: fc.jsonValue(),
+        b: fc.record({ c: fc.array(fc.double()) }),
+        d: fc.double(),
+        e: fc.jsonValue(),
+        s: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    ),
   );
-  const payloads = fc.oneof(bytes, values.map((v) => Buffer.from(JSON.stringify(v) ?? 'null')));
+  const payloads = fc.oneof(
+    bytes,
+    values.map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+  );
   neverThrows(json, payloads);
   neverThrows({ decode: decodeDefaultTelemetry }, payloads);
   neverThrows({ decode: decodeDefaultEvent }, payloads);
 });
 
 test('protobuf decoder: random bytes and random valid messages', () => {
-  const proto = 'syntax = "proto3"; message M { int64 ts = 1; double v = 2; repeated sint32 xs = 3; string s = 4; M child = 5; }';
-  const d = compileDecoder({ id: 'p', type: 'protobuf', spec: { proto, messageType: 'M', timestamp: { path: 'ts' }, metrics: [{ path: 'v' }, { path: 'xs[2]' }, { path: 'child.v' }], attributes: [{ path: 's' }] } });
+  const proto =
+    'syntax = "proto3"; message M { int64 ts = 1; double v = 2; repeated sint32 xs = 3; string s = 4; M child = 5; }';
+  const d = compileDecoder({
+    id: 'p',
+    type: 'protobuf',
+    spec: {
+      proto,
+      messageType: 'M',
+      timestamp: { path: 'ts' },
+      metrics: [{ path: 'v' }, { path: 'xs[2]' }, { path: 'child.v' }],
+      attributes: [{ path: 's' }],
+    },
+  });
   neverThrows(d, bytes);
   const M = protobuf.parse(proto, { keepCase: true }).root.lookupType('M');
   const msgs = fc
-    .record({ ts: fc.integer({ min: 0 }), v: fc.double(), xs: fc.array(fc.integer({ min: -1000, max: 1000 })), s: fc.string() })
+    .record({
+      ts: fc.integer({ min: 0 }),
+      v: fc.double(),
+      xs: fc.array(fc.integer({ min: -1000, max: 1000 })),
+      s: fc.string(),
+    })
     .map((o) => Buffer.from(M.encode(M.fromObject({ ...o, child: { v: o.v } })).finish()));
   fc.assert(
     fc.property(msgs, (buf) => {

@@ -6,21 +6,33 @@ import protobuf from 'protobufjs';
 import { parseDecodersYaml, toDecodersYaml } from '../decoder-yaml.js';
 import { TsunaguError } from '../../core/errors.js';
 import type { DecodedValues, DecodeOutcome } from '../types.js';
-import { checksum, compileDecoder, crc16Ccitt, crc16Modbus, decodeDefaultEvent, decodeDefaultTelemetry, sum8, xor8 } from './index.js';
+import {
+  checksum,
+  compileDecoder,
+  crc16Ccitt,
+  crc16Modbus,
+  decodeDefaultEvent,
+  decodeDefaultTelemetry,
+  sum8,
+  xor8,
+} from './index.js';
 
 const scooterYaml = readFileSync(new URL('../fixtures/scooter-telegram.yaml', import.meta.url), 'utf8');
 const scooter = compileDecoder(parseDecodersYaml(scooterYaml)[0]);
 
 /** The telegram from the issue, with its original trailing field 4E41 (wrong under our checksum). */
-const ISSUE_TELEGRAM = '0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0.0&0.00&0,100,4E41';
+const ISSUE_TELEGRAM =
+  '0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0.0&0.00&0,100,4E41';
 /** The same telegram with the correct CRC-16/CCITT-FALSE over the text before the last comma. */
-const GOOD_TELEGRAM = '0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0.0&0.00&0,100,0454';
+const GOOD_TELEGRAM =
+  '0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0.0&0.00&0,100,0454';
 
 const ok = (r: DecodeOutcome): DecodedValues => {
   assert.ok(r.ok, r.ok ? '' : r.reason);
   return r.values;
 };
-const metrics = (v: DecodedValues): Record<string, number> => Object.fromEntries(v.metrics.map((m) => [m.name, m.value]));
+const metrics = (v: DecodedValues): Record<string, number> =>
+  Object.fromEntries(v.metrics.map((m) => [m.name, m.value]));
 const withChecksum = (body: string): string =>
   `${body},${crc16Ccitt(Buffer.from(body)).toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -33,7 +45,8 @@ describe('checksums', () => {
     ['sum8', sum8, 0xdd],
   ];
   for (const [name, fn, expected] of cases)
-    test(`${name} of "123456789" is 0x${expected.toString(16)}`, () => assert.equal(fn(Buffer.from('123456789')), expected));
+    test(`${name} of "123456789" is 0x${expected.toString(16)}`, () =>
+      assert.equal(fn(Buffer.from('123456789')), expected));
   test('checksum() dispatches by algorithm name', () => {
     assert.equal(checksum('crc16-modbus', Buffer.from('123456789')), 0x4b37);
     assert.equal(checksum('sum8', Buffer.from([0xff, 0x02])), 0x01);
@@ -62,7 +75,13 @@ describe('scooter telegram (CSV)', () => {
     // 0x0440: bits 6 and 10; 0x0130: bits 4, 5 and 8. error_code 0 is "no error".
     assert.deepEqual(
       v.events.map((e) => `${e.code}/${e.severity}`),
-      ['HEADLIGHT_FAULT/warning', 'IOT_BATTERY_LOW/warning', 'GPS_NO_FIX/info', 'GPS_ANTENNA_OPEN/warning', 'CELL_ROAMING/info'],
+      [
+        'HEADLIGHT_FAULT/warning',
+        'IOT_BATTERY_LOW/warning',
+        'GPS_NO_FIX/info',
+        'GPS_ANTENNA_OPEN/warning',
+        'CELL_ROAMING/info',
+      ],
     );
     assert.deepEqual(v.events[0]!.fields, { field: 'hw_status', bit: 6, word: '0440' });
   });
@@ -74,43 +93,96 @@ describe('scooter telegram (CSV)', () => {
   });
 
   const table: [string, string, (v: DecodedValues) => void][] = [
-    ['GPS fix and a motor fault', withChecksum('2,18.5,1,3.2,35.6812,139.7671,40.0,270.5,0001,0000,16B0,02092053,30&80,4,55,1,52000,4100,70,0,0,1,rider-7,1.5&-0.25&2,97'), (v) => {
-      const m = metrics(v);
-      assert.equal(m['gps.lat'], 35.6812);
-      assert.equal(m['gps.heading'], 270.5);
-      assert.equal(m['imu.roll'], -0.25);
-      assert.deepEqual(v.events.map((e) => e.code), ['MOTOR_FAULT']);
-      assert.equal(v.events[0]!.severity, 'critical');
-      assert.ok(v.attributes.some((a) => a.name === 'last_rider' && a.text === 'rider-7'));
-      assert.ok(v.attributes.some((a) => a.name === 'lock_state' && a.text === 'riding'));
-    }],
-    ['error code from the code table', withChecksum('1,0.0,0,0.0,,,,,0000,0000,16B0,02092053,30&80,4,55,0,52000,4100,70,21,1,0,,0&0&0,97'), (v) => {
-      assert.deepEqual(v.events.map((e) => `${e.code}/${e.severity}`), ['E21_BMS_OVERTEMP/critical']);
-      assert.equal(metrics(v).charging, 1);
-    }],
-    ['unlisted error code uses the default template', withChecksum('1,0.0,0,0.0,,,,,0000,0000,16B0,02092053,30&80,4,55,0,52000,4100,70,99,1,0,,0&0&0,97'), (v) => {
-      assert.deepEqual(v.events.map((e) => e.code), ['CONTROLLER_ERROR']);
-      assert.deepEqual(v.events[0]!.fields, { field: 'error_code', value: '99' });
-    }],
-    ['composite with a missing part is partial, not an error', withChecksum('1,0.0,0,0.0,,,,,0000,0000,16B0,02092053,30,4,55,0,52000,4100,70,0,1,0,,&&,97'), (v) => {
-      const m = metrics(v);
-      assert.equal(m['battery.temperature'], 30);
-      assert.equal('battery.soc' in m, false);
-      assert.equal('imu.pitch' in m, false);
-    }],
-    ['CRLF line ending is accepted', withChecksum('0,0.0,0,0.0,,,,,0000,0000,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100') + '\r', (v) => {
-      assert.equal(metrics(v)['battery.soc'], 99);
-    }],
+    [
+      'GPS fix and a motor fault',
+      withChecksum(
+        '2,18.5,1,3.2,35.6812,139.7671,40.0,270.5,0001,0000,16B0,02092053,30&80,4,55,1,52000,4100,70,0,0,1,rider-7,1.5&-0.25&2,97',
+      ),
+      (v) => {
+        const m = metrics(v);
+        assert.equal(m['gps.lat'], 35.6812);
+        assert.equal(m['gps.heading'], 270.5);
+        assert.equal(m['imu.roll'], -0.25);
+        assert.deepEqual(
+          v.events.map((e) => e.code),
+          ['MOTOR_FAULT'],
+        );
+        assert.equal(v.events[0]!.severity, 'critical');
+        assert.ok(v.attributes.some((a) => a.name === 'last_rider' && a.text === 'rider-7'));
+        assert.ok(v.attributes.some((a) => a.name === 'lock_state' && a.text === 'riding'));
+      },
+    ],
+    [
+      'error code from the code table',
+      withChecksum('1,0.0,0,0.0,,,,,0000,0000,16B0,02092053,30&80,4,55,0,52000,4100,70,21,1,0,,0&0&0,97'),
+      (v) => {
+        assert.deepEqual(
+          v.events.map((e) => `${e.code}/${e.severity}`),
+          ['E21_BMS_OVERTEMP/critical'],
+        );
+        assert.equal(metrics(v).charging, 1);
+      },
+    ],
+    [
+      'unlisted error code uses the default template',
+      withChecksum('1,0.0,0,0.0,,,,,0000,0000,16B0,02092053,30&80,4,55,0,52000,4100,70,99,1,0,,0&0&0,97'),
+      (v) => {
+        assert.deepEqual(
+          v.events.map((e) => e.code),
+          ['CONTROLLER_ERROR'],
+        );
+        assert.deepEqual(v.events[0]!.fields, { field: 'error_code', value: '99' });
+      },
+    ],
+    [
+      'composite with a missing part is partial, not an error',
+      withChecksum('1,0.0,0,0.0,,,,,0000,0000,16B0,02092053,30,4,55,0,52000,4100,70,0,1,0,,&&,97'),
+      (v) => {
+        const m = metrics(v);
+        assert.equal(m['battery.temperature'], 30);
+        assert.equal('battery.soc' in m, false);
+        assert.equal('imu.pitch' in m, false);
+      },
+    ],
+    [
+      'CRLF line ending is accepted',
+      withChecksum('0,0.0,0,0.0,,,,,0000,0000,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100') +
+        '\r',
+      (v) => {
+        assert.equal(metrics(v)['battery.soc'], 99);
+      },
+    ],
   ];
-  for (const [name, line, check] of table) test(`decodes: ${name}`, () => check(ok(scooter.decode(Buffer.from(line)))));
+  for (const [name, line, check] of table)
+    test(`decodes: ${name}`, () => check(ok(scooter.decode(Buffer.from(line)))));
 
   const failures: [string, string, RegExp][] = [
-    ['a non-number in an int field', withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,two,41,0,54095,4053,89,0,0,1,,0&0&0,100'), /field signal_bars: "two" is not int/],
-    ['an enum code without a label', withChecksum('7,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'), /lock_state: 7 is not one of the enum codes/],
-    ['BCD with a nibble above 9', withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,0209205A,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'), /odometer: "0209205A" is not bcd/],
-    ['a bad hex status word', withChecksum('0,0.0,0,0.0,,,,,04G0,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'), /hw_status: "04G0" is not hex/],
+    [
+      'a non-number in an int field',
+      withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,two,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
+      /field signal_bars: "two" is not int/,
+    ],
+    [
+      'an enum code without a label',
+      withChecksum('7,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
+      /lock_state: 7 is not one of the enum codes/,
+    ],
+    [
+      'BCD with a nibble above 9',
+      withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,0209205A,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
+      /odometer: "0209205A" is not bcd/,
+    ],
+    [
+      'a bad hex status word',
+      withChecksum('0,0.0,0,0.0,,,,,04G0,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
+      /hw_status: "04G0" is not hex/,
+    ],
     ['too few fields', withChecksum('0,0.0,0'), /3 fields, expected at least 25/],
-    ['a composite with too many parts', withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99&1,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'), /battery: 3 parts/],
+    [
+      'a composite with too many parts',
+      withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99&1,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
+      /battery: 3 parts/,
+    ],
     ['no delimiter at all', 'garbage', /no checksum field/],
     ['empty', '', /empty telegram/],
     ['binary bytes', '\u0000\u0001\u0002,0454', /binary or control bytes/],
@@ -131,9 +203,27 @@ describe('scooter telegram (CSV)', () => {
       [{ algorithm: 'sum8', covers: 'through-last-delimiter' }, sum8(Buffer.from(body + ',')).toString(16)],
     ];
     for (const [cs, sum] of cases) {
-      const d = compileDecoder({ id: 'x', type: 'csv', spec: { checksum: cs, fields: [{ index: 1, name: 'a', type: 'int' }, { index: 2, name: 'b', type: 'int' }] } });
-      assert.deepEqual(metrics(ok(d.decode(Buffer.from(`${body},${sum}`)))), { a: 1, b: 2 }, JSON.stringify(cs));
-      assert.equal(d.decode(Buffer.from(`A,1,3,${sum}`)).ok, false, `${JSON.stringify(cs)} detects a changed field`);
+      const d = compileDecoder({
+        id: 'x',
+        type: 'csv',
+        spec: {
+          checksum: cs,
+          fields: [
+            { index: 1, name: 'a', type: 'int' },
+            { index: 2, name: 'b', type: 'int' },
+          ],
+        },
+      });
+      assert.deepEqual(
+        metrics(ok(d.decode(Buffer.from(`${body},${sum}`)))),
+        { a: 1, b: 2 },
+        JSON.stringify(cs),
+      );
+      assert.equal(
+        d.decode(Buffer.from(`A,1,3,${sum}`)).ok,
+        false,
+        `${JSON.stringify(cs)} detects a changed field`,
+      );
     }
   });
 
@@ -141,7 +231,11 @@ describe('scooter telegram (CSV)', () => {
     const d = compileDecoder({
       id: 'x',
       type: 'csv',
-      spec: { deviceIdField: 0, timestamp: { field: 1, format: 'epoch-s' }, fields: [{ index: 2, name: 'v', type: 'float', scale: 10, offset: 1 }] },
+      spec: {
+        deviceIdField: 0,
+        timestamp: { field: 1, format: 'epoch-s' },
+        fields: [{ index: 2, name: 'v', type: 'float', scale: 10, offset: 1 }],
+      },
     });
     const v = ok(d.decode(Buffer.from('scooter-9,1767225600,0.5')));
     assert.equal(v.deviceId, 'scooter-9');
@@ -174,28 +268,68 @@ describe('JSON decoder', () => {
     },
   });
   const table: [string, unknown, (v: DecodedValues) => void][] = [
-    ['paths, indices, scale, offset, booleans, epoch seconds', { meta: { ts: 1767225600 }, temps: [655, 402], pressure: 1.4, burner: { on: true }, co2: 812, fault: '', mode: 'heating' }, (v) => {
-      assert.equal(v.ts, Date.UTC(2026, 0, 1));
-      assert.deepEqual(metrics(v), { flow_temp: 65.5, return_temp: 40.2, pressure: 1.4, burner_on: 1, co2: 412 });
-      assert.deepEqual(v.events, []);
-      assert.deepEqual(v.attributes, [{ name: 'mode', text: 'heating' }]);
-      assert.equal(v.metrics[0]!.unit, 'degC');
-    }],
-    ['ISO time, a known fault code, absent metrics', { meta: { ts: '2026-01-01T00:00:01Z' }, fault: 'F28' }, (v) => {
-      assert.equal(v.ts, Date.UTC(2026, 0, 1) + 1000);
-      assert.deepEqual(v.metrics, []);
-      assert.deepEqual(v.events.map((e) => e.code), ['IGNITION_FAILED']);
-    }],
-    ['epoch milliseconds and an unknown fault', { meta: { ts: 1767225600123 }, fault: 'F99' }, (v) => {
-      assert.equal(v.ts, 1767225600123);
-      assert.deepEqual(v.events.map((e) => e.code), ['BOILER_FAULT']);
-    }],
-    ['numeric strings count, other strings are absent', { pressure: '1.5', co2: 'n/a' }, (v) => assert.deepEqual(metrics(v), { pressure: 1.5 })],
+    [
+      'paths, indices, scale, offset, booleans, epoch seconds',
+      {
+        meta: { ts: 1767225600 },
+        temps: [655, 402],
+        pressure: 1.4,
+        burner: { on: true },
+        co2: 812,
+        fault: '',
+        mode: 'heating',
+      },
+      (v) => {
+        assert.equal(v.ts, Date.UTC(2026, 0, 1));
+        assert.deepEqual(metrics(v), {
+          flow_temp: 65.5,
+          return_temp: 40.2,
+          pressure: 1.4,
+          burner_on: 1,
+          co2: 412,
+        });
+        assert.deepEqual(v.events, []);
+        assert.deepEqual(v.attributes, [{ name: 'mode', text: 'heating' }]);
+        assert.equal(v.metrics[0]!.unit, 'degC');
+      },
+    ],
+    [
+      'ISO time, a known fault code, absent metrics',
+      { meta: { ts: '2026-01-01T00:00:01Z' }, fault: 'F28' },
+      (v) => {
+        assert.equal(v.ts, Date.UTC(2026, 0, 1) + 1000);
+        assert.deepEqual(v.metrics, []);
+        assert.deepEqual(
+          v.events.map((e) => e.code),
+          ['IGNITION_FAILED'],
+        );
+      },
+    ],
+    [
+      'epoch milliseconds and an unknown fault',
+      { meta: { ts: 1767225600123 }, fault: 'F99' },
+      (v) => {
+        assert.equal(v.ts, 1767225600123);
+        assert.deepEqual(
+          v.events.map((e) => e.code),
+          ['BOILER_FAULT'],
+        );
+      },
+    ],
+    [
+      'numeric strings count, other strings are absent',
+      { pressure: '1.5', co2: 'n/a' },
+      (v) => assert.deepEqual(metrics(v), { pressure: 1.5 }),
+    ],
   ];
-  for (const [name, payload, check] of table) test(name, () => check(ok(d.decode(Buffer.from(JSON.stringify(payload))))));
+  for (const [name, payload, check] of table)
+    test(name, () => check(ok(d.decode(Buffer.from(JSON.stringify(payload))))));
   test('invalid JSON and an unreadable timestamp are decode errors', () => {
     assert.match(JSON.stringify(d.decode(Buffer.from('{"a":'))), /invalid JSON/);
-    assert.match(JSON.stringify(d.decode(Buffer.from('{"meta":{"ts":"yesterday"}}'))), /timestamp: cannot read/);
+    assert.match(
+      JSON.stringify(d.decode(Buffer.from('{"meta":{"ts":"yesterday"}}'))),
+      /timestamp: cannot read/,
+    );
   });
 });
 
@@ -219,20 +353,45 @@ message Reading {
       messageType: 'fleet.Reading',
       deviceIdPath: 'device',
       timestamp: { path: 'ts_ms', format: 'epoch-ms' },
-      metrics: [{ path: 'temperature', unit: 'degC' }, { path: 'battery_mv', name: 'battery', scale: 0.001, unit: 'V' }, { path: 'cells[1]', name: 'cell2' }],
-      events: [{ path: 'fault', ok: ['NONE'], codes: { OVERHEAT: { code: 'OVERHEAT', severity: 'critical', message: 'Too hot' } } }],
+      metrics: [
+        { path: 'temperature', unit: 'degC' },
+        { path: 'battery_mv', name: 'battery', scale: 0.001, unit: 'V' },
+        { path: 'cells[1]', name: 'cell2' },
+      ],
+      events: [
+        {
+          path: 'fault',
+          ok: ['NONE'],
+          codes: { OVERHEAT: { code: 'OVERHEAT', severity: 'critical', message: 'Too hot' } },
+        },
+      ],
     },
   };
   const d = compileDecoder(def);
   const Reading = protobuf.parse(proto, { keepCase: true }).root.lookupType('fleet.Reading');
-  const encode = (o: Record<string, unknown>): Buffer => Buffer.from(Reading.encode(Reading.fromObject(o)).finish());
+  const encode = (o: Record<string, unknown>): Buffer =>
+    Buffer.from(Reading.encode(Reading.fromObject(o)).finish());
 
   test('decodes fields, int64 time, enums through the event code table', () => {
-    const v = ok(d.decode(encode({ device: 'b-1', ts_ms: 1767225600500, temperature: 21.5, battery_mv: 3700, fault: 1, cells: [3.5, 3.25] })));
+    const v = ok(
+      d.decode(
+        encode({
+          device: 'b-1',
+          ts_ms: 1767225600500,
+          temperature: 21.5,
+          battery_mv: 3700,
+          fault: 1,
+          cells: [3.5, 3.25],
+        }),
+      ),
+    );
     assert.equal(v.deviceId, 'b-1');
     assert.equal(v.ts, 1767225600500);
     assert.deepEqual(metrics(v), { temperature: 21.5, battery: 3.7, cell2: 3.25 });
-    assert.deepEqual(v.events.map((e) => e.code), ['OVERHEAT']);
+    assert.deepEqual(
+      v.events.map((e) => e.code),
+      ['OVERHEAT'],
+    );
   });
   test('fault NONE produces no event; an unset (0) time is absent', () => {
     const v = ok(d.decode(encode({ device: 'b-1', temperature: 1, fault: 0 })));
@@ -244,7 +403,10 @@ message Reading {
     assert.match(JSON.stringify(d.decode(bytes.subarray(0, 5))), /protobuf fleet.Reading/);
   });
   test('an unknown message type is refused at upload time', () => {
-    assert.throws(() => compileDecoder({ ...def, spec: { ...def.spec, messageType: 'fleet.Nope' } }), /spec.proto: cannot use message type fleet.Nope/);
+    assert.throws(
+      () => compileDecoder({ ...def, spec: { ...def.spec, messageType: 'fleet.Nope' } }),
+      /spec.proto: cannot use message type fleet.Nope/,
+    );
   });
 });
 
@@ -252,30 +414,87 @@ describe('definitions', () => {
   const bad: [unknown, RegExp][] = [
     [{ id: 'x', type: 'xml', spec: {} }, /^type: must be one of json, csv, protobuf/],
     [{ id: 'bad id', type: 'json', spec: {} }, /^id: must be/],
-    [{ id: 'x', type: 'csv', spec: { fields: [{ index: 0, name: 'a', type: 'float' }, { index: 0, name: 'b', type: 'int' }] } }, /spec.fields\[1\].index: position 0 is declared twice/],
-    [{ id: 'x', type: 'csv', spec: { fields: [{ index: 0, name: 'a', type: 'enum' }] } }, /spec.fields\[0\].labels: an enum needs labels/],
-    [{ id: 'x', type: 'csv', spec: { fields: [{ index: 0, name: 's', type: 'float', role: 'status', bits: {} }] } }, /spec.fields\[0\].type: status fields are hex, int or bcd/],
-    [{ id: 'x', type: 'csv', spec: { checksum: { algorithm: 'md5' }, fields: [] } }, /spec.checksum.algorithm: must be one of crc16-ccitt/],
+    [
+      {
+        id: 'x',
+        type: 'csv',
+        spec: {
+          fields: [
+            { index: 0, name: 'a', type: 'float' },
+            { index: 0, name: 'b', type: 'int' },
+          ],
+        },
+      },
+      /spec.fields\[1\].index: position 0 is declared twice/,
+    ],
+    [
+      { id: 'x', type: 'csv', spec: { fields: [{ index: 0, name: 'a', type: 'enum' }] } },
+      /spec.fields\[0\].labels: an enum needs labels/,
+    ],
+    [
+      {
+        id: 'x',
+        type: 'csv',
+        spec: { fields: [{ index: 0, name: 's', type: 'float', role: 'status', bits: {} }] },
+      },
+      /spec.fields\[0\].type: status fields are hex, int or bcd/,
+    ],
+    [
+      { id: 'x', type: 'csv', spec: { checksum: { algorithm: 'md5' }, fields: [] } },
+      /spec.checksum.algorithm: must be one of crc16-ccitt/,
+    ],
     [{ id: 'x', type: 'json', spec: { metrics: [{ path: 'a..b' }] } }, /spec.metrics\[0\].path/],
-    [{ id: 'x', type: 'json', spec: { events: [{ path: 'e', codes: { 1: { code: 'A', severity: 'fatal' } } }] } }, /spec.events\[0\].codes.1.severity/],
+    [
+      {
+        id: 'x',
+        type: 'json',
+        spec: { events: [{ path: 'e', codes: { 1: { code: 'A', severity: 'fatal' } } }] },
+      },
+      /spec.events\[0\].codes.1.severity/,
+    ],
   ];
   for (const [def, why] of bad)
     test(`rejects ${JSON.stringify(def).slice(0, 80)}`, () => {
-      assert.throws(() => compileDecoder(def), (err: unknown) => err instanceof TsunaguError && err.code === 'DECODER_INVALID' && why.test(err.message));
+      assert.throws(
+        () => compileDecoder(def),
+        (err: unknown) =>
+          err instanceof TsunaguError && err.code === 'DECODER_INVALID' && why.test(err.message),
+      );
     });
 
   test('YAML export then import round-trips every definition', () => {
     const defs = parseDecodersYaml(scooterYaml);
-    const again = parseDecodersYaml(toDecodersYaml([...defs, { id: 'j', name: 'j', type: 'json', spec: { metrics: [{ path: 'a' }] } }]));
-    assert.deepEqual(again, [...defs, { id: 'j', name: 'j', type: 'json', spec: { metrics: [{ path: 'a' }] } }]);
+    const again = parseDecodersYaml(
+      toDecodersYaml([...defs, { id: 'j', name: 'j', type: 'json', spec: { metrics: [{ path: 'a' }] } }]),
+    );
+    assert.deepEqual(again, [
+      ...defs,
+      { id: 'j', name: 'j', type: 'json', spec: { metrics: [{ path: 'a' }] } },
+    ]);
   });
 });
 
 describe('default decoding (no decoder on the model)', () => {
   test('numeric and boolean leaves become points named by path; strings become attributes; ts is the time', () => {
-    const v = ok(decodeDefaultTelemetry(Buffer.from(JSON.stringify({ ts: 1767225600, battery: { soc: 80, charging: false }, cells: [3.1, 3.2], fw: '1.2.3' }))));
+    const v = ok(
+      decodeDefaultTelemetry(
+        Buffer.from(
+          JSON.stringify({
+            ts: 1767225600,
+            battery: { soc: 80, charging: false },
+            cells: [3.1, 3.2],
+            fw: '1.2.3',
+          }),
+        ),
+      ),
+    );
     assert.equal(v.ts, Date.UTC(2026, 0, 1));
-    assert.deepEqual(metrics(v), { 'battery.soc': 80, 'battery.charging': 0, 'cells[0]': 3.1, 'cells[1]': 3.2 });
+    assert.deepEqual(metrics(v), {
+      'battery.soc': 80,
+      'battery.charging': 0,
+      'cells[0]': 3.1,
+      'cells[1]': 3.2,
+    });
     assert.deepEqual(v.attributes, [{ name: 'fw', text: '1.2.3' }]);
   });
   test('a non-object payload is a decode error', () => {
@@ -283,7 +502,20 @@ describe('default decoding (no decoder on the model)', () => {
     assert.equal(decodeDefaultTelemetry(Buffer.from('42')).ok, false);
   });
   test('events: code, severity, message and the rest as fields', () => {
-    const v = ok(decodeDefaultEvent(Buffer.from(JSON.stringify({ code: 'LOCK_JAMMED', severity: 'error', message: 'Lock motor stalled', attempts: 3 }))));
-    assert.deepEqual(v.events, [{ code: 'LOCK_JAMMED', severity: 'error', message: 'Lock motor stalled', fields: { attempts: 3 } }]);
+    const v = ok(
+      decodeDefaultEvent(
+        Buffer.from(
+          JSON.stringify({
+            code: 'LOCK_JAMMED',
+            severity: 'error',
+            message: 'Lock motor stalled',
+            attempts: 3,
+          }),
+        ),
+      ),
+    );
+    assert.deepEqual(v.events, [
+      { code: 'LOCK_JAMMED', severity: 'error', message: 'Lock motor stalled', fields: { attempts: 3 } },
+    ]);
   });
 });

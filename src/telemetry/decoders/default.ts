@@ -37,7 +37,8 @@ export function decodeDefaultTelemetry(payload: Buffer): DecodeOutcome {
     else if (typeof v === 'object' && v !== null)
       for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k, depth + 1);
   };
-  for (const [k, v] of Object.entries(root)) if (out.ts === undefined || !TIME_KEYS.includes(k)) walk(v, k, 1);
+  for (const [k, v] of Object.entries(root))
+    if (out.ts === undefined || !TIME_KEYS.includes(k)) walk(v, k, 1);
   return { ok: true, values: out };
 }
 

@@ -17,7 +17,8 @@ const COMPILERS = { json: compileJson, csv: compileCsv, protobuf: compileProtobu
 export function validateDefinition(input: unknown): DecoderDefinition {
   if (!isObj(input)) return fail('decoder', 'must be an object');
   const id = str(input.id, 'id');
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) fail('id', 'must be 1-64 letters, digits, _ . - (starting with a letter or digit)');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id))
+    fail('id', 'must be 1-64 letters, digits, _ . - (starting with a letter or digit)');
   const def: DecoderDefinition = {
     id,
     name: input.name === undefined ? id : str(input.name, 'name'),

@@ -101,7 +101,11 @@ export function compileMapping(spec: Obj, at: string): CompiledMapping {
       for (const m of metrics) {
         const v = toNumber(getPath(root, m.path));
         if (v === undefined) continue; // absent or non-numeric: absent, not an error
-        out.metrics.push({ name: m.name, value: v * m.scale + m.offset, ...(m.unit ? { unit: m.unit } : {}) });
+        out.metrics.push({
+          name: m.name,
+          value: v * m.scale + m.offset,
+          ...(m.unit ? { unit: m.unit } : {}),
+        });
       }
       for (const e of events) {
         const v = scalarText(getPath(root, e.path));

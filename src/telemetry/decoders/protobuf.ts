@@ -23,7 +23,12 @@ export function compileProtobuf(def: DecoderDefinition): Decoder {
     decode(payload) {
       let obj: Record<string, unknown>;
       try {
-        obj = type.toObject(type.decode(payload), { longs: Number, enums: String, bytes: String, defaults: true });
+        obj = type.toObject(type.decode(payload), {
+          longs: Number,
+          enums: String,
+          bytes: String,
+          defaults: true,
+        });
       } catch (err) {
         return { ok: false, reason: `protobuf ${typeName}: ${(err as Error).message}` };
       }

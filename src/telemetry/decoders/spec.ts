@@ -35,7 +35,9 @@ export function num(v: unknown, field: string, dflt: number): number {
 }
 
 export function int(v: unknown, field: string, min = 0): number {
-  return Number.isInteger(v) && (v as number) >= min ? (v as number) : fail(field, `must be an integer ≥ ${min}`);
+  return Number.isInteger(v) && (v as number) >= min
+    ? (v as number)
+    : fail(field, `must be an integer ≥ ${min}`);
 }
 
 export function arr(v: unknown, field: string): unknown[] {

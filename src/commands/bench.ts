@@ -1,0 +1,158 @@
+/**
+ * `tsunagu bench commands`: command round trips per second — `POST /api/v1/devices/{id}/commands`
+ * with `wait: true` → MQTT delivery (QoS 1) → an mqtt.js device replies ok → the outcome is
+ * stored → the HTTP answer. N connected devices, one command in flight per device. Prints
+ * throughput and latency (HTTP round trip, and the stored request → reply latency).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import mqtt, { type MqttClient } from 'mqtt';
+import { buildApp } from '../app.js';
+import { defaultConfig } from '../core/config.js';
+import { silentLogger } from '../core/logger.js';
+import { percentile } from './stats.js';
+
+export interface CommandBenchOptions {
+  devices: number;
+  /** Commands per device, one after another. */
+  commandsPerDevice: number;
+  /** `sqlite` (default) or a postgres:// URL. */
+  database: string;
+}
+
+export interface CommandBenchResult {
+  devices: number;
+  commands: number;
+  seconds: number;
+  roundTripsPerSecond: number;
+  /** HTTP request → final answer, as the caller sees it. */
+  httpLatencyMs: { p50: number; p99: number };
+  /** Stored request → device reply latency (GET /commands/stats). */
+  replyLatencyMs: { p50: number | null; p99: number | null };
+  succeeded: number;
+}
+
+const TOKEN = 'bench-admin-token-0123456789abcdef';
+
+export async function benchCommands(opts: CommandBenchOptions): Promise<CommandBenchResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
+  const base = defaultConfig();
+  const app = await buildApp(
+    {
+      ...base,
+      mqttPort: 0,
+      httpPort: 0,
+      dataDir,
+      database: opts.database,
+      logLevel: 'silent',
+      allowAnonymous: true,
+      adminToken: TOKEN,
+      limits: { ...base.limits, connectRatePerIp: 1_000_000 },
+    },
+    { log: silentLogger },
+  );
+  const clients: MqttClient[] = [];
+  const headers = { authorization: `Bearer ${TOKEN}` };
+  try {
+    const addr = await app.listen();
+    const url = `mqtt://127.0.0.1:${addr.mqtt}`;
+    const ids = Array.from({ length: opts.devices }, (_, i) => `bench-cmd-${i}`);
+    for (const id of ids) {
+      const r = await app.http.inject({ method: 'POST', url: '/api/v1/devices', headers, payload: { id } });
+      if (r.statusCode !== 201) throw new Error(`registering ${id}: ${r.statusCode} ${r.body}`);
+    }
+    for (let i = 0; i < ids.length; i += 100) {
+      const batch = ids.slice(i, i + 100).map(
+        (id) =>
+          new Promise<MqttClient>((resolve, reject) => {
+            const c = mqtt.connect(url, {
+              clientId: id,
+              protocolVersion: 5,
+              reconnectPeriod: 0,
+              connectTimeout: 30_000,
+            });
+            c.once('connect', () => resolve(c));
+            c.once('error', reject);
+          }),
+      );
+      clients.push(...(await Promise.all(batch)));
+    }
+    // Every device answers ok at once, echoing the correlation data (MQTT 5 request/response).
+    await Promise.all(
+      clients.map(async (c, i) => {
+        c.on('message', (topic, _payload, packet) => {
+          const props = packet.properties;
+          void c.publishAsync(props?.responseTopic ?? `${topic}/reply`, '{"status":"ok"}', {
+            qos: 1,
+            ...(props?.correlationData ? { properties: { correlationData: props.correlationData } } : {}),
+          });
+        });
+        await c.subscribeAsync(`devices/${ids[i]}/commands/+`, { qos: 1 });
+      }),
+    );
+    const latencies: number[] = [];
+    let succeeded = 0;
+    const start = performance.now();
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let n = 0; n < opts.commandsPerDevice; n++) {
+          const t0 = performance.now();
+          const r = await app.http.inject({
+            method: 'POST',
+            url: `/api/v1/devices/${id}/commands`,
+            headers,
+            payload: { name: 'unlock', params: { n }, wait: true, timeoutMs: 60_000 },
+          });
+          latencies.push(performance.now() - t0);
+          if ((JSON.parse(r.body) as { status?: string }).status === 'succeeded') succeeded++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    const stats = JSON.parse(
+      (await app.http.inject({ method: 'GET', url: '/api/v1/commands/stats', headers })).body,
+    ) as { replyLatencyMs: { p50: number | null; p99: number | null } };
+    return {
+      devices: opts.devices,
+      commands: latencies.length,
+      seconds,
+      roundTripsPerSecond: latencies.length / seconds,
+      httpLatencyMs: { p50: percentile(latencies, 50) ?? NaN, p99: percentile(latencies, 99) ?? NaN },
+      replyLatencyMs: { p50: stats.replyLatencyMs.p50, p99: stats.replyLatencyMs.p99 },
+      succeeded,
+    };
+  } finally {
+    for (const c of clients) c.end(true);
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function flag(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+
+/** CLI entry: `tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…]`. */
+export async function runCommandBenchCli(args: string[]): Promise<void> {
+  if (args.includes('--help')) {
+    process.stdout.write(
+      'tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…]\n',
+    );
+    return;
+  }
+  const r = await benchCommands({
+    devices: Number(flag(args, 'devices', '1000')),
+    commandsPerDevice: Number(flag(args, 'commands', '5')),
+    database: flag(args, 'database', 'sqlite'),
+  });
+  const f = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
+  process.stdout.write(
+    `commands: ${r.devices} devices, ${r.commands} round trips (${r.succeeded} succeeded) in ${f(r.seconds)} s = ` +
+      `${f(r.roundTripsPerSecond)} round trips/s; HTTP wait:true p50 ${f(r.httpLatencyMs.p50)} ms, p99 ${f(r.httpLatencyMs.p99)} ms; ` +
+      `request → reply p50 ${f(r.replyLatencyMs.p50)} ms, p99 ${f(r.replyLatencyMs.p99)} ms\n`,
+  );
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { filterMatches, parseFilter, topicNameError } from './topics.js';
+import { SubscriptionTrie } from './trie.js';
+import type { Subscription } from './types.js';
+
+const L = { maxTopicLength: 100, maxTopicLevels: 5 };
+
+describe('topics', () => {
+  test('topic names [MQTT-4.7.1-1, MQTT-4.7.3-1] and limits', () => {
+    assert.equal(topicNameError('a/b', L), null);
+    assert.equal(topicNameError('', L), 'invalid');
+    assert.equal(topicNameError('a/+', L), 'invalid');
+    assert.equal(topicNameError('a/#', L), 'invalid');
+    assert.equal(topicNameError('a/b/c/d/e/f', L), 'limit');
+    assert.equal(topicNameError('x'.repeat(101), L), 'limit');
+  });
+
+  test('filters [MQTT-4.7.1-2/3] and shared subscriptions', () => {
+    for (const ok of ['#', '+', 'a/+/b', 'a/#', '+/+', '/', '$SYS/#']) assert.ok(parseFilter(ok, L), ok);
+    for (const bad of [
+      '',
+      'a#',
+      'a/#/b',
+      'a+/b',
+      '#/a',
+      '$share/g',
+      '$share//a',
+      '$share/g+/a',
+      'a/b/c/d/e/f',
+    ])
+      assert.equal(parseFilter(bad, L), null, bad);
+    assert.deepEqual(parseFilter('$share/grp/a/+', L), { filter: 'a/+', group: 'grp' });
+  });
+
+  const table: [string, string, boolean][] = [
+    ['a/b', 'a/b', true],
+    ['a/+', 'a/b', true],
+    ['a/+', 'a/b/c', false],
+    ['a/#', 'a', true],
+    ['a/#', 'a/b/c', true],
+    ['#', 'a/b', true],
+    ['+/+', '/x', true],
+    ['+', '/x', false],
+    ['#', '$SYS/x', false],
+    ['+/x', '$SYS/x', false],
+    ['$SYS/#', '$SYS/x', true],
+    ['a/+/c', 'a//c', true],
+  ];
+
+  test('filterMatches and the trie agree on a fixture table ([MQTT-4.7.2-1] for $ topics)', () => {
+    for (const [filter, topic, want] of table) {
+      assert.equal(filterMatches(filter, topic), want, `${filter} ~ ${topic}`);
+      const trie = new SubscriptionTrie();
+      const sub: Subscription = {
+        clientId: 'c',
+        raw: filter,
+        filter,
+        group: undefined,
+        qos: 0,
+        nl: false,
+        rap: false,
+        rh: 0,
+        subId: undefined,
+      };
+      trie.add(sub);
+      assert.equal(trie.match(topic).subs.length, want ? 1 : 0, `trie: ${filter} ~ ${topic}`);
+      trie.remove(sub);
+      assert.equal(trie.match(topic).subs.length, 0, 'removal clears the cache');
+    }
+  });
+
+  test('trie matches random filters like the reference matcher', () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const words = ['a', 'b', '$x', ''];
+    const trie = new SubscriptionTrie();
+    const filters: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const n = 1 + rnd(4);
+      const parts = Array.from({ length: n }, (_, k) =>
+        k === n - 1 && rnd(4) === 0 ? '#' : rnd(3) === 0 ? '+' : words[rnd(words.length)]!,
+      );
+      const f = parts.join('/');
+      if (!parseFilter(f, L) || filters.includes(f)) continue;
+      filters.push(f);
+      trie.add({
+        clientId: f,
+        raw: f,
+        filter: f,
+        group: undefined,
+        qos: 0,
+        nl: false,
+        rap: false,
+        rh: 0,
+        subId: undefined,
+      });
+    }
+    for (let i = 0; i < 500; i++) {
+      const n = 1 + rnd(4);
+      const topic = Array.from({ length: n }, () => words[rnd(words.length)]!).join('/');
+      const got = trie
+        .match(topic)
+        .subs.map((s) => s.filter)
+        .sort();
+      const want = filters.filter((f) => filterMatches(f, topic)).sort();
+      assert.deepEqual(got, want, topic);
+    }
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * The simulator against Tsunagu itself: devices provisioned through the HTTP API connect with
+ * their own credentials, answer commands sent through `POST /api/v1/devices/{id}/commands`, and
+ * the load test measures command latency end to end.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { apiRequest, sendCommand, type ApiTarget } from './api-client.js';
+import { runLoadtest } from './loadtest.js';
+import { loadProfile } from './profile.js';
+import { startSimulation } from './simulation.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('simulator against the Tsunagu platform', () => {
+  let platform: TestPlatform;
+  let api: ApiTarget;
+  before(async () => {
+    platform = await startTestPlatform({ allowAnonymous: true });
+    api = { url: platform.httpUrl, token: platform.adminToken };
+  });
+  after(async () => {
+    await platform?.close();
+  });
+
+  test('provisioned devices connect with their own credentials and answer API commands', async () => {
+    const profile = structuredClone(loadProfile('scooter'));
+    profile.commands.failureRate = 0;
+    const sim = await startSimulation({
+      url: platform.mqttUrl,
+      devices: 5,
+      profile,
+      api,
+      durationS: 60,
+      speed: 100,
+      idPrefix: 'prov',
+      commandLatency: { dist: 'fixed', ms: 1000 },
+    });
+    try {
+      await sim.waitOnline(5, 10_000);
+      const model = await apiRequest(api, 'GET', '/api/v1/device-models/scooter');
+      assert.equal(model.status, 200, model.text);
+      const dev = await apiRequest(api, 'GET', '/api/v1/devices/prov-00002');
+      assert.equal(dev.status, 200, dev.text);
+      assert.equal((dev.body as { model: string }).model, 'scooter');
+
+      const r = await sendCommand(api, 'prov-00002', 'unlock', 5000);
+      assert.equal(r.status, 'succeeded');
+      assert.equal(r.ok, true);
+      let lock: unknown;
+      for (let i = 0; i < 50 && lock !== 'unlocked'; i++) {
+        const s = await apiRequest(api, 'GET', '/api/v1/devices/prov-00002/shadow');
+        lock = (s.body as { state?: { reported?: { lock?: unknown } } } | undefined)?.state?.reported?.lock;
+        if (lock !== 'unlocked') await sleep(50);
+      }
+      assert.equal(lock, 'unlocked', 'the lock state reached the platform shadow');
+      const unknown = await sendCommand(api, 'prov-00003', 'teleport', 5000);
+      assert.equal(unknown.ok, false);
+      assert.equal(unknown.status, 'failed');
+      assert.equal(sim.counters.connectFailures, 0);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('without --api, devices connect anonymously to a broker that allows it', async () => {
+    const sim = await startSimulation({
+      url: platform.mqttUrl,
+      devices: 3,
+      profile: 'boiler',
+      durationS: 30,
+      speed: 600,
+      idPrefix: 'anon',
+    });
+    try {
+      await sim.waitOnline(3, 10_000);
+      for (let i = 0; i < 100 && sim.counters.heartbeats < 3; i++) await sleep(20);
+      assert.ok(sim.counters.heartbeats >= 3);
+      assert.equal(sim.counters.publishFailures, 0);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('load test with --api measures command latency through the platform', async () => {
+    const r = await runLoadtest({
+      url: platform.mqttUrl,
+      api,
+      profile: 'scooter',
+      mode: 'load',
+      slo: 'p99 command latency < 5s',
+      startDevices: 4,
+      maxDevices: 4,
+      stepS: 1,
+      ratePerDevice: 5,
+      commandRate: 10,
+    });
+    assert.equal(r.latencyMetric, 'command');
+    const step = r.steps[0]!;
+    assert.ok(step.command && step.command.count > 0, JSON.stringify(step));
+    assert.equal(step.command.failed, 0);
+    assert.equal(r.lastGood?.devices, 4);
+    assert.ok(r.metrics['p99 command latency at 4 devices']);
+  });
+});
