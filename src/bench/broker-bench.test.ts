@@ -52,6 +52,7 @@ function checkResults(r: BrokerBenchResults, ids: WorkloadId[]): void {
     assert.ok(res, `${w.id} has a Mosquitto result`);
     if ('bytesPerConnection' in res) {
       assert.equal(res.connections, TINY.idleConnections);
+      assert.equal(res.timedOut, false);
       assert.ok(res.rssAfterBytes > 0 && res.rssBeforeBytes > 0);
       continue;
     }

@@ -48,8 +48,12 @@ function openOne(port: number, clientId: string, topic: string): Promise<Socket>
   });
 }
 
-export async function openIdleConnections(spec: IdleSpec): Promise<IdleConnections> {
+export async function openIdleConnections(
+  spec: IdleSpec,
+  onProgress: (opened: number) => void,
+): Promise<IdleConnections> {
   const sockets: Socket[] = [];
+  const timer = setInterval(() => onProgress(sockets.length), 250);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < spec.connections) {
@@ -62,6 +66,8 @@ export async function openIdleConnections(spec: IdleSpec): Promise<IdleConnectio
   } catch (err) {
     for (const s of sockets) s.destroy();
     throw err;
+  } finally {
+    clearInterval(timer);
   }
   return {
     opened: sockets.length,

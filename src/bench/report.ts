@@ -223,7 +223,10 @@ export function formatAnomalies(records: WorkloadRecord[]): string[] {
   for (const rec of records) {
     for (const [name, err] of Object.entries(rec.errors)) lines.push(`${rec.id} / ${name}: failed: ${err}`);
     for (const [name, r] of Object.entries(rec.results)) {
-      if (!('delivered' in r)) continue;
+      if (!('delivered' in r)) {
+        if (r.timedOut) lines.push(`${rec.id} / ${name}: ${r.connections} of ${r.requested} open at the time limit`);
+        continue;
+      }
       if (r.timedOut) lines.push(`${rec.id} / ${name}: hit the time limit`);
       if (r.delivered !== r.expected)
         lines.push(

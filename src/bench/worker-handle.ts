@@ -55,28 +55,39 @@ export class WorkerHandle {
     });
   }
 
-  static async start(spec: WorkerSpec, timeoutMs: number): Promise<WorkerHandle> {
+  /** Spawn a worker and send it its spec, without waiting for it to be ready. */
+  static spawn(spec: WorkerSpec): WorkerHandle {
     const child = spawnWithFileLimit(process.execPath, [...siblingNodeArgs(), siblingEntry('worker')], {
       stdio: ['ignore', 2, 2, 'ipc'],
     });
     const w = new WorkerHandle(child);
     w.send({ type: 'start', spec });
+    return w;
+  }
+
+  /** Resolves true when the worker is ready within `timeoutMs`, false on time-out; rejects on failure. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        w.ready,
-        new Promise((_, rej) => {
-          timer = setTimeout(
-            () => rej(new Error(`bench worker (${spec.role}) not ready in ${timeoutMs} ms`)),
-            timeoutMs,
-          );
+      return await Promise.race([
+        this.ready.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
         }),
       ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  static async start(spec: WorkerSpec, timeoutMs: number): Promise<WorkerHandle> {
+    const w = WorkerHandle.spawn(spec);
+    try {
+      if (!(await w.waitReady(timeoutMs)))
+        throw new Error(`bench worker (${spec.role}) not ready in ${timeoutMs} ms`);
     } catch (err) {
       await w.close();
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
     return w;
   }

@@ -240,7 +240,8 @@ async function onStart(spec: ToWorker & { type: 'start' }): Promise<void> {
       return;
     }
     case 'idle': {
-      const conns = await openIdleConnections(s);
+      const conns = await openIdleConnections(s, (count) => send({ type: 'progress', count }));
+      send({ type: 'progress', count: conns.opened });
       cleanup = async () => conns.close();
       process.on('message', (m: ToWorker) => {
         if (m.type === 'stop') send({ type: 'done', result: { role: 'idle', opened: conns.opened } });

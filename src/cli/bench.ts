@@ -9,6 +9,15 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'throughput, latency, CPU and memory of Tsunagu vs Mosquitto vs Aedes',
     load: async () => (await import('../bench/index.js')).runBrokerBenchCli,
   },
+  slo: {
+    help: 'the SLO engine over 30 days of per-minute counters (see docs/slo.md)',
+    load: async () => {
+      const { benchSlo } = await import('../slo/index.js');
+      return async (args) => {
+        await benchSlo(args);
+      };
+    },
+  },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',
     load: async () => (await import('../bench/index.js')).runCodecBenchCli,

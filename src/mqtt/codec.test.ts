@@ -28,7 +28,7 @@ const v4: Packet[] = [
   { cmd: 'subscribe', messageId: 5, subscriptions: [{ topic: 'a/+', qos: 1 }] },
   { cmd: 'suback', messageId: 5, granted: [1, 0x80] },
   { cmd: 'unsubscribe', messageId: 6, unsubscriptions: ['a/+'] },
-  { cmd: 'unsuback', messageId: 6, granted: [] },
+  { cmd: 'unsuback', messageId: 6 } as Packet, // 3.1.1 UNSUBACK has no payload
   { cmd: 'pingreq' },
   { cmd: 'pingresp' },
   { cmd: 'disconnect' },

@@ -30,8 +30,8 @@ export interface ConnectionHost {
   countBytes(inBytes: number, outBytes: number): void;
 }
 
-/** Bytes buffered within one tick before a client counts as not keeping up. */
-const CORKED_LIMIT = 1024 * 1024;
+/** Bytes buffered towards a client before it counts as not keeping up (backpressure). */
+const OUT_LIMIT = 1024 * 1024;
 
 interface PendingAck {
   packet: Packet | undefined;
@@ -124,18 +124,19 @@ export class Connection {
       this.host.scheduleUncork(this);
     }
     this.host.countBytes(0, buf.length);
-    // While corked every write() reports a full buffer past the high-water mark; only a buffer
-    // far beyond it within one tick means this client cannot keep up (checked again at uncork).
-    if (!this.stream.write(buf) && this.stream.writableLength > CORKED_LIMIT) this.paused = true;
+    // While corked, write() reports a full buffer as soon as the high-water mark (16 KiB) is
+    // passed; only a buffer far beyond it means this client cannot keep up.
+    if (!this.stream.write(buf) && this.stream.writableLength > OUT_LIMIT) this.paused = true;
   }
 
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
     this.stream.uncork();
-    // Still above the high-water mark after handing the batch to the socket: the client is not
-    // reading. Stop sending to it until 'drain' (its messages queue, bounded by limits.maxQueued).
-    if (this.stream.writableNeedDrain) this.paused = true;
+    // Still far above the high-water mark after handing the batch to the socket: the client is
+    // not reading. Stop sending to it until 'drain' (its messages queue, bounded by
+    // limits.maxQueued). 'drain' is guaranteed: a write past the high-water mark returned false.
+    if (this.stream.writableLength > OUT_LIMIT) this.paused = true;
   }
 
   /**

@@ -61,9 +61,9 @@ describe('registry HTTP API', () => {
     assert.equal(badInterval.body.error.field, 'body.heartbeat.intervalMs');
     const badAcl = await call('POST', '/device-models', { name: 'x', acl: { publish: ['a/${nope}'] } });
     assert.equal(badAcl.status, 422);
-    assert.equal(badAcl.body.error.field, 'acl.publish[0]');
+    assert.equal(badAcl.body.error.field, 'body.acl.publish[0]');
     const badName = await call('POST', '/device-models', { name: 'has space' });
-    assert.equal(badName.body.error.field, 'name');
+    assert.equal(badName.body.error.field, 'body.name');
     const extra = await call('POST', '/device-models', { name: 'x', colour: 'red' });
     assert.equal(extra.status, 422);
     assert.equal(extra.body.error.field, 'body.colour');
@@ -85,11 +85,11 @@ describe('registry HTTP API', () => {
     for (const id of ['a/b', 'a+b', 'x#', '$sys', 'has space', '', 'x'.repeat(129)]) {
       const r = await call('POST', '/devices', { id });
       assert.equal(r.status, 422, `id ${JSON.stringify(id)}`);
-      assert.equal(r.body.error.field, 'id');
+      assert.equal(r.body.error.field, 'body.id');
     }
     const noModel = await call('POST', '/devices', { id: 'sc-1', model: 'ghost' });
     assert.equal(noModel.status, 422);
-    assert.equal(noModel.body.error.field, 'model');
+    assert.equal(noModel.body.error.field, 'body.model');
     const created = await call('POST', '/devices', {
       id: 'sc-1',
       model: 'scooter',
@@ -171,7 +171,7 @@ describe('registry HTTP API', () => {
       kind: 'certificate',
       fingerprint: 'xyz',
     });
-    assert.equal(badFp.body.error.field, 'fingerprint');
+    assert.equal(badFp.body.error.field, 'body.fingerprint');
     const rotated = await call('POST', `/devices/cred-1/credentials/${pw.body.credential.id}/rotate`, {
       overlapMs: 60_000,
     });
@@ -218,7 +218,7 @@ describe('registry HTTP API', () => {
     assert.equal(
       (await call('POST', '/tokens', { name: 'x', role: 'viewer', expiresAt: clock.now() - 1 })).body.error
         .field,
-      'expiresAt',
+      'body.expiresAt',
     );
 
     assert.equal((await call('DELETE', `/tokens/${operator.id}`)).body.revokedAt, clock.now());

@@ -182,7 +182,7 @@ export async function benchRegistry(opts: RegistryBenchOptions = {}): Promise<Re
   const devices = opts.devices ?? 200;
   const concurrency = opts.concurrency ?? 16;
   const messages = opts.messages ?? 50_000;
-  const rounds = opts.rounds ?? 3;
+  const rounds = opts.rounds ?? 5;
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
 
   const h = await startRegistryHarness({

@@ -71,13 +71,13 @@ export class CredentialService {
     let secret: string | undefined;
     let cred: Credential;
     if (input.kind === 'certificate') {
-      const fp = checkFingerprint(input.fingerprint);
+      const fp = checkFingerprint(input.fingerprint, 'body.fingerprint');
       if (await this.deps.store.findCertificate(fp)) throw RegistryErrors.fingerprintTaken(fp);
       cred = base(deviceId, 'certificate', now, { fingerprint: fp });
     } else {
       const username = input.username ?? deviceId;
       if (username === '' || username.length > 128)
-        throw RegistryErrors.invalid('username', 'must be 1-128 characters');
+        throw RegistryErrors.invalid('body.username', 'must be 1-128 characters');
       secret = newDeviceSecret();
       cred = base(deviceId, 'password', now, {
         username,
@@ -115,7 +115,7 @@ export class CredentialService {
     if (old.revokedAt !== null) throw RegistryErrors.credentialRevoked(credentialId);
     if (old.kind !== 'password')
       throw RegistryErrors.invalid(
-        'credentialId',
+        'params.credentialId',
         'only password credentials rotate; register the new certificate and revoke the old one',
       );
     const now = this.deps.clock.now();

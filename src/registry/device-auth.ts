@@ -25,8 +25,15 @@ interface ClientState {
   acl: CompiledAcl | 'all' | undefined;
   loading?: Promise<void>;
   credentialId: string | null;
-  decisions: Map<string, boolean>;
+  /** Keyed by the topic string itself (no concatenation: V8 caches a string's hash). */
+  publish: Map<string, boolean>;
+  subscribe: Map<string, boolean>;
 }
+
+const freshDecisions = (): Pick<ClientState, 'publish' | 'subscribe'> => ({
+  publish: new Map(),
+  subscribe: new Map(),
+});
 
 const refuse = (reasonCode: number, reason: string): AuthResult => ({ ok: false, reasonCode, reason });
 
@@ -92,7 +99,7 @@ export class DeviceAuth {
     }
     if (username !== undefined || password !== undefined) return this.checkPassword(id, username, password);
     if (this.allowAnonymous) {
-      this.clients.set(id, { deviceId: id, acl: 'all', credentialId: null, decisions: new Map() });
+      this.clients.set(id, { deviceId: id, acl: 'all', credentialId: null, ...freshDecisions() });
       return { ok: true };
     }
     return refuse(NOT_AUTHORIZED, 'credentials required');
@@ -137,7 +144,7 @@ export class DeviceAuth {
     const device = await this.directory.device(id);
     if (!device) return refuse(NOT_AUTHORIZED, 'unknown client id');
     if (!device.enabled) return refuse(NOT_AUTHORIZED, 'device disabled');
-    const st: ClientState = { deviceId: id, acl: undefined, credentialId, decisions: new Map() };
+    const st: ClientState = { deviceId: id, acl: undefined, credentialId, ...freshDecisions() };
     await this.compile(st);
     this.clients.set(id, st);
     return { ok: true };
@@ -170,12 +177,14 @@ export class DeviceAuth {
       const model = device.model ? await this.directory.model(device.model) : undefined;
       st.acl = compileAcl(model?.acl, device);
     }
-    st.decisions.clear();
+    st.publish.clear();
+    st.subscribe.clear();
   }
 
   private recompile(st: ClientState): void {
     st.acl = undefined;
-    st.decisions.clear();
+    st.publish.clear();
+    st.subscribe.clear();
     const p = this.compile(st).finally(() => {
       if (st.loading === p) delete st.loading;
     });
@@ -190,7 +199,7 @@ export class DeviceAuth {
       deviceId: client.clientId,
       acl: anonymous ? 'all' : undefined,
       credentialId: null,
-      decisions: new Map(),
+      ...freshDecisions(),
     };
     if (!anonymous) {
       if (device) await this.compile(st);
@@ -206,12 +215,12 @@ export class DeviceAuth {
     if (st.acl === 'all') return true;
     if (st.acl === undefined)
       return (st.loading ?? this.compile(st)).then(() => this.authorize(client, action, topic));
-    const key = action + topic;
-    const hit = st.decisions.get(key);
+    const cache = action === 'p' ? st.publish : st.subscribe;
+    const hit = cache.get(topic);
     if (hit !== undefined) return hit;
     const ok = action === 'p' ? allowsPublish(st.acl, topic) : allowsSubscribe(st.acl, topic);
-    if (st.decisions.size >= MAX_DECISIONS_PER_CLIENT) st.decisions.clear();
-    st.decisions.set(key, ok);
+    if (cache.size >= MAX_DECISIONS_PER_CLIENT) cache.clear();
+    cache.set(topic, ok);
     return ok;
   }
 }

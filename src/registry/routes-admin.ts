@@ -78,7 +78,10 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
       async (req, reply) => {
         const b = req.body;
         if (b.expiresAt !== undefined && b.expiresInSeconds !== undefined)
-          throw RegistryErrors.invalid('expiresInSeconds', 'give expiresAt or expiresInSeconds, not both');
+          throw RegistryErrors.invalid(
+            'body.expiresInSeconds',
+            'give expiresAt or expiresInSeconds, not both',
+          );
         const expiresAt =
           b.expiresAt ??
           (b.expiresInSeconds !== undefined ? registry.deps.clock.now() + b.expiresInSeconds * 1000 : null);

@@ -79,7 +79,7 @@ export class RegistryService {
   }
 
   async createModel(body: unknown, actor: ApiActor): Promise<DeviceModel> {
-    const input = checkModel(body);
+    const input = checkModel(body, 'body');
     if (await this.deps.store.getModel(input.name)) throw RegistryErrors.modelExists(input.name);
     const model = this.buildModel(input, undefined);
     await this.deps.store.putModels([model]);
@@ -91,7 +91,7 @@ export class RegistryService {
   /** Replace a model (PUT semantics; the name comes from the path). */
   async replaceModel(name: string, body: unknown, actor: ApiActor): Promise<DeviceModel> {
     const before = await this.getModel(name);
-    const input = checkModel({ ...(body as object), name });
+    const input = checkModel({ ...(body as object), name }, 'body');
     const model = this.buildModel(input, before);
     await this.deps.store.putModels([model]);
     this.modelChanged(name);
@@ -159,8 +159,8 @@ export class RegistryService {
   }
 
   async createDevice(body: unknown, actor: ApiActor): Promise<DeviceRecord> {
-    const input = checkDevice(body);
-    await this.checkModelExists(input.model, 'model');
+    const input = checkDevice(body, 'body');
+    await this.checkModelExists(input.model, 'body.model');
     if (await this.deps.store.getDevice(input.id)) throw RegistryErrors.deviceExists(input.id);
     const device = this.buildDevice(input, undefined);
     await this.deps.store.putDevices([device]);
@@ -173,7 +173,7 @@ export class RegistryService {
     const patch = checkDevicePatch(body);
     const before = await this.deps.store.getDevice(id);
     if (!before) throw RegistryErrors.deviceNotFound(id);
-    await this.checkModelExists(patch.model, 'model');
+    await this.checkModelExists(patch.model, 'body.model');
     const device = this.buildDevice({ ...patch, id }, before);
     await this.deps.store.putDevices([device]);
     this.deviceChanged(device, 'updated');

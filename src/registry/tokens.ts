@@ -84,7 +84,7 @@ export class TokenStore implements TokenVerifier {
   ): Promise<{ token: TokenView; secret: string }> {
     const now = this.clock.now();
     if (expiresAt !== null && expiresAt <= now)
-      throw RegistryErrors.invalid('expiresAt', 'must be in the future');
+      throw RegistryErrors.invalid('body.expiresAt', 'must be in the future');
     const secret = newTokenSecret();
     const token: ApiToken = {
       id: newId('tok'),

@@ -173,9 +173,9 @@ export function checkDevicePatch(v: unknown): DevicePatch {
   if (!isObject(v)) return fail('body', 'must be an object');
   for (const k of Object.keys(v))
     if (!DEVICE_FIELDS.includes(k) || k === 'id')
-      fail(k, k === 'id' ? 'cannot be changed' : 'is not a device field');
+      fail(`body.${k}`, k === 'id' ? 'cannot be changed' : 'is not a device field');
   const out: DevicePatch = {};
-  checkDeviceFields(v, (k) => k, out);
+  checkDeviceFields(v, (k) => `body.${k}`, out);
   return out;
 }
 

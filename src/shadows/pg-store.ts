@@ -1,14 +1,17 @@
 /**
- * PostgreSQL adapter of the shadows store. Several nodes may write one shadow: the document row
- * is written with a version-checked UPDATE (or INSERT … ON CONFLICT DO NOTHING for a new one) in
- * the same transaction as the history entry, so a lost race changes nothing and returns false.
+ * PostgreSQL adapter of the shadows store. Several nodes may write one shadow: `mutate` locks the
+ * row (`SELECT … FOR UPDATE`) so they queue up; `save` is a version-checked write in the same
+ * transaction as the history entry, so a lost race changes nothing and returns false.
  */
 import type { PostgresDatabase } from '../store/index.js';
+import type { ShadowDocument } from './document.js';
 import {
   rowToDocument,
   rowToHistory,
   type DocumentRow,
+  type HistoryEntry,
   type HistoryRow,
+  type Mutation,
   type HistoryQuery,
   type ShadowStore,
 } from './store.js';
@@ -30,7 +33,68 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
     return { sql: clauses.join(' AND '), args };
   }
 
+  const insertDoc = `INSERT INTO shadows_documents (device_id, name, version, state, metadata, updated_at, deleted)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device_id, name) DO NOTHING`;
+  const updateDoc = `UPDATE shadows_documents SET version = $3, state = $4, metadata = $5, updated_at = $6, deleted = $7
+    WHERE device_id = $1 AND name = $2`;
+  const insertHistory = `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+  const docArgs = (doc: ShadowDocument) => [
+    doc.deviceId,
+    doc.name,
+    doc.version,
+    JSON.stringify(doc.state),
+    JSON.stringify(doc.metadata),
+    doc.updatedAt,
+    doc.deleted,
+  ];
+  const historyArgs = (e: HistoryEntry) => [
+    e.deviceId,
+    e.name,
+    e.version,
+    e.op,
+    e.at,
+    e.actor.kind,
+    e.actor.id,
+    JSON.stringify(e.request),
+    JSON.stringify(e.state),
+  ];
+
   return {
+    async mutate<T>(
+      deviceId: string,
+      name: string,
+      fn: (c: ShadowDocument | undefined) => Mutation<T>,
+    ): Promise<T> {
+      // A missing row cannot be locked: two nodes creating one shadow race on the INSERT, and the
+      // loser (0 rows) runs again, this time finding and locking the row. Two attempts suffice.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const r = await client.query<DocumentRow>(
+            'SELECT * FROM shadows_documents WHERE device_id = $1 AND name = $2 FOR UPDATE',
+            [deviceId, name],
+          );
+          const current = r.rows[0] ? rowToDocument(r.rows[0]) : undefined;
+          const m = fn(current);
+          const w = await client.query(current ? updateDoc : insertDoc, docArgs(m.doc));
+          if (w.rowCount === 0) {
+            await client.query('ROLLBACK');
+            continue;
+          }
+          await client.query(insertHistory, historyArgs(m.entry));
+          await client.query('COMMIT');
+          return m.result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+      throw new Error(`shadow ${deviceId}/${name}: could not create the document row`);
+    },
     async get(deviceId, name) {
       const r = await pool.query<DocumentRow>(
         'SELECT * FROM shadows_documents WHERE device_id = $1 AND name = $2',

@@ -1,7 +1,8 @@
 /**
  * The shadow service: one entry point for MQTT and HTTP requests. Updates to one shadow run one
- * at a time (a promise chain per shadow) and each is committed before anything is published, so
- * `/update/accepted` means durable, and accepted/delta/documents leave in version order.
+ * at a time (a promise chain per shadow on this node; the store's row lock across nodes) and each
+ * is committed before anything is published, so `/update/accepted` means durable, and
+ * accepted/delta/documents leave in version order.
  */
 import type { Clock } from '../core/clock.js';
 import type { Actor, EventBus } from '../core/events.js';
@@ -30,9 +31,6 @@ export interface ShadowServiceDeps {
   /** Per-device document options (model overrides). */
   options(deviceId: string): Promise<DocumentOptions>;
 }
-
-/** A store save that lost a race to another node is retried this many times. */
-const SAVE_ATTEMPTS = 5;
 
 export class ShadowService {
   private readonly chains = new Map<string, Promise<unknown>>();
@@ -70,33 +68,30 @@ export class ShadowService {
     const opts = await this.deps.options(deviceId);
     return this.serialize(deviceId, name, async () => {
       const { store, clock } = this.deps;
-      for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
-        const current = await store.get(deviceId, name);
+      const out = await store.mutate(deviceId, name, (current) => {
         const now = clock.now();
-        const out = applyUpdate(current, deviceId, name, req, now, opts);
+        const o = applyUpdate(current, deviceId, name, req, now, opts);
         const entry: HistoryEntry = {
           deviceId,
           name,
-          version: out.next.version,
+          version: o.next.version,
           op: 'update',
           at: now,
           actor,
-          request: req.state,
-          state: out.next.state,
+          request: req.state as Json,
+          state: o.next.state,
         };
-        const expected = current ? { version: current.version, deleted: current.deleted } : undefined;
-        if (!(await store.save(out.next, expected, entry))) continue;
-        const prefix = shadowPrefix(deviceId, name);
-        // Started in this order (the broker routes in call order), awaited together.
-        await Promise.all([
-          this.publish(`${prefix}/update/accepted`, out.accepted),
-          ...(out.delta ? [this.publish(`${prefix}/update/delta`, out.delta)] : []),
-          this.publish(`${prefix}/update/documents`, out.documents),
-        ]);
-        this.emitUpdated(out.next, actor);
-        return out.accepted;
-      }
-      throw ShadowErrors.versionConflict();
+        return { doc: o.next, entry, result: o };
+      });
+      const prefix = shadowPrefix(deviceId, name);
+      // Started in this order (the broker routes in call order), awaited together.
+      await Promise.all([
+        this.publish(`${prefix}/update/accepted`, out.accepted),
+        ...(out.delta ? [this.publish(`${prefix}/update/delta`, out.delta)] : []),
+        this.publish(`${prefix}/update/documents`, out.documents),
+      ]);
+      this.emitUpdated(out.next, actor);
+      return out.accepted;
     });
   }
 
@@ -125,11 +120,10 @@ export class ShadowService {
     const { clientToken } = parseTokenOnly(body);
     return this.serialize(deviceId, name, async () => {
       const { store, clock } = this.deps;
-      for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
-        const current = await store.get(deviceId, name);
+      const tomb = await store.mutate(deviceId, name, (current) => {
         if (!current || current.deleted) throw ShadowErrors.noShadow(name || deviceId);
         const now = clock.now();
-        const tomb: ShadowDocument = { ...current, state: {}, metadata: {}, updatedAt: now, deleted: true };
+        const doc: ShadowDocument = { ...current, state: {}, metadata: {}, updatedAt: now, deleted: true };
         const entry: HistoryEntry = {
           deviceId,
           name,
@@ -140,17 +134,16 @@ export class ShadowService {
           request: null,
           state: {},
         };
-        if (!(await store.save(tomb, { version: current.version, deleted: false }, entry))) continue;
-        const accepted: JsonObject = {
-          version: current.version,
-          timestamp: Math.floor(now / 1000),
-          ...(clientToken === undefined ? {} : { clientToken }),
-        };
-        await this.publish(`${shadowPrefix(deviceId, name)}/delete/accepted`, accepted);
-        this.emitUpdated(tomb, actor);
-        return accepted;
-      }
-      throw ShadowErrors.versionConflict();
+        return { doc, entry, result: doc };
+      });
+      const accepted: JsonObject = {
+        version: tomb.version,
+        timestamp: Math.floor(tomb.updatedAt / 1000),
+        ...(clientToken === undefined ? {} : { clientToken }),
+      };
+      await this.publish(`${shadowPrefix(deviceId, name)}/delete/accepted`, accepted);
+      this.emitUpdated(tomb, actor);
+      return accepted;
     });
   }
 

@@ -9,6 +9,7 @@ import {
   type HistoryEntry,
   type HistoryQuery,
   type HistoryRow,
+  type Mutation,
   type ShadowStore,
 } from './store.js';
 
@@ -59,6 +60,17 @@ export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
     return true;
   });
 
+  const mutate = db.transaction(
+    (deviceId: string, name: string, fn: (c: ShadowDocument | undefined) => Mutation<unknown>) => {
+      const row = getStmt.get(deviceId, name) as DocumentRow | undefined;
+      const current = row ? rowToDocument(row) : undefined;
+      const m = fn(current);
+      const expected = current ? { version: current.version, deleted: current.deleted } : undefined;
+      if (!save(m.doc, expected, m.entry)) throw new Error('shadow row changed inside its own transaction');
+      return m.result;
+    },
+  );
+
   function where(deviceId: string, name: string, q: Omit<HistoryQuery, 'limit' | 'offset'>) {
     const clauses = ['device_id = ?', 'name = ?'];
     const args: (string | number)[] = [deviceId, name];
@@ -77,6 +89,14 @@ export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
     get(deviceId, name) {
       const row = getStmt.get(deviceId, name) as DocumentRow | undefined;
       return Promise.resolve(row ? rowToDocument(row) : undefined);
+    },
+    mutate<T>(
+      deviceId: string,
+      name: string,
+      fn: (c: ShadowDocument | undefined) => Mutation<T>,
+    ): Promise<T> {
+      // IMMEDIATE takes the write lock before the read (another process on the same file waits).
+      return Promise.resolve(mutate.immediate(deviceId, name, fn) as T);
     },
     save(doc, expected, entry) {
       return Promise.resolve(save(doc, expected, entry));

@@ -38,6 +38,12 @@ export interface Expected {
   deleted: boolean;
 }
 
+export interface Mutation<T> {
+  doc: ShadowDocument;
+  entry: HistoryEntry;
+  result: T;
+}
+
 export interface ShadowStore {
   /** The stored document, tombstones (deleted) included so versions continue after a delete. */
   get(deviceId: string, name: string): Promise<ShadowDocument | undefined>;
@@ -46,6 +52,17 @@ export interface ShadowStore {
    * several nodes). Returns false when another writer got there first.
    */
   save(doc: ShadowDocument, expected: Expected | undefined, entry: HistoryEntry): Promise<boolean>;
+  /**
+   * Read the current document (tombstones included) under a write lock, let `fn` compute the next
+   * document and its history entry, and write both in the same transaction. `fn` is synchronous
+   * and may throw (nothing is written). SQLite: an IMMEDIATE transaction; PostgreSQL:
+   * `SELECT … FOR UPDATE`, so writers on several nodes wait for each other instead of failing.
+   */
+  mutate<T>(
+    deviceId: string,
+    name: string,
+    fn: (current: ShadowDocument | undefined) => Mutation<T>,
+  ): Promise<T>;
   /** Names of the device's live shadows ('' is the classic shadow). */
   listNames(deviceId: string): Promise<string[]>;
   /** History oldest first, with the total matching the filter. */

@@ -425,8 +425,11 @@ const MALFORMED_TELEGRAMS = [
 ];
 
 function connectErrorKey(err: unknown): string {
-  if (err instanceof LinkError)
-    return err.kind === 'refused' ? err.message.replace('connection refused, ', 'refused: ') : err.kind;
+  if (err instanceof LinkError) {
+    if (err.kind === 'refused') return err.message.replace('connection refused, ', 'refused: ');
+    if (err.kind === 'socket') return `socket: ${err.message.split(':')[0]}`;
+    return err.kind;
+  }
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? `socket: ${code}` : 'error';
 }

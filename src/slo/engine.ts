@@ -52,6 +52,7 @@ export class SloEngine {
   private readonly cache: DeviceCache;
   private readonly availability: AvailabilityTracker;
   private work: Promise<void> = Promise.resolve();
+  private flushing: Promise<void> = Promise.resolve();
   private readonly stops: (() => void)[] = [];
   private cancelFlush: (() => void) | undefined;
   private cancelEvaluation: (() => void) | undefined;
@@ -153,6 +154,7 @@ export class SloEngine {
     if (!e) throw SloErrors.notFound(name);
     this.detach(e);
     this.buffer = new Map([...this.buffer].filter(([, r]) => r.sloId !== name));
+    await this.flush(); // a flush already under way may still hold its rows
     await this.idle();
     await this.store.deleteSlo(name);
   }
@@ -252,8 +254,17 @@ export class SloEngine {
     this.enqueue(() => this.store.setDeviceState(deviceId, state, at));
   }
 
-  /** Write buffered counters (one batched upsert). */
-  async flush(): Promise<void> {
+  /**
+   * Write buffered counters (one batched upsert). Flushes run one after another, so awaiting
+   * flush() also waits for one a timer started.
+   */
+  flush(): Promise<void> {
+    const next = this.flushing.then(() => this.writeBuffer());
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeBuffer(): Promise<void> {
     if (this.buffer.size === 0) return;
     const rows = [...this.buffer.values()];
     this.buffer = new Map();
@@ -262,6 +273,7 @@ export class SloEngine {
     } catch (err) {
       // Keep the counts: merge them back so the next flush retries.
       for (const r of rows) {
+        if (!this.entries.has(r.sloId)) continue;
         const key = `${r.sloId}\u0000${r.minute}`;
         const cur = this.buffer.get(key);
         if (cur) {
@@ -399,6 +411,11 @@ export class SloEngine {
     if (!e) throw SloErrors.notFound(name);
     e.series.extendTo(Math.floor(now / MINUTE));
     return computeStatus(e.def, e.series, now);
+  }
+
+  /** Tiers of an SLO firing now. */
+  firing(name: string): string[] {
+    return [...(this.entries.get(name)?.firing.keys() ?? [])];
   }
 
   /** The status computed at the last evaluation (for /metrics). */

@@ -208,8 +208,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
       { schema: { tags: ['slo'], params: nameParam, response: { 200: statusSchema, 404: errorSchema } } },
       (req) => {
         const status = engine.status(req.params.name, now());
-        const firing = engine.lastStatuses().find((s) => s.def.name === req.params.name)?.firing ?? [];
-        return { ...status, firing };
+        return { ...status, firing: engine.firing(req.params.name) };
       },
     );
 

@@ -5,7 +5,7 @@
  * minute rollups. Figures are printed beside each other from one process, never asserted.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
@@ -32,16 +32,25 @@ export interface BenchIngestOptions {
 }
 
 export interface BenchIngestResult {
-  decoders: Record<string, number>;
-  store: Record<string, number>;
-  layout: Record<string, { insertPerSec: number; queryMs: number }>;
+  /** Messages per second: wall clock, and per CPU-second of this process. */
+  decoders: Record<string, { wall: number; cpu: number }>;
+  /** Points per second persisted (wall), and per CPU-second of this process (SQLite does its work in-process; PostgreSQL's server time is not counted). */
+  store: Record<string, { wall: number; cpu: number }>;
+  layout: Record<string, { insertPerSec: number; insertPerCpuSec: number; queryMs: number }>;
   rangeQuery: Record<string, { medianMs: number; p95Ms: number; buckets: number }>;
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
-function rate(decoder: Decoder, payloads: Buffer[], seconds: number): number {
+/** Work per CPU-second of this process: on a shared, loaded machine wall-clock rates mostly measure the neighbours. */
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+};
+
+function rate(decoder: Decoder, payloads: Buffer[], seconds: number): { wall: number; cpu: number } {
   let n = 0;
+  const cpu0 = process.cpuUsage();
   const start = now();
   const end = start + seconds * 1000;
   while (now() < end) {
@@ -51,10 +60,10 @@ function rate(decoder: Decoder, payloads: Buffer[], seconds: number): number {
       n++;
     }
   }
-  return n / ((now() - start) / 1000);
+  return { wall: n / ((now() - start) / 1000), cpu: n / cpuSeconds(cpu0) };
 }
 
-function decoderRates(seconds: number): Record<string, number> {
+function decoderRates(seconds: number): BenchIngestResult['decoders'] {
   const yaml = readFileSync(new URL('./fixtures/scooter-telegram.yaml', import.meta.url), 'utf8');
   const csv = compileDecoder(parseDecodersYaml(yaml)[0]);
   const telegrams = Array.from({ length: 100 }, (_, i) => {
@@ -78,17 +87,45 @@ function decoderRates(seconds: number): Record<string, number> {
     },
   });
   const jsonPayloads = Array.from({ length: 100 }, (_, i) =>
-    Buffer.from(JSON.stringify({ ts: 1767225600 + i, temps: [655, 402], pressure: 1.4, burner: { on: i % 2 === 0 }, co2: 800 + i, battery: { soc: i }, fault: '' })),
+    Buffer.from(
+      JSON.stringify({
+        ts: 1767225600 + i,
+        temps: [655, 402],
+        pressure: 1.4,
+        burner: { on: i % 2 === 0 },
+        co2: 800 + i,
+        battery: { soc: i },
+        fault: '',
+      }),
+    ),
   );
-  const proto = 'syntax = "proto3"; message R { int64 ts = 1; double flow = 2; double ret = 3; double pressure = 4; bool burner = 5; uint32 co2 = 6; uint32 soc = 7; }';
+  const proto =
+    'syntax = "proto3"; message R { int64 ts = 1; double flow = 2; double ret = 3; double pressure = 4; bool burner = 5; uint32 co2 = 6; uint32 soc = 7; }';
   const pb = compileDecoder({
     id: 'bench-pb',
     type: 'protobuf',
-    spec: { proto, messageType: 'R', timestamp: { path: 'ts' }, metrics: ['flow', 'ret', 'pressure', 'burner', 'co2', 'soc'].map((path) => ({ path })) },
+    spec: {
+      proto,
+      messageType: 'R',
+      timestamp: { path: 'ts' },
+      metrics: ['flow', 'ret', 'pressure', 'burner', 'co2', 'soc'].map((path) => ({ path })),
+    },
   });
   const R = protobuf.parse(proto, { keepCase: true }).root.lookupType('R');
   const pbPayloads = Array.from({ length: 100 }, (_, i) =>
-    Buffer.from(R.encode(R.fromObject({ ts: 1767225600 + i, flow: 65.5, ret: 40.2, pressure: 1.4, burner: true, co2: 800 + i, soc: i })).finish()),
+    Buffer.from(
+      R.encode(
+        R.fromObject({
+          ts: 1767225600 + i,
+          flow: 65.5,
+          ret: 40.2,
+          pressure: 1.4,
+          burner: true,
+          co2: 800 + i,
+          soc: i,
+        }),
+      ).finish(),
+    ),
   );
   return {
     'csv telegram (scooter, 26 fields, CRC)': rate(csv, telegrams, seconds),
@@ -98,14 +135,24 @@ function decoderRates(seconds: number): Record<string, number> {
 }
 
 /** A round-robin fleet: every device reports every metric each round (one round = 1 s of device time). */
-function* fleetBatches(devices: number, metrics: number, batchPoints: number, total: number): Generator<WriteBatch> {
+function* fleetBatches(
+  devices: number,
+  metrics: number,
+  batchPoints: number,
+  total: number,
+): Generator<WriteBatch> {
   const t0 = Date.UTC(2026, 0, 1);
   let points: Point[] = [];
   let n = 0;
   for (let round = 0; n < total; round++)
     for (let d = 0; d < devices && n < total; d++)
       for (let m = 0; m < metrics && n < total; m++, n++) {
-        points.push({ deviceId: `dev-${d}`, metric: `m${m}`, ts: t0 + round * 1000, value: (round * 7 + d + m) % 1000 });
+        points.push({
+          deviceId: `dev-${d}`,
+          metric: `m${m}`,
+          ts: t0 + round * 1000,
+          value: (round * 7 + d + m) % 1000,
+        });
         if (points.length === batchPoints) {
           yield { points, events: [], attributes: [], lastSeen: [] };
           points = [];
@@ -114,15 +161,25 @@ function* fleetBatches(devices: number, metrics: number, batchPoints: number, to
   if (points.length > 0) yield { points, events: [], attributes: [], lastSeen: [] };
 }
 
-async function storeRate(db: Database, o: Required<Pick<BenchIngestOptions, 'devices' | 'metricsPerDevice' | 'batchPoints'>>, total: number): Promise<number> {
+async function storeRate(
+  db: Database,
+  o: Required<Pick<BenchIngestOptions, 'devices' | 'metricsPerDevice' | 'batchPoints'>>,
+  total: number,
+): Promise<{ wall: number; cpu: number }> {
   const store = await openTelemetryStore(db);
+  const cpu0 = process.cpuUsage();
   const start = now();
   for (const b of fleetBatches(o.devices, o.metricsPerDevice, o.batchPoints, total)) await store.write(b);
-  return total / ((now() - start) / 1000);
+  return { wall: total / ((now() - start) / 1000), cpu: total / cpuSeconds(cpu0) };
 }
 
 /** Raw-table key order for a round-robin fleet: insert rate, and one device's hour of raw points. */
-function layoutCompare(dir: string, devices: number, metrics: number, total: number): BenchIngestResult['layout'] {
+function layoutCompare(
+  dir: string,
+  devices: number,
+  metrics: number,
+  total: number,
+): BenchIngestResult['layout'] {
   const out: BenchIngestResult['layout'] = {};
   for (const [name, pk] of [
     ['time-first (ts, device, metric)', 'ts, device_id, metric'],
@@ -131,15 +188,21 @@ function layoutCompare(dir: string, devices: number, metrics: number, total: num
     const db = new BetterSqlite3(join(dir, `layout-${pk.split(',')[0]}.db`));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.exec(`CREATE TABLE p (ts INTEGER NOT NULL, device_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (${pk})) WITHOUT ROWID`);
+    db.exec(
+      `CREATE TABLE p (ts INTEGER NOT NULL, device_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (${pk})) WITHOUT ROWID`,
+    );
     const ins = db.prepare('INSERT INTO p VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     const tx = db.transaction((b: WriteBatch) => {
       for (const p of b.points) ins.run(p.ts, p.deviceId, p.metric, p.value);
     });
+    const cpu0 = process.cpuUsage();
     const start = now();
     for (const b of fleetBatches(devices, metrics, 5000, total)) tx(b);
     const insertPerSec = total / ((now() - start) / 1000);
-    const q = db.prepare('SELECT ts, value FROM p WHERE device_id = ? AND metric = ? AND ts >= ? AND ts < ? ORDER BY ts');
+    const insertPerCpuSec = total / cpuSeconds(cpu0);
+    const q = db.prepare(
+      'SELECT ts, value FROM p WHERE device_id = ? AND metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
+    );
     const t0 = Date.UTC(2026, 0, 1);
     const rounds = Math.floor(total / (devices * metrics));
     const times: number[] = [];
@@ -149,7 +212,7 @@ function layoutCompare(dir: string, devices: number, metrics: number, total: num
       times.push(now() - s);
     }
     times.sort((a, b) => a - b);
-    out[name] = { insertPerSec, queryMs: times[10]! };
+    out[name] = { insertPerSec, insertPerCpuSec, queryMs: times[10]! };
     db.close();
   }
   return out;
@@ -163,7 +226,13 @@ async function rangeQuery(db: Database, devices: number): Promise<BenchIngestRes
   for (let d = 0; d < devices; d++)
     for (let m = 0; m < minutes; m += 10_000) {
       const points: Point[] = [];
-      for (let k = m; k < Math.min(minutes, m + 10_000); k++) points.push({ deviceId: `dev-${d}`, metric: 'temp', ts: t0 + k * MINUTE, value: 20 + Math.sin(k / 100) });
+      for (let k = m; k < Math.min(minutes, m + 10_000); k++)
+        points.push({
+          deviceId: `dev-${d}`,
+          metric: 'temp',
+          ts: t0 + k * MINUTE,
+          value: 20 + Math.sin(k / 100),
+        });
       await store.write({ points, events: [], attributes: [], lastSeen: [] });
     }
   const out: BenchIngestResult['rangeQuery'] = {};
@@ -176,7 +245,17 @@ async function rangeQuery(db: Database, devices: number): Promise<BenchIngestRes
     let buckets = 0;
     for (let i = 0; i < 30; i++) {
       const s = now();
-      buckets = (await store.queryBuckets({ deviceId: `dev-${i % devices}`, metric: 'temp', from: t0, to: t0 + minutes * MINUTE, bucketMs, agg: 'avg', source })).length;
+      buckets = (
+        await store.queryBuckets({
+          deviceId: `dev-${i % devices}`,
+          metric: 'temp',
+          from: t0,
+          to: t0 + minutes * MINUTE,
+          bucketMs,
+          agg: 'avg',
+          source,
+        })
+      ).length;
       times.push(now() - s);
     }
     times.sort((a, b) => a - b);
@@ -190,16 +269,28 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 export async function benchIngest(opts: BenchIngestOptions = {}): Promise<BenchIngestResult> {
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const seconds = opts.seconds ?? 2;
-  const shape = { devices: opts.devices ?? 2000, metricsPerDevice: opts.metricsPerDevice ?? 10, batchPoints: opts.batchPoints ?? 5000 };
+  const shape = {
+    devices: opts.devices ?? 2000,
+    metricsPerDevice: opts.metricsPerDevice ?? 10,
+    batchPoints: opts.batchPoints ?? 5000,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
   const result: BenchIngestResult = { decoders: {}, store: {}, layout: {}, rangeQuery: {} };
   try {
-    print(`decoders (messages/s on one core, ${seconds} s each):`);
+    print(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${cpus().length} cores; rates per wall second and per CPU-second of this process`,
+    );
+    print(`decoders (messages/s, one core, ${seconds} s each):                 wall        per CPU-s`);
     result.decoders = decoderRates(seconds);
-    for (const [k, v] of Object.entries(result.decoders)) print(`  ${k.padEnd(44)} ${fmt(v).padStart(12)}`);
+    for (const [k, v] of Object.entries(result.decoders))
+      print(`  ${k.padEnd(52)} ${fmt(v.wall).padStart(10)} ${fmt(v.cpu).padStart(12)}`);
 
     const sqlitePoints = opts.points ?? 1_000_000;
-    print(`store write (points/s; ${shape.devices} devices × ${shape.metricsPerDevice} metrics round-robin, ${shape.batchPoints} points per transaction; raw + minute + hour rollups + latest):`);
+    print(
+      `store write (points/s; ${shape.devices} devices × ${shape.metricsPerDevice} metrics round-robin, ${shape.batchPoints} points per transaction; raw + minute + hour rollups + latest):`,
+    );
     const sqlite = openSqlite(join(dir, 'store.db'));
     result.store['sqlite (file, WAL, synchronous=NORMAL)'] = await storeRate(sqlite, shape, sqlitePoints);
     await sqlite.close();
@@ -212,18 +303,31 @@ export async function benchIngest(opts: BenchIngestOptions = {}): Promise<BenchI
         await pg.close();
       }
     }
-    for (const [k, v] of Object.entries(result.store)) print(`  ${k.padEnd(44)} ${fmt(v).padStart(12)}`);
+    for (const [k, v] of Object.entries(result.store))
+      print(`  ${k.padEnd(52)} ${fmt(v.wall).padStart(10)} ${fmt(v.cpu).padStart(12)}`);
 
-    print('raw table key order, SQLite, raw inserts only (points/s) and one device-metric hour of raw points (median ms):');
-    result.layout = layoutCompare(dir, shape.devices, shape.metricsPerDevice, Math.min(sqlitePoints, 1_000_000));
-    for (const [k, v] of Object.entries(result.layout)) print(`  ${k.padEnd(44)} ${fmt(v.insertPerSec).padStart(12)}   query ${v.queryMs.toFixed(2)} ms`);
+    print(
+      'raw table key order, SQLite, raw inserts only (points/s) and one device-metric hour of raw points (median ms):',
+    );
+    result.layout = layoutCompare(
+      dir,
+      shape.devices,
+      shape.metricsPerDevice,
+      Math.min(sqlitePoints, 1_000_000),
+    );
+    for (const [k, v] of Object.entries(result.layout))
+      print(
+        `  ${k.padEnd(52)} ${fmt(v.insertPerSec).padStart(10)} ${fmt(v.insertPerCpuSec).padStart(12)}   query ${v.queryMs.toFixed(2)} ms`,
+      );
 
     print('range query, 30 days of minute rollups for one device (SQLite; 20 devices stored):');
     const rq = openSqlite(join(dir, 'range.db'));
     result.rangeQuery = await rangeQuery(rq, 20);
     await rq.close();
     for (const [k, v] of Object.entries(result.rangeQuery))
-      print(`  ${k.padEnd(52)} median ${v.medianMs.toFixed(2)} ms, p95 ${v.p95Ms.toFixed(2)} ms (${v.buckets} buckets)`);
+      print(
+        `  ${k.padEnd(52)} median ${v.medianMs.toFixed(2)} ms, p95 ${v.p95Ms.toFixed(2)} ms (${v.buckets} buckets)`,
+      );
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -38,7 +38,7 @@ CREATE TABLE telemetry_latest (
   value DOUBLE PRECISION,
   text TEXT,
   PRIMARY KEY (device_id, metric)
-);
+)${pg ? '' : ' WITHOUT ROWID'};
 CREATE TABLE telemetry_last_seen (
   device_id TEXT PRIMARY KEY,
   ts BIGINT NOT NULL,

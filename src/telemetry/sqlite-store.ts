@@ -1,7 +1,8 @@
 /**
- * SQLite adapter (better-sqlite3, synchronous): a batch is one transaction of prepared-statement
- * runs. Points are inserted one statement per row because `changes` tells which rows were new,
- * and only new rows feed the rollups (a redelivered point is not counted twice).
+ * SQLite adapter (better-sqlite3, synchronous): a batch is one transaction of multi-row prepared
+ * statements. Only points that were new feed the rollups (a redelivered point is not counted twice):
+ * a chunk of 200 points is inserted under a savepoint, and in the rare case that `changes` shows an
+ * existing point, the chunk is rolled back and redone row by row to learn which ones were new.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { aggregate, HOUR, MINUTE, type RollupRow } from './rollup.js';
@@ -21,27 +22,91 @@ import {
 import { likePattern, type TelemetryStore, type WriteBatch } from './store.js';
 import type { Point } from './types.js';
 
-const upsertRollup = (table: string): string =>
-  `INSERT INTO ${table} (device_id, metric, bucket, n, total, lo, hi, last_value, last_ts)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-   ON CONFLICT (device_id, metric, bucket) DO UPDATE SET
+const ROLLUP_UPSERT = `ON CONFLICT (device_id, metric, bucket) DO UPDATE SET
      n = n + excluded.n, total = total + excluded.total,
      lo = min(lo, excluded.lo), hi = max(hi, excluded.hi),
      last_value = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last_value ELSE last_value END,
      last_ts = max(last_ts, excluded.last_ts)`;
 
+/**
+ * Multi-row `INSERT … VALUES (…), (…) …` statements, prepared once per row count. One statement per
+ * 100-200 rows instead of per row: the per-call cost of crossing into SQLite dominated the
+ * row-at-a-time version (see docs/telemetry.md, benchmark).
+ */
+class MultiRow<T> {
+  private stmts = new Map<number, BetterSqlite3.Statement>();
+  private readonly maxRows: number;
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly head: string,
+    private readonly row: string,
+    private readonly tail: string,
+    private readonly args: (t: T, out: unknown[]) => void,
+    perRow: number,
+  ) {
+    this.maxRows = Math.max(1, Math.floor(999 / perRow));
+  }
+
+  stmt(n: number): BetterSqlite3.Statement {
+    let st = this.stmts.get(n);
+    if (!st) {
+      st = this.db.prepare(`${this.head} VALUES ${Array<string>(n).fill(this.row).join(', ')} ${this.tail}`);
+      this.stmts.set(n, st);
+    }
+    return st;
+  }
+
+  /** Run over `rows` in chunks; `each` receives every chunk and the rows it changed. */
+  run(rows: readonly T[], each?: (chunk: readonly T[], changes: number) => void): void {
+    for (let i = 0; i < rows.length; i += this.maxRows) {
+      const chunk = rows.slice(i, i + this.maxRows);
+      const a: unknown[] = [];
+      for (const r of chunk) this.args(r, a);
+      const changes = this.stmt(chunk.length).run(...a).changes;
+      each?.(chunk, changes);
+    }
+  }
+}
+
 export function createSqliteTelemetryStore(db: BetterSqlite3.Database): TelemetryStore {
+  const rollup = (table: string) =>
+    new MultiRow<RollupRow>(
+      db,
+      `INSERT INTO ${table} (device_id, metric, bucket, n, total, lo, hi, last_value, last_ts)`,
+      '(?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ROLLUP_UPSERT,
+      (r, a) => a.push(r.deviceId, r.metric, r.bucket, r.count, r.sum, r.min, r.max, r.last, r.lastTs),
+      9,
+    );
+  const m = {
+    points: new MultiRow<Point>(
+      db,
+      'INSERT INTO telemetry_points (ts, device_id, metric, value)',
+      '(?, ?, ?, ?)',
+      'ON CONFLICT DO NOTHING',
+      (p, a) => a.push(p.ts, p.deviceId, p.metric, p.value),
+      4,
+    ),
+    m1: rollup('telemetry_rollup_1m'),
+    h1: rollup('telemetry_rollup_1h'),
+    latest: new MultiRow<Point>(
+      db,
+      'INSERT INTO telemetry_latest (device_id, metric, ts, value)',
+      '(?, ?, ?, ?)',
+      `ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = max(ts, excluded.ts)
+       WHERE excluded.ts >= telemetry_latest.ts OR telemetry_latest.value IS NULL`,
+      (p, a) => a.push(p.deviceId, p.metric, p.ts, p.value),
+      4,
+    ),
+  };
   const s = {
     point: db.prepare(
       'INSERT INTO telemetry_points (ts, device_id, metric, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
-    m1: db.prepare(upsertRollup('telemetry_rollup_1m')),
-    h1: db.prepare(upsertRollup('telemetry_rollup_1h')),
-    latestValue: db.prepare(
-      `INSERT INTO telemetry_latest (device_id, metric, ts, value) VALUES (?, ?, ?, ?)
-       ON CONFLICT (device_id, metric) DO UPDATE SET value = excluded.value, ts = max(ts, excluded.ts)
-       WHERE excluded.ts >= telemetry_latest.ts OR telemetry_latest.value IS NULL`,
-    ),
+    savepoint: db.prepare('SAVEPOINT telemetry_points_chunk'),
+    rollbackTo: db.prepare('ROLLBACK TO telemetry_points_chunk'),
+    release: db.prepare('RELEASE telemetry_points_chunk'),
     latestText: db.prepare(
       `INSERT INTO telemetry_latest (device_id, metric, ts, text) VALUES (?, ?, ?, ?)
        ON CONFLICT (device_id, metric) DO UPDATE SET text = excluded.text, ts = max(ts, excluded.ts)
@@ -55,16 +120,31 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
       'INSERT INTO telemetry_events (device_id, ts, code, severity, message, fields) VALUES (?, ?, ?, ?, ?, ?)',
     ),
   };
-  const runRollups = (stmt: BetterSqlite3.Statement, rows: RollupRow[]): void => {
-    for (const r of rows)
-      stmt.run(r.deviceId, r.metric, r.bucket, r.count, r.sum, r.min, r.max, r.last, r.lastTs);
+  /** Insert points; returns the ones that were new. A chunk containing an existing point is redone row by row. */
+  const insertPoints = (points: readonly Point[]): Point[] => {
+    const fresh: Point[] = [];
+    for (let i = 0; i < points.length; i += 200) {
+      const chunk = points.slice(i, i + 200);
+      s.savepoint.run();
+      let changes = 0;
+      m.points.run(chunk, (_c, n) => (changes += n));
+      if (changes === chunk.length) {
+        s.release.run();
+        for (const p of chunk) fresh.push(p);
+        continue;
+      }
+      s.rollbackTo.run();
+      s.release.run();
+      for (const p of chunk) if (s.point.run(p.ts, p.deviceId, p.metric, p.value).changes > 0) fresh.push(p);
+    }
+    return fresh;
   };
   const writeTx = db.transaction((b: WriteBatch) => {
-    const fresh: Point[] = [];
-    for (const p of b.points) if (s.point.run(p.ts, p.deviceId, p.metric, p.value).changes > 0) fresh.push(p);
-    runRollups(s.m1, aggregate(fresh, MINUTE));
-    runRollups(s.h1, aggregate(fresh, HOUR));
-    for (const p of newestPerSeries(b.points)) s.latestValue.run(p.deviceId, p.metric, p.ts, p.value);
+    // Duplicates inside the batch are caught like existing rows (the chunk is redone row by row).
+    const fresh = insertPoints(b.points);
+    m.m1.run(aggregate(fresh, MINUTE));
+    m.h1.run(aggregate(fresh, HOUR));
+    m.latest.run(newestPerSeries(b.points));
     for (const a of b.attributes) s.latestText.run(a.deviceId, a.name, a.ts, a.text);
     for (const l of b.lastSeen) s.seen.run(l.deviceId, l.ts, l.kind);
     for (const e of b.events)
