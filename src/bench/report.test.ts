@@ -12,6 +12,7 @@ const flow = (rate: number, cpuUsPerMsg: number, over: Partial<FlowResult> = {})
   brokerCpuSeconds: (cpuUsPerMsg * 100_000) / 1e6,
   cpuUsPerMsg,
   timedOut: false,
+  endedBy: 'complete',
   ...over,
 });
 
@@ -37,10 +38,12 @@ test('figures carry ratios to Mosquitto and Aedes and judge the goals', () => {
 
 test('idle memory goal is 5 KB per connection; p99 at 10k msg/s must be under 1 ms', () => {
   const idle = (b: number) => ({
+    requested: 10,
     connections: 10,
     rssBeforeBytes: 0,
     rssAfterBytes: b * 10,
     bytesPerConnection: b,
+    timedOut: false,
   });
   const lat = (p99: number): FlowResult =>
     flow(10_000, 1, { latency: { count: 100, p50: p99 / 2, p99, p999: p99, max: p99 } });

@@ -3,7 +3,9 @@
  * held to, and a Markdown table with the ratios Tsunagu/Mosquitto and Tsunagu/Aedes.
  */
 import type { BrokerName } from './brokers.js';
-import type { FlowResult, IdleResult } from './workloads.js';
+import { STALL_MS, type FlowResult, type IdleResult } from './workloads.js';
+
+const STALL_SECONDS = STALL_MS / 1000;
 
 export const WORKLOAD_IDS = [
   'idle-connections',
@@ -224,13 +226,15 @@ export function formatAnomalies(records: WorkloadRecord[]): string[] {
     for (const [name, err] of Object.entries(rec.errors)) lines.push(`${rec.id} / ${name}: failed: ${err}`);
     for (const [name, r] of Object.entries(rec.results)) {
       if (!('delivered' in r)) {
-        if (r.timedOut) lines.push(`${rec.id} / ${name}: ${r.connections} of ${r.requested} open at the time limit`);
+        if (r.timedOut)
+          lines.push(`${rec.id} / ${name}: ${r.connections} of ${r.requested} open at the time limit`);
         continue;
       }
       if (r.timedOut) lines.push(`${rec.id} / ${name}: hit the time limit`);
       if (r.delivered !== r.expected)
         lines.push(
-          `${rec.id} / ${name}: delivered ${r.delivered} of ${r.expected} expected (sent ${r.sent})`,
+          `${rec.id} / ${name}: delivered ${r.delivered} of ${r.expected} expected (sent ${r.sent})` +
+            (r.endedBy === 'stall' ? `, nothing more arrived for ${STALL_SECONDS} s` : ''),
         );
     }
   }

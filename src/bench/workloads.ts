@@ -83,6 +83,11 @@ export interface FlowResult {
   cpuUsPerMsg: number;
   latency?: LatencySummary;
   timedOut: boolean;
+  /**
+   * How the wait for deliveries ended: every expected message arrived, nothing arrived for
+   * STALL_MS after the publishers finished (the rest counts as lost), or the time limit.
+   */
+  endedBy: 'complete' | 'stall' | 'timeout';
 }
 
 export interface IdleResult {
@@ -102,7 +107,7 @@ interface FlowPlan {
 }
 
 /** Seconds without a new delivery, after the publishers finished, before the rest counts as lost. */
-const STALL_MS = 3000;
+export const STALL_MS = 5000;
 
 let runSeq = 0;
 
@@ -124,6 +129,7 @@ async function runFlow(broker: BrokerTarget, plan: FlowPlan, timeoutMs: number):
     for (const p of pubs) p.send({ type: 'go' });
 
     let timedOut = false;
+    let endedBy: FlowResult['endedBy'] = 'complete';
     const pubResults = await Promise.race([
       Promise.all(pubs.map((p) => p.done)),
       sleep(Math.max(0, deadline - Date.now())).then(() => undefined),
@@ -138,7 +144,10 @@ async function runFlow(broker: BrokerTarget, plan: FlowPlan, timeoutMs: number):
         break;
       }
       const lastProgress = Math.max(pubsDoneAt, ...subs.map((s) => s.progressAt));
-      if (pubResults && now - lastProgress > STALL_MS) break;
+      if (pubResults && now - lastProgress > STALL_MS) {
+        endedBy = 'stall';
+        break;
+      }
       await sleep(50);
     }
     const cpu1 = readCpuSeconds(broker.pid);
@@ -169,6 +178,7 @@ async function runFlow(broker: BrokerTarget, plan: FlowPlan, timeoutMs: number):
       cpuUsPerMsg: delivered > 0 ? (cpu * 1e6) / delivered : NaN,
       ...(samples.length ? { latency: summarizeLatencyNs(Float64Array.from(samples)) } : {}),
       timedOut,
+      endedBy: timedOut ? 'timeout' : endedBy,
     };
   } finally {
     await Promise.all(workers.map((w) => w.close()));

@@ -4,9 +4,17 @@
  * connection lifecycle. Protocol decisions are the broker's (`ConnectionHost`).
  */
 import type { Duplex } from 'node:stream';
-import { generate, parser as createParser, type Packet, type Parser } from 'mqtt-packet';
+import { generate, type Packet } from 'mqtt-packet';
 import type { DisconnectReason } from '../core/events.js';
 import type { ClientInfo, ConnectionMeta } from './api.js';
+import {
+  acquireParser,
+  parserIdle,
+  pendingLength,
+  releaseParser,
+  type ParserOwner,
+  type PooledParser,
+} from './parser-pool.js';
 import type { Session } from './session.js';
 
 /**
@@ -37,9 +45,29 @@ interface PendingAck {
   packet: Packet | undefined;
 }
 
-export class Connection {
+const CONN = Symbol('tsunagu.mqtt.connection');
+type OwnedStream = Duplex & { [CONN]?: Connection };
+
+// Stream listeners shared by every connection (no per-connection closures: idle memory).
+function onStreamData(this: OwnedStream, chunk: Buffer): void {
+  this[CONN]?.onData(chunk);
+}
+function onStreamDrain(this: OwnedStream): void {
+  this[CONN]?.onDrain();
+}
+function onStreamError(this: OwnedStream): void {
+  this[CONN]?.close('socket_error', undefined, 'socket error');
+}
+function onStreamEnd(this: OwnedStream): void {
+  const c = this[CONN];
+  c?.close(c.graceful ? 'client_disconnect' : 'socket_error');
+}
+
+export class Connection implements ParserOwner {
   state: ConnectionState = 'awaiting_connect';
+  /** Protocol version from CONNECT; undefined before. */
   version: 3 | 4 | 5 = 4;
+  private versionKnown = false;
   info: ClientInfo | undefined;
   session: Session | undefined;
   /** Keep-alive in ms (0 = none); closed after 1.5× without traffic [MQTT-3.1.2-24]. */
@@ -61,7 +89,8 @@ export class Connection {
   private acks: PendingAck[] | undefined;
   /** Set by a client DISCONNECT so the close is not treated as abnormal. */
   graceful = false;
-  private parser: Parser;
+  /** Only while a partial packet is buffered (see parser-pool.ts). */
+  private parser: PooledParser | undefined;
 
   constructor(
     readonly stream: Duplex,
@@ -69,46 +98,58 @@ export class Connection {
     private readonly host: ConnectionHost,
   ) {
     this.lastSeen = host.now();
-    this.parser = createParser();
-    this.parser.on('packet', (p: Packet) => {
-      if (this.state === 'closed') return;
-      if (p.length !== undefined && p.length > host.maxPacketSize)
-        return host.onPacketTooLarge(this, p.length);
-      try {
-        host.onPacket(this, p);
-      } catch (err) {
-        // A bug must cost one connection, never the process.
-        host.onHandlerError(this, err);
-      }
-    });
-    this.parser.on('error', (err: Error) => {
-      if (this.state !== 'closed') host.onParseError(this, err);
-    });
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('drain', () => {
-      this.paused = false;
-      if (this.state === 'connected') host.onWritable(this);
-    });
-    stream.on('error', () => this.close('socket_error', undefined, 'socket error'));
-    stream.on('end', () => this.close(this.graceful ? 'client_disconnect' : 'socket_error'));
-    stream.on('close', () => this.close(this.graceful ? 'client_disconnect' : 'socket_error'));
+    (stream as OwnedStream)[CONN] = this;
+    stream.on('data', onStreamData);
+    stream.on('drain', onStreamDrain);
+    stream.on('error', onStreamError);
+    stream.on('end', onStreamEnd);
+    stream.on('close', onStreamEnd);
   }
 
-  private onData(chunk: Buffer): void {
+  onParsedPacket(p: Packet): void {
+    if (this.state === 'closed') return;
+    if (p.length !== undefined && p.length > this.host.maxPacketSize)
+      return this.host.onPacketTooLarge(this, p.length);
+    try {
+      this.host.onPacket(this, p);
+    } catch (err) {
+      // A bug must cost one connection, never the process.
+      this.host.onHandlerError(this, err);
+    }
+  }
+
+  onParseFailure(err: Error): void {
+    if (this.state !== 'closed') this.host.onParseError(this, err);
+  }
+
+  onDrain(): void {
+    this.paused = false;
+    if (this.state === 'connected') this.host.onWritable(this);
+  }
+
+  onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.lastSeen = this.host.now();
     this.host.countBytes(chunk.length, 0);
-    this.parser.parse(chunk);
+    const p = this.parser ?? acquireParser(this, this.versionKnown ? this.version : undefined);
+    const leftover = p.parse(chunk);
+    if (parserIdle(p, leftover)) {
+      this.parser = undefined;
+      releaseParser(p);
+      return;
+    }
+    this.parser = p;
     // A packet still being received: refuse it as soon as its announced length is too big.
-    const pending = (this.parser as unknown as { packet: { length: number } }).packet.length;
+    const pending = pendingLength(p);
     if ((this.state as ConnectionState) !== 'closed' && pending > this.host.maxPacketSize)
       this.host.onPacketTooLarge(this, pending);
   }
 
-  /** Change the parser's protocol version (after CONNECT). */
+  /** Fix the protocol version (after CONNECT). */
   setVersion(v: 3 | 4 | 5): void {
     this.version = v;
-    (this.parser as unknown as { settings: { protocolVersion: number } }).settings = { protocolVersion: v };
+    this.versionKnown = true;
+    // The lent parser (if any) learnt the version from the CONNECT packet already.
   }
 
   send(packet: Packet): void {
@@ -183,6 +224,12 @@ export class Connection {
     if (reasonCode !== undefined && this.version === 5 && wasConnected)
       this.send({ cmd: 'disconnect', reasonCode });
     this.state = 'closed';
+    if (this.parser) {
+      const p = this.parser;
+      this.parser = undefined;
+      // A parser with a partial packet is dropped, not pooled.
+      p.owner = undefined;
+    }
     this.uncork();
     const s = this.stream;
     s.end();

@@ -82,7 +82,7 @@ describe('limits', () => {
     fast.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'load', qos: 0 }] });
     await fast.next('suback');
     for (let i = 0; i < 500; i++) {
-      await tb.broker.publish({ topic: 'load', payload: Buffer.alloc(100) });
+      await tb.broker.publish({ topic: 'load', payload: Buffer.alloc(10_000) }); // 5 MB in all
       if (i % 10 === 9) await new Promise((r) => setImmediate(r)); // publishes arrive over many ticks
     }
     await new Promise((r) => setTimeout(r, 30));

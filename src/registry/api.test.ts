@@ -82,6 +82,8 @@ describe('registry HTTP API', () => {
   });
 
   test('devices: create, get, patch, delete; id validation names the field; unknown model 422; model in use 409', async () => {
+    const changes: string[] = [];
+    const off = h.bus.on('device.changed', (e) => changes.push(`${e.change}:${e.deviceId}:${e.model ?? ''}`));
     for (const id of ['a/b', 'a+b', 'x#', '$sys', 'has space', '', 'x'.repeat(129)]) {
       const r = await call('POST', '/devices', { id });
       assert.equal(r.status, 422, `id ${JSON.stringify(id)}`);
@@ -116,6 +118,13 @@ describe('registry HTTP API', () => {
     await call('POST', '/devices', { id: 'tmp' });
     assert.equal((await call('DELETE', '/devices/tmp')).status, 204);
     assert.equal((await call('GET', '/devices/tmp')).body.error.code, 'DEVICE_NOT_FOUND');
+    off();
+    assert.deepEqual(changes, [
+      'created:sc-1:scooter',
+      'updated:sc-1:scooter',
+      'created:tmp:',
+      'deleted:tmp:',
+    ]);
   });
 
   test('device list: filters (model, tag, online, q), sort, paging with total and nextOffset', async () => {
@@ -322,5 +331,19 @@ describe('registry HTTP API', () => {
     const page = await h.http.inject({ method: 'GET', url: '/api/docs/' });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /swagger/i);
+  });
+});
+
+describe('API authentication rate limit', () => {
+  test('more than 30 failed authentications a minute from one address get 429, even with a good token', async (t) => {
+    const h = await startRegistryHarness();
+    t.after(() => h.close());
+    const get = (authorization: string) =>
+      h.http.inject({ method: 'GET', url: '/api/v1/devices', headers: { authorization } });
+    for (let i = 0; i < 30; i++) assert.equal((await get('Bearer wrong')).statusCode, 401);
+    const limited = await get('Bearer wrong');
+    assert.equal(limited.statusCode, 429);
+    assert.equal((JSON.parse(limited.body) as { error: { code: string } }).error.code, 'RATE_LIMITED');
+    assert.equal((await get(h.auth.authorization)).statusCode, 429);
   });
 });

@@ -4,7 +4,16 @@
  */
 import { migrate, type Database } from '../store/index.js';
 import { registryMigrations } from './migrations.js';
-import { sqlFor, type Param, type Row, type Sql, type Stmt } from './sql.js';
+import { sqlFor, type Param, type Sql, type Stmt } from './sql.js';
+import {
+  auditFromRow,
+  connectivityFromRow,
+  credentialFromRow,
+  deviceFromRow,
+  modelFromRow,
+  num,
+  tokenFromRow,
+} from './store-rows.js';
 import type {
   ApiToken,
   AuditEntry,
@@ -56,100 +65,6 @@ export interface RegistryStore {
   listTokens(): Promise<ApiToken[]>;
   putToken(t: ApiToken): Promise<void>;
   findTokenByHash(hash: string): Promise<ApiToken | undefined>;
-}
-
-const num = (v: unknown): number => Number(v);
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-/** Column values are strings, numbers or null (JSON lives in TEXT columns). */
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
-const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(text(v)));
-
-function modelFromRow(r: Row): DeviceModel {
-  const spec = json(r.spec) as Partial<DeviceModel>;
-  return {
-    name: String(r.name),
-    description: String(r.description),
-    ...(spec.heartbeat ? { heartbeat: spec.heartbeat } : {}),
-    ...(spec.acl ? { acl: spec.acl } : {}),
-    ...(spec.decoder !== undefined ? { decoder: spec.decoder } : {}),
-    ...(spec.shadow ? { shadow: spec.shadow } : {}),
-    attributes: json(r.attributes) as Record<string, unknown>,
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-  };
-}
-
-function deviceFromRow(r: Row): DeviceRecord {
-  return {
-    id: String(r.id),
-    model: strOrNull(r.model),
-    name: String(r.name),
-    tags: json(r.tags) as string[],
-    attributes: json(r.attributes) as Record<string, unknown>,
-    enabled: num(r.enabled) === 1,
-    createdAt: num(r.created_at),
-    updatedAt: num(r.updated_at),
-    online: num(r.online) === 1,
-    lastSeenAt: num(r.last_seen_at),
-  };
-}
-
-function credentialFromRow(r: Row): Credential {
-  return {
-    id: String(r.id),
-    deviceId: String(r.device_id),
-    kind: r.kind === 'certificate' ? 'certificate' : 'password',
-    username: strOrNull(r.username),
-    secretHash: strOrNull(r.secret_hash),
-    fingerprint: strOrNull(r.fingerprint),
-    createdAt: num(r.created_at),
-    expiresAt: numOrNull(r.expires_at),
-    revokedAt: numOrNull(r.revoked_at),
-  };
-}
-
-function connectivityFromRow(r: Row): ConnectivityRow {
-  return {
-    id: num(r.id),
-    deviceId: String(r.device_id),
-    event: r.event === 'connect' ? 'connect' : 'disconnect',
-    at: num(r.at),
-    remoteAddress: String(r.remote_address),
-    protocolVersion: numOrNull(r.protocol_version),
-    keepalive: numOrNull(r.keepalive),
-    reason: strOrNull(r.reason),
-    refused: num(r.refused) === 1,
-    detail: strOrNull(r.detail),
-  };
-}
-
-function auditFromRow(r: Row): AuditEntry {
-  return {
-    id: num(r.id),
-    at: num(r.at),
-    actorKind: String(r.actor_kind),
-    actorId: String(r.actor_id),
-    actorName: strOrNull(r.actor_name),
-    action: String(r.action),
-    resource: String(r.resource),
-    before: json(r.before_json),
-    after: json(r.after_json),
-  };
-}
-
-function tokenFromRow(r: Row): ApiToken {
-  const role = String(r.role);
-  return {
-    id: String(r.id),
-    name: String(r.name),
-    role: role === 'admin' ? 'admin' : role === 'operator' ? 'operator' : 'viewer',
-    hash: String(r.hash),
-    createdAt: num(r.created_at),
-    expiresAt: numOrNull(r.expires_at),
-    revokedAt: numOrNull(r.revoked_at),
-    bootstrap: num(r.bootstrap) === 1,
-  };
 }
 
 const SORT_COLUMN = {

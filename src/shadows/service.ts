@@ -78,7 +78,7 @@ export class ShadowService {
           op: 'update',
           at: now,
           actor,
-          request: req.state as Json,
+          request: req.state,
           state: o.next.state,
         };
         return { doc: o.next, entry, result: o };

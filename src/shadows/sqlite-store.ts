@@ -90,13 +90,14 @@ export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
       const row = getStmt.get(deviceId, name) as DocumentRow | undefined;
       return Promise.resolve(row ? rowToDocument(row) : undefined);
     },
-    mutate<T>(
+    async mutate<T>(
       deviceId: string,
       name: string,
       fn: (c: ShadowDocument | undefined) => Mutation<T>,
     ): Promise<T> {
-      // IMMEDIATE takes the write lock before the read (another process on the same file waits).
-      return Promise.resolve(mutate.immediate(deviceId, name, fn) as T);
+      // IMMEDIATE takes the write lock before the read (another process on the same file waits);
+      // `async` turns a throw from `fn` into a rejection, as the interface promises.
+      return mutate.immediate(deviceId, name, fn) as T;
     },
     save(doc, expected, entry) {
       return Promise.resolve(save(doc, expected, entry));

@@ -127,4 +127,31 @@ export function shadowStoreContract(label: string, make: MakeStore): void {
       assert.equal(await s.historyAt('d1', '', 99), undefined);
       assert.equal(await s.historyAt('d1', 'other', 4), undefined);
     }));
+
+  test(`${label}: mutate reads under lock, writes doc and history together, writes nothing when fn throws`, (t) =>
+    withStore(t, async (s) => {
+      const seen: (number | undefined)[] = [];
+      const step = (c: ShadowDocument | undefined) => {
+        seen.push(c?.version);
+        const v = (c?.version ?? 0) + 1;
+        return { doc: doc(v, { reported: { x: v } }, v * 1000), entry: entry(v, v * 1000), result: v };
+      };
+      assert.equal(await s.mutate('d1', '', step), 1);
+      assert.equal(await s.mutate('d1', '', step), 2);
+      assert.deepEqual(seen, [undefined, 1]);
+      await assert.rejects(
+        s.mutate('d1', '', () => {
+          throw new Error('no');
+        }),
+        /no/,
+      );
+      assert.equal((await s.get('d1', ''))?.version, 2);
+      // concurrent mutations queue on the lock: every version exactly once
+      const results = await Promise.all(Array.from({ length: 8 }, () => s.mutate('d1', '', step)));
+      assert.deepEqual(
+        results.sort((a, b) => a - b),
+        [3, 4, 5, 6, 7, 8, 9, 10],
+      );
+      assert.equal((await s.history('d1', '', { limit: 100, offset: 0 })).total, 10);
+    }));
 }

@@ -183,7 +183,10 @@ export async function serverMemoryBytes(api: ApiTarget): Promise<number | undefi
   try {
     const r = await apiRequest(api, 'GET', '/metrics', undefined, 5000);
     if (r.status !== 200) return undefined;
-    return metricValue(r.text, 'process_resident_memory_bytes') ?? metricValue(r.text, 'tsunagu_process_resident_memory_bytes');
+    return (
+      metricValue(r.text, 'process_resident_memory_bytes') ??
+      metricValue(r.text, 'tsunagu_process_resident_memory_bytes')
+    );
   } catch {
     return undefined;
   }

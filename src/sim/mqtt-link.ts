@@ -1,8 +1,8 @@
 /**
- * A light MQTT 3.1.1 client over a plain TCP socket, built on mqtt-packet. mqtt.js costs roughly
- * ten times the memory per connection (stores, reconnect machinery, streams); one simulator
- * process must hold 10,000+ devices, so each device gets only a socket, a parser and a map of
- * pending QoS 1 acknowledgements. It does exactly what a simulated device needs: connect,
+ * A light MQTT 3.1.1 client over a plain TCP socket, built on mqtt-packet. One simulator process
+ * must hold 10,000+ devices; measured with 2,000 idle connections, mqtt.js costs about 34 KB RSS
+ * (17 KB heap) per connection and this client about 17 KB (8 KB heap), so each device gets only a
+ * socket, a parser and a map of pending QoS 1 acknowledgements. It does exactly what a simulated device needs: connect,
  * subscribe, publish QoS 0/1 (resolving on PUBACK), answer QoS 1 deliveries, keep alive.
  */
 import { connect as netConnect, type Socket } from 'node:net';

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import Fastify from 'fastify';
 import { ManualClock } from '../core/clock.js';
 import type { DeviceDirectory } from '../core/devices.js';
 import { EventBus } from '../core/events.js';
@@ -21,6 +22,7 @@ import { budgetRemaining, MINUTE } from './budget.js';
 import { parseSloDefinition, Reader } from './definition.js';
 import { SloEngine } from './engine.js';
 import { openSloStore } from './open-slo-store.js';
+import { sloRoutes } from './routes.js';
 import type { CounterRow } from './slo-store.js';
 import type { SloDefinition } from './types.js';
 
@@ -34,6 +36,8 @@ export interface BenchSloResult {
   /** wall clock per evaluation of every SLO, and CPU time of this process for it */
   evaluateMs: { mean: number; p50: number; max: number; cpuMean: number };
   statusUs: { p50: number; p99: number; max: number; cpuP50: number; cpuP99: number };
+  /** GET /api/v1/slos/{name}/status through Fastify (inject, no socket, no auth) */
+  httpStatusMs: { p50: number; p99: number; cpuP50: number; cpuP99: number };
   scanStatusMs: { mean: number; max: number };
   heapMiB: number;
 }
@@ -189,6 +193,39 @@ export async function benchSlo(args: string[] = []): Promise<BenchSloResult> {
       `status query (engine): wall p50 ${statusUs.p50.toFixed(1)} µs, p99 ${statusUs.p99.toFixed(1)} µs, max ${statusUs.max.toFixed(1)} µs; CPU p50 ${statusUs.cpuP50} µs, p99 ${statusUs.cpuP99} µs`,
     );
 
+    const http = Fastify();
+    await http.register(async (api) => sloRoutes(engine, store, () => clock.now())(api), {
+      prefix: '/api/v1',
+    });
+    const httpLat: number[] = [];
+    const httpCpu: number[] = [];
+    const n = Math.min(queries, 2000);
+    for (let i = -200; i < n; i++) {
+      // The first 200 requests warm up (route compilation, serializers) and are not measured.
+      const name = defs[Math.floor(rand() * defs.length)]!.name;
+      const c = process.cpuUsage();
+      const t = performance.now();
+      const res = await http.inject({ method: 'GET', url: `/api/v1/slos/${name}/status` });
+      const used = process.cpuUsage(c);
+      if (i >= 0) {
+        httpLat.push(performance.now() - t);
+        httpCpu.push((used.user + used.system) / 1000);
+      }
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${res.body}`);
+    }
+    await http.close();
+    httpLat.sort((a, b) => a - b);
+    httpCpu.sort((a, b) => a - b);
+    const httpStatusMs = {
+      p50: pct(httpLat, 50),
+      p99: pct(httpLat, 99),
+      cpuP50: pct(httpCpu, 50),
+      cpuP99: pct(httpCpu, 99),
+    };
+    out(
+      `status query over HTTP (inject): wall p50 ${httpStatusMs.p50.toFixed(2)} ms, p99 ${httpStatusMs.p99.toFixed(2)} ms; CPU p50 ${httpStatusMs.cpuP50.toFixed(2)} ms, p99 ${httpStatusMs.cpuP99.toFixed(2)} ms`,
+    );
+
     // Peer: the same SLI/budget by scanning the window's stored counters.
     const scans: number[] = [];
     for (let i = 0; i < Math.min(5, defs.length); i++) {
@@ -224,6 +261,7 @@ export async function benchSlo(args: string[] = []): Promise<BenchSloResult> {
       loadSeconds,
       evaluateMs,
       statusUs,
+      httpStatusMs,
       scanStatusMs,
       heapMiB,
     };

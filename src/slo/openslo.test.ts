@@ -157,14 +157,17 @@ describe('OpenSLO import', () => {
 
   test('unknown fields are reported with their path, not dropped silently', () => {
     const r = new Reader();
-    const doc = FIXTURE.replace('  service: scooters', '  service: scooters\n  colour: blue').replace(
-      'kind: SLO\nmetadata:\n  name: heartbeats',
-      'kind: SLO\nmetadata:\n  name: heartbeats\n  owner: me',
-    );
+    const doc = FIXTURE.replace('  service: scooters', '  service: scooters\n  colour: blue')
+      .replace(
+        'kind: SLO\nmetadata:\n  name: heartbeats',
+        'kind: SLO\nmetadata:\n  name: heartbeats\n  owner: me',
+      )
+      .replace('metadata: { name: hb }', 'metadata: { name: hb, labels: { team: ops } }');
     importOpenSlo(doc, r);
     const paths = r.warnings.map((w) => w.path);
     assert.ok(paths.includes('documents[4].spec.colour'), paths.join());
     assert.ok(paths.includes('documents[5].metadata.owner'), paths.join());
+    assert.ok(paths.includes('documents[5].spec.indicator.metadata.labels'), paths.join());
   });
 
   const INVALID: [string, (doc: string) => string, string][] = [

@@ -169,6 +169,10 @@ function metadata(
     m.annotations === undefined
       ? {}
       : r.object(m.annotations, join(path, 'annotations'), Object.keys(m.annotations as object));
+  // Only tsunagu.io/ annotations mean something here; say so rather than drop the rest quietly.
+  if (m.labels !== undefined) r.warn(join(path, 'labels'), 'labels are not stored (ignored)');
+  for (const key of Object.keys(annotations))
+    if (!key.startsWith(ANN)) r.warn(join(join(path, 'annotations'), key), 'annotation not stored (ignored)');
   return { name, ...(displayName !== undefined ? { displayName } : {}), annotations };
 }
 

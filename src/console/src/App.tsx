@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { ApiError, get, getToken, setToken } from './api';
+import { ApiError, call, getToken, setToken } from './api';
 import type { Me } from './api-types';
 import { Link, matchPath, useLocation } from './router';
 import { FleetPage } from './pages/FleetPage';
@@ -25,7 +25,7 @@ export function App(): JSX.Element {
   const [checking, setChecking] = useState(getToken() !== null);
   useEffect(() => {
     if (!getToken()) return;
-    get<Me>('/me').then(
+    call('/me', 'get').then(
       (m) => {
         setMe(m);
         setChecking(false);
@@ -48,7 +48,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (m: Me) => void }): JSX.Element {
     e.preventDefault();
     setToken(token.trim());
     try {
-      onSignedIn(await get<Me>('/me'));
+      onSignedIn(await call('/me', 'get'));
     } catch (err) {
       setToken(null);
       setError(err instanceof ApiError && err.status === 401 ? 'That token is not valid.' : String(err));

@@ -1,7 +1,9 @@
 /**
  * The console's only way to the server: `/api/v1` with the bearer token the user signed in with.
- * Response shapes live in api-types.ts, written against the OpenAPI document at /api/v1/openapi.json.
+ * `call()` is typed by the generated `Paths` (api-schema.ts, from /api/v1/openapi.json): the path
+ * pattern picks the params, query, body and response types.
  */
+import type { Method, Paths } from './api-schema';
 const TOKEN_KEY = 'tsunagu.token';
 
 export class ApiError extends Error {
@@ -60,6 +62,31 @@ function safeJson(text: string): unknown {
   }
 }
 
+type Op<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M];
+type Opts<O> = (O extends { params: infer X } ? { params: X } : { params?: never }) &
+  (O extends { query: infer Q } ? { query?: Q } : { query?: never }) &
+  (O extends { body: infer B } ? { body: B } : { body?: never });
+
+/** `/devices/:id/shadow` + `{ id: 'd 1' }` → `/devices/d%201/shadow`. */
+export function fillPath(pattern: string, params: Record<string, string> | undefined): string {
+  return pattern.replace(/:([A-Za-z]+)/g, (_, k: string) => {
+    const v = params?.[k];
+    if (v === undefined) throw new Error(`missing path parameter ${k} for ${pattern}`);
+    return encodeURIComponent(v);
+  });
+}
+
+/** A typed request: `call('/devices/:id', 'get', { params: { id } })` resolves to the device. */
+export function call<P extends keyof Paths, M extends keyof Paths[P] & Method>(
+  path: P,
+  method: M,
+  ...[opts]: {} extends Opts<Op<P, M>> ? [Opts<Op<P, M>>?] : [Opts<Op<P, M>>]
+): Promise<Op<P, M> extends { response: infer R } ? R : never> {
+  const o = (opts ?? {}) as { params?: Record<string, string>; query?: Query; body?: unknown };
+  return api(method.toUpperCase(), fillPath(path, o.params), o.body ?? (method === 'get' || method === 'delete' ? undefined : {}), o.query);
+}
+
+/** Untyped, for routes whose body is not JSON (YAML import/export). */
 export const get = <T>(path: string, q?: Query): Promise<T> => api<T>('GET', path, undefined, q);
 export const post = <T>(path: string, body?: unknown, q?: Query): Promise<T> => api<T>('POST', path, body ?? {}, q);
 export const put = <T>(path: string, body?: unknown): Promise<T> => api<T>('PUT', path, body ?? {});

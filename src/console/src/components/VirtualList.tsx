@@ -10,6 +10,8 @@ export interface Column<T> {
   label: string;
   width: string;
   render: (row: T) => ReactNode;
+  /** Server sort key when the column is sortable. */
+  sort?: string;
 }
 
 interface Props<T> {
@@ -23,14 +25,38 @@ interface Props<T> {
   onRange: (start: number, end: number) => void;
   onOpen?: (row: T) => void;
   label: string;
+  sort?: { key: string; order: 'asc' | 'desc' } | undefined;
+  onSort?: (key: string) => void;
+  /** Called once when the first loaded rows are on screen (render benchmark). */
+  onFirstRows?: () => void;
 }
 
-export function VirtualList<T>({ columns, total, rowHeight = 36, height = 560, rowAt, onRange, onOpen, label }: Props<T>): JSX.Element {
+export function VirtualList<T>({
+  columns,
+  total,
+  rowHeight = 36,
+  height = 560,
+  rowAt,
+  onRange,
+  onOpen,
+  label,
+  sort,
+  onSort,
+  onFirstRows,
+}: Props<T>): JSX.Element {
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const { start, end } = visibleRange(scrollTop, height, rowHeight, total);
   useEffect(() => onRange(start, end), [start, end, onRange]);
   const grid = columns.map((c) => c.width).join(' ');
+  const firstLoaded = total > 0 && rowAt(start) !== undefined;
+  const reported = useRef(false);
+  useEffect(() => {
+    if (firstLoaded && !reported.current) {
+      reported.current = true;
+      onFirstRows?.();
+    }
+  }, [firstLoaded, onFirstRows]);
   const rows: JSX.Element[] = [];
   for (let i = start; i < end; i++) {
     const row = rowAt(i);
@@ -71,8 +97,19 @@ export function VirtualList<T>({ columns, total, rowHeight = 36, height = 560, r
       <div style={{ height: (total + 1) * rowHeight, position: 'relative' }}>
         <div role="row" className="row head" style={{ top: 0, height: rowHeight, gridTemplateColumns: grid, position: 'sticky' }}>
           {columns.map((c) => (
-            <span role="columnheader" key={c.key}>
-              {c.label}
+            <span
+              role="columnheader"
+              key={c.key}
+              aria-sort={sort && c.sort === sort.key ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined}
+            >
+              {c.sort && onSort ? (
+                <button type="button" className="link" onClick={() => onSort(c.sort!)}>
+                  {c.label}
+                  {sort?.key === c.sort ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ''}
+                </button>
+              ) : (
+                c.label
+              )}
             </span>
           ))}
         </div>

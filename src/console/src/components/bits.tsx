@@ -19,6 +19,9 @@ const TONE: Record<string, 'ok' | 'warn' | 'bad'> = {
   rejected: 'bad',
   firing: 'bad',
   retired: 'warn',
+  grouping: 'warn',
+  ok: 'ok',
+  disabled: 'warn',
 };
 
 export function Badge({ value }: { value: string | undefined | null }): JSX.Element {
@@ -52,16 +55,4 @@ export function ErrorText({ error }: { error: string | undefined }): JSX.Element
       {error}
     </p>
   ) : null;
-}
-
-/** Accept either a bare array or a `{ items }` page from the API. */
-export function asItems<T>(x: unknown): T[] {
-  if (Array.isArray(x)) return x as T[];
-  if (x && typeof x === 'object') {
-    const o = x as Record<string, unknown>;
-    for (const k of ['items', 'data', 'results', 'entries', 'devices', 'history', 'alerts', 'slos', 'events', 'commands']) {
-      if (Array.isArray(o[k])) return o[k] as T[];
-    }
-  }
-  return [];
 }

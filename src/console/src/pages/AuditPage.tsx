@@ -1,20 +1,20 @@
 import { useState } from 'react';
-import { get } from '../api';
+import { call } from '../api';
 import type { AuditEntry } from '../api-types';
-import { asItems, ErrorText } from '../components/bits';
+import { ErrorText } from '../components/bits';
 import { formatTime } from '../format';
 import { useLoad } from '../hooks';
 
 export function AuditPage(): JSX.Element {
   const [resource, setResource] = useState('');
-  const log = useLoad(() => get<unknown>('/audit', { resource, limit: 200 }), [resource]);
+  const log = useLoad(() => call('/audit', 'get', { query: { limit: 200, ...(resource ? { resource } : {}) } }), [resource]);
   return (
     <>
       <h1>Audit log</h1>
       <div className="filters">
         <label>
           Resource
-          <input value={resource} onChange={(e) => setResource(e.target.value)} placeholder="e.g. device:scooter-1" />
+          <input value={resource} onChange={(e) => setResource(e.target.value)} placeholder="e.g. devices/scooter-1" />
         </label>
       </div>
       <ErrorText error={log.error} />
@@ -30,10 +30,10 @@ export function AuditPage(): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            {asItems<AuditEntry>(log.data).map((a, i) => (
+            {(log.data?.items ?? []).map((a, i) => (
               <tr key={i}>
                 <td>{formatTime(a.at)}</td>
-                <td>{typeof a.actor === 'string' ? a.actor : `${a.actor.kind}:${a.actor.id}`}</td>
+                <td>{a.actor ? (a.actor.name ?? `${a.actor.kind ?? '?'}:${a.actor.id ?? '?'}`) : '—'}</td>
                 <td>{a.action}</td>
                 <td>{a.resource}</td>
                 <td className="muted" title={JSON.stringify({ before: a.before, after: a.after })}>

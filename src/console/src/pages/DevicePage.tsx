@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import { get } from '../api';
-import type { Device } from '../api-types';
+import { call } from '../api';
 import { Badge, ErrorText } from '../components/bits';
 import { useLoad } from '../hooks';
 import { StatusTab } from './device/StatusTab';
@@ -14,13 +13,13 @@ type Tab = (typeof TABS)[number];
 
 export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const [tab, setTab] = useState<Tab>('Status');
-  const device = useLoad(() => get<Device>(`/devices/${encodeURIComponent(id)}`), [id]);
+  const device = useLoad(() => call('/devices/:id', 'get', { params: { id } }), [id]);
   const d = device.data;
   return (
     <>
       <h1>
         {d?.name ?? id}{' '}
-        {d && <Badge value={d.online === undefined ? 'unknown' : d.online ? 'online' : 'offline'} />}
+        {d && <Badge value={d.online ? 'online' : 'offline'} />}
       </h1>
       <p className="muted">
         {id} · model {d?.model ?? '—'} {d?.tags.length ? `· tags ${d.tags.join(', ')}` : ''}{' '}

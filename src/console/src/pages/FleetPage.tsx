@@ -1,37 +1,36 @@
 import { useEffect, useRef } from 'react';
-import { get, streamEvents } from '../api';
-import type { AlertItem, FleetConnectivity, FleetHealth, OutOfServiceItem, Slo, SloStatus } from '../api-types';
-import { asItems, Badge, BudgetBar, ErrorText } from '../components/bits';
-import { formatAgo, formatPercent } from '../format';
+import { call, streamEvents } from '../api';
+import type { AlertRecord, FleetConnectivity, FleetHealth, OutOfServicePage, SloDefinition, SloStatus } from '../api-types';
+import { Badge, BudgetBar, ErrorText } from '../components/bits';
+import { formatAgo, formatPercent, formatTime } from '../format';
+import { loadSlos } from './SlosPage';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
 
 interface Overview {
   connectivity: FleetConnectivity | undefined;
   health: FleetHealth | undefined;
-  out: OutOfServiceItem[];
-  alerts: AlertItem[];
-  slos: { slo: Slo; status: SloStatus | undefined }[];
+  out: OutOfServicePage | undefined;
+  alerts: AlertRecord[];
+  slos: { slo: SloDefinition; status: SloStatus | undefined }[];
 }
 
 /** Each part may be missing (a module turned off); the page shows what it can. */
 async function loadOverview(): Promise<Overview> {
   const soft = <T,>(p: Promise<T>): Promise<T | undefined> => p.catch(() => undefined);
   const [connectivity, health, out, alerts, slos] = await Promise.all([
-    soft(get<FleetConnectivity>('/fleet/connectivity')),
-    soft(get<FleetHealth>('/fleet/health')),
-    soft(get<unknown>('/fleet/out-of-service', { limit: 50 })),
-    soft(get<unknown>('/alerts', { state: 'firing' })),
-    soft(get<unknown>('/slos')),
+    soft(call('/fleet/connectivity', 'get')),
+    soft(call('/fleet/health', 'get')),
+    soft(call('/fleet/out-of-service', 'get', { query: { limit: 50 } })),
+    soft(call('/alerts', 'get', { query: { state: 'firing', limit: 50 } })),
+    soft(loadSlos()),
   ]);
-  const sloList = asItems<Slo>(slos).slice(0, 12);
-  const statuses = await Promise.all(sloList.map((s) => soft(get<SloStatus>(`/slos/${encodeURIComponent(s.id)}/status`))));
   return {
     connectivity,
     health,
-    out: asItems<OutOfServiceItem>(out),
-    alerts: asItems<AlertItem>(alerts).filter((a) => a.state === 'firing' || a.state === undefined),
-    slos: sloList.map((slo, i) => ({ slo, status: statuses[i] })),
+    out,
+    alerts: (alerts?.items ?? []) as unknown as AlertRecord[],
+    slos: slos ?? [],
   };
 }
 
@@ -49,6 +48,10 @@ export function FleetPage(): JSX.Element {
       clearTimeout(pending.current);
     };
   }, [reload]);
+  useEffect(() => {
+    // Read by src/console/e2e/render-bench.ts: first overview with data after navigation start.
+    if (data && performance.getEntriesByName('tsunagu:fleet-data').length === 0) performance.mark('tsunagu:fleet-data');
+  }, [data]);
   const c = data?.connectivity;
   const h = data?.health;
   return (
@@ -71,7 +74,7 @@ export function FleetPage(): JSX.Element {
         <div className="card">
           <div className="label">Out of service</div>
           <div className="value" data-testid="out-of-service-count">
-            {h ? (h.byState.out_of_service ?? 0) : '—'}
+            {h ? (h.byState?.out_of_service ?? 0) : '—'}
           </div>
         </div>
         <div className="card">
@@ -82,20 +85,35 @@ export function FleetPage(): JSX.Element {
       <div className="grid2">
         <section className="panel" aria-labelledby="oos-h">
           <h2 id="oos-h">Out of service</h2>
-          {data && data.out.length === 0 && <p className="muted">Every device is in service.</p>}
+          {data?.out?.items?.length === 0 && <p className="muted">Every device is in service.</p>}
           <table data-testid="out-of-service">
+            <thead>
+              <tr>
+                <th>Device</th>
+                <th>Reasons</th>
+                <th>Since</th>
+              </tr>
+            </thead>
             <tbody>
-              {data?.out.map((o) => (
+              {data?.out?.items?.map((o) => (
                 <tr key={o.deviceId}>
                   <td>
-                    <Link to={`/devices/${encodeURIComponent(o.deviceId)}`}>{o.deviceId}</Link>
+                    <Link to={`/devices/${encodeURIComponent(o.deviceId ?? '')}`}>{o.deviceId}</Link>
+                    {o.model ? <span className="muted"> · {o.model}</span> : null}
                   </td>
-                  <td>{o.reasons.join(', ')}</td>
-                  <td className="muted">{formatAgo(o.since)}</td>
+                  <td>{o.reasons?.join(', ')}</td>
+                  <td className="muted" title={formatTime(o.since)}>
+                    {formatAgo(o.since)}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {data?.out && (data.out.total ?? 0) > (data.out.items?.length ?? 0) && (
+            <p className="muted">
+              {data.out.items?.length} of {data.out.total} shown, longest out first.
+            </p>
+          )}
         </section>
         <section className="panel" aria-labelledby="alerts-h">
           <h2 id="alerts-h">Firing alerts</h2>
@@ -103,14 +121,15 @@ export function FleetPage(): JSX.Element {
           <table>
             <tbody>
               {data?.alerts.map((a) => (
-                <tr key={`${a.sloId}-${a.tier}`}>
+                <tr key={a.id}>
                   <td>
-                    <Link to={`/slos/${encodeURIComponent(a.sloId)}`}>{a.sloName ?? a.sloId}</Link>
+                    <Link to={`/slos/${encodeURIComponent(a.sloId)}`}>{a.sloName}</Link>
                   </td>
                   <td>{a.tier}</td>
                   <td>
-                    <Badge value={a.severity ?? a.state} />
+                    <Badge value={a.severity === 'page' ? 'firing' : 'pending'} /> {a.severity}
                   </td>
+                  <td className="muted">{formatAgo(a.firedAt)}</td>
                 </tr>
               ))}
             </tbody>
@@ -123,9 +142,9 @@ export function FleetPage(): JSX.Element {
         <table>
           <tbody>
             {data?.slos.map(({ slo, status }) => (
-              <tr key={slo.id}>
+              <tr key={slo.name}>
                 <td>
-                  <Link to={`/slos/${encodeURIComponent(slo.id)}`}>{slo.name}</Link>
+                  <Link to={`/slos/${encodeURIComponent(slo.name)}`}>{slo.displayName ?? slo.name}</Link>
                 </td>
                 <td>SLI {formatPercent(status?.sli, 3)}</td>
                 <td style={{ width: '40%' }}>

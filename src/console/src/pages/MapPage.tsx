@@ -1,7 +1,6 @@
 import { useMemo, useState } from 'react';
-import { get } from '../api';
-import type { OutOfServiceItem } from '../api-types';
-import { asItems, ErrorText } from '../components/bits';
+import { call } from '../api';
+import { ErrorText } from '../components/bits';
 import { fitZoom, lonLatToWorld } from '../format';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
@@ -20,9 +19,9 @@ interface Pos {
 
 async function loadPositions(): Promise<Pos[]> {
   const latest = async (metric: string): Promise<Map<string, number>> => {
-    const r = await get<unknown>('/telemetry/latest', { metric }).catch(() => []);
+    const r = await call('/telemetry/latest', 'get', { query: { metric, limit: 100000 } });
     const m = new Map<string, number>();
-    for (const i of asItems<{ deviceId: string; value?: number; v?: number }>(r)) m.set(i.deviceId, Number(i.value ?? i.v));
+    for (const i of r.items ?? []) if (i.deviceId && typeof i.value === 'number') m.set(i.deviceId, i.value);
     return m;
   };
   const [lat, lon, latitude, longitude, out] = await Promise.all([
@@ -30,9 +29,9 @@ async function loadPositions(): Promise<Pos[]> {
     latest('lon'),
     latest('latitude'),
     latest('longitude'),
-    get<unknown>('/fleet/out-of-service', { limit: 10000 }).catch(() => []),
+    call('/fleet/out-of-service', 'get', { query: { limit: 10000 } }),
   ]);
-  const outSet = new Set(asItems<OutOfServiceItem>(out).map((o) => o.deviceId));
+  const outSet = new Set((out.items ?? []).map((o) => o.deviceId));
   const ids = new Set([...lat.keys(), ...latitude.keys()]);
   const res: Pos[] = [];
   for (const id of ids) {

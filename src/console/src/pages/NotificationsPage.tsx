@@ -1,38 +1,15 @@
-import { get } from '../api';
-import { asItems, Badge, ErrorText } from '../components/bits';
+import { call } from '../api';
+import { Badge, ErrorText } from '../components/bits';
 import { formatTime } from '../format';
 import { useLoad } from '../hooks';
 
-interface Channel {
-  id: string;
-  name: string;
-  type: string;
-  url?: string;
-}
-interface Route {
-  id: string;
-  channelId?: string;
-  channel?: string;
-  kinds?: string[];
-  events?: string[];
-  minSeverity?: string;
-}
-interface Delivery {
-  id: string;
-  kind?: string;
-  channelId?: string;
-  status: string;
-  attempts?: number;
-  createdAt?: number;
-  lastError?: string | null;
-  title?: string;
-  summary?: string;
-}
 
+/** Channels, routes and the delivery log (read-only here; manage them with the API, docs/notify.md). */
 export function NotificationsPage(): JSX.Element {
-  const channels = useLoad(() => get<unknown>('/notification-channels'), []);
-  const routes = useLoad(() => get<unknown>('/notification-routes'), []);
-  const log = useLoad(() => get<unknown>('/notifications', { limit: 100 }), []);
+  const channels = useLoad(() => call('/notification-channels', 'get'), []);
+  const routes = useLoad(() => call('/notification-routes', 'get'), []);
+  const log = useLoad(() => call('/notifications', 'get', { query: { limit: 100 } }), []);
+  const channelName = (id: string): string => channels.data?.find((c) => c.id === id)?.name ?? id;
   return (
     <>
       <h1>Notifications</h1>
@@ -40,12 +17,14 @@ export function NotificationsPage(): JSX.Element {
       <div className="grid2">
         <section className="panel">
           <h2>Channels</h2>
-          <table>
+          <table data-testid="channels">
             <tbody>
-              {asItems<Channel>(channels.data).map((c) => (
+              {(channels.data ?? []).map((c) => (
                 <tr key={c.id}>
                   <td>{c.name}</td>
-                  <td>{c.type}</td>
+                  <td>
+                    {c.type} {c.enabled === false && <Badge value="disabled" />}
+                  </td>
                   <td className="muted">{c.url ?? ''}</td>
                 </tr>
               ))}
@@ -56,10 +35,11 @@ export function NotificationsPage(): JSX.Element {
           <h2>Routes</h2>
           <table>
             <tbody>
-              {asItems<Route>(routes.data).map((r) => (
+              {(routes.data ?? []).map((r) => (
                 <tr key={r.id}>
-                  <td>{(r.kinds ?? r.events ?? []).join(', ') || 'all events'}</td>
-                  <td>→ {r.channelId ?? r.channel}</td>
+                  <td>{r.name}</td>
+                  <td>{(r.kinds ?? []).join(', ') || 'all events'}</td>
+                  <td>→ {(r.channelIds ?? []).map(channelName).join(', ')}</td>
                   <td className="muted">{r.minSeverity ? `≥ ${r.minSeverity}` : ''}</td>
                 </tr>
               ))}
@@ -74,21 +54,29 @@ export function NotificationsPage(): JSX.Element {
             <tr>
               <th>When</th>
               <th>What</th>
+              <th>Channel</th>
               <th>Status</th>
               <th>Attempts</th>
               <th>Last error</th>
             </tr>
           </thead>
           <tbody>
-            {asItems<Delivery>(log.data).map((d) => (
+            {(log.data ?? []).map((d) => (
               <tr key={d.id}>
                 <td>{formatTime(d.createdAt)}</td>
-                <td>{d.title ?? d.summary ?? d.kind}</td>
+                <td>
+                  {d.kind}
+                  {d.itemCount && d.itemCount > 1 ? ` ×${d.itemCount}` : ''} <span className="muted">{d.reason}</span>
+                </td>
+                <td>{d.channelId ? channelName(d.channelId) : ''}</td>
                 <td>
                   <Badge value={d.status} />
                 </td>
                 <td>{d.attempts ?? ''}</td>
-                <td className="muted">{d.lastError ?? ''}</td>
+                <td className="muted">
+                  {d.lastStatusCode ? `HTTP ${d.lastStatusCode} ` : ''}
+                  {d.lastError ?? ''}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -1,72 +1,62 @@
 import { useState } from 'react';
-import { ApiError, get, getToken, post } from '../api';
-import type { Slo, SloStatus } from '../api-types';
-import { asItems, BudgetBar, ErrorText } from '../components/bits';
+import { call, getToken } from '../api';
+import type { SloDefinition, SloImportResult, SloStatus } from '../api-types';
+import { BudgetBar, ErrorText } from '../components/bits';
+import { SloEditor } from '../components/SloEditor';
 import { formatPercent } from '../format';
 import { useLoad } from '../hooks';
-import { Link } from '../router';
+import { Link, navigate } from '../router';
 
+/** Burn-rate windows shown in the list (the status has 5m … 3d). */
 const WINDOWS = ['5m', '1h', '6h', '1d', '3d'];
 
-async function loadSlos(): Promise<{ slo: Slo; status: SloStatus | undefined }[]> {
-  const slos = asItems<Slo>(await get<unknown>('/slos'));
-  const statuses = await Promise.all(slos.map((s) => get<SloStatus>(`/slos/${encodeURIComponent(s.id)}/status`).catch(() => undefined)));
+export async function loadSlos(): Promise<{ slo: SloDefinition; status: SloStatus | undefined }[]> {
+  const slos = ((await call('/slos', 'get')).items ?? []) as unknown as SloDefinition[];
+  const statuses = await Promise.all(
+    slos.map((s) => call('/slos/:name/status', 'get', { params: { name: s.name } }).catch(() => undefined)),
+  );
   return slos.map((slo, i) => ({ slo, status: statuses[i] }));
 }
 
-const EXAMPLE = JSON.stringify(
-  {
-    name: 'unlock-success',
-    description: 'Unlocks succeed',
-    sli: { type: 'command_success', command: 'unlock' },
-    target: 0.995,
-    window: { type: 'rolling', duration: '28d' },
-  },
-  null,
-  2,
-);
+async function yamlRequest(method: string, path: string, body?: string): Promise<{ ok: boolean; text: string }> {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${getToken() ?? ''}`, ...(body ? { 'content-type': 'application/yaml' } : {}) },
+    ...(body ? { body } : {}),
+  });
+  return { ok: res.ok, text: await res.text() };
+}
 
 export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
   const list = useLoad(loadSlos, []);
-  const [draft, setDraft] = useState(EXAMPLE);
   const [yaml, setYaml] = useState('');
   const [msg, setMsg] = useState<string>();
   const [error, setError] = useState<string>();
-  const create = async (): Promise<void> => {
-    try {
-      await post('/slos', JSON.parse(draft));
-      setError(undefined);
-      setMsg('SLO created.');
-      list.reload();
-    } catch (e) {
-      setError(e instanceof ApiError ? `${e.field ? e.field + ': ' : ''}${e.message}` : String(e));
+  const importYaml = async (dryRun: boolean): Promise<void> => {
+    const r = await yamlRequest('POST', `/slos/import?format=openslo${dryRun ? '&dryRun=true' : ''}`, yaml);
+    if (!r.ok) {
+      setMsg(undefined);
+      return setError(r.text);
     }
-  };
-  const importYaml = async (): Promise<void> => {
-    const token = getToken();
-    const res = await fetch('/api/v1/slos/import', {
-      method: 'POST',
-      headers: { 'content-type': 'application/yaml', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: yaml,
-    });
-    const body = await res.text();
-    if (res.ok) {
-      setError(undefined);
-      setMsg(`Imported. ${body.length > 300 ? '' : body}`);
-      list.reload();
-    } else setError(body);
+    const res = JSON.parse(r.text) as SloImportResult;
+    setError(undefined);
+    setMsg(
+      `${dryRun ? 'Would create' : 'Created'}: ${res.created?.join(', ') || 'none'}; ${dryRun ? 'would update' : 'updated'}: ${res.updated?.join(', ') || 'none'}` +
+        (res.warnings?.length ? `; warnings: ${res.warnings.map((w) => `${w.path}: ${w.message}`).join('; ')}` : ''),
+    );
+    if (!dryRun) list.reload();
   };
   const exportYaml = async (): Promise<void> => {
-    const token = getToken();
-    const res = await fetch('/api/v1/slos/export', { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    setYaml(await res.text());
+    const r = await yamlRequest('GET', '/slos/export?format=openslo');
+    if (r.ok) setYaml(r.text);
+    else setError(r.text);
   };
   return (
     <>
       <h1>SLOs</h1>
       <ErrorText error={list.error} />
-      <section className="panel">
-        <table>
+      <section className="panel scroll-x">
+        <table data-testid="slo-list">
           <thead>
             <tr>
               <th>SLO</th>
@@ -80,9 +70,10 @@ export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
           </thead>
           <tbody>
             {list.data?.map(({ slo, status }) => (
-              <tr key={slo.id}>
+              <tr key={slo.name}>
                 <td>
-                  <Link to={`/slos/${encodeURIComponent(slo.id)}`}>{slo.name}</Link>
+                  <Link to={`/slos/${encodeURIComponent(slo.name)}`}>{slo.displayName ?? slo.name}</Link>
+                  {status?.firing?.length ? <span className="badge bad">firing</span> : null}
                 </td>
                 <td>{formatPercent(slo.target, 2)}</td>
                 <td>{formatPercent(status?.sli, 3)}</td>
@@ -91,7 +82,7 @@ export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
                 </td>
                 {WINDOWS.map((w) => {
                   const b = status?.burnRates?.[w];
-                  return <td key={w}>{b === null || b === undefined ? '—' : b.toFixed(2)}</td>;
+                  return <td key={w}>{b === undefined ? '—' : b.toFixed(2)}</td>;
                 })}
               </tr>
             ))}
@@ -103,27 +94,30 @@ export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
         <div className="grid2">
           <section className="panel" aria-labelledby="new-h">
             <h2 id="new-h">Create an SLO</h2>
-            <textarea rows={12} style={{ width: '100%' }} value={draft} onChange={(e) => setDraft(e.target.value)} aria-label="SLO definition JSON" />
-            <p>
-              <button onClick={() => void create()}>Create</button>
-            </p>
+            <SloEditor onSaved={(name) => navigate(`/slos/${encodeURIComponent(name)}`)} />
           </section>
           <section className="panel" aria-labelledby="io-h">
             <h2 id="io-h">OpenSLO import / export</h2>
-            <textarea rows={12} style={{ width: '100%' }} value={yaml} onChange={(e) => setYaml(e.target.value)} aria-label="OpenSLO YAML" />
-            <p style={{ display: 'flex', gap: 8 }}>
-              <button onClick={() => void importYaml()} disabled={!yaml.trim()}>
+            <label>
+              OpenSLO YAML (kind: SLO documents)
+              <textarea rows={14} value={yaml} onChange={(e) => setYaml(e.target.value)} spellCheck={false} />
+            </label>
+            <p style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
+              <button type="button" onClick={() => void importYaml(true)} disabled={!yaml.trim()} className="secondary">
+                Check (dry run)
+              </button>
+              <button type="button" onClick={() => void importYaml(false)} disabled={!yaml.trim()}>
                 Import
               </button>
-              <button className="secondary" onClick={() => void exportYaml()}>
+              <button type="button" className="secondary" onClick={() => void exportYaml()}>
                 Export all
               </button>
             </p>
+            {msg && <p role="status">{msg}</p>}
+            <ErrorText error={error} />
           </section>
         </div>
       )}
-      {msg && <p role="status">{msg}</p>}
-      <ErrorText error={error} />
     </>
   );
 }

@@ -1,13 +1,13 @@
 import { useState } from 'react';
-import { ApiError, get, post } from '../../api';
+import { ApiError, call } from '../../api';
 import type { Command } from '../../api-types';
-import { asItems, Badge, ErrorText } from '../../components/bits';
+import { Badge, ErrorText } from '../../components/bits';
 import { formatMs, formatTime } from '../../format';
 import { useLoad } from '../../hooks';
 
 export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
-  const enc = encodeURIComponent(id);
-  const list = useLoad(() => get<unknown>(`/devices/${enc}/commands`, { limit: 50 }), [id]);
+  const path = { id };
+  const list = useLoad(() => call('/devices/:id/commands', 'get', { params: path, query: { limit: 50 } }), [id]);
   const [name, setName] = useState('unlock');
   const [params, setParams] = useState('{}');
   const [timeoutMs, setTimeoutMs] = useState('10000');
@@ -26,7 +26,10 @@ export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): 
     setError(undefined);
     try {
       // wait: true long-polls until the command's outcome (or its timeout).
-      const c = await post<Command>(`/devices/${enc}/commands`, { name, params: p, timeoutMs: Number(timeoutMs), wait: true });
+      const c = await call('/devices/:id/commands', 'post', {
+        params: path,
+        body: { name: name.trim(), params: p, timeoutMs: Number(timeoutMs), wait: true },
+      });
       setLast(c);
       list.reload();
     } catch (e) {
@@ -84,7 +87,7 @@ export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): 
             </tr>
           </thead>
           <tbody>
-            {asItems<Command>(list.data).map((c) => (
+            {list.data?.items?.map((c) => (
               <tr key={c.id}>
                 <td>{formatTime(c.requestedAt)}</td>
                 <td>{c.name}</td>

@@ -1,16 +1,20 @@
 import { useState } from 'react';
-import { get } from '../../api';
-import type { DeviceEvent } from '../../api-types';
-import { asItems, Badge, ErrorText } from '../../components/bits';
+import { call } from '../../api';
+import type { EventQuery } from '../../api-types';
+import { Badge, ErrorText } from '../../components/bits';
 import { formatTime } from '../../format';
 import { useLoad } from '../../hooks';
 
 export function EventsTab({ id }: { id: string }): JSX.Element {
   const [code, setCode] = useState('');
-  const [severity, setSeverity] = useState('');
+  const [severity, setSeverity] = useState<EventQuery['severity'] | ''>('');
   const [q, setQ] = useState('');
   const events = useLoad(
-    () => get<unknown>(`/devices/${encodeURIComponent(id)}/events`, { code, severity, q, limit: 200 }),
+    () =>
+      call('/devices/:id/events', 'get', {
+        params: { id },
+        query: { limit: 200, ...(code ? { code } : {}), ...(severity ? { severity } : {}), ...(q ? { q } : {}) },
+      }),
     [id, code, severity, q],
   );
   return (
@@ -23,7 +27,7 @@ export function EventsTab({ id }: { id: string }): JSX.Element {
         </label>
         <label>
           Severity
-          <select value={severity} onChange={(e) => setSeverity(e.target.value)}>
+          <select value={severity} onChange={(e) => setSeverity(e.target.value as EventQuery['severity'] | '')}>
             <option value="">any</option>
             {['info', 'warning', 'error', 'critical'].map((s) => (
               <option key={s}>{s}</option>
@@ -36,7 +40,8 @@ export function EventsTab({ id }: { id: string }): JSX.Element {
         </label>
       </div>
       <ErrorText error={events.error} />
-      <table>
+      {events.data?.items?.length === 0 && <p className="muted">No events match.</p>}
+      <table data-testid="events">
         <thead>
           <tr>
             <th>When</th>
@@ -46,9 +51,9 @@ export function EventsTab({ id }: { id: string }): JSX.Element {
           </tr>
         </thead>
         <tbody>
-          {asItems<DeviceEvent>(events.data).map((e, i) => (
-            <tr key={i}>
-              <td>{formatTime(e.at ?? e.ts ?? e.time)}</td>
+          {events.data?.items?.map((e, i) => (
+            <tr key={e.id ?? i}>
+              <td>{formatTime(e.ts)}</td>
               <td>
                 <Badge value={e.severity} />
               </td>

@@ -1,41 +1,42 @@
 import { useState } from 'react';
-import { ApiError, get, post } from '../../api';
-import type { DiffEntry, ShadowDoc, ShadowHistoryEntry } from '../../api-types';
-import { asItems, ErrorText } from '../../components/bits';
+import { ApiError, call } from '../../api';
+import type { DiffChange, ShadowDoc, ShadowHistoryEntry } from '../../api-types';
+import { ErrorText } from '../../components/bits';
 import { formatTime } from '../../format';
 import { useLoad } from '../../hooks';
 
 function actorText(a: ShadowHistoryEntry['actor'] | undefined): string {
-  return a ? `${a.kind}:${a.id}` : '—';
+  return a ? `${a.kind ?? '?'}:${a.id ?? '?'}` : '—';
 }
 
 export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
-  const base = `/devices/${encodeURIComponent(id)}/shadow`;
+  const params = { id };
   const shadow = useLoad(async () => {
     try {
-      return await get<ShadowDoc>(base);
+      return (await call('/devices/:id/shadow', 'get', { params })) as ShadowDoc;
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return undefined; // no shadow yet
       throw e;
     }
   }, [id]);
-  const history = useLoad(() => get<unknown>(`${base}/history`, { limit: 50 }), [id]);
+  const history = useLoad(() => call('/devices/:id/shadow/history', 'get', { params, query: { limit: 50 } }), [id]);
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string>();
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const [diff, setDiff] = useState<DiffEntry[]>();
+  const [diff, setDiff] = useState<DiffChange[]>();
 
   const save = async (): Promise<void> => {
-    let desired: unknown;
-    try {
-      desired = JSON.parse(draft);
-    } catch {
-      setError('Desired state must be valid JSON, e.g. {"setpoint": 21.5}');
+    const desired = parseJsonObject(draft);
+    if (typeof desired === 'string') {
+      setError(desired);
       return;
     }
     try {
-      await post(base, { state: { desired }, ...(shadow.data ? { version: shadow.data.version } : {}) });
+      await call('/devices/:id/shadow', 'post', {
+        params,
+        body: { state: { desired }, ...(shadow.data?.version !== undefined ? { version: shadow.data.version } : {}) },
+      });
       setError(undefined);
       setDraft('');
       shadow.reload();
@@ -46,11 +47,11 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
   };
   const loadDiff = async (): Promise<void> => {
     try {
-      const r = await get<unknown>(`${base}/diff`, { from, to });
-      setDiff(asItems<DiffEntry>((r as { changes?: unknown }).changes ?? r));
+      const r = await call('/devices/:id/shadow/diff', 'get', { params, query: { from: Number(from), to: Number(to) } });
+      setDiff(r.changes ?? []);
       setError(undefined);
     } catch (e) {
-      setError(String(e));
+      setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e));
     }
   };
   const doc = shadow.data;
@@ -63,10 +64,10 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
         {doc && (
           <>
             <h3>Desired</h3>
-            <pre data-testid="shadow-desired">{JSON.stringify(doc.state.desired ?? {}, null, 2)}</pre>
+            <pre data-testid="shadow-desired">{JSON.stringify(doc.state?.desired ?? {}, null, 2)}</pre>
             <h3>Reported</h3>
-            <pre data-testid="shadow-reported">{JSON.stringify(doc.state.reported ?? {}, null, 2)}</pre>
-            {doc.state.delta && (
+            <pre data-testid="shadow-reported">{JSON.stringify(doc.state?.reported ?? {}, null, 2)}</pre>
+            {doc.state?.delta && (
               <>
                 <h3>Delta (desired, not yet reported)</h3>
                 <pre>{JSON.stringify(doc.state.delta, null, 2)}</pre>
@@ -107,12 +108,14 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
             </tr>
           </thead>
           <tbody>
-            {asItems<ShadowHistoryEntry>(history.data).map((h) => (
+            {history.data?.items?.map((h) => (
               <tr key={h.version}>
                 <td>{h.version}</td>
                 <td>{formatTime(h.at)}</td>
                 <td>{actorText(h.actor)}</td>
-                <td title={JSON.stringify(h.update)}>{JSON.stringify(h.update).slice(0, 80)}</td>
+                <td title={JSON.stringify(h.request)}>
+                  {h.op === 'delete' ? 'deleted' : (JSON.stringify(h.request) ?? '').slice(0, 80)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -134,11 +137,11 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
           <ul data-testid="shadow-diff">
             {diff.length === 0 && <li className="muted">No differences.</li>}
             {diff.map((d, i) => {
-              const op = d.op ?? d.kind ?? 'changed';
+              const op = d.op ?? 'changed';
               const cls = op.startsWith('add') ? 'diff-add' : op.startsWith('rem') ? 'diff-del' : 'diff-chg';
               return (
                 <li key={i} className={cls}>
-                  {op} <code>{d.path}</code>: {JSON.stringify(d.from ?? d.before)} → {JSON.stringify(d.to ?? d.after)}
+                  {op} <code>{d.path}</code>: {JSON.stringify(d.from)} → {JSON.stringify(d.to)}
                 </li>
               );
             })}
@@ -147,4 +150,16 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
       </section>
     </div>
   );
+}
+
+/** The desired-state editor's input: a JSON object, or an error message naming the problem. */
+export function parseJsonObject(text: string): Record<string, unknown> | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return `Desired state must be valid JSON, e.g. {"setpoint": 21.5} (${(e as Error).message})`;
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'Desired state must be a JSON object';
+  return v as Record<string, unknown>;
 }

@@ -1,31 +1,31 @@
 import { useState, type FormEvent } from 'react';
-import { get, put } from '../../api';
-import type { ConnectivitySession, ServiceStateEntry, ServiceStateView } from '../../api-types';
-import { asItems, Badge, ErrorText } from '../../components/bits';
+import { ApiError, call } from '../../api';
+import { SERVICE_STATES, type ServiceState, type ServiceStateEntry } from '../../api-types';
+import { Badge, ErrorText } from '../../components/bits';
 import { formatAgo, formatTime } from '../../format';
 import { useLoad } from '../../hooks';
 
 function actorText(a: ServiceStateEntry['actor']): string {
   if (!a) return '—';
-  return typeof a === 'string' ? a : `${a.kind}:${a.id}`;
+  return `${a.kind ?? '?'}:${a.id ?? '?'}`;
 }
 
 export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
-  const enc = encodeURIComponent(id);
-  const state = useLoad(() => get<ServiceStateView>(`/devices/${enc}/service-state`), [id]);
-  const sessions = useLoad(() => get<unknown>(`/devices/${enc}/sessions`, { limit: 50 }), [id]);
-  const [target, setTarget] = useState('out_of_service');
+  const params = { id };
+  const state = useLoad(() => call('/devices/:id/service-state', 'get', { params, query: { historyLimit: 50 } }), [id]);
+  const sessions = useLoad(() => call('/devices/:id/sessions', 'get', { params, query: { limit: 50 } }), [id]);
+  const [target, setTarget] = useState<ServiceState>('out_of_service');
   const [note, setNote] = useState('');
   const [error, setError] = useState<string>();
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
     try {
-      await put(`/devices/${enc}/service-state`, { state: target, note });
+      await call('/devices/:id/service-state', 'put', { params, body: { state: target, note: note.trim() } });
       setNote('');
       setError(undefined);
       state.reload();
     } catch (err) {
-      setError(String(err));
+      setError(err instanceof ApiError ? `${err.message} (${err.code})` : String(err));
     }
   };
   const s = state.data;
@@ -36,8 +36,12 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
         <ErrorText error={state.error} />
         {s && (
           <p data-testid="service-state">
-            <Badge value={s.state} /> {s.reasons.length > 0 && <span>because {s.reasons.join(', ')}</span>}{' '}
-            {s.since !== undefined && <span className="muted">since {formatAgo(s.since)}</span>}
+            <Badge value={s.state} /> {s.reasons && s.reasons.length > 0 && <span>because {s.reasons.join(', ')}</span>}{' '}
+            {s.since != null && (
+              <span className="muted" title={formatTime(s.since)}>
+                since {formatAgo(s.since)}
+              </span>
+            )}
           </p>
         )}
         {canEdit && (
@@ -45,16 +49,17 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
             <div className="filters">
               <label>
                 Set state
-                <select value={target} onChange={(e) => setTarget(e.target.value)}>
-                  <option value="out_of_service">out of service</option>
-                  <option value="in_service">in service</option>
-                  <option value="maintenance">maintenance</option>
-                  <option value="retired">retired</option>
+                <select value={target} onChange={(e) => setTarget(e.target.value as ServiceState)}>
+                  {SERVICE_STATES.map((st) => (
+                    <option key={st} value={st}>
+                      {st.replace(/_/g, ' ')}
+                    </option>
+                  ))}
                 </select>
               </label>
               <label style={{ flex: 1 }}>
                 Note (what was checked in the field)
-                <input value={note} onChange={(e) => setNote(e.target.value)} required minLength={1} />
+                <input name="note" value={note} onChange={(e) => setNote(e.target.value)} required pattern=".*\S.*" />
               </label>
               <button type="submit">Apply</button>
             </div>
@@ -62,7 +67,7 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
           </form>
         )}
         <h2>History</h2>
-        <table>
+        <table data-testid="service-history">
           <thead>
             <tr>
               <th>When</th>
@@ -73,13 +78,13 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
             </tr>
           </thead>
           <tbody>
-            {asItems<ServiceStateEntry>(s?.history ?? []).map((h, i) => (
+            {(s?.history ?? []).map((h, i) => (
               <tr key={i}>
                 <td>{formatTime(h.at)}</td>
                 <td>
                   <Badge value={h.to} />
                 </td>
-                <td>{h.reasons.join(', ')}</td>
+                <td>{h.reasons?.join(', ')}</td>
                 <td>{actorText(h.actor)}</td>
                 <td>{h.note ?? ''}</td>
               </tr>
@@ -90,7 +95,7 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
       <section className="panel" aria-labelledby="conn-h">
         <h2 id="conn-h">Connectivity</h2>
         <ErrorText error={sessions.error} />
-        <table>
+        <table data-testid="connectivity">
           <thead>
             <tr>
               <th>When</th>
@@ -100,11 +105,14 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
             </tr>
           </thead>
           <tbody>
-            {asItems<ConnectivitySession>(sessions.data).map((c, i) => (
-              <tr key={i}>
-                <td>{formatTime(c.at ?? c.connectedAt ?? c.disconnectedAt)}</td>
-                <td>{c.event ?? (c.disconnectedAt ? 'session' : 'connected')}</td>
-                <td>{c.reason ?? ''}</td>
+            {sessions.data?.items.map((c, i) => (
+              <tr key={c.id ?? i}>
+                <td>{formatTime(c.at)}</td>
+                <td>
+                  <Badge value={c.event === 'connect' ? 'online' : c.refused ? 'rejected' : 'offline'} />{' '}
+                  {c.event === 'connect' ? 'connected' : c.refused ? 'refused' : 'disconnected'}
+                </td>
+                <td>{[c.reason, c.detail].filter(Boolean).join(': ')}</td>
                 <td className="muted">{c.remoteAddress ?? ''}</td>
               </tr>
             ))}

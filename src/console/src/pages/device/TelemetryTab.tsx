@@ -1,54 +1,64 @@
 import { useMemo, useState } from 'react';
-import { get } from '../../api';
+import { call, getToken } from '../../api';
+import type { TelemetryQuery, TelemetrySeries } from '../../api-types';
 import { ErrorText } from '../../components/bits';
 import { Chart } from '../../components/Chart';
 import { useLoad } from '../../hooks';
 
 const RANGES: Record<string, number> = { '1h': 3600e3, '6h': 6 * 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+/** '' = raw points; otherwise the server picks raw, minute or hour rollups for the bucket size. */
 const BUCKETS = ['', '1m', '5m', '1h', '1d'];
+const AGGS: NonNullable<TelemetryQuery['agg']>[] = ['avg', 'min', 'max', 'sum', 'count', 'last'];
 
-interface Point {
-  t: number;
-  v: number | null;
-}
-
-/** Accept the common shapes a series endpoint returns: [{t|ts|time, v|value|avg}] inside points/items/series. */
-export function toPoints(raw: unknown): Point[] {
-  const o = raw as Record<string, unknown> | unknown[];
-  const arr = (Array.isArray(o) ? o : (o.points ?? o.items ?? o.series ?? o.data ?? [])) as Record<string, unknown>[];
-  return arr.map((p) => {
-    const t = Number(p.t ?? p.ts ?? p.time ?? p.bucket ?? p.at);
-    const v = p.v ?? p.value ?? p.avg ?? p.last ?? p.sum ?? p.max ?? p.min ?? p.count;
-    return { t, v: v === null || v === undefined ? null : Number(v) };
-  });
+/** uPlot's aligned data: x in epoch seconds, ascending. */
+export function toChartData(s: TelemetrySeries | undefined): { x: number[]; y: (number | null)[] } {
+  const pts = (s?.points ?? []).filter((p) => typeof p.ts === 'number').sort((a, b) => a.ts! - b.ts!);
+  return { x: pts.map((p) => p.ts! / 1000), y: pts.map((p) => (typeof p.value === 'number' ? p.value : null)) };
 }
 
 export function TelemetryTab({ id }: { id: string }): JSX.Element {
-  const enc = encodeURIComponent(id);
-  const latest = useLoad(() => get<unknown>('/telemetry/latest', { device: id }), [id]);
-  const metrics = useMemo(() => {
-    const l = latest.data as Record<string, unknown> | undefined;
-    const items = (Array.isArray(l) ? l : ((l?.items ?? []) as unknown[])) as { deviceId?: string; metric?: string }[];
-    return [...new Set(items.filter((i) => !i.deviceId || i.deviceId === id).map((i) => i.metric).filter((m): m is string => !!m))];
-  }, [latest.data, id]);
+  const latest = useLoad(() => call('/devices/:id/latest', 'get', { params: { id } }), [id]);
+  // Numeric metrics only: text attributes (firmware, …) have no chart.
+  const metrics = useMemo(
+    () =>
+      (latest.data?.items ?? [])
+        .filter((i) => typeof i.value === 'number' && i.metric)
+        .map((i) => i.metric!)
+        .sort(),
+    [latest.data],
+  );
   const [metric, setMetric] = useState('');
   const [range, setRange] = useState('24h');
   const [bucket, setBucket] = useState('');
-  const [agg, setAgg] = useState('avg');
+  const [agg, setAgg] = useState<NonNullable<TelemetryQuery['agg']>>('avg');
   const chosen = metric || metrics[0] || '';
   const series = useLoad(async () => {
-    if (!chosen) return [];
+    if (!chosen) return undefined;
     const to = Date.now();
     const from = to - RANGES[range]!;
-    return toPoints(await get<unknown>(`/devices/${enc}/telemetry`, { metric: chosen, from, to, bucket, agg }));
-  }, [enc, chosen, range, bucket, agg]);
+    return call('/devices/:id/telemetry', 'get', {
+      params: { id },
+      query: { metric: chosen, from: String(from), to: String(to), ...(bucket ? { bucket, agg } : {}), limit: 10000 },
+    });
+  }, [id, chosen, range, bucket, agg]);
   const data = useMemo(() => {
-    const pts = series.data ?? [];
-    return {
-      x: pts.map((p) => (p.t > 1e11 ? p.t / 1000 : p.t)),
-      series: [{ label: chosen, values: pts.map((p) => p.v) }],
-    };
+    const { x, y } = toChartData(series.data);
+    return { x, series: [{ label: chosen, values: y }] };
   }, [series.data, chosen]);
+  const downloadCsv = async (): Promise<void> => {
+    // A plain link would not carry the bearer token, so fetch and hand the browser a blob.
+    const to = Date.now();
+    const q = new URLSearchParams({ metric: chosen, from: String(to - RANGES[range]!), to: String(to), format: 'csv' });
+    if (bucket) q.set('bucket', bucket), q.set('agg', agg);
+    const res = await fetch(`/api/v1/devices/${encodeURIComponent(id)}/telemetry?${q}`, {
+      headers: { authorization: `Bearer ${getToken() ?? ''}` },
+    });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = `${id}-${chosen}.csv`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
   return (
     <section className="panel" aria-labelledby="tel-h">
       <h2 id="tel-h">Telemetry</h2>
@@ -74,22 +84,22 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
           <select value={bucket} onChange={(e) => setBucket(e.target.value)}>
             {BUCKETS.map((b) => (
               <option key={b} value={b}>
-                {b || 'auto'}
+                {b || 'raw points'}
               </option>
             ))}
           </select>
         </label>
         <label>
           Aggregate
-          <select value={agg} onChange={(e) => setAgg(e.target.value)}>
-            {['avg', 'min', 'max', 'sum', 'count', 'last'].map((a) => (
+          <select value={agg} disabled={!bucket} onChange={(e) => setAgg(e.target.value as typeof agg)}>
+            {AGGS.map((a) => (
               <option key={a}>{a}</option>
             ))}
           </select>
         </label>
-        <a href={`/api/v1/devices/${enc}/telemetry?metric=${encodeURIComponent(chosen)}&format=csv`} className="muted">
-          CSV
-        </a>
+        <button type="button" className="secondary" disabled={!chosen} onClick={() => void downloadCsv()}>
+          Download CSV
+        </button>
       </div>
       <ErrorText error={latest.error ?? series.error} />
       {!chosen && <p className="muted">No telemetry received yet.</p>}

@@ -1,0 +1,200 @@
+/**
+ * The web console in a real browser (Debian's chromium via playwright-core) against a real platform
+ * and real mqtt.js devices: sign in, watch the fleet overview change when a device goes silent, edit
+ * desired state, send an unlock, take a device out of service, open an SLO, and check a viewer cannot
+ * edit. Screenshots of each page go to .test-artifacts/console/. The test waits for outcomes with
+ * generous timeouts and never asserts durations.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { startTestPlatform, type TestPlatform } from '../../test-support/platform.js';
+import { ARTIFACTS, chromiumAvailable, CHROMIUM, ensureConsoleBuilt, launchBrowser } from './browser.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
+type Json = Record<string, any>;
+const WAIT = { timeout: 30_000 };
+
+async function api(p: TestPlatform, method: 'GET' | 'POST' | 'PUT', url: string, payload?: Json): Promise<Json> {
+  const r = await p.app.http.inject({ method, url: `/api/v1${url}`, headers: p.auth, ...(payload ? { payload } : {}) });
+  assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
+  return JSON.parse(r.body) as Json;
+}
+
+/** A lock that heartbeats every 250 ms and answers `unlock` on devices/{id}/commands/unlock/reply. */
+async function lock(p: TestPlatform, id: string): Promise<{ client: MqttClient; silence: () => void }> {
+  const cred = await api(p, 'POST', `/devices/${id}/credentials`, {});
+  const client = await mqtt.connectAsync(p.mqttUrl, {
+    clientId: id,
+    username: id,
+    password: cred.secret as string,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  client.on('message', (topic, payload) => {
+    const cmd = JSON.parse(payload.toString()) as Json;
+    if (topic === `devices/${id}/commands/unlock`)
+      void client
+        .publishAsync(`${topic}/reply`, JSON.stringify({ id: cmd.id, status: 'ok', result: { locked: false } }), { qos: 1 })
+        .catch(() => undefined);
+  });
+  await client.subscribeAsync(`devices/${id}/commands/+`, { qos: 1 });
+  const beat = (): void =>
+    void client.publishAsync(`devices/${id}/heartbeat`, '{}', { qos: 0 }).catch(() => undefined);
+  beat();
+  const timer = setInterval(beat, 250);
+  return { client, silence: () => clearInterval(timer) };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor(WAIT);
+}
+
+test('console: fleet, device detail, commands, service state and SLOs in a real browser', async (t) => {
+  if (!chromiumAvailable()) {
+    if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM} (CI=true requires it)`);
+    t.skip(`chromium not found at ${CHROMIUM}; set TSUNAGU_CHROMIUM or install Debian's chromium`);
+    return;
+  }
+  ensureConsoleBuilt();
+  const p = await startTestPlatform();
+  const clients: MqttClient[] = [];
+  const silencers: (() => void)[] = [];
+  let browser: Browser | undefined;
+  t.after(async () => {
+    for (const s of silencers) s();
+    await browser?.close();
+    for (const c of clients) await c.endAsync(true);
+    await p.close();
+  });
+
+  await api(p, 'POST', '/device-models', {
+    name: 'e2e-lock',
+    heartbeat: { intervalMs: 1000, graceMs: 1000, signOfLife: 'heartbeat' },
+  });
+  for (const id of ['lock-1', 'lock-2', 'lock-3'])
+    await api(p, 'POST', '/devices', { id, name: `Door ${id.slice(-1)}`, model: 'e2e-lock', tags: ['e2e'] });
+  for (const id of ['lock-1', 'lock-2']) {
+    const d = await lock(p, id);
+    clients.push(d.client);
+    silencers.push(d.silence);
+  }
+  await api(p, 'POST', '/slos', {
+    name: 'lock-availability',
+    displayName: 'Lock availability',
+    sli: { type: 'availability', selector: { model: 'e2e-lock' } },
+    target: 0.99,
+    window: { rolling: '7d' },
+  });
+  const viewer = await api(p, 'POST', '/tokens', { name: 'e2e viewer', role: 'viewer' });
+
+  browser = await launchBrowser();
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await signIn(page, p.httpUrl, p.adminToken);
+
+  // Fleet overview: two of three online; lock-3 never connected, so it goes out of service.
+  await page.getByTestId('online-count').filter({ hasText: '2 / 3' }).waitFor(WAIT);
+  await page.getByTestId('out-of-service').getByRole('link', { name: 'lock-3' }).waitFor(WAIT);
+  await shot(page, '01-fleet');
+
+  // lock-2 goes silent: the overview updates from the event stream, without a reload.
+  const navigations: string[] = [];
+  page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
+  silencers[1]!();
+  await page.getByTestId('out-of-service').getByRole('link', { name: 'lock-2' }).waitFor(WAIT);
+  await page.getByTestId('out-of-service').getByText('heartbeat_lost').first().waitFor(WAIT);
+  assert.deepEqual(navigations, [], 'the page was not reloaded');
+  await shot(page, '02-fleet-after-silence');
+
+  // Device list with a text filter.
+  await page.getByRole('link', { name: 'Devices' }).click();
+  await page.getByTestId('device-total').filter({ hasText: '3 devices' }).waitFor(WAIT);
+  await page.getByRole('cell', { name: 'Door 2' }).waitFor(WAIT);
+  await shot(page, '03-devices');
+  await page.getByLabel('Search').fill('lock-1');
+  await page.getByTestId('device-total').filter({ hasText: '1 devices' }).waitFor(WAIT);
+  await page.getByRole('row', { name: /lock-1/ }).click();
+
+  // Device detail: status and connectivity.
+  await page.getByRole('heading', { name: /Door 1/ }).waitFor(WAIT);
+  await page.getByTestId('connectivity').getByText('connected').first().waitFor(WAIT);
+  await shot(page, '04-device-status');
+
+  // Shadow: edit desired, see the history entry and the diff.
+  await page.getByRole('tab', { name: 'Shadow' }).click();
+  await page.getByLabel(/Change desired state/).fill('{"locked": false, "led": "green"}');
+  await page.getByRole('button', { name: 'Update desired' }).click();
+  await page.getByTestId('shadow-desired').filter({ hasText: '"led": "green"' }).waitFor(WAIT);
+  await page.getByTestId('shadow-history').getByRole('cell', { name: /"led":"green"/ }).waitFor(WAIT);
+  await page.getByLabel(/Change desired state/).fill('{"led": "red"}');
+  await page.getByRole('button', { name: 'Update desired' }).click();
+  await page.getByTestId('shadow-history').getByRole('cell', { name: /"led":"red"/ }).waitFor(WAIT);
+  await page.getByLabel('From version').fill('1');
+  await page.getByLabel('To version').fill('2');
+  await page.getByRole('button', { name: 'Diff' }).click();
+  await page.getByTestId('shadow-diff').getByText('desired.led').waitFor(WAIT);
+  await shot(page, '05-device-shadow');
+
+  // Command: unlock, answered by the device; outcome and latency shown.
+  await page.getByRole('tab', { name: 'Commands' }).click();
+  await page.getByLabel('Command', { exact: true }).fill('unlock');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByTestId('command-outcome').filter({ hasText: 'succeeded' }).waitFor(WAIT);
+  assert.match((await page.getByTestId('command-outcome').textContent()) ?? '', /reply \d+(\.\d+)? m?s/);
+  await shot(page, '06-device-commands');
+
+  // Manual service-out with a note.
+  await page.getByRole('tab', { name: 'Status' }).click();
+  await page.getByLabel('Set state').selectOption('out_of_service');
+  await page.getByLabel(/Note/).fill('bolt jammed, checked on site');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByTestId('service-history').getByText('bolt jammed, checked on site').waitFor(WAIT);
+  await page.getByTestId('service-state').getByText('out of service').waitFor(WAIT);
+  const st = await api(p, 'GET', '/devices/lock-1/service-state');
+  assert.equal(st.state, 'out_of_service');
+  assert.equal((st.history as Json[])[0]!.note, 'bolt jammed, checked on site');
+  await shot(page, '07-device-out-of-service');
+
+  // SLOs: list, then detail with its budget.
+  await page.getByRole('link', { name: 'SLOs' }).click();
+  await page.getByRole('link', { name: 'Lock availability' }).click();
+  await page.getByTestId('budget-remaining').filter({ hasText: /\d+(\.\d)?%/ }).waitFor(WAIT);
+  await page.getByTestId('alert-tiers').getByText('page-1h').waitFor(WAIT);
+  await shot(page, '08-slo');
+  await page.getByRole('link', { name: 'Map' }).click();
+  await page.getByRole('heading', { name: 'Map' }).waitFor(WAIT);
+  await shot(page, '09-map');
+  await page.getByRole('link', { name: 'Notifications' }).click();
+  await page.getByRole('heading', { name: 'Notifications' }).waitFor(WAIT);
+  await shot(page, '10-notifications');
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('cell', { name: /devices\/lock-1/ }).first().waitFor(WAIT);
+  await shot(page, '11-audit');
+
+  // A viewer sees the device but has no editing controls; phone width, dark mode.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  const vp = await phone.newPage();
+  await signIn(vp, p.httpUrl, viewer.secret as string);
+  await vp.getByTestId('online-count').filter({ hasText: '/ 3' }).waitFor(WAIT);
+  await shot(vp, '12-phone-dark-fleet');
+  await vp.goto(`${p.httpUrl}/devices/lock-1`);
+  await vp.getByRole('heading', { name: /Door 1/ }).waitFor(WAIT);
+  await vp.getByTestId('service-history').getByText('bolt jammed, checked on site').waitFor(WAIT);
+  assert.equal(await vp.getByRole('button', { name: 'Apply' }).count(), 0, 'a viewer cannot change service state');
+  await vp.getByRole('tab', { name: 'Shadow' }).click();
+  await vp.getByTestId('shadow-desired').waitFor(WAIT);
+  assert.equal(await vp.getByRole('button', { name: 'Update desired' }).count(), 0, 'a viewer cannot edit desired');
+  await shot(vp, '13-phone-dark-device-viewer');
+  await phone.close();
+  await ctx.close();
+});
