@@ -83,6 +83,11 @@ describe('loadtest compare', () => {
     assert.equal(quiet.degraded, true);
   });
 
+  test('a run where no step met the SLO is worse than one where some did', () => {
+    const c = compareResults(loadRun(baseline, 0.02), loadRun([200], 0.02));
+    assert.ok(c.rows.some((r) => r.metric === 'last good step: devices' && r.b === 0 && r.degraded));
+  });
+
   test('fewer devices at the last good step is a degradation (higher is better)', () => {
     const a = loadRun(baseline, 0.02);
     const b = loadRun(baseline.slice(0, 3), 0.02);

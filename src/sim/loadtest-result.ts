@@ -106,15 +106,10 @@ export function resultMetrics(r: Omit<LoadtestResult, 'metrics'>): Record<string
   const m: Record<string, MetricValue> = {};
   const lat = (value: number): MetricValue => ({ value, better: 'lower', variation, minDelta: 2 });
   if (r.mode === 'load') {
-    if (r.lastGood) {
-      m['last good step: devices'] = {
-        value: r.lastGood.devices,
-        better: 'higher',
-        variation: 0,
-        minDelta: 1,
-      };
-      m['last good step: msg/s'] = { value: r.lastGood.msgPerSec, better: 'higher', variation, minDelta: 1 };
-    }
+    // No good step at all counts as zero, so a run that never met the SLO compares as worse.
+    const good = r.lastGood;
+    m['last good step: devices'] = { value: good?.devices ?? 0, better: 'higher', variation: 0, minDelta: 1 };
+    m['last good step: msg/s'] = { value: good?.msgPerSec ?? 0, better: 'higher', variation, minDelta: 1 };
     for (const s of r.steps) {
       const p = r.latencyMetric === 'command' && s.command ? s.command : s.publish;
       if (p.count > 0) m[`p99 ${r.latencyMetric} latency at ${s.devices} devices`] = lat(p.p99);

@@ -100,7 +100,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   return (
     <div className="layout">
       <nav className="nav" aria-label="Main">
-        <h1>繋ぐ Tsunagu</h1>
+        <h1>Tsunagu</h1>
         <ul>
           {NAV.map((n) => {
             const active = n.to === '/' ? path === '/' : path.startsWith(n.to);
@@ -113,7 +113,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
             );
           })}
         </ul>
-        <p className="muted" style={{ fontSize: 13, marginTop: 24 }}>
+        <p className="muted who" style={{ fontSize: 13, marginTop: 24 }}>
           {me.name} · {me.role}
           <br />
           <button className="secondary" onClick={onSignOut} style={{ marginTop: 6 }}>

@@ -46,7 +46,9 @@ export function VirtualList<T>({
 }: Props<T>): JSX.Element {
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
-  const { start, end } = visibleRange(scrollTop, height, rowHeight, total);
+  // Shrink to the rows there are; never taller than `height`.
+  const viewport = Math.min(height, (total + 1) * rowHeight + 2);
+  const { start, end } = visibleRange(scrollTop, viewport, rowHeight, total);
   useEffect(() => onRange(start, end), [start, end, onRange]);
   const grid = columns.map((c) => c.width).join(' ');
   const firstLoaded = total > 0 && rowAt(start) !== undefined;
@@ -91,7 +93,7 @@ export function VirtualList<T>({
       role="table"
       aria-label={label}
       aria-rowcount={total + 1}
-      style={{ height }}
+      style={{ height: Math.max(viewport, rowHeight * 2) }}
       onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
     >
       <div style={{ height: (total + 1) * rowHeight, position: 'relative' }}>

@@ -26,14 +26,29 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
         {d && !d.enabled ? '· disabled' : ''}
       </p>
       <ErrorText error={device.error} />
-      <div className="tabs" role="tablist" aria-label="Device sections">
+      <div className="tabs" role="tablist" aria-label="Device sections" onKeyDown={(e) => {
+          // WAI-ARIA tabs: arrow keys move between tabs.
+          const i = TABS.indexOf(tab);
+          const next = e.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : e.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : undefined;
+          if (!next) return;
+          setTab(next);
+          (e.currentTarget.querySelector(`#tab-${next}`) as HTMLElement | null)?.focus();
+        }}>
         {TABS.map((t) => (
-          <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+          <button
+            key={t}
+            id={`tab-${t}`}
+            role="tab"
+            aria-selected={tab === t}
+            aria-controls="device-tabpanel"
+            tabIndex={tab === t ? 0 : -1}
+            onClick={() => setTab(t)}
+          >
             {t}
           </button>
         ))}
       </div>
-      <div role="tabpanel" aria-label={tab}>
+      <div role="tabpanel" id="device-tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === 'Status' && <StatusTab id={id} canEdit={canEdit} />}
         {tab === 'Shadow' && <ShadowTab id={id} canEdit={canEdit} />}
         {tab === 'Telemetry' && <TelemetryTab id={id} />}

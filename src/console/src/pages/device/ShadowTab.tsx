@@ -84,7 +84,6 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
                 value={draft}
                 onChange={(e) => setDraft(e.target.value)}
                 placeholder='{"setpoint": 21.5}'
-                aria-label="desired state JSON"
               />
             </label>
             <p>

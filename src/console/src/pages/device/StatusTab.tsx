@@ -67,6 +67,7 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
           </form>
         )}
         <h2>History</h2>
+        {s?.history?.length === 0 && <p className="muted">No state changes yet.</p>}
         <table data-testid="service-history">
           <thead>
             <tr>
