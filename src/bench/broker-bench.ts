@@ -181,7 +181,7 @@ export function formatReport(results: BrokerBenchResults): string {
     '',
     ...(anomalies.length
       ? ['Anomalies:', ...anomalies.map((a) => `- ${a}`)]
-      : ['Every message sent was delivered.']),
+      : ['No anomalies: every expected message arrived, nothing timed out.']),
     '',
   ].join('\n');
 }

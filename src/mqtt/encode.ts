@@ -1,7 +1,11 @@
 /** Packet encoding for outgoing messages (mqtt-packet `generate`, which throws on invalid input). */
-import { generate, type IPublishPacket, type Packet } from 'mqtt-packet';
+import { generate, writeToStream, type IPublishPacket, type Packet } from 'mqtt-packet';
 import type { PublishProperties } from './api.js';
 import type { Message } from './types.js';
+
+// mqtt-packet otherwise builds, on first use, a cache of 65,536 two-byte Buffers (about 6.5 MB of
+// heap) to save a 2-byte allocation per number written; our encoder allocates the packet anyway.
+(writeToStream as unknown as { cacheNumbers: boolean }).cacheNumbers = false;
 
 export function encode(packet: Packet, version: 3 | 4 | 5): Buffer | undefined {
   try {

@@ -4,7 +4,9 @@
  * the load test measures command latency end to end.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { apiRequest, sendCommand, type ApiTarget } from './api-client.js';
 import { runLoadtest } from './loadtest.js';
@@ -17,7 +19,7 @@ describe('simulator against the Tsunagu platform', () => {
   let platform: TestPlatform;
   let api: ApiTarget;
   before(async () => {
-    platform = await startTestPlatform({ allowAnonymous: true });
+    platform = await startTestPlatform({ allowAnonymous: true, telegramPort: 0 });
     api = { url: platform.httpUrl, token: platform.adminToken };
   });
   after(async () => {
@@ -104,3 +106,57 @@ describe('simulator against the Tsunagu platform', () => {
     assert.ok(r.metrics['p99 command latency at 4 devices']);
   });
 });
+
+const FIXTURE = new URL('../telemetry/fixtures/scooter-telegram.yaml', import.meta.url);
+
+describe(
+  'CSV telegrams into the platform',
+  { skip: !existsSync(FIXTURE) && 'telemetry fixture not present' },
+  () => {
+    test('telegram scooters say HELLO with their API secret and their telegrams decode into points', async () => {
+      const platform = await startTestPlatform({ telegramPort: 0 });
+      try {
+        const api = { url: platform.httpUrl, token: platform.adminToken };
+        const telegramPort = platform.addresses.extra.telegram;
+        assert.ok(telegramPort, 'the platform opened a telegram listener');
+        const decoder = parseYaml(readFileSync(FIXTURE, 'utf8')) as { id: string };
+        const d = await apiRequest(api, 'POST', '/api/v1/decoders', decoder);
+        assert.equal(d.status, 201, d.text);
+        const m = await apiRequest(api, 'POST', '/api/v1/device-models', {
+          name: 'old-scooter',
+          decoder: decoder.id,
+        });
+        assert.equal(m.status, 201, m.text);
+        const profile = structuredClone(loadProfile('scooter'));
+        profile.name = 'old-scooter';
+        profile.telegram.share = 1;
+        const sim = await startSimulation({
+          url: platform.mqttUrl,
+          devices: 3,
+          profile,
+          api,
+          telegram: `127.0.0.1:${telegramPort}`,
+          durationS: 60,
+          speed: 300, // a telegram every 100 ms (heartbeat interval) while parked
+          idPrefix: 'tg',
+        });
+        try {
+          await sim.waitOnline(3, 10_000);
+          let points = 0;
+          for (let i = 0; i < 100 && points === 0; i++) {
+            await sleep(50);
+            const r = await apiRequest(api, 'GET', '/api/v1/devices/tg-00001/telemetry?metric=battery.soc');
+            points = ((r.body as { points?: unknown[] } | undefined)?.points ?? []).length;
+          }
+          assert.ok(points > 0, 'battery.soc points from decoded telegrams');
+          assert.ok(sim.counters.telegrams > 0);
+          assert.equal(sim.counters.unexpectedDisconnects, 0, 'HELLO accepted, no refusals');
+        } finally {
+          await sim.stop();
+        }
+      } finally {
+        await platform.close();
+      }
+    });
+  },
+);

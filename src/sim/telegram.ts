@@ -94,39 +94,74 @@ export class TelegramLink {
 
   readonly closed: Promise<void>;
 
+  /** The listener's `ERR <why>` line, when it refused us. */
+  refusal: string | undefined;
+
   private constructor(private readonly socket: Socket) {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => {});
+    // The platform's listener answers HELLO with `OK` or `ERR <why>` and then closes.
+    let pending = '';
+    socket.on('data', (d: Buffer) => {
+      pending = (pending + d.toString('utf8')).slice(-1024);
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) if (l.startsWith('ERR')) this.refusal = l.slice(3).trim();
+    });
     socket.on('close', () => {
       if (this.isClosed) return;
       this.isClosed = true;
-      this.onClose(this.endedByUs ? undefined : new Error('telegram connection closed'));
+      const why =
+        this.refusal === undefined ? 'telegram connection closed' : `telegram refused: ${this.refusal}`;
+      this.onClose(this.endedByUs ? undefined : new Error(why));
     });
   }
 
+  /**
+   * Connect and say HELLO. The platform's listener answers `OK` or `ERR <why>`; a telegram sent
+   * before `OK` would be refused, so wait for the answer — but a listener that never answers gets
+   * the telegrams after `silentAfterMs`.
+   */
   static open(
     host: string,
     port: number,
     deviceId: string,
     secret: string,
     timeoutMs: number,
+    silentAfterMs = 500,
   ): Promise<TelegramLink> {
     return new Promise((resolve, reject) => {
       const socket = netConnect({ host, port, noDelay: true });
+      let settled = false;
+      const settle = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.off('data', onData);
+        fn();
+      };
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`telegram connect to ${host}:${port} timed out`));
+        settle(() => reject(new Error(`telegram connect to ${host}:${port} timed out`)));
       }, timeoutMs);
       timer.unref();
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      let answer = '';
+      const onData = (d: Buffer): void => {
+        answer += d.toString('utf8');
+        const nl = answer.indexOf('\n');
+        if (nl < 0) return;
+        const line = answer.slice(0, nl).trim();
+        if (line.startsWith('ERR')) {
+          socket.destroy();
+          settle(() => reject(new Error(`telegram refused: ${line.slice(3).trim()}`)));
+        } else settle(() => resolve(new TelegramLink(socket)));
+      };
+      socket.on('data', onData);
+      socket.once('error', (err) => settle(() => reject(err)));
+      socket.once('close', () => settle(() => reject(new Error('telegram connection closed before OK'))));
       socket.once('connect', () => {
-        clearTimeout(timer);
-        const link = new TelegramLink(socket);
         socket.write(`HELLO ${deviceId} ${secret}\n`);
-        resolve(link);
+        setTimeout(() => settle(() => resolve(new TelegramLink(socket))), silentAfterMs).unref();
       });
     });
   }

@@ -127,6 +127,17 @@ describe('telemetry HTTP API', () => {
     );
     clock.advance(3_600_000);
 
+    // A gateway forwarding raw telegrams: text/plain, one per line, through the model's CSV decoder.
+    assert.equal(
+      (await call('POST', '/device-models', { name: 'scooter', decoder: 'scooter-telegram-v1' })).status,
+      201,
+    );
+    assert.equal((await call('POST', '/devices', { id: 'sc-9', model: 'scooter' })).status, 201);
+    const lines = await call('POST', '/devices/sc-9/telemetry', `${GOOD}\r\n${ISSUE}\n`, {
+      'content-type': 'text/plain',
+    });
+    assert.deepEqual(lines.body, { accepted: 2, points: 19, events: 6, decodeErrors: 1 });
+
     const raw = await call('GET', `/devices/b-1/telemetry?metric=temp&from=${T0}&to=${T0 + 90_000}`);
     assert.deepEqual(
       raw.body.points.map((x: Json) => x.value),

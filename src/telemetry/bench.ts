@@ -13,6 +13,7 @@ import protobuf from 'protobufjs';
 import { openPostgres, openSqlite, type Database } from '../store/index.js';
 import { compileDecoder, crc16Ccitt } from './decoders/index.js';
 import { parseDecodersYaml } from './decoder-yaml.js';
+import { benchMqttIngest, type MqttBenchResult } from './bench-mqtt.js';
 import { openTelemetryStore } from './open-store.js';
 import { HOUR, MINUTE } from './rollup.js';
 import type { WriteBatch } from './store.js';
@@ -28,6 +29,10 @@ export interface BenchIngestOptions {
   batchPoints?: number;
   /** Total points written per store measurement (default 1,000,000 for SQLite, 300,000 for PostgreSQL). */
   points?: number;
+  /** Devices for the end-to-end MQTT run (default 100; 0 skips it). */
+  mqttDevices?: number;
+  /** QoS 1 telegrams each MQTT device publishes (default 100). */
+  mqttTelegramsPerDevice?: number;
   print?: (line: string) => void;
 }
 
@@ -38,6 +43,7 @@ export interface BenchIngestResult {
   store: Record<string, { wall: number; cpu: number }>;
   layout: Record<string, { insertPerSec: number; insertPerCpuSec: number; queryMs: number }>;
   rangeQuery: Record<string, { medianMs: number; p95Ms: number; buckets: number }>;
+  mqtt?: MqttBenchResult;
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -328,6 +334,18 @@ export async function benchIngest(opts: BenchIngestOptions = {}): Promise<BenchI
       print(
         `  ${k.padEnd(52)} median ${v.medianMs.toFixed(2)} ms, p95 ${v.p95Ms.toFixed(2)} ms (${v.buckets} buckets)`,
       );
+    const mqttDevices = opts.mqttDevices ?? 100;
+    if (mqttDevices > 0) {
+      const perDevice = opts.mqttTelegramsPerDevice ?? 100;
+      print(
+        `end to end: ${mqttDevices} mqtt.js devices × ${perDevice} QoS 1 scooter telegrams (PUBACK = decoded and durable), SQLite:`,
+      );
+      const m = await benchMqttIngest(mqttDevices, perDevice);
+      result.mqtt = m;
+      print(
+        `  ${fmt(m.telegramsPerSec)} telegrams/s (${fmt(m.pointsPerSec)} points/s) wall; ${fmt(m.cpuTelegramsPerSec)} telegrams per CPU-second (broker, decoder and store share this process)`,
+      );
+    }
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -43,16 +43,30 @@ export interface RouteDeps {
   clock: Clock;
 }
 
+/** JSON items are re-serialized one message each; a text/plain body is one telegram per line. */
+function toPayloads(
+  body: Record<string, unknown> | Record<string, unknown>[] | string,
+  contentType: string,
+): Buffer[] {
+  if (typeof body !== 'string')
+    return (Array.isArray(body) ? body : [body]).map((i) => Buffer.from(JSON.stringify(i)));
+  if (!contentType.startsWith('text/plain'))
+    throw CoreErrors.validation('body', 'must be a JSON object or array (send telegram lines as text/plain)');
+  const lines = body.split(/\r?\n/).filter((l) => l.length > 0);
+  if (lines.length > 1000) throw CoreErrors.validation('body', 'at most 1000 telegram lines per request');
+  return lines.map((l) => Buffer.from(l));
+}
+
 export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
-  api.post<{ Params: { id: string }; Body: Record<string, unknown> | Record<string, unknown>[] }>(
+  api.post<{ Params: { id: string }; Body: Record<string, unknown> | Record<string, unknown>[] | string }>(
     '/devices/:id/telemetry',
     {
       schema: {
         tags: ['telemetry'],
         summary:
-          'Ingest telemetry for a device (one JSON object or an array batch), through the model’s decoder',
+          'Ingest telemetry for a device through the model’s decoder: one JSON object, an array batch, or text/plain telegram lines',
         params: idParams,
-        body: { type: ['object', 'array'], items: { type: 'object' }, maxItems: 1000 },
+        body: { type: ['object', 'array', 'string'], items: { type: 'object' }, maxItems: 1000 },
         response: {
           200: {
             type: 'object',
@@ -74,17 +88,10 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
       if (!device) throw CoreErrors.notFound(`device ${deviceId}`);
       if (!device.enabled) throw CoreErrors.forbidden(`device ${deviceId} is disabled`);
       if (d.queue.isFull()) throw TelemetryErrors.overloaded();
-      const items = Array.isArray(req.body) ? req.body : [req.body];
+      const payloads = toPayloads(req.body, String(req.headers['content-type'] ?? ''));
       const results = [];
-      for (const item of items)
-        results.push(
-          await d.ingest.accept({
-            deviceId,
-            kind: 'telemetry',
-            topic: 'http',
-            payload: Buffer.from(JSON.stringify(item)),
-          }),
-        );
+      for (const payload of payloads)
+        results.push(await d.ingest.accept({ deviceId, kind: 'telemetry', topic: 'http', payload }));
       await Promise.all(results.map((r) => r.persisted)); // 200 means durable
       return {
         accepted: results.length,

@@ -96,6 +96,9 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     window: { rolling: '7d' },
   });
   const viewer = await api(p, 'POST', '/tokens', { name: 'e2e viewer', role: 'viewer' });
+  // Two locks report positions (HTTP ingest, default JSON decoder) for the map.
+  await api(p, 'POST', '/devices/lock-1/telemetry', { lat: 52.52, lon: 13.405, battery: 81 });
+  await api(p, 'POST', '/devices/lock-3/telemetry', { lat: 52.5, lon: 13.44, battery: 12 });
 
   browser = await launchBrowser();
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -129,6 +132,12 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByRole('heading', { name: /Door 1/ }).waitFor(WAIT);
   await page.getByTestId('connectivity').getByText('connected').first().waitFor(WAIT);
   await shot(page, '04-device-status');
+
+  // Telemetry chart (uPlot canvas) for the battery metric.
+  await page.getByRole('tab', { name: 'Telemetry' }).click();
+  await page.getByLabel('Metric').selectOption('battery');
+  await page.locator('.uplot canvas').first().waitFor(WAIT);
+  await shot(page, '04b-device-telemetry');
 
   // Shadow: edit desired, see the history entry and the diff.
   await page.getByRole('tab', { name: 'Shadow' }).click();
@@ -172,7 +181,9 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByTestId('alert-tiers').getByText('page-1h').waitFor(WAIT);
   await shot(page, '08-slo');
   await page.getByRole('link', { name: 'Map' }).click();
-  await page.getByRole('heading', { name: 'Map' }).waitFor(WAIT);
+  await page.getByLabel('Tile server URL template').fill(''); // no network here: positions without tiles
+  await page.getByRole('link', { name: 'lock-1, out of service' }).waitFor(WAIT);
+  await page.getByRole('link', { name: /lock-3, / }).waitFor(WAIT);
   await shot(page, '09-map');
   await page.getByRole('link', { name: 'Notifications' }).click();
   await page.getByRole('heading', { name: 'Notifications' }).waitFor(WAIT);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { budgetBar, fitZoom, formatAgo, formatMs, formatPercent, lonLatToWorld, visibleRange } from './format';
+import { budgetBar, fitZoom, formatAgo, formatCount, formatMs, formatPercent, lonLatToWorld, visibleRange } from './format';
 
 test('formatAgo covers seconds to days and missing values', () => {
   const now = 1_000_000_000_000;
@@ -39,4 +39,12 @@ test('web mercator: origin, bounds and fitting', () => {
   // Berlin-sized box fits in a high zoom; a continent needs a low one.
   assert.ok(fitZoom(13.3, 52.45, 13.5, 52.55, 900, 520) >= 11);
   assert.ok(fitZoom(-10, 35, 30, 60, 900, 520) <= 5);
+});
+
+test('formatCount rounds fractional device-minutes and groups large counts', () => {
+  assert.equal(formatCount(0.0182), '0.02');
+  assert.equal(formatCount(42.456), '42.46');
+  assert.equal(formatCount(12345.6), '12,346');
+  assert.equal(formatCount(undefined), '—');
+  assert.equal(formatCount(Number.NaN), '—');
 });

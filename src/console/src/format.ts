@@ -23,6 +23,12 @@ export function formatPercent(x: number | null | undefined, digits = 2): string 
   return `${(x * 100).toFixed(digits)}%`;
 }
 
+/** Counts that may be fractional (availability counts device-minutes): 0.0182 → "0.02", 12345.6 → "12,346". */
+export function formatCount(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  return Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en') : String(Math.round(x * 100) / 100);
+}
+
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   if (ms < 1000) return `${Math.round(ms)} ms`;

@@ -36,7 +36,7 @@ export function AuditPage(): JSX.Element {
                 <td>{a.actor ? (a.actor.name ?? `${a.actor.kind ?? '?'}:${a.actor.id ?? '?'}`) : '—'}</td>
                 <td>{a.action}</td>
                 <td>{a.resource}</td>
-                <td className="muted" title={JSON.stringify({ before: a.before, after: a.after })}>
+                <td className="muted clip" title={JSON.stringify({ before: a.before, after: a.after })}>
                   {JSON.stringify(a.after ?? a.before ?? '').slice(0, 60)}
                 </td>
               </tr>

@@ -95,7 +95,14 @@ export function MapPage(): JSX.Element {
       {view && (
         <div style={{ position: 'relative', width: '100%', maxWidth: W, height: H, overflow: 'hidden', border: '1px solid var(--border)', borderRadius: 8, background: 'var(--bg)' }}>
           {tileImgs}
-          <svg width={W} height={H} style={{ position: 'absolute', left: 0, top: 0 }} role="img" aria-label={`${data?.length ?? 0} device positions`}>
+          <svg
+            width={W}
+            height={H}
+            style={{ position: 'absolute', left: 0, top: 0 }}
+            role="group"
+            aria-label={`${data?.length ?? 0} device positions`}
+            data-testid="map-markers"
+          >
             {data?.map((p) => {
               const w = lonLatToWorld(p.lon, p.lat, view.z);
               return (
@@ -108,6 +115,8 @@ export function MapPage(): JSX.Element {
                   stroke="#fff"
                   strokeWidth={1.5}
                   tabIndex={0}
+                  role="link"
+                  aria-label={`${p.id}, ${p.out ? 'out of service' : 'in service'}`}
                   style={{ cursor: 'pointer' }}
                   onClick={() => navigate(`/devices/${encodeURIComponent(p.id)}`)}
                   onKeyDown={(e) => e.key === 'Enter' && navigate(`/devices/${encodeURIComponent(p.id)}`)}

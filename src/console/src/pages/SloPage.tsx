@@ -4,10 +4,13 @@ import type { AlertRecord, SloDefinition } from '../api-types';
 import { Badge, BudgetBar, ErrorText } from '../components/bits';
 import { Chart } from '../components/Chart';
 import { SloEditor } from '../components/SloEditor';
-import { formatPercent, formatTime } from '../format';
+import { formatCount, formatPercent, formatTime } from '../format';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { formatExhaustion } from '../slo-form';
+
+/** Ratios top out at 1; a module constant so the chart is not rebuilt on every render. */
+const RATIO_RANGE: [null, number] = [null, 1];
 
 export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const params = { name: id };
@@ -63,7 +66,8 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
           <div className="label">SLI over the window</div>
           <div className="value">{formatPercent(s?.sli, 3)}</div>
           <div className="muted">
-            {s?.good ?? '—'} good of {s?.total ?? '—'}
+            {formatCount(s?.good)} good of {formatCount(s?.total)}
+            {def?.sli.type === 'availability' ? ' device-minutes' : ''}
           </div>
         </div>
         <div className="card">
@@ -138,15 +142,15 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
       </div>
       <div className="grid2">
         <section className="panel" aria-label="SLI over time">
-          {charts.x.length > 0 ? (
-            <Chart x={charts.x} series={charts.sli} title="SLI, last 7 days (hourly)" />
+          {charts.sli[0]!.values.some((v) => v !== null) ? (
+            <Chart x={charts.x} series={charts.sli} title="SLI, last 7 days (hourly)" yRange={RATIO_RANGE} />
           ) : (
             <p className="muted">No SLI history yet.</p>
           )}
         </section>
         <section className="panel" aria-label="Budget burn-down">
           {charts.bx.length > 0 ? (
-            <Chart x={charts.bx} series={charts.burned} title="Error budget left over the window" />
+            <Chart x={charts.bx} series={charts.burned} title="Error budget left over the window" yRange={RATIO_RANGE} />
           ) : (
             <p className="muted">No budget data yet.</p>
           )}
