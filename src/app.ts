@@ -86,11 +86,13 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   // Modules in dependency order: the registry provides identity and the device directory.
   const registry = await createRegistry(ctx);
+  const shadows = await createShadows(ctx, registry.directory);
   const modules: PlatformModule[] = [
     registry,
     await createNotify(ctx, registry.directory),
-    await createShadows(ctx, registry.directory),
-    await createCommands(ctx, registry.directory),
+    shadows,
+    // Commands confirmed by reported state check the shadow at acknowledgement time too.
+    await createCommands(ctx, registry.directory, { readReported: shadows.reported }),
     await createTelemetry(ctx, registry.directory),
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),

@@ -431,7 +431,8 @@ function connectErrorKey(err: unknown): string {
     return err.kind;
   }
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? `socket: ${code}` : 'error';
+  if (typeof code === 'string') return `socket: ${code}`;
+  return err instanceof Error ? err.message.slice(0, 80) : 'error';
 }
 
 function parseJson(buf: Buffer): Record<string, unknown> | undefined {

@@ -30,26 +30,32 @@ export async function migrate(
     );
     for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
       if (done.has(m.id)) continue;
-      db.transaction(() => {
-        db.exec(m.sqlite);
-        db.prepare('INSERT INTO schema_migrations (module, id, name, applied_at) VALUES (?, ?, ?, ?)').run(
-          module,
-          m.id,
-          m.name,
-          Date.now(),
-        );
-      })();
+      try {
+        db.transaction(() => {
+          db.exec(m.sqlite);
+          db.prepare('INSERT INTO schema_migrations (module, id, name, applied_at) VALUES (?, ?, ?, ?)').run(
+            module,
+            m.id,
+            m.name,
+            Date.now(),
+          );
+        })();
+      } catch (err) {
+        throw new Error(`${module} migration ${m.id} (${m.name}) failed: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
     }
     return;
   }
   const client = await database.pool.connect();
+  // Several nodes (or modules) may start at once on a fresh schema: take one advisory lock per schema
+  // before even creating the bookkeeping table, since concurrent CREATE TABLE IF NOT EXISTS collide.
+  const lockKey = `tsunagu-migrate-${database.schema}`;
   try {
-    await client.query(create);
-    // Several nodes may start at once: serialize migrations per module with an advisory lock.
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [
-      `tsunagu-migrate-${database.schema}-${module}`,
-    ]);
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
     try {
+      await client.query(create);
       const res = await client.query<{ id: number }>('SELECT id FROM schema_migrations WHERE module = $1', [
         module,
       ]);
@@ -72,9 +78,7 @@ export async function migrate(
         }
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [
-        `tsunagu-migrate-${database.schema}-${module}`,
-      ]);
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
     }
   } finally {
     client.release();

@@ -17,8 +17,18 @@ import { ARTIFACTS, chromiumAvailable, CHROMIUM, ensureConsoleBuilt, launchBrows
 type Json = Record<string, any>;
 const WAIT = { timeout: 30_000 };
 
-async function api(p: TestPlatform, method: 'GET' | 'POST' | 'PUT', url: string, payload?: Json): Promise<Json> {
-  const r = await p.app.http.inject({ method, url: `/api/v1${url}`, headers: p.auth, ...(payload ? { payload } : {}) });
+async function api(
+  p: TestPlatform,
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  payload?: Json,
+): Promise<Json> {
+  const r = await p.app.http.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: p.auth,
+    ...(payload ? { payload } : {}),
+  });
   assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
   return JSON.parse(r.body) as Json;
 }
@@ -37,7 +47,11 @@ async function lock(p: TestPlatform, id: string): Promise<{ client: MqttClient; 
     const cmd = JSON.parse(payload.toString()) as Json;
     if (topic === `devices/${id}/commands/unlock`)
       void client
-        .publishAsync(`${topic}/reply`, JSON.stringify({ id: cmd.id, status: 'ok', result: { locked: false } }), { qos: 1 })
+        .publishAsync(
+          `${topic}/reply`,
+          JSON.stringify({ id: cmd.id, status: 'ok', result: { locked: false } }),
+          { qos: 1 },
+        )
         .catch(() => undefined);
   });
   await client.subscribeAsync(`devices/${id}/commands/+`, { qos: 1 });
@@ -69,13 +83,13 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   const p = await startTestPlatform();
   const clients: MqttClient[] = [];
   const silencers: (() => void)[] = [];
-  let browser: Browser | undefined;
   t.after(async () => {
     for (const s of silencers) s();
-    await browser?.close();
     for (const c of clients) await c.endAsync(true);
     await p.close();
   });
+  const browser: Browser = await launchBrowser();
+  t.after(() => browser.close());
 
   await api(p, 'POST', '/device-models', {
     name: 'e2e-lock',
@@ -100,7 +114,6 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await api(p, 'POST', '/devices/lock-1/telemetry', { lat: 52.52, lon: 13.405, battery: 81 });
   await api(p, 'POST', '/devices/lock-3/telemetry', { lat: 52.5, lon: 13.44, battery: 12 });
 
-  browser = await launchBrowser();
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
   await signIn(page, p.httpUrl, p.adminToken);
@@ -144,10 +157,16 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByLabel(/Change desired state/).fill('{"locked": false, "led": "green"}');
   await page.getByRole('button', { name: 'Update desired' }).click();
   await page.getByTestId('shadow-desired').filter({ hasText: '"led": "green"' }).waitFor(WAIT);
-  await page.getByTestId('shadow-history').getByRole('cell', { name: /"led":"green"/ }).waitFor(WAIT);
+  await page
+    .getByTestId('shadow-history')
+    .getByRole('cell', { name: /"led":"green"/ })
+    .waitFor(WAIT);
   await page.getByLabel(/Change desired state/).fill('{"led": "red"}');
   await page.getByRole('button', { name: 'Update desired' }).click();
-  await page.getByTestId('shadow-history').getByRole('cell', { name: /"led":"red"/ }).waitFor(WAIT);
+  await page
+    .getByTestId('shadow-history')
+    .getByRole('cell', { name: /"led":"red"/ })
+    .waitFor(WAIT);
   await page.getByLabel('From version').fill('1');
   await page.getByLabel('To version').fill('2');
   await page.getByRole('button', { name: 'Diff' }).click();
@@ -177,7 +196,10 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   // SLOs: list, then detail with its budget.
   await page.getByRole('link', { name: 'SLOs' }).click();
   await page.getByRole('link', { name: 'Lock availability' }).click();
-  await page.getByTestId('budget-remaining').filter({ hasText: /\d+(\.\d)?%/ }).waitFor(WAIT);
+  await page
+    .getByTestId('budget-remaining')
+    .filter({ hasText: /\d+(\.\d)?%/ })
+    .waitFor(WAIT);
   await page.getByTestId('alert-tiers').getByText('page-1h').waitFor(WAIT);
   await shot(page, '08-slo');
   await page.getByRole('link', { name: 'Map' }).click();
@@ -189,7 +211,10 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByRole('heading', { name: 'Notifications' }).waitFor(WAIT);
   await shot(page, '10-notifications');
   await page.getByRole('link', { name: 'Audit log' }).click();
-  await page.getByRole('cell', { name: /devices\/lock-1/ }).first().waitFor(WAIT);
+  await page
+    .getByRole('cell', { name: /devices\/lock-1/ })
+    .first()
+    .waitFor(WAIT);
   await shot(page, '11-audit');
 
   // A viewer sees the device but has no editing controls; phone width, dark mode.
@@ -201,10 +226,18 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await vp.goto(`${p.httpUrl}/devices/lock-1`);
   await vp.getByRole('heading', { name: /Door 1/ }).waitFor(WAIT);
   await vp.getByTestId('service-history').getByText('bolt jammed, checked on site').waitFor(WAIT);
-  assert.equal(await vp.getByRole('button', { name: 'Apply' }).count(), 0, 'a viewer cannot change service state');
+  assert.equal(
+    await vp.getByRole('button', { name: 'Apply' }).count(),
+    0,
+    'a viewer cannot change service state',
+  );
   await vp.getByRole('tab', { name: 'Shadow' }).click();
   await vp.getByTestId('shadow-desired').waitFor(WAIT);
-  assert.equal(await vp.getByRole('button', { name: 'Update desired' }).count(), 0, 'a viewer cannot edit desired');
+  assert.equal(
+    await vp.getByRole('button', { name: 'Update desired' }).count(),
+    0,
+    'a viewer cannot edit desired',
+  );
   await shot(vp, '13-phone-dark-device-viewer');
   await phone.close();
   await ctx.close();

@@ -29,7 +29,12 @@ async function register(p: TestPlatform, from: number, to: number): Promise<numb
     const devices = [];
     for (let i = start; i < Math.min(to, start + BATCH); i++) {
       const id = `dev-${String(i).padStart(6, '0')}`;
-      devices.push({ id, model: i % 2 ? 'bench-lock' : 'bench-meter', name: `Device ${i}`, tags: [`site-${i % 50}`] });
+      devices.push({
+        id,
+        model: i % 2 ? 'bench-lock' : 'bench-meter',
+        name: `Device ${i}`,
+        tags: [`site-${i % 50}`],
+      });
     }
     const r = await p.app.http.inject({
       method: 'POST',
@@ -81,7 +86,8 @@ async function measure(browser: Browser, p: TestPlatform, n: number): Promise<vo
     list.push(await mark(page, `${p.httpUrl}/devices`, 'tsunagu:devices-rows'));
     jump.push(await jumpToMiddle(page));
   }
-  const f = (xs: number[]): string => `${median(xs).toFixed(0).padStart(6)} ms (runs: ${xs.map((x) => x.toFixed(0)).join(', ')})`;
+  const f = (xs: number[]): string =>
+    `${median(xs).toFixed(0).padStart(6)} ms (runs: ${xs.map((x) => x.toFixed(0)).join(', ')})`;
   console.log(`${n.toLocaleString('en').padStart(8)} devices  fleet overview first data ${f(fleet)}`);
   console.log(`${''.padStart(8)}          device list first rows  ${f(list)}`);
   console.log(`${''.padStart(8)}          list middle rows filled ${f(jump)}`);
@@ -93,13 +99,20 @@ const p = await startTestPlatform();
 let browser: Browser | undefined;
 try {
   for (const name of ['bench-lock', 'bench-meter'])
-    await p.app.http.inject({ method: 'POST', url: '/api/v1/device-models', headers: p.auth, payload: { name } });
+    await p.app.http.inject({
+      method: 'POST',
+      url: '/api/v1/device-models',
+      headers: p.auth,
+      payload: { name },
+    });
   browser = await launchBrowser();
   const peer = Math.min(1_000, TOTAL);
   console.log(`registered ${peer} devices in ${(await register(p, 0, peer)).toFixed(0)} ms (YAML import)`);
   await measure(browser, p, peer);
   if (TOTAL > peer) {
-    console.log(`registered ${TOTAL - peer} more in ${(await register(p, peer, TOTAL)).toFixed(0)} ms (YAML import, batches of ${BATCH})`);
+    console.log(
+      `registered ${TOTAL - peer} more in ${(await register(p, peer, TOTAL)).toFixed(0)} ms (YAML import, batches of ${BATCH})`,
+    );
     await measure(browser, p, TOTAL);
   }
 } finally {

@@ -36,7 +36,12 @@ export function App(): JSX.Element {
       },
     );
   }, []);
-  if (checking) return <p className="muted" style={{ padding: 24 }}>Loading…</p>;
+  if (checking)
+    return (
+      <p className="muted" style={{ padding: 24 }}>
+        Loading…
+      </p>
+    );
   if (!me) return <SignIn onSignedIn={setMe} />;
   return <Shell me={me} onSignOut={() => (setToken(null), setMe(null))} />;
 }
@@ -58,7 +63,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (m: Me) => void }): JSX.Element {
     <main className="signin">
       <form className="panel" onSubmit={(e) => void submit(e)}>
         <h1>Tsunagu console</h1>
-        <p className="muted">Sign in with an API token (printed once at first start, or created under /api/v1/tokens).</p>
+        <p className="muted">
+          Sign in with an API token (printed once at first start, or created under /api/v1/tokens).
+        </p>
         <label>
           API token
           <input
@@ -96,7 +103,12 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
-  else page = <p>Nothing here. <Link to="/">Back to the fleet</Link></p>;
+  else
+    page = (
+      <p>
+        Nothing here. <Link to="/">Back to the fleet</Link>
+      </p>
+    );
   return (
     <div className="layout">
       <nav className="nav" aria-label="Main">

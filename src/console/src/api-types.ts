@@ -10,11 +10,17 @@
 import type { Paths } from './api-schema';
 
 /** Success response of `method path`. */
-export type Res<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M] extends { response: infer R } ? R : never;
+export type Res<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M] extends { response: infer R }
+  ? R
+  : never;
 /** Request body of `method path`. */
-export type Body<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M] extends { body: infer B } ? B : never;
+export type Body<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M] extends { body: infer B }
+  ? B
+  : never;
 /** Query parameters of `method path`. */
-export type QueryOf<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M] extends { query: infer Q } ? Q : never;
+export type QueryOf<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M] extends { query: infer Q }
+  ? Q
+  : never;
 type Item<T> = T extends { items?: (infer I)[] } ? I : T extends (infer I)[] ? I : never;
 
 export type Me = Res<'/me', 'get'>;
@@ -33,7 +39,12 @@ export type OutOfServiceItem = Item<OutOfServicePage>;
 export type ServiceStateView = Res<'/devices/:id/service-state', 'get'>;
 export type ServiceStateEntry = NonNullable<ServiceStateView['history']>[number];
 export type ServiceState = NonNullable<ServiceStateView['state']>;
-export const SERVICE_STATES: readonly ServiceState[] = ['in_service', 'out_of_service', 'maintenance', 'retired'];
+export const SERVICE_STATES: readonly ServiceState[] = [
+  'in_service',
+  'out_of_service',
+  'maintenance',
+  'retired',
+];
 
 export type ShadowHistoryEntry = Item<Res<'/devices/:id/shadow/history', 'get'>>;
 export type ShadowDiff = Res<'/devices/:id/shadow/diff', 'get'>;

@@ -80,15 +80,21 @@ export function fillPath(pattern: string, params: Record<string, string> | undef
 export function call<P extends keyof Paths, M extends keyof Paths[P] & Method>(
   path: P,
   method: M,
-  ...[opts]: {} extends Opts<Op<P, M>> ? [Opts<Op<P, M>>?] : [Opts<Op<P, M>>]
+  ...[opts]: Partial<Opts<Op<P, M>>> extends Opts<Op<P, M>> ? [Opts<Op<P, M>>?] : [Opts<Op<P, M>>]
 ): Promise<Op<P, M> extends { response: infer R } ? R : never> {
   const o = (opts ?? {}) as { params?: Record<string, string>; query?: Query; body?: unknown };
-  return api(method.toUpperCase(), fillPath(path, o.params), o.body ?? (method === 'get' || method === 'delete' ? undefined : {}), o.query);
+  return api(
+    method.toUpperCase(),
+    fillPath(path, o.params),
+    o.body ?? (method === 'get' || method === 'delete' ? undefined : {}),
+    o.query,
+  );
 }
 
 /** Untyped, for routes whose body is not JSON (YAML import/export). */
 export const get = <T>(path: string, q?: Query): Promise<T> => api<T>('GET', path, undefined, q);
-export const post = <T>(path: string, body?: unknown, q?: Query): Promise<T> => api<T>('POST', path, body ?? {}, q);
+export const post = <T>(path: string, body?: unknown, q?: Query): Promise<T> =>
+  api<T>('POST', path, body ?? {}, q);
 export const put = <T>(path: string, body?: unknown): Promise<T> => api<T>('PUT', path, body ?? {});
 export const patch = <T>(path: string, body?: unknown): Promise<T> => api<T>('PATCH', path, body ?? {});
 export const del = <T>(path: string): Promise<T> => api<T>('DELETE', path);

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { budgetBar, fitZoom, formatAgo, formatCount, formatMs, formatPercent, lonLatToWorld, visibleRange } from './format';
+import {
+  budgetBar,
+  fitZoom,
+  formatAgo,
+  formatCount,
+  formatMs,
+  formatPercent,
+  lonLatToWorld,
+  visibleRange,
+} from './format';
 
 test('formatAgo covers seconds to days and missing values', () => {
   const now = 1_000_000_000_000;

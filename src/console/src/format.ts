@@ -36,7 +36,10 @@ export function formatMs(ms: number | null | undefined): string {
 }
 
 /** Clamp budget remaining into [0, 1] for a bar, keeping the sign for the label. */
-export function budgetBar(remaining: number | null | undefined): { width: number; tone: 'ok' | 'warn' | 'bad' } {
+export function budgetBar(remaining: number | null | undefined): {
+  width: number;
+  tone: 'ok' | 'warn' | 'bad';
+} {
   const r = remaining ?? 0;
   const width = Math.max(0, Math.min(1, r));
   return { width, tone: r > 0.5 ? 'ok' : r > 0 ? 'warn' : 'bad' };

@@ -18,7 +18,13 @@ test('formToDefinition builds a rolling-window definition with a selector', () =
   if (!r.ok) return;
   assert.deepEqual(r.body, {
     name: 'unlock-fast',
-    sli: { type: 'command-latency', command: 'unlock', thresholdMs: 1500, latency: 'reply', selector: { model: 'scooter' } },
+    sli: {
+      type: 'command-latency',
+      command: 'unlock',
+      thresholdMs: 1500,
+      latency: 'reply',
+      selector: { model: 'scooter' },
+    },
     target: 0.999,
     window: { rolling: '7d' },
   });
@@ -29,8 +35,14 @@ test('formToDefinition names the bad field', () => {
     (formToDefinition({ ...EMPTY_FORM, name: 'Bad Name' }) as { field: string }).field,
     'name',
   );
-  assert.equal((formToDefinition({ ...EMPTY_FORM, name: 'a', targetPercent: '100' }) as { field: string }).field, 'target');
-  assert.equal((formToDefinition({ ...EMPTY_FORM, name: 'a', windowDays: '1.5' }) as { field: string }).field, 'window');
+  assert.equal(
+    (formToDefinition({ ...EMPTY_FORM, name: 'a', targetPercent: '100' }) as { field: string }).field,
+    'target',
+  );
+  assert.equal(
+    (formToDefinition({ ...EMPTY_FORM, name: 'a', windowDays: '1.5' }) as { field: string }).field,
+    'window',
+  );
 });
 
 test('definitionToForm round-trips through formToDefinition, keeping alerting', () => {

@@ -51,7 +51,8 @@ export function formToDefinition(
     return { ok: false, field: 'name', message: 'lower-case letters, digits and dashes (up to 63)' };
   // Rounded so 99.9 becomes 0.999, not 0.9990000000000001.
   const target = Math.round(Number(f.targetPercent) * 1e6) / 1e8;
-  if (!(target > 0 && target < 1)) return { ok: false, field: 'target', message: 'a percentage between 0 and 100' };
+  if (!(target > 0 && target < 1))
+    return { ok: false, field: 'target', message: 'a percentage between 0 and 100' };
   const days = Number(f.windowDays);
   if (!Number.isInteger(days) || days < 1 || days > 400)
     return { ok: false, field: 'window', message: 'whole days between 1 and 400' };

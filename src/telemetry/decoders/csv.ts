@@ -40,24 +40,17 @@ const BCD_RE = /^\d{1,15}$/;
 const TRUE = new Set(['1', 'true', 'TRUE', 'T', 't', 'Y', 'y', 'on', 'ON']);
 const FALSE = new Set(['0', 'false', 'FALSE', 'F', 'f', 'N', 'n', 'off', 'OFF']);
 
-function parseNumber(type: FieldType, raw: string): number | undefined {
-  switch (type) {
-    case 'int':
-    case 'enum':
-      return INT_RE.test(raw) ? Number(raw) : undefined;
-    case 'float':
-      return FLOAT_RE.test(raw) ? Number(raw) : undefined;
-    case 'hex':
-      return HEX_RE.test(raw) ? parseInt(raw.replace(/^0[xX]/, ''), 16) : undefined;
-    case 'bcd':
-      // Packed BCD written as hex digits: every nibble must be 0-9, so the text reads as decimal.
-      return BCD_RE.test(raw) ? Number(raw) : undefined;
-    case 'bool':
-      return TRUE.has(raw) ? 1 : FALSE.has(raw) ? 0 : undefined;
-    default:
-      return undefined;
-  }
-}
+/** Text → number per type, picked once per field at compile time. */
+const PARSERS: Record<Exclude<FieldType, 'string' | 'composite'>, (raw: string) => number | undefined> = {
+  int: (raw) => (INT_RE.test(raw) ? Number(raw) : undefined),
+  enum: (raw) => (INT_RE.test(raw) ? Number(raw) : undefined),
+  float: (raw) => (FLOAT_RE.test(raw) ? Number(raw) : undefined),
+  hex: (raw) => (HEX_RE.test(raw) ? parseInt(raw.replace(/^0[xX]/, ''), 16) : undefined),
+  // Packed BCD written as hex digits: every nibble must be 0-9, so the text reads as decimal.
+  bcd: (raw) => (BCD_RE.test(raw) ? Number(raw) : undefined),
+  bool: (raw) => (TRUE.has(raw) ? 1 : FALSE.has(raw) ? 0 : undefined),
+};
+const noNumber = (): undefined => undefined;
 
 const bitSet = (word: number, bit: number): boolean => Math.floor(word / 2 ** bit) % 2 === 1;
 
@@ -71,6 +64,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
   const offset = num(o.offset, `${at}.offset`, 0);
   const unit = optStr(o.unit, `${at}.unit`);
   const absent = (): string | undefined => (required ? `field ${name} is required but empty` : undefined);
+  const parseNumber = type === 'string' || type === 'composite' ? noNumber : PARSERS[type];
 
   if (type === 'composite') {
     const delim = str(o.delimiter ?? '&', `${at}.delimiter`);
@@ -105,7 +99,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
     });
     return (raw, out) => {
       if (raw === '') return absent();
-      const word = parseNumber(type, raw);
+      const word = parseNumber(raw);
       if (word === undefined) return `field ${name}: "${raw}" is not ${type}`;
       for (const { bit, t } of bits)
         if (bitSet(word, bit)) out.events.push({ ...t, fields: { field: name, bit, word: raw } });
@@ -121,7 +115,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
       if (raw === '') return absent();
       let key = raw;
       if (type !== 'string') {
-        const n = parseNumber(type, raw);
+        const n = parseNumber(raw);
         if (n === undefined) return `field ${name}: "${raw}" is not ${type}`;
         key = String(n);
       }
@@ -150,7 +144,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
       out.attributes.push({ name, text: raw.slice(0, 256) });
       return undefined;
     }
-    const n = parseNumber(type, raw);
+    const n = parseNumber(raw);
     if (n === undefined) return `field ${name}: "${raw}" is not ${type}`;
     if (type === 'enum') {
       const label = labels.get(String(n));
@@ -161,7 +155,10 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
       return undefined;
     }
     if (role === 'attribute') out.attributes.push({ name, text: raw });
-    else out.metrics.push({ name, value: n * scale + offset, ...(unit ? { unit } : {}) });
+    else
+      out.metrics.push(
+        unit === undefined ? { name, value: n * scale + offset } : { name, value: n * scale + offset, unit },
+      );
     return undefined;
   };
 }

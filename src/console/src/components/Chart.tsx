@@ -36,7 +36,12 @@ export function Chart({ x, series, height = 240, title, yRange }: Props): JSX.El
       },
       series: [
         {},
-        ...series.map((s, i) => ({ label: s.label, stroke: s.color ?? PALETTE[i % PALETTE.length]!, width: 1.5, spanGaps: false })),
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: s.color ?? PALETTE[i % PALETTE.length]!,
+          width: 1.5,
+          spanGaps: false,
+        })),
       ],
       axes: [
         { stroke: axisColor, grid: { stroke: 'rgba(128,128,128,0.15)' } },

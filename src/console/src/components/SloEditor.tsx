@@ -5,13 +5,20 @@ import type { SloDefinition, SliType } from '../api-types';
 import { definitionToForm, EMPTY_FORM, formToDefinition, SLI_TYPES, type SloForm } from '../slo-form';
 import { ErrorText } from './bits';
 
-export function SloEditor({ existing, onSaved }: { existing?: SloDefinition; onSaved: (name: string) => void }): JSX.Element {
+export function SloEditor({
+  existing,
+  onSaved,
+}: {
+  existing?: SloDefinition;
+  onSaved: (name: string) => void;
+}): JSX.Element {
   const initial = existing ? definitionToForm(existing) : EMPTY_FORM;
   const [mode, setMode] = useState<'form' | 'json'>(initial ? 'form' : 'json');
   const [f, setF] = useState<SloForm>(initial ?? EMPTY_FORM);
   const [json, setJson] = useState(existing ? JSON.stringify(existing, null, 2) : '');
   const [error, setError] = useState<string>();
-  const set = (k: keyof SloForm) => (e: { target: { value: string } }) => setF((o) => ({ ...o, [k]: e.target.value }));
+  const set = (k: keyof SloForm) => (e: { target: { value: string } }) =>
+    setF((o) => ({ ...o, [k]: e.target.value }));
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
@@ -52,7 +59,13 @@ export function SloEditor({ existing, onSaved }: { existing?: SloDefinition; onS
         <div className="form-grid">
           <label>
             Name (id)
-            <input value={f.name} onChange={set('name')} required disabled={!!existing} placeholder="unlock-success" />
+            <input
+              value={f.name}
+              onChange={set('name')}
+              required
+              disabled={!!existing}
+              placeholder="unlock-success"
+            />
           </label>
           <label>
             Display name
@@ -64,7 +77,10 @@ export function SloEditor({ existing, onSaved }: { existing?: SloDefinition; onS
           </label>
           <label>
             SLI
-            <select value={f.sliType} onChange={(e) => setF((o) => ({ ...o, sliType: e.target.value as SliType }))}>
+            <select
+              value={f.sliType}
+              onChange={(e) => setF((o) => ({ ...o, sliType: e.target.value as SliType }))}
+            >
               {SLI_TYPES.map((t) => (
                 <option key={t}>{t}</option>
               ))}

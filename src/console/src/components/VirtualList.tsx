@@ -79,7 +79,11 @@ export function VirtualList<T>({
         onKeyDown={key}
       >
         {columns.map((c) => (
-          <span role="cell" key={c.key} style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
+          <span
+            role="cell"
+            key={c.key}
+            style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}
+          >
             {row ? c.render(row) : <span className="muted">…</span>}
           </span>
         ))}
@@ -97,12 +101,18 @@ export function VirtualList<T>({
       onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
     >
       <div style={{ height: (total + 1) * rowHeight, position: 'relative' }}>
-        <div role="row" className="row head" style={{ top: 0, height: rowHeight, gridTemplateColumns: grid, position: 'sticky' }}>
+        <div
+          role="row"
+          className="row head"
+          style={{ top: 0, height: rowHeight, gridTemplateColumns: grid, position: 'sticky' }}
+        >
           {columns.map((c) => (
             <span
               role="columnheader"
               key={c.key}
-              aria-sort={sort && c.sort === sort.key ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined}
+              aria-sort={
+                sort && c.sort === sort.key ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined
+              }
             >
               {c.sort && onSort ? (
                 <button type="button" className="link" onClick={() => onSort(c.sort!)}>

@@ -1,20 +1,26 @@
 import { useState } from 'react';
 import { call } from '../api';
-import type { AuditEntry } from '../api-types';
 import { ErrorText } from '../components/bits';
 import { formatTime } from '../format';
 import { useLoad } from '../hooks';
 
 export function AuditPage(): JSX.Element {
   const [resource, setResource] = useState('');
-  const log = useLoad(() => call('/audit', 'get', { query: { limit: 200, ...(resource ? { resource } : {}) } }), [resource]);
+  const log = useLoad(
+    () => call('/audit', 'get', { query: { limit: 200, ...(resource ? { resource } : {}) } }),
+    [resource],
+  );
   return (
     <>
       <h1>Audit log</h1>
       <div className="filters">
         <label>
           Resource
-          <input value={resource} onChange={(e) => setResource(e.target.value)} placeholder="e.g. devices/scooter-1" />
+          <input
+            value={resource}
+            onChange={(e) => setResource(e.target.value)}
+            placeholder="e.g. devices/scooter-1"
+          />
         </label>
       </div>
       <ErrorText error={log.error} />

@@ -18,22 +18,31 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
   return (
     <>
       <h1>
-        {d?.name ?? id}{' '}
-        {d && <Badge value={d.online ? 'online' : 'offline'} />}
+        {d?.name ?? id} {d && <Badge value={d.online ? 'online' : 'offline'} />}
       </h1>
       <p className="muted">
         {id} · model {d?.model ?? '—'} {d?.tags.length ? `· tags ${d.tags.join(', ')}` : ''}{' '}
         {d && !d.enabled ? '· disabled' : ''}
       </p>
       <ErrorText error={device.error} />
-      <div className="tabs" role="tablist" aria-label="Device sections" onKeyDown={(e) => {
+      <div
+        className="tabs"
+        role="tablist"
+        aria-label="Device sections"
+        onKeyDown={(e) => {
           // WAI-ARIA tabs: arrow keys move between tabs.
           const i = TABS.indexOf(tab);
-          const next = e.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : e.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : undefined;
+          const next =
+            e.key === 'ArrowRight'
+              ? TABS[(i + 1) % TABS.length]
+              : e.key === 'ArrowLeft'
+                ? TABS[(i + TABS.length - 1) % TABS.length]
+                : undefined;
           if (!next) return;
           setTab(next);
-          (e.currentTarget.querySelector(`#tab-${next}`) as HTMLElement | null)?.focus();
-        }}>
+          e.currentTarget.querySelector<HTMLElement>(`#tab-${next}`)?.focus();
+        }}
+      >
         {TABS.map((t) => (
           <button
             key={t}

@@ -39,9 +39,16 @@ const COLUMNS: Column<Row>[] = [
     key: 'online',
     label: 'State',
     width: '1.3fr',
-    render: (d) => (d.reasons ? <Badge value="out_of_service" /> : <Badge value={d.online ? 'online' : 'offline'} />),
+    render: (d) =>
+      d.reasons ? <Badge value="out_of_service" /> : <Badge value={d.online ? 'online' : 'offline'} />,
   },
-  { key: 'seen', label: 'Last seen', width: '1fr', render: (d) => (d.lastSeen ? formatAgo(d.lastSeen) : 'never'), sort: 'lastSeenAt' },
+  {
+    key: 'seen',
+    label: 'Last seen',
+    width: '1fr',
+    render: (d) => (d.lastSeen ? formatAgo(d.lastSeen) : 'never'),
+    sort: 'lastSeenAt',
+  },
   { key: 'tags', label: 'Tags / reasons', width: '1.5fr', render: (d) => (d.reasons ?? d.tags).join(', ') },
 ];
 
@@ -52,7 +59,8 @@ function fromQuery(q: URLSearchParams): Filters {
     q: q.get('q') ?? '',
     model: q.get('model') ?? '',
     tag: q.get('tag') ?? '',
-    online: q.get('online') === 'true' || q.get('online') === 'false' ? (q.get('online') as 'true' | 'false') : '',
+    online:
+      q.get('online') === 'true' || q.get('online') === 'false' ? (q.get('online') as 'true' | 'false') : '',
     state: q.get('state') === 'out_of_service' ? 'out_of_service' : '',
     sort: sort && SORTS.includes(sort) ? sort : 'id',
     order: q.get('order') === 'desc' ? 'desc' : 'asc',
@@ -149,12 +157,14 @@ export function DevicesPage(): JSX.Element {
 
   const onRange = useCallback(
     (start: number, end: number) => {
-      for (let p = Math.floor(start / PAGE); p <= Math.floor(Math.max(start, end - 1) / PAGE); p++) void fetchPage(p);
+      for (let p = Math.floor(start / PAGE); p <= Math.floor(Math.max(start, end - 1) / PAGE); p++)
+        void fetchPage(p);
     },
     [fetchPage],
   );
 
-  const set = (k: keyof Filters) => (e: { target: { value: string } }) => setFilters((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof Filters) => (e: { target: { value: string } }) =>
+    setFilters((f) => ({ ...f, [k]: e.target.value }));
   const outOnly = typed.state === 'out_of_service';
   return (
     <>
@@ -162,7 +172,13 @@ export function DevicesPage(): JSX.Element {
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
-          <input type="search" value={typed.q} onChange={set('q')} placeholder="id or name" disabled={outOnly} />
+          <input
+            type="search"
+            value={typed.q}
+            onChange={set('q')}
+            placeholder="id or name"
+            disabled={outOnly}
+          />
         </label>
         <label>
           Model

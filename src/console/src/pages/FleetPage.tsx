@@ -1,6 +1,13 @@
 import { useEffect, useRef } from 'react';
 import { call, streamEvents } from '../api';
-import type { AlertRecord, FleetConnectivity, FleetHealth, OutOfServicePage, SloDefinition, SloStatus } from '../api-types';
+import type {
+  AlertRecord,
+  FleetConnectivity,
+  FleetHealth,
+  OutOfServicePage,
+  SloDefinition,
+  SloStatus,
+} from '../api-types';
 import { Badge, BudgetBar, ErrorText } from '../components/bits';
 import { formatAgo, formatPercent, formatTime } from '../format';
 import { loadSlos } from './SlosPage';
@@ -50,7 +57,8 @@ export function FleetPage(): JSX.Element {
   }, [reload]);
   useEffect(() => {
     // Read by src/console/e2e/render-bench.ts: first overview with data after navigation start.
-    if (data && performance.getEntriesByName('tsunagu:fleet-data').length === 0) performance.mark('tsunagu:fleet-data');
+    if (data && performance.getEntriesByName('tsunagu:fleet-data').length === 0)
+      performance.mark('tsunagu:fleet-data');
   }, [data]);
   const c = data?.connectivity;
   const h = data?.health;

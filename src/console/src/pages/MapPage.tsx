@@ -55,8 +55,15 @@ export function MapPage(): JSX.Element {
     if (pts.length === 0) return undefined;
     const lats = pts.map((p) => p.lat);
     const lons = pts.map((p) => p.lon);
-    const z = Math.min(16, fitZoom(Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats), W, H));
-    const c = lonLatToWorld((Math.min(...lons) + Math.max(...lons)) / 2, (Math.min(...lats) + Math.max(...lats)) / 2, z);
+    const z = Math.min(
+      16,
+      fitZoom(Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats), W, H),
+    );
+    const c = lonLatToWorld(
+      (Math.min(...lons) + Math.max(...lons)) / 2,
+      (Math.min(...lats) + Math.max(...lats)) / 2,
+      z,
+    );
     return { z, ox: c.x - W / 2, oy: c.y - H / 2 };
   }, [data]);
   const tileImgs: JSX.Element[] = [];
@@ -68,7 +75,15 @@ export function MapPage(): JSX.Element {
         const x = ((tx % n) + n) % n;
         const src = tiles.replace('{z}', String(view.z)).replace('{x}', String(x)).replace('{y}', String(ty));
         tileImgs.push(
-          <img key={`${tx}-${ty}`} src={src} alt="" width={256} height={256} style={{ position: 'absolute', left: tx * 256 - view.ox, top: ty * 256 - view.oy }} onError={(e) => (e.currentTarget.style.display = 'none')} />,
+          <img
+            key={`${tx}-${ty}`}
+            src={src}
+            alt=""
+            width={256}
+            height={256}
+            style={{ position: 'absolute', left: tx * 256 - view.ox, top: ty * 256 - view.oy }}
+            onError={(e) => (e.currentTarget.style.display = 'none')}
+          />,
         );
       }
   }
@@ -91,9 +106,22 @@ export function MapPage(): JSX.Element {
         </span>
       </div>
       <ErrorText error={error} />
-      {data && data.length === 0 && <p className="muted">No device has reported a position (metrics lat/lon) yet.</p>}
+      {data && data.length === 0 && (
+        <p className="muted">No device has reported a position (metrics lat/lon) yet.</p>
+      )}
       {view && (
-        <div style={{ position: 'relative', width: '100%', maxWidth: W, height: H, overflow: 'hidden', border: '1px solid var(--border)', borderRadius: 8, background: 'var(--bg)' }}>
+        <div
+          style={{
+            position: 'relative',
+            width: '100%',
+            maxWidth: W,
+            height: H,
+            overflow: 'hidden',
+            border: '1px solid var(--border)',
+            borderRadius: 8,
+            background: 'var(--bg)',
+          }}
+        >
           {tileImgs}
           <svg
             width={W}

@@ -3,7 +3,6 @@ import { Badge, ErrorText } from '../components/bits';
 import { formatTime } from '../format';
 import { useLoad } from '../hooks';
 
-
 /** Channels, routes and the delivery log (read-only here; manage them with the API, docs/notify.md). */
 export function NotificationsPage(): JSX.Element {
   const channels = useLoad(() => call('/notification-channels', 'get'), []);
@@ -66,7 +65,8 @@ export function NotificationsPage(): JSX.Element {
                 <td>{formatTime(d.createdAt)}</td>
                 <td>
                   {d.kind}
-                  {d.itemCount && d.itemCount > 1 ? ` ×${d.itemCount}` : ''} <span className="muted">{d.reason}</span>
+                  {d.itemCount && d.itemCount > 1 ? ` ×${d.itemCount}` : ''}{' '}
+                  <span className="muted">{d.reason}</span>
                 </td>
                 <td>{d.channelId ? channelName(d.channelId) : ''}</td>
                 <td>

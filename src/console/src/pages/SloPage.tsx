@@ -14,15 +14,23 @@ const RATIO_RANGE: [null, number] = [null, 1];
 
 export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const params = { name: id };
-  const slo = useLoad(async () => (await call('/slos/:name', 'get', { params })) as unknown as SloDefinition, [id]);
+  const slo = useLoad(
+    async () => (await call('/slos/:name', 'get', { params })) as unknown as SloDefinition,
+    [id],
+  );
   const status = useLoad(() => call('/slos/:name/status', 'get', { params }), [id]);
   const alerts = useLoad(
-    async () => ((await call('/alerts', 'get', { query: { slo: id, limit: 20 } })).items ?? []) as unknown as AlertRecord[],
+    async () =>
+      ((await call('/alerts', 'get', { query: { slo: id, limit: 20 } })).items ??
+        []) as unknown as AlertRecord[],
     [id],
   );
   const history = useLoad(() => {
     const to = Date.now();
-    return call('/slos/:name/history', 'get', { params, query: { from: String(to - 7 * 86400e3), to: String(to), step: '1h' } });
+    return call('/slos/:name/history', 'get', {
+      params,
+      query: { from: String(to - 7 * 86400e3), to: String(to), step: '1h' },
+    });
   }, [id]);
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string>();
@@ -53,7 +61,11 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
       <h1>{def?.displayName ?? id}</h1>
       <p className="muted">
         {id} · {def?.sli.type} SLI
-        {def ? ('rolling' in def.window ? ` · rolling ${def.window.rolling}` : ` · calendar ${def.window.calendar}`) : ''}
+        {def
+          ? 'rolling' in def.window
+            ? ` · rolling ${def.window.rolling}`
+            : ` · calendar ${def.window.calendar}`
+          : ''}
         {def?.description ? ` · ${def.description}` : ''}
       </p>
       <ErrorText error={slo.error ?? status.error ?? error} />
@@ -120,7 +132,11 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
                   <td>
                     {t.longWindow} / {t.shortWindow}
                   </td>
-                  <td>{t.burnRate !== undefined ? `${t.burnRate}×` : `${formatPercent(t.budgetShare, 0)} of budget`}</td>
+                  <td>
+                    {t.burnRate !== undefined
+                      ? `${t.burnRate}×`
+                      : `${formatPercent(t.budgetShare, 0)} of budget`}
+                  </td>
                   <td>
                     <Badge value={s?.firing?.includes(t.name) ? 'firing' : 'ok'} />
                   </td>
@@ -133,8 +149,8 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
           <ul>
             {alerts.data?.map((a) => (
               <li key={a.id}>
-                {a.tier} <Badge value={a.resolvedAt === null ? 'firing' : 'resolved'} /> fired {formatTime(a.firedAt)} at{' '}
-                {a.burnRate.toFixed(1)}× (threshold {a.threshold.toFixed(1)}×)
+                {a.tier} <Badge value={a.resolvedAt === null ? 'firing' : 'resolved'} /> fired{' '}
+                {formatTime(a.firedAt)} at {a.burnRate.toFixed(1)}× (threshold {a.threshold.toFixed(1)}×)
               </li>
             ))}
           </ul>
@@ -150,7 +166,12 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
         </section>
         <section className="panel" aria-label="Budget burn-down">
           {charts.bx.length > 0 ? (
-            <Chart x={charts.bx} series={charts.burned} title="Error budget left over the window" yRange={RATIO_RANGE} />
+            <Chart
+              x={charts.bx}
+              series={charts.burned}
+              title="Error budget left over the window"
+              yRange={RATIO_RANGE}
+            />
           ) : (
             <p className="muted">No budget data yet.</p>
           )}
@@ -159,7 +180,12 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
       {canEdit && def && (
         <section className="panel">
           <p style={{ display: 'flex', gap: 8 }}>
-            <button type="button" className="secondary" onClick={() => setEditing((e) => !e)} aria-expanded={editing}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => setEditing((e) => !e)}
+              aria-expanded={editing}
+            >
               {editing ? 'Close editor' : 'Edit SLO'}
             </button>
             <button type="button" className="danger" onClick={() => void remove()}>

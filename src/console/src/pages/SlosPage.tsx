@@ -18,10 +18,17 @@ export async function loadSlos(): Promise<{ slo: SloDefinition; status: SloStatu
   return slos.map((slo, i) => ({ slo, status: statuses[i] }));
 }
 
-async function yamlRequest(method: string, path: string, body?: string): Promise<{ ok: boolean; text: string }> {
+async function yamlRequest(
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ ok: boolean; text: string }> {
   const res = await fetch(`/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${getToken() ?? ''}`, ...(body ? { 'content-type': 'application/yaml' } : {}) },
+    headers: {
+      authorization: `Bearer ${getToken() ?? ''}`,
+      ...(body ? { 'content-type': 'application/yaml' } : {}),
+    },
     ...(body ? { body } : {}),
   });
   return { ok: res.ok, text: await res.text() };
@@ -42,7 +49,9 @@ export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
     setError(undefined);
     setMsg(
       `${dryRun ? 'Would create' : 'Created'}: ${res.created?.join(', ') || 'none'}; ${dryRun ? 'would update' : 'updated'}: ${res.updated?.join(', ') || 'none'}` +
-        (res.warnings?.length ? `; warnings: ${res.warnings.map((w) => `${w.path}: ${w.message}`).join('; ')}` : ''),
+        (res.warnings?.length
+          ? `; warnings: ${res.warnings.map((w) => `${w.path}: ${w.message}`).join('; ')}`
+          : ''),
     );
     if (!dryRun) list.reload();
   };
@@ -103,7 +112,12 @@ export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
               <textarea rows={14} value={yaml} onChange={(e) => setYaml(e.target.value)} spellCheck={false} />
             </label>
             <p style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
-              <button type="button" onClick={() => void importYaml(true)} disabled={!yaml.trim()} className="secondary">
+              <button
+                type="button"
+                onClick={() => void importYaml(true)}
+                disabled={!yaml.trim()}
+                className="secondary"
+              >
                 Check (dry run)
               </button>
               <button type="button" onClick={() => void importYaml(false)} disabled={!yaml.trim()}>

@@ -7,7 +7,10 @@ import { useLoad } from '../../hooks';
 
 export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const path = { id };
-  const list = useLoad(() => call('/devices/:id/commands', 'get', { params: path, query: { limit: 50 } }), [id]);
+  const list = useLoad(
+    () => call('/devices/:id/commands', 'get', { params: path, query: { limit: 50 } }),
+    [id],
+  );
   const [name, setName] = useState('unlock');
   const [params, setParams] = useState('{}');
   const [timeoutMs, setTimeoutMs] = useState('10000');
@@ -59,7 +62,12 @@ export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): 
             </label>
             <label>
               Timeout (ms)
-              <input value={timeoutMs} onChange={(e) => setTimeoutMs(e.target.value)} inputMode="numeric" size={7} />
+              <input
+                value={timeoutMs}
+                onChange={(e) => setTimeoutMs(e.target.value)}
+                inputMode="numeric"
+                size={7}
+              />
             </label>
             <button onClick={() => void send()} disabled={busy}>
               {busy ? 'Waiting…' : 'Send'}
@@ -69,7 +77,9 @@ export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): 
           {last && (
             <p data-testid="command-outcome">
               {last.name}: <Badge value={last.status} /> reply {formatMs(last.replyLatencyMs)}
-              {last.confirmLatencyMs !== undefined && last.confirmLatencyMs !== null && <> · confirmed {formatMs(last.confirmLatencyMs)}</>}
+              {last.confirmLatencyMs !== undefined && last.confirmLatencyMs !== null && (
+                <> · confirmed {formatMs(last.confirmLatencyMs)}</>
+              )}
             </p>
           )}
         </section>

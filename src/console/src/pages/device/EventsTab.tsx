@@ -13,7 +13,12 @@ export function EventsTab({ id }: { id: string }): JSX.Element {
     () =>
       call('/devices/:id/events', 'get', {
         params: { id },
-        query: { limit: 200, ...(code ? { code } : {}), ...(severity ? { severity } : {}), ...(q ? { q } : {}) },
+        query: {
+          limit: 200,
+          ...(code ? { code } : {}),
+          ...(severity ? { severity } : {}),
+          ...(q ? { q } : {}),
+        },
       }),
     [id, code, severity, q],
   );
@@ -27,7 +32,10 @@ export function EventsTab({ id }: { id: string }): JSX.Element {
         </label>
         <label>
           Severity
-          <select value={severity} onChange={(e) => setSeverity(e.target.value as EventQuery['severity'] | '')}>
+          <select
+            value={severity}
+            onChange={(e) => setSeverity(e.target.value as EventQuery['severity'] | '')}
+          >
             <option value="">any</option>
             {['info', 'warning', 'error', 'critical'].map((s) => (
               <option key={s}>{s}</option>

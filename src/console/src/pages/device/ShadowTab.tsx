@@ -11,15 +11,18 @@ function actorText(a: ShadowHistoryEntry['actor'] | undefined): string {
 
 export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const params = { id };
-  const shadow = useLoad(async () => {
+  const shadow = useLoad<ShadowDoc | undefined>(async () => {
     try {
-      return (await call('/devices/:id/shadow', 'get', { params })) as ShadowDoc;
+      return await call('/devices/:id/shadow', 'get', { params });
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return undefined; // no shadow yet
       throw e;
     }
   }, [id]);
-  const history = useLoad(() => call('/devices/:id/shadow/history', 'get', { params, query: { limit: 50 } }), [id]);
+  const history = useLoad(
+    () => call('/devices/:id/shadow/history', 'get', { params, query: { limit: 50 } }),
+    [id],
+  );
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string>();
   const [from, setFrom] = useState('');
@@ -35,7 +38,10 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
     try {
       await call('/devices/:id/shadow', 'post', {
         params,
-        body: { state: { desired }, ...(shadow.data?.version !== undefined ? { version: shadow.data.version } : {}) },
+        body: {
+          state: { desired },
+          ...(shadow.data?.version !== undefined ? { version: shadow.data.version } : {}),
+        },
       });
       setError(undefined);
       setDraft('');
@@ -47,7 +53,10 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
   };
   const loadDiff = async (): Promise<void> => {
     try {
-      const r = await call('/devices/:id/shadow/diff', 'get', { params, query: { from: Number(from), to: Number(to) } });
+      const r = await call('/devices/:id/shadow/diff', 'get', {
+        params,
+        query: { from: Number(from), to: Number(to) },
+      });
       setDiff(r.changes ?? []);
       setError(undefined);
     } catch (e) {

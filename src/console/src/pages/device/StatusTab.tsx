@@ -12,8 +12,14 @@ function actorText(a: ServiceStateEntry['actor']): string {
 
 export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const params = { id };
-  const state = useLoad(() => call('/devices/:id/service-state', 'get', { params, query: { historyLimit: 50 } }), [id]);
-  const sessions = useLoad(() => call('/devices/:id/sessions', 'get', { params, query: { limit: 50 } }), [id]);
+  const state = useLoad(
+    () => call('/devices/:id/service-state', 'get', { params, query: { historyLimit: 50 } }),
+    [id],
+  );
+  const sessions = useLoad(
+    () => call('/devices/:id/sessions', 'get', { params, query: { limit: 50 } }),
+    [id],
+  );
   const [target, setTarget] = useState<ServiceState>('out_of_service');
   const [note, setNote] = useState('');
   const [error, setError] = useState<string>();
@@ -36,7 +42,8 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
         <ErrorText error={state.error} />
         {s && (
           <p data-testid="service-state">
-            <Badge value={s.state} /> {s.reasons && s.reasons.length > 0 && <span>because {s.reasons.join(', ')}</span>}{' '}
+            <Badge value={s.state} />{' '}
+            {s.reasons && s.reasons.length > 0 && <span>because {s.reasons.join(', ')}</span>}{' '}
             {s.since != null && (
               <span className="muted" title={formatTime(s.since)}>
                 since {formatAgo(s.since)}
@@ -59,7 +66,13 @@ export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
               </label>
               <label style={{ flex: 1 }}>
                 Note (what was checked in the field)
-                <input name="note" value={note} onChange={(e) => setNote(e.target.value)} required pattern=".*\S.*" />
+                <input
+                  name="note"
+                  value={note}
+                  onChange={(e) => setNote(e.target.value)}
+                  required
+                  pattern=".*\S.*"
+                />
               </label>
               <button type="submit">Apply</button>
             </div>

@@ -5,7 +5,13 @@ import { ErrorText } from '../../components/bits';
 import { Chart } from '../../components/Chart';
 import { useLoad } from '../../hooks';
 
-const RANGES: Record<string, number> = { '1h': 3600e3, '6h': 6 * 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+const RANGES: Record<string, number> = {
+  '1h': 3600e3,
+  '6h': 6 * 3600e3,
+  '24h': 86400e3,
+  '7d': 7 * 86400e3,
+  '30d': 30 * 86400e3,
+};
 /** '' = raw points; otherwise the server picks raw, minute or hour rollups for the bucket size. */
 const BUCKETS = ['', '1m', '5m', '1h', '1d'];
 const AGGS: NonNullable<TelemetryQuery['agg']>[] = ['avg', 'min', 'max', 'sum', 'count', 'last'];
@@ -13,7 +19,10 @@ const AGGS: NonNullable<TelemetryQuery['agg']>[] = ['avg', 'min', 'max', 'sum', 
 /** uPlot's aligned data: x in epoch seconds, ascending. */
 export function toChartData(s: TelemetrySeries | undefined): { x: number[]; y: (number | null)[] } {
   const pts = (s?.points ?? []).filter((p) => typeof p.ts === 'number').sort((a, b) => a.ts! - b.ts!);
-  return { x: pts.map((p) => p.ts! / 1000), y: pts.map((p) => (typeof p.value === 'number' ? p.value : null)) };
+  return {
+    x: pts.map((p) => p.ts! / 1000),
+    y: pts.map((p) => (typeof p.value === 'number' ? p.value : null)),
+  };
 }
 
 export function TelemetryTab({ id }: { id: string }): JSX.Element {
@@ -38,7 +47,13 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
     const from = to - RANGES[range]!;
     return call('/devices/:id/telemetry', 'get', {
       params: { id },
-      query: { metric: chosen, from: String(from), to: String(to), ...(bucket ? { bucket, agg } : {}), limit: 10000 },
+      query: {
+        metric: chosen,
+        from: String(from),
+        to: String(to),
+        ...(bucket ? { bucket, agg } : {}),
+        limit: 10000,
+      },
     });
   }, [id, chosen, range, bucket, agg]);
   const data = useMemo(() => {
@@ -48,8 +63,16 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
   const downloadCsv = async (): Promise<void> => {
     // A plain link would not carry the bearer token, so fetch and hand the browser a blob.
     const to = Date.now();
-    const q = new URLSearchParams({ metric: chosen, from: String(to - RANGES[range]!), to: String(to), format: 'csv' });
-    if (bucket) q.set('bucket', bucket), q.set('agg', agg);
+    const q = new URLSearchParams({
+      metric: chosen,
+      from: String(to - RANGES[range]!),
+      to: String(to),
+      format: 'csv',
+    });
+    if (bucket) {
+      q.set('bucket', bucket);
+      q.set('agg', agg);
+    }
     const res = await fetch(`/api/v1/devices/${encodeURIComponent(id)}/telemetry?${q}`, {
       headers: { authorization: `Bearer ${getToken() ?? ''}` },
     });
