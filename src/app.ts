@@ -92,7 +92,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createNotify(ctx, registry.directory),
     shadows,
     // Commands confirmed by reported state check the shadow at acknowledgement time too.
-    await createCommands(ctx, registry.directory, { readReported: shadows.reported }),
+    await createCommands(ctx, registry.directory, { readReported: (id, name) => shadows.reported(id, name) }),
     await createTelemetry(ctx, registry.directory),
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),

@@ -302,7 +302,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
       if (!s.persistent) this.endSession(s);
       else {
         // QoS 0 messages are not kept for an offline session.
-        if (s.queue.some((o) => o.qos === 0)) s.queue = s.queue.filter((o) => o.qos > 0);
+        s.queue.dropQos0();
         s.disconnectedAt = this.clock.now();
         this.offline.add(s);
         this.persist({ op: 'session.put', session: this.storedSession(s) });
@@ -383,7 +383,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     }
     for (const sub of s.subs.values()) this.trie.remove(sub);
     s.subs.clear();
-    s.queue = [];
+    s.queue.clear();
     s.inflight.clear();
     s.incoming.clear();
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
@@ -611,11 +611,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
   /** Bounded queue (limits.maxQueued): drop the oldest QoS 0 message first; false = no room. */
   private makeRoom(s: Session): boolean {
     if (s.queue.length < this.limits.maxQueued) return true;
-    const i = s.queue.findIndex((o) => o.qos === 0);
     this.counters.publishDropped++;
-    if (i < 0) return false;
-    s.queue.splice(i, 1);
-    return true;
+    return s.queue.dropOldestQos0();
   }
 
   private enqueue(s: Session, o: Outgoing): void {
@@ -670,17 +667,17 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const c = s.conn;
     if (!c || c.state !== 'connected') return;
     const q = s.queue;
-    let n = 0;
     const now = this.clock.now();
-    while (n < q.length && !c.paused) {
-      const o = q[n]!;
+    while (!c.paused) {
+      const o = q.peek();
+      if (!o) break;
       if (o.qos === 0) {
-        n++;
+        q.shift();
         this.sendQos0(c, o.msg, o.retain, o.subIds);
         continue;
       }
       if (s.inflight.size >= c.window) break;
-      n++;
+      q.shift();
       if (o.msg.expiresAt !== undefined && o.msg.expiresAt <= now) {
         this.finish(s, o);
         continue;
@@ -698,7 +695,6 @@ export class BrokerImpl implements Broker, ConnectionHost {
         });
       this.sendPublish(s, c, o, false);
     }
-    if (n > 0) s.queue = n === q.length ? [] : q.slice(n);
   }
 
   // ---- retained ---------------------------------------------------------------------------

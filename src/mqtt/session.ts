@@ -4,6 +4,7 @@
  * clean session, and `expiryInterval` seconds beyond it for a persistent one.
  */
 import type { Connection } from './connection.js';
+import { MessageQueue } from './queue.js';
 import type { Outgoing, Subscription, Will } from './types.js';
 
 export class Session {
@@ -11,7 +12,7 @@ export class Session {
   /** Sent and not yet acknowledged, by packet id. */
   readonly inflight = new Map<number, Outgoing>();
   /** Waiting to be sent, oldest first. */
-  queue: Outgoing[] = [];
+  readonly queue = new MessageQueue();
   /** Inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-…]. */
   readonly incoming = new Set<number>();
   conn: Connection | undefined;
