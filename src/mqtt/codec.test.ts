@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generate, parser as createParser, type Packet } from 'mqtt-packet';
+import { encode, encodeAck } from './encode.js';
 import { duplexPair, startTestBroker } from './test-helpers.js';
 
 const v4: Packet[] = [
@@ -190,5 +191,33 @@ describe('random input', () => {
     assert.ok(disconnected > conns / 2, `${disconnected}/${conns} garbage connections were disconnected`);
     assert.equal(tb.broker.conns.size, 0, 'every connection was cleaned up');
     assert.ok(growth < 64 * 1024 * 1024, `heap grew by ${growth} bytes`);
+  });
+});
+
+describe('fast encoders', () => {
+  test('encodePublishFast and encodeAck produce the bytes mqtt-packet generates', () => {
+    for (const version of [3, 4, 5] as const)
+      for (const qos of [0, 1, 2] as const)
+        for (const size of [0, 5, 120, 200, 20_000, 3_000_000]) {
+          const p: Packet = {
+            cmd: 'publish',
+            topic: size % 2 === 0 ? 'a/b/ü' : 't',
+            payload: Buffer.alloc(size, 7),
+            qos,
+            retain: size > 100,
+            dup: qos > 0 && size < 100,
+            ...(qos > 0 ? { messageId: ((258 + size) % 65535) + 1 } : {}),
+          };
+          const expected = generate(p, { protocolVersion: version });
+          assert.deepEqual(encode(p, version), expected, `v${version} qos${qos} size ${size}`);
+        }
+    for (const cmd of ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const) {
+      assert.deepEqual(encodeAck(cmd, 513), generate({ cmd, messageId: 513 }, { protocolVersion: 4 }), cmd);
+      // MQTT 5 allows the same 4-byte form when the reason code is 0 and there are no properties.
+      const [parsed] = parseAll(encodeAck(cmd, 513), 5);
+      assert.equal(parsed?.cmd, cmd);
+      assert.equal(parsed?.messageId, 513);
+      assert.equal((parsed as { reasonCode?: number }).reasonCode ?? 0, 0);
+    }
   });
 });

@@ -4,9 +4,10 @@
  * connection lifecycle. Protocol decisions are the broker's (`ConnectionHost`).
  */
 import type { Duplex } from 'node:stream';
-import { generate, type Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import type { DisconnectReason } from '../core/events.js';
 import type { ClientInfo, ConnectionMeta } from './api.js';
+import { encode } from './encode.js';
 import {
   acquireParser,
   parserIdle,
@@ -154,7 +155,8 @@ export class Connection implements ParserOwner {
 
   send(packet: Packet): void {
     if (this.state === 'closed') return;
-    this.writeRaw(generate(packet, { protocolVersion: this.version }));
+    const buf = encode(packet, this.version);
+    if (buf) this.writeRaw(buf);
   }
 
   writeRaw(buf: Buffer): void {

@@ -8,11 +8,77 @@ import type { Message } from './types.js';
 (writeToStream as unknown as { cacheNumbers: boolean }).cacheNumbers = false;
 
 export function encode(packet: Packet, version: 3 | 4 | 5): Buffer | undefined {
+  if (packet.cmd === 'publish' && (version !== 5 || !packet.properties)) {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    return encodePublishFast(
+      packet.topic,
+      payload,
+      packet.qos,
+      packet.retain,
+      packet.dup,
+      packet.messageId ?? 0,
+      version === 5,
+    );
+  }
+  if (
+    (packet.cmd === 'puback' ||
+      packet.cmd === 'pubrec' ||
+      packet.cmd === 'pubrel' ||
+      packet.cmd === 'pubcomp') &&
+    !packet.properties &&
+    (packet.reasonCode === undefined || packet.reasonCode === 0)
+  )
+    return encodeAck(packet.cmd, packet.messageId!);
   try {
     return generate(packet, { protocolVersion: version });
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Hand-written PUBLISH encoder for the hot path: no properties (3.1.1, or MQTT 5 with an empty
+ * property block). Produces the same bytes as mqtt-packet's `generate` (checked in codec.test.ts)
+ * with one allocation instead of a dozen.
+ */
+export function encodePublishFast(
+  topic: string,
+  payload: Buffer,
+  qos: 0 | 1 | 2,
+  retain: boolean,
+  dup: boolean,
+  packetId: number,
+  v5: boolean,
+): Buffer {
+  const topicLen = Buffer.byteLength(topic);
+  const remaining = 2 + topicLen + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.length;
+  const lenBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
+  const buf = Buffer.allocUnsafe(1 + lenBytes + remaining);
+  buf[0] = 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
+  let pos = 1;
+  let n = remaining;
+  do {
+    let digit = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) digit |= 0x80;
+    buf[pos++] = digit;
+  } while (n > 0);
+  buf[pos++] = topicLen >> 8;
+  buf[pos++] = topicLen & 0xff;
+  pos += buf.write(topic, pos, 'utf8');
+  if (qos > 0) {
+    buf[pos++] = packetId >> 8;
+    buf[pos++] = packetId & 0xff;
+  }
+  if (v5) buf[pos++] = 0; // property length 0
+  payload.copy(buf, pos);
+  return buf;
+}
+
+/** PUBACK/PUBREC/PUBREL/PUBCOMP with success and no properties: 4 bytes in every version. */
+export function encodeAck(cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', packetId: number): Buffer {
+  const type = cmd === 'puback' ? 0x40 : cmd === 'pubrec' ? 0x50 : cmd === 'pubrel' ? 0x62 : 0x70;
+  return Buffer.from([type, 2, packetId >> 8, packetId & 0xff]);
 }
 
 /**

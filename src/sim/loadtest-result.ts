@@ -37,6 +37,8 @@ export interface SpikeResult {
   connect: Percentiles;
   p99Halves: [number, number];
   clientRssBytes: number;
+  /** Connect objectives of the SLO this spike broke (connect latency is measured only here). */
+  broken: string[];
 }
 
 export interface SoakDrift {

@@ -321,7 +321,12 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
       connect: summarize(samples),
       p99Halves: [summarize(samples.slice(0, half)).p99, summarize(samples.slice(half)).p99],
       clientRssBytes: process.memoryUsage().rss,
+      broken: [],
     };
+    spike.broken = brokenObjectives(objectives, { connect: spike.connect }).map((o) => o.text);
+    if (timeToAll === null)
+      spike.broken.push(`not every device was online within ${withinS} s + ${connectTimeoutMs / 1000} s`);
+    lastGood = null;
     log(
       `spike: ${spike.connected}/${n} connected, ${spike.connectFailures} failed attempts, all online after ${timeToAll === null ? 'never' : `${Math.round(timeToAll)} ms`}, connect p50 ${fmt(spike.connect.p50)} ms p99 ${fmt(spike.connect.p99)} ms`,
     );

@@ -87,6 +87,7 @@ export function formatResult(r: LoadtestResult): string {
       ],
     );
   }
+  if (r.spike) out += r.spike.broken.length ? `broken: ${r.spike.broken.join('; ')}\n` : 'SLO met\n';
   if (r.spike && Object.keys(r.spike.connectErrors).length > 0)
     out += `failed attempts by reason: ${Object.entries(r.spike.connectErrors)
       .map(([k, n]) => `${k} ×${n}`)

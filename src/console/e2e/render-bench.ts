@@ -53,9 +53,26 @@ async function mark(page: Page, url: string, name: string): Promise<number> {
   return page.evaluate((n) => performance.getEntriesByName(n)[0]!.startTime, name);
 }
 
+/** The few browser globals the page functions below use (the root tsconfig has no DOM types). */
+interface El {
+  scrollTop: number;
+  scrollHeight: number;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { height: number };
+  querySelector(sel: string): El | null;
+  querySelectorAll(sel: string): Iterable<El>;
+}
+interface PageGlobals {
+  document: El;
+  requestAnimationFrame(cb: () => void): void;
+  localStorage: { setItem(k: string, v: string): void };
+}
+
 /** Scroll the list to its middle and wait until the rows there have content (not the `…` placeholder). */
 async function jumpToMiddle(page: Page): Promise<number> {
   return page.evaluate(async () => {
+    const { document, requestAnimationFrame } = globalThis as unknown as PageGlobals;
     const list = document.querySelector('.vlist')!;
     const t0 = performance.now();
     list.scrollTop = list.scrollHeight / 2;
@@ -76,7 +93,10 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function measure(browser: Browser, p: TestPlatform, n: number): Promise<void> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await ctx.addInitScript((token) => localStorage.setItem('tsunagu.token', token), p.adminToken);
+  await ctx.addInitScript(
+    (token) => (globalThis as unknown as PageGlobals).localStorage.setItem('tsunagu.token', token),
+    p.adminToken,
+  );
   const page = await ctx.newPage();
   const fleet: number[] = [];
   const list: number[] = [];
