@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { systemClock, type Clock } from './core/clock.js';
 import type { TsunaguConfig } from './core/config.js';
+import { onPort } from './core/ports.js';
 import { EventBus } from './core/events.js';
 import { createLogger, type Logger } from './core/logger.js';
 import type { ModuleContext, PlatformModule } from './core/module.js';
@@ -24,6 +25,8 @@ import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
 import { openDatabase, type Database } from './store/index.js';
+
+export { PortInUseError } from './core/ports.js';
 
 export interface ListenAddresses {
   mqtt: number;
@@ -46,19 +49,6 @@ export interface App {
   listen(): Promise<ListenAddresses>;
   /** Drain connections, stop modules, flush and close storage. Idempotent. */
   close(): Promise<void>;
-}
-
-export class PortInUseError extends Error {
-  constructor(
-    readonly port: number,
-    readonly what: string,
-    readonly flag: string,
-  ) {
-    super(
-      `port ${port} (${what}) is already in use; choose another with --${flag} or TSUNAGU_${flag.replace(/-/g, '_').toUpperCase()}`,
-    );
-    this.name = 'PortInUseError';
-  }
 }
 
 export interface BuildOptions {
@@ -93,7 +83,9 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     shadows,
     // Commands confirmed by reported state check the shadow at acknowledgement time too.
     await createCommands(ctx, registry.directory, { readReported: (id, name) => shadows.reported(id, name) }),
-    await createTelemetry(ctx, registry.directory),
+    await createTelemetry(ctx, registry.directory, {
+      verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
+    }),
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),
   ];
@@ -168,15 +160,6 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   }
 
   return { config, log, bus, db, broker, http, modules, listen, close };
-}
-
-export async function onPort<T>(port: number, what: string, flag: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port, what, flag);
-    throw err;
-  }
 }
 
 /** The broker's connect/disconnect hooks become bus events for the registry, health and SLOs. */

@@ -111,7 +111,20 @@ export class DeviceAuth {
     return this.admit(id, cert.id);
   }
 
-  private async checkPassword(id: string, username?: string, password?: Buffer): Promise<AuthResult> {
+  /**
+   * For non-MQTT paths (the telegram listener's `HELLO <id> <secret>`): does the secret match an
+   * active password credential of an enabled device? Same cache and rules as CONNECT, no session.
+   */
+  async verifyDeviceSecret(id: string, secret: string): Promise<boolean> {
+    return (await this.checkPassword(id, undefined, Buffer.from(secret, 'utf8'), false)).ok;
+  }
+
+  private async checkPassword(
+    id: string,
+    username?: string,
+    password?: Buffer,
+    admitClient = true,
+  ): Promise<AuthResult> {
     const device = await this.directory.device(id);
     if (!device) return refuse(NOT_AUTHORIZED, 'unknown client id');
     if (!device.enabled) return refuse(NOT_AUTHORIZED, 'device disabled');
@@ -126,7 +139,7 @@ export class DeviceAuth {
     const cachedId = this.verified.get(key);
     const cached = cachedId === undefined ? undefined : creds.find((c) => c.id === cachedId);
     if (cached) {
-      if (isActive(cached, now)) return this.admit(id, cached.id);
+      if (isActive(cached, now)) return admitClient ? this.admit(id, cached.id) : { ok: true };
       return refuse(NOT_AUTHORIZED, cached.revokedAt !== null ? 'credential revoked' : 'credential expired');
     }
     // Active credentials first (the common case), then inactive ones only to tell "revoked" apart.
@@ -134,7 +147,7 @@ export class DeviceAuth {
     for (const c of ordered) {
       if (!c.secretHash || !(await this.verify(secret, c.secretHash))) continue;
       this.verified.set(key, c.id);
-      if (isActive(c, now)) return this.admit(id, c.id);
+      if (isActive(c, now)) return admitClient ? this.admit(id, c.id) : { ok: true };
       return refuse(NOT_AUTHORIZED, c.revokedAt !== null ? 'credential revoked' : 'credential expired');
     }
     return refuse(BAD_USER_OR_PASSWORD, 'bad user name or password');

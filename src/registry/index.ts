@@ -27,6 +27,8 @@ export interface RegistryModule extends PlatformModule {
   brokerHooks: Partial<BrokerHooks>;
   /** API token verification for http/. */
   tokens: TokenVerifier;
+  /** Check a device's password outside MQTT (telegram HELLO lines). */
+  verifyDeviceSecret(deviceId: string, secret: string): Promise<boolean>;
 }
 
 export interface RegistryOptions {
@@ -98,6 +100,7 @@ export async function createRegistry(
     directory,
     brokerHooks: auth.hooks(),
     tokens,
+    verifyDeviceSecret: (deviceId, secret) => auth.verifyDeviceSecret(deviceId, secret),
     routes: (api) => {
       for (const r of routes) r(api);
     },

@@ -97,7 +97,13 @@ describe('loadtest (Mosquitto)', { skip: !MOSQUITTO && 'mosquitto is not install
       mode: 'spike',
       devices: 50,
       withinS: 0.5,
+      slo: 'p99 connect < 60s and p50 connect < 0.0001ms',
     });
+    assert.deepEqual(
+      r.spike?.broken,
+      ['p50 connect < 0.0001ms'],
+      'connect objectives are judged on the spike',
+    );
     assert.equal(r.spike?.connected, 50);
     assert.equal(r.spike?.connectFailures, 0);
     assert.ok(r.spike.timeToAllConnectedMs !== null && r.spike.timeToAllConnectedMs >= 0);

@@ -9,6 +9,7 @@
  *   'closed'     refused or ended
  * Reading pauses while the ingest queue is behind (socket.pause) and resumes when it drains.
  */
+import { PortInUseError } from '../core/ports.js';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.js';
@@ -53,13 +54,7 @@ export class TelegramListener {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE')
-          reject(
-            new Error(
-              `port ${port} (telegram listener) is already in use; choose another with --telegram-port or TSUNAGU_TELEGRAM_PORT`,
-              { cause: err },
-            ),
-          );
+        if (err.code === 'EADDRINUSE') reject(new PortInUseError(port, 'telegram listener', 'telegram-port'));
         else reject(err);
       });
       server.listen(port, host, () => resolve());

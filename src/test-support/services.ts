@@ -12,7 +12,23 @@ export const PG_URL = process.env.TSUNAGU_TEST_PG_URL ?? 'postgres://postgres@12
 export const REDIS_URL = process.env.TSUNAGU_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env.TSUNAGU_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
+/** Cached per URL: a server is probed once per test process. */
+const probes = new Map<string, Promise<boolean>>();
+
 function reachable(url: string, defaultPort: number): Promise<boolean> {
+  let p = probes.get(url);
+  if (!p) {
+    // A loaded machine can take seconds to accept a connection: three tries, 5 s each.
+    p = (async () => {
+      for (let i = 0; i < 3; i++) if (await probe(url, defaultPort)) return true;
+      return false;
+    })();
+    probes.set(url, p);
+  }
+  return p;
+}
+
+function probe(url: string, defaultPort: number): Promise<boolean> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const s = net.connect({ host: u.hostname, port: Number(u.port || defaultPort) });
@@ -20,7 +36,7 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
       s.destroy();
       resolve(ok);
     };
-    s.setTimeout(1000, () => done(false));
+    s.setTimeout(5000, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
   });

@@ -65,7 +65,7 @@ interface El {
 }
 interface PageGlobals {
   document: El;
-  requestAnimationFrame(cb: () => void): void;
+  requestAnimationFrame: (cb: (t: number) => void) => void;
   localStorage: { setItem(k: string, v: string): void };
 }
 
@@ -79,7 +79,7 @@ async function jumpToMiddle(page: Page): Promise<number> {
     const rowHeight = list.querySelector('[role=row]')!.getBoundingClientRect().height;
     const want = Math.floor(list.scrollTop / rowHeight);
     for (;;) {
-      await new Promise((r) => requestAnimationFrame(r));
+      await new Promise<number>((r) => requestAnimationFrame(r));
       const rows = [...list.querySelectorAll('[role=row]:not(.head)')];
       // The rows for the new position (aria-rowindex is 1-based and counts the header) with content.
       const there = rows.some((r) => Number(r.getAttribute('aria-rowindex')) - 2 === want);
