@@ -1,17 +1,32 @@
 /**
  * Runs the platform: build, listen, and on SIGINT/SIGTERM drain connections, flush storage and
- * exit 0. A second signal exits at once.
+ * exit 0. A second signal exits at once. With `--demo`, a simulated fleet runs against it.
  */
-import { buildApp, PortInUseError } from './app.js';
+import { randomBytes } from 'node:crypto';
+import { buildApp, PortInUseError, type App } from './app.js';
 import type { TsunaguConfig } from './core/config.js';
 import { createLogger } from './core/logger.js';
 
 export async function runPlatform(config: TsunaguConfig): Promise<void> {
   const log = createLogger(config.logLevel);
-  let app;
+  // The demo signs its simulator in with an admin token; make one when none was given.
+  const demoToken = config.demo ? (config.adminToken ?? `demo-${randomBytes(16).toString('hex')}`) : undefined;
+  if (demoToken !== undefined) config = { ...config, adminToken: demoToken };
+  let app: App | undefined;
+  let stopDemo: (() => Promise<void>) | undefined;
   try {
     app = await buildApp(config, { log });
-    await app.listen();
+    const addresses = await app.listen();
+    if (demoToken !== undefined) {
+      const { startDemo } = await import('./cli/demo.js');
+      const demo = await startDemo({ addresses, token: demoToken, log: log.child({ component: 'demo' }) });
+      stopDemo = () => demo.stop();
+      const host = addresses.host === '0.0.0.0' ? '127.0.0.1' : addresses.host;
+      process.stderr.write(
+        `tsunagu demo: console at http://${host}:${addresses.http}/ — sign in with the API token ${demoToken}\n` +
+          `tsunagu demo: MQTT on ${host}:${addresses.mqtt}; notifications go to a local Slack-style sink (${demo.sinkUrl}), logged as "demo Slack sink received"\n`,
+      );
+    }
   } catch (err) {
     await app?.close().catch(() => undefined);
     if (err instanceof PortInUseError) {
@@ -20,6 +35,7 @@ export async function runPlatform(config: TsunaguConfig): Promise<void> {
     }
     throw err;
   }
+  const running = app;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -28,7 +44,10 @@ export async function runPlatform(config: TsunaguConfig): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
-    app.close().then(
+    (async () => {
+      await stopDemo?.();
+      await running.close();
+    })().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');

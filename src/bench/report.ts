@@ -199,7 +199,8 @@ function formatValue(v: number | undefined, unit: string): string {
 }
 
 const unitLabel = (unit: string): string => (unit === 'B' ? '' : ` (${unit})`);
-const ratioText = (r: number | undefined): string => (r === undefined ? '—' : `${r.toFixed(2)}×`);
+const ratioText = (r: number | undefined): string =>
+  r === undefined ? '—' : `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
 
 /** A Markdown table: one row per figure, the brokers that ran as columns. */
 export function formatTable(figures: Figure[], brokers: BrokerName[]): string {

@@ -2,6 +2,7 @@
  * Routes the console needs that belong to no single module: who am I (`GET /me`) and the live
  * event stream (`GET /stream`, server-sent events of fleet changes for live pages).
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { EventBus, EventName } from '../core/events.js';
 
@@ -21,6 +22,14 @@ const MAX_BUFFERED = 1024 * 1024;
 
 export function sessionRoutes(bus: EventBus) {
   return (api: FastifyInstance): void => {
+    // Open streams never end on their own; without this, app.close() waits for every browser tab.
+    const open = new Set<ServerResponse>();
+    api.addHook('preClose', (done) => {
+      for (const res of open) res.end();
+      open.clear();
+      done();
+    });
+
     api.get(
       '/me',
       {
@@ -40,7 +49,11 @@ export function sessionRoutes(bus: EventBus) {
 
     api.get(
       '/stream',
-      { schema: { summary: 'Server-sent events: device connectivity, service state, shadows, commands, SLO alerts' } },
+      {
+        schema: {
+          summary: 'Server-sent events: device connectivity, service state, shadows, commands, SLO alerts',
+        },
+      },
       (req, reply) => {
         reply.hijack();
         const res = reply.raw;
@@ -51,6 +64,7 @@ export function sessionRoutes(bus: EventBus) {
           'x-accel-buffering': 'no',
         });
         res.write(': connected\n\n');
+        open.add(res);
         const offs = STREAMED.map((name) =>
           bus.on(name, (payload) => {
             if (res.writableLength > MAX_BUFFERED) {
@@ -63,6 +77,7 @@ export function sessionRoutes(bus: EventBus) {
         const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
         ping.unref();
         req.raw.on('close', () => {
+          open.delete(res);
           clearInterval(ping);
           for (const off of offs) off();
         });

@@ -447,9 +447,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
     this.encMsg = msg;
     this.encCache[0] = this.encCache[1] = this.encCache[2] = this.encCache[3] = undefined;
     const subs = m.subs;
-    if (subs.length === 1) {
-      const s = subs[0]!;
-      if (!(s.nl && s.clientId === msg.publisherId))
+    if (m.overlap) this.deliverOverlapping(subs, msg);
+    else
+      for (let i = 0; i < subs.length; i++) {
+        const s = subs[i]!;
+        if (s.nl && s.clientId === msg.publisherId) continue;
         this.deliverTo(
           s.clientId,
           msg,
@@ -457,7 +459,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
           s.rap && msg.retain,
           s.subId === undefined ? undefined : [s.subId],
         );
-    } else if (subs.length > 1) this.deliverOverlapping(subs, msg);
+      }
     for (const g of m.shared) this.deliverShared(g.members, g, msg);
     this.encMsg = undefined;
     let waits: Promise<void>[] | undefined;

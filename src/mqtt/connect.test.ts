@@ -35,6 +35,7 @@ describe('CONNECT', () => {
     });
     const d = (await c.next('disconnect')) as IDisconnectPacket;
     assert.equal(d.reasonCode, 0x82);
+    assert.equal(d.properties?.reasonString, 'second CONNECT'); // reason strings on server DISCONNECT
     await c.waitClosed();
     assert.deepEqual(reasons, ['protocol_error']);
   });

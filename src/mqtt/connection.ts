@@ -224,7 +224,12 @@ export class Connection implements ParserOwner {
     if (this.state === 'closed') return;
     const wasConnected = this.state === 'connected';
     if (reasonCode !== undefined && this.version === 5 && wasConnected)
-      this.send({ cmd: 'disconnect', reasonCode });
+      // A Reason String is allowed on DISCONNECT whatever Request Problem Information says [MQTT-3.1.2-29].
+      this.send(
+        detail === undefined
+          ? { cmd: 'disconnect', reasonCode }
+          : { cmd: 'disconnect', reasonCode, properties: { reasonString: detail } },
+      );
     this.state = 'closed';
     if (this.parser) {
       const p = this.parser;

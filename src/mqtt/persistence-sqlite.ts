@@ -5,7 +5,8 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase } from '../store/database.js';
-import { migrate, type Migration } from '../store/migrations.js';
+import { migrate } from '../store/migrations.js';
+import { MQTT_MIGRATIONS } from './persistence-migrations.js';
 import type { PublishProperties, QoS } from './api.js';
 import type {
   BrokerPersistence,
@@ -17,54 +18,6 @@ import type {
   StoredSubscription,
 } from './persistence.js';
 import type { OutgoingState } from './types.js';
-
-const SQL = `
-CREATE TABLE mqtt_sessions (
-  client_id TEXT PRIMARY KEY,
-  expiry_interval INTEGER NOT NULL,
-  disconnected_at INTEGER,
-  protocol_version INTEGER NOT NULL
-);
-CREATE TABLE mqtt_subscriptions (
-  client_id TEXT NOT NULL,
-  raw TEXT NOT NULL,
-  qos INTEGER NOT NULL,
-  nl INTEGER NOT NULL,
-  rap INTEGER NOT NULL,
-  rh INTEGER NOT NULL,
-  sub_id INTEGER,
-  PRIMARY KEY (client_id, raw)
-);
-CREATE TABLE mqtt_messages (
-  client_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  topic TEXT NOT NULL,
-  payload BLOB NOT NULL,
-  qos INTEGER NOT NULL,
-  retain INTEGER NOT NULL,
-  properties TEXT,
-  publisher_id TEXT,
-  expires_at INTEGER,
-  sub_ids TEXT,
-  packet_id INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  PRIMARY KEY (client_id, seq)
-);
-CREATE TABLE mqtt_incoming (
-  client_id TEXT NOT NULL,
-  packet_id INTEGER NOT NULL,
-  PRIMARY KEY (client_id, packet_id)
-);
-CREATE TABLE mqtt_retained (
-  topic TEXT PRIMARY KEY,
-  payload BLOB NOT NULL,
-  qos INTEGER NOT NULL,
-  properties TEXT,
-  expires_at INTEGER
-);
-`;
-
-const MIGRATIONS: Migration[] = [{ id: 1, name: 'broker state', sqlite: SQL, postgres: SQL }];
 
 /** Properties as JSON (correlation data as base64). */
 export function encodeProps(p: PublishProperties | undefined): string | null {
@@ -105,7 +58,7 @@ export class SqlitePersistence implements BrokerPersistence {
   constructor(private readonly database: SqliteDatabase) {}
 
   async init(): Promise<void> {
-    await migrate(this.database, 'mqtt', MIGRATIONS);
+    await migrate(this.database, 'mqtt', MQTT_MIGRATIONS);
     const db = this.database.db;
     const p = (sql: string): BetterSqlite3.Statement => db.prepare(sql);
     this.stmts = {

@@ -74,7 +74,7 @@ export interface PersistedState {
 }
 
 export interface BrokerPersistence {
-  readonly kind: 'memory' | 'sqlite';
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
   /** Create tables if needed. */
   init(): Promise<void>;
   load(): Promise<PersistedState>;

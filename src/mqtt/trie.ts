@@ -26,11 +26,13 @@ interface Node {
 
 export interface MatchResult {
   subs: Subscription[];
+  /** Some client has several matching subscriptions (computed once per cached result). */
+  overlap: boolean;
   shared: SharedGroup[];
   handlers: unknown[];
 }
 
-const EMPTY: MatchResult = { subs: [], shared: [], handlers: [] };
+const EMPTY: MatchResult = { subs: [], overlap: false, shared: [], handlers: [] };
 const CACHE_MAX = 10_000;
 
 function newNode(): Node {
@@ -117,10 +119,11 @@ export class SubscriptionTrie<H = unknown> {
   match(topic: string): MatchResult {
     const hit = this.cache.get(topic);
     if (hit) return hit;
-    const out: MatchResult = { subs: [], shared: [], handlers: [] };
+    const out: MatchResult = { subs: [], overlap: false, shared: [], handlers: [] };
     const levels = topic.split('/');
     // [MQTT-4.7.2-1] wildcards at the first level do not match topics starting with `$`.
     this.walk(this.root, levels, 0, out, topic.charCodeAt(0) === 36);
+    if (out.subs.length > 1) out.overlap = new Set(out.subs.map((x) => x.clientId)).size < out.subs.length;
     const res = out.subs.length + out.shared.length + out.handlers.length === 0 ? EMPTY : out;
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(topic, res);

@@ -27,7 +27,10 @@ export interface Window {
 export interface SpikeResult {
   devices: number;
   withinS: number;
+  /** Devices online when the spike ended (each counted once). */
   connected: number;
+  /** Successful CONNECTs, reconnects after a dropped connection included. */
+  connects: number;
   connectFailures: number;
   /** Failed attempts by reason. */
   connectErrors: Record<string, number>;

@@ -105,6 +105,7 @@ describe('loadtest (Mosquitto)', { skip: !MOSQUITTO && 'mosquitto is not install
       'connect objectives are judged on the spike',
     );
     assert.equal(r.spike?.connected, 50);
+    assert.equal(r.spike?.connects, 50);
     assert.equal(r.spike?.connectFailures, 0);
     assert.ok(r.spike.timeToAllConnectedMs !== null && r.spike.timeToAllConnectedMs >= 0);
     assert.equal(r.spike.connect.count, 50);

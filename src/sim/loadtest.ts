@@ -313,7 +313,8 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     spike = {
       devices: n,
       withinS,
-      connected: sim.counters.connects,
+      connected: sim.counters.online,
+      connects: sim.counters.connects,
       connectFailures: sim.counters.connectFailures,
       connectErrors: { ...sim.counters.connectErrors },
       unexpectedDisconnects: sim.counters.unexpectedDisconnects,

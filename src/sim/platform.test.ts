@@ -114,23 +114,17 @@ describe(
   'CSV telegrams into the platform',
   { skip: !existsSync(FIXTURE) && 'telemetry fixture not present' },
   () => {
-    test('telegram scooters say HELLO with their API secret and their telegrams decode into points', async (t) => {
+    test('telegram scooters say HELLO with their API secret and their telegrams decode into points', async () => {
       const platform = await startTestPlatform({ telegramPort: 0 });
       try {
         const api = { url: platform.httpUrl, token: platform.adminToken };
         const telegramPort = platform.addresses.extra.telegram;
         assert.ok(telegramPort, 'the platform opened a telegram listener');
-        const probe = await TelegramLink.open('127.0.0.1', telegramPort, 'probe', 'secret', 5000).then(
-          (l) => (l.drop(), ''),
-          (err: Error) => err.message,
+        // A wrong secret is refused with `ERR …`, which the simulator reports as a failed connect.
+        await assert.rejects(
+          TelegramLink.open('127.0.0.1', telegramPort, 'nobody', 'wrong-secret', 5000),
+          /telegram refused: /,
         );
-        if (probe.includes('no device secret verifier')) {
-          // app.ts does not yet hand the registry's secret check to the telemetry listener.
-          t.skip(
-            'the platform refuses every HELLO: no device secret verifier is wired into the telegram listener',
-          );
-          return;
-        }
         const decoder = parseYaml(readFileSync(FIXTURE, 'utf8')) as { id: string };
         const d = await apiRequest(api, 'POST', '/api/v1/decoders', decoder);
         assert.equal(d.status, 201, d.text);

@@ -62,7 +62,8 @@ export function formatResult(r: LoadtestResult): string {
     out += `\nspike: ${s.devices} devices within ${s.withinS} s\n`;
     out += table(
       [
-        'connected',
+        'online',
+        'connects',
         'failed attempts',
         'dropped',
         'all online after',
@@ -75,6 +76,7 @@ export function formatResult(r: LoadtestResult): string {
       [
         [
           String(s.connected),
+          String(s.connects),
           String(s.connectFailures),
           String(s.unexpectedDisconnects),
           s.timeToAllConnectedMs === null ? 'never' : `${s.timeToAllConnectedMs} ms`,
@@ -87,7 +89,12 @@ export function formatResult(r: LoadtestResult): string {
       ],
     );
   }
-  if (r.spike) out += r.spike.broken.length ? `broken: ${r.spike.broken.join('; ')}\n` : 'SLO met\n';
+  if (r.spike)
+    out += r.spike.broken.length
+      ? `broken: ${r.spike.broken.join('; ')}\n`
+      : r.slo.some((o) => o.includes(' connect '))
+        ? 'connect SLO met\n'
+        : '';
   if (r.spike && Object.keys(r.spike.connectErrors).length > 0)
     out += `failed attempts by reason: ${Object.entries(r.spike.connectErrors)
       .map(([k, n]) => `${k} ×${n}`)

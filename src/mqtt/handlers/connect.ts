@@ -107,7 +107,7 @@ export function refuse(b: BrokerImpl, c: Connection, a: Attempt, rc5: number, me
   if (c.state === 'closed') return;
   const ack: IConnackPacket =
     a.version === 5
-      ? { cmd: 'connack', sessionPresent: false, reasonCode: rc5 }
+      ? { cmd: 'connack', sessionPresent: false, reasonCode: rc5, properties: { reasonString: message } }
       : { cmd: 'connack', sessionPresent: false, returnCode: toV311ConnackCode(rc5) };
   c.send(ack);
   c.close('not_authorized');

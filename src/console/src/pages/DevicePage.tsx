@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { call } from '../api';
+import { useEffect, useState } from 'react';
+import { call, streamEvents } from '../api';
 import { Badge, ErrorText } from '../components/bits';
 import { useLoad } from '../hooks';
 import { StatusTab } from './device/StatusTab';
@@ -13,7 +13,21 @@ type Tab = (typeof TABS)[number];
 
 export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const [tab, setTab] = useState<Tab>('Status');
-  const device = useLoad(() => call('/devices/:id', 'get', { params: { id } }), [id]);
+  // Live: stream events about this device bump `live`, which the tabs reload on (debounced).
+  const [live, setLive] = useState(0);
+  useEffect(() => {
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const stop = streamEvents((_type, data) => {
+      if ((data as { deviceId?: unknown } | null)?.deviceId !== id) return;
+      clearTimeout(pending);
+      pending = setTimeout(() => setLive((n) => n + 1), 300);
+    });
+    return () => {
+      stop();
+      clearTimeout(pending);
+    };
+  }, [id]);
+  const device = useLoad(() => call('/devices/:id', 'get', { params: { id } }), [id, live]);
   const d = device.data;
   return (
     <>
@@ -58,11 +72,11 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
         ))}
       </div>
       <div role="tabpanel" id="device-tabpanel" aria-labelledby={`tab-${tab}`}>
-        {tab === 'Status' && <StatusTab id={id} canEdit={canEdit} />}
-        {tab === 'Shadow' && <ShadowTab id={id} canEdit={canEdit} />}
+        {tab === 'Status' && <StatusTab id={id} canEdit={canEdit} live={live} />}
+        {tab === 'Shadow' && <ShadowTab id={id} canEdit={canEdit} live={live} />}
         {tab === 'Telemetry' && <TelemetryTab id={id} />}
         {tab === 'Events' && <EventsTab id={id} />}
-        {tab === 'Commands' && <CommandsTab id={id} canEdit={canEdit} />}
+        {tab === 'Commands' && <CommandsTab id={id} canEdit={canEdit} live={live} />}
       </div>
     </>
   );

@@ -5,11 +5,19 @@ import { Badge, ErrorText } from '../../components/bits';
 import { formatMs, formatTime } from '../../format';
 import { useLoad } from '../../hooks';
 
-export function CommandsTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
+export function CommandsTab({
+  id,
+  canEdit,
+  live,
+}: {
+  id: string;
+  canEdit: boolean;
+  live: number;
+}): JSX.Element {
   const path = { id };
   const list = useLoad(
     () => call('/devices/:id/commands', 'get', { params: path, query: { limit: 50 } }),
-    [id],
+    [id, live],
   );
   const [name, setName] = useState('unlock');
   const [params, setParams] = useState('{}');

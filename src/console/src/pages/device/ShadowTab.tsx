@@ -4,12 +4,21 @@ import type { DiffChange, ShadowDoc, ShadowHistoryEntry } from '../../api-types'
 import { ErrorText } from '../../components/bits';
 import { formatTime } from '../../format';
 import { useLoad } from '../../hooks';
+import { parseJsonObject } from '../../parse';
 
 function actorText(a: ShadowHistoryEntry['actor'] | undefined): string {
   return a ? `${a.kind ?? '?'}:${a.id ?? '?'}` : '—';
 }
 
-export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
+export function ShadowTab({
+  id,
+  canEdit,
+  live,
+}: {
+  id: string;
+  canEdit: boolean;
+  live: number;
+}): JSX.Element {
   const params = { id };
   const shadow = useLoad<ShadowDoc | undefined>(async () => {
     try {
@@ -18,10 +27,10 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
       if (e instanceof ApiError && e.status === 404) return undefined; // no shadow yet
       throw e;
     }
-  }, [id]);
+  }, [id, live]);
   const history = useLoad(
     () => call('/devices/:id/shadow/history', 'get', { params, query: { limit: 50 } }),
-    [id],
+    [id, live],
   );
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string>();
@@ -158,16 +167,4 @@ export function ShadowTab({ id, canEdit }: { id: string; canEdit: boolean }): JS
       </section>
     </div>
   );
-}
-
-/** The desired-state editor's input: a JSON object, or an error message naming the problem. */
-export function parseJsonObject(text: string): Record<string, unknown> | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    return `Desired state must be valid JSON, e.g. {"setpoint": 21.5} (${(e as Error).message})`;
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'Desired state must be a JSON object';
-  return v as Record<string, unknown>;
 }

@@ -10,15 +10,23 @@ function actorText(a: ServiceStateEntry['actor']): string {
   return `${a.kind ?? '?'}:${a.id ?? '?'}`;
 }
 
-export function StatusTab({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
+export function StatusTab({
+  id,
+  canEdit,
+  live,
+}: {
+  id: string;
+  canEdit: boolean;
+  live: number;
+}): JSX.Element {
   const params = { id };
   const state = useLoad(
     () => call('/devices/:id/service-state', 'get', { params, query: { historyLimit: 50 } }),
-    [id],
+    [id, live],
   );
   const sessions = useLoad(
     () => call('/devices/:id/sessions', 'get', { params, query: { limit: 50 } }),
-    [id],
+    [id, live],
   );
   const [target, setTarget] = useState<ServiceState>('out_of_service');
   const [note, setNote] = useState('');

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { call, getToken } from '../../api';
-import type { TelemetryQuery, TelemetrySeries } from '../../api-types';
+import type { TelemetryQuery } from '../../api-types';
+import { toChartData } from '../../parse';
 import { ErrorText } from '../../components/bits';
 import { Chart } from '../../components/Chart';
 import { useLoad } from '../../hooks';
@@ -15,15 +16,6 @@ const RANGES: Record<string, number> = {
 /** '' = raw points; otherwise the server picks raw, minute or hour rollups for the bucket size. */
 const BUCKETS = ['', '1m', '5m', '1h', '1d'];
 const AGGS: NonNullable<TelemetryQuery['agg']>[] = ['avg', 'min', 'max', 'sum', 'count', 'last'];
-
-/** uPlot's aligned data: x in epoch seconds, ascending. */
-export function toChartData(s: TelemetrySeries | undefined): { x: number[]; y: (number | null)[] } {
-  const pts = (s?.points ?? []).filter((p) => typeof p.ts === 'number').sort((a, b) => a.ts! - b.ts!);
-  return {
-    x: pts.map((p) => p.ts! / 1000),
-    y: pts.map((p) => (typeof p.value === 'number' ? p.value : null)),
-  };
-}
 
 export function TelemetryTab({ id }: { id: string }): JSX.Element {
   const latest = useLoad(() => call('/devices/:id/latest', 'get', { params: { id } }), [id]);

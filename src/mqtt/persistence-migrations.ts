@@ -1,0 +1,98 @@
+/** Tables of the broker's persistence (prefixed `mqtt_`), for SQLite and PostgreSQL. */
+import type { Migration } from '../store/migrations.js';
+
+const SQLITE = `
+CREATE TABLE mqtt_sessions (
+  client_id TEXT PRIMARY KEY,
+  expiry_interval INTEGER NOT NULL,
+  disconnected_at INTEGER,
+  protocol_version INTEGER NOT NULL
+);
+CREATE TABLE mqtt_subscriptions (
+  client_id TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  qos INTEGER NOT NULL,
+  nl INTEGER NOT NULL,
+  rap INTEGER NOT NULL,
+  rh INTEGER NOT NULL,
+  sub_id INTEGER,
+  PRIMARY KEY (client_id, raw)
+);
+CREATE TABLE mqtt_messages (
+  client_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  qos INTEGER NOT NULL,
+  retain INTEGER NOT NULL,
+  properties TEXT,
+  publisher_id TEXT,
+  expires_at INTEGER,
+  sub_ids TEXT,
+  packet_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (client_id, seq)
+);
+CREATE TABLE mqtt_incoming (
+  client_id TEXT NOT NULL,
+  packet_id INTEGER NOT NULL,
+  PRIMARY KEY (client_id, packet_id)
+);
+CREATE TABLE mqtt_retained (
+  topic TEXT PRIMARY KEY,
+  payload BLOB NOT NULL,
+  qos INTEGER NOT NULL,
+  properties TEXT,
+  expires_at INTEGER
+);
+`;
+
+const POSTGRES = `
+CREATE TABLE mqtt_sessions (
+  client_id TEXT PRIMARY KEY,
+  expiry_interval BIGINT NOT NULL,
+  disconnected_at BIGINT,
+  protocol_version BIGINT NOT NULL
+);
+CREATE TABLE mqtt_subscriptions (
+  client_id TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  qos BIGINT NOT NULL,
+  nl BIGINT NOT NULL,
+  rap BIGINT NOT NULL,
+  rh BIGINT NOT NULL,
+  sub_id BIGINT,
+  PRIMARY KEY (client_id, raw)
+);
+CREATE TABLE mqtt_messages (
+  client_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  topic TEXT NOT NULL,
+  payload BYTEA NOT NULL,
+  qos BIGINT NOT NULL,
+  retain BIGINT NOT NULL,
+  properties TEXT,
+  publisher_id TEXT,
+  expires_at BIGINT,
+  sub_ids TEXT,
+  packet_id BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (client_id, seq)
+);
+CREATE TABLE mqtt_incoming (
+  client_id TEXT NOT NULL,
+  packet_id BIGINT NOT NULL,
+  PRIMARY KEY (client_id, packet_id)
+);
+CREATE TABLE mqtt_retained (
+  topic TEXT PRIMARY KEY,
+  payload BYTEA NOT NULL,
+  qos BIGINT NOT NULL,
+  properties TEXT,
+  expires_at BIGINT
+);
+`;
+
+export const MQTT_MIGRATIONS: Migration[] = [
+  { id: 1, name: 'broker state', sqlite: SQLITE, postgres: POSTGRES },
+];
