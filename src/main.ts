@@ -10,7 +10,9 @@ import { createLogger } from './core/logger.js';
 export async function runPlatform(config: TsunaguConfig): Promise<void> {
   const log = createLogger(config.logLevel);
   // The demo signs its simulator in with an admin token; make one when none was given.
-  const demoToken = config.demo ? (config.adminToken ?? `demo-${randomBytes(16).toString('hex')}`) : undefined;
+  const demoToken = config.demo
+    ? (config.adminToken ?? `demo-${randomBytes(16).toString('hex')}`)
+    : undefined;
   if (demoToken !== undefined) config = { ...config, adminToken: demoToken };
   let app: App | undefined;
   let stopDemo: (() => Promise<void>) | undefined;

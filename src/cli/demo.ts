@@ -37,10 +37,19 @@ function local(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
-async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
+async function call(
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   const res = await fetch(`${base}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -77,7 +86,8 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const http = `http://${host}:${addresses.http}`;
   const speed = opts.speed ?? 10;
   const received: unknown[] = [];
-  const api = (method: string, path: string, body?: unknown): Promise<unknown> => call(http, token, method, path, body);
+  const api = (method: string, path: string, body?: unknown): Promise<unknown> =>
+    call(http, token, method, path, body);
 
   // 1. Notifications go to a local Slack-style sink (its messages appear in the log and the console).
   const sink = await startSink(log, received);
@@ -97,7 +107,12 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
 
   // 2. SLOs on critical machine communication.
   const slos = [
-    { name: 'unlock-success', displayName: 'Unlocks succeed', sli: { type: 'command-success', command: 'unlock' }, target: 0.99 },
+    {
+      name: 'unlock-success',
+      displayName: 'Unlocks succeed',
+      sli: { type: 'command-success', command: 'unlock' },
+      target: 0.99,
+    },
     {
       name: 'unlock-latency',
       displayName: 'Unlocks answer within 1 s',
@@ -105,7 +120,12 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       target: 0.95,
     },
     { name: 'heartbeats', displayName: 'Heartbeats arrive', sli: { type: 'heartbeat' }, target: 0.995 },
-    { name: 'fleet-availability', displayName: 'Fleet in service', sli: { type: 'availability' }, target: 0.98 },
+    {
+      name: 'fleet-availability',
+      displayName: 'Fleet in service',
+      sli: { type: 'availability' },
+      target: 0.98,
+    },
     { name: 'decode-health', displayName: 'Messages decode', sli: { type: 'decode-health' }, target: 0.999 },
   ];
   for (const s of slos) await api('POST', '/slos', { ...s, window: { rolling: '30d' } });
@@ -129,8 +149,20 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   await api('PUT', '/health/policies/scooter', {
     errorThresholds: [
       { code: 'E_LOCK_JAM', threshold: 1, windowMs: 600_000, severity: 'critical', action: 'out_of_service' },
-      { code: 'E_BRAKE_SENSOR', threshold: 3, windowMs: 600_000, severity: 'error', action: 'out_of_service' },
-      { code: 'E_MOTOR_OVERTEMP', threshold: 3, windowMs: 600_000, severity: 'warning', action: 'alert_only' },
+      {
+        code: 'E_BRAKE_SENSOR',
+        threshold: 3,
+        windowMs: 600_000,
+        severity: 'error',
+        action: 'out_of_service',
+      },
+      {
+        code: 'E_MOTOR_OVERTEMP',
+        threshold: 3,
+        windowMs: 600_000,
+        severity: 'warning',
+        action: 'alert_only',
+      },
     ],
   });
   const boilers = await startSimulation({
