@@ -4,7 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import { CoreErrors } from '../core/errors.js';
@@ -31,7 +31,10 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
   const app = Fastify({
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino's Logger and FastifyBaseLogger differ in tsc's view
     loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request log lines would drown the broker's; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Long-lived responses (the console's event stream) must not hold up shutdown.
+    forceCloseConnections: true,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ajv: {
       customOptions: {
