@@ -44,6 +44,7 @@ test('invalid values name the key and where they came from', () => {
   assert.throws(() => loadConfig(['--bogus'], {}), /unknown option --bogus/);
   assert.throws(() => loadConfig(['--mqtts-port', '8883'], {}), /needs tlsCert and tlsKey/);
   assert.throws(() => loadConfig(['--max-inflight', '-1'], {}), ConfigError);
+  assert.throws(() => loadConfig(['--cluster', 'redis://127.0.0.1:6379'], {}), /cluster: .* not built yet/);
 });
 
 test('unknown keys in the config file are errors', () => {

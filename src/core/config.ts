@@ -119,7 +119,7 @@ export const OPTIONS: Option[] = [
   opt('adminToken', 'admin-token', 'string', 'first admin API token (otherwise generated and printed once)'),
   opt('logLevel', 'log-level', 'string', 'trace|debug|info|warn|error|silent (default info)'),
   opt('nodeId', 'node-id', 'string', 'this node’s name in a cluster (default: hostname-pid)'),
-  opt('cluster', 'cluster', 'string', 'redis:// or nats:// URL for cross-node fan-out'),
+  opt('cluster', 'cluster', 'string', 'redis:// or nats:// URL for cross-node fan-out (not built yet: refused)'),
   opt('demo', 'demo', 'bool', 'start with a demo fleet'),
   opt('limits.maxPacketSize', 'max-packet-size', 'int', 'largest MQTT packet in bytes'),
   opt('limits.maxTopicLength', 'max-topic-length', 'int', 'longest topic name in bytes'),
