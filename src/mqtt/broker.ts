@@ -26,13 +26,8 @@ import { Connection, type ConnectionHost } from './connection.js';
 import { encode, publishPacket } from './encode.js';
 import { MqttErrors } from './errors.js';
 import { dispatch } from './handlers/index.js';
-import {
-  GroupCommit,
-  MemoryPersistence,
-  type BrokerPersistence,
-  type PersistOp,
-  type StoredSession,
-} from './persistence.js';
+import { GroupCommit, type BrokerPersistence, type PersistOp, type StoredSession } from './persistence.js';
+import { PostgresPersistence } from './persistence-pg.js';
 import { SqlitePersistence } from './persistence-sqlite.js';
 import { RC } from './reason-codes.js';
 import { Session } from './session.js';
@@ -118,7 +113,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     this.startedAt = opts.clock.now();
     this.persistence =
       opts.persistence ??
-      (opts.db.kind === 'sqlite' ? new SqlitePersistence(opts.db) : new MemoryPersistence());
+      (opts.db.kind === 'sqlite' ? new SqlitePersistence(opts.db) : new PostgresPersistence(opts.db));
     this.writer = new GroupCommit(this.persistence, (err) =>
       this.log.error({ err }, 'mqtt: persisting broker state failed'),
     );

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import type { IDisconnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
 import { ManualClock } from '../core/clock.js';
 import { openSqlite } from '../store/database.js';
+import { freshPgSchema, requirePostgres } from '../test-support/services.js';
 import { MemoryPersistence, type PersistOp } from './persistence.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 
@@ -194,6 +195,26 @@ describe('sessions', () => {
       publishes(again).map((p) => p.payload.toString()),
       ['0', '1', '2', '3', '4'],
     );
+  });
+
+  test('persistent state survives a broker restart on the same PostgreSQL schema', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const db = await freshPgSchema('mqttbroker');
+    t.after(() => db.drop());
+    const tb1 = await startTestBroker({ listen: false, db });
+    const c = await persistentSubscriber(tb1, 'pg-restart', 4);
+    c.end();
+    await settle();
+    for (let i = 0; i < 3; i++) await tb1.broker.publish({ topic: `s/${i}`, payload: String(i), qos: 1 });
+    await tb1.broker.publish({ topic: 'keep/pg', payload: 'retained', qos: 1, retain: true });
+    await tb1.close();
+    const tb2 = await startTestBroker({ listen: false, db });
+    t.after(() => tb2.close());
+    assert.equal(tb2.broker.stats().retainedCount, 1);
+    const again = await reconnect(tb2, 'pg-restart', 4);
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) got.push(pub(await again.next('publish')).payload.toString());
+    assert.deepEqual(got, ['0', '1', '2']);
   });
 
   test('group commit: the PUBACK waits until the batch holding the message is persisted', async (t) => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fillPath, withQuery } from './api';
 import { parseJsonObject, toChartData } from './parse';
 import { matchPath } from './router';
+import { yBounds } from './components/Chart';
 
 test('parseJsonObject accepts objects and explains everything else', () => {
   assert.deepEqual(parseJsonObject('{"led": "red", "n": null}'), { led: 'red', n: null });
@@ -43,4 +44,11 @@ test('matchPath extracts decoded params and rejects other shapes', () => {
   assert.deepEqual(matchPath('/devices/:id', '/devices/lock%201'), { id: 'lock 1' });
   assert.equal(matchPath('/devices/:id', '/devices'), null);
   assert.equal(matchPath('/slos/:id', '/devices/x'), null);
+});
+
+test('yBounds widens to fixed bounds, pads, and opens up flat series', () => {
+  assert.deepEqual(yBounds(0.5, 0.9, [0, 1]), [-0.05, 1.05]);
+  assert.deepEqual(yBounds(-0.5, 1, [0, 1]), [-0.575, 1.075]);
+  assert.deepEqual(yBounds(81, 81), [76.95, 85.05]);
+  assert.deepEqual(yBounds(0, 0), [-1, 1]);
 });

@@ -8,13 +8,15 @@ interface Props {
   series: { label: string; values: (number | null)[]; color?: string }[];
   height?: number;
   title?: string;
-  /** Fixed y bounds; null = from the data (e.g. [null, 1] for ratios). */
+  /** y bounds that widen to include the data; null = from the data (e.g. [0, 1] for ratios). */
   yRange?: [number | null, number | null];
+  /** x bounds in epoch seconds (the selected time range), so one point does not span years. */
+  xRange?: [number, number];
 }
 
 const PALETTE = ['#0b6bcb', '#c62828', '#1a7f37', '#9a6700', '#6f42c1'];
 
-export function Chart({ x, series, height = 240, title, yRange }: Props): JSX.Element {
+export function Chart({ x, series, height = 240, title, yRange, xRange }: Props): JSX.Element {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const node = el.current;
@@ -25,14 +27,8 @@ export function Chart({ x, series, height = 240, title, yRange }: Props): JSX.El
       height,
       ...(title ? { title } : {}),
       scales: {
-        y: {
-          range: (_u, min, max) => {
-            const lo = yRange?.[0] ?? min;
-            const hi = yRange?.[1] ?? max;
-            const pad = (hi - lo) * 0.05 || 0.01;
-            return [Math.min(lo, hi) - pad, Math.max(lo, hi) + pad];
-          },
-        },
+        ...(xRange ? { x: { time: true, range: (): uPlot.Range.MinMax => xRange } } : {}),
+        y: { range: (_u, min, max) => yBounds(min, max, yRange) },
       },
       series: [
         {},
@@ -55,6 +51,18 @@ export function Chart({ x, series, height = 240, title, yRange }: Props): JSX.El
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, height, title, yRange]);
+  }, [x, series, height, title, yRange, xRange]);
   return <div ref={el} role="img" aria-label={title ?? series.map((s) => s.label).join(', ')} />;
+}
+
+/** y axis bounds: the data widened by `fixed`, padded 5 %; a flat series gets ±5 % (at least ±1 unit). */
+export function yBounds(
+  min: number | null,
+  max: number | null,
+  fixed?: [number | null, number | null],
+): [number, number] {
+  const lo = Math.min(min ?? 0, fixed?.[0] ?? Infinity);
+  const hi = Math.max(max ?? 1, fixed?.[1] ?? -Infinity);
+  const pad = hi > lo ? (hi - lo) * 0.05 : Math.max(Math.abs(hi) * 0.05, 1);
+  return [lo - pad, hi + pad];
 }

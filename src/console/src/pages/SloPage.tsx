@@ -9,8 +9,9 @@ import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import { formatExhaustion } from '../slo-form';
 
-/** Ratios top out at 1; a module constant so the chart is not rebuilt on every render. */
+/** Ratios: show at least 0…1 for the budget, up to 1 for the SLI (module constants: no chart rebuild per render). */
 const RATIO_RANGE: [null, number] = [null, 1];
+const BUDGET_RANGE: [number, number] = [0, 1];
 
 export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
   const params = { name: id };
@@ -170,7 +171,7 @@ export function SloPage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.
               x={charts.bx}
               series={charts.burned}
               title="Error budget left over the window"
-              yRange={RATIO_RANGE}
+              yRange={BUDGET_RANGE}
             />
           ) : (
             <p className="muted">No budget data yet.</p>

@@ -37,7 +37,8 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
     if (!chosen) return undefined;
     const to = Date.now();
     const from = to - RANGES[range]!;
-    return call('/devices/:id/telemetry', 'get', {
+    const xRange: [number, number] = [from / 1000, to / 1000];
+    const data = await call('/devices/:id/telemetry', 'get', {
       params: { id },
       query: {
         metric: chosen,
@@ -47,9 +48,10 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
         limit: 10000,
       },
     });
+    return { xRange, data };
   }, [id, chosen, range, bucket, agg]);
   const data = useMemo(() => {
-    const { x, y } = toChartData(series.data);
+    const { x, y } = toChartData(series.data?.data);
     return { x, series: [{ label: chosen, values: y }] };
   }, [series.data, chosen]);
   const downloadCsv = async (): Promise<void> => {
@@ -118,7 +120,9 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
       </div>
       <ErrorText error={latest.error ?? series.error} />
       {!chosen && <p className="muted">No telemetry received yet.</p>}
-      {chosen && data.x.length > 0 && <Chart x={data.x} series={data.series} title={chosen} />}
+      {chosen && data.x.length > 0 && (
+        <Chart x={data.x} series={data.series} title={chosen} xRange={series.data?.xRange} />
+      )}
       {chosen && data.x.length === 0 && !series.loading && <p className="muted">No points in this range.</p>}
     </section>
   );
