@@ -215,6 +215,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
     this.stopSweep?.();
     this.stopSys?.();
     for (const c of [...this.conns]) c.close('server_shutdown', RC.serverShuttingDown);
+    // Delayed wills are not published by a stopping broker (see docs: wills are not persisted).
+    for (const s of this.sessions.values()) {
+      s.cancelWill?.();
+      s.cancelWill = undefined;
+    }
     await this.writer.drain();
     this.state = 'closed';
   }

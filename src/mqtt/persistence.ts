@@ -2,8 +2,8 @@
  * What the broker keeps across restarts: persistent sessions, their subscriptions, their queued
  * and in-flight QoS 1/2 messages, inbound QoS 2 packet ids awaiting PUBREL, and retained messages.
  * Writes arrive as batches of operations applied atomically (one transaction per batch — group
- * commit, see `GroupCommit`). Two implementations: in memory (tests, and PostgreSQL deployments
- * for now) and SQLite (`persistence-sqlite.ts`); both pass `persistence.contract.ts`.
+ * commit, see `GroupCommit`). Implementations: in memory (tests), SQLite (`persistence-sqlite.ts`)
+ * and PostgreSQL (`persistence-pg.ts`); all pass `persistence.contract.ts`.
  */
 import type { PublishProperties, QoS } from './api.js';
 import type { OutgoingState } from './types.js';

@@ -153,6 +153,7 @@ export async function createTelemetry(
       await telegrams?.close();
       await retention.stop();
       await queue.stop();
+      await store.flushRollups();
     },
   };
 }

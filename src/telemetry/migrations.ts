@@ -64,6 +64,18 @@ CREATE TABLE telemetry_decoders (
   updated_at BIGINT NOT NULL
 );`;
 
+/**
+ * SQLite keeps rollups and latest values in memory across batches (sqlite-store.ts); this row holds
+ * the time range of the raw points committed since the last flush, so that after a crash the
+ * rollups of that range are rebuilt from the raw points. Unused by PostgreSQL.
+ */
+const dirty = `CREATE TABLE telemetry_rollup_dirty (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  lo BIGINT NOT NULL,
+  hi BIGINT NOT NULL
+);`;
+
 export const TELEMETRY_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'points, rollups, latest, events, decoders', sqlite: tables(false), postgres: tables(true) },
+  { id: 2, name: 'rollup dirty range', sqlite: dirty, postgres: dirty },
 ];

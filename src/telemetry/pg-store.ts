@@ -139,6 +139,9 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
         client.release();
       }
     },
+    async flushRollups() {
+      // Rollups and latest values are written in each batch's transaction: nothing is held back.
+    },
     async queryPoints(q) {
       const args: unknown[] = [q.from, q.to, q.deviceId, q.limit];
       if (q.metric) args.push(q.metric);

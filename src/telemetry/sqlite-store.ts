@@ -1,14 +1,21 @@
 /**
- * SQLite adapter (better-sqlite3, synchronous): a batch is one transaction of multi-row prepared
- * statements. Only points that were new feed the rollups (a redelivered point is not counted twice):
- * a chunk of 200 points is inserted under a savepoint, and in the rare case that `changes` shows an
- * existing point, the chunk is rolled back and redone row by row to learn which ones were new.
+ * SQLite adapter (better-sqlite3, synchronous). A batch is one transaction of multi-row prepared
+ * statements for the raw points (and events, attributes, last-seen). Only points that were new feed
+ * the rollups (a redelivered point is not counted twice): a chunk of 200 points is inserted under a
+ * savepoint, and in the rare case that `changes` shows an existing point, the chunk is rolled back
+ * and redone row by row to learn which ones were new.
+ *
+ * Minute and hour rollups and latest values are derived data: they are accumulated in memory across
+ * batches (RollupBuffer) and flushed in one transaction when enough is pending, and before any read
+ * of those tables, so readers never see them stale. Each batch transaction also widens a one-row
+ * "dirty range" (min/max time of its new points); the flush clears it. After a crash the store
+ * rebuilds the rollups and latest values of that range from the raw points when it opens, so an
+ * acknowledged point is never lost from the rollups (docs/telemetry.md, "Storage").
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { aggregate, HOUR, MINUTE, type RollupRow } from './rollup.js';
+import { bucketOf, HOUR, MINUTE, RollupBuffer, type RollupRow } from './rollup.js';
 import {
   aggExpr,
-  newestPerSeries,
   TABLE,
   TIME_COL,
   toDecoder,
@@ -69,7 +76,17 @@ class MultiRow<T> {
   }
 }
 
-export function createSqliteTelemetryStore(db: BetterSqlite3.Database): TelemetryStore {
+/** Flush thresholds for the in-memory rollups (pending minute rows, or points since the last flush). */
+export interface RollupFlushOptions {
+  maxRows: number;
+  maxPoints: number;
+}
+export const DEFAULT_ROLLUP_FLUSH: RollupFlushOptions = { maxRows: 50_000, maxPoints: 500_000 };
+
+export function createSqliteTelemetryStore(
+  db: BetterSqlite3.Database,
+  flushAt: RollupFlushOptions = DEFAULT_ROLLUP_FLUSH,
+): TelemetryStore {
   const rollup = (table: string) =>
     new MultiRow<RollupRow>(
       db,
@@ -119,7 +136,14 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
     event: db.prepare(
       'INSERT INTO telemetry_events (device_id, ts, code, severity, message, fields) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    widenDirty: db.prepare(
+      `INSERT INTO telemetry_rollup_dirty (id, lo, hi) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET lo = min(lo, excluded.lo), hi = max(hi, excluded.hi)`,
+    ),
+    dirty: db.prepare('SELECT lo, hi FROM telemetry_rollup_dirty WHERE id = 1'),
+    clearDirty: db.prepare('DELETE FROM telemetry_rollup_dirty'),
   };
+  const buffer = new RollupBuffer();
   /** Insert points; returns the ones that were new. A chunk containing an existing point is redone row by row. */
   const insertPoints = (points: readonly Point[]): Point[] => {
     const fresh: Point[] = [];
@@ -139,12 +163,18 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
     }
     return fresh;
   };
-  const writeTx = db.transaction((b: WriteBatch) => {
+  const writeTx = db.transaction((b: WriteBatch): Point[] => {
     // Duplicates inside the batch are caught like existing rows (the chunk is redone row by row).
     const fresh = insertPoints(b.points);
-    m.m1.run(aggregate(fresh, MINUTE));
-    m.h1.run(aggregate(fresh, HOUR));
-    m.latest.run(newestPerSeries(b.points));
+    if (b.points.length > 0) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const p of b.points) {
+        if (p.ts < lo) lo = p.ts;
+        if (p.ts > hi) hi = p.ts;
+      }
+      s.widenDirty.run(lo, hi);
+    }
     for (const a of b.attributes) s.latestText.run(a.deviceId, a.name, a.ts, a.text);
     for (const l of b.lastSeen) s.seen.run(l.deviceId, l.ts, l.kind);
     for (const e of b.events)
@@ -156,7 +186,62 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
         e.message,
         e.fields ? JSON.stringify(e.fields) : null,
       );
+    return fresh;
   });
+  const flushTx = db.transaction((rows: ReturnType<RollupBuffer['drain']>) => {
+    m.m1.run(rows.minutes);
+    m.h1.run(rows.hours);
+    m.latest.run(rows.latest);
+    s.clearDirty.run();
+  });
+  /** Write the in-memory rollups and latest values; the buffer is cleared only once they are committed. */
+  const flush = (): void => {
+    if (buffer.empty) return;
+    flushTx(buffer.drain());
+    buffer.clear();
+  };
+  /**
+   * Crash recovery: the dirty range holds points whose rollups were only in memory. Rebuild the
+   * minute rollups of every minute it touches from the raw points, the hour rollups of every hour
+   * it touches from the minute rollups, and fold the newest raw point per series into latest.
+   */
+  const recover = db.transaction((lo: number, hi: number) => {
+    const m0 = bucketOf(lo, MINUTE);
+    const m1 = bucketOf(hi, MINUTE) + MINUTE;
+    const h0 = bucketOf(lo, HOUR);
+    const h1 = bucketOf(hi, HOUR) + HOUR;
+    db.prepare('DELETE FROM telemetry_rollup_1m WHERE bucket >= ? AND bucket < ?').run(m0, m1);
+    db.prepare(
+      `INSERT INTO telemetry_rollup_1m (device_id, metric, bucket, n, total, lo, hi, last_value, last_ts)
+       SELECT g.device_id, g.metric, g.b, g.n, g.total, g.lo, g.hi, p.value, g.last_ts FROM (
+         SELECT device_id, metric, (ts / ${MINUTE}) * ${MINUTE} AS b, count(*) AS n, sum(value) AS total,
+                min(value) AS lo, max(value) AS hi, max(ts) AS last_ts
+         FROM telemetry_points WHERE ts >= ? AND ts < ? GROUP BY device_id, metric, b) g
+       JOIN telemetry_points p ON p.ts = g.last_ts AND p.device_id = g.device_id AND p.metric = g.metric`,
+    ).run(m0, m1);
+    db.prepare('DELETE FROM telemetry_rollup_1h WHERE bucket >= ? AND bucket < ?').run(h0, h1);
+    db.prepare(
+      `INSERT INTO telemetry_rollup_1h (device_id, metric, bucket, n, total, lo, hi, last_value, last_ts)
+       SELECT g.device_id, g.metric, g.b, g.n, g.total, g.lo, g.hi, r.last_value, g.last_ts FROM (
+         SELECT device_id, metric, (bucket / ${HOUR}) * ${HOUR} AS b, sum(n) AS n, sum(total) AS total,
+                min(lo) AS lo, max(hi) AS hi, max(last_ts) AS last_ts
+         FROM telemetry_rollup_1m WHERE bucket >= ? AND bucket < ? GROUP BY device_id, metric, b) g
+       JOIN telemetry_rollup_1m r ON r.device_id = g.device_id AND r.metric = g.metric
+         AND r.bucket = (g.last_ts / ${MINUTE}) * ${MINUTE}`,
+    ).run(h0, h1);
+    const newest = db
+      .prepare(
+        `SELECT p.ts, p.device_id, p.metric, p.value FROM (
+           SELECT device_id, metric, max(ts) AS ts FROM telemetry_points WHERE ts >= ? AND ts <= ?
+           GROUP BY device_id, metric) g
+         JOIN telemetry_points p ON p.ts = g.ts AND p.device_id = g.device_id AND p.metric = g.metric`,
+      )
+      .all(lo, hi) as PointRow[];
+    m.latest.run(newest.map(toPoint));
+    s.clearDirty.run();
+  });
+  const dirty = s.dirty.get() as { lo: number; hi: number } | undefined;
+  if (dirty) recover(Number(dirty.lo), Number(dirty.hi));
   const cache = new Map<string, BetterSqlite3.Statement>();
   const prep = (sql: string): BetterSqlite3.Statement => {
     let st = cache.get(sql);
@@ -169,7 +254,13 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
 
   return {
     async write(batch) {
-      writeTx(batch);
+      const fresh = writeTx(batch);
+      // Only after the commit: a failed (retried) batch must not be counted twice.
+      buffer.add(fresh, batch.points);
+      if (buffer.rows >= flushAt.maxRows || buffer.points >= flushAt.maxPoints) flush();
+    },
+    async flushRollups() {
+      flush();
     },
     async queryPoints(q) {
       const sql = `SELECT ts, device_id, metric, value FROM telemetry_points
@@ -178,6 +269,7 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
       return (prep(sql).all(...args) as PointRow[]).map(toPoint);
     },
     async queryBuckets(q) {
+      if (q.source !== 'raw') flush();
       const t = TIME_COL[q.source];
       const value =
         q.agg === 'last'
@@ -193,6 +285,7 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
       return rows.map((r) => ({ ts: r.b, value: r.v }));
     },
     async latest(q) {
+      flush();
       const metric = q.metric ? ' AND metric = ?' : '';
       if (!q.deviceIds) {
         const sql = `SELECT * FROM telemetry_latest WHERE 1 = 1${metric} ORDER BY device_id, metric LIMIT ?`;
@@ -231,6 +324,7 @@ export function createSqliteTelemetryStore(db: BetterSqlite3.Database): Telemetr
       return (prep(sql).all(...args, q.limit) as EventRow[]).map(toEvent);
     },
     async deleteBefore(table, before, limit) {
+      if (table === 'minute' || table === 'hour') flush();
       const sql =
         table === 'events'
           ? 'DELETE FROM telemetry_events WHERE id IN (SELECT id FROM telemetry_events WHERE ts < ? LIMIT ?)'

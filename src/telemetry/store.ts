@@ -58,6 +58,11 @@ export type RetentionTable = 'raw' | 'minute' | 'hour' | 'events';
 
 export interface TelemetryStore {
   write(batch: WriteBatch): Promise<void>;
+  /**
+   * Write rollups and latest values held in memory (SQLite keeps them across batches; reads flush
+   * first, so this only matters at shutdown). PostgreSQL writes them per batch: a no-op.
+   */
+  flushRollups(): Promise<void>;
   queryPoints(q: {
     deviceId: string;
     metric?: string;

@@ -110,6 +110,18 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     window: { rolling: '7d' },
   });
   const viewer = await api(p, 'POST', '/tokens', { name: 'e2e viewer', role: 'viewer' });
+  // Service-state changes go to a webhook nobody listens on: the delivery log shows the attempts.
+  const hook = await api(p, 'POST', '/notification-channels', {
+    name: 'ops webhook',
+    type: 'webhook',
+    url: 'http://127.0.0.1:9/hook',
+    groupWindowMs: 0,
+  });
+  await api(p, 'POST', '/notification-routes', {
+    name: 'service state to ops',
+    channelIds: [hook.id],
+    kinds: ['service-state.changed'],
+  });
   // Two locks report positions (HTTP ingest, default JSON decoder) for the map.
   await api(p, 'POST', '/devices/lock-1/telemetry', { lat: 52.52, lon: 13.405, battery: 81 });
   await api(p, 'POST', '/devices/lock-3/telemetry', { lat: 52.5, lon: 13.44, battery: 12 });
@@ -208,7 +220,8 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByRole('link', { name: /lock-3, / }).waitFor(WAIT);
   await shot(page, '09-map');
   await page.getByRole('link', { name: 'Notifications' }).click();
-  await page.getByRole('heading', { name: 'Notifications' }).waitFor(WAIT);
+  await page.getByTestId('channels').getByText('ops webhook').waitFor(WAIT);
+  await page.getByTestId('deliveries').getByText('service-state.changed').first().waitFor(WAIT);
   await shot(page, '10-notifications');
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page

@@ -51,4 +51,5 @@ test('yBounds widens to fixed bounds, pads, and opens up flat series', () => {
   assert.deepEqual(yBounds(-0.5, 1, [0, 1]), [-0.575, 1.075]);
   assert.deepEqual(yBounds(81, 81), [76.95, 85.05]);
   assert.deepEqual(yBounds(0, 0), [-1, 1]);
+  assert.deepEqual(yBounds(1, 1, [null, 1]), [0.95, 1.05]);
 });

@@ -55,7 +55,7 @@ export function Chart({ x, series, height = 240, title, yRange, xRange }: Props)
   return <div ref={el} role="img" aria-label={title ?? series.map((s) => s.label).join(', ')} />;
 }
 
-/** y axis bounds: the data widened by `fixed`, padded 5 %; a flat series gets ±5 % (at least ±1 unit). */
+/** y axis bounds: the data widened by `fixed`, padded 5 %; a flat series gets ±5 % of its value (±1 at zero). */
 export function yBounds(
   min: number | null,
   max: number | null,
@@ -63,6 +63,6 @@ export function yBounds(
 ): [number, number] {
   const lo = Math.min(min ?? 0, fixed?.[0] ?? Infinity);
   const hi = Math.max(max ?? 1, fixed?.[1] ?? -Infinity);
-  const pad = hi > lo ? (hi - lo) * 0.05 : Math.max(Math.abs(hi) * 0.05, 1);
+  const pad = hi > lo ? (hi - lo) * 0.05 : Math.abs(hi) * 0.05 || 1;
   return [lo - pad, hi + pad];
 }

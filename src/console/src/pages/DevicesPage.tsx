@@ -37,7 +37,7 @@ const COLUMNS: Column<Row>[] = [
   { key: 'model', label: 'Model', width: '1.2fr', render: (d) => d.model ?? '—' },
   {
     key: 'online',
-    label: 'State',
+    label: 'Connection',
     width: '1.3fr',
     render: (d) =>
       d.reasons ? <Badge value="out_of_service" /> : <Badge value={d.online ? 'online' : 'offline'} />,

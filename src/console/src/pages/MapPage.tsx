@@ -9,6 +9,7 @@ const TILE_KEY = 'tsunagu.tileUrl';
 const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 const W = 900;
 const H = 520;
+const LABEL_LIMIT = 200;
 
 interface Pos {
   id: string;
@@ -133,24 +134,33 @@ export function MapPage(): JSX.Element {
           >
             {data?.map((p) => {
               const w = lonLatToWorld(p.lon, p.lat, view.z);
+              const cx = w.x - view.ox;
+              const cy = w.y - view.oy;
               return (
-                <circle
-                  key={p.id}
-                  cx={w.x - view.ox}
-                  cy={w.y - view.oy}
-                  r={6}
-                  fill={p.out ? 'var(--bad)' : 'var(--ok)'}
-                  stroke="#fff"
-                  strokeWidth={1.5}
-                  tabIndex={0}
-                  role="link"
-                  aria-label={`${p.id}, ${p.out ? 'out of service' : 'in service'}`}
-                  style={{ cursor: 'pointer' }}
-                  onClick={() => navigate(`/devices/${encodeURIComponent(p.id)}`)}
-                  onKeyDown={(e) => e.key === 'Enter' && navigate(`/devices/${encodeURIComponent(p.id)}`)}
-                >
-                  <title>{p.id}</title>
-                </circle>
+                <g key={p.id}>
+                  <circle
+                    cx={cx}
+                    cy={cy}
+                    r={7}
+                    fill={p.out ? 'var(--bad)' : 'var(--ok)'}
+                    stroke="var(--panel)"
+                    strokeWidth={2}
+                    tabIndex={0}
+                    role="link"
+                    aria-label={`${p.id}, ${p.out ? 'out of service' : 'in service'}`}
+                    style={{ cursor: 'pointer' }}
+                    onClick={() => navigate(`/devices/${encodeURIComponent(p.id)}`)}
+                    onKeyDown={(e) => e.key === 'Enter' && navigate(`/devices/${encodeURIComponent(p.id)}`)}
+                  >
+                    <title>{p.id}</title>
+                  </circle>
+                  {/* Labels while they fit; they keep the map readable when tiles do not load. */}
+                  {(data?.length ?? 0) <= LABEL_LIMIT && (
+                    <text x={cx + 10} y={cy + 4} fontSize={12} fill="var(--text)" aria-hidden="true">
+                      {p.id}
+                    </text>
+                  )}
+                </g>
               );
             })}
           </svg>

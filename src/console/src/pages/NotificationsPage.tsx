@@ -16,6 +16,9 @@ export function NotificationsPage(): JSX.Element {
       <div className="grid2">
         <section className="panel">
           <h2>Channels</h2>
+          {channels.data?.length === 0 && (
+            <p className="muted">No channel yet (POST /api/v1/notification-channels).</p>
+          )}
           <table data-testid="channels">
             <tbody>
               {(channels.data ?? []).map((c) => (
@@ -32,6 +35,7 @@ export function NotificationsPage(): JSX.Element {
         </section>
         <section className="panel">
           <h2>Routes</h2>
+          {routes.data?.length === 0 && <p className="muted">No route yet: nothing is sent.</p>}
           <table>
             <tbody>
               {(routes.data ?? []).map((r) => (
@@ -48,7 +52,8 @@ export function NotificationsPage(): JSX.Element {
       </div>
       <section className="panel">
         <h2>Delivery log</h2>
-        <table>
+        {log.data?.length === 0 && <p className="muted">Nothing sent yet.</p>}
+        <table data-testid="deliveries">
           <thead>
             <tr>
               <th>When</th>
