@@ -95,10 +95,20 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   let ready = false;
   const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
-  await registerApi(http, registry.tokens, [
-    sessionRoutes(bus),
-    ...modules.flatMap((m) => (m.routes ? [m.routes] : [])),
-  ]);
+  // The registry and telemetry write their own audit entries (with before/after) or take in data,
+  // not changes; every other module's changes are audited generically by http/.
+  const auditsItself = new Set(['registry', 'telemetry']);
+  await registerApi(
+    http,
+    registry.tokens,
+    [
+      sessionRoutes(bus),
+      ...modules.flatMap((m) =>
+        m.routes ? [{ routes: m.routes, auditsItself: auditsItself.has(m.name) }] : [],
+      ),
+    ],
+    (entry) => bus.emit('audit', entry),
+  );
   await registerConsole(http);
 
   await broker.start();

@@ -10,7 +10,14 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 /** Works from src/http (tsx) and from dist/http (compiled): both sit two levels below the package root. */
-export const CONSOLE_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'console', 'dist');
+export const CONSOLE_DIST = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'src',
+  'console',
+  'dist',
+);
 
 const CLIENT_ROUTES = ['/devices', '/devices/*', '/map', '/slos', '/slos/*', '/notifications', '/audit'];
 
@@ -23,7 +30,15 @@ export async function registerConsole(app: FastifyInstance, dir = CONSOLE_DIST):
     );
     return;
   }
-  await app.register(fastifyStatic, { root: dir, prefix: '/', index: 'index.html', wildcard: false, maxAge: '1h' });
+  await app.register(fastifyStatic, {
+    root: dir,
+    prefix: '/',
+    index: 'index.html',
+    wildcard: false,
+    maxAge: '1h',
+  });
   for (const path of CLIENT_ROUTES)
-    app.get(path, { config: { public: true } }, (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+    app.get(path, { config: { public: true } }, (_req, reply) =>
+      reply.header('cache-control', 'no-cache').sendFile('index.html'),
+    );
 }

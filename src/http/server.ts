@@ -8,10 +8,31 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import { CoreErrors } from '../core/errors.js';
+import type { TsunaguEvents } from '../core/events.js';
 import { hasRole, type Role, type TokenVerifier } from './auth.js';
 import { errorHandler } from './errors.js';
 
 export type RoutePlugin = (api: FastifyInstance) => void | Promise<void>;
+
+/** A module's routes, and whether the module writes its own audit entries (with before/after). */
+export interface ApiPlugin {
+  routes: RoutePlugin;
+  auditsItself?: boolean;
+}
+
+export type AuditSink = (entry: TsunaguEvents['audit']) => void;
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const SECRET_KEY = /secret|password|token|signing|key$/i;
+
+/** Request bodies go into the audit log with anything secret-looking masked. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '***' : redact(v, depth + 1);
+  return out;
+}
 
 export interface HttpOptions {
   log: Logger;
@@ -96,7 +117,8 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
 export async function registerApi(
   app: FastifyInstance,
   tokens: TokenVerifier,
-  plugins: RoutePlugin[],
+  plugins: (RoutePlugin | ApiPlugin)[],
+  audit?: AuditSink,
 ): Promise<void> {
   const failures = new Map<string, { count: number; windowStart: number }>();
   await registerOpenApi(app);
@@ -128,7 +150,25 @@ export async function registerApi(
           throw CoreErrors.forbidden(`this needs the ${needed} role; token has ${principal.role}`);
         req.principal = principal;
       });
-      for (const plugin of plugins) await api.register(async (scope) => plugin(scope));
+      for (const p of plugins) {
+        const { routes, auditsItself } = typeof p === 'function' ? { routes: p, auditsItself: false } : p;
+        await api.register(async (scope) => {
+          // Every change made through the API is audited: modules without their own before/after
+          // entries get one per successful mutating request (who, what, when, the request).
+          if (audit && !auditsItself)
+            scope.addHook('onResponse', async (req, reply) => {
+              if (!MUTATING.has(req.method) || reply.statusCode >= 400 || !req.principal) return;
+              audit({
+                at: Date.now(),
+                actor: { kind: 'token', id: req.principal.id },
+                action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+                resource: req.url.split('?')[0]!.replace(/^\/api\/v1\//, ''),
+                after: redact(req.body),
+              });
+            });
+          await routes(scope);
+        });
+      }
     },
     { prefix: '/api/v1' },
   );
