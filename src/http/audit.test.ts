@@ -35,7 +35,7 @@ test('every change made through the API is audited, with secrets masked', async 
   for (let i = 0; i < 40 && entries.length < 2; i++) {
     await new Promise((r) => setTimeout(r, 100)); // the registry writes audit rows in batches
     const r = await p.app.http.inject({ method: 'GET', url: '/api/v1/audit?limit=50', headers: p.auth });
-    entries = (r.json() as { items: typeof entries }).items;
+    entries = r.json<{ items: typeof entries }>().items;
   }
   const actions = entries.map((e) => e.action);
   assert.ok(actions.includes('PUT /api/v1/health/policies/:model'), actions.join(', '));
