@@ -16,7 +16,15 @@ import type { ModuleContext, PlatformModule } from './core/module.js';
 import { registerConsole } from './http/console-static.js';
 import { createHttpServer, registerApi } from './http/server.js';
 import { sessionRoutes } from './http/session-routes.js';
-import { attachWebSocket, createBroker, listenTcp, listenTls, type Broker } from './mqtt/index.js';
+import {
+  allOf,
+  attachWebSocket,
+  createAclFileHooks,
+  createBroker,
+  listenTcp,
+  listenTls,
+  type Broker,
+} from './mqtt/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
 import { createCommands } from './commands/index.js';
@@ -90,6 +98,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createSlo(ctx, registry.directory),
   ];
   broker.setHooks(registry.brokerHooks);
+  // A static ACL file narrows what the registry allows: both must say yes.
+  if (config.aclFile) broker.setHooks(allOf(registry.brokerHooks, createAclFileHooks(config.aclFile)));
   wireConnectivityEvents(broker, bus, clock);
   registerBrokerMetrics(metrics, broker);
 

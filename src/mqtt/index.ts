@@ -14,3 +14,4 @@ export { RC as MqttReasonCodes } from './reason-codes.js';
 export function createBroker(opts: BrokerOptions): Broker {
   return new BrokerImpl(opts);
 }
+export { allOf } from './hooks-compose.js';

@@ -298,7 +298,8 @@ export function createSqliteTelemetryStore(
           // One rollup row per bucket: read them in key order, no grouping (no temp B-tree).
           const sql = `SELECT bucket AS b, ${ROW_VALUE[q.agg]} AS v FROM ${table}
             WHERE ${key} AND bucket >= @from AND bucket < @to ORDER BY bucket`;
-          return toBuckets(prep(sql).all(bind(q)));
+          const rows = prep(sql).raw(true).all(bind(q)) as [number, number][];
+          return rows.map((r) => ({ ts: r[0], value: r[1] }));
         }
         const first = bucketOf(q.from, q.bucketMs);
         if ((q.to - first) / q.bucketMs <= MAX_SEEK_BUCKETS) {
@@ -306,8 +307,9 @@ export function createSqliteTelemetryStore(
           // minutes); one aggregate per bucket over the primary key reads the rows in index order.
           const value =
             q.agg === 'last'
-              ? `(SELECT last_value FROM ${table} WHERE ${key} AND bucket >= max(s.b, @from)
-                   AND bucket < min(s.b + @size, @to) ORDER BY last_ts DESC LIMIT 1)`
+              ? // A rollup row's last_ts lies inside its bucket, so the newest row is the one with the greatest bucket.
+                `(SELECT last_value FROM ${table} WHERE ${key} AND bucket >= max(s.b, @from)
+                   AND bucket < min(s.b + @size, @to) ORDER BY bucket DESC LIMIT 1)`
               : `(SELECT ${aggExpr(q.agg, q.source)} FROM ${table} WHERE ${key}
                    AND bucket >= max(s.b, @from) AND bucket < min(s.b + @size, @to))`;
           const sql = `WITH RECURSIVE s(b) AS (SELECT @first UNION ALL SELECT b + @size FROM s WHERE b + @size < @to)
