@@ -16,7 +16,7 @@ test('--acl-file narrows what clients may do, on top of the registry', async (t)
   t.after(() => c.endAsync());
   // Allowed by both the registry (anonymous: everything) and the file.
   const ok = await c.publishAsync('devices/dev1/telemetry', '{}', { qos: 1 });
-  assert.equal(ok?.reasonCode ?? 0, 0);
+  assert.equal((ok as { reasonCode?: number } | undefined)?.reasonCode ?? 0, 0);
   // [MQTT-3.4.2] PUBACK 0x87 Not authorized: the file denies it although the registry allows it.
   const notAuthorized = (e: unknown): boolean => (e as { code?: number }).code === 0x87;
   await assert.rejects(c.publishAsync('devices/dev1/locked', '{}', { qos: 1 }), notAuthorized);

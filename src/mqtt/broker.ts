@@ -64,6 +64,12 @@ type BrokerState = 'new' | 'running' | 'closing' | 'closed';
 
 const SWEEP_MS = 1000;
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Flow control: a subscriber with a full queue holds QoS 1/2 publishers only while it keeps
+ * acknowledging; after this long without progress it counts as stalled and its new QoS 1/2
+ * messages are dropped (counted in publishDropped) instead.
+ */
+export const STALL_MS = 5000;
 
 export class BrokerImpl implements Broker, ConnectionHost {
   readonly clock: Clock;
@@ -93,6 +99,12 @@ export class BrokerImpl implements Broker, ConnectionHost {
     publishDropped: 0,
   };
   private seq = 1;
+  /** Sessions holding publishers (queue full, still draining). */
+  readonly congested = new Set<Session>();
+  /** Room promises met by the message being routed (flow control), see `holdPublisher`. */
+  private flowWaits: Promise<void>[] | undefined;
+  /** The flow-control wait of the last `route()` call, taken by the publish handler. */
+  private lastFlowWait: Promise<void> | undefined;
   private uncorkList: Connection[] = [];
   private uncorkScheduled = false;
   private connectRate = new Map<string, { second: number; count: number }>();
@@ -249,6 +261,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
 
   /** Continue after an async step: unblock the connection and process what arrived meanwhile. */
   resume(conn: Connection): void {
+    // Held by flow control: `holdConnection` resumes it once the subscriber has room.
+    if (conn.flowBlocked) return;
     conn.unblock();
     const q = conn.backlog;
     while (q && q.length > 0 && !conn.blocked && conn.state !== 'closed') dispatch(this, conn, q.shift()!);
@@ -298,6 +312,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const s = conn.session;
     if (s && s.conn === conn) {
       s.conn = undefined;
+      // Its queued messages stay with the session (or end with it): publishers go on.
+      this.releaseRoom(s);
       this.handleWillOnClose(s);
       if (!s.persistent) this.endSession(s);
       else {
@@ -317,7 +333,10 @@ export class BrokerImpl implements Broker, ConnectionHost {
   }
 
   onWritable(conn: Connection): void {
-    if (conn.session) this.pump(conn.session);
+    const s = conn.session;
+    if (!s) return;
+    s.progressAt = this.clock.now();
+    this.pump(s);
   }
 
   scheduleUncork(conn: Connection): void {
@@ -386,6 +405,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     s.queue.clear();
     s.inflight.clear();
     s.incoming.clear();
+    this.releaseRoom(s);
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     this.offline.delete(s);
     if (s.stored) {
@@ -442,6 +462,9 @@ export class BrokerImpl implements Broker, ConnectionHost {
    */
   route(msg: Message): Promise<void> | undefined {
     const opsBefore = this.opsPushed;
+    // A server-side handler may publish while we route: keep the outer call's flow waits.
+    const outerFlow = this.flowWaits;
+    this.flowWaits = undefined;
     if (msg.retain) this.storeRetained(msg);
     const m = this.trie.match(msg.topic);
     this.encMsg = msg;
@@ -463,6 +486,14 @@ export class BrokerImpl implements Broker, ConnectionHost {
     for (const g of m.shared) this.deliverShared(g.members, g, msg);
     this.encMsg = undefined;
     let waits: Promise<void>[] | undefined;
+    const flow = this.flowWaits as Promise<void>[] | undefined; // set by deliverTo meanwhile
+    this.flowWaits = outerFlow;
+    let flowWait: Promise<void> | undefined;
+    if (flow) {
+      flowWait = flow.length === 1 ? flow[0]! : Promise.all(flow).then(() => undefined);
+      waits = [flowWait];
+    }
+    this.lastFlowWait = flowWait;
     if (m.handlers.length > 0) {
       const bm: BrokerMessage = {
         topic: msg.topic,
@@ -544,6 +575,27 @@ export class BrokerImpl implements Broker, ConnectionHost {
     );
   }
 
+  /**
+   * The flow-control wait of the last `route()` (undefined when no subscriber's queue was full):
+   * the publisher stops being read until it resolves.
+   */
+  takeFlowWait(): Promise<void> | undefined {
+    const w = this.lastFlowWait;
+    this.lastFlowWait = undefined;
+    return w;
+  }
+
+  /** Stop reading `c` until `wait` resolves (its packets already parsed wait in the backlog). */
+  holdConnection(c: Connection, wait: Promise<void>): void {
+    if (c.flowBlocked) return;
+    c.flowBlocked = true;
+    c.block();
+    void wait.then(() => {
+      c.flowBlocked = false;
+      if (c.state !== 'closed') this.resume(c);
+    });
+  }
+
   deliverTo(clientId: string, msg: Message, qos: QoS, retain: boolean, subIds: number[] | undefined): void {
     const s = this.sessions.get(clientId);
     if (!s) return;
@@ -576,6 +628,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
       persisted: false,
     };
     if (online && s.inflight.size < c.window) {
+      if (s.inflight.size === 0) s.progressAt = this.clock.now();
       o.packetId = s.allocatePacketId();
       o.state = 'sent';
       s.inflight.set(o.packetId, o);
@@ -583,7 +636,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
       this.sendPublish(s, c, o, false);
       return;
     }
-    if (!this.makeRoom(s)) return;
+    if (!this.makeRoom(s, qos)) return;
     if (s.persistent) this.persistNew(s, o);
     s.queue.push(o);
   }
@@ -610,15 +663,55 @@ export class BrokerImpl implements Broker, ConnectionHost {
     });
   }
 
-  /** Bounded queue (limits.maxQueued): drop the oldest QoS 0 message first; false = no room. */
-  private makeRoom(s: Session): boolean {
+  /**
+   * Bounded queue (limits.maxQueued): drop the oldest QoS 0 message first; a QoS 1/2 message for
+   * a connected subscriber that is still draining is queued beyond the limit and holds its
+   * publisher (`holdPublisher`); otherwise the new message is dropped. false = no room; every
+   * drop is counted in publishDropped.
+   */
+  private makeRoom(s: Session, qos: QoS): boolean {
     if (s.queue.length < this.limits.maxQueued) return true;
+    if (s.queue.dropOldestQos0()) {
+      this.counters.publishDropped++;
+      return true;
+    }
+    if (qos > 0 && this.holdPublisher(s)) return true;
     this.counters.publishDropped++;
-    return s.queue.dropOldestQos0();
+    return false;
+  }
+
+  /**
+   * Flow control for "never lose what was acknowledged": the message is kept and the publisher's
+   * acknowledgement waits until the queue is below limits.maxQueued again (its socket is not read
+   * meanwhile). Only for a connected subscriber that made progress within STALL_MS, and never
+   * beyond 2 × maxQueued (several publishers, or BrokerApi callers that do not await).
+   */
+  private holdPublisher(s: Session): boolean {
+    const c = s.conn;
+    if (!c || c.state !== 'connected') return false;
+    if (s.queue.length >= 2 * this.limits.maxQueued) return false;
+    if (this.clock.now() - s.progressAt > STALL_MS) return false;
+    if (!s.roomWait) {
+      s.roomWait = new Promise<void>((resolve) => (s.roomResolve = resolve));
+      this.congested.add(s);
+    }
+    const fw = (this.flowWaits ??= []);
+    if (!fw.includes(s.roomWait)) fw.push(s.roomWait);
+    return true;
+  }
+
+  /** Let publishers held by `s` go on (room again, subscriber gone or stalled). */
+  releaseRoom(s: Session): void {
+    const r = s.roomResolve;
+    if (!r) return;
+    s.roomResolve = undefined;
+    s.roomWait = undefined;
+    this.congested.delete(s);
+    r();
   }
 
   private enqueue(s: Session, o: Outgoing): void {
-    if (this.makeRoom(s)) s.queue.push(o);
+    if (this.makeRoom(s, o.qos)) s.queue.push(o);
   }
 
   private sendQos0(c: Connection, msg: Message, retain: boolean, subIds: number[] | undefined): void {
@@ -684,6 +777,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
         this.finish(s, o);
         continue;
       }
+      if (s.inflight.size === 0) s.progressAt = now;
       o.packetId = s.allocatePacketId();
       o.state = 'sent';
       s.inflight.set(o.packetId, o);
@@ -697,6 +791,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
         });
       this.sendPublish(s, c, o, false);
     }
+    if (s.roomResolve && q.length < this.limits.maxQueued) this.releaseRoom(s);
   }
 
   // ---- retained ---------------------------------------------------------------------------
@@ -787,12 +882,21 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const now = this.clock.now();
     for (const c of this.conns) {
       if (c.state === 'connected') {
-        // [MQTT-3.1.2-24] one and a half times the keep-alive without a packet.
-        if (c.keepaliveMs > 0 && now - c.lastSeen > c.keepaliveMs * 1.5)
+        // [MQTT-3.1.2-24] one and a half times the keep-alive without a packet; a connection the
+        // broker itself stopped reading (flow control) is not timed out for it.
+        if (c.flowBlocked) c.lastSeen = now;
+        else if (c.keepaliveMs > 0 && now - c.lastSeen > c.keepaliveMs * 1.5)
           c.close('keepalive_timeout', RC.keepAliveTimeout, 'keep-alive timeout');
       } else if (c.state === 'awaiting_connect' && now - c.lastSeen > CONNECT_TIMEOUT_MS) {
         c.close('keepalive_timeout');
       }
+    }
+    for (const s of this.congested) {
+      if (now - s.progressAt <= STALL_MS) continue;
+      // The subscriber stopped acknowledging: its publishers go on, its new QoS 1/2 messages
+      // are dropped (counted) while its queue stays full.
+      this.log.warn({ clientId: s.clientId, queued: s.queue.length }, 'mqtt: subscriber stalled, queue full');
+      this.releaseRoom(s);
     }
     for (const s of this.offline) {
       if (s.disconnectedAt !== null && now >= s.disconnectedAt + s.expiryInterval * 1000) this.endSession(s);

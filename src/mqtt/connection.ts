@@ -86,6 +86,8 @@ export class Connection implements ParserOwner {
   /** An async step (authentication, authorization) is running: later packets wait in `backlog`. */
   blocked = false;
   backlog: Packet[] | undefined;
+  /** Reading paused by flow control: a subscriber of this publisher's messages has a full queue. */
+  flowBlocked = false;
   /** Acknowledgements waiting on durability or handlers, sent in order [MQTT-4.6.0-2]. */
   private acks: PendingAck[] | undefined;
   /** Set by a client DISCONNECT so the close is not treated as abnormal. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IDisconnectPacket, IPubackPacket, IPublishPacket, IPubrecPacket, Packet } from 'mqtt-packet';
 import { ManualClock } from '../core/clock.js';
+import { STALL_MS } from './broker.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 
 const pub = (p: Packet): IPublishPacket => p as IPublishPacket;
@@ -132,7 +133,8 @@ describe('PUBLISH', () => {
   });
 
   test('queue per session is bounded: oldest QoS 0 dropped first, counted in publishDropped', async (t) => {
-    const tb = await startTestBroker({ listen: false, limits: { maxQueued: 3, maxInflight: 1 } });
+    const clock = new ManualClock();
+    const tb = await startTestBroker({ listen: false, clock, limits: { maxQueued: 3, maxInflight: 1 } });
     t.after(() => tb.close());
     const s = new RawClient(tb.broker, 4);
     await s.connect('q');
@@ -143,6 +145,9 @@ describe('PUBLISH', () => {
     await tb.broker.publish({ topic: 'q', payload: 'b0', qos: 0 }); // queued behind a1
     await tb.broker.publish({ topic: 'q', payload: 'c1', qos: 1 });
     await tb.broker.publish({ topic: 'q', payload: 'd1', qos: 1 }); // full: drops b0
+    // A subscriber that acknowledges nothing for longer than STALL_MS holds no publisher (see
+    // flow-control.test.ts for one that is draining).
+    clock.advance(STALL_MS + 1000);
     await tb.broker.publish({ topic: 'q', payload: 'e1', qos: 1 }); // full, no QoS 0 left: dropped
     assert.equal(tb.broker.stats().publishDropped, 2);
     assert.equal(tb.broker.stats().queuedCount, 3);

@@ -26,6 +26,15 @@ export class Session {
   cancelWill: (() => void) | undefined;
   /** A session row exists in persistence. */
   stored = false;
+  /**
+   * Epoch ms of the last sign of progress while messages are outstanding: an acknowledgement, a
+   * socket 'drain', or the first message put in flight after an idle period. Flow control holds
+   * publishers only for a subscriber that made progress within the stall bound.
+   */
+  progressAt = 0;
+  /** Publishers held because this session's queue is full; resolved once there is room again. */
+  roomWait: Promise<void> | undefined;
+  roomResolve: (() => void) | undefined;
   private nextId = 1;
 
   constructor(readonly clientId: string) {}

@@ -8,6 +8,7 @@ export function handlePuback(b: BrokerImpl, c: Connection, p: IPubackPacket): vo
   const s = c.session!;
   const o = s.inflight.get(p.messageId!);
   if (!o || o.qos !== 1) return;
+  s.progressAt = b.now();
   b.finish(s, o);
   b.pump(s);
 }
@@ -21,6 +22,7 @@ export function handlePubrec(b: BrokerImpl, c: Connection, p: IPubrecPacket): vo
     if (c.version === 5) c.send({ cmd: 'pubrel', messageId: id, reasonCode: RC.packetIdNotFound });
     return;
   }
+  s.progressAt = b.now();
   if ((p.reasonCode ?? 0) >= 0x80) {
     // The client refused the message: the QoS 2 flow ends here [MQTT 5 §4.3.3].
     b.finish(s, o);
@@ -39,6 +41,7 @@ export function handlePubcomp(b: BrokerImpl, c: Connection, p: IPubcompPacket): 
   const s = c.session!;
   const o = s.inflight.get(p.messageId!);
   if (!o || o.qos !== 2) return;
+  s.progressAt = b.now();
   b.finish(s, o);
   b.pump(s);
 }

@@ -101,6 +101,10 @@ function accept(b: BrokerImpl, c: Connection, p: IPublishPacket, topic: string):
     if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
   }
   const wait = b.route(msg);
+  // A subscriber's queue is full and it is still draining: stop reading this publisher until
+  // there is room; its acknowledgement (below) waits for that too.
+  const flow = b.takeFlowWait();
+  if (flow) b.holdConnection(c, flow);
   if (p.qos === 0) return;
   const ack = ackPacket(p, RC.success);
   if (!wait) return c.ack(ack);
