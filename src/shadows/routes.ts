@@ -9,10 +9,17 @@ import { ShadowErrors } from './errors.js';
 import type { ShadowService } from './service.js';
 import { SHADOW_NAME } from './topics.js';
 
-const idParams = {
+// The classic shadow's path has only {id}; a named shadow's has {id} and {name}. Each route declares
+// exactly the parameters of its path, or the OpenAPI document is invalid.
+const classicParams = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1 } },
+  required: ['id'],
+} as const;
+const namedParams = {
   type: 'object',
   properties: { id: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1, maxLength: 64 } },
-  required: ['id'],
+  required: ['id', 'name'],
 } as const;
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
@@ -114,7 +121,10 @@ export function shadowRoutes(service: ShadowService, directory: DeviceDirectory)
   }
 
   return (api: FastifyInstance): void => {
-    for (const base of ['/devices/:id/shadow', '/devices/:id/shadows/:name']) {
+    for (const [base, idParams] of [
+      ['/devices/:id/shadow', classicParams],
+      ['/devices/:id/shadows/:name', namedParams],
+    ] as const) {
       const tags = ['shadows'];
       api.get(base, { schema: { tags, params: idParams, response: { 200: anyObject } } }, async (req) => {
         const t = await target(req);
@@ -165,7 +175,7 @@ export function shadowRoutes(service: ShadowService, directory: DeviceDirectory)
       {
         schema: {
           tags: ['shadows'],
-          params: idParams,
+          params: classicParams,
           response: {
             200: { type: 'object', properties: { names: { type: 'array', items: { type: 'string' } } } },
           },
