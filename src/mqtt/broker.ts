@@ -23,7 +23,7 @@ import type {
   QoS,
 } from './api.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { encode, publishPacket } from './encode.js';
+import { encode, encodePublishFast, publishPacket } from './encode.js';
 import { MqttErrors } from './errors.js';
 import { dispatch } from './handlers/index.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp, type StoredSession } from './persistence.js';
@@ -722,7 +722,10 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const slot = (c.version === 5 ? 2 : 0) + (retain ? 1 : 0);
     if (shareable) buf = this.encCache[slot];
     if (!buf) {
-      buf = encode(publishPacket(msg, 0, retain, false, 0, c.version, subIds, this.clock.now()), c.version);
+      buf =
+        c.version !== 5 || (msg.properties === undefined && subIds === undefined && msg.expiresAt === undefined)
+          ? encodePublishFast(msg.topic, msg.payload, 0, retain, false, 0, c.version === 5)
+          : encode(publishPacket(msg, 0, retain, false, 0, c.version, subIds, this.clock.now()), c.version);
       if (!buf) return;
       if (shareable) this.encCache[slot] = buf;
     }
@@ -738,10 +741,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
   sendPublish(s: Session, c: Connection, o: Outgoing, dup: boolean): void {
     const now = this.clock.now();
     if (o.msg.expiresAt !== undefined && o.msg.expiresAt <= now) return this.finish(s, o);
-    const buf = encode(
-      publishPacket(o.msg, o.qos, o.retain, dup, o.packetId, c.version, o.subIds, now),
-      c.version,
-    );
+    const m = o.msg;
+    const buf =
+      c.version !== 5 || (m.properties === undefined && o.subIds === undefined && m.expiresAt === undefined)
+        ? encodePublishFast(m.topic, m.payload, o.qos, o.retain, dup, o.packetId, c.version === 5)
+        : encode(publishPacket(m, o.qos, o.retain, dup, o.packetId, c.version, o.subIds, now), c.version);
     // [MQTT-3.1.2-25] never send a packet larger than the client's Maximum Packet Size.
     if (!buf || buf.length > c.maxOutPacket) {
       this.counters.publishDropped++;
