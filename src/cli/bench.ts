@@ -4,6 +4,33 @@
  */
 type BenchMain = (args: string[]) => Promise<void>;
 
+/**
+ * `--some-option 12 --flag` → `{ someOption: 12, flag: true }` for benchmarks that take an options
+ * object. Unknown keys are the benchmark's to ignore; values that look numeric become numbers.
+ */
+export function parseBenchOptions(args: string[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}" (options look like --name value)`);
+    const key = a.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const next = args[i + 1];
+    if (next === undefined || next.startsWith('--')) out[key] = true;
+    else {
+      out[key] = /^-?\d+(\.\d+)?$/.test(next) ? Number(next) : next;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Adapt an options-object benchmark to the CLI. */
+function withOptions<O>(run: (opts: O) => Promise<unknown>): BenchMain {
+  return async (args) => {
+    await run(parseBenchOptions(args) as O);
+  };
+}
+
 const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> }> = {
   broker: {
     help: 'throughput, latency, CPU and memory of Tsunagu vs Mosquitto vs Aedes',
@@ -17,6 +44,26 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
         await benchSlo(args);
       };
     },
+  },
+  registry: {
+    help: 'CONNECTs/s with password auth (cold/warm cache), ACL cost per publish, device-list timings',
+    load: async () => withOptions((await import('../registry/bench.js')).benchRegistry),
+  },
+  shadows: {
+    help: 'shadow updates/s end to end (device publish → durable accepted) with 1,000 devices',
+    load: async () => (await import('../shadows/bench.js')).runShadowBenchCli,
+  },
+  commands: {
+    help: 'command round trips/s and p50/p99 latency with 1,000 devices',
+    load: async () => (await import('../commands/bench.js')).runCommandBenchCli,
+  },
+  ingest: {
+    help: 'decoder rates, points/s persisted (SQLite; --postgres URL too), MQTT end to end, range queries',
+    load: async () => withOptions((await import('../telemetry/bench.js')).benchIngest),
+  },
+  health: {
+    help: '1,000,000 devices with a heartbeat a minute: CPU share, memory, deadline delay p99',
+    load: async () => withOptions((await import('../health/bench.js')).benchHealth),
   },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',
