@@ -1,9 +1,7 @@
-// ESLint flat config: typescript-eslint with type information (no floating promises,
-// consistent type imports) and import-x for cycles.
+// ESLint flat config: typescript-eslint with type information (no floating promises, consistent
+// type imports). Import cycles are checked by scripts/check-cycles.mjs (part of `npm run lint`).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
-import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
   {
@@ -18,18 +16,9 @@ export default tseslint.config(
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
-  importX.flatConfigs.typescript,
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-    },
-    settings: {
-      'import-x/resolver-next': [
-        createTypeScriptImportResolver({
-          project: ['tsconfig.json', 'src/console/tsconfig.json'],
-          noWarnOnMultipleProjects: true,
-        }),
-      ],
     },
     rules: {
       '@typescript-eslint/no-floating-promises': [
@@ -54,7 +43,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/restrict-template-expressions': 'off',
       '@typescript-eslint/no-redundant-type-constituents': 'off',
-      'import-x/no-cycle': 'error',
     },
   },
   {

@@ -723,7 +723,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
     if (shareable) buf = this.encCache[slot];
     if (!buf) {
       buf =
-        c.version !== 5 || (msg.properties === undefined && subIds === undefined && msg.expiresAt === undefined)
+        c.version !== 5 ||
+        (msg.properties === undefined && subIds === undefined && msg.expiresAt === undefined)
           ? encodePublishFast(msg.topic, msg.payload, 0, retain, false, 0, c.version === 5)
           : encode(publishPacket(msg, 0, retain, false, 0, c.version, subIds, this.clock.now()), c.version);
       if (!buf) return;

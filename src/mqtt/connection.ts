@@ -96,6 +96,8 @@ export class Connection implements ParserOwner {
   graceful = false;
   /** Only while a partial packet is buffered (see parser-pool.ts). */
   private parser: PooledParser | undefined;
+  /** Only while a small partial PUBLISH/PUBACK is buffered by the fast path (`parseFast`). */
+  private tail: Buffer | undefined;
 
   constructor(
     readonly stream: Duplex,
@@ -139,11 +141,20 @@ export class Connection implements ParserOwner {
     this.host.countBytes(data.length, 0);
     let chunk = data;
     if (this.parser === undefined && this.state === 'connected') {
-      // Whole PUBLISH/PUBACK packets at the front of the chunk are parsed here; the first packet
-      // of another kind, or a partial one, and everything after it go to mqtt-packet.
-      const used = parseFast(this, data);
-      if (used === data.length || (this.state as ConnectionState) === 'closed') return;
-      if (used > 0) chunk = data.subarray(used);
+      // PUBLISH/PUBACK packets are parsed here; a small packet cut by the chunk boundary waits in
+      // `tail`. The first packet of another kind (or a big partial one) and everything after it
+      // go to mqtt-packet.
+      if (this.tail) {
+        chunk = Buffer.concat([this.tail, data]);
+        this.tail = undefined;
+      }
+      const used = parseFast(this, chunk);
+      if (used === chunk.length || (this.state as ConnectionState) === 'closed') return;
+      if (fastStop === INCOMPLETE) {
+        this.tail = chunk.subarray(used);
+        return;
+      }
+      if (used > 0) chunk = chunk.subarray(used);
     }
     const p = this.parser ?? acquireParser(this, this.versionKnown ? this.version : undefined);
     const leftover = p.parse(chunk);
@@ -259,6 +270,13 @@ export class Connection implements ParserOwner {
   }
 }
 
+const DONE = 0;
+const INCOMPLETE = 1;
+const OTHER = 2;
+/** Why the last `parseFast` stopped: all consumed, a partial packet, or a packet it leaves to mqtt-packet. */
+let fastStop = DONE;
+const FAST_TAIL_MAX = 16 * 1024;
+
 /**
  * Hand-written parser for the hot path (measured: mqtt-packet's parser, its BufferList and debug
  * calls were about a quarter of the broker's CPU for small QoS 0/1 messages). Parses complete
@@ -271,15 +289,27 @@ export function parseFast(c: Connection, buf: Buffer): number {
   const len = buf.length;
   const v5 = c.version === 5;
   let pos = 0;
-  while (pos + 2 <= len && c.state === 'connected') {
+  fastStop = INCOMPLETE;
+  while (c.state === 'connected') {
+    if (pos + 2 > len) {
+      fastStop = pos === len ? DONE : INCOMPLETE;
+      return pos;
+    }
+    fastStop = OTHER;
     const b0 = buf[pos]!;
     if (b0 === 0x40) {
       // PUBACK: remaining length 2 (MQTT 5 success without reason code is the same 4 bytes).
-      if (buf[pos + 1] !== 2 || pos + 4 > len) break;
+      if (buf[pos + 1] !== 2) break;
+      if (pos + 4 > len) {
+        fastStop = INCOMPLETE;
+        break;
+      }
       const messageId = (buf[pos + 2]! << 8) | buf[pos + 3]!;
       pos += 4;
       c.onParsedPacket(
-        (v5 ? { cmd: 'puback', length: 2, messageId, reasonCode: 0 } : { cmd: 'puback', length: 2, messageId }) as Packet,
+        (v5
+          ? { cmd: 'puback', length: 2, messageId, reasonCode: 0 }
+          : { cmd: 'puback', length: 2, messageId }) as Packet,
       );
       continue;
     }
@@ -300,9 +330,17 @@ export function parseFast(c: Connection, buf: Buffer): number {
         break;
       }
     }
-    if (!done) break;
+    if (!done) {
+      if (i >= len && i - pos < 5) fastStop = INCOMPLETE;
+      break;
+    }
     const end = i + rem;
-    if (end > len || rem > c.maxInPacket) break;
+    if (rem > c.maxInPacket) break;
+    if (end > len) {
+      // Cut by the chunk boundary: wait for the rest here unless it is big (no quadratic copies).
+      if (end - pos <= FAST_TAIL_MAX) fastStop = INCOMPLETE;
+      break;
+    }
     if (i + 2 > end) break;
     const topicLen = (buf[i]! << 8) | buf[i + 1]!;
     let at = i + 2 + topicLen;

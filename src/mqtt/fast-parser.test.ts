@@ -1,0 +1,134 @@
+// The hand-written PUBLISH/PUBACK fast path in connection.ts must produce what mqtt-packet's
+// parser produces, for any packet mix and any chunking of the byte stream.
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { generate, parser as createParser, type Packet } from 'mqtt-packet';
+import { Connection, type ConnectionHost } from './connection.js';
+
+function host(got: Packet[], errors: string[]): ConnectionHost {
+  return {
+    maxPacketSize: 1024 * 1024,
+    now: () => 0,
+    onPacket: (_c, p) => void got.push(p),
+    onParseError: (_c, err) => void errors.push(err.message),
+    onHandlerError: (_c, err) => void errors.push(String(err)),
+    onPacketTooLarge: (_c, size) => void errors.push(`too large ${size}`),
+    onClosed: () => undefined,
+    onWritable: () => undefined,
+    scheduleUncork: () => undefined,
+    countBytes: () => undefined,
+  };
+}
+
+/** Only the fields handlers read; mqtt-packet adds a few more (topic/payload null on acks). */
+function norm(p: Packet): unknown {
+  const r = p as unknown as Record<string, unknown>;
+  if (p.cmd === 'publish')
+    return {
+      cmd: p.cmd,
+      topic: p.topic,
+      payload: Buffer.from(p.payload as Buffer).toString('hex'),
+      qos: p.qos,
+      retain: p.retain,
+      dup: p.dup,
+      messageId: p.messageId,
+      properties: p.properties,
+      length: p.length,
+    };
+  return { cmd: p.cmd, messageId: r.messageId, reasonCode: r.reasonCode ?? 0, properties: r.properties };
+}
+
+const packetArb = (v: 4 | 5): fc.Arbitrary<Packet> =>
+  fc.oneof(
+    fc
+      .record({
+        qos: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>,
+        retain: fc.boolean(),
+        dup: fc.boolean(),
+        topic: fc.stringMatching(/^[a-z0-9/é]{1,40}$/),
+        payload: fc.uint8Array({ maxLength: 300 }),
+        id: fc.integer({ min: 1, max: 65535 }),
+        props: v === 5 ? fc.boolean() : fc.constant(false),
+      })
+      .map((r): Packet => ({
+        cmd: 'publish',
+        topic: r.topic,
+        payload: Buffer.from(r.payload),
+        qos: r.qos,
+        retain: r.retain,
+        dup: r.qos > 0 && r.dup,
+        ...(r.qos > 0 ? { messageId: r.id } : {}),
+        ...(r.props ? { properties: { contentType: 'x', userProperties: { a: 'b' } } } : {}),
+      })),
+    fc.integer({ min: 1, max: 65535 }).map((id): Packet => ({ cmd: 'puback', messageId: id })),
+    fc.constant<Packet>({ cmd: 'pingreq' }),
+    fc
+      .integer({ min: 1, max: 65535 })
+      .map((id): Packet => ({ cmd: 'subscribe', messageId: id, subscriptions: [{ topic: 'a/+', qos: 1 }] })),
+  );
+
+describe('fast PUBLISH/PUBACK parser', () => {
+  for (const v of [4, 5] as const)
+    test(`v${v}: same packets as mqtt-packet for any packet mix and chunking`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(packetArb(v), { minLength: 1, maxLength: 30 }),
+          fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 20 }),
+          (packets, cuts) => {
+            const bytes = Buffer.concat(packets.map((p) => generate(p, { protocolVersion: v })));
+            const ref: Packet[] = [];
+            const rp = createParser({ protocolVersion: v });
+            rp.on('packet', (p: Packet) => ref.push(p));
+            rp.parse(bytes);
+            const got: Packet[] = [];
+            const errors: string[] = [];
+            const c = new Connection(
+              new PassThrough(),
+              { remoteAddress: 'x', transport: 'tcp' },
+              host(got, errors),
+            );
+            c.state = 'connected';
+            c.setVersion(v);
+            let pos = 0;
+            for (let i = 0; pos < bytes.length; i++) {
+              const n = cuts[i % cuts.length]!;
+              c.onData(bytes.subarray(pos, pos + n));
+              pos += n;
+            }
+            assert.deepEqual(errors, []);
+            assert.deepEqual(got.map(norm), ref.map(norm));
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+
+  test('QoS 3 and a too-large PUBLISH still go through the mqtt-packet checks', () => {
+    const got: Packet[] = [];
+    const errors: string[] = [];
+    const h = host(got, errors);
+    const c = new Connection(
+      new PassThrough(),
+      { remoteAddress: 'x', transport: 'tcp' },
+      { ...h, maxPacketSize: 100 },
+    );
+    c.state = 'connected';
+    c.setVersion(4);
+    c.onData(Buffer.from([0x36, 0x04, 0x00, 0x01, 0x61, 0x00]));
+    assert.equal(errors.length, 1);
+    const c2 = new Connection(
+      new PassThrough(),
+      { remoteAddress: 'x', transport: 'tcp' },
+      { ...h, maxPacketSize: 100 },
+    );
+    c2.state = 'connected';
+    c2.setVersion(4);
+    c2.onData(
+      generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(200), qos: 0, retain: false, dup: false }),
+    );
+    assert.deepEqual(errors.slice(1), ['too large 203']);
+    assert.equal(got.length, 0);
+  });
+});
