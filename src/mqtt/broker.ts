@@ -30,6 +30,7 @@ import { GroupCommit, type BrokerPersistence, type PersistOp, type StoredSession
 import { PostgresPersistence } from './persistence-pg.js';
 import { SqlitePersistence } from './persistence-sqlite.js';
 import { RC } from './reason-codes.js';
+import { restoreState } from './restore.js';
 import { Session } from './session.js';
 import { publishSys } from './sys.js';
 import { filterMatches, parseFilter, topicNameError } from './topics.js';
@@ -103,6 +104,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
   readonly congested = new Set<Session>();
   /** Room promises met by the message being routed (flow control), see `holdPublisher`. */
   private flowWaits: Promise<void>[] | undefined;
+  /** `route()` calls running (a handler may publish while routing). */
+  private routing = 0;
   /** The flow-control wait of the last `route()` call, taken by the publish handler. */
   private lastFlowWait: Promise<void> | undefined;
   private uncorkList: Connection[] = [];
@@ -148,70 +151,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     if (this.state !== 'new') return;
     await this.persistence.init();
     const st = await this.persistence.load();
-    const now = this.clock.now();
-    for (const r of st.sessions) {
-      const s = new Session(r.clientId);
-      s.expiryInterval = r.expiryInterval;
-      // A session that was connected when the process died counts as disconnected now.
-      s.disconnectedAt = r.disconnectedAt ?? now;
-      s.protocolVersion = r.protocolVersion;
-      s.stored = true;
-      this.sessions.set(s.clientId, s);
-      this.offline.add(s);
-    }
-    for (const r of st.subscriptions) {
-      const s = this.sessions.get(r.clientId);
-      const parsed = parseFilter(r.raw, { maxTopicLength: Infinity, maxTopicLevels: Infinity });
-      if (!s || !parsed) continue;
-      const sub: Subscription = {
-        clientId: r.clientId,
-        ...parsed,
-        raw: r.raw,
-        qos: r.qos,
-        nl: r.nl,
-        rap: r.rap,
-        rh: r.rh,
-        subId: r.subId,
-      };
-      s.subs.set(r.raw, sub);
-      this.trie.add(sub);
-    }
-    for (const m of st.messages) {
-      this.seq = Math.max(this.seq, m.seq + 1);
-      const s = this.sessions.get(m.clientId);
-      if (!s) continue;
-      const o: Outgoing = {
-        seq: m.seq,
-        msg: {
-          topic: m.topic,
-          payload: m.payload,
-          qos: m.qos,
-          retain: m.retain,
-          properties: m.properties,
-          publisherId: m.publisherId,
-          expiresAt: m.expiresAt,
-        },
-        qos: m.qos,
-        retain: m.retain,
-        subIds: m.subIds,
-        packetId: m.state === 'queued' ? 0 : m.packetId,
-        state: m.state,
-        persisted: true,
-      };
-      if (o.state === 'queued') s.queue.push(o);
-      else s.inflight.set(o.packetId, o);
-    }
-    for (const i of st.incoming) this.sessions.get(i.clientId)?.incoming.add(i.packetId);
-    for (const r of st.retained)
-      this.retained.set(r.topic, {
-        topic: r.topic,
-        payload: r.payload,
-        qos: r.qos,
-        retain: true,
-        properties: r.properties,
-        publisherId: undefined,
-        expiresAt: r.expiresAt,
-      });
+    this.seq = restoreState(this, st, this.clock.now(), this.seq);
     this.state = 'running';
     this.scheduleSweep();
     if (this.sysIntervalMs > 0) this.scheduleSys();
@@ -465,6 +405,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     // A server-side handler may publish while we route: keep the outer call's flow waits.
     const outerFlow = this.flowWaits;
     this.flowWaits = undefined;
+    this.routing++;
     if (msg.retain) this.storeRetained(msg);
     const m = this.trie.match(msg.topic);
     this.encMsg = msg;
@@ -488,6 +429,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     let waits: Promise<void>[] | undefined;
     const flow = this.flowWaits as Promise<void>[] | undefined; // set by deliverTo meanwhile
     this.flowWaits = outerFlow;
+    this.routing--;
     let flowWait: Promise<void> | undefined;
     if (flow) {
       flowWait = flow.length === 1 ? flow[0]! : Promise.all(flow).then(() => undefined);
@@ -603,7 +545,9 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const online = c !== undefined && c.state === 'connected' && !c.paused && s.queue.length === 0;
     if (qos === 0) {
       if (online) this.sendQos0(c, msg, retain, subIds);
-      else if (c)
+      else if (c) {
+        // A backlog starts (socket full): flow control measures progress from here.
+        if (s.queue.length === 0 && s.inflight.size === 0) s.progressAt = this.clock.now();
         this.enqueue(s, {
           seq: 0,
           msg,
@@ -614,6 +558,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
           state: 'queued',
           persisted: false,
         });
+      }
       // Offline sessions do not keep QoS 0 messages.
       return;
     }
@@ -636,7 +581,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
       this.sendPublish(s, c, o, false);
       return;
     }
-    if (!this.makeRoom(s, qos)) return;
+    if (!this.makeRoom(s)) return;
     if (s.persistent) this.persistNew(s, o);
     s.queue.push(o);
   }
@@ -664,27 +609,24 @@ export class BrokerImpl implements Broker, ConnectionHost {
   }
 
   /**
-   * Bounded queue (limits.maxQueued): drop the oldest QoS 0 message first; a QoS 1/2 message for
-   * a connected subscriber that is still draining is queued beyond the limit and holds its
-   * publisher (`holdPublisher`); otherwise the new message is dropped. false = no room; every
-   * drop is counted in publishDropped.
+   * Bounded queue (limits.maxQueued). For a connected subscriber that is still draining the
+   * message is queued beyond the limit and its publisher is held (`holdPublisher`); otherwise the
+   * oldest queued QoS 0 message is dropped to make room, and without one the new message is
+   * dropped. false = no room; every drop is counted in publishDropped.
    */
-  private makeRoom(s: Session, qos: QoS): boolean {
+  private makeRoom(s: Session): boolean {
     if (s.queue.length < this.limits.maxQueued) return true;
-    if (s.queue.dropOldestQos0()) {
-      this.counters.publishDropped++;
-      return true;
-    }
-    if (qos > 0 && this.holdPublisher(s)) return true;
+    if (this.holdPublisher(s)) return true;
     this.counters.publishDropped++;
-    return false;
+    return s.queue.dropOldestQos0();
   }
 
   /**
-   * Flow control for "never lose what was acknowledged": the message is kept and the publisher's
-   * acknowledgement waits until the queue is below limits.maxQueued again (its socket is not read
-   * meanwhile). Only for a connected subscriber that made progress within STALL_MS, and never
-   * beyond 2 × maxQueued (several publishers, or BrokerApi callers that do not await).
+   * Flow control ("never lose what was acknowledged", and no QoS 0 loss for a subscriber that
+   * keeps up): the message is kept, the publisher's socket is not read and its acknowledgement
+   * waits until the queue is below limits.maxQueued again. Only for a connected subscriber that
+   * made progress within STALL_MS, and never beyond 2 × maxQueued (several publishers, or
+   * BrokerApi callers that do not await).
    */
   private holdPublisher(s: Session): boolean {
     const c = s.conn;
@@ -695,8 +637,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
       s.roomWait = new Promise<void>((resolve) => (s.roomResolve = resolve));
       this.congested.add(s);
     }
-    const fw = (this.flowWaits ??= []);
-    if (!fw.includes(s.roomWait)) fw.push(s.roomWait);
+    // Outside routing (retained messages for a new subscription) there is no publisher to hold.
+    if (this.routing > 0) {
+      const fw = (this.flowWaits ??= []);
+      if (!fw.includes(s.roomWait)) fw.push(s.roomWait);
+    }
     return true;
   }
 
@@ -711,7 +656,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
   }
 
   private enqueue(s: Session, o: Outgoing): void {
-    if (this.makeRoom(s, o.qos)) s.queue.push(o);
+    if (this.makeRoom(s)) s.queue.push(o);
   }
 
   private sendQos0(c: Connection, msg: Message, retain: boolean, subIds: number[] | undefined): void {

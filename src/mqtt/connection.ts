@@ -307,9 +307,7 @@ export function parseFast(c: Connection, buf: Buffer): number {
       const messageId = (buf[pos + 2]! << 8) | buf[pos + 3]!;
       pos += 4;
       c.onParsedPacket(
-        (v5
-          ? { cmd: 'puback', length: 2, messageId, reasonCode: 0 }
-          : { cmd: 'puback', length: 2, messageId }) as Packet,
+        v5 ? { cmd: 'puback', length: 2, messageId, reasonCode: 0 } : { cmd: 'puback', length: 2, messageId },
       );
       continue;
     }

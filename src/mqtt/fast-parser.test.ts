@@ -44,7 +44,7 @@ const packetArb = (v: 4 | 5): fc.Arbitrary<Packet> =>
   fc.oneof(
     fc
       .record({
-        qos: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>,
+        qos: fc.constantFrom<0 | 1 | 2>(0, 1, 2),
         retain: fc.boolean(),
         dup: fc.boolean(),
         topic: fc.stringMatching(/^[a-z0-9/é]{1,40}$/),

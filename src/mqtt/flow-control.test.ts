@@ -2,7 +2,8 @@
 // is never dropped for a subscriber that keeps acknowledging; a stalled one loses (counted) messages.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { generate, type IPublishPacket, type Packet } from 'mqtt-packet';
+import { Duplex } from 'node:stream';
+import { generate, parser as createParser, type Packet } from 'mqtt-packet';
 import { ManualClock } from '../core/clock.js';
 import { STALL_MS } from './broker.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
@@ -33,7 +34,7 @@ function autoAck(s: RawClient, got: string[]): void {
   s.packets.push = (...ps: Packet[]): number => {
     for (const p of ps)
       if (p.cmd === 'publish') {
-        got.push((p as IPublishPacket).payload.toString());
+        got.push(p.payload.toString());
         if (p.qos === 1) s.send({ cmd: 'puback', messageId: p.messageId! });
       }
     return push(...ps);
@@ -45,7 +46,7 @@ async function until(cond: () => boolean, what: string, ticks = 20_000): Promise
   assert.ok(cond(), `timed out waiting for ${what}`);
 }
 
-describe('flow control (queue full, QoS 1)', () => {
+describe('flow control (subscriber queue full)', () => {
   test('a subscriber that keeps acknowledging loses nothing from a burst larger than window + queue', async (t) => {
     // Before flow control the broker routed the whole burst at once: 10 in flight, 100 queued,
     // the other 390 messages dropped after being PUBACKed to the publisher.
@@ -102,5 +103,52 @@ describe('flow control (queue full, QoS 1)', () => {
       got,
       Array.from({ length: 21 }, (_, i) => String(i + 5)),
     );
+  });
+
+  test('QoS 0: a subscriber whose socket drains slowly receives a burst bigger than socket buffer + queue', async (t) => {
+    const tb = await startTestBroker({ listen: false, limits: { maxQueued: 20 } });
+    t.after(() => tb.close());
+    // The subscriber's socket completes each write on the next turn of the event loop: the
+    // broker's 1 MiB of unsent bytes fills up, then it drains.
+    let received = 0;
+    const parser = createParser({ protocolVersion: 4 });
+    parser.on('packet', (p: Packet) => {
+      if (p.cmd === 'publish') received++;
+    });
+    const slow = new Duplex({
+      read() {},
+      write(chunk: Buffer, _e, cb) {
+        parser.parse(chunk);
+        setImmediate(cb);
+      },
+    });
+    tb.broker.handleConnection(slow, { remoteAddress: '10.3.3.3', transport: 'tcp' });
+    slow.push(
+      generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: 'slow',
+        clean: true,
+        keepalive: 0,
+      }),
+    );
+    slow.push(generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'big', qos: 0 }] }));
+    await until(() => tb.broker.stats().subscriptionsCount === 1, 'subscription');
+    const p = new RawClient(tb.broker, 4);
+    await p.connect('pub');
+    const n = 400; // 4 MB
+    const one = generate({
+      cmd: 'publish',
+      topic: 'big',
+      payload: Buffer.alloc(10_000),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
+    p.sendRaw(Buffer.concat(Array.from({ length: n }, () => one)));
+    await until(() => received >= n, 'delivery');
+    assert.equal(received, n);
+    assert.equal(tb.broker.stats().publishDropped, 0);
   });
 });

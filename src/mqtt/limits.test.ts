@@ -5,6 +5,7 @@ import { Duplex } from 'node:stream';
 import type { IConnackPacket } from 'mqtt-packet';
 import { generate } from 'mqtt-packet';
 import { ManualClock } from '../core/clock.js';
+import { STALL_MS } from './broker.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 
 const connack = (p: unknown): IConnackPacket => p as IConnackPacket;
@@ -60,8 +61,9 @@ describe('limits', () => {
       assert.ok(got.has(`$SYS/broker/${k}`), k);
   });
 
-  test('a slow subscriber (socket not draining) does not stall others; its queue stays bounded', async (t) => {
-    const tb = await startTestBroker({ listen: false, limits: { maxQueued: 50 } });
+  test('a subscriber whose socket does not drain holds publishers at most STALL_MS; its queue stays bounded', async (t) => {
+    const clock = new ManualClock();
+    const tb = await startTestBroker({ listen: false, clock, limits: { maxQueued: 50 } });
     t.after(() => tb.close());
     // A server-side stream whose writes never complete: write() returns false once full.
     const stuck = new Duplex({ highWaterMark: 1024, read() {}, write(_c, _e, _cb) {} });
@@ -81,13 +83,24 @@ describe('limits', () => {
     await fast.connect('fast');
     fast.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'load', qos: 0 }] });
     await fast.next('suback');
+    const done: Promise<void>[] = [];
+    let settled = 0;
     for (let i = 0; i < 500; i++) {
-      await tb.broker.publish({ topic: 'load', payload: Buffer.alloc(10_000) }); // 5 MB in all
+      // 5 MB in all; not awaited one by one: a full queue holds the publisher (flow control).
+      done.push(
+        tb.broker.publish({ topic: 'load', payload: Buffer.alloc(10_000) }).then(() => void settled++),
+      );
       if (i % 10 === 9) await new Promise((r) => setImmediate(r)); // publishes arrive over many ticks
     }
     await new Promise((r) => setTimeout(r, 30));
     assert.equal(fast.packets.filter((p) => p.cmd === 'publish').length, 500);
-    assert.ok(tb.broker.stats().queuedCount <= 50);
+    // Held while the slow subscriber might still drain; never more than 2 × maxQueued queued.
+    assert.ok(settled < 500);
+    assert.ok(tb.broker.stats().queuedCount <= 100);
+    // No progress for STALL_MS: the publisher goes on; drops are counted.
+    clock.advance(STALL_MS + 1000);
+    await Promise.all(done);
+    assert.ok(tb.broker.stats().queuedCount <= 100);
     assert.ok(tb.broker.stats().publishDropped > 0);
   });
 });

@@ -144,10 +144,10 @@ describe('PUBLISH', () => {
     await tb.broker.publish({ topic: 'q', payload: 'a1', qos: 1 }); // queued
     await tb.broker.publish({ topic: 'q', payload: 'b0', qos: 0 }); // queued behind a1
     await tb.broker.publish({ topic: 'q', payload: 'c1', qos: 1 });
-    await tb.broker.publish({ topic: 'q', payload: 'd1', qos: 1 }); // full: drops b0
     // A subscriber that acknowledges nothing for longer than STALL_MS holds no publisher (see
     // flow-control.test.ts for one that is draining).
     clock.advance(STALL_MS + 1000);
+    await tb.broker.publish({ topic: 'q', payload: 'd1', qos: 1 }); // full: drops b0
     await tb.broker.publish({ topic: 'q', payload: 'e1', qos: 1 }); // full, no QoS 0 left: dropped
     assert.equal(tb.broker.stats().publishDropped, 2);
     assert.equal(tb.broker.stats().queuedCount, 3);

@@ -1,0 +1,84 @@
+/**
+ * Session restore at start-up: rebuild sessions, subscriptions, queued and in-flight messages,
+ * inbound QoS 2 ids and retained messages from what the persistence loaded.
+ */
+import type { PersistedState } from './persistence.js';
+import { Session } from './session.js';
+import { parseFilter } from './topics.js';
+import type { SubscriptionTrie } from './trie.js';
+import type { Message, Outgoing, Subscription } from './types.js';
+
+export interface RestoreTarget {
+  readonly sessions: Map<string, Session>;
+  readonly offline: Set<Session>;
+  readonly trie: SubscriptionTrie<unknown>;
+  readonly retained: Map<string, Message>;
+}
+
+/** Fill `b` from `st`; returns the next message sequence number to use. */
+export function restoreState(b: RestoreTarget, st: PersistedState, now: number, seq: number): number {
+  for (const r of st.sessions) {
+    const s = new Session(r.clientId);
+    s.expiryInterval = r.expiryInterval;
+    // A session that was connected when the process died counts as disconnected now.
+    s.disconnectedAt = r.disconnectedAt ?? now;
+    s.protocolVersion = r.protocolVersion;
+    s.stored = true;
+    b.sessions.set(s.clientId, s);
+    b.offline.add(s);
+  }
+  for (const r of st.subscriptions) {
+    const s = b.sessions.get(r.clientId);
+    const parsed = parseFilter(r.raw, { maxTopicLength: Infinity, maxTopicLevels: Infinity });
+    if (!s || !parsed) continue;
+    const sub: Subscription = {
+      clientId: r.clientId,
+      ...parsed,
+      raw: r.raw,
+      qos: r.qos,
+      nl: r.nl,
+      rap: r.rap,
+      rh: r.rh,
+      subId: r.subId,
+    };
+    s.subs.set(r.raw, sub);
+    b.trie.add(sub);
+  }
+  for (const m of st.messages) {
+    seq = Math.max(seq, m.seq + 1);
+    const s = b.sessions.get(m.clientId);
+    if (!s) continue;
+    const o: Outgoing = {
+      seq: m.seq,
+      msg: {
+        topic: m.topic,
+        payload: m.payload,
+        qos: m.qos,
+        retain: m.retain,
+        properties: m.properties,
+        publisherId: m.publisherId,
+        expiresAt: m.expiresAt,
+      },
+      qos: m.qos,
+      retain: m.retain,
+      subIds: m.subIds,
+      packetId: m.state === 'queued' ? 0 : m.packetId,
+      state: m.state,
+      persisted: true,
+    };
+    if (o.state === 'queued') s.queue.push(o);
+    else s.inflight.set(o.packetId, o);
+  }
+  for (const i of st.incoming) b.sessions.get(i.clientId)?.incoming.add(i.packetId);
+  for (const r of st.retained)
+    b.retained.set(r.topic, {
+      topic: r.topic,
+      payload: r.payload,
+      qos: r.qos,
+      retain: true,
+      properties: r.properties,
+      publisherId: undefined,
+      expiresAt: r.expiresAt,
+    });
+  return seq;
+}
