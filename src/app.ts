@@ -24,6 +24,7 @@ import {
   listenTcp,
   listenTls,
   type Broker,
+  type BrokerApi,
 } from './mqtt/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
@@ -183,7 +184,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 }
 
 /** The broker's connect/disconnect hooks become bus events for the registry, health and SLOs. */
-function wireConnectivityEvents(broker: Broker, bus: EventBus, clock: Clock): void {
+export function wireConnectivityEvents(broker: BrokerApi, bus: EventBus, clock: Clock): void {
   broker.setHooks({
     onConnect: (c) =>
       bus.emit('device.connected', {

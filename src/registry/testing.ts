@@ -15,6 +15,7 @@ import { createHttpServer, registerApi } from '../http/server.js';
 import { createBroker, listenTcp, type Broker } from '../mqtt/index.js';
 import { openSqlite, type Database } from '../store/index.js';
 import { createRegistry, type RegistryModule, type RegistryOptions } from './index.js';
+import { wireConnectivityEvents } from '../app.js';
 
 export const HARNESS_ADMIN_TOKEN = 'registry-test-admin-token-0123456789';
 
@@ -55,27 +56,7 @@ export async function startRegistryHarness(
   const ctx: ModuleContext = { config, db, bus, clock, log: silentLogger, broker, metrics };
   const registry = await createRegistry(ctx, opts.registry);
   broker.setHooks(registry.brokerHooks);
-  // As app.ts's wireConnectivityEvents.
-  broker.setHooks({
-    onConnect: (c) =>
-      bus.emit('device.connected', {
-        deviceId: c.clientId,
-        at: clock.now(),
-        remoteAddress: c.remoteAddress,
-        protocolVersion: c.protocolVersion,
-        keepalive: c.keepalive,
-        cleanStart: c.cleanStart,
-      }),
-    onDisconnect: (c, reason, detail) =>
-      bus.emit('device.disconnected', {
-        deviceId: c.clientId,
-        at: clock.now(),
-        reason,
-        remoteAddress: c.remoteAddress,
-        ...(detail?.refused ? { refused: true } : {}),
-        ...(detail?.message ? { detail: detail.message } : {}),
-      }),
-  });
+  wireConnectivityEvents(broker, bus, clock);
   const http = createHttpServer({ log: silentLogger, metrics, tokens: registry.tokens, ready: () => true });
   await registerApi(http, registry.tokens, registry.routes ? [registry.routes] : []);
   await http.ready();
