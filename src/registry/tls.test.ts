@@ -4,48 +4,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { listenTls } from '../mqtt/index.js';
 import { startRegistryHarness } from './testing.js';
-
-function makePki(dir: string): void {
-  const ossl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ossl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test-ca');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  for (const name of ['server', 'cam-1']) {
-    ossl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    ossl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '1',
-      ...(name === 'server' ? ['-extfile', 'san.ext'] : []),
-    );
-  }
-}
+import { makeTestPki } from '../test-support/pki.js';
 
 test('a registered client certificate authenticates its device over TLS; another client id or a revoked certificate is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'registry-tls-'));
   try {
-    makePki(dir);
+    makeTestPki(dir, ['cam-1']);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     t.skip(`openssl not usable: ${(err as Error).message}`);
