@@ -2,27 +2,12 @@
  * `tsunagu bench <name> [options]`. Each benchmark is looked up by name and loaded only when used;
  * add new ones to BENCHMARKS.
  */
+import { parseCliOptions } from '../core/cli-options.js';
+
 type BenchMain = (args: string[]) => Promise<void>;
 
-/**
- * `--some-option 12 --flag` → `{ someOption: 12, flag: true }` for benchmarks that take an options
- * object. Unknown keys are the benchmark's to ignore; values that look numeric become numbers.
- */
-export function parseBenchOptions(args: string[]): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}" (options look like --name value)`);
-    const key = a.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-    const next = args[i + 1];
-    if (next === undefined || next.startsWith('--')) out[key] = true;
-    else {
-      out[key] = /^-?\d+(\.\d+)?$/.test(next) ? Number(next) : next;
-      i++;
-    }
-  }
-  return out;
-}
+/** `--some-option 12` → `{ someOption: 12 }` (kept under this name for the CLI's tests). */
+export const parseBenchOptions = parseCliOptions;
 
 /** Adapt an options-object benchmark to the CLI. */
 function withOptions<O>(run: (opts: O) => Promise<unknown>): BenchMain {

@@ -13,6 +13,7 @@ import { buildApp } from '../app.js';
 import { defaultConfig } from '../core/config.js';
 import { silentLogger } from '../core/logger.js';
 import { percentile } from './stats.js';
+import { parseCliOptions } from '../core/cli-options.js';
 
 export interface CommandBenchOptions {
   devices: number;
@@ -84,10 +85,11 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
       clients.map(async (c, i) => {
         c.on('message', (topic, _payload, packet) => {
           const props = packet.properties;
-          void c.publishAsync(props?.responseTopic ?? `${topic}/reply`, '{"status":"ok"}', {
+          // A reply still awaiting its PUBACK when the run ends is cut off by end(): not an error.
+          c.publishAsync(props?.responseTopic ?? `${topic}/reply`, '{"status":"ok"}', {
             qos: 1,
             ...(props?.correlationData ? { properties: { correlationData: props.correlationData } } : {}),
-          });
+          }).catch(() => undefined);
         });
         await c.subscribeAsync(`devices/${ids[i]}/commands/+`, { qos: 1 });
       }),
@@ -131,11 +133,6 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
   }
 }
 
-function flag(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
-
 /** CLI entry: `tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…]`. */
 export async function runCommandBenchCli(args: string[]): Promise<void> {
   if (args.includes('--help')) {
@@ -144,10 +141,11 @@ export async function runCommandBenchCli(args: string[]): Promise<void> {
     );
     return;
   }
+  const o = parseCliOptions(args);
   const r = await benchCommands({
-    devices: Number(flag(args, 'devices', '1000')),
-    commandsPerDevice: Number(flag(args, 'commands', '5')),
-    database: flag(args, 'database', 'sqlite'),
+    devices: Number(o.devices ?? 1000),
+    commandsPerDevice: Number(o.commands ?? 5),
+    database: String(o.database ?? 'sqlite'),
   });
   const f = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
   process.stdout.write(

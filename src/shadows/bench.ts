@@ -12,6 +12,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { buildApp, type App } from '../app.js';
 import { defaultConfig } from '../core/config.js';
 import { silentLogger } from '../core/logger.js';
+import { parseCliOptions } from '../core/cli-options.js';
 
 export interface ShadowBenchOptions {
   devices: number;
@@ -201,11 +202,6 @@ async function echoBaseline(
   }
 }
 
-function flag(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
-
 /** CLI entry: `tsunagu bench shadows [--devices 1000] [--updates 5] [--database sqlite|postgres://…]`. */
 export async function runShadowBenchCli(args: string[]): Promise<void> {
   if (args.includes('--help')) {
@@ -214,10 +210,11 @@ export async function runShadowBenchCli(args: string[]): Promise<void> {
     );
     return;
   }
+  const o = parseCliOptions(args);
   const r = await benchShadows({
-    devices: Number(flag(args, 'devices', '1000')),
-    updatesPerDevice: Number(flag(args, 'updates', '5')),
-    database: flag(args, 'database', 'sqlite'),
+    devices: Number(o.devices ?? 1000),
+    updatesPerDevice: Number(o.updates ?? 5),
+    database: String(o.database ?? 'sqlite'),
   });
   const f = (n: number): string => n.toFixed(1);
   process.stdout.write(
