@@ -23,6 +23,7 @@ import {
   createBroker,
   listenTcp,
   listenTls,
+  listenWss,
   type Broker,
   type BrokerApi,
 } from './mqtt/index.js';
@@ -40,6 +41,7 @@ export { PortInUseError } from './core/ports.js';
 export interface ListenAddresses {
   mqtt: number;
   mqtts?: number;
+  wss?: number;
   http: number;
   host: string;
   /** Ports opened by modules (e.g. `telegram`). */
@@ -139,17 +141,27 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       http: 0,
       extra: {},
     };
-    if (config.mqttsPort >= 0 && config.tlsCert && config.tlsKey) {
-      const tls = {
-        cert: readFileSync(config.tlsCert),
-        key: readFileSync(config.tlsKey),
-        ...(config.tlsCa ? { ca: readFileSync(config.tlsCa) } : {}),
-      };
+    const tls =
+      config.tlsCert && config.tlsKey
+        ? {
+            cert: readFileSync(config.tlsCert),
+            key: readFileSync(config.tlsKey),
+            ...(config.tlsCa ? { ca: readFileSync(config.tlsCa) } : {}),
+          }
+        : undefined;
+    if (config.mqttsPort >= 0 && tls) {
       const s = await onPort(config.mqttsPort, 'MQTT over TLS', 'mqtts-port', () =>
         listenTls(broker, config.host, config.mqttsPort, tls),
       );
       servers.push(s);
       out.mqtts = (s.address() as AddressInfo).port;
+    }
+    if (config.wssPort >= 0 && tls) {
+      const s = await onPort(config.wssPort, 'MQTT over secure WebSocket', 'wss-port', () =>
+        listenWss(broker, config.host, config.wssPort, tls),
+      );
+      servers.push(s);
+      out.wss = (s.address() as AddressInfo).port;
     }
     attachWebSocket(broker, http.server, '/mqtt');
     await onPort(config.httpPort, 'HTTP', 'http-port', () =>

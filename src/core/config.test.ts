@@ -43,6 +43,7 @@ test('invalid values name the key and where they came from', () => {
   assert.throws(() => loadConfig(['--database', 'mysql://x'], {}), /database must be "sqlite" or a postgres/);
   assert.throws(() => loadConfig(['--bogus'], {}), /unknown option --bogus/);
   assert.throws(() => loadConfig(['--mqtts-port', '8883'], {}), /needs tlsCert and tlsKey/);
+  assert.throws(() => loadConfig(['--wss-port', '8443'], {}), /wssPort needs tlsCert and tlsKey/);
   assert.throws(() => loadConfig(['--max-inflight', '-1'], {}), ConfigError);
   assert.throws(() => loadConfig(['--cluster', 'redis://127.0.0.1:6379'], {}), /cluster: .* not built yet/);
 });

@@ -32,6 +32,8 @@ export interface TsunaguConfig {
   mqttPort: number;
   /** TLS MQTT port; 0 = pick a free port, -1 = off. Needs tlsCert and tlsKey. */
   mqttsPort: number;
+  /** MQTT over secure WebSocket (`wss://…/mqtt`); 0 = pick a free port, -1 = off. Needs tlsCert and tlsKey. */
+  wssPort: number;
   httpPort: number;
   /** Raw TCP telegram listener; -1 = off. */
   telegramPort: number;
@@ -93,6 +95,12 @@ export const OPTIONS: Option[] = [
     'MQTT over TLS (default off; 8883 is usual; needs --tls-cert/--tls-key)',
   ),
   opt(
+    'wssPort',
+    'wss-port',
+    'port',
+    'MQTT over secure WebSocket at wss://host:port/mqtt (default off; needs --tls-cert/--tls-key)',
+  ),
+  opt(
     'httpPort',
     'http-port',
     'port',
@@ -144,6 +152,7 @@ export function defaultConfig(): TsunaguConfig {
     host: '127.0.0.1',
     mqttPort: 1883,
     mqttsPort: -1,
+    wssPort: -1,
     httpPort: 8080,
     telegramPort: -1,
     dataDir: './data',
@@ -291,6 +300,8 @@ function validate(c: TsunaguConfig): void {
     throw new ConfigError(
       'invalid configuration: mqttsPort needs tlsCert and tlsKey (--tls-cert, --tls-key)',
     );
+  if (c.wssPort >= 0 && (!c.tlsCert || !c.tlsKey))
+    throw new ConfigError('invalid configuration: wssPort needs tlsCert and tlsKey (--tls-cert, --tls-key)');
   if (c.database !== 'sqlite' && !/^postgres(ql)?:\/\//.test(c.database))
     throw new ConfigError(
       `invalid configuration: database must be "sqlite" or a postgres:// URL, got "${c.database}"`,

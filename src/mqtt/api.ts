@@ -39,7 +39,7 @@ export interface ClientInfo {
   cleanStart: boolean;
   /** SHA-256 fingerprint (lowercase hex, no colons) of the TLS client certificate, if any. */
   certFingerprint?: string;
-  transport: 'tcp' | 'tls' | 'ws';
+  transport: 'tcp' | 'tls' | 'ws' | 'wss';
 }
 
 /**
@@ -96,7 +96,7 @@ export interface BrokerApi {
 /** What a listener knows about a new network connection before MQTT starts. */
 export interface ConnectionMeta {
   remoteAddress: string;
-  transport: 'tcp' | 'tls' | 'ws';
+  transport: 'tcp' | 'tls' | 'ws' | 'wss';
   certFingerprint?: string;
 }
 

@@ -7,7 +7,7 @@ import type { Broker } from './api.js';
 
 export type * from './api.js';
 export type { BrokerOptions } from './broker.js';
-export { listenTcp, listenTls, attachWebSocket } from './listeners.js';
+export { listenTcp, listenTls, listenWss, attachWebSocket } from './listeners.js';
 export { createAclFileHooks, parseAclFile } from './acl-file.js';
 export { RC as MqttReasonCodes } from './reason-codes.js';
 

@@ -1,5 +1,9 @@
-/** Network listeners: MQTT over TCP, TLS (optional client certificates) and WebSocket (`/mqtt`). */
+/**
+ * Network listeners: MQTT over TCP, TLS (optional client certificates), WebSocket (`/mqtt` on the
+ * HTTP port) and secure WebSocket (`/mqtt` on a TLS listener of its own, same certificate options).
+ */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import https from 'node:https';
 import net, { type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
@@ -32,21 +36,28 @@ export function fingerprintOf(socket: tls.TLSSocket): string | undefined {
   return cert.fingerprint256.replace(/:/g, '').toLowerCase();
 }
 
-export function listenTls(
-  broker: Broker,
-  host: string,
-  port: number,
-  opts: { cert: Buffer; key: Buffer; ca?: Buffer },
-): Promise<NetServer> {
+export interface TlsOptions {
+  cert: Buffer;
+  key: Buffer;
+  /** When set, clients must present a certificate signed by it (mutual TLS). */
+  ca?: Buffer;
+}
+
+function tlsServerOptions(opts: TlsOptions): tls.TlsOptions {
+  const requireCert = opts.ca !== undefined;
+  return {
+    cert: opts.cert,
+    key: opts.key,
+    ...(opts.ca ? { ca: opts.ca } : {}),
+    requestCert: requireCert,
+    rejectUnauthorized: requireCert,
+  };
+}
+
+export function listenTls(broker: Broker, host: string, port: number, opts: TlsOptions): Promise<NetServer> {
   const requireCert = opts.ca !== undefined;
   const server = tls.createServer(
-    {
-      cert: opts.cert,
-      key: opts.key,
-      ...(opts.ca ? { ca: opts.ca } : {}),
-      requestCert: requireCert,
-      rejectUnauthorized: requireCert,
-    },
+    tlsServerOptions(opts),
     (socket) => {
       socket.setNoDelay(true);
       const fp = requireCert ? fingerprintOf(socket) : undefined;
@@ -61,8 +72,29 @@ export function listenTls(
   return listen(server, host, port);
 }
 
-/** Serve MQTT over WebSocket (subprotocols mqtt, mqttv3.1) at `path` on an existing HTTP server. */
-export function attachWebSocket(broker: Broker, server: HttpServer, path: string): void {
+/**
+ * MQTT over secure WebSocket (wss://host:port/mqtt) on a TLS listener of its own, with the same
+ * certificate options as the MQTT TLS listener (mutual TLS: the client certificate's fingerprint
+ * goes to the auth hook as for mqtts). Other paths get 404; plain HTTP requests get 426.
+ */
+export function listenWss(broker: Broker, host: string, port: number, opts: TlsOptions): Promise<NetServer> {
+  const server = https.createServer(tlsServerOptions(opts), (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end('MQTT over WebSocket: connect to /mqtt with the "mqtt" subprotocol\n');
+  });
+  server.on('tlsClientError', () => undefined);
+  attachWebSocket(broker, server, '/mqtt', 'wss', opts.ca !== undefined);
+  return listen(server, host, port);
+}
+
+/** Serve MQTT over WebSocket (subprotocols mqtt, mqttv3.1) at `path` on an existing HTTP(S) server. */
+export function attachWebSocket(
+  broker: Broker,
+  server: HttpServer,
+  path: string,
+  transport: 'ws' | 'wss' = 'ws',
+  clientCerts = false,
+): void {
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (protocols) => {
@@ -82,9 +114,11 @@ export function attachWebSocket(broker: Broker, server: HttpServer, path: string
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
       (socket as net.Socket).setNoDelay?.(true);
+      const fp = clientCerts ? fingerprintOf(req.socket as tls.TLSSocket) : undefined;
       broker.handleConnection(stream, {
         remoteAddress: req.socket.remoteAddress ?? 'unknown',
-        transport: 'ws',
+        transport,
+        ...(fp ? { certFingerprint: fp } : {}),
       });
     });
   });
