@@ -50,6 +50,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: '1,000,000 devices with a heartbeat a minute: CPU share, memory, deadline delay p99',
     load: async () => withOptions((await import('../health/bench.js')).benchHealth),
   },
+  retained: {
+    help: 'SUBSCRIBE latency with 1,000,000 retained messages: Tsunagu vs Mosquitto vs the old scan',
+    load: async () => withOptions((await import('../bench/retained-bench.js')).benchRetained),
+  },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',
     load: async () => (await import('../bench/index.js')).runCodecBenchCli,

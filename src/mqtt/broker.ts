@@ -31,9 +31,10 @@ import { PostgresPersistence } from './persistence-pg.js';
 import { SqlitePersistence } from './persistence-sqlite.js';
 import { RC } from './reason-codes.js';
 import { restoreState } from './restore.js';
+import { RetainedIndex } from './retained.js';
 import { Session } from './session.js';
 import { publishSys } from './sys.js';
-import { filterMatches, parseFilter, topicNameError } from './topics.js';
+import { parseFilter, topicNameError } from './topics.js';
 import { SubscriptionTrie } from './trie.js';
 import type { Message, Outgoing, Subscription, Will } from './types.js';
 
@@ -84,7 +85,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
   readonly sessions = new Map<string, Session>();
   readonly conns = new Set<Connection>();
   readonly trie = new SubscriptionTrie<HandlerEntry>();
-  readonly retained = new Map<string, Message>();
+  readonly retained = new RetainedIndex();
   /** Persistent sessions without a connection (checked for expiry by the sweep). */
   readonly offline = new Set<Session>();
   readonly persistence: BrokerPersistence;
@@ -773,12 +774,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
   /** Retained messages for a new subscription, sent with RETAIN set [MQTT-3.3.1-8]. */
   sendRetained(s: Session, sub: Subscription): void {
     const now = this.clock.now();
-    for (const m of this.retained.values()) {
+    for (const m of this.retained.match(sub.filter)) {
       if (m.expiresAt !== undefined && m.expiresAt <= now) {
         this.retained.delete(m.topic);
         continue;
       }
-      if (!filterMatches(sub.filter, m.topic)) continue;
       this.deliverTo(
         s.clientId,
         m,
