@@ -31,6 +31,7 @@ import { PostgresPersistence } from './persistence-pg.js';
 import { SqlitePersistence } from './persistence-sqlite.js';
 import { RC } from './reason-codes.js';
 import { restoreState } from './restore.js';
+import { encodeAliased, type OutboundAliases } from './topic-alias-out.js';
 import { RetainedIndex } from './retained.js';
 import { Session } from './session.js';
 import { publishSys } from './sys.js';
@@ -665,6 +666,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
   private sendQos0(c: Connection, msg: Message, retain: boolean, subIds: number[] | undefined): void {
     if (msg.expiresAt !== undefined && msg.expiresAt <= this.clock.now()) return;
     let buf: Buffer | undefined;
+    if (c.outAliases) return this.writeAliased(c, c.outAliases, msg, 0, retain, false, 0, subIds);
     // The same bytes go to every subscriber with the same protocol family and retain flag.
     const shareable = subIds === undefined && msg.expiresAt === undefined && this.encMsg === msg;
     const slot = (c.version === 5 ? 2 : 0) + (retain ? 1 : 0);
@@ -691,6 +693,10 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const now = this.clock.now();
     if (o.msg.expiresAt !== undefined && o.msg.expiresAt <= now) return this.finish(s, o);
     const m = o.msg;
+    if (c.outAliases)
+      return this.writeAliased(c, c.outAliases, m, o.qos, o.retain, dup, o.packetId, o.subIds, () =>
+        this.finish(s, o),
+      );
     const buf =
       c.version !== 5 || (m.properties === undefined && o.subIds === undefined && m.expiresAt === undefined)
         ? encodePublishFast(m.topic, m.payload, o.qos, o.retain, dup, o.packetId, c.version === 5)
@@ -699,6 +705,29 @@ export class BrokerImpl implements Broker, ConnectionHost {
     if (!buf || buf.length > c.maxOutPacket) {
       this.counters.publishDropped++;
       return this.finish(s, o);
+    }
+    this.counters.messagesSent++;
+    c.writeRaw(buf);
+  }
+
+  /** A delivery to a client that accepts topic aliases (never shares encoded bytes). */
+  private writeAliased(
+    c: Connection,
+    aliases: OutboundAliases,
+    msg: Message,
+    qos: QoS,
+    retain: boolean,
+    dup: boolean,
+    packetId: number,
+    subIds: number[] | undefined,
+    onDrop?: () => void,
+  ): void {
+    const buf = encodeAliased(aliases, msg, qos, retain, dup, packetId, subIds, this.clock.now());
+    // [MQTT-3.1.2-25] never send a packet larger than the client's Maximum Packet Size.
+    if (!buf || buf.length > c.maxOutPacket) {
+      this.counters.publishDropped++;
+      onDrop?.();
+      return;
     }
     this.counters.messagesSent++;
     c.writeRaw(buf);

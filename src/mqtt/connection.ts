@@ -17,6 +17,7 @@ import {
   type PooledParser,
 } from './parser-pool.js';
 import type { Session } from './session.js';
+import type { OutboundAliases } from './topic-alias-out.js';
 
 /**
  * - `awaiting_connect`: socket open, no CONNECT yet [MQTT-3.1.0-1]
@@ -85,6 +86,8 @@ export class Connection implements ParserOwner {
   readonly maxInPacket: number;
   /** Inbound topic aliases (MQTT 5), allocated on first use. */
   aliases: Map<number, string> | undefined;
+  /** Outbound topic aliases (MQTT 5), when the client's Topic Alias Maximum allows them. */
+  outAliases: OutboundAliases | undefined;
   /** An async step (authentication, authorization) is running: later packets wait in `backlog`. */
   blocked = false;
   backlog: Packet[] | undefined;

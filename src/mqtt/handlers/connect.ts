@@ -10,6 +10,7 @@ import type { Connection } from '../connection.js';
 import { appProperties } from '../encode.js';
 import { RC, toV311ConnackCode } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
+import { outboundAliases } from '../topic-alias-out.js';
 import type { Will } from '../types.js';
 
 interface Attempt {
@@ -176,6 +177,8 @@ function authenticated(b: BrokerImpl, c: Connection, a: Attempt, r: AuthResult):
   a.info.keepalive = keepalive;
   c.window = Math.min(p.properties?.receiveMaximum ?? 65535, limits.maxInflight);
   if (p.properties?.maximumPacketSize) c.maxOutPacket = p.properties.maximumPacketSize;
+  if (version === 5)
+    c.outAliases = outboundAliases(p.properties?.topicAliasMaximum, limits.topicAliasMaximum);
   c.info = a.info;
   c.state = 'connected';
   b.connectedCount++;
