@@ -132,7 +132,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   async function listen(): Promise<ListenAddresses> {
     const mqttServer = await onPort(config.mqttPort, 'MQTT', 'mqtt-port', () =>
-      listenTcp(broker, config.host, config.mqttPort),
+      listenTcp(broker, config.host, config.mqttPort, {
+        proxyProtocol: config.proxyProtocol,
+        onProxyRefused: (why, from) => log.warn({ remoteAddress: from, why }, 'mqtt: connection refused'),
+      }),
     );
     servers.push(mqttServer);
     const out: ListenAddresses = {

@@ -53,7 +53,14 @@ class Client {
       c.socket.once('error', reject);
     });
     c.socket.write(
-      generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 0, clientId }),
+      generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        keepalive: 0,
+        clientId,
+      }),
     );
     await c.until((p) => p.cmd === 'connack');
     return c;
@@ -78,8 +85,7 @@ class Client {
     for (const topic of topics) {
       batch.push(generate({ cmd: 'publish', topic, payload, qos: 0, retain: true, dup: false }));
       if (batch.length === 5000) {
-        if (!this.socket.write(Buffer.concat(batch)))
-          await new Promise((r) => this.socket.once('drain', r));
+        if (!this.socket.write(Buffer.concat(batch))) await new Promise((r) => this.socket.once('drain', r));
         batch = [];
       }
     }
@@ -129,7 +135,11 @@ function cases(n: number): FilterCase[] {
 }
 
 async function measureBroker(name: BrokerName, n: number, rounds: number): Promise<Row[]> {
-  const target = await startBroker(name, { tsunaguRunner: 'auto', tsunaguHost: 'broker', tsunaguNodeArgs: [] });
+  const target = await startBroker(name, {
+    tsunaguRunner: 'auto',
+    tsunaguHost: 'broker',
+    tsunaguNodeArgs: [],
+  });
   try {
     const loader = await Client.connect(target.port, 'bench-retained-loader');
     const t0 = Date.now();
@@ -190,7 +200,9 @@ export async function benchRetained(opts: RetainedBenchOptions = {}): Promise<Ro
   const rows: Row[] = [];
   for (const name of names) rows.push(...(await measureBroker(name, n, rounds)));
   rows.push(...measureScan(n, rounds));
-  process.stdout.write(`SUBSCRIBE → SUBACK + every matching retained message, ${n} retained, ${rounds} rounds\n`);
+  process.stdout.write(
+    `SUBSCRIBE → SUBACK + every matching retained message, ${n} retained, ${rounds} rounds\n`,
+  );
   process.stdout.write(
     `${'broker'.padEnd(38)} ${'filter'.padEnd(14)} ${'messages'.padStart(8)} ${'p50 ms'.padStart(9)} ${'max ms'.padStart(9)}\n`,
   );

@@ -41,6 +41,8 @@ export interface TsunaguConfig {
   /** `sqlite` (file under dataDir) or a `postgres://` URL. */
   database: string;
   allowAnonymous: boolean;
+  /** The MQTT TCP listener expects a PROXY protocol v1/v2 header on every connection. */
+  proxyProtocol: boolean;
   aclFile: string | undefined;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -115,6 +117,12 @@ export const OPTIONS: Option[] = [
     'bool',
     'accept MQTT clients without credentials (development only)',
   ),
+  opt(
+    'proxyProtocol',
+    'proxy-protocol',
+    'bool',
+    'MQTT TCP connections start with a PROXY protocol v1/v2 header (behind HAProxy send-proxy-v2)',
+  ),
   opt('aclFile', 'acl-file', 'string', 'static ACL file (allow/deny patterns) for the broker'),
   opt('tlsCert', 'tls-cert', 'string', 'PEM certificate for TLS listeners'),
   opt('tlsKey', 'tls-key', 'string', 'PEM private key for TLS listeners'),
@@ -158,6 +166,7 @@ export function defaultConfig(): TsunaguConfig {
     dataDir: './data',
     database: 'sqlite',
     allowAnonymous: false,
+    proxyProtocol: false,
     aclFile: undefined,
     tlsCert: undefined,
     tlsKey: undefined,

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Broker } from './api.js';
+import { acceptProxied } from './proxy-protocol.js';
 
 function listen(server: NetServer, host: string, port: number): Promise<NetServer> {
   return new Promise((resolve, reject) => {
@@ -21,10 +22,37 @@ function listen(server: NetServer, host: string, port: number): Promise<NetServe
   });
 }
 
-export function listenTcp(broker: Broker, host: string, port: number): Promise<NetServer> {
+export interface TcpListenOptions {
+  /**
+   * Every connection starts with a PROXY protocol v1/v2 header (HAProxy `send-proxy[-v2]`) naming
+   * the device's address; connections without one are refused.
+   */
+  proxyProtocol?: boolean;
+  /** Told about connections refused for a missing or bad PROXY header. */
+  onProxyRefused?: (why: string, from: string | undefined) => void;
+}
+
+export function listenTcp(
+  broker: Broker,
+  host: string,
+  port: number,
+  opts: TcpListenOptions = {},
+): Promise<NetServer> {
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    broker.handleConnection(socket, { remoteAddress: socket.remoteAddress ?? 'unknown', transport: 'tcp' });
+    if (!opts.proxyProtocol) {
+      broker.handleConnection(socket, { remoteAddress: socket.remoteAddress ?? 'unknown', transport: 'tcp' });
+      return;
+    }
+    acceptProxied(
+      socket,
+      (a) =>
+        broker.handleConnection(socket, {
+          remoteAddress: a.remoteAddress ?? socket.remoteAddress ?? 'unknown',
+          transport: 'tcp',
+        }),
+      (why) => opts.onProxyRefused?.(why, socket.remoteAddress),
+    );
   });
   return listen(server, host, port);
 }
@@ -56,18 +84,15 @@ function tlsServerOptions(opts: TlsOptions): tls.TlsOptions {
 
 export function listenTls(broker: Broker, host: string, port: number, opts: TlsOptions): Promise<NetServer> {
   const requireCert = opts.ca !== undefined;
-  const server = tls.createServer(
-    tlsServerOptions(opts),
-    (socket) => {
-      socket.setNoDelay(true);
-      const fp = requireCert ? fingerprintOf(socket) : undefined;
-      broker.handleConnection(socket, {
-        remoteAddress: socket.remoteAddress ?? 'unknown',
-        transport: 'tls',
-        ...(fp ? { certFingerprint: fp } : {}),
-      });
-    },
-  );
+  const server = tls.createServer(tlsServerOptions(opts), (socket) => {
+    socket.setNoDelay(true);
+    const fp = requireCert ? fingerprintOf(socket) : undefined;
+    broker.handleConnection(socket, {
+      remoteAddress: socket.remoteAddress ?? 'unknown',
+      transport: 'tls',
+      ...(fp ? { certFingerprint: fp } : {}),
+    });
+  });
   server.on('tlsClientError', () => undefined);
   return listen(server, host, port);
 }

@@ -26,13 +26,18 @@ const sorted = (ms: Message[]): string[] => ms.map((m) => m.topic).sort();
 
 test('match(filter) equals a scan with filterMatches [MQTT-4.7.1-2] [MQTT-4.7.2-1]', () => {
   fc.assert(
-    fc.property(fc.array(topic, { maxLength: 30 }), fc.array(topic, { maxLength: 10 }), filter, (add, del, f) => {
-      const idx = new RetainedIndex();
-      for (const t of add) idx.set(t, msg(t));
-      for (const t of del) idx.delete(t);
-      const expected = [...idx.values()].filter((m) => filterMatches(f, m.topic));
-      assert.deepEqual(sorted(idx.match(f)), sorted(expected), `filter ${f}`);
-    }),
+    fc.property(
+      fc.array(topic, { maxLength: 30 }),
+      fc.array(topic, { maxLength: 10 }),
+      filter,
+      (add, del, f) => {
+        const idx = new RetainedIndex();
+        for (const t of add) idx.set(t, msg(t));
+        for (const t of del) idx.delete(t);
+        const expected = [...idx.values()].filter((m) => filterMatches(f, m.topic));
+        assert.deepEqual(sorted(idx.match(f)), sorted(expected), `filter ${f}`);
+      },
+    ),
     { numRuns: 2000 },
   );
 });

@@ -86,7 +86,11 @@ test('mqtt.js with topicAliasMaximum receives QoS 0/1 messages on the right topi
     }),
   );
   await sub.subscribeAsync(['alias/one', 'alias/two'], { qos: 1 });
-  const pubc = await mqtt.connectAsync(url, { clientId: 'alias-pub', protocolVersion: 5, reconnectPeriod: 0 });
+  const pubc = await mqtt.connectAsync(url, {
+    clientId: 'alias-pub',
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
   t.after(() => pubc.end(true));
   for (const qos of [0, 1] as const) await pubc.publishAsync('alias/one', `q${qos}`, { qos });
   await pubc.publishAsync('alias/two', 'other', { qos: 1 });
