@@ -24,6 +24,7 @@ import {
   type Obj,
   type TimeFormat,
 } from './spec.js';
+import { compileScale } from './scale.js';
 
 const FIELD_TYPES = ['int', 'float', 'hex', 'bcd', 'string', 'bool', 'enum', 'composite'] as const;
 type FieldType = (typeof FIELD_TYPES)[number];
@@ -60,8 +61,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
   const dfltRole: Role = type === 'string' ? 'attribute' : 'metric';
   const role = oneOf(o.role, `${at}.role`, ROLES, dfltRole);
   const required = o.required === true;
-  const scale = num(o.scale, `${at}.scale`, 1);
-  const offset = num(o.offset, `${at}.offset`, 0);
+  const scaled = compileScale(num(o.scale, `${at}.scale`, 1), num(o.offset, `${at}.offset`, 0));
   const unit = optStr(o.unit, `${at}.unit`);
   const absent = (): string | undefined => (required ? `field ${name} is required but empty` : undefined);
   const parseNumber = type === 'string' || type === 'composite' ? noNumber : PARSERS[type];
@@ -155,10 +155,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
       return undefined;
     }
     if (role === 'attribute') out.attributes.push({ name, text: raw });
-    else
-      out.metrics.push(
-        unit === undefined ? { name, value: n * scale + offset } : { name, value: n * scale + offset, unit },
-      );
+    else out.metrics.push(unit === undefined ? { name, value: scaled(n) } : { name, value: scaled(n), unit });
     return undefined;
   };
 }
