@@ -206,7 +206,6 @@ export function compileCsv(def: DecoderDefinition): Decoder {
       // eslint-disable-next-line no-control-regex -- rejecting control bytes is the point
       if (/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/.test(text))
         return { ok: false, reason: 'telegram contains binary or control bytes' };
-      let body = text;
       if (cs) {
         const last = text.lastIndexOf(delimiter);
         if (last < 0) return { ok: false, reason: 'no checksum field (no delimiter in telegram)' };
@@ -230,11 +229,16 @@ export function compileCsv(def: DecoderDefinition): Decoder {
             reason: `checksum mismatch: telegram says "${given}", ${cs.algorithm} over ${cs.covers.replace(/-/g, ' ')} is ${want}`,
           };
         }
-        body = text.slice(0, last);
       }
-      const parts = body.split(delimiter);
-      if (parts.length < minFields)
-        return { ok: false, reason: `${parts.length} fields, expected at least ${minFields}` };
+      // Positions are numbered over the whole line as sent, the checksum included, exactly like `index`.
+      const parts = text.split(delimiter);
+      if (parts.length < minFields) {
+        const range = `0-${parts.length - 1}${cs ? ', the checksum included' : ''}`;
+        return {
+          ok: false,
+          reason: `telegram has ${parts.length} positions (${range}), expected at least ${minFields}`,
+        };
+      }
       const out: DecodedValues = { metrics: [], events: [], attributes: [] };
       if (tsField !== undefined) {
         const raw = parts[tsField] ?? '';

@@ -177,7 +177,7 @@ describe('scooter telegram (CSV)', () => {
       withChecksum('0,0.0,0,0.0,,,,,04G0,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
       /hw_status: "04G0" is not hex/,
     ],
-    ['too few fields', withChecksum('0,0.0,0'), /3 fields, expected at least 25/],
+    ['too few fields', withChecksum('0,0.0,0'), /telegram has 4 positions \(0-3, the checksum included\), expected at least 26/],
     [
       'a composite with too many parts',
       withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99&1,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
