@@ -16,7 +16,12 @@ const crc = { algorithm: 'crc16-ccitt' };
 describe('minFields counts every position, the first and the checksum included', () => {
   const cases: [string, Record<string, unknown>, string, string | undefined][] = [
     // name, spec, telegram, expected error (undefined: decodes)
-    ['26-position telegram with checksum, minFields 26', { minFields: 26, checksum: crc }, SCOOTER, undefined],
+    [
+      '26-position telegram with checksum, minFields 26',
+      { minFields: 26, checksum: crc },
+      SCOOTER,
+      undefined,
+    ],
     [
       '26-position telegram with checksum, minFields 27',
       { minFields: 27, checksum: crc },
@@ -43,9 +48,10 @@ describe('minFields counts every position, the first and the checksum included',
     });
 
   test('positions are the indices fields use: index 25 of the scooter telegram is its checksum', () => {
-    const r = csv({ minFields: 26, fields: [{ index: 25, name: 'crc', type: 'hex', role: 'attribute' }] }).decode(
-      Buffer.from(SCOOTER),
-    );
+    const r = csv({
+      minFields: 26,
+      fields: [{ index: 25, name: 'crc', type: 'hex', role: 'attribute' }],
+    }).decode(Buffer.from(SCOOTER));
     assert.ok(r.ok);
     assert.deepEqual(r.values.attributes, [{ name: 'crc', text: '0454' }]);
   });

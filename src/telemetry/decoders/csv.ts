@@ -5,7 +5,7 @@
  * the last field and covers the text before (or through) the last delimiter.
  */
 import type { DecodedValues, Decoder, DecoderDefinition, EventTemplate } from '../types.js';
-import { CHECKSUM_ALGORITHMS, checksum, checksumHexWidth, type ChecksumAlgorithm } from './checksum.js';
+import { compileChecksum, type Checksum } from './checksum.js';
 import {
   arr,
   fail,
@@ -161,7 +161,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
 }
 
 interface ChecksumSpec {
-  algorithm: ChecksumAlgorithm;
+  sum: Checksum;
   covers: 'before-last-delimiter' | 'through-last-delimiter';
   encoding: 'hex' | 'decimal';
 }
@@ -171,7 +171,7 @@ export function compileCsv(def: DecoderDefinition): Decoder {
   const delimiter = str(spec.delimiter ?? ',', 'spec.delimiter');
   const c = optObj(spec.checksum, 'spec.checksum');
   const cs: ChecksumSpec | undefined = c && {
-    algorithm: oneOf(c.algorithm, 'spec.checksum.algorithm', CHECKSUM_ALGORITHMS),
+    sum: compileChecksum(c, 'spec.checksum'),
     covers: oneOf(
       c.covers,
       'spec.checksum.covers',
@@ -214,19 +214,19 @@ export function compileCsv(def: DecoderDefinition): Decoder {
           cs.covers === 'before-last-delimiter'
             ? text.slice(0, last)
             : text.slice(0, last + delimiter.length);
-        const expected = checksum(cs.algorithm, Buffer.from(covered, 'utf8'));
+        const expected = cs.sum.compute(Buffer.from(covered, 'utf8'));
         const ok =
           cs.encoding === 'hex'
-            ? /^[0-9a-fA-F]{1,8}$/.test(given) && parseInt(given, 16) === expected
-            : /^\d{1,10}$/.test(given) && Number(given) === expected;
+            ? /^[0-9a-fA-F]{1,16}$/.test(given) && BigInt(`0x${given}`) === expected
+            : /^\d{1,20}$/.test(given) && BigInt(given) === expected;
         if (!ok) {
           const want =
             cs.encoding === 'hex'
-              ? expected.toString(16).toUpperCase().padStart(checksumHexWidth(cs.algorithm), '0')
+              ? expected.toString(16).toUpperCase().padStart(cs.sum.hexDigits, '0')
               : String(expected);
           return {
             ok: false,
-            reason: `checksum mismatch: telegram says "${given}", ${cs.algorithm} over ${cs.covers.replace(/-/g, ' ')} is ${want}`,
+            reason: `checksum mismatch: telegram says "${given}", ${cs.sum.label} over ${cs.covers.replace(/-/g, ' ')} is ${want}`,
           };
         }
       }

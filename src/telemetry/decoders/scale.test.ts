@@ -54,7 +54,12 @@ describe('scale and offset are exact to their decimals', () => {
     const d = compileDecoder({
       id: 'j',
       type: 'json',
-      spec: { metrics: [{ path: 'mv', scale: 0.001 }, { path: 't', scale: 0.1, offset: -40 }] },
+      spec: {
+        metrics: [
+          { path: 'mv', scale: 0.001 },
+          { path: 't', scale: 0.1, offset: -40 },
+        ],
+      },
     });
     const r = d.decode(Buffer.from('{"mv":53870,"t":415}'));
     assert.ok(r.ok);
