@@ -20,11 +20,27 @@ export interface HeartbeatPolicy {
   signOfLife: SignOfLife;
 }
 
+/** How a message reached the platform (telemetry decoder routing, docs/telemetry.md). */
+export type MessageTransport = 'mqtt' | 'telegram' | 'http';
+
+/** One entry of a model's `decoders`: the decoder for the messages `match` selects (every given key must match). */
+export interface DecoderRoute {
+  match: {
+    /** `telegram`: raw TCP telegrams and telegram lines posted as text/plain; `http`: JSON posted over HTTP. */
+    transport?: MessageTransport;
+    /** MQTT topic filter (`+`, `#`); implies transport `mqtt`. */
+    topic?: string;
+  };
+  decoder: string;
+}
+
 export interface DeviceModelInfo {
   name: string;
   heartbeat?: HeartbeatPolicy;
-  /** Telemetry decoder id attached to the model. */
+  /** Telemetry decoder id attached to the model: used for messages no `decoders` entry matches. */
   decoder?: string;
+  /** Decoders per transport/topic; the first matching entry wins. */
+  decoders?: DecoderRoute[];
   /** Shadow options for devices of this model. */
   shadow?: { clearDesiredOnReport?: boolean; maxDocumentBytes?: number };
   attributes: Record<string, unknown>;

@@ -12,11 +12,18 @@ export interface ErrorBody {
 function fieldFromValidation(e: FastifyError): string | undefined {
   const v = e.validation?.[0];
   if (!v) return undefined;
-  const base = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  // `/decoders/0/match` → `decoders[0].match`, the form the modules' own validators use.
+  const base = (v.instancePath ?? '')
+    .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
+    .replace(/^\//, '')
+    .replace(/\//g, '.');
   const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
   const extra = (v.params as { additionalProperty?: string } | undefined)?.additionalProperty;
   const leaf = missing ?? extra;
-  const path = [e.validationContext, base, leaf].filter((s) => s !== undefined && s !== '').join('.');
+  const path = [e.validationContext, base, leaf]
+    .filter((s) => s !== undefined && s !== '')
+    .join('.')
+    .replace(/\.\[/g, '[');
   return path || undefined;
 }
 

@@ -26,6 +26,7 @@ export function toModelInfo(m: DeviceModel): DeviceModelInfo {
     name: m.name,
     ...(m.heartbeat ? { heartbeat: m.heartbeat } : {}),
     ...(m.decoder !== undefined ? { decoder: m.decoder } : {}),
+    ...(m.decoders !== undefined ? { decoders: m.decoders } : {}),
     ...(m.shadow ? { shadow: m.shadow } : {}),
     attributes: m.attributes,
   };

@@ -40,12 +40,29 @@ const shadow = obj({
   maxDocumentBytes: { type: 'integer', minimum: 64 },
 });
 
+const decoderRoute = obj(
+  {
+    match: obj({
+      transport: { type: 'string', enum: ['mqtt', 'telegram', 'http'] },
+      topic: { type: 'string', description: 'MQTT topic filter (+, #); implies transport mqtt' },
+    }),
+    decoder: { type: 'string' },
+  },
+  ['match', 'decoder'],
+);
+
 const modelFields = {
   name: { type: 'string' },
   description: { type: 'string' },
   heartbeat,
   acl,
-  decoder: { type: 'string' },
+  decoder: { type: 'string', description: 'decoder for messages no `decoders` entry matches' },
+  decoders: {
+    type: 'array',
+    maxItems: 32,
+    items: decoderRoute,
+    description: 'decoders per transport/topic; the first matching entry wins',
+  },
   shadow,
   attributes: free,
 };

@@ -71,6 +71,7 @@ export class RegistryService {
       ...(input.heartbeat ? { heartbeat: input.heartbeat } : {}),
       ...(input.acl ? { acl: input.acl } : {}),
       ...(input.decoder !== undefined ? { decoder: input.decoder } : {}),
+      ...(input.decoders !== undefined ? { decoders: input.decoders } : {}),
       ...(input.shadow ? { shadow: input.shadow } : {}),
       attributes: input.attributes ?? {},
       createdAt: existing?.createdAt ?? now,

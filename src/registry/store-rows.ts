@@ -24,6 +24,7 @@ export function modelFromRow(r: Row): DeviceModel {
     ...(spec.heartbeat ? { heartbeat: spec.heartbeat } : {}),
     ...(spec.acl ? { acl: spec.acl } : {}),
     ...(spec.decoder !== undefined ? { decoder: spec.decoder } : {}),
+    ...(spec.decoders !== undefined ? { decoders: spec.decoders } : {}),
     ...(spec.shadow ? { shadow: spec.shadow } : {}),
     attributes: json(r.attributes) as Record<string, unknown>,
     createdAt: num(r.created_at),

@@ -93,7 +93,8 @@ class SqlRegistryStore implements RegistryStore {
   async putModels(models: DeviceModel[]): Promise<void> {
     await this.sql.batch(
       models.map((m) => {
-        const spec = { heartbeat: m.heartbeat, acl: m.acl, decoder: m.decoder, shadow: m.shadow };
+        const { heartbeat, acl, decoder, decoders, shadow } = m;
+        const spec = { heartbeat, acl, decoder, decoders, shadow };
         return {
           sql: `INSERT INTO registry_models (name, description, spec, attributes, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?)

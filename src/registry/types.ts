@@ -2,7 +2,7 @@
  * The registry's records: device models (profiles), devices, credentials, connectivity rows,
  * audit entries and API tokens. Timestamps are epoch milliseconds from `ctx.clock`.
  */
-import type { HeartbeatPolicy } from '../core/devices.js';
+import type { DecoderRoute, HeartbeatPolicy } from '../core/devices.js';
 import type { Role } from '../http/auth.js';
 
 /**
@@ -25,6 +25,8 @@ export interface DeviceModel {
   heartbeat?: HeartbeatPolicy;
   acl?: AclTemplate;
   decoder?: string;
+  /** Telemetry decoders per transport/topic (first match wins, else `decoder`). */
+  decoders?: DecoderRoute[];
   shadow?: ShadowOptions;
   attributes: Record<string, unknown>;
   createdAt: number;

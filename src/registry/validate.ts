@@ -2,9 +2,10 @@
  * Input checks shared by the HTTP API and the YAML import, so both name the failing field the same
  * way. JSON schemas on the routes catch shape errors first; these catch what a schema cannot say.
  */
-import type { HeartbeatPolicy, SignOfLife } from '../core/devices.js';
+import type { DecoderRoute, HeartbeatPolicy, SignOfLife } from '../core/devices.js';
 import { checkTemplatePattern } from './acl.js';
 import { RegistryErrors } from './errors.js';
+import { checkDecoderRoutes } from './model-decoders.js';
 import type { AclTemplate, ShadowOptions } from './types.js';
 
 export interface ModelInput {
@@ -13,6 +14,7 @@ export interface ModelInput {
   heartbeat?: HeartbeatPolicy;
   acl?: AclTemplate;
   decoder?: string;
+  decoders?: DecoderRoute[];
   shadow?: ShadowOptions;
   attributes?: Record<string, unknown>;
 }
@@ -84,7 +86,7 @@ function checkPositiveInt(v: unknown, field: string, min = 1): number {
 export function checkModel(v: unknown, at = ''): ModelInput {
   const f = (k: string): string => (at ? `${at}.${k}` : k);
   if (!isObject(v)) return fail(at || 'body', 'must be an object');
-  const known = ['name', 'description', 'heartbeat', 'acl', 'decoder', 'shadow', 'attributes'];
+  const known = ['name', 'description', 'heartbeat', 'acl', 'decoder', 'decoders', 'shadow', 'attributes'];
   for (const k of Object.keys(v)) if (!known.includes(k)) fail(f(k), 'is not a device model field');
   const out: ModelInput = { name: checkModelName(v.name, f('name')) };
   if (v.description !== undefined) {
@@ -126,6 +128,7 @@ export function checkModel(v: unknown, at = ''): ModelInput {
     if (typeof v.decoder !== 'string' || v.decoder === '') fail(f('decoder'), 'must be a decoder id');
     out.decoder = v.decoder as string;
   }
+  if (v.decoders !== undefined) out.decoders = checkDecoderRoutes(v.decoders, f('decoders'));
   if (v.shadow !== undefined) {
     const s = v.shadow;
     if (!isObject(s)) return fail(f('shadow'), 'must be an object');

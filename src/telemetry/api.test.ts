@@ -211,6 +211,7 @@ describe('telemetry HTTP API', () => {
       const r = await telemetry.ingest({
         deviceId: 'b-2',
         kind: 'event',
+        transport: 'mqtt',
         topic: 'devices/b-2/events',
         payload: Buffer.from(
           JSON.stringify({

@@ -1,10 +1,12 @@
 /**
- * device → model → decoder id → compiled decoder, cached. Device and model look-ups expire after
+ * device → model → (transport, topic) → decoder id → compiled decoder, cached. The model's choice
+ * of decoder per message is decoder-choice.ts. Device and model look-ups expire after
  * `ttlMs` (so a model's decoder change made on another node is picked up); compiled decoders are
  * dropped when a decoder is changed through this node, and re-read after the TTL otherwise.
  */
 import type { Clock } from '../core/clock.js';
 import type { DeviceDirectory } from '../core/devices.js';
+import { compileDecoderChoice, type DecoderChooser, type MessageOrigin } from './decoder-choice.js';
 import { compileDecoder } from './decoders/index.js';
 import type { TelemetryStore } from './store.js';
 import type { Decoder } from './types.js';
@@ -26,7 +28,7 @@ const MAX_ENTRIES = 100_000;
 
 export class DecoderCache {
   private devices = new Map<string, Cached<string | null>>();
-  private models = new Map<string, Cached<string | null>>();
+  private models = new Map<string, Cached<DecoderChooser | null>>();
   private decoders = new Map<string, Cached<DecoderChoice>>();
 
   constructor(
@@ -36,18 +38,18 @@ export class DecoderCache {
     private readonly ttlMs = 30_000,
   ) {}
 
-  async forDevice(deviceId: string): Promise<DecoderChoice> {
+  async forMessage(deviceId: string, origin: MessageOrigin): Promise<DecoderChoice> {
     const model = await this.cached(
       this.devices,
       deviceId,
       async () => (await this.directory.getDevice(deviceId))?.model ?? null,
     );
     if (!model) return {};
-    const decoderId = await this.cached(
-      this.models,
-      model,
-      async () => (await this.directory.getModel(model))?.decoder ?? null,
-    );
+    const choose = await this.cached(this.models, model, async () => {
+      const m = await this.directory.getModel(model);
+      return m ? compileDecoderChoice(m) : null;
+    });
+    const decoderId = choose?.(origin);
     if (!decoderId) return {};
     return this.byId(decoderId);
   }

@@ -113,7 +113,13 @@ export async function createTelemetry(
         }
         return;
       }
-      const r = await ingest.accept({ deviceId, kind, topic: m.topic, payload: m.payload });
+      const r = await ingest.accept({
+        deviceId,
+        kind,
+        transport: 'mqtt',
+        topic: m.topic,
+        payload: m.payload,
+      });
       await r.persisted; // a QoS 1 PUBACK waits until the message is durable
     };
 

@@ -5,6 +5,7 @@
  *   resolveDecoder → decode → toBatch → count → announce → enqueue
  */
 import type { Clock } from '../core/clock.js';
+import type { MessageTransport } from '../core/devices.js';
 import type { EventBus } from '../core/events.js';
 import type { DecoderCache } from './decoder-cache.js';
 import { decodeDefaultEvent, decodeDefaultTelemetry } from './decoders/index.js';
@@ -18,7 +19,9 @@ export type MessageKind = 'telemetry' | 'event' | 'heartbeat';
 export interface IncomingMessage {
   deviceId: string;
   kind: MessageKind;
-  /** MQTT topic, or `telegram` / `http` for the other transports. */
+  /** Picks the model's decoder together with `topic` (decoder-choice.ts). */
+  transport: MessageTransport;
+  /** MQTT topic, or `telegram/<peer>` / `http` for the other transports. */
   topic: string;
   payload: Buffer;
 }
@@ -131,7 +134,7 @@ export class TelemetryIngest {
   }
 
   private async decode(msg: IncomingMessage): Promise<{ outcome: DecodeOutcome; decoderId?: string }> {
-    const choice = await this.cache.forDevice(msg.deviceId);
+    const choice = await this.cache.forMessage(msg.deviceId, msg);
     const id = choice.decoderId;
     if (choice.missing)
       return {

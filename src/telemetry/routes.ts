@@ -43,18 +43,24 @@ export interface RouteDeps {
   clock: Clock;
 }
 
-/** JSON items are re-serialized one message each; a text/plain body is one telegram per line. */
+/**
+ * JSON items are re-serialized one message each (transport `http`); a text/plain body is one
+ * telegram per line, forwarded by a gateway, so it is decoded like a telegram (transport `telegram`).
+ */
 function toPayloads(
   body: Record<string, unknown> | Record<string, unknown>[] | string,
   contentType: string,
-): Buffer[] {
+): { transport: 'http' | 'telegram'; payloads: Buffer[] } {
   if (typeof body !== 'string')
-    return (Array.isArray(body) ? body : [body]).map((i) => Buffer.from(JSON.stringify(i)));
+    return {
+      transport: 'http',
+      payloads: (Array.isArray(body) ? body : [body]).map((i) => Buffer.from(JSON.stringify(i))),
+    };
   if (!contentType.startsWith('text/plain'))
     throw CoreErrors.validation('body', 'must be a JSON object or array (send telegram lines as text/plain)');
   const lines = body.split(/\r?\n/).filter((l) => l.length > 0);
   if (lines.length > 1000) throw CoreErrors.validation('body', 'at most 1000 telegram lines per request');
-  return lines.map((l) => Buffer.from(l));
+  return { transport: 'telegram', payloads: lines.map((l) => Buffer.from(l)) };
 }
 
 export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
@@ -88,10 +94,12 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
       if (!device) throw CoreErrors.notFound(`device ${deviceId}`);
       if (!device.enabled) throw CoreErrors.forbidden(`device ${deviceId} is disabled`);
       if (d.queue.isFull()) throw TelemetryErrors.overloaded();
-      const payloads = toPayloads(req.body, String(req.headers['content-type'] ?? ''));
+      const { transport, payloads } = toPayloads(req.body, String(req.headers['content-type'] ?? ''));
       const results = [];
       for (const payload of payloads)
-        results.push(await d.ingest.accept({ deviceId, kind: 'telemetry', topic: 'http', payload }));
+        results.push(
+          await d.ingest.accept({ deviceId, kind: 'telemetry', transport, topic: 'http', payload }),
+        );
       await Promise.all(results.map((r) => r.persisted)); // 200 means durable
       return {
         accepted: results.length,

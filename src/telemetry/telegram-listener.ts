@@ -133,12 +133,19 @@ export class TelegramListener {
         const msg = {
           deviceId: 'unknown',
           kind: 'telemetry' as const,
+          transport: 'telegram' as const,
           topic: `telegram/${remote}`,
           payload: line,
         };
         return deliver(msg, this.o.ingest.reject(msg, `no device id in field ${this.o.deviceIdField}`));
       }
-      const msg: IncomingMessage = { deviceId: id, kind: 'telemetry', topic, payload: line };
+      const msg: IncomingMessage = {
+        deviceId: id,
+        kind: 'telemetry',
+        transport: 'telegram',
+        topic,
+        payload: line,
+      };
       return deliver(msg, this.o.ingest.accept(msg));
     };
 
@@ -171,6 +178,7 @@ export class TelegramListener {
           const msg = {
             deviceId: id,
             kind: 'telemetry' as const,
+            transport: 'telegram' as const,
             topic: id === 'unknown' ? `telegram/${remote}` : topic,
             payload: head,
           };

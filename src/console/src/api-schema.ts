@@ -318,7 +318,17 @@ export interface Paths {
             publish?: string[];
             subscribe?: string[];
           };
+          /** decoder for messages no `decoders` entry matches */
           decoder?: string;
+          /** decoders per transport/topic; the first matching entry wins */
+          decoders?: {
+            match: {
+              transport?: 'mqtt' | 'telegram' | 'http';
+              /** MQTT topic filter (+, #); implies transport mqtt */
+              topic?: string;
+            };
+            decoder: string;
+          }[];
           shadow?: {
             clearDesiredOnReport?: boolean;
             maxDocumentBytes?: number;
@@ -347,7 +357,17 @@ export interface Paths {
           publish?: string[];
           subscribe?: string[];
         };
+        /** decoder for messages no `decoders` entry matches */
         decoder?: string;
+        /** decoders per transport/topic; the first matching entry wins */
+        decoders?: {
+          match: {
+            transport?: 'mqtt' | 'telegram' | 'http';
+            /** MQTT topic filter (+, #); implies transport mqtt */
+            topic?: string;
+          };
+          decoder: string;
+        }[];
         shadow?: {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
@@ -368,7 +388,17 @@ export interface Paths {
           publish?: string[];
           subscribe?: string[];
         };
+        /** decoder for messages no `decoders` entry matches */
         decoder?: string;
+        /** decoders per transport/topic; the first matching entry wins */
+        decoders?: {
+          match: {
+            transport?: 'mqtt' | 'telegram' | 'http';
+            /** MQTT topic filter (+, #); implies transport mqtt */
+            topic?: string;
+          };
+          decoder: string;
+        }[];
         shadow?: {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
@@ -401,7 +431,17 @@ export interface Paths {
           publish?: string[];
           subscribe?: string[];
         };
+        /** decoder for messages no `decoders` entry matches */
         decoder?: string;
+        /** decoders per transport/topic; the first matching entry wins */
+        decoders?: {
+          match: {
+            transport?: 'mqtt' | 'telegram' | 'http';
+            /** MQTT topic filter (+, #); implies transport mqtt */
+            topic?: string;
+          };
+          decoder: string;
+        }[];
         shadow?: {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
@@ -432,7 +472,17 @@ export interface Paths {
           publish?: string[];
           subscribe?: string[];
         };
+        /** decoder for messages no `decoders` entry matches */
         decoder?: string;
+        /** decoders per transport/topic; the first matching entry wins */
+        decoders?: {
+          match: {
+            transport?: 'mqtt' | 'telegram' | 'http';
+            /** MQTT topic filter (+, #); implies transport mqtt */
+            topic?: string;
+          };
+          decoder: string;
+        }[];
         shadow?: {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
@@ -453,7 +503,17 @@ export interface Paths {
           publish?: string[];
           subscribe?: string[];
         };
+        /** decoder for messages no `decoders` entry matches */
         decoder?: string;
+        /** decoders per transport/topic; the first matching entry wins */
+        decoders?: {
+          match: {
+            transport?: 'mqtt' | 'telegram' | 'http';
+            /** MQTT topic filter (+, #); implies transport mqtt */
+            topic?: string;
+          };
+          decoder: string;
+        }[];
         shadow?: {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;

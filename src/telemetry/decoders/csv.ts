@@ -5,7 +5,7 @@
  * the last field and covers the text before (or through) the last delimiter.
  */
 import type { DecodedValues, Decoder, DecoderDefinition, EventTemplate } from '../types.js';
-import { CHECKSUM_ALGORITHMS, checksum, checksumHexWidth, type ChecksumAlgorithm } from './checksum.js';
+import { compileChecksum, type Checksum } from './checksum.js';
 import {
   arr,
   fail,
@@ -24,6 +24,7 @@ import {
   type Obj,
   type TimeFormat,
 } from './spec.js';
+import { compileScale } from './scale.js';
 
 const FIELD_TYPES = ['int', 'float', 'hex', 'bcd', 'string', 'bool', 'enum', 'composite'] as const;
 type FieldType = (typeof FIELD_TYPES)[number];
@@ -60,8 +61,7 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
   const dfltRole: Role = type === 'string' ? 'attribute' : 'metric';
   const role = oneOf(o.role, `${at}.role`, ROLES, dfltRole);
   const required = o.required === true;
-  const scale = num(o.scale, `${at}.scale`, 1);
-  const offset = num(o.offset, `${at}.offset`, 0);
+  const scaled = compileScale(num(o.scale, `${at}.scale`, 1), num(o.offset, `${at}.offset`, 0));
   const unit = optStr(o.unit, `${at}.unit`);
   const absent = (): string | undefined => (required ? `field ${name} is required but empty` : undefined);
   const parseNumber = type === 'string' || type === 'composite' ? noNumber : PARSERS[type];
@@ -155,16 +155,13 @@ function compileField(o: Obj, at: string, prefix: string): FieldFn {
       return undefined;
     }
     if (role === 'attribute') out.attributes.push({ name, text: raw });
-    else
-      out.metrics.push(
-        unit === undefined ? { name, value: n * scale + offset } : { name, value: n * scale + offset, unit },
-      );
+    else out.metrics.push(unit === undefined ? { name, value: scaled(n) } : { name, value: scaled(n), unit });
     return undefined;
   };
 }
 
 interface ChecksumSpec {
-  algorithm: ChecksumAlgorithm;
+  sum: Checksum;
   covers: 'before-last-delimiter' | 'through-last-delimiter';
   encoding: 'hex' | 'decimal';
 }
@@ -174,7 +171,7 @@ export function compileCsv(def: DecoderDefinition): Decoder {
   const delimiter = str(spec.delimiter ?? ',', 'spec.delimiter');
   const c = optObj(spec.checksum, 'spec.checksum');
   const cs: ChecksumSpec | undefined = c && {
-    algorithm: oneOf(c.algorithm, 'spec.checksum.algorithm', CHECKSUM_ALGORITHMS),
+    sum: compileChecksum(c, 'spec.checksum'),
     covers: oneOf(
       c.covers,
       'spec.checksum.covers',
@@ -209,7 +206,6 @@ export function compileCsv(def: DecoderDefinition): Decoder {
       // eslint-disable-next-line no-control-regex -- rejecting control bytes is the point
       if (/[\u0000-\u0008\u000b-\u001f\u007f\ufffd]/.test(text))
         return { ok: false, reason: 'telegram contains binary or control bytes' };
-      let body = text;
       if (cs) {
         const last = text.lastIndexOf(delimiter);
         if (last < 0) return { ok: false, reason: 'no checksum field (no delimiter in telegram)' };
@@ -218,26 +214,31 @@ export function compileCsv(def: DecoderDefinition): Decoder {
           cs.covers === 'before-last-delimiter'
             ? text.slice(0, last)
             : text.slice(0, last + delimiter.length);
-        const expected = checksum(cs.algorithm, Buffer.from(covered, 'utf8'));
+        const expected = cs.sum.compute(Buffer.from(covered, 'utf8'));
         const ok =
           cs.encoding === 'hex'
-            ? /^[0-9a-fA-F]{1,8}$/.test(given) && parseInt(given, 16) === expected
-            : /^\d{1,10}$/.test(given) && Number(given) === expected;
+            ? /^[0-9a-fA-F]{1,16}$/.test(given) && BigInt(`0x${given}`) === expected
+            : /^\d{1,20}$/.test(given) && BigInt(given) === expected;
         if (!ok) {
           const want =
             cs.encoding === 'hex'
-              ? expected.toString(16).toUpperCase().padStart(checksumHexWidth(cs.algorithm), '0')
+              ? expected.toString(16).toUpperCase().padStart(cs.sum.hexDigits, '0')
               : String(expected);
           return {
             ok: false,
-            reason: `checksum mismatch: telegram says "${given}", ${cs.algorithm} over ${cs.covers.replace(/-/g, ' ')} is ${want}`,
+            reason: `checksum mismatch: telegram says "${given}", ${cs.sum.label} over ${cs.covers.replace(/-/g, ' ')} is ${want}`,
           };
         }
-        body = text.slice(0, last);
       }
-      const parts = body.split(delimiter);
-      if (parts.length < minFields)
-        return { ok: false, reason: `${parts.length} fields, expected at least ${minFields}` };
+      // Positions are numbered over the whole line as sent, the checksum included, exactly like `index`.
+      const parts = text.split(delimiter);
+      if (parts.length < minFields) {
+        const range = `0-${parts.length - 1}${cs ? ', the checksum included' : ''}`;
+        return {
+          ok: false,
+          reason: `telegram has ${parts.length} positions (${range}), expected at least ${minFields}`,
+        };
+      }
       const out: DecodedValues = { metrics: [], events: [], attributes: [] };
       if (tsField !== undefined) {
         const raw = parts[tsField] ?? '';

@@ -7,7 +7,7 @@ import { parseDecodersYaml, toDecodersYaml } from '../decoder-yaml.js';
 import { TsunaguError } from '../../core/errors.js';
 import type { DecodedValues, DecodeOutcome } from '../types.js';
 import {
-  checksum,
+  compileChecksum,
   compileDecoder,
   crc16Ccitt,
   crc16Modbus,
@@ -47,9 +47,10 @@ describe('checksums', () => {
   for (const [name, fn, expected] of cases)
     test(`${name} of "123456789" is 0x${expected.toString(16)}`, () =>
       assert.equal(fn(Buffer.from('123456789')), expected));
-  test('checksum() dispatches by algorithm name', () => {
-    assert.equal(checksum('crc16-modbus', Buffer.from('123456789')), 0x4b37);
-    assert.equal(checksum('sum8', Buffer.from([0xff, 0x02])), 0x01);
+  test('compileChecksum() dispatches by algorithm name', () => {
+    const sum = (algorithm: string, b: Buffer): bigint => compileChecksum({ algorithm }, 'c').compute(b);
+    assert.equal(sum('crc16-modbus', Buffer.from('123456789')), 0x4b37n);
+    assert.equal(sum('sum8', Buffer.from([0xff, 0x02])), 0x01n);
   });
 });
 
@@ -177,7 +178,11 @@ describe('scooter telegram (CSV)', () => {
       withChecksum('0,0.0,0,0.0,,,,,04G0,0130,16B0,02092053,26&99,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
       /hw_status: "04G0" is not hex/,
     ],
-    ['too few fields', withChecksum('0,0.0,0'), /3 fields, expected at least 25/],
+    [
+      'too few fields',
+      withChecksum('0,0.0,0'),
+      /telegram has 4 positions \(0-3, the checksum included\), expected at least 26/,
+    ],
     [
       'a composite with too many parts',
       withChecksum('0,0.0,0,0.0,,,,,0440,0130,16B0,02092053,26&99&1,2,41,0,54095,4053,89,0,0,1,,0&0&0,100'),
@@ -441,7 +446,7 @@ describe('definitions', () => {
     ],
     [
       { id: 'x', type: 'csv', spec: { checksum: { algorithm: 'md5' }, fields: [] } },
-      /spec.checksum.algorithm: must be one of crc16-ccitt/,
+      /spec.checksum.algorithm: must be a CRC catalogue name such as CRC-16\/XMODEM/,
     ],
     [{ id: 'x', type: 'json', spec: { metrics: [{ path: 'a..b' }] } }, /spec.metrics\[0\].path/],
     [

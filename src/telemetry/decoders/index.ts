@@ -9,7 +9,8 @@ import { compileProtobuf } from './protobuf.js';
 import { fail, isObj, oneOf, str } from './spec.js';
 
 export { decodeDefaultEvent, decodeDefaultTelemetry } from './default.js';
-export { CHECKSUM_ALGORITHMS, checksum, crc16Ccitt, crc16Modbus, sum8, xor8 } from './checksum.js';
+export { compileChecksum, crc16Ccitt, crc16Modbus, sum8, xor8 } from './checksum.js';
+export { catalogueCrc, makeCrc, type CrcParams } from './crc.js';
 
 const COMPILERS = { json: compileJson, csv: compileCsv, protobuf: compileProtobuf } as const;
 

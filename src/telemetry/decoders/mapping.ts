@@ -4,6 +4,7 @@
  * the time and the device id are.
  */
 import type { DecodedValues, EventTemplate } from '../types.js';
+import { compileScale } from './scale.js';
 import { compilePath, getPath, type PathStep } from './json-path.js';
 import {
   arr,
@@ -26,8 +27,8 @@ interface MetricMap {
   path: PathStep[];
   name: string;
   unit: string | undefined;
-  scale: number;
-  offset: number;
+  /** `value × scale + offset`, exact in decimal (scale.ts). */
+  scaled: (raw: number) => number;
 }
 
 interface EventMap {
@@ -52,8 +53,7 @@ export function compileMapping(spec: Obj, at: string): CompiledMapping {
       path: compilePath(path, `${f}.path`),
       name: metricName(o.name ?? path, `${f}.name`),
       unit: optStr(o.unit, `${f}.unit`),
-      scale: num(o.scale, `${f}.scale`, 1),
-      offset: num(o.offset, `${f}.offset`, 0),
+      scaled: compileScale(num(o.scale, `${f}.scale`, 1), num(o.offset, `${f}.offset`, 0)),
     };
   });
   const events: EventMap[] = arr(spec.events ?? [], `${at}.events`).map((e, i) => {
@@ -103,7 +103,7 @@ export function compileMapping(spec: Obj, at: string): CompiledMapping {
         if (v === undefined) continue; // absent or non-numeric: absent, not an error
         out.metrics.push({
           name: m.name,
-          value: v * m.scale + m.offset,
+          value: m.scaled(v),
           ...(m.unit ? { unit: m.unit } : {}),
         });
       }
