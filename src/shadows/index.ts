@@ -80,8 +80,7 @@ export async function createShadows(
     return ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined;
   };
   const authorize: AuthorizeRequest =
-    opts.authorizeRequest ??
-    ((clientId, topic) => topic.split('/')[2] === clientId || isAnonymous(clientId));
+    opts.authorizeRequest ?? ((clientId, topic) => topic.split('/')[2] === clientId || isAnonymous(clientId));
 
   return {
     name: 'shadows',

@@ -16,7 +16,11 @@ test('every rejection echoes the clientToken: 403, 413, invalid shadow name, inv
   await h.broker.inject('dev2', `${P}/update`, { state: { reported: { a: 1 } }, clientToken: 'f1' });
   // 413 before parsing: the token comes last, as the v1 SDK serializes it.
   const B = '$aws/things/big/shadow';
-  await h.broker.inject('big', `${B}/update`, `{"state":{"reported":{"s":"${'x'.repeat(99)}"}},"clientToken":"b"}`);
+  await h.broker.inject(
+    'big',
+    `${B}/update`,
+    `{"state":{"reported":{"s":"${'x'.repeat(99)}"}},"clientToken":"b"}`,
+  );
   assert.deepEqual(
     h.sent(`${B}/update/rejected`).map((r) => [r.code, r.clientToken]),
     [[413, 'b']],
