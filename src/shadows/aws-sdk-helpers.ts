@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventEmitter } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
+import { iot, iotshadow, mqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { makeTestPki, type TestPki } from '../test-support/pki.js';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { api, type Body } from './e2e-helpers.js';
@@ -163,3 +164,89 @@ export function v1Op(s: ThingShadowV1, thing: string, run: () => string | null):
 }
 
 export const endV1 = (s: ThingShadowV1): Promise<void> => new Promise((r) => s.end(false, () => r()));
+
+// --- v2: aws-iot-device-sdk-v2 (aws-crt native client) ----------------------------------------
+
+export type V2Protocol = 'mqtt311' | 'mqtt5';
+
+export interface V2Client {
+  shadow: iotshadow.IotShadowClientv2;
+  close(): Promise<void>;
+}
+
+/**
+ * The v2 shadow client (request-response, matched by clientToken) on the SDK's MQTT 3.1.1
+ * connection or its MQTT 5 client, with the device's certificate, to `localhost` — also the TLS
+ * server name (SNI) the SDK sends, as it sends the endpoint's host name to AWS.
+ */
+export async function connectV2(
+  m: MtlsPlatform,
+  clientId: string,
+  protocol: V2Protocol,
+  timeoutSeconds = 3,
+): Promise<V2Client> {
+  const pem = m.pki.clients[clientId]!;
+  const cert = pem.cert.toString();
+  const key = pem.key.toString();
+  const rr = {
+    maxRequestResponseSubscriptions: 6,
+    maxStreamingSubscriptions: 2,
+    operationTimeoutInSeconds: timeoutSeconds,
+  };
+  if (protocol === 'mqtt311') {
+    const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(cert, key)
+      .with_certificate_authority(m.pki.ca.toString())
+      .with_endpoint('localhost')
+      .with_port(m.port)
+      .with_client_id(clientId)
+      .with_clean_session(true)
+      .build();
+    const connection = new mqtt.MqttClient().new_connection(config);
+    await connection.connect();
+    const shadow = iotshadow.IotShadowClientv2.newFromMqtt311(connection, rr);
+    return {
+      shadow,
+      async close() {
+        shadow.close();
+        await connection.disconnect();
+      },
+    };
+  }
+  const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(
+    'localhost',
+    cert,
+    key,
+  )
+    .withCertificateAuthority(m.pki.ca.toString())
+    .withPort(m.port)
+    .withConnectProperties({ clientId, keepAliveIntervalSeconds: 60 });
+  const client = new mqtt5.Mqtt5Client(builder.build());
+  const connected = once(client, mqtt5.Mqtt5Client.CONNECTION_SUCCESS);
+  const failed = once(client, mqtt5.Mqtt5Client.CONNECTION_FAILURE).then(([e]) => {
+    throw new Error(`v2 connect failed: ${JSON.stringify(e)}`);
+  });
+  client.start();
+  await Promise.race([connected, failed]);
+  const shadow = iotshadow.IotShadowClientv2.newFromMqtt5(client, rr);
+  return {
+    shadow,
+    async close() {
+      shadow.close();
+      const stopped = once(client, mqtt5.Mqtt5Client.STOPPED);
+      client.stop();
+      await stopped;
+      client.close();
+    },
+  };
+}
+
+/** The modeled error of a rejected v2 request (`{code, message, clientToken}`), or the timeout. */
+export async function v2Error(p: Promise<unknown>): Promise<Body> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { message: string; modeledError?: Body };
+    return e.modeledError ?? { timeout: e.message };
+  }
+  throw new Error('the request was accepted');
+}
