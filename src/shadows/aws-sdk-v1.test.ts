@@ -48,6 +48,8 @@ describe('aws-iot-device-sdk (v1) thingShadow over mutual TLS', () => {
   });
 
   test('get before any update is rejected 404 with the token; update, get, delete are accepted', async () => {
+    // The SDK's metrics user name rides along; the certificate alone identifies the device.
+    assert.match(m.p.app.broker.clientInfo('lamp-1')?.username ?? '', /^\?SDK=JavaScript&Version=/);
     const missing = await v1Op(lamp, 'lamp-1', () => lamp.get('lamp-1'));
     assert.equal(missing.status, 'rejected');
     assert.equal(missing.body?.code, 404);

@@ -56,6 +56,8 @@ function v2Suite(protocol: V2Protocol): void {
   const thingName = 'boiler-1';
 
   test('classic shadow: get 404, update, get, delete', async () => {
+    // The SDK's metrics user name rides along; the certificate alone identifies the device.
+    assert.match(m.p.app.broker.clientInfo(thingName)?.username ?? '', /^\?SDK=IoTDeviceSDK\/JS&/);
     const missing = await v2Error(dev.shadow.getShadow({ thingName }));
     assert.equal(missing.code, 404);
     const up = await dev.shadow.updateShadow({ thingName, state: { reported: { temp: 20 } } });
