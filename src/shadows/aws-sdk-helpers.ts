@@ -91,7 +91,7 @@ const requireCjs = createRequire(import.meta.url);
 export function connectV1(
   m: MtlsPlatform,
   clientId: string,
-  operationTimeout = 2000,
+  operationTimeout = 5000,
 ): Promise<ThingShadowV1> {
   const sdk = requireCjs('aws-iot-device-sdk') as AwsIotV1;
   const shadow = sdk.thingShadow(
@@ -183,7 +183,7 @@ export async function connectV2(
   m: MtlsPlatform,
   clientId: string,
   protocol: V2Protocol,
-  timeoutSeconds = 3,
+  timeoutSeconds = 5,
 ): Promise<V2Client> {
   const pem = m.pki.clients[clientId]!;
   const cert = pem.cert.toString();
