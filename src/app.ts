@@ -87,7 +87,17 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   // Modules in dependency order: the registry provides identity and the device directory.
   const registry = await createRegistry(ctx);
-  const shadows = await createShadows(ctx, registry.directory);
+  // A static ACL file narrows what the registry allows: both must say yes.
+  const brokerAuth = config.aclFile
+    ? allOf(registry.brokerHooks, createAclFileHooks(config.aclFile))
+    : registry.brokerHooks;
+  const shadows = await createShadows(ctx, registry.directory, {
+    // Shadow requests obey the broker's publish ACL (another thing's shadow when granted).
+    authorizeRequest: (clientId, topic) => {
+      const client = broker.clientInfo(clientId);
+      return client !== undefined && (brokerAuth.authorizePublish?.(client, topic) ?? false);
+    },
+  });
   const modules: PlatformModule[] = [
     registry,
     await createNotify(ctx, registry.directory),
@@ -101,8 +111,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createSlo(ctx, registry.directory),
   ];
   broker.setHooks(registry.brokerHooks);
-  // A static ACL file narrows what the registry allows: both must say yes.
-  if (config.aclFile) broker.setHooks(allOf(registry.brokerHooks, createAclFileHooks(config.aclFile)));
+  if (config.aclFile) broker.setHooks(brokerAuth);
   wireConnectivityEvents(broker, bus, clock);
   registerBrokerMetrics(metrics, broker);
 

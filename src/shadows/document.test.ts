@@ -48,6 +48,10 @@ describe('shadow request validation (AWS error messages)', () => {
       400,
       'JSON contains too many levels of nesting; maximum is 6',
     ],
+    // AWS shadow "Array values in shadow documents": arrays can't have null values.
+    ['null in an array', { state: { desired: { colors: [null, 'RED'] } } }, 400, 'Invalid JSON'],
+    ['null in a nested array', { state: { reported: { m: [[1, null]] } } }, 400, 'Invalid JSON'],
+    ['null in an object inside an array', { state: { reported: { m: [{ a: null }] } } }, 400, 'Invalid JSON'],
     [
       '__proto__ key',
       JSON.parse('{"state":{"desired":{"__proto__":{"x":1}}}}'),
@@ -109,6 +113,28 @@ describe('shadow merge, metadata and versions', () => {
     const a = upd(undefined, { state: { reported: { list: [1, 2, 3] } } });
     const b = upd(a.next, { state: { reported: { list: [9] } } });
     assert.deepEqual(b.next.state.reported, { list: [9] });
+  });
+
+  test('array metadata has one timestamp per element; objects inside arrays mirror their fields', () => {
+    const ts = T0 / 1000;
+    const a = upd(undefined, {
+      state: { desired: { colors: ['RED', 'GREEN'], pts: [{ x: 1, y: [2] }], v: 1 }, reported: { v: 1 } },
+    });
+    const expected = {
+      colors: [{ timestamp: ts }, { timestamp: ts }],
+      pts: [{ x: { timestamp: ts }, y: [{ timestamp: ts }] }],
+      v: { timestamp: ts },
+    };
+    assert.deepEqual(a.next.metadata.desired, expected);
+    assert.deepEqual((a.accepted.metadata as Record<string, unknown>).desired, expected);
+    // The delta carries the desired metadata of exactly its fields, arrays per element too.
+    assert.deepEqual(a.delta?.metadata, { colors: expected.colors, pts: expected.pts });
+    const b = upd(a.next, { state: { desired: { colors: ['BLUE'] } } }, T0 + 7000);
+    assert.deepEqual((b.next.metadata.desired as Record<string, unknown>).colors, [{ timestamp: ts + 7 }]);
+    assert.deepEqual((b.next.metadata.desired as Record<string, unknown>).v, { timestamp: ts });
+    // An array replacing an object (and back) replaces its metadata shape too.
+    const c = upd(b.next, { state: { desired: { pts: { x: 3 } } } });
+    assert.deepEqual((c.next.metadata.desired as Record<string, unknown>).pts, { x: { timestamp: ts } });
   });
 
   test('null deletes a field; an object emptied by deletes disappears; desired: null clears desired', () => {

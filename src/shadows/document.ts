@@ -18,7 +18,10 @@ export interface ShadowState {
   reported?: JsonObject;
 }
 
-/** Metadata mirrors the state: objects for objects, `{ timestamp }` (epoch seconds) for leaves and arrays. */
+/**
+ * Metadata mirrors the state: objects for objects, arrays for arrays (one entry per element), and
+ * `{ timestamp }` (epoch seconds) for every scalar.
+ */
 export interface ShadowMetadata {
   desired?: JsonObject;
   reported?: JsonObject;
@@ -79,7 +82,17 @@ function checkSection(v: unknown, err: () => Error): JsonObject | null | undefin
   // AWS shadow: "JSON contains too many levels of nesting; maximum is 6" (desired/reported content).
   if (depth(v, MAX_DEPTH + 1) > MAX_DEPTH) throw ShadowErrors.tooDeep(MAX_DEPTH);
   if (hasUnsafeKey(v)) throw ShadowErrors.invalidNode();
+  // AWS shadow "Array values in shadow documents": arrays can't have null values ("not valid");
+  // null means "delete this field", which has no meaning inside an array that replaces whole.
+  if (hasNullInArray(v, false)) throw ShadowErrors.invalidJson();
   return v;
+}
+
+function hasNullInArray(v: Json, inArray: boolean): boolean {
+  if (v === null) return inArray;
+  if (Array.isArray(v)) return v.some((x) => hasNullInArray(x, true));
+  if (isObject(v)) return Object.values(v).some((x) => hasNullInArray(x, inArray));
+  return false;
 }
 
 /** Validate an /update request document; errors carry the AWS code and message. */
@@ -136,12 +149,16 @@ function merge(target: JsonObject, meta: JsonObject, patch: JsonObject, ts: numb
       continue;
     }
     target[k] = clone(v);
-    meta[k] = { timestamp: ts };
+    meta[k] = metadataFor(v, ts);
   }
 }
 
-/** Metadata for a request section: the same shape, a `{ timestamp }` at each leaf (and null). */
+/**
+ * Metadata for a value: the same shape, a `{ timestamp }` at each scalar (and null), arrays element
+ * by element (AWS shadow metadata: one timestamp per array element).
+ */
 function metadataFor(patch: Json, ts: number): Json {
+  if (Array.isArray(patch)) return patch.map((v) => metadataFor(v, ts));
   if (!isObject(patch)) return { timestamp: ts };
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(patch)) out[k] = metadataFor(v, ts);

@@ -7,7 +7,7 @@ import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
 import { migrate } from '../store/index.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type DocumentOptions } from './document.js';
-import { shadowMessageHandler } from './mqtt-handler.js';
+import { shadowMessageHandler, type AuthorizeRequest } from './mqtt-handler.js';
 import { pgShadowStore } from './pg-store.js';
 import { shadowRoutes } from './routes.js';
 import { ShadowService } from './service.js';
@@ -15,6 +15,7 @@ import { sqliteShadowStore } from './sqlite-store.js';
 import { SHADOW_MIGRATIONS, type ShadowStore } from './store.js';
 
 export { ShadowService } from './service.js';
+export type { AuthorizeRequest } from './mqtt-handler.js';
 export { ShadowErrors } from './errors.js';
 export type { DiffEntry } from './diff.js';
 export type { HistoryEntry } from './store.js';
@@ -25,12 +26,26 @@ export interface ShadowsModule extends PlatformModule {
   reported(deviceId: string, shadowName: string): Promise<Record<string, unknown> | undefined>;
 }
 
+export interface ShadowsOptions {
+  /**
+   * May `clientId` publish the shadow request `topic`? The app passes the broker's publish
+   * authorization (the registry ACL), so an app or gateway granted `$aws/things/<other>/shadow/…`
+   * may use that thing's shadow, as an AWS IoT policy allows. Default: only the thing itself (client
+   * id = thing name), or any client in allow-anonymous mode.
+   */
+  authorizeRequest?: AuthorizeRequest;
+}
+
 export async function createShadowStore(ctx: Pick<ModuleContext, 'db'>): Promise<ShadowStore> {
   await migrate(ctx.db, 'shadows', SHADOW_MIGRATIONS);
   return ctx.db.kind === 'sqlite' ? sqliteShadowStore(ctx.db) : pgShadowStore(ctx.db);
 }
 
-export async function createShadows(ctx: ModuleContext, directory: DeviceDirectory): Promise<ShadowsModule> {
+export async function createShadows(
+  ctx: ModuleContext,
+  directory: DeviceDirectory,
+  opts: ShadowsOptions = {},
+): Promise<ShadowsModule> {
   const log = ctx.log.child({ module: 'shadows' });
   const store = await createShadowStore(ctx);
 
@@ -60,6 +75,12 @@ export async function createShadows(ctx: ModuleContext, directory: DeviceDirecto
     options,
   });
   let unsubscribe: (() => void) | undefined;
+  const isAnonymous = (clientId: string): boolean => {
+    const info = ctx.broker.clientInfo(clientId);
+    return ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined;
+  };
+  const authorize: AuthorizeRequest =
+    opts.authorizeRequest ?? ((clientId, topic) => topic.split('/')[2] === clientId || isAnonymous(clientId));
 
   return {
     name: 'shadows',
@@ -75,12 +96,7 @@ export async function createShadows(ctx: ModuleContext, directory: DeviceDirecto
           log,
           now: () => ctx.clock.now(),
           maxBytes: async (id) => (await options(id)).maxDocumentBytes,
-          isAnonymous: (clientId) => {
-            const info = ctx.broker.clientInfo(clientId);
-            return (
-              ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined
-            );
-          },
+          authorize,
         }),
       );
       return Promise.resolve();

@@ -8,7 +8,7 @@ import { silentLogger } from '../core/logger.js';
 import type { ModuleContext } from '../core/module.js';
 import { openSqlite } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
-import { createShadows, type ShadowsModule } from './index.js';
+import { createShadows, type ShadowsModule, type ShadowsOptions } from './index.js';
 
 export function fakeDirectory(
   devices: Record<string, string | null>,
@@ -46,6 +46,7 @@ export interface ShadowHarness {
 export async function shadowHarness(
   directory: DeviceDirectory = fakeDirectory({ dev1: null, dev2: null }),
   allowAnonymous = false,
+  options: ShadowsOptions = {},
 ): Promise<ShadowHarness> {
   const broker = new FakeBroker();
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -60,7 +61,7 @@ export async function shadowHarness(
     broker,
     metrics: new Registry(),
   };
-  const module = await createShadows(ctx, directory);
+  const module = await createShadows(ctx, directory, options);
   await module.start?.();
   const events: TsunaguEvents['shadow.updated'][] = [];
   bus.on('shadow.updated', (e) => events.push(e));
