@@ -14,61 +14,27 @@
  * that reconnects after an outage does not flap out of service; a device still silent after it goes
  * out with `since` = its original deadline (lastSeen + interval + grace).
  */
-import type { Clock } from '../core/clock.js';
-import type { DeviceDirectory, HeartbeatPolicy } from '../core/devices.js';
-import type { Actor, EventBus, ServiceState } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import { DeadlineWheel } from './deadline-wheel.js';
+import type { HeartbeatPolicy } from '../core/devices.js';
+import type { Actor, ServiceState } from '../core/events.js';
+import { DeadlineTimer } from './deadline-timer.js';
+import { ALIVE_KEY, EngineWriter } from './engine-writer.js';
 import { recordOccurrence } from './error-window.js';
-import type { FleetDevice } from './fleet-view.js';
-import type { HealthStore, StateChange } from './health-store.js';
 import { effectiveHeartbeat, type HealthPolicy } from './policy.js';
-import { applyCommand, hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
+import { hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
+import { applyChange, modelOf, type ChangeSinks } from './state-change.js';
+import { SYSTEM, type HealthEngineOptions, type TrackedDevice } from './tracked-device.js';
 
-export interface TrackedDevice extends FleetDevice {
-  hb: HeartbeatPolicy | undefined;
-  /** When tracking began (deadline base for a device never seen). */
-  trackedAt: number;
-  /** When the wheel should next look at this device (Infinity: nothing to check). */
-  checkAt: number;
-  /** True while connected, for `signOfLife: connection`. */
-  connected: boolean;
-  /** Last `heartbeat.checked` received:true emission (at most one per half interval). */
-  lastChecked: number;
-  errors: Map<string, number[]> | undefined;
-}
+export type { HealthEngineOptions, TrackedDevice } from './tracked-device.js';
 
-export interface HealthEngineOptions {
-  clock: Clock;
-  bus: EventBus;
-  log: Logger;
-  store: HealthStore;
-  /** Resolves device and model info; optional in benchmarks (devices are then tracked directly). */
-  directory?: DeviceDirectory;
-  /** Publish the retained `$fleet/devices/{id}/service-state` message. */
-  publish?: (deviceId: string, payload: string) => void;
-  /** How often last-seen times are written (one transaction per flush). Default 5 s. */
-  flushIntervalMs?: number;
-  /** Start-up grace for deadlines that passed while the platform was down. Default: interval + grace. */
-  startupGraceMs?: number;
-}
-
-const SYSTEM: Actor = { kind: 'system', id: 'health' };
-const ALIVE_KEY = 'alive_at';
 const MODEL_REFRESH_MS = 60_000;
 
 export class HealthEngine {
   readonly devices = new Map<string, TrackedDevice>();
   readonly policies = new Map<string, HealthPolicy>();
   private readonly modelHeartbeat = new Map<string, HeartbeatPolicy | undefined>();
-  private readonly wheel = new DeadlineWheel();
-  private dirtySeen = new Set<string>();
-  private pending: StateChange[] = [];
-  private stateFlush: Promise<void> | undefined;
-  private seenFlush: Promise<void> = Promise.resolve();
-  private armedAt = Infinity;
-  private cancelTimer: (() => void) | undefined;
-  private cancelFlush: (() => void) | undefined;
+  private readonly timer: DeadlineTimer;
+  private readonly writer: EngineWriter;
+  private readonly sinks: ChangeSinks;
   private cancelModels: (() => void) | undefined;
   private readonly lookups = new Set<string>();
   private readonly unknown = new Map<string, number>();
@@ -76,7 +42,17 @@ export class HealthEngine {
   /** Delay between a deadline and the state change it caused (for the benchmark and metrics). */
   onExpired?: (deadline: number, now: number) => void;
 
-  constructor(private readonly o: HealthEngineOptions) {}
+  constructor(private readonly o: HealthEngineOptions) {
+    this.timer = new DeadlineTimer(o.clock, (buckets, now) => this.onDue(buckets, now));
+    this.writer = new EngineWriter(
+      o.store,
+      o.clock,
+      o.log,
+      (id) => this.devices.get(id)?.lastSeen,
+      o.flushIntervalMs,
+    );
+    this.sinks = { bus: o.bus, writer: this.writer, publish: o.publish };
+  }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────
 
@@ -98,8 +74,8 @@ export class HealthEngine {
         });
         this.applyRestartRule(d, now, aliveAt);
       }
-    this.armTimer();
-    this.scheduleSeenFlush();
+    this.timer.resume();
+    this.writer.startTimers();
     this.scheduleModelRefresh();
   }
 
@@ -114,20 +90,15 @@ export class HealthEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.cancelTimer?.();
-    this.cancelFlush?.();
+    this.timer.pause();
+    this.writer.stop();
     this.cancelModels?.();
     await this.flush();
   }
 
   /** Wait until every state change and last-seen time so far is written. */
-  async flush(): Promise<void> {
-    this.flushSeen();
-    await this.seenFlush;
-    while (this.stateFlush || this.pending.length > 0) {
-      if (!this.stateFlush) this.scheduleStateFlush();
-      await this.stateFlush;
-    }
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   // ── tracking ─────────────────────────────────────────────────────────────────────────────
@@ -176,7 +147,7 @@ export class HealthEngine {
 
   untrack(id: string): void {
     this.devices.delete(id);
-    this.dirtySeen.delete(id);
+    this.writer.forget(id);
   }
 
   /** Resolve a device from the directory and track it (device.changed, first sign of life). */
@@ -225,7 +196,7 @@ export class HealthEngine {
     if (!counts) return;
     if (at > d.lastSeen) {
       d.lastSeen = at;
-      this.dirtySeen.add(id);
+      this.writer.seen(id);
     }
     if (!hb) return;
     if (hb.signOfLife === 'connection') {
@@ -235,7 +206,7 @@ export class HealthEngine {
     const silenced = d.state === 'maintenance' || d.state === 'retired';
     if (!silenced && at - d.lastChecked >= hb.intervalMs / 2) {
       d.lastChecked = at;
-      this.o.bus.emit('heartbeat.checked', { deviceId: id, ...this.modelOf(d), at, received: true });
+      this.o.bus.emit('heartbeat.checked', { deviceId: id, ...modelOf(d), at, received: true });
     }
     if (d.reasons.includes(HEARTBEAT_LOST))
       this.apply(d, { kind: 'remove-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, `sign of life (${via})`);
@@ -262,7 +233,7 @@ export class HealthEngine {
       );
     this.o.bus.emit('health.alert', {
       deviceId: id,
-      ...this.modelOf(d),
+      ...modelOf(d),
       kind: 'hardware_error',
       code,
       severity: t.severity,
@@ -280,7 +251,7 @@ export class HealthEngine {
     if (connects < min) return;
     this.o.bus.emit('health.alert', {
       deviceId: id,
-      ...this.modelOf(d),
+      ...modelOf(d),
       kind: 'flapping',
       code: 'flapping',
       severity: 'warning',
@@ -338,33 +309,17 @@ export class HealthEngine {
   private arm(d: TrackedDevice, at: number): void {
     const old = d.checkAt;
     d.checkAt = at;
-    if (at === Infinity) return;
-    if (old !== Infinity && DeadlineWheel.keyOf(old) === DeadlineWheel.keyOf(at)) return;
-    this.wheel.add(d.id, at);
-    if (DeadlineWheel.timeOf(DeadlineWheel.keyOf(at)) < this.armedAt) this.armTimer();
+    this.timer.move(d.id, old, at);
   }
 
-  private armTimer(): void {
-    if (this.stopped) return;
-    const due = this.wheel.nextDue();
-    if (due === undefined || due === this.armedAt) return;
-    this.cancelTimer?.();
-    this.armedAt = due;
-    this.cancelTimer = this.o.clock.setTimer(Math.max(0, due - this.o.clock.now()), () => this.onTimer());
-  }
-
-  private onTimer(): void {
-    this.armedAt = Infinity;
-    this.cancelTimer = undefined;
-    const now = this.o.clock.now();
-    for (const bucket of this.wheel.takeDue(now))
+  private onDue(buckets: string[][], now: number): void {
+    for (const bucket of buckets)
       for (const id of bucket) {
         const d = this.devices.get(id);
         // Stale wheel entries (the deadline moved on) are skipped here: lazy invalidation.
         if (!d || d.checkAt > now || !d.hb) continue;
         this.expire(d, d.checkAt, now);
       }
-    this.armTimer();
   }
 
   /** A missed interval: count it, take the device out (once), look again one interval later. */
@@ -372,7 +327,7 @@ export class HealthEngine {
     const hb = d.hb!;
     const silenced = d.state === 'maintenance' || d.state === 'retired';
     if (!silenced) {
-      this.o.bus.emit('heartbeat.checked', { deviceId: d.id, ...this.modelOf(d), at: due, received: false });
+      this.o.bus.emit('heartbeat.checked', { deviceId: d.id, ...modelOf(d), at: due, received: false });
       if (!d.reasons.includes(HEARTBEAT_LOST)) {
         const deadline = (d.lastSeen || d.trackedAt) + hb.intervalMs + hb.graceMs;
         const at = Math.min(Math.max(deadline, d.since), now);
@@ -391,51 +346,7 @@ export class HealthEngine {
     actor: Actor,
     note: string | undefined,
   ): boolean {
-    const next = applyCommand(d, cmd);
-    if (!next) return false;
-    const from = d.state;
-    if (next.state !== from) d.since = at;
-    d.state = next.state;
-    d.reasons = next.reasons;
-    const change: StateChange = {
-      deviceId: d.id,
-      at,
-      from,
-      to: next.state,
-      reasons: next.reasons,
-      actor,
-      since: d.since,
-    };
-    if (note !== undefined) change.note = note;
-    this.pending.push(change);
-    this.scheduleStateFlush();
-    this.o.bus.emit('service-state.changed', {
-      deviceId: d.id,
-      ...this.modelOf(d),
-      from,
-      to: next.state,
-      reasons: next.reasons,
-      at,
-      actor,
-      ...(note !== undefined ? { note } : {}),
-    });
-    this.o.publish?.(
-      d.id,
-      JSON.stringify({
-        deviceId: d.id,
-        state: d.state,
-        reasons: d.reasons,
-        since: d.since,
-        at,
-        actor,
-        ...(note !== undefined ? { note } : {}),
-      }),
-    );
-    return true;
-  }
-
-  private modelOf(d: TrackedDevice): { model?: string } {
-    return d.model === null ? {} : { model: d.model };
+    return applyChange(this.sinks, d, cmd, at, actor, note);
   }
 
   private lookupUnknown(
@@ -459,23 +370,6 @@ export class HealthEngine {
       .finally(() => this.lookups.delete(id));
   }
 
-  private scheduleStateFlush(): void {
-    if (this.stateFlush) return;
-    this.stateFlush = Promise.resolve().then(async () => {
-      try {
-        while (this.pending.length > 0) {
-          const batch = this.pending;
-          this.pending = [];
-          await this.o.store.saveTransitions(batch);
-        }
-      } catch (err) {
-        this.o.log.error({ err }, 'health: saving service-state transitions failed');
-      } finally {
-        this.stateFlush = undefined;
-      }
-    });
-  }
-
   private scheduleModelRefresh(): void {
     if (this.stopped || !this.o.directory) return;
     this.cancelModels = this.o.clock.setTimer(MODEL_REFRESH_MS, () => {
@@ -483,31 +377,5 @@ export class HealthEngine {
         .catch((err: unknown) => this.o.log.warn({ err }, 'health: refreshing model policies failed'))
         .finally(() => this.scheduleModelRefresh());
     });
-  }
-
-  private scheduleSeenFlush(): void {
-    if (this.stopped) return;
-    this.cancelFlush = this.o.clock.setTimer(this.o.flushIntervalMs ?? 5000, () => {
-      this.flushSeen();
-      this.scheduleSeenFlush();
-    });
-  }
-
-  private flushSeen(): void {
-    const ids = this.dirtySeen;
-    this.dirtySeen = new Set();
-    const batch: { deviceId: string; lastSeen: number }[] = [];
-    for (const id of ids) {
-      const d = this.devices.get(id);
-      if (d) batch.push({ deviceId: id, lastSeen: d.lastSeen });
-    }
-    const now = this.o.clock.now();
-    const store = this.o.store;
-    this.seenFlush = this.seenFlush
-      .then(async () => {
-        await store.saveLastSeen(batch);
-        await store.setMeta(ALIVE_KEY, now);
-      })
-      .catch((err: unknown) => this.o.log.error({ err }, 'health: saving last-seen times failed'));
   }
 }
