@@ -1,17 +1,30 @@
 /**
- * What the health engine writes, batched: service-state transitions (on the next microtask, one
- * transaction per batch) and last-seen times (every `flushIntervalMs`, one transaction), each
- * last-seen flush followed by the "engine alive at" timestamp the restart rule reads.
+ * What the health engine writes, batched: service-state transitions and hardware-error windows (on
+ * the next microtask, one transaction per batch) and last-seen times (every `flushIntervalMs`, one
+ * transaction). While the listeners are open each last-seen flush is followed by `alive_at`, the
+ * last moment the platform was known to listen; at shutdown `alive_at` = `closed_at` = the moment
+ * the listeners began to close. Platform downtime (engine.ts) runs from `alive_at` to the next open.
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { HealthStore, StateChange } from './health-store.js';
+import type { ErrorWindowRow, HealthStore, StateChange } from './health-store.js';
 
 export const ALIVE_KEY = 'alive_at';
+export const CLOSED_KEY = 'closed_at';
+
+/**
+ * - `starting` — listeners not open yet: `alive_at` keeps the previous run's value.
+ * - `live`     — listeners open: `alive_at` follows each flush.
+ * - `closed`   — listeners closing: `alive_at` and `closed_at` hold the closing moment.
+ */
+type Phase = 'starting' | 'live' | 'closed';
 
 export class EngineWriter {
   private dirtySeen = new Set<string>();
   private pending: StateChange[] = [];
+  private windows = new Map<string, ErrorWindowRow>();
+  private phase: Phase = 'starting';
+  private closedAt = 0;
   private stateFlush: Promise<void> | undefined;
   private seenFlush: Promise<void> = Promise.resolve();
   private cancelFlush: (() => void) | undefined;
@@ -34,6 +47,21 @@ export class EngineWriter {
     this.dirtySeen.delete(id);
   }
 
+  live(): void {
+    this.phase = 'live';
+  }
+
+  closing(at: number): void {
+    this.phase = 'closed';
+    this.closedAt = at;
+  }
+
+  /** A device's window for `code` changed (copied: the engine keeps mutating its array). */
+  errorWindow(deviceId: string, code: string, occurrences: readonly number[]): void {
+    this.windows.set(`${deviceId}\u0000${code}`, { deviceId, code, occurrences: [...occurrences] });
+    this.scheduleStateFlush();
+  }
+
   transition(change: StateChange): void {
     this.pending.push(change);
     this.scheduleStateFlush();
@@ -52,7 +80,7 @@ export class EngineWriter {
   async flush(): Promise<void> {
     this.flushSeen();
     await this.seenFlush;
-    while (this.stateFlush || this.pending.length > 0) {
+    while (this.stateFlush || this.pending.length > 0 || this.windows.size > 0) {
       if (!this.stateFlush) this.scheduleStateFlush();
       await this.stateFlush;
     }
@@ -62,13 +90,16 @@ export class EngineWriter {
     if (this.stateFlush) return;
     this.stateFlush = Promise.resolve().then(async () => {
       try {
-        while (this.pending.length > 0) {
+        while (this.pending.length > 0 || this.windows.size > 0) {
           const batch = this.pending;
+          const windows = [...this.windows.values()];
           this.pending = [];
+          this.windows = new Map();
           await this.store.saveTransitions(batch);
+          await this.store.saveErrorWindows(windows);
         }
       } catch (err) {
-        this.log.error({ err }, 'health: saving service-state transitions failed');
+        this.log.error({ err }, 'health: saving service-state transitions or error windows failed');
       } finally {
         this.stateFlush = undefined;
       }
@@ -93,10 +124,16 @@ export class EngineWriter {
     }
     const now = this.clock.now();
     const store = this.store;
+    const phase = this.phase;
+    const closedAt = this.closedAt;
     this.seenFlush = this.seenFlush
       .then(async () => {
         await store.saveLastSeen(batch);
-        await store.setMeta(ALIVE_KEY, now);
+        if (phase === 'live') await store.setMeta(ALIVE_KEY, now);
+        if (phase === 'closed') {
+          await store.setMeta(ALIVE_KEY, closedAt);
+          await store.setMeta(CLOSED_KEY, closedAt);
+        }
       })
       .catch((err: unknown) => this.log.error({ err }, 'health: saving last-seen times failed'));
   }

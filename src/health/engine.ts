@@ -8,20 +8,22 @@
  * `heartbeat_lost` (timestamped at the deadline, not at detection), and re-arms one interval later
  * so every further missed interval is counted for the SLO engine.
  *
- * Restart rule (persisted last-seen, see `start()`): a deadline that passed while the engine was
- * running (before `aliveAt`, the last flush) is applied at once; a deadline that passed while the
- * platform was down gets a start-up grace (default: the device's own interval + grace) so a fleet
- * that reconnects after an outage does not flap out of service; a device still silent after it goes
- * out with `since` = its original deadline (lastSeen + interval + grace).
+ * Restart rule: deadlines are judged only while the platform's listeners are open
+ * (`listenersOpen()` … `listenersClosing()`, signalled by app.ts). A device cannot be late for a
+ * time it could not reach us, so every deadline counts from max(last sign of life, listeners open):
+ * after a restart no device's deadline is earlier than listeners-open + interval + grace, and no
+ * `heartbeat.checked` (received: false) nor `heartbeat_lost` is ever timestamped in the downtime.
+ * The downtime itself (last `alive_at` → listeners open) is recorded as platform downtime.
  */
 import type { HeartbeatPolicy } from '../core/devices.js';
 import type { Actor, ServiceState } from '../core/events.js';
 import { DeadlineTimer } from './deadline-timer.js';
-import { ALIVE_KEY, EngineWriter } from './engine-writer.js';
+import { ALIVE_KEY, CLOSED_KEY, EngineWriter } from './engine-writer.js';
 import { recordOccurrence } from './error-window.js';
 import { effectiveHeartbeat, type HealthPolicy } from './policy.js';
 import { hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
 import { applyChange, modelOf, type ChangeSinks } from './state-change.js';
+import { UnknownDevices } from './unknown-devices.js';
 import { SYSTEM, type HealthEngineOptions, type TrackedDevice } from './tracked-device.js';
 
 export type { HealthEngineOptions, TrackedDevice } from './tracked-device.js';
@@ -36,9 +38,14 @@ export class HealthEngine {
   private readonly writer: EngineWriter;
   private readonly sinks: ChangeSinks;
   private cancelModels: (() => void) | undefined;
-  private readonly lookups = new Set<string>();
-  private readonly unknown = new Map<string, number>();
+  private readonly unknown: UnknownDevices;
   private stopped = false;
+  /** When the listeners opened (Infinity before): no deadline counts from earlier. */
+  private openAt = Infinity;
+  private closing = false;
+  /** Persisted at start: the last moment the previous run was known to listen, and its clean close. */
+  private aliveAt = 0;
+  private closedAt = 0;
   /** Delay between a deadline and the state change it caused (for the benchmark and metrics). */
   onExpired?: (deadline: number, now: number) => void;
 
@@ -51,32 +58,73 @@ export class HealthEngine {
       (id) => this.devices.get(id)?.lastSeen,
       o.flushIntervalMs,
     );
+    this.unknown = new UnknownDevices(async (id) => (await this.refreshDevice(id)) !== undefined, o.log);
     this.sinks = { bus: o.bus, writer: this.writer, publish: o.publish };
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────
 
-  /** Load policies and persisted state, track the directory's devices, apply the restart rule. */
+  /**
+   * Load policies, persisted state and hardware-error windows; track the directory's devices.
+   * Deadlines are not judged until `listenersOpen()`.
+   */
   async start(): Promise<void> {
-    for (const p of await this.o.store.listPolicies()) this.policies.set(p.model, p);
-    const rows = new Map((await this.o.store.loadDevices()).map((r) => [r.deviceId, r]));
-    const aliveAt = (await this.o.store.getMeta(ALIVE_KEY)) ?? 0;
-    const now = this.o.clock.now();
+    const store = this.o.store;
+    for (const p of await store.listPolicies()) this.policies.set(p.model, p);
+    const rows = new Map((await store.loadDevices()).map((r) => [r.deviceId, r]));
+    this.aliveAt = (await store.getMeta(ALIVE_KEY)) ?? 0;
+    this.closedAt = (await store.getMeta(CLOSED_KEY)) ?? 0;
     if (this.o.directory)
       for await (const info of this.o.directory.listDevices()) {
         const row = rows.get(info.id);
-        const d = this.track(info.id, info.model, info.tags, await this.heartbeatFor(info.model), {
+        this.track(info.id, info.model, info.tags, await this.heartbeatFor(info.model), {
           state: row && row.since > 0 ? row.state : 'in_service',
           reasons: row && row.since > 0 ? row.reasons : [],
           since: row?.since ?? 0,
           lastSeen: row?.lastSeen ?? null,
-          arm: false,
         });
-        this.applyRestartRule(d, now, aliveAt);
       }
-    this.timer.resume();
+    for (const w of await store.loadErrorWindows()) {
+      const d = this.devices.get(w.deviceId);
+      if (d) (d.errors ??= new Map()).set(w.code, w.occurrences);
+    }
     this.writer.startTimers();
     this.scheduleModelRefresh();
+  }
+
+  /**
+   * Every listener is open: devices can reach the platform. From now on deadlines are judged, each
+   * no earlier than now + interval + grace; the time since the previous run was last known to
+   * listen is recorded as platform downtime.
+   */
+  async listenersOpen(): Promise<void> {
+    if (this.openAt !== Infinity || this.stopped) return;
+    const now = this.o.clock.now();
+    this.openAt = now;
+    for (const d of this.devices.values()) {
+      const hb = d.hb;
+      if (!hb || d.state === 'maintenance' || d.state === 'retired' || d.connected) continue;
+      this.arm(d, this.deadlineFrom(d.lastSeen || d.trackedAt, hb));
+    }
+    this.writer.live();
+    this.timer.resume();
+    if (this.aliveAt > 0) {
+      const downtime = { from: this.aliveAt, to: now, clean: this.closedAt === this.aliveAt };
+      this.o.log.info({ ...downtime }, 'health: platform downtime recorded; no device is judged for it');
+      await this.o.store
+        .addDowntime(downtime)
+        .catch((err: unknown) => this.o.log.error({ err }, 'health: recording platform downtime failed'));
+    }
+    await this.writer.flush(); // alive_at now: a crash from here on is downtime from here on
+  }
+
+  /** Shutdown begins, before the listeners close: stop judging deadlines, remember when. */
+  async listenersClosing(): Promise<void> {
+    if (this.closing || this.stopped) return;
+    this.closing = true;
+    this.timer.pause();
+    this.writer.closing(this.o.clock.now());
+    await this.writer.flush();
   }
 
   /** Re-read model heartbeat policies (the registry emits no event when a model changes). */
@@ -114,7 +162,6 @@ export class HealthEngine {
       reasons?: string[];
       since?: number;
       lastSeen?: number | null;
-      arm?: boolean;
     } = {},
   ): TrackedDevice {
     const now = this.o.clock.now();
@@ -141,7 +188,7 @@ export class HealthEngine {
       errors: undefined,
     };
     this.devices.set(id, d);
-    if (init.arm !== false && hb) this.arm(d, (d.lastSeen || now) + hb.intervalMs + hb.graceMs);
+    if (hb) this.arm(d, this.deadlineFrom(d.lastSeen || now, hb));
     return d;
   }
 
@@ -184,7 +231,7 @@ export class HealthEngine {
   signOfLife(id: string, at: number, via: 'heartbeat' | 'message' | 'connected' | 'disconnected'): void {
     const d = this.devices.get(id);
     if (!d) {
-      this.lookupUnknown(id, at, via);
+      if (this.o.directory) this.unknown.seen(id, at, () => this.signOfLife(id, at, via));
       return;
     }
     const hb = d.hb;
@@ -210,7 +257,7 @@ export class HealthEngine {
     }
     if (d.reasons.includes(HEARTBEAT_LOST))
       this.apply(d, { kind: 'remove-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, `sign of life (${via})`);
-    this.arm(d, d.connected ? Infinity : at + hb.intervalMs + hb.graceMs);
+    this.arm(d, d.connected ? Infinity : this.deadlineFrom(at, hb));
   }
 
   /** A hardware error or other coded event: counts toward the model's thresholds. */
@@ -222,7 +269,9 @@ export class HealthEngine {
     d.errors ??= new Map();
     let w = d.errors.get(code);
     if (!w) d.errors.set(code, (w = []));
-    if (!recordOccurrence(w, at, t.threshold, t.windowMs)) return;
+    const crossed = recordOccurrence(w, at, t.threshold, t.windowMs);
+    this.writer.errorWindow(id, code, w);
+    if (!crossed) return;
     if (t.action === 'out_of_service')
       this.apply(
         d,
@@ -272,27 +321,16 @@ export class HealthEngine {
     if (changed && d.hb && (state === 'in_service' || state === 'out_of_service'))
       this.arm(
         d,
-        Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.o.clock.now() + d.hb.intervalMs + d.hb.graceMs),
+        Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.deadlineFrom(this.o.clock.now(), d.hb)),
       );
     return changed;
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────
 
-  private applyRestartRule(d: TrackedDevice, now: number, aliveAt: number): void {
-    const hb = d.hb;
-    if (!hb || d.state === 'maintenance' || d.state === 'retired') return;
-    const deadline = (d.lastSeen || now) + hb.intervalMs + hb.graceMs;
-    if (d.reasons.includes(HEARTBEAT_LOST) || deadline > now) {
-      this.arm(d, Math.max(deadline, now + (d.reasons.includes(HEARTBEAT_LOST) ? hb.intervalMs : 0)));
-      return;
-    }
-    if (deadline <= aliveAt) {
-      this.expire(d, deadline, now);
-      return;
-    }
-    const grace = this.o.startupGraceMs ?? hb.intervalMs + hb.graceMs;
-    this.arm(d, now + grace);
+  /** The deadline for a sign of life at `base`; never earlier than listeners-open + interval + grace. */
+  private deadlineFrom(base: number, hb: HeartbeatPolicy): number {
+    return Math.max(base, this.openAt) + hb.intervalMs + hb.graceMs;
   }
 
   private setHeartbeat(d: TrackedDevice, hb: HeartbeatPolicy | undefined): void {
@@ -303,7 +341,7 @@ export class HealthEngine {
       return;
     }
     if (before?.intervalMs !== hb.intervalMs || before.graceMs !== hb.graceMs || d.checkAt === Infinity)
-      this.arm(d, (d.lastSeen || this.o.clock.now()) + hb.intervalMs + hb.graceMs);
+      this.arm(d, this.deadlineFrom(d.lastSeen || this.o.clock.now(), hb));
   }
 
   private arm(d: TrackedDevice, at: number): void {
@@ -329,7 +367,7 @@ export class HealthEngine {
     if (!silenced) {
       this.o.bus.emit('heartbeat.checked', { deviceId: d.id, ...modelOf(d), at: due, received: false });
       if (!d.reasons.includes(HEARTBEAT_LOST)) {
-        const deadline = (d.lastSeen || d.trackedAt) + hb.intervalMs + hb.graceMs;
+        const deadline = this.deadlineFrom(d.lastSeen || d.trackedAt, hb);
         const at = Math.min(Math.max(deadline, d.since), now);
         this.apply(d, { kind: 'add-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, undefined);
         this.onExpired?.(due, now);
@@ -347,27 +385,6 @@ export class HealthEngine {
     note: string | undefined,
   ): boolean {
     return applyChange(this.sinks, d, cmd, at, actor, note);
-  }
-
-  private lookupUnknown(
-    id: string,
-    at: number,
-    via: 'heartbeat' | 'message' | 'connected' | 'disconnected',
-  ): void {
-    if (!this.o.directory || this.lookups.has(id)) return;
-    // Unregistered clients are looked up at most once a minute.
-    const missedAt = this.unknown.get(id);
-    if (missedAt !== undefined && at - missedAt < 60_000) return;
-    this.lookups.add(id);
-    void this.refreshDevice(id)
-      .then((d) => {
-        if (d) {
-          this.unknown.delete(id);
-          this.signOfLife(id, at, via);
-        } else if (this.unknown.size < 100_000) this.unknown.set(id, at);
-      })
-      .catch((err: unknown) => this.o.log.warn({ err, deviceId: id }, 'health: device lookup failed'))
-      .finally(() => this.lookups.delete(id));
   }
 
   private scheduleModelRefresh(): void {

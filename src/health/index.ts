@@ -26,8 +26,6 @@ export interface HealthModule extends PlatformModule {
 export interface HealthOptions {
   /** Last-seen write interval (default 5 s). */
   flushIntervalMs?: number;
-  /** Start-up grace for deadlines that passed while the platform was down (default: interval + grace). */
-  startupGraceMs?: number;
 }
 
 export function openHealthStore(ctx: ModuleContext): Promise<HealthStore> {
@@ -66,6 +64,9 @@ export async function createHealth(
       await engine.start();
       unsubscribe.push(...wireBus(ctx, engine, store, log));
     },
+    // Deadlines are judged only while devices can reach us (docs/health.md "Restarts").
+    listening: () => engine.listenersOpen(),
+    closing: () => engine.listenersClosing(),
     async stop() {
       for (const u of unsubscribe.splice(0)) u();
       await engine.stop();

@@ -31,8 +31,6 @@ export interface HealthEngineOptions {
   publish?: (deviceId: string, payload: string) => void;
   /** How often last-seen times are written (one transaction per flush). Default 5 s. */
   flushIntervalMs?: number;
-  /** Start-up grace for deadlines that passed while the platform was down. Default: interval + grace. */
-  startupGraceMs?: number;
 }
 
 export const SYSTEM: Actor = { kind: 'system', id: 'health' };
