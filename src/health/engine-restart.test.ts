@@ -202,3 +202,14 @@ test('hardware-error windows survive a restart; a crossing clears the persisted 
     [['s2', [T0 + 61_000]]],
   );
 });
+
+test('a run that never opened its listeners does not count as alive: the downtime runs on', async (t) => {
+  const p = platform(t);
+  const a = await p.start(T0);
+  await p.sigterm(a); // alive until T0
+  const b = await p.start(T0 + 10_000, { listening: false }); // e.g. a port was taken
+  b.clock.set(T0 + 12_000);
+  await p.sigterm(b);
+  const c = await p.start(T0 + 20_000);
+  assert.deepEqual(await c.h.store.listDowntimes(10), [{ from: T0, to: T0 + 20_000, clean: true }]);
+});

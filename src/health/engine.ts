@@ -123,7 +123,8 @@ export class HealthEngine {
     if (this.closing || this.stopped) return;
     this.closing = true;
     this.timer.pause();
-    this.writer.closing(this.o.clock.now());
+    // An app that never listened was never reachable: it leaves `alive_at` as it was.
+    if (this.openAt !== Infinity) this.writer.closing(this.o.clock.now());
     await this.writer.flush();
   }
 
