@@ -167,9 +167,11 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     closed ??= (async () => {
       ready = false;
       for (const m of modules)
-        await Promise.resolve(m.closing?.()).catch((err: unknown) =>
-          log.error({ err, module: m.name }, 'module closing failed'),
-        );
+        try {
+          await m.closing?.();
+        } catch (err) {
+          log.error({ err, module: m.name }, 'module closing failed');
+        }
       for (const s of servers) s.close();
       await broker.close();
       for (const m of [...modules].reverse()) {

@@ -17,9 +17,11 @@
  */
 import type { HeartbeatPolicy } from '../core/devices.js';
 import type { Actor, ServiceState } from '../core/events.js';
+import { flappingAlert, thresholdAlert } from './alerts.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { ALIVE_KEY, CLOSED_KEY, EngineWriter } from './engine-writer.js';
 import { recordOccurrence } from './error-window.js';
+import type { PlatformDowntime } from './health-store.js';
 import { effectiveHeartbeat, type HealthPolicy } from './policy.js';
 import { hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
 import { applyChange, modelOf, type ChangeSinks } from './state-change.js';
@@ -97,8 +99,8 @@ export class HealthEngine {
    * no earlier than now + interval + grace; the time since the previous run was last known to
    * listen is recorded as platform downtime.
    */
-  async listenersOpen(): Promise<void> {
-    if (this.openAt !== Infinity || this.stopped) return;
+  async listenersOpen(): Promise<PlatformDowntime | undefined> {
+    if (this.openAt !== Infinity || this.stopped) return undefined;
     const now = this.o.clock.now();
     this.openAt = now;
     for (const d of this.devices.values()) {
@@ -108,14 +110,16 @@ export class HealthEngine {
     }
     this.writer.live();
     this.timer.resume();
-    if (this.aliveAt > 0) {
-      const downtime = { from: this.aliveAt, to: now, clean: this.closedAt === this.aliveAt };
+    const downtime =
+      this.aliveAt > 0 ? { from: this.aliveAt, to: now, clean: this.closedAt === this.aliveAt } : undefined;
+    if (downtime) {
       this.o.log.info({ ...downtime }, 'health: platform downtime recorded; no device is judged for it');
       await this.o.store
         .addDowntime(downtime)
         .catch((err: unknown) => this.o.log.error({ err }, 'health: recording platform downtime failed'));
     }
     await this.writer.flush(); // alive_at now: a crash from here on is downtime from here on
+    return downtime;
   }
 
   /** Shutdown begins, before the listeners close: stop judging deadlines, remember when. */
@@ -281,17 +285,7 @@ export class HealthEngine {
         SYSTEM,
         `${t.threshold} × ${code} within ${t.windowMs} ms`,
       );
-    this.o.bus.emit('health.alert', {
-      deviceId: id,
-      ...modelOf(d),
-      kind: 'hardware_error',
-      code,
-      severity: t.severity,
-      count: t.threshold,
-      windowMs: t.windowMs,
-      action: t.action,
-      at,
-    });
+    this.o.bus.emit('health.alert', thresholdAlert(d, t, at));
   }
 
   flapping(id: string, at: number, connects: number, windowMs: number): void {
@@ -299,17 +293,7 @@ export class HealthEngine {
     if (!d || d.state === 'maintenance' || d.state === 'retired') return;
     const min = (d.model !== null ? this.policies.get(d.model)?.flappingMinConnects : undefined) ?? 0;
     if (connects < min) return;
-    this.o.bus.emit('health.alert', {
-      deviceId: id,
-      ...modelOf(d),
-      kind: 'flapping',
-      code: 'flapping',
-      severity: 'warning',
-      count: connects,
-      windowMs,
-      action: 'alert_only',
-      at,
-    });
+    this.o.bus.emit('health.alert', flappingAlert(d, at, connects, windowMs));
   }
 
   /** A person's change (PUT service-state). Throws on an invalid reason; returns false when nothing changed. */

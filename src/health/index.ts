@@ -53,6 +53,11 @@ export async function createHealth(
     },
   });
   const api = createHealthApi(engine, store, () => ctx.clock.now());
+  const downtime = new Gauge({
+    name: 'tsunagu_health_platform_downtime_seconds',
+    help: 'Length of the last platform downtime (devices could not reach it; not held against them)',
+    registers: [ctx.metrics],
+  });
   registerMetrics(ctx, engine);
   const unsubscribe: (() => void)[] = [];
   return {
@@ -65,7 +70,10 @@ export async function createHealth(
       unsubscribe.push(...wireBus(ctx, engine, store, log));
     },
     // Deadlines are judged only while devices can reach us (docs/health.md "Restarts").
-    listening: () => engine.listenersOpen(),
+    async listening() {
+      const d = await engine.listenersOpen();
+      if (d) downtime.set((d.to - d.from) / 1000);
+    },
     closing: () => engine.listenersClosing(),
     async stop() {
       for (const u of unsubscribe.splice(0)) u();

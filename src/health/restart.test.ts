@@ -180,6 +180,10 @@ test('100 heartbeating devices, 10 restarts (SIGTERM and kill -9): no service-ou
     'SIGTERM restarts are clean, kill -9 ones are not',
   );
 
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  const last = /^tsunagu_health_platform_downtime_seconds ([0-9.e+-]+)$/m.exec(metrics);
+  assert.ok(last && Number(last[1]) > 0, 'the last downtime is a metric');
+
   // The control: a device that really goes silent is taken out and its webhook arrives.
   silent.add(ids[0]!);
   for (let i = 0; i < 200 && !sink.received.some((r) => r.raw.includes(ids[0]!)); i++) await sleep(100);
