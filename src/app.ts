@@ -181,6 +181,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     );
     out.http = (http.server.address() as AddressInfo).port;
     for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));
+    for (const m of modules) await m.listening?.();
     ready = true;
     log.info({ ...out }, 'tsunagu listening');
     return out;
@@ -189,6 +190,12 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   function close(): Promise<void> {
     closed ??= (async () => {
       ready = false;
+      for (const m of modules)
+        try {
+          await m.closing?.();
+        } catch (err) {
+          log.error({ err, module: m.name }, 'module closing failed');
+        }
       for (const s of servers) s.close();
       await broker.close();
       for (const m of [...modules].reverse()) {

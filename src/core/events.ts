@@ -31,6 +31,8 @@ export type CommandStatus =
 export interface Actor {
   kind: 'device' | 'token' | 'user' | 'rule' | 'system';
   id: string;
+  /** A person-readable name where there is one (the API token's name), shown in histories. */
+  name?: string | null;
 }
 
 export interface TsunaguEvents {

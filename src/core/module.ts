@@ -34,6 +34,13 @@ export interface PlatformModule {
    * `PortInUseError` (from app.ts's `onPort` semantics: port, what, flag) when a port is taken.
    */
   listen?(host: string): Promise<Record<string, number>>;
+  /**
+   * Every listener is open (called by `App.listen()` after MQTT, HTTP and modules' own listeners):
+   * devices can reach the platform from now on. Health starts judging heartbeat deadlines here.
+   */
+  listening?(): Promise<void> | void;
+  /** Shutdown begins, before any listener closes: devices can no longer reach the platform. */
+  closing?(): Promise<void> | void;
   /** Stop timers, flush what is buffered. Called in reverse order at shutdown. */
   stop?(): Promise<void>;
 }

@@ -75,6 +75,7 @@ export async function benchHealth(
       });
     }
     await engine.start();
+    await engine.listenersOpen();
     const delays: number[] = [];
     let bucketStart = 0;
     let bucketSim = 0;

@@ -8,99 +8,128 @@
  * `heartbeat_lost` (timestamped at the deadline, not at detection), and re-arms one interval later
  * so every further missed interval is counted for the SLO engine.
  *
- * Restart rule (persisted last-seen, see `start()`): a deadline that passed while the engine was
- * running (before `aliveAt`, the last flush) is applied at once; a deadline that passed while the
- * platform was down gets a start-up grace (default: the device's own interval + grace) so a fleet
- * that reconnects after an outage does not flap out of service; a device still silent after it goes
- * out with `since` = its original deadline (lastSeen + interval + grace).
+ * Restart rule: deadlines are judged only while the platform's listeners are open
+ * (`listenersOpen()` … `listenersClosing()`, signalled by app.ts). A device cannot be late for a
+ * time it could not reach us, so every deadline counts from max(last sign of life, listeners open):
+ * after a restart no device's deadline is earlier than listeners-open + interval + grace, and no
+ * `heartbeat.checked` (received: false) nor `heartbeat_lost` is ever timestamped in the downtime.
+ * The downtime itself (last `alive_at` → listeners open) is recorded as platform downtime.
  */
-import type { Clock } from '../core/clock.js';
-import type { DeviceDirectory, HeartbeatPolicy } from '../core/devices.js';
-import type { Actor, EventBus, ServiceState } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import { DeadlineWheel } from './deadline-wheel.js';
+import type { HeartbeatPolicy } from '../core/devices.js';
+import type { Actor, ServiceState } from '../core/events.js';
+import { flappingAlert, thresholdAlert } from './alerts.js';
+import { DeadlineTimer } from './deadline-timer.js';
+import { ALIVE_KEY, CLOSED_KEY, EngineWriter } from './engine-writer.js';
 import { recordOccurrence } from './error-window.js';
-import type { FleetDevice } from './fleet-view.js';
-import type { HealthStore, StateChange } from './health-store.js';
+import type { PlatformDowntime } from './health-store.js';
 import { effectiveHeartbeat, type HealthPolicy } from './policy.js';
-import { applyCommand, hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
+import { hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
+import { applyChange, modelOf, type ChangeSinks } from './state-change.js';
+import { UnknownDevices } from './unknown-devices.js';
+import { SYSTEM, type HealthEngineOptions, type TrackedDevice } from './tracked-device.js';
 
-export interface TrackedDevice extends FleetDevice {
-  hb: HeartbeatPolicy | undefined;
-  /** When tracking began (deadline base for a device never seen). */
-  trackedAt: number;
-  /** When the wheel should next look at this device (Infinity: nothing to check). */
-  checkAt: number;
-  /** True while connected, for `signOfLife: connection`. */
-  connected: boolean;
-  /** Last `heartbeat.checked` received:true emission (at most one per half interval). */
-  lastChecked: number;
-  errors: Map<string, number[]> | undefined;
-}
+export type { HealthEngineOptions, TrackedDevice } from './tracked-device.js';
 
-export interface HealthEngineOptions {
-  clock: Clock;
-  bus: EventBus;
-  log: Logger;
-  store: HealthStore;
-  /** Resolves device and model info; optional in benchmarks (devices are then tracked directly). */
-  directory?: DeviceDirectory;
-  /** Publish the retained `$fleet/devices/{id}/service-state` message. */
-  publish?: (deviceId: string, payload: string) => void;
-  /** How often last-seen times are written (one transaction per flush). Default 5 s. */
-  flushIntervalMs?: number;
-  /** Start-up grace for deadlines that passed while the platform was down. Default: interval + grace. */
-  startupGraceMs?: number;
-}
-
-const SYSTEM: Actor = { kind: 'system', id: 'health' };
-const ALIVE_KEY = 'alive_at';
 const MODEL_REFRESH_MS = 60_000;
 
 export class HealthEngine {
   readonly devices = new Map<string, TrackedDevice>();
   readonly policies = new Map<string, HealthPolicy>();
   private readonly modelHeartbeat = new Map<string, HeartbeatPolicy | undefined>();
-  private readonly wheel = new DeadlineWheel();
-  private dirtySeen = new Set<string>();
-  private pending: StateChange[] = [];
-  private stateFlush: Promise<void> | undefined;
-  private seenFlush: Promise<void> = Promise.resolve();
-  private armedAt = Infinity;
-  private cancelTimer: (() => void) | undefined;
-  private cancelFlush: (() => void) | undefined;
+  private readonly timer: DeadlineTimer;
+  private readonly writer: EngineWriter;
+  private readonly sinks: ChangeSinks;
   private cancelModels: (() => void) | undefined;
-  private readonly lookups = new Set<string>();
-  private readonly unknown = new Map<string, number>();
+  private readonly unknown: UnknownDevices;
   private stopped = false;
+  /** When the listeners opened (Infinity before): no deadline counts from earlier. */
+  private openAt = Infinity;
+  private closing = false;
+  /** Persisted at start: the last moment the previous run was known to listen, and its clean close. */
+  private aliveAt = 0;
+  private closedAt = 0;
   /** Delay between a deadline and the state change it caused (for the benchmark and metrics). */
   onExpired?: (deadline: number, now: number) => void;
 
-  constructor(private readonly o: HealthEngineOptions) {}
+  constructor(private readonly o: HealthEngineOptions) {
+    this.timer = new DeadlineTimer(o.clock, (buckets, now) => this.onDue(buckets, now));
+    this.writer = new EngineWriter(
+      o.store,
+      o.clock,
+      o.log,
+      (id) => this.devices.get(id)?.lastSeen,
+      o.flushIntervalMs,
+    );
+    this.unknown = new UnknownDevices(async (id) => (await this.refreshDevice(id)) !== undefined, o.log);
+    this.sinks = { bus: o.bus, writer: this.writer, publish: o.publish };
+  }
 
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────
 
-  /** Load policies and persisted state, track the directory's devices, apply the restart rule. */
+  /**
+   * Load policies, persisted state and hardware-error windows; track the directory's devices.
+   * Deadlines are not judged until `listenersOpen()`.
+   */
   async start(): Promise<void> {
-    for (const p of await this.o.store.listPolicies()) this.policies.set(p.model, p);
-    const rows = new Map((await this.o.store.loadDevices()).map((r) => [r.deviceId, r]));
-    const aliveAt = (await this.o.store.getMeta(ALIVE_KEY)) ?? 0;
-    const now = this.o.clock.now();
+    const store = this.o.store;
+    for (const p of await store.listPolicies()) this.policies.set(p.model, p);
+    const rows = new Map((await store.loadDevices()).map((r) => [r.deviceId, r]));
+    this.aliveAt = (await store.getMeta(ALIVE_KEY)) ?? 0;
+    this.closedAt = (await store.getMeta(CLOSED_KEY)) ?? 0;
     if (this.o.directory)
       for await (const info of this.o.directory.listDevices()) {
         const row = rows.get(info.id);
-        const d = this.track(info.id, info.model, info.tags, await this.heartbeatFor(info.model), {
+        this.track(info.id, info.model, info.tags, await this.heartbeatFor(info.model), {
           state: row && row.since > 0 ? row.state : 'in_service',
           reasons: row && row.since > 0 ? row.reasons : [],
           since: row?.since ?? 0,
           lastSeen: row?.lastSeen ?? null,
-          arm: false,
         });
-        this.applyRestartRule(d, now, aliveAt);
       }
-    this.armTimer();
-    this.scheduleSeenFlush();
+    for (const w of await store.loadErrorWindows()) {
+      const d = this.devices.get(w.deviceId);
+      if (d) (d.errors ??= new Map()).set(w.code, w.occurrences);
+    }
+    this.writer.startTimers();
     this.scheduleModelRefresh();
+  }
+
+  /**
+   * Every listener is open: devices can reach the platform. From now on deadlines are judged, each
+   * no earlier than now + interval + grace; the time since the previous run was last known to
+   * listen is recorded as platform downtime.
+   */
+  async listenersOpen(): Promise<PlatformDowntime | undefined> {
+    if (this.openAt !== Infinity || this.stopped) return undefined;
+    const now = this.o.clock.now();
+    this.openAt = now;
+    for (const d of this.devices.values()) {
+      const hb = d.hb;
+      if (!hb || d.state === 'maintenance' || d.state === 'retired' || d.connected) continue;
+      this.arm(d, this.deadlineFrom(d.lastSeen || d.trackedAt, hb));
+    }
+    this.writer.live();
+    this.timer.resume();
+    const downtime =
+      this.aliveAt > 0 ? { from: this.aliveAt, to: now, clean: this.closedAt === this.aliveAt } : undefined;
+    if (downtime) {
+      this.o.log.info({ ...downtime }, 'health: platform downtime recorded; no device is judged for it');
+      await this.o.store
+        .addDowntime(downtime)
+        .catch((err: unknown) => this.o.log.error({ err }, 'health: recording platform downtime failed'));
+    }
+    await this.writer.flush(); // alive_at now: a crash from here on is downtime from here on
+    return downtime;
+  }
+
+  /** Shutdown begins, before the listeners close: stop judging deadlines, remember when. */
+  async listenersClosing(): Promise<void> {
+    if (this.closing || this.stopped) return;
+    this.closing = true;
+    this.timer.pause();
+    // An app that never listened was never reachable: it leaves `alive_at` as it was.
+    if (this.openAt !== Infinity) this.writer.closing(this.o.clock.now());
+    await this.writer.flush();
   }
 
   /** Re-read model heartbeat policies (the registry emits no event when a model changes). */
@@ -114,20 +143,15 @@ export class HealthEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.cancelTimer?.();
-    this.cancelFlush?.();
+    this.timer.pause();
+    this.writer.stop();
     this.cancelModels?.();
     await this.flush();
   }
 
   /** Wait until every state change and last-seen time so far is written. */
-  async flush(): Promise<void> {
-    this.flushSeen();
-    await this.seenFlush;
-    while (this.stateFlush || this.pending.length > 0) {
-      if (!this.stateFlush) this.scheduleStateFlush();
-      await this.stateFlush;
-    }
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   // ── tracking ─────────────────────────────────────────────────────────────────────────────
@@ -143,7 +167,6 @@ export class HealthEngine {
       reasons?: string[];
       since?: number;
       lastSeen?: number | null;
-      arm?: boolean;
     } = {},
   ): TrackedDevice {
     const now = this.o.clock.now();
@@ -170,13 +193,13 @@ export class HealthEngine {
       errors: undefined,
     };
     this.devices.set(id, d);
-    if (init.arm !== false && hb) this.arm(d, (d.lastSeen || now) + hb.intervalMs + hb.graceMs);
+    if (hb) this.arm(d, this.deadlineFrom(d.lastSeen || now, hb));
     return d;
   }
 
   untrack(id: string): void {
     this.devices.delete(id);
-    this.dirtySeen.delete(id);
+    this.writer.forget(id);
   }
 
   /** Resolve a device from the directory and track it (device.changed, first sign of life). */
@@ -213,7 +236,7 @@ export class HealthEngine {
   signOfLife(id: string, at: number, via: 'heartbeat' | 'message' | 'connected' | 'disconnected'): void {
     const d = this.devices.get(id);
     if (!d) {
-      this.lookupUnknown(id, at, via);
+      if (this.o.directory) this.unknown.seen(id, at, () => this.signOfLife(id, at, via));
       return;
     }
     const hb = d.hb;
@@ -225,7 +248,7 @@ export class HealthEngine {
     if (!counts) return;
     if (at > d.lastSeen) {
       d.lastSeen = at;
-      this.dirtySeen.add(id);
+      this.writer.seen(id);
     }
     if (!hb) return;
     if (hb.signOfLife === 'connection') {
@@ -235,11 +258,11 @@ export class HealthEngine {
     const silenced = d.state === 'maintenance' || d.state === 'retired';
     if (!silenced && at - d.lastChecked >= hb.intervalMs / 2) {
       d.lastChecked = at;
-      this.o.bus.emit('heartbeat.checked', { deviceId: id, ...this.modelOf(d), at, received: true });
+      this.o.bus.emit('heartbeat.checked', { deviceId: id, ...modelOf(d), at, received: true });
     }
     if (d.reasons.includes(HEARTBEAT_LOST))
       this.apply(d, { kind: 'remove-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, `sign of life (${via})`);
-    this.arm(d, d.connected ? Infinity : at + hb.intervalMs + hb.graceMs);
+    this.arm(d, d.connected ? Infinity : this.deadlineFrom(at, hb));
   }
 
   /** A hardware error or other coded event: counts toward the model's thresholds. */
@@ -251,7 +274,9 @@ export class HealthEngine {
     d.errors ??= new Map();
     let w = d.errors.get(code);
     if (!w) d.errors.set(code, (w = []));
-    if (!recordOccurrence(w, at, t.threshold, t.windowMs)) return;
+    const crossed = recordOccurrence(w, at, t.threshold, t.windowMs);
+    this.writer.errorWindow(id, code, w);
+    if (!crossed) return;
     if (t.action === 'out_of_service')
       this.apply(
         d,
@@ -260,17 +285,7 @@ export class HealthEngine {
         SYSTEM,
         `${t.threshold} × ${code} within ${t.windowMs} ms`,
       );
-    this.o.bus.emit('health.alert', {
-      deviceId: id,
-      ...this.modelOf(d),
-      kind: 'hardware_error',
-      code,
-      severity: t.severity,
-      count: t.threshold,
-      windowMs: t.windowMs,
-      action: t.action,
-      at,
-    });
+    this.o.bus.emit('health.alert', thresholdAlert(d, t, at));
   }
 
   flapping(id: string, at: number, connects: number, windowMs: number): void {
@@ -278,17 +293,7 @@ export class HealthEngine {
     if (!d || d.state === 'maintenance' || d.state === 'retired') return;
     const min = (d.model !== null ? this.policies.get(d.model)?.flappingMinConnects : undefined) ?? 0;
     if (connects < min) return;
-    this.o.bus.emit('health.alert', {
-      deviceId: id,
-      ...this.modelOf(d),
-      kind: 'flapping',
-      code: 'flapping',
-      severity: 'warning',
-      count: connects,
-      windowMs,
-      action: 'alert_only',
-      at,
-    });
+    this.o.bus.emit('health.alert', flappingAlert(d, at, connects, windowMs));
   }
 
   /** A person's change (PUT service-state). Throws on an invalid reason; returns false when nothing changed. */
@@ -301,27 +306,16 @@ export class HealthEngine {
     if (changed && d.hb && (state === 'in_service' || state === 'out_of_service'))
       this.arm(
         d,
-        Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.o.clock.now() + d.hb.intervalMs + d.hb.graceMs),
+        Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.deadlineFrom(this.o.clock.now(), d.hb)),
       );
     return changed;
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────
 
-  private applyRestartRule(d: TrackedDevice, now: number, aliveAt: number): void {
-    const hb = d.hb;
-    if (!hb || d.state === 'maintenance' || d.state === 'retired') return;
-    const deadline = (d.lastSeen || now) + hb.intervalMs + hb.graceMs;
-    if (d.reasons.includes(HEARTBEAT_LOST) || deadline > now) {
-      this.arm(d, Math.max(deadline, now + (d.reasons.includes(HEARTBEAT_LOST) ? hb.intervalMs : 0)));
-      return;
-    }
-    if (deadline <= aliveAt) {
-      this.expire(d, deadline, now);
-      return;
-    }
-    const grace = this.o.startupGraceMs ?? hb.intervalMs + hb.graceMs;
-    this.arm(d, now + grace);
+  /** The deadline for a sign of life at `base`; never earlier than listeners-open + interval + grace. */
+  private deadlineFrom(base: number, hb: HeartbeatPolicy): number {
+    return Math.max(base, this.openAt) + hb.intervalMs + hb.graceMs;
   }
 
   private setHeartbeat(d: TrackedDevice, hb: HeartbeatPolicy | undefined): void {
@@ -332,39 +326,23 @@ export class HealthEngine {
       return;
     }
     if (before?.intervalMs !== hb.intervalMs || before.graceMs !== hb.graceMs || d.checkAt === Infinity)
-      this.arm(d, (d.lastSeen || this.o.clock.now()) + hb.intervalMs + hb.graceMs);
+      this.arm(d, this.deadlineFrom(d.lastSeen || this.o.clock.now(), hb));
   }
 
   private arm(d: TrackedDevice, at: number): void {
     const old = d.checkAt;
     d.checkAt = at;
-    if (at === Infinity) return;
-    if (old !== Infinity && DeadlineWheel.keyOf(old) === DeadlineWheel.keyOf(at)) return;
-    this.wheel.add(d.id, at);
-    if (DeadlineWheel.timeOf(DeadlineWheel.keyOf(at)) < this.armedAt) this.armTimer();
+    this.timer.move(d.id, old, at);
   }
 
-  private armTimer(): void {
-    if (this.stopped) return;
-    const due = this.wheel.nextDue();
-    if (due === undefined || due === this.armedAt) return;
-    this.cancelTimer?.();
-    this.armedAt = due;
-    this.cancelTimer = this.o.clock.setTimer(Math.max(0, due - this.o.clock.now()), () => this.onTimer());
-  }
-
-  private onTimer(): void {
-    this.armedAt = Infinity;
-    this.cancelTimer = undefined;
-    const now = this.o.clock.now();
-    for (const bucket of this.wheel.takeDue(now))
+  private onDue(buckets: string[][], now: number): void {
+    for (const bucket of buckets)
       for (const id of bucket) {
         const d = this.devices.get(id);
         // Stale wheel entries (the deadline moved on) are skipped here: lazy invalidation.
         if (!d || d.checkAt > now || !d.hb) continue;
         this.expire(d, d.checkAt, now);
       }
-    this.armTimer();
   }
 
   /** A missed interval: count it, take the device out (once), look again one interval later. */
@@ -372,9 +350,9 @@ export class HealthEngine {
     const hb = d.hb!;
     const silenced = d.state === 'maintenance' || d.state === 'retired';
     if (!silenced) {
-      this.o.bus.emit('heartbeat.checked', { deviceId: d.id, ...this.modelOf(d), at: due, received: false });
+      this.o.bus.emit('heartbeat.checked', { deviceId: d.id, ...modelOf(d), at: due, received: false });
       if (!d.reasons.includes(HEARTBEAT_LOST)) {
-        const deadline = (d.lastSeen || d.trackedAt) + hb.intervalMs + hb.graceMs;
+        const deadline = this.deadlineFrom(d.lastSeen || d.trackedAt, hb);
         const at = Math.min(Math.max(deadline, d.since), now);
         this.apply(d, { kind: 'add-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, undefined);
         this.onExpired?.(due, now);
@@ -391,89 +369,7 @@ export class HealthEngine {
     actor: Actor,
     note: string | undefined,
   ): boolean {
-    const next = applyCommand(d, cmd);
-    if (!next) return false;
-    const from = d.state;
-    if (next.state !== from) d.since = at;
-    d.state = next.state;
-    d.reasons = next.reasons;
-    const change: StateChange = {
-      deviceId: d.id,
-      at,
-      from,
-      to: next.state,
-      reasons: next.reasons,
-      actor,
-      since: d.since,
-    };
-    if (note !== undefined) change.note = note;
-    this.pending.push(change);
-    this.scheduleStateFlush();
-    this.o.bus.emit('service-state.changed', {
-      deviceId: d.id,
-      ...this.modelOf(d),
-      from,
-      to: next.state,
-      reasons: next.reasons,
-      at,
-      actor,
-      ...(note !== undefined ? { note } : {}),
-    });
-    this.o.publish?.(
-      d.id,
-      JSON.stringify({
-        deviceId: d.id,
-        state: d.state,
-        reasons: d.reasons,
-        since: d.since,
-        at,
-        actor,
-        ...(note !== undefined ? { note } : {}),
-      }),
-    );
-    return true;
-  }
-
-  private modelOf(d: TrackedDevice): { model?: string } {
-    return d.model === null ? {} : { model: d.model };
-  }
-
-  private lookupUnknown(
-    id: string,
-    at: number,
-    via: 'heartbeat' | 'message' | 'connected' | 'disconnected',
-  ): void {
-    if (!this.o.directory || this.lookups.has(id)) return;
-    // Unregistered clients are looked up at most once a minute.
-    const missedAt = this.unknown.get(id);
-    if (missedAt !== undefined && at - missedAt < 60_000) return;
-    this.lookups.add(id);
-    void this.refreshDevice(id)
-      .then((d) => {
-        if (d) {
-          this.unknown.delete(id);
-          this.signOfLife(id, at, via);
-        } else if (this.unknown.size < 100_000) this.unknown.set(id, at);
-      })
-      .catch((err: unknown) => this.o.log.warn({ err, deviceId: id }, 'health: device lookup failed'))
-      .finally(() => this.lookups.delete(id));
-  }
-
-  private scheduleStateFlush(): void {
-    if (this.stateFlush) return;
-    this.stateFlush = Promise.resolve().then(async () => {
-      try {
-        while (this.pending.length > 0) {
-          const batch = this.pending;
-          this.pending = [];
-          await this.o.store.saveTransitions(batch);
-        }
-      } catch (err) {
-        this.o.log.error({ err }, 'health: saving service-state transitions failed');
-      } finally {
-        this.stateFlush = undefined;
-      }
-    });
+    return applyChange(this.sinks, d, cmd, at, actor, note);
   }
 
   private scheduleModelRefresh(): void {
@@ -483,31 +379,5 @@ export class HealthEngine {
         .catch((err: unknown) => this.o.log.warn({ err }, 'health: refreshing model policies failed'))
         .finally(() => this.scheduleModelRefresh());
     });
-  }
-
-  private scheduleSeenFlush(): void {
-    if (this.stopped) return;
-    this.cancelFlush = this.o.clock.setTimer(this.o.flushIntervalMs ?? 5000, () => {
-      this.flushSeen();
-      this.scheduleSeenFlush();
-    });
-  }
-
-  private flushSeen(): void {
-    const ids = this.dirtySeen;
-    this.dirtySeen = new Set();
-    const batch: { deviceId: string; lastSeen: number }[] = [];
-    for (const id of ids) {
-      const d = this.devices.get(id);
-      if (d) batch.push({ deviceId: id, lastSeen: d.lastSeen });
-    }
-    const now = this.o.clock.now();
-    const store = this.o.store;
-    this.seenFlush = this.seenFlush
-      .then(async () => {
-        await store.saveLastSeen(batch);
-        await store.setMeta(ALIVE_KEY, now);
-      })
-      .catch((err: unknown) => this.o.log.error({ err }, 'health: saving last-seen times failed'));
   }
 }

@@ -144,4 +144,49 @@ for (const [name, open] of adapters)
       assert.equal(await s.deletePolicy('boiler'), true);
       assert.equal(await s.deletePolicy('boiler'), false);
     });
+
+    test('error windows: a batch replaces each (device, code) window, an empty one deletes it, deleteDevice removes them', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      assert.deepEqual(await s.loadErrorWindows(), []);
+      await s.saveErrorWindows([
+        { deviceId: 'a', code: 'MOTOR', occurrences: [100] },
+        { deviceId: 'a', code: 'MOTOR', occurrences: [100, 200] },
+        { deviceId: 'a', code: 'TEMP', occurrences: [150] },
+        { deviceId: 'b', code: 'MOTOR', occurrences: [1767225601000, 1767225602000] },
+      ]);
+      const sorted = async () =>
+        (await s.loadErrorWindows()).sort((x, y) =>
+          `${x.deviceId}/${x.code}`.localeCompare(`${y.deviceId}/${y.code}`),
+        );
+      assert.deepEqual(await sorted(), [
+        { deviceId: 'a', code: 'MOTOR', occurrences: [100, 200] },
+        { deviceId: 'a', code: 'TEMP', occurrences: [150] },
+        { deviceId: 'b', code: 'MOTOR', occurrences: [1767225601000, 1767225602000] },
+      ]);
+      await s.saveErrorWindows([
+        { deviceId: 'a', code: 'TEMP', occurrences: [] },
+        { deviceId: 'a', code: 'MOTOR', occurrences: [300] },
+        { deviceId: 'c', code: 'X', occurrences: [] },
+      ]);
+      assert.deepEqual(await sorted(), [
+        { deviceId: 'a', code: 'MOTOR', occurrences: [300] },
+        { deviceId: 'b', code: 'MOTOR', occurrences: [1767225601000, 1767225602000] },
+      ]);
+      await s.deleteDevice('b');
+      assert.deepEqual(await sorted(), [{ deviceId: 'a', code: 'MOTOR', occurrences: [300] }]);
+    });
+
+    test('platform downtimes: newest first, limited', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      assert.deepEqual(await s.listDowntimes(10), []);
+      await s.addDowntime({ from: 1767225600000, to: 1767225604000, clean: true });
+      await s.addDowntime({ from: 1767225700000, to: 1767225709000, clean: false });
+      assert.deepEqual(await s.listDowntimes(10), [
+        { from: 1767225700000, to: 1767225709000, clean: false },
+        { from: 1767225600000, to: 1767225604000, clean: true },
+      ]);
+      assert.equal((await s.listDowntimes(1)).length, 1);
+    });
   });

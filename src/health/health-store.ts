@@ -30,6 +30,26 @@ export interface Transition {
 /** A transition plus when the resulting state began (reason-only changes keep the earlier `since`). */
 export type StateChange = Transition & { since: number };
 
+/** One device's hardware-error occurrences of one code, inside the threshold's window (oldest first). */
+export interface ErrorWindowRow {
+  deviceId: string;
+  code: string;
+  /** Empty: the window is cleared (the row is deleted). */
+  occurrences: number[];
+}
+
+/**
+ * A span when devices could not reach the platform: from the last moment it was known to be
+ * listening (`alive_at`) to the moment its listeners opened again. `clean`: the platform shut down
+ * (SIGTERM/SIGINT) rather than crashed, so `from` is exact; after a crash it is the last
+ * last-seen flush (up to `flushIntervalMs` early).
+ */
+export interface PlatformDowntime {
+  from: number;
+  to: number;
+  clean: boolean;
+}
+
 export interface HealthStore {
   loadDevices(): Promise<DeviceHealthRow[]>;
   /** Batched: one transaction; never moves last_seen backwards. */
@@ -38,7 +58,14 @@ export interface HealthStore {
   saveTransitions(batch: readonly StateChange[]): Promise<void>;
   /** Newest first. */
   history(deviceId: string, limit: number): Promise<Transition[]>;
+  /** Removes the device's row, history and error windows. */
   deleteDevice(deviceId: string): Promise<void>;
+  /** Batched, one transaction: replaces each (device, code) window; an empty window deletes it. */
+  saveErrorWindows(batch: readonly ErrorWindowRow[]): Promise<void>;
+  loadErrorWindows(): Promise<ErrorWindowRow[]>;
+  addDowntime(d: PlatformDowntime): Promise<void>;
+  /** Newest first. */
+  listDowntimes(limit: number): Promise<PlatformDowntime[]>;
   getMeta(key: string): Promise<number | undefined>;
   setMeta(key: string, value: number): Promise<void>;
   listPolicies(): Promise<HealthPolicy[]>;
@@ -69,12 +96,29 @@ CREATE TABLE health_policies (model TEXT PRIMARY KEY, body TEXT NOT NULL, update
 CREATE TABLE health_meta (key TEXT PRIMARY KEY, value ${bigint} NOT NULL);
 `;
 
+const ddl2 = (bigint: string): string => `
+CREATE TABLE health_error_windows (
+  device_id TEXT NOT NULL,
+  code TEXT NOT NULL,
+  occurrences TEXT NOT NULL,
+  PRIMARY KEY (device_id, code)
+);
+CREATE TABLE health_downtimes (from_at ${bigint} NOT NULL, to_at ${bigint} NOT NULL, clean ${bigint} NOT NULL);
+CREATE INDEX health_downtimes_to ON health_downtimes (to_at);
+`;
+
 export const HEALTH_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
     name: 'devices, transitions, policies, meta',
     sqlite: ddl('INTEGER', 'INTEGER PRIMARY KEY AUTOINCREMENT'),
     postgres: ddl('BIGINT', 'BIGSERIAL PRIMARY KEY'),
+  },
+  {
+    id: 2,
+    name: 'error windows, platform downtime',
+    sqlite: ddl2('INTEGER'),
+    postgres: ddl2('BIGINT'),
   },
 ];
 
@@ -118,3 +162,27 @@ export function toDeviceRow(r: DeviceRow): DeviceHealthRow {
     lastSeen: r.last_seen === null ? null : Number(r.last_seen),
   };
 }
+
+export interface ErrorWindowDbRow {
+  device_id: string;
+  code: string;
+  occurrences: string;
+}
+
+export const toErrorWindow = (r: ErrorWindowDbRow): ErrorWindowRow => ({
+  deviceId: r.device_id,
+  code: r.code,
+  occurrences: JSON.parse(r.occurrences) as number[],
+});
+
+export interface DowntimeRow {
+  from_at: number | string;
+  to_at: number | string;
+  clean: number | string;
+}
+
+export const toDowntime = (r: DowntimeRow): PlatformDowntime => ({
+  from: Number(r.from_at),
+  to: Number(r.to_at),
+  clean: Number(r.clean) === 1,
+});

@@ -26,8 +26,6 @@ export interface HealthModule extends PlatformModule {
 export interface HealthOptions {
   /** Last-seen write interval (default 5 s). */
   flushIntervalMs?: number;
-  /** Start-up grace for deadlines that passed while the platform was down (default: interval + grace). */
-  startupGraceMs?: number;
 }
 
 export function openHealthStore(ctx: ModuleContext): Promise<HealthStore> {
@@ -55,6 +53,11 @@ export async function createHealth(
     },
   });
   const api = createHealthApi(engine, store, () => ctx.clock.now());
+  const downtime = new Gauge({
+    name: 'tsunagu_health_platform_downtime_seconds',
+    help: 'Length of the last platform downtime (devices could not reach it; not held against them)',
+    registers: [ctx.metrics],
+  });
   registerMetrics(ctx, engine);
   const unsubscribe: (() => void)[] = [];
   return {
@@ -66,6 +69,12 @@ export async function createHealth(
       await engine.start();
       unsubscribe.push(...wireBus(ctx, engine, store, log));
     },
+    // Deadlines are judged only while devices can reach us (docs/health.md "Restarts").
+    async listening() {
+      const d = await engine.listenersOpen();
+      if (d) downtime.set((d.to - d.from) / 1000);
+    },
+    closing: () => engine.listenersClosing(),
     async stop() {
       for (const u of unsubscribe.splice(0)) u();
       await engine.stop();

@@ -4,8 +4,12 @@ import { migrate } from '../store/migrations.js';
 import {
   HEALTH_MIGRATIONS,
   toDeviceRow,
+  toDowntime,
+  toErrorWindow,
   toTransition,
   type DeviceRow,
+  type DowntimeRow,
+  type ErrorWindowDbRow,
   type HealthStore,
   type TransitionRow,
 } from './health-store.js';
@@ -82,6 +86,7 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
         await client.query('BEGIN');
         await client.query('DELETE FROM health_devices WHERE device_id = $1', [deviceId]);
         await client.query('DELETE FROM health_transitions WHERE device_id = $1', [deviceId]);
+        await client.query('DELETE FROM health_error_windows WHERE device_id = $1', [deviceId]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
@@ -89,6 +94,47 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
       } finally {
         client.release();
       }
+    },
+    async saveErrorWindows(batch) {
+      if (batch.length === 0) return;
+      // The last window per (device, code) wins; one statement deletes the emptied, one upserts the rest.
+      const latest = [...new Map(batch.map((w) => [`${w.deviceId}\u0000${w.code}`, w])).values()];
+      const cleared = latest.filter((w) => w.occurrences.length === 0);
+      const kept = latest.filter((w) => w.occurrences.length > 0);
+      await pool.query(
+        `WITH gone AS (
+           DELETE FROM health_error_windows w
+           USING unnest($1::text[], $2::text[]) AS c(device_id, code)
+           WHERE w.device_id = c.device_id AND w.code = c.code
+         )
+         INSERT INTO health_error_windows (device_id, code, occurrences)
+         SELECT * FROM unnest($3::text[], $4::text[], $5::text[])
+         ON CONFLICT (device_id, code) DO UPDATE SET occurrences = excluded.occurrences`,
+        [
+          cleared.map((w) => w.deviceId),
+          cleared.map((w) => w.code),
+          kept.map((w) => w.deviceId),
+          kept.map((w) => w.code),
+          kept.map((w) => JSON.stringify(w.occurrences)),
+        ],
+      );
+    },
+    async loadErrorWindows() {
+      const r = await pool.query<ErrorWindowDbRow>('SELECT * FROM health_error_windows');
+      return r.rows.map(toErrorWindow);
+    },
+    async addDowntime(d) {
+      await pool.query('INSERT INTO health_downtimes (from_at, to_at, clean) VALUES ($1, $2, $3)', [
+        d.from,
+        d.to,
+        d.clean ? 1 : 0,
+      ]);
+    },
+    async listDowntimes(limit) {
+      const r = await pool.query<DowntimeRow>('SELECT * FROM health_downtimes ORDER BY to_at DESC LIMIT $1', [
+        limit,
+      ]);
+      return r.rows.map(toDowntime);
     },
     async getMeta(key) {
       const r = await pool.query<{ value: string }>('SELECT value FROM health_meta WHERE key = $1', [key]);

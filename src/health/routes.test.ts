@@ -69,7 +69,7 @@ test('PUT service-state needs a note and the operator role; GET shows current st
   assert.equal(r.statusCode, 200);
   const body = r.json();
   assert.equal(body.history.length, 1);
-  assert.deepEqual(body.history[0].actor, { kind: 'token', id: 'tok-ops' });
+  assert.deepEqual(body.history[0].actor, { kind: 'token', id: 'tok-ops', name: 'ops' });
   assert.equal(body.history[0].note, 'cracked deck');
   r = await http.inject({ method: 'GET', url: '/api/v1/devices/nope/service-state', headers: VIEWER });
   assert.equal(r.statusCode, 404);
@@ -120,4 +120,37 @@ test('fleet health, out-of-service paging and policies over HTTP', async (t) => 
   assert.equal(r.statusCode, 204);
   r = await http.inject({ method: 'GET', url: '/api/v1/health/policies/scooter', headers: VIEWER });
   assert.equal(r.statusCode, 404);
+});
+
+test('a bare reason label means manual:<label>, for setting and for clearing; system reasons cannot be set by hand', async (t) => {
+  const { http } = await setup(t);
+  const url = '/api/v1/devices/s2/service-state';
+  const put = (payload: Record<string, string>) => http.inject({ method: 'PUT', url, headers: OPS, payload });
+  let r = await put({ state: 'out_of_service', note: 'front tyre flat', reason: 'flat_tyre' });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.deepEqual(r.json().reasons, ['manual:flat_tyre']);
+  r = await put({ state: 'out_of_service', note: 'and the bell', reason: 'manual:bell' });
+  assert.deepEqual(r.json().reasons, ['manual:bell', 'manual:flat_tyre']);
+  r = await put({ state: 'in_service', note: 'tyre replaced', reason: 'flat_tyre' });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.deepEqual(r.json().reasons, ['manual:bell']);
+  for (const reason of ['heartbeat_lost', 'hardware_error:MOTOR', 'flat tyre']) {
+    r = await put({ state: 'out_of_service', note: 'x', reason });
+    assert.equal(r.statusCode, 422, reason);
+    assert.equal(r.json().error.code, 'HEALTH_INVALID_REASON');
+    assert.ok(r.json().error.message.includes(reason), r.body);
+  }
+});
+
+test('GET /health/platform-downtime lists recorded downtime, newest first', async (t) => {
+  const { h, http } = await setup(t);
+  await h.store.addDowntime({ from: T0 - 60_000, to: T0 - 50_000, clean: true });
+  await h.store.addDowntime({ from: T0 - 20_000, to: T0 - 5000, clean: false });
+  const r = await http.inject({
+    method: 'GET',
+    url: '/api/v1/health/platform-downtime?limit=1',
+    headers: VIEWER,
+  });
+  assert.equal(r.statusCode, 200);
+  assert.deepEqual(r.json(), [{ from: T0 - 20_000, to: T0 - 5000, clean: false }]);
 });

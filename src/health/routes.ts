@@ -11,7 +11,10 @@ const counts = {
   type: 'object',
   properties: Object.fromEntries(STATES.map((s) => [s, { type: 'integer' }])),
 };
-const actor = { type: 'object', properties: { kind: { type: 'string' }, id: { type: 'string' } } };
+const actor = {
+  type: 'object',
+  properties: { kind: { type: 'string' }, id: { type: 'string' }, name: { type: 'string', nullable: true } },
+};
 const transition = {
   type: 'object',
   properties: {
@@ -106,7 +109,12 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
             properties: {
               state: { type: 'string', enum: STATES },
               note: { type: 'string', maxLength: 4000 },
-              reason: { type: 'string', minLength: 1, maxLength: 200 },
+              reason: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 200,
+                description: 'a bare label such as "flat_tyre" means "manual:flat_tyre"',
+              },
             },
           },
           response: { 200: stateView },
@@ -115,7 +123,8 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
       },
       (req) => {
         const p = req.principal;
-        const who: Actor = p ? { kind: 'token', id: p.id } : { kind: 'system', id: 'unknown' };
+        // The history shows who did it: the token's name (the person), with its id for the audit trail.
+        const who: Actor = p ? { kind: 'token', id: p.id, name: p.name } : { kind: 'system', id: 'unknown' };
         return health.setServiceState(req.params.id, req.body, who);
       },
     );
@@ -183,6 +192,30 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
         },
       },
       (req) => health.outOfService(req.query),
+    );
+    api.get<{ Querystring: { limit: number } }>(
+      '/health/platform-downtime',
+      {
+        schema: {
+          tags: ['health'],
+          summary:
+            'When devices could not reach the platform (restarts, crashes), newest first; no heartbeat deadline counts these spans',
+          querystring: {
+            type: 'object',
+            properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          },
+          response: {
+            200: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { from: { type: 'number' }, to: { type: 'number' }, clean: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+      },
+      (req) => health.platformDowntime(req.query.limit),
     );
     api.get(
       '/health/policies',

@@ -29,6 +29,17 @@ export type StateCommand =
 export const HEARTBEAT_LOST = 'heartbeat_lost';
 export const hardwareReason = (code: string): string => `hardware_error:${code}`;
 const MANUAL = /^manual(:[A-Za-z0-9_.-]{1,64})?$/;
+const LABEL = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * What a person may type as a reason: `manual`, `manual:<label>`, or the bare `<label>`, which means
+ * `manual:<label>` (operators write "flat_tyre", not "manual:flat_tyre"). System reasons
+ * (`heartbeat_lost`, `hardware_error:…`) are left as they are so they can be named when clearing.
+ */
+export function normaliseManualReason(reason: string): string {
+  if (MANUAL.test(reason) || reason === HEARTBEAT_LOST || !LABEL.test(reason)) return reason;
+  return `manual:${reason}`;
+}
 
 const sorted = (s: Iterable<string>): string[] => [...new Set(s)].sort();
 const fromReasons = (reasons: string[]): ServiceRecord => ({
@@ -61,6 +72,7 @@ function manualSet(cur: ServiceRecord, state: ServiceState, reason: string | und
   switch (state) {
     case 'in_service': {
       if (reason === undefined) return { state: 'in_service', reasons: [] };
+      if (!cur.reasons.includes(reason)) reason = normaliseManualReason(reason);
       if (!cur.reasons.includes(reason))
         throw HealthErrors.invalidReason(
           `"${reason}" is not an active reason (active: ${cur.reasons.join(', ') || 'none'})`,
@@ -68,9 +80,11 @@ function manualSet(cur: ServiceRecord, state: ServiceState, reason: string | und
       return fromReasons(cur.reasons.filter((r) => r !== reason));
     }
     case 'out_of_service': {
-      const r = reason ?? 'manual';
+      const r = normaliseManualReason(reason ?? 'manual');
       if (!MANUAL.test(r))
-        throw HealthErrors.invalidReason('a person can only add "manual" or "manual:<label>"');
+        throw HealthErrors.invalidReason(
+          `a person can only add "manual", "manual:<label>" or a bare <label> (letters, digits, _ . -, at most 64), not "${reason}"`,
+        );
       const base = cur.state === 'out_of_service' ? cur.reasons : [];
       return { state: 'out_of_service', reasons: sorted([...base, r]) };
     }

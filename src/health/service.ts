@@ -3,7 +3,7 @@ import type { Actor, ServiceState } from '../core/events.js';
 import type { HealthEngine, TrackedDevice } from './engine.js';
 import { HealthErrors } from './errors.js';
 import { fleetHealth, outOfService, type FleetHealth, type OutOfServicePage } from './fleet-view.js';
-import type { HealthStore, Transition } from './health-store.js';
+import type { HealthStore, PlatformDowntime, Transition } from './health-store.js';
 import { validatePolicy, type HealthPolicy } from './policy.js';
 
 export interface ServiceStateView {
@@ -31,6 +31,8 @@ export interface HealthApi {
     p: Omit<HealthPolicy, 'updatedAt' | 'flappingMinConnects'> & { flappingMinConnects?: number },
   ): Promise<HealthPolicy>;
   deletePolicy(model: string): Promise<void>;
+  /** Spans when devices could not reach the platform (restarts, crashes), newest first. */
+  platformDowntime(limit: number): Promise<PlatformDowntime[]>;
 }
 
 export function createHealthApi(engine: HealthEngine, store: HealthStore, now: () => number): HealthApi {
@@ -88,5 +90,6 @@ export function createHealthApi(engine: HealthEngine, store: HealthStore, now: (
       engine.policies.delete(model);
       await engine.reloadPolicies(model);
     },
+    platformDowntime: (limit) => store.listDowntimes(limit),
   };
 }

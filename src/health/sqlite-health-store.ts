@@ -4,8 +4,13 @@ import { migrate } from '../store/migrations.js';
 import {
   HEALTH_MIGRATIONS,
   toDeviceRow,
+  toDowntime,
+  toErrorWindow,
   toTransition,
   type DeviceRow,
+  type DowntimeRow,
+  type ErrorWindowDbRow,
+  type ErrorWindowRow,
   type HealthStore,
   type StateChange,
   type TransitionRow,
@@ -36,6 +41,16 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
       insertTransition.run(t.deviceId, t.at, t.from, t.to, reasons, JSON.stringify(t.actor), t.note ?? null);
     }
   });
+  const upsertWindow = db.prepare(
+    `INSERT INTO health_error_windows (device_id, code, occurrences) VALUES (?, ?, ?)
+     ON CONFLICT (device_id, code) DO UPDATE SET occurrences = excluded.occurrences`,
+  );
+  const deleteWindow = db.prepare('DELETE FROM health_error_windows WHERE device_id = ? AND code = ?');
+  const windowTx = db.transaction((batch: readonly ErrorWindowRow[]) => {
+    for (const w of batch)
+      if (w.occurrences.length === 0) deleteWindow.run(w.deviceId, w.code);
+      else upsertWindow.run(w.deviceId, w.code, JSON.stringify(w.occurrences));
+  });
   return {
     async loadDevices() {
       return (db.prepare('SELECT * FROM health_devices').all() as DeviceRow[]).map(toDeviceRow);
@@ -56,7 +71,28 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
       db.transaction(() => {
         db.prepare('DELETE FROM health_devices WHERE device_id = ?').run(deviceId);
         db.prepare('DELETE FROM health_transitions WHERE device_id = ?').run(deviceId);
+        db.prepare('DELETE FROM health_error_windows WHERE device_id = ?').run(deviceId);
       })();
+    },
+    async saveErrorWindows(batch) {
+      if (batch.length > 0) windowTx(batch);
+    },
+    async loadErrorWindows() {
+      const rows = db.prepare('SELECT * FROM health_error_windows').all() as ErrorWindowDbRow[];
+      return rows.map(toErrorWindow);
+    },
+    async addDowntime(d) {
+      db.prepare('INSERT INTO health_downtimes (from_at, to_at, clean) VALUES (?, ?, ?)').run(
+        d.from,
+        d.to,
+        d.clean ? 1 : 0,
+      );
+    },
+    async listDowntimes(limit) {
+      const rows = db
+        .prepare('SELECT * FROM health_downtimes ORDER BY to_at DESC LIMIT ?')
+        .all(limit) as DowntimeRow[];
+      return rows.map(toDowntime);
     },
     async getMeta(key) {
       const r = db.prepare('SELECT value FROM health_meta WHERE key = ?').get(key) as

@@ -48,7 +48,8 @@ export async function buildEngine(
   db: SqliteDatabase,
   clock: Clock,
   directory: DeviceDirectory,
-  opts: { startupGraceMs?: number } = {},
+  /** `listening: false`: the listeners have not opened yet (no deadline is judged). */
+  opts: { listening?: boolean } = {},
 ): Promise<EngineHarness> {
   const bus = new EventBus(silentLogger);
   const store = await createSqliteHealthStore(db);
@@ -60,10 +61,10 @@ export async function buildEngine(
     store,
     directory,
     flushIntervalMs: 5000,
-    ...opts,
     publish: (deviceId, payload) =>
       published.push({ deviceId, payload: JSON.parse(payload) as Record<string, unknown> }),
   });
   await engine.start();
+  if (opts.listening !== false) await engine.listenersOpen();
   return { engine, api: createHealthApi(engine, store, () => clock.now()), store, bus, published };
 }

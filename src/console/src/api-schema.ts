@@ -978,6 +978,7 @@ export interface Paths {
           actor?: {
             kind?: string;
             id?: string;
+            name?: string | null;
           };
           note?: string;
         }[];
@@ -991,6 +992,7 @@ export interface Paths {
       body: {
         state: 'in_service' | 'out_of_service' | 'maintenance' | 'retired';
         note: string;
+        /** a bare label such as "flat_tyre" means "manual:flat_tyre" */
         reason?: string;
       };
       response: {
@@ -1009,6 +1011,7 @@ export interface Paths {
           actor?: {
             kind?: string;
             id?: string;
+            name?: string | null;
           };
           note?: string;
         }[];
@@ -1376,6 +1379,19 @@ export interface Paths {
           lastSeen?: number | null;
         }[];
       };
+    };
+  };
+  '/health/platform-downtime': {
+    /** When devices could not reach the platform (restarts, crashes), newest first; no heartbeat deadline counts these spans */
+    get: {
+      query: {
+        limit?: number;
+      };
+      response: {
+        from?: number;
+        to?: number;
+        clean?: boolean;
+      }[];
     };
   };
   '/health/policies': {

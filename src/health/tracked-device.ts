@@ -1,0 +1,36 @@
+/** What the health engine holds per device, and what it is built from. */
+import type { Clock } from '../core/clock.js';
+import type { DeviceDirectory, HeartbeatPolicy } from '../core/devices.js';
+import type { Actor, EventBus } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { FleetDevice } from './fleet-view.js';
+import type { HealthStore } from './health-store.js';
+
+export interface TrackedDevice extends FleetDevice {
+  hb: HeartbeatPolicy | undefined;
+  /** When tracking began (deadline base for a device never seen). */
+  trackedAt: number;
+  /** When the wheel should next look at this device (Infinity: nothing to check). */
+  checkAt: number;
+  /** True while connected, for `signOfLife: connection`. */
+  connected: boolean;
+  /** Last `heartbeat.checked` received:true emission (at most one per half interval). */
+  lastChecked: number;
+  /** Hardware-error occurrences by code, inside each threshold's window (persisted, see engine-writer.ts). */
+  errors: Map<string, number[]> | undefined;
+}
+
+export interface HealthEngineOptions {
+  clock: Clock;
+  bus: EventBus;
+  log: Logger;
+  store: HealthStore;
+  /** Resolves device and model info; optional in benchmarks (devices are then tracked directly). */
+  directory?: DeviceDirectory;
+  /** Publish the retained `$fleet/devices/{id}/service-state` message. */
+  publish?: (deviceId: string, payload: string) => void;
+  /** How often last-seen times are written (one transaction per flush). Default 5 s. */
+  flushIntervalMs?: number;
+}
+
+export const SYSTEM: Actor = { kind: 'system', id: 'health' };
