@@ -106,7 +106,7 @@ function restartable(name: string, port: number, launch: () => ChildProcess): Br
 }
 
 /** `tsunagu start` on `dir` (already provisioned), admin token from a 0600 file. */
-export async function tsunaguProc(dir: string): Promise<BrokerProc> {
+export async function tsunaguProc(dir: string, nodeArgs: string[] = []): Promise<BrokerProc> {
   const [port, httpPort] = [await freePort(), await freePort()];
   const tokenFile = join(dir, 'admin-token');
   writeFileSync(tokenFile, `bench-${process.pid}-${Date.now()}\n`);
@@ -115,6 +115,7 @@ export async function tsunaguProc(dir: string): Promise<BrokerProc> {
     ? ['--import', 'tsx', join(REPO_ROOT, 'src/cli/index.ts')]
     : [join(REPO_ROOT, 'bin/tsunagu.js')];
   const args = [
+    ...nodeArgs,
     ...entry,
     'start',
     ...['--host', '127.0.0.1', '--mqtt-port', String(port), '--http-port', String(httpPort)],

@@ -34,6 +34,8 @@ export interface ReconnectBenchOptions {
   /** Concurrent wrong-password CONNECTs in the flood phase (0 = skip it). */
   flood?: number;
   floodSeconds?: number;
+  /** Write a CPU profile of each Tsunagu process into this directory. */
+  cpuProf?: string;
   print?: (line: string) => void;
 }
 
@@ -145,7 +147,9 @@ export async function benchReconnect(opts: ReconnectBenchOptions = {}): Promise<
   const addresses = opts.addresses ?? 50;
   const nWorkers = opts.workers ?? 4;
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const names = String(opts.brokers ?? 'tsunagu,mosquitto').split(',');
+  const names = String(opts.brokers ?? 'tsunagu,mosquitto')
+    .split(',')
+    .filter((b) => b !== '' && b !== 'none');
   const print = opts.print ?? ((l: string) => process.stdout.write(l + '\n'));
 
   const devices: Device[] = Array.from({ length: n }, (_, i) => ({
@@ -170,7 +174,7 @@ export async function benchReconnect(opts: ReconnectBenchOptions = {}): Promise<
       if (name === 'tsunagu') {
         dir = mkdtempSync(join(tmpdir(), 'tsunagu-reconnect-'));
         await provisionTsunagu(dir, devices);
-        broker = await tsunaguProc(dir);
+        broker = await tsunaguProc(dir, opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : []);
       } else if (name === 'mosquitto') {
         const m = await mosquittoProc(devices);
         print(`  mosquitto: ${m.version}, password_file hashed by mosquitto_passwd -U`);

@@ -86,8 +86,11 @@ export class PasswordCheck {
     const creds = (await this.deviceCredentials(id)).filter(
       (c) => c.kind === 'password' && c.secretHash !== null && (c.username === user || c.username === given),
     );
-    const key = `${id}\0${sha256Hex(`${user}\0${secret}`)}`;
-    const cachedId = this.verified.get(key);
+    // The cache key costs a hash: only worth it when a slow credential could be involved.
+    const key = creds.some((c) => isSlowHash(c.secretHash!))
+      ? `${id}\0${sha256Hex(`${user}\0${secret}`)}`
+      : undefined;
+    const cachedId = key === undefined ? undefined : this.verified.get(key);
     const cached = cachedId === undefined ? undefined : creds.find((c) => c.id === cachedId);
     if (cached) return this.matched(cached, now);
 
@@ -107,7 +110,7 @@ export class PasswordCheck {
       });
       if (hit === BUSY) return fail(SERVER_BUSY, 'server busy verifying passwords; retry later', 'neutral');
       if (hit) {
-        this.verified.set(key, hit.id);
+        this.verified.set(key!, hit.id);
         if (looksGenerated(secret)) await this.migrate(hit, secret);
         return this.matched(hit, now);
       }
