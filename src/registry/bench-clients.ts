@@ -5,7 +5,7 @@
  *
  * - `herd`: every device sends CONNECT at once; one try each; the sockets stay open afterwards.
  * - `flood`: keep `concurrency` wrong-password CONNECTs in flight for `durationMs`.
- * - `probe`: one legitimate device connects and disconnects `count` times; CONNACK latencies.
+ * - `probe`: one legitimate device connects and disconnects for `durationMs`; CONNACK latencies.
  */
 import { connect, type Socket } from 'node:net';
 import { generate } from 'mqtt-packet';
@@ -22,7 +22,7 @@ export type ToClients =
   | { cmd: 'count-open' }
   | { cmd: 'close-all' }
   | { cmd: 'flood'; port: number; device: Device; concurrency: number; durationMs: number }
-  | { cmd: 'probe'; port: number; device: Device; count: number; pauseMs: number };
+  | { cmd: 'probe'; port: number; device: Device; durationMs: number; pauseMs: number; timeoutMs: number };
 
 /** `code`: CONNACK return code, -1 timeout, -2 socket error before CONNACK. */
 export interface Attempt {
@@ -95,8 +95,9 @@ async function flood(m: Extract<ToClients, { cmd: 'flood' }>): Promise<Record<st
 
 async function probe(m: Extract<ToClients, { cmd: 'probe' }>): Promise<Attempt[]> {
   const out: Attempt[] = [];
-  for (let i = 0; i < m.count; i++) {
-    out.push(await tryConnect(m.port, m.device, 30_000, false));
+  const until = performance.now() + m.durationMs;
+  while (performance.now() < until) {
+    out.push(await tryConnect(m.port, m.device, m.timeoutMs, false));
     await new Promise((r) => setTimeout(r, m.pauseMs));
   }
   return out;

@@ -20,6 +20,9 @@ export interface FloodResult {
   maxMs: number;
   ok: number;
   n: number;
+  /** The device's attempts without CONNACK within 10 s, and refusals by return code. */
+  timeouts: number;
+  refused: Record<string, number>;
   /** Attacker's CONNACK return codes (3.1.1): 4 bad password, 5 locked out, 3 connect rate per IP. */
   attacker: Record<string, number>;
 }
@@ -79,7 +82,6 @@ async function runVariant(
       });
     }
     const device: Device = { id: 'victim', username: 'victim', secret, local: '127.0.3.1' };
-    const count = o.seconds * 5;
     const flood = v.flood
       ? o.attacker.request(
           {
@@ -94,18 +96,29 @@ async function runVariant(
       : undefined;
     if (flood) await new Promise((r) => setTimeout(r, 1000));
     const probe = await o.legit.request(
-      { cmd: 'probe', port: h.mqttPort, device, count, pauseMs: 150 },
+      {
+        cmd: 'probe',
+        port: h.mqttPort,
+        device,
+        durationMs: o.seconds * 1000,
+        pauseMs: 150,
+        timeoutMs: 10_000,
+      },
       'probe-done',
     );
     const ms = sorted(probe.attempts);
     const attacker = flood ? (await flood).codes : {};
+    const refused: Record<string, number> = {};
+    for (const a of probe.attempts) if (a.code > 0) refused[a.code] = (refused[a.code] ?? 0) + 1;
     return {
       variant: v.name,
       p50Ms: ms[Math.floor(ms.length / 2)] ?? NaN,
       p99Ms: ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.99))] ?? NaN,
       maxMs: ms[ms.length - 1] ?? NaN,
       ok: ms.length,
-      n: count,
+      n: probe.attempts.length,
+      timeouts: probe.attempts.filter((a) => a.code < 0).length,
+      refused,
       attacker,
     };
   } finally {
@@ -122,7 +135,9 @@ export async function benchFlood(o: {
 }): Promise<FloodResult[]> {
   o.print(
     `flood: ${o.concurrency} concurrent wrong-password CONNECTs for one device id from 127.0.3.66; ` +
-      `the device connects ${o.seconds * 5}× from 127.0.3.1 meanwhile (broker in this process, SQLite in memory)`,
+      `the device connects and disconnects from 127.0.3.1 for ${o.seconds} s meanwhile, timeout 10 s ` +
+      `(broker in this process, SQLite in memory; return codes are MQTT 3.1.1: 4 bad password, ` +
+      `5 locked out, 3 connect rate per address, -1 no CONNACK)`,
   );
   const out: FloodResult[] = [];
   for (const v of VARIANTS) {
@@ -135,6 +150,8 @@ export async function benchFlood(o: {
       `  ${r.variant.padEnd(36)} device CONNACK p50 ${r.p50Ms.toFixed(0).padStart(5)} ms  p99 ${r.p99Ms
         .toFixed(0)
         .padStart(5)} ms  max ${r.maxMs.toFixed(0).padStart(5)} ms  ok ${r.ok}/${r.n}` +
+        (r.timeouts ? ` (${r.timeouts} without CONNACK)` : '') +
+        (Object.keys(r.refused).length ? ` refused ${JSON.stringify(r.refused)}` : '') +
         (codes ? `   attacker: ${codes}` : ''),
     );
   }
