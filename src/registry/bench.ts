@@ -201,7 +201,9 @@ export async function benchRegistry(opts: RegistryBenchOptions = {}): Promise<Re
   const baseServer = await listenTcp(base, '127.0.0.1', 0);
   const baseUrl = `mqtt://127.0.0.1:${(baseServer.address() as AddressInfo).port}`;
   try {
-    print(`registry bench: ${devices} devices, generated secrets (sha256$), ${concurrency} concurrent CONNECTs`);
+    print(
+      `registry bench: ${devices} devices, generated secrets (sha256$), ${concurrency} concurrent CONNECTs`,
+    );
     const creds: [string, string][] = [];
     for (let i = 0; i < devices; i++) {
       const id = `bench-${i}`;
