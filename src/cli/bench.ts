@@ -34,6 +34,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'CONNECTs/s with password auth (cold/warm cache), ACL cost per publish, device-list timings',
     load: async () => withOptions((await import('../registry/bench.js')).benchRegistry),
   },
+  reconnect: {
+    help: 'devices with passwords reconnect at once after kill -9 (Tsunagu vs Mosquitto); CONNECT latency under a wrong-password flood',
+    load: async () => withOptions((await import('../registry/bench-reconnect.js')).benchReconnect),
+  },
   shadows: {
     help: 'shadow updates/s end to end (device publish → durable accepted) with 1,000 devices',
     load: async () => (await import('../shadows/bench.js')).runShadowBenchCli,

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { readSecretFile } from './secret-file.js';
 
 export interface BrokerLimits {
   /** Largest MQTT packet accepted, bytes (CONNACK Maximum Packet Size in MQTT 5). */
@@ -48,6 +49,8 @@ export interface TsunaguConfig {
   tlsKey: string | undefined;
   tlsCa: string | undefined;
   adminToken: string | undefined;
+  /** File holding the admin token (not world-readable); read into `adminToken` at load. */
+  adminTokenFile: string | undefined;
   logLevel: string;
   nodeId: string;
   /** `redis://…` or `nats://…` for cross-node fan-out; unset for a single node. */
@@ -133,6 +136,12 @@ export const OPTIONS: Option[] = [
     'PEM CA bundle; when set, TLS clients must present a certificate signed by it',
   ),
   opt('adminToken', 'admin-token', 'string', 'first admin API token (otherwise generated and printed once)'),
+  opt(
+    'adminTokenFile',
+    'admin-token-file',
+    'string',
+    'read the admin token from this file (trimmed; must not be world-readable), keeping it out of ps',
+  ),
   opt('logLevel', 'log-level', 'string', 'trace|debug|info|warn|error|silent (default info)'),
   opt('nodeId', 'node-id', 'string', 'this node’s name in a cluster (default: hostname-pid)'),
   opt(
@@ -172,6 +181,7 @@ export function defaultConfig(): TsunaguConfig {
     tlsKey: undefined,
     tlsCa: undefined,
     adminToken: undefined,
+    adminTokenFile: undefined,
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
     cluster: undefined,
@@ -300,6 +310,15 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     setPath(cfg, o.key, coerce(o, raw, source));
   }
   const config = cfg as unknown as TsunaguConfig;
+  if (config.adminTokenFile !== undefined) {
+    if (config.adminToken !== undefined)
+      throw new ConfigError('invalid configuration: give adminToken or adminTokenFile, not both');
+    try {
+      config.adminToken = readSecretFile(config.adminTokenFile);
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: adminTokenFile: ${(err as Error).message}`);
+    }
+  }
   validate(config);
   return config;
 }

@@ -11,11 +11,16 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Broker } from './api.js';
 import { acceptProxied } from './proxy-protocol.js';
 
+const LISTEN_BACKLOG = 8192;
+
 function listen(server: NetServer, host: string, port: number): Promise<NetServer> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen(port, host, () => {
+    // A fleet reconnecting at once sends thousands of SYNs within milliseconds; with Node's default
+    // backlog (511) the rest are dropped and retried by the clients' kernels after 1, 3, 7, 15 s.
+    // The kernel caps this at net.core.somaxconn.
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve(server);
     });

@@ -34,7 +34,7 @@ describe('registry HTTP API', () => {
   };
 
   before(async () => {
-    h = await startRegistryHarness({ clock, registry: { scryptN: 1024 } });
+    h = await startRegistryHarness({ clock, registry: {} });
   });
   after(async () => {
     await h.close();

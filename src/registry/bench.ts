@@ -1,6 +1,6 @@
 /**
  * `tsunagu bench registry` (the lead wires the CLI verb to `benchRegistry()`): CONNECTs per second
- * with password authentication, scrypt cache cold and warm, and publishes per second through the ACL
+ * with password authentication, caches cold and warm, and publishes per second through the ACL
  * hook beside the same broker with anonymous access and no hooks, run in this process one after the
  * other so both see the same machine. Numbers, not assertions (STYLE.md rule 12).
  */
@@ -16,7 +16,7 @@ import { startRegistryHarness, type RegistryHarness } from './testing.js';
 import type { Device, DeviceQuery } from './types.js';
 
 export interface RegistryBenchOptions {
-  /** Devices connecting in the CONNECT benchmark (each costs one scrypt hash to set up). */
+  /** Devices connecting in the CONNECT benchmark (generated secrets, stored as sha256$). */
   devices?: number;
   /** Concurrent CONNECTs in flight. */
   concurrency?: number;
@@ -201,7 +201,9 @@ export async function benchRegistry(opts: RegistryBenchOptions = {}): Promise<Re
   const baseServer = await listenTcp(base, '127.0.0.1', 0);
   const baseUrl = `mqtt://127.0.0.1:${(baseServer.address() as AddressInfo).port}`;
   try {
-    print(`registry bench: ${devices} devices, scrypt N=16384, ${concurrency} concurrent CONNECTs`);
+    print(
+      `registry bench: ${devices} devices, generated secrets (sha256$), ${concurrency} concurrent CONNECTs`,
+    );
     const creds: [string, string][] = [];
     for (let i = 0; i < devices; i++) {
       const id = `bench-${i}`;

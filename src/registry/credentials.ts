@@ -1,11 +1,12 @@
 /**
- * Device credentials: generated passwords (shown once, stored as scrypt hashes), client-certificate
+ * Device credentials: generated passwords (shown once, 192 random bits stored as a `sha256$` hash —
+ * see secrets.ts for why a slow KDF is not needed for them), client-certificate
  * fingerprints, rotation with an overlap during which the old secret still works, and revocation,
  * which disconnects a device that is connected with the revoked credential.
  */
 import { isActive } from './device-auth.js';
 import { RegistryErrors } from './errors.js';
-import { hashSecret, newDeviceSecret, newId } from './secrets.js';
+import { hashGeneratedSecret, newDeviceSecret, newId } from './secrets.js';
 import type { ApiActor, RegistryService } from './service.js';
 import type { Credential } from './types.js';
 import { checkFingerprint } from './validate.js';
@@ -48,7 +49,6 @@ export class CredentialService {
   constructor(
     private readonly registry: RegistryService,
     private readonly overlapMs: number,
-    private readonly scryptN: number,
   ) {}
 
   private get deps(): RegistryService['deps'] {
@@ -78,11 +78,13 @@ export class CredentialService {
       const username = input.username ?? deviceId;
       if (username === '' || username.length > 128)
         throw RegistryErrors.invalid('body.username', 'must be 1-128 characters');
+      if (username.includes('?'))
+        throw RegistryErrors.invalid(
+          'body.username',
+          'must not contain "?": at CONNECT the part from "?" on is the AWS IoT SDK metrics suffix and is ignored',
+        );
       secret = newDeviceSecret();
-      cred = base(deviceId, 'password', now, {
-        username,
-        secretHash: await hashSecret(secret, this.scryptN),
-      });
+      cred = base(deviceId, 'password', now, { username, secretHash: hashGeneratedSecret(secret) });
     }
     await this.deps.store.putCredential(cred);
     this.deps.auth.invalidateDevice(deviceId);
@@ -127,7 +129,7 @@ export class CredentialService {
     const secret = newDeviceSecret();
     const fresh = base(deviceId, 'password', now, {
       username: old.username ?? deviceId,
-      secretHash: await hashSecret(secret, this.scryptN),
+      secretHash: hashGeneratedSecret(secret),
     });
     await this.deps.store.putCredential(previous);
     await this.deps.store.putCredential(fresh);

@@ -2,20 +2,24 @@
  * The broker's policy hooks: CONNECT authentication (password, client certificate, anonymous mode)
  * and per-topic authorization. The hot path is synchronous: each connected client carries its
  * compiled ACL and a decision cache, so a repeated (or denied) publish costs a map lookup and no
- * database read. scrypt verifications are cached by (client id, sha256 of what was presented), so
- * a reconnect storm costs one scrypt per device, not one per CONNECT.
+ * database read. Password CONNECTs pass the failed-authentication limiter (auth-limiter.ts) before
+ * any database read or hash, then password-check.ts verifies the secret.
  */
 import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
 import type { AuthResult, BrokerHooks, ClientInfo } from '../mqtt/api.js';
 import { allowsPublish, allowsSubscribe, compileAcl, type CompiledAcl } from './acl.js';
+import type { AuthLimiter } from './auth-limiter.js';
 import type { CachedDirectory } from './directory.js';
-import { sha256Hex, verifySecret } from './secrets.js';
+import { isActive, NOT_AUTHORIZED, PasswordCheck } from './password-check.js';
+import { verifySecret } from './secrets.js';
+import { SlowLane } from './slow-lane.js';
 import type { RegistryStore } from './store.js';
 import type { Credential } from './types.js';
 
-/** MQTT 5 CONNACK reason codes; the broker maps them to 3.1.1 return codes (0x86 → 4, 0x87 → 5). */
-export const BAD_USER_OR_PASSWORD = 0x86;
-export const NOT_AUTHORIZED = 0x87;
+export { BAD_USER_OR_PASSWORD, isActive, NOT_AUTHORIZED } from './password-check.js';
+/** MQTT 5 CONNACK 0x9F Connection rate exceeded (3.1.1 clients get 5, not authorized, instead). */
+export const CONNECTION_RATE_EXCEEDED = 0x9f;
 
 const MAX_DECISIONS_PER_CLIENT = 1024;
 
@@ -37,25 +41,45 @@ const freshDecisions = (): Pick<ClientState, 'publish' | 'subscribe'> => ({
 
 const refuse = (reasonCode: number, reason: string): AuthResult => ({ ok: false, reasonCode, reason });
 
-export function isActive(c: Credential, now: number): boolean {
-  return c.revokedAt === null && (c.expiresAt === null || now < c.expiresAt);
+export interface DeviceAuthDeps {
+  directory: CachedDirectory;
+  store: RegistryStore;
+  clock: Clock;
+  log: Logger;
+  allowAnonymous: boolean;
+  /** Failed-authentication limits; undefined turns them off (the benchmark's "before" run). */
+  limiter: AuthLimiter | undefined;
+  slowLane?: SlowLane;
+  /** Slow (scrypt) verification; injected so tests can count calls. */
+  verifySlow?: (secret: string, stored: string) => Promise<boolean>;
 }
 
 export class DeviceAuth {
   private readonly clients = new Map<string, ClientState>();
-  private readonly credentials = new Map<string, Credential[]>();
   private readonly certificates = new Map<string, Credential | null>();
-  /** `${deviceId}\0${sha256(username\0password)}` → credential id that verified it. */
-  private readonly verified = new Map<string, string>();
+  private readonly directory: CachedDirectory;
+  private readonly store: RegistryStore;
+  private readonly clock: Clock;
+  private readonly allowAnonymous: boolean;
+  private readonly limiter: AuthLimiter | undefined;
+  readonly passwords: PasswordCheck;
 
-  constructor(
-    private readonly directory: CachedDirectory,
-    private readonly store: RegistryStore,
-    private readonly clock: Clock,
-    private readonly allowAnonymous: boolean,
-    /** Injected so tests can count scrypt verifications. */
-    private readonly verify: (secret: string, stored: string) => Promise<boolean> = verifySecret,
-  ) {}
+  constructor(deps: DeviceAuthDeps) {
+    this.directory = deps.directory;
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.allowAnonymous = deps.allowAnonymous;
+    this.limiter = deps.limiter;
+    this.passwords = new PasswordCheck({
+      directory: deps.directory,
+      store: deps.store,
+      clock: deps.clock,
+      log: deps.log,
+      slowLane: deps.slowLane ?? new SlowLane(deps.clock),
+      verifySlow: deps.verifySlow ?? verifySecret,
+      verifyFast: verifySecret,
+    });
+  }
 
   hooks(): Pick<BrokerHooks, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
     return {
@@ -77,9 +101,8 @@ export class DeviceAuth {
 
   /** Credentials, enabled flag, tags or model of a device changed. */
   invalidateDevice(deviceId: string): void {
-    this.credentials.delete(deviceId);
+    this.passwords.invalidate(deviceId);
     this.certificates.clear();
-    for (const k of this.verified.keys()) if (k.startsWith(deviceId + '\0')) this.verified.delete(k);
     const st = this.clients.get(deviceId);
     if (st && st.acl !== 'all') this.recompile(st);
   }
@@ -97,7 +120,8 @@ export class DeviceAuth {
       const cert = await this.certificate(client.certFingerprint);
       if (cert) return this.admitCertificate(id, cert);
     }
-    if (username !== undefined || password !== undefined) return this.checkPassword(id, username, password);
+    if (username !== undefined || password !== undefined)
+      return this.checkPassword(id, username, password, client);
     if (this.allowAnonymous) {
       this.clients.set(id, { deviceId: id, acl: 'all', credentialId: null, ...freshDecisions() });
       return { ok: true };
@@ -113,44 +137,41 @@ export class DeviceAuth {
 
   /**
    * For non-MQTT paths (the telegram listener's `HELLO <id> <secret>`): does the secret match an
-   * active password credential of an enabled device? Same cache and rules as CONNECT, no session.
+   * active password credential of an enabled device? Same rules as CONNECT, no session; limited per
+   * address when the caller passes one.
    */
-  async verifyDeviceSecret(id: string, secret: string): Promise<boolean> {
-    return (await this.checkPassword(id, undefined, Buffer.from(secret, 'utf8'), false)).ok;
+  async verifyDeviceSecret(id: string, secret: string, remoteAddress?: string): Promise<boolean> {
+    const from = remoteAddress === undefined ? undefined : { remoteAddress, protocolVersion: 5 as const };
+    return (await this.checkPassword(id, undefined, Buffer.from(secret, 'utf8'), from, false)).ok;
   }
 
+  /** Limiter first (a map lookup), then the secret; the limiter learns how it ended. */
   private async checkPassword(
     id: string,
-    username?: string,
-    password?: Buffer,
+    username: string | undefined,
+    password: Buffer | undefined,
+    from: Pick<ClientInfo, 'remoteAddress' | 'protocolVersion'> | undefined,
     admitClient = true,
   ): Promise<AuthResult> {
-    const device = await this.directory.device(id);
-    if (!device) return refuse(NOT_AUTHORIZED, 'unknown client id');
-    if (!device.enabled) return refuse(NOT_AUTHORIZED, 'device disabled');
-    if (password === undefined) return refuse(BAD_USER_OR_PASSWORD, 'password required');
-    const user = username ?? id;
-    const secret = password.toString('utf8');
-    const now = this.clock.now();
-    const creds = (await this.deviceCredentials(id)).filter(
-      (c) => c.kind === 'password' && c.username === user,
-    );
-    const key = `${id}\0${sha256Hex(`${user}\0${secret}`)}`;
-    const cachedId = this.verified.get(key);
-    const cached = cachedId === undefined ? undefined : creds.find((c) => c.id === cachedId);
-    if (cached) {
-      if (isActive(cached, now)) return admitClient ? this.admit(id, cached.id) : { ok: true };
-      return refuse(NOT_AUTHORIZED, cached.revokedAt !== null ? 'credential revoked' : 'credential expired');
+    const gate = from && this.limiter?.begin(id, from.remoteAddress);
+    if (gate && !gate.ok) {
+      const what = gate.scope === 'client' ? 'this client id from this address' : 'this address';
+      const reason = `too many failed authentications for ${what}; retry in ${Math.ceil(gate.retryAfterMs / 1000)} s`;
+      // MQTT 5: 0x9F Connection rate exceeded; 3.1.1 has no such code: 5, not authorized.
+      return refuse(from.protocolVersion === 5 ? CONNECTION_RATE_EXCEEDED : NOT_AUTHORIZED, reason);
     }
-    // Active credentials first (the common case), then inactive ones only to tell "revoked" apart.
-    const ordered = [...creds.filter((c) => isActive(c, now)), ...creds.filter((c) => !isActive(c, now))];
-    for (const c of ordered) {
-      if (!c.secretHash || !(await this.verify(secret, c.secretHash))) continue;
-      this.verified.set(key, c.id);
-      if (isActive(c, now)) return admitClient ? this.admit(id, c.id) : { ok: true };
-      return refuse(NOT_AUTHORIZED, c.revokedAt !== null ? 'credential revoked' : 'credential expired');
+    let outcome: 'success' | 'failure' | 'neutral' = 'neutral';
+    try {
+      const r = await this.passwords.check(id, username, password);
+      if (!r.ok) {
+        outcome = r.attempt;
+        return refuse(r.reasonCode, r.reason);
+      }
+      outcome = 'success';
+      return admitClient ? await this.admit(id, r.credentialId) : { ok: true };
+    } finally {
+      if (gate) gate.end(outcome);
     }
-    return refuse(BAD_USER_OR_PASSWORD, 'bad user name or password');
   }
 
   private async admit(id: string, credentialId: string): Promise<AuthResult> {
@@ -161,15 +182,6 @@ export class DeviceAuth {
     await this.compile(st);
     this.clients.set(id, st);
     return { ok: true };
-  }
-
-  private async deviceCredentials(id: string): Promise<Credential[]> {
-    let list = this.credentials.get(id);
-    if (!list) {
-      list = await this.store.listCredentials(id);
-      this.credentials.set(id, list);
-    }
-    return list;
   }
 
   private async certificate(fp: string): Promise<Credential | undefined> {

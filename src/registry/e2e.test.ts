@@ -87,7 +87,7 @@ describe('registry with real MQTT clients', () => {
   before(async () => {
     h = await startRegistryHarness({
       clock,
-      registry: { flapping: { connects: 3, windowMs: 60_000 }, scryptN: 1024 },
+      registry: { flapping: { connects: 3, windowMs: 60_000 } },
     });
     h.bus.on('device.flapping', (e) => flapping.push(e));
   });

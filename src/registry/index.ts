@@ -9,8 +9,9 @@ import type { TokenVerifier } from '../http/auth.js';
 import type { BrokerHooks } from '../mqtt/api.js';
 import { Connectivity, type FlappingOptions } from './connectivity.js';
 import { CredentialService, DEFAULT_ROTATION_OVERLAP_MS } from './credentials.js';
+import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitOptions } from './auth-limiter.js';
 import { DeviceAuth } from './device-auth.js';
-import { DEFAULT_SCRYPT_N } from './secrets.js';
+import { defaultSlowLaneOptions, SlowLane, type SlowLaneOptions } from './slow-lane.js';
 import { CachedDirectory } from './directory.js';
 import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
@@ -39,10 +40,12 @@ export interface RegistryOptions {
   /** Connectivity batch writer: flush delay (default 250 ms) and batch size (default 500). */
   flushMs?: number;
   maxBatch?: number;
-  /** scrypt cost N for new device secrets (power of two; default 16384). Tests lower it. */
-  scryptN?: number;
-  /** Password verification (default scrypt); tests wrap it to count calls. */
+  /** Slow (scrypt) password verification; tests wrap it to count calls. */
   verifySecret?: (secret: string, stored: string) => Promise<boolean>;
+  /** Failed-authentication limits (defaults in auth-limiter.ts); `false` turns them off. */
+  authLimits?: Partial<AuthLimitOptions> | false;
+  /** Admission control for slow (scrypt) verifications (defaults in slow-lane.ts). */
+  slowLane?: Partial<SlowLaneOptions>;
   /** Where the generated first admin token is printed (default stderr). */
   announce?: (line: string) => void;
 }
@@ -54,7 +57,19 @@ export async function createRegistry(
   const log = ctx.log.child({ module: 'registry' });
   const store = await openRegistryStore(ctx.db);
   const directory = new CachedDirectory(store);
-  const auth = new DeviceAuth(directory, store, ctx.clock, ctx.config.allowAnonymous, opts.verifySecret);
+  const auth = new DeviceAuth({
+    directory,
+    store,
+    clock: ctx.clock,
+    log,
+    allowAnonymous: ctx.config.allowAnonymous,
+    limiter:
+      opts.authLimits === false
+        ? undefined
+        : new AuthLimiter(ctx.clock, { ...DEFAULT_AUTH_LIMITS, ...opts.authLimits }),
+    slowLane: new SlowLane(ctx.clock, { ...defaultSlowLaneOptions(), ...opts.slowLane }),
+    ...(opts.verifySecret ? { verifySlow: opts.verifySecret } : {}),
+  });
   const connectivity = new Connectivity(
     store,
     ctx.bus,
@@ -76,11 +91,7 @@ export async function createRegistry(
     clock: ctx.clock,
     broker: ctx.broker,
   });
-  const credentials = new CredentialService(
-    registry,
-    opts.rotationOverlapMs ?? DEFAULT_ROTATION_OVERLAP_MS,
-    opts.scryptN ?? DEFAULT_SCRYPT_N,
-  );
+  const credentials = new CredentialService(registry, opts.rotationOverlapMs ?? DEFAULT_ROTATION_OVERLAP_MS);
   const tokens = new TokenStore(store, ctx.clock);
 
   const generated = await tokens.bootstrap(ctx.config.adminToken);

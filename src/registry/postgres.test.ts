@@ -7,7 +7,7 @@ import { startRegistryHarness } from './testing.js';
 test('the registry runs on PostgreSQL: API, credentials, MQTT CONNECT and connectivity history', async (t) => {
   if (!(await requirePostgres(t))) return;
   const db = await freshPgSchema('registry_app');
-  const h = await startRegistryHarness({ db, registry: { scryptN: 1024 } });
+  const h = await startRegistryHarness({ db, registry: {} });
   t.after(async () => {
     await h.close();
     await db.drop();

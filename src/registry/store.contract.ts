@@ -219,6 +219,14 @@ export const storeContract: StoreCase[] = [
         expiresAt: 99,
       });
       assert.equal((await s.listCredentials('d1')).find((c) => c.id === 'p1')?.expiresAt, 99);
+      // Hash migration is a compare-and-set: a stale `from` changes nothing; revoked rows are left alone.
+      assert.equal(await s.replaceSecretHash('p1', 'scrypt$stale', 'sha256$y'), false);
+      assert.equal(await s.replaceSecretHash('p1', 'scrypt$x', 'sha256$y'), true);
+      const migrated = (await s.listCredentials('d1')).find((c) => c.id === 'p1');
+      assert.deepEqual([migrated?.secretHash, migrated?.expiresAt], ['sha256$y', 99]);
+      assert.equal(await s.replaceSecretHash('p1', 'scrypt$x', 'sha256$z'), false);
+      await s.putCredential({ ...migrated!, revokedAt: 120 });
+      assert.equal(await s.replaceSecretHash('p1', 'sha256$y', 'sha256$z'), false);
       // A revoked fingerprint may be registered again.
       await s.putCredential({ ...base, id: 'c2', kind: 'certificate', fingerprint: fp, createdAt: 3 });
       assert.equal((await s.findCertificate(fp))?.id, 'c2');

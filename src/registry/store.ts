@@ -53,6 +53,8 @@ export interface RegistryStore {
 
   listCredentials(deviceId: string): Promise<Credential[]>;
   putCredential(c: Credential): Promise<void>;
+  /** Compare-and-set of a credential's secret hash (hash migration); false when `from` no longer matches. */
+  replaceSecretHash(credentialId: string, from: string, to: string): Promise<boolean>;
   findCertificate(fingerprint: string): Promise<Credential | undefined>;
 
   /** One transaction: connectivity rows, status updates and audit entries from the batch writer. */
@@ -239,6 +241,14 @@ class SqlRegistryStore implements RegistryStore {
         c.revokedAt,
       ],
     );
+  }
+
+  async replaceSecretHash(credentialId: string, from: string, to: string): Promise<boolean> {
+    const n = await this.sql.run(
+      'UPDATE registry_credentials SET secret_hash = ? WHERE id = ? AND secret_hash = ? AND revoked_at IS NULL',
+      [to, credentialId, from],
+    );
+    return n === 1;
   }
 
   async findCertificate(fingerprint: string): Promise<Credential | undefined> {

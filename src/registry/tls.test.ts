@@ -24,7 +24,7 @@ test('a registered client certificate authenticates its device over TLS; another
     return;
   }
   const file = (n: string): Buffer => readFileSync(join(dir, n));
-  const h = await startRegistryHarness({ registry: { scryptN: 1024 } });
+  const h = await startRegistryHarness({ registry: {} });
   const server = await listenTls(h.broker, '127.0.0.1', 0, {
     cert: file('server.pem'),
     key: file('server.key'),
