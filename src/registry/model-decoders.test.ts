@@ -29,7 +29,7 @@ describe('device model decoders per transport/topic', () => {
   };
 
   before(async () => {
-    h = await startRegistryHarness({ registry: { scryptN: 1024 } });
+    h = await startRegistryHarness();
   });
   after(async () => {
     await h.close();
