@@ -3,9 +3,12 @@
  * durably in batches), accrues fleet availability, and once a minute evaluates every SLO's status
  * and burn-rate alerts, emitting 'slo.alert' and 'slo.budget-exhausted'.
  *
- * Evaluation runs at each minute boundary on `clock` (ManualClock in tests). Transitions are
- * decided synchronously (so the bus sees them at the boundary) and persisted in order on one
- * promise chain; `idle()` waits for it.
+ * Each closed minute is evaluated once, `evaluationDelayMs` after it closes on `clock` (ManualClock
+ * in tests), so events stamped inside the minute but delivered a moment later (a heartbeat deadline
+ * found by the 250 ms wheel, a decode that awaited) are in. Values are labelled with the minute
+ * they describe. Windows end at that minute: a count dated later (a device clock ahead of ours)
+ * waits until its minute closes and never moves a window. Transitions are decided synchronously
+ * and persisted in order on one promise chain; `idle()` waits for it.
  */
 import type { Clock } from '../core/clock.js';
 import type { DeviceDirectory } from '../core/devices.js';
@@ -14,6 +17,7 @@ import type { Logger } from '../core/logger.js';
 import { evaluateTiers } from './alerts.js';
 import { AvailabilityTracker } from './availability.js';
 import { computeStatus, horizonMinutes, MINUTE, windowAt, type SloStatus } from './budget.js';
+import { upgradeStored } from './definition.js';
 import { DeviceCache, needsLookup, selectorMatches } from './device-cache.js';
 import { SloErrors } from './errors.js';
 import { MinuteSeries } from './series.js';
@@ -31,7 +35,14 @@ export interface EngineOptions {
   flushIntervalMs?: number;
   /** Counters kept beyond an SLO's horizon, for history (default 30 days). */
   retentionExtraMinutes?: number;
+  /** How long after a minute closes it is evaluated (default 2 s; late stamps inside it are in). */
+  evaluationDelayMs?: number;
 }
+
+/** Counts dated further ahead than this are kept in memory only up to it (telemetry accepts 24 h). */
+const FUTURE_MINUTES = 25 * 60;
+/** Closed minutes evaluated one by one after a stall (timer late, process suspended); older ones are skipped. */
+const MAX_CATCH_UP = 60;
 
 interface Entry {
   def: SloDefinition;
@@ -59,6 +70,8 @@ export class SloEngine {
   private readonly store: SloStore;
   private readonly clock: Clock;
   private stopped = false;
+  /** Window end (minute index) of the last evaluation: every minute < it has been evaluated. */
+  private evaluatedEnd = -1;
 
   constructor(private readonly opts: EngineOptions) {
     this.store = opts.store;
@@ -77,14 +90,17 @@ export class SloEngine {
     this.availability.load(devices, await this.store.getDeviceStates());
     const exhausted = await this.store.getBudgetExhausted();
     const firing = await this.store.listAlerts({ state: 'firing', limit: 100_000 });
-    for (const def of await this.store.listSlos()) {
+    for (const stored of await this.store.listSlos()) {
+      const def = upgradeStored(stored);
       const e = await this.load(def);
       e.exhausted = exhausted.get(def.name) ?? false;
       for (const a of firing) if (a.sloId === def.name) e.firing.set(a.tier, a);
     }
     this.subscribe();
     this.scheduleFlush();
-    this.scheduleEvaluation();
+    // Values for /metrics right away, not one minute after a restart.
+    this.evaluatedEnd = this.closedEnd() - 1;
+    this.evaluateClosedMinutes();
   }
 
   async stop(): Promise<void> {
@@ -175,12 +191,13 @@ export class SloEngine {
       capacity,
       def.budgeting.method === 'timeslices' ? def.budgeting.sliceTarget : undefined,
     );
-    const end = Math.floor(this.clock.now() / MINUTE) + 1;
+    const end = Math.floor(this.clock.now() / MINUTE);
     series.extendTo(end - capacity);
-    for (const r of await this.store.readCounters(def.name, end - capacity, end + 1))
+    for (const r of await this.store.readCounters(def.name, end - capacity, end + FUTURE_MINUTES))
       series.add(r.minute, r.good, r.total);
     // Counts still in the write buffer are not in the store yet.
     for (const r of this.buffer.values()) if (r.sloId === def.name) series.add(r.minute, r.good, r.total);
+    series.extendTo(end);
     const e: Entry = { def, series, firing: new Map(), exhausted: false };
     this.entries.set(def.name, e);
     for (const ev of sliEvents(def.sli)) {
@@ -302,29 +319,49 @@ export class SloEngine {
     this.cancelFlush = this.clock.setTimer(ms, tick);
   }
 
-  private scheduleEvaluation(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
+  private get evaluationDelay(): number {
+    return this.opts.evaluationDelayMs ?? 2000;
+  }
+
+  /** The window end (minute index) of the newest minute that is closed and past its delay. */
+  private closedEnd(): number {
+    return Math.floor((this.clock.now() - this.evaluationDelay) / MINUTE);
+  }
+
+  /**
+   * Evaluate every closed minute not evaluated yet, in order, then arm the timer for the next. The
+   * minute comes from the schedule, not from reading the clock at the boundary, so a timer that
+   * fires a millisecond early or late still evaluates the minute it was armed for.
+   */
+  private evaluateClosedMinutes(): void {
+    if (this.stopped) return;
+    const due = Math.max(this.closedEnd(), this.evaluatedEnd + 1);
+    for (let end = Math.max(this.evaluatedEnd + 1, due - MAX_CATCH_UP + 1); end <= due; end++) {
       try {
-        this.evaluate();
+        this.evaluate(end * MINUTE);
       } catch (err) {
         this.opts.log?.error({ err }, 'slo evaluation failed');
       }
-      this.scheduleEvaluation();
-    };
-    const now = this.clock.now();
-    this.cancelEvaluation = this.clock.setTimer(MINUTE - (now % MINUTE), tick);
+    }
+    this.evaluatedEnd = due;
+    const next = (due + 1) * MINUTE + this.evaluationDelay;
+    this.cancelEvaluation = this.clock.setTimer(Math.max(0, next - this.clock.now()), () =>
+      this.evaluateClosedMinutes(),
+    );
   }
 
   // ---- evaluation --------------------------------------------------------------------------
 
-  /** Evaluate every SLO at `now`: statuses, alert transitions, budget exhaustion. */
+  /**
+   * Evaluate every SLO with windows ending at `now` (the engine passes the boundary of the minute
+   * that closed): statuses, alert transitions, budget exhaustion.
+   */
   evaluate(now = this.clock.now()): EvaluationResult {
-    this.availability.accrueTo(now);
+    this.availability.accrueTo(Math.max(now, this.clock.now()));
     const out: EvaluationResult = { alerts: [] };
     for (const e of this.entries.values()) {
       e.series.extendTo(Math.floor(now / MINUTE));
-      const status = computeStatus(e.def, e.series, now);
+      const status = computeStatus(e.def, e.series, now, this.clock.now());
       e.status = status;
       for (const t of evaluateTiers(e.def, e.series, now, (tier) => e.firing.has(tier))) {
         const current = e.firing.get(t.tier.name);
@@ -357,7 +394,7 @@ export class SloEngine {
         e.exhausted = exhausted;
         const name = e.def.name;
         this.enqueue(() => this.store.setBudgetExhausted(name, exhausted, now));
-        if (exhausted)
+        if (exhausted && e.def.alerting.budgetExhausted)
           this.opts.bus.emit('slo.budget-exhausted', {
             sloId: name,
             sloName: e.def.displayName ?? name,
@@ -409,8 +446,9 @@ export class SloEngine {
   status(name: string, now = this.clock.now()): SloStatus {
     const e = this.entries.get(name);
     if (!e) throw SloErrors.notFound(name);
+    this.availability.accrueTo(this.clock.now()); // device-minutes up to now, before minutes close
     e.series.extendTo(Math.floor(now / MINUTE));
-    return computeStatus(e.def, e.series, now);
+    return computeStatus(e.def, e.series, now, this.clock.now());
   }
 
   /** Tiers of an SLO firing now. */

@@ -112,7 +112,12 @@ export function toOpenSlo(def: SloDefinition): Record<string, unknown> {
     metadata: {
       name: def.name,
       ...(def.displayName !== undefined ? { displayName: def.displayName } : {}),
-      annotations: { [`${ANN}min-events`]: String(def.alerting.minEvents) },
+      annotations: {
+        [`${ANN}min-events`]: String(def.alerting.minEvents),
+        ...(def.alerting.budgetExhausted !== def.alerting.tiers.length > 0
+          ? { [`${ANN}budget-exhausted`]: String(def.alerting.budgetExhausted) }
+          : {}),
+      },
     },
     spec,
   };

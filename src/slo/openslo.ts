@@ -359,8 +359,13 @@ function sloFromDoc(doc: Doc, r: Reader, named: Named): SloDefinition {
       join(path, `metadata.annotations.${ANN}min-events`),
       'must be a non-negative number',
     );
+  const tiers = alertPolicies(s.alertPolicies, join(sp, 'alertPolicies'), r, named);
+  const be = ann[`${ANN}budget-exhausted`];
+  if (be !== undefined && be !== 'true' && be !== 'false')
+    throw SloErrors.invalid(join(path, `metadata.annotations.${ANN}budget-exhausted`), "must be 'true' or 'false'");
+  const budgetExhausted = be === undefined ? tiers.length > 0 : be === 'true';
   for (const key of Object.keys(ann))
-    if (key.startsWith(ANN) && key !== `${ANN}min-events`)
+    if (key.startsWith(ANN) && key !== `${ANN}min-events` && key !== `${ANN}budget-exhausted`)
       r.unknown(join(path, `metadata.annotations.${key}`), 'unknown tsunagu annotation');
   const def: SloDefinition = {
     name: meta.name,
@@ -368,7 +373,7 @@ function sloFromDoc(doc: Doc, r: Reader, named: Named): SloDefinition {
     target,
     window: timeWindow(s.timeWindow, join(sp, 'timeWindow'), r),
     budgeting,
-    alerting: { minEvents, tiers: alertPolicies(s.alertPolicies, join(sp, 'alertPolicies'), r, named) },
+    alerting: { minEvents, tiers, budgetExhausted },
   };
   if (meta.displayName !== undefined) def.displayName = meta.displayName;
   const description = optStr(s.description, join(sp, 'description'));

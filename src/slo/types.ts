@@ -7,6 +7,8 @@
 /** Which devices an SLI counts. Every given field must match (AND). */
 export interface DeviceSelector {
   model?: string;
+  /** The device's model is one of these (e.g. the fleet's vehicles, leaving monitors out). */
+  models?: string[];
   tag?: string;
   device?: string;
 }
@@ -98,6 +100,11 @@ export interface AlertingSpec {
   /** Events (or slices) required in the long window before a tier may fire (low-traffic protection). */
   minEvents: number;
   tiers: AlertTier[];
+  /**
+   * Emit `slo.budget-exhausted` (notify sends it) when the budget reaches zero. Default: true,
+   * except with `tiers: []` ("no alerts"), where it is false unless given.
+   */
+  budgetExhausted: boolean;
 }
 
 export interface SloDefinition {
