@@ -57,9 +57,7 @@ export function burnOf(bad: number, total: number, allowed: Fraction): number {
 export function burnExceeds(bad: number, total: number, allowed: Fraction, threshold: Fraction): boolean {
   if (total <= 0) return false;
   if (Number.isInteger(bad) && Number.isInteger(total))
-    return (
-      BigInt(bad) * allowed.den * threshold.den > BigInt(total) * allowed.num * threshold.num
-    );
+    return BigInt(bad) * allowed.den * threshold.den > BigInt(total) * allowed.num * threshold.num;
   return burnOf(bad, total, allowed) > Number(threshold.num) / Number(threshold.den);
 }
 

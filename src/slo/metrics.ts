@@ -43,7 +43,7 @@ export function registerSloMetrics(registry: Registry, engine: SloEngine): void 
   });
   new Gauge({
     name: 'tsunagu_slo_evaluated_minute_timestamp_seconds',
-    help: 'Start of the newest closed minute included in this SLO\'s other values (Unix seconds)',
+    help: "Start of the newest closed minute included in this SLO's other values (Unix seconds)",
     labelNames: ['slo'],
     registers: [registry],
     collect() {

@@ -362,7 +362,10 @@ function sloFromDoc(doc: Doc, r: Reader, named: Named): SloDefinition {
   const tiers = alertPolicies(s.alertPolicies, join(sp, 'alertPolicies'), r, named);
   const be = ann[`${ANN}budget-exhausted`];
   if (be !== undefined && be !== 'true' && be !== 'false')
-    throw SloErrors.invalid(join(path, `metadata.annotations.${ANN}budget-exhausted`), "must be 'true' or 'false'");
+    throw SloErrors.invalid(
+      join(path, `metadata.annotations.${ANN}budget-exhausted`),
+      "must be 'true' or 'false'",
+    );
   const budgetExhausted = be === undefined ? tiers.length > 0 : be === 'true';
   for (const key of Object.keys(ann))
     if (key.startsWith(ANN) && key !== `${ANN}min-events` && key !== `${ANN}budget-exhausted`)
