@@ -16,7 +16,9 @@ export interface TierEvaluation {
   longBurn: number;
   shortBurn: number;
   longTotal: number;
-  /** Whether the tier should be firing after this evaluation. */
+  /** Long and short burn over the threshold and enough events: what must hold `alertAfter` long. */
+  conditionMet: boolean;
+  /** Whether the tier should be firing after this evaluation (when alertAfter is 0). */
   firing: boolean;
 }
 
@@ -36,10 +38,12 @@ export function evaluateTiers(
     const longBurn = burnRate(long, def.target);
     const shortBurn = burnRate(short, def.target);
     // Decided on exact fractions: a burn of exactly the threshold does not exceed it.
-    const longOver = burnExceeds(long.total - long.good, long.total, allowed, exact);
-    const shortOver = burnExceeds(short.total - short.good, short.total, allowed, exact);
+    const orEqual = tier.op === 'gte';
+    const longOver = burnExceeds(long.total - long.good, long.total, allowed, exact, orEqual);
+    const shortOver = burnExceeds(short.total - short.good, short.total, allowed, exact, orEqual);
     const was = isFiring(tier.name);
-    const firing = was ? shortOver : longOver && shortOver && long.total >= def.alerting.minEvents;
-    return { tier, threshold, longBurn, shortBurn, longTotal: long.total, firing };
+    const conditionMet = longOver && shortOver && long.total >= def.alerting.minEvents;
+    const firing = was ? shortOver : conditionMet;
+    return { tier, threshold, longBurn, shortBurn, longTotal: long.total, conditionMet, firing };
   });
 }

@@ -89,6 +89,12 @@ export function duration(v: unknown, path: string): number {
   return m;
 }
 
+/** A duration that may also be zero (`0m`, `0s`): OpenSLO `alertAfter`. */
+export function durationOrZero(v: unknown, path: string): number {
+  if (typeof v === 'string' && /^0[smhdw]$/.test(v)) return 0;
+  return duration(v, path);
+}
+
 export function parseSelector(v: unknown, path: string, r: Reader): DeviceSelector {
   if (v === undefined || v === null) return {};
   const o = r.object(v, path, ['model', 'models', 'tag', 'device']);
@@ -214,7 +220,17 @@ export function parseBudgeting(v: unknown, path: string, r: Reader): Budgeting {
 }
 
 export function parseTier(v: unknown, path: string, r: Reader): AlertTier {
-  const o = r.object(v, path, ['name', 'severity', 'longWindow', 'shortWindow', 'budgetShare', 'burnRate']);
+  const o = r.object(v, path, [
+    'name',
+    'severity',
+    'longWindow',
+    'shortWindow',
+    'budgetShare',
+    'burnRate',
+    'op',
+    'alertAfter',
+    'notifyResolved',
+  ]);
   const name = str(o.name, join(path, 'name'), { max: 63, pattern: NAME_RE });
   const severity = str(o.severity, join(path, 'severity'));
   if (severity !== 'page' && severity !== 'ticket')
@@ -230,6 +246,19 @@ export function parseTier(v: unknown, path: string, r: Reader): AlertTier {
   else throw SloErrors.invalid(join(path, 'budgetShare'), 'give budgetShare or burnRate');
   if (o.burnRate !== undefined && o.budgetShare !== undefined)
     throw SloErrors.invalid(join(path, 'budgetShare'), 'give budgetShare or burnRate, not both');
+  if (o.op !== undefined && o.op !== 'gt') {
+    if (o.op !== 'gte') throw SloErrors.invalid(join(path, 'op'), 'must be gt (default) or gte');
+    tier.op = 'gte';
+  }
+  if (o.alertAfter !== undefined) {
+    const m = durationOrZero(o.alertAfter, join(path, 'alertAfter'));
+    if (m > 0) tier.alertAfterMinutes = m;
+  }
+  if (o.notifyResolved !== undefined) {
+    if (typeof o.notifyResolved !== 'boolean')
+      throw SloErrors.invalid(join(path, 'notifyResolved'), 'must be true or false');
+    if (!o.notifyResolved) tier.notifyResolved = false;
+  }
   return tier;
 }
 
@@ -324,6 +353,9 @@ export function toTsunagu(def: SloDefinition): Record<string, unknown> {
         longWindow: formatDurationMinutes(t.longMinutes),
         shortWindow: formatDurationMinutes(t.shortMinutes),
         ...(t.burnRate !== undefined ? { burnRate: t.burnRate } : { budgetShare: t.budgetShare }),
+        ...(t.op ? { op: t.op } : {}),
+        ...(t.alertAfterMinutes ? { alertAfter: formatDurationMinutes(t.alertAfterMinutes) } : {}),
+        ...(t.notifyResolved === false ? { notifyResolved: false } : {}),
       })),
     },
   };

@@ -48,6 +48,8 @@ interface Entry {
   def: SloDefinition;
   series: MinuteSeries;
   firing: Map<string, AlertRecord>;
+  /** Minute (window end) since which a tier's condition holds, while it waits out `alertAfter`. */
+  holding: Map<string, number>;
   exhausted: boolean;
   status?: SloStatus;
 }
@@ -198,7 +200,7 @@ export class SloEngine {
     // Counts still in the write buffer are not in the store yet.
     for (const r of this.buffer.values()) if (r.sloId === def.name) series.add(r.minute, r.good, r.total);
     series.extendTo(end);
-    const e: Entry = { def, series, firing: new Map(), exhausted: false };
+    const e: Entry = { def, series, firing: new Map(), holding: new Map(), exhausted: false };
     this.entries.set(def.name, e);
     for (const ev of sliEvents(def.sli)) {
       const list = this.byEvent.get(ev) ?? [];
@@ -363,9 +365,21 @@ export class SloEngine {
       e.series.extendTo(Math.floor(now / MINUTE));
       const status = computeStatus(e.def, e.series, now, this.clock.now());
       e.status = status;
+      const end = Math.floor(now / MINUTE);
       for (const t of evaluateTiers(e.def, e.series, now, (tier) => e.firing.has(tier))) {
         const current = e.firing.get(t.tier.name);
-        if (t.firing && !current) {
+        let fire = t.firing;
+        if (!current) {
+          // OpenSLO alertAfter: the condition must have held for that many minutes in a row.
+          if (!t.conditionMet) e.holding.delete(t.tier.name);
+          else {
+            const since = e.holding.get(t.tier.name) ?? end;
+            e.holding.set(t.tier.name, since);
+            fire = end - since >= (t.tier.alertAfterMinutes ?? 0);
+            if (fire) e.holding.delete(t.tier.name);
+          }
+        }
+        if (fire && !current) {
           const rec: AlertRecord = {
             id: 0,
             sloId: e.def.name,
@@ -384,7 +398,7 @@ export class SloEngine {
           });
           this.emitAlert(e, rec, 'firing', t.longBurn, now);
           out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'firing', burnRate: t.longBurn });
-        } else if (!t.firing && current) {
+        } else if (!fire && current) {
           this.resolve(e, t.tier.name, current, now, t.shortBurn);
           out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'resolved', burnRate: t.shortBurn });
         }
@@ -410,7 +424,8 @@ export class SloEngine {
     e.firing.delete(tier);
     rec.resolvedAt = now;
     this.enqueue(() => this.store.resolveAlert(rec.id, now));
-    this.emitAlert(e, rec, 'resolved', burn, now);
+    const tierDef = e.def.alerting.tiers.find((t) => t.name === tier);
+    if (tierDef?.notifyResolved !== false) this.emitAlert(e, rec, 'resolved', burn, now);
   }
 
   private emitAlert(

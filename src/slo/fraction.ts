@@ -54,11 +54,22 @@ export function burnOf(bad: number, total: number, allowed: Fraction): number {
  * Whether (bad / total) / allowed > threshold, where threshold = scale.num / scale.den (exactly,
  * for integer counts; in floating point for time-weighted counts).
  */
-export function burnExceeds(bad: number, total: number, allowed: Fraction, threshold: Fraction): boolean {
+export function burnExceeds(
+  bad: number,
+  total: number,
+  allowed: Fraction,
+  threshold: Fraction,
+  orEqual = false,
+): boolean {
   if (total <= 0) return false;
-  if (Number.isInteger(bad) && Number.isInteger(total))
-    return BigInt(bad) * allowed.den * threshold.den > BigInt(total) * allowed.num * threshold.num;
-  return burnOf(bad, total, allowed) > Number(threshold.num) / Number(threshold.den);
+  if (Number.isInteger(bad) && Number.isInteger(total)) {
+    const a = BigInt(bad) * allowed.den * threshold.den;
+    const b = BigInt(total) * allowed.num * threshold.num;
+    return orEqual ? a >= b : a > b;
+  }
+  const burn = burnOf(bad, total, allowed);
+  const t = Number(threshold.num) / Number(threshold.den);
+  return orEqual ? burn >= t : burn > t;
 }
 
 export function mul(a: Fraction, b: Fraction): Fraction {

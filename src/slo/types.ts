@@ -94,6 +94,12 @@ export interface AlertTier {
   budgetShare?: number;
   /** Fixed burn-rate threshold (does not scale with the window). */
   burnRate?: number;
+  /** `gte`: fire when the burn rate reaches the threshold (OpenSLO `op: gte`); default: exceeds it. */
+  op?: 'gte';
+  /** The condition must hold this many minutes in a row before the tier fires (OpenSLO `alertAfter`). */
+  alertAfterMinutes?: number;
+  /** false: resolving is recorded but not announced (OpenSLO `alertWhenResolved: false`). */
+  notifyResolved?: false;
 }
 
 export interface AlertingSpec {
