@@ -21,8 +21,9 @@ import { upgradeStored } from './definition.js';
 import { DeviceCache, needsLookup, selectorMatches } from './device-cache.js';
 import { SloErrors } from './errors.js';
 import { MinuteSeries } from './series.js';
+import { CounterBuffer } from './counter-buffer.js';
 import { countEvent, sliEvents, type CountedEvent } from './sli.js';
-import type { AlertRecord, CounterRow, SloStore } from './slo-store.js';
+import type { AlertRecord, SloStore } from './slo-store.js';
 import { RATIO_EVENTS, type RatioEventName, type SloDefinition } from './types.js';
 
 export interface EngineOptions {
@@ -61,13 +62,11 @@ export interface EvaluationResult {
 export class SloEngine {
   private readonly entries = new Map<string, Entry>();
   private readonly byEvent = new Map<RatioEventName, Entry[]>();
-  private buffer = new Map<string, CounterRow>();
+  private readonly buffer: CounterBuffer;
   private readonly cache: DeviceCache;
   private readonly availability: AvailabilityTracker;
   private work: Promise<void> = Promise.resolve();
-  private flushing: Promise<void> = Promise.resolve();
   private readonly stops: (() => void)[] = [];
-  private cancelFlush: (() => void) | undefined;
   private cancelEvaluation: (() => void) | undefined;
   private readonly store: SloStore;
   private readonly clock: Clock;
@@ -79,6 +78,7 @@ export class SloEngine {
     this.store = opts.store;
     this.clock = opts.clock;
     this.cache = new DeviceCache(opts.directory);
+    this.buffer = new CounterBuffer(opts.store, (id) => this.entries.has(id));
     this.availability = new AvailabilityTracker(opts.clock.now(), (id, m, g, t) => this.count(id, m, g, t));
   }
 
@@ -99,7 +99,7 @@ export class SloEngine {
       for (const a of firing) if (a.sloId === def.name) e.firing.set(a.tier, a);
     }
     this.subscribe();
-    this.scheduleFlush();
+    this.buffer.start(this.clock, this.opts.flushIntervalMs ?? 5000, this.opts.log);
     // Values for /metrics right away, not one minute after a restart.
     this.evaluatedEnd = this.closedEnd() - 1;
     this.evaluateClosedMinutes();
@@ -108,7 +108,7 @@ export class SloEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.stops.splice(0)) s();
-    this.cancelFlush?.();
+    this.buffer.stop();
     this.cancelEvaluation?.();
     this.availability.accrueTo(this.clock.now());
     await this.flush();
@@ -171,7 +171,7 @@ export class SloEngine {
     const e = this.entries.get(name);
     if (!e) throw SloErrors.notFound(name);
     this.detach(e);
-    this.buffer = new Map([...this.buffer].filter(([, r]) => r.sloId !== name));
+    this.buffer.drop(name);
     await this.flush(); // a flush already under way may still hold its rows
     await this.idle();
     await this.store.deleteSlo(name);
@@ -198,7 +198,7 @@ export class SloEngine {
     for (const r of await this.store.readCounters(def.name, end - capacity, end + FUTURE_MINUTES))
       series.add(r.minute, r.good, r.total);
     // Counts still in the write buffer are not in the store yet.
-    for (const r of this.buffer.values()) if (r.sloId === def.name) series.add(r.minute, r.good, r.total);
+    for (const r of this.buffer.pending(def.name)) series.add(r.minute, r.good, r.total);
     series.extendTo(end);
     const e: Entry = { def, series, firing: new Map(), holding: new Map(), exhausted: false };
     this.entries.set(def.name, e);
@@ -219,12 +219,7 @@ export class SloEngine {
     const e = this.entries.get(sloId);
     if (!e || (good === 0 && total === 0)) return;
     e.series.add(minute, good, total);
-    const key = `${sloId}\u0000${minute}`;
-    const row = this.buffer.get(key);
-    if (row) {
-      row.good += good;
-      row.total += total;
-    } else this.buffer.set(key, { sloId, minute, good, total });
+    this.buffer.add(sloId, minute, good, total);
   }
 
   /** Count one bus event for every SLO that listens to its kind. */
@@ -273,52 +268,9 @@ export class SloEngine {
     this.enqueue(() => this.store.setDeviceState(deviceId, state, at));
   }
 
-  /**
-   * Write buffered counters (one batched upsert). Flushes run one after another, so awaiting
-   * flush() also waits for one a timer started.
-   */
+  /** Write buffered counters now (one batched upsert; also waits for a flush under way). */
   flush(): Promise<void> {
-    const next = this.flushing.then(() => this.writeBuffer());
-    this.flushing = next.catch(() => undefined);
-    return next;
-  }
-
-  private async writeBuffer(): Promise<void> {
-    if (this.buffer.size === 0) return;
-    const rows = [...this.buffer.values()];
-    this.buffer = new Map();
-    try {
-      await this.store.addCounters(rows);
-    } catch (err) {
-      // Keep the counts: merge them back so the next flush retries.
-      for (const r of rows) {
-        if (!this.entries.has(r.sloId)) continue;
-        const key = `${r.sloId}\u0000${r.minute}`;
-        const cur = this.buffer.get(key);
-        if (cur) {
-          cur.good += r.good;
-          cur.total += r.total;
-        } else this.buffer.set(key, r);
-      }
-      throw err;
-    }
-  }
-
-  private scheduleFlush(): void {
-    const ms = this.opts.flushIntervalMs ?? 5000;
-    let inFlight = false;
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.cancelFlush = this.clock.setTimer(ms, tick); // re-arm first: a slow write must not stall the timer
-      if (inFlight) return;
-      inFlight = true;
-      this.flush()
-        .catch((err: unknown) => this.opts.log?.error({ err }, 'slo counter flush failed'))
-        .finally(() => {
-          inFlight = false;
-        });
-    };
-    this.cancelFlush = this.clock.setTimer(ms, tick);
+    return this.buffer.flush();
   }
 
   private get evaluationDelay(): number {
