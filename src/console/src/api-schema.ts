@@ -1780,6 +1780,8 @@ export interface Paths {
       response: {
         created?: string[];
         updated?: string[];
+        /** OpenSLO documents other than SLOs, kept verbatim (Kind/name) */
+        stored?: string[];
         warnings?: {
           path?: string;
           message?: string;
