@@ -85,6 +85,41 @@ describe('evaluation of closed minutes', () => {
     );
   });
 
+  test('time slices: 3 good of 7 slices is SLI 0.43 and the alert fires, last slice delivered late', async (t) => {
+    const tier = { name: 'slices', severity: 'page', longWindow: '10m', shortWindow: '5m', burnRate: 2 };
+    const h = await harness({
+      start: START,
+      evaluationDelayMs: DELAY,
+      defs: [
+        def({
+          name: 'ts',
+          sli: { type: 'heartbeat' },
+          target: 0.9,
+          budgeting: { method: 'timeslices', sliceTarget: 0.95 },
+          alerting: { minEvents: 5, tiers: [tier] },
+        }),
+      ],
+    });
+    t.after(() => h.close());
+    const good = [true, true, true, false, false, false, false];
+    good.forEach((ok, m) => {
+      const base = START + m * MINUTE;
+      for (let i = 0; i < 19; i++) heartbeat(h, base + i * 3000, ok || i < 18);
+      h.clock.set(base + MINUTE + 150);
+      heartbeat(h, base + MINUTE - 50, ok); // a bad slice: 18 of 20 (0.9 < 0.95), the last one late
+      h.clock.set(base + MINUTE + DELAY);
+    });
+    const st = h.engine.status('ts');
+    assert.deepEqual([st.good, st.total], [3, 7]);
+    assert.equal(st.sli!.toFixed(2), '0.43');
+    assert.equal(st.minute, START + 6 * MINUTE);
+    // After minute 4: 2 bad of 5 slices, a burn of (2/5)/0.1 = 4 > 2 in both windows, 5 slices ≥ minEvents.
+    assert.deepEqual(
+      h.alerts.map((a) => [a.tier, a.state, (a.at - START) / MINUTE]),
+      [['slices', 'firing', 5]],
+    );
+  });
+
   test('a future-dated event does not move the window: old events leave (and stay) on time', async (t) => {
     const h = await harness({
       start: START,

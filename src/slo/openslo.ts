@@ -17,16 +17,7 @@
  */
 import { parseDurationMinutes } from './duration.js';
 import { SloErrors } from './errors.js';
-import {
-  checkTierNames,
-  duration,
-  durationOrZero,
-  join,
-  num,
-  optStr,
-  Reader,
-  str,
-} from './definition.js';
+import { checkTierNames, duration, durationOrZero, join, num, optStr, Reader, str } from './definition.js';
 import { isValidTimeZone } from './calendar.js';
 import {
   DEFAULT_MIN_EVENTS,

@@ -104,6 +104,8 @@ describe('SLO HTTP API', () => {
     }
     clock.advance(2000); // the engine evaluates each closed minute 2 s after it closes
     const st = (await call('GET', '/slos/lock/status')).json();
+    assert.equal(st.minute, START + 2 * MINUTE, 'the values describe minute 2, the last closed one');
+    assert.equal(st.evaluatedAt, START + 3 * MINUTE + 2000);
     assert.equal(st.total, 60);
     assert.equal(st.good, 50);
     assert.ok(Math.abs(st.budgetRemaining - (1 - 10 / (60 * 0.001))) < 1e-9);

@@ -42,6 +42,11 @@ const statusSchema = {
   properties: {
     name: { type: 'string' },
     at: { type: 'number' },
+    minute: {
+      type: 'number',
+      description: 'start (epoch ms) of the newest complete minute the values include',
+    },
+    evaluatedAt: { type: 'number', description: 'when the values were computed (epoch ms)' },
     window: anyObject,
     good: { type: 'number' },
     total: { type: 'number' },

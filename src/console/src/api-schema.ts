@@ -1869,6 +1869,10 @@ export interface Paths {
       response: {
         name?: string;
         at?: number;
+        /** start (epoch ms) of the newest complete minute the values include */
+        minute?: number;
+        /** when the values were computed (epoch ms) */
+        evaluatedAt?: number;
         window?: {
           [key: string]: unknown;
         };
