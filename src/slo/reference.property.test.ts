@@ -33,6 +33,18 @@ const TIERS = [
     { name: 'fixed', severity: 'page', longWindow: '10m', shortWindow: '5m', burnRate: 10 },
     { name: 'share', severity: 'ticket', longWindow: '1h', shortWindow: '5m', budgetShare: 0.02 },
   ],
+  // OpenSLO's op: gte and alertAfter.
+  [
+    { name: 'gte', severity: 'page', longWindow: '10m', shortWindow: '2m', burnRate: 10, op: 'gte' },
+    {
+      name: 'after',
+      severity: 'ticket',
+      longWindow: '30m',
+      shortWindow: '5m',
+      burnRate: 2,
+      alertAfter: '3m',
+    },
+  ],
 ];
 
 const sloArb = fc.record({

@@ -106,6 +106,7 @@ export interface ReferenceStatus {
 export class SloReference {
   private readonly minutes = new Map<number, { good: number; total: number }>();
   private readonly firing = new Set<string>();
+  private readonly holding = new Map<string, number>();
   private readonly allowed: Frac;
 
   constructor(readonly def: SloDefinition) {
@@ -179,7 +180,10 @@ export class SloReference {
     return { num: share.num * BigInt(windowMinutes), den: share.den * BigInt(tier.longMinutes) };
   }
 
-  /** Evaluate minute `end − 1` (closed): the alert transitions it causes, in tier order. */
+  /**
+   * Evaluate minute `end − 1` (closed): the alert transitions it causes, in tier order. A tier
+   * fires once its condition has held `alertAfter` minutes in a row (0: at once).
+   */
   evaluate(end: number): { tier: string; state: 'firing' | 'resolved' }[] {
     const w = referenceWindow(this.def, end);
     const out: { tier: string; state: 'firing' | 'resolved' }[] = [];
@@ -187,7 +191,9 @@ export class SloReference {
       const thr = this.threshold(tier, w.length);
       const over = (s: { good: number; total: number }): boolean => {
         const b = this.burn(s);
-        return b !== null && b.num * thr.den > thr.num * b.den;
+        if (b === null) return false;
+        const [l, r] = [b.num * thr.den, thr.num * b.den];
+        return tier.op === 'gte' ? l >= r : l > r;
       };
       const long = this.sums(end - tier.longMinutes, end);
       const shortOver = over(this.sums(end - tier.shortMinutes, end));
@@ -196,7 +202,16 @@ export class SloReference {
           this.firing.delete(tier.name);
           out.push({ tier: tier.name, state: 'resolved' });
         }
-      } else if (over(long) && shortOver && long.total >= this.def.alerting.minEvents) {
+        continue;
+      }
+      if (!(over(long) && shortOver && long.total >= this.def.alerting.minEvents)) {
+        this.holding.delete(tier.name);
+        continue;
+      }
+      const since = this.holding.get(tier.name) ?? end;
+      this.holding.set(tier.name, since);
+      if (end - since >= (tier.alertAfterMinutes ?? 0)) {
+        this.holding.delete(tier.name);
         this.firing.add(tier.name);
         out.push({ tier: tier.name, state: 'firing' });
       }
