@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { systemClock, type Clock } from './core/clock.js';
 import type { TsunaguConfig } from './core/config.js';
 import { onPort } from './core/ports.js';
@@ -73,6 +73,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const bus = new EventBus(log);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'tsunagu_' });
+  // prom-client's nodejs_active_{handles,requests,resources}_total are gauges named like counters
+  // (promtool flags them); the per-type gauges without _total carry the same counts: sum() them.
+  for (const kind of ['handles', 'requests', 'resources'])
+    metrics.removeSingleMetric(`tsunagu_nodejs_active_${kind}_total`);
 
   const db = await openDatabase(config.database, config.dataDir);
   const broker = createBroker({
@@ -239,7 +243,8 @@ export function wireConnectivityEvents(broker: BrokerApi, bus: EventBus, clock: 
 }
 
 function registerBrokerMetrics(metrics: Registry, broker: Broker): void {
-  const gauge = (name: string, help: string, pick: (s: ReturnType<Broker['stats']>) => number): void => {
+  type Stats = ReturnType<Broker['stats']>;
+  const gauge = (name: string, help: string, pick: (s: Stats) => number): void => {
     new Gauge({
       name,
       help,
@@ -249,13 +254,25 @@ function registerBrokerMetrics(metrics: Registry, broker: Broker): void {
       },
     });
   };
+  // Monotonic totals kept by the broker, exposed as counters (Prometheus naming: only counters end in _total).
+  const counter = (name: string, help: string, pick: (s: Stats) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [metrics],
+      collect() {
+        this.reset();
+        this.inc(pick(broker.stats()));
+      },
+    });
+  };
   gauge('tsunagu_mqtt_connections', 'Connected MQTT clients', (s) => s.clientsConnected);
   gauge('tsunagu_mqtt_sessions', 'MQTT sessions, connected or persisted', (s) => s.clientsTotal);
-  gauge('tsunagu_mqtt_messages_received_total', 'PUBLISH packets received', (s) => s.messagesReceived);
-  gauge('tsunagu_mqtt_messages_sent_total', 'PUBLISH packets sent', (s) => s.messagesSent);
-  gauge('tsunagu_mqtt_bytes_received_total', 'Bytes received over MQTT', (s) => s.bytesReceived);
-  gauge('tsunagu_mqtt_bytes_sent_total', 'Bytes sent over MQTT', (s) => s.bytesSent);
-  gauge(
+  counter('tsunagu_mqtt_messages_received_total', 'PUBLISH packets received', (s) => s.messagesReceived);
+  counter('tsunagu_mqtt_messages_sent_total', 'PUBLISH packets sent', (s) => s.messagesSent);
+  counter('tsunagu_mqtt_received_bytes_total', 'Bytes received over MQTT', (s) => s.bytesReceived);
+  counter('tsunagu_mqtt_sent_bytes_total', 'Bytes sent over MQTT', (s) => s.bytesSent);
+  counter(
     'tsunagu_mqtt_dropped_total',
     'QoS 0 messages dropped because a session queue was full',
     (s) => s.publishDropped,

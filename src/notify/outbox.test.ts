@@ -170,7 +170,7 @@ test('a queued notification survives a restart and is delivered by the next proc
   assert.equal(ok[0]!.headers['x-tsunagu-event-id'], ep.received[0]!.headers['x-tsunagu-event-id']);
 });
 
-test('a storm becomes one Slack message with the full list one link away', async (t) => {
+test('a storm: the first event goes out at once, the rest as one Slack message with the full list one link away', async (t) => {
   const clock = new ManualClock(T0);
   const ep = await startEndpoint(() => 200);
   const h = await build(tempPath(t), clock);
@@ -187,30 +187,75 @@ test('a storm becomes one Slack message with the full list one link away', async
   });
   await h.notify.service.createRoute({ name: 'out', channelIds: [ch.id], kinds: ['service-state.changed'] });
   for (let i = 0; i < 500; i++) h.ctx.bus.emit('service-state.changed', out(`scooter-${i}`, T0 + i * 10));
-  h.ctx.bus.emit('service-state.changed', out('s1', T0 + 20, ['hardware_error:MOTOR'])); // another reason: its own message
+  h.ctx.bus.emit('service-state.changed', out('s1', T0 + 20, ['hardware_error:MOTOR'])); // another reason: its own group
   await h.notify.idle();
-  assert.equal(ep.received.length, 0, 'nothing is sent while the window is open');
-  clock.advance(60_000);
+  const texts = () => ep.received.map((r) => (JSON.parse(r.raw) as { text: string }).text);
+  assert.equal(ep.received.length, 2, 'the first of each group is sent without waiting for the window');
+  assert.ok(
+    texts().some((x) => x.startsWith('scooter-0')),
+    texts().join(' | '),
+  );
+  assert.ok(
+    texts().some((x) => x.startsWith('s1')),
+    texts().join(' | '),
+  );
+  clock.advance(59_999);
   await h.notify.idle();
-  assert.equal(ep.received.length, 2);
+  assert.equal(ep.received.length, 2, 'what follows waits for the window to close');
+  clock.advance(1);
+  await h.notify.idle();
+  assert.equal(ep.received.length, 3, 'one message for the 499 that followed; nothing for the lone s1');
   const msgs = ep.received.map(
     (r) => JSON.parse(r.raw) as { text: string; blocks: { type: string; text?: { text: string } }[] },
   );
-  const storm = msgs.find((m) => m.text.startsWith('500'))!;
-  assert.equal(storm.text, '500 devices went out of service (heartbeat_lost)');
+  const storm = msgs[2]!;
+  assert.equal(storm.text, '499 devices went out of service (heartbeat_lost)');
   const all = JSON.stringify(storm.blocks);
-  assert.match(all, /https:\/\/fleet\.example\.com\/devices\/scooter-0/);
+  assert.match(all, /https:\/\/fleet\.example\.com\/devices\/scooter-1/);
   const link = /https:\/\/fleet\.example\.com\/api\/v1\/notifications\/([0-9a-f-]+)/.exec(all);
   assert.ok(link, 'link to the full list');
   const full = await h.notify.service.getNotification(link[1]!, 10_000);
-  assert.equal(full.items.length, 500);
-  assert.equal(full.itemCount, 500);
+  assert.equal(full.items.length, 499);
+  assert.equal(full.itemCount, 499);
   const single = msgs.find((m) => m.text.startsWith('s1'))!;
   assert.match(
     JSON.stringify(single.blocks),
     /\*Device\*\\n<https:\/\/fleet\.example\.com\/devices\/s1\|s1>/,
   );
   assert.match(JSON.stringify(single.blocks), /\*Model\*\\nscooter/);
+  // After the window, the next event is again sent at once.
+  h.ctx.bus.emit('service-state.changed', out('b1', clock.now()));
+  await h.notify.idle();
+  assert.equal(ep.received.length, 4);
+  assert.ok(texts()[3]!.startsWith('b1'), texts()[3]);
+});
+
+test('a follow-up group waiting in its window survives a restart', async (t) => {
+  const clock = new ManualClock(T0);
+  const ep = await startEndpoint(() => 200);
+  const path = tempPath(t);
+  let h = await build(path, clock);
+  t.after(async () => {
+    await h.close();
+    await ep.close();
+  });
+  await webhookSetup(h.notify, ep, 60_000);
+  for (const id of ['s1', 's2', 'b1']) h.ctx.bus.emit('service-state.changed', out(id, clock.now()));
+  await h.notify.idle();
+  assert.equal(ep.received.length, 1);
+  await h.close();
+  h = await build(path, clock);
+  h.ctx.bus.emit('service-state.changed', out('s3', clock.now() + 1000)); // joins the open group
+  await h.notify.idle();
+  assert.equal(ep.received.length, 1);
+  clock.advance(60_000);
+  await h.notify.idle();
+  assert.equal(ep.received.length, 2);
+  const body = JSON.parse(ep.received[1]!.raw) as { items: { deviceId: string }[] };
+  assert.deepEqual(
+    body.items.map((i) => i.deviceId),
+    ['s2', 'b1', 's3'],
+  );
 });
 
 test('a hanging endpoint times out (AbortSignal) and is retried', async (t) => {

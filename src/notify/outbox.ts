@@ -5,8 +5,9 @@
  * restart. Delivery is at-least-once: a crash after the endpoint accepted but before the row says
  * `delivered` sends it again with the same `X-Tsunagu-Event-Id`, which receivers use to deduplicate.
  *
- * Storms: the first item for (channel, kind, reason) opens a group for `channel.groupWindowMs`;
- * items arriving inside the window join it, and one message goes out when it closes.
+ * Storms: the first item for (channel, kind, reason) is sent at once (a single alert must not wait
+ * a minute) and opens a window of `channel.groupWindowMs`; the items that follow inside the window
+ * form one group, sent as one message when the window closes.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
@@ -34,7 +35,8 @@ const DISABLED_RECHECK_MS = 60_000;
 
 export class Outbox {
   private readonly due = new Map<string, number>();
-  private readonly open = new Map<string, { id: string; endsAt: number }>();
+  /** Open windows by group key; `groupId` once a second item started the follow-up group. */
+  private readonly open = new Map<string, { endsAt: number; groupId?: string }>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private chain: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
@@ -49,7 +51,7 @@ export class Outbox {
   async start(): Promise<void> {
     for (const n of await this.o.store.loadUnfinished()) {
       if (n.status === 'grouping') {
-        this.open.set(n.groupKey, { id: n.id, endsAt: n.windowEndsAt });
+        this.open.set(n.groupKey, { groupId: n.id, endsAt: n.windowEndsAt });
         this.due.set(n.id, n.windowEndsAt);
       } else this.due.set(n.id, n.nextAttemptAt);
     }
@@ -98,32 +100,57 @@ export class Outbox {
   private async enqueueNow(channel: Channel, item: NotifyItem): Promise<void> {
     const now = this.o.clock.now();
     const groupKey = `${channel.id}|${item.kind}|${item.reason}`;
-    const g = this.open.get(groupKey);
-    if (channel.groupWindowMs > 0 && g && now < g.endsAt) {
-      await this.o.store.addItem(g.id, channel.id, item);
+    const w = this.open.get(groupKey);
+    if (channel.groupWindowMs > 0 && w && now < w.endsAt) {
+      if (w.groupId !== undefined) {
+        await this.o.store.addItem(w.groupId, channel.id, item);
+        return;
+      }
+      // The second item in the window starts the group that goes out when the window closes.
+      const g = this.notification(channel, item, groupKey, 'grouping', w.endsAt, w.endsAt, now);
+      if (!(await this.o.store.createNotification(g, item))) return; // duplicate event for this channel
+      w.groupId = g.id;
+      this.due.set(g.id, w.endsAt);
+      this.dispatch();
       return;
     }
-    const grouping = channel.groupWindowMs > 0;
-    const n: Notification = {
+    // The first item: sent at once; it opens the window that groups what follows.
+    const endsAt = now + channel.groupWindowMs;
+    const n = this.notification(channel, item, groupKey, 'pending', now, endsAt, now);
+    if (!(await this.o.store.createNotification(n, item))) return; // duplicate event for this channel
+    if (channel.groupWindowMs > 0) {
+      if (this.open.size > 10_000) for (const [k, o] of this.open) if (o.endsAt <= now) this.open.delete(k);
+      this.open.set(groupKey, { endsAt });
+    }
+    this.due.set(n.id, now);
+    this.dispatch();
+  }
+
+  private notification(
+    channel: Channel,
+    item: NotifyItem,
+    groupKey: string,
+    status: 'grouping' | 'pending',
+    nextAttemptAt: number,
+    windowEndsAt: number,
+    now: number,
+  ): Notification {
+    return {
       id: randomUUID(),
       channelId: channel.id,
       kind: item.kind,
       reason: item.reason,
       groupKey,
-      status: grouping ? 'grouping' : 'pending',
+      status,
       itemCount: 1,
       attempts: 0,
-      nextAttemptAt: now + channel.groupWindowMs,
-      windowEndsAt: now + channel.groupWindowMs,
+      nextAttemptAt,
+      windowEndsAt,
       lastError: null,
       lastStatusCode: null,
       createdAt: now,
       deliveredAt: null,
     };
-    if (!(await this.o.store.createNotification(n, item))) return; // duplicate event for this channel
-    if (grouping) this.open.set(groupKey, { id: n.id, endsAt: n.windowEndsAt });
-    this.due.set(n.id, n.windowEndsAt);
-    this.dispatch();
   }
 
   private dispatch(): void {
@@ -171,7 +198,7 @@ export class Outbox {
     }
     if (n.status === 'grouping') {
       n.status = 'pending';
-      if (this.open.get(n.groupKey)?.id === id) this.open.delete(n.groupKey);
+      if (this.open.get(n.groupKey)?.groupId === id) this.open.delete(n.groupKey);
       await store.updateNotification(n);
     }
     const channel = await store.getChannel(n.channelId);

@@ -175,4 +175,40 @@ describe('alert timing with ManualClock', () => {
       ['page-6h'],
     ); // 4 bad minutes: the 3d tier needs 5
   });
+
+  test('alertAfter: the condition must hold that long; notifyResolved false resolves quietly', async (t) => {
+    const tier = { name: 'fast', severity: 'page', longWindow: '10m', shortWindow: '2m', burnRate: 10 };
+    const h = await harness({
+      start: START,
+      defs: [
+        slo({ name: 'now', alerting: { minEvents: 0, tiers: [tier] } }),
+        slo({ name: 'after', alerting: { minEvents: 0, tiers: [{ ...tier, alertAfter: '3m' }] } }),
+        slo({ name: 'quiet', alerting: { minEvents: 0, tiers: [{ ...tier, notifyResolved: false }] } }),
+      ],
+    });
+    t.after(() => h.close());
+    const all = (id: string, good: number) => h.engine.count(id, h.minute(), good, 100);
+    for (let m = 0; m < 6; m++) {
+      for (const id of ['now', 'after', 'quiet']) all(id, 0);
+      h.clock.advance(MINUTE);
+    }
+    for (let m = 0; m < 4; m++) {
+      for (const id of ['now', 'after', 'quiet']) all(id, 100);
+      h.clock.advance(MINUTE);
+    }
+    const of = (id: string) =>
+      h.alerts.filter((a) => a.sloId === id).map((a) => [a.state, (a.at - START) / MINUTE]);
+    assert.deepEqual(of('now'), [
+      ['firing', 1],
+      ['resolved', 8],
+    ]);
+    assert.deepEqual(of('after'), [
+      ['firing', 4],
+      ['resolved', 8],
+    ]);
+    assert.deepEqual(of('quiet'), [['firing', 1]]);
+    await h.engine.idle();
+    const stored = await h.store.listAlerts({ sloId: 'quiet', limit: 5 });
+    assert.equal(stored[0]!.resolvedAt, START + 8 * MINUTE, 'resolved all the same');
+  });
 });

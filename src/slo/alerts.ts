@@ -5,7 +5,8 @@
  * makes the reset fast). A tier may only fire once the long window holds `minEvents` events
  * (low-traffic protection). Pure logic; engine.ts persists and emits the transitions.
  */
-import { burnRate, tierThreshold, windowAt } from './budget.js';
+import { burnRate, tierThreshold, tierThresholdFraction, windowAt } from './budget.js';
+import { allowedError, burnExceeds } from './fraction.js';
 import type { MinuteSeries } from './series.js';
 import type { AlertTier, SloDefinition } from './types.js';
 
@@ -15,7 +16,9 @@ export interface TierEvaluation {
   longBurn: number;
   shortBurn: number;
   longTotal: number;
-  /** Whether the tier should be firing after this evaluation. */
+  /** Long and short burn over the threshold and enough events: what must hold `alertAfter` long. */
+  conditionMet: boolean;
+  /** Whether the tier should be firing after this evaluation (when alertAfter is 0). */
   firing: boolean;
 }
 
@@ -26,16 +29,21 @@ export function evaluateTiers(
   isFiring: (tier: string) => boolean,
 ): TierEvaluation[] {
   const w = windowAt(def.window, now);
+  const allowed = allowedError(def.target);
   return def.alerting.tiers.map((tier) => {
+    const exact = tierThresholdFraction(tier, w.length);
     const threshold = tierThreshold(tier, w.length);
     const long = series.units(w.end - tier.longMinutes, w.end);
     const short = series.units(w.end - tier.shortMinutes, w.end);
     const longBurn = burnRate(long, def.target);
     const shortBurn = burnRate(short, def.target);
+    // Decided on exact fractions: a burn of exactly the threshold does not exceed it.
+    const orEqual = tier.op === 'gte';
+    const longOver = burnExceeds(long.total - long.good, long.total, allowed, exact, orEqual);
+    const shortOver = burnExceeds(short.total - short.good, short.total, allowed, exact, orEqual);
     const was = isFiring(tier.name);
-    const firing = was
-      ? shortBurn > threshold
-      : longBurn > threshold && shortBurn > threshold && long.total >= def.alerting.minEvents;
-    return { tier, threshold, longBurn, shortBurn, longTotal: long.total, firing };
+    const conditionMet = longOver && shortOver && long.total >= def.alerting.minEvents;
+    const firing = was ? shortOver : conditionMet;
+    return { tier, threshold, longBurn, shortBurn, longTotal: long.total, conditionMet, firing };
   });
 }

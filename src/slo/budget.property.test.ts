@@ -116,7 +116,7 @@ describe('counter-based SLI, budget and burn rate equal brute force', () => {
             target,
             window,
             budgeting,
-            alerting: { minEvents: 0, tiers: defaultTiers() },
+            alerting: { minEvents: 0, tiers: defaultTiers(), budgetExhausted: true },
           };
           const series = new MinuteSeries(
             horizonMinutes(def),
@@ -125,6 +125,7 @@ describe('counter-based SLI, budget and burn rate equal brute force', () => {
           // Count in a shuffled order: later minutes first exercises the late-count path.
           const order = [...events].sort((a, b) => ((a.at * 7919) % 1013) - ((b.at * 7919) % 1013));
           for (const e of order) series.add(Math.floor(e.at / MINUTE), e.good ? 1 : 0, 1);
+          series.extendTo(Math.floor(now / MINUTE));
 
           const status = computeStatus(def, series, now);
           const end = Math.floor(now / MINUTE);
@@ -169,6 +170,7 @@ describe('counter-based SLI, budget and burn rate equal brute force', () => {
           const series = new MinuteSeries(windowMinutes + 10);
           const now = 3001;
           for (const r of rows) series.add(r.minute, r.total * r.share, r.total);
+          series.extendTo(now);
           const s = series.events(now - windowMinutes, now);
           let good = 0;
           let total = 0;

@@ -5,6 +5,7 @@
  * evaluated).
  */
 import { calendarPeriod } from './calendar.js';
+import { allowedError, burnOf, decimalFraction, mul, type Fraction } from './fraction.js';
 import type { MinuteSeries, Sums } from './series.js';
 import { BURN_WINDOWS, type AlertTier, type SloDefinition, type SloWindow } from './types.js';
 
@@ -37,24 +38,36 @@ export function ratio(s: Sums): number | null {
 /** 1 − bad / (total · (1 − target)); 1 when nothing was counted. */
 export function budgetRemaining(s: Sums, target: number): number {
   if (s.total <= 0) return 1;
-  return 1 - (s.total - s.good) / (s.total * (1 - target));
+  return 1 - burnOf(s.total - s.good, s.total, allowedError(target));
 }
 
 /** Error rate divided by the allowed error rate; 0 without data. */
 export function burnRate(s: Sums, target: number): number {
-  if (s.total <= 0) return 0;
-  return (s.total - s.good) / s.total / (1 - target);
+  return burnOf(s.total - s.good, s.total, allowedError(target));
 }
 
-/** The burn-rate threshold of a tier for a window of `windowMinutes` (SRE Workbook, table 5-8). */
+/** The burn-rate threshold of a tier for a window of `windowMinutes` (SRE Workbook, table 5-8), exactly. */
+export function tierThresholdFraction(tier: AlertTier, windowMinutes: number): Fraction {
+  if (tier.burnRate !== undefined) return decimalFraction(tier.burnRate);
+  return mul(decimalFraction(tier.budgetShare ?? 0), {
+    num: BigInt(windowMinutes),
+    den: BigInt(tier.longMinutes),
+  });
+}
+
 export function tierThreshold(tier: AlertTier, windowMinutes: number): number {
-  if (tier.burnRate !== undefined) return tier.burnRate;
-  return ((tier.budgetShare ?? 0) * windowMinutes) / tier.longMinutes;
+  const f = tierThresholdFraction(tier, windowMinutes);
+  return Number(f.num) / Number(f.den);
 }
 
 export interface SloStatus {
   name: string;
+  /** The instant the window ends at (a minute boundary when the engine evaluated a closed minute). */
   at: number;
+  /** Start (epoch ms) of the newest complete minute the values include: the minute they describe. */
+  minute: number;
+  /** When this status was computed (clock time; at or a little after the minute closed). */
+  evaluatedAt: number;
   window: { start: number; end: number; lengthMinutes: number };
   /** good and total in budget units (events, or slices for timeslices) */
   good: number;
@@ -72,7 +85,12 @@ export interface SloStatus {
 
 const BURN_DOWN_POINTS = 24;
 
-export function computeStatus(def: SloDefinition, series: MinuteSeries, now: number): SloStatus {
+export function computeStatus(
+  def: SloDefinition,
+  series: MinuteSeries,
+  now: number,
+  evaluatedAt = now,
+): SloStatus {
   const w = windowAt(def.window, now);
   const s = series.units(w.start, w.end);
   const remaining = budgetRemaining(s, def.target);
@@ -93,6 +111,8 @@ export function computeStatus(def: SloDefinition, series: MinuteSeries, now: num
   return {
     name: def.name,
     at: now,
+    minute: (w.end - 1) * MINUTE,
+    evaluatedAt,
     window: { start: w.start * MINUTE, end: w.end * MINUTE, lengthMinutes: w.length },
     good: s.good,
     total: s.total,

@@ -89,11 +89,24 @@ export function duration(v: unknown, path: string): number {
   return m;
 }
 
+/** A duration that may also be zero (`0m`, `0s`): OpenSLO `alertAfter`. */
+export function durationOrZero(v: unknown, path: string): number {
+  if (typeof v === 'string' && /^0[smhdw]$/.test(v)) return 0;
+  return duration(v, path);
+}
+
 export function parseSelector(v: unknown, path: string, r: Reader): DeviceSelector {
   if (v === undefined || v === null) return {};
-  const o = r.object(v, path, ['model', 'tag', 'device']);
+  const o = r.object(v, path, ['model', 'models', 'tag', 'device']);
   const out: DeviceSelector = {};
   const model = optStr(o.model, join(path, 'model'), 200);
+  if (o.models !== undefined) {
+    if (model !== undefined) throw SloErrors.invalid(join(path, 'models'), 'give model or models, not both');
+    if (!Array.isArray(o.models) || o.models.length === 0)
+      throw SloErrors.invalid(join(path, 'models'), 'must be a non-empty list of model ids');
+    const models = o.models.map((m: unknown, i) => str(m, join(join(path, 'models'), i), { max: 200 }));
+    out.models = [...new Set(models)];
+  }
   const tag = optStr(o.tag, join(path, 'tag'), 200);
   const device = optStr(o.device, join(path, 'device'), 200);
   if (model !== undefined) out.model = model;
@@ -207,7 +220,17 @@ export function parseBudgeting(v: unknown, path: string, r: Reader): Budgeting {
 }
 
 export function parseTier(v: unknown, path: string, r: Reader): AlertTier {
-  const o = r.object(v, path, ['name', 'severity', 'longWindow', 'shortWindow', 'budgetShare', 'burnRate']);
+  const o = r.object(v, path, [
+    'name',
+    'severity',
+    'longWindow',
+    'shortWindow',
+    'budgetShare',
+    'burnRate',
+    'op',
+    'alertAfter',
+    'notifyResolved',
+  ]);
   const name = str(o.name, join(path, 'name'), { max: 63, pattern: NAME_RE });
   const severity = str(o.severity, join(path, 'severity'));
   if (severity !== 'page' && severity !== 'ticket')
@@ -223,12 +246,26 @@ export function parseTier(v: unknown, path: string, r: Reader): AlertTier {
   else throw SloErrors.invalid(join(path, 'budgetShare'), 'give budgetShare or burnRate');
   if (o.burnRate !== undefined && o.budgetShare !== undefined)
     throw SloErrors.invalid(join(path, 'budgetShare'), 'give budgetShare or burnRate, not both');
+  if (o.op !== undefined && o.op !== 'gt') {
+    if (o.op !== 'gte') throw SloErrors.invalid(join(path, 'op'), 'must be gt (default) or gte');
+    tier.op = 'gte';
+  }
+  if (o.alertAfter !== undefined) {
+    const m = durationOrZero(o.alertAfter, join(path, 'alertAfter'));
+    if (m > 0) tier.alertAfterMinutes = m;
+  }
+  if (o.notifyResolved !== undefined) {
+    if (typeof o.notifyResolved !== 'boolean')
+      throw SloErrors.invalid(join(path, 'notifyResolved'), 'must be true or false');
+    if (!o.notifyResolved) tier.notifyResolved = false;
+  }
   return tier;
 }
 
 function parseAlerting(v: unknown, path: string, r: Reader): SloDefinition['alerting'] {
-  if (v === undefined || v === null) return { minEvents: DEFAULT_MIN_EVENTS, tiers: defaultTiers() };
-  const o = r.object(v, path, ['minEvents', 'tiers']);
+  if (v === undefined || v === null)
+    return { minEvents: DEFAULT_MIN_EVENTS, tiers: defaultTiers(), budgetExhausted: true };
+  const o = r.object(v, path, ['minEvents', 'tiers', 'budgetExhausted']);
   const minEvents =
     o.minEvents === undefined ? DEFAULT_MIN_EVENTS : num(o.minEvents, join(path, 'minEvents'), 0, 1e12);
   let tiers = defaultTiers();
@@ -238,7 +275,14 @@ function parseAlerting(v: unknown, path: string, r: Reader): SloDefinition['aler
     tiers = o.tiers.map((t: unknown, i) => parseTier(t, join(join(path, 'tiers'), i), r));
     checkTierNames(tiers, join(path, 'tiers'));
   }
-  return { minEvents, tiers };
+  // `tiers: []` means "no alerts": then budget exhaustion is silent too unless asked for.
+  let budgetExhausted = tiers.length > 0;
+  if (o.budgetExhausted !== undefined) {
+    if (typeof o.budgetExhausted !== 'boolean')
+      throw SloErrors.invalid(join(path, 'budgetExhausted'), 'must be true or false');
+    budgetExhausted = o.budgetExhausted;
+  }
+  return { minEvents, tiers, budgetExhausted };
 }
 
 export function checkTierNames(tiers: AlertTier[], path: string): void {
@@ -286,7 +330,8 @@ export function parseSloDefinition(v: unknown, path: string, r: Reader): SloDefi
 export function toTsunagu(def: SloDefinition): Record<string, unknown> {
   const { selector, ...spec } = def.sli;
   const sli: Record<string, unknown> = { ...spec };
-  if (Object.keys(selector).length > 0) sli.selector = { ...selector };
+  if (Object.keys(selector).length > 0)
+    sli.selector = { ...selector, ...(selector.models ? { models: [...selector.models] } : {}) };
   return {
     name: def.name,
     ...(def.displayName !== undefined ? { displayName: def.displayName } : {}),
@@ -301,13 +346,25 @@ export function toTsunagu(def: SloDefinition): Record<string, unknown> {
     budgeting: { ...def.budgeting },
     alerting: {
       minEvents: def.alerting.minEvents,
+      budgetExhausted: def.alerting.budgetExhausted,
       tiers: def.alerting.tiers.map((t) => ({
         name: t.name,
         severity: t.severity,
         longWindow: formatDurationMinutes(t.longMinutes),
         shortWindow: formatDurationMinutes(t.shortMinutes),
         ...(t.burnRate !== undefined ? { burnRate: t.burnRate } : { budgetShare: t.budgetShare }),
+        ...(t.op ? { op: t.op } : {}),
+        ...(t.alertAfterMinutes ? { alertAfter: formatDurationMinutes(t.alertAfterMinutes) } : {}),
+        ...(t.notifyResolved === false ? { notifyResolved: false } : {}),
       })),
     },
   };
+}
+
+/** A definition stored by an older version: fill fields added since, with their defaults. */
+export function upgradeStored(def: SloDefinition): SloDefinition {
+  const alerting = def.alerting as Partial<SloDefinition['alerting']> & { tiers: AlertTier[] };
+  if (alerting.budgetExhausted === undefined)
+    return { ...def, alerting: { ...def.alerting, budgetExhausted: alerting.tiers.length > 0 } };
+  return def;
 }

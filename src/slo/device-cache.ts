@@ -55,7 +55,10 @@ export class DeviceCache {
 
 /** Whether a selector can be decided without the directory (device id and event model suffice). */
 export function needsLookup(sel: DeviceSelector, eventModel: string | undefined): boolean {
-  return sel.tag !== undefined || (sel.model !== undefined && eventModel === undefined);
+  return (
+    sel.tag !== undefined ||
+    ((sel.model !== undefined || sel.models !== undefined) && eventModel === undefined)
+  );
 }
 
 export function selectorMatches(
@@ -65,7 +68,9 @@ export function selectorMatches(
   facts: DeviceFacts | null | undefined,
 ): boolean {
   if (sel.device !== undefined && sel.device !== deviceId) return false;
-  if (sel.model !== undefined && (eventModel ?? facts?.model ?? undefined) !== sel.model) return false;
+  const model = eventModel ?? facts?.model ?? undefined;
+  if (sel.model !== undefined && model !== sel.model) return false;
+  if (sel.models !== undefined && (model === undefined || !sel.models.includes(model))) return false;
   if (sel.tag !== undefined && !(facts?.tags ?? []).includes(sel.tag)) return false;
   return true;
 }

@@ -144,6 +144,12 @@ describe('SLO engine counting bus events', () => {
       defs: [
         def({ name: 'fleet', sli: { type: 'availability' }, target: 0.9 }),
         def({ name: 'scooters', sli: { type: 'availability', selector: { model: 'scooter' } }, target: 0.9 }),
+        // The fleet's vehicles, leaving other models (monitors, boilers) out.
+        def({
+          name: 'vehicles',
+          sli: { type: 'availability', selector: { models: ['scooter', 'ebike'] } },
+          target: 0.9,
+        }),
       ],
     });
     t.after(() => h.close());
@@ -166,6 +172,8 @@ describe('SLO engine counting bus events', () => {
     assert.deepEqual([fleet.good, fleet.total], [3.5, 5]);
     const scooters = h.engine.status('scooters');
     assert.deepEqual([scooters.good, scooters.total], [2.5, 4]);
+    const vehicles = h.engine.status('vehicles');
+    assert.deepEqual([vehicles.good, vehicles.total], [2.5, 4], 'b1 (a boiler) is not a vehicle');
     assert.deepEqual(h.engine.availabilityCounts('fleet'), { inService: 1, eligible: 2 });
     // A newly registered device counts as in service until health says otherwise.
     DEVICES.push(device('s3', 'scooter'));

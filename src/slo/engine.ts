@@ -3,9 +3,12 @@
  * durably in batches), accrues fleet availability, and once a minute evaluates every SLO's status
  * and burn-rate alerts, emitting 'slo.alert' and 'slo.budget-exhausted'.
  *
- * Evaluation runs at each minute boundary on `clock` (ManualClock in tests). Transitions are
- * decided synchronously (so the bus sees them at the boundary) and persisted in order on one
- * promise chain; `idle()` waits for it.
+ * Each closed minute is evaluated once, `evaluationDelayMs` after it closes on `clock` (ManualClock
+ * in tests), so events stamped inside the minute but delivered a moment later (a heartbeat deadline
+ * found by the 250 ms wheel, a decode that awaited) are in. Values are labelled with the minute
+ * they describe. Windows end at that minute: a count dated later (a device clock ahead of ours)
+ * waits until its minute closes and never moves a window. Transitions are decided synchronously
+ * and persisted in order on one promise chain; `idle()` waits for it.
  */
 import type { Clock } from '../core/clock.js';
 import type { DeviceDirectory } from '../core/devices.js';
@@ -14,11 +17,13 @@ import type { Logger } from '../core/logger.js';
 import { evaluateTiers } from './alerts.js';
 import { AvailabilityTracker } from './availability.js';
 import { computeStatus, horizonMinutes, MINUTE, windowAt, type SloStatus } from './budget.js';
+import { upgradeStored } from './definition.js';
 import { DeviceCache, needsLookup, selectorMatches } from './device-cache.js';
 import { SloErrors } from './errors.js';
 import { MinuteSeries } from './series.js';
+import { CounterBuffer } from './counter-buffer.js';
 import { countEvent, sliEvents, type CountedEvent } from './sli.js';
-import type { AlertRecord, CounterRow, SloStore } from './slo-store.js';
+import type { AlertRecord, SloStore } from './slo-store.js';
 import { RATIO_EVENTS, type RatioEventName, type SloDefinition } from './types.js';
 
 export interface EngineOptions {
@@ -31,12 +36,21 @@ export interface EngineOptions {
   flushIntervalMs?: number;
   /** Counters kept beyond an SLO's horizon, for history (default 30 days). */
   retentionExtraMinutes?: number;
+  /** How long after a minute closes it is evaluated (default 2 s; late stamps inside it are in). */
+  evaluationDelayMs?: number;
 }
+
+/** Counts dated further ahead than this are kept in memory only up to it (telemetry accepts 24 h). */
+const FUTURE_MINUTES = 25 * 60;
+/** Closed minutes evaluated one by one after a stall (timer late, process suspended); older ones are skipped. */
+const MAX_CATCH_UP = 60;
 
 interface Entry {
   def: SloDefinition;
   series: MinuteSeries;
   firing: Map<string, AlertRecord>;
+  /** Minute (window end) since which a tier's condition holds, while it waits out `alertAfter`. */
+  holding: Map<string, number>;
   exhausted: boolean;
   status?: SloStatus;
 }
@@ -48,22 +62,23 @@ export interface EvaluationResult {
 export class SloEngine {
   private readonly entries = new Map<string, Entry>();
   private readonly byEvent = new Map<RatioEventName, Entry[]>();
-  private buffer = new Map<string, CounterRow>();
+  private readonly buffer: CounterBuffer;
   private readonly cache: DeviceCache;
   private readonly availability: AvailabilityTracker;
   private work: Promise<void> = Promise.resolve();
-  private flushing: Promise<void> = Promise.resolve();
   private readonly stops: (() => void)[] = [];
-  private cancelFlush: (() => void) | undefined;
   private cancelEvaluation: (() => void) | undefined;
   private readonly store: SloStore;
   private readonly clock: Clock;
   private stopped = false;
+  /** Window end (minute index) of the last evaluation: every minute < it has been evaluated. */
+  private evaluatedEnd = -1;
 
   constructor(private readonly opts: EngineOptions) {
     this.store = opts.store;
     this.clock = opts.clock;
     this.cache = new DeviceCache(opts.directory);
+    this.buffer = new CounterBuffer(opts.store, (id) => this.entries.has(id));
     this.availability = new AvailabilityTracker(opts.clock.now(), (id, m, g, t) => this.count(id, m, g, t));
   }
 
@@ -77,20 +92,23 @@ export class SloEngine {
     this.availability.load(devices, await this.store.getDeviceStates());
     const exhausted = await this.store.getBudgetExhausted();
     const firing = await this.store.listAlerts({ state: 'firing', limit: 100_000 });
-    for (const def of await this.store.listSlos()) {
+    for (const stored of await this.store.listSlos()) {
+      const def = upgradeStored(stored);
       const e = await this.load(def);
       e.exhausted = exhausted.get(def.name) ?? false;
       for (const a of firing) if (a.sloId === def.name) e.firing.set(a.tier, a);
     }
     this.subscribe();
-    this.scheduleFlush();
-    this.scheduleEvaluation();
+    this.buffer.start(this.clock, this.opts.flushIntervalMs ?? 5000, this.opts.log);
+    // Values for /metrics right away, not one minute after a restart.
+    this.evaluatedEnd = this.closedEnd() - 1;
+    this.evaluateClosedMinutes();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const s of this.stops.splice(0)) s();
-    this.cancelFlush?.();
+    this.buffer.stop();
     this.cancelEvaluation?.();
     this.availability.accrueTo(this.clock.now());
     await this.flush();
@@ -153,7 +171,7 @@ export class SloEngine {
     const e = this.entries.get(name);
     if (!e) throw SloErrors.notFound(name);
     this.detach(e);
-    this.buffer = new Map([...this.buffer].filter(([, r]) => r.sloId !== name));
+    this.buffer.drop(name);
     await this.flush(); // a flush already under way may still hold its rows
     await this.idle();
     await this.store.deleteSlo(name);
@@ -175,13 +193,14 @@ export class SloEngine {
       capacity,
       def.budgeting.method === 'timeslices' ? def.budgeting.sliceTarget : undefined,
     );
-    const end = Math.floor(this.clock.now() / MINUTE) + 1;
+    const end = Math.floor(this.clock.now() / MINUTE);
     series.extendTo(end - capacity);
-    for (const r of await this.store.readCounters(def.name, end - capacity, end + 1))
+    for (const r of await this.store.readCounters(def.name, end - capacity, end + FUTURE_MINUTES))
       series.add(r.minute, r.good, r.total);
     // Counts still in the write buffer are not in the store yet.
-    for (const r of this.buffer.values()) if (r.sloId === def.name) series.add(r.minute, r.good, r.total);
-    const e: Entry = { def, series, firing: new Map(), exhausted: false };
+    for (const r of this.buffer.pending(def.name)) series.add(r.minute, r.good, r.total);
+    series.extendTo(end);
+    const e: Entry = { def, series, firing: new Map(), holding: new Map(), exhausted: false };
     this.entries.set(def.name, e);
     for (const ev of sliEvents(def.sli)) {
       const list = this.byEvent.get(ev) ?? [];
@@ -200,12 +219,7 @@ export class SloEngine {
     const e = this.entries.get(sloId);
     if (!e || (good === 0 && total === 0)) return;
     e.series.add(minute, good, total);
-    const key = `${sloId}\u0000${minute}`;
-    const row = this.buffer.get(key);
-    if (row) {
-      row.good += good;
-      row.total += total;
-    } else this.buffer.set(key, { sloId, minute, good, total });
+    this.buffer.add(sloId, minute, good, total);
   }
 
   /** Count one bus event for every SLO that listens to its kind. */
@@ -254,81 +268,70 @@ export class SloEngine {
     this.enqueue(() => this.store.setDeviceState(deviceId, state, at));
   }
 
-  /**
-   * Write buffered counters (one batched upsert). Flushes run one after another, so awaiting
-   * flush() also waits for one a timer started.
-   */
+  /** Write buffered counters now (one batched upsert; also waits for a flush under way). */
   flush(): Promise<void> {
-    const next = this.flushing.then(() => this.writeBuffer());
-    this.flushing = next.catch(() => undefined);
-    return next;
+    return this.buffer.flush();
   }
 
-  private async writeBuffer(): Promise<void> {
-    if (this.buffer.size === 0) return;
-    const rows = [...this.buffer.values()];
-    this.buffer = new Map();
-    try {
-      await this.store.addCounters(rows);
-    } catch (err) {
-      // Keep the counts: merge them back so the next flush retries.
-      for (const r of rows) {
-        if (!this.entries.has(r.sloId)) continue;
-        const key = `${r.sloId}\u0000${r.minute}`;
-        const cur = this.buffer.get(key);
-        if (cur) {
-          cur.good += r.good;
-          cur.total += r.total;
-        } else this.buffer.set(key, r);
-      }
-      throw err;
-    }
+  private get evaluationDelay(): number {
+    return this.opts.evaluationDelayMs ?? 2000;
   }
 
-  private scheduleFlush(): void {
-    const ms = this.opts.flushIntervalMs ?? 5000;
-    let inFlight = false;
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.cancelFlush = this.clock.setTimer(ms, tick); // re-arm first: a slow write must not stall the timer
-      if (inFlight) return;
-      inFlight = true;
-      this.flush()
-        .catch((err: unknown) => this.opts.log?.error({ err }, 'slo counter flush failed'))
-        .finally(() => {
-          inFlight = false;
-        });
-    };
-    this.cancelFlush = this.clock.setTimer(ms, tick);
+  /** The window end (minute index) of the newest minute that is closed and past its delay. */
+  private closedEnd(): number {
+    return Math.floor((this.clock.now() - this.evaluationDelay) / MINUTE);
   }
 
-  private scheduleEvaluation(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
+  /**
+   * Evaluate every closed minute not evaluated yet, in order, then arm the timer for the next. The
+   * minute comes from the schedule, not from reading the clock at the boundary, so a timer that
+   * fires a millisecond early or late still evaluates the minute it was armed for.
+   */
+  private evaluateClosedMinutes(): void {
+    if (this.stopped) return;
+    const due = Math.max(this.closedEnd(), this.evaluatedEnd + 1);
+    for (let end = Math.max(this.evaluatedEnd + 1, due - MAX_CATCH_UP + 1); end <= due; end++) {
       try {
-        this.evaluate();
+        this.evaluate(end * MINUTE);
       } catch (err) {
         this.opts.log?.error({ err }, 'slo evaluation failed');
       }
-      this.scheduleEvaluation();
-    };
-    const now = this.clock.now();
-    this.cancelEvaluation = this.clock.setTimer(MINUTE - (now % MINUTE), tick);
+    }
+    this.evaluatedEnd = due;
+    const next = (due + 1) * MINUTE + this.evaluationDelay;
+    this.cancelEvaluation = this.clock.setTimer(Math.max(0, next - this.clock.now()), () =>
+      this.evaluateClosedMinutes(),
+    );
   }
 
   // ---- evaluation --------------------------------------------------------------------------
 
-  /** Evaluate every SLO at `now`: statuses, alert transitions, budget exhaustion. */
+  /**
+   * Evaluate every SLO with windows ending at `now` (the engine passes the boundary of the minute
+   * that closed): statuses, alert transitions, budget exhaustion.
+   */
   evaluate(now = this.clock.now()): EvaluationResult {
-    this.availability.accrueTo(now);
+    this.availability.accrueTo(Math.max(now, this.clock.now()));
     const out: EvaluationResult = { alerts: [] };
     for (const e of this.entries.values()) {
       e.series.extendTo(Math.floor(now / MINUTE));
-      const status = computeStatus(e.def, e.series, now);
+      const status = computeStatus(e.def, e.series, now, this.clock.now());
       e.status = status;
+      const end = Math.floor(now / MINUTE);
       for (const t of evaluateTiers(e.def, e.series, now, (tier) => e.firing.has(tier))) {
         const current = e.firing.get(t.tier.name);
-        if (t.firing && !current) {
+        let fire = t.firing;
+        if (!current) {
+          // OpenSLO alertAfter: the condition must have held for that many minutes in a row.
+          if (!t.conditionMet) e.holding.delete(t.tier.name);
+          else {
+            const since = e.holding.get(t.tier.name) ?? end;
+            e.holding.set(t.tier.name, since);
+            fire = end - since >= (t.tier.alertAfterMinutes ?? 0);
+            if (fire) e.holding.delete(t.tier.name);
+          }
+        }
+        if (fire && !current) {
           const rec: AlertRecord = {
             id: 0,
             sloId: e.def.name,
@@ -347,7 +350,7 @@ export class SloEngine {
           });
           this.emitAlert(e, rec, 'firing', t.longBurn, now);
           out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'firing', burnRate: t.longBurn });
-        } else if (!t.firing && current) {
+        } else if (!fire && current) {
           this.resolve(e, t.tier.name, current, now, t.shortBurn);
           out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'resolved', burnRate: t.shortBurn });
         }
@@ -357,7 +360,7 @@ export class SloEngine {
         e.exhausted = exhausted;
         const name = e.def.name;
         this.enqueue(() => this.store.setBudgetExhausted(name, exhausted, now));
-        if (exhausted)
+        if (exhausted && e.def.alerting.budgetExhausted)
           this.opts.bus.emit('slo.budget-exhausted', {
             sloId: name,
             sloName: e.def.displayName ?? name,
@@ -373,7 +376,8 @@ export class SloEngine {
     e.firing.delete(tier);
     rec.resolvedAt = now;
     this.enqueue(() => this.store.resolveAlert(rec.id, now));
-    this.emitAlert(e, rec, 'resolved', burn, now);
+    const tierDef = e.def.alerting.tiers.find((t) => t.name === tier);
+    if (tierDef?.notifyResolved !== false) this.emitAlert(e, rec, 'resolved', burn, now);
   }
 
   private emitAlert(
@@ -409,8 +413,9 @@ export class SloEngine {
   status(name: string, now = this.clock.now()): SloStatus {
     const e = this.entries.get(name);
     if (!e) throw SloErrors.notFound(name);
+    this.availability.accrueTo(this.clock.now()); // device-minutes up to now, before minutes close
     e.series.extendTo(Math.floor(now / MINUTE));
-    return computeStatus(e.def, e.series, now);
+    return computeStatus(e.def, e.series, now, this.clock.now());
   }
 
   /** Tiers of an SLO firing now. */

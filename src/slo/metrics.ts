@@ -1,6 +1,7 @@
 /**
  * Prometheus gauges per SLO, read from the last minute's evaluation (so a scrape costs a map walk,
- * not a computation): SLI ratio, error budget remaining, burn rate by window, firing tiers.
+ * not a computation): SLI ratio, error budget remaining, burn rate by window, firing tiers, and the
+ * minute those values describe (its start, in Unix seconds), so a reader can tell how fresh they are.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { SloEngine } from './engine.js';
@@ -38,6 +39,17 @@ export function registerSloMetrics(registry: Registry, engine: SloEngine): void 
       for (const { def, status } of engine.lastStatuses())
         if (status)
           for (const [window, v] of Object.entries(status.burnRates)) this.set({ slo: def.name, window }, v);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_slo_evaluated_minute_timestamp_seconds',
+    help: "Start of the newest closed minute included in this SLO's other values (Unix seconds)",
+    labelNames: ['slo'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { def, status } of engine.lastStatuses())
+        if (status) this.set({ slo: def.name }, status.minute / 1000);
     },
   });
   new Gauge({

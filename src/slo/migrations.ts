@@ -24,4 +24,15 @@ export const sloMigrations: Migration[] = [
       CREATE TABLE slo_device_states (device_id TEXT PRIMARY KEY, state TEXT NOT NULL, at BIGINT NOT NULL);
     `,
   },
+  {
+    id: 2,
+    name: 'openslo documents kept verbatim',
+    // document: the JSON text as imported (TEXT, not JSONB, so key order survives the round trip).
+    sqlite: `
+      CREATE TABLE slo_openslo_objects (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL, definition TEXT, updated_at INTEGER NOT NULL, UNIQUE (kind, name));
+    `,
+    postgres: `
+      CREATE TABLE slo_openslo_objects (seq BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL, definition TEXT, updated_at BIGINT NOT NULL, UNIQUE (kind, name));
+    `,
+  },
 ];

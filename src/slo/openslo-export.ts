@@ -23,6 +23,7 @@ function metricSpec(sli: Sli, role: 'good' | 'total'): Record<string, unknown> {
   const sel = sli.selector;
   const selector = {
     ...(sel.model ? { model: sel.model } : {}),
+    ...(sel.models ? { models: [...sel.models] } : {}),
     ...(sel.tag ? { tag: sel.tag } : {}),
     ...(sel.device ? { device: sel.device } : {}),
   };
@@ -50,7 +51,7 @@ function tierPolicy(sloName: string, t: AlertTier, windowMinutes: number): Recor
     metadata: { name: `${sloName}-${t.name}`.slice(0, 63).replace(/-+$/, '') },
     spec: {
       alertWhenBreaching: true,
-      alertWhenResolved: true,
+      alertWhenResolved: t.notifyResolved !== false,
       conditions: [
         {
           kind: 'AlertCondition',
@@ -59,9 +60,10 @@ function tierPolicy(sloName: string, t: AlertTier, windowMinutes: number): Recor
             severity: t.severity,
             condition: {
               kind: 'burnrate',
+              op: t.op ?? 'gt',
               threshold: Number(threshold.toPrecision(12)),
               lookbackWindow: formatDurationMinutes(t.longMinutes),
-              alertAfter: '0m',
+              alertAfter: t.alertAfterMinutes ? formatDurationMinutes(t.alertAfterMinutes) : '0m',
             },
           },
         },
@@ -112,12 +114,50 @@ export function toOpenSlo(def: SloDefinition): Record<string, unknown> {
     metadata: {
       name: def.name,
       ...(def.displayName !== undefined ? { displayName: def.displayName } : {}),
-      annotations: { [`${ANN}min-events`]: String(def.alerting.minEvents) },
+      annotations: {
+        [`${ANN}min-events`]: String(def.alerting.minEvents),
+        ...(def.alerting.budgetExhausted !== def.alerting.tiers.length > 0
+          ? { [`${ANN}budget-exhausted`]: String(def.alerting.budgetExhausted) }
+          : {}),
+      },
     },
     spec,
   };
 }
 
-export function exportOpenSlo(defs: readonly SloDefinition[]): string {
-  return defs.map((d) => new YAML.Document(toOpenSlo(d)).toString({ lineWidth: 0 })).join('---\n');
+/** JSON with sorted keys: a definition compares equal whatever order a database kept its keys in. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : x,
+  );
+}
+
+/** A document kept verbatim from an import (OpenSloObject in openslo.ts, without the import). */
+export interface StoredDocument {
+  kind: string;
+  name: string;
+  document: Record<string, unknown>;
+  definition?: string;
+}
+
+/**
+ * Every SLO as OpenSLO v1, then every other stored document (Service, DataSource, SLI, AlertPolicy,
+ * AlertCondition, AlertNotificationTarget) as it was imported. An SLO imported from OpenSLO comes
+ * back as its original document while its definition is unchanged; otherwise it is generated.
+ */
+export function exportOpenSlo(
+  defs: readonly SloDefinition[],
+  stored: readonly StoredDocument[] = [],
+): string {
+  const sources = new Map(stored.filter((o) => o.kind === 'SLO').map((o) => [o.name, o]));
+  const docs = defs.map((d) => {
+    const src = sources.get(d.name);
+    return src && src.definition === canonicalJson(d) ? src.document : toOpenSlo(d);
+  });
+  for (const o of stored) if (o.kind !== 'SLO') docs.push(o.document);
+  return docs.map((d) => new YAML.Document(d).toString({ lineWidth: 0 })).join('---\n');
 }

@@ -1,5 +1,6 @@
-// OpenSLO v1 import/export: a hand-written fixture with references, round trips, invalid documents
-// whose errors name the field path, unknown fields reported as warnings, and random input.
+// OpenSLO v1 import/export: a hand-written fixture with references, round trips (verbatim documents
+// and generated ones), invalid documents whose errors name the field path (unknown fields too),
+// and random input. Documents written by others: openslo-fixtures.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -17,6 +18,7 @@ metadata:
   name: unused
 spec:
   type: Prometheus
+  connectionDetails: { url: "http://prometheus:9090" }
 ---
 apiVersion: openslo/v1
 kind: SLI
@@ -53,8 +55,6 @@ spec:
   alertWhenResolved: true
   conditions:
     - conditionRef: fast-burn
-  notificationTargets:
-    - targetRef: oncall
 ---
 apiVersion: openslo/v1
 kind: SLO
@@ -105,8 +105,7 @@ function errorOf(fn: () => unknown): TsunaguError {
 
 describe('OpenSLO import', () => {
   test('fixture with SLI, AlertPolicy and AlertCondition references', () => {
-    const r = new Reader();
-    const defs = importOpenSlo(FIXTURE, r);
+    const { defs } = importOpenSlo(FIXTURE);
     assert.deepEqual(
       defs.map((d) => d.name),
       ['unlock-latency', 'heartbeats'],
@@ -130,20 +129,29 @@ describe('OpenSLO import', () => {
     assert.deepEqual(hb.sli.selector, { tag: 'berlin' });
     assert.deepEqual(hb.window, { kind: 'rolling', minutes: 40_320 });
     assert.deepEqual(hb.alerting.tiers, [], 'no alertPolicies: no tiers');
-    assert.deepEqual(
-      r.warnings.map((w) => w.path),
-      ['documents[0].kind', 'documents[3].spec.notificationTargets'],
-    );
+    assert.equal(hb.alerting.budgetExhausted, false, 'no alerting at all: budget exhaustion is quiet too');
   });
 
-  test('import → export → import → export is stable (OpenSLO and Tsunagu YAML)', () => {
-    const defs = importOpenSlo(FIXTURE, new Reader());
+  test('import → export gives back the documents as written; generated export round-trips too', () => {
+    const { defs, objects } = importOpenSlo(FIXTURE);
+    const docs = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJS() as unknown);
+    const exported = exportOpenSlo(defs, objects);
+    const want = docs(FIXTURE);
+    // SLOs first, then the other kinds in import order.
+    assert.deepEqual(docs(exported), [want[4], want[5], want[0], want[1], want[2], want[3]]);
+    assert.equal(defs[0]!.target, 0.995, 'targetPercent 99.5 is 0.995, not 0.9950000000000001');
+    assert.equal(defs[1]!.target, 0.999);
+    assert.match(exported, /target: 0\.999\n/);
     const withDefaults = [
       ...defs,
-      def({ name: 'fleet', sli: { type: 'availability', selector: { model: 'boiler' } }, target: 0.99 }),
+      def({
+        name: 'fleet',
+        sli: { type: 'availability', selector: { models: ['scooter', 'ebike'] } },
+        target: 0.99,
+      }),
     ];
     const first = exportOpenSlo(withDefaults);
-    const again = importOpenSlo(first, new Reader());
+    const again = importOpenSlo(first).defs;
     assert.deepEqual(again, withDefaults);
     assert.equal(exportOpenSlo(again), first);
     const t1 = exportTsunagu(withDefaults);
@@ -152,22 +160,97 @@ describe('OpenSLO import', () => {
     const fleet = YAML.parseAllDocuments(first)[2]!.toJS();
     const cond = fleet.spec.alertPolicies[0].spec.conditions[0];
     assert.equal(cond.spec.condition.threshold, 14.4);
+    assert.equal(cond.spec.condition.op, 'gt');
     assert.equal(cond.metadata.annotations['tsunagu.io/budget-share'], '0.02');
   });
 
-  test('unknown fields are reported with their path, not dropped silently', () => {
-    const r = new Reader();
-    const doc = FIXTURE.replace('  service: scooters', '  service: scooters\n  colour: blue')
-      .replace(
-        'kind: SLO\nmetadata:\n  name: heartbeats',
-        'kind: SLO\nmetadata:\n  name: heartbeats\n  owner: me',
-      )
-      .replace('metadata: { name: hb }', 'metadata: { name: hb, labels: { team: ops } }');
-    importOpenSlo(doc, r);
-    const paths = r.warnings.map((w) => w.path);
-    assert.ok(paths.includes('documents[4].spec.colour'), paths.join());
-    assert.ok(paths.includes('documents[5].metadata.owner'), paths.join());
-    assert.ok(paths.includes('documents[5].spec.indicator.metadata.labels'), paths.join());
+  test('a changed definition is exported from the definition, not from the stale document', () => {
+    const { defs, objects } = importOpenSlo(FIXTURE);
+    const changed = [{ ...defs[0]!, target: 0.9 }, defs[1]!];
+    const slo = YAML.parseAllDocuments(exportOpenSlo(changed, objects))[0]!.toJS();
+    assert.equal(slo.spec.objectives[0].target, 0.9);
+    assert.equal(slo.spec.indicatorRef, undefined, 'generated: inline indicator');
+  });
+
+  test('alert conditions: op gte, alertAfter and alertWhenResolved are honoured; lt/lte refused', () => {
+    const doc = FIXTURE.replace(
+      'condition: { kind: burnrate, threshold: 14.4, lookbackWindow: 1h, alertAfter: 0m }',
+      'condition: { kind: burnrate, op: gte, threshold: 14.4, lookbackWindow: 1h, alertAfter: 5m }',
+    ).replace(
+      '  alertWhenResolved: true\n  conditions:\n    - conditionRef',
+      '  alertWhenResolved: false\n  conditions:\n    - conditionRef',
+    );
+    const tier = importOpenSlo(doc).defs[0]!.alerting.tiers[0]!;
+    assert.deepEqual(
+      { op: tier.op, after: tier.alertAfterMinutes, quiet: tier.notifyResolved },
+      { op: 'gte', after: 5, quiet: false },
+    );
+    for (const op of ['lt', 'lte']) {
+      const err = errorOf(() => importOpenSlo(doc.replace('op: gte', `op: ${op}`)));
+      assert.equal(err.field, 'documents[2].spec.condition.op', err.message);
+    }
+  });
+
+  test('standalone documents of every kind are kept, not dropped', () => {
+    const extra = `
+---
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata: { name: lonely }
+spec: { severity: sev2, condition: { kind: burnrate, op: lte, threshold: 3, lookbackWindow: 2h } }
+---
+apiVersion: openslo/v1
+kind: Service
+metadata: { name: scooters, labels: { team: [mobility] } }
+spec: { description: Shared scooters }
+---
+apiVersion: openslo/v1
+kind: AlertNotificationTarget
+metadata: { name: oncall }
+spec: { target: pagerduty }
+`;
+    const { objects } = importOpenSlo(FIXTURE + extra);
+    assert.deepEqual(
+      objects.map((o) => `${o.kind}/${o.name}`),
+      [
+        'DataSource/unused',
+        'SLI/unlock-latency-sli',
+        'AlertCondition/fast-burn',
+        'AlertPolicy/unlock-page',
+        'SLO/unlock-latency',
+        'SLO/heartbeats',
+        'AlertCondition/lonely',
+        'Service/scooters',
+        'AlertNotificationTarget/oncall',
+      ],
+    );
+  });
+
+  test('unknown fields are refused with their path', () => {
+    const cases: [string, string][] = [
+      [
+        FIXTURE.replace('  service: scooters', '  service: scooters\n  colour: blue'),
+        'documents[4].spec.colour',
+      ],
+      [
+        FIXTURE.replace(
+          'kind: SLO\nmetadata:\n  name: heartbeats',
+          'kind: SLO\nmetadata:\n  name: heartbeats\n  owner: me',
+        ),
+        'documents[5].metadata.owner',
+      ],
+      [
+        FIXTURE.replace('  type: Prometheus\n', '  type: Prometheus\n  flavour: vanilla\n'),
+        'documents[0].spec.flavour',
+      ],
+    ];
+    for (const [doc, field] of cases) assert.equal(errorOf(() => importOpenSlo(doc)).field, field);
+    // Labels and other annotations are fields of the spec: kept with the document.
+    const labelled = FIXTURE.replace(
+      'metadata: { name: hb }',
+      'metadata: { name: hb, labels: { team: ops } }',
+    );
+    assert.equal(importOpenSlo(labelled).defs.length, 2);
   });
 
   const INVALID: [string, (doc: string) => string, string][] = [
@@ -181,6 +264,26 @@ describe('OpenSLO import', () => {
       (d) => d.replace('\napiVersion: openslo/v1', '\napiVersion: openslo/v2'),
       'documents[0].apiVersion',
     ],
+    [
+      'a policy an SLO uses with notification targets',
+      (d) =>
+        d.replace(
+          '    - conditionRef: fast-burn\n',
+          '    - conditionRef: fast-burn\n  notificationTargets:\n    - targetRef: oncall\n',
+        ),
+      'documents[3].spec.notificationTargets',
+    ],
+    [
+      'severity tsunagu does not page with',
+      (d) => d.replace('  severity: page\n', '  severity: sev1\n'),
+      'documents[2].spec.severity',
+    ],
+    [
+      'calendar start that is not a period start',
+      (d) => d.replace('"2026-01-01 00:00:00"', '"2026-01-01 12:00:00"'),
+      'documents[4].spec.timeWindow[0].calendar.startTime',
+    ],
+    ['a non-object document', (d) => `${d}\n---\n- 42\n`, 'documents[6]'],
     [
       'foreign metric source',
       (d) =>
@@ -257,7 +360,7 @@ describe('OpenSLO import', () => {
     test(`invalid: ${name} → 422 naming ${field}`, () => {
       const doc = mutate(FIXTURE);
       assert.notEqual(doc, FIXTURE, 'the mutation applies');
-      const err = errorOf(() => importOpenSlo(doc, new Reader()));
+      const err = errorOf(() => importOpenSlo(doc));
       assert.equal(err.statusCode, 422);
       assert.equal(err.field, field, err.message);
     });
@@ -287,19 +390,31 @@ describe('OpenSLO import', () => {
       ),
     })).node;
     fc.assert(
-      fc.property(tree, fc.constantFrom('SLO', 'SLI', 'AlertPolicy', 'AlertCondition'), (spec, kind) => {
-        const text = YAML.stringify({ apiVersion: 'openslo/v1', kind, metadata: { name: 'x' }, spec });
-        try {
-          importOpenSlo(text, new Reader());
-        } catch (err) {
-          assert.ok(err instanceof TsunaguError && err.statusCode === 422, String(err));
-        }
-        try {
-          importOpenSlo(`${text.slice(0, Math.floor(text.length / 2))}`, new Reader());
-        } catch (err) {
-          assert.ok(err instanceof TsunaguError && err.statusCode === 422, String(err));
-        }
-      }),
+      fc.property(
+        tree,
+        fc.constantFrom(
+          'SLO',
+          'SLI',
+          'AlertPolicy',
+          'AlertCondition',
+          'Service',
+          'DataSource',
+          'AlertNotificationTarget',
+        ),
+        (spec, kind) => {
+          const text = YAML.stringify({ apiVersion: 'openslo/v1', kind, metadata: { name: 'x' }, spec });
+          try {
+            importOpenSlo(text);
+          } catch (err) {
+            assert.ok(err instanceof TsunaguError && err.statusCode === 422, String(err));
+          }
+          try {
+            importOpenSlo(`${text.slice(0, Math.floor(text.length / 2))}`);
+          } catch (err) {
+            assert.ok(err instanceof TsunaguError && err.statusCode === 422, String(err));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -1,34 +1,26 @@
 /**
- * OpenSLO v1 (github.com/OpenSLO/OpenSLO, README "Specification") import (export: openslo-export.ts). Our SLIs map
+ * OpenSLO v1 (github.com/OpenSLO/OpenSLO, README "Specification") import; export is
+ * openslo-export.ts, document reading and the fields of every kind openslo-kinds.ts. Our SLIs map
  * to `ratioMetric` with `metricSource.type: tsunagu`; the `spec` of a tsunagu metric source is ours
  * (docs/slo.md): `indicator` (heartbeat, command-success, command-latency, availability,
  * hardware-health, decode-health, events), its parameters (`command`, `thresholdMs`, `latency`,
- * `event`, `where`) and the device selector (`model`, `tag`, `device`).
+ * `event`, `where`) and the device selector (`model`, `models`, `tag`, `device`).
  *
- * Burn-rate tiers become inline AlertPolicies with one inline AlertCondition (`kind: burnrate`,
- * `lookbackWindow` = long window); the short window and the budget share, which OpenSLO has no
- * field for, travel as annotations `tsunagu.io/short-window` and `tsunagu.io/budget-share`.
+ * An SLO's alert policies (inline or `alertPolicyRef`, each with one condition, inline or
+ * `conditionRef`) become burn-rate tiers: `lookbackWindow` is the long window, `op` gt or gte,
+ * `alertAfter` how long the condition must hold, `alertWhenResolved: false` keeps resolving quiet.
+ * The short window and the budget share, which OpenSLO has no field for, travel as annotations
+ * `tsunagu.io/short-window` and `tsunagu.io/budget-share`. What tsunagu cannot do is refused with
+ * the field's path (another metric source, a threshold metric, no-data alerts, notification
+ * targets on a policy an SLO uses, `op: lt/lte`…); every document is also kept verbatim, so an
+ * export gives back what was imported.
  */
-import YAML from 'yaml';
 import { parseDurationMinutes } from './duration.js';
 import { SloErrors } from './errors.js';
-import {
-  checkTierNames,
-  duration,
-  parseFilter,
-  parseSelector,
-  join,
-  NAME_RE,
-  num,
-  optStr,
-  parseSli,
-  type Reader,
-  str,
-} from './definition.js';
+import { checkTierNames, duration, durationOrZero, join, num, optStr, Reader, str } from './definition.js';
 import { isValidTimeZone } from './calendar.js';
 import {
   DEFAULT_MIN_EVENTS,
-  SLI_TYPES,
   type AlertTier,
   type Budgeting,
   type CalendarUnit,
@@ -36,7 +28,18 @@ import {
   type SloDefinition,
   type SloWindow,
 } from './types.js';
-import { ANN } from './openslo-export.js';
+import { ANN, canonicalJson } from './openslo-export.js';
+import { indicatorFromRatio } from './openslo-indicator.js';
+import {
+  checkConditionSpec,
+  checkDocument,
+  checkMetadata,
+  checkPolicySpec,
+  checkSliSpec,
+  readDocuments,
+  type Kind,
+  type OpenSloDoc,
+} from './openslo-kinds.js';
 
 export { exportOpenSlo, toOpenSlo } from './openslo-export.js';
 
@@ -47,101 +50,18 @@ interface Doc {
   o: Record<string, unknown>;
 }
 
-const META_KEYS = ['name', 'displayName', 'labels', 'annotations'];
-
-function metadata(
-  v: unknown,
-  path: string,
-  r: Reader,
-): { name: string; displayName?: string; annotations: Record<string, unknown> } {
-  const m = r.object(v, path, META_KEYS);
-  const name = str(m.name, join(path, 'name'), { max: 63, pattern: NAME_RE });
-  const displayName = optStr(m.displayName, join(path, 'displayName'), 200);
-  const annotations =
-    m.annotations === undefined
-      ? {}
-      : r.object(m.annotations, join(path, 'annotations'), Object.keys(m.annotations as object));
-  // Only tsunagu.io/ annotations mean something here; say so rather than drop the rest quietly.
-  if (m.labels !== undefined) r.warn(join(path, 'labels'), 'labels are not stored (ignored)');
-  for (const key of Object.keys(annotations))
-    if (!key.startsWith(ANN)) r.warn(join(join(path, 'annotations'), key), 'annotation not stored (ignored)');
-  return { name, ...(displayName !== undefined ? { displayName } : {}), annotations };
+/** A document kept verbatim (slo_openslo_objects); an SLO's carries the definition it became. */
+export interface OpenSloObject {
+  kind: Kind;
+  name: string;
+  document: Record<string, unknown>;
+  /** JSON of the SloDefinition an SLO document became (export uses the document while it matches). */
+  definition?: string;
 }
 
-/** Parse a tsunagu metric source into our SLI fields. */
-function metricSource(v: unknown, path: string, r: Reader): Record<string, unknown> {
-  const ms = r.object(r.object(v, path, ['metricSource']).metricSource, join(path, 'metricSource'), [
-    'type',
-    'spec',
-    'metricSourceRef',
-  ]);
-  const mp = join(path, 'metricSource');
-  if (ms.metricSourceRef !== undefined)
-    r.warn(
-      join(mp, 'metricSourceRef'),
-      'DataSource references are not used by tsunagu metric sources (ignored)',
-    );
-  if (ms.type !== 'tsunagu')
-    throw SloErrors.invalid(join(mp, 'type'), 'must be tsunagu (other metric sources are not supported)');
-  return r.object(ms.spec, join(mp, 'spec'), [
-    'indicator',
-    'command',
-    'thresholdMs',
-    'latency',
-    'event',
-    'where',
-    'model',
-    'tag',
-    'device',
-  ]);
-}
-
-function indicatorFromRatio(v: unknown, path: string, r: Reader): Sli {
-  const sp = r.object(v, path, ['description', 'ratioMetric', 'thresholdMetric']);
-  if (sp.thresholdMetric !== undefined)
-    throw SloErrors.invalid(join(path, 'thresholdMetric'), 'not supported; use ratioMetric');
-  const rp = join(path, 'ratioMetric');
-  const rm = r.object(sp.ratioMetric, rp, ['counter', 'good', 'bad', 'total', 'raw', 'rawType']);
-  if (rm.bad !== undefined) throw SloErrors.invalid(join(rp, 'bad'), 'not supported; give good and total');
-  if (rm.raw !== undefined) throw SloErrors.invalid(join(rp, 'raw'), 'not supported; give good and total');
-  if (rm.good === undefined) throw SloErrors.invalid(join(rp, 'good'), 'is required');
-  if (rm.total === undefined) throw SloErrors.invalid(join(rp, 'total'), 'is required');
-  if (rm.counter !== undefined && typeof rm.counter !== 'boolean')
-    throw SloErrors.invalid(join(rp, 'counter'), 'must be a boolean');
-  const goodPath = join(join(rp, 'good'), 'metricSource.spec');
-  const totalPath = join(join(rp, 'total'), 'metricSource.spec');
-  const good = metricSource(rm.good, join(rp, 'good'), r);
-  const total = metricSource(rm.total, join(rp, 'total'), r);
-  const indicator = str(total.indicator, join(totalPath, 'indicator'));
-  const known = ['events', ...SLI_TYPES.filter((t) => t !== 'ratio')];
-  if (!known.includes(indicator))
-    throw SloErrors.invalid(join(totalPath, 'indicator'), `must be one of ${known.join(', ')}`);
-  if (good.indicator !== indicator)
-    throw SloErrors.invalid(join(goodPath, 'indicator'), `must equal the total's indicator (${indicator})`);
-  const selector = parseSelector({ model: total.model, tag: total.tag, device: total.device }, totalPath, r);
-  if (indicator === 'events') {
-    for (const k of ['model', 'tag', 'device'])
-      if (good[k] !== undefined) r.unknown(join(goodPath, k), 'selectors belong on total');
-    const g = parseFilter({ event: good.event, where: good.where }, goodPath, r);
-    const t = parseFilter({ event: total.event, where: total.where }, totalPath, r);
-    if (g.event !== t.event)
-      throw SloErrors.invalid(join(goodPath, 'event'), `must be the total's event (${t.event})`);
-    for (const k of ['command', 'thresholdMs', 'latency'])
-      for (const [side, p] of [
-        [good, goodPath],
-        [total, totalPath],
-      ] as const)
-        if (side[k] !== undefined) r.unknown(join(p, k), 'not used by the events indicator');
-    return { type: 'ratio', selector, good: g, total: t };
-  }
-  if (JSON.stringify(sortKeys(good)) !== JSON.stringify(sortKeys(total)))
-    throw SloErrors.invalid(goodPath, `must equal total's spec for the ${indicator} indicator`);
-  const { indicator: _i, model: _m, tag: _t, device: _d, ...params } = total;
-  return parseSli({ type: indicator, selector, ...params }, totalPath, r);
-}
-
-function sortKeys(o: Record<string, unknown>): [string, unknown][] {
-  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
+function annotationsOf(o: Record<string, unknown>): Record<string, string> {
+  const m = o.metadata as { annotations?: Record<string, string> } | undefined;
+  return m?.annotations ?? {};
 }
 
 function timeWindow(v: unknown, path: string, r: Reader): SloWindow {
@@ -155,7 +75,8 @@ function timeWindow(v: unknown, path: string, r: Reader): SloWindow {
   if (w.isRolling !== undefined && typeof w.isRolling !== 'boolean')
     throw SloErrors.invalid(join(p, 'isRolling'), 'must be a boolean');
   if (rolling) {
-    if (w.calendar !== undefined) r.unknown(join(p, 'calendar'), 'not used by a rolling window');
+    if (w.calendar !== undefined)
+      throw SloErrors.invalid(join(p, 'calendar'), 'not used by a rolling window');
     const minutes = duration(text, join(p, 'duration'));
     if (minutes < 5 || minutes > 366 * 1440)
       throw SloErrors.invalid(join(p, 'duration'), 'must be between 5m and 366d');
@@ -177,9 +98,9 @@ function timeWindow(v: unknown, path: string, r: Reader): SloWindow {
         ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).getUTCDay() === 1
         : m[3] === '01' && (unit === 'month' || (Number(m[2]) - 1) % 3 === 0));
     if (!aligned)
-      r.warn(
+      throw SloErrors.invalid(
         join(cp, 'startTime'),
-        `periods start at the natural ${unit} boundary (local midnight); this start time is not used`,
+        `tsunagu's ${unit}s start at local midnight on the ${unit === 'week' ? 'Monday' : `first day of the ${unit}`}: give such a start time (or none)`,
       );
   }
   return { kind: 'calendar', unit, timeZone };
@@ -202,21 +123,31 @@ function objectives(
     'targetPercent',
     'timeSliceTarget',
     'timeSliceWindow',
+    'indicator',
+    'indicatorRef',
+    'compositeWeight',
   ]);
+  optStr(o.displayName, join(p, 'displayName'), 200); // kept in the stored document
   for (const k of ['op', 'value'])
-    if (o[k] !== undefined) r.unknown(join(p, k), 'only used by thresholdMetric');
-  if (o.displayName !== undefined) r.warn(join(p, 'displayName'), 'objective names are not stored (ignored)');
+    if (o[k] !== undefined)
+      throw SloErrors.invalid(
+        join(p, k),
+        'only meaningful for threshold metrics, which tsunagu does not evaluate',
+      );
+  for (const k of ['indicator', 'indicatorRef', 'compositeWeight'])
+    if (o[k] !== undefined) throw SloErrors.invalid(join(p, k), 'composite SLOs are not supported');
   let target: number;
   if (o.target !== undefined) {
     if (o.targetPercent !== undefined)
       throw SloErrors.invalid(join(p, 'targetPercent'), 'give target or targetPercent, not both');
     target = num(o.target, join(p, 'target'), 0, 1, true);
   } else if (o.targetPercent !== undefined)
-    target = num(o.targetPercent, join(p, 'targetPercent'), 0, 100, true) / 100;
+    // 99.9 / 100 is 0.9990000000000001 in binary: round to the decimal that was meant.
+    target = Number((num(o.targetPercent, join(p, 'targetPercent'), 0, 100, true) / 100).toPrecision(15));
   else throw SloErrors.invalid(join(p, 'target'), 'is required (or targetPercent)');
   if (method === 'Occurrences') {
     for (const k of ['timeSliceTarget', 'timeSliceWindow'])
-      if (o[k] !== undefined) r.unknown(join(p, k), 'only used by Timeslices');
+      if (o[k] !== undefined) throw SloErrors.invalid(join(p, k), 'only used by Timeslices');
     return { target, budgeting: { method: 'occurrences' } };
   }
   const sliceTarget = num(o.timeSliceTarget, join(p, 'timeSliceTarget'), 0, 1);
@@ -229,36 +160,51 @@ function objectives(
 }
 
 interface Named {
+  /** `Kind/name` → document, from this import first, then from the stored objects. */
   byName: Map<string, Doc>;
 }
+
+function resolve(named: Named, kind: Kind, ref: string, path: string): Doc {
+  const d = named.byName.get(`${kind}/${ref}`);
+  if (!d) throw SloErrors.invalid(path, `no ${kind} named ${ref} in this import or stored`);
+  return d;
+}
+
+const TIER_ANNOTATIONS = [`${ANN}short-window`, `${ANN}budget-share`];
 
 function condition(v: unknown, path: string, r: Reader, named: Named): AlertTier {
   let c = r.object(v, path, ['kind', 'metadata', 'spec', 'conditionRef']);
   let cp = path;
   if (c.conditionRef !== undefined) {
-    const ref = str(c.conditionRef, join(path, 'conditionRef'));
-    const d = named.byName.get(`AlertCondition/${ref}`);
-    if (!d)
-      throw SloErrors.invalid(join(path, 'conditionRef'), `no AlertCondition named ${ref} in the document`);
+    const d = resolve(
+      named,
+      'AlertCondition',
+      str(c.conditionRef, join(path, 'conditionRef')),
+      join(path, 'conditionRef'),
+    );
     c = d.o;
     cp = d.path;
-  }
-  const meta = metadata(c.metadata, join(cp, 'metadata'), r);
-  const s = r.object(c.spec, join(cp, 'spec'), ['description', 'severity', 'condition']);
-  const severity = str(s.severity, join(cp, 'spec.severity'));
+  } else checkConditionSpec(c.spec, join(cp, 'spec'), r);
+  const meta = checkMetadata(c.metadata, join(cp, 'metadata'), r);
+  const s = c.spec as Record<string, unknown>;
+  const severity = s.severity;
   if (severity !== 'page' && severity !== 'ticket')
-    throw SloErrors.invalid(join(cp, 'spec.severity'), 'must be page or ticket');
+    throw SloErrors.invalid(
+      join(cp, 'spec.severity'),
+      'must be page or ticket (the tiers tsunagu alerts with)',
+    );
   const kp = join(cp, 'spec.condition');
-  const k = r.object(s.condition, kp, ['kind', 'threshold', 'lookbackWindow', 'alertAfter']);
-  if (k.kind !== undefined && k.kind !== 'burnrate')
-    throw SloErrors.invalid(join(kp, 'kind'), 'must be burnrate');
+  const k = s.condition as Record<string, unknown>;
+  if (k.op === 'lt' || k.op === 'lte')
+    throw SloErrors.invalid(
+      join(kp, 'op'),
+      'tsunagu alerts when the burn rate reaches or exceeds the threshold: use gt or gte',
+    );
   const threshold = num(k.threshold, join(kp, 'threshold'), 0, 1e6, true);
   const longMinutes = duration(k.lookbackWindow, join(kp, 'lookbackWindow'));
-  if (k.alertAfter !== undefined && k.alertAfter !== '0m')
-    r.warn(join(kp, 'alertAfter'), 'the short window replaces alertAfter; only 0m is meaningful (ignored)');
-  const annotations = meta.annotations;
-  const sw = annotations[`${ANN}short-window`];
+  const annotations = annotationsOf(c);
   const ap = join(cp, 'metadata.annotations');
+  const sw = annotations[`${ANN}short-window`];
   // SRE Workbook: the short window is 1/12 of the long one.
   const shortMinutes =
     sw === undefined
@@ -274,56 +220,80 @@ function condition(v: unknown, path: string, r: Reader, named: Named): AlertTier
       throw SloErrors.invalid(join(ap, `${ANN}budget-share`), 'must be a number in (0, 1]');
     tier.budgetShare = n;
   } else tier.burnRate = threshold;
+  if (k.op === 'gte') tier.op = 'gte';
+  const after = k.alertAfter === undefined ? 0 : durationOrZero(k.alertAfter, join(kp, 'alertAfter'));
+  if (after > 0) tier.alertAfterMinutes = after;
   for (const key of Object.keys(annotations))
-    if (key.startsWith(ANN) && key !== `${ANN}short-window` && key !== `${ANN}budget-share`)
+    if (key.startsWith(ANN) && !TIER_ANNOTATIONS.includes(key))
       r.unknown(join(ap, key), 'unknown tsunagu annotation');
+  return tier;
+}
+
+function policy(v: unknown, path: string, r: Reader, named: Named): AlertTier {
+  let p = r.object(v, path, ['kind', 'metadata', 'spec', 'alertPolicyRef']);
+  let pp = path;
+  if (p.alertPolicyRef !== undefined) {
+    for (const k of ['kind', 'metadata', 'spec'])
+      if (p[k] !== undefined)
+        throw SloErrors.invalid(join(path, k), 'give alertPolicyRef or an inline AlertPolicy, not both');
+    const d = resolve(
+      named,
+      'AlertPolicy',
+      str(p.alertPolicyRef, join(path, 'alertPolicyRef')),
+      join(path, 'alertPolicyRef'),
+    );
+    p = d.o;
+    pp = d.path;
+  } else {
+    if (p.kind !== 'AlertPolicy')
+      throw SloErrors.invalid(join(path, 'kind'), 'must be AlertPolicy (or give alertPolicyRef)');
+    checkMetadata(p.metadata, join(pp, 'metadata'), r);
+    checkPolicySpec(p.spec, join(pp, 'spec'), r);
+  }
+  const s = p.spec as Record<string, unknown>;
+  const sp = join(pp, 'spec');
+  if (s.alertWhenBreaching === false)
+    throw SloErrors.invalid(
+      join(sp, 'alertWhenBreaching'),
+      'false is not supported (remove the policy instead)',
+    );
+  if (s.alertWhenNoData === true)
+    throw SloErrors.invalid(join(sp, 'alertWhenNoData'), 'no-data alerts are not supported');
+  if (s.notificationTargets !== undefined)
+    throw SloErrors.invalid(
+      join(sp, 'notificationTargets'),
+      'who is told is configured in notify (channels and routes on slo.alert); remove it from a policy an SLO uses',
+    );
+  const tier = condition((s.conditions as unknown[])[0], join(sp, 'conditions[0]'), r, named);
+  if (s.alertWhenResolved === false) tier.notifyResolved = false;
   return tier;
 }
 
 function alertPolicies(v: unknown, path: string, r: Reader, named: Named): AlertTier[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) throw SloErrors.invalid(path, 'must be a list');
-  const tiers = v.map((item: unknown, i) => {
-    const ip = join(path, i);
-    let p = r.object(item, ip, ['kind', 'metadata', 'spec', 'alertPolicyRef']);
-    let pp = ip;
-    if (p.alertPolicyRef !== undefined) {
-      const ref = str(p.alertPolicyRef, join(ip, 'alertPolicyRef'));
-      const d = named.byName.get(`AlertPolicy/${ref}`);
-      if (!d)
-        throw SloErrors.invalid(join(ip, 'alertPolicyRef'), `no AlertPolicy named ${ref} in the document`);
-      p = d.o;
-      pp = d.path;
-    }
-    metadata(p.metadata, join(pp, 'metadata'), r);
-    const s = r.object(p.spec, join(pp, 'spec'), [
-      'description',
-      'alertWhenNoData',
-      'alertWhenResolved',
-      'alertWhenBreaching',
-      'conditions',
-      'notificationTargets',
-    ]);
-    if (s.alertWhenBreaching === false)
-      throw SloErrors.invalid(
-        join(pp, 'spec.alertWhenBreaching'),
-        'false is not supported (remove the policy instead)',
-      );
-    if (s.alertWhenNoData === true)
-      r.warn(join(pp, 'spec.alertWhenNoData'), 'no-data alerts are not supported (ignored)');
-    if (s.notificationTargets !== undefined)
-      r.warn(join(pp, 'spec.notificationTargets'), 'routing is configured in notify (ignored)');
-    if (!Array.isArray(s.conditions) || s.conditions.length !== 1)
-      throw SloErrors.invalid(join(pp, 'spec.conditions'), 'must be a list with exactly one condition');
-    return condition(s.conditions[0], join(join(pp, 'spec.conditions'), 0), r, named);
-  });
+  const tiers = v.map((item: unknown, i) => policy(item, join(path, i), r, named));
   checkTierNames(tiers, path);
   return tiers;
 }
 
+function indicator(s: Record<string, unknown>, sp: string, r: Reader, named: Named): Sli {
+  if ((s.indicator === undefined) === (s.indicatorRef === undefined))
+    throw SloErrors.invalid(join(sp, 'indicator'), 'give exactly one of indicator and indicatorRef');
+  if (s.indicator !== undefined) {
+    const ip = join(sp, 'indicator');
+    const ind = r.object(s.indicator, ip, ['metadata', 'spec']);
+    if (ind.metadata !== undefined) checkMetadata(ind.metadata, join(ip, 'metadata'), r);
+    checkSliSpec(ind.spec, join(ip, 'spec'), r);
+    return indicatorFromRatio(ind.spec, join(ip, 'spec'), r);
+  }
+  const d = resolve(named, 'SLI', str(s.indicatorRef, join(sp, 'indicatorRef')), join(sp, 'indicatorRef'));
+  return indicatorFromRatio(d.o.spec, join(d.path, 'spec'), r);
+}
+
 function sloFromDoc(doc: Doc, r: Reader, named: Named): SloDefinition {
   const { o, path } = doc;
-  const meta = metadata(o.metadata, join(path, 'metadata'), r);
+  const meta = checkMetadata(o.metadata, join(path, 'metadata'), r);
   const sp = join(path, 'spec');
   const s = r.object(o.spec, sp, [
     'description',
@@ -335,32 +305,24 @@ function sloFromDoc(doc: Doc, r: Reader, named: Named): SloDefinition {
     'objectives',
     'alertPolicies',
   ]);
-  let sli: Sli;
-  if (s.indicator !== undefined) {
-    const ip = join(sp, 'indicator');
-    const ind = r.object(s.indicator, ip, ['metadata', 'spec']);
-    if (ind.metadata !== undefined) metadata(ind.metadata, join(ip, 'metadata'), r);
-    sli = indicatorFromRatio(ind.spec, join(ip, 'spec'), r);
-  } else if (s.indicatorRef !== undefined) {
-    const ref = str(s.indicatorRef, join(sp, 'indicatorRef'));
-    const d = named.byName.get(`SLI/${ref}`);
-    if (!d) throw SloErrors.invalid(join(sp, 'indicatorRef'), `no SLI named ${ref} in the document`);
-    sli = indicatorFromRatio(d.o.spec, join(d.path, 'spec'), r);
-  } else throw SloErrors.invalid(join(sp, 'indicator'), 'indicator or indicatorRef is required');
+  const sli = indicator(s, sp, r, named);
   const method = s.budgetingMethod;
   if (method !== 'Occurrences' && method !== 'Timeslices')
     throw SloErrors.invalid(join(sp, 'budgetingMethod'), 'must be Occurrences or Timeslices');
   const { target, budgeting } = objectives(s.objectives, join(sp, 'objectives'), method, r);
-  const ann = meta.annotations;
+  const ann = annotationsOf(o);
+  const annPath = (k: string) => join(path, `metadata.annotations.${ANN}${k}`);
   const me = ann[`${ANN}min-events`];
   const minEvents = me === undefined ? DEFAULT_MIN_EVENTS : Number(me);
   if (!(Number.isFinite(minEvents) && minEvents >= 0))
-    throw SloErrors.invalid(
-      join(path, `metadata.annotations.${ANN}min-events`),
-      'must be a non-negative number',
-    );
+    throw SloErrors.invalid(annPath('min-events'), 'must be a non-negative number');
+  const tiers = alertPolicies(s.alertPolicies, join(sp, 'alertPolicies'), r, named);
+  const be = ann[`${ANN}budget-exhausted`];
+  if (be !== undefined && be !== 'true' && be !== 'false')
+    throw SloErrors.invalid(annPath('budget-exhausted'), "must be 'true' or 'false'");
+  const budgetExhausted = be === undefined ? tiers.length > 0 : be === 'true';
   for (const key of Object.keys(ann))
-    if (key.startsWith(ANN) && key !== `${ANN}min-events`)
+    if (key.startsWith(ANN) && key !== `${ANN}min-events` && key !== `${ANN}budget-exhausted`)
       r.unknown(join(path, `metadata.annotations.${key}`), 'unknown tsunagu annotation');
   const def: SloDefinition = {
     name: meta.name,
@@ -368,52 +330,53 @@ function sloFromDoc(doc: Doc, r: Reader, named: Named): SloDefinition {
     target,
     window: timeWindow(s.timeWindow, join(sp, 'timeWindow'), r),
     budgeting,
-    alerting: { minEvents, tiers: alertPolicies(s.alertPolicies, join(sp, 'alertPolicies'), r, named) },
+    alerting: { minEvents, tiers, budgetExhausted },
   };
   if (meta.displayName !== undefined) def.displayName = meta.displayName;
-  const description = optStr(s.description, join(sp, 'description'));
+  const desc = optStr(s.description, join(sp, 'description'), 1050);
   const service = optStr(s.service, join(sp, 'service'), 200);
-  if (description !== undefined) def.description = description;
+  if (desc !== undefined) def.description = desc;
   if (service !== undefined) def.service = service;
   return def;
 }
 
-/** Parse a multi-document OpenSLO YAML text into SLO definitions. Throws SLO_INVALID naming the path. */
-export function importOpenSlo(text: string, r: Reader): SloDefinition[] {
-  const docs: Doc[] = [];
-  YAML.parseAllDocuments(text).forEach((d, i) => {
-    const path = `documents[${i}]`;
-    if (d.errors.length > 0) throw SloErrors.invalid(path, `YAML: ${d.errors[0]!.message.split('\n')[0]}`);
-    const v: unknown = d.toJS();
-    if (v === null || v === undefined) return;
-    const o = r.object(v, path, ['apiVersion', 'kind', 'metadata', 'spec']);
-    if (o.apiVersion !== 'openslo/v1')
-      throw SloErrors.invalid(join(path, 'apiVersion'), 'must be openslo/v1');
-    docs.push({ path, o });
-  });
+export interface OpenSloImport {
+  defs: SloDefinition[];
+  /** Every document of the import, verbatim (SLOs with the definition they became). */
+  objects: OpenSloObject[];
+}
+
+/**
+ * Parse OpenSLO v1 YAML (`---` separated documents and/or lists of documents). Every document is
+ * checked (422 naming the path on the first problem, unknown fields included); references resolve
+ * within the import, then among `stored` objects (`Kind/name` → document).
+ */
+export function importOpenSlo(
+  text: string,
+  stored: ReadonlyMap<string, Record<string, unknown>> = new Map(),
+): OpenSloImport {
+  const r = new Reader(true);
+  const docs: OpenSloDoc[] = readDocuments(text).map(({ path, value }) => checkDocument(value, path, r));
   const named: Named = { byName: new Map() };
+  for (const [key, o] of stored) named.byName.set(key, { path: `stored ${key}`, o });
+  const seen = new Map<string, string>();
   for (const d of docs) {
-    const kind = d.o.kind;
-    if (kind === 'SLI' || kind === 'AlertPolicy' || kind === 'AlertCondition') {
-      const meta = r.object(d.o.metadata, join(d.path, 'metadata'), META_KEYS);
-      named.byName.set(`${kind}/${str(meta.name, join(d.path, 'metadata.name'))}`, d);
-    } else if (kind === 'DataSource' || kind === 'Service' || kind === 'AlertNotificationTarget') {
-      r.warn(join(d.path, 'kind'), `${kind} is not used by tsunagu (ignored)`);
-    } else if (kind !== 'SLO') {
+    const key = `${d.kind}/${d.name}`;
+    const before = seen.get(key);
+    if (before !== undefined)
       throw SloErrors.invalid(
-        join(d.path, 'kind'),
-        'must be SLO, SLI, AlertPolicy, AlertCondition, DataSource, Service or AlertNotificationTarget',
+        join(d.path, 'metadata.name'),
+        `a second ${d.kind} named ${d.name} (first at ${before})`,
       );
-    }
+    seen.set(key, d.path);
+    named.byName.set(key, d);
   }
-  const seen = new Set<string>();
-  return docs
-    .filter((d) => d.o.kind === 'SLO')
-    .map((d) => {
-      const def = sloFromDoc(d, r, named);
-      if (seen.has(def.name))
-        throw SloErrors.invalid(join(d.path, 'metadata.name'), `duplicate SLO ${def.name}`);
-      seen.add(def.name);
-      return def;
-    });
+  const defs: SloDefinition[] = [];
+  const objects: OpenSloObject[] = docs.map((d) => {
+    if (d.kind !== 'SLO') return { kind: d.kind, name: d.name, document: d.o };
+    const def = sloFromDoc(d, r, named);
+    defs.push(def);
+    return { kind: d.kind, name: d.name, document: d.o, definition: canonicalJson(def) };
+  });
+  return { defs, objects };
 }

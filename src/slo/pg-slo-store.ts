@@ -3,8 +3,8 @@ import type { ServiceState } from '../core/events.js';
 import type { PostgresDatabase } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
 import { sloMigrations } from './migrations.js';
-import type { AlertQuery, AlertRecord, CounterRow, SloStore } from './slo-store.js';
-import { alertFromRow } from './sqlite-slo-store.js';
+import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
+import { alertFromRow, objectFromRow } from './sqlite-slo-store.js';
 import type { SloDefinition } from './types.js';
 
 /** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65,535). */
@@ -65,6 +65,7 @@ export class PgSloStore implements SloStore {
       await c.query('DELETE FROM slo_counters WHERE slo_id = $1', [id]);
       await c.query('DELETE FROM slo_alerts WHERE slo_id = $1', [id]);
       await c.query('DELETE FROM slo_budget_flags WHERE slo_id = $1', [id]);
+      await c.query("DELETE FROM slo_openslo_objects WHERE kind = 'SLO' AND name = $1", [id]);
       await c.query('COMMIT');
       return (r.rowCount ?? 0) > 0;
     } catch (err) {
@@ -73,6 +74,36 @@ export class PgSloStore implements SloStore {
     } finally {
       c.release();
     }
+  }
+
+  async putOpenSloObjects(rows: readonly OpenSloObjectRow[], at: number): Promise<void> {
+    if (rows.length === 0) return;
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      for (const r of rows)
+        await c.query(
+          `INSERT INTO slo_openslo_objects (kind, name, document, definition, updated_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (kind, name) DO UPDATE SET document = excluded.document, definition = excluded.definition, updated_at = excluded.updated_at`,
+          [r.kind, r.name, JSON.stringify(r.document), r.definition ?? null, at],
+        );
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK');
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async listOpenSloObjects(): Promise<OpenSloObjectRow[]> {
+    const r = await this.pool.query<{
+      kind: string;
+      name: string;
+      document: string;
+      definition: string | null;
+    }>('SELECT kind, name, document, definition FROM slo_openslo_objects ORDER BY seq');
+    return r.rows.map(objectFromRow);
   }
 
   async addCounters(rows: readonly CounterRow[]): Promise<void> {

@@ -102,7 +102,10 @@ describe('SLO HTTP API', () => {
       for (let i = 0; i < 20; i++) finish(m < 2 || i >= 10); // minute 2: half fail
       clock.advance(MINUTE);
     }
+    clock.advance(2000); // the engine evaluates each closed minute 2 s after it closes
     const st = (await call('GET', '/slos/lock/status')).json();
+    assert.equal(st.minute, START + 2 * MINUTE, 'the values describe minute 2, the last closed one');
+    assert.equal(st.evaluatedAt, START + 3 * MINUTE + 2000);
     assert.equal(st.total, 60);
     assert.equal(st.good, 50);
     assert.ok(Math.abs(st.budgetRemaining - (1 - 10 / (60 * 0.001))) < 1e-9);
@@ -151,19 +154,55 @@ describe('SLO HTTP API', () => {
       '  timeWindow: [{ duration: 1w, isRolling: false, calendar: { startTime: "2026-01-05 00:00:00", timeZone: Europe/Berlin } }]',
       '  budgetingMethod: Occurrences',
       '  objectives: [{ target: 0.995 }]',
-      '  flavour: vanilla',
     ].join('\n');
     const yamlHeaders = { 'content-type': 'application/yaml' };
     const imp = await call('POST', '/slos/import', yaml, yamlHeaders);
     assert.equal(imp.status, 200, imp.body);
     assert.deepEqual(imp.json().created, ['hb-berlin']);
-    assert.deepEqual(imp.json().warnings, [
-      { path: 'documents[0].spec.flavour', message: 'unknown field (ignored)' },
-    ]);
+    assert.deepEqual(imp.json().warnings, []);
+    const unknown = await call('POST', '/slos/import', `${yaml}\n  flavour: vanilla`, yamlHeaders);
+    assert.equal(unknown.status, 422, unknown.body);
+    assert.equal(unknown.json().error.field, 'documents[0].spec.flavour');
+    // A list of documents (as oslo and the go-sdk write them), with kinds other than SLO: kept and exported.
+    const list = [
+      '- apiVersion: openslo/v1',
+      '  kind: Service',
+      '  metadata: { name: scooters, labels: { team: [mobility] } }',
+      '  spec: { description: Shared scooters }',
+      '- apiVersion: openslo/v1',
+      '  kind: AlertPolicy',
+      '  metadata: { name: standalone }',
+      '  spec:',
+      '    conditions: [{ conditionRef: somewhere-else }]',
+      '    notificationTargets: [{ targetRef: oncall }]',
+      '- apiVersion: openslo/v1',
+      '  kind: SLO',
+      '  metadata: { name: unlocks }',
+      '  spec:',
+      '    service: scooters',
+      '    indicator:',
+      '      spec:',
+      '        ratioMetric:',
+      '          good: { metricSource: { type: tsunagu, spec: { indicator: command-success, command: unlock } } }',
+      '          total: { metricSource: { type: tsunagu, spec: { indicator: command-success, command: unlock } } }',
+      '    budgetingMethod: Occurrences',
+      '    objectives: [{ displayName: Unlocks work, target: 0.999 }]',
+    ].join('\n');
+    const listed = await call('POST', '/slos/import', list, yamlHeaders);
+    assert.equal(listed.status, 200, listed.body);
+    assert.deepEqual(listed.json().created, ['unlocks']);
+    assert.deepEqual(listed.json().stored, ['Service/scooters', 'AlertPolicy/standalone']);
+    assert.equal((await call('GET', '/slos/unlocks')).json().target, 0.999);
+    const exported = await p.app.http.inject({ method: 'GET', url: '/api/v1/slos/export', headers: p.auth });
+    assert.match(exported.body, /displayName: Unlocks work\n\s+target: 0\.999\n/);
+    assert.match(exported.body, /kind: AlertPolicy\nmetadata:\n {2}name: standalone/);
+    assert.match(exported.body, /kind: Service\nmetadata:\n {2}name: scooters\n {2}labels:/);
+    assert.equal((await call('DELETE', '/slos/unlocks')).status, 204);
     const exp1 = await p.app.http.inject({ method: 'GET', url: '/api/v1/slos/export', headers: p.auth });
     assert.match(exp1.headers['content-type'] as string, /yaml/);
     const again = await call('POST', '/slos/import', exp1.body, yamlHeaders);
     assert.deepEqual(again.json().updated.sort(), ['hb-berlin', 'lock']);
+    assert.deepEqual(again.json().stored, ['Service/scooters', 'AlertPolicy/standalone']);
     assert.deepEqual(again.json().warnings, []);
     const exp2 = await p.app.http.inject({ method: 'GET', url: '/api/v1/slos/export', headers: p.auth });
     assert.equal(exp2.body, exp1.body);

@@ -9,7 +9,8 @@ import { parseDurationMinutes } from './duration.js';
 import type { SloEngine } from './engine.js';
 import { SloErrors } from './errors.js';
 import { exportOpenSlo, importOpenSlo } from './openslo.js';
-import type { SloStore } from './slo-store.js';
+import { looksLikeOpenSlo } from './openslo-kinds.js';
+import type { OpenSloObjectRow, SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';
 import { exportTsunagu, importTsunagu } from './yaml-format.js';
 
@@ -41,6 +42,11 @@ const statusSchema = {
   properties: {
     name: { type: 'string' },
     at: { type: 'number' },
+    minute: {
+      type: 'number',
+      description: 'start (epoch ms) of the newest complete minute the values include',
+    },
+    evaluatedAt: { type: 'number', description: 'when the values were computed (epoch ms)' },
     window: anyObject,
     good: { type: 'number' },
     total: { type: 'number' },
@@ -111,10 +117,11 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
       {
         schema: { tags: ['slo'], querystring: formatQuery, response: { 200: { type: 'string' } } },
       },
-      (req, reply) => {
+      async (req, reply) => {
         const { format } = req.query as { format?: string };
         const defs = engine.list();
-        const text = format === 'tsunagu' ? exportTsunagu(defs) : exportOpenSlo(defs);
+        const text =
+          format === 'tsunagu' ? exportTsunagu(defs) : exportOpenSlo(defs, await store.listOpenSloObjects());
         return reply.header('content-type', 'application/yaml; charset=utf-8').send(text);
       },
     );
@@ -139,6 +146,11 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
               properties: {
                 created: { type: 'array', items: { type: 'string' } },
                 updated: { type: 'array', items: { type: 'string' } },
+                stored: {
+                  type: 'array',
+                  description: 'OpenSLO documents other than SLOs, kept verbatim (Kind/name)',
+                  items: { type: 'string' },
+                },
                 warnings: {
                   type: 'array',
                   items: {
@@ -156,14 +168,31 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
       async (req) => {
         const r = new Reader(false);
         const text = typeof req.body === 'string' ? req.body : '';
-        const format =
-          req.query.format ?? (/^\s*apiVersion:\s*openslo\//m.test(text) ? 'openslo' : 'tsunagu');
-        const defs = format === 'openslo' ? importOpenSlo(text, r) : importTsunagu(text, r);
+        const format = req.query.format ?? (looksLikeOpenSlo(text) ? 'openslo' : 'tsunagu');
+        let defs: SloDefinition[];
+        let objects: OpenSloObjectRow[] = [];
+        if (format === 'openslo') {
+          const stored = new Map(
+            (await store.listOpenSloObjects()).map((o) => [`${o.kind}/${o.name}`, o.document] as const),
+          );
+          ({ defs, objects } = importOpenSlo(text, stored));
+        } else defs = importTsunagu(text, r);
         const created: string[] = [];
         const updated: string[] = [];
         for (const d of defs) (engine.has(d.name) ? updated : created).push(d.name);
-        if (!req.query.dryRun) for (const d of defs) await engine.put(d);
-        return { created, updated, warnings: r.warnings, dryRun: req.query.dryRun === true };
+        if (!req.query.dryRun) {
+          for (const d of defs) await engine.put(d);
+          // After the definitions: an SLO source stored with a definition the engine does not hold would be exported stale.
+          await store.putOpenSloObjects(objects, now());
+        }
+        const others = objects.filter((o) => o.kind !== 'SLO').map((o) => `${o.kind}/${o.name}`);
+        return {
+          created,
+          updated,
+          ...(format === 'openslo' ? { stored: others } : {}),
+          warnings: r.warnings,
+          dryRun: req.query.dryRun === true,
+        };
       },
     );
 

@@ -5,7 +5,8 @@
  *
  * `cum[i]` (ring-indexed by absolute minute) holds the sum of every minute before `i`, for `i` in
  * [head − capacity, head]. Adding to the newest minute touches one entry; a late event for an older
- * minute updates the entries after it (O(age in minutes), small in practice). Two series are kept:
+ * minute updates the entries after it (O(age in minutes), small in practice). Counts for minutes not
+ * yet closed wait aside until the engine's clock closes them. Two series are kept:
  * events (good, total) and, for the timeslices method, slices (good slices, slices with data).
  *
  * Memory: 16 bytes per minute of horizon (32 with timeslices): a 30-day window plus 3 days of
@@ -19,12 +20,15 @@ export interface Sums {
 
 export class MinuteSeries {
   /** First minute not yet covered: cum[head] is the sum of all minutes < head. */
-  private head = -1;
+  private head = 0;
+  private started = false;
   private readonly size: number;
   private readonly cumGood: Float64Array;
   private readonly cumTotal: Float64Array;
   private readonly sliceGood: Float64Array | undefined;
   private readonly sliceTotal: Float64Array | undefined;
+  /** Counts for minutes ≥ head, folded in when the head passes them. */
+  private readonly pending = new Map<number, Sums>();
 
   /**
    * @param capacity minutes of history kept (window + longest burn-rate window)
@@ -45,32 +49,47 @@ export class MinuteSeries {
 
   /** The first minute the series does not cover yet (−1 when empty). */
   get end(): number {
-    return this.head;
+    return this.started ? this.head : -1;
   }
 
   private idx(minute: number): number {
-    return minute % this.size;
+    return ((minute % this.size) + this.size) % this.size;
   }
 
-  /** Make the series cover every minute < `minute` (empty minutes carry the sums forward). */
+  /**
+   * Make the series cover every minute < `minute`: fold in the counts waiting for those minutes
+   * (empty minutes carry the sums forward). Only the caller's clock moves the head, so a count
+   * dated in the future never drags the window forward.
+   */
   extendTo(minute: number): void {
-    if (this.head < 0 || minute - this.head >= this.size) {
+    if (this.started && minute <= this.head) return;
+    if (!this.started || minute - this.head >= this.size) {
+      this.started = true;
       // First use, or a gap longer than the horizon: everything older is out of range anyway.
-      this.head = minute;
+      this.head = minute - this.capacity;
       this.cumGood.fill(0);
       this.cumTotal.fill(0);
       this.sliceGood?.fill(0);
       this.sliceTotal?.fill(0);
-      return;
+      for (const m of this.pending.keys()) if (m < this.head) this.pending.delete(m);
     }
-    if (minute <= this.head) return;
     const h = this.idx(this.head);
-    const g = this.cumGood[h]!;
-    const t = this.cumTotal[h]!;
-    const sg = this.sliceGood?.[h] ?? 0;
-    const st = this.sliceTotal?.[h] ?? 0;
-    for (let m = this.head + 1; m <= minute; m++) {
-      const i = this.idx(m);
+    let g = this.cumGood[h]!;
+    let t = this.cumTotal[h]!;
+    let sg = this.sliceGood?.[h] ?? 0;
+    let st = this.sliceTotal?.[h] ?? 0;
+    for (let m = this.head; m < minute; m++) {
+      const p = this.pending.size > 0 ? this.pending.get(m) : undefined;
+      if (p) {
+        this.pending.delete(m);
+        g += p.good;
+        t += p.total;
+        if (p.total > 0) {
+          sg += this.sliceValue(p);
+          st += 1;
+        }
+      }
+      const i = this.idx(m + 1);
       this.cumGood[i] = g;
       this.cumTotal[i] = t;
       if (this.sliceGood && this.sliceTotal) {
@@ -79,6 +98,11 @@ export class MinuteSeries {
       }
     }
     this.head = minute;
+  }
+
+  /** Counts waiting for minutes the series does not cover yet (the current minute, future-dated events). */
+  get pendingMinutes(): number {
+    return this.pending.size;
   }
 
   private cum(arr: Float64Array, minute: number): number {
@@ -96,10 +120,21 @@ export class MinuteSeries {
     };
   }
 
-  /** Count good/total into minute `m` (additive). Minutes older than the horizon are ignored. */
+  /**
+   * Count good/total into minute `m` (additive). Minutes older than the horizon are ignored; a
+   * minute the series does not cover yet (the current one, or one dated in the future) waits until
+   * `extendTo` passes it.
+   */
   add(m: number, good: number, total: number): void {
     if (good === 0 && total === 0) return;
-    if (m + 1 > this.head) this.extendTo(m + 1);
+    if (!this.started || m >= this.head) {
+      const p = this.pending.get(m);
+      if (p) {
+        p.good += good;
+        p.total += total;
+      } else this.pending.set(m, { good, total });
+      return;
+    }
     if (m < this.head - this.capacity) return;
     const before = this.sliceTarget === undefined ? undefined : this.minute(m);
     for (let j = m + 1; j <= this.head; j++) {
@@ -126,7 +161,7 @@ export class MinuteSeries {
 
   /** Event sums over minutes [from, to). */
   events(from: number, to: number): Sums {
-    if (to <= from || this.head < 0) return { good: 0, total: 0 };
+    if (to <= from || !this.started) return { good: 0, total: 0 };
     return {
       good: this.cum(this.cumGood, to) - this.cum(this.cumGood, from),
       total: this.cum(this.cumTotal, to) - this.cum(this.cumTotal, from),
@@ -136,7 +171,7 @@ export class MinuteSeries {
   /** Budget units over [from, to): events, or (timeslices) good slices and slices with data. */
   units(from: number, to: number): Sums {
     if (!this.sliceGood || !this.sliceTotal) return this.events(from, to);
-    if (to <= from || this.head < 0) return { good: 0, total: 0 };
+    if (to <= from || !this.started) return { good: 0, total: 0 };
     return {
       good: this.cum(this.sliceGood, to) - this.cum(this.sliceGood, from),
       total: this.cum(this.sliceTotal, to) - this.cum(this.sliceTotal, from),

@@ -151,4 +151,37 @@ for (const [name, open] of adapters)
       await s.deleteDeviceState('d2');
       assert.deepEqual([...(await s.getDeviceStates())], [['d1', 'in_service']]);
     });
+
+    test('OpenSLO documents: kept verbatim (key order too), replaced by kind and name, SLO source deleted with its SLO', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      await s.putSlo(a, 1);
+      const svc = {
+        apiVersion: 'openslo/v1',
+        kind: 'Service',
+        metadata: { name: 'web' },
+        spec: { z: 1, a: 2 },
+      };
+      const src = { kind: 'SLO', metadata: { name: 'a' }, apiVersion: 'openslo/v1', spec: { target: 0.999 } };
+      await s.putOpenSloObjects(
+        [
+          { kind: 'Service', name: 'web', document: svc },
+          { kind: 'SLO', name: 'a', document: src, definition: '{"name":"a"}' },
+        ],
+        1,
+      );
+      const svc2 = { ...svc, spec: { description: 'the web' } };
+      await s.putOpenSloObjects([{ kind: 'Service', name: 'web', document: svc2 }], 2);
+      const list = await s.listOpenSloObjects();
+      assert.deepEqual(list, [
+        { kind: 'Service', name: 'web', document: svc2 },
+        { kind: 'SLO', name: 'a', document: src, definition: '{"name":"a"}' },
+      ]);
+      assert.deepEqual(Object.keys(list[1]!.document), ['kind', 'metadata', 'apiVersion', 'spec']);
+      await s.deleteSlo('a');
+      assert.deepEqual(
+        (await s.listOpenSloObjects()).map((o) => o.kind),
+        ['Service'],
+      );
+    });
   });

@@ -37,13 +37,26 @@ export interface AlertQuery {
   limit: number;
 }
 
+/** An OpenSLO document kept verbatim; an SLO's carries the canonical JSON of the definition it became. */
+export interface OpenSloObjectRow {
+  kind: string;
+  name: string;
+  document: Record<string, unknown>;
+  definition?: string;
+}
+
 export interface SloStore {
   listSlos(): Promise<SloDefinition[]>;
   getSlo(id: string): Promise<SloDefinition | undefined>;
   /** Insert or replace; returns whether it existed before. */
   putSlo(def: SloDefinition, at: number): Promise<boolean>;
-  /** Deletes the definition with its counters, alerts and flags; false when unknown. */
+  /** Deletes the definition with its counters, alerts, flags and OpenSLO source; false when unknown. */
   deleteSlo(id: string): Promise<boolean>;
+
+  /** Insert or replace OpenSLO documents by (kind, name), in one transaction. */
+  putOpenSloObjects(rows: readonly OpenSloObjectRow[], at: number): Promise<void>;
+  /** Every stored OpenSLO document, in the order first imported. */
+  listOpenSloObjects(): Promise<OpenSloObjectRow[]>;
 
   /** Additive upsert of a batch in one transaction: good += row.good, total += row.total. */
   addCounters(rows: readonly CounterRow[]): Promise<void>;

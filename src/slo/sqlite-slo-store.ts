@@ -3,7 +3,7 @@ import type { ServiceState } from '../core/events.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
 import { sloMigrations } from './migrations.js';
-import type { AlertQuery, AlertRecord, CounterRow, SloStore } from './slo-store.js';
+import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';
 
 interface AlertRow {
@@ -29,6 +29,20 @@ export function alertFromRow(r: AlertRow): AlertRecord {
     resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
     burnRate: Number(r.burn_rate),
     threshold: Number(r.threshold),
+  };
+}
+
+export function objectFromRow(r: {
+  kind: string;
+  name: string;
+  document: string;
+  definition: string | null;
+}): OpenSloObjectRow {
+  return {
+    kind: r.kind,
+    name: r.name,
+    document: JSON.parse(r.document) as Record<string, unknown>,
+    ...(r.definition !== null ? { definition: r.definition } : {}),
   };
 }
 
@@ -73,8 +87,26 @@ export class SqliteSloStore implements SloStore {
       this.db.prepare('DELETE FROM slo_counters WHERE slo_id = ?').run(id);
       this.db.prepare('DELETE FROM slo_alerts WHERE slo_id = ?').run(id);
       this.db.prepare('DELETE FROM slo_budget_flags WHERE slo_id = ?').run(id);
+      this.db.prepare("DELETE FROM slo_openslo_objects WHERE kind = 'SLO' AND name = ?").run(id);
       return n > 0;
     })();
+  }
+
+  async putOpenSloObjects(rows: readonly OpenSloObjectRow[], at: number): Promise<void> {
+    const stmt = this.db.prepare(
+      `INSERT INTO slo_openslo_objects (kind, name, document, definition, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (kind, name) DO UPDATE SET document = excluded.document, definition = excluded.definition, updated_at = excluded.updated_at`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) stmt.run(r.kind, r.name, JSON.stringify(r.document), r.definition ?? null, at);
+    })();
+  }
+
+  async listOpenSloObjects(): Promise<OpenSloObjectRow[]> {
+    const rows = this.db
+      .prepare('SELECT kind, name, document, definition FROM slo_openslo_objects ORDER BY seq')
+      .all() as { kind: string; name: string; document: string; definition: string | null }[];
+    return rows.map(objectFromRow);
   }
 
   async addCounters(rows: readonly CounterRow[]): Promise<void> {

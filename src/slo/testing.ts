@@ -55,6 +55,11 @@ export async function harness(
     devices?: DeviceInfo[];
     seed?: (store: SloStore) => Promise<void>;
     defs?: SloDefinition[];
+    /**
+     * Engine evaluation delay. 0 here (tests that count per minute read alerts at the boundary);
+     * tests of the delay itself and the reference property test use the production default.
+     */
+    evaluationDelayMs?: number;
   } = {},
 ): Promise<Harness> {
   const db = openSqlite(':memory:');
@@ -62,7 +67,7 @@ export async function harness(
   for (const d of opts.defs ?? []) await store.putSlo(d, 0);
   if (opts.seed) await opts.seed(store);
   const clock = new ManualClock(opts.start ?? Date.UTC(2026, 0, 10));
-  return build(db, store, clock, opts.devices ?? []);
+  return build(db, store, clock, opts.devices ?? [], opts.evaluationDelayMs ?? 0);
 }
 
 async function build(
@@ -70,13 +75,20 @@ async function build(
   store: SloStore,
   clock: ManualClock,
   devices: DeviceInfo[],
+  evaluationDelayMs: number,
 ): Promise<Harness> {
   const bus = new EventBus();
   const alerts: TsunaguEvents['slo.alert'][] = [];
   const exhausted: TsunaguEvents['slo.budget-exhausted'][] = [];
   bus.on('slo.alert', (a) => alerts.push(a));
   bus.on('slo.budget-exhausted', (e) => exhausted.push(e));
-  const engine = new SloEngine({ store, bus, clock, directory: staticDirectory(devices) });
+  const engine = new SloEngine({
+    store,
+    bus,
+    clock,
+    directory: staticDirectory(devices),
+    evaluationDelayMs,
+  });
   await engine.start();
   let closed = false;
   return {
@@ -96,7 +108,7 @@ async function build(
     async restart() {
       await engine.stop();
       closed = true;
-      return build(db, store, clock, devices);
+      return build(db, store, clock, devices, evaluationDelayMs);
     },
   };
 }

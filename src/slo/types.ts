@@ -7,6 +7,8 @@
 /** Which devices an SLI counts. Every given field must match (AND). */
 export interface DeviceSelector {
   model?: string;
+  /** The device's model is one of these (e.g. the fleet's vehicles, leaving monitors out). */
+  models?: string[];
   tag?: string;
   device?: string;
 }
@@ -92,12 +94,23 @@ export interface AlertTier {
   budgetShare?: number;
   /** Fixed burn-rate threshold (does not scale with the window). */
   burnRate?: number;
+  /** `gte`: fire when the burn rate reaches the threshold (OpenSLO `op: gte`); default: exceeds it. */
+  op?: 'gte';
+  /** The condition must hold this many minutes in a row before the tier fires (OpenSLO `alertAfter`). */
+  alertAfterMinutes?: number;
+  /** false: resolving is recorded but not announced (OpenSLO `alertWhenResolved: false`). */
+  notifyResolved?: false;
 }
 
 export interface AlertingSpec {
   /** Events (or slices) required in the long window before a tier may fire (low-traffic protection). */
   minEvents: number;
   tiers: AlertTier[];
+  /**
+   * Emit `slo.budget-exhausted` (notify sends it) when the budget reaches zero. Default: true,
+   * except with `tiers: []` ("no alerts"), where it is false unless given.
+   */
+  budgetExhausted: boolean;
 }
 
 export interface SloDefinition {

@@ -26,7 +26,13 @@ export function importTsunagu(text: string, r: Reader): SloDefinition[] {
   const doc = YAML.parseDocument(text);
   if (doc.errors.length > 0)
     throw SloErrors.invalid('document', `YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const o = r.object(doc.toJS(), '', ['apiVersion', 'kind', 'slos']);
+  const root: unknown = doc.toJS();
+  if (typeof root !== 'object' || root === null || Array.isArray(root))
+    throw SloErrors.invalid(
+      'document',
+      'must be a mapping with apiVersion: tsunagu/v1, kind: SLOList and slos (OpenSLO: ?format=openslo)',
+    );
+  const o = r.object(root, '', ['apiVersion', 'kind', 'slos']);
   if (o.apiVersion !== undefined && o.apiVersion !== 'tsunagu/v1')
     throw SloErrors.invalid('apiVersion', 'must be tsunagu/v1');
   if (o.kind !== undefined && o.kind !== 'SLOList') throw SloErrors.invalid('kind', 'must be SLOList');

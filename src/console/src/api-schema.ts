@@ -1856,6 +1856,8 @@ export interface Paths {
       response: {
         created?: string[];
         updated?: string[];
+        /** OpenSLO documents other than SLOs, kept verbatim (Kind/name) */
+        stored?: string[];
         warnings?: {
           path?: string;
           message?: string;
@@ -1943,6 +1945,10 @@ export interface Paths {
       response: {
         name?: string;
         at?: number;
+        /** start (epoch ms) of the newest complete minute the values include */
+        minute?: number;
+        /** when the values were computed (epoch ms) */
+        evaluatedAt?: number;
         window?: {
           [key: string]: unknown;
         };
