@@ -18,6 +18,7 @@ export const RC = {
   serverUnavailable: 0x88,
   serverBusy: 0x89,
   banned: 0x8a,
+  badAuthenticationMethod: 0x8c,
   serverShuttingDown: 0x8b,
   keepAliveTimeout: 0x8d,
   sessionTakenOver: 0x8e,
