@@ -63,6 +63,47 @@ interface Row {
 
 const AFTER_CONNECT: Row[] = [
   {
+    clause: 'MQTT-3.6.1-1',
+    what: 'PUBREL with fixed-header flags 0000',
+    v4: '60 02 0001',
+    v5: '60 02 0001',
+    rc5: 0x81,
+  },
+  {
+    clause: 'MQTT-3.10.1-1',
+    what: 'UNSUBSCRIBE with fixed-header flags 0000',
+    v4: 'a0 05 0001 0001 61',
+    v5: 'a0 06 0001 00 0001 61',
+    rc5: 0x81,
+  },
+  {
+    clause: 'MQTT-3.14.1-1',
+    what: 'DISCONNECT with fixed-header flags 0001',
+    v4: 'e1 00',
+    v5: 'e1 00',
+    rc5: 0x81,
+  },
+  {
+    clause: 'MQTT 5 §2.2.2.2',
+    what: 'an unknown property identifier',
+    v5: '30 07 0001 61 02 7f00 78',
+    rc5: 0x81,
+  },
+  {
+    clause: 'MQTT-2.2.2-1/2',
+    what: 'SUBSCRIBE with fixed-header flags 0000',
+    v4: '80 06 0001 0001 61 00',
+    v5: '80 07 0001 00 0001 61 00',
+    rc5: 0x81,
+  },
+  {
+    clause: 'MQTT-3.3.1-4',
+    what: 'PUBLISH with QoS 3',
+    v4: '36 06 0001 61 0001 78',
+    v5: '36 07 0001 61 0001 00 78',
+    rc5: 0x81,
+  },
+  {
     clause: 'MQTT-1.5.3-1',
     what: 'invalid UTF-8 byte in a topic (the issue repro)',
     v4: '32 08 0003 61ff62 0009 78',
@@ -213,6 +254,18 @@ const AFTER_CONNECT: Row[] = [
 
 /** CONNECT rows: 3.1.1 is closed without CONNACK; MQTT 5 gets CONNACK `rc5` when given. */
 const CONNECTS: Row[] = [
+  {
+    clause: 'MQTT-4.12.0-1',
+    what: 'an Authentication Method (enhanced auth is not supported)',
+    v5: `10 12 ${MQTT} 05 02 0000 04 15000178 0001 61`,
+    rc5: 0x8c,
+  },
+  {
+    clause: 'MQTT-3.1.2-1',
+    what: 'protocol name other than MQTT',
+    v4: `10 0d 00044d515458 04 02 0000 0001 61`,
+    v5: `10 0e 00044d515458 05 02 0000 00 0001 61`,
+  },
   {
     clause: 'MQTT-3.1.2-3',
     what: 'reserved CONNECT flag bit set',
