@@ -282,10 +282,10 @@ const FAST_TAIL_MAX = 16 * 1024;
  * calls were about a quarter of the broker's CPU for small QoS 0/1 messages). Parses complete
  * PUBLISH packets (MQTT 5: only without properties) and 4-byte PUBACKs at the start of `buf`,
  * producing the same packet objects as mqtt-packet, and returns the number of bytes consumed.
- * Anything else — other packet types, bad flags, QoS 3, MQTT 5 properties, a topic with non-ASCII
- * or NUL bytes, an incomplete or too large packet — stops it: mqtt-packet takes over from there
- * (and reports errors as before). Packet-level rules (DUP on QoS 0, packet id 0 …) are checked
- * after either parser, in validate.ts.
+ * Anything else — other packet types, bad flags, QoS 3, MQTT 5 properties, a topic that does not
+ * decode cleanly (U+FFFD) or holds U+0000, an incomplete or too large packet — stops it:
+ * mqtt-packet takes over from there (and reports errors as before). Packet-level rules (DUP on
+ * QoS 0, packet id 0 …) are checked after either parser, in validate.ts.
  */
 export function parseFast(c: Connection, buf: Buffer): number {
   const len = buf.length;
@@ -345,17 +345,10 @@ export function parseFast(c: Connection, buf: Buffer): number {
     const topicLen = (buf[i]! << 8) | buf[i + 1]!;
     let at = i + 2 + topicLen;
     if (at + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) > end) break;
-    // Non-ASCII or NUL bytes: mqtt-packet (strict-parser.ts) checks the UTF-8 rules [MQTT-1.5.4-1/2].
-    let plain = true;
-    for (let k = i + 2; k < at; k++) {
-      const ch = buf[k]!;
-      if (ch === 0 || ch > 0x7f) {
-        plain = false;
-        break;
-      }
-    }
-    if (!plain) break;
-    const topic = buf.toString('latin1', i + 2, at);
+    const topic = buf.toString('utf8', i + 2, at);
+    // Bytes decoded as U+FFFD (invalid UTF-8, or a real U+FFFD) or U+0000: mqtt-packet with
+    // strict-parser.ts decides [MQTT-1.5.4-1/2].
+    if (topic.includes('\uFFFD') || topic.includes('\u0000')) break;
     let messageId: number | undefined;
     if (qos > 0) {
       messageId = (buf[at]! << 8) | buf[at + 1]!;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { BrokerHooks } from '../mqtt/index.js';
 import {
   allowsPublish,
   allowsSubscribe,
@@ -129,7 +130,11 @@ test('platform answer topics: reserved for any thing, own or granted; requests s
 });
 
 test('refusePlatformAnswers also covers clients whose ACL is "everything" (anonymous access)', () => {
-  const hooks = refusePlatformAnswers({ authorizePublish: () => true, authorizeSubscribe: () => true });
+  const allowAll: Pick<BrokerHooks, 'authorizePublish' | 'authorizeSubscribe'> = {
+    authorizePublish: () => true,
+    authorizeSubscribe: () => true,
+  };
+  const hooks = refusePlatformAnswers(allowAll);
   const client = {
     clientId: 'x',
     remoteAddress: '',

@@ -176,6 +176,21 @@ describe('reserved topics and wills under topic ACLs (secure mode)', () => {
     seen.splice(0, seen.length);
   });
 
+  test('a will allowed at CONNECT is authorized again when due: a narrowed ACL drops it', async () => {
+    await api('POST', '/device-models', { name: 'narrow', acl: { publish: ['devices/${deviceId}/#'] } });
+    await device('dev-c', { model: 'narrow' });
+    const c = await connect('dev-c', {
+      will: { topic: 'devices/dev-c/status', payload: Buffer.from('gone'), qos: 1, retain: true },
+    });
+    await api('PUT', '/device-models/narrow', { acl: { publish: [] } });
+    const denied = h.broker.stats().willsDenied;
+    c.stream.destroy();
+    await waitFor(() => h.broker.stats().willsDenied === denied + 1, 'the will to be refused when due');
+    await settle();
+    assert.ok(!seen.includes('devices/dev-c/status'));
+    assert.equal(h.broker.stats().retainedCount, 0);
+  });
+
   test("the issue repro: mosquitto_sub with a will on another device's commands topic, kill -9", async () => {
     const received: string[] = [];
     const off = h.broker.subscribe('devices/dev-b/#', (m) => void received.push(m.payload.toString()));
