@@ -134,61 +134,67 @@ describe('fast PUBLISH/PUBACK parser', () => {
   });
 
   /** A PUBLISH with arbitrary topic bytes (invalid UTF-8, overlong, surrogates, NUL) and flags. */
-  const rawPublishArb = fc
-    .record({
-      topic: fc.oneof(
-        fc.uint8Array({ minLength: 1, maxLength: 12 }),
-        fc
-          .constantFrom(
-            [0x61, 0xff, 0x62], // invalid byte
-            [0xc0, 0xaf], // overlong '/'
-            [0xed, 0xa0, 0x80], // UTF-16 surrogate
-            [0x61, 0x00, 0x62], // U+0000
-            [0xef, 0xbf, 0xbd], // a real U+FFFD (valid)
-            [0xc3, 0xa9], // é (valid)
-          )
-          .map((a) => Uint8Array.from(a)),
-      ),
-      flags: fc.integer({ min: 0, max: 15 }).filter((f) => ((f >> 1) & 3) !== 3),
-      id: fc.integer({ min: 0, max: 3 }),
-    })
-    .map(({ topic, flags, id }) => {
-      const qos = (flags >> 1) & 3;
-      const body = Buffer.concat([
-        Buffer.from([topic.length >> 8, topic.length & 0xff]),
-        Buffer.from(topic),
-        qos > 0 ? Buffer.from([0, id]) : Buffer.alloc(0),
-        Buffer.from('x'),
-      ]);
-      return Buffer.concat([Buffer.from([0x30 | flags, body.length]), body]);
-    });
+  const rawPublishArb = (v: 4 | 5): fc.Arbitrary<Buffer> =>
+    fc
+      .record({
+        topic: fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 12 }),
+          fc
+            .constantFrom(
+              [0x61, 0xff, 0x62], // invalid byte
+              [0xc0, 0xaf], // overlong '/'
+              [0xed, 0xa0, 0x80], // UTF-16 surrogate
+              [0x61, 0x00, 0x62], // U+0000
+              [0xef, 0xbf, 0xbd], // a real U+FFFD (valid)
+              [0xc3, 0xa9], // é (valid)
+            )
+            .map((a) => Uint8Array.from(a)),
+        ),
+        flags: fc.integer({ min: 0, max: 15 }).filter((f) => ((f >> 1) & 3) !== 3),
+        id: fc.integer({ min: 0, max: 3 }),
+      })
+      .map(({ topic, flags, id }) => {
+        const qos = (flags >> 1) & 3;
+        const body = Buffer.concat([
+          Buffer.from([topic.length >> 8, topic.length & 0xff]),
+          Buffer.from(topic),
+          qos > 0 ? Buffer.from([0, id]) : Buffer.alloc(0),
+          v === 5 ? Buffer.from([0]) : Buffer.alloc(0), // no properties: the fast path's case
+          Buffer.from('x'),
+        ]);
+        return Buffer.concat([Buffer.from([0x30 | flags, body.length]), body]);
+      });
 
-  test('v4: the fast path accepts and refuses exactly what the strict mqtt-packet parser does', () => {
-    fc.assert(
-      fc.property(fc.array(rawPublishArb, { minLength: 1, maxLength: 6 }), (list) => {
-        const bytes = Buffer.concat(list);
-        const ref: Packet[] = [];
-        const refErrors: string[] = [];
-        const rp = acquireParser(
-          { onParsedPacket: (p) => void ref.push(p), onParseFailure: (e) => void refErrors.push(e.message) },
-          4,
-        );
-        rp.parse(bytes);
-        releaseParser(rp);
-        const got: Packet[] = [];
-        const errors: string[] = [];
-        const c = new Connection(
-          new PassThrough(),
-          { remoteAddress: 'x', transport: 'tcp' },
-          host(got, errors),
-        );
-        c.state = 'connected';
-        c.setVersion(4);
-        c.onData(bytes);
-        assert.deepEqual(errors, refErrors);
-        assert.deepEqual(got.map(norm), ref.map(norm));
-      }),
-      { numRuns: 300 },
-    );
-  });
+  for (const v of [4, 5] as const)
+    test(`v${v}: the fast path accepts and refuses exactly what the strict mqtt-packet parser does`, () => {
+      fc.assert(
+        fc.property(fc.array(rawPublishArb(v), { minLength: 1, maxLength: 6 }), (list) => {
+          const bytes = Buffer.concat(list);
+          const ref: Packet[] = [];
+          const refErrors: string[] = [];
+          const rp = acquireParser(
+            {
+              onParsedPacket: (p) => void ref.push(p),
+              onParseFailure: (e) => void refErrors.push(e.message),
+            },
+            v,
+          );
+          rp.parse(bytes);
+          releaseParser(rp);
+          const got: Packet[] = [];
+          const errors: string[] = [];
+          const c = new Connection(
+            new PassThrough(),
+            { remoteAddress: 'x', transport: 'tcp' },
+            host(got, errors),
+          );
+          c.state = 'connected';
+          c.setVersion(v);
+          c.onData(bytes);
+          assert.deepEqual(errors, refErrors);
+          assert.deepEqual(got.map(norm), ref.map(norm));
+        }),
+        { numRuns: 300 },
+      );
+    });
 });
