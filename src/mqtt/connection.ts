@@ -334,6 +334,8 @@ export function parseFast(c: Connection, buf: Buffer): number {
       if (i >= len && i - pos < 5) fastStop = INCOMPLETE;
       break;
     }
+    // Not in its shortest form [MQTT-1.5.5-1]: left to mqtt-packet (strict-parser.ts refuses it).
+    if (mul > 128 && rem * 128 < mul) break;
     const end = i + rem;
     if (rem > c.maxInPacket) break;
     if (end > len) {

@@ -152,8 +152,10 @@ describe('fast PUBLISH/PUBACK parser', () => {
         ),
         flags: fc.integer({ min: 0, max: 15 }).filter((f) => ((f >> 1) & 3) !== 3),
         id: fc.integer({ min: 0, max: 3 }),
+        // Remaining length in two bytes where one would do [MQTT-1.5.5-1].
+        padded: fc.boolean(),
       })
-      .map(({ topic, flags, id }) => {
+      .map(({ topic, flags, id, padded }) => {
         const qos = (flags >> 1) & 3;
         const body = Buffer.concat([
           Buffer.from([topic.length >> 8, topic.length & 0xff]),
@@ -162,7 +164,8 @@ describe('fast PUBLISH/PUBACK parser', () => {
           v === 5 ? Buffer.from([0]) : Buffer.alloc(0), // no properties: the fast path's case
           Buffer.from('x'),
         ]);
-        return Buffer.concat([Buffer.from([0x30 | flags, body.length]), body]);
+        const length = padded ? [body.length | 0x80, 0] : [body.length];
+        return Buffer.concat([Buffer.from([0x30 | flags, ...length]), body]);
       });
 
   for (const v of [4, 5] as const)

@@ -63,6 +63,26 @@ interface Row {
 
 const AFTER_CONNECT: Row[] = [
   {
+    clause: 'MQTT-1.5.5-1',
+    what: 'remaining length not in its shortest form (PINGREQ)',
+    v4: 'c0 8000',
+    v5: 'c0 8000',
+    rc5: 0x81,
+  },
+  {
+    clause: 'MQTT-1.5.5-1',
+    what: 'remaining length not in its shortest form (PUBLISH)',
+    v4: '30 8600 0003 612f62 78',
+    v5: '30 8700 0003 612f62 00 78',
+    rc5: 0x81,
+  },
+  {
+    clause: 'MQTT-1.5.5-1',
+    what: 'property length not in its shortest form',
+    v5: '30 06 0001 61 8000 78',
+    rc5: 0x81,
+  },
+  {
     clause: 'MQTT-3.6.1-1',
     what: 'PUBREL with fixed-header flags 0000',
     v4: '60 02 0001',

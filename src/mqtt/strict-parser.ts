@@ -4,6 +4,7 @@
  * - strings that are not well-formed UTF-8 (invalid bytes, overlong encodings, UTF-16 surrogates)
  *   or hold U+0000, in client ids, user names, topics, filters, will topics and string properties
  *   [MQTT-1.5.3-1/2] (3.1.1), [MQTT-1.5.4-1/2] (MQTT 5): mqtt-packet would decode them with U+FFFD;
+ * - variable byte integers not in their shortest form [MQTT-1.5.5-1];
  * - bytes left over after the fields of a packet whose length the spec fixes (trailing bytes in
  *   CONNECT, SUBSCRIBE …, a PINGREQ with a body, a 3.1.1 PUBACK longer than 2) — PUBLISH excepted,
  *   its payload is the rest.
@@ -28,6 +29,7 @@ export interface ParserHooks {
   _emitError(err: Error): void;
   _parseString(): string | null;
   _parsePayload(): boolean;
+  _parseVarByteNum(fullInfo?: boolean): false | number | { bytes: number; value: number };
 }
 
 /** Same contract as mqtt-packet's `_parseString`, plus the UTF-8 rules. */
@@ -46,9 +48,22 @@ function parseStrictString(this: ParserHooks): string | null {
   return s;
 }
 
+type VarByte = false | { bytes: number; value: number };
+
 export function makeStrict(p: ParserHooks): void {
   const basePayload = p._parsePayload.bind(p);
+  const baseVarByte = p._parseVarByteNum.bind(p);
   p._parseString = parseStrictString;
+  // Remaining lengths, property lengths, Subscription Identifiers: shortest form only.
+  p._parseVarByteNum = function (this: ParserHooks, fullInfo?: boolean): VarByte | number {
+    const r = baseVarByte(true) as VarByte;
+    if (r === false) return false;
+    if (r.bytes > 1 && r.value < 128 ** (r.bytes - 1)) {
+      this._emitError(new Error('variable byte integer not in its shortest form [MQTT-1.5.5-1]'));
+      return false;
+    }
+    return fullInfo ? r : r.value;
+  };
   p._parsePayload = function (this: ParserHooks): boolean {
     const done = basePayload();
     const cmd = this.packet.cmd;
