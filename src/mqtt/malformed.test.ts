@@ -275,6 +275,12 @@ const AFTER_CONNECT: Row[] = [
 /** CONNECT rows: 3.1.1 is closed without CONNACK; MQTT 5 gets CONNACK `rc5` when given. */
 const CONNECTS: Row[] = [
   {
+    clause: 'MQTT-3.1.2-1',
+    what: 'protocol name MQIsdp with level 5',
+    v5: `10 10 00064d5149736470 05 02 0000 00 0001 61`,
+    rc5: 0x84,
+  },
+  {
     clause: 'MQTT-4.12.0-1',
     what: 'an Authentication Method (enhanced auth is not supported)',
     v5: `10 12 ${MQTT} 05 02 0000 04 15000178 0001 61`,
@@ -410,6 +416,14 @@ describe('malformed and forbidden packets are refused (raw TCP)', () => {
         );
       });
   }
+
+  test('[MQTT-3.1.2-1] 3.1.1 CONNECT: protocol name MQIsdp with level 4 gets CONNACK 0x01', async () => {
+    const got = await exchange(tb, 4, hex(`10 0f 00064d5149736470 04 02 0000 0001 61`), false);
+    assert.deepEqual(
+      got.map((p) => `${p.cmd}:${(p as { returnCode?: number }).returnCode}`),
+      ['connack:1'],
+    );
+  });
 
   test('the broker still serves well-formed clients afterwards', async () => {
     assert.deepEqual(await exchange(tb, 4, hex('e0 00'), true), []);

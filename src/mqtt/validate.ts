@@ -84,6 +84,10 @@ const hasWildcard = (s: string): boolean => s.includes('+') || s.includes('#');
 
 function checkConnect(p: Extract<Packet, { cmd: 'connect' }>): PacketError | undefined {
   const v = p.protocolVersion ?? 4;
+  // [MQTT-3.1.2-1] "MQIsdp" is MQTT 3.1 (level 3), "MQTT" is 3.1.1 and 5: another pairing is refused
+  // like an unsupported level (CONNACK 0x84 / 0x01), as Mosquitto does.
+  if ((p.protocolId === 'MQIsdp') !== (v === 3))
+    return { rc: RC.unsupportedProtocolVersion, why: `protocol name ${p.protocolId} with level ${v}` };
   // [MQTT-3.1.2-22] (3.1.1) a password without a user name.
   if (v !== 5 && p.password !== undefined && p.username === undefined)
     return malformed('password flag set without user name flag [MQTT-3.1.2-22]');

@@ -8,11 +8,12 @@ import { handleDisconnect, handlePingreq } from './disconnect.js';
 import { handlePublish, handlePubrel } from './publish.js';
 import { handleSubscribe, handleUnsubscribe } from './subscribe.js';
 import { validatePacket, type PacketError } from '../validate.js';
-import { RC } from '../reason-codes.js';
+import { RC, toV311ConnackCode } from '../reason-codes.js';
 
 /**
- * An invalid CONNECT: MQTT 5 gets a CONNACK with the reason code, 3.1.1 just a closed connection
- * (its return codes cannot say "malformed") [MQTT 5 §4.13.1, MQTT-4.8.0-1].
+ * An invalid CONNECT: MQTT 5 gets a CONNACK with the reason code, 3.1.1 a closed connection (its
+ * return codes cannot say "malformed"; only a bad protocol name/level pairing gets 0x01)
+ * [MQTT 5 §4.13.1, MQTT-3.1.4-1].
  */
 function refuseConnect(b: BrokerImpl, c: Connection, version: number, bad: PacketError): void {
   b.log.warn({ remoteAddress: c.meta.remoteAddress, why: bad.why }, 'mqtt: invalid CONNECT, closing');
@@ -24,6 +25,9 @@ function refuseConnect(b: BrokerImpl, c: Connection, version: number, bad: Packe
       reasonCode: bad.rc,
       properties: { reasonString: bad.why },
     });
+  // 3.1.1 has a return code for this one [MQTT-3.1.2-2].
+  else if (bad.rc === RC.unsupportedProtocolVersion)
+    c.send({ cmd: 'connack', sessionPresent: false, returnCode: toV311ConnackCode(bad.rc) });
   c.close(bad.rc === RC.badAuthenticationMethod ? 'not_authorized' : 'protocol_error');
 }
 
