@@ -63,6 +63,12 @@ interface Row {
 
 const AFTER_CONNECT: Row[] = [
   {
+    clause: 'MQTT 5 §3.3.2.3.2',
+    what: 'Payload Format Indicator 2',
+    v5: '30 07 0001 61 02 0102 78',
+    rc5: 0x82,
+  },
+  {
     clause: 'MQTT-1.5.5-1',
     what: 'remaining length not in its shortest form (PINGREQ)',
     v4: 'c0 8000',
@@ -274,6 +280,12 @@ const AFTER_CONNECT: Row[] = [
 
 /** CONNECT rows: 3.1.1 is closed without CONNACK; MQTT 5 gets CONNACK `rc5` when given. */
 const CONNECTS: Row[] = [
+  {
+    clause: 'MQTT 5 §3.1.2.11.7',
+    what: 'Request Problem Information 2',
+    v5: `10 10 ${MQTT} 05 02 0000 02 1702 0001 61`,
+    rc5: 0x82,
+  },
   {
     clause: 'MQTT-3.1.2-1',
     what: 'protocol name MQIsdp with level 5',

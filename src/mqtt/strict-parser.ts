@@ -5,6 +5,7 @@
  *   or hold U+0000, in client ids, user names, topics, filters, will topics and string properties
  *   [MQTT-1.5.3-1/2] (3.1.1), [MQTT-1.5.4-1/2] (MQTT 5): mqtt-packet would decode them with U+FFFD;
  * - variable byte integers not in their shortest form [MQTT-1.5.5-1];
+ * - (marked for validate.ts) one-byte flag properties other than 0 or 1;
  * - bytes left over after the fields of a packet whose length the spec fixes (trailing bytes in
  *   CONNECT, SUBSCRIBE …, a PINGREQ with a body, a 3.1.1 PUBACK longer than 2) — PUBLISH excepted,
  *   its payload is the rest.
@@ -30,6 +31,8 @@ export interface ParserHooks {
   _parseString(): string | null;
   _parsePayload(): boolean;
   _parseVarByteNum(fullInfo?: boolean): false | number | { bytes: number; value: number };
+  _parseByte(): number | undefined;
+  _parseByType(type: string): unknown;
 }
 
 /** Same contract as mqtt-packet's `_parseString`, plus the UTF-8 rules. */
@@ -53,7 +56,16 @@ type VarByte = false | { bytes: number; value: number };
 export function makeStrict(p: ParserHooks): void {
   const basePayload = p._parsePayload.bind(p);
   const baseVarByte = p._parseVarByteNum.bind(p);
+  const baseByType = p._parseByType.bind(p);
   p._parseString = parseStrictString;
+  // One-byte flag properties (Payload Format Indicator, Request Problem / Response Information):
+  // mqtt-packet turns any value into a boolean; a value other than 0 or 1 is kept as the number so
+  // that validate.ts refuses it as the Protocol Error it is (MQTT 5 §3.1.2.11.6/7).
+  p._parseByType = function (this: ParserHooks, type: string): unknown {
+    if (type !== 'byte') return baseByType(type);
+    const b = this._parseByte();
+    return b !== undefined && b > 1 ? b : b !== 0;
+  };
   // Remaining lengths, property lengths, Subscription Identifiers: shortest form only.
   p._parseVarByteNum = function (this: ParserHooks, fullInfo?: boolean): VarByte | number {
     const r = baseVarByte(true) as VarByte;

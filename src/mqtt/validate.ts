@@ -76,9 +76,18 @@ function checkProperties(kind: string, props: Props): PacketError | undefined {
       return protocol('Subscription Identifier in a PUBLISH from a client [MQTT-3.3.4-6]');
     if (!allowed?.has(name)) return protocol(`property ${name} is not allowed in ${kind.toUpperCase()}`);
     if (Array.isArray(value)) return protocol(`property ${name} included more than once`);
+    // strict-parser.ts leaves a flag property that is neither 0 nor 1 as its number.
+    if (FLAG_PROPERTIES.has(name) && typeof value === 'number')
+      return protocol(`property ${name} must be 0 or 1, not ${value}`);
   }
   return undefined;
 }
+
+const FLAG_PROPERTIES = new Set([
+  'payloadFormatIndicator',
+  'requestProblemInformation',
+  'requestResponseInformation',
+]);
 
 const hasWildcard = (s: string): boolean => s.includes('+') || s.includes('#');
 
