@@ -119,6 +119,7 @@ export interface BrokerStats {
   bytesReceived: number;
   bytesSent: number;
   publishDropped: number; // QoS 0 dropped because a queue was full
+  willsDenied: number; // wills dropped because authorizePublish refused them when due
   retainedCount: number;
   subscriptionsCount: number;
   inflightCount: number;

@@ -25,6 +25,7 @@ import type {
 import { Connection, type ConnectionHost } from './connection.js';
 import { encode, encodePublishFast, publishPacket } from './encode.js';
 import { MqttErrors } from './errors.js';
+import { authorizeWill } from './handlers/authorize.js';
 import { dispatch } from './handlers/index.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp, type StoredSession } from './persistence.js';
 import { PostgresPersistence } from './persistence-pg.js';
@@ -102,6 +103,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     bytesReceived: 0,
     bytesSent: 0,
     publishDropped: 0,
+    willsDenied: 0,
   };
   private seq = 1;
   /** Sessions holding publishers (queue full, still draining). */
@@ -379,7 +381,9 @@ export class BrokerImpl implements Broker, ConnectionHost {
     this.publishWill(s.clientId, w);
   }
 
-  publishWill(clientId: string, w: Will): void {
+  publishWill(clientId: string, w: Will, authorized = false): void {
+    // Authorized again when due, with the same check as PUBLISH (the ACL may have changed).
+    if (!authorized) return authorizeWill(this, clientId, w);
     const msg: Message = {
       topic: w.topic,
       payload: w.payload,
@@ -968,6 +972,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
       bytesReceived: this.counters.bytesReceived,
       bytesSent: this.counters.bytesSent,
       publishDropped: this.counters.publishDropped,
+      willsDenied: this.counters.willsDenied,
       retainedCount: this.retained.size,
       subscriptionsCount: this.trie.size,
       inflightCount: inflight,

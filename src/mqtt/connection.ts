@@ -285,8 +285,10 @@ const FAST_TAIL_MAX = 16 * 1024;
  * calls were about a quarter of the broker's CPU for small QoS 0/1 messages). Parses complete
  * PUBLISH packets (MQTT 5: only without properties) and 4-byte PUBACKs at the start of `buf`,
  * producing the same packet objects as mqtt-packet, and returns the number of bytes consumed.
- * Anything else — other packet types, bad flags, QoS 3, MQTT 5 properties, an incomplete or too
- * large packet — stops it: mqtt-packet takes over from there (and reports errors as before).
+ * Anything else — other packet types, bad flags, QoS 3, MQTT 5 properties, a topic that does not
+ * decode cleanly (U+FFFD) or holds U+0000, an incomplete or too large packet — stops it:
+ * mqtt-packet takes over from there (and reports errors as before). Packet-level rules (DUP on
+ * QoS 0, packet id 0 …) are checked after either parser, in validate.ts.
  */
 export function parseFast(c: Connection, buf: Buffer): number {
   const len = buf.length;
@@ -335,6 +337,8 @@ export function parseFast(c: Connection, buf: Buffer): number {
       if (i >= len && i - pos < 5) fastStop = INCOMPLETE;
       break;
     }
+    // Not in its shortest form [MQTT-1.5.5-1]: left to mqtt-packet (strict-parser.ts refuses it).
+    if (mul > 128 && rem * 128 < mul) break;
     const end = i + rem;
     if (rem > c.maxInPacket) break;
     if (end > len) {
@@ -347,6 +351,9 @@ export function parseFast(c: Connection, buf: Buffer): number {
     let at = i + 2 + topicLen;
     if (at + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) > end) break;
     const topic = buf.toString('utf8', i + 2, at);
+    // Bytes decoded as U+FFFD (invalid UTF-8, or a real U+FFFD) or U+0000: mqtt-packet with
+    // strict-parser.ts decides [MQTT-1.5.4-1/2].
+    if (topic.includes('\uFFFD') || topic.includes('\u0000')) break;
     let messageId: number | undefined;
     if (qos > 0) {
       messageId = (buf[at]! << 8) | buf[at + 1]!;

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { generate, parser as createParser, type Packet } from 'mqtt-packet';
 import { Connection, type ConnectionHost } from './connection.js';
+import { acquireParser, releaseParser } from './parser-pool.js';
 
 function host(got: Packet[], errors: string[]): ConnectionHost {
   return {
@@ -131,4 +132,72 @@ describe('fast PUBLISH/PUBACK parser', () => {
     assert.deepEqual(errors.slice(1), ['too large 203']);
     assert.equal(got.length, 0);
   });
+
+  /** A PUBLISH with arbitrary topic bytes (invalid UTF-8, overlong, surrogates, NUL) and flags. */
+  const rawPublishArb = (v: 4 | 5): fc.Arbitrary<Buffer> =>
+    fc
+      .record({
+        topic: fc.oneof(
+          fc.uint8Array({ minLength: 1, maxLength: 12 }),
+          fc
+            .constantFrom(
+              [0x61, 0xff, 0x62], // invalid byte
+              [0xc0, 0xaf], // overlong '/'
+              [0xed, 0xa0, 0x80], // UTF-16 surrogate
+              [0x61, 0x00, 0x62], // U+0000
+              [0xef, 0xbf, 0xbd], // a real U+FFFD (valid)
+              [0xc3, 0xa9], // é (valid)
+            )
+            .map((a) => Uint8Array.from(a)),
+        ),
+        flags: fc.integer({ min: 0, max: 15 }).filter((f) => ((f >> 1) & 3) !== 3),
+        id: fc.integer({ min: 0, max: 3 }),
+        // Remaining length in two bytes where one would do [MQTT-1.5.5-1].
+        padded: fc.boolean(),
+      })
+      .map(({ topic, flags, id, padded }) => {
+        const qos = (flags >> 1) & 3;
+        const body = Buffer.concat([
+          Buffer.from([topic.length >> 8, topic.length & 0xff]),
+          Buffer.from(topic),
+          qos > 0 ? Buffer.from([0, id]) : Buffer.alloc(0),
+          v === 5 ? Buffer.from([0]) : Buffer.alloc(0), // no properties: the fast path's case
+          Buffer.from('x'),
+        ]);
+        const length = padded ? [body.length | 0x80, 0] : [body.length];
+        return Buffer.concat([Buffer.from([0x30 | flags, ...length]), body]);
+      });
+
+  for (const v of [4, 5] as const)
+    test(`v${v}: the fast path accepts and refuses exactly what the strict mqtt-packet parser does`, () => {
+      fc.assert(
+        fc.property(fc.array(rawPublishArb(v), { minLength: 1, maxLength: 6 }), (list) => {
+          const bytes = Buffer.concat(list);
+          const ref: Packet[] = [];
+          const refErrors: string[] = [];
+          const rp = acquireParser(
+            {
+              onParsedPacket: (p) => void ref.push(p),
+              onParseFailure: (e) => void refErrors.push(e.message),
+            },
+            v,
+          );
+          rp.parse(bytes);
+          releaseParser(rp);
+          const got: Packet[] = [];
+          const errors: string[] = [];
+          const c = new Connection(
+            new PassThrough(),
+            { remoteAddress: 'x', transport: 'tcp' },
+            host(got, errors),
+          );
+          c.state = 'connected';
+          c.setVersion(v);
+          c.onData(bytes);
+          assert.deepEqual(errors, refErrors);
+          assert.deepEqual(got.map(norm), ref.map(norm));
+        }),
+        { numRuns: 300 },
+      );
+    });
 });

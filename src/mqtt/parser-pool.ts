@@ -4,6 +4,7 @@
  * boundary — the common case — returns the parser to the pool right after `parse()`.
  */
 import { parser as createParser, type Packet, type Parser } from 'mqtt-packet';
+import { makeStrict, type ParserHooks } from './strict-parser.js';
 
 /** What a parser reports to while lent out. */
 export interface ParserOwner {
@@ -40,6 +41,7 @@ export function acquireParser(owner: ParserOwner, version: 3 | 4 | 5 | undefined
   let p = pool.pop();
   if (!p) {
     p = createParser() as PooledParser;
+    makeStrict(p as unknown as ParserHooks);
     p.on('packet', onPacket);
     p.on('error', onError);
   }

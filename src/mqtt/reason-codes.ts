@@ -19,6 +19,7 @@ export const RC = {
   serverBusy: 0x89,
   banned: 0x8a,
   serverShuttingDown: 0x8b,
+  badAuthenticationMethod: 0x8c,
   keepAliveTimeout: 0x8d,
   sessionTakenOver: 0x8e,
   topicFilterInvalid: 0x8f,

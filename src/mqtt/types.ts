@@ -1,5 +1,5 @@
 /** Internal shapes shared by the broker's parts (not part of the public API in api.ts). */
-import type { PublishProperties, QoS } from './api.js';
+import type { ClientInfo, PublishProperties, QoS } from './api.js';
 
 /** A routed application message. Immutable once routed; shared by every delivery. */
 export interface Message {
@@ -64,4 +64,6 @@ export interface Will {
   delay: number;
   /** MQTT 5 Message Expiry Interval of the will, seconds (counted from publication). */
   expiryInterval: number | undefined;
+  /** The client as it connected: the will is authorized as this client when it is due. */
+  client?: ClientInfo;
 }

@@ -1,14 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { BrokerHooks } from '../mqtt/index.js';
 import {
   allowsPublish,
   allowsSubscribe,
   checkTemplatePattern,
   compileAcl,
   expandPattern,
+  isPlatformAnswerTopic,
   patternCoversFilter,
   patternMatchesTopic,
+  refusePlatformAnswers,
 } from './acl.js';
 
 const dev = { id: 'sc-1', model: 'scooter', tags: ['site=osaka', 'fleet:blue', 'bad=a/b'] };
@@ -84,5 +87,67 @@ test('property: a covered filter only matches topics the pattern matches', () =>
       return true;
     }),
     { numRuns: 2000 },
+  );
+});
+
+test('platform answer topics: reserved for any thing, own or granted; requests stay with the ACL', () => {
+  const cases: [string, boolean][] = [
+    ['$aws/things/sc-1/shadow/update/accepted', true],
+    ['$aws/things/sc-1/shadow/update/rejected', true],
+    ['$aws/things/sc-1/shadow/update/delta', true],
+    ['$aws/things/sc-1/shadow/update/documents', true],
+    ['$aws/things/sc-1/shadow/get/accepted', true],
+    ['$aws/things/sc-1/shadow/delete/rejected', true],
+    ['$aws/things/sc-1/shadow/name/cfg/update/delta', true],
+    ['$aws/things/sc-1/shadow/name/cfg/get/accepted', true],
+    ['$aws/things/sc-1/jobs/notify', true],
+    ['$aws/things/sc-1/jobs/notify-next', true],
+    ['$aws/things/sc-1/jobs/get/accepted', true],
+    ['$aws/things/sc-1/jobs/job-7/update/rejected', true],
+    ['$fleet/devices/sc-1/service-state', true],
+    ['$fleet', true],
+    // Requests a device (or a client the ACL grants the thing) publishes.
+    ['$aws/things/sc-1/shadow/update', false],
+    ['$aws/things/sc-1/shadow/get', false],
+    ['$aws/things/sc-1/shadow/delete', false],
+    ['$aws/things/sc-1/shadow/name/delta/update', false], // a shadow named "delta"
+    ['$aws/things/sc-1/jobs/get', false],
+    ['$aws/things/sc-1/jobs/start-next', false],
+    ['$aws/things/sc-1/jobs/job-7/update', false],
+    ['devices/sc-1/accepted', false],
+    ['$fleetx/a', false],
+  ];
+  for (const [topic, reserved] of cases) assert.equal(isPlatformAnswerTopic(topic), reserved, topic);
+  // Not even a template that grants everything under $aws or $fleet opens them.
+  const acl = compileAcl({ publish: ['$aws/#', '$fleet/#', '#'], subscribe: [] }, dev);
+  assert.equal(
+    allowsPublish(acl, '$aws/things/sc-2/shadow/update'),
+    true,
+    'granted request for another thing',
+  );
+  assert.equal(allowsPublish(acl, '$aws/things/sc-2/shadow/update/accepted'), false);
+  assert.equal(allowsPublish(acl, '$fleet/devices/sc-2/service-state'), false);
+});
+
+test('refusePlatformAnswers also covers clients whose ACL is "everything" (anonymous access)', () => {
+  const allowAll: Pick<BrokerHooks, 'authorizePublish' | 'authorizeSubscribe'> = {
+    authorizePublish: () => true,
+    authorizeSubscribe: () => true,
+  };
+  const hooks = refusePlatformAnswers(allowAll);
+  const client = {
+    clientId: 'x',
+    remoteAddress: '',
+    protocolVersion: 5 as const,
+    keepalive: 0,
+    cleanStart: true,
+    transport: 'tcp' as const,
+  };
+  assert.equal(hooks.authorizePublish(client, '$aws/things/y/shadow/update/delta'), false);
+  assert.equal(hooks.authorizePublish(client, '$aws/things/y/shadow/update'), true);
+  assert.equal(
+    hooks.authorizeSubscribe(client, '$aws/things/y/shadow/update/delta'),
+    true,
+    'subscribing stays allowed',
   );
 });

@@ -4,6 +4,7 @@
  * `NAME:value`). A pattern whose variable has no value, or whose value holds `/ + # $`, is dropped:
  * it can never match, so a missing tag narrows access instead of widening it.
  */
+import type { BrokerHooks, ClientInfo } from '../mqtt/index.js';
 import type { AclTemplate, Device } from './types.js';
 
 export const DEFAULT_ACL: Required<AclTemplate> = {
@@ -114,9 +115,47 @@ export function innerFilter(filter: string): string {
   return slash < 0 ? filter : rest.slice(slash + 1);
 }
 
+/** Last levels of the answers the platform publishes under `$aws/things/{thing}/shadow/...`. */
+const SHADOW_ANSWERS = new Set(['accepted', 'rejected', 'delta', 'documents']);
+/** …and under `$aws/things/{thing}/jobs/...` (AWS IoT jobs MQTT API). */
+const JOBS_ANSWERS = new Set(['accepted', 'rejected', 'notify', 'notify-next']);
+
+/**
+ * Topics only the platform publishes, whatever an ACL template grants (the catalogue is in
+ * docs/registry.md, "Reserved topics"): shadow and jobs answers for any thing, own or not, and
+ * everything under `$fleet/`. Devices publish requests (`.../shadow/update`, `.../jobs/get` …);
+ * who may send a request for which thing stays the ACL's decision.
+ */
+export function isPlatformAnswerTopic(topic: string): boolean {
+  if (topic === '$fleet' || topic.startsWith('$fleet/')) return true;
+  if (!topic.startsWith('$aws/things/')) return false;
+  const levels = topic.split('/');
+  const last = levels[levels.length - 1]!;
+  if (levels[3] === 'shadow') return levels.length > 4 && SHADOW_ANSWERS.has(last);
+  if (levels[3] === 'jobs') return levels.length > 4 && JOBS_ANSWERS.has(last);
+  return false;
+}
+
 export function allowsPublish(acl: CompiledAcl, topic: string): boolean {
+  if (isPlatformAnswerTopic(topic)) return false;
   const t = topic.split('/');
   return acl.publish.some((p) => patternMatchesTopic(p, t));
+}
+
+type PublishHooks = Partial<Pick<BrokerHooks, 'authorizePublish'>>;
+
+/**
+ * The registry's broker hooks with platform answer topics refused before anything else — also for
+ * clients whose ACL is "everything" (anonymous access).
+ */
+export function refusePlatformAnswers<H extends PublishHooks>(hooks: H): H {
+  const inner = hooks.authorizePublish;
+  if (!inner) return hooks;
+  return {
+    ...hooks,
+    authorizePublish: (client: ClientInfo, topic: string) =>
+      isPlatformAnswerTopic(topic) ? false : inner(client, topic),
+  };
 }
 
 export function allowsSubscribe(acl: CompiledAcl, filter: string): boolean {

@@ -7,6 +7,7 @@ import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
 import type { TokenVerifier } from '../http/auth.js';
 import type { BrokerHooks } from '../mqtt/api.js';
+import { refusePlatformAnswers } from './acl.js';
 import { Connectivity, type FlappingOptions } from './connectivity.js';
 import { CredentialService, DEFAULT_ROTATION_OVERLAP_MS } from './credentials.js';
 import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitOptions } from './auth-limiter.js';
@@ -109,7 +110,7 @@ export async function createRegistry(
   return {
     name: 'registry',
     directory,
-    brokerHooks: auth.hooks(),
+    brokerHooks: refusePlatformAnswers(auth.hooks()),
     tokens,
     verifyDeviceSecret: (deviceId, secret) => auth.verifyDeviceSecret(deviceId, secret),
     routes: (api) => {

@@ -1,6 +1,6 @@
 /**
  * CONNECT → CONNACK, as a named list of steps (STYLE.md rule 4):
- * checkOrder, checkQuota, checkRate, resolveClientId, readWill, authenticate, then
+ * checkOrder, checkQuota, checkRate, resolveClientId, readWill, authenticate, authorizeWillTopic, then
  * takeOver, attachSession, negotiate, sendConnack, resendInflight.
  */
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
@@ -8,6 +8,7 @@ import type { AuthResult, ClientInfo } from '../api.js';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
 import { appProperties } from '../encode.js';
+import { authorizePublish } from './authorize.js';
 import { RC, toV311ConnackCode } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
 import { outboundAliases } from '../topic-alias-out.js';
@@ -59,11 +60,18 @@ export function handleConnect(b: BrokerImpl, c: Connection, p: IConnectPacket): 
     b.log.error({ err }, 'mqtt: authenticate hook failed');
     return refuse(b, c, a, RC.unspecified, 'authentication failed');
   }
-  if (!(r instanceof Promise)) return authenticated(b, c, a, r);
+  if (!(r instanceof Promise)) {
+    const more = authenticated(b, c, a, r);
+    if (more) {
+      c.block();
+      void more.then(() => b.resume(c));
+    }
+    return;
+  }
   c.block();
   r.then(
-    (res) => {
-      authenticated(b, c, a, res);
+    async (res) => {
+      await authenticated(b, c, a, res);
       b.resume(c);
     },
     (err: unknown) => {
@@ -99,6 +107,7 @@ function readWill(b: BrokerImpl, a: Attempt): boolean {
     properties: appProperties(props),
     delay: props?.willDelayInterval ?? 0,
     expiryInterval: props?.messageExpiryInterval,
+    client: a.info,
   };
   return true;
 }
@@ -119,9 +128,31 @@ export function refuse(b: BrokerImpl, c: Connection, a: Attempt, rc5: number, me
   }
 }
 
-function authenticated(b: BrokerImpl, c: Connection, a: Attempt, r: AuthResult): void {
+function authenticated(b: BrokerImpl, c: Connection, a: Attempt, r: AuthResult): void | Promise<void> {
   if (c.state !== 'connecting') return; // the socket went away while authenticating
   if (!r.ok) return refuse(b, c, a, r.reasonCode, r.reason ?? 'not authorized');
+  return authorizeWillTopic(b, c, a);
+}
+
+/**
+ * A will is a PUBLISH the client makes in advance: it passes the same authorization at CONNECT,
+ * refused with 0x87 Not authorized (3.1.1: return code 5), as Mosquitto and EMQX do.
+ */
+function authorizeWillTopic(b: BrokerImpl, c: Connection, a: Attempt): void | Promise<void> {
+  const w = a.will;
+  if (!w) return accepted(b, c, a);
+  const ok = authorizePublish(b, a.info, w.topic);
+  const decide = (allowed: boolean): void => {
+    if (c.state !== 'connecting') return;
+    if (allowed) return accepted(b, c, a);
+    b.log.warn({ clientId: a.clientId, topic: w.topic }, 'mqtt: will topic not authorized, CONNECT refused');
+    refuse(b, c, a, RC.notAuthorized, 'will topic not authorized');
+  };
+  if (ok instanceof Promise) return ok.then(decide);
+  decide(ok);
+}
+
+function accepted(b: BrokerImpl, c: Connection, a: Attempt): void {
   if (b.state !== 'running') return refuse(b, c, a, RC.serverUnavailable, 'broker not running');
   const { p, version, clientId } = a;
   const limits = b.limits;

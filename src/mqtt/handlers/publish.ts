@@ -6,6 +6,7 @@ import type { IPublishPacket, IPubrelPacket, Packet } from 'mqtt-packet';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
 import { appProperties } from '../encode.js';
+import { authorizePublish } from './authorize.js';
 import { RC } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
 import type { Message } from '../types.js';
@@ -16,11 +17,9 @@ export function handlePublish(b: BrokerImpl, c: Connection, p: IPublishPacket): 
   let topic = p.topic;
   const props = p.properties;
 
-  // MQTT 5 topic aliases [MQTT-3.3.2-7…12].
+  // MQTT 5 topic aliases [MQTT-3.3.2-7…12] (range checked in validate.ts).
   const alias = props?.topicAlias;
   if (alias !== undefined) {
-    if (alias === 0 || alias > b.limits.topicAliasMaximum)
-      return b.protocolError(c, `topic alias ${alias} out of range`, RC.topicAliasInvalid);
     if (topic.length > 0) (c.aliases ??= new Map()).set(alias, topic);
     else {
       const t = c.aliases?.get(alias);
@@ -36,38 +35,22 @@ export function handlePublish(b: BrokerImpl, c: Connection, p: IPublishPacket): 
     if (c.version === 5 && p.qos > 0) return c.ack(ackPacket(p, RC.topicNameInvalid));
     return b.protocolError(c, 'topic name exceeds limits', RC.topicNameInvalid);
   }
-  if (p.qos > 0 && (p.messageId === undefined || p.messageId === 0))
-    return b.protocolError(c, 'missing packet id');
 
   // [MQTT-4.3.3-9/10] a QoS 2 PUBLISH with a packet id not yet released is not delivered again.
   if (p.qos === 2 && s.incoming.has(p.messageId!)) return c.ack(ackPacket(p, RC.success));
   if (p.qos === 2 && c.version === 5 && s.incoming.size >= b.limits.maxInflight)
     return b.protocolError(c, 'receive maximum exceeded', RC.receiveMaximumExceeded);
 
-  let allowed: boolean | Promise<boolean>;
-  try {
-    allowed = b.hooks.authorizePublish(c.info!, topic);
-  } catch (err) {
-    b.log.error({ err }, 'mqtt: authorizePublish hook failed');
-    allowed = false;
-  }
+  const allowed = authorizePublish(b, c.info!, topic);
   if (allowed === true) return accept(b, c, p, topic);
   if (allowed === false) return deny(c, p);
   c.block();
-  allowed.then(
-    (ok) => {
-      if (c.state === 'closed') return;
-      if (ok) accept(b, c, p, topic);
-      else deny(c, p);
-      b.resume(c);
-    },
-    (err: unknown) => {
-      b.log.error({ err }, 'mqtt: authorizePublish hook failed');
-      if (c.state === 'closed') return;
-      deny(c, p);
-      b.resume(c);
-    },
-  );
+  void allowed.then((ok) => {
+    if (c.state === 'closed') return;
+    if (ok) accept(b, c, p, topic);
+    else deny(c, p);
+    b.resume(c);
+  });
 }
 
 function ackPacket(p: IPublishPacket, reasonCode: number): Packet {

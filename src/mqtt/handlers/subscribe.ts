@@ -18,9 +18,8 @@ function failure(c: Connection, rc5: number): number {
 export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacket): void {
   const s = c.session!;
   const subId = p.properties?.subscriptionIdentifier;
-  if (subId === 0) return b.protocolError(c, 'subscription identifier 0');
+  // Packet id, at least one filter, Subscription Identifier > 0: validate.ts.
   const n = p.subscriptions.length;
-  if (n === 0) return b.protocolError(c, 'SUBSCRIBE without filters'); // [MQTT-3.8.3-3]
   const granted: number[] = new Array<number>(n).fill(0);
   const parsed: (ParsedFilter | null)[] = [];
   const pending: (boolean | Promise<boolean>)[] = [];
