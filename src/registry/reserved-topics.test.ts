@@ -90,7 +90,7 @@ describe('reserved topics and wills under topic ACLs (secure mode)', () => {
   };
 
   before(async () => {
-    h = await startRegistryHarness({ clock, registry: { scryptN: 1024 } });
+    h = await startRegistryHarness({ clock });
     await api('POST', '/device-models', {
       name: 'observer',
       acl: { publish: [], subscribe: ['#', '$aws/#', '$SYS/#', '$fleet/#'] },
