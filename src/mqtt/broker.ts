@@ -32,6 +32,7 @@ import { SqlitePersistence } from './persistence-sqlite.js';
 import { RC } from './reason-codes.js';
 import { restoreState } from './restore.js';
 import { Session } from './session.js';
+import { dropStoredWill, fireWill, markWillDisconnected, restoreWills, scheduleWill } from './wills.js';
 import { publishSys } from './sys.js';
 import { filterMatches, parseFilter, topicNameError } from './topics.js';
 import { SubscriptionTrie } from './trie.js';
@@ -155,6 +156,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const st = await this.persistence.load();
     this.seq = restoreState(this, st, this.clock.now(), this.seq);
     this.state = 'running';
+    restoreWills(this, st.wills, this.clock.now());
     this.scheduleSweep();
     if (this.sysIntervalMs > 0) this.scheduleSys();
     this.log.info(
@@ -169,7 +171,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     this.stopSweep?.();
     this.stopSys?.();
     for (const c of [...this.conns]) c.close('server_shutdown', RC.serverShuttingDown);
-    // Delayed wills are not published by a stopping broker (see docs: wills are not persisted).
+    // A stopping broker publishes no wills: they stay stored and are published after restart.
     for (const s of this.sessions.values()) {
       s.cancelWill?.();
       s.cancelWill = undefined;
@@ -256,6 +258,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
       s.conn = undefined;
       // Its queued messages stay with the session (or end with it): publishers go on.
       this.releaseRoom(s);
+      // Discarded by a normal DISCONNECT [MQTT-3.14.4-3]; a stopping broker keeps it stored.
+      if (!s.will && this.state === 'running') dropStoredWill(this, s);
       this.handleWillOnClose(s);
       if (!s.persistent) this.endSession(s);
       else {
@@ -338,10 +342,9 @@ export class BrokerImpl implements Broker, ConnectionHost {
     if (s.cancelWill) {
       s.cancelWill();
       s.cancelWill = undefined;
-      const w = s.will;
-      s.will = undefined;
-      if (w) this.publishWill(s.clientId, w);
+      fireWill(this, s);
     }
+    if (this.state === 'running') dropStoredWill(this, s);
     for (const sub of s.subs.values()) this.trie.remove(sub);
     s.subs.clear();
     s.queue.clear();
@@ -364,17 +367,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
       return;
     }
     if (w.delay > 0 && s.persistent) {
-      const ms = Math.min(w.delay, s.expiryInterval) * 1000;
-      s.cancelWill = this.clock.setTimer(ms, () => {
-        s.cancelWill = undefined;
-        const will = s.will;
-        s.will = undefined;
-        if (will) this.publishWill(s.clientId, will);
-      });
+      markWillDisconnected(this, s, w);
+      scheduleWill(this, s, Math.min(w.delay, s.expiryInterval) * 1000);
       return;
     }
-    s.will = undefined;
-    this.publishWill(s.clientId, w);
+    fireWill(this, s);
   }
 
   publishWill(clientId: string, w: Will): void {
@@ -700,7 +697,74 @@ export class BrokerImpl implements Broker, ConnectionHost {
       return this.finish(s, o);
     }
     this.counters.messagesSent++;
-    c.writeRaw(buf);
+    if (o.persisted) this.sendAfterCommit(s, c, buf);
+    else c.writeRaw(buf);
+  }
+
+  /**
+   * Write a packet announcing state just pushed to persistence (a PUBLISH with a new packet id, a
+   * PUBREL) only once that state is committed, in order with the other held packets of `s`
+   * (`Session.held`). Immediate when the writer has nothing outstanding.
+   */
+  sendAfterCommit(s: Session, c: Connection, buf: Buffer): void {
+    if (s.held !== undefined && s.heldConn === c) {
+      s.held.push(buf);
+      return;
+    }
+    if (this.writer.idle) return c.writeRaw(buf);
+    const held = [buf];
+    s.held = held;
+    s.heldConn = c;
+    this.releaseHeldAfterCommit(s, c, held);
+  }
+
+  private releaseHeldAfterCommit(s: Session, c: Connection, held: Buffer[]): void {
+    const n = held.length; // held before this wait: their state is in what flushed() covers
+    this.writer.flushed().then(
+      () => {
+        if (s.held !== held) return;
+        const gone = c.state === 'closed' || s.conn !== c;
+        const upTo = gone ? held.length : this.writer.idle ? held.length : n;
+        // Held packets of a closed connection are dropped: their messages stay in flight and
+        // are resent (DUP) when the client reconnects.
+        if (!gone) for (let i = 0; i < upTo; i++) c.writeRaw(held[i]!);
+        held.splice(0, upTo);
+        if (held.length > 0) return this.releaseHeldAfterCommit(s, c, held);
+        s.held = undefined;
+        s.heldConn = undefined;
+      },
+      (err: unknown) => {
+        if (s.held === held) {
+          s.held = undefined;
+          s.heldConn = undefined;
+        }
+        this.log.error({ err, clientId: s.clientId }, 'mqtt: delivery state not persisted, disconnecting');
+        c.close('socket_error', RC.unspecified, 'persistence failed');
+      },
+    );
+  }
+
+  /** Send `packet` to `s` after its state change (just pushed) is committed. */
+  sendPacketAfterCommit(s: Session, c: Connection, packet: Packet): void {
+    if (c.state === 'closed') return;
+    const buf = encode(packet, c.version);
+    if (buf) this.sendAfterCommit(s, c, buf);
+  }
+
+  /**
+   * Acknowledge once everything pushed to persistence since `before` (an `opsPushed` value) is
+   * committed — nothing is acknowledged before it is durable; in order with other deferred acks.
+   */
+  ackWhenDurable(c: Connection, before: number, packet: Packet): void {
+    if (this.opsPushed === before) return c.ack(packet);
+    const pending = c.deferAck();
+    this.writer.flushed().then(
+      () => c.completeAck(pending, packet),
+      (err: unknown) => {
+        this.log.error({ err, clientId: c.info?.clientId }, 'mqtt: state not persisted, disconnecting');
+        c.close('socket_error', RC.unspecified, 'persistence failed');
+      },
+    );
   }
 
   /** A message is done for this session (acknowledged, expired or dropped). */

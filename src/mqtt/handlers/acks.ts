@@ -34,7 +34,9 @@ export function handlePubrec(b: BrokerImpl, c: Connection, p: IPubrecPacket): vo
     if (o.persisted)
       b.persist({ op: 'msg.update', clientId: s.clientId, seq: o.seq, packetId: id, state: 'pubrel' });
   }
-  c.send({ cmd: 'pubrel', messageId: id });
+  // After the 'pubrel' state is committed: a restarted broker resends PUBREL, not the PUBLISH.
+  if (o.persisted) b.sendPacketAfterCommit(s, c, { cmd: 'pubrel', messageId: id });
+  else c.send({ cmd: 'pubrel', messageId: id });
 }
 
 export function handlePubcomp(b: BrokerImpl, c: Connection, p: IPubcompPacket): void {
