@@ -103,6 +103,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
     publishDropped: 0,
   };
   private seq = 1;
+  /** Wills due at restart, published by `publishRestoredWills()` (or the first sweep). */
+  private restoredWills: (() => void)[] = [];
   /** Sessions holding publishers (queue full, still draining). */
   readonly congested = new Set<Session>();
   /** Room promises met by the message being routed (flow control), see `holdPublisher`. */
@@ -156,7 +158,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const st = await this.persistence.load();
     this.seq = restoreState(this, st, this.clock.now(), this.seq);
     this.state = 'running';
-    restoreWills(this, st.wills, this.clock.now());
+    this.restoredWills = restoreWills(this, st.wills, this.clock.now());
     this.scheduleSweep();
     if (this.sysIntervalMs > 0) this.scheduleSys();
     this.log.info(
@@ -893,8 +895,20 @@ export class BrokerImpl implements Broker, ConnectionHost {
     });
   }
 
+  /**
+   * Publish the wills of clients that were connected when the broker stopped or crashed (and
+   * whose delay has passed). Call once the platform's server-side subscribers are wired; the
+   * first sweep does it otherwise.
+   */
+  publishRestoredWills(): void {
+    const due = this.restoredWills;
+    this.restoredWills = [];
+    for (const f of due) f();
+  }
+
   /** One shared timer for every keep-alive, connect timeout and session expiry (no per-client timers). */
   sweep(): void {
+    if (this.restoredWills.length > 0) this.publishRestoredWills();
     const now = this.clock.now();
     for (const c of this.conns) {
       if (c.state === 'connected') {

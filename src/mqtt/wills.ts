@@ -83,10 +83,12 @@ export function scheduleWill(b: WillHost, s: Session, ms: number): void {
 
 /**
  * After restore: wills of restored persistent sessions wait for the rest of their delay (capped
- * by the session expiry); wills without a persistent session (their session ended when the
- * connection did) are published now.
+ * by the session expiry). Wills due now — without a persistent session (their session ended when
+ * the connection did), or past their delay — are returned, to be published once the platform's
+ * server-side subscribers are wired (`BrokerImpl.publishRestoredWills`).
  */
-export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: number): void {
+export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: number): (() => void)[] {
+  const due: (() => void)[] = [];
   for (const r of wills) {
     const w: Will = {
       topic: r.topic,
@@ -99,8 +101,10 @@ export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: num
     };
     const s = b.sessions.get(r.clientId);
     if (!s || !s.persistent) {
-      b.persist({ op: 'will.delete', clientId: r.clientId });
-      b.publishWill(r.clientId, w);
+      due.push(() => {
+        b.persist({ op: 'will.delete', clientId: r.clientId });
+        b.publishWill(r.clientId, w);
+      });
       continue;
     }
     s.will = w;
@@ -109,8 +113,9 @@ export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: num
     const from = r.disconnectedAt ?? now;
     // Counted from this restart: a second crash before it fires does not restart the delay.
     if (r.disconnectedAt === null) markWillDisconnected(b, s, w);
-    const due = from + Math.min(r.delay, s.expiryInterval) * 1000;
-    if (due <= now) fireWill(b, s);
-    else scheduleWill(b, s, due - now);
+    const at = from + Math.min(r.delay, s.expiryInterval) * 1000;
+    if (at <= now) due.push(() => (s.will === w ? fireWill(b, s) : undefined));
+    else scheduleWill(b, s, at - now);
   }
+  return due;
 }
