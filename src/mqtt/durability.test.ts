@@ -149,7 +149,7 @@ describe('durability: packet ids after a restart', () => {
     assert.ok(![a.messageId, b.messageId].includes(c.messageId), `id ${c.messageId} is still unreleased`);
     await settle();
     assert.deepEqual(
-      sub2.packets.filter((p) => p.cmd === 'publish').map((p) => (p as IPublishPacket).payload.toString()),
+      sub2.packets.filter((p) => p.cmd === 'publish').map((p) => (p).payload.toString()),
       [],
       'message a was not delivered twice',
     );
