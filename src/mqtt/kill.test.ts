@@ -22,7 +22,7 @@ import {
 const KILLS = Number(process.env.TSUNAGU_KILLS ?? 3);
 const SESSIONS = 50;
 /** Messages acknowledged between two kills (so every kill lands mid-stream). */
-const STEP = 400;
+const STEP = 250;
 
 interface KillReport {
   acked: number;
@@ -32,9 +32,11 @@ interface KillReport {
   unreleased: number;
   duplicatesPerKill: number[];
   sessionsPresent: number;
+  seconds: number;
 }
 
 async function killRun(t: TestContext, database: string | undefined): Promise<KillReport> {
+  const t0 = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-kill9-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
@@ -99,12 +101,13 @@ async function killRun(t: TestContext, database: string | undefined): Promise<Ki
     // Duplicates delivered after restart k (resends of what was in flight when it was killed).
     duplicatesPerKill: dupMarks.slice(1).map((d, i) => d - dupMarks[i]!),
     sessionsPresent,
+    seconds: (Date.now() - t0) / 1000,
   };
 }
 
 function check(t: TestContext, store: string, r: KillReport): void {
   t.diagnostic(
-    `${store}: ${KILLS} kills, ${r.acked} acknowledged, lost ${r.lost.length}, packet ids reused ${r.reuses}, ` +
+    `${store}: ${KILLS} kills in ${r.seconds.toFixed(1)} s, ${r.acked} acknowledged, lost ${r.lost.length}, packet ids reused ${r.reuses}, ` +
       `unreleased at end ${r.unreleased}, ` +
       `duplicates per kill [${r.duplicatesPerKill.join(', ')}], sessions present ${r.sessionsPresent}/${SESSIONS}`,
   );
