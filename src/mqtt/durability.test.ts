@@ -149,7 +149,7 @@ describe('durability: packet ids after a restart', () => {
     assert.ok(![a.messageId, b.messageId].includes(c.messageId), `id ${c.messageId} is still unreleased`);
     await settle();
     assert.deepEqual(
-      sub2.packets.filter((p) => p.cmd === 'publish').map((p) => (p).payload.toString()),
+      sub2.packets.filter((p) => p.cmd === 'publish').map((p) => p.payload.toString()),
       [],
       'message a was not delivered twice',
     );
@@ -206,4 +206,23 @@ describe('durability: wills survive a stop or a crash', () => {
       );
     });
   }
+
+  test('a client that reconnects before the restored wills go out does not get its old will published', async (t) => {
+    const store = new MemoryPersistence();
+    const tb1 = await startTestBroker({ listen: false, persistence: store });
+    const c = new RawClient(tb1.broker, 4);
+    await c.connect('early', { will: will('early') });
+    await tb1.broker.writer.flushed();
+    t.after(() => tb1.close());
+    const tb2 = await startTestBroker({ listen: false, persistence: store });
+    t.after(() => tb2.close());
+    const got: string[] = [];
+    tb2.broker.subscribe('will/#', (m) => void got.push(m.topic));
+    const again = new RawClient(tb2.broker, 4);
+    await again.connect('early');
+    tb2.broker.publishRestoredWills();
+    await tb2.broker.writer.flushed();
+    assert.deepEqual(got, []);
+    assert.deepEqual((await store.load()).wills, []);
+  });
 });

@@ -102,6 +102,12 @@ export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: num
     const s = b.sessions.get(r.clientId);
     if (!s || !s.persistent) {
       due.push(() => {
+        const now = b.sessions.get(r.clientId);
+        // Reconnected before the restored wills went out: that connection replaced the will.
+        if (now?.conn) {
+          if (!now.willStored) b.persist({ op: 'will.delete', clientId: r.clientId });
+          return;
+        }
         b.persist({ op: 'will.delete', clientId: r.clientId });
         b.publishWill(r.clientId, w);
       });
