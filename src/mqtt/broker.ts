@@ -25,6 +25,7 @@ import type {
 import { Connection, type ConnectionHost } from './connection.js';
 import { encode, encodePublishFast, publishPacket } from './encode.js';
 import { MqttErrors } from './errors.js';
+import { sendAfterCommit } from './durable-send.js';
 import { dispatch } from './handlers/index.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp, type StoredSession } from './persistence.js';
 import { PostgresPersistence } from './persistence-pg.js';
@@ -699,74 +700,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
       return this.finish(s, o);
     }
     this.counters.messagesSent++;
-    if (o.persisted) this.sendAfterCommit(s, c, buf);
+    if (o.persisted) sendAfterCommit(this, s, c, buf);
     else c.writeRaw(buf);
-  }
-
-  /**
-   * Write a packet announcing state just pushed to persistence (a PUBLISH with a new packet id, a
-   * PUBREL) only once that state is committed, in order with the other held packets of `s`
-   * (`Session.held`). Immediate when the writer has nothing outstanding.
-   */
-  sendAfterCommit(s: Session, c: Connection, buf: Buffer): void {
-    if (s.held !== undefined && s.heldConn === c) {
-      s.held.push(buf);
-      return;
-    }
-    if (this.writer.idle) return c.writeRaw(buf);
-    const held = [buf];
-    s.held = held;
-    s.heldConn = c;
-    this.releaseHeldAfterCommit(s, c, held);
-  }
-
-  private releaseHeldAfterCommit(s: Session, c: Connection, held: Buffer[]): void {
-    const n = held.length; // held before this wait: their state is in what flushed() covers
-    this.writer.flushed().then(
-      () => {
-        if (s.held !== held) return;
-        const gone = c.state === 'closed' || s.conn !== c;
-        const upTo = gone ? held.length : this.writer.idle ? held.length : n;
-        // Held packets of a closed connection are dropped: their messages stay in flight and
-        // are resent (DUP) when the client reconnects.
-        if (!gone) for (let i = 0; i < upTo; i++) c.writeRaw(held[i]!);
-        held.splice(0, upTo);
-        if (held.length > 0) return this.releaseHeldAfterCommit(s, c, held);
-        s.held = undefined;
-        s.heldConn = undefined;
-      },
-      (err: unknown) => {
-        if (s.held === held) {
-          s.held = undefined;
-          s.heldConn = undefined;
-        }
-        this.log.error({ err, clientId: s.clientId }, 'mqtt: delivery state not persisted, disconnecting');
-        c.close('socket_error', RC.unspecified, 'persistence failed');
-      },
-    );
-  }
-
-  /** Send `packet` to `s` after its state change (just pushed) is committed. */
-  sendPacketAfterCommit(s: Session, c: Connection, packet: Packet): void {
-    if (c.state === 'closed') return;
-    const buf = encode(packet, c.version);
-    if (buf) this.sendAfterCommit(s, c, buf);
-  }
-
-  /**
-   * Acknowledge once everything pushed to persistence since `before` (an `opsPushed` value) is
-   * committed — nothing is acknowledged before it is durable; in order with other deferred acks.
-   */
-  ackWhenDurable(c: Connection, before: number, packet: Packet): void {
-    if (this.opsPushed === before) return c.ack(packet);
-    const pending = c.deferAck();
-    this.writer.flushed().then(
-      () => c.completeAck(pending, packet),
-      (err: unknown) => {
-        this.log.error({ err, clientId: c.info?.clientId }, 'mqtt: state not persisted, disconnecting');
-        c.close('socket_error', RC.unspecified, 'persistence failed');
-      },
-    );
   }
 
   /** A message is done for this session (acknowledged, expired or dropped). */

@@ -3,7 +3,7 @@
  * inbound QoS 2 ids and retained messages from what the persistence loaded (wills: wills.ts).
  *
  * Packet ids: the broker sends a PUBLISH with a new packet id (and a PUBREL) only after its state
- * is committed (`BrokerImpl.sendAfterCommit`), so every id a client may hold — a QoS 1/2 PUBLISH
+ * is committed (`durable-send.ts`), so every id a client may hold — a QoS 1/2 PUBLISH
  * not yet acknowledged, a QoS 2 flow PUBREC'd and awaiting PUBREL — is in the store. Those
  * messages are restored in flight under their original ids (resent with DUP=1 on reconnect
  * [MQTT-4.4.0-1]) and the allocator never hands those ids out while they are unreleased.

@@ -7,6 +7,7 @@ import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { AuthResult, ClientInfo } from '../api.js';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
+import { sendPacketAfterCommit } from '../durable-send.js';
 import { appProperties } from '../encode.js';
 import { RC, toV311ConnackCode } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
@@ -240,7 +241,7 @@ function sendConnack(
 
   // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (with DUP) and PUBREL packets, in order.
   for (const o of session.inflight.values()) {
-    if (o.state === 'pubrel') b.sendPacketAfterCommit(session, c, { cmd: 'pubrel', messageId: o.packetId });
+    if (o.state === 'pubrel') sendPacketAfterCommit(b, session, c, { cmd: 'pubrel', messageId: o.packetId });
     else b.sendPublish(session, c, o, true);
   }
   b.pump(session);

@@ -5,6 +5,7 @@
 import type { IPublishPacket, IPubrelPacket, Packet } from 'mqtt-packet';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
+import { ackWhenDurable } from '../durable-send.js';
 import { appProperties } from '../encode.js';
 import { RC } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
@@ -132,7 +133,8 @@ export function handlePubrel(b: BrokerImpl, c: Connection, p: IPubrelPacket): vo
   // [MQTT-4.3.3-11] PUBCOMP with the same packet id (0x92 if MQTT 5 and the id was unknown), once
   // the id's release is durable: else a restarted broker would drop the client's next PUBLISH
   // that reuses the id as a duplicate.
-  b.ackWhenDurable(
+  ackWhenDurable(
+    b,
     c,
     before,
     !known && c.version === 5

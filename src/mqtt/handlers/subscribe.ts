@@ -6,6 +6,7 @@
 import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
+import { ackWhenDurable } from '../durable-send.js';
 import { RC } from '../reason-codes.js';
 import { parseFilter, type ParsedFilter } from '../topics.js';
 import type { Subscription } from '../types.js';
@@ -84,7 +85,7 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
       added.push({ sub, existed });
     }
     // SUBACK once the subscriptions of a persistent session are durable.
-    b.ackWhenDurable(c, before, { cmd: 'suback', messageId: p.messageId!, granted });
+    ackWhenDurable(b, c, before, { cmd: 'suback', messageId: p.messageId!, granted });
     // Retained messages after the SUBACK: Retain Handling 0 always, 1 only for a new subscription,
     // 2 never; never for shared subscriptions [MQTT 5 §3.3.1.3, §4.8.2].
     for (const { sub, existed } of added) {
@@ -112,7 +113,8 @@ export function handleUnsubscribe(b: BrokerImpl, c: Connection, p: IUnsubscribeP
     granted.push(had ? RC.success : RC.noSubscriptionExisted);
   }
   // [MQTT-3.10.4-4] UNSUBACK even when nothing was removed.
-  b.ackWhenDurable(
+  ackWhenDurable(
+    b,
     c,
     before,
     c.version === 5
