@@ -139,6 +139,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   await broker.start();
   for (const m of modules) await m.start?.();
+  // Wills of clients connected when the platform last stopped, now that modules subscribe.
+  broker.publishRestoredWills();
 
   const servers: NetServer[] = [];
   let closed: Promise<void> | undefined;

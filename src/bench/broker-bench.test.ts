@@ -12,6 +12,7 @@ const TINY = {
   fanInPublishers: 4,
   qos1Messages: 200,
   qos1Window: 16,
+  persistentMessages: 100,
   fanOutSubscribers: 5,
   fanOutMessages: 20,
   latencyRates: [200, 1000, 2000],
@@ -29,11 +30,12 @@ const SENT: Partial<Record<WorkloadId, number>> = {
   'qos1-one-to-one': TINY.qos1Messages,
   'fan-out': TINY.fanOutMessages,
   'latency-1k': 20,
+  'persistent-qos2': TINY.persistentMessages,
 };
 
 // Every worker process costs a second or two of start-up under tsx on a busy host, so the two
 // tests split the workloads between them (each kind of flow once) instead of running all of them.
-const MQTTJS_WORKLOADS: WorkloadId[] = ['idle-connections', 'qos0-fan-in', 'fan-out'];
+const MQTTJS_WORKLOADS: WorkloadId[] = ['idle-connections', 'qos0-fan-in', 'fan-out', 'persistent-qos2'];
 const RAW_WORKLOADS: WorkloadId[] = ['qos0-one-to-one', 'qos1-one-to-one', 'latency-1k'];
 
 function checkResults(r: BrokerBenchResults, ids: WorkloadId[]): void {

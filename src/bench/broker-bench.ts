@@ -29,6 +29,7 @@ import {
   FULL_SCALE,
   idleConnections,
   latencyAtRate,
+  persistentOneToOne,
   qos0FanIn,
   qos0OneToOne,
   qos1OneToOne,
@@ -47,6 +48,8 @@ export interface BrokerBenchOptions {
   tsunaguRunner?: TsunaguRunner;
   tsunaguHost?: TsunaguHost;
   tsunaguNodeArgs?: string[];
+  /** `--database` for Tsunagu (a postgres:// URL; default SQLite). */
+  tsunaguDatabase?: string;
   /** Progress lines; default stderr. */
   log?: (line: string) => void;
 }
@@ -73,6 +76,8 @@ const TITLES: Record<WorkloadId, string> = {
   'latency-1k': 'latency @1k/s',
   'latency-10k': 'latency @10k/s',
   'latency-50k': 'latency @50k/s',
+  'persistent-qos1': 'persistent QoS 1 1→1',
+  'persistent-qos2': 'persistent QoS 2 1→1',
 };
 
 function runWorkload(id: WorkloadId, broker: BrokerTarget, scale: Scale): Promise<FlowResult | IdleResult> {
@@ -93,6 +98,10 @@ function runWorkload(id: WorkloadId, broker: BrokerTarget, scale: Scale): Promis
       return latencyAtRate(broker, scale, scale.latencyRates[1] ?? 10_000);
     case 'latency-50k':
       return latencyAtRate(broker, scale, scale.latencyRates[2] ?? 50_000);
+    case 'persistent-qos1':
+      return persistentOneToOne(broker, scale, 1);
+    case 'persistent-qos2':
+      return persistentOneToOne(broker, scale, 2);
   }
 }
 
@@ -111,6 +120,7 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     tsunaguRunner: opts.tsunaguRunner ?? 'auto',
     tsunaguHost: opts.tsunaguHost ?? 'platform',
     tsunaguNodeArgs: opts.tsunaguNodeArgs ?? [],
+    ...(opts.tsunaguDatabase ? { tsunaguDatabase: opts.tsunaguDatabase } : {}),
   } as const;
   const startedAt = new Date().toISOString();
   const loadavgBefore = loadavg();
@@ -195,6 +205,7 @@ const USAGE = `usage: tsunagu bench broker [options]
   --json FILE           save the full results as JSON
   --tsunagu-runner R    auto (default: dist/ when built and up to date, else tsx), dist or tsx
   --tsunagu-host H      platform (default: tsunagu start, every module) or broker (the broker alone)
+  --tsunagu-database U  run Tsunagu on PostgreSQL (a postgres:// URL; a fresh schema, dropped after)
   --tsunagu-profile DIR run Tsunagu under node --cpu-prof, profiles written to DIR at exit
 `;
 
@@ -221,6 +232,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       'tsunagu-runner': { type: 'string' },
       'tsunagu-profile': { type: 'string' },
       'tsunagu-host': { type: 'string' },
+      'tsunagu-database': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -239,6 +251,9 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
   if (host !== 'platform' && host !== 'broker')
     throw new Error(`--tsunagu-host must be platform or broker, got "${host}"`);
   const profileDir = values['tsunagu-profile'];
+  const database = values['tsunagu-database'];
+  if (database !== undefined && !/^postgres(ql)?:\/\//.test(database))
+    throw new Error(`--tsunagu-database must be a postgres:// URL, got "${database}"`);
   const results = await runBrokerBench({
     brokers: values.brokers ? parseList(values.brokers, BROKER_NAMES, 'broker') : [...BROKER_NAMES],
     quick: values.quick,
@@ -247,6 +262,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
     tsunaguRunner: runner,
     tsunaguHost: host,
     tsunaguNodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    ...(database ? { tsunaguDatabase: database } : {}),
   });
   process.stdout.write(formatReport(results));
   if (values.json) {

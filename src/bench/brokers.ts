@@ -4,12 +4,22 @@
  * generated config, and Aedes with a net server. Each listens on a free port on 127.0.0.1 only.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate, parser as createParser } from 'mqtt-packet';
+import pg from 'pg';
 import { siblingEntry, siblingNodeArgs, spawnWithFileLimit, stopChild } from './spawn.js';
 
 export const BROKER_NAMES = ['tsunagu', 'mosquitto', 'aedes'] as const;
@@ -37,6 +47,33 @@ export interface StartOptions {
   tsunaguHost: TsunaguHost;
   /** Extra node flags for the Tsunagu process (e.g. `--cpu-prof --cpu-prof-dir=…`). */
   tsunaguNodeArgs: string[];
+  /**
+   * `--database` for Tsunagu: undefined = SQLite in a temporary data directory; a postgres:// URL
+   * runs it on a fresh schema of that server (dropped at the end).
+   */
+  tsunaguDatabase?: string;
+}
+
+/** A fresh schema on the PostgreSQL server of `url`, and how to drop it. */
+function benchSchema(url: string): { url: string; schema: string; drop: () => Promise<void> } {
+  const u = new URL(url);
+  const schema = `tsunagu_bench_${process.pid}_${Date.now()}`;
+  u.searchParams.set('schema', schema);
+  const server = new URL(url);
+  server.searchParams.delete('schema');
+  return {
+    url: u.toString(),
+    schema,
+    async drop() {
+      const client = new pg.Client({ connectionString: server.toString() });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -92,7 +129,14 @@ async function waitReady(child: ChildProcess, port: number, name: string, timeou
   throw new Error(`${name} did not accept an MQTT connection on port ${port} within ${timeoutMs} ms`);
 }
 
-function target(name: BrokerName, child: ChildProcess, port: number, description: string, dir?: string) {
+function target(
+  name: BrokerName,
+  child: ChildProcess,
+  port: number,
+  description: string,
+  dir?: string,
+  after?: () => Promise<void>,
+) {
   if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
   return {
     name,
@@ -103,6 +147,7 @@ function target(name: BrokerName, child: ChildProcess, port: number, description
     async stop() {
       await stopChild(child);
       if (dir) rmSync(dir, { recursive: true, force: true });
+      await after?.();
     },
   } satisfies BrokerTarget;
 }
@@ -113,8 +158,9 @@ async function started(
   port: number,
   description: string,
   dir?: string,
+  after?: () => Promise<void>,
 ): Promise<BrokerTarget> {
-  const t = target(name, child, port, description, dir);
+  const t = target(name, child, port, description, dir, after);
   try {
     await waitReady(child, port, name, 60_000);
   } catch (err) {
@@ -151,6 +197,7 @@ async function startTsunagu(opts: StartOptions): Promise<BrokerTarget> {
   const [port, httpPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
   const runner = chooseTsunaguRunner(opts.tsunaguRunner);
+  const pgSchema = opts.tsunaguDatabase ? benchSchema(opts.tsunaguDatabase) : undefined;
   const script =
     opts.tsunaguHost === 'platform'
       ? runner === 'dist'
@@ -180,8 +227,11 @@ async function startTsunagu(opts: StartOptions): Promise<BrokerTarget> {
           // The benchmark opens thousands of connections from one address within seconds.
           '--connect-rate-per-ip',
           '1000000',
+          ...(pgSchema ? ['--database', pgSchema.url] : []),
         ]
       : [String(port), dir];
+  if (pgSchema && opts.tsunaguHost !== 'platform')
+    throw new Error('--tsunagu-database needs --tsunagu-host platform');
   const args = [
     ...opts.tsunaguNodeArgs,
     ...(runner === 'tsx' ? ['--import', 'tsx'] : []),
@@ -192,25 +242,36 @@ async function startTsunagu(opts: StartOptions): Promise<BrokerTarget> {
   const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;
   const what = opts.tsunaguHost === 'platform' ? 'tsunagu start' : 'broker only';
+  const store = pgSchema ? `PostgreSQL schema ${pgSchema.schema}` : 'SQLite';
   return started(
     'tsunagu',
     child,
     port,
-    `tsunagu ${version} (${what}, ${runner}, node ${process.version})`,
+    `tsunagu ${version} (${what}, ${store}, ${runner}, node ${process.version})`,
     dir,
+    pgSchema?.drop,
   );
 }
 
 async function startMosquitto(): Promise<BrokerTarget> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-bench-'));
+  // Mosquitto started as root drops to its own user, which must be able to write mosquitto.db.
+  chmodSync(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
     [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      'persistence false',
+      // Persistent sessions are kept and saved to disk (mosquitto.db, every autosave_interval
+      // seconds and at exit — not per message, so not durable across kill -9 like Tsunagu).
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'max_queued_messages 1000000',
+      // Tsunagu's default window (limits.maxInflight). With Mosquitto's default of 20, its 2.0.11
+      // stalls a persistent QoS 2 stream for good after a few hundred messages.
+      'max_inflight_messages 64',
       // Tsunagu sets TCP_NODELAY too; without it Nagle adds ~40 ms to request/answer exchanges.
       'set_tcp_nodelay true',
       'log_dest stderr',

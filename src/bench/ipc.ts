@@ -15,7 +15,9 @@ export interface SubSpec {
   clients: number;
   clientPrefix: string;
   topic: string;
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
+  /** Clean session false (mqtt.js clients only): the broker keeps and persists the session. */
+  persistent?: boolean;
   /** Messages each client expects; the worker reports `done` when all have them. */
   expectPerClient: number;
   /** Read the publish timestamp from the payload and keep latency samples. */
@@ -30,10 +32,12 @@ export interface PubSpec {
   clients: number;
   clientPrefix: string;
   topic: string;
-  qos: 0 | 1;
+  qos: 0 | 1 | 2;
+  /** Clean session false (mqtt.js clients only). */
+  persistent?: boolean;
   countPerClient: number;
   payloadSize: number;
-  /** QoS 1: PUBLISH packets awaiting PUBACK per client. */
+  /** QoS 1/2: PUBLISH packets awaiting PUBACK (PUBCOMP) per client. */
   window: number;
   /** Messages per second per client; 0 = as fast as the socket takes them. */
   ratePerClient: number;

@@ -20,13 +20,15 @@ export interface MessageSink {
 }
 
 export async function rawSubscribers(spec: SubSpec, sink: MessageSink): Promise<RawClient[]> {
+  const qos = spec.qos;
+  if (qos === 2 || spec.persistent) throw new Error('the raw client does QoS 0/1 with clean sessions only');
   const clients: RawClient[] = [];
   for (let i = 0; i < spec.clients; i += 50) {
     const batch = [];
     for (let j = i; j < Math.min(spec.clients, i + 50); j++) {
       batch.push(
         rawConnect(spec.url, `${spec.clientPrefix}-${j}`).then(async (c) => {
-          await rawSubscribe(c, spec.topic.replace('{i}', String(j)), spec.qos);
+          await rawSubscribe(c, spec.topic.replace('{i}', String(j)), qos);
           c.onPacket = (p) => {
             if (p.header >> 4 !== 3) return;
             const { payloadAt, packetId } = publishLayout(p);

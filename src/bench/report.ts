@@ -16,6 +16,8 @@ export const WORKLOAD_IDS = [
   'latency-1k',
   'latency-10k',
   'latency-50k',
+  'persistent-qos1',
+  'persistent-qos2',
 ] as const;
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
 

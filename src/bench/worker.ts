@@ -19,13 +19,13 @@ function send(msg: FromWorker): void {
 // Loaded only by workers that use mqtt.js: raw-client workers start faster without it.
 let connectMqtt: typeof mqttConnect | undefined;
 
-async function connectClient(url: string, clientId: string): Promise<MqttClient> {
+async function connectClient(url: string, clientId: string, clean = true): Promise<MqttClient> {
   connectMqtt ??= (await import('mqtt')).connect;
   const connectFn = connectMqtt;
   return new Promise((resolve, reject) => {
     const client = connectFn(url, {
       clientId,
-      clean: true,
+      clean,
       keepalive: 60,
       reconnectPeriod: 0,
       connectTimeout: 30_000,
@@ -40,11 +40,11 @@ async function connectClient(url: string, clientId: string): Promise<MqttClient>
 }
 
 /** Connect `n` clients, a bounded number at a time (1,000 simultaneous CONNECTs would only queue). */
-async function connectMany(url: string, prefix: string, n: number): Promise<MqttClient[]> {
+async function connectMany(url: string, prefix: string, n: number, clean = true): Promise<MqttClient[]> {
   const clients: MqttClient[] = [];
   for (let i = 0; i < n; i += 50) {
     const batch = [];
-    for (let j = i; j < Math.min(n, i + 50); j++) batch.push(connectClient(url, `${prefix}-${j}`));
+    for (let j = i; j < Math.min(n, i + 50); j++) batch.push(connectClient(url, `${prefix}-${j}`, clean));
     clients.push(...(await Promise.all(batch)));
   }
   return clients;
@@ -69,7 +69,7 @@ class Subscribers {
     if (spec.client === 'raw') {
       this.raw = await rawSubscribers(spec, this);
     } else {
-      this.clients = await connectMany(spec.url, spec.clientPrefix, spec.clients);
+      this.clients = await connectMany(spec.url, spec.clientPrefix, spec.clients, !spec.persistent);
       await Promise.all(
         this.clients.map(
           (c, i) =>
@@ -163,8 +163,8 @@ async function runQos0(client: MqttClient, spec: PubSpec): Promise<number> {
   return sent;
 }
 
-/** QoS 1 with a window: keep `window` PUBLISH packets awaiting PUBACK. */
-function runQos1(client: MqttClient, spec: PubSpec): Promise<number> {
+/** QoS 1 or 2 with a window: keep `window` PUBLISH packets awaiting PUBACK (QoS 2: PUBCOMP). */
+function runQos12(client: MqttClient, spec: PubSpec, qos: 1 | 2): Promise<number> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let acked = 0;
@@ -173,7 +173,7 @@ function runQos1(client: MqttClient, spec: PubSpec): Promise<number> {
       while (inflight < spec.window && sent < spec.countPerClient) {
         inflight++;
         const seq = sent++;
-        client.publish(spec.topic, payloadOf(spec.payloadSize, seq), { qos: 1 }, (err) => {
+        client.publish(spec.topic, payloadOf(spec.payloadSize, seq), { qos }, (err) => {
           if (err) {
             reject(err);
             return;
@@ -195,7 +195,7 @@ async function runPublishers(spec: PubSpec, clients: MqttClient[]): Promise<Work
   const counts = await Promise.all(
     clients.map((c, i) => {
       const s = { ...spec, topic: spec.topic.replace('{i}', String(i)) };
-      return spec.qos === 1 ? runQos1(c, s) : runQos0(c, s);
+      return spec.qos === 0 ? runQos0(c, s) : runQos12(c, s, spec.qos);
     }),
   );
   return { role: 'pub', sent: counts.reduce((a, b) => a + b, 0), startNs, endNs: nowNs() };
@@ -217,7 +217,8 @@ async function onStart(spec: ToWorker & { type: 'start' }): Promise<void> {
       return;
     }
     case 'pub': {
-      const clients = s.client === 'raw' ? [] : await connectMany(s.url, s.clientPrefix, s.clients);
+      const clients =
+        s.client === 'raw' ? [] : await connectMany(s.url, s.clientPrefix, s.clients, !s.persistent);
       const raw = s.client === 'raw' ? await rawPublishers(s) : [];
       cleanup = async () => {
         for (const c of raw) c.socket.destroy();

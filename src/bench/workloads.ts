@@ -17,6 +17,8 @@ export interface Scale {
   fanInPublishers: number;
   qos1Messages: number;
   qos1Window: number;
+  /** Persistent-session QoS 1 and QoS 2 workloads: messages each (mqtt.js clients). */
+  persistentMessages: number;
   fanOutSubscribers: number;
   /** Messages the fan-out publisher sends; deliveries = this × subscribers. */
   fanOutMessages: number;
@@ -39,6 +41,7 @@ export const FULL_SCALE: Scale = {
   fanInPublishers: 16,
   qos1Messages: 50_000,
   qos1Window: 128,
+  persistentMessages: 20_000,
   fanOutSubscribers: 1000,
   fanOutMessages: 200,
   latencyRates: [1000, 10_000, 50_000],
@@ -56,6 +59,7 @@ export const QUICK_SCALE: Scale = {
   fanInPublishers: 4,
   qos1Messages: 2000,
   qos1Window: 64,
+  persistentMessages: 2000,
   fanOutSubscribers: 20,
   fanOutMessages: 50,
   latencyRates: [1000, 10_000, 50_000],
@@ -274,6 +278,26 @@ export function qos1OneToOne(broker: BrokerTarget, scale: Scale): Promise<FlowRe
     {
       subs: [sub(broker, topic, prefix, scale, { qos: 1, expectPerClient: scale.qos1Messages })],
       pubs: [pub(broker, topic, prefix, scale, { qos: 1, countPerClient: scale.qos1Messages })],
+    },
+    scale.timeoutMs,
+  );
+}
+
+/**
+ * Persistent sessions (clean session false) on both sides, QoS 1 or QoS 2, one publisher with a
+ * window → one subscriber: every message is written to the broker's store (Tsunagu: SQLite or
+ * PostgreSQL, acknowledged once committed) before it is acknowledged and delivered. Always mqtt.js
+ * clients (the raw client has no QoS 2 or persistent sessions).
+ */
+export function persistentOneToOne(broker: BrokerTarget, scale: Scale, qos: 1 | 2): Promise<FlowResult> {
+  const { topic, prefix } = names(`persistent-q${qos}`);
+  const n = scale.persistentMessages;
+  const s = { ...scale, client: 'mqttjs' as const };
+  return runFlow(
+    broker,
+    {
+      subs: [sub(broker, topic, prefix, s, { qos, persistent: true, expectPerClient: n })],
+      pubs: [pub(broker, topic, prefix, s, { qos, persistent: true, countPerClient: n })],
     },
     scale.timeoutMs,
   );

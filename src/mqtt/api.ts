@@ -105,6 +105,11 @@ export interface Broker extends BrokerApi {
   handleConnection(stream: Duplex, meta: ConnectionMeta): void;
   /** Load persisted sessions and retained messages; call before accepting connections. */
   start(): Promise<void>;
+  /**
+   * Publish the wills of clients that were connected when the broker last stopped or crashed;
+   * call once server-side subscribers are wired (else the first 1 s sweep after start does it).
+   */
+  publishRestoredWills(): void;
   /** Disconnect everyone (reason: server shutting down), flush persistence. */
   close(): Promise<void>;
   /** Counters for /metrics and $SYS. */

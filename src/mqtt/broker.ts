@@ -26,6 +26,7 @@ import { Connection, type ConnectionHost } from './connection.js';
 import { encode, encodePublishFast, publishPacket } from './encode.js';
 import { MqttErrors } from './errors.js';
 import { authorizeWill } from './handlers/authorize.js';
+import { sendAfterCommit } from './durable-send.js';
 import { dispatch } from './handlers/index.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp, type StoredSession } from './persistence.js';
 import { PostgresPersistence } from './persistence-pg.js';
@@ -35,6 +36,7 @@ import { restoreState } from './restore.js';
 import { encodeAliased, type OutboundAliases } from './topic-alias-out.js';
 import { RetainedIndex } from './retained.js';
 import { Session } from './session.js';
+import { dropStoredWill, fireWill, markWillDisconnected, restoreWills, scheduleWill } from './wills.js';
 import { publishSys } from './sys.js';
 import { parseFilter, topicNameError } from './topics.js';
 import { SubscriptionTrie } from './trie.js';
@@ -106,6 +108,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
     willsDenied: 0,
   };
   private seq = 1;
+  /** Wills due at restart, published by `publishRestoredWills()` (or the first sweep). */
+  private restoredWills: (() => void)[] = [];
   /** Sessions holding publishers (queue full, still draining). */
   readonly congested = new Set<Session>();
   /** Room promises met by the message being routed (flow control), see `holdPublisher`. */
@@ -159,6 +163,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     const st = await this.persistence.load();
     this.seq = restoreState(this, st, this.clock.now(), this.seq);
     this.state = 'running';
+    this.restoredWills = restoreWills(this, st.wills, this.clock.now());
     this.scheduleSweep();
     if (this.sysIntervalMs > 0) this.scheduleSys();
     this.log.info(
@@ -173,7 +178,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     this.stopSweep?.();
     this.stopSys?.();
     for (const c of [...this.conns]) c.close('server_shutdown', RC.serverShuttingDown);
-    // Delayed wills are not published by a stopping broker (see docs: wills are not persisted).
+    // A stopping broker publishes no wills: they stay stored and are published after restart.
     for (const s of this.sessions.values()) {
       s.cancelWill?.();
       s.cancelWill = undefined;
@@ -260,6 +265,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
       s.conn = undefined;
       // Its queued messages stay with the session (or end with it): publishers go on.
       this.releaseRoom(s);
+      // Discarded by a normal DISCONNECT [MQTT-3.14.4-3]; a stopping broker keeps it stored.
+      if (!s.will && this.state === 'running') dropStoredWill(this, s);
       this.handleWillOnClose(s);
       if (!s.persistent) this.endSession(s);
       else {
@@ -342,10 +349,9 @@ export class BrokerImpl implements Broker, ConnectionHost {
     if (s.cancelWill) {
       s.cancelWill();
       s.cancelWill = undefined;
-      const w = s.will;
-      s.will = undefined;
-      if (w) this.publishWill(s.clientId, w);
+      fireWill(this, s);
     }
+    if (this.state === 'running') dropStoredWill(this, s);
     for (const sub of s.subs.values()) this.trie.remove(sub);
     s.subs.clear();
     s.queue.clear();
@@ -368,17 +374,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
       return;
     }
     if (w.delay > 0 && s.persistent) {
-      const ms = Math.min(w.delay, s.expiryInterval) * 1000;
-      s.cancelWill = this.clock.setTimer(ms, () => {
-        s.cancelWill = undefined;
-        const will = s.will;
-        s.will = undefined;
-        if (will) this.publishWill(s.clientId, will);
-      });
+      markWillDisconnected(this, s, w);
+      scheduleWill(this, s, Math.min(w.delay, s.expiryInterval) * 1000);
       return;
     }
-    s.will = undefined;
-    this.publishWill(s.clientId, w);
+    fireWill(this, s);
   }
 
   publishWill(clientId: string, w: Will, authorized = false): void {
@@ -670,7 +670,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
   private sendQos0(c: Connection, msg: Message, retain: boolean, subIds: number[] | undefined): void {
     if (msg.expiresAt !== undefined && msg.expiresAt <= this.clock.now()) return;
     let buf: Buffer | undefined;
-    if (c.outAliases) return this.writeAliased(c, c.outAliases, msg, 0, retain, false, 0, subIds);
+    if (c.outAliases) return this.writeAliased(c, c.outAliases, msg, 0, retain, false, 0, subIds, false);
     // The same bytes go to every subscriber with the same protocol family and retain flag.
     const shareable = subIds === undefined && msg.expiresAt === undefined && this.encMsg === msg;
     const slot = (c.version === 5 ? 2 : 0) + (retain ? 1 : 0);
@@ -698,8 +698,17 @@ export class BrokerImpl implements Broker, ConnectionHost {
     if (o.msg.expiresAt !== undefined && o.msg.expiresAt <= now) return this.finish(s, o);
     const m = o.msg;
     if (c.outAliases)
-      return this.writeAliased(c, c.outAliases, m, o.qos, o.retain, dup, o.packetId, o.subIds, () =>
-        this.finish(s, o),
+      return this.writeAliased(
+        c,
+        c.outAliases,
+        m,
+        o.qos,
+        o.retain,
+        dup,
+        o.packetId,
+        o.subIds,
+        o.persisted,
+        () => this.finish(s, o),
       );
     const buf =
       c.version !== 5 || (m.properties === undefined && o.subIds === undefined && m.expiresAt === undefined)
@@ -711,7 +720,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
       return this.finish(s, o);
     }
     this.counters.messagesSent++;
-    c.writeRaw(buf);
+    if (o.persisted) sendAfterCommit(this, s, c, buf);
+    else c.writeRaw(buf);
   }
 
   /** A delivery to a client that accepts topic aliases (never shares encoded bytes). */
@@ -724,6 +734,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     dup: boolean,
     packetId: number,
     subIds: number[] | undefined,
+    persisted: boolean,
     onDrop?: () => void,
   ): void {
     const buf = encodeAliased(aliases, msg, qos, retain, dup, packetId, subIds, this.clock.now());
@@ -734,7 +745,11 @@ export class BrokerImpl implements Broker, ConnectionHost {
       return;
     }
     this.counters.messagesSent++;
-    c.writeRaw(buf);
+    // Aliases are assigned in encoding order, so packets must reach the client in that order:
+    // while earlier ones wait for their commit (durable-send.ts), this one waits behind them.
+    const s = c.session;
+    if (s && (persisted || (s.held !== undefined && s.heldConn === c))) sendAfterCommit(this, s, c, buf);
+    else c.writeRaw(buf);
   }
 
   /** A message is done for this session (acknowledged, expired or dropped). */
@@ -862,8 +877,20 @@ export class BrokerImpl implements Broker, ConnectionHost {
     });
   }
 
+  /**
+   * Publish the wills of clients that were connected when the broker stopped or crashed (and
+   * whose delay has passed). Call once the platform's server-side subscribers are wired; the
+   * first sweep does it otherwise.
+   */
+  publishRestoredWills(): void {
+    const due = this.restoredWills;
+    this.restoredWills = [];
+    for (const f of due) f();
+  }
+
   /** One shared timer for every keep-alive, connect timeout and session expiry (no per-client timers). */
   sweep(): void {
+    if (this.restoredWills.length > 0) this.publishRestoredWills();
     const now = this.clock.now();
     for (const c of this.conns) {
       if (c.state === 'connected') {

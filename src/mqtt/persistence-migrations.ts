@@ -93,6 +93,38 @@ CREATE TABLE mqtt_retained (
 );
 `;
 
+/** Wills survive a broker stop or crash and are published after restart (one row per client). */
+const WILLS_SQLITE = `
+CREATE TABLE mqtt_wills (
+  client_id TEXT PRIMARY KEY,
+  topic TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  qos INTEGER NOT NULL,
+  retain INTEGER NOT NULL,
+  properties TEXT,
+  delay INTEGER NOT NULL,
+  expiry_interval INTEGER,
+  disconnected_at INTEGER,
+  client_info TEXT
+);
+`;
+
+const WILLS_POSTGRES = `
+CREATE TABLE mqtt_wills (
+  client_id TEXT PRIMARY KEY,
+  topic TEXT NOT NULL,
+  payload BYTEA NOT NULL,
+  qos BIGINT NOT NULL,
+  retain BIGINT NOT NULL,
+  properties TEXT,
+  delay BIGINT NOT NULL,
+  expiry_interval BIGINT,
+  disconnected_at BIGINT,
+  client_info TEXT
+);
+`;
+
 export const MQTT_MIGRATIONS: Migration[] = [
   { id: 1, name: 'broker state', sqlite: SQLITE, postgres: POSTGRES },
+  { id: 2, name: 'persisted wills', sqlite: WILLS_SQLITE, postgres: WILLS_POSTGRES },
 ];

@@ -1,5 +1,6 @@
 /**
- * PostgreSQL persistence: each batch of operations is one transaction on one pooled connection.
+ * PostgreSQL persistence: each batch of operations is one transaction on one pooled connection,
+ * written as a few multi-row statements (`batchStatements`).
  * Used when the platform runs on `--database postgres://…`. The state belongs to one broker node
  * (no cross-node session hand-over yet).
  */
@@ -8,102 +9,153 @@ import { migrate } from '../store/migrations.js';
 import type { QoS } from './api.js';
 import type { BrokerPersistence, PersistedState, PersistOp } from './persistence.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
-import { decodeProps, encodeProps } from './persistence-sqlite.js';
+import { compact } from './persistence-batch.js';
+import { decodeProps, encodeProps, rowToWill, willColumns } from './persistence-rows.js';
 import type { OutgoingState } from './types.js';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
-function statement(o: PersistOp): [string, unknown[]][] {
-  switch (o.op) {
-    case 'session.put': {
-      const s = o.session;
-      return [
-        [
-          `INSERT INTO mqtt_sessions (client_id, expiry_interval, disconnected_at, protocol_version) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (client_id) DO UPDATE SET expiry_interval = EXCLUDED.expiry_interval,
-             disconnected_at = EXCLUDED.disconnected_at, protocol_version = EXCLUDED.protocol_version`,
-          [s.clientId, s.expiryInterval, s.disconnectedAt, s.protocolVersion],
-        ],
-      ];
-    }
-    case 'session.delete':
-      return ['mqtt_sessions', 'mqtt_subscriptions', 'mqtt_messages', 'mqtt_incoming'].map((t) => [
-        `DELETE FROM ${t} WHERE client_id = $1`,
-        [o.clientId],
-      ]);
-    case 'sub.put': {
-      const s = o.sub;
-      return [
-        [
-          `INSERT INTO mqtt_subscriptions (client_id, raw, qos, nl, rap, rh, sub_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (client_id, raw) DO UPDATE SET qos = EXCLUDED.qos, nl = EXCLUDED.nl, rap = EXCLUDED.rap,
-             rh = EXCLUDED.rh, sub_id = EXCLUDED.sub_id`,
-          [s.clientId, s.raw, s.qos, s.nl ? 1 : 0, s.rap ? 1 : 0, s.rh, s.subId ?? null],
-        ],
-      ];
-    }
-    case 'sub.delete':
-      return [['DELETE FROM mqtt_subscriptions WHERE client_id = $1 AND raw = $2', [o.clientId, o.raw]]];
-    case 'msg.put': {
-      const m = o.msg;
-      return [
-        [
-          `INSERT INTO mqtt_messages (client_id, seq, topic, payload, qos, retain, properties, publisher_id, expires_at, sub_ids, packet_id, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           ON CONFLICT (client_id, seq) DO UPDATE SET packet_id = EXCLUDED.packet_id, state = EXCLUDED.state`,
-          [
-            m.clientId,
-            m.seq,
-            m.topic,
-            m.payload,
-            m.qos,
-            m.retain ? 1 : 0,
-            encodeProps(m.properties),
-            m.publisherId ?? null,
-            m.expiresAt ?? null,
-            m.subIds ? JSON.stringify(m.subIds) : null,
-            m.packetId,
-            m.state,
-          ],
-        ],
-      ];
-    }
-    case 'msg.update':
-      return [
-        [
-          'UPDATE mqtt_messages SET packet_id = $1, state = $2 WHERE client_id = $3 AND seq = $4',
-          [o.packetId, o.state, o.clientId, o.seq],
-        ],
-      ];
-    case 'msg.delete':
-      return [['DELETE FROM mqtt_messages WHERE client_id = $1 AND seq = $2', [o.clientId, o.seq]]];
-    case 'incoming.put':
-      return [
-        [
-          'INSERT INTO mqtt_incoming (client_id, packet_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-          [o.clientId, o.packetId],
-        ],
-      ];
-    case 'incoming.delete':
-      return [
-        ['DELETE FROM mqtt_incoming WHERE client_id = $1 AND packet_id = $2', [o.clientId, o.packetId]],
-      ];
-    case 'retained.put': {
-      const r = o.msg;
-      return [
-        [
-          `INSERT INTO mqtt_retained (topic, payload, qos, properties, expires_at) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (topic) DO UPDATE SET payload = EXCLUDED.payload, qos = EXCLUDED.qos,
-             properties = EXCLUDED.properties, expires_at = EXCLUDED.expires_at`,
-          [r.topic, r.payload, r.qos, encodeProps(r.properties), r.expiresAt ?? null],
-        ],
-      ];
-    }
-    case 'retained.delete':
-      return [['DELETE FROM mqtt_retained WHERE topic = $1', [o.topic]]];
+type Stmt = [string, unknown[]];
+
+/**
+ * The statements for one batch: its net effect (`compact`) written with one multi-row statement
+ * per table and kind (`unnest` of array parameters), so a batch costs a handful of round trips
+ * whatever its size.
+ */
+export function batchStatements(ops: readonly PersistOp[]): Stmt[] {
+  const b = compact(ops);
+  const out: Stmt[] = [];
+  if (b.cascade.length > 0)
+    for (const t of ['mqtt_sessions', 'mqtt_subscriptions', 'mqtt_messages', 'mqtt_incoming'])
+      out.push([`DELETE FROM ${t} WHERE client_id = ANY($1::text[])`, [b.cascade]]);
+  if (b.sessionPuts.length > 0) {
+    const s = b.sessionPuts;
+    out.push([
+      `INSERT INTO mqtt_sessions (client_id, expiry_interval, disconnected_at, protocol_version)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+       ON CONFLICT (client_id) DO UPDATE SET expiry_interval = EXCLUDED.expiry_interval,
+         disconnected_at = EXCLUDED.disconnected_at, protocol_version = EXCLUDED.protocol_version`,
+      [
+        s.map((x) => x.clientId),
+        s.map((x) => x.expiryInterval),
+        s.map((x) => x.disconnectedAt),
+        s.map((x) => x.protocolVersion),
+      ],
+    ]);
   }
+  if (b.subDeletes.length > 0)
+    out.push([
+      `DELETE FROM mqtt_subscriptions t USING unnest($1::text[], $2::text[]) AS d(client_id, raw)
+       WHERE t.client_id = d.client_id AND t.raw = d.raw`,
+      [b.subDeletes.map((x) => x.clientId), b.subDeletes.map((x) => x.raw)],
+    ]);
+  if (b.subPuts.length > 0) {
+    const s = b.subPuts;
+    out.push([
+      `INSERT INTO mqtt_subscriptions (client_id, raw, qos, nl, rap, rh, sub_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+       ON CONFLICT (client_id, raw) DO UPDATE SET qos = EXCLUDED.qos, nl = EXCLUDED.nl, rap = EXCLUDED.rap,
+         rh = EXCLUDED.rh, sub_id = EXCLUDED.sub_id`,
+      [
+        s.map((x) => x.clientId),
+        s.map((x) => x.raw),
+        s.map((x) => x.qos),
+        s.map((x) => (x.nl ? 1 : 0)),
+        s.map((x) => (x.rap ? 1 : 0)),
+        s.map((x) => x.rh),
+        s.map((x) => x.subId ?? null),
+      ],
+    ]);
+  }
+  if (b.msgDeletes.length > 0)
+    out.push([
+      `DELETE FROM mqtt_messages t USING unnest($1::text[], $2::bigint[]) AS d(client_id, seq)
+       WHERE t.client_id = d.client_id AND t.seq = d.seq`,
+      [b.msgDeletes.map((x) => x.clientId), b.msgDeletes.map((x) => x.seq)],
+    ]);
+  if (b.msgPuts.length > 0) {
+    const m = b.msgPuts;
+    out.push([
+      `INSERT INTO mqtt_messages (client_id, seq, topic, payload, qos, retain, properties, publisher_id, expires_at, sub_ids, packet_id, state)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bigint[], $6::bigint[], $7::text[],
+         $8::text[], $9::bigint[], $10::text[], $11::bigint[], $12::text[])
+       ON CONFLICT (client_id, seq) DO UPDATE SET topic = EXCLUDED.topic, payload = EXCLUDED.payload,
+         qos = EXCLUDED.qos, retain = EXCLUDED.retain, properties = EXCLUDED.properties,
+         publisher_id = EXCLUDED.publisher_id, expires_at = EXCLUDED.expires_at, sub_ids = EXCLUDED.sub_ids,
+         packet_id = EXCLUDED.packet_id, state = EXCLUDED.state`,
+      [
+        m.map((x) => x.clientId),
+        m.map((x) => x.seq),
+        m.map((x) => x.topic),
+        m.map((x) => x.payload),
+        m.map((x) => x.qos),
+        m.map((x) => (x.retain ? 1 : 0)),
+        m.map((x) => encodeProps(x.properties)),
+        m.map((x) => x.publisherId ?? null),
+        m.map((x) => x.expiresAt ?? null),
+        m.map((x) => (x.subIds ? JSON.stringify(x.subIds) : null)),
+        m.map((x) => x.packetId),
+        m.map((x) => x.state),
+      ],
+    ]);
+  }
+  if (b.msgUpdates.length > 0) {
+    const u = b.msgUpdates;
+    out.push([
+      `UPDATE mqtt_messages t SET packet_id = d.packet_id, state = d.state
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS d(client_id, seq, packet_id, state)
+       WHERE t.client_id = d.client_id AND t.seq = d.seq`,
+      [u.map((x) => x.clientId), u.map((x) => x.seq), u.map((x) => x.packetId), u.map((x) => x.state)],
+    ]);
+  }
+  if (b.incomingDeletes.length > 0)
+    out.push([
+      `DELETE FROM mqtt_incoming t USING unnest($1::text[], $2::bigint[]) AS d(client_id, packet_id)
+       WHERE t.client_id = d.client_id AND t.packet_id = d.packet_id`,
+      [b.incomingDeletes.map((x) => x.clientId), b.incomingDeletes.map((x) => x.packetId)],
+    ]);
+  if (b.incomingPuts.length > 0)
+    out.push([
+      `INSERT INTO mqtt_incoming (client_id, packet_id) SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT DO NOTHING`,
+      [b.incomingPuts.map((x) => x.clientId), b.incomingPuts.map((x) => x.packetId)],
+    ]);
+  if (b.retainedDeletes.length > 0)
+    out.push(['DELETE FROM mqtt_retained WHERE topic = ANY($1::text[])', [b.retainedDeletes]]);
+  if (b.retainedPuts.length > 0) {
+    const r = b.retainedPuts;
+    out.push([
+      `INSERT INTO mqtt_retained (topic, payload, qos, properties, expires_at)
+       SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::text[], $5::bigint[])
+       ON CONFLICT (topic) DO UPDATE SET payload = EXCLUDED.payload, qos = EXCLUDED.qos,
+         properties = EXCLUDED.properties, expires_at = EXCLUDED.expires_at`,
+      [
+        r.map((x) => x.topic),
+        r.map((x) => x.payload),
+        r.map((x) => x.qos),
+        r.map((x) => encodeProps(x.properties)),
+        r.map((x) => x.expiresAt ?? null),
+      ],
+    ]);
+  }
+  if (b.willDeletes.length > 0)
+    out.push(['DELETE FROM mqtt_wills WHERE client_id = ANY($1::text[])', [b.willDeletes]]);
+  if (b.willPuts.length > 0) {
+    const w = b.willPuts;
+    out.push([
+      `INSERT INTO mqtt_wills (client_id, topic, payload, qos, retain, properties, delay, expiry_interval, disconnected_at, client_info)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],
+         $8::bigint[], $9::bigint[], $10::text[])
+       ON CONFLICT (client_id) DO UPDATE SET topic = EXCLUDED.topic, payload = EXCLUDED.payload, qos = EXCLUDED.qos,
+         retain = EXCLUDED.retain, properties = EXCLUDED.properties, delay = EXCLUDED.delay,
+         expiry_interval = EXCLUDED.expiry_interval, disconnected_at = EXCLUDED.disconnected_at,
+         client_info = EXCLUDED.client_info`,
+      willColumns(w),
+    ]);
+  }
+  return out;
 }
 
 export class PostgresPersistence implements BrokerPersistence {
@@ -117,12 +169,13 @@ export class PostgresPersistence implements BrokerPersistence {
 
   async load(): Promise<PersistedState> {
     const q = async (sql: string): Promise<Row[]> => (await this.database.pool.query<Row>(sql)).rows;
-    const [sessions, subs, msgs, incoming, retained] = await Promise.all([
+    const [sessions, subs, msgs, incoming, retained, wills] = await Promise.all([
       q('SELECT * FROM mqtt_sessions'),
       q('SELECT * FROM mqtt_subscriptions'),
       q('SELECT * FROM mqtt_messages ORDER BY seq'),
       q('SELECT client_id, packet_id FROM mqtt_incoming'),
       q('SELECT * FROM mqtt_retained'),
+      q('SELECT * FROM mqtt_wills'),
     ]);
     return {
       sessions: sessions.map((r) => ({
@@ -162,6 +215,7 @@ export class PostgresPersistence implements BrokerPersistence {
         properties: decodeProps(r.properties as string | null),
         expiresAt: optNum(r.expires_at),
       })),
+      wills: wills.map(rowToWill),
     };
   }
 
@@ -170,7 +224,7 @@ export class PostgresPersistence implements BrokerPersistence {
     try {
       await client.query('BEGIN');
       try {
-        for (const o of ops) for (const [sql, params] of statement(o)) await client.query(sql, params);
+        for (const [sql, params] of batchStatements(ops)) await client.query(sql, params);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

@@ -7,7 +7,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
-import type { PublishProperties, QoS } from './api.js';
+import type { QoS } from './api.js';
+import { decodeProps, encodeProps, rowToWill, willRow } from './persistence-rows.js';
 import type {
   BrokerPersistence,
   PersistedState,
@@ -18,22 +19,6 @@ import type {
   StoredSubscription,
 } from './persistence.js';
 import type { OutgoingState } from './types.js';
-
-/** Properties as JSON (correlation data as base64). */
-export function encodeProps(p: PublishProperties | undefined): string | null {
-  if (!p) return null;
-  return JSON.stringify({
-    ...p,
-    ...(p.correlationData ? { correlationData: p.correlationData.toString('base64') } : {}),
-  });
-}
-
-export function decodeProps(s: string | null): PublishProperties | undefined {
-  if (s === null) return undefined;
-  const p = JSON.parse(s) as PublishProperties & { correlationData?: string | Buffer };
-  if (typeof p.correlationData === 'string') p.correlationData = Buffer.from(p.correlationData, 'base64');
-  return p;
-}
 
 interface MsgRow {
   client_id: string;
@@ -84,6 +69,10 @@ export class SqlitePersistence implements BrokerPersistence {
         'INSERT OR REPLACE INTO mqtt_retained (topic, payload, qos, properties, expires_at) VALUES (?, ?, ?, ?, ?)',
       ),
       retDel: p('DELETE FROM mqtt_retained WHERE topic = ?'),
+      willPut: p(
+        'INSERT OR REPLACE INTO mqtt_wills (client_id, topic, payload, qos, retain, properties, delay, expiry_interval, disconnected_at, client_info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      willDel: p('DELETE FROM mqtt_wills WHERE client_id = ?'),
     };
     const s = this.stmts;
     this.tx = db.transaction((ops: readonly PersistOp[]) => {
@@ -158,6 +147,12 @@ export class SqlitePersistence implements BrokerPersistence {
             break;
           case 'retained.delete':
             s.retDel!.run(o.topic);
+            break;
+          case 'will.put':
+            s.willPut!.run(...willRow(o.will));
+            break;
+          case 'will.delete':
+            s.willDel!.run(o.clientId);
             break;
         }
       }
@@ -235,7 +230,8 @@ export class SqlitePersistence implements BrokerPersistence {
       properties: decodeProps(r.properties),
       expiresAt: r.expires_at ?? undefined,
     }));
-    return Promise.resolve({ sessions, subscriptions, messages, incoming, retained });
+    const wills = (db.prepare('SELECT * FROM mqtt_wills').all() as Record<string, unknown>[]).map(rowToWill);
+    return Promise.resolve({ sessions, subscriptions, messages, incoming, retained, wills });
   }
 
   apply(ops: readonly PersistOp[]): Promise<void> {

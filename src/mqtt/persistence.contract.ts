@@ -1,10 +1,10 @@
 /**
  * The contract every BrokerPersistence implementation passes (persistence.test.ts runs it against
- * the in-memory and the SQLite implementation).
+ * the in-memory, the SQLite and the PostgreSQL implementation).
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { BrokerPersistence, StoredMessage } from './persistence.js';
+import type { BrokerPersistence, PersistOp, StoredMessage, StoredWill } from './persistence.js';
 
 const msg = (clientId: string, seq: number, extra: Partial<StoredMessage> = {}): StoredMessage => ({
   clientId,
@@ -21,6 +21,23 @@ const msg = (clientId: string, seq: number, extra: Partial<StoredMessage> = {}):
   state: 'queued',
   ...extra,
 });
+
+const will = (clientId: string, extra: Partial<StoredWill> = {}): StoredWill => ({
+  clientId,
+  topic: `will/${clientId}`,
+  payload: Buffer.from(`gone ${clientId}`),
+  qos: 1,
+  retain: false,
+  properties: undefined,
+  delay: 0,
+  expiryInterval: undefined,
+  disconnectedAt: null,
+  info: undefined,
+  ...extra,
+});
+
+const sortBy = <T>(xs: T[], key: (x: T) => string): T[] =>
+  [...xs].sort((a, b) => key(a).localeCompare(key(b)));
 
 /** `make` returns undefined when its backend is unavailable (the test is then skipped by `make`). */
 export function persistenceContract(
@@ -177,5 +194,158 @@ export function persistenceContract(
       ]),
     );
     assert.equal((await p.load()).sessions.length, 0);
+  });
+
+  test(`${name}: wills round trip, replace and delete`, async (t) => {
+    const p = await make(t);
+    if (!p) return;
+    const info = {
+      clientId: 'a',
+      username: 'u',
+      remoteAddress: '10.0.0.1',
+      protocolVersion: 5 as const,
+      keepalive: 30,
+      cleanStart: false,
+      transport: 'tcp' as const,
+    };
+    await p.apply([
+      { op: 'will.put', will: will('a', { qos: 2, retain: true, delay: 30, expiryInterval: 60, info }) },
+      { op: 'will.put', will: will('b') },
+      {
+        op: 'will.put',
+        will: will('c', { properties: { contentType: 'x', correlationData: Buffer.from('k') } }),
+      },
+    ]);
+    await p.apply([
+      { op: 'will.put', will: will('b', { payload: Buffer.from('second'), disconnectedAt: 1234 }) },
+      { op: 'will.delete', clientId: 'c' },
+    ]);
+    const st = await p.load();
+    assert.deepEqual(
+      sortBy(st.wills, (w) => w.clientId),
+      [
+        will('a', { qos: 2, retain: true, delay: 30, expiryInterval: 60, info }),
+        will('b', { payload: Buffer.from('second'), disconnectedAt: 1234 }),
+      ],
+    );
+  });
+
+  test(`${name}: wills are independent of the session row`, async (t) => {
+    const p = await make(t);
+    if (!p) return;
+    await p.apply([
+      {
+        op: 'session.put',
+        session: { clientId: 'a', expiryInterval: 60, disconnectedAt: null, protocolVersion: 5 },
+      },
+      { op: 'will.put', will: will('a') },
+      { op: 'session.delete', clientId: 'a' },
+    ]);
+    assert.deepEqual(
+      (await p.load()).wills.map((w) => w.clientId),
+      ['a'],
+    );
+  });
+
+  test(`${name}: a batch has the effect of its operations applied in order`, async (t) => {
+    const p = await make(t);
+    if (!p) return;
+    const session = (clientId: string, expiryInterval: number) => ({
+      op: 'session.put' as const,
+      session: { clientId, expiryInterval, disconnectedAt: null, protocolVersion: 4 as const },
+    });
+    const sub = (clientId: string, raw: string, qos: 0 | 1 | 2) => ({
+      op: 'sub.put' as const,
+      sub: { clientId, raw, qos, nl: false, rap: false, rh: 0, subId: undefined },
+    });
+    await p.apply([
+      session('a', 10),
+      session('b', 10),
+      sub('a', 'old', 1),
+      { op: 'msg.put', msg: msg('a', 1) },
+      { op: 'msg.put', msg: msg('b', 9) },
+      { op: 'incoming.put', clientId: 'b', packetId: 5 },
+    ]);
+    await p.apply([
+      // put then delete in one batch: gone; put then update: the update wins.
+      { op: 'msg.put', msg: msg('b', 10) },
+      { op: 'msg.delete', clientId: 'b', seq: 10 },
+      { op: 'msg.put', msg: msg('b', 11) },
+      { op: 'msg.update', clientId: 'b', seq: 11, packetId: 3, state: 'sent' },
+      { op: 'msg.update', clientId: 'b', seq: 11, packetId: 3, state: 'pubrel' },
+      // update of a row from an earlier batch, then delete of another
+      { op: 'msg.update', clientId: 'b', seq: 9, packetId: 4, state: 'sent' },
+      // delete then put of one key: the put (an upsert)
+      { op: 'incoming.delete', clientId: 'b', packetId: 5 },
+      { op: 'incoming.put', clientId: 'b', packetId: 5 },
+      { op: 'incoming.put', clientId: 'b', packetId: 6 },
+      { op: 'incoming.delete', clientId: 'b', packetId: 6 },
+      // session.delete drops everything of the client written before it, not what comes after
+      sub('a', 'gone', 0),
+      { op: 'msg.put', msg: msg('a', 2) },
+      { op: 'session.delete', clientId: 'a' },
+      session('a', 20),
+      sub('a', 'new', 2),
+      { op: 'msg.put', msg: msg('a', 3) },
+      { op: 'msg.update', clientId: 'a', seq: 1, packetId: 1, state: 'sent' },
+      // the last put of a key wins
+      session('b', 30),
+      session('b', 40),
+      {
+        op: 'retained.put',
+        msg: { topic: 'r', payload: Buffer.from('1'), qos: 0, properties: undefined, expiresAt: undefined },
+      },
+      { op: 'retained.delete', topic: 'r' },
+      {
+        op: 'retained.put',
+        msg: { topic: 'r', payload: Buffer.from('2'), qos: 1, properties: undefined, expiresAt: undefined },
+      },
+      { op: 'will.put', will: will('b') },
+      { op: 'will.delete', clientId: 'b' },
+    ]);
+    const st = await p.load();
+    assert.deepEqual(
+      sortBy(st.sessions, (s) => s.clientId).map((s) => [s.clientId, s.expiryInterval]),
+      [
+        ['a', 20],
+        ['b', 40],
+      ],
+    );
+    assert.deepEqual(
+      st.subscriptions.map((s) => [s.clientId, s.raw, s.qos]),
+      [['a', 'new', 2]],
+    );
+    assert.deepEqual(
+      st.messages.map((m) => [m.clientId, m.seq, m.packetId, m.state]),
+      [
+        ['a', 3, 0, 'queued'],
+        ['b', 9, 4, 'sent'],
+        ['b', 11, 3, 'pubrel'],
+      ],
+    );
+    assert.deepEqual(st.incoming, [{ clientId: 'b', packetId: 5 }]);
+    assert.deepEqual(
+      st.retained.map((r) => [r.topic, r.payload.toString(), r.qos]),
+      [['r', '2', 1]],
+    );
+    assert.deepEqual(st.wills, []);
+  });
+
+  test(`${name}: a batch of thousands of operations`, async (t) => {
+    const p = await make(t);
+    if (!p) return;
+    const ops: PersistOp[] = [
+      {
+        op: 'session.put',
+        session: { clientId: 'big', expiryInterval: 60, disconnectedAt: null, protocolVersion: 4 },
+      },
+    ];
+    for (let i = 1; i <= 5000; i++)
+      ops.push({ op: 'msg.put', msg: msg('big', i, { packetId: i, state: 'sent' }) });
+    for (let i = 1; i <= 5000; i += 2) ops.push({ op: 'msg.delete', clientId: 'big', seq: i });
+    await p.apply(ops);
+    const st = await p.load();
+    assert.equal(st.messages.length, 2500);
+    assert.deepEqual(st.messages[0]?.seq, 2);
   });
 }

@@ -1,11 +1,12 @@
 /**
  * What the broker keeps across restarts: persistent sessions, their subscriptions, their queued
- * and in-flight QoS 1/2 messages, inbound QoS 2 packet ids awaiting PUBREL, and retained messages.
+ * and in-flight QoS 1/2 messages, inbound QoS 2 packet ids awaiting PUBREL, retained messages,
+ * and the wills of clients (connected, or disconnected with a delayed will pending).
  * Writes arrive as batches of operations applied atomically (one transaction per batch — group
  * commit, see `GroupCommit`). Implementations: in memory (tests), SQLite (`persistence-sqlite.ts`)
  * and PostgreSQL (`persistence-pg.ts`); all pass `persistence.contract.ts`.
  */
-import type { PublishProperties, QoS } from './api.js';
+import type { ClientInfo, PublishProperties, QoS } from './api.js';
 import type { OutgoingState } from './types.js';
 
 export interface StoredSession {
@@ -50,6 +51,31 @@ export interface StoredRetained {
   expiresAt: number | undefined;
 }
 
+/**
+ * A client's will, stored from CONNECT until it is published or discarded, so that a broker
+ * that stops or crashes publishes it after restart. Keyed by client id, independent of the
+ * session row (clean-session clients have wills too).
+ */
+export interface StoredWill {
+  clientId: string;
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  properties: PublishProperties | undefined;
+  /** MQTT 5 Will Delay Interval, seconds. */
+  delay: number;
+  /** MQTT 5 Message Expiry Interval of the will, seconds. */
+  expiryInterval: number | undefined;
+  /**
+   * Epoch ms when the broker saw the client's connection close (delayed will pending); null while
+   * the client was connected — the delay then counts from the restart.
+   */
+  disconnectedAt: number | null;
+  /** The client as it connected (for authorizing the will after a restart). */
+  info: ClientInfo | undefined;
+}
+
 export type PersistOp =
   | { op: 'session.put'; session: StoredSession }
   /** Deletes the session with its subscriptions, messages and inbound ids. */
@@ -62,7 +88,9 @@ export type PersistOp =
   | { op: 'incoming.put'; clientId: string; packetId: number }
   | { op: 'incoming.delete'; clientId: string; packetId: number }
   | { op: 'retained.put'; msg: StoredRetained }
-  | { op: 'retained.delete'; topic: string };
+  | { op: 'retained.delete'; topic: string }
+  | { op: 'will.put'; will: StoredWill }
+  | { op: 'will.delete'; clientId: string };
 
 export interface PersistedState {
   sessions: StoredSession[];
@@ -71,6 +99,7 @@ export interface PersistedState {
   messages: StoredMessage[];
   incoming: { clientId: string; packetId: number }[];
   retained: StoredRetained[];
+  wills: StoredWill[];
 }
 
 export interface BrokerPersistence {
@@ -78,7 +107,10 @@ export interface BrokerPersistence {
   /** Create tables if needed. */
   init(): Promise<void>;
   load(): Promise<PersistedState>;
-  /** Apply all operations atomically, in order. */
+  /**
+   * Apply all operations atomically, with the effect of applying them one by one in order (an
+   * implementation may merge them, e.g. a put then a delete of one key is just the delete).
+   */
   apply(ops: readonly PersistOp[]): Promise<void>;
 }
 
@@ -90,6 +122,7 @@ export class MemoryPersistence implements BrokerPersistence {
   private msgs = new Map<string, StoredMessage>();
   private incoming = new Map<string, { clientId: string; packetId: number }>();
   private retained = new Map<string, StoredRetained>();
+  private wills = new Map<string, StoredWill>();
 
   init(): Promise<void> {
     return Promise.resolve();
@@ -102,6 +135,7 @@ export class MemoryPersistence implements BrokerPersistence {
       messages: [...this.msgs.values()].sort((a, b) => a.seq - b.seq).map((m) => ({ ...m })),
       incoming: [...this.incoming.values()].map((i) => ({ ...i })),
       retained: [...this.retained.values()].map((r) => ({ ...r })),
+      wills: [...this.wills.values()].map((w) => ({ ...w })),
     });
   }
 
@@ -151,6 +185,12 @@ export class MemoryPersistence implements BrokerPersistence {
         case 'retained.delete':
           this.retained.delete(o.topic);
           break;
+        case 'will.put':
+          this.wills.set(o.will.clientId, { ...o.will });
+          break;
+        case 'will.delete':
+          this.wills.delete(o.clientId);
+          break;
       }
     }
     return Promise.resolve();
@@ -158,16 +198,21 @@ export class MemoryPersistence implements BrokerPersistence {
 }
 
 /**
- * Group commit: operations pushed during one event-loop tick are applied in one transaction on
- * `setImmediate`; `flushed()` resolves after the batch holding everything pushed so far is
- * committed. Batches are applied one after another, never concurrently.
+ * Group commit: operations pushed while no batch is being written are applied in one transaction
+ * on `setImmediate`; operations pushed while a batch is being written accumulate and go out as
+ * the next batch the moment it commits — one batch in flight at a time, so a slow store (a
+ * PostgreSQL round trip) makes batches bigger instead of making the writer fall behind.
+ * `flushed()` resolves once the batch holding everything pushed so far is committed.
  */
 export class GroupCommit {
   private ops: PersistOp[] = [];
   private scheduled = false;
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private running: Promise<void> = Promise.resolve();
-  private current: Promise<void> | undefined;
+  /** The batch being written (settles when it commits or fails). */
+  private inflight: Promise<void> | undefined;
+  /** Largest batch written so far (benchmarks, logs). */
+  maxBatch = 0;
+  batches = 0;
 
   constructor(
     private readonly store: BrokerPersistence,
@@ -178,9 +223,14 @@ export class GroupCommit {
     return this.ops.length;
   }
 
+  /** Nothing pushed is waiting or being written: what was pushed so far is durable. */
+  get idle(): boolean {
+    return this.ops.length === 0 && this.inflight === undefined;
+  }
+
   push(op: PersistOp): void {
     this.ops.push(op);
-    if (!this.scheduled) {
+    if (!this.scheduled && !this.inflight) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
@@ -188,12 +238,13 @@ export class GroupCommit {
 
   /** Resolves when everything pushed so far is committed (rejects if that batch failed). */
   flushed(): Promise<void> {
-    if (this.ops.length === 0) return this.current ?? Promise.resolve();
+    if (this.ops.length === 0) return this.inflight ?? Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   private flush = (): void => {
     this.scheduled = false;
+    if (this.inflight) return; // the running batch takes what accumulated when it ends
     const ops = this.ops;
     const waiters = this.waiters;
     this.ops = [];
@@ -202,27 +253,43 @@ export class GroupCommit {
       for (const w of waiters) w.resolve();
       return;
     }
-    const p = this.running.then(() => this.store.apply(ops));
-    this.running = p.catch(() => undefined);
-    this.current = this.running;
-    p.then(
+    this.batches++;
+    if (ops.length > this.maxBatch) this.maxBatch = ops.length;
+    let p: Promise<void>;
+    try {
+      p = this.store.apply(ops);
+    } catch (err) {
+      p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const done = p.then(
       () => {
         for (const w of waiters) w.resolve();
       },
       (err: unknown) => {
         this.onError(err);
         for (const w of waiters) w.reject(err);
+        throw err;
       },
     );
+    const settled = done
+      .catch(() => undefined)
+      .then(() => {
+        this.inflight = undefined;
+        if (this.ops.length > 0) this.flush();
+      });
+    // flushed() callers waiting on this batch see its failure; the writer itself goes on.
+    this.inflight = done;
+    void settled;
   };
 
   /** Flush now and wait for every batch (shutdown). */
   async drain(): Promise<void> {
-    if (this.ops.length > 0) {
-      const p = this.flushed();
-      this.flush();
-      await p.catch(() => undefined);
+    for (;;) {
+      if (this.inflight) await this.inflight.catch(() => undefined);
+      else if (this.ops.length > 0) this.flush();
+      else return;
+      // Let the settle callback clear `inflight` and start the next batch.
+      await new Promise<void>((r) => setImmediate(r));
     }
-    await this.running;
   }
 }

@@ -1,6 +1,12 @@
 /**
  * Session restore at start-up: rebuild sessions, subscriptions, queued and in-flight messages,
- * inbound QoS 2 ids and retained messages from what the persistence loaded.
+ * inbound QoS 2 ids and retained messages from what the persistence loaded (wills: wills.ts).
+ *
+ * Packet ids: the broker sends a PUBLISH with a new packet id (and a PUBREL) only after its state
+ * is committed (`durable-send.ts`), so every id a client may hold — a QoS 1/2 PUBLISH
+ * not yet acknowledged, a QoS 2 flow PUBREC'd and awaiting PUBREL — is in the store. Those
+ * messages are restored in flight under their original ids (resent with DUP=1 on reconnect
+ * [MQTT-4.4.0-1]) and the allocator never hands those ids out while they are unreleased.
  */
 import type { PersistedState } from './persistence.js';
 import { Session } from './session.js';
@@ -66,9 +72,16 @@ export function restoreState(b: RestoreTarget, st: PersistedState, now: number, 
       state: m.state,
       persisted: true,
     };
-    if (o.state === 'queued') s.queue.push(o);
-    else s.inflight.set(o.packetId, o);
+    if (o.state === 'queued' || o.packetId === 0 || s.inflight.has(o.packetId)) {
+      // Not sent yet (or, defensively, an id taken twice): sent later under a fresh id.
+      if (o.state !== 'pubrel') {
+        o.state = 'queued';
+        o.packetId = 0;
+        s.queue.push(o);
+      }
+    } else s.inflight.set(o.packetId, o);
   }
+  for (const s of b.sessions.values()) s.restoreAllocator();
   for (const i of st.incoming) b.sessions.get(i.clientId)?.incoming.add(i.packetId);
   for (const r of st.retained)
     b.retained.set(r.topic, {

@@ -3,6 +3,7 @@
  * inbound QoS 2 packet ids awaiting PUBREL, and the will. Lives as long as its connection for a
  * clean session, and `expiryInterval` seconds beyond it for a persistent one.
  */
+import type { ClientInfo } from './api.js';
 import type { Connection } from './connection.js';
 import { MessageQueue } from './queue.js';
 import type { Outgoing, Subscription, Will } from './types.js';
@@ -26,6 +27,17 @@ export class Session {
   cancelWill: (() => void) | undefined;
   /** A session row exists in persistence. */
   stored = false;
+  /** A will row exists in persistence (cleared when the will is published or discarded). */
+  willStored = false;
+  /** The client as it last connected, kept with a will restored after a restart. */
+  willInfo: ClientInfo | undefined;
+  /**
+   * Packets for `heldConn` held until the state they announce is committed (PUBLISH with a new
+   * packet id, PUBREL): a client must never hold a packet id the store does not know about, or a
+   * restarted broker would reuse it while unreleased. Sent in order once the writer catches up.
+   */
+  held: Buffer[] | undefined;
+  heldConn: Connection | undefined;
   /**
    * Epoch ms of the last sign of progress while messages are outstanding: an acknowledgement, a
    * socket 'drain', or the first message put in flight after an idle period. Flow control holds
@@ -41,6 +53,17 @@ export class Session {
 
   get persistent(): boolean {
     return this.expiryInterval > 0;
+  }
+
+  /**
+   * After a restart: continue numbering after the highest restored in-flight id, so ids the
+   * client may still hold (sent, or PUBREC'd and awaiting PUBREL) are neither reused nor the
+   * next ones handed out. `allocatePacketId` also skips every id still in flight.
+   */
+  restoreAllocator(): void {
+    let max = 0;
+    for (const id of this.inflight.keys()) if (id > max) max = id;
+    this.nextId = max >= 65535 ? 1 : max + 1;
   }
 
   /** A packet id not in use by any in-flight message [MQTT-2.2.1-3]; 0 when all 65535 are taken. */

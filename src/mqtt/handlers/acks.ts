@@ -2,6 +2,7 @@
 import type { IPubackPacket, IPubcompPacket, IPubrecPacket } from 'mqtt-packet';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
+import { sendPacketAfterCommit } from '../durable-send.js';
 import { RC } from '../reason-codes.js';
 
 export function handlePuback(b: BrokerImpl, c: Connection, p: IPubackPacket): void {
@@ -34,7 +35,9 @@ export function handlePubrec(b: BrokerImpl, c: Connection, p: IPubrecPacket): vo
     if (o.persisted)
       b.persist({ op: 'msg.update', clientId: s.clientId, seq: o.seq, packetId: id, state: 'pubrel' });
   }
-  c.send({ cmd: 'pubrel', messageId: id });
+  // After the 'pubrel' state is committed: a restarted broker resends PUBREL, not the PUBLISH.
+  if (o.persisted) sendPacketAfterCommit(b, s, c, { cmd: 'pubrel', messageId: id });
+  else c.send({ cmd: 'pubrel', messageId: id });
 }
 
 export function handlePubcomp(b: BrokerImpl, c: Connection, p: IPubcompPacket): void {

@@ -7,12 +7,15 @@ import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { AuthResult, ClientInfo } from '../api.js';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
+import { sendPacketAfterCommit } from '../durable-send.js';
 import { appProperties } from '../encode.js';
 import { authorizePublish } from './authorize.js';
 import { RC, toV311ConnackCode } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
 import { outboundAliases } from '../topic-alias-out.js';
+import type { Session } from '../session.js';
 import type { Will } from '../types.js';
+import { recordWill } from '../wills.js';
 
 interface Attempt {
   p: IConnectPacket;
@@ -156,6 +159,7 @@ function accepted(b: BrokerImpl, c: Connection, a: Attempt): void {
   if (b.state !== 'running') return refuse(b, c, a, RC.serverUnavailable, 'broker not running');
   const { p, version, clientId } = a;
   const limits = b.limits;
+  const before = b.opsPushed;
 
   // [MQTT-3.1.4-3] session takeover: the existing connection is closed (MQTT 5: DISCONNECT 0x8E).
   const existing = b.sessions.get(clientId);
@@ -183,6 +187,7 @@ function accepted(b: BrokerImpl, c: Connection, a: Attempt): void {
   } else session = b.newSession(clientId);
 
   session.will = a.will;
+  recordWill(b, session, a.info);
   session.protocolVersion = version;
   const wasStored = session.stored;
   session.expiryInterval = expiry;
@@ -232,16 +237,45 @@ function accepted(b: BrokerImpl, c: Connection, a: Attempt): void {
       ...(p.properties?.requestResponseInformation ? { responseInformation: `response/${clientId}` } : {}),
     };
   } else ack.returnCode = 0;
+  if (b.opsPushed === before) return sendConnack(b, c, session, ack, a.info);
+  // CONNACK once the session (and will) are durable: a client told "session present" after a
+  // crash must find it. Until then nothing is sent to or read from the client (flowBlocked keeps
+  // `resume()` after an async authenticate from reading on).
+  c.paused = true;
+  c.flowBlocked = true;
+  c.block();
+  b.writer.flushed().then(
+    () => {
+      if (c.state === 'closed') return;
+      c.paused = false;
+      c.flowBlocked = false;
+      sendConnack(b, c, session, ack, a.info);
+      b.resume(c);
+    },
+    (err: unknown) => {
+      b.log.error({ err, clientId }, 'mqtt: session not persisted, disconnecting');
+      c.close('socket_error', RC.unspecified, 'persistence failed');
+    },
+  );
+}
+
+function sendConnack(
+  b: BrokerImpl,
+  c: Connection,
+  session: Session,
+  ack: IConnackPacket,
+  info: ClientInfo,
+): void {
   c.send(ack);
   try {
-    b.hooks.onConnect(a.info);
+    b.hooks.onConnect(info);
   } catch (err) {
     b.log.error({ err }, 'mqtt: onConnect hook failed');
   }
 
   // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (with DUP) and PUBREL packets, in order.
   for (const o of session.inflight.values()) {
-    if (o.state === 'pubrel') c.send({ cmd: 'pubrel', messageId: o.packetId });
+    if (o.state === 'pubrel') sendPacketAfterCommit(b, session, c, { cmd: 'pubrel', messageId: o.packetId });
     else b.sendPublish(session, c, o, true);
   }
   b.pump(session);

@@ -5,6 +5,7 @@
 import type { IPublishPacket, IPubrelPacket, Packet } from 'mqtt-packet';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
+import { ackWhenDurable } from '../durable-send.js';
 import { appProperties } from '../encode.js';
 import { authorizePublish } from './authorize.js';
 import { RC } from '../reason-codes.js';
@@ -79,11 +80,15 @@ function accept(b: BrokerImpl, c: Connection, p: IPublishPacket, topic: string):
     publisherId: s.clientId,
     expiresAt: expiry !== undefined ? b.now() + expiry * 1000 : undefined,
   };
+  const before = b.opsPushed;
   if (p.qos === 2) {
     s.incoming.add(p.messageId!);
     if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
   }
-  const wait = b.route(msg);
+  let wait = b.route(msg);
+  // The inbound QoS 2 id must be durable before PUBREC too (else a resent PUBLISH is delivered twice).
+  if (p.qos > 0 && b.opsPushed !== before)
+    wait = wait ? Promise.all([wait, b.writer.flushed()]).then(() => undefined) : b.writer.flushed();
   // A subscriber's queue is full and it is still draining: stop reading this publisher until
   // there is room; its acknowledgement (below) waits for that too.
   const flow = b.takeFlowWait();
@@ -105,10 +110,16 @@ function accept(b: BrokerImpl, c: Connection, p: IPublishPacket, topic: string):
 export function handlePubrel(b: BrokerImpl, c: Connection, p: IPubrelPacket): void {
   const s = c.session!;
   const id = p.messageId!;
+  const before = b.opsPushed;
   const known = s.incoming.delete(id);
   if (known && s.persistent) b.persist({ op: 'incoming.delete', clientId: s.clientId, packetId: id });
-  // [MQTT-4.3.3-11] PUBCOMP with the same packet id (0x92 if MQTT 5 and the id was unknown).
-  c.ack(
+  // [MQTT-4.3.3-11] PUBCOMP with the same packet id (0x92 if MQTT 5 and the id was unknown), once
+  // the id's release is durable: else a restarted broker would drop the client's next PUBLISH
+  // that reuses the id as a duplicate.
+  ackWhenDurable(
+    b,
+    c,
+    before,
     !known && c.version === 5
       ? { cmd: 'pubcomp', messageId: id, reasonCode: RC.packetIdNotFound }
       : { cmd: 'pubcomp', messageId: id },

@@ -6,6 +6,7 @@
 import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
 import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
+import { ackWhenDurable } from '../durable-send.js';
 import { RC } from '../reason-codes.js';
 import { parseFilter, type ParsedFilter } from '../topics.js';
 import type { Subscription } from '../types.js';
@@ -56,6 +57,7 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
   }
   const finish = (results: boolean[]): void => {
     if (c.state === 'closed') return;
+    const before = b.opsPushed;
     const added: { sub: Subscription; existed: boolean }[] = [];
     for (let i = 0; i < n; i++) {
       const f = parsed[i];
@@ -81,7 +83,8 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
       granted[i] = req.qos;
       added.push({ sub, existed });
     }
-    c.send({ cmd: 'suback', messageId: p.messageId!, granted });
+    // SUBACK once the subscriptions of a persistent session are durable.
+    ackWhenDurable(b, c, before, { cmd: 'suback', messageId: p.messageId!, granted });
     // Retained messages after the SUBACK: Retain Handling 0 always, 1 only for a new subscription,
     // 2 never; never for shared subscriptions [MQTT 5 §3.3.1.3, §4.8.2].
     for (const { sub, existed } of added) {
@@ -103,12 +106,16 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
 export function handleUnsubscribe(b: BrokerImpl, c: Connection, p: IUnsubscribePacket): void {
   const s = c.session!;
   const granted: number[] = [];
+  const before = b.opsPushed;
   for (const raw of p.unsubscriptions) {
     const had = b.removeSubscription(s, raw);
     granted.push(had ? RC.success : RC.noSubscriptionExisted);
   }
   // [MQTT-3.10.4-4] UNSUBACK even when nothing was removed.
-  c.send(
+  ackWhenDurable(
+    b,
+    c,
+    before,
     c.version === 5
       ? { cmd: 'unsuback', messageId: p.messageId!, granted }
       : { cmd: 'unsuback', messageId: p.messageId!, granted: [] },

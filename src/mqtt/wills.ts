@@ -1,0 +1,129 @@
+/**
+ * Persisted wills: a client's will is stored at CONNECT and removed when it is published or
+ * discarded, so a broker that stops or crashes while the client is connected (or while a delayed
+ * will is pending) publishes it after restart, unless the client reconnected first.
+ *
+ * Will delay after a restart [MQTT-3.1.3-9]: the delay counts from the moment the broker saw the
+ * network connection close. For a client still connected when the broker stopped or crashed the
+ * broker only learns of the close at restart, so the delay counts from the restart — a device
+ * gets its full delay to reconnect to the restarted broker before its will fires. A will whose
+ * client had already disconnected counts from that disconnect. As before, the will fires no
+ * later than its session ends (session expiry counts the same way, see restore.ts).
+ */
+import type { ClientInfo } from './api.js';
+import type { PersistOp, StoredWill } from './persistence.js';
+import type { Session } from './session.js';
+import type { Will } from './types.js';
+import type { Clock } from '../core/clock.js';
+
+export interface WillHost {
+  readonly clock: Clock;
+  readonly sessions: Map<string, Session>;
+  persist(op: PersistOp): void;
+  publishWill(clientId: string, w: Will): void;
+}
+
+function stored(
+  clientId: string,
+  w: Will,
+  disconnectedAt: number | null,
+  info: ClientInfo | undefined,
+): StoredWill {
+  return {
+    clientId,
+    topic: w.topic,
+    payload: w.payload,
+    qos: w.qos,
+    retain: w.retain,
+    properties: w.properties,
+    delay: w.delay,
+    expiryInterval: w.expiryInterval,
+    disconnectedAt,
+    info,
+  };
+}
+
+/** At CONNECT (after `s.will` is set): store the new will, or remove the previous one. */
+export function recordWill(b: WillHost, s: Session, info: ClientInfo): void {
+  s.willInfo = info;
+  if (s.will) {
+    b.persist({ op: 'will.put', will: stored(s.clientId, s.will, null, info) });
+    s.willStored = true;
+  } else dropStoredWill(b, s);
+}
+
+/** The will was published or discarded: remove its row. */
+export function dropStoredWill(b: WillHost, s: Session): void {
+  if (!s.willStored) return;
+  b.persist({ op: 'will.delete', clientId: s.clientId });
+  s.willStored = false;
+}
+
+/** A delayed will starts counting: remember when, so a restart keeps counting from there. */
+export function markWillDisconnected(b: WillHost, s: Session, w: Will): void {
+  if (!s.willStored) return;
+  b.persist({ op: 'will.put', will: stored(s.clientId, w, b.clock.now(), s.willInfo) });
+}
+
+/** Publish the session's will now (it is removed from the session and from the store). */
+export function fireWill(b: WillHost, s: Session): void {
+  const w = s.will;
+  s.will = undefined;
+  dropStoredWill(b, s);
+  if (w) b.publishWill(s.clientId, w);
+}
+
+/** Publish the will after `ms` unless the client reconnects first (`cancelWill`). */
+export function scheduleWill(b: WillHost, s: Session, ms: number): void {
+  s.cancelWill = b.clock.setTimer(ms, () => {
+    s.cancelWill = undefined;
+    fireWill(b, s);
+  });
+}
+
+/**
+ * After restore: wills of restored persistent sessions wait for the rest of their delay (capped
+ * by the session expiry). Wills due now — without a persistent session (their session ended when
+ * the connection did), or past their delay — are returned, to be published once the platform's
+ * server-side subscribers are wired (`BrokerImpl.publishRestoredWills`).
+ */
+export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: number): (() => void)[] {
+  const due: (() => void)[] = [];
+  for (const r of wills) {
+    const w: Will = {
+      topic: r.topic,
+      payload: r.payload,
+      qos: r.qos,
+      retain: r.retain,
+      properties: r.properties,
+      delay: r.delay,
+      expiryInterval: r.expiryInterval,
+      // Authorized again as its client when it is published (handlers/authorize.ts).
+      ...(r.info ? { client: r.info } : {}),
+    };
+    const s = b.sessions.get(r.clientId);
+    if (!s || !s.persistent) {
+      due.push(() => {
+        const now = b.sessions.get(r.clientId);
+        // Reconnected before the restored wills went out: that connection replaced the will.
+        if (now?.conn) {
+          if (!now.willStored) b.persist({ op: 'will.delete', clientId: r.clientId });
+          return;
+        }
+        b.persist({ op: 'will.delete', clientId: r.clientId });
+        b.publishWill(r.clientId, w);
+      });
+      continue;
+    }
+    s.will = w;
+    s.willStored = true;
+    s.willInfo = r.info;
+    const from = r.disconnectedAt ?? now;
+    // Counted from this restart: a second crash before it fires does not restart the delay.
+    if (r.disconnectedAt === null) markWillDisconnected(b, s, w);
+    const at = from + Math.min(r.delay, s.expiryInterval) * 1000;
+    if (at <= now) due.push(() => (s.will === w ? fireWill(b, s) : undefined));
+    else scheduleWill(b, s, at - now);
+  }
+  return due;
+}
