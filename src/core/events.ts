@@ -31,6 +31,8 @@ export type CommandStatus =
 export interface Actor {
   kind: 'device' | 'token' | 'user' | 'rule' | 'system';
   id: string;
+  /** Human-readable name (the token's name, later the user's), for audit entries. */
+  name?: string;
 }
 
 export interface TsunaguEvents {

@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger'; // schema.tags / summary
 import type { Actor, ServiceState } from '../core/events.js';
 import type { HealthPolicy } from './policy.js';
 import type { HealthApi } from './service.js';
+import { paging } from '../http/paging.js';
 
 const STATES = ['in_service', 'out_of_service', 'maintenance', 'retired'];
 const SEVERITIES = ['info', 'warning', 'error', 'critical'];
@@ -152,8 +153,7 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
           querystring: {
             type: 'object',
             properties: {
-              offset: { type: 'integer', minimum: 0, default: 0 },
-              limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
+              ...paging({ max: 10_000, default: 100 }),
               model: { type: 'string' },
               reason: { type: 'string' },
             },

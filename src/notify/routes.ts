@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger'; // schema.tags / summary
 import type { ChannelInput, NotifyService, RouteInput } from './service.js';
 import { SEVERITIES } from './severity.js';
 import { NOTIFY_KINDS, type NotificationStatus } from './types.js';
+import { paging } from '../http/paging.js';
 
 const STATUSES = ['grouping', 'pending', 'delivered', 'failed'];
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
@@ -203,7 +204,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
               status: { type: 'string', enum: STATUSES },
               channelId: { type: 'string' },
               before: { type: 'number' },
-              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+              ...paging({ max: 500, default: 50, offset: false }),
             },
           },
           response: { 200: { type: 'array', items: notification } },
@@ -220,7 +221,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
           params: idParams,
           querystring: {
             type: 'object',
-            properties: { limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 } },
+            properties: paging({ max: 100_000, default: 10_000, offset: false }),
           },
           response: {
             200: {

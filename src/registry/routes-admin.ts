@@ -7,13 +7,13 @@ import { actorOf, nextOffset } from './routes.js';
 import * as S from './schemas.js';
 import type { RegistryService } from './service.js';
 import type { TokenStore } from './tokens.js';
+import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
-const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 
 export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
   return (api: FastifyInstance): void => {
-    api.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    acceptYamlBodies(api);
 
     api.get<{ Querystring: { actor?: string; resource?: string; limit: number; offset: number } }>(
       '/audit',

@@ -12,6 +12,8 @@ import { exportOpenSlo, importOpenSlo } from './openslo.js';
 import type { SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';
 import { exportTsunagu, importTsunagu } from './yaml-format.js';
+import { paging } from '../http/paging.js';
+import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 const nameParam = {
@@ -72,11 +74,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
   const strictDefinition = (body: unknown): SloDefinition => parseSloDefinition(body, '', new Reader(true));
 
   return (api: FastifyInstance): void => {
-    api.addContentTypeParser(
-      ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/openslo+yaml'],
-      { parseAs: 'string' },
-      (_req, body, done) => done(null, body),
-    );
+    acceptYamlBodies(api, [...YAML_TYPES, 'application/openslo+yaml']);
 
     api.get(
       '/slos',
@@ -286,7 +284,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
             properties: {
               state: { type: 'string', enum: ['firing', 'resolved'] },
               slo: { type: 'string' },
-              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+              ...paging({ max: 500, default: 50, offset: false }),
               before: { type: 'integer', minimum: 1 },
             },
           },

@@ -6,6 +6,7 @@ import { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
 import type { DecoderService } from './decoder-service.js';
 import { TelemetryErrors } from './errors.js';
 import { decoderBodySchema, decoderSchema, idParams, samplePayload, testResultSchema } from './schemas.js';
+import { acceptYamlBodies } from '../http/yaml-input.js';
 
 interface Sample {
   payload: string;
@@ -30,11 +31,7 @@ export function decoderRoutes(
       ...(after !== undefined ? { after } : {}),
     });
 
-  api.addContentTypeParser(
-    ['application/yaml', 'application/x-yaml', 'text/yaml'],
-    { parseAs: 'string' },
-    (_req, body, done) => done(null, body),
-  );
+  acceptYamlBodies(api);
 
   api.get(
     '/decoders',
