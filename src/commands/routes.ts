@@ -141,6 +141,7 @@ export function commandRoutes(service: CommandService) {
     api.post(
       '/devices/:id/commands',
       {
+        config: { action: 'command.send' },
         schema: {
           tags,
           params: deviceParams,

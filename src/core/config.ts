@@ -44,6 +44,8 @@ export interface TsunaguConfig {
   tlsKey: string | undefined;
   tlsCa: string | undefined;
   adminToken: string | undefined;
+  /** 32-byte key (base64 or hex) that encrypts stored secrets; unset: generated in dataDir. */
+  secretKeyFile: string | undefined;
   logLevel: string;
   nodeId: string;
   /** `redis://…` or `nats://…` for cross-node fan-out; unset for a single node. */
@@ -117,6 +119,12 @@ export const OPTIONS: Option[] = [
     'PEM CA bundle; when set, TLS clients must present a certificate signed by it',
   ),
   opt('adminToken', 'admin-token', 'string', 'first admin API token (otherwise generated and printed once)'),
+  opt(
+    'secretKeyFile',
+    'secret-key-file',
+    'string',
+    'key file (32 bytes, base64 or hex) that encrypts stored secrets (default: generated once in the data dir)',
+  ),
   opt('logLevel', 'log-level', 'string', 'trace|debug|info|warn|error|silent (default info)'),
   opt('nodeId', 'node-id', 'string', 'this node’s name in a cluster (default: hostname-pid)'),
   opt(
@@ -154,6 +162,7 @@ export function defaultConfig(): TsunaguConfig {
     tlsKey: undefined,
     tlsCa: undefined,
     adminToken: undefined,
+    secretKeyFile: undefined,
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
     cluster: undefined,

@@ -112,11 +112,11 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
           },
           response: { 200: stateView },
         },
-        config: { role: 'operator' },
+        config: { role: 'operator', action: 'device.service_state.set' },
       },
       (req) => {
         const p = req.principal;
-        const who: Actor = p ? { kind: 'token', id: p.id } : { kind: 'system', id: 'unknown' };
+        const who: Actor = p ? { kind: 'token', id: p.id, name: p.name } : { kind: 'system', id: 'unknown' };
         return health.setServiceState(req.params.id, req.body, who);
       },
     );
@@ -203,6 +203,7 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
     api.put<{ Params: { model: string }; Body: Omit<HealthPolicy, 'model' | 'updatedAt'> }>(
       '/health/policies/:model',
       {
+        config: { action: 'health_policy.set' },
         schema: {
           tags: ['health'],
           summary: 'Create or replace the health policy of a model',
@@ -223,7 +224,10 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
     );
     api.delete<{ Params: { model: string } }>(
       '/health/policies/:model',
-      { schema: { tags: ['health'], params: modelParams, response: { 204: { type: 'null' } } } },
+      {
+        config: { action: 'health_policy.delete' },
+        schema: { tags: ['health'], params: modelParams, response: { 204: { type: 'null' } } },
+      },
       async (req, reply) => {
         await health.deletePolicy(req.params.model);
         return reply.status(204).send();

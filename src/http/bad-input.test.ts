@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { InjectOptions } from 'fastify';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 
 let p: TestPlatform;
@@ -132,7 +133,7 @@ test('JSON nested 50,000 deep is refused before parsing', async () => {
 });
 
 test("Fastify's own refusals use the platform's error body", async () => {
-  const cases: [string, Parameters<TestPlatform['app']['http']['inject']>[0], number][] = [
+  const cases: [string, InjectOptions, number][] = [
     ['bad percent-encoding', { method: 'GET', url: '/api/v1/devices/%zz' }, 400],
     ['path parameter too long', { method: 'GET', url: '/api/v1/devices/' + 'x'.repeat(5000) }, 414],
     [

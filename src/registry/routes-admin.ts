@@ -67,7 +67,7 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
     api.post<{ Body: { name: string; role: Role; expiresAt?: number; expiresInSeconds?: number } }>(
       '/tokens',
       {
-        config: { role: 'admin' },
+        config: { action: 'token.create', role: 'admin' },
         schema: {
           tags: ['tokens'],
           summary: 'Create an API token (secret returned once)',
@@ -93,7 +93,7 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
     api.delete<{ Params: { id: string } }>(
       '/tokens/:id',
       {
-        config: { role: 'admin' },
+        config: { action: 'token.revoke', role: 'admin' },
         schema: {
           tags: ['tokens'],
           summary: 'Revoke an API token',
@@ -124,6 +124,7 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
     api.post<{ Body: unknown }>(
       '/import',
       {
+        config: { action: 'registry.import' },
         schema: {
           tags: ['import/export'],
           summary: 'Create or update device models and devices from YAML (application/yaml or text/yaml)',

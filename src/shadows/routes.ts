@@ -132,16 +132,26 @@ export function shadowRoutes(service: ShadowService, directory: DeviceDirectory)
       });
       api.post(
         base,
-        { schema: { tags, params: idParams, body: updateBody, response: { 200: anyObject } } },
+        {
+          config: { action: 'shadow.update' },
+          schema: { tags, params: idParams, body: updateBody, response: { 200: anyObject } },
+        },
         async (req) => {
           const t = await target(req);
           return service.update(t.id, t.name, req.body, actorOf(req));
         },
       );
-      api.delete(base, { schema: { tags, params: idParams, response: { 200: anyObject } } }, async (req) => {
-        const t = await target(req);
-        return service.delete(t.id, t.name, {}, actorOf(req));
-      });
+      api.delete(
+        base,
+        {
+          config: { action: 'shadow.delete' },
+          schema: { tags, params: idParams, response: { 200: anyObject } },
+        },
+        async (req) => {
+          const t = await target(req);
+          return service.delete(t.id, t.name, {}, actorOf(req));
+        },
+      );
       api.get(
         `${base}/history`,
         { schema: { tags, params: idParams, querystring: historyQuery, response: { 200: historyReply } } },

@@ -90,6 +90,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.post<{ Body: unknown }>(
       '/slos',
       {
+        config: { action: 'slo.create' },
         schema: {
           tags: ['slo'],
           body: definitionSchema,
@@ -120,6 +121,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.post<{ Body: string; Querystring: { format?: string; dryRun?: boolean } }>(
       '/slos/import',
       {
+        config: { action: 'slo.import' },
         schema: {
           tags: ['slo'],
           description: 'OpenSLO v1 YAML (default, multi-document) or ?format=tsunagu',
@@ -174,6 +176,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
       '/slos/:name',
       {
+        config: { action: 'slo.update' },
         schema: {
           tags: ['slo'],
           params: nameParam,
@@ -194,7 +197,10 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
 
     api.delete<{ Params: { name: string } }>(
       '/slos/:name',
-      { schema: { tags: ['slo'], params: nameParam, response: { 204: { type: 'null' }, 404: errorSchema } } },
+      {
+        config: { action: 'slo.delete' },
+        schema: { tags: ['slo'], params: nameParam, response: { 204: { type: 'null' }, 404: errorSchema } },
+      },
       async (req, reply) => {
         await engine.remove(req.params.name);
         return reply.status(204).send();

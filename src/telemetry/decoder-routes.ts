@@ -24,7 +24,9 @@ export function decoderRoutes(
   const audit = (req: FastifyRequest, action: string, id: string, before?: unknown, after?: unknown): void =>
     bus.emit('audit', {
       at: clock.now(),
-      actor: { kind: 'token', id: req.principal?.id ?? 'unknown' },
+      actor: req.principal
+        ? { kind: 'token', id: req.principal.id, name: req.principal.name }
+        : { kind: 'system', id: 'unknown' },
       action,
       resource: `decoder/${id}`,
       ...(before !== undefined ? { before } : {}),
@@ -61,6 +63,7 @@ export function decoderRoutes(
   api.post<{ Body: string }>(
     '/decoders/import',
     {
+      config: { action: 'decoder.import' },
       schema: {
         tags: ['telemetry'],
         summary: 'Create or replace decoders from YAML (one definition per document)',
@@ -95,6 +98,7 @@ export function decoderRoutes(
   api.post<{ Body: Record<string, unknown> }>(
     '/decoders',
     {
+      config: { action: 'decoder.create' },
       schema: {
         tags: ['telemetry'],
         summary: 'Create a decoder',
@@ -123,7 +127,7 @@ export function decoderRoutes(
         },
         response: { 200: testResultSchema },
       },
-      config: { role: 'viewer' },
+      config: { role: 'viewer', action: 'decoder.test' },
     },
     async (req) => decoders.test(req.body.decoder, toBuffer(req.body)),
   );
@@ -144,6 +148,7 @@ export function decoderRoutes(
   api.put<{ Params: { id: string }; Body: Record<string, unknown> }>(
     '/decoders/:id',
     {
+      config: { action: 'decoder.put' },
       schema: {
         tags: ['telemetry'],
         summary: 'Create or replace a decoder',
@@ -167,6 +172,7 @@ export function decoderRoutes(
   api.delete<{ Params: { id: string } }>(
     '/decoders/:id',
     {
+      config: { action: 'decoder.delete' },
       schema: {
         tags: ['telemetry'],
         summary: 'Delete a decoder',
@@ -191,7 +197,7 @@ export function decoderRoutes(
         body: { type: 'object', required: ['payload'], properties: samplePayload },
         response: { 200: testResultSchema },
       },
-      config: { role: 'viewer' },
+      config: { role: 'viewer', action: 'decoder.test' },
     },
     async (req) => decoders.test(req.params.id, toBuffer(req.body)),
   );

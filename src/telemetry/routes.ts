@@ -62,6 +62,7 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
   api.post<{ Params: { id: string }; Body: Record<string, unknown> | Record<string, unknown>[] | string }>(
     '/devices/:id/telemetry',
     {
+      config: { action: 'telemetry.ingest' },
       schema: {
         tags: ['telemetry'],
         summary:
