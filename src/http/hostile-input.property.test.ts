@@ -147,7 +147,7 @@ function requestFor(route: RouteEntry): fc.Arbitrary<InjectOptions> {
       const path = route.url.replace(/:[A-Za-z]+/g, () => segments[i++]!);
       const qs = query.map(([k, v]) => `${k}=${v}`).join('&');
       const req: InjectOptions = {
-        method: route.method as InjectOptions['method'],
+        method: route.method,
         url: qs ? `${path}?${qs}` : path,
       };
       if (body) {
@@ -187,7 +187,7 @@ test('every route answers hostile input with a 4xx and the platform error body (
       fc.asyncProperty(requestFor(route), async (req) => {
         requests++;
         const r = await p.app.http.inject({ ...req, headers: { ...p.auth, ...req.headers } });
-        const what = `${req.method} ${String(req.url).slice(0, 200)} → ${r.statusCode} ${r.body.slice(0, 300)}`;
+        const what = `${req.method} ${(req.url as string).slice(0, 200)} → ${r.statusCode} ${r.body.slice(0, 300)}`;
         assert.ok(r.statusCode < 500, what);
         assert.doesNotMatch(r.body.slice(0, 100_000), STACK, what);
         if (r.statusCode < 400) return;
