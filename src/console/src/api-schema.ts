@@ -7,6 +7,7 @@ export interface Paths {
       query: {
         state?: 'firing' | 'resolved';
         slo?: string;
+        /** page size, 1–500 */
         limit?: number;
         before?: number;
       };
@@ -26,7 +27,9 @@ export interface Paths {
         actor?: string;
         /** e.g. devices/d1 (includes its sub-resources) */
         resource?: string;
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -486,7 +489,9 @@ export interface Paths {
         q?: string;
         sort?: 'id' | 'name' | 'createdAt' | 'updatedAt' | 'lastSeenAt';
         order?: 'asc' | 'desc';
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -676,7 +681,9 @@ export interface Paths {
         id: string;
       };
       query: {
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
         status?:
           'queued' | 'sent' | 'acknowledged' | 'succeeded' | 'failed' | 'timed_out' | 'expired' | 'rejected';
@@ -852,6 +859,7 @@ export interface Paths {
         code?: string;
         severity?: 'info' | 'warning' | 'error' | 'critical';
         q?: string;
+        /** page size, 1–1000 */
         limit?: number;
         cursor?: string;
       };
@@ -962,7 +970,9 @@ export interface Paths {
         id: string;
       };
       query: {
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -1051,7 +1061,9 @@ export interface Paths {
         from?: string;
         /** epoch ms or ISO 8601, exclusive */
         to?: string;
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -1154,7 +1166,9 @@ export interface Paths {
         from?: string;
         /** epoch ms or ISO 8601, exclusive */
         to?: string;
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -1205,6 +1219,7 @@ export interface Paths {
         bucket?: string;
         agg?: 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
         format?: 'json' | 'csv';
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: {
@@ -1239,6 +1254,7 @@ export interface Paths {
         bucket?: string;
         agg?: 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
         format?: 'json' | 'csv';
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: string;
@@ -1300,8 +1316,10 @@ export interface Paths {
     /** Devices out of service, longest out first, paged */
     get: {
       query: {
-        offset?: number;
+        /** page size, 1–10000 */
         limit?: number;
+        /** items to skip */
+        offset?: number;
         model?: string;
         reason?: string;
       };
@@ -1440,6 +1458,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1455,6 +1474,7 @@ export interface Paths {
       body: {
         name: string;
         type: 'slack' | 'webhook';
+        /** Slack incoming-webhook URL or webhook endpoint (write-only: responses show its origin) */
         url: string;
         /** webhook signing key (write-only) */
         secret?: string | null;
@@ -1467,6 +1487,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1487,6 +1508,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1505,6 +1527,7 @@ export interface Paths {
       body: {
         name: string;
         type: 'slack' | 'webhook';
+        /** Slack incoming-webhook URL or webhook endpoint (write-only: responses show its origin) */
         url: string;
         /** webhook signing key (write-only) */
         secret?: string | null;
@@ -1517,6 +1540,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1646,6 +1670,7 @@ export interface Paths {
         status?: 'grouping' | 'pending' | 'delivered' | 'failed';
         channelId?: string;
         before?: number;
+        /** page size, 1–500 */
         limit?: number;
       };
       response: {
@@ -1672,6 +1697,7 @@ export interface Paths {
         id: string;
       };
       query: {
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: {
@@ -1900,6 +1926,7 @@ export interface Paths {
         model?: string;
         tag?: string;
         metric?: string;
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: {
