@@ -4,6 +4,8 @@
  * unsupported media type, body too large, malformed JSON, …) are mapped onto this catalogue, so a
  * client sees one body shape whoever refused the request.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { defineError, TsunaguError } from '../core/errors.js';
 
@@ -39,6 +41,8 @@ export const HttpErrors = {
   ),
   payloadTooLarge: defineError('PAYLOAD_TOO_LARGE', 413, (why: string) => why),
   uriTooLong: defineError('URI_TOO_LONG', 414, (why: string) => why),
+  headersTooLarge: defineError('HEADERS_TOO_LARGE', 431, () => 'request headers are too large'),
+  requestTimeout: defineError('REQUEST_TIMEOUT', 408, () => 'the request took too long to arrive'),
   unsupportedMedia: defineError('UNSUPPORTED_MEDIA_TYPE', 415, (why: string) => why),
   rateLimited: defineError('RATE_LIMITED', 429, (why: string) => why),
   internal: defineError('INTERNAL', 500, () => 'internal error'),
@@ -110,4 +114,25 @@ export function errorHandler(
 /** Fastify's `frameworkErrors` (bad URL, over-long path parameter) answer with the same body. */
 export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   errorHandler(err, req, reply);
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a garbage request line, headers
+ * over the limit, a request that never finishes) — answered on the raw socket, same body.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const e =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? HttpErrors.headersTooLarge()
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? HttpErrors.requestTimeout()
+        : HttpErrors.badRequest('the request is not valid HTTP');
+  const body = JSON.stringify(errorBody(e));
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${e.statusCode} ${STATUS_CODES[e.statusCode]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(err);
 }

@@ -12,7 +12,7 @@ import type { TsunaguEvents } from '../core/events.js';
 import { FailureLimiter } from './auth-limiter.js';
 import { hasRole, type Role, type TokenVerifier } from './auth.js';
 import { registerBodyGuards } from './body-guards.js';
-import { errorHandler, frameworkErrorHandler, HttpErrors } from './errors.js';
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, HttpErrors } from './errors.js';
 import { redact } from './redact.js';
 import { recordRoutes } from './route-table.js';
 
@@ -58,6 +58,7 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Bad URLs and over-long path parameters answer with the platform's error body too.
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     ajv: {
       customOptions: {
         allErrors: false,
