@@ -101,7 +101,17 @@ test('a viewer reading the audit log never sees a Slack webhook URL or a signing
     payload: { name: 'ops 2', type: 'slack', url: SLACK_URL },
   });
   assert.equal(upd.statusCode, 200, upd.body);
-  const entries = await auditEntries(p, 3, viewer);
+  // An entry as the previous version wrote it: generic action name, Slack URL in plain text.
+  p.app.bus.emit('audit', {
+    at: Date.now(),
+    actor: { kind: 'token', id: 'admin' },
+    action: 'POST /api/v1/notification-channels',
+    resource: 'notification-channels',
+    after: { name: 'old', type: 'slack', url: SLACK_URL },
+  });
+  const entries = await auditEntries(p, 4, viewer);
+  const legacy = entries.find((e) => e.action === 'POST /api/v1/notification-channels');
+  assert.equal((legacy?.after as { url?: string }).url, '***', JSON.stringify(legacy));
   assert.ok(
     entries.some((e) => e.action === 'notification_channel.update'),
     JSON.stringify(entries),

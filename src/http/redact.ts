@@ -59,3 +59,24 @@ export function redact(value: unknown, schema?: unknown, depth = 0): unknown {
   }
   return out;
 }
+
+interface RouteLike {
+  method: string;
+  url: string;
+  schema?: { body?: unknown } | undefined;
+}
+
+/**
+ * Entries written before actions were declared are named `<METHOD> <route url>` and kept request
+ * bodies masked only by key name (a Slack webhook `url` went through in plain text). Reading them,
+ * the route's body schema still says which fields are secrets: mask those on the way out.
+ */
+export function legacyAuditRedactor(
+  routes: readonly RouteLike[],
+): (action: string, value: unknown) => unknown {
+  const byAction = new Map(routes.map((r) => [`${r.method} ${r.url}`, r.schema?.body]));
+  return (action, value) => {
+    const schema = byAction.get(action);
+    return schema === undefined ? value : redact(value, schema);
+  };
+}

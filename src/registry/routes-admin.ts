@@ -7,6 +7,7 @@ import { actorOf, nextOffset } from './routes.js';
 import * as S from './schemas.js';
 import type { RegistryService } from './service.js';
 import type { TokenStore } from './tokens.js';
+import { legacyAuditRedactor } from '../http/redact.js';
 import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
@@ -14,6 +15,7 @@ const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
 export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
   return (api: FastifyInstance): void => {
     acceptYamlBodies(api);
+    let legacy: ReturnType<typeof legacyAuditRedactor> | undefined;
 
     api.get<{ Querystring: { actor?: string; resource?: string; limit: number; offset: number } }>(
       '/audit',
@@ -26,6 +28,8 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
         },
       },
       async (req) => {
+        // Built on first read: the route table is complete once the server is ready.
+        const mask = (legacy ??= legacyAuditRedactor(api.routeTable));
         await registry.deps.connectivity.flush(); // audit events from other modules ride the batch writer
         const { actor, resource, limit, offset } = req.query;
         const page = await registry.deps.store.listAudit({
@@ -41,8 +45,8 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
             actor: { kind: e.actorKind, id: e.actorId, name: e.actorName },
             action: e.action,
             resource: e.resource,
-            before: e.before,
-            after: e.after,
+            before: mask(e.action, e.before),
+            after: mask(e.action, e.after),
           })),
           total: page.total,
           limit,
