@@ -53,7 +53,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.post(
       '/device-models',
       {
-        config: { action: 'device_model.create' },
+        config: { action: 'device-model.create' },
         schema: {
           tags: tags('device models'),
           summary: 'Create a device model',
@@ -78,7 +78,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
       '/device-models/:name',
       {
-        config: { action: 'device_model.update' },
+        config: { action: 'device-model.update' },
         schema: {
           tags: tags('device models'),
           summary: 'Replace a device model',
@@ -95,7 +95,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.delete<{ Params: { name: string } }>(
       '/device-models/:name',
       {
-        config: { action: 'device_model.delete' },
+        config: { action: 'device-model.delete' },
         schema: {
           tags: tags('device models'),
           summary: 'Delete an unused device model',
