@@ -4,6 +4,7 @@ import type { Actor, CommandStatus } from '../core/events.js';
 import { CommandErrors } from './errors.js';
 import type { CommandService } from './service.js';
 import { FINAL_STATUSES, type CommandRecord, type CreateCommandRequest } from './types.js';
+import { paging } from '../http/paging.js';
 
 const STATUSES = [
   'queued',
@@ -102,8 +103,7 @@ const listQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    ...paging({ max: 1000, default: 100 }),
     status: { type: 'string', enum: STATUSES },
   },
 } as const;
@@ -141,6 +141,7 @@ export function commandRoutes(service: CommandService) {
     api.post(
       '/devices/:id/commands',
       {
+        config: { action: 'command.send' },
         schema: {
           tags,
           params: deviceParams,

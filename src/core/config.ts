@@ -51,6 +51,8 @@ export interface TsunaguConfig {
   adminToken: string | undefined;
   /** File holding the admin token (not world-readable); read into `adminToken` at load. */
   adminTokenFile: string | undefined;
+  /** 32-byte key (base64 or hex) that encrypts stored secrets; unset: generated in dataDir. */
+  secretKeyFile: string | undefined;
   logLevel: string;
   nodeId: string;
   /** `redis://…` or `nats://…` for cross-node fan-out; unset for a single node. */
@@ -142,6 +144,12 @@ export const OPTIONS: Option[] = [
     'string',
     'read the admin token from this file (trimmed; must not be world-readable), keeping it out of ps',
   ),
+  opt(
+    'secretKeyFile',
+    'secret-key-file',
+    'string',
+    'key file (32 bytes, base64 or hex) that encrypts stored secrets (default: generated once in the data dir)',
+  ),
   opt('logLevel', 'log-level', 'string', 'trace|debug|info|warn|error|silent (default info)'),
   opt('nodeId', 'node-id', 'string', 'this node’s name in a cluster (default: hostname-pid)'),
   opt(
@@ -182,6 +190,7 @@ export function defaultConfig(): TsunaguConfig {
     tlsCa: undefined,
     adminToken: undefined,
     adminTokenFile: undefined,
+    secretKeyFile: undefined,
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
     cluster: undefined,

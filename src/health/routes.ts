@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger'; // schema.tags / summary
 import type { Actor, ServiceState } from '../core/events.js';
 import type { HealthPolicy } from './policy.js';
 import type { HealthApi } from './service.js';
+import { paging } from '../http/paging.js';
 
 const STATES = ['in_service', 'out_of_service', 'maintenance', 'retired'];
 const SEVERITIES = ['info', 'warning', 'error', 'critical'];
@@ -119,7 +120,7 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
           },
           response: { 200: stateView },
         },
-        config: { role: 'operator' },
+        config: { role: 'operator', action: 'device.service_state.set' },
       },
       (req) => {
         const p = req.principal;
@@ -161,8 +162,7 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
           querystring: {
             type: 'object',
             properties: {
-              offset: { type: 'integer', minimum: 0, default: 0 },
-              limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
+              ...paging({ max: 10_000, default: 100 }),
               model: { type: 'string' },
               reason: { type: 'string' },
             },
@@ -236,6 +236,7 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
     api.put<{ Params: { model: string }; Body: Omit<HealthPolicy, 'model' | 'updatedAt'> }>(
       '/health/policies/:model',
       {
+        config: { action: 'health_policy.set' },
         schema: {
           tags: ['health'],
           summary: 'Create or replace the health policy of a model',
@@ -256,7 +257,10 @@ export function healthRoutes(health: HealthApi): (api: FastifyInstance) => void 
     );
     api.delete<{ Params: { model: string } }>(
       '/health/policies/:model',
-      { schema: { tags: ['health'], params: modelParams, response: { 204: { type: 'null' } } } },
+      {
+        config: { action: 'health_policy.delete' },
+        schema: { tags: ['health'], params: modelParams, response: { 204: { type: 'null' } } },
+      },
       async (req, reply) => {
         await health.deletePolicy(req.params.model);
         return reply.status(204).send();

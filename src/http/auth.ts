@@ -28,6 +28,11 @@ declare module 'fastify' {
     role?: Role;
     /** Route needs no token (health, OpenAPI). */
     public?: boolean;
+    /**
+     * The audit action name of a mutating route, `<resource>.<verb>` in lower snake case
+     * (`device.service_state.set`). Every POST/PUT/PATCH/DELETE route declares one.
+     */
+    action?: string;
   }
 }
 

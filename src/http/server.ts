@@ -9,8 +9,12 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
 import { CoreErrors } from '../core/errors.js';
 import type { TsunaguEvents } from '../core/events.js';
+import { FailureLimiter } from './auth-limiter.js';
 import { hasRole, type Role, type TokenVerifier } from './auth.js';
-import { errorHandler } from './errors.js';
+import { registerBodyGuards } from './body-guards.js';
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, HttpErrors } from './errors.js';
+import { redact } from './redact.js';
+import { recordRoutes } from './route-table.js';
 
 export type RoutePlugin = (api: FastifyInstance) => void | Promise<void>;
 
@@ -23,16 +27,8 @@ export interface ApiPlugin {
 export type AuditSink = (entry: TsunaguEvents['audit']) => void;
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const SECRET_KEY = /secret|password|token|signing|key$/i;
 
-/** Request bodies go into the audit log with anything secret-looking masked. */
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '***' : redact(v, depth + 1);
-  return out;
-}
+export { redact };
 
 export interface HttpOptions {
   log: Logger;
@@ -47,6 +43,8 @@ export interface HttpOptions {
 
 /** Failed-auth rate limiting per remote address: at most N failures per minute. */
 const AUTH_FAILURES_PER_MINUTE = 30;
+/** Longest path parameter (device ids are at most 128 bytes, percent-encoded up to 3× that). */
+const MAX_PARAM_LENGTH = 512;
 
 export function createHttpServer(opts: HttpOptions): FastifyInstance {
   const app = Fastify({
@@ -57,6 +55,10 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     // Long-lived responses (the console's event stream) must not hold up shutdown.
     forceCloseConnections: true,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Bad URLs and over-long path parameters answer with the platform's error body too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     ajv: {
       customOptions: {
         allErrors: false,
@@ -68,11 +70,11 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     },
   });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  app.setNotFoundHandler((req) => {
+    throw HttpErrors.routeNotFound(req.method, req.url.split('?')[0]!);
   });
+  recordRoutes(app);
+  registerBodyGuards(app);
 
   app.get('/healthz', { config: { public: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { config: { public: true } }, (_req, reply) => {
@@ -120,26 +122,24 @@ export async function registerApi(
   plugins: (RoutePlugin | ApiPlugin)[],
   audit?: AuditSink,
 ): Promise<void> {
-  const failures = new Map<string, { count: number; windowStart: number }>();
+  const failures = new FailureLimiter(AUTH_FAILURES_PER_MINUTE, 60_000);
   await registerOpenApi(app);
   await app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
-      api.addHook('onRequest', async (req) => {
+      api.addHook('onRequest', async (req, reply) => {
         const cfg = req.routeOptions.config;
         if (cfg.public) return;
-        const ip = req.ip;
-        const f = failures.get(ip);
-        const now = Date.now();
-        if (f && now - f.windowStart < 60_000 && f.count >= AUTH_FAILURES_PER_MINUTE)
-          throw CoreErrors.rateLimited('too many failed authentications from this address; wait a minute');
+        // The token first: a valid one is never refused for its address's failures.
         const header = req.headers.authorization;
         const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
         const principal = secret ? await tokens.verify(secret) : undefined;
         if (!principal) {
-          if (!f || now - f.windowStart >= 60_000) failures.set(ip, { count: 1, windowStart: now });
-          else f.count++;
-          if (failures.size > 10_000) failures.clear(); // bounded memory under a spray of addresses
+          const wait = failures.fail(req.ip);
+          if (wait !== undefined) {
+            void reply.header('retry-after', String(wait));
+            throw CoreErrors.rateLimited('too many failed authentications from this address; wait a minute');
+          }
           throw CoreErrors.unauthorized(
             secret ? 'invalid or expired token' : 'missing Authorization: Bearer <token>',
           );
@@ -160,10 +160,10 @@ export async function registerApi(
               if (!MUTATING.has(req.method) || reply.statusCode >= 400 || !req.principal) return;
               audit({
                 at: Date.now(),
-                actor: { kind: 'token', id: req.principal.id },
-                action: `${req.method} ${req.routeOptions.url ?? req.url}`,
+                actor: { kind: 'token', id: req.principal.id, name: req.principal.name },
+                action: req.routeOptions.config.action ?? `${req.method} ${req.routeOptions.url ?? req.url}`,
                 resource: req.url.split('?')[0]!.replace(/^\/api\/v1\//, ''),
-                after: redact(req.body),
+                after: redact(req.body, req.routeOptions.schema?.body),
               });
             });
           await routes(scope);

@@ -14,6 +14,8 @@ import type { NotifyStore } from './notify-store.js';
 import { Outbox } from './outbox.js';
 import { createPgNotifyStore } from './pg-notify-store.js';
 import { notifyRoutes } from './routes.js';
+import { sealedChannelStore, sealPlainChannels } from './sealed-store.js';
+import { loadSecretKey, SecretBox } from './secret-box.js';
 import { NotifyService } from './service.js';
 import { createSqliteNotifyStore } from './sqlite-notify-store.js';
 import { NOTIFY_KINDS, type NotifyKind } from './types.js';
@@ -38,13 +40,30 @@ export function openNotifyStore(ctx: ModuleContext): Promise<NotifyStore> {
   return ctx.db.kind === 'sqlite' ? createSqliteNotifyStore(ctx.db) : createPgNotifyStore(ctx.db);
 }
 
+/** The store with channel secrets encrypted at rest; plain rows from older versions are sealed now. */
+async function openSealedNotifyStore(ctx: ModuleContext, log: Logger): Promise<NotifyStore> {
+  const { key, generated } = loadSecretKey(ctx.config.secretKeyFile, ctx.config.dataDir);
+  if (generated !== undefined)
+    log[ctx.db.kind === 'postgres' ? 'warn' : 'info'](
+      { keyFile: generated },
+      ctx.db.kind === 'postgres'
+        ? 'generated a secret key in the data directory: every node sharing this database needs the same key (--secret-key-file)'
+        : 'generated the key that encrypts stored secrets (keep it with the data directory)',
+    );
+  const box = new SecretBox(key);
+  const raw = await openNotifyStore(ctx);
+  const sealed = await sealPlainChannels(raw, box);
+  if (sealed > 0) log.info({ channels: sealed }, 'notify: encrypted channel secrets stored in plain text');
+  return sealedChannelStore(raw, box);
+}
+
 export async function createNotify(
   ctx: ModuleContext,
   directory: DeviceDirectory,
   opts: NotifyOptions = {},
 ): Promise<NotifyModule> {
   const log = ctx.log.child({ component: 'notify' });
-  const store = await openNotifyStore(ctx);
+  const store = await openSealedNotifyStore(ctx, log);
   const attempts = new Counter({
     name: 'tsunagu_notify_attempts_total',
     help: 'Notification delivery attempts by outcome (delivered, retry, failed) and channel type',

@@ -4,6 +4,7 @@ import type {} from '@fastify/swagger'; // schema.tags / summary
 import type { ChannelInput, NotifyService, RouteInput } from './service.js';
 import { SEVERITIES } from './severity.js';
 import { NOTIFY_KINDS, type NotificationStatus } from './types.js';
+import { paging } from '../http/paging.js';
 
 const STATUSES = ['grouping', 'pending', 'delivered', 'failed'];
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
@@ -15,7 +16,7 @@ const channelView = {
     id: { type: 'string' },
     name: { type: 'string' },
     type: { type: 'string' },
-    url: { type: 'string' },
+    url: { type: 'string', description: 'the origin only, e.g. https://hooks.slack.com/…' },
     hasSecret: { type: 'boolean' },
     groupWindowMs: { type: 'integer' },
     timeoutMs: { type: 'integer' },
@@ -32,11 +33,19 @@ const channelBody = {
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 200 },
     type: { type: 'string', enum: ['slack', 'webhook'] },
-    url: { type: 'string', minLength: 1, maxLength: 2000 },
+    // Secrets are declared here (`writeOnly`): masked in audit entries, never returned, sealed at rest.
+    url: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 2000,
+      writeOnly: true,
+      description: 'Slack incoming-webhook URL or webhook endpoint (write-only: responses show its origin)',
+    },
     secret: {
       type: 'string',
       nullable: true,
       maxLength: 512,
+      writeOnly: true,
       description: 'webhook signing key (write-only)',
     },
     groupWindowMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
@@ -119,6 +128,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
     api.post<{ Body: ChannelInput }>(
       '/notification-channels',
       {
+        config: { action: 'notification_channel.create' },
         schema: {
           tags,
           summary: 'Create a Slack or webhook channel',
@@ -136,6 +146,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
     api.put<{ Params: { id: string }; Body: ChannelInput }>(
       '/notification-channels/:id',
       {
+        config: { action: 'notification_channel.update' },
         schema: {
           tags,
           summary: 'Replace a channel (omit secret to keep it, null to remove it)',
@@ -148,7 +159,10 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
     );
     api.delete<{ Params: { id: string } }>(
       '/notification-channels/:id',
-      { schema: { tags, params: idParams, response: { 204: { type: 'null' } } } },
+      {
+        config: { action: 'notification_channel.delete' },
+        schema: { tags, params: idParams, response: { 204: { type: 'null' } } },
+      },
       async (req, reply) => {
         await svc.deleteChannel(req.params.id);
         return reply.status(204).send();
@@ -162,6 +176,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
     api.post<{ Body: RouteInput }>(
       '/notification-routes',
       {
+        config: { action: 'notification_route.create' },
         schema: {
           tags,
           summary: 'Send matching events to channels',
@@ -178,12 +193,18 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
     );
     api.put<{ Params: { id: string }; Body: RouteInput }>(
       '/notification-routes/:id',
-      { schema: { tags, params: idParams, body: routeBody, response: { 200: route } } },
+      {
+        config: { action: 'notification_route.update' },
+        schema: { tags, params: idParams, body: routeBody, response: { 200: route } },
+      },
       (req) => svc.updateRoute(req.params.id, req.body),
     );
     api.delete<{ Params: { id: string } }>(
       '/notification-routes/:id',
-      { schema: { tags, params: idParams, response: { 204: { type: 'null' } } } },
+      {
+        config: { action: 'notification_route.delete' },
+        schema: { tags, params: idParams, response: { 204: { type: 'null' } } },
+      },
       async (req, reply) => {
         await svc.deleteRoute(req.params.id);
         return reply.status(204).send();
@@ -203,7 +224,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
               status: { type: 'string', enum: STATUSES },
               channelId: { type: 'string' },
               before: { type: 'number' },
-              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+              ...paging({ max: 500, default: 50, offset: false }),
             },
           },
           response: { 200: { type: 'array', items: notification } },
@@ -220,7 +241,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
           params: idParams,
           querystring: {
             type: 'object',
-            properties: { limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 } },
+            properties: paging({ max: 100_000, default: 10_000, offset: false }),
           },
           response: {
             200: {
@@ -235,6 +256,7 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
     api.post<{ Params: { id: string } }>(
       '/notifications/:id/retry',
       {
+        config: { action: 'notification.retry' },
         schema: {
           tags,
           summary: 'Queue a failed notification again',

@@ -9,7 +9,7 @@ import type { Outbox } from './outbox.js';
 import { channelsFor } from './routing.js';
 import type { Channel, Notification, NotificationStatus, NotifyItem, NotifyKind, Route } from './types.js';
 
-/** A channel as the API shows it: the signing secret is write-only, Slack URLs are masked. */
+/** A channel as the API shows it: the signing secret and the URL are write-only (the URL shows its origin). */
 export type ChannelView = Omit<Channel, 'secret'> & { hasSecret: boolean };
 
 export interface ChannelInput {
@@ -38,8 +38,8 @@ export const DEFAULT_GROUP_WINDOW_MS = 60_000;
 
 export function channelView(c: Channel): ChannelView {
   const { secret, ...rest } = c;
-  const url = c.type === 'slack' ? maskUrl(c.url) : c.url;
-  return { ...rest, url, hasSecret: secret !== undefined && secret !== '' };
+  // A Slack URL is a bearer credential, and webhook URLs often carry one in the path or query.
+  return { ...rest, url: maskUrl(c.url), hasSecret: secret !== undefined && secret !== '' };
 }
 
 function maskUrl(url: string): string {

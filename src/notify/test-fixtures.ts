@@ -1,6 +1,9 @@
 /** Shared pieces for notify tests: a module context on SQLite and a real local HTTP endpoint. */
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import { defaultConfig } from '../core/config.js';
@@ -12,8 +15,12 @@ import type { SqliteDatabase } from '../store/database.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
 
 export function testContext(db: SqliteDatabase, clock: Clock): ModuleContext {
+  // The database file's directory is the data directory, as in a deployment: the key that seals
+  // channel secrets lives beside the database, so a reopened database reads its channels back.
+  const file = db.db.name;
+  const dataDir = isAbsolute(file) ? dirname(file) : mkdtempSync(join(tmpdir(), 'tsunagu-notify-'));
   return {
-    config: defaultConfig(),
+    config: { ...defaultConfig(), dataDir },
     db,
     bus: new EventBus(silentLogger),
     clock,

@@ -154,7 +154,7 @@ export class Connectivity {
       at: e.at,
       actorKind: e.actor.kind,
       actorId: e.actor.id,
-      actorName: null,
+      actorName: e.actor.name ?? null,
       action: e.action,
       resource: e.resource,
       before: e.before ?? null,

@@ -3,7 +3,9 @@
  * device (no credentials, no connectivity); import validates the whole document first (errors name
  * the entry, e.g. `devices[3].id`), then creates or updates in one batch per kind.
  */
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { TsunaguError } from '../core/errors.js';
+import { parseYaml } from '../http/yaml-input.js';
 import { RegistryErrors } from './errors.js';
 import type { ApiActor, RegistryService } from './service.js';
 import type { Device, DeviceModel } from './types.js';
@@ -45,9 +47,10 @@ export interface ImportResult {
 function parseDocument(text: string): { models: unknown[]; devices: unknown[] } {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseYaml(text);
   } catch (err) {
-    throw RegistryErrors.badYaml(`not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    if (err instanceof TsunaguError && err.statusCode !== 422) throw err;
+    throw RegistryErrors.badYaml(`not valid YAML: ${(err as Error).message.replace(/^YAML: /, '')}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw RegistryErrors.badYaml('the document must be a mapping with "models" and/or "devices"');

@@ -7,13 +7,15 @@ import { actorOf, nextOffset } from './routes.js';
 import * as S from './schemas.js';
 import type { RegistryService } from './service.js';
 import type { TokenStore } from './tokens.js';
+import { legacyAuditRedactor } from '../http/redact.js';
+import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
-const YAML_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'];
 
 export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
   return (api: FastifyInstance): void => {
-    api.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    acceptYamlBodies(api);
+    let legacy: ReturnType<typeof legacyAuditRedactor> | undefined;
 
     api.get<{ Querystring: { actor?: string; resource?: string; limit: number; offset: number } }>(
       '/audit',
@@ -26,6 +28,8 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
         },
       },
       async (req) => {
+        // Built on first read: the route table is complete once the server is ready.
+        const mask = (legacy ??= legacyAuditRedactor(api.routeTable));
         await registry.deps.connectivity.flush(); // audit events from other modules ride the batch writer
         const { actor, resource, limit, offset } = req.query;
         const page = await registry.deps.store.listAudit({
@@ -41,8 +45,8 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
             actor: { kind: e.actorKind, id: e.actorId, name: e.actorName },
             action: e.action,
             resource: e.resource,
-            before: e.before,
-            after: e.after,
+            before: mask(e.action, e.before),
+            after: mask(e.action, e.after),
           })),
           total: page.total,
           limit,
@@ -67,7 +71,7 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
     api.post<{ Body: { name: string; role: Role; expiresAt?: number; expiresInSeconds?: number } }>(
       '/tokens',
       {
-        config: { role: 'admin' },
+        config: { action: 'token.create', role: 'admin' },
         schema: {
           tags: ['tokens'],
           summary: 'Create an API token (secret returned once)',
@@ -93,7 +97,7 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
     api.delete<{ Params: { id: string } }>(
       '/tokens/:id',
       {
-        config: { role: 'admin' },
+        config: { action: 'token.revoke', role: 'admin' },
         schema: {
           tags: ['tokens'],
           summary: 'Revoke an API token',
@@ -124,6 +128,7 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
     api.post<{ Body: unknown }>(
       '/import',
       {
+        config: { action: 'registry.import' },
         schema: {
           tags: ['import/export'],
           summary: 'Create or update device models and devices from YAML (application/yaml or text/yaml)',

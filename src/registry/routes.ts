@@ -53,6 +53,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.post(
       '/device-models',
       {
+        config: { action: 'device-model.create' },
         schema: {
           tags: tags('device models'),
           summary: 'Create a device model',
@@ -77,6 +78,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
       '/device-models/:name',
       {
+        config: { action: 'device-model.update' },
         schema: {
           tags: tags('device models'),
           summary: 'Replace a device model',
@@ -93,6 +95,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.delete<{ Params: { name: string } }>(
       '/device-models/:name',
       {
+        config: { action: 'device-model.delete' },
         schema: {
           tags: tags('device models'),
           summary: 'Delete an unused device model',
@@ -141,6 +144,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.post(
       '/devices',
       {
+        config: { action: 'device.create' },
         schema: {
           tags: tags('devices'),
           summary: 'Register a device',
@@ -165,6 +169,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.patch<{ Params: { id: string } }>(
       '/devices/:id',
       {
+        config: { action: 'device.update' },
         schema: {
           tags: tags('devices'),
           summary: 'Change a device (disabling disconnects it)',
@@ -178,6 +183,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.delete<{ Params: { id: string } }>(
       '/devices/:id',
       {
+        config: { action: 'device.delete' },
         schema: {
           tags: tags('devices'),
           summary: 'Delete a device and its credentials',
@@ -210,6 +216,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.post<{ Params: { id: string }; Body: NewCredential | undefined }>(
       '/devices/:id/credentials',
       {
+        config: { action: 'credential.create' },
         preValidation: emptyBodyIsObject,
         schema: {
           tags: tags('credentials'),
@@ -227,6 +234,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.post<{ Params: { id: string; credentialId: string }; Body: { overlapMs?: number } | undefined }>(
       '/devices/:id/credentials/:credentialId/rotate',
       {
+        config: { action: 'credential.rotate' },
         preValidation: emptyBodyIsObject,
         schema: {
           tags: tags('credentials'),
@@ -242,6 +250,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
     api.post<{ Params: { id: string; credentialId: string } }>(
       '/devices/:id/credentials/:credentialId/revoke',
       {
+        config: { action: 'credential.revoke' },
         schema: {
           tags: tags('credentials'),
           summary: 'Revoke a credential (a device connected with it is disconnected)',

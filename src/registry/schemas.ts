@@ -1,4 +1,5 @@
 /** JSON schemas for the registry routes (they validate requests and feed the OpenAPI document). */
+import { paging as pagingQuery } from '../http/paging.js';
 
 const obj = (properties: Record<string, unknown>, required: string[] = [], extra = false) => ({
   type: 'object',
@@ -97,10 +98,7 @@ export const device = obj(
   ['id', 'model', 'name', 'tags', 'attributes', 'enabled', 'online'],
 );
 
-export const paging = {
-  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
-  offset: { type: 'integer', minimum: 0, default: 0 },
-};
+export const paging = pagingQuery({ max: 1000, default: 50 });
 
 export const page = (item: unknown) =>
   obj(

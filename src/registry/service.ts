@@ -15,7 +15,7 @@ import type { Device, DeviceModel, DeviceQuery, DeviceRecord, Page } from './typ
 import { checkDevice, checkDevicePatch, checkModel, type DeviceInput, type ModelInput } from './validate.js';
 
 /** Who made an API change: the token's id and name. */
-export interface ApiActor extends Actor {
+export interface ApiActor extends Omit<Actor, 'name'> {
   name: string | null;
 }
 

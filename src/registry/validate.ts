@@ -30,8 +30,11 @@ export interface DeviceInput {
 
 export type DevicePatch = Omit<Partial<DeviceInput>, 'id'>;
 
-/** Device ids are MQTT client ids and topic levels: no `/ + # $`, no whitespace. */
-const DEVICE_ID = /^[^/+#$\s]{1,128}$/u;
+/**
+ * Device ids are MQTT client ids, topic levels and what operators read in the console: the AWS IoT
+ * thing-name set, ASCII only, so no NUL, no right-to-left override, no look-alike letters.
+ */
+const DEVICE_ID = /^[A-Za-z0-9:_-]{1,128}$/;
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SIGNS: SignOfLife[] = ['heartbeat', 'any_message', 'connection'];
 
@@ -43,8 +46,8 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function checkDeviceId(id: unknown, field = 'id'): string {
-  if (typeof id !== 'string' || !DEVICE_ID.test(id) || [...id].length > 128)
-    fail(field, 'must be 1-128 characters without "/", "+", "#", "$" or whitespace');
+  if (typeof id !== 'string' || !DEVICE_ID.test(id))
+    fail(field, 'must be 1-128 characters: ASCII letters, digits, ":", "_" or "-"');
   return id as string;
 }
 

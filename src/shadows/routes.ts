@@ -8,6 +8,7 @@ import type { DeviceDirectory } from '../core/devices.js';
 import { ShadowErrors } from './errors.js';
 import type { ShadowService } from './service.js';
 import { SHADOW_NAME } from './topics.js';
+import { paging } from '../http/paging.js';
 
 // The classic shadow's path has only {id}; a named shadow's has {id} and {name}. Each route declares
 // exactly the parameters of its path, or the OpenAPI document is invalid.
@@ -42,8 +43,7 @@ const historyQuery = {
   properties: {
     from: { type: 'string', description: 'epoch ms or ISO 8601, inclusive' },
     to: { type: 'string', description: 'epoch ms or ISO 8601, exclusive' },
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    ...paging({ max: 1000, default: 100 }),
   },
   additionalProperties: false,
 } as const;
@@ -132,16 +132,26 @@ export function shadowRoutes(service: ShadowService, directory: DeviceDirectory)
       });
       api.post(
         base,
-        { schema: { tags, params: idParams, body: updateBody, response: { 200: anyObject } } },
+        {
+          config: { action: 'shadow.update' },
+          schema: { tags, params: idParams, body: updateBody, response: { 200: anyObject } },
+        },
         async (req) => {
           const t = await target(req);
           return service.update(t.id, t.name, req.body, actorOf(req));
         },
       );
-      api.delete(base, { schema: { tags, params: idParams, response: { 200: anyObject } } }, async (req) => {
-        const t = await target(req);
-        return service.delete(t.id, t.name, {}, actorOf(req));
-      });
+      api.delete(
+        base,
+        {
+          config: { action: 'shadow.delete' },
+          schema: { tags, params: idParams, response: { 200: anyObject } },
+        },
+        async (req) => {
+          const t = await target(req);
+          return service.delete(t.id, t.name, {}, actorOf(req));
+        },
+      );
       api.get(
         `${base}/history`,
         { schema: { tags, params: idParams, querystring: historyQuery, response: { 200: historyReply } } },

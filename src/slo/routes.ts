@@ -13,6 +13,8 @@ import { looksLikeOpenSlo } from './openslo-kinds.js';
 import type { OpenSloObjectRow, SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';
 import { exportTsunagu, importTsunagu } from './yaml-format.js';
+import { paging } from '../http/paging.js';
+import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 const nameParam = {
@@ -78,11 +80,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
   const strictDefinition = (body: unknown): SloDefinition => parseSloDefinition(body, '', new Reader(true));
 
   return (api: FastifyInstance): void => {
-    api.addContentTypeParser(
-      ['application/yaml', 'application/x-yaml', 'text/yaml', 'application/openslo+yaml'],
-      { parseAs: 'string' },
-      (_req, body, done) => done(null, body),
-    );
+    acceptYamlBodies(api, [...YAML_TYPES, 'application/openslo+yaml']);
 
     api.get(
       '/slos',
@@ -98,6 +96,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.post<{ Body: unknown }>(
       '/slos',
       {
+        config: { action: 'slo.create' },
         schema: {
           tags: ['slo'],
           body: definitionSchema,
@@ -129,6 +128,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.post<{ Body: string; Querystring: { format?: string; dryRun?: boolean } }>(
       '/slos/import',
       {
+        config: { action: 'slo.import' },
         schema: {
           tags: ['slo'],
           description: 'OpenSLO v1 YAML (default, multi-document) or ?format=tsunagu',
@@ -205,6 +205,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
       '/slos/:name',
       {
+        config: { action: 'slo.update' },
         schema: {
           tags: ['slo'],
           params: nameParam,
@@ -225,7 +226,10 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
 
     api.delete<{ Params: { name: string } }>(
       '/slos/:name',
-      { schema: { tags: ['slo'], params: nameParam, response: { 204: { type: 'null' }, 404: errorSchema } } },
+      {
+        config: { action: 'slo.delete' },
+        schema: { tags: ['slo'], params: nameParam, response: { 204: { type: 'null' }, 404: errorSchema } },
+      },
       async (req, reply) => {
         await engine.remove(req.params.name);
         return reply.status(204).send();
@@ -315,7 +319,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
             properties: {
               state: { type: 'string', enum: ['firing', 'resolved'] },
               slo: { type: 'string' },
-              limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+              ...paging({ max: 500, default: 50, offset: false }),
               before: { type: 'integer', minimum: 1 },
             },
           },

@@ -6,6 +6,7 @@ import { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
 import type { DecoderService } from './decoder-service.js';
 import { TelemetryErrors } from './errors.js';
 import { decoderBodySchema, decoderSchema, idParams, samplePayload, testResultSchema } from './schemas.js';
+import { acceptYamlBodies } from '../http/yaml-input.js';
 
 interface Sample {
   payload: string;
@@ -23,18 +24,16 @@ export function decoderRoutes(
   const audit = (req: FastifyRequest, action: string, id: string, before?: unknown, after?: unknown): void =>
     bus.emit('audit', {
       at: clock.now(),
-      actor: { kind: 'token', id: req.principal?.id ?? 'unknown' },
+      actor: req.principal
+        ? { kind: 'token', id: req.principal.id, name: req.principal.name }
+        : { kind: 'system', id: 'unknown' },
       action,
       resource: `decoder/${id}`,
       ...(before !== undefined ? { before } : {}),
       ...(after !== undefined ? { after } : {}),
     });
 
-  api.addContentTypeParser(
-    ['application/yaml', 'application/x-yaml', 'text/yaml'],
-    { parseAs: 'string' },
-    (_req, body, done) => done(null, body),
-  );
+  acceptYamlBodies(api);
 
   api.get(
     '/decoders',
@@ -64,6 +63,7 @@ export function decoderRoutes(
   api.post<{ Body: string }>(
     '/decoders/import',
     {
+      config: { action: 'decoder.import' },
       schema: {
         tags: ['telemetry'],
         summary: 'Create or replace decoders from YAML (one definition per document)',
@@ -98,6 +98,7 @@ export function decoderRoutes(
   api.post<{ Body: Record<string, unknown> }>(
     '/decoders',
     {
+      config: { action: 'decoder.create' },
       schema: {
         tags: ['telemetry'],
         summary: 'Create a decoder',
@@ -126,7 +127,7 @@ export function decoderRoutes(
         },
         response: { 200: testResultSchema },
       },
-      config: { role: 'viewer' },
+      config: { role: 'viewer', action: 'decoder.test' },
     },
     async (req) => decoders.test(req.body.decoder, toBuffer(req.body)),
   );
@@ -147,6 +148,7 @@ export function decoderRoutes(
   api.put<{ Params: { id: string }; Body: Record<string, unknown> }>(
     '/decoders/:id',
     {
+      config: { action: 'decoder.put' },
       schema: {
         tags: ['telemetry'],
         summary: 'Create or replace a decoder',
@@ -170,6 +172,7 @@ export function decoderRoutes(
   api.delete<{ Params: { id: string } }>(
     '/decoders/:id',
     {
+      config: { action: 'decoder.delete' },
       schema: {
         tags: ['telemetry'],
         summary: 'Delete a decoder',
@@ -194,7 +197,7 @@ export function decoderRoutes(
         body: { type: 'object', required: ['payload'], properties: samplePayload },
         response: { 200: testResultSchema },
       },
-      config: { role: 'viewer' },
+      config: { role: 'viewer', action: 'decoder.test' },
     },
     async (req) => decoders.test(req.params.id, toBuffer(req.body)),
   );

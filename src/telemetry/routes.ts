@@ -21,6 +21,7 @@ import {
   storedEventSchema,
 } from './schemas.js';
 import type { Agg, TelemetryStore } from './store.js';
+import { paging } from '../http/paging.js';
 
 const DAY = 24 * 3600_000;
 const MAX_BUCKETS = 10_000;
@@ -67,6 +68,7 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
   api.post<{ Params: { id: string }; Body: Record<string, unknown> | Record<string, unknown>[] | string }>(
     '/devices/:id/telemetry',
     {
+      config: { action: 'telemetry.ingest' },
       schema: {
         tags: ['telemetry'],
         summary:
@@ -231,7 +233,7 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
             code: { type: 'string' },
             severity: { type: 'string', enum: ['info', 'warning', 'error', 'critical'] },
             q: { type: 'string', maxLength: 200 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            ...paging({ max: 1000, default: 100, offset: false }),
             cursor: { type: 'string' },
           },
           additionalProperties: false,
@@ -310,7 +312,7 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
             model: { type: 'string' },
             tag: { type: 'string' },
             metric: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 },
+            ...paging({ max: 100_000, default: 10_000, offset: false }),
           },
           additionalProperties: false,
         },

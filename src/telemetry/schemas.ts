@@ -1,4 +1,6 @@
 /** JSON schemas of the telemetry API (they also feed the OpenAPI document). */
+import { paging } from '../http/paging.js';
+
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
 export const decoderSchema = {
@@ -91,7 +93,7 @@ export const seriesQuerySchema = {
     bucket: { type: 'string', description: 'bucket size: 30s, 5m, 1h, 1d … (absent: raw points)' },
     agg: { type: 'string', enum: ['avg', 'min', 'max', 'sum', 'count', 'last'], default: 'avg' },
     format: { type: 'string', enum: ['json', 'csv'], default: 'json' },
-    limit: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 },
+    ...paging({ max: 100_000, default: 10_000, offset: false }),
   },
   additionalProperties: false,
 } as const;

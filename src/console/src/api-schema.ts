@@ -7,6 +7,7 @@ export interface Paths {
       query: {
         state?: 'firing' | 'resolved';
         slo?: string;
+        /** page size, 1–500 */
         limit?: number;
         before?: number;
       };
@@ -26,7 +27,9 @@ export interface Paths {
         actor?: string;
         /** e.g. devices/d1 (includes its sub-resources) */
         resource?: string;
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -546,7 +549,9 @@ export interface Paths {
         q?: string;
         sort?: 'id' | 'name' | 'createdAt' | 'updatedAt' | 'lastSeenAt';
         order?: 'asc' | 'desc';
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -736,7 +741,9 @@ export interface Paths {
         id: string;
       };
       query: {
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
         status?:
           'queued' | 'sent' | 'acknowledged' | 'succeeded' | 'failed' | 'timed_out' | 'expired' | 'rejected';
@@ -912,6 +919,7 @@ export interface Paths {
         code?: string;
         severity?: 'info' | 'warning' | 'error' | 'critical';
         q?: string;
+        /** page size, 1–1000 */
         limit?: number;
         cursor?: string;
       };
@@ -1025,7 +1033,9 @@ export interface Paths {
         id: string;
       };
       query: {
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -1114,7 +1124,9 @@ export interface Paths {
         from?: string;
         /** epoch ms or ISO 8601, exclusive */
         to?: string;
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -1217,7 +1229,9 @@ export interface Paths {
         from?: string;
         /** epoch ms or ISO 8601, exclusive */
         to?: string;
+        /** page size, 1–1000 */
         limit?: number;
+        /** items to skip */
         offset?: number;
       };
       response: {
@@ -1268,6 +1282,7 @@ export interface Paths {
         bucket?: string;
         agg?: 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
         format?: 'json' | 'csv';
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: {
@@ -1302,6 +1317,7 @@ export interface Paths {
         bucket?: string;
         agg?: 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
         format?: 'json' | 'csv';
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: string;
@@ -1363,8 +1379,10 @@ export interface Paths {
     /** Devices out of service, longest out first, paged */
     get: {
       query: {
-        offset?: number;
+        /** page size, 1–10000 */
         limit?: number;
+        /** items to skip */
+        offset?: number;
         model?: string;
         reason?: string;
       };
@@ -1516,6 +1534,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1531,6 +1550,7 @@ export interface Paths {
       body: {
         name: string;
         type: 'slack' | 'webhook';
+        /** Slack incoming-webhook URL or webhook endpoint (write-only: responses show its origin) */
         url: string;
         /** webhook signing key (write-only) */
         secret?: string | null;
@@ -1543,6 +1563,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1563,6 +1584,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1581,6 +1603,7 @@ export interface Paths {
       body: {
         name: string;
         type: 'slack' | 'webhook';
+        /** Slack incoming-webhook URL or webhook endpoint (write-only: responses show its origin) */
         url: string;
         /** webhook signing key (write-only) */
         secret?: string | null;
@@ -1593,6 +1616,7 @@ export interface Paths {
         id?: string;
         name?: string;
         type?: string;
+        /** the origin only, e.g. https://hooks.slack.com/… */
         url?: string;
         hasSecret?: boolean;
         groupWindowMs?: number;
@@ -1722,6 +1746,7 @@ export interface Paths {
         status?: 'grouping' | 'pending' | 'delivered' | 'failed';
         channelId?: string;
         before?: number;
+        /** page size, 1–500 */
         limit?: number;
       };
       response: {
@@ -1748,6 +1773,7 @@ export interface Paths {
         id: string;
       };
       query: {
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: {
@@ -1982,6 +2008,7 @@ export interface Paths {
         model?: string;
         tag?: string;
         metric?: string;
+        /** page size, 1–100000 */
         limit?: number;
       };
       response: {
