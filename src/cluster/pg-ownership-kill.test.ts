@@ -67,11 +67,11 @@ test('postgres: kill -9 of one of 3 nodes — its shards move to the survivors, 
     'survivors take the dead node’s shards',
     () => JSON.stringify(ownedBy(['n1', 'n3'])) === JSON.stringify(all),
   );
-  const movedAt = Math.max(
-    ...reports.filter((r) => r.node !== victim && r.at >= killedAt).map((r) => r.at),
-  );
+  const movedAt = Math.max(...reports.filter((r) => r.node !== victim && r.at >= killedAt).map((r) => r.at));
   const failoverMs = movedAt - killedAt;
-  console.log(`# failover after kill -9: ${failoverMs} ms for ${victimShards.length} shards (ttl 4000 ms, renew 1000 ms)`);
+  console.log(
+    `# failover after kill -9: ${failoverMs} ms for ${victimShards.length} shards (ttl 4000 ms, renew 1000 ms)`,
+  );
   assert.ok(failoverMs < 15_000, `failover took ${failoverMs} ms`);
   // No early take-over: the victim renewed at most renewMs (+ one round) before the kill, so its
   // leases lived until at least kill + ttl − renewMs − round ≈ 3 s; a survivor taking one sooner

@@ -20,7 +20,14 @@ test('postgres: 3 nodes — never two owners of a shard; fair split; a leaving n
   const db = await freshPgSchema('own');
   t.after(() => db.drop());
   const make = (id: string): PgOwnership =>
-    new PgOwnership({ db, nodeId: id, shardCount: SHARDS, ...TIMING, clock: monotonicClock, log: silentLogger });
+    new PgOwnership({
+      db,
+      nodeId: id,
+      shardCount: SHARDS,
+      ...TIMING,
+      clock: monotonicClock,
+      log: silentLogger,
+    });
   const nodes: PgOwnership[] = [];
   t.after(() => Promise.all(nodes.map((n) => n.close())));
 
@@ -69,7 +76,11 @@ test('postgres: 3 nodes — never two owners of a shard; fair split; a leaving n
   b.onChange((ch) => lost.push(...ch.lost));
   const bShards = b.ownedShards();
   await b.close();
-  assert.deepEqual(lost.sort((x, y) => x - y), bShards, 'the leaving node reports every shard lost');
+  assert.deepEqual(
+    lost.sort((x, y) => x - y),
+    bShards,
+    'the leaving node reports every shard lost',
+  );
   nodes.splice(nodes.indexOf(b), 1);
   await settled([a, c], 'after b left');
   assert.deepEqual(violations, []);
@@ -81,9 +92,23 @@ test('postgres: a node configured with another shard count refuses to start', as
   if (!(await requirePostgres(t))) return;
   const db = await freshPgSchema('own');
   t.after(() => db.drop());
-  const first = new PgOwnership({ db, nodeId: 'x', shardCount: 16, ...TIMING, clock: monotonicClock, log: silentLogger });
+  const first = new PgOwnership({
+    db,
+    nodeId: 'x',
+    shardCount: 16,
+    ...TIMING,
+    clock: monotonicClock,
+    log: silentLogger,
+  });
   await first.start();
   t.after(() => first.close());
-  const other = new PgOwnership({ db, nodeId: 'y', shardCount: 64, ...TIMING, clock: monotonicClock, log: silentLogger });
+  const other = new PgOwnership({
+    db,
+    nodeId: 'y',
+    shardCount: 64,
+    ...TIMING,
+    clock: monotonicClock,
+    log: silentLogger,
+  });
   await assert.rejects(other.start(), ShardCountMismatchError);
 });

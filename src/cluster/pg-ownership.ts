@@ -15,12 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import {
-  shardOf,
-  type Member,
-  type Ownership,
-  type OwnershipChange,
-} from '../core/ownership.js';
+import { shardOf, type Member, type Ownership, type OwnershipChange } from '../core/ownership.js';
 import type { PostgresDatabase } from '../store/index.js';
 import { LeaseBook, planRound } from './lease-book.js';
 import { ensureClusterTables } from './pg-tables.js';
@@ -130,12 +125,16 @@ export class PgOwnership implements Ownership {
     }
   }
 
+  /**
+   * The member row lives one renew interval less than a lease: when a dead node's leases expire
+   * the survivors already count one member less, so their share covers its shards in one round.
+   */
   private async heartbeat(): Promise<void> {
     await this.o.db.pool.query(
       `INSERT INTO cluster_members (owner, node_id, started_at, expires_at)
        VALUES ($1, $2, ${DB_NOW}, ${DB_NOW} + $3)
        ON CONFLICT (owner) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
-      [this.owner, this.nodeId, this.o.ttlMs],
+      [this.owner, this.nodeId, Math.max(this.o.renewMs, this.o.ttlMs - this.o.renewMs)],
     );
   }
 
