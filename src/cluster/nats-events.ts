@@ -11,7 +11,7 @@
  *   cheaper and simpler than a per-node durable consumer.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 import {
   LocalClusterEvents,
   type ClusterEventMap,
@@ -134,10 +134,10 @@ export class NatsClusterEvents implements ClusterEvents {
 
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type === 'reconnect') {
+      if (s.type === Events.Reconnect) {
         this.log.info('cluster events: NATS reconnected, resyncing');
         this.local.resync();
-      } else if (s.type === 'disconnect') this.log.warn('cluster events: NATS disconnected');
+      } else if (s.type === Events.Disconnect) this.log.warn('cluster events: NATS disconnected');
     }
   }
 }

@@ -36,7 +36,7 @@ test('postgres: kill -9 of one of 3 nodes — its shards move to the survivors, 
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     children.set(id, child);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const r = JSON.parse(line) as Report;
       reports.push(r);
       latest.set(r.node, r);

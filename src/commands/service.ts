@@ -117,9 +117,10 @@ export class CommandService {
     this.waiters = this.held.waiters;
   }
 
-  /** Whether this node holds the command in memory (diagnostics and tests). */
-  holds(id: string): boolean {
-    return this.pending.has(id);
+  /** Whether this node holds the command in memory, and runs its deadline (diagnostics and tests). */
+  holds(id: string): { armed: boolean } | undefined {
+    const p = this.pending.get(id);
+    return p && { armed: p.cancelTimer !== undefined };
   }
 
   /** Subscribe to replies and bus events, reload pending commands and re-arm their timers. */
