@@ -178,25 +178,36 @@ export class PgOwnership implements Ownership {
         shards,
       ]);
     } else if (plan.acquire > 0) {
-      const t0 = this.o.clock.now();
-      // Random free shards, so nodes starting together rarely race for the same rows; a lost race
-      // (the conflict's WHERE fails) just returns fewer rows, and the next round tries again.
-      const r = await this.o.db.pool.query<{ shard: number }>(
-        `INSERT INTO cluster_leases (shard, owner, expires_at)
-         SELECT s, $1, ${DB_NOW} + $3 FROM generate_series(0, $2 - 1) s
-         WHERE NOT EXISTS (SELECT 1 FROM cluster_leases l WHERE l.shard = s AND l.expires_at > ${DB_NOW})
-         ORDER BY random() LIMIT $4
-         ON CONFLICT (shard) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-           WHERE cluster_leases.expires_at <= EXCLUDED.expires_at - $3
-         RETURNING shard`,
-        [this.owner, this.shardCount, this.o.ttlMs, plan.acquire],
-      );
-      if (this.stopped) return;
-      this.book.acquired(
-        t0,
-        r.rows.map((x) => x.shard),
-      );
+      // Random free shards, so nodes starting together rarely race for the same rows. A lost race
+      // (the conflict's WHERE fails) returns fewer rows while other shards stay free: try again at
+      // once (twice at most), so a dead node's shards move in one round, not two.
+      let wanted = plan.acquire;
+      for (let attempt = 0; attempt < 3 && wanted > 0 && !this.stopped; attempt++) {
+        const got = await this.acquire(wanted);
+        if (got === 0) break;
+        wanted -= got;
+      }
     }
+  }
+
+  private async acquire(n: number): Promise<number> {
+    const t0 = this.o.clock.now();
+    const r = await this.o.db.pool.query<{ shard: number }>(
+      `INSERT INTO cluster_leases (shard, owner, expires_at)
+       SELECT s, $1, ${DB_NOW} + $3 FROM generate_series(0, $2 - 1) s
+       WHERE NOT EXISTS (SELECT 1 FROM cluster_leases l WHERE l.shard = s AND l.expires_at > ${DB_NOW})
+       ORDER BY random() LIMIT $4
+       ON CONFLICT (shard) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+         WHERE cluster_leases.expires_at <= EXCLUDED.expires_at - $3
+       RETURNING shard`,
+      [this.owner, this.shardCount, this.o.ttlMs, n],
+    );
+    if (this.stopped) return 0;
+    this.book.acquired(
+      t0,
+      r.rows.map((x) => x.shard),
+    );
+    return r.rows.length;
   }
 
   private emit(c: OwnershipChange): void {
