@@ -55,7 +55,8 @@ test('postgres+nats: a command sent through A times out exactly once, on the own
     // Each node its own pool, so node B can be cut off from the database alone.
     const db = await openPostgres(PG_URL, schema.schema, 3);
     const cluster = await createCluster(
-      { natsUrl: NATS_URL, subject, shardCount: 16, ttlMs: 2000, renewMs: 300, marginMs: 700 },
+      // A wide margin: a loaded machine must not make a node drop its leases between renewals.
+      { natsUrl: NATS_URL, subject, shardCount: 16, ttlMs: 3000, renewMs: 300, marginMs: 1000 },
       { db, nodeId: name, log: silentLogger },
     );
     const broker = new FakeBroker();
@@ -102,6 +103,8 @@ test('postgres+nats: a command sent through A times out exactly once, on the own
   await until('B arms the deadline', () => b.service.holds(c1.id)?.armed === true);
   const longPoll = a.service.waitFor(c1.id, 600_000);
   clock.advance(5000);
+  // Due timers armed late (e.g. re-armed after a lease blip) fire on the next advance.
+  await until('the command times out', () => (clock.advance(0), outcomes(c1.id).length > 0));
   const polled = await longPoll;
   assert.equal(polled.status, 'timed_out', 'A’s long poll hears the outcome from B');
   clock.advance(60_000);
@@ -131,7 +134,7 @@ test('postgres+nats: a command sent through A times out exactly once, on the own
   clearInterval(sampler);
   assert.equal(both, 0, 'never owned by both nodes at once');
   clock.advance(10_000);
-  await until('the command expires', () => outcomes(c2.id).length > 0);
+  await until('the command expires', () => (clock.advance(0), outcomes(c2.id).length > 0));
   clock.advance(60_000);
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(outcomes(c2.id), ['A:expired']);
