@@ -35,6 +35,9 @@ import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
 import { openDatabase, type Database } from './store/index.js';
+import { singleNodeEvents } from './core/cluster-events.js';
+import { singleNodeOwnership } from './core/ownership.js';
+import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
 export { PortInUseError } from './core/ports.js';
 
@@ -56,6 +59,8 @@ export interface App {
   broker: Broker;
   http: FastifyInstance;
   modules: PlatformModule[];
+  /** Set when built with `BuildOptions.cluster`: membership and leases for /readyz. */
+  cluster?: Cluster;
   /** Open MQTT/TLS/HTTP(+WS) listeners. Fails with `PortInUseError` naming the flag to change. */
   listen(): Promise<ListenAddresses>;
   /** Drain connections, stop modules, flush and close storage. Idempotent. */
@@ -65,6 +70,12 @@ export interface App {
 export interface BuildOptions {
   clock?: Clock;
   log?: Logger;
+  /**
+   * Run the scale-out seams on PostgreSQL leases + NATS (docs/cluster.md). Needs a postgres
+   * database. Not reachable from the command line yet: `--cluster` stays refused until MQTT
+   * fan-out and presence work across nodes.
+   */
+  cluster?: ClusterOptions;
 }
 
 export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): Promise<App> {
@@ -87,7 +98,16 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     allowAnonymous: config.allowAnonymous,
     nodeId: config.nodeId,
   });
-  const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics };
+  // The one place that chooses single-node or cluster seams.
+  let cluster: Cluster | undefined;
+  if (opts.cluster) {
+    if (db.kind !== 'postgres') throw new Error('cluster mode needs a postgres:// database');
+    cluster = await createCluster(opts.cluster, { db, nodeId: config.nodeId, log });
+    registerClusterMetrics(metrics, cluster);
+  }
+  const ownership = cluster?.ownership ?? singleNodeOwnership(config.nodeId);
+  const clusterEvents = cluster?.events ?? singleNodeEvents(log);
+  const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics, ownership, clusterEvents };
 
   // Modules in dependency order: the registry provides identity and the device directory.
   const registry = await createRegistry(ctx);
@@ -212,12 +232,13 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
         }
       }
       await http.close();
+      await cluster?.close();
       await db.close();
     })();
     return closed;
   }
 
-  return { config, log, bus, db, broker, http, modules, listen, close };
+  return { config, log, bus, db, broker, http, modules, listen, close, ...(cluster ? { cluster } : {}) };
 }
 
 /** The broker's connect/disconnect hooks become bus events for the registry, health and SLOs. */

@@ -4,7 +4,7 @@
  * latency statistics. See docs/commands.md.
  */
 import type { DeviceDirectory } from '../core/devices.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
 import { migrate } from '../store/index.js';
 import { pgCommandStore } from './pg-store.js';
 import { commandRoutes } from './routes.js';
@@ -54,6 +54,8 @@ export async function createCommands(
     clock: ctx.clock,
     log: ctx.log.child({ module: 'commands' }),
     directory,
+    ownership: ownershipOf(ctx),
+    events: clusterEventsOf(ctx),
     ...(opts.readReported ? { readReported: opts.readReported } : {}),
     isAnonymous: (clientId) => {
       const info = ctx.broker.clientInfo(clientId);

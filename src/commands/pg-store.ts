@@ -40,11 +40,13 @@ export function pgCommandStore(database: PostgresDatabase): CommandStore {
       if (!existing) throw new Error(`command ${c.id} was neither inserted nor found`);
       return { record: existing, created: false };
     },
-    async update(c) {
-      await pool.query(
-        `UPDATE commands_commands SET ${setList} WHERE id = $${UPDATE_COLUMNS.length + 1}`,
-        updateValues(c),
+    async update(c, expected) {
+      const n = UPDATE_COLUMNS.length;
+      const r = await pool.query(
+        `UPDATE commands_commands SET ${setList} WHERE id = $${n + 1} AND status = $${n + 2}`,
+        updateValues(c, expected),
       );
+      return (r.rowCount ?? 0) > 0;
     },
     async get(id) {
       const r = await pool.query<CommandRow>('SELECT * FROM commands_commands WHERE id = $1', [id]);

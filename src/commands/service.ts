@@ -1,16 +1,26 @@
 /**
- * The command lifecycle (see types.ts for the states). One node owns the pending commands it
- * holds in memory; every transition is written to the store before it is announced, and
- * `start()` reloads queued/sent/acknowledged commands and re-arms their deadlines, so timeouts
- * and queues survive a restart. All timers come from the injected clock.
+ * The command lifecycle (see types.ts for the states). Every transition is written to the store
+ * before it is announced, and `start()` reloads queued/sent/acknowledged commands and re-arms
+ * their deadlines, so timeouts and queues survive a restart. All timers come from the injected
+ * clock.
+ *
+ * Several nodes (docs/cluster.md): a node holds in memory the commands it created and those whose
+ * device's shard it owns (`ownership.owns(deviceId)`); only the owner arms deadlines. A node that
+ * sets a deadline it does not own tells the owner (`command.scheduled`); the owner loads shards it
+ * gains from the store. Every store write is a compare-and-set on the status the node last saw,
+ * so a reply on one node and a timeout on another cannot both finish a command: the loser reloads
+ * and the winner alone emits `command.finished` (then `command.settled` lets others drop copies).
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
+import { singleNodeEvents, type ClusterEvents } from '../core/cluster-events.js';
 import type { DeviceDirectory } from '../core/devices.js';
 import type { Actor, CommandStatus, EventBus, TsunaguEvents } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { singleNodeOwnership, type Ownership } from '../core/ownership.js';
 import type { BrokerApi, BrokerMessage } from '../mqtt/api.js';
 import { CommandErrors } from './errors.js';
+import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './store.js';
 import { computeStats, type CommandStats } from './stats.js';
 import {
@@ -50,13 +60,10 @@ export interface CommandServiceDeps {
   isAnonymous?: (clientId: string) => boolean;
   /** Delay between a device connecting and its queued commands being sent (default 500 ms). */
   connectDelayMs?: number;
-}
-
-interface Pending {
-  rec: CommandRecord;
-  cancelTimer?: () => void;
-  /** Store writes for this command, in order. */
-  writes: Promise<void>;
+  /** Which node runs a device's command deadlines (shard key: device id). Default: this one. */
+  ownership?: Ownership;
+  /** Hand-offs between nodes (`command.scheduled`, `command.settled`). Default: local only. */
+  events?: ClusterEvents;
 }
 
 export function commandTopic(deviceId: string, name: string): string {
@@ -90,11 +97,31 @@ function sortKeys(v: unknown): unknown {
 }
 
 export class CommandService {
-  private readonly pending = new Map<string, Pending>();
-  private readonly waiters = new Map<string, Set<(rec: CommandRecord) => void>>();
+  private readonly held: PendingCommands;
+  private readonly pending: Map<string, Pending>;
+  private readonly waiters: Map<string, Set<(rec: CommandRecord) => void>>;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly ownership: Ownership;
 
-  constructor(private readonly deps: CommandServiceDeps) {}
+  constructor(private readonly deps: CommandServiceDeps) {
+    this.ownership = deps.ownership ?? singleNodeOwnership();
+    this.held = new PendingCommands({
+      store: deps.store,
+      clock: deps.clock,
+      log: deps.log,
+      ownership: this.ownership,
+      events: deps.events ?? singleNodeEvents(deps.log),
+      onDue: (p) => this.onDue(p),
+    });
+    this.pending = this.held.map;
+    this.waiters = this.held.waiters;
+  }
+
+  /** Whether this node holds the command in memory, and runs its deadline (diagnostics and tests). */
+  holds(id: string): { armed: boolean } | undefined {
+    const p = this.pending.get(id);
+    return p && { armed: p.cancelTimer !== undefined };
+  }
 
   /** Subscribe to replies and bus events, reload pending commands and re-arm their timers. */
   async start(): Promise<void> {
@@ -108,10 +135,10 @@ export class CommandService {
     );
     this.unsubscribe.push(bus.on('device.connected', (e) => this.onConnected(e.deviceId)));
     this.unsubscribe.push(bus.on('shadow.updated', (e) => this.onShadowUpdated(e)));
+    this.unsubscribe.push(...this.held.listen());
     for (const rec of await this.deps.store.pending()) {
-      const p: Pending = { rec, writes: Promise.resolve() };
-      this.pending.set(rec.id, p);
-      this.arm(p);
+      if (!this.ownership.owns(rec.deviceId)) continue;
+      const p = this.held.adopt(rec);
       if (rec.status === 'acknowledged') void this.checkConfirmed(p);
     }
     for (const p of [...this.pending.values()])
@@ -175,7 +202,7 @@ export class CommandService {
     };
     const inserted = await steps.store.insert(rec);
     if (!inserted.created) return { record: this.current(inserted.record), created: false };
-    const p: Pending = { rec, writes: Promise.resolve() };
+    const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve() };
     this.pending.set(rec.id, p);
     if (steps.broker.isConnected(deviceId)) await this.deliver(p);
     else if (offline === 'reject')
@@ -183,7 +210,10 @@ export class CommandService {
         errorCode: 'DEVICE_OFFLINE',
         errorMessage: `device ${deviceId} is not connected`,
       });
-    else this.arm(p);
+    else {
+      this.held.arm(p);
+      this.held.handOver(p);
+    }
     return { record: { ...p.rec }, created: true };
   }
 
@@ -195,33 +225,17 @@ export class CommandService {
 
   // ---- transitions ----------------------------------------------------------------------------
 
-  private persist(p: Pending): Promise<void> {
-    const snapshot = { ...p.rec };
-    p.writes = p.writes.then(
-      () => this.deps.store.update(snapshot),
-      () => this.deps.store.update(snapshot),
-    );
-    return p.writes;
-  }
-
-  /** (Re)arm the one timer a pending command has: queue expiry, or reply/confirm deadline. */
-  private arm(p: Pending): void {
-    p.cancelTimer?.();
+  private onDue(p: Pending): void {
     const { rec } = p;
-    const at = rec.status === 'queued' ? rec.expiresAt : rec.deadline;
-    if (at === null) return;
     const status: CommandStatus = rec.status === 'queued' ? 'expired' : 'timed_out';
-    p.cancelTimer = this.deps.clock.setTimer(Math.max(0, at - this.deps.clock.now()), () => {
-      if (this.pending.get(rec.id) !== p) return;
-      void this.finish(p, status, {
-        errorCode: status === 'expired' ? 'EXPIRED' : 'TIMEOUT',
-        errorMessage:
-          status === 'expired'
-            ? 'the device did not connect before the command expired'
-            : rec.status === 'acknowledged'
-              ? 'the reported state did not confirm the command in time'
-              : 'no reply from the device in time',
-      });
+    void this.finish(p, status, {
+      errorCode: status === 'expired' ? 'EXPIRED' : 'TIMEOUT',
+      errorMessage:
+        status === 'expired'
+          ? 'the device did not connect before the command expired'
+          : rec.status === 'acknowledged'
+            ? 'the reported state did not confirm the command in time'
+            : 'no reply from the device in time',
     });
   }
 
@@ -233,8 +247,13 @@ export class CommandService {
     rec.status = 'sent';
     rec.sentAt = now;
     rec.deadline = now + rec.timeoutMs;
-    this.arm(p);
-    await this.persist(p);
+    this.held.arm(p);
+    if (!(await this.held.persist(p))) {
+      // Expired or delivered elsewhere meanwhile: the store's version stands; do not publish.
+      await this.held.reload(p);
+      return;
+    }
+    this.held.handOver(p);
     const topic = commandTopic(rec.deviceId, rec.name);
     const message: CommandMessage = {
       id: rec.id,
@@ -276,12 +295,19 @@ export class CommandService {
     if (FINAL_STATUSES.includes(rec.status)) return;
     p.cancelTimer?.();
     this.pending.delete(rec.id);
+    const before = { ...rec };
     rec.status = status;
     rec.finishedAt = this.deps.clock.now();
     if (extra.errorCode !== undefined) rec.errorCode = extra.errorCode;
     if (extra.errorMessage !== undefined) rec.errorMessage = extra.errorMessage;
     try {
-      await this.persist(p);
+      if (!(await this.held.persist(p))) {
+        // Another node moved it first: its outcome (or newer deadline) stands, nothing is emitted here.
+        Object.assign(rec, before);
+        this.pending.set(rec.id, p);
+        await this.held.reload(p);
+        return;
+      }
     } catch (err) {
       this.deps.log.error({ err, commandId: rec.id }, 'command outcome could not be stored');
     }
@@ -297,9 +323,8 @@ export class CommandService {
       ...(rec.confirmLatencyMs === null ? {} : { confirmLatencyMs: rec.confirmLatencyMs }),
     };
     this.deps.bus.emit('command.finished', event);
-    const set = this.waiters.get(rec.id);
-    this.waiters.delete(rec.id);
-    for (const w of set ?? []) w({ ...rec });
+    this.held.events.publish('command.settled', { commandId: rec.id, deviceId: rec.deviceId });
+    this.held.answerWaiters(rec);
   }
 
   // ---- inputs ----------------------------------------------------------------------------------
@@ -369,7 +394,10 @@ export class CommandService {
       return;
     }
     rec.status = 'acknowledged';
-    await this.persist(p);
+    if (!(await this.held.persist(p))) {
+      await this.held.reload(p); // timed out on the owner meanwhile
+      return;
+    }
     await this.checkConfirmed(p);
   }
 

@@ -20,7 +20,7 @@ export function sqliteCommandStore(database: SqliteDatabase): CommandStore {
      ON CONFLICT (device_id, idempotency_key) DO NOTHING`,
   );
   const update = db.prepare(
-    `UPDATE commands_commands SET ${UPDATE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+    `UPDATE commands_commands SET ${UPDATE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND status = ?`,
   );
   const getStmt = db.prepare('SELECT * FROM commands_commands WHERE id = ?');
   const byKey = db.prepare('SELECT * FROM commands_commands WHERE device_id = ? AND idempotency_key = ?');
@@ -35,9 +35,8 @@ export function sqliteCommandStore(database: SqliteDatabase): CommandStore {
       if (!existing) throw new Error(`command ${c.id} was neither inserted nor found`);
       return Promise.resolve({ record: existing, created: false });
     },
-    update(c) {
-      update.run(...updateValues(c));
-      return Promise.resolve();
+    update(c, expected) {
+      return Promise.resolve(update.run(...updateValues(c, expected)).changes > 0);
     },
     get: (id) => Promise.resolve(one(getStmt.get(id))),
     byIdempotencyKey: (deviceId, key) => Promise.resolve(one(byKey.get(deviceId, key))),

@@ -63,7 +63,11 @@ export function commandStoreContract(label: string, make: MakeStore): void {
         confirmLatencyMs: 500,
         result: { ok: true },
       };
-      await s.update(done);
+      assert.equal(await s.update(done, 'queued'), true);
+      assert.deepEqual(await s.get('c1'), done);
+      // Compare-and-set: a writer that read an older status changes nothing.
+      const late: CommandRecord = { ...done, status: 'timed_out', errorCode: 'TIMEOUT' };
+      assert.equal(await s.update(late, 'sent'), false);
       assert.deepEqual(await s.get('c1'), done);
       assert.equal(await s.get('nope'), undefined);
     }));

@@ -30,8 +30,12 @@ export interface OutcomeRow {
 export interface CommandStore {
   /** Insert, unless the device already has a command with this idempotency key: then return that one. */
   insert(c: CommandRecord): Promise<{ record: CommandRecord; created: boolean }>;
-  /** Write the mutable fields (status, timestamps, latencies, result, error). */
-  update(c: CommandRecord): Promise<void>;
+  /**
+   * Write the mutable fields (status, timestamps, latencies, result, error) if the stored status
+   * is still `expected` — a compare-and-set, so two nodes (the one holding the device's connection
+   * and the owner of its deadline) cannot both finish a command. False: someone else moved it.
+   */
+  update(c: CommandRecord, expected: CommandStatus): Promise<boolean>;
   get(id: string): Promise<CommandRecord | undefined>;
   byIdempotencyKey(deviceId: string, key: string): Promise<CommandRecord | undefined>;
   /** Newest first. */
@@ -159,8 +163,8 @@ export function commandValues(c: CommandRecord): (string | number | null)[] {
 export const INSERT_COLUMNS =
   'id, device_id, model, name, params, status, idempotency_key, confirm, offline, timeout_ms, requested_at, expires_at, sent_at, deadline, replied_at, finished_at, reply_latency_ms, confirm_latency_ms, result, error_code, error_message, actor_kind, actor_id';
 
-/** The mutable columns for `update`, in order, followed by the id. */
-export function updateValues(c: CommandRecord): (string | number | null)[] {
+/** The mutable columns for `update`, in order, followed by the id and the expected status. */
+export function updateValues(c: CommandRecord, expected: CommandStatus): (string | number | null)[] {
   return [
     c.status,
     c.expiresAt,
@@ -174,6 +178,7 @@ export function updateValues(c: CommandRecord): (string | number | null)[] {
     c.errorCode,
     c.errorMessage,
     c.id,
+    expected,
   ];
 }
 

@@ -7,9 +7,11 @@ import type { Registry } from 'prom-client';
 import type { BrokerApi } from '../mqtt/api.js';
 import type { Database } from '../store/database.js';
 import type { Clock } from './clock.js';
+import { singleNodeEvents, type ClusterEvents } from './cluster-events.js';
 import type { TsunaguConfig } from './config.js';
 import type { EventBus } from './events.js';
 import type { Logger } from './logger.js';
+import { singleNodeOwnership, type Ownership } from './ownership.js';
 
 export interface ModuleContext {
   config: TsunaguConfig;
@@ -20,6 +22,13 @@ export interface ModuleContext {
   broker: BrokerApi;
   /** Prometheus registry served at /metrics. */
   metrics: Registry;
+  /**
+   * Scale-out seams (docs/cluster.md). `app.ts` always sets both; they are optional only so test
+   * harnesses that build a context by hand keep compiling — use `ownershipOf(ctx)` /
+   * `clusterEventsOf(ctx)`, which fall back to the single-node implementations.
+   */
+  ownership?: Ownership;
+  clusterEvents?: ClusterEvents;
 }
 
 export interface PlatformModule {
@@ -43,4 +52,22 @@ export interface PlatformModule {
   closing?(): Promise<void> | void;
   /** Stop timers, flush what is buffered. Called in reverse order at shutdown. */
   stop?(): Promise<void>;
+}
+
+const fallbackEvents = new WeakMap<ModuleContext, ClusterEvents>();
+
+/** The context's ownership seam, or "this node owns everything". */
+export function ownershipOf(ctx: Pick<ModuleContext, 'ownership' | 'config'>): Ownership {
+  return ctx.ownership ?? singleNodeOwnership(ctx.config.nodeId);
+}
+
+/** The context's cluster events, or one local dispatcher per hand-built context. */
+export function clusterEventsOf(ctx: ModuleContext): ClusterEvents {
+  if (ctx.clusterEvents) return ctx.clusterEvents;
+  let ev = fallbackEvents.get(ctx);
+  if (!ev) {
+    ev = singleNodeEvents(ctx.log);
+    fallbackEvents.set(ctx, ev);
+  }
+  return ev;
 }

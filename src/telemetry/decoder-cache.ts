@@ -2,7 +2,8 @@
  * device → model → (transport, topic) → decoder id → compiled decoder, cached. The model's choice
  * of decoder per message is decoder-choice.ts. Device and model look-ups expire after
  * `ttlMs` (so a model's decoder change made on another node is picked up); compiled decoders are
- * dropped when a decoder is changed through this node, and re-read after the TTL otherwise.
+ * dropped when a decoder is changed on any node (an `invalidate` cluster event), and re-read after
+ * the TTL otherwise.
  */
 import type { Clock } from '../core/clock.js';
 import type { DeviceDirectory } from '../core/devices.js';
@@ -73,6 +74,17 @@ export class DecoderCache {
 
   invalidateDevice(id: string): void {
     this.devices.delete(id);
+  }
+
+  invalidateModel(name: string): void {
+    this.models.delete(name);
+  }
+
+  /** Drop everything (cluster resync: invalidations may have been missed). */
+  clear(): void {
+    this.devices.clear();
+    this.models.clear();
+    this.decoders.clear();
   }
 
   private async cached<T>(map: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {

@@ -25,6 +25,8 @@ export class DecoderService {
     private readonly store: TelemetryStore,
     private readonly cache: DecoderCache,
     private readonly clock: Clock,
+    /** Drops the compiled decoder on every node (default: this node's cache only). */
+    private readonly invalidate: (id: string) => void = (id) => cache.invalidateDecoder(id),
   ) {}
 
   list(): Promise<DecoderDefinition[]> {
@@ -46,14 +48,14 @@ export class DecoderService {
     const before = await this.store.getDecoder(definition.id);
     if (mode === 'create' && before) throw TelemetryErrors.decoderExists(definition.id);
     const created = await this.store.putDecoder(definition, this.clock.now());
-    this.cache.invalidateDecoder(definition.id);
+    this.invalidate(definition.id);
     return before ? { definition, created, before } : { definition, created };
   }
 
   async delete(id: string): Promise<DecoderDefinition> {
     const before = await this.get(id);
     await this.store.deleteDecoder(id);
-    this.cache.invalidateDecoder(id);
+    this.invalidate(id);
     return before;
   }
 

@@ -5,7 +5,7 @@
  * telegram listener, and `POST /api/v1/devices/{id}/telemetry`.
  */
 import type { DeviceDirectory } from '../core/devices.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
 import type { BrokerMessage } from '../mqtt/api.js';
 import { DecoderCache } from './decoder-cache.js';
 import { decoderRoutes } from './decoder-routes.js';
@@ -14,7 +14,12 @@ import { DEFAULT_QUEUE, IngestQueue, type QueueOptions } from './ingest-queue.js
 import { TelemetryIngest, type IncomingMessage, type IngestResult, type MessageKind } from './ingest.js';
 import { createTelemetryMetrics } from './metrics.js';
 import { openTelemetryStore } from './open-store.js';
-import { DEFAULT_RETENTION, RetentionWorker, type RetentionPolicy } from './retention.js';
+import {
+  DEFAULT_RETENTION,
+  RETENTION_SHARD_KEY,
+  RetentionWorker,
+  type RetentionPolicy,
+} from './retention.js';
 import { dataRoutes } from './routes.js';
 import type { TelemetryStore } from './store.js';
 import { TelegramListener } from './telegram-listener.js';
@@ -22,7 +27,7 @@ import { TelegramListener } from './telegram-listener.js';
 export type { TelemetryStore } from './store.js';
 export type { DecoderDefinition, Point, DeviceEvent } from './types.js';
 export type { IncomingMessage, IngestResult } from './ingest.js';
-export type { RetentionPolicy } from './retention.js';
+export { RETENTION_SHARD_KEY, type RetentionPolicy } from './retention.js';
 export { compileDecoder, validateDefinition } from './decoders/index.js';
 export { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
 
@@ -66,6 +71,8 @@ export async function createTelemetry(
   options: TelemetryOptions = {},
 ): Promise<TelemetryModule> {
   const log = ctx.log.child({ component: 'telemetry' });
+  const ownership = ownershipOf(ctx);
+  const clusterEvents = clusterEventsOf(ctx);
   const store = await openTelemetryStore(ctx.db);
   let queueSize = (): number => 0;
   const metrics = createTelemetryMetrics(ctx.metrics, () => queueSize());
@@ -84,7 +91,10 @@ export async function createTelemetry(
   queueSize = () => queue.size;
   const cache = new DecoderCache(store, directory, ctx.clock);
   const ingest = new TelemetryIngest(cache, queue, ctx.bus, ctx.clock, metrics);
-  const decoders = new DecoderService(store, cache, ctx.clock);
+  // A decoder changed on one node: every node drops its compiled copy (cluster events).
+  const decoders = new DecoderService(store, cache, ctx.clock, (id) =>
+    clusterEvents.publish('invalidate', { kind: 'decoder', id }),
+  );
   const retention = new RetentionWorker(
     store,
     ctx.clock,
@@ -92,6 +102,7 @@ export async function createTelemetry(
       policy: { ...DEFAULT_RETENTION, ...options.retention },
       chunk: options.retentionChunk ?? 5000,
       intervalMs: options.retentionIntervalMs ?? 60_000,
+      owns: () => ownership.owns(RETENTION_SHARD_KEY),
     },
     (table, n) => metrics.retentionDeleted.inc({ table }, n),
     (err) => log.error({ err }, 'telemetry retention sweep failed'),
@@ -136,6 +147,14 @@ export async function createTelemetry(
     },
     async start() {
       unsubscribe.push(ctx.bus.on('device.changed', (e) => cache.invalidateDevice(e.deviceId)));
+      unsubscribe.push(
+        clusterEvents.subscribe('invalidate', (e) => {
+          if (e.kind === 'decoder') cache.invalidateDecoder(e.id);
+          else if (e.kind === 'device') cache.invalidateDevice(e.id);
+          else if (e.kind === 'model') cache.invalidateModel(e.id);
+        }),
+        clusterEvents.onResync(() => cache.clear()),
+      );
       for (const [filter, kind] of TOPICS) unsubscribe.push(ctx.broker.subscribe(filter, onMqtt(kind)));
       retention.start();
     },

@@ -1,6 +1,8 @@
 /** Retention per table, in chunks, on the module's background timer (ManualClock). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { singleNodeOwnership } from '../core/ownership.js';
+import { RETENTION_SHARD_KEY } from './retention.js';
 import { startHarness } from './test-harness.js';
 import type { DeviceEvent, Point } from './types.js';
 
@@ -87,4 +89,51 @@ test('each table keeps its own retention; the sweep runs on the clock, in chunks
     hour: older(30 * DAY),
     events: events.filter((e) => e.ts < now - 5 * DAY).length,
   });
+});
+
+test('several nodes: only the owner of telemetry.retention sweeps, and a node that loses it stops', async (t) => {
+  let owned = false;
+  const ownership = {
+    ...singleNodeOwnership('n1'),
+    owns: (key: string) => key === RETENTION_SHARD_KEY && owned,
+  };
+  const h = await startHarness({
+    ownership,
+    options: { retention: { raw: DAY }, retentionChunk: 1000, retentionIntervalMs: HOUR },
+  });
+  t.after(() => h.close());
+  const start = h.clock.now();
+  const write = (ts: number) =>
+    h.telemetry.store.write({
+      points: [{ deviceId: 'a', metric: 'm', ts, value: 1 }],
+      events: [],
+      attributes: [],
+      lastSeen: [],
+    });
+  await write(start);
+  const rawCount = async () =>
+    (
+      await h.telemetry.store.queryPoints({
+        deviceId: 'a',
+        metric: 'm',
+        from: 0,
+        to: h.clock.now(),
+        limit: 100,
+      })
+    ).length;
+
+  h.clock.advance(3 * DAY); // many ticks, none owned
+  await h.telemetry.retention.idle();
+  assert.equal(await rawCount(), 1, 'a node without the lease deletes nothing');
+
+  owned = true;
+  h.clock.advance(HOUR);
+  await h.telemetry.retention.idle();
+  assert.equal(await rawCount(), 0, 'the owner sweeps at its next tick');
+
+  owned = false;
+  await write(h.clock.now() - 2 * DAY);
+  h.clock.advance(HOUR);
+  await h.telemetry.retention.idle();
+  assert.equal(await rawCount(), 1, 'after losing the lease it stops');
 });

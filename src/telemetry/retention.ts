@@ -2,6 +2,10 @@
  * Retention per table, enforced in the background in small chunks: each chunk is one short
  * statement, and the worker yields to the event loop between chunks so ingest never waits long
  * behind it (with SQLite a chunk holds the write lock for a few milliseconds).
+ *
+ * Several nodes: every node runs the timer, but only the owner of `RETENTION_SHARD_KEY` sweeps
+ * (`owns`, asked at each tick and before each chunk, so a node that loses the lease stops within
+ * one chunk). Two sweeps overlapping during a hand-over would only delete the same old rows.
  */
 import type { Clock } from '../core/clock.js';
 import type { RetentionTable, TelemetryStore } from './store.js';
@@ -18,12 +22,17 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   events: 90 * DAY,
 };
 
+/** The ownership shard key of the retention sweep: one node fleet-wide runs it. */
+export const RETENTION_SHARD_KEY = 'telemetry.retention';
+
 export interface RetentionOptions {
   policy: RetentionPolicy;
   /** Rows per delete statement. */
   chunk: number;
   /** Time between sweeps. */
   intervalMs: number;
+  /** Whether this node runs the sweep now (ownership of RETENTION_SHARD_KEY); default: always. */
+  owns?: () => boolean;
 }
 
 export class RetentionWorker {
@@ -43,7 +52,7 @@ export class RetentionWorker {
     this.stopped = false;
     const tick = (): void => {
       if (this.stopped) return;
-      this.running = this.sweep()
+      this.running = (this.owns() ? this.sweep() : Promise.resolve())
         .then(() => undefined, this.onError)
         .finally(() => {
           this.running = undefined;
@@ -51,6 +60,10 @@ export class RetentionWorker {
         });
     };
     this.cancel = this.clock.setTimer(this.opts.intervalMs, tick);
+  }
+
+  private owns(): boolean {
+    return this.opts.owns?.() ?? true;
   }
 
   /** Resolves when no sweep is running. */
@@ -70,7 +83,7 @@ export class RetentionWorker {
     for (const table of Object.keys(out) as RetentionTable[]) {
       const before = this.clock.now() - this.opts.policy[table];
       for (;;) {
-        if (this.stopped) return out;
+        if (this.stopped || !this.owns()) return out;
         const n = await this.store.deleteBefore(table, before, this.opts.chunk);
         out[table] += n;
         if (n > 0) this.onDeleted(table, n);

@@ -2,6 +2,8 @@
  * Test harness for telemetry unit tests: the module over FakeBroker, an in-memory SQLite database,
  * a ManualClock and an in-memory device directory. End-to-end tests use the real platform instead.
  */
+import type { ClusterEvents } from '../core/cluster-events.js';
+import type { Ownership } from '../core/ownership.js';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../core/clock.js';
 import { defaultConfig, type TsunaguConfig } from '../core/config.js';
@@ -56,6 +58,9 @@ export async function startHarness(
     options?: TelemetryOptions;
     db?: Database;
     directory?: MemoryDirectory;
+    /** Scale-out seams (default: single node). */
+    ownership?: Ownership;
+    clusterEvents?: ClusterEvents;
   } = {},
 ): Promise<Harness> {
   const db = opts.db ?? openSqlite(':memory:');
@@ -72,6 +77,8 @@ export async function startHarness(
     log: silentLogger,
     broker,
     metrics,
+    ...(opts.ownership ? { ownership: opts.ownership } : {}),
+    ...(opts.clusterEvents ? { clusterEvents: opts.clusterEvents } : {}),
   };
   const seen: Harness['seen'] = {};
   const record = <K extends keyof TsunaguEvents>(name: K): void => {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App, type ListenAddresses } from '../app.js';
+import type { ClusterOptions } from '../cluster/index.js';
 import type { Clock } from '../core/clock.js';
 import { defaultConfig, type TsunaguConfig } from '../core/config.js';
 import { silentLogger } from '../core/logger.js';
@@ -26,7 +27,7 @@ export interface TestPlatform {
 
 export async function startTestPlatform(
   overrides: Partial<TsunaguConfig> = {},
-  opts: { clock?: Clock; keepDataDir?: boolean } = {},
+  opts: { clock?: Clock; keepDataDir?: boolean; cluster?: ClusterOptions } = {},
 ): Promise<TestPlatform> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'tsunagu-test-'));
   const config: TsunaguConfig = {
@@ -39,7 +40,11 @@ export async function startTestPlatform(
     ...overrides,
     dataDir,
   };
-  const app = await buildApp(config, { log: silentLogger, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const app = await buildApp(config, {
+    log: silentLogger,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.cluster ? { cluster: opts.cluster } : {}),
+  });
   const addresses = await app.listen();
   return {
     app,

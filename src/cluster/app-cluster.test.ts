@@ -1,0 +1,60 @@
+/**
+ * Two whole platforms built with the cluster seams (BuildOptions.cluster) on one PostgreSQL schema
+ * and NATS: membership, per-node cluster gauges on /metrics, and a closing node handing its
+ * leases over at once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
+import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+
+async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('postgres+nats: two app nodes — members, cluster gauges, graceful hand-over', async (t) => {
+  if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
+  const schema = await freshPgSchema('appcluster');
+  t.after(() => schema.drop());
+  const cluster = {
+    natsUrl: NATS_URL,
+    subject: `tsunagu.test.${randomBytes(4).toString('hex')}`,
+    ttlMs: 2000,
+    renewMs: 300,
+    marginMs: 700,
+  };
+  const database = `${PG_URL}?schema=${schema.schema}`;
+  const nodes: TestPlatform[] = [];
+  t.after(async () => {
+    for (const n of nodes) await n.close();
+  });
+  // One after the other: first-time migrations on a fresh schema must not race (store/migrations.ts).
+  for (const nodeId of ['node-a', 'node-b'])
+    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
+  const [a, b] = nodes as [TestPlatform, TestPlatform];
+  await until('both nodes hold half of the shards', () =>
+    nodes.every((n) => n.app.cluster!.status().shardsHeld === 32),
+  );
+  assert.deepEqual(
+    a.app
+      .cluster!.status()
+      .members.map((m) => m.nodeId.split('#')[0])
+      .sort(),
+    ['node-a', 'node-b'],
+  );
+
+  const metrics = await a.app.http.inject({ method: 'GET', url: '/metrics' });
+  assert.match(metrics.body, /^tsunagu_cluster_members 2$/m);
+  assert.match(metrics.body, /^tsunagu_cluster_leases_held 32$/m);
+  const rtt = /^tsunagu_cluster_nats_rtt_seconds (\S+)$/m.exec(metrics.body);
+  assert.ok(rtt && Number(rtt[1]) >= 0, `NATS round trip gauge: ${rtt?.[1]}`);
+
+  await b.close();
+  nodes.pop();
+  await until('the remaining node holds every shard', () => a.app.cluster!.status().shardsHeld === 64);
+});
