@@ -892,17 +892,15 @@ export class BrokerImpl implements Broker, ConnectionHost {
   sweep(): void {
     if (this.restoredWills.length > 0) this.publishRestoredWills();
     const now = this.clock.now();
+    let late: Connection[] | undefined;
     for (const c of this.conns) {
-      if (c.state === 'connected') {
-        // [MQTT-3.1.2-24] one and a half times the keep-alive without a packet; a connection the
-        // broker itself stopped reading (flow control) is not timed out for it.
-        if (c.flowBlocked) c.lastSeen = now;
-        else if (c.keepaliveMs > 0 && now - c.lastSeen > c.keepaliveMs * 1.5)
-          c.close('keepalive_timeout', RC.keepAliveTimeout, 'keep-alive timeout');
-      } else if (c.state === 'awaiting_connect' && now - c.lastSeen > CONNECT_TIMEOUT_MS) {
-        c.close('keepalive_timeout');
-      }
+      if (c.state === 'connected' && c.flowBlocked) c.lastSeen = now;
+      else if (this.timedOut(c, now)) (late ??= []).push(c);
     }
+    // Timers run before the loop polls sockets: on a busy broker, bytes a client sent in time may
+    // still wait unread in the kernel. Judge again after the next poll phase has read them, so a
+    // reconnect storm is not cut off by the broker's own lag.
+    if (late) setImmediate(() => this.closeTimedOut(late));
     for (const s of this.congested) {
       if (now - s.progressAt <= STALL_MS) continue;
       // The subscriber stopped acknowledging: its publishers go on, its new QoS 1/2 messages
@@ -915,6 +913,26 @@ export class BrokerImpl implements Broker, ConnectionHost {
     }
     const second = Math.floor(now / 1000);
     for (const [ip, e] of this.connectRate) if (e.second !== second) this.connectRate.delete(ip);
+  }
+
+  /**
+   * [MQTT-3.1.2-24] one and a half times the keep-alive without a packet; a socket that sent no
+   * CONNECT within CONNECT_TIMEOUT_MS. A connection the broker itself stopped reading (flow
+   * control) is not timed out for it.
+   */
+  private timedOut(c: Connection, now: number): boolean {
+    if (c.state === 'connected')
+      return !c.flowBlocked && c.keepaliveMs > 0 && now - c.lastSeen > c.keepaliveMs * 1.5;
+    return c.state === 'awaiting_connect' && now - c.lastSeen > CONNECT_TIMEOUT_MS;
+  }
+
+  private closeTimedOut(conns: Connection[]): void {
+    const now = this.clock.now();
+    for (const c of conns) {
+      if (!this.timedOut(c, now)) continue;
+      if (c.state === 'connected') c.close('keepalive_timeout', RC.keepAliveTimeout, 'keep-alive timeout');
+      else c.close('keepalive_timeout');
+    }
   }
 
   private scheduleSys(): void {

@@ -1,7 +1,8 @@
 // CONNECT/CONNACK, ordering rules, keep-alive, takeover — raw packets over in-memory streams.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { IConnackPacket, IDisconnectPacket } from 'mqtt-packet';
+import net from 'node:net';
+import { generate, type IConnackPacket, type IDisconnectPacket } from 'mqtt-packet';
 import { ManualClock } from '../core/clock.js';
 import type { DisconnectReason } from '../core/events.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
@@ -165,6 +166,40 @@ describe('CONNECT', () => {
     clock.advance(2_000);
     assert.equal(((await c.next('disconnect')) as IDisconnectPacket).reasonCode, 0x8d);
     assert.deepEqual(reasons, ['keepalive_timeout']);
+  });
+
+  test('a CONNECT that arrived in time but was not read yet (busy broker) is not cut off by the connect timeout', async (t) => {
+    const clock = new ManualClock();
+    const tb = await startTestBroker({ clock });
+    t.after(() => tb.close());
+    const socket = net.connect({ host: '127.0.0.1', port: tb.port });
+    t.after(() => socket.destroy());
+    await new Promise((r) => socket.once('connect', r));
+    while (tb.broker.conns.size === 0) await new Promise((r) => setImmediate(r));
+    const answer = new Promise<Buffer>((resolve) => {
+      socket.once('data', resolve);
+      socket.once('close', () => resolve(Buffer.alloc(0)));
+    });
+    // The CONNECT is in the broker's socket buffer, unread, when the sweep (a timer, as in
+    // production) finds the socket silent for longer than the connect timeout — as under a
+    // reconnect storm's event-loop lag.
+    setTimeout(() => {
+      socket.write(
+        generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          keepalive: 0,
+          clientId: 'late',
+        }),
+      );
+      clock.advance(11_000);
+    }, 0);
+    const connack = await answer;
+    assert.equal(connack[0], 0x20, 'CONNACK (not a closed socket)');
+    assert.equal(connack[3], 0, 'accepted');
+    assert.equal(tb.broker.isConnected('late'), true);
   });
 
   test('server keep-alive (limits.maxKeepalive) is sent to MQTT 5 clients', async (t) => {
