@@ -355,8 +355,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     for (const sub of s.subs.values()) this.trie.remove(sub);
     s.subs.clear();
     s.queue.clear();
-    s.inflight.clear();
-    s.incoming.clear();
+    s.clearFlights();
     this.releaseRoom(s);
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     this.offline.delete(s);
@@ -555,7 +554,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
       if (online) this.sendQos0(c, msg, retain, subIds);
       else if (c) {
         // A backlog starts (socket full): flow control measures progress from here.
-        if (s.queue.length === 0 && s.inflight.size === 0) s.progressAt = this.clock.now();
+        if (s.queue.length === 0 && s.inflightCount === 0) s.progressAt = this.clock.now();
         this.enqueue(s, {
           seq: 0,
           msg,
@@ -580,8 +579,8 @@ export class BrokerImpl implements Broker, ConnectionHost {
       state: 'queued',
       persisted: false,
     };
-    if (online && s.inflight.size < c.window) {
-      if (s.inflight.size === 0) s.progressAt = this.clock.now();
+    if (online && s.inflightCount < c.window) {
+      if (s.inflightCount === 0) s.progressAt = this.clock.now();
       o.packetId = s.allocatePacketId();
       o.state = 'sent';
       s.inflight.set(o.packetId, o);
@@ -772,13 +771,13 @@ export class BrokerImpl implements Broker, ConnectionHost {
         this.sendQos0(c, o.msg, o.retain, o.subIds);
         continue;
       }
-      if (s.inflight.size >= c.window) break;
+      if (s.inflightCount >= c.window) break;
       q.shift();
       if (o.msg.expiresAt !== undefined && o.msg.expiresAt <= now) {
         this.finish(s, o);
         continue;
       }
-      if (s.inflight.size === 0) s.progressAt = now;
+      if (s.inflightCount === 0) s.progressAt = now;
       o.packetId = s.allocatePacketId();
       o.state = 'sent';
       s.inflight.set(o.packetId, o);
@@ -1006,7 +1005,7 @@ export class BrokerImpl implements Broker, ConnectionHost {
     let inflight = 0;
     let queued = 0;
     for (const s of this.sessions.values()) {
-      inflight += s.inflight.size;
+      inflight += s.inflightCount;
       queued += s.queue.length;
     }
     return {

@@ -6,16 +6,36 @@
 import type { ClientInfo } from './api.js';
 import type { Connection } from './connection.js';
 import { MessageQueue } from './queue.js';
+import { SmallMap } from './small-map.js';
 import type { Outgoing, Subscription, Will } from './types.js';
 
 export class Session {
-  readonly subs = new Map<string, Subscription>();
-  /** Sent and not yet acknowledged, by packet id. */
-  readonly inflight = new Map<number, Outgoing>();
+  /** Subscriptions by filter as sent (one inline, a Map from the second: small-map.ts). */
+  readonly subs = new SmallMap<string, Subscription>();
+  private inflightMap: Map<number, Outgoing> | undefined;
+  private incomingSet: Set<number> | undefined;
+  /**
+   * Sent and not yet acknowledged, by packet id. Allocated on first use: an idle session (most of
+   * a fleet) never needs it, and each empty Map costs ~200 bytes (docs/benchmarks.md, memory).
+   */
+  get inflight(): Map<number, Outgoing> {
+    return (this.inflightMap ??= new Map());
+  }
+  /** Number in flight, without allocating the map. */
+  get inflightCount(): number {
+    return this.inflightMap?.size ?? 0;
+  }
   /** Waiting to be sent, oldest first. */
   readonly queue = new MessageQueue();
-  /** Inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-…]. */
-  readonly incoming = new Set<number>();
+  /** Forget every in-flight message and inbound QoS 2 id (the session ends). */
+  clearFlights(): void {
+    this.inflightMap = undefined;
+    this.incomingSet = undefined;
+  }
+  /** Inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-…]; allocated on first use. */
+  get incoming(): Set<number> {
+    return (this.incomingSet ??= new Set());
+  }
   conn: Connection | undefined;
   /** Seconds; 0 = ends with the connection. */
   expiryInterval = 0;
@@ -68,7 +88,7 @@ export class Session {
 
   /** A packet id not in use by any in-flight message [MQTT-2.2.1-3]; 0 when all 65535 are taken. */
   allocatePacketId(): number {
-    if (this.inflight.size >= 65535) return 0;
+    if (this.inflightCount >= 65535) return 0;
     for (;;) {
       const id = this.nextId;
       this.nextId = id === 65535 ? 1 : id + 1;

@@ -3,6 +3,7 @@
  * subscriptions, shared-subscription groups and server-side handlers. `match()` results are
  * cached per topic; any change clears the cache (subscribe churn is rare next to publishes).
  */
+import { SmallMap } from './small-map.js';
 import type { Subscription } from './types.js';
 
 export interface HandlerEntry {
@@ -19,7 +20,8 @@ export interface SharedGroup {
 
 interface Node {
   children: Map<string, Node> | undefined;
-  subs: Map<string, Subscription> | undefined;
+  /** Subscribers by client id (most filters have one: small-map.ts keeps it inline). */
+  subs: SmallMap<string, Subscription> | undefined;
   shared: Map<string, SharedGroup> | undefined;
   handlers: Set<unknown> | undefined;
 }
@@ -69,7 +71,7 @@ export class SubscriptionTrie<H = unknown> {
     this.cache.clear();
     const n = this.node(sub.filter, true);
     if (sub.group === undefined) {
-      n.subs ??= new Map();
+      n.subs ??= new SmallMap();
       if (!n.subs.has(sub.clientId)) this.count++;
       n.subs.set(sub.clientId, sub);
       return;

@@ -274,9 +274,11 @@ function sendConnack(
   }
 
   // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (with DUP) and PUBREL packets, in order.
-  for (const o of session.inflight.values()) {
-    if (o.state === 'pubrel') sendPacketAfterCommit(b, session, c, { cmd: 'pubrel', messageId: o.packetId });
-    else b.sendPublish(session, c, o, true);
-  }
+  if (session.inflightCount > 0)
+    for (const o of session.inflight.values()) {
+      if (o.state === 'pubrel')
+        sendPacketAfterCommit(b, session, c, { cmd: 'pubrel', messageId: o.packetId });
+      else b.sendPublish(session, c, o, true);
+    }
   b.pump(session);
 }
