@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startPlatformProcess as startPlatform } from '../test-support/cli-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,24 +36,6 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Child {
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
-function startPlatform(args: string[]): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSUNAGU_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, exited, output: () => out };
-}
-
 test('100 heartbeating devices, 10 restarts (SIGTERM and kill -9): no service-out, no notification', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-health-restart-'));
   const sink = await startEndpoint(() => 200);
@@ -78,7 +60,7 @@ test('100 heartbeating devices, 10 restarts (SIGTERM and kill -9): no service-ou
   t.after(async () => {
     beats.forEach(clearInterval);
     for (const c of clients) c.end(true);
-    child.proc.kill('SIGKILL');
+    child.child.kill('SIGKILL');
     await child.exited;
     await sink.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -101,7 +83,7 @@ test('100 heartbeating devices, 10 restarts (SIGTERM and kill -9): no service-ou
         () => false,
       );
       if (up) return;
-      if (child.proc.exitCode !== null) assert.fail(`tsunagu start exited: ${child.output()}`);
+      if (child.child.exitCode !== null) assert.fail(`tsunagu start exited: ${child.output()}`);
       await sleep(100);
     }
     assert.fail(`not ready: ${child.output()}`);
@@ -152,7 +134,7 @@ test('100 heartbeating devices, 10 restarts (SIGTERM and kill -9): no service-ou
   await allConnected();
   for (let i = 0; i < RESTARTS; i++) {
     const signal = i % 2 === 0 ? 'SIGTERM' : 'SIGKILL';
-    child.proc.kill(signal);
+    child.child.kill(signal);
     const code = await child.exited;
     if (signal === 'SIGTERM') assert.equal(code, 0, `clean shutdown: ${child.output()}`);
     await sleep(500); // the platform stays down a while

@@ -1,6 +1,6 @@
 // End to end through the `tsunagu start` command: durability across kill -9, and a taken port.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startPlatformProcess } from '../test-support/cli-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,21 +20,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function start(args: string[]): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSUNAGU_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
+const start = startPlatformProcess;
 
 async function connectWhenUp(url: string, opts: mqtt.IClientOptions, ms = 30_000): Promise<mqtt.MqttClient> {
   const until = Date.now() + ms;

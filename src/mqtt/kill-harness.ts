@@ -5,7 +5,7 @@
  * whether the broker ever sent a new PUBLISH (DUP=0) on a QoS 2 packet id the subscriber still
  * held unreleased (a compliant receiver discards such a message [MQTT-4.3.3-9]).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startPlatformProcess } from '../test-support/cli-process.js';
 import net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { delay } from './test-helpers.js';
@@ -21,24 +21,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface PlatformProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+export type { PlatformProcess } from '../test-support/cli-process.js';
 
 /** `tsunagu start` as a child process (the real CLI, as users run it). */
-export function startPlatform(args: string[]): PlatformProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSUNAGU_LOG_LEVEL: 'warn' },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
+export const startPlatform = startPlatformProcess;
 
 /** One raw connection: CONNECT (3.1.1) → CONNACK; packets after it go to `onPacket`. */
 export function rawSession(
