@@ -42,6 +42,23 @@ export class CounterBuffer {
     return next;
   }
 
+  /**
+   * Write what is buffered, then run `fn` before any other flush starts: inside `fn`, every count
+   * made here is either in the store or in `pending()`, never in between (the cluster re-sync).
+   * A failed write is logged by the caller's catch and does not stop `fn`.
+   */
+  afterFlush<T>(fn: () => Promise<T>, onError: (err: unknown) => void): Promise<T> {
+    const next = this.flushing.then(async () => {
+      await this.write().catch(onError);
+      return fn();
+    });
+    this.flushing = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
   private async write(): Promise<void> {
     if (this.rows.size === 0) return;
     const rows = [...this.rows.values()];

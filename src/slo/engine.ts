@@ -14,10 +14,12 @@ import type { Clock } from '../core/clock.js';
 import type { DeviceDirectory } from '../core/devices.js';
 import type { EventBus, ServiceState } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import type { Ownership, OwnershipChange } from '../core/ownership.js';
 import { evaluateTiers } from './alerts.js';
 import { AvailabilityTracker } from './availability.js';
 import { computeStatus, horizonMinutes, MINUTE, windowAt, type SloStatus } from './budget.js';
 import { upgradeStored } from './definition.js';
+import { isShared, readAlertState, resyncCounters, sloShardKey } from './cluster.js';
 import { DeviceCache, needsLookup, selectorMatches } from './device-cache.js';
 import { SloErrors } from './errors.js';
 import { MinuteSeries } from './series.js';
@@ -38,6 +40,8 @@ export interface EngineOptions {
   retentionExtraMinutes?: number;
   /** How long after a minute closes it is evaluated (default 2 s; late stamps inside it are in). */
   evaluationDelayMs?: number;
+  /** Which SLOs this node evaluates (shard key `slo:<id>`; cluster.ts). Default: all of them. */
+  ownership?: Ownership;
 }
 
 /** Counts dated further ahead than this are kept in memory only up to it (telemetry accepts 24 h). */
@@ -99,6 +103,7 @@ export class SloEngine {
       for (const a of firing) if (a.sloId === def.name) e.firing.set(a.tier, a);
     }
     this.subscribe();
+    if (this.opts.ownership) this.stops.push(this.opts.ownership.onChange((c) => this.ownershipChanged(c)));
     this.buffer.start(this.clock, this.opts.flushIntervalMs ?? 5000, this.opts.log);
     // Values for /metrics right away, not one minute after a restart.
     this.evaluatedEnd = this.closedEnd() - 1;
@@ -290,18 +295,74 @@ export class SloEngine {
   private evaluateClosedMinutes(): void {
     if (this.stopped) return;
     const due = Math.max(this.closedEnd(), this.evaluatedEnd + 1);
-    for (let end = Math.max(this.evaluatedEnd + 1, due - MAX_CATCH_UP + 1); end <= due; end++) {
-      try {
-        this.evaluate(end * MINUTE);
-      } catch (err) {
-        this.opts.log?.error({ err }, 'slo evaluation failed');
+    const first = Math.max(this.evaluatedEnd + 1, due - MAX_CATCH_UP + 1);
+    const run = (): void => {
+      for (let end = first; end <= due; end++) {
+        try {
+          this.evaluate(end * MINUTE);
+        } catch (err) {
+          this.opts.log?.error({ err }, 'slo evaluation failed');
+        }
       }
-    }
+    };
+    // In a cluster the windows must hold every node's counts: read them back first (cluster.ts).
+    if (isShared(this.opts.ownership)) this.enqueue(() => this.resync(due).then(run));
+    else run();
     this.evaluatedEnd = due;
     const next = (due + 1) * MINUTE + this.evaluationDelay;
     this.cancelEvaluation = this.clock.setTimer(Math.max(0, next - this.clock.now()), () =>
       this.evaluateClosedMinutes(),
     );
+  }
+
+  // ---- cluster (cluster.ts) -----------------------------------------------------------------
+
+  private owns(sloId: string): boolean {
+    return this.opts.ownership?.owns(sloShardKey(sloId)) ?? true;
+  }
+
+  private resync(end: number): Promise<void> {
+    return resyncCounters(
+      this.store,
+      this.buffer,
+      () => this.entries.values(),
+      end - MAX_CATCH_UP,
+      end,
+      this.opts.log,
+    );
+  }
+
+  /**
+   * Gained SLOs: load their alert state as the previous owner left it, then evaluate the newest
+   * closed minute for them (transitions the previous owner did not get to; conditional writes
+   * make one it did get to a no-op). Lost SLOs: forget the `alertAfter` hold.
+   */
+  private ownershipChanged(change: OwnershipChange): void {
+    const o = this.opts.ownership!;
+    const gained = new Set(change.gained);
+    const lost = new Set(change.lost);
+    const names: string[] = [];
+    for (const e of this.entries.values()) {
+      const shard = o.shardOf(sloShardKey(e.def.name));
+      if (lost.has(shard)) e.holding.clear();
+      if (gained.has(shard)) names.push(e.def.name);
+    }
+    if (names.length === 0 || this.stopped) return;
+    const end = this.evaluatedEnd;
+    this.enqueue(async () => {
+      const state = await readAlertState(this.store);
+      await this.resync(end);
+      const only = new Set<string>();
+      for (const name of names) {
+        const e = this.entries.get(name);
+        if (!e || !this.owns(name)) continue;
+        e.firing = new Map(state.firing.filter((a) => a.sloId === name).map((a) => [a.tier, a]));
+        e.exhausted = state.exhausted.get(name) ?? false;
+        e.holding.clear();
+        only.add(name);
+      }
+      if (only.size > 0 && !this.stopped) this.evaluate(end * MINUTE, only);
+    });
   }
 
   // ---- evaluation --------------------------------------------------------------------------
@@ -310,13 +371,17 @@ export class SloEngine {
    * Evaluate every SLO with windows ending at `now` (the engine passes the boundary of the minute
    * that closed): statuses, alert transitions, budget exhaustion.
    */
-  evaluate(now = this.clock.now()): EvaluationResult {
+  evaluate(now = this.clock.now(), only?: ReadonlySet<string>): EvaluationResult {
     this.availability.accrueTo(Math.max(now, this.clock.now()));
     const out: EvaluationResult = { alerts: [] };
+    const shared = isShared(this.opts.ownership);
     for (const e of this.entries.values()) {
+      if (only && !only.has(e.def.name)) continue;
       e.series.extendTo(Math.floor(now / MINUTE));
       const status = computeStatus(e.def, e.series, now, this.clock.now());
       e.status = status;
+      // Transitions and notifications: the owner's alone (statuses are kept everywhere, for routes).
+      if (!this.owns(e.def.name)) continue;
       const end = Math.floor(now / MINUTE);
       for (const t of evaluateTiers(e.def, e.series, now, (tier) => e.firing.has(tier))) {
         const current = e.firing.get(t.tier.name);
@@ -344,11 +409,25 @@ export class SloEngine {
             threshold: t.threshold,
           };
           e.firing.set(t.tier.name, rec);
-          this.enqueue(async () => {
-            const { id: _id, resolvedAt: _r, ...fields } = rec;
-            rec.id = (await this.store.openAlert(fields)).id;
-          });
-          this.emitAlert(e, rec, 'firing', t.longBurn, now);
+          const { id: _id, resolvedAt: _r, ...fields } = rec;
+          if (shared)
+            // Emitted only when this node's insert opened the episode (one open per SLO and tier).
+            this.enqueue(async () => {
+              const opened = await this.store.openAlertIfNone(fields);
+              if (opened) {
+                rec.id = opened.id;
+                this.emitAlert(e, rec, 'firing', t.longBurn, now);
+                return;
+              }
+              const open = await this.store.listAlerts({ state: 'firing', sloId: rec.sloId, limit: 100 });
+              Object.assign(rec, open.find((a) => a.tier === rec.tier) ?? {});
+            });
+          else {
+            this.enqueue(async () => {
+              rec.id = (await this.store.openAlert(fields)).id;
+            });
+            this.emitAlert(e, rec, 'firing', t.longBurn, now);
+          }
           out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'firing', burnRate: t.longBurn });
         } else if (!fire && current) {
           this.resolve(e, t.tier.name, current, now, t.shortBurn);
@@ -359,13 +438,18 @@ export class SloEngine {
       if (exhausted !== e.exhausted) {
         e.exhausted = exhausted;
         const name = e.def.name;
-        this.enqueue(() => this.store.setBudgetExhausted(name, exhausted, now));
-        if (exhausted && e.def.alerting.budgetExhausted)
+        const notify = exhausted && e.def.alerting.budgetExhausted;
+        const emit = (): void =>
           this.opts.bus.emit('slo.budget-exhausted', {
             sloId: name,
             sloName: e.def.displayName ?? name,
             at: now,
           });
+        this.enqueue(async () => {
+          const changed = await this.store.setBudgetExhausted(name, exhausted, now);
+          if (shared && changed && notify) emit();
+        });
+        if (!shared && notify) emit();
       }
       if (Math.floor(now / MINUTE) % 60 === 0) this.prune(e, now);
     }
@@ -375,9 +459,14 @@ export class SloEngine {
   private resolve(e: Entry, tier: string, rec: AlertRecord, now: number, burn: number): void {
     e.firing.delete(tier);
     rec.resolvedAt = now;
-    this.enqueue(() => this.store.resolveAlert(rec.id, now));
     const tierDef = e.def.alerting.tiers.find((t) => t.name === tier);
-    if (tierDef?.notifyResolved !== false) this.emitAlert(e, rec, 'resolved', burn, now);
+    const notify = tierDef?.notifyResolved !== false;
+    const shared = isShared(this.opts.ownership);
+    this.enqueue(async () => {
+      const applied = await this.store.resolveAlert(rec.id, now);
+      if (shared && applied && notify) this.emitAlert(e, rec, 'resolved', burn, now);
+    });
+    if (!shared && notify) this.emitAlert(e, rec, 'resolved', burn, now);
   }
 
   private emitAlert(
@@ -423,13 +512,15 @@ export class SloEngine {
     return [...(this.entries.get(name)?.firing.keys() ?? [])];
   }
 
-  /** The status computed at the last evaluation (for /metrics). */
+  /** The status computed at the last evaluation (for /metrics): of the SLOs this node evaluates. */
   lastStatuses(): { def: SloDefinition; status: SloStatus | undefined; firing: string[] }[] {
-    return [...this.entries.values()].map((e) => ({
-      def: e.def,
-      status: e.status,
-      firing: [...e.firing.keys()],
-    }));
+    return [...this.entries.values()]
+      .filter((e) => this.owns(e.def.name))
+      .map((e) => ({
+        def: e.def,
+        status: e.status,
+        firing: [...e.firing.keys()],
+      }));
   }
 
   /** SLI and budget remaining at each step in [from, to], from the stored counters. */

@@ -3,7 +3,7 @@
  * SLOs with error budgets and multiwindow burn-rate alerts, OpenSLO import/export (docs/slo.md).
  */
 import type { DeviceDirectory } from '../core/devices.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
 import { SloEngine } from './engine.js';
 import { registerSloMetrics } from './metrics.js';
 import { openSloStore } from './open-slo-store.js';
@@ -29,6 +29,7 @@ export async function createSlo(ctx: ModuleContext, directory: DeviceDirectory):
     clock: ctx.clock,
     directory,
     log: ctx.log.child({ component: 'slo' }),
+    ownership: ownershipOf(ctx),
   });
   registerSloMetrics(ctx.metrics, engine);
   return {

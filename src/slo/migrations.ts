@@ -35,4 +35,11 @@ export const sloMigrations: Migration[] = [
       CREATE TABLE slo_openslo_objects (seq BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, document TEXT NOT NULL, definition TEXT, updated_at BIGINT NOT NULL, UNIQUE (kind, name));
     `,
   },
+  {
+    id: 3,
+    name: 'at most one open alert episode per (SLO, tier)',
+    // What makes "an alert fires once" hold across an ownership hand-over (openAlertIfNone).
+    sqlite: `CREATE UNIQUE INDEX slo_alerts_one_open ON slo_alerts (slo_id, tier) WHERE resolved_at IS NULL;`,
+    postgres: `CREATE UNIQUE INDEX slo_alerts_one_open ON slo_alerts (slo_id, tier) WHERE resolved_at IS NULL;`,
+  },
 ];

@@ -163,11 +163,23 @@ export class PgSloStore implements SloStore {
     return { ...a, id: Number(r.rows[0]!.id), resolvedAt: null };
   }
 
-  async resolveAlert(id: number, at: number): Promise<void> {
-    await this.pool.query('UPDATE slo_alerts SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL', [
-      at,
-      id,
-    ]);
+  async openAlertIfNone(a: Omit<AlertRecord, 'id' | 'resolvedAt'>): Promise<AlertRecord | undefined> {
+    const r = await this.pool.query<{ id: string }>(
+      `INSERT INTO slo_alerts (slo_id, slo_name, tier, severity, fired_at, resolved_at, burn_rate, threshold)
+       VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)
+       ON CONFLICT (slo_id, tier) WHERE resolved_at IS NULL DO NOTHING RETURNING id`,
+      [a.sloId, a.sloName, a.tier, a.severity, a.firedAt, a.burnRate, a.threshold],
+    );
+    const row = r.rows[0];
+    return row ? { ...a, id: Number(row.id), resolvedAt: null } : undefined;
+  }
+
+  async resolveAlert(id: number, at: number): Promise<boolean> {
+    const r = await this.pool.query(
+      'UPDATE slo_alerts SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL',
+      [at, id],
+    );
+    return (r.rowCount ?? 0) > 0;
   }
 
   async listAlerts(q: AlertQuery): Promise<AlertRecord[]> {
@@ -198,12 +210,14 @@ export class PgSloStore implements SloStore {
     return new Map(r.rows.map((x) => [x.slo_id, x.exhausted]));
   }
 
-  async setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<void> {
-    await this.pool.query(
+  async setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<boolean> {
+    const r = await this.pool.query(
       `INSERT INTO slo_budget_flags (slo_id, exhausted, at) VALUES ($1, $2, $3)
-       ON CONFLICT (slo_id) DO UPDATE SET exhausted = excluded.exhausted, at = excluded.at`,
+       ON CONFLICT (slo_id) DO UPDATE SET exhausted = excluded.exhausted, at = excluded.at
+       WHERE slo_budget_flags.exhausted <> excluded.exhausted`,
       [sloId, exhausted, at],
     );
+    return (r.rowCount ?? 0) > 0;
   }
 
   async getDeviceStates(): Promise<Map<string, ServiceState>> {

@@ -66,12 +66,19 @@ export interface SloStore {
   pruneCounters(sloId: string, beforeMinute: number): Promise<number>;
 
   openAlert(a: Omit<AlertRecord, 'id' | 'resolvedAt'>): Promise<AlertRecord>;
-  resolveAlert(id: number, at: number): Promise<void>;
+  /**
+   * Open an episode only if none is open for (sloId, tier) — a unique index decides, so two nodes
+   * racing across an ownership hand-over cannot both open one. undefined: one was open already.
+   */
+  openAlertIfNone(a: Omit<AlertRecord, 'id' | 'resolvedAt'>): Promise<AlertRecord | undefined>;
+  /** Resolve an open episode; false when it was resolved already (by another node). */
+  resolveAlert(id: number, at: number): Promise<boolean>;
   /** Newest first. */
   listAlerts(q: AlertQuery): Promise<AlertRecord[]>;
 
   getBudgetExhausted(): Promise<Map<string, boolean>>;
-  setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<void>;
+  /** Set the flag; true when the stored value changed (or the row is new). */
+  setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<boolean>;
 
   getDeviceStates(): Promise<Map<string, ServiceState>>;
   setDeviceState(deviceId: string, state: ServiceState, at: number): Promise<void>;

@@ -145,8 +145,21 @@ export class SqliteSloStore implements SloStore {
     return { ...a, id: Number(res.lastInsertRowid), resolvedAt: null };
   }
 
-  async resolveAlert(id: number, at: number): Promise<void> {
-    this.db.prepare('UPDATE slo_alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL').run(at, id);
+  async openAlertIfNone(a: Omit<AlertRecord, 'id' | 'resolvedAt'>): Promise<AlertRecord | undefined> {
+    const res = this.db
+      .prepare(
+        `INSERT INTO slo_alerts (slo_id, slo_name, tier, severity, fired_at, resolved_at, burn_rate, threshold)
+         VALUES (?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (slo_id, tier) WHERE resolved_at IS NULL DO NOTHING`,
+      )
+      .run(a.sloId, a.sloName, a.tier, a.severity, a.firedAt, a.burnRate, a.threshold);
+    return res.changes > 0 ? { ...a, id: Number(res.lastInsertRowid), resolvedAt: null } : undefined;
+  }
+
+  async resolveAlert(id: number, at: number): Promise<boolean> {
+    const res = this.db
+      .prepare('UPDATE slo_alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL')
+      .run(at, id);
+    return res.changes > 0;
   }
 
   async listAlerts(q: AlertQuery): Promise<AlertRecord[]> {
@@ -174,13 +187,15 @@ export class SqliteSloStore implements SloStore {
     return new Map(rows.map((r) => [r.slo_id, r.exhausted === 1]));
   }
 
-  async setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<void> {
-    this.db
+  async setBudgetExhausted(sloId: string, exhausted: boolean, at: number): Promise<boolean> {
+    const res = this.db
       .prepare(
         `INSERT INTO slo_budget_flags (slo_id, exhausted, at) VALUES (?, ?, ?)
-         ON CONFLICT (slo_id) DO UPDATE SET exhausted = excluded.exhausted, at = excluded.at`,
+         ON CONFLICT (slo_id) DO UPDATE SET exhausted = excluded.exhausted, at = excluded.at
+         WHERE slo_budget_flags.exhausted <> excluded.exhausted`,
       )
       .run(sloId, exhausted ? 1 : 0, at);
+    return res.changes > 0;
   }
 
   async getDeviceStates(): Promise<Map<string, ServiceState>> {
