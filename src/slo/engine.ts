@@ -55,6 +55,8 @@ interface Entry {
   firing: Map<string, AlertRecord>;
   /** Minute (window end) since which a tier's condition holds, while it waits out `alertAfter`. */
   holding: Map<string, number>;
+  /** Alert state possibly out of date: not owned since it was read; reloaded when the shard is gained. */
+  stale?: boolean;
   exhausted: boolean;
   status?: SloStatus;
 }
@@ -106,6 +108,7 @@ export class SloEngine {
     if (this.opts.ownership) this.stops.push(this.opts.ownership.onChange((c) => this.ownershipChanged(c)));
     this.buffer.start(this.clock, this.opts.flushIntervalMs ?? 5000, this.opts.log);
     // Values for /metrics right away, not one minute after a restart.
+    for (const e of this.entries.values()) e.stale = !this.owns(e.def.name);
     this.evaluatedEnd = this.closedEnd() - 1;
     this.evaluateClosedMinutes();
   }
@@ -306,7 +309,7 @@ export class SloEngine {
       }
     };
     // In a cluster the windows must hold every node's counts: read them back first (cluster.ts).
-    if (isShared(this.opts.ownership)) this.enqueue(() => this.resync(due).then(run));
+    if (this.shared()) this.enqueue(() => this.resync(due).then(run));
     else run();
     this.evaluatedEnd = due;
     const next = (due + 1) * MINUTE + this.evaluationDelay;
@@ -316,6 +319,14 @@ export class SloEngine {
   }
 
   // ---- cluster (cluster.ts) -----------------------------------------------------------------
+
+  /** Sticky: once a second node was seen, writes stay conditional (also after it died). */
+  private sharedSeen = false;
+
+  private shared(): boolean {
+    if (!this.sharedSeen && isShared(this.opts.ownership)) this.sharedSeen = true;
+    return this.sharedSeen;
+  }
 
   private owns(sloId: string): boolean {
     return this.opts.ownership?.owns(sloShardKey(sloId)) ?? true;
@@ -344,6 +355,7 @@ export class SloEngine {
     const names: string[] = [];
     for (const e of this.entries.values()) {
       const shard = o.shardOf(sloShardKey(e.def.name));
+      if (lost.has(shard) || gained.has(shard)) e.stale = true;
       if (lost.has(shard)) e.holding.clear();
       if (gained.has(shard)) names.push(e.def.name);
     }
@@ -359,6 +371,7 @@ export class SloEngine {
         e.firing = new Map(state.firing.filter((a) => a.sloId === name).map((a) => [a.tier, a]));
         e.exhausted = state.exhausted.get(name) ?? false;
         e.holding.clear();
+        e.stale = false;
         only.add(name);
       }
       if (only.size > 0 && !this.stopped) this.evaluate(end * MINUTE, only);
@@ -374,14 +387,14 @@ export class SloEngine {
   evaluate(now = this.clock.now(), only?: ReadonlySet<string>): EvaluationResult {
     this.availability.accrueTo(Math.max(now, this.clock.now()));
     const out: EvaluationResult = { alerts: [] };
-    const shared = isShared(this.opts.ownership);
+    const shared = this.shared();
     for (const e of this.entries.values()) {
       if (only && !only.has(e.def.name)) continue;
       e.series.extendTo(Math.floor(now / MINUTE));
       const status = computeStatus(e.def, e.series, now, this.clock.now());
       e.status = status;
       // Transitions and notifications: the owner's alone (statuses are kept everywhere, for routes).
-      if (!this.owns(e.def.name)) continue;
+      if (!this.owns(e.def.name) || e.stale) continue;
       const end = Math.floor(now / MINUTE);
       for (const t of evaluateTiers(e.def, e.series, now, (tier) => e.firing.has(tier))) {
         const current = e.firing.get(t.tier.name);
@@ -461,7 +474,7 @@ export class SloEngine {
     rec.resolvedAt = now;
     const tierDef = e.def.alerting.tiers.find((t) => t.name === tier);
     const notify = tierDef?.notifyResolved !== false;
-    const shared = isShared(this.opts.ownership);
+    const shared = this.shared();
     this.enqueue(async () => {
       const applied = await this.store.resolveAlert(rec.id, now);
       if (shared && applied && notify) this.emitAlert(e, rec, 'resolved', burn, now);
