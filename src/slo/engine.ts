@@ -17,11 +17,13 @@ import type { Logger } from '../core/logger.js';
 import type { Ownership, OwnershipChange } from '../core/ownership.js';
 import { evaluateTiers } from './alerts.js';
 import { AvailabilityTracker } from './availability.js';
-import { computeStatus, horizonMinutes, MINUTE, windowAt, type SloStatus } from './budget.js';
+import { computeStatus, horizonMinutes, MINUTE, type SloStatus } from './budget.js';
 import { upgradeStored } from './definition.js';
 import { isShared, readAlertState, resyncCounters, sloShardKey } from './cluster.js';
 import { DeviceCache, needsLookup, selectorMatches } from './device-cache.js';
 import { SloErrors } from './errors.js';
+import { readHistory, type HistoryPoint } from './history.js';
+import { AlertWriter } from './transitions.js';
 import { MinuteSeries } from './series.js';
 import { CounterBuffer } from './counter-buffer.js';
 import { countEvent, sliEvents, type CountedEvent } from './sli.js';
@@ -69,6 +71,7 @@ export class SloEngine {
   private readonly entries = new Map<string, Entry>();
   private readonly byEvent = new Map<RatioEventName, Entry[]>();
   private readonly buffer: CounterBuffer;
+  private readonly writer: AlertWriter;
   private readonly cache: DeviceCache;
   private readonly availability: AvailabilityTracker;
   private work: Promise<void> = Promise.resolve();
@@ -84,6 +87,12 @@ export class SloEngine {
     this.store = opts.store;
     this.clock = opts.clock;
     this.cache = new DeviceCache(opts.directory);
+    this.writer = new AlertWriter({
+      store: opts.store,
+      bus: opts.bus,
+      enqueue: (fn) => this.enqueue(fn),
+      shared: () => this.shared(),
+    });
     this.buffer = new CounterBuffer(opts.store, (id) => this.entries.has(id));
     this.availability = new AvailabilityTracker(opts.clock.now(), (id, m, g, t) => this.count(id, m, g, t));
   }
@@ -169,7 +178,7 @@ export class SloEngine {
       const tiers = new Set(def.alerting.tiers.map((t) => t.name));
       for (const [tier, a] of prev.firing) {
         if (tiers.has(tier)) e.firing.set(tier, a);
-        else this.resolve(e, tier, a, this.clock.now(), 0);
+        else this.writer.resolve(e, tier, a, this.clock.now(), 0);
       }
     }
     return { created: !prev };
@@ -387,7 +396,6 @@ export class SloEngine {
   evaluate(now = this.clock.now(), only?: ReadonlySet<string>): EvaluationResult {
     this.availability.accrueTo(Math.max(now, this.clock.now()));
     const out: EvaluationResult = { alerts: [] };
-    const shared = this.shared();
     for (const e of this.entries.values()) {
       if (only && !only.has(e.def.name)) continue;
       e.series.extendTo(Math.floor(now / MINUTE));
@@ -421,83 +429,18 @@ export class SloEngine {
             burnRate: t.longBurn,
             threshold: t.threshold,
           };
-          e.firing.set(t.tier.name, rec);
-          const { id: _id, resolvedAt: _r, ...fields } = rec;
-          if (shared)
-            // Emitted only when this node's insert opened the episode (one open per SLO and tier).
-            this.enqueue(async () => {
-              const opened = await this.store.openAlertIfNone(fields);
-              if (opened) {
-                rec.id = opened.id;
-                this.emitAlert(e, rec, 'firing', t.longBurn, now);
-                return;
-              }
-              const open = await this.store.listAlerts({ state: 'firing', sloId: rec.sloId, limit: 100 });
-              Object.assign(rec, open.find((a) => a.tier === rec.tier) ?? {});
-            });
-          else {
-            this.enqueue(async () => {
-              rec.id = (await this.store.openAlert(fields)).id;
-            });
-            this.emitAlert(e, rec, 'firing', t.longBurn, now);
-          }
+          this.writer.open(e, rec, t.longBurn, now);
           out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'firing', burnRate: t.longBurn });
         } else if (!fire && current) {
-          this.resolve(e, t.tier.name, current, now, t.shortBurn);
+          this.writer.resolve(e, t.tier.name, current, now, t.shortBurn);
           out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'resolved', burnRate: t.shortBurn });
         }
       }
       const exhausted = status.total > 0 && status.budgetRemaining <= 0;
-      if (exhausted !== e.exhausted) {
-        e.exhausted = exhausted;
-        const name = e.def.name;
-        const notify = exhausted && e.def.alerting.budgetExhausted;
-        const emit = (): void =>
-          this.opts.bus.emit('slo.budget-exhausted', {
-            sloId: name,
-            sloName: e.def.displayName ?? name,
-            at: now,
-          });
-        this.enqueue(async () => {
-          const changed = await this.store.setBudgetExhausted(name, exhausted, now);
-          if (shared && changed && notify) emit();
-        });
-        if (!shared && notify) emit();
-      }
+      if (exhausted !== e.exhausted) this.writer.budget(e, exhausted, now);
       if (Math.floor(now / MINUTE) % 60 === 0) this.prune(e, now);
     }
     return out;
-  }
-
-  private resolve(e: Entry, tier: string, rec: AlertRecord, now: number, burn: number): void {
-    e.firing.delete(tier);
-    rec.resolvedAt = now;
-    const tierDef = e.def.alerting.tiers.find((t) => t.name === tier);
-    const notify = tierDef?.notifyResolved !== false;
-    const shared = this.shared();
-    this.enqueue(async () => {
-      const applied = await this.store.resolveAlert(rec.id, now);
-      if (shared && applied && notify) this.emitAlert(e, rec, 'resolved', burn, now);
-    });
-    if (!shared && notify) this.emitAlert(e, rec, 'resolved', burn, now);
-  }
-
-  private emitAlert(
-    e: Entry,
-    rec: AlertRecord,
-    state: 'firing' | 'resolved',
-    burnRate: number,
-    at: number,
-  ): void {
-    this.opts.bus.emit('slo.alert', {
-      sloId: e.def.name,
-      sloName: e.def.displayName ?? e.def.name,
-      tier: rec.tier,
-      severity: rec.severity,
-      state,
-      burnRate,
-      at,
-    });
   }
 
   private prune(e: Entry, now: number): void {
@@ -537,37 +480,10 @@ export class SloEngine {
   }
 
   /** SLI and budget remaining at each step in [from, to], from the stored counters. */
-  async history(
-    name: string,
-    from: number,
-    to: number,
-    stepMinutes: number,
-  ): Promise<{ at: number; sli: number | null; budgetRemaining: number; good: number; total: number }[]> {
+  async history(name: string, from: number, to: number, stepMinutes: number): Promise<HistoryPoint[]> {
     const def = this.get(name);
     await this.flush();
-    const first = windowAt(def.window, from).start;
-    const last = Math.floor(to / MINUTE);
-    const series = new MinuteSeries(
-      last - first + 2,
-      def.budgeting.method === 'timeslices' ? def.budgeting.sliceTarget : undefined,
-    );
-    series.extendTo(first);
-    for (const r of await this.store.readCounters(name, first, last + 1))
-      series.add(r.minute, r.good, r.total);
-    series.extendTo(last + 1);
-    const points = [];
-    for (let t = from; t <= to; t += stepMinutes * MINUTE) {
-      const w = windowAt(def.window, t);
-      const s = series.units(w.start, w.end);
-      points.push({
-        at: t,
-        sli: s.total > 0 ? s.good / s.total : null,
-        budgetRemaining: s.total > 0 ? 1 - (s.total - s.good) / (s.total * (1 - def.target)) : 1,
-        good: s.good,
-        total: s.total,
-      });
-    }
-    return points;
+    return readHistory(this.store, def, from, to, stepMinutes);
   }
 
   /** Availability counts (for tests and diagnostics). */
