@@ -80,7 +80,8 @@ test('postgres: SLO evaluated by its owner over both nodes’ counts, alert fire
       clock,
       directory: staticDirectory([device('s1', 'scooter')]),
       log: silentLogger,
-      flushIntervalMs: 3_600_000, // flushed explicitly below
+      // Flushed explicitly below too; in a cluster a minute is evaluated 2 s + this after it closes.
+      flushIntervalMs: 5000,
       ownership,
     });
     const alerts: TsunaguEvents['slo.alert'][] = [];
@@ -116,7 +117,7 @@ test('postgres: SLO evaluated by its owner over both nodes’ counts, alert fire
   for (let i = 0; i < 100; i++) finished(owner, 'succeeded', START + 10_000);
   for (let i = 0; i < 100; i++) finished(other, 'failed', START + 10_000);
   await other.engine.flush();
-  clock.advance(MINUTE + 3000); // minute m0 closed and past the evaluation delay
+  clock.advance(MINUTE + 8000); // minute m0 closed and past the evaluation delay (2 s + 5 s flush)
   await until('the owner evaluates minute m0', () => minuteOf(owner) === m0 * MINUTE);
   await owner.engine.idle();
   const st = owner.engine.status(SLO, (m0 + 1) * MINUTE);

@@ -290,8 +290,10 @@ export class SloEngine {
     return this.buffer.flush();
   }
 
+  /** In a cluster, plus one flush interval: the other nodes' counts of the minute are stored by then. */
   private get evaluationDelay(): number {
-    return this.opts.evaluationDelayMs ?? 2000;
+    const base = this.opts.evaluationDelayMs ?? 2000;
+    return this.shared() ? base + (this.opts.flushIntervalMs ?? 5000) : base;
   }
 
   /** The window end (minute index) of the newest minute that is closed and past its delay. */

@@ -135,6 +135,23 @@ for (const [name, open] of adapters)
       );
     });
 
+    test('conditional writes for a cluster: one open episode per SLO and tier, resolve and flag report whether they applied', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      const base = { sloId: 'a', sloName: 'A', severity: 'page' as const, burnRate: 20, threshold: 14.4 };
+      const first = await s.openAlertIfNone({ ...base, tier: 'page-1h', firedAt: 10 });
+      assert.ok(first);
+      assert.equal(await s.openAlertIfNone({ ...base, tier: 'page-1h', firedAt: 11 }), undefined);
+      assert.ok(await s.openAlertIfNone({ ...base, tier: 'page-6h', firedAt: 12 }), 'another tier');
+      assert.equal(await s.resolveAlert(first.id, 20), true);
+      assert.equal(await s.resolveAlert(first.id, 21), false, 'already resolved');
+      const again = await s.openAlertIfNone({ ...base, tier: 'page-1h', firedAt: 30 });
+      assert.ok(again && again.id !== first.id, 'a new episode once the old one is resolved');
+      assert.equal(await s.setBudgetExhausted('a', true, 1), true);
+      assert.equal(await s.setBudgetExhausted('a', true, 2), false);
+      assert.equal(await s.setBudgetExhausted('a', false, 3), true);
+    });
+
     test('budget flags and device states', async (t) => {
       const s = await open(t);
       if (!s) return;
