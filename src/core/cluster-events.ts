@@ -28,6 +28,16 @@ export interface ClusterEventMap {
   'command.scheduled': { commandId: string; deviceId: string };
   /** Commands: a command reached a final state (in the store); nodes holding a copy drop it. */
   'command.settled': { commandId: string; deviceId: string };
+  /**
+   * Health: a sign of life (or a hardware-error event) arrived at a node that does not own the
+   * device's shard; the owner judges it (resets the deadline, counts toward thresholds).
+   */
+  'health.sign_of_life': {
+    deviceId: string;
+    at: number;
+    via: 'heartbeat' | 'message' | 'connected' | 'disconnected';
+  };
+  'health.device_event': { deviceId: string; code: string; at: number };
   /** Console live stream: forwarded to the console clients connected to any node. */
   'console.stream': { stream: string; event: unknown };
 }

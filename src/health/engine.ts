@@ -17,6 +17,7 @@
  */
 import type { HeartbeatPolicy } from '../core/devices.js';
 import type { Actor, ServiceState } from '../core/events.js';
+import { singleNodeOwnership, type Ownership } from '../core/ownership.js';
 import { flappingAlert, thresholdAlert } from './alerts.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { ALIVE_KEY, CLOSED_KEY, EngineWriter } from './engine-writer.js';
@@ -25,6 +26,7 @@ import type { PlatformDowntime } from './health-store.js';
 import { effectiveHeartbeat, type HealthPolicy } from './policy.js';
 import { hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
 import { applyChange, modelOf, type ChangeSinks } from './state-change.js';
+import { applyConditionally } from './conditional-change.js';
 import { UnknownDevices } from './unknown-devices.js';
 import { SYSTEM, type HealthEngineOptions, type TrackedDevice } from './tracked-device.js';
 
@@ -50,8 +52,11 @@ export class HealthEngine {
   private closedAt = 0;
   /** Delay between a deadline and the state change it caused (for the benchmark and metrics). */
   onExpired?: (deadline: number, now: number) => void;
+  /** Which devices this node judges (docs/cluster.md; health-cluster.ts wires the hand-offs). */
+  readonly ownership: Ownership;
 
   constructor(private readonly o: HealthEngineOptions) {
+    this.ownership = o.ownership ?? singleNodeOwnership();
     this.timer = new DeadlineTimer(o.clock, (buckets, now) => this.onDue(buckets, now));
     this.writer = new EngineWriter(
       o.store,
@@ -251,6 +256,10 @@ export class HealthEngine {
       this.writer.seen(id);
     }
     if (!hb) return;
+    if (!this.ownership.owns(id)) {
+      this.o.forward?.({ kind: 'sign_of_life', deviceId: id, at, via }); // the owner judges it
+      return;
+    }
     if (hb.signOfLife === 'connection') {
       if (via === 'connected') d.connected = true;
       if (via === 'disconnected') d.connected = false;
@@ -269,6 +278,10 @@ export class HealthEngine {
   deviceEvent(id: string, code: string, at: number): void {
     const d = this.devices.get(id);
     if (!d || d.model === null || d.state === 'maintenance' || d.state === 'retired') return;
+    if (!this.ownership.owns(id)) {
+      this.o.forward?.({ kind: 'device_event', deviceId: id, code, at }); // the owner counts it
+      return;
+    }
     const t = this.policies.get(d.model)?.errorThresholds.find((x) => x.code === code);
     if (!t) return;
     d.errors ??= new Map();
@@ -278,11 +291,10 @@ export class HealthEngine {
     this.writer.errorWindow(id, code, w);
     if (!crossed) return;
     if (t.action === 'out_of_service')
-      this.apply(
+      this.judge(
         d,
         { kind: 'add-reason', reason: hardwareReason(code) },
         at,
-        SYSTEM,
         `${t.threshold} × ${code} within ${t.windowMs} ms`,
       );
     this.o.bus.emit('health.alert', thresholdAlert(d, t, at));
@@ -329,7 +341,19 @@ export class HealthEngine {
       this.arm(d, this.deadlineFrom(d.lastSeen || this.o.clock.now(), hb));
   }
 
+  /**
+   * Arm (or drop) a device's deadline from its last sign of life: after its shard was gained
+   * (state reloaded from the store) or lost (only the owner arms; see `arm`).
+   */
+  rearm(d: TrackedDevice): void {
+    const hb = d.hb;
+    const judged = hb && d.state !== 'maintenance' && d.state !== 'retired' && !d.connected;
+    this.arm(d, judged ? this.deadlineFrom(d.lastSeen || d.trackedAt, hb) : Infinity);
+  }
+
+  /** Only the owner of the device's shard holds a deadline (checked again when it fires). */
   private arm(d: TrackedDevice, at: number): void {
+    if (at !== Infinity && !this.ownership.owns(d.id)) at = Infinity;
     const old = d.checkAt;
     d.checkAt = at;
     this.timer.move(d.id, old, at);
@@ -340,7 +364,7 @@ export class HealthEngine {
       for (const id of bucket) {
         const d = this.devices.get(id);
         // Stale wheel entries (the deadline moved on) are skipped here: lazy invalidation.
-        if (!d || d.checkAt > now || !d.hb) continue;
+        if (!d || d.checkAt > now || !d.hb || !this.ownership.owns(id)) continue;
         this.expire(d, d.checkAt, now);
       }
   }
@@ -354,8 +378,9 @@ export class HealthEngine {
       if (!d.reasons.includes(HEARTBEAT_LOST)) {
         const deadline = this.deadlineFrom(d.lastSeen || d.trackedAt, hb);
         const at = Math.min(Math.max(deadline, d.since), now);
-        this.apply(d, { kind: 'add-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, undefined);
-        this.onExpired?.(due, now);
+        this.judge(d, { kind: 'add-reason', reason: HEARTBEAT_LOST }, at, undefined, () =>
+          this.onExpired?.(due, now),
+        );
       }
     }
     d.checkAt = Infinity;
@@ -370,6 +395,29 @@ export class HealthEngine {
     note: string | undefined,
   ): boolean {
     return applyChange(this.sinks, d, cmd, at, actor, note);
+  }
+
+  /**
+   * A change the health engine decides on its own (heartbeat lost, error threshold). With one
+   * member nothing can race it: applied at once, written in the next batch. With several, two
+   * nodes may judge one device across a lease hand-over: the write is a compare-and-set on the
+   * state this node holds, and events are emitted only when it applied (conditional-change.ts).
+   */
+  private judge(
+    d: TrackedDevice,
+    cmd: StateCommand,
+    at: number,
+    note: string | undefined,
+    done?: () => void,
+  ): void {
+    if (this.ownership.members().length <= 1) {
+      if (this.apply(d, cmd, at, SYSTEM, note)) done?.();
+      return;
+    }
+    applyConditionally(this.o.store, this.writer, this.sinks, d, cmd, at, SYSTEM, note).then(
+      (applied) => applied && done?.(),
+      (err: unknown) => this.o.log.error({ err, deviceId: d.id }, 'health: conditional state change failed'),
+    );
   }
 
   private scheduleModelRefresh(): void {

@@ -110,6 +110,37 @@ for (const [name, open] of adapters)
       assert.deepEqual(await s.history('a', 10), []);
     });
 
+    test('a conditional transition applies only on the state it saw (no row: in service)', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      const lost = (at: number) => ({
+        deviceId: 'a',
+        at,
+        from: 'in_service' as const,
+        to: 'out_of_service' as const,
+        reasons: ['heartbeat_lost'],
+        actor: SYS,
+        since: at,
+      });
+      const seen = { state: 'in_service' as const, reasons: [] };
+      assert.deepEqual(await s.saveTransitionIf(lost(1000), seen), { applied: true });
+      const second = await s.saveTransitionIf(lost(1001), seen);
+      assert.deepEqual(second, {
+        applied: false,
+        current: {
+          deviceId: 'a',
+          state: 'out_of_service',
+          reasons: ['heartbeat_lost'],
+          since: 1000,
+          lastSeen: null,
+        },
+      });
+      assert.deepEqual(
+        (await s.history('a', 10)).map((h) => h.at),
+        [1000],
+      );
+    });
+
     test('policies and meta', async (t) => {
       const s = await open(t);
       if (!s) return;

@@ -30,6 +30,14 @@ export interface Transition {
 /** A transition plus when the resulting state began (reason-only changes keep the earlier `since`). */
 export type StateChange = Transition & { since: number };
 
+export interface SeenState {
+  state: ServiceState;
+  reasons: readonly string[];
+}
+
+/** `applied: false`: another node changed the device first; `current` is the store's row. */
+export type ConditionalResult = { applied: true } | { applied: false; current: DeviceHealthRow };
+
 /** One device's hardware-error occurrences of one code, inside the threshold's window (oldest first). */
 export interface ErrorWindowRow {
   deviceId: string;
@@ -56,6 +64,12 @@ export interface HealthStore {
   saveLastSeen(batch: readonly { deviceId: string; lastSeen: number }[]): Promise<void>;
   /** Batched: the new current state of each device and its history row, in one transaction. */
   saveTransitions(batch: readonly StateChange[]): Promise<void>;
+  /**
+   * One transition, written only if the device's current row still has `seen` (state and reasons;
+   * no row counts as in service, no reasons). The compare-and-set that keeps a service-out single
+   * when two nodes judge the same device across a lease hand-over (docs/cluster.md).
+   */
+  saveTransitionIf(change: StateChange, seen: SeenState): Promise<ConditionalResult>;
   /** Newest first. */
   history(deviceId: string, limit: number): Promise<Transition[]>;
   /** Removes the device's row, history and error windows. */

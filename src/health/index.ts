@@ -5,8 +5,9 @@
  */
 import { Gauge, Histogram } from 'prom-client';
 import type { DeviceDirectory } from '../core/devices.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
 import { HealthEngine } from './engine.js';
+import { forwardTo, wireHealthCluster } from './health-cluster.js';
 import type { HealthStore } from './health-store.js';
 import { createPgHealthStore } from './pg-health-store.js';
 import { healthRoutes } from './routes.js';
@@ -39,7 +40,10 @@ export async function createHealth(
 ): Promise<HealthModule> {
   const log = ctx.log.child({ component: 'health' });
   const store = await openHealthStore(ctx);
+  const events = clusterEventsOf(ctx);
   const engine = new HealthEngine({
+    ownership: ownershipOf(ctx),
+    forward: forwardTo(events),
     clock: ctx.clock,
     bus: ctx.bus,
     log,
@@ -67,7 +71,7 @@ export async function createHealth(
     routes: healthRoutes(api),
     async start() {
       await engine.start();
-      unsubscribe.push(...wireBus(ctx, engine, store, log));
+      unsubscribe.push(...wireBus(ctx, engine, store, log), ...wireHealthCluster(engine, store, events, log));
     },
     // Deadlines are judged only while devices can reach us (docs/health.md "Restarts").
     async listening() {

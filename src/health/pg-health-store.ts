@@ -73,6 +73,53 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
         client.release();
       }
     },
+    async saveTransitionIf(change, seen) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        // No row yet counts as in service with no reasons (the column defaults).
+        const r = await client.query(
+          `INSERT INTO health_devices (device_id, state, reasons, since) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, reasons = excluded.reasons, since = excluded.since
+           WHERE health_devices.state = $5 AND health_devices.reasons = $6`,
+          [
+            change.deviceId,
+            change.to,
+            JSON.stringify(change.reasons),
+            change.since,
+            seen.state,
+            JSON.stringify(seen.reasons),
+          ],
+        );
+        if ((r.rowCount ?? 0) === 0) {
+          const cur = await client.query<DeviceRow>('SELECT * FROM health_devices WHERE device_id = $1', [
+            change.deviceId,
+          ]);
+          await client.query('ROLLBACK');
+          return { applied: false, current: toDeviceRow(cur.rows[0]!) };
+        }
+        await client.query(
+          `INSERT INTO health_transitions (device_id, at, from_state, to_state, reasons, actor, note)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          [
+            change.deviceId,
+            change.at,
+            change.from,
+            change.to,
+            JSON.stringify(change.reasons),
+            JSON.stringify(change.actor),
+            change.note ?? null,
+          ],
+        );
+        await client.query('COMMIT');
+        return { applied: true };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
     async history(deviceId, limit) {
       const r = await pool.query<TransitionRow>(
         'SELECT * FROM health_transitions WHERE device_id = $1 ORDER BY at DESC, id DESC LIMIT $2',

@@ -10,6 +10,7 @@ import {
   type DeviceRow,
   type DowntimeRow,
   type ErrorWindowDbRow,
+  type ConditionalResult,
   type ErrorWindowRow,
   type HealthStore,
   type StateChange,
@@ -60,6 +61,17 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
     },
     async saveTransitions(batch) {
       if (batch.length > 0) stateTx(batch);
+    },
+    async saveTransitionIf(change, seen) {
+      return db.transaction((): ConditionalResult => {
+        const row = db.prepare('SELECT * FROM health_devices WHERE device_id = ?').get(change.deviceId) as
+          DeviceRow | undefined;
+        const cur = row ? toDeviceRow(row) : undefined;
+        if (cur && (cur.state !== seen.state || JSON.stringify(cur.reasons) !== JSON.stringify(seen.reasons)))
+          return { applied: false, current: cur };
+        stateTx([change]);
+        return { applied: true };
+      })();
     },
     async history(deviceId, limit) {
       const rows = db

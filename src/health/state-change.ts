@@ -11,7 +11,7 @@ import type { TrackedDevice } from './tracked-device.js';
 
 export interface ChangeSinks {
   bus: EventBus;
-  writer: EngineWriter;
+  writer: Pick<EngineWriter, 'transition'>;
   publish?: ((deviceId: string, payload: string) => void) | undefined;
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { DeviceDirectory, HeartbeatPolicy } from '../core/devices.js';
 import type { Actor, EventBus } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import type { Ownership } from '../core/ownership.js';
 import type { FleetDevice } from './fleet-view.js';
 import type { HealthStore } from './health-store.js';
 
@@ -27,6 +28,13 @@ export interface HealthEngineOptions {
   store: HealthStore;
   /** Resolves device and model info; optional in benchmarks (devices are then tracked directly). */
   directory?: DeviceDirectory;
+  /**
+   * Which node judges which device (shard key = device id; docs/cluster.md). Default: this node
+   * judges every device.
+   */
+  ownership?: Ownership;
+  /** A sign of life or hardware-error event for a device another node owns: hand it to the owner. */
+  forward?: (input: ForwardedInput) => void;
   /** Publish the retained `$fleet/devices/{id}/service-state` message. */
   publish?: (deviceId: string, payload: string) => void;
   /** How often last-seen times are written (one transaction per flush). Default 5 s. */
@@ -34,3 +42,12 @@ export interface HealthEngineOptions {
 }
 
 export const SYSTEM: Actor = { kind: 'system', id: 'health' };
+
+export type ForwardedInput =
+  | {
+      kind: 'sign_of_life';
+      deviceId: string;
+      at: number;
+      via: 'heartbeat' | 'message' | 'connected' | 'disconnected';
+    }
+  | { kind: 'device_event'; deviceId: string; code: string; at: number };

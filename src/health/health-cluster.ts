@@ -1,0 +1,77 @@
+/**
+ * Health across several nodes (docs/health.md "Several nodes", docs/cluster.md): the owner of a
+ * device's shard (shard key = device id) holds its heartbeat deadline and counts its hardware
+ * errors. A node that receives a sign of life or a hardware-error event for a device it does not
+ * own hands it to the owner as a cluster event (`health.sign_of_life`, `health.device_event`);
+ * a node that gains shards reloads those devices' state, last sign of life and error windows from
+ * the store and arms their deadlines; a node that loses shards drops their deadlines at once.
+ */
+import type { ClusterEvents } from '../core/cluster-events.js';
+import type { Logger } from '../core/logger.js';
+import { adoptRow } from './conditional-change.js';
+import type { HealthEngine } from './engine.js';
+import type { HealthStore } from './health-store.js';
+import type { ForwardedInput } from './tracked-device.js';
+
+/** What the engine calls for an input it does not own: one cluster event to the owner. */
+export function forwardTo(events: ClusterEvents): (input: ForwardedInput) => void {
+  return (f) => {
+    if (f.kind === 'sign_of_life')
+      events.publish('health.sign_of_life', { deviceId: f.deviceId, at: f.at, via: f.via });
+    else events.publish('health.device_event', { deviceId: f.deviceId, code: f.code, at: f.at });
+  };
+}
+
+/** Subscribe to ownership changes and hand-offs; returns the unsubscribers. */
+export function wireHealthCluster(
+  engine: HealthEngine,
+  store: HealthStore,
+  events: ClusterEvents,
+  log: Logger,
+): (() => void)[] {
+  const own = engine.ownership;
+  const reload = (which: (deviceId: string) => boolean): void => {
+    reloadOwned(engine, store, which).catch((err: unknown) =>
+      log.error({ err }, 'health: reloading owned devices failed'),
+    );
+  };
+  return [
+    own.onChange((c) => {
+      const lost = new Set(c.lost);
+      for (const d of engine.devices.values()) if (lost.has(own.shardOf(d.id))) engine.rearm(d);
+      if (c.gained.length === 0) return;
+      const gained = new Set(c.gained);
+      reload((id) => gained.has(own.shardOf(id)));
+    }),
+    // The publisher's own handlers run too: only the owner acts.
+    events.subscribe('health.sign_of_life', (e) => {
+      if (own.owns(e.deviceId)) engine.signOfLife(e.deviceId, e.at, e.via);
+    }),
+    events.subscribe('health.device_event', (e) => {
+      if (own.owns(e.deviceId)) engine.deviceEvent(e.deviceId, e.code, e.at);
+    }),
+    // Hand-offs may have been missed: the store's last sign of life is the best known.
+    events.onResync(() => reload(() => true)),
+  ];
+}
+
+/** Load state, last sign of life and error windows of owned devices matching `which`; arm them. */
+async function reloadOwned(
+  engine: HealthEngine,
+  store: HealthStore,
+  which: (deviceId: string) => boolean,
+): Promise<void> {
+  await engine.flush(); // this node's own changes first, or the reload would undo them
+  const [rows, windows] = await Promise.all([store.loadDevices(), store.loadErrorWindows()]);
+  const mine = (id: string): boolean => which(id) && engine.ownership.owns(id);
+  for (const row of rows) {
+    const d = engine.devices.get(row.deviceId);
+    if (d && mine(d.id)) adoptRow(d, row);
+  }
+  for (const d of engine.devices.values()) if (mine(d.id)) d.errors = undefined;
+  for (const w of windows) {
+    const d = engine.devices.get(w.deviceId);
+    if (d && mine(d.id)) (d.errors ??= new Map()).set(w.code, [...w.occurrences]);
+  }
+  for (const d of engine.devices.values()) if (mine(d.id)) engine.rearm(d);
+}
