@@ -257,6 +257,9 @@ for (const [name, open] of adapters)
       const created = outs.flatMap((o) => ('created' in o ? [o.created.status] : []));
       assert.deepEqual(created.sort(), ['grouping', 'pending']);
       const rows = await s.listNotifications({ limit: 100 });
-      assert.deepEqual(rows.map((n) => n.itemCount).sort((x, y) => x - y), [1, 19]);
+      assert.deepEqual(
+        rows.map((n) => n.itemCount).sort((x, y) => x - y),
+        [1, 19],
+      );
     });
   });

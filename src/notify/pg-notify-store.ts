@@ -147,7 +147,9 @@ export async function createPgNotifyStore(database: PostgresDatabase): Promise<N
             );
             if ((bumped.rowCount ?? 0) > 0) {
               if (await addItem(c, w.id, q.channelId, q.item)) return { addedTo: w.id };
-              await c.query('UPDATE notify_notifications SET item_count = item_count - 1 WHERE id = $1', [w.id]);
+              await c.query('UPDATE notify_notifications SET item_count = item_count - 1 WHERE id = $1', [
+                w.id,
+              ]);
               return { duplicate: true };
             }
             // Claimed (window closed) since the lookup: the item opens a new window.
@@ -162,7 +164,8 @@ export async function createPgNotifyStore(database: PostgresDatabase): Promise<N
         return { created: n };
       }),
     async claim(id, claimant, now, until) {
-      const r = (await pool.query<NotificationRow>(numbered(CLAIM), [claimant, until, id, claimant, now])).rows[0];
+      const r = (await pool.query<NotificationRow>(numbered(CLAIM), [claimant, until, id, claimant, now]))
+        .rows[0];
       if (r) return { claimed: toNotification(r) };
       const cur = (
         await pool.query<{ status: string; claimed_until: string | null }>(

@@ -132,8 +132,16 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
     },
     async settle(n, claimant) {
       return (
-        settle.run(n.status, n.attempts, n.nextAttemptAt, n.lastError, n.lastStatusCode, n.deliveredAt, n.id, claimant)
-          .changes > 0
+        settle.run(
+          n.status,
+          n.attempts,
+          n.nextAttemptAt,
+          n.lastError,
+          n.lastStatusCode,
+          n.deliveredAt,
+          n.id,
+          claimant,
+        ).changes > 0
       );
     },
     async loadUnfinished() {
