@@ -7,7 +7,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { DeviceDirectory } from '../core/devices.js';
 import type { EventBus, TsunaguEvents } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
+import { ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
 import type { BackoffPolicy } from './backoff.js';
 import { toItem } from './event-items.js';
 import type { NotifyStore } from './notify-store.js';
@@ -34,6 +34,9 @@ export interface NotifyModule extends PlatformModule {
 export interface NotifyOptions {
   backoff?: BackoffPolicy;
   random?: () => number;
+  /** Outbox claim length and store sweep interval (outbox.ts; tests shorten them). */
+  claimMs?: number;
+  sweepMs?: number;
 }
 
 export function openNotifyStore(ctx: ModuleContext): Promise<NotifyStore> {
@@ -74,6 +77,7 @@ export async function createNotify(
     clock: ctx.clock,
     store,
     log,
+    ownership: ownershipOf(ctx),
     ...opts,
     onAttempt: (result, channelType) => attempts.inc({ result, channel_type: channelType }),
   });

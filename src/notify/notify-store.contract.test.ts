@@ -2,7 +2,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSqlite } from '../store/database.js';
 import { freshPgSchema, requirePostgres } from '../test-support/services.js';
-import type { NotifyStore } from './notify-store.js';
+import type { NotifyStore, QueueRequest } from './notify-store.js';
 import { createPgNotifyStore } from './pg-notify-store.js';
 import { createSqliteNotifyStore } from './sqlite-notify-store.js';
 import type { Channel, Notification, NotifyItem, Route } from './types.js';
@@ -165,5 +165,101 @@ for (const [name, open] of adapters)
         [400],
       );
       assert.deepEqual(await s.listNotifications({ limit: 10, channelId: 'other' }), []);
+    });
+
+    test('queueItem: a window opens with a notification due now; what follows joins one group; after it, a new window', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      let seq = 0;
+      const q = (eventId: string, now: number, windowMs = 60_000): QueueRequest => ({
+        channelId: 'c1',
+        groupKey: 'c1|service-state.changed|heartbeat_lost',
+        windowMs,
+        now,
+        item: item(eventId),
+        make: (status, nextAttemptAt, windowEndsAt) => ({
+          ...notification(`n${++seq}`, now),
+          status,
+          nextAttemptAt,
+          windowEndsAt,
+        }),
+      });
+      const first = await s.queueItem(q('e1', 1000));
+      assert.ok('created' in first);
+      assert.deepEqual(
+        [first.created.status, first.created.nextAttemptAt, first.created.windowEndsAt],
+        ['pending', 1000, 61_000],
+      );
+      const second = await s.queueItem(q('e2', 2000));
+      assert.ok('created' in second);
+      assert.deepEqual(
+        [second.created.status, second.created.nextAttemptAt, second.created.windowEndsAt],
+        ['grouping', 61_000, 61_000],
+      );
+      assert.deepEqual(await s.queueItem(q('e3', 3000)), { addedTo: second.created.id });
+      assert.deepEqual(await s.queueItem(q('e3', 3000)), { duplicate: true });
+      assert.deepEqual(await s.queueItem(q('e1', 3000)), { duplicate: true }, 'dedup spans the window');
+      assert.equal((await s.getNotification(second.created.id))!.itemCount, 2);
+      const after = await s.queueItem(q('e4', 61_000));
+      assert.ok('created' in after && after.created.status === 'pending', 'the window has ended');
+      const nogroup = await s.queueItem({ ...q('e5', 61_001, 0), groupKey: 'other' });
+      assert.ok('created' in nogroup && nogroup.created.windowEndsAt === 61_001);
+    });
+
+    test('claim: one holder at a time, a window closes on claim, an ended claim is taken over, only the holder settles', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      await s.createNotification(notification('n1', 100), item('e1'));
+      const a = await s.claim('n1', 'A#1', 1000, 5000);
+      assert.ok('claimed' in a);
+      assert.equal(a.claimed.status, 'pending', 'a grouping notification is closed by its claim');
+      assert.deepEqual(await s.claim('n1', 'B#1', 2000, 6000), { busyUntil: 5000 });
+      assert.equal(await s.addItem('n1', 'c1', item('e2')), true, 'addItem itself is unconditional');
+      const b = await s.claim('n1', 'B#1', 5000, 9000);
+      assert.ok('claimed' in b, 'A’s claim ended');
+      const delivered = { ...b.claimed, status: 'delivered' as const, attempts: 1, deliveredAt: 5500 };
+      assert.equal(await s.settle(delivered, 'A#1'), false, 'A no longer holds it');
+      assert.equal((await s.getNotification('n1'))!.status, 'pending');
+      assert.equal(await s.settle(delivered, 'B#1'), true);
+      assert.equal((await s.getNotification('n1'))!.deliveredAt, 5500);
+      assert.deepEqual(await s.claim('n1', 'A#1', 10_000, 20_000), { gone: true });
+      assert.deepEqual(await s.claim('missing', 'A#1', 10_000, 20_000), { gone: true });
+      // Settling drops the claim: the next attempt (another node) needs no wait.
+      await s.createNotification({ ...notification('n2', 200), status: 'pending' }, item('e9'));
+      const c = await s.claim('n2', 'A#1', 1000, 90_000);
+      assert.ok('claimed' in c);
+      assert.equal(await s.settle({ ...c.claimed, attempts: 1, nextAttemptAt: 2000 }, 'A#1'), true);
+      assert.ok('claimed' in (await s.claim('n2', 'B#1', 1001, 90_000)));
+    });
+
+    test('queueItem: items queued concurrently for one group make one window and one group', async (t) => {
+      const s = await open(t);
+      if (!s) return;
+      let seq = 0;
+      const outs = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          s.queueItem({
+            channelId: 'c1',
+            groupKey: 'g',
+            windowMs: 60_000,
+            now: 1000,
+            item: item(`e${i}`),
+            make: (status, nextAttemptAt, windowEndsAt) => ({
+              ...notification(`x${++seq}`, 1000),
+              groupKey: 'g',
+              status,
+              nextAttemptAt,
+              windowEndsAt,
+            }),
+          }),
+        ),
+      );
+      const created = outs.flatMap((o) => ('created' in o ? [o.created.status] : []));
+      assert.deepEqual(created.sort(), ['grouping', 'pending']);
+      const rows = await s.listNotifications({ limit: 100 });
+      assert.deepEqual(
+        rows.map((n) => n.itemCount).sort((x, y) => x - y),
+        [1, 19],
+      );
     });
   });

@@ -35,7 +35,37 @@ export interface NotifyStore {
   listNotifications(q: NotificationQuery): Promise<Notification[]>;
   /** Every notification still `grouping` or `pending` (reloaded at start). */
   loadUnfinished(): Promise<Notification[]>;
+  /**
+   * Queue one item, serialized per group key across every node sharing the store (the storm
+   * window lives here, not in one node's memory): with `windowMs > 0` and a window open at `now`,
+   * the item joins the window's `grouping` notification, or starts it (`make('grouping', end, end)`);
+   * otherwise it opens a window with a notification due now (`make('pending', now, now + windowMs)`).
+   * An item already stored for the channel (same event id) writes nothing.
+   */
+  queueItem(q: QueueRequest): Promise<QueueOutcome>;
+  /**
+   * Take the right to attempt one notification: a compare-and-set that succeeds when nobody holds
+   * it or the holder's claim ended (`claimed_until <= now`). A `grouping` notification becomes
+   * `pending` (its window is closed) in the same write, so no item can join it after this.
+   */
+  claim(id: string, claimant: string, now: number, until: number): Promise<ClaimResult>;
+  /** Write the delivery fields and drop the claim, only if `claimant` still holds it. */
+  settle(n: Notification, claimant: string): Promise<boolean>;
 }
+
+export interface QueueRequest {
+  channelId: string;
+  groupKey: string;
+  /** 0: no grouping. */
+  windowMs: number;
+  now: number;
+  item: NotifyItem;
+  make(status: 'pending' | 'grouping', nextAttemptAt: number, windowEndsAt: number): Notification;
+}
+
+export type QueueOutcome = { created: Notification } | { addedTo: string } | { duplicate: true };
+
+export type ClaimResult = { claimed: Notification } | { busyUntil: number } | { gone: true };
 
 const ddl = (bigint: string): string => `
 CREATE TABLE notify_channels (id TEXT PRIMARY KEY, body TEXT NOT NULL, created_at ${bigint} NOT NULL);
@@ -69,9 +99,36 @@ CREATE TABLE notify_items (
 CREATE INDEX notify_items_notification ON notify_items (notification_id, seq);
 `;
 
+/** Who is attempting a notification, until when (ownership: docs/cluster.md); the storm-window lookup. */
+const claims = (bigint: string): string => `
+ALTER TABLE notify_notifications ADD COLUMN claimed_by TEXT;
+ALTER TABLE notify_notifications ADD COLUMN claimed_until ${bigint};
+CREATE INDEX notify_notifications_group ON notify_notifications (group_key, window_ends_at);
+`;
+
 export const NOTIFY_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'channels, routes, outbox', sqlite: ddl('INTEGER'), postgres: ddl('BIGINT') },
+  { id: 2, name: 'outbox claims', sqlite: claims('INTEGER'), postgres: claims('BIGINT') },
 ];
+
+/** The open window of a group: its `grouping` notification first, else the one that opened it. */
+export const FIND_WINDOW = `SELECT id, status, window_ends_at FROM notify_notifications
+  WHERE group_key = ? AND window_ends_at > ?
+  ORDER BY CASE status WHEN 'grouping' THEN 0 ELSE 1 END, created_at DESC LIMIT 1`;
+
+export const CLAIM = `UPDATE notify_notifications SET claimed_by = ?, claimed_until = ?, status = 'pending'
+  WHERE id = ? AND status IN ('grouping', 'pending')
+    AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until <= ?)
+  RETURNING *`;
+
+export const SETTLE = `UPDATE notify_notifications SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,
+  last_status_code = ?, delivered_at = ?, claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?`;
+
+/** `?` placeholders as PostgreSQL's `$n`. */
+export function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+}
 
 export interface NotificationRow {
   id: string;
@@ -88,6 +145,8 @@ export interface NotificationRow {
   last_status_code: number | string | null;
   created_at: number | string;
   delivered_at: number | string | null;
+  claimed_by?: string | null;
+  claimed_until?: number | string | null;
 }
 
 export function toNotification(r: NotificationRow): Notification {

@@ -7,11 +7,20 @@
  *
  * Storms: the first item for (channel, kind, reason) is sent at once (a single alert must not wait
  * a minute) and opens a window of `channel.groupWindowMs`; the items that follow inside the window
- * form one group, sent as one message when the window closes.
+ * form one group, sent as one message when the window closes. The window lives in the store
+ * (`queueItem`, serialized per group key), so items queued on any node join the same group.
+ *
+ * Several nodes (docs/cluster.md, ownership): shard key = the notification's channel id. Any node
+ * queues; only the owner of the channel's shard attempts (and closes windows). Each attempt starts
+ * with a claim (a compare-and-set in the store, held `claimMs`) and ends with a write that applies
+ * only while the claim is held, so two nodes never send one notification; a dead node's claims run
+ * out and the next owner sends them, with the same event id. The owner finds work queued elsewhere
+ * by reloading the store when it gains shards and every `sweepMs`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { singleNodeOwnership, type Ownership, type OwnershipChange } from '../core/ownership.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { slackMessage, webhookBody } from './format.js';
 import type { NotifyStore } from './notify-store.js';
@@ -22,9 +31,15 @@ export interface OutboxOptions {
   clock: Clock;
   store: NotifyStore;
   log: Logger;
+  /** Which node attempts which channel's notifications (default: this node, all of them). */
+  ownership?: Ownership;
   backoff?: BackoffPolicy;
   random?: () => number;
   maxConcurrent?: number;
+  /** How long a claim keeps other nodes off a notification being attempted (> any channel timeout). */
+  claimMs?: number;
+  /** How often the store is reloaded for work queued by other nodes. */
+  sweepMs?: number;
   /** Called after every attempt (metrics). */
   onAttempt?: (result: 'delivered' | 'retry' | 'failed', channelType: Channel['type']) => void;
 }
@@ -32,34 +47,58 @@ export interface OutboxOptions {
 /** Items sent in one message body; the full list stays at `/api/v1/notifications/{id}`. */
 const BODY_ITEMS = 1000;
 const DISABLED_RECHECK_MS = 60_000;
+/** Channel timeouts are at most 120 s (routes.ts): a claim outlives any attempt. */
+export const DEFAULT_CLAIM_MS = 180_000;
+export const DEFAULT_SWEEP_MS = 5_000;
+
+interface Due {
+  at: number;
+  channelId: string;
+}
 
 export class Outbox {
-  private readonly due = new Map<string, number>();
-  /** Open windows by group key; `groupId` once a second item started the follow-up group. */
-  private readonly open = new Map<string, { endsAt: number; groupId?: string }>();
+  /** Owned notifications waiting, by id. */
+  private readonly due = new Map<string, Due>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private chain: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
+  private cancelSweep: (() => void) | undefined;
+  private unlisten: (() => void) | undefined;
   private armedAt = Infinity;
   private stopped = false;
   private readonly backoff: BackoffPolicy;
+  private readonly ownership: Ownership;
+  /** This process's claims: a restarted node does not inherit its predecessor's. */
+  private readonly claimant: string;
 
   constructor(private readonly o: OutboxOptions) {
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
+    this.ownership = o.ownership ?? singleNodeOwnership();
+    this.claimant = `${this.ownership.nodeId}#${randomUUID().slice(0, 8)}`;
   }
 
   async start(): Promise<void> {
-    for (const n of await this.o.store.loadUnfinished()) {
-      if (n.status === 'grouping') {
-        this.open.set(n.groupKey, { groupId: n.id, endsAt: n.windowEndsAt });
-        this.due.set(n.id, n.windowEndsAt);
-      } else this.due.set(n.id, n.nextAttemptAt);
-    }
+    this.unlisten = this.ownership.onChange((c) => this.onOwnershipChange(c));
+    await this.reload();
     this.dispatch();
+    const sweepMs = this.o.sweepMs ?? DEFAULT_SWEEP_MS;
+    const sweep = (): void => {
+      this.cancelSweep = this.o.clock.setTimer(sweepMs, () => {
+        if (this.stopped) return;
+        this.reload().then(
+          () => this.dispatch(),
+          (err: unknown) => this.o.log.error({ err }, 'notify: outbox reload failed'),
+        );
+        sweep();
+      });
+    };
+    sweep();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unlisten?.();
+    this.cancelSweep?.();
     this.cancelTimer?.();
     await this.idle();
   }
@@ -83,7 +122,7 @@ export class Outbox {
     }
   }
 
-  /** Notifications waiting (grouping or pending). */
+  /** Notifications waiting (grouping or pending) that this node attempts. */
   get queued(): number {
     return this.due.size;
   }
@@ -92,37 +131,52 @@ export class Outbox {
   async retry(n: Notification): Promise<Notification> {
     const next: Notification = { ...n, status: 'pending', attempts: 0, nextAttemptAt: this.o.clock.now() };
     await this.o.store.updateNotification(next);
-    this.due.set(n.id, next.nextAttemptAt);
+    this.schedule(n.id, n.channelId, next.nextAttemptAt);
     this.dispatch();
     return next;
+  }
+
+  /** Hold a notification due at `at` if this node owns its channel (the owner's sweep finds it otherwise). */
+  private schedule(id: string, channelId: string, at: number): void {
+    if (this.ownership.owns(channelId)) this.due.set(id, { at, channelId });
+    else this.due.delete(id);
+  }
+
+  /** Load unfinished notifications of owned channels not held yet. */
+  private async reload(): Promise<void> {
+    for (const n of await this.o.store.loadUnfinished()) {
+      if (this.due.has(n.id) || this.inFlight.has(n.id)) continue;
+      this.schedule(n.id, n.channelId, n.status === 'grouping' ? n.windowEndsAt : n.nextAttemptAt);
+    }
+  }
+
+  private onOwnershipChange(c: OwnershipChange): void {
+    const lost = new Set(c.lost);
+    // Attempts in flight finish: their claims keep the new owner off until they are written.
+    for (const [id, d] of this.due) if (lost.has(this.ownership.shardOf(d.channelId))) this.due.delete(id);
+    if (c.gained.length > 0)
+      this.reload().then(
+        () => this.dispatch(),
+        (err: unknown) => this.o.log.error({ err }, 'notify: outbox reload failed'),
+      );
+    else this.dispatch();
   }
 
   private async enqueueNow(channel: Channel, item: NotifyItem): Promise<void> {
     const now = this.o.clock.now();
     const groupKey = `${channel.id}|${item.kind}|${item.reason}`;
-    const w = this.open.get(groupKey);
-    if (channel.groupWindowMs > 0 && w && now < w.endsAt) {
-      if (w.groupId !== undefined) {
-        await this.o.store.addItem(w.groupId, channel.id, item);
-        return;
-      }
-      // The second item in the window starts the group that goes out when the window closes.
-      const g = this.notification(channel, item, groupKey, 'grouping', w.endsAt, w.endsAt, now);
-      if (!(await this.o.store.createNotification(g, item))) return; // duplicate event for this channel
-      w.groupId = g.id;
-      this.due.set(g.id, w.endsAt);
-      this.dispatch();
-      return;
-    }
-    // The first item: sent at once; it opens the window that groups what follows.
-    const endsAt = now + channel.groupWindowMs;
-    const n = this.notification(channel, item, groupKey, 'pending', now, endsAt, now);
-    if (!(await this.o.store.createNotification(n, item))) return; // duplicate event for this channel
-    if (channel.groupWindowMs > 0) {
-      if (this.open.size > 10_000) for (const [k, o] of this.open) if (o.endsAt <= now) this.open.delete(k);
-      this.open.set(groupKey, { endsAt });
-    }
-    this.due.set(n.id, now);
+    const out = await this.o.store.queueItem({
+      channelId: channel.id,
+      groupKey,
+      windowMs: channel.groupWindowMs,
+      now,
+      item,
+      make: (status, nextAttemptAt, windowEndsAt) =>
+        this.notification(channel, item, groupKey, status, nextAttemptAt, windowEndsAt, now),
+    });
+    if (!('created' in out)) return; // joined a group, or a duplicate event for this channel
+    const n = out.created;
+    this.schedule(n.id, n.channelId, n.nextAttemptAt);
     this.dispatch();
   }
 
@@ -157,13 +211,17 @@ export class Outbox {
     if (this.stopped) return;
     const now = this.o.clock.now();
     const max = this.o.maxConcurrent ?? 8;
-    for (const [id, at] of this.due) {
+    for (const [id, d] of this.due) {
       if (this.inFlight.size >= max) break;
-      if (at > now || this.inFlight.has(id)) continue;
-      const p = this.attempt(id)
+      if (d.at > now || this.inFlight.has(id)) continue;
+      if (!this.ownership.owns(d.channelId)) {
+        this.due.delete(id); // the new owner has it (lost-shard notice not here yet)
+        continue;
+      }
+      const p = this.attempt(id, d.channelId)
         .catch((err: unknown) => {
           this.o.log.error({ err, notification: id }, 'notify: attempt failed unexpectedly');
-          this.due.set(id, this.o.clock.now() + DISABLED_RECHECK_MS);
+          this.schedule(id, d.channelId, this.o.clock.now() + DISABLED_RECHECK_MS);
         })
         .finally(() => {
           this.inFlight.delete(id);
@@ -176,7 +234,7 @@ export class Outbox {
 
   private armTimer(): void {
     let next = Infinity;
-    for (const [id, at] of this.due) if (!this.inFlight.has(id) && at < next) next = at;
+    for (const [id, d] of this.due) if (!this.inFlight.has(id) && d.at < next) next = d.at;
     if (next === this.armedAt || this.stopped) return;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
@@ -189,25 +247,26 @@ export class Outbox {
     });
   }
 
-  private async attempt(id: string): Promise<void> {
+  private async attempt(id: string, channelId: string): Promise<void> {
     const store = this.o.store;
-    const n = await store.getNotification(id);
-    if (!n || n.status === 'delivered' || n.status === 'failed') {
-      this.due.delete(id);
+    const now = this.o.clock.now();
+    const c = await store.claim(id, this.claimant, now, now + (this.o.claimMs ?? DEFAULT_CLAIM_MS));
+    if ('gone' in c) {
+      this.due.delete(id); // delivered, failed or deleted
       return;
     }
-    if (n.status === 'grouping') {
-      n.status = 'pending';
-      if (this.open.get(n.groupKey)?.groupId === id) this.open.delete(n.groupKey);
-      await store.updateNotification(n);
+    if ('busyUntil' in c) {
+      // Another node is attempting it (it owned the channel before this node): look when its claim ends.
+      this.schedule(id, channelId, Math.max(c.busyUntil, now + 1));
+      return;
     }
+    const n = c.claimed;
     const channel = await store.getChannel(n.channelId);
     if (!channel) return this.finish(n, 'failed', 'channel deleted', null);
     if (!channel.enabled) {
       n.lastError = 'channel disabled';
       n.nextAttemptAt = this.o.clock.now() + DISABLED_RECHECK_MS;
-      await store.updateNotification(n);
-      this.due.set(id, n.nextAttemptAt);
+      if (await this.settle(n)) this.schedule(id, n.channelId, n.nextAttemptAt);
       return;
     }
     const items = await store.items(id, BODY_ITEMS);
@@ -219,8 +278,15 @@ export class Outbox {
     if (outcome !== 'retry') return this.finish(n, outcome, result.error, result.status);
     n.lastError = result.error;
     n.nextAttemptAt = this.o.clock.now() + backoffDelay(n.attempts, this.backoff, this.o.random);
-    await store.updateNotification(n);
-    this.due.set(id, n.nextAttemptAt);
+    if (await this.settle(n)) this.schedule(id, n.channelId, n.nextAttemptAt);
+  }
+
+  /** Write the outcome while the claim is held; false (and the notification dropped here) if not. */
+  private async settle(n: Notification): Promise<boolean> {
+    if (await this.o.store.settle(n, this.claimant)) return true;
+    this.o.log.warn({ notification: n.id }, 'notify: claim ended before the outcome was written');
+    this.due.delete(n.id);
+    return false;
   }
 
   private async finish(
@@ -233,7 +299,7 @@ export class Outbox {
     n.lastError = error;
     n.lastStatusCode = code;
     if (status === 'delivered') n.deliveredAt = this.o.clock.now();
-    await this.o.store.updateNotification(n);
+    await this.settle(n);
     this.due.delete(n.id);
   }
 

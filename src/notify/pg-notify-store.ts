@@ -3,14 +3,19 @@ import type pg from 'pg';
 import type { PostgresDatabase } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
 import {
+  CLAIM,
+  FIND_WINDOW,
   NOTIFICATION_COLUMNS,
+  numbered,
+  SETTLE,
   NOTIFY_MIGRATIONS,
   notificationValues,
   toNotification,
   type NotificationRow,
   type NotifyStore,
+  type QueueOutcome,
 } from './notify-store.js';
-import type { Channel, NotifyItem, Route } from './types.js';
+import type { Channel, Notification, NotifyItem, Route } from './types.js';
 
 const INSERT_ITEM = `INSERT INTO notify_items (channel_id, event_id, notification_id, seq, body)
   VALUES ($1, $2, $3, (SELECT coalesce(max(seq), 0) + 1 FROM notify_items WHERE notification_id = $3), $4)
@@ -121,6 +126,68 @@ export async function createPgNotifyStore(database: PostgresDatabase): Promise<N
       args.push(q.limit);
       const sql = `SELECT * FROM notify_notifications ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT $${args.length}`;
       return (await pool.query<NotificationRow>(sql, args)).rows.map(toNotification);
+    },
+    queueItem: (q) =>
+      tx(async (c): Promise<QueueOutcome> => {
+        let make = (): Notification => q.make('pending', q.now, q.now + q.windowMs);
+        if (q.windowMs > 0) {
+          // One writer per group key at a time, on every node: two nodes never open two windows.
+          await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`notify:${q.groupKey}`]);
+          const w = (
+            await c.query<{ id: string; status: string; window_ends_at: string }>(numbered(FIND_WINDOW), [
+              q.groupKey,
+              q.now,
+            ])
+          ).rows[0];
+          if (w?.status === 'grouping') {
+            // The count first: its row lock makes a concurrent claim (which closes the window) wait.
+            const bumped = await c.query(
+              "UPDATE notify_notifications SET item_count = item_count + 1 WHERE id = $1 AND status = 'grouping'",
+              [w.id],
+            );
+            if ((bumped.rowCount ?? 0) > 0) {
+              if (await addItem(c, w.id, q.channelId, q.item)) return { addedTo: w.id };
+              await c.query('UPDATE notify_notifications SET item_count = item_count - 1 WHERE id = $1', [
+                w.id,
+              ]);
+              return { duplicate: true };
+            }
+            // Claimed (window closed) since the lookup: the item opens a new window.
+          } else if (w) make = () => q.make('grouping', Number(w.window_ends_at), Number(w.window_ends_at));
+        }
+        const n = make();
+        if (!(await addItem(c, n.id, n.channelId, q.item))) return { duplicate: true };
+        await c.query(
+          `INSERT INTO notify_notifications (${NOTIFICATION_COLUMNS}) VALUES (${placeholders})`,
+          notificationValues({ ...n, itemCount: 1 }),
+        );
+        return { created: n };
+      }),
+    async claim(id, claimant, now, until) {
+      const r = (await pool.query<NotificationRow>(numbered(CLAIM), [claimant, until, id, claimant, now]))
+        .rows[0];
+      if (r) return { claimed: toNotification(r) };
+      const cur = (
+        await pool.query<{ status: string; claimed_until: string | null }>(
+          'SELECT status, claimed_until FROM notify_notifications WHERE id = $1',
+          [id],
+        )
+      ).rows[0];
+      if (!cur || (cur.status !== 'pending' && cur.status !== 'grouping')) return { gone: true };
+      return { busyUntil: Number(cur.claimed_until ?? now) };
+    },
+    async settle(n, claimant) {
+      const r = await pool.query(numbered(SETTLE), [
+        n.status,
+        n.attempts,
+        n.nextAttemptAt,
+        n.lastError,
+        n.lastStatusCode,
+        n.deliveredAt,
+        n.id,
+        claimant,
+      ]);
+      return (r.rowCount ?? 0) > 0;
     },
     async loadUnfinished() {
       const r = await pool.query<NotificationRow>(

@@ -2,14 +2,18 @@
 import type { SqliteDatabase } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
 import {
+  CLAIM,
+  FIND_WINDOW,
   NOTIFICATION_COLUMNS,
+  SETTLE,
   NOTIFY_MIGRATIONS,
   notificationValues,
   toNotification,
   type NotificationRow,
   type NotifyStore,
+  type QueueOutcome,
 } from './notify-store.js';
-import type { Channel, NotifyItem, Route } from './types.js';
+import type { Channel, Notification, NotifyItem, Route } from './types.js';
 
 export async function createSqliteNotifyStore(database: SqliteDatabase): Promise<NotifyStore> {
   await migrate(database, 'notify', NOTIFY_MIGRATIONS);
@@ -23,6 +27,10 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
       .join(', ')})`,
   );
   const bump = db.prepare('UPDATE notify_notifications SET item_count = item_count + 1 WHERE id = ?');
+  const findWindow = db.prepare(FIND_WINDOW);
+  const claim = db.prepare(CLAIM);
+  const claimState = db.prepare('SELECT status, claimed_until FROM notify_notifications WHERE id = ?');
+  const settle = db.prepare(SETTLE);
   const addItem = (notificationId: string, channelId: string, item: NotifyItem): boolean =>
     insertItem.run(channelId, item.eventId, notificationId, notificationId, JSON.stringify(item)).changes > 0;
   const kv = <T>(table: string) => ({
@@ -95,6 +103,46 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
       if (q.before !== undefined) add('created_at < ?', q.before);
       const sql = `SELECT * FROM notify_notifications ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
       return (db.prepare(sql).all(...args, q.limit) as NotificationRow[]).map(toNotification);
+    },
+    async queueItem(q) {
+      return db.transaction((): QueueOutcome => {
+        let make = (): Notification => q.make('pending', q.now, q.now + q.windowMs);
+        if (q.windowMs > 0) {
+          const w = findWindow.get(q.groupKey, q.now) as
+            { id: string; status: string; window_ends_at: number } | undefined;
+          if (w?.status === 'grouping') {
+            if (!addItem(w.id, q.channelId, q.item)) return { duplicate: true };
+            bump.run(w.id);
+            return { addedTo: w.id };
+          }
+          if (w) make = () => q.make('grouping', Number(w.window_ends_at), Number(w.window_ends_at));
+        }
+        const n = make();
+        if (!addItem(n.id, n.channelId, q.item)) return { duplicate: true };
+        insertNotification.run(...notificationValues({ ...n, itemCount: 1 }));
+        return { created: n };
+      })();
+    },
+    async claim(id, claimant, now, until) {
+      const r = claim.get(claimant, until, id, claimant, now) as NotificationRow | undefined;
+      if (r) return { claimed: toNotification(r) };
+      const cur = claimState.get(id) as { status: string; claimed_until: number | null } | undefined;
+      if (!cur || (cur.status !== 'pending' && cur.status !== 'grouping')) return { gone: true };
+      return { busyUntil: Number(cur.claimed_until ?? now) };
+    },
+    async settle(n, claimant) {
+      return (
+        settle.run(
+          n.status,
+          n.attempts,
+          n.nextAttemptAt,
+          n.lastError,
+          n.lastStatusCode,
+          n.deliveredAt,
+          n.id,
+          claimant,
+        ).changes > 0
+      );
     },
     async loadUnfinished() {
       const rows = db
