@@ -8,14 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '../test-support/until.js';
 
 test('postgres+nats: two app nodes — members, cluster gauges, graceful hand-over', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;

@@ -17,16 +17,9 @@ import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '.
 import { createCommandStore } from './index.js';
 import { CommandService } from './service.js';
 import { directory } from './test-helpers.js';
+import { until } from '../test-support/until.js';
 
 const actor = { kind: 'token', id: 'admin' } as const;
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Node {
   name: string;

@@ -18,14 +18,7 @@ import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '.
 import { HealthEngine } from './engine.js';
 import { forwardTo, wireHealthCluster } from './health-cluster.js';
 import { createPgHealthStore } from './pg-health-store.js';
-
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../test-support/until.js';
 
 interface Node {
   name: string;

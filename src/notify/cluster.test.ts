@@ -23,14 +23,7 @@ import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '.
 import { createNotify, type NotifyModule } from './index.js';
 import { directoryOf, startEndpoint } from './test-fixtures.js';
 import type { Channel, NotifyItem } from './types.js';
-
-async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../test-support/until.js';
 
 interface Node {
   name: string;

@@ -17,14 +17,7 @@ import { sloShardKey } from './cluster.js';
 import { SloEngine } from './engine.js';
 import { openSloStore } from './open-slo-store.js';
 import { def, device, staticDirectory } from './testing.js';
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../test-support/until.js';
 
 interface Node {
   name: string;
