@@ -300,6 +300,11 @@ function registerBrokerMetrics(metrics: Registry, broker: Broker): void {
     'QoS 0 messages dropped because a session queue was full',
     (s) => s.publishDropped,
   );
+  counter(
+    'tsunagu_mqtt_wills_denied_total',
+    'Wills dropped because their topic was no longer authorized when due',
+    (s) => s.willsDenied,
+  );
   gauge('tsunagu_mqtt_retained', 'Retained messages', (s) => s.retainedCount);
   gauge('tsunagu_mqtt_subscriptions', 'Subscriptions', (s) => s.subscriptionsCount);
   gauge('tsunagu_mqtt_inflight', 'In-flight QoS 1/2 messages', (s) => s.inflightCount);

@@ -61,5 +61,6 @@ describe('/metrics of the whole platform', () => {
     assert.equal(r.statusCode, 200);
     assert.deepEqual(lintMetrics(r.body), []);
     assert.match(r.body, /# TYPE tsunagu_mqtt_messages_received_total counter/);
+    assert.match(r.body, /# TYPE tsunagu_mqtt_wills_denied_total counter/);
   });
 });
