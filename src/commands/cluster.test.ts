@@ -6,18 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createCluster, type Cluster } from '../cluster/index.js';
+import { type Cluster } from '../cluster/index.js';
 import { ManualClock } from '../core/clock.js';
 import { EventBus, type TsunaguEvents } from '../core/events.js';
 import { silentLogger } from '../core/logger.js';
-import { openPostgres, type PostgresDatabase } from '../store/index.js';
+import { type PostgresDatabase } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
+import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
 import { createCommandStore } from './index.js';
 import { CommandService } from './service.js';
 import { directory } from './test-helpers.js';
 import { until } from '../test-support/until.js';
+import { openTestClusterNode, testClusterSubject } from '../test-support/cluster-node.js';
 
 const actor = { kind: 'token', id: 'admin' } as const;
 
@@ -35,7 +35,7 @@ test('postgres+nats: a command sent through A times out exactly once, on the own
   const schema = await freshPgSchema('cmdcluster');
   t.after(() => schema.drop());
   const clock = new ManualClock();
-  const subject = `tsunagu.test.${randomBytes(4).toString('hex')}`;
+  const subject = testClusterSubject();
   const nodes: Node[] = [];
   t.after(async () => {
     for (const n of nodes) {
@@ -45,13 +45,7 @@ test('postgres+nats: a command sent through A times out exactly once, on the own
     }
   });
   for (const name of ['A', 'B']) {
-    // Each node its own pool, so node B can be cut off from the database alone.
-    const db = await openPostgres(PG_URL, schema.schema, 3);
-    const cluster = await createCluster(
-      // A wide margin: a loaded machine must not make a node drop its leases between renewals.
-      { natsUrl: NATS_URL, subject, shardCount: 16, ttlMs: 3000, renewMs: 300, marginMs: 1000 },
-      { db, nodeId: name, log: silentLogger },
-    );
+    const { db, cluster } = await openTestClusterNode(schema.schema, subject, name);
     const broker = new FakeBroker();
     const bus = new EventBus(silentLogger);
     const service = new CommandService({

@@ -7,18 +7,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createCluster, type Cluster } from '../cluster/index.js';
+import { type Cluster } from '../cluster/index.js';
 import { ManualClock } from '../core/clock.js';
 import type { HeartbeatPolicy } from '../core/devices.js';
 import { EventBus, type TsunaguEvents } from '../core/events.js';
 import { silentLogger } from '../core/logger.js';
-import { openPostgres, type PostgresDatabase } from '../store/index.js';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
+import { type PostgresDatabase } from '../store/index.js';
+import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
 import { HealthEngine } from './engine.js';
 import { forwardTo, wireHealthCluster } from './health-cluster.js';
 import { createPgHealthStore } from './pg-health-store.js';
 import { until } from '../test-support/until.js';
+import { openTestClusterNode, testClusterSubject } from '../test-support/cluster-node.js';
 
 interface Node {
   name: string;
@@ -36,7 +36,7 @@ test('postgres+nats: heartbeats reach the owner; a silent device goes out once f
   const schema = await freshPgSchema('healthcluster');
   t.after(() => schema.drop());
   const clock = new ManualClock();
-  const subject = `tsunagu.test.${randomBytes(4).toString('hex')}`;
+  const subject = testClusterSubject();
   const nodes: Node[] = [];
   t.after(async () => {
     for (const n of nodes) {
@@ -47,13 +47,7 @@ test('postgres+nats: heartbeats reach the owner; a silent device goes out once f
     }
   });
   for (const name of ['A', 'B']) {
-    // Each node its own pool, so node B can be cut off from the database alone.
-    const db = await openPostgres(PG_URL, schema.schema, 3);
-    const cluster = await createCluster(
-      // A wide margin: a loaded machine must not make a node drop its leases between renewals.
-      { natsUrl: NATS_URL, subject, shardCount: 16, ttlMs: 3000, renewMs: 300, marginMs: 1000 },
-      { db, nodeId: name, log: silentLogger },
-    );
+    const { db, cluster } = await openTestClusterNode(schema.schema, subject, name);
     const bus = new EventBus(silentLogger);
     const store = await createPgHealthStore(db);
     const engine = new HealthEngine({

@@ -10,11 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPlatformProcess as startPlatform } from '../test-support/cli-process.js';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startEndpoint } from '../notify/test-fixtures.js';
+import { freePort } from '../test-support/ports.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
 type Json = Record<string, any>;
@@ -24,17 +24,6 @@ const HB = { intervalMs: 1500, graceMs: 1500, signOfLife: 'heartbeat' };
 const TOKEN = 'restart-test-token-0123456789abcdef';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('100 heartbeating devices, 10 restarts (SIGTERM and kill -9): no service-out, no notification', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-health-restart-'));

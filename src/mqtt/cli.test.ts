@@ -8,17 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import mqtt from 'mqtt';
 import { delay } from './test-helpers.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../test-support/ports.js';
 
 const start = startPlatformProcess;
 

@@ -9,17 +9,7 @@ import { startPlatformProcess } from '../test-support/cli-process.js';
 import net from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { delay } from './test-helpers.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test-support/ports.js';
 
 export type { PlatformProcess } from '../test-support/cli-process.js';
 

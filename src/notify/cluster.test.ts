@@ -8,22 +8,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { createCluster, type Cluster } from '../cluster/index.js';
+import { type Cluster } from '../cluster/index.js';
 import { systemClock } from '../core/clock.js';
 import { defaultConfig } from '../core/config.js';
 import { EventBus } from '../core/events.js';
 import { silentLogger } from '../core/logger.js';
-import { openPostgres, type PostgresDatabase } from '../store/index.js';
+import { type PostgresDatabase } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
+import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
 import { createNotify, type NotifyModule } from './index.js';
 import { directoryOf, startEndpoint } from './test-fixtures.js';
 import type { Channel, NotifyItem } from './types.js';
 import { until } from '../test-support/until.js';
+import { openTestClusterNode, testClusterSubject } from '../test-support/cluster-node.js';
 
 interface Node {
   name: string;
@@ -62,7 +62,7 @@ test(
     let down = false;
     const sink = await startEndpoint(() => (down ? 503 : 200));
     t.after(() => sink.close());
-    const subject = `tsunagu.test.${randomBytes(4).toString('hex')}`;
+    const subject = testClusterSubject();
     const nodes: Node[] = [];
     t.after(async () => {
       for (const n of nodes) {
@@ -72,11 +72,7 @@ test(
       }
     });
     for (const name of ['A', 'B']) {
-      const db = await openPostgres(PG_URL, schema.schema, 3);
-      const cluster = await createCluster(
-        { natsUrl: NATS_URL, subject, shardCount: 16, ttlMs: 3000, renewMs: 300, marginMs: 1000 },
-        { db, nodeId: name, log: silentLogger },
-      );
+      const { db, cluster } = await openTestClusterNode(schema.schema, subject, name);
       const ctx = {
         config: { ...defaultConfig(), dataDir, nodeId: name },
         db,

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { freePort } from './ports.js';
 
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
 
@@ -24,17 +25,6 @@ export interface Haproxy {
   /** Frontend port per backend, in order. */
   ports: number[];
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 /** true when HAProxy is installed; otherwise skips (or, under CI=true, fails) the test. */
