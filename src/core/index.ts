@@ -1,0 +1,17 @@
+/**
+ * The public face of `src/core` (ARCHITECTURE.md): the clock, config, errors, events, logger, the
+ * module contract and the scale-out seams (ownership, cluster events). Other modules import from here.
+ */
+export * from './cli-options.js';
+export * from './clock.js';
+export * from './cluster-events.js';
+export * from './config.js';
+export * from './devices.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './logger.js';
+export * from './module.js';
+export * from './ownership.js';
+export * from './ports.js';
+export * from './prom-lint.js';
+export * from './secret-file.js';
