@@ -4,7 +4,7 @@ import { ManualClock } from '../core/clock.js';
 import { defaultConfig } from '../core/config.js';
 import { EventBus } from '../core/events.js';
 import { silentLogger } from '../core/logger.js';
-import type { ModuleContext } from '../core/module.js';
+import type { ModuleContext } from '../platform/index.js';
 import type { ClientInfo } from '../mqtt/api.js';
 import { openSqlite } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';

@@ -3,10 +3,10 @@
  * history, audit log and API tokens, with the broker's authentication hooks and the HTTP API.
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
-import type { DeviceDirectory } from '../core/devices.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
-import type { TokenVerifier } from '../http/auth.js';
-import type { BrokerHooks } from '../mqtt/api.js';
+import type { DeviceDirectory } from '../core/index.js';
+import type { ModuleContext, PlatformModule } from '../platform/index.js';
+import type { TokenVerifier } from '../http/index.js';
+import type { BrokerHooks } from '../mqtt/index.js';
 import { refusePlatformAnswers } from './acl.js';
 import { Connectivity, type FlappingOptions } from './connectivity.js';
 import { CredentialService, DEFAULT_ROTATION_OVERLAP_MS } from './credentials.js';
@@ -19,9 +19,23 @@ import { registryRoutes } from './routes.js';
 import { RegistryService } from './service.js';
 import { openRegistryStore } from './store.js';
 import { TokenStore } from './tokens.js';
+import type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
+import type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
 
 export { RegistryErrors } from './errors.js';
 export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
+export type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
+export type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
+
+/** `tsunagu bench registry`, loaded on demand (it uses mqtt.js, a development dependency). */
+export async function benchRegistry(opts: RegistryBenchOptions = {}): Promise<RegistryBenchResult> {
+  return (await import('./bench.js')).benchRegistry(opts);
+}
+
+/** `tsunagu bench reconnect`, loaded on demand. */
+export async function benchReconnect(opts: ReconnectBenchOptions = {}): Promise<ReconnectBenchResult> {
+  return (await import('./bench-reconnect.js')).benchReconnect(opts);
+}
 
 export interface RegistryModule extends PlatformModule {
   directory: DeviceDirectory;

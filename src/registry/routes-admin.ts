@@ -1,14 +1,12 @@
 /** Audit log, API tokens (admin) and YAML import/export routes. */
 import type { FastifyInstance } from 'fastify';
-import type { Role } from '../http/auth.js';
+import { acceptYamlBodies, legacyAuditRedactor, type Role, YAML_TYPES } from '../http/index.js';
 import { RegistryErrors } from './errors.js';
 import { exportYaml, importYaml } from './import-export.js';
 import { actorOf, nextOffset } from './routes.js';
 import * as S from './schemas.js';
 import type { RegistryService } from './service.js';
 import type { TokenStore } from './tokens.js';
-import { legacyAuditRedactor } from '../http/redact.js';
-import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
 

@@ -3,8 +3,8 @@
  * a map lookup on this node; entries are re-read from the store after `CACHE_MS` so that a token
  * revoked on another node stops working within that time (at once on this node).
  */
-import type { Clock } from '../core/clock.js';
-import type { Principal, Role, TokenVerifier } from '../http/auth.js';
+import type { Clock } from '../core/index.js';
+import type { Principal, Role, TokenVerifier } from '../http/index.js';
 import { RegistryErrors } from './errors.js';
 import { newId, newTokenSecret, sha256Hex } from './secrets.js';
 import type { RegistryStore } from './store.js';
