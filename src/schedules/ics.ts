@@ -48,7 +48,8 @@ export function importHolidays(text: string, from: string, to: string): HolidayI
   const fromDay = parseDate(from);
   const toDay = parseDate(to);
   if (fromDay === undefined) throw ScheduleErrors.invalid('from', 'must be a date YYYY-MM-DD');
-  if (toDay === undefined || toDay < fromDay) throw ScheduleErrors.invalid('to', 'must be a date YYYY-MM-DD, not before from');
+  if (toDay === undefined || toDay < fromDay)
+    throw ScheduleErrors.invalid('to', 'must be a date YYYY-MM-DD, not before from');
   try {
     return collect(text, fromDay, toDay);
   } catch (err) {
@@ -59,7 +60,8 @@ export function importHolidays(text: string, from: string, to: string): HolidayI
 
 function collect(text: string, fromDay: number, toDay: number): HolidayImport {
   const parsed: unknown = ICAL.parse(text);
-  if (!Array.isArray(parsed) || parsed[0] !== 'vcalendar') throw ScheduleErrors.invalid('ics', 'not a VCALENDAR');
+  if (!Array.isArray(parsed) || parsed[0] !== 'vcalendar')
+    throw ScheduleErrors.invalid('ics', 'not a VCALENDAR');
   const root = new ICAL.Component(parsed as unknown[]);
   const events = root.getAllSubcomponents('vevent').map((c) => new ICAL.Event(c));
   if (events.length === 0) throw ScheduleErrors.invalid('ics', 'no VEVENT in the calendar');
@@ -74,7 +76,8 @@ function collect(text: string, fromDay: number, toDay: number): HolidayImport {
       let s = found.get(d);
       if (!s) found.set(d, (s = new Set()));
       s.add(summary);
-      if (found.size > MAX_DATES) throw ScheduleErrors.invalid('ics', `more than ${MAX_DATES} dates in the window`);
+      if (found.size > MAX_DATES)
+        throw ScheduleErrors.invalid('ics', `more than ${MAX_DATES} dates in the window`);
     }
   };
   for (const e of masters.values()) {

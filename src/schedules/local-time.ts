@@ -86,7 +86,8 @@ export function parseDate(s: string): number | undefined {
   const d = Number(m[3]);
   const dn = dayNumber(y, mo, d);
   const back = new Date(dn * DAY_MS);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() + 1 !== mo || back.getUTCDate() !== d) return undefined;
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() + 1 !== mo || back.getUTCDate() !== d)
+    return undefined;
   return dn;
 }
 

@@ -13,16 +13,40 @@ import type { DayName, EffectiveState, ScheduleSpec, SlotWrite } from './types.j
 const ZONES = ['Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'Australia/Lord_Howe'];
 /** Local dates of DST changes (and ordinary days) in 2024–2026 for the zones above. */
 const DAYS = [
-  '2024-03-31', '2024-10-27', '2024-03-10', '2024-11-03', '2024-04-07', '2024-10-06',
-  '2025-03-30', '2025-10-26', '2025-03-09', '2025-11-02', '2025-04-06', '2025-10-05',
-  '2024-02-29', '2025-12-31', '2026-06-15',
+  '2024-03-31',
+  '2024-10-27',
+  '2024-03-10',
+  '2024-11-03',
+  '2024-04-07',
+  '2024-10-06',
+  '2025-03-30',
+  '2025-10-26',
+  '2025-03-09',
+  '2025-11-02',
+  '2025-04-06',
+  '2025-10-05',
+  '2024-02-29',
+  '2025-12-31',
+  '2026-06-15',
 ];
 
 const time = fc
   .oneof(fc.integer({ min: 0, max: 239 }), fc.integer({ min: 0, max: 1439 }))
   .map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
-const slots = fc.array(fc.record({ time, patch: fc.record({ n: fc.integer({ min: 0, max: 9 }) }) }), { maxLength: 5 });
-const dayName = fc.constantFrom<DayName>('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'weekday', 'weekend');
+const slots = fc.array(fc.record({ time, patch: fc.record({ n: fc.integer({ min: 0, max: 9 }) }) }), {
+  maxLength: 5,
+});
+const dayName = fc.constantFrom<DayName>(
+  'mon',
+  'tue',
+  'wed',
+  'thu',
+  'fri',
+  'sat',
+  'sun',
+  'weekday',
+  'weekend',
+);
 const spec = fc.record({
   timezone: fc.constantFrom(...ZONES),
   rules: fc.array(
@@ -37,7 +61,8 @@ const spec = fc.record({
   holidays: fc.constant({}),
 }) as fc.Arbitrary<ScheduleSpec>;
 
-const id = (s: EffectiveState): string => (s.kind === 'none' ? 'none' : `${s.write.at}|${s.write.date}|${s.write.time}`);
+const id = (s: EffectiveState): string =>
+  s.kind === 'none' ? 'none' : `${s.write.at}|${s.write.date}|${s.write.time}`;
 const wid = (w: SlotWrite): string => `${w.at}|${w.date}|${w.time}`;
 
 function check(s: ScheduleSpec, start: number, minutes: number): void {
@@ -78,9 +103,13 @@ describe('resolution properties', () => {
 
   test('at random instants over five years', () => {
     fc.assert(
-      fc.property(spec, fc.integer({ min: Date.UTC(2023, 0, 1) / 60_000, max: Date.UTC(2028, 0, 1) / 60_000 }), (s, minute) => {
-        check(s, minute * 60_000, 36 * 60);
-      }),
+      fc.property(
+        spec,
+        fc.integer({ min: Date.UTC(2023, 0, 1) / 60_000, max: Date.UTC(2028, 0, 1) / 60_000 }),
+        (s, minute) => {
+          check(s, minute * 60_000, 36 * 60);
+        },
+      ),
       { numRuns: 80 },
     );
   });

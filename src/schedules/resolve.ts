@@ -47,7 +47,8 @@ export class Resolver {
     let source = 'exception';
     let slots = this.exceptions.get(day)?.slots;
     if (!slots) {
-      const isHoliday = (list: string, date: string): boolean => this.holidaySets.get(list)?.has(date) ?? false;
+      const isHoliday = (list: string, date: string): boolean =>
+        this.holidaySets.get(list)?.has(date) ?? false;
       const rule = this.spec.rules.find((r) => matches(r.when, day, isHoliday));
       if (!rule) return [];
       source = rule.name;

@@ -22,14 +22,21 @@ import {
 /** What a client sends to create or replace a schedule. */
 export type ScheduleInput = Omit<Schedule, 'id' | 'version' | 'createdAt' | 'updatedAt'>;
 
-export const LIMITS = { rules: 100, slotsPerRule: 96, exceptions: 1000, holidayLists: 50, datesPerList: 5000 };
+export const LIMITS = {
+  rules: 100,
+  slotsPerRule: 96,
+  exceptions: 1000,
+  holidayLists: 50,
+  datesPerList: 5000,
+};
 const DAY_NAMES: readonly string[] = [...WEEKDAYS, 'weekday', 'weekend'];
 const OVERRIDE_MODES: readonly string[] = ['until_next_slot', 'until_cleared'];
 
 const bad = (field: string, why: string): never => {
   throw ScheduleErrors.invalid(field, why);
 };
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(v: unknown, field: string, max = 200): string {
   if (typeof v !== 'string') return bad(field, 'must be a string');
@@ -82,7 +89,9 @@ function matcher(v: unknown, field: string, holidays: Record<string, string[]>):
     if (!['days', 'holidays', 'between', 'rrule'].includes(k)) bad(`${field}.${k}`, 'unknown condition');
   if (v.days !== undefined) {
     out.days = strings(v.days, `${field}.days`).map((d, i) =>
-      DAY_NAMES.includes(d) ? (d as DayName) : bad(`${field}.days[${i}]`, `must be one of ${DAY_NAMES.join(', ')}`),
+      DAY_NAMES.includes(d)
+        ? (d as DayName)
+        : bad(`${field}.days[${i}]`, `must be one of ${DAY_NAMES.join(', ')}`),
     );
   }
   if (v.holidays !== undefined) {
@@ -95,7 +104,8 @@ function matcher(v: unknown, field: string, holidays: Record<string, string[]>):
     if (!isObject(v.between)) return bad(`${field}.between`, 'must be {from, to}');
     const from = rangeEnd(v.between.from, `${field}.between.from`);
     const to = rangeEnd(v.between.to, `${field}.between.to`);
-    if (from.length !== to.length) bad(`${field}.between.to`, 'must have the same form as from (MM-DD or YYYY-MM-DD)');
+    if (from.length !== to.length)
+      bad(`${field}.between.to`, 'must have the same form as from (MM-DD or YYYY-MM-DD)');
     if (from.length === 10 && to < from) bad(`${field}.between.to`, 'must not be before from');
     out.between = { from, to };
   }
@@ -117,7 +127,8 @@ function holidayLists(v: unknown, field: string): Record<string, string[]> {
   if (Object.keys(v).length > LIMITS.holidayLists) bad(field, `at most ${LIMITS.holidayLists} lists`);
   const out: Record<string, string[]> = {};
   for (const [name, dates] of Object.entries(v)) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) bad(`${field}.${name}`, 'list names use letters, digits, _ . - (max 64)');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
+      bad(`${field}.${name}`, 'list names use letters, digits, _ . - (max 64)');
     out[name] = arr(dates, `${field}.${name}`, LIMITS.datesPerList).map((d, i) => {
       const s = str(d, `${field}.${name}[${i}]`, 10);
       if (parseDate(s) === undefined) bad(`${field}.${name}[${i}]`, 'must be a date YYYY-MM-DD');
@@ -165,30 +176,37 @@ export function validateSchedule(body: unknown): ScheduleInput {
   const rules: Rule[] = arr(body.rules, 'rules', LIMITS.rules).map((r, i) => {
     const f = `rules[${i}]`;
     if (!isObject(r)) return bad(f, 'must be an object {name, when, slots}');
-    return { name: str(r.name ?? `rule ${i + 1}`, `${f}.name`), when: matcher(r.when, `${f}.when`, holidays), slots: slots(r.slots, `${f}.slots`) };
+    return {
+      name: str(r.name ?? `rule ${i + 1}`, `${f}.name`),
+      when: matcher(r.when, `${f}.when`, holidays),
+      slots: slots(r.slots, `${f}.slots`),
+    };
   });
-  const exceptions: Exception[] = (body.exceptions === undefined ? [] : arr(body.exceptions, 'exceptions', LIMITS.exceptions)).map(
-    (e, i) => {
-      const f = `exceptions[${i}]`;
-      if (!isObject(e)) return bad(f, 'must be an object {date, slots}');
-      const date = str(e.date, `${f}.date`, 10);
-      if (parseDate(date) === undefined) bad(`${f}.date`, 'must be a date YYYY-MM-DD');
-      const out: Exception = { date, slots: slots(e.slots ?? [], `${f}.slots`) };
-      if (e.note !== undefined) out.note = str(e.note, `${f}.note`, 500);
-      return out;
-    },
-  );
+  const exceptions: Exception[] = (
+    body.exceptions === undefined ? [] : arr(body.exceptions, 'exceptions', LIMITS.exceptions)
+  ).map((e, i) => {
+    const f = `exceptions[${i}]`;
+    if (!isObject(e)) return bad(f, 'must be an object {date, slots}');
+    const date = str(e.date, `${f}.date`, 10);
+    if (parseDate(date) === undefined) bad(`${f}.date`, 'must be a date YYYY-MM-DD');
+    const out: Exception = { date, slots: slots(e.slots ?? [], `${f}.slots`) };
+    if (e.note !== undefined) out.note = str(e.note, `${f}.note`, 500);
+    return out;
+  });
   const dates = new Set<string>();
   exceptions.forEach((e, i) => {
     if (dates.has(e.date)) bad(`exceptions[${i}].date`, `${e.date} appears twice`);
     dates.add(e.date);
   });
-  const overrideMode = body.overrideMode === undefined ? 'until_next_slot' : str(body.overrideMode, 'overrideMode');
-  if (!OVERRIDE_MODES.includes(overrideMode)) bad('overrideMode', `must be one of ${OVERRIDE_MODES.join(', ')}`);
+  const overrideMode =
+    body.overrideMode === undefined ? 'until_next_slot' : str(body.overrideMode, 'overrideMode');
+  if (!OVERRIDE_MODES.includes(overrideMode))
+    bad('overrideMode', `must be one of ${OVERRIDE_MODES.join(', ')}`);
   let zoneAttribute: string | null = 'timezone';
   if (body.zoneAttribute === null) zoneAttribute = null;
   else if (body.zoneAttribute !== undefined) zoneAttribute = str(body.zoneAttribute, 'zoneAttribute', 64);
-  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') bad('enabled', 'must be true or false');
+  if (body.enabled !== undefined && typeof body.enabled !== 'boolean')
+    bad('enabled', 'must be true or false');
   const shadowName = body.shadowName === undefined ? '' : str(body.shadowName, 'shadowName', 64);
   if (!/^[A-Za-z0-9:_-]*$/.test(shadowName)) bad('shadowName', 'shadow names use letters, digits, : _ -');
   return {
