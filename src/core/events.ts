@@ -165,6 +165,8 @@ export interface TsunaguEvents {
     /** The slot's firing instant. */
     slotAt: number;
     attempts: number;
+    /** Verified: from the execution becoming due (its creation) to verification. */
+    latencyMs?: number;
     reason?: string;
     at: number;
   };

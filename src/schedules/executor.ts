@@ -395,6 +395,7 @@ export class Executor {
     const model = l?.targets.get(e.deviceId)?.device.model;
     if (model) payload.model = model;
     if (next.reason) payload.reason = next.reason;
+    if (status === 'verified') payload.latencyMs = now - e.createdAt;
     this.deps.bus.emit('schedule.execution', payload);
   }
 
