@@ -1699,6 +1699,7 @@ export interface Paths {
           | 'device.event'
           | 'slo.alert'
           | 'slo.budget-exhausted'
+          | 'schedule.execution'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
         models?: string[];
@@ -1751,6 +1752,7 @@ export interface Paths {
           | 'device.event'
           | 'slo.alert'
           | 'slo.budget-exhausted'
+          | 'schedule.execution'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
         models?: string[];
