@@ -98,7 +98,11 @@ export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) =
             required: ['list', 'ics', 'from', 'to'],
             properties: {
               list: { type: 'string', minLength: 1, maxLength: 64 },
-              ics: { type: 'string', maxLength: 2_000_000 },
+              ics: {
+                type: 'string',
+                maxLength: 1_000_000,
+                description: 'the .ics text (request bodies are limited to 1 MiB)',
+              },
               from: { type: 'string', description: 'first date to take, YYYY-MM-DD' },
               to: { type: 'string', description: 'last date to take, YYYY-MM-DD' },
             },

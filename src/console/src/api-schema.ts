@@ -2325,6 +2325,7 @@ export interface Paths {
       };
       body: {
         list: string;
+        /** the .ics text (request bodies are limited to 1 MiB) */
         ics: string;
         /** first date to take, YYYY-MM-DD */
         from: string;
