@@ -37,6 +37,7 @@ import { createTelemetry } from './telemetry/index.js';
 import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
+import { createSchedules } from './schedules/index.js';
 import { openDatabase, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -134,6 +135,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     }),
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),
+    // Slot writes go through the shadow service (history shows `schedule:<id>`).
+    await createSchedules(ctx, registry.directory, shadows.service),
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
@@ -144,7 +147,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
   // The registry and telemetry write their own audit entries (with before/after) or take in data,
   // not changes; every other module's changes are audited generically by http/.
-  const auditsItself = new Set(['registry', 'telemetry']);
+  // Schedules audits its changes itself too (before/after).
+  const auditsItself = new Set(['registry', 'telemetry', 'schedules']);
   await registerApi(
     http,
     registry.tokens,

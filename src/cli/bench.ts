@@ -58,6 +58,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'SUBSCRIBE latency with 1,000,000 retained messages: Tsunagu vs Mosquitto vs the old scan',
     load: async () => withOptions((await import('../bench/index.js')).benchRetained),
   },
+  schedules: {
+    help: 'a year resolved at minute resolution; a 06:00 slot for N boilers: write + verify time, writes/s, CPU per execution',
+    load: async () => (await import('../bench/schedules-bench.js')).runSchedulesBenchCli,
+  },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',
     load: async () => (await import('../bench/index.js')).runCodecBenchCli,
