@@ -60,7 +60,7 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
   },
   schedules: {
     help: 'a year resolved at minute resolution; a 06:00 slot for N boilers: write + verify time, writes/s, CPU per execution',
-    load: async () => (await import('../bench/schedules-bench.js')).runSchedulesBenchCli,
+    load: async () => (await import('../bench/index.js')).runSchedulesBenchCli,
   },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',

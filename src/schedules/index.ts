@@ -4,13 +4,8 @@
  * and verification in executor.ts.
  */
 import { Counter } from 'prom-client';
-import {
-  clusterEventsOf,
-  ownershipOf,
-  type DeviceDirectory,
-  type ModuleContext,
-  type PlatformModule,
-} from '../core/index.js';
+import type { DeviceDirectory } from '../core/index.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { Executor, type ShadowWriter } from './executor.js';
 import { createPgSchedulesStore } from './pg-schedules-store.js';
 import { schedulesRoutes } from './routes.js';
