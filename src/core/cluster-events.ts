@@ -38,6 +38,12 @@ export interface ClusterEventMap {
     via: 'heartbeat' | 'message' | 'connected' | 'disconnected';
   };
   'health.device_event': { deviceId: string; code: string; at: number };
+  /**
+   * Presence (registry/presence.ts, cluster/pg-presence.ts): devices that connected to (`up`:
+   * [deviceId, since]) or left (`down`) the member, written to the shared table before this is sent;
+   * `gone`: the member left, or was lost and its rows swept — forget all its devices.
+   */
+  presence: { member: string; nodeId: string; up?: [string, number][]; down?: string[]; gone?: boolean };
   /** Console live stream: forwarded to the console clients connected to any node. */
   'console.stream': { stream: string; event: unknown };
 }
