@@ -100,7 +100,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   // The one place that chooses single-node or cluster seams.
   let cluster: Cluster | undefined;
   const clusterOpts =
-    opts.cluster ?? (config.cluster && config.natsUrl !== undefined ? { natsUrl: config.natsUrl } : undefined);
+    opts.cluster ??
+    (config.cluster && config.natsUrl !== undefined
+      ? { natsUrl: config.natsUrl, subject: config.natsSubject }
+      : undefined);
   if (clusterOpts) {
     if (db.kind !== 'postgres') throw new Error('cluster mode needs a postgres:// database');
     cluster = await createCluster(clusterOpts, { db, nodeId: config.nodeId, log, now: () => clock.now() });

@@ -59,6 +59,8 @@ export interface TsunaguConfig {
   cluster: boolean;
   /** `nats://host:port` (comma-separated for several servers) for cluster events and presence. */
   natsUrl: string | undefined;
+  /** NATS subject for cluster events; every node of one cluster must agree (two clusters on one NATS must not). */
+  natsSubject: string;
   demo: boolean;
   limits: BrokerLimits;
 }
@@ -161,6 +163,12 @@ export const OPTIONS: Option[] = [
     'run as one node of a cluster: needs --database postgres://… and --nats-url (docs/scale.md)',
   ),
   opt('natsUrl', 'nats-url', 'string', 'NATS server(s) for a cluster, e.g. nats://127.0.0.1:4222'),
+  opt(
+    'natsSubject',
+    'nats-subject',
+    'string',
+    'NATS subject a cluster shares (default tsunagu.cluster.events; one per cluster on a shared NATS)',
+  ),
   opt('demo', 'demo', 'bool', 'start with a demo fleet'),
   opt('limits.maxPacketSize', 'max-packet-size', 'int', 'largest MQTT packet in bytes'),
   opt('limits.maxTopicLength', 'max-topic-length', 'int', 'longest topic name in bytes'),
@@ -198,6 +206,7 @@ export function defaultConfig(): TsunaguConfig {
     nodeId: `node-${process.pid}`,
     cluster: false,
     natsUrl: undefined,
+    natsSubject: 'tsunagu.cluster.events',
     demo: false,
     limits: { ...DEFAULT_LIMITS },
   };
@@ -361,6 +370,10 @@ function validate(c: TsunaguConfig): void {
   if (c.natsUrl !== undefined && !/^(nats|tls):\/\/[^,\s]+(,\s*(nats|tls):\/\/[^,\s]+)*$/.test(c.natsUrl))
     throw new ConfigError(
       `invalid configuration: natsUrl must be nats://host:port (comma-separated for several), got "${c.natsUrl}"`,
+    );
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(c.natsSubject))
+    throw new ConfigError(
+      `invalid configuration: natsSubject must be dot-separated tokens of letters, digits, _ and - (no wildcards), got "${c.natsSubject}"`,
     );
   if (c.natsUrl !== undefined && !c.cluster)
     throw new ConfigError('invalid configuration: natsUrl is only used with cluster (--cluster)');
