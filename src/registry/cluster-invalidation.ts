@@ -74,6 +74,7 @@ export function wireRegistryInvalidation(d: InvalidationDeps): () => void {
     policy: undefined,
     slo: undefined,
     'notify-channel': undefined,
+    'notify-route': undefined,
   };
 
   const offs = [
