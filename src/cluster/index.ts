@@ -54,8 +54,8 @@ export interface ClusterStatus {
   /** PostgreSQL as the lease rounds see it: ok when the last round completed within ttl − margin. */
   database: { ok: boolean; lastRoundMsAgo: number | null };
   nats: { connected: boolean; server: string };
-  /** Devices connected to this node, and fleet-wide as this node knows it. */
-  presence: { local: number; fleet: number };
+  /** Devices connected to this node, fleet-wide and per member as this node knows it. */
+  presence: { local: number; fleet: number; byMember: Record<string, number> };
 }
 
 /** performance.now() for lease deadlines: wall-clock steps (NTP) must not stretch a lease. */
@@ -125,7 +125,11 @@ export async function createCluster(
           lastRoundMsAgo: Number.isFinite(since) ? Math.round(since) : null,
         },
         nats: { connected: events.connected(), server: events.server() },
-        presence: { local: presence.localCount(), fleet: presence.connectedCount() },
+        presence: {
+          local: presence.localCount(),
+          fleet: presence.connectedCount(),
+          byMember: presence.countsByMember(),
+        },
       };
     },
     async close() {

@@ -170,6 +170,13 @@ export class PgPresence implements PresenceBackend {
     return this.local.size;
   }
 
+  /** Connections per member (`nodeId#random`) as this node knows them, this node included. */
+  countsByMember(): Record<string, number> {
+    const out: Record<string, number> = { [this.o.member]: this.local.size };
+    for (const [member, ids] of this.byMember) if (ids.size > 0) out[member] = ids.size;
+    return out;
+  }
+
   onChange(listener: (c: PresenceChange) => void): () => void {
     return this.listeners.add(listener);
   }
