@@ -112,18 +112,25 @@ test('postgres+nats: presence, invalidation and readiness across two tsunagu pro
   const dk = await connected(b.mqttPort, 'd-kick', secrets['d-kick']!);
   clients.push(dk);
   const kicked = disconnectedBy(dk);
+  const disabledAt = Date.now();
   await a.api('PATCH', '/devices/d-kick', { enabled: false });
   assert.equal(await kicked, 0x87, 'DISCONNECT 0x87 from B');
+  const kickMs = Date.now() - disabledAt;
 
   // A credential revoked through B disconnects the device from A.
   const dr = await connected(a.mqttPort, 'd-rev', secrets['d-rev']!);
   clients.push(dr);
   await until('B sees d-rev online', async () => (await b.api('GET', '/devices/d-rev')).online === true);
   const revoked = disconnectedBy(dr);
+  const revokedAt = Date.now();
   const creds = await b.api('GET', '/devices/d-rev/credentials');
   const cred = ((Array.isArray(creds) ? creds : creds.items) as Json[])[0]!;
   await b.api('POST', `/devices/d-rev/credentials/${cred.id}/revoke`);
   assert.equal(await revoked, 0x87, 'DISCONNECT 0x87 from A');
+  const revokeMs = Date.now() - revokedAt;
+  t.diagnostic(
+    `disabled through A → disconnected from B after ${kickMs} ms; credential revoked through B → disconnected from A after ${revokeMs} ms (from the API call)`,
+  );
 
   // Node death: d-b on B; kill -9 B; A reads it offline, with one node_lost row.
   const db = await connected(b.mqttPort, 'd-b', secrets['d-b']!);
