@@ -109,10 +109,11 @@ export class PgPresence implements PresenceBackend {
   // --- feed (this node's connections) --------------------------------------------------------
 
   connected(id: string, at: number): void {
-    if (!this.local.connected(id, at)) return;
-    this.pending.set(id, at);
+    const first = this.local.connected(id, at);
+    // A takeover on this node (new open before the old close) moves `since` on, without a change.
+    this.pending.set(id, this.local.since(id) ?? at);
     this.scheduleFlush();
-    this.emit({ deviceId: id, online: true, at, member: this.o.member, cause: 'connect' });
+    if (first) this.emit({ deviceId: id, online: true, at, member: this.o.member, cause: 'connect' });
   }
 
   disconnected(id: string, at: number): boolean {
@@ -276,9 +277,9 @@ export class PgPresence implements PresenceBackend {
       return;
     }
     for (const [id, since] of n.up ?? []) {
+      const was = this.isConnected(id);
       let at = this.remote.get(id);
       if (!at) this.remote.set(id, (at = new Map()));
-      const was = this.isConnected(id);
       at.set(n.member, { nodeId: n.nodeId, since });
       let set = this.byMember.get(n.member);
       if (!set) this.byMember.set(n.member, (set = new Set()));
