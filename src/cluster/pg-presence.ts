@@ -6,11 +6,13 @@
  * - This node's connections are exact (`LocalConnections`); first-open / last-close transitions are
  *   coalesced per device and written every `flushMs` in one upsert + one delete, and only then
  *   announced (so a node that hears a notice and calls `locate()` finds the row).
- * - A row counts only while its member's row in `cluster_members` is live (pg-ownership.ts renews
- *   it every round). A node killed with -9 stops renewing: its member row expires (ttl − renew
- *   after its last round), every node drops its devices from the view at its next check, and the
- *   owner of the `presence.sweep` key deletes the rows — the one place that records the devices as
- *   disconnected (`node_lost`, `recorded: true`). Nothing a dead node held stays connected.
+ * - The view mirrors the table. A node killed with -9 stops renewing its membership (pg-ownership.ts):
+ *   its member row expires (ttl − renew after its last round), and the owner of the
+ *   `presence.sweep` key deletes its rows — the one place that records the devices as disconnected
+ *   (`node_lost`, `recorded: true`) — then tells every node (`gone`, `lost`), which drop them.
+ *   Nothing a dead node held stays connected. Only the sweep decides, not each node's own look at
+ *   the members: a node whose heartbeat is late on a loaded machine must not vanish from some views
+ *   and stay in others. `locate()` counts a row only while its member is live.
  * - Notices are best effort: on a resync (gap or NATS reconnect) the view is reloaded from the table
  *   and this node re-writes its own rows; a node told that its rows were swept while it was alive
  *   (cut off from the database longer than its membership) writes them back (`restored`).
@@ -42,10 +44,8 @@ export interface PgPresenceOptions {
   log: Logger;
   /** Coalescing window for writes and notices (default 25 ms). */
   flushMs?: number;
-  /** How often the view is checked against live members and dead rows are swept (default 1 s). */
+  /** How often the owner of `presence.sweep` deletes dead members' rows (default 1 s). */
   checkMs?: number;
-  /** A member heard of but not (yet) seen live is trusted this long (default 10 s). */
-  graceMs?: number;
 }
 
 /** Milliseconds on the database's clock, as pg-ownership.ts compares member expiry. */
@@ -66,8 +66,6 @@ export class PgPresence implements PresenceBackend {
   /** Other members' connections: device → member → where. */
   private readonly remote = new Map<string, Map<string, Remote>>();
   private readonly byMember = new Map<string, Set<string>>();
-  /** When a member was first heard of (monotonic ms): a fresh node may announce before it is seen live. */
-  private readonly heardAt = new Map<string, number>();
   /** Coalesced writes: device → since (connected here) or null (left here). */
   private pending = new Map<string, number | null>();
   private cancelFlush: (() => void) | undefined;
@@ -271,9 +269,8 @@ export class PgPresence implements PresenceBackend {
   }
 
   private apply(n: ClusterEventMap['presence']): void {
-    if (!this.heardAt.has(n.member)) this.heardAt.set(n.member, this.o.timers.now());
     if (n.gone) {
-      this.dropMember(n.member, 'notice', false);
+      this.dropMember(n.member, n.lost ? 'node_lost' : 'notice', false);
       return;
     }
     for (const [id, since] of n.up ?? []) {
@@ -304,18 +301,17 @@ export class PgPresence implements PresenceBackend {
   private dropMember(member: string, cause: 'notice' | 'node_lost', recorded: boolean): void {
     const ids = this.byMember.get(member);
     this.byMember.delete(member);
-    this.heardAt.delete(member);
     for (const id of ids ?? [])
       if (this.forget(id, member))
         this.emit({ deviceId: id, online: false, at: this.o.now(), member, cause, recorded });
   }
 
-  /** The view from the table: rows of live members other than this one. */
+  /** The view from the table: every other member's rows (dead members' rows go with the sweep). */
   private async load(): Promise<void> {
     this.loading = [];
     try {
       const r = await this.o.db.pool.query<{ device_id: string; owner: string; node_id: string; since: string }>(
-        `SELECT p.device_id, p.owner, p.node_id, p.since FROM cluster_presence p WHERE p.owner <> $1 AND ${LIVE}`,
+        'SELECT p.device_id, p.owner, p.node_id, p.since FROM cluster_presence p WHERE p.owner <> $1',
         [this.o.member],
       );
       const byMember = new Map<string, ClusterEventMap['presence']>();
@@ -356,22 +352,8 @@ export class PgPresence implements PresenceBackend {
     });
   }
 
-  /**
-   * Forget members that are no longer live (after a grace for ones never seen live: a node that
-   * just joined may announce before this node's lease round sees it), and, on the owner of
-   * `presence.sweep`, delete the rows of dead members — the one record of their devices leaving.
-   */
+  /** On the owner of `presence.sweep`: delete dead members' rows — the one record of their devices leaving. */
   private async check(): Promise<void> {
-    const live = new Set(this.o.ownership.members().map((m) => m.nodeId));
-    const now = this.o.timers.now();
-    for (const member of [...this.byMember.keys()]) {
-      if (live.has(member)) {
-        this.heardAt.set(member, -Infinity); // seen live once: no more grace
-        continue;
-      }
-      if (now - (this.heardAt.get(member) ?? -Infinity) > (this.o.graceMs ?? 10_000))
-        this.dropMember(member, 'node_lost', false);
-    }
     if (!this.o.ownership.owns('presence.sweep')) return;
     try {
       const r = await this.o.db.pool.query<{ device_id: string; owner: string }>(
@@ -396,7 +378,10 @@ export class PgPresence implements PresenceBackend {
         });
       }
       this.o.log.warn({ members: [...victims], devices: r.rows.length }, 'presence: cleared devices of lost nodes');
-      for (const member of victims) this.o.events.publish('presence', { member, nodeId: member.split('#')[0] ?? member, gone: true });
+      for (const member of victims) {
+        this.dropMember(member, 'node_lost', false); // devices whose rows went before this sweep
+        this.o.events.publish('presence', { member, nodeId: member.split('#')[0] ?? member, gone: true, lost: true });
+      }
     } catch (err) {
       this.o.log.warn({ err }, 'presence: sweep failed');
     }

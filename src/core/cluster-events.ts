@@ -57,9 +57,17 @@ export interface ClusterEventMap {
   /**
    * Presence (registry/presence.ts, cluster/pg-presence.ts): devices that connected to (`up`:
    * [deviceId, since]) or left (`down`) the member, written to the shared table before this is sent;
-   * `gone`: the member left, or was lost and its rows swept — forget all its devices.
+   * `gone`: the member left (or, with `lost`, stopped renewing its membership and its rows were
+   * swept) — forget all its devices.
    */
-  presence: { member: string; nodeId: string; up?: [string, number][]; down?: string[]; gone?: boolean };
+  presence: {
+    member: string;
+    nodeId: string;
+    up?: [string, number][];
+    down?: string[];
+    gone?: boolean;
+    lost?: boolean;
+  };
   /** Console live stream: forwarded to the console clients connected to any node. */
   'console.stream': { stream: string; event: unknown };
 }
