@@ -59,9 +59,15 @@ test('postgres+nats: SLO, notify and service-state changes through A are read on
     ((await call(b, 'GET', '/slos')).items as Json[]).some((d) => d.name === 'unlock'),
   );
   await call(a, 'PUT', '/slos/unlock', { ...slo, target: 0.95 });
-  await until('B has the replaced target', async () => (await call(b, 'GET', '/slos/unlock')).target === 0.95);
+  await until(
+    'B has the replaced target',
+    async () => (await call(b, 'GET', '/slos/unlock')).target === 0.95,
+  );
   await call(a, 'DELETE', '/slos/unlock');
-  await until('B no longer lists it', async () => ((await call(b, 'GET', '/slos')).items as Json[]).length === 0);
+  await until(
+    'B no longer lists it',
+    async () => ((await call(b, 'GET', '/slos')).items as Json[]).length === 0,
+  );
 
   // Notification channels and routes.
   const ch = await call(a, 'POST', '/notification-channels', {
@@ -72,16 +78,26 @@ test('postgres+nats: SLO, notify and service-state changes through A are read on
   });
   const route = await call(a, 'POST', '/notification-routes', { name: 'all', channelIds: [ch.id] });
   await until('B lists the channel and route created through A', async () => {
-    const [chs, routes] = [await call(b, 'GET', '/notification-channels'), await call(b, 'GET', '/notification-routes')];
+    const [chs, routes] = [
+      await call(b, 'GET', '/notification-channels'),
+      await call(b, 'GET', '/notification-routes'),
+    ];
     return (chs as Json[]).some((c) => c.id === ch.id) && (routes as Json[]).some((r) => r.id === route.id);
   });
   await call(a, 'DELETE', `/notification-routes/${route.id}`);
-  await until('B no longer lists the route', async () => (await call(b, 'GET', '/notification-routes')).length === 0);
+  await until(
+    'B no longer lists the route',
+    async () => (await call(b, 'GET', '/notification-routes')).length === 0,
+  );
 
   // Service state set by hand through A, read through B (device view and fleet counts).
   await call(a, 'POST', '/devices', { id: 'scooter-1' });
   await until('B tracks the device', async () => {
-    const r = await b.app.http.inject({ method: 'GET', url: '/api/v1/devices/scooter-1/service-state', headers: b.auth });
+    const r = await b.app.http.inject({
+      method: 'GET',
+      url: '/api/v1/devices/scooter-1/service-state',
+      headers: b.auth,
+    });
     return r.statusCode === 200;
   });
   await call(a, 'PUT', '/devices/scooter-1/service-state', { state: 'maintenance', note: 'brake pads' });

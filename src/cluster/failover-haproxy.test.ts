@@ -43,7 +43,9 @@ test('postgres+nats+haproxy: kill -9 one of three nodes under 300 devices: all r
     await schema.drop();
   });
   for (const id of ['f1', 'f2', 'f3']) nodes.push(await startClusterProcess(id, o));
-  const lb = await startHaproxy([{ servers: nodes.map((n) => n.mqttPort), proxy: 'v2', source: '127.0.0.5', check: true }]);
+  const lb = await startHaproxy([
+    { servers: nodes.map((n) => n.mqttPort), proxy: 'v2', source: '127.0.0.5', check: true },
+  ]);
   lbs.push(lb);
   const port = lb.ports[0]!;
   await nodes[0]!.api('POST', '/devices', { id: 'fo-0' }); // registered: its connectivity history is kept

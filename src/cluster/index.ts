@@ -121,7 +121,9 @@ export async function createCluster(
         ownedShards: owned,
         shardCount: ownership.shardCount,
         database: {
-          ok: since < (opts.ttlMs ?? DEFAULT_LEASE_TIMING.ttlMs) - (opts.marginMs ?? DEFAULT_LEASE_TIMING.marginMs),
+          ok:
+            since <
+            (opts.ttlMs ?? DEFAULT_LEASE_TIMING.ttlMs) - (opts.marginMs ?? DEFAULT_LEASE_TIMING.marginMs),
           lastRoundMsAgo: Number.isFinite(since) ? Math.round(since) : null,
         },
         nats: { connected: events.connected(), server: events.server() },

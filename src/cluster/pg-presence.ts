@@ -199,8 +199,9 @@ export class PgPresence implements PresenceBackend {
       if (batch.size === 0) return;
       const up: [string, number][] = [];
       const down: string[] = [];
-      for (const [id, since] of batch) if (since === null) down.push(id);
-      else up.push([id, since]);
+      for (const [id, since] of batch)
+        if (since === null) down.push(id);
+        else up.push([id, since]);
       try {
         await this.write(up, down);
       } catch (err) {
@@ -224,10 +225,10 @@ export class PgPresence implements PresenceBackend {
         [up.map((u) => u[0]), this.o.member, this.nodeId, up.map((u) => u[1])],
       );
     if (down.length > 0)
-      await this.o.db.pool.query('DELETE FROM cluster_presence WHERE owner = $1 AND device_id = ANY($2::text[])', [
-        this.o.member,
-        down,
-      ]);
+      await this.o.db.pool.query(
+        'DELETE FROM cluster_presence WHERE owner = $1 AND device_id = ANY($2::text[])',
+        [this.o.member, down],
+      );
   }
 
   private announce(up: [string, number][], down: string[]): void {
@@ -249,7 +250,9 @@ export class PgPresence implements PresenceBackend {
     for (const [id, c] of this.local.entries()) up.push([id, c.since]);
     await this.write(up, []);
     this.announce(up, []);
-    if (cause) for (const [id, since] of up) this.emit({ deviceId: id, online: true, at: since, member: this.o.member, cause });
+    if (cause)
+      for (const [id, since] of up)
+        this.emit({ deviceId: id, online: true, at: since, member: this.o.member, cause });
   }
 
   // --- other nodes ---------------------------------------------------------------------------
@@ -258,7 +261,9 @@ export class PgPresence implements PresenceBackend {
     if (n.member === this.o.member) {
       // Someone swept this node's rows while it was alive: write them back.
       if (n.gone && !this.stopped)
-        void this.reassert('restored').catch((err: unknown) => this.o.log.warn({ err }, 'presence: restore failed'));
+        void this.reassert('restored').catch((err: unknown) =>
+          this.o.log.warn({ err }, 'presence: restore failed'),
+        );
       return;
     }
     if (this.loading) {
@@ -310,10 +315,14 @@ export class PgPresence implements PresenceBackend {
   private async load(): Promise<void> {
     this.loading = [];
     try {
-      const r = await this.o.db.pool.query<{ device_id: string; owner: string; node_id: string; since: string }>(
-        'SELECT p.device_id, p.owner, p.node_id, p.since FROM cluster_presence p WHERE p.owner <> $1',
-        [this.o.member],
-      );
+      const r = await this.o.db.pool.query<{
+        device_id: string;
+        owner: string;
+        node_id: string;
+        since: string;
+      }>('SELECT p.device_id, p.owner, p.node_id, p.since FROM cluster_presence p WHERE p.owner <> $1', [
+        this.o.member,
+      ]);
       const byMember = new Map<string, ClusterEventMap['presence']>();
       for (const row of r.rows) {
         let n = byMember.get(row.owner);
@@ -377,10 +386,18 @@ export class PgPresence implements PresenceBackend {
           recorded: true,
         });
       }
-      this.o.log.warn({ members: [...victims], devices: r.rows.length }, 'presence: cleared devices of lost nodes');
+      this.o.log.warn(
+        { members: [...victims], devices: r.rows.length },
+        'presence: cleared devices of lost nodes',
+      );
       for (const member of victims) {
         this.dropMember(member, 'node_lost', false); // devices whose rows went before this sweep
-        this.o.events.publish('presence', { member, nodeId: member.split('#')[0] ?? member, gone: true, lost: true });
+        this.o.events.publish('presence', {
+          member,
+          nodeId: member.split('#')[0] ?? member,
+          gone: true,
+          lost: true,
+        });
       }
     } catch (err) {
       this.o.log.warn({ err }, 'presence: sweep failed');

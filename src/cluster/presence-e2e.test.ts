@@ -62,7 +62,11 @@ function disconnectedBy(c: MqttClient): Promise<number> {
 test('postgres+nats: presence, invalidation and readiness across two tsunagu processes; kill -9 clears presence', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
   const schema = await freshPgSchema('presence');
-  const o = { schema: schema.schema, subject: `tsunagu.test.${randomBytes(4).toString('hex')}`, token: TOKEN };
+  const o = {
+    schema: schema.schema,
+    subject: `tsunagu.test.${randomBytes(4).toString('hex')}`,
+    token: TOKEN,
+  };
   const nodes: ClusterProcess[] = [];
   const clients: MqttClient[] = [];
   t.after(async () => {
@@ -138,7 +142,10 @@ test('postgres+nats: presence, invalidation and readiness across two tsunagu pro
   await until('A sees d-b online', async () => (await a.api('GET', '/devices/d-b')).online === true);
   const killedAt = Date.now();
   await b.kill();
-  await until('A reads d-b offline after B was killed', async () => (await a.api('GET', '/devices/d-b')).online === false);
+  await until(
+    'A reads d-b offline after B was killed',
+    async () => (await a.api('GET', '/devices/d-b')).online === false,
+  );
   const clearedMs = Date.now() - killedAt;
   await until('the node_lost row', async () => {
     const h = await a.api('GET', '/devices/d-b/sessions');

@@ -76,7 +76,13 @@ export function wireHealthCluster(
       if (e.member === member) return;
       const d = engine.devices.get(e.deviceId);
       if (!d || e.since < d.since) return; // older than what this node holds
-      adoptRow(d, { deviceId: e.deviceId, state: e.state, reasons: e.reasons, since: e.since, lastSeen: null });
+      adoptRow(d, {
+        deviceId: e.deviceId,
+        state: e.state,
+        reasons: e.reasons,
+        since: e.since,
+        lastSeen: null,
+      });
       if (own.owns(d.id)) engine.rearm(d);
     }),
   ];

@@ -91,11 +91,18 @@ export async function createNotify(
   });
   const events = clusterEventsOf(ctx);
   // Channels and routes are cached per node: a change through any node reloads every node's copy.
-  const service = new NotifyService(store, outbox, directory, () => ctx.clock.now(), log, (kind, id) =>
-    events.publish('invalidate', { kind, id }),
+  const service = new NotifyService(
+    store,
+    outbox,
+    directory,
+    () => ctx.clock.now(),
+    log,
+    (kind, id) => events.publish('invalidate', { kind, id }),
   );
   const reload = (): void =>
-    void service.load().catch((err: unknown) => log.error({ err }, 'notify: reloading channels and routes failed'));
+    void service
+      .load()
+      .catch((err: unknown) => log.error({ err }, 'notify: reloading channels and routes failed'));
   const handling = new Set<Promise<void>>();
   const unsubscribe: (() => void)[] = [];
   return {

@@ -53,7 +53,9 @@ export function wireRegistryInvalidation(d: InvalidationDeps): () => void {
     device: (id) => {
       d.directory.invalidateDevice(id);
       d.auth.invalidateDevice(id);
-      void recheckDevice(id).catch((err: unknown) => d.log.warn({ err, deviceId: id }, 'registry: recheck failed'));
+      void recheckDevice(id).catch((err: unknown) =>
+        d.log.warn({ err, deviceId: id }, 'registry: recheck failed'),
+      );
     },
     model: (name) => {
       d.directory.invalidateModel(name);

@@ -113,7 +113,9 @@ export async function createRegistry(
     broker: ctx.broker,
   });
   const credentials = new CredentialService(registry, opts.rotationOverlapMs ?? DEFAULT_ROTATION_OVERLAP_MS);
-  const tokens = new TokenStore(store, ctx.clock, (id) => events.publish('invalidate', { kind: 'token', id }));
+  const tokens = new TokenStore(store, ctx.clock, (id) =>
+    events.publish('invalidate', { kind: 'token', id }),
+  );
 
   const generated = await tokens.bootstrap(ctx.config.adminToken);
   if (generated !== undefined) {

@@ -160,7 +160,8 @@ export class LocalPresence implements PresenceBackend {
 
   disconnected(id: string, at: number): boolean {
     const last = this.local.disconnected(id, at);
-    if (last) this.listeners.emit({ deviceId: id, online: false, at, member: this.nodeId, cause: 'disconnect' });
+    if (last)
+      this.listeners.emit({ deviceId: id, online: false, at, member: this.nodeId, cause: 'disconnect' });
     return last;
   }
 

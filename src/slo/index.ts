@@ -53,7 +53,8 @@ export async function createSlo(ctx: ModuleContext, directory: DeviceDirectory):
         // Missed events: every stored definition, and every known one (deleted ones drop out).
         events.onResync(() => {
           void store.listSlos().then(
-            (defs) => new Set([...defs.map((d) => d.name), ...engine.list().map((d) => d.name)]).forEach(refresh),
+            (defs) =>
+              new Set([...defs.map((d) => d.name), ...engine.list().map((d) => d.name)]).forEach(refresh),
             (err: unknown) => log.error({ err }, 'slo: resync failed'),
           );
         }),

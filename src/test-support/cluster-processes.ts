@@ -72,7 +72,10 @@ export async function startClusterProcess(nodeId: string, o: ClusterProcessOptio
     async api(method, path, body) {
       const r = await fetch(`${base}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${o.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${o.token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       const text = await r.text();
