@@ -74,8 +74,7 @@ export interface BuildOptions {
   log?: Logger;
   /**
    * Run the scale-out seams on PostgreSQL leases + NATS (docs/cluster.md). Needs a postgres
-   * database. Not reachable from the command line yet: `--cluster` stays refused until MQTT
-   * fan-out and presence work across nodes.
+   * database. Default: from `config.cluster` / `config.natsUrl` (`--cluster --nats-url …`).
    */
   cluster?: ClusterOptions;
 }
@@ -102,9 +101,14 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   });
   // The one place that chooses single-node or cluster seams.
   let cluster: Cluster | undefined;
-  if (opts.cluster) {
+  const clusterOpts =
+    opts.cluster ??
+    (config.cluster && config.natsUrl !== undefined
+      ? { natsUrl: config.natsUrl, subject: config.natsSubject }
+      : undefined);
+  if (clusterOpts) {
     if (db.kind !== 'postgres') throw new Error('cluster mode needs a postgres:// database');
-    cluster = await createCluster(opts.cluster, { db, nodeId: config.nodeId, log });
+    cluster = await createCluster(clusterOpts, { db, nodeId: config.nodeId, log, now: () => clock.now() });
     registerClusterMetrics(metrics, cluster);
   }
   const ownership = cluster?.ownership ?? singleNodeOwnership(config.nodeId);
@@ -112,7 +116,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics, ownership, clusterEvents };
 
   // Modules in dependency order: the registry provides identity and the device directory.
-  const registry = await createRegistry(ctx);
+  const registry = await createRegistry(ctx, cluster ? { presence: cluster.presence } : {});
   // A static ACL file narrows what the registry allows: both must say yes.
   const brokerAuth = config.aclFile
     ? allOf(registry.brokerHooks, createAclFileHooks(config.aclFile))
@@ -144,7 +148,14 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   registerBrokerMetrics(metrics, broker);
 
   let ready = false;
-  const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
+  const http = createHttpServer({
+    log,
+    metrics,
+    tokens: registry.tokens,
+    // Not ready until listening, and in a cluster not while this node has not joined (docs/scale.md).
+    ready: () => ready && (cluster?.status().joined ?? true),
+    ...(cluster ? { readiness: () => ({ cluster: cluster.status() }) } : {}),
+  });
   // The registry and telemetry write their own audit entries (with before/after) or take in data,
   // not changes; every other module's changes are audited generically by http/.
   // Schedules audits its changes itself too (before/after).

@@ -15,11 +15,13 @@ import {
 import type { PostgresDatabase } from '../store/index.js';
 import { NatsClusterEvents } from './nats-events.js';
 import { DEFAULT_LEASE_TIMING, PgOwnership } from './pg-ownership.js';
+import { PgPresence } from './pg-presence.js';
 
 export { PgOwnership, DEFAULT_LEASE_TIMING } from './pg-ownership.js';
 export { NatsClusterEvents, DEFAULT_SUBJECT } from './nats-events.js';
 export { ShardCountMismatchError } from './pg-tables.js';
 export { LeaseBook, planRound, targetShare } from './lease-book.js';
+export { PgPresence } from './pg-presence.js';
 
 export interface ClusterOptions {
   /** `nats://host:port` for cluster events. */
@@ -35,6 +37,8 @@ export interface ClusterOptions {
 export interface Cluster {
   ownership: Ownership;
   events: ClusterEvents;
+  /** The presence seam for the registry (`RegistryOptions.presence`); started and stopped by it. */
+  presence: PgPresence;
   /** For /readyz: who is in the cluster, and whether this node holds leases. */
   status(): ClusterStatus;
   /** Release leases (others take them at once), close NATS. */
@@ -42,10 +46,20 @@ export interface Cluster {
 }
 
 export interface ClusterStatus {
+  /** This node's member id (`--node-id` + `#random`, unique per process). */
   nodeId: string;
+  /** Member of the cluster now: its last lease round reached PostgreSQL in time and listed it. /readyz is 503 otherwise. */
+  joined: boolean;
   members: Member[];
   shardsHeld: number;
+  /** The shards this node owns (timers keyed onto them run here). */
+  ownedShards: number[];
   shardCount: number;
+  /** PostgreSQL as the lease rounds see it: ok when the last round completed within ttl − margin. */
+  database: { ok: boolean; lastRoundMsAgo: number | null };
+  nats: { connected: boolean; server: string };
+  /** Devices connected to this node, fleet-wide and per member as this node knows it. */
+  presence: { local: number; fleet: number; byMember: Record<string, number> };
 }
 
 /** performance.now() for lease deadlines: wall-clock steps (NTP) must not stretch a lease. */
@@ -60,7 +74,7 @@ export const monotonicClock: Clock = {
 
 export async function createCluster(
   opts: ClusterOptions,
-  deps: { db: PostgresDatabase; nodeId: string; log: Logger; clock?: Clock },
+  deps: { db: PostgresDatabase; nodeId: string; log: Logger; clock?: Clock; now?: () => number },
 ): Promise<Cluster> {
   const log = deps.log.child({ component: 'cluster' });
   const events = await NatsClusterEvents.connect({
@@ -85,15 +99,45 @@ export async function createCluster(
     await events.close();
     throw err;
   }
+  const presence = new PgPresence({
+    db: deps.db,
+    member: ownership.owner,
+    nodeId: deps.nodeId,
+    ownership,
+    events,
+    timers: deps.clock ?? monotonicClock,
+    now: deps.now ?? Date.now,
+    log,
+    checkMs: opts.renewMs ?? DEFAULT_LEASE_TIMING.renewMs,
+  });
   return {
     ownership,
     events,
-    status: () => ({
-      nodeId: ownership.owner,
-      members: ownership.members(),
-      shardsHeld: ownership.ownedShards().length,
-      shardCount: ownership.shardCount,
-    }),
+    presence,
+    status: () => {
+      const owned = ownership.ownedShards();
+      const since = ownership.sinceLastRound();
+      return {
+        nodeId: ownership.owner,
+        joined: ownership.joined() && events.connected(),
+        members: ownership.members(),
+        shardsHeld: owned.length,
+        ownedShards: owned,
+        shardCount: ownership.shardCount,
+        database: {
+          ok:
+            since <
+            (opts.ttlMs ?? DEFAULT_LEASE_TIMING.ttlMs) - (opts.marginMs ?? DEFAULT_LEASE_TIMING.marginMs),
+          lastRoundMsAgo: Number.isFinite(since) ? Math.round(since) : null,
+        },
+        nats: { connected: events.connected(), server: events.server() },
+        presence: {
+          local: presence.localCount(),
+          fleet: presence.connectedCount(),
+          byMember: presence.countsByMember(),
+        },
+      };
+    },
     async close() {
       await ownership.close();
       await events.close();
@@ -117,6 +161,22 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
     registers: [metrics],
     collect() {
       this.set(cluster.status().shardsHeld);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_presence_devices',
+    help: 'Devices connected fleet-wide, as this node knows it (presence)',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.presence.connectedCount());
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_joined',
+    help: '1 when this node is a live cluster member (lease round in time, NATS connected)',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.status().joined ? 1 : 0);
     },
   });
   new Gauge({
