@@ -27,6 +27,7 @@ import {
   type Broker,
   type BrokerApi,
 } from './mqtt/index.js';
+import { createAuth } from './auth/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
 import { createCommands } from './commands/index.js';
@@ -111,6 +112,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   // Modules in dependency order: the registry provides identity and the device directory.
   const registry = await createRegistry(ctx);
+  // Users, sessions, API tokens, customers and the access check every route calls.
+  const auth = await createAuth(ctx, registry.directory);
   // A static ACL file narrows what the registry allows: both must say yes.
   const brokerAuth = config.aclFile
     ? allOf(registry.brokerHooks, createAclFileHooks(config.aclFile))
@@ -124,6 +127,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   });
   const modules: PlatformModule[] = [
     registry,
+    auth,
     await createNotify(ctx, registry.directory),
     shadows,
     // Commands confirmed by reported state check the shadow at acknowledgement time too.
@@ -140,13 +144,13 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   registerBrokerMetrics(metrics, broker);
 
   let ready = false;
-  const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
+  const http = createHttpServer({ log, metrics, tokens: auth.tokens, ready: () => ready });
   // The registry and telemetry write their own audit entries (with before/after) or take in data,
   // not changes; every other module's changes are audited generically by http/.
-  const auditsItself = new Set(['registry', 'telemetry']);
+  const auditsItself = new Set(['registry', 'telemetry', 'auth']);
   await registerApi(
     http,
-    registry.tokens,
+    auth.access,
     [
       sessionRoutes(bus),
       ...modules.flatMap((m) =>
@@ -206,6 +210,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       http.listen({ host: config.host, port: config.httpPort }),
     );
     out.http = (http.server.address() as AddressInfo).port;
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    await auth.announceSignInLink(config.publicUrl ?? `http://${shownHost}:${out.http}`);
     for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));
     for (const m of modules) await m.listening?.();
     ready = true;

@@ -7,5 +7,5 @@ export * from './errors.js';
 export * from './paging.js';
 export * from './redact.js';
 export * from './yaml-input.js';
-export { createHttpServer, registerApi } from './server.js';
+export { bearerAccess, createHttpServer, registerApi } from './server.js';
 export type * from './server.js';

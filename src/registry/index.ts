@@ -1,11 +1,11 @@
 /**
  * The device registry (issue #3): device models, devices, credentials, topic ACLs, connectivity
- * history, audit log and API tokens, with the broker's authentication hooks and the HTTP API.
+ * history and audit log, with the broker's authentication hooks and the HTTP API (API tokens live
+ * in auth/).
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
 import type { DeviceDirectory } from '../core/devices.js';
 import type { ModuleContext, PlatformModule } from '../core/module.js';
-import type { TokenVerifier } from '../http/auth.js';
 import type { BrokerHooks } from '../mqtt/api.js';
 import { refusePlatformAnswers } from './acl.js';
 import { Connectivity, type FlappingOptions } from './connectivity.js';
@@ -18,7 +18,6 @@ import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
 import { RegistryService } from './service.js';
 import { openRegistryStore } from './store.js';
-import { TokenStore } from './tokens.js';
 
 export { RegistryErrors } from './errors.js';
 export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
@@ -27,8 +26,6 @@ export interface RegistryModule extends PlatformModule {
   directory: DeviceDirectory;
   /** Authentication and ACL hooks for the broker. */
   brokerHooks: Partial<BrokerHooks>;
-  /** API token verification for http/. */
-  tokens: TokenVerifier;
   /** Check a device's password outside MQTT (telegram HELLO lines). */
   verifyDeviceSecret(deviceId: string, secret: string): Promise<boolean>;
 }
@@ -47,8 +44,6 @@ export interface RegistryOptions {
   authLimits?: Partial<AuthLimitOptions> | false;
   /** Admission control for slow (scrypt) verifications (defaults in slow-lane.ts). */
   slowLane?: Partial<SlowLaneOptions>;
-  /** Where the generated first admin token is printed (default stderr). */
-  announce?: (line: string) => void;
 }
 
 export async function createRegistry(
@@ -93,25 +88,15 @@ export async function createRegistry(
     broker: ctx.broker,
   });
   const credentials = new CredentialService(registry, opts.rotationOverlapMs ?? DEFAULT_ROTATION_OVERLAP_MS);
-  const tokens = new TokenStore(store, ctx.clock);
-
-  const generated = await tokens.bootstrap(ctx.config.adminToken);
-  if (generated !== undefined) {
-    // Printed once, to stderr and not to the logs (logs are shipped and kept).
-    const announce = opts.announce ?? ((line: string) => process.stderr.write(line + '\n'));
-    announce(`tsunagu: first admin API token: ${generated}`);
-    announce('tsunagu: store it now; it is not shown again (create more with POST /api/v1/tokens)');
-  }
   // A single node starts with nobody connected; (with several nodes this would need per-node rows).
   await store.resetOnline();
   connectivity.start();
 
-  const routes = [registryRoutes(registry, credentials), adminRoutes(registry, tokens)];
+  const routes = [registryRoutes(registry, credentials), adminRoutes(registry)];
   return {
     name: 'registry',
     directory,
     brokerHooks: refusePlatformAnswers(auth.hooks()),
-    tokens,
     verifyDeviceSecret: (deviceId, secret) => auth.verifyDeviceSecret(deviceId, secret),
     routes: (api) => {
       for (const r of routes) r(api);

@@ -1,6 +1,6 @@
 /**
  * The registry's HTTP API under /api/v1: device models, devices, credentials, connectivity history
- * and fleet counts. Audit, tokens and YAML import/export are in routes-admin.ts.
+ * and fleet counts. Audit and YAML import/export are in routes-admin.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CredentialService, NewCredential } from './credentials.js';
@@ -10,7 +10,7 @@ import type { DeviceQuery, DeviceSort } from './types.js';
 
 export function actorOf(req: FastifyRequest): ApiActor {
   const p = req.principal;
-  return p ? { kind: 'token', id: p.id, name: p.name } : { kind: 'system', id: 'unknown', name: null };
+  return p ? { kind: p.kind ?? 'token', id: p.id, name: p.name } : { kind: 'system', id: 'unknown', name: null };
 }
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
