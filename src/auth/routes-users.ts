@@ -80,10 +80,9 @@ export function userRoutes(auth: AuthService) {
         if (patch.customer) await customers.get(patch.customer);
         if (password !== undefined) await users.setPassword(req.params.id, password);
         const { before, after } = await users.update(req.params.id, patch);
-        if (after.disabled || after.role !== before.role || after.customer !== before.customer) {
+        if (after.disabled || after.role !== before.role || after.customer !== before.customer)
           await sessions.endAllFor(after.id);
-          tokens.forgetUser(after.id);
-        }
+        tokens.forgetUser(after.id);
         auth.audit(req.principal, 'user.update', `users/${after.id}`, userView(before), userView(after));
         return userView(after);
       },

@@ -1,4 +1,6 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- test responses are read loosely */
 /** Test helpers for auth/: a module context on an in-memory SQLite, a small device directory, fast KDF. */
+import type { FastifyInstance } from 'fastify';
 import { Registry as Metrics } from 'prom-client';
 import {
   defaultConfig,
@@ -14,6 +16,8 @@ import {
 import type { Database } from '../store/index.js';
 import { openSqlite } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
+import { createHttpServer, registerApi } from '../http/index.js';
+import { createAuth, type AuthModule, type AuthOptions } from './index.js';
 import type { KdfParams } from './passwords.js';
 
 /** Fast enough for tests; production uses DEFAULT_KDF. */
@@ -58,3 +62,82 @@ export class MemoryDirectory implements DeviceDirectory {
         yield d;
   }
 }
+
+export const HARNESS_ADMIN = 'auth-test-admin-token-0123456789abcdef';
+
+export interface AuthHarness {
+  auth: AuthModule;
+  http: FastifyInstance;
+  clock: ManualClock;
+  directory: MemoryDirectory;
+  lines: string[];
+  admin: { authorization: string };
+  call(
+    method: string,
+    url: string,
+    opts?: { body?: unknown; headers?: Record<string, string>; cookie?: string },
+  ): Promise<{ status: number; body: any; headers: Record<string, unknown>; cookie?: string }>;
+  close(): Promise<void>;
+}
+
+/** auth/ alone behind the real HTTP server and access check, with extra routes to probe access. */
+export async function startAuthHarness(
+  opts: {
+    config?: Partial<TsunaguConfig>;
+    auth?: AuthOptions;
+    extraRoutes?: (api: FastifyInstance) => void;
+  } = {},
+): Promise<AuthHarness> {
+  const clock = new ManualClock();
+  const ctx = authContext(openSqlite(':memory:'), { adminToken: HARNESS_ADMIN, ...opts.config }, clock);
+  const directory = new MemoryDirectory();
+  const lines: string[] = [];
+  const auth = await createAuth(ctx, directory, {
+    kdf: TEST_KDF,
+    announce: (l) => lines.push(l),
+    ...opts.auth,
+  });
+  const http = createHttpServer({
+    log: silentLogger,
+    metrics: ctx.metrics,
+    tokens: auth.tokens,
+    ready: () => true,
+  });
+  await registerApi(http, auth.access, [auth.routes!, ...(opts.extraRoutes ? [opts.extraRoutes] : [])]);
+  await http.ready();
+  return {
+    auth,
+    http,
+    clock,
+    directory,
+    lines,
+    admin: { authorization: `Bearer ${HARNESS_ADMIN}` },
+    async call(method, url, o = {}) {
+      const r = await http.inject({
+        method: method as 'GET',
+        url: `/api/v1${url}`,
+        headers: { ...(o.cookie ? { cookie: o.cookie } : {}), ...o.headers },
+        ...(o.body !== undefined ? { payload: o.body as object } : {}),
+      });
+      const set = ([] as string[]).concat((r.headers['set-cookie'] as string | string[] | undefined) ?? []);
+      const session = set.find((c) => c.startsWith('tsunagu_session='));
+      return {
+        status: r.statusCode,
+        body: r.body
+          ? r.headers['content-type']?.toString().includes('json')
+            ? r.json()
+            : r.body
+          : undefined,
+        headers: r.headers,
+        ...(session ? { cookie: session } : {}),
+      };
+    },
+    async close() {
+      await http.close();
+      await ctx.db.close();
+    },
+  };
+}
+
+/** `name=value` of a Set-Cookie line, for the Cookie header. */
+export const cookiePair = (setCookie: string): string => setCookie.split(';')[0]!;
