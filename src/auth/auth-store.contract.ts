@@ -1,10 +1,10 @@
 /** The contract every AuthStore adapter passes (run on SQLite and PostgreSQL by auth-store.test.ts). */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuthStore } from './auth-store.js';
 import type { ApiToken, User } from './types.js';
 
-export type OpenStore = (t: import('node:test').TestContext) => Promise<AuthStore | undefined>;
+export type OpenStore = (t: TestContext) => Promise<AuthStore | undefined>;
 
 const token: ApiToken = {
   id: 't1',
