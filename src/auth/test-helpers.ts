@@ -119,7 +119,7 @@ export async function startAuthHarness(
         headers: { ...(o.cookie ? { cookie: o.cookie } : {}), ...o.headers },
         ...(o.body !== undefined ? { payload: o.body as object } : {}),
       });
-      const set = ([] as string[]).concat((r.headers['set-cookie']) ?? []);
+      const set = ([] as string[]).concat(r.headers['set-cookie'] ?? []);
       const session = set.find((c) => c.startsWith('tsunagu_session='));
       return {
         status: r.statusCode,
