@@ -1,5 +1,6 @@
 // ESLint flat config: typescript-eslint with type information (no floating promises, consistent
-// type imports). Import cycles are checked by scripts/check-cycles.mjs (part of `npm run lint`).
+// type imports). Module boundaries and cycles are checked by dependency-cruiser (.dependency-cruiser.mjs,
+// part of `npm run lint`).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -7,15 +7,19 @@ import type { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { systemClock, type Clock } from './core/clock.js';
-import type { TsunaguConfig } from './core/config.js';
-import { onPort } from './core/ports.js';
-import { EventBus } from './core/events.js';
-import { createLogger, type Logger } from './core/logger.js';
-import type { ModuleContext, PlatformModule } from './core/module.js';
-import { registerConsole } from './http/console-static.js';
-import { createHttpServer, registerApi } from './http/server.js';
-import { sessionRoutes } from './http/session-routes.js';
+import {
+  type Clock,
+  createLogger,
+  EventBus,
+  type Logger,
+  onPort,
+  singleNodeEvents,
+  singleNodeOwnership,
+  systemClock,
+  type TsunaguConfig,
+} from './core/index.js';
+import { wireConnectivityEvents, type ModuleContext, type PlatformModule } from './platform/index.js';
+import { createHttpServer, registerApi, registerConsole, sessionRoutes } from './http/index.js';
 import {
   allOf,
   attachWebSocket,
@@ -25,7 +29,6 @@ import {
   listenTls,
   listenWss,
   type Broker,
-  type BrokerApi,
 } from './mqtt/index.js';
 import { createAuth } from './auth/index.js';
 import { createRegistry } from './registry/index.js';
@@ -36,11 +39,9 @@ import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
 import { openDatabase, type Database } from './store/index.js';
-import { singleNodeEvents } from './core/cluster-events.js';
-import { singleNodeOwnership } from './core/ownership.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
-export { PortInUseError } from './core/ports.js';
+export { PortInUseError } from './core/index.js';
 
 export interface ListenAddresses {
   mqtt: number;
@@ -245,30 +246,6 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   }
 
   return { config, log, bus, db, broker, http, modules, listen, close, ...(cluster ? { cluster } : {}) };
-}
-
-/** The broker's connect/disconnect hooks become bus events for the registry, health and SLOs. */
-export function wireConnectivityEvents(broker: BrokerApi, bus: EventBus, clock: Clock): void {
-  broker.setHooks({
-    onConnect: (c) =>
-      bus.emit('device.connected', {
-        deviceId: c.clientId,
-        at: clock.now(),
-        remoteAddress: c.remoteAddress,
-        protocolVersion: c.protocolVersion,
-        keepalive: c.keepalive,
-        cleanStart: c.cleanStart,
-      }),
-    onDisconnect: (c, reason, detail) =>
-      bus.emit('device.disconnected', {
-        deviceId: c.clientId,
-        at: clock.now(),
-        reason,
-        remoteAddress: c.remoteAddress,
-        ...(detail?.refused ? { refused: true } : {}),
-        ...(detail?.message ? { detail: detail.message } : {}),
-      }),
-  });
 }
 
 function registerBrokerMetrics(metrics: Registry, broker: Broker): void {

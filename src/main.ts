@@ -3,11 +3,22 @@
  * exit 0. A second signal exits at once. With `--demo`, a simulated fleet runs against it.
  */
 import { randomBytes } from 'node:crypto';
-import { buildApp, PortInUseError, type App } from './app.js';
-import type { TsunaguConfig } from './core/config.js';
-import { createLogger } from './core/logger.js';
+import { buildApp, PortInUseError, type App, type ListenAddresses } from './app.js';
+import { createLogger, type Logger, type TsunaguConfig } from './core/index.js';
 
-export async function runPlatform(config: TsunaguConfig): Promise<void> {
+/** The `--demo` fleet (cli/demo.ts), handed in by the `tsunagu` command so main.ts never imports cli/. */
+export type StartDemo = (opts: {
+  addresses: ListenAddresses;
+  token: string;
+  log: Logger;
+}) => Promise<{ sinkUrl: string; stop(): Promise<void> }>;
+
+export interface RunOptions {
+  /** Runs when `config.demo` is set, once every listener is open. */
+  startDemo?: StartDemo;
+}
+
+export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}): Promise<void> {
   const log = createLogger(config.logLevel);
   // The demo signs its simulator in with an admin token; make one when none was given.
   const demoToken = config.demo
@@ -19,9 +30,12 @@ export async function runPlatform(config: TsunaguConfig): Promise<void> {
   try {
     app = await buildApp(config, { log });
     const addresses = await app.listen();
-    if (demoToken !== undefined) {
-      const { startDemo } = await import('./cli/demo.js');
-      const demo = await startDemo({ addresses, token: demoToken, log: log.child({ component: 'demo' }) });
+    if (demoToken !== undefined && opts.startDemo) {
+      const demo = await opts.startDemo({
+        addresses,
+        token: demoToken,
+        log: log.child({ component: 'demo' }),
+      });
       stopDemo = () => demo.stop();
       const host = addresses.host === '0.0.0.0' ? '127.0.0.1' : addresses.host;
       process.stderr.write(

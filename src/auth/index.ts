@@ -3,13 +3,8 @@
  * customers, and the access check every `/api/v1` route calls. Other modules see the principal
  * (`req.principal`, typed in http/) and never this module's tables.
  */
-import {
-  ownershipOf,
-  readSecretFile,
-  type DeviceDirectory,
-  type ModuleContext,
-  type PlatformModule,
-} from '../core/index.js';
+import { readSecretFile, type DeviceDirectory } from '../core/index.js';
+import { ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import type { AccessCheck, TokenVerifier } from '../http/index.js';
 import type { Role } from '../http/index.js';
 import { createAccessCheck } from './access.js';

@@ -10,9 +10,9 @@ import {
   type DeviceDirectory,
   type DeviceInfo,
   type DeviceModelInfo,
-  type ModuleContext,
   type TsunaguConfig,
 } from '../core/index.js';
+import type { ModuleContext } from '../platform/index.js';
 import type { Database } from '../store/index.js';
 import { openSqlite } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';

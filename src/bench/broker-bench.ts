@@ -3,8 +3,9 @@
  * prints a table with the ratios Tsunagu/Mosquitto and Tsunagu/Aedes and can save the results as
  * JSON. Brokers are started by the benchmark on free ports on 127.0.0.1 and stopped at the end.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BROKER_NAMES,
@@ -50,6 +51,13 @@ export interface BrokerBenchOptions {
   tsunaguNodeArgs?: string[];
   /** `--database` for Tsunagu (a postgres:// URL; default SQLite). */
   tsunaguDatabase?: string;
+  /** Another checkout of Tsunagu to run beside this one as the `baseline` broker (before/after). */
+  baselineRoot?: string;
+  /**
+   * Runs of each workload, brokers alternating within each round (default 1); the table shows
+   * each broker's median over the rounds.
+   */
+  rounds?: number;
   /** Progress lines; default stderr. */
   log?: (line: string) => void;
 }
@@ -121,7 +129,9 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     tsunaguHost: opts.tsunaguHost ?? 'platform',
     tsunaguNodeArgs: opts.tsunaguNodeArgs ?? [],
     ...(opts.tsunaguDatabase ? { tsunaguDatabase: opts.tsunaguDatabase } : {}),
+    ...(opts.baselineRoot ? { baselineRoot: opts.baselineRoot } : {}),
   } as const;
+  const rounds = Math.max(1, opts.rounds ?? 1);
   const startedAt = new Date().toISOString();
   const loadavgBefore = loadavg();
   const brokers: BrokerTarget[] = [];
@@ -148,20 +158,23 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     }
     // Workload by workload, each broker in turn: the brokers see the same machine load as close in
     // time as possible, which matters on a shared, noisy host.
-    for (const id of workloadIds) {
-      const rec: WorkloadRecord = { id, title: TITLES[id], results: {}, errors: {} };
-      records.push(rec);
-      for (const b of brokers) {
-        try {
-          const r = await runWorkload(id, b, scale);
-          rec.results[b.name] = r;
-          log(`${id} / ${b.name}: ${describeResult(r)}`);
-        } catch (err) {
-          rec.errors[b.name] = err instanceof Error ? err.message : String(err);
-          log(`${id} / ${b.name}: failed: ${rec.errors[b.name]}`);
+    for (const id of workloadIds)
+      for (let round = 0; round < rounds; round++) {
+        const rec: WorkloadRecord = { id, title: TITLES[id], results: {}, errors: {} };
+        records.push(rec);
+        // Alternate which broker goes first, so neither always runs right after a warm machine.
+        const order = round % 2 === 0 ? brokers : [...brokers].reverse();
+        for (const b of order) {
+          try {
+            const r = await runWorkload(id, b, scale);
+            rec.results[b.name] = r;
+            log(`${id} / ${b.name}: ${describeResult(r)}`);
+          } catch (err) {
+            rec.errors[b.name] = err instanceof Error ? err.message : String(err);
+            log(`${id} / ${b.name}: failed: ${rec.errors[b.name]}`);
+          }
         }
       }
-    }
   } finally {
     await Promise.all(brokers.map((b) => b.stop()));
   }
@@ -207,6 +220,11 @@ const USAGE = `usage: tsunagu bench broker [options]
   --tsunagu-host H      platform (default: tsunagu start, every module) or broker (the broker alone)
   --tsunagu-database U  run Tsunagu on PostgreSQL (a postgres:// URL; a fresh schema, dropped after)
   --tsunagu-profile DIR run Tsunagu under node --cpu-prof, profiles written to DIR at exit
+  --tsunagu-node-flags F extra node flags for Tsunagu (and the baseline), space-separated,
+                        e.g. --tsunagu-node-flags="--trace-gc --max-semi-space-size=16"
+  --baseline DIR        also run Tsunagu built from the checkout DIR (e.g. a worktree of main) as
+                        "baseline", with the same host and runner options; adds a T/B ratio column
+  --rounds N            run each workload N times, brokers alternating; the table shows medians
 `;
 
 function parseList<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
@@ -233,6 +251,9 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       'tsunagu-profile': { type: 'string' },
       'tsunagu-host': { type: 'string' },
       'tsunagu-database': { type: 'string' },
+      'tsunagu-node-flags': { type: 'string' },
+      baseline: { type: 'string' },
+      rounds: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -254,14 +275,32 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
   const database = values['tsunagu-database'];
   if (database !== undefined && !/^postgres(ql)?:\/\//.test(database))
     throw new Error(`--tsunagu-database must be a postgres:// URL, got "${database}"`);
+  const rounds = values.rounds === undefined ? 1 : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50)
+    throw new Error(`--rounds must be a whole number from 1 to 50, got "${values.rounds}"`);
+  const brokers: BrokerName[] = values.brokers
+    ? parseList(values.brokers, BROKER_NAMES, 'broker')
+    : [...BROKER_NAMES];
+  const baseline = values.baseline;
+  if (baseline !== undefined) {
+    if (!existsSync(join(baseline, 'package.json')))
+      throw new Error(`--baseline must be a Tsunagu checkout (no package.json in "${baseline}")`);
+    const at = brokers.indexOf('tsunagu');
+    brokers.splice(at < 0 ? 0 : at + 1, 0, 'baseline');
+  }
   const results = await runBrokerBench({
-    brokers: values.brokers ? parseList(values.brokers, BROKER_NAMES, 'broker') : [...BROKER_NAMES],
+    brokers,
+    rounds,
+    ...(baseline !== undefined ? { baselineRoot: resolve(baseline) } : {}),
     quick: values.quick,
     scale: { client },
     ...(values.only ? { workloads: parseList(values.only, WORKLOAD_IDS, 'workload') } : {}),
     tsunaguRunner: runner,
     tsunaguHost: host,
-    tsunaguNodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    tsunaguNodeArgs: [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...(values['tsunagu-node-flags']?.split(/\s+/).filter(Boolean) ?? []),
+    ],
     ...(database ? { tsunaguDatabase: database } : {}),
   });
   process.stdout.write(formatReport(results));

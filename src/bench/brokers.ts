@@ -23,7 +23,11 @@ import pg from 'pg';
 import { siblingEntry, siblingNodeArgs, spawnWithFileLimit, stopChild } from './spawn.js';
 
 export const BROKER_NAMES = ['tsunagu', 'mosquitto', 'aedes'] as const;
-export type BrokerName = (typeof BROKER_NAMES)[number];
+/**
+ * `baseline` is Tsunagu built from another checkout (`--baseline DIR`, e.g. a worktree of main):
+ * the same workloads in the same run, for before/after ratios of a change.
+ */
+export type BrokerName = (typeof BROKER_NAMES)[number] | 'baseline';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 
@@ -52,6 +56,8 @@ export interface StartOptions {
    * runs it on a fresh schema of that server (dropped at the end).
    */
   tsunaguDatabase?: string;
+  /** The checkout the `baseline` broker runs from (its `dist/` when built, else its sources). */
+  baselineRoot?: string;
 }
 
 /** A fresh schema on the PostgreSQL server of `url`, and how to drop it. */
@@ -184,27 +190,31 @@ function newestMtime(dir: string, keep: (file: string) => boolean): number {
  * `dist` is usable when it exists and no source file is newer than its CLI entry; tsx compiles
  * on load and adds start-up and some run-time overhead, so the compiled code is preferred.
  */
-export function chooseTsunaguRunner(wanted: TsunaguRunner): 'dist' | 'tsx' {
+export function chooseTsunaguRunner(wanted: TsunaguRunner, root = REPO_ROOT): 'dist' | 'tsx' {
   if (wanted !== 'auto') return wanted;
-  const entry = join(REPO_ROOT, 'dist/cli/index.js');
+  const entry = join(root, 'dist/cli/index.js');
   if (!existsSync(entry)) return 'tsx';
-  const srcNewest = newestMtime(join(REPO_ROOT, 'src'), (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-  const distNewest = newestMtime(join(REPO_ROOT, 'dist'), (f) => f.endsWith('.js'));
+  const srcNewest = newestMtime(join(root, 'src'), (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const distNewest = newestMtime(join(root, 'dist'), (f) => f.endsWith('.js'));
   return srcNewest <= distNewest ? 'dist' : 'tsx';
 }
 
-async function startTsunagu(opts: StartOptions): Promise<BrokerTarget> {
+async function startTsunagu(
+  opts: StartOptions,
+  name: 'tsunagu' | 'baseline' = 'tsunagu',
+  root = REPO_ROOT,
+): Promise<BrokerTarget> {
   const [port, httpPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
-  const runner = chooseTsunaguRunner(opts.tsunaguRunner);
+  const runner = chooseTsunaguRunner(opts.tsunaguRunner, root);
   const pgSchema = opts.tsunaguDatabase ? benchSchema(opts.tsunaguDatabase) : undefined;
   const script =
     opts.tsunaguHost === 'platform'
       ? runner === 'dist'
-        ? join(REPO_ROOT, 'bin/tsunagu.js')
-        : join(REPO_ROOT, 'src/cli/index.ts')
+        ? join(root, 'bin/tsunagu.js')
+        : join(root, 'src/cli/index.ts')
       : join(
-          REPO_ROOT,
+          root,
           runner === 'dist' ? 'dist/bench/tsunagu-broker-server.js' : 'src/bench/tsunagu-broker-server.ts',
         );
   const hostArgs =
@@ -238,16 +248,17 @@ async function startTsunagu(opts: StartOptions): Promise<BrokerTarget> {
     script,
     ...hostArgs,
   ];
-  const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 2, 2], cwd: REPO_ROOT });
-  const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+  const child = spawnWithFileLimit(process.execPath, args, { stdio: ['ignore', 2, 2], cwd: root });
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
     .version;
   const what = opts.tsunaguHost === 'platform' ? 'tsunagu start' : 'broker only';
   const store = pgSchema ? `PostgreSQL schema ${pgSchema.schema}` : 'SQLite';
+  const from = name === 'baseline' ? ` from ${root}` : '';
   return started(
-    'tsunagu',
+    name,
     child,
     port,
-    `tsunagu ${version} (${what}, ${store}, ${runner}, node ${process.version})`,
+    `tsunagu ${version}${from} (${what}, ${store}, ${runner}, node ${process.version})`,
     dir,
     pgSchema?.drop,
   );
@@ -309,6 +320,9 @@ export function startBroker(name: BrokerName, opts: StartOptions): Promise<Broke
   switch (name) {
     case 'tsunagu':
       return startTsunagu(opts);
+    case 'baseline':
+      if (!opts.baselineRoot) throw new Error('the baseline broker needs --baseline DIR');
+      return startTsunagu(opts, 'baseline', opts.baselineRoot);
     case 'mosquitto':
       return startMosquitto();
     case 'aedes':

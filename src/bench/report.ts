@@ -1,6 +1,7 @@
 /**
  * Turning raw workload results into figures (one row per measured quantity), the goals Tsunagu is
- * held to, and a Markdown table with the ratios Tsunagu/Mosquitto and Tsunagu/Aedes.
+ * held to, and a Markdown table with the ratios Tsunagu/Mosquitto and Tsunagu/Aedes (and
+ * Tsunagu/baseline when a baseline build ran beside it). Several rounds of a workload give medians.
  */
 import type { BrokerName } from './brokers.js';
 import { STALL_MS, type FlowResult, type IdleResult } from './workloads.js';
@@ -46,6 +47,8 @@ export interface Figure {
   /** Tsunagu / Mosquitto and Tsunagu / Aedes; absent when either side is missing. */
   ratioToMosquitto?: number;
   ratioToAedes?: number;
+  /** Tsunagu / baseline (the same figure of Tsunagu built from another checkout). */
+  ratioToBaseline?: number;
   goal: string;
   verdict: Verdict;
 }
@@ -100,6 +103,7 @@ function figure(
     t === undefined || other === undefined || other === 0 ? undefined : t / other;
   const rm = ratio(values.mosquitto);
   const ra = ratio(values.aedes);
+  const rb = ratio(values.baseline);
   return {
     id,
     workload,
@@ -109,26 +113,49 @@ function figure(
     values,
     ...(rm === undefined ? {} : { ratioToMosquitto: rm }),
     ...(ra === undefined ? {} : { ratioToAedes: ra }),
+    ...(rb === undefined ? {} : { ratioToBaseline: rb }),
     goal: goal?.text ?? '—',
     verdict: judge(goal, values),
   };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Each broker's figure; with several rounds of a workload (`--rounds`), the median of the rounds. */
 function pick<R>(
-  record: WorkloadRecord,
+  rounds: WorkloadRecord[],
   get: (r: R) => number | undefined,
 ): Partial<Record<BrokerName, number>> {
+  const all: Partial<Record<BrokerName, number[]>> = {};
+  for (const record of rounds)
+    for (const [name, r] of Object.entries(record.results) as [BrokerName, R][]) {
+      const v = get(r);
+      if (v !== undefined && Number.isFinite(v)) (all[name] ??= []).push(v);
+    }
   const out: Partial<Record<BrokerName, number>> = {};
-  for (const [name, r] of Object.entries(record.results) as [BrokerName, R][]) {
-    const v = get(r);
-    if (v !== undefined && Number.isFinite(v)) out[name] = v;
-  }
+  for (const [name, vs] of Object.entries(all) as [BrokerName, number[]][]) out[name] = median(vs);
   return out;
+}
+
+/** Records of the same workload (rounds) together, in first-seen order. */
+function byWorkload(records: WorkloadRecord[]): WorkloadRecord[][] {
+  const groups = new Map<WorkloadId, WorkloadRecord[]>();
+  for (const r of records) {
+    const g = groups.get(r.id);
+    if (g) g.push(r);
+    else groups.set(r.id, [r]);
+  }
+  return [...groups.values()];
 }
 
 export function figuresOf(records: WorkloadRecord[]): Figure[] {
   const out: Figure[] = [];
-  for (const rec of records) {
+  for (const rounds of byWorkload(records)) {
+    const rec = rounds[0]!;
     if (rec.id === 'idle-connections') {
       out.push(
         figure(
@@ -137,7 +164,7 @@ export function figuresOf(records: WorkloadRecord[]): Figure[] {
           'memory per idle connection',
           'B',
           'lower',
-          pick<IdleResult>(rec, (r) => r.bytesPerConnection),
+          pick<IdleResult>(rounds, (r) => r.bytesPerConnection),
           MEMORY_GOAL,
         ),
       );
@@ -155,7 +182,7 @@ export function figuresOf(records: WorkloadRecord[]): Figure[] {
             `${rec.title} ${label}`,
             'ms',
             'lower',
-            pick<FlowResult>(rec, (r) => r.latency?.[key]),
+            pick<FlowResult>(rounds, (r) => r.latency?.[key]),
             is10k && key === 'p99' ? P99_GOAL : undefined,
           ),
         );
@@ -168,7 +195,7 @@ export function figuresOf(records: WorkloadRecord[]): Figure[] {
           `${rec.title} delivered`,
           'msg/s',
           'higher',
-          pick<FlowResult>(rec, (r) => r.rate),
+          pick<FlowResult>(rounds, (r) => r.rate),
           RATE_GOAL,
         ),
         figure(
@@ -177,7 +204,9 @@ export function figuresOf(records: WorkloadRecord[]): Figure[] {
           `${rec.title} broker CPU`,
           'µs/msg',
           'lower',
-          pick<FlowResult>(rec, (r) => (r.brokerCpuSeconds >= MIN_CPU_SECONDS ? r.cpuUsPerMsg : undefined)),
+          pick<FlowResult>(rounds, (r) =>
+            r.brokerCpuSeconds >= MIN_CPU_SECONDS ? r.cpuUsPerMsg : undefined,
+          ),
           CPU_GOAL,
         ),
       );
@@ -206,10 +235,20 @@ const ratioText = (r: number | undefined): string =>
 
 /** A Markdown table: one row per figure, the brokers that ran as columns. */
 export function formatTable(figures: Figure[], brokers: BrokerName[]): string {
-  const head = ['figure', ...brokers, 'T/M', 'T/A', 'goal (Tsunagu)', 'met'];
+  const withBaseline = brokers.includes('baseline');
+  const head = [
+    'figure',
+    ...brokers,
+    ...(withBaseline ? ['T/B'] : []),
+    'T/M',
+    'T/A',
+    'goal (Tsunagu)',
+    'met',
+  ];
   const rows = figures.map((f) => [
     `${f.label}${unitLabel(f.unit)}`,
     ...brokers.map((b) => formatValue(f.values[b], f.unit)),
+    ...(withBaseline ? [ratioText(f.ratioToBaseline)] : []),
     ratioText(f.ratioToMosquitto),
     ratioText(f.ratioToAedes),
     f.goal,

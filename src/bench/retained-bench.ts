@@ -10,7 +10,7 @@
  */
 import net from 'node:net';
 import { generate, parser as createParser, type Packet } from 'mqtt-packet';
-import { filterMatches } from '../mqtt/topics.js';
+import { filterMatches } from '../mqtt/index.js';
 import { startBroker, type BrokerName } from './brokers.js';
 import { percentile } from './stats.js';
 

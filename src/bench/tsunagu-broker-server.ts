@@ -5,9 +5,7 @@
  * the broker by itself, and to benchmark it while another module of the working tree is broken.
  * Usage: tsunagu-broker-server <port> <data-dir>
  */
-import { systemClock } from '../core/clock.js';
-import { defaultConfig } from '../core/config.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, defaultConfig, systemClock } from '../core/index.js';
 import { createBroker, listenTcp } from '../mqtt/index.js';
 import { openDatabase } from '../store/index.js';
 

@@ -2,7 +2,7 @@
  * `tsunagu bench <name> [options]`. Each benchmark is looked up by name and loaded only when used;
  * add new ones to BENCHMARKS.
  */
-import { parseCliOptions } from '../core/cli-options.js';
+import { parseCliOptions } from '../core/index.js';
 
 type BenchMain = (args: string[]) => Promise<void>;
 
@@ -32,31 +32,31 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
   },
   registry: {
     help: 'CONNECTs/s with password auth (cold/warm cache), ACL cost per publish, device-list timings',
-    load: async () => withOptions((await import('../registry/bench.js')).benchRegistry),
+    load: async () => withOptions((await import('../registry/index.js')).benchRegistry),
   },
   reconnect: {
     help: 'devices with passwords reconnect at once after kill -9 (Tsunagu vs Mosquitto); CONNECT latency under a wrong-password flood',
-    load: async () => withOptions((await import('../registry/bench-reconnect.js')).benchReconnect),
+    load: async () => withOptions((await import('../registry/index.js')).benchReconnect),
   },
   shadows: {
     help: 'shadow updates/s end to end (device publish → durable accepted) with 1,000 devices',
-    load: async () => (await import('../shadows/bench.js')).runShadowBenchCli,
+    load: async () => (await import('../bench/index.js')).runShadowBenchCli,
   },
   commands: {
     help: 'command round trips/s and p50/p99 latency with 1,000 devices',
-    load: async () => (await import('../commands/bench.js')).runCommandBenchCli,
+    load: async () => (await import('../bench/index.js')).runCommandBenchCli,
   },
   ingest: {
     help: 'decoder rates, points/s persisted (SQLite; --postgres URL too), MQTT end to end, range queries',
-    load: async () => withOptions((await import('../telemetry/bench.js')).benchIngest),
+    load: async () => withOptions((await import('../bench/index.js')).benchIngest),
   },
   health: {
     help: '1,000,000 devices with a heartbeat a minute: CPU share, memory, deadline delay p99',
-    load: async () => withOptions((await import('../health/bench.js')).benchHealth),
+    load: async () => withOptions((await import('../health/index.js')).benchHealth),
   },
   retained: {
     help: 'SUBSCRIBE latency with 1,000,000 retained messages: Tsunagu vs Mosquitto vs the old scan',
-    load: async () => withOptions((await import('../bench/retained-bench.js')).benchRetained),
+    load: async () => withOptions((await import('../bench/index.js')).benchRetained),
   },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',

@@ -10,7 +10,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddresses } from '../app.js';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../core/index.js';
 import { startSimulation, type Simulation } from '../sim/index.js';
 
 export interface DemoOptions {

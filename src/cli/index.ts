@@ -2,7 +2,7 @@
  * The `tsunagu` command. Verbs: start, sim, bench, loadtest. Each verb lives in its own file and
  * is loaded only when used, so `tsunagu start` does not pay for the simulator.
  */
-import { ConfigError, describeOptions, loadConfig } from '../core/config.js';
+import { ConfigError, describeOptions, loadConfig } from '../core/index.js';
 
 const USAGE = `usage: tsunagu <command> [options]
 
@@ -28,7 +28,9 @@ async function main(argv: string[]): Promise<void> {
       }
       const config = loadConfig(rest);
       const { runPlatform } = await import('../main.js');
-      await runPlatform(config);
+      // The demo is loaded only when asked for and handed to main.ts, which never imports cli/.
+      const startDemo = config.demo ? (await import('./demo.js')).startDemo : undefined;
+      await runPlatform(config, startDemo ? { startDemo } : {});
       return;
     }
     case 'bench': {

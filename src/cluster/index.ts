@@ -4,10 +4,14 @@
  * No business logic lives here. See docs/cluster.md.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { Clock } from '../core/clock.js';
-import type { ClusterEvents } from '../core/cluster-events.js';
-import type { Logger } from '../core/logger.js';
-import { DEFAULT_SHARDS, type Member, type Ownership } from '../core/ownership.js';
+import {
+  type Clock,
+  type ClusterEvents,
+  DEFAULT_SHARDS,
+  type Logger,
+  type Member,
+  type Ownership,
+} from '../core/index.js';
 import type { PostgresDatabase } from '../store/index.js';
 import { NatsClusterEvents } from './nats-events.js';
 import { DEFAULT_LEASE_TIMING, PgOwnership } from './pg-ownership.js';

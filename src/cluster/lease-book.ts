@@ -12,8 +12,7 @@
  *  - expired locally: the deadline passed without a renewal → dropped, listeners told `lost` —
  *    before any other node can acquire it.
  */
-import type { Clock } from '../core/clock.js';
-import type { OwnershipChange } from '../core/ownership.js';
+import type { Clock, OwnershipChange } from '../core/index.js';
 
 export interface LeaseTiming {
   /** Lease length on the database's clock. */

@@ -13,13 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 import {
-  LocalClusterEvents,
   type ClusterEventMap,
   type ClusterEventName,
   type ClusterEvents,
   type ClusterHandler,
-} from '../core/cluster-events.js';
-import type { Logger } from '../core/logger.js';
+  LocalClusterEvents,
+  type Logger,
+} from '../core/index.js';
 
 export interface NatsEventsOptions {
   url: string;

@@ -13,9 +13,14 @@
  * takes at most ttl + renewMs (+ one statement), 5 s with the defaults.
  */
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
-import { shardOf, type Member, type Ownership, type OwnershipChange } from '../core/ownership.js';
+import {
+  type Clock,
+  type Logger,
+  type Member,
+  type Ownership,
+  type OwnershipChange,
+  shardOf,
+} from '../core/index.js';
 import type { PostgresDatabase } from '../store/index.js';
 import { LeaseBook, planRound } from './lease-book.js';
 import { ensureClusterTables } from './pg-tables.js';

@@ -1,5 +1,5 @@
 /** The commands error catalogue (code, HTTP status, message). */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const CommandErrors = {
   deviceNotFound: defineError('COMMAND_DEVICE_NOT_FOUND', 404, (id: string) => `device ${id} not found`),

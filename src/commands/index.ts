@@ -3,8 +3,8 @@
  * confirmation by the shadow's reported state, timeouts, idempotency, offline queueing) and
  * latency statistics. See docs/commands.md.
  */
-import type { DeviceDirectory } from '../core/devices.js';
-import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
+import type { DeviceDirectory } from '../core/index.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { migrate } from '../store/index.js';
 import { pgCommandStore } from './pg-store.js';
 import { commandRoutes } from './routes.js';
@@ -22,6 +22,7 @@ export type {
   CommandReply,
 } from './types.js';
 export type { CommandStats } from './stats.js';
+export { percentile } from './stats.js';
 
 export interface CommandsModule extends PlatformModule {
   service: CommandService;

@@ -8,13 +8,16 @@
  * - every write is a compare-and-set on the status this node last saw (`stored`): when it fails,
  *   another node moved the command first, and the store's version replaces this node's copy.
  */
-import type { Clock } from '../core/clock.js';
-import type { ClusterEvents } from '../core/cluster-events.js';
-import type { Logger } from '../core/logger.js';
-import type { Ownership, OwnershipChange } from '../core/ownership.js';
+import type {
+  Clock,
+  ClusterEvents,
+  CommandStatus,
+  Logger,
+  Ownership,
+  OwnershipChange,
+} from '../core/index.js';
 import type { CommandStore } from './store.js';
 import { FINAL_STATUSES, type CommandRecord } from './types.js';
-import type { CommandStatus } from '../core/events.js';
 
 export interface Pending {
   rec: CommandRecord;

@@ -1,10 +1,10 @@
 /** HTTP API for commands under /api/v1 (see docs/commands.md). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Actor, CommandStatus } from '../core/events.js';
+import type { Actor, CommandStatus } from '../core/index.js';
 import { CommandErrors } from './errors.js';
 import type { CommandService } from './service.js';
 import { FINAL_STATUSES, type CommandRecord, type CreateCommandRequest } from './types.js';
-import { paging } from '../http/paging.js';
+import { paging } from '../http/index.js';
 
 const STATUSES = [
   'queued',

@@ -12,13 +12,20 @@
  * and the winner alone emits `command.finished` (then `command.settled` lets others drop copies).
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
-import { singleNodeEvents, type ClusterEvents } from '../core/cluster-events.js';
-import type { DeviceDirectory } from '../core/devices.js';
-import type { Actor, CommandStatus, EventBus, TsunaguEvents } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import { singleNodeOwnership, type Ownership } from '../core/ownership.js';
-import type { BrokerApi, BrokerMessage } from '../mqtt/api.js';
+import {
+  type Actor,
+  type Clock,
+  type ClusterEvents,
+  type CommandStatus,
+  type DeviceDirectory,
+  type EventBus,
+  type Logger,
+  type Ownership,
+  singleNodeEvents,
+  singleNodeOwnership,
+  type TsunaguEvents,
+} from '../core/index.js';
+import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './store.js';

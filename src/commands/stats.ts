@@ -1,5 +1,5 @@
 /** Outcome counts and latency percentiles (nearest-rank) for GET /commands/stats. */
-import type { CommandStatus } from '../core/events.js';
+import type { CommandStatus } from '../core/index.js';
 import type { OutcomeRow } from './store.js';
 
 export interface LatencySummary {

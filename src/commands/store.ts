@@ -2,7 +2,7 @@
  * The commands store interface; SQLite and PostgreSQL adapters pass store.contract.ts. A command
  * is written before it is published, and every transition is written before it is announced.
  */
-import type { CommandStatus } from '../core/events.js';
+import type { CommandStatus } from '../core/index.js';
 import type { Migration } from '../store/index.js';
 import type { CommandRecord, Json } from './types.js';
 

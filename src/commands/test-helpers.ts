@@ -1,11 +1,14 @@
 /** Fixtures for the commands unit tests: FakeBroker, ManualClock, in-memory SQLite. */
-import { ManualClock } from '../core/clock.js';
-import type { DeviceDirectory } from '../core/devices.js';
-import { EventBus, type TsunaguEvents } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
+import {
+  type DeviceDirectory,
+  EventBus,
+  ManualClock,
+  silentLogger,
+  type TsunaguEvents,
+} from '../core/index.js';
 import { openSqlite, type SqliteDatabase } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
-import type { ClientInfo } from '../mqtt/api.js';
+import type { ClientInfo } from '../mqtt/index.js';
 import { createCommandStore } from './index.js';
 import { CommandService, type ReadReported } from './service.js';
 import type { CommandStore } from './store.js';

@@ -11,7 +11,7 @@
  * - `expired`      final: still queued at `requestedAt + expiresInMs`
  * - `rejected`     final: device offline and `offline: 'reject'` (the default)
  */
-import type { Actor, CommandStatus } from '../core/events.js';
+import type { Actor, CommandStatus } from '../core/index.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -22,7 +22,6 @@ export const FINAL_STATUSES: readonly CommandStatus[] = [
   'expired',
   'rejected',
 ];
-export const PENDING_STATUSES: readonly CommandStatus[] = ['queued', 'sent', 'acknowledged'];
 
 /** Success needs the shadow's reported value at `path` (dotted) to equal `equals`. */
 export interface ConfirmSpec {

@@ -1,6 +1,8 @@
 /**
- * The public face of `src/core` (ARCHITECTURE.md): the clock, config, errors, events, logger, the
- * module contract and the scale-out seams (ownership, cluster events). Other modules import from here.
+ * The public face of `src/core` (ARCHITECTURE.md): the clock, config, errors, events, logger and the
+ * scale-out seams (ownership, cluster events). Other modules import from here. `core/` sits at the
+ * bottom of the module graph and imports no other module; the module contract (ModuleContext,
+ * PlatformModule), which needs the broker and the database, lives one floor up in `src/platform`.
  */
 export * from './cli-options.js';
 export * from './clock.js';
@@ -10,7 +12,6 @@ export * from './devices.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './logger.js';
-export * from './module.js';
 export * from './ownership.js';
 export * from './ports.js';
 export * from './prom-lint.js';

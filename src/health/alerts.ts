@@ -1,5 +1,5 @@
 /** The `health.alert` payloads health emits: a hardware-error threshold crossed, or flapping. */
-import type { TsunaguEvents } from '../core/events.js';
+import type { TsunaguEvents } from '../core/index.js';
 import type { ErrorThreshold } from './policy.js';
 import { modelOf } from './state-change.js';
 import type { TrackedDevice } from './tracked-device.js';

@@ -15,10 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ManualClock } from '../core/clock.js';
-import { EventBus } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
-import { openSqlite } from '../store/database.js';
+import { EventBus, ManualClock, silentLogger } from '../core/index.js';
+import { openSqlite } from '../store/index.js';
 import { HealthEngine } from './engine.js';
 import { createSqliteHealthStore } from './sqlite-health-store.js';
 

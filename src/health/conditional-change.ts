@@ -4,7 +4,7 @@
  * and reasons this node holds; only then are `service-state.changed` and the retained message
  * emitted. When another node changed the device first, this node takes the store's row instead.
  */
-import type { Actor } from '../core/events.js';
+import type { Actor } from '../core/index.js';
 import type { EngineWriter } from './engine-writer.js';
 import type { DeviceHealthRow, HealthStore, StateChange } from './health-store.js';
 import { applyCommand, type StateCommand } from './service-state.js';

@@ -3,7 +3,7 @@
  * the due buckets to the engine. Nothing fires while paused (before the listeners open, after
  * they close): a deadline that falls then is judged when the timer resumes.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/index.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 
 export class DeadlineTimer {

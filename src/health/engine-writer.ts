@@ -5,8 +5,7 @@
  * last moment the platform was known to listen; at shutdown `alive_at` = `closed_at` = the moment
  * the listeners began to close. Platform downtime (engine.ts) runs from `alive_at` to the next open.
  */
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
+import type { Clock, Logger } from '../core/index.js';
 import type { ErrorWindowRow, HealthStore, StateChange } from './health-store.js';
 
 export const ALIVE_KEY = 'alive_at';

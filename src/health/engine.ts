@@ -15,9 +15,13 @@
  * `heartbeat.checked` (received: false) nor `heartbeat_lost` is ever timestamped in the downtime.
  * The downtime itself (last `alive_at` → listeners open) is recorded as platform downtime.
  */
-import type { HeartbeatPolicy } from '../core/devices.js';
-import type { Actor, ServiceState } from '../core/events.js';
-import { singleNodeOwnership, type Ownership } from '../core/ownership.js';
+import {
+  type Actor,
+  type HeartbeatPolicy,
+  type Ownership,
+  type ServiceState,
+  singleNodeOwnership,
+} from '../core/index.js';
 import { flappingAlert, thresholdAlert } from './alerts.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { ALIVE_KEY, CLOSED_KEY, EngineWriter } from './engine-writer.js';

@@ -1,5 +1,5 @@
 /** The health module's error catalogue (code, HTTP status, message). */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const HealthErrors = {
   deviceNotFound: defineError(

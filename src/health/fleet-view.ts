@@ -1,5 +1,5 @@
 /** Read models over the engine's in-memory fleet: counts for `/fleet/health`, the out-of-service list. */
-import type { ServiceState } from '../core/events.js';
+import type { ServiceState } from '../core/index.js';
 
 export interface FleetDevice {
   id: string;

@@ -6,8 +6,7 @@
  * a node that gains shards reloads those devices' state, last sign of life and error windows from
  * the store and arms their deadlines; a node that loses shards drops their deadlines at once.
  */
-import type { ClusterEvents } from '../core/cluster-events.js';
-import type { Logger } from '../core/logger.js';
+import type { ClusterEvents, Logger } from '../core/index.js';
 import { adoptRow } from './conditional-change.js';
 import type { HealthEngine } from './engine.js';
 import type { HealthStore } from './health-store.js';

@@ -3,8 +3,8 @@
  * per-model policies, and a little metadata (when the engine was last alive, for restart rules).
  * Two adapters (SQLite, PostgreSQL) pass one contract suite (`health-store.contract.test.ts`).
  */
-import type { Actor, ServiceState } from '../core/events.js';
-import type { Migration } from '../store/migrations.js';
+import type { Actor, ServiceState } from '../core/index.js';
+import type { Migration } from '../store/index.js';
 import type { HealthPolicy } from './policy.js';
 
 export interface DeviceHealthRow {

@@ -4,8 +4,8 @@
  * notify decides who hears about it.
  */
 import { Gauge, Histogram } from 'prom-client';
-import type { DeviceDirectory } from '../core/devices.js';
-import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
+import type { DeviceDirectory } from '../core/index.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { HealthEngine } from './engine.js';
 import { forwardTo, wireHealthCluster } from './health-cluster.js';
 import type { HealthStore } from './health-store.js';

@@ -1,6 +1,5 @@
 /** HealthStore on PostgreSQL: batches go in one statement each (unnest over arrays). */
-import type { PostgresDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import { migrate, type PostgresDatabase } from '../store/index.js';
 import {
   HEALTH_MIGRATIONS,
   toDeviceRow,

@@ -2,8 +2,7 @@
  * Health policies per device model: an optional heartbeat override on top of the model's own
  * heartbeat policy (from the registry), and hardware-error thresholds per error code.
  */
-import type { HeartbeatPolicy, SignOfLife } from '../core/devices.js';
-import type { Severity } from '../core/events.js';
+import type { HeartbeatPolicy, Severity, SignOfLife } from '../core/index.js';
 import { HealthErrors } from './errors.js';
 
 export interface ErrorThreshold {
@@ -25,8 +24,6 @@ export interface HealthPolicy {
   flappingMinConnects: number;
   updatedAt: number;
 }
-
-export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
 
 /** The model's heartbeat policy with the health override applied; undefined = no deadlines. */
 export function effectiveHeartbeat(

@@ -1,10 +1,10 @@
 /** HTTP routes of the health module (inside `/api/v1`). */
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger'; // schema.tags / summary
-import type { Actor, ServiceState } from '../core/events.js';
+import type { Actor, ServiceState } from '../core/index.js';
 import type { HealthPolicy } from './policy.js';
 import type { HealthApi } from './service.js';
-import { paging } from '../http/paging.js';
+import { paging } from '../http/index.js';
 
 const STATES = ['in_service', 'out_of_service', 'maintenance', 'retired'];
 const SEVERITIES = ['info', 'warning', 'error', 'critical'];

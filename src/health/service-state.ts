@@ -12,7 +12,7 @@
  * `maintenance` or `retired`. Only `heartbeat_lost` is removed automatically (a sign of life);
  * hardware errors and manual reasons are cleared by a person with a note.
  */
-import type { ServiceState } from '../core/events.js';
+import type { ServiceState } from '../core/index.js';
 import { HealthErrors } from './errors.js';
 
 export interface ServiceRecord {

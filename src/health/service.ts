@@ -1,5 +1,5 @@
 /** The health module's API as other code (routes, tests, the CLI) calls it. */
-import type { Actor, ServiceState } from '../core/events.js';
+import type { Actor, ServiceState } from '../core/index.js';
 import type { HealthEngine, TrackedDevice } from './engine.js';
 import { HealthErrors } from './errors.js';
 import { fleetHealth, outOfService, type FleetHealth, type OutOfServicePage } from './fleet-view.js';

@@ -1,6 +1,5 @@
 /** HealthStore on the embedded SQLite database (better-sqlite3, synchronous, batched transactions). */
-import type { SqliteDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import { migrate, type SqliteDatabase } from '../store/index.js';
 import {
   HEALTH_MIGRATIONS,
   toDeviceRow,

@@ -3,7 +3,7 @@
  * write, the `service-state.changed` bus event and the retained `$fleet/devices/{id}/service-state`
  * message. Returns false when the command changes nothing.
  */
-import type { Actor, EventBus } from '../core/events.js';
+import type { Actor, EventBus } from '../core/index.js';
 import type { EngineWriter } from './engine-writer.js';
 import type { StateChange } from './health-store.js';
 import { applyCommand, type StateCommand } from './service-state.js';

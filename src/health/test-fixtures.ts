@@ -1,9 +1,15 @@
 /** Shared pieces for health tests: an in-memory DeviceDirectory and an engine on a SQLite file. */
-import type { Clock } from '../core/clock.js';
-import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/devices.js';
-import { EventBus, type EventName, type TsunaguEvents } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
-import type { SqliteDatabase } from '../store/database.js';
+import {
+  type Clock,
+  type DeviceDirectory,
+  type DeviceInfo,
+  type DeviceModelInfo,
+  EventBus,
+  type EventName,
+  silentLogger,
+  type TsunaguEvents,
+} from '../core/index.js';
+import type { SqliteDatabase } from '../store/index.js';
 import { HealthEngine } from './engine.js';
 import { createSqliteHealthStore } from './sqlite-health-store.js';
 import { createHealthApi, type HealthApi } from './service.js';

@@ -1,9 +1,13 @@
 /** What the health engine holds per device, and what it is built from. */
-import type { Clock } from '../core/clock.js';
-import type { DeviceDirectory, HeartbeatPolicy } from '../core/devices.js';
-import type { Actor, EventBus } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import type { Ownership } from '../core/ownership.js';
+import type {
+  Actor,
+  Clock,
+  DeviceDirectory,
+  EventBus,
+  HeartbeatPolicy,
+  Logger,
+  Ownership,
+} from '../core/index.js';
 import type { FleetDevice } from './fleet-view.js';
 import type { HealthStore } from './health-store.js';
 

@@ -2,7 +2,7 @@
  * Signs of life from clients health does not track yet: each is looked up in the directory once
  * (and an unregistered client at most once a minute), then replayed if the device exists.
  */
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../core/index.js';
 
 const RETRY_MS = 60_000;
 const MAX_REMEMBERED = 100_000;

@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { defineError, TsunaguError } from '../core/errors.js';
+import { defineError, TsunaguError } from '../core/index.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: Record<string, unknown> };

@@ -8,4 +8,6 @@ export * from './paging.js';
 export * from './redact.js';
 export * from './yaml-input.js';
 export { bearerAccess, createHttpServer, registerApi } from './server.js';
+export { CONSOLE_DIST, registerConsole } from './console-static.js';
+export { sessionRoutes } from './session-routes.js';
 export type * from './server.js';

@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { EventBus, EventName } from '../core/events.js';
+import type { EventBus, EventName } from '../core/index.js';
 
 /** Bus events forwarded to browsers. High-rate events (telemetry, messages) are not streamed. */
 const STREAMED: EventName[] = [

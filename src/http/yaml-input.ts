@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { parseAllDocuments } from 'yaml';
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 import { HttpErrors } from './errors.js';
 
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];

@@ -4,7 +4,7 @@
  * the way a kernel calls its plugins. Other modules use only `BrokerApi`.
  */
 import type { Duplex } from 'node:stream';
-import type { DisconnectReason } from '../core/events.js';
+import type { DisconnectReason } from '../core/index.js';
 
 export type QoS = 0 | 1 | 2;
 

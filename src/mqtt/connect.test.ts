@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import net from 'node:net';
 import { generate, type IConnackPacket, type IDisconnectPacket } from 'mqtt-packet';
-import { ManualClock } from '../core/clock.js';
-import type { DisconnectReason } from '../core/events.js';
+import { ManualClock, type DisconnectReason } from '../core/index.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 
 const connack = (p: unknown): IConnackPacket => p as IConnackPacket;

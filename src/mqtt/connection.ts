@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
-import type { DisconnectReason } from '../core/events.js';
+import type { DisconnectReason } from '../core/index.js';
 import type { ClientInfo, ConnectionMeta } from './api.js';
 import { encode } from './encode.js';
 import {
@@ -151,9 +151,11 @@ export class Connection implements ParserOwner {
         chunk = Buffer.concat([this.tail, data]);
         this.tail = undefined;
       }
-      const used = parseFast(this, chunk);
+      const r = parseFast(this, chunk);
+      const incomplete = r < 0;
+      const used = incomplete ? -r - 1 : r;
       if (used === chunk.length || (this.state as ConnectionState) === 'closed') return;
-      if (fastStop === INCOMPLETE) {
+      if (incomplete) {
         this.tail = chunk.subarray(used);
         return;
       }
@@ -273,18 +275,15 @@ export class Connection implements ParserOwner {
   }
 }
 
-const DONE = 0;
-const INCOMPLETE = 1;
-const OTHER = 2;
-/** Why the last `parseFast` stopped: all consumed, a partial packet, or a packet it leaves to mqtt-packet. */
-let fastStop = DONE;
 const FAST_TAIL_MAX = 16 * 1024;
 
 /**
  * Hand-written parser for the hot path (measured: mqtt-packet's parser, its BufferList and debug
  * calls were about a quarter of the broker's CPU for small QoS 0/1 messages). Parses complete
  * PUBLISH packets (MQTT 5: only without properties) and 4-byte PUBACKs at the start of `buf`,
- * producing the same packet objects as mqtt-packet, and returns the number of bytes consumed.
+ * producing the same packet objects as mqtt-packet. Returns the number of bytes consumed, or, when
+ * it stopped on a small packet cut by the end of `buf` (to be completed by the next chunk),
+ * `-(consumed + 1)`: one number, nothing allocated per chunk.
  * Anything else — other packet types, bad flags, QoS 3, MQTT 5 properties, a topic that does not
  * decode cleanly (U+FFFD) or holds U+0000, an incomplete or too large packet — stops it:
  * mqtt-packet takes over from there (and reports errors as before). Packet-level rules (DUP on
@@ -294,19 +293,16 @@ export function parseFast(c: Connection, buf: Buffer): number {
   const len = buf.length;
   const v5 = c.version === 5;
   let pos = 0;
-  fastStop = INCOMPLETE;
+  let incomplete = true;
   while (c.state === 'connected') {
-    if (pos + 2 > len) {
-      fastStop = pos === len ? DONE : INCOMPLETE;
-      return pos;
-    }
-    fastStop = OTHER;
+    if (pos + 2 > len) return pos === len ? pos : -pos - 1;
+    incomplete = false;
     const b0 = buf[pos]!;
     if (b0 === 0x40) {
       // PUBACK: remaining length 2 (MQTT 5 success without reason code is the same 4 bytes).
       if (buf[pos + 1] !== 2) break;
       if (pos + 4 > len) {
-        fastStop = INCOMPLETE;
+        incomplete = true;
         break;
       }
       const messageId = (buf[pos + 2]! << 8) | buf[pos + 3]!;
@@ -334,7 +330,7 @@ export function parseFast(c: Connection, buf: Buffer): number {
       }
     }
     if (!done) {
-      if (i >= len && i - pos < 5) fastStop = INCOMPLETE;
+      if (i >= len && i - pos < 5) incomplete = true;
       break;
     }
     // Not in its shortest form [MQTT-1.5.5-1]: left to mqtt-packet (strict-parser.ts refuses it).
@@ -343,7 +339,7 @@ export function parseFast(c: Connection, buf: Buffer): number {
     if (rem > c.maxInPacket) break;
     if (end > len) {
       // Cut by the chunk boundary: wait for the rest here unless it is big (no quadratic copies).
-      if (end - pos <= FAST_TAIL_MAX) fastStop = INCOMPLETE;
+      if (end - pos <= FAST_TAIL_MAX) incomplete = true;
       break;
     }
     if (i + 2 > end) break;
@@ -376,5 +372,5 @@ export function parseFast(c: Connection, buf: Buffer): number {
     pos = end;
     c.onParsedPacket(p);
   }
-  return pos;
+  return incomplete ? -pos - 1 : pos;
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
-import { ManualClock } from '../core/clock.js';
+import { ManualClock } from '../core/index.js';
 import { MemoryPersistence, type PersistOp } from './persistence.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 

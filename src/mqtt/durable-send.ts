@@ -6,7 +6,7 @@
  * store, and a restarted broker never reuses one while it is unreleased.
  */
 import type { Packet } from 'mqtt-packet';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../core/index.js';
 import type { Connection } from './connection.js';
 import { encode } from './encode.js';
 import type { GroupCommit } from './persistence.js';

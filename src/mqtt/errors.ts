@@ -1,5 +1,5 @@
 /** The broker's error catalogue (API misuse by platform code; protocol errors use reason codes). */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const MqttErrors = {
   invalidTopic: defineError(

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Duplex } from 'node:stream';
 import { generate, parser as createParser, type Packet } from 'mqtt-packet';
-import { ManualClock } from '../core/clock.js';
+import { ManualClock } from '../core/index.js';
 import { STALL_MS } from './broker.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 

@@ -15,3 +15,4 @@ export function createBroker(opts: BrokerOptions): Broker {
   return new BrokerImpl(opts);
 }
 export { allOf } from './hooks-compose.js';
+export { filterMatches } from './topics.js';

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { Duplex } from 'node:stream';
 import type { IConnackPacket } from 'mqtt-packet';
 import { generate } from 'mqtt-packet';
-import { ManualClock } from '../core/clock.js';
+import { ManualClock } from '../core/index.js';
 import { STALL_MS } from './broker.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 

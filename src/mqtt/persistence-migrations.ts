@@ -1,5 +1,5 @@
 /** Tables of the broker's persistence (prefixed `mqtt_`), for SQLite and PostgreSQL. */
-import type { Migration } from '../store/migrations.js';
+import type { Migration } from '../store/index.js';
 
 const SQLITE = `
 CREATE TABLE mqtt_sessions (

@@ -4,8 +4,8 @@
  * Used when the platform runs on `--database postgres://…`. The state belongs to one broker node
  * (no cross-node session hand-over yet).
  */
-import type { PostgresDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import type { PostgresDatabase } from '../store/index.js';
+import { migrate } from '../store/index.js';
 import type { QoS } from './api.js';
 import type { BrokerPersistence, PersistedState, PersistOp } from './persistence.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';

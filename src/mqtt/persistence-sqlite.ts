@@ -4,8 +4,8 @@
  * survives a process crash (kill -9); surviving power loss would need synchronous=FULL.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SqliteDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import type { SqliteDatabase } from '../store/index.js';
+import { migrate } from '../store/index.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
 import type { QoS } from './api.js';
 import { decodeProps, encodeProps, rowToWill, willRow } from './persistence-rows.js';

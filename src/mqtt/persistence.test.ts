@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { freshPgSchema, requirePostgres } from '../test-support/services.js';
-import { openSqlite } from '../store/database.js';
+import { openSqlite } from '../store/index.js';
 import { persistenceContract } from './persistence.contract.js';
 import { GroupCommit, MemoryPersistence, type BrokerPersistence, type PersistOp } from './persistence.js';
 import { SqlitePersistence } from './persistence-sqlite.js';

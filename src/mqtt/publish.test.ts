@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { IDisconnectPacket, IPubackPacket, IPublishPacket, IPubrecPacket, Packet } from 'mqtt-packet';
-import { ManualClock } from '../core/clock.js';
+import { ManualClock } from '../core/index.js';
 import { STALL_MS } from './broker.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 

@@ -8,16 +8,16 @@
  * messages are restored in flight under their original ids (resent with DUP=1 on reconnect
  * [MQTT-4.4.0-1]) and the allocator never hands those ids out while they are unreleased.
  */
+import type { FanOut } from './fan-out.js';
 import type { PersistedState } from './persistence.js';
 import { Session } from './session.js';
 import { parseFilter } from './topics.js';
-import type { SubscriptionTrie } from './trie.js';
 import type { Message, Outgoing, Subscription } from './types.js';
 
 export interface RestoreTarget {
   readonly sessions: Map<string, Session>;
   readonly offline: Set<Session>;
-  readonly trie: SubscriptionTrie<unknown>;
+  readonly fanOut: Pick<FanOut, 'addSubscription'>;
   readonly retained: Map<string, Message>;
 }
 
@@ -48,7 +48,7 @@ export function restoreState(b: RestoreTarget, st: PersistedState, now: number, 
       subId: r.subId,
     };
     s.subs.set(r.raw, sub);
-    b.trie.add(sub);
+    b.fanOut.addSubscription(sub);
   }
   for (const m of st.messages) {
     seq = Math.max(seq, m.seq + 1);

@@ -2,10 +2,12 @@
  * `$SYS/broker/...` statistics, published retained every 10 s with Mosquitto's topic names where
  * Mosquitto has them. Kept in memory only (not persisted).
  */
-import type { BrokerImpl } from './broker.js';
+import type { Broker } from './api.js';
 import { BROKER_VERSION_TEXT } from './version.js';
 
-export function sysValues(b: BrokerImpl): Record<string, string> {
+type SysSource = Pick<Broker, 'stats' | 'publish'> & { now(): number; readonly startedAt: number };
+
+export function sysValues(b: SysSource): Record<string, string> {
   const st = b.stats();
   return {
     'clients/connected': String(st.clientsConnected),
@@ -22,7 +24,7 @@ export function sysValues(b: BrokerImpl): Record<string, string> {
   };
 }
 
-export function publishSys(b: BrokerImpl): void {
+export function publishSys(b: SysSource): void {
   for (const [k, v] of Object.entries(sysValues(b)))
     void b.publish({ topic: `$SYS/broker/${k}`, payload: v, qos: 0, retain: true });
 }

@@ -5,10 +5,8 @@
 import type { AddressInfo, Server } from 'node:net';
 import { Duplex } from 'node:stream';
 import { generate, parser as createParser, type Packet } from 'mqtt-packet';
-import { systemClock, type Clock } from '../core/clock.js';
-import { DEFAULT_LIMITS, type BrokerLimits } from '../core/config.js';
-import { silentLogger } from '../core/logger.js';
-import { openSqlite, type Database } from '../store/database.js';
+import { DEFAULT_LIMITS, silentLogger, systemClock, type BrokerLimits, type Clock } from '../core/index.js';
+import { openSqlite, type Database } from '../store/index.js';
 import type { Broker } from './api.js';
 import { BrokerImpl, type BrokerOptions } from './broker.js';
 import { listenTcp } from './listeners.js';

@@ -95,7 +95,9 @@ test('listenWss: MQTT over secure WebSocket with client certificates, same auth 
   assert.equal(await got, 'over wss');
   await pub.endAsync();
   await sub.endAsync();
-  const expected = new X509Certificate(pki.clients.client!.cert).fingerprint256.replace(/:/g, '').toLowerCase();
+  const expected = new X509Certificate(pki.clients.client!.cert).fingerprint256
+    .replace(/:/g, '')
+    .toLowerCase();
   assert.equal(seen[0]?.transport, 'wss');
   assert.equal(seen[0]?.certFingerprint, expected);
 

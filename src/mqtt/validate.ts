@@ -10,7 +10,7 @@
  * Protocol Error (0x82: well-formed, but not allowed) [MQTT 5 §4.13]; 3.1.1 closes either way.
  */
 import type { Packet } from 'mqtt-packet';
-import type { BrokerLimits } from '../core/config.js';
+import type { BrokerLimits } from '../core/index.js';
 import { RC } from './reason-codes.js';
 
 export interface PacketError {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { ManualClock } from '../core/clock.js';
+import { ManualClock } from '../core/index.js';
 import { startTestBroker, type TestBroker } from './test-helpers.js';
 
 function connect(tb: TestBroker, opts: IClientOptions): Promise<MqttClient> {

@@ -10,17 +10,103 @@
  * client had already disconnected counts from that disconnect. As before, the will fires no
  * later than its session ends (session expiry counts the same way, see restore.ts).
  */
+import type { Clock } from '../core/index.js';
 import type { ClientInfo } from './api.js';
+import type { StateWriter } from './host.js';
 import type { PersistOp, StoredWill } from './persistence.js';
 import type { Session } from './session.js';
-import type { Will } from './types.js';
-import type { Clock } from '../core/clock.js';
+import type { Message, Will } from './types.js';
 
 export interface WillHost {
   readonly clock: Clock;
-  readonly sessions: Map<string, Session>;
+  readonly sessions: ReadonlyMap<string, Session>;
   persist(op: PersistOp): void;
   publishWill(clientId: string, w: Will): void;
+}
+
+/**
+ * The wills room: when a will is published (abnormal close, after its delay, at session end, or
+ * after a restart) and how. `authorize` is the publish authorization (handlers/authorize.ts);
+ * `route` hands the will to the fan-out.
+ */
+export class WillRoom implements WillHost {
+  /** Wills due at restart, published by `publishRestored()` (or the first sweep). */
+  private restored: (() => void)[] = [];
+
+  constructor(
+    readonly clock: Clock,
+    readonly sessions: ReadonlyMap<string, Session>,
+    private readonly state: StateWriter,
+    private readonly authorize: (clientId: string, w: Will, publish: () => void) => void,
+    private readonly route: (msg: Message) => void,
+    private readonly running: () => boolean,
+  ) {}
+
+  persist(op: PersistOp): void {
+    this.state.persist(op);
+  }
+
+  /** Authorized again when due, with the same check as PUBLISH (the ACL may have changed). */
+  publishWill(clientId: string, w: Will): void {
+    this.authorize(clientId, w, () =>
+      this.route({
+        topic: w.topic,
+        payload: w.payload,
+        qos: w.qos,
+        retain: w.retain,
+        properties: w.properties,
+        publisherId: clientId,
+        expiresAt: w.expiryInterval === undefined ? undefined : this.clock.now() + w.expiryInterval * 1000,
+      }),
+    );
+  }
+
+  /** At start, after the sessions are restored. */
+  restore(wills: readonly StoredWill[], now: number): void {
+    this.restored = restoreWills(this, wills, now);
+  }
+
+  get restoredPending(): boolean {
+    return this.restored.length > 0;
+  }
+
+  /** Publish the wills due at restart (once the platform's server-side subscribers are wired). */
+  publishRestored(): void {
+    const due = this.restored;
+    this.restored = [];
+    for (const f of due) f();
+  }
+
+  /** Abnormal close: publish the will now, or after its delay while the session lives [MQTT-3.1.3-9]. */
+  onClose(s: Session): void {
+    const w = s.will;
+    if (!w || !this.running()) {
+      if (!this.running()) s.will = undefined;
+      return;
+    }
+    if (w.delay > 0 && s.persistent) {
+      markWillDisconnected(this, s, w);
+      scheduleWill(this, s, Math.min(w.delay, s.expiryInterval) * 1000);
+      return;
+    }
+    fireWill(this, s);
+  }
+
+  /** The session ends: a pending delayed will is sent now; the stored will goes. */
+  onSessionEnd(s: Session): void {
+    if (s.cancelWill) {
+      s.cancelWill();
+      s.cancelWill = undefined;
+      fireWill(this, s);
+    }
+    if (this.running()) dropStoredWill(this, s);
+  }
+
+  /** The client reconnected before the will delay elapsed: the will is cancelled [MQTT-3.1.3-9]. */
+  cancelDelayed(s: Session): void {
+    s.cancelWill?.();
+    s.cancelWill = undefined;
+  }
 }
 
 function stored(
@@ -85,7 +171,7 @@ export function scheduleWill(b: WillHost, s: Session, ms: number): void {
  * After restore: wills of restored persistent sessions wait for the rest of their delay (capped
  * by the session expiry). Wills due now — without a persistent session (their session ended when
  * the connection did), or past their delay — are returned, to be published once the platform's
- * server-side subscribers are wired (`BrokerImpl.publishRestoredWills`).
+ * server-side subscribers are wired (`WillRoom.publishRestored`).
  */
 export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: number): (() => void)[] {
   const due: (() => void)[] = [];

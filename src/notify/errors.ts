@@ -1,5 +1,5 @@
 /** The notify module's error catalogue. */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const NotifyErrors = {
   channelNotFound: defineError(

@@ -1,6 +1,6 @@
 /** Bus events → notification items. Event ids are derived from the event, so a repeat is a duplicate. */
 import { createHash } from 'node:crypto';
-import type { Severity, TsunaguEvents } from '../core/events.js';
+import type { Severity, TsunaguEvents } from '../core/index.js';
 import type { NotifyItem, NotifyKind } from './types.js';
 
 const idOf = (...parts: (string | number)[]): string =>

@@ -4,10 +4,8 @@
  * health, SLOs and devices only emit.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { DeviceDirectory } from '../core/devices.js';
-import type { EventBus, TsunaguEvents } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import { ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
+import type { DeviceDirectory, EventBus, Logger, TsunaguEvents } from '../core/index.js';
+import { ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import type { BackoffPolicy } from './backoff.js';
 import { toItem } from './event-items.js';
 import type { NotifyStore } from './notify-store.js';

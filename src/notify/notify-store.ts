@@ -3,7 +3,7 @@
  * is written before anything is sent; (channel, event id) is unique, which is the dedup rule.
  * Two adapters (SQLite, PostgreSQL) pass one contract suite (`notify-store.contract.test.ts`).
  */
-import type { Migration } from '../store/migrations.js';
+import type { Migration } from '../store/index.js';
 import type { Channel, Notification, NotificationStatus, NotifyItem, NotifyKind, Route } from './types.js';
 
 export interface NotificationQuery {

@@ -18,9 +18,13 @@
  * by reloading the store when it gains shards and every `sweepMs`.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
-import { singleNodeOwnership, type Ownership, type OwnershipChange } from '../core/ownership.js';
+import {
+  type Clock,
+  type Logger,
+  type Ownership,
+  type OwnershipChange,
+  singleNodeOwnership,
+} from '../core/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { slackMessage, webhookBody } from './format.js';
 import type { NotifyStore } from './notify-store.js';

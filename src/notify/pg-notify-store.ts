@@ -1,7 +1,6 @@
 /** NotifyStore on PostgreSQL. */
 import type pg from 'pg';
-import type { PostgresDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import { migrate, type PostgresDatabase } from '../store/index.js';
 import {
   CLAIM,
   FIND_WINDOW,

@@ -4,7 +4,7 @@ import type {} from '@fastify/swagger'; // schema.tags / summary
 import type { ChannelInput, NotifyService, RouteInput } from './service.js';
 import { SEVERITIES } from './severity.js';
 import { NOTIFY_KINDS, type NotificationStatus } from './types.js';
-import { paging } from '../http/paging.js';
+import { paging } from '../http/index.js';
 
 const STATUSES = ['grouping', 'pending', 'delivered', 'failed'];
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };

@@ -1,8 +1,6 @@
 /** Channel and route management, the delivery log, and the bus → outbox wiring. */
 import { randomUUID } from 'node:crypto';
-import type { DeviceDirectory } from '../core/devices.js';
-import type { Severity } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
+import type { DeviceDirectory, Logger, Severity } from '../core/index.js';
 import { NotifyErrors } from './errors.js';
 import type { NotifyStore } from './notify-store.js';
 import type { Outbox } from './outbox.js';

@@ -1,6 +1,5 @@
 /** NotifyStore on the embedded SQLite database. */
-import type { SqliteDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import { migrate, type SqliteDatabase } from '../store/index.js';
 import {
   CLAIM,
   FIND_WINDOW,

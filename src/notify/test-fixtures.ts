@@ -5,13 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Registry } from 'prom-client';
-import type { Clock } from '../core/clock.js';
-import { defaultConfig } from '../core/config.js';
-import type { DeviceDirectory, DeviceInfo } from '../core/devices.js';
-import { EventBus } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
-import type { ModuleContext } from '../core/module.js';
-import type { SqliteDatabase } from '../store/database.js';
+import {
+  type Clock,
+  defaultConfig,
+  type DeviceDirectory,
+  type DeviceInfo,
+  EventBus,
+  silentLogger,
+} from '../core/index.js';
+import type { ModuleContext } from '../platform/index.js';
+import type { SqliteDatabase } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
 
 export function testContext(db: SqliteDatabase, clock: Clock): ModuleContext {

@@ -1,5 +1,5 @@
 /** Channels, routes, notifications and the items they carry. */
-import type { Severity } from '../core/events.js';
+import type { Severity } from '../core/index.js';
 
 export const NOTIFY_KINDS = [
   'service-state.changed',

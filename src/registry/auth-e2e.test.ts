@@ -16,7 +16,9 @@ describe('password CONNECTs with real mqtt.js clients', () => {
   const clients: MqttClient[] = [];
 
   before(async () => {
-    h = await startRegistryHarness();
+    // A lockout longer than the flood takes on a loaded machine: the first one must still hold when the
+    // last of the 200 attempts arrives (the default second can run out mid-flood under CPU contention).
+    h = await startRegistryHarness({ registry: { authLimits: { lockoutMs: 60_000 } } });
     const post = async (url: string, payload: object): Promise<Record<string, unknown>> => {
       const r = await h.http.inject({ method: 'POST', url: `/api/v1${url}`, headers: h.auth, payload });
       assert.ok(r.statusCode < 300, r.body);

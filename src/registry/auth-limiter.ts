@@ -14,7 +14,7 @@
  * id from one address get `clientFailures` verifications, not 400. Memory is bounded (`maxEntries`
  * per table; idle entries are swept, then the oldest dropped).
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/index.js';
 
 export interface AuthLimitOptions {
   /** Consecutive failures of one client id from one address before the lockout starts. */

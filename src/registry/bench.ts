@@ -6,9 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { systemClock } from '../core/clock.js';
-import { DEFAULT_LIMITS } from '../core/config.js';
-import { silentLogger } from '../core/logger.js';
+import { DEFAULT_LIMITS, silentLogger, systemClock } from '../core/index.js';
 import { createBroker, listenTcp, type Broker } from '../mqtt/index.js';
 import { openSqlite } from '../store/index.js';
 import { openRegistryStore } from './store.js';

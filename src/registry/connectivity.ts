@@ -4,9 +4,7 @@
  * transaction per batch, at most `flushMs` late). Readers call `flush()` first, so what the API
  * returns is exact. The same writer persists audit entries other modules emit on the bus.
  */
-import type { Clock } from '../core/clock.js';
-import type { EventBus, TsunaguEvents } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
+import type { Clock, EventBus, Logger, TsunaguEvents } from '../core/index.js';
 import type { RegistryStore } from './store.js';
 import type { AuditEntry, ConnectivityRow, StatusUpdate } from './types.js';
 

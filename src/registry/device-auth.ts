@@ -5,9 +5,8 @@
  * database read. Password CONNECTs pass the failed-authentication limiter (auth-limiter.ts) before
  * any database read or hash, then password-check.ts verifies the secret.
  */
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
-import type { AuthResult, BrokerHooks, ClientInfo } from '../mqtt/api.js';
+import type { Clock, Logger } from '../core/index.js';
+import type { AuthResult, BrokerHooks, ClientInfo } from '../mqtt/index.js';
 import { allowsPublish, allowsSubscribe, compileAcl, type CompiledAcl } from './acl.js';
 import type { AuthLimiter } from './auth-limiter.js';
 import type { CachedDirectory } from './directory.js';

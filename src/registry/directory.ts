@@ -2,7 +2,7 @@
  * The registry's read side for other modules (core/devices.ts): cached lookups, invalidated by the
  * registry service on every change, so telemetry and health pay one database read per device.
  */
-import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/devices.js';
+import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/index.js';
 import type { RegistryStore } from './store.js';
 import type { DeviceModel, DeviceRecord } from './types.js';
 

@@ -2,7 +2,7 @@
  * The registry's error catalogue: stable codes, message templates and HTTP status. Validation
  * errors name the request field (`field`), e.g. `devices[3].id` in a YAML import.
  */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const RegistryErrors = {
   invalid: defineError(

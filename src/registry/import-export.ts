@@ -4,8 +4,8 @@
  * the entry, e.g. `devices[3].id`), then creates or updates in one batch per kind.
  */
 import { stringify } from 'yaml';
-import { TsunaguError } from '../core/errors.js';
-import { parseYaml } from '../http/yaml-input.js';
+import { TsunaguError } from '../core/index.js';
+import { parseYaml } from '../http/index.js';
 import { RegistryErrors } from './errors.js';
 import type { ApiActor, RegistryService } from './service.js';
 import type { Device, DeviceModel } from './types.js';

@@ -4,9 +4,9 @@
  * in auth/).
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
-import type { DeviceDirectory } from '../core/devices.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
-import type { BrokerHooks } from '../mqtt/api.js';
+import type { DeviceDirectory } from '../core/index.js';
+import type { ModuleContext, PlatformModule } from '../platform/index.js';
+import type { BrokerHooks } from '../mqtt/index.js';
 import { refusePlatformAnswers } from './acl.js';
 import { Connectivity, type FlappingOptions } from './connectivity.js';
 import { CredentialService, DEFAULT_ROTATION_OVERLAP_MS } from './credentials.js';
@@ -18,9 +18,23 @@ import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
 import { RegistryService } from './service.js';
 import { openRegistryStore } from './store.js';
+import type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
+import type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
 
 export { RegistryErrors } from './errors.js';
 export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
+export type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
+export type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
+
+/** `tsunagu bench registry`, loaded on demand (it uses mqtt.js, a development dependency). */
+export async function benchRegistry(opts: RegistryBenchOptions = {}): Promise<RegistryBenchResult> {
+  return (await import('./bench.js')).benchRegistry(opts);
+}
+
+/** `tsunagu bench reconnect`, loaded on demand. */
+export async function benchReconnect(opts: ReconnectBenchOptions = {}): Promise<ReconnectBenchResult> {
+  return (await import('./bench-reconnect.js')).benchReconnect(opts);
+}
 
 export interface RegistryModule extends PlatformModule {
   directory: DeviceDirectory;

@@ -3,7 +3,7 @@
  * JSON events over MQTT and CSV telegrams over TCP. The registry only checks the shape and stores
  * it; telemetry decides per message (src/telemetry/decoder-choice.ts, docs/telemetry.md).
  */
-import type { DecoderRoute, MessageTransport } from '../core/devices.js';
+import type { DecoderRoute, MessageTransport } from '../core/index.js';
 import { RegistryErrors } from './errors.js';
 
 export const MESSAGE_TRANSPORTS: readonly MessageTransport[] = ['mqtt', 'telegram', 'http'];

@@ -6,8 +6,7 @@
  * secret), and a generated secret that verifies under scrypt is re-hashed with the fast scheme and
  * written back, so the next CONNECT — on any node, after any restart — is fast.
  */
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
+import type { Clock, Logger } from '../core/index.js';
 import type { AttemptOutcome } from './auth-limiter.js';
 import type { CachedDirectory } from './directory.js';
 import { hashGeneratedSecret, isSlowHash, looksGenerated, sha256Hex } from './secrets.js';

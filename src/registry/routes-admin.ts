@@ -1,12 +1,11 @@
 /** Audit log and YAML import/export routes (API tokens moved to auth/). */
 import type { FastifyInstance } from 'fastify';
+import { acceptYamlBodies, legacyAuditRedactor, YAML_TYPES } from '../http/index.js';
 import { RegistryErrors } from './errors.js';
 import { exportYaml, importYaml } from './import-export.js';
 import { actorOf, nextOffset } from './routes.js';
 import * as S from './schemas.js';
 import type { RegistryService } from './service.js';
-import { legacyAuditRedactor } from '../http/redact.js';
-import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
 

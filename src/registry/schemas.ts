@@ -1,5 +1,5 @@
 /** JSON schemas for the registry routes (they validate requests and feed the OpenAPI document). */
-import { paging as pagingQuery } from '../http/paging.js';
+import { paging as pagingQuery } from '../http/index.js';
 
 const obj = (properties: Record<string, unknown>, required: string[] = [], extra = false) => ({
   type: 'object',

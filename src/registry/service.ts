@@ -3,9 +3,8 @@
  * before the API answers), invalidates the caches that depend on it, emits `device.changed`, and
  * disconnects a device that lost its right to be connected.
  */
-import type { Clock } from '../core/clock.js';
-import type { Actor, EventBus } from '../core/events.js';
-import type { BrokerApi } from '../mqtt/api.js';
+import type { Actor, Clock, EventBus } from '../core/index.js';
+import type { BrokerApi } from '../mqtt/index.js';
 import type { Connectivity } from './connectivity.js';
 import { NOT_AUTHORIZED, type DeviceAuth } from './device-auth.js';
 import type { CachedDirectory } from './directory.js';

@@ -7,7 +7,7 @@
  * away with `busy` (CONNACK 0x89 Server busy) rather than left to hit its client's connect timeout.
  */
 import { availableParallelism } from 'node:os';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/index.js';
 
 export interface SlowLaneOptions {
   /** Slow verifications at once; default one less than the CPU count (at least 1). */

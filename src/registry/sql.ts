@@ -5,7 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
-import type { Database } from '../store/database.js';
+import type { Database } from '../store/index.js';
 
 export type Param = string | number | boolean | null;
 export interface Stmt {

@@ -6,17 +6,20 @@
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Registry as Metrics } from 'prom-client';
-import { systemClock, type Clock } from '../core/clock.js';
-import { defaultConfig, type TsunaguConfig } from '../core/config.js';
-import { EventBus } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
-import type { ModuleContext } from '../core/module.js';
-import { createHttpServer, registerApi } from '../http/server.js';
+import {
+  type Clock,
+  defaultConfig,
+  EventBus,
+  silentLogger,
+  systemClock,
+  type TsunaguConfig,
+} from '../core/index.js';
+import { wireConnectivityEvents, type ModuleContext } from '../platform/index.js';
+import { createHttpServer, registerApi } from '../http/index.js';
 import { createBroker, listenTcp, type Broker } from '../mqtt/index.js';
 import { openSqlite, type Database } from '../store/index.js';
 import { createAuth } from '../auth/index.js';
 import { createRegistry, type RegistryModule, type RegistryOptions } from './index.js';
-import { wireConnectivityEvents } from '../app.js';
 
 export const HARNESS_ADMIN_TOKEN = 'registry-test-admin-token-0123456789';
 

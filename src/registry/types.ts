@@ -2,8 +2,8 @@
  * The registry's records: device models (profiles), devices, credentials, connectivity rows,
  * audit entries and API tokens. Timestamps are epoch milliseconds from `ctx.clock`.
  */
-import type { DecoderRoute, HeartbeatPolicy } from '../core/devices.js';
-import type { Role } from '../http/auth.js';
+import type { DecoderRoute, HeartbeatPolicy } from '../core/index.js';
+import type { Role } from '../http/index.js';
 
 /**
  * A model's topic ACL template. Each list, when present, replaces the default for that action

@@ -2,7 +2,7 @@
  * Input checks shared by the HTTP API and the YAML import, so both name the failing field the same
  * way. JSON schemas on the routes catch shape errors first; these catch what a schema cannot say.
  */
-import type { DecoderRoute, HeartbeatPolicy, SignOfLife } from '../core/devices.js';
+import type { DecoderRoute, HeartbeatPolicy, SignOfLife } from '../core/index.js';
 import { checkTemplatePattern } from './acl.js';
 import { RegistryErrors } from './errors.js';
 import { checkDecoderRoutes } from './model-decoders.js';

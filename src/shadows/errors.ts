@@ -3,7 +3,7 @@
  * (AWS IoT Developer Guide, "Device Shadow error messages"): over MQTT they become the
  * `{code, message}` body on `…/rejected`; over HTTP the same status and message.
  */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const ShadowErrors = {
   // AWS shadow errors: 400 (Bad Request)

@@ -3,8 +3,8 @@
  * the same documents over HTTP, a full history with diffs, and per-model options
  * (clearDesiredOnReport, maxDocumentBytes). See docs/shadows.md.
  */
-import type { DeviceDirectory } from '../core/devices.js';
-import type { ModuleContext, PlatformModule } from '../core/module.js';
+import type { DeviceDirectory } from '../core/index.js';
+import type { ModuleContext, PlatformModule } from '../platform/index.js';
 import { migrate } from '../store/index.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type DocumentOptions } from './document.js';
 import { shadowMessageHandler, type AuthorizeRequest } from './mqtt-handler.js';

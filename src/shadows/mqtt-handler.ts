@@ -4,10 +4,8 @@
  * read; nothing a client sends can make the handler throw (AWS IoT Developer Guide, "Device Shadow
  * MQTT topics" and "Device Shadow error messages").
  */
-import type { Actor } from '../core/events.js';
-import { TsunaguError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import type { BrokerApi, BrokerMessage, MessageHandler } from '../mqtt/api.js';
+import { type Actor, type Logger, TsunaguError } from '../core/index.js';
+import type { BrokerApi, BrokerMessage, MessageHandler } from '../mqtt/index.js';
 import { clientTokenOf, recoverClientToken, tokenOf } from './client-token.js';
 import { decodePayload, errorResponse } from './document.js';
 import { ShadowErrors } from './errors.js';

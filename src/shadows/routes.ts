@@ -3,12 +3,11 @@
  * `/devices/{id}/shadows/{name}`. Errors use the AWS shadow messages with their HTTP statuses.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Actor } from '../core/events.js';
-import type { DeviceDirectory } from '../core/devices.js';
+import type { Actor, DeviceDirectory } from '../core/index.js';
 import { ShadowErrors } from './errors.js';
 import type { ShadowService } from './service.js';
 import { SHADOW_NAME } from './topics.js';
-import { paging } from '../http/paging.js';
+import { paging } from '../http/index.js';
 
 // The classic shadow's path has only {id}; a named shadow's has {id} and {name}. Each route declares
 // exactly the parameters of its path, or the OpenAPI document is invalid.

@@ -4,10 +4,8 @@
  * is committed before anything is published, so `/update/accepted` means durable, and
  * accepted/delta/documents leave in version order.
  */
-import type { Clock } from '../core/clock.js';
-import type { Actor, EventBus } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import type { BrokerApi } from '../mqtt/api.js';
+import type { Actor, Clock, EventBus, Logger } from '../core/index.js';
+import type { BrokerApi } from '../mqtt/index.js';
 import { diffStates, type DiffEntry } from './diff.js';
 import {
   applyUpdate,

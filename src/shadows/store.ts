@@ -3,7 +3,7 @@
  * (store.contract.ts). A save is one transaction: document row plus history entry, committed
  * before the service publishes `/update/accepted` (durable before accepted).
  */
-import type { Actor } from '../core/events.js';
+import type { Actor } from '../core/index.js';
 import type { Migration } from '../store/index.js';
 import type { ShadowDocument, ShadowState } from './document.js';
 import type { Json } from './json.js';

@@ -1,11 +1,16 @@
 /** Shared fixtures for the shadows unit tests (FakeBroker + in-memory SQLite + ManualClock). */
 import { Registry } from 'prom-client';
-import { ManualClock } from '../core/clock.js';
-import { defaultConfig } from '../core/config.js';
-import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/devices.js';
-import { EventBus, type TsunaguEvents } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
-import type { ModuleContext } from '../core/module.js';
+import {
+  defaultConfig,
+  type DeviceDirectory,
+  type DeviceInfo,
+  type DeviceModelInfo,
+  EventBus,
+  ManualClock,
+  silentLogger,
+  type TsunaguEvents,
+} from '../core/index.js';
+import type { ModuleContext } from '../platform/index.js';
 import { openSqlite } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
 import { createShadows, type ShadowsModule, type ShadowsOptions } from './index.js';

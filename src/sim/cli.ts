@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { TsunaguError } from '../core/errors.js';
+import { TsunaguError } from '../core/index.js';
 import type { ApiTarget } from './api-client.js';
 import { compareResults, readResult } from './compare.js';
 import { SimErrors } from './errors.js';

@@ -1,5 +1,5 @@
 /** The simulator's error catalogue. */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const SimErrors = {
   profileInvalid: defineError(

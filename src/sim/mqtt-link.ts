@@ -7,7 +7,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import mqttPacket from 'mqtt-packet';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/index.js';
 
 export interface LinkOptions {
   host: string;

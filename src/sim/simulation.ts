@@ -6,7 +6,7 @@
  * HTTP API → create the devices → spread their first connects over `connectWithinS` → run until
  * `durationS` has passed or `stop()` is called.
  */
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/index.js';
 import { ensureModel, mapLimit, provisionDevice, type ApiTarget } from './api-client.js';
 import type { Behaviour } from './behaviour.js';
 import { Boiler } from './boiler.js';

@@ -3,7 +3,7 @@
  * `speed` times faster than the injected clock (`--speed 10` = ten times faster), so tests and
  * demos need not wait minutes for a heartbeat.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/index.js';
 
 export class SimTime {
   private readonly startReal: number;

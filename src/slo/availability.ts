@@ -9,7 +9,7 @@
  * and 'retired' are excluded from both good and total. The last state per device is persisted so
  * a restart does not forget who is out of service.
  */
-import type { ServiceState } from '../core/events.js';
+import type { ServiceState } from '../core/index.js';
 import type { DeviceFacts } from './device-cache.js';
 import { selectorMatches } from './device-cache.js';
 import { MINUTE } from './budget.js';

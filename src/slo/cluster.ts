@@ -6,8 +6,7 @@
  * windows it evaluates hold the sums from all nodes, not its own counts alone. Alert and
  * budget-flag writes are conditional and the owner emits only when its write applied.
  */
-import type { Logger } from '../core/logger.js';
-import type { Ownership } from '../core/ownership.js';
+import type { Logger, Ownership } from '../core/index.js';
 import type { CounterBuffer } from './counter-buffer.js';
 import type { MinuteSeries } from './series.js';
 import type { AlertRecord, SloStore } from './slo-store.js';

@@ -3,8 +3,7 @@
  * shutdown). Flushes run one after another, so awaiting `flush()` also waits for one a timer
  * started; a failed write keeps its rows for the next flush.
  */
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/logger.js';
+import type { Clock, Logger } from '../core/index.js';
 import type { CounterRow, SloStore } from './slo-store.js';
 
 export class CounterBuffer {

@@ -4,7 +4,7 @@
  * looked up once and the events that waited for it are counted when it resolves (counters are
  * additive, so a late count lands in the minute the event happened).
  */
-import type { DeviceDirectory } from '../core/devices.js';
+import type { DeviceDirectory } from '../core/index.js';
 import type { DeviceSelector } from './types.js';
 
 export interface DeviceFacts {

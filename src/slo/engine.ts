@@ -10,11 +10,15 @@
  * waits until its minute closes and never moves a window. Transitions are decided synchronously
  * and persisted in order on one promise chain; `idle()` waits for it.
  */
-import type { Clock } from '../core/clock.js';
-import type { DeviceDirectory } from '../core/devices.js';
-import type { EventBus, ServiceState } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import type { Ownership, OwnershipChange } from '../core/ownership.js';
+import type {
+  Clock,
+  DeviceDirectory,
+  EventBus,
+  Logger,
+  Ownership,
+  OwnershipChange,
+  ServiceState,
+} from '../core/index.js';
 import { evaluateTiers } from './alerts.js';
 import { AvailabilityTracker } from './availability.js';
 import { computeStatus, horizonMinutes, MINUTE, type SloStatus } from './budget.js';

@@ -1,5 +1,5 @@
 /** The slo module's error catalogue (code, HTTP status, message). */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const SloErrors = {
   notFound: defineError('SLO_NOT_FOUND', 404, (name: string) => `SLO ${name} not found`),

@@ -2,8 +2,8 @@
  * The slo module: SLIs on critical machine communication counted into per-minute counters,
  * SLOs with error budgets and multiwindow burn-rate alerts, OpenSLO import/export (docs/slo.md).
  */
-import type { DeviceDirectory } from '../core/devices.js';
-import { ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
+import type { DeviceDirectory } from '../core/index.js';
+import { ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { SloEngine } from './engine.js';
 import { registerSloMetrics } from './metrics.js';
 import { openSloStore } from './open-slo-store.js';

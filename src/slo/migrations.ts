@@ -1,5 +1,5 @@
 /** Tables of the slo module (all prefixed `slo_`). Counters: one row per (SLO, minute). */
-import type { Migration } from '../store/migrations.js';
+import type { Migration } from '../store/index.js';
 
 export const sloMigrations: Migration[] = [
   {

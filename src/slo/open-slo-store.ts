@@ -1,5 +1,5 @@
 /** Pick the SloStore adapter for the platform's database and create its tables. */
-import type { Database } from '../store/database.js';
+import type { Database } from '../store/index.js';
 import { PgSloStore } from './pg-slo-store.js';
 import type { SloStore } from './slo-store.js';
 import { SqliteSloStore } from './sqlite-slo-store.js';

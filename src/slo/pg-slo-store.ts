@@ -1,7 +1,6 @@
 /** SloStore on PostgreSQL (the scale-out backend). Counter batches are one multi-row upsert. */
-import type { ServiceState } from '../core/events.js';
-import type { PostgresDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import type { ServiceState } from '../core/index.js';
+import { migrate, type PostgresDatabase } from '../store/index.js';
 import { sloMigrations } from './migrations.js';
 import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
 import { alertFromRow, objectFromRow } from './sqlite-slo-store.js';

@@ -11,7 +11,7 @@
  *   minute: fire when long and short burn exceed the threshold and the long window holds
  *   `minEvents` units; resolve when the short burn no longer does.
  */
-import type { TsunaguEvents } from '../core/events.js';
+import type { TsunaguEvents } from '../core/index.js';
 import type { AlertTier, SloDefinition } from './types.js';
 
 const MINUTE = 60_000;

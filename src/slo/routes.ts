@@ -13,8 +13,7 @@ import { looksLikeOpenSlo } from './openslo-kinds.js';
 import type { OpenSloObjectRow, SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';
 import { exportTsunagu, importTsunagu } from './yaml-format.js';
-import { paging } from '../http/paging.js';
-import { acceptYamlBodies, YAML_TYPES } from '../http/yaml-input.js';
+import { acceptYamlBodies, paging, YAML_TYPES } from '../http/index.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 const nameParam = {

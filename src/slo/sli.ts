@@ -3,7 +3,7 @@
  * not event-counted (availability.ts accrues device-minutes). Selectors on model/tag/device are
  * checked by the caller with the device's directory entry.
  */
-import type { TsunaguEvents } from '../core/events.js';
+import type { TsunaguEvents } from '../core/index.js';
 import type { EventFilter, FieldCondition, RatioEventName, Sli } from './types.js';
 
 export interface Count {

@@ -4,7 +4,7 @@
  * budget-exhausted flag, and the last known service state per device (for fleet availability).
  * Two adapters (sqlite-slo-store.ts, pg-slo-store.ts) pass one contract suite.
  */
-import type { ServiceState } from '../core/events.js';
+import type { ServiceState } from '../core/index.js';
 import type { SloDefinition } from './types.js';
 
 export interface CounterRow {

@@ -1,7 +1,6 @@
 /** SloStore on the embedded SQLite database (better-sqlite3, synchronous). */
-import type { ServiceState } from '../core/events.js';
-import type { SqliteDatabase } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
+import type { ServiceState } from '../core/index.js';
+import { migrate, type SqliteDatabase } from '../store/index.js';
 import { sloMigrations } from './migrations.js';
 import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';

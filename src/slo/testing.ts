@@ -1,8 +1,12 @@
 /** Test harness for the slo module: an engine on SQLite in memory, a ManualClock and a bus recorder. */
-import { ManualClock } from '../core/clock.js';
-import type { DeviceDirectory, DeviceInfo } from '../core/devices.js';
-import { EventBus, type TsunaguEvents } from '../core/events.js';
-import { openSqlite } from '../store/database.js';
+import {
+  type DeviceDirectory,
+  type DeviceInfo,
+  EventBus,
+  ManualClock,
+  type TsunaguEvents,
+} from '../core/index.js';
+import { openSqlite } from '../store/index.js';
 import { MINUTE } from './budget.js';
 import { parseSloDefinition, Reader } from './definition.js';
 import { SloEngine } from './engine.js';

@@ -5,7 +5,7 @@
  * budget flag only if it differs — and the event is emitted only when this node's write applied,
  * so work in flight across an ownership hand-over cannot announce a transition twice.
  */
-import type { EventBus } from '../core/events.js';
+import type { EventBus } from '../core/index.js';
 import type { AlertRecord, SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';
 

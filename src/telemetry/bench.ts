@@ -13,11 +13,19 @@ import protobuf from 'protobufjs';
 import { openPostgres, openSqlite, type Database } from '../store/index.js';
 import { compileDecoder, crc16Ccitt } from './decoders/index.js';
 import { parseDecodersYaml } from './decoder-yaml.js';
-import { benchMqttIngest, type MqttBenchResult } from './bench-mqtt.js';
 import { openTelemetryStore } from './open-store.js';
 import { HOUR, MINUTE } from './rollup.js';
 import type { WriteBatch } from './store.js';
 import type { Decoder, Point } from './types.js';
+
+/** The end-to-end MQTT row (src/bench/ingest-mqtt.ts, which needs the whole app). */
+export interface MqttIngestBenchResult {
+  devices: number;
+  telegrams: number;
+  telegramsPerSec: number;
+  pointsPerSec: number;
+  cpuTelegramsPerSec: number;
+}
 
 export interface BenchIngestOptions {
   /** Seconds per measurement (default 2). */
@@ -33,6 +41,11 @@ export interface BenchIngestOptions {
   mqttDevices?: number;
   /** QoS 1 telegrams each MQTT device publishes (default 100). */
   mqttTelegramsPerDevice?: number;
+  /**
+   * Runs the end-to-end MQTT row. It needs the whole app, so `tsunagu bench ingest` (src/bench/)
+   * passes it in; without it the row is skipped.
+   */
+  mqttIngest?: (devices: number, perDevice: number) => Promise<MqttIngestBenchResult>;
   print?: (line: string) => void;
 }
 
@@ -43,7 +56,7 @@ export interface BenchIngestResult {
   store: Record<string, { wall: number; cpu: number }>;
   layout: Record<string, { insertPerSec: number; insertPerCpuSec: number; queryMs: number }>;
   rangeQuery: Record<string, { medianMs: number; p95Ms: number; buckets: number }>;
-  mqtt?: MqttBenchResult;
+  mqtt?: MqttIngestBenchResult;
 }
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -338,12 +351,12 @@ export async function benchIngest(opts: BenchIngestOptions = {}): Promise<BenchI
         `  ${k.padEnd(52)} median ${v.medianMs.toFixed(2)} ms, p95 ${v.p95Ms.toFixed(2)} ms (${v.buckets} buckets)`,
       );
     const mqttDevices = opts.mqttDevices ?? 100;
-    if (mqttDevices > 0) {
+    if (mqttDevices > 0 && opts.mqttIngest) {
       const perDevice = opts.mqttTelegramsPerDevice ?? 100;
       print(
         `end to end: ${mqttDevices} mqtt.js devices × ${perDevice} QoS 1 scooter telegrams (PUBACK = decoded and durable), SQLite:`,
       );
-      const m = await benchMqttIngest(mqttDevices, perDevice);
+      const m = await opts.mqttIngest(mqttDevices, perDevice);
       result.mqtt = m;
       print(
         `  ${fmt(m.telegramsPerSec)} telegrams/s (${fmt(m.pointsPerSec)} points/s) wall; ${fmt(m.cpuTelegramsPerSec)} telegrams per CPU-second (broker, decoder and store share this process)`,

@@ -5,8 +5,7 @@
  * dropped when a decoder is changed on any node (an `invalidate` cluster event), and re-read after
  * the TTL otherwise.
  */
-import type { Clock } from '../core/clock.js';
-import type { DeviceDirectory } from '../core/devices.js';
+import type { Clock, DeviceDirectory } from '../core/index.js';
 import { compileDecoderChoice, type DecoderChooser, type MessageOrigin } from './decoder-choice.js';
 import { compileDecoder } from './decoders/index.js';
 import type { TelemetryStore } from './store.js';

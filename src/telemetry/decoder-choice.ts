@@ -4,7 +4,7 @@
  * `decoder`, else none (the built-in defaults). One scooter model can so decode JSON events over
  * MQTT and CSV telegrams over TCP.
  */
-import type { DecoderRoute, DeviceModelInfo, MessageTransport } from '../core/devices.js';
+import type { DecoderRoute, DeviceModelInfo, MessageTransport } from '../core/index.js';
 
 /** Where a message came from: its transport and its topic (MQTT topic, `telegram/<peer>`, `http`). */
 export interface MessageOrigin {

@@ -1,12 +1,11 @@
 /** `/api/v1/decoders`: CRUD, YAML import/export, and trying a decoder on a sample payload. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { EventBus } from '../core/events.js';
-import type { Clock } from '../core/clock.js';
+import type { Clock, EventBus } from '../core/index.js';
 import { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
 import type { DecoderService } from './decoder-service.js';
 import { TelemetryErrors } from './errors.js';
 import { decoderBodySchema, decoderSchema, idParams, samplePayload, testResultSchema } from './schemas.js';
-import { acceptYamlBodies } from '../http/yaml-input.js';
+import { acceptYamlBodies } from '../http/index.js';
 
 interface Sample {
   payload: string;

@@ -2,7 +2,7 @@
  * Decoder management behind `/api/v1/decoders`: validate (compile) before storing, invalidate the
  * compiled cache on change, and try a definition on a sample payload without a device.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/index.js';
 import type { DecoderCache } from './decoder-cache.js';
 import { compileDecoder } from './decoders/index.js';
 import { TelemetryErrors } from './errors.js';

@@ -3,7 +3,7 @@
  * documents separated by `---` in one file (import), or the whole set (export).
  */
 import { stringify } from 'yaml';
-import { parseYamlDocuments } from '../http/yaml-input.js';
+import { parseYamlDocuments } from '../http/index.js';
 import { validateDefinition } from './decoders/index.js';
 import type { DecoderDefinition } from './types.js';
 

@@ -1,5 +1,5 @@
 /** The telemetry module's error catalogue (code, HTTP status, message). */
-import { defineError } from '../core/errors.js';
+import { defineError } from '../core/index.js';
 
 export const TelemetryErrors = {
   decoderNotFound: defineError('DECODER_NOT_FOUND', 404, (id: string) => `decoder ${id} not found`),

@@ -4,9 +4,9 @@
  * queries over HTTP. Ingest from MQTT (`devices/+/telemetry|events|heartbeat`), the raw TCP
  * telegram listener, and `POST /api/v1/devices/{id}/telemetry`.
  */
-import type { DeviceDirectory } from '../core/devices.js';
-import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../core/module.js';
-import type { BrokerMessage } from '../mqtt/api.js';
+import type { DeviceDirectory } from '../core/index.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
+import type { BrokerMessage } from '../mqtt/index.js';
 import { DecoderCache } from './decoder-cache.js';
 import { decoderRoutes } from './decoder-routes.js';
 import { DecoderService } from './decoder-service.js';
@@ -23,6 +23,7 @@ import {
 import { dataRoutes } from './routes.js';
 import type { TelemetryStore } from './store.js';
 import { TelegramListener } from './telegram-listener.js';
+import type { BenchIngestOptions, BenchIngestResult } from './bench.js';
 
 export type { TelemetryStore } from './store.js';
 export type { DecoderDefinition, Point, DeviceEvent } from './types.js';
@@ -30,6 +31,13 @@ export type { IncomingMessage, IngestResult } from './ingest.js';
 export { RETENTION_SHARD_KEY, type RetentionPolicy } from './retention.js';
 export { compileDecoder, validateDefinition } from './decoders/index.js';
 export { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
+export { crc16Ccitt } from './decoders/index.js';
+export type { BenchIngestOptions, BenchIngestResult, MqttIngestBenchResult } from './bench.js';
+
+/** `tsunagu bench ingest` without its end-to-end MQTT row (src/bench/ adds it), loaded on demand. */
+export async function benchIngest(opts: BenchIngestOptions = {}): Promise<BenchIngestResult> {
+  return (await import('./bench.js')).benchIngest(opts);
+}
 
 export interface TelemetryOptions {
   /**

@@ -4,9 +4,7 @@
  * payload), announce it on the bus, and hand it to the ingest queue. Steps, in order:
  *   resolveDecoder → decode → toBatch → count → announce → enqueue
  */
-import type { Clock } from '../core/clock.js';
-import type { MessageTransport } from '../core/devices.js';
-import type { EventBus } from '../core/events.js';
+import type { Clock, EventBus, MessageTransport } from '../core/index.js';
 import type { DecoderCache } from './decoder-cache.js';
 import { decodeDefaultEvent, decodeDefaultTelemetry } from './decoders/index.js';
 import type { IngestQueue } from './ingest-queue.js';

@@ -7,7 +7,7 @@
  * (`owns`, asked at each tick and before each chunk, so a node that loses the lease stops within
  * one chunk). Two sweeps overlapping during a hand-over would only delete the same old rows.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/index.js';
 import type { RetentionTable, TelemetryStore } from './store.js';
 
 const DAY = 24 * 3600_000;

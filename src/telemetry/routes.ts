@@ -3,10 +3,7 @@
  * CSV export, the readable event log, and fleet latest values.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Clock } from '../core/clock.js';
-import type { DeviceDirectory } from '../core/devices.js';
-import { CoreErrors } from '../core/errors.js';
-import type { Severity } from '../core/events.js';
+import { type Clock, CoreErrors, type DeviceDirectory, type Severity } from '../core/index.js';
 import { TelemetryErrors } from './errors.js';
 import type { IngestQueue } from './ingest-queue.js';
 import type { TelemetryIngest } from './ingest.js';
@@ -21,7 +18,7 @@ import {
   storedEventSchema,
 } from './schemas.js';
 import type { Agg, TelemetryStore } from './store.js';
-import { paging } from '../http/paging.js';
+import { paging } from '../http/index.js';
 
 const DAY = 24 * 3600_000;
 const MAX_BUCKETS = 10_000;

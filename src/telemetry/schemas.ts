@@ -1,5 +1,5 @@
 /** JSON schemas of the telemetry API (they also feed the OpenAPI document). */
-import { paging } from '../http/paging.js';
+import { paging } from '../http/index.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 

@@ -9,10 +9,9 @@
  *   'closed'     refused or ended
  * Reading pauses while the ingest queue is behind (socket.pause) and resumes when it drains.
  */
-import { PortInUseError } from '../core/ports.js';
+import { type Logger, PortInUseError } from '../core/index.js';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../core/logger.js';
 import type { IngestQueue } from './ingest-queue.js';
 import type { IncomingMessage, TelemetryIngest } from './ingest.js';
 import { LineSplitter } from './line-splitter.js';

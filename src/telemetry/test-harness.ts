@@ -2,15 +2,21 @@
  * Test harness for telemetry unit tests: the module over FakeBroker, an in-memory SQLite database,
  * a ManualClock and an in-memory device directory. End-to-end tests use the real platform instead.
  */
-import type { ClusterEvents } from '../core/cluster-events.js';
-import type { Ownership } from '../core/ownership.js';
+import {
+  type ClusterEvents,
+  defaultConfig,
+  type DeviceDirectory,
+  type DeviceInfo,
+  type DeviceModelInfo,
+  EventBus,
+  ManualClock,
+  type Ownership,
+  silentLogger,
+  type TsunaguConfig,
+  type TsunaguEvents,
+} from '../core/index.js';
 import { Registry } from 'prom-client';
-import { ManualClock } from '../core/clock.js';
-import { defaultConfig, type TsunaguConfig } from '../core/config.js';
-import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/devices.js';
-import { EventBus, type TsunaguEvents } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
-import type { ModuleContext } from '../core/module.js';
+import type { ModuleContext } from '../platform/index.js';
 import { openSqlite, type Database } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
 import { createTelemetry, type TelemetryModule, type TelemetryOptions } from './index.js';

@@ -2,7 +2,7 @@
  * The shapes every part of telemetry shares: what a decoder produces (points, events, attributes),
  * what the store keeps, and the declarative decoder definitions users write and keep in git.
  */
-import type { Severity } from '../core/events.js';
+import type { Severity } from '../core/index.js';
 
 export type { Severity };
 

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createCluster, type Cluster } from '../cluster/index.js';
-import { silentLogger } from '../core/logger.js';
+import { silentLogger } from '../core/index.js';
 import { openPostgres, type PostgresDatabase } from '../store/index.js';
 import { NATS_URL, PG_URL } from './services.js';
 

@@ -10,7 +10,7 @@ import type {
   ClientInfo,
   MessageHandler,
   PublishRequest,
-} from '../mqtt/api.js';
+} from '../mqtt/index.js';
 
 export function topicMatches(filter: string, topic: string): boolean {
   if (filter.startsWith('$') !== topic.startsWith('$') && !filter.startsWith('$')) return false;

@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type App, type ListenAddresses } from '../app.js';
 import type { ClusterOptions } from '../cluster/index.js';
-import type { Clock } from '../core/clock.js';
-import { defaultConfig, type TsunaguConfig } from '../core/config.js';
-import { silentLogger } from '../core/logger.js';
+import { type Clock, defaultConfig, silentLogger, type TsunaguConfig } from '../core/index.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 

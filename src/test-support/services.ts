@@ -1,15 +1,14 @@
 /**
- * Real servers for tests. A test that needs PostgreSQL, Redis or NATS calls `requirePostgres()`
+ * Real servers for tests. A test that needs PostgreSQL or NATS calls `requirePostgres()`
  * (etc.): when the server is absent the test is skipped with a visible reason — except under
  * CI=true, where an absent server fails the run.
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { openPostgres, type PostgresDatabase } from '../store/database.js';
+import { openPostgres, type PostgresDatabase } from '../store/index.js';
 
 export const PG_URL = process.env.TSUNAGU_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.TSUNAGU_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const NATS_URL = process.env.TSUNAGU_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 /** Cached per URL: a server is probed once per test process. */
@@ -61,7 +60,6 @@ export async function requireServer(
 
 export const requirePostgres = (t: TestContext): Promise<boolean> =>
   requireServer(t, 'PostgreSQL', PG_URL, 5432);
-export const requireRedis = (t: TestContext): Promise<boolean> => requireServer(t, 'Redis', REDIS_URL, 6379);
 export const requireNats = (t: TestContext): Promise<boolean> => requireServer(t, 'NATS', NATS_URL, 4222);
 
 /** A fresh schema on the test PostgreSQL server; `drop()` removes it. */

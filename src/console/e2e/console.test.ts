@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '../../test-support/platform.js';
-import { ARTIFACTS, chromiumAvailable, CHROMIUM, ensureConsoleBuilt, launchBrowser } from './browser.js';
+import {
+  ARTIFACTS,
+  chromiumAvailable,
+  CHROMIUM,
+  ensureConsoleBuilt,
+  launchBrowser,
+} from '../../test-support/browser.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
 type Json = Record<string, any>;

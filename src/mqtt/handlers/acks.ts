@@ -1,20 +1,18 @@
 /** Acknowledgements from the client for messages the broker sent: PUBACK, PUBREC, PUBCOMP. */
 import type { IPubackPacket, IPubcompPacket, IPubrecPacket } from 'mqtt-packet';
-import type { BrokerImpl } from '../broker.js';
+import type { BrokerHost } from '../host.js';
 import type { Connection } from '../connection.js';
 import { sendPacketAfterCommit } from '../durable-send.js';
 import { RC } from '../reason-codes.js';
 
-export function handlePuback(b: BrokerImpl, c: Connection, p: IPubackPacket): void {
+export function handlePuback(b: BrokerHost, c: Connection, p: IPubackPacket): void {
   const s = c.session!;
   const o = s.inflight.get(p.messageId!);
   if (!o || o.qos !== 1) return;
-  s.progressAt = b.now();
-  b.finish(s, o);
-  b.pump(s);
+  b.delivery.acknowledged(s, o);
 }
 
-export function handlePubrec(b: BrokerImpl, c: Connection, p: IPubrecPacket): void {
+export function handlePubrec(b: BrokerHost, c: Connection, p: IPubrecPacket): void {
   const s = c.session!;
   const id = p.messageId!;
   const o = s.inflight.get(id);
@@ -23,13 +21,11 @@ export function handlePubrec(b: BrokerImpl, c: Connection, p: IPubrecPacket): vo
     if (c.version === 5) c.send({ cmd: 'pubrel', messageId: id, reasonCode: RC.packetIdNotFound });
     return;
   }
-  s.progressAt = b.now();
   if ((p.reasonCode ?? 0) >= 0x80) {
     // The client refused the message: the QoS 2 flow ends here [MQTT 5 §4.3.3].
-    b.finish(s, o);
-    b.pump(s);
-    return;
+    return b.delivery.acknowledged(s, o);
   }
+  s.progressAt = b.now();
   if (o.state !== 'pubrel') {
     o.state = 'pubrel';
     if (o.persisted)
@@ -40,11 +36,9 @@ export function handlePubrec(b: BrokerImpl, c: Connection, p: IPubrecPacket): vo
   else c.send({ cmd: 'pubrel', messageId: id });
 }
 
-export function handlePubcomp(b: BrokerImpl, c: Connection, p: IPubcompPacket): void {
+export function handlePubcomp(b: BrokerHost, c: Connection, p: IPubcompPacket): void {
   const s = c.session!;
   const o = s.inflight.get(p.messageId!);
   if (!o || o.qos !== 2) return;
-  s.progressAt = b.now();
-  b.finish(s, o);
-  b.pump(s);
+  b.delivery.acknowledged(s, o);
 }

@@ -5,12 +5,14 @@
  * rejects denies.
  */
 import type { ClientInfo } from '../api.js';
-import type { BrokerImpl } from '../broker.js';
+import type { BrokerHost } from '../host.js';
 import { isBrokerReservedTopic } from '../reserved-topics.js';
 import type { Will } from '../types.js';
 
+type AuthorizeHost = Pick<BrokerHost, 'hooks' | 'log' | 'counters'>;
+
 export function authorizePublish(
-  b: BrokerImpl,
+  b: Pick<BrokerHost, 'hooks' | 'log'>,
   client: ClientInfo,
   topic: string,
 ): boolean | Promise<boolean> {
@@ -30,12 +32,12 @@ export function authorizePublish(
 }
 
 /**
- * A will is about to be published: authorize it again as its client, then route it
- * (`publishWill(…, true)`); refused, it is dropped, logged and counted (`willsDenied`).
+ * A will is about to be published: authorize it again as its client, then `publish` it; refused,
+ * it is dropped, logged and counted (`willsDenied`).
  * Wills restored without the client's info (persisted before it was kept) are checked as a client
  * with that id and no user name.
  */
-export function authorizeWill(b: BrokerImpl, clientId: string, w: Will): void {
+export function authorizeWill(b: AuthorizeHost, clientId: string, w: Will, publish: () => void): void {
   const client: ClientInfo = w.client ?? {
     clientId,
     remoteAddress: '',
@@ -45,7 +47,7 @@ export function authorizeWill(b: BrokerImpl, clientId: string, w: Will): void {
     transport: 'tcp',
   };
   const decide = (ok: boolean): void => {
-    if (ok) return b.publishWill(clientId, w, true);
+    if (ok) return publish();
     b.counters.willsDenied++;
     b.log.warn({ clientId, topic: w.topic }, 'mqtt: will not authorized when due, dropped');
   };

@@ -1,21 +1,22 @@
 /**
- * CONNECT → CONNACK, as a named list of steps (STYLE.md rule 4):
- * checkOrder, checkQuota, checkRate, resolveClientId, readWill, authenticate, authorizeWillTopic, then
- * takeOver, attachSession, negotiate, sendConnack, resendInflight.
+ * CONNECT → CONNACK as a named list of steps (STYLE.md rule 4; aedes `lib/handlers/connect.js`
+ * is the model): `CONNECT_STEPS` below is the order they run in. A step returns nothing to go
+ * on, a `Refusal` (CONNACK with that reason code, then close), `STOP` (the connection is gone or
+ * was closed by the step), or a promise of one of these — the connection is then not read until
+ * the rest of the steps ran. Steps share one `Attempt`.
  */
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { AuthResult, ClientInfo } from '../api.js';
-import type { BrokerImpl } from '../broker.js';
 import type { Connection } from '../connection.js';
 import { sendPacketAfterCommit } from '../durable-send.js';
 import { appProperties } from '../encode.js';
-import { authorizePublish } from './authorize.js';
+import type { BrokerHost } from '../host.js';
 import { RC, toV311ConnackCode } from '../reason-codes.js';
-import { topicNameError } from '../topics.js';
-import { outboundAliases } from '../topic-alias-out.js';
 import type { Session } from '../session.js';
+import { outboundAliases } from '../topic-alias-out.js';
+import { topicNameError } from '../topics.js';
 import type { Will } from '../types.js';
-import { recordWill } from '../wills.js';
+import { authorizePublish } from './authorize.js';
 
 interface Attempt {
   p: IConnectPacket;
@@ -25,9 +26,44 @@ interface Attempt {
   cleanStart: boolean;
   info: ClientInfo;
   will: Will | undefined;
+  /** From `attachSession` on. */
+  session?: Session;
+  present?: boolean;
+  expiry?: number;
+  expiryCapped?: boolean;
+  serverKeepAlive?: number;
+  /** `opsPushed` before the session was attached: CONNACK waits for what was pushed since. */
+  opsBefore?: number;
 }
 
-export function handleConnect(b: BrokerImpl, c: Connection, p: IConnectPacket): void {
+interface Refusal {
+  rc: number;
+  message: string;
+}
+const STOP = 'stop';
+type Outcome = void | Refusal | typeof STOP;
+type Step = (b: BrokerHost, c: Connection, a: Attempt) => Outcome | Promise<Outcome>;
+
+const refusal = (rc: number, message: string): Refusal => ({ rc, message });
+
+const CONNECT_STEPS: readonly Step[] = [
+  checkRunning,
+  checkQuota,
+  checkRate,
+  resolveClientId,
+  readWill,
+  authenticate,
+  authorizeWillTopic,
+  checkRunning,
+  takeOver,
+  attachSession,
+  negotiate,
+  awaitDurable,
+  sendConnack,
+  resendInflight,
+];
+
+export function handleConnect(b: BrokerHost, c: Connection, p: IConnectPacket): void {
   // [MQTT-3.1.0-2] a second CONNECT is a protocol error.
   if (c.state !== 'awaiting_connect') return b.protocolError(c, 'second CONNECT');
   c.state = 'connecting';
@@ -45,78 +81,42 @@ export function handleConnect(b: BrokerImpl, c: Connection, p: IConnectPacket): 
     ...(c.meta.certFingerprint ? { certFingerprint: c.meta.certFingerprint } : {}),
     transport: c.meta.transport,
   };
-  const a: Attempt = { p, version, clientId, assigned: false, cleanStart, info, will: undefined };
+  runSteps(b, c, { p, version, clientId, assigned: false, cleanStart, info, will: undefined }, 0);
+}
 
-  if (b.state !== 'running') return refuse(b, c, a, RC.serverUnavailable, 'broker not running');
-  if (b.connectedCount >= b.limits.maxConnections)
-    return refuse(b, c, a, RC.quotaExceeded, 'maxConnections reached');
-  if (b.connectRateExceeded(c.meta.remoteAddress))
-    return refuse(b, c, a, RC.connectionRateExceeded, 'connect rate per IP exceeded');
-  if (!resolveClientId(b, a))
-    return refuse(b, c, a, RC.clientIdNotValid, 'empty client id needs clean session');
-  if (!readWill(b, a)) return refuse(b, c, a, RC.topicNameInvalid, 'invalid will topic');
-
-  let r: AuthResult | Promise<AuthResult>;
-  try {
-    r = b.hooks.authenticate(a.info, p.username, p.password);
-  } catch (err) {
-    b.log.error({ err }, 'mqtt: authenticate hook failed');
-    return refuse(b, c, a, RC.unspecified, 'authentication failed');
-  }
-  if (!(r instanceof Promise)) {
-    const more = authenticated(b, c, a, r);
-    if (more) {
+/** Run the steps from `from`; true when they all ran (or stopped) without waiting. */
+function runSteps(b: BrokerHost, c: Connection, a: Attempt, from: number): boolean {
+  for (let i = from; i < CONNECT_STEPS.length; i++) {
+    if (c.state === 'closed') return true;
+    const out = CONNECT_STEPS[i]!(b, c, a);
+    if (out instanceof Promise) {
       c.block();
-      void more.then(() => b.resume(c));
+      out.then(
+        (o) => {
+          if (settled(b, c, a, o) && !runSteps(b, c, a, i + 1)) return;
+          b.resume(c);
+        },
+        (err: unknown) => {
+          b.log.error({ err, clientId: a.clientId }, 'mqtt: CONNECT step failed');
+          refuse(b, c, a, RC.unspecified, 'internal error');
+        },
+      );
+      return false;
     }
-    return;
+    if (!settled(b, c, a, out)) return true;
   }
-  c.block();
-  r.then(
-    async (res) => {
-      await authenticated(b, c, a, res);
-      b.resume(c);
-    },
-    (err: unknown) => {
-      b.log.error({ err }, 'mqtt: authenticate hook failed');
-      refuse(b, c, a, RC.unspecified, 'authentication failed');
-    },
-  );
-}
-
-/**
- * Zero-length client id: 3.1.1 with clean session false → refused 0x02 [MQTT-3.1.3-8]; otherwise
- * the server assigns one [MQTT-3.1.3-6], reported to MQTT 5 clients in CONNACK.
- */
-function resolveClientId(b: BrokerImpl, a: Attempt): boolean {
-  if (a.clientId.length > 0) return true;
-  if (a.version !== 5 && !a.cleanStart) return false;
-  a.clientId = b.assignClientId();
-  a.assigned = true;
-  a.info.clientId = a.clientId;
   return true;
 }
 
-function readWill(b: BrokerImpl, a: Attempt): boolean {
-  const w = a.p.will;
-  if (!w) return true;
-  if (topicNameError(w.topic, b.limits) !== null) return false;
-  const props = w.properties;
-  a.will = {
-    topic: w.topic,
-    payload: typeof w.payload === 'string' ? Buffer.from(w.payload) : w.payload,
-    qos: w.qos ?? 0,
-    retain: w.retain ?? false,
-    properties: appProperties(props),
-    delay: props?.willDelayInterval ?? 0,
-    expiryInterval: props?.messageExpiryInterval,
-    client: a.info,
-  };
-  return true;
+/** true = go on with the next step. */
+function settled(b: BrokerHost, c: Connection, a: Attempt, out: Outcome): boolean {
+  if (out === undefined) return c.state !== 'closed';
+  if (out !== STOP) refuse(b, c, a, out.rc, out.message);
+  return false;
 }
 
 /** Refuse the CONNECT with a CONNACK code and close; the hook sees `not_authorized` + refused. */
-export function refuse(b: BrokerImpl, c: Connection, a: Attempt, rc5: number, message: string): void {
+function refuse(b: BrokerHost, c: Connection, a: Attempt, rc5: number, message: string): void {
   if (c.state === 'closed') return;
   const ack: IConnackPacket =
     a.version === 5
@@ -131,83 +131,123 @@ export function refuse(b: BrokerImpl, c: Connection, a: Attempt, rc5: number, me
   }
 }
 
-function authenticated(b: BrokerImpl, c: Connection, a: Attempt, r: AuthResult): void | Promise<void> {
-  if (c.state !== 'connecting') return; // the socket went away while authenticating
-  if (!r.ok) return refuse(b, c, a, r.reasonCode, r.reason ?? 'not authorized');
-  return authorizeWillTopic(b, c, a);
+// ---- the steps, in order ---------------------------------------------------------------------
+
+function checkRunning(b: BrokerHost): Outcome {
+  if (!b.running) return refusal(RC.serverUnavailable, 'broker not running');
+}
+
+function checkQuota(b: BrokerHost): Outcome {
+  if (b.sessions.connectedCount >= b.limits.maxConnections)
+    return refusal(RC.quotaExceeded, 'maxConnections reached');
+}
+
+function checkRate(b: BrokerHost, c: Connection): Outcome {
+  if (b.connectRateExceeded(c.meta.remoteAddress))
+    return refusal(RC.connectionRateExceeded, 'connect rate per IP exceeded');
+}
+
+/**
+ * Zero-length client id: 3.1.1 with clean session false → refused 0x02 [MQTT-3.1.3-8]; otherwise
+ * the server assigns one [MQTT-3.1.3-6], reported to MQTT 5 clients in CONNACK.
+ */
+function resolveClientId(b: BrokerHost, _c: Connection, a: Attempt): Outcome {
+  if (a.clientId.length > 0) return;
+  if (a.version !== 5 && !a.cleanStart)
+    return refusal(RC.clientIdNotValid, 'empty client id needs clean session');
+  a.clientId = b.sessions.assignClientId();
+  a.assigned = true;
+  a.info.clientId = a.clientId;
+}
+
+function readWill(b: BrokerHost, _c: Connection, a: Attempt): Outcome {
+  const w = a.p.will;
+  if (!w) return;
+  if (topicNameError(w.topic, b.limits) !== null) return refusal(RC.topicNameInvalid, 'invalid will topic');
+  const props = w.properties;
+  a.will = {
+    topic: w.topic,
+    payload: typeof w.payload === 'string' ? Buffer.from(w.payload) : w.payload,
+    qos: w.qos ?? 0,
+    retain: w.retain ?? false,
+    properties: appProperties(props),
+    delay: props?.willDelayInterval ?? 0,
+    expiryInterval: props?.messageExpiryInterval,
+    client: a.info,
+  };
+}
+
+/** The app's `authenticate` hook; one that throws or rejects refuses with 0x80. */
+function authenticate(b: BrokerHost, c: Connection, a: Attempt): Outcome | Promise<Outcome> {
+  const failed = (err: unknown): Refusal => {
+    b.log.error({ err }, 'mqtt: authenticate hook failed');
+    return refusal(RC.unspecified, 'authentication failed');
+  };
+  const decide = (r: AuthResult): Outcome => {
+    if (c.state !== 'connecting') return STOP; // the socket went away while authenticating
+    if (!r.ok) return refusal(r.reasonCode, r.reason ?? 'not authorized');
+  };
+  let r: AuthResult | Promise<AuthResult>;
+  try {
+    r = b.hooks.authenticate(a.info, a.p.username, a.p.password);
+  } catch (err) {
+    return failed(err);
+  }
+  return r instanceof Promise ? r.then(decide, failed) : decide(r);
 }
 
 /**
  * A will is a PUBLISH the client makes in advance: it passes the same authorization at CONNECT,
  * refused with 0x87 Not authorized (3.1.1: return code 5), as Mosquitto and EMQX do.
  */
-function authorizeWillTopic(b: BrokerImpl, c: Connection, a: Attempt): void | Promise<void> {
+function authorizeWillTopic(b: BrokerHost, c: Connection, a: Attempt): Outcome | Promise<Outcome> {
   const w = a.will;
-  if (!w) return accepted(b, c, a);
-  const ok = authorizePublish(b, a.info, w.topic);
-  const decide = (allowed: boolean): void => {
-    if (c.state !== 'connecting') return;
-    if (allowed) return accepted(b, c, a);
+  if (!w) return;
+  const decide = (allowed: boolean): Outcome => {
+    if (c.state !== 'connecting') return STOP;
+    if (allowed) return;
     b.log.warn({ clientId: a.clientId, topic: w.topic }, 'mqtt: will topic not authorized, CONNECT refused');
-    refuse(b, c, a, RC.notAuthorized, 'will topic not authorized');
+    return refusal(RC.notAuthorized, 'will topic not authorized');
   };
-  if (ok instanceof Promise) return ok.then(decide);
-  decide(ok);
+  const ok = authorizePublish(b, a.info, w.topic);
+  return ok instanceof Promise ? ok.then(decide) : decide(ok);
 }
 
-function accepted(b: BrokerImpl, c: Connection, a: Attempt): void {
-  if (b.state !== 'running') return refuse(b, c, a, RC.serverUnavailable, 'broker not running');
-  const { p, version, clientId } = a;
+/** [MQTT-3.1.4-3] an existing connection with this client id is closed (MQTT 5: DISCONNECT 0x8E). */
+function takeOver(b: BrokerHost, _c: Connection, a: Attempt): Outcome {
+  a.opsBefore = b.opsPushed;
+  b.sessions.takeOver(a.clientId);
+}
+
+/**
+ * Session expiry (MQTT 5 property capped by limits; 3.1.1 clean=false keeps the session), clean
+ * start or resume [MQTT-3.1.2-4/5], the will recorded, the session row persisted.
+ */
+function attachSession(b: BrokerHost, c: Connection, a: Attempt): Outcome {
   const limits = b.limits;
-  const before = b.opsPushed;
-
-  // [MQTT-3.1.4-3] session takeover: the existing connection is closed (MQTT 5: DISCONNECT 0x8E).
-  const existing = b.sessions.get(clientId);
-  if (existing?.conn) existing.conn.close('takeover', RC.sessionTakenOver, 'session taken over');
-
-  // Session expiry: MQTT 5 property capped by limits; 3.1.1 clean=false keeps the session.
   let expiry =
-    version === 5 ? (p.properties?.sessionExpiryInterval ?? 0) : a.cleanStart ? 0 : limits.maxSessionExpiry;
-  const expiryCapped = expiry > limits.maxSessionExpiry;
-  if (expiryCapped) expiry = limits.maxSessionExpiry;
+    a.version === 5
+      ? (a.p.properties?.sessionExpiryInterval ?? 0)
+      : a.cleanStart
+        ? 0
+        : limits.maxSessionExpiry;
+  a.expiryCapped = expiry > limits.maxSessionExpiry;
+  if (a.expiryCapped) expiry = limits.maxSessionExpiry;
+  a.expiry = expiry;
+  const { session, present } = b.sessions.open(a.clientId, a.cleanStart);
+  a.session = session;
+  a.present = present;
+  b.sessions.attach(session, c, a.will, a.info, a.version, expiry);
+}
 
-  // [MQTT-3.1.2-4/5] clean start discards any existing session; otherwise it resumes.
-  let session = b.sessions.get(clientId);
-  let present = false;
-  if (session && a.cleanStart) {
-    b.endSession(session);
-    session = undefined;
-  }
-  if (session) {
-    present = true;
-    b.offline.delete(session);
-    // [MQTT-3.1.3-9] reconnecting before the will delay elapsed cancels the will.
-    session.cancelWill?.();
-    session.cancelWill = undefined;
-  } else session = b.newSession(clientId);
-
-  session.will = a.will;
-  recordWill(b, session, a.info);
-  session.protocolVersion = version;
-  const wasStored = session.stored;
-  session.expiryInterval = expiry;
-  session.disconnectedAt = null;
-  session.conn = c;
-  c.session = session;
-  if (session.persistent) {
-    b.persist({ op: 'session.put', session: b.storedSession(session) });
-    session.stored = true;
-  } else if (wasStored) {
-    b.persist({ op: 'session.delete', clientId });
-    session.stored = false;
-  }
-
-  // Keep-alive: MQTT 5 clients get the server's cap through Server Keep Alive.
+/** Keep-alive (MQTT 5 clients get the server's cap as Server Keep Alive), window, packet size, aliases. */
+function negotiate(b: BrokerHost, c: Connection, a: Attempt): Outcome {
+  const { p, version } = a;
+  const limits = b.limits;
   let keepalive = p.keepalive ?? 0;
-  let serverKeepAlive: number | undefined;
   if (version === 5 && limits.maxKeepalive > 0 && (keepalive === 0 || keepalive > limits.maxKeepalive)) {
     keepalive = limits.maxKeepalive;
-    serverKeepAlive = keepalive;
+    a.serverKeepAlive = keepalive;
   }
   c.keepaliveMs = keepalive * 1000;
   a.info.keepalive = keepalive;
@@ -217,11 +257,37 @@ function accepted(b: BrokerImpl, c: Connection, a: Attempt): void {
     c.outAliases = outboundAliases(p.properties?.topicAliasMaximum, limits.topicAliasMaximum);
   c.info = a.info;
   c.state = 'connected';
-  b.connectedCount++;
+  b.sessions.connectedCount++;
   c.lastSeen = b.now();
+}
 
-  const ack: IConnackPacket = { cmd: 'connack', sessionPresent: present };
-  if (version === 5) {
+/**
+ * CONNACK once the session (and will) are durable: a client told "session present" after a crash
+ * must find it. Until then nothing is sent to or read from the client (flowBlocked keeps
+ * `resume()` after an async authenticate from reading on, and the sweep from timing it out).
+ */
+function awaitDurable(b: BrokerHost, c: Connection, a: Attempt): Outcome | Promise<Outcome> {
+  if (b.opsPushed === a.opsBefore) return;
+  c.paused = true;
+  c.flowBlocked = true;
+  return b.writer.flushed().then(
+    (): Outcome => {
+      if (c.state === 'closed') return STOP;
+      c.paused = false;
+      c.flowBlocked = false;
+    },
+    (err: unknown): Outcome => {
+      b.log.error({ err, clientId: a.clientId }, 'mqtt: session not persisted, disconnecting');
+      c.close('socket_error', RC.unspecified, 'persistence failed');
+      return STOP;
+    },
+  );
+}
+
+function sendConnack(b: BrokerHost, c: Connection, a: Attempt): Outcome {
+  const limits = b.limits;
+  const ack: IConnackPacket = { cmd: 'connack', sessionPresent: a.present === true };
+  if (a.version === 5) {
     ack.reasonCode = RC.success;
     ack.properties = {
       receiveMaximum: Math.min(limits.maxInflight, 65535),
@@ -231,54 +297,30 @@ function accepted(b: BrokerImpl, c: Connection, a: Attempt): void {
       wildcardSubscriptionAvailable: true,
       subscriptionIdentifiersAvailable: true,
       sharedSubscriptionAvailable: true,
-      ...(a.assigned ? { assignedClientIdentifier: clientId } : {}),
-      ...(serverKeepAlive !== undefined ? { serverKeepAlive } : {}),
-      ...(expiryCapped ? { sessionExpiryInterval: expiry } : {}),
-      ...(p.properties?.requestResponseInformation ? { responseInformation: `response/${clientId}` } : {}),
+      ...(a.assigned ? { assignedClientIdentifier: a.clientId } : {}),
+      ...(a.serverKeepAlive !== undefined ? { serverKeepAlive: a.serverKeepAlive } : {}),
+      ...(a.expiryCapped ? { sessionExpiryInterval: a.expiry } : {}),
+      ...(a.p.properties?.requestResponseInformation
+        ? { responseInformation: `response/${a.clientId}` }
+        : {}),
     };
   } else ack.returnCode = 0;
-  if (b.opsPushed === before) return sendConnack(b, c, session, ack, a.info);
-  // CONNACK once the session (and will) are durable: a client told "session present" after a
-  // crash must find it. Until then nothing is sent to or read from the client (flowBlocked keeps
-  // `resume()` after an async authenticate from reading on).
-  c.paused = true;
-  c.flowBlocked = true;
-  c.block();
-  b.writer.flushed().then(
-    () => {
-      if (c.state === 'closed') return;
-      c.paused = false;
-      c.flowBlocked = false;
-      sendConnack(b, c, session, ack, a.info);
-      b.resume(c);
-    },
-    (err: unknown) => {
-      b.log.error({ err, clientId }, 'mqtt: session not persisted, disconnecting');
-      c.close('socket_error', RC.unspecified, 'persistence failed');
-    },
-  );
-}
-
-function sendConnack(
-  b: BrokerImpl,
-  c: Connection,
-  session: Session,
-  ack: IConnackPacket,
-  info: ClientInfo,
-): void {
   c.send(ack);
   try {
-    b.hooks.onConnect(info);
+    b.hooks.onConnect(a.info);
   } catch (err) {
     b.log.error({ err }, 'mqtt: onConnect hook failed');
   }
+}
 
-  // [MQTT-4.4.0-1] resend unacknowledged PUBLISH (with DUP) and PUBREL packets, in order.
+/** [MQTT-4.4.0-1] resend unacknowledged PUBLISH (with DUP) and PUBREL packets, in order; then the queue. */
+function resendInflight(b: BrokerHost, c: Connection, a: Attempt): Outcome {
+  const session = a.session!;
   if (session.inflightCount > 0)
     for (const o of session.inflight.values()) {
       if (o.state === 'pubrel')
         sendPacketAfterCommit(b, session, c, { cmd: 'pubrel', messageId: o.packetId });
-      else b.sendPublish(session, c, o, true);
+      else b.delivery.sendPublish(session, c, o, true);
     }
-  b.pump(session);
+  b.delivery.pump(session);
 }

@@ -1,6 +1,6 @@
 /** Dispatch on the packet type (STYLE.md rule 3). Everything but CONNECT needs a connected client. */
 import type { Packet } from 'mqtt-packet';
-import type { BrokerImpl } from '../broker.js';
+import type { BrokerHost } from '../host.js';
 import type { Connection } from '../connection.js';
 import { handlePubcomp, handlePuback, handlePubrec } from './acks.js';
 import { handleConnect } from './connect.js';
@@ -15,7 +15,7 @@ import { RC, toV311ConnackCode } from '../reason-codes.js';
  * return codes cannot say "malformed"; only a bad protocol name/level pairing gets 0x01)
  * [MQTT 5 §4.13.1, MQTT-3.1.4-1].
  */
-function refuseConnect(b: BrokerImpl, c: Connection, version: number, bad: PacketError): void {
+function refuseConnect(b: BrokerHost, c: Connection, version: number, bad: PacketError): void {
   b.log.warn({ remoteAddress: c.meta.remoteAddress, why: bad.why }, 'mqtt: invalid CONNECT, closing');
   c.setVersion(version === 5 ? 5 : version === 3 ? 3 : 4);
   if (version === 5)
@@ -31,7 +31,7 @@ function refuseConnect(b: BrokerImpl, c: Connection, version: number, bad: Packe
   c.close(bad.rc === RC.badAuthenticationMethod ? 'not_authorized' : 'protocol_error');
 }
 
-export function dispatch(b: BrokerImpl, c: Connection, p: Packet): void {
+export function dispatch(b: BrokerHost, c: Connection, p: Packet): void {
   if (p.cmd === 'connect') {
     const bad =
       c.state === 'awaiting_connect' ? validatePacket(p, p.protocolVersion ?? 4, b.limits) : undefined;

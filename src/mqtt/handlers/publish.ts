@@ -3,7 +3,7 @@
  * check → authorizePublish (sync fast path) → route → acknowledge once durable.
  */
 import type { IPublishPacket, IPubrelPacket, Packet } from 'mqtt-packet';
-import type { BrokerImpl } from '../broker.js';
+import type { BrokerHost } from '../host.js';
 import type { Connection } from '../connection.js';
 import { ackWhenDurable } from '../durable-send.js';
 import { appProperties } from '../encode.js';
@@ -12,7 +12,7 @@ import { RC } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
 import type { Message } from '../types.js';
 
-export function handlePublish(b: BrokerImpl, c: Connection, p: IPublishPacket): void {
+export function handlePublish(b: BrokerHost, c: Connection, p: IPublishPacket): void {
   b.counters.messagesReceived++;
   const s = c.session!;
   let topic = p.topic;
@@ -67,7 +67,7 @@ function deny(c: Connection, p: IPublishPacket): void {
   c.ack(ackPacket(p, c.version === 5 ? RC.notAuthorized : RC.success));
 }
 
-function accept(b: BrokerImpl, c: Connection, p: IPublishPacket, topic: string): void {
+function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string): void {
   const s = c.session!;
   const props = p.properties;
   const expiry = props?.messageExpiryInterval;
@@ -85,14 +85,14 @@ function accept(b: BrokerImpl, c: Connection, p: IPublishPacket, topic: string):
     s.incoming.add(p.messageId!);
     if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
   }
-  let wait = b.route(msg);
+  const routed = b.route(msg);
+  let wait = routed.wait;
   // The inbound QoS 2 id must be durable before PUBREC too (else a resent PUBLISH is delivered twice).
   if (p.qos > 0 && b.opsPushed !== before)
     wait = wait ? Promise.all([wait, b.writer.flushed()]).then(() => undefined) : b.writer.flushed();
   // A subscriber's queue is full and it is still draining: stop reading this publisher until
   // there is room; its acknowledgement (below) waits for that too.
-  const flow = b.takeFlowWait();
-  if (flow) b.holdConnection(c, flow);
+  if (routed.flowWait) b.holdConnection(c, routed.flowWait);
   if (p.qos === 0) return;
   const ack = ackPacket(p, RC.success);
   if (!wait) return c.ack(ack);
@@ -107,7 +107,7 @@ function accept(b: BrokerImpl, c: Connection, p: IPublishPacket, topic: string):
   );
 }
 
-export function handlePubrel(b: BrokerImpl, c: Connection, p: IPubrelPacket): void {
+export function handlePubrel(b: BrokerHost, c: Connection, p: IPubrelPacket): void {
   const s = c.session!;
   const id = p.messageId!;
   const before = b.opsPushed;

@@ -4,7 +4,7 @@
  * [MQTT-3.8.4-3] and send retained messages per Retain Handling.
  */
 import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet';
-import type { BrokerImpl } from '../broker.js';
+import type { BrokerHost } from '../host.js';
 import type { Connection } from '../connection.js';
 import { ackWhenDurable } from '../durable-send.js';
 import { RC } from '../reason-codes.js';
@@ -16,7 +16,7 @@ function failure(c: Connection, rc5: number): number {
   return c.version === 5 ? rc5 : 0x80;
 }
 
-export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacket): void {
+export function handleSubscribe(b: BrokerHost, c: Connection, p: ISubscribePacket): void {
   const s = c.session!;
   const subId = p.properties?.subscriptionIdentifier;
   // Packet id, at least one filter, Subscription Identifier > 0: validate.ts.
@@ -79,7 +79,7 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
         subId,
       };
       const existed = s.subs.has(req.topic);
-      b.addSubscription(s, sub);
+      b.sessions.subscribe(s, sub);
       granted[i] = req.qos;
       added.push({ sub, existed });
     }
@@ -89,7 +89,7 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
     // 2 never; never for shared subscriptions [MQTT 5 §3.3.1.3, §4.8.2].
     for (const { sub, existed } of added) {
       if (sub.group !== undefined || sub.rh === 2 || (sub.rh === 1 && existed)) continue;
-      b.sendRetained(s, sub);
+      b.retained.sendTo(s, sub);
     }
   };
   if (!async) return finish(pending as boolean[]);
@@ -103,12 +103,12 @@ export function handleSubscribe(b: BrokerImpl, c: Connection, p: ISubscribePacke
   );
 }
 
-export function handleUnsubscribe(b: BrokerImpl, c: Connection, p: IUnsubscribePacket): void {
+export function handleUnsubscribe(b: BrokerHost, c: Connection, p: IUnsubscribePacket): void {
   const s = c.session!;
   const granted: number[] = [];
   const before = b.opsPushed;
   for (const raw of p.unsubscriptions) {
-    const had = b.removeSubscription(s, raw);
+    const had = b.sessions.unsubscribe(s, raw);
     granted.push(had ? RC.success : RC.noSubscriptionExisted);
   }
   // [MQTT-3.10.4-4] UNSUBACK even when nothing was removed.

@@ -246,7 +246,7 @@ export function DevicesPage(): JSX.Element {
   );
 }
 
-/** Read by src/console/e2e/render-bench.ts: first device rows on screen after navigation start. */
+/** Read by src/bench/console-render.ts: first device rows on screen after navigation start. */
 function markDevicesRendered(): void {
   performance.mark('tsunagu:devices-rows');
 }

@@ -56,7 +56,7 @@ export function FleetPage(): JSX.Element {
     };
   }, [reload]);
   useEffect(() => {
-    // Read by src/console/e2e/render-bench.ts: first overview with data after navigation start.
+    // Read by src/bench/console-render.ts: first overview with data after navigation start.
     if (data && performance.getEntriesByName('tsunagu:fleet-data').length === 0)
       performance.mark('tsunagu:fleet-data');
   }, [data]);

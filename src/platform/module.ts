@@ -4,14 +4,18 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { BrokerApi } from '../mqtt/api.js';
-import type { Database } from '../store/database.js';
-import type { Clock } from './clock.js';
-import { singleNodeEvents, type ClusterEvents } from './cluster-events.js';
-import type { TsunaguConfig } from './config.js';
-import type { EventBus } from './events.js';
-import type { Logger } from './logger.js';
-import { singleNodeOwnership, type Ownership } from './ownership.js';
+import {
+  singleNodeEvents,
+  singleNodeOwnership,
+  type ClusterEvents,
+  type Clock,
+  type EventBus,
+  type Logger,
+  type Ownership,
+  type TsunaguConfig,
+} from '../core/index.js';
+import type { BrokerApi } from '../mqtt/index.js';
+import type { Database } from '../store/index.js';
 
 export interface ModuleContext {
   config: TsunaguConfig;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { CONSOLE_DIST } from '../../http/console-static.js';
+import { CONSOLE_DIST } from '../http/index.js';
 
 export const CHROMIUM = process.env.TSUNAGU_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), '.test-artifacts', 'console');

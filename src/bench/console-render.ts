@@ -2,7 +2,7 @@
  * Time to first render of the fleet overview and the device list, measured in Debian's chromium with
  * the Performance API, at 1,000 devices (the peer run) and at 100,000 devices.
  *
- *   node --import tsx src/console/e2e/render-bench.ts [--devices 100000] [--runs 3]
+ *   node --import tsx src/bench/console-render.ts [--devices 100000] [--runs 3]
  *
  * Devices are registered through the registry's YAML import (POST /api/v1/import, in batches of
  * 5,000 with inject()), so every module sees them as it would in production. The pages set
@@ -13,8 +13,8 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { Browser, Page } from 'playwright-core';
-import { startTestPlatform, type TestPlatform } from '../../test-support/platform.js';
-import { ensureConsoleBuilt, launchBrowser } from './browser.js';
+import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { ensureConsoleBuilt, launchBrowser } from '../test-support/browser.js';
 
 const { values } = parseArgs({
   options: { devices: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' } },

@@ -10,10 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { buildApp } from '../app.js';
-import { defaultConfig } from '../core/config.js';
-import { silentLogger } from '../core/logger.js';
-import { percentile } from './stats.js';
-import { parseCliOptions } from '../core/cli-options.js';
+import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
+import { percentile } from '../commands/index.js';
 
 export interface CommandBenchOptions {
   devices: number;

@@ -1,5 +1,6 @@
 /**
- * End-to-end ingest benchmark: a whole platform (embedded broker, registry, SQLite) on free ports,
+ * End-to-end ingest benchmark (the `mqtt` row of `tsunagu bench ingest`; it lives in bench/ because it
+ * needs the whole app): a whole platform (embedded broker, registry, SQLite) on free ports,
  * many mqtt.js devices publishing scooter telegrams at QoS 1 through the model's CSV decoder. A
  * publish counts when its PUBACK arrives, i.e. when the telegram is decoded and durable.
  */
@@ -8,17 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { buildApp } from '../app.js';
-import { defaultConfig } from '../core/config.js';
-import { silentLogger } from '../core/logger.js';
-import { crc16Ccitt } from './decoders/index.js';
-
-export interface MqttBenchResult {
-  devices: number;
-  telegrams: number;
-  telegramsPerSec: number;
-  pointsPerSec: number;
-  cpuTelegramsPerSec: number;
-}
+import { defaultConfig, silentLogger } from '../core/index.js';
+import { crc16Ccitt, type MqttIngestBenchResult } from '../telemetry/index.js';
 
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 
@@ -31,7 +23,7 @@ export async function benchMqttIngest(
   devices: number,
   perDevice: number,
   window = 16,
-): Promise<MqttBenchResult> {
+): Promise<MqttIngestBenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-mqtt-'));
   const app = await buildApp(
     {
@@ -59,7 +51,7 @@ export async function benchMqttIngest(
     };
     await call(
       '/decoders/import',
-      readFileSync(new URL('./fixtures/scooter-telegram.yaml', import.meta.url), 'utf8'),
+      readFileSync(new URL('../telemetry/fixtures/scooter-telegram.yaml', import.meta.url), 'utf8'),
       'application/yaml',
     );
     await call('/device-models', { name: 'bench-scooter', decoder: 'scooter-telegram-v1' });

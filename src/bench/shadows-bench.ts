@@ -10,9 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { buildApp, type App } from '../app.js';
-import { defaultConfig } from '../core/config.js';
-import { silentLogger } from '../core/logger.js';
-import { parseCliOptions } from '../core/cli-options.js';
+import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
 
 export interface ShadowBenchOptions {
   devices: number;

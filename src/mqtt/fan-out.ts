@@ -1,0 +1,182 @@
+/**
+ * The fan-out seam (issue 13): "match a message and deliver it" is one interface, so a cluster
+ * fan-out can wrap the local one — deliver here, forward to the other nodes, and hand what
+ * arrives from them to the local fan-out — without touching sessions, QoS or persistence (aedes
+ * injects its `mq` emitter the same way; EMQX separates local dispatch from forwarding).
+ * `LocalFanOut` is the single-node implementation: the subscription trie, overlapping
+ * subscriptions, shared-subscription groups and the platform's server-side handlers.
+ */
+import type { Logger } from '../core/index.js';
+import type { BrokerMessage, MessageHandler, QoS } from './api.js';
+import type { Delivery } from './delivery.js';
+import type { Route } from './route.js';
+import type { Session } from './session.js';
+import { SubscriptionTrie, type SharedGroup } from './trie.js';
+import type { Subscription } from './types.js';
+
+export interface FanOut {
+  /**
+   * Deliver `route.msg` to every matching subscriber and server-side handler, recording in
+   * `route` what was done (copies delivered, flow waits, handler promises to wait for).
+   */
+  route(route: Route): void;
+  addSubscription(sub: Subscription): void;
+  removeSubscription(sub: Subscription): void;
+  /** A server-side subscriber; returns its removal. */
+  addHandler(filter: string, handler: MessageHandler): () => void;
+  /** Client subscriptions held (shared members included). */
+  readonly subscriptionCount: number;
+}
+
+/** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */
+export type FanOutFactory = (local: FanOut) => FanOut;
+
+interface HandlerEntry {
+  filter: string;
+  handler: MessageHandler;
+}
+
+export class LocalFanOut implements FanOut {
+  private readonly trie = new SubscriptionTrie<HandlerEntry>();
+
+  constructor(
+    private readonly sessions: ReadonlyMap<string, Session>,
+    private readonly delivery: Delivery,
+    private readonly log: Logger,
+  ) {}
+
+  get subscriptionCount(): number {
+    return this.trie.size;
+  }
+
+  addSubscription(sub: Subscription): void {
+    this.trie.add(sub);
+  }
+
+  removeSubscription(sub: Subscription): void {
+    this.trie.remove(sub);
+  }
+
+  addHandler(filter: string, handler: MessageHandler): () => void {
+    const entry: HandlerEntry = { filter, handler };
+    this.trie.addHandler(filter, entry);
+    return () => this.trie.removeHandler(filter, entry);
+  }
+
+  route(r: Route): void {
+    const msg = r.msg;
+    const m = this.trie.match(msg.topic);
+    const subs = m.subs;
+    if (m.overlap) this.deliverOverlapping(subs, r);
+    else
+      for (let i = 0; i < subs.length; i++) {
+        const s = subs[i]!;
+        if (s.nl && s.clientId === msg.publisherId) continue;
+        this.deliverTo(
+          s.clientId,
+          s.qos < msg.qos ? s.qos : msg.qos,
+          s.rap && msg.retain,
+          s.subId === undefined ? undefined : [s.subId],
+          r,
+        );
+      }
+    for (const g of m.shared) this.deliverShared(g, r);
+    // The flow waits are those of this message's deliveries: a handler below may publish (its own
+    // route), and it does not hold this publisher.
+    r.settleFlow();
+    if (m.handlers.length > 0) this.callHandlers(m.handlers as HandlerEntry[], r);
+  }
+
+  private deliverTo(
+    clientId: string,
+    qos: QoS,
+    retain: boolean,
+    subIds: number[] | undefined,
+    r: Route,
+  ): void {
+    const s = this.sessions.get(clientId);
+    if (s) this.delivery.deliver(s, r.msg, qos, retain, subIds, r);
+  }
+
+  /**
+   * Several subscriptions of one client match: one copy at the highest granted QoS, with every
+   * matching subscription identifier (MQTT 5 §3.3.4; 3.1.1 [MQTT-3.3.5-1]).
+   */
+  private deliverOverlapping(subs: Subscription[], r: Route): void {
+    const msg = r.msg;
+    const per = new Map<string, { qos: QoS; retain: boolean; ids: number[] | undefined }>();
+    for (const s of subs) {
+      if (s.nl && s.clientId === msg.publisherId) continue;
+      const q = s.qos < msg.qos ? s.qos : msg.qos;
+      const e = per.get(s.clientId);
+      if (!e)
+        per.set(s.clientId, {
+          qos: q,
+          retain: s.rap && msg.retain,
+          ids: s.subId === undefined ? undefined : [s.subId],
+        });
+      else {
+        if (q > e.qos) e.qos = q;
+        if (s.rap && msg.retain) e.retain = true;
+        if (s.subId !== undefined) (e.ids ??= []).push(s.subId);
+      }
+    }
+    for (const [clientId, e] of per) this.deliverTo(clientId, e.qos, e.retain, e.ids, r);
+  }
+
+  /** Shared subscription: one member per group, round robin, preferring connected members. */
+  private deliverShared(g: SharedGroup, r: Route): void {
+    const members = g.members;
+    const n = members.length;
+    if (n === 0) return;
+    let pick: Subscription | undefined;
+    for (let i = 0; i < n; i++) {
+      const cand = members[(g.next + i) % n]!;
+      const conn = this.sessions.get(cand.clientId)?.conn;
+      if (conn && conn.state === 'connected') {
+        pick = cand;
+        g.next = (g.next + i + 1) % n;
+        break;
+      }
+    }
+    if (!pick) {
+      pick = members[g.next % n]!;
+      g.next = (g.next + 1) % n;
+    }
+    const msg = r.msg;
+    if (pick.nl && pick.clientId === msg.publisherId) return;
+    this.deliverTo(
+      pick.clientId,
+      pick.qos < msg.qos ? pick.qos : msg.qos,
+      pick.rap && msg.retain,
+      pick.subId === undefined ? undefined : [pick.subId],
+      r,
+    );
+  }
+
+  /** The platform's server-side subscribers; their promises delay the publisher's ack. */
+  private callHandlers(handlers: HandlerEntry[], r: Route): void {
+    const msg = r.msg;
+    const bm: BrokerMessage = {
+      topic: msg.topic,
+      payload: msg.payload,
+      qos: msg.qos,
+      retain: msg.retain,
+      ...(msg.properties ? { properties: msg.properties } : {}),
+      ...(msg.publisherId !== undefined ? { clientId: msg.publisherId } : {}),
+    };
+    for (const h of handlers) {
+      try {
+        const p = h.handler(bm);
+        if (p)
+          r.waitFor(
+            p.catch((err: unknown) =>
+              this.log.error({ err, filter: h.filter }, 'mqtt: server-side subscriber failed'),
+            ),
+          );
+      } catch (err) {
+        this.log.error({ err, filter: h.filter }, 'mqtt: server-side subscriber failed');
+      }
+    }
+  }
+}
