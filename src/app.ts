@@ -30,6 +30,7 @@ import {
   listenWss,
   type Broker,
 } from './mqtt/index.js';
+import { createAuth } from './auth/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
 import { createCommands } from './commands/index.js';
@@ -117,6 +118,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   // Modules in dependency order: the registry provides identity and the device directory.
   const registry = await createRegistry(ctx, cluster ? { presence: cluster.presence } : {});
+  // Users, sessions, API tokens, customers and the access check every route calls.
+  const auth = await createAuth(ctx, registry.directory);
   // A static ACL file narrows what the registry allows: both must say yes.
   const brokerAuth = config.aclFile
     ? allOf(registry.brokerHooks, createAclFileHooks(config.aclFile))
@@ -130,6 +133,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   });
   const modules: PlatformModule[] = [
     registry,
+    auth,
     await createNotify(ctx, registry.directory),
     shadows,
     // Commands confirmed by reported state check the shadow at acknowledgement time too.
@@ -151,18 +155,17 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const http = createHttpServer({
     log,
     metrics,
-    tokens: registry.tokens,
+    tokens: auth.tokens,
     // Not ready until listening, and in a cluster not while this node has not joined (docs/scale.md).
     ready: () => ready && (cluster?.status().joined ?? true),
     ...(cluster ? { readiness: () => ({ cluster: cluster.status() }) } : {}),
   });
-  // The registry and telemetry write their own audit entries (with before/after) or take in data,
-  // not changes; every other module's changes are audited generically by http/.
-  // Schedules audits its changes itself too (before/after).
-  const auditsItself = new Set(['registry', 'telemetry', 'schedules']);
+  // The registry, telemetry, auth and schedules write their own audit entries (with before/after) or
+  // take in data, not changes; every other module's changes are audited generically by http/.
+  const auditsItself = new Set(['registry', 'telemetry', 'auth', 'schedules']);
   await registerApi(
     http,
-    registry.tokens,
+    auth.access,
     [
       sessionRoutes(bus),
       ...modules.flatMap((m) =>
@@ -222,6 +225,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       http.listen({ host: config.host, port: config.httpPort }),
     );
     out.http = (http.server.address() as AddressInfo).port;
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    await auth.announceSignInLink(config.publicUrl ?? `http://${shownHost}:${out.http}`);
     for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));
     for (const m of modules) await m.listening?.();
     ready = true;
