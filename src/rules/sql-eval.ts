@@ -259,3 +259,8 @@ class Evaluator {
     return this.fetched?.get(e)?.get(JSON.stringify(args));
   }
 }
+
+/** One expression against one message (substitution templates). */
+export function evaluateExpression(e: Expr, env: MessageEnv, payload: Value): Value {
+  return new Evaluator(env, undefined).eval(e, payload);
+}
