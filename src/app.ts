@@ -34,6 +34,7 @@ import { createTelemetry } from './telemetry/index.js';
 import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
+import { createRules } from './rules/index.js';
 import { openDatabase, type Database } from './store/index.js';
 import { singleNodeEvents } from './core/cluster-events.js';
 import { singleNodeOwnership } from './core/ownership.js';
@@ -133,6 +134,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     }),
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),
+    // Rules subscribe through the broker's fan-out; get_shadow() reads the shadows module.
+    await createRules(ctx, registry.directory, {
+      readShadow: (id, name) => shadows.service.get(id, name).catch(() => undefined),
+    }),
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
@@ -143,7 +148,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
   // The registry and telemetry write their own audit entries (with before/after) or take in data,
   // not changes; every other module's changes are audited generically by http/.
-  const auditsItself = new Set(['registry', 'telemetry']);
+  const auditsItself = new Set(['registry', 'telemetry', 'rules']);
   await registerApi(
     http,
     registry.tokens,

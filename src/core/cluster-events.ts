@@ -16,7 +16,7 @@
 import type { Logger } from './logger.js';
 
 export type InvalidationKind =
-  'token' | 'credential' | 'acl' | 'device' | 'model' | 'decoder' | 'policy' | 'slo' | 'notify-channel';
+  'token' | 'credential' | 'acl' | 'device' | 'model' | 'decoder' | 'policy' | 'slo' | 'notify-channel' | 'rule';
 
 export interface ClusterEventMap {
   /** A cached fact changed; every node drops its copy of (`kind`, `id`). */

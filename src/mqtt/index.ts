@@ -15,3 +15,5 @@ export function createBroker(opts: BrokerOptions): Broker {
   return new BrokerImpl(opts);
 }
 export { allOf } from './hooks-compose.js';
+export { isBrokerReservedTopic } from './reserved-topics.js';
+export { SubscriptionTrie } from './trie.js';

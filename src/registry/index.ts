@@ -21,6 +21,7 @@ import { openRegistryStore } from './store.js';
 import { TokenStore } from './tokens.js';
 
 export { RegistryErrors } from './errors.js';
+export { isPlatformAnswerTopic } from './acl.js';
 export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
 
 export interface RegistryModule extends PlatformModule {

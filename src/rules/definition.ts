@@ -3,6 +3,7 @@
  * (`actions[1].url`) and, for the statement, the line, column and token. The result is a RuleDef
  * plus its compiled statement and templates.
  */
+import { republishRefusal } from './actions/republish.js';
 import { RulesErrors } from './errors.js';
 import { RuleSqlError } from './sql-errors.js';
 import { compileStatement, type CompiledStatement } from './sql-eval.js';
@@ -105,6 +106,8 @@ function parseAction(v: unknown, path: string): ActionDef {
       const topic = str(v, 'topic', path, true, 1024);
       if (/[+#]/.test(topic.replace(/\$\{[^}]*\}/g, '')))
         bad(`${path}topic`, 'a topic name holds no wildcards');
+      const refusal = topic.includes('${') ? null : republishRefusal(topic);
+      if (refusal) bad(`${path}topic`, refusal);
       const qos = int(v, 'qos', path, 0, 1) as 0 | 1 | undefined;
       if (v.retain !== undefined && typeof v.retain !== 'boolean') bad(`${path}retain`, 'must be a boolean');
       const userProperties = stringMap(v, 'userProperties', path);
@@ -257,14 +260,14 @@ export function parseRule(input: unknown, limits: RuleLimits, nameFromPath?: str
     actions,
     ...(errorAction ? { errorAction } : {}),
   };
-  return compileRule(def);
+  return compileRule(def, statement);
 }
 
 /** Compile a definition already validated (loaded from the store). */
-export function compileRule(def: RuleDef): CompiledRule {
+export function compileRule(def: RuleDef, statement?: CompiledStatement): CompiledRule {
   return {
     def,
-    statement: compileStatement(def.sql),
+    statement: statement ?? compileStatement(def.sql),
     actions: def.actions.map((a, i) => compileActionTemplates(a, `actions[${i}].`)),
     errorAction: def.errorAction ? compileActionTemplates(def.errorAction, 'errorAction.') : undefined,
   };
@@ -283,7 +286,8 @@ export const MASK = '***';
 function maskAction(a: ActionDef): ActionDef {
   const fields = SECRET_FIELDS[a.type] ?? [];
   const out = { ...a } as Record<string, unknown>;
-  for (const f of fields) if (out[f] !== undefined) out[f] = f === 'url' ? maskUrl(String(out[f])) : MASK;
+  for (const f of fields)
+    if (out[f] !== undefined) out[f] = f === 'url' && typeof out[f] === 'string' ? maskUrl(out[f]) : MASK;
   return out as unknown as ActionDef;
 }
 
