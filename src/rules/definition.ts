@@ -4,6 +4,7 @@
  * plus its compiled statement and templates.
  */
 import { republishRefusal } from './actions/republish.js';
+import { TsunaguError } from '../core/index.js';
 import { RulesErrors } from './errors.js';
 import { RuleSqlError } from './sql-errors.js';
 import { compileStatement, type CompiledStatement } from './sql-eval.js';
@@ -238,9 +239,10 @@ export function parseRule(input: unknown, limits: RuleLimits, nameFromPath?: str
     statement = compileStatement(sql);
   } catch (e) {
     if (e instanceof RuleSqlError) {
-      const err = RulesErrors.invalid('sql', e.message);
-      Object.assign(err, { details: { line: e.line, column: e.column, offset: e.offset, token: e.token } });
-      throw err;
+      throw new TsunaguError(RulesErrors.invalid.code, `sql: ${e.message}`, 422, {
+        field: 'sql',
+        details: { line: e.line, column: e.column, offset: e.offset, token: e.token },
+      });
     }
     throw e;
   }
