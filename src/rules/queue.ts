@@ -51,6 +51,8 @@ export class DeliveryQueue {
   private cancelSweep: (() => void) | undefined;
   private unlisten: (() => void) | undefined;
   private armedAt = Infinity;
+  /** The earliest due time held (≤ the true minimum): dispatch skips the scan until then. */
+  private earliest = Infinity;
   private stopped = false;
 
   constructor(private readonly o: QueueOptions) {
@@ -113,8 +115,10 @@ export class DeliveryQueue {
   }
 
   private schedule(id: string, at: number): void {
-    if (this.ownership.owns(id)) this.due.set(id, at);
-    else this.due.delete(id);
+    if (this.ownership.owns(id)) {
+      this.due.set(id, at);
+      if (at < this.earliest) this.earliest = at;
+    } else this.due.delete(id);
   }
 
   private async reload(): Promise<void> {
@@ -137,9 +141,20 @@ export class DeliveryQueue {
     if (this.stopped) return;
     const now = this.o.clock.now();
     const max = this.o.maxConcurrent ?? 32;
+    // A backlog waiting for its retry time is not scanned on every new message.
+    if (now < this.earliest || this.inFlight.size >= max) return this.arm();
+    let earliest = Infinity;
+    let full = false;
     for (const [id, at] of this.due) {
-      if (this.inFlight.size >= max) break;
-      if (at > now || this.inFlight.has(id)) continue;
+      if (full || at > now || this.inFlight.has(id)) {
+        if (at < earliest) earliest = at;
+        continue;
+      }
+      if (this.inFlight.size >= max) {
+        full = true;
+        if (at < earliest) earliest = at;
+        continue;
+      }
       this.due.delete(id);
       if (!this.ownership.owns(id)) continue;
       const p = this.attempt(id)
@@ -153,13 +168,14 @@ export class DeliveryQueue {
         });
       this.inFlight.set(id, p);
     }
+    this.earliest = earliest;
     this.arm();
   }
 
   private arm(): void {
-    let next = Infinity;
-    for (const at of this.due.values()) if (at < next) next = at;
-    if (next === this.armedAt || this.stopped) return;
+    const next = this.earliest;
+    // While every slot is busy, the next attempt's completion dispatches again: no timer to spin.
+    if (next === this.armedAt || this.stopped || this.inFlight.size >= (this.o.maxConcurrent ?? 32)) return;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     this.armedAt = next;
