@@ -2,8 +2,9 @@
  * amqp: publish to an AMQP 0-9-1 broker (RabbitMQ) with `amqplib` on a confirm channel: an
  * attempt succeeds when the broker confirms the message (publisher confirms), so a message the
  * broker did not take is retried. One connection and channel per URL, re-opened after a failure.
+ * `amqplib` is loaded on first use: a platform without AMQP actions never loads it.
  */
-import amqp from 'amqplib';
+import type amqp from 'amqplib';
 import type { AmqpAction, Rendered } from '../types.js';
 
 interface Link {
@@ -18,7 +19,8 @@ export class AmqpLinks {
     let l = this.links.get(url);
     if (!l) {
       l = (async () => {
-        const conn = await amqp.connect(url, { timeout: 10_000 });
+        const { connect } = await import('amqplib');
+        const conn = await connect(url, { timeout: 10_000 });
         const drop = (): void => {
           this.links.delete(url);
         };
