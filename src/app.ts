@@ -39,6 +39,7 @@ import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
 import { createSchedules } from './schedules/index.js';
+import { createRules } from './rules/index.js';
 import { openDatabase, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -145,6 +146,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createSlo(ctx, registry.directory),
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
     await createSchedules(ctx, registry.directory, shadows.service),
+    // Rules subscribe through the broker's fan-out; get_shadow() reads the shadows module.
+    await createRules(ctx, registry.directory, {
+      readShadow: (id, name) => shadows.service.get(id, name).catch(() => undefined),
+    }),
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
@@ -160,9 +165,9 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     ready: () => ready && (cluster?.status().joined ?? true),
     ...(cluster ? { readiness: () => ({ cluster: cluster.status() }) } : {}),
   });
-  // The registry, telemetry, auth and schedules write their own audit entries (with before/after) or
+  // The registry, telemetry, auth, schedules and rules write their own audit entries (with before/after) or
   // take in data, not changes; every other module's changes are audited generically by http/.
-  const auditsItself = new Set(['registry', 'telemetry', 'auth', 'schedules']);
+  const auditsItself = new Set(['registry', 'telemetry', 'auth', 'schedules', 'rules']);
   await registerApi(
     http,
     auth.access,

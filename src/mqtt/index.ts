@@ -16,3 +16,5 @@ export function createBroker(opts: BrokerOptions): Broker {
 }
 export { allOf } from './hooks-compose.js';
 export { filterMatches } from './topics.js';
+export { isBrokerReservedTopic } from './reserved-topics.js';
+export { SubscriptionTrie } from './trie.js';

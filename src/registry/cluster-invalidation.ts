@@ -76,6 +76,7 @@ export function wireRegistryInvalidation(d: InvalidationDeps): () => void {
     'notify-channel': undefined,
     'notify-route': undefined,
     schedule: undefined,
+    rule: undefined,
   };
 
   const offs = [

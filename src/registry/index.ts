@@ -24,6 +24,7 @@ import type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
 import type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
 
 export { RegistryErrors } from './errors.js';
+export { isPlatformAnswerTopic } from './acl.js';
 export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
 export type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
 export type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';

@@ -2093,6 +2093,164 @@ export interface Paths {
       };
     };
   };
+  '/rules': {
+    get: {
+      response: {
+        items?: {
+          [key: string]: unknown;
+        }[];
+      };
+    };
+    post: {
+      body: {
+        name?: string;
+        description?: string;
+        sql?: string;
+        enabled?: boolean;
+        actions?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        }[];
+        /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+        errorAction?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        };
+        [key: string]: unknown;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/export': {
+    get: {
+      response: string;
+    };
+  };
+  '/rules/import': {
+    post: {
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/test': {
+    post: {
+      body: {
+        /** test a stored rule */
+        rule?: string;
+        /** or an inline rule (name optional) */
+        definition?: {
+          name?: string;
+          description?: string;
+          sql?: string;
+          enabled?: boolean;
+          actions?: {
+            type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+            secret?: string;
+            [key: string]: unknown;
+          }[];
+          /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+          errorAction?: {
+            type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+            secret?: string;
+            [key: string]: unknown;
+          };
+          [key: string]: unknown;
+        };
+        topic: string;
+        /** the message payload as JSON */
+        payload?: unknown;
+        /** or a payload that is not JSON, base64 */
+        payloadBase64?: string;
+        clientId?: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/:name': {
+    get: {
+      params: {
+        name: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+    put: {
+      params: {
+        name: string;
+      };
+      body: {
+        name?: string;
+        description?: string;
+        sql?: string;
+        enabled?: boolean;
+        actions?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        }[];
+        /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+        errorAction?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        };
+        [key: string]: unknown;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+    delete: {
+      params: {
+        name: string;
+      };
+      response: unknown;
+    };
+  };
+  '/rules/:name/deliveries': {
+    get: {
+      params: {
+        name: string;
+      };
+      query: {
+        status?: 'pending' | 'delivered' | 'failed';
+        limit?: number;
+      };
+      response: {
+        items?: {
+          [key: string]: unknown;
+        }[];
+      };
+    };
+  };
+  '/rules/:name/disable': {
+    post: {
+      params: {
+        name: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/:name/enable': {
+    post: {
+      params: {
+        name: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
   '/schedules': {
     get: {
       response: {
