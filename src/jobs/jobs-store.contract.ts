@@ -10,8 +10,8 @@ import { makeJob, next } from './test-fixtures.js';
 export type OpenStore = (t: TestContext) => Promise<JobsStore | undefined>;
 
 export function jobsStoreContract(name: string, open: OpenStore): void {
-  const withStore = (title: string, fn: (s: JobsStore) => Promise<void>) =>
-    test(`${name}: ${title}`, async (t) => {
+  const withStore = (title: string, fn: (s: JobsStore) => Promise<void>): void =>
+    void test(`${name}: ${title}`, async (t) => {
       const s = await open(t);
       if (s) await fn(s);
     });

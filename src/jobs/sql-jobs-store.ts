@@ -317,9 +317,18 @@ export async function openSqlJobsStore(db: Database, port: SqlPort): Promise<Job
     async listExecutions(x) {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (x.jobId !== undefined) (where.push('job_id = ?'), args.push(x.jobId));
-      if (x.deviceId !== undefined) (where.push('device_id = ?'), args.push(x.deviceId));
-      if (x.status !== undefined) (where.push('status = ?'), args.push(x.status));
+      if (x.jobId !== undefined) {
+        where.push('job_id = ?');
+        args.push(x.jobId);
+      }
+      if (x.deviceId !== undefined) {
+        where.push('device_id = ?');
+        args.push(x.deviceId);
+      }
+      if (x.status !== undefined) {
+        where.push('status = ?');
+        args.push(x.status);
+      }
       if (x.latestOnly !== false) where.push('latest = 1');
       const rows = await q.all<ExecRow>(
         `SELECT * FROM job_executions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY queued_at DESC, job_id, device_id, execution_number DESC LIMIT ? OFFSET ?`,

@@ -65,7 +65,8 @@ export function sqlitePort(database: SqliteDatabase): SqlPort {
     }
     return s;
   };
-  const bind = (params: readonly unknown[]): unknown[] => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+  const bind = (params: readonly unknown[]): unknown[] =>
+    params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
   const direct: Omit<SqlPort, 'tx'> = {
     kind: 'sqlite',
     all: async <T>(sql: string, params: readonly unknown[] = []) => stmt(sql).all(...bind(params)) as T[],
