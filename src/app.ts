@@ -34,6 +34,7 @@ import { createTelemetry } from './telemetry/index.js';
 import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
+import { createJobs } from './jobs/index.js';
 import { openDatabase, type Database } from './store/index.js';
 import { singleNodeEvents } from './core/cluster-events.js';
 import { singleNodeOwnership } from './core/ownership.js';
@@ -122,6 +123,15 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       return client !== undefined && (brokerAuth.authorizePublish?.(client, topic) ?? false);
     },
   });
+  // Artifact URLs in job documents: TSUNAGU_PUBLIC_URL, else this node's HTTP address once listening.
+  let httpPort = config.httpPort;
+  const jobs = await createJobs(ctx, registry.directory, {
+    authorizeRequest: (clientId, topic) => {
+      const client = broker.clientInfo(clientId);
+      return client !== undefined && (brokerAuth.authorizePublish?.(client, topic) ?? false);
+    },
+    publicUrl: () => process.env.TSUNAGU_PUBLIC_URL ?? `http://${config.host}:${httpPort}`,
+  });
   const modules: PlatformModule[] = [
     registry,
     await createNotify(ctx, registry.directory),
@@ -133,6 +143,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     }),
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),
+    jobs,
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
@@ -206,6 +217,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       http.listen({ host: config.host, port: config.httpPort }),
     );
     out.http = (http.server.address() as AddressInfo).port;
+    httpPort = out.http;
     for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));
     for (const m of modules) await m.listening?.();
     ready = true;

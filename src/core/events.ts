@@ -150,6 +150,14 @@ export interface TsunaguEvents {
   };
   /** An SLO's error budget reached zero (error-budget policy hook). */
   'slo.budget-exhausted': { sloId: string; sloName: string; at: number };
+  /** A job's rollout stopped itself: an abort criterion or a health gate paused or canceled it (jobs). */
+  'job.rollout-stopped': {
+    jobId: string;
+    action: 'paused' | 'canceled';
+    reason: string;
+    at: number;
+    detail?: Record<string, unknown>;
+  };
   /** Audit trail for every change made through the API. */
   audit: {
     at: number;

@@ -97,6 +97,8 @@ export interface JobConfig {
   /** AWS `timeoutConfig.inProgressTimeoutInMinutes`. */
   inProgressTimeoutMinutes?: number;
   healthGate?: HealthGate;
+  /** AWS `presignedUrlConfig.expiresInSec`: how long an artifact URL in the document stays valid. */
+  presignedUrlExpiresInSec?: number;
 }
 
 /** Rollout bookkeeping kept with the job (the scheduler's state survives restarts and owner changes). */
