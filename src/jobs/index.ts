@@ -18,6 +18,7 @@ import { Scheduler } from './scheduler.js';
 import { JobsService } from './service.js';
 import { createSqliteJobsStore } from './sqlite-jobs-store.js';
 import type { Job } from './types.js';
+import { isTerminal } from './transitions.js';
 
 export { JobsService, MAX_DOCUMENT_BYTES, type CreateJobInput, type JobView } from './service.js';
 export { JobErrors, DeviceJobError } from './errors.js';
@@ -76,9 +77,12 @@ export async function createJobs(
     labelNames: ['op', 'outcome'],
     registers: [ctx.metrics],
   });
+  const late: { scheduler?: Scheduler } = {};
   const onChange = (c: ExecutionChange): void => {
     transitions.inc({ status: c.update.status });
     if (c.insert) transitions.inc({ status: 'QUEUED' });
+    // A finished execution may meet an abort criterion or complete the job: judge it now.
+    if (isTerminal(c.update.status)) late.scheduler?.kick();
   };
   const notifier = new Notifier({
     broker: ctx.broker,
@@ -89,7 +93,6 @@ export async function createJobs(
     render,
   });
   const watch = new HealthWatch(store, log);
-  const late: { scheduler?: Scheduler } = {};
   const svc = new JobsService({
     store,
     directory,

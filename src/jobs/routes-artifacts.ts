@@ -45,7 +45,7 @@ export function artifactRoutes(artifacts: Artifacts, store: JobsStore): (api: Fa
         },
       },
       async (req, reply) => {
-        if (!req.body || typeof (req.body).pipe !== 'function')
+        if (!req.body || typeof req.body.pipe !== 'function')
           throw JobErrors.invalid(
             'body',
             'send the artifact as the raw body with Content-Type: application/octet-stream',
