@@ -58,6 +58,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'SUBSCRIBE latency with 1,000,000 retained messages: Tsunagu vs Mosquitto vs the old scan',
     load: async () => withOptions((await import('../bench/retained-bench.js')).benchRetained),
   },
+  jobs: {
+    help: 'jobs: executions scheduled/s and CPU per execution, start-next/update answers/s, job status latency at N executions',
+    load: async () => (await import('../bench/jobs-bench.js')).runJobsBenchCli,
+  },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',
     load: async () => (await import('../bench/index.js')).runCodecBenchCli,
