@@ -82,7 +82,7 @@ export async function createJobs(
     transitions.inc({ status: c.update.status });
     if (c.insert) transitions.inc({ status: 'QUEUED' });
     // A finished execution may meet an abort criterion or complete the job: judge it now.
-    if (isTerminal(c.update.status)) late.scheduler?.kick();
+    if (isTerminal(c.update.status)) late.scheduler?.soon();
   };
   const notifier = new Notifier({
     broker: ctx.broker,

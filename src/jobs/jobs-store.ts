@@ -173,6 +173,12 @@ CREATE TABLE job_health (
 CREATE INDEX job_health_job ON job_health (job_id, at);
 `;
 
+/** Execution pages per job and per device come in queue order without sorting the whole job. */
+const pageIndexes = `
+CREATE INDEX job_executions_job_page ON job_executions (job_id, latest, queued_at, device_id);
+CREATE INDEX job_executions_device_page ON job_executions (device_id, latest, queued_at);
+`;
+
 export const JOBS_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
@@ -180,4 +186,5 @@ export const JOBS_MIGRATIONS: readonly Migration[] = [
     sqlite: ddl('INTEGER', 'INTEGER'),
     postgres: ddl('BIGINT', 'BIGSERIAL'),
   },
+  { id: 2, name: 'execution page indexes', sqlite: pageIndexes, postgres: pageIndexes },
 ];

@@ -32,6 +32,7 @@ const MAX_RELEASE_PER_PASS = 2000;
 /** Notifications sent at once while releasing. */
 const NOTIFY_PARALLEL = 64;
 const MINUTE = 60_000;
+const SOON_MS = 250;
 
 export class Scheduler {
   private cancelTimer: (() => void) | undefined;
@@ -49,6 +50,8 @@ export class Scheduler {
   stop(): Promise<void> {
     this.stopped = true;
     this.cancelTimer?.();
+    this.soonTimer?.();
+    this.soonTimer = undefined;
     return this.idle();
   }
 
@@ -62,6 +65,20 @@ export class Scheduler {
   /** Run a pass soon (after a create, resume or new target). */
   kick(): void {
     if (!this.stopped) void this.pass();
+  }
+
+  private soonTimer: (() => void) | undefined;
+
+  /**
+   * A pass within `SOON_MS` (after an execution finished: abort criteria, completion). Coalesced, so
+   * a stream of device updates costs one pass per interval, not one per update.
+   */
+  soon(): void {
+    if (this.stopped || this.soonTimer) return;
+    this.soonTimer = this.d.clock.setTimer(SOON_MS, () => {
+      this.soonTimer = undefined;
+      void this.pass();
+    });
   }
 
   /** One pass; a pass asked for while one runs runs right after it. */

@@ -331,7 +331,7 @@ export async function openSqlJobsStore(db: Database, port: SqlPort): Promise<Job
       }
       if (x.latestOnly !== false) where.push('latest = 1');
       const rows = await q.all<ExecRow>(
-        `SELECT * FROM job_executions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY queued_at DESC, job_id, device_id, execution_number DESC LIMIT ? OFFSET ?`,
+        `SELECT * FROM job_executions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY queued_at DESC, device_id DESC, job_id, execution_number DESC LIMIT ? OFFSET ?`,
         [...args, x.limit, x.offset],
       );
       return rows.map(toExecution);
