@@ -16,7 +16,7 @@ import {
   type DeviceInfo,
   type ModuleContext,
 } from '../core/index.js';
-import { openSqlite } from '../store/index.js';
+import { openSqlite, type Database } from '../store/index.js';
 import { FakeBroker } from '../test-support/fake-broker.js';
 import { createJobs, type JobsModule } from './index.js';
 
@@ -59,9 +59,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(devices: string[] = []): Promise<Harness> {
+/** `db`: a shared database (two harnesses on one PostgreSQL schema are two nodes); default in-memory SQLite. */
+export async function startHarness(devices: string[] = [], shared?: Database): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'jobs-test-'));
-  const db = openSqlite(':memory:');
+  const db = shared ?? openSqlite(':memory:');
   const broker = new FakeBroker();
   const clock = new ManualClock();
   const bus = new EventBus();
@@ -106,7 +107,7 @@ export async function startHarness(devices: string[] = []): Promise<Harness> {
     },
     async close() {
       await jobs.stop!();
-      await db.close();
+      if (!shared) await db.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
