@@ -96,10 +96,10 @@ describe('aws-iot-device-sdk (v1) jobs client with mutual TLS', () => {
     const job = seen[0]!;
     assert.deepEqual([job.id, job.operation, job.document.version], ['v1-a', 'firmware', '1']);
     await new Promise<void>((r, j) =>
-      job.inProgress({ step: 'flash' }, (e) => (e ? j(new Error(String(e))) : r())),
+      job.inProgress({ step: 'flash' }, (e) => (e ? j(new Error(JSON.stringify(e))) : r())),
     );
     await new Promise<void>((r, j) =>
-      job.succeeded({ step: 'done' }, (e) => (e ? j(new Error(String(e))) : r())),
+      job.succeeded({ step: 'done' }, (e) => (e ? j(new Error(JSON.stringify(e))) : r())),
     );
     await until(
       'v1-a SUCCEEDED',
