@@ -1,140 +1,24 @@
 /** The JobsStore, written once over `SqlPort` (SQLite and PostgreSQL differ only in the port). */
 import { migrate, type Database } from '../store/index.js';
-import type { Artifact, JobsStore } from './jobs-store.js';
+import type { JobsStore } from './jobs-store.js';
 import { JOBS_MIGRATIONS } from './jobs-store.js';
 import type { SqlPort } from './sql-port.js';
+import { EXECUTION_STATUSES, type Execution, type ExecutionStatus, type ProgressCounts } from './types.js';
+
 import {
-  EXECUTION_STATUSES,
-  type Execution,
-  type ExecutionStatus,
-  type Job,
-  type ProgressCounts,
-} from './types.js';
-
-type Num = number | string;
-interface JobRow {
-  id: string;
-  description: string;
-  document: string;
-  targets: string;
-  continuous: Num;
-  status: string;
-  config: string;
-  rollout: string;
-  reason: string | null;
-  created_at: Num;
-  updated_at: Num;
-  completed_at: Num | null;
-  revision: Num;
-}
-interface ExecRow {
-  job_id: string;
-  device_id: string;
-  execution_number: Num;
-  status: string;
-  status_details: string;
-  version_number: Num;
-  queued_at: Num;
-  started_at: Num | null;
-  last_updated_at: Num;
-  timeout_at: Num | null;
-  step_timeout_at: Num | null;
-  retries_failed: Num;
-  retries_timed_out: Num;
-}
-interface ArtifactRow {
-  id: string;
-  name: string;
-  size: Num;
-  sha256: string;
-  signature: string | null;
-  content_type: string;
-  created_at: Num;
-}
-
-const num = (v: Num | null): number | null => (v === null ? null : Number(v));
-
-const toJob = (r: JobRow): Job => ({
-  id: r.id,
-  description: r.description,
-  document: JSON.parse(r.document) as Job['document'],
-  targets: JSON.parse(r.targets) as Job['targets'],
-  continuous: Number(r.continuous) === 1,
-  status: r.status as Job['status'],
-  config: JSON.parse(r.config) as Job['config'],
-  rollout: JSON.parse(r.rollout) as Job['rollout'],
-  reason: r.reason,
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-  completedAt: num(r.completed_at),
-  revision: Number(r.revision),
-});
-
-const toExecution = (r: ExecRow): Execution => ({
-  jobId: r.job_id,
-  deviceId: r.device_id,
-  executionNumber: Number(r.execution_number),
-  status: r.status as ExecutionStatus,
-  statusDetails: JSON.parse(r.status_details) as Record<string, string>,
-  versionNumber: Number(r.version_number),
-  queuedAt: Number(r.queued_at),
-  startedAt: num(r.started_at),
-  lastUpdatedAt: Number(r.last_updated_at),
-  timeoutAt: num(r.timeout_at),
-  stepTimeoutAt: num(r.step_timeout_at),
-  retriesFailed: Number(r.retries_failed),
-  retriesTimedOut: Number(r.retries_timed_out),
-});
-
-const toArtifact = (r: ArtifactRow): Artifact => ({
-  id: r.id,
-  name: r.name,
-  size: Number(r.size),
-  sha256: r.sha256,
-  signature: r.signature,
-  contentType: r.content_type,
-  createdAt: Number(r.created_at),
-});
-
-const EXEC_COLUMNS =
-  'job_id, device_id, execution_number, status, status_details, version_number, queued_at, started_at, last_updated_at, timeout_at, step_timeout_at, retries_failed, retries_timed_out, latest';
-const INSERT_EXEC = `INSERT INTO job_executions (${EXEC_COLUMNS}) VALUES (${EXEC_COLUMNS.split(',')
-  .map(() => '?')
-  .join(', ')})`;
-const execValues = (e: Execution): unknown[] => [
-  e.jobId,
-  e.deviceId,
-  e.executionNumber,
-  e.status,
-  JSON.stringify(e.statusDetails),
-  e.versionNumber,
-  e.queuedAt,
-  e.startedAt,
-  e.lastUpdatedAt,
-  e.timeoutAt,
-  e.stepTimeoutAt,
-  e.retriesFailed,
-  e.retriesTimedOut,
-  1,
-];
-
-const JOB_COLUMNS =
-  'id, description, document, targets, continuous, status, config, rollout, reason, created_at, updated_at, completed_at, revision';
-const jobValues = (j: Job): unknown[] => [
-  j.id,
-  j.description,
-  JSON.stringify(j.document),
-  JSON.stringify(j.targets),
-  j.continuous ? 1 : 0,
-  j.status,
-  JSON.stringify(j.config),
-  JSON.stringify(j.rollout),
-  j.reason,
-  j.createdAt,
-  j.updatedAt,
-  j.completedAt,
-  j.revision,
-];
+  EXEC_COLUMNS,
+  INSERT_EXEC,
+  JOB_COLUMNS,
+  execValues,
+  jobValues,
+  toArtifact,
+  toExecution,
+  toJob,
+  type ArtifactRow,
+  type ExecRow,
+  type JobRow,
+  type Num,
+} from './rows.js';
 
 /** Rows per multi-row INSERT (PostgreSQL allows 65,535 parameters per statement). */
 const BATCH = 500;
