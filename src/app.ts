@@ -40,6 +40,7 @@ import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
 import { createSchedules } from './schedules/index.js';
 import { createRules } from './rules/index.js';
+import { createJobs } from './jobs/index.js';
 import { openDatabase, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -132,6 +133,15 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       return client !== undefined && (brokerAuth.authorizePublish?.(client, topic) ?? false);
     },
   });
+  // Artifact URLs in job documents: TSUNAGU_PUBLIC_URL, else this node's HTTP address once listening.
+  let httpPort = config.httpPort;
+  const jobs = await createJobs(ctx, registry.directory, {
+    authorizeRequest: (clientId, topic) => {
+      const client = broker.clientInfo(clientId);
+      return client !== undefined && (brokerAuth.authorizePublish?.(client, topic) ?? false);
+    },
+    publicUrl: () => process.env.TSUNAGU_PUBLIC_URL ?? `http://${config.host}:${httpPort}`,
+  });
   const modules: PlatformModule[] = [
     registry,
     auth,
@@ -150,6 +160,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createRules(ctx, registry.directory, {
       readShadow: (id, name) => shadows.service.get(id, name).catch(() => undefined),
     }),
+    jobs,
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
@@ -230,6 +241,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       http.listen({ host: config.host, port: config.httpPort }),
     );
     out.http = (http.server.address() as AddressInfo).port;
+    httpPort = out.http;
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     await auth.announceSignInLink(config.publicUrl ?? `http://${shownHost}:${out.http}`);
     for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));

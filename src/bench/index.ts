@@ -18,6 +18,7 @@ export { benchRetained, type RetainedBenchOptions } from './retained-bench.js';
 export { benchShadows, runShadowBenchCli } from './shadows-bench.js';
 export { runSchedulesBenchCli } from './schedules-bench.js';
 export { benchRules } from './rules-bench.js';
+export { runJobsBenchCli } from './jobs-bench.js';
 export { benchCommands, runCommandBenchCli } from './commands-bench.js';
 
 /** `tsunagu bench ingest`: telemetry's decoder and store rates plus the end-to-end MQTT row. */

@@ -66,6 +66,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'a year resolved at minute resolution; a 06:00 slot for N boilers: write + verify time, writes/s, CPU per execution',
     load: async () => (await import('../bench/index.js')).runSchedulesBenchCli,
   },
+  jobs: {
+    help: 'jobs: executions scheduled/s and CPU per execution, start-next/update answers/s, job status latency at N executions',
+    load: async () => (await import('../bench/index.js')).runJobsBenchCli,
+  },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',
     load: async () => (await import('../bench/index.js')).runCodecBenchCli,

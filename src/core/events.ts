@@ -170,6 +170,14 @@ export interface TsunaguEvents {
     reason?: string;
     at: number;
   };
+  /** A job's rollout stopped itself: an abort criterion or a health gate paused or canceled it (jobs). */
+  'job.rollout-stopped': {
+    jobId: string;
+    action: 'paused' | 'canceled';
+    reason: string;
+    at: number;
+    detail?: Record<string, unknown>;
+  };
   /** Audit trail for every change made through the API. */
   audit: {
     at: number;

@@ -100,6 +100,10 @@ describe('simulated device', () => {
     const l = r.link();
     assert.equal(r.device.state, 'online');
     assert.deepEqual(l.subscriptions.sort(), [
+      '$aws/things/d1/jobs/+/update/accepted',
+      '$aws/things/d1/jobs/+/update/rejected',
+      '$aws/things/d1/jobs/notify-next',
+      '$aws/things/d1/jobs/start-next/accepted',
       '$aws/things/d1/shadow/get/accepted',
       '$aws/things/d1/shadow/update/delta',
       'devices/d1/commands/+',

@@ -9,6 +9,7 @@
  *   $aws/things/{id}/shadow/update, …/update/delta, …/get, …/get/accepted     (AWS IoT shadow)
  */
 import type { Behaviour, Reported } from './behaviour.js';
+import { JobsAgent } from './jobs-agent.js';
 import { LinkError, type MqttLink } from './mqtt-link.js';
 import type { FaultSettings, Profile } from './profile.js';
 import { sample, type Distribution, type Rng } from './rng.js';
@@ -43,6 +44,8 @@ export interface DeviceContext {
   hrNow: () => number;
   openLink(id: string, creds: Credentials): Promise<Link>;
   openTelegram?: (id: string, creds: Credentials) => Promise<TelegramLink>;
+  /** AWS IoT Jobs agent settings (jobs-agent.ts); default: every job succeeds. */
+  jobs?: { failShare: number; hangShare: number };
 }
 
 /** Lifecycle of a simulated device. */
@@ -66,6 +69,7 @@ export class SimDevice {
   private readonly life = new Set<() => void>();
   private failedAttempts = 0;
   private lastTelemetryAt = 0;
+  readonly jobs: JobsAgent;
   private readonly topic: {
     heartbeat: string;
     telemetry: string;
@@ -96,6 +100,11 @@ export class SimDevice {
       get: `${shadow}/get`,
       getAccepted: `${shadow}/get/accepted`,
     };
+    this.jobs = new JobsAgent(id, (topic, payload) => this.send(topic, payload, undefined), {
+      failShare: ctx.jobs?.failShare ?? 0,
+      hangShare: ctx.jobs?.hangShare ?? 0,
+      random: () => rng.next(),
+    });
   }
 
   /** Connect after `delayMs` of real time (spreads a fleet's connects) and schedule random faults. */
@@ -210,13 +219,19 @@ export class SimDevice {
     link.onMessage = (topic, payload) => this.onMessage(topic, payload);
     link.onClose = (err) => this.lost(err);
     try {
-      await link.subscribe([`${this.topic.commands}+`, this.topic.delta, this.topic.getAccepted]);
+      await link.subscribe([
+        `${this.topic.commands}+`,
+        this.topic.delta,
+        this.topic.getAccepted,
+        ...this.jobs.topics(),
+      ]);
     } catch {
       return; // the connection went away; lost() handles it
     }
     this.report(this.behaviour.reported());
     // Desired state written while the device was offline arrives through get/accepted.
     this.send(this.topic.get, '{}', undefined);
+    this.jobs.start();
   }
 
   private lost(err: Error | undefined): void {
@@ -296,6 +311,7 @@ export class SimDevice {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    if (this.jobs.handles(topic)) return this.jobs.onMessage(topic, payload);
     if (topic === this.topic.delta) {
       const doc = parseJson(payload);
       const state = doc?.state;

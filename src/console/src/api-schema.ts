@@ -1779,6 +1779,514 @@ export interface Paths {
       };
     };
   };
+  '/jobs': {
+    /** Create a job (AWS IoT Jobs CreateJob fields) */
+    post: {
+      body: {
+        jobId?: string;
+        description?: string;
+        /** the job document (JSON, at most 32 KB) */
+        document: {
+          [key: string]: unknown;
+        };
+        targets: {
+          deviceIds?: string[];
+          models?: string[];
+          tags?: string[];
+        };
+        targetSelection?: 'SNAPSHOT' | 'CONTINUOUS';
+        jobExecutionsRolloutConfig?: {
+          maximumPerMinute?: number;
+          exponentialRate?: {
+            baseRatePerMinute: number;
+            incrementFactor: number;
+            rateIncreaseCriteria: {
+              numberOfNotifiedThings?: number;
+              numberOfSucceededThings?: number;
+            };
+          };
+        };
+        abortConfig?: {
+          criteriaList: {
+            failureType: 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'ALL';
+            action: 'CANCEL';
+            thresholdPercentage: number;
+            minNumberOfExecutedThings: number;
+          }[];
+        };
+        jobExecutionsRetryConfig?: {
+          criteriaList: {
+            failureType: 'FAILED' | 'TIMED_OUT' | 'ALL';
+            numberOfRetries: number;
+          }[];
+        };
+        timeoutConfig?: {
+          inProgressTimeoutInMinutes?: number;
+        };
+        presignedUrlConfig?: {
+          expiresInSec: number;
+        };
+        healthGate?: {
+          soakMinutes: number;
+          signals: ('heartbeat_lost' | 'hardware_error' | 'decode_error' | 'command_failed')[];
+          marginPercent: number;
+          minDevices?: number;
+          action?: 'PAUSE' | 'CANCEL';
+        };
+      };
+      response: {
+        id?: string;
+        description?: string;
+        document?: {
+          [key: string]: unknown;
+        };
+        targets?: {
+          [key: string]: unknown;
+        };
+        continuous?: boolean;
+        status?: 'IN_PROGRESS' | 'PAUSED' | 'CANCELED' | 'COMPLETED';
+        config?: {
+          [key: string]: unknown;
+        };
+        rollout?: {
+          ratePerMinute?: number | null;
+          soakUntil?: number | null;
+        };
+        reason?: string | null;
+        createdAt?: number;
+        updatedAt?: number;
+        completedAt?: number | null;
+        progress?: {
+          QUEUED?: number;
+          IN_PROGRESS?: number;
+          SUCCEEDED?: number;
+          FAILED?: number;
+          TIMED_OUT?: number;
+          REJECTED?: number;
+          REMOVED?: number;
+          CANCELED?: number;
+          PENDING_ROLLOUT?: number;
+        };
+      };
+    };
+    get: {
+      query: {
+        /** page size, 1–1000 */
+        limit?: number;
+        /** items to skip */
+        offset?: number;
+        status?: 'IN_PROGRESS' | 'PAUSED' | 'CANCELED' | 'COMPLETED';
+      };
+      response: {
+        id?: string;
+        description?: string;
+        continuous?: boolean;
+        status?: string;
+        reason?: string | null;
+        createdAt?: number;
+        updatedAt?: number;
+        completedAt?: number | null;
+      }[];
+    };
+  };
+  '/jobs/artifacts': {
+    /** Upload a firmware artifact (raw body, application/octet-stream); sha256 recorded, optionally ed25519-signed */
+    post: {
+      query: {
+        name: string;
+        sign?: boolean;
+      };
+      response: {
+        id?: string;
+        name?: string;
+        size?: number;
+        sha256?: string;
+        signature?: string | null;
+        contentType?: string;
+        createdAt?: number;
+      };
+    };
+    get: {
+      query: {
+        /** page size, 1–1000 */
+        limit?: number;
+        /** items to skip */
+        offset?: number;
+      };
+      response: {
+        id?: string;
+        name?: string;
+        size?: number;
+        sha256?: string;
+        signature?: string | null;
+        contentType?: string;
+        createdAt?: number;
+      }[];
+    };
+  };
+  '/jobs/artifacts/:artifactId': {
+    get: {
+      params: {
+        artifactId: string;
+      };
+      response: {
+        id?: string;
+        name?: string;
+        size?: number;
+        sha256?: string;
+        signature?: string | null;
+        contentType?: string;
+        createdAt?: number;
+      };
+    };
+    delete: {
+      params: {
+        artifactId: string;
+      };
+      response: void;
+    };
+  };
+  '/jobs/artifacts/:artifactId/download': {
+    /** Download with a signed URL from a job document (no token; Range supported) */
+    get: {
+      params: {
+        artifactId: string;
+      };
+      query: {
+        device: string;
+        expires: number;
+        signature: string;
+      };
+      response: unknown;
+    };
+  };
+  '/jobs/executions': {
+    /** A device's job executions (its job history) */
+    get: {
+      query: {
+        /** page size, 1–1000 */
+        limit?: number;
+        /** items to skip */
+        offset?: number;
+        deviceId: string;
+        status?:
+          | 'QUEUED'
+          | 'IN_PROGRESS'
+          | 'SUCCEEDED'
+          | 'FAILED'
+          | 'TIMED_OUT'
+          | 'REJECTED'
+          | 'REMOVED'
+          | 'CANCELED';
+        all?: boolean;
+      };
+      response: {
+        jobId?: string;
+        deviceId?: string;
+        executionNumber?: number;
+        status?:
+          | 'QUEUED'
+          | 'IN_PROGRESS'
+          | 'SUCCEEDED'
+          | 'FAILED'
+          | 'TIMED_OUT'
+          | 'REJECTED'
+          | 'REMOVED'
+          | 'CANCELED';
+        statusDetails?: {
+          [key: string]: string;
+        };
+        versionNumber?: number;
+        queuedAt?: number;
+        startedAt?: number | null;
+        lastUpdatedAt?: number;
+        timeoutAt?: number | null;
+      }[];
+    };
+  };
+  '/jobs/signing-key': {
+    /** The ed25519 public key that verifies artifact signatures (over the sha256 digest) */
+    get: {
+      response: {
+        publicKeyPem?: string;
+      };
+    };
+  };
+  '/jobs/:id': {
+    /** A job with its progress per execution state */
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        id?: string;
+        description?: string;
+        document?: {
+          [key: string]: unknown;
+        };
+        targets?: {
+          [key: string]: unknown;
+        };
+        continuous?: boolean;
+        status?: 'IN_PROGRESS' | 'PAUSED' | 'CANCELED' | 'COMPLETED';
+        config?: {
+          [key: string]: unknown;
+        };
+        rollout?: {
+          ratePerMinute?: number | null;
+          soakUntil?: number | null;
+        };
+        reason?: string | null;
+        createdAt?: number;
+        updatedAt?: number;
+        completedAt?: number | null;
+        progress?: {
+          QUEUED?: number;
+          IN_PROGRESS?: number;
+          SUCCEEDED?: number;
+          FAILED?: number;
+          TIMED_OUT?: number;
+          REJECTED?: number;
+          REMOVED?: number;
+          CANCELED?: number;
+          PENDING_ROLLOUT?: number;
+        };
+      };
+    };
+    delete: {
+      params: {
+        id: string;
+      };
+      query: {
+        force?: boolean;
+      };
+      response: void;
+    };
+  };
+  '/jobs/:id/cancel': {
+    /** Cancel a job: QUEUED executions, and IN_PROGRESS ones with force */
+    post: {
+      params: {
+        id: string;
+      };
+      body: {
+        force?: boolean;
+        reason?: string;
+      };
+      response: {
+        id?: string;
+        description?: string;
+        document?: {
+          [key: string]: unknown;
+        };
+        targets?: {
+          [key: string]: unknown;
+        };
+        continuous?: boolean;
+        status?: 'IN_PROGRESS' | 'PAUSED' | 'CANCELED' | 'COMPLETED';
+        config?: {
+          [key: string]: unknown;
+        };
+        rollout?: {
+          ratePerMinute?: number | null;
+          soakUntil?: number | null;
+        };
+        reason?: string | null;
+        createdAt?: number;
+        updatedAt?: number;
+        completedAt?: number | null;
+        progress?: {
+          QUEUED?: number;
+          IN_PROGRESS?: number;
+          SUCCEEDED?: number;
+          FAILED?: number;
+          TIMED_OUT?: number;
+          REJECTED?: number;
+          REMOVED?: number;
+          CANCELED?: number;
+          PENDING_ROLLOUT?: number;
+        };
+      };
+    };
+  };
+  '/jobs/:id/executions': {
+    /** A job's executions (latest per device; all=true includes retried ones) */
+    get: {
+      params: {
+        id: string;
+      };
+      query: {
+        /** page size, 1–1000 */
+        limit?: number;
+        /** items to skip */
+        offset?: number;
+        status?:
+          | 'QUEUED'
+          | 'IN_PROGRESS'
+          | 'SUCCEEDED'
+          | 'FAILED'
+          | 'TIMED_OUT'
+          | 'REJECTED'
+          | 'REMOVED'
+          | 'CANCELED';
+        all?: boolean;
+      };
+      response: {
+        jobId?: string;
+        deviceId?: string;
+        executionNumber?: number;
+        status?:
+          | 'QUEUED'
+          | 'IN_PROGRESS'
+          | 'SUCCEEDED'
+          | 'FAILED'
+          | 'TIMED_OUT'
+          | 'REJECTED'
+          | 'REMOVED'
+          | 'CANCELED';
+        statusDetails?: {
+          [key: string]: string;
+        };
+        versionNumber?: number;
+        queuedAt?: number;
+        startedAt?: number | null;
+        lastUpdatedAt?: number;
+        timeoutAt?: number | null;
+      }[];
+    };
+  };
+  '/jobs/:id/executions/:deviceId/cancel': {
+    post: {
+      params: {
+        id: string;
+        deviceId: string;
+      };
+      body: {
+        force?: boolean;
+      };
+      response: {
+        jobId?: string;
+        deviceId?: string;
+        executionNumber?: number;
+        status?:
+          | 'QUEUED'
+          | 'IN_PROGRESS'
+          | 'SUCCEEDED'
+          | 'FAILED'
+          | 'TIMED_OUT'
+          | 'REJECTED'
+          | 'REMOVED'
+          | 'CANCELED';
+        statusDetails?: {
+          [key: string]: string;
+        };
+        versionNumber?: number;
+        queuedAt?: number;
+        startedAt?: number | null;
+        lastUpdatedAt?: number;
+        timeoutAt?: number | null;
+      };
+    };
+  };
+  '/jobs/:id/pause': {
+    post: {
+      params: {
+        id: string;
+      };
+      body: {
+        reason?: string;
+      };
+      response: {
+        id?: string;
+        description?: string;
+        document?: {
+          [key: string]: unknown;
+        };
+        targets?: {
+          [key: string]: unknown;
+        };
+        continuous?: boolean;
+        status?: 'IN_PROGRESS' | 'PAUSED' | 'CANCELED' | 'COMPLETED';
+        config?: {
+          [key: string]: unknown;
+        };
+        rollout?: {
+          ratePerMinute?: number | null;
+          soakUntil?: number | null;
+        };
+        reason?: string | null;
+        createdAt?: number;
+        updatedAt?: number;
+        completedAt?: number | null;
+        progress?: {
+          QUEUED?: number;
+          IN_PROGRESS?: number;
+          SUCCEEDED?: number;
+          FAILED?: number;
+          TIMED_OUT?: number;
+          REJECTED?: number;
+          REMOVED?: number;
+          CANCELED?: number;
+          PENDING_ROLLOUT?: number;
+        };
+      };
+    };
+  };
+  '/jobs/:id/resume': {
+    post: {
+      params: {
+        id: string;
+      };
+      response: {
+        id?: string;
+        description?: string;
+        document?: {
+          [key: string]: unknown;
+        };
+        targets?: {
+          [key: string]: unknown;
+        };
+        continuous?: boolean;
+        status?: 'IN_PROGRESS' | 'PAUSED' | 'CANCELED' | 'COMPLETED';
+        config?: {
+          [key: string]: unknown;
+        };
+        rollout?: {
+          ratePerMinute?: number | null;
+          soakUntil?: number | null;
+        };
+        reason?: string | null;
+        createdAt?: number;
+        updatedAt?: number;
+        completedAt?: number | null;
+        progress?: {
+          QUEUED?: number;
+          IN_PROGRESS?: number;
+          SUCCEEDED?: number;
+          FAILED?: number;
+          TIMED_OUT?: number;
+          REJECTED?: number;
+          REMOVED?: number;
+          CANCELED?: number;
+          PENDING_ROLLOUT?: number;
+        };
+      };
+    };
+  };
+  '/jobs/:id/timeline': {
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        at?: number;
+        event?: string;
+        detail?: {
+          [key: string]: unknown;
+        };
+      }[];
+    };
+  };
   '/me': {
     /** The principal behind the presented token */
     get: {
