@@ -30,6 +30,7 @@ import {
   listenWss,
   type Broker,
 } from './mqtt/index.js';
+import { createAudit, entryFromEvent } from './audit/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
 import { createCommands } from './commands/index.js';
@@ -110,8 +111,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const clusterEvents = cluster?.events ?? singleNodeEvents(log);
   const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics, ownership, clusterEvents };
 
-  // Modules in dependency order: the registry provides identity and the device directory.
-  const registry = await createRegistry(ctx);
+  // Modules in dependency order: the audit sink first (every module writes to it, and stopping in
+  // reverse order flushes it last), then the registry: identity and the device directory.
+  const audit = await createAudit(ctx);
+  const registry = await createRegistry(ctx, { audit: audit.log });
   // A static ACL file narrows what the registry allows: both must say yes.
   const brokerAuth = config.aclFile
     ? allOf(registry.brokerHooks, createAclFileHooks(config.aclFile))
@@ -124,6 +127,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     },
   });
   const modules: PlatformModule[] = [
+    audit,
     registry,
     await createNotify(ctx, registry.directory),
     shadows,
@@ -143,8 +147,9 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   let ready = false;
   const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
   // The registry and telemetry write their own audit entries (with before/after) or take in data,
-  // not changes; every other module's changes are audited generically by http/.
-  const auditsItself = new Set(['registry', 'telemetry']);
+  // not changes; the audit module only reads; every other module's changes are audited generically
+  // by http/, durably before the response goes out (a failed write fails the request).
+  const auditsItself = new Set(['audit', 'registry', 'telemetry']);
   await registerApi(
     http,
     registry.tokens,
@@ -154,7 +159,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
         m.routes ? [{ routes: m.routes, auditsItself: auditsItself.has(m.name) }] : [],
       ),
     ],
-    (entry) => bus.emit('audit', entry),
+    (entry) => audit.log.record(entryFromEvent(entry)),
   );
   await registerConsole(http);
 

@@ -2,11 +2,11 @@
  * Connectivity: every connect and disconnect (also refused CONNECTs) becomes a history row; online
  * state and last-seen are kept exactly in memory and written to the store in batches (one
  * transaction per batch, at most `flushMs` late). Readers call `flush()` first, so what the API
- * returns is exact. The same writer persists audit entries other modules emit on the bus.
+ * returns is exact. (Audit entries are the audit module's: src/audit.)
  */
 import type { Clock, EventBus, Logger, TsunaguEvents } from '../core/index.js';
 import type { RegistryStore } from './store.js';
-import type { AuditEntry, ConnectivityRow, StatusUpdate } from './types.js';
+import type { ConnectivityRow, StatusUpdate } from './types.js';
 
 export interface FlappingOptions {
   /** Connects within `windowMs` that make a device "flapping". */
@@ -29,7 +29,6 @@ export class Connectivity {
   private readonly flappingSince = new Map<string, number>();
   private rows: ConnectivityRow[] = [];
   private status = new Map<string, StatusUpdate>();
-  private audit: AuditEntry[] = [];
   private cancelTimer: (() => void) | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly unsubscribe: (() => void)[] = [];
@@ -49,7 +48,6 @@ export class Connectivity {
       this.bus.on('device.connected', (e) => this.connected(e)),
       this.bus.on('device.disconnected', (e) => this.disconnected(e)),
       this.bus.on('device.message', (e) => this.seen(e.deviceId, e.at)),
-      this.bus.on('audit', (e) => this.queueAudit(e)),
     );
   }
 
@@ -147,27 +145,13 @@ export class Connectivity {
     this.bus.emit('device.flapping', { deviceId: id, at, connects: times.length, windowMs });
   }
 
-  private queueAudit(e: TsunaguEvents['audit']): void {
-    this.audit.push({
-      at: e.at,
-      actorKind: e.actor.kind,
-      actorId: e.actor.id,
-      actorName: e.actor.name ?? null,
-      action: e.action,
-      resource: e.resource,
-      before: e.before ?? null,
-      after: e.after ?? null,
-    });
-    this.schedule();
-  }
-
   private queue(row: ConnectivityRow): void {
     this.rows.push(row);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.rows.length + this.status.size + this.audit.length >= this.opts.maxBatch) {
+    if (this.rows.length + this.status.size >= this.opts.maxBatch) {
       void this.flush();
       return;
     }
@@ -183,19 +167,14 @@ export class Connectivity {
     this.cancelTimer = undefined;
     const rows = this.rows;
     const status = [...this.status.values()];
-    const audit = this.audit;
     this.rows = [];
     this.status = new Map();
-    this.audit = [];
     this.writing = this.writing.then(async () => {
-      if (!rows.length && !status.length && !audit.length) return;
+      if (!rows.length && !status.length) return;
       try {
-        await this.store.writeBatch(rows, status, audit);
+        await this.store.writeBatch(rows, status);
       } catch (err) {
-        this.log.error(
-          { err, rows: rows.length, audit: audit.length },
-          'registry: connectivity batch write failed',
-        );
+        this.log.error({ err, rows: rows.length }, 'registry: connectivity batch write failed');
       }
     });
     return this.writing;

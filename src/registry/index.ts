@@ -3,6 +3,7 @@
  * history, audit log and API tokens, with the broker's authentication hooks and the HTTP API.
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
+import { AuditLog, openAuditStore } from '../audit/index.js';
 import type { DeviceDirectory } from '../core/index.js';
 import type { ModuleContext, PlatformModule } from '../platform/index.js';
 import type { TokenVerifier } from '../http/index.js';
@@ -63,6 +64,8 @@ export interface RegistryOptions {
   slowLane?: Partial<SlowLaneOptions>;
   /** Where the generated first admin token is printed (default stderr). */
   announce?: (line: string) => void;
+  /** The platform's audit sink (app.ts passes the audit module's); without one the registry opens its own. */
+  audit?: AuditLog;
 }
 
 export async function createRegistry(
@@ -97,7 +100,13 @@ export async function createRegistry(
     },
     (clientId) => auth.forget(clientId),
   );
+  // Without the platform's audit sink (tests that build the registry alone) it opens its own.
+  let ownAudit: AuditLog | undefined;
+  const audit =
+    opts.audit ??
+    (ownAudit = new AuditLog(await openAuditStore(ctx.db), ctx.clock, log.child({ component: 'audit' })));
   const registry = new RegistryService({
+    audit,
     store,
     directory,
     auth,
@@ -132,6 +141,7 @@ export async function createRegistry(
     },
     async stop() {
       await connectivity.stop();
+      await ownAudit?.stop();
     },
   };
 }
