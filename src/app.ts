@@ -31,6 +31,7 @@ import {
   type Broker,
 } from './mqtt/index.js';
 import { createAuth } from './auth/index.js';
+import { createAudit, entryFromEvent } from './audit/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
 import { createCommands } from './commands/index.js';
@@ -118,8 +119,13 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const clusterEvents = cluster?.events ?? singleNodeEvents(log);
   const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics, ownership, clusterEvents };
 
-  // Modules in dependency order: the registry provides identity and the device directory.
-  const registry = await createRegistry(ctx, cluster ? { presence: cluster.presence } : {});
+  // Modules in dependency order: the audit sink first (every module writes to it, and stopping in
+  // reverse order flushes it last), then the registry: identity and the device directory.
+  const audit = await createAudit(ctx);
+  const registry = await createRegistry(ctx, {
+    audit: audit.log,
+    ...(cluster ? { presence: cluster.presence } : {}),
+  });
   // Users, sessions, API tokens, customers and the access check every route calls.
   const auth = await createAuth(ctx, registry.directory);
   // A static ACL file narrows what the registry allows: both must say yes.
@@ -143,6 +149,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     publicUrl: () => process.env.TSUNAGU_PUBLIC_URL ?? `http://${config.host}:${httpPort}`,
   });
   const modules: PlatformModule[] = [
+    audit,
     registry,
     auth,
     await createNotify(ctx, registry.directory),
@@ -176,9 +183,11 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     ready: () => ready && (cluster?.status().joined ?? true),
     ...(cluster ? { readiness: () => ({ cluster: cluster.status() }) } : {}),
   });
-  // The registry, telemetry, auth, schedules and rules write their own audit entries (with before/after) or
-  // take in data, not changes; every other module's changes are audited generically by http/.
-  const auditsItself = new Set(['registry', 'telemetry', 'auth', 'schedules', 'rules']);
+  // The registry, telemetry, auth, schedules and rules write their own audit entries (with
+  // before/after) or take in data, not changes; the audit module only reads; every other module's
+  // changes are audited generically by http/, durably before the response goes out (a failed write
+  // fails the request).
+  const auditsItself = new Set(['audit', 'registry', 'telemetry', 'auth', 'schedules', 'rules']);
   await registerApi(
     http,
     auth.access,
@@ -188,7 +197,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
         m.routes ? [{ routes: m.routes, auditsItself: auditsItself.has(m.name) }] : [],
       ),
     ],
-    (entry) => bus.emit('audit', entry),
+    (entry) => audit.log.record(entryFromEvent(entry)),
   );
   await registerConsole(http);
 

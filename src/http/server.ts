@@ -22,7 +22,8 @@ export interface ApiPlugin {
   auditsItself?: boolean;
 }
 
-export type AuditSink = (entry: TsunaguEvents['audit']) => void;
+/** Resolves once the entry is durable; a rejection fails the request (its error is the response). */
+export type AuditSink = (entry: TsunaguEvents['audit']) => void | Promise<void>;
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -170,11 +171,12 @@ export async function registerApi(
         const { routes, auditsItself } = typeof p === 'function' ? { routes: p, auditsItself: false } : p;
         await api.register(async (scope) => {
           // Every change made through the API is audited: modules without their own before/after
-          // entries get one per successful mutating request (who, what, when, the request).
+          // entries get one per successful mutating request (who, what, when, the request). It is
+          // written before the response is sent, so a change is never acknowledged unaudited.
           if (audit && !auditsItself)
-            scope.addHook('onResponse', async (req, reply) => {
-              if (!MUTATING.has(req.method) || reply.statusCode >= 400 || !req.principal) return;
-              audit({
+            scope.addHook('onSend', async (req, reply, payload) => {
+              if (!MUTATING.has(req.method) || reply.statusCode >= 400 || !req.principal) return payload;
+              await audit({
                 at: Date.now(),
                 actor: {
                   kind: req.principal.kind ?? 'token',
@@ -185,6 +187,7 @@ export async function registerApi(
                 resource: req.url.split('?')[0]!.replace(/^\/api\/v1\//, ''),
                 after: redact(req.body, req.routeOptions.schema?.body),
               });
+              return payload;
             });
           await routes(scope);
         });

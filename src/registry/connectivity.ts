@@ -4,12 +4,12 @@
  * written to the store's status columns in batches (one transaction per batch, at most `flushMs`
  * late; the online flag is read from presence when the batch is written, so a device that moved to
  * another node is not marked offline by the node it left). Readers call `flush()` first, so what
- * the API returns is exact. The same writer persists audit entries other modules emit on the bus.
+ * the API returns is exact. (Audit entries are the audit module's: src/audit.)
  */
 import type { Clock, EventBus, Logger, TsunaguEvents } from '../core/index.js';
 import type { PresenceBackend, PresenceChange } from './presence.js';
 import type { RegistryStore } from './store.js';
-import type { AuditEntry, ConnectivityRow } from './types.js';
+import type { ConnectivityRow } from './types.js';
 
 export interface FlappingOptions {
   /** Connects within `windowMs` that make a device "flapping". */
@@ -30,7 +30,6 @@ export class Connectivity {
   private rows: ConnectivityRow[] = [];
   /** Devices whose status columns must be written (values read from presence at write time). */
   private status = new Set<string>();
-  private audit: AuditEntry[] = [];
   private cancelTimer: (() => void) | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly unsubscribe: (() => void)[] = [];
@@ -51,7 +50,6 @@ export class Connectivity {
       this.bus.on('device.connected', (e) => this.connected(e)),
       this.bus.on('device.disconnected', (e) => this.disconnected(e)),
       this.bus.on('device.message', (e) => this.seen(e.deviceId, e.at)),
-      this.bus.on('audit', (e) => this.queueAudit(e)),
       this.presence.onChange((c) => this.presenceChanged(c)),
     );
   }
@@ -149,27 +147,13 @@ export class Connectivity {
     this.bus.emit('device.flapping', { deviceId: id, at, connects: times.length, windowMs });
   }
 
-  private queueAudit(e: TsunaguEvents['audit']): void {
-    this.audit.push({
-      at: e.at,
-      actorKind: e.actor.kind,
-      actorId: e.actor.id,
-      actorName: e.actor.name ?? null,
-      action: e.action,
-      resource: e.resource,
-      before: e.before ?? null,
-      after: e.after ?? null,
-    });
-    this.schedule();
-  }
-
   private queue(row: ConnectivityRow): void {
     this.rows.push(row);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.rows.length + this.status.size + this.audit.length >= this.opts.maxBatch) {
+    if (this.rows.length + this.status.size >= this.opts.maxBatch) {
       void this.flush();
       return;
     }
@@ -189,19 +173,14 @@ export class Connectivity {
       online: this.presence.isConnected(id),
       lastSeenAt: this.presence.lastSeenAt(id) ?? 0,
     }));
-    const audit = this.audit;
     this.rows = [];
     this.status = new Set();
-    this.audit = [];
     this.writing = this.writing.then(async () => {
-      if (!rows.length && !status.length && !audit.length) return;
+      if (!rows.length && !status.length) return;
       try {
-        await this.store.writeBatch(rows, status, audit);
+        await this.store.writeBatch(rows, status);
       } catch (err) {
-        this.log.error(
-          { err, rows: rows.length, audit: audit.length },
-          'registry: connectivity batch write failed',
-        );
+        this.log.error({ err, rows: rows.length }, 'registry: connectivity batch write failed');
       }
     });
     return this.writing;

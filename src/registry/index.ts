@@ -4,6 +4,7 @@
  * in auth/).
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
+import { AuditLog, openAuditStore } from '../audit/index.js';
 import type { DeviceDirectory } from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import type { BrokerHooks } from '../mqtt/index.js';
@@ -75,6 +76,8 @@ export interface RegistryOptions {
   slowLane?: Partial<SlowLaneOptions>;
   /** The presence seam; default `LocalPresence` (one node). A cluster passes `cluster/pg-presence.ts`. */
   presence?: PresenceBackend;
+  /** The platform's audit sink (app.ts passes the audit module's); without one the registry opens its own. */
+  audit?: AuditLog;
 }
 
 export async function createRegistry(
@@ -112,7 +115,13 @@ export async function createRegistry(
     },
     (clientId) => auth.forget(clientId),
   );
+  // Without the platform's audit sink (tests that build the registry alone) it opens its own.
+  let ownAudit: AuditLog | undefined;
+  const audit =
+    opts.audit ??
+    (ownAudit = new AuditLog(await openAuditStore(ctx.db), ctx.clock, log.child({ component: 'audit' })));
   const registry = new RegistryService({
+    audit,
     store,
     directory,
     auth,
@@ -154,6 +163,7 @@ export async function createRegistry(
       unwire();
       await connectivity.stop();
       await presence.stop();
+      await ownAudit?.stop();
     },
   };
 }

@@ -1,9 +1,9 @@
-/** Audit log and YAML import/export routes (API tokens moved to auth/). */
+/** YAML import/export routes (API tokens are auth/'s, the audit log is src/audit's). */
 import type { FastifyInstance } from 'fastify';
-import { acceptYamlBodies, legacyAuditRedactor, YAML_TYPES } from '../http/index.js';
+import { acceptYamlBodies, YAML_TYPES } from '../http/index.js';
 import { RegistryErrors } from './errors.js';
 import { exportYaml, importYaml } from './import-export.js';
-import { actorOf, nextOffset } from './routes.js';
+import { actorOf } from './routes.js';
 import * as S from './schemas.js';
 import type { RegistryService } from './service.js';
 
@@ -12,46 +12,6 @@ const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
 export function adminRoutes(registry: RegistryService) {
   return (api: FastifyInstance): void => {
     acceptYamlBodies(api);
-    let legacy: ReturnType<typeof legacyAuditRedactor> | undefined;
-
-    api.get<{ Querystring: { actor?: string; resource?: string; limit: number; offset: number } }>(
-      '/audit',
-      {
-        schema: {
-          tags: ['audit'],
-          summary: 'Audit log, newest first',
-          querystring: S.auditQuery,
-          response: { 200: S.page(S.auditEntry) },
-        },
-      },
-      async (req) => {
-        // Built on first read: the route table is complete once the server is ready.
-        const mask = (legacy ??= legacyAuditRedactor(api.routeTable));
-        await registry.deps.connectivity.flush(); // audit events from other modules ride the batch writer
-        const { actor, resource, limit, offset } = req.query;
-        const page = await registry.deps.store.listAudit({
-          ...(actor !== undefined ? { actor } : {}),
-          ...(resource !== undefined ? { resource } : {}),
-          limit,
-          offset,
-        });
-        return {
-          items: page.items.map((e) => ({
-            id: e.id,
-            at: e.at,
-            actor: { kind: e.actorKind, id: e.actorId, name: e.actorName },
-            action: e.action,
-            resource: e.resource,
-            before: mask(e.action, e.before),
-            after: mask(e.action, e.after),
-          })),
-          total: page.total,
-          limit,
-          offset,
-          nextOffset: nextOffset(offset, page.items.length, page.total),
-        };
-      },
-    );
 
     api.get(
       '/export',

@@ -180,22 +180,6 @@ export const fleet = obj(
   ['total', 'online', 'offline', 'flapping'],
 );
 
-export const auditEntry = obj({
-  id: { type: 'integer' },
-  at: ms,
-  actor: obj({ kind: { type: 'string' }, id: { type: 'string' }, name: { type: ['string', 'null'] } }),
-  action: { type: 'string' },
-  resource: { type: 'string' },
-  before: {},
-  after: {},
-});
-
-export const auditQuery = obj({
-  actor: { type: 'string', description: 'actor id (token id, device id …)' },
-  resource: { type: 'string', description: 'e.g. devices/d1 (includes its sub-resources)' },
-  ...paging,
-});
-
 export const token = obj(
   {
     id: { type: 'string' },

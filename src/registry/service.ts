@@ -3,6 +3,7 @@
  * before the API answers), invalidates the caches that depend on it, emits `device.changed`, and
  * disconnects a device that lost its right to be connected.
  */
+import type { AuditLog } from '../audit/index.js';
 import type { Actor, Clock, ClusterEvents, EventBus } from '../core/index.js';
 import type { BrokerApi } from '../mqtt/index.js';
 import type { Connectivity } from './connectivity.js';
@@ -30,6 +31,8 @@ export interface RegistryDeps {
   bus: EventBus;
   clock: Clock;
   broker: BrokerApi;
+  /** The audit sink (src/audit): an entry that cannot be made durable fails the request. */
+  audit: AuditLog;
 }
 
 export class RegistryService {
@@ -42,7 +45,7 @@ export class RegistryService {
     before: unknown,
     after: unknown,
   ): Promise<void> {
-    await this.deps.store.appendAudit({
+    await this.deps.audit.record({
       at: this.deps.clock.now(),
       actorKind: actor.kind,
       actorId: actor.id,

@@ -1,13 +1,6 @@
 /** Row ↔ record mapping for the registry store (PostgreSQL returns BIGINT as strings, SQLite numbers). */
 import type { Row } from './sql.js';
-import type {
-  ApiToken,
-  AuditEntry,
-  ConnectivityRow,
-  Credential,
-  DeviceModel,
-  DeviceRecord,
-} from './types.js';
+import type { ApiToken, ConnectivityRow, Credential, DeviceModel, DeviceRecord } from './types.js';
 
 export const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -73,20 +66,6 @@ export function connectivityFromRow(r: Row): ConnectivityRow {
     reason: strOrNull(r.reason),
     refused: num(r.refused) === 1,
     detail: strOrNull(r.detail),
-  };
-}
-
-export function auditFromRow(r: Row): AuditEntry {
-  return {
-    id: num(r.id),
-    at: num(r.at),
-    actorKind: String(r.actor_kind),
-    actorId: String(r.actor_id),
-    actorName: strOrNull(r.actor_name),
-    action: String(r.action),
-    resource: String(r.resource),
-    before: json(r.before_json),
-    after: json(r.after_json),
   };
 }
 

@@ -6,7 +6,6 @@ import { migrate, type Database } from '../store/index.js';
 import { registryMigrations } from './migrations.js';
 import { sqlFor, type Param, type Sql, type Stmt } from './sql.js';
 import {
-  auditFromRow,
   connectivityFromRow,
   credentialFromRow,
   deviceFromRow,
@@ -16,7 +15,6 @@ import {
 } from './store-rows.js';
 import type {
   ApiToken,
-  AuditEntry,
   ConnectivityRow,
   Credential,
   Device,
@@ -26,13 +24,6 @@ import type {
   Page,
   StatusUpdate,
 } from './types.js';
-
-export interface AuditQuery {
-  actor?: string;
-  resource?: string;
-  limit: number;
-  offset: number;
-}
 
 export interface RegistryStore {
   listModels(): Promise<DeviceModel[]>;
@@ -57,12 +48,9 @@ export interface RegistryStore {
   replaceSecretHash(credentialId: string, from: string, to: string): Promise<boolean>;
   findCertificate(fingerprint: string): Promise<Credential | undefined>;
 
-  /** One transaction: connectivity rows, status updates and audit entries from the batch writer. */
-  writeBatch(rows: ConnectivityRow[], status: StatusUpdate[], audit: AuditEntry[]): Promise<void>;
+  /** One transaction: connectivity rows and status updates from the batch writer. */
+  writeBatch(rows: ConnectivityRow[], status: StatusUpdate[]): Promise<void>;
   listConnectivity(deviceId: string, limit: number, offset: number): Promise<Page<ConnectivityRow>>;
-
-  appendAudit(e: AuditEntry): Promise<void>;
-  listAudit(q: AuditQuery): Promise<Page<AuditEntry>>;
 
   listTokens(): Promise<ApiToken[]>;
   putToken(t: ApiToken): Promise<void>;
@@ -78,7 +66,6 @@ const SORT_COLUMN = {
 } as const;
 
 const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => '\\' + c);
-const jsonText = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
 class SqlRegistryStore implements RegistryStore {
   constructor(private readonly sql: Sql) {}
@@ -259,7 +246,7 @@ class SqlRegistryStore implements RegistryStore {
     return r ? credentialFromRow(r) : undefined;
   }
 
-  async writeBatch(rows: ConnectivityRow[], status: StatusUpdate[], audit: AuditEntry[]): Promise<void> {
+  async writeBatch(rows: ConnectivityRow[], status: StatusUpdate[]): Promise<void> {
     const stmts: Stmt[] = [
       ...rows.map((r) => ({
         sql: `INSERT INTO registry_connectivity (device_id, event, at, remote_address, protocol_version, keepalive, reason, refused, detail)
@@ -282,7 +269,6 @@ class SqlRegistryStore implements RegistryStore {
         sql: 'UPDATE registry_devices SET online = ?, last_seen_at = CASE WHEN last_seen_at > ? THEN last_seen_at ELSE ? END WHERE id = ?',
         params: [s.online, s.lastSeenAt, s.lastSeenAt, s.deviceId],
       })),
-      ...audit.map((e) => this.auditStmt(e)),
     ];
     await this.sql.batch(stmts);
   }
@@ -296,52 +282,6 @@ class SqlRegistryStore implements RegistryStore {
       this.sql.get('SELECT COUNT(*) AS n FROM registry_connectivity WHERE device_id = ?', [deviceId]),
     ]);
     return { items: rows.map(connectivityFromRow), total: num(count?.n ?? 0) };
-  }
-
-  private auditStmt(e: AuditEntry): Stmt {
-    return {
-      sql: `INSERT INTO registry_audit (at, actor_kind, actor_id, actor_name, action, resource, before_json, after_json)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      params: [
-        e.at,
-        e.actorKind,
-        e.actorId,
-        e.actorName,
-        e.action,
-        e.resource,
-        jsonText(e.before),
-        jsonText(e.after),
-      ],
-    };
-  }
-
-  async appendAudit(e: AuditEntry): Promise<void> {
-    const s = this.auditStmt(e);
-    await this.sql.run(s.sql, s.params);
-  }
-
-  async listAudit(q: AuditQuery): Promise<Page<AuditEntry>> {
-    const where: string[] = [];
-    const params: Param[] = [];
-    if (q.actor !== undefined) {
-      where.push('actor_id = ?');
-      params.push(q.actor);
-    }
-    if (q.resource !== undefined) {
-      // `devices/d1` matches itself and everything under it (`devices/d1/credentials/…`).
-      where.push("(resource = ? OR resource LIKE ? ESCAPE '\\')");
-      params.push(q.resource, `${likeEscape(q.resource)}/%`);
-    }
-    const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const [rows, count] = await Promise.all([
-      this.sql.all(`SELECT * FROM registry_audit ${w} ORDER BY id DESC LIMIT ? OFFSET ?`, [
-        ...params,
-        q.limit,
-        q.offset,
-      ]),
-      this.sql.get(`SELECT COUNT(*) AS n FROM registry_audit ${w}`, params),
-    ]);
-    return { items: rows.map(auditFromRow), total: num(count?.n ?? 0) };
   }
 
   async listTokens(): Promise<ApiToken[]> {

@@ -6,6 +6,7 @@
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Registry as Metrics } from 'prom-client';
+import { createAudit, type AuditModule, type AuditModuleOptions } from '../audit/index.js';
 import {
   type Clock,
   defaultConfig,
@@ -25,6 +26,7 @@ export const HARNESS_ADMIN_TOKEN = 'registry-test-admin-token-0123456789';
 
 export interface RegistryHarness {
   registry: RegistryModule;
+  audit: AuditModule;
   broker: Broker;
   bus: EventBus;
   http: FastifyInstance;
@@ -41,6 +43,8 @@ export async function startRegistryHarness(
     clock?: Clock;
     config?: Partial<TsunaguConfig>;
     registry?: RegistryOptions;
+    /** The audit module's options (e.g. a store that fails on demand). */
+    audit?: AuditModuleOptions;
     db?: Database;
   } = {},
 ): Promise<RegistryHarness> {
@@ -58,13 +62,18 @@ export async function startRegistryHarness(
     nodeId: 'test',
   });
   const ctx: ModuleContext = { config, db, bus, clock, log: silentLogger, broker, metrics };
-  const registry = await createRegistry(ctx, opts.registry);
+  const audit = await createAudit(ctx, opts.audit);
+  const registry = await createRegistry(ctx, { ...opts.registry, audit: audit.log });
   broker.setHooks(registry.brokerHooks);
   wireConnectivityEvents(broker, bus, clock);
   // API tokens (and the /tokens routes) live in auth/.
   const auth = await createAuth(ctx, registry.directory, { announce: () => undefined });
   const http = createHttpServer({ log: silentLogger, metrics, tokens: auth.tokens, ready: () => true });
-  await registerApi(http, auth.access, [...(registry.routes ? [registry.routes] : []), auth.routes!]);
+  await registerApi(http, auth.access, [
+    audit.routes,
+    ...(registry.routes ? [registry.routes] : []),
+    auth.routes!,
+  ]);
   await http.ready();
   await broker.start();
   await registry.start?.();
@@ -72,6 +81,7 @@ export async function startRegistryHarness(
   const port = (server.address() as AddressInfo).port;
   return {
     registry,
+    audit,
     broker,
     bus,
     http,
@@ -84,6 +94,7 @@ export async function startRegistryHarness(
       server.close();
       await broker.close();
       await registry.stop?.();
+      await audit.stop?.();
       await http.close();
       if (!opts.db) await db.close();
     },

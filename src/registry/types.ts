@@ -93,19 +93,6 @@ export interface StatusUpdate {
   lastSeenAt: number;
 }
 
-export interface AuditEntry {
-  id?: number;
-  at: number;
-  actorKind: string;
-  actorId: string;
-  /** Token name (API changes); null for events from other modules. */
-  actorName: string | null;
-  action: string;
-  resource: string;
-  before: unknown;
-  after: unknown;
-}
-
 export interface ApiToken {
   id: string;
   name: string;
