@@ -91,6 +91,18 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     metrics.removeSingleMetric(`tsunagu_nodejs_active_${kind}_total`);
 
   const db = await openDatabase(config.database, config.dataDir);
+  // The one place that chooses single-node or cluster seams.
+  let cluster: Cluster | undefined;
+  const clusterOpts =
+    opts.cluster ??
+    (config.cluster && config.natsUrl !== undefined
+      ? { natsUrl: config.natsUrl, subject: config.natsSubject }
+      : undefined);
+  if (clusterOpts) {
+    if (db.kind !== 'postgres') throw new Error('cluster mode needs a postgres:// database');
+    cluster = await createCluster(clusterOpts, { db, nodeId: config.nodeId, log });
+    registerClusterMetrics(metrics, cluster);
+  }
   const broker = createBroker({
     db,
     clock,
@@ -98,14 +110,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     limits: config.limits,
     allowAnonymous: config.allowAnonymous,
     nodeId: config.nodeId,
+    ...(cluster ? { fanOut: cluster.fanOut } : {}),
   });
-  // The one place that chooses single-node or cluster seams.
-  let cluster: Cluster | undefined;
-  if (opts.cluster) {
-    if (db.kind !== 'postgres') throw new Error('cluster mode needs a postgres:// database');
-    cluster = await createCluster(opts.cluster, { db, nodeId: config.nodeId, log });
-    registerClusterMetrics(metrics, cluster);
-  }
   const ownership = cluster?.ownership ?? singleNodeOwnership(config.nodeId);
   const clusterEvents = cluster?.events ?? singleNodeEvents(log);
   const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics, ownership, clusterEvents };

@@ -45,7 +45,18 @@ test('invalid values name the key and where they came from', () => {
   assert.throws(() => loadConfig(['--mqtts-port', '8883'], {}), /needs tlsCert and tlsKey/);
   assert.throws(() => loadConfig(['--wss-port', '8443'], {}), /wssPort needs tlsCert and tlsKey/);
   assert.throws(() => loadConfig(['--max-inflight', '-1'], {}), ConfigError);
-  assert.throws(() => loadConfig(['--cluster', 'redis://127.0.0.1:6379'], {}), /cluster: .* not built yet/);
+  assert.throws(() => loadConfig(['--cluster', 'nats://127.0.0.1:4222'], {}), /takes no value.*--nats-url/);
+  assert.throws(() => loadConfig(['--cluster'], {}), /cluster needs a shared PostgreSQL database/);
+  const pg = ['--database', 'postgres://db/tsunagu'];
+  assert.throws(() => loadConfig(['--cluster', ...pg], {}), /cluster needs natsUrl \(--nats-url/);
+  assert.throws(() => loadConfig([...pg, '--nats-url', 'nats://n:4222'], {}), /natsUrl is only used with cluster/);
+  assert.throws(
+    () => loadConfig(['--cluster', ...pg, '--nats-url', 'redis://r:6379'], {}),
+    /natsUrl must be nats:\/\/host:port/,
+  );
+  const c = loadConfig(['--cluster', ...pg, '--nats-url', 'nats://a:4222,nats://b:4222'], {});
+  assert.equal(c.cluster, true);
+  assert.equal(c.natsUrl, 'nats://a:4222,nats://b:4222');
 });
 
 test('unknown keys in the config file are errors', () => {

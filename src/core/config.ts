@@ -55,8 +55,12 @@ export interface TsunaguConfig {
   secretKeyFile: string | undefined;
   logLevel: string;
   nodeId: string;
-  /** `redis://…` or `nats://…` for cross-node fan-out; unset for a single node. */
-  cluster: string | undefined;
+  /** Run as one node of a cluster (docs/scale.md): needs a postgres:// database and `natsUrl`. */
+  cluster: boolean;
+  /** `nats://host:port` (comma-separated for several servers) for cluster events and presence. */
+  natsUrl: string | undefined;
+  /** NATS subject for cluster events; every node of one cluster must agree (two clusters on one NATS must not). */
+  natsSubject: string;
   demo: boolean;
   limits: BrokerLimits;
 }
@@ -155,8 +159,15 @@ export const OPTIONS: Option[] = [
   opt(
     'cluster',
     'cluster',
+    'bool',
+    'run as one node of a cluster: needs --database postgres://… and --nats-url (docs/scale.md)',
+  ),
+  opt('natsUrl', 'nats-url', 'string', 'NATS server(s) for a cluster, e.g. nats://127.0.0.1:4222'),
+  opt(
+    'natsSubject',
+    'nats-subject',
     'string',
-    'redis:// or nats:// URL for cross-node fan-out (not built yet: refused)',
+    'NATS subject a cluster shares (default tsunagu.cluster.events; one per cluster on a shared NATS)',
   ),
   opt('demo', 'demo', 'bool', 'start with a demo fleet'),
   opt('limits.maxPacketSize', 'max-packet-size', 'int', 'largest MQTT packet in bytes'),
@@ -193,7 +204,9 @@ export function defaultConfig(): TsunaguConfig {
     secretKeyFile: undefined,
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
-    cluster: undefined,
+    cluster: false,
+    natsUrl: undefined,
+    natsSubject: 'tsunagu.cluster.events',
     demo: false,
     limits: { ...DEFAULT_LIMITS },
   };
@@ -272,6 +285,11 @@ export function parseFlags(argv: string[]): { values: Map<string, string | boole
     else if (o.kind === 'bool') {
       const next = argv[i + 1];
       if (next === 'true' || next === 'false') values.set(o.key, argv[++i]!);
+      else if (next !== undefined && !next.startsWith('--'))
+        throw new ConfigError(
+          `--${name} is a switch and takes no value, got "${next}"` +
+            (name === 'cluster' ? ' (give the NATS server with --nats-url nats://host:4222)' : ''),
+        );
       else values.set(o.key, true);
     } else {
       const next = argv[++i];
@@ -343,10 +361,22 @@ function validate(c: TsunaguConfig): void {
     throw new ConfigError(
       `invalid configuration: database must be "sqlite" or a postgres:// URL, got "${c.database}"`,
     );
-  if (c.cluster !== undefined)
+  if (c.cluster && c.database === 'sqlite')
     throw new ConfigError(
-      'invalid configuration: cluster: cross-node fan-out over Redis/NATS is not built yet; run a single node (see README, "Status")',
+      'invalid configuration: cluster needs a shared PostgreSQL database (--database postgres://…); the embedded SQLite file belongs to one node',
     );
+  if (c.cluster && c.natsUrl === undefined)
+    throw new ConfigError('invalid configuration: cluster needs natsUrl (--nats-url nats://host:4222) for cluster events');
+  if (c.natsUrl !== undefined && !/^(nats|tls):\/\/[^,\s]+(,\s*(nats|tls):\/\/[^,\s]+)*$/.test(c.natsUrl))
+    throw new ConfigError(
+      `invalid configuration: natsUrl must be nats://host:port (comma-separated for several), got "${c.natsUrl}"`,
+    );
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(c.natsSubject))
+    throw new ConfigError(
+      `invalid configuration: natsSubject must be dot-separated tokens of letters, digits, _ and - (no wildcards), got "${c.natsSubject}"`,
+    );
+  if (c.natsUrl !== undefined && !c.cluster)
+    throw new ConfigError('invalid configuration: natsUrl is only used with cluster (--cluster)');
   if (c.limits.maxPacketSize < 64)
     throw new ConfigError('invalid configuration: limits.maxPacketSize must be at least 64 bytes');
   if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535)

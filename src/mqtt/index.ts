@@ -16,3 +16,7 @@ export function createBroker(opts: BrokerOptions): Broker {
 }
 export { allOf } from './hooks-compose.js';
 export { filterMatches } from './topics.js';
+// The fan-out seam for a cluster fan-out (issue 13, src/cluster/).
+export type { FanOut, FanOutFactory, FanOutHost, RouteScope } from './fan-out.js';
+export type { Message, Subscription } from './types.js';
+export { Route } from './route.js';
