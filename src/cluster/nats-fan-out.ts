@@ -228,7 +228,7 @@ export class NatsFanOut implements FanOut {
         payload: Buffer.from(buf.subarray(4 + n)),
         qos: h.q,
         retain: h.r === 1,
-        properties: props as Message['properties'],
+        properties: props,
         publisherId: h.c,
         expiresAt: h.e,
       };
