@@ -17,6 +17,7 @@ export { runCodecBenchCli } from './codec-bench.js';
 export { benchRetained, type RetainedBenchOptions } from './retained-bench.js';
 export { benchShadows, runShadowBenchCli } from './shadows-bench.js';
 export { benchCommands, runCommandBenchCli } from './commands-bench.js';
+export { benchCluster, runClusterBenchCli, type ClusterBenchRow } from './cluster-bench.js';
 
 /** `tsunagu bench ingest`: telemetry's decoder and store rates plus the end-to-end MQTT row. */
 export async function benchIngest(opts: BenchIngestOptions = {}): Promise<BenchIngestResult> {
