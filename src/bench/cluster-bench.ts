@@ -60,7 +60,7 @@ async function startNode(nodeId: string, database: string, natsUrl: string, subj
     process.execPath,
     [...process.execArgv, process.argv[1]!, 'start', '--cluster', '--nats-url', natsUrl, '--nats-subject', subject,
       '--database', database, '--node-id', nodeId, '--host', '127.0.0.1', '--mqtt-port', String(mqttPort),
-      '--http-port', String(httpPort), '--data-dir', dataDir, '--allow-anonymous'],
+      '--http-port', String(httpPort), '--data-dir', dataDir, '--allow-anonymous', '--admin-token', randomBytes(24).toString('hex')],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSUNAGU_LOG_LEVEL: 'warn' } },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
