@@ -171,6 +171,14 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
     },
   });
   new Gauge({
+    name: 'tsunagu_cluster_forward_timeouts',
+    help: 'Forwarded QoS 1/2 messages another node did not accept in time (publisher not acknowledged), since start',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.fanOutStats()?.forwardTimeouts ?? 0);
+    },
+  });
+  new Gauge({
     name: 'tsunagu_cluster_remote_filters',
     help: 'Subscription filters other nodes hold, as this node knows them (fan-out interest)',
     registers: [metrics],

@@ -15,11 +15,12 @@
  *   robin), and only that node delivers to the group (one member cluster-wide).
  * - Retained: stored durably by the origin (the shared PostgreSQL store); retained PUBLISHes are
  *   also sent to every live node so their in-memory index follows.
- * - QoS: forwarding is NATS core, at most once between nodes; the origin acknowledges the publisher
- *   after its own deliveries, not after the other nodes'.
+ * - QoS 0 is one NATS core publish per node (at most once, no backpressure). QoS 1/2 is a NATS
+ *   request: the origin acknowledges the publisher only once every interested node answered that
+ *   the message is queued (durably for persistent sessions) — see `send`.
  */
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection, Subscription as NatsSubscription } from 'nats';
+import { ErrorCode, type NatsConnection, type NatsError, type Subscription as NatsSubscription } from 'nats';
 import type { Logger } from '../core/index.js';
 import {
   Route,
@@ -42,6 +43,8 @@ export interface NatsFanOutOptions {
   resyncMs?: number;
   /** A member not heard for … ms is dropped (default 3 × resyncMs). */
   expireMs?: number;
+  /** How long the origin waits for a node to accept a forwarded QoS 1/2 message (default 5000). */
+  ackTimeoutMs?: number;
 }
 
 type Announce =
@@ -67,6 +70,8 @@ interface Header {
 export interface FanOutStats {
   forwardedOut: number;
   forwardedIn: number;
+  /** Forwarded QoS 1/2 messages a node did not accept in time: the publisher was not acknowledged. */
+  forwardTimeouts: number;
   remoteMembers: number;
   remoteFilters: number;
 }
@@ -90,7 +95,8 @@ export class NatsFanOut implements FanOut {
   private closed = false;
   private readonly resyncMs: number;
   private readonly expireMs: number;
-  readonly stats: FanOutStats = { forwardedOut: 0, forwardedIn: 0, remoteMembers: 0, remoteFilters: 0 };
+  private readonly ackTimeoutMs: number;
+  readonly stats: FanOutStats = { forwardedOut: 0, forwardedIn: 0, forwardTimeouts: 0, remoteMembers: 0, remoteFilters: 0 };
 
   constructor(
     private readonly local: FanOut,
@@ -100,6 +106,7 @@ export class NatsFanOut implements FanOut {
     this.member = `${o.nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
     this.resyncMs = o.resyncMs ?? 2000;
     this.expireMs = o.expireMs ?? 3 * this.resyncMs;
+    this.ackTimeoutMs = o.ackTimeoutMs ?? 5000;
   }
 
   /** Subscribe to the interest and forward subjects, say hello, start the resync timer. */
@@ -113,7 +120,7 @@ export class NatsFanOut implements FanOut {
       }),
       nc.subscribe(`${base}.f.${this.member}`, {
         callback: (err, m) => {
-          if (!err) this.onForward(m.data);
+          if (!err) this.onForward(m.data, m.reply ? () => m.respond() : undefined);
         },
       }),
     );
@@ -185,7 +192,8 @@ export class NatsFanOut implements FanOut {
       if (t === this.member) continue;
       head ??= header(msg);
       const g = groupsFor?.get(t);
-      this.send(t, g ? { ...head, g } : head, msg.payload);
+      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0);
+      if (p) r.waitFor(p);
     }
   }
 
@@ -201,21 +209,41 @@ export class NatsFanOut implements FanOut {
 
   // ---- forwarding ----------------------------------------------------------------------------
 
-  private send(target: string, h: Header, payload: Buffer): void {
+  /**
+   * QoS 0: one NATS publish. QoS 1/2: a NATS request; the node answers once its deliveries are
+   * queued and durable, and the publisher's acknowledgement waits for that answer (and for the
+   * node's flow control). No answer in time rejects: the publisher is not acknowledged and resends
+   * after reconnecting (at least once). A node that is gone (no responders) accepted nothing it
+   * could deliver: its clients reconnect elsewhere.
+   */
+  private send(target: string, h: Header, payload: Buffer, acked: boolean): Promise<void> | undefined {
     const json = Buffer.from(JSON.stringify(h));
     const frame = Buffer.allocUnsafe(4 + json.length + payload.length);
     frame.writeUInt32BE(json.length, 0);
     json.copy(frame, 4);
     payload.copy(frame, 4 + json.length);
+    const subject = `${this.o.base}.f.${target}`;
     try {
-      this.o.nc.publish(`${this.o.base}.f.${target}`, frame);
       this.stats.forwardedOut++;
+      if (!acked) {
+        this.o.nc.publish(subject, frame);
+        return undefined;
+      }
+      return this.o.nc.request(subject, frame, { timeout: this.ackTimeoutMs }).then(
+        () => undefined,
+        (err: NatsError) => {
+          if (String(err.code) === String(ErrorCode.NoResponders)) return;
+          this.stats.forwardTimeouts++;
+          throw err;
+        },
+      );
     } catch (err) {
       this.o.log.warn({ err, target }, 'cluster fan-out: forward failed');
+      return undefined;
     }
   }
 
-  private onForward(data: Uint8Array): void {
+  private onForward(data: Uint8Array, accept: (() => void) | undefined): void {
     let msg: Message;
     let h: Header;
     try {
@@ -241,7 +269,14 @@ export class NatsFanOut implements FanOut {
     const r = new Route(msg);
     // Delivered here only: not forwarded again, no server-side handlers.
     this.local.route(r, { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS });
-    r.wait?.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
+    if (!accept) {
+      r.wait?.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
+      return;
+    }
+    // Accepted once queued and durable here (persistent sessions) and past flow control.
+    Promise.all([r.wait, this.host.flushed()]).then(accept, (err: unknown) =>
+      this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
+    );
   }
 
   // ---- interest ------------------------------------------------------------------------------

@@ -113,7 +113,10 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     this.sessions = new SessionRoom(this);
     const local = new LocalFanOut(this.sessions.byId, this.delivery, this.log);
     this.fanOut = opts.fanOut
-      ? opts.fanOut(local, { keepRetained: (m) => this.retained.keep(m) })
+      ? opts.fanOut(local, {
+          keepRetained: (m) => this.retained.keep(m),
+          flushed: () => this.writer.flushed(),
+        })
       : local;
     this.retained = new RetainedRoom(this.clock, this, this.delivery);
     this.wills = new WillRoom(

@@ -42,6 +42,8 @@ export interface RouteScope {
 export interface FanOutHost {
   /** A retained PUBLISH made on another node (already durable there): update the in-memory index. */
   keepRetained(msg: Message): void;
+  /** Resolves once the state writes pushed so far are durable (before answering a forwarded QoS 1/2). */
+  flushed(): Promise<void>;
 }
 
 /** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */
