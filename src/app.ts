@@ -73,8 +73,7 @@ export interface BuildOptions {
   log?: Logger;
   /**
    * Run the scale-out seams on PostgreSQL leases + NATS (docs/cluster.md). Needs a postgres
-   * database. Not reachable from the command line yet: `--cluster` stays refused until MQTT
-   * fan-out and presence work across nodes.
+   * database. Default: from `config.cluster` / `config.natsUrl` (`--cluster --nats-url …`).
    */
   cluster?: ClusterOptions;
 }
