@@ -58,14 +58,39 @@ async function startNode(nodeId: string, database: string, natsUrl: string, subj
   const dataDir = mkdtempSync(join(tmpdir(), `tsunagu-bench-${nodeId}-`));
   const child = spawn(
     process.execPath,
-    [...process.execArgv, process.argv[1]!, 'start', '--cluster', '--nats-url', natsUrl, '--nats-subject', subject,
-      '--database', database, '--node-id', nodeId, '--host', '127.0.0.1', '--mqtt-port', String(mqttPort),
-      '--http-port', String(httpPort), '--data-dir', dataDir, '--allow-anonymous', '--admin-token', randomBytes(24).toString('hex')],
+    [
+      ...process.execArgv,
+      process.argv[1]!,
+      'start',
+      '--cluster',
+      '--nats-url',
+      natsUrl,
+      '--nats-subject',
+      subject,
+      '--database',
+      database,
+      '--node-id',
+      nodeId,
+      '--host',
+      '127.0.0.1',
+      '--mqtt-port',
+      String(mqttPort),
+      '--http-port',
+      String(httpPort),
+      '--data-dir',
+      dataDir,
+      '--allow-anonymous',
+      '--admin-token',
+      randomBytes(24).toString('hex'),
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSUNAGU_LOG_LEVEL: 'warn' } },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   for (let i = 0; ; i++) {
-    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (child.exitCode !== null || i > 1200) throw new Error(`bench cluster: node ${nodeId} did not start`);
     await new Promise((r) => setTimeout(r, 100));
@@ -82,7 +107,11 @@ async function startNode(nodeId: string, database: string, natsUrl: string, subj
 }
 
 async function client(port: number, id: string): Promise<MqttClient> {
-  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: id, protocolVersion: 5, reconnectPeriod: 0 });
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: id,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
   await new Promise<void>((resolve, reject) => {
     c.once('connect', () => resolve());
     c.once('error', reject);
@@ -167,7 +196,7 @@ export async function benchCluster(opts: ClusterBenchOptions = {}): Promise<Clus
     clients.push(sub, pubA, pubB);
     await sub.subscribeAsync('bench/#', { qos: 1 });
     // Wait until B forwards to A (interest announced).
-    for (let got = false; !got; ) {
+    for (let got = false; !got;) {
       const seen = new Promise<boolean>((r) => {
         const t = setTimeout(() => r(false), 200);
         sub.once('message', () => (clearTimeout(t), r(true)));
@@ -178,8 +207,14 @@ export async function benchCluster(opts: ClusterBenchOptions = {}): Promise<Clus
     await new Promise((r) => setTimeout(r, 300));
     const rows: ClusterBenchRow[] = [];
     for (const qos of [0, 1] as const) {
-      rows.push({ path: 'same node', ...(await burst(pubA, sub, `bench/same/${qos}`, qos, n, window, size)) });
-      rows.push({ path: 'across nodes', ...(await burst(pubB, sub, `bench/cross/${qos}`, qos, n, window, size)) });
+      rows.push({
+        path: 'same node',
+        ...(await burst(pubA, sub, `bench/same/${qos}`, qos, n, window, size)),
+      });
+      rows.push({
+        path: 'across nodes',
+        ...(await burst(pubB, sub, `bench/cross/${qos}`, qos, n, window, size)),
+      });
     }
     return rows;
   } finally {
@@ -201,7 +236,10 @@ export async function runClusterBenchCli(args: string[]): Promise<void> {
     '',
     '| publisher on | QoS | received | messages/s | p50 ms | p99 ms |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.path} | ${r.qos} | ${r.received}/${r.messages} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.path} | ${r.qos} | ${r.received}/${r.messages} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} |`,
+    ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -22,7 +22,11 @@ interface Got {
   qos: number;
 }
 
-async function client(port: number, id: string, opts: IClientOptions = {}): Promise<{ c: MqttClient; got: Got[] }> {
+async function client(
+  port: number,
+  id: string,
+  opts: IClientOptions = {},
+): Promise<{ c: MqttClient; got: Got[] }> {
   const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
     clientId: id,
     protocolVersion: 5,
@@ -31,7 +35,9 @@ async function client(port: number, id: string, opts: IClientOptions = {}): Prom
     ...opts,
   });
   const got: Got[] = [];
-  c.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), qos: packet.qos }));
+  c.on('message', (topic, payload, packet) =>
+    got.push({ topic, payload: payload.toString(), qos: packet.qos }),
+  );
   await new Promise<void>((resolve, reject) => {
     c.once('connect', () => resolve());
     c.once('error', reject);
@@ -83,7 +89,10 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
     want1,
     'QoS 1 on A: each once, in publisher order',
   );
-  assert.ok(d1.every((g) => g.qos === 1), 'overlapping subscriptions: one copy at the highest QoS');
+  assert.ok(
+    d1.every((g) => g.qos === 1),
+    'overlapping subscriptions: one copy at the highest QoS',
+  );
   assert.deepEqual(
     subA.got.filter((g) => g.topic === 'fx/d2/t').map((g) => g.payload),
     want0,
@@ -107,13 +116,23 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
   clients.push(s1.c, s2.c);
   await s1.c.subscribeAsync('$share/g/sh/#', { qos: 1 });
   await s2.c.subscribeAsync('$share/g/sh/#', { qos: 1 });
-  await until('B knows A’s shared member', async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 3);
+  await until(
+    'B knows A’s shared member',
+    async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 3,
+  );
   for (let i = 0; i < 40; i++) await pub.c.publishAsync(`sh/${i}`, `s-${i}`, { qos: 1 });
   await until('40 shared messages delivered', () => s1.got.length + s2.got.length >= 40, 20_000);
   await new Promise((r) => setTimeout(r, 300));
   const all = [...s1.got, ...s2.got].map((g) => g.payload).sort();
-  assert.deepEqual(all, Array.from({ length: 40 }, (_, i) => `s-${i}`).sort(), 'each shared message exactly once');
-  assert.ok(s1.got.length > 0 && s2.got.length > 0, `both nodes' members served (${s1.got.length}/${s2.got.length})`);
+  assert.deepEqual(
+    all,
+    Array.from({ length: 40 }, (_, i) => `s-${i}`).sort(),
+    'each shared message exactly once',
+  );
+  assert.ok(
+    s1.got.length > 0 && s2.got.length > 0,
+    `both nodes' members served (${s1.got.length}/${s2.got.length})`,
+  );
 
   // Retained on B, a new subscription on A gets it.
   await pub.c.publishAsync('ret/one', 'kept', { qos: 1, retain: true });
@@ -132,7 +151,11 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
   const gotBefore = subA.got.length;
   for (let i = 0; i < 20; i++) await pub.c.publishAsync('fx/d1/t', `after-${i}`, { qos: 1 });
   await until('B’s own subscriber got them', () => subB.got.length >= 70);
-  assert.equal(await b.gauge('tsunagu_cluster_forwarded_out'), beforeUnsub, 'nothing forwarded after unsubscribe');
+  assert.equal(
+    await b.gauge('tsunagu_cluster_forwarded_out'),
+    beforeUnsub,
+    'nothing forwarded after unsubscribe',
+  );
   assert.equal(subA.got.length, gotBefore);
 
   // kill -9 A, restart it: B drops the dead member's filters and forwards to the new one.
@@ -141,7 +164,11 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
   clients.splice(clients.indexOf(s1.c), 1);
   subA.c.end(true);
   s1.c.end(true);
-  await until('B dropped the dead node’s filters', async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 0, 30_000);
+  await until(
+    'B dropped the dead node’s filters',
+    async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 0,
+    30_000,
+  );
   const a2 = await startFanOutNode('fa', o);
   nodes.push(a2);
   const subA2 = await client(a2.mqttPort, 'sub-a2');
@@ -153,7 +180,10 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
   await until('the restarted A has the retained message from the shared store', () =>
     r2.got.some((g) => g.payload === 'kept'),
   );
-  await until('B knows the restarted A’s filters', async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 2);
+  await until(
+    'B knows the restarted A’s filters',
+    async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 2,
+  );
   for (let i = 0; i < 20; i++) await pub.c.publishAsync('fx/d3/t', `again-${i}`, { qos: 1 });
   await until('restarted A got 20', () => subA2.got.length >= 20);
   assert.deepEqual(

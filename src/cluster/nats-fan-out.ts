@@ -96,7 +96,13 @@ export class NatsFanOut implements FanOut {
   private readonly resyncMs: number;
   private readonly expireMs: number;
   private readonly ackTimeoutMs: number;
-  readonly stats: FanOutStats = { forwardedOut: 0, forwardedIn: 0, forwardTimeouts: 0, remoteMembers: 0, remoteFilters: 0 };
+  readonly stats: FanOutStats = {
+    forwardedOut: 0,
+    forwardedIn: 0,
+    forwardTimeouts: 0,
+    remoteMembers: 0,
+    remoteFilters: 0,
+  };
 
   constructor(
     private readonly local: FanOut,
@@ -250,7 +256,9 @@ export class NatsFanOut implements FanOut {
       const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       const n = buf.readUInt32BE(0);
       h = JSON.parse(buf.toString('utf8', 4, 4 + n)) as Header;
-      const props = h.p ? { ...h.p, ...(h.cd ? { correlationData: Buffer.from(h.cd, 'base64') } : {}) } : undefined;
+      const props = h.p
+        ? { ...h.p, ...(h.cd ? { correlationData: Buffer.from(h.cd, 'base64') } : {}) }
+        : undefined;
       msg = {
         topic: h.t,
         payload: Buffer.from(buf.subarray(4 + n)),
@@ -373,7 +381,9 @@ function header(msg: Message): Header {
   if (msg.publisherId !== undefined) h.c = msg.publisherId;
   if (msg.expiresAt !== undefined) h.e = msg.expiresAt;
   if (msg.properties) {
-    const { correlationData, ...rest } = msg.properties as Record<string, unknown> & { correlationData?: Buffer };
+    const { correlationData, ...rest } = msg.properties as Record<string, unknown> & {
+      correlationData?: Buffer;
+    };
     h.p = rest;
     if (correlationData) h.cd = Buffer.from(correlationData).toString('base64');
   }

@@ -100,7 +100,8 @@ export class LocalFanOut implements FanOut {
       }
     const only = scope?.shared;
     for (const g of m.shared)
-      if (only === undefined || (g.members.length > 0 && only.has(g.members[0]!.raw))) this.deliverShared(g, r);
+      if (only === undefined || (g.members.length > 0 && only.has(g.members[0]!.raw)))
+        this.deliverShared(g, r);
     // The flow waits are those of this message's deliveries: a handler below may publish (its own
     // route), and it does not hold this publisher.
     r.settleFlow();
