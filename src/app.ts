@@ -37,6 +37,7 @@ import { createTelemetry } from './telemetry/index.js';
 import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
+import { createSchedules } from './schedules/index.js';
 import { openDatabase, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -99,7 +100,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       : undefined);
   if (clusterOpts) {
     if (db.kind !== 'postgres') throw new Error('cluster mode needs a postgres:// database');
-    cluster = await createCluster(clusterOpts, { db, nodeId: config.nodeId, log });
+    cluster = await createCluster(clusterOpts, { db, nodeId: config.nodeId, log, now: () => clock.now() });
     registerClusterMetrics(metrics, cluster);
   }
   const broker = createBroker({
@@ -116,7 +117,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics, ownership, clusterEvents };
 
   // Modules in dependency order: the registry provides identity and the device directory.
-  const registry = await createRegistry(ctx);
+  const registry = await createRegistry(ctx, cluster ? { presence: cluster.presence } : {});
   // A static ACL file narrows what the registry allows: both must say yes.
   const brokerAuth = config.aclFile
     ? allOf(registry.brokerHooks, createAclFileHooks(config.aclFile))
@@ -139,6 +140,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     }),
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),
+    // Slot writes go through the shadow service (history shows `schedule:<id>`).
+    await createSchedules(ctx, registry.directory, shadows.service),
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
@@ -146,10 +149,18 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   registerBrokerMetrics(metrics, broker);
 
   let ready = false;
-  const http = createHttpServer({ log, metrics, tokens: registry.tokens, ready: () => ready });
+  const http = createHttpServer({
+    log,
+    metrics,
+    tokens: registry.tokens,
+    // Not ready until listening, and in a cluster not while this node has not joined (docs/scale.md).
+    ready: () => ready && (cluster?.status().joined ?? true),
+    ...(cluster ? { readiness: () => ({ cluster: cluster.status() }) } : {}),
+  });
   // The registry and telemetry write their own audit entries (with before/after) or take in data,
   // not changes; every other module's changes are audited generically by http/.
-  const auditsItself = new Set(['registry', 'telemetry']);
+  // Schedules audits its changes itself too (before/after).
+  const auditsItself = new Set(['registry', 'telemetry', 'schedules']);
   await registerApi(
     http,
     registry.tokens,

@@ -18,6 +18,7 @@ import { connect } from 'nats';
 import { NatsClusterEvents, DEFAULT_SUBJECT } from './nats-events.js';
 import { NatsFanOut, type FanOutStats } from './nats-fan-out.js';
 import { DEFAULT_LEASE_TIMING, PgOwnership } from './pg-ownership.js';
+import { PgPresence } from './pg-presence.js';
 
 export { PgOwnership, DEFAULT_LEASE_TIMING } from './pg-ownership.js';
 export { NatsClusterEvents, DEFAULT_SUBJECT } from './nats-events.js';
@@ -25,6 +26,7 @@ export { ShardCountMismatchError } from './pg-tables.js';
 export { LeaseBook, planRound, targetShare } from './lease-book.js';
 export { NatsFanOut, type FanOutStats } from './nats-fan-out.js';
 export { InterestTable } from './interest.js';
+export { PgPresence } from './pg-presence.js';
 
 export interface ClusterOptions {
   /** `nats://host:port` for cluster events. */
@@ -46,6 +48,8 @@ export interface Cluster {
   fanOut: FanOutFactory;
   /** Forwarded messages and known interest, once the broker has built the fan-out. */
   fanOutStats(): FanOutStats | undefined;
+  /** The presence seam for the registry (`RegistryOptions.presence`); started and stopped by it. */
+  presence: PgPresence;
   /** For /readyz: who is in the cluster, and whether this node holds leases. */
   status(): ClusterStatus;
   /** Release leases (others take them at once), close NATS. */
@@ -53,10 +57,20 @@ export interface Cluster {
 }
 
 export interface ClusterStatus {
+  /** This node's member id (`--node-id` + `#random`, unique per process). */
   nodeId: string;
+  /** Member of the cluster now: its last lease round reached PostgreSQL in time and listed it. /readyz is 503 otherwise. */
+  joined: boolean;
   members: Member[];
   shardsHeld: number;
+  /** The shards this node owns (timers keyed onto them run here). */
+  ownedShards: number[];
   shardCount: number;
+  /** PostgreSQL as the lease rounds see it: ok when the last round completed within ttl − margin. */
+  database: { ok: boolean; lastRoundMsAgo: number | null };
+  nats: { connected: boolean; server: string };
+  /** Devices connected to this node, fleet-wide and per member as this node knows it. */
+  presence: { local: number; fleet: number; byMember: Record<string, number> };
 }
 
 /** performance.now() for lease deadlines: wall-clock steps (NTP) must not stretch a lease. */
@@ -71,7 +85,7 @@ export const monotonicClock: Clock = {
 
 export async function createCluster(
   opts: ClusterOptions,
-  deps: { db: PostgresDatabase; nodeId: string; log: Logger; clock?: Clock },
+  deps: { db: PostgresDatabase; nodeId: string; log: Logger; clock?: Clock; now?: () => number },
 ): Promise<Cluster> {
   const log = deps.log.child({ component: 'cluster' });
   const events = await NatsClusterEvents.connect({
@@ -105,6 +119,17 @@ export async function createCluster(
     await fanOutNc.close();
     throw err;
   }
+  const presence = new PgPresence({
+    db: deps.db,
+    member: ownership.owner,
+    nodeId: deps.nodeId,
+    ownership,
+    events,
+    timers: deps.clock ?? monotonicClock,
+    now: deps.now ?? Date.now,
+    log,
+    checkMs: opts.renewMs ?? DEFAULT_LEASE_TIMING.renewMs,
+  });
   return {
     ownership,
     events,
@@ -121,12 +146,31 @@ export async function createCluster(
       return fanOut;
     },
     fanOutStats: () => fanOut?.stats,
-    status: () => ({
-      nodeId: ownership.owner,
-      members: ownership.members(),
-      shardsHeld: ownership.ownedShards().length,
-      shardCount: ownership.shardCount,
-    }),
+    presence,
+    status: () => {
+      const owned = ownership.ownedShards();
+      const since = ownership.sinceLastRound();
+      return {
+        nodeId: ownership.owner,
+        joined: ownership.joined() && events.connected(),
+        members: ownership.members(),
+        shardsHeld: owned.length,
+        ownedShards: owned,
+        shardCount: ownership.shardCount,
+        database: {
+          ok:
+            since <
+            (opts.ttlMs ?? DEFAULT_LEASE_TIMING.ttlMs) - (opts.marginMs ?? DEFAULT_LEASE_TIMING.marginMs),
+          lastRoundMsAgo: Number.isFinite(since) ? Math.round(since) : null,
+        },
+        nats: { connected: events.connected(), server: events.server() },
+        presence: {
+          local: presence.localCount(),
+          fleet: presence.connectedCount(),
+          byMember: presence.countsByMember(),
+        },
+      };
+    },
     async close() {
       await fanOut?.close();
       await fanOutNc.drain().catch(() => undefined);
@@ -184,6 +228,22 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
     registers: [metrics],
     collect() {
       this.set(cluster.fanOutStats()?.remoteFilters ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_presence_devices',
+    help: 'Devices connected fleet-wide, as this node knows it (presence)',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.presence.connectedCount());
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_joined',
+    help: '1 when this node is a live cluster member (lease round in time, NATS connected)',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.status().joined ? 1 : 0);
     },
   });
   new Gauge({

@@ -48,6 +48,8 @@ export class NatsClusterEvents implements ClusterEvents {
   private closed: Promise<void> | undefined;
   /** Received from peers and delivered (for tests and metrics). */
   received = 0;
+  /** False between a NATS disconnect and the reconnect. */
+  private up = true;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -61,7 +63,7 @@ export class NatsClusterEvents implements ClusterEvents {
 
   static async connect(o: NatsEventsOptions): Promise<NatsClusterEvents> {
     const nc = await connect({
-      servers: o.url,
+      servers: o.url.split(',').map((u) => u.trim()),
       name: `tsunagu ${o.nodeId}`,
       noEcho: true,
       maxReconnectAttempts: -1,
@@ -96,6 +98,16 @@ export class NatsClusterEvents implements ClusterEvents {
 
   onResync(listener: () => void): () => void {
     return this.local.onResync(listener);
+  }
+
+  /** Connected to a NATS server now (events published while not are lost; peers resync). */
+  connected(): boolean {
+    return this.up && !this.nc.isClosed();
+  }
+
+  /** The server this node is connected to. */
+  server(): string {
+    return this.nc.getServer();
   }
 
   /** Round trip to the NATS server, ms. */
@@ -135,9 +147,13 @@ export class NatsClusterEvents implements ClusterEvents {
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (s.type === Events.Reconnect) {
+        this.up = true;
         this.log.info('cluster events: NATS reconnected, resyncing');
         this.local.resync();
-      } else if (s.type === Events.Disconnect) this.log.warn('cluster events: NATS disconnected');
+      } else if (s.type === Events.Disconnect) {
+        this.up = false;
+        this.log.warn('cluster events: NATS disconnected');
+      }
     }
   }
 }

@@ -53,6 +53,8 @@ export class PgOwnership implements Ownership {
   private cancelRound: (() => void) | undefined;
   private round: Promise<void> | undefined;
   private stopped = false;
+  /** Monotonic time of the last round that completed (heartbeat, renew, look); -Infinity: none yet. */
+  lastRoundAt = -Infinity;
 
   constructor(private readonly o: PgOwnershipOptions) {
     this.nodeId = o.nodeId;
@@ -89,6 +91,22 @@ export class PgOwnership implements Ownership {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Joined: the last lease round reached the database within the lease's safe window
+   * (ttl − margin) and this node is among the live members it saw.
+   */
+  joined(): boolean {
+    return (
+      this.o.clock.now() - this.lastRoundAt < this.o.ttlMs - this.o.marginMs &&
+      this.live.some((m) => m.nodeId === this.owner)
+    );
+  }
+
+  /** Milliseconds since the last completed round (Infinity: none yet). */
+  sinceLastRound(): number {
+    return this.o.clock.now() - this.lastRoundAt;
+  }
+
   members(): Member[] {
     return this.live.map((m) => (m.nodeId === this.owner ? { ...m, shards: this.book.size } : { ...m }));
   }
@@ -123,6 +141,7 @@ export class PgOwnership implements Ownership {
       await this.heartbeat();
       await this.renew();
       const { free } = await this.look();
+      this.lastRoundAt = this.o.clock.now();
       await this.rebalance(free);
     } catch (err) {
       // Leases run out locally (lease-book) if this keeps failing; nothing else to do here.

@@ -17,6 +17,16 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX cluster_leases_owner ON cluster_leases (owner);
       CREATE TABLE cluster_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   },
+  {
+    id: 2,
+    name: 'presence',
+    sqlite: 'SELECT 1',
+    // One row per (device, member holding a connection); a row counts only while its member is live.
+    postgres: `
+      CREATE TABLE cluster_presence (device_id TEXT NOT NULL, owner TEXT NOT NULL, node_id TEXT NOT NULL,
+        since BIGINT NOT NULL, PRIMARY KEY (device_id, owner));
+      CREATE INDEX cluster_presence_owner ON cluster_presence (owner);`,
+  },
 ];
 
 export class ShardCountMismatchError extends Error {

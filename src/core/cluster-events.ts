@@ -13,10 +13,21 @@
  * missed events (reconnect, a gap in a peer's sequence numbers), `onResync` listeners run, and
  * must treat every cached fact as stale (drop caches, reload state from the store).
  */
+import type { ServiceState } from './events.js';
 import type { Logger } from './logger.js';
 
 export type InvalidationKind =
-  'token' | 'credential' | 'acl' | 'device' | 'model' | 'decoder' | 'policy' | 'slo' | 'notify-channel';
+  | 'token'
+  | 'credential'
+  | 'acl'
+  | 'device'
+  | 'model'
+  | 'decoder'
+  | 'policy'
+  | 'slo'
+  | 'notify-channel'
+  | 'notify-route'
+  | 'schedule';
 
 export interface ClusterEventMap {
   /** A cached fact changed; every node drops its copy of (`kind`, `id`). */
@@ -38,6 +49,26 @@ export interface ClusterEventMap {
     via: 'heartbeat' | 'message' | 'connected' | 'disconnected';
   };
   'health.device_event': { deviceId: string; code: string; at: number };
+  /**
+   * Health: a service-state change applied on `member` (the owner's judgement, or a person's change
+   * through any node's API); the other nodes update their in-memory view (reads, fleet counts) and
+   * the owner re-arms the device's deadline.
+   */
+  'health.state': { member: string; deviceId: string; state: ServiceState; reasons: string[]; since: number };
+  /**
+   * Presence (registry/presence.ts, cluster/pg-presence.ts): devices that connected to (`up`:
+   * [deviceId, since]) or left (`down`) the member, written to the shared table before this is sent;
+   * `gone`: the member left (or, with `lost`, stopped renewing its membership and its rows were
+   * swept) — forget all its devices.
+   */
+  presence: {
+    member: string;
+    nodeId: string;
+    up?: [string, number][];
+    down?: string[];
+    gone?: boolean;
+    lost?: boolean;
+  };
   /** Console live stream: forwarded to the console clients connected to any node. */
   'console.stream': { stream: string; event: unknown };
 }

@@ -49,7 +49,10 @@ test('invalid values name the key and where they came from', () => {
   assert.throws(() => loadConfig(['--cluster'], {}), /cluster needs a shared PostgreSQL database/);
   const pg = ['--database', 'postgres://db/tsunagu'];
   assert.throws(() => loadConfig(['--cluster', ...pg], {}), /cluster needs natsUrl \(--nats-url/);
-  assert.throws(() => loadConfig([...pg, '--nats-url', 'nats://n:4222'], {}), /natsUrl is only used with cluster/);
+  assert.throws(
+    () => loadConfig([...pg, '--nats-url', 'nats://n:4222'], {}),
+    /natsUrl is only used with cluster/,
+  );
   assert.throws(
     () => loadConfig(['--cluster', ...pg, '--nats-url', 'redis://r:6379'], {}),
     /natsUrl must be nats:\/\/host:port/,

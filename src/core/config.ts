@@ -366,7 +366,9 @@ function validate(c: TsunaguConfig): void {
       'invalid configuration: cluster needs a shared PostgreSQL database (--database postgres://…); the embedded SQLite file belongs to one node',
     );
   if (c.cluster && c.natsUrl === undefined)
-    throw new ConfigError('invalid configuration: cluster needs natsUrl (--nats-url nats://host:4222) for cluster events');
+    throw new ConfigError(
+      'invalid configuration: cluster needs natsUrl (--nats-url nats://host:4222) for cluster events',
+    );
   if (c.natsUrl !== undefined && !/^(nats|tls):\/\/[^,\s]+(,\s*(nats|tls):\/\/[^,\s]+)*$/.test(c.natsUrl))
     throw new ConfigError(
       `invalid configuration: natsUrl must be nats://host:port (comma-separated for several), got "${c.natsUrl}"`,

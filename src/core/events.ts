@@ -150,6 +150,26 @@ export interface TsunaguEvents {
   };
   /** An SLO's error budget reached zero (error-budget policy hook). */
   'slo.budget-exhausted': { sloId: string; sloName: string; at: number };
+  /**
+   * A schedule execution (one slot written to one device) reached a final state: verified, failed
+   * after its last attempt, superseded by the next slot, or overridden by a manual change. The
+   * "schedule applied" SLI counts verified against verified + failed + superseded.
+   */
+  'schedule.execution': {
+    scheduleId: string;
+    scheduleName: string;
+    executionId: string;
+    deviceId: string;
+    model?: string;
+    status: 'verified' | 'failed' | 'superseded' | 'overridden';
+    /** The slot's firing instant. */
+    slotAt: number;
+    attempts: number;
+    /** Verified: from the execution becoming due (its creation) to verification. */
+    latencyMs?: number;
+    reason?: string;
+    at: number;
+  };
   /** Audit trail for every change made through the API. */
   audit: {
     at: number;

@@ -6,7 +6,8 @@
  * a node that gains shards reloads those devices' state, last sign of life and error windows from
  * the store and arms their deadlines; a node that loses shards drops their deadlines at once.
  */
-import type { ClusterEvents, Logger } from '../core/index.js';
+import { randomBytes } from 'node:crypto';
+import type { ClusterEvents, EventBus, Logger } from '../core/index.js';
 import { adoptRow } from './conditional-change.js';
 import type { HealthEngine } from './engine.js';
 import type { HealthStore } from './health-store.js';
@@ -27,8 +28,10 @@ export function wireHealthCluster(
   store: HealthStore,
   events: ClusterEvents,
   log: Logger,
+  bus?: EventBus,
 ): (() => void)[] {
   const own = engine.ownership;
+  const member = randomBytes(6).toString('hex');
   const reload = (which: (deviceId: string) => boolean): void => {
     reloadOwned(engine, store, which).catch((err: unknown) =>
       log.error({ err }, 'health: reloading owned devices failed'),
@@ -51,6 +54,35 @@ export function wireHealthCluster(
     }),
     // Hand-offs may have been missed: the store's last sign of life is the best known.
     events.onResync(() => reload(() => true)),
+    // Reads on every node are current: a change applied here updates the others' in-memory view
+    // (GET …/service-state, /fleet/health, /fleet/out-of-service) within one NATS message, instead
+    // of when a shard moves; a person's change on a non-owner reaches the owner the same way.
+    ...(bus
+      ? [
+          bus.on('service-state.changed', (e) =>
+            events.publish('health.state', {
+              member,
+              deviceId: e.deviceId,
+              state: e.to,
+              reasons: e.reasons,
+              since: e.at,
+            }),
+          ),
+        ]
+      : []),
+    events.subscribe('health.state', (e) => {
+      if (e.member === member) return;
+      const d = engine.devices.get(e.deviceId);
+      if (!d || e.since < d.since) return; // older than what this node holds
+      adoptRow(d, {
+        deviceId: e.deviceId,
+        state: e.state,
+        reasons: e.reasons,
+        since: e.since,
+        lastSeen: null,
+      });
+      if (own.owns(d.id)) engine.rearm(d);
+    }),
   ];
 }
 

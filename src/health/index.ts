@@ -71,7 +71,10 @@ export async function createHealth(
     routes: healthRoutes(api),
     async start() {
       await engine.start();
-      unsubscribe.push(...wireBus(ctx, engine, store, log), ...wireHealthCluster(engine, store, events, log));
+      unsubscribe.push(
+        ...wireBus(ctx, engine, store, log),
+        ...wireHealthCluster(engine, store, events, log, ctx.bus),
+      );
     },
     // Deadlines are judged only while devices can reach us (docs/health.md "Restarts").
     async listening() {

@@ -34,6 +34,8 @@ export interface HttpOptions {
   tokens: TokenVerifier;
   /** Readiness: resolve true when storage and broker are up. */
   ready: () => boolean;
+  /** Extra facts for /readyz (a cluster node's membership, leases and connectivity). */
+  readiness?: () => Record<string, unknown>;
   /** Extra work before /metrics renders (e.g. refresh gauges). */
   beforeMetrics?: () => void;
   bodyLimit?: number;
@@ -76,8 +78,9 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
 
   app.get('/healthz', { config: { public: true } }, () => ({ status: 'ok' }));
   app.get('/readyz', { config: { public: true } }, (_req, reply) => {
-    if (opts.ready()) return { status: 'ready' };
-    return reply.status(503).send({ status: 'starting' });
+    const extra = opts.readiness?.() ?? {};
+    if (opts.ready()) return { status: 'ready', ...extra };
+    return reply.status(503).send({ status: 'starting', ...extra });
   });
   app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
     opts.beforeMetrics?.();

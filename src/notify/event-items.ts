@@ -95,6 +95,27 @@ const mappers: { [K in NotifyKind]: Mapper<K> } = {
     at: e.at,
     data: { sloId: e.sloId },
   }),
+  // Only failures page: verified, superseded and overridden executions are routine.
+  'schedule.execution': (e) =>
+    e.status !== 'failed'
+      ? undefined
+      : {
+          eventId: idOf('schedule', e.executionId, e.status),
+          kind: 'schedule.execution',
+          severity: 'error',
+          reason: `schedule_failed:${e.scheduleId}`,
+          title: `${e.deviceId}: schedule ${e.scheduleName} not applied (${e.reason ?? 'failed'})`,
+          at: e.at,
+          deviceId: e.deviceId,
+          ...(e.model !== undefined ? { model: e.model } : {}),
+          since: e.slotAt,
+          data: {
+            scheduleId: e.scheduleId,
+            executionId: e.executionId,
+            attempts: e.attempts,
+            slotAt: e.slotAt,
+          },
+        },
 };
 
 export function toItem<K extends NotifyKind>(kind: K, e: TsunaguEvents[K]): NotifyItem | undefined {

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { DeviceDirectory, EventBus, Logger, TsunaguEvents } from '../core/index.js';
-import { ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import type { BackoffPolicy } from './backoff.js';
 import { toItem } from './event-items.js';
 import type { NotifyStore } from './notify-store.js';
@@ -87,7 +87,20 @@ export async function createNotify(
       this.set(outbox.queued);
     },
   });
-  const service = new NotifyService(store, outbox, directory, () => ctx.clock.now(), log);
+  const events = clusterEventsOf(ctx);
+  // Channels and routes are cached per node: a change through any node reloads every node's copy.
+  const service = new NotifyService(
+    store,
+    outbox,
+    directory,
+    () => ctx.clock.now(),
+    log,
+    (kind, id) => events.publish('invalidate', { kind, id }),
+  );
+  const reload = (): void =>
+    void service
+      .load()
+      .catch((err: unknown) => log.error({ err }, 'notify: reloading channels and routes failed'));
   const handling = new Set<Promise<void>>();
   const unsubscribe: (() => void)[] = [];
   return {
@@ -99,6 +112,12 @@ export async function createNotify(
       await service.load();
       await outbox.start();
       unsubscribe.push(...subscribe(ctx.bus, service, handling, log));
+      unsubscribe.push(
+        events.subscribe('invalidate', (e) => {
+          if (e.kind === 'notify-channel' || e.kind === 'notify-route') reload();
+        }),
+        events.onResync(reload),
+      );
     },
     async stop() {
       for (const u of unsubscribe.splice(0)) u();

@@ -70,11 +70,23 @@ export class NotifyService {
     private readonly directory: DeviceDirectory,
     private readonly now: () => number,
     private readonly log: Logger,
+    /** Told after a channel or route was stored or deleted (app: an invalidation to every node). */
+    private readonly changed: (kind: 'notify-channel' | 'notify-route', id: string) => void = () => undefined,
   ) {}
 
-  async load(): Promise<void> {
-    this.channels = new Map((await this.store.listChannels()).map((c) => [c.id, c]));
-    this.routes = await this.store.listRoutes();
+  private loading: Promise<void> = Promise.resolve();
+
+  /** (Re)load channels and routes from the store; reloads run one after the other, the last one wins. */
+  load(): Promise<void> {
+    this.loading = this.loading
+      .catch(() => undefined)
+      .then(async () => {
+        const channels = await this.store.listChannels();
+        const routes = await this.store.listRoutes();
+        this.channels = new Map(channels.map((c) => [c.id, c]));
+        this.routes = routes;
+      });
+    return this.loading;
   }
 
   // ── routing an event ───────────────────────────────────────────────────────────────────
@@ -144,12 +156,14 @@ export class NotifyService {
     if (input.consoleUrl !== undefined) c.consoleUrl = input.consoleUrl;
     await this.store.putChannel(c);
     this.channels.set(c.id, c);
+    this.changed('notify-channel', c.id);
     return channelView(c);
   }
 
   async deleteChannel(id: string): Promise<void> {
     if (!(await this.store.deleteChannel(id))) throw NotifyErrors.channelNotFound(id);
     this.channels.delete(id);
+    this.changed('notify-channel', id);
   }
 
   // ── routes ─────────────────────────────────────────────────────────────────────────────
@@ -191,12 +205,14 @@ export class NotifyService {
     };
     await this.store.putRoute(r);
     this.routes = [...this.routes.filter((x) => x.id !== id), r];
+    this.changed('notify-route', id);
     return r;
   }
 
   async deleteRoute(id: string): Promise<void> {
     if (!(await this.store.deleteRoute(id))) throw NotifyErrors.routeNotFound(id);
     this.routes = this.routes.filter((x) => x.id !== id);
+    this.changed('notify-route', id);
   }
 
   // ── delivery log ───────────────────────────────────────────────────────────────────────

@@ -8,6 +8,7 @@ export const NOTIFY_KINDS = [
   'device.event',
   'slo.alert',
   'slo.budget-exhausted',
+  'schedule.execution',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 

@@ -1,12 +1,15 @@
 /**
  * Connectivity: every connect and disconnect (also refused CONNECTs) becomes a history row; online
- * state and last-seen are kept exactly in memory and written to the store in batches (one
- * transaction per batch, at most `flushMs` late). Readers call `flush()` first, so what the API
- * returns is exact. The same writer persists audit entries other modules emit on the bus.
+ * state and last-seen are owned by presence (presence.ts), which this writer feeds first, and are
+ * written to the store's status columns in batches (one transaction per batch, at most `flushMs`
+ * late; the online flag is read from presence when the batch is written, so a device that moved to
+ * another node is not marked offline by the node it left). Readers call `flush()` first, so what
+ * the API returns is exact. The same writer persists audit entries other modules emit on the bus.
  */
 import type { Clock, EventBus, Logger, TsunaguEvents } from '../core/index.js';
+import type { PresenceBackend, PresenceChange } from './presence.js';
 import type { RegistryStore } from './store.js';
-import type { AuditEntry, ConnectivityRow, StatusUpdate } from './types.js';
+import type { AuditEntry, ConnectivityRow } from './types.js';
 
 export interface FlappingOptions {
   /** Connects within `windowMs` that make a device "flapping". */
@@ -22,13 +25,11 @@ export interface ConnectivityOptions {
 }
 
 export class Connectivity {
-  /** Open connections per client id (a takeover may report the old close after the new open). */
-  private readonly open = new Map<string, number>();
-  private readonly lastSeen = new Map<string, number>();
   private readonly recentConnects = new Map<string, number[]>();
   private readonly flappingSince = new Map<string, number>();
   private rows: ConnectivityRow[] = [];
-  private status = new Map<string, StatusUpdate>();
+  /** Devices whose status columns must be written (values read from presence at write time). */
+  private status = new Set<string>();
   private audit: AuditEntry[] = [];
   private cancelTimer: (() => void) | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -36,6 +37,7 @@ export class Connectivity {
 
   constructor(
     private readonly store: RegistryStore,
+    private readonly presence: PresenceBackend,
     private readonly bus: EventBus,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -50,24 +52,13 @@ export class Connectivity {
       this.bus.on('device.disconnected', (e) => this.disconnected(e)),
       this.bus.on('device.message', (e) => this.seen(e.deviceId, e.at)),
       this.bus.on('audit', (e) => this.queueAudit(e)),
+      this.presence.onChange((c) => this.presenceChanged(c)),
     );
   }
 
   async stop(): Promise<void> {
     for (const u of this.unsubscribe.splice(0)) u();
     await this.flush();
-  }
-
-  isOnline(id: string): boolean {
-    return (this.open.get(id) ?? 0) > 0;
-  }
-
-  lastSeenAt(id: string): number | undefined {
-    return this.lastSeen.get(id);
-  }
-
-  onlineCount(): number {
-    return this.open.size;
   }
 
   /** Devices whose flapping began within the current window. */
@@ -82,7 +73,7 @@ export class Connectivity {
   }
 
   private connected(e: TsunaguEvents['device.connected']): void {
-    this.open.set(e.deviceId, (this.open.get(e.deviceId) ?? 0) + 1);
+    this.presence.connected(e.deviceId, e.at);
     this.queue({
       deviceId: e.deviceId,
       event: 'connect',
@@ -94,20 +85,13 @@ export class Connectivity {
       refused: false,
       detail: null,
     });
-    this.setStatus(e.deviceId, e.at);
+    this.markStatus(e.deviceId);
     this.countConnect(e.deviceId, e.at);
   }
 
   private disconnected(e: TsunaguEvents['device.disconnected']): void {
     const refused = e.refused === true;
-    if (!refused) {
-      const n = (this.open.get(e.deviceId) ?? 0) - 1;
-      if (n > 0) this.open.set(e.deviceId, n);
-      else {
-        this.open.delete(e.deviceId);
-        this.onOffline(e.deviceId);
-      }
-    }
+    if (!refused && this.presence.disconnected(e.deviceId, e.at)) this.onOffline(e.deviceId);
     this.queue({
       deviceId: e.deviceId,
       event: 'disconnect',
@@ -119,18 +103,36 @@ export class Connectivity {
       refused,
       detail: e.detail ?? null,
     });
-    if (!refused) this.setStatus(e.deviceId, e.at);
+    if (!refused) this.markStatus(e.deviceId);
   }
 
   private seen(id: string, at: number): void {
-    if ((this.lastSeen.get(id) ?? 0) >= at) return;
-    this.setStatus(id, at);
+    if (this.presence.seen(id, at)) this.markStatus(id);
   }
 
-  private setStatus(id: string, at: number): void {
-    const last = Math.max(at, this.lastSeen.get(id) ?? 0);
-    this.lastSeen.set(id, last);
-    this.status.set(id, { deviceId: id, online: this.isOnline(id), lastSeenAt: last });
+  /**
+   * Cluster only: a dead node's devices were cleared by this node's sweep (written here, once
+   * fleet-wide), or this node wrote back its own rows after being cut off.
+   */
+  private presenceChanged(c: PresenceChange): void {
+    if (c.cause === 'node_lost' && c.recorded) {
+      this.queue({
+        deviceId: c.deviceId,
+        event: 'disconnect',
+        at: c.at,
+        remoteAddress: '',
+        protocolVersion: null,
+        keepalive: null,
+        reason: 'node_lost',
+        refused: false,
+        detail: `node ${c.member} stopped renewing its membership`,
+      });
+      this.markStatus(c.deviceId);
+    } else if (c.cause === 'restored') this.markStatus(c.deviceId);
+  }
+
+  private markStatus(id: string): void {
+    this.status.add(id);
     this.schedule();
   }
 
@@ -182,10 +184,14 @@ export class Connectivity {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     const rows = this.rows;
-    const status = [...this.status.values()];
+    const status = [...this.status].map((id) => ({
+      deviceId: id,
+      online: this.presence.isConnected(id),
+      lastSeenAt: this.presence.lastSeenAt(id) ?? 0,
+    }));
     const audit = this.audit;
     this.rows = [];
-    this.status = new Map();
+    this.status = new Set();
     this.audit = [];
     this.writing = this.writing.then(async () => {
       if (!rows.length && !status.length && !audit.length) return;

@@ -55,6 +55,11 @@ export class CredentialService {
     return this.registry.deps;
   }
 
+  /** Credentials are cached per device: the id of a `credential` invalidation is the device id. */
+  private invalidate(deviceId: string): void {
+    this.deps.events.publish('invalidate', { kind: 'credential', id: deviceId });
+  }
+
   async list(deviceId: string): Promise<CredentialView[]> {
     await this.registry.getDevice(deviceId);
     const now = this.deps.clock.now();
@@ -87,7 +92,7 @@ export class CredentialService {
       cred = base(deviceId, 'password', now, { username, secretHash: hashGeneratedSecret(secret) });
     }
     await this.deps.store.putCredential(cred);
-    this.deps.auth.invalidateDevice(deviceId);
+    this.invalidate(deviceId);
     const view = credentialView(cred, now);
     await this.registry.audit(
       actor,
@@ -133,7 +138,7 @@ export class CredentialService {
     });
     await this.deps.store.putCredential(previous);
     await this.deps.store.putCredential(fresh);
-    this.deps.auth.invalidateDevice(deviceId);
+    this.invalidate(deviceId);
     const view = credentialView(fresh, now);
     const prevView = credentialView(previous, now);
     await this.registry.audit(
@@ -155,7 +160,9 @@ export class CredentialService {
     const revoked: Credential = { ...old, revokedAt: old.revokedAt ?? now };
     await this.deps.store.putCredential(revoked);
     const wasUsing = this.deps.auth.credentialOf(deviceId) === credentialId;
-    this.deps.auth.invalidateDevice(deviceId);
+    // Every node drops its cached credentials; a node where the device is connected with this
+    // credential disconnects it (cluster-invalidation.ts). Here at once, before the API answers.
+    this.invalidate(deviceId);
     if (wasUsing) this.registry.kick(deviceId, 'credential revoked');
     const view = credentialView(revoked, now);
     await this.registry.audit(

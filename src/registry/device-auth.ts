@@ -106,6 +106,13 @@ export class DeviceAuth {
     if (st && st.acl !== 'all') this.recompile(st);
   }
 
+  /** Events may have been missed (cluster resync): drop every cached credential, recompile ACLs. */
+  invalidateAll(): void {
+    this.passwords.clear();
+    this.certificates.clear();
+    this.invalidateModel();
+  }
+
   /** A model's ACL template changed: recompile every connected client (they are few per model change). */
   invalidateModel(): void {
     for (const st of this.clients.values()) if (st.acl !== 'all') this.recompile(st);

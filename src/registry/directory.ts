@@ -83,6 +83,11 @@ export class CachedDirectory implements DeviceDirectory {
     this.models.delete(name);
   }
 
+  clear(): void {
+    this.devices.clear();
+    this.models.clear();
+  }
+
   async getDevice(id: string): Promise<DeviceInfo | undefined> {
     const d = await this.device(id);
     return d ? toDeviceInfo(d) : undefined;

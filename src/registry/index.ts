@@ -4,7 +4,7 @@
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
 import type { DeviceDirectory } from '../core/index.js';
-import type { ModuleContext, PlatformModule } from '../platform/index.js';
+import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import type { TokenVerifier } from '../http/index.js';
 import type { BrokerHooks } from '../mqtt/index.js';
 import { refusePlatformAnswers } from './acl.js';
@@ -14,6 +14,8 @@ import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitOptions } from './auth-
 import { DeviceAuth } from './device-auth.js';
 import { defaultSlowLaneOptions, SlowLane, type SlowLaneOptions } from './slow-lane.js';
 import { CachedDirectory } from './directory.js';
+import { wireRegistryInvalidation } from './cluster-invalidation.js';
+import { LocalPresence, type Presence, type PresenceBackend } from './presence.js';
 import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
 import { RegistryService } from './service.js';
@@ -37,6 +39,16 @@ export async function benchReconnect(opts: ReconnectBenchOptions = {}): Promise<
   return (await import('./bench-reconnect.js')).benchReconnect(opts);
 }
 
+export {
+  LocalConnections,
+  LocalPresence,
+  PresenceListeners,
+  type Presence,
+  type PresenceBackend,
+  type PresenceChange,
+  type PresenceEntry,
+} from './presence.js';
+
 export interface RegistryModule extends PlatformModule {
   directory: DeviceDirectory;
   /** Authentication and ACL hooks for the broker. */
@@ -45,6 +57,8 @@ export interface RegistryModule extends PlatformModule {
   tokens: TokenVerifier;
   /** Check a device's password outside MQTT (telegram HELLO lines). */
   verifyDeviceSecret(deviceId: string, secret: string): Promise<boolean>;
+  /** Is device X connected, since when, on which node; last seen (presence.ts). */
+  presence: Presence;
 }
 
 export interface RegistryOptions {
@@ -63,6 +77,8 @@ export interface RegistryOptions {
   slowLane?: Partial<SlowLaneOptions>;
   /** Where the generated first admin token is printed (default stderr). */
   announce?: (line: string) => void;
+  /** The presence seam; default `LocalPresence` (one node). A cluster passes `cluster/pg-presence.ts`. */
+  presence?: PresenceBackend;
 }
 
 export async function createRegistry(
@@ -85,8 +101,11 @@ export async function createRegistry(
     slowLane: new SlowLane(ctx.clock, { ...defaultSlowLaneOptions(), ...opts.slowLane }),
     ...(opts.verifySecret ? { verifySlow: opts.verifySecret } : {}),
   });
+  const presence = opts.presence ?? new LocalPresence(ctx.config.nodeId);
+  const events = clusterEventsOf(ctx);
   const connectivity = new Connectivity(
     store,
+    presence,
     ctx.bus,
     ctx.clock,
     log,
@@ -102,12 +121,16 @@ export async function createRegistry(
     directory,
     auth,
     connectivity,
+    presence,
+    events,
     bus: ctx.bus,
     clock: ctx.clock,
     broker: ctx.broker,
   });
   const credentials = new CredentialService(registry, opts.rotationOverlapMs ?? DEFAULT_ROTATION_OVERLAP_MS);
-  const tokens = new TokenStore(store, ctx.clock);
+  const tokens = new TokenStore(store, ctx.clock, (id) =>
+    events.publish('invalidate', { kind: 'token', id }),
+  );
 
   const generated = await tokens.bootstrap(ctx.config.adminToken);
   if (generated !== undefined) {
@@ -116,9 +139,22 @@ export async function createRegistry(
     announce(`tsunagu: first admin API token: ${generated}`);
     announce('tsunagu: store it now; it is not shown again (create more with POST /api/v1/tokens)');
   }
-  // A single node starts with nobody connected; (with several nodes this would need per-node rows).
-  await store.resetOnline();
+  // A single node starts with nobody connected. In a cluster the others' devices stay online: a dead
+  // node's devices are cleared by presence when its membership expires; only a node that finds
+  // itself alone (a whole-cluster restart) clears what the previous run left behind.
+  if (ownershipOf(ctx).members().length <= 1) await store.resetOnline();
+  await presence.start();
   connectivity.start();
+  const unwire = wireRegistryInvalidation({
+    events,
+    directory,
+    auth,
+    tokens,
+    store,
+    broker: ctx.broker,
+    now: () => ctx.clock.now(),
+    log,
+  });
 
   const routes = [registryRoutes(registry, credentials), adminRoutes(registry, tokens)];
   return {
@@ -127,11 +163,14 @@ export async function createRegistry(
     brokerHooks: refusePlatformAnswers(auth.hooks()),
     tokens,
     verifyDeviceSecret: (deviceId, secret) => auth.verifyDeviceSecret(deviceId, secret),
+    presence,
     routes: (api) => {
       for (const r of routes) r(api);
     },
     async stop() {
+      unwire();
       await connectivity.stop();
+      await presence.stop();
     },
   };
 }

@@ -64,6 +64,11 @@ export class PasswordCheck {
 
   constructor(private readonly deps: PasswordCheckDeps) {}
 
+  clear(): void {
+    this.credentials.clear();
+    this.verified.clear();
+  }
+
   invalidate(deviceId: string): void {
     this.credentials.delete(deviceId);
     for (const k of this.verified.keys()) if (k.startsWith(deviceId + '\0')) this.verified.delete(k);

@@ -3,12 +3,13 @@
  * before the API answers), invalidates the caches that depend on it, emits `device.changed`, and
  * disconnects a device that lost its right to be connected.
  */
-import type { Actor, Clock, EventBus } from '../core/index.js';
+import type { Actor, Clock, ClusterEvents, EventBus } from '../core/index.js';
 import type { BrokerApi } from '../mqtt/index.js';
 import type { Connectivity } from './connectivity.js';
 import { NOT_AUTHORIZED, type DeviceAuth } from './device-auth.js';
 import type { CachedDirectory } from './directory.js';
 import { RegistryErrors } from './errors.js';
+import type { Presence } from './presence.js';
 import type { RegistryStore } from './store.js';
 import type { Device, DeviceModel, DeviceQuery, DeviceRecord, Page } from './types.js';
 import { checkDevice, checkDevicePatch, checkModel, type DeviceInput, type ModelInput } from './validate.js';
@@ -23,6 +24,9 @@ export interface RegistryDeps {
   directory: CachedDirectory;
   auth: DeviceAuth;
   connectivity: Connectivity;
+  presence: Presence;
+  /** Invalidations go to every node (this one included, synchronously): cluster-invalidation.ts. */
+  events: ClusterEvents;
   bus: EventBus;
   clock: Clock;
   broker: BrokerApi;
@@ -109,16 +113,15 @@ export class RegistryService {
   }
 
   modelChanged(name: string): void {
-    this.deps.directory.invalidateModel(name);
-    this.deps.auth.invalidateModel();
+    this.deps.events.publish('invalidate', { kind: 'model', id: name });
   }
 
   // --- devices -------------------------------------------------------------------------------
 
-  /** The stored record with live connectivity state overlaid (exact on this node). */
+  /** The stored record with presence overlaid (exact for this node's devices, others as last heard). */
   view(d: DeviceRecord): DeviceRecord {
-    const c = this.deps.connectivity;
-    return { ...d, online: c.isOnline(d.id), lastSeenAt: Math.max(d.lastSeenAt, c.lastSeenAt(d.id) ?? 0) };
+    const p = this.deps.presence;
+    return { ...d, online: p.isConnected(d.id), lastSeenAt: Math.max(d.lastSeenAt, p.lastSeenAt(d.id) ?? 0) };
   }
 
   async queryDevices(q: DeviceQuery): Promise<Page<DeviceRecord>> {
@@ -192,8 +195,7 @@ export class RegistryService {
   }
 
   deviceChanged(d: Device, change: 'created' | 'updated' | 'deleted'): void {
-    this.deps.directory.invalidateDevice(d.id);
-    this.deps.auth.invalidateDevice(d.id);
+    this.deps.events.publish('invalidate', { kind: 'device', id: d.id });
     this.deps.bus.emit('device.changed', {
       deviceId: d.id,
       change,

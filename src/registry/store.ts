@@ -277,8 +277,10 @@ class SqlRegistryStore implements RegistryStore {
         ],
       })),
       ...status.map((s) => ({
-        sql: 'UPDATE registry_devices SET online = ?, last_seen_at = ? WHERE id = ?',
-        params: [s.online, s.lastSeenAt, s.deviceId],
+        // Last-seen never moves back: with several nodes a node that did not see the latest message
+        // (or a sweep of a dead node's devices) writes an older value.
+        sql: 'UPDATE registry_devices SET online = ?, last_seen_at = CASE WHEN last_seen_at > ? THEN last_seen_at ELSE ? END WHERE id = ?',
+        params: [s.online, s.lastSeenAt, s.lastSeenAt, s.deviceId],
       })),
       ...audit.map((e) => this.auditStmt(e)),
     ];

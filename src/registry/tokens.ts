@@ -22,6 +22,8 @@ export class TokenStore implements TokenVerifier {
   constructor(
     private readonly store: RegistryStore,
     private readonly clock: Clock,
+    /** Told after a token changed in the store (app: an `invalidate` cluster event to every node). */
+    private readonly changed: (tokenId: string) => void = () => undefined,
   ) {}
 
   /**
@@ -61,6 +63,15 @@ export class TokenStore implements TokenVerifier {
       bootstrap: true,
     });
     return secret;
+  }
+
+  /** A token changed on some node: drop this node's cached copy (cluster-invalidation.ts). */
+  forget(tokenId: string): void {
+    for (const [hash, e] of this.cache) if (e.token?.id === tokenId) this.cache.delete(hash);
+  }
+
+  clear(): void {
+    this.cache.clear();
   }
 
   async verify(secret: string): Promise<Principal | undefined> {
@@ -110,6 +121,7 @@ export class TokenStore implements TokenVerifier {
     const after: ApiToken = { ...t, revokedAt: t.revokedAt ?? this.clock.now() };
     await this.store.putToken(after);
     this.cache.delete(t.hash);
+    this.changed(t.id);
     return { before: tokenView(t), after: tokenView(after) };
   }
 }

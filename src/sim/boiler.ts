@@ -76,6 +76,9 @@ export class Boiler implements Behaviour {
 
   desired(delta: Record<string, unknown>): { delayMs: number; apply: () => Reported } | undefined {
     if (!Object.keys(delta).some((k) => k in this.setpoints)) return undefined;
+    // Sometimes a boiler does not apply a change (busy, locked by a local panel): schedules see it
+    // in verification and re-send. The rng is only drawn when refusals are configured.
+    if (this.s.setpoints.refuseRate > 0 && this.rng.chance(this.s.setpoints.refuseRate)) return undefined;
     const [lo, hi] = this.s.setpoints.applyDelayS;
     return { delayMs: this.rng.uniform(lo, hi) * 1000, apply: () => this.applyKnown(delta) };
   }

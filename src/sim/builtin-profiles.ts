@@ -91,5 +91,6 @@ boiler:
   setpoints:
     applyDelayS: [5, 30]
     initial: { flowTempSetpoint: 65, mode: heat }
+    refuseRate: 0.05
 `,
 };

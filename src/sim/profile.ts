@@ -50,7 +50,12 @@ export interface Reading {
 
 export interface BoilerSettings {
   readings: { flowTemp: Reading; returnTemp: Reading; co2: Reading; humidity: Reading };
-  setpoints: { applyDelayS: [number, number]; initial: Record<string, string | number | boolean> };
+  setpoints: {
+    applyDelayS: [number, number];
+    initial: Record<string, string | number | boolean>;
+    /** Share of desired changes the boiler ignores (a schedule's verification then re-sends). */
+    refuseRate: number;
+  };
 }
 
 export interface Profile {
@@ -244,7 +249,7 @@ export function validateProfile(doc: unknown, source: string): Profile {
     if (o.scooter !== undefined) c.fail('scooter', 'only allowed when kind is scooter');
     const b = c.obj(o.boiler, 'boiler', ['readings', 'setpoints']);
     const r = c.obj(b.readings, 'boiler.readings', ['flowTemp', 'returnTemp', 'co2', 'humidity']);
-    const sp = c.obj(b.setpoints, 'boiler.setpoints', ['applyDelayS', 'initial']);
+    const sp = c.obj(b.setpoints, 'boiler.setpoints', ['applyDelayS', 'initial', 'refuseRate']);
     const initial = c.obj(sp.initial, 'boiler.setpoints.initial', Object.keys(sp.initial ?? {}));
     for (const [k, v] of Object.entries(initial))
       if (!['string', 'number', 'boolean'].includes(typeof v))
@@ -259,6 +264,8 @@ export function validateProfile(doc: unknown, source: string): Profile {
       setpoints: {
         applyDelayS: c.range(sp.applyDelayS, 'boiler.setpoints.applyDelayS', 0),
         initial: initial as Record<string, string | number | boolean>,
+        refuseRate:
+          sp.refuseRate === undefined ? 0 : c.num(sp.refuseRate, 'boiler.setpoints.refuseRate', 0, 1),
       },
     };
   }

@@ -167,6 +167,11 @@ export function parseSli(v: unknown, path: string, r: Reader): Sli {
         throw SloErrors.invalid(join(path, 'latency'), 'must be reply or confirm');
       return { type, selector, thresholdMs, latency, ...(command !== undefined ? { command } : {}) };
     }
+    case 'schedule-applied': {
+      extra(['thresholdMs']);
+      if (o.thresholdMs === undefined) return { type, selector };
+      return { type, selector, thresholdMs: num(o.thresholdMs, join(path, 'thresholdMs'), 1, 86_400_000) };
+    }
     case 'ratio': {
       extra(['good', 'total']);
       if (o.good === undefined) throw SloErrors.invalid(join(path, 'good'), 'is required');

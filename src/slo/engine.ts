@@ -29,6 +29,7 @@ import { SloErrors } from './errors.js';
 import { readHistory, type HistoryPoint } from './history.js';
 import { AlertWriter } from './transitions.js';
 import { MinuteSeries } from './series.js';
+import { FUTURE_MINUTES, MAX_CATCH_UP, type Entry } from './engine-entry.js';
 import { CounterBuffer } from './counter-buffer.js';
 import { countEvent, sliEvents, type CountedEvent } from './sli.js';
 import type { AlertRecord, SloStore } from './slo-store.js';
@@ -48,23 +49,8 @@ export interface EngineOptions {
   evaluationDelayMs?: number;
   /** Which SLOs this node evaluates (shard key `slo:<id>`; cluster.ts). Default: all of them. */
   ownership?: Ownership;
-}
-
-/** Counts dated further ahead than this are kept in memory only up to it (telemetry accepts 24 h). */
-const FUTURE_MINUTES = 25 * 60;
-/** Closed minutes evaluated one by one after a stall (timer late, process suspended); older ones are skipped. */
-const MAX_CATCH_UP = 60;
-
-interface Entry {
-  def: SloDefinition;
-  series: MinuteSeries;
-  firing: Map<string, AlertRecord>;
-  /** Minute (window end) since which a tier's condition holds, while it waits out `alertAfter`. */
-  holding: Map<string, number>;
-  /** Alert state possibly out of date: not owned since it was read; reloaded when the shard is gained. */
-  stale?: boolean;
-  exhausted: boolean;
-  status?: SloStatus;
+  /** Told after a definition was stored or deleted (app: a `slo` invalidation to every node). */
+  changed?: (name: string) => void;
 }
 
 export interface EvaluationResult {
@@ -175,17 +161,33 @@ export class SloEngine {
     if (prev && JSON.stringify(prev.def.sli) !== JSON.stringify(def.sli)) {
       await this.store.pruneCounters(def.name, Number.MAX_SAFE_INTEGER);
     }
-    if (prev) this.detach(prev);
-    const e = await this.load(def);
-    if (prev) {
-      e.exhausted = prev.exhausted;
-      const tiers = new Set(def.alerting.tiers.map((t) => t.name));
-      for (const [tier, a] of prev.firing) {
-        if (tiers.has(tier)) e.firing.set(tier, a);
-        else this.writer.resolve(e, tier, a, this.clock.now(), 0);
-      }
-    }
+    await this.adopt(def, prev);
+    this.opts.changed?.(def.name);
     return { created: !prev };
+  }
+
+  /** Another node stored or deleted this SLO (a `slo` invalidation): adopt what the store holds. */
+  async refresh(name: string): Promise<void> {
+    const [stored, prev] = [await this.store.getSlo(name), this.entries.get(name)];
+    if (stored) {
+      const def = upgradeStored(stored);
+      if (JSON.stringify(prev?.def) !== JSON.stringify(def)) await this.adopt(def, prev);
+    } else if (prev) {
+      this.detach(prev);
+      this.buffer.drop(name);
+    }
+  }
+
+  /** Replace the entry, keeping alert state; tiers no longer defined are resolved by the owner. */
+  private async adopt(def: SloDefinition, prev: Entry | undefined): Promise<void> {
+    const e = await this.load(def, prev);
+    e.stale = !this.owns(def.name);
+    if (!prev) return;
+    e.exhausted = prev.exhausted;
+    const tiers = new Set(def.alerting.tiers.map((t) => t.name));
+    for (const [tier, a] of prev.firing)
+      if (tiers.has(tier)) e.firing.set(tier, a);
+      else if (this.owns(def.name)) this.writer.resolve(e, tier, a, this.clock.now(), 0);
   }
 
   async remove(name: string): Promise<void> {
@@ -196,6 +198,7 @@ export class SloEngine {
     await this.flush(); // a flush already under way may still hold its rows
     await this.idle();
     await this.store.deleteSlo(name);
+    this.opts.changed?.(name);
   }
 
   private detach(e: Entry): void {
@@ -208,7 +211,8 @@ export class SloEngine {
     if (e.def.sli.type === 'availability') this.availability.untrack(e.def.name, this.clock.now());
   }
 
-  private async load(def: SloDefinition): Promise<Entry> {
+  /** Build the entry from stored counters; `replacing` leaves only when the new one is ready (no gap for readers). */
+  private async load(def: SloDefinition, replacing?: Entry): Promise<Entry> {
     const capacity = horizonMinutes(def);
     const series = new MinuteSeries(
       capacity,
@@ -222,6 +226,7 @@ export class SloEngine {
     for (const r of this.buffer.pending(def.name)) series.add(r.minute, r.good, r.total);
     series.extendTo(end);
     const e: Entry = { def, series, firing: new Map(), holding: new Map(), exhausted: false };
+    if (replacing) this.detach(replacing);
     this.entries.set(def.name, e);
     for (const ev of sliEvents(def.sli)) {
       const list = this.byEvent.get(ev) ?? [];

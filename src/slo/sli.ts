@@ -24,6 +24,8 @@ export function sliEvents(sli: Sli): RatioEventName[] {
     case 'hardware-health':
     case 'decode-health':
       return ['device.message'];
+    case 'schedule-applied':
+      return ['schedule.execution'];
     case 'availability':
       return [];
     case 'ratio':
@@ -57,6 +59,12 @@ export function countEvent(sli: Sli, ev: CountedEvent): Count | null {
       return ev.name === 'device.message' ? (ev.payload.hardwareError ? ONE_BAD : ONE_GOOD) : null;
     case 'decode-health':
       return ev.name === 'device.message' ? (ev.payload.decoded ? ONE_GOOD : ONE_BAD) : null;
+    case 'schedule-applied': {
+      if (ev.name !== 'schedule.execution' || ev.payload.status === 'overridden') return null;
+      const e = ev.payload;
+      if (e.status !== 'verified') return ONE_BAD;
+      return sli.thresholdMs === undefined || (e.latencyMs ?? 0) <= sli.thresholdMs ? ONE_GOOD : ONE_BAD;
+    }
     case 'availability':
       return null;
     case 'ratio': {

@@ -21,6 +21,7 @@ export const RATIO_EVENTS = [
   'device.message',
   'device.event',
   'device.changed',
+  'schedule.execution',
 ] as const;
 export type RatioEventName = (typeof RATIO_EVENTS)[number];
 
@@ -53,6 +54,11 @@ export type SliSpec =
   | { type: 'hardware-health' }
   /** decoded device messages / messages */
   | { type: 'decode-health' }
+  /**
+   * schedule executions verified (within `thresholdMs` of becoming due, when given) / executions due
+   * (verified + failed + superseded; overridden ones are a person's choice and not counted)
+   */
+  | { type: 'schedule-applied'; thresholdMs?: number }
   /** user-defined: events matching `good` (and `total`) / events matching `total` */
   | { type: 'ratio'; good: EventFilter; total: EventFilter };
 
@@ -64,6 +70,7 @@ export const SLI_TYPES: readonly SliType[] = [
   'availability',
   'hardware-health',
   'decode-health',
+  'schedule-applied',
   'ratio',
 ];
 

@@ -19,6 +19,8 @@ export interface HaproxyBackend {
   proxy?: 'v1' | 'v2';
   /** Source address HAProxy connects to the servers from (e.g. 127.0.0.5). */
   source?: string;
+  /** Health-check the servers (TCP connect every 500 ms, down after 2 failures) and redispatch. */
+  check?: boolean;
 }
 
 export interface Haproxy {
@@ -56,9 +58,11 @@ export async function startHaproxy(backends: HaproxyBackend[]): Promise<Haproxy>
       `backend b${i}`,
       '  balance roundrobin',
     );
+    if (b.check) lines.push('  option redispatch', '  retries 2');
     const opts = [
       b.proxy === 'v2' ? 'send-proxy-v2' : b.proxy === 'v1' ? 'send-proxy' : '',
       b.source ? `source ${b.source}` : '',
+      b.check ? 'check inter 500 fall 2 rise 2' : '',
     ].join(' ');
     b.servers.forEach((p, j) => lines.push(`  server s${j} 127.0.0.1:${p} ${opts}`));
   });

@@ -961,6 +961,44 @@ export interface Paths {
       };
     };
   };
+  '/devices/:id/schedule-executions': {
+    get: {
+      params: {
+        id: string;
+      };
+      query: {
+        /** page size, 1–1000 */
+        limit?: number;
+        /** items to skip */
+        offset?: number;
+        status?: 'sent' | 'offline' | 'verified' | 'failed' | 'superseded' | 'overridden';
+      };
+      response: {
+        items?: {
+          id?: string;
+          scheduleId?: string;
+          deviceId?: string;
+          shadowName?: string;
+          slotAt?: number;
+          slotDate?: string;
+          slotTime?: string;
+          kind?: 'slot' | 'startup';
+          /** desired-state patch */
+          patch?: {
+            [key: string]: unknown;
+          };
+          status?: 'sent' | 'offline' | 'verified' | 'failed' | 'superseded' | 'overridden';
+          attempts?: number;
+          nextCheckAt?: number | null;
+          reason?: string | null;
+          createdAt?: number;
+          updatedAt?: number;
+          finishedAt?: number | null;
+        }[];
+        total?: number;
+      };
+    };
+  };
   '/devices/:id/service-state': {
     /** Current service state and transition history (newest first) */
     get: {
@@ -1661,6 +1699,7 @@ export interface Paths {
           | 'device.event'
           | 'slo.alert'
           | 'slo.budget-exhausted'
+          | 'schedule.execution'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
         models?: string[];
@@ -1713,6 +1752,7 @@ export interface Paths {
           | 'device.event'
           | 'slo.alert'
           | 'slo.budget-exhausted'
+          | 'schedule.execution'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
         models?: string[];
@@ -1827,6 +1867,600 @@ export interface Paths {
         lastStatusCode?: number | null;
         createdAt?: number;
         deliveredAt?: number | null;
+      };
+    };
+  };
+  '/schedules': {
+    get: {
+      response: {
+        id?: string;
+        name?: string;
+        enabled?: boolean;
+        /** IANA zone, e.g. Europe/Berlin */
+        timezone?: string;
+        /** device attribute overriding the zone */
+        zoneAttribute?: string | null;
+        targets?: {
+          devices?: string[];
+          models?: string[];
+          tags?: string[];
+        };
+        shadowName?: string;
+        rules?: {
+          name: string;
+          when: {
+            /** sun…sat, weekday, weekend */
+            days?: string[];
+            /** names of holiday lists */
+            holidays?: string[];
+            /** inclusive MM-DD (yearly, may wrap) or YYYY-MM-DD range */
+            between?: {
+              from: string;
+              to: string;
+            };
+            /** RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO */
+            rrule?: string;
+          };
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+        }[];
+        exceptions?: {
+          date: string;
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+          note?: string;
+        }[];
+        /** list name → YYYY-MM-DD dates */
+        holidays?: {
+          [key: string]: string[];
+        };
+        overrideMode?: 'until_next_slot' | 'until_cleared';
+        verify?: {
+          timeoutMs?: number;
+          attempts?: number;
+          backoffMs?: number;
+          maxBackoffMs?: number;
+        };
+        version?: number;
+        createdAt?: number;
+        updatedAt?: number;
+      }[];
+    };
+    /** Create a schedule */
+    post: {
+      body: {
+        name: string;
+        enabled?: boolean;
+        /** IANA zone, e.g. Europe/Berlin */
+        timezone: string;
+        /** device attribute overriding the zone */
+        zoneAttribute?: string | null;
+        targets?: {
+          devices?: string[];
+          models?: string[];
+          tags?: string[];
+        };
+        shadowName?: string;
+        rules: {
+          name: string;
+          when: {
+            /** sun…sat, weekday, weekend */
+            days?: string[];
+            /** names of holiday lists */
+            holidays?: string[];
+            /** inclusive MM-DD (yearly, may wrap) or YYYY-MM-DD range */
+            between?: {
+              from: string;
+              to: string;
+            };
+            /** RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO */
+            rrule?: string;
+          };
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+        }[];
+        exceptions?: {
+          date: string;
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+          note?: string;
+        }[];
+        /** list name → YYYY-MM-DD dates */
+        holidays?: {
+          [key: string]: string[];
+        };
+        overrideMode?: 'until_next_slot' | 'until_cleared';
+        verify?: {
+          timeoutMs?: number;
+          attempts?: number;
+          backoffMs?: number;
+          maxBackoffMs?: number;
+        };
+      };
+      response: {
+        id?: string;
+        name?: string;
+        enabled?: boolean;
+        /** IANA zone, e.g. Europe/Berlin */
+        timezone?: string;
+        /** device attribute overriding the zone */
+        zoneAttribute?: string | null;
+        targets?: {
+          devices?: string[];
+          models?: string[];
+          tags?: string[];
+        };
+        shadowName?: string;
+        rules?: {
+          name: string;
+          when: {
+            /** sun…sat, weekday, weekend */
+            days?: string[];
+            /** names of holiday lists */
+            holidays?: string[];
+            /** inclusive MM-DD (yearly, may wrap) or YYYY-MM-DD range */
+            between?: {
+              from: string;
+              to: string;
+            };
+            /** RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO */
+            rrule?: string;
+          };
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+        }[];
+        exceptions?: {
+          date: string;
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+          note?: string;
+        }[];
+        /** list name → YYYY-MM-DD dates */
+        holidays?: {
+          [key: string]: string[];
+        };
+        overrideMode?: 'until_next_slot' | 'until_cleared';
+        verify?: {
+          timeoutMs?: number;
+          attempts?: number;
+          backoffMs?: number;
+          maxBackoffMs?: number;
+        };
+        version?: number;
+        createdAt?: number;
+        updatedAt?: number;
+      };
+    };
+  };
+  '/schedules/:id': {
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        id?: string;
+        name?: string;
+        enabled?: boolean;
+        /** IANA zone, e.g. Europe/Berlin */
+        timezone?: string;
+        /** device attribute overriding the zone */
+        zoneAttribute?: string | null;
+        targets?: {
+          devices?: string[];
+          models?: string[];
+          tags?: string[];
+        };
+        shadowName?: string;
+        rules?: {
+          name: string;
+          when: {
+            /** sun…sat, weekday, weekend */
+            days?: string[];
+            /** names of holiday lists */
+            holidays?: string[];
+            /** inclusive MM-DD (yearly, may wrap) or YYYY-MM-DD range */
+            between?: {
+              from: string;
+              to: string;
+            };
+            /** RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO */
+            rrule?: string;
+          };
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+        }[];
+        exceptions?: {
+          date: string;
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+          note?: string;
+        }[];
+        /** list name → YYYY-MM-DD dates */
+        holidays?: {
+          [key: string]: string[];
+        };
+        overrideMode?: 'until_next_slot' | 'until_cleared';
+        verify?: {
+          timeoutMs?: number;
+          attempts?: number;
+          backoffMs?: number;
+          maxBackoffMs?: number;
+        };
+        version?: number;
+        createdAt?: number;
+        updatedAt?: number;
+      };
+    };
+    /** Replace a schedule (If-Match: version refuses a stale edit) */
+    put: {
+      params: {
+        id: string;
+      };
+      body: {
+        name: string;
+        enabled?: boolean;
+        /** IANA zone, e.g. Europe/Berlin */
+        timezone: string;
+        /** device attribute overriding the zone */
+        zoneAttribute?: string | null;
+        targets?: {
+          devices?: string[];
+          models?: string[];
+          tags?: string[];
+        };
+        shadowName?: string;
+        rules: {
+          name: string;
+          when: {
+            /** sun…sat, weekday, weekend */
+            days?: string[];
+            /** names of holiday lists */
+            holidays?: string[];
+            /** inclusive MM-DD (yearly, may wrap) or YYYY-MM-DD range */
+            between?: {
+              from: string;
+              to: string;
+            };
+            /** RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO */
+            rrule?: string;
+          };
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+        }[];
+        exceptions?: {
+          date: string;
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+          note?: string;
+        }[];
+        /** list name → YYYY-MM-DD dates */
+        holidays?: {
+          [key: string]: string[];
+        };
+        overrideMode?: 'until_next_slot' | 'until_cleared';
+        verify?: {
+          timeoutMs?: number;
+          attempts?: number;
+          backoffMs?: number;
+          maxBackoffMs?: number;
+        };
+      };
+      response: {
+        id?: string;
+        name?: string;
+        enabled?: boolean;
+        /** IANA zone, e.g. Europe/Berlin */
+        timezone?: string;
+        /** device attribute overriding the zone */
+        zoneAttribute?: string | null;
+        targets?: {
+          devices?: string[];
+          models?: string[];
+          tags?: string[];
+        };
+        shadowName?: string;
+        rules?: {
+          name: string;
+          when: {
+            /** sun…sat, weekday, weekend */
+            days?: string[];
+            /** names of holiday lists */
+            holidays?: string[];
+            /** inclusive MM-DD (yearly, may wrap) or YYYY-MM-DD range */
+            between?: {
+              from: string;
+              to: string;
+            };
+            /** RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO */
+            rrule?: string;
+          };
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+        }[];
+        exceptions?: {
+          date: string;
+          slots: {
+            /** local wall time HH:MM */
+            time: string;
+            /** desired-state patch */
+            patch: {
+              [key: string]: unknown;
+            };
+          }[];
+          note?: string;
+        }[];
+        /** list name → YYYY-MM-DD dates */
+        holidays?: {
+          [key: string]: string[];
+        };
+        overrideMode?: 'until_next_slot' | 'until_cleared';
+        verify?: {
+          timeoutMs?: number;
+          attempts?: number;
+          backoffMs?: number;
+          maxBackoffMs?: number;
+        };
+        version?: number;
+        createdAt?: number;
+        updatedAt?: number;
+      };
+    };
+    delete: {
+      params: {
+        id: string;
+      };
+      response: void;
+    };
+  };
+  '/schedules/:id/executions': {
+    get: {
+      params: {
+        id: string;
+      };
+      query: {
+        /** page size, 1–1000 */
+        limit?: number;
+        /** items to skip */
+        offset?: number;
+        status?: 'sent' | 'offline' | 'verified' | 'failed' | 'superseded' | 'overridden';
+        device?: string;
+      };
+      response: {
+        items?: {
+          id?: string;
+          scheduleId?: string;
+          deviceId?: string;
+          shadowName?: string;
+          slotAt?: number;
+          slotDate?: string;
+          slotTime?: string;
+          kind?: 'slot' | 'startup';
+          /** desired-state patch */
+          patch?: {
+            [key: string]: unknown;
+          };
+          status?: 'sent' | 'offline' | 'verified' | 'failed' | 'superseded' | 'overridden';
+          attempts?: number;
+          nextCheckAt?: number | null;
+          reason?: string | null;
+          createdAt?: number;
+          updatedAt?: number;
+          finishedAt?: number | null;
+        }[];
+        total?: number;
+      };
+    };
+  };
+  '/schedules/:id/holidays': {
+    /** Import an iCalendar (.ics) file into a named holiday list (replacing it) */
+    post: {
+      params: {
+        id: string;
+      };
+      body: {
+        list: string;
+        /** the .ics text (request bodies are limited to 1 MiB) */
+        ics: string;
+        /** first date to take, YYYY-MM-DD */
+        from: string;
+        /** last date to take, YYYY-MM-DD */
+        to: string;
+      };
+      response: {
+        schedule?: {
+          id?: string;
+          name?: string;
+          enabled?: boolean;
+          /** IANA zone, e.g. Europe/Berlin */
+          timezone?: string;
+          /** device attribute overriding the zone */
+          zoneAttribute?: string | null;
+          targets?: {
+            devices?: string[];
+            models?: string[];
+            tags?: string[];
+          };
+          shadowName?: string;
+          rules?: {
+            name: string;
+            when: {
+              /** sun…sat, weekday, weekend */
+              days?: string[];
+              /** names of holiday lists */
+              holidays?: string[];
+              /** inclusive MM-DD (yearly, may wrap) or YYYY-MM-DD range */
+              between?: {
+                from: string;
+                to: string;
+              };
+              /** RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO */
+              rrule?: string;
+            };
+            slots: {
+              /** local wall time HH:MM */
+              time: string;
+              /** desired-state patch */
+              patch: {
+                [key: string]: unknown;
+              };
+            }[];
+          }[];
+          exceptions?: {
+            date: string;
+            slots: {
+              /** local wall time HH:MM */
+              time: string;
+              /** desired-state patch */
+              patch: {
+                [key: string]: unknown;
+              };
+            }[];
+            note?: string;
+          }[];
+          /** list name → YYYY-MM-DD dates */
+          holidays?: {
+            [key: string]: string[];
+          };
+          overrideMode?: 'until_next_slot' | 'until_cleared';
+          verify?: {
+            timeoutMs?: number;
+            attempts?: number;
+            backoffMs?: number;
+            maxBackoffMs?: number;
+          };
+          version?: number;
+          createdAt?: number;
+          updatedAt?: number;
+        };
+        imported?: {
+          dates?: string[];
+          events?: {
+            date?: string;
+            summary?: string;
+          }[];
+        };
+      };
+    };
+  };
+  '/schedules/:id/overrides': {
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        scheduleId?: string;
+        deviceId?: string;
+        mode?: string;
+        keys?: string[];
+        actor?: string;
+        at?: number;
+        untilAt?: number | null;
+      }[];
+    };
+  };
+  '/schedules/:id/overrides/:device': {
+    /** Clear a manual override: the schedule applies the state due now */
+    delete: {
+      params: {
+        id: string;
+        device: string;
+      };
+      response: void;
+    };
+  };
+  '/schedules/:id/preview': {
+    /** The writes the schedule makes between from and to (for a device: in its zone) */
+    get: {
+      params: {
+        id: string;
+      };
+      query: {
+        from?: string;
+        to?: string;
+        device?: string;
+      };
+      response: {
+        scheduleId?: string;
+        zone?: string;
+        deviceId?: string | null;
+        from?: number;
+        to?: number;
+        writes?: {
+          at?: number;
+          date?: string;
+          time?: string;
+          source?: string;
+          /** desired-state patch */
+          patch?: {
+            [key: string]: unknown;
+          };
+        }[];
       };
     };
   };

@@ -1,0 +1,208 @@
+/**
+ * The presence seam (ARCHITECTURE.md, "Scale-out"; owner: registry): is device X connected, since
+ * when, on which node — and when was it last seen. One owner for these facts: the registry's
+ * device views, connectivity status and (later) commands and session takeover ask presence instead
+ * of keeping their own copy.
+ *
+ * Presence is fed by the broker's connect/disconnect hooks (through the bus events app.ts wires,
+ * `device.connected` / `device.disconnected` / `device.message`, relayed by the registry's
+ * connectivity writer so presence always sees an event first). One node: `LocalPresence`, exact.
+ * Several nodes: `cluster/pg-presence.ts` — this node's connections exact, other nodes' as last
+ * heard over NATS (within one notice's latency), `locate()` reads the shared table.
+ */
+
+/** Where one device is connected. */
+export interface PresenceEntry {
+  deviceId: string;
+  /** The node's configured name (`--node-id`). */
+  nodeId: string;
+  /** The node's process-unique member id (`nodeId#random` in a cluster; `nodeId` on one node). */
+  member: string;
+  /** When this connection was opened (ms, the connecting node's clock). */
+  since: number;
+}
+
+/**
+ * A connected/disconnected transition, as this node learns it:
+ * - `connect` / `disconnect`: a connection on this node opened first / closed last;
+ * - `notice`: another node reported it (cluster only);
+ * - `node_lost`: the node holding it stopped renewing its membership (killed, cut off), so its
+ *   devices' presence was cleared; `recorded` is true on exactly one node (the one whose sweep
+ *   removed the rows), which writes the connectivity history and status;
+ * - `restored`: this node's rows were swept while it was alive (cut off from the database longer
+ *   than a lease) and it wrote them back.
+ */
+export interface PresenceChange {
+  deviceId: string;
+  online: boolean;
+  at: number;
+  member: string;
+  cause: 'connect' | 'disconnect' | 'notice' | 'node_lost' | 'restored';
+  recorded?: boolean;
+}
+
+/** What readers use (registry views; commands and the fan-out/takeover work later). */
+export interface Presence {
+  readonly nodeId: string;
+  /** Connected anywhere: this node exact, other nodes as last heard. Synchronous. */
+  isConnected(deviceId: string): boolean;
+  /** Connected on this node. */
+  isLocal(deviceId: string): boolean;
+  /** Every connection as this node knows it now (normally 0 or 1; 2 while a takeover is under way). */
+  where(deviceId: string): PresenceEntry[];
+  /** The authoritative answer (the shared table in a cluster), for decisions a stale notice must not drive. */
+  locate(deviceId: string): Promise<PresenceEntry[]>;
+  /** Latest connect, disconnect or message this node saw (ms); other nodes' messages are not heard. */
+  lastSeenAt(deviceId: string): number | undefined;
+  /** Devices connected, fleet-wide as this node knows it. */
+  connectedCount(): number;
+  onChange(listener: (c: PresenceChange) => void): () => void;
+}
+
+/** An implementation: readers' view plus the feed and lifecycle the registry drives. */
+export interface PresenceBackend extends Presence {
+  /** A connection opened on this node. */
+  connected(deviceId: string, at: number): void;
+  /** A connection closed on this node; true when it was the device's last one here. */
+  disconnected(deviceId: string, at: number): boolean;
+  /** A sign of life on this node; true when it moved last-seen forward. */
+  seen(deviceId: string, at: number): boolean;
+  start(): Promise<void>;
+  /** Flush and leave (a cluster implementation removes this node's rows). */
+  stop(): Promise<void>;
+}
+
+/** This node's connections and last-seen times: the part every implementation shares. */
+export class LocalConnections {
+  /** Open connections per device (a takeover may report the old close after the new open). */
+  private readonly open = new Map<string, { count: number; since: number }>();
+  private readonly lastSeen = new Map<string, number>();
+
+  /** True when this is the device's first open connection here. */
+  connected(id: string, at: number): boolean {
+    this.seen(id, at);
+    const cur = this.open.get(id);
+    if (cur) {
+      cur.count++;
+      cur.since = Math.max(cur.since, at);
+      return false;
+    }
+    this.open.set(id, { count: 1, since: at });
+    return true;
+  }
+
+  /** True when it was the device's last open connection here (false when none was open). */
+  disconnected(id: string, at: number): boolean {
+    this.seen(id, at);
+    const cur = this.open.get(id);
+    if (!cur) return false;
+    if (--cur.count > 0) return false;
+    this.open.delete(id);
+    return true;
+  }
+
+  seen(id: string, at: number): boolean {
+    if ((this.lastSeen.get(id) ?? -1) >= at) return false;
+    this.lastSeen.set(id, at);
+    return true;
+  }
+
+  has(id: string): boolean {
+    return this.open.has(id);
+  }
+
+  since(id: string): number | undefined {
+    return this.open.get(id)?.since;
+  }
+
+  lastSeenAt(id: string): number | undefined {
+    return this.lastSeen.get(id);
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  entries(): IterableIterator<[string, { count: number; since: number }]> {
+    return this.open.entries();
+  }
+}
+
+/** Listener set with the bus's contract: a throwing listener does not stop the others. */
+export class PresenceListeners {
+  private readonly set = new Set<(c: PresenceChange) => void>();
+  constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
+  add(fn: (c: PresenceChange) => void): () => void {
+    this.set.add(fn);
+    return () => this.set.delete(fn);
+  }
+  emit(c: PresenceChange): void {
+    for (const fn of this.set)
+      try {
+        fn(c);
+      } catch (err) {
+        this.onError(err);
+      }
+  }
+}
+
+/** One node: the broker's sessions are the whole fleet's presence. */
+export class LocalPresence implements PresenceBackend {
+  private readonly local = new LocalConnections();
+  private readonly listeners = new PresenceListeners();
+
+  constructor(readonly nodeId: string) {}
+
+  connected(id: string, at: number): void {
+    if (this.local.connected(id, at))
+      this.listeners.emit({ deviceId: id, online: true, at, member: this.nodeId, cause: 'connect' });
+  }
+
+  disconnected(id: string, at: number): boolean {
+    const last = this.local.disconnected(id, at);
+    if (last)
+      this.listeners.emit({ deviceId: id, online: false, at, member: this.nodeId, cause: 'disconnect' });
+    return last;
+  }
+
+  seen(id: string, at: number): boolean {
+    return this.local.seen(id, at);
+  }
+
+  isConnected(id: string): boolean {
+    return this.local.has(id);
+  }
+
+  isLocal(id: string): boolean {
+    return this.local.has(id);
+  }
+
+  where(id: string): PresenceEntry[] {
+    const since = this.local.since(id);
+    return since === undefined ? [] : [{ deviceId: id, nodeId: this.nodeId, member: this.nodeId, since }];
+  }
+
+  locate(id: string): Promise<PresenceEntry[]> {
+    return Promise.resolve(this.where(id));
+  }
+
+  lastSeenAt(id: string): number | undefined {
+    return this.local.lastSeenAt(id);
+  }
+
+  connectedCount(): number {
+    return this.local.size;
+  }
+
+  onChange(listener: (c: PresenceChange) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,469 @@
+/**
+ * The executor: at each slot boundary it writes the slot's patch into the target devices' shadows
+ * (actor `schedule:<id>`, so shadow history shows who wrote), then verifies reported == desired,
+ * re-sending up to `verify.attempts` times, and finishes each execution as verified or failed.
+ *
+ * Rules it keeps (docs/schedules.md):
+ * - Only the state due now is ever written: at start-up, on a schedule change or on gaining a shard
+ *   the current slot is executed if it was not (executions are unique per schedule, device and
+ *   slot, so nothing fires twice and the past is never replayed).
+ * - A device offline at its slot gets an `offline` execution; when it connects, the current state
+ *   is re-sent (catch-up), not every missed slot: each new slot supersedes the open execution.
+ * - A manual desired change to keys the schedule controls is recorded as an override: it holds
+ *   until the next slot or until cleared, per the schedule's `overrideMode`.
+ * - Work for a device runs on the node that owns the device's shard (ownership seam); every
+ *   transition is a compare-and-set in the store.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Actor, Clock, DeviceInfo, EventBus, Logger, Ownership, TsunaguEvents } from '../core/index.js';
+import type { Execution, ExecutionKind, Override } from './execution.js';
+import { mismatches, overriddenKeys } from './match.js';
+import { Resolver } from './resolve.js';
+import type { SchedulesStore } from './schedules-store.js';
+import type { SchedulesService } from './service.js';
+import type { JsonObject, Schedule, SlotWrite } from './types.js';
+
+/** What the executor needs from shadows (ShadowService satisfies it). */
+export interface ShadowWriter {
+  update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<unknown>;
+  reported(deviceId: string, name: string): Promise<Record<string, unknown> | undefined>;
+}
+
+export interface ExecutorDeps {
+  store: SchedulesStore;
+  service: SchedulesService;
+  shadows: ShadowWriter;
+  bus: EventBus;
+  clock: Clock;
+  ownership: Ownership;
+  log: Logger;
+  /** Is the device connected now? */
+  isOnline(deviceId: string): boolean;
+  /** Wait after a device connects before the catch-up write, so it can subscribe first. */
+  catchUpDelayMs?: number;
+  /** Longest a boundary timer sleeps before re-checking (clock jumps, very distant slots). */
+  maxSleepMs?: number;
+}
+
+interface Target {
+  device: DeviceInfo;
+  resolver: Resolver;
+}
+
+interface Loaded {
+  s: Schedule;
+  targets: Map<string, Target>;
+  cancelTimer?: () => void;
+}
+
+const key = (scheduleId: string, deviceId: string): string => `${scheduleId}\u0000${deviceId}`;
+
+export class Executor {
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly byDevice = new Map<string, Set<string>>();
+  /** Open executions this node works on, by schedule and device. */
+  private readonly open = new Map<string, Execution>();
+  private readonly checkTimers = new Map<string, () => void>();
+  /** The last slot instant executed, by schedule and device (skips store round trips). */
+  private readonly done = new Map<string, number>();
+  private readonly overrides = new Map<string, Override>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  async start(): Promise<void> {
+    const { bus, ownership } = this.deps;
+    for (const e of await this.deps.store.openExecutions()) this.adopt(e);
+    for (const s of await this.deps.store.list()) await this.reload(s.id);
+    this.unsubscribe.push(
+      bus.on('shadow.updated', (e) => this.track(this.onShadowUpdated(e))),
+      bus.on('device.connected', (e) => this.onConnected(e.deviceId)),
+      bus.on('device.changed', (e) => {
+        for (const l of this.loaded.values())
+          if (this.mayTarget(l.s, e.deviceId, e.model)) this.track(this.reload(l.s.id));
+      }),
+      ownership.onChange(({ gained }) => {
+        if (gained.length === 0) return;
+        this.track(
+          (async () => {
+            for (const e of await this.deps.store.openExecutions()) this.adopt(e);
+            for (const id of [...this.loaded.keys()]) await this.reload(id);
+          })(),
+        );
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const u of this.unsubscribe.splice(0)) u();
+    for (const l of this.loaded.values()) l.cancelTimer?.();
+    for (const c of this.checkTimers.values()) c();
+    this.checkTimers.clear();
+    await this.idle();
+  }
+
+  /** Resolves when no executor work is in flight (tests, benchmarks). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  private track<T>(p: Promise<T>): void {
+    const q = p.catch((err: unknown) => this.deps.log.error({ err }, 'schedules: executor step failed'));
+    this.inflight.add(q);
+    void q.finally(() => this.inflight.delete(q));
+  }
+
+  private mayTarget(s: Schedule, deviceId: string, model: string | undefined): boolean {
+    return (
+      s.targets.devices.includes(deviceId) ||
+      s.targets.tags.length > 0 ||
+      (model !== undefined && s.targets.models.includes(model)) ||
+      this.byDevice.get(deviceId)?.has(s.id) === true
+    );
+  }
+
+  /** Reload a schedule in the background (a change announced on the cluster events). */
+  refresh(id: string): void {
+    this.track(this.reload(id));
+  }
+
+  /** (Re)load a schedule after a change anywhere: targets, overrides, due work, the boundary timer. */
+  async reload(id: string): Promise<void> {
+    const old = this.loaded.get(id);
+    old?.cancelTimer?.();
+    for (const d of old?.targets.keys() ?? []) this.byDevice.get(d)?.delete(id);
+    this.loaded.delete(id);
+    const s = await this.deps.store.get(id);
+    if (!s || !s.enabled || this.stopped) {
+      for (const [k, e] of this.open) if (e.scheduleId === id) this.forget(k);
+      return;
+    }
+    const targets = new Map<string, Target>();
+    const resolvers = new Map<string, Resolver>();
+    for (const device of await this.deps.service.targets(s)) {
+      const zone = this.deps.service.zoneFor(s, device);
+      let resolver = resolvers.get(zone);
+      if (!resolver) resolvers.set(zone, (resolver = new Resolver(s, zone)));
+      targets.set(device.id, { device, resolver });
+      let set = this.byDevice.get(device.id);
+      if (!set) this.byDevice.set(device.id, (set = new Set()));
+      set.add(id);
+    }
+    for (const k of [...this.overrides.keys()]) if (k.startsWith(`${id}\u0000`)) this.overrides.delete(k);
+    for (const o of await this.deps.store.listOverrides(id)) this.overrides.set(key(id, o.deviceId), o);
+    const l: Loaded = { s, targets };
+    this.loaded.set(id, l);
+    await this.runDue(l, 'startup');
+  }
+
+  /** Execute, for every owned target, the slot in effect now unless it already was; re-arm. */
+  private async runDue(l: Loaded, kind: ExecutionKind): Promise<void> {
+    // Again while a boundary passed during the work (a slow store, a clock that jumped).
+    for (let now = this.deps.clock.now(); ;) {
+      const work: Promise<void>[] = [];
+      for (const [deviceId, t] of l.targets) {
+        if (!this.deps.ownership.owns(deviceId)) continue;
+        const st = t.resolver.at(now);
+        if (st.kind === 'none' || this.done.get(key(l.s.id, deviceId)) === st.write.at) continue;
+        work.push(this.execute(l, t, st.write, kind));
+      }
+      await Promise.all(work);
+      const later = this.deps.clock.now();
+      if (this.stopped || this.loaded.get(l.s.id) !== l || !this.boundaryBetween(l, now, later)) break;
+      now = later;
+    }
+    this.arm(l);
+  }
+
+  private boundaryBetween(l: Loaded, from: number, to: number): boolean {
+    const seen = new Set<Resolver>();
+    for (const t of l.targets.values()) {
+      if (seen.has(t.resolver)) continue;
+      seen.add(t.resolver);
+      const n = t.resolver.next(from);
+      if (n && n.at <= to) return true;
+    }
+    return false;
+  }
+
+  private arm(l: Loaded): void {
+    l.cancelTimer?.();
+    if (this.stopped || this.loaded.get(l.s.id) !== l) return;
+    const now = this.deps.clock.now();
+    let next = Infinity;
+    const seen = new Set<Resolver>();
+    for (const t of l.targets.values()) {
+      if (seen.has(t.resolver)) continue;
+      seen.add(t.resolver);
+      next = Math.min(next, t.resolver.next(now)?.at ?? Infinity);
+    }
+    if (next === Infinity && l.targets.size === 0) return;
+    const wait = Math.min(next - now, this.deps.maxSleepMs ?? 3_600_000);
+    l.cancelTimer = this.deps.clock.setTimer(Math.max(0, wait), () => this.track(this.runDue(l, 'slot')));
+  }
+
+  private async execute(l: Loaded, t: Target, w: SlotWrite, kind: ExecutionKind): Promise<void> {
+    const { s } = l;
+    const deviceId = t.device.id;
+    const k = key(s.id, deviceId);
+    const now = this.deps.clock.now();
+    const o = this.overrides.get(k);
+    if (o && o.mode === 'until_next_slot' && o.untilAt !== null && w.at >= o.untilAt) {
+      this.overrides.delete(k);
+      await this.deps.store.clearOverride(s.id, deviceId);
+    } else if (o) {
+      // The manual change holds (until cleared, or until a slot after the one it followed). Not
+      // marked done: clearing the override applies the state due then.
+      return;
+    }
+    this.done.set(k, w.at);
+    const prev = this.open.get(k);
+    if (prev && prev.slotAt < w.at)
+      await this.finish(prev, 'superseded', `slot ${w.date} ${w.time} came first`);
+    const online = this.deps.isOnline(deviceId);
+    const e: Execution = {
+      id: randomUUID(),
+      scheduleId: s.id,
+      deviceId,
+      shadowName: s.shadowName,
+      slotAt: w.at,
+      slotDate: w.date,
+      slotTime: w.time,
+      kind,
+      patch: w.patch,
+      status: online ? 'sent' : 'offline',
+      attempts: online ? 1 : 0,
+      nextCheckAt: online ? now + s.verify.timeoutMs : null,
+      reason: null,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+    };
+    if (!(await this.deps.store.insertExecution(e))) {
+      const existing = await this.deps.store.findExecution(s.id, deviceId, w.at);
+      if (existing) this.adopt(existing);
+      return;
+    }
+    this.open.set(k, e);
+    // Durable first (the execution row), then the write: a crash in between is re-sent on restart.
+    await this.write(s, deviceId, e.patch);
+    if (online) this.armCheck(e);
+  }
+
+  private async write(s: Schedule, deviceId: string, patch: JsonObject): Promise<void> {
+    try {
+      await this.deps.shadows.update(
+        deviceId,
+        s.shadowName,
+        { state: { desired: patch } },
+        {
+          kind: 'system',
+          id: `schedule:${s.id}`,
+          name: s.name,
+        },
+      );
+    } catch (err) {
+      // Verification sees the state unchanged and re-sends; the reason shows on failure.
+      this.deps.log.warn({ err, deviceId, scheduleId: s.id }, 'schedules: shadow write failed');
+    }
+  }
+
+  /** Take over an open execution loaded from the store (start-up, ownership gain, a race lost). */
+  private adopt(e: Execution): void {
+    if (e.status !== 'sent' && e.status !== 'offline') return;
+    if (!this.deps.ownership.owns(e.deviceId)) return;
+    const k = key(e.scheduleId, e.deviceId);
+    const cur = this.open.get(k);
+    if (cur && cur.slotAt >= e.slotAt) return;
+    this.open.set(k, e);
+    this.done.set(k, Math.max(this.done.get(k) ?? 0, e.slotAt));
+    if (e.status === 'sent') this.armCheck(e);
+  }
+
+  private forget(k: string): void {
+    const e = this.open.get(k);
+    if (!e) return;
+    this.checkTimers.get(e.id)?.();
+    this.checkTimers.delete(e.id);
+    this.open.delete(k);
+  }
+
+  private armCheck(e: Execution): void {
+    this.checkTimers.get(e.id)?.();
+    const wait = Math.max(0, (e.nextCheckAt ?? this.deps.clock.now()) - this.deps.clock.now());
+    this.checkTimers.set(
+      e.id,
+      this.deps.clock.setTimer(wait, () => {
+        this.checkTimers.delete(e.id);
+        this.track(this.check(e.scheduleId, e.deviceId, e.id));
+      }),
+    );
+  }
+
+  /** The verify deadline passed: verified, re-send, wait for the device, or failed. */
+  private async check(scheduleId: string, deviceId: string, executionId: string): Promise<void> {
+    const k = key(scheduleId, deviceId);
+    const e = this.open.get(k);
+    if (!e || e.id !== executionId || e.status !== 'sent') return;
+    if (!this.deps.ownership.owns(deviceId)) return this.forget(k);
+    const s = this.loaded.get(scheduleId)?.s;
+    if (!s) return this.forget(k);
+    const diff = mismatches(e.patch, await this.deps.shadows.reported(deviceId, e.shadowName));
+    if (diff.length === 0) return this.finish(e, 'verified', null);
+    const now = this.deps.clock.now();
+    if (!this.deps.isOnline(deviceId)) {
+      await this.transition(e, {
+        status: 'offline',
+        nextCheckAt: null,
+        reason: `offline; ${diff.join('; ')}`,
+      });
+      return;
+    }
+    if (e.attempts >= s.verify.attempts)
+      return this.finish(
+        e,
+        'failed',
+        `reported state differs after ${e.attempts} attempts: ${diff.join('; ')}`,
+      );
+    const backoff = Math.min(s.verify.backoffMs * 2 ** (e.attempts - 1), s.verify.maxBackoffMs);
+    const next = await this.transition(e, {
+      attempts: e.attempts + 1,
+      nextCheckAt: now + backoff + s.verify.timeoutMs,
+      reason: diff.join('; '),
+    });
+    if (!next) return;
+    // Re-send after the backoff, then give the device the verify timeout again.
+    this.checkTimers.set(
+      next.id,
+      this.deps.clock.setTimer(backoff, () => {
+        this.checkTimers.delete(next.id);
+        this.track(
+          (async () => {
+            if (this.open.get(k)?.id !== next.id || next.status !== 'sent') return;
+            await this.write(s, deviceId, next.patch);
+            this.armCheck(next);
+          })(),
+        );
+      }),
+    );
+  }
+
+  /** Compare-and-set a change to an open execution; the updated copy, or undefined if another writer won. */
+  private async transition(e: Execution, change: Partial<Execution>): Promise<Execution | undefined> {
+    const next: Execution = { ...e, ...change, updatedAt: this.deps.clock.now() };
+    if (!(await this.deps.store.updateExecution(next, { status: e.status, attempts: e.attempts }))) {
+      this.forget(key(e.scheduleId, e.deviceId));
+      return undefined;
+    }
+    const k = key(e.scheduleId, e.deviceId);
+    if (this.open.get(k)?.id === e.id) this.open.set(k, next);
+    return next;
+  }
+
+  private async finish(
+    e: Execution,
+    status: 'verified' | 'failed' | 'superseded' | 'overridden',
+    reason: string | null,
+  ): Promise<void> {
+    const k = key(e.scheduleId, e.deviceId);
+    if (this.open.get(k)?.id === e.id) this.forget(k);
+    const now = this.deps.clock.now();
+    const next = {
+      ...e,
+      status,
+      reason: reason ?? e.reason,
+      nextCheckAt: null,
+      finishedAt: now,
+      updatedAt: now,
+    };
+    if (status === 'verified') next.reason = null;
+    if (!(await this.deps.store.updateExecution(next, { status: e.status, attempts: e.attempts }))) return;
+    const l = this.loaded.get(e.scheduleId);
+    const payload: TsunaguEvents['schedule.execution'] = {
+      scheduleId: e.scheduleId,
+      scheduleName: l?.s.name ?? e.scheduleId,
+      executionId: e.id,
+      deviceId: e.deviceId,
+      status,
+      slotAt: e.slotAt,
+      attempts: e.attempts,
+      at: now,
+    };
+    const model = l?.targets.get(e.deviceId)?.device.model;
+    if (model) payload.model = model;
+    if (next.reason) payload.reason = next.reason;
+    if (status === 'verified') payload.latencyMs = now - e.createdAt;
+    this.deps.bus.emit('schedule.execution', payload);
+  }
+
+  private onConnected(deviceId: string): void {
+    for (const id of this.byDevice.get(deviceId) ?? []) {
+      const e = this.open.get(key(id, deviceId));
+      if (!e || e.status !== 'offline' || !this.deps.ownership.owns(deviceId)) continue;
+      this.deps.clock.setTimer(this.deps.catchUpDelayMs ?? 2000, () => this.track(this.catchUp(e)));
+    }
+  }
+
+  /** The device is back: send it the state in effect now (not each slot it missed). */
+  private async catchUp(e: Execution): Promise<void> {
+    const k = key(e.scheduleId, e.deviceId);
+    const l = this.loaded.get(e.scheduleId);
+    if (!l || this.open.get(k) !== e || !this.deps.isOnline(e.deviceId)) return;
+    if (mismatches(e.patch, await this.deps.shadows.reported(e.deviceId, e.shadowName)).length === 0)
+      return this.finish(e, 'verified', null);
+    const next = await this.transition(e, {
+      status: 'sent',
+      attempts: 1,
+      nextCheckAt: this.deps.clock.now() + l.s.verify.timeoutMs,
+    });
+    if (!next) return;
+    await this.write(l.s, e.deviceId, next.patch);
+    this.armCheck(next);
+  }
+
+  private async onShadowUpdated(ev: TsunaguEvents['shadow.updated']): Promise<void> {
+    const ids = this.byDevice.get(ev.deviceId);
+    if (!ids) return;
+    for (const id of ids) {
+      const k = key(id, ev.deviceId);
+      const e = this.open.get(k);
+      // Fast path: the device reported the patch — verified now, not at the deadline.
+      // An offline execution counts too: a device that fetched its shadow on reconnect applies it alone.
+      if (e && e.shadowName === ev.shadowName && ev.actor.kind === 'device')
+        if (mismatches(e.patch, ev.reported ?? undefined).length === 0)
+          await this.finish(e, 'verified', null);
+      await this.detectOverride(id, ev);
+    }
+  }
+
+  /** A person, token or rule changed desired keys this schedule controls: record an override. */
+  private async detectOverride(id: string, ev: TsunaguEvents['shadow.updated']): Promise<void> {
+    const { actor } = ev;
+    if (actor.kind === 'device' || actor.id.startsWith('schedule:') || !ev.desired) return;
+    const l = this.loaded.get(id);
+    const t = l?.targets.get(ev.deviceId);
+    if (!l || !t || l.s.shadowName !== ev.shadowName || !this.deps.ownership.owns(ev.deviceId)) return;
+    const now = this.deps.clock.now();
+    const st = t.resolver.at(now);
+    if (st.kind === 'none') return;
+    const keys = overriddenKeys(st.write.patch, ev.desired);
+    if (keys.length === 0) return;
+    const o: Override = {
+      scheduleId: id,
+      deviceId: ev.deviceId,
+      mode: l.s.overrideMode,
+      keys,
+      actor: `${actor.kind}:${actor.name ?? actor.id}`,
+      at: now,
+      untilAt: l.s.overrideMode === 'until_next_slot' ? (t.resolver.next(now)?.at ?? null) : null,
+    };
+    const k = key(id, ev.deviceId);
+    this.overrides.set(k, o);
+    await this.deps.store.putOverride(o);
+    const e = this.open.get(k);
+    if (e) await this.finish(e, 'overridden', `desired ${keys.join(', ')} changed by ${o.actor}`);
+  }
+}

@@ -1,0 +1,231 @@
+/** HTTP routes of the schedules module (inside `/api/v1`). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type {} from '@fastify/swagger';
+import type { Actor } from '../core/index.js';
+import { paging } from '../http/index.js';
+import { ScheduleErrors } from './errors.js';
+import { EXECUTION_STATUSES, type ExecutionStatus } from './execution.js';
+import * as S from './schemas.js';
+import type { SchedulesService } from './service.js';
+
+const tags = ['schedules'];
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
+const executionQuery = {
+  type: 'object',
+  properties: {
+    ...paging({ max: 1000, default: 100 }),
+    status: { type: 'string', enum: [...EXECUTION_STATUSES] },
+  },
+};
+
+const actorOf = (req: FastifyRequest): Actor =>
+  req.principal
+    ? { kind: 'token', id: req.principal.id, name: req.principal.name }
+    : { kind: 'system', id: 'anonymous' };
+
+/** An instant as ISO 8601 or epoch ms; NaN when neither. */
+function instant(v: string | undefined, field: string): number {
+  if (v === undefined || v === '')
+    throw ScheduleErrors.invalid(field, 'is required (ISO 8601 time or epoch ms)');
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) throw ScheduleErrors.invalid(field, 'must be an ISO 8601 time or epoch ms');
+  return n;
+}
+
+function ifMatch(req: FastifyRequest): number | undefined {
+  const h = req.headers['if-match'];
+  if (h === undefined) return undefined;
+  const n = Number(String(h).replace(/"/g, ''));
+  if (!Number.isInteger(n)) throw ScheduleErrors.invalid('If-Match', 'must be the schedule version');
+  return n;
+}
+
+type Q = { limit: number; offset: number; status?: ExecutionStatus };
+
+export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) => void {
+  return (api) => {
+    api.get('/schedules', { schema: { tags, response: { 200: { type: 'array', items: S.schedule } } } }, () =>
+      svc.list(),
+    );
+    api.post(
+      '/schedules',
+      {
+        config: { action: 'schedule.create' },
+        schema: { tags, summary: 'Create a schedule', body: S.scheduleBody, response: { 201: S.schedule } },
+      },
+      async (req, reply) => reply.status(201).send(await svc.create(req.body, actorOf(req))),
+    );
+    api.get<{ Params: { id: string } }>(
+      '/schedules/:id',
+      { schema: { tags, params: idParams, response: { 200: S.schedule } } },
+      (req) => svc.get(req.params.id),
+    );
+    api.put<{ Params: { id: string } }>(
+      '/schedules/:id',
+      {
+        config: { action: 'schedule.update' },
+        schema: {
+          tags,
+          summary: 'Replace a schedule (If-Match: version refuses a stale edit)',
+          params: idParams,
+          body: S.scheduleBody,
+          response: { 200: S.schedule },
+        },
+      },
+      (req) => svc.update(req.params.id, req.body, actorOf(req), ifMatch(req)),
+    );
+    api.delete<{ Params: { id: string } }>(
+      '/schedules/:id',
+      {
+        config: { action: 'schedule.delete' },
+        schema: { tags, params: idParams, response: { 204: { type: 'null' } } },
+      },
+      async (req, reply) => {
+        await svc.delete(req.params.id, actorOf(req));
+        return reply.status(204).send();
+      },
+    );
+    api.post<{ Params: { id: string }; Body: { list: string; ics: string; from: string; to: string } }>(
+      '/schedules/:id/holidays',
+      {
+        config: { action: 'schedule.holidays.import' },
+        schema: {
+          tags,
+          summary: 'Import an iCalendar (.ics) file into a named holiday list (replacing it)',
+          params: idParams,
+          body: {
+            type: 'object',
+            required: ['list', 'ics', 'from', 'to'],
+            properties: {
+              list: { type: 'string', minLength: 1, maxLength: 64 },
+              ics: {
+                type: 'string',
+                maxLength: 1_000_000,
+                description: 'the .ics text (request bodies are limited to 1 MiB)',
+              },
+              from: { type: 'string', description: 'first date to take, YYYY-MM-DD' },
+              to: { type: 'string', description: 'last date to take, YYYY-MM-DD' },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                schedule: S.schedule,
+                imported: {
+                  type: 'object',
+                  properties: {
+                    dates: { type: 'array', items: { type: 'string' } },
+                    events: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: { date: { type: 'string' }, summary: { type: 'string' } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      (req) =>
+        svc.importHolidays(
+          req.params.id,
+          req.body.list,
+          req.body.ics,
+          req.body.from,
+          req.body.to,
+          actorOf(req),
+        ),
+    );
+    api.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; device?: string } }>(
+      '/schedules/:id/preview',
+      {
+        schema: {
+          tags,
+          summary: 'The writes the schedule makes between from and to (for a device: in its zone)',
+          params: idParams,
+          querystring: {
+            type: 'object',
+            properties: { from: { type: 'string' }, to: { type: 'string' }, device: { type: 'string' } },
+          },
+          response: { 200: S.preview },
+        },
+      },
+      (req) =>
+        svc.preview(
+          req.params.id,
+          instant(req.query.from, 'from'),
+          instant(req.query.to, 'to'),
+          req.query.device,
+        ),
+    );
+    api.get<{ Params: { id: string }; Querystring: Q & { device?: string } }>(
+      '/schedules/:id/executions',
+      {
+        schema: {
+          tags,
+          params: idParams,
+          querystring: {
+            ...executionQuery,
+            properties: { ...executionQuery.properties, device: { type: 'string' } },
+          },
+          response: { 200: S.page(S.execution) },
+        },
+      },
+      async (req) => {
+        await svc.get(req.params.id);
+        const { device, status, limit, offset } = req.query;
+        return svc.executions({
+          scheduleId: req.params.id,
+          limit,
+          offset,
+          ...(device ? { deviceId: device } : {}),
+          ...(status ? { status } : {}),
+        });
+      },
+    );
+    api.get<{ Params: { id: string }; Querystring: Q }>(
+      '/devices/:id/schedule-executions',
+      {
+        schema: {
+          tags,
+          params: idParams,
+          querystring: executionQuery,
+          response: { 200: S.page(S.execution) },
+        },
+      },
+      (req) => {
+        const { status, limit, offset } = req.query;
+        return svc.executions({ deviceId: req.params.id, limit, offset, ...(status ? { status } : {}) });
+      },
+    );
+    api.get<{ Params: { id: string } }>(
+      '/schedules/:id/overrides',
+      { schema: { tags, params: idParams, response: { 200: { type: 'array', items: S.override } } } },
+      (req) => svc.overrides(req.params.id),
+    );
+    api.delete<{ Params: { id: string; device: string } }>(
+      '/schedules/:id/overrides/:device',
+      {
+        config: { action: 'schedule.override.clear' },
+        schema: {
+          tags,
+          summary: 'Clear a manual override: the schedule applies the state due now',
+          params: {
+            type: 'object',
+            required: ['id', 'device'],
+            properties: { id: { type: 'string' }, device: { type: 'string' } },
+          },
+          response: { 204: { type: 'null' } },
+        },
+      },
+      async (req, reply) => {
+        await svc.clearOverride(req.params.id, req.params.device, actorOf(req));
+        return reply.status(204).send();
+      },
+    );
+  };
+}

@@ -1,0 +1,160 @@
+/** The contract every SchedulesStore adapter passes (run by schedules-store.test.ts on SQLite and PostgreSQL). */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Execution } from './execution.js';
+import type { SchedulesStore } from './schedules-store.js';
+import { DEFAULT_VERIFY, type Schedule } from './types.js';
+
+export type OpenStore = (t: TestContext) => Promise<SchedulesStore | undefined>;
+
+export const sampleSchedule = (id: string, name = id): Schedule => ({
+  id,
+  name,
+  enabled: true,
+  timezone: 'Europe/Berlin',
+  zoneAttribute: 'timezone',
+  targets: { devices: ['b1'], models: [], tags: [] },
+  shadowName: '',
+  rules: [{ name: 'all', when: {}, slots: [{ time: '06:00', patch: { mode: 'heat' } }] }],
+  exceptions: [],
+  holidays: {},
+  overrideMode: 'until_next_slot',
+  verify: { ...DEFAULT_VERIFY },
+  version: 1,
+  createdAt: 1,
+  updatedAt: 1,
+});
+
+const execution = (
+  id: string,
+  deviceId: string,
+  slotAt: number,
+  over: Partial<Execution> = {},
+): Execution => ({
+  id,
+  scheduleId: 's1',
+  deviceId,
+  shadowName: '',
+  slotAt,
+  slotDate: '2026-01-01',
+  slotTime: '06:00',
+  kind: 'slot',
+  patch: { mode: 'heat', setpoint: 55 },
+  status: 'sent',
+  attempts: 1,
+  nextCheckAt: slotAt + 60_000,
+  reason: null,
+  createdAt: slotAt,
+  updatedAt: slotAt,
+  finishedAt: null,
+  ...over,
+});
+
+export function schedulesStoreContract(open: OpenStore): void {
+  test('schedules: create, get, list, compare-and-set update, delete', async (t) => {
+    const s = await open(t);
+    if (!s) return;
+    await s.create(sampleSchedule('s1', 'b-plan'));
+    await s.create(sampleSchedule('s2', 'a-plan'));
+    assert.deepEqual(await s.get('s1'), sampleSchedule('s1', 'b-plan'));
+    assert.deepEqual(
+      (await s.list()).map((x) => x.id),
+      ['s2', 's1'],
+    );
+    const next = { ...sampleSchedule('s1', 'b-plan'), version: 2, updatedAt: 5, timezone: 'Asia/Tokyo' };
+    assert.equal(await s.update(next, 1), true);
+    assert.equal(await s.update({ ...next, version: 3 }, 1), false, 'stale version refused');
+    assert.equal((await s.get('s1'))?.timezone, 'Asia/Tokyo');
+    await assert.rejects(s.create(sampleSchedule('s1')), 'duplicate id refused');
+    assert.equal(await s.delete('s1'), true);
+    assert.equal(await s.delete('s1'), false);
+    assert.equal(await s.get('s1'), undefined);
+  });
+
+  test('executions: one per schedule, device and slot; compare-and-set transitions', async (t) => {
+    const s = await open(t);
+    if (!s) return;
+    const e = execution('e1', 'b1', 1000);
+    assert.equal(await s.insertExecution(e), true);
+    assert.equal(await s.insertExecution({ ...e, id: 'e1b' }), false, 'same slot twice');
+    assert.deepEqual(await s.findExecution('s1', 'b1', 1000), e);
+    const verified: Execution = {
+      ...e,
+      status: 'verified',
+      nextCheckAt: null,
+      updatedAt: 2000,
+      finishedAt: 2000,
+    };
+    assert.equal(await s.updateExecution(verified, { status: 'sent', attempts: 1 }), true);
+    assert.equal(
+      await s.updateExecution({ ...e, status: 'failed' }, { status: 'sent', attempts: 1 }),
+      false,
+      'a racing writer loses',
+    );
+    assert.deepEqual(await s.getExecution('e1'), verified);
+  });
+
+  test('executions: open ones, and pages per schedule, device and status', async (t) => {
+    const s = await open(t);
+    if (!s) return;
+    await s.insertExecution(execution('a', 'b1', 1000, { status: 'verified', finishedAt: 1100 }));
+    await s.insertExecution(execution('b', 'b1', 2000, { status: 'offline', attempts: 0 }));
+    await s.insertExecution(execution('c', 'b2', 2000));
+    await s.insertExecution(execution('d', 'b2', 3000, { scheduleId: 's2', status: 'failed', reason: 'x' }));
+    assert.deepEqual(
+      (await s.openExecutions()).map((x) => x.id),
+      ['b', 'c'],
+    );
+    assert.deepEqual(
+      (await s.openExecutions({ deviceId: 'b2' })).map((x) => x.id),
+      ['c'],
+    );
+    assert.deepEqual(
+      (await s.openExecutions({ scheduleId: 's2' })).map((x) => x.id),
+      [],
+    );
+    const byDevice = await s.listExecutions({ deviceId: 'b1', limit: 10, offset: 0 });
+    assert.equal(byDevice.total, 2);
+    assert.deepEqual(
+      byDevice.items.map((x) => x.id),
+      ['b', 'a'],
+      'newest slot first',
+    );
+    const bySchedule = await s.listExecutions({ scheduleId: 's1', limit: 1, offset: 1 });
+    assert.equal(bySchedule.total, 3);
+    assert.equal(bySchedule.items.length, 1);
+    const failed = await s.listExecutions({ status: 'failed', limit: 10, offset: 0 });
+    assert.deepEqual(
+      failed.items.map((x) => [x.id, x.reason]),
+      [['d', 'x']],
+    );
+  });
+
+  test('overrides: put replaces, list, clear', async (t) => {
+    const s = await open(t);
+    if (!s) return;
+    await s.create(sampleSchedule('s1'));
+    const o = {
+      scheduleId: 's1',
+      deviceId: 'b1',
+      mode: 'until_cleared' as const,
+      keys: ['setpoint'],
+      actor: 'token:ops',
+      at: 5,
+      untilAt: null,
+    };
+    await s.putOverride(o);
+    await s.putOverride({ ...o, at: 6 });
+    await s.putOverride({ ...o, deviceId: 'b0' });
+    assert.deepEqual(await s.getOverride('s1', 'b1'), { ...o, at: 6 });
+    assert.deepEqual(
+      (await s.listOverrides('s1')).map((x) => x.deviceId),
+      ['b0', 'b1'],
+    );
+    assert.equal(await s.clearOverride('s1', 'b1'), true);
+    assert.equal(await s.clearOverride('s1', 'b1'), false);
+    assert.equal(await s.getOverride('s1', 'b1'), undefined);
+    await s.delete('s1');
+    assert.deepEqual(await s.listOverrides('s1'), [], 'deleting a schedule drops its overrides');
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * Several `tsunagu start --cluster` child processes (the real CLI) on loopback, sharing one
+ * PostgreSQL schema and a NATS subject of their own: for presence, invalidation, readiness and
+ * failover tests. Started one after the other (first-time migrations on a fresh schema must not
+ * race, store/migrations.ts).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPlatformProcess, type PlatformProcess } from './cli-process.js';
+import { freePort } from './ports.js';
+import { NATS_URL, PG_URL } from './services.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
+export type Json = Record<string, any>;
+
+export interface ClusterProcess {
+  nodeId: string;
+  proc: PlatformProcess;
+  mqttPort: number;
+  httpPort: number;
+  base: string;
+  /** Call the node's API with the admin token; fails the test on a non-2xx answer. */
+  api(method: string, path: string, body?: Json): Promise<Json>;
+  /** GET /readyz: status code and body. */
+  readyz(): Promise<{ status: number; body: Json }>;
+  /** kill -9, and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+export interface ClusterProcessOptions {
+  schema: string;
+  subject: string;
+  token: string;
+  extraArgs?: string[];
+}
+
+export async function startClusterProcess(nodeId: string, o: ClusterProcessOptions): Promise<ClusterProcess> {
+  const [mqttPort, httpPort] = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), `tsunagu-${nodeId}-`));
+  const proc = startPlatformProcess([
+    '--cluster',
+    '--nats-url',
+    NATS_URL,
+    '--nats-subject',
+    o.subject,
+    '--database',
+    `${PG_URL}?schema=${o.schema}`,
+    '--node-id',
+    nodeId,
+    '--host',
+    '127.0.0.1',
+    '--mqtt-port',
+    String(mqttPort),
+    '--http-port',
+    String(httpPort),
+    '--data-dir',
+    dataDir,
+    '--admin-token',
+    o.token,
+    ...(o.extraArgs ?? []),
+  ]);
+  void proc.exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
+  const base = `http://127.0.0.1:${httpPort}`;
+  const node: ClusterProcess = {
+    nodeId,
+    proc,
+    mqttPort,
+    httpPort,
+    base,
+    async api(method, path, body) {
+      const r = await fetch(`${base}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${o.token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await r.text();
+      assert.ok(r.status < 300, `${nodeId}: ${method} ${path}: ${r.status} ${text}`);
+      return text === '' ? {} : (JSON.parse(text) as Json);
+    },
+    async readyz() {
+      const r = await fetch(`${base}/readyz`);
+      return { status: r.status, body: (await r.json()) as Json };
+    },
+    async kill() {
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+      await proc.exited;
+    },
+  };
+  // Ready: /readyz answers 200 (listening, joined the cluster).
+  for (let i = 0; ; i++) {
+    const ok = await node.readyz().then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return node;
+    if (proc.child.exitCode !== null) assert.fail(`${nodeId} exited: ${proc.output()}`);
+    if (i > 1200) assert.fail(`${nodeId} not ready after 2 minutes: ${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stop every node (SIGTERM, then kill -9 after 10 s). */
+export async function stopClusterProcesses(nodes: ClusterProcess[]): Promise<void> {
+  await Promise.all(
+    nodes.map(async (n) => {
+      if (n.proc.child.exitCode !== null || n.proc.child.signalCode !== null) return;
+      n.proc.child.kill('SIGTERM');
+      const t = setTimeout(() => n.proc.child.kill('SIGKILL'), 10_000);
+      await n.proc.exited;
+      clearTimeout(t);
+    }),
+  );
+}
