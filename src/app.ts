@@ -30,6 +30,7 @@ import {
   listenWss,
   type Broker,
 } from './mqtt/index.js';
+import { createAuth } from './auth/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
 import { createCommands } from './commands/index.js';
@@ -38,6 +39,7 @@ import { createHealth } from './health/index.js';
 import { createNotify } from './notify/index.js';
 import { createSlo } from './slo/index.js';
 import { createSchedules } from './schedules/index.js';
+import { createRules } from './rules/index.js';
 import { openDatabase, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -118,6 +120,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   // Modules in dependency order: the registry provides identity and the device directory.
   const registry = await createRegistry(ctx, cluster ? { presence: cluster.presence } : {});
+  // Users, sessions, API tokens, customers and the access check every route calls.
+  const auth = await createAuth(ctx, registry.directory);
   // A static ACL file narrows what the registry allows: both must say yes.
   const brokerAuth = config.aclFile
     ? allOf(registry.brokerHooks, createAclFileHooks(config.aclFile))
@@ -131,6 +135,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   });
   const modules: PlatformModule[] = [
     registry,
+    auth,
     await createNotify(ctx, registry.directory),
     shadows,
     // Commands confirmed by reported state check the shadow at acknowledgement time too.
@@ -142,6 +147,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createSlo(ctx, registry.directory),
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
     await createSchedules(ctx, registry.directory, shadows.service),
+    // Rules subscribe through the broker's fan-out; get_shadow() reads the shadows module.
+    await createRules(ctx, registry.directory, {
+      readShadow: (id, name) => shadows.service.get(id, name).catch(() => undefined),
+    }),
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
@@ -152,18 +161,17 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const http = createHttpServer({
     log,
     metrics,
-    tokens: registry.tokens,
+    tokens: auth.tokens,
     // Not ready until listening, and in a cluster not while this node has not joined (docs/scale.md).
     ready: () => ready && (cluster?.status().joined ?? true),
     ...(cluster ? { readiness: () => ({ cluster: cluster.status() }) } : {}),
   });
-  // The registry and telemetry write their own audit entries (with before/after) or take in data,
-  // not changes; every other module's changes are audited generically by http/.
-  // Schedules audits its changes itself too (before/after).
-  const auditsItself = new Set(['registry', 'telemetry', 'schedules']);
+  // The registry, telemetry, auth, schedules and rules write their own audit entries (with before/after) or
+  // take in data, not changes; every other module's changes are audited generically by http/.
+  const auditsItself = new Set(['registry', 'telemetry', 'auth', 'schedules', 'rules']);
   await registerApi(
     http,
-    registry.tokens,
+    auth.access,
     [
       sessionRoutes(bus),
       ...modules.flatMap((m) =>
@@ -223,6 +231,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       http.listen({ host: config.host, port: config.httpPort }),
     );
     out.http = (http.server.address() as AddressInfo).port;
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    await auth.announceSignInLink(config.publicUrl ?? `http://${shownHost}:${out.http}`);
     for (const m of modules) if (m.listen) Object.assign(out.extra, await m.listen(config.host));
     for (const m of modules) await m.listening?.();
     ready = true;

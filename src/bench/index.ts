@@ -17,6 +17,7 @@ export { runCodecBenchCli } from './codec-bench.js';
 export { benchRetained, type RetainedBenchOptions } from './retained-bench.js';
 export { benchShadows, runShadowBenchCli } from './shadows-bench.js';
 export { runSchedulesBenchCli } from './schedules-bench.js';
+export { benchRules } from './rules-bench.js';
 export { benchCommands, runCommandBenchCli } from './commands-bench.js';
 export { benchCluster, runClusterBenchCli, type ClusterBenchRow } from './cluster-bench.js';
 

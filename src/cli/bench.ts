@@ -42,6 +42,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'shadow updates/s end to end (device publish → durable accepted) with 1,000 devices',
     load: async () => (await import('../bench/index.js')).runShadowBenchCli,
   },
+  rules: {
+    help: 'rules engine: CPU and p99 per message with 1,000 vs 10,000 rules (10 matching)',
+    load: async () => withOptions((await import('../bench/index.js')).benchRules),
+  },
   commands: {
     help: 'command round trips/s and p50/p99 latency with 1,000 devices',
     load: async () => (await import('../bench/index.js')).runCommandBenchCli,

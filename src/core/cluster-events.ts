@@ -27,7 +27,8 @@ export type InvalidationKind =
   | 'slo'
   | 'notify-channel'
   | 'notify-route'
-  | 'schedule';
+  | 'schedule'
+  | 'rule';
 
 export interface ClusterEventMap {
   /** A cached fact changed; every node drops its copy of (`kind`, `id`). */

@@ -62,7 +62,28 @@ export interface TsunaguConfig {
   /** NATS subject for cluster events; every node of one cluster must agree (two clusters on one NATS must not). */
   natsSubject: string;
   demo: boolean;
+  /** The URL browsers use to reach the console (`https://…` makes session cookies Secure); default http://host:httpPort. */
+  publicUrl: string | undefined;
+  /** OpenID Connect sign-in (docs/identity.md); off unless `oidcIssuer` is set. */
+  oidc: OidcConfig;
   limits: BrokerLimits;
+}
+
+export interface OidcConfig {
+  issuer: string | undefined;
+  clientId: string | undefined;
+  /** File holding the client secret (read at start; must not be world-readable). */
+  clientSecretFile: string | undefined;
+  scopes: string;
+  /** Default `<publicUrl>/api/v1/auth/oidc/callback`. */
+  redirectUrl: string | undefined;
+  roleClaim: string;
+  /** `group=role,…` with role admin|operator|viewer|customer:<id>. */
+  roleMap: string | undefined;
+  /** Comma-separated e-mail domains allowed to sign in (empty: any). */
+  allowedDomains: string | undefined;
+  /** Role for people whose claims map to none (empty: refused). */
+  defaultRole: string | undefined;
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = {
@@ -170,6 +191,46 @@ export const OPTIONS: Option[] = [
     'NATS subject a cluster shares (default tsunagu.cluster.events; one per cluster on a shared NATS)',
   ),
   opt('demo', 'demo', 'bool', 'start with a demo fleet'),
+  opt(
+    'publicUrl',
+    'public-url',
+    'string',
+    'URL browsers use to reach the console (https:// makes cookies Secure)',
+  ),
+  opt('oidc.issuer', 'oidc-issuer', 'string', 'OpenID Connect issuer URL: turns on "Sign in with SSO"'),
+  opt('oidc.clientId', 'oidc-client-id', 'string', 'OpenID Connect client id registered for Tsunagu'),
+  opt('oidc.clientSecretFile', 'oidc-client-secret-file', 'string', 'file holding the OIDC client secret'),
+  opt('oidc.scopes', 'oidc-scopes', 'string', 'scopes to request (default "openid email profile")'),
+  opt(
+    'oidc.redirectUrl',
+    'oidc-redirect-url',
+    'string',
+    'redirect URL (default <public-url>/api/v1/auth/oidc/callback)',
+  ),
+  opt(
+    'oidc.roleClaim',
+    'oidc-role-claim',
+    'string',
+    'claim with groups/roles (default groups; dotted paths allowed)',
+  ),
+  opt(
+    'oidc.roleMap',
+    'oidc-role-map',
+    'string',
+    'group=role pairs, comma-separated (role: admin|operator|viewer|customer:<id>)',
+  ),
+  opt(
+    'oidc.allowedDomains',
+    'oidc-allowed-domains',
+    'string',
+    'comma-separated e-mail domains allowed to sign in',
+  ),
+  opt(
+    'oidc.defaultRole',
+    'oidc-default-role',
+    'string',
+    'role for people whose claims map to none (default: refuse)',
+  ),
   opt('limits.maxPacketSize', 'max-packet-size', 'int', 'largest MQTT packet in bytes'),
   opt('limits.maxTopicLength', 'max-topic-length', 'int', 'longest topic name in bytes'),
   opt('limits.maxTopicLevels', 'max-topic-levels', 'int', 'most levels in a topic'),
@@ -208,6 +269,18 @@ export function defaultConfig(): TsunaguConfig {
     natsUrl: undefined,
     natsSubject: 'tsunagu.cluster.events',
     demo: false,
+    publicUrl: undefined,
+    oidc: {
+      issuer: undefined,
+      clientId: undefined,
+      clientSecretFile: undefined,
+      scopes: 'openid email profile',
+      redirectUrl: undefined,
+      roleClaim: 'groups',
+      roleMap: undefined,
+      allowedDomains: undefined,
+      defaultRole: undefined,
+    },
     limits: { ...DEFAULT_LIMITS },
   };
 }

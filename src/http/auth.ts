@@ -1,17 +1,40 @@
 /**
- * API authentication: `Authorization: Bearer <token>`. The verifier is injected (the token store
- * lives in `tokens.ts`); routes declare the least role they need in `config.role`, defaulting to
+ * API authentication types. The access check itself is injected (`auth/` owns API tokens, users,
+ * sessions and customers); routes declare the least role they need in `config.role`, defaulting to
  * `viewer` for reads and `operator` for writes.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 export type Role = 'viewer' | 'operator' | 'admin';
 
 export const ROLE_RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 
 export interface Principal {
-  /** Token id (never the secret). */
+  /** Token id (never the secret) or, for a signed-in user, the user id. */
   id: string;
+  /** Token name or the user's name (e-mail). */
   name: string;
   role: Role;
+  /** Absent for API tokens; `user` for a browser session. */
+  kind?: 'token' | 'user';
+  /** The user a personal API token belongs to. */
+  userId?: string;
+  /** Set when the principal is a customer's: it sees only that customer's devices. */
+  customer?: string;
+  /** The session's CSRF token (sessions only): mutating requests must echo it. */
+  csrf?: string;
+  /** The customer's device scope, set by the access check for customer principals (list routes filter with it). */
+  devices?: (d: { id: string; model: string | null; tags: string[] }) => boolean;
+}
+
+/**
+ * The access check every `/api/v1` route passes through (from `auth/`): authenticate, check the
+ * role and customer scope, and set `req.principal`; throw a TsunaguError to refuse.
+ */
+export interface AccessCheck {
+  (req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Checks that need the parsed body (a customer's shadow write), run before the handler. */
+  afterBody?: (req: FastifyRequest) => Promise<void>;
 }
 
 export interface TokenVerifier {

@@ -7,7 +7,7 @@ export * from './errors.js';
 export * from './paging.js';
 export * from './redact.js';
 export * from './yaml-input.js';
-export { createHttpServer, registerApi } from './server.js';
+export { bearerAccess, createHttpServer, registerApi } from './server.js';
 export { CONSOLE_DIST, registerConsole } from './console-static.js';
 export { sessionRoutes } from './session-routes.js';
 export type * from './server.js';

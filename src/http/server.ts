@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Registry } from 'prom-client';
 import { CoreErrors, type Logger, type TsunaguEvents } from '../core/index.js';
 import { FailureLimiter } from './auth-limiter.js';
-import { hasRole, type Role, type TokenVerifier } from './auth.js';
+import { hasRole, type AccessCheck, type Role, type TokenVerifier } from './auth.js';
 import { registerBodyGuards } from './body-guards.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, HttpErrors } from './errors.js';
 import { redact } from './redact.js';
@@ -116,41 +116,56 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
   });
 }
 
+/**
+ * Bearer tokens only, role from `config.role`: the access check for harnesses that have no `auth/`
+ * module (the platform passes `auth/`'s check, which adds sessions and customers).
+ */
+export function bearerAccess(tokens: TokenVerifier): AccessCheck {
+  const failures = new FailureLimiter(AUTH_FAILURES_PER_MINUTE, 60_000);
+  return async (req, reply) => {
+    const cfg = req.routeOptions.config;
+    // The token first: a valid one is never refused for its address's failures.
+    const header = req.headers.authorization;
+    const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const principal = secret ? await tokens.verify(secret) : undefined;
+    if (!principal) {
+      const wait = failures.fail(req.ip);
+      if (wait !== undefined) {
+        void reply.header('retry-after', String(wait));
+        throw CoreErrors.rateLimited('too many failed authentications from this address; wait a minute');
+      }
+      throw CoreErrors.unauthorized(
+        secret ? 'invalid or expired token' : 'missing Authorization: Bearer <token>',
+      );
+    }
+    const needed: Role = cfg.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'operator');
+    if (!hasRole(principal, needed))
+      throw CoreErrors.forbidden(`this needs the ${needed} role; token has ${principal.role}`);
+    req.principal = principal;
+  };
+}
+
 /** Register the authenticated API scope under /api/v1 with every module's route plugin. */
 export async function registerApi(
   app: FastifyInstance,
-  tokens: TokenVerifier,
+  access: TokenVerifier | AccessCheck,
   plugins: (RoutePlugin | ApiPlugin)[],
   audit?: AuditSink,
 ): Promise<void> {
-  const failures = new FailureLimiter(AUTH_FAILURES_PER_MINUTE, 60_000);
+  const check = typeof access === 'function' ? access : bearerAccess(access);
   await registerOpenApi(app);
   await app.register(
     async (api) => {
       api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, () => app.swagger());
       api.addHook('onRequest', async (req, reply) => {
-        const cfg = req.routeOptions.config;
-        if (cfg.public) return;
-        // The token first: a valid one is never refused for its address's failures.
-        const header = req.headers.authorization;
-        const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-        const principal = secret ? await tokens.verify(secret) : undefined;
-        if (!principal) {
-          const wait = failures.fail(req.ip);
-          if (wait !== undefined) {
-            void reply.header('retry-after', String(wait));
-            throw CoreErrors.rateLimited('too many failed authentications from this address; wait a minute');
-          }
-          throw CoreErrors.unauthorized(
-            secret ? 'invalid or expired token' : 'missing Authorization: Bearer <token>',
-          );
-        }
-        const needed: Role =
-          cfg.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'operator');
-        if (!hasRole(principal, needed))
-          throw CoreErrors.forbidden(`this needs the ${needed} role; token has ${principal.role}`);
-        req.principal = principal;
+        if (req.routeOptions.config.public) return;
+        await check(req, reply);
       });
+      const afterBody = typeof access === 'function' ? access.afterBody : undefined;
+      if (afterBody)
+        api.addHook('preHandler', async (req) => {
+          if (!req.routeOptions.config.public) await afterBody(req);
+        });
       for (const p of plugins) {
         const { routes, auditsItself } = typeof p === 'function' ? { routes: p, auditsItself: false } : p;
         await api.register(async (scope) => {
@@ -161,7 +176,11 @@ export async function registerApi(
               if (!MUTATING.has(req.method) || reply.statusCode >= 400 || !req.principal) return;
               audit({
                 at: Date.now(),
-                actor: { kind: 'token', id: req.principal.id, name: req.principal.name },
+                actor: {
+                  kind: req.principal.kind ?? 'token',
+                  id: req.principal.id,
+                  name: req.principal.name,
+                },
                 action: req.routeOptions.config.action ?? `${req.method} ${req.routeOptions.url ?? req.url}`,
                 resource: req.url.split('?')[0]!.replace(/^\/api\/v1\//, ''),
                 after: redact(req.body, req.routeOptions.schema?.body),

@@ -13,13 +13,11 @@ import type { BrokerApi } from '../mqtt/index.js';
 import { NOT_AUTHORIZED, type DeviceAuth } from './device-auth.js';
 import type { CachedDirectory } from './directory.js';
 import type { RegistryStore } from './store.js';
-import type { TokenStore } from './tokens.js';
 
 export interface InvalidationDeps {
   events: ClusterEvents;
   directory: CachedDirectory;
   auth: DeviceAuth;
-  tokens: TokenStore;
   store: RegistryStore;
   broker: BrokerApi;
   now: () => number;
@@ -71,13 +69,14 @@ export function wireRegistryInvalidation(d: InvalidationDeps): () => void {
         d.log.warn({ err, deviceId: id }, 'registry: credential recheck failed'),
       );
     },
-    token: (id) => d.tokens.forget(id),
+    token: undefined, // auth/ handles its own tokens
     decoder: undefined,
     policy: undefined,
     slo: undefined,
     'notify-channel': undefined,
     'notify-route': undefined,
     schedule: undefined,
+    rule: undefined,
   };
 
   const offs = [
@@ -85,7 +84,6 @@ export function wireRegistryInvalidation(d: InvalidationDeps): () => void {
     d.events.onResync(() => {
       d.directory.clear();
       d.auth.invalidateAll();
-      d.tokens.clear();
     }),
   ];
   return () => {

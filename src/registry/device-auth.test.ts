@@ -1,15 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../core/clock.js';
-import { defaultConfig } from '../core/config.js';
-import { EventBus } from '../core/events.js';
-import { silentLogger } from '../core/logger.js';
-import type { ModuleContext } from '../platform/index.js';
 import type { ClientInfo } from '../mqtt/api.js';
 import { openSqlite } from '../store/index.js';
-import { FakeBroker } from '../test-support/fake-broker.js';
-import { Registry as Metrics } from 'prom-client';
-import { createRegistry } from './index.js';
 import { hashSecret, newDeviceSecret, verifySecret } from './secrets.js';
 import { openRegistryStore } from './store.js';
 import { startRegistryHarness } from './testing.js';
@@ -236,51 +228,4 @@ test('client certificates: a registered fingerprint authenticates its own device
     undefined,
   );
   assert.equal(revoked.ok, false);
-});
-
-function context(db = openSqlite(':memory:'), adminToken?: string): ModuleContext {
-  return {
-    config: { ...defaultConfig(), adminToken },
-    db,
-    bus: new EventBus(silentLogger),
-    clock: new ManualClock(),
-    log: silentLogger,
-    broker: new FakeBroker(),
-    metrics: new Metrics(),
-  };
-}
-
-test('first start without --admin-token prints one generated admin token, once', async () => {
-  const db = openSqlite(':memory:');
-  const lines: string[] = [];
-  const reg = await createRegistry(context(db), { announce: (l) => lines.push(l) });
-  const first = lines.find((l) => l.startsWith('tsunagu: first admin API token: '));
-  assert.ok(first, lines.join('\n'));
-  const secret = first.slice('tsunagu: first admin API token: '.length);
-  assert.deepEqual(await reg.tokens.verify(secret), { id: 'admin', name: 'bootstrap admin', role: 'admin' });
-  assert.equal(await reg.tokens.verify(secret + 'x'), undefined);
-  await reg.stop?.();
-  const again: string[] = [];
-  const reg2 = await createRegistry(context(db), { announce: (l) => again.push(l) });
-  assert.deepEqual(again, [], 'not shown again');
-  assert.equal((await reg2.tokens.verify(secret))?.role, 'admin');
-  await reg2.stop?.();
-  await db.close();
-});
-
-test('--admin-token is stored hashed as the bootstrap admin; a new value replaces the old one', async () => {
-  const db = openSqlite(':memory:');
-  const lines: string[] = [];
-  const reg = await createRegistry(context(db, 'first-secret-value'), { announce: (l) => lines.push(l) });
-  assert.deepEqual(lines, []);
-  assert.equal((await reg.tokens.verify('first-secret-value'))?.role, 'admin');
-  const row = db.db.prepare('SELECT hash FROM registry_tokens').get() as { hash: string };
-  assert.notEqual(row.hash, 'first-secret-value');
-  assert.match(row.hash, /^[0-9a-f]{64}$/);
-  await reg.stop?.();
-  const reg2 = await createRegistry(context(db, 'second-secret-value'));
-  assert.equal((await reg2.tokens.verify('second-secret-value'))?.role, 'admin');
-  assert.equal(await reg2.tokens.verify('first-secret-value'), undefined);
-  await reg2.stop?.();
-  await db.close();
 });

@@ -1,11 +1,11 @@
 /**
  * The device registry (issue #3): device models, devices, credentials, topic ACLs, connectivity
- * history, audit log and API tokens, with the broker's authentication hooks and the HTTP API.
+ * history and audit log, with the broker's authentication hooks and the HTTP API (API tokens live
+ * in auth/).
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
 import type { DeviceDirectory } from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
-import type { TokenVerifier } from '../http/index.js';
 import type { BrokerHooks } from '../mqtt/index.js';
 import { refusePlatformAnswers } from './acl.js';
 import { Connectivity, type FlappingOptions } from './connectivity.js';
@@ -20,11 +20,11 @@ import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
 import { RegistryService } from './service.js';
 import { openRegistryStore } from './store.js';
-import { TokenStore } from './tokens.js';
 import type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
 import type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
 
 export { RegistryErrors } from './errors.js';
+export { isPlatformAnswerTopic } from './acl.js';
 export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
 export type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
 export type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
@@ -53,8 +53,6 @@ export interface RegistryModule extends PlatformModule {
   directory: DeviceDirectory;
   /** Authentication and ACL hooks for the broker. */
   brokerHooks: Partial<BrokerHooks>;
-  /** API token verification for http/. */
-  tokens: TokenVerifier;
   /** Check a device's password outside MQTT (telegram HELLO lines). */
   verifyDeviceSecret(deviceId: string, secret: string): Promise<boolean>;
   /** Is device X connected, since when, on which node; last seen (presence.ts). */
@@ -75,8 +73,6 @@ export interface RegistryOptions {
   authLimits?: Partial<AuthLimitOptions> | false;
   /** Admission control for slow (scrypt) verifications (defaults in slow-lane.ts). */
   slowLane?: Partial<SlowLaneOptions>;
-  /** Where the generated first admin token is printed (default stderr). */
-  announce?: (line: string) => void;
   /** The presence seam; default `LocalPresence` (one node). A cluster passes `cluster/pg-presence.ts`. */
   presence?: PresenceBackend;
 }
@@ -128,17 +124,6 @@ export async function createRegistry(
     broker: ctx.broker,
   });
   const credentials = new CredentialService(registry, opts.rotationOverlapMs ?? DEFAULT_ROTATION_OVERLAP_MS);
-  const tokens = new TokenStore(store, ctx.clock, (id) =>
-    events.publish('invalidate', { kind: 'token', id }),
-  );
-
-  const generated = await tokens.bootstrap(ctx.config.adminToken);
-  if (generated !== undefined) {
-    // Printed once, to stderr and not to the logs (logs are shipped and kept).
-    const announce = opts.announce ?? ((line: string) => process.stderr.write(line + '\n'));
-    announce(`tsunagu: first admin API token: ${generated}`);
-    announce('tsunagu: store it now; it is not shown again (create more with POST /api/v1/tokens)');
-  }
   // A single node starts with nobody connected. In a cluster the others' devices stay online: a dead
   // node's devices are cleared by presence when its membership expires; only a node that finds
   // itself alone (a whole-cluster restart) clears what the previous run left behind.
@@ -149,19 +134,17 @@ export async function createRegistry(
     events,
     directory,
     auth,
-    tokens,
     store,
     broker: ctx.broker,
     now: () => ctx.clock.now(),
     log,
   });
 
-  const routes = [registryRoutes(registry, credentials), adminRoutes(registry, tokens)];
+  const routes = [registryRoutes(registry, credentials), adminRoutes(registry)];
   return {
     name: 'registry',
     directory,
     brokerHooks: refusePlatformAnswers(auth.hooks()),
-    tokens,
     verifyDeviceSecret: (deviceId, secret) => auth.verifyDeviceSecret(deviceId, secret),
     presence,
     routes: (api) => {

@@ -1,16 +1,15 @@
-/** Audit log, API tokens (admin) and YAML import/export routes. */
+/** Audit log and YAML import/export routes (API tokens moved to auth/). */
 import type { FastifyInstance } from 'fastify';
-import { acceptYamlBodies, legacyAuditRedactor, type Role, YAML_TYPES } from '../http/index.js';
+import { acceptYamlBodies, legacyAuditRedactor, YAML_TYPES } from '../http/index.js';
 import { RegistryErrors } from './errors.js';
 import { exportYaml, importYaml } from './import-export.js';
 import { actorOf, nextOffset } from './routes.js';
 import * as S from './schemas.js';
 import type { RegistryService } from './service.js';
-import type { TokenStore } from './tokens.js';
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
 
-export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
+export function adminRoutes(registry: RegistryService) {
   return (api: FastifyInstance): void => {
     acceptYamlBodies(api);
     let legacy: ReturnType<typeof legacyAuditRedactor> | undefined;
@@ -51,62 +50,6 @@ export function adminRoutes(registry: RegistryService, tokens: TokenStore) {
           offset,
           nextOffset: nextOffset(offset, page.items.length, page.total),
         };
-      },
-    );
-
-    api.get(
-      '/tokens',
-      {
-        config: { role: 'admin' },
-        schema: {
-          tags: ['tokens'],
-          summary: 'List API tokens (never secrets)',
-          response: { 200: { type: 'object', properties: { items: { type: 'array', items: S.token } } } },
-        },
-      },
-      async () => ({ items: await tokens.list() }),
-    );
-    api.post<{ Body: { name: string; role: Role; expiresAt?: number; expiresInSeconds?: number } }>(
-      '/tokens',
-      {
-        config: { action: 'token.create', role: 'admin' },
-        schema: {
-          tags: ['tokens'],
-          summary: 'Create an API token (secret returned once)',
-          body: S.tokenBody,
-          response: { 201: S.tokenCreated, ...errors },
-        },
-      },
-      async (req, reply) => {
-        const b = req.body;
-        if (b.expiresAt !== undefined && b.expiresInSeconds !== undefined)
-          throw RegistryErrors.invalid(
-            'body.expiresInSeconds',
-            'give expiresAt or expiresInSeconds, not both',
-          );
-        const expiresAt =
-          b.expiresAt ??
-          (b.expiresInSeconds !== undefined ? registry.deps.clock.now() + b.expiresInSeconds * 1000 : null);
-        const created = await tokens.create(b.name, b.role, expiresAt);
-        await registry.audit(actorOf(req), 'token.create', `tokens/${created.token.id}`, null, created.token);
-        return reply.status(201).send(created);
-      },
-    );
-    api.delete<{ Params: { id: string } }>(
-      '/tokens/:id',
-      {
-        config: { action: 'token.revoke', role: 'admin' },
-        schema: {
-          tags: ['tokens'],
-          summary: 'Revoke an API token',
-          params: S.idParam,
-          response: { 200: S.token, ...errors },
-        },
-      },
-      async (req) => {
-        const { before, after } = await tokens.revoke(req.params.id);
-        await registry.audit(actorOf(req), 'token.revoke', `tokens/${req.params.id}`, before, after);
-        return after;
       },
     );
 

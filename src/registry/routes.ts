@@ -1,6 +1,6 @@
 /**
  * The registry's HTTP API under /api/v1: device models, devices, credentials, connectivity history
- * and fleet counts. Audit, tokens and YAML import/export are in routes-admin.ts.
+ * and fleet counts. Audit and YAML import/export are in routes-admin.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CredentialService, NewCredential } from './credentials.js';
@@ -10,7 +10,9 @@ import type { DeviceQuery, DeviceSort } from './types.js';
 
 export function actorOf(req: FastifyRequest): ApiActor {
   const p = req.principal;
-  return p ? { kind: 'token', id: p.id, name: p.name } : { kind: 'system', id: 'unknown', name: null };
+  return p
+    ? { kind: p.kind ?? 'token', id: p.id, name: p.name }
+    : { kind: 'system', id: 'unknown', name: null };
 }
 
 const errors = { 404: S.errorSchema, 409: S.errorSchema, 422: S.errorSchema };
@@ -34,6 +36,22 @@ interface ListQuery {
   order: 'asc' | 'desc';
   limit: number;
   offset: number;
+}
+
+/** One page of the devices a predicate admits (customer lists: small fleets, read in chunks). */
+async function scopedPage(
+  registry: RegistryService,
+  query: DeviceQuery,
+  admits: (d: { id: string; model: string | null; tags: string[] }) => boolean,
+): ReturnType<RegistryService['queryDevices']> {
+  const CHUNK = 500;
+  const items: Awaited<ReturnType<RegistryService['queryDevices']>>['items'] = [];
+  for (let offset = 0; ; offset += CHUNK) {
+    const chunk = await registry.queryDevices({ ...query, limit: CHUNK, offset });
+    items.push(...chunk.items.filter(admits));
+    if (chunk.items.length < CHUNK) break;
+  }
+  return { items: items.slice(query.offset, query.offset + query.limit), total: items.length };
 }
 
 export function registryRoutes(registry: RegistryService, credentials: CredentialService) {
@@ -132,7 +150,10 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
           limit: q.limit,
           offset: q.offset,
         };
-        const page = await registry.queryDevices(query);
+        // A customer's principal (auth/) sees only its devices: filter every match, then page.
+        const page = req.principal?.devices
+          ? await scopedPage(registry, query, req.principal.devices)
+          : await registry.queryDevices(query);
         return {
           ...page,
           limit: q.limit,

@@ -18,6 +18,7 @@ import { wireConnectivityEvents, type ModuleContext } from '../platform/index.js
 import { createHttpServer, registerApi } from '../http/index.js';
 import { createBroker, listenTcp, type Broker } from '../mqtt/index.js';
 import { openSqlite, type Database } from '../store/index.js';
+import { createAuth } from '../auth/index.js';
 import { createRegistry, type RegistryModule, type RegistryOptions } from './index.js';
 
 export const HARNESS_ADMIN_TOKEN = 'registry-test-admin-token-0123456789';
@@ -60,8 +61,10 @@ export async function startRegistryHarness(
   const registry = await createRegistry(ctx, opts.registry);
   broker.setHooks(registry.brokerHooks);
   wireConnectivityEvents(broker, bus, clock);
-  const http = createHttpServer({ log: silentLogger, metrics, tokens: registry.tokens, ready: () => true });
-  await registerApi(http, registry.tokens, registry.routes ? [registry.routes] : []);
+  // API tokens (and the /tokens routes) live in auth/.
+  const auth = await createAuth(ctx, registry.directory, { announce: () => undefined });
+  const http = createHttpServer({ log: silentLogger, metrics, tokens: auth.tokens, ready: () => true });
+  await registerApi(http, auth.access, [...(registry.routes ? [registry.routes] : []), auth.routes!]);
   await http.ready();
   await broker.start();
   await registry.start?.();

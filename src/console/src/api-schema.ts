@@ -54,6 +54,152 @@ export interface Paths {
       };
     };
   };
+  '/auth/login': {
+    /** Sign in with e-mail and password (sets the session cookie) */
+    post: {
+      body: {
+        email: string;
+        password: string;
+      };
+      response: {
+        principal: {
+          id: string;
+          name: string;
+          role: 'viewer' | 'operator' | 'admin';
+          kind: 'token' | 'user';
+          customer?: string;
+        };
+        /** send as X-CSRF-Token on state-changing requests (browser sessions) */
+        csrfToken?: string;
+      };
+    };
+  };
+  '/auth/logout': {
+    /** Sign out (and, with SSO, the URL that signs out at the provider) */
+    post: {
+      response: {
+        /** send the browser here to sign out at the identity provider too */
+        endSessionUrl?: string;
+      };
+    };
+  };
+  '/auth/oidc/callback': {
+    /** Where the identity provider sends the browser back */
+    get: {
+      response: unknown;
+    };
+  };
+  '/auth/oidc/login': {
+    /** Start single sign-on (redirects to the identity provider) */
+    get: {
+      response: unknown;
+    };
+  };
+  '/auth/options': {
+    /** How people can sign in here (for the sign-in page) */
+    get: {
+      response: {
+        local: boolean;
+        oidc: boolean;
+        oidcLoginUrl?: string;
+      };
+    };
+  };
+  '/auth/password': {
+    /** Set my password (local users) */
+    put: {
+      body: {
+        current?: string;
+        password: string;
+      };
+      response: void;
+    };
+  };
+  '/auth/session': {
+    /** Who is signed in (and the CSRF token of a browser session) */
+    get: {
+      response: {
+        principal: {
+          id: string;
+          name: string;
+          role: 'viewer' | 'operator' | 'admin';
+          kind: 'token' | 'user';
+          customer?: string;
+        };
+        /** send as X-CSRF-Token on state-changing requests (browser sessions) */
+        csrfToken?: string;
+      };
+    };
+  };
+  '/auth/tokens': {
+    /** My personal API tokens */
+    get: {
+      response: {
+        items?: {
+          id: string;
+          name: string;
+          role: 'viewer' | 'operator' | 'admin';
+          /** epoch milliseconds */
+          createdAt?: number;
+          expiresAt?: number | null;
+          revokedAt?: number | null;
+          bootstrap?: boolean;
+          /** owner of a personal token */
+          userId?: string;
+          /** customer scope of a personal token */
+          customer?: string;
+        }[];
+      };
+    };
+    /** Create a personal API token (role ≤ mine, must expire; secret returned once) */
+    post: {
+      body: {
+        name: string;
+        role: 'viewer' | 'operator' | 'admin';
+        expiresInSeconds: number;
+      };
+      response: {
+        token: {
+          id: string;
+          name: string;
+          role: 'viewer' | 'operator' | 'admin';
+          /** epoch milliseconds */
+          createdAt?: number;
+          expiresAt?: number | null;
+          revokedAt?: number | null;
+          bootstrap?: boolean;
+          /** owner of a personal token */
+          userId?: string;
+          /** customer scope of a personal token */
+          customer?: string;
+        };
+        /** shown only in this response */
+        secret: string;
+      };
+    };
+  };
+  '/auth/tokens/:id': {
+    /** Revoke one of my tokens */
+    delete: {
+      params: {
+        id: string;
+      };
+      response: {
+        id: string;
+        name: string;
+        role: 'viewer' | 'operator' | 'admin';
+        /** epoch milliseconds */
+        createdAt?: number;
+        expiresAt?: number | null;
+        revokedAt?: number | null;
+        bootstrap?: boolean;
+        /** owner of a personal token */
+        userId?: string;
+        /** customer scope of a personal token */
+        customer?: string;
+      };
+    };
+  };
   '/commands/stats': {
     get: {
       query: {
@@ -123,6 +269,83 @@ export interface Paths {
         };
         /** true when an earlier command with this idempotency key was returned */
         duplicate?: boolean;
+      };
+    };
+  };
+  '/customers': {
+    /** List customers */
+    get: {
+      response: {
+        items?: {
+          id: string;
+          name: string;
+          devices: string[];
+          models: string[];
+          tags: string[];
+          /** epoch milliseconds */
+          createdAt?: number;
+          /** epoch milliseconds */
+          updatedAt?: number;
+        }[];
+      };
+    };
+  };
+  '/customers/:id': {
+    /** Get a customer */
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        id: string;
+        name: string;
+        devices: string[];
+        models: string[];
+        tags: string[];
+        /** epoch milliseconds */
+        createdAt?: number;
+        /** epoch milliseconds */
+        updatedAt?: number;
+      };
+    };
+    /** Create or change a customer and the devices it owns (by id, model or tag) */
+    put: {
+      params: {
+        id: string;
+      };
+      body: {
+        name?: string;
+        devices?: string[];
+        models?: string[];
+        tags?: string[];
+      };
+      response: {
+        id: string;
+        name: string;
+        devices: string[];
+        models: string[];
+        tags: string[];
+        /** epoch milliseconds */
+        createdAt?: number;
+        /** epoch milliseconds */
+        updatedAt?: number;
+      };
+    };
+    /** Delete a customer (its users then see no devices) */
+    delete: {
+      params: {
+        id: string;
+      };
+      response: {
+        id: string;
+        name: string;
+        devices: string[];
+        models: string[];
+        tags: string[];
+        /** epoch milliseconds */
+        createdAt?: number;
+        /** epoch milliseconds */
+        updatedAt?: number;
       };
     };
   };
@@ -1870,6 +2093,164 @@ export interface Paths {
       };
     };
   };
+  '/rules': {
+    get: {
+      response: {
+        items?: {
+          [key: string]: unknown;
+        }[];
+      };
+    };
+    post: {
+      body: {
+        name?: string;
+        description?: string;
+        sql?: string;
+        enabled?: boolean;
+        actions?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        }[];
+        /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+        errorAction?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        };
+        [key: string]: unknown;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/export': {
+    get: {
+      response: string;
+    };
+  };
+  '/rules/import': {
+    post: {
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/test': {
+    post: {
+      body: {
+        /** test a stored rule */
+        rule?: string;
+        /** or an inline rule (name optional) */
+        definition?: {
+          name?: string;
+          description?: string;
+          sql?: string;
+          enabled?: boolean;
+          actions?: {
+            type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+            secret?: string;
+            [key: string]: unknown;
+          }[];
+          /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+          errorAction?: {
+            type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+            secret?: string;
+            [key: string]: unknown;
+          };
+          [key: string]: unknown;
+        };
+        topic: string;
+        /** the message payload as JSON */
+        payload?: unknown;
+        /** or a payload that is not JSON, base64 */
+        payloadBase64?: string;
+        clientId?: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/:name': {
+    get: {
+      params: {
+        name: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+    put: {
+      params: {
+        name: string;
+      };
+      body: {
+        name?: string;
+        description?: string;
+        sql?: string;
+        enabled?: boolean;
+        actions?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        }[];
+        /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+        errorAction?: {
+          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          secret?: string;
+          [key: string]: unknown;
+        };
+        [key: string]: unknown;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+    delete: {
+      params: {
+        name: string;
+      };
+      response: unknown;
+    };
+  };
+  '/rules/:name/deliveries': {
+    get: {
+      params: {
+        name: string;
+      };
+      query: {
+        status?: 'pending' | 'delivered' | 'failed';
+        limit?: number;
+      };
+      response: {
+        items?: {
+          [key: string]: unknown;
+        }[];
+      };
+    };
+  };
+  '/rules/:name/disable': {
+    post: {
+      params: {
+        name: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
+  '/rules/:name/enable': {
+    post: {
+      params: {
+        name: string;
+      };
+      response: {
+        [key: string]: unknown;
+      };
+    };
+  };
   '/schedules': {
     get: {
       response: {
@@ -2669,6 +3050,10 @@ export interface Paths {
           expiresAt?: number | null;
           revokedAt?: number | null;
           bootstrap?: boolean;
+          /** owner of a personal token */
+          userId?: string;
+          /** customer scope of a personal token */
+          customer?: string;
         }[];
       };
     };
@@ -2691,6 +3076,10 @@ export interface Paths {
           expiresAt?: number | null;
           revokedAt?: number | null;
           bootstrap?: boolean;
+          /** owner of a personal token */
+          userId?: string;
+          /** customer scope of a personal token */
+          customer?: string;
         };
         /** shown only in this response */
         secret: string;
@@ -2712,6 +3101,112 @@ export interface Paths {
         expiresAt?: number | null;
         revokedAt?: number | null;
         bootstrap?: boolean;
+        /** owner of a personal token */
+        userId?: string;
+        /** customer scope of a personal token */
+        customer?: string;
+      };
+    };
+  };
+  '/users': {
+    /** List users */
+    get: {
+      response: {
+        items?: {
+          id: string;
+          email: string;
+          name: string;
+          role: 'viewer' | 'operator' | 'admin';
+          customer?: string | null;
+          source?: 'local' | 'oidc';
+          subject?: string | null;
+          disabled: boolean;
+          hasPassword?: boolean;
+          /** epoch milliseconds */
+          createdAt?: number;
+          /** epoch milliseconds */
+          updatedAt?: number;
+          lastLoginAt?: number | null;
+        }[];
+      };
+    };
+    /** Create a local user */
+    post: {
+      body: {
+        email: string;
+        name?: string;
+        role: 'viewer' | 'operator' | 'admin';
+        customer?: string | null;
+        password?: string;
+      };
+      response: {
+        id: string;
+        email: string;
+        name: string;
+        role: 'viewer' | 'operator' | 'admin';
+        customer?: string | null;
+        source?: 'local' | 'oidc';
+        subject?: string | null;
+        disabled: boolean;
+        hasPassword?: boolean;
+        /** epoch milliseconds */
+        createdAt?: number;
+        /** epoch milliseconds */
+        updatedAt?: number;
+        lastLoginAt?: number | null;
+      };
+    };
+  };
+  '/users/:id': {
+    /** Get a user */
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        id: string;
+        email: string;
+        name: string;
+        role: 'viewer' | 'operator' | 'admin';
+        customer?: string | null;
+        source?: 'local' | 'oidc';
+        subject?: string | null;
+        disabled: boolean;
+        hasPassword?: boolean;
+        /** epoch milliseconds */
+        createdAt?: number;
+        /** epoch milliseconds */
+        updatedAt?: number;
+        lastLoginAt?: number | null;
+      };
+    };
+    /** Change a user: role, customer, name, password; disable (ends sessions and tokens) */
+    patch: {
+      params: {
+        id: string;
+      };
+      body: {
+        name?: string;
+        role?: 'viewer' | 'operator' | 'admin';
+        customer?: string | null;
+        disabled?: boolean;
+        password?: string;
+      };
+      response: {
+        id: string;
+        email: string;
+        name: string;
+        role: 'viewer' | 'operator' | 'admin';
+        customer?: string | null;
+        source?: 'local' | 'oidc';
+        subject?: string | null;
+        disabled: boolean;
+        hasPassword?: boolean;
+        /** epoch milliseconds */
+        createdAt?: number;
+        /** epoch milliseconds */
+        updatedAt?: number;
+        lastLoginAt?: number | null;
       };
     };
   };

@@ -1,0 +1,63 @@
+/**
+ * What a customer's principal may call: one table, default deny (403). Every route that names one
+ * device answers another customer's device exactly as a missing one (404), so ids don't leak.
+ * `access-matrix.test.ts` checks this table against every route of the OpenAPI document.
+ */
+export type CustomerRule =
+  /** Allowed; the handler scopes the answer with `req.principal.devices` (lists). */
+  | { kind: 'any' }
+  /** The device named by the path parameter `id` must be the customer's. */
+  | { kind: 'device' }
+  /** A shadow write: the device must be the customer's and only customer-writable desired keys change. */
+  | { kind: 'shadow-write' };
+
+const device: CustomerRule = { kind: 'device' };
+const any: CustomerRule = { kind: 'any' };
+const shadowWrite: CustomerRule = { kind: 'shadow-write' };
+
+/** Keys are `METHOD url` with Fastify's URL (`:id`), relative to /api/v1. */
+export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
+  'GET /me': any,
+  'GET /devices': any,
+  'GET /devices/:id': device,
+  'GET /devices/:id/events': device,
+  'GET /devices/:id/latest': device,
+  'GET /devices/:id/telemetry': device,
+  'GET /devices/:id/telemetry.csv': device,
+  'GET /devices/:id/service-state': device,
+  'GET /devices/:id/commands': device,
+  'GET /devices/:id/shadow': device,
+  'GET /devices/:id/shadow/diff': device,
+  'GET /devices/:id/shadow/history': device,
+  'GET /devices/:id/shadows': device,
+  'GET /devices/:id/shadows/:name': device,
+  'GET /devices/:id/shadows/:name/diff': device,
+  'GET /devices/:id/shadows/:name/history': device,
+  'POST /devices/:id/shadow': shadowWrite,
+  'POST /devices/:id/shadows/:name': shadowWrite,
+  // auth/'s own routes every signed-in person uses
+  'GET /auth/session': any,
+  'POST /auth/logout': any,
+  'GET /auth/tokens': any,
+  'POST /auth/tokens': any,
+  'DELETE /auth/tokens/:id': any,
+  'PUT /auth/password': any,
+};
+
+export function customerRule(method: string, url: string): CustomerRule | undefined {
+  return CUSTOMER_ROUTES[`${method} ${url.replace(/^\/api\/v1/, '')}`];
+}
+
+/** The desired keys a shadow write touches that the model does not mark customer-writable. */
+export function forbiddenDesiredKeys(
+  body: unknown,
+  writable: readonly string[],
+): string[] | 'not-desired-only' {
+  const state = (body as { state?: unknown } | null)?.state;
+  if (state === null || typeof state !== 'object') return 'not-desired-only';
+  const keys = Object.keys(state);
+  if (keys.some((k) => k !== 'desired')) return 'not-desired-only';
+  const desired = (state as { desired?: unknown }).desired;
+  if (desired === null || typeof desired !== 'object') return 'not-desired-only';
+  return Object.keys(desired).filter((k) => !writable.includes(k));
+}

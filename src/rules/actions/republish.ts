@@ -1,0 +1,41 @@
+/**
+ * republish: put the SELECT output on an MQTT topic through the broker's publish API (so it fans
+ * out like any message, to MQTT subscribers and to other rules). Rules publish as the platform,
+ * but never where only the platform may: `$SYS/…` (the broker's), platform answer topics
+ * (`$aws/things/+/shadow/…/accepted` …, `$fleet/…`, the registry's catalogue) and the rules
+ * engine's own `$tsunagu/…` event topics are refused, as they are for devices.
+ */
+import type { BrokerApi } from '../../mqtt/index.js';
+import { isBrokerReservedTopic } from '../../mqtt/index.js';
+import { isPlatformAnswerTopic } from '../../registry/index.js';
+import type { RepublishAction, Rendered } from '../types.js';
+
+/** Why a rule may not publish to this topic, or null. */
+export function republishRefusal(topic: string): string | null {
+  if (topic.length === 0) return 'the topic is empty';
+  if (/[+#]/.test(topic) || topic.includes('\u0000')) return `topic ${topic} holds a wildcard or NUL`;
+  if (isBrokerReservedTopic(topic)) return `topic ${topic} is reserved for the broker ($SYS)`;
+  if (isPlatformAnswerTopic(topic)) return `topic ${topic} is reserved for the platform's answers`;
+  if (topic === '$tsunagu' || topic.startsWith('$tsunagu/'))
+    return `topic ${topic} is reserved for platform events`;
+  return null;
+}
+
+export async function sendRepublish(broker: BrokerApi, a: RepublishAction, r: Rendered): Promise<void> {
+  const why = republishRefusal(r.target);
+  if (why) throw new Error(`not authorized: ${why}`);
+  await broker.publish({
+    topic: r.target,
+    payload: Buffer.from(r.body ?? '', 'base64'),
+    qos: a.qos ?? 0,
+    retain: a.retain ?? false,
+    ...(r.headers || r.contentType
+      ? {
+          properties: {
+            ...(r.headers ? { userProperties: r.headers } : {}),
+            ...(r.contentType ? { contentType: r.contentType } : {}),
+          },
+        }
+      : {}),
+  });
+}

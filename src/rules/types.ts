@@ -1,0 +1,129 @@
+/** The rules module's data: rule definitions, their actions, and queued action deliveries. */
+
+export const ACTION_TYPES = ['republish', 'http', 'postgres', 'amqp', 'nats'] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+interface ActionBase {
+  /** Attempts before the action counts as failed and the error action runs (default 5). */
+  maxAttempts?: number;
+  /** Most deliveries per second for this action; matches beyond it are dropped and counted. */
+  ratePerSecond?: number;
+}
+
+/** Strings marked "template" may hold `${expression}` substitutions (AWS substitution templates). */
+export interface RepublishAction extends ActionBase {
+  type: 'republish';
+  /** Topic template, e.g. `alerts/${topic(2)}`. */
+  topic: string;
+  qos?: 0 | 1;
+  retain?: boolean;
+  /** MQTT 5 user properties; values are templates. */
+  userProperties?: Record<string, string>;
+}
+
+export interface HttpAction extends ActionBase {
+  type: 'http';
+  /** URL template. */
+  url: string;
+  method?: 'POST' | 'PUT' | 'PATCH';
+  /** Header values are templates. */
+  headers?: Record<string, string>;
+  /** Body template; default: the SELECT output as JSON. */
+  body?: string;
+  /** HMAC-SHA256 key: `X-Tsunagu-Signature: sha256=<hex>` over the body (as notify's webhooks). Write-only. */
+  secret?: string;
+  timeoutMs?: number;
+}
+
+export interface PostgresAction extends ActionBase {
+  type: 'postgres';
+  /** Connection URL of the user's database (write-only: it may hold a password). */
+  url: string;
+  /** Table name, optionally schema-qualified (`metrics.readings`). */
+  table: string;
+  /** Column → template; `${expr}` alone keeps the value's type, anything else is text. Bound, never interpolated. */
+  columns: Record<string, string>;
+}
+
+export interface AmqpAction extends ActionBase {
+  type: 'amqp';
+  /** amqp:// URL (write-only: it may hold a password). */
+  url: string;
+  /** Exchange ('' is the default exchange, routing straight to the queue named by the routing key). */
+  exchange: string;
+  /** Routing key template. */
+  routingKey: string;
+  persistent?: boolean;
+}
+
+export interface NatsAction extends ActionBase {
+  type: 'nats';
+  /** nats:// URL (write-only: it may hold credentials). */
+  url: string;
+  /** Subject template. */
+  subject: string;
+}
+
+export type ActionDef = RepublishAction | HttpAction | PostgresAction | AmqpAction | NatsAction;
+
+export interface RuleDef {
+  /** Identifier: letters, digits and underscores (as AWS rule names). */
+  name: string;
+  description?: string;
+  /** The AWS IoT SQL statement (version 2016-03-23). */
+  sql: string;
+  enabled: boolean;
+  actions: ActionDef[];
+  /** Runs once per action that failed its last attempt, with AWS's error payload. */
+  errorAction?: ActionDef;
+}
+
+export interface StoredRule extends RuleDef {
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Where a delivery's message came from (the error action's payload is built from it). */
+export interface Origin {
+  topic: string;
+  clientId: string | null;
+  /** The original payload, base64 (AWS error action: `base64OriginalPayload`). */
+  payload: string;
+}
+
+/** A rendered action request: everything the peer needs except secrets, which come from the rule. */
+export interface Rendered {
+  /** republish topic / http url / amqp routing key / nats subject / postgres table */
+  target: string;
+  /** The message body, base64 (bytes exactly as they will be sent). */
+  body?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** postgres: column → value, in the action's column order. */
+  values?: [string, unknown][];
+}
+
+/**
+ * A queued action delivery (lifecycle):
+ *  - `pending`: waiting for its next attempt (`nextAttemptAt`)
+ *  - `delivered`: the peer accepted it
+ *  - `failed`: the last attempt failed; the error action (if any) was queued
+ */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface Delivery {
+  id: string;
+  rule: string;
+  /** Index into the rule's `actions`; -1 for the error action. */
+  action: number;
+  actionType: ActionType;
+  request: Rendered;
+  origin: Origin;
+  status: DeliveryStatus;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
