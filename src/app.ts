@@ -95,14 +95,6 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     metrics.removeSingleMetric(`tsunagu_nodejs_active_${kind}_total`);
 
   const db = await openDatabase(config.database, config.dataDir);
-  const broker = createBroker({
-    db,
-    clock,
-    log: log.child({ component: 'mqtt' }),
-    limits: config.limits,
-    allowAnonymous: config.allowAnonymous,
-    nodeId: config.nodeId,
-  });
   // The one place that chooses single-node or cluster seams.
   let cluster: Cluster | undefined;
   const clusterOpts =
@@ -115,6 +107,15 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     cluster = await createCluster(clusterOpts, { db, nodeId: config.nodeId, log, now: () => clock.now() });
     registerClusterMetrics(metrics, cluster);
   }
+  const broker = createBroker({
+    db,
+    clock,
+    log: log.child({ component: 'mqtt' }),
+    limits: config.limits,
+    allowAnonymous: config.allowAnonymous,
+    nodeId: config.nodeId,
+    ...(cluster ? { fanOut: cluster.fanOut } : {}),
+  });
   const ownership = cluster?.ownership ?? singleNodeOwnership(config.nodeId);
   const clusterEvents = cluster?.events ?? singleNodeEvents(log);
   const ctx: ModuleContext = { config, db, bus, clock, log, broker, metrics, ownership, clusterEvents };

@@ -62,6 +62,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'SUBSCRIBE latency with 1,000,000 retained messages: Tsunagu vs Mosquitto vs the old scan',
     load: async () => withOptions((await import('../bench/index.js')).benchRetained),
   },
+  cluster: {
+    help: 'cross-node MQTT fan-out vs same node: 2 nodes on PostgreSQL + NATS, messages/s and p99',
+    load: async () => (await import('../bench/index.js')).runClusterBenchCli,
+  },
   schedules: {
     help: 'a year resolved at minute resolution; a 06:00 slot for N boilers: write + verify time, writes/s, CPU per execution',
     load: async () => (await import('../bench/index.js')).runSchedulesBenchCli,

@@ -12,8 +12,11 @@ import {
   type Member,
   type Ownership,
 } from '../core/index.js';
+import type { FanOutFactory } from '../mqtt/index.js';
 import type { PostgresDatabase } from '../store/index.js';
-import { NatsClusterEvents } from './nats-events.js';
+import { connect } from 'nats';
+import { NatsClusterEvents, DEFAULT_SUBJECT } from './nats-events.js';
+import { NatsFanOut, type FanOutStats } from './nats-fan-out.js';
 import { DEFAULT_LEASE_TIMING, PgOwnership } from './pg-ownership.js';
 import { PgPresence } from './pg-presence.js';
 
@@ -21,6 +24,8 @@ export { PgOwnership, DEFAULT_LEASE_TIMING } from './pg-ownership.js';
 export { NatsClusterEvents, DEFAULT_SUBJECT } from './nats-events.js';
 export { ShardCountMismatchError } from './pg-tables.js';
 export { LeaseBook, planRound, targetShare } from './lease-book.js';
+export { NatsFanOut, type FanOutStats } from './nats-fan-out.js';
+export { InterestTable } from './interest.js';
 export { PgPresence } from './pg-presence.js';
 
 export interface ClusterOptions {
@@ -32,11 +37,17 @@ export interface ClusterOptions {
   ttlMs?: number;
   renewMs?: number;
   marginMs?: number;
+  /** Cross-node MQTT fan-out: full interest set announced every … ms (default 2000). */
+  fanOutResyncMs?: number;
 }
 
 export interface Cluster {
   ownership: Ownership;
   events: ClusterEvents;
+  /** The cross-node MQTT fan-out, for `BrokerOptions.fanOut` (one broker per cluster node). */
+  fanOut: FanOutFactory;
+  /** Forwarded messages and known interest, once the broker has built the fan-out. */
+  fanOutStats(): FanOutStats | undefined;
   /** The presence seam for the registry (`RegistryOptions.presence`); started and stopped by it. */
   presence: PgPresence;
   /** For /readyz: who is in the cluster, and whether this node holds leases. */
@@ -93,10 +104,19 @@ export async function createCluster(
     clock: deps.clock ?? monotonicClock,
     log,
   });
+  // Its own connection: MQTT traffic must not queue behind (or ahead of) cluster events.
+  const fanOutNc = await connect({
+    servers: opts.natsUrl,
+    name: `tsunagu ${deps.nodeId} fan-out`,
+    noEcho: true,
+    maxReconnectAttempts: -1,
+  });
+  let fanOut: NatsFanOut | undefined;
   try {
     await ownership.start();
   } catch (err) {
     await events.close();
+    await fanOutNc.close();
     throw err;
   }
   const presence = new PgPresence({
@@ -113,6 +133,19 @@ export async function createCluster(
   return {
     ownership,
     events,
+    fanOut: (local, host) => {
+      if (fanOut) throw new Error('cluster fan-out: one broker per cluster node');
+      fanOut = new NatsFanOut(local, host, {
+        nc: fanOutNc,
+        base: `${opts.subject ?? DEFAULT_SUBJECT}.mqtt`,
+        nodeId: deps.nodeId,
+        log,
+        ...(opts.fanOutResyncMs ? { resyncMs: opts.fanOutResyncMs } : {}),
+      });
+      fanOut.start();
+      return fanOut;
+    },
+    fanOutStats: () => fanOut?.stats,
     presence,
     status: () => {
       const owned = ownership.ownedShards();
@@ -139,6 +172,8 @@ export async function createCluster(
       };
     },
     async close() {
+      await fanOut?.close();
+      await fanOutNc.drain().catch(() => undefined);
       await ownership.close();
       await events.close();
     },
@@ -161,6 +196,38 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
     registers: [metrics],
     collect() {
       this.set(cluster.status().shardsHeld);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_forwarded_out',
+    help: 'MQTT messages this node forwarded to other nodes (one per target node), since start',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.fanOutStats()?.forwardedOut ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_forwarded_in',
+    help: 'MQTT messages other nodes forwarded to this node, since start',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.fanOutStats()?.forwardedIn ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_forward_timeouts',
+    help: 'Forwarded QoS 1/2 messages another node did not accept in time (publisher not acknowledged), since start',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.fanOutStats()?.forwardTimeouts ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_remote_filters',
+    help: 'Subscription filters other nodes hold, as this node knows them (fan-out interest)',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.fanOutStats()?.remoteFilters ?? 0);
     },
   });
   new Gauge({

@@ -112,7 +112,12 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     this.delivery = new Delivery(this.clock, this.limits, this.counters, this);
     this.sessions = new SessionRoom(this);
     const local = new LocalFanOut(this.sessions.byId, this.delivery, this.log);
-    this.fanOut = opts.fanOut ? opts.fanOut(local) : local;
+    this.fanOut = opts.fanOut
+      ? opts.fanOut(local, {
+          keepRetained: (m) => this.retained.keep(m),
+          flushed: () => this.writer.flushed(),
+        })
+      : local;
     this.retained = new RetainedRoom(this.clock, this, this.delivery);
     this.wills = new WillRoom(
       this.clock,

@@ -12,14 +12,14 @@ import type { Delivery } from './delivery.js';
 import type { Route } from './route.js';
 import type { Session } from './session.js';
 import { SubscriptionTrie, type SharedGroup } from './trie.js';
-import type { Subscription } from './types.js';
+import type { Message, Subscription } from './types.js';
 
 export interface FanOut {
   /**
    * Deliver `route.msg` to every matching subscriber and server-side handler, recording in
    * `route` what was done (copies delivered, flow waits, handler promises to wait for).
    */
-  route(route: Route): void;
+  route(route: Route, scope?: RouteScope): void;
   addSubscription(sub: Subscription): void;
   removeSubscription(sub: Subscription): void;
   /** A server-side subscriber; returns its removal. */
@@ -28,8 +28,26 @@ export interface FanOut {
   readonly subscriptionCount: number;
 }
 
+/**
+ * Narrows one `route()` (a cluster fan-out): a message forwarded from another node runs no
+ * server-side handlers (they ran where it was published), and shared-subscription groups are
+ * delivered only when named here (one member cluster-wide per group; key = the `$share/…` filter).
+ */
+export interface RouteScope {
+  remote?: boolean;
+  shared?: ReadonlySet<string>;
+}
+
+/** What a cluster fan-out may do to the broker besides routing: keep a retained message in memory only. */
+export interface FanOutHost {
+  /** A retained PUBLISH made on another node (already durable there): update the in-memory index. */
+  keepRetained(msg: Message): void;
+  /** Resolves once the state writes pushed so far are durable (before answering a forwarded QoS 1/2). */
+  flushed(): Promise<void>;
+}
+
 /** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */
-export type FanOutFactory = (local: FanOut) => FanOut;
+export type FanOutFactory = (local: FanOut, host: FanOutHost) => FanOut;
 
 interface HandlerEntry {
   filter: string;
@@ -63,7 +81,7 @@ export class LocalFanOut implements FanOut {
     return () => this.trie.removeHandler(filter, entry);
   }
 
-  route(r: Route): void {
+  route(r: Route, scope?: RouteScope): void {
     const msg = r.msg;
     const m = this.trie.match(msg.topic);
     const subs = m.subs;
@@ -80,11 +98,14 @@ export class LocalFanOut implements FanOut {
           r,
         );
       }
-    for (const g of m.shared) this.deliverShared(g, r);
+    const only = scope?.shared;
+    for (const g of m.shared)
+      if (only === undefined || (g.members.length > 0 && only.has(g.members[0]!.raw)))
+        this.deliverShared(g, r);
     // The flow waits are those of this message's deliveries: a handler below may publish (its own
     // route), and it does not hold this publisher.
     r.settleFlow();
-    if (m.handlers.length > 0) this.callHandlers(m.handlers as HandlerEntry[], r);
+    if (m.handlers.length > 0 && scope?.remote !== true) this.callHandlers(m.handlers as HandlerEntry[], r);
   }
 
   private deliverTo(

@@ -18,3 +18,7 @@ export { allOf } from './hooks-compose.js';
 export { filterMatches } from './topics.js';
 export { isBrokerReservedTopic } from './reserved-topics.js';
 export { SubscriptionTrie } from './trie.js';
+// The fan-out seam for a cluster fan-out (issue 13, src/cluster/).
+export type { FanOut, FanOutFactory, FanOutHost, RouteScope } from './fan-out.js';
+export type { Message, Subscription } from './types.js';
+export { Route } from './route.js';

@@ -45,6 +45,12 @@ export class RetainedRoom {
       });
   }
 
+  /** A retained PUBLISH stored durably by another node (cluster): the in-memory index only. */
+  keep(msg: Message): void {
+    if (msg.payload.length === 0) this.index.delete(msg.topic);
+    else this.index.set(msg.topic, msg);
+  }
+
   /** Retained messages for a new subscription, sent with RETAIN set [MQTT-3.3.1-8]. */
   sendTo(s: Session, sub: Subscription): void {
     const now = this.clock.now();

@@ -1,0 +1,245 @@
+/**
+ * `tsunagu bench cluster`: cross-node fan-out against the same node (docs/cluster.md "Fan-out").
+ * Starts two `tsunagu start --cluster` processes (this same executable) on loopback, one PostgreSQL
+ * schema of their own and one NATS subject, a subscriber on node A, then publishes a burst from a
+ * client on A (same node) and one on B (forwarded over NATS), QoS 0 and 1, with at most `window`
+ * publishes outstanding. Reports messages/s (first send to last receive) and end-to-end latency
+ * percentiles (publish call to receive, one clock: the same process). Options: --messages N
+ * (default 20000), --window N (100), --payload BYTES (64), --database postgres://… (the test
+ * server), --nats-url nats://… (127.0.0.1:4222).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseCliOptions } from '../core/index.js';
+import { openPostgres } from '../store/index.js';
+
+export interface ClusterBenchOptions {
+  messages?: number;
+  window?: number;
+  payload?: number;
+  database?: string;
+  natsUrl?: string;
+}
+
+export interface ClusterBenchRow {
+  path: 'same node' | 'across nodes';
+  qos: 0 | 1;
+  messages: number;
+  received: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Node {
+  child: ChildProcess;
+  mqttPort: number;
+  stop(): Promise<void>;
+}
+
+async function startNode(nodeId: string, database: string, natsUrl: string, subject: string): Promise<Node> {
+  const [mqttPort, httpPort] = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), `tsunagu-bench-${nodeId}-`));
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      process.argv[1]!,
+      'start',
+      '--cluster',
+      '--nats-url',
+      natsUrl,
+      '--nats-subject',
+      subject,
+      '--database',
+      database,
+      '--node-id',
+      nodeId,
+      '--host',
+      '127.0.0.1',
+      '--mqtt-port',
+      String(mqttPort),
+      '--http-port',
+      String(httpPort),
+      '--data-dir',
+      dataDir,
+      '--allow-anonymous',
+      '--admin-token',
+      randomBytes(24).toString('hex'),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSUNAGU_LOG_LEVEL: 'warn' } },
+  );
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (child.exitCode !== null || i > 1200) throw new Error(`bench cluster: node ${nodeId} did not start`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    mqttPort,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function client(port: number, id: string): Promise<MqttClient> {
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: id,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    c.once('connect', () => resolve());
+    c.once('error', reject);
+  });
+  return c;
+}
+
+const pct = (sorted: number[], p: number): number =>
+  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+async function burst(
+  pub: MqttClient,
+  sub: MqttClient,
+  topic: string,
+  qos: 0 | 1,
+  n: number,
+  window: number,
+  size: number,
+): Promise<Omit<ClusterBenchRow, 'path'>> {
+  const sent = new Float64Array(n);
+  const lat: number[] = [];
+  let last = 0;
+  let done: () => void = () => undefined;
+  const all = new Promise<void>((r) => (done = r));
+  const onMsg = (t: string, payload: Buffer): void => {
+    if (t !== topic) return;
+    const i = payload.readUInt32BE(0);
+    const now = performance.now();
+    lat.push(now - sent[i]!);
+    last = now;
+    if (lat.length === n) done();
+  };
+  sub.on('message', onMsg);
+  const start = performance.now();
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  for (let i = 0; i < n; i++) {
+    while (inFlight >= window) await new Promise<void>((r) => (wake = r));
+    const p = Buffer.alloc(Math.max(4, size));
+    p.writeUInt32BE(i, 0);
+    sent[i] = performance.now();
+    inFlight++;
+    pub.publish(topic, p, { qos }, () => {
+      inFlight--;
+      wake?.();
+      wake = undefined;
+    });
+    if (qos === 0 && i % window === window - 1) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.race([all, new Promise((r) => setTimeout(r, 30_000))]);
+  sub.off('message', onMsg);
+  lat.sort((a, b) => a - b);
+  return {
+    qos,
+    messages: n,
+    received: lat.length,
+    perSecond: Math.round(lat.length / ((last - start) / 1000)),
+    p50Ms: Math.round(pct(lat, 50) * 100) / 100,
+    p99Ms: Math.round(pct(lat, 99) * 100) / 100,
+  };
+}
+
+export async function benchCluster(opts: ClusterBenchOptions = {}): Promise<ClusterBenchRow[]> {
+  const n = opts.messages ?? 20_000;
+  const window = opts.window ?? 100;
+  const size = opts.payload ?? 64;
+  const pgUrl = opts.database ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const natsUrl = opts.natsUrl ?? 'nats://127.0.0.1:4222';
+  const tag = randomBytes(4).toString('hex');
+  const schema = `bench_cluster_${tag}`;
+  const database = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
+  const subject = `tsunagu.bench.${tag}`;
+  const nodes: Node[] = [];
+  const clients: MqttClient[] = [];
+  try {
+    nodes.push(await startNode('bench-a', database, natsUrl, subject));
+    nodes.push(await startNode('bench-b', database, natsUrl, subject));
+    const [a, b] = nodes as [Node, Node];
+    const sub = await client(a.mqttPort, 'bench-sub');
+    const pubA = await client(a.mqttPort, 'bench-pub-a');
+    const pubB = await client(b.mqttPort, 'bench-pub-b');
+    clients.push(sub, pubA, pubB);
+    await sub.subscribeAsync('bench/#', { qos: 1 });
+    // Wait until B forwards to A (interest announced).
+    for (let got = false; !got;) {
+      const seen = new Promise<boolean>((r) => {
+        const t = setTimeout(() => r(false), 200);
+        sub.once('message', () => (clearTimeout(t), r(true)));
+      });
+      pubB.publish('bench/probe', 'x');
+      got = await seen;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const rows: ClusterBenchRow[] = [];
+    for (const qos of [0, 1] as const) {
+      rows.push({
+        path: 'same node',
+        ...(await burst(pubA, sub, `bench/same/${qos}`, qos, n, window, size)),
+      });
+      rows.push({
+        path: 'across nodes',
+        ...(await burst(pubB, sub, `bench/cross/${qos}`, qos, n, window, size)),
+      });
+    }
+    return rows;
+  } finally {
+    for (const c of clients) c.end(true);
+    await Promise.all(nodes.map((x) => x.stop()));
+    const db = await openPostgres(pgUrl, schema, 1).catch(() => undefined);
+    if (db) {
+      await db.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await db.close();
+    }
+  }
+}
+
+export async function runClusterBenchCli(args: string[]): Promise<void> {
+  const opts = parseCliOptions(args) as ClusterBenchOptions;
+  const rows = await benchCluster(opts);
+  const out = [
+    `tsunagu bench cluster: 2 nodes (PostgreSQL + NATS), subscriber on A, ${opts.messages ?? 20_000} messages, window ${opts.window ?? 100}, payload ${opts.payload ?? 64} B`,
+    '',
+    '| publisher on | QoS | received | messages/s | p50 ms | p99 ms |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.path} | ${r.qos} | ${r.received}/${r.messages} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} |`,
+    ),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}

@@ -1,0 +1,391 @@
+/**
+ * Cross-node MQTT fan-out over NATS core (issue 13; docs/cluster.md "Fan-out"). Wraps the broker's
+ * local fan-out: a PUBLISH is delivered here as before, then forwarded to the nodes that hold a
+ * matching filter — and only to them (interest-based forwarding, as EMQX's route table).
+ *
+ * - Interest: every node announces the filters its clients hold on `<base>.i`: deltas as they
+ *   change (batched per tick), its full set every `resyncMs`, a hello at start (peers answer with
+ *   their full sets) and a bye at close. A member not heard for `expireMs` is dropped, so a node
+ *   killed with -9 stops receiving forwards and its restarted successor (new member id) converges
+ *   at its first full set. A gap in a member's sequence numbers asks it for its full set.
+ * - Forwarding: one NATS message per target node on `<base>.f.<member>`. The receiver delivers it
+ *   locally only — never re-forwarded (no loops), no server-side handlers (they ran on the node
+ *   that received the PUBLISH).
+ * - `$share/{group}/…`: the origin picks one node per group among those holding members (round
+ *   robin), and only that node delivers to the group (one member cluster-wide).
+ * - Retained: stored durably by the origin (the shared PostgreSQL store); retained PUBLISHes are
+ *   also sent to every live node so their in-memory index follows.
+ * - QoS 0 is one NATS core publish per node (at most once, no backpressure). QoS 1/2 is a NATS
+ *   request: the origin acknowledges the publisher only once every interested node answered that
+ *   the message is queued (durably for persistent sessions) — see `send`.
+ */
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, type NatsConnection, type NatsError, type Subscription as NatsSubscription } from 'nats';
+import type { Logger } from '../core/index.js';
+import {
+  Route,
+  type FanOut,
+  type FanOutHost,
+  type Message,
+  type MessageHandler,
+  type RouteScope,
+  type Subscription,
+} from '../mqtt/index.js';
+import { InterestTable } from './interest.js';
+
+export interface NatsFanOutOptions {
+  nc: NatsConnection;
+  /** Subject prefix shared by the nodes of one cluster (`<events subject>.mqtt`). */
+  base: string;
+  nodeId: string;
+  log: Logger;
+  /** Full interest set announced every … ms (default 2000). */
+  resyncMs?: number;
+  /** A member not heard for … ms is dropped (default 3 × resyncMs). */
+  expireMs?: number;
+  /** How long the origin waits for a node to accept a forwarded QoS 1/2 message (default 5000). */
+  ackTimeoutMs?: number;
+}
+
+type Announce =
+  | { o: string; s: number; k: 'f'; a: string[] }
+  | { o: string; s: number; k: 'd'; a: string[]; d: string[] }
+  | { o: string; s: number; k: 'h'; to?: string }
+  | { o: string; s: number; k: 'b' };
+
+interface Header {
+  t: string;
+  q: 0 | 1 | 2;
+  r?: 1;
+  /** Keep as retained (in memory). */
+  k?: 1;
+  c?: string;
+  e?: number;
+  p?: Record<string, unknown>;
+  cd?: string;
+  /** `$share/…` groups this node delivers. */
+  g?: string[];
+}
+
+export interface FanOutStats {
+  forwardedOut: number;
+  forwardedIn: number;
+  /** Forwarded QoS 1/2 messages a node did not accept in time: the publisher was not acknowledged. */
+  forwardTimeouts: number;
+  remoteMembers: number;
+  remoteFilters: number;
+}
+
+const NO_GROUPS: ReadonlySet<string> = new Set();
+
+export class NatsFanOut implements FanOut {
+  /** Unique per process: a restarted node is a new member. */
+  readonly member: string;
+  private readonly interest = new InterestTable();
+  private readonly counts = new Map<string, number>();
+  private pendingAdd = new Set<string>();
+  private pendingDel = new Set<string>();
+  private flushScheduled = false;
+  private seq = 0;
+  private readonly lastSeq = new Map<string, number>();
+  private readonly heard = new Map<string, number>();
+  private readonly rr = new Map<string, number>();
+  private readonly subs: NatsSubscription[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly resyncMs: number;
+  private readonly expireMs: number;
+  private readonly ackTimeoutMs: number;
+  readonly stats: FanOutStats = {
+    forwardedOut: 0,
+    forwardedIn: 0,
+    forwardTimeouts: 0,
+    remoteMembers: 0,
+    remoteFilters: 0,
+  };
+
+  constructor(
+    private readonly local: FanOut,
+    private readonly host: FanOutHost,
+    private readonly o: NatsFanOutOptions,
+  ) {
+    this.member = `${o.nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+    this.resyncMs = o.resyncMs ?? 2000;
+    this.expireMs = o.expireMs ?? 3 * this.resyncMs;
+    this.ackTimeoutMs = o.ackTimeoutMs ?? 5000;
+  }
+
+  /** Subscribe to the interest and forward subjects, say hello, start the resync timer. */
+  start(): void {
+    const { nc, base } = this.o;
+    this.subs.push(
+      nc.subscribe(`${base}.i`, {
+        callback: (err, m) => {
+          if (!err) this.onAnnounce(m.data);
+        },
+      }),
+      nc.subscribe(`${base}.f.${this.member}`, {
+        callback: (err, m) => {
+          if (!err) this.onForward(m.data, m.reply ? () => m.respond() : undefined);
+        },
+      }),
+    );
+    this.announce({ o: this.member, s: ++this.seq, k: 'h' });
+    this.announceFull();
+    this.timer = setInterval(() => this.tick(), this.resyncMs);
+    this.timer.unref();
+  }
+
+  get subscriptionCount(): number {
+    return this.local.subscriptionCount;
+  }
+
+  addSubscription(sub: Subscription): void {
+    this.local.addSubscription(sub);
+    const n = this.counts.get(sub.raw) ?? 0;
+    this.counts.set(sub.raw, n + 1);
+    if (n === 0) {
+      this.interest.add(this.member, sub.raw);
+      if (!this.pendingDel.delete(sub.raw)) this.pendingAdd.add(sub.raw);
+      this.scheduleFlush();
+    }
+  }
+
+  removeSubscription(sub: Subscription): void {
+    this.local.removeSubscription(sub);
+    const n = this.counts.get(sub.raw) ?? 0;
+    if (n <= 1) {
+      this.counts.delete(sub.raw);
+      if (n === 0) return;
+      this.interest.remove(this.member, sub.raw);
+      if (!this.pendingAdd.delete(sub.raw)) this.pendingDel.add(sub.raw);
+      this.scheduleFlush();
+    } else this.counts.set(sub.raw, n - 1);
+  }
+
+  addHandler(filter: string, handler: MessageHandler): () => void {
+    return this.local.addHandler(filter, handler);
+  }
+
+  route(r: Route, scope?: RouteScope): void {
+    const msg = r.msg;
+    if (scope !== undefined || this.closed || msg.topic.startsWith('$SYS/')) {
+      this.local.route(r, scope);
+      return;
+    }
+    const m = this.interest.match(msg.topic);
+    let groupsFor: Map<string, string[]> | undefined;
+    let localGroups: Set<string> | undefined;
+    for (const [key, holders] of m.shared) {
+      const i = this.rr.get(key) ?? 0;
+      this.rr.set(key, i + 1);
+      const pick = holders[i % holders.length]!;
+      if (pick === this.member) (localGroups ??= new Set()).add(key);
+      else {
+        groupsFor ??= new Map();
+        const g = groupsFor.get(pick);
+        if (g) g.push(key);
+        else groupsFor.set(pick, [key]);
+      }
+    }
+    this.local.route(r, m.shared.size > 0 ? { shared: localGroups ?? NO_GROUPS } : undefined);
+
+    let targets: Iterable<string> = m.members;
+    if (msg.retain) targets = this.interest.members();
+    else if (groupsFor) targets = new Set([...m.members, ...groupsFor.keys()]);
+    let head: Header | undefined;
+    for (const t of targets) {
+      if (t === this.member) continue;
+      head ??= header(msg);
+      const g = groupsFor?.get(t);
+      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0);
+      if (p) r.waitFor(p);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (!this.o.nc.isClosed()) {
+      this.announce({ o: this.member, s: ++this.seq, k: 'b' });
+      for (const s of this.subs) s.unsubscribe();
+    }
+  }
+
+  // ---- forwarding ----------------------------------------------------------------------------
+
+  /**
+   * QoS 0: one NATS publish. QoS 1/2: a NATS request; the node answers once its deliveries are
+   * queued and durable, and the publisher's acknowledgement waits for that answer (and for the
+   * node's flow control). No answer in time rejects: the publisher is not acknowledged and resends
+   * after reconnecting (at least once). A node that is gone (no responders) accepted nothing it
+   * could deliver: its clients reconnect elsewhere.
+   */
+  private send(target: string, h: Header, payload: Buffer, acked: boolean): Promise<void> | undefined {
+    const json = Buffer.from(JSON.stringify(h));
+    const frame = Buffer.allocUnsafe(4 + json.length + payload.length);
+    frame.writeUInt32BE(json.length, 0);
+    json.copy(frame, 4);
+    payload.copy(frame, 4 + json.length);
+    const subject = `${this.o.base}.f.${target}`;
+    try {
+      this.stats.forwardedOut++;
+      if (!acked) {
+        this.o.nc.publish(subject, frame);
+        return undefined;
+      }
+      return this.o.nc.request(subject, frame, { timeout: this.ackTimeoutMs }).then(
+        () => undefined,
+        (err: NatsError) => {
+          if (String(err.code) === String(ErrorCode.NoResponders)) return;
+          this.stats.forwardTimeouts++;
+          throw err;
+        },
+      );
+    } catch (err) {
+      this.o.log.warn({ err, target }, 'cluster fan-out: forward failed');
+      return undefined;
+    }
+  }
+
+  private onForward(data: Uint8Array, accept: (() => void) | undefined): void {
+    let msg: Message;
+    let h: Header;
+    try {
+      const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const n = buf.readUInt32BE(0);
+      h = JSON.parse(buf.toString('utf8', 4, 4 + n)) as Header;
+      const props = h.p
+        ? { ...h.p, ...(h.cd ? { correlationData: Buffer.from(h.cd, 'base64') } : {}) }
+        : undefined;
+      msg = {
+        topic: h.t,
+        payload: Buffer.from(buf.subarray(4 + n)),
+        qos: h.q,
+        retain: h.r === 1,
+        properties: props,
+        publisherId: h.c,
+        expiresAt: h.e,
+      };
+    } catch (err) {
+      this.o.log.warn({ err }, 'cluster fan-out: malformed forward dropped');
+      return;
+    }
+    this.stats.forwardedIn++;
+    if (h.k === 1) this.host.keepRetained(msg);
+    const r = new Route(msg);
+    // Delivered here only: not forwarded again, no server-side handlers.
+    this.local.route(r, { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS });
+    if (!accept) {
+      r.wait?.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
+      return;
+    }
+    // Accepted once queued and durable here (persistent sessions) and past flow control.
+    Promise.all([r.wait, this.host.flushed()]).then(accept, (err: unknown) =>
+      this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
+    );
+  }
+
+  // ---- interest ------------------------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.pendingAdd.size === 0 && this.pendingDel.size === 0) return;
+      const a = [...this.pendingAdd];
+      const d = [...this.pendingDel];
+      this.pendingAdd = new Set();
+      this.pendingDel = new Set();
+      this.announce({ o: this.member, s: ++this.seq, k: 'd', a, d });
+    });
+  }
+
+  private announceFull(to?: string): void {
+    void to;
+    this.pendingAdd.clear();
+    this.pendingDel.clear();
+    this.announce({ o: this.member, s: ++this.seq, k: 'f', a: [...this.counts.keys()] });
+  }
+
+  private announce(a: Announce): void {
+    if (this.o.nc.isClosed()) return;
+    try {
+      this.o.nc.publish(`${this.o.base}.i`, Buffer.from(JSON.stringify(a)));
+    } catch (err) {
+      this.o.log.warn({ err }, 'cluster fan-out: announce failed');
+    }
+  }
+
+  private tick(): void {
+    this.announceFull();
+    const now = performance.now();
+    for (const [member, at] of this.heard)
+      if (now - at > this.expireMs) {
+        this.o.log.info({ member }, 'cluster fan-out: member silent, its filters dropped');
+        this.forget(member);
+      }
+    this.refreshStats();
+  }
+
+  private forget(member: string): void {
+    this.interest.drop(member);
+    this.heard.delete(member);
+    this.lastSeq.delete(member);
+    this.refreshStats();
+  }
+
+  private refreshStats(): void {
+    this.stats.remoteMembers = this.heard.size;
+    this.stats.remoteFilters = this.interest.size - this.counts.size;
+  }
+
+  private onAnnounce(data: Uint8Array): void {
+    let a: Announce;
+    try {
+      a = JSON.parse(Buffer.from(data).toString('utf8')) as Announce;
+    } catch {
+      return;
+    }
+    if (a.o === this.member) return;
+    if (a.k === 'b') {
+      this.forget(a.o);
+      return;
+    }
+    const known = this.heard.has(a.o);
+    this.heard.set(a.o, performance.now());
+    const last = this.lastSeq.get(a.o);
+    this.lastSeq.set(a.o, a.s);
+    if (a.k === 'h') {
+      if (a.to === undefined || a.to === this.member) this.announceFull();
+    } else if (a.k === 'f') this.interest.replace(a.o, a.a);
+    else {
+      for (const k of a.a) this.interest.add(a.o, k);
+      for (const k of a.d) this.interest.remove(a.o, k);
+      // Missed announcements (NATS core keeps nothing): ask that member for its full set.
+      if (!known || last === undefined || a.s !== last + 1)
+        this.announce({ o: this.member, s: ++this.seq, k: 'h', to: a.o });
+    }
+    this.refreshStats();
+  }
+}
+
+function header(msg: Message): Header {
+  const h: Header = { t: msg.topic, q: msg.qos };
+  if (msg.retain) {
+    h.r = 1;
+    h.k = 1;
+  }
+  if (msg.publisherId !== undefined) h.c = msg.publisherId;
+  if (msg.expiresAt !== undefined) h.e = msg.expiresAt;
+  if (msg.properties) {
+    const { correlationData, ...rest } = msg.properties as Record<string, unknown> & {
+      correlationData?: Buffer;
+    };
+    h.p = rest;
+    if (correlationData) h.cd = Buffer.from(correlationData).toString('base64');
+  }
+  return h;
+}
