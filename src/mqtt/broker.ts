@@ -272,7 +272,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   onClosed(conn: Connection, reason: DisconnectReason, wasConnected: boolean, detail?: string): void {
     this.conns.delete(conn);
     if (!wasConnected) return;
-    this.sessions.connectedCount--;
+    this.sessions.countConnection(-1);
     const info = conn.info!;
     if (conn.session) this.sessions.detach(conn.session, conn);
     try {

@@ -25,23 +25,23 @@ export class Route implements RouteResult {
   wait: Promise<void> | undefined = undefined;
   /** Room promises of full queues met while routing (deduplicated). */
   flowWaits: Promise<void>[] | undefined = undefined;
-  /** Encoded QoS 0 PUBLISH by slot: (MQTT 5 ? 2 : 0) + (retain ? 1 : 0). */
-  enc0: Buffer | undefined = undefined;
-  enc1: Buffer | undefined = undefined;
-  enc2: Buffer | undefined = undefined;
-  enc3: Buffer | undefined = undefined;
+  /**
+   * The encoded QoS 0 PUBLISH for one slot, (MQTT 5 ? 2 : 0) + (retain ? 1 : 0): the first slot
+   * met is kept (subscribers of one protocol family are the usual case); others encode anew.
+   */
+  private enc: Buffer | undefined = undefined;
+  private encSlot = -1;
 
   constructor(readonly msg: Message) {}
 
   encoded(slot: number): Buffer | undefined {
-    return slot === 0 ? this.enc0 : slot === 1 ? this.enc1 : slot === 2 ? this.enc2 : this.enc3;
+    return slot === this.encSlot ? this.enc : undefined;
   }
 
   keepEncoded(slot: number, buf: Buffer): void {
-    if (slot === 0) this.enc0 = buf;
-    else if (slot === 1) this.enc1 = buf;
-    else if (slot === 2) this.enc2 = buf;
-    else this.enc3 = buf;
+    if (this.encSlot !== -1) return;
+    this.encSlot = slot;
+    this.enc = buf;
   }
 
   /** A subscriber's queue is full: the publisher of this message waits for `room`. */

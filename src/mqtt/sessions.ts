@@ -29,10 +29,19 @@ export class SessionRoom {
   readonly byId = new Map<string, Session>();
   /** Persistent sessions without a connection (checked for expiry by the sweep). */
   readonly offline = new Set<Session>();
-  /** Connections past CONNACK. */
-  connectedCount = 0;
+  private connected = 0;
 
   constructor(private readonly host: SessionRoomHost) {}
+
+  /** Connections past CONNACK. */
+  get connectedCount(): number {
+    return this.connected;
+  }
+
+  /** A connection was accepted (CONNACK on its way), or a connected one closed. */
+  countConnection(delta: 1 | -1): void {
+    this.connected += delta;
+  }
 
   get(clientId: string): Session | undefined {
     return this.byId.get(clientId);

@@ -257,7 +257,7 @@ function negotiate(b: BrokerHost, c: Connection, a: Attempt): Outcome {
     c.outAliases = outboundAliases(p.properties?.topicAliasMaximum, limits.topicAliasMaximum);
   c.info = a.info;
   c.state = 'connected';
-  b.sessions.connectedCount++;
+  b.sessions.countConnection(1);
   c.lastSeen = b.now();
 }
 
