@@ -16,3 +16,4 @@ export * from './ownership.js';
 export * from './ports.js';
 export * from './prom-lint.js';
 export * from './secret-file.js';
+export * from './secret-box.js';

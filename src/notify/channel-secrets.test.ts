@@ -14,7 +14,7 @@ import { startTestPlatform } from '../test-support/platform.js';
 import type { NotifyStore } from './notify-store.js';
 import { createPgNotifyStore } from './pg-notify-store.js';
 import { sealedChannelStore, sealPlainChannels } from './sealed-store.js';
-import { KEY_FILE_NAME, loadSecretKey, SecretBox } from './secret-box.js';
+import { KEY_FILE_NAME, loadSecretKey, SecretBox } from '../core/index.js';
 import { createSqliteNotifyStore } from './sqlite-notify-store.js';
 import type { Channel } from './types.js';
 

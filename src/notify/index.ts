@@ -13,7 +13,7 @@ import { Outbox } from './outbox.js';
 import { createPgNotifyStore } from './pg-notify-store.js';
 import { notifyRoutes } from './routes.js';
 import { sealedChannelStore, sealPlainChannels } from './sealed-store.js';
-import { loadSecretKey, SecretBox } from './secret-box.js';
+import { loadSecretKey, SecretBox } from '../core/index.js';
 import { NotifyService } from './service.js';
 import { createSqliteNotifyStore } from './sqlite-notify-store.js';
 import { NOTIFY_KINDS, type NotifyKind } from './types.js';

@@ -4,7 +4,7 @@
  * `sealPlainChannels` seals rows written before encryption existed (run once on start).
  */
 import type { NotifyStore } from './notify-store.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox } from '../core/index.js';
 import type { Channel } from './types.js';
 
 function mapSecrets(c: Channel, f: (v: string) => string): Channel {

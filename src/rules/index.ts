@@ -3,7 +3,7 @@
  * fanned out to actions (republish, HTTP, PostgreSQL, AMQP 0-9-1, NATS) through a persisted queue
  * with retries and an error action. docs/rules.md is the user's guide.
  */
-import type { DeviceDirectory } from '../core/index.js';
+import { loadSecretKey, SecretBox, type DeviceDirectory } from '../core/index.js';
 import type { ModuleContext, PlatformModule } from '../platform/index.js';
 import { clusterEventsOf, ownershipOf } from '../platform/index.js';
 import { ActionRunner } from './actions/index.js';
@@ -13,6 +13,7 @@ import { RuleEngine } from './engine.js';
 import { RulesMetrics } from './metrics.js';
 import { bridgeEvents } from './events.js';
 import { openRulesStore } from './open-store.js';
+import { sealedRulesStore, sealPlainRules } from './sealed-store.js';
 import { DeliveryQueue } from './queue.js';
 import { rulesRoutes } from './routes.js';
 import { makeErrorDelivery, RulesService } from './service.js';
@@ -88,7 +89,12 @@ export async function createRules(
 ): Promise<RulesModule> {
   const log = ctx.log.child({ module: 'rules' });
   const limits: RuleLimits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const store = await openRulesStore(ctx.db);
+  // Secrets at rest: sealed with the platform's key (core/secret-box.ts), like notify's channels.
+  const box = new SecretBox(loadSecretKey(ctx.config.secretKeyFile, ctx.config.dataDir).key);
+  const raw = await openRulesStore(ctx.db);
+  const sealed = await sealPlainRules(raw, box);
+  if (sealed > 0) log.info({ rules: sealed }, 'rules: encrypted action secrets stored in plain text');
+  const store = sealedRulesStore(raw, box);
   const metrics = new RulesMetrics(ctx.metrics);
   const runner = new ActionRunner(ctx.broker, () => ctx.clock.now());
   const io = ioHost(directory, opts);
