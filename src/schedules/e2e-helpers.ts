@@ -3,23 +3,8 @@ import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { TestPlatform } from '../test-support/platform.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely in tests
-export type Body = Record<string, any>;
-
-export async function api(
-  p: TestPlatform,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-  url: string,
-  payload?: unknown,
-) {
-  const r = await p.app.http.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: p.auth,
-    ...(payload === undefined ? {} : { payload: payload as Body }),
-  });
-  return { status: r.statusCode, body: (r.body ? JSON.parse(r.body) : null) as Body };
-}
+import { api, type Body } from '../test-support/platform-api.js';
+export { api, type Body };
 
 export async function register(p: TestPlatform, id: string): Promise<string> {
   assert.equal((await api(p, 'POST', '/devices', { id })).status, 201);
