@@ -4,11 +4,12 @@
  * stored → the HTTP answer. N connected devices, one command in flight per device. Prints
  * throughput and latency (HTTP round trip, and the stored request → reply latency).
  */
+import { connectFleet } from './fleet.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { buildApp } from '../app.js';
 import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
 import { percentile } from '../commands/index.js';
@@ -62,22 +63,7 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
       const r = await app.http.inject({ method: 'POST', url: '/api/v1/devices', headers, payload: { id } });
       if (r.statusCode !== 201) throw new Error(`registering ${id}: ${r.statusCode} ${r.body}`);
     }
-    for (let i = 0; i < ids.length; i += 100) {
-      const batch = ids.slice(i, i + 100).map(
-        (id) =>
-          new Promise<MqttClient>((resolve, reject) => {
-            const c = mqtt.connect(url, {
-              clientId: id,
-              protocolVersion: 5,
-              reconnectPeriod: 0,
-              connectTimeout: 30_000,
-            });
-            c.once('connect', () => resolve(c));
-            c.once('error', reject);
-          }),
-      );
-      clients.push(...(await Promise.all(batch)));
-    }
+    clients.push(...(await connectFleet(url, ids, { protocolVersion: 5 })));
     // Every device answers ok at once, echoing the correlation data (MQTT 5 request/response).
     await Promise.all(
       clients.map(async (c, i) => {

@@ -6,11 +6,12 @@
  * (boilers report what they receive), shadow writes/s and CPU per execution. CPU is this process's,
  * so it includes the boilers' mqtt.js clients: an upper bound for the platform's share.
  */
+import { connectFleet } from './fleet.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { buildApp } from '../app.js';
 import { defaultConfig, ManualClock, parseCliOptions, silentLogger } from '../core/index.js';
 import { Resolver, type ScheduleSpec, type SchedulesModule } from '../schedules/index.js';
@@ -98,23 +99,9 @@ async function slotFiring(opts: SchedulesBenchOptions) {
       const r = await app.http.inject({ method: 'POST', url: '/api/v1/devices', headers, payload });
       if (r.statusCode !== 201) throw new Error(`registering ${id}: ${r.statusCode} ${r.body}`);
     }
-    for (let i = 0; i < ids.length; i += 100) {
-      const batch = ids.slice(i, i + 100).map(
-        (id) =>
-          new Promise<MqttClient>((resolve, reject) => {
-            const c = mqtt.connect(`mqtt://127.0.0.1:${addr.mqtt}`, {
-              clientId: id,
-              protocolVersion: 4,
-              keepalive: 0,
-              reconnectPeriod: 0,
-              connectTimeout: 60_000,
-            });
-            c.once('connect', () => resolve(c));
-            c.once('error', reject);
-          }),
-      );
-      clients.push(...(await Promise.all(batch)));
-    }
+    clients.push(
+      ...(await connectFleet(`mqtt://127.0.0.1:${addr.mqtt}`, ids, { keepalive: 0, connectTimeout: 60_000 })),
+    );
     // Boilers apply every delta: report it back on the shadow update topic.
     await Promise.all(
       clients.map(async (c, i) => {

@@ -4,11 +4,12 @@
  * platform sends only after the SQLite (or PostgreSQL) commit. N connected mqtt.js devices run
  * closed loops concurrently. Prints throughput and latency percentiles.
  */
+import { connectFleet } from './fleet.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { buildApp, type App } from '../app.js';
 import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
 
@@ -34,28 +35,6 @@ export interface ShadowBenchResult {
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
-}
-
-async function connectFleet(url: string, ids: string[]): Promise<MqttClient[]> {
-  const clients: MqttClient[] = [];
-  // Batches keep the connect burst polite on a shared machine.
-  for (let i = 0; i < ids.length; i += 100) {
-    const batch = ids.slice(i, i + 100).map(
-      (id) =>
-        new Promise<MqttClient>((resolve, reject) => {
-          const c = mqtt.connect(url, {
-            clientId: id,
-            protocolVersion: 4,
-            reconnectPeriod: 0,
-            connectTimeout: 30_000,
-          });
-          c.once('connect', () => resolve(c));
-          c.once('error', reject);
-        }),
-    );
-    clients.push(...(await Promise.all(batch)));
-  }
-  return clients;
 }
 
 export async function startBenchPlatform(
