@@ -3,6 +3,8 @@
  * exit 0. A second signal exits at once. With `--demo`, a simulated fleet runs against it.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildApp, PortInUseError, type App, type ListenAddresses } from './app.js';
 import { createLogger, type Logger, type TsunaguConfig } from './core/index.js';
 
@@ -18,12 +20,26 @@ export interface RunOptions {
   startDemo?: StartDemo;
 }
 
+/** The demo's admin token, made once per data directory (`<dataDir>/demo-token`, mode 0600). */
+export function demoTokenIn(dataDir: string): string {
+  const file = join(dataDir, 'demo-token');
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (/^demo-[0-9a-f]{32}$/.test(kept)) return kept;
+  } catch {
+    /* first start on this data directory */
+  }
+  const token = `demo-${randomBytes(16).toString('hex')}`;
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
 export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}): Promise<void> {
   const log = createLogger(config.logLevel);
-  // The demo signs its simulator in with an admin token; make one when none was given.
-  const demoToken = config.demo
-    ? (config.adminToken ?? `demo-${randomBytes(16).toString('hex')}`)
-    : undefined;
+  // The demo signs its simulator in with an admin token; make one when none was given, and keep
+  // it in the data directory so a restart on the same data keeps browsers signed in.
+  const demoToken = config.demo ? (config.adminToken ?? demoTokenIn(config.dataDir)) : undefined;
   if (demoToken !== undefined) config = { ...config, adminToken: demoToken };
   let app: App | undefined;
   let stopDemo: (() => Promise<void>) | undefined;

@@ -1,17 +1,21 @@
 /**
  * `tsunagu start --demo`: the platform plus a living fleet, so a newcomer sees devices online,
- * telemetry flowing, a scooter going silent and out of service, and an unlock SLO burning budget.
+ * telemetry flowing, schedules applied, SLOs mostly met — and a scripted incident (demo-story.ts)
+ * that starts, alerts and is repaired within the first ten minutes.
  *
  * Steps: a local Slack-style webhook sink → a notification channel and route to it → health policies
  * and SLOs for the demo models → simulated scooters and boilers (provisioned through the API, each
- * with its own credential) → a driver that unlocks and locks random scooters every few seconds.
- * Everything runs against this process's own listeners on loopback and stops with the platform.
+ * with its own credential) → a boiler schedule → the story (riders, the incident, a field crew).
+ * Setup is idempotent: a restart on the same data directory updates the channel, route and schedule
+ * it made before instead of adding new ones. Everything runs against this process's own listeners on
+ * loopback and stops with the platform.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddresses } from '../app.js';
 import type { Logger } from '../core/index.js';
-import { startSimulation, type Simulation } from '../sim/index.js';
+import { loadProfile, startSimulation, type Profile, type Simulation } from '../sim/index.js';
+import { startStory, type DemoApi, type Story } from './demo-story.js';
 
 export interface DemoOptions {
   addresses: ListenAddresses;
@@ -23,6 +27,8 @@ export interface DemoOptions {
   speed?: number;
   /** Milliseconds between demo commands (default 4000). */
   commandEveryMs?: number;
+  /** Real milliseconds per minute of the scripted story (default 60,000; tests compress it). */
+  storyMinuteMs?: number;
 }
 
 export interface Demo {
@@ -30,6 +36,7 @@ export interface Demo {
   /** Messages the Slack-style sink received (newest last, at most 500). */
   received: unknown[];
   simulations: Simulation[];
+  story: Story;
   stop(): Promise<void>;
 }
 
@@ -80,32 +87,50 @@ function startSink(log: Logger, received: unknown[]): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** Find a definition the demo made on an earlier run (by name) and replace it, or create it. */
+async function upsert(api: DemoApi, collection: string, body: { name: string }): Promise<{ id: string }> {
+  const list = (await api('GET', collection)) as { id: string; name: string }[];
+  const found = list.find((x) => x.name === body.name);
+  if (found)
+    return (await api('PUT', `${collection}/${encodeURIComponent(found.id)}`, body)) as { id: string };
+  return (await api('POST', collection, body)) as { id: string };
+}
+
+/** The built-in profile with the demo's rates: realistic, so SLOs are mostly met and budgets burn slowly. */
+function demoProfile(name: 'scooter' | 'boiler', eventsPerHour: number, commandFailureRate: number): Profile {
+  const p = loadProfile(name);
+  return {
+    ...p,
+    events: { ...p.events, ratePerHour: eventsPerHour },
+    commands: { ...p.commands, failureRate: commandFailureRate },
+  };
+}
+
 export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const { addresses, token, log } = opts;
   const host = local(addresses.host);
   const http = `http://${host}:${addresses.http}`;
   const speed = opts.speed ?? 10;
   const received: unknown[] = [];
-  const api = (method: string, path: string, body?: unknown): Promise<unknown> =>
-    call(http, token, method, path, body);
+  const api: DemoApi = (method, path, body) => call(http, token, method, path, body);
 
   // 1. Notifications go to a local Slack-style sink (its messages appear in the log and the console).
+  //    The sink's port changes per start: the channel made last time is pointed at the new one.
   const sink = await startSink(log, received);
   const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/slack`;
-  const channel = (await api('POST', '/notification-channels', {
+  const channel = await upsert(api, '/notification-channels', {
     name: 'demo slack sink',
     type: 'slack',
     url: sinkUrl,
     consoleUrl: http,
-  })) as { id?: string } | undefined;
-  if (channel?.id)
-    await api('POST', '/notification-routes', {
-      name: 'demo: everything',
-      channelIds: [channel.id],
-      kinds: ['service-state.changed', 'health.alert', 'slo.alert', 'slo.budget-exhausted'],
-    });
+  } as { name: string });
+  await upsert(api, '/notification-routes', {
+    name: 'demo: everything',
+    channelIds: [channel.id],
+    kinds: ['service-state.changed', 'health.alert', 'slo.alert', 'slo.budget-exhausted'],
+  } as { name: string });
 
-  // 2. SLOs on critical machine communication.
+  // 2. SLOs on critical machine communication (409 on a restart: already there).
   const slos = [
     {
       name: 'unlock-success',
@@ -124,33 +149,47 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
       name: 'fleet-availability',
       displayName: 'Fleet in service',
       sli: { type: 'availability' },
-      target: 0.98,
+      target: 0.95,
     },
     { name: 'decode-health', displayName: 'Messages decode', sli: { type: 'decode-health' }, target: 0.999 },
+    {
+      name: 'boiler-schedules',
+      displayName: 'Boilers apply their schedule',
+      sli: { type: 'schedule-applied' },
+      target: 0.95,
+    },
   ];
   for (const s of slos) await api('POST', '/slos', { ...s, window: { rolling: '30d' } });
 
-  // 3. The fleet: scooters lose their battery now and then (silent → out of service), answer
-  //    unlock/lock with a small failure rate; boilers report every (simulated) minute.
+  // 3. The fleet, with everyday rates: a rare network flap (heartbeat_lost clears itself), now and
+  //    then a hardware error, few failed commands, one malformed message in a few thousand.
   const mqtt = `mqtt://${host}:${addresses.mqtt}`;
   const target = { url: http, token };
   const scooters = await startSimulation({
     url: mqtt,
     devices: opts.scooters ?? 40,
-    profile: 'scooter',
+    profile: demoProfile('scooter', 0.01, 0.003),
     api: target,
     durationS: Infinity,
     speed,
     idPrefix: 'scooter',
-    faults: { batteryPerHour: 0.3, burstPerHour: 0.05, flapPerHour: 0.02, malformedShare: 0.002 },
+    faults: { batteryPerHour: 0.005, burstPerHour: 0, flapPerHour: 0.01, malformedShare: 0.0003 },
     ...(addresses.extra.telegram ? { telegram: `${host}:${addresses.extra.telegram}` } : {}),
   });
-  // Hardware errors: a jammed lock takes a scooter out at once; brake sensor errors three times in ten minutes.
+  // Hardware errors: a jammed lock takes a scooter out at once; brake sensor and battery cell
+  // errors three times in ten minutes.
   await api('PUT', '/health/policies/scooter', {
     errorThresholds: [
       { code: 'E_LOCK_JAM', threshold: 1, windowMs: 600_000, severity: 'critical', action: 'out_of_service' },
       {
         code: 'E_BRAKE_SENSOR',
+        threshold: 3,
+        windowMs: 600_000,
+        severity: 'error',
+        action: 'out_of_service',
+      },
+      {
+        code: 'E_BATTERY_CELL',
         threshold: 3,
         windowMs: 600_000,
         severity: 'error',
@@ -168,38 +207,53 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const boilers = await startSimulation({
     url: mqtt,
     devices: opts.boilers ?? 10,
-    profile: 'boiler',
+    profile: demoProfile('boiler', 0.002, 0.002),
     api: target,
     durationS: Infinity,
     speed,
     idPrefix: 'boiler',
+    faults: { burstPerHour: 0, dropPerHour: 0.01 },
   });
 
-  // 4. Riders: unlock a random scooter, lock it again on the next tick.
-  let unlocked: string | undefined;
-  let n = 0;
-  const driver = setInterval(() => {
-    const name = unlocked ? 'lock' : 'unlock';
-    const ids = scooters.deviceIds;
-    const id = unlocked ?? ids[Math.floor(Math.random() * ids.length)];
-    unlocked = unlocked ? undefined : id;
-    if (!id) return;
-    n++;
-    api('POST', `/devices/${encodeURIComponent(id)}/commands`, {
-      name,
-      params: { ride: n },
-      timeoutMs: 3000,
-      offline: 'reject',
-    }).catch((err: unknown) => log.debug({ err }, 'demo command failed'));
-  }, opts.commandEveryMs ?? 4000);
-  driver.unref();
+  // 4. The boilers' yearly program. One boiler's controller is stuck in its own program: it ignores
+  //    the schedule's writes (verification re-sends) until the crew resets it.
+  const stuckBoiler = boilers.devices[boilers.devices.length > 2 ? 2 : 0];
+  stuckBoiler?.ignoreDesired();
+  await upsert(api, '/schedules', {
+    name: 'demo: boilers day and night',
+    timezone: 'Europe/Berlin',
+    targets: { models: [boilers.profile.name] },
+    rules: [
+      {
+        name: 'every day',
+        when: {},
+        slots: [
+          { time: '06:00', patch: { mode: 'heat', flowTempSetpoint: 65 } },
+          { time: '22:00', patch: { mode: 'eco', flowTempSetpoint: 45 } },
+        ],
+      },
+    ],
+    verify: { timeoutMs: 60_000, attempts: 12, backoffMs: 30_000, maxBackoffMs: 60_000 },
+  } as { name: string });
+
+  // 5. Riders, the incident and the crew.
+  const story = startStory({
+    api,
+    log,
+    scooters,
+    boilers,
+    ...(stuckBoiler ? { stuckBoiler } : {}),
+    storyMinuteMs: opts.storyMinuteMs ?? 60_000,
+    commandEveryMs: opts.commandEveryMs ?? 4000,
+  });
 
   return {
     sinkUrl,
     received,
     simulations: [scooters, boilers],
+    story,
     async stop() {
-      clearInterval(driver);
+      story.stop();
       await Promise.allSettled([scooters.stop(), boilers.stop()]);
       await new Promise<void>((resolve) => sink.close(() => resolve()));
     },

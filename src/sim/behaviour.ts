@@ -33,4 +33,6 @@ export interface Behaviour {
   telegram(): TelegramState | undefined;
   /** A hardware error is being reported (telegram devices set status bits from it). */
   hardwareError(code: string): void;
+  /** A technician fixed the machine (clear a jam, swap the battery); optional. */
+  repair?(): void;
 }

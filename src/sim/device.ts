@@ -69,6 +69,8 @@ export class SimDevice {
   private readonly life = new Set<() => void>();
   private failedAttempts = 0;
   private lastTelemetryAt = 0;
+  /** A stuck controller: desired state arrives and is ignored until repair(). */
+  private ignoring = false;
   readonly jobs: JobsAgent;
   private readonly topic: {
     heartbeat: string;
@@ -117,7 +119,7 @@ export class SimDevice {
     this.scheduleRandom(f.burstPerHour, () => this.inject('burst'));
     this.scheduleRandom(f.dropPerHour, () => this.inject('drop'));
     this.scheduleRandom(f.flapPerHour, () => this.inject('flap'));
-    this.scheduleRandom(this.ctx.profile.events.ratePerHour, () => this.hardwareError());
+    this.scheduleRandom(this.ctx.profile.events.ratePerHour, () => this.reportError());
   }
 
   /** End the device gracefully (DISCONNECT); resolves when its socket is closed. */
@@ -145,7 +147,7 @@ export class SimDevice {
       case 'burst':
         this.ctx.counters.faults.burst++;
         for (let i = 0; i < f.burstSize; i++)
-          this.timer(this.session, i * 200, true, () => this.hardwareError());
+          this.timer(this.session, i * 200, true, () => this.reportError());
         return true;
       case 'drop':
         this.ctx.counters.faults.drop++;
@@ -298,16 +300,38 @@ export class SimDevice {
     this.ctx.counters.telegrams++;
   }
 
-  private hardwareError(): void {
-    if (this.state !== 'online') return;
-    const e = this.rng.pick(this.ctx.profile.events.codes);
+  /**
+   * Report one hardware error now: the profile's event with this code, or a random one. Returns
+   * false when the device is not online or the profile has no such code.
+   */
+  reportError(code?: string): boolean {
+    if (this.state !== 'online') return false;
+    const codes = this.ctx.profile.events.codes;
+    const e = code === undefined ? this.rng.pick(codes) : codes.find((c) => c.code === code);
+    if (!e) return false;
     this.behaviour.hardwareError(e.code);
     if (this.tg) {
       this.sendTelegram();
       this.ctx.counters.events++;
-      return;
+      return true;
     }
     this.send(this.topic.events, JSON.stringify({ ts: this.ctx.time.clock.now(), ...e }), 'events');
+    return true;
+  }
+
+  /**
+   * A field technician fixed the machine: the behaviour clears its fault (a freed lock, a fresh
+   * battery) and a device that went silent for good connects again.
+   */
+  repair(): void {
+    this.behaviour.repair?.();
+    this.ignoring = false;
+    // Pending desired state (a schedule's write it ignored) arrives again through get/accepted.
+    if (this.state === 'online' && this.link) this.send(this.topic.get, '{}', undefined);
+    if (this.state !== 'dead') return;
+    this.state = 'offline';
+    this.failedAttempts = 0;
+    void this.connect();
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -362,7 +386,13 @@ export class SimDevice {
     });
   }
 
+  /** From now until repair(), ignore desired state (a controller stuck in its own program). */
+  ignoreDesired(): void {
+    this.ignoring = true;
+  }
+
   private applyDesired(delta: Record<string, unknown>): void {
+    if (this.ignoring) return;
     const plan = this.behaviour.desired(delta);
     if (!plan) return;
     this.timer(this.session, plan.delayMs, true, () => {

@@ -70,6 +70,8 @@ export class Scooter implements Behaviour {
   private lastAt: number;
   private hwStatus = 0;
   private errorCode = 0;
+  /** A jammed lock refuses to unlock until a technician frees it. */
+  private jammed = false;
   private readonly route: Route;
 
   constructor(
@@ -152,6 +154,7 @@ export class Scooter implements Behaviour {
     switch (name) {
       case 'unlock':
         if (this.battery <= 0) return { ok: false, code: 'BATTERY_EMPTY', message: 'battery empty' };
+        if (this.jammed) return { ok: false, code: 'LOCK_JAMMED', message: 'lock actuator jammed' };
         this.lock = 'unlocked';
         return { ok: true, reported: { lock: this.lock } };
       case 'lock':
@@ -194,6 +197,15 @@ export class Scooter implements Behaviour {
     const e = ERROR_CODES[code];
     this.hwStatus = e?.bit !== undefined ? 1 << e.bit : 0;
     this.errorCode = e?.code ?? 0;
+    if (code === 'E_LOCK_JAM') this.jammed = true;
+  }
+
+  repair(): void {
+    this.jammed = false;
+    if (this.battery <= 5) {
+      this.battery = 100;
+      this.nextRideAt = this.lastAt + this.rideGapMs();
+    }
   }
 
   telegram(): TelegramState {
