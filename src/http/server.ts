@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Registry } from 'prom-client';
 import { CoreErrors, type Logger, type TsunaguEvents } from '../core/index.js';
 import { FailureLimiter } from './auth-limiter.js';
+import { consolePageFallback } from './console-static.js';
 import { hasRole, type AccessCheck, type Role, type TokenVerifier } from './auth.js';
 import { registerBodyGuards } from './body-guards.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, HttpErrors } from './errors.js';
@@ -71,7 +72,9 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     },
   });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req) => {
+  const consolePage = consolePageFallback();
+  app.setNotFoundHandler((req, reply) => {
+    if (consolePage(req, reply)) return reply;
     throw HttpErrors.routeNotFound(req.method, req.url.split('?')[0]!);
   });
   recordRoutes(app);
