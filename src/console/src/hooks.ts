@@ -4,6 +4,8 @@ import { ApiError } from './api';
 export interface Loaded<T> {
   data: T | undefined;
   error: string | undefined;
+  /** HTTP status of the failed request (404: the thing does not exist). */
+  errorStatus?: number | undefined;
   loading: boolean;
   reload: () => void;
 }
@@ -12,6 +14,7 @@ export interface Loaded<T> {
 export function useLoad<T>(loader: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<string>();
+  const [errorStatus, setErrorStatus] = useState<number>();
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const seq = useRef(0);
@@ -23,17 +26,19 @@ export function useLoad<T>(loader: () => Promise<T>, deps: unknown[]): Loaded<T>
         if (mine !== seq.current) return;
         setData(d);
         setError(undefined);
+        setErrorStatus(undefined);
         setLoading(false);
       },
       (e: unknown) => {
         if (mine !== seq.current) return;
         setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e));
+        setErrorStatus(e instanceof ApiError ? e.status : undefined);
         setLoading(false);
       },
     );
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  return { data, error, errorStatus, loading, reload };
 }
 
 /** Re-run `fn` every `ms` while mounted. */

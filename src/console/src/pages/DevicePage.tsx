@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { call, streamEvents } from '../api';
 import { Badge, ErrorText } from '../components/bits';
+import { Link } from '../router';
 import { useLoad } from '../hooks';
 import { StatusTab } from './device/StatusTab';
 import { ShadowTab } from './device/ShadowTab';
@@ -28,12 +29,29 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
     };
   }, [id]);
   const device = useLoad(() => call('/devices/:id', 'get', { params: { id } }), [id, live]);
+  const service = useLoad(
+    () => call('/devices/:id/service-state', 'get', { params: { id }, query: { historyLimit: 1 } }),
+    [id, live],
+  );
   const d = device.data;
+  if (device.errorStatus === 404)
+    return (
+      <>
+        <h1>No such device</h1>
+        <p>
+          There is no device with the id <code>{id}</code> (or you may not see it).{' '}
+          <Link to="/devices">Back to the devices</Link>
+        </p>
+      </>
+    );
+  const reasons = service.data?.reasons ?? [];
   return (
     <>
       <h1>
-        {d?.name ?? id} {d && <Badge value={d.online ? 'online' : 'offline'} />}
+        {d?.name ?? id} {d && <Badge value={d.online ? 'online' : 'offline'} />}{' '}
+        {service.data && <Badge value={service.data.state} />}
       </h1>
+      {reasons.length > 0 && <p data-testid="header-reasons">Held out of service: {reasons.join(', ')}</p>}
       <p className="muted">
         {id} · model {d?.model ?? '—'} {d?.tags.length ? `· tags ${d.tags.join(', ')}` : ''}{' '}
         {d && !d.enabled ? '· disabled' : ''}

@@ -38,9 +38,14 @@ const COLUMNS: Column<Row>[] = [
   {
     key: 'online',
     label: 'Connection',
+    width: '1.1fr',
+    render: (d) => (d.online === undefined ? '—' : <Badge value={d.online ? 'online' : 'offline'} />),
+  },
+  {
+    key: 'service',
+    label: 'Service',
     width: '1.3fr',
-    render: (d) =>
-      d.reasons ? <Badge value="out_of_service" /> : <Badge value={d.online ? 'online' : 'offline'} />,
+    render: (d) => <Badge value={d.reasons?.length ? 'out_of_service' : 'in_service'} />,
   },
   {
     key: 'seen',
@@ -91,6 +96,7 @@ export function DevicesPage(): JSX.Element {
   const requested = useRef(new Set<number>());
   const [, setVersion] = useState(0);
   const generation = useRef(0);
+  const outOfService = useRef<Map<string, string[]> | undefined>(undefined);
 
   const fetchPage = useCallback(
     async (page: number) => {
@@ -126,7 +132,20 @@ export function DevicesPage(): JSX.Element {
               ...(filters.online ? { online: filters.online === 'true' } : {}),
             },
           });
-          items = r.items.map((d) => ({ ...d, lastSeen: d.lastSeenAt ?? null }));
+          // The device list carries no service state: mark the rows held out of service (one
+          // request per filter change, not per page).
+          if (!outOfService.current) {
+            const o = await call('/fleet/out-of-service', 'get', {
+              query: { limit: 10_000, offset: 0, ...(filters.model ? { model: filters.model } : {}) },
+            });
+            outOfService.current = new Map((o.items ?? []).map((x) => [x.deviceId ?? '', x.reasons ?? []]));
+          }
+          const out = outOfService.current;
+          items = r.items.map((d) => ({
+            ...d,
+            lastSeen: d.lastSeenAt ?? null,
+            ...(out.has(d.id) ? { reasons: out.get(d.id) } : {}),
+          }));
           count = r.total;
         }
         if (gen !== generation.current) return;
@@ -144,6 +163,7 @@ export function DevicesPage(): JSX.Element {
 
   useEffect(() => {
     generation.current++;
+    outOfService.current = undefined;
     rows.current.clear();
     requested.current.clear();
     setTotal(0);
