@@ -46,6 +46,12 @@ export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}):
   try {
     app = await buildApp(config, { log });
     const addresses = await app.listen();
+    if (!config.demo) {
+      const host = addresses.host === '0.0.0.0' || addresses.host === '::' ? '127.0.0.1' : addresses.host;
+      process.stderr.write(
+        `tsunagu: console at http://${host}:${addresses.http}/ · API at http://${host}:${addresses.http}/api/v1 · MQTT on ${host}:${addresses.mqtt}\n`,
+      );
+    }
     if (demoToken !== undefined && opts.startDemo) {
       const demo = await opts.startDemo({
         addresses,

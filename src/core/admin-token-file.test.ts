@@ -94,6 +94,8 @@ test('tsunagu start --admin-token-file: the API accepts the token, and it is not
   const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8');
   assert.ok(cmdline.includes(file) && !cmdline.includes('cli-file-token'), 'ps shows the path only');
   assert.doesNotMatch(stderr, /first admin API token/, 'no generated token');
+  // A plain start says where the console is.
+  assert.match(stderr, new RegExp(`console at http://127\\.0\\.0\\.1:${httpPort}/`));
 });
 
 test('tsunagu start with a world-readable token file exits with the message', async (t) => {

@@ -117,3 +117,47 @@ test('a silent MQTT device goes out of service, a signed webhook arrives, it spe
   assert.match(metrics, /tsunagu_health_deadline_delay_seconds_count [1-9]/);
   assert.match(metrics, /tsunagu_notify_attempts_total\{result="delivered",channel_type="webhook"\} [1-9]/);
 });
+
+test('a model heartbeat change applies at once, not at the next minute-long refresh', async (t) => {
+  const p = await startTestPlatform();
+  let client: MqttClient | undefined;
+  t.after(async () => {
+    await client?.endAsync(true);
+    await p.close();
+  });
+  const api = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: Json): Promise<Json> => {
+    const r = await p.app.http.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: p.auth,
+      ...(payload ? { payload } : {}),
+    });
+    assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
+    return JSON.parse(r.body) as Json;
+  };
+  const model = (intervalMs: number): Json => ({
+    name: 'slow-then-fast',
+    heartbeat: { intervalMs, graceMs: 500, signOfLife: 'heartbeat' },
+  });
+  await api('POST', '/device-models', model(3_600_000));
+  await api('POST', '/devices', { id: 'hb-1', model: 'slow-then-fast' });
+  const cred = await api('POST', '/devices/hb-1/credentials', {});
+  client = await mqtt.connectAsync(p.mqttUrl, {
+    clientId: 'hb-1',
+    username: 'hb-1',
+    password: cred.secret as string,
+    reconnectPeriod: 0,
+  });
+  await client.publishAsync('devices/hb-1/heartbeat', '{}', { qos: 1 });
+  const state = async (): Promise<Json> => api('GET', '/devices/hb-1/service-state');
+  await waitFor(async () => (await state()).lastSeen !== null, 'the heartbeat to be seen');
+  // The device stays silent. With an hour's interval it is in service; shortening the interval
+  // to one second must take it out well before health's periodic model refresh (60 s).
+  await api('PUT', '/device-models/slow-then-fast', model(1000));
+  await waitFor(
+    async () => (await state()).state === 'out_of_service',
+    'heartbeat_lost under the new interval',
+    30_000,
+  );
+  assert.deepEqual((await state()).reasons, ['heartbeat_lost']);
+});

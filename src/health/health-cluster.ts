@@ -52,6 +52,11 @@ export function wireHealthCluster(
     events.subscribe('health.device_event', (e) => {
       if (own.owns(e.deviceId)) engine.deviceEvent(e.deviceId, e.code, e.at);
     }),
+    // A model's heartbeat settings changed on some node: apply them now, not at the next refresh.
+    events.subscribe('invalidate', (e) => {
+      if (e.kind !== 'model') return;
+      engine.reloadPolicies(e.id).catch((err: unknown) => log.warn({ err }, 'health: reloading a model failed'));
+    }),
     // Hand-offs may have been missed: the store's last sign of life is the best known.
     events.onResync(() => reload(() => true)),
     // Reads on every node are current: a change applied here updates the others' in-memory view
