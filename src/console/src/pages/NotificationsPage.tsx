@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { call } from '../api';
 import { Badge, ErrorText } from '../components/bits';
 import { formatTime } from '../format';
@@ -61,7 +62,7 @@ export function NotificationsPage(): JSX.Element {
               <th>Channel</th>
               <th>Status</th>
               <th>Attempts</th>
-              <th>Last error</th>
+              <th>Last attempt</th>
             </tr>
           </thead>
           <tbody>
@@ -72,21 +73,53 @@ export function NotificationsPage(): JSX.Element {
                   {d.kind}
                   {d.itemCount && d.itemCount > 1 ? ` ×${d.itemCount}` : ''}{' '}
                   <span className="muted">{d.reason}</span>
+                  {d.id && <Message id={d.id} />}
                 </td>
                 <td>{d.channelId ? channelName(d.channelId) : ''}</td>
                 <td>
                   <Badge value={d.status} />
                 </td>
                 <td>{d.attempts ?? ''}</td>
-                <td className="muted">
-                  {d.lastStatusCode ? `HTTP ${d.lastStatusCode} ` : ''}
-                  {d.lastError ?? ''}
-                </td>
+                <td className="muted">{lastAttempt(d.status, d.lastStatusCode, d.lastError)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </section>
     </>
+  );
+}
+
+/** A delivered attempt reads as delivered; only a failed one shows the error and HTTP status. */
+function lastAttempt(
+  status: string | undefined,
+  code: number | null | undefined,
+  error: string | null | undefined,
+): string {
+  if (status === 'delivered') return code ? `delivered (HTTP ${code})` : 'delivered';
+  return [error, code ? `HTTP ${code}` : undefined].filter(Boolean).join(' · ');
+}
+
+/** The message's items (what the channel was told), loaded when opened. */
+function Message({ id }: { id: string }): JSX.Element {
+  const [open, setOpen] = useState(false);
+  const full = useLoad(
+    () => (open ? call('/notifications/:id', 'get', { params: { id } }) : Promise.resolve(undefined)),
+    [id, open],
+  );
+  return (
+    <details onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>message</summary>
+      <ErrorText error={full.error} />
+      <ul>
+        {(full.data?.items ?? []).map((it, i) => (
+          <li key={it.eventId ?? i}>
+            {it.severity && <Badge value={it.severity} />} {it.title ?? it.kind}
+            {it.deviceId ? ` · ${it.deviceId}` : ''}
+            {it.at ? <span className="muted"> · {formatTime(it.at)}</span> : null}
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }

@@ -22,6 +22,7 @@ export function CommandsTab({
   const [name, setName] = useState('unlock');
   const [params, setParams] = useState('{}');
   const [timeoutMs, setTimeoutMs] = useState('10000');
+  const [offline, setOffline] = useState<'reject' | 'queue'>('reject');
   const [busy, setBusy] = useState(false);
   const [last, setLast] = useState<Command>();
   const [error, setError] = useState<string>();
@@ -39,7 +40,7 @@ export function CommandsTab({
       // wait: true long-polls until the command's outcome (or its timeout).
       const c = await call('/devices/:id/commands', 'post', {
         params: path,
-        body: { name: name.trim(), params: p, timeoutMs: Number(timeoutMs), wait: true },
+        body: { name: name.trim(), params: p, timeoutMs: Number(timeoutMs), offline, wait: true },
       });
       setLast(c);
       list.reload();
@@ -77,6 +78,13 @@ export function CommandsTab({
                 size={7}
               />
             </label>
+            <label>
+              If offline
+              <select value={offline} onChange={(e) => setOffline(e.target.value as 'reject' | 'queue')}>
+                <option value="reject">refuse</option>
+                <option value="queue">queue until it connects</option>
+              </select>
+            </label>
             <button onClick={() => void send()} disabled={busy}>
               {busy ? 'Waiting…' : 'Send'}
             </button>
@@ -88,6 +96,7 @@ export function CommandsTab({
               {last.confirmLatencyMs !== undefined && last.confirmLatencyMs !== null && (
                 <> · confirmed {formatMs(last.confirmLatencyMs)}</>
               )}
+              {reason(last) && <> · {reason(last)}</>}
             </p>
           )}
         </section>
@@ -101,6 +110,7 @@ export function CommandsTab({
               <th>When</th>
               <th>Command</th>
               <th>Outcome</th>
+              <th>Reason</th>
               <th>Reply latency</th>
             </tr>
           </thead>
@@ -112,6 +122,7 @@ export function CommandsTab({
                 <td>
                   <Badge value={c.status} />
                 </td>
+                <td>{reason(c) ?? ''}</td>
                 <td>{formatMs(c.replyLatencyMs)}</td>
               </tr>
             ))}
@@ -120,4 +131,10 @@ export function CommandsTab({
       </section>
     </>
   );
+}
+
+/** Why a command did not succeed, as the device or the platform said it (code and message). */
+function reason(c: Command): string | undefined {
+  if (!c.errorCode && !c.errorMessage) return undefined;
+  return [c.errorCode, c.errorMessage].filter(Boolean).join(': ');
 }
