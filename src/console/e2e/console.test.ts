@@ -154,6 +154,9 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByRole('link', { name: 'Devices' }).click();
   await page.getByTestId('device-total').filter({ hasText: '3 devices' }).waitFor(WAIT);
   await page.getByRole('cell', { name: 'Door 2' }).waitFor(WAIT);
+  // The list shows service state beside the connection: lock-2 is out (heartbeat lost).
+  await page.getByRole('row', { name: /lock-2/ }).getByText('out of service').waitFor(WAIT);
+  await page.getByRole('row', { name: /lock-1/ }).getByText('in service').waitFor(WAIT);
   await shot(page, '03-devices');
   await page.getByLabel('Search').fill('lock-1');
   await page.getByTestId('device-total').filter({ hasText: '1 devices' }).waitFor(WAIT);
@@ -166,8 +169,12 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
 
   // Telemetry chart (uPlot canvas) for the battery metric.
   await page.getByRole('tab', { name: 'Telemetry' }).click();
-  await page.getByLabel('Metric').selectOption('battery');
+  await page.getByRole('checkbox', { name: 'battery' }).check();
+  await page.getByRole('checkbox', { name: 'lat' }).check(); // several metrics on one chart
   await page.locator('.uplot canvas').first().waitFor(WAIT);
+  await page.locator('.uplot .u-legend').getByText('lat').waitFor(WAIT);
+  // Latest values: every key with its value.
+  await page.getByTestId('latest-values').getByRole('row', { name: /battery\s*81/ }).waitFor(WAIT);
   await shot(page, '04b-device-telemetry');
 
   // Shadow: edit desired, see the history entry and the diff.
@@ -206,6 +213,9 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByTestId('service-history').getByText('bolt jammed, checked on site').waitFor(WAIT);
   await page.getByTestId('service-state').getByText('out of service').waitFor(WAIT);
+  // The header says it too, with the reason.
+  await page.getByRole('heading', { name: /Door 1/ }).getByText('out of service').waitFor(WAIT);
+  await page.getByTestId('header-reasons').getByText(/manual/).waitFor(WAIT);
   const st = await api(p, 'GET', '/devices/lock-1/service-state');
   assert.equal(st.state, 'out_of_service');
   assert.equal((st.history as Json[])[0]!.note, 'bolt jammed, checked on site');
@@ -228,13 +238,24 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByRole('link', { name: 'Notifications' }).click();
   await page.getByTestId('channels').getByText('ops webhook').waitFor(WAIT);
   await page.getByTestId('deliveries').getByText('service-state.changed').first().waitFor(WAIT);
+  // A delivery opens to show what the channel was told.
+  await page.getByTestId('deliveries').getByText('message').first().click();
+  await page.getByTestId('deliveries').locator('details[open] li').first().waitFor(WAIT);
   await shot(page, '10-notifications');
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page
     .getByRole('cell', { name: /devices\/lock-1/ })
     .first()
     .waitFor(WAIT);
+  await page.getByRole('button', { name: 'show' }).first().click();
+  await page.getByTestId('audit-detail').getByText(/"after"/).waitFor(WAIT);
   await shot(page, '11-audit');
+  // Unknown addresses and missing devices get the console's own pages, not raw JSON or a live form.
+  await page.goto(`${p.httpUrl}/no/such/page`);
+  await page.getByText('Nothing here.').waitFor(WAIT);
+  await page.goto(`${p.httpUrl}/devices/no-such-device`);
+  await page.getByRole('heading', { name: 'No such device' }).waitFor(WAIT);
+  assert.equal(await page.getByRole('tab', { name: 'Shadow' }).count(), 0, 'no tabs for a missing device');
 
   // A viewer sees the device but has no editing controls; phone width, dark mode.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });

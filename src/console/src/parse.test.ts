@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fillPath, withQuery } from './api';
-import { parseJsonObject, toChartData } from './parse';
+import { fitRange, isBooleanSeries, mergeChartData, parseJsonObject, toChartData } from './parse';
 import { matchPath } from './router';
 import { yBounds } from './components/Chart';
 
@@ -52,4 +52,33 @@ test('yBounds widens to fixed bounds, pads, and opens up flat series', () => {
   assert.deepEqual(yBounds(81, 81), [76.95, 85.05]);
   assert.deepEqual(yBounds(0, 0), [-1, 1]);
   assert.deepEqual(yBounds(1, 1, [null, 1]), [0.95, 1.05]);
+});
+
+test('mergeChartData puts several series on one time axis with gaps where a series has no point', () => {
+  assert.deepEqual(
+    mergeChartData([
+      { x: [1, 3], y: [10, 30] },
+      { x: [2, 3], y: [0, 1] },
+    ]),
+    {
+      x: [1, 2, 3],
+      ys: [
+        [10, null, 30],
+        [null, 0, 1],
+      ],
+    },
+  );
+  assert.deepEqual(mergeChartData([]), { x: [], ys: [] });
+});
+
+test('isBooleanSeries: only 0/1 values (gaps allowed) are drawn as steps', () => {
+  assert.equal(isBooleanSeries([0, 1, null, 1]), true);
+  assert.equal(isBooleanSeries([0, 0.5, 1]), false);
+  assert.equal(isBooleanSeries([null, null]), false);
+});
+
+test('fitRange fits the time axis to the data, at least ten minutes wide', () => {
+  assert.deepEqual(fitRange([100, 5000]), [100, 5000]);
+  assert.deepEqual(fitRange([1000]), [700, 1300]);
+  assert.equal(fitRange([]), undefined);
 });

@@ -5,7 +5,9 @@ import uPlot from 'uplot';
 interface Props {
   /** x in epoch seconds, one or more y series. */
   x: number[];
-  series: { label: string; values: (number | null)[]; color?: string }[];
+  series: { label: string; values: (number | null)[]; color?: string; step?: boolean }[];
+  /** Join a series across points where it has none (several series merged on one time axis). */
+  spanGaps?: boolean;
   height?: number;
   title?: string;
   /** y bounds that widen to include the data; null = from the data (e.g. [0, 1] for ratios). */
@@ -16,7 +18,17 @@ interface Props {
 
 const PALETTE = ['#0b6bcb', '#c62828', '#1a7f37', '#9a6700', '#6f42c1'];
 
-export function Chart({ x, series, height = 240, title, yRange, xRange }: Props): JSX.Element {
+const stepped = uPlot.paths.stepped?.({ align: 1 });
+
+export function Chart({
+  x,
+  series,
+  height = 240,
+  title,
+  yRange,
+  xRange,
+  spanGaps = false,
+}: Props): JSX.Element {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const node = el.current;
@@ -36,7 +48,8 @@ export function Chart({ x, series, height = 240, title, yRange, xRange }: Props)
           label: s.label,
           stroke: s.color ?? PALETTE[i % PALETTE.length]!,
           width: 1.5,
-          spanGaps: false,
+          spanGaps,
+          ...(s.step && stepped ? { paths: stepped } : {}),
         })),
       ],
       axes: [
@@ -51,7 +64,7 @@ export function Chart({ x, series, height = 240, title, yRange, xRange }: Props)
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, height, title, yRange, xRange]);
+  }, [x, series, height, title, yRange, xRange, spanGaps]);
   return <div ref={el} role="img" aria-label={title ?? series.map((s) => s.label).join(', ')} />;
 }
 

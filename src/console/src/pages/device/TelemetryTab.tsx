@@ -1,12 +1,15 @@
 import { useMemo, useState } from 'react';
 import { call, getToken } from '../../api';
 import type { TelemetryQuery } from '../../api-types';
-import { toChartData } from '../../parse';
+import { fitRange, isBooleanSeries, mergeChartData, toChartData } from '../../parse';
 import { ErrorText } from '../../components/bits';
+import { formatAgo } from '../../format';
 import { Chart } from '../../components/Chart';
 import { useLoad } from '../../hooks';
 
+/** 'fit' = the last 24 h, with the time axis fitted to the data there (10 minutes of data fill the chart). */
 const RANGES: Record<string, number> = {
+  fit: 86400e3,
   '1h': 3600e3,
   '6h': 6 * 3600e3,
   '24h': 86400e3,
@@ -28,32 +31,54 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
         .sort(),
     [latest.data],
   );
-  const [metric, setMetric] = useState('');
-  const [range, setRange] = useState('24h');
+  const [picked, setPicked] = useState<string[]>([]);
+  const [range, setRange] = useState('fit');
   const [bucket, setBucket] = useState('');
   const [agg, setAgg] = useState<NonNullable<TelemetryQuery['agg']>>('avg');
-  const chosen = metric || metrics[0] || '';
+  const chosenList = picked.filter((m) => metrics.includes(m));
+  if (chosenList.length === 0 && metrics[0]) chosenList.push(metrics[0]);
+  const chosenKey = chosenList.join(',');
+  const chosen = chosenList[0] ?? '';
   const series = useLoad(async () => {
-    if (!chosen) return undefined;
+    if (chosenList.length === 0) return undefined;
     const to = Date.now();
     const from = to - RANGES[range]!;
-    const xRange: [number, number] = [from / 1000, to / 1000];
-    const data = await call('/devices/:id/telemetry', 'get', {
-      params: { id },
-      query: {
-        metric: chosen,
-        from: String(from),
-        to: String(to),
-        ...(bucket ? { bucket, agg } : {}),
-        limit: 10000,
-      },
-    });
+    const xRange: [number, number] | undefined = range === 'fit' ? undefined : [from / 1000, to / 1000];
+    const data = await Promise.all(
+      chosenList.map((metric) =>
+        call('/devices/:id/telemetry', 'get', {
+          params: { id },
+          query: {
+            metric,
+            from: String(from),
+            to: String(to),
+            ...(bucket ? { bucket, agg } : {}),
+            limit: 10000,
+          },
+        }),
+      ),
+    );
     return { xRange, data };
-  }, [id, chosen, range, bucket, agg]);
+  }, [id, chosenKey, range, bucket, agg]);
   const data = useMemo(() => {
-    const { x, y } = toChartData(series.data?.data);
-    return { x, series: [{ label: chosen, values: y }] };
-  }, [series.data, chosen]);
+    const each = (series.data?.data ?? []).map((d) => toChartData(d));
+    const { x, ys } = mergeChartData(each);
+    return {
+      x,
+      series: chosenList.map((label, i) => ({
+        label,
+        values: ys[i] ?? [],
+        step: isBooleanSeries(each[i]?.y ?? []),
+      })),
+    };
+  }, [series.data, chosenKey]);
+  const xRange = series.data?.xRange ?? fitRange(data.x);
+  const toggle = (m: string): void =>
+    setPicked((now) => {
+      const base = now.filter((x) => metrics.includes(x));
+      const current = base.length > 0 ? base : metrics.slice(0, 1);
+      return current.includes(m) ? current.filter((x) => x !== m) : [...current, m];
+    });
   const downloadCsv = async (): Promise<void> => {
     // A plain link would not carry the bearer token, so fetch and hand the browser a blob.
     const to = Date.now();
@@ -80,19 +105,21 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
     <section className="panel" aria-labelledby="tel-h">
       <h2 id="tel-h">Telemetry</h2>
       <div className="filters">
-        <label>
-          Metric
-          <select value={chosen} onChange={(e) => setMetric(e.target.value)}>
-            {metrics.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
+        <fieldset className="metrics">
+          <legend>Metrics</legend>
+          {metrics.map((m) => (
+            <label key={m} className="check">
+              <input type="checkbox" checked={chosenList.includes(m)} onChange={() => toggle(m)} /> {m}
+            </label>
+          ))}
+        </fieldset>
         <label>
           Range
           <select value={range} onChange={(e) => setRange(e.target.value)}>
             {Object.keys(RANGES).map((r) => (
-              <option key={r}>{r}</option>
+              <option key={r} value={r}>
+                {r === 'fit' ? '24h, fitted to the data' : r}
+              </option>
             ))}
           </select>
         </label>
@@ -119,11 +146,36 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
         </button>
       </div>
       <ErrorText error={latest.error ?? series.error} />
-      {!chosen && <p className="muted">No telemetry received yet.</p>}
+      {latest.loading && !latest.data && <p className="muted">Loading…</p>}
+      {latest.data && !chosen && <p className="muted">No numeric telemetry received yet.</p>}
       {chosen && data.x.length > 0 && (
-        <Chart x={data.x} series={data.series} title={chosen} xRange={series.data?.xRange} />
+        <Chart
+          x={data.x}
+          series={data.series}
+          title={chosenList.join(', ')}
+          spanGaps={chosenList.length > 1}
+          {...(xRange ? { xRange } : {})}
+        />
       )}
+      {chosen && data.x.length === 0 && series.loading && <p className="muted">Loading…</p>}
       {chosen && data.x.length === 0 && !series.loading && <p className="muted">No points in this range.</p>}
+      <h3>Latest values</h3>
+      {latest.data && (latest.data.items ?? []).length === 0 && (
+        <p className="muted">Nothing received yet.</p>
+      )}
+      <table data-testid="latest-values">
+        <tbody>
+          {[...(latest.data?.items ?? [])]
+            .sort((a, b) => (a.metric ?? '').localeCompare(b.metric ?? ''))
+            .map((v) => (
+              <tr key={v.metric}>
+                <th scope="row">{v.metric}</th>
+                <td>{v.text ?? (typeof v.value === 'number' ? String(v.value) : '—')}</td>
+                <td className="muted">{v.ts ? formatAgo(v.ts) : ''}</td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
     </section>
   );
 }
