@@ -11,6 +11,8 @@ commands:
   bench <what>     run a benchmark: broker, codec, registry, reconnect, shadows, commands, ingest, health, slo
   sim              run a simulated fleet against an MQTT server (tsunagu sim --help)
   loadtest         load, spike or soak test; compare two results (tsunagu loadtest --help)
+  devices, models, tokens, channels, routes
+                   manage a running platform over its HTTP API (tsunagu devices --help)
   help             this text
 
 tsunagu start options (flags > TSUNAGU_* environment > --config file.yaml > defaults):
@@ -46,6 +48,36 @@ async function main(argv: string[]): Promise<void> {
     case 'loadtest': {
       const { runLoadtestCli } = await import('../sim/index.js');
       await runLoadtestCli(rest);
+      return;
+    }
+    case 'devices':
+    case 'models':
+    case 'tokens':
+    case 'channels':
+    case 'routes': {
+      const { runManage, MANAGE_USAGE, UsageError, ApiFailure } = await import('./manage.js');
+      if (rest.length === 0 || rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(MANAGE_USAGE);
+        return;
+      }
+      const io = {
+        out: (t: string) => void process.stdout.write(t),
+        err: (t: string) => void process.stderr.write(t),
+        env: process.env,
+      };
+      try {
+        await runManage(verb, rest, io);
+      } catch (e) {
+        if (e instanceof UsageError) {
+          process.stderr.write(`tsunagu ${verb}: ${e.message}\n\n${MANAGE_USAGE}`);
+          process.exit(2);
+        }
+        if (e instanceof ApiFailure) {
+          process.stderr.write(`tsunagu ${verb}: ${e.message}\n`);
+          process.exit(1);
+        }
+        throw e;
+      }
       return;
     }
     case undefined:
