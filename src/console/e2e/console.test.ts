@@ -72,9 +72,18 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-async function signIn(page: Page, url: string, token: string): Promise<void> {
+const PASSWORD = 'correct horse battery staple';
+
+/** A local user with a password (the console signs in with e-mail and password, not tokens). */
+async function user(p: TestPlatform, email: string, role: 'admin' | 'operator' | 'viewer'): Promise<string> {
+  await api(p, 'POST', '/users', { email, role, password: PASSWORD });
+  return email;
+}
+
+async function signIn(page: Page, url: string, email: string): Promise<void> {
   await page.goto(url);
-  await page.getByLabel('API token').fill(token);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor(WAIT);
 }
@@ -115,7 +124,8 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     target: 0.99,
     window: { rolling: '7d' },
   });
-  const viewer = await api(p, 'POST', '/tokens', { name: 'e2e viewer', role: 'viewer' });
+  const admin = await user(p, 'ada@fleet.example', 'admin');
+  const viewer = await user(p, 'vic@fleet.example', 'viewer');
   // Service-state changes go to a webhook nobody listens on: the delivery log shows the attempts.
   const hook = await api(p, 'POST', '/notification-channels', {
     name: 'ops webhook',
@@ -134,7 +144,8 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
 
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
-  await signIn(page, p.httpUrl, p.adminToken);
+  await signIn(page, p.httpUrl, admin);
+  await page.getByTestId('signed-in-as').filter({ hasText: 'ada@fleet.example · admin' }).waitFor(WAIT);
 
   // Fleet overview: two of three online; lock-3 never connected, so it goes out of service.
   await page.getByTestId('online-count').filter({ hasText: '2 / 3' }).waitFor(WAIT);
@@ -239,7 +250,7 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   // A viewer sees the device but has no editing controls; phone width, dark mode.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
   const vp = await phone.newPage();
-  await signIn(vp, p.httpUrl, viewer.secret as string);
+  await signIn(vp, p.httpUrl, viewer);
   await vp.getByTestId('online-count').filter({ hasText: '/ 3' }).waitFor(WAIT);
   await shot(vp, '12-phone-dark-fleet');
   await vp.goto(`${p.httpUrl}/devices/lock-1`);
