@@ -18,6 +18,8 @@ const shadowWrite: CustomerRule = { kind: 'shadow-write' };
 /** Keys are `METHOD url` with Fastify's URL (`:id`), relative to /api/v1. */
 export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /me': any,
+  // The live stream filters events to the customer's devices (http/session-routes.ts).
+  'GET /stream': any,
   'GET /devices': any,
   'GET /devices/:id': device,
   'GET /devices/:id/events': device,
@@ -25,6 +27,7 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /devices/:id/telemetry': device,
   'GET /devices/:id/telemetry.csv': device,
   'GET /devices/:id/service-state': device,
+  'GET /devices/:id/sessions': device,
   'GET /devices/:id/commands': device,
   'GET /devices/:id/shadow': device,
   'GET /devices/:id/shadow/diff': device,

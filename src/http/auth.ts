@@ -25,6 +25,8 @@ export interface Principal {
   csrf?: string;
   /** The customer's device scope, set by the access check for customer principals (list routes filter with it). */
   devices?: (d: { id: string; model: string | null; tags: string[] }) => boolean;
+  /** For customer principals: does the customer own this device id (streams filter events with it)? */
+  owns?: (deviceId: string) => Promise<boolean>;
 }
 
 /**
