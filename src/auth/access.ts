@@ -93,7 +93,7 @@ export function createAccessCheck(deps: AccessDeps): AccessCheck {
     const customer = p.customer;
     p.devices = await deps.customers.scope(customer);
     p.owns = (deviceId) => deps.customers.owns(customer, deviceId);
-    if (rule.kind === 'any') return;
+    if (rule.kind === 'any' || rule.kind === 'scoped') return;
     const id = (req.params as Record<string, string | undefined>).id ?? '';
     if (!(await deps.customers.owns(p.customer, id))) throw AuthErrors.deviceNotFound(id);
   }
