@@ -17,7 +17,7 @@ const NAV: { to: string; label: string; customer?: boolean }[] = [
   { to: '/', label: 'Fleet' },
   { to: '/devices', label: 'Devices', customer: true },
   { to: '/map', label: 'Map' },
-  { to: '/slos', label: 'SLOs' },
+  { to: '/slos', label: 'SLOs', customer: true },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
 ];
