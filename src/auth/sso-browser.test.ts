@@ -28,6 +28,7 @@ const WAIT = { timeout: 30_000 };
 const ACCOUNTS = {
   olga: { email: 'olga@fleet.example', groups: ['fleet-ops'] },
   cleo: { email: 'cleo@acme.example', groups: ['acme-users'] },
+  nora: { email: 'nora@fleet.example', groups: ['marketing'] },
 };
 
 async function admin(p: TestPlatform, method: 'POST' | 'PUT', url: string, payload: object): Promise<void> {
@@ -157,4 +158,19 @@ test('SSO in Chromium: operator and customer sign in at the provider; sign-out a
   await cp.getByRole('link', { name: 'Sign in with SSO' }).waitFor(WAIT);
   await shot(cp, 'sso-06-session-expired');
   await custCtx.close();
+
+  // Someone whose groups map to no role is refused: back on the sign-in page, told why.
+  const noraCtx = await browser.newContext();
+  const np = await noraCtx.newPage();
+  await np.goto(publicUrl);
+  await np.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await np.locator('input[name=login]').fill('nora');
+  await np.locator('input[name=password]').fill('any password');
+  await np.getByRole('button', { name: 'Sign-in' }).click();
+  await np.getByRole('button', { name: 'Continue' }).click(WAIT);
+  await np.getByText(/single sign-on failed: no Tsunagu role in claim "groups"/).waitFor(WAIT);
+  assert.equal(await np.getByRole('navigation', { name: 'Main' }).count(), 0);
+  assert.equal(new URL(np.url()).search, '', 'the reason is not left in the address bar');
+  await shot(np, 'sso-07-refused');
+  await noraCtx.close();
 });

@@ -25,8 +25,12 @@ const NAV: { to: string; label: string; customer?: boolean }[] = [
 export function App(): JSX.Element {
   const [me, setMe] = useState<Me | null>(null);
   const [checking, setChecking] = useState(true);
-  const [notice, setNotice] = useState<string>();
+  // After a refused single sign-on the server sends the browser here with the reason.
+  const [notice, setNotice] = useState(
+    () => new URLSearchParams(window.location.search).get('signInError') ?? undefined,
+  );
   useEffect(() => {
+    if (notice) window.history.replaceState(null, '', window.location.pathname);
     call('/auth/session', 'get').then(
       (s) => {
         setCsrfToken(s.csrfToken);
