@@ -247,6 +247,17 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     .waitFor(WAIT);
   await shot(page, '11-audit');
 
+  // Users and customers (admin): the viewer is listed; a customer is created with a device.
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByTestId('users').getByRole('cell', { name: 'vic@fleet.example', exact: true }).waitFor(WAIT);
+  await page.getByLabel('Customer id').fill('acme');
+  await page.getByLabel('Name', { exact: true }).fill('ACME');
+  await page.getByLabel(/Device ids/).fill('lock-3');
+  await page.getByRole('button', { name: 'Save customer' }).click();
+  await page.getByTestId('customers').getByRole('cell', { name: 'ACME', exact: true }).waitFor(WAIT);
+  assert.deepEqual((await api(p, 'GET', '/customers/acme')).devices, ['lock-3']);
+  await shot(page, '11b-users');
+
   // A viewer sees the device but has no editing controls; phone width, dark mode.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
   const vp = await phone.newPage();
@@ -269,6 +280,13 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     'a viewer cannot edit desired',
   );
   await shot(vp, '13-phone-dark-device-viewer');
+  assert.equal(await vp.getByRole('link', { name: 'Users' }).count(), 0, 'only admins see Users');
+
+  // The admin disables the viewer: the viewer's next request ends in the sign-in page.
+  await page.getByRole('button', { name: 'Disable vic@fleet.example' }).click();
+  await page.getByRole('button', { name: 'Enable vic@fleet.example' }).waitFor(WAIT);
+  await vp.getByRole('link', { name: 'Devices' }).click();
+  await vp.getByText('Your session has ended; sign in again.').waitFor(WAIT);
   await phone.close();
   await ctx.close();
 });

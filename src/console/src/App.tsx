@@ -11,15 +11,17 @@ import { SloPage } from './pages/SloPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { AuditPage } from './pages/AuditPage';
 import { SignInPage } from './pages/SignInPage';
+import { UsersPage } from './pages/UsersPage';
 
-/** `customer: true`: also shown to customer accounts (which see only their own devices). */
-const NAV: { to: string; label: string; customer?: boolean }[] = [
+/** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
+const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
   { to: '/', label: 'Fleet' },
   { to: '/devices', label: 'Devices', customer: true },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs', customer: true },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
+  { to: '/users', label: 'Users', admin: true },
 ];
 
 export function App(): JSX.Element {
@@ -71,6 +73,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
+  else if (path === '/users') page = <UsersPage myId={me.id} />;
   else
     page = (
       <p>
@@ -82,7 +85,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
       <nav className="nav" aria-label="Main">
         <h1>Tsunagu</h1>
         <ul>
-          {NAV.filter((n) => !isCustomer || n.customer).map((n) => {
+          {NAV.filter((n) => (!isCustomer || n.customer) && (!n.admin || me.role === 'admin')).map((n) => {
             const active = n.to === '/' ? path === '/' : path.startsWith(n.to);
             return (
               <li key={n.to}>
