@@ -84,7 +84,58 @@ test(
       headers[who] = { cookie, 'x-csrf-token': login.body.csrfToken };
     }
     const own: Record<Who, string> = { customerA: 'dev-a', customerB: 'dev-b' } as never;
+    const other2: Record<Who, Who> = { customerA: 'customerB', customerB: 'customerA' } as never;
     const other: Record<Who, string> = { customerA: 'dev-b', customerB: 'dev-a' } as never;
+
+    // Schedules and SLOs: one per customer (covering only its devices) and one for the whole fleet.
+    const schedule = async (name: string, targets: object): Promise<string> => {
+      const r = await call('POST', '/api/v1/schedules', admin, {
+        name,
+        timezone: 'UTC',
+        targets,
+        rules: [{ name: 'daily', when: {}, slots: [{ time: '06:00', patch: { setpoint: 20 } }] }],
+      });
+      ok(r, `schedule ${name}`);
+      return r.body.id as string;
+    };
+    const slo = async (name: string, selector: object): Promise<string> => {
+      const body = { name, sli: { type: 'availability', selector }, target: 0.99, window: { rolling: '7d' } };
+      ok(await call('POST', '/api/v1/slos', admin, body), `slo ${name}`);
+      return name;
+    };
+    const ownSchedule: Record<Who, string> = {
+      customerA: await schedule('acme-heating', { devices: ['dev-a'] }),
+      customerB: await schedule('bolt-heating', { tags: ['bolt-site'] }),
+    } as never;
+    const fleetSchedule = await schedule('fleet-heating', { models: ['boiler'] });
+    const ownSlo: Record<Who, string> = {
+      customerA: await slo('acme-availability', { device: 'dev-a' }),
+      customerB: await slo('bolt-availability', { tag: 'bolt-site' }),
+    } as never;
+    const fleetSlo = await slo('fleet-availability', { model: 'boiler' });
+    for (const [who, them] of [
+      ['customerA', 'customerB'],
+      ['customerB', 'customerA'],
+    ] as const) {
+      const names = (r: { body: any }, key: string) => (r.body as any[]).map((x: any) => x[key]).sort();
+      const schedules = await call('GET', '/api/v1/schedules', headers[who]);
+      assert.deepEqual(names(schedules, 'id'), [ownSchedule[who]], `${who}: only its schedule`);
+      const slos = await call('GET', '/api/v1/slos', headers[who]);
+      assert.deepEqual(names({ body: slos.body.items }, 'name'), [ownSlo[who]], `${who}: only its SLO`);
+      for (const id of [ownSchedule[them], fleetSchedule])
+        assert.equal(
+          (await call('GET', `/api/v1/schedules/${id}`, headers[who])).body.error?.code,
+          'SCHEDULE_NOT_FOUND',
+          `${who}: schedule ${id} is not found`,
+        );
+      for (const name of [ownSlo[them], fleetSlo])
+        assert.equal(
+          (await call('GET', `/api/v1/slos/${name}/status`, headers[who])).body.error?.code,
+          'SLO_NOT_FOUND',
+          `${who}: SLO ${name} is not found`,
+        );
+    }
+    assert.equal((await call('GET', '/api/v1/schedules', admin)).body.length, 3, 'staff see every schedule');
 
     // Customer lists and shadow writes, beyond allow/deny.
     const listA = await call('GET', '/api/v1/devices', headers.customerA);
@@ -140,10 +191,20 @@ test(
                 ? [[own[who], 403]]
                 : rule.kind === 'any'
                   ? [[own[who], 'pass']]
-                  : [
-                      [own[who], 'pass'],
-                      [other[who], 404],
-                    ]
+                  : rule.kind === 'scoped'
+                    ? r.url.includes(':')
+                      ? [
+                          [r.url.startsWith('/api/v1/slos') ? ownSlo[who] : ownSchedule[who], 'pass'],
+                          [
+                            r.url.startsWith('/api/v1/slos') ? ownSlo[other2[who]] : ownSchedule[other2[who]],
+                            404,
+                          ],
+                        ]
+                      : [[own[who], 'pass']]
+                    : [
+                        [own[who], 'pass'],
+                        [other[who], 404],
+                      ]
               : [
                   [
                     'matrix-missing',
@@ -152,7 +213,10 @@ test(
                 ];
         for (const [id, expect] of cases) {
           if (expect === 'pass' && NEVER_ENDS.has(key)) continue;
-          const url = r.url.replace(':id', id).replace(/:(\w+)/g, 'matrix-missing');
+          const url = r.url
+            .replace(':id', id)
+            .replace(':name', rule?.kind === 'scoped' ? id : 'matrix-missing')
+            .replace(/:(\w+)/g, 'matrix-missing');
           const body =
             r.method === 'GET' || r.method === 'DELETE'
               ? undefined
@@ -167,7 +231,13 @@ test(
                 got !== 403 &&
                 !(got === 404 && res.body?.error?.code === 'DEVICE_NOT_FOUND' && customer)
               : expect === 404
-                ? got === 404 && res.body?.error?.code === 'DEVICE_NOT_FOUND'
+                ? got === 404 &&
+                  res.body?.error?.code ===
+                    (rule?.kind === 'scoped'
+                      ? r.url.startsWith('/api/v1/slos')
+                        ? 'SLO_NOT_FOUND'
+                        : 'SCHEDULE_NOT_FOUND'
+                      : 'DEVICE_NOT_FOUND')
                 : got === expect;
           checked++;
           if (!pass)

@@ -90,8 +90,10 @@ export function createAccessCheck(deps: AccessDeps): AccessCheck {
     }
     const rule = customerRule(req.method, req.routeOptions.url ?? '');
     if (!rule) throw AuthErrors.forbidden('not available to customer accounts');
-    p.devices = await deps.customers.scope(p.customer);
-    if (rule.kind === 'any') return;
+    const customer = p.customer;
+    p.devices = await deps.customers.scope(customer);
+    p.owns = (deviceId) => deps.customers.owns(customer, deviceId);
+    if (rule.kind === 'any' || rule.kind === 'scoped') return;
     const id = (req.params as Record<string, string | undefined>).id ?? '';
     if (!(await deps.customers.owns(p.customer, id))) throw AuthErrors.deviceNotFound(id);
   }

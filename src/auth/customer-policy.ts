@@ -9,15 +9,23 @@ export type CustomerRule =
   /** The device named by the path parameter `id` must be the customer's. */
   | { kind: 'device' }
   /** A shadow write: the device must be the customer's and only customer-writable desired keys change. */
-  | { kind: 'shadow-write' };
+  | { kind: 'shadow-write' }
+  /**
+   * A resource that acts on devices (a schedule, an SLO): the module shows it only when it covers
+   * only the customer's devices (http's `principalSees`) and answers 404 otherwise.
+   */
+  | { kind: 'scoped' };
 
 const device: CustomerRule = { kind: 'device' };
 const any: CustomerRule = { kind: 'any' };
 const shadowWrite: CustomerRule = { kind: 'shadow-write' };
+const scoped: CustomerRule = { kind: 'scoped' };
 
 /** Keys are `METHOD url` with Fastify's URL (`:id`), relative to /api/v1. */
 export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /me': any,
+  // The live stream filters events to the customer's devices (http/session-routes.ts).
+  'GET /stream': any,
   'GET /devices': any,
   'GET /devices/:id': device,
   'GET /devices/:id/events': device,
@@ -25,6 +33,7 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /devices/:id/telemetry': device,
   'GET /devices/:id/telemetry.csv': device,
   'GET /devices/:id/service-state': device,
+  'GET /devices/:id/sessions': device,
   'GET /devices/:id/commands': device,
   'GET /devices/:id/shadow': device,
   'GET /devices/:id/shadow/diff': device,
@@ -33,7 +42,19 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /devices/:id/shadows/:name': device,
   'GET /devices/:id/shadows/:name/diff': device,
   'GET /devices/:id/shadows/:name/history': device,
+  'GET /devices/:id/schedule-executions': device,
   'POST /devices/:id/shadow': shadowWrite,
+  // Schedules and SLOs (read only) that cover only the customer's devices; others answer 404.
+  'GET /schedules': scoped,
+  'GET /schedules/:id': scoped,
+  'GET /schedules/:id/preview': scoped,
+  'GET /schedules/:id/executions': scoped,
+  'GET /schedules/:id/overrides': scoped,
+  'GET /slos': scoped,
+  'GET /slos/:name': scoped,
+  'GET /slos/:name/status': scoped,
+  'GET /slos/:name/history': scoped,
+  'GET /alerts': scoped,
   'POST /devices/:id/shadows/:name': shadowWrite,
   // auth/'s own routes every signed-in person uses
   'GET /auth/session': any,

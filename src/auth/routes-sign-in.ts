@@ -159,7 +159,13 @@ export function signInRoutes(auth: AuthService) {
         schema: { tags: ['auth'], summary: 'Where the identity provider sends the browser back' },
       },
       async (req, reply) => {
-        await auth.oidcCallback(req, reply);
+        try {
+          await auth.oidcCallback(req, reply);
+        } catch (err) {
+          // A browser goes back to the console's sign-in page, which shows why; API clients get the 401.
+          if (!String(req.headers.accept ?? '').includes('text/html')) throw err;
+          return reply.redirect(`${CONSOLE}?signInError=${encodeURIComponent((err as Error).message)}`, 303);
+        }
         return reply.redirect(CONSOLE, 303);
       },
     );

@@ -25,6 +25,8 @@ export interface Principal {
   csrf?: string;
   /** The customer's device scope, set by the access check for customer principals (list routes filter with it). */
   devices?: (d: { id: string; model: string | null; tags: string[] }) => boolean;
+  /** For customer principals: does the customer own this device id (streams filter events with it)? */
+  owns?: (deviceId: string) => Promise<boolean>;
 }
 
 /**
@@ -62,3 +64,26 @@ declare module 'fastify' {
 export function hasRole(p: Principal, needed: Role): boolean {
   return ROLE_RANK[p.role] >= ROLE_RANK[needed];
 }
+
+/**
+ * Whether a principal may see a resource that acts on `devices` (a schedule's targets, an SLO's
+ * selector): staff always; a customer only when the resource covers at least one device and every
+ * device it covers is the customer's, so nothing about other customers' devices shows through.
+ * Routes answer "not found" (404) otherwise, as for a missing resource.
+ */
+export async function principalSees(
+  p: Principal | undefined,
+  devices: Iterable<DeviceRef> | AsyncIterable<DeviceRef>,
+): Promise<boolean> {
+  if (p?.customer === undefined) return true;
+  const owns = p.devices;
+  if (!owns) return false;
+  let any = false;
+  for await (const d of devices) {
+    if (!owns(d)) return false;
+    any = true;
+  }
+  return any;
+}
+
+type DeviceRef = { id: string; model: string | null; tags: string[] };

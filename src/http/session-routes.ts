@@ -1,6 +1,7 @@
 /**
  * Routes the console needs that belong to no single module: who am I (`GET /me`) and the live
- * event stream (`GET /stream`, server-sent events of fleet changes for live pages).
+ * event stream (`GET /stream`, server-sent events of fleet changes for live pages; a customer's
+ * stream carries only its devices' events).
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
@@ -65,13 +66,30 @@ export function sessionRoutes(bus: EventBus) {
         });
         res.write(': connected\n\n');
         open.add(res);
+        const send = (name: EventName, payload: unknown): void => {
+          if (res.writableLength > MAX_BUFFERED) {
+            res.destroy();
+            return;
+          }
+          res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+        };
+        // A customer's stream carries only events about the customer's devices (checked per event,
+        // so a device assigned later shows up); events about no device (SLO alerts) are not sent.
+        // The checks are chained so events keep their order.
+        const owns = req.principal?.customer !== undefined ? req.principal.owns : undefined;
+        let chain = Promise.resolve();
         const offs = STREAMED.map((name) =>
           bus.on(name, (payload) => {
-            if (res.writableLength > MAX_BUFFERED) {
-              res.destroy();
-              return;
-            }
-            res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+            if (req.principal?.customer === undefined) return send(name, payload);
+            const deviceId = (payload as { deviceId?: unknown }).deviceId;
+            if (typeof deviceId !== 'string' || !owns) return;
+            chain = chain
+              .then(async () => {
+                if (!res.destroyed && (await owns(deviceId))) send(name, payload);
+              })
+              .catch(() => {
+                res.destroy();
+              });
           }),
         );
         const ping = setInterval(() => res.write(': ping\n\n'), 15_000);

@@ -1,6 +1,6 @@
 /** Row ↔ record mapping for the registry store (PostgreSQL returns BIGINT as strings, SQLite numbers). */
 import type { Row } from './sql.js';
-import type { ApiToken, ConnectivityRow, Credential, DeviceModel, DeviceRecord } from './types.js';
+import type { ConnectivityRow, Credential, DeviceModel, DeviceRecord } from './types.js';
 
 export const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -66,19 +66,5 @@ export function connectivityFromRow(r: Row): ConnectivityRow {
     reason: strOrNull(r.reason),
     refused: num(r.refused) === 1,
     detail: strOrNull(r.detail),
-  };
-}
-
-export function tokenFromRow(r: Row): ApiToken {
-  const role = String(r.role);
-  return {
-    id: String(r.id),
-    name: String(r.name),
-    role: role === 'admin' ? 'admin' : role === 'operator' ? 'operator' : 'viewer',
-    hash: String(r.hash),
-    createdAt: num(r.created_at),
-    expiresAt: numOrNull(r.expires_at),
-    revokedAt: numOrNull(r.revoked_at),
-    bootstrap: num(r.bootstrap) === 1,
   };
 }

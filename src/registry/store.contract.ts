@@ -268,36 +268,4 @@ export const storeContract: StoreCase[] = [
       assert.equal((await s.listConnectivity('other', 10, 0)).total, 0);
     },
   ],
-  [
-    'tokens: put, find by hash, list, revoke',
-    async (s) => {
-      const t = {
-        id: 'tok_1',
-        name: 'ci',
-        role: 'operator' as const,
-        hash: 'h1',
-        createdAt: 1,
-        expiresAt: 100,
-        revokedAt: null,
-        bootstrap: false,
-      };
-      await s.putToken(t);
-      await s.putToken({
-        ...t,
-        id: 'admin',
-        name: 'boot',
-        role: 'admin',
-        hash: 'h0',
-        expiresAt: null,
-        bootstrap: true,
-      });
-      assert.equal((await s.findTokenByHash('h1'))?.role, 'operator');
-      assert.equal((await s.findTokenByHash('h1'))?.expiresAt, 100);
-      assert.equal((await s.findTokenByHash('h0'))?.bootstrap, true);
-      assert.equal(await s.findTokenByHash('nope'), undefined);
-      await s.putToken({ ...t, revokedAt: 50 });
-      assert.equal((await s.findTokenByHash('h1'))?.revokedAt, 50);
-      assert.equal((await s.listTokens()).length, 2);
-    },
-  ],
 ];

@@ -11,10 +11,8 @@ import {
   deviceFromRow,
   modelFromRow,
   num,
-  tokenFromRow,
 } from './store-rows.js';
 import type {
-  ApiToken,
   ConnectivityRow,
   Credential,
   Device,
@@ -51,10 +49,6 @@ export interface RegistryStore {
   /** One transaction: connectivity rows and status updates from the batch writer. */
   writeBatch(rows: ConnectivityRow[], status: StatusUpdate[]): Promise<void>;
   listConnectivity(deviceId: string, limit: number, offset: number): Promise<Page<ConnectivityRow>>;
-
-  listTokens(): Promise<ApiToken[]>;
-  putToken(t: ApiToken): Promise<void>;
-  findTokenByHash(hash: string): Promise<ApiToken | undefined>;
 }
 
 const SORT_COLUMN = {
@@ -282,25 +276,6 @@ class SqlRegistryStore implements RegistryStore {
       this.sql.get('SELECT COUNT(*) AS n FROM registry_connectivity WHERE device_id = ?', [deviceId]),
     ]);
     return { items: rows.map(connectivityFromRow), total: num(count?.n ?? 0) };
-  }
-
-  async listTokens(): Promise<ApiToken[]> {
-    return (await this.sql.all('SELECT * FROM registry_tokens ORDER BY created_at, id')).map(tokenFromRow);
-  }
-
-  async putToken(t: ApiToken): Promise<void> {
-    await this.sql.run(
-      `INSERT INTO registry_tokens (id, name, role, hash, created_at, expires_at, revoked_at, bootstrap)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, hash = excluded.hash,
-         expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`,
-      [t.id, t.name, t.role, t.hash, t.createdAt, t.expiresAt, t.revokedAt, t.bootstrap],
-    );
-  }
-
-  async findTokenByHash(hash: string): Promise<ApiToken | undefined> {
-    const r = await this.sql.get('SELECT * FROM registry_tokens WHERE hash = ?', [hash]);
-    return r ? tokenFromRow(r) : undefined;
   }
 }
 

@@ -1,9 +1,8 @@
 /**
  * The registry's records: device models (profiles), devices, credentials, connectivity rows,
- * audit entries and API tokens. Timestamps are epoch milliseconds from `ctx.clock`.
+ * and audit entries (API tokens live in auth/). Timestamps are epoch milliseconds from `ctx.clock`.
  */
 import type { DecoderRoute, HeartbeatPolicy } from '../core/index.js';
-import type { Role } from '../http/index.js';
 
 /**
  * A model's topic ACL template. Each list, when present, replaces the default for that action
@@ -91,19 +90,6 @@ export interface StatusUpdate {
   deviceId: string;
   online: boolean;
   lastSeenAt: number;
-}
-
-export interface ApiToken {
-  id: string;
-  name: string;
-  role: Role;
-  /** sha256 hex of the secret (tokens are 256-bit random, so a fast hash is enough). */
-  hash: string;
-  createdAt: number;
-  expiresAt: number | null;
-  revokedAt: number | null;
-  /** The admin token from --admin-token or the one generated at first start. */
-  bootstrap: boolean;
 }
 
 export type DeviceSort = 'id' | 'name' | 'createdAt' | 'updatedAt' | 'lastSeenAt';

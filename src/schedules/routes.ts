@@ -2,11 +2,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/swagger';
 import type { Actor } from '../core/index.js';
-import { paging } from '../http/index.js';
+import { paging, principalSees } from '../http/index.js';
 import { ScheduleErrors } from './errors.js';
 import { EXECUTION_STATUSES, type ExecutionStatus } from './execution.js';
 import * as S from './schemas.js';
 import type { SchedulesService } from './service.js';
+import type { Schedule } from './types.js';
 
 const tags = ['schedules'];
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
@@ -43,9 +44,32 @@ function ifMatch(req: FastifyRequest): number | undefined {
 type Q = { limit: number; offset: number; status?: ExecutionStatus };
 
 export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) => void {
+  /**
+   * A customer's user sees a schedule only when all its targets are the customer's devices (a
+   * device id it lists that is missing or disabled counts as not theirs); staff see every schedule.
+   */
+  const visible = async (req: FastifyRequest, s: Schedule): Promise<boolean> => {
+    if (req.principal?.customer === undefined) return true;
+    const devices = await svc.targets(s);
+    const ids = new Set(devices.map((d) => d.id));
+    return s.targets.devices.every((id) => ids.has(id)) && principalSees(req.principal, devices);
+  };
+  /** The schedule, or 404 for a customer it is not visible to (as if it did not exist). */
+  const visibleSchedule = async (req: FastifyRequest, id: string): Promise<Schedule> => {
+    const s = await svc.get(id);
+    if (!(await visible(req, s))) throw ScheduleErrors.notFound(id);
+    return s;
+  };
   return (api) => {
-    api.get('/schedules', { schema: { tags, response: { 200: { type: 'array', items: S.schedule } } } }, () =>
-      svc.list(),
+    api.get(
+      '/schedules',
+      { schema: { tags, response: { 200: { type: 'array', items: S.schedule } } } },
+      async (req) => {
+        const all = await svc.list();
+        if (req.principal?.customer === undefined) return all;
+        const shown = await Promise.all(all.map((s) => visible(req, s)));
+        return all.filter((_, i) => shown[i]);
+      },
     );
     api.post(
       '/schedules',
@@ -58,7 +82,7 @@ export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) =
     api.get<{ Params: { id: string } }>(
       '/schedules/:id',
       { schema: { tags, params: idParams, response: { 200: S.schedule } } },
-      (req) => svc.get(req.params.id),
+      (req) => visibleSchedule(req, req.params.id),
     );
     api.put<{ Params: { id: string } }>(
       '/schedules/:id',
@@ -154,13 +178,15 @@ export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) =
           response: { 200: S.preview },
         },
       },
-      (req) =>
-        svc.preview(
+      async (req) => {
+        await visibleSchedule(req, req.params.id);
+        return svc.preview(
           req.params.id,
           instant(req.query.from, 'from'),
           instant(req.query.to, 'to'),
           req.query.device,
-        ),
+        );
+      },
     );
     api.get<{ Params: { id: string }; Querystring: Q & { device?: string } }>(
       '/schedules/:id/executions',
@@ -176,7 +202,7 @@ export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) =
         },
       },
       async (req) => {
-        await svc.get(req.params.id);
+        await visibleSchedule(req, req.params.id);
         const { device, status, limit, offset } = req.query;
         return svc.executions({
           scheduleId: req.params.id,
@@ -205,7 +231,10 @@ export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) =
     api.get<{ Params: { id: string } }>(
       '/schedules/:id/overrides',
       { schema: { tags, params: idParams, response: { 200: { type: 'array', items: S.override } } } },
-      (req) => svc.overrides(req.params.id),
+      async (req) => {
+        await visibleSchedule(req, req.params.id);
+        return svc.overrides(req.params.id);
+      },
     );
     api.delete<{ Params: { id: string; device: string } }>(
       '/schedules/:id/overrides/:device',

@@ -192,7 +192,7 @@ export async function benchSlo(args: string[] = []): Promise<BenchSloResult> {
     );
 
     const http = Fastify();
-    await http.register(async (api) => sloRoutes(engine, store, () => clock.now())(api), {
+    await http.register(async (api) => sloRoutes(engine, store, () => clock.now(), directory)(api), {
       prefix: '/api/v1',
     });
     const httpLat: number[] = [];

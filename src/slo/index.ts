@@ -43,7 +43,7 @@ export async function createSlo(ctx: ModuleContext, directory: DeviceDirectory):
     name: 'slo',
     engine,
     store,
-    routes: sloRoutes(engine, store, () => ctx.clock.now()),
+    routes: sloRoutes(engine, store, () => ctx.clock.now(), directory),
     async start() {
       await engine.start();
       offs.push(

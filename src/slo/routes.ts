@@ -11,9 +11,11 @@ import { SloErrors } from './errors.js';
 import { exportOpenSlo, importOpenSlo } from './openslo.js';
 import { looksLikeOpenSlo } from './openslo-kinds.js';
 import type { OpenSloObjectRow, SloStore } from './slo-store.js';
-import type { SloDefinition } from './types.js';
+import type { DeviceSelector, SloDefinition } from './types.js';
+import { selectorMatches } from './device-cache.js';
 import { exportTsunagu, importTsunagu } from './yaml-format.js';
-import { acceptYamlBodies, paging, YAML_TYPES } from '../http/index.js';
+import type { DeviceDirectory, DeviceInfo } from '../core/index.js';
+import { acceptYamlBodies, paging, principalSees, YAML_TYPES, type Principal } from '../http/index.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 const nameParam = {
@@ -75,8 +77,35 @@ function parseTime(v: string | undefined, field: string, fallback: number): numb
 
 const MAX_HISTORY_POINTS = 2000;
 
-export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number) {
+/** The devices a selector covers now (enabled or not). */
+async function* selected(directory: DeviceDirectory, sel: DeviceSelector): AsyncIterable<DeviceInfo> {
+  if (sel.device !== undefined) {
+    const d = await directory.getDevice(sel.device);
+    if (d && selectorMatches(sel, d.id, undefined, d)) yield d;
+    return;
+  }
+  const filter =
+    sel.model !== undefined ? { model: sel.model } : sel.tag !== undefined ? { tag: sel.tag } : {};
+  for await (const d of directory.listDevices(filter)) if (selectorMatches(sel, d.id, undefined, d)) yield d;
+}
+
+export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number, directory: DeviceDirectory) {
   const strictDefinition = (body: unknown): SloDefinition => parseSloDefinition(body, '', new Reader(true));
+  /** A customer's user sees an SLO only when its selector covers only (and some of) the customer's devices. */
+  const visible = (p: Principal | undefined, def: SloDefinition): Promise<boolean> =>
+    principalSees(p, selected(directory, def.sli.selector));
+  /** The SLO, or 404 for a customer it is not visible to (as if it did not exist). */
+  const visibleSlo = async (p: Principal | undefined, name: string): Promise<SloDefinition> => {
+    const def = engine.get(name);
+    if (!(await visible(p, def))) throw SloErrors.notFound(name);
+    return def;
+  };
+  const visibleList = async (p: Principal | undefined): Promise<SloDefinition[]> => {
+    const all = engine.list();
+    if (p?.customer === undefined) return all;
+    const shown = await Promise.all(all.map((d) => visible(p, d)));
+    return all.filter((_, i) => shown[i]);
+  };
 
   return (api: FastifyInstance): void => {
     acceptYamlBodies(api, [...YAML_TYPES, 'application/openslo+yaml']);
@@ -89,7 +118,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
           response: { 200: { type: 'object', properties: { items: { type: 'array', items: anyObject } } } },
         },
       },
-      () => ({ items: engine.list().map(toTsunagu) }),
+      async (req) => ({ items: (await visibleList(req.principal)).map(toTsunagu) }),
     );
 
     api.post<{ Body: unknown }>(
@@ -198,7 +227,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.get<{ Params: { name: string } }>(
       '/slos/:name',
       { schema: { tags: ['slo'], params: nameParam, response: { 200: anyObject, 404: errorSchema } } },
-      (req) => toTsunagu(engine.get(req.params.name)),
+      async (req) => toTsunagu(await visibleSlo(req.principal, req.params.name)),
     );
 
     api.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
@@ -238,7 +267,8 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
     api.get<{ Params: { name: string } }>(
       '/slos/:name/status',
       { schema: { tags: ['slo'], params: nameParam, response: { 200: statusSchema, 404: errorSchema } } },
-      (req) => {
+      async (req) => {
+        await visibleSlo(req.principal, req.params.name);
         const status = engine.status(req.params.name, now());
         return { ...status, firing: engine.firing(req.params.name) };
       },
@@ -286,6 +316,7 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
         },
       },
       async (req) => {
+        await visibleSlo(req.principal, req.params.name);
         const t = now();
         const to = parseTime(req.query.to, 'to', t);
         const from = parseTime(req.query.from, 'from', to - 7 * 86_400_000);
@@ -342,7 +373,11 @@ export function sloRoutes(engine: SloEngine, store: SloStore, now: () => number)
           ...(req.query.slo ? { sloId: req.query.slo } : {}),
           ...(req.query.before ? { before: req.query.before } : {}),
         });
-        return { items, nextBefore: items.length === limit ? (items[items.length - 1]?.id ?? null) : null };
+        const nextBefore = items.length === limit ? (items[items.length - 1]?.id ?? null) : null;
+        if (req.principal?.customer === undefined) return { items, nextBefore };
+        // A customer's page keeps only its SLOs' alerts (it may hold fewer than `limit`; keep paging).
+        const mine = new Set((await visibleList(req.principal)).map((d) => d.name));
+        return { items: items.filter((a) => mine.has(a.sloId)), nextBefore };
       },
     );
   };

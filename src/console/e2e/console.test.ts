@@ -72,9 +72,18 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-async function signIn(page: Page, url: string, token: string): Promise<void> {
+const PASSWORD = 'correct horse battery staple';
+
+/** A local user with a password (the console signs in with e-mail and password, not tokens). */
+async function user(p: TestPlatform, email: string, role: 'admin' | 'operator' | 'viewer'): Promise<string> {
+  await api(p, 'POST', '/users', { email, role, password: PASSWORD });
+  return email;
+}
+
+async function signIn(page: Page, url: string, email: string): Promise<void> {
   await page.goto(url);
-  await page.getByLabel('API token').fill(token);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor(WAIT);
 }
@@ -115,7 +124,8 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     target: 0.99,
     window: { rolling: '7d' },
   });
-  const viewer = await api(p, 'POST', '/tokens', { name: 'e2e viewer', role: 'viewer' });
+  const admin = await user(p, 'ada@fleet.example', 'admin');
+  const viewer = await user(p, 'vic@fleet.example', 'viewer');
   // Service-state changes go to a webhook nobody listens on: the delivery log shows the attempts.
   const hook = await api(p, 'POST', '/notification-channels', {
     name: 'ops webhook',
@@ -134,7 +144,8 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
 
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
-  await signIn(page, p.httpUrl, p.adminToken);
+  await signIn(page, p.httpUrl, admin);
+  await page.getByTestId('signed-in-as').filter({ hasText: 'ada@fleet.example · admin' }).waitFor(WAIT);
 
   // Fleet overview: two of three online; lock-3 never connected, so it goes out of service.
   await page.getByTestId('online-count').filter({ hasText: '2 / 3' }).waitFor(WAIT);
@@ -257,10 +268,21 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByRole('heading', { name: 'No such device' }).waitFor(WAIT);
   assert.equal(await page.getByRole('tab', { name: 'Shadow' }).count(), 0, 'no tabs for a missing device');
 
+  // Users and customers (admin): the viewer is listed; a customer is created with a device.
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByTestId('users').getByRole('cell', { name: 'vic@fleet.example', exact: true }).waitFor(WAIT);
+  await page.getByLabel('Customer id').fill('acme');
+  await page.getByLabel('Name', { exact: true }).fill('ACME');
+  await page.getByLabel(/Device ids/).fill('lock-3');
+  await page.getByRole('button', { name: 'Save customer' }).click();
+  await page.getByTestId('customers').getByRole('cell', { name: 'ACME', exact: true }).waitFor(WAIT);
+  assert.deepEqual((await api(p, 'GET', '/customers/acme')).devices, ['lock-3']);
+  await shot(page, '11b-users');
+
   // A viewer sees the device but has no editing controls; phone width, dark mode.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
   const vp = await phone.newPage();
-  await signIn(vp, p.httpUrl, viewer.secret as string);
+  await signIn(vp, p.httpUrl, viewer);
   await vp.getByTestId('online-count').filter({ hasText: '/ 3' }).waitFor(WAIT);
   await shot(vp, '12-phone-dark-fleet');
   await vp.goto(`${p.httpUrl}/devices/lock-1`);
@@ -279,6 +301,13 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     'a viewer cannot edit desired',
   );
   await shot(vp, '13-phone-dark-device-viewer');
+  assert.equal(await vp.getByRole('link', { name: 'Users' }).count(), 0, 'only admins see Users');
+
+  // The admin disables the viewer: the viewer's next request ends in the sign-in page.
+  await page.getByRole('button', { name: 'Disable vic@fleet.example' }).click();
+  await page.getByRole('button', { name: 'Enable vic@fleet.example' }).waitFor(WAIT);
+  await vp.getByRole('link', { name: 'Devices' }).click();
+  await vp.getByText('Your session has ended; sign in again.').waitFor(WAIT);
   await phone.close();
   await ctx.close();
 });

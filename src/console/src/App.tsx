@@ -1,5 +1,5 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { ApiError, call, getToken, setToken } from './api';
+import { useEffect, useState } from 'react';
+import { call, onSignedOut, setCsrfToken, signOut } from './api';
 import type { Me } from './api-types';
 import { Link, matchPath, useLocation } from './router';
 import { FleetPage } from './pages/FleetPage';
@@ -10,30 +10,43 @@ import { SlosPage } from './pages/SlosPage';
 import { SloPage } from './pages/SloPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { AuditPage } from './pages/AuditPage';
+import { SignInPage } from './pages/SignInPage';
+import { UsersPage } from './pages/UsersPage';
 
-const NAV: { to: string; label: string }[] = [
+/** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
+const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
   { to: '/', label: 'Fleet' },
-  { to: '/devices', label: 'Devices' },
+  { to: '/devices', label: 'Devices', customer: true },
   { to: '/map', label: 'Map' },
-  { to: '/slos', label: 'SLOs' },
+  { to: '/slos', label: 'SLOs', customer: true },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
+  { to: '/users', label: 'Users', admin: true },
 ];
 
 export function App(): JSX.Element {
   const [me, setMe] = useState<Me | null>(null);
-  const [checking, setChecking] = useState(getToken() !== null);
+  const [checking, setChecking] = useState(true);
+  // After a refused single sign-on the server sends the browser here with the reason.
+  const [notice, setNotice] = useState(
+    () => new URLSearchParams(window.location.search).get('signInError') ?? undefined,
+  );
   useEffect(() => {
-    if (!getToken()) return;
-    call('/me', 'get').then(
-      (m) => {
-        setMe(m);
+    if (notice) window.history.replaceState(null, '', window.location.pathname);
+    call('/auth/session', 'get').then(
+      (s) => {
+        setCsrfToken(s.csrfToken);
+        setMe(s.principal);
         setChecking(false);
       },
-      () => {
-        setToken(null);
-        setChecking(false);
-      },
+      () => setChecking(false),
+    );
+    // Any 401 later (idle or absolute expiry, disabled, signed out elsewhere) → back to sign-in.
+    return onSignedOut(() =>
+      setMe((was) => {
+        if (was) setNotice('Your session has ended; sign in again.');
+        return null;
+      }),
     );
   }, []);
   if (checking)
@@ -42,52 +55,8 @@ export function App(): JSX.Element {
         Loading…
       </p>
     );
-  if (!me) return <SignIn onSignedIn={setMe} />;
-  return <Shell me={me} onSignOut={() => (setToken(null), setMe(null))} />;
-}
-
-function SignIn({ onSignedIn }: { onSignedIn: (m: Me) => void }): JSX.Element {
-  const [token, setTok] = useState('');
-  const [error, setError] = useState<string>();
-  const submit = async (e: FormEvent): Promise<void> => {
-    e.preventDefault();
-    setToken(token.trim());
-    try {
-      onSignedIn(await call('/me', 'get'));
-    } catch (err) {
-      setToken(null);
-      setError(err instanceof ApiError && err.status === 401 ? 'That token is not valid.' : String(err));
-    }
-  };
-  return (
-    <main className="signin">
-      <form className="panel" onSubmit={(e) => void submit(e)}>
-        <h1>Tsunagu console</h1>
-        <p className="muted">
-          Sign in with an API token (printed once at first start, or created under /api/v1/tokens).
-        </p>
-        <label>
-          API token
-          <input
-            name="token"
-            type="password"
-            autoComplete="current-password"
-            value={token}
-            onChange={(e) => setTok(e.target.value)}
-            required
-          />
-        </label>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
-        <p>
-          <button type="submit">Sign in</button>
-        </p>
-      </form>
-    </main>
-  );
+  if (!me) return <SignInPage onSignedIn={(m) => (setNotice(undefined), setMe(m))} notice={notice} />;
+  return <Shell me={me} onSignOut={() => void signOut().then(() => setMe(null))} />;
 }
 
 function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Element {
@@ -95,7 +64,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   const canEdit = me.role !== 'viewer';
   let page: JSX.Element;
   let m: Record<string, string> | null;
-  if (path === '/') page = <FleetPage />;
+  const isCustomer = me.customer !== undefined;
+  if (path === '/') page = isCustomer ? <DevicesPage /> : <FleetPage />;
   else if (path === '/devices') page = <DevicesPage />;
   else if ((m = matchPath('/devices/:id', path))) page = <DevicePage id={m.id!} canEdit={canEdit} />;
   else if (path === '/map') page = <MapPage />;
@@ -103,6 +73,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
+  else if (path === '/users') page = <UsersPage myId={me.id} />;
   else
     page = (
       <p>
@@ -114,7 +85,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
       <nav className="nav" aria-label="Main">
         <h1>Tsunagu</h1>
         <ul>
-          {NAV.map((n) => {
+          {NAV.filter((n) => (!isCustomer || n.customer) && (!n.admin || me.role === 'admin')).map((n) => {
             const active = n.to === '/' ? path === '/' : path.startsWith(n.to);
             return (
               <li key={n.to}>
@@ -125,8 +96,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
             );
           })}
         </ul>
-        <p className="muted who" style={{ fontSize: 13, marginTop: 24 }}>
-          {me.name} · {me.role}
+        <p className="muted who" style={{ fontSize: 13, marginTop: 24 }} data-testid="signed-in-as">
+          {me.name} · {me.customer !== undefined ? `customer ${me.customer}` : me.role}
           <br />
           <button className="secondary" onClick={onSignOut} style={{ marginTop: 6 }}>
             Sign out

@@ -23,7 +23,10 @@ export type QueryOf<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][
   : never;
 type Item<T> = T extends { items?: (infer I)[] } ? I : T extends (infer I)[] ? I : never;
 
-export type Me = Res<'/me', 'get'>;
+/** Who is signed in (GET /auth/session, POST /auth/login). */
+export type Session = Res<'/auth/session', 'get'>;
+export type Me = Session['principal'];
+export type SignInOptions = Res<'/auth/options', 'get'>;
 export type Role = 'viewer' | 'operator' | 'admin';
 
 export type DevicePage = Res<'/devices', 'get'>;

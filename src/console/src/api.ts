@@ -1,10 +1,12 @@
 /**
- * The console's only way to the server: `/api/v1` with the bearer token the user signed in with.
+ * The console's only way to the server: `/api/v1` with the browser's session cookie (HttpOnly, set
+ * by sign-in; the console never sees it) and, on requests that change state, the session's CSRF
+ * token in `X-CSRF-Token`. A 401 means the session ended (expiry, sign-out elsewhere, user
+ * disabled): listeners registered with `onSignedOut` send the user back to the sign-in page.
  * `call()` is typed by the generated `Paths` (api-schema.ts, from /api/v1/openapi.json): the path
  * pattern picks the params, query, body and response types.
  */
 import type { Method, Paths } from './api-schema';
-const TOKEN_KEY = 'tsunagu.token';
 
 export class ApiError extends Error {
   constructor(
@@ -17,12 +19,52 @@ export class ApiError extends Error {
   }
 }
 
-export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_KEY);
+/** The CSRF token of the current session, kept in memory only (from sign-in or GET /auth/session). */
+let csrfToken: string | undefined;
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
 }
-export function setToken(token: string | null): void {
-  if (token === null) localStorage.removeItem(TOKEN_KEY);
-  else localStorage.setItem(TOKEN_KEY, token);
+
+const signedOutListeners = new Set<() => void>();
+/** Called when the server answers 401: the session is gone. Returns an unsubscribe function. */
+export function onSignedOut(fn: () => void): () => void {
+  signedOutListeners.add(fn);
+  return () => signedOutListeners.delete(fn);
+}
+function sessionEnded(): void {
+  csrfToken = undefined;
+  for (const fn of signedOutListeners) fn();
+}
+
+/**
+ * Sign out: ends the session here; after a single sign-on the browser goes on to the provider's
+ * logout page (RP-initiated logout), which sends it back to the console.
+ */
+export async function signOut(): Promise<void> {
+  const r: { endSessionUrl?: string } = await api<{ endSessionUrl?: string }>(
+    'POST',
+    '/auth/logout',
+    {},
+  ).catch(() => ({}));
+  csrfToken = undefined;
+  if (r.endSessionUrl) window.location.assign(r.endSessionUrl);
+}
+
+/** Headers every request needs: the CSRF token on state-changing methods. */
+export function authHeaders(method: string): Record<string, string> {
+  return method !== 'GET' && method !== 'HEAD' && csrfToken ? { 'x-csrf-token': csrfToken } : {};
+}
+
+/** For raw fetches (CSV, YAML): same credentials and CSRF header as `api()`, same 401 handling. */
+export async function rawFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const res = await fetch(`/api/v1${path}`, {
+    ...init,
+    credentials: 'same-origin',
+    headers: { ...authHeaders(method), ...(init.headers as Record<string, string> | undefined) },
+  });
+  if (res.status === 401) sessionEnded();
+  return res;
 }
 
 type Query = Record<string, string | number | boolean | undefined | null>;
@@ -37,10 +79,8 @@ export function withQuery(path: string, q?: Query): string {
 
 export async function api<T>(method: string, path: string, body?: unknown, q?: Query): Promise<T> {
   const headers: Record<string, string> = {};
-  const token = getToken();
-  if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(withQuery(`/api/v1${path}`, q), {
+  const res = await rawFetch(withQuery(path, q), {
     method,
     headers,
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -100,8 +140,9 @@ export const patch = <T>(path: string, body?: unknown): Promise<T> => api<T>('PA
 export const del = <T>(path: string): Promise<T> => api<T>('DELETE', path);
 
 /**
- * Live updates: reads the server-sent event stream with fetch (so the bearer header is sent, which
- * EventSource cannot do). Calls `onEvent` per event; reconnects after a drop. Returns a stop function.
+ * Live updates: reads the server-sent event stream with fetch (the session cookie goes along; a 401
+ * ends the session in the console). Calls `onEvent` per event; reconnects after a drop. Returns a
+ * stop function.
  */
 export function streamEvents(onEvent: (type: string, data: unknown) => void): () => void {
   let stopped = false;
@@ -110,11 +151,8 @@ export function streamEvents(onEvent: (type: string, data: unknown) => void): ()
     while (!stopped) {
       controller = new AbortController();
       try {
-        const token = getToken();
-        const res = await fetch('/api/v1/stream', {
-          headers: token ? { authorization: `Bearer ${token}` } : {},
-          signal: controller.signal,
-        });
+        const res = await rawFetch('/stream', { signal: controller.signal });
+        if (res.status === 401) return;
         if (!res.ok || !res.body) throw new Error(`stream ${res.status}`);
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         let buf = '';

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { call, getToken } from '../../api';
+import { call, rawFetch } from '../../api';
 import type { TelemetryQuery } from '../../api-types';
 import { fitRange, isBooleanSeries, mergeChartData, toChartData } from '../../parse';
 import { ErrorText } from '../../components/bits';
@@ -92,9 +92,7 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
       q.set('bucket', bucket);
       q.set('agg', agg);
     }
-    const res = await fetch(`/api/v1/devices/${encodeURIComponent(id)}/telemetry?${q}`, {
-      headers: { authorization: `Bearer ${getToken() ?? ''}` },
-    });
+    const res = await rawFetch(`/devices/${encodeURIComponent(id)}/telemetry?${q}`);
     const a = document.createElement('a');
     a.href = URL.createObjectURL(await res.blob());
     a.download = `${id}-${chosen}.csv`;
