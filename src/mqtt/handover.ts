@@ -47,9 +47,9 @@ export function claimSession(b: HandoverBroker, clientId: string, clean: boolean
       b.persist({ op: 'session.delete', clientId });
       return;
     }
-    const load = b.persistence.loadSession;
-    if (!load) throw new Error(`${b.persistence.kind} persistence cannot load one session`);
-    const st = await load.call(b.persistence, clientId);
+    const store = b.persistence;
+    if (!store.loadSession) throw new Error(`${store.kind} persistence cannot load one session`);
+    const st = await store.loadSession(clientId);
     if (b.sessions.get(clientId) || st.sessions.length === 0) return;
     b.delivery.seq = restoreState(
       { sessions: b.sessions.byId, offline: b.sessions.offline, fanOut: b.fanOut, retained: new Map() },
