@@ -156,7 +156,10 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createNotify(ctx, registry.directory),
     shadows,
     // Commands confirmed by reported state check the shadow at acknowledgement time too.
-    await createCommands(ctx, registry.directory, { readReported: (id, name) => shadows.reported(id, name) }),
+    await createCommands(ctx, registry.directory, {
+      readReported: (id, name) => shadows.reported(id, name),
+      presence: registry.presence,
+    }),
     await createTelemetry(ctx, registry.directory, {
       verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
     }),

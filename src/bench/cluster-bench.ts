@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseCliOptions } from '../core/index.js';
 import { openPostgres } from '../store/index.js';
+import { readCpuSeconds } from './proc-stats.js';
 
 export interface ClusterBenchOptions {
   messages?: number;
@@ -34,6 +35,9 @@ export interface ClusterBenchRow {
   perSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU (user + system) per delivered message on node A (subscriber's) and node B, microseconds. */
+  cpuUsPerMsgA: number;
+  cpuUsPerMsgB: number;
 }
 
 function freePort(): Promise<number> {
@@ -130,7 +134,7 @@ async function burst(
   n: number,
   window: number,
   size: number,
-): Promise<Omit<ClusterBenchRow, 'path'>> {
+): Promise<Omit<ClusterBenchRow, 'path' | 'cpuUsPerMsgA' | 'cpuUsPerMsgB'>> {
   const sent = new Float64Array(n);
   const lat: number[] = [];
   let last = 0;
@@ -206,15 +210,30 @@ export async function benchCluster(opts: ClusterBenchOptions = {}): Promise<Clus
     }
     await new Promise((r) => setTimeout(r, 300));
     const rows: ClusterBenchRow[] = [];
+    const measured = async (
+      path: ClusterBenchRow['path'],
+      pub: MqttClient,
+      qos: 0 | 1,
+    ): Promise<ClusterBenchRow> => {
+      const cpu = (): number[] => nodes.map((x) => readCpuSeconds(x.child.pid!));
+      const before = cpu();
+      const r = await burst(
+        pub,
+        sub,
+        `bench/${path === 'same node' ? 'same' : 'cross'}/${qos}`,
+        qos,
+        n,
+        window,
+        size,
+      );
+      const after = cpu();
+      const us = (i: number): number =>
+        Math.round(((after[i]! - before[i]!) * 1e6) / Math.max(1, r.received));
+      return { path, ...r, cpuUsPerMsgA: us(0), cpuUsPerMsgB: us(1) };
+    };
     for (const qos of [0, 1] as const) {
-      rows.push({
-        path: 'same node',
-        ...(await burst(pubA, sub, `bench/same/${qos}`, qos, n, window, size)),
-      });
-      rows.push({
-        path: 'across nodes',
-        ...(await burst(pubB, sub, `bench/cross/${qos}`, qos, n, window, size)),
-      });
+      rows.push(await measured('same node', pubA, qos));
+      rows.push(await measured('across nodes', pubB, qos));
     }
     return rows;
   } finally {
@@ -234,11 +253,11 @@ export async function runClusterBenchCli(args: string[]): Promise<void> {
   const out = [
     `tsunagu bench cluster: 2 nodes (PostgreSQL + NATS), subscriber on A, ${opts.messages ?? 20_000} messages, window ${opts.window ?? 100}, payload ${opts.payload ?? 64} B`,
     '',
-    '| publisher on | QoS | received | messages/s | p50 ms | p99 ms |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| publisher on | QoS | received | messages/s | p50 ms | p99 ms | CPU µs/msg node A | CPU µs/msg node B |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.path} | ${r.qos} | ${r.received}/${r.messages} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} |`,
+        `| ${r.path} | ${r.qos} | ${r.received}/${r.messages} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuUsPerMsgA} | ${r.cpuUsPerMsgB} |`,
     ),
   ];
   process.stdout.write(`${out.join('\n')}\n`);

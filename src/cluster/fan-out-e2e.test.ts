@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { startFanOutNode, type FanOutNode } from '../test-support/fanout-nodes.js';
+import { startClusterProcess, type ClusterProcess } from '../test-support/cluster-processes.js';
 import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
 import { until } from '../test-support/until.js';
 
@@ -49,16 +49,16 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
   const schema = await freshPgSchema('fanout');
   const o = { schema: schema.schema, subject: `tsunagu.test.${randomBytes(4).toString('hex')}` };
-  const nodes: FanOutNode[] = [];
+  const nodes: ClusterProcess[] = [];
   const clients: MqttClient[] = [];
   t.after(async () => {
     for (const c of clients) c.end(true);
     await Promise.all(nodes.map((n) => n.stop()));
     await schema.drop();
   });
-  const a = await startFanOutNode('fa', o);
+  const a = await startClusterProcess('fa', o);
   nodes.push(a);
-  const b = await startFanOutNode('fb', o);
+  const b = await startClusterProcess('fb', o);
   nodes.push(b);
 
   // Subscriber on A with overlapping filters (one copy, highest QoS); publisher and a subscriber on B.
@@ -169,7 +169,7 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
     async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 0,
     30_000,
   );
-  const a2 = await startFanOutNode('fa', o);
+  const a2 = await startClusterProcess('fa', o);
   nodes.push(a2);
   const subA2 = await client(a2.mqttPort, 'sub-a2');
   clients.push(subA2.c);

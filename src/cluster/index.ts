@@ -223,6 +223,14 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
     },
   });
   new Gauge({
+    name: 'tsunagu_cluster_sessions_taken_over',
+    help: 'MQTT sessions another node released to a CONNECT on this node (session takeover), since start',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.fanOutStats()?.sessionsTakenOver ?? 0);
+    },
+  });
+  new Gauge({
     name: 'tsunagu_cluster_remote_filters',
     help: 'Subscription filters other nodes hold, as this node knows them (fan-out interest)',
     registers: [metrics],

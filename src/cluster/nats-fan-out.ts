@@ -72,6 +72,9 @@ export interface FanOutStats {
   forwardedIn: number;
   /** Forwarded QoS 1/2 messages a node did not accept in time: the publisher was not acknowledged. */
   forwardTimeouts: number;
+  /** CONNECTs that asked the other nodes for their session, and sessions another node handed over. */
+  claims: number;
+  sessionsTakenOver: number;
   remoteMembers: number;
   remoteFilters: number;
 }
@@ -100,6 +103,8 @@ export class NatsFanOut implements FanOut {
     forwardedOut: 0,
     forwardedIn: 0,
     forwardTimeouts: 0,
+    claims: 0,
+    sessionsTakenOver: 0,
     remoteMembers: 0,
     remoteFilters: 0,
   };
@@ -127,6 +132,11 @@ export class NatsFanOut implements FanOut {
       nc.subscribe(`${base}.f.${this.member}`, {
         callback: (err, m) => {
           if (!err) this.onForward(m.data, m.reply ? () => m.respond() : undefined);
+        },
+      }),
+      nc.subscribe(`${base}.t.${this.member}`, {
+        callback: (err, m) => {
+          if (!err) this.onClaim(m.data, (held) => m.respond(Buffer.from(held ? '1' : '0')));
         },
       }),
     );
@@ -203,6 +213,30 @@ export class NatsFanOut implements FanOut {
     }
   }
 
+  /**
+   * Session takeover (mqtt/handover.ts): ask every known member to release `clientId` (close its
+   * connection with 0x8E, make its state durable, forget or end the session) and wait for their
+   * answers. A member that is gone answers "no responders" at once; one that does not answer in
+   * time is logged and passed over (its connection, if any, is then not closed by this takeover).
+   */
+  async claimSession(clientId: string, clean: boolean): Promise<void> {
+    this.stats.claims++;
+    const data = Buffer.from(JSON.stringify({ c: clientId, k: clean ? 1 : 0 }));
+    await Promise.all(
+      [...this.heard.keys()].map((member) =>
+        this.o.nc.request(`${this.o.base}.t.${member}`, data, { timeout: this.ackTimeoutMs }).then(
+          (m) => {
+            if (Buffer.from(m.data).toString() === '1') this.stats.sessionsTakenOver++;
+          },
+          (err: NatsError) => {
+            if (String(err.code) === String(ErrorCode.NoResponders)) return;
+            this.o.log.warn({ err, member, clientId }, 'cluster fan-out: session claim not answered');
+          },
+        ),
+      ),
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -247,6 +281,19 @@ export class NatsFanOut implements FanOut {
       this.o.log.warn({ err, target }, 'cluster fan-out: forward failed');
       return undefined;
     }
+  }
+
+  private onClaim(data: Uint8Array, answer: (held: boolean) => void): void {
+    let req: { c: string; k: 0 | 1 };
+    try {
+      req = JSON.parse(Buffer.from(data).toString('utf8')) as { c: string; k: 0 | 1 };
+    } catch {
+      return;
+    }
+    this.host.releaseSession(req.c, req.k === 1).then(answer, (err: unknown) => {
+      // Not durable here: no answer, the claimer logs a timeout and goes on (at least once).
+      this.o.log.error({ err, clientId: req.c }, 'cluster fan-out: session release failed');
+    });
   }
 
   private onForward(data: Uint8Array, accept: (() => void) | undefined): void {

@@ -8,7 +8,7 @@ import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule }
 import { migrate } from '../store/index.js';
 import { pgCommandStore } from './pg-store.js';
 import { commandRoutes } from './routes.js';
-import { CommandService, type ReadReported } from './service.js';
+import { CommandService, type CommandPresence, type ReadReported } from './service.js';
 import { sqliteCommandStore } from './sqlite-store.js';
 import { COMMAND_MIGRATIONS, type CommandStore } from './store.js';
 
@@ -35,6 +35,8 @@ export interface CommandsOptions {
    * Without it, confirmation waits for the next 'shadow.updated' event.
    */
   readReported?: ReadReported;
+  /** Fleet-wide presence (the registry's): commands through any node reach the device wherever it is. */
+  presence?: CommandPresence;
 }
 
 export async function createCommandStore(ctx: Pick<ModuleContext, 'db'>): Promise<CommandStore> {
@@ -58,6 +60,7 @@ export async function createCommands(
     ownership: ownershipOf(ctx),
     events: clusterEventsOf(ctx),
     ...(opts.readReported ? { readReported: opts.readReported } : {}),
+    ...(opts.presence ? { presence: opts.presence } : {}),
     isAnonymous: (clientId) => {
       const info = ctx.broker.clientInfo(clientId);
       return ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined;

@@ -27,6 +27,7 @@ import {
 } from '../core/index.js';
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
+import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './store.js';
 import { computeStats, type CommandStats } from './stats.js';
@@ -71,36 +72,18 @@ export interface CommandServiceDeps {
   ownership?: Ownership;
   /** Hand-offs between nodes (`command.scheduled`, `command.settled`). Default: local only. */
   events?: ClusterEvents;
+  /**
+   * Is the device connected, on any node (the registry's presence). Default: this node's broker
+   * — right for one node only. With it, a command sent through any node goes out through the
+   * fan-out to wherever the device is connected, and queued ones leave when it connects anywhere.
+   */
+  presence?: CommandPresence;
 }
+
+export type { CommandPresence } from './confirm.js';
 
 export function commandTopic(deviceId: string, name: string): string {
   return `devices/${deviceId}/commands/${name}`;
-}
-
-function getPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const part of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, part))
-      return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (typeof v !== 'object' || v === null) return v;
-  return Object.fromEntries(
-    Object.keys(v)
-      .sort()
-      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-  );
 }
 
 export class CommandService {
@@ -141,6 +124,14 @@ export class CommandService {
       ),
     );
     this.unsubscribe.push(bus.on('device.connected', (e) => this.onConnected(e.deviceId)));
+    // Connected on another node (this node's own connects come as device.connected above).
+    const presence = this.deps.presence;
+    if (presence)
+      this.unsubscribe.push(
+        presence.onChange((c) => {
+          if (c.online && c.cause === 'notice') this.onConnected(c.deviceId);
+        }),
+      );
     this.unsubscribe.push(bus.on('shadow.updated', (e) => this.onShadowUpdated(e)));
     this.unsubscribe.push(...this.held.listen());
     for (const rec of await this.deps.store.pending()) {
@@ -149,7 +140,7 @@ export class CommandService {
       if (rec.status === 'acknowledged') void this.checkConfirmed(p);
     }
     for (const p of [...this.pending.values()])
-      if (p.rec.status === 'queued' && broker.isConnected(p.rec.deviceId)) this.deliverLater(p);
+      if (p.rec.status === 'queued' && this.isOnline(p.rec.deviceId)) this.deliverLater(p);
   }
 
   stop(): Promise<void> {
@@ -211,7 +202,7 @@ export class CommandService {
     if (!inserted.created) return { record: this.current(inserted.record), created: false };
     const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve() };
     this.pending.set(rec.id, p);
-    if (steps.broker.isConnected(deviceId)) await this.deliver(p);
+    if (this.isOnline(deviceId)) await this.deliver(p);
     else if (offline === 'reject')
       await this.finish(p, 'rejected', {
         errorCode: 'DEVICE_OFFLINE',
@@ -268,7 +259,8 @@ export class CommandService {
       params: rec.params,
       requestedAt: rec.requestedAt,
     };
-    const v5 = this.deps.broker.clientInfo(rec.deviceId)?.protocolVersion === 5;
+    // Connected on another node: the properties go along (a 3.1.1 connection drops them).
+    const v5 = (this.deps.broker.clientInfo(rec.deviceId)?.protocolVersion ?? 5) === 5;
     try {
       await this.deps.broker.publish({
         topic,
@@ -343,7 +335,7 @@ export class CommandService {
   }
 
   private deliverQueued(deviceId: string): void {
-    if (!this.deps.broker.isConnected(deviceId)) return;
+    if (!this.isOnline(deviceId)) return;
     const queued = [...this.pending.values()]
       .filter((p) => p.rec.deviceId === deviceId && p.rec.status === 'queued')
       .sort((a, b) => a.rec.requestedAt - b.rec.requestedAt);
@@ -375,7 +367,7 @@ export class CommandService {
     const id =
       msg.properties?.correlationData?.toString('utf8') ??
       (typeof body.id === 'string' ? body.id : undefined);
-    const p = id === undefined ? undefined : this.pending.get(id);
+    const p = id === undefined ? undefined : (this.pending.get(id) ?? (await this.loadForReply(id)));
     if (!p || p.rec.deviceId !== deviceId || p.rec.name !== name || p.rec.status !== 'sent') {
       this.deps.log.debug({ topic: msg.topic, id }, 'reply for no pending command');
       return;
@@ -406,6 +398,22 @@ export class CommandService {
       return;
     }
     await this.checkConfirmed(p);
+  }
+
+  /**
+   * A reply arriving on a node that does not hold the command (the device is connected here, the
+   * command was sent through another node): take it from the store. The compare-and-set writes
+   * keep one outcome; `command.settled` tells the creator.
+   */
+  private async loadForReply(id: string): Promise<Pending | undefined> {
+    const rec = await this.deps.store.get(id);
+    if (!rec || rec.status !== 'sent') return undefined;
+    return this.pending.get(id) ?? this.held.adopt(rec);
+  }
+
+  private isOnline(deviceId: string): boolean {
+    const presence = this.deps.presence;
+    return presence ? presence.isConnected(deviceId) : this.deps.broker.isConnected(deviceId);
   }
 
   private confirmNow(p: Pending): void {

@@ -23,6 +23,7 @@ import { MqttErrors } from './errors.js';
 import { LocalFanOut, type FanOut, type FanOutFactory } from './fan-out.js';
 import { authorizeWill } from './handlers/authorize.js';
 import { dispatch } from './handlers/index.js';
+import { claimSession, releaseSession, stateAtStart } from './handover.js';
 import type { BrokerCounters, BrokerHost } from './host.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp } from './persistence.js';
 import { PostgresPersistence } from './persistence-pg.js';
@@ -116,6 +117,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       ? opts.fanOut(local, {
           keepRetained: (m) => this.retained.keep(m),
           flushed: () => this.writer.flushed(),
+          releaseSession: (id, clean) => releaseSession(this, id, clean),
         })
       : local;
     this.retained = new RetainedRoom(this.clock, this, this.delivery);
@@ -142,7 +144,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     await this.persistence.init();
-    const st = await this.persistence.load();
+    const st = stateAtStart(this.fanOut, await this.persistence.load());
     const now = this.clock.now();
     this.delivery.seq = restoreState(
       {
@@ -313,6 +315,10 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
 
   connectRateExceeded(ip: string): boolean {
     return this.sweeper.connectRateExceeded(ip);
+  }
+
+  claimSession(clientId: string, clean: boolean): Promise<void> | undefined {
+    return claimSession(this, clientId, clean);
   }
 
   persist(op: PersistOp): void {

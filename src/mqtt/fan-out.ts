@@ -26,6 +26,15 @@ export interface FanOut {
   addHandler(filter: string, handler: MessageHandler): () => void;
   /** Client subscriptions held (shared members included). */
   readonly subscriptionCount: number;
+  /**
+   * Cluster only: persistent sessions live in a store shared by the nodes, and a node holds a
+   * session only from its client's CONNECT there until another node takes it over. Called at a
+   * CONNECT whose client id this node does not hold: every other node that holds it closes its
+   * connection (DISCONNECT 0x8E), makes its state durable and forgets it (`clean`: ends it) —
+   * resolved once they have (`FanOutHost.releaseSession` there). The broker then loads the session
+   * from the store (mqtt/handover.ts). Absent: one node, sessions loaded at start.
+   */
+  claimSession?(clientId: string, clean: boolean): Promise<void>;
 }
 
 /**
@@ -44,6 +53,11 @@ export interface FanOutHost {
   keepRetained(msg: Message): void;
   /** Resolves once the state writes pushed so far are durable (before answering a forwarded QoS 1/2). */
   flushed(): Promise<void>;
+  /**
+   * Another node takes `clientId` over: close its connection here with 0x8E, forget the session
+   * (`clean`: end it), resolve once its state is durable; false when it was not held here.
+   */
+  releaseSession(clientId: string, clean: boolean): Promise<boolean>;
 }
 
 /** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */

@@ -46,6 +46,8 @@ export interface BrokerHost extends StateWriter {
   now(): number;
   /** Route a message to every matching subscriber and server-side handler. */
   route(msg: Message): RouteResult;
+  /** Cluster: take the session from the node holding it, load it here (handover.ts); undefined: nothing to wait for. */
+  claimSession(clientId: string, clean: boolean): Promise<void> | undefined;
   /** Connect attempts per second per remote address exceeded (limits.connectRatePerIp). */
   connectRateExceeded(ip: string): boolean;
   /** Out-of-order or invalid packet: log one line, MQTT 5 DISCONNECT (0x82 by default), close. */

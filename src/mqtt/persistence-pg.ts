@@ -1,8 +1,8 @@
 /**
  * PostgreSQL persistence: each batch of operations is one transaction on one pooled connection,
  * written as a few multi-row statements (`batchStatements`).
- * Used when the platform runs on `--database postgres://…`. The state belongs to one broker node
- * (no cross-node session hand-over yet).
+ * Used when the platform runs on `--database postgres://…`. In a cluster every node shares these
+ * tables and holds a session only while it owns it (`loadSession` at a takeover, mqtt/handover.ts).
  */
 import type { PostgresDatabase } from '../store/index.js';
 import { migrate } from '../store/index.js';
@@ -167,15 +167,28 @@ export class PostgresPersistence implements BrokerPersistence {
     await migrate(this.database, 'mqtt', MQTT_MIGRATIONS);
   }
 
-  async load(): Promise<PersistedState> {
-    const q = async (sql: string): Promise<Row[]> => (await this.database.pool.query<Row>(sql)).rows;
+  load(): Promise<PersistedState> {
+    return this.read(undefined);
+  }
+
+  /** One client's session, subscriptions, messages and inbound ids (a session taken over from another node). */
+  loadSession(clientId: string): Promise<PersistedState> {
+    return this.read(clientId);
+  }
+
+  private async read(clientId: string | undefined): Promise<PersistedState> {
+    const one = clientId !== undefined;
+    const where = one ? ' WHERE client_id = $1' : '';
+    const q = async (sql: string): Promise<Row[]> =>
+      (await this.database.pool.query<Row>(sql, one ? [clientId] : [])).rows;
+    const none = Promise.resolve([] as Row[]);
     const [sessions, subs, msgs, incoming, retained, wills] = await Promise.all([
-      q('SELECT * FROM mqtt_sessions'),
-      q('SELECT * FROM mqtt_subscriptions'),
-      q('SELECT * FROM mqtt_messages ORDER BY seq'),
-      q('SELECT client_id, packet_id FROM mqtt_incoming'),
-      q('SELECT * FROM mqtt_retained'),
-      q('SELECT * FROM mqtt_wills'),
+      q(`SELECT * FROM mqtt_sessions${where}`),
+      q(`SELECT * FROM mqtt_subscriptions${where}`),
+      q(`SELECT * FROM mqtt_messages${where} ORDER BY seq`),
+      q(`SELECT client_id, packet_id FROM mqtt_incoming${where}`),
+      one ? none : q('SELECT * FROM mqtt_retained'),
+      one ? none : q('SELECT * FROM mqtt_wills'),
     ]);
     return {
       sessions: sessions.map((r) => ({

@@ -112,6 +112,11 @@ export interface BrokerPersistence {
    * implementation may merge them, e.g. a put then a delete of one key is just the delete).
    */
   apply(ops: readonly PersistOp[]): Promise<void>;
+  /**
+   * One client's session row, subscriptions, messages (by seq) and inbound ids; retained and
+   * wills empty. Needed by a cluster (a session taken over from another node, mqtt/handover.ts).
+   */
+  loadSession?(clientId: string): Promise<PersistedState>;
 }
 
 /** In-memory persistence: survives broker restarts within one process only. */
@@ -137,6 +142,19 @@ export class MemoryPersistence implements BrokerPersistence {
       retained: [...this.retained.values()].map((r) => ({ ...r })),
       wills: [...this.wills.values()].map((w) => ({ ...w })),
     });
+  }
+
+  async loadSession(clientId: string): Promise<PersistedState> {
+    const all = await this.load();
+    const mine = <T extends { clientId: string }>(xs: T[]): T[] => xs.filter((x) => x.clientId === clientId);
+    return {
+      sessions: mine(all.sessions),
+      subscriptions: mine(all.subscriptions),
+      messages: mine(all.messages),
+      incoming: mine(all.incoming),
+      retained: [],
+      wills: [],
+    };
   }
 
   apply(ops: readonly PersistOp[]): Promise<void> {

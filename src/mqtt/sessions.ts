@@ -162,6 +162,22 @@ export class SessionRoom {
     }
   }
 
+  /**
+   * Another node took the session over (cluster, handover.ts): drop it from memory only — its
+   * stored rows are now the other node's — cancelling a pending delayed will [MQTT-3.1.3-9].
+   */
+  forget(s: Session): void {
+    this.host.wills.cancelDelayed(s);
+    for (const sub of s.subs.values()) this.host.fanOut.removeSubscription(sub);
+    s.subs.clear();
+    s.queue.clear();
+    s.clearFlights();
+    this.host.delivery.releaseRoom(s);
+    if (this.byId.get(s.clientId) === s) this.byId.delete(s.clientId);
+    this.offline.delete(s);
+    s.stored = false;
+  }
+
   /** Offline persistent sessions past their expiry end (the sweep). */
   expire(now: number): void {
     for (const s of this.offline) {

@@ -1,8 +1,8 @@
 /**
  * Several `tsunagu start --cluster` child processes (the real CLI) on loopback, sharing one
- * PostgreSQL schema and a NATS subject of their own: for presence, invalidation, readiness and
- * failover tests. Started one after the other (first-time migrations on a fresh schema must not
- * race, store/migrations.ts).
+ * PostgreSQL schema and a NATS subject of their own: for the presence, invalidation, readiness,
+ * failover, fan-out and session-takeover tests. Started one after the other (first-time
+ * migrations on a fresh schema must not race, store/migrations.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,14 +25,19 @@ export interface ClusterProcess {
   api(method: string, path: string, body?: Json): Promise<Json>;
   /** GET /readyz: status code and body. */
   readyz(): Promise<{ status: number; body: Json }>;
+  /** A gauge from /metrics (NaN when absent). */
+  gauge(name: string): Promise<number>;
   /** kill -9, and wait for the exit. */
   kill(): Promise<void>;
+  /** SIGTERM (kill -9 after 10 s), and wait for the exit. */
+  stop(): Promise<void>;
 }
 
 export interface ClusterProcessOptions {
   schema: string;
   subject: string;
-  token: string;
+  /** Admin token for `api()`; without it, anonymous MQTT is allowed (fan-out and session tests). */
+  token?: string;
   extraArgs?: string[];
 }
 
@@ -57,8 +62,7 @@ export async function startClusterProcess(nodeId: string, o: ClusterProcessOptio
     String(httpPort),
     '--data-dir',
     dataDir,
-    '--admin-token',
-    o.token,
+    ...(o.token !== undefined ? ['--admin-token', o.token] : ['--allow-anonymous']),
     ...(o.extraArgs ?? []),
   ]);
   void proc.exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -73,7 +77,7 @@ export async function startClusterProcess(nodeId: string, o: ClusterProcessOptio
       const r = await fetch(`${base}/api/v1${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${o.token}`,
+          ...(o.token !== undefined ? { authorization: `Bearer ${o.token}` } : {}),
           ...(body ? { 'content-type': 'application/json' } : {}),
         },
         ...(body ? { body: JSON.stringify(body) } : {}),
@@ -86,9 +90,21 @@ export async function startClusterProcess(nodeId: string, o: ClusterProcessOptio
       const r = await fetch(`${base}/readyz`);
       return { status: r.status, body: (await r.json()) as Json };
     },
+    async gauge(name) {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line ? Number(line.slice(name.length + 1)) : NaN;
+    },
     async kill() {
       if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
       await proc.exited;
+    },
+    async stop() {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+      proc.child.kill('SIGTERM');
+      const t = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+      await proc.exited;
+      clearTimeout(t);
     },
   };
   // Ready: /readyz answers 200 (listening, joined the cluster).
@@ -106,13 +122,5 @@ export async function startClusterProcess(nodeId: string, o: ClusterProcessOptio
 
 /** Stop every node (SIGTERM, then kill -9 after 10 s). */
 export async function stopClusterProcesses(nodes: ClusterProcess[]): Promise<void> {
-  await Promise.all(
-    nodes.map(async (n) => {
-      if (n.proc.child.exitCode !== null || n.proc.child.signalCode !== null) return;
-      n.proc.child.kill('SIGTERM');
-      const t = setTimeout(() => n.proc.child.kill('SIGKILL'), 10_000);
-      await n.proc.exited;
-      clearTimeout(t);
-    }),
-  );
+  await Promise.all(nodes.map((n) => n.stop()));
 }

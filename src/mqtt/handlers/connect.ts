@@ -213,10 +213,16 @@ function authorizeWillTopic(b: BrokerHost, c: Connection, a: Attempt): Outcome |
   return ok instanceof Promise ? ok.then(decide) : decide(ok);
 }
 
-/** [MQTT-3.1.4-3] an existing connection with this client id is closed (MQTT 5: DISCONNECT 0x8E). */
-function takeOver(b: BrokerHost, _c: Connection, a: Attempt): Outcome {
+/**
+ * [MQTT-3.1.4-3] an existing connection with this client id is closed (MQTT 5: DISCONNECT 0x8E) —
+ * here, or in a cluster on the node holding the session, which hands it over (handover.ts).
+ */
+function takeOver(b: BrokerHost, c: Connection, a: Attempt): Outcome | Promise<Outcome> {
   a.opsBefore = b.opsPushed;
   b.sessions.takeOver(a.clientId);
+  const claimed = b.claimSession(a.clientId, a.cleanStart);
+  if (!claimed) return;
+  return claimed.then((): Outcome => (c.state === 'connecting' ? undefined : STOP));
 }
 
 /**
