@@ -52,6 +52,10 @@ export interface RuleMessage {
 export class RuleEngine {
   private readonly active = new Map<string, Active>();
   private readonly events = new SubscriptionTrie<Active>();
+  /** Filters of the event rules, to tell whether a source has any reader (telemetry.decoded). */
+  private readonly eventFilters = new Map<string, number>();
+  /** Called when the set of event rules changes (the module subscribes to costly sources on demand). */
+  onEventRulesChanged: (() => void) | undefined;
   /** One JSON parse per message, whichever number of rules read it. */
   private readonly parsed = new WeakMap<Buffer, Value>();
 
@@ -73,7 +77,15 @@ export class RuleEngine {
       const filter = rule.statement.stmt.from;
       if (filter.startsWith(EVENT_TOPIC_PREFIX)) {
         this.events.addHandler(filter, a);
-        a.unsubscribe = () => this.events.removeHandler(filter, a);
+        this.eventFilters.set(filter, (this.eventFilters.get(filter) ?? 0) + 1);
+        a.unsubscribe = () => {
+          this.events.removeHandler(filter, a);
+          const n = (this.eventFilters.get(filter) ?? 1) - 1;
+          if (n === 0) this.eventFilters.delete(filter);
+          else this.eventFilters.set(filter, n);
+          this.onEventRulesChanged?.();
+        };
+        this.onEventRulesChanged?.();
       } else a.unsubscribe = this.d.broker.subscribe(filter, (m) => this.onMessage(a, m));
     }
     this.active.set(rule.def.name, a);
@@ -88,6 +100,15 @@ export class RuleEngine {
 
   clear(): void {
     for (const name of [...this.active.keys()]) this.remove(name);
+  }
+
+  /** Does any event rule select `$tsunagu/events/<kind>/…`? */
+  readsEvents(kind: string): boolean {
+    for (const f of this.eventFilters.keys()) {
+      const level = f.slice(EVENT_TOPIC_PREFIX.length).split('/')[0];
+      if (level === kind || level === '+' || level === '#') return true;
+    }
+    return false;
   }
 
   /** A platform event as a message on its pseudo-topic. */
