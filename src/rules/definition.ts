@@ -16,12 +16,15 @@ export interface RuleLimits {
   maxActionsPerRule: number;
   /** Largest message payload a rule evaluates (larger ones are counted and skipped). */
   maxPayloadBytes: number;
+  /** Loop protection: most rule republishes a message may have passed through (default 8). */
+  maxHops: number;
 }
 
 export const DEFAULT_LIMITS: RuleLimits = {
   maxRules: 10_000,
   maxActionsPerRule: 10,
   maxPayloadBytes: 128 * 1024,
+  maxHops: 8,
 };
 
 export const NAME_RE = /^[A-Za-z0-9_]{1,128}$/;

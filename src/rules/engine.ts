@@ -12,7 +12,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '../core/index.js';
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { SubscriptionTrie } from '../mqtt/index.js';
+import { RULE_PATH_PROPERTY } from './actions/index.js';
 import { DEFAULT_MAX_ATTEMPTS } from './backoff.js';
+import { makeLoopErrorDelivery } from './error-delivery.js';
 import type { CompiledRule, RuleLimits } from './definition.js';
 import type { RulesMetrics } from './metrics.js';
 import type { DeliveryQueue } from './queue.js';
@@ -47,6 +49,15 @@ export interface RuleMessage {
   topic: string;
   payload: Buffer;
   clientId?: string;
+  properties?: BrokerMessage['properties'];
+}
+
+/** The rule path of a message the platform published (a client's claim is not believed). */
+function rulePathOf(msg: RuleMessage): readonly string[] {
+  if (msg.clientId !== undefined) return [];
+  const v = msg.properties?.userProperties?.[RULE_PATH_PROPERTY];
+  const s = Array.isArray(v) ? v[v.length - 1] : v;
+  return s ? s.split(',') : [];
 }
 
 export class RuleEngine {
@@ -143,6 +154,7 @@ export class RuleEngine {
       raw: msg.payload,
       now: this.d.clock.now(),
       newId: randomUUID,
+      rulePath: rulePathOf(msg),
     };
   }
 
@@ -171,7 +183,7 @@ export class RuleEngine {
     }
     if (!r.matched) return undefined;
     f.matched++;
-    return this.fire(a, env, payload, r.output);
+    return this.loop(a, env) ?? this.fire(a, env, payload, r.output);
   }
 
   private async onMessageAsync(a: Active, env: MessageEnv, payload: Value): Promise<void> {
@@ -189,7 +201,32 @@ export class RuleEngine {
     }
     if (!r.matched) return;
     f.matched++;
-    await this.fire(a, env, payload, r.output);
+    await (this.loop(a, env) ?? this.fire(a, env, payload, r.output));
+  }
+
+  /**
+   * Loop protection: a message that passed through this rule's own republish (directly or through
+   * other rules) and matches it again, or that passed through `maxHops` republishes, does not run
+   * the actions. It is counted (`loops`) and the error action gets it (failedAction
+   * `LoopProtection`). Returns undefined when the message may go on.
+   */
+  private loop(a: Active, env: MessageEnv): Promise<void> | undefined {
+    const path = env.rulePath ?? [];
+    const name = a.rule.def.name;
+    const again = path.includes(name);
+    if (!again && path.length < this.d.limits.maxHops) return undefined;
+    const f = this.d.metrics.of(name);
+    f.loops++;
+    const message = again
+      ? `loop: rule ${name} matched a message its own republish produced (${path.join(' → ')} → ${name})`
+      : `loop: the message passed through ${path.length} rule republishes (limit ${this.d.limits.maxHops})`;
+    f.lastError = message;
+    const origin: Origin = { topic: env.topic, clientId: null, payload: env.raw.toString('base64') };
+    // The loop's own error message coming back (its error action publishes where the rule listens)
+    // is only counted: one error action per loop.
+    const repeat = path.filter((n) => n === name).length >= 2 || path.length > this.d.limits.maxHops;
+    const d = repeat ? undefined : makeLoopErrorDelivery(a.rule.def, origin, [...path, name], message, env.now);
+    return d ? this.d.queue.enqueue([d]) : Promise.resolve();
   }
 
   private failed(name: string, err: unknown): undefined {
@@ -230,12 +267,14 @@ export class RuleEngine {
       }
       const action = def.actions[i]!;
       try {
+        const request = render(action, a.rule.actions[i]!, env, payload, output);
+        if (action.type === 'republish') request.rulePath = [...(env.rulePath ?? []), def.name].join(',');
         ds.push({
           id: randomUUID(),
           rule: def.name,
           action: i,
           actionType: action.type,
-          request: render(action, a.rule.actions[i]!, env, payload, output),
+          request,
           origin,
           status: 'pending',
           attempts: 0,

@@ -16,7 +16,8 @@ import { openRulesStore } from './open-store.js';
 import { sealedRulesStore, sealPlainRules } from './sealed-store.js';
 import { DeliveryQueue } from './queue.js';
 import { rulesRoutes } from './routes.js';
-import { makeErrorDelivery, RulesService } from './service.js';
+import { makeErrorDelivery } from './error-delivery.js';
+import { RulesService } from './service.js';
 import type { AsyncFunctionHost } from './sql-eval.js';
 import type { Value } from './sql-values.js';
 

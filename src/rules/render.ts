@@ -110,7 +110,7 @@ const AWS_NAMES: Record<string, string> = {
 export function errorPayload(
   rule: string,
   origin: Origin,
-  action: ActionDef,
+  action: ActionDef | string,
   resource: string,
   message: string,
 ): ErrorPayload {
@@ -121,7 +121,7 @@ export function errorPayload(
     base64OriginalPayload: origin.payload,
     failures: [
       {
-        failedAction: AWS_NAMES[action.type] ?? action.type,
+        failedAction: typeof action === 'string' ? action : (AWS_NAMES[action.type] ?? action.type),
         failedResource: resource,
         errorMessage: message,
       },

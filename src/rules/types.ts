@@ -157,8 +157,8 @@ export interface Rendered {
   headers?: Record<string, string>;
   /** notify: the device the notification is about. */
   device?: string;
-  /** republish: how many rule hops produced this message (loop protection). */
-  hops?: number;
+  /** republish: the rules this message has passed through, this one last (loop protection). */
+  rulePath?: string;
   /** postgres: column → value, in the action's column order. */
   values?: [string, unknown][];
 }

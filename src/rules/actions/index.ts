@@ -8,7 +8,7 @@ import { PostgresPools } from './postgres.js';
 import { PlatformSender, type PlatformActions } from './platform.js';
 import { sendRepublish } from './republish.js';
 
-export { republishRefusal } from './republish.js';
+export { republishRefusal, RULE_PATH_PROPERTY } from './republish.js';
 export type { PlatformActions, RuleCommandRequest, RuleNotification } from './platform.js';
 
 export class ActionRunner {
