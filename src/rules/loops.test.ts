@@ -52,12 +52,16 @@ describe('rules: loop protection', () => {
     await h.rules.idle();
     assert.equal(on('loop/again').length, 1, 'the republish ran once');
     assert.equal(on('loop/again')[0]!.path, 'echo');
-    const e = JSON.parse(on('errors/echo')[0]!.body) as Record<string, any>;
+    const e = JSON.parse(on('errors/echo')[0]!.body) as {
+      ruleName: string;
+      topic: string;
+      failures: { failedAction: string; failedResource: string; errorMessage: string }[];
+    };
     assert.equal(e.ruleName, 'echo');
     assert.equal(e.topic, 'loop/again');
-    assert.equal(e.failures[0].failedAction, 'LoopProtection');
-    assert.equal(e.failures[0].failedResource, 'echo → echo');
-    assert.match(e.failures[0].errorMessage, /its own republish/);
+    assert.equal(e.failures[0]!.failedAction, 'LoopProtection');
+    assert.equal(e.failures[0]!.failedResource, 'echo → echo');
+    assert.match(e.failures[0]!.errorMessage, /its own republish/);
     const v = await h.rules.service.get('echo');
     assert.equal(v.metrics.loops, 1);
     const text = await h.metrics.metrics();
