@@ -50,7 +50,9 @@ describe('rules: decoded() and decoded telemetry', () => {
     await ok('POST', '/devices', { id: 'sc-1', model: 'scooter' });
     secret = String((await ok('POST', '/devices/sc-1/credentials', { kind: 'password' })).secret);
     watcher = await connect(p.mqttUrl, 'watcher');
-    watcher.on('message', (topic, payload) => got.push({ topic, body: JSON.parse(payload.toString()) as Body }));
+    watcher.on('message', (topic, payload) =>
+      got.push({ topic, body: JSON.parse(payload.toString()) as Body }),
+    );
     await watcher.subscribeAsync('out/#', { qos: 1 });
   });
   after(async () => {

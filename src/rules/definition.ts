@@ -275,7 +275,10 @@ export function templateFields(a: ActionDef): [string, string][] {
     case 'command':
       return [['device', a.device ?? DEVICE_TPL]];
     case 'notify':
-      return [['title', a.title], ...(a.device !== undefined ? [['device', a.device] as [string, string]] : [])];
+      return [
+        ['title', a.title],
+        ...(a.device !== undefined ? [['device', a.device] as [string, string]] : []),
+      ];
   }
 }
 

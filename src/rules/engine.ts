@@ -225,7 +225,9 @@ export class RuleEngine {
     // The loop's own error message coming back (its error action publishes where the rule listens)
     // is only counted: one error action per loop.
     const repeat = path.filter((n) => n === name).length >= 2 || path.length > this.d.limits.maxHops;
-    const d = repeat ? undefined : makeLoopErrorDelivery(a.rule.def, origin, [...path, name], message, env.now);
+    const d = repeat
+      ? undefined
+      : makeLoopErrorDelivery(a.rule.def, origin, [...path, name], message, env.now);
     return d ? this.d.queue.enqueue([d]) : Promise.resolve();
   }
 

@@ -28,7 +28,11 @@ describe('rules: loop protection', () => {
     sub = await client(h.mqttUrl, 'watcher');
     pub = await client(h.mqttUrl, 'dev-1');
     sub.on('message', (topic, payload, packet) =>
-      got.push({ topic, body: payload.toString(), path: packet.properties?.userProperties?.['tsunagu-rules'] }),
+      got.push({
+        topic,
+        body: payload.toString(),
+        path: packet.properties?.userProperties?.['tsunagu-rules'],
+      }),
     );
     await sub.subscribeAsync('#', { qos: 1 });
   });
@@ -69,8 +73,16 @@ describe('rules: loop protection', () => {
   });
 
   test('a cycle through two rules stops where it comes back', async () => {
-    await create({ name: 'ping', sql: "SELECT * FROM 'ping/+'", actions: [{ type: 'republish', topic: 'pong/x' }] });
-    await create({ name: 'pong', sql: "SELECT * FROM 'pong/+'", actions: [{ type: 'republish', topic: 'ping/x' }] });
+    await create({
+      name: 'ping',
+      sql: "SELECT * FROM 'ping/+'",
+      actions: [{ type: 'republish', topic: 'pong/x' }],
+    });
+    await create({
+      name: 'pong',
+      sql: "SELECT * FROM 'pong/+'",
+      actions: [{ type: 'republish', topic: 'ping/x' }],
+    });
     await pub.publishAsync('ping/start', '{}', { qos: 1 });
     await until('the loop counted', async () => (await h.rules.service.get('ping')).metrics.loops === 1);
     await h.rules.idle();
@@ -114,7 +126,11 @@ describe('rules: loop protection', () => {
   });
 
   test("a client's claimed rule path is not believed", async () => {
-    await create({ name: 'plain', sql: "SELECT * FROM 'claim/+'", actions: [{ type: 'republish', topic: 'claimed/out' }] });
+    await create({
+      name: 'plain',
+      sql: "SELECT * FROM 'claim/+'",
+      actions: [{ type: 'republish', topic: 'claimed/out' }],
+    });
     await pub.publishAsync('claim/x', '{}', {
       qos: 1,
       properties: { userProperties: { 'tsunagu-rules': 'plain,a,b,c,d,e' } },

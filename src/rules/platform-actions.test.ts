@@ -55,7 +55,9 @@ describe('rules: platform actions end to end', () => {
       if (!topic.includes('/commands/')) return;
       const c = JSON.parse(payload.toString()) as Body;
       commands.push(c);
-      dev.publishAsync(`${topic}/reply`, JSON.stringify({ id: c.id, status: 'ok' }), { qos: 1 }).catch(() => undefined);
+      dev
+        .publishAsync(`${topic}/reply`, JSON.stringify({ id: c.id, status: 'ok' }), { qos: 1 })
+        .catch(() => undefined);
     });
     await dev.subscribeAsync('devices/boiler-1/commands/#', { qos: 1 });
   });
@@ -98,7 +100,9 @@ describe('rules: platform actions end to end', () => {
       sql: "SELECT mode, setpoint FROM 'devices/+/wanted'",
       actions: [{ type: 'shadow', device: '${topic(2)}' }],
     });
-    await dev.publishAsync('devices/boiler-1/wanted', JSON.stringify({ mode: 'eco', setpoint: 40 }), { qos: 1 });
+    await dev.publishAsync('devices/boiler-1/wanted', JSON.stringify({ mode: 'eco', setpoint: 40 }), {
+      qos: 1,
+    });
     await rules.idle();
     await until('the delta', () => deltas.length > 0);
     assert.deepEqual(deltas[0]!.state, { mode: 'eco', setpoint: 40 });
@@ -151,7 +155,14 @@ describe('rules: platform actions end to end', () => {
     await rule({
       name: 'hot',
       sql: "SELECT temp FROM 'devices/+/raw' WHERE temp > 80",
-      actions: [{ type: 'notify', title: 'boiler ${topic(2)} at ${temp} °C', severity: 'error', device: '${topic(2)}' }],
+      actions: [
+        {
+          type: 'notify',
+          title: 'boiler ${topic(2)} at ${temp} °C',
+          severity: 'error',
+          device: '${topic(2)}',
+        },
+      ],
     });
     await dev.publishAsync('devices/boiler-1/raw', JSON.stringify({ temp: 91 }), { qos: 1 });
     await rules.idle();
@@ -185,7 +196,11 @@ describe('rules: platform actions end to end', () => {
     });
     assert.equal(r.status, 422);
     assert.match(r.body.error.message as string, /actions\[0\]\.section/);
-    const c = await api(p, 'POST', '/rules', { name: 'bad', sql: "SELECT * FROM 'a'", actions: [{ type: 'command' }] });
+    const c = await api(p, 'POST', '/rules', {
+      name: 'bad',
+      sql: "SELECT * FROM 'a'",
+      actions: [{ type: 'command' }],
+    });
     assert.equal(c.status, 422);
     assert.match(c.body.error.message as string, /actions\[0\]\.name/);
   });

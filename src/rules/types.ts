@@ -115,12 +115,7 @@ export interface NotifyAction extends ActionBase {
 export type PlatformActionDef = TelemetryAction | ShadowAction | CommandAction | NotifyAction;
 
 export type ActionDef =
-  | RepublishAction
-  | HttpAction
-  | PostgresAction
-  | AmqpAction
-  | NatsAction
-  | PlatformActionDef;
+  RepublishAction | HttpAction | PostgresAction | AmqpAction | NatsAction | PlatformActionDef;
 
 export interface RuleDef {
   /** Identifier: letters, digits and underscores (as AWS rule names). */

@@ -10,12 +10,15 @@ import { SlosPage } from './pages/SlosPage';
 import { SloPage } from './pages/SloPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { AuditPage } from './pages/AuditPage';
+import { RulesPage } from './pages/RulesPage';
+import { RulesDetailPage } from './pages/RulesDetailPage';
 
 const NAV: { to: string; label: string }[] = [
   { to: '/', label: 'Fleet' },
   { to: '/devices', label: 'Devices' },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs' },
+  { to: '/rules', label: 'Rules' },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
 ];
@@ -101,6 +104,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/map') page = <MapPage />;
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
+  else if (path === '/rules') page = <RulesPage canEdit={canEdit} />;
+  else if ((m = matchPath('/rules/:name', path))) page = <RulesDetailPage name={m.name!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
   else

@@ -30,7 +30,12 @@ export interface RuleNotification {
 /** What the app wires from telemetry, shadows, commands and notify (docs/rules.md, "Actions"). */
 export interface PlatformActions {
   writeTelemetry(deviceId: string, json: Buffer): Promise<unknown>;
-  updateShadow(deviceId: string, shadowName: string, state: Record<string, unknown>, actor: Actor): Promise<unknown>;
+  updateShadow(
+    deviceId: string,
+    shadowName: string,
+    state: Record<string, unknown>,
+    actor: Actor,
+  ): Promise<unknown>;
   /** Resolves with the command as created (or found again by its idempotency key). */
   sendCommand(
     deviceId: string,
@@ -100,7 +105,9 @@ export class PlatformSender {
           actor,
         );
         if (c.status === 'rejected' || c.status === 'failed')
-          throw new Error(`command ${a.name} ${c.status}: ${c.errorCode ?? ''} ${c.errorMessage ?? ''}`.trim());
+          throw new Error(
+            `command ${a.name} ${c.status}: ${c.errorCode ?? ''} ${c.errorMessage ?? ''}`.trim(),
+          );
         this.remember(c.id, d.rule);
         fields.commandId = c.id;
         what = `sent command ${a.name} (${c.id})`;
