@@ -149,27 +149,60 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     },
     publicUrl: () => process.env.TSUNAGU_PUBLIC_URL ?? `http://${config.host}:${httpPort}`,
   });
+  const notify = await createNotify(ctx, registry.directory);
+  // Rule actions write only to registered devices (a template could name any id).
+  const registered = async (id: string): Promise<string> => {
+    if (!(await registry.directory.getDevice(id))) throw new Error(`device ${id} is not registered`);
+    return id;
+  };
+  // Commands confirmed by reported state check the shadow at acknowledgement time too.
+  const commands = await createCommands(ctx, registry.directory, {
+    readReported: (id, name) => shadows.reported(id, name),
+    presence: registry.presence,
+  });
+  const telemetry = await createTelemetry(ctx, registry.directory, {
+    verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
+  });
   const modules: PlatformModule[] = [
     audit,
     registry,
     auth,
-    await createNotify(ctx, registry.directory),
+    notify,
     shadows,
-    // Commands confirmed by reported state check the shadow at acknowledgement time too.
-    await createCommands(ctx, registry.directory, {
-      readReported: (id, name) => shadows.reported(id, name),
-      presence: registry.presence,
-    }),
-    await createTelemetry(ctx, registry.directory, {
-      verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
-    }),
+    commands,
+    telemetry,
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
     await createSchedules(ctx, registry.directory, shadows.service),
-    // Rules subscribe through the broker's fan-out; get_shadow() reads the shadows module.
+    // Rules subscribe through the broker's fan-out (republish publishes through it too); get_shadow(),
+    // decoded() and the platform actions go through the other modules' APIs.
     await createRules(ctx, registry.directory, {
       readShadow: (id, name) => shadows.service.get(id, name).catch(() => undefined),
+      decode: async (id, topic, payload) => {
+        const d = await telemetry.decode(id, { transport: 'mqtt', topic }, payload);
+        return 'error' in d ? undefined : d;
+      },
+      platform: {
+        writeTelemetry: async (id, json) => telemetry.writeValues(await registered(id), json),
+        logEvent: (e) => telemetry.logEvents([e]),
+        updateShadow: async (id, name, state, actor) =>
+          shadows.service.update(await registered(id), name, { state }, actor),
+        sendCommand: async (id, req, actor) =>
+          (await commands.service.create(id, req as Parameters<typeof commands.service.create>[1], actor))
+            .record,
+        notify: (n) =>
+          notify.service.handle({
+            eventId: n.eventId,
+            kind: 'rule',
+            severity: n.severity,
+            reason: n.rule,
+            title: n.title,
+            at: n.at,
+            ...(n.deviceId !== undefined ? { deviceId: n.deviceId } : {}),
+            data: n.data,
+          }),
+      },
     }),
     jobs,
   ];

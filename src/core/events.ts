@@ -8,6 +8,7 @@
  * In a cluster, `cluster/` forwards selected events between nodes.
  */
 import type { Logger } from './logger.js';
+import type { MessageTransport } from './devices.js';
 
 /** Why an MQTT connection ended (recorded in connectivity history). */
 export type DisconnectReason =
@@ -73,6 +74,20 @@ export interface TsunaguEvents {
     decoded: boolean;
     /** true when the decoded message carried a hardware error event. */
     hardwareError?: boolean;
+  };
+  /**
+   * A telemetry message's decoder output (any transport: MQTT, telegram, HTTP). Emitted only while
+   * someone listens (the rules engine's `$tsunagu/events/telemetry/<device>` source).
+   */
+  'telemetry.decoded': {
+    deviceId: string;
+    at: number;
+    topic: string;
+    transport: MessageTransport;
+    /** Message time from the payload, else the arrival time. */
+    ts: number;
+    metrics: Record<string, number>;
+    attributes: Record<string, string>;
   };
   /** A readable device event (decoded hardware status, decode_error, device-sent event). */
   'device.event': {

@@ -1,14 +1,14 @@
 /** Bus events → notification items. Event ids are derived from the event, so a repeat is a duplicate. */
 import { createHash } from 'node:crypto';
 import type { Severity, TsunaguEvents } from '../core/index.js';
-import type { NotifyItem, NotifyKind } from './types.js';
+import type { EventKind, NotifyItem } from './types.js';
 
 const idOf = (...parts: (string | number)[]): string =>
   createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 
-type Mapper<K extends NotifyKind> = (e: TsunaguEvents[K]) => NotifyItem | undefined;
+type Mapper<K extends EventKind> = (e: TsunaguEvents[K]) => NotifyItem | undefined;
 
-const mappers: { [K in NotifyKind]: Mapper<K> } = {
+const mappers: { [K in EventKind]: Mapper<K> } = {
   'service-state.changed': (e) => {
     // Reason-only changes (already out, one more reason) are recorded by health, not paged.
     if (e.from === e.to) return undefined;
@@ -118,6 +118,6 @@ const mappers: { [K in NotifyKind]: Mapper<K> } = {
         },
 };
 
-export function toItem<K extends NotifyKind>(kind: K, e: TsunaguEvents[K]): NotifyItem | undefined {
+export function toItem<K extends EventKind>(kind: K, e: TsunaguEvents[K]): NotifyItem | undefined {
   return (mappers[kind] as Mapper<K>)(e);
 }

@@ -16,7 +16,7 @@ import { sealedChannelStore, sealPlainChannels } from './sealed-store.js';
 import { loadSecretKey, SecretBox } from '../core/index.js';
 import { NotifyService } from './service.js';
 import { createSqliteNotifyStore } from './sqlite-notify-store.js';
-import { NOTIFY_KINDS, type NotifyKind } from './types.js';
+import { EVENT_KINDS, type EventKind } from './types.js';
 
 export { verifySignature, sign, SIGNATURE_HEADER, EVENT_ID_HEADER, TIMESTAMP_HEADER } from './signing.js';
 export type { Channel, Route, Notification, NotifyItem, NotifyKind, NotificationStatus } from './types.js';
@@ -137,7 +137,7 @@ function subscribe(
   handling: Set<Promise<void>>,
   log: Logger,
 ): (() => void)[] {
-  const on = <K extends NotifyKind>(kind: K) =>
+  const on = <K extends EventKind>(kind: K) =>
     bus.on(kind, (e: TsunaguEvents[K]) => {
       const item = toItem(kind, e);
       if (!item) return;
@@ -147,5 +147,5 @@ function subscribe(
         .finally(() => handling.delete(p));
       handling.add(p);
     });
-  return NOTIFY_KINDS.map((k) => on(k));
+  return EVENT_KINDS.map((k) => on(k));
 }

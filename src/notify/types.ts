@@ -1,7 +1,8 @@
 /** Channels, routes, notifications and the items they carry. */
 import type { Severity } from '../core/index.js';
 
-export const NOTIFY_KINDS = [
+/** Bus events notify subscribes to itself. */
+export const EVENT_KINDS = [
   'service-state.changed',
   'health.alert',
   'device.flapping',
@@ -10,6 +11,9 @@ export const NOTIFY_KINDS = [
   'slo.budget-exhausted',
   'schedule.execution',
 ] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+/** Every kind a route can select: the bus events, and `rule` (a rules engine `notify` action). */
+export const NOTIFY_KINDS = [...EVENT_KINDS, 'rule'] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
 export interface Channel {

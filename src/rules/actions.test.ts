@@ -103,7 +103,7 @@ describe('rules: actions against real peers', () => {
     const m = got.filter((x) => x.topic === 'alerts/dev-1');
     assert.equal(m.length, 1);
     assert.deepEqual(JSON.parse(m[0]!.body), { temp: 90, device: 'dev-1' });
-    assert.deepEqual({ ...m[0]!.props }, { source: 'dev-1' });
+    assert.deepEqual({ ...m[0]!.props }, { source: 'dev-1', 'tsunagu-rules': 'hot' });
     const v = await h.rules.service.get('hot');
     assert.equal(v.metrics.evaluated, 2);
     assert.equal(v.metrics.matched, 1);

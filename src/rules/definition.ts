@@ -9,19 +9,22 @@ import { RulesErrors } from './errors.js';
 import { RuleSqlError } from './sql-errors.js';
 import { compileStatement, type CompiledStatement } from './sql-eval.js';
 import { compileTemplate, TemplateError, type Template } from './template.js';
-import { ACTION_TYPES, type ActionDef, type RuleDef } from './types.js';
+import { ACTION_TYPES, type ActionDef, type PlatformActionDef, type RuleDef } from './types.js';
 
 export interface RuleLimits {
   maxRules: number;
   maxActionsPerRule: number;
   /** Largest message payload a rule evaluates (larger ones are counted and skipped). */
   maxPayloadBytes: number;
+  /** Loop protection: most rule republishes a message may have passed through (default 8). */
+  maxHops: number;
 }
 
 export const DEFAULT_LIMITS: RuleLimits = {
   maxRules: 10_000,
   maxActionsPerRule: 10,
   maxPayloadBytes: 128 * 1024,
+  maxHops: 8,
 };
 
 export const NAME_RE = /^[A-Za-z0-9_]{1,128}$/;
@@ -174,6 +177,11 @@ function parseAction(v: unknown, path: string): ActionDef {
         ...common,
       };
     }
+    case 'telemetry':
+    case 'shadow':
+    case 'command':
+    case 'notify':
+      return { ...parsePlatformAction(type, v, path), ...common };
     default: {
       only(v, [...COMMON, 'url', 'subject'], path);
       const u = str(v, 'url', path, true, 2048);
@@ -182,6 +190,59 @@ function parseAction(v: unknown, path: string): ActionDef {
       if (/[\s*>]/.test(subject.replace(/\$\{[^}]*\}/g, '')))
         bad(`${path}subject`, 'a subject to publish to holds no spaces or wildcards');
       return { type: 'nats', url: u, subject, ...common };
+    }
+  }
+}
+
+const SEVERITIES = ['info', 'warning', 'error', 'critical'];
+const DEVICE_TPL = '${clientid()}';
+
+function parsePlatformAction(type: PlatformActionDef['type'], v: Obj, path: string): PlatformActionDef {
+  const device = str(v, 'device', path, false, 1024);
+  if (device !== undefined && device.length === 0) bad(`${path}device`, 'must not be empty');
+  const dev = device !== undefined ? { device } : {};
+  switch (type) {
+    case 'telemetry':
+      only(v, [...COMMON, 'device'], path);
+      return { type, ...dev };
+    case 'shadow': {
+      only(v, [...COMMON, 'device', 'shadowName', 'section'], path);
+      const shadowName = str(v, 'shadowName', path, false, 64);
+      if (shadowName && !/^[A-Za-z0-9:_-]{1,64}$/.test(shadowName))
+        bad(`${path}shadowName`, 'letters, digits, :, _ and -, at most 64');
+      const section = str(v, 'section', path, false);
+      if (section !== undefined && section !== 'desired' && section !== 'reported')
+        bad(`${path}section`, 'must be desired or reported');
+      return {
+        type,
+        ...dev,
+        ...(shadowName ? { shadowName } : {}),
+        ...(section ? { section: section as 'desired' } : {}),
+      };
+    }
+    case 'command': {
+      only(v, [...COMMON, 'device', 'name', 'timeoutMs', 'offline'], path);
+      const name = str(v, 'name', path, true, 128);
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) bad(`${path}name`, 'letters, digits, _, . and -');
+      const timeoutMs = int(v, 'timeoutMs', path, 100, 3_600_000);
+      const offline = str(v, 'offline', path, false);
+      if (offline !== undefined && offline !== 'reject' && offline !== 'queue')
+        bad(`${path}offline`, 'must be reject or queue');
+      return {
+        type,
+        ...dev,
+        name,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(offline ? { offline: offline as 'queue' } : {}),
+      };
+    }
+    case 'notify': {
+      only(v, [...COMMON, 'title', 'severity', 'device'], path);
+      const title = str(v, 'title', path, true, 512);
+      const severity = str(v, 'severity', path, false);
+      if (severity !== undefined && !SEVERITIES.includes(severity))
+        bad(`${path}severity`, `must be one of ${SEVERITIES.join(', ')}`);
+      return { type, title, ...dev, ...(severity ? { severity: severity as 'info' } : {}) };
     }
   }
 }
@@ -209,6 +270,15 @@ export function templateFields(a: ActionDef): [string, string][] {
       return [['routingKey', a.routingKey]];
     case 'nats':
       return [['subject', a.subject]];
+    case 'telemetry':
+    case 'shadow':
+    case 'command':
+      return [['device', a.device ?? DEVICE_TPL]];
+    case 'notify':
+      return [
+        ['title', a.title],
+        ...(a.device !== undefined ? [['device', a.device] as [string, string]] : []),
+      ];
   }
 }
 

@@ -12,7 +12,9 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '../core/index.js';
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { SubscriptionTrie } from '../mqtt/index.js';
+import { RULE_PATH_PROPERTY } from './actions/index.js';
 import { DEFAULT_MAX_ATTEMPTS } from './backoff.js';
+import { makeLoopErrorDelivery } from './error-delivery.js';
 import type { CompiledRule, RuleLimits } from './definition.js';
 import type { RulesMetrics } from './metrics.js';
 import type { DeliveryQueue } from './queue.js';
@@ -47,11 +49,24 @@ export interface RuleMessage {
   topic: string;
   payload: Buffer;
   clientId?: string;
+  properties?: BrokerMessage['properties'];
+}
+
+/** The rule path of a message the platform published (a client's claim is not believed). */
+function rulePathOf(msg: RuleMessage): readonly string[] {
+  if (msg.clientId !== undefined) return [];
+  const v = msg.properties?.userProperties?.[RULE_PATH_PROPERTY];
+  const s = Array.isArray(v) ? v[v.length - 1] : v;
+  return s ? s.split(',') : [];
 }
 
 export class RuleEngine {
   private readonly active = new Map<string, Active>();
   private readonly events = new SubscriptionTrie<Active>();
+  /** Filters of the event rules, to tell whether a source has any reader (telemetry.decoded). */
+  private readonly eventFilters = new Map<string, number>();
+  /** Called when the set of event rules changes (the module subscribes to costly sources on demand). */
+  onEventRulesChanged: (() => void) | undefined;
   /** One JSON parse per message, whichever number of rules read it. */
   private readonly parsed = new WeakMap<Buffer, Value>();
 
@@ -73,7 +88,15 @@ export class RuleEngine {
       const filter = rule.statement.stmt.from;
       if (filter.startsWith(EVENT_TOPIC_PREFIX)) {
         this.events.addHandler(filter, a);
-        a.unsubscribe = () => this.events.removeHandler(filter, a);
+        this.eventFilters.set(filter, (this.eventFilters.get(filter) ?? 0) + 1);
+        a.unsubscribe = () => {
+          this.events.removeHandler(filter, a);
+          const n = (this.eventFilters.get(filter) ?? 1) - 1;
+          if (n === 0) this.eventFilters.delete(filter);
+          else this.eventFilters.set(filter, n);
+          this.onEventRulesChanged?.();
+        };
+        this.onEventRulesChanged?.();
       } else a.unsubscribe = this.d.broker.subscribe(filter, (m) => this.onMessage(a, m));
     }
     this.active.set(rule.def.name, a);
@@ -88,6 +111,15 @@ export class RuleEngine {
 
   clear(): void {
     for (const name of [...this.active.keys()]) this.remove(name);
+  }
+
+  /** Does any event rule select `$tsunagu/events/<kind>/…`? */
+  readsEvents(kind: string): boolean {
+    for (const f of this.eventFilters.keys()) {
+      const level = f.slice(EVENT_TOPIC_PREFIX.length).split('/')[0];
+      if (level === kind || level === '+' || level === '#') return true;
+    }
+    return false;
   }
 
   /** A platform event as a message on its pseudo-topic. */
@@ -122,6 +154,7 @@ export class RuleEngine {
       raw: msg.payload,
       now: this.d.clock.now(),
       newId: randomUUID,
+      rulePath: rulePathOf(msg),
     };
   }
 
@@ -150,7 +183,7 @@ export class RuleEngine {
     }
     if (!r.matched) return undefined;
     f.matched++;
-    return this.fire(a, env, payload, r.output);
+    return this.loop(a, env) ?? this.fire(a, env, payload, r.output);
   }
 
   private async onMessageAsync(a: Active, env: MessageEnv, payload: Value): Promise<void> {
@@ -168,7 +201,34 @@ export class RuleEngine {
     }
     if (!r.matched) return;
     f.matched++;
-    await this.fire(a, env, payload, r.output);
+    await (this.loop(a, env) ?? this.fire(a, env, payload, r.output));
+  }
+
+  /**
+   * Loop protection: a message that passed through this rule's own republish (directly or through
+   * other rules) and matches it again, or that passed through `maxHops` republishes, does not run
+   * the actions. It is counted (`loops`) and the error action gets it (failedAction
+   * `LoopProtection`). Returns undefined when the message may go on.
+   */
+  private loop(a: Active, env: MessageEnv): Promise<void> | undefined {
+    const path = env.rulePath ?? [];
+    const name = a.rule.def.name;
+    const again = path.includes(name);
+    if (!again && path.length < this.d.limits.maxHops) return undefined;
+    const f = this.d.metrics.of(name);
+    f.loops++;
+    const message = again
+      ? `loop: rule ${name} matched a message its own republish produced (${path.join(' → ')} → ${name})`
+      : `loop: the message passed through ${path.length} rule republishes (limit ${this.d.limits.maxHops})`;
+    f.lastError = message;
+    const origin: Origin = { topic: env.topic, clientId: null, payload: env.raw.toString('base64') };
+    // The loop's own error message coming back (its error action publishes where the rule listens)
+    // is only counted: one error action per loop.
+    const repeat = path.filter((n) => n === name).length >= 2 || path.length > this.d.limits.maxHops;
+    const d = repeat
+      ? undefined
+      : makeLoopErrorDelivery(a.rule.def, origin, [...path, name], message, env.now);
+    return d ? this.d.queue.enqueue([d]) : Promise.resolve();
   }
 
   private failed(name: string, err: unknown): undefined {
@@ -209,12 +269,14 @@ export class RuleEngine {
       }
       const action = def.actions[i]!;
       try {
+        const request = render(action, a.rule.actions[i]!, env, payload, output);
+        if (action.type === 'republish') request.rulePath = [...(env.rulePath ?? []), def.name].join(',');
         ds.push({
           id: randomUUID(),
           rule: def.name,
           action: i,
           actionType: action.type,
-          request: render(action, a.rule.actions[i]!, env, payload, output),
+          request,
           origin,
           status: 'pending',
           attempts: 0,

@@ -8,6 +8,7 @@
  *   $tsunagu/events/alert/<slo>              slo.alert
  *   $tsunagu/events/health-alert/<device>    health.alert
  *   $tsunagu/events/connectivity/<device>    device.connected / device.disconnected (AWS presence-event shape)
+ *   $tsunagu/events/telemetry/<device>       telemetry.decoded (the decoder's output, any transport)
  */
 import type { EventBus, Logger } from '../core/index.js';
 import { EVENT_TOPIC_PREFIX, type RuleEngine } from './engine.js';
@@ -27,7 +28,25 @@ export function bridgeEvents(
     }
   };
   const seg = encodeURIComponent;
+  // Decoded telemetry is emitted only while someone listens: subscribe only while a rule reads it.
+  let telemetry: (() => void) | undefined;
+  const syncTelemetry = (): void => {
+    const want = engine.readsEvents('telemetry');
+    if (want && !telemetry)
+      telemetry = bus.on('telemetry.decoded', (e) => emit(`telemetry/${seg(e.deviceId)}`, e));
+    else if (!want && telemetry) {
+      telemetry();
+      telemetry = undefined;
+    }
+  };
+  engine.onEventRulesChanged = syncTelemetry;
+  syncTelemetry();
   return [
+    () => {
+      engine.onEventRulesChanged = undefined;
+      telemetry?.();
+      telemetry = undefined;
+    },
     bus.on('service-state.changed', (e) => emit(`service-state/${seg(e.deviceId)}`, e)),
     bus.on('command.finished', (e) => emit(`command/${seg(e.deviceId)}`, e)),
     bus.on('slo.alert', (e) => emit(`alert/${seg(e.sloId)}`, e)),

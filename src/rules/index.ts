@@ -6,7 +6,7 @@
 import { loadSecretKey, SecretBox, type DeviceDirectory } from '../core/index.js';
 import type { ModuleContext, PlatformModule } from '../platform/index.js';
 import { clusterEventsOf, ownershipOf } from '../platform/index.js';
-import { ActionRunner } from './actions/index.js';
+import { ActionRunner, type PlatformActions } from './actions/index.js';
 import type { BackoffPolicy } from './backoff.js';
 import { DEFAULT_LIMITS, type RuleLimits } from './definition.js';
 import { RuleEngine } from './engine.js';
@@ -16,7 +16,8 @@ import { openRulesStore } from './open-store.js';
 import { sealedRulesStore, sealPlainRules } from './sealed-store.js';
 import { DeliveryQueue } from './queue.js';
 import { rulesRoutes } from './routes.js';
-import { makeErrorDelivery, RulesService } from './service.js';
+import { makeErrorDelivery } from './error-delivery.js';
+import { RulesService } from './service.js';
 import type { AsyncFunctionHost } from './sql-eval.js';
 import type { Value } from './sql-values.js';
 
@@ -26,6 +27,7 @@ export { RuleSqlError } from './sql-errors.js';
 export type { RuleDef, ActionDef, Delivery } from './types.js';
 export type { RulesService, TestInput, TestResult } from './service.js';
 export type { RuleLimits } from './definition.js';
+export type { PlatformActions, RuleCommandRequest, RuleNotification } from './actions/index.js';
 
 export interface RulesModule extends PlatformModule {
   service: RulesService;
@@ -43,8 +45,10 @@ export interface RulesOptions {
   sweepMs?: number;
   /** get_shadow(id[, name]): the shadow document (state, metadata, version) or undefined. */
   readShadow?(deviceId: string, shadowName: string): Promise<unknown>;
-  /** decoded(): the payload after the device model's decoder (not wired by the app yet). */
+  /** decoded(): the payload after the device model's decoder. */
   decode?(deviceId: string, topic: string, payload: Buffer): Promise<unknown>;
+  /** telemetry / shadow / command / notify actions (the app wires the modules' APIs). */
+  platform?: PlatformActions;
   /** How long delivered rows are kept (default 24 h). */
   keepDeliveredMs?: number;
 }
@@ -96,7 +100,7 @@ export async function createRules(
   if (sealed > 0) log.info({ rules: sealed }, 'rules: encrypted action secrets stored in plain text');
   const store = sealedRulesStore(raw, box);
   const metrics = new RulesMetrics(ctx.metrics);
-  const runner = new ActionRunner(ctx.broker, () => ctx.clock.now());
+  const runner = new ActionRunner(ctx.broker, () => ctx.clock.now(), opts.platform);
   const io = ioHost(directory, opts);
   const ref: { engine?: RuleEngine } = {};
   const queue = new DeliveryQueue({
@@ -163,6 +167,14 @@ export async function createRules(
         }),
         events.onResync(() => {
           service.load().catch((err: unknown) => log.error({ err }, 'rules: reload failed'));
+        }),
+        // The outcome of a command a rule sent (this node's rules; see docs/rules.md).
+        ctx.bus.on('command.finished', (e) => {
+          const rule = runner.platform.commands.get(e.commandId);
+          if (rule === undefined) return;
+          runner.platform.commands.delete(e.commandId);
+          const c = metrics.of(rule).commands;
+          c[e.status] = (c[e.status] ?? 0) + 1;
         }),
         ...bridgeEvents(ctx.bus, engine, log, (p) => {
           inFlight.add(p);

@@ -18,6 +18,10 @@ export class RuleFigures {
   succeeded = 0;
   failed = 0;
   retries = 0;
+  /** Messages dropped by loop protection (too many rule hops). */
+  loops = 0;
+  /** Outcomes of commands this rule sent (`command.finished` status → count). */
+  readonly commands: Record<string, number> = {};
   lastError: string | null = null;
   latencyUsSum = 0;
   readonly buckets = new Array<number>(BOUNDS_US.length + 1).fill(0);
@@ -47,7 +51,9 @@ export interface RuleMetricsView {
   errors: number;
   skipped: number;
   rateLimited: number;
+  loops: number;
   actions: { succeeded: number; failed: number; retries: number; retrying: number };
+  commands: Record<string, number>;
   latency: { meanUs: number | null; p50Us: number | null; p99Us: number | null };
   lastError: string | null;
 }
@@ -77,13 +83,14 @@ export class RulesMetrics {
     };
     counter(
       'tsunagu_rules_messages_total',
-      'Messages per rule by outcome (evaluated, matched, error, skipped)',
+      'Messages per rule by outcome (evaluated, matched, error, skipped, loop)',
       ['rule', 'result'],
       (c, f, rule) => {
         c.inc({ rule, result: 'evaluated' }, f.evaluated);
         c.inc({ rule, result: 'matched' }, f.matched);
         c.inc({ rule, result: 'error' }, f.errors);
         c.inc({ rule, result: 'skipped' }, f.skipped);
+        c.inc({ rule, result: 'loop' }, f.loops);
       },
     );
     counter(
@@ -95,6 +102,14 @@ export class RulesMetrics {
         c.inc({ rule, result: 'retry' }, f.retries);
         c.inc({ rule, result: 'failed' }, f.failed);
         c.inc({ rule, result: 'rate_limited' }, f.rateLimited);
+      },
+    );
+    counter(
+      'tsunagu_rules_commands_total',
+      'Commands sent by rule actions, by final status',
+      ['rule', 'status'],
+      (c, f, rule) => {
+        for (const [status, n] of Object.entries(f.commands)) c.inc({ rule, status }, n);
       },
     );
     this.evalSeconds = new Histogram({
@@ -124,7 +139,9 @@ export class RulesMetrics {
       errors: f.errors,
       skipped: f.skipped,
       rateLimited: f.rateLimited,
+      loops: f.loops,
       actions: { succeeded: f.succeeded, failed: f.failed, retries: f.retries, retrying },
+      commands: { ...f.commands },
       latency: {
         meanUs: n === 0 ? null : f.latencyUsSum / n,
         p50Us: f.quantileUs(0.5),

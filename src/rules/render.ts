@@ -67,6 +67,22 @@ export function render(
       return { target: text('routingKey'), body: body.toString('base64'), contentType };
     case 'nats':
       return { target: text('subject'), body: body.toString('base64'), contentType };
+    case 'telemetry':
+    case 'shadow':
+    case 'command': {
+      const device = text('device');
+      if (device.length === 0) throw new Error(`${a.type} action: the device template gave an empty id`);
+      return { target: device, body: body.toString('base64'), contentType };
+    }
+    case 'notify': {
+      const device = t.has('device') ? text('device') : '';
+      return {
+        target: text('title'),
+        body: body.toString('base64'),
+        contentType,
+        ...(device ? { device } : {}),
+      };
+    }
   }
 }
 
@@ -85,12 +101,16 @@ const AWS_NAMES: Record<string, string> = {
   postgres: 'PostgresAction',
   amqp: 'AmqpAction',
   nats: 'NatsAction',
+  telemetry: 'TelemetryAction',
+  shadow: 'ShadowAction',
+  command: 'CommandAction',
+  notify: 'NotifyAction',
 };
 
 export function errorPayload(
   rule: string,
   origin: Origin,
-  action: ActionDef,
+  action: ActionDef | string,
   resource: string,
   message: string,
 ): ErrorPayload {
@@ -101,7 +121,7 @@ export function errorPayload(
     base64OriginalPayload: origin.payload,
     failures: [
       {
-        failedAction: AWS_NAMES[action.type] ?? action.type,
+        failedAction: typeof action === 'string' ? action : (AWS_NAMES[action.type] ?? action.type),
         failedResource: resource,
         errorMessage: message,
       },

@@ -9,14 +9,16 @@ import type { Actor } from '../core/index.js';
 import { acceptYamlBodies, parseYamlDocuments } from '../http/index.js';
 import { RulesErrors } from './errors.js';
 import type { RulesService, TestInput } from './service.js';
+import { ACTION_TYPES } from './types.js';
 
 const anyObject = { type: 'object', additionalProperties: true } as const;
 const actionSchema = {
   type: 'object',
   additionalProperties: true,
-  description: 'An action (docs/rules.md): republish, http, postgres, amqp or nats',
+  description:
+    'An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify',
   properties: {
-    type: { type: 'string', enum: ['republish', 'http', 'postgres', 'amqp', 'nats'] },
+    type: { type: 'string', enum: [...ACTION_TYPES] },
     secret: { type: 'string', writeOnly: true },
   },
 } as const;

@@ -5,8 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Actor, Clock, EventBus } from '../core/index.js';
-import { resourceOf } from './actions/index.js';
-import { DEFAULT_MAX_ATTEMPTS } from './backoff.js';
 import {
   compileRule,
   keepSecrets,
@@ -18,14 +16,12 @@ import {
 import type { RuleEngine } from './engine.js';
 import { RulesErrors } from './errors.js';
 import type { RulesMetrics, RuleMetricsView } from './metrics.js';
-import { errorPayload, render } from './render.js';
+import { render } from './render.js';
 import type { RulesStore } from './rules-store.js';
 import { evaluate, prefetch, type AsyncFunctionHost } from './sql-eval.js';
 import type { MessageEnv } from './sql-functions.js';
-import { compileTemplate } from './template.js';
 import { payloadValue, type Value } from './sql-values.js';
-import type { ActionDef, Delivery, Rendered, RuleDef, StoredRule } from './types.js';
-import { templateFields } from './definition.js';
+import type { Delivery, Rendered, RuleDef, StoredRule } from './types.js';
 
 export interface TestInput {
   /** An existing rule, or an inline definition (`sql`, `actions`, `errorAction`). */
@@ -236,50 +232,6 @@ export class RulesService {
         : [],
     };
   }
-}
-
-/** The error action's delivery for a delivery that failed its last attempt (AWS error action payload). */
-export function makeErrorDelivery(
-  d: Delivery,
-  rule: RuleDef | undefined,
-  error: string,
-  now: number,
-): Delivery | undefined {
-  const ea = rule?.errorAction;
-  if (!ea || !rule) return undefined;
-  const failedAction: ActionDef | undefined = rule.actions[d.action];
-  const body = errorPayload(
-    rule.name,
-    d.origin,
-    failedAction ?? ea,
-    failedAction ? resourceOf(failedAction, d) : d.request.target,
-    error,
-  );
-  const env: MessageEnv = {
-    topic: d.origin.topic,
-    clientId: d.origin.clientId ?? undefined,
-    principal: undefined,
-    raw: Buffer.from(d.origin.payload, 'base64'),
-    now,
-  };
-  // The error action's templates read the original message, like its other actions.
-  const payload = payloadValue(env.raw);
-  const templates = new Map(templateFields(ea).map(([k, src]) => [k, compileTemplate(src)]));
-  return {
-    id: randomUUID(),
-    rule: rule.name,
-    action: -1,
-    actionType: ea.type,
-    request: render(ea, templates, env, payload, body as unknown as Value),
-    origin: d.origin,
-    status: 'pending',
-    attempts: 0,
-    maxAttempts: ea.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    nextAttemptAt: now,
-    lastError: null,
-    createdAt: now,
-    updatedAt: now,
-  };
 }
 
 function topicMatches(filter: string, topic: string): boolean {

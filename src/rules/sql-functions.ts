@@ -17,6 +17,8 @@ export interface MessageEnv {
   raw: Buffer;
   now: number;
   newId?: () => string;
+  /** Rules whose republish produced this message, oldest first (loop protection; empty for clients). */
+  rulePath?: readonly string[];
 }
 
 type Fn = (args: Value[], env: MessageEnv) => Value;

@@ -1,6 +1,16 @@
 /** The rules module's data: rule definitions, their actions, and queued action deliveries. */
 
-export const ACTION_TYPES = ['republish', 'http', 'postgres', 'amqp', 'nats'] as const;
+export const ACTION_TYPES = [
+  'republish',
+  'http',
+  'postgres',
+  'amqp',
+  'nats',
+  'telemetry',
+  'shadow',
+  'command',
+  'notify',
+] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 interface ActionBase {
@@ -64,7 +74,48 @@ export interface NatsAction extends ActionBase {
   subject: string;
 }
 
-export type ActionDef = RepublishAction | HttpAction | PostgresAction | AmqpAction | NatsAction;
+/** The device a platform action acts on: a template, default `${clientid()}` (the publisher). */
+interface DeviceTarget {
+  device?: string;
+}
+
+/** Write the SELECT output's numbers as points (strings as attributes) of a device. */
+export interface TelemetryAction extends ActionBase, DeviceTarget {
+  type: 'telemetry';
+}
+
+/** Update a device shadow's desired or reported state with the SELECT output (an object). */
+export interface ShadowAction extends ActionBase, DeviceTarget {
+  type: 'shadow';
+  /** Named shadow; '' or absent = the classic shadow. */
+  shadowName?: string;
+  /** Which part of the state the output goes to (default `desired`). */
+  section?: 'desired' | 'reported';
+}
+
+/** Send a command to a device, the SELECT output as its params; its outcome is tracked per rule. */
+export interface CommandAction extends ActionBase, DeviceTarget {
+  type: 'command';
+  name: string;
+  timeoutMs?: number;
+  /** `reject` (default): an offline device fails the attempt (retried); `queue`: held until it connects. */
+  offline?: 'reject' | 'queue';
+}
+
+/** A notification through notify's routes (kind `rule`) and channels. */
+export interface NotifyAction extends ActionBase {
+  type: 'notify';
+  /** Title template. */
+  title: string;
+  severity?: 'info' | 'warning' | 'error' | 'critical';
+  /** Device template (routes filter on its model and tags); none by default. */
+  device?: string;
+}
+
+export type PlatformActionDef = TelemetryAction | ShadowAction | CommandAction | NotifyAction;
+
+export type ActionDef =
+  RepublishAction | HttpAction | PostgresAction | AmqpAction | NatsAction | PlatformActionDef;
 
 export interface RuleDef {
   /** Identifier: letters, digits and underscores (as AWS rule names). */
@@ -93,12 +144,16 @@ export interface Origin {
 
 /** A rendered action request: everything the peer needs except secrets, which come from the rule. */
 export interface Rendered {
-  /** republish topic / http url / amqp routing key / nats subject / postgres table */
+  /** republish topic / http url / amqp routing key / nats subject / postgres table / device id / notify title */
   target: string;
   /** The message body, base64 (bytes exactly as they will be sent). */
   body?: string;
   contentType?: string;
   headers?: Record<string, string>;
+  /** notify: the device the notification is about. */
+  device?: string;
+  /** republish: the rules this message has passed through, this one last (loop protection). */
+  rulePath?: string;
   /** postgres: column → value, in the action's column order. */
   values?: [string, unknown][];
 }

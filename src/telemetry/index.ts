@@ -23,11 +23,13 @@ import {
 import { dataRoutes } from './routes.js';
 import type { TelemetryStore } from './store.js';
 import { TelegramListener } from './telegram-listener.js';
+import { PlatformWrites, type DecodedView, type EventEntry } from './platform-writes.js';
 import type { BenchIngestOptions, BenchIngestResult } from './bench.js';
 
 export type { TelemetryStore } from './store.js';
 export type { DecoderDefinition, Point, DeviceEvent } from './types.js';
 export type { IncomingMessage, IngestResult } from './ingest.js';
+export type { DecodedView, EventEntry } from './platform-writes.js';
 export { RETENTION_SHARD_KEY, type RetentionPolicy } from './retention.js';
 export { compileDecoder, validateDefinition } from './decoders/index.js';
 export { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
@@ -65,6 +67,16 @@ export interface TelemetryModule extends PlatformModule {
   ingest(msg: IncomingMessage): Promise<IngestResult>;
   /** Write everything queued now. */
   flush(): Promise<void>;
+  /** A device message through its model's decoder, not stored (rules' `decoded()`). */
+  decode(
+    deviceId: string,
+    origin: { transport: 'mqtt' | 'telegram' | 'http'; topic: string },
+    payload: Buffer,
+  ): Promise<DecodedView | { error: string }>;
+  /** A JSON object's values as points/attributes of a device (rules' telemetry action); durable on resolve. */
+  writeValues(deviceId: string, json: Buffer): Promise<{ points: number }>;
+  /** Entries in devices' event logs (not device messages: no bus event, last-seen untouched). */
+  logEvents(events: EventEntry[]): Promise<void>;
 }
 
 const TOPICS: [string, MessageKind][] = [
@@ -99,6 +111,7 @@ export async function createTelemetry(
   queueSize = () => queue.size;
   const cache = new DecoderCache(store, directory, ctx.clock);
   const ingest = new TelemetryIngest(cache, queue, ctx.bus, ctx.clock, metrics);
+  const writes = new PlatformWrites(cache, queue, ctx.clock);
   // A decoder changed on one node: every node drops its compiled copy (cluster events).
   const decoders = new DecoderService(store, cache, ctx.clock, (id) =>
     clusterEvents.publish('invalidate', { kind: 'decoder', id }),
@@ -149,6 +162,9 @@ export async function createTelemetry(
     retention,
     ingest: (msg) => ingest.accept(msg),
     flush: () => queue.flush(),
+    decode: (id, origin, payload) => writes.decode(id, origin, payload),
+    writeValues: (id, json) => writes.writeValues(id, json),
+    logEvents: (events) => writes.logEvents(events),
     routes(api) {
       decoderRoutes(api, decoders, ctx.bus, ctx.clock);
       dataRoutes(api, { store, ingest, queue, directory, clock: ctx.clock });

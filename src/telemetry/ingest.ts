@@ -82,6 +82,16 @@ export class TelemetryIngest {
       decoded,
       ...(hardwareError ? { hardwareError } : {}),
     });
+    if (outcome.ok && msg.kind === 'telemetry' && this.bus.listenerCount('telemetry.decoded') > 0)
+      this.bus.emit('telemetry.decoded', {
+        deviceId: msg.deviceId,
+        at: now,
+        topic: msg.topic,
+        transport: msg.transport,
+        ts: batch.points[0]?.ts ?? batch.attributes[0]?.ts ?? now,
+        metrics: Object.fromEntries(outcome.values.metrics.map((m) => [m.name, m.value])),
+        attributes: Object.fromEntries(outcome.values.attributes.map((a) => [a.name, a.text])),
+      });
     for (const e of batch.events)
       this.bus.emit('device.event', {
         deviceId: e.deviceId,

@@ -12,6 +12,8 @@ import { NotificationsPage } from './pages/NotificationsPage';
 import { AuditPage } from './pages/AuditPage';
 import { SignInPage } from './pages/SignInPage';
 import { UsersPage } from './pages/UsersPage';
+import { RulesPage } from './pages/RulesPage';
+import { RulesDetailPage } from './pages/RulesDetailPage';
 
 /** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
@@ -19,6 +21,7 @@ const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] 
   { to: '/devices', label: 'Devices', customer: true },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs', customer: true },
+  { to: '/rules', label: 'Rules' },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
   { to: '/users', label: 'Users', admin: true },
@@ -71,6 +74,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/map') page = <MapPage />;
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
+  else if (path === '/rules') page = <RulesPage canEdit={canEdit} />;
+  else if ((m = matchPath('/rules/:name', path))) page = <RulesDetailPage name={m.name!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
   else if (path === '/users') page = <UsersPage myId={me.id} />;

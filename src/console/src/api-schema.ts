@@ -2431,6 +2431,7 @@ export interface Paths {
           | 'slo.alert'
           | 'slo.budget-exhausted'
           | 'schedule.execution'
+          | 'rule'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
         models?: string[];
@@ -2484,6 +2485,7 @@ export interface Paths {
           | 'slo.alert'
           | 'slo.budget-exhausted'
           | 'schedule.execution'
+          | 'rule'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
         models?: string[];
@@ -2616,13 +2618,31 @@ export interface Paths {
         sql?: string;
         enabled?: boolean;
         actions?: {
-          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          type?:
+            | 'republish'
+            | 'http'
+            | 'postgres'
+            | 'amqp'
+            | 'nats'
+            | 'telemetry'
+            | 'shadow'
+            | 'command'
+            | 'notify';
           secret?: string;
           [key: string]: unknown;
         }[];
-        /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
         errorAction?: {
-          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          type?:
+            | 'republish'
+            | 'http'
+            | 'postgres'
+            | 'amqp'
+            | 'nats'
+            | 'telemetry'
+            | 'shadow'
+            | 'command'
+            | 'notify';
           secret?: string;
           [key: string]: unknown;
         };
@@ -2657,13 +2677,31 @@ export interface Paths {
           sql?: string;
           enabled?: boolean;
           actions?: {
-            type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+            type?:
+              | 'republish'
+              | 'http'
+              | 'postgres'
+              | 'amqp'
+              | 'nats'
+              | 'telemetry'
+              | 'shadow'
+              | 'command'
+              | 'notify';
             secret?: string;
             [key: string]: unknown;
           }[];
-          /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+          /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
           errorAction?: {
-            type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+            type?:
+              | 'republish'
+              | 'http'
+              | 'postgres'
+              | 'amqp'
+              | 'nats'
+              | 'telemetry'
+              | 'shadow'
+              | 'command'
+              | 'notify';
             secret?: string;
             [key: string]: unknown;
           };
@@ -2700,13 +2738,31 @@ export interface Paths {
         sql?: string;
         enabled?: boolean;
         actions?: {
-          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          type?:
+            | 'republish'
+            | 'http'
+            | 'postgres'
+            | 'amqp'
+            | 'nats'
+            | 'telemetry'
+            | 'shadow'
+            | 'command'
+            | 'notify';
           secret?: string;
           [key: string]: unknown;
         }[];
-        /** An action (docs/rules.md): republish, http, postgres, amqp or nats */
+        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
         errorAction?: {
-          type?: 'republish' | 'http' | 'postgres' | 'amqp' | 'nats';
+          type?:
+            | 'republish'
+            | 'http'
+            | 'postgres'
+            | 'amqp'
+            | 'nats'
+            | 'telemetry'
+            | 'shadow'
+            | 'command'
+            | 'notify';
           secret?: string;
           [key: string]: unknown;
         };

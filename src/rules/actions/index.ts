@@ -5,19 +5,25 @@ import { AmqpLinks } from './amqp.js';
 import { sendHttp } from './http.js';
 import { NatsLinks } from './nats.js';
 import { PostgresPools } from './postgres.js';
+import { PlatformSender, type PlatformActions } from './platform.js';
 import { sendRepublish } from './republish.js';
 
-export { republishRefusal } from './republish.js';
+export { republishRefusal, RULE_PATH_PROPERTY } from './republish.js';
+export type { PlatformActions, RuleCommandRequest, RuleNotification } from './platform.js';
 
 export class ActionRunner {
   private readonly pg = new PostgresPools();
   private readonly amqp = new AmqpLinks();
   private readonly nats = new NatsLinks();
+  readonly platform: PlatformSender;
 
   constructor(
     private readonly broker: BrokerApi,
     private readonly now: () => number,
-  ) {}
+    platform?: PlatformActions,
+  ) {
+    this.platform = new PlatformSender(platform, now);
+  }
 
   send(a: ActionDef, d: Delivery): Promise<void> {
     switch (a.type) {
@@ -31,6 +37,8 @@ export class ActionRunner {
         return this.amqp.send(a, d.request, d.id);
       case 'nats':
         return this.nats.send(a, d.request, d.id);
+      default:
+        return this.platform.send(a, d);
     }
   }
 
@@ -52,6 +60,10 @@ export function resourceOf(a: ActionDef, d: Delivery): string {
     }
     case 'amqp':
       return `${a.exchange || '(default)'}/${d.request.target}`;
+    case 'shadow':
+      return `${d.request.target}/${a.shadowName ?? ''}/${a.section ?? 'desired'}`;
+    case 'command':
+      return `${d.request.target}/${a.name}`;
     default:
       return d.request.target;
   }

@@ -21,18 +21,25 @@ export function republishRefusal(topic: string): string | null {
   return null;
 }
 
+/**
+ * MQTT 5 user property on every republished message: the rules it passed through
+ * (`rule_a,rule_b`). The engine reads it back on messages the platform published, to stop loops.
+ */
+export const RULE_PATH_PROPERTY = 'tsunagu-rules';
+
 export async function sendRepublish(broker: BrokerApi, a: RepublishAction, r: Rendered): Promise<void> {
   const why = republishRefusal(r.target);
   if (why) throw new Error(`not authorized: ${why}`);
+  const userProperties = r.rulePath ? { ...r.headers, [RULE_PATH_PROPERTY]: r.rulePath } : r.headers;
   await broker.publish({
     topic: r.target,
     payload: Buffer.from(r.body ?? '', 'base64'),
     qos: a.qos ?? 0,
     retain: a.retain ?? false,
-    ...(r.headers || r.contentType
+    ...(userProperties || r.contentType
       ? {
           properties: {
-            ...(r.headers ? { userProperties: r.headers } : {}),
+            ...(userProperties ? { userProperties } : {}),
             ...(r.contentType ? { contentType: r.contentType } : {}),
           },
         }
