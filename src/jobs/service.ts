@@ -8,6 +8,7 @@ import type { DeviceDirectory, EventBus } from '../core/index.js';
 import { JobErrors } from './errors.js';
 import type { ExecutionChange, JobsStore } from './jobs-store.js';
 import type { Notifier } from './notifier.js';
+import { parseScheduling, schedulePhase, type SchedulingInput, type ScheduleState } from './job-schedule.js';
 import { initialRollout } from './rollout.js';
 import { JOB_ID } from './topics.js';
 import type {
@@ -38,11 +39,14 @@ export interface CreateJobInput {
   timeoutConfig?: { inProgressTimeoutInMinutes?: number };
   healthGate?: HealthGate;
   presignedUrlConfig?: { expiresInSec: number };
+  schedulingConfig?: SchedulingInput;
 }
 
 export interface JobView extends Omit<Job, 'revision' | 'rollout'> {
   rollout: { ratePerMinute: number | null; soakUntil: number | null };
   progress: ProgressCounts;
+  /** Where the schedule stands now (jobs with a `schedulingConfig`). */
+  schedule?: ScheduleState;
 }
 
 export interface ServiceDeps {
@@ -94,6 +98,7 @@ export class JobsService {
         'jobExecutionsRolloutConfig.exponentialRate.rateIncreaseCriteria',
         'set numberOfNotifiedThings or numberOfSucceededThings',
       );
+    const schedule = input.schedulingConfig ? parseScheduling(input.schedulingConfig, now) : undefined;
     const missing = await this.d.missingArtifacts(input.document);
     if (missing.length) throw invalid('document', `refers to unknown artifact ${missing.join(', ')}`);
     if (await this.d.store.getJob(id)) throw JobErrors.jobExists(id);
@@ -109,6 +114,7 @@ export class JobsService {
       ...(input.presignedUrlConfig
         ? { presignedUrlExpiresInSec: input.presignedUrlConfig.expiresInSec }
         : {}),
+      ...(schedule ? { schedule } : {}),
     };
     const job: Job = {
       id,
@@ -166,6 +172,7 @@ export class JobsService {
         soakUntil: rollout.soakUntil > 0 ? rollout.soakUntil : null,
       },
       progress,
+      ...(job.config.schedule ? { schedule: schedulePhase(job.config.schedule, this.d.now()) } : {}),
     };
   }
 
