@@ -18,6 +18,7 @@ import { jobRoutes } from './routes.js';
 import { Scheduler } from './scheduler.js';
 import { JobsService } from './service.js';
 import { createSqliteJobsStore } from './sqlite-jobs-store.js';
+import type { SloSource } from './slo-freeze.js';
 import type { Job } from './types.js';
 import { isTerminal } from './transitions.js';
 
@@ -25,6 +26,7 @@ export { JobsService, MAX_DOCUMENT_BYTES, type CreateJobInput, type JobView } fr
 export { JobErrors, DeviceJobError } from './errors.js';
 export type { Execution, ExecutionStatus, Job, JobStatus, ProgressCounts } from './types.js';
 export type { AuthorizeRequest } from './mqtt-handler.js';
+export type { SloSource, SloFreeze } from './slo-freeze.js';
 
 export interface JobsModule extends PlatformModule {
   service: JobsService;
@@ -46,6 +48,8 @@ export interface JobsOptions {
   publicUrl?: () => string;
   /** Scheduler pass interval (default 1 s). */
   intervalMs?: number;
+  /** The SLO engine (the slo module's `engine`), for error-budget freezes of rollouts. */
+  slos?: SloSource;
 }
 
 export function openJobsStore(ctx: Pick<ModuleContext, 'db'>): Promise<JobsStore> {
@@ -102,6 +106,7 @@ export async function createJobs(
     now,
     missingArtifacts: (doc) => artifacts.missing(doc),
     kick: () => late.scheduler?.kick(),
+    slos: opts.slos,
     onChange,
   });
   const scheduler = new Scheduler({
@@ -115,6 +120,7 @@ export async function createJobs(
     ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
     onChange,
     gatedJobs: (jobs) => watch.setJobs(jobs),
+    slos: opts.slos,
   });
   late.scheduler = scheduler;
   const api = new DeviceApi({ store, notifier, now, render, onChange });

@@ -11,6 +11,7 @@ import type { Notifier } from './notifier.js';
 import { abortCriterionMet, afterRelease, judgeGate, releasable } from './rollout.js';
 import type { JobsService } from './service.js';
 import { schedulePhase, type ScheduleState } from './job-schedule.js';
+import { freezeReason, freezingSlos, watchedSlos, type SloFreeze, type SloSource } from './slo-freeze.js';
 import type { Job, ProgressCounts } from './types.js';
 
 export interface SchedulerDeps {
@@ -24,6 +25,8 @@ export interface SchedulerDeps {
   /** Pass interval (default 1 s). */
   intervalMs?: number;
   onChange(change: ExecutionChange, job: Job): void;
+  /** The SLO engine (error-budget freezes). */
+  slos?: SloSource | undefined;
   /** Jobs with a health gate changed (the health watcher's list). */
   gatedJobs(jobs: Job[]): void;
 }
@@ -140,6 +143,7 @@ export class Scheduler {
       this.stopped_(job, 'canceled', reason, { criterion: abort.criterion, percent: abort.percent });
       return;
     }
+    if (job.config.sloFreeze && (await this.sloFreeze(job, job.config.sloFreeze))) return;
     const gate = job.config.healthGate;
     if (gate && job.status === 'IN_PROGRESS') {
       const g = await this.d.store.gateCounts(job.id, now - gate.soakMinutes * MINUTE, now + 1);
@@ -197,13 +201,51 @@ export class Scheduler {
     if ((counts.PENDING_ROLLOUT > 0 && !ended) || counts.QUEUED > 0 || counts.IN_PROGRESS > 0) return;
     const now = this.d.clock.now();
     const svc = this.d.service();
+    let changed = false;
     await svc.mutate(job.id, (j) => {
+      changed = false;
       if (j.status !== 'IN_PROGRESS') return false;
       j.status = 'COMPLETED';
       j.completedAt = now;
-      return true;
+      return (changed = true);
     });
+    if (!changed) return;
     await svc.timeline(job.id, 'completed', { ...counts });
+    this.d.bus.emit('job.finished', {
+      jobId: job.id,
+      status: 'COMPLETED',
+      succeeded: counts.SUCCEEDED,
+      failed: counts.FAILED + counts.REJECTED + counts.TIMED_OUT,
+      at: now,
+    });
+  }
+
+  /**
+   * Error-budget freeze: pause while a watched SLO's budget is exhausted (or its alert fires); resume
+   * a job the freeze paused once none does, when the policy says so. True when the job was paused now.
+   */
+  private async sloFreeze(job: Job, f: SloFreeze): Promise<boolean> {
+    const src = this.d.slos;
+    if (!src || (job.status !== 'IN_PROGRESS' && !job.rollout.frozenBySlo)) return false;
+    const hits = freezingSlos(f, job, src);
+    const svc = this.d.service();
+    if (hits.length && job.status === 'IN_PROGRESS') {
+      const reason = freezeReason(hits);
+      await svc.pause(job.id, reason);
+      await svc.mutate(job.id, (j) => {
+        j.rollout = { ...j.rollout, frozenBySlo: true };
+        return true;
+      });
+      const detail = { slos: hits };
+      await svc.timeline(job.id, 'slo-freeze', detail);
+      this.stopped_(job, 'paused', reason, detail);
+      return true;
+    }
+    if (!hits.length && job.status === 'PAUSED' && f.onRecovery === 'RESUME') {
+      await svc.timeline(job.id, 'slo-recovered', { slos: watchedSlos(f, job, src) });
+      await svc.resume(job.id);
+    }
+    return false;
   }
 
   /** The schedule's end time passed: AWS `endBehavior` (once; the flag is written with the job). */

@@ -134,6 +134,25 @@ export const createJobBody = {
         },
       },
     },
+    sloFreeze: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        slos: {
+          type: 'array',
+          maxItems: 20,
+          items: { type: 'string', minLength: 1, maxLength: 128 },
+          default: [],
+        },
+        targetModels: { type: 'boolean', default: true },
+        trigger: {
+          type: 'string',
+          enum: ['BUDGET_EXHAUSTED', 'BURN_ALERT', 'EITHER'],
+          default: 'BUDGET_EXHAUSTED',
+        },
+        onRecovery: { type: 'string', enum: ['RESUME', 'STAY_PAUSED'], default: 'RESUME' },
+      },
+    },
     healthGate: {
       type: 'object',
       required: ['soakMinutes', 'signals', 'marginPercent'],

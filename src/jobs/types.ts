@@ -4,6 +4,7 @@
  */
 
 import type { JobSchedule } from './job-schedule.js';
+import type { SloFreeze } from './slo-freeze.js';
 
 /**
  * A job execution's lifecycle (AWS IoT Jobs execution states):
@@ -103,6 +104,8 @@ export interface JobConfig {
   presignedUrlExpiresInSec?: number;
   /** AWS `schedulingConfig` plus maintenance windows in a time zone (job-schedule.ts). */
   schedule?: JobSchedule;
+  /** Error-budget freeze: SLOs whose exhausted budget (or firing alert) pauses the rollout. */
+  sloFreeze?: SloFreeze;
 }
 
 /** Rollout bookkeeping kept with the job (the scheduler's state survives restarts and owner changes). */
@@ -120,6 +123,8 @@ export interface RolloutState {
   scheduleEnded?: boolean;
   /** Inside a maintenance window at the last pass (timeline entries on each change). */
   windowOpen?: boolean;
+  /** Paused by the error-budget freeze (resumed by it when the SLOs recover and the policy says so). */
+  frozenBySlo?: boolean;
 }
 
 export interface TimelineEntry {

@@ -9,6 +9,8 @@ export const NOTIFY_KINDS = [
   'slo.alert',
   'slo.budget-exhausted',
   'schedule.execution',
+  'job.rollout-stopped',
+  'job.finished',
 ] as const;
 export type NotifyKind = (typeof NOTIFY_KINDS)[number];
 
