@@ -10,12 +10,15 @@ import { SlosPage } from './pages/SlosPage';
 import { SloPage } from './pages/SloPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { AuditPage } from './pages/AuditPage';
+import { JobsPage } from './pages/JobsPage';
+import { JobPage } from './pages/JobPage';
 
 const NAV: { to: string; label: string }[] = [
   { to: '/', label: 'Fleet' },
   { to: '/devices', label: 'Devices' },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs' },
+  { to: '/jobs', label: 'Jobs' },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
 ];
@@ -101,6 +104,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/map') page = <MapPage />;
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
+  else if (path === '/jobs') page = <JobsPage canEdit={canEdit} />;
+  else if ((m = matchPath('/jobs/:id', path))) page = <JobPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
   else
