@@ -3,6 +3,7 @@
  * executions durable in the store, rollouts with AWS's rate, abort, retry and timeout settings plus
  * health gates, and firmware artifacts behind signed, expiring, per-device URLs. See docs/jobs.md.
  */
+import { join } from 'node:path';
 import { Counter } from 'prom-client';
 import { type DeviceDirectory } from '../core/index.js';
 import { ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
@@ -65,7 +66,7 @@ export async function createJobs(
   const store = await openJobsStore(ctx);
   const now = (): number => ctx.clock.now();
   const artifacts = new Artifacts(store, {
-    dataDir: ctx.config.dataDir,
+    dir: ctx.config.artifactsDir ?? join(ctx.config.dataDir, 'artifacts'),
     now,
     publicUrl: opts.publicUrl ?? (() => `http://${ctx.config.host}:${ctx.config.httpPort}`),
   });
