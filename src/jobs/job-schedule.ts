@@ -139,22 +139,44 @@ export function wallTime(
   return t;
 }
 
+const yearDays = new Map<string, Set<number>>();
+
+/**
+ * Floating day numbers (days since 1970-01-01) on which the rule occurs in `year`, cached: rrule
+ * iterates from DTSTART, so each (rule, year) is expanded once, not on every scheduler pass.
+ */
+function daysOf(recurrence: string, year: number): Set<number> {
+  const key = `${year}\u0000${recurrence}`;
+  let set = yearDays.get(key);
+  if (!set) {
+    let rule = rules.get(recurrence);
+    if (!rule) {
+      rule = parseRule(recurrence, 'recurrence');
+      if (rules.size > 1000) rules.clear();
+      rules.set(recurrence, rule);
+    }
+    const from = new Date(Date.UTC(year, 0, 1));
+    const to = new Date(Date.UTC(year + 1, 0, 1) - 1);
+    set = new Set(rule.between(from, to, true).map((d) => Math.floor(d.getTime() / DAY)));
+    if (yearDays.size > 10_000) yearDays.clear();
+    yearDays.set(key, set);
+  }
+  return set;
+}
+
 /** The window's occurrences as instants that overlap [from, to). */
 function occurrences(w: MaintenanceWindow, zone: string, from: number, to: number): Interval[] {
-  let rule = rules.get(w.recurrence);
-  if (!rule) {
-    rule = parseRule(w.recurrence, 'recurrence');
-    if (rules.size > 1000) rules.clear();
-    rules.set(w.recurrence, rule);
-  }
   const [hh, mm] = w.startTime.split(':').map(Number) as [number, number];
   const span = w.durationInMinutes * MINUTE;
   // Local dates from a day before `from` minus the duration (a window opened earlier may still be open).
-  const first = DateTime.fromMillis(from - span - DAY, { zone }).startOf('day');
-  const last = DateTime.fromMillis(to + DAY, { zone }).startOf('day');
-  const floating = (t: DateTime) => new Date(Date.UTC(t.year, t.month - 1, t.day));
+  const dayOf = (ms: number): number => {
+    const t = DateTime.fromMillis(ms, { zone });
+    return Math.floor(Date.UTC(t.year, t.month - 1, t.day) / DAY);
+  };
   const out: Interval[] = [];
-  for (const d of rule.between(floating(first), floating(last), true)) {
+  for (let day = dayOf(from - span - DAY), last = dayOf(to + DAY); day <= last; day++) {
+    const d = new Date(day * DAY);
+    if (!daysOf(w.recurrence, d.getUTCFullYear()).has(day)) continue;
     const open = wallTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), hh, mm, zone);
     if (open + span > from && open < to) out.push({ from: open, to: open + span });
   }
