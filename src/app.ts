@@ -140,6 +140,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       return client !== undefined && (brokerAuth.authorizePublish?.(client, topic) ?? false);
     },
   });
+  // Jobs read SLO budgets for error-budget freezes of rollouts.
+  const slo = await createSlo(ctx, registry.directory);
   // Artifact URLs in job documents: TSUNAGU_PUBLIC_URL, else this node's HTTP address once listening.
   let httpPort = config.httpPort;
   const jobs = await createJobs(ctx, registry.directory, {
@@ -148,6 +150,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       return client !== undefined && (brokerAuth.authorizePublish?.(client, topic) ?? false);
     },
     publicUrl: () => process.env.TSUNAGU_PUBLIC_URL ?? `http://${config.host}:${httpPort}`,
+    slos: slo.engine,
   });
   const notify = await createNotify(ctx, registry.directory);
   // Rule actions write only to registered devices (a template could name any id).
@@ -172,7 +175,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     commands,
     telemetry,
     await createHealth(ctx, registry.directory),
-    await createSlo(ctx, registry.directory),
+    slo,
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
     await createSchedules(ctx, registry.directory, shadows.service),
     // Rules subscribe through the broker's fan-out (republish publishes through it too); get_shadow(),

@@ -39,6 +39,8 @@ export interface TsunaguConfig {
   /** Raw TCP telegram listener; -1 = off. */
   telegramPort: number;
   dataDir: string;
+  /** Job artifacts (firmware) directory; unset: `<dataDir>/artifacts`. A cluster's nodes share one. */
+  artifactsDir: string | undefined;
   /** `sqlite` (file under dataDir) or a `postgres://` URL. */
   database: string;
   allowAnonymous: boolean;
@@ -140,6 +142,12 @@ export const OPTIONS: Option[] = [
   ),
   opt('telegramPort', 'telegram-port', 'port', 'raw TCP telegram listener (default off)'),
   opt('dataDir', 'data-dir', 'string', 'where the embedded database lives (default ./data)'),
+  opt(
+    'artifactsDir',
+    'artifacts-dir',
+    'string',
+    'job artifacts directory (default <data dir>/artifacts); in a cluster one directory every node mounts',
+  ),
   opt('database', 'database', 'string', '"sqlite" (default) or a postgres:// URL'),
   opt(
     'allowAnonymous',
@@ -253,6 +261,7 @@ export function defaultConfig(): TsunaguConfig {
     httpPort: 8080,
     telegramPort: -1,
     dataDir: './data',
+    artifactsDir: undefined,
     database: 'sqlite',
     allowAnonymous: false,
     proxyProtocol: false,

@@ -193,6 +193,18 @@ export interface TsunaguEvents {
     at: number;
     detail?: Record<string, unknown>;
   };
+  /**
+   * A job ended: COMPLETED (every target finished; `failed` counts FAILED, REJECTED and TIMED_OUT
+   * executions) or CANCELED (an operator, an abort criterion, a health gate or the schedule's end).
+   */
+  'job.finished': {
+    jobId: string;
+    status: 'COMPLETED' | 'CANCELED';
+    succeeded: number;
+    failed: number;
+    reason?: string;
+    at: number;
+  };
   /** Audit trail for every change made through the API. */
   audit: {
     at: number;

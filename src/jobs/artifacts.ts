@@ -26,7 +26,8 @@ import type { Artifact, JobsStore } from './jobs-store.js';
 import type { Execution, Job } from './types.js';
 
 export interface ArtifactOptions {
-  dataDir: string;
+  /** Where artifact files live (`--artifacts-dir`, default `<data dir>/artifacts`). */
+  dir: string;
   /** Base URL devices reach the HTTP API at, e.g. `https://fleet.example.com`. */
   publicUrl(): string;
   now(): number;
@@ -41,7 +42,7 @@ const PLACEHOLDER =
 export const DEFAULT_URL_SECONDS = 3600;
 
 export class Artifacts {
-  private readonly dir: string;
+  readonly dir: string;
   private urlKey: Buffer | undefined;
   private signingKey: string | undefined;
 
@@ -49,7 +50,7 @@ export class Artifacts {
     private readonly store: JobsStore,
     private readonly o: ArtifactOptions,
   ) {
-    this.dir = join(o.dataDir, 'artifacts');
+    this.dir = o.dir;
   }
 
   async start(): Promise<void> {

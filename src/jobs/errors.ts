@@ -36,6 +36,12 @@ export const JobErrors = {
     413,
     (max: number) => `artifact larger than ${max} bytes`,
   ),
+  artifactFileMissing: defineError(
+    'JOB_ARTIFACT_FILE_MISSING',
+    503,
+    (id: string, dir: string) =>
+      `artifact ${id} is recorded but its file is not in this node's artifact directory ${dir}; in a cluster set --artifacts-dir to a directory every node shares`,
+  ),
   badSignature: defineError('JOB_URL_INVALID', 403, (why: string) => `download URL ${why}`),
   badRange: defineError('JOB_RANGE_NOT_SATISFIABLE', 416, (size: number) => `range outside 0–${size}`),
 };

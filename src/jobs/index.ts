@@ -3,6 +3,7 @@
  * executions durable in the store, rollouts with AWS's rate, abort, retry and timeout settings plus
  * health gates, and firmware artifacts behind signed, expiring, per-device URLs. See docs/jobs.md.
  */
+import { join } from 'node:path';
 import { Counter } from 'prom-client';
 import { type DeviceDirectory } from '../core/index.js';
 import { ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
@@ -18,6 +19,7 @@ import { jobRoutes } from './routes.js';
 import { Scheduler } from './scheduler.js';
 import { JobsService } from './service.js';
 import { createSqliteJobsStore } from './sqlite-jobs-store.js';
+import type { SloSource } from './slo-freeze.js';
 import type { Job } from './types.js';
 import { isTerminal } from './transitions.js';
 
@@ -25,6 +27,7 @@ export { JobsService, MAX_DOCUMENT_BYTES, type CreateJobInput, type JobView } fr
 export { JobErrors, DeviceJobError } from './errors.js';
 export type { Execution, ExecutionStatus, Job, JobStatus, ProgressCounts } from './types.js';
 export type { AuthorizeRequest } from './mqtt-handler.js';
+export type { SloSource, SloFreeze } from './slo-freeze.js';
 
 export interface JobsModule extends PlatformModule {
   service: JobsService;
@@ -46,6 +49,8 @@ export interface JobsOptions {
   publicUrl?: () => string;
   /** Scheduler pass interval (default 1 s). */
   intervalMs?: number;
+  /** The SLO engine (the slo module's `engine`), for error-budget freezes of rollouts. */
+  slos?: SloSource;
 }
 
 export function openJobsStore(ctx: Pick<ModuleContext, 'db'>): Promise<JobsStore> {
@@ -61,7 +66,7 @@ export async function createJobs(
   const store = await openJobsStore(ctx);
   const now = (): number => ctx.clock.now();
   const artifacts = new Artifacts(store, {
-    dataDir: ctx.config.dataDir,
+    dir: ctx.config.artifactsDir ?? join(ctx.config.dataDir, 'artifacts'),
     now,
     publicUrl: opts.publicUrl ?? (() => `http://${ctx.config.host}:${ctx.config.httpPort}`),
   });
@@ -102,6 +107,7 @@ export async function createJobs(
     now,
     missingArtifacts: (doc) => artifacts.missing(doc),
     kick: () => late.scheduler?.kick(),
+    slos: opts.slos,
     onChange,
   });
   const scheduler = new Scheduler({
@@ -115,6 +121,7 @@ export async function createJobs(
     ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
     onChange,
     gatedJobs: (jobs) => watch.setJobs(jobs),
+    slos: opts.slos,
   });
   late.scheduler = scheduler;
   const api = new DeviceApi({ store, notifier, now, render, onChange });

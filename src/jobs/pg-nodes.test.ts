@@ -1,8 +1,14 @@
 /**
  * Two nodes (two jobs modules) on one PostgreSQL schema: concurrent scheduler passes release each
  * target exactly once, and two devices' updates racing on one execution through different nodes
- * are decided by the version compare-and-set — one accepted, one VersionMismatch.
+ * are decided by the version compare-and-set — one accepted, one VersionMismatch; an artifact
+ * uploaded through one node is served by another from the shared artifacts directory.
  */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshPgSchema, requirePostgres } from '../test-support/services.js';
@@ -43,4 +49,50 @@ test('postgres: two nodes release each target once and decide racing updates by 
   assert.equal(lost.body.code, 'VersionMismatch');
   const e = await a.jobs.store.getExecution('j', 'n0');
   assert.equal(e?.versionNumber, 2);
+});
+
+test('postgres: an artifact uploaded through one node is served by another from the shared --artifacts-dir', async (t) => {
+  if (!(await requirePostgres(t))) return;
+  const db = await freshPgSchema('jobsart');
+  const shared = mkdtempSync(join(tmpdir(), 'jobs-artifacts-'));
+  t.after(async () => {
+    await db.drop();
+    rmSync(shared, { recursive: true, force: true });
+  });
+  const a = await startHarness(['n0'], db, { artifactsDir: shared });
+  const b = await startHarness(['n0'], db, { artifactsDir: shared });
+  const lonely = await startHarness(['n0'], db); // its own data directory: not shared
+  t.after(async () => {
+    await a.close();
+    await b.close();
+    await lonely.close();
+  });
+  const bytes = randomBytes(300_000);
+  const art = await a.jobs.artifacts.upload(
+    Readable.from([bytes]),
+    'fw.bin',
+    'application/octet-stream',
+    true,
+  );
+  const onB = readFileSync(b.jobs.artifacts.path(art.id));
+  assert.equal(createHash('sha256').update(onB).digest('hex'), art.sha256);
+  assert.equal(b.jobs.artifacts.dir, shared);
+  assert.equal(
+    existsSync(lonely.jobs.artifacts.path(art.id)),
+    false,
+    'a node without the shared dir has no file',
+  );
+  // Every node signs URLs with the one key kept in the database: b verifies a's URL.
+  await a.jobs.service.create({
+    jobId: 'j',
+    document: { url: `\${tsunagu:artifact-url:fw.bin}` },
+    targets: { deviceIds: ['n0'] },
+  });
+  await a.jobs.idle();
+  const got = await b.request('n0', '$aws/things/n0/jobs/j/get', {});
+  const url = new URL((got.body.execution as { jobDocument: { url: string } }).jobDocument.url);
+  const q = url.searchParams;
+  assert.doesNotThrow(() =>
+    b.jobs.artifacts.verify(art.id, q.get('device')!, Number(q.get('expires')), q.get('signature')!),
+  );
 });

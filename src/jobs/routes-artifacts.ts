@@ -2,7 +2,7 @@
  * Artifact routes: upload (the raw body streamed to disk), list, delete, the signing key, and the
  * public download devices reach with a signed URL (HTTP Range for resumable downloads).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
@@ -136,6 +136,7 @@ export function artifactRoutes(artifacts: Artifacts, store: JobsStore): (api: Fa
         artifacts.verify(artifactId, req.query.device, req.query.expires, req.query.signature);
         const a = await store.getArtifact(artifactId);
         if (!a) throw JobErrors.artifactNotFound(artifactId);
+        if (!existsSync(artifacts.path(a.id))) throw JobErrors.artifactFileMissing(a.id, artifacts.dir);
         const range = parseRange(req.headers.range, a.size);
         void reply
           .header('accept-ranges', 'bytes')

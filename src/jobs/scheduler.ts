@@ -10,7 +10,9 @@ import type { ExecutionChange, JobsStore } from './jobs-store.js';
 import type { Notifier } from './notifier.js';
 import { abortCriterionMet, afterRelease, judgeGate, releasable } from './rollout.js';
 import type { JobsService } from './service.js';
-import type { Job } from './types.js';
+import { schedulePhase, type ScheduleState } from './job-schedule.js';
+import { freezeReason, freezingSlos, watchedSlos, type SloFreeze, type SloSource } from './slo-freeze.js';
+import type { Job, ProgressCounts } from './types.js';
 
 export interface SchedulerDeps {
   store: JobsStore;
@@ -23,6 +25,8 @@ export interface SchedulerDeps {
   /** Pass interval (default 1 s). */
   intervalMs?: number;
   onChange(change: ExecutionChange, job: Job): void;
+  /** The SLO engine (error-budget freezes). */
+  slos?: SloSource | undefined;
   /** Jobs with a health gate changed (the health watcher's list). */
   gatedJobs(jobs: Job[]): void;
 }
@@ -139,6 +143,7 @@ export class Scheduler {
       this.stopped_(job, 'canceled', reason, { criterion: abort.criterion, percent: abort.percent });
       return;
     }
+    if (job.config.sloFreeze && (await this.sloFreeze(job, job.config.sloFreeze))) return;
     const gate = job.config.healthGate;
     if (gate && job.status === 'IN_PROGRESS') {
       const g = await this.d.store.gateCounts(job.id, now - gate.soakMinutes * MINUTE, now + 1);
@@ -154,6 +159,10 @@ export class Scheduler {
       }
     }
     if (job.status !== 'IN_PROGRESS') return;
+    const sched = job.config.schedule ? schedulePhase(job.config.schedule, now) : undefined;
+    if (sched?.phase === 'ended' && !job.rollout.scheduleEnded) return this.endSchedule(job);
+    if (job.config.schedule?.windows.length) await this.windowEdge(job, sched!);
+    if (sched && sched.phase !== 'open') return this.completeIfDone(job, counts, sched.phase === 'ended');
     const { n } = releasable(job.rollout, now);
     const released = await this.d.store.releaseTargets(job.id, Math.min(n, MAX_RELEASE_PER_PASS), now);
     if (released.length > 0) {
@@ -180,15 +189,103 @@ export class Scheduler {
         j.rollout = releasable(j.rollout, now).state;
         return true;
       });
-    if (!job.continuous && counts.PENDING_ROLLOUT === 0 && counts.QUEUED === 0 && counts.IN_PROGRESS === 0) {
+    await this.completeIfDone(job, counts, false);
+  }
+
+  /**
+   * Snapshot jobs complete when nothing is left to release or pending; after the schedule's end
+   * (STOP_ROLLOUT) unreleased targets are dropped and continuous jobs complete too.
+   */
+  private async completeIfDone(job: Job, counts: ProgressCounts, ended: boolean): Promise<void> {
+    if (job.continuous && !ended) return;
+    if ((counts.PENDING_ROLLOUT > 0 && !ended) || counts.QUEUED > 0 || counts.IN_PROGRESS > 0) return;
+    const now = this.d.clock.now();
+    const svc = this.d.service();
+    let changed = false;
+    await svc.mutate(job.id, (j) => {
+      changed = false;
+      if (j.status !== 'IN_PROGRESS') return false;
+      j.status = 'COMPLETED';
+      j.completedAt = now;
+      return (changed = true);
+    });
+    if (!changed) return;
+    await svc.timeline(job.id, 'completed', { ...counts });
+    this.d.bus.emit('job.finished', {
+      jobId: job.id,
+      status: 'COMPLETED',
+      succeeded: counts.SUCCEEDED,
+      failed: counts.FAILED + counts.REJECTED + counts.TIMED_OUT,
+      at: now,
+    });
+  }
+
+  /**
+   * Error-budget freeze: pause while a watched SLO's budget is exhausted (or its alert fires); resume
+   * a job the freeze paused once none does, when the policy says so. True when the job was paused now.
+   */
+  private async sloFreeze(job: Job, f: SloFreeze): Promise<boolean> {
+    const src = this.d.slos;
+    if (!src || (job.status !== 'IN_PROGRESS' && !job.rollout.frozenBySlo)) return false;
+    const hits = freezingSlos(f, job, src);
+    const svc = this.d.service();
+    if (hits.length && job.status === 'IN_PROGRESS') {
+      const reason = freezeReason(hits);
+      await svc.pause(job.id, reason);
       await svc.mutate(job.id, (j) => {
-        if (j.status !== 'IN_PROGRESS') return false;
-        j.status = 'COMPLETED';
-        j.completedAt = now;
+        j.rollout = { ...j.rollout, frozenBySlo: true };
         return true;
       });
-      await svc.timeline(job.id, 'completed', { ...counts });
+      const detail = { slos: hits };
+      await svc.timeline(job.id, 'slo-freeze', detail);
+      this.stopped_(job, 'paused', reason, detail);
+      return true;
     }
+    if (!hits.length && job.status === 'PAUSED' && f.onRecovery === 'RESUME') {
+      await svc.timeline(job.id, 'slo-recovered', { slos: watchedSlos(f, job, src) });
+      await svc.resume(job.id);
+    }
+    return false;
+  }
+
+  /** The schedule's end time passed: AWS `endBehavior` (once; the flag is written with the job). */
+  private async endSchedule(job: Job): Promise<void> {
+    const svc = this.d.service();
+    const behavior = job.config.schedule!.endBehavior;
+    await svc.mutate(job.id, (j) => {
+      if (j.rollout.scheduleEnded) return false;
+      j.rollout = { ...j.rollout, scheduleEnded: true };
+      return true;
+    });
+    const counts = await this.d.store.counts(job.id);
+    await svc.timeline(job.id, 'schedule-ended', {
+      endBehavior: behavior,
+      pendingRollout: counts.PENDING_ROLLOUT,
+    });
+    if (behavior === 'STOP_ROLLOUT') return this.completeIfDone(job, counts, true);
+    await svc.cancel(job.id, {
+      force: behavior === 'FORCE_CANCEL',
+      reason: `schedule end time reached (${behavior})`,
+      by: 'schedulingConfig',
+    });
+  }
+
+  /** A maintenance window opened or closed since the last pass: one timeline entry per edge. */
+  private async windowEdge(job: Job, state: ScheduleState): Promise<void> {
+    const open = state.phase === 'open';
+    if ((job.rollout.windowOpen ?? false) === open) return;
+    job.rollout = { ...job.rollout, windowOpen: open };
+    const svc = this.d.service();
+    await svc.mutate(job.id, (j) => {
+      if ((j.rollout.windowOpen ?? false) === open) return false;
+      j.rollout = { ...j.rollout, windowOpen: open };
+      return true;
+    });
+    await svc.timeline(
+      job.id,
+      open ? 'window-opened' : 'window-closed',
+      open ? { closesAt: state.closesAt } : { opensAt: state.opensAt },
+    );
   }
 
   private stopped_(

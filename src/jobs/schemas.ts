@@ -106,6 +106,53 @@ export const createJobBody = {
       additionalProperties: false,
       properties: { expiresInSec: int(60, 3600) },
     },
+    schedulingConfig: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        startTime: { type: 'string', maxLength: 64, description: 'ISO 8601; without an offset, in timeZone' },
+        endTime: { type: 'string', maxLength: 64 },
+        endBehavior: { type: 'string', enum: ['STOP_ROLLOUT', 'CANCEL', 'FORCE_CANCEL'] },
+        timeZone: { type: 'string', maxLength: 64, description: 'IANA zone (default UTC)' },
+        maintenanceWindows: {
+          type: 'array',
+          maxItems: 10,
+          items: {
+            type: 'object',
+            required: ['recurrence', 'startTime', 'durationInMinutes'],
+            additionalProperties: false,
+            properties: {
+              recurrence: {
+                type: 'string',
+                maxLength: 500,
+                description: 'RRULE, e.g. FREQ=WEEKLY;BYDAY=SA,SU',
+              },
+              startTime: { type: 'string', maxLength: 64, description: 'local HH:mm' },
+              durationInMinutes: int(1, 10080),
+            },
+          },
+        },
+      },
+    },
+    sloFreeze: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        slos: {
+          type: 'array',
+          maxItems: 20,
+          items: { type: 'string', minLength: 1, maxLength: 128 },
+          default: [],
+        },
+        targetModels: { type: 'boolean', default: true },
+        trigger: {
+          type: 'string',
+          enum: ['BUDGET_EXHAUSTED', 'BURN_ALERT', 'EITHER'],
+          default: 'BUDGET_EXHAUSTED',
+        },
+        onRecovery: { type: 'string', enum: ['RESUME', 'STAY_PAUSED'], default: 'RESUME' },
+      },
+    },
     healthGate: {
       type: 'object',
       required: ['soakMinutes', 'signals', 'marginPercent'],
@@ -150,6 +197,14 @@ export const jobView = {
     updatedAt: { type: 'number' },
     completedAt: { type: 'number', nullable: true },
     progress: counts,
+    schedule: {
+      type: 'object',
+      properties: {
+        phase: { type: 'string', enum: ['before-start', 'closed', 'open', 'ended'] },
+        opensAt: { type: 'number', nullable: true },
+        closesAt: { type: 'number', nullable: true },
+      },
+    },
   },
 };
 

@@ -8,7 +8,9 @@ import type { DeviceDirectory, EventBus } from '../core/index.js';
 import { JobErrors } from './errors.js';
 import type { ExecutionChange, JobsStore } from './jobs-store.js';
 import type { Notifier } from './notifier.js';
+import { parseScheduling, schedulePhase, type SchedulingInput, type ScheduleState } from './job-schedule.js';
 import { initialRollout } from './rollout.js';
+import type { SloFreeze, SloSource } from './slo-freeze.js';
 import { JOB_ID } from './topics.js';
 import type {
   AbortCriterion,
@@ -38,11 +40,15 @@ export interface CreateJobInput {
   timeoutConfig?: { inProgressTimeoutInMinutes?: number };
   healthGate?: HealthGate;
   presignedUrlConfig?: { expiresInSec: number };
+  schedulingConfig?: SchedulingInput;
+  sloFreeze?: Partial<SloFreeze>;
 }
 
 export interface JobView extends Omit<Job, 'revision' | 'rollout'> {
   rollout: { ratePerMinute: number | null; soakUntil: number | null };
   progress: ProgressCounts;
+  /** Where the schedule stands now (jobs with a `schedulingConfig`). */
+  schedule?: ScheduleState;
 }
 
 export interface ServiceDeps {
@@ -55,6 +61,8 @@ export interface ServiceDeps {
   missingArtifacts(document: unknown): Promise<string[]>;
   /** Release what the rollout allows now (the scheduler). */
   kick(jobId: string): void;
+  /** The SLO engine, for error-budget freezes (absent: `sloFreeze` is refused). */
+  slos?: SloSource | undefined;
   /** Executions changed outside the device API (metrics). */
   onChange(change: ExecutionChange, job: Job): void;
 }
@@ -94,6 +102,8 @@ export class JobsService {
         'jobExecutionsRolloutConfig.exponentialRate.rateIncreaseCriteria',
         'set numberOfNotifiedThings or numberOfSucceededThings',
       );
+    const schedule = input.schedulingConfig ? parseScheduling(input.schedulingConfig, now) : undefined;
+    const sloFreeze = input.sloFreeze ? this.freezeOf(input.sloFreeze) : undefined;
     const missing = await this.d.missingArtifacts(input.document);
     if (missing.length) throw invalid('document', `refers to unknown artifact ${missing.join(', ')}`);
     if (await this.d.store.getJob(id)) throw JobErrors.jobExists(id);
@@ -109,6 +119,8 @@ export class JobsService {
       ...(input.presignedUrlConfig
         ? { presignedUrlExpiresInSec: input.presignedUrlConfig.expiresInSec }
         : {}),
+      ...(schedule ? { schedule } : {}),
+      ...(sloFreeze ? { sloFreeze } : {}),
     };
     const job: Job = {
       id,
@@ -129,6 +141,21 @@ export class JobsService {
     await this.timeline(id, 'created', { targets: deviceIds.length, continuous });
     this.d.kick(id);
     return this.status(id);
+  }
+
+  private freezeOf(f: Partial<SloFreeze>): SloFreeze {
+    const slos = this.d.slos;
+    if (!slos) throw invalid('sloFreeze', 'SLOs are not available on this platform');
+    const names = f.slos ?? [];
+    names.forEach((n, i) => {
+      if (!slos.has(n)) throw invalid(`sloFreeze.slos[${i}]`, `SLO ${n} not found`);
+    });
+    return {
+      slos: names,
+      targetModels: f.targetModels ?? true,
+      trigger: f.trigger ?? 'BUDGET_EXHAUSTED',
+      onRecovery: f.onRecovery ?? 'RESUME',
+    };
   }
 
   /** Device ids in target order: named devices, then each model's, then each tag's. */
@@ -166,6 +193,7 @@ export class JobsService {
         soakUntil: rollout.soakUntil > 0 ? rollout.soakUntil : null,
       },
       progress,
+      ...(job.config.schedule ? { schedule: schedulePhase(job.config.schedule, this.d.now()) } : {}),
     };
   }
 
@@ -212,12 +240,14 @@ export class JobsService {
     const before = await this.get(id);
     if (before.status === 'COMPLETED')
       throw JobErrors.badState(id, before.status, 'a completed job cannot be canceled');
+    let changed = false;
     await this.mutate(id, (j) => {
+      changed = false;
       if (j.status === 'CANCELED') return false;
       j.status = 'CANCELED';
       j.reason = opts.reason ?? 'canceled by an operator';
       j.completedAt = this.d.now();
-      return true;
+      return (changed = true);
     });
     await this.cancelExecutions(id, opts.force === true);
     await this.timeline(id, 'canceled', {
@@ -225,6 +255,17 @@ export class JobsService {
       reason: opts.reason ?? null,
       by: opts.by ?? null,
     });
+    if (changed) {
+      const c = await this.d.store.counts(id);
+      this.d.bus.emit('job.finished', {
+        jobId: id,
+        status: 'CANCELED',
+        succeeded: c.SUCCEEDED,
+        failed: c.FAILED + c.REJECTED + c.TIMED_OUT,
+        reason: opts.reason ?? 'canceled by an operator',
+        at: this.d.now(),
+      });
+    }
     return this.status(id);
   }
 
@@ -280,7 +321,7 @@ export class JobsService {
       if (j.status !== 'PAUSED') return false;
       j.status = 'IN_PROGRESS';
       j.reason = null;
-      j.rollout = { ...j.rollout, soakUntil: 0 };
+      j.rollout = { ...j.rollout, soakUntil: 0, frozenBySlo: false };
       return true;
     });
     await this.timeline(id, 'resumed');

@@ -60,7 +60,11 @@ export interface Harness {
 }
 
 /** `db`: a shared database (two harnesses on one PostgreSQL schema are two nodes); default in-memory SQLite. */
-export async function startHarness(devices: string[] = [], shared?: Database): Promise<Harness> {
+export async function startHarness(
+  devices: string[] = [],
+  shared?: Database,
+  opts: { artifactsDir?: string } = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'jobs-test-'));
   const db = shared ?? openSqlite(':memory:');
   const broker = new FakeBroker();
@@ -69,7 +73,7 @@ export async function startHarness(devices: string[] = [], shared?: Database): P
   const directory = new MemoryDirectory();
   for (const d of devices) directory.add(d);
   const ctx: ModuleContext = {
-    config: { ...defaultConfig(), dataDir, allowAnonymous: false },
+    config: { ...defaultConfig(), dataDir, allowAnonymous: false, artifactsDir: opts.artifactsDir },
     db,
     bus,
     clock,

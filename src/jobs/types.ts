@@ -3,6 +3,9 @@
  * epoch milliseconds inside Tsunagu; the device API turns them into epoch seconds as AWS sends them.
  */
 
+import type { JobSchedule } from './job-schedule.js';
+import type { SloFreeze } from './slo-freeze.js';
+
 /**
  * A job execution's lifecycle (AWS IoT Jobs execution states):
  * - `QUEUED`      released to the device, not started yet
@@ -99,6 +102,10 @@ export interface JobConfig {
   healthGate?: HealthGate;
   /** AWS `presignedUrlConfig.expiresInSec`: how long an artifact URL in the document stays valid. */
   presignedUrlExpiresInSec?: number;
+  /** AWS `schedulingConfig` plus maintenance windows in a time zone (job-schedule.ts). */
+  schedule?: JobSchedule;
+  /** Error-budget freeze: SLOs whose exhausted budget (or firing alert) pauses the rollout. */
+  sloFreeze?: SloFreeze;
 }
 
 /** Rollout bookkeeping kept with the job (the scheduler's state survives restarts and owner changes). */
@@ -112,6 +119,12 @@ export interface RolloutState {
   succeededAtIncrease: number;
   /** End of the current soak (health gate): no release before it. */
   soakUntil: number;
+  /** The schedule's end time was acted on (timeline written once). */
+  scheduleEnded?: boolean;
+  /** Inside a maintenance window at the last pass (timeline entries on each change). */
+  windowOpen?: boolean;
+  /** Paused by the error-budget freeze (resumed by it when the SLOs recover and the policy says so). */
+  frozenBySlo?: boolean;
 }
 
 export interface TimelineEntry {

@@ -116,6 +116,34 @@ const mappers: { [K in EventKind]: Mapper<K> } = {
             slotAt: e.slotAt,
           },
         },
+  'job.rollout-stopped': (e) => ({
+    eventId: idOf('job-stopped', e.jobId, e.action, e.at),
+    kind: 'job.rollout-stopped',
+    severity: e.action === 'canceled' ? 'error' : 'warning',
+    reason: `${e.jobId}:${e.action}`,
+    title: `Job ${e.jobId}: rollout ${e.action} (${e.reason})`,
+    at: e.at,
+    data: { jobId: e.jobId, action: e.action, reason: e.reason, ...(e.detail ? { detail: e.detail } : {}) },
+  }),
+  // A clean completion is routine (info); failures or a cancel deserve a look (warning).
+  'job.finished': (e) => ({
+    eventId: idOf('job-finished', e.jobId, e.status, e.at),
+    kind: 'job.finished',
+    severity: e.status === 'COMPLETED' && e.failed === 0 ? 'info' : 'warning',
+    reason: `${e.jobId}:${e.status}`,
+    title:
+      e.status === 'COMPLETED'
+        ? `Job ${e.jobId} completed: ${e.succeeded} succeeded, ${e.failed} failed`
+        : `Job ${e.jobId} canceled${e.reason ? ` (${e.reason})` : ''}`,
+    at: e.at,
+    data: {
+      jobId: e.jobId,
+      status: e.status,
+      succeeded: e.succeeded,
+      failed: e.failed,
+      ...(e.reason !== undefined ? { reason: e.reason } : {}),
+    },
+  }),
 };
 
 export function toItem<K extends EventKind>(kind: K, e: TsunaguEvents[K]): NotifyItem | undefined {

@@ -10,6 +10,8 @@ export const EVENT_KINDS = [
   'slo.alert',
   'slo.budget-exhausted',
   'schedule.execution',
+  'job.rollout-stopped',
+  'job.finished',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 /** Every kind a route can select: the bus events, and `rule` (a rules engine `notify` action). */

@@ -14,6 +14,8 @@ import { SignInPage } from './pages/SignInPage';
 import { UsersPage } from './pages/UsersPage';
 import { RulesPage } from './pages/RulesPage';
 import { RulesDetailPage } from './pages/RulesDetailPage';
+import { JobsPage } from './pages/JobsPage';
+import { JobPage } from './pages/JobPage';
 
 /** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
@@ -22,6 +24,7 @@ const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] 
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs', customer: true },
   { to: '/rules', label: 'Rules' },
+  { to: '/jobs', label: 'Jobs' },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
   { to: '/users', label: 'Users', admin: true },
@@ -76,6 +79,8 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/rules') page = <RulesPage canEdit={canEdit} />;
   else if ((m = matchPath('/rules/:name', path))) page = <RulesDetailPage name={m.name!} canEdit={canEdit} />;
+  else if (path === '/jobs') page = <JobsPage canEdit={canEdit} />;
+  else if ((m = matchPath('/jobs/:id', path))) page = <JobPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
   else if (path === '/users') page = <UsersPage myId={me.id} />;

@@ -1826,6 +1826,27 @@ export interface Paths {
         presignedUrlConfig?: {
           expiresInSec: number;
         };
+        schedulingConfig?: {
+          /** ISO 8601; without an offset, in timeZone */
+          startTime?: string;
+          endTime?: string;
+          endBehavior?: 'STOP_ROLLOUT' | 'CANCEL' | 'FORCE_CANCEL';
+          /** IANA zone (default UTC) */
+          timeZone?: string;
+          maintenanceWindows?: {
+            /** RRULE, e.g. FREQ=WEEKLY;BYDAY=SA,SU */
+            recurrence: string;
+            /** local HH:mm */
+            startTime: string;
+            durationInMinutes: number;
+          }[];
+        };
+        sloFreeze?: {
+          slos?: string[];
+          targetModels?: boolean;
+          trigger?: 'BUDGET_EXHAUSTED' | 'BURN_ALERT' | 'EITHER';
+          onRecovery?: 'RESUME' | 'STAY_PAUSED';
+        };
         healthGate?: {
           soakMinutes: number;
           signals: ('heartbeat_lost' | 'hardware_error' | 'decode_error' | 'command_failed')[];
@@ -1866,6 +1887,11 @@ export interface Paths {
           REMOVED?: number;
           CANCELED?: number;
           PENDING_ROLLOUT?: number;
+        };
+        schedule?: {
+          phase?: 'before-start' | 'closed' | 'open' | 'ended';
+          opensAt?: number | null;
+          closesAt?: number | null;
         };
       };
     };
@@ -2051,6 +2077,11 @@ export interface Paths {
           CANCELED?: number;
           PENDING_ROLLOUT?: number;
         };
+        schedule?: {
+          phase?: 'before-start' | 'closed' | 'open' | 'ended';
+          opensAt?: number | null;
+          closesAt?: number | null;
+        };
       };
     };
     delete: {
@@ -2105,6 +2136,11 @@ export interface Paths {
           REMOVED?: number;
           CANCELED?: number;
           PENDING_ROLLOUT?: number;
+        };
+        schedule?: {
+          phase?: 'before-start' | 'closed' | 'open' | 'ended';
+          opensAt?: number | null;
+          closesAt?: number | null;
         };
       };
     };
@@ -2229,6 +2265,11 @@ export interface Paths {
           CANCELED?: number;
           PENDING_ROLLOUT?: number;
         };
+        schedule?: {
+          phase?: 'before-start' | 'closed' | 'open' | 'ended';
+          opensAt?: number | null;
+          closesAt?: number | null;
+        };
       };
     };
   };
@@ -2269,6 +2310,11 @@ export interface Paths {
           REMOVED?: number;
           CANCELED?: number;
           PENDING_ROLLOUT?: number;
+        };
+        schedule?: {
+          phase?: 'before-start' | 'closed' | 'open' | 'ended';
+          opensAt?: number | null;
+          closesAt?: number | null;
         };
       };
     };
@@ -2431,6 +2477,8 @@ export interface Paths {
           | 'slo.alert'
           | 'slo.budget-exhausted'
           | 'schedule.execution'
+          | 'job.rollout-stopped'
+          | 'job.finished'
           | 'rule'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
@@ -2485,6 +2533,8 @@ export interface Paths {
           | 'slo.alert'
           | 'slo.budget-exhausted'
           | 'schedule.execution'
+          | 'job.rollout-stopped'
+          | 'job.finished'
           | 'rule'
         )[];
         minSeverity?: 'info' | 'warning' | 'error' | 'critical';
