@@ -163,7 +163,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createHealth(ctx, registry.directory),
     await createSlo(ctx, registry.directory),
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
-    await createSchedules(ctx, registry.directory, shadows.service),
+    // Online or not is the presence seam's answer (fleet-wide on a cluster), not this broker's.
+    await createSchedules(ctx, registry.directory, shadows.service, { presence: registry.presence }),
     // Rules subscribe through the broker's fan-out; get_shadow() reads the shadows module.
     await createRules(ctx, registry.directory, {
       readShadow: (id, name) => shadows.service.get(id, name).catch(() => undefined),

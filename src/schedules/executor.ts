@@ -15,35 +15,14 @@
  *   transition is a compare-and-set in the store.
  */
 import { randomUUID } from 'node:crypto';
-import type { Actor, Clock, DeviceInfo, EventBus, Logger, Ownership, TsunaguEvents } from '../core/index.js';
+import type { DeviceInfo, TsunaguEvents } from '../core/index.js';
+import type { ExecutorDeps, ShadowChange } from './executor-deps.js';
 import type { Execution, ExecutionKind, Override } from './execution.js';
 import { mismatches, overriddenKeys } from './match.js';
 import { Resolver } from './resolve.js';
-import type { SchedulesStore } from './schedules-store.js';
-import type { SchedulesService } from './service.js';
+
+export type { ExecutorDeps, ShadowChange, ShadowWriter } from './executor-deps.js';
 import type { JsonObject, Schedule, SlotWrite } from './types.js';
-
-/** What the executor needs from shadows (ShadowService satisfies it). */
-export interface ShadowWriter {
-  update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<unknown>;
-  reported(deviceId: string, name: string): Promise<Record<string, unknown> | undefined>;
-}
-
-export interface ExecutorDeps {
-  store: SchedulesStore;
-  service: SchedulesService;
-  shadows: ShadowWriter;
-  bus: EventBus;
-  clock: Clock;
-  ownership: Ownership;
-  log: Logger;
-  /** Is the device connected now? */
-  isOnline(deviceId: string): boolean;
-  /** Wait after a device connects before the catch-up write, so it can subscribe first. */
-  catchUpDelayMs?: number;
-  /** Longest a boundary timer sleeps before re-checking (clock jumps, very distant slots). */
-  maxSleepMs?: number;
-}
 
 interface Target {
   device: DeviceInfo;
@@ -78,8 +57,17 @@ export class Executor {
     for (const e of await this.deps.store.openExecutions()) this.adopt(e);
     for (const s of await this.deps.store.list()) await this.reload(s.id);
     this.unsubscribe.push(
-      bus.on('shadow.updated', (e) => this.track(this.onShadowUpdated(e))),
-      bus.on('device.connected', (e) => this.onConnected(e.deviceId)),
+      bus.on('shadow.updated', (e) => this.onShadowEvent(e)),
+      ...(this.deps.handOff
+        ? [
+            this.deps.handOff.subscribe((e) => {
+              if (this.deps.ownership.owns(e.deviceId)) this.track(this.onShadowUpdated(e));
+            }),
+          ]
+        : []),
+      this.deps.onOnline
+        ? this.deps.onOnline((id) => this.onConnected(id))
+        : bus.on('device.connected', (e) => this.onConnected(e.deviceId)),
       bus.on('device.changed', (e) => {
         for (const l of this.loaded.values())
           if (this.mayTarget(l.s, e.deviceId, e.model)) this.track(this.reload(l.s.id));
@@ -424,7 +412,16 @@ export class Executor {
     this.armCheck(next);
   }
 
-  private async onShadowUpdated(ev: TsunaguEvents['shadow.updated']): Promise<void> {
+  private onShadowEvent(ev: TsunaguEvents['shadow.updated']): void {
+    if (!this.byDevice.has(ev.deviceId)) return;
+    const { handOff, ownership } = this.deps;
+    if (handOff && !ownership.owns(ev.deviceId)) {
+      const { deviceId, shadowName, desired, reported, actor, at } = ev;
+      handOff.publish({ deviceId, shadowName, desired, reported, actor, at });
+    } else this.track(this.onShadowUpdated(ev));
+  }
+
+  private async onShadowUpdated(ev: ShadowChange): Promise<void> {
     const ids = this.byDevice.get(ev.deviceId);
     if (!ids) return;
     for (const id of ids) {
@@ -440,7 +437,7 @@ export class Executor {
   }
 
   /** A person, token or rule changed desired keys this schedule controls: record an override. */
-  private async detectOverride(id: string, ev: TsunaguEvents['shadow.updated']): Promise<void> {
+  private async detectOverride(id: string, ev: ShadowChange): Promise<void> {
     const { actor } = ev;
     if (actor.kind === 'device' || actor.id.startsWith('schedule:') || !ev.desired) return;
     const l = this.loaded.get(id);
