@@ -15,19 +15,27 @@ test('postgres+nats: a boiler on the other node is online to the executor that o
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
   const schema = await freshPgSchema('schedcluster');
   t.after(() => schema.drop());
-  const cluster = { natsUrl: NATS_URL, subject: testClusterSubject(), ttlMs: 3000, renewMs: 300, marginMs: 1000 };
+  const cluster = {
+    natsUrl: NATS_URL,
+    subject: testClusterSubject(),
+    ttlMs: 3000,
+    renewMs: 300,
+    marginMs: 1000,
+  };
   const database = `${PG_URL}?schema=${schema.schema}`;
   const nodes: TestPlatform[] = [];
   t.after(async () => {
     for (const n of nodes.reverse()) await n.close();
   });
-  for (const nodeId of ['sched-a', 'sched-b']) nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
+  for (const nodeId of ['sched-a', 'sched-b'])
+    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
   const [a, b] = nodes as [TestPlatform, TestPlatform];
   await until('both nodes hold shards', () => nodes.every((n) => n.app.cluster!.status().shardsHeld > 0));
 
   // A device whose shard node B owns; it connects to node A.
   let id = '';
-  for (let i = 0; !id; i++) if (b.app.cluster!.ownership.owns(`b-${i}`) && !a.app.cluster!.ownership.owns(`b-${i}`)) id = `b-${i}`;
+  for (let i = 0; !id; i++)
+    if (b.app.cluster!.ownership.owns(`b-${i}`) && !a.app.cluster!.ownership.owns(`b-${i}`)) id = `b-${i}`;
   const secret = await register(a, id);
   const dev = await boiler(a, id, secret, true);
   t.after(() => dev.close());

@@ -10,12 +10,15 @@ import { SlosPage } from './pages/SlosPage';
 import { SloPage } from './pages/SloPage';
 import { NotificationsPage } from './pages/NotificationsPage';
 import { AuditPage } from './pages/AuditPage';
+import { SchedulesPage } from './pages/SchedulesPage';
+import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
 
 const NAV: { to: string; label: string }[] = [
   { to: '/', label: 'Fleet' },
   { to: '/devices', label: 'Devices' },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs' },
+  { to: '/schedules', label: 'Schedules' },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
 ];
@@ -101,6 +104,9 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/map') page = <MapPage />;
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
+  else if (path === '/schedules') page = <SchedulesPage canEdit={canEdit} />;
+  else if (path === '/schedules/new') page = <NewSchedulePage />;
+  else if ((m = matchPath('/schedules/:id', path))) page = <SchedulePage id={m.id!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
   else
