@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startTestPlatform } from '../../test-support/platform.js';
+import { until } from '../../test-support/until.js';
 import {
   ARTIFACTS,
   chromiumAvailable,
@@ -128,10 +129,8 @@ test('console: schedules — form errors, year view, preview, executions per dev
   await page.getByTestId('schedule-list').getByRole('link', { name: 'boilers' }).waitFor(WAIT);
   await page.getByRole('button', { name: 'Export all' }).click();
   const yaml = page.getByLabel(/Schedules YAML/);
-  await page.waitForFunction(
-    () => (document.querySelector('textarea') as HTMLTextAreaElement | null)?.value.includes('name: boilers'),
-    undefined,
-    WAIT,
+  await until('the export fills the text area', async () =>
+    (await yaml.inputValue()).includes('name: boilers'),
   );
   assert.match(await yaml.inputValue(), /setpoint: 60/);
   await shot(page, 'schedules-05-list');
