@@ -106,7 +106,9 @@ async function slotFiring(opts: SchedulesBenchOptions) {
     // Registered through the registry's YAML import, 10,000 a request (one request per device
     // would dominate a 100,000-device run).
     for (let i = 0; i < ids.length; i += 10_000) {
-      const devices = ids.slice(i, i + 10_000).map((id, j) => ({ id, tags: [`plan-${(i + j) % opts.schedules}`] }));
+      const devices = ids
+        .slice(i, i + 10_000)
+        .map((id, j) => ({ id, tags: [`plan-${(i + j) % opts.schedules}`] }));
       const payload = JSON.stringify({ devices }); // JSON is YAML
       const r = await app.http.inject({
         method: 'POST',
@@ -117,7 +119,8 @@ async function slotFiring(opts: SchedulesBenchOptions) {
       if (r.statusCode !== 200) throw new Error(`registering boilers: ${r.statusCode} ${r.body}`);
     }
     if (opts.virtual) {
-      const shadows = (app.modules.find((m) => m.name === 'shadows') as unknown as { service: ShadowWriter }).service;
+      const shadows = (app.modules.find((m) => m.name === 'shadows') as unknown as { service: ShadowWriter })
+        .service;
       for (const deviceId of ids)
         app.bus.emit('device.connected', {
           deviceId,
@@ -139,7 +142,10 @@ async function slotFiring(opts: SchedulesBenchOptions) {
       });
     } else {
       clients.push(
-        ...(await connectFleet(`mqtt://127.0.0.1:${addr.mqtt}`, ids, { keepalive: 0, connectTimeout: 60_000 })),
+        ...(await connectFleet(`mqtt://127.0.0.1:${addr.mqtt}`, ids, {
+          keepalive: 0,
+          connectTimeout: 60_000,
+        })),
       );
       // Boilers apply every delta: report it back on the shadow update topic.
       await Promise.all(
