@@ -177,7 +177,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     await createHealth(ctx, registry.directory),
     slo,
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
-    await createSchedules(ctx, registry.directory, shadows.service),
+    // Online or not is the presence seam's answer (fleet-wide on a cluster), not this broker's.
+    await createSchedules(ctx, registry.directory, shadows.service, { presence: registry.presence }),
     // Rules subscribe through the broker's fan-out (republish publishes through it too); get_shadow(),
     // decoded() and the platform actions go through the other modules' APIs.
     await createRules(ctx, registry.directory, {

@@ -25,11 +25,18 @@ interface PendingTimer {
   cancelled: boolean;
 }
 
-/** A clock that only moves when told to; timers fire in order during `advance`. */
+const before = (a: PendingTimer, b: PendingTimer): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+/**
+ * A clock that only moves when told to; timers fire in order during `advance`. Pending timers sit
+ * in a binary heap ordered by (deadline, creation), so firing one costs O(log n) — a benchmark with
+ * 100,000 devices' deadlines pending (bench/schedules-bench.ts) could not advance a re-sorted list.
+ */
 export class ManualClock implements Clock {
   private current: number;
   private seq = 0;
-  private timers: PendingTimer[] = [];
+  private readonly heap: PendingTimer[] = [];
+  private cancelledInHeap = 0;
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.current = start;
@@ -41,9 +48,13 @@ export class ManualClock implements Clock {
 
   setTimer(ms: number, fn: () => void): () => void {
     const t: PendingTimer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
-    this.timers.push(t);
+    this.push(t);
     return () => {
+      if (t.cancelled) return;
       t.cancelled = true;
+      this.cancelledInHeap++;
+      // Cancelled timers leave lazily; compact when they are most of the heap.
+      if (this.cancelledInHeap > 1024 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
     };
   }
 
@@ -51,11 +62,14 @@ export class ManualClock implements Clock {
   advance(ms: number): void {
     const target = this.current + ms;
     for (;;) {
-      this.timers = this.timers.filter((t) => !t.cancelled);
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.timers[0];
+      const next = this.heap[0];
       if (!next || next.at > target) break;
-      this.timers.shift();
+      this.pop();
+      if (next.cancelled) {
+        this.cancelledInHeap--;
+        continue;
+      }
+      next.cancelled = true; // fired: a late cancel is a no-op
       this.current = next.at;
       next.fn();
     }
@@ -65,5 +79,40 @@ export class ManualClock implements Clock {
   set(ms: number): void {
     if (ms < this.current) throw new Error('ManualClock cannot go backwards');
     this.advance(ms - this.current);
+  }
+
+  private push(t: PendingTimer): void {
+    const h = this.heap;
+    h.push(t);
+    for (let i = h.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (h.length === 0 || !last) return;
+    h[0] = last;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l]!, h[m]!)) m = l;
+      if (r < h.length && before(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+
+  private compact(): void {
+    const live = this.heap.filter((t) => !t.cancelled);
+    this.heap.length = 0;
+    this.cancelledInHeap = 0;
+    for (const t of live) this.push(t);
   }
 }

@@ -13,7 +13,7 @@
  * missed events (reconnect, a gap in a peer's sequence numbers), `onResync` listeners run, and
  * must treat every cached fact as stale (drop caches, reload state from the store).
  */
-import type { ServiceState } from './events.js';
+import type { Actor, ServiceState } from './events.js';
 import type { Logger } from './logger.js';
 
 export type InvalidationKind =
@@ -69,6 +69,19 @@ export interface ClusterEventMap {
     down?: string[];
     gone?: boolean;
     lost?: boolean;
+  };
+  /**
+   * Schedules: a shadow of a scheduled device changed on a node that does not own the device's
+   * shard (the device is connected there, or a person wrote through that node's API); the owner
+   * verifies its open execution or records an override (schedules/executor.ts).
+   */
+  'schedule.shadow': {
+    deviceId: string;
+    shadowName: string;
+    desired: Record<string, unknown> | null;
+    reported: Record<string, unknown> | null;
+    actor: Actor;
+    at: number;
   };
   /** Console live stream: forwarded to the console clients connected to any node. */
   'console.stream': { stream: string; event: unknown };

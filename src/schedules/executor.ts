@@ -15,35 +15,14 @@
  *   transition is a compare-and-set in the store.
  */
 import { randomUUID } from 'node:crypto';
-import type { Actor, Clock, DeviceInfo, EventBus, Logger, Ownership, TsunaguEvents } from '../core/index.js';
+import type { DeviceInfo, TsunaguEvents } from '../core/index.js';
+import type { ExecutorDeps, ShadowChange } from './executor-deps.js';
 import type { Execution, ExecutionKind, Override } from './execution.js';
 import { mismatches, overriddenKeys } from './match.js';
 import { Resolver } from './resolve.js';
-import type { SchedulesStore } from './schedules-store.js';
-import type { SchedulesService } from './service.js';
+
+export type { ExecutorDeps, ShadowChange, ShadowWriter } from './executor-deps.js';
 import type { JsonObject, Schedule, SlotWrite } from './types.js';
-
-/** What the executor needs from shadows (ShadowService satisfies it). */
-export interface ShadowWriter {
-  update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<unknown>;
-  reported(deviceId: string, name: string): Promise<Record<string, unknown> | undefined>;
-}
-
-export interface ExecutorDeps {
-  store: SchedulesStore;
-  service: SchedulesService;
-  shadows: ShadowWriter;
-  bus: EventBus;
-  clock: Clock;
-  ownership: Ownership;
-  log: Logger;
-  /** Is the device connected now? */
-  isOnline(deviceId: string): boolean;
-  /** Wait after a device connects before the catch-up write, so it can subscribe first. */
-  catchUpDelayMs?: number;
-  /** Longest a boundary timer sleeps before re-checking (clock jumps, very distant slots). */
-  maxSleepMs?: number;
-}
 
 interface Target {
   device: DeviceInfo;
@@ -55,6 +34,11 @@ interface Loaded {
   targets: Map<string, Target>;
   cancelTimer?: () => void;
 }
+
+/** Devices per batch of a slot (one execution INSERT each, see SchedulesStore.insertExecutions). */
+const SLOT_CHUNK = 400;
+/** Shadow writes in flight per chunk: enough to keep a PostgreSQL pool busy, few enough for SQLite. */
+const WRITE_CONCURRENCY = 16;
 
 const key = (scheduleId: string, deviceId: string): string => `${scheduleId}\u0000${deviceId}`;
 
@@ -78,8 +62,17 @@ export class Executor {
     for (const e of await this.deps.store.openExecutions()) this.adopt(e);
     for (const s of await this.deps.store.list()) await this.reload(s.id);
     this.unsubscribe.push(
-      bus.on('shadow.updated', (e) => this.track(this.onShadowUpdated(e))),
-      bus.on('device.connected', (e) => this.onConnected(e.deviceId)),
+      bus.on('shadow.updated', (e) => this.onShadowEvent(e)),
+      ...(this.deps.handOff
+        ? [
+            this.deps.handOff.subscribe((e) => {
+              if (this.deps.ownership.owns(e.deviceId)) this.track(this.onShadowUpdated(e));
+            }),
+          ]
+        : []),
+      this.deps.onOnline
+        ? this.deps.onOnline((id) => this.onConnected(id))
+        : bus.on('device.connected', (e) => this.onConnected(e.deviceId)),
       bus.on('device.changed', (e) => {
         for (const l of this.loaded.values())
           if (this.mayTarget(l.s, e.deviceId, e.model)) this.track(this.reload(l.s.id));
@@ -163,14 +156,15 @@ export class Executor {
   private async runDue(l: Loaded, kind: ExecutionKind): Promise<void> {
     // Again while a boundary passed during the work (a slow store, a clock that jumped).
     for (let now = this.deps.clock.now(); ;) {
-      const work: Promise<void>[] = [];
+      const due: [Target, SlotWrite][] = [];
       for (const [deviceId, t] of l.targets) {
         if (!this.deps.ownership.owns(deviceId)) continue;
         const st = t.resolver.at(now);
         if (st.kind === 'none' || this.done.get(key(l.s.id, deviceId)) === st.write.at) continue;
-        work.push(this.execute(l, t, st.write, kind));
+        due.push([t, st.write]);
       }
-      await Promise.all(work);
+      for (let i = 0; i < due.length && !this.stopped; i += SLOT_CHUNK)
+        await this.executeMany(l, due.slice(i, i + SLOT_CHUNK), kind);
       const later = this.deps.clock.now();
       if (this.stopped || this.loaded.get(l.s.id) !== l || !this.boundaryBetween(l, now, later)) break;
       now = later;
@@ -205,7 +199,45 @@ export class Executor {
     l.cancelTimer = this.deps.clock.setTimer(Math.max(0, wait), () => this.track(this.runDue(l, 'slot')));
   }
 
-  private async execute(l: Loaded, t: Target, w: SlotWrite, kind: ExecutionKind): Promise<void> {
+  /**
+   * One chunk of a slot: overrides and supersedes per device, then every new execution stored in
+   * one batch (durable first), then the shadow writes, `WRITE_CONCURRENCY` at a time.
+   */
+  private async executeMany(l: Loaded, items: [Target, SlotWrite][], kind: ExecutionKind): Promise<void> {
+    const fresh: Execution[] = [];
+    for (const [t, w] of items) {
+      const e = await this.prepare(l, t, w, kind);
+      if (e) fresh.push(e);
+    }
+    const inserted = await this.deps.store.insertExecutions(fresh);
+    const send: Execution[] = [];
+    for (const e of fresh) {
+      if (inserted.has(e.id)) {
+        this.open.set(key(e.scheduleId, e.deviceId), e);
+        send.push(e);
+      } else {
+        // Another node (or a previous life of this one) executed this slot: take over its row.
+        const existing = await this.deps.store.findExecution(e.scheduleId, e.deviceId, e.slotAt);
+        if (existing) this.adopt(existing);
+      }
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let e = send[next++]; e; e = send[next++]) {
+        await this.write(l.s, e.deviceId, e.patch);
+        if (e.status === 'sent') this.armCheck(e);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, send.length) }, worker));
+  }
+
+  /** The execution a device gets for slot `w`, or none when an override holds it. */
+  private async prepare(
+    l: Loaded,
+    t: Target,
+    w: SlotWrite,
+    kind: ExecutionKind,
+  ): Promise<Execution | undefined> {
     const { s } = l;
     const deviceId = t.device.id;
     const k = key(s.id, deviceId);
@@ -217,14 +249,14 @@ export class Executor {
     } else if (o) {
       // The manual change holds (until cleared, or until a slot after the one it followed). Not
       // marked done: clearing the override applies the state due then.
-      return;
+      return undefined;
     }
     this.done.set(k, w.at);
     const prev = this.open.get(k);
     if (prev && prev.slotAt < w.at)
       await this.finish(prev, 'superseded', `slot ${w.date} ${w.time} came first`);
     const online = this.deps.isOnline(deviceId);
-    const e: Execution = {
+    return {
       id: randomUUID(),
       scheduleId: s.id,
       deviceId,
@@ -242,15 +274,6 @@ export class Executor {
       updatedAt: now,
       finishedAt: null,
     };
-    if (!(await this.deps.store.insertExecution(e))) {
-      const existing = await this.deps.store.findExecution(s.id, deviceId, w.at);
-      if (existing) this.adopt(existing);
-      return;
-    }
-    this.open.set(k, e);
-    // Durable first (the execution row), then the write: a crash in between is re-sent on restart.
-    await this.write(s, deviceId, e.patch);
-    if (online) this.armCheck(e);
   }
 
   private async write(s: Schedule, deviceId: string, patch: JsonObject): Promise<void> {
@@ -424,7 +447,16 @@ export class Executor {
     this.armCheck(next);
   }
 
-  private async onShadowUpdated(ev: TsunaguEvents['shadow.updated']): Promise<void> {
+  private onShadowEvent(ev: TsunaguEvents['shadow.updated']): void {
+    if (!this.byDevice.has(ev.deviceId)) return;
+    const { handOff, ownership } = this.deps;
+    if (handOff && !ownership.owns(ev.deviceId)) {
+      const { deviceId, shadowName, desired, reported, actor, at } = ev;
+      handOff.publish({ deviceId, shadowName, desired, reported, actor, at });
+    } else this.track(this.onShadowUpdated(ev));
+  }
+
+  private async onShadowUpdated(ev: ShadowChange): Promise<void> {
     const ids = this.byDevice.get(ev.deviceId);
     if (!ids) return;
     for (const id of ids) {
@@ -440,7 +472,7 @@ export class Executor {
   }
 
   /** A person, token or rule changed desired keys this schedule controls: record an override. */
-  private async detectOverride(id: string, ev: TsunaguEvents['shadow.updated']): Promise<void> {
+  private async detectOverride(id: string, ev: ShadowChange): Promise<void> {
     const { actor } = ev;
     if (actor.kind === 'device' || actor.id.startsWith('schedule:') || !ev.desired) return;
     const l = this.loaded.get(id);

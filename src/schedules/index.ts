@@ -31,7 +31,19 @@ export interface SchedulesModule extends PlatformModule {
   idle(): Promise<void>;
 }
 
+/**
+ * Who is connected, fleet-wide: the registry's presence seam satisfies it (structurally, so this
+ * module does not import the registry). Without it, this node's broker sessions are asked, which
+ * on a cluster misses devices connected to other nodes.
+ */
+export interface SchedulesPresence {
+  isConnected(deviceId: string): boolean;
+  onChange(listener: (c: { deviceId: string; online: boolean }) => void): () => void;
+}
+
 export interface SchedulesOptions {
+  /** Presence seam (the app passes the registry's); default: the local broker. */
+  presence?: SchedulesPresence;
   /** Wait after a device connects before the catch-up write (default 2 s). */
   catchUpDelayMs?: number;
 }
@@ -65,7 +77,19 @@ export async function createSchedules(
     clock: ctx.clock,
     ownership: ownershipOf(ctx),
     log,
-    isOnline: (id) => ctx.broker.clientInfo(id) !== undefined,
+    ...(opts.presence
+      ? {
+          isOnline: (id: string) => opts.presence!.isConnected(id),
+          onOnline: (l: (id: string) => void) =>
+            opts.presence!.onChange((c) => {
+              if (c.online) l(c.deviceId);
+            }),
+        }
+      : { isOnline: (id: string) => ctx.broker.clientInfo(id) !== undefined }),
+    handOff: {
+      publish: (ev) => events.publish('schedule.shadow', ev),
+      subscribe: (handler) => events.subscribe('schedule.shadow', handler),
+    },
     ...(opts.catchUpDelayMs === undefined ? {} : { catchUpDelayMs: opts.catchUpDelayMs }),
   });
   const executions = new Counter({

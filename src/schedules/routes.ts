@@ -2,7 +2,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/swagger';
 import type { Actor } from '../core/index.js';
-import { paging, principalSees } from '../http/index.js';
+import { stringify } from 'yaml';
+import { acceptYamlBodies, paging, parseYamlDocuments, principalSees } from '../http/index.js';
 import { ScheduleErrors } from './errors.js';
 import { EXECUTION_STATUSES, type ExecutionStatus } from './execution.js';
 import * as S from './schemas.js';
@@ -61,6 +62,55 @@ export function schedulesRoutes(svc: SchedulesService): (api: FastifyInstance) =
     return s;
   };
   return (api) => {
+    acceptYamlBodies(api);
+    api.get(
+      '/schedules/export',
+      {
+        schema: {
+          tags,
+          summary: 'Every schedule as YAML (`schedules:` list, no ids)',
+          response: { 200: { type: 'string' } },
+        },
+      },
+      async (_req, reply) =>
+        reply
+          .header('content-type', 'application/yaml; charset=utf-8')
+          .send(stringify({ schedules: await svc.exportAll() })),
+    );
+    api.post<{ Body: unknown; Querystring: { dryRun?: boolean } }>(
+      '/schedules/import',
+      {
+        config: { action: 'schedule.import' },
+        schema: {
+          tags,
+          summary: 'Create or replace schedules by name from YAML or JSON',
+          description:
+            '`{schedules: [...]}`, a list of schedules, or one; all are checked before any is written',
+          querystring: { type: 'object', properties: { dryRun: { type: 'boolean', default: false } } },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                created: { type: 'array', items: { type: 'string' } },
+                updated: { type: 'array', items: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const docs = typeof req.body === 'string' ? parseYamlDocuments(req.body) : [req.body];
+        const list = docs.flatMap((d) =>
+          Array.isArray(d)
+            ? d
+            : d && typeof d === 'object' && Array.isArray((d as { schedules?: unknown }).schedules)
+              ? (d as { schedules: unknown[] }).schedules
+              : [d],
+        );
+        if (list.length === 0) throw ScheduleErrors.invalid('schedules', 'no schedules in the document');
+        return svc.importMany(list, actorOf(req), req.query.dryRun === true);
+      },
+    );
     api.get(
       '/schedules',
       { schema: { tags, response: { 200: { type: 'array', items: S.schedule } } } },

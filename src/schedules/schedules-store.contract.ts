@@ -94,6 +94,20 @@ export function schedulesStoreContract(open: OpenStore): void {
     assert.deepEqual(await s.getExecution('e1'), verified);
   });
 
+  test('executions: batch insert skips slots that exist and returns the ids written', async (t) => {
+    const s = await open(t);
+    if (!s) return;
+    await s.insertExecution(execution('x0', 'd0', 5000));
+    const many = Array.from({ length: 901 }, (_, i) => execution(`x${i}`, `d${i}`, 5000));
+    // x0's slot exists (under its own id); a second row for d1's slot in the same call is skipped too.
+    const ids = await s.insertExecutions([...many.slice(1), { ...many[1]!, id: 'dup' }]);
+    assert.equal(ids.size, 900);
+    assert.ok(!ids.has('dup') && !ids.has('x0') && ids.has('x900'));
+    assert.deepEqual(await s.findExecution('s1', 'd900', 5000), many[900]);
+    assert.equal((await s.listExecutions({ scheduleId: 's1', limit: 1, offset: 0 })).total, 901);
+    assert.equal((await s.insertExecutions([])).size, 0);
+  });
+
   test('executions: open ones, and pages per schedule, device and status', async (t) => {
     const s = await open(t);
     if (!s) return;

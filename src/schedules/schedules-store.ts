@@ -26,6 +26,12 @@ export interface SchedulesStore {
 
   /** Insert unless (scheduleId, deviceId, slotAt) exists; false when it did. */
   insertExecution(e: Execution): Promise<boolean>;
+  /**
+   * Insert many in one statement per `EXECUTION_BATCH` rows, skipping any whose (scheduleId,
+   * deviceId, slotAt) exists; returns the ids inserted. A slot firing for a large fleet costs one
+   * round trip per batch instead of one per device (PostgreSQL).
+   */
+  insertExecutions(es: readonly Execution[]): Promise<Set<string>>;
   /** Write `e` when the stored row still has `expected.status` and `expected.attempts`. */
   updateExecution(e: Execution, expected: Pick<Execution, 'status' | 'attempts'>): Promise<boolean>;
   getExecution(id: string): Promise<Execution | undefined>;
@@ -129,6 +135,9 @@ const executionValues = (e: Execution): unknown[] => [
   e.finishedAt,
 ];
 
+/** Rows per multi-row INSERT: 16 columns × 400 stays under both engines' parameter limits. */
+export const EXECUTION_BATCH = 400;
+
 export class SqlSchedulesStore implements SchedulesStore {
   constructor(private readonly sql: SqlRunner) {}
 
@@ -171,6 +180,23 @@ export class SqlSchedulesStore implements SchedulesStore {
       executionValues(e),
     );
     return n > 0;
+  }
+
+  async insertExecutions(es: readonly Execution[]): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    const row = `(${EXEC_COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')})`;
+    for (let i = 0; i < es.length; i += EXECUTION_BATCH) {
+      const batch = es.slice(i, i + EXECUTION_BATCH);
+      const rows = await this.sql.all<{ id: string }>(
+        `INSERT INTO schedule_executions (${EXEC_COLUMNS}) VALUES ${batch.map(() => row).join(', ')}
+          ON CONFLICT DO NOTHING RETURNING id`,
+        batch.flatMap(executionValues),
+      );
+      for (const r of rows) inserted.add(r.id);
+    }
+    return inserted;
   }
 
   async updateExecution(e: Execution, expected: Pick<Execution, 'status' | 'attempts'>): Promise<boolean> {

@@ -11,7 +11,7 @@ import { isValidZone } from './local-time.js';
 import { Resolver } from './resolve.js';
 import type { ExecutionQuery, SchedulesStore } from './schedules-store.js';
 import type { Schedule, SlotWrite } from './types.js';
-import { validateSchedule } from './validate.js';
+import { validateSchedule, type ScheduleInput } from './validate.js';
 
 export const MAX_PREVIEW_DAYS = 400;
 
@@ -94,6 +94,58 @@ export class SchedulesService {
     if (!(await this.deps.store.delete(id))) throw ScheduleErrors.notFound(id);
     this.audit(actor, 'schedule.delete', id, before, null);
     this.deps.changed(id);
+  }
+
+  /** Every definition as users keep it in git: no id, version or timestamps (YAML export). */
+  async exportAll(): Promise<ScheduleInput[]> {
+    return (await this.list()).map(({ id: _i, version: _v, createdAt: _c, updatedAt: _u, ...def }) => def);
+  }
+
+  /**
+   * Create or replace schedules by name (YAML import). Every definition is checked before any is
+   * written, so a bad one (422 naming `schedules[i].<field>`) leaves all unchanged; a name held by
+   * two stored schedules is refused rather than guessed.
+   */
+  async importMany(
+    inputs: unknown[],
+    actor: Actor,
+    dryRun = false,
+  ): Promise<{ created: string[]; updated: string[] }> {
+    const checked = inputs.map((x, i) => {
+      try {
+        return validateSchedule(x);
+      } catch (e) {
+        const field = (e as { field?: unknown }).field;
+        if (typeof field !== 'string') throw e;
+        throw ScheduleErrors.invalid(
+          `schedules[${i}].${field}`,
+          (e as Error).message.replace(`${field}: `, ''),
+        );
+      }
+    });
+    const all = await this.list();
+    const seen = new Set<string>();
+    const plan = checked.map((input, i) => {
+      if (seen.has(input.name))
+        throw ScheduleErrors.invalid(`schedules[${i}].name`, `${input.name} appears twice`);
+      seen.add(input.name);
+      const same = all.filter((s) => s.name === input.name);
+      if (same.length > 1)
+        throw ScheduleErrors.invalid(
+          `schedules[${i}].name`,
+          `${same.length} stored schedules are named ${input.name}`,
+        );
+      return { input, prev: same[0] };
+    });
+    const out = { created: [] as string[], updated: [] as string[] };
+    for (const { input, prev } of plan) {
+      if (!dryRun) {
+        if (prev) await this.update(prev.id, input, actor, prev.version);
+        else await this.create(input, actor);
+      }
+      (prev ? out.updated : out.created).push(input.name);
+    }
+    return out;
   }
 
   /** Import an .ics file into holiday list `list` (replacing it), dates within [from, to]. */

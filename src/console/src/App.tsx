@@ -16,6 +16,8 @@ import { RulesPage } from './pages/RulesPage';
 import { RulesDetailPage } from './pages/RulesDetailPage';
 import { JobsPage } from './pages/JobsPage';
 import { JobPage } from './pages/JobPage';
+import { SchedulesPage } from './pages/SchedulesPage';
+import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
 
 /** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
@@ -25,6 +27,7 @@ const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] 
   { to: '/slos', label: 'SLOs', customer: true },
   { to: '/rules', label: 'Rules' },
   { to: '/jobs', label: 'Jobs' },
+  { to: '/schedules', label: 'Schedules', customer: true },
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
   { to: '/users', label: 'Users', admin: true },
@@ -81,6 +84,9 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if ((m = matchPath('/rules/:name', path))) page = <RulesDetailPage name={m.name!} canEdit={canEdit} />;
   else if (path === '/jobs') page = <JobsPage canEdit={canEdit} />;
   else if ((m = matchPath('/jobs/:id', path))) page = <JobPage id={m.id!} canEdit={canEdit} />;
+  else if (path === '/schedules') page = <SchedulesPage canEdit={canEdit} />;
+  else if (path === '/schedules/new') page = <NewSchedulePage />;
+  else if ((m = matchPath('/schedules/:id', path))) page = <SchedulePage id={m.id!} canEdit={canEdit} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
   else if (path === '/users') page = <UsersPage myId={me.id} />;

@@ -3063,6 +3063,24 @@ export interface Paths {
       };
     };
   };
+  '/schedules/export': {
+    /** Every schedule as YAML (`schedules:` list, no ids) */
+    get: {
+      response: string;
+    };
+  };
+  '/schedules/import': {
+    /** Create or replace schedules by name from YAML or JSON */
+    post: {
+      query: {
+        dryRun?: boolean;
+      };
+      response: {
+        created?: string[];
+        updated?: string[];
+      };
+    };
+  };
   '/schedules/:id': {
     get: {
       params: {

@@ -8,8 +8,9 @@ import { ShadowTab } from './device/ShadowTab';
 import { TelemetryTab } from './device/TelemetryTab';
 import { EventsTab } from './device/EventsTab';
 import { CommandsTab } from './device/CommandsTab';
+import { ScheduleTab } from './device/ScheduleTab';
 
-const TABS = ['Status', 'Shadow', 'Telemetry', 'Events', 'Commands'] as const;
+const TABS = ['Status', 'Shadow', 'Telemetry', 'Events', 'Commands', 'Schedule'] as const;
 type Tab = (typeof TABS)[number];
 
 export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
@@ -95,6 +96,7 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
         {tab === 'Telemetry' && <TelemetryTab id={id} />}
         {tab === 'Events' && <EventsTab id={id} />}
         {tab === 'Commands' && <CommandsTab id={id} canEdit={canEdit} live={live} />}
+        {tab === 'Schedule' && <ScheduleTab id={id} />}
       </div>
     </>
   );

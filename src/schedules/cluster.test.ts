@@ -1,0 +1,58 @@
+/**
+ * Two platform nodes on one PostgreSQL schema and NATS: a boiler connected to the node that does
+ * NOT own its shard is online to the owner (presence seam, not the owner's broker), so the owner's
+ * slot write is `sent` and verified rather than parked as `offline` until a reconnect.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
+import { testClusterSubject } from '../test-support/cluster-node.js';
+import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { until } from '../test-support/until.js';
+import { api, boiler, register, type Body } from './e2e-helpers.js';
+
+test('postgres+nats: a boiler on the other node is online to the executor that owns it', async (t) => {
+  if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
+  const schema = await freshPgSchema('schedcluster');
+  t.after(() => schema.drop());
+  const cluster = {
+    natsUrl: NATS_URL,
+    subject: testClusterSubject(),
+    ttlMs: 3000,
+    renewMs: 300,
+    marginMs: 1000,
+  };
+  const database = `${PG_URL}?schema=${schema.schema}`;
+  const nodes: TestPlatform[] = [];
+  t.after(async () => {
+    for (const n of nodes.reverse()) await n.close();
+  });
+  for (const nodeId of ['sched-a', 'sched-b'])
+    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
+  const [a, b] = nodes as [TestPlatform, TestPlatform];
+  await until('both nodes hold shards', () => nodes.every((n) => n.app.cluster!.status().shardsHeld > 0));
+
+  // A device whose shard node B owns; it connects to node A.
+  let id = '';
+  for (let i = 0; !id; i++)
+    if (b.app.cluster!.ownership.owns(`b-${i}`) && !a.app.cluster!.ownership.owns(`b-${i}`)) id = `b-${i}`;
+  const secret = await register(a, id);
+  const dev = await boiler(a, id, secret, true);
+  t.after(() => dev.close());
+  await until('node B hears the device is connected', () => b.app.cluster!.presence.isConnected(id));
+
+  const created = await api(b, 'POST', '/schedules', {
+    name: 'all-day',
+    timezone: 'UTC',
+    targets: { devices: [id] },
+    rules: [{ name: 'always', when: {}, slots: [{ time: '00:00', patch: { mode: 'heat', setpoint: 55 } }] }],
+    verify: { timeoutMs: 60_000, attempts: 2, backoffMs: 1000 },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const executions = async (): Promise<Body[]> =>
+    (await api(a, 'GET', `/devices/${id}/schedule-executions`)).body.items as Body[];
+  await until('the execution is verified', async () => (await executions())[0]?.status === 'verified');
+  const [e] = await executions();
+  assert.equal(e!.attempts, 1, 'written once by the owner, not parked as offline');
+  assert.deepEqual(dev.deltas.at(-1), { mode: 'heat', setpoint: 55 });
+});
