@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { call, getToken } from '../api';
+import { call, rawFetch } from '../api';
 import { Badge, ErrorText } from '../components/bits';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
@@ -10,12 +10,9 @@ export async function yamlRequest(
   path: string,
   body?: string,
 ): Promise<{ ok: boolean; text: string }> {
-  const res = await fetch(`/api/v1${path}`, {
+  const res = await rawFetch(path, {
     method,
-    headers: {
-      authorization: `Bearer ${getToken() ?? ''}`,
-      ...(body ? { 'content-type': 'application/yaml' } : {}),
-    },
+    headers: body ? { 'content-type': 'application/yaml' } : {},
     ...(body ? { body } : {}),
   });
   return { ok: res.ok, text: await res.text() };

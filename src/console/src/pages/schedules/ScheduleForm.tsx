@@ -1,5 +1,5 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError, getToken } from '../../api';
+import { api, ApiError, rawFetch } from '../../api';
 import {
   EMPTY_RULE,
   fieldMatches,
@@ -211,9 +211,9 @@ export function ScheduleForm({
 }
 
 async function putWithHeaders<T>(path: string, body: unknown, headers: Record<string, string>): Promise<T> {
-  const res = await fetch(`/api/v1${path}`, {
+  const res = await rawFetch(path, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${getToken() ?? ''}`, 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   const text = await res.text();
