@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { TestPlatform } from './platform.js';
 import { CONSOLE_DIST } from '../http/index.js';
 
 export const CHROMIUM = process.env.TSUNAGU_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,4 +38,32 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** The password of the console users the e2e tests make. */
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+/**
+ * Sign in to the console the way a person does: a local user (made through the API with the
+ * platform's admin token if missing) types e-mail and password on the sign-in page.
+ */
+export async function consoleSignIn(
+  page: Page,
+  p: TestPlatform,
+  email = 'admin@e2e.test',
+  role: 'admin' | 'operator' | 'viewer' = 'admin',
+): Promise<void> {
+  const r = await p.app.http.inject({
+    method: 'POST',
+    url: '/api/v1/users',
+    headers: p.auth,
+    payload: { email, role, password: TEST_PASSWORD },
+  });
+  if (r.statusCode !== 201 && r.statusCode !== 409)
+    throw new Error(`creating ${email}: ${r.statusCode} ${r.body}`);
+  await page.goto(p.httpUrl);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 30_000 });
 }

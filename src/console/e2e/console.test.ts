@@ -166,8 +166,14 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByTestId('device-total').filter({ hasText: '3 devices' }).waitFor(WAIT);
   await page.getByRole('cell', { name: 'Door 2' }).waitFor(WAIT);
   // The list shows service state beside the connection: lock-2 is out (heartbeat lost).
-  await page.getByRole('row', { name: /lock-2/ }).getByText('out of service').waitFor(WAIT);
-  await page.getByRole('row', { name: /lock-1/ }).getByText('in service').waitFor(WAIT);
+  await page
+    .getByRole('row', { name: /lock-2/ })
+    .getByText('out of service')
+    .waitFor(WAIT);
+  await page
+    .getByRole('row', { name: /lock-1/ })
+    .getByText('in service')
+    .waitFor(WAIT);
   await shot(page, '03-devices');
   await page.getByLabel('Search').fill('lock-1');
   await page.getByTestId('device-total').filter({ hasText: '1 devices' }).waitFor(WAIT);
@@ -185,7 +191,10 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.locator('.uplot canvas').first().waitFor(WAIT);
   await page.locator('.uplot .u-legend').getByText('lat').waitFor(WAIT);
   // Latest values: every key with its value.
-  await page.getByTestId('latest-values').getByRole('row', { name: /battery\s*81/ }).waitFor(WAIT);
+  await page
+    .getByTestId('latest-values')
+    .getByRole('row', { name: /battery\s*81/ })
+    .waitFor(WAIT);
   await shot(page, '04b-device-telemetry');
 
   // Shadow: edit desired, see the history entry and the diff.
@@ -225,8 +234,14 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByTestId('service-history').getByText('bolt jammed, checked on site').waitFor(WAIT);
   await page.getByTestId('service-state').getByText('out of service').waitFor(WAIT);
   // The header says it too, with the reason.
-  await page.getByRole('heading', { name: /Door 1/ }).getByText('out of service').waitFor(WAIT);
-  await page.getByTestId('header-reasons').getByText(/manual/).waitFor(WAIT);
+  await page
+    .getByRole('heading', { name: /Door 1/ })
+    .getByText('out of service')
+    .waitFor(WAIT);
+  await page
+    .getByTestId('header-reasons')
+    .getByText(/manual/)
+    .waitFor(WAIT);
   const st = await api(p, 'GET', '/devices/lock-1/service-state');
   assert.equal(st.state, 'out_of_service');
   assert.equal((st.history as Json[])[0]!.note, 'bolt jammed, checked on site');
@@ -259,7 +274,10 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
     .first()
     .waitFor(WAIT);
   await page.getByRole('button', { name: 'show' }).first().click();
-  await page.getByTestId('audit-detail').getByText(/"after"/).waitFor(WAIT);
+  await page
+    .getByTestId('audit-detail')
+    .getByText(/"after"/)
+    .waitFor(WAIT);
   await shot(page, '11-audit');
   // Unknown addresses and missing devices get the console's own pages, not raw JSON or a live form.
   await page.goto(`${p.httpUrl}/no/such/page`);

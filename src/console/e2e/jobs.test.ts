@@ -17,6 +17,7 @@ import {
   CHROMIUM,
   ensureConsoleBuilt,
   launchBrowser,
+  consoleSignIn,
 } from '../../test-support/browser.js';
 
 const WAIT = { timeout: 30_000 };
@@ -46,9 +47,7 @@ test('console jobs: create, progress from a real device, per-device cancel, abor
   page.on('dialog', (d) => void d.accept());
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
-  await page.goto(p.httpUrl);
-  await page.getByLabel('API token').fill(p.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await consoleSignIn(page, p);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs' }).click();
   await page.getByText('No job yet.').waitFor(WAIT);
 

@@ -17,6 +17,7 @@ import {
   CHROMIUM,
   ensureConsoleBuilt,
   launchBrowser,
+  consoleSignIn,
 } from '../../test-support/browser.js';
 
 const WAIT = { timeout: 30_000 };
@@ -42,9 +43,7 @@ test('console: rules list, editor with inline SQL errors, test panel and metrics
   assert.equal(existing.status, 201);
 
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
-  await page.goto(p.httpUrl);
-  await page.getByLabel('API token').fill(p.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await consoleSignIn(page, p);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rules' }).click();
   await page.getByTestId('rule-list').getByRole('link', { name: 'existing' }).waitFor(WAIT);
 

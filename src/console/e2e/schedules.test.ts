@@ -17,6 +17,7 @@ import {
   CHROMIUM,
   ensureConsoleBuilt,
   launchBrowser,
+  consoleSignIn,
 } from '../../test-support/browser.js';
 import { boiler, register, type Boiler } from '../../schedules/e2e-helpers.js';
 
@@ -45,9 +46,7 @@ test('console: schedules — form errors, year view, preview, executions per dev
   const year = new Date().getUTCFullYear();
   const today = new Date().toISOString().slice(0, 10);
 
-  await page.goto(p.httpUrl);
-  await page.getByLabel('API token').fill(p.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await consoleSignIn(page, p);
   await page.getByRole('link', { name: 'Schedules' }).click();
   await page.getByText('No schedule yet.').waitFor(WAIT);
   await page.getByRole('link', { name: 'New schedule' }).click();
