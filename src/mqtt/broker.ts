@@ -180,7 +180,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       stream.destroy();
       return;
     }
-    stream.on('error', () => undefined);
+    // Connection listens for 'error' itself (no per-connection closure here: idle memory).
     this.conns.add(new Connection(stream, meta, this));
   }
 

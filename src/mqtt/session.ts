@@ -25,8 +25,15 @@ export class Session {
   get inflightCount(): number {
     return this.inflightMap?.size ?? 0;
   }
-  /** Waiting to be sent, oldest first. */
-  readonly queue = new MessageQueue();
+  private q: MessageQueue | undefined;
+  /** Waiting to be sent, oldest first; allocated on first use (an idle session has none). */
+  get queue(): MessageQueue {
+    return (this.q ??= new MessageQueue());
+  }
+  /** Number waiting, without allocating the queue. */
+  get queued(): number {
+    return this.q === undefined ? 0 : this.q.length;
+  }
   /** Forget every in-flight message and inbound QoS 2 id (the session ends). */
   clearFlights(): void {
     this.inflightMap = undefined;
