@@ -37,6 +37,7 @@ import { defaultHooks, requestMessage } from './platform-api.js';
 import { publishSys } from './sys.js';
 import { parseFilter } from './topics.js';
 import type { Message } from './types.js';
+import { parseErrorReason } from './validate.js';
 import { WillRoom } from './wills.js';
 
 export { STALL_MS } from './delivery.js';
@@ -245,7 +246,12 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       { remoteAddress: conn.meta.remoteAddress, clientId: conn.info?.clientId, err: err.message },
       'mqtt: malformed packet, disconnecting',
     );
-    conn.close('protocol_error', RC.malformed, `malformed packet: ${err.message}`);
+    const rc = parseErrorReason(err);
+    conn.close(
+      'protocol_error',
+      rc,
+      `${rc === RC.malformed ? 'malformed packet' : 'protocol error'}: ${err.message}`,
+    );
   }
 
   onHandlerError(conn: Connection, err: unknown): void {

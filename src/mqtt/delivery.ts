@@ -85,7 +85,10 @@ export class Delivery {
       this.sendPublish(s, c, o, false);
       return;
     }
-    if (!this.makeRoom(s, route)) return;
+    if (!this.makeRoom(s, route)) {
+      if (route) route.dropped++;
+      return;
+    }
     if (route) route.delivered++;
     if (s.persistent) this.persistNew(s, o);
     s.queue.push(o);
