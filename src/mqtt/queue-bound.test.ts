@@ -59,7 +59,11 @@ describe('queue bound: refuse before acknowledging (MQTT 5 0x97 Quota exceeded)'
       const tb = await startTestBroker({ limits: { maxQueued: MAX_QUEUED } });
       t.after(() => tb.close());
       await offlineSubscriber(tb, 'sub', 'q/t');
-      const pub = await mqtt.connectAsync(tb.url, { clientId: 'pub', protocolVersion: 5, reconnectPeriod: 0 });
+      const pub = await mqtt.connectAsync(tb.url, {
+        clientId: 'pub',
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+      });
       const codes = await publishAll(pub, 'q/t', MAX_QUEUED + 2, qos);
       await pub.endAsync();
       assert.deepEqual(codes, [0, 0, 0, 0x97, 0x97]);
