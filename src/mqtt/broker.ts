@@ -38,6 +38,7 @@ import { defaultHooks, requestMessage } from './platform-api.js';
 import { publishSys } from './sys.js';
 import { parseFilter } from './topics.js';
 import type { Message } from './types.js';
+import { parseErrorReason } from './validate.js';
 import { WillRoom } from './wills.js';
 
 export { STALL_MS } from './delivery.js';
@@ -182,7 +183,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       stream.destroy();
       return;
     }
-    stream.on('error', () => undefined);
+    // Connection listens for 'error' itself (no per-connection closure here: idle memory).
     this.conns.add(new Connection(stream, meta, this));
   }
 
@@ -247,7 +248,12 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       { remoteAddress: conn.meta.remoteAddress, clientId: conn.info?.clientId, err: err.message },
       'mqtt: malformed packet, disconnecting',
     );
-    conn.close('protocol_error', RC.malformed, `malformed packet: ${err.message}`);
+    const rc = parseErrorReason(err);
+    conn.close(
+      'protocol_error',
+      rc,
+      `${rc === RC.malformed ? 'malformed packet' : 'protocol error'}: ${err.message}`,
+    );
   }
 
   onHandlerError(conn: Connection, err: unknown): void {

@@ -4,10 +4,11 @@
  * connection lifecycle. Protocol decisions are the broker's (`ConnectionHost`).
  */
 import type { Duplex } from 'node:stream';
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import type { DisconnectReason } from '../core/index.js';
 import type { ClientInfo, ConnectionMeta } from './api.js';
 import { encode } from './encode.js';
+import { parseFast } from './fast-parser.js';
 import {
   acquireParser,
   parserIdle,
@@ -65,38 +66,43 @@ function onStreamEnd(this: OwnedStream): void {
   c?.close(c.graceful ? 'client_disconnect' : 'socket_error');
 }
 
+/** Bits of `Connection.flags` (one field instead of six booleans: idle memory). */
+const VERSION_KNOWN = 1;
+const PAUSED = 2;
+const CORKED = 4;
+const BLOCKED = 8;
+const FLOW_BLOCKED = 16;
+const GRACEFUL = 32;
+
+/** The largest packet MQTT can carry (remaining length 268,435,455 + 5 header bytes). */
+const PROTOCOL_MAX_PACKET = 268_435_460;
+
 export class Connection implements ParserOwner {
   state: ConnectionState = 'awaiting_connect';
   /** Protocol version from CONNECT; undefined before. */
   version: 3 | 4 | 5 = 4;
-  private versionKnown = false;
+  /** VERSION_KNOWN, PAUSED, … (accessors below). */
+  private flags = 0;
   info: ClientInfo | undefined;
   session: Session | undefined;
   /** Keep-alive in ms (0 = none); closed after 1.5× without traffic [MQTT-3.1.2-24]. */
   keepaliveMs = 0;
   lastSeen: number;
-  /** The socket's buffer is full: stop sending until 'drain'. */
-  paused = false;
-  corked = false;
   /** Client's Receive Maximum capped by limits.maxInflight. */
   window = 65535;
-  /** Client's Maximum Packet Size (MQTT 5). */
-  maxOutPacket = Infinity;
-  /** limits.maxPacketSize (bigger packets are left to the mqtt-packet path, which refuses them). */
-  readonly maxInPacket: number;
+  /**
+   * Client's Maximum Packet Size (MQTT 5); the protocol's maximum when it sent none (a small
+   * integer, not Infinity: a double field costs every connection a 16-byte box).
+   */
+  maxOutPacket = PROTOCOL_MAX_PACKET;
   /** Inbound topic aliases (MQTT 5), allocated on first use. */
   aliases: Map<number, string> | undefined;
   /** Outbound topic aliases (MQTT 5), when the client's Topic Alias Maximum allows them. */
   outAliases: OutboundAliases | undefined;
-  /** An async step (authentication, authorization) is running: later packets wait in `backlog`. */
-  blocked = false;
+  /** Packets parsed while `blocked`, handled by `resume`. */
   backlog: Packet[] | undefined;
-  /** Reading paused by flow control: a subscriber of this publisher's messages has a full queue. */
-  flowBlocked = false;
   /** Acknowledgements waiting on durability or handlers, sent in order [MQTT-4.6.0-2]. */
   private acks: PendingAck[] | undefined;
-  /** Set by a client DISCONNECT so the close is not treated as abnormal. */
-  graceful = false;
   /** Only while a partial packet is buffered (see parser-pool.ts). */
   private parser: PooledParser | undefined;
   /** Only while a small partial PUBLISH/PUBACK is buffered by the fast path (`parseFast`). */
@@ -104,17 +110,62 @@ export class Connection implements ParserOwner {
 
   constructor(
     readonly stream: Duplex,
-    readonly meta: ConnectionMeta,
+    /** What the listener knew; after CONNECT the client's `info` (a superset) takes its place. */
+    public meta: ConnectionMeta,
     private readonly host: ConnectionHost,
   ) {
     this.lastSeen = host.now();
-    this.maxInPacket = host.maxPacketSize;
     (stream as OwnedStream)[CONN] = this;
     stream.on('data', onStreamData);
     stream.on('drain', onStreamDrain);
     stream.on('error', onStreamError);
     stream.on('end', onStreamEnd);
     stream.on('close', onStreamEnd);
+  }
+
+  private flag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+  private get versionKnown(): boolean {
+    return (this.flags & VERSION_KNOWN) !== 0;
+  }
+  /** The socket's buffer is full: stop sending until 'drain'. */
+  get paused(): boolean {
+    return (this.flags & PAUSED) !== 0;
+  }
+  set paused(on: boolean) {
+    this.flag(PAUSED, on);
+  }
+  get corked(): boolean {
+    return (this.flags & CORKED) !== 0;
+  }
+  set corked(on: boolean) {
+    this.flag(CORKED, on);
+  }
+  /** An async step (authentication, authorization) is running: later packets wait in `backlog`. */
+  get blocked(): boolean {
+    return (this.flags & BLOCKED) !== 0;
+  }
+  set blocked(on: boolean) {
+    this.flag(BLOCKED, on);
+  }
+  /** Reading paused by flow control: a subscriber of this publisher's messages has a full queue. */
+  get flowBlocked(): boolean {
+    return (this.flags & FLOW_BLOCKED) !== 0;
+  }
+  set flowBlocked(on: boolean) {
+    this.flag(FLOW_BLOCKED, on);
+  }
+  /** Set by a client DISCONNECT so the close is not treated as abnormal. */
+  get graceful(): boolean {
+    return (this.flags & GRACEFUL) !== 0;
+  }
+  set graceful(on: boolean) {
+    this.flag(GRACEFUL, on);
+  }
+  /** limits.maxPacketSize (bigger packets are left to the mqtt-packet path, which refuses them). */
+  get maxInPacket(): number {
+    return this.host.maxPacketSize;
   }
 
   onParsedPacket(p: Packet): void {
@@ -178,7 +229,7 @@ export class Connection implements ParserOwner {
   /** Fix the protocol version (after CONNECT). */
   setVersion(v: 3 | 4 | 5): void {
     this.version = v;
-    this.versionKnown = true;
+    this.flag(VERSION_KNOWN, true);
     // The lent parser (if any) learnt the version from the CONNECT packet already.
   }
 
@@ -273,104 +324,4 @@ export class Connection implements ParserOwner {
     if (!s.destroyed) setTimeout(() => s.destroy(), 2000).unref();
     this.host.onClosed(this, reason, wasConnected, detail);
   }
-}
-
-const FAST_TAIL_MAX = 16 * 1024;
-
-/**
- * Hand-written parser for the hot path (measured: mqtt-packet's parser, its BufferList and debug
- * calls were about a quarter of the broker's CPU for small QoS 0/1 messages). Parses complete
- * PUBLISH packets (MQTT 5: only without properties) and 4-byte PUBACKs at the start of `buf`,
- * producing the same packet objects as mqtt-packet. Returns the number of bytes consumed, or, when
- * it stopped on a small packet cut by the end of `buf` (to be completed by the next chunk),
- * `-(consumed + 1)`: one number, nothing allocated per chunk.
- * Anything else — other packet types, bad flags, QoS 3, MQTT 5 properties, a topic that does not
- * decode cleanly (U+FFFD) or holds U+0000, an incomplete or too large packet — stops it:
- * mqtt-packet takes over from there (and reports errors as before). Packet-level rules (DUP on
- * QoS 0, packet id 0 …) are checked after either parser, in validate.ts.
- */
-export function parseFast(c: Connection, buf: Buffer): number {
-  const len = buf.length;
-  const v5 = c.version === 5;
-  let pos = 0;
-  let incomplete = true;
-  while (c.state === 'connected') {
-    if (pos + 2 > len) return pos === len ? pos : -pos - 1;
-    incomplete = false;
-    const b0 = buf[pos]!;
-    if (b0 === 0x40) {
-      // PUBACK: remaining length 2 (MQTT 5 success without reason code is the same 4 bytes).
-      if (buf[pos + 1] !== 2) break;
-      if (pos + 4 > len) {
-        incomplete = true;
-        break;
-      }
-      const messageId = (buf[pos + 2]! << 8) | buf[pos + 3]!;
-      pos += 4;
-      c.onParsedPacket(
-        v5 ? { cmd: 'puback', length: 2, messageId, reasonCode: 0 } : { cmd: 'puback', length: 2, messageId },
-      );
-      continue;
-    }
-    if (b0 >> 4 !== 3) break;
-    const qos = (b0 >> 1) & 3;
-    if (qos === 3) break;
-    // Remaining length (variable byte integer, at most 4 bytes).
-    let rem = 0;
-    let mul = 1;
-    let i = pos + 1;
-    let done = false;
-    for (let k = 0; k < 4 && i < len; k++) {
-      const d = buf[i++]!;
-      rem += (d & 0x7f) * mul;
-      mul *= 128;
-      if ((d & 0x80) === 0) {
-        done = true;
-        break;
-      }
-    }
-    if (!done) {
-      if (i >= len && i - pos < 5) incomplete = true;
-      break;
-    }
-    // Not in its shortest form [MQTT-1.5.5-1]: left to mqtt-packet (strict-parser.ts refuses it).
-    if (mul > 128 && rem * 128 < mul) break;
-    const end = i + rem;
-    if (rem > c.maxInPacket) break;
-    if (end > len) {
-      // Cut by the chunk boundary: wait for the rest here unless it is big (no quadratic copies).
-      if (end - pos <= FAST_TAIL_MAX) incomplete = true;
-      break;
-    }
-    if (i + 2 > end) break;
-    const topicLen = (buf[i]! << 8) | buf[i + 1]!;
-    let at = i + 2 + topicLen;
-    if (at + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) > end) break;
-    const topic = buf.toString('utf8', i + 2, at);
-    // Bytes decoded as U+FFFD (invalid UTF-8, or a real U+FFFD) or U+0000: mqtt-packet with
-    // strict-parser.ts decides [MQTT-1.5.4-1/2].
-    if (topic.includes('\uFFFD') || topic.includes('\u0000')) break;
-    let messageId: number | undefined;
-    if (qos > 0) {
-      messageId = (buf[at]! << 8) | buf[at + 1]!;
-      at += 2;
-    }
-    if (v5) {
-      if (buf[at] !== 0) break; // properties: mqtt-packet parses them
-      at += 1;
-    }
-    const p = {
-      cmd: 'publish',
-      retain: (b0 & 1) !== 0,
-      qos,
-      dup: (b0 & 8) !== 0,
-      length: rem,
-      topic,
-      payload: buf.subarray(at, end),
-    } as IPublishPacket;
-    if (messageId !== undefined) p.messageId = messageId;
-    pos = end;
-    c.onParsedPacket(p);
-  }
-  return incomplete ? -pos - 1 : pos;
 }

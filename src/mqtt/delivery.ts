@@ -50,14 +50,14 @@ export class Delivery {
     route: Route | undefined,
   ): void {
     const c = s.conn;
-    const online = c !== undefined && c.state === 'connected' && !c.paused && s.queue.length === 0;
+    const online = c !== undefined && c.state === 'connected' && !c.paused && s.queued === 0;
     if (qos === 0) {
       if (online) {
         if (route) route.delivered++;
         this.sendQos0(c, msg, retain, subIds, route);
       } else if (c) {
         // A backlog starts (socket full): flow control measures progress from here.
-        if (s.queue.length === 0 && s.inflightCount === 0) s.progressAt = this.clock.now();
+        if (s.queued === 0 && s.inflightCount === 0) s.progressAt = this.clock.now();
         if (!this.makeRoom(s, route)) return;
         if (route) route.delivered++;
         s.queue.push({ seq: 0, msg, qos: 0, retain, subIds, packetId: 0, state: 'queued', persisted: false });
@@ -85,7 +85,10 @@ export class Delivery {
       this.sendPublish(s, c, o, false);
       return;
     }
-    if (!this.makeRoom(s, route)) return;
+    if (!this.makeRoom(s, route)) {
+      if (route) route.dropped++;
+      return;
+    }
     if (route) route.delivered++;
     if (s.persistent) this.persistNew(s, o);
     s.queue.push(o);
@@ -120,7 +123,7 @@ export class Delivery {
    * dropped. false = no room; every drop is counted in publishDropped.
    */
   private makeRoom(s: Session, route: Route | undefined): boolean {
-    if (s.queue.length < this.limits.maxQueued) return true;
+    if (s.queued < this.limits.maxQueued) return true;
     if (this.holdPublisher(s, route)) return true;
     this.counters.publishDropped++;
     return s.queue.dropOldestQos0();
@@ -136,7 +139,7 @@ export class Delivery {
   private holdPublisher(s: Session, route: Route | undefined): boolean {
     const c = s.conn;
     if (!c || c.state !== 'connected') return false;
-    if (s.queue.length >= 2 * this.limits.maxQueued) return false;
+    if (s.queued >= 2 * this.limits.maxQueued) return false;
     if (this.clock.now() - s.progressAt > STALL_MS) return false;
     if (!s.roomWait) {
       s.roomWait = new Promise<void>((resolve) => (s.roomResolve = resolve));
@@ -260,6 +263,10 @@ export class Delivery {
   pump(s: Session): void {
     const c = s.conn;
     if (!c || c.state !== 'connected') return;
+    if (s.queued === 0) {
+      if (s.roomResolve) this.releaseRoom(s);
+      return;
+    }
     const q = s.queue;
     const now = this.clock.now();
     while (!c.paused) {

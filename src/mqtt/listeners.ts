@@ -27,6 +27,17 @@ function listen(server: NetServer, host: string, port: number): Promise<NetServe
   });
 }
 
+/**
+ * The peer's address, without keeping the `_peername` object Node caches on the socket when
+ * `remoteAddress` is read (~100 bytes per idle connection; the address string lives on in the
+ * connection's meta).
+ */
+function peerAddress(socket: net.Socket): string | undefined {
+  const a = socket.remoteAddress;
+  (socket as unknown as { _peername: unknown })._peername = undefined;
+  return a;
+}
+
 export interface TcpListenOptions {
   /**
    * Every connection starts with a PROXY protocol v1/v2 header (HAProxy `send-proxy[-v2]`) naming
@@ -46,14 +57,14 @@ export function listenTcp(
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     if (!opts.proxyProtocol) {
-      broker.handleConnection(socket, { remoteAddress: socket.remoteAddress ?? 'unknown', transport: 'tcp' });
+      broker.handleConnection(socket, { remoteAddress: peerAddress(socket) ?? 'unknown', transport: 'tcp' });
       return;
     }
     acceptProxied(
       socket,
       (a) =>
         broker.handleConnection(socket, {
-          remoteAddress: a.remoteAddress ?? socket.remoteAddress ?? 'unknown',
+          remoteAddress: a.remoteAddress ?? peerAddress(socket) ?? 'unknown',
           transport: 'tcp',
         }),
       (why) => opts.onProxyRefused?.(why, socket.remoteAddress),

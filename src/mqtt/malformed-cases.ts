@@ -184,6 +184,22 @@ export const AFTER_CONNECT: Row[] = [
     v5: '82 07 0001 00 0001 61 c0',
     rc5: 0x81,
   },
+  {
+    // MQTT 5 §3.8.3.1: "It is a Protocol Error to send a Retain Handling value of 3."
+    clause: 'MQTT 5 §3.8.3.1',
+    what: 'SUBSCRIBE with Retain Handling 3',
+    v5: '82 07 0001 00 0001 61 30',
+    rc5: 0x82,
+  },
+  {
+    // MQTT 5 §3.8.3.1: "It is a Protocol Error if the Maximum QoS field has the value 3";
+    // 3.1.1 [MQTT-3.8.3-4]: malformed, the connection is closed.
+    clause: 'MQTT 5 §3.8.3.1, MQTT-3.8.3-4',
+    what: 'SUBSCRIBE with Maximum QoS 3',
+    v4: '82 06 0001 0001 61 03',
+    v5: '82 07 0001 00 0001 61 03',
+    rc5: 0x82,
+  },
   { clause: 'MQTT-2.2.2-2', what: 'PINGREQ with a body', v4: 'c0 01 00', v5: 'c0 01 00', rc5: 0x81 },
   { clause: 'MQTT-2.2.2-2', what: '3.1.1 PUBACK with a trailing byte', v4: '40 03 0001 00' },
   {

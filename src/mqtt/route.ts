@@ -13,6 +13,12 @@ import type { Message } from './types.js';
 export interface RouteResult {
   /** Sessions that got a copy (sent, in flight or queued); drops are not counted. */
   readonly delivered: number;
+  /**
+   * Sessions for which a QoS 1/2 copy was dropped because their queue was full (offline, or
+   * connected and stalled): an MQTT 5 publisher is then answered 0x97 Quota exceeded instead of
+   * success, so nothing it sees acknowledged is lost.
+   */
+  readonly dropped: number;
   /** Resolves once every full subscriber queue this message met has room again. */
   readonly flowWait: Promise<void> | undefined;
   /** Resolves when the publisher may be acknowledged; undefined = now. */
@@ -21,6 +27,7 @@ export interface RouteResult {
 
 export class Route implements RouteResult {
   delivered = 0;
+  dropped = 0;
   flowWait: Promise<void> | undefined = undefined;
   wait: Promise<void> | undefined = undefined;
   /** Room promises of full queues met while routing (deduplicated). */

@@ -119,7 +119,7 @@ export class SessionRoom {
     host.wills.onClose(s);
     if (!s.persistent) return this.end(s);
     // QoS 0 messages are not kept for an offline session.
-    s.queue.dropQos0();
+    if (s.queued > 0) s.queue.dropQos0();
     s.disconnectedAt = host.now();
     this.offline.add(s);
     host.persist({ op: 'session.put', session: this.stored(s) });
@@ -151,7 +151,7 @@ export class SessionRoom {
     host.wills.onSessionEnd(s);
     for (const sub of s.subs.values()) host.fanOut.removeSubscription(sub);
     s.subs.clear();
-    s.queue.clear();
+    if (s.queued > 0) s.queue.clear();
     s.clearFlights();
     host.delivery.releaseRoom(s);
     if (this.byId.get(s.clientId) === s) this.byId.delete(s.clientId);
@@ -221,7 +221,7 @@ export class SessionRoom {
     let queued = 0;
     for (const s of this.byId.values()) {
       inflight += s.inflightCount;
-      queued += s.queue.length;
+      queued += s.queued;
     }
     return { inflight, queued };
   }

@@ -87,7 +87,7 @@ export class Sweeper {
       if (now - s.progressAt <= STALL_MS) continue;
       // The subscriber stopped acknowledging: its publishers go on, its new QoS 1/2 messages
       // are dropped (counted) while its queue stays full.
-      host.log.warn({ clientId: s.clientId, queued: s.queue.length }, 'mqtt: subscriber stalled, queue full');
+      host.log.warn({ clientId: s.clientId, queued: s.queued }, 'mqtt: subscriber stalled, queue full');
       host.delivery.releaseRoom(s);
     }
     host.sessions.expire(now);

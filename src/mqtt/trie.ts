@@ -3,7 +3,6 @@
  * subscriptions, shared-subscription groups and server-side handlers. `match()` results are
  * cached per topic; any change clears the cache (subscribe churn is rare next to publishes).
  */
-import { SmallMap } from './small-map.js';
 import type { Subscription } from './types.js';
 
 export interface HandlerEntry {
@@ -20,8 +19,11 @@ export interface SharedGroup {
 
 interface Node {
   children: Map<string, Node> | undefined;
-  /** Subscribers by client id (most filters have one: small-map.ts keeps it inline). */
-  subs: SmallMap<string, Subscription> | undefined;
+  /**
+   * Subscribers: most filters have one, held directly (a client's own topic: idle memory); a Map
+   * by client id from the second.
+   */
+  subs: Subscription | Map<string, Subscription> | undefined;
   shared: Map<string, SharedGroup> | undefined;
   handlers: Set<unknown> | undefined;
 }
@@ -71,9 +73,20 @@ export class SubscriptionTrie<H = unknown> {
     this.cache.clear();
     const n = this.node(sub.filter, true);
     if (sub.group === undefined) {
-      n.subs ??= new SmallMap();
-      if (!n.subs.has(sub.clientId)) this.count++;
-      n.subs.set(sub.clientId, sub);
+      const cur = n.subs;
+      if (cur instanceof Map) {
+        if (!cur.has(sub.clientId)) this.count++;
+        cur.set(sub.clientId, sub);
+      } else if (cur === undefined || cur.clientId === sub.clientId) {
+        if (cur === undefined) this.count++;
+        n.subs = sub;
+      } else {
+        n.subs = new Map([
+          [cur.clientId, cur],
+          [sub.clientId, sub],
+        ]);
+        this.count++;
+      }
       return;
     }
     n.shared ??= new Map();
@@ -95,7 +108,13 @@ export class SubscriptionTrie<H = unknown> {
     const n = this.node(sub.filter, false);
     if (!n) return;
     if (sub.group === undefined) {
-      if (n.subs?.delete(sub.clientId)) this.count--;
+      const cur = n.subs;
+      if (cur instanceof Map) {
+        if (cur.delete(sub.clientId)) this.count--;
+      } else if (cur !== undefined && cur.clientId === sub.clientId) {
+        n.subs = undefined;
+        this.count--;
+      }
       return;
     }
     const g = n.shared?.get(sub.group);
@@ -133,7 +152,9 @@ export class SubscriptionTrie<H = unknown> {
   }
 
   private collect(n: Node, out: MatchResult): void {
-    if (n.subs) for (const s of n.subs.values()) out.subs.push(s);
+    const subs = n.subs;
+    if (subs instanceof Map) for (const s of subs.values()) out.subs.push(s);
+    else if (subs !== undefined) out.subs.push(subs);
     if (n.shared) for (const g of n.shared.values()) out.shared.push(g);
     if (n.handlers) for (const h of n.handlers) out.handlers.push(h);
   }

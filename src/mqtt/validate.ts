@@ -169,3 +169,18 @@ export function validatePacket(p: Packet, version: number, limits: BrokerLimits)
       return undefined;
   }
 }
+
+/**
+ * mqtt-packet refuses these while parsing, but MQTT 5 calls them Protocol Errors (0x82), not
+ * Malformed Packets: §3.8.3.1 "It is a Protocol Error to send a Retain Handling value of 3" and
+ * "It is a Protocol Error if the Maximum QoS field has the value 3".
+ */
+const PROTOCOL_ERRORS_FROM_PARSER = new Set([
+  'Invalid retain handling, must be <= 2',
+  'Invalid subscribe QoS, must be <= 2',
+]);
+
+/** The MQTT 5 reason code for an error the parser reported. */
+export function parseErrorReason(err: Error): number {
+  return PROTOCOL_ERRORS_FROM_PARSER.has(err.message) ? RC.protocolError : RC.malformed;
+}

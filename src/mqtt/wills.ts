@@ -131,7 +131,8 @@ function stored(
 
 /** At CONNECT (after `s.will` is set): store the new will, or remove the previous one. */
 export function recordWill(b: WillHost, s: Session, info: ClientInfo): void {
-  s.willInfo = info;
+  // Only a session with a will keeps the client's info (most have none: idle memory).
+  s.willInfo = s.will ? info : undefined;
   if (s.will) {
     b.persist({ op: 'will.put', will: stored(s.clientId, s.will, null, info) });
     s.willStored = true;

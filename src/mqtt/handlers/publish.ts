@@ -86,6 +86,11 @@ function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string):
     if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
   }
   const routed = b.route(msg);
+  if (p.qos === 2 && routed.dropped > 0 && c.version === 5) {
+    // Refused below (PUBREC 0x97): a reason code >= 0x80 ends the QoS 2 flow, the id is released.
+    s.incoming.delete(p.messageId!);
+    if (s.persistent) b.persist({ op: 'incoming.delete', clientId: s.clientId, packetId: p.messageId! });
+  }
   let wait = routed.wait;
   // The inbound QoS 2 id must be durable before PUBREC too (else a resent PUBLISH is delivered twice).
   if (p.qos > 0 && b.opsPushed !== before)
@@ -94,7 +99,11 @@ function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string):
   // there is room; its acknowledgement (below) waits for that too.
   if (routed.flowWait) b.holdConnection(c, routed.flowWait);
   if (p.qos === 0) return;
-  const ack = ackPacket(p, RC.success);
+  // A matching session's queue was full and the copy was dropped: MQTT 5 says so (0x97 Quota
+  // exceeded) instead of acknowledging a message that was not kept for everyone. 3.1.1 has no
+  // negative PUBACK; it is acknowledged as Mosquitto does (the drop is counted in publishDropped).
+  const refused = routed.dropped > 0 && c.version === 5;
+  const ack = ackPacket(p, refused ? RC.quotaExceeded : RC.success);
   if (!wait) return c.ack(ack);
   const pending = c.deferAck();
   wait.then(
