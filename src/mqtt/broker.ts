@@ -18,6 +18,7 @@ import type {
   PublishRequest,
 } from './api.js';
 import { Connection, type ConnectionHost } from './connection.js';
+import { UncorkBatch } from './uncork.js';
 import { Delivery } from './delivery.js';
 import { MqttErrors } from './errors.js';
 import { LocalFanOut, type FanOut, type FanOutFactory } from './fan-out.js';
@@ -94,8 +95,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   opsPushed = 0;
   private state: BrokerState = 'new';
   readonly startedAt: number;
-  private uncorkList: Connection[] = [];
-  private uncorkScheduled = false;
+  private readonly uncorks = new UncorkBatch();
 
   constructor(opts: BrokerOptions) {
     this.clock = opts.clock;
@@ -298,19 +298,8 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   }
 
   scheduleUncork(conn: Connection): void {
-    this.uncorkList.push(conn);
-    if (!this.uncorkScheduled) {
-      this.uncorkScheduled = true;
-      setImmediate(this.uncorkAll);
-    }
+    this.uncorks.add(conn);
   }
-
-  private uncorkAll = (): void => {
-    this.uncorkScheduled = false;
-    const list = this.uncorkList;
-    this.uncorkList = [];
-    for (const c of list) c.uncork();
-  };
 
   countBytes(inBytes: number, outBytes: number): void {
     this.counters.bytesReceived += inBytes;
