@@ -145,7 +145,7 @@ test('SSO in Chromium: operator and customer sign in at the provider; sign-out a
   await cp.getByTestId('service-state').waitFor(WAIT);
   await shot(cp, 'sso-04-customer-device');
   await cp.goto(`${publicUrl}/devices/boiler-g1`);
-  await cp.getByText('DEVICE_NOT_FOUND').first().waitFor(WAIT);
+  await cp.getByRole('heading', { name: 'No such device' }).waitFor(WAIT); // a 404, as for an id that does not exist
   assert.equal(await cp.getByRole('heading', { name: /Boiler g1/ }).count(), 0);
   await shot(cp, 'sso-05-customer-other-device');
 

@@ -41,7 +41,7 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
         <h1>No such device</h1>
         <p>
           There is no device with the id <code>{id}</code> (or you may not see it).{' '}
-          <Link to="/devices">Back to the devices</Link>
+          <Link to="/devices">Back to the device list</Link>
         </p>
       </>
     );

@@ -135,9 +135,10 @@ export function DevicesPage(): JSX.Element {
           // The device list carries no service state: mark the rows held out of service (one
           // request per filter change, not per page).
           if (!outOfService.current) {
+            // Fleet views are staff-only: a customer's list goes without the service column's marks.
             const o = await call('/fleet/out-of-service', 'get', {
               query: { limit: 10_000, offset: 0, ...(filters.model ? { model: filters.model } : {}) },
-            });
+            }).catch(() => ({ items: [] }));
             outOfService.current = new Map((o.items ?? []).map((x) => [x.deviceId ?? '', x.reasons ?? []]));
           }
           const out = outOfService.current;
