@@ -5,7 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
-import type { Database } from '../store/index.js';
+import { pgTransaction, sqliteTransaction, type Database } from '../store/index.js';
 
 export type Param = string | number | boolean | null;
 export interface Stmt {
@@ -37,7 +37,7 @@ function sqliteSql(db: BetterSqlite3.Database): Sql {
     }
     return s;
   };
-  const tx = db.transaction((stmts: Stmt[]) => {
+  const tx = sqliteTransaction(db, (stmts: Stmt[]) => {
     for (const s of stmts) prep(s.sql).run(...toSqlite(s.params));
   });
   return {
@@ -68,17 +68,9 @@ function pgSql(pool: pg.Pool): Sql {
     run: async (sql, params = []) => (await pool.query(numbered(sql), conv(params))).rowCount ?? 0,
     batch: async (stmts) => {
       if (!stmts.length) return;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await pgTransaction(pool, async (client) => {
         for (const s of stmts) await client.query(numbered(s.sql), conv(s.params));
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
   };
 }
