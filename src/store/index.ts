@@ -3,3 +3,9 @@ export type { Database, SqliteDatabase, PostgresDatabase } from './database.js';
 export { migrate } from './migrations.js';
 export type { Migration } from './migrations.js';
 export { pgTransaction, pgClientTransaction, sqliteTransaction } from './transaction.js';
+export {
+  PersistedQueue,
+  DEFAULT_SWEEP_MS,
+  type PersistedQueueOptions,
+  type QueuedRow,
+} from './persisted-queue.js';
