@@ -28,7 +28,7 @@ import {
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { PendingCommands, type Pending } from './pending.js';
-import type { CommandStore, ListQuery, StatsFilter } from './store.js';
+import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
 import {
   FINAL_STATUSES,

@@ -19,7 +19,7 @@ import {
   type LatestRow,
   type PointRow,
 } from './sql-common.js';
-import { likePattern, type TelemetryStore } from './store.js';
+import { likePattern, type TelemetryStore } from './telemetry-store.js';
 import type { Attribute } from './types.js';
 
 type Queryable = Pick<PostgresDatabase['pool'], 'query'>;

@@ -11,7 +11,7 @@ import {
   type HistoryRow,
   type Mutation,
   type ShadowStore,
-} from './store.js';
+} from './shadows-store.js';
 
 export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
   const db = database.db;

@@ -27,7 +27,13 @@ import {
   type LatestRow,
   type PointRow,
 } from './sql-common.js';
-import { likePattern, type Agg, type BucketQuery, type TelemetryStore, type WriteBatch } from './store.js';
+import {
+  likePattern,
+  type Agg,
+  type BucketQuery,
+  type TelemetryStore,
+  type WriteBatch,
+} from './telemetry-store.js';
 import type { Point } from './types.js';
 
 const ROLLUP_UPSERT = `ON CONFLICT (device_id, metric, bucket) DO UPDATE SET

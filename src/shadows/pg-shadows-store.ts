@@ -14,7 +14,7 @@ import {
   type Mutation,
   type HistoryQuery,
   type ShadowStore,
-} from './store.js';
+} from './shadows-store.js';
 
 export function pgShadowStore(database: PostgresDatabase): ShadowStore {
   const pool = database.pool;
