@@ -6,6 +6,8 @@
 import { pgTransaction, type PostgresDatabase } from '../store/index.js';
 import type { ShadowDocument } from './document.js';
 import {
+  documentParams,
+  historyParams,
   rowToDocument,
   rowToHistory,
   type DocumentRow,
@@ -39,27 +41,6 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
     WHERE device_id = $1 AND name = $2`;
   const insertHistory = `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-  const docArgs = (doc: ShadowDocument) => [
-    doc.deviceId,
-    doc.name,
-    doc.version,
-    JSON.stringify(doc.state),
-    JSON.stringify(doc.metadata),
-    doc.updatedAt,
-    doc.deleted,
-  ];
-  const historyArgs = (e: HistoryEntry) => [
-    e.deviceId,
-    e.name,
-    e.version,
-    e.op,
-    e.at,
-    e.actor.kind,
-    e.actor.id,
-    JSON.stringify(e.request),
-    JSON.stringify(e.state),
-  ];
-
   return {
     async mutate<T>(
       deviceId: string,
@@ -77,9 +58,9 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
           );
           const current = r.rows[0] ? rowToDocument(r.rows[0]) : undefined;
           const m = fn(current);
-          const w = await client.query(current ? updateDoc : insertDoc, docArgs(m.doc));
+          const w = await client.query(current ? updateDoc : insertDoc, documentParams(m.doc));
           if (w.rowCount === 0) return undefined;
-          await client.query(insertHistory, historyArgs(m.entry));
+          await client.query(insertHistory, historyParams(m.entry));
           return { result: m.result };
         });
         if (done) return done.result;
@@ -113,9 +94,9 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
                 expected.deleted,
               ],
             )
-          : await client.query(insertDoc, docArgs(doc));
+          : await client.query(insertDoc, documentParams(doc));
         if (r.rowCount === 0) return false;
-        await client.query(insertHistory, historyArgs(e));
+        await client.query(insertHistory, historyParams(e));
         return true;
       });
     },

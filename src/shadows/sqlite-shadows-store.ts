@@ -2,6 +2,8 @@
 import { sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import type { ShadowDocument } from './document.js';
 import {
+  documentParams,
+  historyParams,
   rowToDocument,
   rowToHistory,
   type DocumentRow,
@@ -31,34 +33,23 @@ export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
   const save = sqliteTransaction(
     db,
     (doc: ShadowDocument, expected: Expected | undefined, e: HistoryEntry) => {
-      const state = JSON.stringify(doc.state);
-      const metadata = JSON.stringify(doc.metadata);
-      const deleted = doc.deleted ? 1 : 0;
+      // SQLite has no boolean type: `deleted` is stored as 0/1.
+      const [deviceId, name, version, state, metadata, updatedAt, deleted] = documentParams(doc);
       const r = expected
         ? updateDoc.run(
-            doc.version,
+            version,
             state,
             metadata,
-            doc.updatedAt,
-            deleted,
-            doc.deviceId,
-            doc.name,
+            updatedAt,
+            deleted ? 1 : 0,
+            deviceId,
+            name,
             expected.version,
             expected.deleted ? 1 : 0,
           )
-        : insertDoc.run(doc.deviceId, doc.name, doc.version, state, metadata, doc.updatedAt, deleted);
+        : insertDoc.run(deviceId, name, version, state, metadata, updatedAt, deleted ? 1 : 0);
       if (r.changes === 0) return false;
-      insertHistory.run(
-        e.deviceId,
-        e.name,
-        e.version,
-        e.op,
-        e.at,
-        e.actor.kind,
-        e.actor.id,
-        JSON.stringify(e.request),
-        JSON.stringify(e.state),
-      );
+      insertHistory.run(...historyParams(e));
       return true;
     },
   );
