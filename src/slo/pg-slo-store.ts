@@ -2,8 +2,15 @@
 import type { ServiceState } from '../core/index.js';
 import { migrate, pgTransaction, type PostgresDatabase } from '../store/index.js';
 import { sloMigrations } from './migrations.js';
-import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
-import { alertFromRow, objectFromRow } from './sqlite-slo-store.js';
+import {
+  alertFromRow,
+  objectFromRow,
+  type AlertQuery,
+  type AlertRecord,
+  type CounterRow,
+  type OpenSloObjectRow,
+  type SloStore,
+} from './slo-store.js';
 import type { SloDefinition } from './types.js';
 
 /** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65,535). */

@@ -2,48 +2,17 @@
 import type { ServiceState } from '../core/index.js';
 import { migrate, sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import { sloMigrations } from './migrations.js';
-import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
+import {
+  alertFromRow,
+  objectFromRow,
+  type AlertQuery,
+  type AlertRecord,
+  type AlertRow,
+  type CounterRow,
+  type OpenSloObjectRow,
+  type SloStore,
+} from './slo-store.js';
 import type { SloDefinition } from './types.js';
-
-interface AlertRow {
-  id: number;
-  slo_id: string;
-  slo_name: string;
-  tier: string;
-  severity: string;
-  fired_at: number;
-  resolved_at: number | null;
-  burn_rate: number;
-  threshold: number;
-}
-
-export function alertFromRow(r: AlertRow): AlertRecord {
-  return {
-    id: Number(r.id),
-    sloId: r.slo_id,
-    sloName: r.slo_name,
-    tier: r.tier,
-    severity: r.severity === 'ticket' ? 'ticket' : 'page',
-    firedAt: Number(r.fired_at),
-    resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
-    burnRate: Number(r.burn_rate),
-    threshold: Number(r.threshold),
-  };
-}
-
-export function objectFromRow(r: {
-  kind: string;
-  name: string;
-  document: string;
-  definition: string | null;
-}): OpenSloObjectRow {
-  return {
-    kind: r.kind,
-    name: r.name,
-    document: JSON.parse(r.document) as Record<string, unknown>,
-    ...(r.definition !== null ? { definition: r.definition } : {}),
-  };
-}
 
 export class SqliteSloStore implements SloStore {
   constructor(private readonly d: SqliteDatabase) {}
