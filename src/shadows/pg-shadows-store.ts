@@ -11,7 +11,6 @@ import {
   rowToDocument,
   rowToHistory,
   type DocumentRow,
-  type HistoryEntry,
   type HistoryRow,
   type Mutation,
   type HistoryQuery,
