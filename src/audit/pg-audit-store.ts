@@ -1,5 +1,5 @@
 /** The audit store on PostgreSQL: one transaction per appended batch. */
-import type { PostgresDatabase } from '../store/index.js';
+import { pgTransaction, type PostgresDatabase } from '../store/index.js';
 import {
   AUDIT_TABLE,
   INSERT_COLUMNS,
@@ -25,17 +25,9 @@ export class PgAuditStore implements AuditStore {
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (!entries.length) return;
-    const client = await this.db.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await pgTransaction(this.db.pool, async (client) => {
       for (const e of entries) await client.query(INSERT, auditParams(e));
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async list(q: AuditQuery): Promise<AuditPage> {

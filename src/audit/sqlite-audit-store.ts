@@ -1,6 +1,6 @@
 /** The audit store on SQLite: one transaction per appended batch. */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { SqliteDatabase } from '../store/index.js';
+import { sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import {
   AUDIT_TABLE,
   INSERT_COLUMNS,
@@ -21,7 +21,7 @@ export class SqliteAuditStore implements AuditStore {
     this.insert = db.db.prepare(
       `INSERT INTO ${AUDIT_TABLE} (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.appendAll = db.db.transaction((entries: readonly AuditEntry[]) => {
+    this.appendAll = sqliteTransaction(db.db, (entries: readonly AuditEntry[]) => {
       for (const e of entries) this.insert.run(...auditParams(e));
     });
   }

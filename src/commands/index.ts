@@ -6,11 +6,11 @@
 import type { DeviceDirectory } from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { migrate } from '../store/index.js';
-import { pgCommandStore } from './pg-store.js';
+import { pgCommandStore } from './pg-commands-store.js';
 import { commandRoutes } from './routes.js';
 import { CommandService, type CommandPresence, type ReadReported } from './service.js';
-import { sqliteCommandStore } from './sqlite-store.js';
-import { COMMAND_MIGRATIONS, type CommandStore } from './store.js';
+import { sqliteCommandStore } from './sqlite-commands-store.js';
+import { COMMAND_MIGRATIONS, type CommandStore } from './commands-store.js';
 
 export { CommandService, commandTopic, type ReadReported } from './service.js';
 export { CommandErrors } from './errors.js';

@@ -16,7 +16,7 @@ import type {
   Ownership,
   OwnershipChange,
 } from '../core/index.js';
-import type { CommandStore } from './store.js';
+import type { CommandStore } from './commands-store.js';
 import { FINAL_STATUSES, type CommandRecord } from './types.js';
 
 export interface Pending {

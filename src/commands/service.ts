@@ -29,7 +29,7 @@ import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
 import { PendingCommands, type Pending } from './pending.js';
-import type { CommandStore, ListQuery, StatsFilter } from './store.js';
+import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
 import {
   FINAL_STATUSES,

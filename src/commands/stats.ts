@@ -1,6 +1,6 @@
 /** Outcome counts and latency percentiles (nearest-rank) for GET /commands/stats. */
 import type { CommandStatus } from '../core/index.js';
-import type { OutcomeRow } from './store.js';
+import type { OutcomeRow } from './commands-store.js';
 
 export interface LatencySummary {
   count: number;

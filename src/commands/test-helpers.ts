@@ -11,7 +11,7 @@ import { FakeBroker } from '../test-support/fake-broker.js';
 import type { ClientInfo } from '../mqtt/index.js';
 import { createCommandStore } from './index.js';
 import { CommandService, type ReadReported } from './service.js';
-import type { CommandStore } from './store.js';
+import type { CommandStore } from './commands-store.js';
 
 export const directory: DeviceDirectory = {
   getDevice: (id) =>

@@ -1,5 +1,5 @@
 /** HealthStore on PostgreSQL: batches go in one statement each (unnest over arrays). */
-import { migrate, type PostgresDatabase } from '../store/index.js';
+import { migrate, pgTransaction, type PostgresDatabase } from '../store/index.js';
 import {
   HEALTH_MIGRATIONS,
   toDeviceRow,
@@ -8,6 +8,7 @@ import {
   toTransition,
   type DeviceRow,
   type DowntimeRow,
+  type ConditionalResult,
   type ErrorWindowDbRow,
   type HealthStore,
   type TransitionRow,
@@ -36,9 +37,7 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
       if (batch.length === 0) return;
       // The last transition per device wins for the current-state row (a batch may hold several).
       const latest = new Map(batch.map((t) => [t.deviceId, t]));
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await pgTransaction(pool, async (client) => {
         const cur = [...latest.values()];
         await client.query(
           `INSERT INTO health_devices (device_id, state, reasons, since)
@@ -64,18 +63,11 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
             batch.map((t) => t.note ?? null),
           ],
         );
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
-    async saveTransitionIf(change, seen) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+    saveTransitionIf(change, seen) {
+      // When the row changed under us nothing was written: the transaction commits empty.
+      return pgTransaction(pool, async (client): Promise<ConditionalResult> => {
         // No row yet counts as in service with no reasons (the column defaults).
         const r = await client.query(
           `INSERT INTO health_devices (device_id, state, reasons, since) VALUES ($1, $2, $3, $4)
@@ -94,7 +86,6 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
           const cur = await client.query<DeviceRow>('SELECT * FROM health_devices WHERE device_id = $1', [
             change.deviceId,
           ]);
-          await client.query('ROLLBACK');
           return { applied: false, current: toDeviceRow(cur.rows[0]!) };
         }
         await client.query(
@@ -110,14 +101,8 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
             change.note ?? null,
           ],
         );
-        await client.query('COMMIT');
         return { applied: true };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async history(deviceId, limit) {
       const r = await pool.query<TransitionRow>(
@@ -127,19 +112,11 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
       return r.rows.map(toTransition);
     },
     async deleteDevice(deviceId) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await pgTransaction(pool, async (client) => {
         await client.query('DELETE FROM health_devices WHERE device_id = $1', [deviceId]);
         await client.query('DELETE FROM health_transitions WHERE device_id = $1', [deviceId]);
         await client.query('DELETE FROM health_error_windows WHERE device_id = $1', [deviceId]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async saveErrorWindows(batch) {
       if (batch.length === 0) return;

@@ -1,5 +1,5 @@
 /** HealthStore on the embedded SQLite database (better-sqlite3, synchronous, batched transactions). */
-import { migrate, type SqliteDatabase } from '../store/index.js';
+import { migrate, sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import {
   HEALTH_MIGRATIONS,
   toDeviceRow,
@@ -31,10 +31,10 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
   const insertTransition = db.prepare(
     'INSERT INTO health_transitions (device_id, at, from_state, to_state, reasons, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
-  const seenTx = db.transaction((batch: readonly { deviceId: string; lastSeen: number }[]) => {
+  const seenTx = sqliteTransaction(db, (batch: readonly { deviceId: string; lastSeen: number }[]) => {
     for (const b of batch) upsertSeen.run(b.deviceId, b.lastSeen);
   });
-  const stateTx = db.transaction((batch: readonly StateChange[]) => {
+  const stateTx = sqliteTransaction(db, (batch: readonly StateChange[]) => {
     for (const t of batch) {
       const reasons = JSON.stringify(t.reasons);
       upsertState.run(t.deviceId, t.to, reasons, t.since);
@@ -46,7 +46,7 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
      ON CONFLICT (device_id, code) DO UPDATE SET occurrences = excluded.occurrences`,
   );
   const deleteWindow = db.prepare('DELETE FROM health_error_windows WHERE device_id = ? AND code = ?');
-  const windowTx = db.transaction((batch: readonly ErrorWindowRow[]) => {
+  const windowTx = sqliteTransaction(db, (batch: readonly ErrorWindowRow[]) => {
     for (const w of batch)
       if (w.occurrences.length === 0) deleteWindow.run(w.deviceId, w.code);
       else upsertWindow.run(w.deviceId, w.code, JSON.stringify(w.occurrences));
@@ -62,7 +62,7 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
       if (batch.length > 0) stateTx(batch);
     },
     async saveTransitionIf(change, seen) {
-      return db.transaction((): ConditionalResult => {
+      return sqliteTransaction(db, (): ConditionalResult => {
         const row = db.prepare('SELECT * FROM health_devices WHERE device_id = ?').get(change.deviceId) as
           DeviceRow | undefined;
         const cur = row ? toDeviceRow(row) : undefined;
@@ -79,7 +79,7 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
       return rows.map(toTransition);
     },
     async deleteDevice(deviceId) {
-      db.transaction(() => {
+      sqliteTransaction(db, () => {
         db.prepare('DELETE FROM health_devices WHERE device_id = ?').run(deviceId);
         db.prepare('DELETE FROM health_transitions WHERE device_id = ?').run(deviceId);
         db.prepare('DELETE FROM health_error_windows WHERE device_id = ?').run(deviceId);

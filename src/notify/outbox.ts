@@ -18,13 +18,8 @@
  * by reloading the store when it gains shards and every `sweepMs`.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type Clock,
-  type Logger,
-  type Ownership,
-  type OwnershipChange,
-  singleNodeOwnership,
-} from '../core/index.js';
+import type { Clock, Logger, Ownership } from '../core/index.js';
+import { DEFAULT_SWEEP_MS, PersistedQueue } from '../store/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { slackMessage, webhookBody } from './format.js';
 import type { NotifyStore } from './notify-store.js';
@@ -53,57 +48,40 @@ const BODY_ITEMS = 1000;
 const DISABLED_RECHECK_MS = 60_000;
 /** Channel timeouts are at most 120 s (routes.ts): a claim outlives any attempt. */
 export const DEFAULT_CLAIM_MS = 180_000;
-export const DEFAULT_SWEEP_MS = 5_000;
-
-interface Due {
-  at: number;
-  channelId: string;
-}
+export { DEFAULT_SWEEP_MS };
 
 export class Outbox {
-  /** Owned notifications waiting, by id. */
-  private readonly due = new Map<string, Due>();
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Which owned notifications wait, and the attempts in flight (shard key: the channel id). */
+  private readonly queue: PersistedQueue;
   private chain: Promise<void> = Promise.resolve();
-  private cancelTimer: (() => void) | undefined;
-  private cancelSweep: (() => void) | undefined;
-  private unlisten: (() => void) | undefined;
-  private armedAt = Infinity;
-  private stopped = false;
   private readonly backoff: BackoffPolicy;
-  private readonly ownership: Ownership;
-  /** This process's claims: a restarted node does not inherit its predecessor's. */
-  private readonly claimant: string;
 
   constructor(private readonly o: OutboxOptions) {
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
-    this.ownership = o.ownership ?? singleNodeOwnership();
-    this.claimant = `${this.ownership.nodeId}#${randomUUID().slice(0, 8)}`;
+    this.queue = new PersistedQueue({
+      name: 'notify: outbox',
+      clock: o.clock,
+      log: o.log,
+      ownership: o.ownership,
+      maxConcurrent: o.maxConcurrent ?? 8,
+      sweepMs: o.sweepMs,
+      retryAfterErrorMs: DISABLED_RECHECK_MS,
+      load: async () =>
+        (await o.store.loadUnfinished()).map((n) => ({
+          id: n.id,
+          key: n.channelId,
+          at: n.status === 'grouping' ? n.windowEndsAt : n.nextAttemptAt,
+        })),
+      attempt: (id, channelId) => this.attempt(id, channelId),
+    });
   }
 
-  async start(): Promise<void> {
-    this.unlisten = this.ownership.onChange((c) => this.onOwnershipChange(c));
-    await this.reload();
-    this.dispatch();
-    const sweepMs = this.o.sweepMs ?? DEFAULT_SWEEP_MS;
-    const sweep = (): void => {
-      this.cancelSweep = this.o.clock.setTimer(sweepMs, () => {
-        if (this.stopped) return;
-        this.reload().then(
-          () => this.dispatch(),
-          (err: unknown) => this.o.log.error({ err }, 'notify: outbox reload failed'),
-        );
-        sweep();
-      });
-    };
-    sweep();
+  start(): Promise<void> {
+    return this.queue.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.unlisten?.();
-    this.cancelSweep?.();
-    this.cancelTimer?.();
+    await this.queue.stop();
     await this.idle();
   }
 
@@ -121,14 +99,14 @@ export class Outbox {
     for (;;) {
       const chain = this.chain;
       await chain;
-      if (this.inFlight.size === 0 && chain === this.chain) return;
-      await Promise.all(this.inFlight.values());
+      await this.queue.settled();
+      if (chain === this.chain) return;
     }
   }
 
-  /** Notifications waiting (grouping or pending) that this node attempts. */
+  /** Notifications waiting (grouping or pending) or in flight that this node attempts. */
   get queued(): number {
-    return this.due.size;
+    return this.queue.held;
   }
 
   /** Put a failed notification back in the queue (a person asked for it). */
@@ -136,34 +114,12 @@ export class Outbox {
     const next: Notification = { ...n, status: 'pending', attempts: 0, nextAttemptAt: this.o.clock.now() };
     await this.o.store.updateNotification(next);
     this.schedule(n.id, n.channelId, next.nextAttemptAt);
-    this.dispatch();
     return next;
   }
 
   /** Hold a notification due at `at` if this node owns its channel (the owner's sweep finds it otherwise). */
   private schedule(id: string, channelId: string, at: number): void {
-    if (this.ownership.owns(channelId)) this.due.set(id, { at, channelId });
-    else this.due.delete(id);
-  }
-
-  /** Load unfinished notifications of owned channels not held yet. */
-  private async reload(): Promise<void> {
-    for (const n of await this.o.store.loadUnfinished()) {
-      if (this.due.has(n.id) || this.inFlight.has(n.id)) continue;
-      this.schedule(n.id, n.channelId, n.status === 'grouping' ? n.windowEndsAt : n.nextAttemptAt);
-    }
-  }
-
-  private onOwnershipChange(c: OwnershipChange): void {
-    const lost = new Set(c.lost);
-    // Attempts in flight finish: their claims keep the new owner off until they are written.
-    for (const [id, d] of this.due) if (lost.has(this.ownership.shardOf(d.channelId))) this.due.delete(id);
-    if (c.gained.length > 0)
-      this.reload().then(
-        () => this.dispatch(),
-        (err: unknown) => this.o.log.error({ err }, 'notify: outbox reload failed'),
-      );
-    else this.dispatch();
+    this.queue.schedule(id, at, channelId);
   }
 
   private async enqueueNow(channel: Channel, item: NotifyItem): Promise<void> {
@@ -181,7 +137,6 @@ export class Outbox {
     if (!('created' in out)) return; // joined a group, or a duplicate event for this channel
     const n = out.created;
     this.schedule(n.id, n.channelId, n.nextAttemptAt);
-    this.dispatch();
   }
 
   private notification(
@@ -211,54 +166,11 @@ export class Outbox {
     };
   }
 
-  private dispatch(): void {
-    if (this.stopped) return;
-    const now = this.o.clock.now();
-    const max = this.o.maxConcurrent ?? 8;
-    for (const [id, d] of this.due) {
-      if (this.inFlight.size >= max) break;
-      if (d.at > now || this.inFlight.has(id)) continue;
-      if (!this.ownership.owns(d.channelId)) {
-        this.due.delete(id); // the new owner has it (lost-shard notice not here yet)
-        continue;
-      }
-      const p = this.attempt(id, d.channelId)
-        .catch((err: unknown) => {
-          this.o.log.error({ err, notification: id }, 'notify: attempt failed unexpectedly');
-          this.schedule(id, d.channelId, this.o.clock.now() + DISABLED_RECHECK_MS);
-        })
-        .finally(() => {
-          this.inFlight.delete(id);
-          this.dispatch();
-        });
-      this.inFlight.set(id, p);
-    }
-    this.armTimer();
-  }
-
-  private armTimer(): void {
-    let next = Infinity;
-    for (const [id, d] of this.due) if (!this.inFlight.has(id) && d.at < next) next = d.at;
-    if (next === this.armedAt || this.stopped) return;
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    this.armedAt = next;
-    if (next === Infinity) return;
-    this.cancelTimer = this.o.clock.setTimer(Math.max(0, next - this.o.clock.now()), () => {
-      this.armedAt = Infinity;
-      this.cancelTimer = undefined;
-      this.dispatch();
-    });
-  }
-
   private async attempt(id: string, channelId: string): Promise<void> {
     const store = this.o.store;
     const now = this.o.clock.now();
-    const c = await store.claim(id, this.claimant, now, now + (this.o.claimMs ?? DEFAULT_CLAIM_MS));
-    if ('gone' in c) {
-      this.due.delete(id); // delivered, failed or deleted
-      return;
-    }
+    const c = await store.claim(id, this.queue.claimant, now, now + (this.o.claimMs ?? DEFAULT_CLAIM_MS));
+    if ('gone' in c) return; // delivered, failed or deleted
     if ('busyUntil' in c) {
       // Another node is attempting it (it owned the channel before this node): look when its claim ends.
       this.schedule(id, channelId, Math.max(c.busyUntil, now + 1));
@@ -287,9 +199,9 @@ export class Outbox {
 
   /** Write the outcome while the claim is held; false (and the notification dropped here) if not. */
   private async settle(n: Notification): Promise<boolean> {
-    if (await this.o.store.settle(n, this.claimant)) return true;
+    if (await this.o.store.settle(n, this.queue.claimant)) return true;
     this.o.log.warn({ notification: n.id }, 'notify: claim ended before the outcome was written');
-    this.due.delete(n.id);
+    this.queue.forget(n.id);
     return false;
   }
 
@@ -304,7 +216,7 @@ export class Outbox {
     n.lastStatusCode = code;
     if (status === 'delivered') n.deliveredAt = this.o.clock.now();
     await this.settle(n);
-    this.due.delete(n.id);
+    this.queue.forget(n.id);
   }
 
   private async send(

@@ -1,6 +1,6 @@
 /** NotifyStore on PostgreSQL. */
 import type pg from 'pg';
-import { migrate, type PostgresDatabase } from '../store/index.js';
+import { migrate, pgTransaction, type PostgresDatabase } from '../store/index.js';
 import {
   CLAIM,
   FIND_WINDOW,
@@ -23,20 +23,7 @@ const INSERT_ITEM = `INSERT INTO notify_items (channel_id, event_id, notificatio
 export async function createPgNotifyStore(database: PostgresDatabase): Promise<NotifyStore> {
   await migrate(database, 'notify', NOTIFY_MIGRATIONS);
   const pool = database.pool;
-  async function tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      const out = await fn(c);
-      await c.query('COMMIT');
-      return out;
-    } catch (err) {
-      await c.query('ROLLBACK');
-      throw err;
-    } finally {
-      c.release();
-    }
-  }
+  const tx = <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => pgTransaction(pool, fn);
   const addItem = async (
     c: pg.PoolClient,
     notificationId: string,

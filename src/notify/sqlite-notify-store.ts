@@ -1,5 +1,5 @@
 /** NotifyStore on the embedded SQLite database. */
-import { migrate, type SqliteDatabase } from '../store/index.js';
+import { migrate, sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import {
   CLAIM,
   FIND_WINDOW,
@@ -61,14 +61,14 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
     putRoute: async (r) => void routes.put(r.id, r, r.createdAt),
     deleteRoute: async (id) => routes.del(id),
     async createNotification(n, first) {
-      return db.transaction(() => {
+      return sqliteTransaction(db, () => {
         if (!addItem(n.id, n.channelId, first)) return false;
         insertNotification.run(...notificationValues({ ...n, itemCount: 1 }));
         return true;
       })();
     },
     async addItem(notificationId, channelId, item) {
-      return db.transaction(() => {
+      return sqliteTransaction(db, () => {
         if (!addItem(notificationId, channelId, item)) return false;
         bump.run(notificationId);
         return true;
@@ -104,7 +104,7 @@ export async function createSqliteNotifyStore(database: SqliteDatabase): Promise
       return (db.prepare(sql).all(...args, q.limit) as NotificationRow[]).map(toNotification);
     },
     async queueItem(q) {
-      return db.transaction((): QueueOutcome => {
+      return sqliteTransaction(db, (): QueueOutcome => {
         let make = (): Notification => q.make('pending', q.now, q.now + q.windowMs);
         if (q.windowMs > 0) {
           const w = findWindow.get(q.groupKey, q.now) as

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientInfo } from '../mqtt/api.js';
 import { hashSecret } from './secrets.js';
-import { openRegistryStore } from './store.js';
+import { openRegistryStore } from './registry-store.js';
 import { startRegistryHarness, type RegistryHarness } from './testing.js';
 import type { RegistryOptions } from './index.js';
 

@@ -10,7 +10,7 @@ import type { Attempt, Device } from './bench-clients.js';
 import type { ClientWorker } from './bench-procs.js';
 import type { RegistryOptions } from './index.js';
 import { hashSecret } from './secrets.js';
-import { openRegistryStore } from './store.js';
+import { openRegistryStore } from './registry-store.js';
 import { startRegistryHarness } from './testing.js';
 
 export interface FloodResult {

@@ -19,7 +19,7 @@ import {
   type ClientWorker,
 } from './bench-procs.js';
 import { hashGeneratedSecret, newDeviceSecret } from './secrets.js';
-import { openRegistryStore } from './store.js';
+import { openRegistryStore } from './registry-store.js';
 import type { Device as DeviceRow } from './types.js';
 
 export interface ReconnectBenchOptions {

@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { DEFAULT_LIMITS, silentLogger, systemClock } from '../core/index.js';
 import { createBroker, listenTcp, type Broker } from '../mqtt/index.js';
 import { openSqlite } from '../store/index.js';
-import { openRegistryStore } from './store.js';
+import { openRegistryStore } from './registry-store.js';
 import { startRegistryHarness, type RegistryHarness } from './testing.js';
 import type { Device, DeviceQuery } from './types.js';
 

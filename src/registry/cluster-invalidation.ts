@@ -12,7 +12,7 @@ import type { ClusterEvents, InvalidationKind, Logger } from '../core/index.js';
 import type { BrokerApi } from '../mqtt/index.js';
 import { NOT_AUTHORIZED, type DeviceAuth } from './device-auth.js';
 import type { CachedDirectory } from './directory.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStore } from './registry-store.js';
 
 export interface InvalidationDeps {
   events: ClusterEvents;

@@ -8,7 +8,7 @@
  */
 import type { Clock, EventBus, Logger, TsunaguEvents } from '../core/index.js';
 import type { PresenceBackend, PresenceChange } from './presence.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStore } from './registry-store.js';
 import type { ConnectivityRow } from './types.js';
 
 export interface FlappingOptions {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ClientInfo } from '../mqtt/api.js';
 import { openSqlite } from '../store/index.js';
 import { hashSecret, newDeviceSecret, verifySecret } from './secrets.js';
-import { openRegistryStore } from './store.js';
+import { openRegistryStore } from './registry-store.js';
 import { startRegistryHarness } from './testing.js';
 
 const client = (clientId: string, extra: Partial<ClientInfo> = {}): ClientInfo => ({

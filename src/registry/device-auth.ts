@@ -13,7 +13,7 @@ import type { CachedDirectory } from './directory.js';
 import { isActive, NOT_AUTHORIZED, PasswordCheck } from './password-check.js';
 import { verifySecret } from './secrets.js';
 import { SlowLane } from './slow-lane.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStore } from './registry-store.js';
 import type { Credential } from './types.js';
 
 export { BAD_USER_OR_PASSWORD, isActive, NOT_AUTHORIZED } from './password-check.js';

@@ -3,7 +3,7 @@
  * registry service on every change, so telemetry and health pay one database read per device.
  */
 import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/index.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStore } from './registry-store.js';
 import type { DeviceModel, DeviceRecord } from './types.js';
 
 /** Enough for a large fleet's working set; beyond it the oldest entries are dropped first. */

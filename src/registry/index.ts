@@ -20,7 +20,7 @@ import { LocalPresence, type Presence, type PresenceBackend } from './presence.j
 import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
 import { RegistryService } from './service.js';
-import { openRegistryStore } from './store.js';
+import { openRegistryStore } from './registry-store.js';
 import type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
 import type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
 

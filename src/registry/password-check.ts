@@ -11,7 +11,7 @@ import type { AttemptOutcome } from './auth-limiter.js';
 import type { CachedDirectory } from './directory.js';
 import { hashGeneratedSecret, isSlowHash, looksGenerated, sha256Hex } from './secrets.js';
 import { BUSY, type SlowLane } from './slow-lane.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStore } from './registry-store.js';
 import type { Credential } from './types.js';
 
 /** MQTT 5 CONNACK reason codes; the broker maps them to 3.1.1 return codes (0x86 → 4, 0x87 → 5). */

@@ -11,7 +11,7 @@ import { NOT_AUTHORIZED, type DeviceAuth } from './device-auth.js';
 import type { CachedDirectory } from './directory.js';
 import { RegistryErrors } from './errors.js';
 import type { Presence } from './presence.js';
-import type { RegistryStore } from './store.js';
+import type { RegistryStore } from './registry-store.js';
 import type { Device, DeviceModel, DeviceQuery, DeviceRecord, Page } from './types.js';
 import { checkDevice, checkDevicePatch, checkModel, type DeviceInput, type ModelInput } from './validate.js';
 

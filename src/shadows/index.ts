@@ -8,17 +8,17 @@ import type { ModuleContext, PlatformModule } from '../platform/index.js';
 import { migrate } from '../store/index.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, type DocumentOptions } from './document.js';
 import { shadowMessageHandler, type AuthorizeRequest } from './mqtt-handler.js';
-import { pgShadowStore } from './pg-store.js';
+import { pgShadowStore } from './pg-shadows-store.js';
 import { shadowRoutes } from './routes.js';
 import { ShadowService } from './service.js';
-import { sqliteShadowStore } from './sqlite-store.js';
-import { SHADOW_MIGRATIONS, type ShadowStore } from './store.js';
+import { sqliteShadowStore } from './sqlite-shadows-store.js';
+import { SHADOW_MIGRATIONS, type ShadowStore } from './shadows-store.js';
 
 export { ShadowService } from './service.js';
 export type { AuthorizeRequest } from './mqtt-handler.js';
 export { ShadowErrors } from './errors.js';
 export type { DiffEntry } from './diff.js';
-export type { HistoryEntry } from './store.js';
+export type { HistoryEntry } from './shadows-store.js';
 
 export interface ShadowsModule extends PlatformModule {
   service: ShadowService;

@@ -17,7 +17,7 @@ import {
 } from './document.js';
 import { ShadowErrors } from './errors.js';
 import type { Json, JsonObject } from './json.js';
-import type { HistoryEntry, HistoryQuery, ShadowStore } from './store.js';
+import type { HistoryEntry, HistoryQuery, ShadowStore } from './shadows-store.js';
 import { shadowPrefix } from './topics.js';
 
 export interface ShadowServiceDeps {

@@ -3,7 +3,7 @@
  * tier fires when the burn rate over its long window AND over its short window both exceed the
  * threshold, and resolves as soon as the short window no longer does (the short window is what
  * makes the reset fast). A tier may only fire once the long window holds `minEvents` events
- * (low-traffic protection). Pure logic; engine.ts persists and emits the transitions.
+ * (low-traffic protection). Pure logic; service.ts persists and emits the transitions.
  */
 import { burnRate, tierThreshold, tierThresholdFraction, windowAt } from './budget.js';
 import { allowedError, burnExceeds } from './fraction.js';

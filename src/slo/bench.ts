@@ -18,7 +18,7 @@ import { type DeviceDirectory, EventBus, ManualClock } from '../core/index.js';
 import { openDatabase } from '../store/index.js';
 import { budgetRemaining, MINUTE } from './budget.js';
 import { parseSloDefinition, Reader } from './definition.js';
-import { SloEngine } from './engine.js';
+import { SloEngine } from './service.js';
 import { openSloStore } from './open-slo-store.js';
 import { sloRoutes } from './routes.js';
 import type { CounterRow } from './slo-store.js';

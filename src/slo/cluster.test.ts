@@ -14,7 +14,7 @@ import { openPostgres, type PostgresDatabase } from '../store/index.js';
 import { freshPgSchema, PG_URL, requirePostgres } from '../test-support/services.js';
 import { MINUTE } from './budget.js';
 import { sloShardKey } from './cluster.js';
-import { SloEngine } from './engine.js';
+import { SloEngine } from './service.js';
 import { openSloStore } from './open-slo-store.js';
 import { def, device, staticDirectory } from './testing.js';
 import { until } from '../test-support/until.js';

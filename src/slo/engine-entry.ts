@@ -1,4 +1,4 @@
-/** The engine's state per SLO and its limits (engine.ts). */
+/** The engine's state per SLO and its limits (service.ts). */
 import type { SloStatus } from './budget.js';
 import type { MinuteSeries } from './series.js';
 import type { AlertRecord } from './slo-store.js';

@@ -4,7 +4,7 @@
  */
 import type { DeviceDirectory } from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
-import { SloEngine } from './engine.js';
+import { SloEngine } from './service.js';
 import { registerSloMetrics } from './metrics.js';
 import { openSloStore } from './open-slo-store.js';
 import { sloRoutes } from './routes.js';
@@ -13,7 +13,7 @@ import type { SloStore } from './slo-store.js';
 export type { SloDefinition, Sli, SloWindow, AlertTier } from './types.js';
 export type { SloStatus } from './budget.js';
 export type { SloStore, AlertRecord, CounterRow } from './slo-store.js';
-export { SloEngine } from './engine.js';
+export { SloEngine } from './service.js';
 export { benchSlo } from './bench.js';
 
 export interface SloModule extends PlatformModule {

@@ -4,7 +4,7 @@
  * minute those values describe (its start, in Unix seconds), so a reader can tell how fresh they are.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { SloEngine } from './engine.js';
+import type { SloEngine } from './service.js';
 
 export function registerSloMetrics(registry: Registry, engine: SloEngine): void {
   new Gauge({

@@ -1,9 +1,16 @@
 /** SloStore on PostgreSQL (the scale-out backend). Counter batches are one multi-row upsert. */
 import type { ServiceState } from '../core/index.js';
-import { migrate, type PostgresDatabase } from '../store/index.js';
+import { migrate, pgTransaction, type PostgresDatabase } from '../store/index.js';
 import { sloMigrations } from './migrations.js';
-import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
-import { alertFromRow, objectFromRow } from './sqlite-slo-store.js';
+import {
+  alertFromRow,
+  objectFromRow,
+  type AlertQuery,
+  type AlertRecord,
+  type CounterRow,
+  type OpenSloObjectRow,
+  type SloStore,
+} from './slo-store.js';
 import type { SloDefinition } from './types.js';
 
 /** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65,535). */
@@ -57,42 +64,26 @@ export class PgSloStore implements SloStore {
   }
 
   async deleteSlo(id: string): Promise<boolean> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    return pgTransaction(this.pool, async (c) => {
       const r = await c.query('DELETE FROM slo_definitions WHERE id = $1', [id]);
       await c.query('DELETE FROM slo_counters WHERE slo_id = $1', [id]);
       await c.query('DELETE FROM slo_alerts WHERE slo_id = $1', [id]);
       await c.query('DELETE FROM slo_budget_flags WHERE slo_id = $1', [id]);
       await c.query("DELETE FROM slo_openslo_objects WHERE kind = 'SLO' AND name = $1", [id]);
-      await c.query('COMMIT');
       return (r.rowCount ?? 0) > 0;
-    } catch (err) {
-      await c.query('ROLLBACK');
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async putOpenSloObjects(rows: readonly OpenSloObjectRow[], at: number): Promise<void> {
     if (rows.length === 0) return;
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await pgTransaction(this.pool, async (c) => {
       for (const r of rows)
         await c.query(
           `INSERT INTO slo_openslo_objects (kind, name, document, definition, updated_at) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (kind, name) DO UPDATE SET document = excluded.document, definition = excluded.definition, updated_at = excluded.updated_at`,
           [r.kind, r.name, JSON.stringify(r.document), r.definition ?? null, at],
         );
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK');
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async listOpenSloObjects(): Promise<OpenSloObjectRow[]> {
@@ -108,9 +99,7 @@ export class PgSloStore implements SloStore {
   async addCounters(rows: readonly CounterRow[]): Promise<void> {
     if (rows.length === 0) return;
     rows = mergeRows(rows); // one statement may not touch a row twice (ON CONFLICT rule)
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await pgTransaction(this.pool, async (c) => {
       for (let i = 0; i < rows.length; i += BATCH) {
         const chunk = rows.slice(i, i + BATCH);
         const params: unknown[] = [];
@@ -124,13 +113,7 @@ export class PgSloStore implements SloStore {
           params,
         );
       }
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK');
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async readCounters(sloId: string, from: number, to: number): Promise<CounterRow[]> {

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseSloDefinition, Reader, toTsunagu } from './definition.js';
 import { parseDurationMinutes } from './duration.js';
-import type { SloEngine } from './engine.js';
+import type { SloEngine } from './service.js';
 import { SloErrors } from './errors.js';
 import { exportOpenSlo, importOpenSlo } from './openslo.js';
 import { looksLikeOpenSlo } from './openslo-kinds.js';

@@ -84,3 +84,45 @@ export interface SloStore {
   setDeviceState(deviceId: string, state: ServiceState, at: number): Promise<void>;
   deleteDeviceState(deviceId: string): Promise<void>;
 }
+
+// ---- row mapping, shared by both adapters ----
+
+export interface AlertRow {
+  id: number;
+  slo_id: string;
+  slo_name: string;
+  tier: string;
+  severity: string;
+  fired_at: number;
+  resolved_at: number | null;
+  burn_rate: number;
+  threshold: number;
+}
+
+export function alertFromRow(r: AlertRow): AlertRecord {
+  return {
+    id: Number(r.id),
+    sloId: r.slo_id,
+    sloName: r.slo_name,
+    tier: r.tier,
+    severity: r.severity === 'ticket' ? 'ticket' : 'page',
+    firedAt: Number(r.fired_at),
+    resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
+    burnRate: Number(r.burn_rate),
+    threshold: Number(r.threshold),
+  };
+}
+
+export function objectFromRow(r: {
+  kind: string;
+  name: string;
+  document: string;
+  definition: string | null;
+}): OpenSloObjectRow {
+  return {
+    kind: r.kind,
+    name: r.name,
+    document: JSON.parse(r.document) as Record<string, unknown>,
+    ...(r.definition !== null ? { definition: r.definition } : {}),
+  };
+}

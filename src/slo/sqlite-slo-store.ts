@@ -1,49 +1,18 @@
 /** SloStore on the embedded SQLite database (better-sqlite3, synchronous). */
 import type { ServiceState } from '../core/index.js';
-import { migrate, type SqliteDatabase } from '../store/index.js';
+import { migrate, sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import { sloMigrations } from './migrations.js';
-import type { AlertQuery, AlertRecord, CounterRow, OpenSloObjectRow, SloStore } from './slo-store.js';
+import {
+  alertFromRow,
+  objectFromRow,
+  type AlertQuery,
+  type AlertRecord,
+  type AlertRow,
+  type CounterRow,
+  type OpenSloObjectRow,
+  type SloStore,
+} from './slo-store.js';
 import type { SloDefinition } from './types.js';
-
-interface AlertRow {
-  id: number;
-  slo_id: string;
-  slo_name: string;
-  tier: string;
-  severity: string;
-  fired_at: number;
-  resolved_at: number | null;
-  burn_rate: number;
-  threshold: number;
-}
-
-export function alertFromRow(r: AlertRow): AlertRecord {
-  return {
-    id: Number(r.id),
-    sloId: r.slo_id,
-    sloName: r.slo_name,
-    tier: r.tier,
-    severity: r.severity === 'ticket' ? 'ticket' : 'page',
-    firedAt: Number(r.fired_at),
-    resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
-    burnRate: Number(r.burn_rate),
-    threshold: Number(r.threshold),
-  };
-}
-
-export function objectFromRow(r: {
-  kind: string;
-  name: string;
-  document: string;
-  definition: string | null;
-}): OpenSloObjectRow {
-  return {
-    kind: r.kind,
-    name: r.name,
-    document: JSON.parse(r.document) as Record<string, unknown>,
-    ...(r.definition !== null ? { definition: r.definition } : {}),
-  };
-}
 
 export class SqliteSloStore implements SloStore {
   constructor(private readonly d: SqliteDatabase) {}
@@ -81,7 +50,7 @@ export class SqliteSloStore implements SloStore {
   }
 
   async deleteSlo(id: string): Promise<boolean> {
-    return this.db.transaction(() => {
+    return sqliteTransaction(this.db, () => {
       const n = this.db.prepare('DELETE FROM slo_definitions WHERE id = ?').run(id).changes;
       this.db.prepare('DELETE FROM slo_counters WHERE slo_id = ?').run(id);
       this.db.prepare('DELETE FROM slo_alerts WHERE slo_id = ?').run(id);
@@ -96,7 +65,7 @@ export class SqliteSloStore implements SloStore {
       `INSERT INTO slo_openslo_objects (kind, name, document, definition, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (kind, name) DO UPDATE SET document = excluded.document, definition = excluded.definition, updated_at = excluded.updated_at`,
     );
-    this.db.transaction(() => {
+    sqliteTransaction(this.db, () => {
       for (const r of rows) stmt.run(r.kind, r.name, JSON.stringify(r.document), r.definition ?? null, at);
     })();
   }
@@ -114,7 +83,7 @@ export class SqliteSloStore implements SloStore {
       `INSERT INTO slo_counters (slo_id, minute, good, total) VALUES (?, ?, ?, ?)
        ON CONFLICT (slo_id, minute) DO UPDATE SET good = good + excluded.good, total = total + excluded.total`,
     );
-    this.db.transaction(() => {
+    sqliteTransaction(this.db, () => {
       for (const r of rows) stmt.run(r.sloId, r.minute, r.good, r.total);
     })();
   }

@@ -9,7 +9,7 @@ import {
 import { openSqlite } from '../store/index.js';
 import { MINUTE } from './budget.js';
 import { parseSloDefinition, Reader } from './definition.js';
-import { SloEngine } from './engine.js';
+import { SloEngine } from './service.js';
 import { openSloStore } from './open-slo-store.js';
 import type { SloStore } from './slo-store.js';
 import type { SloDefinition } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * Persisting and announcing alert transitions decided by the engine (engine.ts). One node: the
+ * Persisting and announcing alert transitions decided by the engine (service.ts). One node: the
  * write is queued and the event emitted at once, as decided. A cluster (cluster.ts): the write is
  * conditional — a unique open episode per (SLO, tier), resolve only what is still open, flip the
  * budget flag only if it differs — and the event is emitted only when this node's write applied,

@@ -2,3 +2,10 @@ export { openSqlite, openPostgres, openDatabase } from './database.js';
 export type { Database, SqliteDatabase, PostgresDatabase } from './database.js';
 export { migrate } from './migrations.js';
 export type { Migration } from './migrations.js';
+export { pgTransaction, pgClientTransaction, sqliteTransaction } from './transaction.js';
+export {
+  PersistedQueue,
+  DEFAULT_SWEEP_MS,
+  type PersistedQueueOptions,
+  type QueuedRow,
+} from './persisted-queue.js';

@@ -3,6 +3,7 @@
  * kept in `schema_migrations` so a restart applies only what is new.
  */
 import type { Database } from './database.js';
+import { pgClientTransaction, sqliteTransaction } from './transaction.js';
 
 export interface Migration {
   id: number;
@@ -31,7 +32,7 @@ export async function migrate(
     for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
       if (done.has(m.id)) continue;
       try {
-        db.transaction(() => {
+        sqliteTransaction(db, () => {
           db.exec(m.sqlite);
           db.prepare('INSERT INTO schema_migrations (module, id, name, applied_at) VALUES (?, ?, ?, ?)').run(
             module,
@@ -62,16 +63,15 @@ export async function migrate(
       const done = new Set(res.rows.map((r) => Number(r.id)));
       for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
         if (done.has(m.id)) continue;
-        await client.query('BEGIN');
         try {
-          await client.query(m.postgres);
-          await client.query(
-            'INSERT INTO schema_migrations (module, id, name, applied_at) VALUES ($1, $2, $3, $4)',
-            [module, m.id, m.name, Date.now()],
-          );
-          await client.query('COMMIT');
+          await pgClientTransaction(client, async (c) => {
+            await c.query(m.postgres);
+            await c.query(
+              'INSERT INTO schema_migrations (module, id, name, applied_at) VALUES ($1, $2, $3, $4)',
+              [module, m.id, m.name, Date.now()],
+            );
+          });
         } catch (err) {
-          await client.query('ROLLBACK');
           throw new Error(`${module} migration ${m.id} (${m.name}) failed: ${(err as Error).message}`, {
             cause: err,
           });

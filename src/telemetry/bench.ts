@@ -13,9 +13,9 @@ import protobuf from 'protobufjs';
 import { openPostgres, openSqlite, type Database } from '../store/index.js';
 import { compileDecoder, crc16Ccitt } from './decoders/index.js';
 import { parseDecodersYaml } from './decoder-yaml.js';
-import { openTelemetryStore } from './open-store.js';
+import { openTelemetryStore } from './open-telemetry-store.js';
 import { HOUR, MINUTE } from './rollup.js';
-import type { WriteBatch } from './store.js';
+import type { WriteBatch } from './telemetry-store.js';
 import type { Decoder, Point } from './types.js';
 
 /** The end-to-end MQTT row (src/bench/ingest-mqtt.ts, which needs the whole app). */

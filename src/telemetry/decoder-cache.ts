@@ -8,7 +8,7 @@
 import type { Clock, DeviceDirectory } from '../core/index.js';
 import { compileDecoderChoice, type DecoderChooser, type MessageOrigin } from './decoder-choice.js';
 import { compileDecoder } from './decoders/index.js';
-import type { TelemetryStore } from './store.js';
+import type { TelemetryStore } from './telemetry-store.js';
 import type { Decoder } from './types.js';
 
 /** What to decode a device's messages with. `missing` names a decoder the model refers to that does not exist. */

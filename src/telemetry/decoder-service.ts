@@ -6,7 +6,7 @@ import type { Clock } from '../core/index.js';
 import type { DecoderCache } from './decoder-cache.js';
 import { compileDecoder } from './decoders/index.js';
 import { TelemetryErrors } from './errors.js';
-import type { TelemetryStore } from './store.js';
+import type { TelemetryStore } from './telemetry-store.js';
 import type { DecodedValues, DecoderDefinition } from './types.js';
 
 export interface DecoderTestResult {

@@ -11,9 +11,9 @@ import { DecoderCache } from './decoder-cache.js';
 import { decoderRoutes } from './decoder-routes.js';
 import { DecoderService } from './decoder-service.js';
 import { DEFAULT_QUEUE, IngestQueue, type QueueOptions } from './ingest-queue.js';
-import { TelemetryIngest, type IncomingMessage, type IngestResult, type MessageKind } from './ingest.js';
+import { TelemetryIngest, type IncomingMessage, type IngestResult, type MessageKind } from './service.js';
 import { createTelemetryMetrics } from './metrics.js';
-import { openTelemetryStore } from './open-store.js';
+import { openTelemetryStore } from './open-telemetry-store.js';
 import {
   DEFAULT_RETENTION,
   RETENTION_SHARD_KEY,
@@ -21,14 +21,14 @@ import {
   type RetentionPolicy,
 } from './retention.js';
 import { dataRoutes } from './routes.js';
-import type { TelemetryStore } from './store.js';
+import type { TelemetryStore } from './telemetry-store.js';
 import { TelegramListener } from './telegram-listener.js';
 import { PlatformWrites, type DecodedView, type EventEntry } from './platform-writes.js';
 import type { BenchIngestOptions, BenchIngestResult } from './bench.js';
 
-export type { TelemetryStore } from './store.js';
+export type { TelemetryStore } from './telemetry-store.js';
 export type { DecoderDefinition, Point, DeviceEvent } from './types.js';
-export type { IncomingMessage, IngestResult } from './ingest.js';
+export type { IncomingMessage, IngestResult } from './service.js';
 export type { DecodedView, EventEntry } from './platform-writes.js';
 export { RETENTION_SHARD_KEY, type RetentionPolicy } from './retention.js';
 export { compileDecoder, validateDefinition } from './decoders/index.js';

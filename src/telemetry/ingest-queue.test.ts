@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_QUEUE, IngestQueue } from './ingest-queue.js';
-import type { WriteBatch } from './store.js';
+import type { WriteBatch } from './telemetry-store.js';
 import { startHarness } from './test-harness.js';
 
 const pts = (n: number, tag = 'd'): WriteBatch => ({

@@ -6,7 +6,7 @@
  *
  * Lifecycle of an entry: pending → writing → persisted | failed (after `maxRetries` attempts).
  */
-import type { WriteBatch } from './store.js';
+import type { WriteBatch } from './telemetry-store.js';
 
 export interface QueueOptions {
   /** Flush as soon as this many points are pending. */

@@ -65,7 +65,7 @@ CREATE TABLE telemetry_decoders (
 );`;
 
 /**
- * SQLite keeps rollups and latest values in memory across batches (sqlite-store.ts); this row holds
+ * SQLite keeps rollups and latest values in memory across batches (sqlite-telemetry-store.ts); this row holds
  * the time range of the raw points committed since the last flush, so that after a crash the
  * rollups of that range are rebuilt from the raw points. Unused by PostgreSQL.
  */

@@ -1,7 +1,7 @@
 /** Parsing of the query parameters the telemetry API shares: times, bucket sizes, cursors. */
 import { TelemetryErrors } from './errors.js';
 import { HOUR, MINUTE } from './rollup.js';
-import type { Resolution } from './store.js';
+import type { Resolution } from './telemetry-store.js';
 
 /** Epoch ms or an ISO 8601 date; undefined stays undefined. */
 export function parseTimeParam(v: string | undefined, field: string): number | undefined {

@@ -8,7 +8,7 @@
  * one chunk). Two sweeps overlapping during a hand-over would only delete the same old rows.
  */
 import type { Clock } from '../core/index.js';
-import type { RetentionTable, TelemetryStore } from './store.js';
+import type { RetentionTable, TelemetryStore } from './telemetry-store.js';
 
 const DAY = 24 * 3600_000;
 

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type Clock, CoreErrors, type DeviceDirectory, type Severity } from '../core/index.js';
 import { TelemetryErrors } from './errors.js';
 import type { IngestQueue } from './ingest-queue.js';
-import type { TelemetryIngest } from './ingest.js';
+import type { TelemetryIngest } from './service.js';
 import { csvCell, parseBucket, parseCursor, parseTimeParam, sourceFor } from './query-params.js';
 import { bucketOf } from './rollup.js';
 import {
@@ -17,7 +17,7 @@ import {
   seriesResponseSchema,
   storedEventSchema,
 } from './schemas.js';
-import type { Agg, TelemetryStore } from './store.js';
+import type { Agg, TelemetryStore } from './telemetry-store.js';
 import { paging } from '../http/index.js';
 
 const DAY = 24 * 3600_000;

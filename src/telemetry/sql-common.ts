@@ -1,5 +1,5 @@
 /** SQL fragments and row mapping shared by the SQLite and PostgreSQL adapters. */
-import type { Agg, LatestValue, Resolution, StoredEvent } from './store.js';
+import type { Agg, LatestValue, Resolution, StoredEvent } from './telemetry-store.js';
 import type { DecoderDefinition, Point, Severity } from './types.js';
 
 export const TABLE: Record<Resolution, string> = {

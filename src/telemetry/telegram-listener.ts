@@ -13,7 +13,7 @@ import { type Logger, PortInUseError } from '../core/index.js';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { IngestQueue } from './ingest-queue.js';
-import type { IncomingMessage, TelemetryIngest } from './ingest.js';
+import type { IncomingMessage, TelemetryIngest } from './service.js';
 import { LineSplitter } from './line-splitter.js';
 
 export interface TelegramListenerOptions {

@@ -13,7 +13,7 @@ import {
   type CommandRow,
   type CommandStore,
   type OutcomeRow,
-} from './store.js';
+} from './commands-store.js';
 
 export function pgCommandStore(database: PostgresDatabase): CommandStore {
   const pool = database.pool;

@@ -4,7 +4,7 @@
  * existed are skipped (ON CONFLICT DO NOTHING … RETURNING tells which were new) so rollups count
  * every point exactly once.
  */
-import type { PostgresDatabase } from '../store/index.js';
+import { pgTransaction, type PostgresDatabase } from '../store/index.js';
 import { aggregate, dedupePoints, HOUR, MINUTE, type RollupRow } from './rollup.js';
 import {
   aggExpr,
@@ -19,7 +19,7 @@ import {
   type LatestRow,
   type PointRow,
 } from './sql-common.js';
-import { likePattern, type TelemetryStore } from './store.js';
+import { likePattern, type TelemetryStore } from './telemetry-store.js';
 import type { Attribute } from './types.js';
 
 type Queryable = Pick<PostgresDatabase['pool'], 'query'>;
@@ -62,9 +62,7 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
   const pool = database.pool;
   return {
     async write(b) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await pgTransaction(pool, async (client) => {
         const points = dedupePoints(b.points);
         if (points.length > 0) {
           const ins = await client.query<PointRow>(
@@ -131,13 +129,7 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
               b.events.map((e) => (e.fields ? JSON.stringify(e.fields) : null)),
             ],
           );
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async flushRollups() {
       // Rollups and latest values are written in each batch's transaction: nothing is held back.

@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ShadowDocument } from './document.js';
-import type { HistoryEntry, ShadowStore } from './store.js';
+import type { HistoryEntry, ShadowStore } from './shadows-store.js';
 
 export type MakeStore = (
   t: TestContext,

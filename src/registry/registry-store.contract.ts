@@ -3,7 +3,7 @@
  * store.test.ts against a SQLite in-memory database and a fresh PostgreSQL schema.
  */
 import assert from 'node:assert/strict';
-import type { RegistryStore } from './store.js';
+import type { RegistryStore } from './registry-store.js';
 import type { Device, DeviceModel, DeviceQuery } from './types.js';
 
 const model = (name: string, extra: Partial<DeviceModel> = {}): DeviceModel => ({

@@ -10,7 +10,7 @@ import {
   type CommandRow,
   type CommandStore,
   type OutcomeRow,
-} from './store.js';
+} from './commands-store.js';
 import type { CommandRecord } from './types.js';
 
 export function sqliteCommandStore(database: SqliteDatabase): CommandStore {

@@ -1,19 +1,18 @@
 /**
  * The one contract every TelemetryStore adapter passes: SQLite (in memory) and PostgreSQL (a fresh
- * schema on the real server). Rollups are checked against a brute-force computation over the raw
- * points with random batches (fast-check).
+ * schema on the real server), run by telemetry-store.contract.test.ts. Rollups are checked against
+ * a brute-force computation over the raw points with random batches (fast-check).
  */
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { openSqlite } from '../store/index.js';
-import { freshPgSchema, requirePostgres } from '../test-support/services.js';
-import { openTelemetryStore } from './open-store.js';
-import { AGGS, type Agg, type Resolution, type TelemetryStore, type WriteBatch } from './store.js';
+import { AGGS, type Agg, type Resolution, type TelemetryStore, type WriteBatch } from './telemetry-store.js';
 import { HOUR, MINUTE } from './rollup.js';
 import type { Point } from './types.js';
 
-type Open = (t: TestContext) => Promise<{ store: TelemetryStore; close: () => Promise<void> } | undefined>;
+export type OpenTelemetryStore = (
+  t: TestContext,
+) => Promise<{ store: TelemetryStore; close: () => Promise<void> } | undefined>;
 
 const T0 = Date.UTC(2026, 0, 1);
 const batch = (b: Partial<WriteBatch>): WriteBatch => ({
@@ -76,7 +75,7 @@ function assertClose(
   });
 }
 
-function contract(name: string, open: Open, propertyRuns: number): void {
+export function telemetryStoreContract(name: string, open: OpenTelemetryStore, propertyRuns: number): void {
   describe(`telemetry store contract: ${name}`, () => {
     const withStore = (title: string, fn: (s: TelemetryStore) => Promise<void>): void => {
       test(title, async (t) => {
@@ -398,22 +397,3 @@ function contract(name: string, open: Open, propertyRuns: number): void {
     });
   });
 }
-
-contract(
-  'SQLite',
-  async () => {
-    const db = openSqlite(':memory:');
-    return { store: await openTelemetryStore(db), close: () => db.close() };
-  },
-  40,
-);
-
-contract(
-  'PostgreSQL',
-  async (t) => {
-    if (!(await requirePostgres(t))) return undefined;
-    const db = await freshPgSchema('tel');
-    return { store: await openTelemetryStore(db), close: () => db.drop() };
-  },
-  15,
-);

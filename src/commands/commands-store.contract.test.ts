@@ -1,7 +1,7 @@
 import { openSqlite } from '../store/index.js';
 import { freshPgSchema, requirePostgres } from '../test-support/services.js';
 import { createCommandStore } from './index.js';
-import { commandStoreContract } from './store.contract.js';
+import { commandStoreContract } from './commands-store.contract.js';
 
 commandStoreContract('sqlite', async () => {
   const db = openSqlite(':memory:');

@@ -1,7 +1,7 @@
 /** The contract every CommandStore adapter passes (run by store.test.ts on SQLite and PostgreSQL). */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CommandStore } from './store.js';
+import type { CommandStore } from './commands-store.js';
 import type { CommandRecord } from './types.js';
 
 export type MakeStore = (

@@ -122,6 +122,36 @@ export interface HistoryRow {
   state: string;
 }
 
+/** Parameters of a document row in column order (device_id, name, version, state, metadata, updated_at, deleted). */
+export function documentParams(
+  doc: ShadowDocument,
+): [string, string, number, string, string, number, boolean] {
+  return [
+    doc.deviceId,
+    doc.name,
+    doc.version,
+    JSON.stringify(doc.state),
+    JSON.stringify(doc.metadata),
+    doc.updatedAt,
+    doc.deleted,
+  ];
+}
+
+/** Parameters of a history row (device_id, name, version, op, at, actor_kind, actor_id, request, state). */
+export function historyParams(e: HistoryEntry): (string | number)[] {
+  return [
+    e.deviceId,
+    e.name,
+    e.version,
+    e.op,
+    e.at,
+    e.actor.kind,
+    e.actor.id,
+    JSON.stringify(e.request),
+    JSON.stringify(e.state),
+  ];
+}
+
 export function rowToDocument(r: DocumentRow): ShadowDocument {
   return {
     deviceId: r.device_id,

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { openSqlite } from '../store/index.js';
-import { openTelemetryStore } from './open-store.js';
+import { openTelemetryStore } from './open-telemetry-store.js';
 import { HOUR, MINUTE } from './rollup.js';
-import { createSqliteTelemetryStore } from './sqlite-store.js';
-import type { Agg, WriteBatch } from './store.js';
+import { createSqliteTelemetryStore } from './sqlite-telemetry-store.js';
+import type { Agg, WriteBatch } from './telemetry-store.js';
 import type { Point } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -1,10 +1,12 @@
 /**
  * The registry store: one interface, implemented once over `Sql` (sql.ts) so the SQLite and the
- * PostgreSQL adapters run the same statements; `store.test.ts` runs the contract suite on both.
+ * PostgreSQL adapters run the same statements; `registry-store.contract.test.ts` runs the contract suite on both.
  */
 import { migrate, type Database } from '../store/index.js';
 import { registryMigrations } from './migrations.js';
-import { sqlFor, type Param, type Sql, type Stmt } from './sql.js';
+import { pgSql } from './pg-registry-store.js';
+import type { Param, Sql, Stmt } from './sql.js';
+import { sqliteSql } from './sqlite-registry-store.js';
 import {
   connectivityFromRow,
   credentialFromRow,
@@ -282,5 +284,5 @@ class SqlRegistryStore implements RegistryStore {
 /** Migrate the registry's tables and return the store for this database. */
 export async function openRegistryStore(db: Database): Promise<RegistryStore> {
   await migrate(db, 'registry', registryMigrations);
-  return new SqlRegistryStore(sqlFor(db));
+  return new SqlRegistryStore(db.kind === 'sqlite' ? sqliteSql(db.db) : pgSql(db.pool));
 }

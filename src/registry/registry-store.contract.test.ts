@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import { openSqlite } from '../store/index.js';
 import { freshPgSchema, requirePostgres } from '../test-support/services.js';
-import { storeContract } from './store.contract.js';
-import { openRegistryStore } from './store.js';
+import { storeContract } from './registry-store.contract.js';
+import { openRegistryStore } from './registry-store.js';
 
 describe('registry store contract: SQLite', () => {
   for (const [name, fn] of storeContract)

@@ -9,7 +9,7 @@ import type { DecoderCache } from './decoder-cache.js';
 import { decodeDefaultEvent, decodeDefaultTelemetry } from './decoders/index.js';
 import type { IngestQueue } from './ingest-queue.js';
 import type { TelemetryMetrics } from './metrics.js';
-import type { WriteBatch } from './store.js';
+import type { WriteBatch } from './telemetry-store.js';
 import { isHardwareSeverity, type DecodedValues, type DecodeOutcome, type DeviceEvent } from './types.js';
 
 export type MessageKind = 'telemetry' | 'event' | 'heartbeat';

@@ -3,18 +3,19 @@
  * row (`SELECT … FOR UPDATE`) so they queue up; `save` is a version-checked write in the same
  * transaction as the history entry, so a lost race changes nothing and returns false.
  */
-import type { PostgresDatabase } from '../store/index.js';
+import { pgTransaction, type PostgresDatabase } from '../store/index.js';
 import type { ShadowDocument } from './document.js';
 import {
+  documentParams,
+  historyParams,
   rowToDocument,
   rowToHistory,
   type DocumentRow,
-  type HistoryEntry,
   type HistoryRow,
   type Mutation,
   type HistoryQuery,
   type ShadowStore,
-} from './store.js';
+} from './shadows-store.js';
 
 export function pgShadowStore(database: PostgresDatabase): ShadowStore {
   const pool = database.pool;
@@ -39,27 +40,6 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
     WHERE device_id = $1 AND name = $2`;
   const insertHistory = `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-  const docArgs = (doc: ShadowDocument) => [
-    doc.deviceId,
-    doc.name,
-    doc.version,
-    JSON.stringify(doc.state),
-    JSON.stringify(doc.metadata),
-    doc.updatedAt,
-    doc.deleted,
-  ];
-  const historyArgs = (e: HistoryEntry) => [
-    e.deviceId,
-    e.name,
-    e.version,
-    e.op,
-    e.at,
-    e.actor.kind,
-    e.actor.id,
-    JSON.stringify(e.request),
-    JSON.stringify(e.state),
-  ];
-
   return {
     async mutate<T>(
       deviceId: string,
@@ -69,29 +49,20 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
       // A missing row cannot be locked: two nodes creating one shadow race on the INSERT, and the
       // loser (0 rows) runs again, this time finding and locking the row. Two attempts suffice.
       for (let attempt = 0; attempt < 3; attempt++) {
-        const client = await pool.connect();
-        try {
-          await client.query('BEGIN');
+        // A lost INSERT race wrote nothing: that transaction commits empty and the loop runs again.
+        const done = await pgTransaction(pool, async (client): Promise<{ result: T } | undefined> => {
           const r = await client.query<DocumentRow>(
             'SELECT * FROM shadows_documents WHERE device_id = $1 AND name = $2 FOR UPDATE',
             [deviceId, name],
           );
           const current = r.rows[0] ? rowToDocument(r.rows[0]) : undefined;
           const m = fn(current);
-          const w = await client.query(current ? updateDoc : insertDoc, docArgs(m.doc));
-          if (w.rowCount === 0) {
-            await client.query('ROLLBACK');
-            continue;
-          }
-          await client.query(insertHistory, historyArgs(m.entry));
-          await client.query('COMMIT');
-          return m.result;
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw err;
-        } finally {
-          client.release();
-        }
+          const w = await client.query(current ? updateDoc : insertDoc, documentParams(m.doc));
+          if (w.rowCount === 0) return undefined;
+          await client.query(insertHistory, historyParams(m.entry));
+          return { result: m.result };
+        });
+        if (done) return done.result;
       }
       throw new Error(`shadow ${deviceId}/${name}: could not create the document row`);
     },
@@ -103,20 +74,17 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
       const row = r.rows[0];
       return row ? rowToDocument(row) : undefined;
     },
-    async save(doc, expected, e) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const state = JSON.stringify(doc.state);
-        const metadata = JSON.stringify(doc.metadata);
+    save(doc, expected, e) {
+      // A version that moved on wrote nothing: the transaction commits empty and save answers false.
+      return pgTransaction(pool, async (client) => {
         const r = expected
           ? await client.query(
               `UPDATE shadows_documents SET version = $1, state = $2, metadata = $3, updated_at = $4, deleted = $5
                WHERE device_id = $6 AND name = $7 AND version = $8 AND deleted = $9`,
               [
                 doc.version,
-                state,
-                metadata,
+                JSON.stringify(doc.state),
+                JSON.stringify(doc.metadata),
                 doc.updatedAt,
                 doc.deleted,
                 doc.deviceId,
@@ -125,38 +93,11 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
                 expected.deleted,
               ],
             )
-          : await client.query(
-              `INSERT INTO shadows_documents (device_id, name, version, state, metadata, updated_at, deleted)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device_id, name) DO NOTHING`,
-              [doc.deviceId, doc.name, doc.version, state, metadata, doc.updatedAt, doc.deleted],
-            );
-        if (r.rowCount === 0) {
-          await client.query('ROLLBACK');
-          return false;
-        }
-        await client.query(
-          `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [
-            e.deviceId,
-            e.name,
-            e.version,
-            e.op,
-            e.at,
-            e.actor.kind,
-            e.actor.id,
-            JSON.stringify(e.request),
-            JSON.stringify(e.state),
-          ],
-        );
-        await client.query('COMMIT');
+          : await client.query(insertDoc, documentParams(doc));
+        if (r.rowCount === 0) return false;
+        await client.query(insertHistory, historyParams(e));
         return true;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async listNames(deviceId) {
       const r = await pool.query<{ name: string }>(

@@ -13,6 +13,7 @@
  * acknowledged point is never lost from the rollups (docs/telemetry.md, "Storage").
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { sqliteTransaction } from '../store/index.js';
 import { bucketOf, HOUR, MINUTE, RollupBuffer, type RollupRow } from './rollup.js';
 import {
   aggExpr,
@@ -26,7 +27,13 @@ import {
   type LatestRow,
   type PointRow,
 } from './sql-common.js';
-import { likePattern, type Agg, type BucketQuery, type TelemetryStore, type WriteBatch } from './store.js';
+import {
+  likePattern,
+  type Agg,
+  type BucketQuery,
+  type TelemetryStore,
+  type WriteBatch,
+} from './telemetry-store.js';
 import type { Point } from './types.js';
 
 const ROLLUP_UPSERT = `ON CONFLICT (device_id, metric, bucket) DO UPDATE SET
@@ -183,7 +190,7 @@ export function createSqliteTelemetryStore(
     }
     return fresh;
   };
-  const writeTx = db.transaction((b: WriteBatch): Point[] => {
+  const writeTx = sqliteTransaction(db, (b: WriteBatch): Point[] => {
     // Duplicates inside the batch are caught like existing rows (the chunk is redone row by row).
     const fresh = insertPoints(b.points);
     if (b.points.length > 0) {
@@ -208,7 +215,7 @@ export function createSqliteTelemetryStore(
       );
     return fresh;
   });
-  const flushTx = db.transaction((rows: ReturnType<RollupBuffer['drain']>) => {
+  const flushTx = sqliteTransaction(db, (rows: ReturnType<RollupBuffer['drain']>) => {
     m.m1.run(rows.minutes);
     m.h1.run(rows.hours);
     m.latest.run(rows.latest);
@@ -225,7 +232,7 @@ export function createSqliteTelemetryStore(
    * minute rollups of every minute it touches from the raw points, the hour rollups of every hour
    * it touches from the minute rollups, and fold the newest raw point per series into latest.
    */
-  const recover = db.transaction((lo: number, hi: number) => {
+  const recover = sqliteTransaction(db, (lo: number, hi: number) => {
     const m0 = bucketOf(lo, MINUTE);
     const m1 = bucketOf(hi, MINUTE) + MINUTE;
     const h0 = bucketOf(lo, HOUR);

@@ -19,7 +19,7 @@ import type {
   OwnershipChange,
   ServiceState,
 } from '../core/index.js';
-import { evaluateTiers } from './alerts.js';
+import { tierChanges } from './tier-changes.js';
 import { AvailabilityTracker } from './availability.js';
 import { computeStatus, horizonMinutes, MINUTE, type SloStatus } from './budget.js';
 import { upgradeStored } from './definition.js';
@@ -32,7 +32,7 @@ import { MinuteSeries } from './series.js';
 import { FUTURE_MINUTES, MAX_CATCH_UP, type Entry } from './engine-entry.js';
 import { CounterBuffer } from './counter-buffer.js';
 import { countEvent, sliEvents, type CountedEvent } from './sli.js';
-import type { AlertRecord, SloStore } from './slo-store.js';
+import type { SloStore } from './slo-store.js';
 import { RATIO_EVENTS, type RatioEventName, type SloDefinition } from './types.js';
 
 export interface EngineOptions {
@@ -414,38 +414,10 @@ export class SloEngine {
       e.status = status;
       // Transitions and notifications: the owner's alone (statuses are kept everywhere, for routes).
       if (!this.owns(e.def.name) || e.stale) continue;
-      const end = Math.floor(now / MINUTE);
-      for (const t of evaluateTiers(e.def, e.series, now, (tier) => e.firing.has(tier))) {
-        const current = e.firing.get(t.tier.name);
-        let fire = t.firing;
-        if (!current) {
-          // OpenSLO alertAfter: the condition must have held for that many minutes in a row.
-          if (!t.conditionMet) e.holding.delete(t.tier.name);
-          else {
-            const since = e.holding.get(t.tier.name) ?? end;
-            e.holding.set(t.tier.name, since);
-            fire = end - since >= (t.tier.alertAfterMinutes ?? 0);
-            if (fire) e.holding.delete(t.tier.name);
-          }
-        }
-        if (fire && !current) {
-          const rec: AlertRecord = {
-            id: 0,
-            sloId: e.def.name,
-            sloName: e.def.displayName ?? e.def.name,
-            tier: t.tier.name,
-            severity: t.tier.severity,
-            firedAt: now,
-            resolvedAt: null,
-            burnRate: t.longBurn,
-            threshold: t.threshold,
-          };
-          this.writer.open(e, rec, t.longBurn, now);
-          out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'firing', burnRate: t.longBurn });
-        } else if (!fire && current) {
-          this.writer.resolve(e, t.tier.name, current, now, t.shortBurn);
-          out.alerts.push({ sloId: e.def.name, tier: t.tier.name, state: 'resolved', burnRate: t.shortBurn });
-        }
+      for (const c of tierChanges(e, now)) {
+        if (c.state === 'firing') this.writer.open(e, c.record, c.burnRate, now);
+        else this.writer.resolve(e, c.tier, c.record, now, c.burnRate);
+        out.alerts.push({ sloId: e.def.name, tier: c.tier, state: c.state, burnRate: c.burnRate });
       }
       const exhausted = status.total > 0 && status.budgetRemaining <= 0;
       if (exhausted !== e.exhausted) this.writer.budget(e, exhausted, now);

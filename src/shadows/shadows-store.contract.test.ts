@@ -1,7 +1,7 @@
 import { openSqlite } from '../store/index.js';
 import { freshPgSchema, requirePostgres } from '../test-support/services.js';
 import { createShadowStore } from './index.js';
-import { shadowStoreContract } from './store.contract.js';
+import { shadowStoreContract } from './shadows-store.contract.js';
 
 shadowStoreContract('sqlite', async () => {
   const db = openSqlite(':memory:');

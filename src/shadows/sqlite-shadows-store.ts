@@ -1,7 +1,9 @@
 /** SQLite adapter of the shadows store (better-sqlite3, synchronous; each save is one transaction). */
-import type { SqliteDatabase } from '../store/index.js';
+import { sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import type { ShadowDocument } from './document.js';
 import {
+  documentParams,
+  historyParams,
   rowToDocument,
   rowToHistory,
   type DocumentRow,
@@ -11,7 +13,7 @@ import {
   type HistoryRow,
   type Mutation,
   type ShadowStore,
-} from './store.js';
+} from './shadows-store.js';
 
 export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
   const db = database.db;
@@ -28,39 +30,32 @@ export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
     `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const save = db.transaction((doc: ShadowDocument, expected: Expected | undefined, e: HistoryEntry) => {
-    const state = JSON.stringify(doc.state);
-    const metadata = JSON.stringify(doc.metadata);
-    const deleted = doc.deleted ? 1 : 0;
-    const r = expected
-      ? updateDoc.run(
-          doc.version,
-          state,
-          metadata,
-          doc.updatedAt,
-          deleted,
-          doc.deviceId,
-          doc.name,
-          expected.version,
-          expected.deleted ? 1 : 0,
-        )
-      : insertDoc.run(doc.deviceId, doc.name, doc.version, state, metadata, doc.updatedAt, deleted);
-    if (r.changes === 0) return false;
-    insertHistory.run(
-      e.deviceId,
-      e.name,
-      e.version,
-      e.op,
-      e.at,
-      e.actor.kind,
-      e.actor.id,
-      JSON.stringify(e.request),
-      JSON.stringify(e.state),
-    );
-    return true;
-  });
+  const save = sqliteTransaction(
+    db,
+    (doc: ShadowDocument, expected: Expected | undefined, e: HistoryEntry) => {
+      // SQLite has no boolean type: `deleted` is stored as 0/1.
+      const [deviceId, name, version, state, metadata, updatedAt, deleted] = documentParams(doc);
+      const r = expected
+        ? updateDoc.run(
+            version,
+            state,
+            metadata,
+            updatedAt,
+            deleted ? 1 : 0,
+            deviceId,
+            name,
+            expected.version,
+            expected.deleted ? 1 : 0,
+          )
+        : insertDoc.run(deviceId, name, version, state, metadata, updatedAt, deleted ? 1 : 0);
+      if (r.changes === 0) return false;
+      insertHistory.run(...historyParams(e));
+      return true;
+    },
+  );
 
-  const mutate = db.transaction(
+  const mutate = sqliteTransaction(
+    db,
     (deviceId: string, name: string, fn: (c: ShadowDocument | undefined) => Mutation<unknown>) => {
       const row = getStmt.get(deviceId, name) as DocumentRow | undefined;
       const current = row ? rowToDocument(row) : undefined;
