@@ -19,6 +19,7 @@ import {
   type CommandStatus,
   type DeviceDirectory,
   type EventBus,
+  inSpan,
   type Logger,
   type Ownership,
   singleNodeEvents,
@@ -27,6 +28,8 @@ import {
 } from '../core/index.js';
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
+import { getPath, jsonEqual } from './json-match.js';
+import { outcomeTraced, publishTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './store.js';
 import { computeStats, type CommandStats } from './stats.js';
@@ -75,32 +78,6 @@ export interface CommandServiceDeps {
 
 export function commandTopic(deviceId: string, name: string): string {
   return `devices/${deviceId}/commands/${name}`;
-}
-
-function getPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const part of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, part))
-      return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (typeof v !== 'object' || v === null) return v;
-  return Object.fromEntries(
-    Object.keys(v)
-      .sort()
-      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-  );
 }
 
 export class CommandService {
@@ -209,9 +186,10 @@ export class CommandService {
     };
     const inserted = await steps.store.insert(rec);
     if (!inserted.created) return { record: this.current(inserted.record), created: false };
-    const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve() };
+    const span = startCommandSpan(rec);
+    const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve(), span };
     this.pending.set(rec.id, p);
-    if (steps.broker.isConnected(deviceId)) await this.deliver(p);
+    if (steps.broker.isConnected(deviceId)) await inSpan(span, () => this.deliver(p));
     else if (offline === 'reject')
       await this.finish(p, 'rejected', {
         errorCode: 'DEVICE_OFFLINE',
@@ -270,14 +248,22 @@ export class CommandService {
     };
     const v5 = this.deps.broker.clientInfo(rec.deviceId)?.protocolVersion === 5;
     try {
-      await this.deps.broker.publish({
-        topic,
-        payload: JSON.stringify(message),
-        qos: 1,
-        ...(v5
-          ? { properties: { responseTopic: `${topic}/reply`, correlationData: Buffer.from(rec.id) } }
-          : {}),
-      });
+      await publishTraced(rec, topic, (userProperties) =>
+        this.deps.broker.publish({
+          topic,
+          payload: JSON.stringify(message),
+          qos: 1,
+          ...(v5
+            ? {
+                properties: {
+                  responseTopic: `${topic}/reply`,
+                  correlationData: Buffer.from(rec.id),
+                  ...(userProperties ? { userProperties } : {}),
+                },
+              }
+            : {}),
+        }),
+      );
     } catch (err) {
       this.deps.log.warn({ err, commandId: rec.id }, 'command delivery failed');
       await this.finish(p, 'failed', {
@@ -288,7 +274,7 @@ export class CommandService {
   }
 
   private deliverLater(p: Pending): void {
-    this.deliver(p).catch((err: unknown) =>
+    inSpan(p.span, () => this.deliver(p)).catch((err: unknown) =>
       this.deps.log.error({ err, commandId: p.rec.id }, 'command delivery could not be stored'),
     );
   }
@@ -329,7 +315,7 @@ export class CommandService {
       ...(rec.replyLatencyMs === null ? {} : { replyLatencyMs: rec.replyLatencyMs }),
       ...(rec.confirmLatencyMs === null ? {} : { confirmLatencyMs: rec.confirmLatencyMs }),
     };
-    this.deps.bus.emit('command.finished', event);
+    outcomeTraced(p, () => this.deps.bus.emit('command.finished', event));
     this.held.events.publish('command.settled', { commandId: rec.id, deviceId: rec.deviceId });
     this.held.answerWaiters(rec);
   }
@@ -384,6 +370,10 @@ export class CommandService {
       this.deps.log.warn({ topic: msg.topic, id }, 'command reply without status "ok" or "error"');
       return;
     }
+    await replyTraced(p, msg, () => this.acceptReply(p, body));
+  }
+
+  private async acceptReply(p: Pending, body: Partial<CommandReply>): Promise<void> {
     const { rec } = p;
     const now = this.deps.clock.now();
     rec.repliedAt = now;
