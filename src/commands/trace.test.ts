@@ -134,6 +134,23 @@ describe('command tracing over OTLP', () => {
     assert.equal(command.resource['service.instance.id'], 'trace-test-node');
   });
 
+  test('a device that sends traceparent (MQTT 5 user property) puts its shadow update in its trace', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const deviceSpan = randomBytes(8).toString('hex');
+    await device.publishAsync(
+      '$aws/things/scooter-t1/shadow/update',
+      JSON.stringify({ state: { reported: { locked: false } } }),
+      { qos: 1, properties: { userProperties: { traceparent: `00-${traceId}-${deviceSpan}-01` } } },
+    );
+    await until('the shadow update span', async () => {
+      await tracing.flush();
+      return receiver.spans.some((s) => s.traceId === traceId && s.name === 'shadow update');
+    });
+    const update = receiver.spans.find((s) => s.traceId === traceId && s.name === 'shadow update')!;
+    assert.equal(update.parentSpanId, deviceSpan);
+    assert.equal(update.attributes['tsunagu.actor'], 'device');
+  });
+
   test('a scrape of /metrics is not traced', async () => {
     const r = await fetch(`${p.httpUrl}/metrics`);
     assert.equal(r.status, 200);

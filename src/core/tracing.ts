@@ -9,6 +9,7 @@
  */
 import {
   context,
+  ROOT_CONTEXT,
   propagation,
   type Attributes,
   type Context,
@@ -22,6 +23,8 @@ export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
 const TRACER_NAME = 'tsunagu';
 
+type Carrier = Record<string, string | string[] | undefined>;
+
 function tracer() {
   return trace.getTracer(TRACER_NAME);
 }
@@ -31,6 +34,8 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** Parent context; default: the active one. */
   parent?: Context;
+  /** Start a new trace whatever is active (work for many callers at once, e.g. a write batch). */
+  root?: boolean;
 }
 
 /** Start a span that the caller ends (for lifecycles that outlive one function, e.g. a command). */
@@ -41,7 +46,7 @@ export function startSpan(name: string, opts: SpanOptions = {}): Span {
       ...(opts.kind === undefined ? {} : { kind: opts.kind }),
       ...(opts.attributes ? { attributes: opts.attributes } : {}),
     },
-    opts.parent ?? context.active(),
+    opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active()),
   );
 }
 
@@ -58,7 +63,7 @@ export function failSpan(span: Span, err: unknown): void {
  */
 export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) => T): T {
   const span = startSpan(name, opts);
-  const ctx = trace.setSpan(opts.parent ?? context.active(), span);
+  const ctx = trace.setSpan(opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active()), span);
   let result: T;
   try {
     result = context.with(ctx, fn, undefined, span);
@@ -95,6 +100,15 @@ export function inSpan<T>(span: Span | undefined, fn: () => T): T {
   return context.with(trace.setSpan(context.active(), span), fn);
 }
 
+/**
+ * Run `fn` in the trace a message's `traceparent` user property names (MQTT 5), so what the
+ * platform does with the message joins the sender's trace; without one, just `fn`.
+ */
+export function inMessageTrace<T>(userProperties: Carrier | undefined, fn: () => T): T {
+  if (userProperties?.traceparent === undefined) return fn();
+  return context.with(extractContext(userProperties), fn);
+}
+
 /** The active context (to hand to work that runs later, e.g. from a timer or another module). */
 export function activeContext(): Context {
   return context.active();
@@ -109,8 +123,6 @@ export function contextOf(span: Span): Context {
 export function hasActiveSpan(): boolean {
   return trace.getSpan(context.active()) !== undefined;
 }
-
-type Carrier = Record<string, string | string[] | undefined>;
 
 const carrierGetter = {
   keys: (c: Carrier) => Object.keys(c),

@@ -15,7 +15,16 @@
  *   transition is a compare-and-set in the store.
  */
 import { randomUUID } from 'node:crypto';
-import type { Actor, Clock, DeviceInfo, EventBus, Logger, Ownership, TsunaguEvents } from '../core/index.js';
+import {
+  type Actor,
+  type Clock,
+  type DeviceInfo,
+  type EventBus,
+  type Logger,
+  type Ownership,
+  type TsunaguEvents,
+  withSpan,
+} from '../core/index.js';
 import type { Execution, ExecutionKind, Override } from './execution.js';
 import { mismatches, overriddenKeys } from './match.js';
 import { Resolver } from './resolve.js';
@@ -168,7 +177,12 @@ export class Executor {
         if (!this.deps.ownership.owns(deviceId)) continue;
         const st = t.resolver.at(now);
         if (st.kind === 'none' || this.done.get(key(l.s.id, deviceId)) === st.write.at) continue;
-        work.push(this.execute(l, t, st.write, kind));
+        const attributes = { 'tsunagu.schedule.id': l.s.id, 'tsunagu.schedule.trigger': kind };
+        work.push(
+          withSpan('schedule execution', { root: true, attributes }, () =>
+            this.execute(l, t, st.write, kind),
+          ),
+        );
       }
       await Promise.all(work);
       const later = this.deps.clock.now();

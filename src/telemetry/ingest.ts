@@ -4,7 +4,7 @@
  * payload), announce it on the bus, and hand it to the ingest queue. Steps, in order:
  *   resolveDecoder → decode → toBatch → count → announce → enqueue
  */
-import type { Clock, EventBus, MessageTransport } from '../core/index.js';
+import { type Clock, type EventBus, type MessageTransport, withChildSpan } from '../core/index.js';
 import type { DecoderCache } from './decoder-cache.js';
 import { decodeDefaultEvent, decodeDefaultTelemetry } from './decoders/index.js';
 import type { IngestQueue } from './ingest-queue.js';
@@ -66,7 +66,11 @@ export class TelemetryIngest {
       });
       return { deviceId: msg.deviceId, decoded: true, points: 0, events: 0, persisted };
     }
-    const { outcome, decoderId } = await this.decode(msg);
+    const { outcome, decoderId } = await withChildSpan(
+      'telemetry decode',
+      { 'tsunagu.telemetry.kind': msg.kind },
+      () => this.decode(msg),
+    );
     const batch = outcome.ok
       ? this.toBatch(msg, now, outcome.values)
       : this.decodeError(msg, now, outcome.reason, decoderId);
