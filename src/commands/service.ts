@@ -101,6 +101,11 @@ export class CommandService {
     this.waiters = this.held.waiters;
   }
 
+  /** Commands this node holds in memory (no outcome yet). */
+  get heldCount(): number {
+    return this.pending.size;
+  }
+
   /** Whether this node holds the command in memory, and runs its deadline (diagnostics and tests). */
   holds(id: string): { armed: boolean } | undefined {
     const p = this.pending.get(id);
