@@ -42,7 +42,7 @@ import { createSlo } from './slo/index.js';
 import { createSchedules } from './schedules/index.js';
 import { createRules } from './rules/index.js';
 import { createJobs } from './jobs/index.js';
-import { openDatabase, type Database } from './store/index.js';
+import { openDatabase, registerStoreMetrics, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
 export { PortInUseError } from './core/index.js';
@@ -95,6 +95,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     metrics.removeSingleMetric(`tsunagu_nodejs_active_${kind}_total`);
 
   const db = await openDatabase(config.database, config.dataDir);
+  registerStoreMetrics(metrics, db);
   // The one place that chooses single-node or cluster seams.
   let cluster: Cluster | undefined;
   const clusterOpts =

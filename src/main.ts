@@ -6,7 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp, PortInUseError, type App, type ListenAddresses } from './app.js';
-import { createLogger, type Logger, type TsunaguConfig } from './core/index.js';
+import {
+  createLogger,
+  type Logger,
+  startTracing,
+  type Tracing,
+  tracingWanted,
+  type TsunaguConfig,
+} from './core/index.js';
 
 /** The `--demo` fleet (cli/demo.ts), handed in by the `tsunagu` command so main.ts never imports cli/. */
 export type StartDemo = (opts: {
@@ -41,6 +48,14 @@ export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}):
   // it in the data directory so a restart on the same data keeps browsers signed in.
   const demoToken = config.demo ? (config.adminToken ?? demoTokenIn(config.dataDir)) : undefined;
   if (demoToken !== undefined) config = { ...config, adminToken: demoToken };
+  // Traces (docs/observability.md): on only with an OTLP endpoint (flag or OTEL_EXPORTER_OTLP_*).
+  const tracing: Tracing | undefined = tracingWanted(config.otlpEndpoint)
+    ? await startTracing({
+        nodeId: config.nodeId,
+        ...(config.otlpEndpoint === undefined ? {} : { endpoint: config.otlpEndpoint }),
+        ...(config.traceSampleRatio === undefined ? {} : { sampleRatio: Number(config.traceSampleRatio) }),
+      })
+    : undefined;
   let app: App | undefined;
   let stopDemo: (() => Promise<void>) | undefined;
   try {
@@ -85,6 +100,7 @@ export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}):
     (async () => {
       await stopDemo?.();
       await running.close();
+      await tracing?.shutdown();
     })().then(
       () => process.exit(0),
       (err: unknown) => {

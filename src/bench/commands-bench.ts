@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
 import { buildApp } from '../app.js';
-import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
+import { defaultConfig, parseCliOptions, silentLogger, startTracing } from '../core/index.js';
+import { startOtlpSink } from './otlp-sink.js';
 import { percentile } from '../commands/index.js';
 
 export interface CommandBenchOptions {
@@ -32,6 +33,8 @@ export interface CommandBenchResult {
   /** Stored request → device reply latency (GET /commands/stats). */
   replyLatencyMs: { p50: number | null; p99: number | null };
   succeeded: number;
+  /** Process CPU (platform and simulated devices together) per round trip. */
+  cpuMsPerCommand: number;
 }
 
 const TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -80,6 +83,7 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
     );
     const latencies: number[] = [];
     let succeeded = 0;
+    const cpu0 = process.cpuUsage();
     const start = performance.now();
     await Promise.all(
       ids.map(async (id) => {
@@ -97,6 +101,7 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
       }),
     );
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     latencies.sort((a, b) => a - b);
     const stats = JSON.parse(
       (await app.http.inject({ method: 'GET', url: '/api/v1/commands/stats', headers })).body,
@@ -109,6 +114,7 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
       httpLatencyMs: { p50: percentile(latencies, 50) ?? NaN, p99: percentile(latencies, 99) ?? NaN },
       replyLatencyMs: { p50: stats.replyLatencyMs.p50, p99: stats.replyLatencyMs.p99 },
       succeeded,
+      cpuMsPerCommand: (cpu.user + cpu.system) / 1000 / latencies.length,
     };
   } finally {
     for (const c of clients) c.end(true);
@@ -117,24 +123,61 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
   }
 }
 
-/** CLI entry: `tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…]`. */
+/** CLI entry: `tsunagu bench commands [--devices 1000] [--commands 5] [--database …] [--trace-sample-ratio 0.01]`. */
 export async function runCommandBenchCli(args: string[]): Promise<void> {
   if (args.includes('--help')) {
     process.stdout.write(
-      'tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…]\n',
+      'tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…] [--trace-sample-ratio 0.01]\n' +
+        '  --trace-sample-ratio: run twice in one process, tracing off then on (OTLP/HTTP to a local sink)\n',
     );
     return;
   }
   const o = parseCliOptions(args);
-  const r = await benchCommands({
+  const opts = {
     devices: Number(o.devices ?? 1000),
     commandsPerDevice: Number(o.commands ?? 5),
     database: String(o.database ?? 'sqlite'),
-  });
+  };
   const f = (n: number | null): string => (n === null ? '-' : n.toFixed(1));
-  process.stdout.write(
-    `commands: ${r.devices} devices, ${r.commands} round trips (${r.succeeded} succeeded) in ${f(r.seconds)} s = ` +
-      `${f(r.roundTripsPerSecond)} round trips/s; HTTP wait:true p50 ${f(r.httpLatencyMs.p50)} ms, p99 ${f(r.httpLatencyMs.p99)} ms; ` +
-      `request → reply p50 ${f(r.replyLatencyMs.p50)} ms, p99 ${f(r.replyLatencyMs.p99)} ms\n`,
-  );
+  const line = (label: string, r: CommandBenchResult): string =>
+    `${label}: ${r.devices} devices, ${r.commands} round trips (${r.succeeded} succeeded) in ${f(r.seconds)} s = ` +
+    `${f(r.roundTripsPerSecond)} round trips/s; HTTP wait:true p50 ${f(r.httpLatencyMs.p50)} ms, p99 ${f(r.httpLatencyMs.p99)} ms; ` +
+    `request → reply p50 ${f(r.replyLatencyMs.p50)} ms, p99 ${f(r.replyLatencyMs.p99)} ms; CPU ${r.cpuMsPerCommand.toFixed(3)} ms/round trip\n`;
+  if (o.traceSampleRatio === undefined) {
+    process.stdout.write(line('commands', await benchCommands(opts)));
+    return;
+  }
+  // Off and on alternate (--rounds times) so a change in machine load hits both alike.
+  const ratio = Number(o.traceSampleRatio);
+  const rounds = Number(o.rounds ?? 2);
+  const sink = await startOtlpSink();
+  const cpu = { off: [] as number[], on: [] as number[] };
+  const rate = { off: [] as number[], on: [] as number[] };
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const off = await benchCommands(opts);
+      process.stdout.write(line(`round ${round}, tracing off`, off));
+      const tracing = await startTracing({ endpoint: sink.url, sampleRatio: ratio, nodeId: 'bench' });
+      let on: CommandBenchResult;
+      try {
+        on = await benchCommands(opts);
+        await tracing.flush();
+      } finally {
+        await tracing.shutdown();
+      }
+      process.stdout.write(line(`round ${round}, tracing on at ${ratio}`, on));
+      cpu.off.push(off.cpuMsPerCommand);
+      cpu.on.push(on.cpuMsPerCommand);
+      rate.off.push(off.roundTripsPerSecond);
+      rate.on.push(on.roundTripsPerSecond);
+    }
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    process.stdout.write(
+      `tracing at ${ratio}: CPU per round trip ${mean(cpu.off).toFixed(3)} → ${mean(cpu.on).toFixed(3)} ms ` +
+        `(${f(((mean(cpu.on) - mean(cpu.off)) / mean(cpu.off)) * 100)}%), round trips/s ${f(mean(rate.off))} → ${f(mean(rate.on))}; ` +
+        `${sink.spans()} spans exported in ${sink.requests()} OTLP requests\n`,
+    );
+  } finally {
+    await sink.close();
+  }
 }

@@ -72,7 +72,7 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
   clients.push(pub.c);
   await until('B knows A’s two filters', async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 2);
   // No forward for a topic A has no filter for.
-  const before = await b.gauge('tsunagu_cluster_forwarded_out');
+  const before = await b.gauge('tsunagu_cluster_forwarded_out_total');
   await pub.c.publishAsync('other/x', 'nobody on A', { qos: 1 });
 
   for (let i = 0; i < 50; i++) {
@@ -104,11 +104,11 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
     'the same-node subscriber on B: each once',
   );
   assert.equal(
-    (await b.gauge('tsunagu_cluster_forwarded_out')) - before,
+    (await b.gauge('tsunagu_cluster_forwarded_out_total')) - before,
     100,
     'one forward per message to the one interested node; none for other/x',
   );
-  assert.equal(await a.gauge('tsunagu_cluster_forwarded_out'), 0, 'A forwards nothing it received');
+  assert.equal(await a.gauge('tsunagu_cluster_forwarded_out_total'), 0, 'A forwards nothing it received');
 
   // Shared subscription with one member on each node: one delivery per message cluster-wide.
   const s1 = await client(a.mqttPort, 'share-a');
@@ -147,12 +147,12 @@ test('postgres+nats: PUBLISH reaches subscribers on other tsunagu nodes (QoS, wi
   // Unsubscribe on A: B stops forwarding fx/… (A's shared filter stays).
   await subA.c.unsubscribeAsync(['fx/+/t', 'fx/#']);
   await until('B forgot A’s fx filters', async () => (await b.gauge('tsunagu_cluster_remote_filters')) === 1);
-  const beforeUnsub = await b.gauge('tsunagu_cluster_forwarded_out');
+  const beforeUnsub = await b.gauge('tsunagu_cluster_forwarded_out_total');
   const gotBefore = subA.got.length;
   for (let i = 0; i < 20; i++) await pub.c.publishAsync('fx/d1/t', `after-${i}`, { qos: 1 });
   await until('B’s own subscriber got them', () => subB.got.length >= 70);
   assert.equal(
-    await b.gauge('tsunagu_cluster_forwarded_out'),
+    await b.gauge('tsunagu_cluster_forwarded_out_total'),
     beforeUnsub,
     'nothing forwarded after unsubscribe',
   );

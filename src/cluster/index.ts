@@ -3,7 +3,7 @@
  * PostgreSQL, cluster events over NATS. `app.ts` picks these or the single-node ones in one place.
  * No business logic lives here. See docs/cluster.md.
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   type Clock,
   type ClusterEvents,
@@ -198,28 +198,31 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
       this.set(cluster.status().shardsHeld);
     },
   });
-  new Gauge({
-    name: 'tsunagu_cluster_forwarded_out',
-    help: 'MQTT messages this node forwarded to other nodes (one per target node), since start',
+  new Counter({
+    name: 'tsunagu_cluster_forwarded_out_total',
+    help: 'MQTT messages this node forwarded to other nodes (one per target node)',
     registers: [metrics],
     collect() {
-      this.set(cluster.fanOutStats()?.forwardedOut ?? 0);
+      this.reset();
+      this.inc(cluster.fanOutStats()?.forwardedOut ?? 0);
     },
   });
-  new Gauge({
-    name: 'tsunagu_cluster_forwarded_in',
-    help: 'MQTT messages other nodes forwarded to this node, since start',
+  new Counter({
+    name: 'tsunagu_cluster_forwarded_in_total',
+    help: 'MQTT messages other nodes forwarded to this node',
     registers: [metrics],
     collect() {
-      this.set(cluster.fanOutStats()?.forwardedIn ?? 0);
+      this.reset();
+      this.inc(cluster.fanOutStats()?.forwardedIn ?? 0);
     },
   });
-  new Gauge({
-    name: 'tsunagu_cluster_forward_timeouts',
-    help: 'Forwarded QoS 1/2 messages another node did not accept in time (publisher not acknowledged), since start',
+  new Counter({
+    name: 'tsunagu_cluster_forward_timeouts_total',
+    help: 'Forwarded QoS 1/2 messages another node did not accept in time (publisher not acknowledged)',
     registers: [metrics],
     collect() {
-      this.set(cluster.fanOutStats()?.forwardTimeouts ?? 0);
+      this.reset();
+      this.inc(cluster.fanOutStats()?.forwardTimeouts ?? 0);
     },
   });
   new Gauge({

@@ -7,6 +7,7 @@ import type { DeviceDirectory } from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { migrate } from '../store/index.js';
 import { pgCommandStore } from './pg-commands-store.js';
+import { registerCommandMetrics } from './metrics.js';
 import { commandRoutes } from './routes.js';
 import { CommandService, type CommandPresence, type ReadReported } from './service.js';
 import { sqliteCommandStore } from './sqlite-commands-store.js';
@@ -66,11 +67,15 @@ export async function createCommands(
       return ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined;
     },
   });
+  const unsubscribe = registerCommandMetrics(ctx.metrics, ctx.bus, () => service.heldCount);
   return {
     name: 'commands',
     service,
     routes: commandRoutes(service),
     start: () => service.start(),
-    stop: () => service.stop(),
+    stop: () => {
+      unsubscribe();
+      return service.stop();
+    },
   };
 }

@@ -12,6 +12,8 @@ import type {
   Clock,
   ClusterEvents,
   CommandStatus,
+  Context,
+  Span,
   Logger,
   Ownership,
   OwnershipChange,
@@ -28,6 +30,9 @@ export interface Pending {
   cancelTimer?: () => void;
   /** Store writes for this command, in order. */
   writes: Promise<void>;
+  /** The command's trace (trace.ts): its span while it lives on this node, the reply's context. */
+  span?: Span;
+  replyContext?: Context;
 }
 
 export interface PendingDeps {

@@ -19,6 +19,7 @@ import {
   type CommandStatus,
   type DeviceDirectory,
   type EventBus,
+  inSpan,
   type Logger,
   type Ownership,
   singleNodeEvents,
@@ -28,6 +29,7 @@ import {
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
+import { outcomeTraced, publishTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
@@ -105,6 +107,11 @@ export class CommandService {
     });
     this.pending = this.held.map;
     this.waiters = this.held.waiters;
+  }
+
+  /** Commands this node holds in memory (no outcome yet). */
+  get heldCount(): number {
+    return this.pending.size;
   }
 
   /** Whether this node holds the command in memory, and runs its deadline (diagnostics and tests). */
@@ -200,9 +207,10 @@ export class CommandService {
     };
     const inserted = await steps.store.insert(rec);
     if (!inserted.created) return { record: this.current(inserted.record), created: false };
-    const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve() };
+    const span = startCommandSpan(rec);
+    const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve(), span };
     this.pending.set(rec.id, p);
-    if (this.isOnline(deviceId)) await this.deliver(p);
+    if (this.isOnline(deviceId)) await inSpan(span, () => this.deliver(p));
     else if (offline === 'reject')
       await this.finish(p, 'rejected', {
         errorCode: 'DEVICE_OFFLINE',
@@ -262,14 +270,22 @@ export class CommandService {
     // Connected on another node: the properties go along (a 3.1.1 connection drops them).
     const v5 = (this.deps.broker.clientInfo(rec.deviceId)?.protocolVersion ?? 5) === 5;
     try {
-      await this.deps.broker.publish({
-        topic,
-        payload: JSON.stringify(message),
-        qos: 1,
-        ...(v5
-          ? { properties: { responseTopic: `${topic}/reply`, correlationData: Buffer.from(rec.id) } }
-          : {}),
-      });
+      await publishTraced(rec, topic, (userProperties) =>
+        this.deps.broker.publish({
+          topic,
+          payload: JSON.stringify(message),
+          qos: 1,
+          ...(v5
+            ? {
+                properties: {
+                  responseTopic: `${topic}/reply`,
+                  correlationData: Buffer.from(rec.id),
+                  ...(userProperties ? { userProperties } : {}),
+                },
+              }
+            : {}),
+        }),
+      );
     } catch (err) {
       this.deps.log.warn({ err, commandId: rec.id }, 'command delivery failed');
       await this.finish(p, 'failed', {
@@ -280,7 +296,7 @@ export class CommandService {
   }
 
   private deliverLater(p: Pending): void {
-    this.deliver(p).catch((err: unknown) =>
+    inSpan(p.span, () => this.deliver(p)).catch((err: unknown) =>
       this.deps.log.error({ err, commandId: p.rec.id }, 'command delivery could not be stored'),
     );
   }
@@ -321,7 +337,7 @@ export class CommandService {
       ...(rec.replyLatencyMs === null ? {} : { replyLatencyMs: rec.replyLatencyMs }),
       ...(rec.confirmLatencyMs === null ? {} : { confirmLatencyMs: rec.confirmLatencyMs }),
     };
-    this.deps.bus.emit('command.finished', event);
+    outcomeTraced(p, () => this.deps.bus.emit('command.finished', event));
     this.held.events.publish('command.settled', { commandId: rec.id, deviceId: rec.deviceId });
     this.held.answerWaiters(rec);
   }
@@ -376,6 +392,10 @@ export class CommandService {
       this.deps.log.warn({ topic: msg.topic, id }, 'command reply without status "ok" or "error"');
       return;
     }
+    await replyTraced(p, msg, () => this.acceptReply(p, body));
+  }
+
+  private async acceptReply(p: Pending, body: Partial<CommandReply>): Promise<void> {
     const { rec } = p;
     const now = this.deps.clock.now();
     rec.repliedAt = now;

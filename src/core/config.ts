@@ -69,6 +69,10 @@ export interface TsunaguConfig {
   /** OpenID Connect sign-in (docs/identity.md); off unless `oidcIssuer` is set. */
   oidc: OidcConfig;
   limits: BrokerLimits;
+  /** OTLP/HTTP collector base URL (traces go to `<url>/v1/traces`); unset with no OTEL_EXPORTER_OTLP_ENDPOINT: tracing off. */
+  otlpEndpoint: string | undefined;
+  /** Share of new traces sampled, "0".."1" (parent-based: a sampled traceparent is always followed); unset: OTEL_TRACES_SAMPLER or 1. */
+  traceSampleRatio: string | undefined;
 }
 
 export interface OidcConfig {
@@ -200,6 +204,18 @@ export const OPTIONS: Option[] = [
   ),
   opt('demo', 'demo', 'bool', 'start with a demo fleet'),
   opt(
+    'otlpEndpoint',
+    'otlp-endpoint',
+    'string',
+    'send OpenTelemetry traces to this OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (also OTEL_EXPORTER_OTLP_ENDPOINT)',
+  ),
+  opt(
+    'traceSampleRatio',
+    'trace-sample-ratio',
+    'string',
+    'share of traces sampled, 0..1 (default 1; e.g. 0.01)',
+  ),
+  opt(
     'publicUrl',
     'public-url',
     'string',
@@ -291,6 +307,8 @@ export function defaultConfig(): TsunaguConfig {
       defaultRole: undefined,
     },
     limits: { ...DEFAULT_LIMITS },
+    otlpEndpoint: undefined,
+    traceSampleRatio: undefined,
   };
 }
 
@@ -461,6 +479,17 @@ function validate(c: TsunaguConfig): void {
     );
   if (c.natsUrl !== undefined && !c.cluster)
     throw new ConfigError('invalid configuration: natsUrl is only used with cluster (--cluster)');
+  if (c.otlpEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(c.otlpEndpoint))
+    throw new ConfigError(
+      `invalid configuration: otlpEndpoint must be an http(s):// URL, got "${c.otlpEndpoint}"`,
+    );
+  if (
+    c.traceSampleRatio !== undefined &&
+    !(Number(c.traceSampleRatio) >= 0 && Number(c.traceSampleRatio) <= 1)
+  )
+    throw new ConfigError(
+      `invalid configuration: traceSampleRatio must be a number from 0 to 1, got "${c.traceSampleRatio}"`,
+    );
   if (c.limits.maxPacketSize < 64)
     throw new ConfigError('invalid configuration: limits.maxPacketSize must be at least 64 bytes');
   if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535)

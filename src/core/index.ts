@@ -17,3 +17,5 @@ export * from './ports.js';
 export * from './prom-lint.js';
 export * from './secret-file.js';
 export * from './secret-box.js';
+export * from './tracing.js';
+export * from './tracing-sdk.js';

@@ -13,6 +13,7 @@ import { createPgHealthStore } from './pg-health-store.js';
 import { healthRoutes } from './routes.js';
 import { createHealthApi, type HealthApi } from './service.js';
 import { createSqliteHealthStore } from './sqlite-health-store.js';
+import { registerStateMetrics } from './state-metrics.js';
 
 export type { HealthApi, ServiceStateView } from './service.js';
 export type { HealthPolicy, ErrorThreshold } from './policy.js';
@@ -63,7 +64,7 @@ export async function createHealth(
     registers: [ctx.metrics],
   });
   registerMetrics(ctx, engine);
-  const unsubscribe: (() => void)[] = [];
+  const unsubscribe: (() => void)[] = [registerStateMetrics(ctx, engine)];
   return {
     name: 'health',
     engine,

@@ -14,6 +14,7 @@ import { registerBodyGuards } from './body-guards.js';
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, HttpErrors } from './errors.js';
 import { redact } from './redact.js';
 import { recordRoutes } from './route-table.js';
+import { observeRequests } from './request-observer.js';
 
 export type RoutePlugin = (api: FastifyInstance) => void | Promise<void>;
 
@@ -78,6 +79,7 @@ export function createHttpServer(opts: HttpOptions): FastifyInstance {
     throw HttpErrors.routeNotFound(req.method, req.url.split('?')[0]!);
   });
   recordRoutes(app);
+  observeRequests(app, opts.metrics);
   registerBodyGuards(app);
 
   app.get('/healthz', { config: { public: true } }, () => ({ status: 'ok' }));

@@ -3,7 +3,7 @@
  * `…/accepted` or `…/rejected`, carrying the request's clientToken and a timestamp (AWS IoT Jobs MQTT
  * API); nothing a client sends makes the handler throw.
  */
-import type { Logger } from '../core/index.js';
+import { type Logger, withSpan } from '../core/index.js';
 import type { BrokerApi, BrokerMessage, MessageHandler } from '../mqtt/index.js';
 import type { DeviceApi } from './device-api.js';
 import { parsePayload, readDescribe, readStartNext, readUpdate, tokenOf } from './device-requests.js';
@@ -54,7 +54,11 @@ export function jobsMessageHandler(deps: HandlerDeps): MessageHandler {
       const body = parsePayload(msg.payload);
       token = tokenOf(body);
       if (!allowed) throw deviceError('InvalidRequest', 'not authorized for this thing');
-      const out = await answer(deps, r, body);
+      const out = await withSpan(
+        `job ${r.op}`,
+        { attributes: { 'tsunagu.job.id': 'jobId' in r ? r.jobId : '' } },
+        () => answer(deps, r, body),
+      );
       const reply = {
         ...out,
         timestamp: seconds(deps.now()),

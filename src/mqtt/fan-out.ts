@@ -6,7 +6,7 @@
  * `LocalFanOut` is the single-node implementation: the subscription trie, overlapping
  * subscriptions, shared-subscription groups and the platform's server-side handlers.
  */
-import type { Logger } from '../core/index.js';
+import { inMessageTrace, type Logger } from '../core/index.js';
 import type { BrokerMessage, MessageHandler, QoS } from './api.js';
 import type { Delivery } from './delivery.js';
 import type { Route } from './route.js';
@@ -202,7 +202,8 @@ export class LocalFanOut implements FanOut {
     };
     for (const h of handlers) {
       try {
-        const p = h.handler(bm);
+        // A publisher's traceparent (MQTT 5 user property) puts the platform's handling in its trace.
+        const p = inMessageTrace(msg.properties?.userProperties, () => h.handler(bm));
         if (p)
           r.waitFor(
             p.catch((err: unknown) =>

@@ -9,7 +9,7 @@
  * counts the error and goes on; the message's other rules are not affected.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '../core/index.js';
+import { type Clock, type Logger, withChildSpan } from '../core/index.js';
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { SubscriptionTrie } from '../mqtt/index.js';
 import { RULE_PATH_PROPERTY } from './actions/index.js';
@@ -97,7 +97,10 @@ export class RuleEngine {
           this.onEventRulesChanged?.();
         };
         this.onEventRulesChanged?.();
-      } else a.unsubscribe = this.d.broker.subscribe(filter, (m) => this.onMessage(a, m));
+      } else
+        a.unsubscribe = this.d.broker.subscribe(filter, (m) =>
+          withChildSpan('rule evaluate', { 'tsunagu.rule': a.rule.def.name }, () => this.onMessage(a, m)),
+        );
     }
     this.active.set(rule.def.name, a);
   }
@@ -129,7 +132,9 @@ export class RuleEngine {
     const msg: RuleMessage = { topic, payload: Buffer.from(JSON.stringify(payload)) };
     const waits: Promise<void>[] = [];
     for (const a of hits) {
-      const w = this.onMessage(a, msg);
+      const w = withChildSpan('rule evaluate', { 'tsunagu.rule': a.rule.def.name }, () =>
+        this.onMessage(a, msg),
+      );
       if (w) waits.push(w);
     }
     return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);

@@ -15,7 +15,7 @@
  *   transition is a compare-and-set in the store.
  */
 import { randomUUID } from 'node:crypto';
-import type { DeviceInfo, TsunaguEvents } from '../core/index.js';
+import { type DeviceInfo, type TsunaguEvents, withSpan } from '../core/index.js';
 import type { ExecutorDeps, ShadowChange } from './executor-deps.js';
 import type { Execution, ExecutionKind, Override } from './execution.js';
 import { mismatches, overriddenKeys } from './match.js';
@@ -164,7 +164,11 @@ export class Executor {
         due.push([t, st.write]);
       }
       for (let i = 0; i < due.length && !this.stopped; i += SLOT_CHUNK)
-        await this.executeMany(l, due.slice(i, i + SLOT_CHUNK), kind);
+        await withSpan(
+          'schedule execution',
+          { root: true, attributes: { 'tsunagu.schedule.id': l.s.id, 'tsunagu.schedule.trigger': kind } },
+          () => this.executeMany(l, due.slice(i, i + SLOT_CHUNK), kind),
+        );
       const later = this.deps.clock.now();
       if (this.stopped || this.loaded.get(l.s.id) !== l || !this.boundaryBetween(l, now, later)) break;
       now = later;

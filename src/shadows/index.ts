@@ -13,6 +13,7 @@ import { shadowRoutes } from './routes.js';
 import { ShadowService } from './service.js';
 import { sqliteShadowStore } from './sqlite-shadows-store.js';
 import { SHADOW_MIGRATIONS, type ShadowStore } from './shadows-store.js';
+import { registerShadowMetrics } from './metrics.js';
 
 export { ShadowService } from './service.js';
 export type { AuthorizeRequest } from './mqtt-handler.js';
@@ -75,6 +76,7 @@ export async function createShadows(
     options,
   });
   let unsubscribe: (() => void) | undefined;
+  const unsubscribeMetrics = registerShadowMetrics(ctx.metrics, ctx.bus);
   const isAnonymous = (clientId: string): boolean => {
     const info = ctx.broker.clientInfo(clientId);
     return ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined;
@@ -103,6 +105,7 @@ export async function createShadows(
     },
     stop() {
       unsubscribe?.();
+      unsubscribeMetrics();
       return Promise.resolve();
     },
   };

@@ -4,7 +4,7 @@
  * is committed before anything is published, so `/update/accepted` means durable, and
  * accepted/delta/documents leave in version order.
  */
-import type { Actor, Clock, EventBus, Logger } from '../core/index.js';
+import { type Actor, type Clock, type EventBus, type Logger, withSpan } from '../core/index.js';
 import type { BrokerApi } from '../mqtt/index.js';
 import { diffStates, type DiffEntry } from './diff.js';
 import {
@@ -61,7 +61,15 @@ export class ShadowService {
   }
 
   /** Validate and apply an update request; returns the /update/accepted body. */
-  async update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<JsonObject> {
+  update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<JsonObject> {
+    const attributes = {
+      'tsunagu.shadow.name': name === '' ? '(classic)' : name,
+      'tsunagu.actor': actor.kind,
+    };
+    return withSpan('shadow update', { attributes }, () => this.updateNow(deviceId, name, body, actor));
+  }
+
+  private async updateNow(deviceId: string, name: string, body: unknown, actor: Actor): Promise<JsonObject> {
     const req = parseUpdate(body);
     const opts = await this.deps.options(deviceId);
     return this.serialize(deviceId, name, async () => {

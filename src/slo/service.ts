@@ -10,14 +10,15 @@
  * waits until its minute closes and never moves a window. Transitions are decided synchronously
  * and persisted in order on one promise chain; `idle()` waits for it.
  */
-import type {
-  Clock,
-  DeviceDirectory,
-  EventBus,
-  Logger,
-  Ownership,
-  OwnershipChange,
-  ServiceState,
+import {
+  type Clock,
+  type DeviceDirectory,
+  type EventBus,
+  type Logger,
+  type Ownership,
+  type OwnershipChange,
+  type ServiceState,
+  withChildSpan,
 } from '../core/index.js';
 import { tierChanges } from './tier-changes.js';
 import { AvailabilityTracker } from './availability.js';
@@ -272,7 +273,11 @@ export class SloEngine {
 
   private subscribe(): void {
     for (const name of RATIO_EVENTS)
-      this.stops.push(this.opts.bus.on(name, (payload) => this.handle({ name, payload } as CountedEvent)));
+      this.stops.push(
+        this.opts.bus.on(name, (payload) =>
+          withChildSpan(`slo count ${name}`, {}, () => this.handle({ name, payload } as CountedEvent)),
+        ),
+      );
     this.stops.push(
       this.opts.bus.on('service-state.changed', (ev) => this.deviceState(ev.deviceId, ev.to, ev.at)),
       this.opts.bus.on('device.changed', (ev) => {

@@ -9,3 +9,4 @@ export {
   type PersistedQueueOptions,
   type QueuedRow,
 } from './persisted-queue.js';
+export { registerStoreMetrics } from './metrics.js';

@@ -97,7 +97,10 @@ export async function createTelemetry(
   let queueSize = (): number => 0;
   const metrics = createTelemetryMetrics(ctx.metrics, () => queueSize());
   const queue = new IngestQueue(
-    (b) => store.write(b),
+    (b) => {
+      const done = metrics.batchSeconds.startTimer();
+      return store.write(b).finally(() => done());
+    },
     { ...DEFAULT_QUEUE, ...options.queue },
     (err, attempt) => {
       metrics.storeErrors.inc();

@@ -6,6 +6,7 @@
  *
  * Lifecycle of an entry: pending → writing → persisted | failed (after `maxRetries` attempts).
  */
+import { withSpan } from '../core/index.js';
 import type { WriteBatch } from './telemetry-store.js';
 
 export interface QueueOptions {
@@ -150,7 +151,18 @@ export class IngestQueue {
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.write(merged);
+        // One trace per batch: it carries many devices' messages, none of whose traces it belongs to.
+        await withSpan(
+          'telemetry write batch',
+          {
+            root: true,
+            attributes: {
+              'tsunagu.telemetry.points': merged.points.length,
+              'tsunagu.telemetry.entries': entries.length,
+            },
+          },
+          () => this.write(merged),
+        );
         failure = undefined;
         break;
       } catch (err) {

@@ -1,10 +1,12 @@
 /** Prometheus metrics of the telemetry module (registered on ctx.metrics). */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface TelemetryMetrics {
   messages: Counter<'kind' | 'decoded'>;
-  /** Per device and decoder, as operators ask "which devices send what we cannot read" (cardinality: one series per failing device). */
-  decodeErrors: Counter<'device' | 'decoder'>;
+  /** Per decoder and reason; which devices fail is in their decode_error events (no per-device series). */
+  decodeErrors: Counter<'decoder' | 'reason'>;
+  /** One store transaction per ingest batch. */
+  batchSeconds: Histogram;
   pointsWritten: Counter;
   eventsWritten: Counter;
   dropped: Counter<'transport' | 'reason'>;
@@ -31,8 +33,14 @@ export function createTelemetryMetrics(registry: Registry, queueSize: () => numb
     }),
     decodeErrors: new Counter({
       name: 'tsunagu_telemetry_decode_errors_total',
-      help: 'Messages kept as decode_error events',
-      labelNames: ['device', 'decoder'],
+      help: 'Messages kept as decode_error events, by decoder and reason (missing_decoder, broken_decoder, undecodable, rejected)',
+      labelNames: ['decoder', 'reason'],
+      registers,
+    }),
+    batchSeconds: new Histogram({
+      name: 'tsunagu_telemetry_batch_write_seconds',
+      help: 'Time to write one ingest batch to the store (one transaction)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
     pointsWritten: new Counter({

@@ -127,7 +127,7 @@ test('an undecodable message is kept whole as a decode_error event and counted p
     const metric = await h.metrics.getSingleMetric('tsunagu_telemetry_decode_errors_total')!.get();
     assert.deepEqual(
       metric.values.map((v) => [v.labels, v.value]),
-      [[{ device: 'sc-2', decoder: 'scooter-telegram-v1' }, 1]],
+      [[{ decoder: 'scooter-telegram-v1', reason: 'undecodable' }, 1]],
     );
   }));
 

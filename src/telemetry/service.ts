@@ -4,7 +4,7 @@
  * payload), announce it on the bus, and hand it to the ingest queue. Steps, in order:
  *   resolveDecoder → decode → toBatch → count → announce → enqueue
  */
-import type { Clock, EventBus, MessageTransport } from '../core/index.js';
+import { type Clock, type EventBus, type MessageTransport, withChildSpan } from '../core/index.js';
 import type { DecoderCache } from './decoder-cache.js';
 import { decodeDefaultEvent, decodeDefaultTelemetry } from './decoders/index.js';
 import type { IngestQueue } from './ingest-queue.js';
@@ -13,6 +13,8 @@ import type { WriteBatch } from './telemetry-store.js';
 import { isHardwareSeverity, type DecodedValues, type DecodeOutcome, type DeviceEvent } from './types.js';
 
 export type MessageKind = 'telemetry' | 'event' | 'heartbeat';
+/** Why a message became a decode_error event (the metric's `reason` label; bounded). */
+export type DecodeFailure = 'missing_decoder' | 'broken_decoder' | 'undecodable' | 'rejected';
 
 export interface IncomingMessage {
   deviceId: string;
@@ -66,14 +68,19 @@ export class TelemetryIngest {
       });
       return { deviceId: msg.deviceId, decoded: true, points: 0, events: 0, persisted };
     }
-    const { outcome, decoderId } = await this.decode(msg);
+    const { outcome, decoderId, failure } = await withChildSpan(
+      'telemetry decode',
+      { 'tsunagu.telemetry.kind': msg.kind },
+      () => this.decode(msg),
+    );
     const batch = outcome.ok
       ? this.toBatch(msg, now, outcome.values)
       : this.decodeError(msg, now, outcome.reason, decoderId);
     const decoded = outcome.ok;
     const hardwareError = batch.events.some((e) => isHardwareSeverity(e.severity));
     this.metrics.messages.inc({ kind: msg.kind, decoded: String(decoded) });
-    if (!decoded) this.metrics.decodeErrors.inc({ device: msg.deviceId, decoder: decoderId ?? 'default' });
+    if (!decoded)
+      this.metrics.decodeErrors.inc({ decoder: decoderId ?? 'default', reason: failure ?? 'undecodable' });
     this.bus.emit('device.message', {
       deviceId: msg.deviceId,
       at: now,
@@ -115,7 +122,7 @@ export class TelemetryIngest {
     const now = this.clock.now();
     const batch = this.decodeError(msg, now, reason, undefined);
     this.metrics.messages.inc({ kind: msg.kind, decoded: 'false' });
-    this.metrics.decodeErrors.inc({ device: msg.deviceId, decoder: 'none' });
+    this.metrics.decodeErrors.inc({ decoder: 'none', reason: 'rejected' });
     this.bus.emit('device.message', {
       deviceId: msg.deviceId,
       at: now,
@@ -141,18 +148,22 @@ export class TelemetryIngest {
     };
   }
 
-  private async decode(msg: IncomingMessage): Promise<{ outcome: DecodeOutcome; decoderId?: string }> {
+  private async decode(
+    msg: IncomingMessage,
+  ): Promise<{ outcome: DecodeOutcome; decoderId?: string; failure?: DecodeFailure }> {
     const choice = await this.cache.forMessage(msg.deviceId, msg);
     const id = choice.decoderId;
     if (choice.missing)
       return {
         outcome: { ok: false, reason: `the device model's decoder "${id}" does not exist` },
         decoderId: id!,
+        failure: 'missing_decoder',
       };
     if (choice.broken)
       return {
         outcome: { ok: false, reason: `decoder "${id}" cannot be used: ${choice.broken}` },
         decoderId: id!,
+        failure: 'broken_decoder',
       };
     if (choice.decoder) return { outcome: choice.decoder.decode(msg.payload), decoderId: id! };
     return {

@@ -1,0 +1,160 @@
+/**
+ * An unlock traced end to end: the platform exports OTLP/HTTP protobuf to a receiver on loopback,
+ * an MQTT 5 device echoes the command's `traceparent` on its reply, and the received spans form
+ * one tree under the caller's trace: HTTP request → command → publish → reply → outcome → SLO count.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { startTracing, type Tracing } from '../core/index.js';
+import { api, connect, registerDevice } from '../test-support/platform-api.js';
+import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import {
+  OtlpKind,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type ReceivedSpan,
+} from '../test-support/otlp-receiver.js';
+import { until } from '../test-support/until.js';
+
+describe('command tracing over OTLP', () => {
+  let receiver: OtlpReceiver;
+  let tracing: Tracing;
+  let p: TestPlatform;
+  let device: MqttClient;
+  const seenTraceparents: string[] = [];
+
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    tracing = await startTracing({ endpoint: receiver.url, nodeId: 'trace-test-node' });
+    p = await startTestPlatform();
+    const secret = await registerDevice(p, 'scooter-t1');
+    device = await connect(p.mqttUrl, 'scooter-t1', {
+      username: 'scooter-t1',
+      password: secret,
+      protocolVersion: 5,
+    });
+    device.on('message', (topic, payload, packet) => {
+      const user = packet.properties?.userProperties ?? {};
+      const tp = user.traceparent;
+      if (typeof tp === 'string') seenTraceparents.push(tp);
+      // A traced device answers in the same trace: it echoes traceparent on the reply.
+      void device.publishAsync(
+        packet.properties?.responseTopic ?? `${topic}/reply`,
+        JSON.stringify({ status: 'ok' }),
+        {
+          qos: 1,
+          properties: {
+            ...(packet.properties?.correlationData
+              ? { correlationData: packet.properties.correlationData }
+              : {}),
+            ...(typeof tp === 'string' ? { userProperties: { traceparent: tp } } : {}),
+          },
+        },
+      );
+      void payload;
+    });
+    await device.subscribeAsync('devices/scooter-t1/commands/+', { qos: 1 });
+    // A command-success SLO, so the outcome is counted.
+    const slo = await api(p, 'POST', '/slos', {
+      name: 'unlock-success',
+      sli: { type: 'command-success', command: 'unlock' },
+      target: 0.99,
+    });
+    assert.equal(slo.status, 201, JSON.stringify(slo.body));
+  });
+
+  after(async () => {
+    await device?.endAsync();
+    await p?.close();
+    await tracing?.shutdown();
+    await receiver?.close();
+  });
+
+  test('an unlock is one trace: HTTP → command → publish → device reply → outcome → SLO count', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    const res = await fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/commands`, {
+      method: 'POST',
+      headers: {
+        ...p.auth,
+        'content-type': 'application/json',
+        traceparent: `00-${traceId}-${callerSpan}-01`,
+      },
+      body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
+    });
+    const body = (await res.json()) as { status: string };
+    assert.equal(res.status, 200);
+    assert.equal(body.status, 'succeeded');
+    assert.equal(seenTraceparents.length, 1, 'the command publish carried a traceparent user property');
+    assert.match(seenTraceparents[0]!, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+
+    const inTrace = (): ReceivedSpan[] => receiver.spans.filter((s) => s.traceId === traceId);
+    const named = (prefix: string): ReceivedSpan | undefined =>
+      inTrace().find((s) => s.name.startsWith(prefix));
+    await until('the command spans to be exported', async () => {
+      await tracing.flush();
+      return (
+        named('command unlock') !== undefined &&
+        named('slo count') !== undefined &&
+        named('POST ') !== undefined
+      );
+    });
+
+    const httpSpan = named('POST /api/v1/devices/:')!;
+    const command = named('command unlock')!;
+    const publish = named('publish devices/+/commands/unlock')!;
+    const reply = named('command reply unlock')!;
+    const outcome = named('command outcome succeeded')!;
+    const count = named('slo count command.finished')!;
+    for (const [what, s] of Object.entries({ httpSpan, command, publish, reply, outcome, count }))
+      assert.ok(
+        s,
+        `span ${what} exported; got ${inTrace()
+          .map((x) => x.name)
+          .join(', ')}`,
+      );
+
+    assert.equal(httpSpan.kind, OtlpKind.SERVER);
+    assert.equal(httpSpan.parentSpanId, callerSpan, 'the HTTP span joins the caller’s traceparent');
+    assert.equal(httpSpan.attributes['http.response.status_code'], 200);
+    assert.equal(httpSpan.attributes['http.route'], '/api/v1/devices/:id/commands');
+    assert.equal(command.parentSpanId, httpSpan.spanId);
+    assert.equal(command.attributes['tsunagu.command.status'], 'succeeded');
+    assert.equal(command.attributes['tsunagu.device.id'], 'scooter-t1');
+    assert.equal(publish.parentSpanId, command.spanId);
+    assert.equal(publish.kind, OtlpKind.PRODUCER);
+    assert.equal(seenTraceparents[0]!.split('-')[2], publish.spanId, 'the device saw the publish span');
+    assert.equal(reply.kind, OtlpKind.CONSUMER);
+    assert.equal(reply.parentSpanId, publish.spanId, 'the reply joins through the echoed traceparent');
+    assert.equal(outcome.parentSpanId, reply.spanId);
+    assert.equal(count.parentSpanId, outcome.spanId);
+    assert.equal(command.resource['service.name'], 'tsunagu');
+    assert.equal(command.resource['service.instance.id'], 'trace-test-node');
+  });
+
+  test('a device that sends traceparent (MQTT 5 user property) puts its shadow update in its trace', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const deviceSpan = randomBytes(8).toString('hex');
+    await device.publishAsync(
+      '$aws/things/scooter-t1/shadow/update',
+      JSON.stringify({ state: { reported: { locked: false } } }),
+      { qos: 1, properties: { userProperties: { traceparent: `00-${traceId}-${deviceSpan}-01` } } },
+    );
+    await until('the shadow update span', async () => {
+      await tracing.flush();
+      return receiver.spans.some((s) => s.traceId === traceId && s.name === 'shadow update');
+    });
+    const update = receiver.spans.find((s) => s.traceId === traceId && s.name === 'shadow update')!;
+    assert.equal(update.parentSpanId, deviceSpan);
+    assert.equal(update.attributes['tsunagu.actor'], 'device');
+  });
+
+  test('a scrape of /metrics is not traced', async () => {
+    const r = await fetch(`${p.httpUrl}/metrics`);
+    assert.equal(r.status, 200);
+    await tracing.flush();
+    assert.equal(receiver.spans.filter((s) => s.name.includes('/metrics')).length, 0);
+  });
+});

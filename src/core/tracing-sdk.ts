@@ -1,0 +1,76 @@
+/**
+ * The OpenTelemetry SDK behind the tracing seam (tracing.ts): a Node tracer provider (async-local
+ * context, W3C trace-context propagation), a batch span processor and the OTLP/HTTP protobuf
+ * exporter. main.ts starts it only when an endpoint is configured; the SDK packages are loaded
+ * here on demand, so a platform without tracing never loads them.
+ *
+ * Standard variables are honoured by the SDK itself: OTEL_EXPORTER_OTLP_ENDPOINT /
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
+ * OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG) (when no ratio is given), OTEL_BSP_*.
+ */
+
+export interface TracingOptions {
+  /** Collector base URL; spans go to `<endpoint>/v1/traces`. Unset: the OTEL_* variables decide. */
+  endpoint?: string;
+  /** Share of new traces sampled (parent-based: a caller's sampled traceparent is followed). */
+  sampleRatio?: number;
+  /** `service.instance.id` (the node id). */
+  nodeId?: string;
+  /** Default `service.name` when OTEL_SERVICE_NAME is unset. */
+  serviceName?: string;
+}
+
+export interface Tracing {
+  /** Export every span ended so far. */
+  flush(): Promise<void>;
+  /** Flush and stop exporting; the API falls back to no-op spans. */
+  shutdown(): Promise<void>;
+}
+
+/** Whether the configuration or the environment asks for traces. */
+export function tracingWanted(endpoint: string | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return (
+    endpoint !== undefined ||
+    env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined ||
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined
+  );
+}
+
+export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> {
+  const [{ NodeTracerProvider }, base, { OTLPTraceExporter }, resources, api] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/api'),
+  ]);
+  const exporter = new OTLPTraceExporter(
+    opts.endpoint === undefined ? {} : { url: `${opts.endpoint.replace(/\/+$/, '')}/v1/traces` },
+  );
+  const resource = resources
+    .resourceFromAttributes({
+      'service.name': opts.serviceName ?? 'tsunagu',
+      ...(opts.nodeId === undefined ? {} : { 'service.instance.id': opts.nodeId }),
+    })
+    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the defaults above.
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  const provider = new NodeTracerProvider({
+    resource,
+    ...(opts.sampleRatio === undefined
+      ? {}
+      : {
+          sampler: new base.ParentBasedSampler({ root: new base.TraceIdRatioBasedSampler(opts.sampleRatio) }),
+        }),
+    spanProcessors: [new base.BatchSpanProcessor(exporter)],
+  });
+  provider.register();
+  return {
+    flush: () => provider.forceFlush(),
+    async shutdown() {
+      await provider.shutdown();
+      api.trace.disable();
+      api.context.disable();
+      api.propagation.disable();
+    },
+  };
+}

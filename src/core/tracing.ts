@@ -1,0 +1,151 @@
+/**
+ * The tracing seam (docs/observability.md): modules name spans through this file, over the
+ * OpenTelemetry API only. Until `startTracing()` (tracing-sdk.ts, called by main.ts when an OTLP
+ * endpoint is set) registers an SDK, every call here is the API's no-op: no allocation per span
+ * beyond a shared non-recording span, nothing injected into MQTT properties.
+ *
+ * Trace context crosses MQTT 5 as a `traceparent` user property (W3C Trace Context), so a device
+ * that echoes or sends one joins the trace.
+ */
+import {
+  context,
+  ROOT_CONTEXT,
+  propagation,
+  type Attributes,
+  type Context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+
+export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
+
+const TRACER_NAME = 'tsunagu';
+
+type Carrier = Record<string, string | string[] | undefined>;
+
+function tracer() {
+  return trace.getTracer(TRACER_NAME);
+}
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  /** Parent context; default: the active one. */
+  parent?: Context;
+  /** Start a new trace whatever is active (work for many callers at once, e.g. a write batch). */
+  root?: boolean;
+}
+
+/** Start a span that the caller ends (for lifecycles that outlive one function, e.g. a command). */
+export function startSpan(name: string, opts: SpanOptions = {}): Span {
+  return tracer().startSpan(
+    name,
+    {
+      ...(opts.kind === undefined ? {} : { kind: opts.kind }),
+      ...(opts.attributes ? { attributes: opts.attributes } : {}),
+    },
+    opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active()),
+  );
+}
+
+/** Mark a span failed with the error and end it. */
+export function failSpan(span: Span, err: unknown): void {
+  span.recordException(err instanceof Error ? err : String(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  span.end();
+}
+
+/**
+ * Run `fn` inside a new active span that ends when `fn` returns or its promise settles; an error
+ * marks the span failed and is rethrown. Children started inside `fn` (across awaits) nest under it.
+ */
+export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) => T): T {
+  const span = startSpan(name, opts);
+  const ctx = trace.setSpan(opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active()), span);
+  let result: T;
+  try {
+    result = context.with(ctx, fn, undefined, span);
+  } catch (err) {
+    failSpan(span, err);
+    throw err;
+  }
+  if (result instanceof Promise)
+    return result.then(
+      (v: unknown) => {
+        span.end();
+        return v;
+      },
+      (err: unknown) => {
+        failSpan(span, err);
+        throw err;
+      },
+    ) as T;
+  span.end();
+  return result;
+}
+
+/**
+ * `withSpan` only inside an existing trace (else just `fn`): for steps that happen per event and
+ * would otherwise start a trace per heartbeat (an SLO count under a command's outcome).
+ */
+export function withChildSpan<T>(name: string, attributes: Attributes, fn: () => T): T {
+  return trace.getSpan(context.active()) === undefined ? fn() : withSpan(name, { attributes }, fn);
+}
+
+/** Run `fn` with `span` as the active span (its children nest under it); does not end it. */
+export function inSpan<T>(span: Span | undefined, fn: () => T): T {
+  if (!span) return fn();
+  return context.with(trace.setSpan(context.active(), span), fn);
+}
+
+/**
+ * Run `fn` in the trace a message's `traceparent` user property names (MQTT 5), so what the
+ * platform does with the message joins the sender's trace; without one, just `fn`.
+ */
+export function inMessageTrace<T>(userProperties: Carrier | undefined, fn: () => T): T {
+  if (userProperties?.traceparent === undefined) return fn();
+  return context.with(extractContext(userProperties), fn);
+}
+
+/** The active context (to hand to work that runs later, e.g. from a timer or another module). */
+export function activeContext(): Context {
+  return context.active();
+}
+
+/** The context of `span` (to parent later spans under it). */
+export function contextOf(span: Span): Context {
+  return trace.setSpan(context.active(), span);
+}
+
+/** Whether the active context carries a span (an HTTP request, a message, …). */
+export function hasActiveSpan(): boolean {
+  return trace.getSpan(context.active()) !== undefined;
+}
+
+const carrierGetter = {
+  keys: (c: Carrier) => Object.keys(c),
+  get: (c: Carrier, key: string) => {
+    // HTTP headers arrive lower-case; MQTT user properties as the client wrote them.
+    const v = c[key] ?? c[Object.keys(c).find((k) => k.toLowerCase() === key) ?? ''];
+    return Array.isArray(v) ? v[0] : v;
+  },
+};
+
+/** The context a carrier (HTTP headers, MQTT 5 user properties) names with `traceparent`, on top of `base`. */
+export function extractContext(carrier: Carrier | undefined, base: Context = context.active()): Context {
+  if (!carrier) return base;
+  return propagation.extract(base, carrier, carrierGetter);
+}
+
+/**
+ * `traceparent` (and `tracestate`) for the given context (default: active), as MQTT 5 user
+ * properties or headers; undefined when there is nothing to propagate (tracing off, no span).
+ */
+export function traceHeaders(ctx: Context = context.active()): Record<string, string> | undefined {
+  if (trace.getSpan(ctx) === undefined) return undefined;
+  const out: Record<string, string> = {};
+  propagation.inject(ctx, out);
+  return Object.keys(out).length === 0 ? undefined : out;
+}

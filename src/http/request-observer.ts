@@ -1,0 +1,61 @@
+/**
+ * One span and one histogram observation per HTTP request (docs/observability.md). The span is a
+ * SERVER span named by method and route template (never the raw URL: ids would make every name
+ * unique), joins the caller's trace when the request carries `traceparent`, and is the active span
+ * while the handler runs, so module spans (a command, a shadow update) nest under it.
+ * Scrapes and probes are not traced: a Prometheus scrape every 15 s would bury the traces that matter.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Histogram, type Registry } from 'prom-client';
+import { extractContext, inSpan, type Span, SpanKind, SpanStatusCode, startSpan } from '../core/index.js';
+
+const UNTRACED = new Set(['/metrics', '/healthz', '/readyz']);
+
+export function observeRequests(app: FastifyInstance, metrics: Registry): void {
+  const duration = new Histogram({
+    name: 'tsunagu_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status class',
+    labelNames: ['method', 'route', 'status_class'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metrics],
+  });
+  const spans = new WeakMap<FastifyRequest, { span?: Span; start: bigint }>();
+  app.addHook('onRequest', (req, _reply, done) => {
+    const route = req.routeOptions.url;
+    const start = process.hrtime.bigint();
+    if (route !== undefined && UNTRACED.has(route)) {
+      spans.set(req, { start });
+      done();
+      return;
+    }
+    const span = startSpan(`${req.method} ${route ?? 'unmatched'}`, {
+      kind: SpanKind.SERVER,
+      parent: extractContext(req.headers),
+      attributes: {
+        'http.request.method': req.method,
+        'http.route': route ?? 'unmatched',
+        'url.path': req.url.split('?')[0]!,
+      },
+    });
+    spans.set(req, { span, start });
+    inSpan(span, done);
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    const seen = spans.get(req);
+    const route = req.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    if (seen) {
+      duration.observe(
+        { method: req.method, route, status_class: `${Math.floor(status / 100)}xx` },
+        Number(process.hrtime.bigint() - seen.start) / 1e9,
+      );
+      if (seen.span) {
+        seen.span.setAttribute('http.response.status_code', status);
+        // OTel HTTP conventions: a 4xx is the client's error, not the server span's.
+        if (status >= 500) seen.span.setStatus({ code: SpanStatusCode.ERROR });
+        seen.span.end();
+      }
+    }
+    done();
+  });
+}
