@@ -29,13 +29,13 @@ import {
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
-import { outcomeTraced, publishTraced, replyTraced, startCommandSpan } from './trace.js';
+import { publishCommand } from './publish-command.js';
+import { outcomeTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
 import {
   FINAL_STATUSES,
-  type CommandMessage,
   type CommandRecord,
   type CommandReply,
   type CreateCommandRequest,
@@ -84,9 +84,7 @@ export interface CommandServiceDeps {
 
 export type { CommandPresence } from './confirm.js';
 
-export function commandTopic(deviceId: string, name: string): string {
-  return `devices/${deviceId}/commands/${name}`;
-}
+export { commandTopic } from './publish-command.js';
 
 export class CommandService {
   private readonly held: PendingCommands;
@@ -260,32 +258,8 @@ export class CommandService {
       return;
     }
     this.held.handOver(p);
-    const topic = commandTopic(rec.deviceId, rec.name);
-    const message: CommandMessage = {
-      id: rec.id,
-      name: rec.name,
-      params: rec.params,
-      requestedAt: rec.requestedAt,
-    };
-    // Connected on another node: the properties go along (a 3.1.1 connection drops them).
-    const v5 = (this.deps.broker.clientInfo(rec.deviceId)?.protocolVersion ?? 5) === 5;
     try {
-      await publishTraced(rec, topic, (userProperties) =>
-        this.deps.broker.publish({
-          topic,
-          payload: JSON.stringify(message),
-          qos: 1,
-          ...(v5
-            ? {
-                properties: {
-                  responseTopic: `${topic}/reply`,
-                  correlationData: Buffer.from(rec.id),
-                  ...(userProperties ? { userProperties } : {}),
-                },
-              }
-            : {}),
-        }),
-      );
+      await publishCommand(this.deps.broker, rec);
     } catch (err) {
       this.deps.log.warn({ err, commandId: rec.id }, 'command delivery failed');
       await this.finish(p, 'failed', {

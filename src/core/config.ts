@@ -451,49 +451,35 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
 }
 
 function validate(c: TsunaguConfig): void {
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid configuration: ${why}`);
+  };
   if (c.mqttsPort >= 0 && (!c.tlsCert || !c.tlsKey))
-    throw new ConfigError(
-      'invalid configuration: mqttsPort needs tlsCert and tlsKey (--tls-cert, --tls-key)',
-    );
+    fail('mqttsPort needs tlsCert and tlsKey (--tls-cert, --tls-key)');
   if (c.wssPort >= 0 && (!c.tlsCert || !c.tlsKey))
-    throw new ConfigError('invalid configuration: wssPort needs tlsCert and tlsKey (--tls-cert, --tls-key)');
+    fail('wssPort needs tlsCert and tlsKey (--tls-cert, --tls-key)');
   if (c.database !== 'sqlite' && !/^postgres(ql)?:\/\//.test(c.database))
-    throw new ConfigError(
-      `invalid configuration: database must be "sqlite" or a postgres:// URL, got "${c.database}"`,
-    );
+    fail(`database must be "sqlite" or a postgres:// URL, got "${c.database}"`);
   if (c.cluster && c.database === 'sqlite')
-    throw new ConfigError(
-      'invalid configuration: cluster needs a shared PostgreSQL database (--database postgres://…); the embedded SQLite file belongs to one node',
+    fail(
+      'cluster needs a shared PostgreSQL database (--database postgres://…); the embedded SQLite file belongs to one node',
     );
   if (c.cluster && c.natsUrl === undefined)
-    throw new ConfigError(
-      'invalid configuration: cluster needs natsUrl (--nats-url nats://host:4222) for cluster events',
-    );
+    fail('cluster needs natsUrl (--nats-url nats://host:4222) for cluster events');
   if (c.natsUrl !== undefined && !/^(nats|tls):\/\/[^,\s]+(,\s*(nats|tls):\/\/[^,\s]+)*$/.test(c.natsUrl))
-    throw new ConfigError(
-      `invalid configuration: natsUrl must be nats://host:port (comma-separated for several), got "${c.natsUrl}"`,
-    );
+    fail(`natsUrl must be nats://host:port (comma-separated for several), got "${c.natsUrl}"`);
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(c.natsSubject))
-    throw new ConfigError(
-      `invalid configuration: natsSubject must be dot-separated tokens of letters, digits, _ and - (no wildcards), got "${c.natsSubject}"`,
+    fail(
+      `natsSubject must be dot-separated tokens of letters, digits, _ and - (no wildcards), got "${c.natsSubject}"`,
     );
-  if (c.natsUrl !== undefined && !c.cluster)
-    throw new ConfigError('invalid configuration: natsUrl is only used with cluster (--cluster)');
+  if (c.natsUrl !== undefined && !c.cluster) fail('natsUrl is only used with cluster (--cluster)');
   if (c.otlpEndpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(c.otlpEndpoint))
-    throw new ConfigError(
-      `invalid configuration: otlpEndpoint must be an http(s):// URL, got "${c.otlpEndpoint}"`,
-    );
-  if (
-    c.traceSampleRatio !== undefined &&
-    !(Number(c.traceSampleRatio) >= 0 && Number(c.traceSampleRatio) <= 1)
-  )
-    throw new ConfigError(
-      `invalid configuration: traceSampleRatio must be a number from 0 to 1, got "${c.traceSampleRatio}"`,
-    );
-  if (c.limits.maxPacketSize < 64)
-    throw new ConfigError('invalid configuration: limits.maxPacketSize must be at least 64 bytes');
-  if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535)
-    throw new ConfigError('invalid configuration: limits.maxInflight must be 1-65535');
+    fail(`otlpEndpoint must be an http(s):// URL, got "${c.otlpEndpoint}"`);
+  const ratio = Number(c.traceSampleRatio);
+  if (c.traceSampleRatio !== undefined && !(ratio >= 0 && ratio <= 1))
+    fail(`traceSampleRatio must be a number from 0 to 1, got "${c.traceSampleRatio}"`);
+  if (c.limits.maxPacketSize < 64) fail('limits.maxPacketSize must be at least 64 bytes');
+  if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535) fail('limits.maxInflight must be 1-65535');
 }
 
 /** For `--help`. */

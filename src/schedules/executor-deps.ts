@@ -43,3 +43,16 @@ export type ShadowChange = Pick<
   TsunaguEvents['shadow.updated'],
   'deviceId' | 'shadowName' | 'desired' | 'reported' | 'actor' | 'at'
 >;
+
+/** Run `fn` over `items`, at most `limit` at a time, in order of start. */
+export async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await fn(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type DeviceInfo, type TsunaguEvents, withSpan } from '../core/index.js';
-import type { ExecutorDeps, ShadowChange } from './executor-deps.js';
+import { forEachLimited, type ExecutorDeps, type ShadowChange } from './executor-deps.js';
 import type { Execution, ExecutionKind, Override } from './execution.js';
 import { mismatches, overriddenKeys } from './match.js';
 import { Resolver } from './resolve.js';
@@ -163,11 +163,10 @@ export class Executor {
         if (st.kind === 'none' || this.done.get(key(l.s.id, deviceId)) === st.write.at) continue;
         due.push([t, st.write]);
       }
+      const attributes = { 'tsunagu.schedule.id': l.s.id, 'tsunagu.schedule.trigger': kind };
       for (let i = 0; i < due.length && !this.stopped; i += SLOT_CHUNK)
-        await withSpan(
-          'schedule execution',
-          { root: true, attributes: { 'tsunagu.schedule.id': l.s.id, 'tsunagu.schedule.trigger': kind } },
-          () => this.executeMany(l, due.slice(i, i + SLOT_CHUNK), kind),
+        await withSpan('schedule execution', { root: true, attributes }, () =>
+          this.executeMany(l, due.slice(i, i + SLOT_CHUNK), kind),
         );
       const later = this.deps.clock.now();
       if (this.stopped || this.loaded.get(l.s.id) !== l || !this.boundaryBetween(l, now, later)) break;
@@ -225,14 +224,10 @@ export class Executor {
         if (existing) this.adopt(existing);
       }
     }
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let e = send[next++]; e; e = send[next++]) {
-        await this.write(l.s, e.deviceId, e.patch);
-        if (e.status === 'sent') this.armCheck(e);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, send.length) }, worker));
+    await forEachLimited(send, WRITE_CONCURRENCY, async (e) => {
+      await this.write(l.s, e.deviceId, e.patch);
+      if (e.status === 'sent') this.armCheck(e);
+    });
   }
 
   /** The execution a device gets for slot `w`, or none when an override holds it. */

@@ -1,0 +1,39 @@
+/**
+ * How a command goes out to a device: `devices/{id}/commands/{name}`, QoS 1, with MQTT 5 response
+ * topic and correlation data (and the trace context as a user property when tracing is on).
+ */
+import type { BrokerApi } from '../mqtt/index.js';
+import { publishTraced } from './trace.js';
+import type { CommandMessage, CommandRecord } from './types.js';
+
+export function commandTopic(deviceId: string, name: string): string {
+  return `devices/${deviceId}/commands/${name}`;
+}
+
+export function publishCommand(broker: BrokerApi, rec: CommandRecord): Promise<void> {
+  const topic = commandTopic(rec.deviceId, rec.name);
+  const message: CommandMessage = {
+    id: rec.id,
+    name: rec.name,
+    params: rec.params,
+    requestedAt: rec.requestedAt,
+  };
+  // Connected on another node: the properties go along (a 3.1.1 connection drops them).
+  const v5 = (broker.clientInfo(rec.deviceId)?.protocolVersion ?? 5) === 5;
+  return publishTraced(rec, topic, (userProperties) =>
+    broker.publish({
+      topic,
+      payload: JSON.stringify(message),
+      qos: 1,
+      ...(v5
+        ? {
+            properties: {
+              responseTopic: `${topic}/reply`,
+              correlationData: Buffer.from(rec.id),
+              ...(userProperties ? { userProperties } : {}),
+            },
+          }
+        : {}),
+    }),
+  );
+}
