@@ -130,7 +130,7 @@ export async function runManage(resource: string, argv: string[], io: ManageIo):
     const parsed = text ? (safeJson(text) ?? text) : undefined;
     if (!res.ok) {
       // The platform's error body: { error: { code, message, field? } }.
-      const e = ((parsed as { error?: object } | undefined)?.error ?? {}) as {
+      const e = ((parsed)?.error ?? {}) as {
         code?: string;
         message?: string;
         field?: string;

@@ -120,9 +120,9 @@ test('a silent MQTT device goes out of service, a signed webhook arrives, it spe
 
 test('a model heartbeat change applies at once, not at the next minute-long refresh', async (t) => {
   const p = await startTestPlatform();
-  let client: MqttClient | undefined;
+  const clients: MqttClient[] = [];
   t.after(async () => {
-    await client?.endAsync(true);
+    for (const c of clients) await c.endAsync(true);
     await p.close();
   });
   const api = async (method: 'GET' | 'POST' | 'PUT', url: string, payload?: Json): Promise<Json> => {
@@ -142,12 +142,13 @@ test('a model heartbeat change applies at once, not at the next minute-long refr
   await api('POST', '/device-models', model(3_600_000));
   await api('POST', '/devices', { id: 'hb-1', model: 'slow-then-fast' });
   const cred = await api('POST', '/devices/hb-1/credentials', {});
-  client = await mqtt.connectAsync(p.mqttUrl, {
+  const client = await mqtt.connectAsync(p.mqttUrl, {
     clientId: 'hb-1',
     username: 'hb-1',
     password: cred.secret as string,
     reconnectPeriod: 0,
   });
+  clients.push(client);
   await client.publishAsync('devices/hb-1/heartbeat', '{}', { qos: 1 });
   const state = async (): Promise<Json> => api('GET', '/devices/hb-1/service-state');
   await waitFor(async () => (await state()).lastSeen !== null, 'the heartbeat to be seen');
