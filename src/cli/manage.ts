@@ -130,11 +130,8 @@ export async function runManage(resource: string, argv: string[], io: ManageIo):
     const parsed = text ? (safeJson(text) ?? text) : undefined;
     if (!res.ok) {
       // The platform's error body: { error: { code, message, field? } }.
-      const e = ((parsed)?.error ?? {}) as {
-        code?: string;
-        message?: string;
-        field?: string;
-      };
+      type ErrorBody = { error?: { code?: string; message?: string; field?: string } };
+      const e = (typeof parsed === 'object' ? (parsed as ErrorBody).error : undefined) ?? {};
       throw new ApiFailure(
         `${method} ${path}: ${res.status} ${e.code ?? ''}${e.message ? `: ${e.message}` : ''}${e.field ? ` (${e.field})` : ''}`.trim(),
         res.status,
