@@ -19,27 +19,39 @@ import {
 export type StartDemo = (opts: {
   addresses: ListenAddresses;
   token: string;
+  /** The console user's password (the demo makes the user `demo@tsunagu.local`). */
+  password: string;
   log: Logger;
-}) => Promise<{ sinkUrl: string; stop(): Promise<void> }>;
+}) => Promise<{ sinkUrl: string; user: string; stop(): Promise<void> }>;
 
 export interface RunOptions {
   /** Runs when `config.demo` is set, once every listener is open. */
   startDemo?: StartDemo;
 }
 
-/** The demo's admin token, made once per data directory (`<dataDir>/demo-token`, mode 0600). */
-export function demoTokenIn(dataDir: string): string {
-  const file = join(dataDir, 'demo-token');
+/** A demo secret made once per data directory (`<dataDir>/<file>`, mode 0600) and kept. */
+function demoSecretIn(dataDir: string, file: string, prefix: string): string {
+  const path = join(dataDir, file);
   try {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (/^demo-[0-9a-f]{32}$/.test(kept)) return kept;
+    const kept = readFileSync(path, 'utf8').trim();
+    if (new RegExp(`^${prefix}[0-9a-f]{32}$`).test(kept)) return kept;
   } catch {
     /* first start on this data directory */
   }
-  const token = `demo-${randomBytes(16).toString('hex')}`;
+  const secret = `${prefix}${randomBytes(16).toString('hex')}`;
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/** The demo's admin API token (for its simulator and scripts), kept in `<dataDir>/demo-token`. */
+export function demoTokenIn(dataDir: string): string {
+  return demoSecretIn(dataDir, 'demo-token', 'demo-');
+}
+
+/** The demo user's console password, kept in `<dataDir>/demo-password`. */
+export function demoPasswordIn(dataDir: string): string {
+  return demoSecretIn(dataDir, 'demo-password', '');
 }
 
 export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}): Promise<void> {
@@ -68,15 +80,17 @@ export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}):
       );
     }
     if (demoToken !== undefined && opts.startDemo) {
+      const password = demoPasswordIn(config.dataDir);
       const demo = await opts.startDemo({
         addresses,
         token: demoToken,
+        password,
         log: log.child({ component: 'demo' }),
       });
       stopDemo = () => demo.stop();
       const host = addresses.host === '0.0.0.0' ? '127.0.0.1' : addresses.host;
       process.stderr.write(
-        `tsunagu demo: console at http://${host}:${addresses.http}/ — sign in with the API token ${demoToken}\n` +
+        `tsunagu demo: console at http://${host}:${addresses.http}/ — sign in as ${demo.user} with the password ${password} (kept in ${join(config.dataDir, 'demo-password')}); API token for scripts: ${demoToken}\n` +
           `tsunagu demo: MQTT on ${host}:${addresses.mqtt}; notifications go to a local Slack-style sink (${demo.sinkUrl}), logged as "demo Slack sink received"\n`,
       );
     }

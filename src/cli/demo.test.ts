@@ -59,10 +59,11 @@ test('the demo story: an incident takes scooters out, alerts, and the crew bring
   const p = await startTestPlatform();
   t.after(() => p.close());
   const minute = 3_000;
-  const start = (): ReturnType<typeof startDemo> =>
+  const start = (password = 'demo-password-1'): ReturnType<typeof startDemo> =>
     startDemo({
       addresses: p.addresses,
       token: p.adminToken,
+      password,
       log: p.app.log,
       scooters: 8,
       boilers: 3,
@@ -134,8 +135,17 @@ test('the demo story: an incident takes scooters out, alerts, and the crew bring
   assert.deepEqual(before, [1, 1, 1]);
   await demo.stop();
   stopped = true;
-  const again = await start();
+  // The restart sets the kept password again (here: a new one) on the same console user.
+  const again = await start('demo-password-2');
   t.after(() => again.stop());
+  const login = (password: string) =>
+    p.app.http.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: again.user, password },
+    });
+  assert.ok((await login('demo-password-2')).statusCode < 300, 'the demo user signs in to the console');
+  assert.equal((await login('demo-password-1')).statusCode, 401);
   assert.deepEqual(await counts(), before);
   const channels = (await get('/notification-channels')) as { url: string }[];
   // (the URL's path is redacted in responses, like any webhook secret)

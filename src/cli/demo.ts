@@ -20,6 +20,8 @@ import { startStory, type DemoApi, type Story } from './demo-story.js';
 export interface DemoOptions {
   addresses: ListenAddresses;
   token: string;
+  /** Password of the console user the demo makes (`demo@tsunagu.local`, admin); none: no user. */
+  password?: string;
   log: Logger;
   scooters?: number;
   boilers?: number;
@@ -33,12 +35,16 @@ export interface DemoOptions {
 
 export interface Demo {
   sinkUrl: string;
+  /** The console user's e-mail. */
+  user: string;
   /** Messages the Slack-style sink received (newest last, at most 500). */
   received: unknown[];
   simulations: Simulation[];
   story: Story;
   stop(): Promise<void>;
 }
+
+const DEMO_USER = 'demo@tsunagu.local';
 
 function local(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -113,6 +119,23 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const speed = opts.speed ?? 10;
   const received: unknown[] = [];
   const api: DemoApi = (method, path, body) => call(http, token, method, path, body);
+
+  // 0. A console user (the console signs people in with e-mail and password, not API tokens); on a
+  //    restart the kept password is set again.
+  if (opts.password !== undefined) {
+    const list = (await api('GET', '/users')) as
+      { id: string; email: string }[] | { items: { id: string; email: string }[] };
+    const users = Array.isArray(list) ? list : list.items;
+    const found = users.find((u) => u.email === DEMO_USER);
+    if (found) await api('PATCH', `/users/${encodeURIComponent(found.id)}`, { password: opts.password });
+    else
+      await api('POST', '/users', {
+        email: DEMO_USER,
+        name: 'Demo operator',
+        role: 'admin',
+        password: opts.password,
+      });
+  }
 
   // 1. Notifications go to a local Slack-style sink (its messages appear in the log and the console).
   //    The sink's port changes per start: the channel made last time is pointed at the new one.
@@ -249,6 +272,7 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
 
   return {
     sinkUrl,
+    user: DEMO_USER,
     received,
     simulations: [scooters, boilers],
     story,
