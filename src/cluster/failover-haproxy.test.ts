@@ -75,7 +75,16 @@ test('postgres+nats+haproxy: kill -9 one of three nodes under 300 devices: all r
   );
 
   // PROXY protocol v2: the device's own address, not HAProxy's 127.0.0.5.
-  const sessions = (await nodes[0]!.api('GET', '/devices/fo-0/sessions')).items as Json[];
+  // (The connectivity row is written after presence is announced: wait for it, then check it.)
+  let sessions: Json[] = [];
+  await until(
+    'fo-0 has a connectivity row',
+    async () => {
+      sessions = (await nodes[0]!.api('GET', '/devices/fo-0/sessions')).items as Json[];
+      return sessions.length > 0;
+    },
+    30_000,
+  );
   assert.equal(sessions[0]?.remoteAddress, '127.0.0.1', JSON.stringify(sessions[0]));
 
   // Kill the busiest node.
