@@ -42,6 +42,7 @@ import { createSlo } from './slo/index.js';
 import { createSchedules } from './schedules/index.js';
 import { createRules } from './rules/index.js';
 import { createJobs } from './jobs/index.js';
+import { createDashboards } from './dashboards/index.js';
 import { openDatabase, registerStoreMetrics, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -210,6 +211,17 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
       },
     }),
     jobs,
+    // Dashboards read decoder fields and reported keys (default dashboards) and check SLO names.
+    await createDashboards(ctx, registry.directory, {
+      decoder: (id) => telemetry.decoders.get(id).catch(() => undefined),
+      reportedKeys: async (deviceIds) => {
+        const kinds = new Map<string, 'number' | 'text'>();
+        for (const v of await telemetry.store.latest({ deviceIds, limit: 10_000 }))
+          if (kinds.get(v.metric) !== 'number') kinds.set(v.metric, v.value === null ? 'text' : 'number');
+        return [...kinds].map(([key, kind]) => ({ key, kind }));
+      },
+      sloExists: async (name) => (await slo.store.getSlo(name)) !== undefined,
+    }),
   ];
   broker.setHooks(registry.brokerHooks);
   if (config.aclFile) broker.setHooks(brokerAuth);
