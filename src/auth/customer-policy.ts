@@ -56,6 +56,13 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /slos/:name/history': scoped,
   'GET /alerts': scoped,
   'POST /devices/:id/shadows/:name': shadowWrite,
+  // Dashboards (read only): the module shows a customer its customer's dashboards and unassigned
+  // ones that pin none of another customer's devices (404 otherwise); widgets read data through the
+  // routes above, which show only the customer's devices. Model fields are key names, not data.
+  'GET /dashboards': any,
+  'GET /dashboards/:id': any,
+  'GET /dashboards/default': any,
+  'GET /dashboards/fields': any,
   // auth/'s own routes every signed-in person uses
   'GET /auth/session': any,
   'POST /auth/logout': any,

@@ -11,7 +11,17 @@ const dash = (id: string, name: string, over: Partial<Dashboard> = {}): Dashboar
   name,
   scope: 'fleet',
   widgets: [
-    { id: 'w1', kind: 'time_series', x: 0, y: 0, w: 8, h: 4, device: 'd1', keys: ['temp', 'rpm'], range: '1h' },
+    {
+      id: 'w1',
+      kind: 'time_series',
+      x: 0,
+      y: 0,
+      w: 8,
+      h: 4,
+      device: 'd1',
+      keys: ['temp', 'rpm'],
+      range: '1h',
+    },
     {
       id: 'w2',
       kind: 'gauge',

@@ -67,7 +67,16 @@ export function dashboardParams(d: Dashboard): DashboardParams {
     ...(d.description === undefined ? {} : { description: d.description }),
     widgets: d.widgets,
   };
-  return [d.id, d.name, d.scope, d.customer ?? null, JSON.stringify(spec), d.version, d.createdAt, d.updatedAt];
+  return [
+    d.id,
+    d.name,
+    d.scope,
+    d.customer ?? null,
+    JSON.stringify(spec),
+    d.version,
+    d.createdAt,
+    d.updatedAt,
+  ];
 }
 
 /** Whether a driver error is the unique name constraint (SQLite's code, or PostgreSQL's 23505). */

@@ -15,7 +15,16 @@ const POSITION = new Set(['lat', 'lon', 'latitude', 'longitude']);
 
 export function defaultDashboard(model: string, fields: ModelField[], now: number): Dashboard {
   const widgets: Widget[] = [
-    { id: 'state', kind: 'service_state', title: 'Service state', mode: 'device', x: 0, y: 0, w: TILE_W, h: TILE_H },
+    {
+      id: 'state',
+      kind: 'service_state',
+      title: 'Service state',
+      mode: 'device',
+      x: 0,
+      y: 0,
+      w: TILE_W,
+      h: TILE_H,
+    },
   ];
   const tiles = fields.filter((f) => !POSITION.has(f.key)).slice(0, MAX_DEFAULT_TILES);
   tiles.forEach((f, i) => {

@@ -33,5 +33,11 @@ export async function createDashboards(
 ): Promise<DashboardsModule> {
   const store = await openDashboardsStore(ctx.db);
   const service = new DashboardsService({ store, clock: ctx.clock, directory, ...opts });
-  return { name: 'dashboards', service, store, routes: dashboardsRoutes(service), stop: async () => undefined };
+  return {
+    name: 'dashboards',
+    service,
+    store,
+    routes: dashboardsRoutes(service),
+    stop: async () => undefined,
+  };
 }

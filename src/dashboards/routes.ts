@@ -70,7 +70,10 @@ export function dashboardsRoutes(svc: DashboardsService): (api: FastifyInstance)
           response: {
             200: {
               type: 'object',
-              properties: { created: { type: 'array', items: { type: 'string' } }, updated: { type: 'array', items: { type: 'string' } } },
+              properties: {
+                created: { type: 'array', items: { type: 'string' } },
+                updated: { type: 'array', items: { type: 'string' } },
+              },
             },
           },
         },
@@ -107,14 +110,25 @@ export function dashboardsRoutes(svc: DashboardsService): (api: FastifyInstance)
     );
     api.get(
       '/dashboards',
-      { schema: { tags, summary: 'Dashboards the caller may see', response: { 200: { type: 'array', items: S.dashboard } } } },
+      {
+        schema: {
+          tags,
+          summary: 'Dashboards the caller may see',
+          response: { 200: { type: 'array', items: S.dashboard } },
+        },
+      },
       (req) => svc.list(viewerOf(req)),
     );
     api.post(
       '/dashboards',
       {
         config: { action: 'dashboard.create' },
-        schema: { tags, summary: 'Create a dashboard', body: S.dashboardBody, response: { 201: S.dashboard } },
+        schema: {
+          tags,
+          summary: 'Create a dashboard',
+          body: S.dashboardBody,
+          response: { 201: S.dashboard },
+        },
       },
       async (req, reply) => reply.status(201).send(await svc.create(req.body, viewerOf(req))),
     );

@@ -152,7 +152,8 @@ export class DashboardsService {
           (e as Error).message.replace(`${field}: `, ''),
         );
       }
-      if (seen.has(spec.name)) throw DashboardErrors.invalid(`dashboards[${i}].name`, `${spec.name} appears twice`);
+      if (seen.has(spec.name))
+        throw DashboardErrors.invalid(`dashboards[${i}].name`, `${spec.name} appears twice`);
       seen.add(spec.name);
       const prev = await this.d.store.getByName(spec.name);
       if (prev && !(await this.visible(prev, viewer))) throw DashboardErrors.nameTaken(spec.name);
@@ -184,7 +185,8 @@ export class DashboardsService {
       if (w.device !== undefined) {
         const dev = await this.d.directory.getDevice(w.device);
         const theirs = dev && (viewer.customer === undefined || viewer.devices?.(dev) === true);
-        if (!dev || !theirs) throw DashboardErrors.invalid(`widgets[${i}].device`, `device ${w.device} not found`);
+        if (!dev || !theirs)
+          throw DashboardErrors.invalid(`widgets[${i}].device`, `device ${w.device} not found`);
         if (model !== undefined && dev.model !== model)
           throw DashboardErrors.invalid(`widgets[${i}].device`, `device ${w.device} is not a ${model}`);
       }

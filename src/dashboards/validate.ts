@@ -110,7 +110,8 @@ function thresholds(v: unknown, field: string, min: number, max: number): Thresh
     if (from < min || from > max) fail(`${at}.from`, `must be between min (${min}) and max (${max})`);
     if (from <= last) fail(`${at}.from`, 'must be greater than the previous threshold');
     last = from;
-    if (!THRESHOLD_TONES.includes(o.tone as never)) fail(`${at}.tone`, `must be one of ${THRESHOLD_TONES.join(', ')}`);
+    if (!THRESHOLD_TONES.includes(o.tone as never))
+      fail(`${at}.tone`, `must be one of ${THRESHOLD_TONES.join(', ')}`);
     return { from, tone: o.tone as Threshold['tone'] };
   });
 }
@@ -122,8 +123,14 @@ function widget(v: unknown, i: number, fleet: boolean): Widget {
     fail(`${at}.kind`, `must be one of ${WIDGET_KINDS.join(', ')}`);
   const kind = o.kind as WidgetKind;
   const spec = KIND_FIELDS[kind];
-  onlyKnown(o, [...PLACEMENT, ...spec.required, ...spec.optional], `${at}.`, `is not a field of a ${kind} widget`);
-  for (const r of spec.required) if (o[r] === undefined) fail(`${at}.${r}`, `is required for a ${kind} widget`);
+  onlyKnown(
+    o,
+    [...PLACEMENT, ...spec.required, ...spec.optional],
+    `${at}.`,
+    `is not a field of a ${kind} widget`,
+  );
+  for (const r of spec.required)
+    if (o[r] === undefined) fail(`${at}.${r}`, `is required for a ${kind} widget`);
   const x = int(o.x ?? 0, `${at}.x`, 0, GRID_COLUMNS - 1);
   const w = int(o.w ?? 4, `${at}.w`, 1, GRID_COLUMNS);
   if (x + w > GRID_COLUMNS) fail(`${at}.w`, `x + w must be at most ${GRID_COLUMNS} (the grid's columns)`);
@@ -152,7 +159,8 @@ function widget(v: unknown, i: number, fleet: boolean): Widget {
     out.min = finite(o.min, `${at}.min`);
     out.max = finite(o.max, `${at}.max`);
     if (out.max <= out.min) fail(`${at}.max`, 'must be greater than min');
-    if (o.thresholds !== undefined) out.thresholds = thresholds(o.thresholds, `${at}.thresholds`, out.min, out.max);
+    if (o.thresholds !== undefined)
+      out.thresholds = thresholds(o.thresholds, `${at}.thresholds`, out.min, out.max);
   }
   if (kind === 'service_state') {
     const mode = o.mode ?? (o.device !== undefined ? 'device' : 'counts');
@@ -165,14 +173,22 @@ function widget(v: unknown, i: number, fleet: boolean): Widget {
   const deviceBound =
     kind === 'time_series' || kind === 'latest_value' || kind === 'gauge' || out.mode === 'device';
   if (fleet && deviceBound && out.device === undefined)
-    fail(`${at}.device`, `is required for a ${kind} widget on a fleet dashboard (a model dashboard uses the device it is opened for)`);
+    fail(
+      `${at}.device`,
+      `is required for a ${kind} widget on a fleet dashboard (a model dashboard uses the device it is opened for)`,
+    );
   return out;
 }
 
 /** Check a dashboard body or YAML document; returns the normalised spec (widget ids assigned). */
 export function validateDashboard(v: unknown): DashboardSpec {
   const o = obj(v, 'body');
-  onlyKnown(o, ['name', 'description', 'scope', 'customer', 'widgets', 'id', 'version', 'createdAt', 'updatedAt'], '', 'is not a dashboard field');
+  onlyKnown(
+    o,
+    ['name', 'description', 'scope', 'customer', 'widgets', 'id', 'version', 'createdAt', 'updatedAt'],
+    '',
+    'is not a dashboard field',
+  );
   const name = text(o.name, 'name', 120, 1);
   if (typeof o.scope !== 'string') fail('scope', 'must be "fleet" or "model:<modelId>"');
   const scope = o.scope as string;
