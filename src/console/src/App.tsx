@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { call, onSignedOut, setCsrfToken, signOut } from './api';
 import type { Me } from './api-types';
 import { Link, matchPath, useLocation } from './router';
@@ -19,9 +19,13 @@ import { JobPage } from './pages/JobPage';
 import { SchedulesPage } from './pages/SchedulesPage';
 import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
 
+// Dashboards are a chunk of their own, loaded when first opened (the rest of the console stays lean).
+const DashboardsRoute = lazy(() => import('./pages/dashboards/DashboardsPage'));
+
 /** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
   { to: '/', label: 'Fleet' },
+  { to: '/dashboards', label: 'Dashboards', customer: true },
   { to: '/devices', label: 'Devices', customer: true },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs', customer: true },
@@ -69,7 +73,7 @@ export function App(): JSX.Element {
 }
 
 function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Element {
-  const { path } = useLocation();
+  const { path, query } = useLocation();
   const canEdit = me.role !== 'viewer';
   let page: JSX.Element;
   let m: Record<string, string> | null;
@@ -77,6 +81,12 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   if (path === '/') page = isCustomer ? <DevicesPage /> : <FleetPage />;
   else if (path === '/devices') page = <DevicesPage />;
   else if ((m = matchPath('/devices/:id', path))) page = <DevicePage id={m.id!} canEdit={canEdit} />;
+  else if (path === '/dashboards' || path.startsWith('/dashboards/'))
+    page = (
+      <Suspense fallback={<p className="muted">Loading dashboards…</p>}>
+        <DashboardsRoute path={path} query={query} canEdit={canEdit} />
+      </Suspense>
+    );
   else if (path === '/map') page = <MapPage />;
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;

@@ -349,6 +349,301 @@ export interface Paths {
       };
     };
   };
+  '/dashboards': {
+    /** Dashboards the caller may see */
+    get: {
+      response: {
+        id: string;
+        name: string;
+        description?: string;
+        /** `fleet` or `model:<modelId>` */
+        scope: string;
+        /** only this customer’s users (and staff) see it */
+        customer?: string;
+        widgets: {
+          id: string;
+          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          title?: string;
+          /** column 0-11 */
+          x: number;
+          /** row */
+          y: number;
+          /** columns spanned (x + w ≤ 12) */
+          w: number;
+          /** rows spanned */
+          h: number;
+          /** device the widget reads (model dashboards: the one viewed) */
+          device?: string;
+          /** time_series, table */
+          keys?: string[];
+          /** latest_value, gauge */
+          key?: string;
+          /** time_series: 15m, 1h, 24h, 7d… or data */
+          range?: string;
+          min?: number;
+          max?: number;
+          thresholds?: {
+            from: number;
+            tone: 'ok' | 'warn' | 'bad';
+          }[];
+          mode?: 'counts' | 'device';
+          slo?: string;
+        }[];
+        version: number;
+        createdAt: number;
+        updatedAt: number;
+      }[];
+    };
+    /** Create a dashboard */
+    post: {
+      body: {
+        name: string;
+        description?: string;
+        /** `fleet` or `model:<modelId>` */
+        scope: string;
+        /** only this customer’s users (and staff) see it */
+        customer?: string;
+        widgets?: {
+          [key: string]: unknown;
+        }[];
+      };
+      response: {
+        id: string;
+        name: string;
+        description?: string;
+        /** `fleet` or `model:<modelId>` */
+        scope: string;
+        /** only this customer’s users (and staff) see it */
+        customer?: string;
+        widgets: {
+          id: string;
+          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          title?: string;
+          /** column 0-11 */
+          x: number;
+          /** row */
+          y: number;
+          /** columns spanned (x + w ≤ 12) */
+          w: number;
+          /** rows spanned */
+          h: number;
+          /** device the widget reads (model dashboards: the one viewed) */
+          device?: string;
+          /** time_series, table */
+          keys?: string[];
+          /** latest_value, gauge */
+          key?: string;
+          /** time_series: 15m, 1h, 24h, 7d… or data */
+          range?: string;
+          min?: number;
+          max?: number;
+          thresholds?: {
+            from: number;
+            tone: 'ok' | 'warn' | 'bad';
+          }[];
+          mode?: 'counts' | 'device';
+          slo?: string;
+        }[];
+        version: number;
+        createdAt: number;
+        updatedAt: number;
+      };
+    };
+  };
+  '/dashboards/default': {
+    /** The default dashboard of a device model, generated from its decoder fields (not stored) */
+    get: {
+      query: {
+        model: string;
+      };
+      response: {
+        id: string;
+        name: string;
+        description?: string;
+        /** `fleet` or `model:<modelId>` */
+        scope: string;
+        /** only this customer’s users (and staff) see it */
+        customer?: string;
+        widgets: {
+          id: string;
+          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          title?: string;
+          /** column 0-11 */
+          x: number;
+          /** row */
+          y: number;
+          /** columns spanned (x + w ≤ 12) */
+          w: number;
+          /** rows spanned */
+          h: number;
+          /** device the widget reads (model dashboards: the one viewed) */
+          device?: string;
+          /** time_series, table */
+          keys?: string[];
+          /** latest_value, gauge */
+          key?: string;
+          /** time_series: 15m, 1h, 24h, 7d… or data */
+          range?: string;
+          min?: number;
+          max?: number;
+          thresholds?: {
+            from: number;
+            tone: 'ok' | 'warn' | 'bad';
+          }[];
+          mode?: 'counts' | 'device';
+          slo?: string;
+        }[];
+        version: number;
+        createdAt: number;
+        updatedAt: number;
+      };
+    };
+  };
+  '/dashboards/export': {
+    /** Every dashboard as YAML (`dashboards:` list, no ids) */
+    get: {
+      response: string;
+    };
+  };
+  '/dashboards/fields': {
+    /** The keys a model’s devices send, with units (decoder declarations, then reported keys) */
+    get: {
+      query: {
+        model: string;
+      };
+      response: {
+        key: string;
+        kind: 'number' | 'text';
+        unit?: string;
+        /** decoder id, or `reported` */
+        source: string;
+      }[];
+    };
+  };
+  '/dashboards/import': {
+    /** Create or replace dashboards by name from YAML or JSON */
+    post: {
+      query: {
+        dryRun?: boolean;
+      };
+      response: {
+        created?: string[];
+        updated?: string[];
+      };
+    };
+  };
+  '/dashboards/:id': {
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        id: string;
+        name: string;
+        description?: string;
+        /** `fleet` or `model:<modelId>` */
+        scope: string;
+        /** only this customer’s users (and staff) see it */
+        customer?: string;
+        widgets: {
+          id: string;
+          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          title?: string;
+          /** column 0-11 */
+          x: number;
+          /** row */
+          y: number;
+          /** columns spanned (x + w ≤ 12) */
+          w: number;
+          /** rows spanned */
+          h: number;
+          /** device the widget reads (model dashboards: the one viewed) */
+          device?: string;
+          /** time_series, table */
+          keys?: string[];
+          /** latest_value, gauge */
+          key?: string;
+          /** time_series: 15m, 1h, 24h, 7d… or data */
+          range?: string;
+          min?: number;
+          max?: number;
+          thresholds?: {
+            from: number;
+            tone: 'ok' | 'warn' | 'bad';
+          }[];
+          mode?: 'counts' | 'device';
+          slo?: string;
+        }[];
+        version: number;
+        createdAt: number;
+        updatedAt: number;
+      };
+    };
+    /** Replace a dashboard (If-Match: version refuses a stale edit) */
+    put: {
+      params: {
+        id: string;
+      };
+      body: {
+        name: string;
+        description?: string;
+        /** `fleet` or `model:<modelId>` */
+        scope: string;
+        /** only this customer’s users (and staff) see it */
+        customer?: string;
+        widgets?: {
+          [key: string]: unknown;
+        }[];
+      };
+      response: {
+        id: string;
+        name: string;
+        description?: string;
+        /** `fleet` or `model:<modelId>` */
+        scope: string;
+        /** only this customer’s users (and staff) see it */
+        customer?: string;
+        widgets: {
+          id: string;
+          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          title?: string;
+          /** column 0-11 */
+          x: number;
+          /** row */
+          y: number;
+          /** columns spanned (x + w ≤ 12) */
+          w: number;
+          /** rows spanned */
+          h: number;
+          /** device the widget reads (model dashboards: the one viewed) */
+          device?: string;
+          /** time_series, table */
+          keys?: string[];
+          /** latest_value, gauge */
+          key?: string;
+          /** time_series: 15m, 1h, 24h, 7d… or data */
+          range?: string;
+          min?: number;
+          max?: number;
+          thresholds?: {
+            from: number;
+            tone: 'ok' | 'warn' | 'bad';
+          }[];
+          mode?: 'counts' | 'device';
+          slo?: string;
+        }[];
+        version: number;
+        createdAt: number;
+        updatedAt: number;
+      };
+    };
+    delete: {
+      params: {
+        id: string;
+      };
+      response: void;
+    };
+  };
   '/decoders': {
     /** List decoders */
     get: {

@@ -56,6 +56,16 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
       <p className="muted">
         {id} · model {d?.model ?? '—'} {d?.tags.length ? `· tags ${d.tags.join(', ')}` : ''}{' '}
         {d && !d.enabled ? '· disabled' : ''}
+        {d?.model && (
+          <>
+            {' · '}
+            <Link
+              to={`/dashboards/default?model=${encodeURIComponent(d.model)}&device=${encodeURIComponent(id)}`}
+            >
+              Open model dashboard
+            </Link>
+          </>
+        )}
       </p>
       <ErrorText error={device.error} />
       <div
