@@ -91,7 +91,9 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
       if (id === undefined) {
         const created = await call('/dashboards', 'post', { body: specOf(draft) as never });
         setDraft(undefined);
-        navigate(`/dashboards/${encodeURIComponent(created.id)}${viewed ? `?device=${encodeURIComponent(viewed)}` : ''}`);
+        navigate(
+          `/dashboards/${encodeURIComponent(created.id)}${viewed ? `?device=${encodeURIComponent(viewed)}` : ''}`,
+        );
       } else {
         await call('/dashboards/:id', 'put', { params: { id }, body: specOf(draft) as never });
         setDraft(undefined);
@@ -116,7 +118,11 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
         {dashModel && (
           <label>
             Device{' '}
-            <select value={viewed ?? ''} onChange={(e) => setDevice(e.target.value)} aria-label="Device shown">
+            <select
+              value={viewed ?? ''}
+              onChange={(e) => setDevice(e.target.value)}
+              aria-label="Device shown"
+            >
               {deviceList.length === 0 && <option value="">no devices of this model</option>}
               {deviceList.map((d) => (
                 <option key={d.id} value={d.id}>
@@ -138,7 +144,11 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
             </label>
             <label>
               Add{' '}
-              <select value={addKind} onChange={(e) => setAddKind(e.target.value as WidgetKind)} aria-label="Widget kind">
+              <select
+                value={addKind}
+                onChange={(e) => setAddKind(e.target.value as WidgetKind)}
+                aria-label="Widget kind"
+              >
                 {KINDS.map((k) => (
                   <option key={k} value={k}>
                     {KIND_LABEL[k]}
@@ -150,7 +160,11 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
               type="button"
               className="secondary"
               onClick={() => {
-                const w = newWidget(addKind, draft.widgets, { fields: fields.data ?? [], device: viewed, fleet });
+                const w = newWidget(addKind, draft.widgets, {
+                  fields: fields.data ?? [],
+                  device: viewed,
+                  fleet,
+                });
                 setDraft({ ...draft, widgets: [...draft.widgets, w] });
                 setSelected(w.id);
               }}
@@ -160,7 +174,11 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
             <button type="button" onClick={() => void save()} disabled={saving}>
               {saving ? 'Saving…' : 'Save'}
             </button>
-            <button type="button" className="secondary" onClick={() => (setDraft(undefined), setSaveError(undefined))}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => (setDraft(undefined), setSaveError(undefined))}
+            >
               Cancel
             </button>
           </>
@@ -188,18 +206,17 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
                 <h2>
                   {w.title ?? (w.key ? w.key : w.keys ? w.keys.join(', ') : KIND_LABEL[w.kind])}
                   {editing && (
-                    <button type="button" className="link" onClick={() => setSelected(w.id)} style={{ marginLeft: 8 }}>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => setSelected(w.id)}
+                      style={{ marginLeft: 8 }}
+                    >
                       Configure
                     </button>
                   )}
                 </h2>
-                {editing && (
-                  <PlacementControls
-                    widget={w}
-                    onChange={update}
-                    onRemove={() => remove(w.id)}
-                  />
-                )}
+                {editing && <PlacementControls widget={w} onChange={update} onRemove={() => remove(w.id)} />}
                 <Render widget={w} device={w.device ?? viewed} model={dashModel} tick={tick} />
               </section>
             );

@@ -34,8 +34,8 @@ function DashboardList({ canEdit }: { canEdit: boolean }): JSX.Element {
     <>
       <h1>Dashboards</h1>
       <p className="muted">
-        Fleet and per-model pages of charts, values, gauges, maps and tables. Every model also has a
-        generated default dashboard (open it from a device page).
+        Fleet and per-model pages of charts, values, gauges, maps and tables. Every model also has a generated
+        default dashboard (open it from a device page).
       </p>
       {canEdit && (
         <p>

@@ -20,10 +20,19 @@ const splitKeys = (s: string): string[] =>
     .map((k) => k.trim())
     .filter(Boolean);
 
-export function PlacementControls({ widget: w, onChange, onRemove }: Omit<Props, 'fields' | 'fleet'>): JSX.Element {
+export function PlacementControls({
+  widget: w,
+  onChange,
+  onRemove,
+}: Omit<Props, 'fields' | 'fleet'>): JSX.Element {
   const label = w.title ?? `${KIND_LABEL[w.kind]} ${w.id}`;
   const btn = (text: string, aria: string, next: Widget) => (
-    <button type="button" className="secondary small" aria-label={`${aria} ${label}`} onClick={() => onChange(next)}>
+    <button
+      type="button"
+      className="secondary small"
+      aria-label={`${aria} ${label}`}
+      onClick={() => onChange(next)}
+    >
       {text}
     </button>
   );
@@ -96,14 +105,23 @@ export function WidgetEditor({ widget: w, fields, fleet, onChange }: Props): JSX
           Title
           <input value={w.title ?? ''} onChange={(e) => onChange(withOptional(w, 'title', e.target.value))} />
         </label>
-        <Num label="Column (x)" value={w.x} min={0} max={COLUMNS - 1} onChange={(x) => set({ x: Math.min(x, COLUMNS - w.w) })} />
+        <Num
+          label="Column (x)"
+          value={w.x}
+          min={0}
+          max={COLUMNS - 1}
+          onChange={(x) => set({ x: Math.min(x, COLUMNS - w.w) })}
+        />
         <Num label="Row (y)" value={w.y} min={0} onChange={(y) => set({ y })} />
         <Num label="Width (w)" value={w.w} min={1} max={COLUMNS - w.x} onChange={(n) => set({ w: n })} />
         <Num label="Height (h)" value={w.h} min={1} max={MAX_H} onChange={(h) => set({ h })} />
         {(deviceBound || w.kind === 'service_state') && (
           <label>
             Device{fleet ? '' : ' (empty: the one viewed)'}
-            <input value={w.device ?? ''} onChange={(e) => onChange(withOptional(w, 'device', e.target.value))} />
+            <input
+              value={w.device ?? ''}
+              onChange={(e) => onChange(withOptional(w, 'device', e.target.value))}
+            />
           </label>
         )}
         {(w.kind === 'time_series' || w.kind === 'table') && (
@@ -150,7 +168,10 @@ export function WidgetEditor({ widget: w, fields, fleet, onChange }: Props): JSX
         {w.kind === 'service_state' && (
           <label>
             Show
-            <select value={w.mode ?? 'counts'} onChange={(e) => set({ mode: e.target.value as 'counts' | 'device' })}>
+            <select
+              value={w.mode ?? 'counts'}
+              onChange={(e) => set({ mode: e.target.value as 'counts' | 'device' })}
+            >
               <option value="counts">counts by state</option>
               <option value="device">one device&apos;s state</option>
             </select>
@@ -180,6 +201,8 @@ export function parseThresholds(s: string): NonNullable<Widget['thresholds']> {
   return s.split(',').flatMap((part) => {
     const [from, tone] = part.split(':').map((x) => x.trim());
     const n = Number(from);
-    return from && Number.isFinite(n) && (tone === 'ok' || tone === 'warn' || tone === 'bad') ? [{ from: n, tone }] : [];
+    return from && Number.isFinite(n) && (tone === 'ok' || tone === 'warn' || tone === 'bad')
+      ? [{ from: n, tone }]
+      : [];
   });
 }

@@ -23,7 +23,10 @@ test('a new widget goes below the others with keys from the fields; fleet widget
 });
 
 test('ranges, gauge tone and share, units, table rows', () => {
-  assert.deepEqual([rangeMs('15m'), rangeMs('6h'), rangeMs('7d'), rangeMs('data')], [900_000, 21_600_000, 604_800_000, undefined]);
+  assert.deepEqual(
+    [rangeMs('15m'), rangeMs('6h'), rangeMs('7d'), rangeMs('data')],
+    [900_000, 21_600_000, 604_800_000, undefined],
+  );
   const th = [
     { from: 0, tone: 'ok' as const },
     { from: 70, tone: 'warn' as const },
@@ -31,12 +34,10 @@ test('ranges, gauge tone and share, units, table rows', () => {
   ];
   assert.deepEqual([gaugeTone(-1, th), gaugeTone(70, th), gaugeTone(95, th)], [undefined, 'warn', 'bad']);
   assert.deepEqual([gaugeShare(50, 0, 200), gaugeShare(500, 0, 200), gaugeShare(-5, 0, 200)], [0.25, 1, 0]);
-  assert.deepEqual([withUnit(55.123456, 'degC'), withUnit(1.4, 'bar'), withUnit('eco', undefined), withUnit(null, 'V')], [
-    '55.123 °C',
-    '1.4 bar',
-    'eco',
-    '—',
-  ]);
+  assert.deepEqual(
+    [withUnit(55.123456, 'degC'), withUnit(1.4, 'bar'), withUnit('eco', undefined), withUnit(null, 'V')],
+    ['55.123 °C', '1.4 bar', 'eco', '—'],
+  );
   assert.deepEqual(
     tableRows(
       [

@@ -46,7 +46,14 @@ export function newWidget(
   const pin = opts.fleet && opts.device ? { device: opts.device } : {};
   switch (kind) {
     case 'time_series':
-      return { ...base, w: 12, h: 4, ...pin, keys: numeric.slice(0, 2).length ? numeric.slice(0, 2) : ['value'], range: '1h' };
+      return {
+        ...base,
+        w: 12,
+        h: 4,
+        ...pin,
+        keys: numeric.slice(0, 2).length ? numeric.slice(0, 2) : ['value'],
+        range: '1h',
+      };
     case 'latest_value':
       return { ...base, w: 3, h: 2, ...pin, key: any[0] ?? 'value' };
     case 'gauge':

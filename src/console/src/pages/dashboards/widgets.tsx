@@ -35,7 +35,11 @@ export function modelFields(model: string): Promise<ModelField[]> {
 }
 
 /** The unit of `key` on `device`, from its model's decoder fields. */
-function useUnit(device: string | undefined, model: string | undefined, key: string | undefined): string | undefined {
+function useUnit(
+  device: string | undefined,
+  model: string | undefined,
+  key: string | undefined,
+): string | undefined {
   const r = useLoad(async () => {
     if (!key || !device) return undefined;
     const m = model ?? (await call('/devices/:id', 'get', { params: { id: device } })).model ?? undefined;
@@ -54,7 +58,8 @@ function Loading(): JSX.Element {
 
 function useLatest(device: string | undefined, tick: number) {
   return useLoad(
-    () => (device ? call('/devices/:id/latest', 'get', { params: { id: device } }) : Promise.resolve(undefined)),
+    () =>
+      device ? call('/devices/:id/latest', 'get', { params: { id: device } }) : Promise.resolve(undefined),
     [device, tick],
   );
 }
@@ -81,7 +86,11 @@ export function TimeSeriesWidget({ widget, device, tick }: WidgetProps): JSX.Ele
     const { x, ys } = mergeChartData(each);
     return {
       x,
-      series: keys.map((label, i) => ({ label, values: ys[i] ?? [], step: isBooleanSeries(each[i]?.y ?? []) })),
+      series: keys.map((label, i) => ({
+        label,
+        values: ys[i] ?? [],
+        step: isBooleanSeries(each[i]?.y ?? []),
+      })),
     };
   }, [series.data]);
   if (!device) return <NeedsDevice />;
@@ -160,7 +169,10 @@ export function ServiceStateWidget({ widget, device, model, tick }: WidgetProps)
   const r = useLoad(async () => {
     if (one) {
       if (!device) return undefined;
-      const s = await call('/devices/:id/service-state', 'get', { params: { id: device }, query: { historyLimit: 1 } });
+      const s = await call('/devices/:id/service-state', 'get', {
+        params: { id: device },
+        query: { historyLimit: 1 },
+      });
       return { state: s.state, reasons: s.reasons ?? [] };
     }
     const h = await call('/fleet/health', 'get');
@@ -194,12 +206,18 @@ export function ServiceStateWidget({ widget, device, model, tick }: WidgetProps)
 export function MapWidget({ widget, model, tick }: WidgetProps): JSX.Element {
   const r = useLoad(async () => {
     const get = async (metric: string) =>
-      (await call('/telemetry/latest', 'get', { query: { metric, limit: 100000, ...(model ? { model } : {}) } })).items ?? [];
+      (
+        await call('/telemetry/latest', 'get', {
+          query: { metric, limit: 100000, ...(model ? { model } : {}) },
+        })
+      ).items ?? [];
     const [lat, lon] = await Promise.all([get('lat'), get('lon')]);
     const lons = new Map(lon.map((i) => [i.deviceId, i.value]));
     return lat.flatMap((i) => {
       const o = lons.get(i.deviceId);
-      return typeof i.value === 'number' && typeof o === 'number' && i.deviceId ? [{ id: i.deviceId, lat: i.value, lon: o }] : [];
+      return typeof i.value === 'number' && typeof o === 'number' && i.deviceId
+        ? [{ id: i.deviceId, lat: i.value, lon: o }]
+        : [];
     });
   }, [model, tick]);
   if (r.error) return <ErrorText error={r.error} />;
@@ -212,7 +230,13 @@ export function MapWidget({ widget, model, tick }: WidgetProps): JSX.Element {
   const sx = (lon: number) => 5 + (90 * (lon - x0)) / (x1 - x0 || pad);
   const sy = (lat: number) => 95 - (90 * (lat - y0)) / (y1 - y0 || pad);
   return (
-    <svg viewBox="0 0 100 100" preserveAspectRatio="none" style={{ width: '100%', height: widget.h * 72 - 70 }} role="img" aria-label={`${pts.length} devices on a map`}>
+    <svg
+      viewBox="0 0 100 100"
+      preserveAspectRatio="none"
+      style={{ width: '100%', height: widget.h * 72 - 70 }}
+      role="img"
+      aria-label={`${pts.length} devices on a map`}
+    >
       <rect width="100" height="100" fill="var(--bg)" />
       {pts.slice(0, 5000).map((p) => (
         <a key={p.id} href={`/devices/${encodeURIComponent(p.id)}`}>
