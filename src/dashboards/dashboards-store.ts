@@ -50,7 +50,7 @@ export function dashboardFromRow(r: Row): Dashboard {
     id: String(r.id),
     name: String(r.name),
     scope: String(r.scope),
-    ...(r.customer === null || r.customer === undefined ? {} : { customer: String(r.customer) }),
+    ...(typeof r.customer === 'string' ? { customer: r.customer } : {}),
     ...(spec.description === undefined ? {} : { description: spec.description }),
     widgets: spec.widgets,
     version: Number(r.version),

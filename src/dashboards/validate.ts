@@ -149,8 +149,8 @@ function widget(v: unknown, i: number, fleet: boolean): Widget {
   if (o.key !== undefined)
     out.key = str(o.key, `${at}.key`, KEY, 'must be 1-128 characters of letters, digits, _ . : - / [ ]');
   if (kind === 'time_series') {
-    out.range = o.range === undefined ? '1h' : String(o.range);
-    if (typeof o.range !== 'string' && o.range !== undefined) fail(`${at}.range`, 'must be a string');
+    if (o.range !== undefined && typeof o.range !== 'string') fail(`${at}.range`, 'must be a string');
+    out.range = typeof o.range === 'string' ? o.range : '1h';
     const ms = rangeMs(out.range);
     if (Number.isNaN(ms) || (ms !== undefined && (ms < 60_000 || ms > MAX_RANGE_MS)))
       fail(`${at}.range`, 'must be a duration from 1m to 90d (15m, 1h, 24h, 7d…) or "data"');

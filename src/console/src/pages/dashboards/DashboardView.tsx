@@ -89,13 +89,13 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
     setSaveError(undefined);
     try {
       if (id === undefined) {
-        const created = await call('/dashboards', 'post', { body: specOf(draft) as never });
+        const created = await call('/dashboards', 'post', { body: specOf(draft) });
         setDraft(undefined);
         navigate(
           `/dashboards/${encodeURIComponent(created.id)}${viewed ? `?device=${encodeURIComponent(viewed)}` : ''}`,
         );
       } else {
-        await call('/dashboards/:id', 'put', { params: { id }, body: specOf(draft) as never });
+        await call('/dashboards/:id', 'put', { params: { id }, body: specOf(draft) });
         setDraft(undefined);
         loaded.reload();
       }
