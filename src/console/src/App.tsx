@@ -1,11 +1,10 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { call, onSignedOut, setCsrfToken, signOut } from './api';
 import type { Me } from './api-types';
 import { Link, matchPath, useLocation } from './router';
 import { FleetPage } from './pages/FleetPage';
 import { DevicesPage } from './pages/DevicesPage';
 import { DevicePage } from './pages/DevicePage';
-import { MapPage } from './pages/MapPage';
 import { SlosPage } from './pages/SlosPage';
 import { SloPage } from './pages/SloPage';
 import { NotificationsPage } from './pages/NotificationsPage';
@@ -18,6 +17,9 @@ import { JobsPage } from './pages/JobsPage';
 import { JobPage } from './pages/JobPage';
 import { SchedulesPage } from './pages/SchedulesPage';
 import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
+
+// MapLibre and the world outlines weigh ~300 kB gzipped: only the map route loads them.
+const MapPage = lazy(() => import('./pages/MapPage'));
 
 /** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
@@ -77,7 +79,12 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   if (path === '/') page = isCustomer ? <DevicesPage /> : <FleetPage />;
   else if (path === '/devices') page = <DevicesPage />;
   else if ((m = matchPath('/devices/:id', path))) page = <DevicePage id={m.id!} canEdit={canEdit} />;
-  else if (path === '/map') page = <MapPage />;
+  else if (path === '/map')
+    page = (
+      <Suspense fallback={<p className="muted">Loading the map…</p>}>
+        <MapPage />
+      </Suspense>
+    );
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/rules') page = <RulesPage canEdit={canEdit} />;
