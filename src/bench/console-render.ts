@@ -94,7 +94,7 @@ interface El {
 }
 interface Globals {
   document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> };
-  requestAnimationFrame(cb: () => void): void;
+  requestAnimationFrame: (cb: () => void) => void;
   __longTasks: { end: number }[];
 }
 
@@ -158,11 +158,9 @@ async function zoomIn(page: Page): Promise<number> {
   const before = await page.evaluate(() => performance.getEntriesByName('tsunagu:map-idle').length);
   const t0 = await page.evaluate(() => performance.now());
   await page.getByRole('button', { name: 'Zoom in', exact: true }).click();
-  await page.waitForFunction(
-    (n) => performance.getEntriesByName('tsunagu:map-idle').length > n,
-    before,
-    { timeout: 60_000 },
-  );
+  await page.waitForFunction((n) => performance.getEntriesByName('tsunagu:map-idle').length > n, before, {
+    timeout: 60_000,
+  });
   const end = await page.evaluate(() => performance.getEntriesByName('tsunagu:map-idle').at(-1)!.startTime);
   return end - t0;
 }

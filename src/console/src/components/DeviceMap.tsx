@@ -172,7 +172,8 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
           );
           el.addEventListener('click', (e) => {
             e.stopPropagation();
-            void (m.getSource('devices') as GeoJSONSource)
+            void m
+              .getSource<GeoJSONSource>('devices')!
               .getClusterExpansionZoom(Number(p.cluster_id))
               .then((zoom) => m.easeTo({ center: at, zoom }));
           });
@@ -250,7 +251,8 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
       m.on('click', 'clusters', (e) => {
         const f = e.features?.[0];
         if (!f) return;
-        void (m.getSource('devices') as GeoJSONSource)
+        void m
+          .getSource<GeoJSONSource>('devices')!
           .getClusterExpansionZoom(Number(f.properties.cluster_id))
           .then((zoom) =>
             m.easeTo({ center: (f.geometry as GeoJSON.Point).coordinates as [number, number], zoom }),
@@ -274,7 +276,7 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
   useEffect(() => {
     const m = map.current;
     if (!m || !loaded.current) return;
-    (m.getSource('devices') as GeoJSONSource | undefined)?.setData(toGeoJson(points));
+    void m.getSource<GeoJSONSource>('devices')?.setData(toGeoJson(points));
   }, [points]);
 
   return (
