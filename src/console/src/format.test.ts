@@ -1,13 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  budgetBar,
-  formatAgo,
-  formatCount,
-  formatMs,
-  formatPercent,
-  visibleRange,
-} from './format';
+import { budgetBar, formatAgo, formatCount, formatMs, formatPercent, visibleRange } from './format';
 
 test('formatAgo covers seconds to days and missing values', () => {
   const now = 1_000_000_000_000;

@@ -57,4 +57,3 @@ export function visibleRange(
   const end = Math.min(total, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
   return { start, end };
 }
-
