@@ -1,141 +1,258 @@
 /**
- * Time to first render of the fleet overview and the device list, measured in Debian's chromium with
- * the Performance API, at 1,000 devices (the peer run) and at 100,000 devices.
+ * `tsunagu bench console`: the console's fleet overview, device list and map in Debian's chromium
+ * (playwright-core, a devDependency) with a large fleet — 1,000 devices first (the peer run), then
+ * 100,000 — each with a position and latest values, 1 % taken out of service by hand.
  *
- *   node --import tsx src/bench/console-render.ts [--devices 100000] [--runs 3]
+ *   tsunagu bench console [--devices 100000] [--runs 3] [--chromium /usr/bin/chromium]
  *
- * Devices are registered through the registry's YAML import (POST /api/v1/import, in batches of
- * 5,000 with inject()), so every module sees them as it would in production. The pages set
- * performance marks when their first data is on screen (`tsunagu:fleet-data`,
- * `tsunagu:devices-rows`); their startTime is milliseconds since navigation start. Also measured:
- * jumping to the middle of the device list (server offset paging) until those rows are filled in.
+ * Devices are registered through the registry's YAML import (POST /api/v1/import, batches of 5,000)
+ * and their latest values through HTTP ingest (POST /devices/:id/telemetry, 200 in flight), so every
+ * module sees them as in production. Per page and run:
+ * - first content: the performance mark the page sets when its first data is on screen
+ *   (`tsunagu:fleet-data`, `tsunagu:devices-rows`, `tsunagu:map-ready`), ms since navigation start;
+ * - time to interactive: the end of the last long task (> 50 ms, PerformanceObserver) after first
+ *   content, once the main thread has been quiet for 1 s (first content when there was none);
+ * - an interaction: device list, scroll to the middle until those rows are filled in; map, zoom in
+ *   one level until the map is idle again; fleet, none;
+ * - JS heap used after a forced garbage collection (CDP `Performance.getMetrics`).
  */
-import { parseArgs } from 'node:util';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Browser, Page } from 'playwright-core';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
-import { ensureConsoleBuilt, launchBrowser } from '../test-support/browser.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildApp, type App } from '../app.js';
+import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
+import { CONSOLE_DIST } from '../http/index.js';
 
-const { values } = parseArgs({
-  options: { devices: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' } },
-});
-const TOTAL = Number(values.devices);
-const RUNS = Number(values.runs);
+export interface ConsoleBenchOptions {
+  devices: number;
+  runs: number;
+  chromium: string;
+}
+
+const TOKEN = 'bench-admin-token-0123456789abcdef';
+const EMAIL = 'bench@console.bench';
+const PASSWORD = 'correct horse battery staple';
 const BATCH = 5_000;
+const auth = { authorization: `Bearer ${TOKEN}` };
 
-async function register(p: TestPlatform, from: number, to: number): Promise<number> {
+async function inject(app: App, method: 'POST' | 'PUT', url: string, payload: unknown, yaml = false) {
+  const r = await app.http.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: { ...auth, ...(yaml ? { 'content-type': 'application/yaml' } : {}) },
+    payload: payload as string,
+  });
+  if (r.statusCode >= 300) throw new Error(`${method} ${url}: ${r.statusCode} ${r.body.slice(0, 300)}`);
+}
+
+const deviceId = (i: number): string => `dev-${String(i).padStart(6, '0')}`;
+
+/** Register devices [from, to), write a position and latest values for each, take 1 % out of service. */
+async function seed(app: App, from: number, to: number): Promise<{ register: number; values: number }> {
   const t0 = performance.now();
   for (let start = from; start < to; start += BATCH) {
     const devices = [];
-    for (let i = start; i < Math.min(to, start + BATCH); i++) {
-      const id = `dev-${String(i).padStart(6, '0')}`;
+    for (let i = start; i < Math.min(to, start + BATCH); i++)
       devices.push({
-        id,
+        id: deviceId(i),
         model: i % 2 ? 'bench-lock' : 'bench-meter',
         name: `Device ${i}`,
         tags: [`site-${i % 50}`],
       });
-    }
-    const r = await p.app.http.inject({
-      method: 'POST',
-      url: '/api/v1/import',
-      headers: { ...p.auth, 'content-type': 'application/yaml' },
-      payload: stringify({ apiVersion: 'tsunagu/v1', devices }),
-    });
-    if (r.statusCode !== 200) throw new Error(`import: ${r.statusCode} ${r.body.slice(0, 300)}`);
+    await inject(app, 'POST', '/import', stringify({ apiVersion: 'tsunagu/v1', devices }), true);
   }
-  return performance.now() - t0;
+  const t1 = performance.now();
+  // Positions spread over Europe on a jittered grid (deterministic), latest battery and firmware.
+  let next = from;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < to; i = next++) {
+      const lat = 36 + ((i * 7919) % 10_000) / 500 + (i % 13) / 100;
+      const lon = -9 + ((i * 104_729) % 10_000) / 312 + (i % 7) / 100;
+      await inject(app, 'POST', `/devices/${deviceId(i)}/telemetry`, {
+        lat,
+        lon,
+        battery: i % 100,
+        firmware: `1.${i % 4}.0`,
+      });
+      if (i % 100 === 0)
+        await inject(app, 'PUT', `/devices/${deviceId(i)}/service-state`, {
+          state: 'out_of_service',
+          note: 'bench: taken out by hand',
+        });
+    }
+  };
+  await Promise.all(Array.from({ length: 200 }, worker));
+  return { register: t1 - t0, values: performance.now() - t1 };
 }
 
-async function mark(page: Page, url: string, name: string): Promise<number> {
-  await page.goto(url);
-  await page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, name, { timeout: 120_000 });
-  return page.evaluate((n) => performance.getEntriesByName(n)[0]!.startTime, name);
-}
-
-/** The few browser globals the page functions below use (the root tsconfig has no DOM types). */
 interface El {
   scrollTop: number;
   scrollHeight: number;
   textContent: string | null;
-  getAttribute(name: string): string | null;
-  getBoundingClientRect(): { height: number };
-  querySelector(sel: string): El | null;
-  querySelectorAll(sel: string): Iterable<El>;
 }
-interface PageGlobals {
-  document: El;
-  requestAnimationFrame: (cb: (t: number) => void) => void;
-  localStorage: { setItem(k: string, v: string): void };
+interface Globals {
+  document: { querySelector(s: string): El | null; querySelectorAll(s: string): Iterable<El> };
+  requestAnimationFrame: (cb: () => void) => void;
+  __longTasks: { end: number }[];
 }
 
-/** Scroll the list to its middle and wait until the rows there have content (not the `…` placeholder). */
-async function jumpToMiddle(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const { document, requestAnimationFrame } = globalThis as unknown as PageGlobals;
+/** Collect long tasks from the page's start (the observer is installed before any script runs). */
+function installLongTaskObserver(): void {
+  const g = globalThis as unknown as Globals;
+  g.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) g.__longTasks.push({ end: e.startTime + e.duration });
+  }).observe({ type: 'longtask' as never, buffered: true });
+}
+
+interface Sample {
+  first: number;
+  tti: number;
+  interaction?: number;
+  heapMb: number;
+}
+
+async function measurePage(page: Page, url: string, mark: string, interact?: () => Promise<number>) {
+  await page.goto(url);
+  await page.waitForFunction((n) => performance.getEntriesByName(n).length > 0, mark, { timeout: 180_000 });
+  const first = await page.evaluate((n) => performance.getEntriesByName(n)[0]!.startTime, mark);
+  // Quiet window: 1 s with no new long task.
+  const tti = await page.evaluate(async (start: number) => {
+    const g = globalThis as unknown as Globals;
+    for (;;) {
+      const seen = g.__longTasks.length;
+      await new Promise((r) => setTimeout(r, 1000));
+      if (g.__longTasks.length === seen) break;
+    }
+    return Math.max(start, ...g.__longTasks.map((t) => t.end));
+  }, first);
+  const interaction = interact ? await interact() : undefined;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('Performance.enable');
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  await cdp.detach();
+  const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
+  return { first, tti, ...(interaction !== undefined ? { interaction } : {}), heapMb: heap / 2 ** 20 };
+}
+
+/** Scroll the device list to its middle; time until the rows there have content (not `…`). */
+const jumpToMiddle = (page: Page): Promise<number> =>
+  page.evaluate(async () => {
+    const { document, requestAnimationFrame } = globalThis as unknown as Globals;
     const list = document.querySelector('.vlist')!;
     const t0 = performance.now();
     list.scrollTop = list.scrollHeight / 2;
-    const rowHeight = list.querySelector('[role=row]')!.getBoundingClientRect().height;
-    const want = Math.floor(list.scrollTop / rowHeight);
     for (;;) {
-      await new Promise<number>((r) => requestAnimationFrame(r));
-      const rows = [...list.querySelectorAll('[role=row]:not(.head)')];
-      // The rows for the new position (aria-rowindex is 1-based and counts the header) with content.
-      const there = rows.some((r) => Number(r.getAttribute('aria-rowindex')) - 2 === want);
-      if (there && rows.every((r) => !r.textContent?.includes('…'))) return performance.now() - t0;
+      await new Promise<void>((r) => requestAnimationFrame(r));
+      const rows = [...document.querySelectorAll('.vlist [role=row]:not(.head)')];
+      if (rows.length > 0 && rows.every((r) => !r.textContent?.includes('…'))) return performance.now() - t0;
       if (performance.now() - t0 > 120_000) throw new Error('rows never filled in');
     }
   });
+
+/** Press the map's zoom-in button; time until the map is idle again with its markers placed. */
+async function zoomIn(page: Page): Promise<number> {
+  const before = await page.evaluate(() => performance.getEntriesByName('tsunagu:map-idle').length);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.getByRole('button', { name: 'Zoom in', exact: true }).click();
+  await page.waitForFunction((n) => performance.getEntriesByName('tsunagu:map-idle').length > n, before, {
+    timeout: 60_000,
+  });
+  const end = await page.evaluate(() => performance.getEntriesByName('tsunagu:map-idle').at(-1)!.startTime);
+  return end - t0;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cell = (xs: number[], unit = 'ms', digits = 0): string =>
+  `${median(xs).toFixed(digits)} ${unit} (${xs.map((x) => x.toFixed(digits)).join(', ')})`;
 
-async function measure(browser: Browser, p: TestPlatform, n: number): Promise<void> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await ctx.addInitScript(
-    (token) => (globalThis as unknown as PageGlobals).localStorage.setItem('tsunagu.token', token),
-    p.adminToken,
-  );
+async function measure(ctx: BrowserContext, base: string, n: number, runs: number): Promise<string[]> {
   const page = await ctx.newPage();
-  const fleet: number[] = [];
-  const list: number[] = [];
-  const jump: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    fleet.push(await mark(page, `${p.httpUrl}/`, 'tsunagu:fleet-data'));
-    list.push(await mark(page, `${p.httpUrl}/devices`, 'tsunagu:devices-rows'));
-    jump.push(await jumpToMiddle(page));
+  const pages: [string, string, string, ((p: Page) => Promise<number>) | undefined][] = [
+    ['fleet overview', '/', 'tsunagu:fleet-data', undefined],
+    ['device list', '/devices', 'tsunagu:devices-rows', jumpToMiddle],
+    ['map', '/map', 'tsunagu:map-ready', zoomIn],
+  ];
+  const rows: string[] = [];
+  for (const [label, path, mark, act] of pages) {
+    const samples: Sample[] = [];
+    for (let i = 0; i < runs; i++)
+      samples.push(await measurePage(page, `${base}${path}`, mark, act ? () => act(page) : undefined));
+    const inter = samples.flatMap((s) => (s.interaction !== undefined ? [s.interaction] : []));
+    rows.push(
+      `| ${n.toLocaleString('en')} | ${label} | ${cell(samples.map((s) => s.first))} | ` +
+        `${cell(samples.map((s) => s.tti))} | ${inter.length ? cell(inter) : '—'} | ` +
+        `${cell(
+          samples.map((s) => s.heapMb),
+          'MB',
+          1,
+        )} |`,
+    );
+    console.log(rows.at(-1));
   }
-  const f = (xs: number[]): string =>
-    `${median(xs).toFixed(0).padStart(6)} ms (runs: ${xs.map((x) => x.toFixed(0)).join(', ')})`;
-  console.log(`${n.toLocaleString('en').padStart(8)} devices  fleet overview first data ${f(fleet)}`);
-  console.log(`${''.padStart(8)}          device list first rows  ${f(list)}`);
-  console.log(`${''.padStart(8)}          list middle rows filled ${f(jump)}`);
-  await ctx.close();
+  await page.close();
+  return rows;
 }
 
-ensureConsoleBuilt();
-const p = await startTestPlatform();
-let browser: Browser | undefined;
-try {
-  for (const name of ['bench-lock', 'bench-meter'])
-    await p.app.http.inject({
-      method: 'POST',
-      url: '/api/v1/device-models',
-      headers: p.auth,
-      payload: { name },
+export async function benchConsole(opts: Partial<ConsoleBenchOptions> = {}): Promise<string[]> {
+  const total = opts.devices ?? 100_000;
+  const runs = opts.runs ?? 3;
+  if (!existsSync(join(CONSOLE_DIST, 'index.html')))
+    throw new Error(`the console is not built (${CONSOLE_DIST}): run npm run build:console first`);
+  const { chromium } = await import('playwright-core');
+  const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-console-'));
+  const base = defaultConfig();
+  const app = await buildApp(
+    { ...base, mqttPort: 0, httpPort: 0, dataDir, logLevel: 'silent', adminToken: TOKEN },
+    { log: silentLogger },
+  );
+  let browser: Browser | undefined;
+  const rows: string[] = [];
+  try {
+    const addr = await app.listen();
+    const url = `http://127.0.0.1:${addr.http}`;
+    for (const name of ['bench-lock', 'bench-meter']) await inject(app, 'POST', '/device-models', { name });
+    await inject(app, 'POST', '/users', { email: EMAIL, role: 'admin', password: PASSWORD });
+    browser = await chromium.launch({
+      executablePath: opts.chromium ?? process.env.TSUNAGU_CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
     });
-  browser = await launchBrowser();
-  const peer = Math.min(1_000, TOTAL);
-  console.log(`registered ${peer} devices in ${(await register(p, 0, peer)).toFixed(0)} ms (YAML import)`);
-  await measure(browser, p, peer);
-  if (TOTAL > peer) {
-    console.log(
-      `registered ${TOTAL - peer} more in ${(await register(p, peer, TOTAL)).toFixed(0)} ms (YAML import, batches of ${BATCH})`,
-    );
-    await measure(browser, p, TOTAL);
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await ctx.addInitScript(installLongTaskObserver);
+    const login = await ctx.request.post(`${url}/api/v1/auth/login`, {
+      data: { email: EMAIL, password: PASSWORD },
+    });
+    if (!login.ok()) throw new Error(`sign-in: ${login.status()} ${await login.text()}`);
+    console.log('| devices | page | first content | time to interactive | interaction | JS heap |');
+    console.log('| ------: | ---- | ------------: | ------------------: | ----------: | ------: |');
+    let done = 0;
+    for (const n of [...new Set([Math.min(1_000, total), total])]) {
+      const t = await seed(app, done, n);
+      console.error(
+        `seeded ${n - done} devices: registered in ${(t.register / 1000).toFixed(1)} s (YAML import), ` +
+          `positions and latest values in ${(t.values / 1000).toFixed(1)} s (HTTP ingest)`,
+      );
+      done = n;
+      rows.push(...(await measure(ctx, url, n, runs)));
+    }
+    await ctx.close();
+  } finally {
+    await browser?.close();
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
-} finally {
-  await browser?.close();
-  await p.close();
+  return rows;
+}
+
+export async function runConsoleBenchCli(args: string[]): Promise<void> {
+  const o = parseCliOptions(args) as Partial<Record<keyof ConsoleBenchOptions, unknown>>;
+  await benchConsole({
+    ...(o.devices !== undefined ? { devices: Number(o.devices) } : {}),
+    ...(o.runs !== undefined ? { runs: Number(o.runs) } : {}),
+    ...(typeof o.chromium === 'string' ? { chromium: o.chromium } : {}),
+  });
 }

@@ -14,6 +14,7 @@ import { benchMqttIngest } from './ingest-mqtt.js';
 export { runBrokerBench, runBrokerBenchCli, formatReport } from './broker-bench.js';
 export type { BrokerBenchOptions, BrokerBenchResults } from './broker-bench.js';
 export { runCodecBenchCli } from './codec-bench.js';
+export { benchConsole, runConsoleBenchCli } from './console-render.js';
 export { benchRetained, type RetainedBenchOptions } from './retained-bench.js';
 export { benchShadows, runShadowBenchCli } from './shadows-bench.js';
 export { runSchedulesBenchCli } from './schedules-bench.js';

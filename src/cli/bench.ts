@@ -74,6 +74,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'jobs: executions scheduled/s and CPU per execution, start-next/update answers/s, job status latency at N executions',
     load: async () => (await import('../bench/index.js')).runJobsBenchCli,
   },
+  console: {
+    help: 'console in chromium at 1,000 and 100,000 devices: fleet, device list, map — first content, time to interactive, JS heap',
+    load: async () => (await import('../bench/index.js')).runConsoleBenchCli,
+  },
   codec: {
     help: 'mqtt-packet parse and generate rates for a small QoS 0 PUBLISH',
     load: async () => (await import('../bench/index.js')).runCodecBenchCli,

@@ -67,3 +67,56 @@ export async function consoleSignIn(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: 30_000 });
 }
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[]; failureSummary?: string }[];
+}
+
+/**
+ * Run axe-core (its source injected into the page) against the whole document and fail with a
+ * readable list when any violation is serious or critical. `exclude`: CSS selectors to leave out
+ * (e.g. a third-party canvas). Returns the minor and moderate ones for the caller to log.
+ */
+export async function expectNoSeriousA11yViolations(
+  page: Page,
+  label = page.url(),
+  exclude: string[] = [],
+): Promise<AxeViolation[]> {
+  const axe = (await import('axe-core')).default;
+  await page.addScriptTag({ content: axe.source });
+  const violations = await page.evaluate(async (ex: string[]) => {
+    const g = globalThis as unknown as {
+      axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> };
+      document: unknown;
+    };
+    const ctx = ex.length ? { include: [['html']], exclude: ex.map((s) => [s]) } : g.document;
+    const r = await g.axe.run(ctx, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    }));
+  }, exclude);
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (serious.length > 0) {
+    const text = serious
+      .map(
+        (v) =>
+          `- ${v.id} (${v.impact}): ${v.help}\n` +
+          v.nodes
+            .slice(0, 5)
+            .map(
+              (n) =>
+                `    ${JSON.stringify(n.target)} ${n.failureSummary?.split('\n').slice(1, 2).join('') ?? ''}`,
+            )
+            .join('\n'),
+      )
+      .join('\n');
+    throw new Error(`${label}: ${serious.length} serious/critical accessibility violation(s)\n${text}`);
+  }
+  return violations.filter((v) => !serious.includes(v));
+}

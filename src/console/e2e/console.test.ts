@@ -257,9 +257,9 @@ test('console: fleet, device detail, commands, service state and SLOs in a real 
   await page.getByTestId('alert-tiers').getByText('page-1h').waitFor(WAIT);
   await shot(page, '08-slo');
   await page.getByRole('link', { name: 'Map' }).click();
-  await page.getByLabel('Tile server URL template').fill(''); // no network here: positions without tiles
-  await page.getByRole('link', { name: 'lock-1, out of service' }).waitFor(WAIT);
-  await page.getByRole('link', { name: /lock-3, / }).waitFor(WAIT);
+  await page.getByLabel('Tile server URL template').fill(''); // no network here: the bundled outlines only
+  await page.getByRole('button', { name: 'lock-1, out of service' }).waitFor(WAIT);
+  await page.getByRole('button', { name: /^lock-3, / }).waitFor(WAIT);
   await shot(page, '09-map');
   await page.getByRole('link', { name: 'Notifications' }).click();
   await page.getByTestId('channels').getByText('ops webhook').waitFor(WAIT);

@@ -5,7 +5,6 @@ import { Link, matchPath, useLocation } from './router';
 import { FleetPage } from './pages/FleetPage';
 import { DevicesPage } from './pages/DevicesPage';
 import { DevicePage } from './pages/DevicePage';
-import { MapPage } from './pages/MapPage';
 import { SlosPage } from './pages/SlosPage';
 import { SloPage } from './pages/SloPage';
 import { NotificationsPage } from './pages/NotificationsPage';
@@ -21,6 +20,8 @@ import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
 
 // Dashboards are a chunk of their own, loaded when first opened (the rest of the console stays lean).
 const DashboardsRoute = lazy(() => import('./pages/dashboards/DashboardsPage'));
+// MapLibre and the world outlines weigh ~300 kB gzipped: only the map route loads them.
+const MapPage = lazy(() => import('./pages/MapPage'));
 
 /** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
@@ -87,7 +88,12 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
         <DashboardsRoute path={path} query={query} canEdit={canEdit} />
       </Suspense>
     );
-  else if (path === '/map') page = <MapPage />;
+  else if (path === '/map')
+    page = (
+      <Suspense fallback={<p className="muted">Loading the map…</p>}>
+        <MapPage />
+      </Suspense>
+    );
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;
   else if (path === '/rules') page = <RulesPage canEdit={canEdit} />;

@@ -1,15 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  budgetBar,
-  fitZoom,
-  formatAgo,
-  formatCount,
-  formatMs,
-  formatPercent,
-  lonLatToWorld,
-  visibleRange,
-} from './format';
+import { budgetBar, formatAgo, formatCount, formatMs, formatPercent, visibleRange } from './format';
 
 test('formatAgo covers seconds to days and missing values', () => {
   const now = 1_000_000_000_000;
@@ -39,15 +30,6 @@ test('virtualized range renders only rows in view plus overscan', () => {
   assert.deepEqual(visibleRange(0, 360, 36, 100_000, 8), { start: 0, end: 18 });
   assert.deepEqual(visibleRange(36_000, 360, 36, 100_000, 8), { start: 992, end: 1018 });
   assert.deepEqual(visibleRange(3_599_640, 360, 36, 100_000, 8), { start: 99_982, end: 100_000 });
-});
-
-test('web mercator: origin, bounds and fitting', () => {
-  const z0 = lonLatToWorld(0, 0, 0);
-  assert.ok(Math.abs(z0.x - 128) < 1e-9 && Math.abs(z0.y - 128) < 1e-9);
-  assert.ok(lonLatToWorld(-180, 85.0511, 1).y < 0.01);
-  // Berlin-sized box fits in a high zoom; a continent needs a low one.
-  assert.ok(fitZoom(13.3, 52.45, 13.5, 52.55, 900, 520) >= 11);
-  assert.ok(fitZoom(-10, 35, 30, 60, 900, 520) <= 5);
 });
 
 test('formatCount rounds fractional device-minutes and groups large counts', () => {

@@ -57,29 +57,3 @@ export function visibleRange(
   const end = Math.min(total, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
   return { start, end };
 }
-
-/** Slippy-map tile math (Web Mercator), used by the map page. */
-export function lonLatToWorld(lon: number, lat: number, zoom: number): { x: number; y: number } {
-  const n = 256 * 2 ** zoom;
-  const x = ((lon + 180) / 360) * n;
-  const rad = (Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180;
-  const y = ((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n;
-  return { x, y };
-}
-
-/** The zoom level that fits a bounding box into a viewport. */
-export function fitZoom(
-  minLon: number,
-  minLat: number,
-  maxLon: number,
-  maxLat: number,
-  width: number,
-  height: number,
-): number {
-  for (let z = 18; z > 0; z--) {
-    const a = lonLatToWorld(minLon, maxLat, z);
-    const b = lonLatToWorld(maxLon, minLat, z);
-    if (b.x - a.x <= width * 0.9 && b.y - a.y <= height * 0.9) return z;
-  }
-  return 1;
-}
