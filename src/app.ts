@@ -42,6 +42,7 @@ import { createSlo } from './slo/index.js';
 import { createSchedules } from './schedules/index.js';
 import { createRules } from './rules/index.js';
 import { createJobs } from './jobs/index.js';
+import { createAlarms } from './alarms/index.js';
 import { openDatabase, registerStoreMetrics, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -154,6 +155,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     slos: slo.engine,
   });
   const notify = await createNotify(ctx, registry.directory);
+  // Alarms subscribe to what health and SLOs emit; rules raise them through the `alarm` action.
+  const alarms = await createAlarms(ctx, registry.directory);
   // Rule actions write only to registered devices (a template could name any id).
   const registered = async (id: string): Promise<string> => {
     if (!(await registry.directory.getDevice(id))) throw new Error(`device ${id} is not registered`);
@@ -172,6 +175,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     registry,
     auth,
     notify,
+    alarms,
     shadows,
     commands,
     telemetry,
@@ -207,6 +211,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
             ...(n.deviceId !== undefined ? { deviceId: n.deviceId } : {}),
             data: n.data,
           }),
+        alarm: (a) => alarms.fromRule(a),
       },
     }),
     jobs,

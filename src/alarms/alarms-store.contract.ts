@@ -116,7 +116,11 @@ export const alarmsStoreContract: [string, (s: AlarmsStore) => Promise<void>][] 
         message: 'hot',
         at: 400,
       });
-      await s.transition(slo.alarm.id, ['ACTIVE_UNACK', 'ACTIVE_ACK'], { kind: 'clear', by: 'system', at: 350 });
+      await s.transition(slo.alarm.id, ['ACTIVE_UNACK', 'ACTIVE_ACK'], {
+        kind: 'clear',
+        by: 'system',
+        at: 350,
+      });
       const all = await s.list({ limit: 10 });
       assert.deepEqual(
         all.map((a) => a.originator),

@@ -22,7 +22,12 @@ export type AlarmState =
   | 'CLEARED_UNACK' // the condition ended (or was cleared by hand) before anyone acknowledged it
   | 'CLEARED_ACK'; // acknowledged and cleared: nothing left to do
 
-export const ALARM_STATES: readonly AlarmState[] = ['ACTIVE_UNACK', 'ACTIVE_ACK', 'CLEARED_UNACK', 'CLEARED_ACK'];
+export const ALARM_STATES: readonly AlarmState[] = [
+  'ACTIVE_UNACK',
+  'ACTIVE_ACK',
+  'CLEARED_UNACK',
+  'CLEARED_ACK',
+];
 export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error', 'critical'];
 
 export interface Alarm {

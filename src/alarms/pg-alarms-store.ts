@@ -59,13 +59,11 @@ export function pgAlarmsStore({ pool }: PostgresDatabase): AlarmsStore {
       const r = await pool.query(
         `SELECT source, severity, COUNT(*) AS n FROM alarms WHERE state IN ('${ACTIVE_STATES.join("', '")}') GROUP BY source, severity`,
       );
-      return (r.rows as AlarmRow[]).map(
-        (row): AlarmCount => ({
-          source: row.source as AlarmCount['source'],
-          severity: row.severity as AlarmCount['severity'],
-          n: Number(row.n),
-        }),
-      );
+      return (r.rows as AlarmRow[]).map((row): AlarmCount => ({
+        source: row.source as AlarmCount['source'],
+        severity: row.severity as AlarmCount['severity'],
+        n: Number(row.n),
+      }));
     },
   };
 }

@@ -56,9 +56,11 @@ export function sqliteAlarmsStore({ db }: SqliteDatabase): AlarmsStore {
       return r && alarmFromRow(r);
     },
     async countActive() {
-      return (counts.all() as AlarmRow[]).map(
-        (r): AlarmCount => ({ source: r.source as AlarmCount['source'], severity: r.severity as AlarmCount['severity'], n: Number(r.n) }),
-      );
+      return (counts.all() as AlarmRow[]).map((r): AlarmCount => ({
+        source: r.source as AlarmCount['source'],
+        severity: r.severity as AlarmCount['severity'],
+        n: Number(r.n),
+      }));
     },
   };
 }

@@ -55,6 +55,9 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /slos/:name/status': scoped,
   'GET /slos/:name/history': scoped,
   'GET /alerts': scoped,
+  // Alarms on the customer's devices only (the list filters; another's alarm answers 404).
+  'GET /alarms': any,
+  'GET /alarms/:id': scoped,
   'POST /devices/:id/shadows/:name': shadowWrite,
   // auth/'s own routes every signed-in person uses
   'GET /auth/session': any,
