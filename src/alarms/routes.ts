@@ -96,7 +96,7 @@ const SHORTHAND: Record<string, AlarmState[]> = {
   CLEARED: ['CLEARED_UNACK', 'CLEARED_ACK'],
 };
 
-/** `ACTIVE_UNACK,CLEARED_UNACK` or `ACTIVE` → states; 422 naming `query.state` otherwise. */
+/** `ACTIVE_UNACK,CLEARED_UNACK` or `ACTIVE` → states; 422 naming `querystring.state` otherwise. */
 export function parseStates(raw: string): AlarmState[] {
   const out = new Set<AlarmState>();
   for (const part of raw.split(',')) {
@@ -104,7 +104,7 @@ export function parseStates(raw: string): AlarmState[] {
     const states = SHORTHAND[s] ?? (ALARM_STATES.includes(s as AlarmState) ? [s as AlarmState] : undefined);
     if (!states)
       throw AlarmErrors.badQuery(
-        'query.state',
+        'querystring.state',
         `unknown state ${JSON.stringify(part)}; one of ${ALARM_STATES.join(', ')}, ACTIVE, CLEARED`,
       );
     for (const x of states) out.add(x);
