@@ -155,7 +155,9 @@ export const ON_REPEAT = `ON CONFLICT (active_key) DO UPDATE SET
 
 const num = (v: unknown): number => Number(v); // PostgreSQL returns BIGINT as a string
 const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : JSON.stringify(v);
+const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : str(v));
 
 export function alarmFromRow(r: AlarmRow): Alarm {
   return {
@@ -176,7 +178,9 @@ export function alarmFromRow(r: AlarmRow): Alarm {
     ackAt: optNum(r.ack_at),
     clearedBy: optStr(r.cleared_by),
     clearedAt: optNum(r.cleared_at),
-    details: JSON.parse(String(r.details_json ?? '{}')) as Record<string, unknown>,
+    details: JSON.parse(
+      r.details_json === null || r.details_json === undefined ? '{}' : str(r.details_json),
+    ) as Record<string, unknown>,
   };
 }
 

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { api } from '../test-support/platform-api.js';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
+type Json = Record<string, any>;
 const PASSWORD = 'a long enough customer password';
 
 async function token(p: TestPlatform, role: 'viewer' | 'operator'): Promise<{ authorization: string }> {
@@ -21,9 +23,9 @@ async function call(
   headers: Record<string, string>,
   method: 'GET' | 'POST',
   url: string,
-): Promise<{ status: number; body: Record<string, any> }> {
+): Promise<{ status: number; body: Json }> {
   const r = await p.app.http.inject({ method, url: `/api/v1${url}`, headers });
-  return { status: r.statusCode, body: JSON.parse(r.body) as Record<string, any> };
+  return { status: r.statusCode, body: JSON.parse(r.body) as Json };
 }
 
 async function seed(p: TestPlatform): Promise<number[]> {

@@ -2,6 +2,150 @@
 // OpenAPI 3.0.3, Tsunagu API 1
 
 export interface Paths {
+  '/alarms': {
+    /** Alarms, newest first, with filters; page with nextCursor */
+    get: {
+      query: {
+        /** comma-separated: ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK, or ACTIVE / CLEARED (both of each) */
+        state?: string;
+        source?: 'health' | 'slo' | 'rule';
+        severity?: 'info' | 'warning' | 'error' | 'critical';
+        deviceId?: string;
+        /** epoch ms: alarms seen at or after this time */
+        since?: number;
+        /** the previous page's nextCursor */
+        cursor?: string;
+        /** page size, 1–500 */
+        limit?: number;
+      };
+      response: {
+        items: {
+          id: number;
+          source: 'health' | 'slo' | 'rule';
+          originator: string;
+          deviceId?: string | null;
+          sloId?: string | null;
+          ruleId?: string | null;
+          severity: 'info' | 'warning' | 'error' | 'critical';
+          type: string;
+          message: string;
+          state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+          count: number;
+          /** epoch milliseconds */
+          raisedAt: number;
+          /** epoch milliseconds */
+          lastSeen: number;
+          ackBy?: string | null;
+          ackAt?: number | null;
+          clearedBy?: string | null;
+          clearedAt?: number | null;
+          details?: {
+            [key: string]: unknown;
+          };
+        }[];
+        nextCursor: string | null;
+      };
+    };
+  };
+  '/alarms/:id': {
+    /** One alarm */
+    get: {
+      params: {
+        /** alarm id */
+        id: number;
+      };
+      response: {
+        id: number;
+        source: 'health' | 'slo' | 'rule';
+        originator: string;
+        deviceId?: string | null;
+        sloId?: string | null;
+        ruleId?: string | null;
+        severity: 'info' | 'warning' | 'error' | 'critical';
+        type: string;
+        message: string;
+        state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+        count: number;
+        /** epoch milliseconds */
+        raisedAt: number;
+        /** epoch milliseconds */
+        lastSeen: number;
+        ackBy?: string | null;
+        ackAt?: number | null;
+        clearedBy?: string | null;
+        clearedAt?: number | null;
+        details?: {
+          [key: string]: unknown;
+        };
+      };
+    };
+  };
+  '/alarms/:id/ack': {
+    /** Acknowledge an alarm (409 when already acknowledged) */
+    post: {
+      params: {
+        /** alarm id */
+        id: number;
+      };
+      response: {
+        id: number;
+        source: 'health' | 'slo' | 'rule';
+        originator: string;
+        deviceId?: string | null;
+        sloId?: string | null;
+        ruleId?: string | null;
+        severity: 'info' | 'warning' | 'error' | 'critical';
+        type: string;
+        message: string;
+        state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+        count: number;
+        /** epoch milliseconds */
+        raisedAt: number;
+        /** epoch milliseconds */
+        lastSeen: number;
+        ackBy?: string | null;
+        ackAt?: number | null;
+        clearedBy?: string | null;
+        clearedAt?: number | null;
+        details?: {
+          [key: string]: unknown;
+        };
+      };
+    };
+  };
+  '/alarms/:id/clear': {
+    /** Clear an alarm (409 when already cleared) */
+    post: {
+      params: {
+        /** alarm id */
+        id: number;
+      };
+      response: {
+        id: number;
+        source: 'health' | 'slo' | 'rule';
+        originator: string;
+        deviceId?: string | null;
+        sloId?: string | null;
+        ruleId?: string | null;
+        severity: 'info' | 'warning' | 'error' | 'critical';
+        type: string;
+        message: string;
+        state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+        count: number;
+        /** epoch milliseconds */
+        raisedAt: number;
+        /** epoch milliseconds */
+        lastSeen: number;
+        ackBy?: string | null;
+        ackAt?: number | null;
+        clearedBy?: string | null;
+        clearedAt?: number | null;
+        details?: {
+          [key: string]: unknown;
+        };
+      };
+    };
+  };
   '/alerts': {
     get: {
       query: {
@@ -2677,11 +2821,12 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         }[];
-        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
+        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command, notify or alarm */
         errorAction?: {
           type?:
             | 'republish'
@@ -2692,7 +2837,8 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         };
@@ -2736,11 +2882,12 @@ export interface Paths {
               | 'telemetry'
               | 'shadow'
               | 'command'
-              | 'notify';
+              | 'notify'
+              | 'alarm';
             secret?: string;
             [key: string]: unknown;
           }[];
-          /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
+          /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command, notify or alarm */
           errorAction?: {
             type?:
               | 'republish'
@@ -2751,7 +2898,8 @@ export interface Paths {
               | 'telemetry'
               | 'shadow'
               | 'command'
-              | 'notify';
+              | 'notify'
+              | 'alarm';
             secret?: string;
             [key: string]: unknown;
           };
@@ -2797,11 +2945,12 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         }[];
-        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
+        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command, notify or alarm */
         errorAction?: {
           type?:
             | 'republish'
@@ -2812,7 +2961,8 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         };
