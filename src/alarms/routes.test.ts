@@ -106,7 +106,7 @@ test('alarms API: roles, bad input, unknown ids, illegal transitions, audit, pag
     );
   }
   assert.equal((await call(p, viewer, 'GET', '/alarms/99999')).status, 404);
-  assert.equal((await call(p, viewer, 'GET', '/alarms/abc')).status, 422);
+  assert.equal((await call(p, viewer, 'GET', '/alarms/abc')).status, 404);
   assert.equal((await call(p, ops, 'POST', '/alarms/99999/ack')).status, 404);
 
   const id = ids[1]!;

@@ -60,7 +60,8 @@ export const alarmSchema = {
 
 const idParams = {
   type: 'object',
-  properties: { id: { type: 'integer', minimum: 1, description: 'alarm id' } },
+  // A string, so any id that names no alarm (`abc`, a UUID) is simply not found (404), as for customers.
+  properties: { id: { type: 'string', maxLength: 64, description: 'alarm id' } },
   required: ['id'],
 } as const;
 
@@ -110,6 +111,12 @@ export function parseStates(raw: string): AlarmState[] {
     for (const x of states) out.add(x);
   }
   return [...out];
+}
+
+/** A path id as a number; anything that cannot name an alarm is not found. */
+function alarmId(raw: string): number {
+  if (!/^[1-9][0-9]{0,15}$/.test(raw)) throw AlarmErrors.notFound(raw);
+  return Number(raw);
 }
 
 /** Who acts: the signed-in user's e-mail or the token's name. */
@@ -166,7 +173,7 @@ export function alarmsRoutes(alarms: AlarmsService, directory: DeviceDirectory) 
         return { items, nextCursor: items.length === q.limit && last ? String(last.id) : null };
       },
     );
-    api.get<{ Params: { id: number } }>(
+    api.get<{ Params: { id: string } }>(
       '/alarms/:id',
       {
         schema: {
@@ -176,10 +183,10 @@ export function alarmsRoutes(alarms: AlarmsService, directory: DeviceDirectory) 
           response: { 200: alarmSchema },
         },
       },
-      async (req) => visible(req.principal, await alarms.get(req.params.id)),
+      async (req) => visible(req.principal, await alarms.get(alarmId(req.params.id))),
     );
     for (const verb of ['ack', 'clear'] as const)
-      api.post<{ Params: { id: number } }>(
+      api.post<{ Params: { id: string } }>(
         `/alarms/:id/${verb}`,
         {
           config: { role: 'operator', action: `alarm.${verb}` },
@@ -195,8 +202,8 @@ export function alarmsRoutes(alarms: AlarmsService, directory: DeviceDirectory) 
         },
         async (req) =>
           verb === 'ack'
-            ? alarms.ack(req.params.id, who(req.principal))
-            : alarms.clear(req.params.id, who(req.principal)),
+            ? alarms.ack(alarmId(req.params.id), who(req.principal))
+            : alarms.clear(alarmId(req.params.id), who(req.principal)),
       );
   };
 }

@@ -52,7 +52,7 @@ export interface Paths {
     get: {
       params: {
         /** alarm id */
-        id: number;
+        id: string;
       };
       response: {
         id: number;
@@ -85,7 +85,7 @@ export interface Paths {
     post: {
       params: {
         /** alarm id */
-        id: number;
+        id: string;
       };
       response: {
         id: number;
@@ -118,7 +118,7 @@ export interface Paths {
     post: {
       params: {
         /** alarm id */
-        id: number;
+        id: string;
       };
       response: {
         id: number;
