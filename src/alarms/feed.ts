@@ -53,7 +53,7 @@ export class AlarmFeed {
           deviceId: e.deviceId,
           severity,
           type: OUT_OF_SERVICE,
-          message: `${e.deviceId} out of service (${e.reasons.join(', ') || 'no reason given'})`,
+          message: `${e.deviceId} out of service (${e.reasons.join(', ') || 'no reason given'})${e.note ? `: ${e.note}` : ''}`,
           at: e.at,
           details: {
             reasons: e.reasons,

@@ -18,9 +18,23 @@ export function originatorLabel(a: Alarm): string {
   return a.ruleId ? `rule ${a.ruleId}` : a.originator;
 }
 
-/** "ops@example.com · 12:03:04", or — when nobody has yet. */
-export function whoWhen(by: string | null | undefined, at: number | null | undefined): string {
-  return by ? `${by} · ${at ? formatTime(at) : '—'}` : '—';
+/** Who (a person, a token, `system` or a rule) and, below it, when; — when nobody has yet. */
+export function WhoWhen({
+  by,
+  at,
+}: {
+  by: string | null | undefined;
+  at: number | null | undefined;
+}): JSX.Element {
+  if (!by) return <>—</>;
+  return (
+    <>
+      {by}
+      <div className="muted" style={{ fontSize: 13 }}>
+        {at ? formatTime(at) : '—'}
+      </div>
+    </>
+  );
 }
 
 /** Ack and Clear buttons for one alarm; `onDone` gets the updated alarm. */

@@ -1,6 +1,6 @@
 import { call } from '../api';
 import { Badge, ErrorText } from '../components/bits';
-import { AlarmActions, originatorLabel, whoWhen } from '../components/alarms';
+import { AlarmActions, originatorLabel, WhoWhen } from '../components/alarms';
 import { formatTime } from '../format';
 import { useLoad } from '../hooks';
 import { Link } from '../router';
@@ -61,9 +61,13 @@ export function AlarmPage({ id, canEdit }: { id: string; canEdit: boolean }): JS
               {formatTime(a.lastSeen)} ({a.count} {a.count === 1 ? 'time' : 'times'})
             </dd>
             <dt>Acknowledged</dt>
-            <dd data-testid="detail-ack">{whoWhen(a.ackBy, a.ackAt)}</dd>
+            <dd data-testid="detail-ack">
+              <WhoWhen by={a.ackBy} at={a.ackAt} />
+            </dd>
             <dt>Cleared</dt>
-            <dd data-testid="detail-clear">{whoWhen(a.clearedBy, a.clearedAt)}</dd>
+            <dd data-testid="detail-clear">
+              <WhoWhen by={a.clearedBy} at={a.clearedAt} />
+            </dd>
           </dl>
           {canEdit && <AlarmActions alarm={a} onDone={() => alarm.reload()} />}
           <h2>Details</h2>

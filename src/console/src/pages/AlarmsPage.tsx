@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { call } from '../api';
 import { ErrorText, Badge } from '../components/bits';
-import { AlarmActions, originatorLabel, whoWhen, type Alarm } from '../components/alarms';
+import { AlarmActions, originatorLabel, WhoWhen, type Alarm } from '../components/alarms';
 import { formatTime } from '../format';
 import { useInterval, useLoad } from '../hooks';
 import { Link } from '../router';
@@ -147,8 +147,12 @@ export function AlarmsPage({ canEdit }: { canEdit: boolean }): JSX.Element {
                     <Badge value={a.state} />
                   </td>
                   <td>{formatTime(a.raisedAt)}</td>
-                  <td data-testid="ack-who">{whoWhen(a.ackBy, a.ackAt)}</td>
-                  <td data-testid="clear-who">{whoWhen(a.clearedBy, a.clearedAt)}</td>
+                  <td data-testid="ack-who">
+                    <WhoWhen by={a.ackBy} at={a.ackAt} />
+                  </td>
+                  <td data-testid="clear-who">
+                    <WhoWhen by={a.clearedBy} at={a.clearedAt} />
+                  </td>
                   {canEdit && (
                     <td>
                       <AlarmActions alarm={a} onDone={done} />
