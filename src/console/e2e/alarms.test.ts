@@ -34,7 +34,7 @@ async function axe(page: Page): Promise<AxeResult['violations']> {
   const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   await page.addScriptTag({ content: source });
   // A string expression: this file is type-checked without the DOM library.
-  const r = (await page.evaluate('axe.run(document)')) as AxeResult;
+  const r = await page.evaluate<AxeResult>('axe.run(document)');
   return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
