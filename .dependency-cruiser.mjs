@@ -10,7 +10,7 @@
 // test code out of production is the `no-test-code-in-production` rule below, checked by
 // reachability from the entry points. Test helpers that live inside a module under another name
 // (`test-helpers.ts`, `testing.ts`, `*.contract.ts`, …) are cruised like any module file.
-const BUSINESS = '(registry|shadows|commands|telemetry|health|slo|notify|rules|jobs|schedules|auth|dashboards)';
+const BUSINESS = '(registry|shadows|commands|telemetry|health|slo|notify|rules|jobs|schedules|auth|dashboards|alarms)';
 const TEST_CODE = ['^src/test-support/', '\\.test\\.tsx?$'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -43,6 +43,7 @@ import { createSchedules } from './schedules/index.js';
 import { createRules } from './rules/index.js';
 import { createJobs } from './jobs/index.js';
 import { createDashboards } from './dashboards/index.js';
+import { createAlarms } from './alarms/index.js';
 import { openDatabase, registerStoreMetrics, type Database } from './store/index.js';
 import { createCluster, registerClusterMetrics, type Cluster, type ClusterOptions } from './cluster/index.js';
 
@@ -155,6 +156,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     slos: slo.engine,
   });
   const notify = await createNotify(ctx, registry.directory);
+  // Alarms subscribe to what health and SLOs emit; rules raise them through the `alarm` action.
+  const alarms = await createAlarms(ctx, registry.directory);
   // Rule actions write only to registered devices (a template could name any id).
   const registered = async (id: string): Promise<string> => {
     if (!(await registry.directory.getDevice(id))) throw new Error(`device ${id} is not registered`);
@@ -173,6 +176,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     registry,
     auth,
     notify,
+    alarms,
     shadows,
     commands,
     telemetry,
@@ -208,6 +212,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
             ...(n.deviceId !== undefined ? { deviceId: n.deviceId } : {}),
             data: n.data,
           }),
+        alarm: (a) => alarms.fromRule(a),
       },
     }),
     jobs,

@@ -236,7 +236,9 @@ test(
                     (rule?.kind === 'scoped'
                       ? r.url.startsWith('/api/v1/slos')
                         ? 'SLO_NOT_FOUND'
-                        : 'SCHEDULE_NOT_FOUND'
+                        : r.url.startsWith('/api/v1/alarms')
+                          ? 'ALARM_NOT_FOUND'
+                          : 'SCHEDULE_NOT_FOUND'
                       : 'DEVICE_NOT_FOUND')
                 : got === expect;
           checked++;

@@ -55,6 +55,9 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /slos/:name/status': scoped,
   'GET /slos/:name/history': scoped,
   'GET /alerts': scoped,
+  // Alarms on the customer's devices only (the list filters; another's alarm answers 404).
+  'GET /alarms': any,
+  'GET /alarms/:id': scoped,
   'POST /devices/:id/shadows/:name': shadowWrite,
   // Dashboards (read only): the module shows a customer its customer's dashboards and unassigned
   // ones that pin none of another customer's devices (404 otherwise); widgets read data through the

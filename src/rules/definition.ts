@@ -181,6 +181,7 @@ function parseAction(v: unknown, path: string): ActionDef {
     case 'shadow':
     case 'command':
     case 'notify':
+    case 'alarm':
       return { ...parsePlatformAction(type, v, path), ...common };
     default: {
       only(v, [...COMMON, 'url', 'subject'], path);
@@ -244,6 +245,24 @@ function parsePlatformAction(type: PlatformActionDef['type'], v: Obj, path: stri
         bad(`${path}severity`, `must be one of ${SEVERITIES.join(', ')}`);
       return { type, title, ...dev, ...(severity ? { severity: severity as 'info' } : {}) };
     }
+    case 'alarm': {
+      only(v, [...COMMON, 'name', 'severity', 'message', 'device', 'clear'], path);
+      const name = str(v, 'name', path, true, 128);
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) bad(`${path}name`, 'letters, digits, _, . and -');
+      const severity = str(v, 'severity', path, false);
+      if (severity !== undefined && !SEVERITIES.includes(severity))
+        bad(`${path}severity`, `must be one of ${SEVERITIES.join(', ')}`);
+      const message = str(v, 'message', path, false, 1024);
+      if (v.clear !== undefined && typeof v.clear !== 'boolean') bad(`${path}clear`, 'must be a boolean');
+      return {
+        type,
+        name,
+        ...dev,
+        ...(severity ? { severity: severity as 'info' } : {}),
+        ...(message !== undefined ? { message } : {}),
+        ...(v.clear === true ? { clear: true } : {}),
+      };
+    }
   }
 }
 
@@ -277,6 +296,11 @@ export function templateFields(a: ActionDef): [string, string][] {
     case 'notify':
       return [
         ['title', a.title],
+        ...(a.device !== undefined ? [['device', a.device] as [string, string]] : []),
+      ];
+    case 'alarm':
+      return [
+        ['message', a.message ?? a.name],
         ...(a.device !== undefined ? [['device', a.device] as [string, string]] : []),
       ];
   }

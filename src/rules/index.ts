@@ -27,7 +27,7 @@ export { RuleSqlError } from './sql-errors.js';
 export type { RuleDef, ActionDef, Delivery } from './types.js';
 export type { RulesService, TestInput, TestResult } from './service.js';
 export type { RuleLimits } from './definition.js';
-export type { PlatformActions, RuleCommandRequest, RuleNotification } from './actions/index.js';
+export type { PlatformActions, RuleAlarmRequest, RuleCommandRequest, RuleNotification } from './actions/index.js';
 
 export interface RulesModule extends PlatformModule {
   service: RulesService;

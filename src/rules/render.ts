@@ -74,10 +74,11 @@ export function render(
       if (device.length === 0) throw new Error(`${a.type} action: the device template gave an empty id`);
       return { target: device, body: body.toString('base64'), contentType };
     }
-    case 'notify': {
+    case 'notify':
+    case 'alarm': {
       const device = t.has('device') ? text('device') : '';
       return {
-        target: text('title'),
+        target: text(a.type === 'notify' ? 'title' : 'message'),
         body: body.toString('base64'),
         contentType,
         ...(device ? { device } : {}),
@@ -105,6 +106,7 @@ const AWS_NAMES: Record<string, string> = {
   shadow: 'ShadowAction',
   command: 'CommandAction',
   notify: 'NotifyAction',
+  alarm: 'AlarmAction',
 };
 
 export function errorPayload(

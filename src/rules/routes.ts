@@ -16,7 +16,7 @@ const actionSchema = {
   type: 'object',
   additionalProperties: true,
   description:
-    'An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify',
+    'An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command, notify or alarm',
   properties: {
     type: { type: 'string', enum: [...ACTION_TYPES] },
     secret: { type: 'string', writeOnly: true },

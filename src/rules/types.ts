@@ -10,6 +10,7 @@ export const ACTION_TYPES = [
   'shadow',
   'command',
   'notify',
+  'alarm',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
@@ -112,7 +113,23 @@ export interface NotifyAction extends ActionBase {
   device?: string;
 }
 
-export type PlatformActionDef = TelemetryAction | ShadowAction | CommandAction | NotifyAction;
+/**
+ * Raise an alarm (alarms module, source `rule`): one active alarm per (device or rule, name); a
+ * repeat updates it. `clear: true` clears the matching active alarm instead (a recovery rule).
+ */
+export interface AlarmAction extends ActionBase {
+  type: 'alarm';
+  /** The alarm type, e.g. `overheat` (letters, digits, _, . and -). */
+  name: string;
+  severity?: 'info' | 'warning' | 'error' | 'critical';
+  /** Message template; default the alarm name. */
+  message?: string;
+  /** Device template; none by default (the alarm is then the rule's own). */
+  device?: string;
+  clear?: boolean;
+}
+
+export type PlatformActionDef = TelemetryAction | ShadowAction | CommandAction | NotifyAction | AlarmAction;
 
 export type ActionDef =
   RepublishAction | HttpAction | PostgresAction | AmqpAction | NatsAction | PlatformActionDef;
@@ -144,13 +161,13 @@ export interface Origin {
 
 /** A rendered action request: everything the peer needs except secrets, which come from the rule. */
 export interface Rendered {
-  /** republish topic / http url / amqp routing key / nats subject / postgres table / device id / notify title */
+  /** republish topic / http url / amqp routing key / nats subject / postgres table / device id / notify title / alarm message */
   target: string;
   /** The message body, base64 (bytes exactly as they will be sent). */
   body?: string;
   contentType?: string;
   headers?: Record<string, string>;
-  /** notify: the device the notification is about. */
+  /** notify, alarm: the device the notification or alarm is about. */
   device?: string;
   /** republish: the rules this message has passed through, this one last (loop protection). */
   rulePath?: string;

@@ -17,6 +17,9 @@ import { JobsPage } from './pages/JobsPage';
 import { JobPage } from './pages/JobPage';
 import { SchedulesPage } from './pages/SchedulesPage';
 import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
+import { AlarmsPage } from './pages/AlarmsPage';
+import { AlarmPage } from './pages/AlarmPage';
+import { useInterval, useLoad } from './hooks';
 
 // Dashboards are a chunk of their own, loaded when first opened (the rest of the console stays lean).
 const DashboardsRoute = lazy(() => import('./pages/dashboards/DashboardsPage'));
@@ -27,6 +30,7 @@ const MapPage = lazy(() => import('./pages/MapPage'));
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
   { to: '/', label: 'Fleet' },
   { to: '/dashboards', label: 'Dashboards', customer: true },
+  { to: '/alarms', label: 'Alarms', customer: true },
   { to: '/devices', label: 'Devices', customer: true },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs', customer: true },
@@ -79,6 +83,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   let page: JSX.Element;
   let m: Record<string, string> | null;
   const isCustomer = me.customer !== undefined;
+  const unacked = useUnackedAlarms();
   if (path === '/') page = isCustomer ? <DevicesPage /> : <FleetPage />;
   else if (path === '/devices') page = <DevicesPage />;
   else if ((m = matchPath('/devices/:id', path))) page = <DevicePage id={m.id!} canEdit={canEdit} />;
@@ -103,6 +108,9 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/schedules') page = <SchedulesPage canEdit={canEdit} />;
   else if (path === '/schedules/new') page = <NewSchedulePage />;
   else if ((m = matchPath('/schedules/:id', path))) page = <SchedulePage id={m.id!} canEdit={canEdit} />;
+  else if (path === '/alarms') page = <AlarmsPage canEdit={canEdit && !isCustomer} />;
+  else if ((m = matchPath('/alarms/:id', path)))
+    page = <AlarmPage id={m.id!} canEdit={canEdit && !isCustomer} />;
   else if (path === '/notifications') page = <NotificationsPage />;
   else if (path === '/audit') page = <AuditPage />;
   else if (path === '/users') page = <UsersPage myId={me.id} />;
@@ -123,6 +131,15 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
               <li key={n.to}>
                 <Link to={n.to} aria-current={active ? 'page' : undefined}>
                   {n.label}
+                  {n.to === '/alarms' && unacked !== undefined && unacked !== '0' && (
+                    <span
+                      className="count"
+                      data-testid="alarm-count"
+                      aria-label={`${unacked} unacknowledged`}
+                    >
+                      {unacked}
+                    </span>
+                  )}
                 </Link>
               </li>
             );
@@ -139,4 +156,13 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
       <main>{page}</main>
     </div>
   );
+}
+
+/** Unacknowledged active alarms for the nav badge ("99+" past a page), refreshed every 15 s. */
+function useUnackedAlarms(): string | undefined {
+  const MAX = 99;
+  const r = useLoad(() => call('/alarms', 'get', { query: { state: 'ACTIVE_UNACK', limit: MAX + 1 } }), []);
+  useInterval(r.reload, 15_000);
+  const n = r.data?.items.length;
+  return n === undefined ? undefined : n > MAX ? `${MAX}+` : String(n);
 }

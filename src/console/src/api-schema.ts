@@ -2,6 +2,150 @@
 // OpenAPI 3.0.3, Tsunagu API 1
 
 export interface Paths {
+  '/alarms': {
+    /** Alarms, newest first, with filters; page with nextCursor */
+    get: {
+      query: {
+        /** comma-separated: ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK, or ACTIVE / CLEARED (both of each) */
+        state?: string;
+        source?: 'health' | 'slo' | 'rule';
+        severity?: 'info' | 'warning' | 'error' | 'critical';
+        deviceId?: string;
+        /** epoch ms: alarms seen at or after this time */
+        since?: number;
+        /** the previous page's nextCursor */
+        cursor?: string;
+        /** page size, 1–500 */
+        limit?: number;
+      };
+      response: {
+        items: {
+          id: number;
+          source: 'health' | 'slo' | 'rule';
+          originator: string;
+          deviceId?: string | null;
+          sloId?: string | null;
+          ruleId?: string | null;
+          severity: 'info' | 'warning' | 'error' | 'critical';
+          type: string;
+          message: string;
+          state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+          count: number;
+          /** epoch milliseconds */
+          raisedAt: number;
+          /** epoch milliseconds */
+          lastSeen: number;
+          ackBy?: string | null;
+          ackAt?: number | null;
+          clearedBy?: string | null;
+          clearedAt?: number | null;
+          details?: {
+            [key: string]: unknown;
+          };
+        }[];
+        nextCursor: string | null;
+      };
+    };
+  };
+  '/alarms/:id': {
+    /** One alarm */
+    get: {
+      params: {
+        /** alarm id */
+        id: string;
+      };
+      response: {
+        id: number;
+        source: 'health' | 'slo' | 'rule';
+        originator: string;
+        deviceId?: string | null;
+        sloId?: string | null;
+        ruleId?: string | null;
+        severity: 'info' | 'warning' | 'error' | 'critical';
+        type: string;
+        message: string;
+        state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+        count: number;
+        /** epoch milliseconds */
+        raisedAt: number;
+        /** epoch milliseconds */
+        lastSeen: number;
+        ackBy?: string | null;
+        ackAt?: number | null;
+        clearedBy?: string | null;
+        clearedAt?: number | null;
+        details?: {
+          [key: string]: unknown;
+        };
+      };
+    };
+  };
+  '/alarms/:id/ack': {
+    /** Acknowledge an alarm (409 when already acknowledged) */
+    post: {
+      params: {
+        /** alarm id */
+        id: string;
+      };
+      response: {
+        id: number;
+        source: 'health' | 'slo' | 'rule';
+        originator: string;
+        deviceId?: string | null;
+        sloId?: string | null;
+        ruleId?: string | null;
+        severity: 'info' | 'warning' | 'error' | 'critical';
+        type: string;
+        message: string;
+        state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+        count: number;
+        /** epoch milliseconds */
+        raisedAt: number;
+        /** epoch milliseconds */
+        lastSeen: number;
+        ackBy?: string | null;
+        ackAt?: number | null;
+        clearedBy?: string | null;
+        clearedAt?: number | null;
+        details?: {
+          [key: string]: unknown;
+        };
+      };
+    };
+  };
+  '/alarms/:id/clear': {
+    /** Clear an alarm (409 when already cleared) */
+    post: {
+      params: {
+        /** alarm id */
+        id: string;
+      };
+      response: {
+        id: number;
+        source: 'health' | 'slo' | 'rule';
+        originator: string;
+        deviceId?: string | null;
+        sloId?: string | null;
+        ruleId?: string | null;
+        severity: 'info' | 'warning' | 'error' | 'critical';
+        type: string;
+        message: string;
+        state: 'ACTIVE_UNACK' | 'ACTIVE_ACK' | 'CLEARED_UNACK' | 'CLEARED_ACK';
+        count: number;
+        /** epoch milliseconds */
+        raisedAt: number;
+        /** epoch milliseconds */
+        lastSeen: number;
+        ackBy?: string | null;
+        ackAt?: number | null;
+        clearedBy?: string | null;
+        clearedAt?: number | null;
+        details?: {
+          [key: string]: unknown;
+        };
+      };
+    };
+  };
   '/alerts': {
     get: {
       query: {
@@ -2972,11 +3116,12 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         }[];
-        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
+        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command, notify or alarm */
         errorAction?: {
           type?:
             | 'republish'
@@ -2987,7 +3132,8 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         };
@@ -3031,11 +3177,12 @@ export interface Paths {
               | 'telemetry'
               | 'shadow'
               | 'command'
-              | 'notify';
+              | 'notify'
+              | 'alarm';
             secret?: string;
             [key: string]: unknown;
           }[];
-          /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
+          /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command, notify or alarm */
           errorAction?: {
             type?:
               | 'republish'
@@ -3046,7 +3193,8 @@ export interface Paths {
               | 'telemetry'
               | 'shadow'
               | 'command'
-              | 'notify';
+              | 'notify'
+              | 'alarm';
             secret?: string;
             [key: string]: unknown;
           };
@@ -3092,11 +3240,12 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         }[];
-        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command or notify */
+        /** An action (docs/rules.md): republish, http, postgres, amqp, nats, telemetry, shadow, command, notify or alarm */
         errorAction?: {
           type?:
             | 'republish'
@@ -3107,7 +3256,8 @@ export interface Paths {
             | 'telemetry'
             | 'shadow'
             | 'command'
-            | 'notify';
+            | 'notify'
+            | 'alarm';
           secret?: string;
           [key: string]: unknown;
         };

@@ -9,7 +9,7 @@ import { PlatformSender, type PlatformActions } from './platform.js';
 import { sendRepublish } from './republish.js';
 
 export { republishRefusal, RULE_PATH_PROPERTY } from './republish.js';
-export type { PlatformActions, RuleCommandRequest, RuleNotification } from './platform.js';
+export type { PlatformActions, RuleAlarmRequest, RuleCommandRequest, RuleNotification } from './platform.js';
 
 export class ActionRunner {
   private readonly pg = new PostgresPools();

@@ -27,6 +27,18 @@ export interface RuleNotification {
   data: Record<string, unknown>;
 }
 
+/** A rule's alarm (alarms module): raise, or clear the matching active one. */
+export interface RuleAlarmRequest {
+  rule: string;
+  name: string;
+  severity: Severity;
+  message: string;
+  deviceId?: string;
+  clear?: boolean;
+  at: number;
+  data: Record<string, unknown>;
+}
+
 /** What the app wires from telemetry, shadows, commands and notify (docs/rules.md, "Actions"). */
 export interface PlatformActions {
   writeTelemetry(deviceId: string, json: Buffer): Promise<unknown>;
@@ -43,6 +55,8 @@ export interface PlatformActions {
     actor: Actor,
   ): Promise<{ id: string; status: string; errorCode?: string | null; errorMessage?: string | null }>;
   notify(n: RuleNotification): Promise<unknown>;
+  /** The `alarm` action (absent where no alarms module is wired: the action then fails). */
+  alarm?(a: RuleAlarmRequest): Promise<unknown>;
   logEvent(e: {
     deviceId: string;
     ts: number;
@@ -121,6 +135,20 @@ export class PlatformSender {
           severity: a.severity ?? 'warning',
           at: d.createdAt,
           ...(d.request.device ? { deviceId: d.request.device } : {}),
+          data: { rule: d.rule, output: bodyOf(d), topic: d.origin.topic },
+        });
+        return;
+      }
+      case 'alarm': {
+        if (!p.alarm) throw new Error('alarm actions are not available on this platform');
+        await p.alarm({
+          rule: d.rule,
+          name: a.name,
+          severity: a.severity ?? 'warning',
+          message: d.request.target,
+          ...(d.request.device ? { deviceId: d.request.device } : {}),
+          ...(a.clear ? { clear: true } : {}),
+          at: d.createdAt,
           data: { rule: d.rule, output: bodyOf(d), topic: d.origin.topic },
         });
         return;

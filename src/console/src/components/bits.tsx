@@ -22,6 +22,14 @@ const TONE: Record<string, 'ok' | 'warn' | 'bad'> = {
   grouping: 'warn',
   ok: 'ok',
   disabled: 'warn',
+  // alarms: states and severities
+  ACTIVE_UNACK: 'bad',
+  ACTIVE_ACK: 'warn',
+  CLEARED_UNACK: 'warn',
+  CLEARED_ACK: 'ok',
+  critical: 'bad',
+  error: 'bad',
+  warning: 'warn',
 };
 
 export function Badge({ value }: { value: string | undefined | null }): JSX.Element {

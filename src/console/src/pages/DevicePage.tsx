@@ -9,6 +9,7 @@ import { TelemetryTab } from './device/TelemetryTab';
 import { EventsTab } from './device/EventsTab';
 import { CommandsTab } from './device/CommandsTab';
 import { ScheduleTab } from './device/ScheduleTab';
+import { DeviceAlarms } from './AlarmPage';
 
 const TABS = ['Status', 'Shadow', 'Telemetry', 'Events', 'Commands', 'Schedule'] as const;
 type Tab = (typeof TABS)[number];
@@ -68,6 +69,7 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
         )}
       </p>
       <ErrorText error={device.error} />
+      <DeviceAlarms deviceId={id} live={live} />
       <div
         className="tabs"
         role="tablist"
