@@ -78,8 +78,8 @@ class SqlRegistryStore implements RegistryStore {
   async putModels(models: DeviceModel[]): Promise<void> {
     await this.sql.batch(
       models.map((m) => {
-        const { heartbeat, acl, decoder, decoders, shadow } = m;
-        const spec = { heartbeat, acl, decoder, decoders, shadow };
+        const { heartbeat, acl, decoder, decoders, shadow, outOfServiceCommands, fields } = m;
+        const spec = { heartbeat, acl, decoder, decoders, shadow, outOfServiceCommands, fields };
         return {
           sql: `INSERT INTO registry_models (name, description, spec, attributes, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?)
