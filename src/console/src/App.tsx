@@ -18,11 +18,15 @@ import { JobsPage } from './pages/JobsPage';
 import { JobPage } from './pages/JobPage';
 import { SchedulesPage } from './pages/SchedulesPage';
 import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
+import { ModelsPage } from './pages/ModelsPage';
+import { TokensPage } from './pages/TokensPage';
+import { NewDevicePage } from './pages/device/SettingsTab';
 
 /** `customer: true`: also shown to customer accounts (which see only their own devices); `admin`: only to admins. */
 const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] = [
   { to: '/', label: 'Fleet' },
   { to: '/devices', label: 'Devices', customer: true },
+  { to: '/models', label: 'Models' },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs', customer: true },
   { to: '/rules', label: 'Rules' },
@@ -31,6 +35,7 @@ const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] 
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
   { to: '/users', label: 'Users', admin: true },
+  { to: '/tokens', label: 'API tokens', admin: true },
 ];
 
 export function App(): JSX.Element {
@@ -74,9 +79,14 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   let page: JSX.Element;
   let m: Record<string, string> | null;
   const isCustomer = me.customer !== undefined;
-  if (path === '/') page = isCustomer ? <DevicesPage /> : <FleetPage />;
-  else if (path === '/devices') page = <DevicesPage />;
-  else if ((m = matchPath('/devices/:id', path))) page = <DevicePage id={m.id!} canEdit={canEdit} />;
+  const isAdmin = me.role === 'admin' && !isCustomer;
+  if (path === '/') page = isCustomer ? <DevicesPage canEdit={false} /> : <FleetPage />;
+  else if (path === '/devices') page = <DevicesPage canEdit={canEdit && !isCustomer} />;
+  else if (path === '/devices/new' && canEdit && !isCustomer) page = <NewDevicePage isAdmin={isAdmin} />;
+  else if ((m = matchPath('/devices/:id', path)))
+    page = <DevicePage id={m.id!} canEdit={canEdit} canManage={canEdit && !isCustomer} isAdmin={isAdmin} />;
+  else if (path === '/models' && !isCustomer) page = <ModelsPage canEdit={canEdit} />;
+  else if (path === '/tokens' && isAdmin) page = <TokensPage />;
   else if (path === '/map') page = <MapPage />;
   else if (path === '/slos') page = <SlosPage canEdit={canEdit} />;
   else if ((m = matchPath('/slos/:id', path))) page = <SloPage id={m.id!} canEdit={canEdit} />;

@@ -559,6 +559,14 @@ export interface Paths {
             clearDesiredOnReport?: boolean;
             maxDocumentBytes?: number;
           };
+          /** commands to out-of-service devices (unset: the platform setting, default warn) */
+          outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+          /** telemetry keys with unit and label (display only) */
+          fields?: {
+            key: string;
+            unit?: string;
+            label?: string;
+          }[];
           attributes: {
             [key: string]: unknown;
           };
@@ -598,6 +606,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes?: {
           [key: string]: unknown;
         };
@@ -629,6 +645,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes: {
           [key: string]: unknown;
         };
@@ -672,6 +696,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes: {
           [key: string]: unknown;
         };
@@ -713,6 +745,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes?: {
           [key: string]: unknown;
         };
@@ -744,6 +784,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes: {
           [key: string]: unknown;
         };
@@ -957,6 +1005,11 @@ export interface Paths {
         };
         /** true when an earlier command with this idempotency key was returned */
         duplicate?: boolean;
+        warnings?: {
+          code?: string;
+          message?: string;
+          reasons?: string[];
+        }[];
       };
     };
     get: {
@@ -2447,6 +2500,21 @@ export interface Paths {
         id: string;
       };
       response: void;
+    };
+  };
+  '/notification-channels/:id/test': {
+    /** Send a test message through the channel now and report what its endpoint answered */
+    post: {
+      params: {
+        id: string;
+      };
+      response: {
+        delivered: boolean;
+        statusCode: number | null;
+        error: string | null;
+        sentAt: number;
+        eventId: string;
+      };
     };
   };
   '/notification-routes': {

@@ -22,6 +22,8 @@ const TONE: Record<string, 'ok' | 'warn' | 'bad'> = {
   grouping: 'warn',
   ok: 'ok',
   disabled: 'warn',
+  active: 'ok',
+  revoked: 'bad',
 };
 
 export function Badge({ value }: { value: string | undefined | null }): JSX.Element {
