@@ -35,12 +35,7 @@ import { outcomeTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
-import {
-  FINAL_STATUSES,
-  type CommandRecord,
-  type CommandReply,
-  type CreateCommandRequest,
-} from './types.js';
+import { FINAL_STATUSES, type CommandRecord, type CommandReply, type CreateCommandRequest } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** A queued command without `expiresInMs` waits at most a day for its device. */

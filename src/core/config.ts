@@ -489,7 +489,9 @@ function validate(c: TsunaguConfig): void {
   if (c.traceSampleRatio !== undefined && !(ratio >= 0 && ratio <= 1))
     fail(`traceSampleRatio must be a number from 0 to 1, got "${c.traceSampleRatio}"`);
   if (!OUT_OF_SERVICE_COMMANDS.includes(c.outOfServiceCommands))
-    fail(`outOfServiceCommands must be one of ${OUT_OF_SERVICE_COMMANDS.join(', ')}, got "${c.outOfServiceCommands}"`);
+    fail(
+      `outOfServiceCommands must be one of ${OUT_OF_SERVICE_COMMANDS.join(', ')}, got "${c.outOfServiceCommands}"`,
+    );
   if (c.limits.maxPacketSize < 64) fail('limits.maxPacketSize must be at least 64 bytes');
   if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535) fail('limits.maxInflight must be 1-65535');
 }

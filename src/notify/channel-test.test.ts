@@ -55,7 +55,7 @@ test('a channel test message reports delivered, the HTTP error, or the connectio
     enabled: false,
   });
   assert.equal(created.statusCode, 201, created.body);
-  const id = (created.json() as { id: string }).id;
+  const id = created.json<{ id: string }>().id;
 
   let r = await post(`/notification-channels/${id}/test`);
   assert.equal(r.statusCode, 200, r.body);

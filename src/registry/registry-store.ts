@@ -7,13 +7,7 @@ import { registryMigrations } from './migrations.js';
 import { pgSql } from './pg-registry-store.js';
 import type { Param, Sql, Stmt } from './sql.js';
 import { sqliteSql } from './sqlite-registry-store.js';
-import {
-  connectivityFromRow,
-  credentialFromRow,
-  deviceFromRow,
-  modelFromRow,
-  num,
-} from './store-rows.js';
+import { connectivityFromRow, credentialFromRow, deviceFromRow, modelFromRow, num } from './store-rows.js';
 import type {
   ConnectivityRow,
   Credential,

@@ -193,7 +193,8 @@ function checkFields(v: unknown, field: string): ModelField[] {
     for (const k of ['unit', 'label'] as const) {
       const s = x[k];
       if (s === undefined || s === '') continue;
-      if (typeof s !== 'string' || s.length > 64) fail(`${at}.${k}`, 'must be a string of at most 64 characters');
+      if (typeof s !== 'string' || s.length > 64)
+        fail(`${at}.${k}`, 'must be a string of at most 64 characters');
       out[k] = s as string;
     }
     return out;

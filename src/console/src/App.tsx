@@ -97,7 +97,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/schedules') page = <SchedulesPage canEdit={canEdit} />;
   else if (path === '/schedules/new') page = <NewSchedulePage />;
   else if ((m = matchPath('/schedules/:id', path))) page = <SchedulePage id={m.id!} canEdit={canEdit} />;
-  else if (path === '/notifications') page = <NotificationsPage />;
+  else if (path === '/notifications') page = <NotificationsPage canEdit={canEdit} />;
   else if (path === '/audit') page = <AuditPage />;
   else if (path === '/users') page = <UsersPage myId={me.id} />;
   else

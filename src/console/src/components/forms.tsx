@@ -35,7 +35,13 @@ export function errorFor(err: FormError | undefined, name: string): string | und
 }
 
 /** The general error: shown above the buttons unless a field shows it. */
-export function FormErrorText({ err, fields }: { err: FormError | undefined; fields: string[] }): JSX.Element | null {
+export function FormErrorText({
+  err,
+  fields,
+}: {
+  err: FormError | undefined;
+  fields: string[];
+}): JSX.Element | null {
   if (!err) return null;
   if (fields.some((f) => errorFor(err, f))) return null;
   return (
@@ -61,25 +67,32 @@ export function Field({
 }): JSX.Element {
   const why = errorFor(err, name);
   const id = `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  const described = why ? `${id}-err` : hint ? `${id}-hint` : undefined;
+  // The hint and the error sit outside the label (so the field's name stays its label) and are
+  // tied to the input with aria-describedby.
   return (
-    <label htmlFor={id}>
-      {label}
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
       {children ?? (
         <input
           id={id}
           name={name}
           aria-invalid={why ? true : undefined}
-          aria-describedby={why ? `${id}-err` : undefined}
+          aria-describedby={described}
           {...input}
         />
       )}
-      {hint && !why && <span className="muted hint">{hint}</span>}
+      {hint && !why && (
+        <span id={`${id}-hint`} className="muted hint">
+          {hint}
+        </span>
+      )}
       {why && (
         <span id={`${id}-err`} role="alert" className="error field-error">
           {why}
         </span>
       )}
-    </label>
+    </div>
   );
 }
 
@@ -122,7 +135,13 @@ export function SecretDialog({
       </p>
       <label>
         Secret
-        <input readOnly value={secret} data-testid="one-time-secret" onFocus={(e) => e.target.select()} size={48} />
+        <input
+          readOnly
+          value={secret}
+          data-testid="one-time-secret"
+          onFocus={(e) => e.target.select()}
+          size={48}
+        />
       </label>
       <p className="row">
         <button type="button" onClick={() => void copy()}>

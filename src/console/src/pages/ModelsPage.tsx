@@ -7,7 +7,14 @@ import { useState, type FormEvent } from 'react';
 import { call } from '../api';
 import type { DeviceModel } from '../api-types';
 import { ErrorText } from '../components/bits';
-import { ConfirmButton, Field, FormErrorText, errorFor, formError, type FormError } from '../components/forms';
+import {
+  ConfirmButton,
+  Field,
+  FormErrorText,
+  errorFor,
+  formError,
+  type FormError,
+} from '../components/forms';
 import { useLoad } from '../hooks';
 
 type Policy = '' | 'allow' | 'warn' | 'refuse';
@@ -158,7 +165,9 @@ export function ModelsPage({ canEdit }: { canEdit: boolean }): JSX.Element {
                   </td>
                   <td>{m.decoder ?? '—'}</td>
                   <td>{m.outOfServiceCommands ?? 'platform default'}</td>
-                  <td>{(m.fields ?? []).map((f) => (f.unit ? `${f.key} (${f.unit})` : f.key)).join(', ') || '—'}</td>
+                  <td>
+                    {(m.fields ?? []).map((f) => (f.unit ? `${f.key} (${f.unit})` : f.key)).join(', ') || '—'}
+                  </td>
                   {canEdit && (
                     <td className="row">
                       <button type="button" className="secondary" onClick={() => setEditing(m)}>

@@ -5,7 +5,14 @@
 import { useState, type FormEvent } from 'react';
 import { call } from '../api';
 import { Badge, ErrorText } from '../components/bits';
-import { ConfirmButton, Field, FormErrorText, SecretDialog, formError, type FormError } from '../components/forms';
+import {
+  ConfirmButton,
+  Field,
+  FormErrorText,
+  SecretDialog,
+  formError,
+  type FormError,
+} from '../components/forms';
 import { formatTime } from '../format';
 import { useLoad } from '../hooks';
 

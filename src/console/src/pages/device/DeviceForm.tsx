@@ -136,8 +136,8 @@ export function DeviceForm({
       </Field>
       {!device && (
         <label className="inline check">
-          <input type="checkbox" checked={credential} onChange={(e) => setCredential(e.target.checked)} /> Create a
-          password credential (its secret is shown once)
+          <input type="checkbox" checked={credential} onChange={(e) => setCredential(e.target.checked)} />{' '}
+          Create a password credential (its secret is shown once)
         </label>
       )}
       <FormErrorText err={err} fields={['id', 'name', 'model', 'tags', 'attributes', 'customer']} />

@@ -37,9 +37,15 @@ export function SettingsTab({
   };
   const create = () =>
     act(async () => {
-      const r = await call('/devices/:id/credentials', 'post', { params: { id }, body: { kind: 'password' } });
+      const r = await call('/devices/:id/credentials', 'post', {
+        params: { id },
+        body: { kind: 'password' },
+      });
       if (r.secret)
-        setSecret({ title: `Password for ${id} (username ${r.credential.username ?? id})`, secret: r.secret });
+        setSecret({
+          title: `Password for ${id} (username ${r.credential.username ?? id})`,
+          secret: r.secret,
+        });
     });
   const rotate = (cid: string) =>
     act(async () => {
@@ -54,7 +60,9 @@ export function SettingsTab({
     });
   const revoke = (cid: string) =>
     act(async () => {
-      await call('/devices/:id/credentials/:credentialId/revoke', 'post', { params: { id, credentialId: cid } });
+      await call('/devices/:id/credentials/:credentialId/revoke', 'post', {
+        params: { id, credentialId: cid },
+      });
     });
   const remove = async (): Promise<void> => {
     try {
