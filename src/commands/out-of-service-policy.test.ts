@@ -49,7 +49,7 @@ test('out-of-service commands: refuse (model), warn (platform default), allow (m
   assert.equal(bad.status, 422);
   assert.match(JSON.stringify(bad.body), /outOfServiceCommands/);
 
-  const clients = [];
+  const clients: Awaited<ReturnType<typeof answering>>[] = [];
   for (const model of ['lock-refuse', 'lock-allow', 'lock-default']) {
     const id = `${model}-1`;
     clients.push(await answering(p, id, await registerDevice(p, id, model)));
