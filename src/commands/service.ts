@@ -31,6 +31,7 @@ import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
 import { publishCommand } from './publish-command.js';
+import { outOfServicePolicy, type CommandWarning, type ServiceStateLookup } from './out-of-service.js';
 import { outcomeTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
@@ -76,27 +77,14 @@ export interface CommandServiceDeps {
    * fan-out to wherever the device is connected, and queued ones leave when it connects anywhere.
    */
   presence?: CommandPresence;
-  /**
-   * The device's service state (health's, wired in app.ts). Without it the out-of-service policy
-   * is off: every command goes out.
-   */
+  /** The device's service state (health's); without it the out-of-service policy is off. */
   serviceState?: ServiceStateLookup;
   /** What to do with commands to out-of-service devices when the model says nothing (default warn). */
   outOfServiceCommands?: OutOfServiceCommands;
 }
 
-export type ServiceStateLookup = (
-  deviceId: string,
-) => Promise<{ state: string; reasons: readonly string[] } | undefined>;
-
-/** A command was accepted, but the caller should know something (`warnings` in the API's answer). */
-export interface CommandWarning {
-  code: 'DEVICE_OUT_OF_SERVICE';
-  message: string;
-  reasons: string[];
-}
-
 export type { CommandPresence } from './confirm.js';
+export type { CommandWarning, ServiceStateLookup } from './out-of-service.js';
 
 export { commandTopic } from './publish-command.js';
 
@@ -189,7 +177,7 @@ export class CommandService {
       const existing = await steps.store.byIdempotencyKey(deviceId, req.idempotencyKey);
       if (existing) return { record: this.current(existing), created: false, warnings: [] };
     }
-    const warnings = await this.outOfServicePolicy(deviceId, device.model);
+    const warnings = await outOfServicePolicy(steps, deviceId, device.model);
     const now = steps.clock.now();
     const offline = req.offline ?? 'reject';
     const rec: CommandRecord = {
@@ -234,30 +222,6 @@ export class CommandService {
       this.held.handOver(p);
     }
     return { record: { ...p.rec }, created: true, warnings };
-  }
-
-  /**
-   * The out-of-service policy (docs/commands.md): the model's `outOfServiceCommands`, else the
-   * platform's. `refuse` throws 409 DEVICE_OUT_OF_SERVICE before anything is stored; `warn`
-   * returns a warning the API passes on; `allow` (or a device in service) returns none.
-   */
-  private async outOfServicePolicy(deviceId: string, model: string | null): Promise<CommandWarning[]> {
-    const lookup = this.deps.serviceState;
-    if (!lookup) return [];
-    const s = await lookup(deviceId);
-    if (s?.state !== 'out_of_service') return [];
-    const m = model === null ? undefined : await this.deps.directory.getModel(model);
-    const policy = m?.outOfServiceCommands ?? this.deps.outOfServiceCommands ?? 'warn';
-    if (policy === 'allow') return [];
-    if (policy === 'refuse') throw CommandErrors.outOfService(deviceId, s.reasons);
-    const why = s.reasons.join(', ') || 'no reason recorded';
-    return [
-      {
-        code: 'DEVICE_OUT_OF_SERVICE',
-        message: `device ${deviceId} is out of service (${why}); the command was sent anyway`,
-        reasons: [...s.reasons],
-      },
-    ];
   }
 
   /** The in-memory state of a pending command is newer than a stored copy. */
