@@ -247,7 +247,7 @@ test('console management: models, devices and their secret, channels, tokens, na
     await shot(page, 'named-shadow');
   });
 
-  await t.test('the command form shows the out-of-service refusal', async () => {
+  await t.test('the command form shows the out-of-service refusal and warning', async () => {
     const s = await api(p, 'PUT', '/devices/scooter-1/service-state', {
       state: 'out_of_service',
       note: 'lock jammed',
@@ -261,6 +261,20 @@ test('console management: models, devices and their secret, channels, tokens, na
     await refused.waitFor(WAIT);
     assert.match(await refused.innerText(), /out of service \(manual:lock_jam\)/);
     await shot(page, 'command-refused');
+    // The model's policy changed to warn: the command goes out (here: rejected, the device is
+    // offline) and the form shows the warning beside the outcome.
+    const put = await api(p, 'PUT', '/device-models/scooter', { outOfServiceCommands: 'warn' });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await page.getByRole('button', { name: 'Send' }).click();
+    const warning = page.getByTestId('command-warning');
+    await warning.waitFor(WAIT);
+    assert.match(
+      await warning.innerText(),
+      /out of service \(manual:lock_jam\); the command was sent anyway/,
+    );
+    await page.getByTestId('command-outcome').getByText('rejected').waitFor(WAIT);
+    assert.equal(await page.getByTestId('command-refused').count(), 0);
+    await shot(page, 'command-warning');
   });
 
   await t.test('a viewer sees no management controls', async () => {
