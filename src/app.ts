@@ -163,10 +163,14 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     if (!(await registry.directory.getDevice(id))) throw new Error(`device ${id} is not registered`);
     return id;
   };
-  // Commands confirmed by reported state check the shadow at acknowledgement time too.
+  const health = await createHealth(ctx, registry.directory);
+  // Commands confirmed by reported state check the shadow at acknowledgement time too; commands to
+  // out-of-service devices follow the model's (or the platform's) policy, with health's answer.
   const commands = await createCommands(ctx, registry.directory, {
     readReported: (id, name) => shadows.reported(id, name),
     presence: registry.presence,
+    serviceState: (id) => health.api.getServiceState(id, 0).catch(() => undefined),
+    outOfServiceCommands: config.outOfServiceCommands,
   });
   const telemetry = await createTelemetry(ctx, registry.directory, {
     verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
@@ -180,7 +184,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     shadows,
     commands,
     telemetry,
-    await createHealth(ctx, registry.directory),
+    health,
     slo,
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
     // Online or not is the presence seam's answer (fleet-wide on a cluster), not this broker's.

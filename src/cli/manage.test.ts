@@ -67,6 +67,25 @@ test('devices, models, tokens, channels and routes against a running platform', 
   const cred = JSON.parse((await run('devices', 'credential', 'cli-1', '--json')).out) as { secret: string };
   assert.ok(cred.secret.length >= 20);
 
+  // Update, list credentials (no secrets), rotate (a new secret once), revoke.
+  assert.match(
+    (await run('devices', 'update', 'cli-2', '--model', 'cli-scooter', '--tag', 'b')).out,
+    /cli-2\s+Second\s+cli-scooter\s+true\s+b/,
+  );
+  const creds = await run('devices', 'credentials', 'cli-1');
+  assert.match(creds.out, /^ID\s+KIND\s+USERNAME\s+STATUS/);
+  assert.ok(!creds.out.includes(cred.secret));
+  const credId = (
+    JSON.parse((await run('devices', 'credentials', 'cli-1', '--json')).out) as { items: { id: string }[] }
+  ).items[0]!.id;
+  const rotated = JSON.parse(
+    (await run('devices', 'rotate', 'cli-1', credId, '--overlap', '0', '--json')).out,
+  ) as {
+    secret: string;
+  };
+  assert.ok(rotated.secret.length >= 20 && rotated.secret !== cred.secret);
+  assert.match((await run('devices', 'revoke', 'cli-1', credId)).out, /revoked/);
+
   const tok = JSON.parse(
     (await run('tokens', 'create', 'ci-reader', '--role', 'viewer', '--expires-in', '1d', '--json')).out,
   ) as {
@@ -100,6 +119,13 @@ test('devices, models, tokens, channels and routes against a running platform', 
   ) as { id: string };
   await run('routes', 'create', 'all to ops', '--channel', ch.id, '--kind', 'service-state.changed');
   assert.match((await run('routes', 'list')).out, /all to ops\s+service-state\.changed/);
+
+  // The channel's endpoint (port 9: refused, or whatever else holds it on a shared machine) does
+  // not take the message: the test says so and fails.
+  await assert.rejects(
+    run('channels', 'test', ch.id),
+    (e: Error) => e instanceof ApiFailure && /did not take the test message: \S/.test(e.message),
+  );
 
   // Errors name what is wrong.
   await assert.rejects(

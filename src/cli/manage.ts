@@ -1,10 +1,11 @@
 /**
  * Management verbs against a running platform's HTTP API (any node of a cluster):
  *
- *   tsunagu devices  list | get ID | create ID [--model M] [--name N] [--tag T]… | delete ID | credential ID
+ *   tsunagu devices  list | get ID | create ID [--model M] [--name N] [--tag T]… | update ID … | delete ID
+ *                    credential ID | credentials ID | rotate ID CRED | revoke ID CRED
  *   tsunagu models   list | get NAME | apply FILE | delete NAME
  *   tsunagu tokens   list | create NAME --role ROLE [--expires-in 30d] | revoke ID
- *   tsunagu channels list | create NAME --type slack|webhook --url URL [--secret-file F] | delete ID
+ *   tsunagu channels list | create NAME --type slack|webhook --url URL [--secret-file F] | test ID | delete ID
  *   tsunagu routes   list | create NAME --channel ID… [--kind K]… | delete ID
  *
  * Common options: --url (TSUNAGU_URL, default http://127.0.0.1:8080), --token (TSUNAGU_TOKEN) or
@@ -28,10 +29,15 @@ export const MANAGE_USAGE = `usage: tsunagu <devices|models|tokens|channels|rout
 
   devices  list [--model M] [--tag T] [--online true|false] [--q TEXT] [--limit N]
            get ID | create ID [--model M] [--name NAME] [--tag T]… | delete ID
-           credential ID            make a credential; its secret is printed once
+           update ID [--model M (empty: none)] [--name NAME] [--tag T]… (tags replace the list)
+           credential ID            make a password credential; its secret is printed once
+           credentials ID           list a device's credentials (never secrets)
+           rotate ID CRED [--overlap 24h]   new password (printed once); the old one works for the overlap
+           revoke ID CRED           revoke a credential (a device connected with it is disconnected)
   models   list | get NAME | apply FILE.yaml|FILE.json (create or replace) | delete NAME
   tokens   list | create NAME --role admin|operator|viewer [--expires-in 30d|12h|3600s] | revoke ID
   channels list | create NAME --type slack|webhook --url URL [--secret-file FILE] | delete ID
+           test ID                  send a test message now; exit 1 when the endpoint did not take it
   routes   list | create NAME --channel ID… [--kind KIND]… | delete ID
 
 options: --url URL (TSUNAGU_URL, default http://127.0.0.1:8080)
@@ -177,6 +183,53 @@ export async function runManage(resource: string, argv: string[], io: ManageIo):
       print(await api('POST', '/devices', body), ['id', 'name', 'model', 'enabled', 'tags']);
       return 0;
     }
+    case 'devices update': {
+      const body: Json = {};
+      const model = one(p, 'model');
+      if (model !== undefined) body.model = model === '' ? null : model;
+      if (one(p, 'name') !== undefined) body.name = one(p, 'name');
+      if (p.flags.get('tag')) body.tags = p.flags.get('tag');
+      if (Object.keys(body).length === 0)
+        throw new UsageError('devices update: give --model, --name or --tag');
+      print(await api('PATCH', `/devices/${enc(need(args[0], 'device id'))}`, body), [
+        'id',
+        'name',
+        'model',
+        'enabled',
+        'tags',
+      ]);
+      return 0;
+    }
+    case 'devices credentials':
+      print(await api('GET', `/devices/${enc(need(args[0], 'device id'))}/credentials`), [
+        'id',
+        'kind',
+        'username',
+        'status',
+        'createdAt',
+        'expiresAt',
+      ]);
+      return 0;
+    case 'devices rotate': {
+      const path = `/devices/${enc(need(args[0], 'device id'))}/credentials/${enc(need(args[1], 'credential id'))}`;
+      const overlap = one(p, 'overlap');
+      const r = (await api(
+        'POST',
+        `${path}/rotate`,
+        overlap ? { overlapMs: parseDurationS(overlap) * 1000 } : {},
+      )) as {
+        credential?: Json;
+        secret?: string;
+      };
+      print({ ...r.credential, secret: r.secret }, ['id', 'username', 'status', 'secret']);
+      if (!p.json) io.err('the secret is shown once: store it on the device now\n');
+      return 0;
+    }
+    case 'devices revoke': {
+      const path = `/devices/${enc(need(args[0], 'device id'))}/credentials/${enc(need(args[1], 'credential id'))}`;
+      print(await api('POST', `${path}/revoke`), ['id', 'kind', 'status', 'revokedAt']);
+      return 0;
+    }
     case 'devices delete':
       await api('DELETE', `/devices/${enc(need(args[0], 'device id'))}`);
       io.err(`deleted device ${args[0]}\n`);
@@ -188,7 +241,7 @@ export async function runManage(resource: string, argv: string[], io: ManageIo):
       return 0;
     }
     case 'models list':
-      print(await api('GET', '/device-models'), ['name', 'description', 'decoder']);
+      print(await api('GET', '/device-models'), ['name', 'description', 'decoder', 'outOfServiceCommands']);
       return 0;
     case 'models get':
       print(await api('GET', `/device-models/${enc(need(args[0], 'model name'))}`), [
@@ -253,6 +306,18 @@ export async function runManage(resource: string, argv: string[], io: ManageIo):
       const secretFile = one(p, 'secret-file');
       if (secretFile) body.secret = readFileSync(secretFile, 'utf8').trim();
       print(await api('POST', '/notification-channels', body), ['id', 'name', 'type', 'url']);
+      return 0;
+    }
+    case 'channels test': {
+      const id = need(args[0], 'channel id');
+      const r = (await api('POST', `/notification-channels/${enc(id)}/test`)) as {
+        delivered?: boolean;
+        statusCode?: number | null;
+        error?: string | null;
+      };
+      print(r, ['delivered', 'statusCode', 'error']);
+      if (!r.delivered)
+        throw new ApiFailure(`channel ${id} did not take the test message: ${r.error ?? 'no answer'}`);
       return 0;
     }
     case 'channels delete':

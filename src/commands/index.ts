@@ -3,17 +3,28 @@
  * confirmation by the shadow's reported state, timeouts, idempotency, offline queueing) and
  * latency statistics. See docs/commands.md.
  */
-import type { DeviceDirectory } from '../core/index.js';
+import type { DeviceDirectory, OutOfServiceCommands } from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { migrate } from '../store/index.js';
 import { pgCommandStore } from './pg-commands-store.js';
 import { registerCommandMetrics } from './metrics.js';
 import { commandRoutes } from './routes.js';
-import { CommandService, type CommandPresence, type ReadReported } from './service.js';
+import {
+  CommandService,
+  type CommandPresence,
+  type ReadReported,
+  type ServiceStateLookup,
+} from './service.js';
 import { sqliteCommandStore } from './sqlite-commands-store.js';
 import { COMMAND_MIGRATIONS, type CommandStore } from './commands-store.js';
 
-export { CommandService, commandTopic, type ReadReported } from './service.js';
+export {
+  CommandService,
+  commandTopic,
+  type CommandWarning,
+  type ReadReported,
+  type ServiceStateLookup,
+} from './service.js';
 export { CommandErrors } from './errors.js';
 export type {
   CommandRecord,
@@ -38,6 +49,10 @@ export interface CommandsOptions {
   readReported?: ReadReported;
   /** Fleet-wide presence (the registry's): commands through any node reach the device wherever it is. */
   presence?: CommandPresence;
+  /** The device's service state (health's API), for the out-of-service policy. */
+  serviceState?: ServiceStateLookup;
+  /** Platform default for commands to out-of-service devices (a model's setting wins; default warn). */
+  outOfServiceCommands?: OutOfServiceCommands;
 }
 
 export async function createCommandStore(ctx: Pick<ModuleContext, 'db'>): Promise<CommandStore> {
@@ -62,6 +77,8 @@ export async function createCommands(
     events: clusterEventsOf(ctx),
     ...(opts.readReported ? { readReported: opts.readReported } : {}),
     ...(opts.presence ? { presence: opts.presence } : {}),
+    ...(opts.serviceState ? { serviceState: opts.serviceState } : {}),
+    ...(opts.outOfServiceCommands ? { outOfServiceCommands: opts.outOfServiceCommands } : {}),
     isAnonymous: (clientId) => {
       const info = ctx.broker.clientInfo(clientId);
       return ctx.config.allowAnonymous && info?.username === undefined && info?.certFingerprint === undefined;

@@ -54,6 +54,25 @@ export const commandSchema = {
   },
 } as const;
 
+/** The answer to POST: the command, and warnings (e.g. sent to an out-of-service device under `warn`). */
+const createdSchema = {
+  ...commandSchema,
+  properties: {
+    ...commandSchema.properties,
+    warnings: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          reasons: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
 const createBody = {
   type: 'object',
   required: ['name'],
@@ -146,20 +165,20 @@ export function commandRoutes(service: CommandService) {
           tags,
           params: deviceParams,
           body: createBody,
-          response: { 200: commandSchema, 202: commandSchema },
+          response: { 200: createdSchema, 202: createdSchema },
         },
       },
       async (req, reply) => {
         const { id } = req.params as { id: string };
         const body = req.body as CreateCommandRequest;
-        const { record, created } = await service.create(id, body, actorOf(req));
+        const { record, created, warnings } = await service.create(id, body, actorOf(req));
         const out: CommandRecord =
           body.wait && !FINAL_STATUSES.includes(record.status)
             ? await service.waitFor(record.id, service.waitBudget(record))
             : record;
         return reply
           .status(FINAL_STATUSES.includes(out.status) ? 200 : 202)
-          .send({ ...out, duplicate: !created });
+          .send({ ...out, duplicate: !created, ...(warnings.length ? { warnings } : {}) });
       },
     );
     api.get(

@@ -21,6 +21,7 @@ import {
   type EventBus,
   inSpan,
   type Logger,
+  type OutOfServiceCommands,
   type Ownership,
   singleNodeEvents,
   singleNodeOwnership,
@@ -30,16 +31,12 @@ import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
 import { publishCommand } from './publish-command.js';
+import { outOfServicePolicy, type CommandWarning, type ServiceStateLookup } from './out-of-service.js';
 import { outcomeTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
-import {
-  FINAL_STATUSES,
-  type CommandRecord,
-  type CommandReply,
-  type CreateCommandRequest,
-} from './types.js';
+import { FINAL_STATUSES, type CommandRecord, type CommandReply, type CreateCommandRequest } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** A queued command without `expiresInMs` waits at most a day for its device. */
@@ -80,9 +77,14 @@ export interface CommandServiceDeps {
    * fan-out to wherever the device is connected, and queued ones leave when it connects anywhere.
    */
   presence?: CommandPresence;
+  /** The device's service state (health's); without it the out-of-service policy is off. */
+  serviceState?: ServiceStateLookup;
+  /** What to do with commands to out-of-service devices when the model says nothing (default warn). */
+  outOfServiceCommands?: OutOfServiceCommands;
 }
 
 export type { CommandPresence } from './confirm.js';
+export type { CommandWarning, ServiceStateLookup } from './out-of-service.js';
 
 export { commandTopic } from './publish-command.js';
 
@@ -167,14 +169,15 @@ export class CommandService {
     deviceId: string,
     req: CreateCommandRequest,
     actor: Actor,
-  ): Promise<{ record: CommandRecord; created: boolean }> {
+  ): Promise<{ record: CommandRecord; created: boolean; warnings: CommandWarning[] }> {
     const steps = this.deps;
     const device = await steps.directory.getDevice(deviceId);
     if (!device) throw CommandErrors.deviceNotFound(deviceId);
     if (req.idempotencyKey !== undefined) {
       const existing = await steps.store.byIdempotencyKey(deviceId, req.idempotencyKey);
-      if (existing) return { record: this.current(existing), created: false };
+      if (existing) return { record: this.current(existing), created: false, warnings: [] };
     }
+    const warnings = await outOfServicePolicy(steps, deviceId, device.model);
     const now = steps.clock.now();
     const offline = req.offline ?? 'reject';
     const rec: CommandRecord = {
@@ -204,7 +207,7 @@ export class CommandService {
       actor,
     };
     const inserted = await steps.store.insert(rec);
-    if (!inserted.created) return { record: this.current(inserted.record), created: false };
+    if (!inserted.created) return { record: this.current(inserted.record), created: false, warnings };
     const span = startCommandSpan(rec);
     const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve(), span };
     this.pending.set(rec.id, p);
@@ -218,7 +221,7 @@ export class CommandService {
       this.held.arm(p);
       this.held.handOver(p);
     }
-    return { record: { ...p.rec }, created: true };
+    return { record: { ...p.rec }, created: true, warnings };
   }
 
   /** The in-memory state of a pending command is newer than a stored copy. */

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { readSecretFile } from './secret-file.js';
+import { OUT_OF_SERVICE_COMMANDS, type OutOfServiceCommands } from './devices.js';
 
 export interface BrokerLimits {
   /** Largest MQTT packet accepted, bytes (CONNACK Maximum Packet Size in MQTT 5). */
@@ -44,6 +45,8 @@ export interface TsunaguConfig {
   /** `sqlite` (file under dataDir) or a `postgres://` URL. */
   database: string;
   allowAnonymous: boolean;
+  /** Commands to out-of-service devices when their model says nothing: allow, warn (default), refuse. */
+  outOfServiceCommands: OutOfServiceCommands;
   /** The MQTT TCP listener expects a PROXY protocol v1/v2 header on every connection. */
   proxyProtocol: boolean;
   aclFile: string | undefined;
@@ -158,6 +161,12 @@ export const OPTIONS: Option[] = [
     'allow-anonymous',
     'bool',
     'accept MQTT clients without credentials (development only)',
+  ),
+  opt(
+    'outOfServiceCommands',
+    'out-of-service-commands',
+    'string',
+    'commands to out-of-service devices: allow | warn (default: sent, with a warning) | refuse (409); a model can override',
   ),
   opt(
     'proxyProtocol',
@@ -280,6 +289,7 @@ export function defaultConfig(): TsunaguConfig {
     artifactsDir: undefined,
     database: 'sqlite',
     allowAnonymous: false,
+    outOfServiceCommands: 'warn',
     proxyProtocol: false,
     aclFile: undefined,
     tlsCert: undefined,
@@ -478,6 +488,10 @@ function validate(c: TsunaguConfig): void {
   const ratio = Number(c.traceSampleRatio);
   if (c.traceSampleRatio !== undefined && !(ratio >= 0 && ratio <= 1))
     fail(`traceSampleRatio must be a number from 0 to 1, got "${c.traceSampleRatio}"`);
+  if (!OUT_OF_SERVICE_COMMANDS.includes(c.outOfServiceCommands))
+    fail(
+      `outOfServiceCommands must be one of ${OUT_OF_SERVICE_COMMANDS.join(', ')}, got "${c.outOfServiceCommands}"`,
+    );
   if (c.limits.maxPacketSize < 64) fail('limits.maxPacketSize must be at least 64 bytes');
   if (c.limits.maxInflight < 1 || c.limits.maxInflight > 65535) fail('limits.maxInflight must be 1-65535');
 }

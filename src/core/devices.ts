@@ -34,8 +34,23 @@ export interface DecoderRoute {
   decoder: string;
 }
 
+/** What the platform does with a command to a device that is out of service (docs/commands.md). */
+export type OutOfServiceCommands = 'allow' | 'warn' | 'refuse';
+export const OUT_OF_SERVICE_COMMANDS: readonly OutOfServiceCommands[] = ['allow', 'warn', 'refuse'];
+
+/** One telemetry key as a model describes it: the unit and label the console shows. */
+export interface ModelField {
+  key: string;
+  unit?: string;
+  label?: string;
+}
+
 export interface DeviceModelInfo {
   name: string;
+  /** Commands to out-of-service devices of this model; unset: the platform's setting. */
+  outOfServiceCommands?: OutOfServiceCommands;
+  /** Telemetry keys with units (display only). */
+  fields?: ModelField[];
   heartbeat?: HeartbeatPolicy;
   /** Telemetry decoder id attached to the model: used for messages no `decoders` entry matches. */
   decoder?: string;

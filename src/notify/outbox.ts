@@ -219,7 +219,8 @@ export class Outbox {
     this.queue.forget(n.id);
   }
 
-  private async send(
+  /** One POST to the channel, nothing stored (the outbox's attempts and the channel test both use it). */
+  async send(
     channel: Channel,
     n: Notification,
     items: NotifyItem[],

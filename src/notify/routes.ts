@@ -157,6 +157,31 @@ export function notifyRoutes(svc: NotifyService): (api: FastifyInstance) => void
       },
       (req) => svc.updateChannel(req.params.id, req.body),
     );
+    api.post<{ Params: { id: string } }>(
+      '/notification-channels/:id/test',
+      {
+        config: { action: 'notification_channel.test' },
+        schema: {
+          tags,
+          summary: 'Send a test message through the channel now and report what its endpoint answered',
+          params: idParams,
+          response: {
+            200: {
+              type: 'object',
+              required: ['delivered', 'statusCode', 'error', 'sentAt', 'eventId'],
+              properties: {
+                delivered: { type: 'boolean' },
+                statusCode: { type: ['integer', 'null'] },
+                error: { type: ['string', 'null'] },
+                sentAt: { type: 'number' },
+                eventId: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+      (req) => svc.testChannel(req.params.id, req.principal?.name ?? req.principal?.id ?? 'unknown'),
+    );
     api.delete<{ Params: { id: string } }>(
       '/notification-channels/:id',
       {

@@ -34,6 +34,19 @@ export interface RouteInput {
 
 export const DEFAULT_GROUP_WINDOW_MS = 60_000;
 
+/** What a channel's endpoint answered to a test message. */
+export interface ChannelTestResult {
+  /** The endpoint answered 2xx. */
+  delivered: boolean;
+  /** Its HTTP status; null when no answer came (refused, DNS, timeout). */
+  statusCode: number | null;
+  /** Why it failed: `HTTP 500: …`, `fetch failed (ECONNREFUSED)`, `timed out after 5000 ms`. */
+  error: string | null;
+  sentAt: number;
+  /** Sent as X-Tsunagu-Event-Id. */
+  eventId: string;
+}
+
 export function channelView(c: Channel): ChannelView {
   const { secret, ...rest } = c;
   // A Slack URL is a bearer credential, and webhook URLs often carry one in the path or query.
@@ -158,6 +171,45 @@ export class NotifyService {
     this.channels.set(c.id, c);
     this.changed('notify-channel', c.id);
     return channelView(c);
+  }
+
+  /**
+   * Send one test message through the channel now, bypassing routes, grouping and the outbox (so
+   * nothing is stored or retried), and report what the endpoint answered. Disabled channels are
+   * tested too: that is how one checks a channel before enabling it.
+   */
+  async testChannel(id: string, actor: string): Promise<ChannelTestResult> {
+    const channel = this.channels.get(id);
+    if (!channel) throw NotifyErrors.channelNotFound(id);
+    const at = this.now();
+    const item: NotifyItem = {
+      eventId: randomUUID(),
+      kind: 'rule',
+      severity: 'info',
+      reason: 'test',
+      title: `Test message for channel "${channel.name}" (sent by ${actor})`,
+      at,
+      data: { test: true },
+    };
+    const n: Notification = {
+      id: item.eventId,
+      channelId: channel.id,
+      kind: item.kind,
+      reason: item.reason,
+      groupKey: `${channel.id}|test`,
+      status: 'pending',
+      itemCount: 1,
+      attempts: 0,
+      nextAttemptAt: at,
+      windowEndsAt: at,
+      lastError: null,
+      lastStatusCode: null,
+      createdAt: at,
+      deliveredAt: null,
+    };
+    const r = await this.outbox.send(channel, n, [item]);
+    this.log.info({ channel: id, ok: r.ok, status: r.status }, 'notify: test message sent');
+    return { delivered: r.ok, statusCode: r.status, error: r.error, sentAt: at, eventId: n.id };
   }
 
   async deleteChannel(id: string): Promise<void> {

@@ -28,6 +28,8 @@ export function toModelInfo(m: DeviceModel): DeviceModelInfo {
     ...(m.decoder !== undefined ? { decoder: m.decoder } : {}),
     ...(m.decoders !== undefined ? { decoders: m.decoders } : {}),
     ...(m.shadow ? { shadow: m.shadow } : {}),
+    ...(m.outOfServiceCommands ? { outOfServiceCommands: m.outOfServiceCommands } : {}),
+    ...(m.fields ? { fields: m.fields } : {}),
     attributes: m.attributes,
   };
 }

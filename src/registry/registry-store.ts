@@ -7,13 +7,7 @@ import { registryMigrations } from './migrations.js';
 import { pgSql } from './pg-registry-store.js';
 import type { Param, Sql, Stmt } from './sql.js';
 import { sqliteSql } from './sqlite-registry-store.js';
-import {
-  connectivityFromRow,
-  credentialFromRow,
-  deviceFromRow,
-  modelFromRow,
-  num,
-} from './store-rows.js';
+import { connectivityFromRow, credentialFromRow, deviceFromRow, modelFromRow, num } from './store-rows.js';
 import type {
   ConnectivityRow,
   Credential,
@@ -78,8 +72,8 @@ class SqlRegistryStore implements RegistryStore {
   async putModels(models: DeviceModel[]): Promise<void> {
     await this.sql.batch(
       models.map((m) => {
-        const { heartbeat, acl, decoder, decoders, shadow } = m;
-        const spec = { heartbeat, acl, decoder, decoders, shadow };
+        const { heartbeat, acl, decoder, decoders, shadow, outOfServiceCommands, fields } = m;
+        const spec = { heartbeat, acl, decoder, decoders, shadow, outOfServiceCommands, fields };
         return {
           sql: `INSERT INTO registry_models (name, description, spec, attributes, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?)

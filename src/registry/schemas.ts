@@ -65,6 +65,17 @@ const modelFields = {
     description: 'decoders per transport/topic; the first matching entry wins',
   },
   shadow,
+  outOfServiceCommands: {
+    type: 'string',
+    enum: ['allow', 'warn', 'refuse'],
+    description: 'commands to out-of-service devices (unset: the platform setting, default warn)',
+  },
+  fields: {
+    type: 'array',
+    maxItems: 256,
+    description: 'telemetry keys with unit and label (display only)',
+    items: obj({ key: { type: 'string' }, unit: { type: 'string' }, label: { type: 'string' } }, ['key']),
+  },
   attributes: free,
 };
 

@@ -79,6 +79,8 @@ export class RegistryService {
       ...(input.decoder !== undefined ? { decoder: input.decoder } : {}),
       ...(input.decoders !== undefined ? { decoders: input.decoders } : {}),
       ...(input.shadow ? { shadow: input.shadow } : {}),
+      ...(input.outOfServiceCommands ? { outOfServiceCommands: input.outOfServiceCommands } : {}),
+      ...(input.fields ? { fields: input.fields } : {}),
       attributes: input.attributes ?? {},
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,

@@ -19,6 +19,8 @@ export function modelFromRow(r: Row): DeviceModel {
     ...(spec.decoder !== undefined ? { decoder: spec.decoder } : {}),
     ...(spec.decoders !== undefined ? { decoders: spec.decoders } : {}),
     ...(spec.shadow ? { shadow: spec.shadow } : {}),
+    ...(spec.outOfServiceCommands ? { outOfServiceCommands: spec.outOfServiceCommands } : {}),
+    ...(spec.fields ? { fields: spec.fields } : {}),
     attributes: json(r.attributes) as Record<string, unknown>,
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),

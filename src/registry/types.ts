@@ -2,7 +2,7 @@
  * The registry's records: device models (profiles), devices, credentials, connectivity rows,
  * and audit entries (API tokens live in auth/). Timestamps are epoch milliseconds from `ctx.clock`.
  */
-import type { DecoderRoute, HeartbeatPolicy } from '../core/index.js';
+import type { DecoderRoute, HeartbeatPolicy, ModelField, OutOfServiceCommands } from '../core/index.js';
 
 /**
  * A model's topic ACL template. Each list, when present, replaces the default for that action
@@ -27,6 +27,10 @@ export interface DeviceModel {
   /** Telemetry decoders per transport/topic (first match wins, else `decoder`). */
   decoders?: DecoderRoute[];
   shadow?: ShadowOptions;
+  /** Commands to out-of-service devices: allow, warn (accepted with a warning) or refuse; unset: the platform's. */
+  outOfServiceCommands?: OutOfServiceCommands;
+  /** Telemetry keys with unit and label, for display. */
+  fields?: ModelField[];
   attributes: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;

@@ -2,7 +2,14 @@
  * Input checks shared by the HTTP API and the YAML import, so both name the failing field the same
  * way. JSON schemas on the routes catch shape errors first; these catch what a schema cannot say.
  */
-import type { DecoderRoute, HeartbeatPolicy, SignOfLife } from '../core/index.js';
+import {
+  OUT_OF_SERVICE_COMMANDS,
+  type DecoderRoute,
+  type HeartbeatPolicy,
+  type ModelField,
+  type OutOfServiceCommands,
+  type SignOfLife,
+} from '../core/index.js';
 import { checkTemplatePattern } from './acl.js';
 import { RegistryErrors } from './errors.js';
 import { checkDecoderRoutes } from './model-decoders.js';
@@ -16,6 +23,8 @@ export interface ModelInput {
   decoder?: string;
   decoders?: DecoderRoute[];
   shadow?: ShadowOptions;
+  outOfServiceCommands?: OutOfServiceCommands;
+  fields?: ModelField[];
   attributes?: Record<string, unknown>;
 }
 
@@ -89,7 +98,18 @@ function checkPositiveInt(v: unknown, field: string, min = 1): number {
 export function checkModel(v: unknown, at = ''): ModelInput {
   const f = (k: string): string => (at ? `${at}.${k}` : k);
   if (!isObject(v)) return fail(at || 'body', 'must be an object');
-  const known = ['name', 'description', 'heartbeat', 'acl', 'decoder', 'decoders', 'shadow', 'attributes'];
+  const known = [
+    'name',
+    'description',
+    'heartbeat',
+    'acl',
+    'decoder',
+    'decoders',
+    'shadow',
+    'outOfServiceCommands',
+    'fields',
+    'attributes',
+  ];
   for (const k of Object.keys(v)) if (!known.includes(k)) fail(f(k), 'is not a device model field');
   const out: ModelInput = { name: checkModelName(v.name, f('name')) };
   if (v.description !== undefined) {
@@ -145,8 +165,40 @@ export function checkModel(v: unknown, at = ''): ModelInput {
       shadow.maxDocumentBytes = checkPositiveInt(s.maxDocumentBytes, f('shadow.maxDocumentBytes'), 64);
     out.shadow = shadow;
   }
+  if (v.outOfServiceCommands !== undefined) {
+    if (!OUT_OF_SERVICE_COMMANDS.includes(v.outOfServiceCommands as OutOfServiceCommands))
+      fail(f('outOfServiceCommands'), `must be one of ${OUT_OF_SERVICE_COMMANDS.join(', ')}`);
+    out.outOfServiceCommands = v.outOfServiceCommands as OutOfServiceCommands;
+  }
+  if (v.fields !== undefined) out.fields = checkFields(v.fields, f('fields'));
   if (v.attributes !== undefined) out.attributes = checkAttributes(v.attributes, f('attributes'));
   return out;
+}
+
+/** `fields`: telemetry keys (unique, non-empty) with an optional unit and label, at most 256. */
+function checkFields(v: unknown, field: string): ModelField[] {
+  if (!Array.isArray(v) || v.length > 256) return fail(field, 'must be a list of at most 256 fields');
+  const seen = new Set<string>();
+  return v.map((x: unknown, i) => {
+    const at = `${field}[${i}]`;
+    if (!isObject(x)) return fail(at, 'must be an object with key, unit and label');
+    for (const k of Object.keys(x))
+      if (k !== 'key' && k !== 'unit' && k !== 'label') fail(`${at}.${k}`, 'is not a field property');
+    if (typeof x.key !== 'string' || x.key.trim() === '' || x.key.length > 128)
+      fail(`${at}.key`, 'must be a telemetry key of 1 to 128 characters');
+    const key = (x.key as string).trim();
+    if (seen.has(key)) fail(`${at}.key`, `"${key}" is listed twice`);
+    seen.add(key);
+    const out: ModelField = { key };
+    for (const k of ['unit', 'label'] as const) {
+      const s = x[k];
+      if (s === undefined || s === '') continue;
+      if (typeof s !== 'string' || s.length > 64)
+        fail(`${at}.${k}`, 'must be a string of at most 64 characters');
+      out[k] = s as string;
+    }
+    return out;
+  });
 }
 
 function checkDeviceFields(v: Record<string, unknown>, f: (k: string) => string, out: DevicePatch): void {

@@ -20,7 +20,9 @@ import { NewSchedulePage, SchedulePage } from './pages/SchedulePage';
 import { AlarmsPage } from './pages/AlarmsPage';
 import { AlarmPage } from './pages/AlarmPage';
 import { useInterval, useLoad } from './hooks';
-
+import { ModelsPage } from './pages/ModelsPage';
+import { TokensPage } from './pages/TokensPage';
+import { NewDevicePage } from './pages/device/SettingsTab';
 // Dashboards are a chunk of their own, loaded when first opened (the rest of the console stays lean).
 const DashboardsRoute = lazy(() => import('./pages/dashboards/DashboardsPage'));
 // MapLibre and the world outlines weigh ~300 kB gzipped: only the map route loads them.
@@ -32,6 +34,7 @@ const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] 
   { to: '/dashboards', label: 'Dashboards', customer: true },
   { to: '/alarms', label: 'Alarms', customer: true },
   { to: '/devices', label: 'Devices', customer: true },
+  { to: '/models', label: 'Models' },
   { to: '/map', label: 'Map' },
   { to: '/slos', label: 'SLOs', customer: true },
   { to: '/rules', label: 'Rules' },
@@ -40,6 +43,7 @@ const NAV: { to: string; label: string; customer?: boolean; admin?: boolean }[] 
   { to: '/notifications', label: 'Notifications' },
   { to: '/audit', label: 'Audit log' },
   { to: '/users', label: 'Users', admin: true },
+  { to: '/tokens', label: 'API tokens', admin: true },
 ];
 
 export function App(): JSX.Element {
@@ -84,9 +88,14 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   let m: Record<string, string> | null;
   const isCustomer = me.customer !== undefined;
   const unacked = useUnackedAlarms();
-  if (path === '/') page = isCustomer ? <DevicesPage /> : <FleetPage />;
-  else if (path === '/devices') page = <DevicesPage />;
-  else if ((m = matchPath('/devices/:id', path))) page = <DevicePage id={m.id!} canEdit={canEdit} />;
+  const isAdmin = me.role === 'admin' && !isCustomer;
+  if (path === '/') page = isCustomer ? <DevicesPage canEdit={false} /> : <FleetPage />;
+  else if (path === '/devices') page = <DevicesPage canEdit={canEdit && !isCustomer} />;
+  else if (path === '/devices/new' && canEdit && !isCustomer) page = <NewDevicePage isAdmin={isAdmin} />;
+  else if ((m = matchPath('/devices/:id', path)))
+    page = <DevicePage id={m.id!} canEdit={canEdit} canManage={canEdit && !isCustomer} isAdmin={isAdmin} />;
+  else if (path === '/models' && !isCustomer) page = <ModelsPage canEdit={canEdit} />;
+  else if (path === '/tokens' && isAdmin) page = <TokensPage />;
   else if (path === '/dashboards' || path.startsWith('/dashboards/'))
     page = (
       <Suspense fallback={<p className="muted">Loading dashboards…</p>}>
@@ -111,7 +120,7 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/alarms') page = <AlarmsPage canEdit={canEdit && !isCustomer} />;
   else if ((m = matchPath('/alarms/:id', path)))
     page = <AlarmPage id={m.id!} canEdit={canEdit && !isCustomer} />;
-  else if (path === '/notifications') page = <NotificationsPage />;
+  else if (path === '/notifications') page = <NotificationsPage canEdit={canEdit} />;
   else if (path === '/audit') page = <AuditPage />;
   else if (path === '/users') page = <UsersPage myId={me.id} />;
   else

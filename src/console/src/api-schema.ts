@@ -998,6 +998,14 @@ export interface Paths {
             clearDesiredOnReport?: boolean;
             maxDocumentBytes?: number;
           };
+          /** commands to out-of-service devices (unset: the platform setting, default warn) */
+          outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+          /** telemetry keys with unit and label (display only) */
+          fields?: {
+            key: string;
+            unit?: string;
+            label?: string;
+          }[];
           attributes: {
             [key: string]: unknown;
           };
@@ -1037,6 +1045,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes?: {
           [key: string]: unknown;
         };
@@ -1068,6 +1084,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes: {
           [key: string]: unknown;
         };
@@ -1111,6 +1135,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes: {
           [key: string]: unknown;
         };
@@ -1152,6 +1184,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes?: {
           [key: string]: unknown;
         };
@@ -1183,6 +1223,14 @@ export interface Paths {
           clearDesiredOnReport?: boolean;
           maxDocumentBytes?: number;
         };
+        /** commands to out-of-service devices (unset: the platform setting, default warn) */
+        outOfServiceCommands?: 'allow' | 'warn' | 'refuse';
+        /** telemetry keys with unit and label (display only) */
+        fields?: {
+          key: string;
+          unit?: string;
+          label?: string;
+        }[];
         attributes: {
           [key: string]: unknown;
         };
@@ -1396,6 +1444,11 @@ export interface Paths {
         };
         /** true when an earlier command with this idempotency key was returned */
         duplicate?: boolean;
+        warnings?: {
+          code?: string;
+          message?: string;
+          reasons?: string[];
+        }[];
       };
     };
     get: {
@@ -2886,6 +2939,21 @@ export interface Paths {
         id: string;
       };
       response: void;
+    };
+  };
+  '/notification-channels/:id/test': {
+    /** Send a test message through the channel now and report what its endpoint answered */
+    post: {
+      params: {
+        id: string;
+      };
+      response: {
+        delivered: boolean;
+        statusCode: number | null;
+        error: string | null;
+        sentAt: number;
+        eventId: string;
+      };
     };
   };
   '/notification-routes': {

@@ -2,14 +2,14 @@
 import type { TelemetrySeries } from './api-types';
 
 /** The desired-state editor's input: a JSON object, or an error message naming the problem. */
-export function parseJsonObject(text: string): Record<string, unknown> | string {
+export function parseJsonObject(text: string, what = 'Desired state'): Record<string, unknown> | string {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    return `Desired state must be valid JSON, e.g. {"setpoint": 21.5} (${(e as Error).message})`;
+    return `${what} must be valid JSON, e.g. {"setpoint": 21.5} (${(e as Error).message})`;
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'Desired state must be a JSON object';
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return `${what} must be a JSON object`;
   return v as Record<string, unknown>;
 }
 

@@ -14,6 +14,8 @@ interface Props {
   yRange?: [number | null, number | null];
   /** x bounds in epoch seconds (the selected time range), so one point does not span years. */
   xRange?: [number, number];
+  /** The y axis' label (the unit, when every series shares one). */
+  yLabel?: string;
 }
 
 const PALETTE = ['#0b6bcb', '#c62828', '#1a7f37', '#9a6700', '#6f42c1'];
@@ -28,6 +30,7 @@ export function Chart({
   yRange,
   xRange,
   spanGaps = false,
+  yLabel,
 }: Props): JSX.Element {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -54,7 +57,11 @@ export function Chart({
       ],
       axes: [
         { stroke: axisColor, grid: { stroke: 'rgba(128,128,128,0.15)' } },
-        { stroke: axisColor, grid: { stroke: 'rgba(128,128,128,0.15)' } },
+        {
+          stroke: axisColor,
+          grid: { stroke: 'rgba(128,128,128,0.15)' },
+          ...(yLabel ? { label: yLabel, labelSize: 20 } : {}),
+        },
       ],
     };
     const plot = new uPlot(opts, [x, ...series.map((s) => s.values)] as uPlot.AlignedData, node);
@@ -64,7 +71,7 @@ export function Chart({
       ro.disconnect();
       plot.destroy();
     };
-  }, [x, series, height, title, yRange, xRange, spanGaps]);
+  }, [x, series, height, title, yRange, xRange, spanGaps, yLabel]);
   return <div ref={el} role="img" aria-label={title ?? series.map((s) => s.label).join(', ')} />;
 }
 

@@ -30,6 +30,8 @@ const TONE: Record<string, 'ok' | 'warn' | 'bad'> = {
   critical: 'bad',
   error: 'bad',
   warning: 'warn',
+  active: 'ok',
+  revoked: 'bad',
 };
 
 export function Badge({ value }: { value: string | undefined | null }): JSX.Element {

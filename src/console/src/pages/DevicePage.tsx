@@ -10,11 +10,24 @@ import { EventsTab } from './device/EventsTab';
 import { CommandsTab } from './device/CommandsTab';
 import { ScheduleTab } from './device/ScheduleTab';
 import { DeviceAlarms } from './AlarmPage';
+import { SettingsTab } from './device/SettingsTab';
 
-const TABS = ['Status', 'Shadow', 'Telemetry', 'Events', 'Commands', 'Schedule'] as const;
-type Tab = (typeof TABS)[number];
+const ALL_TABS = ['Status', 'Shadow', 'Telemetry', 'Events', 'Commands', 'Schedule', 'Settings'] as const;
+type Tab = (typeof ALL_TABS)[number];
 
-export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): JSX.Element {
+export function DevicePage({
+  id,
+  canEdit,
+  canManage = false,
+  isAdmin = false,
+}: {
+  id: string;
+  canEdit: boolean;
+  /** Operators and admins (not customers): the Settings tab (edit, credentials, delete). */
+  canManage?: boolean;
+  isAdmin?: boolean;
+}): JSX.Element {
+  const TABS = ALL_TABS.filter((t) => t !== 'Settings' || canManage);
   const [tab, setTab] = useState<Tab>('Status');
   // Live: stream events about this device bump `live`, which the tabs reload on (debounced).
   const [live, setLive] = useState(0);
@@ -105,10 +118,11 @@ export function DevicePage({ id, canEdit }: { id: string; canEdit: boolean }): J
       <div role="tabpanel" id="device-tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === 'Status' && <StatusTab id={id} canEdit={canEdit} live={live} />}
         {tab === 'Shadow' && <ShadowTab id={id} canEdit={canEdit} live={live} />}
-        {tab === 'Telemetry' && <TelemetryTab id={id} />}
+        {tab === 'Telemetry' && <TelemetryTab id={id} model={d?.model ?? null} />}
         {tab === 'Events' && <EventsTab id={id} />}
         {tab === 'Commands' && <CommandsTab id={id} canEdit={canEdit} live={live} />}
         {tab === 'Schedule' && <ScheduleTab id={id} />}
+        {tab === 'Settings' && d && <SettingsTab device={d} isAdmin={isAdmin} onChanged={device.reload} />}
       </div>
     </>
   );

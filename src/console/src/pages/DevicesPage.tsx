@@ -4,7 +4,7 @@ import type { DeviceQuery } from '../api-types';
 import { Badge, ErrorText } from '../components/bits';
 import { VirtualList, type Column } from '../components/VirtualList';
 import { formatAgo } from '../format';
-import { navigate, useLocation } from '../router';
+import { Link, navigate, useLocation } from '../router';
 
 const PAGE = 100;
 
@@ -86,7 +86,7 @@ function useDebounced<T>(value: T, ms: number): T {
  * Server-side paging: pages of 100 are fetched as the virtualized list scrolls, so the page stays
  * fast with 100,000 devices. Filters live in the URL so a filtered list can be shared.
  */
-export function DevicesPage(): JSX.Element {
+export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Element {
   const { query } = useLocation();
   const [typed, setFilters] = useState<Filters>(() => fromQuery(query));
   const filters = useDebounced(typed, 250);
@@ -189,7 +189,14 @@ export function DevicesPage(): JSX.Element {
   const outOnly = typed.state === 'out_of_service';
   return (
     <>
-      <h1>Devices</h1>
+      <h1>
+        Devices{' '}
+        {canEdit && (
+          <Link to="/devices/new" className="button-link">
+            New device
+          </Link>
+        )}
+      </h1>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search

@@ -3,9 +3,11 @@ import { call } from '../api';
 import { Badge, ErrorText } from '../components/bits';
 import { formatTime } from '../format';
 import { useLoad } from '../hooks';
+import { ChannelsPanel } from './notify/ChannelsPanel';
+import { RoutesPanel } from './notify/RoutesPanel';
 
-/** Channels, routes and the delivery log (read-only here; manage them with the API, docs/notify.md). */
-export function NotificationsPage(): JSX.Element {
+/** Channels and routes (operators and admins edit; "Send a test message"), and the delivery log. */
+export function NotificationsPage({ canEdit = false }: { canEdit?: boolean }): JSX.Element {
   const channels = useLoad(() => call('/notification-channels', 'get'), []);
   const routes = useLoad(() => call('/notification-routes', 'get'), []);
   const log = useLoad(() => call('/notifications', 'get', { query: { limit: 100 } }), []);
@@ -13,43 +15,10 @@ export function NotificationsPage(): JSX.Element {
   return (
     <>
       <h1>Notifications</h1>
-      <ErrorText error={channels.error ?? routes.error ?? log.error} />
+      <ErrorText error={log.error} />
       <div className="grid2">
-        <section className="panel">
-          <h2>Channels</h2>
-          {channels.data?.length === 0 && (
-            <p className="muted">No channel yet (POST /api/v1/notification-channels).</p>
-          )}
-          <table data-testid="channels">
-            <tbody>
-              {(channels.data ?? []).map((c) => (
-                <tr key={c.id}>
-                  <td>{c.name}</td>
-                  <td>
-                    {c.type} {c.enabled === false && <Badge value="disabled" />}
-                  </td>
-                  <td className="muted">{c.url ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-        <section className="panel">
-          <h2>Routes</h2>
-          {routes.data?.length === 0 && <p className="muted">No route yet: nothing is sent.</p>}
-          <table>
-            <tbody>
-              {(routes.data ?? []).map((r) => (
-                <tr key={r.id}>
-                  <td>{r.name}</td>
-                  <td>{(r.kinds ?? []).join(', ') || 'all events'}</td>
-                  <td>→ {(r.channelIds ?? []).map(channelName).join(', ')}</td>
-                  <td className="muted">{r.minSeverity ? `≥ ${r.minSeverity}` : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
+        <ChannelsPanel channels={channels} canEdit={canEdit} />
+        <RoutesPanel routes={routes} channels={channels.data ?? []} canEdit={canEdit} />
       </div>
       <section className="panel">
         <h2>Delivery log</h2>

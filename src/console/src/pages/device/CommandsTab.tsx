@@ -25,6 +25,8 @@ export function CommandsTab({
   const [offline, setOffline] = useState<'reject' | 'queue'>('reject');
   const [busy, setBusy] = useState(false);
   const [last, setLast] = useState<Command>();
+  const [warnings, setWarnings] = useState<string[]>([]);
+  const [refused, setRefused] = useState<string>();
   const [error, setError] = useState<string>();
   const send = async (): Promise<void> => {
     let p: unknown;
@@ -36,6 +38,8 @@ export function CommandsTab({
     }
     setBusy(true);
     setError(undefined);
+    setRefused(undefined);
+    setWarnings([]);
     try {
       // wait: true long-polls until the command's outcome (or its timeout).
       const c = await call('/devices/:id/commands', 'post', {
@@ -43,9 +47,12 @@ export function CommandsTab({
         body: { name: name.trim(), params: p, timeoutMs: Number(timeoutMs), offline, wait: true },
       });
       setLast(c);
+      setWarnings((c.warnings ?? []).map((w) => w.message ?? w.code ?? 'warning'));
       list.reload();
     } catch (e) {
-      setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e));
+      // The out-of-service policy `refuse`: nothing was sent; say why, apart from other errors.
+      if (e instanceof ApiError && e.code === 'DEVICE_OUT_OF_SERVICE') setRefused(e.message);
+      else setError(e instanceof ApiError ? `${e.message} (${e.code})` : String(e));
     } finally {
       setBusy(false);
     }
@@ -90,6 +97,16 @@ export function CommandsTab({
             </button>
           </div>
           <ErrorText error={error} />
+          {refused && (
+            <p role="alert" className="error" data-testid="command-refused">
+              Refused: {refused}
+            </p>
+          )}
+          {warnings.map((w) => (
+            <p key={w} role="status" className="warning" data-testid="command-warning">
+              ⚠ {w}
+            </p>
+          ))}
           {last && (
             <p data-testid="command-outcome">
               {last.name}: <Badge value={last.status} /> reply {formatMs(last.replyLatencyMs)}

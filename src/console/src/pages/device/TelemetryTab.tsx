@@ -20,8 +20,23 @@ const RANGES: Record<string, number> = {
 const BUCKETS = ['', '1m', '5m', '1h', '1d'];
 const AGGS: NonNullable<TelemetryQuery['agg']>[] = ['avg', 'min', 'max', 'sum', 'count', 'last'];
 
-export function TelemetryTab({ id }: { id: string }): JSX.Element {
+export function TelemetryTab({ id, model }: { id: string; model?: string | null }): JSX.Element {
   const latest = useLoad(() => call('/devices/:id/latest', 'get', { params: { id } }), [id]);
+  // Units and labels come from the model's `fields` (a device without a model shows bare values).
+  const modelDef = useLoad(
+    () =>
+      model
+        ? call('/device-models/:name', 'get', { params: { name: model } }).catch(() => undefined)
+        : Promise.resolve(undefined),
+    [model],
+  );
+  const fieldOf = (key: string) => modelDef.data?.fields?.find((f) => f.key === key);
+  const unitOf = (key: string): string | undefined => fieldOf(key)?.unit;
+  const withUnit = (key: string): string => {
+    const f = fieldOf(key);
+    const name = f?.label ? `${f.label}` : key;
+    return f?.unit ? `${name} (${f.unit})` : name;
+  };
   // Numeric metrics only: text attributes (firmware, …) have no chart.
   const metrics = useMemo(
     () =>
@@ -65,13 +80,16 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
     const { x, ys } = mergeChartData(each);
     return {
       x,
-      series: chosenList.map((label, i) => ({
-        label,
+      series: chosenList.map((key, i) => ({
+        label: withUnit(key),
         values: ys[i] ?? [],
         step: isBooleanSeries(each[i]?.y ?? []),
       })),
     };
-  }, [series.data, chosenKey]);
+  }, [series.data, chosenKey, modelDef.data]);
+  // One unit for every chosen metric: it labels the y axis.
+  const units = [...new Set(chosenList.map((k) => unitOf(k) ?? ''))];
+  const yLabel = units.length === 1 && units[0] ? units[0] : undefined;
   const xRange = series.data?.xRange ?? fitRange(data.x);
   const toggle = (m: string): void =>
     setPicked((now) => {
@@ -107,7 +125,8 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
           <legend>Metrics</legend>
           {metrics.map((m) => (
             <label key={m} className="check">
-              <input type="checkbox" checked={chosenList.includes(m)} onChange={() => toggle(m)} /> {m}
+              <input type="checkbox" checked={chosenList.includes(m)} onChange={() => toggle(m)} />{' '}
+              {withUnit(m)}
             </label>
           ))}
         </fieldset>
@@ -150,7 +169,8 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
         <Chart
           x={data.x}
           series={data.series}
-          title={chosenList.join(', ')}
+          title={chosenList.map(withUnit).join(', ')}
+          {...(yLabel ? { yLabel } : {})}
           spanGaps={chosenList.length > 1}
           {...(xRange ? { xRange } : {})}
         />
@@ -167,8 +187,11 @@ export function TelemetryTab({ id }: { id: string }): JSX.Element {
             .sort((a, b) => (a.metric ?? '').localeCompare(b.metric ?? ''))
             .map((v) => (
               <tr key={v.metric}>
-                <th scope="row">{v.metric}</th>
-                <td>{v.text ?? (typeof v.value === 'number' ? String(v.value) : '—')}</td>
+                <th scope="row">{fieldOf(v.metric ?? '')?.label ?? v.metric}</th>
+                <td>
+                  {v.text ?? (typeof v.value === 'number' ? String(v.value) : '—')}
+                  {typeof v.value === 'number' && unitOf(v.metric ?? '') ? ` ${unitOf(v.metric ?? '')}` : ''}
+                </td>
                 <td className="muted">{v.ts ? formatAgo(v.ts) : ''}</td>
               </tr>
             ))}
