@@ -12,7 +12,8 @@ import type { AuditEntry, AuditStore } from './audit-store.js';
 import { openAuditStore } from './open-audit-store.js';
 import { AuditLog } from './service.js';
 
-export const crashEntry = (action: string): AuditEntry => ({
+/** An entry as an API change records it (the audit tests' sample). */
+export const sampleEntry = (action: string): AuditEntry => ({
   at: 1,
   actorKind: 'token',
   actorId: 'tok',
@@ -20,7 +21,7 @@ export const crashEntry = (action: string): AuditEntry => ({
   action,
   resource: 'devices/d1',
   before: null,
-  after: { n: action },
+  after: { password: '[redacted]' },
 });
 
 async function main(dbPath: string, journalPath: string): Promise<void> {
@@ -37,19 +38,19 @@ async function main(dbPath: string, journalPath: string): Promise<void> {
   // Retries far apart: the store stays down until the process is killed.
   const log = new AuditLog(store, systemClock, silentLogger, { retryMs: 60_000, journalPath });
   const say = (line: string): void => void process.stdout.write(line + '\n');
-  await log.record(crashEntry('w1'));
-  await log.record(crashEntry('w2'));
+  await log.record(sampleEntry('w1'));
+  await log.record(sampleEntry('w2'));
   say('acked w1');
   failing = true;
-  log.enqueue(crashEntry('q0')); // queued before the first failure: journaled with the queue
+  log.enqueue(sampleEntry('q0')); // queued before the first failure: journaled with the queue
   for (const action of ['j1', 'j2', 'j3']) {
-    await log.record(crashEntry(action)).catch((err: { code?: string }) => {
+    await log.record(sampleEntry(action)).catch((err: { code?: string }) => {
       if (err.code !== 'AUDIT_UNAVAILABLE') throw err;
     });
     say(`acked ${action}`);
   }
-  log.enqueue(crashEntry('q1'));
-  await log.record(crashEntry('j4')).catch(() => undefined);
+  log.enqueue(sampleEntry('q1'));
+  await log.record(sampleEntry('j4')).catch(() => undefined);
   say('acked j4');
   say('ready');
   setInterval(() => undefined, 60_000);

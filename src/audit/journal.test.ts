@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ManualClock, silentLogger } from '../core/index.js';
 import { openSqlite } from '../store/index.js';
-import { crashEntry } from './journal-crash.fixture.js';
+import { sampleEntry } from './journal-crash.fixture.js';
 import { AuditJournal } from './journal.js';
 import { openAuditStore } from './open-audit-store.js';
 import { AuditLog } from './service.js';
@@ -71,9 +71,9 @@ test('the journal: entries marked written are not replayed, a torn last line is 
   const path = join(dir, 'j.ndjson');
   try {
     const j = new AuditJournal(path);
-    await j.append([crashEntry('a'), crashEntry('b'), crashEntry('c')]);
+    await j.append([sampleEntry('a'), sampleEntry('b'), sampleEntry('c')]);
     await j.written(2);
-    await j.append([crashEntry('d')]);
+    await j.append([sampleEntry('d')]);
     await j.close();
     writeFileSync(path, readFileSync(path, 'utf8') + '{"e":{"act', { flag: 'w' });
     assert.deepEqual(
@@ -101,7 +101,7 @@ test('a store outage journals the queue; once written, the journal is emptied an
       silentLogger,
       { journalPath },
     );
-    await assert.rejects(log.record(crashEntry('a')));
+    await assert.rejects(log.record(sampleEntry('a')));
     assert.deepEqual(
       new AuditJournal(journalPath).load().map((e) => e.action),
       ['a'],
@@ -109,7 +109,7 @@ test('a store outage journals the queue; once written, the journal is emptied an
     failing = false;
     await log.flush();
     assert.equal(readFileSync(journalPath, 'utf8'), '');
-    await log.record(crashEntry('b'));
+    await log.record(sampleEntry('b'));
     assert.equal(readFileSync(journalPath, 'utf8'), '', 'a healthy store is written without the journal');
     assert.deepEqual(await oldestFirst(log), ['a', 'b']);
     await log.stop();
