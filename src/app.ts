@@ -3,6 +3,7 @@
  * (called by main.ts and by tests with port 0). Start-up is a named list of steps.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -31,7 +32,7 @@ import {
   type Broker,
 } from './mqtt/index.js';
 import { createAuth } from './auth/index.js';
-import { createAudit, entryFromEvent } from './audit/index.js';
+import { AUDIT_JOURNAL_FILE, createAudit, entryFromEvent } from './audit/index.js';
 import { createRegistry } from './registry/index.js';
 import { createShadows } from './shadows/index.js';
 import { createCommands } from './commands/index.js';
@@ -125,7 +126,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
 
   // Modules in dependency order: the audit sink first (every module writes to it, and stopping in
   // reverse order flushes it last), then the registry: identity and the device directory.
-  const audit = await createAudit(ctx);
+  const audit = await createAudit(ctx, { journalPath: join(config.dataDir, AUDIT_JOURNAL_FILE) });
   const registry = await createRegistry(ctx, {
     audit: audit.log,
     ...(cluster ? { presence: cluster.presence } : {}),

@@ -2,7 +2,8 @@
  * The audit log (ARCHITECTURE.md `audit/`): the sink every module writes to — who (user or token
  * name), action, resource, before/after with secrets redacted — and the `GET /audit` API. An entry
  * is never dropped: `record()` fails the request when the entry cannot be made durable, and
- * everything queued is retried in order until written (service.ts).
+ * everything queued is retried in order until written (service.ts); with `journalPath` the queue
+ * survives a crash (journal.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ModuleContext, PlatformModule } from '../platform/index.js';
@@ -15,6 +16,7 @@ export { AuditLog, entryFromEvent, type AuditEvent, type AuditLogOptions } from 
 export type { AuditEntry, AuditQuery, AuditPage, AuditStore } from './audit-store.js';
 export { AuditErrors } from './errors.js';
 export { openAuditStore } from './open-audit-store.js';
+export { AUDIT_JOURNAL_FILE } from './journal.js';
 
 export interface AuditModule extends PlatformModule {
   readonly log: AuditLog;
@@ -30,6 +32,7 @@ export async function createAudit(ctx: ModuleContext, opts: AuditModuleOptions =
   const store = opts.store ?? (await openAuditStore(ctx.db));
   const log = new AuditLog(store, ctx.clock, ctx.log.child({ component: 'audit' }), opts);
   log.listen(ctx.bus);
+  log.replay();
   return {
     name: 'audit',
     log,

@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { ManualClock, silentLogger } from '../core/index.js';
 import { openSqlite } from '../store/index.js';
 import { startRegistryHarness } from '../registry/testing.js';
-import type { AuditEntry, AuditStore } from './audit-store.js';
+import type { AuditStore } from './audit-store.js';
 import { openAuditStore } from './open-audit-store.js';
 import { AuditLog } from './service.js';
+import { sampleEntry } from './journal-crash.fixture.js';
 
 /** A real store whose writes fail while `failing` is set. */
 function flaky(store: AuditStore): AuditStore & { failing: boolean; attempts: number } {
@@ -26,16 +27,7 @@ function flaky(store: AuditStore): AuditStore & { failing: boolean; attempts: nu
   };
 }
 
-const entry = (action: string): AuditEntry => ({
-  at: 1,
-  actorKind: 'token',
-  actorId: 'tok',
-  actorName: 'ci',
-  action,
-  resource: 'devices/d1',
-  before: null,
-  after: { password: '[redacted]' },
-});
+const entry = sampleEntry;
 
 test('a failed write fails record(), keeps every entry and writes them in order once the store is back', async () => {
   const db = openSqlite(':memory:');

@@ -4,14 +4,10 @@
  * stored → the HTTP answer. N connected devices, one command in flight per device. Prints
  * throughput and latency (HTTP round trip, and the stored request → reply latency).
  */
-import { connectFleet } from './fleet.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { BENCH_TOKEN, connectFleet, startBenchPlatform } from './fleet.js';
 import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
-import { buildApp } from '../app.js';
-import { defaultConfig, parseCliOptions, silentLogger, startTracing } from '../core/index.js';
+import { parseCliOptions, startTracing } from '../core/index.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { percentile } from '../commands/index.js';
 
@@ -37,30 +33,15 @@ export interface CommandBenchResult {
   cpuMsPerCommand: number;
 }
 
-const TOKEN = 'bench-admin-token-0123456789abcdef';
+const TOKEN = BENCH_TOKEN;
 
 export async function benchCommands(opts: CommandBenchOptions): Promise<CommandBenchResult> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
-  const base = defaultConfig();
-  const app = await buildApp(
-    {
-      ...base,
-      mqttPort: 0,
-      httpPort: 0,
-      dataDir,
-      database: opts.database,
-      logLevel: 'silent',
-      allowAnonymous: true,
-      adminToken: TOKEN,
-      limits: { ...base.limits, connectRatePerIp: 1_000_000 },
-    },
-    { log: silentLogger },
-  );
+  const platform = await startBenchPlatform(opts.database);
+  const app = platform.app;
   const clients: MqttClient[] = [];
   const headers = { authorization: `Bearer ${TOKEN}` };
   try {
-    const addr = await app.listen();
-    const url = `mqtt://127.0.0.1:${addr.mqtt}`;
+    const url = platform.mqttUrl;
     const ids = Array.from({ length: opts.devices }, (_, i) => `bench-cmd-${i}`);
     for (const id of ids) {
       const r = await app.http.inject({ method: 'POST', url: '/api/v1/devices', headers, payload: { id } });
@@ -118,8 +99,7 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
     };
   } finally {
     for (const c of clients) c.end(true);
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await platform.close();
   }
 }
 

@@ -7,13 +7,11 @@
  *  3. operator API — GET /jobs/{id} (counts per state over N executions) and one executions page, p50/p99.
  * A peer on the same fleet: a QoS 1 publish answered by a bare server-side echo (no jobs work).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import mqtt, { type MqttClient } from 'mqtt';
-import { buildApp, type App } from '../app.js';
-import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
+import type { MqttClient } from 'mqtt';
+import type { App } from '../app.js';
+import { parseCliOptions } from '../core/index.js';
+import { BENCH_TOKEN, connectFleet, startBenchPlatform } from './fleet.js';
 
 export interface JobsBenchOptions {
   devices: number;
@@ -23,43 +21,10 @@ export interface JobsBenchOptions {
   database: string;
 }
 
-const TOKEN = 'bench-admin-token-0123456789abcdef';
+const TOKEN = BENCH_TOKEN;
 const pct = (s: number[], p: number): number =>
   s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
 const f = (n: number): string => n.toFixed(n < 10 ? 2 : 1);
-
-async function platform(database: string): Promise<{ app: App; mqttUrl: string; close(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-jobs-'));
-  const base = defaultConfig();
-  const app = await buildApp(
-    {
-      ...base,
-      mqttPort: 0,
-      httpPort: 0,
-      dataDir,
-      database,
-      logLevel: 'silent',
-      allowAnonymous: true,
-      adminToken: TOKEN,
-      limits: {
-        ...base.limits,
-        connectRatePerIp: 1_000_000,
-        maxSubscriptionsPerClient: 10_000,
-        maxQueued: 100_000,
-      },
-    },
-    { log: silentLogger },
-  );
-  const addr = await app.listen();
-  return {
-    app,
-    mqttUrl: `mqtt://127.0.0.1:${addr.mqtt}`,
-    async close() {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function inject(
   app: App,
@@ -76,20 +41,10 @@ async function inject(
   return { status: r.statusCode, body: r.body };
 }
 
-const connectClient = (url: string, id: string): Promise<MqttClient> =>
-  new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, {
-      clientId: id,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 30_000,
-    });
-    c.once('connect', () => resolve(c));
-    c.once('error', reject);
-  });
-
 export async function benchJobs(o: JobsBenchOptions): Promise<string> {
-  const p = await platform(o.database);
+  const p = await startBenchPlatform(o.database, {
+    limits: { maxSubscriptionsPerClient: 10_000, maxQueued: 100_000 },
+  });
   const out: string[] = [];
   const clients: MqttClient[] = [];
   try {
@@ -134,7 +89,12 @@ export async function benchJobs(o: JobsBenchOptions): Promise<string> {
 
     // 2. device answers
     const things = Math.min(o.devices, o.clients * o.perClient);
-    for (let c = 0; c < o.clients; c++) clients.push(await connectClient(p.mqttUrl, `bench-agent-${c}`));
+    clients.push(
+      ...(await connectFleet(
+        p.mqttUrl,
+        Array.from({ length: o.clients }, (_, c) => `bench-agent-${c}`),
+      )),
+    );
     const latencies: number[] = [];
     let rejected = 0;
     const w0 = performance.now();

@@ -13,14 +13,10 @@
  * platform's side (execution rows, shadow writes and history, verification) is all there; the
  * MQTT delivery of deltas is not.
  */
-import { connectFleet } from './fleet.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { BENCH_TOKEN, connectFleet, startBenchPlatform } from './fleet.js';
 import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
-import { buildApp } from '../app.js';
-import { defaultConfig, ManualClock, parseCliOptions, silentLogger } from '../core/index.js';
+import { ManualClock, parseCliOptions } from '../core/index.js';
 import { Resolver, type ScheduleSpec, type SchedulesModule, type ShadowWriter } from '../schedules/index.js';
 
 export interface SchedulesBenchOptions {
@@ -76,31 +72,16 @@ function resolveYears(sample: number): { resolves: number; ms: number; perYearMs
   return { resolves, ms, perYearMs: ms / sample };
 }
 
-const TOKEN = 'bench-admin-token-0123456789abcdef';
+const TOKEN = BENCH_TOKEN;
 
 async function slotFiring(opts: SchedulesBenchOptions) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
   // Monday 2026-03-02 05:59:50 in Berlin.
   const clock = new ManualClock(Date.UTC(2026, 2, 2, 4, 59, 50));
-  const base = defaultConfig();
-  const app = await buildApp(
-    {
-      ...base,
-      mqttPort: 0,
-      httpPort: 0,
-      dataDir,
-      database: opts.database,
-      logLevel: 'silent',
-      allowAnonymous: true,
-      adminToken: TOKEN,
-      limits: { ...base.limits, connectRatePerIp: 1_000_000 },
-    },
-    { log: silentLogger, clock },
-  );
+  const platform = await startBenchPlatform(opts.database, { clock });
+  const app = platform.app;
   const headers = { authorization: `Bearer ${TOKEN}` };
   const clients: MqttClient[] = [];
   try {
-    const addr = await app.listen();
     const mod = app.modules.find((m) => m.name === 'schedules') as SchedulesModule;
     const ids = Array.from({ length: opts.boilers }, (_, i) => `boiler-${i}`);
     // Registered through the registry's YAML import, 10,000 a request (one request per device
@@ -142,7 +123,7 @@ async function slotFiring(opts: SchedulesBenchOptions) {
       });
     } else {
       clients.push(
-        ...(await connectFleet(`mqtt://127.0.0.1:${addr.mqtt}`, ids, {
+        ...(await connectFleet(platform.mqttUrl, ids, {
           keepalive: 0,
           connectTimeout: 60_000,
         })),
@@ -210,8 +191,7 @@ async function slotFiring(opts: SchedulesBenchOptions) {
     };
   } finally {
     for (const c of clients) c.end(true);
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await platform.close();
   }
 }
 

@@ -4,14 +4,11 @@
  * platform sends only after the SQLite (or PostgreSQL) commit. N connected mqtt.js devices run
  * closed loops concurrently. Prints throughput and latency percentiles.
  */
-import { connectFleet } from './fleet.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { MqttClient } from 'mqtt';
-import { buildApp, type App } from '../app.js';
-import { defaultConfig, parseCliOptions, silentLogger } from '../core/index.js';
+import type { App } from '../app.js';
+import { parseCliOptions } from '../core/index.js';
+import { connectFleet, startBenchPlatform } from './fleet.js';
 
 export interface ShadowBenchOptions {
   devices: number;
@@ -35,36 +32,6 @@ export interface ShadowBenchResult {
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
-}
-
-export async function startBenchPlatform(
-  database: string,
-): Promise<{ app: App; mqttUrl: string; close(): Promise<void> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
-  const base = defaultConfig();
-  const app = await buildApp(
-    {
-      ...base,
-      mqttPort: 0,
-      httpPort: 0,
-      dataDir,
-      database,
-      logLevel: 'silent',
-      allowAnonymous: true,
-      adminToken: 'bench-admin-token-0123456789abcdef',
-      limits: { ...base.limits, connectRatePerIp: 1_000_000 },
-    },
-    { log: silentLogger },
-  );
-  const addr = await app.listen();
-  return {
-    app,
-    mqttUrl: `mqtt://127.0.0.1:${addr.mqtt}`,
-    async close() {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 export async function benchShadows(opts: ShadowBenchOptions): Promise<ShadowBenchResult> {

@@ -5,13 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeTestPki, type TestPki } from '../test-support/pki.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { startMtlsPlatform, type MtlsPlatform } from '../test-support/aws-sdk.js';
+import type { TestPlatform } from '../test-support/platform.js';
 import { until } from '../test-support/until.js';
 import { api, type Body } from './e2e-helpers.js';
 
@@ -30,27 +26,15 @@ interface V1Jobs {
 }
 
 describe('aws-iot-device-sdk (v1) jobs client with mutual TLS', () => {
+  let m: MtlsPlatform;
   let p: TestPlatform;
-  let pki: TestPki;
-  let dir: string;
   let client: V1Jobs;
   const thing = 'scooter-v1';
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'jobs-v1-'));
-    pki = makeTestPki(dir, [thing]);
-    p = await startTestPlatform({
-      mqttsPort: 0,
-      tlsCert: join(dir, 'server.pem'),
-      tlsKey: join(dir, 'server.key'),
-      tlsCa: join(dir, 'ca.pem'),
-    });
-    assert.equal((await api(p, 'POST', '/devices', { id: thing })).status, 201);
-    const fingerprint = new X509Certificate(pki.clients[thing]!.cert).fingerprint256;
-    assert.equal(
-      (await api(p, 'POST', `/devices/${thing}/credentials`, { kind: 'certificate', fingerprint })).status,
-      201,
-    );
+    m = await startMtlsPlatform({ [thing]: undefined });
+    p = m.p;
+    const pki = m.pki;
     const sdk = createRequire(import.meta.url)('aws-iot-device-sdk') as { jobs(o: Body): V1Jobs };
     client = sdk.jobs({
       host: 'localhost',
@@ -70,8 +54,7 @@ describe('aws-iot-device-sdk (v1) jobs client with mutual TLS', () => {
   });
   after(async () => {
     if (client) await new Promise<void>((r) => client.end(false, () => r()));
-    await p?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await m?.close();
   });
 
   test('the next job by operation, updated to SUCCEEDED; the following one arrives by notify-next', async () => {

@@ -5,14 +5,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { iot, iotjobs, mqtt, mqtt5, mqtt_request_response } from 'aws-iot-device-sdk-v2';
-import { makeTestPki, type TestPki } from '../test-support/pki.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { iotjobs, mqtt_request_response } from 'aws-iot-device-sdk-v2';
+import {
+  connectV2Mtls,
+  startMtlsPlatform,
+  v2Error,
+  v2RequestResponseOptions,
+  type MtlsPlatform,
+  type V2Protocol,
+} from '../test-support/aws-sdk.js';
+import type { TestPlatform } from '../test-support/platform.js';
 import { api, type Body } from './e2e-helpers.js';
 
 // aws-crt's MQTT 5 client keeps the process alive after stop()/close() (aws-crt-nodejs #600).
@@ -20,113 +23,46 @@ after(() => {
   setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
 });
 
-type Protocol = 'mqtt311' | 'mqtt5';
+type Protocol = V2Protocol;
 
 interface Client {
   jobs: iotjobs.IotJobsClientv2;
   close(): Promise<void>;
 }
 
-async function connectV2(
-  p: TestPlatform,
-  pki: TestPki,
-  clientId: string,
-  protocol: Protocol,
-): Promise<Client> {
-  const pem = pki.clients[clientId]!;
-  const rr = {
-    maxRequestResponseSubscriptions: 6,
-    maxStreamingSubscriptions: 2,
-    operationTimeoutInSeconds: 5,
-  };
-  const port = p.addresses.mqtts!;
-  if (protocol === 'mqtt311') {
-    const config = iot.AwsIotMqttConnectionConfigBuilder.new_mtls_builder(
-      pem.cert.toString(),
-      pem.key.toString(),
-    )
-      .with_certificate_authority(pki.ca.toString())
-      .with_endpoint('localhost')
-      .with_port(port)
-      .with_client_id(clientId)
-      .with_clean_session(true)
-      .build();
-    const connection = new mqtt.MqttClient().new_connection(config);
-    await connection.connect();
-    const jobs = iotjobs.IotJobsClientv2.newFromMqtt311(connection, rr);
-    return {
-      jobs,
-      async close() {
-        jobs.close();
-        await connection.disconnect();
-      },
-    };
-  }
-  const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromMemory(
-    'localhost',
-    pem.cert.toString(),
-    pem.key.toString(),
-  )
-    .withCertificateAuthority(pki.ca.toString())
-    .withPort(port)
-    .withConnectProperties({ clientId, keepAliveIntervalSeconds: 60 });
-  const client = new mqtt5.Mqtt5Client(builder.build());
-  const connected = once(client, mqtt5.Mqtt5Client.CONNECTION_SUCCESS);
-  client.start();
-  await connected;
-  const jobs = iotjobs.IotJobsClientv2.newFromMqtt5(client, rr);
+/** The v2 jobs client on the SDK's MQTT 3.1.1 connection or MQTT 5 client, with the device's certificate. */
+async function connectV2(m: MtlsPlatform, clientId: string, protocol: Protocol): Promise<Client> {
+  const c = await connectV2Mtls(m, clientId, protocol);
+  const rr = v2RequestResponseOptions(5);
+  const jobs = c.mqtt5
+    ? iotjobs.IotJobsClientv2.newFromMqtt5(c.mqtt5, rr)
+    : iotjobs.IotJobsClientv2.newFromMqtt311(c.mqtt311!, rr);
   return {
     jobs,
     async close() {
       jobs.close();
-      const stopped = once(client, mqtt5.Mqtt5Client.STOPPED);
-      client.stop();
-      await stopped;
-      client.close();
+      await c.close();
     },
   };
 }
 
-async function modeledError(p: Promise<unknown>): Promise<Body> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { message: string; modeledError?: Body };
-    return e.modeledError ?? { timeout: e.message };
-  }
-  throw new Error('the request was accepted');
-}
+const modeledError = v2Error;
 
 for (const protocol of ['mqtt5', 'mqtt311'] as Protocol[])
   describe(`aws-iot-device-sdk-v2 IotJobsClientv2 over ${protocol} with mutual TLS`, () => {
+    let m: MtlsPlatform;
     let p: TestPlatform;
-    let pki: TestPki;
-    let dir: string;
     let dev: Client;
     const thingName = `boiler-${protocol}`;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'jobs-aws-'));
-      pki = makeTestPki(dir, [thingName]);
-      p = await startTestPlatform({
-        mqttsPort: 0,
-        tlsCert: join(dir, 'server.pem'),
-        tlsKey: join(dir, 'server.key'),
-        tlsCa: join(dir, 'ca.pem'),
-      });
-      assert.equal((await api(p, 'POST', '/devices', { id: thingName })).status, 201);
-      const fingerprint = new X509Certificate(pki.clients[thingName]!.cert).fingerprint256;
-      assert.equal(
-        (await api(p, 'POST', `/devices/${thingName}/credentials`, { kind: 'certificate', fingerprint }))
-          .status,
-        201,
-      );
-      dev = await connectV2(p, pki, thingName, protocol);
+      m = await startMtlsPlatform({ [thingName]: undefined });
+      p = m.p;
+      dev = await connectV2(m, thingName, protocol);
     });
     after(async () => {
       await dev?.close();
-      await p?.close();
-      rmSync(dir, { recursive: true, force: true });
+      await m?.close();
     });
 
     test('the jobs flow an AWS job agent runs: next-changed event, get pending, start-next, update, describe', async () => {

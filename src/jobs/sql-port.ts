@@ -6,6 +6,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import type { PostgresDatabase, SqliteDatabase } from '../store/index.js';
+import { pgTransaction, sqliteAsyncTransaction } from '../store/index.js';
 
 export interface SqlPort {
   readonly kind: 'sqlite' | 'postgres';
@@ -31,19 +32,10 @@ export function pgPort(database: PostgresDatabase): SqlPort {
   const port: SqlPort = {
     ...on(database.pool),
     async tx(fn) {
-      const c = await database.pool.connect();
-      try {
-        await c.query('BEGIN');
+      return pgTransaction(database.pool, (c) => {
         const inner: SqlPort = { ...on(c), tx: (f) => f(inner) };
-        const out = await fn(inner);
-        await c.query('COMMIT');
-        return out;
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
+        return fn(inner);
+      });
     },
   };
   return port;
@@ -86,17 +78,6 @@ export function sqlitePort(database: SqliteDatabase): SqlPort {
     kind: 'sqlite',
     all: (sql, params) => exclusive(() => direct.all(sql, params)),
     run: (sql, params) => exclusive(() => direct.run(sql, params)),
-    tx: (fn) =>
-      exclusive(async () => {
-        db.exec('BEGIN IMMEDIATE');
-        try {
-          const out = await fn(inner);
-          db.exec('COMMIT');
-          return out;
-        } catch (err) {
-          if (db.inTransaction) db.exec('ROLLBACK');
-          throw err;
-        }
-      }),
+    tx: (fn) => exclusive(() => sqliteAsyncTransaction(db, () => fn(inner))),
   };
 }

@@ -5,7 +5,7 @@
  * tables and holds a session only while it owns it (`loadSession` at a takeover, mqtt/handover.ts).
  */
 import type { PostgresDatabase } from '../store/index.js';
-import { migrate } from '../store/index.js';
+import { migrate, pgTransaction } from '../store/index.js';
 import type { QoS } from './api.js';
 import type { BrokerPersistence, PersistedState, PersistOp } from './persistence.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
@@ -233,18 +233,8 @@ export class PostgresPersistence implements BrokerPersistence {
   }
 
   async apply(ops: readonly PersistOp[]): Promise<void> {
-    const client = await this.database.pool.connect();
-    try {
-      await client.query('BEGIN');
-      try {
-        for (const [sql, params] of batchStatements(ops)) await client.query(sql, params);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
-      }
-    } finally {
-      client.release();
-    }
+    await pgTransaction(this.database.pool, async (client) => {
+      for (const [sql, params] of batchStatements(ops)) await client.query(sql, params);
+    });
   }
 }

@@ -5,7 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase } from '../store/index.js';
-import { migrate } from '../store/index.js';
+import { migrate, sqliteTransaction } from '../store/index.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
 import type { QoS } from './api.js';
 import { decodeProps, encodeProps, rowToWill, willRow } from './persistence-rows.js';
@@ -75,7 +75,7 @@ export class SqlitePersistence implements BrokerPersistence {
       willDel: p('DELETE FROM mqtt_wills WHERE client_id = ?'),
     };
     const s = this.stmts;
-    this.tx = db.transaction((ops: readonly PersistOp[]) => {
+    this.tx = sqliteTransaction(db, (ops: readonly PersistOp[]) => {
       for (const o of ops) {
         switch (o.op) {
           case 'session.put':

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqlite } from '../store/index.js';
+import { openSqlite, sqliteAsyncTransaction } from '../store/index.js';
 import type { Attempt, Device } from './bench-clients.js';
 import { benchFlood, type FloodResult } from './bench-flood.js';
 import {
@@ -111,20 +111,20 @@ async function provisionTsunagu(dir: string, devices: Device[]): Promise<void> {
       updatedAt: 1,
     }));
     for (let i = 0; i < rows.length; i += 5000) await store.putDevices(rows.slice(i, i + 5000));
-    db.db.exec('BEGIN');
-    for (const d of devices)
-      await store.putCredential({
-        id: `cred_${d.id}`,
-        deviceId: d.id,
-        kind: 'password',
-        username: d.username,
-        secretHash: hashGeneratedSecret(d.secret),
-        fingerprint: null,
-        createdAt: 1,
-        expiresAt: null,
-        revokedAt: null,
-      });
-    db.db.exec('COMMIT');
+    await sqliteAsyncTransaction(db.db, async () => {
+      for (const d of devices)
+        await store.putCredential({
+          id: `cred_${d.id}`,
+          deviceId: d.id,
+          kind: 'password',
+          username: d.username,
+          secretHash: hashGeneratedSecret(d.secret),
+          fingerprint: null,
+          createdAt: 1,
+          expiresAt: null,
+          revokedAt: null,
+        });
+    });
   } finally {
     await db.close();
   }

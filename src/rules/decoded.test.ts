@@ -4,27 +4,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { MqttClient } from 'mqtt';
-import { crc16Ccitt } from '../telemetry/index.js';
+import { SCOOTER_CSV_DECODER, scooterTelegram } from '../test-support/decoder-fixtures.js';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { api, connect, type Body } from '../test-support/platform-api.js';
 import { until } from '../test-support/until.js';
 
-const CSV_DECODER = {
-  id: 'scooter-csv',
-  type: 'csv',
-  spec: {
-    minFields: 3,
-    checksum: { algorithm: 'CRC-16/IBM-3740' },
-    fields: [
-      { index: 0, name: 'record', type: 'string' },
-      { index: 1, name: 'soc', type: 'int' },
-    ],
-  },
-};
-const telegram = (soc: number): string => {
-  const body = `T1,${soc}`;
-  return `${body},${crc16Ccitt(Buffer.from(body)).toString(16).padStart(4, '0')}`;
-};
+const CSV_DECODER = SCOOTER_CSV_DECODER;
+const telegram = scooterTelegram;
 
 describe('rules: decoded() and decoded telemetry', () => {
   let p: TestPlatform;

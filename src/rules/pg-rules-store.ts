@@ -1,7 +1,7 @@
 /** RulesStore on PostgreSQL (the scale-out backend). */
 import type pg from 'pg';
 import type { PostgresDatabase } from '../store/index.js';
-import { migrate } from '../store/index.js';
+import { migrate, pgTransaction } from '../store/index.js';
 import { rulesMigrations } from './migrations.js';
 import type { RulesStore } from './rules-store.js';
 import {
@@ -20,21 +20,6 @@ import type { Delivery } from './types.js';
 const NCOLS = DELIVERY_COLUMNS.split(',').length;
 const SETTLE =
   'UPDATE rules_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, last_error = $4, updated_at = $5, claim_owner = NULL, claim_until = 0 WHERE id = $6 AND claim_owner = $7';
-
-async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
-}
 
 async function insert(q: pg.Pool | pg.PoolClient, ds: Delivery[]): Promise<void> {
   // Batches of 500 rows per statement (PostgreSQL allows 65535 parameters).
@@ -64,7 +49,7 @@ export async function createPgRulesStore(database: PostgresDatabase): Promise<Ru
       (await pool.query<RuleRow>('SELECT * FROM rules_rules ORDER BY name')).rows.map(toRule),
     getRule: (name) => getRule(pool, name),
     putRule: (def, now) =>
-      inTransaction(pool, async (c) => {
+      pgTransaction(pool, async (c) => {
         const prev = await getRule(c, def.name, true);
         await c.query(
           'INSERT INTO rules_rules (name, definition, created_at, updated_at) VALUES ($1, $2, $3, $3) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at',
@@ -81,7 +66,7 @@ export async function createPgRulesStore(database: PostgresDatabase): Promise<Ru
     async enqueue(ds) {
       if (ds.length === 0) return;
       if (ds.length <= 500) return insert(pool, ds);
-      await inTransaction(pool, (c) => insert(c, ds));
+      await pgTransaction(pool, (c) => insert(c, ds));
     },
     due: async (before, limit) =>
       (
@@ -91,7 +76,7 @@ export async function createPgRulesStore(database: PostgresDatabase): Promise<Ru
         )
       ).rows.map(toDelivery),
     claim: (id, claimant, now, until) =>
-      inTransaction(pool, async (c) => {
+      pgTransaction(pool, async (c) => {
         const row = (
           await c.query<DeliveryRow>('SELECT * FROM rules_deliveries WHERE id = $1 FOR UPDATE', [id])
         ).rows[0];
@@ -107,7 +92,7 @@ export async function createPgRulesStore(database: PostgresDatabase): Promise<Ru
       }),
     settle: async (d, claimant) => ((await pool.query(SETTLE, settleParams(d, claimant))).rowCount ?? 0) > 0,
     settleAndEnqueue: (d, claimant, next) =>
-      inTransaction(pool, async (c) => {
+      pgTransaction(pool, async (c) => {
         if (((await c.query(SETTLE, settleParams(d, claimant))).rowCount ?? 0) === 0) return false;
         await insert(c, next);
         return true;

@@ -1,6 +1,6 @@
 /** RulesStore on the embedded SQLite database. */
 import type { SqliteDatabase } from '../store/index.js';
-import { migrate } from '../store/index.js';
+import { migrate, sqliteTransaction } from '../store/index.js';
 import { rulesMigrations } from './migrations.js';
 import type { ClaimResult, RulesStore } from './rules-store.js';
 import {
@@ -28,31 +28,35 @@ export async function createSqliteRulesStore(database: SqliteDatabase): Promise<
       .join(', ')})`,
   );
   const settle = db.prepare(SETTLE);
-  const enqueue = db.transaction((ds: Delivery[]) => {
+  const enqueue = sqliteTransaction(db, (ds: Delivery[]) => {
     for (const d of ds) insert.run(...deliveryParams(d));
   });
-  const settleAndEnqueue = db.transaction((d: Delivery, claimant: string, next: Delivery[]) => {
+  const settleAndEnqueue = sqliteTransaction(db, (d: Delivery, claimant: string, next: Delivery[]) => {
     if (settle.run(...settleParams(d, claimant)).changes === 0) return false;
     for (const n of next) insert.run(...deliveryParams(n));
     return true;
   });
-  const claim = db.transaction((id: string, claimant: string, now: number, until: number): ClaimResult => {
-    const row = db.prepare('SELECT * FROM rules_deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
-    const o = claimOutcome(row, claimant, now);
-    if (o === 'gone') return { gone: true };
-    if (typeof o === 'number') return { busyUntil: o };
-    db.prepare('UPDATE rules_deliveries SET claim_owner = ?, claim_until = ? WHERE id = ?').run(
-      claimant,
-      until,
-      id,
-    );
-    return { claimed: toDelivery(row!) };
-  });
+  const claim = sqliteTransaction(
+    db,
+    (id: string, claimant: string, now: number, until: number): ClaimResult => {
+      const row = db.prepare('SELECT * FROM rules_deliveries WHERE id = ?').get(id) as
+        DeliveryRow | undefined;
+      const o = claimOutcome(row, claimant, now);
+      if (o === 'gone') return { gone: true };
+      if (typeof o === 'number') return { busyUntil: o };
+      db.prepare('UPDATE rules_deliveries SET claim_owner = ?, claim_until = ? WHERE id = ?').run(
+        claimant,
+        until,
+        id,
+      );
+      return { claimed: toDelivery(row!) };
+    },
+  );
   const getRule = (name: string): StoredRule | undefined => {
     const r = db.prepare('SELECT * FROM rules_rules WHERE name = ?').get(name) as RuleRow | undefined;
     return r ? toRule(r) : undefined;
   };
-  const putRule = db.transaction((def: RuleDef, now: number) => {
+  const putRule = sqliteTransaction(db, (def: RuleDef, now: number) => {
     const prev = getRule(def.name);
     db.prepare(
       'INSERT INTO rules_rules (name, definition, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at',

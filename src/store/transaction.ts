@@ -8,6 +8,9 @@
  * - SQLite: better-sqlite3 runs statements synchronously, so a transaction is a synchronous
  *   function; `sqliteTransaction(db, fn)` compiles it once (prepare at adapter construction, call
  *   on every write). Nested calls become savepoints.
+ * - SQLite, work that awaits: `sqliteAsyncTransaction(db, fn)` opens `BEGIN IMMEDIATE`, awaits
+ *   `fn`, commits, or rolls back and rethrows. The caller must keep other statements on the same
+ *   connection out until it settles (jobs' `sqlitePort` queues every call behind the open one).
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
@@ -54,4 +57,24 @@ export function sqliteTransaction<F extends (...args: never[]) => unknown>(
   fn: F,
 ): BetterSqlite3.Transaction<F> {
   return db.transaction(fn);
+}
+
+/**
+ * A SQLite transaction around work that awaits (the jobs store's logic is written once over
+ * an async port). better-sqlite3's compiled transactions refuse a promise, so this one is opened
+ * and closed by hand — here, once. Rolls back and rethrows `fn`'s error when it throws.
+ */
+export async function sqliteAsyncTransaction<T>(
+  db: BetterSqlite3.Database,
+  fn: () => Promise<T>,
+): Promise<T> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const out = await fn();
+    db.exec('COMMIT');
+    return out;
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
 }

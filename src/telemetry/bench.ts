@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import protobuf from 'protobufjs';
-import { openPostgres, openSqlite, type Database } from '../store/index.js';
+import { openPostgres, openSqlite, sqliteTransaction, type Database } from '../store/index.js';
 import { compileDecoder, crc16Ccitt } from './decoders/index.js';
 import { parseDecodersYaml } from './decoder-yaml.js';
 import { openTelemetryStore } from './open-telemetry-store.js';
@@ -213,7 +213,7 @@ function layoutCompare(
       `CREATE TABLE p (ts INTEGER NOT NULL, device_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (${pk})) WITHOUT ROWID`,
     );
     const ins = db.prepare('INSERT INTO p VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
-    const tx = db.transaction((b: WriteBatch) => {
+    const tx = sqliteTransaction(db, (b: WriteBatch) => {
       for (const p of b.points) ins.run(p.ts, p.deviceId, p.metric, p.value);
     });
     const cpu0 = process.cpuUsage();

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import mqtt from 'mqtt';
+import { SCOOTER_CSV_DECODER, scooterTelegram } from '../test-support/decoder-fixtures.js';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
-import { crc16Ccitt } from './decoders/index.js';
 import type { TelemetryModule } from './index.js';
 
 const JSON_DECODER = {
@@ -19,22 +19,8 @@ const JSON_DECODER = {
     metrics: [{ path: 'mv', name: 'battery_voltage', scale: 0.001 }],
   },
 };
-const CSV_DECODER = {
-  id: 'scooter-csv',
-  type: 'csv',
-  spec: {
-    minFields: 3,
-    checksum: { algorithm: 'CRC-16/IBM-3740' },
-    fields: [
-      { index: 0, name: 'record', type: 'string' },
-      { index: 1, name: 'soc', type: 'int' },
-    ],
-  },
-};
-const telegram = (soc: number): string => {
-  const body = `T1,${soc}`;
-  return `${body},${crc16Ccitt(Buffer.from(body)).toString(16).padStart(4, '0')}`;
-};
+const CSV_DECODER = SCOOTER_CSV_DECODER;
+const telegram = scooterTelegram;
 
 describe('a model with decoders per transport/topic, end to end', () => {
   let p: TestPlatform;

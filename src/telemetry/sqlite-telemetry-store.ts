@@ -94,6 +94,8 @@ const ROW_VALUE: Record<Agg, string> = {
 };
 /** Above this many buckets, one index seek per bucket costs more than one grouped scan. */
 const MAX_SEEK_BUCKETS = 5000;
+/** Thrown (and caught) to undo a chunk's savepoint; never leaves the store. */
+const CHUNK_HAD_EXISTING = new Error('chunk had an existing point');
 
 interface BucketRow {
   b: number;
@@ -148,9 +150,6 @@ export function createSqliteTelemetryStore(
     point: db.prepare(
       'INSERT INTO telemetry_points (ts, device_id, metric, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
-    savepoint: db.prepare('SAVEPOINT telemetry_points_chunk'),
-    rollbackTo: db.prepare('ROLLBACK TO telemetry_points_chunk'),
-    release: db.prepare('RELEASE telemetry_points_chunk'),
     latestText: db.prepare(
       `INSERT INTO telemetry_latest (device_id, metric, ts, text) VALUES (?, ?, ?, ?)
        ON CONFLICT (device_id, metric) DO UPDATE SET text = excluded.text, ts = max(ts, excluded.ts)
@@ -171,21 +170,27 @@ export function createSqliteTelemetryStore(
     clearDirty: db.prepare('DELETE FROM telemetry_rollup_dirty'),
   };
   const buffer = new RollupBuffer();
+  /**
+   * One chunk as a multi-row insert, all or nothing: called inside the write transaction, the
+   * compiled transaction is a savepoint, undone when a row already existed (it throws then).
+   */
+  const chunkAllNew = sqliteTransaction(db, (chunk: readonly Point[]): void => {
+    let changes = 0;
+    m.points.run(chunk, (_c, n) => (changes += n));
+    if (changes !== chunk.length) throw CHUNK_HAD_EXISTING;
+  });
   /** Insert points; returns the ones that were new. A chunk containing an existing point is redone row by row. */
   const insertPoints = (points: readonly Point[]): Point[] => {
     const fresh: Point[] = [];
     for (let i = 0; i < points.length; i += 200) {
       const chunk = points.slice(i, i + 200);
-      s.savepoint.run();
-      let changes = 0;
-      m.points.run(chunk, (_c, n) => (changes += n));
-      if (changes === chunk.length) {
-        s.release.run();
+      try {
+        chunkAllNew(chunk);
         for (const p of chunk) fresh.push(p);
         continue;
+      } catch (err) {
+        if (err !== CHUNK_HAD_EXISTING) throw err;
       }
-      s.rollbackTo.run();
-      s.release.run();
       for (const p of chunk) if (s.point.run(p.ts, p.deviceId, p.metric, p.value).changes > 0) fresh.push(p);
     }
     return fresh;

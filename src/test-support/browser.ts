@@ -2,9 +2,11 @@
  * Debian's Chromium driven by playwright-core for console end-to-end tests (never a downloaded
  * browser). Background networking is off: this machine has no network beyond loopback.
  */
+import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestPlatform } from './platform.js';
 import { CONSOLE_DIST } from '../http/index.js';
@@ -120,3 +122,34 @@ export async function expectNoSeriousA11yViolations(
   }
   return violations.filter((v) => !serious.includes(v));
 }
+
+/**
+ * The opening of a console browser test: false when there is no Chromium (the test is skipped; a
+ * failure under CI=true, which requires it), otherwise builds the console if needed and says go.
+ */
+export function consoleTestReady(t: TestContext): boolean {
+  if (!chromiumAvailable()) {
+    if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM} (CI=true requires it)`);
+    t.skip(`chromium not found at ${CHROMIUM}`);
+    return false;
+  }
+  ensureConsoleBuilt();
+  return true;
+}
+
+/** A browser (closed after the test) with one page signed in to `p`'s console as an admin. */
+export async function signedInPage(
+  t: TestContext,
+  p: TestPlatform,
+  viewport = { width: 1280, height: 1000 },
+): Promise<Page> {
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await (await browser.newContext({ viewport })).newPage();
+  await consoleSignIn(page, p);
+  return page;
+}
+
+/** A full-page screenshot into .test-artifacts/console/<name>.png. */
+export const screenshot = (page: Page, name: string): Promise<Buffer> =>
+  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });

@@ -6,29 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import type { Browser } from 'playwright-core';
 import { api, registerDevice } from '../../test-support/platform-api.js';
 import { startTestPlatform } from '../../test-support/platform.js';
-import {
-  ARTIFACTS,
-  chromiumAvailable,
-  CHROMIUM,
-  ensureConsoleBuilt,
-  launchBrowser,
-  consoleSignIn,
-} from '../../test-support/browser.js';
+import { consoleTestReady, screenshot, signedInPage } from '../../test-support/browser.js';
 
 const WAIT = { timeout: 30_000 };
 
 test('console jobs: create, progress from a real device, per-device cancel, abort, list', async (t) => {
-  if (!chromiumAvailable()) {
-    if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM} (CI=true requires it)`);
-    t.skip(`chromium not found at ${CHROMIUM}`);
-    return;
-  }
-  ensureConsoleBuilt();
+  if (!consoleTestReady(t)) return;
   const p = await startTestPlatform();
   t.after(() => p.close());
   const secret = await registerDevice(p, 'b0');
@@ -41,13 +27,10 @@ test('console jobs: create, progress from a real device, per-device cancel, abor
   });
   t.after(() => device.endAsync(true));
   await device.subscribeAsync('$aws/things/b0/jobs/#', { qos: 1 });
-  const browser: Browser = await launchBrowser();
-  t.after(() => browser.close());
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
+  const page = await signedInPage(t, p);
   page.on('dialog', (d) => void d.accept());
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, name);
 
-  await consoleSignIn(page, p);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs' }).click();
   await page.getByText('No job yet.').waitFor(WAIT);
 

@@ -6,35 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import type { Page } from 'playwright-core';
 import { startTestPlatform } from '../../test-support/platform.js';
 import { api } from '../../test-support/platform-api.js';
-import {
-  ARTIFACTS,
-  chromiumAvailable,
-  CHROMIUM,
-  ensureConsoleBuilt,
-  launchBrowser,
-  consoleSignIn,
-} from '../../test-support/browser.js';
+import { consoleTestReady, screenshot, signedInPage } from '../../test-support/browser.js';
 
 const WAIT = { timeout: 30_000 };
-const shot = (page: Page, name: string): Promise<Buffer> =>
-  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const shot = screenshot;
 
 test('console: rules list, editor with inline SQL errors, test panel and metrics', async (t) => {
-  if (!chromiumAvailable()) {
-    if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM} (CI=true requires it)`);
-    t.skip(`chromium not found at ${CHROMIUM}`);
-    return;
-  }
-  ensureConsoleBuilt();
+  if (!consoleTestReady(t)) return;
   const p = await startTestPlatform({ allowAnonymous: true });
   t.after(() => p.close());
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
   const existing = await api(p, 'POST', '/rules', {
     name: 'existing',
     sql: "SELECT * FROM 'x/+'",
@@ -42,8 +25,7 @@ test('console: rules list, editor with inline SQL errors, test panel and metrics
   });
   assert.equal(existing.status, 201);
 
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
-  await consoleSignIn(page, p);
+  const page = await signedInPage(t, p);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rules' }).click();
   await page.getByTestId('rule-list').getByRole('link', { name: 'existing' }).waitFor(WAIT);
 

@@ -7,31 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { startTestPlatform } from '../../test-support/platform.js';
 import { until } from '../../test-support/until.js';
-import {
-  ARTIFACTS,
-  chromiumAvailable,
-  CHROMIUM,
-  ensureConsoleBuilt,
-  launchBrowser,
-  consoleSignIn,
-} from '../../test-support/browser.js';
+import { consoleTestReady, screenshot, signedInPage } from '../../test-support/browser.js';
 import { boiler, register, type Boiler } from '../../schedules/e2e-helpers.js';
 
 const WAIT = { timeout: 30_000 };
-const shot = (page: Page, name: string): Promise<Buffer> =>
-  page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const shot = screenshot;
 
 test('console: schedules — form errors, year view, preview, executions per device, edit, YAML', async (t) => {
-  if (!chromiumAvailable()) {
-    if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM} (CI=true requires it)`);
-    t.skip(`chromium not found at ${CHROMIUM}`);
-    return;
-  }
-  ensureConsoleBuilt();
+  if (!consoleTestReady(t)) return;
   const p = await startTestPlatform();
   const boilers: Boiler[] = [];
   t.after(async () => {
@@ -40,13 +25,10 @@ test('console: schedules — form errors, year view, preview, executions per dev
   });
   boilers.push(await boiler(p, 'b-ok', await register(p, 'b-ok'), true));
   boilers.push(await boiler(p, 'b-bad', await register(p, 'b-bad'), false));
-  const browser: Browser = await launchBrowser();
-  t.after(() => browser.close());
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const page = await signedInPage(t, p, { width: 1280, height: 900 });
   const year = new Date().getUTCFullYear();
   const today = new Date().toISOString().slice(0, 10);
 
-  await consoleSignIn(page, p);
   await page.getByRole('link', { name: 'Schedules' }).click();
   await page.getByText('No schedule yet.').waitFor(WAIT);
   await page.getByRole('link', { name: 'New schedule' }).click();

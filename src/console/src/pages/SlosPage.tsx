@@ -1,8 +1,8 @@
-import { useState } from 'react';
-import { call, rawFetch } from '../api';
-import type { SloDefinition, SloImportResult, SloStatus } from '../api-types';
+import { call } from '../api';
+import type { SloDefinition, SloStatus } from '../api-types';
 import { BudgetBar, ErrorText } from '../components/bits';
 import { SloEditor } from '../components/SloEditor';
+import { YamlImportPanel } from '../components/YamlImportPanel';
 import { formatPercent } from '../format';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
@@ -18,45 +18,8 @@ export async function loadSlos(): Promise<{ slo: SloDefinition; status: SloStatu
   return slos.map((slo, i) => ({ slo, status: statuses[i] }));
 }
 
-async function yamlRequest(
-  method: string,
-  path: string,
-  body?: string,
-): Promise<{ ok: boolean; text: string }> {
-  const res = await rawFetch(path, {
-    method,
-    headers: body ? { 'content-type': 'application/yaml' } : {},
-    ...(body ? { body } : {}),
-  });
-  return { ok: res.ok, text: await res.text() };
-}
-
 export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
   const list = useLoad(loadSlos, []);
-  const [yaml, setYaml] = useState('');
-  const [msg, setMsg] = useState<string>();
-  const [error, setError] = useState<string>();
-  const importYaml = async (dryRun: boolean): Promise<void> => {
-    const r = await yamlRequest('POST', `/slos/import?format=openslo${dryRun ? '&dryRun=true' : ''}`, yaml);
-    if (!r.ok) {
-      setMsg(undefined);
-      return setError(r.text);
-    }
-    const res = JSON.parse(r.text) as SloImportResult;
-    setError(undefined);
-    setMsg(
-      `${dryRun ? 'Would create' : 'Created'}: ${res.created?.join(', ') || 'none'}; ${dryRun ? 'would update' : 'updated'}: ${res.updated?.join(', ') || 'none'}` +
-        (res.warnings?.length
-          ? `; warnings: ${res.warnings.map((w) => `${w.path}: ${w.message}`).join('; ')}`
-          : ''),
-    );
-    if (!dryRun) list.reload();
-  };
-  const exportYaml = async (): Promise<void> => {
-    const r = await yamlRequest('GET', '/slos/export?format=openslo');
-    if (r.ok) setYaml(r.text);
-    else setError(r.text);
-  };
   return (
     <>
       <h1>SLOs</h1>
@@ -102,31 +65,14 @@ export function SlosPage({ canEdit }: { canEdit: boolean }): JSX.Element {
             <h2 id="new-h">Create an SLO</h2>
             <SloEditor onSaved={(name) => navigate(`/slos/${encodeURIComponent(name)}`)} />
           </section>
-          <section className="panel" aria-labelledby="io-h">
-            <h2 id="io-h">OpenSLO import / export</h2>
-            <label>
-              OpenSLO YAML (kind: SLO documents)
-              <textarea rows={14} value={yaml} onChange={(e) => setYaml(e.target.value)} spellCheck={false} />
-            </label>
-            <p style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
-              <button
-                type="button"
-                onClick={() => void importYaml(true)}
-                disabled={!yaml.trim()}
-                className="secondary"
-              >
-                Check (dry run)
-              </button>
-              <button type="button" onClick={() => void importYaml(false)} disabled={!yaml.trim()}>
-                Import
-              </button>
-              <button type="button" className="secondary" onClick={() => void exportYaml()}>
-                Export all
-              </button>
-            </p>
-            {msg && <p role="status">{msg}</p>}
-            <ErrorText error={error} />
-          </section>
+          <YamlImportPanel
+            id="io-h"
+            title="OpenSLO import / export"
+            label="OpenSLO YAML (kind: SLO documents)"
+            importPath={(dryRun) => `/slos/import?format=openslo${dryRun ? '&dryRun=true' : ''}`}
+            exportPath="/slos/export?format=openslo"
+            onImported={list.reload}
+          />
         </div>
       )}
     </>
