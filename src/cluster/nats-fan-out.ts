@@ -24,6 +24,7 @@ import { ErrorCode, type NatsConnection, type NatsError, type Subscription as Na
 import type { Logger } from '../core/index.js';
 import {
   Route,
+  type DropReason,
   type FanOut,
   type FanOutHost,
   type Message,
@@ -72,6 +73,8 @@ export interface FanOutStats {
   forwardedIn: number;
   /** Forwarded QoS 1/2 messages a node did not accept in time: the publisher was not acknowledged. */
   forwardTimeouts: number;
+  /** Copies of forwarded QoS 1/2 messages that the receiving nodes reported dropped (queue full, too large). */
+  forwardDropped: number;
   /** CONNECTs that asked the other nodes for their session, and sessions another node handed over. */
   claims: number;
   sessionsTakenOver: number;
@@ -103,6 +106,7 @@ export class NatsFanOut implements FanOut {
     forwardedOut: 0,
     forwardedIn: 0,
     forwardTimeouts: 0,
+    forwardDropped: 0,
     claims: 0,
     sessionsTakenOver: 0,
     remoteMembers: 0,
@@ -131,7 +135,7 @@ export class NatsFanOut implements FanOut {
       }),
       nc.subscribe(`${base}.f.${this.member}`, {
         callback: (err, m) => {
-          if (!err) this.onForward(m.data, m.reply ? () => m.respond() : undefined);
+          if (!err) this.onForward(m.data, m.reply ? (answer) => m.respond(answer) : undefined);
         },
       }),
       nc.subscribe(`${base}.t.${this.member}`, {
@@ -208,7 +212,8 @@ export class NatsFanOut implements FanOut {
       if (t === this.member) continue;
       head ??= header(msg);
       const g = groupsFor?.get(t);
-      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0);
+      r.forwarded++;
+      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0 ? r : undefined);
       if (p) r.waitFor(p);
     }
   }
@@ -254,9 +259,15 @@ export class NatsFanOut implements FanOut {
    * queued and durable, and the publisher's acknowledgement waits for that answer (and for the
    * node's flow control). No answer in time rejects: the publisher is not acknowledged and resends
    * after reconnecting (at least once). A node that is gone (no responders) accepted nothing it
-   * could deliver: its clients reconnect elsewhere.
+   * could deliver: its clients reconnect elsewhere. Its answer lists the copies it dropped (queue
+   * full, too large): they are added to `acked` (the origin's route) and counted in forwardDropped.
    */
-  private send(target: string, h: Header, payload: Buffer, acked: boolean): Promise<void> | undefined {
+  private send(
+    target: string,
+    h: Header,
+    payload: Buffer,
+    acked: Route | undefined,
+  ): Promise<void> | undefined {
     const json = Buffer.from(JSON.stringify(h));
     const frame = Buffer.allocUnsafe(4 + json.length + payload.length);
     frame.writeUInt32BE(json.length, 0);
@@ -270,7 +281,9 @@ export class NatsFanOut implements FanOut {
         return undefined;
       }
       return this.o.nc.request(subject, frame, { timeout: this.ackTimeoutMs }).then(
-        () => undefined,
+        (m) => {
+          if (m.data.length > 0) this.remoteDrops(acked, target, m.data);
+        },
         (err: NatsError) => {
           if (String(err.code) === String(ErrorCode.NoResponders)) return;
           this.stats.forwardTimeouts++;
@@ -280,6 +293,22 @@ export class NatsFanOut implements FanOut {
     } catch (err) {
       this.o.log.warn({ err, target }, 'cluster fan-out: forward failed');
       return undefined;
+    }
+  }
+
+  private remoteDrops(r: Route, node: string, data: Uint8Array): void {
+    let a: ForwardAnswer;
+    try {
+      a = JSON.parse(Buffer.from(data).toString('utf8')) as ForwardAnswer;
+    } catch {
+      return;
+    }
+    if (typeof a.n !== 'number' || a.n <= 0) return;
+    this.stats.forwardDropped += a.n;
+    const listed = Array.isArray(a.d) ? a.d : [];
+    for (let i = 0; i < a.n; i++) {
+      const d = listed[i];
+      r.drop(d?.[0] ?? '', d?.[1] ?? 'queue_full', true, node);
     }
   }
 
@@ -296,7 +325,7 @@ export class NatsFanOut implements FanOut {
     });
   }
 
-  private onForward(data: Uint8Array, accept: (() => void) | undefined): void {
+  private onForward(data: Uint8Array, accept: ((answer?: Uint8Array) => void) | undefined): void {
     let msg: Message;
     let h: Header;
     try {
@@ -329,8 +358,9 @@ export class NatsFanOut implements FanOut {
       return;
     }
     // Accepted once queued and durable here (persistent sessions) and past flow control.
-    Promise.all([r.wait, this.host.flushed()]).then(accept, (err: unknown) =>
-      this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
+    Promise.all([r.wait, this.host.flushed()]).then(
+      () => accept(forwardAnswer(r)),
+      (err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
     );
   }
 
@@ -417,6 +447,18 @@ export class NatsFanOut implements FanOut {
     }
     this.refreshStats();
   }
+}
+
+/** What a node answers to a forwarded QoS 1/2 message: the copies it dropped (empty: none). */
+interface ForwardAnswer {
+  n: number;
+  d?: [string, DropReason][];
+}
+
+function forwardAnswer(r: Route): Uint8Array | undefined {
+  if (r.dropCount === 0) return undefined;
+  const a: ForwardAnswer = { n: r.dropCount, d: (r.drops ?? []).map((d) => [d.clientId, d.reason]) };
+  return Buffer.from(JSON.stringify(a));
 }
 
 function header(msg: Message): Header {

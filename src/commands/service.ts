@@ -29,17 +29,12 @@ import {
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
-import { publishCommand } from './publish-command.js';
+import { droppedForDevice, publishCommand } from './publish-command.js';
 import { outcomeTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
-import {
-  FINAL_STATUSES,
-  type CommandRecord,
-  type CommandReply,
-  type CreateCommandRequest,
-} from './types.js';
+import { FINAL_STATUSES, type CommandRecord, type CommandReply, type CreateCommandRequest } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** A queued command without `expiresInMs` waits at most a day for its device. */
@@ -258,13 +253,22 @@ export class CommandService {
       return;
     }
     this.held.handOver(p);
+    let dropped: string | undefined;
     try {
-      await publishCommand(this.deps.broker, rec);
+      dropped = droppedForDevice(rec, await publishCommand(this.deps.broker, rec));
     } catch (err) {
       this.deps.log.warn({ err, commandId: rec.id }, 'command delivery failed');
       await this.finish(p, 'failed', {
         errorCode: 'DELIVERY_FAILED',
         errorMessage: 'the broker could not deliver the command',
+      });
+      return;
+    }
+    if (dropped !== undefined) {
+      this.deps.log.warn({ commandId: rec.id, reason: dropped }, 'command dropped by the broker');
+      await this.finish(p, 'failed', {
+        errorCode: 'DELIVERY_DROPPED',
+        errorMessage: `the broker dropped the command for the device: ${dropped.replace('_', ' ')}`,
       });
     }
   }

@@ -16,6 +16,7 @@ import type {
   ConnectionMeta,
   MessageHandler,
   PublishRequest,
+  PublishResult,
 } from './api.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { UncorkBatch } from './uncork.js';
@@ -83,6 +84,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     bytesReceived: 0,
     bytesSent: 0,
     publishDropped: 0,
+    platformDropped: 0,
     willsDenied: 0,
   };
   readonly delivery: Delivery;
@@ -337,10 +339,12 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
 
   // ---- BrokerApi ----------------------------------------------------------------------------
 
-  async publish(req: PublishRequest): Promise<void> {
+  async publish(req: PublishRequest): Promise<PublishResult> {
     if (this.state === 'closed') throw MqttErrors.notStarted('closed');
-    const { wait } = this.route(requestMessage(req, this.clock.now()));
-    if (wait) await wait;
+    const r = this.route(requestMessage(req, this.clock.now()));
+    if (r.wait) await r.wait;
+    if (r.dropCount > 0) this.counters.platformDropped += r.dropCount;
+    return { delivered: r.delivered, forwarded: r.forwarded, dropCount: r.dropCount, drops: r.drops ?? [] };
   }
 
   subscribe(filter: string, handler: MessageHandler): () => void {
@@ -384,6 +388,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       bytesReceived: this.counters.bytesReceived,
       bytesSent: this.counters.bytesSent,
       publishDropped: this.counters.publishDropped,
+      platformDropped: this.counters.platformDropped,
       willsDenied: this.counters.willsDenied,
       retainedCount: this.retained.size,
       subscriptionsCount: this.fanOut.subscriptionCount,
