@@ -20,19 +20,27 @@
  *   the message is queued (durably for persistent sessions) — see `send`.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, type NatsConnection, type NatsError, type Subscription as NatsSubscription } from 'nats';
-import type { Logger } from '../core/index.js';
+import {
+  ErrorCode,
+  type MsgHdrs,
+  type NatsConnection,
+  type NatsError,
+  type Subscription as NatsSubscription,
+} from 'nats';
+import { SpanKind, type Logger } from '../core/index.js';
 import {
   Route,
-  type DropReason,
   type FanOut,
   type FanOutHost,
   type Message,
   type MessageHandler,
   type RouteScope,
   type Subscription,
+  tracedRoute,
 } from '../mqtt/index.js';
+import { addRemoteDrops, forwardAnswer } from './forward-answer.js';
 import { InterestTable } from './interest.js';
+import { incomingTraceParent, outgoingTraceHeaders } from './nats-trace.js';
 
 export interface NatsFanOutOptions {
   nc: NatsConnection;
@@ -135,7 +143,7 @@ export class NatsFanOut implements FanOut {
       }),
       nc.subscribe(`${base}.f.${this.member}`, {
         callback: (err, m) => {
-          if (!err) this.onForward(m.data, m.reply ? (answer) => m.respond(answer) : undefined);
+          if (!err) this.onForward(m.data, m.headers, m.reply ? (answer) => m.respond(answer) : undefined);
         },
       }),
       nc.subscribe(`${base}.t.${this.member}`, {
@@ -208,12 +216,16 @@ export class NatsFanOut implements FanOut {
     if (msg.retain) targets = this.interest.members();
     else if (groupsFor) targets = new Set([...m.members, ...groupsFor.keys()]);
     let head: Header | undefined;
+    let trace: MsgHdrs | undefined;
     for (const t of targets) {
       if (t === this.member) continue;
-      head ??= header(msg);
+      if (head === undefined) {
+        head = header(msg);
+        trace = outgoingTraceHeaders(); // inside the `mqtt deliver` span when sampled
+      }
       const g = groupsFor?.get(t);
       r.forwarded++;
-      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0 ? r : undefined);
+      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0 ? r : undefined, trace);
       if (p) r.waitFor(p);
     }
   }
@@ -267,6 +279,7 @@ export class NatsFanOut implements FanOut {
     h: Header,
     payload: Buffer,
     acked: Route | undefined,
+    trace: MsgHdrs | undefined,
   ): Promise<void> | undefined {
     const json = Buffer.from(JSON.stringify(h));
     const frame = Buffer.allocUnsafe(4 + json.length + payload.length);
@@ -277,12 +290,13 @@ export class NatsFanOut implements FanOut {
     try {
       this.stats.forwardedOut++;
       if (!acked) {
-        this.o.nc.publish(subject, frame);
+        this.o.nc.publish(subject, frame, trace ? { headers: trace } : undefined);
         return undefined;
       }
-      return this.o.nc.request(subject, frame, { timeout: this.ackTimeoutMs }).then(
+      const opts = { timeout: this.ackTimeoutMs, ...(trace ? { headers: trace } : {}) };
+      return this.o.nc.request(subject, frame, opts).then(
         (m) => {
-          if (m.data.length > 0) this.remoteDrops(acked, target, m.data);
+          if (m.data.length > 0) this.stats.forwardDropped += addRemoteDrops(acked, target, m.data);
         },
         (err: NatsError) => {
           if (String(err.code) === String(ErrorCode.NoResponders)) return;
@@ -293,22 +307,6 @@ export class NatsFanOut implements FanOut {
     } catch (err) {
       this.o.log.warn({ err, target }, 'cluster fan-out: forward failed');
       return undefined;
-    }
-  }
-
-  private remoteDrops(r: Route, node: string, data: Uint8Array): void {
-    let a: ForwardAnswer;
-    try {
-      a = JSON.parse(Buffer.from(data).toString('utf8')) as ForwardAnswer;
-    } catch {
-      return;
-    }
-    if (typeof a.n !== 'number' || a.n <= 0) return;
-    this.stats.forwardDropped += a.n;
-    const listed = Array.isArray(a.d) ? a.d : [];
-    for (let i = 0; i < a.n; i++) {
-      const d = listed[i];
-      r.drop(d?.[0] ?? '', d?.[1] ?? 'queue_full', true, node);
     }
   }
 
@@ -325,7 +323,11 @@ export class NatsFanOut implements FanOut {
     });
   }
 
-  private onForward(data: Uint8Array, accept: ((answer?: Uint8Array) => void) | undefined): void {
+  private onForward(
+    data: Uint8Array,
+    trace: MsgHdrs | undefined,
+    accept: ((answer?: Uint8Array) => void) | undefined,
+  ): void {
     let msg: Message;
     let h: Header;
     try {
@@ -351,8 +353,18 @@ export class NatsFanOut implements FanOut {
     this.stats.forwardedIn++;
     if (h.k === 1) this.host.keepRetained(msg);
     const r = new Route(msg);
-    // Delivered here only: not forwarded again, no server-side handlers.
-    this.local.route(r, { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS });
+    // Delivered here only: not forwarded again, no server-side handlers; in the origin's trace.
+    const scope = { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS };
+    const parent = incomingTraceParent(trace);
+    if (parent === undefined) this.local.route(r, scope);
+    else
+      tracedRoute(
+        parent,
+        msg,
+        () => (this.local.route(r, scope), r),
+        'mqtt deliver forwarded',
+        SpanKind.CONSUMER,
+      );
     if (!accept) {
       r.wait?.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
       return;
@@ -447,18 +459,6 @@ export class NatsFanOut implements FanOut {
     }
     this.refreshStats();
   }
-}
-
-/** What a node answers to a forwarded QoS 1/2 message: the copies it dropped (empty: none). */
-interface ForwardAnswer {
-  n: number;
-  d?: [string, DropReason][];
-}
-
-function forwardAnswer(r: Route): Uint8Array | undefined {
-  if (r.dropCount === 0) return undefined;
-  const a: ForwardAnswer = { n: r.dropCount, d: (r.drops ?? []).map((d) => [d.clientId, d.reason]) };
-  return Buffer.from(JSON.stringify(a));
 }
 
 function header(msg: Message): Header {
