@@ -244,7 +244,12 @@ async function startTsunagu(
           '1000000',
           ...(pgSchema ? ['--database', pgSchema.url] : []),
           ...(name === 'traced' && opts.traced
-            ? ['--otlp-endpoint', opts.traced.otlpUrl, '--trace-sample-ratio', String(opts.traced.sampleRatio)]
+            ? [
+                '--otlp-endpoint',
+                opts.traced.otlpUrl,
+                '--trace-sample-ratio',
+                String(opts.traced.sampleRatio),
+              ]
             : []),
         ]
       : [String(port), dir];

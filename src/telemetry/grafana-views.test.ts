@@ -37,7 +37,7 @@ test('postgres: Grafana views read what the telemetry store wrote', async (t) =>
   );
   assert.equal(points.length, 3);
   assert.ok(points[0]!.time instanceof Date);
-  assert.equal((points[0]!.time as Date).getTime(), T0 + 1000);
+  assert.equal(points[0]!.time.getTime(), T0 + 1000);
   assert.equal(Number(points[0]!.ts_ms), T0 + 1000);
   assert.deepEqual(
     points.map((p) => [p.device_id, p.value]),
