@@ -384,8 +384,13 @@ function registerBrokerMetrics(metrics: Registry, broker: Broker): void {
   counter('tsunagu_mqtt_sent_bytes_total', 'Bytes sent over MQTT', (s) => s.bytesSent);
   counter(
     'tsunagu_mqtt_dropped_total',
-    'QoS 0 messages dropped because a session queue was full',
+    'Message copies dropped for a session: its queue was full, or bigger than the client accepts',
     (s) => s.publishDropped,
+  );
+  counter(
+    'tsunagu_mqtt_platform_dropped_total',
+    'Copies of platform publishes (commands, shadows, jobs, rules) dropped, here or on nodes that answered',
+    (s) => s.platformDropped,
   );
   counter(
     'tsunagu_mqtt_wills_denied_total',

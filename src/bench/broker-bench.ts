@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startOtlpSink } from './otlp-sink.js';
 import {
   BROKER_NAMES,
   chooseTsunaguRunner,
@@ -53,6 +54,8 @@ export interface BrokerBenchOptions {
   tsunaguDatabase?: string;
   /** Another checkout of Tsunagu to run beside this one as the `baseline` broker (before/after). */
   baselineRoot?: string;
+  /** Tracing on for the `traced` broker (`--trace-sample-ratio`). */
+  traced?: { otlpUrl: string; sampleRatio: number };
   /**
    * Runs of each workload, brokers alternating within each round (default 1); the table shows
    * each broker's median over the rounds.
@@ -130,6 +133,7 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     tsunaguNodeArgs: opts.tsunaguNodeArgs ?? [],
     ...(opts.tsunaguDatabase ? { tsunaguDatabase: opts.tsunaguDatabase } : {}),
     ...(opts.baselineRoot ? { baselineRoot: opts.baselineRoot } : {}),
+    ...(opts.traced ? { traced: opts.traced } : {}),
   } as const;
   const rounds = Math.max(1, opts.rounds ?? 1);
   const startedAt = new Date().toISOString();
@@ -225,6 +229,8 @@ const USAGE = `usage: tsunagu bench broker [options]
   --baseline DIR        also run Tsunagu built from the checkout DIR (e.g. a worktree of main) as
                         "baseline", with the same host and runner options; adds a T/B ratio column
   --rounds N            run each workload N times, brokers alternating; the table shows medians
+  --trace-sample-ratio R also run "traced": Tsunagu with tracing on at ratio R (OTLP/HTTP to a
+                        local sink in this process), beside "tsunagu" with tracing off
 `;
 
 function parseList<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
@@ -254,6 +260,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       'tsunagu-node-flags': { type: 'string' },
       baseline: { type: 'string' },
       rounds: { type: 'string' },
+      'trace-sample-ratio': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -288,7 +295,18 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
     const at = brokers.indexOf('tsunagu');
     brokers.splice(at < 0 ? 0 : at + 1, 0, 'baseline');
   }
+  const ratioArg = values['trace-sample-ratio'];
+  const ratio = ratioArg === undefined ? undefined : Number(ratioArg);
+  if (ratio !== undefined && !(ratio >= 0 && ratio <= 1))
+    throw new Error(`--trace-sample-ratio must be a number from 0 to 1, got "${ratioArg}"`);
+  if (ratio !== undefined) {
+    if (host !== 'platform') throw new Error('--trace-sample-ratio needs --tsunagu-host platform');
+    const at = brokers.indexOf('tsunagu');
+    brokers.splice(at < 0 ? 0 : at + 1, 0, 'traced');
+  }
+  const sink = ratio === undefined ? undefined : await startOtlpSink();
   const results = await runBrokerBench({
+    ...(sink && ratio !== undefined ? { traced: { otlpUrl: sink.url, sampleRatio: ratio } } : {}),
     brokers,
     rounds,
     ...(baseline !== undefined ? { baselineRoot: resolve(baseline) } : {}),
@@ -302,8 +320,9 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       ...(values['tsunagu-node-flags']?.split(/\s+/).filter(Boolean) ?? []),
     ],
     ...(database ? { tsunaguDatabase: database } : {}),
-  });
+  }).finally(() => sink?.close());
   process.stdout.write(formatReport(results));
+  if (sink) process.stdout.write(`OTLP sink: ${sink.requests()} exports, about ${sink.spans()} spans\n`);
   if (values.json) {
     writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');
     process.stderr.write(`results saved to ${values.json}\n`);

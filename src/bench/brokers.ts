@@ -27,7 +27,7 @@ export const BROKER_NAMES = ['tsunagu', 'mosquitto', 'aedes'] as const;
  * `baseline` is Tsunagu built from another checkout (`--baseline DIR`, e.g. a worktree of main):
  * the same workloads in the same run, for before/after ratios of a change.
  */
-export type BrokerName = (typeof BROKER_NAMES)[number] | 'baseline';
+export type BrokerName = (typeof BROKER_NAMES)[number] | 'baseline' | 'traced';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 
@@ -58,6 +58,11 @@ export interface StartOptions {
   tsunaguDatabase?: string;
   /** The checkout the `baseline` broker runs from (its `dist/` when built, else its sources). */
   baselineRoot?: string;
+  /**
+   * The `traced` broker: this Tsunagu with tracing on (`--otlp-endpoint`, a local sink that takes
+   * every export, and `--trace-sample-ratio`), beside `tsunagu` with tracing off.
+   */
+  traced?: { otlpUrl: string; sampleRatio: number };
 }
 
 /** A fresh schema on the PostgreSQL server of `url`, and how to drop it. */
@@ -201,7 +206,7 @@ export function chooseTsunaguRunner(wanted: TsunaguRunner, root = REPO_ROOT): 'd
 
 async function startTsunagu(
   opts: StartOptions,
-  name: 'tsunagu' | 'baseline' = 'tsunagu',
+  name: 'tsunagu' | 'baseline' | 'traced' = 'tsunagu',
   root = REPO_ROOT,
 ): Promise<BrokerTarget> {
   const [port, httpPort] = [await freePort(), await freePort()];
@@ -238,6 +243,14 @@ async function startTsunagu(
           '--connect-rate-per-ip',
           '1000000',
           ...(pgSchema ? ['--database', pgSchema.url] : []),
+          ...(name === 'traced' && opts.traced
+            ? [
+                '--otlp-endpoint',
+                opts.traced.otlpUrl,
+                '--trace-sample-ratio',
+                String(opts.traced.sampleRatio),
+              ]
+            : []),
         ]
       : [String(port), dir];
   if (pgSchema && opts.tsunaguHost !== 'platform')
@@ -253,7 +266,12 @@ async function startTsunagu(
     .version;
   const what = opts.tsunaguHost === 'platform' ? 'tsunagu start' : 'broker only';
   const store = pgSchema ? `PostgreSQL schema ${pgSchema.schema}` : 'SQLite';
-  const from = name === 'baseline' ? ` from ${root}` : '';
+  const from =
+    name === 'baseline'
+      ? ` from ${root}`
+      : name === 'traced'
+        ? `, tracing on at ${opts.traced?.sampleRatio} (OTLP/HTTP to a local sink)`
+        : '';
   return started(
     name,
     child,
@@ -323,6 +341,10 @@ export function startBroker(name: BrokerName, opts: StartOptions): Promise<Broke
     case 'baseline':
       if (!opts.baselineRoot) throw new Error('the baseline broker needs --baseline DIR');
       return startTsunagu(opts, 'baseline', opts.baselineRoot);
+    case 'traced':
+      if (!opts.traced || opts.tsunaguHost !== 'platform')
+        throw new Error('the traced broker needs --trace-sample-ratio and --tsunagu-host platform');
+      return startTsunagu(opts, 'traced');
     case 'mosquitto':
       return startMosquitto();
     case 'aedes':

@@ -144,7 +144,7 @@ export async function benchJobs(o: JobsBenchOptions): Promise<string> {
 
     // peer: bare echo on the same clients
     const off = p.app.broker.subscribe('bench/echo/+', (m) =>
-      p.app.broker.publish({ topic: `${m.topic}/r`, payload: m.payload, qos: 1 }),
+      p.app.broker.publish({ topic: `${m.topic}/r`, payload: m.payload, qos: 1 }).then(() => undefined),
     );
     const echo: number[] = [];
     const e0 = performance.now();

@@ -109,7 +109,7 @@ async function echoBaseline(
   rounds: number,
 ): Promise<ShadowBenchResult['baseline']> {
   const unsubscribe = app.broker.subscribe('devices/+/echo', (m) =>
-    app.broker.publish({ topic: `${m.topic}/ack`, payload: m.payload, qos: 1 }),
+    app.broker.publish({ topic: `${m.topic}/ack`, payload: m.payload, qos: 1 }).then(() => undefined),
   );
   try {
     const latencies: number[] = [];

@@ -225,6 +225,15 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
       this.inc(cluster.fanOutStats()?.forwardTimeouts ?? 0);
     },
   });
+  new Counter({
+    name: 'tsunagu_cluster_forward_dropped_total',
+    help: 'Copies of forwarded QoS 1/2 messages that the receiving nodes dropped (queue full, too large)',
+    registers: [metrics],
+    collect() {
+      this.reset();
+      this.inc(cluster.fanOutStats()?.forwardDropped ?? 0);
+    },
+  });
   new Gauge({
     name: 'tsunagu_cluster_sessions_taken_over',
     help: 'MQTT sessions another node released to a CONNECT on this node (session takeover), since start',

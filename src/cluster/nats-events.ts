@@ -11,7 +11,7 @@
  *   cheaper and simpler than a per-node durable consumer.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, Events, type NatsConnection, type Subscription } from 'nats';
+import { connect, Events, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import {
   type ClusterEventMap,
   type ClusterEventName,
@@ -19,7 +19,11 @@ import {
   type ClusterHandler,
   LocalClusterEvents,
   type Logger,
+  runInSpan,
+  SpanKind,
+  startSpan,
 } from '../core/index.js';
+import { incomingTraceParent, outgoingTraceHeaders } from './nats-trace.js';
 
 export interface NatsEventsOptions {
   url: string;
@@ -72,7 +76,7 @@ export class NatsClusterEvents implements ClusterEvents {
     ev.sub = nc.subscribe(ev.subject, {
       callback: (err, msg) => {
         if (err) ev.log.warn({ err }, 'cluster events: subscription error');
-        else ev.receive(msg.data);
+        else ev.receive(msg.data, msg.headers);
       },
     });
     void ev.watchStatus();
@@ -85,7 +89,8 @@ export class NatsClusterEvents implements ClusterEvents {
     this.local.deliver(name, payload);
     const env: Envelope = { o: this.origin, s: ++this.seq, n: name, p: payload };
     try {
-      this.nc.publish(this.subject, Buffer.from(JSON.stringify(env)));
+      const trace = outgoingTraceHeaders(); // the active span's context, when sampled
+      this.nc.publish(this.subject, Buffer.from(JSON.stringify(env)), trace ? { headers: trace } : undefined);
     } catch (err) {
       // Closed or draining: peers will resync when they notice the gap.
       this.log.warn({ err, event: name }, 'cluster event could not be sent');
@@ -123,7 +128,7 @@ export class NatsClusterEvents implements ClusterEvents {
     return this.closed;
   }
 
-  private receive(data: Uint8Array): void {
+  private receive(data: Uint8Array, trace?: MsgHdrs): void {
     let env: Envelope;
     try {
       env = JSON.parse(Buffer.from(data).toString('utf8')) as Envelope;
@@ -137,7 +142,17 @@ export class NatsClusterEvents implements ClusterEvents {
     if (last !== undefined && env.s <= last) return; // repeated: already delivered
     this.lastSeq.set(env.o, env.s);
     this.received++;
-    this.local.deliver(env.n, env.p as never);
+    const parent = incomingTraceParent(trace);
+    if (parent === undefined) this.local.deliver(env.n, env.p as never);
+    else {
+      // The publishing node's trace goes on here: handlers' spans nest under this one.
+      const span = startSpan(`cluster event ${env.n}`, {
+        kind: SpanKind.CONSUMER,
+        parent,
+        attributes: { 'messaging.system': 'nats', 'tsunagu.cluster.origin': env.o },
+      });
+      runInSpan(span, parent, () => this.local.deliver(env.n, env.p as never));
+    }
     if (last !== undefined && env.s > last + 1) {
       this.log.warn({ origin: env.o, missed: env.s - last - 1 }, 'cluster events: gap, resyncing');
       this.local.resync();

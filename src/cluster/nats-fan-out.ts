@@ -20,8 +20,14 @@
  *   the message is queued (durably for persistent sessions) — see `send`.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, type NatsConnection, type NatsError, type Subscription as NatsSubscription } from 'nats';
-import type { Logger } from '../core/index.js';
+import {
+  ErrorCode,
+  type MsgHdrs,
+  type NatsConnection,
+  type NatsError,
+  type Subscription as NatsSubscription,
+} from 'nats';
+import { SpanKind, type Logger } from '../core/index.js';
 import {
   Route,
   type FanOut,
@@ -30,8 +36,11 @@ import {
   type MessageHandler,
   type RouteScope,
   type Subscription,
+  tracedRoute,
 } from '../mqtt/index.js';
+import { addRemoteDrops, forwardAnswer } from './forward-answer.js';
 import { InterestTable } from './interest.js';
+import { incomingTraceParent, outgoingTraceHeaders } from './nats-trace.js';
 
 export interface NatsFanOutOptions {
   nc: NatsConnection;
@@ -72,6 +81,8 @@ export interface FanOutStats {
   forwardedIn: number;
   /** Forwarded QoS 1/2 messages a node did not accept in time: the publisher was not acknowledged. */
   forwardTimeouts: number;
+  /** Copies of forwarded QoS 1/2 messages that the receiving nodes reported dropped (queue full, too large). */
+  forwardDropped: number;
   /** CONNECTs that asked the other nodes for their session, and sessions another node handed over. */
   claims: number;
   sessionsTakenOver: number;
@@ -103,6 +114,7 @@ export class NatsFanOut implements FanOut {
     forwardedOut: 0,
     forwardedIn: 0,
     forwardTimeouts: 0,
+    forwardDropped: 0,
     claims: 0,
     sessionsTakenOver: 0,
     remoteMembers: 0,
@@ -131,7 +143,7 @@ export class NatsFanOut implements FanOut {
       }),
       nc.subscribe(`${base}.f.${this.member}`, {
         callback: (err, m) => {
-          if (!err) this.onForward(m.data, m.reply ? () => m.respond() : undefined);
+          if (!err) this.onForward(m.data, m.headers, m.reply ? (answer) => m.respond(answer) : undefined);
         },
       }),
       nc.subscribe(`${base}.t.${this.member}`, {
@@ -204,11 +216,16 @@ export class NatsFanOut implements FanOut {
     if (msg.retain) targets = this.interest.members();
     else if (groupsFor) targets = new Set([...m.members, ...groupsFor.keys()]);
     let head: Header | undefined;
+    let trace: MsgHdrs | undefined;
     for (const t of targets) {
       if (t === this.member) continue;
-      head ??= header(msg);
+      if (head === undefined) {
+        head = header(msg);
+        trace = outgoingTraceHeaders(); // inside the `mqtt deliver` span when sampled
+      }
       const g = groupsFor?.get(t);
-      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0);
+      r.forwarded++;
+      const p = this.send(t, g ? { ...head, g } : head, msg.payload, msg.qos > 0 ? r : undefined, trace);
       if (p) r.waitFor(p);
     }
   }
@@ -254,9 +271,16 @@ export class NatsFanOut implements FanOut {
    * queued and durable, and the publisher's acknowledgement waits for that answer (and for the
    * node's flow control). No answer in time rejects: the publisher is not acknowledged and resends
    * after reconnecting (at least once). A node that is gone (no responders) accepted nothing it
-   * could deliver: its clients reconnect elsewhere.
+   * could deliver: its clients reconnect elsewhere. Its answer lists the copies it dropped (queue
+   * full, too large): they are added to `acked` (the origin's route) and counted in forwardDropped.
    */
-  private send(target: string, h: Header, payload: Buffer, acked: boolean): Promise<void> | undefined {
+  private send(
+    target: string,
+    h: Header,
+    payload: Buffer,
+    acked: Route | undefined,
+    trace: MsgHdrs | undefined,
+  ): Promise<void> | undefined {
     const json = Buffer.from(JSON.stringify(h));
     const frame = Buffer.allocUnsafe(4 + json.length + payload.length);
     frame.writeUInt32BE(json.length, 0);
@@ -266,11 +290,14 @@ export class NatsFanOut implements FanOut {
     try {
       this.stats.forwardedOut++;
       if (!acked) {
-        this.o.nc.publish(subject, frame);
+        this.o.nc.publish(subject, frame, trace ? { headers: trace } : undefined);
         return undefined;
       }
-      return this.o.nc.request(subject, frame, { timeout: this.ackTimeoutMs }).then(
-        () => undefined,
+      const opts = { timeout: this.ackTimeoutMs, ...(trace ? { headers: trace } : {}) };
+      return this.o.nc.request(subject, frame, opts).then(
+        (m) => {
+          if (m.data.length > 0) this.stats.forwardDropped += addRemoteDrops(acked, target, m.data);
+        },
         (err: NatsError) => {
           if (String(err.code) === String(ErrorCode.NoResponders)) return;
           this.stats.forwardTimeouts++;
@@ -296,7 +323,11 @@ export class NatsFanOut implements FanOut {
     });
   }
 
-  private onForward(data: Uint8Array, accept: (() => void) | undefined): void {
+  private onForward(
+    data: Uint8Array,
+    trace: MsgHdrs | undefined,
+    accept: ((answer?: Uint8Array) => void) | undefined,
+  ): void {
     let msg: Message;
     let h: Header;
     try {
@@ -322,15 +353,26 @@ export class NatsFanOut implements FanOut {
     this.stats.forwardedIn++;
     if (h.k === 1) this.host.keepRetained(msg);
     const r = new Route(msg);
-    // Delivered here only: not forwarded again, no server-side handlers.
-    this.local.route(r, { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS });
+    // Delivered here only: not forwarded again, no server-side handlers; in the origin's trace.
+    const scope = { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS };
+    const parent = incomingTraceParent(trace);
+    if (parent === undefined) this.local.route(r, scope);
+    else
+      tracedRoute(
+        parent,
+        msg,
+        () => (this.local.route(r, scope), r),
+        'mqtt deliver forwarded',
+        SpanKind.CONSUMER,
+      );
     if (!accept) {
       r.wait?.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
       return;
     }
     // Accepted once queued and durable here (persistent sessions) and past flow control.
-    Promise.all([r.wait, this.host.flushed()]).then(accept, (err: unknown) =>
-      this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
+    Promise.all([r.wait, this.host.flushed()]).then(
+      () => accept(forwardAnswer(r)),
+      (err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
     );
   }
 

@@ -2,7 +2,7 @@
  * How a command goes out to a device: `devices/{id}/commands/{name}`, QoS 1, with MQTT 5 response
  * topic and correlation data (and the trace context as a user property when tracing is on).
  */
-import type { BrokerApi } from '../mqtt/index.js';
+import type { BrokerApi, PublishResult } from '../mqtt/index.js';
 import { publishTraced } from './trace.js';
 import type { CommandMessage, CommandRecord } from './types.js';
 
@@ -10,7 +10,15 @@ export function commandTopic(deviceId: string, name: string): string {
   return `devices/${deviceId}/commands/${name}`;
 }
 
-export function publishCommand(broker: BrokerApi, rec: CommandRecord): Promise<void> {
+/**
+ * Why the broker did not hand the command to its device (its copy was dropped: the session's queue
+ * was full, or the message is bigger than the device's Maximum Packet Size), else undefined.
+ */
+export function droppedForDevice(rec: CommandRecord, r: PublishResult): string | undefined {
+  return r.drops.find((d) => d.clientId === rec.deviceId)?.reason;
+}
+
+export function publishCommand(broker: BrokerApi, rec: CommandRecord): Promise<PublishResult> {
   const topic = commandTopic(rec.deviceId, rec.name);
   const message: CommandMessage = {
     id: rec.id,

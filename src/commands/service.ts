@@ -30,7 +30,7 @@ import {
 import type { BrokerApi, BrokerMessage } from '../mqtt/index.js';
 import { CommandErrors } from './errors.js';
 import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
-import { publishCommand } from './publish-command.js';
+import { droppedForDevice, publishCommand } from './publish-command.js';
 import { outOfServicePolicy, type CommandWarning, type ServiceStateLookup } from './out-of-service.js';
 import { outcomeTraced, replyTraced, startCommandSpan } from './trace.js';
 import { PendingCommands, type Pending } from './pending.js';
@@ -261,13 +261,22 @@ export class CommandService {
       return;
     }
     this.held.handOver(p);
+    let dropped: string | undefined;
     try {
-      await publishCommand(this.deps.broker, rec);
+      dropped = droppedForDevice(rec, await publishCommand(this.deps.broker, rec));
     } catch (err) {
       this.deps.log.warn({ err, commandId: rec.id }, 'command delivery failed');
       await this.finish(p, 'failed', {
         errorCode: 'DELIVERY_FAILED',
         errorMessage: 'the broker could not deliver the command',
+      });
+      return;
+    }
+    if (dropped !== undefined) {
+      this.deps.log.warn({ commandId: rec.id, reason: dropped }, 'command dropped by the broker');
+      await this.finish(p, 'failed', {
+        errorCode: 'DELIVERY_DROPPED',
+        errorMessage: `the broker dropped the command for the device: ${dropped.replace('_', ' ')}`,
       });
     }
   }

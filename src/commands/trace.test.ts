@@ -126,6 +126,9 @@ describe('command tracing over OTLP', () => {
     assert.equal(publish.parentSpanId, command.spanId);
     assert.equal(publish.kind, OtlpKind.PRODUCER);
     assert.equal(seenTraceparents[0]!.split('-')[2], publish.spanId, 'the device saw the publish span');
+    const deliver = inTrace().find((s) => s.name === 'mqtt deliver' && s.parentSpanId === publish.spanId);
+    assert.ok(deliver, 'the broker delivery span nests under the command publish');
+    assert.equal(deliver.attributes['tsunagu.mqtt.delivered'], 1);
     assert.equal(reply.kind, OtlpKind.CONSUMER);
     assert.equal(reply.parentSpanId, publish.spanId, 'the reply joins through the echoed traceparent');
     assert.equal(outcome.parentSpanId, reply.spanId);
@@ -147,7 +150,13 @@ describe('command tracing over OTLP', () => {
       return receiver.spans.some((s) => s.traceId === traceId && s.name === 'shadow update');
     });
     const update = receiver.spans.find((s) => s.traceId === traceId && s.name === 'shadow update')!;
-    assert.equal(update.parentSpanId, deviceSpan);
+    // The broker's delivery span sits between the device's span and the platform's handling.
+    const deliver = receiver.spans.find((s) => s.spanId === update.parentSpanId)!;
+    assert.equal(deliver.name, 'mqtt deliver');
+    assert.equal(deliver.kind, OtlpKind.PRODUCER);
+    assert.equal(deliver.parentSpanId, deviceSpan);
+    assert.equal(deliver.attributes['messaging.destination.name'], '$aws/things/scooter-t1/shadow/update');
+    assert.equal(deliver.attributes['messaging.client.id'], 'scooter-t1');
     assert.equal(update.attributes['tsunagu.actor'], 'device');
   });
 

@@ -32,11 +32,11 @@ export function startCommandSpan(rec: CommandRecord): Span {
 }
 
 /** Publish inside a PRODUCER span; `publish` gets the user properties that carry its context. */
-export function publishTraced(
+export function publishTraced<T>(
   rec: CommandRecord,
   topic: string,
-  publish: (userProperties: Record<string, string> | undefined) => Promise<void>,
-): Promise<void> {
+  publish: (userProperties: Record<string, string> | undefined) => Promise<T>,
+): Promise<T> {
   return withSpan(
     `publish devices/+/commands/${rec.name}`,
     {

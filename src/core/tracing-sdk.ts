@@ -9,6 +9,20 @@
  * OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG) (when no ratio is given), OTEL_BSP_*.
  */
 
+import type { Sampler } from '@opentelemetry/sdk-trace-base';
+import { PRESAMPLED, setMessageTracing } from './tracing.js';
+
+/** The root ratio the standard variables ask for (OTEL_TRACES_SAMPLER / _ARG); 1 when unset. */
+export function envSampleRatio(env: NodeJS.ProcessEnv): number {
+  const s = env.OTEL_TRACES_SAMPLER;
+  if (s === 'always_off' || s === 'parentbased_always_off') return 0;
+  if (s === 'traceidratio' || s === 'parentbased_traceidratio') {
+    const r = Number(env.OTEL_TRACES_SAMPLER_ARG ?? 1);
+    return Number.isFinite(r) && r >= 0 && r <= 1 ? r : 1;
+  }
+  return 1;
+}
+
 export interface TracingOptions {
   /** Collector base URL; spans go to `<endpoint>/v1/traces`. Unset: the OTEL_* variables decide. */
   endpoint?: string;
@@ -54,19 +68,28 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
     })
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the defaults above.
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  // Parent-based; new roots kept at `ratio`, except per-message roots the platform already drew
+  // (tracing.ts `messageParent`: one draw per message, not a second one here).
+  const ratio = opts.sampleRatio ?? envSampleRatio(process.env);
+  const ratioSampler = new base.TraceIdRatioBasedSampler(ratio);
+  const root: Sampler = {
+    shouldSample(ctx, traceId) {
+      if (ctx.getValue(PRESAMPLED) === true) return { decision: base.SamplingDecision.RECORD_AND_SAMPLED };
+      return ratioSampler.shouldSample(ctx, traceId);
+    },
+    toString: () => `TsunaguRoot{${ratioSampler.toString()}}`,
+  };
   const provider = new NodeTracerProvider({
     resource,
-    ...(opts.sampleRatio === undefined
-      ? {}
-      : {
-          sampler: new base.ParentBasedSampler({ root: new base.TraceIdRatioBasedSampler(opts.sampleRatio) }),
-        }),
+    sampler: new base.ParentBasedSampler({ root }),
     spanProcessors: [new base.BatchSpanProcessor(exporter)],
   });
   provider.register();
+  setMessageTracing(true, ratio);
   return {
     flush: () => provider.forceFlush(),
     async shutdown() {
+      setMessageTracing(false);
       await provider.shutdown();
       api.trace.disable();
       api.context.disable();

@@ -9,6 +9,7 @@
  */
 import {
   context,
+  createContextKey,
   ROOT_CONTEXT,
   propagation,
   type Attributes,
@@ -102,10 +103,11 @@ export function inSpan<T>(span: Span | undefined, fn: () => T): T {
 
 /**
  * Run `fn` in the trace a message's `traceparent` user property names (MQTT 5), so what the
- * platform does with the message joins the sender's trace; without one, just `fn`.
+ * platform does with the message joins the sender's trace; without one, or when a span is already
+ * active (the broker's `mqtt deliver` span, itself under that traceparent), just `fn`.
  */
 export function inMessageTrace<T>(userProperties: Carrier | undefined, fn: () => T): T {
-  if (userProperties?.traceparent === undefined) return fn();
+  if (userProperties?.traceparent === undefined || trace.getSpan(context.active()) !== undefined) return fn();
   return context.with(extractContext(userProperties), fn);
 }
 
@@ -148,4 +150,61 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
   const out: Record<string, string> = {};
   propagation.inject(ctx, out);
   return Object.keys(out).length === 0 ? undefined : out;
+}
+
+// ---- per-message spans (broker deliveries, cluster hops) -----------------------------------------
+
+/**
+ * Per-message tracing is decided once per message, before anything is allocated: off (no SDK),
+ * an unsampled parent, or a new root that loses the draw all cost one check and nothing else.
+ * `startTracing` (tracing-sdk.ts) turns it on with the root sample ratio.
+ */
+let messageTracing = false;
+let rootRatio = 1;
+
+/** Called by tracing-sdk.ts: per-message spans on (with the share of new roots kept) or off. */
+export function setMessageTracing(on: boolean, ratio = 1): void {
+  messageTracing = on;
+  rootRatio = ratio;
+}
+
+/** Whether an SDK is exporting (cheap; checked before any per-message tracing work). */
+export function tracingOn(): boolean {
+  return messageTracing;
+}
+
+/** A sampled `traceparent` (version 00, flags with the sampled bit). */
+function sampledTraceparent(tp: string | string[] | undefined): boolean {
+  const v = Array.isArray(tp) ? tp[0] : tp;
+  if (v === undefined || v.length < 55) return false;
+  return (parseInt(v.slice(53, 55), 16) & 1) === 1;
+}
+
+/** Marks a context whose root span was already drawn (the SDK's root sampler keeps it, tracing-sdk.ts). */
+export const PRESAMPLED = createContextKey('tsunagu.presampled');
+
+/**
+ * The parent a per-message span starts under, or undefined when the message is not traced (so
+ * the caller does nothing): a `traceparent` carried by the message (MQTT 5 user property, NATS
+ * header) when sampled; else the active span when sampled (a platform publish inside a command's
+ * trace); else, when `root` is allowed, a new trace with probability `ratio` (one draw per message).
+ */
+export function messageParent(carrier: Carrier | undefined, root: boolean): Context | undefined {
+  if (!messageTracing) return undefined;
+  const tp = carrier?.traceparent;
+  if (tp !== undefined) return sampledTraceparent(tp) ? extractContext(carrier, ROOT_CONTEXT) : undefined;
+  const active = context.active();
+  const span = trace.getSpan(active);
+  if (span !== undefined) return (span.spanContext().traceFlags & 1) === 1 ? active : undefined;
+  if (!root || Math.random() >= rootRatio) return undefined;
+  return ROOT_CONTEXT.setValue(PRESAMPLED, true);
+}
+
+/** Run `fn` inside `span` (active), and end it after `fn` returns (synchronous work). */
+export function runInSpan<T>(span: Span, parent: Context, fn: () => T): T {
+  try {
+    return context.with(trace.setSpan(parent, span), fn);
+  } finally {
+    span.end();
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { Gauge, Histogram } from 'prom-client';
 import type { DeviceDirectory } from '../core/index.js';
+import { describeDrops } from '../mqtt/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { HealthEngine } from './engine.js';
 import { forwardTo, wireHealthCluster } from './health-cluster.js';
@@ -54,6 +55,11 @@ export async function createHealth(
     publish: (deviceId, payload) => {
       ctx.broker
         .publish({ topic: `$fleet/devices/${deviceId}/service-state`, payload, qos: 1, retain: true })
+        .then((r) => {
+          // Retained: a dropped live copy is still there for the next subscribe.
+          if (r.dropCount > 0)
+            log.warn({ deviceId, drops: r.drops }, `health: service state ${describeDrops(r)}`);
+        })
         .catch((err: unknown) => log.warn({ err, deviceId }, 'health: publishing service state failed'));
     },
   });

@@ -4,7 +4,7 @@
  * API); nothing a client sends makes the handler throw.
  */
 import { type Logger, withSpan } from '../core/index.js';
-import type { BrokerApi, BrokerMessage, MessageHandler } from '../mqtt/index.js';
+import { describeDrops, type BrokerApi, type BrokerMessage, type MessageHandler } from '../mqtt/index.js';
 import type { DeviceApi } from './device-api.js';
 import { parsePayload, readDescribe, readStartNext, readUpdate, tokenOf } from './device-requests.js';
 import { seconds } from './device-views.js';
@@ -64,8 +64,14 @@ export function jobsMessageHandler(deps: HandlerDeps): MessageHandler {
         timestamp: seconds(deps.now()),
         ...(token !== undefined ? { clientToken: token } : {}),
       };
-      await deps.broker.publish({ topic: `${base}/accepted`, payload: JSON.stringify(reply), qos: 1 });
+      const sent = await deps.broker.publish({
+        topic: `${base}/accepted`,
+        payload: JSON.stringify(reply),
+        qos: 1,
+      });
       deps.answered?.(r.op, 'accepted');
+      if (sent.dropCount > 0)
+        deps.log.warn({ topic: `${base}/accepted`, drops: sent.drops }, `jobs answer ${describeDrops(sent)}`);
     } catch (err) {
       const e = err instanceof DeviceJobError ? err : deviceError('InternalError', 'internal error');
       if (!(err instanceof DeviceJobError)) deps.log.error({ err, topic: msg.topic }, 'jobs request failed');

@@ -3,7 +3,7 @@
  * or leaves its pending list, `jobs/notify-next` when the execution `$next` would return changes
  * (not when the next one's details change). Published through the broker's publish API, QoS 1.
  */
-import type { BrokerApi } from '../mqtt/index.js';
+import { requireDelivered, type BrokerApi } from '../mqtt/index.js';
 import type { Logger } from '../core/index.js';
 import { executionOf, nextOf, seconds, summaryOf } from './device-views.js';
 import { jobsPrefix } from './topics.js';
@@ -62,11 +62,13 @@ export class Notifier {
   private async notify(deviceId: string, pending: readonly Execution[]): Promise<void> {
     const jobs: Record<string, unknown[]> = {};
     for (const e of pending) (jobs[e.status] ??= []).push(summaryOf(e));
-    await this.d.broker.publish({
-      topic: `${jobsPrefix(deviceId)}/notify`,
+    const topic = `${jobsPrefix(deviceId)}/notify`;
+    const r = await this.d.broker.publish({
+      topic,
       payload: JSON.stringify({ timestamp: seconds(this.d.now()), jobs }),
       qos: 1,
     });
+    requireDelivered(topic, r); // logged by the caller (the device asks again at its next connect)
   }
 
   private async notifyNext(deviceId: string, next: Execution | undefined): Promise<void> {
@@ -76,10 +78,7 @@ export class Notifier {
       const doc = job ? await this.d.render(job, next) : undefined;
       body = { timestamp: body.timestamp, execution: executionOf(next, doc) };
     }
-    await this.d.broker.publish({
-      topic: `${jobsPrefix(deviceId)}/notify-next`,
-      payload: JSON.stringify(body),
-      qos: 1,
-    });
+    const topic = `${jobsPrefix(deviceId)}/notify-next`;
+    requireDelivered(topic, await this.d.broker.publish({ topic, payload: JSON.stringify(body), qos: 1 }));
   }
 }

@@ -77,12 +77,35 @@ export interface PublishRequest {
   properties?: PublishProperties;
 }
 
+/** Why a copy of a platform publish was not delivered (route.ts). */
+export type PublishDropReason = 'queue_full' | 'too_large';
+
+/**
+ * What a platform publish did. A drop is never silent: `drops` lists (up to 32 of) the sessions
+ * that did not get a copy and why, `dropCount` counts them all. In a cluster, a QoS 1/2 publish
+ * also counts the drops of the nodes it was forwarded to (`node` set); QoS 0 forwards are not
+ * answered, so only this node's drops are known.
+ */
+export interface PublishResult {
+  /** Sessions on this node that got a copy (sent, in flight or queued). */
+  delivered: number;
+  /** Other nodes the message was forwarded to (cluster). */
+  forwarded: number;
+  dropCount: number;
+  drops: { clientId: string; reason: PublishDropReason; node?: string }[];
+}
+
 /** A handler's promise delays the PUBACK/PUBREC to the publisher until it settles (durability, backpressure). */
 export type MessageHandler = (msg: BrokerMessage) => void | Promise<void>;
 
 export interface BrokerApi {
-  /** Publish as the platform (no ACL check). Resolves when the message is routed (and durable, for QoS > 0). */
-  publish(msg: PublishRequest): Promise<void>;
+  /**
+   * Publish as the platform (no ACL check). Resolves when the message is routed (and durable, for
+   * QoS > 0), with what was delivered and dropped: callers check `dropCount` (a command whose copy
+   * for its device was dropped fails with the reason). Rejects when it was not routed (closed
+   * broker, invalid topic, persistence failure, a cluster node that did not accept it in time).
+   */
+  publish(msg: PublishRequest): Promise<PublishResult>;
   /** A server-side subscription (wildcards allowed; `$`-topics need an explicit `$` prefix). Returns unsubscribe. */
   subscribe(filter: string, handler: MessageHandler): () => void;
   /** Disconnect a client now (MQTT 5 clients get DISCONNECT with `reasonCode`). Returns false if not connected. */
@@ -123,7 +146,9 @@ export interface BrokerStats {
   messagesSent: number;
   bytesReceived: number;
   bytesSent: number;
-  publishDropped: number; // QoS 0 dropped because a queue was full
+  publishDropped: number; // copies dropped: a queue was full, or bigger than the client accepts
+  /** Copies of platform publishes (`BrokerApi.publish`) dropped, here and on nodes that answered. */
+  platformDropped: number;
   willsDenied: number; // wills dropped because authorizePublish refused them when due
   retainedCount: number;
   subscriptionsCount: number;

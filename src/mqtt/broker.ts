@@ -16,6 +16,7 @@ import type {
   ConnectionMeta,
   MessageHandler,
   PublishRequest,
+  PublishResult,
 } from './api.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { UncorkBatch } from './uncork.js';
@@ -35,12 +36,13 @@ import { RetainedRoom } from './retained-room.js';
 import { Route, type RouteResult } from './route.js';
 import { SessionRoom, type SessionRoomHost } from './sessions.js';
 import { Sweeper, type SweepHost } from './sweep.js';
-import { defaultHooks, requestMessage } from './platform-api.js';
+import { defaultHooks, publishResult, requestMessage } from './platform-api.js';
 import { publishSys } from './sys.js';
 import { parseFilter } from './topics.js';
 import type { Message } from './types.js';
 import { parseErrorReason } from './validate.js';
 import { WillRoom } from './wills.js';
+import { routeTraced } from './trace.js';
 
 export { STALL_MS } from './delivery.js';
 
@@ -83,6 +85,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     bytesReceived: 0,
     bytesSent: 0,
     publishDropped: 0,
+    platformDropped: 0,
     willsDenied: 0,
   };
   readonly delivery: Delivery;
@@ -321,26 +324,27 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     this.writer.push(op);
   }
 
-  /**
-   * Route a message: keep it if retained, hand it to the fan-out, and say what was done — the
-   * copies delivered, the flow-control wait, and when the publisher may be acknowledged (durable
-   * writes of a QoS 1/2 message, server-side handler promises, flow control).
-   */
+  /** Route a message (in an `mqtt deliver` span when sampled, trace.ts). */
   route(msg: Message): RouteResult {
+    return routeTraced(msg, this.routeNow);
+  }
+
+  /** Keep it if retained, fan it out, say what was done (copies, drops, flow wait, when to ack). */
+
+  private readonly routeNow = (msg: Message): Route => {
     const opsBefore = this.opsPushed;
     const r = new Route(msg);
     if (msg.retain) this.retained.store(msg);
     this.fanOut.route(r);
     if (this.opsPushed !== opsBefore && msg.qos > 0) r.waitFor(this.writer.flushed());
     return r;
-  }
+  };
 
   // ---- BrokerApi ----------------------------------------------------------------------------
 
-  async publish(req: PublishRequest): Promise<void> {
+  async publish(req: PublishRequest): Promise<PublishResult> {
     if (this.state === 'closed') throw MqttErrors.notStarted('closed');
-    const { wait } = this.route(requestMessage(req, this.clock.now()));
-    if (wait) await wait;
+    return publishResult(this.route(requestMessage(req, this.clock.now())), this.counters);
   }
 
   subscribe(filter: string, handler: MessageHandler): () => void {
@@ -384,6 +388,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       bytesReceived: this.counters.bytesReceived,
       bytesSent: this.counters.bytesSent,
       publishDropped: this.counters.publishDropped,
+      platformDropped: this.counters.platformDropped,
       willsDenied: this.counters.willsDenied,
       retainedCount: this.retained.size,
       subscriptionsCount: this.fanOut.subscriptionCount,

@@ -58,7 +58,10 @@ export class Delivery {
       } else if (c) {
         // A backlog starts (socket full): flow control measures progress from here.
         if (s.queued === 0 && s.inflightCount === 0) s.progressAt = this.clock.now();
-        if (!this.makeRoom(s, route)) return;
+        if (!this.makeRoom(s, route)) {
+          route?.drop(s.clientId, 'queue_full', false);
+          return;
+        }
         if (route) route.delivered++;
         s.queue.push({ seq: 0, msg, qos: 0, retain, subIds, packetId: 0, state: 'queued', persisted: false });
       }
@@ -82,11 +85,11 @@ export class Delivery {
       o.state = 'sent';
       s.inflight.set(o.packetId, o);
       if (s.persistent) this.persistNew(s, o);
-      this.sendPublish(s, c, o, false);
+      this.sendPublish(s, c, o, false, route);
       return;
     }
     if (!this.makeRoom(s, route)) {
-      if (route) route.dropped++;
+      route?.drop(s.clientId, 'queue_full', true);
       return;
     }
     if (route) route.delivered++;
@@ -169,7 +172,10 @@ export class Delivery {
   ): void {
     if (msg.expiresAt !== undefined && msg.expiresAt <= this.clock.now()) return;
     let buf: Buffer | undefined;
-    if (c.outAliases) return this.writeAliased(c, c.outAliases, msg, 0, retain, false, 0, subIds, false);
+    if (c.outAliases)
+      return this.writeAliased(c, c.outAliases, msg, 0, retain, false, 0, subIds, false, () =>
+        route?.drop(c.session?.clientId ?? '', 'too_large', false),
+      );
     // The same bytes go to every subscriber with the same protocol family and retain flag.
     const shared =
       route !== undefined && subIds === undefined && msg.expiresAt === undefined ? route : undefined;
@@ -186,6 +192,7 @@ export class Delivery {
     }
     if (buf.length > c.maxOutPacket) {
       this.counters.publishDropped++;
+      route?.drop(c.session?.clientId ?? '', 'too_large', false);
       return;
     }
     this.counters.messagesSent++;
@@ -193,7 +200,7 @@ export class Delivery {
   }
 
   /** Send (or resend with DUP [MQTT-4.4.0-1]) an in-flight QoS 1/2 PUBLISH. */
-  sendPublish(s: Session, c: Connection, o: Outgoing, dup: boolean): void {
+  sendPublish(s: Session, c: Connection, o: Outgoing, dup: boolean, route?: Route): void {
     const now = this.clock.now();
     if (o.msg.expiresAt !== undefined && o.msg.expiresAt <= now) return this.finish(s, o);
     const m = o.msg;
@@ -208,7 +215,10 @@ export class Delivery {
         o.packetId,
         o.subIds,
         o.persisted,
-        () => this.finish(s, o),
+        () => {
+          route?.drop(s.clientId, 'too_large', false);
+          this.finish(s, o);
+        },
       );
     const buf =
       c.version !== 5 || (m.properties === undefined && o.subIds === undefined && m.expiresAt === undefined)
@@ -217,6 +227,7 @@ export class Delivery {
     // [MQTT-3.1.2-25] never send a packet larger than the client's Maximum Packet Size.
     if (!buf || buf.length > c.maxOutPacket) {
       this.counters.publishDropped++;
+      route?.drop(s.clientId, 'too_large', false);
       return this.finish(s, o);
     }
     this.counters.messagesSent++;

@@ -25,6 +25,7 @@ export interface BrokerCounters {
   bytesReceived: number;
   bytesSent: number;
   publishDropped: number;
+  platformDropped: number;
   willsDenied: number;
 }
 

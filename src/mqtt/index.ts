@@ -21,4 +21,6 @@ export { SubscriptionTrie } from './trie.js';
 // The fan-out seam for a cluster fan-out (issue 13, src/cluster/).
 export type { FanOut, FanOutFactory, FanOutHost, RouteScope } from './fan-out.js';
 export type { Message, Subscription } from './types.js';
-export { Route } from './route.js';
+export { Route, type DropReason } from './route.js';
+export { tracedRoute } from './trace.js';
+export { describeDrops, PublishDroppedError, requireDelivered } from './publish-result.js';

@@ -1,5 +1,7 @@
 /** Small pieces of the BrokerApi: the hooks a new broker starts with, and platform publishes. */
-import type { BrokerHooks, PublishRequest } from './api.js';
+import type { BrokerHooks, PublishRequest, PublishResult } from './api.js';
+import type { BrokerCounters } from './host.js';
+import type { RouteResult } from './route.js';
 import { MqttErrors } from './errors.js';
 import { RC } from './reason-codes.js';
 import { topicNameError } from './topics.js';
@@ -40,4 +42,11 @@ export function requestMessage(req: PublishRequest, now: number): Message {
     publisherId: undefined,
     expiresAt: expiry !== undefined ? now + expiry * 1000 : undefined,
   };
+}
+
+/** What a routed platform publish did, once it may be acknowledged (read after its wait: remote nodes' drops come in by then). */
+export async function publishResult(r: RouteResult, counters: BrokerCounters): Promise<PublishResult> {
+  if (r.wait) await r.wait;
+  counters.platformDropped += r.dropCount;
+  return { delivered: r.delivered, forwarded: r.forwarded, dropCount: r.dropCount, drops: r.drops ?? [] };
 }

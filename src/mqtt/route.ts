@@ -10,6 +10,25 @@
  */
 import type { Message } from './types.js';
 
+/**
+ * Why a copy of a message was not delivered to a subscriber: its queue was full (offline, or
+ * connected and stalled: MQTT 5 `0x97 Quota exceeded`), or the packet is bigger than the client's
+ * Maximum Packet Size. Platform publishes are not ACL-checked (`BrokerApi.publish`), so "not
+ * authorized" never drops one.
+ */
+export type DropReason = 'queue_full' | 'too_large';
+
+/** One dropped copy: which session, and why. */
+export interface Drop {
+  clientId: string;
+  reason: DropReason;
+  /** The node that dropped it (cluster: a node that received the message forwarded); undefined = here. */
+  node?: string;
+}
+
+/** At most this many drops are listed per message (the count goes on). */
+export const MAX_LISTED_DROPS = 32;
+
 export interface RouteResult {
   /** Sessions that got a copy (sent, in flight or queued); drops are not counted. */
   readonly delivered: number;
@@ -19,6 +38,16 @@ export interface RouteResult {
    * success, so nothing it sees acknowledged is lost.
    */
   readonly dropped: number;
+  /**
+   * Every copy not delivered (QoS 0 included), with the session and the reason; undefined when
+   * none (no allocation on the common path). Listed up to MAX_LISTED_DROPS; counted in `dropCount`.
+   * Cluster: for QoS 1/2, drops on the nodes the message was forwarded to are added once they answer
+   * (read it after `wait`).
+   */
+  readonly drops: Drop[] | undefined;
+  readonly dropCount: number;
+  /** Other nodes the message was forwarded to (cluster). */
+  readonly forwarded: number;
   /** Resolves once every full subscriber queue this message met has room again. */
   readonly flowWait: Promise<void> | undefined;
   /** Resolves when the publisher may be acknowledged; undefined = now. */
@@ -28,6 +57,9 @@ export interface RouteResult {
 export class Route implements RouteResult {
   delivered = 0;
   dropped = 0;
+  drops: Drop[] | undefined = undefined;
+  dropCount = 0;
+  forwarded = 0;
   flowWait: Promise<void> | undefined = undefined;
   wait: Promise<void> | undefined = undefined;
   /** Room promises of full queues met while routing (deduplicated). */
@@ -49,6 +81,17 @@ export class Route implements RouteResult {
     if (this.encSlot !== -1) return;
     this.encSlot = slot;
     this.enc = buf;
+  }
+
+  /** A copy was not delivered to `clientId`; `qosDrop`: a QoS 1/2 copy (the publisher's 0x97). */
+  drop(clientId: string, reason: DropReason, qosDrop: boolean, node?: string): void {
+    if (qosDrop) this.dropped++;
+    // Too large is found when sending, after the copy was counted delivered here.
+    if (reason === 'too_large' && node === undefined) this.delivered--;
+    this.dropCount++;
+    const list = (this.drops ??= []);
+    if (list.length < MAX_LISTED_DROPS)
+      list.push(node === undefined ? { clientId, reason } : { clientId, reason, node });
   }
 
   /** A subscriber's queue is full: the publisher of this message waits for `room`. */

@@ -5,7 +5,7 @@
  * accepted/delta/documents leave in version order.
  */
 import { type Actor, type Clock, type EventBus, type Logger, withSpan } from '../core/index.js';
-import type { BrokerApi } from '../mqtt/index.js';
+import { describeDrops, type BrokerApi } from '../mqtt/index.js';
 import { diffStates, type DiffEntry } from './diff.js';
 import {
   applyUpdate,
@@ -53,7 +53,9 @@ export class ShadowService {
 
   private async publish(topic: string, body: JsonObject): Promise<void> {
     try {
-      await this.deps.broker.publish({ topic, payload: JSON.stringify(body), qos: 1 });
+      const r = await this.deps.broker.publish({ topic, payload: JSON.stringify(body), qos: 1 });
+      if (r.dropCount > 0)
+        this.deps.log.warn({ topic, drops: r.drops }, `shadow response ${describeDrops(r)}`);
     } catch (err) {
       // The change is already durable; a failed notification is logged, not turned into a rejection.
       this.deps.log.warn({ err, topic }, 'shadow response publish failed');

@@ -75,7 +75,36 @@ const dirty = `CREATE TABLE telemetry_rollup_dirty (
   hi BIGINT NOT NULL
 );`;
 
+/**
+ * Read-only views for Grafana's PostgreSQL data source (docs/observability.md "Telemetry in
+ * Grafana"): a `time` column of type timestamptz beside the epoch-ms one (filter on `ts_ms`, which
+ * the indexes cover; `time` is for display), averages computed from the rollups. A stable surface:
+ * the tables behind them may change, the views keep their columns. PostgreSQL only (Grafana has no
+ * SQLite data source of its own; on SQLite use the HTTP API).
+ */
+export const GRAFANA_VIEWS = `
+CREATE VIEW tsunagu_telemetry_points AS
+  SELECT to_timestamp(ts / 1000.0) AS "time", ts AS ts_ms, device_id, metric, value
+  FROM telemetry_points;
+CREATE VIEW tsunagu_telemetry_1m AS
+  SELECT to_timestamp(bucket / 1000.0) AS "time", bucket AS ts_ms, device_id, metric,
+         total / n AS avg, lo AS min, hi AS max, n AS count, total AS sum, last_value AS last
+  FROM telemetry_rollup_1m;
+CREATE VIEW tsunagu_telemetry_1h AS
+  SELECT to_timestamp(bucket / 1000.0) AS "time", bucket AS ts_ms, device_id, metric,
+         total / n AS avg, lo AS min, hi AS max, n AS count, total AS sum, last_value AS last
+  FROM telemetry_rollup_1h;
+CREATE VIEW tsunagu_device_state AS
+  SELECT l.device_id, l.metric, to_timestamp(l.ts / 1000.0) AS "time", l.ts AS ts_ms, l.value, l.text,
+         to_timestamp(s.ts / 1000.0) AS last_seen, s.kind AS last_seen_kind
+  FROM telemetry_latest l LEFT JOIN telemetry_last_seen s ON s.device_id = l.device_id;
+CREATE VIEW tsunagu_device_events AS
+  SELECT to_timestamp(ts / 1000.0) AS "time", ts AS ts_ms, device_id, code, severity, message, fields
+  FROM telemetry_events;`;
+
 export const TELEMETRY_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'points, rollups, latest, events, decoders', sqlite: tables(false), postgres: tables(true) },
   { id: 2, name: 'rollup dirty range', sqlite: dirty, postgres: dirty },
+  // Nothing on SQLite: the id is recorded so both stores keep one migration list.
+  { id: 3, name: 'Grafana views (PostgreSQL)', sqlite: 'SELECT 1;', postgres: GRAFANA_VIEWS },
 ];

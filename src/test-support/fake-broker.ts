@@ -10,6 +10,7 @@ import type {
   ClientInfo,
   MessageHandler,
   PublishRequest,
+  PublishResult,
 } from '../mqtt/index.js';
 
 export function topicMatches(filter: string, topic: string): boolean {
@@ -31,8 +32,10 @@ export class FakeBroker implements BrokerApi {
   readonly disconnects: { clientId: string; reasonCode: number | undefined }[] = [];
   hooks: Partial<BrokerHooks> = {};
   private subs: { filter: string; handler: MessageHandler }[] = [];
+  /** Plays a broker that drops the copies for these client ids (queue full, too large). */
+  readonly dropFor = new Map<string, 'queue_full' | 'too_large'>();
 
-  async publish(msg: PublishRequest): Promise<void> {
+  async publish(msg: PublishRequest): Promise<PublishResult> {
     const m: BrokerMessage = {
       topic: msg.topic,
       payload: typeof msg.payload === 'string' ? Buffer.from(msg.payload) : msg.payload,
@@ -42,6 +45,10 @@ export class FakeBroker implements BrokerApi {
     };
     this.published.push(m);
     await this.deliver(m);
+    const drops = [...this.dropFor]
+      .filter(([clientId]) => msg.topic.startsWith(`devices/${clientId}/`))
+      .map(([clientId, reason]) => ({ clientId, reason }));
+    return { delivered: 0, forwarded: 0, dropCount: drops.length, drops };
   }
 
   /** Play a device publishing: runs server-side handlers and waits for them (like a QoS 1 PUBACK). */

@@ -102,12 +102,14 @@ function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string):
   // A matching session's queue was full and the copy was dropped: MQTT 5 says so (0x97 Quota
   // exceeded) instead of acknowledging a message that was not kept for everyone. 3.1.1 has no
   // negative PUBACK; it is acknowledged as Mosquitto does (the drop is counted in publishDropped).
-  const refused = routed.dropped > 0 && c.version === 5;
-  const ack = ackPacket(p, refused ? RC.quotaExceeded : RC.success);
-  if (!wait) return c.ack(ack);
+  // In a cluster, the nodes a QoS 1 message was forwarded to report their drops before `wait`
+  // settles, so the PUBACK is decided then (QoS 2's PUBREC only knows this node's).
+  const ack = (): ReturnType<typeof ackPacket> =>
+    ackPacket(p, routed.dropped > 0 && c.version === 5 ? RC.quotaExceeded : RC.success);
+  if (!wait) return c.ack(ack());
   const pending = c.deferAck();
   wait.then(
-    () => c.completeAck(pending, ack),
+    () => c.completeAck(pending, ack()),
     (err: unknown) => {
       // Not durable: no acknowledgement; the client resends after reconnecting.
       b.log.error({ err, clientId: s.clientId }, 'mqtt: message not persisted, disconnecting publisher');

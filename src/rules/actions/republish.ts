@@ -6,7 +6,7 @@
  * engine's own `$tsunagu/…` event topics are refused, as they are for devices.
  */
 import type { BrokerApi } from '../../mqtt/index.js';
-import { isBrokerReservedTopic } from '../../mqtt/index.js';
+import { isBrokerReservedTopic, requireDelivered } from '../../mqtt/index.js';
 import { isPlatformAnswerTopic } from '../../registry/index.js';
 import type { RepublishAction, Rendered } from '../types.js';
 
@@ -31,10 +31,11 @@ export async function sendRepublish(broker: BrokerApi, a: RepublishAction, r: Re
   const why = republishRefusal(r.target);
   if (why) throw new Error(`not authorized: ${why}`);
   const userProperties = r.rulePath ? { ...r.headers, [RULE_PATH_PROPERTY]: r.rulePath } : r.headers;
-  await broker.publish({
+  const qos = a.qos ?? 0;
+  const result = await broker.publish({
     topic: r.target,
     payload: Buffer.from(r.body ?? '', 'base64'),
-    qos: a.qos ?? 0,
+    qos,
     retain: a.retain ?? false,
     ...(userProperties || r.contentType
       ? {
@@ -45,4 +46,7 @@ export async function sendRepublish(broker: BrokerApi, a: RepublishAction, r: Re
         }
       : {}),
   });
+  // A QoS 1/2 copy a subscriber did not get fails the attempt (retried, then the error action):
+  // at least once, as the QoS asks. QoS 0 is at most once; its drops are counted by the broker.
+  if (qos > 0) requireDelivered(r.target, result);
 }
