@@ -32,10 +32,7 @@ export class ExecutorIo {
   ) {
     this.writes = new Batcher((ws) => this.writeMany(ws), max);
     this.reads = new Batcher((keys) => deps.shadows.reportedMany(keys), max);
-    this.sets = new Batcher(async (cs: SetChange[]) => {
-      const ok = await deps.store.updateExecutions(cs);
-      return cs.map((c) => ok.has(c.e.id));
-    }, max);
+    this.sets = new Batcher((cs: SetChange[]) => this.setMany(cs), max);
   }
 
   /** Write the patch as desired state; a failure is logged (verification sees it and re-sends). */
@@ -50,6 +47,29 @@ export class ExecutorIo {
   /** Store `next` if the row still has `expected` status and attempts (false: another writer won). */
   set(next: Execution, expected: SetChange['expected']): Promise<boolean> {
     return this.sets.add({ e: next, expected });
+  }
+
+  /**
+   * One statement per batch; an execution named twice (two reports in one turn) goes to a
+   * following statement, so the second compare-and-set sees the first's result as it would one
+   * at a time (one UPDATE cannot apply two source rows to one target row predictably).
+   */
+  private async setMany(cs: SetChange[]): Promise<boolean[]> {
+    const out = new Array<boolean>(cs.length).fill(false);
+    let rest = cs.map((_, i) => i);
+    while (rest.length > 0) {
+      const seen = new Set<string>();
+      const now: number[] = [];
+      const later: number[] = [];
+      for (const i of rest) {
+        (seen.has(cs[i]!.e.id) ? later : now).push(i);
+        seen.add(cs[i]!.e.id);
+      }
+      const ok = await this.deps.store.updateExecutions(now.map((i) => cs[i]!));
+      for (const i of now) out[i] = ok.has(cs[i]!.e.id);
+      rest = later;
+    }
+    return out;
   }
 
   private async writeMany(ws: Write[]): Promise<undefined[]> {
