@@ -382,7 +382,6 @@ export class Executor {
     reason: string | null,
   ): Promise<void> {
     const k = key(e.scheduleId, e.deviceId);
-    if (this.open.get(k)?.id === e.id) this.forget(k);
     const now = this.deps.clock.now();
     const next = {
       ...e,
@@ -393,7 +392,15 @@ export class Executor {
       updatedAt: now,
     };
     if (status === 'verified') next.reason = null;
-    if (!(await this.io.set(next, { status: e.status, attempts: e.attempts }))) return;
+    // Forgotten only once final. A transition that won the race (a catch-up re-send batched in the
+    // same turn as the report that verifies it) moved the row on: finish that copy instead.
+    if (!(await this.io.set(next, { status: e.status, attempts: e.attempts }))) {
+      const cur = this.open.get(k);
+      if (cur && cur.id === e.id && cur !== e && (cur.status === 'sent' || cur.status === 'offline'))
+        return this.finish(cur, status, reason);
+      return;
+    }
+    if (this.open.get(k)?.id === e.id) this.forget(k);
     const l = this.loaded.get(e.scheduleId);
     const payload: TsunaguEvents['schedule.execution'] = {
       scheduleId: e.scheduleId,
