@@ -40,7 +40,7 @@ test('batched transitions: one statement for a turn, a repeated execution decide
       statements++;
       return store.updateExecutions(cs);
     },
-  } as typeof store;
+  };
   const calls: number[] = [];
   const shadows: ShadowWriter = {
     update: () => Promise.resolve({}),
