@@ -74,12 +74,55 @@ function resolveYears(sample: number): { resolves: number; ms: number; perYearMs
 
 const TOKEN = BENCH_TOKEN;
 
+/** Progress on stderr (a long run that is stopped still says how far it got). */
+const progress = (t0: number, text: string): void => {
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${text}\n`);
+};
+
+/** Baseline sample: this many devices written per device (as before batching) and in batches. */
+const BASELINE_DEVICES = 4000;
+
+/**
+ * The same desired writes two ways, on a named shadow the schedules do not touch: one
+ * `update` per device, 16 in flight (what the executor did before batching), and `updateMany`
+ * 400 a call. Returns writes/s of each.
+ */
+async function baseline(
+  shadows: ShadowWriter,
+  ids: string[],
+): Promise<{ devices: number; perDevicePerS: number; batchedPerS: number }> {
+  const sample = ids.slice(0, BASELINE_DEVICES);
+  const actor = { kind: 'system' as const, id: 'bench' };
+  const body = { state: { desired: { setpoint: 55 } } };
+  let t = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let i = next++; i < sample.length; i = next++)
+        await shadows.update(sample[i]!, 'bench-per-device', body, actor);
+    }),
+  );
+  const perDevice = performance.now() - t;
+  t = performance.now();
+  for (let i = 0; i < sample.length; i += 400)
+    await shadows.updateMany(
+      sample.slice(i, i + 400).map((deviceId) => ({ deviceId, name: 'bench-batched', body, actor })),
+    );
+  const batched = performance.now() - t;
+  return {
+    devices: sample.length,
+    perDevicePerS: sample.length / (perDevice / 1000),
+    batchedPerS: sample.length / (batched / 1000),
+  };
+}
+
 async function slotFiring(opts: SchedulesBenchOptions) {
   // Monday 2026-03-02 05:59:50 in Berlin.
   const clock = new ManualClock(Date.UTC(2026, 2, 2, 4, 59, 50));
   const platform = await startBenchPlatform(opts.database, { clock });
   const app = platform.app;
   const headers = { authorization: `Bearer ${TOKEN}` };
+  const tStart = performance.now();
   const clients: MqttClient[] = [];
   try {
     const mod = app.modules.find((m) => m.name === 'schedules') as SchedulesModule;
@@ -99,9 +142,12 @@ async function slotFiring(opts: SchedulesBenchOptions) {
       });
       if (r.statusCode !== 200) throw new Error(`registering boilers: ${r.statusCode} ${r.body}`);
     }
+    progress(tStart, `${ids.length} boilers registered`);
+    const shadowService = (
+      app.modules.find((m) => m.name === 'shadows') as unknown as { service: ShadowWriter }
+    ).service;
     if (opts.virtual) {
-      const shadows = (app.modules.find((m) => m.name === 'shadows') as unknown as { service: ShadowWriter })
-        .service;
+      const shadows = shadowService;
       for (const deviceId of ids)
         app.bus.emit('device.connected', {
           deviceId,
@@ -161,16 +207,29 @@ async function slotFiring(opts: SchedulesBenchOptions) {
       const r = await app.http.inject({ method: 'POST', url: '/api/v1/schedules', headers, payload: body });
       if (r.statusCode !== 201) throw new Error(`schedule ${s}: ${r.statusCode} ${r.body}`);
     }
+    progress(tStart, `${opts.schedules} schedules created`);
     await mod.idle(); // the startup executions (Sunday's 07:00 "off")
     await new Promise((r) => setTimeout(r, 2000));
     await mod.idle();
     const schedulesLoadedMs = performance.now() - tSetup;
+    progress(tStart, `state due at start applied (${Math.round(schedulesLoadedMs)} ms)`);
+    const base = await baseline(shadowService, ids);
+    progress(
+      tStart,
+      `baseline on ${base.devices} devices: ${Math.round(base.perDevicePerS)} writes/s per device, ${Math.round(base.batchedPerS)} batched`,
+    );
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let tWritten = NaN;
     clock.advance(10_000); // 06:00
+    let lastProgress = t0;
     while (verified < opts.boilers) {
       if (written >= opts.boilers && Number.isNaN(tWritten)) tWritten = performance.now() - t0;
+      if (performance.now() - lastProgress > 10_000) {
+        lastProgress = performance.now();
+        const rss = Math.round(process.memoryUsage().rss / 1048576);
+        progress(t0, `06:00 slot: ${written} written, ${verified} verified; RSS ${rss} MB`);
+      }
       if (performance.now() - t0 > 1_800_000) break;
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -188,6 +247,7 @@ async function slotFiring(opts: SchedulesBenchOptions) {
       cpuMsPerExecution: (cpu.user + cpu.system) / 1000 / Math.max(1, verified),
       schedulesLoadedMs,
       rssMb: process.memoryUsage().rss / 1048576,
+      baseline: base,
     };
   } finally {
     for (const c of clients) c.end(true);
@@ -227,6 +287,7 @@ export async function runSchedulesBenchCli(args: string[]): Promise<void> {
       `  schedules created and the state due at start applied in ${f(slot.schedulesLoadedMs, 0)} ms`,
       `  all shadow writes durable after ${f(slot.writeAllMs, 0)} ms (${slot.written} writes, ${f(slot.shadowWritesPerSecond, 0)} writes/s)`,
       `  all executions verified after ${f(slot.verifyAllMs, 0)} ms (${slot.verified}/${slot.boilers})`,
+      `  baseline, ${slot.baseline.devices} desired writes: ${f(slot.baseline.perDevicePerS, 0)} writes/s one update per device (16 in flight), ${f(slot.baseline.batchedPerS, 0)} writes/s with updateMany (400 a transaction): ×${f(slot.baseline.batchedPerS / slot.baseline.perDevicePerS)}`,
       `  CPU per execution: ${f(slot.cpuMsPerExecution, 2)} ms (this process, ${opts.virtual ? "boilers' reports" : "boilers' mqtt.js clients"} included); RSS ${f(slot.rssMb, 0)} MB`,
       '',
     ].join('\n'),

@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddresses } from '../app.js';
 import type { Logger } from '../core/index.js';
-import { loadProfile, startSimulation, type Profile, type Simulation } from '../sim/index.js';
+import { boilerSchedule, loadProfile, startSimulation, type Profile, type Simulation } from '../sim/index.js';
 import { startStory, type DemoApi, type Story } from './demo-story.js';
 
 export interface DemoOptions {
@@ -242,22 +242,14 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   //    the schedule's writes (verification re-sends) until the crew resets it.
   const stuckBoiler = boilers.devices[boilers.devices.length > 2 ? 2 : 0];
   stuckBoiler?.ignoreDesired();
-  await upsert(api, '/schedules', {
-    name: 'demo: boilers day and night',
-    timezone: 'Europe/Berlin',
-    targets: { models: [boilers.profile.name] },
-    rules: [
-      {
-        name: 'every day',
-        when: {},
-        slots: [
-          { time: '06:00', patch: { mode: 'heat', flowTempSetpoint: 65 } },
-          { time: '22:00', patch: { mode: 'eco', flowTempSetpoint: 45 } },
-        ],
-      },
-    ],
-    verify: { timeoutMs: 60_000, attempts: 12, backoffMs: 30_000, maxBackoffMs: 60_000 },
-  } as { name: string });
+  await upsert(
+    api,
+    '/schedules',
+    boilerSchedule(boilers.profile.name, {
+      name: 'demo: boilers day and night',
+      verify: { timeoutMs: 60_000, attempts: 12, backoffMs: 30_000, maxBackoffMs: 60_000 },
+    }) as { name: string },
+  );
 
   // 5. Riders, the incident and the crew.
   const story = startStory({

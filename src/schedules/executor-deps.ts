@@ -1,5 +1,6 @@
 /** What the executor needs from the platform (injected, so tests and a cluster can supply their own). */
 import type { Actor, Clock, EventBus, Logger, Ownership, TsunaguEvents } from '../core/index.js';
+import type { BatchResult, ShadowKey, ShadowUpdate } from '../shadows/index.js';
 import type { SchedulesStore } from './schedules-store.js';
 import type { SchedulesService } from './service.js';
 
@@ -7,6 +8,10 @@ import type { SchedulesService } from './service.js';
 export interface ShadowWriter {
   update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<unknown>;
   reported(deviceId: string, name: string): Promise<Record<string, unknown> | undefined>;
+  /** Many updates in one store transaction (results in order; a refused item does not stop the rest). */
+  updateMany(items: readonly ShadowUpdate[]): Promise<BatchResult<unknown>[]>;
+  /** Many reported states in one read. */
+  reportedMany(keys: readonly ShadowKey[]): Promise<(Record<string, unknown> | undefined)[]>;
 }
 
 export interface ExecutorDeps {
@@ -43,16 +48,3 @@ export type ShadowChange = Pick<
   TsunaguEvents['shadow.updated'],
   'deviceId' | 'shadowName' | 'desired' | 'reported' | 'actor' | 'at'
 >;
-
-/** Run `fn` over `items`, at most `limit` at a time, in order of start. */
-export async function forEachLimited<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let item = items[next++]; item !== undefined; item = items[next++]) await fn(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

@@ -61,6 +61,14 @@ function node(store: SchedulesStore, clock: ManualClock, own: Ownership, writes:
       return Promise.resolve({});
     },
     reported: () => Promise.resolve({}),
+    updateMany: (items) =>
+      Promise.all(
+        items.map(async (u) => ({
+          ok: true,
+          value: await shadows.update(u.deviceId, u.name, u.body, u.actor),
+        })),
+      ),
+    reportedMany: (keys) => Promise.all(keys.map((k) => shadows.reported(k.deviceId, k.name))),
   };
   const ref: { executor?: Executor } = {};
   const service = new SchedulesService({

@@ -16,7 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type DeviceInfo, type TsunaguEvents, withSpan } from '../core/index.js';
-import { forEachLimited, type ExecutorDeps, type ShadowChange } from './executor-deps.js';
+import { ExecutorIo } from './executor-io.js';
+import type { ExecutorDeps, ShadowChange } from './executor-deps.js';
 import type { Execution, ExecutionKind, Override } from './execution.js';
 import { mismatches, overriddenKeys } from './match.js';
 import { Resolver } from './resolve.js';
@@ -35,10 +36,8 @@ interface Loaded {
   cancelTimer?: () => void;
 }
 
-/** Devices per batch of a slot (one execution INSERT each, see SchedulesStore.insertExecutions). */
+/** Devices per chunk of a slot (one execution INSERT, one shadow write transaction). */
 const SLOT_CHUNK = 400;
-/** Shadow writes in flight per chunk: enough to keep a PostgreSQL pool busy, few enough for SQLite. */
-const WRITE_CONCURRENCY = 16;
 
 const key = (scheduleId: string, deviceId: string): string => `${scheduleId}\u0000${deviceId}`;
 
@@ -54,8 +53,12 @@ export class Executor {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly unsubscribe: (() => void)[] = [];
   private stopped = false;
+  /** Shadow writes, reported-state reads and execution compare-and-sets, batched. */
+  private readonly io: ExecutorIo;
 
-  constructor(private readonly deps: ExecutorDeps) {}
+  constructor(private readonly deps: ExecutorDeps) {
+    this.io = new ExecutorIo(deps, SLOT_CHUNK);
+  }
 
   async start(): Promise<void> {
     const { bus, ownership } = this.deps;
@@ -204,7 +207,7 @@ export class Executor {
 
   /**
    * One chunk of a slot: overrides and supersedes per device, then every new execution stored in
-   * one batch (durable first), then the shadow writes, `WRITE_CONCURRENCY` at a time.
+   * one batch (durable first), then the shadow writes as one batch (one transaction).
    */
   private async executeMany(l: Loaded, items: [Target, SlotWrite][], kind: ExecutionKind): Promise<void> {
     const fresh: Execution[] = [];
@@ -224,10 +227,12 @@ export class Executor {
         if (existing) this.adopt(existing);
       }
     }
-    await forEachLimited(send, WRITE_CONCURRENCY, async (e) => {
-      await this.write(l.s, e.deviceId, e.patch);
-      if (e.status === 'sent') this.armCheck(e);
-    });
+    await Promise.all(
+      send.map(async (e) => {
+        await this.write(l.s, e.deviceId, e.patch);
+        if (e.status === 'sent') this.armCheck(e);
+      }),
+    );
   }
 
   /** The execution a device gets for slot `w`, or none when an override holds it. */
@@ -275,22 +280,8 @@ export class Executor {
     };
   }
 
-  private async write(s: Schedule, deviceId: string, patch: JsonObject): Promise<void> {
-    try {
-      await this.deps.shadows.update(
-        deviceId,
-        s.shadowName,
-        { state: { desired: patch } },
-        {
-          kind: 'system',
-          id: `schedule:${s.id}`,
-          name: s.name,
-        },
-      );
-    } catch (err) {
-      // Verification sees the state unchanged and re-sends; the reason shows on failure.
-      this.deps.log.warn({ err, deviceId, scheduleId: s.id }, 'schedules: shadow write failed');
-    }
+  private write(s: Schedule, deviceId: string, patch: JsonObject): Promise<void> {
+    return this.io.write(s, deviceId, patch);
   }
 
   /** Take over an open execution loaded from the store (start-up, ownership gain, a race lost). */
@@ -333,7 +324,7 @@ export class Executor {
     if (!this.deps.ownership.owns(deviceId)) return this.forget(k);
     const s = this.loaded.get(scheduleId)?.s;
     if (!s) return this.forget(k);
-    const diff = mismatches(e.patch, await this.deps.shadows.reported(deviceId, e.shadowName));
+    const diff = mismatches(e.patch, await this.io.reported({ deviceId, name: e.shadowName }));
     if (diff.length === 0) return this.finish(e, 'verified', null);
     const now = this.deps.clock.now();
     if (!this.deps.isOnline(deviceId)) {
@@ -376,7 +367,7 @@ export class Executor {
   /** Compare-and-set a change to an open execution; the updated copy, or undefined if another writer won. */
   private async transition(e: Execution, change: Partial<Execution>): Promise<Execution | undefined> {
     const next: Execution = { ...e, ...change, updatedAt: this.deps.clock.now() };
-    if (!(await this.deps.store.updateExecution(next, { status: e.status, attempts: e.attempts }))) {
+    if (!(await this.io.set(next, { status: e.status, attempts: e.attempts }))) {
       this.forget(key(e.scheduleId, e.deviceId));
       return undefined;
     }
@@ -391,7 +382,6 @@ export class Executor {
     reason: string | null,
   ): Promise<void> {
     const k = key(e.scheduleId, e.deviceId);
-    if (this.open.get(k)?.id === e.id) this.forget(k);
     const now = this.deps.clock.now();
     const next = {
       ...e,
@@ -402,7 +392,15 @@ export class Executor {
       updatedAt: now,
     };
     if (status === 'verified') next.reason = null;
-    if (!(await this.deps.store.updateExecution(next, { status: e.status, attempts: e.attempts }))) return;
+    // Forgotten only once final. A transition that won the race (a catch-up re-send batched in the
+    // same turn as the report that verifies it) moved the row on: finish that copy instead.
+    if (!(await this.io.set(next, { status: e.status, attempts: e.attempts }))) {
+      const cur = this.open.get(k);
+      if (cur && cur.id === e.id && cur !== e && (cur.status === 'sent' || cur.status === 'offline'))
+        return this.finish(cur, status, reason);
+      return;
+    }
+    if (this.open.get(k)?.id === e.id) this.forget(k);
     const l = this.loaded.get(e.scheduleId);
     const payload: TsunaguEvents['schedule.execution'] = {
       scheduleId: e.scheduleId,
@@ -434,7 +432,9 @@ export class Executor {
     const k = key(e.scheduleId, e.deviceId);
     const l = this.loaded.get(e.scheduleId);
     if (!l || this.open.get(k) !== e || !this.deps.isOnline(e.deviceId)) return;
-    if (mismatches(e.patch, await this.deps.shadows.reported(e.deviceId, e.shadowName)).length === 0)
+    if (
+      mismatches(e.patch, await this.io.reported({ deviceId: e.deviceId, name: e.shadowName })).length === 0
+    )
       return this.finish(e, 'verified', null);
     const next = await this.transition(e, {
       status: 'sent',

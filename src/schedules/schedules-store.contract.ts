@@ -108,6 +108,29 @@ export function schedulesStoreContract(open: OpenStore): void {
     assert.equal((await s.insertExecutions([])).size, 0);
   });
 
+  test('updateExecutions: a compare-and-set per row, many rows a statement', async (t) => {
+    const s = await open(t);
+    if (!s) return;
+    const many = Array.from({ length: 450 }, (_, i) => execution(`u${i}`, `d${i}`, 5000));
+    await s.insertExecutions(many);
+    const done = many.map((e, i) => ({
+      e: { ...e, status: 'verified' as const, nextCheckAt: null, finishedAt: 6000 + i, updatedAt: 6000 + i },
+      expected: { status: e.status, attempts: e.attempts },
+    }));
+    // u1 moved on elsewhere (attempts 2): its change is refused, the others are written.
+    assert.equal(
+      await s.updateExecution({ ...many[1]!, attempts: 2 }, { status: 'sent', attempts: 1 }),
+      true,
+    );
+    const ids = await s.updateExecutions(done);
+    assert.equal(ids.size, 449);
+    assert.ok(!ids.has('u1') && ids.has('u0') && ids.has('u449'));
+    assert.deepEqual(await s.getExecution('u449'), done[449]!.e);
+    assert.equal((await s.getExecution('u1'))?.status, 'sent');
+    assert.equal((await s.updateExecutions(done.slice(0, 3))).size, 0, 'stale expected state');
+    assert.equal((await s.updateExecutions([])).size, 0);
+  });
+
   test('executions: open ones, and pages per schedule, device and status', async (t) => {
     const s = await open(t);
     if (!s) return;

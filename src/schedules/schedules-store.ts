@@ -34,6 +34,13 @@ export interface SchedulesStore {
   insertExecutions(es: readonly Execution[]): Promise<Set<string>>;
   /** Write `e` when the stored row still has `expected.status` and `expected.attempts`. */
   updateExecution(e: Execution, expected: Pick<Execution, 'status' | 'attempts'>): Promise<boolean>;
+  /**
+   * `updateExecution` for many rows, one statement per `EXECUTION_BATCH` (`UPDATE … FROM (VALUES
+   * …) RETURNING id`); each row is still its own compare-and-set. Returns the ids written.
+   */
+  updateExecutions(
+    changes: readonly { e: Execution; expected: Pick<Execution, 'status' | 'attempts'> }[],
+  ): Promise<Set<string>>;
   getExecution(id: string): Promise<Execution | undefined>;
   findExecution(scheduleId: string, deviceId: string, slotAt: number): Promise<Execution | undefined>;
   /** Open (`sent`/`offline`) executions, optionally of one schedule or device. */
@@ -217,6 +224,39 @@ export class SqlSchedulesStore implements SchedulesStore {
       ],
     );
     return n > 0;
+  }
+
+  async updateExecutions(
+    changes: readonly { e: Execution; expected: Pick<Execution, 'status' | 'attempts'> }[],
+  ): Promise<Set<string>> {
+    const written = new Set<string>();
+    for (let i = 0; i < changes.length; i += EXECUTION_BATCH) {
+      const batch = changes.slice(i, i + EXECUTION_BATCH);
+      // VALUES columns are column1… on both SQLite and PostgreSQL (text there: cast back).
+      const rows = await this.sql.all<{ id: string }>(
+        `UPDATE schedule_executions SET patch = v.column2, status = v.column3,
+          attempts = CAST(v.column4 AS INTEGER), next_check_at = CAST(v.column5 AS BIGINT), reason = v.column6,
+          updated_at = CAST(v.column7 AS BIGINT), finished_at = CAST(v.column8 AS BIGINT)
+          FROM (VALUES ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}) AS v
+          WHERE schedule_executions.id = v.column1 AND schedule_executions.status = v.column9
+            AND schedule_executions.attempts = CAST(v.column10 AS INTEGER)
+          RETURNING schedule_executions.id`,
+        batch.flatMap(({ e, expected }) => [
+          e.id,
+          JSON.stringify(e.patch),
+          e.status,
+          e.attempts,
+          e.nextCheckAt,
+          e.reason,
+          e.updatedAt,
+          e.finishedAt,
+          expected.status,
+          expected.attempts,
+        ]),
+      );
+      for (const r of rows) written.add(r.id);
+    }
+    return written;
   }
 
   private async executions(where: string, params: unknown[], tail = ''): Promise<Execution[]> {

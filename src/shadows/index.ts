@@ -15,11 +15,11 @@ import { sqliteShadowStore } from './sqlite-shadows-store.js';
 import { SHADOW_MIGRATIONS, type ShadowStore } from './shadows-store.js';
 import { registerShadowMetrics } from './metrics.js';
 
-export { ShadowService } from './service.js';
+export { ShadowService, type ShadowUpdate } from './service.js';
 export type { AuthorizeRequest } from './mqtt-handler.js';
 export { ShadowErrors } from './errors.js';
 export type { DiffEntry } from './diff.js';
-export type { HistoryEntry } from './shadows-store.js';
+export type { BatchResult, HistoryEntry, ShadowKey } from './shadows-store.js';
 
 export interface ShadowsModule extends PlatformModule {
   service: ShadowService;

@@ -6,16 +6,35 @@
 import { pgTransaction, type PostgresDatabase } from '../store/index.js';
 import type { ShadowDocument } from './document.js';
 import {
+  assertDistinct,
   documentParams,
   historyParams,
   rowToDocument,
   rowToHistory,
   type DocumentRow,
   type HistoryRow,
+  type BatchResult,
+  type HistoryEntry,
   type Mutation,
   type HistoryQuery,
+  type ShadowKey,
   type ShadowStore,
 } from './shadows-store.js';
+
+/** Column arrays for `unnest`: one statement writes a whole batch. */
+const docArrays = (docs: ShadowDocument[]) => {
+  const cols: unknown[][] = [[], [], [], [], [], [], []];
+  for (const d of docs) documentParams(d).forEach((v, i) => cols[i]!.push(v));
+  return cols;
+};
+const historyArrays = (es: HistoryEntry[]) => {
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const e of es) historyParams(e).forEach((v, i) => cols[i]!.push(v));
+  return cols;
+};
+const DOC_UNNEST =
+  'unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::bool[])';
+const keyOf = (deviceId: string, name: string): string => `${deviceId}\u0000${name}`;
 
 export function pgShadowStore(database: PostgresDatabase): ShadowStore {
   const pool = database.pool;
@@ -65,6 +84,80 @@ export function pgShadowStore(database: PostgresDatabase): ShadowStore {
         if (done) return done.result;
       }
       throw new Error(`shadow ${deviceId}/${name}: could not create the document row`);
+    },
+    async getMany(keys) {
+      if (keys.length === 0) return [];
+      const r = await pool.query<DocumentRow>(
+        `SELECT d.* FROM shadows_documents d
+          JOIN unnest($1::text[], $2::text[]) AS k(device_id, name) USING (device_id, name)`,
+        [keys.map((k) => k.deviceId), keys.map((k) => k.name)],
+      );
+      const byKey = new Map(r.rows.map((row) => [keyOf(row.device_id, row.name), rowToDocument(row)]));
+      return keys.map((k) => byKey.get(keyOf(k.deviceId, k.name)));
+    },
+    async mutateMany<T>(
+      keys: readonly ShadowKey[],
+      fn: (c: ShadowDocument | undefined, i: number) => Mutation<T>,
+    ): Promise<BatchResult<T>[]> {
+      assertDistinct(keys);
+      const results: BatchResult<T>[] = new Array<BatchResult<T>>(keys.length);
+      let pending = keys.map((_, i) => i);
+      // As in `mutate`: a row another node created meanwhile lost our INSERT; those items run again.
+      for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+        const batch = pending;
+        pending = await pgTransaction(pool, async (client) => {
+          // Rows locked in key order, so two overlapping batches queue instead of deadlocking.
+          const r = await client.query<DocumentRow>(
+            `SELECT d.* FROM shadows_documents d
+              JOIN unnest($1::text[], $2::text[]) AS k(device_id, name) USING (device_id, name)
+              ORDER BY d.device_id, d.name FOR UPDATE OF d`,
+            [batch.map((i) => keys[i]!.deviceId), batch.map((i) => keys[i]!.name)],
+          );
+          const current = new Map(r.rows.map((row) => [keyOf(row.device_id, row.name), rowToDocument(row)]));
+          const updates: { i: number; m: Mutation<T> }[] = [];
+          const inserts: { i: number; m: Mutation<T> }[] = [];
+          for (const i of batch) {
+            const k = keys[i]!;
+            const cur = current.get(keyOf(k.deviceId, k.name));
+            try {
+              (cur ? updates : inserts).push({ i, m: fn(cur, i) });
+            } catch (error) {
+              results[i] = { ok: false, error };
+            }
+          }
+          const lost = new Set<number>();
+          if (inserts.length > 0) {
+            const w = await client.query<{ device_id: string; name: string }>(
+              `INSERT INTO shadows_documents (device_id, name, version, state, metadata, updated_at, deleted)
+                SELECT * FROM ${DOC_UNNEST} ON CONFLICT (device_id, name) DO NOTHING RETURNING device_id, name`,
+              docArrays(inserts.map((x) => x.m.doc)),
+            );
+            const made = new Set(w.rows.map((x) => keyOf(x.device_id, x.name)));
+            for (const x of inserts) if (!made.has(keyOf(x.m.doc.deviceId, x.m.doc.name))) lost.add(x.i);
+          }
+          if (updates.length > 0)
+            await client.query(
+              `UPDATE shadows_documents d SET version = v.version, state = v.state, metadata = v.metadata,
+                updated_at = v.updated_at, deleted = v.deleted
+                FROM ${DOC_UNNEST} AS v(device_id, name, version, state, metadata, updated_at, deleted)
+                WHERE d.device_id = v.device_id AND d.name = v.name`,
+              docArrays(updates.map((x) => x.m.doc)),
+            );
+          const written = [...updates, ...inserts.filter((x) => !lost.has(x.i))].sort((a, b) => a.i - b.i);
+          if (written.length > 0)
+            await client.query(
+              `INSERT INTO shadows_history (device_id, name, version, op, at, actor_kind, actor_id, request, state)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::text[],
+                  $7::text[], $8::text[], $9::text[])`,
+              historyArrays(written.map((x) => x.m.entry)),
+            );
+          for (const x of written) results[x.i] = { ok: true, value: x.m.result };
+          return [...lost];
+        });
+      }
+      for (const i of pending)
+        results[i] = { ok: false, error: new Error(`shadow ${keys[i]!.deviceId}: could not create the row`) };
+      return results;
     },
     async get(deviceId, name) {
       const r = await pool.query<DocumentRow>(

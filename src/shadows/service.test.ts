@@ -172,3 +172,55 @@ test('diff with unknown version is a 404; version 0 is the empty shadow', async 
   ]);
   await assert.rejects(h.module.service.diff('dev1', '', 1, 7), /No history entry for version 7/);
 });
+
+test('updateMany: one batch writes every shadow, publishes and emits per shadow; a bad item alone is refused', async (t) => {
+  const h = await shadowHarness();
+  t.after(() => h.close());
+  const actor = { kind: 'system' as const, id: 'schedule:s1' };
+  const out = await h.module.service.updateMany([
+    { deviceId: 'dev1', name: '', body: { state: { desired: { mode: 'heat' } } }, actor },
+    { deviceId: 'dev2', name: '', body: { state: 42 }, actor },
+    { deviceId: 'dev1', name: '', body: { state: { desired: { setpoint: 55 } } }, actor },
+    { deviceId: 'dev3', name: 'cfg', body: { state: { desired: { mode: 'eco' } } }, actor },
+  ]);
+  assert.deepEqual(
+    out.map((r) => r.ok && (r.value as { version: number }).version),
+    [1, false, 2, 1],
+  );
+  assert.equal(h.sent('$aws/things/dev2/shadow/update/accepted').length, 0);
+  assert.deepEqual(
+    h.sent(`${P}/update/delta`).map((d) => d.state),
+    [{ mode: 'heat' }, { mode: 'heat', setpoint: 55 }],
+  );
+  assert.equal(h.sent('$aws/things/dev3/shadow/name/cfg/update/accepted').length, 1);
+  assert.deepEqual(
+    h.events.map((e) => [e.deviceId, e.version, e.actor.id]),
+    [
+      ['dev1', 1, 'schedule:s1'],
+      ['dev3', 1, 'schedule:s1'],
+      ['dev1', 2, 'schedule:s1'],
+    ].sort((a, b) => Number(a[1]) - Number(b[1])),
+  );
+  const hist = await h.module.service.history('dev1', '', { limit: 10, offset: 0 });
+  assert.deepEqual(
+    hist.items.map((e) => e.actor.id),
+    ['schedule:s1', 'schedule:s1'],
+  );
+  await h.module.service.update(
+    'dev1',
+    '',
+    { state: { reported: { mode: 'heat' } } },
+    {
+      kind: 'device',
+      id: 'dev1',
+    },
+  );
+  assert.deepEqual(
+    await h.module.service.reportedMany([
+      { deviceId: 'dev1', name: '' },
+      { deviceId: 'dev2', name: '' },
+      { deviceId: 'dev3', name: 'cfg' },
+    ]),
+    [{ mode: 'heat' }, undefined, {}],
+  );
+});

@@ -17,7 +17,15 @@ import {
 } from './document.js';
 import { ShadowErrors } from './errors.js';
 import type { Json, JsonObject } from './json.js';
-import type { HistoryEntry, HistoryQuery, ShadowStore } from './shadows-store.js';
+import type { BatchResult, HistoryEntry, HistoryQuery, ShadowKey, ShadowStore } from './shadows-store.js';
+
+/** One update of a batch (`ShadowService.updateMany`). */
+export interface ShadowUpdate {
+  deviceId: string;
+  name: string;
+  body: unknown;
+  actor: Actor;
+}
 import { shadowPrefix } from './topics.js';
 
 export interface ShadowServiceDeps {
@@ -47,6 +55,26 @@ export class ShadowService {
     this.chains.set(key, tail);
     void tail.then(() => {
       if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return run;
+  }
+
+  /**
+   * Run `fn` once every earlier call for each of `keys` has settled; later calls for those shadows
+   * wait for it. The keys are taken together, synchronously, so batches and single updates never
+   * wait on each other in a cycle.
+   */
+  private serializeMany<T>(keys: readonly ShadowKey[], fn: () => Promise<T>): Promise<T> {
+    const ks = keys.map((k) => `${k.deviceId}\u0000${k.name}`);
+    const prev = Promise.allSettled(ks.map((k) => this.chains.get(k) ?? Promise.resolve()));
+    const run = prev.then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const k of ks) this.chains.set(k, tail);
+    void tail.then(() => {
+      for (const k of ks) if (this.chains.get(k) === tail) this.chains.delete(k);
     });
     return run;
   }
@@ -100,6 +128,91 @@ export class ShadowService {
       ]);
       this.emitUpdated(out.next, actor);
       return out.accepted;
+    });
+  }
+
+  /**
+   * Many updates in one store transaction (`ShadowStore.mutateMany`; a shadow repeated in `items`
+   * goes to a following transaction), then each shadow's accepted/delta/documents and
+   * `shadow.updated` as `update` does. Durable before published, per-shadow order kept. Results in
+   * `items` order: the accepted body, or the error that item alone was refused with (a bad body, an
+   * oversized document); the others are written.
+   */
+  async updateMany(items: readonly ShadowUpdate[]): Promise<BatchResult<JsonObject>[]> {
+    const out: BatchResult<JsonObject>[] = new Array<BatchResult<JsonObject>>(items.length);
+    let rest = items.map((_, i) => i);
+    while (rest.length > 0) {
+      const seen = new Set<string>();
+      const now: number[] = [];
+      const later: number[] = [];
+      for (const i of rest) {
+        const k = `${items[i]!.deviceId}\u0000${items[i]!.name}`;
+        (seen.has(k) ? later : now).push(i);
+        seen.add(k);
+      }
+      const results = await withSpan(
+        'shadow update batch',
+        { attributes: { 'tsunagu.batch.size': now.length } },
+        () => this.updateBatch(now.map((i) => items[i]!)),
+      );
+      now.forEach((i, j) => (out[i] = results[j]!));
+      rest = later;
+    }
+    return out;
+  }
+
+  private async updateBatch(items: readonly ShadowUpdate[]): Promise<BatchResult<JsonObject>[]> {
+    const parsed = items.map((u): BatchResult<ReturnType<typeof parseUpdate>> => {
+      try {
+        return { ok: true, value: parseUpdate(u.body) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    const opts = new Map<string, Promise<DocumentOptions>>();
+    for (const u of items) if (!opts.has(u.deviceId)) opts.set(u.deviceId, this.deps.options(u.deviceId));
+    const options = new Map<string, DocumentOptions>();
+    for (const [id, p] of opts) options.set(id, await p);
+    const idx = items.flatMap((_, i) => (parsed[i]!.ok ? [i] : []));
+    const keys = idx.map((i) => ({ deviceId: items[i]!.deviceId, name: items[i]!.name }));
+    return this.serializeMany(keys, async () => {
+      const { store, clock } = this.deps;
+      const written = await store.mutateMany(keys, (current, j) => {
+        const u = items[idx[j]!]!;
+        const req = (parsed[idx[j]!] as { ok: true; value: ReturnType<typeof parseUpdate> }).value;
+        const now = clock.now();
+        const o = applyUpdate(current, u.deviceId, u.name, req, now, options.get(u.deviceId)!);
+        const entry: HistoryEntry = {
+          deviceId: u.deviceId,
+          name: u.name,
+          version: o.next.version,
+          op: 'update',
+          at: now,
+          actor: u.actor,
+          request: req.state,
+          state: o.next.state,
+        };
+        return { doc: o.next, entry, result: o };
+      });
+      const results = parsed.map((p): BatchResult<JsonObject> =>
+        p.ok ? { ok: false, error: undefined } : p,
+      );
+      await Promise.all(
+        written.map(async (w, j) => {
+          const i = idx[j]!;
+          if (!w.ok) return void (results[i] = w);
+          const o = w.value;
+          const prefix = shadowPrefix(items[i]!.deviceId, items[i]!.name);
+          await Promise.all([
+            this.publish(`${prefix}/update/accepted`, o.accepted),
+            ...(o.delta ? [this.publish(`${prefix}/update/delta`, o.delta)] : []),
+            this.publish(`${prefix}/update/documents`, o.documents),
+          ]);
+          this.emitUpdated(o.next, items[i]!.actor);
+          results[i] = { ok: true, value: o.accepted };
+        }),
+      );
+      return results;
     });
   }
 
@@ -176,6 +289,12 @@ export class ShadowService {
       return e.state as Json;
     };
     return diffStates(await stateAt(from), await stateAt(to));
+  }
+
+  /** `reported` for many shadows in one store query (results in `keys` order). */
+  async reportedMany(keys: readonly ShadowKey[]): Promise<(Record<string, unknown> | undefined)[]> {
+    const docs = await this.deps.store.getMany(keys);
+    return docs.map((doc) => (doc && !doc.deleted ? (doc.state.reported ?? {}) : undefined));
   }
 
   /** The current reported state (for command confirmation), undefined when there is no shadow. */

@@ -154,4 +154,103 @@ export function shadowStoreContract(label: string, make: MakeStore): void {
       );
       assert.equal((await s.history('d1', '', { limit: 100, offset: 0 })).total, 10);
     }));
+
+  const docOf = (deviceId: string, version: number, x: number): ShadowDocument => ({
+    ...doc(version, { desired: { x } }, 1000 * version),
+    deviceId,
+  });
+  const entryOf = (deviceId: string, version: number, actorId: string): HistoryEntry => ({
+    ...entry(version, 1000 * version),
+    deviceId,
+    actor: { kind: 'system', id: actorId },
+  });
+
+  test(`${label}: mutateMany creates and updates many shadows in one go, history per shadow`, (t) =>
+    withStore(t, async (s) => {
+      assert.equal(await s.save(docOf('b', 1, 0), undefined, entryOf('b', 1, 'first')), true);
+      const keys = ['a', 'b', 'c'].map((deviceId) => ({ deviceId, name: '' }));
+      const seen: (number | undefined)[] = [];
+      const out = await s.mutateMany(keys, (cur, i) => {
+        seen.push(cur?.version);
+        const id = keys[i]!.deviceId;
+        const v = (cur?.version ?? 0) + 1;
+        return { doc: docOf(id, v, 7), entry: entryOf(id, v, 'schedule:s1'), result: `${id}@${v}` };
+      });
+      assert.deepEqual(seen, [undefined, 1, undefined]);
+      assert.deepEqual(out, [
+        { ok: true, value: 'a@1' },
+        { ok: true, value: 'b@2' },
+        { ok: true, value: 'c@1' },
+      ]);
+      const docs = await s.getMany([...keys, { deviceId: 'zz', name: '' }]);
+      assert.deepEqual(
+        docs.map((d) => d && [d.deviceId, d.version, d.state]),
+        [
+          ['a', 1, { desired: { x: 7 } }],
+          ['b', 2, { desired: { x: 7 } }],
+          ['c', 1, { desired: { x: 7 } }],
+          undefined,
+        ],
+      );
+      const h = await s.history('b', '', { limit: 10, offset: 0 });
+      assert.deepEqual(
+        h.items.map((e) => [e.version, e.actor.id]),
+        [
+          [1, 'first'],
+          [2, 'schedule:s1'],
+        ],
+      );
+    }));
+
+  test(`${label}: mutateMany leaves out an item whose fn throws and writes the rest`, (t) =>
+    withStore(t, async (s) => {
+      const keys = ['a', 'b'].map((deviceId) => ({ deviceId, name: 'n' }));
+      const out = await s.mutateMany(keys, (_cur, i) => {
+        if (i === 0) throw new Error('too big');
+        return {
+          doc: { ...docOf('b', 1, 1), name: 'n' },
+          entry: { ...entryOf('b', 1, 'x'), name: 'n' },
+          result: i,
+        };
+      });
+      assert.equal(out[0]!.ok, false);
+      assert.match(String((out[0] as { error: unknown }).error), /too big/);
+      assert.deepEqual(out[1], { ok: true, value: 1 });
+      assert.equal(await s.get('a', 'n'), undefined);
+      assert.equal((await s.history('a', 'n', { limit: 10, offset: 0 })).total, 0);
+      assert.equal((await s.get('b', 'n'))?.version, 1);
+      await assert.rejects(
+        s.mutateMany([keys[0]!, keys[0]!], () => {
+          throw new Error('not called');
+        }),
+        /twice/,
+      );
+    }));
+
+  test(`${label}: concurrent mutateMany batches over the same shadows lose no update`, (t) =>
+    withStore(t, async (s) => {
+      const ids = Array.from({ length: 20 }, (_, i) => `d${i}`);
+      const batch = (order: string[]) =>
+        s.mutateMany(
+          order.map((deviceId) => ({ deviceId, name: '' })),
+          (cur, i) => {
+            const v = (cur?.version ?? 0) + 1;
+            return { doc: docOf(order[i]!, v, v), entry: entryOf(order[i]!, v, 'x'), result: v };
+          },
+        );
+      await Promise.all([
+        batch(ids),
+        batch([...ids].reverse()),
+        batch(ids),
+        s.mutate('d3', '', (cur) => {
+          const v = (cur?.version ?? 0) + 1;
+          return { doc: docOf('d3', v, v), entry: entryOf('d3', v, 'y'), result: v };
+        }),
+      ]);
+      const docs = await s.getMany(ids.map((deviceId) => ({ deviceId, name: '' })));
+      assert.deepEqual(
+        docs.map((d) => d?.version),
+        ids.map((id) => (id === 'd3' ? 4 : 3)),
+      );
+    }));
 }

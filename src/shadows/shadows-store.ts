@@ -44,9 +44,20 @@ export interface Mutation<T> {
   result: T;
 }
 
+/** One shadow of a batch. */
+export interface ShadowKey {
+  deviceId: string;
+  name: string;
+}
+
+/** A batch item's outcome: its result, or what `fn` threw for it (nothing written for that item). */
+export type BatchResult<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
 export interface ShadowStore {
   /** The stored document, tombstones (deleted) included so versions continue after a delete. */
   get(deviceId: string, name: string): Promise<ShadowDocument | undefined>;
+  /** Many documents in one query (in `keys` order; undefined where there is none). */
+  getMany(keys: readonly ShadowKey[]): Promise<(ShadowDocument | undefined)[]>;
   /**
    * Write `doc` and `entry` atomically if the row still matches `expected` (optimistic check for
    * several nodes). Returns false when another writer got there first.
@@ -63,6 +74,17 @@ export interface ShadowStore {
     name: string,
     fn: (current: ShadowDocument | undefined) => Mutation<T>,
   ): Promise<T>;
+  /**
+   * `mutate` for many shadows in ONE transaction (distinct keys; a repeated key throws): every
+   * row is read under the write lock (PostgreSQL: locked in key order, so two batches cannot
+   * deadlock), `fn` runs per item, and the documents and history entries are written with one
+   * statement each. An item whose `fn` throws is left out (its error is its result); the others
+   * commit together. Results in `keys` order.
+   */
+  mutateMany<T>(
+    keys: readonly ShadowKey[],
+    fn: (current: ShadowDocument | undefined, index: number) => Mutation<T>,
+  ): Promise<BatchResult<T>[]>;
   /** Names of the device's live shadows ('' is the classic shadow). */
   listNames(deviceId: string): Promise<string[]>;
   /** History oldest first, with the total matching the filter. */
@@ -150,6 +172,16 @@ export function historyParams(e: HistoryEntry): (string | number)[] {
     JSON.stringify(e.request),
     JSON.stringify(e.state),
   ];
+}
+
+/** Throws when a key repeats (a batch writes each shadow once). */
+export function assertDistinct(keys: readonly ShadowKey[]): void {
+  const seen = new Set<string>();
+  for (const k of keys) {
+    const id = `${k.deviceId}\u0000${k.name}`;
+    if (seen.has(id)) throw new Error(`shadow ${k.deviceId}/${k.name} appears twice in one batch`);
+    seen.add(id);
+  }
 }
 
 export function rowToDocument(r: DocumentRow): ShadowDocument {

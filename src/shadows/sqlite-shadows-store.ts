@@ -2,6 +2,7 @@
 import { sqliteTransaction, type SqliteDatabase } from '../store/index.js';
 import type { ShadowDocument } from './document.js';
 import {
+  assertDistinct,
   documentParams,
   historyParams,
   rowToDocument,
@@ -11,7 +12,9 @@ import {
   type HistoryEntry,
   type HistoryQuery,
   type HistoryRow,
+  type BatchResult,
   type Mutation,
+  type ShadowKey,
   type ShadowStore,
 } from './shadows-store.js';
 
@@ -66,6 +69,26 @@ export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
     },
   );
 
+  // One IMMEDIATE transaction for a whole batch: the per-row statements are in-process calls, the
+  // cost a batch saves is the commit (a WAL append and sync) per shadow.
+  const mutateMany = sqliteTransaction(
+    db,
+    (keys: readonly ShadowKey[], fn: (c: ShadowDocument | undefined, i: number) => Mutation<unknown>) =>
+      keys.map((k, i): BatchResult<unknown> => {
+        const row = getStmt.get(k.deviceId, k.name) as DocumentRow | undefined;
+        const current = row ? rowToDocument(row) : undefined;
+        let m: Mutation<unknown>;
+        try {
+          m = fn(current, i);
+        } catch (error) {
+          return { ok: false, error };
+        }
+        const expected = current ? { version: current.version, deleted: current.deleted } : undefined;
+        if (!save(m.doc, expected, m.entry)) throw new Error('shadow row changed inside its own transaction');
+        return { ok: true, value: m.result };
+      }),
+  );
+
   function where(deviceId: string, name: string, q: Omit<HistoryQuery, 'limit' | 'offset'>) {
     const clauses = ['device_id = ?', 'name = ?'];
     const args: (string | number)[] = [deviceId, name];
@@ -93,6 +116,22 @@ export function sqliteShadowStore(database: SqliteDatabase): ShadowStore {
       // IMMEDIATE takes the write lock before the read (another process on the same file waits);
       // `async` turns a throw from `fn` into a rejection, as the interface promises.
       return mutate.immediate(deviceId, name, fn) as T;
+    },
+    getMany(keys) {
+      return Promise.resolve(
+        keys.map((k) => {
+          const row = getStmt.get(k.deviceId, k.name) as DocumentRow | undefined;
+          return row ? rowToDocument(row) : undefined;
+        }),
+      );
+    },
+    async mutateMany<T>(
+      keys: readonly ShadowKey[],
+      fn: (c: ShadowDocument | undefined, i: number) => Mutation<T>,
+    ): Promise<BatchResult<T>[]> {
+      assertDistinct(keys);
+      if (keys.length === 0) return [];
+      return mutateMany.immediate(keys, fn) as BatchResult<T>[];
     },
     save(doc, expected, entry) {
       return Promise.resolve(save(doc, expected, entry));

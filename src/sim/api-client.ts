@@ -18,7 +18,7 @@ export interface ApiResponse {
 
 export async function apiRequest(
   api: ApiTarget,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   path: string,
   body?: unknown,
   timeoutMs = 30_000,

@@ -12,6 +12,7 @@ import { parseFaults, parseInject } from './faults.js';
 import { runLoadtest } from './loadtest.js';
 import type { LoadMode } from './loadtest-result.js';
 import { formatComparison, formatCounters, formatResult } from './report.js';
+import { boilerSchedule, ensureSchedule } from './schedule.js';
 import { startSimulation } from './simulation.js';
 
 export const SIM_USAGE = `usage: tsunagu sim --url mqtt://host:port [options]
@@ -32,6 +33,8 @@ export const SIM_USAGE = `usage: tsunagu sim --url mqtt://host:port [options]
   --id-prefix P          device ids P-00001… (default sim-<profile>)
   --seed N               random seed (default 1)
   --json                 print the final counters as JSON
+  --schedule             with --api: create (or replace) a day-and-night schedule for the devices'
+                         model (06:00 heat, 22:00 eco); the state due now is applied at once
 `;
 
 export const LOADTEST_USAGE = `usage: tsunagu loadtest --url mqtt://host:port --mode load|spike|soak [options]
@@ -110,6 +113,7 @@ async function sim(argv: string[]): Promise<void> {
       'id-prefix': { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean' },
+      schedule: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -120,6 +124,7 @@ async function sim(argv: string[]): Promise<void> {
   if (!v.url) throw SimErrors.optionInvalid('--url', `required\n\n${SIM_USAGE}`);
   const injects = (v.inject ?? []).map(parseInject);
   const api = apiTarget(v.api, v.token);
+  if (v.schedule && !api) throw SimErrors.optionInvalid('--schedule', 'needs --api and --token');
   const connectWithinS = num(v['connect-within'], '--connect-within');
   const sim = await startSimulation({
     url: v.url,
@@ -134,6 +139,12 @@ async function sim(argv: string[]): Promise<void> {
     ...(v['id-prefix'] ? { idPrefix: v['id-prefix'] } : {}),
     ...(connectWithinS === undefined ? {} : { connectWithinS }),
   });
+  if (v.schedule && api) {
+    const id = await ensureSchedule(api, boilerSchedule(sim.profile.name));
+    process.stdout.write(
+      `schedule "sim: ${sim.profile.name} day and night" applied; executions: ${api.url}/api/v1/schedules/${id}/executions\n`,
+    );
+  }
   const t0 = Date.now();
   const timers = injects.map((p) =>
     setTimeout(() => {

@@ -17,4 +17,5 @@ export type { LoadtestResult, LoadMode } from './loadtest-result.js';
 export { compareResults, readResult, type Comparison } from './compare.js';
 export { parseSlo, type SloObjective } from './slo.js';
 export { runSim, runLoadtestCli, SIM_USAGE, LOADTEST_USAGE } from './cli.js';
+export { boilerSchedule, ensureSchedule, type SimScheduleOptions } from './schedule.js';
 export { JobsAgent, type JobsAgentOptions, type JobsAgentStats } from './jobs-agent.js';

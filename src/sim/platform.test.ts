@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { apiRequest, sendCommand, type ApiTarget } from './api-client.js';
 import { runLoadtest } from './loadtest.js';
+import { boilerSchedule, ensureSchedule } from './schedule.js';
 import { loadProfile } from './profile.js';
 import { startSimulation } from './simulation.js';
 import { TelegramLink } from './telegram.js';
@@ -62,6 +63,59 @@ describe('simulator against the Tsunagu platform', () => {
       assert.equal(unknown.ok, false);
       assert.equal(unknown.status, 'failed');
       assert.equal(sim.counters.connectFailures, 0);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  test('--schedule: the simulated boilers get a schedule; its execution is verified, a refusing boiler is re-sent', async () => {
+    const profile = structuredClone(loadProfile('boiler'));
+    profile.boiler!.setpoints.refuseRate = 0;
+    profile.boiler!.setpoints.applyDelayS = [0, 0];
+    // Neither slot's state (heat 65 / eco 45) is what the boilers start with.
+    profile.boiler!.setpoints.initial = { mode: 'off', flowTempSetpoint: 30 };
+    const sim = await startSimulation({
+      url: platform.mqttUrl,
+      devices: 3,
+      profile,
+      api,
+      durationS: 120,
+      speed: 1,
+      idPrefix: 'sched',
+    });
+    try {
+      await sim.waitOnline(3, 10_000);
+      const stuck = sim.devices[2]!;
+      stuck.ignoreDesired();
+      const body = boilerSchedule(profile.name, { verify: { timeoutMs: 1000, attempts: 3, backoffMs: 200 } });
+      const id = await ensureSchedule(api, body);
+      assert.equal(await ensureSchedule(api, body), id, 'replaced by name, not created twice');
+      const byStatus = async (): Promise<Map<string, string>> => {
+        const r = await apiRequest(api, 'GET', `/api/v1/schedules/${id}/executions?limit=100`);
+        const items = (r.body as { items: { deviceId: string; status: string; attempts: number }[] }).items;
+        return new Map(
+          items.filter((e) => e.deviceId.startsWith('sched')).map((e) => [e.deviceId, e.status]),
+        );
+      };
+      let seen = new Map<string, string>();
+      for (let i = 0; i < 200; i++) {
+        seen = await byStatus();
+        if (seen.get('sched-00001') === 'verified' && seen.get(stuck.id) === 'failed') break;
+        await sleep(50);
+      }
+      assert.equal(seen.get('sched-00001'), 'verified');
+      assert.equal(seen.get('sched-00002'), 'verified');
+      assert.equal(
+        seen.get(stuck.id),
+        'failed',
+        'the boiler that ignores desired state fails after 3 attempts',
+      );
+      const shadow = await apiRequest(api, 'GET', '/api/v1/devices/sched-00001/shadow');
+      const st = (
+        shadow.body as { state: { desired: Record<string, unknown>; reported: Record<string, unknown> } }
+      ).state;
+      assert.equal(st.reported.mode, st.desired.mode);
+      assert.ok(st.desired.mode === 'heat' || st.desired.mode === 'eco');
     } finally {
       await sim.stop();
     }
