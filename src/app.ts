@@ -165,8 +165,12 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     readReported: (id, name) => shadows.reported(id, name),
     presence: registry.presence,
   });
+  const health = await createHealth(ctx, registry.directory);
   const telemetry = await createTelemetry(ctx, registry.directory, {
     verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
+    // The map's state per position: health's out-of-service set, then the registry's presence.
+    positionState: (id) =>
+      health.api.isOutOfService(id) ? 'out' : registry.presence.isConnected(id) ? 'ok' : 'offline',
   });
   const modules: PlatformModule[] = [
     audit,
@@ -176,7 +180,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     shadows,
     commands,
     telemetry,
-    await createHealth(ctx, registry.directory),
+    health,
     slo,
     // Slot writes go through the shadow service (history shows `schedule:<id>`).
     // Online or not is the presence seam's answer (fleet-wide on a cluster), not this broker's.
