@@ -69,7 +69,7 @@ test('fleet positions: columns, states, filters, truncation, customer scope, bad
     ['limit=abc', 'limit'],
     ['limit=999999999', 'limit'],
     ['bogus=1', 'bogus'],
-  ]) {
+  ] as const) {
     const bad = await call(p, 'GET', `/fleet/positions?${query}`);
     assert.equal(bad.status, 422, query);
     assert.match(JSON.stringify(bad.body), new RegExp(field), query);
