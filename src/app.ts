@@ -175,6 +175,9 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   });
   const telemetry = await createTelemetry(ctx, registry.directory, {
     verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
+    // The map's state per position: health's out-of-service set, then the registry's presence.
+    positionState: (id) =>
+      health.api.isOutOfService(id) ? 'out' : registry.presence.isConnected(id) ? 'ok' : 'offline',
   });
   const modules: PlatformModule[] = [
     audit,

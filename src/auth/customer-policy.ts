@@ -30,6 +30,8 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /devices/:id': device,
   'GET /devices/:id/events': device,
   'GET /devices/:id/latest': device,
+  // Positions for the map: the handler keeps only the customer's devices.
+  'GET /fleet/positions': any,
   'GET /devices/:id/telemetry': device,
   'GET /devices/:id/telemetry.csv': device,
   'GET /devices/:id/service-state': device,

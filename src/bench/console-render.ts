@@ -197,6 +197,46 @@ async function measure(ctx: BrowserContext, base: string, n: number, runs: numbe
   return rows;
 }
 
+/** Server time and size of the map's data: the old six-request load against `GET /fleet/positions`. */
+async function timeMapRequests(url: string): Promise<string> {
+  const get = async (path: string): Promise<{ ms: number; bytes: number; body: Record<string, unknown> }> => {
+    const t0 = performance.now();
+    const r = await fetch(`${url}/api/v1${path}`, { headers: auth });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`GET ${path}: ${r.status}`);
+    return {
+      ms: performance.now() - t0,
+      bytes: text.length,
+      body: JSON.parse(text) as Record<string, unknown>,
+    };
+  };
+  const t0 = performance.now();
+  let bytes = 0;
+  const parts: string[] = [];
+  for (const m of ['lat', 'lon', 'latitude', 'longitude']) {
+    const r = await get(`/telemetry/latest?metric=${m}&limit=100000`);
+    bytes += r.bytes;
+    parts.push(`latest ${m} ${r.ms.toFixed(0)} ms ${(r.bytes / 1e6).toFixed(1)} MB`);
+  }
+  for (const [path, size] of [
+    ['/fleet/out-of-service?limit=10000', 10_000],
+    ['/devices?online=true&limit=1000', 1000],
+  ] as const) {
+    const p0 = performance.now();
+    const first = await get(`${path}&offset=0`);
+    bytes += first.bytes;
+    for (let o = size; o < Number(first.body.total ?? 0); o += size)
+      bytes += (await get(`${path}&offset=${o}`)).bytes;
+    parts.push(`${path.split('?')[0]} ${(performance.now() - p0).toFixed(0)} ms`);
+  }
+  const before = performance.now() - t0;
+  const now = await get('/fleet/positions?limit=200000');
+  return (
+    `map data, one after another: before ${before.toFixed(0)} ms ${(bytes / 1e6).toFixed(1)} MB (${parts.join(', ')}); ` +
+    `GET /fleet/positions ${now.ms.toFixed(0)} ms ${(now.bytes / 1e6).toFixed(1)} MB`
+  );
+}
+
 export async function benchConsole(opts: Partial<ConsoleBenchOptions> = {}): Promise<string[]> {
   const total = opts.devices ?? 100_000;
   const runs = opts.runs ?? 3;
@@ -237,6 +277,7 @@ export async function benchConsole(opts: Partial<ConsoleBenchOptions> = {}): Pro
           `positions and latest values in ${(t.values / 1000).toFixed(1)} s (HTTP ingest)`,
       );
       done = n;
+      console.error(await timeMapRequests(url));
       rows.push(...(await measure(ctx, url, n, runs)));
     }
     await ctx.close();

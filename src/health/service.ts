@@ -25,6 +25,8 @@ export interface HealthApi {
   ): Promise<ServiceStateView>;
   fleetHealth(): FleetHealth;
   outOfService(opts: { offset: number; limit: number; model?: string; reason?: string }): OutOfServicePage;
+  /** Is the device out of service now (synchronous, from the tracked state)? */
+  isOutOfService(deviceId: string): boolean;
   listPolicies(): HealthPolicy[];
   getPolicy(model: string): HealthPolicy;
   putPolicy(
@@ -65,6 +67,7 @@ export function createHealthApi(engine: HealthEngine, store: HealthStore, now: (
     },
     fleetHealth: () => fleetHealth(engine.devices.values(), now()),
     outOfService: (opts) => outOfService(engine.devices.values(), opts),
+    isOutOfService: (id) => engine.devices.get(id)?.state === 'out_of_service',
     listPolicies: () => [...engine.policies.values()].sort((a, b) => (a.model < b.model ? -1 : 1)),
     getPolicy(model) {
       const p = engine.policies.get(model);

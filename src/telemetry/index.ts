@@ -21,6 +21,7 @@ import {
   type RetentionPolicy,
 } from './retention.js';
 import { dataRoutes } from './routes.js';
+import { positionsRoute, type PositionState } from './positions-route.js';
 import type { TelemetryStore } from './telemetry-store.js';
 import { TelegramListener } from './telegram-listener.js';
 import { PlatformWrites, type DecodedView, type EventEntry } from './platform-writes.js';
@@ -30,6 +31,7 @@ export type { TelemetryStore } from './telemetry-store.js';
 export type { DecoderDefinition, Point, DeviceEvent } from './types.js';
 export type { IncomingMessage, IngestResult } from './service.js';
 export type { DecodedView, EventEntry } from './platform-writes.js';
+export type { PositionState, Positions } from './positions-route.js';
 export { RETENTION_SHARD_KEY, type RetentionPolicy } from './retention.js';
 export { compileDecoder, validateDefinition } from './decoders/index.js';
 export { parseDecodersYaml, toDecodersYaml } from './decoder-yaml.js';
@@ -57,6 +59,11 @@ export interface TelemetryOptions {
   retentionIntervalMs?: number;
   retentionChunk?: number;
   queue?: Partial<QueueOptions>;
+  /**
+   * A device's state on the map (`GET /fleet/positions`): app.ts wires health's out-of-service set
+   * and the registry's presence; without it every position is `ok`.
+   */
+  positionState?: (deviceId: string) => PositionState;
 }
 
 export interface TelemetryModule extends PlatformModule {
@@ -171,6 +178,7 @@ export async function createTelemetry(
     routes(api) {
       decoderRoutes(api, decoders, ctx.bus, ctx.clock);
       dataRoutes(api, { store, ingest, queue, directory, clock: ctx.clock });
+      positionsRoute(api, { store, directory, positionState: options.positionState });
     },
     async start() {
       unsubscribe.push(ctx.bus.on('device.changed', (e) => cache.invalidateDevice(e.deviceId)));

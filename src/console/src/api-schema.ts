@@ -2152,6 +2152,24 @@ export interface Paths {
       };
     };
   };
+  '/fleet/positions': {
+    /** Latest position and map state of every device, as columns (the console map) */
+    get: {
+      query: {
+        model?: string;
+        tag?: string;
+        /** page size, 1–200000 */
+        limit?: number;
+      };
+      response: {
+        ids: string[];
+        lat: number[];
+        lon: number[];
+        state: ('out' | 'offline' | 'ok')[];
+        truncated: boolean;
+      };
+    };
+  };
   '/health/platform-downtime': {
     /** When devices could not reach the platform (restarts, crashes), newest first; no heartbeat deadline counts these spans */
     get: {
