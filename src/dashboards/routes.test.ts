@@ -117,6 +117,11 @@ describe('dashboards API', () => {
         }),
         'widgets[0].range',
       ],
+      [board({ widgets: [{ kind: 'alarm_list', slo: 'x', x: 0, y: 0, w: 6, h: 3 }] }), 'widgets[0].slo'],
+      [
+        board({ widgets: [{ kind: 'alarm_list', device: 'ghost', x: 0, y: 0, w: 6, h: 3 }] }),
+        'widgets[0].device',
+      ],
       // A fleet dashboard has no device to fall back on.
       [
         board({ widgets: [{ kind: 'latest_value', key: 'pressure', x: 0, y: 0, w: 4, h: 2 }] }),
@@ -185,6 +190,26 @@ describe('dashboards API', () => {
       assert.equal(r.body.error.field, field, JSON.stringify(r.body));
     }
     assert.equal((await api(p, 'GET', '/dashboards')).body.length, 0, 'nothing was written');
+  });
+
+  test('an alarm list widget: of one device or of every device the user may see', async () => {
+    const body = board({
+      name: 'alarms board',
+      widgets: [
+        { id: 'a1', kind: 'alarm_list', device: 'b1', x: 0, y: 0, w: 6, h: 3 },
+        { id: 'a2', kind: 'alarm_list', x: 6, y: 0, w: 6, h: 3 },
+      ],
+    });
+    const created = await api(p, 'POST', '/dashboards', body);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(
+      created.body.widgets.map((w: Body) => [w.id, w.kind, w.device]),
+      [
+        ['a1', 'alarm_list', 'b1'],
+        ['a2', 'alarm_list', undefined],
+      ],
+    );
+    assert.equal((await api(p, 'DELETE', `/dashboards/${created.body.id}`)).status, 204);
   });
 
   test('create, read, update with If-Match, delete; names unique; audited; viewers read only', async () => {

@@ -25,6 +25,7 @@ export const WIDGET_KINDS = [
   'map', // the scope's devices that report lat/lon
   'table', // the scope's devices × chosen keys (latest values)
   'slo_budget', // one SLO's error budget
+  'alarm_list', // active alarms (of one device, or of the scope's devices on a model dashboard)
 ] as const;
 export type WidgetKind = (typeof WIDGET_KINDS)[number];
 

@@ -42,6 +42,7 @@ const KIND_FIELDS: Record<WidgetKind, { required: string[]; optional: string[] }
   map: { required: [], optional: [] },
   table: { required: ['keys'], optional: [] },
   slo_budget: { required: ['slo'], optional: [] },
+  alarm_list: { required: [], optional: ['device'] },
 };
 const PLACEMENT = ['id', 'kind', 'title', 'x', 'y', 'w', 'h'];
 

@@ -506,7 +506,15 @@ export interface Paths {
         customer?: string;
         widgets: {
           id: string;
-          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          kind:
+            | 'time_series'
+            | 'latest_value'
+            | 'gauge'
+            | 'service_state'
+            | 'map'
+            | 'table'
+            | 'slo_budget'
+            | 'alarm_list';
           title?: string;
           /** column 0-11 */
           x: number;
@@ -561,7 +569,15 @@ export interface Paths {
         customer?: string;
         widgets: {
           id: string;
-          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          kind:
+            | 'time_series'
+            | 'latest_value'
+            | 'gauge'
+            | 'service_state'
+            | 'map'
+            | 'table'
+            | 'slo_budget'
+            | 'alarm_list';
           title?: string;
           /** column 0-11 */
           x: number;
@@ -610,7 +626,15 @@ export interface Paths {
         customer?: string;
         widgets: {
           id: string;
-          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          kind:
+            | 'time_series'
+            | 'latest_value'
+            | 'gauge'
+            | 'service_state'
+            | 'map'
+            | 'table'
+            | 'slo_budget'
+            | 'alarm_list';
           title?: string;
           /** column 0-11 */
           x: number;
@@ -691,7 +715,15 @@ export interface Paths {
         customer?: string;
         widgets: {
           id: string;
-          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          kind:
+            | 'time_series'
+            | 'latest_value'
+            | 'gauge'
+            | 'service_state'
+            | 'map'
+            | 'table'
+            | 'slo_budget'
+            | 'alarm_list';
           title?: string;
           /** column 0-11 */
           x: number;
@@ -749,7 +781,15 @@ export interface Paths {
         customer?: string;
         widgets: {
           id: string;
-          kind: 'time_series' | 'latest_value' | 'gauge' | 'service_state' | 'map' | 'table' | 'slo_budget';
+          kind:
+            | 'time_series'
+            | 'latest_value'
+            | 'gauge'
+            | 'service_state'
+            | 'map'
+            | 'table'
+            | 'slo_budget'
+            | 'alarm_list';
           title?: string;
           /** column 0-11 */
           x: number;

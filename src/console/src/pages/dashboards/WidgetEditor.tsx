@@ -115,7 +115,7 @@ export function WidgetEditor({ widget: w, fields, fleet, onChange }: Props): JSX
         <Num label="Row (y)" value={w.y} min={0} onChange={(y) => set({ y })} />
         <Num label="Width (w)" value={w.w} min={1} max={COLUMNS - w.x} onChange={(n) => set({ w: n })} />
         <Num label="Height (h)" value={w.h} min={1} max={MAX_H} onChange={(h) => set({ h })} />
-        {(deviceBound || w.kind === 'service_state') && (
+        {(deviceBound || w.kind === 'service_state' || w.kind === 'alarm_list') && (
           <label>
             Device{fleet ? '' : ' (empty: the one viewed)'}
             <input

@@ -66,6 +66,8 @@ export function newWidget(
       return { ...base, w: 12, h: 4, keys: numeric.slice(0, 3).length ? numeric.slice(0, 3) : ['value'] };
     case 'slo_budget':
       return { ...base, w: 4, h: 2, slo: '' };
+    case 'alarm_list':
+      return { ...base, w: 6, h: 3 };
   }
 }
 

@@ -14,5 +14,6 @@ export const KIND_LABEL: Record<WidgetKind, string> = {
   map: 'Map',
   table: 'Table',
   slo_budget: 'SLO budget',
+  alarm_list: 'Alarm list',
 };
 export const KINDS = Object.keys(KIND_LABEL) as WidgetKind[];

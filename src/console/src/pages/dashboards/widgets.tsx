@@ -304,6 +304,37 @@ export function SloBudgetWidget({ widget, tick }: WidgetProps): JSX.Element {
   );
 }
 
+/** Active alarms, newest first: of the widget's device (or the device a model dashboard is opened for), else all the user may see. */
+export function AlarmListWidget({ device, tick }: WidgetProps): JSX.Element {
+  const r = useLoad(
+    () =>
+      call('/alarms', 'get', {
+        query: { state: 'ACTIVE', limit: 10, ...(device ? { deviceId: device } : {}) },
+      }),
+    [device, tick],
+  );
+  if (r.error) return <ErrorText error={r.error} />;
+  if (!r.data) return <Loading />;
+  const items = r.data.items ?? [];
+  if (!items.length) return <p className="muted">No active alarms.</p>;
+  return (
+    <ul className="dash-alarms">
+      {items.map((a) => (
+        <li key={a.id}>
+          <Badge value={a.severity} /> <Link to={`/alarms/${a.id}`}>{a.type}</Link>
+          {a.deviceId && !device ? (
+            <>
+              {' '}
+              on <Link to={`/devices/${encodeURIComponent(a.deviceId)}`}>{a.deviceId}</Link>
+            </>
+          ) : null}{' '}
+          <Badge value={a.state} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export const RENDERERS: Record<Widget['kind'], (p: WidgetProps) => JSX.Element> = {
   time_series: TimeSeriesWidget,
   latest_value: LatestValueWidget,
@@ -312,4 +343,5 @@ export const RENDERERS: Record<Widget['kind'], (p: WidgetProps) => JSX.Element> 
   map: MapWidget,
   table: TableWidget,
   slo_budget: SloBudgetWidget,
+  alarm_list: AlarmListWidget,
 };
