@@ -32,6 +32,15 @@ import {
   type Subscription,
 } from '../mqtt/index.js';
 import { InterestTable } from './interest.js';
+import { GoneMembers } from './gone-members.js';
+import {
+  decodeMessage,
+  encodeFrame,
+  header,
+  noResponders,
+  type Announce,
+  type Header,
+} from './fan-out-wire.js';
 
 export interface NatsFanOutOptions {
   nc: NatsConnection;
@@ -45,27 +54,19 @@ export interface NatsFanOutOptions {
   expireMs?: number;
   /** How long the origin waits for a node to accept a forwarded QoS 1/2 message (default 5000). */
   ackTimeoutMs?: number;
+  /** Member id (default `<nodeId>-<random>`); the cluster passes `memberOf(ownership owner)`. */
+  member?: string;
+  /** This node's ownership member id, announced so the adopter of a dead node can name it. */
+  owner?: string;
+  /**
+   * A node that answers "no responders" to a QoS 1/2 forward has died (or lost NATS): the message
+   * waits until another node adopted its sessions and goes there, for up to … ms (default 30000).
+   */
+  orphanWaitMs?: number;
 }
 
-type Announce =
-  | { o: string; s: number; k: 'f'; a: string[] }
-  | { o: string; s: number; k: 'd'; a: string[]; d: string[] }
-  | { o: string; s: number; k: 'h'; to?: string }
-  | { o: string; s: number; k: 'b' };
-
-interface Header {
-  t: string;
-  q: 0 | 1 | 2;
-  r?: 1;
-  /** Keep as retained (in memory). */
-  k?: 1;
-  c?: string;
-  e?: number;
-  p?: Record<string, unknown>;
-  cd?: string;
-  /** `$share/…` groups this node delivers. */
-  g?: string[];
-}
+/** The fan-out member id (a NATS subject token) of an ownership member id. */
+export const memberOf = (owner: string): string => owner.replace(/[^A-Za-z0-9_-]/g, '_');
 
 export interface FanOutStats {
   forwardedOut: number;
@@ -77,6 +78,11 @@ export interface FanOutStats {
   sessionsTakenOver: number;
   remoteMembers: number;
   remoteFilters: number;
+  /** Dead members whose sessions and wills this node adopted, and the clients adopted. */
+  adoptedMembers: number;
+  adoptedClients: number;
+  /** QoS 1/2 forwards re-sent to the adopter of a dead member (or delivered here as adopter). */
+  redelivered: number;
 }
 
 const NO_GROUPS: ReadonlySet<string> = new Set();
@@ -99,6 +105,10 @@ export class NatsFanOut implements FanOut {
   private readonly resyncMs: number;
   private readonly expireMs: number;
   private readonly ackTimeoutMs: number;
+  /** Ownership member id per fan-out member, from announcements (candidates for adoption). */
+  private readonly owners = new Map<string, string>();
+  private readonly adoptedFrom = new Map<string, Set<string>>();
+  private readonly gone: GoneMembers;
   readonly stats: FanOutStats = {
     forwardedOut: 0,
     forwardedIn: 0,
@@ -107,6 +117,9 @@ export class NatsFanOut implements FanOut {
     sessionsTakenOver: 0,
     remoteMembers: 0,
     remoteFilters: 0,
+    adoptedMembers: 0,
+    adoptedClients: 0,
+    redelivered: 0,
   };
 
   constructor(
@@ -114,10 +127,18 @@ export class NatsFanOut implements FanOut {
     private readonly host: FanOutHost,
     private readonly o: NatsFanOutOptions,
   ) {
-    this.member = `${o.nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+    this.member = o.member ?? `${memberOf(o.nodeId)}-${randomBytes(4).toString('hex')}`;
     this.resyncMs = o.resyncMs ?? 2000;
     this.expireMs = o.expireMs ?? 3 * this.resyncMs;
     this.ackTimeoutMs = o.ackTimeoutMs ?? 5000;
+    this.gone = new GoneMembers({
+      ...o,
+      member: this.member,
+      ackTimeoutMs: this.ackTimeoutMs,
+      orphanWaitMs: o.orphanWaitMs ?? 30_000,
+      stats: this.stats,
+      deliverHere: (h, payload) => this.deliverHere(h, decodeMessage(h, payload), true),
+    });
   }
 
   /** Subscribe to the interest and forward subjects, say hello, start the resync timer. */
@@ -140,7 +161,7 @@ export class NatsFanOut implements FanOut {
         },
       }),
     );
-    this.announce({ o: this.member, s: ++this.seq, k: 'h' });
+    this.announce({ o: this.member, s: ++this.seq, k: 'h', ...this.ownerField() });
     this.announceFull();
     this.timer = setInterval(() => this.tick(), this.resyncMs);
     this.timer.unref();
@@ -257,11 +278,7 @@ export class NatsFanOut implements FanOut {
    * could deliver: its clients reconnect elsewhere.
    */
   private send(target: string, h: Header, payload: Buffer, acked: boolean): Promise<void> | undefined {
-    const json = Buffer.from(JSON.stringify(h));
-    const frame = Buffer.allocUnsafe(4 + json.length + payload.length);
-    frame.writeUInt32BE(json.length, 0);
-    json.copy(frame, 4);
-    payload.copy(frame, 4 + json.length);
+    const frame = encodeFrame(h, payload);
     const subject = `${this.o.base}.f.${target}`;
     try {
       this.stats.forwardedOut++;
@@ -272,7 +289,7 @@ export class NatsFanOut implements FanOut {
       return this.o.nc.request(subject, frame, { timeout: this.ackTimeoutMs }).then(
         () => undefined,
         (err: NatsError) => {
-          if (String(err.code) === String(ErrorCode.NoResponders)) return;
+          if (noResponders(err)) return this.gone.redeliver(target, h, payload);
           this.stats.forwardTimeouts++;
           throw err;
         },
@@ -281,6 +298,28 @@ export class NatsFanOut implements FanOut {
       this.o.log.warn({ err, target }, 'cluster fan-out: forward failed');
       return undefined;
     }
+  }
+
+  /** Ownership member ids other nodes announced (alive or not): candidates for adoption. */
+  knownOwners(): string[] {
+    return [...this.owners.values()];
+  }
+
+  /** This node adopted dead member `owner`'s sessions (cluster/orphans.ts): tell every node. */
+  adopted(owner: string, clients: readonly string[]): void {
+    const m = memberOf(owner);
+    this.flushDeltas(); // the adopted sessions' filters first, then the adoption
+    this.announce({ o: this.member, s: ++this.seq, k: 'x', m, by: this.member });
+    this.adoptedFrom.set(m, new Set(clients));
+    this.stats.adoptedMembers++;
+    this.stats.adoptedClients += clients.length;
+    this.onAdopted(m, this.member);
+  }
+
+  private onAdopted(m: string, by: string): void {
+    this.gone.adoptedBy.set(m, by);
+    this.owners.delete(m);
+    if (m !== this.member) this.forget(m);
   }
 
   private onClaim(data: Uint8Array, answer: (held: boolean) => void): void {
@@ -303,35 +342,38 @@ export class NatsFanOut implements FanOut {
       const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       const n = buf.readUInt32BE(0);
       h = JSON.parse(buf.toString('utf8', 4, 4 + n)) as Header;
-      const props = h.p
-        ? { ...h.p, ...(h.cd ? { correlationData: Buffer.from(h.cd, 'base64') } : {}) }
-        : undefined;
-      msg = {
-        topic: h.t,
-        payload: Buffer.from(buf.subarray(4 + n)),
-        qos: h.q,
-        retain: h.r === 1,
-        properties: props,
-        publisherId: h.c,
-        expiresAt: h.e,
-      };
+      msg = decodeMessage(h, Buffer.from(buf.subarray(4 + n)));
     } catch (err) {
       this.o.log.warn({ err }, 'cluster fan-out: malformed forward dropped');
       return;
     }
     this.stats.forwardedIn++;
     if (h.k === 1) this.host.keepRetained(msg);
-    const r = new Route(msg);
-    // Delivered here only: not forwarded again, no server-side handlers.
-    this.local.route(r, { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS });
+    const p = this.deliverHere(h, msg, accept !== undefined);
     if (!accept) {
-      r.wait?.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
+      p.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
       return;
     }
-    // Accepted once queued and durable here (persistent sessions) and past flow control.
-    Promise.all([r.wait, this.host.flushed()]).then(accept, (err: unknown) =>
+    p.then(accept, (err: unknown) =>
       this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
     );
+  }
+
+  /**
+   * Delivered here only: not forwarded again, no server-side handlers. Settles once queued and
+   * durable here (persistent sessions) and past flow control. `h.a`: only the sessions adopted
+   * from that dead member.
+   */
+  private deliverHere(h: Header, msg: Message, acked: boolean): Promise<void> {
+    const r = new Route(msg);
+    const clients = h.a !== undefined ? (this.adoptedFrom.get(h.a) ?? new Set<string>()) : undefined;
+    this.local.route(r, {
+      remote: true,
+      shared: h.g && !clients ? new Set(h.g) : NO_GROUPS,
+      ...(clients ? { clients } : {}),
+    });
+    if (!acked) return r.wait ?? Promise.resolve();
+    return Promise.all([r.wait, this.host.flushed()]).then(() => undefined);
   }
 
   // ---- interest ------------------------------------------------------------------------------
@@ -341,20 +383,34 @@ export class NatsFanOut implements FanOut {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      if (this.pendingAdd.size === 0 && this.pendingDel.size === 0) return;
-      const a = [...this.pendingAdd];
-      const d = [...this.pendingDel];
-      this.pendingAdd = new Set();
-      this.pendingDel = new Set();
-      this.announce({ o: this.member, s: ++this.seq, k: 'd', a, d });
+      this.flushDeltas();
     });
+  }
+
+  private flushDeltas(): void {
+    if (this.pendingAdd.size === 0 && this.pendingDel.size === 0) return;
+    const a = [...this.pendingAdd];
+    const d = [...this.pendingDel];
+    this.pendingAdd = new Set();
+    this.pendingDel = new Set();
+    this.announce({ o: this.member, s: ++this.seq, k: 'd', a, d });
+  }
+
+  private ownerField(): { w?: string } {
+    return this.o.owner !== undefined ? { w: this.o.owner } : {};
   }
 
   private announceFull(to?: string): void {
     void to;
     this.pendingAdd.clear();
     this.pendingDel.clear();
-    this.announce({ o: this.member, s: ++this.seq, k: 'f', a: [...this.counts.keys()] });
+    this.announce({
+      o: this.member,
+      s: ++this.seq,
+      k: 'f',
+      a: [...this.counts.keys()],
+      ...this.ownerField(),
+    });
   }
 
   private announce(a: Announce): void {
@@ -401,6 +457,23 @@ export class NatsFanOut implements FanOut {
       this.forget(a.o);
       return;
     }
+    if (a.k === 'x') {
+      if (a.m === this.member) {
+        // Fenced: the adopter owns this node's sessions and wills now.
+        const n = this.host.surrender();
+        this.o.log.error(
+          { by: a.by, sessions: n },
+          'cluster fan-out: adopted as dead by another node; sessions given up',
+        );
+        return;
+      }
+      this.onAdopted(a.m, a.by);
+      return;
+    }
+    if ((a.k === 'h' || a.k === 'f') && a.w !== undefined) {
+      this.gone.adoptedBy.delete(a.o); // alive after all (it surrendered what was adopted)
+      this.owners.set(a.o, a.w);
+    }
     const known = this.heard.has(a.o);
     this.heard.set(a.o, performance.now());
     const last = this.lastSeq.get(a.o);
@@ -417,22 +490,4 @@ export class NatsFanOut implements FanOut {
     }
     this.refreshStats();
   }
-}
-
-function header(msg: Message): Header {
-  const h: Header = { t: msg.topic, q: msg.qos };
-  if (msg.retain) {
-    h.r = 1;
-    h.k = 1;
-  }
-  if (msg.publisherId !== undefined) h.c = msg.publisherId;
-  if (msg.expiresAt !== undefined) h.e = msg.expiresAt;
-  if (msg.properties) {
-    const { correlationData, ...rest } = msg.properties as Record<string, unknown> & {
-      correlationData?: Buffer;
-    };
-    h.p = rest;
-    if (correlationData) h.cd = Buffer.from(correlationData).toString('base64');
-  }
-  return h;
 }

@@ -24,7 +24,7 @@ import { MqttErrors } from './errors.js';
 import { LocalFanOut, type FanOut, type FanOutFactory } from './fan-out.js';
 import { authorizeWill } from './handlers/authorize.js';
 import { dispatch } from './handlers/index.js';
-import { claimSession, releaseSession, stateAtStart } from './handover.js';
+import { adoptOrphans, claimSession, releaseSession, stateAtStart, surrender } from './handover.js';
 import type { BrokerCounters, BrokerHost } from './host.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp } from './persistence.js';
 import { PostgresPersistence } from './persistence-pg.js';
@@ -119,6 +119,9 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
           keepRetained: (m) => this.retained.keep(m),
           flushed: () => this.writer.flushed(),
           releaseSession: (id, clean) => releaseSession(this, id, clean),
+          setHolder: (member) => this.persistence.setHolder?.(member),
+          adoptOrphans: (live, candidates) => adoptOrphans(this, live, candidates),
+          surrender: () => surrender(this),
         })
       : local;
     this.retained = new RetainedRoom(this.clock, this, this.delivery);
