@@ -24,6 +24,7 @@ import { ErrorCode, type NatsConnection, type NatsError, type Subscription as Na
 import type { Logger } from '../core/index.js';
 import {
   Route,
+  SessionBusyError,
   type FanOut,
   type FanOutHost,
   type Message,
@@ -243,6 +244,7 @@ export class NatsFanOut implements FanOut {
   async claimSession(clientId: string, clean: boolean): Promise<void> {
     this.stats.claims++;
     const data = Buffer.from(JSON.stringify({ c: clientId, k: clean ? 1 : 0 }));
+    const silent: string[] = [];
     await Promise.all(
       [...this.heard.keys()].map((member) =>
         this.o.nc.request(`${this.o.base}.t.${member}`, data, { timeout: this.ackTimeoutMs }).then(
@@ -250,12 +252,18 @@ export class NatsFanOut implements FanOut {
             if (Buffer.from(m.data).toString() === '1') this.stats.sessionsTakenOver++;
           },
           (err: NatsError) => {
-            if (String(err.code) === String(ErrorCode.NoResponders)) return;
+            if (noResponders(err)) return;
             this.o.log.warn({ err, member, clientId }, 'cluster fan-out: session claim not answered');
+            silent.push(member);
           },
         ),
       ),
     );
+    if (silent.length === 0) return;
+    // Fenced: a holder that did not answer may still hold the session (a stalled process). Refused
+    // rather than two holders; once it answers, or dies and is adopted, the row names another.
+    for (const h of await this.host.holdersOf(clientId))
+      if (silent.includes(memberOf(h))) throw new SessionBusyError(clientId, h);
   }
 
   async close(): Promise<void> {

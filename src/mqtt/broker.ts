@@ -122,6 +122,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
           setHolder: (member) => this.persistence.setHolder?.(member),
           adoptOrphans: (live, candidates) => adoptOrphans(this, live, candidates),
           surrender: () => surrender(this),
+          holdersOf: (id) => this.persistence.holdersOf?.(id) ?? Promise.resolve([]),
         })
       : local;
     this.retained = new RetainedRoom(this.clock, this, this.delivery);

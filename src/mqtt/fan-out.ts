@@ -38,6 +38,17 @@ export interface FanOut {
 }
 
 /**
+ * A session claim the holder did not answer in time (cluster; docs/mqtt.md "Cross-node
+ * sessions"): the CONNECT is refused with 0x89 Server busy (3.1.1: 3) instead of two nodes holding
+ * the session. The client retries; by then the holder answered, or died and was adopted.
+ */
+export class SessionBusyError extends Error {
+  constructor(clientId: string, holder: string) {
+    super(`session ${clientId} is held by ${holder}, which did not release it in time`);
+  }
+}
+
+/**
  * Narrows one `route()` (a cluster fan-out): a message forwarded from another node runs no
  * server-side handlers (they ran where it was published), and shared-subscription groups are
  * delivered only when named here (one member cluster-wide per group; key = the `$share/…` filter).
@@ -74,6 +85,8 @@ export interface FanOutHost {
   ): Promise<{ dead: string[]; from: Map<string, string[]> }>;
   /** Another node adopted this one as dead: close every connection, forget every session, write nothing. */
   surrender(): number;
+  /** The members whose rows (session or will) name them as the client's holder. */
+  holdersOf(clientId: string): Promise<string[]>;
 }
 
 /** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */

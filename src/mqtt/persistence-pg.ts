@@ -211,6 +211,15 @@ export class PostgresPersistence implements BrokerPersistence {
     return r.rows[0] ? rowToWill(r.rows[0]) : undefined;
   }
 
+  async holdersOf(clientId: string): Promise<string[]> {
+    const r = await this.database.pool.query<{ holder: string }>(
+      `SELECT holder FROM mqtt_sessions WHERE client_id = $1 AND holder IS NOT NULL
+       UNION SELECT holder FROM mqtt_wills WHERE client_id = $1 AND holder IS NOT NULL`,
+      [clientId],
+    );
+    return r.rows.map((x) => x.holder);
+  }
+
   /**
    * Take over the sessions and wills of dead members: holders among the rows (and `candidates`)
    * for which `live(column)` is false. One transaction; rows move with `UPDATE … WHERE holder = dead`,

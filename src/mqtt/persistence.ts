@@ -121,6 +121,8 @@ export interface BrokerPersistence {
   setHolder?(holder: string): void;
   /** Cluster: a will row another member left for this client (deleted, returned once). */
   takeWill?(clientId: string): Promise<StoredWill | undefined>;
+  /** Cluster: the members named as holders on the client's session and will rows. */
+  holdersOf?(clientId: string): Promise<string[]>;
   /**
    * Cluster: take over dead members' sessions and wills (PostgreSQL, `persistence-pg.ts`); `load`
    * receives them (and which dead member each client came from) before the change commits.
