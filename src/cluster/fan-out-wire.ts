@@ -10,6 +10,8 @@ export type Announce =
   | { o: string; s: number; k: 'd'; a: string[]; d: string[] }
   | { o: string; s: number; k: 'h'; to?: string; w?: string }
   | { o: string; s: number; k: 'b' }
+  /** Digest of the sender's filter set (`InterestTable.digestOf`), every resync interval. */
+  | { o: string; s: number; k: 'g'; g: string; w?: string }
   /** `by` adopted the sessions of dead member `m`: forget `m`, send what was meant for it to `by`. */
   | { o: string; s: number; k: 'x'; m: string; by: string };
 

@@ -4,7 +4,8 @@
  * matching filter — and only to them (interest-based forwarding, as EMQX's route table).
  *
  * - Interest: every node announces the filters its clients hold on `<base>.i`: deltas as they
- *   change (batched per tick), its full set every `resyncMs`, a hello at start (peers answer with
+ *   change (batched per tick), a digest of its set every `resyncMs` (a peer whose copy differs
+ *   asks for the full set), a hello at start (peers answer with
  *   their full sets) and a bye at close. A member not heard for `expireMs` is dropped, so a node
  *   killed with -9 stops receiving forwards and its restarted successor (new member id) converges
  *   at its first full set. A gap in a member's sequence numbers asks it for its full set.
@@ -20,7 +21,7 @@
  *   the message is queued (durably for persistent sessions) — see `send`.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, type NatsConnection, type NatsError, type Subscription as NatsSubscription } from 'nats';
+import { type NatsConnection, type NatsError, type Subscription as NatsSubscription } from 'nats';
 import type { Logger } from '../core/index.js';
 import {
   Route,
@@ -64,6 +65,8 @@ export interface NatsFanOutOptions {
    * waits until another node adopted its sessions and goes there, for up to … ms (default 30000).
    */
   orphanWaitMs?: number;
+  /** Periodic announcement: a digest of the filter set (default), or the whole set (`false`). */
+  digest?: boolean;
 }
 
 /** The fan-out member id (a NATS subject token) of an ownership member id. */
@@ -431,7 +434,12 @@ export class NatsFanOut implements FanOut {
   }
 
   private tick(): void {
-    this.announceFull();
+    if (this.o.digest === false) this.announceFull();
+    else {
+      this.flushDeltas(); // the digest covers what was announced
+      const g = this.interest.digestOf(this.member);
+      this.announce({ o: this.member, s: ++this.seq, k: 'g', g, ...this.ownerField() });
+    }
     const now = performance.now();
     for (const [member, at] of this.heard)
       if (now - at > this.expireMs) {
@@ -478,7 +486,7 @@ export class NatsFanOut implements FanOut {
       this.onAdopted(a.m, a.by);
       return;
     }
-    if ((a.k === 'h' || a.k === 'f') && a.w !== undefined) {
+    if ((a.k === 'h' || a.k === 'f' || a.k === 'g') && a.w !== undefined) {
       this.gone.adoptedBy.delete(a.o); // alive after all (it surrendered what was adopted)
       this.owners.set(a.o, a.w);
     }
@@ -489,7 +497,11 @@ export class NatsFanOut implements FanOut {
     if (a.k === 'h') {
       if (a.to === undefined || a.to === this.member) this.announceFull();
     } else if (a.k === 'f') this.interest.replace(a.o, a.a);
-    else {
+    else if (a.k === 'g') {
+      // Our copy differs (or announcements were missed): ask for the full set.
+      if (!known || last === undefined || a.s !== last + 1 || this.interest.digestOf(a.o) !== a.g)
+        this.announce({ o: this.member, s: ++this.seq, k: 'h', to: a.o });
+    } else {
       for (const k of a.a) this.interest.add(a.o, k);
       for (const k of a.d) this.interest.remove(a.o, k);
       // Missed announcements (NATS core keeps nothing): ask that member for its full set.
