@@ -2,8 +2,37 @@
  * The cross-node fan-out's wire format (cluster/nats-fan-out.ts): interest announcements and
  * forwarded messages (a 4-byte header length, the JSON header, the payload).
  */
-import { ErrorCode, type NatsError } from 'nats';
+import { ErrorCode, type NatsConnection, type NatsError } from 'nats';
+import type { Logger } from '../core/index.js';
 import type { Message } from '../mqtt/index.js';
+
+export interface NatsFanOutOptions {
+  nc: NatsConnection;
+  /** Subject prefix shared by the nodes of one cluster (`<events subject>.mqtt`). */
+  base: string;
+  nodeId: string;
+  log: Logger;
+  /** Full interest set announced every … ms (default 2000). */
+  resyncMs?: number;
+  /** A member not heard for … ms is dropped (default 3 × resyncMs). */
+  expireMs?: number;
+  /** How long the origin waits for a node to accept a forwarded QoS 1/2 message (default 5000). */
+  ackTimeoutMs?: number;
+  /** Member id (default `<nodeId>-<random>`); the cluster passes `memberOf(ownership owner)`. */
+  member?: string;
+  /** This node's ownership member id, announced so the adopter of a dead node can name it. */
+  owner?: string;
+  /**
+   * A node that answers "no responders" to a QoS 1/2 forward has died (or lost NATS): the message
+   * waits until another node adopted its sessions and goes there, for up to … ms (default 30000).
+   */
+  orphanWaitMs?: number;
+  /** Periodic announcement: a digest of the filter set (default), or the whole set (`false`). */
+  digest?: boolean;
+}
+
+/** The fan-out member id (a NATS subject token) of an ownership member id. */
+export const memberOf = (owner: string): string => owner.replace(/[^A-Za-z0-9_-]/g, '_');
 
 export type Announce =
   | { o: string; s: number; k: 'f'; a: string[]; w?: string }

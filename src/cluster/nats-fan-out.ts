@@ -21,8 +21,7 @@
  *   the message is queued (durably for persistent sessions) — see `send`.
  */
 import { randomBytes } from 'node:crypto';
-import { type NatsConnection, type NatsError, type Subscription as NatsSubscription } from 'nats';
-import type { Logger } from '../core/index.js';
+import { type NatsError, type Subscription as NatsSubscription } from 'nats';
 import {
   Route,
   SessionBusyError,
@@ -36,6 +35,8 @@ import {
 import { InterestTable } from './interest.js';
 import { GoneMembers } from './gone-members.js';
 import {
+  memberOf,
+  type NatsFanOutOptions,
   decodeMessage,
   encodeFrame,
   header,
@@ -44,33 +45,7 @@ import {
   type Header,
 } from './fan-out-wire.js';
 
-export interface NatsFanOutOptions {
-  nc: NatsConnection;
-  /** Subject prefix shared by the nodes of one cluster (`<events subject>.mqtt`). */
-  base: string;
-  nodeId: string;
-  log: Logger;
-  /** Full interest set announced every … ms (default 2000). */
-  resyncMs?: number;
-  /** A member not heard for … ms is dropped (default 3 × resyncMs). */
-  expireMs?: number;
-  /** How long the origin waits for a node to accept a forwarded QoS 1/2 message (default 5000). */
-  ackTimeoutMs?: number;
-  /** Member id (default `<nodeId>-<random>`); the cluster passes `memberOf(ownership owner)`. */
-  member?: string;
-  /** This node's ownership member id, announced so the adopter of a dead node can name it. */
-  owner?: string;
-  /**
-   * A node that answers "no responders" to a QoS 1/2 forward has died (or lost NATS): the message
-   * waits until another node adopted its sessions and goes there, for up to … ms (default 30000).
-   */
-  orphanWaitMs?: number;
-  /** Periodic announcement: a digest of the filter set (default), or the whole set (`false`). */
-  digest?: boolean;
-}
-
-/** The fan-out member id (a NATS subject token) of an ownership member id. */
-export const memberOf = (owner: string): string => owner.replace(/[^A-Za-z0-9_-]/g, '_');
+export { memberOf, type NatsFanOutOptions } from './fan-out-wire.js';
 
 export interface FanOutStats {
   forwardedOut: number;
