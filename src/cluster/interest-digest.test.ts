@@ -44,7 +44,9 @@ async function measure(digest: boolean, t: { after(fn: () => Promise<void>): voi
     for (const f of fans) await f.close();
     for (const nc of ncs) await nc.close();
   });
-  const o = { base, log: silentLogger, resyncMs: RESYNC_MS, digest };
+  // Expiry well past the window: on a loaded host a late tick (> 3 × RESYNC_MS) would drop A, and
+  // B's request for A's full set would be counted as digest traffic.
+  const o = { base, log: silentLogger, resyncMs: RESYNC_MS, expireMs: 60_000, digest };
   const a = new NatsFanOut(local(), host, { ...o, nc: ncs[0]!, nodeId: 'ia' });
   const b = new NatsFanOut(local(), host, { ...o, nc: ncs[1]!, nodeId: 'ib' });
   fans.push(a, b);
