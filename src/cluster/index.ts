@@ -16,7 +16,8 @@ import type { FanOutFactory } from '../mqtt/index.js';
 import type { PostgresDatabase } from '../store/index.js';
 import { connect } from 'nats';
 import { NatsClusterEvents, DEFAULT_SUBJECT } from './nats-events.js';
-import { NatsFanOut, type FanOutStats } from './nats-fan-out.js';
+import { memberOf, NatsFanOut, type FanOutStats } from './nats-fan-out.js';
+import { OrphanAdopter } from './orphans.js';
 import { DEFAULT_LEASE_TIMING, PgOwnership } from './pg-ownership.js';
 import { PgPresence } from './pg-presence.js';
 
@@ -112,6 +113,7 @@ export async function createCluster(
     maxReconnectAttempts: -1,
   });
   let fanOut: NatsFanOut | undefined;
+  let adopter: OrphanAdopter | undefined;
   try {
     await ownership.start();
   } catch (err) {
@@ -135,15 +137,28 @@ export async function createCluster(
     events,
     fanOut: (local, host) => {
       if (fanOut) throw new Error('cluster fan-out: one broker per cluster node');
-      fanOut = new NatsFanOut(local, host, {
+      host.setHolder(ownership.owner);
+      const f = (fanOut = new NatsFanOut(local, host, {
         nc: fanOutNc,
         base: `${opts.subject ?? DEFAULT_SUBJECT}.mqtt`,
         nodeId: deps.nodeId,
+        member: memberOf(ownership.owner),
+        owner: ownership.owner,
         log,
         ...(opts.fanOutResyncMs ? { resyncMs: opts.fanOutResyncMs } : {}),
+      }));
+      f.start();
+      adopter = new OrphanAdopter({
+        ownership,
+        everyMs: opts.renewMs ?? DEFAULT_LEASE_TIMING.renewMs,
+        graceMs: 2 * (opts.ttlMs ?? DEFAULT_LEASE_TIMING.ttlMs),
+        log,
+        adopt: (live, candidates) => host.adoptOrphans(live, candidates),
+        candidates: () => f.knownOwners(),
+        adopted: (dead, clients) => f.adopted(dead, clients),
       });
-      fanOut.start();
-      return fanOut;
+      adopter.start();
+      return f;
     },
     fanOutStats: () => fanOut?.stats,
     presence,
@@ -172,6 +187,7 @@ export async function createCluster(
       };
     },
     async close() {
+      adopter?.stop();
       await fanOut?.close();
       await fanOutNc.drain().catch(() => undefined);
       await ownership.close();
@@ -240,6 +256,23 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
     registers: [metrics],
     collect() {
       this.set(cluster.fanOutStats()?.sessionsTakenOver ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tsunagu_cluster_sessions_adopted',
+    help: 'Sessions and wills of dead nodes this node adopted (clients), since start',
+    registers: [metrics],
+    collect() {
+      this.set(cluster.fanOutStats()?.adoptedClients ?? 0);
+    },
+  });
+  new Counter({
+    name: 'tsunagu_cluster_forwards_redelivered_total',
+    help: 'QoS 1/2 messages for a dead node re-sent to (or delivered on) the node that adopted its sessions',
+    registers: [metrics],
+    collect() {
+      this.reset();
+      this.inc(cluster.fanOutStats()?.redelivered ?? 0);
     },
   });
   new Gauge({

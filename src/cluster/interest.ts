@@ -28,9 +28,17 @@ export function splitKey(key: string): { filter: string; shared: boolean } {
   return { filter: slash < 0 ? '' : key.slice(slash + 1), shared: true };
 }
 
+/** FNV-1a of a filter key: summed per member into an order-free digest of its set. */
+function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export class InterestTable {
   private readonly root = newNode();
   private readonly byMember = new Map<string, Set<string>>();
+  private readonly sums = new Map<string, number>();
   private cache = new Map<string, InterestMatch>();
 
   members(): string[] {
@@ -53,6 +61,7 @@ export class InterestTable {
     if (!keys) this.byMember.set(member, (keys = new Set()));
     if (keys.has(key)) return;
     keys.add(key);
+    this.sums.set(member, ((this.sums.get(member) ?? 0) + keyHash(key)) >>> 0);
     const { filter, shared } = splitKey(key);
     const node = this.walk(filter, true)!;
     if (shared) {
@@ -67,6 +76,7 @@ export class InterestTable {
   remove(member: string, key: string): void {
     const keys = this.byMember.get(member);
     if (!keys?.delete(key)) return;
+    this.sums.set(member, ((this.sums.get(member) ?? 0) - keyHash(key)) >>> 0);
     const { filter, shared } = splitKey(key);
     const node = this.walk(filter, false);
     if (node) {
@@ -90,6 +100,16 @@ export class InterestTable {
   drop(member: string): void {
     for (const k of [...this.keysOf(member)]) this.remove(member, k);
     this.byMember.delete(member);
+    this.sums.delete(member);
+  }
+
+  /**
+   * A digest of a member's filter set (count and sum of key hashes, independent of order): the
+   * periodic announcement carries it instead of the set; a receiver whose copy differs asks for
+   * the full set.
+   */
+  digestOf(member: string): string {
+    return `${this.keysOf(member).size}:${(this.sums.get(member) ?? 0).toString(36)}`;
   }
 
   match(topic: string): InterestMatch {

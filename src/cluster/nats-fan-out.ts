@@ -4,7 +4,8 @@
  * matching filter — and only to them (interest-based forwarding, as EMQX's route table).
  *
  * - Interest: every node announces the filters its clients hold on `<base>.i`: deltas as they
- *   change (batched per tick), its full set every `resyncMs`, a hello at start (peers answer with
+ *   change (batched per tick), a digest of its set every `resyncMs` (a peer whose copy differs
+ *   asks for the full set), a hello at start (peers answer with
  *   their full sets) and a bye at close. A member not heard for `expireMs` is dropped, so a node
  *   killed with -9 stops receiving forwards and its restarted successor (new member id) converges
  *   at its first full set. A gap in a member's sequence numbers asks it for its full set.
@@ -20,16 +21,11 @@
  *   the message is queued (durably for persistent sessions) — see `send`.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  ErrorCode,
-  type MsgHdrs,
-  type NatsConnection,
-  type NatsError,
-  type Subscription as NatsSubscription,
-} from 'nats';
-import { SpanKind, type Logger } from '../core/index.js';
+import { type MsgHdrs, type NatsError, type Subscription as NatsSubscription } from 'nats';
+import { SpanKind } from '../core/index.js';
 import {
   Route,
+  SessionBusyError,
   type FanOut,
   type FanOutHost,
   type Message,
@@ -41,54 +37,22 @@ import {
 import { addRemoteDrops, forwardAnswer } from './forward-answer.js';
 import { InterestTable } from './interest.js';
 import { incomingTraceParent, outgoingTraceHeaders } from './nats-trace.js';
+import { GoneMembers } from './gone-members.js';
+import {
+  memberOf,
+  newStats,
+  type FanOutStats,
+  type NatsFanOutOptions,
+  decodeFrame,
+  decodeMessage,
+  encodeFrame,
+  header,
+  noResponders,
+  type Announce,
+  type Header,
+} from './fan-out-wire.js';
 
-export interface NatsFanOutOptions {
-  nc: NatsConnection;
-  /** Subject prefix shared by the nodes of one cluster (`<events subject>.mqtt`). */
-  base: string;
-  nodeId: string;
-  log: Logger;
-  /** Full interest set announced every … ms (default 2000). */
-  resyncMs?: number;
-  /** A member not heard for … ms is dropped (default 3 × resyncMs). */
-  expireMs?: number;
-  /** How long the origin waits for a node to accept a forwarded QoS 1/2 message (default 5000). */
-  ackTimeoutMs?: number;
-}
-
-type Announce =
-  | { o: string; s: number; k: 'f'; a: string[] }
-  | { o: string; s: number; k: 'd'; a: string[]; d: string[] }
-  | { o: string; s: number; k: 'h'; to?: string }
-  | { o: string; s: number; k: 'b' };
-
-interface Header {
-  t: string;
-  q: 0 | 1 | 2;
-  r?: 1;
-  /** Keep as retained (in memory). */
-  k?: 1;
-  c?: string;
-  e?: number;
-  p?: Record<string, unknown>;
-  cd?: string;
-  /** `$share/…` groups this node delivers. */
-  g?: string[];
-}
-
-export interface FanOutStats {
-  forwardedOut: number;
-  forwardedIn: number;
-  /** Forwarded QoS 1/2 messages a node did not accept in time: the publisher was not acknowledged. */
-  forwardTimeouts: number;
-  /** Copies of forwarded QoS 1/2 messages that the receiving nodes reported dropped (queue full, too large). */
-  forwardDropped: number;
-  /** CONNECTs that asked the other nodes for their session, and sessions another node handed over. */
-  claims: number;
-  sessionsTakenOver: number;
-  remoteMembers: number;
-  remoteFilters: number;
-}
+export { memberOf, type FanOutStats, type NatsFanOutOptions } from './fan-out-wire.js';
 
 const NO_GROUPS: ReadonlySet<string> = new Set();
 
@@ -110,26 +74,30 @@ export class NatsFanOut implements FanOut {
   private readonly resyncMs: number;
   private readonly expireMs: number;
   private readonly ackTimeoutMs: number;
-  readonly stats: FanOutStats = {
-    forwardedOut: 0,
-    forwardedIn: 0,
-    forwardTimeouts: 0,
-    forwardDropped: 0,
-    claims: 0,
-    sessionsTakenOver: 0,
-    remoteMembers: 0,
-    remoteFilters: 0,
-  };
+  /** Ownership member id per fan-out member, from announcements (candidates for adoption). */
+  private readonly owners = new Map<string, string>();
+  private readonly adoptedFrom = new Map<string, Set<string>>();
+  private readonly gone: GoneMembers;
+  readonly stats: FanOutStats = newStats();
 
   constructor(
     private readonly local: FanOut,
     private readonly host: FanOutHost,
     private readonly o: NatsFanOutOptions,
   ) {
-    this.member = `${o.nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+    this.member = o.member ?? `${memberOf(o.nodeId)}-${randomBytes(4).toString('hex')}`;
     this.resyncMs = o.resyncMs ?? 2000;
     this.expireMs = o.expireMs ?? 3 * this.resyncMs;
     this.ackTimeoutMs = o.ackTimeoutMs ?? 5000;
+    this.gone = new GoneMembers({
+      ...o,
+      member: this.member,
+      ackTimeoutMs: this.ackTimeoutMs,
+      orphanWaitMs: o.orphanWaitMs ?? 30_000,
+      stats: this.stats,
+      deliverHere: (h, payload, trace) =>
+        this.deliverHere(h, decodeMessage(h, payload), true, trace).then(forwardAnswer),
+    });
   }
 
   /** Subscribe to the interest and forward subjects, say hello, start the resync timer. */
@@ -152,7 +120,7 @@ export class NatsFanOut implements FanOut {
         },
       }),
     );
-    this.announce({ o: this.member, s: ++this.seq, k: 'h' });
+    this.announce({ o: this.member, s: ++this.seq, k: 'h', ...this.ownerField() });
     this.announceFull();
     this.timer = setInterval(() => this.tick(), this.resyncMs);
     this.timer.unref();
@@ -239,6 +207,7 @@ export class NatsFanOut implements FanOut {
   async claimSession(clientId: string, clean: boolean): Promise<void> {
     this.stats.claims++;
     const data = Buffer.from(JSON.stringify({ c: clientId, k: clean ? 1 : 0 }));
+    const silent: string[] = [];
     await Promise.all(
       [...this.heard.keys()].map((member) =>
         this.o.nc.request(`${this.o.base}.t.${member}`, data, { timeout: this.ackTimeoutMs }).then(
@@ -246,12 +215,18 @@ export class NatsFanOut implements FanOut {
             if (Buffer.from(m.data).toString() === '1') this.stats.sessionsTakenOver++;
           },
           (err: NatsError) => {
-            if (String(err.code) === String(ErrorCode.NoResponders)) return;
+            if (noResponders(err)) return;
             this.o.log.warn({ err, member, clientId }, 'cluster fan-out: session claim not answered');
+            silent.push(member);
           },
         ),
       ),
     );
+    if (silent.length === 0) return;
+    // Fenced: a holder that did not answer may still hold the session (a stalled process). Refused
+    // rather than two holders; once it answers, or dies and is adopted, the row names another.
+    for (const h of await this.host.holdersOf(clientId))
+      if (silent.includes(memberOf(h))) throw new SessionBusyError(clientId, h);
   }
 
   async close(): Promise<void> {
@@ -281,11 +256,7 @@ export class NatsFanOut implements FanOut {
     acked: Route | undefined,
     trace: MsgHdrs | undefined,
   ): Promise<void> | undefined {
-    const json = Buffer.from(JSON.stringify(h));
-    const frame = Buffer.allocUnsafe(4 + json.length + payload.length);
-    frame.writeUInt32BE(json.length, 0);
-    json.copy(frame, 4);
-    payload.copy(frame, 4 + json.length);
+    const frame = encodeFrame(h, payload);
     const subject = `${this.o.base}.f.${target}`;
     try {
       this.stats.forwardedOut++;
@@ -294,12 +265,14 @@ export class NatsFanOut implements FanOut {
         return undefined;
       }
       const opts = { timeout: this.ackTimeoutMs, ...(trace ? { headers: trace } : {}) };
+      const answered = (node: string, answer: Uint8Array | undefined): void => {
+        if (answer !== undefined && answer.length > 0)
+          this.stats.forwardDropped += addRemoteDrops(acked, node, answer);
+      };
       return this.o.nc.request(subject, frame, opts).then(
-        (m) => {
-          if (m.data.length > 0) this.stats.forwardDropped += addRemoteDrops(acked, target, m.data);
-        },
+        (m) => answered(target, m.data),
         (err: NatsError) => {
-          if (String(err.code) === String(ErrorCode.NoResponders)) return;
+          if (noResponders(err)) return this.gone.redeliver(target, h, payload, trace, answered);
           this.stats.forwardTimeouts++;
           throw err;
         },
@@ -308,6 +281,28 @@ export class NatsFanOut implements FanOut {
       this.o.log.warn({ err, target }, 'cluster fan-out: forward failed');
       return undefined;
     }
+  }
+
+  /** Ownership member ids other nodes announced (alive or not): candidates for adoption. */
+  knownOwners(): string[] {
+    return [...this.owners.values()];
+  }
+
+  /** This node adopted dead member `owner`'s sessions (cluster/orphans.ts): tell every node. */
+  adopted(owner: string, clients: readonly string[]): void {
+    const m = memberOf(owner);
+    this.flushDeltas(); // the adopted sessions' filters first, then the adoption
+    this.announce({ o: this.member, s: ++this.seq, k: 'x', m, by: this.member });
+    this.adoptedFrom.set(m, new Set(clients));
+    this.stats.adoptedMembers++;
+    this.stats.adoptedClients += clients.length;
+    this.onAdopted(m, this.member);
+  }
+
+  private onAdopted(m: string, by: string): void {
+    this.gone.adoptedBy.set(m, by);
+    this.owners.delete(m);
+    if (m !== this.member) this.forget(m);
   }
 
   private onClaim(data: Uint8Array, answer: (held: boolean) => void): void {
@@ -331,30 +326,39 @@ export class NatsFanOut implements FanOut {
     let msg: Message;
     let h: Header;
     try {
-      const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const n = buf.readUInt32BE(0);
-      h = JSON.parse(buf.toString('utf8', 4, 4 + n)) as Header;
-      const props = h.p
-        ? { ...h.p, ...(h.cd ? { correlationData: Buffer.from(h.cd, 'base64') } : {}) }
-        : undefined;
-      msg = {
-        topic: h.t,
-        payload: Buffer.from(buf.subarray(4 + n)),
-        qos: h.q,
-        retain: h.r === 1,
-        properties: props,
-        publisherId: h.c,
-        expiresAt: h.e,
-      };
+      ({ h, msg } = decodeFrame(data));
     } catch (err) {
       this.o.log.warn({ err }, 'cluster fan-out: malformed forward dropped');
       return;
     }
     this.stats.forwardedIn++;
     if (h.k === 1) this.host.keepRetained(msg);
+    const p = this.deliverHere(h, msg, accept !== undefined, trace);
+    if (!accept) {
+      p.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
+      return;
+    }
+    // Accepted once queued and durable here; the answer lists the copies dropped here.
+    p.then(
+      (r) => accept(forwardAnswer(r)),
+      (err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
+    );
+  }
+
+  /**
+   * Delivered here only: not forwarded again, no server-side handlers; in the origin's trace when
+   * `trace` carries a sampled context. Settles with the route once queued and durable here
+   * (persistent sessions) and past flow control. `h.a`: only the sessions adopted from that dead
+   * member.
+   */
+  private deliverHere(h: Header, msg: Message, acked: boolean, trace: MsgHdrs | undefined): Promise<Route> {
     const r = new Route(msg);
-    // Delivered here only: not forwarded again, no server-side handlers; in the origin's trace.
-    const scope = { remote: true, shared: h.g ? new Set(h.g) : NO_GROUPS };
+    const clients = h.a !== undefined ? (this.adoptedFrom.get(h.a) ?? new Set<string>()) : undefined;
+    const scope: RouteScope = {
+      remote: true,
+      shared: h.g && !clients ? new Set(h.g) : NO_GROUPS,
+      ...(clients ? { clients } : {}),
+    };
     const parent = incomingTraceParent(trace);
     if (parent === undefined) this.local.route(r, scope);
     else
@@ -365,15 +369,8 @@ export class NatsFanOut implements FanOut {
         'mqtt deliver forwarded',
         SpanKind.CONSUMER,
       );
-    if (!accept) {
-      r.wait?.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
-      return;
-    }
-    // Accepted once queued and durable here (persistent sessions) and past flow control.
-    Promise.all([r.wait, this.host.flushed()]).then(
-      () => accept(forwardAnswer(r)),
-      (err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
-    );
+    if (!acked) return (r.wait ?? Promise.resolve()).then(() => r);
+    return Promise.all([r.wait, this.host.flushed()]).then(() => r);
   }
 
   // ---- interest ------------------------------------------------------------------------------
@@ -383,20 +380,34 @@ export class NatsFanOut implements FanOut {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      if (this.pendingAdd.size === 0 && this.pendingDel.size === 0) return;
-      const a = [...this.pendingAdd];
-      const d = [...this.pendingDel];
-      this.pendingAdd = new Set();
-      this.pendingDel = new Set();
-      this.announce({ o: this.member, s: ++this.seq, k: 'd', a, d });
+      this.flushDeltas();
     });
+  }
+
+  private flushDeltas(): void {
+    if (this.pendingAdd.size === 0 && this.pendingDel.size === 0) return;
+    const a = [...this.pendingAdd];
+    const d = [...this.pendingDel];
+    this.pendingAdd = new Set();
+    this.pendingDel = new Set();
+    this.announce({ o: this.member, s: ++this.seq, k: 'd', a, d });
+  }
+
+  private ownerField(): { w?: string } {
+    return this.o.owner !== undefined ? { w: this.o.owner } : {};
   }
 
   private announceFull(to?: string): void {
     void to;
     this.pendingAdd.clear();
     this.pendingDel.clear();
-    this.announce({ o: this.member, s: ++this.seq, k: 'f', a: [...this.counts.keys()] });
+    this.announce({
+      o: this.member,
+      s: ++this.seq,
+      k: 'f',
+      a: [...this.counts.keys()],
+      ...this.ownerField(),
+    });
   }
 
   private announce(a: Announce): void {
@@ -409,7 +420,12 @@ export class NatsFanOut implements FanOut {
   }
 
   private tick(): void {
-    this.announceFull();
+    if (this.o.digest === false) this.announceFull();
+    else {
+      this.flushDeltas(); // the digest covers what was announced
+      const g = this.interest.digestOf(this.member);
+      this.announce({ o: this.member, s: ++this.seq, k: 'g', g, ...this.ownerField() });
+    }
     const now = performance.now();
     for (const [member, at] of this.heard)
       if (now - at > this.expireMs) {
@@ -443,6 +459,23 @@ export class NatsFanOut implements FanOut {
       this.forget(a.o);
       return;
     }
+    if (a.k === 'x') {
+      if (a.m === this.member) {
+        // Fenced: the adopter owns this node's sessions and wills now.
+        const n = this.host.surrender();
+        this.o.log.error(
+          { by: a.by, sessions: n },
+          'cluster fan-out: adopted as dead by another node; sessions given up',
+        );
+        return;
+      }
+      this.onAdopted(a.m, a.by);
+      return;
+    }
+    if ((a.k === 'h' || a.k === 'f' || a.k === 'g') && a.w !== undefined) {
+      this.gone.adoptedBy.delete(a.o); // alive after all (it surrendered what was adopted)
+      this.owners.set(a.o, a.w);
+    }
     const known = this.heard.has(a.o);
     this.heard.set(a.o, performance.now());
     const last = this.lastSeq.get(a.o);
@@ -450,7 +483,11 @@ export class NatsFanOut implements FanOut {
     if (a.k === 'h') {
       if (a.to === undefined || a.to === this.member) this.announceFull();
     } else if (a.k === 'f') this.interest.replace(a.o, a.a);
-    else {
+    else if (a.k === 'g') {
+      // Our copy differs (or announcements were missed): ask for the full set.
+      if (!known || last === undefined || a.s !== last + 1 || this.interest.digestOf(a.o) !== a.g)
+        this.announce({ o: this.member, s: ++this.seq, k: 'h', to: a.o });
+    } else {
       for (const k of a.a) this.interest.add(a.o, k);
       for (const k of a.d) this.interest.remove(a.o, k);
       // Missed announcements (NATS core keeps nothing): ask that member for its full set.
@@ -459,22 +496,4 @@ export class NatsFanOut implements FanOut {
     }
     this.refreshStats();
   }
-}
-
-function header(msg: Message): Header {
-  const h: Header = { t: msg.topic, q: msg.qos };
-  if (msg.retain) {
-    h.r = 1;
-    h.k = 1;
-  }
-  if (msg.publisherId !== undefined) h.c = msg.publisherId;
-  if (msg.expiresAt !== undefined) h.e = msg.expiresAt;
-  if (msg.properties) {
-    const { correlationData, ...rest } = msg.properties as Record<string, unknown> & {
-      correlationData?: Buffer;
-    };
-    h.p = rest;
-    if (correlationData) h.cd = Buffer.from(correlationData).toString('base64');
-  }
-  return h;
 }

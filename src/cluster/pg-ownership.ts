@@ -23,7 +23,7 @@ import {
 } from '../core/index.js';
 import type { PostgresDatabase } from '../store/index.js';
 import { LeaseBook, planRound } from './lease-book.js';
-import { ensureClusterTables } from './pg-tables.js';
+import { DB_NOW, ensureClusterTables } from './pg-tables.js';
 
 export interface PgOwnershipOptions {
   db: PostgresDatabase;
@@ -40,7 +40,6 @@ export interface PgOwnershipOptions {
 export const DEFAULT_LEASE_TIMING = { ttlMs: 4000, renewMs: 1000, marginMs: 1000 };
 
 /** Milliseconds on the database's clock, evaluated per statement. */
-const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 export class PgOwnership implements Ownership {
   readonly nodeId: string;

@@ -26,6 +26,7 @@ import {
   type PresenceEntry,
 } from '../registry/index.js';
 import type { PostgresDatabase } from '../store/index.js';
+import { DB_NOW } from './pg-tables.js';
 
 export interface PgPresenceOptions {
   db: PostgresDatabase;
@@ -46,7 +47,6 @@ export interface PgPresenceOptions {
 }
 
 /** Milliseconds on the database's clock, as pg-ownership.ts compares member expiry. */
-const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 const LIVE = `EXISTS (SELECT 1 FROM cluster_members m WHERE m.owner = p.owner AND m.expires_at > ${DB_NOW})`;
 /** Largest notice: keeps a connect storm's messages well under NATS's 1 MB payload limit. */
 const NOTICE_CHUNK = 2000;

@@ -51,3 +51,6 @@ export async function ensureClusterTables(db: PostgresDatabase, shardCount: numb
   const stored = Number(r.rows[0]?.value);
   if (stored !== shardCount) throw new ShardCountMismatchError(shardCount, stored);
 }
+
+/** Now in milliseconds on the database's clock (every expiry comparison is made in SQL). */
+export const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;

@@ -25,7 +25,7 @@ import { MqttErrors } from './errors.js';
 import { LocalFanOut, type FanOut, type FanOutFactory } from './fan-out.js';
 import { authorizeWill } from './handlers/authorize.js';
 import { dispatch } from './handlers/index.js';
-import { claimSession, releaseSession, stateAtStart } from './handover.js';
+import { claimSession, fanOutHost, stateAtStart } from './handover.js';
 import type { BrokerCounters, BrokerHost } from './host.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp } from './persistence.js';
 import { PostgresPersistence } from './persistence-pg.js';
@@ -118,11 +118,10 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     this.sessions = new SessionRoom(this);
     const local = new LocalFanOut(this.sessions.byId, this.delivery, this.log);
     this.fanOut = opts.fanOut
-      ? opts.fanOut(local, {
-          keepRetained: (m) => this.retained.keep(m),
-          flushed: () => this.writer.flushed(),
-          releaseSession: (id, clean) => releaseSession(this, id, clean),
-        })
+      ? opts.fanOut(
+          local,
+          fanOutHost(this, (m) => this.retained.keep(m)),
+        )
       : local;
     this.retained = new RetainedRoom(this.clock, this, this.delivery);
     this.wills = new WillRoom(

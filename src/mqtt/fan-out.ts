@@ -38,6 +38,17 @@ export interface FanOut {
 }
 
 /**
+ * A session claim the holder did not answer in time (cluster; docs/mqtt.md "Cross-node
+ * sessions"): the CONNECT is refused with 0x89 Server busy (3.1.1: 3) instead of two nodes holding
+ * the session. The client retries; by then the holder answered, or died and was adopted.
+ */
+export class SessionBusyError extends Error {
+  constructor(clientId: string, holder: string) {
+    super(`session ${clientId} is held by ${holder}, which did not release it in time`);
+  }
+}
+
+/**
  * Narrows one `route()` (a cluster fan-out): a message forwarded from another node runs no
  * server-side handlers (they ran where it was published), and shared-subscription groups are
  * delivered only when named here (one member cluster-wide per group; key = the `$share/…` filter).
@@ -45,6 +56,8 @@ export interface FanOut {
 export interface RouteScope {
   remote?: boolean;
   shared?: ReadonlySet<string>;
+  /** Deliver only to these clients' sessions (a message re-sent for sessions adopted from a dead node). */
+  clients?: ReadonlySet<string>;
 }
 
 /** What a cluster fan-out may do to the broker besides routing: keep a retained message in memory only. */
@@ -58,6 +71,22 @@ export interface FanOutHost {
    * (`clean`: end it), resolve once its state is durable; false when it was not held here.
    */
   releaseSession(clientId: string, clean: boolean): Promise<boolean>;
+  /** The member id this node writes on the session and will rows it holds. */
+  setHolder(member: string): void;
+  /**
+   * Take over the persistent sessions and wills of dead members (`live(column)`: SQL that is true
+   * while the member named by `column` is alive; `candidates`: members known to have existed).
+   * Adopted sessions wait offline here, their wills are published when due. Returns the dead
+   * members and, per member, the client ids adopted from it.
+   */
+  adoptOrphans(
+    live: (column: string) => string,
+    candidates: readonly string[],
+  ): Promise<{ dead: string[]; from: Map<string, string[]> }>;
+  /** Another node adopted this one as dead: close every connection, forget every session, write nothing. */
+  surrender(): number;
+  /** The members whose rows (session or will) name them as the client's holder. */
+  holdersOf(clientId: string): Promise<string[]>;
 }
 
 /** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */
@@ -98,7 +127,8 @@ export class LocalFanOut implements FanOut {
   route(r: Route, scope?: RouteScope): void {
     const msg = r.msg;
     const m = this.trie.match(msg.topic);
-    const subs = m.subs;
+    const only = scope?.clients;
+    const subs = only ? m.subs.filter((s) => only.has(s.clientId)) : m.subs;
     if (m.overlap) this.deliverOverlapping(subs, r);
     else
       for (let i = 0; i < subs.length; i++) {
@@ -112,9 +142,9 @@ export class LocalFanOut implements FanOut {
           r,
         );
       }
-    const only = scope?.shared;
+    const groups = scope?.shared;
     for (const g of m.shared)
-      if (only === undefined || (g.members.length > 0 && only.has(g.members[0]!.raw)))
+      if (groups === undefined || (g.members.length > 0 && groups.has(g.members[0]!.raw)))
         this.deliverShared(g, r);
     // The flow waits are those of this message's deliveries: a handler below may publish (its own
     // route), and it does not hold this publisher.

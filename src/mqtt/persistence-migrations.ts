@@ -124,7 +124,24 @@ CREATE TABLE mqtt_wills (
 );
 `;
 
+/**
+ * Cluster: the member (`cluster_members.owner`) that holds a session or a will, so another node
+ * adopts them when that member dies (mqtt/handover.ts). NULL on one node.
+ */
+const HOLDERS_SQLITE = `
+ALTER TABLE mqtt_sessions ADD COLUMN holder TEXT;
+ALTER TABLE mqtt_wills ADD COLUMN holder TEXT;
+`;
+
+const HOLDERS_POSTGRES = `
+ALTER TABLE mqtt_sessions ADD COLUMN holder TEXT;
+ALTER TABLE mqtt_wills ADD COLUMN holder TEXT;
+CREATE INDEX mqtt_sessions_holder ON mqtt_sessions (holder);
+CREATE INDEX mqtt_wills_holder ON mqtt_wills (holder);
+`;
+
 export const MQTT_MIGRATIONS: Migration[] = [
   { id: 1, name: 'broker state', sqlite: SQLITE, postgres: POSTGRES },
   { id: 2, name: 'persisted wills', sqlite: WILLS_SQLITE, postgres: WILLS_POSTGRES },
+  { id: 3, name: 'session and will holders', sqlite: HOLDERS_SQLITE, postgres: HOLDERS_POSTGRES },
 ];

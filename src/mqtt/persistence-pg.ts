@@ -7,7 +7,7 @@
 import type { PostgresDatabase } from '../store/index.js';
 import { migrate, pgTransaction } from '../store/index.js';
 import type { QoS } from './api.js';
-import type { BrokerPersistence, PersistedState, PersistOp } from './persistence.js';
+import type { BrokerPersistence, PersistedState, PersistOp, StoredWill } from './persistence.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
 import { compact } from './persistence-batch.js';
 import { decodeProps, encodeProps, rowToWill, willColumns } from './persistence-rows.js';
@@ -18,13 +18,31 @@ const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
 type Stmt = [string, unknown[]];
+interface Queryable {
+  query<R extends Row>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+async function sequential<T>(ps: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const p of ps) out.push(await p());
+  return out;
+}
+
+const emptyState = (): PersistedState => ({
+  sessions: [],
+  subscriptions: [],
+  messages: [],
+  incoming: [],
+  retained: [],
+  wills: [],
+});
 
 /**
  * The statements for one batch: its net effect (`compact`) written with one multi-row statement
  * per table and kind (`unnest` of array parameters), so a batch costs a handful of round trips
  * whatever its size.
  */
-export function batchStatements(ops: readonly PersistOp[]): Stmt[] {
+export function batchStatements(ops: readonly PersistOp[], holder: string | null = null): Stmt[] {
   const b = compact(ops);
   const out: Stmt[] = [];
   if (b.cascade.length > 0)
@@ -33,15 +51,17 @@ export function batchStatements(ops: readonly PersistOp[]): Stmt[] {
   if (b.sessionPuts.length > 0) {
     const s = b.sessionPuts;
     out.push([
-      `INSERT INTO mqtt_sessions (client_id, expiry_interval, disconnected_at, protocol_version)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+      `INSERT INTO mqtt_sessions (client_id, expiry_interval, disconnected_at, protocol_version, holder)
+       SELECT u.*, $5::text FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u
        ON CONFLICT (client_id) DO UPDATE SET expiry_interval = EXCLUDED.expiry_interval,
-         disconnected_at = EXCLUDED.disconnected_at, protocol_version = EXCLUDED.protocol_version`,
+         disconnected_at = EXCLUDED.disconnected_at, protocol_version = EXCLUDED.protocol_version,
+         holder = EXCLUDED.holder`,
       [
         s.map((x) => x.clientId),
         s.map((x) => x.expiryInterval),
         s.map((x) => x.disconnectedAt),
         s.map((x) => x.protocolVersion),
+        holder,
       ],
     ]);
   }
@@ -145,14 +165,14 @@ export function batchStatements(ops: readonly PersistOp[]): Stmt[] {
   if (b.willPuts.length > 0) {
     const w = b.willPuts;
     out.push([
-      `INSERT INTO mqtt_wills (client_id, topic, payload, qos, retain, properties, delay, expiry_interval, disconnected_at, client_info)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],
-         $8::bigint[], $9::bigint[], $10::text[])
+      `INSERT INTO mqtt_wills (client_id, topic, payload, qos, retain, properties, delay, expiry_interval, disconnected_at, client_info, holder)
+       SELECT u.*, $11::text FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[],
+         $8::bigint[], $9::bigint[], $10::text[]) AS u
        ON CONFLICT (client_id) DO UPDATE SET topic = EXCLUDED.topic, payload = EXCLUDED.payload, qos = EXCLUDED.qos,
          retain = EXCLUDED.retain, properties = EXCLUDED.properties, delay = EXCLUDED.delay,
          expiry_interval = EXCLUDED.expiry_interval, disconnected_at = EXCLUDED.disconnected_at,
-         client_info = EXCLUDED.client_info`,
-      willColumns(w),
+         client_info = EXCLUDED.client_info, holder = EXCLUDED.holder`,
+      [...willColumns(w), holder],
     ]);
   }
   return out;
@@ -160,8 +180,14 @@ export function batchStatements(ops: readonly PersistOp[]): Stmt[] {
 
 export class PostgresPersistence implements BrokerPersistence {
   readonly kind = 'postgres';
+  /** Cluster: this node's member id, written on every session and will row it puts. */
+  private holder: string | null = null;
 
   constructor(private readonly database: PostgresDatabase) {}
+
+  setHolder(holder: string): void {
+    this.holder = holder;
+  }
 
   async init(): Promise<void> {
     await migrate(this.database, 'mqtt', MQTT_MIGRATIONS);
@@ -173,23 +199,102 @@ export class PostgresPersistence implements BrokerPersistence {
 
   /** One client's session, subscriptions, messages and inbound ids (a session taken over from another node). */
   loadSession(clientId: string): Promise<PersistedState> {
-    return this.read(clientId);
+    return this.read([clientId]);
   }
 
-  private async read(clientId: string | undefined): Promise<PersistedState> {
-    const one = clientId !== undefined;
-    const where = one ? ' WHERE client_id = $1' : '';
+  /** A will another member left behind (it died, or kept it for a delay): deleted and returned, once. */
+  async takeWill(clientId: string): Promise<StoredWill | undefined> {
+    const r = await this.database.pool.query<Row>(
+      'DELETE FROM mqtt_wills WHERE client_id = $1 AND holder IS DISTINCT FROM $2 RETURNING *',
+      [clientId, this.holder],
+    );
+    return r.rows[0] ? rowToWill(r.rows[0]) : undefined;
+  }
+
+  async holdersOf(clientId: string): Promise<string[]> {
+    const r = await this.database.pool.query<{ holder: string }>(
+      `SELECT holder FROM mqtt_sessions WHERE client_id = $1 AND holder IS NOT NULL
+       UNION SELECT holder FROM mqtt_wills WHERE client_id = $1 AND holder IS NOT NULL`,
+      [clientId],
+    );
+    return r.rows.map((x) => x.holder);
+  }
+
+  /**
+   * Take over the sessions and wills of dead members: holders among the rows (and `candidates`)
+   * for which `live(column)` is false. One transaction; rows move with `UPDATE … WHERE holder = dead`,
+   * so two nodes adopting at once split nothing twice. `load` runs with the adopted state before
+   * the commit (a CONNECT asking this node to release one of them finds it held).
+   */
+  async adoptOrphans(
+    live: (column: string) => string,
+    candidates: readonly string[],
+    load: (st: PersistedState, from: Map<string, string[]>) => void,
+  ): Promise<string[]> {
+    const me = this.holder;
+    if (me === null) return [];
+    const client = await this.database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      try {
+        const dead = (
+          await client.query<{ h: string }>(
+            `SELECT c.h FROM (SELECT DISTINCT holder AS h FROM mqtt_sessions WHERE holder IS NOT NULL
+               UNION SELECT DISTINCT holder FROM mqtt_wills WHERE holder IS NOT NULL
+               UNION SELECT unnest($2::text[])) c
+             WHERE c.h <> $1 AND NOT ${live('c.h')}`,
+            [me, candidates],
+          )
+        ).rows.map((r) => r.h);
+        const from = new Map<string, string[]>();
+        const ids: string[] = [];
+        const wills: Row[] = [];
+        for (const d of dead) {
+          const s = await client.query<{ client_id: string }>(
+            'UPDATE mqtt_sessions SET holder = $1 WHERE holder = $2 RETURNING client_id',
+            [me, d],
+          );
+          const w = await client.query<Row>(
+            'UPDATE mqtt_wills SET holder = $1 WHERE holder = $2 RETURNING *',
+            [me, d],
+          );
+          const mine = [...s.rows.map((r) => r.client_id), ...w.rows.map((r) => String(r.client_id))];
+          from.set(d, [...new Set(mine)]);
+          ids.push(...s.rows.map((r) => r.client_id));
+          wills.push(...w.rows);
+        }
+        if (dead.length > 0) {
+          const st = ids.length > 0 ? await this.read(ids, client) : emptyState();
+          st.wills = wills.map(rowToWill);
+          load(st, from);
+        }
+        await client.query('COMMIT');
+        return dead;
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  private async read(ids: string[] | undefined, via?: Queryable): Promise<PersistedState> {
+    const one = ids !== undefined;
+    const where = one ? ' WHERE client_id = ANY($1::text[])' : '';
     const q = async (sql: string): Promise<Row[]> =>
-      (await this.database.pool.query<Row>(sql, one ? [clientId] : [])).rows;
+      (await (via ?? this.database.pool).query<Row>(sql, one ? [ids] : [])).rows;
     const none = Promise.resolve([] as Row[]);
-    const [sessions, subs, msgs, incoming, retained, wills] = await Promise.all([
-      q(`SELECT * FROM mqtt_sessions${where}`),
-      q(`SELECT * FROM mqtt_subscriptions${where}`),
-      q(`SELECT * FROM mqtt_messages${where} ORDER BY seq`),
-      q(`SELECT client_id, packet_id FROM mqtt_incoming${where}`),
-      one ? none : q('SELECT * FROM mqtt_retained'),
-      one ? none : q('SELECT * FROM mqtt_wills'),
-    ]);
+    // One connection (inside a transaction) runs one statement at a time.
+    const all = via ? sequential : (ps: (() => Promise<Row[]>)[]) => Promise.all(ps.map((p) => p()));
+    const [sessions, subs, msgs, incoming, retained, wills] = (await all([
+      () => q(`SELECT * FROM mqtt_sessions${where}`),
+      () => q(`SELECT * FROM mqtt_subscriptions${where}`),
+      () => q(`SELECT * FROM mqtt_messages${where} ORDER BY seq`),
+      () => q(`SELECT client_id, packet_id FROM mqtt_incoming${where}`),
+      () => (one ? none : q('SELECT * FROM mqtt_retained')),
+      () => (one ? none : q('SELECT * FROM mqtt_wills')),
+    ])) as [Row[], Row[], Row[], Row[], Row[], Row[]];
     return {
       sessions: sessions.map((r) => ({
         clientId: String(r.client_id),
@@ -234,7 +339,7 @@ export class PostgresPersistence implements BrokerPersistence {
 
   async apply(ops: readonly PersistOp[]): Promise<void> {
     await pgTransaction(this.database.pool, async (client) => {
-      for (const [sql, params] of batchStatements(ops)) await client.query(sql, params);
+      for (const [sql, params] of batchStatements(ops, this.holder)) await client.query(sql, params);
     });
   }
 }

@@ -117,6 +117,22 @@ export interface BrokerPersistence {
    * wills empty. Needed by a cluster (a session taken over from another node, mqtt/handover.ts).
    */
   loadSession?(clientId: string): Promise<PersistedState>;
+  /** Cluster: the member id written on the session and will rows this node puts. */
+  setHolder?(holder: string): void;
+  /** Cluster: a will row another member left for this client (deleted, returned once). */
+  takeWill?(clientId: string): Promise<StoredWill | undefined>;
+  /** Cluster: the members named as holders on the client's session and will rows. */
+  holdersOf?(clientId: string): Promise<string[]>;
+  /**
+   * Cluster: take over dead members' sessions and wills (PostgreSQL, `persistence-pg.ts`); `load`
+   * receives them (and which dead member each client came from) before the change commits.
+   * Returns the dead members adopted.
+   */
+  adoptOrphans?(
+    live: (column: string) => string,
+    candidates: readonly string[],
+    load: (st: PersistedState, from: Map<string, string[]>) => void,
+  ): Promise<string[]>;
 }
 
 /** In-memory persistence: survives broker restarts within one process only. */

@@ -177,17 +177,7 @@ export function scheduleWill(b: WillHost, s: Session, ms: number): void {
 export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: number): (() => void)[] {
   const due: (() => void)[] = [];
   for (const r of wills) {
-    const w: Will = {
-      topic: r.topic,
-      payload: r.payload,
-      qos: r.qos,
-      retain: r.retain,
-      properties: r.properties,
-      delay: r.delay,
-      expiryInterval: r.expiryInterval,
-      // Authorized again as its client when it is published (handlers/authorize.ts).
-      ...(r.info ? { client: r.info } : {}),
-    };
+    const w = willOf(r);
     const s = b.sessions.get(r.clientId);
     if (!s || !s.persistent) {
       due.push(() => {
@@ -213,4 +203,18 @@ export function restoreWills(b: WillHost, wills: readonly StoredWill[], now: num
     else scheduleWill(b, s, at - now);
   }
   return due;
+}
+
+/** A stored will as the broker publishes it (authorized again as its client, handlers/authorize.ts). */
+export function willOf(r: StoredWill): Will {
+  return {
+    topic: r.topic,
+    payload: r.payload,
+    qos: r.qos,
+    retain: r.retain,
+    properties: r.properties,
+    delay: r.delay,
+    expiryInterval: r.expiryInterval,
+    ...(r.info ? { client: r.info } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import type { Connection } from '../connection.js';
 import { sendPacketAfterCommit } from '../durable-send.js';
 import { appProperties } from '../encode.js';
 import type { BrokerHost } from '../host.js';
+import { SessionBusyError } from '../fan-out.js';
 import { RC, toV311ConnackCode } from '../reason-codes.js';
 import type { Session } from '../session.js';
 import { outboundAliases } from '../topic-alias-out.js';
@@ -224,7 +225,17 @@ function takeOver(b: BrokerHost, c: Connection, a: Attempt): Outcome | Promise<O
   b.sessions.takeOver(a.clientId);
   const claimed = b.claimSession(a.clientId, a.cleanStart);
   if (!claimed) return;
-  return claimed.then((): Outcome => (c.state === 'connecting' ? undefined : STOP));
+  return claimed.then(
+    (): Outcome => (c.state === 'connecting' ? undefined : STOP),
+    (err: unknown): Outcome => {
+      if (!(err instanceof SessionBusyError)) throw err;
+      b.log.warn(
+        { clientId: a.clientId, err: err.message },
+        'mqtt: session holder did not release it, CONNECT refused',
+      );
+      return refusal(RC.serverBusy, 'session held by another node that did not release it; retry');
+    },
+  );
 }
 
 /**
