@@ -1,5 +1,6 @@
 /** Row ↔ record mapping for the registry store (PostgreSQL returns BIGINT as strings, SQLite numbers). */
 import type { Row } from './sql.js';
+import type { DeviceLastSeen, DeviceMessageKind } from '../core/index.js';
 import type { ConnectivityRow, Credential, DeviceModel, DeviceRecord } from './types.js';
 
 export const num = (v: unknown): number => Number(v);
@@ -39,6 +40,18 @@ export function deviceFromRow(r: Row): DeviceRecord {
     updatedAt: num(r.updated_at),
     online: num(r.online) === 1,
     lastSeenAt: num(r.last_seen_at),
+  };
+}
+
+const MESSAGE_KINDS: readonly DeviceMessageKind[] = ['heartbeat', 'telemetry', 'event', 'other'];
+
+export function lastSeenFromRow(r: Row): DeviceLastSeen {
+  const kind = MESSAGE_KINDS.find((k) => k === r.last_message_kind);
+  return {
+    at: num(r.last_seen_at),
+    messageAt: num(r.last_message_at),
+    messageKind: kind ?? null,
+    heartbeatAt: num(r.last_heartbeat_at),
   };
 }
 
