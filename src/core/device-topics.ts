@@ -25,11 +25,12 @@ export const deviceTopics = {
 export const COMMAND_REPLY_FILTER = 'devices/+/commands/+/reply';
 
 /** What telemetry consumes from every device, and the `device.message` kind each topic carries. */
-export const DEVICE_MESSAGE_TOPICS: readonly { filter: string; kind: Exclude<DeviceMessageKind, 'other'> }[] = [
-  { filter: 'devices/+/telemetry', kind: 'telemetry' },
-  { filter: 'devices/+/events', kind: 'event' },
-  { filter: 'devices/+/heartbeat', kind: 'heartbeat' },
-];
+export const DEVICE_MESSAGE_TOPICS: readonly { filter: string; kind: Exclude<DeviceMessageKind, 'other'> }[] =
+  [
+    { filter: 'devices/+/telemetry', kind: 'telemetry' },
+    { filter: 'devices/+/events', kind: 'event' },
+    { filter: 'devices/+/heartbeat', kind: 'heartbeat' },
+  ];
 
 /** The device id of a `devices/{id}/…` topic ('' when the topic is not one). */
 export function deviceIdOfTopic(topic: string): string {

@@ -98,7 +98,13 @@ async function beat(r: Run, ids: string | string[], from: number, to: number): P
   for (let at = from; at <= to; at += 2000) {
     r.clock.set(at);
     for (const id of [ids].flat()) {
-      r.h.bus.emit('device.message', { deviceId: id, at, topic: `devices/${id}/heartbeat`, kind: 'heartbeat', decoded: true });
+      r.h.bus.emit('device.message', {
+        deviceId: id,
+        at,
+        topic: `devices/${id}/heartbeat`,
+        kind: 'heartbeat',
+        decoded: true,
+      });
       r.h.engine.signOfLife(id, at, 'heartbeat');
     }
     await new Promise((resolve) => setImmediate(resolve));
@@ -174,15 +180,17 @@ test('a device silent across a restart goes out at listeners-open + interval + g
 test('kill -9: deadlines that passed after the last flush are not held against the device; the downtime is recorded as unclean', async (t) => {
   const p = platform(t);
   const a = await p.start(T0);
-  // Presence's status batches go every 5 s; the last one, at T0 + 20 s, ran just before that heartbeat.
+  // Presence's status batch goes 5 s after the first change it holds (T0 + 5, 11, 17, 23 s, each
+  // written when the clock reaches the next heartbeat); the last, at T0 + 24 s, ran just before
+  // that heartbeat. `alive_at` is health's own 5 s timer (T0 + 20 s).
   await beat(a, 's1', T0, T0 + 24_000);
-  await p.kill9(a); // crashed at T0 + 24 s; the store says s1 was last seen at T0 + 18 s
+  await p.kill9(a); // crashed at T0 + 24 s; presence's row says s1 was last seen at T0 + 22 s
 
   const b = await p.start(T0 + 30_000, { listening: false });
   const changes = record(b.h.bus, 'service-state.changed');
   await b.h.engine.listenersOpen();
   const openAt = b.clock.now();
-  assert.equal(b.h.engine.devices.get('s1')!.lastSeen, T0 + 18_000);
+  assert.equal(b.h.engine.devices.get('s1')!.lastSeen, T0 + 22_000, 'the last stored, not the last heard');
   await beat(b, 's1', openAt + 2000, openAt + 12_000);
   assert.deepEqual(changes, []);
   assert.deepEqual(await b.h.store.listDowntimes(10), [{ from: T0 + 20_000, to: openAt, clean: false }]);

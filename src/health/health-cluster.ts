@@ -57,7 +57,9 @@ export function wireHealthCluster(
     // re-read it from the directory that event already refreshed.
     events.subscribe('invalidate', (e) => {
       if (e.kind === 'model')
-        engine.reloadPolicies(e.id).catch((err: unknown) => log.warn({ err }, 'health: reloading a model failed'));
+        engine
+          .reloadPolicies(e.id)
+          .catch((err: unknown) => log.warn({ err }, 'health: reloading a model failed'));
       else if (e.kind === 'device')
         engine
           .refreshDevice(e.id)

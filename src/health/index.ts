@@ -65,7 +65,7 @@ export async function createHealth(
         .catch((err: unknown) => log.warn({ err, deviceId }, 'health: publishing service state failed'));
     },
   });
-  const api = createHealthApi(engine, store, () => ctx.clock.now());
+  const api = createHealthApi(engine, store, () => ctx.clock.now(), opts.lastSeen);
   const downtime = new Gauge({
     name: 'tsunagu_health_platform_downtime_seconds',
     help: 'Length of the last platform downtime (devices could not reach it; not held against them)',

@@ -46,7 +46,12 @@ test('GET /devices/{id}, telemetry and health report last-seen from presence, be
     rmSync(p1.dataDir, { recursive: true, force: true });
   });
   const post = async (url: string, body: Json): Promise<Json> => {
-    const r = await p1.app.http.inject({ method: 'POST', url: `/api/v1${url}`, headers: p1.auth, payload: body });
+    const r = await p1.app.http.inject({
+      method: 'POST',
+      url: `/api/v1${url}`,
+      headers: p1.auth,
+      payload: body,
+    });
     assert.ok(r.statusCode < 300, `${url}: ${r.body}`);
     return JSON.parse(r.body) as Json;
   };
@@ -63,10 +68,16 @@ test('GET /devices/{id}, telemetry and health report last-seen from presence, be
     reconnectPeriod: 0,
   });
   await c.publishAsync('devices/ls-1/heartbeat', '', { qos: 1 });
-  await until('the heartbeat is recorded', async () => ((await presence(p1).lastSeen.get('ls-1'))?.heartbeatAt ?? 0) > 0);
+  await until(
+    'the heartbeat is recorded',
+    async () => ((await presence(p1).lastSeen.get('ls-1'))?.heartbeatAt ?? 0) > 0,
+  );
   await new Promise((r) => setTimeout(r, 5)); // the telemetry message comes a little later
   await c.publishAsync('devices/ls-1/telemetry', JSON.stringify({ temp: 21 }), { qos: 1 });
-  await until('the telemetry message is recorded', async () => (await presence(p1).lastSeen.get('ls-1'))?.messageKind === 'telemetry');
+  await until(
+    'the telemetry message is recorded',
+    async () => (await presence(p1).lastSeen.get('ls-1'))?.messageKind === 'telemetry',
+  );
 
   const live = await views(p1, 'ls-1');
   assert.ok(live.record.heartbeatAt < live.record.messageAt, 'heartbeat first, then telemetry');

@@ -16,6 +16,9 @@ import { freshPgSchema, requirePostgres } from '../test-support/services.js';
 import { registryMigrations } from './migrations.js';
 import { openRegistryStore } from './registry-store.js';
 
+/** `openHealthStore` reads only `ctx.db`. */
+const onlyDb = (db: Database): ModuleContext => ({ db }) as unknown as ModuleContext;
+
 /** The schema as the last release left it: each module's migrations up to the ones this change added. */
 async function oldSchema(db: Database): Promise<void> {
   await migrate(db, 'registry', registryMigrations.slice(0, 1));
@@ -30,7 +33,12 @@ async function exec(db: Database, sql: string, params: unknown[] = []): Promise<
     return st.reader ? (st.all(...params) as Record<string, unknown>[]) : (st.run(...params), []);
   }
   let n = 0;
-  return (await db.pool.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+  return (
+    await db.pool.query(
+      sql.replace(/\?/g, () => `$${++n}`),
+      params,
+    )
+  ).rows as Record<string, unknown>[];
 }
 
 async function seedOldData(db: Database): Promise<void> {
@@ -40,10 +48,18 @@ async function seedOldData(db: Database): Promise<void> {
   await exec(db, device, ['d2', 'd2', 9000, 'd2']);
   await exec(db, device, ['d3', 'd3', 0, 'd3']);
   // d1: a telemetry message last, its last heartbeat (health's sign of life) before it.
-  await exec(db, 'INSERT INTO telemetry_last_seen (device_id, ts, kind) VALUES (?, ?, ?)', ['d1', 5000, 'telemetry']);
+  await exec(db, 'INSERT INTO telemetry_last_seen (device_id, ts, kind) VALUES (?, ?, ?)', [
+    'd1',
+    5000,
+    'telemetry',
+  ]);
   await exec(db, 'INSERT INTO health_devices (device_id, last_seen) VALUES (?, ?)', ['d1', 4000]);
   // d2: a heartbeat last; the registry saw a later disconnect.
-  await exec(db, 'INSERT INTO telemetry_last_seen (device_id, ts, kind) VALUES (?, ?, ?)', ['d2', 7000, 'heartbeat']);
+  await exec(db, 'INSERT INTO telemetry_last_seen (device_id, ts, kind) VALUES (?, ?, ?)', [
+    'd2',
+    7000,
+    'heartbeat',
+  ]);
   await exec(db, 'INSERT INTO health_devices (device_id, last_seen) VALUES (?, ?)', ['d2', 7000]);
   // d3: health's state row without a sign of life (never seen).
   await exec(db, 'INSERT INTO health_devices (device_id, state, reasons, since) VALUES (?, ?, ?, ?)', [
@@ -60,11 +76,21 @@ async function upgradeAndCheck(db: Database): Promise<void> {
   // The platform's order (app.ts): registry first, then telemetry and health.
   const registry = await openRegistryStore(db);
   await openTelemetryStore(db);
-  const health = await openHealthStore({ db } as ModuleContext);
+  const health = await openHealthStore(onlyDb(db));
 
   const seen = await registry.readLastSeen();
-  assert.deepEqual(seen.get('d1'), { at: 5000, messageAt: 5000, messageKind: 'telemetry', heartbeatAt: 4000 });
-  assert.deepEqual(seen.get('d2'), { at: 9000, messageAt: 7000, messageKind: 'heartbeat', heartbeatAt: 7000 });
+  assert.deepEqual(seen.get('d1'), {
+    at: 5000,
+    messageAt: 5000,
+    messageKind: 'telemetry',
+    heartbeatAt: 4000,
+  });
+  assert.deepEqual(seen.get('d2'), {
+    at: 9000,
+    messageAt: 7000,
+    messageKind: 'heartbeat',
+    heartbeatAt: 7000,
+  });
   assert.equal(seen.has('d3'), false, 'never seen stays never seen');
   assert.deepEqual(
     (await health.loadDevices()).find((r) => r.deviceId === 'd3'),
@@ -88,10 +114,10 @@ async function assertOldCopiesGone(db: Database): Promise<void> {
      WHERE table_schema = current_schema() AND (table_name = 'telemetry_last_seen' OR column_name = 'last_seen')`,
   );
   // Only the Grafana views still name a `last_seen` column (read from presence).
-  assert.deepEqual(
-    cols.map((c) => `${String(c.table_name)}.${String(c.column_name)}`).sort(),
-    ['tsunagu_device_last_seen.last_seen', 'tsunagu_device_state.last_seen'],
-  );
+  assert.deepEqual(cols.map((c) => `${String(c.table_name)}.${String(c.column_name)}`).sort(), [
+    'tsunagu_device_last_seen.last_seen',
+    'tsunagu_device_state.last_seen',
+  ]);
 }
 
 test('sqlite: an old database moves telemetry’s and health’s last-seen into presence’s store', async () => {
@@ -109,8 +135,16 @@ test('postgres: an old database moves telemetry’s and health’s last-seen int
   t.after(() => db.drop());
   await upgradeAndCheck(db);
   // Grafana's device state view keeps its columns, now from presence (the latest message and kind).
-  await exec(db, 'INSERT INTO telemetry_latest (device_id, metric, ts, value) VALUES (?, ?, ?, ?)', ['d1', 'temp', 5000, 20]);
-  const [row] = await exec(db, "SELECT last_seen, last_seen_kind FROM tsunagu_device_state WHERE device_id = 'd1'");
+  await exec(db, 'INSERT INTO telemetry_latest (device_id, metric, ts, value) VALUES (?, ?, ?, ?)', [
+    'd1',
+    'temp',
+    5000,
+    20,
+  ]);
+  const [row] = await exec(
+    db,
+    "SELECT last_seen, last_seen_kind FROM tsunagu_device_state WHERE device_id = 'd1'",
+  );
   assert.equal((row?.last_seen as Date).getTime(), 5000);
   assert.equal(row?.last_seen_kind, 'telemetry');
 });
@@ -120,7 +154,7 @@ test('sqlite: a fresh database has last-seen in one place only', async () => {
   try {
     await openRegistryStore(db);
     await openTelemetryStore(db);
-    await openHealthStore({ db } as ModuleContext);
+    await openHealthStore(onlyDb(db));
     await assertOldCopiesGone(db);
   } finally {
     await db.close();
@@ -133,6 +167,6 @@ test('postgres: a fresh database has last-seen in one place only', async (t) => 
   t.after(() => db.drop());
   await openRegistryStore(db);
   await openTelemetryStore(db);
-  await openHealthStore({ db } as ModuleContext);
+  await openHealthStore(onlyDb(db));
   await assertOldCopiesGone(db);
 });

@@ -131,14 +131,14 @@ function copyLastSeenSqlite(db: BetterSqlite3.Database): void {
 }
 
 async function copyLastSeenPg(c: pg.PoolClient): Promise<void> {
-  const hasColumn = async (table: string, column: string): Promise<boolean> =>
-    (
-      await c.query(
-        `SELECT 1 FROM information_schema.columns
-         WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`,
-        [table, column],
-      )
-    ).rowCount !== 0;
+  const hasColumn = async (table: string, column: string): Promise<boolean> => {
+    const r = await c.query(
+      `SELECT 1 FROM information_schema.columns
+       WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`,
+      [table, column],
+    );
+    return r.rows.length > 0;
+  };
   if (await hasColumn('telemetry_last_seen', 'kind')) await c.query(COPY_TELEMETRY);
   if (await hasColumn('health_devices', 'last_seen')) await c.query(COPY_HEALTH);
 }

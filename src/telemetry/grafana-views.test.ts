@@ -20,7 +20,16 @@ test('postgres: Grafana views read what the telemetry store wrote', async (t) =>
   // Last seen is presence's (the registry's table, migrated first as in app.ts); the view joins it.
   const registry = await openRegistryStore(db);
   await registry.putDevices([
-    { id: 'm-1', model: null, name: 'm-1', tags: [], attributes: {}, enabled: true, createdAt: T0, updatedAt: T0 },
+    {
+      id: 'm-1',
+      model: null,
+      name: 'm-1',
+      tags: [],
+      attributes: {},
+      enabled: true,
+      createdAt: T0,
+      updatedAt: T0,
+    },
   ]);
   await registry.writeBatch(
     [],
