@@ -39,10 +39,10 @@ async function views(p: TestPlatform, id: string) {
 
 test('GET /devices/{id}, telemetry and health report last-seen from presence, before and after a restart', async (t) => {
   const p1 = await startTestPlatform({}, { keepDataDir: true });
-  let p2: TestPlatform | undefined;
+  const restarted: { p?: TestPlatform } = {};
   t.after(async () => {
     await p1.close();
-    await p2?.close();
+    await restarted.p?.close();
     rmSync(p1.dataDir, { recursive: true, force: true });
   });
   const post = async (url: string, body: Json): Promise<Json> => {
@@ -87,7 +87,7 @@ test('GET /devices/{id}, telemetry and health report last-seen from presence, be
 
   await c.endAsync();
   await p1.app.close(); // keeps the data directory
-  p2 = await startTestPlatform({ dataDir: p1.dataDir });
+  const p2 = (restarted.p = await startTestPlatform({ dataDir: p1.dataDir }));
   const after = await views(p2, 'ls-1');
   assert.equal(after.record.messageAt, live.record.messageAt, 'stored: the latest message');
   assert.equal(after.record.heartbeatAt, live.record.heartbeatAt, 'stored: the latest heartbeat');
