@@ -4,13 +4,14 @@
  */
 import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/index.js';
 import type { RegistryStore } from './registry-store.js';
-import type { DeviceModel, DeviceRecord } from './types.js';
+import { stripStatus } from './store-rows.js';
+import type { Device, DeviceModel } from './types.js';
 
 /** Enough for a large fleet's working set; beyond it the oldest entries are dropped first. */
 const MAX_CACHED = 200_000;
 const PAGE = 500;
 
-export function toDeviceInfo(d: DeviceRecord): DeviceInfo {
+export function toDeviceInfo(d: Device): DeviceInfo {
   return {
     id: d.id,
     model: d.model,
@@ -55,18 +56,20 @@ class BoundedCache<V> {
 }
 
 export class CachedDirectory implements DeviceDirectory {
-  private readonly devices = new BoundedCache<DeviceRecord>();
+  /** Device facts only: online and last-seen are presence's, never cached here (they would go stale). */
+  private readonly devices = new BoundedCache<Device>();
   private readonly models = new BoundedCache<DeviceModel>();
 
   constructor(private readonly store: RegistryStore) {}
 
-  /** The full record (with status), cached; `null` results are cached too. */
-  async device(id: string): Promise<DeviceRecord | undefined> {
+  /** The device's record without its status columns, cached; `null` results are cached too. */
+  async device(id: string): Promise<Device | undefined> {
     const hit = this.devices.get(id);
     if (hit !== undefined) return hit ?? undefined;
     const d = await this.store.getDevice(id);
-    this.devices.set(id, d ?? null);
-    return d;
+    const device = d && stripStatus(d);
+    this.devices.set(id, device ?? null);
+    return device;
   }
 
   async model(name: string): Promise<DeviceModel | undefined> {
