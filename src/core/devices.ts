@@ -63,6 +63,12 @@ export interface DeviceModelInfo {
 
 export interface DeviceDirectory {
   getDevice(id: string): Promise<DeviceInfo | undefined>;
+  /**
+   * The device as the directory has it cached, without I/O: `undefined` when not cached (call
+   * `getDevice`), `null` when cached as absent. For hot paths that must not wait (SLO counting), so
+   * they need no cache of their own. Optional: a directory without a cache leaves it out.
+   */
+  peekDevice?(id: string): DeviceInfo | null | undefined;
   getModel(name: string): Promise<DeviceModelInfo | undefined>;
   /** Every registered device id, optionally filtered (paged internally). */
   listDevices(filter?: { model?: string; tag?: string }): AsyncIterable<DeviceInfo>;

@@ -98,6 +98,11 @@ export class CachedDirectory implements DeviceDirectory {
     return d ? toDeviceInfo(d) : undefined;
   }
 
+  peekDevice(id: string): DeviceInfo | null | undefined {
+    const hit = this.devices.get(id);
+    return hit ? toDeviceInfo(hit) : hit;
+  }
+
   async getModel(name: string): Promise<DeviceModelInfo | undefined> {
     const m = await this.model(name);
     return m ? toModelInfo(m) : undefined;
@@ -113,7 +118,11 @@ export class CachedDirectory implements DeviceDirectory {
         limit: PAGE,
         offset,
       });
-      for (const d of page.items) yield toDeviceInfo(d);
+      for (const d of page.items) {
+        // A listing warms the cache that `peekDevice` reads (the record without its status columns).
+        this.devices.set(d.id, stripStatus(d));
+        yield toDeviceInfo(d);
+      }
       if (page.items.length < PAGE) return;
     }
   }

@@ -1,10 +1,11 @@
 /**
- * Model and tags per device for SLI selectors, from the injected DeviceDirectory (the registry's
- * read side). Counting must not wait on I/O for known devices, so entries are cached; a miss is
- * looked up once and the events that waited for it are counted when it resolves (counters are
- * additive, so a late count lands in the minute the event happened).
+ * Model and tags per device for SLI selectors, read from the injected DeviceDirectory (the registry's
+ * read side, which owns the one cache of device facts and is invalidated on every change, on every
+ * node). Counting must not wait on I/O for known devices, so `get` peeks at the directory's cache; a
+ * miss is looked up once and the events that waited for it are counted when it resolves (counters
+ * are additive, so a late count lands in the minute the event happened).
  */
-import type { DeviceDirectory } from '../core/index.js';
+import type { DeviceDirectory, DeviceInfo } from '../core/index.js';
 import type { DeviceSelector } from './types.js';
 
 export interface DeviceFacts {
@@ -12,39 +13,29 @@ export interface DeviceFacts {
   tags: readonly string[];
 }
 
-const MAX_ENTRIES = 200_000;
+function factsOf(d: DeviceInfo | null | undefined): DeviceFacts | null | undefined {
+  return d ? { model: d.model, tags: d.tags } : d;
+}
 
 export class DeviceCache {
-  private readonly known = new Map<string, DeviceFacts | null>();
+  /** Lookups in flight, so a burst of events for one unknown device asks the directory once. */
   private readonly pending = new Map<string, Promise<DeviceFacts | null>>();
 
   constructor(private readonly directory: DeviceDirectory) {}
 
+  /** The facts without I/O: `undefined` when the directory has not cached the device. */
   get(deviceId: string): DeviceFacts | null | undefined {
-    return this.known.get(deviceId);
-  }
-
-  set(deviceId: string, facts: DeviceFacts | null): void {
-    if (this.known.size >= MAX_ENTRIES && !this.known.has(deviceId)) this.known.clear();
-    this.known.set(deviceId, facts);
-  }
-
-  forget(deviceId: string): void {
-    this.known.delete(deviceId);
+    return factsOf(this.directory.peekDevice?.(deviceId));
   }
 
   lookup(deviceId: string): Promise<DeviceFacts | null> {
-    const hit = this.known.get(deviceId);
+    const hit = this.get(deviceId);
     if (hit !== undefined) return Promise.resolve(hit);
     let p = this.pending.get(deviceId);
     if (!p) {
       p = this.directory
         .getDevice(deviceId)
-        .then((d) => {
-          const facts = d ? { model: d.model, tags: d.tags } : null;
-          this.set(deviceId, facts);
-          return facts;
-        })
+        .then((d) => factsOf(d) ?? null)
         .catch(() => null)
         .finally(() => this.pending.delete(deviceId));
       this.pending.set(deviceId, p);

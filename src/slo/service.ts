@@ -93,7 +93,6 @@ export class SloEngine {
     const devices: [string, { model: string | null; tags: string[] }][] = [];
     for await (const d of this.opts.directory.listDevices()) {
       devices.push([d.id, { model: d.model, tags: d.tags }]);
-      this.cache.set(d.id, { model: d.model, tags: d.tags });
     }
     this.availability.load(devices, await this.store.getDeviceStates());
     const exhausted = await this.store.getBudgetExhausted();
@@ -281,7 +280,6 @@ export class SloEngine {
     this.stops.push(
       this.opts.bus.on('service-state.changed', (ev) => this.deviceState(ev.deviceId, ev.to, ev.at)),
       this.opts.bus.on('device.changed', (ev) => {
-        this.cache.forget(ev.deviceId);
         if (ev.change === 'deleted') {
           this.availability.removeDevice(ev.deviceId, Math.max(ev.at, this.clock.now()));
           this.enqueue(() => this.store.deleteDeviceState(ev.deviceId));
@@ -300,7 +298,6 @@ export class SloEngine {
    * event already refreshed.
    */
   deviceChanged(deviceId: string): void {
-    this.cache.forget(deviceId);
     void this.cache.lookup(deviceId).then((f) => {
       if (this.stopped) return;
       if (f) this.availability.upsertDevice(deviceId, f, this.clock.now());

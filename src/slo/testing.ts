@@ -21,6 +21,7 @@ export function staticDirectory(devices: DeviceInfo[]): DeviceDirectory & { look
       dir.lookups++;
       return Promise.resolve(devices.find((d) => d.id === id));
     },
+    peekDevice: (id: string) => devices.find((d) => d.id === id) ?? null,
     getModel: () => Promise.resolve(undefined),
     listDevices: async function* (filter?: { model?: string; tag?: string }) {
       for (const d of devices)
