@@ -49,6 +49,21 @@ export class SessionBusyError extends Error {
 }
 
 /**
+ * A node did not accept a forwarded QoS 1/2 message in time (cluster fan-out): the publisher is not
+ * acknowledged. Unlike a failed write here, the message was delivered on this node and possibly on
+ * the slow one: a QoS 2 resend goes to the other nodes only, under the same message id.
+ */
+export class ForwardTimeoutError extends Error {
+  override readonly name = 'ForwardTimeoutError';
+  constructor(
+    readonly node: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`node ${node} did not accept the forwarded message in time`, options);
+  }
+}
+
+/**
  * Narrows one `route()` (a cluster fan-out): a message forwarded from another node runs no
  * server-side handlers (they ran where it was published), and shared-subscription groups are
  * delivered only when named here (one member cluster-wide per group; key = the `$share/…` filter).
@@ -58,6 +73,12 @@ export interface RouteScope {
   shared?: ReadonlySet<string>;
   /** Deliver only to these clients' sessions (a message re-sent for sessions adopted from a dead node). */
   clients?: ReadonlySet<string>;
+  /**
+   * A client's resend of a QoS 2 PUBLISH that was routed here before but never acknowledged
+   * (qos2-resend.ts): nothing is delivered here again and no handler runs; a cluster fan-out
+   * forwards it again, under its `msg.id`, to the nodes with matching filters.
+   */
+  resend?: boolean;
 }
 
 /** What a cluster fan-out may do to the broker besides routing: keep a retained message in memory only. */
@@ -125,6 +146,7 @@ export class LocalFanOut implements FanOut {
   }
 
   route(r: Route, scope?: RouteScope): void {
+    if (scope?.resend === true) return; // delivered here at the first attempt
     const msg = r.msg;
     const m = this.trie.match(msg.topic);
     const only = scope?.clients;
