@@ -24,24 +24,24 @@ describe('Qos2Resends', () => {
     const r = new Qos2Resends(() => now, 60_000, 3);
     const a = r.nextId();
     assert.notEqual(a, r.nextId(), 'ids are unique');
-    r.remember('p', 7, [{ packetId: 7, msg: msg(a, 'x'), wait: undefined }]);
+    r.remember('p', [{ packetId: 7, msg: msg(a, 'x'), wait: undefined }]);
     assert.equal(r.take('q', 7, 't/1', Buffer.from('x')), undefined, 'another client');
     assert.equal(r.take('p', 8, 't/1', Buffer.from('x')), undefined, 'another packet id');
     assert.equal(r.take('p', 7, 't/1', Buffer.from('x'))?.id, a);
     assert.equal(r.take('p', 7, 't/1', Buffer.from('x')), undefined, 'consumed');
 
-    r.remember('p', 7, [{ packetId: 7, msg: msg(a, 'x'), wait: undefined }]);
+    r.remember('p', [{ packetId: 7, msg: msg(a, 'x'), wait: undefined }]);
     assert.equal(r.take('p', 7, 't/1', Buffer.from('other')), undefined, 'other payload: a new message');
     assert.equal(r.take('p', 7, 't/1', Buffer.from('x')), undefined, 'and the entry is gone');
 
-    r.remember('p', 7, [{ packetId: 7, msg: msg(a, 'x'), wait: undefined }]);
+    r.remember('p', [{ packetId: 7, msg: msg(a, 'x'), wait: undefined }]);
     now += 60_001;
     assert.equal(r.take('p', 7, 't/1', Buffer.from('x')), undefined, 'past the window');
   });
 
   test('keeps at most `max`, the oldest dropped first', () => {
     const r = new Qos2Resends(() => 0, 60_000, 2);
-    for (const id of [1, 2, 3]) r.remember('p', id, [{ packetId: id, msg: msg(`m${id}`, 'x'), wait: undefined }]);
+    for (const id of [1, 2, 3]) r.remember('p', [{ packetId: id, msg: msg(`m${id}`, 'x'), wait: undefined }]);
     assert.equal(r.size, 2);
     assert.equal(r.take('p', 1, 't/1', Buffer.from('x')), undefined);
     assert.equal(r.take('p', 3, 't/1', Buffer.from('x'))?.id, 'm3');
