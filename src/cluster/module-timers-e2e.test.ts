@@ -83,15 +83,15 @@ test('postgres+nats: rules retries, job rollouts and schedule slots run once, on
 
   // Rules: a failing action's three attempts (two retries) all on one node — the delivery's owner.
   const rule = await api(a, 'POST', '/rules', {
-    name: 'mt-rule',
+    name: 'mt_rule',
     sql: "SELECT temp FROM 'mt/+/telemetry'",
     actions: [{ type: 'http', url: 'http://127.0.0.1:9/hook', maxAttempts: 3 }],
   });
   assert.equal(rule.status, 201, JSON.stringify(rule.body));
-  await until('B has the rule', async () => (await api(b, 'GET', '/rules/mt-rule')).status === 200);
+  await until('B has the rule', async () => (await api(b, 'GET', '/rules/mt_rule')).status === 200);
   await b.app.broker.publish({ topic: 'mt/mt-0/telemetry', payload: JSON.stringify({ temp: 90 }), qos: 1 });
   const attempts = async (n: TestPlatform): Promise<{ succeeded: number; failed: number; retries: number }> =>
-    ((await api(n, 'GET', '/rules/mt-rule')).body as Body).metrics.actions;
+    ((await api(n, 'GET', '/rules/mt_rule')).body as Body).metrics.actions;
   await until(
     'the delivery failed after its last attempt',
     async () => (await attempts(a)).failed + (await attempts(b)).failed === 1,
