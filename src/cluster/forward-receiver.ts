@@ -45,7 +45,11 @@ export class ForwardReceiver {
   }
 
   /** A forward on this node's subject; `accept` answers a QoS 1/2 one (a NATS request). */
-  onForward(data: Uint8Array, trace: MsgHdrs | undefined, accept: ((answer?: Uint8Array) => void) | undefined): void {
+  onForward(
+    data: Uint8Array,
+    trace: MsgHdrs | undefined,
+    accept: ((answer?: Uint8Array) => void) | undefined,
+  ): void {
     let msg: Message;
     let h: Header;
     try {

@@ -11,7 +11,7 @@ import type { JobsModule } from '../jobs/index.js';
 import type { SchedulesModule } from '../schedules/index.js';
 import type { Execution } from '../schedules/index.js';
 import { testClusterSubject } from '../test-support/cluster-node.js';
-import { api, type Body } from '../test-support/platform-api.js';
+import { api } from '../test-support/platform-api.js';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
 import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
 import { until } from '../test-support/until.js';
@@ -22,13 +22,20 @@ test('postgres+nats: rules retries, job rollouts and schedule slots run once, on
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
   const schema = await freshPgSchema('modtimers');
   t.after(() => schema.drop());
-  const cluster = { natsUrl: NATS_URL, subject: testClusterSubject(), ttlMs: 3000, renewMs: 300, marginMs: 1000 };
+  const cluster = {
+    natsUrl: NATS_URL,
+    subject: testClusterSubject(),
+    ttlMs: 3000,
+    renewMs: 300,
+    marginMs: 1000,
+  };
   const database = `${PG_URL}?schema=${schema.schema}`;
   const nodes: TestPlatform[] = [];
   t.after(async () => {
     for (const n of nodes.reverse()) await n.close();
   });
-  for (const nodeId of ['mt-a', 'mt-b']) nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
+  for (const nodeId of ['mt-a', 'mt-b'])
+    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
   const [a, b] = nodes as [TestPlatform, TestPlatform];
   await until('both nodes hold shards', () => nodes.every((n) => n.app.cluster!.status().shardsHeld > 0));
   const owner = (key: string): TestPlatform => {
@@ -66,7 +73,10 @@ test('postgres+nats: rules retries, job rollouts and schedule slots run once, on
     rules: [{ name: 'always', when: {}, slots: [{ time: '00:00', patch: { mode: 'heat' } }] }],
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  await until('every device has its execution', () => new Set(inserted.map(([, d]) => d)).size === ids.length);
+  await until(
+    'every device has its execution',
+    () => new Set(inserted.map(([, d]) => d)).size === ids.length,
+  );
   for (const id of ids) {
     const by = inserted.filter(([, d]) => d === id).map(([n]) => n);
     assert.deepEqual(by, [name(owner(id))], `${id}: executed by its owner only`);
@@ -76,9 +86,12 @@ test('postgres+nats: rules retries, job rollouts and schedule slots run once, on
   const jobs = moduleOf<JobsModule>(a, 'jobs');
   await jobs.service.create({ jobId: 'mt-job', document: { v: 1 }, targets: { deviceIds: ids } });
   const jobOwner = name(owner('job:mt-job'));
-  await until('the owner ran three passes', () => released.filter((r) => r === `${jobOwner}:mt-job`).length >= 3);
+  await until(
+    'the owner ran three passes',
+    () => released.filter((r) => r === `${jobOwner}:mt-job`).length >= 3,
+  );
   assert.deepEqual(new Set(released.filter((r) => r.endsWith(':mt-job'))), new Set([`${jobOwner}:mt-job`]));
-  const status = (await api(b, 'GET', '/jobs/mt-job')).body as Body;
+  const status = (await api(b, 'GET', '/jobs/mt-job')).body;
   assert.equal(status.progress.PENDING_ROLLOUT, 0, 'every target released');
 
   // Rules: a failing action's three attempts (two retries) all on one node — the delivery's owner.
@@ -91,7 +104,7 @@ test('postgres+nats: rules retries, job rollouts and schedule slots run once, on
   await until('B has the rule', async () => (await api(b, 'GET', '/rules/mt_rule')).status === 200);
   await b.app.broker.publish({ topic: 'mt/mt-0/telemetry', payload: JSON.stringify({ temp: 90 }), qos: 1 });
   const attempts = async (n: TestPlatform): Promise<{ succeeded: number; failed: number; retries: number }> =>
-    ((await api(n, 'GET', '/rules/mt_rule')).body as Body).metrics.actions;
+    (await api(n, 'GET', '/rules/mt_rule')).body.metrics.actions;
   await until(
     'the delivery failed after its last attempt',
     async () => (await attempts(a)).failed + (await attempts(b)).failed === 1,

@@ -28,7 +28,7 @@ import { type MsgHdrs, type NatsError, type Subscription as NatsSubscription } f
 import { hashKey } from '../core/index.js';
 import {
   ForwardTimeoutError,
-  Route,
+  type Route,
   SessionBusyError,
   type FanOut,
   type FanOutHost,
@@ -184,7 +184,10 @@ export class NatsFanOut implements FanOut {
       }
     }
     // A resend was delivered here at its first attempt (the local fan-out delivers nothing).
-    this.local.route(r, resend ? scope : m.shared.size > 0 ? { shared: localGroups ?? NO_GROUPS } : undefined);
+    this.local.route(
+      r,
+      resend ? scope : m.shared.size > 0 ? { shared: localGroups ?? NO_GROUPS } : undefined,
+    );
 
     let targets: Iterable<string> = m.members;
     if (msg.retain) targets = this.interest.members();

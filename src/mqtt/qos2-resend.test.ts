@@ -2,7 +2,7 @@
 // resend: recognised, not delivered twice, acknowledged once the first attempt's work settled.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import { Qos2Resends } from './qos2-resend.js';
 import { RawClient, startTestBroker } from './test-helpers.js';
 import type { Message } from './types.js';
@@ -51,7 +51,7 @@ describe('Qos2Resends', () => {
 const isPublish =
   (payload: string) =>
   (p: Packet): boolean =>
-    p.cmd === 'publish' && (p as IPublishPacket).payload.toString() === payload;
+    p.cmd === 'publish' && p.payload.toString() === payload;
 const publish = (messageId: number, payload: string): Packet => ({
   cmd: 'publish',
   topic: 't/1',
