@@ -13,6 +13,7 @@ import {
   tracedRoute,
   type FanOut,
   type FanOutHost,
+  type HandedResend,
   type Message,
   type RouteScope,
 } from '../mqtt/index.js';
@@ -22,6 +23,25 @@ import { incomingTraceParent } from './nats-trace.js';
 import { SeenMessages, type Answer } from './seen-messages.js';
 
 const NO_GROUPS: ReadonlySet<string> = new Set();
+
+/** A claim's answer, read by the claiming node: held or not, and the client's unacknowledged QoS 2 messages. */
+export function claimAnswer(data: Uint8Array): { held: boolean; resends: HandedResend[] } {
+  const text = Buffer.from(data).toString('utf8');
+  if (!text.startsWith('{')) return { held: text === '1', resends: [] };
+  try {
+    const a = JSON.parse(text) as { h?: unknown; r?: unknown };
+    const ok = (x: unknown): x is HandedResend =>
+      Array.isArray(x) &&
+      x.length === 4 &&
+      Number.isInteger(x[0]) &&
+      typeof x[1] === 'string' &&
+      typeof x[2] === 'string' &&
+      typeof x[3] === 'number';
+    return { held: a.h === 1, resends: Array.isArray(a.r) ? a.r.filter(ok) : [] };
+  } catch {
+    return { held: false, resends: [] };
+  }
+}
 
 /** Keyed with `a`: one message may come once for this node's sessions and once for those it adopted. */
 const seenKey = (h: Header): string => (h.a === undefined ? h.i! : `${h.i}@${h.a}`);
@@ -83,18 +103,41 @@ export class ForwardReceiver {
     return answer;
   }
 
-  /** Another node claims a session held here (mqtt/handover.ts): release it, answer '1' if it was held. */
-  onClaim(data: Uint8Array, answer: (held: boolean) => void): void {
+  /** A resend whose first attempt was routed on another node: delivered here once per id. */
+  deliverOnce(r: Route, scope: RouteScope): void {
+    void this.seen
+      .once(r.msg.id!, () => {
+        this.o.local.route(r, scope);
+        return (r.wait ?? Promise.resolve()).then(() => undefined);
+      })
+      .catch(() => undefined); // the route's own wait reports a failure to the publisher
+    this.o.stats.deduplicated = this.seen.deduplicated;
+  }
+
+  /**
+   * Another node claims a session held here (mqtt/handover.ts): release it, answer '1' if it was
+   * held ('0' if not) — or, when the client left QoS 2 PUBLISHes unacknowledged here, `{h, r}` with
+   * them (claimAnswer), so the node it connects to recognises their resends. Their ids count as
+   * delivered here: the resend, forwarded back, is not delivered twice.
+   */
+  onClaim(data: Uint8Array, answer: (data: Uint8Array) => void): void {
     let req: { c: string; k: 0 | 1 };
     try {
       req = JSON.parse(Buffer.from(data).toString('utf8')) as { c: string; k: 0 | 1 };
     } catch {
       return;
     }
-    this.o.host.releaseSession(req.c, req.k === 1).then(answer, (err: unknown) => {
-      // Not durable here: no answer, the claimer logs a timeout and goes on (at least once).
-      this.o.log.error({ err, clientId: req.c }, 'cluster fan-out: session release failed');
-    });
+    this.o.host.releaseSession(req.c, req.k === 1).then(
+      (held) => {
+        const r = this.o.host.handOverResends(req.c);
+        for (const [, id] of r) this.seen.mark(id);
+        answer(Buffer.from(r.length === 0 ? (held ? '1' : '0') : JSON.stringify({ h: held ? 1 : 0, r })));
+      },
+      (err: unknown) => {
+        // Not durable here: no answer, the claimer logs a timeout and goes on (at least once).
+        this.o.log.error({ err, clientId: req.c }, 'cluster fan-out: session release failed');
+      },
+    );
   }
 
   /**

@@ -37,7 +37,7 @@ import {
   type Subscription,
 } from '../mqtt/index.js';
 import { addRemoteDrops } from './forward-answer.js';
-import { ForwardReceiver } from './forward-receiver.js';
+import { claimAnswer, ForwardReceiver } from './forward-receiver.js';
 import { InterestTable } from './interest.js';
 import { outgoingTraceHeaders } from './nats-trace.js';
 import { GoneMembers } from './gone-members.js';
@@ -119,7 +119,7 @@ export class NatsFanOut implements FanOut {
       }),
       nc.subscribe(`${base}.t.${this.member}`, {
         callback: (err, m) => {
-          if (!err) this.receiver.onClaim(m.data, (held) => m.respond(Buffer.from(held ? '1' : '0')));
+          if (!err) this.receiver.onClaim(m.data, (answer) => m.respond(answer));
         },
       }),
     );
@@ -162,8 +162,8 @@ export class NatsFanOut implements FanOut {
 
   route(r: Route, scope?: RouteScope): void {
     const msg = r.msg;
-    const resend = scope?.resend === true;
-    if ((scope !== undefined && !resend) || this.closed || msg.topic.startsWith('$SYS/')) {
+    const resend = scope?.resend;
+    if ((scope !== undefined && resend === undefined) || this.closed || msg.topic.startsWith('$SYS/')) {
       this.local.route(r, scope);
       return;
     }
@@ -183,11 +183,11 @@ export class NatsFanOut implements FanOut {
         else groupsFor.set(pick, [key]);
       }
     }
-    // A resend was delivered here at its first attempt (the local fan-out delivers nothing).
-    this.local.route(
-      r,
-      resend ? scope : m.shared.size > 0 ? { shared: localGroups ?? NO_GROUPS } : undefined,
-    );
+    const here = m.shared.size > 0 ? { shared: localGroups ?? NO_GROUPS } : undefined;
+    // A resend routed here before: delivered then. One whose client came from another node: here
+    // once per id (the first attempt may have been forwarded here), no handlers (they ran there).
+    if (resend === undefined) this.local.route(r, here);
+    else if (resend === 'elsewhere') this.receiver.deliverOnce(r, { remote: true, ...here });
 
     let targets: Iterable<string> = m.members;
     if (msg.retain) targets = this.interest.members();
@@ -221,7 +221,9 @@ export class NatsFanOut implements FanOut {
       [...this.heard.keys()].map((member) =>
         this.o.nc.request(`${this.o.base}.t.${member}`, data, { timeout: this.ackTimeoutMs }).then(
           (m) => {
-            if (Buffer.from(m.data).toString() === '1') this.stats.sessionsTakenOver++;
+            const { held, resends } = claimAnswer(m.data);
+            if (held) this.stats.sessionsTakenOver++;
+            if (resends.length > 0) this.host.acceptResends(clientId, resends);
           },
           (err: NatsError) => {
             if (noResponders(err)) return;

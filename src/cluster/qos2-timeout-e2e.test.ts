@@ -5,7 +5,9 @@
  * not send PUBREC and disconnects the publisher; B is resumed (SIGCONT) and queues the message from
  * its socket buffer; the publisher (mqtt.js) reconnects and resends it with the same packet id.
  * Every subscriber — on A (delivered at the first attempt), B (slow) and C (accepted in time) —
- * gets every message exactly once, for a clean-session (3.1.1) and a persistent (5) publisher.
+ * gets every message exactly once, for a clean-session (3.1.1) and a persistent (5) publisher, and
+ * for a clean one (5) that reconnects to C instead (A hands its unacknowledged QoS 2 messages over
+ * with the session claim's answer).
  *
  * Before the fix the clean publisher's resend was routed as a new message (each subscriber got it
  * twice); the persistent one's was answered from its recorded inbound id without routing (so a
@@ -66,9 +68,14 @@ test('postgres+nats: a forward that timed out on a stopped node — QoS 2 still 
       return (await a.gauge('tsunagu_cluster_remote_filters')) >= 2;
     });
 
+  const to = (...ns: ClusterProcess[]): IClientOptions => ({
+    servers: ns.map((n) => ({ host: '127.0.0.1', port: n.mqttPort })),
+  });
   const runs: [string, IClientOptions][] = [
     ['clean', { protocolVersion: 4, clean: true }],
     ['persistent', { protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 600 } }],
+    // mqtt.js takes the next server at each reconnect: the resend goes to C.
+    ['moved', { protocolVersion: 5, clean: true, ...to(a, c) }],
   ];
   let deduplicatedOnC = 0;
   for (const [kind, session] of runs) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { claimAnswer } from './forward-receiver.js';
 import { SeenMessages, type Answer } from './seen-messages.js';
 
 const answer = (s: string): Answer => Buffer.from(s);
@@ -52,4 +53,23 @@ test('at most `max` ids are kept, the oldest dropped first', async () => {
   assert.equal(seen.deduplicated, 1);
   await seen.once('a', ok);
   assert.equal(seen.deduplicated, 1, 'a was dropped');
+});
+
+test('a claim answer: 1/0 from older nodes, or held + handed resends; bad entries are ignored', () => {
+  const b = (s: string): Uint8Array => Buffer.from(s);
+  assert.deepEqual(claimAnswer(b('1')), { held: true, resends: [] });
+  assert.deepEqual(claimAnswer(b('0')), { held: false, resends: [] });
+  assert.deepEqual(claimAnswer(b('{"h":0,"r":[[7,"m","d",1000],[1.5,"m","d",1],["x"],5]}')), {
+    held: false,
+    resends: [[7, 'm', 'd', 1000]],
+  });
+  assert.deepEqual(claimAnswer(b('{not json')), { held: false, resends: [] });
+});
+
+test('an id marked here (this node published it) is answered, not delivered, when it comes back', async () => {
+  const seen = new SeenMessages(1000, 10, () => 0);
+  seen.mark('a');
+  let delivered = false;
+  await seen.once('a', () => ((delivered = true), Promise.resolve(undefined)));
+  assert.equal(delivered, false);
 });

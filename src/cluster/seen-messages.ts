@@ -37,6 +37,14 @@ export class SeenMessages {
     return this.entries.size;
   }
 
+  /** Count `id` as delivered now (this node published it; its resend comes back from another node). */
+  mark(id: string): void {
+    const now = this.now();
+    this.entries.delete(id);
+    this.entries.set(id, { at: now, answer: Promise.resolve(undefined) });
+    this.trim(now);
+  }
+
   /** Whether `id` was delivered (or is being delivered) within the window. */
   has(id: string): boolean {
     const e = this.entries.get(id);

@@ -335,7 +335,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   private readonly routeNow = (msg: Message, scope?: RouteScope): Route => {
     const opsBefore = this.opsPushed;
     const r = new Route(msg);
-    if (msg.retain && scope?.resend !== true) this.retained.store(msg); // stored at the first attempt
+    if (msg.retain && scope?.resend === undefined) this.retained.store(msg); // stored at the first attempt
     this.fanOut.route(r, scope);
     if (this.opsPushed !== opsBefore && msg.qos > 0) r.waitFor(this.writer.flushed());
     return r;

@@ -9,6 +9,7 @@
 import { inMessageTrace, type Logger } from '../core/index.js';
 import type { BrokerMessage, MessageHandler, QoS } from './api.js';
 import type { Delivery } from './delivery.js';
+import type { HandedResend } from './qos2-resend.js';
 import type { Route } from './route.js';
 import type { Session } from './session.js';
 import { SubscriptionTrie, type SharedGroup } from './trie.js';
@@ -74,11 +75,13 @@ export interface RouteScope {
   /** Deliver only to these clients' sessions (a message re-sent for sessions adopted from a dead node). */
   clients?: ReadonlySet<string>;
   /**
-   * A client's resend of a QoS 2 PUBLISH that was routed here before but never acknowledged
-   * (qos2-resend.ts): nothing is delivered here again and no handler runs; a cluster fan-out
-   * forwards it again, under its `msg.id`, to the nodes with matching filters.
+   * A client's resend of a QoS 2 PUBLISH that was routed before but never acknowledged
+   * (qos2-resend.ts); no handler runs again. `here`: it was routed on this node — nothing is
+   * delivered here again. `elsewhere`: on the node the client left — a cluster fan-out delivers it
+   * here at most once per `msg.id` (it may have arrived as a forward). Either way a cluster fan-out
+   * forwards it again, under its id, to the nodes with matching filters.
    */
-  resend?: boolean;
+  resend?: 'here' | 'elsewhere';
 }
 
 /** What a cluster fan-out may do to the broker besides routing: keep a retained message in memory only. */
@@ -108,6 +111,13 @@ export interface FanOutHost {
   surrender(): number;
   /** The members whose rows (session or will) name them as the client's holder. */
   holdersOf(clientId: string): Promise<string[]>;
+  /**
+   * The client connects to another node: the unacknowledged QoS 2 PUBLISHes whose resends this node
+   * would recognise (qos2-resend.ts) go there with the claim's answer, and are forgotten here.
+   */
+  handOverResends(clientId: string): HandedResend[];
+  /** What the node that held the client handed over: its resends are recognised here now. */
+  acceptResends(clientId: string, handed: readonly HandedResend[]): void;
 }
 
 /** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */
@@ -146,7 +156,7 @@ export class LocalFanOut implements FanOut {
   }
 
   route(r: Route, scope?: RouteScope): void {
-    if (scope?.resend === true) return; // delivered here at the first attempt
+    if (scope?.resend !== undefined) return; // delivered at the first attempt (one node: here)
     const msg = r.msg;
     const m = this.trie.match(msg.topic);
     const only = scope?.clients;

@@ -39,6 +39,36 @@ describe('Qos2Resends', () => {
     assert.equal(r.take('p', 7, 't/1', Buffer.from('x')), undefined, 'past the window');
   });
 
+  test('a client’s entries move to the node it connects to, with the time they have left', () => {
+    let now = 0;
+    const here = new Qos2Resends(() => now, 60_000, 10);
+    const there = new Qos2Resends(() => now, 60_000, 10);
+    here.remember('p', [
+      { packetId: 1, msg: msg('m1', 'x'), wait: undefined },
+      { packetId: 2, msg: msg('m2', 'y'), wait: undefined },
+    ]);
+    here.remember('q', [{ packetId: 1, msg: msg('q1', 'x'), wait: undefined }]);
+    now = 10_000;
+    const handed = here.handOver('p');
+    assert.deepEqual(
+      handed.map(([id, mid, , left]) => [id, mid, left]),
+      [
+        [1, 'm1', 50_000],
+        [2, 'm2', 50_000],
+      ],
+    );
+    assert.equal(here.take('p', 1, 't/1', Buffer.from('x')), undefined, 'forgotten where it was');
+    assert.equal(here.take('q', 1, 't/1', Buffer.from('x'))?.id, 'q1', 'other clients stay');
+    there.accept('p', handed);
+    assert.deepEqual(there.take('p', 2, 't/1', Buffer.from('y')), {
+      id: 'm2',
+      here: false,
+      settled: undefined,
+    });
+    now = 60_001;
+    assert.equal(there.take('p', 1, 't/1', Buffer.from('x')), undefined, 'the window does not restart');
+  });
+
   test('keeps at most `max`, the oldest dropped first', () => {
     const r = new Qos2Resends(() => 0, 60_000, 2);
     for (const id of [1, 2, 3]) r.remember('p', [{ packetId: id, msg: msg(`m${id}`, 'x'), wait: undefined }]);

@@ -10,8 +10,8 @@
  * forward to a slow node timed out (docs/cluster.md, "QoS 2 after a forward timeout").
  *
  * Bounded: an entry lives `windowMs` and at most `max` are kept, oldest dropped first. In memory
- * on the node the client was connected to: a resend on another node, or after this node
- * restarted, is not recognised (the limits are listed in docs/cluster.md).
+ * on the node the client was connected to; a cluster hands a client's entries to the node it
+ * reconnects to with the session claim (`handOver` / `accept`). Not kept across a restart.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Message } from './types.js';
@@ -24,9 +24,13 @@ export interface Qos2Unacked {
   wait: Promise<void> | undefined;
 }
 
-/** A recognised resend: the first attempt's id, and when that attempt's work settled. */
+/**
+ * A recognised resend: the first attempt's id; `here` when it was routed on this node (else on the
+ * node that handed the client over); when that attempt's work here settled.
+ */
 export interface Resent {
   id: string;
+  here: boolean;
   settled: Promise<void> | undefined;
 }
 
@@ -34,6 +38,9 @@ interface Entry extends Resent {
   digest: string;
   until: number;
 }
+
+/** An entry moving to another node with the client: packet id, message id, digest, ms left. */
+export type HandedResend = [number, string, string, number];
 
 const settle = (): undefined => undefined;
 
@@ -75,7 +82,8 @@ export class Qos2Resends {
       const k = `${clientId}\u0000${packetId}`;
       this.entries.delete(k); // re-inserted last: the order stays the expiry order
       const settled = wait?.then(settle, settle); // failed or not: the resend decides anew
-      this.entries.set(k, { id: msg.id, settled, digest: digestOf(msg.topic, msg.payload), until });
+      const digest = digestOf(msg.topic, msg.payload);
+      this.entries.set(k, { id: msg.id, here: true, settled, digest, until });
     }
     this.trim();
   }
@@ -92,7 +100,33 @@ export class Qos2Resends {
     if (e === undefined) return undefined;
     this.entries.delete(k);
     if (e.until < this.now() || e.digest !== digestOf(topic, payload)) return undefined;
-    return { id: e.id, settled: e.settled };
+    return { id: e.id, here: e.here, settled: e.settled };
+  }
+
+  /** The client connects to another node: its entries go there (and are forgotten here). */
+  handOver(clientId: string): HandedResend[] {
+    if (this.entries.size === 0) return [];
+    const out: HandedResend[] = [];
+    const prefix = `${clientId}\u0000`;
+    const now = this.now();
+    for (const [k, e] of this.entries)
+      if (k.startsWith(prefix)) {
+        this.entries.delete(k);
+        if (e.until > now) out.push([Number(k.slice(prefix.length)), e.id, e.digest, e.until - now]);
+      }
+    return out;
+  }
+
+  /** Entries another node handed over with the client (the first attempt's local work was there). */
+  accept(clientId: string, handed: readonly HandedResend[]): void {
+    const now = this.now();
+    for (const [packetId, id, digest, left] of handed) {
+      const k = `${clientId}\u0000${packetId}`;
+      this.entries.delete(k);
+      const until = now + Math.min(left, this.windowMs);
+      this.entries.set(k, { id, here: false, settled: undefined, digest, until });
+    }
+    this.trim();
   }
 
   private trim(): void {

@@ -63,7 +63,8 @@ export function handlePublish(b: BrokerHost, c: Connection, p: IPublishPacket): 
   });
 }
 
-const RESEND: RouteScope = { resend: true };
+const RESEND_HERE: RouteScope = { resend: 'here' };
+const RESEND_ELSEWHERE: RouteScope = { resend: 'elsewhere' };
 
 function ackPacket(p: IPublishPacket, reasonCode: number): Packet {
   const cmd = p.qos === 2 ? 'pubrec' : 'puback';
@@ -105,7 +106,10 @@ function accept(
     s.incoming.add(p.messageId!);
     if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
   }
-  const routed = b.route(msg, resent === undefined ? undefined : RESEND);
+  const routed = b.route(
+    msg,
+    resent === undefined ? undefined : resent.here ? RESEND_HERE : RESEND_ELSEWHERE,
+  );
   if (p.qos === 2 && routed.dropped > 0 && c.version === 5) {
     // Refused below (PUBREC 0x97): a reason code >= 0x80 ends the QoS 2 flow, the id is released.
     s.incoming.delete(p.messageId!);
