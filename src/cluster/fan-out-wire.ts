@@ -29,6 +29,9 @@ export interface NatsFanOutOptions {
   orphanWaitMs?: number;
   /** Periodic announcement: a digest of the filter set (default), or the whole set (`false`). */
   digest?: boolean;
+  /** Ids of forwarded QoS 2 messages accepted here are kept … ms (default 120000), at most `dedupeMax` (100000). */
+  dedupeWindowMs?: number;
+  dedupeMax?: number;
 }
 
 export interface FanOutStats {
@@ -48,6 +51,8 @@ export interface FanOutStats {
   adoptedClients: number;
   /** QoS 1/2 forwards re-sent to the adopter of a dead member (or delivered here as adopter). */
   redelivered: number;
+  /** Forwarded QoS 2 messages answered from the seen window instead of delivered again (a resend). */
+  deduplicated: number;
 }
 
 export function newStats(): FanOutStats {
@@ -63,6 +68,7 @@ export function newStats(): FanOutStats {
     adoptedMembers: 0,
     adoptedClients: 0,
     redelivered: 0,
+    deduplicated: 0,
   };
 }
 
@@ -93,6 +99,8 @@ export interface Header {
   g?: string[];
   /** Re-sent for the sessions this node adopted from dead member `a` only. */
   a?: string;
+  /** A client's QoS 2 message: its id (`Message.id`), deduplicated by the receivers. */
+  i?: string;
 }
 
 export function header(msg: Message): Header {
@@ -102,6 +110,7 @@ export function header(msg: Message): Header {
     h.k = 1;
   }
   if (msg.publisherId !== undefined) h.c = msg.publisherId;
+  if (msg.id !== undefined) h.i = msg.id;
   if (msg.expiresAt !== undefined) h.e = msg.expiresAt;
   if (msg.properties) {
     const { correlationData, ...rest } = msg.properties as Record<string, unknown> & {

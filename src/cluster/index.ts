@@ -242,6 +242,15 @@ export function registerClusterMetrics(metrics: Registry, cluster: Cluster): voi
     },
   });
   new Counter({
+    name: 'tsunagu_cluster_forwards_deduplicated_total',
+    help: 'Forwarded QoS 2 messages this node had already accepted (a resend after a forward timeout): answered, not delivered again',
+    registers: [metrics],
+    collect() {
+      this.reset();
+      this.inc(cluster.fanOutStats()?.deduplicated ?? 0);
+    },
+  });
+  new Counter({
     name: 'tsunagu_cluster_forward_dropped_total',
     help: 'Copies of forwarded QoS 1/2 messages that the receiving nodes dropped (queue full, too large)',
     registers: [metrics],

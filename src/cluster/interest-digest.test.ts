@@ -33,6 +33,8 @@ const host: FanOutHost = {
   adoptOrphans: () => Promise.resolve({ dead: [], from: new Map() }),
   surrender: () => 0,
   holdersOf: () => Promise.resolve([]),
+  handOverResends: () => [],
+  acceptResends: () => undefined,
 };
 
 async function measure(digest: boolean, t: { after(fn: () => Promise<void>): void }) {

@@ -11,7 +11,10 @@
  *   at its first full set. A gap in a member's sequence numbers asks it for its full set.
  * - Forwarding: one NATS message per target node on `<base>.f.<member>`. The receiver delivers it
  *   locally only — never re-forwarded (no loops), no server-side handlers (they ran on the node
- *   that received the PUBLISH).
+ *   that received the PUBLISH); forward-receiver.ts.
+ * - QoS 2 exactly once past a forward timeout: a client's QoS 2 message carries its id; the
+ *   publisher's resend of an unacknowledged one is forwarded again (`RouteScope.resend`, nothing
+ *   delivered here twice) and receivers that already accepted it answer from their seen window.
  * - `$share/{group}/…`: the origin picks one node per group among those holding members (round
  *   robin), and only that node delivers to the group (one member cluster-wide).
  * - Retained: stored durably by the origin (the shared PostgreSQL store); retained PUBLISHes are
@@ -22,28 +25,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type MsgHdrs, type NatsError, type Subscription as NatsSubscription } from 'nats';
-import { SpanKind } from '../core/index.js';
+import { hashKey } from '../core/index.js';
 import {
-  Route,
+  ForwardTimeoutError,
+  type Route,
   SessionBusyError,
   type FanOut,
   type FanOutHost,
-  type Message,
   type MessageHandler,
   type RouteScope,
   type Subscription,
-  tracedRoute,
 } from '../mqtt/index.js';
-import { addRemoteDrops, forwardAnswer } from './forward-answer.js';
+import { addRemoteDrops } from './forward-answer.js';
+import { claimAnswer, ForwardReceiver } from './forward-receiver.js';
 import { InterestTable } from './interest.js';
-import { incomingTraceParent, outgoingTraceHeaders } from './nats-trace.js';
+import { outgoingTraceHeaders } from './nats-trace.js';
 import { GoneMembers } from './gone-members.js';
 import {
   memberOf,
   newStats,
   type FanOutStats,
   type NatsFanOutOptions,
-  decodeFrame,
   decodeMessage,
   encodeFrame,
   header,
@@ -76,8 +78,8 @@ export class NatsFanOut implements FanOut {
   private readonly ackTimeoutMs: number;
   /** Ownership member id per fan-out member, from announcements (candidates for adoption). */
   private readonly owners = new Map<string, string>();
-  private readonly adoptedFrom = new Map<string, Set<string>>();
   private readonly gone: GoneMembers;
+  private readonly receiver: ForwardReceiver;
   readonly stats: FanOutStats = newStats();
 
   constructor(
@@ -89,14 +91,14 @@ export class NatsFanOut implements FanOut {
     this.resyncMs = o.resyncMs ?? 2000;
     this.expireMs = o.expireMs ?? 3 * this.resyncMs;
     this.ackTimeoutMs = o.ackTimeoutMs ?? 5000;
+    this.receiver = new ForwardReceiver({ ...o, local, host, stats: this.stats });
     this.gone = new GoneMembers({
       ...o,
       member: this.member,
       ackTimeoutMs: this.ackTimeoutMs,
       orphanWaitMs: o.orphanWaitMs ?? 30_000,
       stats: this.stats,
-      deliverHere: (h, payload, trace) =>
-        this.deliverHere(h, decodeMessage(h, payload), true, trace).then(forwardAnswer),
+      deliverHere: (h, payload, trace) => this.receiver.accept(h, decodeMessage(h, payload), trace),
     });
   }
 
@@ -111,12 +113,13 @@ export class NatsFanOut implements FanOut {
       }),
       nc.subscribe(`${base}.f.${this.member}`, {
         callback: (err, m) => {
-          if (!err) this.onForward(m.data, m.headers, m.reply ? (answer) => m.respond(answer) : undefined);
+          if (!err)
+            this.receiver.onForward(m.data, m.headers, m.reply ? (answer) => m.respond(answer) : undefined);
         },
       }),
       nc.subscribe(`${base}.t.${this.member}`, {
         callback: (err, m) => {
-          if (!err) this.onClaim(m.data, (held) => m.respond(Buffer.from(held ? '1' : '0')));
+          if (!err) this.receiver.onClaim(m.data, (answer) => m.respond(answer));
         },
       }),
     );
@@ -159,7 +162,8 @@ export class NatsFanOut implements FanOut {
 
   route(r: Route, scope?: RouteScope): void {
     const msg = r.msg;
-    if (scope !== undefined || this.closed || msg.topic.startsWith('$SYS/')) {
+    const resend = scope?.resend;
+    if ((scope !== undefined && resend === undefined) || this.closed || msg.topic.startsWith('$SYS/')) {
       this.local.route(r, scope);
       return;
     }
@@ -167,8 +171,9 @@ export class NatsFanOut implements FanOut {
     let groupsFor: Map<string, string[]> | undefined;
     let localGroups: Set<string> | undefined;
     for (const [key, holders] of m.shared) {
-      const i = this.rr.get(key) ?? 0;
-      this.rr.set(key, i + 1);
+      // A QoS 2 message picks by its id: its resend goes to the same node (deduplicated there).
+      const i = msg.id === undefined ? (this.rr.get(key) ?? 0) : hashKey(msg.id);
+      if (msg.id === undefined) this.rr.set(key, i + 1);
       const pick = holders[i % holders.length]!;
       if (pick === this.member) (localGroups ??= new Set()).add(key);
       else {
@@ -178,7 +183,11 @@ export class NatsFanOut implements FanOut {
         else groupsFor.set(pick, [key]);
       }
     }
-    this.local.route(r, m.shared.size > 0 ? { shared: localGroups ?? NO_GROUPS } : undefined);
+    const here = m.shared.size > 0 ? { shared: localGroups ?? NO_GROUPS } : undefined;
+    // A resend routed here before: delivered then. One whose client came from another node: here
+    // once per id (the first attempt may have been forwarded here), no handlers (they ran there).
+    if (resend === undefined) this.local.route(r, here);
+    else if (resend === 'elsewhere') this.receiver.deliverOnce(r, { remote: true, ...here });
 
     let targets: Iterable<string> = m.members;
     if (msg.retain) targets = this.interest.members();
@@ -212,7 +221,9 @@ export class NatsFanOut implements FanOut {
       [...this.heard.keys()].map((member) =>
         this.o.nc.request(`${this.o.base}.t.${member}`, data, { timeout: this.ackTimeoutMs }).then(
           (m) => {
-            if (Buffer.from(m.data).toString() === '1') this.stats.sessionsTakenOver++;
+            const { held, resends } = claimAnswer(m.data);
+            if (held) this.stats.sessionsTakenOver++;
+            if (resends.length > 0) this.host.acceptResends(clientId, resends);
           },
           (err: NatsError) => {
             if (noResponders(err)) return;
@@ -274,7 +285,8 @@ export class NatsFanOut implements FanOut {
         (err: NatsError) => {
           if (noResponders(err)) return this.gone.redeliver(target, h, payload, trace, answered);
           this.stats.forwardTimeouts++;
-          throw err;
+          // The target may still queue it: the publisher's resend comes back here (RouteScope.resend).
+          throw new ForwardTimeoutError(target, { cause: err });
         },
       );
     } catch (err) {
@@ -293,7 +305,7 @@ export class NatsFanOut implements FanOut {
     const m = memberOf(owner);
     this.flushDeltas(); // the adopted sessions' filters first, then the adoption
     this.announce({ o: this.member, s: ++this.seq, k: 'x', m, by: this.member });
-    this.adoptedFrom.set(m, new Set(clients));
+    this.receiver.adoptedFrom.set(m, new Set(clients));
     this.stats.adoptedMembers++;
     this.stats.adoptedClients += clients.length;
     this.onAdopted(m, this.member);
@@ -303,74 +315,6 @@ export class NatsFanOut implements FanOut {
     this.gone.adoptedBy.set(m, by);
     this.owners.delete(m);
     if (m !== this.member) this.forget(m);
-  }
-
-  private onClaim(data: Uint8Array, answer: (held: boolean) => void): void {
-    let req: { c: string; k: 0 | 1 };
-    try {
-      req = JSON.parse(Buffer.from(data).toString('utf8')) as { c: string; k: 0 | 1 };
-    } catch {
-      return;
-    }
-    this.host.releaseSession(req.c, req.k === 1).then(answer, (err: unknown) => {
-      // Not durable here: no answer, the claimer logs a timeout and goes on (at least once).
-      this.o.log.error({ err, clientId: req.c }, 'cluster fan-out: session release failed');
-    });
-  }
-
-  private onForward(
-    data: Uint8Array,
-    trace: MsgHdrs | undefined,
-    accept: ((answer?: Uint8Array) => void) | undefined,
-  ): void {
-    let msg: Message;
-    let h: Header;
-    try {
-      ({ h, msg } = decodeFrame(data));
-    } catch (err) {
-      this.o.log.warn({ err }, 'cluster fan-out: malformed forward dropped');
-      return;
-    }
-    this.stats.forwardedIn++;
-    if (h.k === 1) this.host.keepRetained(msg);
-    const p = this.deliverHere(h, msg, accept !== undefined, trace);
-    if (!accept) {
-      p.catch((err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: local delivery failed'));
-      return;
-    }
-    // Accepted once queued and durable here; the answer lists the copies dropped here.
-    p.then(
-      (r) => accept(forwardAnswer(r)),
-      (err: unknown) => this.o.log.warn({ err }, 'cluster fan-out: forwarded message not accepted'),
-    );
-  }
-
-  /**
-   * Delivered here only: not forwarded again, no server-side handlers; in the origin's trace when
-   * `trace` carries a sampled context. Settles with the route once queued and durable here
-   * (persistent sessions) and past flow control. `h.a`: only the sessions adopted from that dead
-   * member.
-   */
-  private deliverHere(h: Header, msg: Message, acked: boolean, trace: MsgHdrs | undefined): Promise<Route> {
-    const r = new Route(msg);
-    const clients = h.a !== undefined ? (this.adoptedFrom.get(h.a) ?? new Set<string>()) : undefined;
-    const scope: RouteScope = {
-      remote: true,
-      shared: h.g && !clients ? new Set(h.g) : NO_GROUPS,
-      ...(clients ? { clients } : {}),
-    };
-    const parent = incomingTraceParent(trace);
-    if (parent === undefined) this.local.route(r, scope);
-    else
-      tracedRoute(
-        parent,
-        msg,
-        () => (this.local.route(r, scope), r),
-        'mqtt deliver forwarded',
-        SpanKind.CONSUMER,
-      );
-    if (!acked) return (r.wait ?? Promise.resolve()).then(() => r);
-    return Promise.all([r.wait, this.host.flushed()]).then(() => r);
   }
 
   // ---- interest ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import { Connection, type ConnectionHost } from './connection.js';
 import { UncorkBatch } from './uncork.js';
 import { Delivery } from './delivery.js';
 import { MqttErrors } from './errors.js';
-import { LocalFanOut, type FanOut, type FanOutFactory } from './fan-out.js';
+import { LocalFanOut, type FanOut, type FanOutFactory, type RouteScope } from './fan-out.js';
 import { authorizeWill } from './handlers/authorize.js';
 import { dispatch } from './handlers/index.js';
 import { claimSession, fanOutHost, stateAtStart } from './handover.js';
@@ -30,6 +30,7 @@ import type { BrokerCounters, BrokerHost } from './host.js';
 import { GroupCommit, type BrokerPersistence, type PersistOp } from './persistence.js';
 import { PostgresPersistence } from './persistence-pg.js';
 import { SqlitePersistence } from './persistence-sqlite.js';
+import { Qos2Resends } from './qos2-resend.js';
 import { RC } from './reason-codes.js';
 import { restoreState } from './restore.js';
 import { RetainedRoom } from './retained-room.js';
@@ -93,6 +94,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   readonly fanOut: FanOut;
   readonly retained: RetainedRoom;
   readonly wills: WillRoom;
+  readonly resends = new Qos2Resends(() => this.clock.now());
   private readonly sweeper: Sweeper;
   /** Counts persistence operations; compared before/after a step to know if an ack must wait. */
   opsPushed = 0;
@@ -285,6 +287,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     this.sessions.countConnection(-1);
     const info = conn.info!;
     if (conn.session) this.sessions.detach(conn.session, conn);
+    this.resends.remember(info.clientId, conn.unsentQos2());
     try {
       this.hooks.onDisconnect(info, reason, detail === undefined ? undefined : { message: detail });
     } catch (err) {
@@ -324,17 +327,16 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   }
 
   /** Route a message (in an `mqtt deliver` span when sampled, trace.ts). */
-  route(msg: Message): RouteResult {
-    return routeTraced(msg, this.routeNow);
+  route(msg: Message, scope?: RouteScope): RouteResult {
+    return routeTraced(msg, scope === undefined ? this.routeNow : (m) => this.routeNow(m, scope));
   }
 
   /** Keep it if retained, fan it out, say what was done (copies, drops, flow wait, when to ack). */
-
-  private readonly routeNow = (msg: Message): Route => {
+  private readonly routeNow = (msg: Message, scope?: RouteScope): Route => {
     const opsBefore = this.opsPushed;
     const r = new Route(msg);
-    if (msg.retain) this.retained.store(msg);
-    this.fanOut.route(r);
+    if (msg.retain && scope?.resend === undefined) this.retained.store(msg); // stored at the first attempt
+    this.fanOut.route(r, scope);
     if (this.opsPushed !== opsBefore && msg.qos > 0) r.waitFor(this.writer.flushed());
     return r;
   };

@@ -17,6 +17,7 @@ import {
   type ParserOwner,
   type PooledParser,
 } from './parser-pool.js';
+import type { Qos2Unacked } from './qos2-resend.js';
 import type { Session } from './session.js';
 import type { OutboundAliases } from './topic-alias-out.js';
 
@@ -46,6 +47,8 @@ const OUT_LIMIT = 1024 * 1024;
 
 interface PendingAck {
   packet: Packet | undefined;
+  /** A QoS 2 PUBLISH waiting for its PUBREC: remembered at close if it was never sent. */
+  qos2?: Qos2Unacked;
 }
 
 const CONN = Symbol('tsunagu.mqtt.connection');
@@ -266,10 +269,17 @@ export class Connection implements ParserOwner {
    * Queue an acknowledgement that becomes ready later (`ready()`), keeping order with acks that
    * are ready now. Returns the handle to complete.
    */
-  deferAck(): PendingAck {
-    const a: PendingAck = { packet: undefined };
+  deferAck(qos2?: Qos2Unacked): PendingAck {
+    const a: PendingAck = qos2 ? { packet: undefined, qos2 } : { packet: undefined };
     (this.acks ??= []).push(a);
     return a;
+  }
+
+  /** The QoS 2 PUBLISHes whose PUBREC is not sent yet (ready or not): read when the connection closes. */
+  unsentQos2(): Qos2Unacked[] {
+    const out: Qos2Unacked[] = [];
+    for (const a of this.acks ?? []) if (a.qos2) out.push(a.qos2);
+    return out;
   }
 
   /** Send `packet` now, or after the deferred acks before it. */

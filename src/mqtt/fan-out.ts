@@ -9,6 +9,7 @@
 import { inMessageTrace, type Logger } from '../core/index.js';
 import type { BrokerMessage, MessageHandler, QoS } from './api.js';
 import type { Delivery } from './delivery.js';
+import type { HandedResend } from './qos2-resend.js';
 import type { Route } from './route.js';
 import type { Session } from './session.js';
 import { SubscriptionTrie, type SharedGroup } from './trie.js';
@@ -49,6 +50,21 @@ export class SessionBusyError extends Error {
 }
 
 /**
+ * A node did not accept a forwarded QoS 1/2 message in time (cluster fan-out): the publisher is not
+ * acknowledged. Unlike a failed write here, the message was delivered on this node and possibly on
+ * the slow one: a QoS 2 resend goes to the other nodes only, under the same message id.
+ */
+export class ForwardTimeoutError extends Error {
+  override readonly name = 'ForwardTimeoutError';
+  constructor(
+    readonly node: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`node ${node} did not accept the forwarded message in time`, options);
+  }
+}
+
+/**
  * Narrows one `route()` (a cluster fan-out): a message forwarded from another node runs no
  * server-side handlers (they ran where it was published), and shared-subscription groups are
  * delivered only when named here (one member cluster-wide per group; key = the `$share/…` filter).
@@ -58,6 +74,14 @@ export interface RouteScope {
   shared?: ReadonlySet<string>;
   /** Deliver only to these clients' sessions (a message re-sent for sessions adopted from a dead node). */
   clients?: ReadonlySet<string>;
+  /**
+   * A client's resend of a QoS 2 PUBLISH that was routed before but never acknowledged
+   * (qos2-resend.ts); no handler runs again. `here`: it was routed on this node — nothing is
+   * delivered here again. `elsewhere`: on the node the client left — a cluster fan-out delivers it
+   * here at most once per `msg.id` (it may have arrived as a forward). Either way a cluster fan-out
+   * forwards it again, under its id, to the nodes with matching filters.
+   */
+  resend?: 'here' | 'elsewhere';
 }
 
 /** What a cluster fan-out may do to the broker besides routing: keep a retained message in memory only. */
@@ -87,6 +111,13 @@ export interface FanOutHost {
   surrender(): number;
   /** The members whose rows (session or will) name them as the client's holder. */
   holdersOf(clientId: string): Promise<string[]>;
+  /**
+   * The client connects to another node: the unacknowledged QoS 2 PUBLISHes whose resends this node
+   * would recognise (qos2-resend.ts) go there with the claim's answer, and are forgotten here.
+   */
+  handOverResends(clientId: string): HandedResend[];
+  /** What the node that held the client handed over: its resends are recognised here now. */
+  acceptResends(clientId: string, handed: readonly HandedResend[]): void;
 }
 
 /** Wraps the local fan-out (a cluster fan-out); the default keeps it as it is. */
@@ -125,6 +156,7 @@ export class LocalFanOut implements FanOut {
   }
 
   route(r: Route, scope?: RouteScope): void {
+    if (scope?.resend !== undefined) return; // delivered at the first attempt (one node: here)
     const msg = r.msg;
     const m = this.trie.match(msg.topic);
     const only = scope?.clients;

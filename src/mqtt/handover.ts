@@ -17,6 +17,7 @@
  *   cluster/orphans.ts): sessions wait offline there (their subscriptions announced, messages
  *   queued), wills are published when due, as after a restart.
  */
+import type { Qos2Resends } from './qos2-resend.js';
 import type { Delivery } from './delivery.js';
 import type { FanOut, FanOutHost } from './fan-out.js';
 import type { Message } from './types.js';
@@ -33,6 +34,7 @@ export interface HandoverBroker {
   readonly writer: GroupCommit;
   readonly delivery: Delivery;
   readonly wills: WillRoom;
+  readonly resends: Qos2Resends;
   readonly running: boolean;
   persist(op: PersistOp): void;
   now(): number;
@@ -162,5 +164,7 @@ export function fanOutHost(b: HandoverBroker, keepRetained: (msg: Message) => vo
     adoptOrphans: (live, candidates) => adoptOrphans(b, live, candidates),
     surrender: () => surrender(b),
     holdersOf: (id) => b.persistence.holdersOf?.(id) ?? Promise.resolve([]),
+    handOverResends: (id) => b.resends.handOver(id),
+    acceptResends: (id, handed) => b.resends.accept(id, handed),
   };
 }

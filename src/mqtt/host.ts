@@ -12,7 +12,9 @@ import type { BrokerHooks } from './api.js';
 import type { Connection } from './connection.js';
 import type { Delivery } from './delivery.js';
 import type { DurableHost } from './durable-send.js';
+import type { RouteScope } from './fan-out.js';
 import type { PersistOp } from './persistence.js';
+import type { Qos2Resends } from './qos2-resend.js';
 import type { RetainedRoom } from './retained-room.js';
 import type { RouteResult } from './route.js';
 import type { SessionRoom } from './sessions.js';
@@ -42,11 +44,13 @@ export interface BrokerHost extends StateWriter {
   readonly delivery: Delivery;
   readonly retained: RetainedRoom;
   readonly wills: WillRoom;
+  /** Unacknowledged QoS 2 PUBLISHes whose resends are recognised (and new QoS 2 message ids). */
+  readonly resends: Qos2Resends;
   /** Started and not closing: new clients are accepted and wills are published. */
   readonly running: boolean;
   now(): number;
-  /** Route a message to every matching subscriber and server-side handler. */
-  route(msg: Message): RouteResult;
+  /** Route a message to every matching subscriber and server-side handler (`scope.resend`: forward only). */
+  route(msg: Message, scope?: RouteScope): RouteResult;
   /** Cluster: take the session from the node holding it, load it here (handover.ts); undefined: nothing to wait for. */
   claimSession(clientId: string, clean: boolean): Promise<void> | undefined;
   /** Connect attempts per second per remote address exceeded (limits.connectRatePerIp). */

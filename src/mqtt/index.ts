@@ -20,7 +20,8 @@ export { isBrokerReservedTopic } from './reserved-topics.js';
 export { SubscriptionTrie } from './trie.js';
 // The fan-out seam for a cluster fan-out (issue 13, src/cluster/).
 export type { FanOut, FanOutFactory, FanOutHost, RouteScope } from './fan-out.js';
-export { SessionBusyError } from './fan-out.js';
+export { ForwardTimeoutError, SessionBusyError } from './fan-out.js';
+export type { HandedResend } from './qos2-resend.js';
 export type { Message, Subscription } from './types.js';
 export { Route, type DropReason } from './route.js';
 export { tracedRoute } from './trace.js';

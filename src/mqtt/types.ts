@@ -12,6 +12,12 @@ export interface Message {
   publisherId: string | undefined;
   /** Epoch ms after which the message is dropped (MQTT 5 Message Expiry Interval). */
   expiresAt: number | undefined;
+  /**
+   * A client's QoS 2 PUBLISH: an id unique cluster-wide (`<broker>.<seq>`, qos2-resend.ts). A resend
+   * of a PUBLISH that was never acknowledged carries the id of the first attempt, so the nodes that
+   * already queued it do not queue it again (docs/cluster.md, "QoS 2 after a forward timeout").
+   */
+  id?: string;
 }
 
 /** A client's subscription (one per filter per session). */

@@ -19,11 +19,11 @@ import { type DeviceInfo, type TsunaguEvents, withSpan } from '../core/index.js'
 import { ExecutorIo } from './executor-io.js';
 import type { ExecutorDeps, ShadowChange } from './executor-deps.js';
 import type { Execution, ExecutionKind, Override } from './execution.js';
-import { mismatches, overriddenKeys } from './match.js';
+import { mismatches } from './match.js';
+import { detectedOverride } from './override-detect.js';
 import { Resolver } from './resolve.js';
-
 export type { ExecutorDeps, ShadowChange, ShadowWriter } from './executor-deps.js';
-import type { JsonObject, Schedule, SlotWrite } from './types.js';
+import type { Schedule, SlotWrite } from './types.js';
 
 interface Target {
   device: DeviceInfo;
@@ -47,6 +47,8 @@ export class Executor {
   /** Open executions this node works on, by schedule and device. */
   private readonly open = new Map<string, Execution>();
   private readonly checkTimers = new Map<string, () => void>();
+  /** Executions with a catch-up armed (one per execution, however often the device connects). */
+  private readonly catchUps = new Set<string>();
   /** The last slot instant executed, by schedule and device (skips store round trips). */
   private readonly done = new Map<string, number>();
   private readonly overrides = new Map<string, Override>();
@@ -229,7 +231,7 @@ export class Executor {
     }
     await Promise.all(
       send.map(async (e) => {
-        await this.write(l.s, e.deviceId, e.patch);
+        await this.io.write(l.s, e.deviceId, e.patch);
         if (e.status === 'sent') this.armCheck(e);
       }),
     );
@@ -280,10 +282,6 @@ export class Executor {
     };
   }
 
-  private write(s: Schedule, deviceId: string, patch: JsonObject): Promise<void> {
-    return this.io.write(s, deviceId, patch);
-  }
-
   /** Take over an open execution loaded from the store (start-up, ownership gain, a race lost). */
   private adopt(e: Execution): void {
     if (e.status !== 'sent' && e.status !== 'offline') return;
@@ -294,6 +292,8 @@ export class Executor {
     this.open.set(k, e);
     this.done.set(k, Math.max(this.done.get(k) ?? 0, e.slotAt));
     if (e.status === 'sent') this.armCheck(e);
+    // Taken over while its device is connected (the connect was seen by the previous owner).
+    else if (this.deps.isOnline(e.deviceId)) this.armCatchUp(e);
   }
 
   private forget(k: string): void {
@@ -356,7 +356,8 @@ export class Executor {
         this.track(
           (async () => {
             if (this.open.get(k)?.id !== next.id || next.status !== 'sent') return;
-            await this.write(s, deviceId, next.patch);
+            if (!this.deps.ownership.owns(deviceId)) return this.forget(k); // the new owner re-sends
+            await this.io.write(s, deviceId, next.patch);
             this.armCheck(next);
           })(),
         );
@@ -423,8 +424,17 @@ export class Executor {
     for (const id of this.byDevice.get(deviceId) ?? []) {
       const e = this.open.get(key(id, deviceId));
       if (!e || e.status !== 'offline' || !this.deps.ownership.owns(deviceId)) continue;
-      this.deps.clock.setTimer(this.deps.catchUpDelayMs ?? 2000, () => this.track(this.catchUp(e)));
+      this.armCatchUp(e);
     }
+  }
+
+  private armCatchUp(e: Execution): void {
+    if (this.catchUps.has(e.id)) return;
+    this.catchUps.add(e.id);
+    this.deps.clock.setTimer(this.deps.catchUpDelayMs ?? 2000, () => {
+      this.catchUps.delete(e.id);
+      this.track(this.catchUp(e));
+    });
   }
 
   /** The device is back: send it the state in effect now (not each slot it missed). */
@@ -432,6 +442,8 @@ export class Executor {
     const k = key(e.scheduleId, e.deviceId);
     const l = this.loaded.get(e.scheduleId);
     if (!l || this.open.get(k) !== e || !this.deps.isOnline(e.deviceId)) return;
+    // The shard moved since the connect: the new owner adopted the execution and catches up.
+    if (!this.deps.ownership.owns(e.deviceId)) return this.forget(k);
     if (
       mismatches(e.patch, await this.io.reported({ deviceId: e.deviceId, name: e.shadowName })).length === 0
     )
@@ -442,7 +454,7 @@ export class Executor {
       nextCheckAt: this.deps.clock.now() + l.s.verify.timeoutMs,
     });
     if (!next) return;
-    await this.write(l.s, e.deviceId, next.patch);
+    await this.io.write(l.s, e.deviceId, next.patch);
     this.armCheck(next);
   }
 
@@ -477,24 +489,12 @@ export class Executor {
     const l = this.loaded.get(id);
     const t = l?.targets.get(ev.deviceId);
     if (!l || !t || l.s.shadowName !== ev.shadowName || !this.deps.ownership.owns(ev.deviceId)) return;
-    const now = this.deps.clock.now();
-    const st = t.resolver.at(now);
-    if (st.kind === 'none') return;
-    const keys = overriddenKeys(st.write.patch, ev.desired);
-    if (keys.length === 0) return;
-    const o: Override = {
-      scheduleId: id,
-      deviceId: ev.deviceId,
-      mode: l.s.overrideMode,
-      keys,
-      actor: `${actor.kind}:${actor.name ?? actor.id}`,
-      at: now,
-      untilAt: l.s.overrideMode === 'until_next_slot' ? (t.resolver.next(now)?.at ?? null) : null,
-    };
+    const o = detectedOverride(l.s, t.resolver, ev, this.deps.clock.now());
+    if (!o) return;
     const k = key(id, ev.deviceId);
     this.overrides.set(k, o);
     await this.deps.store.putOverride(o);
     const e = this.open.get(k);
-    if (e) await this.finish(e, 'overridden', `desired ${keys.join(', ')} changed by ${o.actor}`);
+    if (e) await this.finish(e, 'overridden', `desired ${o.keys.join(', ')} changed by ${o.actor}`);
   }
 }

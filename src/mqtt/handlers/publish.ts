@@ -1,12 +1,14 @@
 /**
- * Inbound PUBLISH (QoS 0/1/2) and PUBREL. Order: topic alias → topic checks → QoS 2 duplicate
- * check → authorizePublish (sync fast path) → route → acknowledge once durable.
+ * Inbound PUBLISH (QoS 0/1/2) and PUBREL. Order: topic alias → topic checks → QoS 2 resend or
+ * duplicate check → authorizePublish (sync fast path) → route → acknowledge once durable.
  */
 import type { IPublishPacket, IPubrelPacket, Packet } from 'mqtt-packet';
 import type { BrokerHost } from '../host.js';
 import type { Connection } from '../connection.js';
 import { ackWhenDurable } from '../durable-send.js';
 import { appProperties } from '../encode.js';
+import { ForwardTimeoutError, type RouteScope } from '../fan-out.js';
+import type { Resent } from '../qos2-resend.js';
 import { authorizePublish } from './authorize.js';
 import { RC } from '../reason-codes.js';
 import { topicNameError } from '../topics.js';
@@ -37,22 +39,32 @@ export function handlePublish(b: BrokerHost, c: Connection, p: IPublishPacket): 
     return b.protocolError(c, 'topic name exceeds limits', RC.topicNameInvalid);
   }
 
-  // [MQTT-4.3.3-9/10] a QoS 2 PUBLISH with a packet id not yet released is not delivered again.
-  if (p.qos === 2 && s.incoming.has(p.messageId!)) return c.ack(ackPacket(p, RC.success));
-  if (p.qos === 2 && c.version === 5 && s.incoming.size >= b.limits.maxInflight)
-    return b.protocolError(c, 'receive maximum exceeded', RC.receiveMaximumExceeded);
+  const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
+  // The resend of a QoS 2 PUBLISH whose PUBREC was never sent (its connection closed first, e.g. a
+  // cluster forward timed out): routed again as a resend under the first attempt's id, even when
+  // its packet id is recorded as received — a node that did not accept it must still get it.
+  const resent = p.qos === 2 ? b.resends.take(s.clientId, p.messageId!, topic, payload) : undefined;
+  if (resent === undefined && p.qos === 2) {
+    // [MQTT-4.3.3-9/10] a QoS 2 PUBLISH with a packet id not yet released is not delivered again.
+    if (s.incoming.has(p.messageId!)) return c.ack(ackPacket(p, RC.success));
+    if (c.version === 5 && s.incoming.size >= b.limits.maxInflight)
+      return b.protocolError(c, 'receive maximum exceeded', RC.receiveMaximumExceeded);
+  }
 
   const allowed = authorizePublish(b, c.info!, topic);
-  if (allowed === true) return accept(b, c, p, topic);
+  if (allowed === true) return accept(b, c, p, topic, payload, resent);
   if (allowed === false) return deny(c, p);
   c.block();
   void allowed.then((ok) => {
     if (c.state === 'closed') return;
-    if (ok) accept(b, c, p, topic);
+    if (ok) accept(b, c, p, topic, payload, resent);
     else deny(c, p);
     b.resume(c);
   });
 }
+
+const RESEND_HERE: RouteScope = { resend: 'here' };
+const RESEND_ELSEWHERE: RouteScope = { resend: 'elsewhere' };
 
 function ackPacket(p: IPublishPacket, reasonCode: number): Packet {
   const cmd = p.qos === 2 ? 'pubrec' : 'puback';
@@ -67,13 +79,21 @@ function deny(c: Connection, p: IPublishPacket): void {
   c.ack(ackPacket(p, c.version === 5 ? RC.notAuthorized : RC.success));
 }
 
-function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string): void {
+/** `resent`: the unacknowledged first attempt this PUBLISH resends. */
+function accept(
+  b: BrokerHost,
+  c: Connection,
+  p: IPublishPacket,
+  topic: string,
+  payload: Buffer,
+  resent: Resent | undefined,
+): void {
   const s = c.session!;
   const props = p.properties;
   const expiry = props?.messageExpiryInterval;
   const msg: Message = {
     topic,
-    payload: typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload,
+    payload,
     qos: p.qos,
     retain: p.retain,
     properties: props ? appProperties(props) : undefined,
@@ -81,11 +101,15 @@ function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string):
     expiresAt: expiry !== undefined ? b.now() + expiry * 1000 : undefined,
   };
   const before = b.opsPushed;
-  if (p.qos === 2) {
+  if (p.qos === 2) msg.id = resent?.id ?? b.resends.nextId();
+  if (p.qos === 2 && !s.incoming.has(p.messageId!)) {
     s.incoming.add(p.messageId!);
     if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
   }
-  const routed = b.route(msg);
+  const routed = b.route(
+    msg,
+    resent === undefined ? undefined : resent.here ? RESEND_HERE : RESEND_ELSEWHERE,
+  );
   if (p.qos === 2 && routed.dropped > 0 && c.version === 5) {
     // Refused below (PUBREC 0x97): a reason code >= 0x80 ends the QoS 2 flow, the id is released.
     s.incoming.delete(p.messageId!);
@@ -95,6 +119,9 @@ function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string):
   // The inbound QoS 2 id must be durable before PUBREC too (else a resent PUBLISH is delivered twice).
   if (p.qos > 0 && b.opsPushed !== before)
     wait = wait ? Promise.all([wait, b.writer.flushed()]).then(() => undefined) : b.writer.flushed();
+  // A resend: also what the first attempt's PUBREC waited for here (handlers, writes), and a flush.
+  if (resent !== undefined)
+    wait = Promise.all([wait, resent.settled, b.writer.flushed()]).then(() => undefined);
   // A subscriber's queue is full and it is still draining: stop reading this publisher until
   // there is room; its acknowledgement (below) waits for that too.
   if (routed.flowWait) b.holdConnection(c, routed.flowWait);
@@ -106,12 +133,23 @@ function accept(b: BrokerHost, c: Connection, p: IPublishPacket, topic: string):
   // settles, so the PUBACK is decided then (QoS 2's PUBREC only knows this node's).
   const ack = (): ReturnType<typeof ackPacket> =>
     ackPacket(p, routed.dropped > 0 && c.version === 5 ? RC.quotaExceeded : RC.success);
-  if (!wait) return c.ack(ack());
-  const pending = c.deferAck();
+  if (!wait && p.qos === 1) return c.ack(ack());
+  // QoS 2: a PUBREC still unsent when the connection closes is remembered (qos2-resend.ts).
+  const pending = c.deferAck(p.qos === 2 ? { packetId: p.messageId!, msg, wait } : undefined);
+  if (!wait) return c.completeAck(pending, ack());
   wait.then(
     () => c.completeAck(pending, ack()),
     (err: unknown) => {
-      // Not durable: no acknowledgement; the client resends after reconnecting.
+      // No acknowledgement; the client resends after reconnecting.
+      if (err instanceof ForwardTimeoutError) {
+        // Delivered here, and maybe on the slow node: a QoS 2 resend goes to the other nodes
+        // only, under the same message id (deduplicated there); a QoS 1 resend is routed again.
+        b.log.warn(
+          { clientId: s.clientId, node: err.node, qos: p.qos },
+          'mqtt: another node did not accept the message in time, disconnecting publisher (it resends)',
+        );
+        return c.close('socket_error', RC.unspecified, 'not accepted by another node in time');
+      }
       b.log.error({ err, clientId: s.clientId }, 'mqtt: message not persisted, disconnecting publisher');
       c.close('socket_error', RC.unspecified, 'persistence failed');
     },
