@@ -139,7 +139,11 @@ export async function createAuth(
     announce('tsunagu: store it now; it is not shown again (create more with POST /api/v1/tokens)');
   }
 
-  const routes = [tokenRoutes(service), signInRoutes(service), userRoutes(service)];
+  const routes = [
+    tokenRoutes(service),
+    signInRoutes(service, { mapTilesUrl: ctx.config.mapTilesUrl }),
+    userRoutes(service),
+  ];
   let sweep: NodeJS.Timeout | undefined;
   const ownership = ownershipOf(ctx);
   return {

@@ -16,10 +16,13 @@ function actorText(a: ShadowHistoryEntry['actor'] | undefined): string {
 export function ShadowTab({
   id,
   canEdit,
+  customer = false,
   live,
 }: {
   id: string;
   canEdit: boolean;
+  /** A customer's user: the server accepts only the model's customer-writable desired keys. */
+  customer?: boolean;
   live: number;
 }): JSX.Element {
   // '' = the classic shadow; otherwise a named shadow (AWS: `$aws/things/{id}/shadow/name/{name}`).
@@ -167,7 +170,9 @@ export function ShadowTab({
           {canEdit && (
             <>
               <label>
-                Change desired state (JSON; null removes a field)
+                {customer
+                  ? 'Change set-points (JSON; only the keys your provider made customer-writable)'
+                  : 'Change desired state (JSON; null removes a field)'}
                 <textarea
                   rows={5}
                   value={draft}
