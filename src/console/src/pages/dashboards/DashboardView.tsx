@@ -14,6 +14,7 @@ import { KINDS, KIND_LABEL, type Dashboard, type Widget, type WidgetKind } from 
 import { modelFields, RENDERERS } from './widgets';
 import { PlacementControls, WidgetEditor } from './WidgetEditor';
 import { GridHandles } from './GridHandles';
+import './dashboards.css';
 
 interface Props {
   /** A stored dashboard's id, or undefined for a model's default dashboard. */
