@@ -189,6 +189,7 @@ test('console gaps: drag layout, service-state filter, map states and default ti
   await consoleSignIn(customer, p, email, 'viewer');
   await customer.goto(`${p.httpUrl}/devices/boiler-1`);
   await customer.getByRole('tab', { name: 'Shadow' }).click();
+  await customer.getByTestId('writable-keys').filter({ hasText: 'You may set: setpoint' }).waitFor(WAIT);
   const setpoints = customer.getByLabel(/Change set-points/);
   await setpoints.fill('{"setpoint": 21.5}');
   await customer.getByRole('button', { name: 'Update desired' }).click();
@@ -199,4 +200,11 @@ test('console gaps: drag layout, service-state filter, map states and default ti
   await screenshot(customer, 'gaps-04-customer-setpoint');
   const shadow = await api(p, 'GET', '/devices/boiler-1/shadow');
   assert.deepEqual(shadow.body.state.desired, { setpoint: 21.5 });
+  // A device whose model makes nothing writable: said so, and no editor.
+  await ok('POST', '/devices', { id: 'meter-1' });
+  await ok('PUT', '/customers/acme', { name: 'ACME', devices: ['boiler-1', 'meter-1'] });
+  await customer.goto(`${p.httpUrl}/devices/meter-1`);
+  await customer.getByRole('tab', { name: 'Shadow' }).click();
+  await customer.getByText('Your provider has made no set-point of this device writable.').waitFor(WAIT);
+  assert.equal(await customer.getByLabel(/Change set-points/).count(), 0);
 });

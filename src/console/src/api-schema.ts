@@ -1675,6 +1675,17 @@ export interface Paths {
       };
     };
   };
+  '/devices/:id/customer-writable': {
+    /** The desired-state keys a customer's user may set on this device */
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        keys: string[];
+      };
+    };
+  };
   '/devices/:id/events': {
     /** The device’s readable event log, newest first, paged with `cursor` */
     get: {

@@ -29,6 +29,16 @@ export function ShadowTab({
   const [name, setName] = useState('');
   const [newName, setNewName] = useState('');
   const names = useLoad(() => call('/devices/:id/shadows', 'get', { params: { id } }), [id, live]);
+  // A customer may set only its model's customer-writable keys: say which before the attempt.
+  const writable = useLoad(
+    () =>
+      customer
+        ? call('/devices/:id/customer-writable', 'get', { params: { id } }).then((r) => r.keys)
+        : Promise.resolve(undefined),
+    [id, customer],
+  );
+  const keys = writable.data;
+  const mayWrite = canEdit && (!customer || (keys !== undefined && keys.length > 0));
   const named = { id, name };
   const params = { id };
   const shadow = useLoad<ShadowDoc | undefined>(async () => {
@@ -110,7 +120,7 @@ export function ShadowTab({
             ))}
           </select>
         </label>
-        {canEdit && (
+        {mayWrite && (
           <form
             className="row"
             onSubmit={(e) => {
@@ -150,7 +160,7 @@ export function ShadowTab({
           {!doc && !shadow.loading && (
             <p className="muted">
               No {name ? `shadow named "${name}"` : 'classic shadow'} yet
-              {canEdit ? ': set a desired state below to create it.' : '.'}
+              {mayWrite ? ': set a desired state below to create it.' : '.'}
             </p>
           )}
           {doc && (
@@ -167,17 +177,25 @@ export function ShadowTab({
               )}
             </>
           )}
-          {canEdit && (
+          {customer && keys?.length === 0 && (
+            <p className="muted" data-testid="writable-keys">
+              Your provider has made no set-point of this device writable.
+            </p>
+          )}
+          {mayWrite && (
             <>
+              {keys && (
+                <p className="muted" data-testid="writable-keys">
+                  You may set: {keys.join(', ')}
+                </p>
+              )}
               <label>
-                {customer
-                  ? 'Change set-points (JSON; only the keys your provider made customer-writable)'
-                  : 'Change desired state (JSON; null removes a field)'}
+                {customer ? 'Change set-points (JSON)' : 'Change desired state (JSON; null removes a field)'}
                 <textarea
                   rows={5}
                   value={draft}
                   onChange={(e) => setDraft(e.target.value)}
-                  placeholder='{"setpoint": 21.5}'
+                  placeholder={`{"${keys?.[0] ?? 'setpoint'}": 21.5}`}
                 />
               </label>
               <p>
