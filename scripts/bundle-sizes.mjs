@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 const DIST = join(import.meta.dirname, '..', 'src', 'console', 'dist');
 const manifest = JSON.parse(readFileSync(join(DIST, '.vite', 'manifest.json'), 'utf8'));
 /** Lazy chunks by source file → the route that loads them. */
-const ROUTES = { 'src/pages/MapPage.tsx': '/map' };
+const ROUTES = { 'src/pages/MapPage.tsx': '/map', 'src/pages/dashboards/DashboardsPage.tsx': '/dashboards' };
 
 function size(file) {
   const buf = readFileSync(join(DIST, file));

@@ -130,6 +130,12 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const registry = await createRegistry(ctx, {
     audit: audit.log,
     ...(cluster ? { presence: cluster.presence } : {}),
+    // The device list's service-state column and filter: health's answers, read per request (health
+    // is built below, on the registry's directory; no request arrives before buildApp returns).
+    serviceStates: {
+      of: (id) => health.api.stateOf(id),
+      devicesIn: (state) => health.api.devicesIn(state),
+    },
   });
   // Users, sessions, API tokens, customers and the access check every route calls.
   const auth = await createAuth(ctx, registry.directory);
@@ -177,9 +183,12 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   const telemetry = await createTelemetry(ctx, registry.directory, {
     verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
     lastSeen: registry.lastSeen,
-    // The map's state per position: health's out-of-service set, then the registry's presence.
-    positionState: (id) =>
-      health.api.isOutOfService(id) ? 'out' : registry.presence.isConnected(id) ? 'ok' : 'offline',
+    // The map's state per position: health's service state, then (in service) the registry's presence.
+    positionState: (id) => {
+      const { state } = health.api.stateOf(id);
+      if (state === 'in_service') return registry.presence.isConnected(id) ? 'ok' : 'offline';
+      return state === 'out_of_service' ? 'out' : state;
+    },
   });
   const modules: PlatformModule[] = [
     audit,

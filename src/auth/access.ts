@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceDirectory } from '../core/index.js';
 import { hasRole, type AccessCheck, type Principal, type Role } from '../http/index.js';
 import type { CustomerService } from './customers.js';
-import { customerRule, forbiddenDesiredKeys } from './customer-policy.js';
+import { customerRule, customerWritableKeys, forbiddenDesiredKeys } from './customer-policy.js';
 import { readCookie, SESSION_COOKIE } from './cookies.js';
 import { AuthErrors } from './errors.js';
 import type { SessionService } from './sessions.js';
@@ -115,8 +115,7 @@ export function createAccessCheck(deps: AccessDeps): AccessCheck {
       return;
     const device = await deps.directory.getDevice((req.params as { id: string }).id);
     const model = device?.model ? await deps.directory.getModel(device.model) : undefined;
-    const writable = model?.attributes.customerWritable;
-    const keys = forbiddenDesiredKeys(req.body, Array.isArray(writable) ? writable.map(String) : []);
+    const keys = forbiddenDesiredKeys(req.body, customerWritableKeys(model));
     if (keys === 'not-desired-only')
       throw AuthErrors.forbidden('customer accounts may only write state.desired');
     if (keys.length)

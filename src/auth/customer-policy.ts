@@ -46,6 +46,8 @@ export const CUSTOMER_ROUTES: Readonly<Record<string, CustomerRule>> = {
   'GET /devices/:id/shadows/:name/history': device,
   'GET /devices/:id/schedule-executions': device,
   'POST /devices/:id/shadow': shadowWrite,
+  // Which desired keys the customer may set (the console's set-point editor asks first).
+  'GET /devices/:id/customer-writable': device,
   // Schedules and SLOs (read only) that cover only the customer's devices; others answer 404.
   'GET /schedules': scoped,
   'GET /schedules/:id': scoped,
@@ -82,6 +84,12 @@ export function customerRule(method: string, url: string): CustomerRule | undefi
 }
 
 /** The desired keys a shadow write touches that the model does not mark customer-writable. */
+/** The desired keys a customer's user may set on a device of `model` (`attributes.customerWritable`). */
+export function customerWritableKeys(model: { attributes: Record<string, unknown> } | undefined): string[] {
+  const writable = model?.attributes.customerWritable;
+  return Array.isArray(writable) ? writable.map(String) : [];
+}
+
 export function forbiddenDesiredKeys(
   body: unknown,
   writable: readonly string[],

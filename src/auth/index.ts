@@ -15,6 +15,7 @@ import { parseRoleMap } from './oidc-claims.js';
 import type { KdfParams } from './passwords.js';
 import { createPgAuthStore } from './pg-auth-store.js';
 import { signInRoutes } from './routes-sign-in.js';
+import { customerWritableRoutes } from './routes-customer-writable.js';
 import { tokenRoutes } from './routes-tokens.js';
 import { userRoutes } from './routes-users.js';
 import { AuthService } from './service.js';
@@ -139,7 +140,12 @@ export async function createAuth(
     announce('tsunagu: store it now; it is not shown again (create more with POST /api/v1/tokens)');
   }
 
-  const routes = [tokenRoutes(service), signInRoutes(service), userRoutes(service)];
+  const routes = [
+    tokenRoutes(service),
+    signInRoutes(service, { mapTilesUrl: ctx.config.mapTilesUrl }),
+    userRoutes(service),
+    customerWritableRoutes(directory),
+  ];
   let sweep: NodeJS.Timeout | undefined;
   const ownership = ownershipOf(ctx);
   return {

@@ -10,7 +10,13 @@ import type { AuthService } from './service.js';
 
 const CONSOLE = '/';
 
-export function signInRoutes(auth: AuthService) {
+/** Platform settings the console reads with the session (signed-in callers only, not the sign-in page). */
+export interface ConsoleSettings {
+  /** `--map-tiles-url`: the map's default tiles (a browser's own setting overrides it). */
+  mapTilesUrl?: string | undefined;
+}
+
+export function signInRoutes(auth: AuthService, settings: ConsoleSettings = {}) {
   const { users, oidc } = auth.deps;
   return (api: FastifyInstance): void => {
     api.get(
@@ -69,7 +75,7 @@ export function signInRoutes(auth: AuthService) {
       {
         schema: {
           tags: ['auth'],
-          summary: 'Who is signed in (and the CSRF token of a browser session)',
+          summary: "Who is signed in, the CSRF token of a browser session, and the console's settings",
           response: { 200: S.session },
         },
       },
@@ -84,6 +90,8 @@ export function signInRoutes(auth: AuthService) {
             ...(p.customer !== undefined ? { customer: p.customer } : {}),
           },
           ...(p.csrf !== undefined ? { csrfToken: p.csrf } : {}),
+          // A tile URL may carry a provider key: told to signed-in callers, not on the public options.
+          console: settings.mapTilesUrl !== undefined ? { mapTilesUrl: settings.mapTilesUrl } : {},
         };
       },
     );

@@ -147,6 +147,12 @@ export const session = obj(
       type: 'string',
       description: 'send as X-CSRF-Token on state-changing requests (browser sessions)',
     },
+    console: obj({
+      mapTilesUrl: {
+        type: 'string',
+        description: "the map's default raster tile URL template (--map-tiles-url); absent: outlines only",
+      },
+    }),
   },
   ['principal'],
 );

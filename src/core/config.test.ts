@@ -68,3 +68,24 @@ test('unknown keys in the config file are errors', () => {
   writeFileSync(file, 'mqtPort: 1\n');
   assert.throws(() => loadConfig(['--config', file], {}), /unknown key "mqtPort"/);
 });
+
+test('map tiles URL: a {z}/{x}/{y} http(s) template from flag, env or file; anything else refused', () => {
+  assert.equal(loadConfig([], {}).mapTilesUrl, undefined);
+  const url = 'https://tiles.example.org/{z}/{x}/{y}.png';
+  assert.equal(loadConfig(['--map-tiles-url', url], {}).mapTilesUrl, url);
+  assert.equal(loadConfig([], { TSUNAGU_MAP_TILES_URL: url }).mapTilesUrl, url);
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, `mapTilesUrl: "${url}"\n`);
+  assert.equal(loadConfig(['--config', file], {}).mapTilesUrl, url);
+  for (const bad of [
+    'tiles.example.org/{z}/{x}/{y}.png',
+    'https://t.example.org/{z}/{x}.png',
+    'javascript:{z}{x}{y}',
+  ])
+    assert.throws(
+      () => loadConfig(['--map-tiles-url', bad], {}),
+      /mapTilesUrl must be an http\(s\):\/\/ URL with \{z\}, \{x\} and \{y\}/,
+      bad,
+    );
+});

@@ -25,8 +25,10 @@ export interface HealthApi {
   ): Promise<ServiceStateView>;
   fleetHealth(): FleetHealth;
   outOfService(opts: { offset: number; limit: number; model?: string; reason?: string }): OutOfServicePage;
-  /** Is the device out of service now (synchronous, from the tracked state)? */
-  isOutOfService(deviceId: string): boolean;
+  /** The device's state and reasons now (synchronous; an untracked device is in service). */
+  stateOf(deviceId: string): { state: ServiceState; reasons: readonly string[] };
+  /** Every tracked device in `state` now (the device list's filter; in service is the rest). */
+  devicesIn(state: ServiceState): string[];
   listPolicies(): HealthPolicy[];
   getPolicy(model: string): HealthPolicy;
   putPolicy(
@@ -75,7 +77,15 @@ export function createHealthApi(
     },
     fleetHealth: () => fleetHealth(engine.devices.values(), now()),
     outOfService: (opts) => outOfService(engine.devices.values(), opts),
-    isOutOfService: (id) => engine.devices.get(id)?.state === 'out_of_service',
+    stateOf(id) {
+      const d = engine.devices.get(id);
+      return d ? { state: d.state, reasons: d.reasons } : { state: 'in_service', reasons: [] };
+    },
+    devicesIn(state) {
+      const ids: string[] = [];
+      for (const d of engine.devices.values()) if (d.state === state) ids.push(d.id);
+      return ids;
+    },
     listPolicies: () => [...engine.policies.values()].sort((a, b) => (a.model < b.model ? -1 : 1)),
     getPolicy(model) {
       const p = engine.policies.get(model);

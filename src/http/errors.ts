@@ -84,7 +84,10 @@ export function toTsunaguError(err: unknown): TsunaguError {
   const fe = err as Partial<FastifyError>;
   if (fe.validation) {
     const field = fieldFromValidation(fe as FastifyError);
-    const why = fe.validation[0]?.message ?? 'invalid';
+    const v = fe.validation[0];
+    // An enum names its values, so the caller learns what would have been accepted.
+    const allowed = (v?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+    const why = `${v?.message ?? 'invalid'}${allowed ? ` (${allowed.map(String).join(', ')})` : ''}`;
     return new TsunaguError('VALIDATION_FAILED', field ? `${field}: ${why}` : String(fe.message), 422, {
       ...(field ? { field } : {}),
     });

@@ -77,6 +77,16 @@ async function benchList(n: number, print: (l: string) => void): Promise<Record<
       ['online filter', q({ online: true })],
       ['text search q', q({ q: 'unit 999' })],
       ['sort name desc', q({ sort: 'name', order: 'desc' })],
+      // The service-state filter: health's ids in one state (1 % and 10 % of the fleet out of
+      // service), and in service as every device not among them.
+      ...[100, 10].flatMap((every): [string, DeviceQuery][] => {
+        const held = Array.from({ length: Math.floor(n / every) }, (_, i) => `dev-${i * every}`);
+        const share = `${100 / every} %`;
+        return [
+          [`state in ${share}`, q({ idIn: held })],
+          [`state not ${share}`, q({ idNotIn: held })],
+        ];
+      }),
     ];
     const out: Record<string, number> = {};
     print(`  device list on ${n} devices (SQLite, page of 50 + total):`);
@@ -84,7 +94,7 @@ async function benchList(n: number, print: (l: string) => void): Promise<Record<
       const t0 = process.hrtime.bigint();
       await store.queryDevices(query);
       out[name] = since(t0) * 1000;
-      print(`    ${name.padEnd(16)} ${out[name].toFixed(1)} ms`);
+      print(`    ${name.padEnd(18)} ${out[name].toFixed(1)} ms`);
     }
     return out;
   } finally {

@@ -22,12 +22,13 @@ import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
 import { RegistryService } from './service.js';
 import { openRegistryStore } from './registry-store.js';
+import type { ServiceStateSource } from './types.js';
 import type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
 import type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
 
 export { RegistryErrors } from './errors.js';
 export { isPlatformAnswerTopic } from './acl.js';
-export type { AclTemplate, Device, DeviceModel, Credential } from './types.js';
+export type { AclTemplate, Device, DeviceModel, Credential, ServiceStateSource } from './types.js';
 export type { RegistryBenchOptions, RegistryBenchResult } from './bench.js';
 export type { ReconnectBenchOptions, ReconnectBenchResult } from './bench-reconnect.js';
 
@@ -84,6 +85,8 @@ export interface RegistryOptions {
   presence?: PresenceBackend;
   /** The platform's audit sink (app.ts passes the audit module's); without one the registry opens its own. */
   audit?: AuditLog;
+  /** Service states for the device list's column and filter (health's, wired by app.ts). */
+  serviceStates?: ServiceStateSource;
 }
 
 export async function createRegistry(
@@ -155,7 +158,7 @@ export async function createRegistry(
     log,
   });
 
-  const routes = [registryRoutes(registry, credentials), adminRoutes(registry)];
+  const routes = [registryRoutes(registry, credentials, opts.serviceStates), adminRoutes(registry)];
   return {
     name: 'registry',
     directory,

@@ -112,7 +112,7 @@ export const storeContract: StoreCase[] = [
     },
   ],
   [
-    'devices: filters (model, tag, online, q), sort, order, paging with total',
+    'devices: filters (model, tag, online, q, id sets), sort, order, paging with total',
     async (s) => {
       const list: Device[] = [];
       for (let i = 0; i < 30; i++)
@@ -168,6 +168,16 @@ export const storeContract: StoreCase[] = [
         bySeen.items.map((d) => d.id),
         ['dev-03', 'dev-04'],
       );
+      const only = await s.queryDevices(q({ idIn: ['dev-05', 'dev-06', 'nope'], tag: 'even' }));
+      assert.deepEqual(
+        [only.total, only.items.map((d) => d.id)],
+        [1, ['dev-06']],
+        'id set AND other filters',
+      );
+      assert.equal((await s.queryDevices(q({ idIn: [] }))).total, 0, 'an empty id set matches nothing');
+      const except = await s.queryDevices(q({ idNotIn: ['dev-00', 'dev-03'], model: 'scooter' }));
+      assert.deepEqual([except.total, except.items[0]?.id], [8, 'dev-06']);
+      assert.equal((await s.queryDevices(q({ idNotIn: [] }))).total, 30);
       const desc = await s.queryDevices(q({ order: 'desc', limit: 1 }));
       assert.equal(desc.items[0]?.id, 'dev-29');
       assert.deepEqual(await s.fleetCounts(), { total: 30, online: 2 });

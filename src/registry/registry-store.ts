@@ -177,6 +177,19 @@ class SqlRegistryStore implements RegistryStore {
       where.push("search LIKE ? ESCAPE '\\'");
       params.push(`%${likeEscape(q.q.toLowerCase())}%`);
     }
+    // Id sets travel as one JSON parameter, so a set of thousands is not thousands of placeholders.
+    const idSet =
+      this.sql.kind === 'postgres'
+        ? '(SELECT jsonb_array_elements_text(?::jsonb))'
+        : '(SELECT value FROM json_each(?))';
+    if (q.idIn !== undefined) {
+      where.push(`id IN ${idSet}`);
+      params.push(JSON.stringify(q.idIn));
+    }
+    if (q.idNotIn !== undefined && q.idNotIn.length > 0) {
+      where.push(`id NOT IN ${idSet}`);
+      params.push(JSON.stringify(q.idNotIn));
+    }
     const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const col = SORT_COLUMN[q.sort];
     const dir = q.order === 'desc' ? 'DESC' : 'ASC';

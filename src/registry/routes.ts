@@ -3,10 +3,11 @@
  * and fleet counts. Audit and YAML import/export are in routes-admin.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServiceState } from '../core/index.js';
 import type { CredentialService, NewCredential } from './credentials.js';
 import * as S from './schemas.js';
 import type { ApiActor, RegistryService } from './service.js';
-import type { DeviceQuery, DeviceSort } from './types.js';
+import type { DeviceQuery, DeviceSort, ServiceStateSource } from './types.js';
 
 export function actorOf(req: FastifyRequest): ApiActor {
   const p = req.principal;
@@ -31,6 +32,7 @@ interface ListQuery {
   model?: string;
   tag?: string;
   online?: boolean;
+  serviceState?: ServiceState;
   q?: string;
   sort: DeviceSort;
   order: 'asc' | 'desc';
@@ -54,7 +56,25 @@ async function scopedPage(
   return { items: items.slice(query.offset, query.offset + query.limit), total: items.length };
 }
 
-export function registryRoutes(registry: RegistryService, credentials: CredentialService) {
+/** Health holds no state for a device: it is in service. */
+const ALL_IN_SERVICE: ServiceStateSource = {
+  of: () => ({ state: 'in_service', reasons: [] }),
+  devicesIn: () => [],
+};
+
+/** The id set that a service-state filter adds to the query (in service: none held in another state). */
+function serviceStateIds(states: ServiceStateSource, state: ServiceState | undefined): Partial<DeviceQuery> {
+  if (state === undefined) return {};
+  if (state !== 'in_service') return { idIn: states.devicesIn(state) };
+  const held = (['out_of_service', 'maintenance', 'retired'] as const).flatMap((s) => states.devicesIn(s));
+  return { idNotIn: held };
+}
+
+export function registryRoutes(
+  registry: RegistryService,
+  credentials: CredentialService,
+  states: ServiceStateSource = ALL_IN_SERVICE,
+) {
   return (api: FastifyInstance): void => {
     // --- device models -----------------------------------------------------------------------
     api.get(
@@ -133,9 +153,9 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
       {
         schema: {
           tags: tags('devices'),
-          summary: 'List devices (filters, paging, sort)',
+          summary: 'List devices (filters, paging, sort) with their service state',
           querystring: S.deviceListQuery,
-          response: { 200: S.page(S.device), ...errors },
+          response: { 200: S.page(S.deviceListItem), ...errors },
         },
       },
       async (req) => {
@@ -145,6 +165,7 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
           ...(q.tag !== undefined ? { tag: q.tag } : {}),
           ...(q.online !== undefined ? { online: q.online } : {}),
           ...(q.q !== undefined ? { q: q.q } : {}),
+          ...serviceStateIds(states, q.serviceState),
           sort: q.sort,
           order: q.order,
           limit: q.limit,
@@ -155,7 +176,11 @@ export function registryRoutes(registry: RegistryService, credentials: Credentia
           ? await scopedPage(registry, query, req.principal.devices)
           : await registry.queryDevices(query);
         return {
-          ...page,
+          items: page.items.map((d) => {
+            const s = states.of(d.id);
+            return { ...d, serviceState: s.state, serviceReasons: s.reasons };
+          }),
+          total: page.total,
           limit: q.limit,
           offset: q.offset,
           nextOffset: nextOffset(q.offset, page.items.length, page.total),

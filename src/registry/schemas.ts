@@ -123,10 +123,27 @@ export const page = (item: unknown) =>
     ['items', 'total'],
   );
 
+export const SERVICE_STATES = ['in_service', 'out_of_service', 'maintenance', 'retired'];
+
+/** A device list row: the device plus its service state (health's, read when the page is built). */
+export const deviceListItem = obj(
+  {
+    ...device.properties,
+    serviceState: { type: 'string', enum: SERVICE_STATES },
+    serviceReasons: { type: 'array', items: { type: 'string' }, description: 'why out of service' },
+  },
+  [...device.required, 'serviceState', 'serviceReasons'],
+);
+
 export const deviceListQuery = obj({
   model: { type: 'string' },
   tag: { type: 'string' },
   online: { type: 'boolean' },
+  serviceState: {
+    type: 'string',
+    enum: SERVICE_STATES,
+    description: 'only devices in this service state (health); in_service is every device in no other',
+  },
   q: { type: 'string', description: 'case-insensitive substring of id or name' },
   sort: { type: 'string', enum: ['id', 'name', 'createdAt', 'updatedAt', 'lastSeenAt'], default: 'id' },
   order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },

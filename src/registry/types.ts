@@ -8,6 +8,7 @@ import type {
   HeartbeatPolicy,
   ModelField,
   OutOfServiceCommands,
+  ServiceState,
 } from '../core/index.js';
 
 /**
@@ -111,6 +112,10 @@ export interface DeviceQuery {
   online?: boolean;
   /** Case-insensitive substring of id or name. */
   q?: string;
+  /** Only these ids (the service-state filter: health's devices in that state). */
+  idIn?: readonly string[];
+  /** None of these ids (the `in_service` filter: every device health holds in another state). */
+  idNotIn?: readonly string[];
   sort: DeviceSort;
   order: 'asc' | 'desc';
   limit: number;
@@ -120,4 +125,15 @@ export interface DeviceQuery {
 export interface Page<T> {
   items: T[];
   total: number;
+}
+
+/**
+ * Where the device list reads service states (health owns them; app.ts wires its answers in, so the
+ * registry imports nothing of health). Without one every device reads as in service.
+ */
+export interface ServiceStateSource {
+  /** The device's state and active reasons (`in_service`, none, when health holds no other). */
+  of(deviceId: string): { state: ServiceState; reasons: readonly string[] };
+  /** Every device held in `state` (in service is every device held in none of these). */
+  devicesIn(state: Exclude<ServiceState, 'in_service'>): readonly string[];
 }

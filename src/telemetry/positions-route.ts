@@ -2,7 +2,7 @@
  * `GET /api/v1/fleet/positions`: every device's latest position for the console map in one compact
  * answer — columnar arrays (`ids`, `lat`, `lon`, `state`) instead of four fleet-wide latest-value
  * lists and two paged id lists. Latitude is the latest `lat` (else `latitude`), longitude `lon`
- * (else `longitude`); the service state comes from the platform (health's out-of-service set and the
+ * (else `longitude`); the service state comes from the platform (health's service state and the
  * registry's presence, wired in app.ts). A customer's principal sees only its own devices.
  */
 import type { FastifyInstance } from 'fastify';
@@ -10,8 +10,12 @@ import type { DeviceDirectory } from '../core/index.js';
 import { paging } from '../http/index.js';
 import type { TelemetryStore } from './telemetry-store.js';
 
-/** Worst first: out of service outranks offline, which outranks in service. */
-export type PositionState = 'out' | 'offline' | 'ok';
+/**
+ * A device's state on the map: `out` of service, `maintenance` or `retired` (health's state, whether
+ * connected or not), else in service and `offline` (not connected now) or `ok`.
+ */
+export type PositionState = 'out' | 'offline' | 'maintenance' | 'retired' | 'ok';
+const POSITION_STATES: PositionState[] = ['out', 'offline', 'maintenance', 'retired', 'ok'];
 
 export interface PositionsDeps {
   store: TelemetryStore;
@@ -55,7 +59,7 @@ export function positionsRoute(api: FastifyInstance, d: PositionsDeps): void {
               ids: column({ type: 'string' }),
               lat: column({ type: 'number' }),
               lon: column({ type: 'number' }),
-              state: column({ type: 'string', enum: ['out', 'offline', 'ok'] }),
+              state: column({ type: 'string', enum: POSITION_STATES }),
               truncated: { type: 'boolean' },
             },
           },

@@ -1,6 +1,6 @@
 /**
  * GET /api/v1/fleet/positions on the whole platform: columnar shape, `lat`/`lon` or
- * `latitude`/`longitude`, state from health (out of service) and presence (online), model filter,
+ * `latitude`/`longitude`, state from health (out of service, maintenance, retired) and presence (online), model filter,
  * truncation, a customer's user sees only its devices, bad queries answer 422 naming the field.
  */
 import { test } from 'node:test';
@@ -34,7 +34,7 @@ test('fleet positions: columns, states, filters, truncation, customer scope, bad
   const p = await startTestPlatform();
   t.after(() => p.close());
   await ok(p, 'POST', '/device-models', { name: 'meter' });
-  for (const id of ['dev-a', 'dev-b', 'dev-c', 'dev-d', 'dev-e', 'dev-f'])
+  for (const id of ['dev-a', 'dev-b', 'dev-c', 'dev-d', 'dev-e', 'dev-f', 'dev-g', 'dev-h'])
     await ok(p, 'POST', '/devices', { id, ...(id === 'dev-c' ? { model: 'meter' } : {}) });
   await ok(p, 'POST', '/devices/dev-a/telemetry', { lat: 52.5, lon: 13.4 });
   await ok(p, 'POST', '/devices/dev-b/telemetry', { lat: 48.1, lon: 11.6 });
@@ -42,21 +42,27 @@ test('fleet positions: columns, states, filters, truncation, customer scope, bad
   await ok(p, 'POST', '/devices/dev-d/telemetry', { lat: 10 }); // no longitude
   await ok(p, 'POST', '/devices/dev-e/telemetry', { lat: 95, lon: 0 }); // not a latitude
   await ok(p, 'POST', '/devices/dev-f/telemetry', { battery: 80 }); // no position
+  await ok(p, 'POST', '/devices/dev-g/telemetry', { lat: 1, lon: 2 });
+  await ok(p, 'POST', '/devices/dev-h/telemetry', { lat: 3, lon: 4 });
   await ok(p, 'PUT', '/devices/dev-b/service-state', { state: 'out_of_service', note: 'broken' });
-  p.app.bus.emit('device.connected', {
-    deviceId: 'dev-a',
-    at: Date.now(),
-    remoteAddress: '127.0.0.1',
-    clientId: 'dev-a',
-  } as never);
+  // Maintenance and retired are shown as such, connected or not.
+  await ok(p, 'PUT', '/devices/dev-g/service-state', { state: 'maintenance', note: 'pump swap' });
+  await ok(p, 'PUT', '/devices/dev-h/service-state', { state: 'retired', note: 'scrapped' });
+  for (const id of ['dev-a', 'dev-g'])
+    p.app.bus.emit('device.connected', {
+      deviceId: id,
+      at: Date.now(),
+      remoteAddress: '127.0.0.1',
+      clientId: id,
+    } as never);
 
   const all = await call(p, 'GET', '/fleet/positions');
   assert.equal(all.status, 200);
   assert.deepEqual(all.body, {
-    ids: ['dev-a', 'dev-b', 'dev-c'],
-    lat: [52.5, 48.1, 40],
-    lon: [13.4, 11.6, -3.7],
-    state: ['ok', 'out', 'offline'],
+    ids: ['dev-a', 'dev-b', 'dev-g', 'dev-h', 'dev-c'],
+    lat: [52.5, 48.1, 1, 3, 40],
+    lon: [13.4, 11.6, 2, 4, -3.7],
+    state: ['ok', 'out', 'maintenance', 'retired', 'offline'],
     truncated: false,
   });
   assert.deepEqual((await call(p, 'GET', '/fleet/positions?model=meter')).body.ids, ['dev-c']);

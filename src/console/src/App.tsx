@@ -93,7 +93,15 @@ function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }): JSX.Elemen
   else if (path === '/devices') page = <DevicesPage canEdit={canEdit && !isCustomer} />;
   else if (path === '/devices/new' && canEdit && !isCustomer) page = <NewDevicePage isAdmin={isAdmin} />;
   else if ((m = matchPath('/devices/:id', path)))
-    page = <DevicePage id={m.id!} canEdit={canEdit} canManage={canEdit && !isCustomer} isAdmin={isAdmin} />;
+    page = (
+      <DevicePage
+        id={m.id!}
+        canEdit={canEdit && !isCustomer}
+        canManage={canEdit && !isCustomer}
+        isAdmin={isAdmin}
+        isCustomer={isCustomer}
+      />
+    );
   else if (path === '/models' && !isCustomer) page = <ModelsPage canEdit={canEdit} />;
   else if (path === '/tokens' && isAdmin) page = <TokensPage />;
   else if (path === '/dashboards' || path.startsWith('/dashboards/'))

@@ -215,6 +215,10 @@ export interface Paths {
         };
         /** send as X-CSRF-Token on state-changing requests (browser sessions) */
         csrfToken?: string;
+        console?: {
+          /** the map's default raster tile URL template (--map-tiles-url); absent: outlines only */
+          mapTilesUrl?: string;
+        };
       };
     };
   };
@@ -260,7 +264,7 @@ export interface Paths {
     };
   };
   '/auth/session': {
-    /** Who is signed in (and the CSRF token of a browser session) */
+    /** Who is signed in, the CSRF token of a browser session, and the console's settings */
     get: {
       response: {
         principal: {
@@ -272,6 +276,10 @@ export interface Paths {
         };
         /** send as X-CSRF-Token on state-changing requests (browser sessions) */
         csrfToken?: string;
+        console?: {
+          /** the map's default raster tile URL template (--map-tiles-url); absent: outlines only */
+          mapTilesUrl?: string;
+        };
       };
     };
   };
@@ -1289,12 +1297,14 @@ export interface Paths {
     };
   };
   '/devices': {
-    /** List devices (filters, paging, sort) */
+    /** List devices (filters, paging, sort) with their service state */
     get: {
       query: {
         model?: string;
         tag?: string;
         online?: boolean;
+        /** only devices in this service state (health); in_service is every device in no other */
+        serviceState?: 'in_service' | 'out_of_service' | 'maintenance' | 'retired';
         /** case-insensitive substring of id or name */
         q?: string;
         sort?: 'id' | 'name' | 'createdAt' | 'updatedAt' | 'lastSeenAt';
@@ -1321,6 +1331,9 @@ export interface Paths {
           online: boolean;
           /** last connect, disconnect or message (0 = never) */
           lastSeenAt?: number;
+          serviceState: 'in_service' | 'out_of_service' | 'maintenance' | 'retired';
+          /** why out of service */
+          serviceReasons: string[];
         }[];
         total: number;
         limit?: number;
@@ -1659,6 +1672,17 @@ export interface Paths {
         };
         /** shown only in this response */
         secret: string;
+      };
+    };
+  };
+  '/devices/:id/customer-writable': {
+    /** The desired-state keys a customer's user may set on this device */
+    get: {
+      params: {
+        id: string;
+      };
+      response: {
+        keys: string[];
       };
     };
   };
@@ -2205,7 +2229,7 @@ export interface Paths {
         ids: string[];
         lat: number[];
         lon: number[];
-        state: ('out' | 'offline' | 'ok')[];
+        state: ('out' | 'offline' | 'maintenance' | 'retired' | 'ok')[];
         truncated: boolean;
       };
     };

@@ -30,7 +30,9 @@ export type SignInOptions = Res<'/auth/options', 'get'>;
 export type Role = 'viewer' | 'operator' | 'admin';
 
 export type DevicePage = Res<'/devices', 'get'>;
-export type Device = Item<DevicePage>;
+/** One device (`GET /devices/{id}`); a row of the list adds its service state. */
+export type Device = Res<'/devices/:id', 'get'>;
+export type DeviceRow = Item<DevicePage>;
 export type DeviceQuery = QueryOf<'/devices', 'get'>;
 export type DeviceModel = Item<Res<'/device-models', 'get'>>;
 export type ConnectivityEvent = Item<Res<'/devices/:id/sessions', 'get'>>;

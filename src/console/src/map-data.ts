@@ -1,12 +1,18 @@
 /**
  * Device positions for the map: the latest `lat`/`lon` (or `latitude`/`longitude`) values, the
- * service state (out of service from health) and connectivity (online from the registry). Kept
+ * service state (health's) and connectivity (online from the registry). Kept
  * apart from the map component so the conversion can be unit-tested without a browser.
  */
 import { call } from './api';
 
-/** Worst first: out of service outranks offline, which outranks in service. */
-export type MapState = 'out' | 'offline' | 'ok';
+/**
+ * A device on the map: health's `out` of service, `maintenance` or `retired` (connected or not),
+ * else in service and `offline` or `ok`. A cluster's colour: see clusterState.
+ */
+export type MapState = 'out' | 'offline' | 'maintenance' | 'retired' | 'ok';
+
+/** The legend's order. */
+export const LEGEND_ORDER: MapState[] = ['ok', 'out', 'offline', 'maintenance', 'retired'];
 
 export interface DevicePoint {
   id: string;
@@ -19,7 +25,26 @@ export const STATE_LABEL: Record<MapState, string> = {
   ok: 'in service',
   offline: 'offline',
   out: 'out of service',
+  maintenance: 'maintenance',
+  retired: 'retired',
 };
+
+/**
+ * The colour of a cluster from its counts per state (`n` devices in all): out of service, else
+ * offline, else maintenance, else in service — retired only when every device is (a retired device
+ * never hides a live one).
+ */
+export function clusterState(counts: Partial<Record<MapState, number>>, n: number): MapState {
+  for (const s of ['out', 'offline', 'maintenance'] as const) if ((counts[s] ?? 0) > 0) return s;
+  return n > 0 && counts.retired === n ? 'retired' : 'ok';
+}
+
+/** Devices per state (the legend). */
+export function countStates(points: readonly DevicePoint[]): Record<MapState, number> {
+  const c: Record<MapState, number> = { ok: 0, offline: 0, out: 0, maintenance: 0, retired: 0 };
+  for (const p of points) c[p.state]++;
+  return c;
+}
 
 /** The columnar answer of `GET /fleet/positions` (one entry per device, same index in each array). */
 export interface PositionColumns {

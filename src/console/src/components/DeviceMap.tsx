@@ -1,6 +1,7 @@
 /**
  * The console's map: MapLibre GL JS (WebGL) with the fleet's positions in a clustered GeoJSON
- * source (clustering runs in MapLibre's worker, so 100,000 devices stay smooth), coloured by state.
+ * source (clustering runs in MapLibre's worker, so 100,000 devices stay smooth), coloured by state
+ * (in service, out of service, offline, maintenance, retired).
  * The base layer is Natural Earth's 110m country outlines (world-atlas, public domain), bundled with
  * this chunk so the map works offline; a raster tile URL template (`{z}/{x}/{y}`), when set, is
  * drawn beneath the outlines for online use. Counts and device markers are HTML buttons placed over
@@ -18,11 +19,12 @@ import {
   type StyleSpecification,
 } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
+import './device-map.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import countries110m from 'world-atlas/countries-110m.json';
-import { STATE_LABEL, type DevicePoint, type MapState } from '../map-data';
+import { clusterState, STATE_LABEL, type DevicePoint, type MapState } from '../map-data';
 
 setWorkerUrl(workerUrl);
 
@@ -93,9 +95,16 @@ function bounds(points: DevicePoint[]): [[number, number], [number, number]] | u
   ];
 }
 
-/** The worst state among a cluster's devices. */
-function clusterState(props: Record<string, unknown>): MapState {
-  return Number(props.out) > 0 ? 'out' : Number(props.offline) > 0 ? 'offline' : 'ok';
+/** States counted per cluster (clusterProperties); in service is the rest. */
+const COUNTED = ['out', 'offline', 'maintenance', 'retired'] as const;
+
+function clusterCounts(props: Record<string, unknown>): Record<(typeof COUNTED)[number], number> {
+  return {
+    out: Number(props.out),
+    offline: Number(props.offline),
+    maintenance: Number(props.maintenance),
+    retired: Number(props.retired),
+  };
 }
 
 export interface DeviceMapProps {
@@ -119,6 +128,8 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
       ok: cssVar('--ok', '#1a7f37'),
       offline: cssVar('--muted', '#5b6570'),
       out: cssVar('--bad', '#c62828'),
+      maintenance: cssVar('--warn', '#9a6700'),
+      retired: cssVar('--retired', '#6e40c9'),
     };
     const b = bounds(pending.current);
     const m = new MapLibre({
@@ -163,13 +174,11 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
         el.type = 'button';
         if (p.cluster) {
           const n = Number(p.point_count);
-          const state = clusterState(p);
-          el.className = `map-cluster ${state}`;
+          const counts = clusterCounts(p);
+          el.className = `map-cluster ${clusterState(counts, n)}`;
           el.textContent = n >= 1000 ? `${Math.round(n / 100) / 10}k` : String(n);
-          el.setAttribute(
-            'aria-label',
-            `${n} devices (${Number(p.out)} out of service, ${Number(p.offline)} offline); zoom in`,
-          );
+          const held = COUNTED.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${STATE_LABEL[s]}`);
+          el.setAttribute('aria-label', `${n} devices${held.length ? ` (${held.join(', ')})` : ''}; zoom in`);
           el.addEventListener('click', (e) => {
             e.stopPropagation();
             void m
@@ -198,17 +207,21 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
         cluster: true,
         clusterRadius: 50,
         clusterMaxZoom: 16,
-        clusterProperties: {
-          out: ['+', ['case', ['==', ['get', 'state'], 'out'], 1, 0]],
-          offline: ['+', ['case', ['==', ['get', 'state'], 'offline'], 1, 0]],
-        },
+        clusterProperties: Object.fromEntries(
+          COUNTED.map((s) => [s, ['+', ['case', ['==', ['get', 'state'], s], 1, 0]]]),
+        ),
       });
+      // The same order as clusterState (map-data.ts), as a MapLibre expression.
       const worst = (ok: string): unknown[] => [
         'case',
         ['>', ['get', 'out'], 0],
         colour.out,
         ['>', ['get', 'offline'], 0],
         colour.offline,
+        ['>', ['get', 'maintenance'], 0],
+        colour.maintenance,
+        ['==', ['get', 'retired'], ['get', 'point_count']],
+        colour.retired,
         ok,
       ];
       m.addLayer({
@@ -233,12 +246,9 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
           'circle-color': [
             'match',
             ['get', 'state'],
-            'out',
-            colour.out,
-            'offline',
-            colour.offline,
+            ...COUNTED.flatMap((s) => [s, colour[s]]),
             colour.ok,
-          ],
+          ] as never,
           'circle-radius': 7,
           'circle-stroke-color': '#fff',
           'circle-stroke-width': 2,
@@ -287,6 +297,7 @@ export function DeviceMap({ points, tileUrl, onOpen, height = 560 }: DeviceMapPr
       role="region"
       aria-label={`Map of ${points.length} devices`}
       data-testid="device-map"
+      data-tiles={tileUrl.trim()}
     />
   );
 }

@@ -20,9 +20,13 @@ export function DevicePage({
   canEdit,
   canManage = false,
   isAdmin = false,
+  isCustomer = false,
 }: {
   id: string;
+  /** Staff who may change things (operators, admins); never a customer. */
   canEdit: boolean;
+  /** A customer's user: may set the desired keys its devices' model marks customer-writable. */
+  isCustomer?: boolean;
   /** Operators and admins (not customers): the Settings tab (edit, credentials, delete). */
   canManage?: boolean;
   isAdmin?: boolean;
@@ -117,7 +121,9 @@ export function DevicePage({
       </div>
       <div role="tabpanel" id="device-tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === 'Status' && <StatusTab id={id} canEdit={canEdit} live={live} />}
-        {tab === 'Shadow' && <ShadowTab id={id} canEdit={canEdit} live={live} />}
+        {tab === 'Shadow' && (
+          <ShadowTab id={id} canEdit={canEdit || isCustomer} customer={isCustomer} live={live} />
+        )}
         {tab === 'Telemetry' && <TelemetryTab id={id} model={d?.model ?? null} />}
         {tab === 'Events' && <EventsTab id={id} />}
         {tab === 'Commands' && <CommandsTab id={id} canEdit={canEdit} live={live} />}

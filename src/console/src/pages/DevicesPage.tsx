@@ -9,26 +9,29 @@ import { Link, navigate, useLocation } from '../router';
 const PAGE = 100;
 
 type Sort = NonNullable<DeviceQuery['sort']>;
+type ServiceState = NonNullable<DeviceQuery['serviceState']>;
+const STATES: ServiceState[] = ['in_service', 'out_of_service', 'maintenance', 'retired'];
 interface Filters {
   q: string;
   model: string;
   tag: string;
   online: '' | 'true' | 'false';
-  /** '' = any; 'out_of_service' lists from /fleet/out-of-service (the device list has no state filter) */
-  state: '' | 'out_of_service';
+  /** '' = any; otherwise the server's service-state filter (health's state). */
+  state: '' | ServiceState;
   sort: Sort;
   order: 'asc' | 'desc';
 }
 
-/** One list row: a device from /devices, or an out-of-service entry from /fleet/out-of-service. */
+/** One list row: a device from /devices with its service state. */
 interface Row {
   id: string;
   name: string;
   model: string | null;
   tags: string[];
-  online?: boolean;
-  lastSeen?: number | null;
-  reasons?: string[];
+  online: boolean;
+  lastSeen: number | null;
+  state: ServiceState;
+  reasons: string[];
 }
 
 const COLUMNS: Column<Row>[] = [
@@ -39,14 +42,9 @@ const COLUMNS: Column<Row>[] = [
     key: 'online',
     label: 'Connection',
     width: '1.1fr',
-    render: (d) => (d.online === undefined ? '—' : <Badge value={d.online ? 'online' : 'offline'} />),
+    render: (d) => <Badge value={d.online ? 'online' : 'offline'} />,
   },
-  {
-    key: 'service',
-    label: 'Service',
-    width: '1.3fr',
-    render: (d) => <Badge value={d.reasons?.length ? 'out_of_service' : 'in_service'} />,
-  },
+  { key: 'service', label: 'Service', width: '1.3fr', render: (d) => <Badge value={d.state} /> },
   {
     key: 'seen',
     label: 'Last seen',
@@ -54,7 +52,12 @@ const COLUMNS: Column<Row>[] = [
     render: (d) => (d.lastSeen ? formatAgo(d.lastSeen) : 'never'),
     sort: 'lastSeenAt',
   },
-  { key: 'tags', label: 'Tags / reasons', width: '1.5fr', render: (d) => (d.reasons ?? d.tags).join(', ') },
+  {
+    key: 'tags',
+    label: 'Tags / reasons',
+    width: '1.5fr',
+    render: (d) => (d.reasons.length ? d.reasons : d.tags).join(', '),
+  },
 ];
 
 const SORTS: Sort[] = ['id', 'name', 'createdAt', 'updatedAt', 'lastSeenAt'];
@@ -66,7 +69,7 @@ function fromQuery(q: URLSearchParams): Filters {
     tag: q.get('tag') ?? '',
     online:
       q.get('online') === 'true' || q.get('online') === 'false' ? (q.get('online') as 'true' | 'false') : '',
-    state: q.get('state') === 'out_of_service' ? 'out_of_service' : '',
+    state: STATES.find((s) => s === q.get('state')) ?? '',
     sort: sort && SORTS.includes(sort) ? sort : 'id',
     order: q.get('order') === 'desc' ? 'desc' : 'asc',
   };
@@ -96,7 +99,6 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
   const requested = useRef(new Set<number>());
   const [, setVersion] = useState(0);
   const generation = useRef(0);
-  const outOfService = useRef<Map<string, string[]> | undefined>(undefined);
 
   const fetchPage = useCallback(
     async (page: number) => {
@@ -104,51 +106,30 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
       requested.current.add(page);
       const gen = generation.current;
       try {
-        let items: Row[];
-        let count: number;
-        if (filters.state === 'out_of_service') {
-          const r = await call('/fleet/out-of-service', 'get', {
-            query: { limit: PAGE, offset: page * PAGE, ...(filters.model ? { model: filters.model } : {}) },
-          });
-          items = (r.items ?? []).map((o) => ({
-            id: o.deviceId ?? '',
-            name: o.deviceId ?? '',
-            model: o.model ?? null,
-            tags: o.tags ?? [],
-            lastSeen: o.lastSeen ?? null,
-            reasons: o.reasons ?? [],
-          }));
-          count = r.total ?? items.length;
-        } else {
-          const r = await call('/devices', 'get', {
-            query: {
-              limit: PAGE,
-              offset: page * PAGE,
-              sort: filters.sort,
-              order: filters.order,
-              ...(filters.q ? { q: filters.q } : {}),
-              ...(filters.model ? { model: filters.model } : {}),
-              ...(filters.tag ? { tag: filters.tag } : {}),
-              ...(filters.online ? { online: filters.online === 'true' } : {}),
-            },
-          });
-          // The device list carries no service state: mark the rows held out of service (one
-          // request per filter change, not per page).
-          if (!outOfService.current) {
-            // Fleet views are staff-only: a customer's list goes without the service column's marks.
-            const o = await call('/fleet/out-of-service', 'get', {
-              query: { limit: 10_000, offset: 0, ...(filters.model ? { model: filters.model } : {}) },
-            }).catch(() => ({ items: [] }));
-            outOfService.current = new Map((o.items ?? []).map((x) => [x.deviceId ?? '', x.reasons ?? []]));
-          }
-          const out = outOfService.current;
-          items = r.items.map((d) => ({
-            ...d,
-            lastSeen: d.lastSeenAt ?? null,
-            ...(out.has(d.id) ? { reasons: out.get(d.id) } : {}),
-          }));
-          count = r.total;
-        }
+        const r = await call('/devices', 'get', {
+          query: {
+            limit: PAGE,
+            offset: page * PAGE,
+            sort: filters.sort,
+            order: filters.order,
+            ...(filters.q ? { q: filters.q } : {}),
+            ...(filters.model ? { model: filters.model } : {}),
+            ...(filters.tag ? { tag: filters.tag } : {}),
+            ...(filters.online ? { online: filters.online === 'true' } : {}),
+            ...(filters.state ? { serviceState: filters.state } : {}),
+          },
+        });
+        const items: Row[] = r.items.map((d) => ({
+          id: d.id,
+          name: d.name,
+          model: d.model ?? null,
+          tags: d.tags,
+          online: d.online,
+          lastSeen: d.lastSeenAt ?? null,
+          state: d.serviceState,
+          reasons: d.serviceReasons,
+        }));
+        const count = r.total;
         if (gen !== generation.current) return;
         items.forEach((d, i) => rows.current.set(page * PAGE + i, d));
         setTotal(count);
@@ -164,7 +145,6 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
 
   useEffect(() => {
     generation.current++;
-    outOfService.current = undefined;
     rows.current.clear();
     requested.current.clear();
     setTotal(0);
@@ -186,7 +166,6 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
 
   const set = (k: keyof Filters) => (e: { target: { value: string } }) =>
     setFilters((f) => ({ ...f, [k]: e.target.value }));
-  const outOnly = typed.state === 'out_of_service';
   return (
     <>
       <h1>
@@ -200,13 +179,7 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
-          <input
-            type="search"
-            value={typed.q}
-            onChange={set('q')}
-            placeholder="id or name"
-            disabled={outOnly}
-          />
+          <input type="search" value={typed.q} onChange={set('q')} placeholder="id or name" />
         </label>
         <label>
           Model
@@ -214,11 +187,11 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
         </label>
         <label>
           Tag
-          <input value={typed.tag} onChange={set('tag')} disabled={outOnly} />
+          <input value={typed.tag} onChange={set('tag')} />
         </label>
         <label>
           Connection
-          <select value={typed.online} onChange={set('online')} disabled={outOnly}>
+          <select value={typed.online} onChange={set('online')}>
             <option value="">any</option>
             <option value="true">online</option>
             <option value="false">offline</option>
@@ -228,12 +201,16 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
           Service state
           <select value={typed.state} onChange={set('state')}>
             <option value="">any</option>
-            <option value="out_of_service">out of service</option>
+            {STATES.map((st) => (
+              <option key={st} value={st}>
+                {st.replace(/_/g, ' ')}
+              </option>
+            ))}
           </select>
         </label>
         <label>
           Sort
-          <select value={typed.sort} onChange={set('sort')} disabled={outOnly}>
+          <select value={typed.sort} onChange={set('sort')}>
             <option value="id">id</option>
             <option value="name">name</option>
             <option value="createdAt">registered</option>
@@ -243,7 +220,7 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
         </label>
         <label>
           Order
-          <select value={typed.order} onChange={set('order')} disabled={outOnly}>
+          <select value={typed.order} onChange={set('order')}>
             <option value="asc">ascending</option>
             <option value="desc">descending</option>
           </select>
@@ -261,7 +238,7 @@ export function DevicesPage({ canEdit = false }: { canEdit?: boolean }): JSX.Ele
         onRange={onRange}
         onFirstRows={markDevicesRendered}
         onOpen={(d) => navigate(`/devices/${encodeURIComponent(d.id)}`)}
-        sort={outOnly ? undefined : { key: filters.sort, order: filters.order }}
+        sort={{ key: filters.sort, order: filters.order }}
         onSort={(key) =>
           setFilters((f) => ({
             ...f,

@@ -1,26 +1,56 @@
 /**
  * The fleet on a map (lazy-loaded: MapLibre and the world outlines are fetched only on this page).
- * The raster tile URL template is kept per browser in localStorage (`tsunagu.tileUrl`). Empty (the
- * default): the bundled country outlines only, which works offline.
+ * Tiles: the platform's default (`--map-tiles-url`, read from `GET /auth/session`) unless this
+ * browser set its own URL template (localStorage `tsunagu.tileUrl`; empty there means outlines
+ * only). Without either, the bundled country outlines only, which works offline.
  */
 import { useMemo, useState } from 'react';
+import { call } from '../api';
 import { ErrorText } from '../components/bits';
 import { DeviceMap } from '../components/DeviceMap';
 import { useLoad } from '../hooks';
-import { loadPositions, STATE_LABEL, type MapState } from '../map-data';
+import { countStates, LEGEND_ORDER, loadPositions, STATE_LABEL } from '../map-data';
 import { navigate } from '../router';
 
 export const TILE_KEY = 'tsunagu.tileUrl';
 
 export default function MapPage(): JSX.Element {
   const { data, error, loading } = useLoad(loadPositions, []);
-  const [tiles, setTiles] = useState(() => localStorage.getItem(TILE_KEY) ?? '');
-  const [applied, setApplied] = useState(tiles);
-  const counts = useMemo(() => {
-    const c: Record<MapState, number> = { ok: 0, offline: 0, out: 0 };
-    for (const p of data ?? []) c[p.state]++;
-    return c;
-  }, [data]);
+  const settings = useLoad(() => call('/auth/session', 'get'), []);
+  if (settings.loading && !settings.data && !settings.error) return <p className="muted">Loading the map…</p>;
+  const serverTiles = settings.data?.console?.mapTilesUrl ?? '';
+  return (
+    <MapView
+      key={serverTiles}
+      serverTiles={serverTiles}
+      points={data}
+      error={error ?? settings.error}
+      loading={loading}
+    />
+  );
+}
+
+function MapView({
+  serverTiles,
+  points,
+  error,
+  loading,
+}: {
+  serverTiles: string;
+  points: Awaited<ReturnType<typeof loadPositions>> | undefined;
+  error: string | undefined;
+  loading: boolean;
+}): JSX.Element {
+  const [own, setOwn] = useState(() => localStorage.getItem(TILE_KEY));
+  const applied = own ?? serverTiles;
+  const [tiles, setTiles] = useState(applied);
+  const counts = useMemo(() => countStates(points ?? []), [points]);
+  const apply = (url: string | null): void => {
+    if (url === null) localStorage.removeItem(TILE_KEY);
+    else localStorage.setItem(TILE_KEY, url);
+    setOwn(url);
+    setTiles(url ?? serverTiles);
+  };
   return (
     <>
       <h1>Map</h1>
@@ -28,8 +58,7 @@ export default function MapPage(): JSX.Element {
         className="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          localStorage.setItem(TILE_KEY, tiles.trim());
-          setApplied(tiles.trim());
+          apply(tiles.trim());
         }}
       >
         <label style={{ flex: 1 }}>
@@ -43,9 +72,21 @@ export default function MapPage(): JSX.Element {
         <button type="submit" className="secondary">
           Apply
         </button>
+        {own !== null && (
+          <button type="button" className="secondary" onClick={() => apply(null)}>
+            Use the platform&apos;s default
+          </button>
+        )}
       </form>
+      <p className="muted" data-testid="tiles-source">
+        {own !== null
+          ? 'Tiles: this browser’s setting.'
+          : serverTiles
+            ? 'Tiles: the platform’s default (--map-tiles-url).'
+            : 'Tiles: none configured; the bundled outlines work offline.'}
+      </p>
       <p className="map-legend" data-testid="map-legend">
-        {(['ok', 'out', 'offline'] as MapState[]).map((s) => (
+        {LEGEND_ORDER.map((s) => (
           <span key={s}>
             <span className={`map-swatch ${s}`} aria-hidden="true" /> {STATE_LABEL[s]}:{' '}
             <strong>{counts[s].toLocaleString('en')}</strong>
@@ -53,13 +94,13 @@ export default function MapPage(): JSX.Element {
         ))}
       </p>
       <ErrorText error={error} />
-      {loading && !data && <p className="muted">Loading positions…</p>}
-      {data && data.length === 0 && (
+      {loading && !points && <p className="muted">Loading positions…</p>}
+      {points && points.length === 0 && (
         <p className="muted">No device has reported a position (metrics lat/lon) yet.</p>
       )}
-      {data && data.length > 0 && (
+      {points && points.length > 0 && (
         <DeviceMap
-          points={data}
+          points={points}
           tileUrl={applied}
           onOpen={(id) => navigate(`/devices/${encodeURIComponent(id)}`)}
         />

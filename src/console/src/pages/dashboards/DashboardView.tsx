@@ -1,10 +1,10 @@
 /**
  * One dashboard: its widgets on a 12-column CSS grid, refreshed every 10 s. A model dashboard is
- * opened for one of the model's devices (picked here, kept in the URL). Edit mode moves, resizes,
- * adds, configures and removes widgets in a draft; Save writes it (a default dashboard is saved as a
- * new one).
+ * opened for one of the model's devices (picked here, kept in the URL). Edit mode moves and resizes
+ * widgets (drag the handles, arrow keys on them, or the step buttons), adds, configures and removes
+ * them in a draft; Save writes it (a default dashboard is saved as a new one).
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, call } from '../../api';
 import { ErrorText } from '../../components/bits';
 import { useInterval, useLoad } from '../../hooks';
@@ -13,6 +13,8 @@ import { newWidget, ROW_PX } from './layout';
 import { KINDS, KIND_LABEL, type Dashboard, type Widget, type WidgetKind } from './types';
 import { modelFields, RENDERERS } from './widgets';
 import { PlacementControls, WidgetEditor } from './WidgetEditor';
+import { GridHandles } from './GridHandles';
+import './dashboards.css';
 
 interface Props {
   /** A stored dashboard's id, or undefined for a model's default dashboard. */
@@ -45,6 +47,7 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
   const [saving, setSaving] = useState(false);
   const [tick, setTick] = useState(0);
   const [addKind, setAddKind] = useState<WidgetKind>('latest_value');
+  const grid = useRef<HTMLDivElement>(null);
   useInterval(() => setTick((t) => t + 1), 10_000);
   const dash = draft ?? loaded.data;
   const dashModel = dash ? scopeModel(dash.scope) : model;
@@ -106,6 +109,7 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
     }
   };
   const sel = dash.widgets.find((w) => w.id === selected);
+  const labelOf = (w: Widget): string => w.title ?? `${KIND_LABEL[w.kind]} ${w.id}`;
   return (
     <>
       <h1>{dash.name}</h1>
@@ -185,6 +189,13 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
         )}
       </div>
       <ErrorText error={saveError} />
+      {editing && (
+        <p className="muted" role="status" data-testid="placement">
+          {sel
+            ? `${labelOf(sel)}: column ${sel.x + 1}, row ${sel.y + 1}, ${sel.w} wide, ${sel.h} high`
+            : 'Drag a widget by ⠿ to move it and by ◢ to resize it, or focus either and use the arrow keys.'}
+        </p>
+      )}
       {dash.widgets.length === 0 ? (
         <div className="panel">
           <p className="muted">
@@ -192,13 +203,13 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
           </p>
         </div>
       ) : (
-        <div className="dash-grid" style={{ gridAutoRows: `${ROW_PX}px` }}>
+        <div className="dash-grid" style={{ gridAutoRows: `${ROW_PX}px` }} ref={grid}>
           {dash.widgets.map((w) => {
             const Render = RENDERERS[w.kind];
             return (
               <section
                 key={w.id}
-                className={`panel dash-widget${selected === w.id && editing ? ' selected' : ''}`}
+                className={`panel dash-widget${editing ? ' editing' : ''}${selected === w.id && editing ? ' selected' : ''}`}
                 style={{ gridColumn: `${w.x + 1} / span ${w.w}`, gridRow: `${w.y + 1} / span ${w.h}` }}
                 aria-label={w.title ?? KIND_LABEL[w.kind]}
                 data-widget={w.kind}
@@ -216,6 +227,15 @@ export function DashboardView({ id, model, device, canEdit }: Props): JSX.Elemen
                     </button>
                   )}
                 </h2>
+                {editing && (
+                  <GridHandles
+                    widget={w}
+                    grid={grid}
+                    label={labelOf(w)}
+                    onChange={update}
+                    onStart={() => setSelected(w.id)}
+                  />
+                )}
                 {editing && <PlacementControls widget={w} onChange={update} onRemove={() => remove(w.id)} />}
                 <Render widget={w} device={w.device ?? viewed} model={dashModel} tick={tick} />
               </section>

@@ -42,10 +42,11 @@ export function PlacementControls({
       {btn('→', 'Move right', moved(w, 1, 0))}
       {btn('↑', 'Move up', moved(w, 0, -1))}
       {btn('↓', 'Move down', moved(w, 0, 1))}
-      {btn('−W', 'Narrower', resized(w, -1, 0))}
-      {btn('+W', 'Wider', resized(w, 1, 0))}
-      {btn('−H', 'Shorter', resized(w, 0, -1))}
-      {btn('+H', 'Taller', resized(w, 0, 1))}
+      {/* Words, not "−W": a visible label must be part of the accessible name (WCAG 2.5.3). */}
+      {btn('Narrower', 'Narrower', resized(w, -1, 0))}
+      {btn('Wider', 'Wider', resized(w, 1, 0))}
+      {btn('Shorter', 'Shorter', resized(w, 0, -1))}
+      {btn('Taller', 'Taller', resized(w, 0, 1))}
       <button type="button" className="secondary small" aria-label={`Remove ${label}`} onClick={onRemove}>
         ✕
       </button>

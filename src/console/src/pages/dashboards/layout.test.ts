@@ -1,6 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gaugeShare, gaugeTone, moved, newWidget, rangeMs, resized, tableRows, withUnit } from './layout';
+import {
+  arrowStep,
+  cellSize,
+  dragged,
+  gaugeShare,
+  gaugeTone,
+  moved,
+  newWidget,
+  rangeMs,
+  resized,
+  tableRows,
+  withUnit,
+} from './layout';
 import type { Widget } from './types';
 
 const w = (over: Partial<Widget> = {}): Widget => ({ id: 'a', kind: 'map', x: 2, y: 1, w: 4, h: 2, ...over });
@@ -8,6 +20,33 @@ const w = (over: Partial<Widget> = {}): Widget => ({ id: 'a', kind: 'map', x: 2,
 test('moves and resizes stay on the 12-column grid', () => {
   assert.deepEqual([moved(w(), -5, 0).x, moved(w(), 20, 0).x, moved(w(), 0, -3).y], [0, 8, 0]);
   assert.deepEqual([resized(w(), 20, 0).w, resized(w(), -9, 0).w, resized(w(), 0, 40).h], [10, 1, 24]);
+});
+
+test('a pointer drag moves or resizes by whole cells, rounded, kept on the grid; arrows step one cell', () => {
+  const cell = cellSize(1188, 12); // 12 columns of 88 px with 11 gaps of 12 px
+  assert.deepEqual(cell, { col: 100, row: 84 });
+  const moveBy = (dx: number, dy: number): number[] => {
+    const r = dragged(w(), 'move', dx, dy, cell);
+    return [r.x, r.y, r.w, r.h];
+  };
+  assert.deepEqual(moveBy(149, 0), [3, 1, 4, 2], 'under half a cell more stays');
+  assert.deepEqual(moveBy(151, 43), [4, 2, 4, 2], 'over half a cell rounds up');
+  assert.deepEqual(moveBy(-900, -900), [0, 0, 4, 2], 'never off the left or top');
+  assert.deepEqual(moveBy(2000, 0), [8, 1, 4, 2], 'never past column 12');
+  const resizeBy = (dx: number, dy: number): number[] => {
+    const r = dragged(w(), 'resize', dx, dy, cell);
+    return [r.x, r.y, r.w, r.h];
+  };
+  assert.deepEqual(resizeBy(210, 84), [2, 1, 6, 3]);
+  assert.deepEqual(resizeBy(-1000, -1000), [2, 1, 1, 1], 'at least one cell');
+  assert.deepEqual(resizeBy(5000, 0), [2, 1, 10, 2], 'x + w stays within 12');
+  assert.deepEqual(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Enter'].map(arrowStep), [
+    [-1, 0],
+    [1, 0],
+    [0, -1],
+    [0, 1],
+    undefined,
+  ]);
 });
 
 test('a new widget goes below the others with keys from the fields; fleet widgets pin the device', () => {

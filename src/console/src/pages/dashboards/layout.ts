@@ -18,6 +18,38 @@ export function resized(w: Widget, dw: number, dh: number): Widget {
   return { ...w, w: clamp(w.w + dw, 1, COLUMNS - w.x), h: clamp(w.h + dh, 1, MAX_H) };
 }
 
+/** One grid step in pixels: a column (the grid's width shared by 12 columns and their gaps) and a row. */
+export function cellSize(gridWidth: number, gap: number): { col: number; row: number } {
+  return { col: (gridWidth + gap) / COLUMNS, row: ROW_PX + gap };
+}
+
+/**
+ * The widget after a pointer drag of (dxPx, dyPx) since the drag began on `start`: moved or
+ * resized by the nearest whole number of cells, kept on the grid.
+ */
+export function dragged(
+  start: Widget,
+  mode: 'move' | 'resize',
+  dxPx: number,
+  dyPx: number,
+  cell: { col: number; row: number },
+): Widget {
+  const dx = Math.round(dxPx / cell.col);
+  const dy = Math.round(dyPx / cell.row);
+  return mode === 'move' ? moved(start, dx, dy) : resized(start, dx, dy);
+}
+
+/** An arrow key as one cell's step (undefined for any other key). */
+export function arrowStep(key: string): [number, number] | undefined {
+  const steps: Record<string, [number, number]> = {
+    ArrowLeft: [-1, 0],
+    ArrowRight: [1, 0],
+    ArrowUp: [0, -1],
+    ArrowDown: [0, 1],
+  };
+  return steps[key];
+}
+
 /** The first row below every widget (where a new one goes). */
 export function nextFreeRow(widgets: readonly Widget[]): number {
   return widgets.reduce((m, w) => Math.max(m, w.y + w.h), 0);

@@ -16,16 +16,29 @@ function actorText(a: ShadowHistoryEntry['actor'] | undefined): string {
 export function ShadowTab({
   id,
   canEdit,
+  customer = false,
   live,
 }: {
   id: string;
   canEdit: boolean;
+  /** A customer's user: the server accepts only the model's customer-writable desired keys. */
+  customer?: boolean;
   live: number;
 }): JSX.Element {
   // '' = the classic shadow; otherwise a named shadow (AWS: `$aws/things/{id}/shadow/name/{name}`).
   const [name, setName] = useState('');
   const [newName, setNewName] = useState('');
   const names = useLoad(() => call('/devices/:id/shadows', 'get', { params: { id } }), [id, live]);
+  // A customer may set only its model's customer-writable keys: say which before the attempt.
+  const writable = useLoad(
+    () =>
+      customer
+        ? call('/devices/:id/customer-writable', 'get', { params: { id } }).then((r) => r.keys)
+        : Promise.resolve(undefined),
+    [id, customer],
+  );
+  const keys = writable.data;
+  const mayWrite = canEdit && (!customer || (keys !== undefined && keys.length > 0));
   const named = { id, name };
   const params = { id };
   const shadow = useLoad<ShadowDoc | undefined>(async () => {
@@ -107,7 +120,7 @@ export function ShadowTab({
             ))}
           </select>
         </label>
-        {canEdit && (
+        {mayWrite && (
           <form
             className="row"
             onSubmit={(e) => {
@@ -147,7 +160,7 @@ export function ShadowTab({
           {!doc && !shadow.loading && (
             <p className="muted">
               No {name ? `shadow named "${name}"` : 'classic shadow'} yet
-              {canEdit ? ': set a desired state below to create it.' : '.'}
+              {mayWrite ? ': set a desired state below to create it.' : '.'}
             </p>
           )}
           {doc && (
@@ -164,15 +177,25 @@ export function ShadowTab({
               )}
             </>
           )}
-          {canEdit && (
+          {customer && keys?.length === 0 && (
+            <p className="muted" data-testid="writable-keys">
+              Your provider has made no set-point of this device writable.
+            </p>
+          )}
+          {mayWrite && (
             <>
+              {keys && (
+                <p className="muted" data-testid="writable-keys">
+                  You may set: {keys.join(', ')}
+                </p>
+              )}
               <label>
-                Change desired state (JSON; null removes a field)
+                {customer ? 'Change set-points (JSON)' : 'Change desired state (JSON; null removes a field)'}
                 <textarea
                   rows={5}
                   value={draft}
                   onChange={(e) => setDraft(e.target.value)}
-                  placeholder='{"setpoint": 21.5}'
+                  placeholder={`{"${keys?.[0] ?? 'setpoint'}": 21.5}`}
                 />
               </label>
               <p>
