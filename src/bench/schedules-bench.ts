@@ -283,7 +283,7 @@ export async function runSchedulesBenchCli(args: string[]): Promise<void> {
   const f = (n: number, d = 1) => n.toFixed(d);
   process.stdout.write(
     [
-      `resolution: ${opts.sample} schedules × a year at minute resolution (4 zones)`,
+      `resolution: ${opts.sample} schedules × a year at minute resolution (${ZONES.slice(0, opts.sample).join(', ')})`,
       `  ${year.resolves} resolves in ${f(year.ms, 0)} ms: ${f(year.resolves / (year.ms / 1000), 0)} resolves/s, ${f(year.perYearMs, 0)} ms per schedule-year`,
       `06:00 slot: ${slot.boilers} ${opts.virtual ? 'in-process (virtual)' : 'mqtt.js'} boilers on ${slot.schedules} schedules (${opts.database})`,
       `  ${slot.boilers} boilers registered (YAML import, 10,000 a request) in ${f(slot.registeredMs, 0)} ms`,
