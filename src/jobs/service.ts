@@ -74,7 +74,10 @@ const CHANGE_BATCH = 1000;
 
 export class JobsService {
   /** Device changes of one event-loop turn; each item's result is its error, if any. */
-  private readonly changes = new Batcher<string, unknown>((ids) => this.devicesChanged(ids), CHANGE_BATCH);
+  private readonly changes = new Batcher<string, Error | undefined>(
+    (ids) => this.devicesChanged(ids),
+    CHANGE_BATCH,
+  );
 
   constructor(private readonly d: ServiceDeps) {}
 
@@ -359,7 +362,7 @@ export class JobsService {
     if (err !== undefined) throw err;
   }
 
-  private async devicesChanged(ids: string[]): Promise<unknown[]> {
+  private async devicesChanged(ids: string[]): Promise<(Error | undefined)[]> {
     const jobs = (await this.d.store.activeJobs()).filter((j) => j.continuous);
     if (jobs.length === 0) return ids.map(() => undefined);
     return Promise.all(
@@ -368,7 +371,7 @@ export class JobsService {
           await this.addToJobs(deviceId, jobs);
           return undefined;
         } catch (err) {
-          return err;
+          return err instanceof Error ? err : new Error('jobs: device change failed', { cause: err });
         }
       }),
     );

@@ -79,7 +79,11 @@ test('a device invalidated while its read is in flight is read again, and the ol
     release();
     assert.equal((await first)?.name, 'before', 'asked before the change');
     assert.equal((await second)?.name, 'after');
-    assert.equal((await dir.getDevice('d1'))?.name, 'after', 'the old answer was not cached over the new one');
+    assert.equal(
+      (await dir.getDevice('d1'))?.name,
+      'after',
+      'the old answer was not cached over the new one',
+    );
     assert.equal(s.calls.getDevices, 2);
   } finally {
     await s.close();

@@ -83,7 +83,9 @@ export class CachedDirectory implements DeviceDirectory {
     const pending = this.loading.get(id);
     if (pending) return pending.promise;
     let settle!: Pick<Load, 'resolve' | 'reject'>;
-    const promise = new Promise<DeviceRecord | undefined>((resolve, reject) => (settle = { resolve, reject }));
+    const promise = new Promise<DeviceRecord | undefined>(
+      (resolve, reject) => (settle = { resolve, reject }),
+    );
     const load: Load = { id, promise, ...settle };
     this.loading.set(id, load);
     this.queue.push(load);

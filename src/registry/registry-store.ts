@@ -140,7 +140,10 @@ class SqlRegistryStore implements RegistryStore {
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += DEVICE_BATCH) {
       const chunk = unique.slice(i, i + DEVICE_BATCH);
-      const rows = await this.sql.all(`SELECT * FROM registry_devices WHERE id IN (${marks(chunk.length)})`, chunk);
+      const rows = await this.sql.all(
+        `SELECT * FROM registry_devices WHERE id IN (${marks(chunk.length)})`,
+        chunk,
+      );
       for (const r of rows) {
         const d = deviceFromRow(r);
         out.set(d.id, d);
