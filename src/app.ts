@@ -164,7 +164,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
     if (!(await registry.directory.getDevice(id))) throw new Error(`device ${id} is not registered`);
     return id;
   };
-  const health = await createHealth(ctx, registry.directory);
+  // Last-seen is presence's (one store, registry_devices): health and telemetry read it there.
+  const health = await createHealth(ctx, registry.directory, { lastSeen: registry.lastSeen });
   // Commands confirmed by reported state check the shadow at acknowledgement time too; commands to
   // out-of-service devices follow the model's (or the platform's) policy, with health's answer.
   const commands = await createCommands(ctx, registry.directory, {
@@ -175,6 +176,7 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   });
   const telemetry = await createTelemetry(ctx, registry.directory, {
     verifyDeviceSecret: (id, secret) => registry.verifyDeviceSecret(id, secret),
+    lastSeen: registry.lastSeen,
     // The map's state per position: health's out-of-service set, then the registry's presence.
     positionState: (id) =>
       health.api.isOutOfService(id) ? 'out' : registry.presence.isConnected(id) ? 'ok' : 'offline',

@@ -17,7 +17,15 @@
  *   and this node re-writes its own rows; a node told that its rows were swept while it was alive
  *   (cut off from the database longer than its membership) writes them back (`restored`).
  */
-import type { Clock, ClusterEventMap, ClusterEvents, Logger, Ownership } from '../core/index.js';
+import type {
+  Clock,
+  ClusterEventMap,
+  ClusterEvents,
+  DeviceLastSeen,
+  DeviceMessageKind,
+  Logger,
+  Ownership,
+} from '../core/index.js';
 import {
   LocalConnections,
   PresenceListeners,
@@ -119,8 +127,8 @@ export class PgPresence implements PresenceBackend {
     return true;
   }
 
-  seen(id: string, at: number): boolean {
-    return this.local.seen(id, at);
+  seen(id: string, at: number, kind?: DeviceMessageKind): boolean {
+    return this.local.seen(id, at, kind);
   }
 
   // --- reads ---------------------------------------------------------------------------------
@@ -154,6 +162,10 @@ export class PgPresence implements PresenceBackend {
 
   lastSeenAt(id: string): number | undefined {
     return this.local.lastSeenAt(id);
+  }
+
+  lastSeen(id: string): DeviceLastSeen | undefined {
+    return this.local.lastSeenRecord(id);
   }
 
   connectedCount(): number {

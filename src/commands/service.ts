@@ -16,6 +16,7 @@ import {
   type Actor,
   type Clock,
   type ClusterEvents,
+  COMMAND_REPLY_FILTER,
   type CommandStatus,
   type DeviceDirectory,
   type EventBus,
@@ -124,7 +125,7 @@ export class CommandService {
   async start(): Promise<void> {
     const { broker, bus } = this.deps;
     this.unsubscribe.push(
-      broker.subscribe('devices/+/commands/+/reply', (m) =>
+      broker.subscribe(COMMAND_REPLY_FILTER, (m) =>
         this.onReply(m).catch((err: unknown) =>
           this.deps.log.error({ err, topic: m.topic }, 'command reply could not be processed'),
         ),

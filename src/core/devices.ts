@@ -67,3 +67,28 @@ export interface DeviceDirectory {
   /** Every registered device id, optionally filtered (paged internally). */
   listDevices(filter?: { model?: string; tag?: string }): AsyncIterable<DeviceInfo>;
 }
+
+/** What kind of message a device sent (`device.message`'s `kind`). */
+export type DeviceMessageKind = 'heartbeat' | 'telemetry' | 'event' | 'other';
+
+/**
+ * When a device was last seen, as presence (the registry) owns it: one record per device, stored
+ * once (`registry_devices`), read by health, telemetry and the API views through the registry's
+ * `lastSeen` reader (docs/architecture.md, "One owner per fact"). Times are ms; 0 means never.
+ */
+export interface DeviceLastSeen {
+  /** Latest connect, disconnect or consumed message. */
+  at: number;
+  /** Latest consumed message (any kind) and its kind (null when no message was seen). */
+  messageAt: number;
+  messageKind: DeviceMessageKind | null;
+  /** Latest heartbeat message. */
+  heartbeatAt: number;
+}
+
+/** Presence's last-seen reader: this node's memory merged with the stored row (every node's batches). */
+export interface LastSeenReader {
+  get(deviceId: string): Promise<DeviceLastSeen | undefined>;
+  /** Every device ever seen (health's start-up and shard reloads). */
+  all(): Promise<Map<string, DeviceLastSeen>>;
+}

@@ -8,7 +8,7 @@
  * In a cluster, `cluster/` forwards selected events between nodes.
  */
 import type { Logger } from './logger.js';
-import type { MessageTransport } from './devices.js';
+import type { DeviceMessageKind, MessageTransport } from './devices.js';
 
 /** Why an MQTT connection ended (recorded in connectivity history). */
 export type DisconnectReason =
@@ -69,7 +69,8 @@ export interface TsunaguEvents {
     deviceId: string;
     at: number;
     topic: string;
-    kind: 'heartbeat' | 'telemetry' | 'event' | 'other';
+    /** Which catalogue topic (or transport) it came in on; `heartbeat` is what health counts as one. */
+    kind: DeviceMessageKind;
     /** false when the decoder failed (a decode_error event was recorded). */
     decoded: boolean;
     /** true when the decoded message carried a hardware error event. */

@@ -9,6 +9,7 @@ export * from './cli-options.js';
 export * from './clock.js';
 export * from './cluster-events.js';
 export * from './config.js';
+export * from './device-topics.js';
 export * from './devices.js';
 export * from './errors.js';
 export * from './events.js';

@@ -1,7 +1,8 @@
 /**
  * `tsunagu bench health`: 1,000,000 devices with one heartbeat per minute each (≈16,700/s) through
- * the health engine's sign-of-life entry point, with last-seen persistence to a real SQLite file
- * (batched every 5 s) and a share of devices going silent so deadlines fire.
+ * the health engine's sign-of-life entry point, with state changes written to a real SQLite file
+ * and a share of devices going silent so deadlines fire. (Last-seen is persisted by presence in the
+ * registry's batches since issue 23, not by health: this no longer includes those writes.)
  *
  * Time is compressed: a ManualClock advances in 100 ms steps and each step delivers the heartbeats
  * due in it, as fast as the CPU allows. CPU share of one core = CPU time used (process.cpuUsage,

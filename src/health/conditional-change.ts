@@ -54,5 +54,4 @@ export function adoptRow(d: TrackedDevice, row: DeviceHealthRow): void {
     d.reasons = [...row.reasons];
     d.since = row.since;
   }
-  if (row.lastSeen !== null && row.lastSeen > d.lastSeen) d.lastSeen = row.lastSeen;
 }

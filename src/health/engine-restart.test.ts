@@ -3,6 +3,10 @@
  * the listeners are open, never count the platform's downtime against a device, and hardware-error
  * windows survive a restart. "SIGTERM" is listenersClosing() + stop(); "kill -9" abandons the engine
  * (its clock never advances again, its database handle is closed under it).
+ *
+ * Last sign of life is presence's (the registry's): each run has the registry's real connectivity
+ * writer and last-seen reader on the same SQLite file, its status batches every 5 s, and a heartbeat
+ * reaches it as the `device.message` bus event telemetry emits.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +14,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../core/clock.js';
+import { silentLogger } from '../core/logger.js';
 import { openSqlite, type SqliteDatabase } from '../store/database.js';
+import { Connectivity } from '../registry/connectivity.js';
+import { LastSeenBook } from '../registry/last-seen.js';
+import { LocalPresence } from '../registry/presence.js';
+import { openRegistryStore } from '../registry/registry-store.js';
 import { buildEngine, MemoryDirectory, record, type EngineHarness } from './test-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -30,6 +39,7 @@ interface Run {
   h: EngineHarness;
   db: SqliteDatabase;
   clock: ManualClock;
+  connectivity: Connectivity;
 }
 
 function platform(t: TestContext) {
@@ -38,6 +48,7 @@ function platform(t: TestContext) {
   const runs: Run[] = [];
   t.after(async () => {
     for (const r of runs) await r.h.engine.stop().catch(() => undefined);
+    for (const r of runs) await r.connectivity.stop().catch(() => undefined);
     for (const r of runs) await r.db.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -47,7 +58,24 @@ function platform(t: TestContext) {
     async start(at: number, opts: { listening?: boolean } = {}): Promise<Run> {
       const clock = new ManualClock(at);
       const db = openSqlite(path);
-      const run = { h: await buildEngine(db, clock, directory, opts), db, clock };
+      const registry = await openRegistryStore(db);
+      await registry.putDevices(
+        [...directory.devices.values()].map((d) => ({ ...d, createdAt: T0, updatedAt: T0 })),
+      );
+      const presence = new LocalPresence('n1');
+      const lastSeen = new LastSeenBook(registry, presence);
+      const h = await buildEngine(db, clock, directory, { ...opts, lastSeen });
+      const connectivity = new Connectivity(
+        registry,
+        presence,
+        h.bus,
+        clock,
+        silentLogger,
+        { flapping: { connects: 1000, windowMs: 1000 }, flushMs: 5000, maxBatch: 100_000 },
+        () => undefined,
+      );
+      connectivity.start();
+      const run = { h, db, clock, connectivity };
       runs.push(run);
       return run;
     },
@@ -55,6 +83,7 @@ function platform(t: TestContext) {
     async sigterm(r: Run): Promise<void> {
       await r.h.engine.listenersClosing();
       await r.h.engine.stop();
+      await r.connectivity.stop();
       await r.db.close();
     },
     /** kill -9: nothing more is written; the engine's clock never moves again. */
@@ -68,7 +97,16 @@ function platform(t: TestContext) {
 async function beat(r: Run, ids: string | string[], from: number, to: number): Promise<void> {
   for (let at = from; at <= to; at += 2000) {
     r.clock.set(at);
-    for (const id of [ids].flat()) r.h.engine.signOfLife(id, at, 'heartbeat');
+    for (const id of [ids].flat()) {
+      r.h.bus.emit('device.message', {
+        deviceId: id,
+        at,
+        topic: `devices/${id}/heartbeat`,
+        kind: 'heartbeat',
+        decoded: true,
+      });
+      r.h.engine.signOfLife(id, at, 'heartbeat');
+    }
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -142,15 +180,17 @@ test('a device silent across a restart goes out at listeners-open + interval + g
 test('kill -9: deadlines that passed after the last flush are not held against the device; the downtime is recorded as unclean', async (t) => {
   const p = platform(t);
   const a = await p.start(T0);
-  // Last-seen flushes every 5 s; the last one, at T0 + 20 s, ran just before that heartbeat.
+  // Presence's status batch goes 5 s after the first change it holds (T0 + 5, 11, 17, 23 s, each
+  // written when the clock reaches the next heartbeat); the last, at T0 + 24 s, ran just before
+  // that heartbeat. `alive_at` is health's own 5 s timer (T0 + 20 s).
   await beat(a, 's1', T0, T0 + 24_000);
-  await p.kill9(a); // crashed at T0 + 24 s; the store says s1 was last seen at T0 + 18 s
+  await p.kill9(a); // crashed at T0 + 24 s; presence's row says s1 was last seen at T0 + 22 s
 
   const b = await p.start(T0 + 30_000, { listening: false });
   const changes = record(b.h.bus, 'service-state.changed');
   await b.h.engine.listenersOpen();
   const openAt = b.clock.now();
-  assert.equal(b.h.engine.devices.get('s1')!.lastSeen, T0 + 18_000);
+  assert.equal(b.h.engine.devices.get('s1')!.lastSeen, T0 + 22_000, 'the last stored, not the last heard');
   await beat(b, 's1', openAt + 2000, openAt + 12_000);
   assert.deepEqual(changes, []);
   assert.deepEqual(await b.h.store.listDowntimes(10), [{ from: T0 + 20_000, to: openAt, clean: false }]);

@@ -1,9 +1,9 @@
 /**
  * What the health engine writes, batched: service-state transitions and hardware-error windows (on
- * the next microtask, one transaction per batch) and last-seen times (every `flushIntervalMs`, one
- * transaction). While the listeners are open each last-seen flush is followed by `alive_at`, the
- * last moment the platform was known to listen; at shutdown `alive_at` = `closed_at` = the moment
- * the listeners began to close. Platform downtime (engine.ts) runs from `alive_at` to the next open.
+ * the next microtask, one transaction per batch) and, every `flushIntervalMs` while the listeners
+ * are open, `alive_at`: the last moment the platform was known to listen; at shutdown `alive_at` =
+ * `closed_at` = the moment the listeners began to close. Platform downtime (engine.ts) runs from
+ * `alive_at` to the next open. (Last sign of life is presence's, written by the registry.)
  */
 import type { Clock, Logger } from '../core/index.js';
 import type { ErrorWindowRow, HealthStore, StateChange } from './health-store.js';
@@ -19,13 +19,12 @@ export const CLOSED_KEY = 'closed_at';
 type Phase = 'starting' | 'live' | 'closed';
 
 export class EngineWriter {
-  private dirtySeen = new Set<string>();
   private pending: StateChange[] = [];
   private windows = new Map<string, ErrorWindowRow>();
   private phase: Phase = 'starting';
   private closedAt = 0;
   private stateFlush: Promise<void> | undefined;
-  private seenFlush: Promise<void> = Promise.resolve();
+  private aliveFlush: Promise<void> = Promise.resolve();
   private cancelFlush: (() => void) | undefined;
   private stopped = false;
 
@@ -33,18 +32,8 @@ export class EngineWriter {
     private readonly store: HealthStore,
     private readonly clock: Clock,
     private readonly log: Logger,
-    /** Current last-seen of a tracked device (undefined: no longer tracked). */
-    private readonly lastSeenOf: (id: string) => number | undefined,
     private readonly flushIntervalMs = 5000,
   ) {}
-
-  seen(id: string): void {
-    this.dirtySeen.add(id);
-  }
-
-  forget(id: string): void {
-    this.dirtySeen.delete(id);
-  }
 
   live(): void {
     this.phase = 'live';
@@ -67,7 +56,7 @@ export class EngineWriter {
   }
 
   startTimers(): void {
-    this.scheduleSeenFlush();
+    this.scheduleAliveFlush();
   }
 
   stop(): void {
@@ -75,10 +64,10 @@ export class EngineWriter {
     this.cancelFlush?.();
   }
 
-  /** Wait until every state change and last-seen time so far is written. */
+  /** Wait until every state change so far (and `alive_at`) is written. */
   async flush(): Promise<void> {
-    this.flushSeen();
-    await this.seenFlush;
+    this.flushAlive();
+    await this.aliveFlush;
     while (this.stateFlush || this.pending.length > 0 || this.windows.size > 0) {
       if (!this.stateFlush) this.scheduleStateFlush();
       await this.stateFlush;
@@ -105,35 +94,27 @@ export class EngineWriter {
     });
   }
 
-  private scheduleSeenFlush(): void {
+  private scheduleAliveFlush(): void {
     if (this.stopped) return;
     this.cancelFlush = this.clock.setTimer(this.flushIntervalMs, () => {
-      this.flushSeen();
-      this.scheduleSeenFlush();
+      this.flushAlive();
+      this.scheduleAliveFlush();
     });
   }
 
-  private flushSeen(): void {
-    const ids = this.dirtySeen;
-    this.dirtySeen = new Set();
-    const batch: { deviceId: string; lastSeen: number }[] = [];
-    for (const id of ids) {
-      const lastSeen = this.lastSeenOf(id);
-      if (lastSeen !== undefined) batch.push({ deviceId: id, lastSeen });
-    }
+  private flushAlive(): void {
     const now = this.clock.now();
     const store = this.store;
     const phase = this.phase;
     const closedAt = this.closedAt;
-    this.seenFlush = this.seenFlush
+    this.aliveFlush = this.aliveFlush
       .then(async () => {
-        await store.saveLastSeen(batch);
         if (phase === 'live') await store.setMeta(ALIVE_KEY, now);
         if (phase === 'closed') {
           await store.setMeta(ALIVE_KEY, closedAt);
           await store.setMeta(CLOSED_KEY, closedAt);
         }
       })
-      .catch((err: unknown) => this.log.error({ err }, 'health: saving last-seen times failed'));
+      .catch((err: unknown) => this.log.error({ err }, 'health: saving alive_at failed'));
   }
 }

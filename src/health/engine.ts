@@ -17,6 +17,7 @@
  */
 import {
   type Actor,
+  type DeviceLastSeen,
   type HeartbeatPolicy,
   type Ownership,
   type ServiceState,
@@ -27,7 +28,7 @@ import { DeadlineTimer } from './deadline-timer.js';
 import { ALIVE_KEY, CLOSED_KEY, EngineWriter } from './engine-writer.js';
 import { recordOccurrence } from './error-window.js';
 import type { PlatformDowntime } from './health-store.js';
-import { effectiveHeartbeat, type HealthPolicy } from './policy.js';
+import { effectiveHeartbeat, signOfLifeAt, type HealthPolicy } from './policy.js';
 import { hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
 import { applyChange, modelOf, type ChangeSinks } from './state-change.js';
 import { applyConditionally } from './conditional-change.js';
@@ -62,13 +63,7 @@ export class HealthEngine {
   constructor(private readonly o: HealthEngineOptions) {
     this.ownership = o.ownership ?? singleNodeOwnership();
     this.timer = new DeadlineTimer(o.clock, (buckets, now) => this.onDue(buckets, now));
-    this.writer = new EngineWriter(
-      o.store,
-      o.clock,
-      o.log,
-      (id) => this.devices.get(id)?.lastSeen,
-      o.flushIntervalMs,
-    );
+    this.writer = new EngineWriter(o.store, o.clock, o.log, o.flushIntervalMs);
     this.unknown = new UnknownDevices(async (id) => (await this.refreshDevice(id)) !== undefined, o.log);
     this.sinks = { bus: o.bus, writer: this.writer, publish: o.publish };
   }
@@ -76,23 +71,26 @@ export class HealthEngine {
   // ── lifecycle ────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Load policies, persisted state and hardware-error windows; track the directory's devices.
-   * Deadlines are not judged until `listenersOpen()`.
+   * Load policies, persisted state and hardware-error windows, and each device's last sign of life
+   * from presence (policy.ts `signOfLifeAt`); track the directory's devices. Deadlines are not
+   * judged until `listenersOpen()`.
    */
   async start(): Promise<void> {
     const store = this.o.store;
     for (const p of await store.listPolicies()) this.policies.set(p.model, p);
     const rows = new Map((await store.loadDevices()).map((r) => [r.deviceId, r]));
+    const seen = (await this.o.lastSeen?.all()) ?? new Map<string, DeviceLastSeen>();
     this.aliveAt = (await store.getMeta(ALIVE_KEY)) ?? 0;
     this.closedAt = (await store.getMeta(CLOSED_KEY)) ?? 0;
     if (this.o.directory)
       for await (const info of this.o.directory.listDevices()) {
         const row = rows.get(info.id);
-        this.track(info.id, info.model, info.tags, await this.heartbeatFor(info.model), {
+        const hb = await this.heartbeatFor(info.model);
+        this.track(info.id, info.model, info.tags, hb, {
           state: row && row.since > 0 ? row.state : 'in_service',
           reasons: row && row.since > 0 ? row.reasons : [],
           since: row?.since ?? 0,
-          lastSeen: row?.lastSeen ?? null,
+          lastSeen: signOfLifeAt(seen.get(info.id), hb),
         });
       }
     for (const w of await store.loadErrorWindows()) {
@@ -158,7 +156,7 @@ export class HealthEngine {
     await this.flush();
   }
 
-  /** Wait until every state change and last-seen time so far is written. */
+  /** Wait until every state change so far is written. */
   flush(): Promise<void> {
     return this.writer.flush();
   }
@@ -206,9 +204,19 @@ export class HealthEngine {
     return d;
   }
 
+  /** Take presence's last sign of life where it is newer (a gained shard, a resync). */
+  async adoptLastSeen(which: (deviceId: string) => boolean): Promise<void> {
+    const seen = await this.o.lastSeen?.all();
+    if (!seen) return;
+    for (const d of this.devices.values()) {
+      if (!which(d.id)) continue;
+      const at = signOfLifeAt(seen.get(d.id), d.hb);
+      if (at > d.lastSeen) d.lastSeen = at;
+    }
+  }
+
   untrack(id: string): void {
     this.devices.delete(id);
-    this.writer.forget(id);
   }
 
   /** Resolve a device from the directory and track it (device.changed, first sign of life). */
@@ -255,10 +263,9 @@ export class HealthEngine {
       via === 'heartbeat' ||
       (via === 'message' && hb.signOfLife === 'any_message');
     if (!counts) return;
-    if (at > d.lastSeen) {
-      d.lastSeen = at;
-      this.writer.seen(id);
-    }
+    // Working state for the deadline (presence holds and stores the fact; non-owners keep it too,
+    // so a shard move finds it here even before presence's batch is written).
+    if (at > d.lastSeen) d.lastSeen = at;
     if (!hb) return;
     if (!this.ownership.owns(id)) {
       this.o.forward?.({ kind: 'sign_of_life', deviceId: id, at, via }); // the owner judges it

@@ -3,8 +3,8 @@
  * device's shard (shard key = device id) holds its heartbeat deadline and counts its hardware
  * errors. A node that receives a sign of life or a hardware-error event for a device it does not
  * own hands it to the owner as a cluster event (`health.sign_of_life`, `health.device_event`);
- * a node that gains shards reloads those devices' state, last sign of life and error windows from
- * the store and arms their deadlines; a node that loses shards drops their deadlines at once.
+ * a node that gains shards reloads those devices' state and error windows from the store, their
+ * last sign of life from presence (the registry's reader), and arms their deadlines; a node that loses shards drops their deadlines at once.
  */
 import { randomBytes } from 'node:crypto';
 import type { ClusterEvents, EventBus, Logger } from '../core/index.js';
@@ -53,9 +53,17 @@ export function wireHealthCluster(
       if (own.owns(e.deviceId)) engine.deviceEvent(e.deviceId, e.code, e.at);
     }),
     // A model's heartbeat settings changed on some node: apply them now, not at the next refresh.
+    // A device's model or tags changed on some node (`device.changed` is only emitted there):
+    // re-read it from the directory that event already refreshed.
     events.subscribe('invalidate', (e) => {
-      if (e.kind !== 'model') return;
-      engine.reloadPolicies(e.id).catch((err: unknown) => log.warn({ err }, 'health: reloading a model failed'));
+      if (e.kind === 'model')
+        engine
+          .reloadPolicies(e.id)
+          .catch((err: unknown) => log.warn({ err }, 'health: reloading a model failed'));
+      else if (e.kind === 'device')
+        engine
+          .refreshDevice(e.id)
+          .catch((err: unknown) => log.warn({ err, deviceId: e.id }, 'health: refreshing a device failed'));
     }),
     // Hand-offs may have been missed: the store's last sign of life is the best known.
     events.onResync(() => reload(() => true)),
@@ -84,14 +92,13 @@ export function wireHealthCluster(
         state: e.state,
         reasons: e.reasons,
         since: e.since,
-        lastSeen: null,
       });
       if (own.owns(d.id)) engine.rearm(d);
     }),
   ];
 }
 
-/** Load state, last sign of life and error windows of owned devices matching `which`; arm them. */
+/** Load state, error windows and presence's last sign of life of owned devices matching `which`; arm them. */
 async function reloadOwned(
   engine: HealthEngine,
   store: HealthStore,
@@ -104,6 +111,7 @@ async function reloadOwned(
     const d = engine.devices.get(row.deviceId);
     if (d && mine(d.id)) adoptRow(d, row);
   }
+  await engine.adoptLastSeen(mine);
   for (const d of engine.devices.values()) if (mine(d.id)) d.errors = undefined;
   for (const w of windows) {
     const d = engine.devices.get(w.deviceId);

@@ -10,31 +10,12 @@ const SYS = { kind: 'system' as const, id: 'health' };
 /** Run by health-store.contract.test.ts against SQLite and the real PostgreSQL. */
 export function healthStoreContract(name: string, open: OpenHealthStore): void {
   describe(`HealthStore contract: ${name}`, () => {
-    test('last-seen batches upsert and never move backwards', async (t) => {
-      const s = await open(t);
-      if (!s) return;
-      await s.saveLastSeen([
-        { deviceId: 'a', lastSeen: 100 },
-        { deviceId: 'b', lastSeen: 200 },
-      ]);
-      await s.saveLastSeen([
-        { deviceId: 'a', lastSeen: 50 },
-        { deviceId: 'b', lastSeen: 300 },
-      ]);
-      const rows = (await s.loadDevices()).sort((x, y) => x.deviceId.localeCompare(y.deviceId));
-      assert.deepEqual(
-        rows.map((r) => [r.deviceId, r.lastSeen, r.state, r.since]),
-        [
-          ['a', 100, 'in_service', 0],
-          ['b', 300, 'in_service', 0],
-        ],
-      );
-    });
+    // Last sign of life is presence's now: "never moves backwards" is the registry store's
+    // contract ('last seen: each time only moves forward …').
 
     test('transitions set the current row (last one wins in a batch) and keep history newest first', async (t) => {
       const s = await open(t);
       if (!s) return;
-      await s.saveLastSeen([{ deviceId: 'a', lastSeen: 10 }]);
       await s.saveTransitions([
         {
           deviceId: 'a',
@@ -68,7 +49,7 @@ export function healthStoreContract(name: string, open: OpenHealthStore): void {
         },
       ]);
       const [row] = await s.loadDevices();
-      assert.deepEqual(row, { deviceId: 'a', state: 'in_service', reasons: [], since: 3000, lastSeen: 10 });
+      assert.deepEqual(row, { deviceId: 'a', state: 'in_service', reasons: [], since: 3000 });
       const h = await s.history('a', 2);
       assert.equal(h.length, 2);
       assert.deepEqual(h[0], {
@@ -109,7 +90,6 @@ export function healthStoreContract(name: string, open: OpenHealthStore): void {
           state: 'out_of_service',
           reasons: ['heartbeat_lost'],
           since: 1000,
-          lastSeen: null,
         },
       });
       assert.deepEqual(

@@ -1,6 +1,8 @@
 /**
- * What health persists: per-device service state and last sign of life, the transition history,
+ * What health persists: per-device service state, the transition history,
  * per-model policies, and a little metadata (when the engine was last alive, for restart rules).
+ * The last sign of life is not here: it is presence's (the registry's `lastSeen` reader), derived
+ * per device from its policy (policy.ts `signOfLifeAt`).
  * Two adapters (SQLite, PostgreSQL) pass one contract suite (`health-store.contract.test.ts`).
  */
 import type { Actor, ServiceState } from '../core/index.js';
@@ -13,8 +15,6 @@ export interface DeviceHealthRow {
   reasons: string[];
   /** When the current state (and reasons) began; 0 when never set. */
   since: number;
-  /** Last sign of life; null when never seen. */
-  lastSeen: number | null;
 }
 
 export interface Transition {
@@ -50,7 +50,7 @@ export interface ErrorWindowRow {
  * A span when devices could not reach the platform: from the last moment it was known to be
  * listening (`alive_at`) to the moment its listeners opened again. `clean`: the platform shut down
  * (SIGTERM/SIGINT) rather than crashed, so `from` is exact; after a crash it is the last
- * last-seen flush (up to `flushIntervalMs` early).
+ * `alive_at` write (up to `flushIntervalMs` early).
  */
 export interface PlatformDowntime {
   from: number;
@@ -60,8 +60,6 @@ export interface PlatformDowntime {
 
 export interface HealthStore {
   loadDevices(): Promise<DeviceHealthRow[]>;
-  /** Batched: one transaction; never moves last_seen backwards. */
-  saveLastSeen(batch: readonly { deviceId: string; lastSeen: number }[]): Promise<void>;
   /** Batched: the new current state of each device and its history row, in one transaction. */
   saveTransitions(batch: readonly StateChange[]): Promise<void>;
   /**
@@ -134,6 +132,12 @@ export const HEALTH_MIGRATIONS: readonly Migration[] = [
     sqlite: ddl2('INTEGER'),
     postgres: ddl2('BIGINT'),
   },
+  {
+    id: 3,
+    name: 'last sign of life moves to presence (registry_devices)',
+    sqlite: 'ALTER TABLE health_devices DROP COLUMN last_seen;',
+    postgres: 'ALTER TABLE health_devices DROP COLUMN last_seen;',
+  },
 ];
 
 export interface TransitionRow {
@@ -164,7 +168,6 @@ export interface DeviceRow {
   state: string;
   reasons: string;
   since: number | string;
-  last_seen: number | string | null;
 }
 
 export function toDeviceRow(r: DeviceRow): DeviceHealthRow {
@@ -173,7 +176,6 @@ export function toDeviceRow(r: DeviceRow): DeviceHealthRow {
     state: r.state as ServiceState,
     reasons: JSON.parse(r.reasons) as string[],
     since: Number(r.since),
-    lastSeen: r.last_seen === null ? null : Number(r.last_seen),
   };
 }
 

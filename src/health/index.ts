@@ -4,7 +4,7 @@
  * notify decides who hears about it.
  */
 import { Gauge, Histogram } from 'prom-client';
-import type { DeviceDirectory } from '../core/index.js';
+import { deviceTopics, type DeviceDirectory, type LastSeenReader } from '../core/index.js';
 import { describeDrops } from '../mqtt/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import { HealthEngine } from './engine.js';
@@ -27,8 +27,10 @@ export interface HealthModule extends PlatformModule {
 }
 
 export interface HealthOptions {
-  /** Last-seen write interval (default 5 s). */
+  /** `alive_at` write interval (default 5 s). */
   flushIntervalMs?: number;
+  /** Presence's last-seen reader (the registry's): last signs of life at start and on shard moves. */
+  lastSeen?: LastSeenReader;
 }
 
 export function openHealthStore(ctx: ModuleContext): Promise<HealthStore> {
@@ -54,7 +56,7 @@ export async function createHealth(
     ...opts,
     publish: (deviceId, payload) => {
       ctx.broker
-        .publish({ topic: `$fleet/devices/${deviceId}/service-state`, payload, qos: 1, retain: true })
+        .publish({ topic: deviceTopics.serviceState(deviceId), payload, qos: 1, retain: true })
         .then((r) => {
           // Retained: a dropped live copy is still there for the next subscribe.
           if (r.dropCount > 0)
@@ -63,7 +65,7 @@ export async function createHealth(
         .catch((err: unknown) => log.warn({ err, deviceId }, 'health: publishing service state failed'));
     },
   });
-  const api = createHealthApi(engine, store, () => ctx.clock.now());
+  const api = createHealthApi(engine, store, () => ctx.clock.now(), opts.lastSeen);
   const downtime = new Gauge({
     name: 'tsunagu_health_platform_downtime_seconds',
     help: 'Length of the last platform downtime (devices could not reach it; not held against them)',
@@ -104,10 +106,10 @@ function wireBus(
 ): (() => void)[] {
   const bus = ctx.bus;
   return [
-    bus.on('device.message', (m) => {
-      const hb = m.kind === 'heartbeat' || m.topic === `devices/${m.deviceId}/heartbeat`;
-      engine.signOfLife(m.deviceId, m.at, hb ? 'heartbeat' : 'message');
-    }),
+    // The message's kind says what it is (telemetry names it from the topic catalogue, core/device-topics.ts).
+    bus.on('device.message', (m) =>
+      engine.signOfLife(m.deviceId, m.at, m.kind === 'heartbeat' ? 'heartbeat' : 'message'),
+    ),
     bus.on('device.connected', (e) => engine.signOfLife(e.deviceId, e.at, 'connected')),
     bus.on('device.disconnected', (e) => {
       if (!e.refused) engine.signOfLife(e.deviceId, e.at, 'disconnected');

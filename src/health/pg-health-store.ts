@@ -23,16 +23,6 @@ export async function createPgHealthStore(database: PostgresDatabase): Promise<H
       const r = await pool.query<DeviceRow>('SELECT * FROM health_devices');
       return r.rows.map(toDeviceRow);
     },
-    async saveLastSeen(batch) {
-      if (batch.length === 0) return;
-      await pool.query(
-        `INSERT INTO health_devices (device_id, last_seen)
-         SELECT * FROM unnest($1::text[], $2::bigint[])
-         ON CONFLICT (device_id) DO UPDATE
-           SET last_seen = GREATEST(coalesce(health_devices.last_seen, 0), excluded.last_seen)`,
-        [batch.map((b) => b.deviceId), batch.map((b) => b.lastSeen)],
-      );
-    },
     async saveTransitions(batch) {
       if (batch.length === 0) return;
       // The last transition per device wins for the current-state row (a batch may hold several).

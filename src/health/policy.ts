@@ -2,7 +2,7 @@
  * Health policies per device model: an optional heartbeat override on top of the model's own
  * heartbeat policy (from the registry), and hardware-error thresholds per error code.
  */
-import type { HeartbeatPolicy, Severity, SignOfLife } from '../core/index.js';
+import type { DeviceLastSeen, HeartbeatPolicy, Severity, SignOfLife } from '../core/index.js';
 import { HealthErrors } from './errors.js';
 
 export interface ErrorThreshold {
@@ -37,6 +37,17 @@ export function effectiveHeartbeat(
     graceMs: override?.graceMs ?? fromModel?.graceMs ?? 0,
     signOfLife: override?.signOfLife ?? fromModel?.signOfLife ?? 'heartbeat',
   };
+}
+
+/**
+ * A device's last sign of life as its policy counts it, from presence's last-seen record (the
+ * engine's `signOfLife` counts the same: no policy or `connection` → anything; `any_message` →
+ * any message, heartbeats included; `heartbeat` → heartbeats only). 0 when never seen.
+ */
+export function signOfLifeAt(seen: DeviceLastSeen | undefined, hb: HeartbeatPolicy | undefined): number {
+  if (!seen) return 0;
+  if (!hb || hb.signOfLife === 'connection') return seen.at;
+  return hb.signOfLife === 'any_message' ? seen.messageAt : seen.heartbeatAt;
 }
 
 /** Reject thresholds that can never fire or would fire on every event by mistake. */

@@ -1,10 +1,10 @@
 /** The health module's API as other code (routes, tests, the CLI) calls it. */
-import type { Actor, ServiceState } from '../core/index.js';
+import type { Actor, LastSeenReader, ServiceState } from '../core/index.js';
 import type { HealthEngine, TrackedDevice } from './engine.js';
 import { HealthErrors } from './errors.js';
 import { fleetHealth, outOfService, type FleetHealth, type OutOfServicePage } from './fleet-view.js';
 import type { HealthStore, PlatformDowntime, Transition } from './health-store.js';
-import { validatePolicy, type HealthPolicy } from './policy.js';
+import { signOfLifeAt, validatePolicy, type HealthPolicy } from './policy.js';
 
 export interface ServiceStateView {
   deviceId: string;
@@ -37,7 +37,13 @@ export interface HealthApi {
   platformDowntime(limit: number): Promise<PlatformDowntime[]>;
 }
 
-export function createHealthApi(engine: HealthEngine, store: HealthStore, now: () => number): HealthApi {
+export function createHealthApi(
+  engine: HealthEngine,
+  store: HealthStore,
+  now: () => number,
+  /** Presence's last-seen: the view's `lastSeen` is the newer of it (per policy) and the engine's. */
+  lastSeen?: LastSeenReader,
+): HealthApi {
   async function tracked(id: string): Promise<TrackedDevice> {
     const d = engine.devices.get(id) ?? (await engine.refreshDevice(id));
     if (!d) throw HealthErrors.deviceNotFound(id);
@@ -45,13 +51,15 @@ export function createHealthApi(engine: HealthEngine, store: HealthStore, now: (
   }
   async function view(d: TrackedDevice, limit: number): Promise<ServiceStateView> {
     await engine.flush();
+    // On a node that does not own the device, presence's row holds signs of life heard elsewhere.
+    const seen = Math.max(d.lastSeen, signOfLifeAt(await lastSeen?.get(d.id), d.hb));
     return {
       deviceId: d.id,
       model: d.model,
       state: d.state,
       reasons: d.reasons,
       since: d.since > 0 ? d.since : null,
-      lastSeen: d.lastSeen > 0 ? d.lastSeen : null,
+      lastSeen: seen > 0 ? seen : null,
       history: await store.history(d.id, limit),
     };
   }

@@ -20,10 +20,6 @@ import type { HealthPolicy } from './policy.js';
 export async function createSqliteHealthStore(database: SqliteDatabase): Promise<HealthStore> {
   await migrate(database, 'health', HEALTH_MIGRATIONS);
   const db = database.db;
-  const upsertSeen = db.prepare(
-    `INSERT INTO health_devices (device_id, last_seen) VALUES (?, ?)
-     ON CONFLICT (device_id) DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen)`,
-  );
   const upsertState = db.prepare(
     `INSERT INTO health_devices (device_id, state, reasons, since) VALUES (?, ?, ?, ?)
      ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, reasons = excluded.reasons, since = excluded.since`,
@@ -31,9 +27,6 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
   const insertTransition = db.prepare(
     'INSERT INTO health_transitions (device_id, at, from_state, to_state, reasons, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
-  const seenTx = sqliteTransaction(db, (batch: readonly { deviceId: string; lastSeen: number }[]) => {
-    for (const b of batch) upsertSeen.run(b.deviceId, b.lastSeen);
-  });
   const stateTx = sqliteTransaction(db, (batch: readonly StateChange[]) => {
     for (const t of batch) {
       const reasons = JSON.stringify(t.reasons);
@@ -54,9 +47,6 @@ export async function createSqliteHealthStore(database: SqliteDatabase): Promise
   return {
     async loadDevices() {
       return (db.prepare('SELECT * FROM health_devices').all() as DeviceRow[]).map(toDeviceRow);
-    },
-    async saveLastSeen(batch) {
-      if (batch.length > 0) seenTx(batch);
     },
     async saveTransitions(batch) {
       if (batch.length > 0) stateTx(batch);

@@ -6,6 +6,7 @@ import {
   type DeviceModelInfo,
   EventBus,
   type EventName,
+  type LastSeenReader,
   silentLogger,
   type TsunaguEvents,
 } from '../core/index.js';
@@ -54,8 +55,11 @@ export async function buildEngine(
   db: SqliteDatabase,
   clock: Clock,
   directory: DeviceDirectory,
-  /** `listening: false`: the listeners have not opened yet (no deadline is judged). */
-  opts: { listening?: boolean } = {},
+  /**
+   * `listening: false`: the listeners have not opened yet (no deadline is judged). `lastSeen`:
+   * presence's reader (engine-restart.test.ts wires the registry's real one on the same file).
+   */
+  opts: { listening?: boolean; lastSeen?: LastSeenReader } = {},
 ): Promise<EngineHarness> {
   const bus = new EventBus(silentLogger);
   const store = await createSqliteHealthStore(db);
@@ -67,6 +71,7 @@ export async function buildEngine(
     store,
     directory,
     flushIntervalMs: 5000,
+    ...(opts.lastSeen ? { lastSeen: opts.lastSeen } : {}),
     publish: (deviceId, payload) =>
       published.push({ deviceId, payload: JSON.parse(payload) as Record<string, unknown> }),
   });

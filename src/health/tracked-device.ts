@@ -5,6 +5,7 @@ import type {
   DeviceDirectory,
   EventBus,
   HeartbeatPolicy,
+  LastSeenReader,
   Logger,
   Ownership,
 } from '../core/index.js';
@@ -41,8 +42,13 @@ export interface HealthEngineOptions {
   forward?: (input: ForwardedInput) => void;
   /** Publish the retained `$fleet/devices/{id}/service-state` message. */
   publish?: (deviceId: string, payload: string) => void;
-  /** How often last-seen times are written (one transaction per flush). Default 5 s. */
+  /** How often `alive_at` is written while listening (restart rule, engine-writer.ts). Default 5 s. */
   flushIntervalMs?: number;
+  /**
+   * Presence's last-seen (app.ts wires the registry's reader): each device's last sign of life at
+   * start and when a shard is gained. Without it a device's deadline counts from when it was tracked.
+   */
+  lastSeen?: LastSeenReader;
 }
 
 export const SYSTEM: Actor = { kind: 'system', id: 'health' };

@@ -1,15 +1,25 @@
 /**
  * Connectivity: every connect and disconnect (also refused CONNECTs) becomes a history row; online
- * state and last-seen are owned by presence (presence.ts), which this writer feeds first, and are
+ * state and last-seen (any event, latest message and its kind, latest heartbeat) are owned by
+ * presence (presence.ts), which this writer feeds first, and are
  * written to the store's status columns in batches (one transaction per batch, at most `flushMs`
  * late; the online flag is read from presence when the batch is written, so a device that moved to
  * another node is not marked offline by the node it left). Readers call `flush()` first, so what
  * the API returns is exact. (Audit entries are the audit module's: src/audit.)
  */
-import type { Clock, EventBus, Logger, TsunaguEvents } from '../core/index.js';
+import type {
+  Clock,
+  DeviceLastSeen,
+  DeviceMessageKind,
+  EventBus,
+  Logger,
+  TsunaguEvents,
+} from '../core/index.js';
 import type { PresenceBackend, PresenceChange } from './presence.js';
 import type { RegistryStore } from './registry-store.js';
 import type { ConnectivityRow } from './types.js';
+
+const NEVER: DeviceLastSeen = { at: 0, messageAt: 0, messageKind: null, heartbeatAt: 0 };
 
 export interface FlappingOptions {
   /** Connects within `windowMs` that make a device "flapping". */
@@ -49,7 +59,7 @@ export class Connectivity {
     this.unsubscribe.push(
       this.bus.on('device.connected', (e) => this.connected(e)),
       this.bus.on('device.disconnected', (e) => this.disconnected(e)),
-      this.bus.on('device.message', (e) => this.seen(e.deviceId, e.at)),
+      this.bus.on('device.message', (e) => this.seen(e.deviceId, e.at, e.kind)),
       this.presence.onChange((c) => this.presenceChanged(c)),
     );
   }
@@ -104,8 +114,12 @@ export class Connectivity {
     if (!refused) this.markStatus(e.deviceId);
   }
 
-  private seen(id: string, at: number): void {
-    if (this.presence.seen(id, at)) this.markStatus(id);
+  /**
+   * A consumed message: presence's record moves in memory; the device's status row is written in
+   * the next batch, once however many messages arrive before it (the hot path touches a Set).
+   */
+  private seen(id: string, at: number, kind: DeviceMessageKind): void {
+    if (this.presence.seen(id, at, kind)) this.markStatus(id);
   }
 
   /**
@@ -171,7 +185,7 @@ export class Connectivity {
     const status = [...this.status].map((id) => ({
       deviceId: id,
       online: this.presence.isConnected(id),
-      lastSeenAt: this.presence.lastSeenAt(id) ?? 0,
+      lastSeen: this.presence.lastSeen(id) ?? NEVER,
     }));
     this.rows = [];
     this.status = new Set();

@@ -8,13 +8,14 @@
  */
 import type { DeviceDirectory, DeviceInfo, DeviceModelInfo } from '../core/index.js';
 import { DEVICE_BATCH, type RegistryStore } from './registry-store.js';
-import type { DeviceModel, DeviceRecord } from './types.js';
+import { stripStatus } from './store-rows.js';
+import type { Device, DeviceModel } from './types.js';
 
 /** Enough for a large fleet's working set; beyond it the oldest entries are dropped first. */
 const MAX_CACHED = 200_000;
 const PAGE = 500;
 
-export function toDeviceInfo(d: DeviceRecord): DeviceInfo {
+export function toDeviceInfo(d: Device): DeviceInfo {
   return {
     id: d.id,
     model: d.model,
@@ -61,13 +62,14 @@ class BoundedCache<V> {
 /** A device read waiting for the next batch. */
 interface Load {
   id: string;
-  promise: Promise<DeviceRecord | undefined>;
-  resolve(d: DeviceRecord | undefined): void;
+  promise: Promise<Device | undefined>;
+  resolve(d: Device | undefined): void;
   reject(err: unknown): void;
 }
 
 export class CachedDirectory implements DeviceDirectory {
-  private readonly devices = new BoundedCache<DeviceRecord>();
+  /** Device facts only: online and last-seen are presence's, never cached here (they would go stale). */
+  private readonly devices = new BoundedCache<Device>();
   private readonly models = new BoundedCache<DeviceModel>();
   /** Reads in flight or queued, by id: a second caller joins the first. */
   private readonly loading = new Map<string, Load>();
@@ -76,16 +78,14 @@ export class CachedDirectory implements DeviceDirectory {
 
   constructor(private readonly store: RegistryStore) {}
 
-  /** The full record (with status), cached; `null` results are cached too. */
-  async device(id: string): Promise<DeviceRecord | undefined> {
+  /** The device's record without its status columns, cached; `null` results are cached too. */
+  async device(id: string): Promise<Device | undefined> {
     const hit = this.devices.get(id);
     if (hit !== undefined) return hit ?? undefined;
     const pending = this.loading.get(id);
     if (pending) return pending.promise;
     let settle!: Pick<Load, 'resolve' | 'reject'>;
-    const promise = new Promise<DeviceRecord | undefined>(
-      (resolve, reject) => (settle = { resolve, reject }),
-    );
+    const promise = new Promise<Device | undefined>((resolve, reject) => (settle = { resolve, reject }));
     const load: Load = { id, promise, ...settle };
     this.loading.set(id, load);
     this.queue.push(load);
@@ -102,9 +102,11 @@ export class CachedDirectory implements DeviceDirectory {
     this.queue = [];
     for (let i = 0; i < all.length; i += DEVICE_BATCH) {
       const batch = all.slice(i, i + DEVICE_BATCH);
-      let found: Map<string, DeviceRecord>;
+      let found: Map<string, Device>;
       try {
-        found = await this.store.getDevices(batch.map((l) => l.id));
+        found = new Map(
+          [...(await this.store.getDevices(batch.map((l) => l.id)))].map(([id, d]) => [id, stripStatus(d)]),
+        );
       } catch (err) {
         for (const l of batch) {
           if (this.loading.get(l.id) === l) this.loading.delete(l.id);

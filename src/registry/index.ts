@@ -5,7 +5,7 @@
  * Other modules use `directory` (cached reads) and emit `audit` events on the bus.
  */
 import { AuditLog, openAuditStore } from '../audit/index.js';
-import type { DeviceDirectory } from '../core/index.js';
+import type { DeviceDirectory, LastSeenReader } from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import type { BrokerHooks } from '../mqtt/index.js';
 import { refusePlatformAnswers } from './acl.js';
@@ -16,6 +16,7 @@ import { DeviceAuth } from './device-auth.js';
 import { defaultSlowLaneOptions, SlowLane, type SlowLaneOptions } from './slow-lane.js';
 import { CachedDirectory } from './directory.js';
 import { wireRegistryInvalidation } from './cluster-invalidation.js';
+import { LastSeenBook } from './last-seen.js';
 import { LocalPresence, type Presence, type PresenceBackend } from './presence.js';
 import { adminRoutes } from './routes-admin.js';
 import { registryRoutes } from './routes.js';
@@ -58,6 +59,11 @@ export interface RegistryModule extends PlatformModule {
   verifyDeviceSecret(deviceId: string, secret: string): Promise<boolean>;
   /** Is device X connected, since when, on which node; last seen (presence.ts). */
   presence: Presence;
+  /**
+   * Presence's last-seen record (any event, latest message and kind, latest heartbeat), this node's
+   * memory merged with the one store: what health and telemetry read instead of keeping copies.
+   */
+  lastSeen: LastSeenReader;
 }
 
 export interface RegistryOptions {
@@ -156,6 +162,7 @@ export async function createRegistry(
     brokerHooks: refusePlatformAnswers(auth.hooks()),
     verifyDeviceSecret: (deviceId, secret) => auth.verifyDeviceSecret(deviceId, secret),
     presence,
+    lastSeen: new LastSeenBook(store, presence),
     routes: (api) => {
       for (const r of routes) r(api);
     },

@@ -4,12 +4,18 @@
  * device views, connectivity status and (later) commands and session takeover ask presence instead
  * of keeping their own copy.
  *
+ * Last seen (connect/disconnect/any message, the latest message and its kind, the latest heartbeat)
+ * is presence's too: held here per node, written to `registry_devices` by the connectivity batches,
+ * read by everyone else through `LastSeenBook` (last-seen.ts) — the one store.
+ *
  * Presence is fed by the broker's connect/disconnect hooks (through the bus events app.ts wires,
  * `device.connected` / `device.disconnected` / `device.message`, relayed by the registry's
  * connectivity writer so presence always sees an event first). One node: `LocalPresence`, exact.
  * Several nodes: `cluster/pg-presence.ts` — this node's connections exact, other nodes' as last
  * heard over NATS (within one notice's latency), `locate()` reads the shared table.
  */
+
+import type { DeviceLastSeen, DeviceMessageKind } from '../core/index.js';
 
 /** Where one device is connected. */
 export interface PresenceEntry {
@@ -54,6 +60,8 @@ export interface Presence {
   locate(deviceId: string): Promise<PresenceEntry[]>;
   /** Latest connect, disconnect or message this node saw (ms); other nodes' messages are not heard. */
   lastSeenAt(deviceId: string): number | undefined;
+  /** The whole last-seen record as this node saw it (merge with the stored row: last-seen.ts). */
+  lastSeen(deviceId: string): DeviceLastSeen | undefined;
   /** Devices connected, fleet-wide as this node knows it. */
   connectedCount(): number;
   onChange(listener: (c: PresenceChange) => void): () => void;
@@ -65,8 +73,8 @@ export interface PresenceBackend extends Presence {
   connected(deviceId: string, at: number): void;
   /** A connection closed on this node; true when it was the device's last one here. */
   disconnected(deviceId: string, at: number): boolean;
-  /** A sign of life on this node; true when it moved last-seen forward. */
-  seen(deviceId: string, at: number): boolean;
+  /** A message (of `kind`) consumed on this node; true when it moved any last-seen time forward. */
+  seen(deviceId: string, at: number, kind?: DeviceMessageKind): boolean;
   start(): Promise<void>;
   /** Flush and leave (a cluster implementation removes this node's rows). */
   stop(): Promise<void>;
@@ -76,7 +84,7 @@ export interface PresenceBackend extends Presence {
 export class LocalConnections {
   /** Open connections per device (a takeover may report the old close after the new open). */
   private readonly open = new Map<string, { count: number; since: number }>();
-  private readonly lastSeen = new Map<string, number>();
+  private readonly lastSeen = new Map<string, DeviceLastSeen>();
 
   /** True when this is the device's first open connection here. */
   connected(id: string, at: number): boolean {
@@ -101,10 +109,25 @@ export class LocalConnections {
     return true;
   }
 
-  seen(id: string, at: number): boolean {
-    if ((this.lastSeen.get(id) ?? -1) >= at) return false;
-    this.lastSeen.set(id, at);
-    return true;
+  /** Without `kind`: a connect or disconnect. Every time only moves forward. */
+  seen(id: string, at: number, kind?: DeviceMessageKind): boolean {
+    let r = this.lastSeen.get(id);
+    if (!r) this.lastSeen.set(id, (r = { at: 0, messageAt: 0, messageKind: null, heartbeatAt: 0 }));
+    let moved = false;
+    if (at > r.at) {
+      r.at = at;
+      moved = true;
+    }
+    if (kind !== undefined && at >= r.messageAt && (at > r.messageAt || r.messageKind !== kind)) {
+      r.messageAt = at;
+      r.messageKind = kind;
+      moved = true;
+    }
+    if (kind === 'heartbeat' && at > r.heartbeatAt) {
+      r.heartbeatAt = at;
+      moved = true;
+    }
+    return moved;
   }
 
   has(id: string): boolean {
@@ -116,7 +139,12 @@ export class LocalConnections {
   }
 
   lastSeenAt(id: string): number | undefined {
-    return this.lastSeen.get(id);
+    return this.lastSeen.get(id)?.at;
+  }
+
+  lastSeenRecord(id: string): DeviceLastSeen | undefined {
+    const r = this.lastSeen.get(id);
+    return r && { ...r };
   }
 
   get size(): number {
@@ -165,8 +193,8 @@ export class LocalPresence implements PresenceBackend {
     return last;
   }
 
-  seen(id: string, at: number): boolean {
-    return this.local.seen(id, at);
+  seen(id: string, at: number, kind?: DeviceMessageKind): boolean {
+    return this.local.seen(id, at, kind);
   }
 
   isConnected(id: string): boolean {
@@ -188,6 +216,10 @@ export class LocalPresence implements PresenceBackend {
 
   lastSeenAt(id: string): number | undefined {
     return this.local.lastSeenAt(id);
+  }
+
+  lastSeen(id: string): DeviceLastSeen | undefined {
+    return this.local.lastSeenRecord(id);
   }
 
   connectedCount(): number {

@@ -3,6 +3,7 @@
  * store.test.ts against a SQLite in-memory database and a fresh PostgreSQL schema.
  */
 import assert from 'node:assert/strict';
+import type { DeviceLastSeen, DeviceMessageKind } from '../core/index.js';
 import type { RegistryStore } from './registry-store.js';
 import type { Device, DeviceModel, DeviceQuery } from './types.js';
 
@@ -26,6 +27,9 @@ const device = (id: string, extra: Partial<Device> = {}): Device => ({
   updatedAt: 1000,
   ...extra,
 });
+
+/** A last-seen record holding only a connect/disconnect time. */
+const seenAt = (at: number): DeviceLastSeen => ({ at, messageAt: 0, messageKind: null, heartbeatAt: 0 });
 
 const q = (over: Partial<DeviceQuery> = {}): DeviceQuery => ({
   sort: 'id',
@@ -77,7 +81,7 @@ export const storeContract: StoreCase[] = [
     'devices: put, get, replace keeps status, delete removes tags and credentials',
     async (s) => {
       await s.putDevices([device('d1', { tags: ['red', 'site=osaka'], attributes: { n: 1 } })]);
-      await s.writeBatch([], [{ deviceId: 'd1', online: true, lastSeenAt: 5000 }]);
+      await s.writeBatch([], [{ deviceId: 'd1', online: true, lastSeen: seenAt(5000) }]);
       await s.putDevices([
         device('d1', { name: 'renamed', tags: ['blue'], enabled: false, updatedAt: 6000 }),
       ]);
@@ -124,8 +128,8 @@ export const storeContract: StoreCase[] = [
       await s.writeBatch(
         [],
         [
-          { deviceId: 'dev-03', online: true, lastSeenAt: 9 },
-          { deviceId: 'dev-04', online: true, lastSeenAt: 7 },
+          { deviceId: 'dev-03', online: true, lastSeen: seenAt(9) },
+          { deviceId: 'dev-04', online: true, lastSeen: seenAt(7) },
         ],
       );
       assert.equal((await s.queryDevices(q())).total, 30);
@@ -179,7 +183,7 @@ export const storeContract: StoreCase[] = [
       const n = 1_000;
       const ids = Array.from({ length: n }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
       await s.putDevices(ids.map((id, i) => device(id, { tags: [`t${i % 7}`, 'all', `own-${i}`] })));
-      await s.writeBatch([], [{ deviceId: 'bulk-0001', online: true, lastSeenAt: 77 }]);
+      await s.writeBatch([], [{ deviceId: 'bulk-0001', online: true, lastSeen: seenAt(77) }]);
       assert.equal((await s.queryDevices(q({ tag: 'all', limit: 1 }))).total, n);
       assert.equal((await s.queryDevices(q({ tag: 't3', limit: 1 }))).total, 143);
       await s.putDevices([
@@ -261,6 +265,39 @@ export const storeContract: StoreCase[] = [
       // A revoked fingerprint may be registered again.
       await s.putCredential({ ...base, id: 'c2', kind: 'certificate', fingerprint: fp, createdAt: 3 });
       assert.equal((await s.findCertificate(fp))?.id, 'c2');
+    },
+  ],
+  [
+    'last seen: each time only moves forward, the kind goes with the newest message, read back per device or all',
+    async (s) => {
+      await s.putDevices([device('d1'), device('d2'), device('never')]);
+      const rec = (at: number, messageAt: number, kind: DeviceMessageKind | null, heartbeatAt: number) => ({
+        at,
+        messageAt,
+        messageKind: kind,
+        heartbeatAt,
+      });
+      await s.writeBatch([], [{ deviceId: 'd1', online: true, lastSeen: rec(500, 400, 'heartbeat', 400) }]);
+      // Another node that saw an older message but a newer connect: only `at` moves.
+      await s.writeBatch([], [{ deviceId: 'd1', online: true, lastSeen: rec(600, 300, 'telemetry', 0) }]);
+      assert.deepEqual((await s.readLastSeen('d1')).get('d1'), rec(600, 400, 'heartbeat', 400));
+      await s.writeBatch(
+        [],
+        [
+          { deviceId: 'd1', online: false, lastSeen: rec(700, 700, 'telemetry', 0) },
+          { deviceId: 'd2', online: false, lastSeen: rec(50, 0, null, 0) },
+        ],
+      );
+      assert.deepEqual((await s.readLastSeen('d1')).get('d1'), rec(700, 700, 'telemetry', 400));
+      assert.equal((await s.getDevice('d1'))?.lastSeenAt, 700);
+      assert.deepEqual(
+        [...(await s.readLastSeen())].sort(([a], [b]) => (a < b ? -1 : 1)),
+        [
+          ['d1', rec(700, 700, 'telemetry', 400)],
+          ['d2', rec(50, 0, null, 0)],
+        ],
+      );
+      assert.equal((await s.readLastSeen('never')).size, 0, 'a device never seen has no record');
     },
   ],
   [

@@ -7,7 +7,15 @@ import { registryMigrations } from './migrations.js';
 import { pgSql } from './pg-registry-store.js';
 import type { Param, Sql, Stmt } from './sql.js';
 import { sqliteSql } from './sqlite-registry-store.js';
-import { connectivityFromRow, credentialFromRow, deviceFromRow, modelFromRow, num } from './store-rows.js';
+import type { DeviceLastSeen } from '../core/index.js';
+import {
+  connectivityFromRow,
+  credentialFromRow,
+  deviceFromRow,
+  lastSeenFromRow,
+  modelFromRow,
+  num,
+} from './store-rows.js';
 import type {
   ConnectivityRow,
   Credential,
@@ -49,6 +57,8 @@ export interface RegistryStore {
 
   /** One transaction: connectivity rows and status updates from the batch writer. */
   writeBatch(rows: ConnectivityRow[], status: StatusUpdate[]): Promise<void>;
+  /** Presence's stored last-seen records (every node's batches): one device, or every device ever seen. */
+  readLastSeen(deviceId?: string): Promise<Map<string, DeviceLastSeen>>;
   listConnectivity(deviceId: string, limit: number, offset: number): Promise<Page<ConnectivityRow>>;
 }
 
@@ -302,14 +312,40 @@ class SqlRegistryStore implements RegistryStore {
           r.detail,
         ],
       })),
-      ...status.map((s) => ({
+      ...status.map(({ online, lastSeen: l, deviceId }) => ({
         // Last-seen never moves back: with several nodes a node that did not see the latest message
-        // (or a sweep of a dead node's devices) writes an older value.
-        sql: 'UPDATE registry_devices SET online = ?, last_seen_at = CASE WHEN last_seen_at > ? THEN last_seen_at ELSE ? END WHERE id = ?',
-        params: [s.online, s.lastSeenAt, s.lastSeenAt, s.deviceId],
+        // (or a sweep of a dead node's devices) writes an older value. Every right-hand side reads
+        // the row as it was, so the kind is compared against the old message time.
+        sql: `UPDATE registry_devices SET online = ?,
+                last_seen_at = CASE WHEN last_seen_at > ? THEN last_seen_at ELSE ? END,
+                last_message_kind = CASE WHEN last_message_at > ? THEN last_message_kind ELSE ? END,
+                last_message_at = CASE WHEN last_message_at > ? THEN last_message_at ELSE ? END,
+                last_heartbeat_at = CASE WHEN last_heartbeat_at > ? THEN last_heartbeat_at ELSE ? END
+              WHERE id = ?`,
+        params: [
+          online,
+          l.at,
+          l.at,
+          l.messageAt,
+          l.messageKind,
+          l.messageAt,
+          l.messageAt,
+          l.heartbeatAt,
+          l.heartbeatAt,
+          deviceId,
+        ],
       })),
     ];
     await this.sql.batch(stmts);
+  }
+
+  async readLastSeen(deviceId?: string): Promise<Map<string, DeviceLastSeen>> {
+    const rows = await this.sql.all(
+      `SELECT id, last_seen_at, last_message_at, last_message_kind, last_heartbeat_at FROM registry_devices
+       WHERE last_seen_at > 0${deviceId === undefined ? '' : ' AND id = ?'}`,
+      deviceId === undefined ? [] : [deviceId],
+    );
+    return new Map(rows.map((r) => [String(r.id), lastSeenFromRow(r)]));
   }
 
   async listConnectivity(deviceId: string, limit: number, offset: number): Promise<Page<ConnectivityRow>> {

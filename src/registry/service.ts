@@ -12,6 +12,7 @@ import type { CachedDirectory } from './directory.js';
 import { RegistryErrors } from './errors.js';
 import type { Presence } from './presence.js';
 import type { RegistryStore } from './registry-store.js';
+import { stripStatus } from './store-rows.js';
 import type { Device, DeviceModel, DeviceQuery, DeviceRecord, Page } from './types.js';
 import { checkDevice, checkDevicePatch, checkModel, type DeviceInput, type ModelInput } from './validate.js';
 
@@ -219,9 +220,4 @@ export class RegistryService {
     const { total, online } = await this.deps.store.fleetCounts();
     return { total, online, offline: total - online, flapping: this.deps.connectivity.flappingIds().length };
   }
-}
-
-export function stripStatus(d: DeviceRecord): Device {
-  const { online: _o, lastSeenAt: _l, ...rest } = d;
-  return rest;
 }

@@ -1,6 +1,7 @@
 /** Row ↔ record mapping for the registry store (PostgreSQL returns BIGINT as strings, SQLite numbers). */
 import type { Row } from './sql.js';
-import type { ConnectivityRow, Credential, DeviceModel, DeviceRecord } from './types.js';
+import type { DeviceLastSeen, DeviceMessageKind } from '../core/index.js';
+import type { ConnectivityRow, Credential, Device, DeviceModel, DeviceRecord } from './types.js';
 
 export const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -40,6 +41,24 @@ export function deviceFromRow(r: Row): DeviceRecord {
     online: num(r.online) === 1,
     lastSeenAt: num(r.last_seen_at),
   };
+}
+
+const MESSAGE_KINDS: readonly DeviceMessageKind[] = ['heartbeat', 'telemetry', 'event', 'other'];
+
+export function lastSeenFromRow(r: Row): DeviceLastSeen {
+  const kind = MESSAGE_KINDS.find((k) => k === r.last_message_kind);
+  return {
+    at: num(r.last_seen_at),
+    messageAt: num(r.last_message_at),
+    messageKind: kind ?? null,
+    heartbeatAt: num(r.last_heartbeat_at),
+  };
+}
+
+/** The device without its status columns (online, last-seen: presence's). */
+export function stripStatus(d: DeviceRecord): Device {
+  const { online: _o, lastSeenAt: _l, ...rest } = d;
+  return rest;
 }
 
 export function credentialFromRow(r: Row): Credential {

@@ -2,7 +2,13 @@
  * The registry's records: device models (profiles), devices, credentials, connectivity rows,
  * and audit entries (API tokens live in auth/). Timestamps are epoch milliseconds from `ctx.clock`.
  */
-import type { DecoderRoute, HeartbeatPolicy, ModelField, OutOfServiceCommands } from '../core/index.js';
+import type {
+  DecoderRoute,
+  DeviceLastSeen,
+  HeartbeatPolicy,
+  ModelField,
+  OutOfServiceCommands,
+} from '../core/index.js';
 
 /**
  * A model's topic ACL template. Each list, when present, replaces the default for that action
@@ -90,10 +96,11 @@ export interface ConnectivityRow {
   detail: string | null;
 }
 
+/** A device's status columns as the batch writer writes them: online, and presence's last-seen record. */
 export interface StatusUpdate {
   deviceId: string;
   online: boolean;
-  lastSeenAt: number;
+  lastSeen: DeviceLastSeen;
 }
 
 export type DeviceSort = 'id' | 'name' | 'createdAt' | 'updatedAt' | 'lastSeenAt';

@@ -8,6 +8,7 @@
  *   devices/{id}/commands/+ → devices/{id}/commands/{name}/reply             (subscribe / reply)
  *   $aws/things/{id}/shadow/update, …/update/delta, …/get, …/get/accepted     (AWS IoT shadow)
  */
+import { deviceTopics } from '../core/index.js';
 import type { Behaviour, Reported } from './behaviour.js';
 import { JobsAgent } from './jobs-agent.js';
 import { LinkError, type MqttLink } from './mqtt-link.js';
@@ -93,10 +94,10 @@ export class SimDevice {
   ) {
     const shadow = `$aws/things/${id}/shadow`;
     this.topic = {
-      heartbeat: `devices/${id}/heartbeat`,
-      telemetry: `devices/${id}/telemetry`,
-      events: `devices/${id}/events`,
-      commands: `devices/${id}/commands/`,
+      heartbeat: deviceTopics.heartbeat(id),
+      telemetry: deviceTopics.telemetry(id),
+      events: deviceTopics.events(id),
+      commands: deviceTopics.command(id, ''),
       shadowUpdate: `${shadow}/update`,
       delta: `${shadow}/update/delta`,
       get: `${shadow}/get`,
@@ -222,7 +223,7 @@ export class SimDevice {
     link.onClose = (err) => this.lost(err);
     try {
       await link.subscribe([
-        `${this.topic.commands}+`,
+        deviceTopics.commandFilter(this.id),
         this.topic.delta,
         this.topic.getAccepted,
         ...this.jobs.topics(),
@@ -369,7 +370,7 @@ export class SimDevice {
       c.faults.slow++;
     }
     this.timer(this.session, delay, true, () => {
-      const replyTopic = `${this.topic.commands}${name}/reply`;
+      const replyTopic = deviceTopics.commandReply(this.id, name);
       if (this.rng.chance(this.ctx.profile.commands.failureRate)) {
         const reply = { id, status: 'error', code: 'DEVICE_FAILURE', message: 'simulated device failure' };
         this.send(replyTopic, JSON.stringify(reply), 'commandRepliesError');

@@ -49,6 +49,7 @@ export async function createSlo(ctx: ModuleContext, directory: DeviceDirectory):
       offs.push(
         events.subscribe('invalidate', (e) => {
           if (e.kind === 'slo') refresh(e.id);
+          else if (e.kind === 'device') engine.deviceChanged(e.id);
         }),
         // Missed events: every stored definition, and every known one (deleted ones drop out).
         events.onResync(() => {

@@ -294,6 +294,20 @@ export class SloEngine {
     );
   }
 
+  /**
+   * A device changed on any node (the `invalidate` cluster event; `device.changed` is emitted only
+   * where the change was made): its model and tags are looked up again, in the directory that
+   * event already refreshed.
+   */
+  deviceChanged(deviceId: string): void {
+    this.cache.forget(deviceId);
+    void this.cache.lookup(deviceId).then((f) => {
+      if (this.stopped) return;
+      if (f) this.availability.upsertDevice(deviceId, f, this.clock.now());
+      else this.availability.removeDevice(deviceId, this.clock.now());
+    });
+  }
+
   private deviceState(deviceId: string, state: ServiceState, at: number): void {
     this.availability.setState(deviceId, state, Math.max(at, this.clock.now()));
     this.enqueue(() => this.store.setDeviceState(deviceId, state, at));

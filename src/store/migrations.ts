@@ -2,6 +2,8 @@
  * Per-module, forward-only migrations. Each module passes its ordered list; applied ids are
  * kept in `schema_migrations` so a restart applies only what is new.
  */
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
 import type { Database } from './database.js';
 import { pgClientTransaction, sqliteTransaction } from './transaction.js';
 
@@ -10,6 +12,13 @@ export interface Migration {
   name: string;
   sqlite: string;
   postgres: string;
+  /**
+   * A data step run after the SQL, in the same transaction: for copies whose source may or may not
+   * exist (a table another module owns, gone on a fresh database). Plain SQL cannot ask SQLite
+   * whether a table exists; code can.
+   */
+  sqliteData?: (db: BetterSqlite3.Database) => void;
+  postgresData?: (client: pg.PoolClient) => Promise<void>;
 }
 
 export async function migrate(
@@ -34,6 +43,7 @@ export async function migrate(
       try {
         sqliteTransaction(db, () => {
           db.exec(m.sqlite);
+          m.sqliteData?.(db);
           db.prepare('INSERT INTO schema_migrations (module, id, name, applied_at) VALUES (?, ?, ?, ?)').run(
             module,
             m.id,
@@ -66,6 +76,7 @@ export async function migrate(
         try {
           await pgClientTransaction(client, async (c) => {
             await c.query(m.postgres);
+            await m.postgresData?.(c);
             await c.query(
               'INSERT INTO schema_migrations (module, id, name, applied_at) VALUES ($1, $2, $3, $4)',
               [module, m.id, m.name, Date.now()],

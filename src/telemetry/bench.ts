@@ -173,11 +173,11 @@ function* fleetBatches(
           value: (round * 7 + d + m) % 1000,
         });
         if (points.length === batchPoints) {
-          yield { points, events: [], attributes: [], lastSeen: [] };
+          yield { points, events: [], attributes: [] };
           points = [];
         }
       }
-  if (points.length > 0) yield { points, events: [], attributes: [], lastSeen: [] };
+  if (points.length > 0) yield { points, events: [], attributes: [] };
 }
 
 async function storeRate(
@@ -254,7 +254,7 @@ async function rangeQuery(db: Database, devices: number): Promise<BenchIngestRes
           ts: t0 + k * MINUTE,
           value: 20 + Math.sin(k / 100),
         });
-      await store.write({ points, events: [], attributes: [], lastSeen: [] });
+      await store.write({ points, events: [], attributes: [] });
     }
   const out: BenchIngestResult['rangeQuery'] = {};
   for (const [name, bucketMs, source, agg] of [

@@ -4,7 +4,12 @@
  * queries over HTTP. Ingest from MQTT (`devices/+/telemetry|events|heartbeat`), the raw TCP
  * telegram listener, and `POST /api/v1/devices/{id}/telemetry`.
  */
-import type { DeviceDirectory } from '../core/index.js';
+import {
+  DEVICE_MESSAGE_TOPICS,
+  deviceIdOfTopic,
+  type DeviceDirectory,
+  type LastSeenReader,
+} from '../core/index.js';
 import { clusterEventsOf, ownershipOf, type ModuleContext, type PlatformModule } from '../platform/index.js';
 import type { BrokerMessage } from '../mqtt/index.js';
 import { DecoderCache } from './decoder-cache.js';
@@ -64,6 +69,11 @@ export interface TelemetryOptions {
    * and the registry's presence; without it every position is `ok`.
    */
   positionState?: (deviceId: string) => PositionState;
+  /**
+   * Presence's last-seen (app.ts wires the registry's reader): the latest message and its kind in
+   * `GET /devices/{id}/telemetry/latest`. Telemetry keeps no copy of its own.
+   */
+  lastSeen?: LastSeenReader;
 }
 
 export interface TelemetryModule extends PlatformModule {
@@ -82,15 +92,9 @@ export interface TelemetryModule extends PlatformModule {
   ): Promise<DecodedView | { error: string }>;
   /** A JSON object's values as points/attributes of a device (rules' telemetry action); durable on resolve. */
   writeValues(deviceId: string, json: Buffer): Promise<{ points: number }>;
-  /** Entries in devices' event logs (not device messages: no bus event, last-seen untouched). */
+  /** Entries in devices' event logs (not device messages: no bus event, presence's last-seen untouched). */
   logEvents(events: EventEntry[]): Promise<void>;
 }
-
-const TOPICS: [string, MessageKind][] = [
-  ['devices/+/telemetry', 'telemetry'],
-  ['devices/+/events', 'event'],
-  ['devices/+/heartbeat', 'heartbeat'],
-];
 
 export async function createTelemetry(
   ctx: ModuleContext,
@@ -145,7 +149,7 @@ export async function createTelemetry(
   const onMqtt =
     (kind: MessageKind) =>
     async (m: BrokerMessage): Promise<void> => {
-      const deviceId = m.topic.split('/')[1] ?? '';
+      const deviceId = deviceIdOfTopic(m.topic);
       if (m.qos === 0 && queue.isFull()) {
         // QoS 0 has no acknowledgement to hold back: the excess is refused, counted and logged, never silent.
         metrics.dropped.inc({ transport: 'mqtt', reason: 'queue_full' });
@@ -177,7 +181,7 @@ export async function createTelemetry(
     logEvents: (events) => writes.logEvents(events),
     routes(api) {
       decoderRoutes(api, decoders, ctx.bus, ctx.clock);
-      dataRoutes(api, { store, ingest, queue, directory, clock: ctx.clock });
+      dataRoutes(api, { store, ingest, queue, directory, clock: ctx.clock, lastSeen: options.lastSeen });
       positionsRoute(api, { store, directory, positionState: options.positionState });
     },
     async start() {
@@ -190,7 +194,8 @@ export async function createTelemetry(
         }),
         clusterEvents.onResync(() => cache.clear()),
       );
-      for (const [filter, kind] of TOPICS) unsubscribe.push(ctx.broker.subscribe(filter, onMqtt(kind)));
+      for (const { filter, kind } of DEVICE_MESSAGE_TOPICS)
+        unsubscribe.push(ctx.broker.subscribe(filter, onMqtt(kind)));
       retention.start();
     },
     async listen(host): Promise<Record<string, number>> {

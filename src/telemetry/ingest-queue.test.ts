@@ -9,7 +9,6 @@ const pts = (n: number, tag = 'd'): WriteBatch => ({
   points: Array.from({ length: n }, (_, i) => ({ deviceId: tag, metric: 'm', ts: i, value: i })),
   events: [],
   attributes: [],
-  lastSeen: [],
 });
 
 /** A store write the test releases by hand. */

@@ -55,7 +55,7 @@ export class IngestQueue {
     private readonly onWritten: (b: WriteBatch) => void = () => undefined,
   ) {}
 
-  /** Pending points (and events, attributes, sign-of-life rows). */
+  /** Pending points (and events, attributes, one per message). */
   get size(): number {
     return this.pendingSize;
   }
@@ -141,12 +141,11 @@ export class IngestQueue {
     this.writing = true;
     const entries = this.take();
     this.checkDrained();
-    const merged: WriteBatch = { points: [], events: [], attributes: [], lastSeen: [] };
+    const merged: WriteBatch = { points: [], events: [], attributes: [] };
     for (const { batch } of entries) {
       for (const p of batch.points) merged.points.push(p);
       for (const e of batch.events) merged.events.push(e);
       for (const a of batch.attributes) merged.attributes.push(a);
-      for (const l of batch.lastSeen) merged.lastSeen.push(l);
     }
     let failure: unknown;
     for (let attempt = 1; ; attempt++) {

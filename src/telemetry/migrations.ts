@@ -102,9 +102,36 @@ CREATE VIEW tsunagu_device_events AS
   SELECT to_timestamp(ts / 1000.0) AS "time", ts AS ts_ms, device_id, code, severity, message, fields
   FROM telemetry_events;`;
 
+/**
+ * Last-seen is presence's (the registry's `registry_devices`, migration 2 there copied this table
+ * first: the registry migrates before telemetry). `tsunagu_device_state` keeps its columns, now
+ * read from the registry's Grafana view `tsunagu_device_last_seen` (the latest message and its
+ * kind); a schema where telemetry runs without the registry gets them as NULL.
+ */
+const STATE_VIEW_SELECT = `CREATE VIEW tsunagu_device_state AS SELECT l.device_id, l.metric, to_timestamp(l.ts / 1000.0) AS "time", l.ts AS ts_ms, l.value, l.text`;
+const LAST_SEEN_TO_PRESENCE_PG = `
+DROP VIEW tsunagu_device_state;
+DROP TABLE telemetry_last_seen;
+DO $$
+BEGIN
+  IF to_regclass('tsunagu_device_last_seen') IS NOT NULL THEN
+    EXECUTE '${STATE_VIEW_SELECT}, s.last_message AS last_seen, s.last_message_kind AS last_seen_kind
+      FROM telemetry_latest l LEFT JOIN tsunagu_device_last_seen s ON s.device_id = l.device_id';
+  ELSE
+    EXECUTE '${STATE_VIEW_SELECT}, NULL::timestamptz AS last_seen, NULL::text AS last_seen_kind
+      FROM telemetry_latest l';
+  END IF;
+END $$;`;
+
 export const TELEMETRY_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'points, rollups, latest, events, decoders', sqlite: tables(false), postgres: tables(true) },
   { id: 2, name: 'rollup dirty range', sqlite: dirty, postgres: dirty },
   // Nothing on SQLite: the id is recorded so both stores keep one migration list.
   { id: 3, name: 'Grafana views (PostgreSQL)', sqlite: 'SELECT 1;', postgres: GRAFANA_VIEWS },
+  {
+    id: 4,
+    name: 'last-seen moves to presence (registry_devices)',
+    sqlite: 'DROP TABLE telemetry_last_seen;',
+    postgres: LAST_SEEN_TO_PRESENCE_PG,
+  },
 ];

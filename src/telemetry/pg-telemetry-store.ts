@@ -107,15 +107,6 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
               attrs.map((a) => a.text),
             ],
           );
-        const seen = new Map<string, { ts: number; kind: string }>();
-        for (const l of b.lastSeen) if ((seen.get(l.deviceId)?.ts ?? -1) <= l.ts) seen.set(l.deviceId, l);
-        if (seen.size > 0)
-          await client.query(
-            `INSERT INTO telemetry_last_seen AS s (device_id, ts, kind)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
-             ON CONFLICT (device_id) DO UPDATE SET ts = excluded.ts, kind = excluded.kind WHERE excluded.ts >= s.ts`,
-            [[...seen.keys()], [...seen.values()].map((v) => v.ts), [...seen.values()].map((v) => v.kind)],
-          );
         if (b.events.length > 0)
           await client.query(
             `INSERT INTO telemetry_events (device_id, ts, code, severity, message, fields)
@@ -175,14 +166,6 @@ export function createPgTelemetryStore(database: PostgresDatabase): TelemetrySto
         args,
       );
       return r.rows.map(toLatest);
-    },
-    async lastSeen(deviceId) {
-      const r = await pool.query<{ ts: string; kind: string }>(
-        'SELECT ts, kind FROM telemetry_last_seen WHERE device_id = $1',
-        [deviceId],
-      );
-      const row = r.rows[0];
-      return row && { ts: Number(row.ts), kind: row.kind };
     },
     async queryEvents(q) {
       const args: unknown[] = [q.deviceId, q.from, q.to];

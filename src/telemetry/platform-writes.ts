@@ -4,7 +4,7 @@
  *  - `writeValues`: a JSON object written as points and attributes of a device (rules' `telemetry`
  *    action), with the default JSON decoder's flattening (`a.b` → metric `a.b`);
  *  - `logEvents`: entries in a device's event log (a rule acting on a device).
- * None of them counts as a device message: last-seen and health are not touched.
+ * None of them counts as a device message: presence's last-seen and health are not touched.
  */
 import type { Clock, MessageTransport, Severity } from '../core/index.js';
 import type { DecoderCache } from './decoder-cache.js';
@@ -74,12 +74,11 @@ export class PlatformWrites {
       points,
       attributes: v.attributes.map((a) => ({ deviceId, name: a.name, ts, text: a.text })),
       events: [],
-      lastSeen: [],
     });
     return { points: points.length };
   }
 
   logEvents(events: EventEntry[]): Promise<void> {
-    return this.queue.enqueue({ points: [], attributes: [], events, lastSeen: [] });
+    return this.queue.enqueue({ points: [], attributes: [], events });
   }
 }

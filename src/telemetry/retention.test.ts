@@ -34,7 +34,7 @@ test('each table keeps its own retention; the sweep runs on the clock, in chunks
       severity: 'info' as const,
       message: 'd',
     });
-  await h.telemetry.store.write({ points, events, attributes: [], lastSeen: [] });
+  await h.telemetry.store.write({ points, events, attributes: [] });
 
   h.clock.advance(40 * DAY); // the first sweep fires at start + 1 h, when nothing is old yet
   await h.telemetry.retention.idle();
@@ -108,7 +108,6 @@ test('several nodes: only the owner of telemetry.retention sweeps, and a node th
       points: [{ deviceId: 'a', metric: 'm', ts, value: 1 }],
       events: [],
       attributes: [],
-      lastSeen: [],
     });
   await write(start);
   const rawCount = async () =>

@@ -3,7 +3,13 @@
  * CSV export, the readable event log, and fleet latest values.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { type Clock, CoreErrors, type DeviceDirectory, type Severity } from '../core/index.js';
+import {
+  type Clock,
+  CoreErrors,
+  type DeviceDirectory,
+  type LastSeenReader,
+  type Severity,
+} from '../core/index.js';
 import { TelemetryErrors } from './errors.js';
 import type { IngestQueue } from './ingest-queue.js';
 import type { TelemetryIngest } from './service.js';
@@ -39,6 +45,8 @@ export interface RouteDeps {
   queue: IngestQueue;
   directory: DeviceDirectory;
   clock: Clock;
+  /** Presence's last-seen (the registry's reader); without it `lastSeen` is null. */
+  lastSeen: LastSeenReader | undefined;
 }
 
 /**
@@ -291,10 +299,15 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
         },
       },
     },
-    async (req) => ({
-      items: await d.store.latest({ deviceIds: [req.params.id], limit: 10_000 }),
-      lastSeen: (await d.store.lastSeen(req.params.id)) ?? null,
-    }),
+    async (req) => {
+      const [items, seen] = await Promise.all([
+        d.store.latest({ deviceIds: [req.params.id], limit: 10_000 }),
+        d.lastSeen?.get(req.params.id),
+      ]);
+      // The latest message and its kind, from presence (the one store of last-seen).
+      const lastSeen = seen?.messageKind ? { ts: seen.messageAt, kind: seen.messageKind } : null;
+      return { items, lastSeen };
+    },
   );
 
   api.get<{ Querystring: { model?: string; tag?: string; metric?: string; limit: number } }>(

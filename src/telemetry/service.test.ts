@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import type { DeviceLastSeen } from '../core/index.js';
 import { crc16Ccitt } from './decoders/index.js';
 import { parseDecodersYaml } from './decoder-yaml.js';
 import { startHarness, type Harness } from './test-harness.js';
@@ -14,6 +15,9 @@ const telegram = (hw: string, code = '0'): string => {
   return `${body},${crc16Ccitt(Buffer.from(body)).toString(16).padStart(4, '0')}`;
 };
 const HOUR = 3_600_000;
+
+/** What `GET /devices/{id}/telemetry/latest` reports as `lastSeen`: presence's latest message and kind. */
+const messageSeen = (r: DeviceLastSeen | undefined) => r && { ts: r.messageAt, kind: r.messageKind };
 
 async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
   const h = await startHarness();
@@ -61,7 +65,8 @@ test('MQTT telemetry without a decoder: numeric leaves become points, durable wh
         decoded: true,
       },
     ]);
-    assert.deepEqual(await h.telemetry.store.lastSeen('boiler-1'), { ts: h.clock.now(), kind: 'telemetry' });
+    // Last seen is presence's, fed by that event (telemetry keeps no copy).
+    assert.deepEqual(messageSeen(await h.lastSeen.get('boiler-1')), { ts: h.clock.now(), kind: 'telemetry' });
   }));
 
 test('a device whose model has the scooter decoder: telegram → points and readable events, hardwareError flag', () =>
@@ -152,7 +157,7 @@ test('heartbeats record last-seen and emit device.message kind heartbeat; events
       h.seen['device.message']!.map((m) => [m.kind, m.decoded]),
       [['heartbeat', true]],
     );
-    assert.deepEqual(await h.telemetry.store.lastSeen('d1'), { ts: h.clock.now(), kind: 'heartbeat' });
+    assert.deepEqual(messageSeen(await h.lastSeen.get('d1')), { ts: h.clock.now(), kind: 'heartbeat' });
     h.clock.advance(5000);
     await h.broker.inject('d1', 'devices/d1/events', {
       code: 'LOCK_JAMMED',

@@ -60,13 +60,9 @@ export class TelemetryIngest {
         kind: 'heartbeat',
         decoded: true,
       });
-      const persisted = this.queue.enqueue({
-        points: [],
-        events: [],
-        attributes: [],
-        lastSeen: [{ deviceId: msg.deviceId, ts: now, kind: 'heartbeat' }],
-      });
-      return { deviceId: msg.deviceId, decoded: true, points: 0, events: 0, persisted };
+      // Nothing of a heartbeat is telemetry's to store: presence records it (last-seen, latest
+      // heartbeat) from the bus event, in the registry's next status batch.
+      return { deviceId: msg.deviceId, decoded: true, points: 0, events: 0, persisted: Promise.resolve() };
     }
     const { outcome, decoderId, failure } = await withChildSpan(
       'telemetry decode',
@@ -193,7 +189,6 @@ export class TelemetryIngest {
         .map((m) => ({ deviceId, metric: m.name, ts, value: m.value })),
       attributes: v.attributes.map((a) => ({ deviceId, name: a.name, ts, text: a.text })),
       events: v.events.map((e): DeviceEvent => ({ deviceId, ts, ...e })),
-      lastSeen: [{ deviceId, ts: now, kind: msg.kind }],
     };
   }
 
@@ -223,7 +218,6 @@ export class TelemetryIngest {
           },
         },
       ],
-      lastSeen: [{ deviceId: msg.deviceId, ts: now, kind: msg.kind }],
     };
   }
 }

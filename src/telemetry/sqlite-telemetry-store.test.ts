@@ -15,7 +15,7 @@ import type { Point } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const NEVER = { maxRows: Number.MAX_SAFE_INTEGER, maxPoints: Number.MAX_SAFE_INTEGER };
-const batch = (points: Point[]): WriteBatch => ({ points, events: [], attributes: [], lastSeen: [] });
+const batch = (points: Point[]): WriteBatch => ({ points, events: [], attributes: [] });
 
 function expected(points: Point[], deviceId: string, metric: string, size: number, agg: Agg) {
   const groups = new Map<number, Point[]>();

@@ -1,6 +1,6 @@
 /**
  * SQLite adapter (better-sqlite3, synchronous). A batch is one transaction of multi-row prepared
- * statements for the raw points (and events, attributes, last-seen). Only points that were new feed
+ * statements for the raw points (and events, attributes). Only points that were new feed
  * the rollups (a redelivered point is not counted twice): a chunk of 200 points is inserted under a
  * savepoint, and in the rare case that `changes` shows an existing point, the chunk is rolled back
  * and redone row by row to learn which ones were new.
@@ -155,10 +155,6 @@ export function createSqliteTelemetryStore(
        ON CONFLICT (device_id, metric) DO UPDATE SET text = excluded.text, ts = max(ts, excluded.ts)
        WHERE excluded.ts >= telemetry_latest.ts OR telemetry_latest.text IS NULL`,
     ),
-    seen: db.prepare(
-      `INSERT INTO telemetry_last_seen (device_id, ts, kind) VALUES (?, ?, ?)
-       ON CONFLICT (device_id) DO UPDATE SET ts = excluded.ts, kind = excluded.kind WHERE excluded.ts >= telemetry_last_seen.ts`,
-    ),
     event: db.prepare(
       'INSERT INTO telemetry_events (device_id, ts, code, severity, message, fields) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -208,7 +204,6 @@ export function createSqliteTelemetryStore(
       s.widenDirty.run(lo, hi);
     }
     for (const a of b.attributes) s.latestText.run(a.deviceId, a.name, a.ts, a.text);
-    for (const l of b.lastSeen) s.seen.run(l.deviceId, l.ts, l.kind);
     for (const e of b.events)
       s.event.run(
         e.deviceId,
@@ -362,11 +357,6 @@ export function createSqliteTelemetryStore(
         );
       }
       return out;
-    },
-    async lastSeen(deviceId) {
-      const r = prep('SELECT ts, kind FROM telemetry_last_seen WHERE device_id = ?').get(deviceId) as
-        { ts: number; kind: string } | undefined;
-      return r && { ts: Number(r.ts), kind: r.kind };
     },
     async queryEvents(q) {
       const where = ['device_id = ?', 'ts >= ?', 'ts < ?'];

@@ -2,7 +2,7 @@
  * The telemetry store: one narrow interface, a SQLite and a PostgreSQL adapter, one contract suite
  * (store-contract.test.ts) both pass. `write` is one transaction per batch: raw points (duplicates
  * of an existing (device, metric, ts) are ignored), rollup upserts computed from the points that
- * were new, latest values, last-seen and events.
+ * were new, latest values and events. (Last seen is presence's: the registry's `lastSeen` reader.)
  */
 import type { Attribute, DecoderDefinition, DeviceEvent, Point, Severity } from './types.js';
 
@@ -10,7 +10,6 @@ export interface WriteBatch {
   points: Point[];
   events: DeviceEvent[];
   attributes: Attribute[];
-  lastSeen: { deviceId: string; ts: number; kind: string }[];
 }
 
 export type Agg = 'avg' | 'min' | 'max' | 'sum' | 'count' | 'last';
@@ -72,7 +71,6 @@ export interface TelemetryStore {
   }): Promise<Point[]>;
   queryBuckets(q: BucketQuery): Promise<{ ts: number; value: number }[]>;
   latest(q: { deviceIds?: readonly string[]; metric?: string; limit: number }): Promise<LatestValue[]>;
-  lastSeen(deviceId: string): Promise<{ ts: number; kind: string } | undefined>;
   queryEvents(q: EventQuery): Promise<StoredEvent[]>;
   /** Delete up to `limit` rows older than `before`; returns how many were deleted. */
   deleteBefore(table: RetentionTable, before: number, limit: number): Promise<number>;

@@ -7,6 +7,7 @@ import {
   defaultConfig,
   type DeviceDirectory,
   type DeviceInfo,
+  type DeviceLastSeen,
   type DeviceModelInfo,
   EventBus,
   ManualClock,
@@ -46,6 +47,31 @@ export class MemoryDirectory implements DeviceDirectory {
   }
 }
 
+/**
+ * Presence's last-seen as far as telemetry's unit tests need it: fed by the `device.message` events
+ * telemetry emits (the registry's real reader is used end to end, e.g. api.test.ts).
+ */
+export class MemoryLastSeen {
+  readonly records = new Map<string, DeviceLastSeen>();
+  constructor(bus: EventBus) {
+    bus.on('device.message', (e) => {
+      const r = this.records.get(e.deviceId) ?? { at: 0, messageAt: 0, messageKind: null, heartbeatAt: 0 };
+      this.records.set(e.deviceId, {
+        at: Math.max(r.at, e.at),
+        messageAt: Math.max(r.messageAt, e.at),
+        messageKind: e.at >= r.messageAt ? e.kind : r.messageKind,
+        heartbeatAt: e.kind === 'heartbeat' ? Math.max(r.heartbeatAt, e.at) : r.heartbeatAt,
+      });
+    });
+  }
+  get(id: string): Promise<DeviceLastSeen | undefined> {
+    return Promise.resolve(this.records.get(id));
+  }
+  all(): Promise<Map<string, DeviceLastSeen>> {
+    return Promise.resolve(new Map(this.records));
+  }
+}
+
 export interface Harness {
   telemetry: TelemetryModule;
   ctx: ModuleContext;
@@ -54,6 +80,7 @@ export interface Harness {
   directory: MemoryDirectory;
   bus: EventBus;
   metrics: Registry;
+  lastSeen: MemoryLastSeen;
   seen: { [K in keyof TsunaguEvents]?: TsunaguEvents[K][] };
   close(): Promise<void>;
 }
@@ -95,7 +122,12 @@ export async function startHarness(
   record('device.message');
   record('device.event');
   record('audit');
-  const telemetry = await createTelemetry(ctx, directory, { queue: { flushDelayMs: 1 }, ...opts.options });
+  const lastSeen = new MemoryLastSeen(bus);
+  const telemetry = await createTelemetry(ctx, directory, {
+    queue: { flushDelayMs: 1 },
+    lastSeen,
+    ...opts.options,
+  });
   await telemetry.start?.();
   return {
     telemetry,
@@ -105,6 +137,7 @@ export async function startHarness(
     directory,
     bus,
     metrics,
+    lastSeen,
     seen,
     async close() {
       await telemetry.stop?.();
