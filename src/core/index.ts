@@ -4,6 +4,7 @@
  * bottom of the module graph and imports no other module; the module contract (ModuleContext,
  * PlatformModule), which needs the broker and the database, lives one floor up in `src/platform`.
  */
+export * from './batcher.js';
 export * from './cli-options.js';
 export * from './clock.js';
 export * from './cluster-events.js';

@@ -284,6 +284,30 @@ test('continuous jobs reach devices that match later; a deleted device’s execu
   );
 });
 
+test('device changes in one turn share one read of the active jobs, and each device is added', async () => {
+  h = await startHarness();
+  await create({ jobId: 'j', targets: { tags: ['new'] }, targetSelection: 'CONTINUOUS' });
+  const store = h.jobs.store;
+  const activeJobs = store.activeJobs.bind(store);
+  let reads = 0;
+  store.activeJobs = () => (reads++, activeJobs());
+  // An import: 50 devices announced in one turn, one of them not matching.
+  for (const id of devices(50)) {
+    h.directory.add(id, null, id === 'd7' ? ['other'] : ['new']);
+    h.bus.emit('device.changed', { deviceId: id, change: 'created', at: 1 });
+  }
+  await h.jobs.idle();
+  // One for the 50 changes; the rest are the scheduler's own ticks after the kicks (one read
+  // per change would be 50 and more).
+  assert.ok(reads < 10, `active jobs read ${reads} times for one import of 50 devices`);
+  assert.deepEqual(
+    (await h.jobs.store.pendingFor('d49')).map((e) => e.jobId),
+    ['j'],
+  );
+  assert.deepEqual(await h.jobs.store.pendingFor('d7'), []);
+  assert.equal((await h.jobs.service.status('j')).progress.QUEUED, 49);
+});
+
 test('a snapshot job completes when every execution is terminal', async () => {
   h = await startHarness(['a', 'b']);
   await create({ jobId: 'j', targets: { deviceIds: ['a', 'b'] } });

@@ -186,6 +186,38 @@ export const storeContract: StoreCase[] = [
     },
   ],
   [
+    'devices in bulk: put and get past one statement batch, replace tags, last entry of an id wins',
+    async (s) => {
+      // More than DEVICE_BATCH (400) devices and TAG_BATCH (2,000) tag rows, so every statement
+      // runs in several chunks.
+      const n = 1_000;
+      const ids = Array.from({ length: n }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+      await s.putDevices(ids.map((id, i) => device(id, { tags: [`t${i % 7}`, 'all', `own-${i}`] })));
+      await s.writeBatch([], [{ deviceId: 'bulk-0001', online: true, lastSeen: seenAt(77) }]);
+      assert.equal((await s.queryDevices(q({ tag: 'all', limit: 1 }))).total, n);
+      assert.equal((await s.queryDevices(q({ tag: 't3', limit: 1 }))).total, 143);
+      await s.putDevices([
+        ...ids.slice(0, 500).map((id) => device(id, { tags: ['replaced'], updatedAt: 2000 })),
+        device('bulk-0001', { name: 'first', tags: ['x'] }),
+        device('bulk-0001', { name: 'last', tags: ['y'], updatedAt: 3000 }),
+      ]);
+      assert.equal((await s.queryDevices(q({ tag: 'all', limit: 1 }))).total, n - 500, 'old tags gone');
+      assert.equal((await s.queryDevices(q({ tag: 'replaced', limit: 1 }))).total, 499);
+      const got = await s.getDevices([...ids, 'missing', 'bulk-0001']);
+      assert.equal(got.size, n, 'every stored id once, the missing one absent');
+      assert.equal(got.has('missing'), false);
+      const d1 = got.get('bulk-0001');
+      assert.equal(d1?.name, 'last');
+      assert.deepEqual(d1?.tags, ['y']);
+      assert.equal(d1?.online, true, 'status columns are not touched by a bulk put');
+      assert.equal(d1?.lastSeenAt, 77);
+      assert.equal((await s.queryDevices(q({ tag: 'x' }))).total, 0);
+      assert.deepEqual(got.get('bulk-0999')?.tags, ['t5', 'all', 'own-999']);
+      assert.equal(got.get('bulk-0002')?.updatedAt, 2000);
+      assert.equal((await s.getDevices([])).size, 0);
+    },
+  ],
+  [
     'credentials: list in creation order, revoke, certificate lookup ignores revoked',
     async (s) => {
       const fp = 'cd'.repeat(32);

@@ -36,7 +36,12 @@ export interface RegistryStore {
   countDevicesOfModel(name: string): Promise<number>;
 
   getDevice(id: string): Promise<DeviceRecord | undefined>;
-  /** Insert or replace (by id); connectivity status columns are left as they are. */
+  /** Many devices by id, `DEVICE_BATCH` to a statement (ids not registered are absent from the map). */
+  getDevices(ids: readonly string[]): Promise<Map<string, DeviceRecord>>;
+  /**
+   * Insert or replace (by id); connectivity status columns are left as they are. One transaction,
+   * multi-row statements of `DEVICE_BATCH` devices; an id given twice keeps its last entry.
+   */
   putDevices(devices: Device[]): Promise<void>;
   deleteDevice(id: string): Promise<boolean>;
   queryDevices(q: DeviceQuery): Promise<Page<DeviceRecord>>;
@@ -64,6 +69,30 @@ const SORT_COLUMN = {
   updatedAt: 'updated_at',
   lastSeenAt: 'last_seen_at',
 } as const;
+
+/**
+ * Devices per multi-row statement: 9 parameters × 400 stays under both engines' limits. An import
+ * of 100,000 devices on PostgreSQL is then a few hundred round trips, not one per device and tag.
+ */
+export const DEVICE_BATCH = 400;
+/** Tag rows per INSERT (2 parameters each). */
+const TAG_BATCH = 2000;
+
+const marks = (n: number, row = '?'): string => Array.from({ length: n }, () => row).join(', ');
+
+const DEVICE_ROW = `(${marks(9)})`;
+
+const deviceParams = (d: Device): Param[] => [
+  d.id,
+  d.model,
+  d.name,
+  JSON.stringify(d.tags),
+  JSON.stringify(d.attributes),
+  d.enabled,
+  d.createdAt,
+  d.updatedAt,
+  `${d.id}\n${d.name}`.toLowerCase(),
+];
 
 const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
@@ -116,34 +145,54 @@ class SqlRegistryStore implements RegistryStore {
     return r ? deviceFromRow(r) : undefined;
   }
 
+  async getDevices(ids: readonly string[]): Promise<Map<string, DeviceRecord>> {
+    const out = new Map<string, DeviceRecord>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += DEVICE_BATCH) {
+      const chunk = unique.slice(i, i + DEVICE_BATCH);
+      const rows = await this.sql.all(
+        `SELECT * FROM registry_devices WHERE id IN (${marks(chunk.length)})`,
+        chunk,
+      );
+      for (const r of rows) {
+        const d = deviceFromRow(r);
+        out.set(d.id, d);
+      }
+    }
+    return out;
+  }
+
   async putDevices(devices: Device[]): Promise<void> {
+    // One multi-row upsert cannot touch a row twice (PostgreSQL refuses it): the last entry wins,
+    // as it did one statement at a time. Sorted by id so two overlapping imports lock rows in one order.
+    const unique = [...new Map(devices.map((d) => [d.id, d])).values()].sort((a, b) =>
+      a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
     const stmts: Stmt[] = [];
-    for (const d of devices) {
+    for (let i = 0; i < unique.length; i += DEVICE_BATCH) {
+      const chunk = unique.slice(i, i + DEVICE_BATCH);
       stmts.push(
         {
           sql: `INSERT INTO registry_devices (id, model, name, tags, attributes, enabled, created_at, updated_at, search)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES ${marks(chunk.length, DEVICE_ROW)}
                 ON CONFLICT (id) DO UPDATE SET model = excluded.model, name = excluded.name, tags = excluded.tags,
                   attributes = excluded.attributes, enabled = excluded.enabled, updated_at = excluded.updated_at,
                   search = excluded.search`,
-          params: [
-            d.id,
-            d.model,
-            d.name,
-            JSON.stringify(d.tags),
-            JSON.stringify(d.attributes),
-            d.enabled,
-            d.createdAt,
-            d.updatedAt,
-            `${d.id}\n${d.name}`.toLowerCase(),
-          ],
+          params: chunk.flatMap(deviceParams),
         },
-        { sql: 'DELETE FROM registry_device_tags WHERE device_id = ?', params: [d.id] },
-        ...d.tags.map((tag) => ({
-          sql: 'INSERT INTO registry_device_tags (tag, device_id) VALUES (?, ?)',
-          params: [tag, d.id],
-        })),
+        {
+          sql: `DELETE FROM registry_device_tags WHERE device_id IN (${marks(chunk.length)})`,
+          params: chunk.map((d) => d.id),
+        },
       );
+      const tags = chunk.flatMap((d) => d.tags.map((tag): Param[] => [tag, d.id]));
+      for (let j = 0; j < tags.length; j += TAG_BATCH) {
+        const rows = tags.slice(j, j + TAG_BATCH);
+        stmts.push({
+          sql: `INSERT INTO registry_device_tags (tag, device_id) VALUES ${marks(rows.length, '(?, ?)')}`,
+          params: rows.flat(),
+        });
+      }
     }
     await this.sql.batch(stmts);
   }

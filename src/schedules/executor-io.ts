@@ -1,11 +1,11 @@
 /**
- * The executor's I/O, batched per event-loop turn (batcher.ts): shadow writes go to shadows'
+ * The executor's I/O, batched per event-loop turn (core/batcher.ts): shadow writes go to shadows'
  * `updateMany` (one store transaction per batch, history actor `schedule:<id>`), verification
  * reads to `reportedMany` (one query per batch), and execution transitions to the store's
  * `updateExecutions` (one statement per batch, each row still a compare-and-set). Callers await
  * their own item, so the executor's per-device logic reads as before.
  */
-import { Batcher } from './batcher.js';
+import { Batcher } from '../core/index.js';
 import type { ExecutorDeps } from './executor-deps.js';
 import type { Execution } from './execution.js';
 import type { JsonObject, Schedule } from './types.js';

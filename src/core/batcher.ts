@@ -1,9 +1,10 @@
 /**
  * Collects calls made in one turn of the event loop and runs them as batches of at most `max`
- * items (`setImmediate`: every timer due at the same instant has fired by then). A slot boundary
- * for 100,000 devices, the verify deadlines that follow it and the executions they finish become
- * a few hundred store statements instead of one per device. Each caller gets its own item's
- * result; a batch that throws rejects its items only.
+ * items (`setImmediate`: every timer due at the same instant has fired by then). A schedule's slot
+ * boundary for 100,000 devices, the verify deadlines that follow it and the executions they finish
+ * become a few hundred store statements instead of one per device; jobs read the active jobs once
+ * for all the device changes of an import. Each caller gets its own item's result; a batch that
+ * throws rejects its items only.
  */
 export class Batcher<I, O> {
   private queue: { item: I; resolve(o: O): void; reject(err: unknown): void }[] = [];
