@@ -13,7 +13,7 @@ import type { PersistedState } from './persistence.js';
 import { Session } from './session.js';
 import { packSubscription } from './subscription.js';
 import { parseFilter } from './topics.js';
-import type { Message, Outgoing, Subscription } from './types.js';
+import type { Message, Outgoing } from './types.js';
 
 export interface RestoreTarget {
   readonly sessions: Map<string, Session>;
