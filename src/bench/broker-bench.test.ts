@@ -17,7 +17,8 @@ const TINY = {
   fanOutMessages: 20,
   latencyRates: [200, 1000, 2000],
   latencySeconds: 0.1,
-  idleConnections: 50,
+  idleConnections: [20, 50],
+  idleTimeoutMs: 10_000,
   timeoutMs: 10_000,
   warmupMessages: 0,
   settleMs: 200,
@@ -53,9 +54,16 @@ function checkResults(r: BrokerBenchResults, ids: WorkloadId[]): void {
     const res = w.results.mosquitto;
     assert.ok(res, `${w.id} has a Mosquitto result`);
     if ('bytesPerConnection' in res) {
-      assert.equal(res.connections, TINY.idleConnections);
+      assert.equal(res.connections, 50);
       assert.equal(res.timedOut, false);
-      assert.ok(res.rssAfterBytes > 0 && res.rssBeforeBytes > 0);
+      assert.deepEqual(
+        res.readings.map((m) => m.connections),
+        TINY.idleConnections,
+      );
+      assert.ok(res.rssBeforeBytes > 0 && res.readings.every((m) => m.rssBytes > 0));
+      assert.ok(Number.isFinite(res.bytesPerConnection));
+      // Mosquitto has no V8 heap to read.
+      assert.equal(res.heapBytesPerConnection, undefined);
       continue;
     }
     assert.equal(res.timedOut, false, `${w.id} timed out`);

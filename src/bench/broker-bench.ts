@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseIdleSteps } from './idle-memory.js';
 import { startOtlpSink } from './otlp-sink.js';
 import {
   BROKER_NAMES,
@@ -117,8 +118,21 @@ function runWorkload(id: WorkloadId, broker: BrokerTarget, scale: Scale): Promis
 }
 
 function describeResult(r: FlowResult | IdleResult): string {
-  if ('bytesPerConnection' in r)
-    return `${r.connections} connections, ${(r.bytesPerConnection / 1024).toFixed(2)} KB each`;
+  if ('bytesPerConnection' in r) {
+    const kb = (b: number | undefined): string => (b === undefined ? '—' : `${(b / 1024).toFixed(2)} KB`);
+    const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    const steps = r.readings
+      .map(
+        (m) =>
+          `${m.connections}: RSS ${mib(m.rssBytes)}` +
+          (m.heapUsedBytes === undefined ? '' : `, heap ${mib(m.heapUsedBytes)}`),
+      )
+      .join('; ');
+    return (
+      `${r.connections} connections (${steps}); marginal RSS ${kb(r.bytesPerConnection)}, ` +
+      `heap ${kb(r.heapBytesPerConnection)} per connection (average since 0: ${kb(r.averageBytesPerConnection)})`
+    );
+  }
   const lat = r.latency ? `, p50 ${r.latency.p50.toFixed(3)} ms p99 ${r.latency.p99.toFixed(3)} ms` : '';
   return `${r.delivered}/${r.expected} delivered, ${Math.round(r.rate)} msg/s, ${r.cpuUsPerMsg.toFixed(2)} µs CPU/msg${lat}`;
 }
@@ -134,6 +148,7 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     ...(opts.tsunaguDatabase ? { tsunaguDatabase: opts.tsunaguDatabase } : {}),
     ...(opts.baselineRoot ? { baselineRoot: opts.baselineRoot } : {}),
     ...(opts.traced ? { traced: opts.traced } : {}),
+    inspect: workloadIds.includes('idle-connections'),
   } as const;
   const rounds = Math.max(1, opts.rounds ?? 1);
   const startedAt = new Date().toISOString();
@@ -164,6 +179,9 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     // time as possible, which matters on a shared, noisy host.
     for (const id of workloadIds)
       for (let round = 0; round < rounds; round++) {
+        // Brokers are not restarted between rounds: a second round of idle connections would
+        // measure pages the first one freed. One round.
+        if (id === 'idle-connections' && round > 0) break;
         const rec: WorkloadRecord = { id, title: TITLES[id], results: {}, errors: {} };
         records.push(rec);
         // Alternate which broker goes first, so neither always runs right after a warm machine.
@@ -229,6 +247,9 @@ const USAGE = `usage: tsunagu bench broker [options]
   --baseline DIR        also run Tsunagu built from the checkout DIR (e.g. a worktree of main) as
                         "baseline", with the same host and runner options; adds a T/B ratio column
   --rounds N            run each workload N times, brokers alternating; the table shows medians
+                        (idle-connections runs once: the brokers are not restarted between rounds)
+  --idle-connections L  connection counts at which idle memory is read (default 5000,15000);
+                        the figure is the slope between them (marginal bytes per connection)
   --trace-sample-ratio R also run "traced": Tsunagu with tracing on at ratio R (OTLP/HTTP to a
                         local sink in this process), beside "tsunagu" with tracing off
 `;
@@ -260,6 +281,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       'tsunagu-node-flags': { type: 'string' },
       baseline: { type: 'string' },
       rounds: { type: 'string' },
+      'idle-connections': { type: 'string' },
       'trace-sample-ratio': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -311,7 +333,10 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
     rounds,
     ...(baseline !== undefined ? { baselineRoot: resolve(baseline) } : {}),
     quick: values.quick,
-    scale: { client },
+    scale: {
+      client,
+      ...(values['idle-connections'] ? { idleConnections: parseIdleSteps(values['idle-connections']) } : {}),
+    },
     ...(values.only ? { workloads: parseList(values.only, WORKLOAD_IDS, 'workload') } : {}),
     tsunaguRunner: runner,
     tsunaguHost: host,

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate, parser as createParser } from 'mqtt-packet';
 import pg from 'pg';
+import { inspectFlag } from './heap-probe.js';
 import { siblingEntry, siblingNodeArgs, spawnWithFileLimit, stopChild } from './spawn.js';
 
 export const BROKER_NAMES = ['tsunagu', 'mosquitto', 'aedes'] as const;
@@ -38,6 +39,8 @@ export interface BrokerTarget {
   url: string;
   /** What runs, for the report: version and runner. */
   description: string;
+  /** Node brokers started with `inspect`: their inspector's port on 127.0.0.1 (heap-probe.ts). */
+  inspectPort?: number;
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,11 @@ export interface StartOptions {
    * every export, and `--trace-sample-ratio`), beside `tsunagu` with tracing off.
    */
   traced?: { otlpUrl: string; sampleRatio: number };
+  /**
+   * Start Node brokers (Tsunagu, the baseline, Aedes) with the inspector on a loopback port, so
+   * the idle-connections workload can read their heap after a full GC.
+   */
+  inspect?: boolean;
 }
 
 /** A fresh schema on the PostgreSQL server of `url`, and how to drop it. */
@@ -147,6 +155,7 @@ function target(
   description: string,
   dir?: string,
   after?: () => Promise<void>,
+  inspectPort?: number,
 ) {
   if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
   return {
@@ -155,6 +164,7 @@ function target(
     port,
     url: `mqtt://127.0.0.1:${port}`,
     description,
+    ...(inspectPort === undefined ? {} : { inspectPort }),
     async stop() {
       await stopChild(child);
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -170,8 +180,9 @@ async function started(
   description: string,
   dir?: string,
   after?: () => Promise<void>,
+  inspectPort?: number,
 ): Promise<BrokerTarget> {
-  const t = target(name, child, port, description, dir, after);
+  const t = target(name, child, port, description, dir, after, inspectPort);
   try {
     await waitReady(child, port, name, 60_000);
   } catch (err) {
@@ -210,6 +221,7 @@ async function startTsunagu(
   root = REPO_ROOT,
 ): Promise<BrokerTarget> {
   const [port, httpPort] = [await freePort(), await freePort()];
+  const inspectPort = opts.inspect ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
   const runner = chooseTsunaguRunner(opts.tsunaguRunner, root);
   const pgSchema = opts.tsunaguDatabase ? benchSchema(opts.tsunaguDatabase) : undefined;
@@ -257,6 +269,7 @@ async function startTsunagu(
     throw new Error('--tsunagu-database needs --tsunagu-host platform');
   const args = [
     ...opts.tsunaguNodeArgs,
+    ...(inspectPort === undefined ? [] : [inspectFlag(inspectPort)]),
     ...(runner === 'tsx' ? ['--import', 'tsx'] : []),
     script,
     ...hostArgs,
@@ -279,6 +292,7 @@ async function startTsunagu(
     `tsunagu ${version}${from} (${what}, ${store}, ${runner}, node ${process.version})`,
     dir,
     pgSchema?.drop,
+    inspectPort,
   );
 }
 
@@ -321,17 +335,31 @@ async function startMosquitto(): Promise<BrokerTarget> {
   return started('mosquitto', child, port, version, dir);
 }
 
-async function startAedes(): Promise<BrokerTarget> {
+async function startAedes(inspect: boolean): Promise<BrokerTarget> {
   const port = await freePort();
+  const inspectPort = inspect ? await freePort() : undefined;
   const child = spawnWithFileLimit(
     process.execPath,
-    [...siblingNodeArgs(), siblingEntry('aedes-server'), String(port)],
+    [
+      ...(inspectPort === undefined ? [] : [inspectFlag(inspectPort)]),
+      ...siblingNodeArgs(),
+      siblingEntry('aedes-server'),
+      String(port),
+    ],
     { stdio: ['ignore', 2, 2], cwd: REPO_ROOT },
   );
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/aedes/package.json'), 'utf8')) as {
     version: string;
   };
-  return started('aedes', child, port, `aedes ${pkg.version} (in-memory, node ${process.version})`);
+  return started(
+    'aedes',
+    child,
+    port,
+    `aedes ${pkg.version} (in-memory, node ${process.version})`,
+    undefined,
+    undefined,
+    inspectPort,
+  );
 }
 
 export function startBroker(name: BrokerName, opts: StartOptions): Promise<BrokerTarget> {
@@ -348,6 +376,6 @@ export function startBroker(name: BrokerName, opts: StartOptions): Promise<Broke
     case 'mosquitto':
       return startMosquitto();
     case 'aedes':
-      return startAedes();
+      return startAedes(opts.inspect === true);
   }
 }

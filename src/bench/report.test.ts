@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { figuresOf, formatAnomalies, type WorkloadRecord } from './report.js';
-import type { FlowResult } from './workloads.js';
+import type { FlowResult, IdleResult } from './workloads.js';
 
 const flow = (rate: number, cpuUsPerMsg: number, over: Partial<FlowResult> = {}): FlowResult => ({
   sent: 100_000,
@@ -37,12 +37,17 @@ test('figures carry ratios to Mosquitto and Aedes and judge the goals', () => {
 });
 
 test('idle memory goal is 5 KB per connection; p99 at 10k msg/s must be under 1 ms', () => {
-  const idle = (b: number) => ({
-    requested: 10,
-    connections: 10,
+  const idle = (b: number, heap?: number): IdleResult => ({
+    requested: 20,
+    connections: 20,
     rssBeforeBytes: 0,
-    rssAfterBytes: b * 10,
+    readings: [
+      { connections: 10, rssBytes: b * 10 },
+      { connections: 20, rssBytes: b * 20 },
+    ],
     bytesPerConnection: b,
+    ...(heap === undefined ? {} : { heapBytesPerConnection: heap }),
+    averageBytesPerConnection: b,
     timedOut: false,
   });
   const lat = (p99: number): FlowResult =>
@@ -51,12 +56,16 @@ test('idle memory goal is 5 KB per connection; p99 at 10k msg/s must be under 1 
     {
       id: 'idle-connections',
       title: 'idle',
-      results: { tsunagu: idle(6000), aedes: idle(20_000) },
+      results: { tsunagu: idle(6000, 1800), baseline: idle(7000, 2400), aedes: idle(20_000) },
       errors: {},
     },
     { id: 'latency-10k', title: 'latency', results: { tsunagu: lat(0.8) }, errors: {} },
   ]);
   assert.equal(figs.find((f) => f.id === 'idle-connections.bytes')?.verdict, 'missed');
+  const heap = figs.find((f) => f.id === 'idle-connections.heap');
+  assert.deepEqual(heap?.values, { tsunagu: 1800, baseline: 2400 });
+  assert.equal(heap?.ratioToBaseline, 0.75);
+  assert.equal(heap?.verdict, 'n/a', 'no goal on the heap figure');
   assert.equal(figs.find((f) => f.id === 'latency-10k.p99')?.verdict, 'met');
   assert.equal(figs.find((f) => f.id === 'latency-10k.p50')?.verdict, 'n/a');
 });

@@ -161,11 +161,19 @@ export function figuresOf(records: WorkloadRecord[]): Figure[] {
         figure(
           rec.id,
           `${rec.id}.bytes`,
-          'memory per idle connection',
+          'memory per idle connection (marginal RSS)',
           'B',
           'lower',
           pick<IdleResult>(rounds, (r) => r.bytesPerConnection),
           MEMORY_GOAL,
+        ),
+        figure(
+          rec.id,
+          `${rec.id}.heap`,
+          'heap per idle connection (marginal, after GC)',
+          'B',
+          'lower',
+          pick<IdleResult>(rounds, (r) => r.heapBytesPerConnection),
         ),
       );
     } else if (rec.id.startsWith('latency-')) {

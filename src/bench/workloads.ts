@@ -5,6 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrokerTarget } from './brokers.js';
+import { heapUsedAfterGc } from './heap-probe.js';
+import { averageBytes, marginalBytes, type MemoryReading } from './idle-memory.js';
 import type { ClientKind, IdleSpec, PubSpec, SubResult, SubSpec, PubResult } from './ipc.js';
 import { readCpuSeconds, readRssBytes } from './proc-stats.js';
 import { summarizeLatencyNs, type LatencySummary } from './stats.js';
@@ -24,7 +26,13 @@ export interface Scale {
   fanOutMessages: number;
   latencyRates: number[];
   latencySeconds: number;
-  idleConnections: number;
+  /**
+   * Idle connections open at each memory reading (ascending, at least two): the figure is the
+   * slope between the readings (idle-memory.ts), not memory over the count.
+   */
+  idleConnections: number[];
+  /** Hard limit per step of the idle connections (10,000 connections take a minute on a busy host). */
+  idleTimeoutMs: number;
   /** Hard limit per workload and broker. */
   timeoutMs: number;
   /** Unmeasured QoS 0 messages per broker before the first workload (JIT warm-up); 0 = none. */
@@ -46,7 +54,8 @@ export const FULL_SCALE: Scale = {
   fanOutMessages: 200,
   latencyRates: [1000, 10_000, 50_000],
   latencySeconds: 3,
-  idleConnections: 10_000,
+  idleConnections: [5000, 15_000],
+  idleTimeoutMs: 180_000,
   timeoutMs: 60_000,
   warmupMessages: 20_000,
   settleMs: 2000,
@@ -64,7 +73,8 @@ export const QUICK_SCALE: Scale = {
   fanOutMessages: 50,
   latencyRates: [1000, 10_000, 50_000],
   latencySeconds: 0.5,
-  idleConnections: 500,
+  idleConnections: [250, 750],
+  idleTimeoutMs: 20_000,
   timeoutMs: 20_000,
   warmupMessages: 5000,
   settleMs: 1000,
@@ -95,12 +105,19 @@ export interface FlowResult {
 }
 
 export interface IdleResult {
-  /** Connections asked for, and those open when memory was read. */
+  /** Connections asked for at the last step, and those open at the last reading. */
   requested: number;
   connections: number;
+  /** RSS before the first connection (after a full GC on Node brokers). */
   rssBeforeBytes: number;
-  rssAfterBytes: number;
+  /** One reading per step of `Scale.idleConnections`, with the connections then open. */
+  readings: MemoryReading[];
+  /** Marginal RSS per connection: the slope between the readings. */
   bytesPerConnection: number;
+  /** Marginal V8 heap used (after a full GC) per connection; Node brokers only. */
+  heapBytesPerConnection?: number;
+  /** The old figure (RSS at the last step − RSS before) / connections, for comparison only. */
+  averageBytesPerConnection: number;
   /** Not every connection was open (CONNACK + SUBACK) within the time limit. */
   timedOut: boolean;
 }
@@ -333,40 +350,69 @@ export function latencyAtRate(broker: BrokerTarget, scale: Scale, rate: number):
   );
 }
 
+/** RSS, and on a Node broker run with the inspector the heap after a full GC (RSS read after it). */
+async function readMemory(broker: BrokerTarget, connections: number): Promise<MemoryReading> {
+  const heap = broker.inspectPort === undefined ? undefined : await heapUsedAfterGc(broker.inspectPort);
+  return {
+    connections,
+    rssBytes: readRssBytes(broker.pid),
+    ...(heap === undefined ? {} : { heapUsedBytes: heap }),
+  };
+}
+
 /**
- * RSS of the broker before and after `scale.idleConnections` connections, each subscribed to its own
- * topic, opened by raw mqtt-packet clients in four worker processes. Node brokers are measured after
- * a short settle; their heap is not collected on demand, so the figure includes garbage not yet freed.
+ * Memory per idle connection: raw mqtt-packet clients (four worker processes per step), each
+ * subscribed to a topic of its own, opened in steps (`scale.idleConnections`, e.g. 5,000 then
+ * 15,000); after each step and a settle, the broker's memory is read. The figure is the slope
+ * between the steps (idle-memory.ts), so fixed costs such as V8's young-generation growth do not
+ * count as per-connection cost. Node brokers started with `inspect` get a full GC before each
+ * reading (the same for Tsunagu and a baseline) and report their heap as well.
  */
 export async function idleConnections(broker: BrokerTarget, scale: Scale): Promise<IdleResult> {
   const { topic, prefix } = names('idle');
-  const n = scale.idleConnections;
-  const processes = Math.min(4, Math.max(1, Math.ceil(n / 500)));
-  const specs: IdleSpec[] = split(n, processes).map((connections, i) => ({
-    role: 'idle',
-    port: broker.port,
-    connections,
-    clientPrefix: `${prefix}-${i}`,
-    topicPrefix: `${topic}/${i}`,
-    parallel: 32,
-  }));
+  const steps = scale.idleConnections;
   await sleep(scale.settleMs / 2);
-  const before = readRssBytes(broker.pid);
-  const workers = specs.map((s) => WorkerHandle.spawn(s));
+  const before = (await readMemory(broker, 0)).rssBytes;
+  const workers: WorkerHandle[] = [];
+  const readings: MemoryReading[] = [];
+  let timedOut = false;
   try {
-    // A slow broker still gets a figure: after the time limit, memory is divided by what is open.
-    const deadline = Date.now() + scale.timeoutMs;
-    const ready = await Promise.all(workers.map((w) => w.waitReady(Math.max(0, deadline - Date.now()))));
-    const timedOut = ready.includes(false);
-    await sleep(scale.settleMs);
-    const after = readRssBytes(broker.pid);
-    const opened = workers.reduce((a, w) => a + w.progress, 0);
+    let open = 0;
+    for (const [k, target] of steps.entries()) {
+      const n = target - open;
+      if (n <= 0) continue;
+      const processes = Math.min(4, Math.max(1, Math.ceil(n / 500)));
+      const batch = split(n, processes).map((connections, i) =>
+        WorkerHandle.spawn({
+          role: 'idle',
+          port: broker.port,
+          connections,
+          clientPrefix: `${prefix}-${k}-${i}`,
+          topicPrefix: `${topic}/${k}-${i}`,
+          parallel: 32,
+        } satisfies IdleSpec),
+      );
+      workers.push(...batch);
+      // A slow broker still gets a figure: after the time limit, memory is read with what is open.
+      const deadline = Date.now() + scale.idleTimeoutMs;
+      const ready = await Promise.all(batch.map((w) => w.waitReady(Math.max(0, deadline - Date.now()))));
+      if (ready.includes(false)) timedOut = true;
+      await sleep(scale.settleMs);
+      open = workers.reduce((a, w) => a + w.progress, 0);
+      readings.push(await readMemory(broker, open));
+      if (timedOut) break;
+      open = target;
+    }
+    const last = readings[readings.length - 1] ?? { connections: 0, rssBytes: before };
+    const heap = marginalBytes(readings, (r) => r.heapUsedBytes);
     return {
-      requested: n,
-      connections: opened,
+      requested: steps[steps.length - 1] ?? 0,
+      connections: last.connections,
       rssBeforeBytes: before,
-      rssAfterBytes: after,
-      bytesPerConnection: opened > 0 ? (after - before) / opened : NaN,
+      readings,
+      bytesPerConnection: marginalBytes(readings, (r) => r.rssBytes) ?? NaN,
+      ...(heap === undefined ? {} : { heapBytesPerConnection: heap }),
+      averageBytesPerConnection: averageBytes(before, last),
       timedOut,
     };
   } finally {

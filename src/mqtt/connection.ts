@@ -76,6 +76,16 @@ const CORKED = 4;
 const BLOCKED = 8;
 const FLOW_BLOCKED = 16;
 const GRACEFUL = 32;
+/** `meta` is the client's `info` (negotiated at CONNECT). */
+const HAS_INFO = 64;
+
+/** Fields an idle connection never uses, in one object made on first write (idle memory). */
+class Uncommon {
+  aliases: Map<number, string> | undefined = undefined;
+  outAliases: OutboundAliases | undefined = undefined;
+  backlog: Packet[] | undefined = undefined;
+  acks: PendingAck[] | undefined = undefined;
+}
 
 /** The largest packet MQTT can carry (remaining length 268,435,455 + 5 header bytes). */
 const PROTOCOL_MAX_PACKET = 268_435_460;
@@ -86,7 +96,6 @@ export class Connection implements ParserOwner {
   version: 3 | 4 | 5 = 4;
   /** VERSION_KNOWN, PAUSED, … (accessors below). */
   private flags = 0;
-  info: ClientInfo | undefined;
   session: Session | undefined;
   /** Keep-alive in ms (0 = none); closed after 1.5× without traffic [MQTT-3.1.2-24]. */
   keepaliveMs = 0;
@@ -98,14 +107,7 @@ export class Connection implements ParserOwner {
    * integer, not Infinity: a double field costs every connection a 16-byte box).
    */
   maxOutPacket = PROTOCOL_MAX_PACKET;
-  /** Inbound topic aliases (MQTT 5), allocated on first use. */
-  aliases: Map<number, string> | undefined;
-  /** Outbound topic aliases (MQTT 5), when the client's Topic Alias Maximum allows them. */
-  outAliases: OutboundAliases | undefined;
-  /** Packets parsed while `blocked`, handled by `resume`. */
-  backlog: Packet[] | undefined;
-  /** Acknowledgements waiting on durability or handlers, sent in order [MQTT-4.6.0-2]. */
-  private acks: PendingAck[] | undefined;
+  private uncommon: Uncommon | undefined;
   /** Only while a partial packet is buffered (see parser-pool.ts). */
   private parser: PooledParser | undefined;
   /** Only while a small partial PUBLISH/PUBACK is buffered by the fast path (`parseFast`). */
@@ -113,7 +115,10 @@ export class Connection implements ParserOwner {
 
   constructor(
     readonly stream: Duplex,
-    /** What the listener knew; after CONNECT the client's `info` (a superset) takes its place. */
+    /**
+     * What the listener knew; from CONNECT the client's `info` (a superset) takes its place, and
+     * `info` reads it once negotiated (one field for both: idle memory).
+     */
     public meta: ConnectionMeta,
     private readonly host: ConnectionHost,
   ) {
@@ -128,6 +133,46 @@ export class Connection implements ParserOwner {
 
   private flag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+  /** The client as it connected; undefined until CONNECT is negotiated. */
+  get info(): ClientInfo | undefined {
+    return (this.flags & HAS_INFO) !== 0 ? (this.meta as ClientInfo) : undefined;
+  }
+  set info(v: ClientInfo | undefined) {
+    if (v !== undefined) this.meta = v;
+    this.flag(HAS_INFO, v !== undefined);
+  }
+  private setUncommon<K extends keyof Uncommon>(k: K, v: Uncommon[K]): void {
+    if (v === undefined && this.uncommon === undefined) return;
+    (this.uncommon ??= new Uncommon())[k] = v;
+  }
+  /** Inbound topic aliases (MQTT 5), allocated on first use. */
+  get aliases(): Map<number, string> | undefined {
+    return this.uncommon?.aliases;
+  }
+  set aliases(v: Map<number, string> | undefined) {
+    this.setUncommon('aliases', v);
+  }
+  /** Outbound topic aliases (MQTT 5), when the client's Topic Alias Maximum allows them. */
+  get outAliases(): OutboundAliases | undefined {
+    return this.uncommon?.outAliases;
+  }
+  set outAliases(v: OutboundAliases | undefined) {
+    this.setUncommon('outAliases', v);
+  }
+  /** Packets parsed while `blocked`, handled by `resume`. */
+  get backlog(): Packet[] | undefined {
+    return this.uncommon?.backlog;
+  }
+  set backlog(v: Packet[] | undefined) {
+    this.setUncommon('backlog', v);
+  }
+  /** Acknowledgements waiting on durability or handlers, sent in order [MQTT-4.6.0-2]. */
+  private get acks(): PendingAck[] | undefined {
+    return this.uncommon?.acks;
+  }
+  private set acks(v: PendingAck[] | undefined) {
+    this.setUncommon('acks', v);
   }
   private get versionKnown(): boolean {
     return (this.flags & VERSION_KNOWN) !== 0;

@@ -11,8 +11,9 @@
 import type { FanOut } from './fan-out.js';
 import type { PersistedState } from './persistence.js';
 import { Session } from './session.js';
+import { packSubscription } from './subscription.js';
 import { parseFilter } from './topics.js';
-import type { Message, Outgoing, Subscription } from './types.js';
+import type { Message, Outgoing } from './types.js';
 
 export interface RestoreTarget {
   readonly sessions: Map<string, Session>;
@@ -37,17 +38,18 @@ export function restoreState(b: RestoreTarget, st: PersistedState, now: number, 
     const s = b.sessions.get(r.clientId);
     const parsed = parseFilter(r.raw, { maxTopicLength: Infinity, maxTopicLevels: Infinity });
     if (!s || !parsed) continue;
-    const sub: Subscription = {
+    const sub = packSubscription({
       clientId: r.clientId,
-      ...parsed,
+      filter: parsed.filter,
+      group: parsed.group,
       raw: r.raw,
       qos: r.qos,
       nl: r.nl,
       rap: r.rap,
       rh: r.rh,
       subId: r.subId,
-    };
-    s.subs.set(r.raw, sub);
+    });
+    s.setSub(sub);
     b.fanOut.addSubscription(sub);
   }
   for (const m of st.messages) {

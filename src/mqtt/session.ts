@@ -6,7 +6,6 @@
 import type { ClientInfo } from './api.js';
 import type { Connection } from './connection.js';
 import { MessageQueue } from './queue.js';
-import { SmallMap } from './small-map.js';
 import type { Outgoing, Subscription, Will } from './types.js';
 
 class RareFields {
@@ -18,39 +17,103 @@ class RareFields {
   roomResolve: (() => void) | undefined = undefined;
 }
 
+/** A session's outgoing and inbound QoS state (see the accessors on `Session`). */
+class Flows {
+  inflight: Map<number, Outgoing> | undefined = undefined;
+  incoming: Set<number> | undefined = undefined;
+  queue: MessageQueue | undefined = undefined;
+  nextId = 1;
+  progressAt = 0;
+}
+
 export class Session {
-  /** Subscriptions by filter as sent (one inline, a Map from the second: small-map.ts). */
-  readonly subs = new SmallMap<string, Subscription>();
-  private inflightMap: Map<number, Outgoing> | undefined;
-  private incomingSet: Set<number> | undefined;
+  /**
+   * Subscriptions by filter as sent (`raw`): most sessions have one (a device's own command
+   * topic), held directly; a Map from the second. An empty V8 Map costs ~180 bytes, a wrapper
+   * object ~30 (idle memory, docs/benchmarks.md).
+   */
+  private subsHeld: Subscription | Map<string, Subscription> | undefined;
+
+  getSub(raw: string): Subscription | undefined {
+    const h = this.subsHeld;
+    if (h instanceof Map) return h.get(raw);
+    return h !== undefined && h.raw === raw ? h : undefined;
+  }
+
+  hasSub(raw: string): boolean {
+    return this.getSub(raw) !== undefined;
+  }
+
+  /** Add or replace the subscription to `sub.raw`. */
+  setSub(sub: Subscription): void {
+    const h = this.subsHeld;
+    if (h instanceof Map) h.set(sub.raw, sub);
+    else if (h === undefined || h.raw === sub.raw) this.subsHeld = sub;
+    else
+      this.subsHeld = new Map([
+        [h.raw, h],
+        [sub.raw, sub],
+      ]);
+  }
+
+  deleteSub(raw: string): boolean {
+    const h = this.subsHeld;
+    if (h instanceof Map) return h.delete(raw);
+    if (h === undefined || h.raw !== raw) return false;
+    this.subsHeld = undefined;
+    return true;
+  }
+
+  clearSubs(): void {
+    this.subsHeld = undefined;
+  }
+
+  get subCount(): number {
+    const h = this.subsHeld;
+    return h instanceof Map ? h.size : h === undefined ? 0 : 1;
+  }
+
+  /** Every subscription, in the order they were added. */
+  subscriptions(): Iterable<Subscription> {
+    const h = this.subsHeld;
+    return h instanceof Map ? h.values() : h === undefined ? [] : [h];
+  }
+
+  /** Messages in flight or queued and their bookkeeping; made on first use (idle memory). */
+  private fl: Flows | undefined;
+  private get flows(): Flows {
+    return (this.fl ??= new Flows());
+  }
   /**
    * Sent and not yet acknowledged, by packet id. Allocated on first use: an idle session (most of
    * a fleet) never needs it, and each empty Map costs ~200 bytes (docs/benchmarks.md, memory).
    */
   get inflight(): Map<number, Outgoing> {
-    return (this.inflightMap ??= new Map());
+    return (this.flows.inflight ??= new Map());
   }
   /** Number in flight, without allocating the map. */
   get inflightCount(): number {
-    return this.inflightMap?.size ?? 0;
+    return this.fl?.inflight?.size ?? 0;
   }
-  private q: MessageQueue | undefined;
   /** Waiting to be sent, oldest first; allocated on first use (an idle session has none). */
   get queue(): MessageQueue {
-    return (this.q ??= new MessageQueue());
+    return (this.flows.queue ??= new MessageQueue());
   }
   /** Number waiting, without allocating the queue. */
   get queued(): number {
-    return this.q === undefined ? 0 : this.q.length;
+    const q = this.fl?.queue;
+    return q === undefined ? 0 : q.length;
   }
   /** Forget every in-flight message and inbound QoS 2 id (the session ends). */
   clearFlights(): void {
-    this.inflightMap = undefined;
-    this.incomingSet = undefined;
+    const f = this.fl;
+    if (f === undefined) return;
+    f.inflight = undefined;
+    f.incoming = undefined;
   }
   /** Inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-…]; allocated on first use. */
   get incoming(): Set<number> {
-    return (this.incomingSet ??= new Set());
+    return (this.flows.incoming ??= new Set());
   }
   conn: Connection | undefined;
   /** Seconds; 0 = ends with the connection. */
@@ -68,7 +131,12 @@ export class Session {
    * socket 'drain', or the first message put in flight after an idle period. Flow control holds
    * publishers only for a subscriber that made progress within the stall bound.
    */
-  progressAt = 0;
+  get progressAt(): number {
+    return this.fl?.progressAt ?? 0;
+  }
+  set progressAt(v: number) {
+    this.flows.progressAt = v;
+  }
   /** Fields most sessions never use, allocated on first write (idle memory). */
   private rare: RareFields | undefined;
   private setRare<K extends keyof RareFields>(k: K, v: RareFields[K]): void {
@@ -119,8 +187,6 @@ export class Session {
   set roomResolve(v: (() => void) | undefined) {
     this.setRare('roomResolve', v);
   }
-  private nextId = 1;
-
   constructor(readonly clientId: string) {}
 
   get persistent(): boolean {
@@ -135,16 +201,18 @@ export class Session {
   restoreAllocator(): void {
     let max = 0;
     for (const id of this.inflight.keys()) if (id > max) max = id;
-    this.nextId = max >= 65535 ? 1 : max + 1;
+    this.flows.nextId = max >= 65535 ? 1 : max + 1;
   }
 
   /** A packet id not in use by any in-flight message [MQTT-2.2.1-3]; 0 when all 65535 are taken. */
   allocatePacketId(): number {
     if (this.inflightCount >= 65535) return 0;
+    const f = this.flows;
+    const inflight = this.inflight;
     for (;;) {
-      const id = this.nextId;
-      this.nextId = id === 65535 ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
+      const id = f.nextId;
+      f.nextId = id === 65535 ? 1 : id + 1;
+      if (!inflight.has(id)) return id;
     }
   }
 }

@@ -149,8 +149,8 @@ export class SessionRoom {
   end(s: Session): void {
     const { host } = this;
     host.wills.onSessionEnd(s);
-    for (const sub of s.subs.values()) host.fanOut.removeSubscription(sub);
-    s.subs.clear();
+    for (const sub of s.subscriptions()) host.fanOut.removeSubscription(sub);
+    s.clearSubs();
     if (s.queued > 0) s.queue.clear();
     s.clearFlights();
     host.delivery.releaseRoom(s);
@@ -168,8 +168,8 @@ export class SessionRoom {
    */
   forget(s: Session): void {
     this.host.wills.cancelDelayed(s);
-    for (const sub of s.subs.values()) this.host.fanOut.removeSubscription(sub);
-    s.subs.clear();
+    for (const sub of s.subscriptions()) this.host.fanOut.removeSubscription(sub);
+    s.clearSubs();
     s.queue.clear();
     s.clearFlights();
     this.host.delivery.releaseRoom(s);
@@ -187,9 +187,9 @@ export class SessionRoom {
 
   /** Add or replace [MQTT-3.8.4-3] a subscription. */
   subscribe(s: Session, sub: Subscription): void {
-    const old = s.subs.get(sub.raw);
+    const old = s.getSub(sub.raw);
     if (old) this.host.fanOut.removeSubscription(old);
-    s.subs.set(sub.raw, sub);
+    s.setSub(sub);
     this.host.fanOut.addSubscription(sub);
     if (s.persistent)
       this.host.persist({
@@ -207,9 +207,9 @@ export class SessionRoom {
   }
 
   unsubscribe(s: Session, raw: string): boolean {
-    const old = s.subs.get(raw);
+    const old = s.getSub(raw);
     if (!old) return false;
-    s.subs.delete(raw);
+    s.deleteSub(raw);
     this.host.fanOut.removeSubscription(old);
     if (s.persistent) this.host.persist({ op: 'sub.delete', clientId: s.clientId, raw });
     return true;

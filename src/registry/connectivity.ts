@@ -150,8 +150,9 @@ export class Connectivity {
 
   private countConnect(id: string, at: number): void {
     const { connects, windowMs } = this.opts.flapping;
-    const times = (this.recentConnects.get(id) ?? []).filter((t) => at - t < windowMs);
-    times.push(at);
+    // concat() allocates the array at its size; push() onto filter()'s empty result reserves room
+    // for 17 numbers (~180 bytes per connected device: idle memory, docs/benchmarks.md).
+    const times = (this.recentConnects.get(id) ?? []).filter((t) => at - t < windowMs).concat(at);
     this.recentConnects.set(id, times);
     if (times.length < connects) return;
     const since = this.flappingSince.get(id);

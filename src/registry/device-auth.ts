@@ -22,21 +22,29 @@ export const CONNECTION_RATE_EXCEEDED = 0x9f;
 
 const MAX_DECISIONS_PER_CLIENT = 1024;
 
-interface ClientState {
-  deviceId: string;
-  /** `all` for anonymous clients in allow-anonymous mode; undefined while being recompiled. */
-  acl: CompiledAcl | 'all' | undefined;
-  loading?: Promise<void>;
-  credentialId: string | null;
-  /** Keyed by the topic string itself (no concatenation: V8 caches a string's hash). */
-  publish: Map<string, boolean>;
-  subscribe: Map<string, boolean>;
-}
+/** What the hooks keep per connected client (one per connection: idle memory counts). */
+class ClientState {
+  loading: Promise<void> | undefined = undefined;
+  /**
+   * Decisions keyed by the topic string itself (no concatenation: V8 caches a string's hash).
+   * Allocated on first use: two empty Maps cost ~700 bytes, more than the broker's own state of
+   * an idle connection, and an anonymous client (ACL `all`) never needs them (docs/benchmarks.md).
+   */
+  publish: Map<string, boolean> | undefined = undefined;
+  subscribe: Map<string, boolean> | undefined = undefined;
 
-const freshDecisions = (): Pick<ClientState, 'publish' | 'subscribe'> => ({
-  publish: new Map(),
-  subscribe: new Map(),
-});
+  constructor(
+    readonly deviceId: string,
+    /** `all` for anonymous clients in allow-anonymous mode; undefined while being recompiled. */
+    public acl: CompiledAcl | 'all' | undefined,
+    public credentialId: string | null,
+  ) {}
+
+  forgetDecisions(): void {
+    this.publish = undefined;
+    this.subscribe = undefined;
+  }
+}
 
 const refuse = (reasonCode: number, reason: string): AuthResult => ({ ok: false, reasonCode, reason });
 
@@ -129,7 +137,7 @@ export class DeviceAuth {
     if (username !== undefined || password !== undefined)
       return this.checkPassword(id, username, password, client);
     if (this.allowAnonymous) {
-      this.clients.set(id, { deviceId: id, acl: 'all', credentialId: null, ...freshDecisions() });
+      this.clients.set(id, new ClientState(id, 'all', null));
       return { ok: true };
     }
     return refuse(NOT_AUTHORIZED, 'credentials required');
@@ -184,7 +192,7 @@ export class DeviceAuth {
     const device = await this.directory.device(id);
     if (!device) return refuse(NOT_AUTHORIZED, 'unknown client id');
     if (!device.enabled) return refuse(NOT_AUTHORIZED, 'device disabled');
-    const st: ClientState = { deviceId: id, acl: undefined, credentialId, ...freshDecisions() };
+    const st = new ClientState(id, undefined, credentialId);
     await this.compile(st);
     this.clients.set(id, st);
     return { ok: true };
@@ -208,16 +216,14 @@ export class DeviceAuth {
       const model = device.model ? await this.directory.model(device.model) : undefined;
       st.acl = compileAcl(model?.acl, device);
     }
-    st.publish.clear();
-    st.subscribe.clear();
+    st.forgetDecisions();
   }
 
   private recompile(st: ClientState): void {
     st.acl = undefined;
-    st.publish.clear();
-    st.subscribe.clear();
+    st.forgetDecisions();
     const p = this.compile(st).finally(() => {
-      if (st.loading === p) delete st.loading;
+      if (st.loading === p) st.loading = undefined;
     });
     st.loading = p;
   }
@@ -226,12 +232,7 @@ export class DeviceAuth {
   private async restore(client: ClientInfo): Promise<ClientState> {
     const device = await this.directory.device(client.clientId);
     const anonymous = this.allowAnonymous && client.username === undefined && !client.certFingerprint;
-    const st: ClientState = {
-      deviceId: client.clientId,
-      acl: anonymous ? 'all' : undefined,
-      credentialId: null,
-      ...freshDecisions(),
-    };
+    const st = new ClientState(client.clientId, anonymous ? 'all' : undefined, null);
     if (!anonymous) {
       if (device) await this.compile(st);
       else st.acl = { publish: [], subscribe: [] };
@@ -246,7 +247,7 @@ export class DeviceAuth {
     if (st.acl === 'all') return true;
     if (st.acl === undefined)
       return (st.loading ?? this.compile(st)).then(() => this.authorize(client, action, topic));
-    const cache = action === 'p' ? st.publish : st.subscribe;
+    const cache = action === 'p' ? (st.publish ??= new Map()) : (st.subscribe ??= new Map());
     const hit = cache.get(topic);
     if (hit !== undefined) return hit;
     const ok = action === 'p' ? allowsPublish(st.acl, topic) : allowsSubscribe(st.acl, topic);

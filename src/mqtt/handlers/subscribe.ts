@@ -8,6 +8,7 @@ import type { BrokerHost } from '../host.js';
 import type { Connection } from '../connection.js';
 import { ackWhenDurable } from '../durable-send.js';
 import { RC } from '../reason-codes.js';
+import { packSubscription } from '../subscription.js';
 import { parseFilter, type ParsedFilter } from '../topics.js';
 import type { Subscription } from '../types.js';
 
@@ -37,8 +38,8 @@ export function handleSubscribe(b: BrokerHost, c: Connection, p: ISubscribePacke
     }
     // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
     if (f.group !== undefined && req.nl) return b.protocolError(c, 'no local on a shared subscription');
-    if (!s.subs.has(req.topic) && !fresh.has(req.topic)) {
-      if (s.subs.size + fresh.size + 1 > b.limits.maxSubscriptionsPerClient) {
+    if (!s.hasSub(req.topic) && !fresh.has(req.topic)) {
+      if (s.subCount + fresh.size + 1 > b.limits.maxSubscriptionsPerClient) {
         granted[i] = failure(c, RC.quotaExceeded);
         pending.push(false);
         continue;
@@ -67,7 +68,7 @@ export function handleSubscribe(b: BrokerHost, c: Connection, p: ISubscribePacke
         continue;
       }
       const req = p.subscriptions[i]!;
-      const sub: Subscription = {
+      const sub = packSubscription({
         clientId: s.clientId,
         raw: req.topic,
         filter: f.filter,
@@ -77,8 +78,8 @@ export function handleSubscribe(b: BrokerHost, c: Connection, p: ISubscribePacke
         rap: c.version === 5 && req.rap === true,
         rh: c.version === 5 ? (req.rh ?? 0) : 0,
         subId,
-      };
-      const existed = s.subs.has(req.topic);
+      });
+      const existed = s.hasSub(req.topic);
       b.sessions.subscribe(s, sub);
       granted[i] = req.qos;
       added.push({ sub, existed });
