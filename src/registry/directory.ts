@@ -75,6 +75,8 @@ export class CachedDirectory implements DeviceDirectory {
   private readonly loading = new Map<string, Load>();
   private queue: Load[] = [];
   private scheduled = false;
+  /** Counts device invalidations, so a listing read across one does not cache what it read. */
+  private invalidations = 0;
 
   constructor(private readonly store: RegistryStore) {}
 
@@ -136,6 +138,7 @@ export class CachedDirectory implements DeviceDirectory {
   }
 
   invalidateDevice(id: string): void {
+    this.invalidations++;
     this.devices.delete(id);
     this.loading.delete(id);
   }
@@ -145,6 +148,7 @@ export class CachedDirectory implements DeviceDirectory {
   }
 
   clear(): void {
+    this.invalidations++;
     this.devices.clear();
     this.models.clear();
     this.loading.clear();
@@ -167,6 +171,7 @@ export class CachedDirectory implements DeviceDirectory {
 
   async *listDevices(filter: { model?: string; tag?: string } = {}): AsyncIterable<DeviceInfo> {
     for (let offset = 0; ; offset += PAGE) {
+      const before = this.invalidations;
       const page = await this.store.queryDevices({
         ...(filter.model !== undefined ? { model: filter.model } : {}),
         ...(filter.tag !== undefined ? { tag: filter.tag } : {}),
@@ -175,11 +180,10 @@ export class CachedDirectory implements DeviceDirectory {
         limit: PAGE,
         offset,
       });
-      for (const d of page.items) {
-        // A listing warms the cache that `peekDevice` reads (the record without its status columns).
-        this.devices.set(d.id, stripStatus(d));
-        yield toDeviceInfo(d);
-      }
+      // A listing warms the cache that `peekDevice` reads (the record without its status columns),
+      // unless a device changed while the page was read: then the page may hold its old record.
+      if (this.invalidations === before) for (const d of page.items) this.devices.set(d.id, stripStatus(d));
+      for (const d of page.items) yield toDeviceInfo(d);
       if (page.items.length < PAGE) return;
     }
   }
