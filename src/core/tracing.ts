@@ -101,24 +101,37 @@ export function inSpan<T>(span: Span | undefined, fn: () => T): T {
   return context.with(trace.setSpan(context.active(), span), fn);
 }
 
+/** Run `fn` with `ctx` as the active context (a context taken earlier, e.g. a request's). */
+export function inContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
 /**
- * Run `fn` in the trace a message's `traceparent` user property names (MQTT 5), so what the
- * platform does with the message joins the sender's trace; without one, or when a span is already
- * active (the broker's `mqtt deliver` span, itself under that traceparent), just `fn`.
+ * Run a handler of a message in the message's trace: the active span (the broker's `mqtt deliver`
+ * span, itself under the message's traceparent), else the trace its `traceparent` user property
+ * names (MQTT 5), else just `fn`. Entering the context here, not only inheriting it, keeps it
+ * across the handler's awaits until its promise settles, after the delivery span has ended
+ * (tracing-context.ts: sampled contexts follow awaits only while such work is in flight).
  */
 export function inMessageTrace<T>(userProperties: Carrier | undefined, fn: () => T): T {
-  if (userProperties?.traceparent === undefined || trace.getSpan(context.active()) !== undefined) return fn();
+  const active = context.active();
+  if (trace.getSpan(active) !== undefined) return context.with(active, fn);
+  if (userProperties?.traceparent === undefined) return fn();
   return context.with(extractContext(userProperties), fn);
 }
 
-/** The active context (to hand to work that runs later, e.g. from a timer or another module). */
+/**
+ * The active context, to hand to work that runs later (a timer, another module) or after an
+ * await: take it before the first await of a function that starts a span later, so an unsampled
+ * caller keeps that span unsampled (only sampled contexts follow awaits, tracing-context.ts).
+ */
 export function activeContext(): Context {
   return context.active();
 }
 
-/** The context of `span` (to parent later spans under it). */
-export function contextOf(span: Span): Context {
-  return trace.setSpan(context.active(), span);
+/** The context of `span` on top of `base` (default: active), to parent later spans under it. */
+export function contextOf(span: Span, base: Context = context.active()): Context {
+  return trace.setSpan(base, span);
 }
 
 /** Whether the active context carries a span (an HTTP request, a message, …). */
