@@ -134,7 +134,8 @@ export async function runCommandBenchCli(args: string[]): Promise<void> {
   if (ratios.some((r) => !Number.isFinite(r) || r < 0 || r > 1))
     throw new Error(`--trace-sample-ratio must be numbers from 0 to 1, got "${String(o.traceSampleRatio)}"`);
   const rounds = Number(o.rounds ?? 2);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number, got "${String(o.rounds)}"`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds must be a whole number, got "${String(o.rounds)}"`);
   const settings: (number | 'off')[] = ['off', ...ratios];
   const label = (s: number | 'off'): string => (s === 'off' ? 'tracing off' : `tracing on at ${s}`);
   const runs = new Map(settings.map((s) => [s, [] as CommandBenchResult[]]));
@@ -147,7 +148,9 @@ export async function runCommandBenchCli(args: string[]): Promise<void> {
       if (round % 2 === 0) order.reverse();
       for (const s of order) {
         const tracing =
-          s === 'off' ? undefined : await startTracing({ endpoint: sink.url, sampleRatio: s, nodeId: 'bench' });
+          s === 'off'
+            ? undefined
+            : await startTracing({ endpoint: sink.url, sampleRatio: s, nodeId: 'bench' });
         let r: CommandBenchResult;
         try {
           r = await benchCommands(opts);

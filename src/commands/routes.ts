@@ -171,7 +171,12 @@ export function commandRoutes(service: CommandService) {
       async (req, reply) => {
         const { id } = req.params as { id: string };
         const body = req.body as CreateCommandRequest;
-        const { record, created, warnings } = await service.create(id, body, actorOf(req), requestContext(req));
+        const { record, created, warnings } = await service.create(
+          id,
+          body,
+          actorOf(req),
+          requestContext(req),
+        );
         const out: CommandRecord =
           body.wait && !FINAL_STATUSES.includes(record.status)
             ? await service.waitFor(record.id, service.waitBudget(record))

@@ -52,11 +52,21 @@ describe('tracing context: async propagation only while sampled work is in fligh
     // node:test runs with async hooks on, so the probe runs in a process of its own.
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('../test-support/tracing-hooks-probe.ts', import.meta.url)), receiver.url],
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../test-support/tracing-hooks-probe.ts', import.meta.url)),
+        receiver.url,
+      ],
       { timeout: 60_000 },
     );
     const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, boolean>;
-    assert.deepEqual(seen, { before: false, afterUnsampled: false, duringSampled: true, afterSampled: false });
+    assert.deepEqual(seen, {
+      before: false,
+      afterUnsampled: false,
+      duringSampled: true,
+      afterSampled: false,
+    });
   });
 
   test('a sampled span keeps its children across awaits, and propagation stops when it ends', async () => {

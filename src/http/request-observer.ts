@@ -47,7 +47,7 @@ export function observeRequests(app: FastifyInstance, metrics: Registry): void {
     const handler = r.handler;
     r.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
       return inContext(requestContext(req), () => handler.call(this, req, reply));
-    } as typeof handler;
+    };
   });
   app.addHook('onRequest', (req, _reply, done) => {
     const route = req.routeOptions.url;
