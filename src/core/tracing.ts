@@ -20,6 +20,8 @@ import {
   trace,
 } from '@opentelemetry/api';
 
+import { withContextSync } from './tracing-context.js';
+
 export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
 const TRACER_NAME = 'tsunagu';
@@ -213,10 +215,13 @@ export function messageParent(carrier: Carrier | undefined, root: boolean): Cont
   return ROOT_CONTEXT.setValue(PRESAMPLED, true);
 }
 
-/** Run `fn` inside `span` (active), and end it after `fn` returns (synchronous work). */
+/**
+ * Run `fn` inside `span` (active), and end it after `fn` returns (synchronous work: what `fn`
+ * leaves running keeps the span's context only if it enters it itself, as `inMessageTrace` does).
+ */
 export function runInSpan<T>(span: Span, parent: Context, fn: () => T): T {
   try {
-    return context.with(trace.setSpan(parent, span), fn);
+    return withContextSync(trace.setSpan(parent, span), fn);
   } finally {
     span.end();
   }
