@@ -102,6 +102,7 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
       api.trace.disable();
       api.context.disable();
       api.propagation.disable();
+      setMessageTracing(false); // again: forgets a tracer looked up while the provider shut down
     },
   };
 }

@@ -23,5 +23,5 @@ export type { FanOut, FanOutFactory, FanOutHost, RouteScope } from './fan-out.js
 export { SessionBusyError } from './fan-out.js';
 export type { Message, Subscription } from './types.js';
 export { Route, type DropReason } from './route.js';
-export { tracedRoute } from './trace.js';
+export { routeTraced, tracedRoute } from './trace.js';
 export { describeDrops, PublishDroppedError, requireDelivered } from './publish-result.js';
