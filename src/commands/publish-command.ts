@@ -2,10 +2,10 @@
  * How a command goes out to a device: `devices/{id}/commands/{name}`, QoS 1, with MQTT 5 response
  * topic and correlation data (and the trace context as a user property when tracing is on).
  */
-import type { Span } from '../core/index.js';
 import type { BrokerApi, PublishResult } from '../mqtt/index.js';
 import { publishTraced } from './trace.js';
 import type { CommandMessage, CommandRecord } from './types.js';
+import type { Span } from '../core/index.js';
 
 export function commandTopic(deviceId: string, name: string): string {
   return `devices/${deviceId}/commands/${name}`;
