@@ -13,6 +13,7 @@ import {
   BROKER_NAMES,
   chooseTsunaguRunner,
   startBroker,
+  tracedName,
   type BrokerName,
   type BrokerTarget,
   type TsunaguHost,
@@ -55,8 +56,8 @@ export interface BrokerBenchOptions {
   tsunaguDatabase?: string;
   /** Another checkout of Tsunagu to run beside this one as the `baseline` broker (before/after). */
   baselineRoot?: string;
-  /** Tracing on for the `traced` broker (`--trace-sample-ratio`). */
-  traced?: { otlpUrl: string; sampleRatio: number };
+  /** Where the `traced@R` brokers export (`--trace-sample-ratio`). */
+  traced?: { otlpUrl: string };
   /**
    * Runs of each workload, brokers alternating within each round (default 1); the table shows
    * each broker's median over the rounds.
@@ -250,8 +251,9 @@ const USAGE = `usage: tsunagu bench broker [options]
                         (idle-connections runs once: the brokers are not restarted between rounds)
   --idle-connections L  connection counts at which idle memory is read (default 5000,15000);
                         the figure is the slope between them (marginal bytes per connection)
-  --trace-sample-ratio R also run "traced": Tsunagu with tracing on at ratio R (OTLP/HTTP to a
-                        local sink in this process), beside "tsunagu" with tracing off
+  --trace-sample-ratio R[,R…] also run "traced@R" for each ratio: Tsunagu with tracing on at
+                        ratio R (OTLP/HTTP to a local sink in this process), beside "tsunagu"
+                        with tracing off
 `;
 
 function parseList<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
@@ -318,17 +320,17 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
     brokers.splice(at < 0 ? 0 : at + 1, 0, 'baseline');
   }
   const ratioArg = values['trace-sample-ratio'];
-  const ratio = ratioArg === undefined ? undefined : Number(ratioArg);
-  if (ratio !== undefined && !(ratio >= 0 && ratio <= 1))
-    throw new Error(`--trace-sample-ratio must be a number from 0 to 1, got "${ratioArg}"`);
-  if (ratio !== undefined) {
+  const ratios = ratioArg === undefined ? [] : ratioArg.split(',').map((r) => Number(r));
+  if (ratios.some((r) => !(r >= 0 && r <= 1)))
+    throw new Error(`--trace-sample-ratio must be numbers from 0 to 1, got "${ratioArg}"`);
+  if (ratios.length > 0) {
     if (host !== 'platform') throw new Error('--trace-sample-ratio needs --tsunagu-host platform');
     const at = brokers.indexOf('tsunagu');
-    brokers.splice(at < 0 ? 0 : at + 1, 0, 'traced');
+    brokers.splice(at < 0 ? 0 : at + 1, 0, ...ratios.map(tracedName));
   }
-  const sink = ratio === undefined ? undefined : await startOtlpSink();
+  const sink = ratios.length === 0 ? undefined : await startOtlpSink();
   const results = await runBrokerBench({
-    ...(sink && ratio !== undefined ? { traced: { otlpUrl: sink.url, sampleRatio: ratio } } : {}),
+    ...(sink ? { traced: { otlpUrl: sink.url } } : {}),
     brokers,
     rounds,
     ...(baseline !== undefined ? { baselineRoot: resolve(baseline) } : {}),

@@ -28,7 +28,13 @@ export const BROKER_NAMES = ['tsunagu', 'mosquitto', 'aedes'] as const;
  * `baseline` is Tsunagu built from another checkout (`--baseline DIR`, e.g. a worktree of main):
  * the same workloads in the same run, for before/after ratios of a change.
  */
-export type BrokerName = (typeof BROKER_NAMES)[number] | 'baseline' | 'traced';
+/** `traced@R`: this Tsunagu with tracing on at sample ratio R (`--trace-sample-ratio`). */
+export type TracedName = `traced@${number}`;
+export type BrokerName = (typeof BROKER_NAMES)[number] | 'baseline' | TracedName;
+
+export const tracedName = (ratio: number): TracedName => `traced@${ratio}`;
+const tracedRatio = (name: string): number | undefined =>
+  name.startsWith('traced@') ? Number(name.slice('traced@'.length)) : undefined;
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 
@@ -62,10 +68,10 @@ export interface StartOptions {
   /** The checkout the `baseline` broker runs from (its `dist/` when built, else its sources). */
   baselineRoot?: string;
   /**
-   * The `traced` broker: this Tsunagu with tracing on (`--otlp-endpoint`, a local sink that takes
-   * every export, and `--trace-sample-ratio`), beside `tsunagu` with tracing off.
+   * The `traced@R` brokers: this Tsunagu with tracing on (`--otlp-endpoint`, a local sink that
+   * takes every export, and `--trace-sample-ratio R`), beside `tsunagu` with tracing off.
    */
-  traced?: { otlpUrl: string; sampleRatio: number };
+  traced?: { otlpUrl: string };
   /**
    * Start Node brokers (Tsunagu, the baseline, Aedes) with the inspector on a loopback port, so
    * the idle-connections workload can read their heap after a full GC.
@@ -217,13 +223,14 @@ export function chooseTsunaguRunner(wanted: TsunaguRunner, root = REPO_ROOT): 'd
 
 async function startTsunagu(
   opts: StartOptions,
-  name: 'tsunagu' | 'baseline' | 'traced' = 'tsunagu',
+  name: 'tsunagu' | 'baseline' | TracedName = 'tsunagu',
   root = REPO_ROOT,
 ): Promise<BrokerTarget> {
   const [port, httpPort] = [await freePort(), await freePort()];
   const inspectPort = opts.inspect ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tsunagu-bench-'));
   const runner = chooseTsunaguRunner(opts.tsunaguRunner, root);
+  const ratio = tracedRatio(name);
   const pgSchema = opts.tsunaguDatabase ? benchSchema(opts.tsunaguDatabase) : undefined;
   const script =
     opts.tsunaguHost === 'platform'
@@ -255,13 +262,8 @@ async function startTsunagu(
           '--connect-rate-per-ip',
           '1000000',
           ...(pgSchema ? ['--database', pgSchema.url] : []),
-          ...(name === 'traced' && opts.traced
-            ? [
-                '--otlp-endpoint',
-                opts.traced.otlpUrl,
-                '--trace-sample-ratio',
-                String(opts.traced.sampleRatio),
-              ]
+          ...(ratio !== undefined && opts.traced
+            ? ['--otlp-endpoint', opts.traced.otlpUrl, '--trace-sample-ratio', String(ratio)]
             : []),
         ]
       : [String(port), dir];
@@ -282,8 +284,8 @@ async function startTsunagu(
   const from =
     name === 'baseline'
       ? ` from ${root}`
-      : name === 'traced'
-        ? `, tracing on at ${opts.traced?.sampleRatio} (OTLP/HTTP to a local sink)`
+      : ratio !== undefined
+        ? `, tracing on at ${ratio} (OTLP/HTTP to a local sink)`
         : '';
   return started(
     name,
@@ -369,13 +371,13 @@ export function startBroker(name: BrokerName, opts: StartOptions): Promise<Broke
     case 'baseline':
       if (!opts.baselineRoot) throw new Error('the baseline broker needs --baseline DIR');
       return startTsunagu(opts, 'baseline', opts.baselineRoot);
-    case 'traced':
-      if (!opts.traced || opts.tsunaguHost !== 'platform')
-        throw new Error('the traced broker needs --trace-sample-ratio and --tsunagu-host platform');
-      return startTsunagu(opts, 'traced');
     case 'mosquitto':
       return startMosquitto();
     case 'aedes':
       return startAedes(opts.inspect === true);
+    default:
+      if (!opts.traced || opts.tsunaguHost !== 'platform')
+        throw new Error('a traced broker needs --trace-sample-ratio and --tsunagu-host platform');
+      return startTsunagu(opts, name);
   }
 }

@@ -103,12 +103,13 @@ export async function benchCommands(opts: CommandBenchOptions): Promise<CommandB
   }
 }
 
-/** CLI entry: `tsunagu bench commands [--devices 1000] [--commands 5] [--database …] [--trace-sample-ratio 0.01]`. */
+/** CLI entry: `tsunagu bench commands [--devices 1000] [--commands 5] [--database …] [--trace-sample-ratio 0,0.01,1] [--rounds 3]`. */
 export async function runCommandBenchCli(args: string[]): Promise<void> {
   if (args.includes('--help')) {
     process.stdout.write(
-      'tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…] [--trace-sample-ratio 0.01]\n' +
-        '  --trace-sample-ratio: run twice in one process, tracing off then on (OTLP/HTTP to a local sink)\n',
+      'tsunagu bench commands [--devices 1000] [--commands 5] [--database sqlite|postgres://…] [--trace-sample-ratio 0,0.01,1] [--rounds 2]\n' +
+        '  --trace-sample-ratio: one ratio or a comma-separated list; every round runs tracing off and on at each\n' +
+        '    ratio in one process (OTLP/HTTP to a local sink), in an order that turns round every round\n',
     );
     return;
   }
@@ -127,36 +128,57 @@ export async function runCommandBenchCli(args: string[]): Promise<void> {
     process.stdout.write(line('commands', await benchCommands(opts)));
     return;
   }
-  // Off and on alternate (--rounds times) so a change in machine load hits both alike.
-  const ratio = Number(o.traceSampleRatio);
+  const ratios = String(o.traceSampleRatio)
+    .split(',')
+    .map((r) => Number(r));
+  if (ratios.some((r) => !Number.isFinite(r) || r < 0 || r > 1))
+    throw new Error(`--trace-sample-ratio must be numbers from 0 to 1, got "${String(o.traceSampleRatio)}"`);
   const rounds = Number(o.rounds ?? 2);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds must be a whole number, got "${String(o.rounds)}"`);
+  const settings: (number | 'off')[] = ['off', ...ratios];
+  const label = (s: number | 'off'): string => (s === 'off' ? 'tracing off' : `tracing on at ${s}`);
+  const runs = new Map(settings.map((s) => [s, [] as CommandBenchResult[]]));
   const sink = await startOtlpSink();
-  const cpu = { off: [] as number[], on: [] as number[] };
-  const rate = { off: [] as number[], on: [] as number[] };
   try {
     for (let round = 1; round <= rounds; round++) {
-      const off = await benchCommands(opts);
-      process.stdout.write(line(`round ${round}, tracing off`, off));
-      const tracing = await startTracing({ endpoint: sink.url, sampleRatio: ratio, nodeId: 'bench' });
-      let on: CommandBenchResult;
-      try {
-        on = await benchCommands(opts);
-        await tracing.flush();
-      } finally {
-        await tracing.shutdown();
+      // Every setting once per round; the order turns round every round, so warm-up and a change
+      // in machine load do not always fall on the same one.
+      const order = settings.map((_, i) => settings[(i + round - 1) % settings.length]!);
+      if (round % 2 === 0) order.reverse();
+      for (const s of order) {
+        const tracing =
+          s === 'off'
+            ? undefined
+            : await startTracing({ endpoint: sink.url, sampleRatio: s, nodeId: 'bench' });
+        let r: CommandBenchResult;
+        try {
+          r = await benchCommands(opts);
+          await tracing?.flush();
+        } finally {
+          await tracing?.shutdown();
+        }
+        process.stdout.write(line(`round ${round}, ${label(s)}`, r));
+        runs.get(s)!.push(r);
       }
-      process.stdout.write(line(`round ${round}, tracing on at ${ratio}`, on));
-      cpu.off.push(off.cpuMsPerCommand);
-      cpu.on.push(on.cpuMsPerCommand);
-      rate.off.push(off.roundTripsPerSecond);
-      rate.on.push(on.roundTripsPerSecond);
     }
-    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    process.stdout.write(
-      `tracing at ${ratio}: CPU per round trip ${mean(cpu.off).toFixed(3)} → ${mean(cpu.on).toFixed(3)} ms ` +
-        `(${f(((mean(cpu.on) - mean(cpu.off)) / mean(cpu.off)) * 100)}%), round trips/s ${f(mean(rate.off))} → ${f(mean(rate.on))}; ` +
-        `${sink.spans()} spans exported in ${sink.requests()} OTLP requests\n`,
-    );
+    const median = (xs: number[]): number => {
+      const v = [...xs].sort((a, b) => a - b);
+      const m = Math.floor(v.length / 2);
+      return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+    };
+    const cpuOf = (s: number | 'off'): number[] => runs.get(s)!.map((r) => r.cpuMsPerCommand);
+    const off = median(cpuOf('off'));
+    for (const s of settings) {
+      const cpu = cpuOf(s);
+      const m = median(cpu);
+      process.stdout.write(
+        `${label(s)}: CPU per round trip median ${m.toFixed(3)} ms (min ${Math.min(...cpu).toFixed(3)}, max ${Math.max(...cpu).toFixed(3)}, ` +
+          `${cpu.length} rounds)${s === 'off' ? '' : `, ${f(((m - off) / off) * 100)}% vs off`}; ` +
+          `round trips/s median ${f(median(runs.get(s)!.map((r) => r.roundTripsPerSecond)))}\n`,
+      );
+    }
+    process.stdout.write(`${sink.spans()} spans exported in ${sink.requests()} OTLP requests\n`);
   } finally {
     await sink.close();
   }

@@ -21,6 +21,7 @@ export { runSchedulesBenchCli } from './schedules-bench.js';
 export { benchRules } from './rules-bench.js';
 export { runJobsBenchCli } from './jobs-bench.js';
 export { benchCommands, runCommandBenchCli } from './commands-bench.js';
+export { runTracingBenchCli } from './tracing-bench.js';
 export { benchCluster, runClusterBenchCli, type ClusterBenchRow } from './cluster-bench.js';
 
 /** `tsunagu bench ingest`: telemetry's decoder and store rates plus the end-to-end MQTT row. */

@@ -275,6 +275,7 @@ export function formatAnomalies(records: WorkloadRecord[]): string[] {
   for (const rec of records) {
     for (const [name, err] of Object.entries(rec.errors)) lines.push(`${rec.id} / ${name}: failed: ${err}`);
     for (const [name, r] of Object.entries(rec.results)) {
+      if (r === undefined) continue;
       if (!('delivered' in r)) {
         if (r.timedOut)
           lines.push(`${rec.id} / ${name}: ${r.connections} of ${r.requested} open at the time limit`);

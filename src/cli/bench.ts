@@ -50,6 +50,10 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     help: 'command round trips/s and p50/p99 latency with 1,000 devices',
     load: async () => (await import('../bench/index.js')).runCommandBenchCli,
   },
+  tracing: {
+    help: 'CPU per MQTT message that tracing adds on the broker hot path: off vs sample ratios (in-process)',
+    load: async () => (await import('../bench/index.js')).runTracingBenchCli,
+  },
   ingest: {
     help: 'decoder rates, points/s persisted (SQLite; --postgres URL too), MQTT end to end, range queries',
     load: async () => withOptions((await import('../bench/index.js')).benchIngest),

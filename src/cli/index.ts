@@ -8,7 +8,7 @@ const USAGE = `usage: tsunagu <command> [options]
 
 commands:
   start            run the platform (MQTT broker, HTTP API, console)
-  bench <what>     run a benchmark: broker, codec, registry, reconnect, shadows, commands, ingest, health, slo
+  bench <what>     run a benchmark: broker, codec, registry, reconnect, shadows, commands, tracing, ingest, health, slo
   sim              run a simulated fleet against an MQTT server (tsunagu sim --help)
   loadtest         load, spike or soak test; compare two results (tsunagu loadtest --help)
   devices, models, tokens, channels, routes

@@ -6,6 +6,7 @@ import { deviceTopics } from '../core/index.js';
 import type { BrokerApi, PublishResult } from '../mqtt/index.js';
 import { publishTraced } from './trace.js';
 import type { CommandMessage, CommandRecord } from './types.js';
+import type { Span } from '../core/index.js';
 
 export function commandTopic(deviceId: string, name: string): string {
   return deviceTopics.command(deviceId, name);
@@ -19,7 +20,8 @@ export function droppedForDevice(rec: CommandRecord, r: PublishResult): string |
   return r.drops.find((d) => d.clientId === rec.deviceId)?.reason;
 }
 
-export function publishCommand(broker: BrokerApi, rec: CommandRecord): Promise<PublishResult> {
+/** `span`: the command's span, the publish span's parent (tracing). */
+export function publishCommand(broker: BrokerApi, rec: CommandRecord, span?: Span): Promise<PublishResult> {
   const topic = commandTopic(rec.deviceId, rec.name);
   const message: CommandMessage = {
     id: rec.id,
@@ -29,7 +31,7 @@ export function publishCommand(broker: BrokerApi, rec: CommandRecord): Promise<P
   };
   // Connected on another node: the properties go along (a 3.1.1 connection drops them).
   const v5 = (broker.clientInfo(rec.deviceId)?.protocolVersion ?? 5) === 5;
-  return publishTraced(rec, topic, (userProperties) =>
+  return publishTraced(rec, topic, span, (userProperties) =>
     broker.publish({
       topic,
       payload: JSON.stringify(message),

@@ -4,7 +4,7 @@ import type { Actor, CommandStatus } from '../core/index.js';
 import { CommandErrors } from './errors.js';
 import type { CommandService } from './service.js';
 import { FINAL_STATUSES, type CommandRecord, type CreateCommandRequest } from './types.js';
-import { paging } from '../http/index.js';
+import { paging, requestContext } from '../http/index.js';
 
 const STATUSES = [
   'queued',
@@ -171,7 +171,12 @@ export function commandRoutes(service: CommandService) {
       async (req, reply) => {
         const { id } = req.params as { id: string };
         const body = req.body as CreateCommandRequest;
-        const { record, created, warnings } = await service.create(id, body, actorOf(req));
+        const { record, created, warnings } = await service.create(
+          id,
+          body,
+          actorOf(req),
+          requestContext(req),
+        );
         const out: CommandRecord =
           body.wait && !FINAL_STATUSES.includes(record.status)
             ? await service.waitFor(record.id, service.waitBudget(record))

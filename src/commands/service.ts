@@ -13,8 +13,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  activeContext,
   type Actor,
   type Clock,
+  type Context,
   type ClusterEvents,
   COMMAND_REPLY_FILTER,
   type CommandStatus,
@@ -165,11 +167,15 @@ export class CommandService {
 
   // ---- create -------------------------------------------------------------------------------
 
-  /** Create (or, for a repeated idempotency key, return) a command. `created` is false for a repeat. */
+  /**
+   * Create (or, for a repeated idempotency key, return) a command. `created` is false for a repeat.
+   * `parent`: the trace the command's span joins (an HTTP request's), taken before any await.
+   */
   async create(
     deviceId: string,
     req: CreateCommandRequest,
     actor: Actor,
+    parent: Context = activeContext(),
   ): Promise<{ record: CommandRecord; created: boolean; warnings: CommandWarning[] }> {
     const steps = this.deps;
     const device = await steps.directory.getDevice(deviceId);
@@ -209,7 +215,7 @@ export class CommandService {
     };
     const inserted = await steps.store.insert(rec);
     if (!inserted.created) return { record: this.current(inserted.record), created: false, warnings };
-    const span = startCommandSpan(rec);
+    const span = startCommandSpan(rec, parent);
     const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve(), span };
     this.pending.set(rec.id, p);
     if (this.isOnline(deviceId)) await inSpan(span, () => this.deliver(p));
@@ -264,7 +270,7 @@ export class CommandService {
     this.held.handOver(p);
     let dropped: string | undefined;
     try {
-      dropped = droppedForDevice(rec, await publishCommand(this.deps.broker, rec));
+      dropped = droppedForDevice(rec, await publishCommand(this.deps.broker, rec, p.span));
     } catch (err) {
       this.deps.log.warn({ err, commandId: rec.id }, 'command delivery failed');
       await this.finish(p, 'failed', {

@@ -160,6 +160,55 @@ describe('command tracing over OTLP', () => {
     assert.equal(update.attributes['tsunagu.actor'], 'device');
   });
 
+  // Only sampled contexts follow awaits (core/tracing-context.ts); these check that the command and
+  // the shadow update still take an unsampled caller's decision, handed on explicitly.
+  test('an unsampled caller (traceparent flags 00) keeps the whole unlock untraced', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const res = await fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/commands`, {
+      method: 'POST',
+      headers: {
+        ...p.auth,
+        'content-type': 'application/json',
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-00`,
+      },
+      body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
+    });
+    const body = (await res.json()) as { id: string; status: string };
+    assert.equal(res.status, 200);
+    assert.equal(body.status, 'succeeded');
+    assert.match(
+      seenTraceparents.at(-1) ?? '',
+      new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`),
+      'the device got the caller’s trace, unsampled',
+    );
+    await tracing.flush();
+    const leaked = receiver.spans.filter(
+      (s) => s.attributes['tsunagu.command.id'] === body.id || s.traceId === traceId,
+    );
+    assert.deepEqual(
+      leaked.map((s) => s.name),
+      [],
+    );
+  });
+
+  test('an unsampled caller keeps its HTTP shadow update untraced', async () => {
+    const res = await fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/shadows/untraced-check`, {
+      method: 'POST',
+      headers: {
+        ...p.auth,
+        'content-type': 'application/json',
+        traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00`,
+      },
+      body: JSON.stringify({ state: { desired: { mode: 'eco' } } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    await tracing.flush();
+    assert.equal(
+      receiver.spans.filter((s) => s.attributes['tsunagu.shadow.name'] === 'untraced-check').length,
+      0,
+    );
+  });
+
   test('a scrape of /metrics is not traced', async () => {
     const r = await fetch(`${p.httpUrl}/metrics`);
     assert.equal(r.status, 200);

@@ -20,8 +20,10 @@ import type { BrokerMessage } from '../mqtt/index.js';
 import type { Pending } from './pending.js';
 import type { CommandRecord } from './types.js';
 
-export function startCommandSpan(rec: CommandRecord): Span {
+/** The span of a command's whole life, under `parent` (the caller's context, taken before any await). */
+export function startCommandSpan(rec: CommandRecord, parent: Context): Span {
   return startSpan(`command ${rec.name}`, {
+    parent,
     attributes: {
       'tsunagu.command.id': rec.id,
       'tsunagu.command.name': rec.name,
@@ -31,16 +33,21 @@ export function startCommandSpan(rec: CommandRecord): Span {
   });
 }
 
-/** Publish inside a PRODUCER span; `publish` gets the user properties that carry its context. */
+/**
+ * Publish inside a PRODUCER span under the command's span (given, not taken from the active
+ * context: the publish follows awaits); `publish` gets the user properties that carry its context.
+ */
 export function publishTraced<T>(
   rec: CommandRecord,
   topic: string,
+  command: Span | undefined,
   publish: (userProperties: Record<string, string> | undefined) => Promise<T>,
 ): Promise<T> {
   return withSpan(
     `publish devices/+/commands/${rec.name}`,
     {
       kind: SpanKind.PRODUCER,
+      ...(command === undefined ? {} : { parent: contextOf(command) }),
       attributes: { 'messaging.system': 'mqtt', 'messaging.destination.name': topic },
     },
     () => publish(traceHeaders()),

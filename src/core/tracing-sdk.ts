@@ -1,6 +1,7 @@
 /**
- * The OpenTelemetry SDK behind the tracing seam (tracing.ts): a Node tracer provider (async-local
- * context, W3C trace-context propagation), a batch span processor and the OTLP/HTTP protobuf
+ * The OpenTelemetry SDK behind the tracing seam (tracing.ts): a Node tracer provider (context that
+ * follows awaits only for sampled work, tracing-context.ts; W3C trace-context propagation), a
+ * batch span processor and the OTLP/HTTP protobuf
  * exporter. main.ts starts it only when an endpoint is configured; the SDK packages are loaded
  * here on demand, so a platform without tracing never loads them.
  *
@@ -10,6 +11,7 @@
  */
 
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
+import { SampledContextManager } from './tracing-context.js';
 import { PRESAMPLED, setMessageTracing } from './tracing.js';
 
 /** The root ratio the standard variables ask for (OTEL_TRACES_SAMPLER / _ARG); 1 when unset. */
@@ -39,6 +41,8 @@ export interface Tracing {
   flush(): Promise<void>;
   /** Flush and stop exporting; the API falls back to no-op spans. */
   shutdown(): Promise<void>;
+  /** Whether a sampled context is in flight, so contexts follow awaits (and Node's async hooks are on). */
+  propagating(): boolean;
 }
 
 /** Whether the configuration or the environment asks for traces. */
@@ -79,21 +83,26 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
     },
     toString: () => `TsunaguRoot{${ratioSampler.toString()}}`,
   };
+  // Not the SDK's default AsyncLocalStorage manager: that one keeps Node's async and promise hooks
+  // on for every promise of the process once anything is traced (tracing-context.ts).
+  const contextManager = new SampledContextManager();
   const provider = new NodeTracerProvider({
     resource,
     sampler: new base.ParentBasedSampler({ root }),
     spanProcessors: [new base.BatchSpanProcessor(exporter)],
   });
-  provider.register();
+  provider.register({ contextManager });
   setMessageTracing(true, ratio);
   return {
     flush: () => provider.forceFlush(),
+    propagating: () => contextManager.propagating(),
     async shutdown() {
       setMessageTracing(false);
       await provider.shutdown();
       api.trace.disable();
       api.context.disable();
       api.propagation.disable();
+      setMessageTracing(false); // again: forgets a tracer looked up while the provider shut down
     },
   };
 }

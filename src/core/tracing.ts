@@ -18,7 +18,10 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Tracer,
 } from '@opentelemetry/api';
+
+import { withContextSync } from './tracing-context.js';
 
 export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
@@ -26,8 +29,14 @@ const TRACER_NAME = 'tsunagu';
 
 type Carrier = Record<string, string | string[] | undefined>;
 
-function tracer() {
-  return trace.getTracer(TRACER_NAME);
+/**
+ * The tracer, looked up once per SDK start or stop (`setMessageTracing` forgets it): the API's
+ * lookup (global registry, provider map) was a sixth of a sampled broker message's span work in
+ * the CPU profile.
+ */
+let cachedTracer: Tracer | undefined;
+function tracer(): Tracer {
+  return (cachedTracer ??= trace.getTracer(TRACER_NAME));
 }
 
 export interface SpanOptions {
@@ -101,24 +110,37 @@ export function inSpan<T>(span: Span | undefined, fn: () => T): T {
   return context.with(trace.setSpan(context.active(), span), fn);
 }
 
+/** Run `fn` with `ctx` as the active context (a context taken earlier, e.g. a request's). */
+export function inContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
 /**
- * Run `fn` in the trace a message's `traceparent` user property names (MQTT 5), so what the
- * platform does with the message joins the sender's trace; without one, or when a span is already
- * active (the broker's `mqtt deliver` span, itself under that traceparent), just `fn`.
+ * Run a handler of a message in the message's trace: the active span (the broker's `mqtt deliver`
+ * span, itself under the message's traceparent), else the trace its `traceparent` user property
+ * names (MQTT 5), else just `fn`. Entering the context here, not only inheriting it, keeps it
+ * across the handler's awaits until its promise settles, after the delivery span has ended
+ * (tracing-context.ts: sampled contexts follow awaits only while such work is in flight).
  */
 export function inMessageTrace<T>(userProperties: Carrier | undefined, fn: () => T): T {
-  if (userProperties?.traceparent === undefined || trace.getSpan(context.active()) !== undefined) return fn();
+  const active = context.active();
+  if (trace.getSpan(active) !== undefined) return context.with(active, fn);
+  if (userProperties?.traceparent === undefined) return fn();
   return context.with(extractContext(userProperties), fn);
 }
 
-/** The active context (to hand to work that runs later, e.g. from a timer or another module). */
+/**
+ * The active context, to hand to work that runs later (a timer, another module) or after an
+ * await: take it before the first await of a function that starts a span later, so an unsampled
+ * caller keeps that span unsampled (only sampled contexts follow awaits, tracing-context.ts).
+ */
 export function activeContext(): Context {
   return context.active();
 }
 
-/** The context of `span` (to parent later spans under it). */
-export function contextOf(span: Span): Context {
-  return trace.setSpan(context.active(), span);
+/** The context of `span` on top of `base` (default: active), to parent later spans under it. */
+export function contextOf(span: Span, base: Context = context.active()): Context {
+  return trace.setSpan(base, span);
 }
 
 /** Whether the active context carries a span (an HTTP request, a message, …). */
@@ -164,6 +186,7 @@ let rootRatio = 1;
 
 /** Called by tracing-sdk.ts: per-message spans on (with the share of new roots kept) or off. */
 export function setMessageTracing(on: boolean, ratio = 1): void {
+  cachedTracer = undefined;
   messageTracing = on;
   rootRatio = ratio;
 }
@@ -200,10 +223,13 @@ export function messageParent(carrier: Carrier | undefined, root: boolean): Cont
   return ROOT_CONTEXT.setValue(PRESAMPLED, true);
 }
 
-/** Run `fn` inside `span` (active), and end it after `fn` returns (synchronous work). */
+/**
+ * Run `fn` inside `span` (active), and end it after `fn` returns (synchronous work: what `fn`
+ * leaves running keeps the span's context only if it enters it itself, as `inMessageTrace` does).
+ */
 export function runInSpan<T>(span: Span, parent: Context, fn: () => T): T {
   try {
-    return context.with(trace.setSpan(parent, span), fn);
+    return withContextSync(trace.setSpan(parent, span), fn);
   } finally {
     span.end();
   }

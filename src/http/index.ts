@@ -10,4 +10,5 @@ export * from './yaml-input.js';
 export { bearerAccess, createHttpServer, registerApi } from './server.js';
 export { CONSOLE_DIST, registerConsole } from './console-static.js';
 export { sessionRoutes } from './session-routes.js';
+export { requestContext } from './request-observer.js';
 export type * from './server.js';

@@ -5,11 +5,32 @@
  * while the handler runs, so module spans (a command, a shadow update) nest under it.
  * Scrapes and probes are not traced: a Prometheus scrape every 15 s would bury the traces that matter.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
-import { extractContext, inSpan, type Span, SpanKind, SpanStatusCode, startSpan } from '../core/index.js';
+import {
+  activeContext,
+  type Context,
+  contextOf,
+  extractContext,
+  inContext,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
+} from '../core/index.js';
 
 const UNTRACED = new Set(['/metrics', '/healthz', '/readyz']);
+
+const contexts = new WeakMap<FastifyRequest, Context>();
+
+/**
+ * The trace context of a request (its SERVER span), for a route that starts a span after an
+ * await: an unsampled request's context does not follow awaits (core/tracing-context.ts), so the
+ * route hands it on explicitly. Untraced routes and tracing off: the active context.
+ */
+export function requestContext(req: FastifyRequest): Context {
+  return contexts.get(req) ?? activeContext();
+}
 
 export function observeRequests(app: FastifyInstance, metrics: Registry): void {
   const duration = new Histogram({
@@ -20,6 +41,14 @@ export function observeRequests(app: FastifyInstance, metrics: Registry): void {
     registers: [metrics],
   });
   const spans = new WeakMap<FastifyRequest, { span?: Span; start: bigint }>();
+  // Every handler runs in its request's trace: a sampled one follows the handler's awaits until it
+  // settles, an unsampled one is active for its synchronous start (core/tracing-context.ts).
+  app.addHook('onRoute', (r) => {
+    const handler = r.handler;
+    r.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      return inContext(requestContext(req), () => handler.call(this, req, reply));
+    };
+  });
   app.addHook('onRequest', (req, _reply, done) => {
     const route = req.routeOptions.url;
     const start = process.hrtime.bigint();
@@ -28,9 +57,10 @@ export function observeRequests(app: FastifyInstance, metrics: Registry): void {
       done();
       return;
     }
+    const parent = extractContext(req.headers);
     const span = startSpan(`${req.method} ${route ?? 'unmatched'}`, {
       kind: SpanKind.SERVER,
-      parent: extractContext(req.headers),
+      parent,
       attributes: {
         'http.request.method': req.method,
         'http.route': route ?? 'unmatched',
@@ -38,7 +68,9 @@ export function observeRequests(app: FastifyInstance, metrics: Registry): void {
       },
     });
     spans.set(req, { span, start });
-    inSpan(span, done);
+    const ctx = contextOf(span, parent);
+    contexts.set(req, ctx);
+    inContext(ctx, done);
   });
   app.addHook('onResponse', (req, reply, done) => {
     const seen = spans.get(req);

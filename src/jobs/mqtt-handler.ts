@@ -3,7 +3,7 @@
  * `…/accepted` or `…/rejected`, carrying the request's clientToken and a timestamp (AWS IoT Jobs MQTT
  * API); nothing a client sends makes the handler throw.
  */
-import { type Logger, withSpan } from '../core/index.js';
+import { activeContext, type Logger, withSpan } from '../core/index.js';
 import { describeDrops, type BrokerApi, type BrokerMessage, type MessageHandler } from '../mqtt/index.js';
 import type { DeviceApi } from './device-api.js';
 import { parsePayload, readDescribe, readStartNext, readUpdate, tokenOf } from './device-requests.js';
@@ -48,6 +48,7 @@ export function jobsMessageHandler(deps: HandlerDeps): MessageHandler {
     const r = parseJobsTopic(msg.topic);
     if (!r) return; // answers and events, ours
     const base = answerBase(r);
+    const parent = activeContext(); // the message's trace, before the awaits below
     let token: string | undefined;
     try {
       const allowed = msg.clientId === undefined || (await deps.authorize(msg.clientId, msg.topic));
@@ -56,7 +57,7 @@ export function jobsMessageHandler(deps: HandlerDeps): MessageHandler {
       if (!allowed) throw deviceError('InvalidRequest', 'not authorized for this thing');
       const out = await withSpan(
         `job ${r.op}`,
-        { attributes: { 'tsunagu.job.id': 'jobId' in r ? r.jobId : '' } },
+        { parent, attributes: { 'tsunagu.job.id': 'jobId' in r ? r.jobId : '' } },
         () => answer(deps, r, body),
       );
       const reply = {

@@ -24,5 +24,5 @@ export { ForwardTimeoutError, SessionBusyError } from './fan-out.js';
 export type { HandedResend } from './qos2-resend.js';
 export type { Message, Subscription } from './types.js';
 export { Route, type DropReason } from './route.js';
-export { tracedRoute } from './trace.js';
+export { routeTraced, tracedRoute } from './trace.js';
 export { describeDrops, PublishDroppedError, requireDelivered } from './publish-result.js';

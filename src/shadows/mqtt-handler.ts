@@ -4,7 +4,7 @@
  * read; nothing a client sends can make the handler throw (AWS IoT Developer Guide, "Device Shadow
  * MQTT topics" and "Device Shadow error messages").
  */
-import { type Actor, type Logger, TsunaguError } from '../core/index.js';
+import { activeContext, type Actor, type Logger, TsunaguError } from '../core/index.js';
 import type { BrokerApi, BrokerMessage, MessageHandler } from '../mqtt/index.js';
 import { clientTokenOf, recoverClientToken, tokenOf } from './client-token.js';
 import { decodePayload, errorResponse } from './document.js';
@@ -49,6 +49,7 @@ async function readBody(deps: HandlerDeps, req: Request): Promise<void> {
 
 async function handle(deps: HandlerDeps, req: Request): Promise<void> {
   const { msg, t } = req;
+  const parent = activeContext(); // the message's trace, before the awaits below
   const prefix = shadowPrefix(t.thing, t.name);
   // The client may use this thing's shadow when its publish ACL allows the request topic (an AWS
   // policy's iot:Publish on it): the thing itself by default, an app or gateway when granted.
@@ -72,7 +73,7 @@ async function handle(deps: HandlerDeps, req: Request): Promise<void> {
     }
     case 'update':
       // accepted/delta/documents are published by the service (the same path as HTTP updates)
-      await deps.service.update(t.thing, t.name, req.body, actor);
+      await deps.service.update(t.thing, t.name, req.body, actor, parent);
       return;
     case 'delete': {
       const token = req.clientToken;

@@ -7,7 +7,7 @@ import type { Actor, DeviceDirectory } from '../core/index.js';
 import { ShadowErrors } from './errors.js';
 import type { ShadowService } from './service.js';
 import { SHADOW_NAME } from './topics.js';
-import { paging } from '../http/index.js';
+import { paging, requestContext } from '../http/index.js';
 
 // The classic shadow's path has only {id}; a named shadow's has {id} and {name}. Each route declares
 // exactly the parameters of its path, or the OpenAPI document is invalid.
@@ -137,7 +137,7 @@ export function shadowRoutes(service: ShadowService, directory: DeviceDirectory)
         },
         async (req) => {
           const t = await target(req);
-          return service.update(t.id, t.name, req.body, actorOf(req));
+          return service.update(t.id, t.name, req.body, actorOf(req), requestContext(req));
         },
       );
       api.delete(

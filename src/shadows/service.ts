@@ -4,7 +4,15 @@
  * is committed before anything is published, so `/update/accepted` means durable, and
  * accepted/delta/documents leave in version order.
  */
-import { type Actor, type Clock, type EventBus, type Logger, withSpan } from '../core/index.js';
+import {
+  activeContext,
+  type Actor,
+  type Clock,
+  type Context,
+  type EventBus,
+  type Logger,
+  withSpan,
+} from '../core/index.js';
 import { describeDrops, type BrokerApi } from '../mqtt/index.js';
 import { diffStates, type DiffEntry } from './diff.js';
 import {
@@ -90,13 +98,24 @@ export class ShadowService {
     }
   }
 
-  /** Validate and apply an update request; returns the /update/accepted body. */
-  update(deviceId: string, name: string, body: unknown, actor: Actor): Promise<JsonObject> {
+  /**
+   * Validate and apply an update request; returns the /update/accepted body. `parent`: the trace
+   * the update joins (an HTTP request's, a device message's), taken before the caller's awaits.
+   */
+  update(
+    deviceId: string,
+    name: string,
+    body: unknown,
+    actor: Actor,
+    parent: Context = activeContext(),
+  ): Promise<JsonObject> {
     const attributes = {
       'tsunagu.shadow.name': name === '' ? '(classic)' : name,
       'tsunagu.actor': actor.kind,
     };
-    return withSpan('shadow update', { attributes }, () => this.updateNow(deviceId, name, body, actor));
+    return withSpan('shadow update', { attributes, parent }, () =>
+      this.updateNow(deviceId, name, body, actor),
+    );
   }
 
   private async updateNow(deviceId: string, name: string, body: unknown, actor: Actor): Promise<JsonObject> {
