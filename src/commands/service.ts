@@ -11,7 +11,6 @@
  * so a reply on one node and a timeout on another cannot both finish a command: the loser reloads
  * and the winner alone emits `command.finished` (then `command.settled` lets others drop copies).
  */
-import { randomUUID } from 'node:crypto';
 import {
   activeContext,
   type Actor,
@@ -36,14 +35,13 @@ import { getPath, jsonEqual, type CommandPresence } from './confirm.js';
 import { droppedForDevice, publishCommand } from './publish-command.js';
 import { outOfServicePolicy, type CommandWarning, type ServiceStateLookup } from './out-of-service.js';
 import { outcomeTraced, replyTraced, startCommandSpan } from './trace.js';
+import { newCommandRecord } from './new-record.js';
 import { PendingCommands, type Pending } from './pending.js';
 import type { CommandStore, ListQuery, StatsFilter } from './commands-store.js';
 import { computeStats, type CommandStats } from './stats.js';
 import { FINAL_STATUSES, type CommandRecord, type CommandReply, type CreateCommandRequest } from './types.js';
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
-/** A queued command without `expiresInMs` waits at most a day for its device. */
-export const DEFAULT_EXPIRES_IN_MS = 24 * 3600_000;
+export { DEFAULT_EXPIRES_IN_MS, DEFAULT_TIMEOUT_MS } from './new-record.js';
 /**
  * Queued commands go out this long after the device connects: a device with a clean session
  * subscribes to its command topic only after CONNACK, and a publish before that would be lost.
@@ -185,41 +183,14 @@ export class CommandService {
       if (existing) return { record: this.current(existing), created: false, warnings: [] };
     }
     const warnings = await outOfServicePolicy(steps, deviceId, device.model);
-    const now = steps.clock.now();
-    const offline = req.offline ?? 'reject';
-    const rec: CommandRecord = {
-      id: randomUUID(),
-      deviceId,
-      model: device.model,
-      name: req.name,
-      params: req.params ?? null,
-      status: 'queued',
-      idempotencyKey: req.idempotencyKey ?? null,
-      confirm: req.confirm
-        ? { path: req.confirm.path, equals: req.confirm.equals, shadow: req.confirm.shadow ?? '' }
-        : null,
-      offline,
-      timeoutMs: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      requestedAt: now,
-      expiresAt: offline === 'queue' ? now + (req.expiresInMs ?? DEFAULT_EXPIRES_IN_MS) : null,
-      sentAt: null,
-      deadline: null,
-      repliedAt: null,
-      finishedAt: null,
-      replyLatencyMs: null,
-      confirmLatencyMs: null,
-      result: null,
-      errorCode: null,
-      errorMessage: null,
-      actor,
-    };
+    const rec = newCommandRecord(deviceId, device.model, req, actor, steps.clock.now());
     const inserted = await steps.store.insert(rec);
     if (!inserted.created) return { record: this.current(inserted.record), created: false, warnings };
     const span = startCommandSpan(rec, parent);
     const p: Pending = { rec, stored: rec.status, origin: 'created', writes: Promise.resolve(), span };
     this.pending.set(rec.id, p);
     if (this.isOnline(deviceId)) await inSpan(span, () => this.deliver(p));
-    else if (offline === 'reject')
+    else if (rec.offline === 'reject')
       await this.finish(p, 'rejected', {
         errorCode: 'DEVICE_OFFLINE',
         errorMessage: `device ${deviceId} is not connected`,
