@@ -5,30 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
+import type { TestPlatform } from '../test-support/platform.js';
+import { startPlatformCluster } from '../test-support/platform-cluster.js';
 import { until } from '../test-support/until.js';
 
 test('postgres+nats: two app nodes — members, cluster gauges, graceful hand-over', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('appcluster');
-  t.after(() => schema.drop());
-  const cluster = {
-    natsUrl: NATS_URL,
-    subject: `tsunagu.test.${randomBytes(4).toString('hex')}`,
-    ttlMs: 2000,
-    renewMs: 300,
-    marginMs: 700,
-  };
-  const database = `${PG_URL}?schema=${schema.schema}`;
-  const nodes: TestPlatform[] = [];
-  t.after(async () => {
-    for (const n of nodes) await n.close();
+  const nodes = await startPlatformCluster(t, 'appcluster', ['node-a', 'node-b'], {
+    timing: { ttlMs: 2000, renewMs: 300, marginMs: 700 },
   });
-  // One after the other: first-time migrations on a fresh schema must not race (store/migrations.ts).
-  for (const nodeId of ['node-a', 'node-b'])
-    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
   const [a, b] = nodes as [TestPlatform, TestPlatform];
   await until('both nodes hold half of the shards', () =>
     nodes.every((n) => n.app.cluster!.status().shardsHeld === 32),

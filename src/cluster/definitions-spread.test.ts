@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
+import type { TestPlatform } from '../test-support/platform.js';
+import { startPlatformCluster } from '../test-support/platform-cluster.js';
 import { until } from '../test-support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
@@ -19,27 +20,12 @@ type Json = any;
 
 test('postgres+nats: SLO, notify and service-state changes through A are read on B', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('spread');
-  const cluster = {
-    natsUrl: NATS_URL,
-    subject: `tsunagu.test.${randomBytes(4).toString('hex')}`,
-    ttlMs: 3000,
-    renewMs: 300,
-    marginMs: 1000,
-  };
-  const database = `${PG_URL}?schema=${schema.schema}`;
   // Every node sharing a database needs the same key for stored secrets (channel URLs are sealed).
   const keyDir = mkdtempSync(join(tmpdir(), 'tsunagu-key-'));
+  t.after(() => rmSync(keyDir, { recursive: true, force: true }));
   const secretKeyFile = join(keyDir, 'secret.key');
   writeFileSync(secretKeyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
-  const nodes: TestPlatform[] = [];
-  t.after(async () => {
-    for (const n of nodes) await n.close();
-    await schema.drop();
-    rmSync(keyDir, { recursive: true, force: true });
-  });
-  for (const nodeId of ['sa', 'sb'])
-    nodes.push(await startTestPlatform({ database, nodeId, secretKeyFile }, { cluster }));
+  const nodes = await startPlatformCluster(t, 'spread', ['sa', 'sb'], { config: { secretKeyFile } });
   const [a, b] = nodes as [TestPlatform, TestPlatform];
   const call = async (n: TestPlatform, method: string, url: string, payload?: unknown): Promise<Json> => {
     const r = await n.app.http.inject({

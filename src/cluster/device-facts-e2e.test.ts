@@ -6,10 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import type { SloModule } from '../slo/index.js';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
+import type { TestPlatform } from '../test-support/platform.js';
+import { startPlatformCluster } from '../test-support/platform-cluster.js';
 import { until } from '../test-support/until.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
@@ -33,22 +33,9 @@ async function call(
 
 test('postgres+nats: a device changed through node A — node B’s health and SLO availability follow', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('devicefacts');
-  t.after(() => schema.drop());
-  const cluster = {
-    natsUrl: NATS_URL,
-    subject: `tsunagu.test.${randomBytes(4).toString('hex')}`,
-    ttlMs: 2000,
-    renewMs: 300,
-    marginMs: 700,
-  };
-  const database = `${PG_URL}?schema=${schema.schema}`;
-  const nodes: TestPlatform[] = [];
-  t.after(async () => {
-    for (const n of nodes) await n.close();
+  const nodes = await startPlatformCluster(t, 'devicefacts', ['node-a', 'node-b'], {
+    timing: { ttlMs: 2000, renewMs: 300, marginMs: 700 },
   });
-  for (const nodeId of ['node-a', 'node-b'])
-    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
   const [a, b] = nodes as [TestPlatform, TestPlatform];
 
   await call(a, 'POST', '/device-models', {

@@ -10,32 +10,17 @@ import assert from 'node:assert/strict';
 import type { JobsModule } from '../jobs/index.js';
 import type { SchedulesModule } from '../schedules/index.js';
 import type { Execution } from '../schedules/index.js';
-import { testClusterSubject } from '../test-support/cluster-node.js';
 import { api } from '../test-support/platform-api.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
+import type { TestPlatform } from '../test-support/platform.js';
+import { startPlatformCluster } from '../test-support/platform-cluster.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
 import { until } from '../test-support/until.js';
 
 const moduleOf = <M>(p: TestPlatform, name: string): M => p.app.modules.find((m) => m.name === name) as M;
 
 test('postgres+nats: rules retries, job rollouts and schedule slots run once, on the shard owner', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('modtimers');
-  t.after(() => schema.drop());
-  const cluster = {
-    natsUrl: NATS_URL,
-    subject: testClusterSubject(),
-    ttlMs: 3000,
-    renewMs: 300,
-    marginMs: 1000,
-  };
-  const database = `${PG_URL}?schema=${schema.schema}`;
-  const nodes: TestPlatform[] = [];
-  t.after(async () => {
-    for (const n of nodes.reverse()) await n.close();
-  });
-  for (const nodeId of ['mt-a', 'mt-b'])
-    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
+  const nodes = await startPlatformCluster(t, 'modtimers', ['mt-a', 'mt-b']);
   const [a, b] = nodes as [TestPlatform, TestPlatform];
   await until('both nodes hold shards', () => nodes.every((n) => n.app.cluster!.status().shardsHeld > 0));
   const owner = (key: string): TestPlatform => {

@@ -5,30 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshPgSchema, NATS_URL, PG_URL, requireNats, requirePostgres } from '../test-support/services.js';
-import { testClusterSubject } from '../test-support/cluster-node.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
+import type { TestPlatform } from '../test-support/platform.js';
+import { startPlatformCluster } from '../test-support/platform-cluster.js';
 import { until } from '../test-support/until.js';
 import { api, boiler, register, type Body } from './e2e-helpers.js';
 
 test('postgres+nats: a boiler on the other node is online to the executor that owns it', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('schedcluster');
-  t.after(() => schema.drop());
-  const cluster = {
-    natsUrl: NATS_URL,
-    subject: testClusterSubject(),
-    ttlMs: 3000,
-    renewMs: 300,
-    marginMs: 1000,
-  };
-  const database = `${PG_URL}?schema=${schema.schema}`;
-  const nodes: TestPlatform[] = [];
-  t.after(async () => {
-    for (const n of nodes.reverse()) await n.close();
-  });
-  for (const nodeId of ['sched-a', 'sched-b'])
-    nodes.push(await startTestPlatform({ database, nodeId }, { cluster }));
+  const nodes = await startPlatformCluster(t, 'schedcluster', ['sched-a', 'sched-b']);
   const [a, b] = nodes as [TestPlatform, TestPlatform];
   await until('both nodes hold shards', () => nodes.every((n) => n.app.cluster!.status().shardsHeld > 0));
 
