@@ -30,6 +30,7 @@ interface Dev {
   inflight: Map<number, number>;
   resend: number[];
   acked: number[];
+  sentAt: number[];
   nextAt: number;
   failures: number;
   closedAt?: number;
@@ -163,7 +164,9 @@ function beat(): void {
   for (const d of devs) {
     if (now < d.nextAt) continue;
     d.nextAt += spec.periodMs;
-    if (d.connected && !quiet) publish(d, ++d.seq);
+    if (!d.connected || quiet) continue;
+    d.sentAt[++d.seq] = now;
+    publish(d, d.seq);
   }
 }
 
@@ -186,7 +189,7 @@ function status(): FleetStatus {
     if (d.gone) s.gone++;
     s.sent += d.seq;
     s.acked += d.acked.length;
-    s.unacked += d.inflight.size + d.resend.length;
+    if (!d.gone) s.unacked += d.inflight.size + d.resend.length;
   }
   return s;
 }
@@ -196,6 +199,7 @@ function report(): DeviceReport[] {
     id: d.id,
     acked: d.acked,
     sent: d.seq,
+    sentAt: d.sentAt,
     ...(d.closedAt !== undefined ? { closedAt: d.closedAt } : {}),
     ...(d.backAt !== undefined ? { backAt: d.backAt } : {}),
     attempts: d.attempts,
@@ -217,6 +221,7 @@ function start(s: FleetSpec): void {
     inflight: new Map(),
     resend: [],
     acked: [],
+    sentAt: [],
     // Spread over the period so the fleet publishes at an even rate.
     nextAt: now + ((s.indexBase + i) * 7919 % s.devices.length) / s.devices.length * s.periodMs,
     failures: 0,

@@ -48,7 +48,7 @@ export interface FleetStatus {
   gone: number;
   sent: number;
   acked: number;
-  /** Publishes not yet acknowledged (in flight or waiting to be re-sent). */
+  /** Publishes of devices still around not yet acknowledged (in flight or waiting to be re-sent). */
   unacked: number;
 }
 
@@ -58,6 +58,8 @@ export interface DeviceReport {
   acked: number[];
   /** Highest sequence number published. */
   sent: number;
+  /** When each sequence number was first published (index = sequence number). */
+  sentAt?: number[];
   /** When its connection closed after `arm`, and when a CONNACK came back after that. */
   closedAt?: number;
   backAt?: number;

@@ -30,7 +30,7 @@ test('reconnect figures: kill → CONNACK per device, first tries, gone and miss
   );
   assert.deepEqual(
     { ...f },
-    { closed: 4, back: 2, gone: 1, missing: 1, allBackMs: 2000, p50Ms: 2000, p99Ms: 2000, firstTry: 1 },
+    { closed: 4, closedLate: 0, back: 2, gone: 1, missing: 1, allBackMs: 2000, p50Ms: 2000, p99Ms: 2000, firstTry: 1 },
   );
 });
 

@@ -13,6 +13,8 @@ const pct = (sorted: number[], p: number): number =>
 export interface ReconnectFigures {
   /** Devices whose connection the kill closed, and how many of them came back / stayed away. */
   closed: number;
+  /** Of those, closed more than a second after the kill (not by the dead node's sockets closing). */
+  closedLate: number;
   back: number;
   gone: number;
   /** Devices closed that neither came back nor were meant to stay away. */
@@ -31,6 +33,7 @@ export function reconnectFigures(devices: DeviceReport[], killedAt: number): Rec
   const times = back.map((d) => d.backAt! - killedAt).sort((a, b) => a - b);
   return {
     closed: closed.length,
+    closedLate: closed.filter((d) => d.closedAt! - killedAt > 1000).length,
     back: back.length,
     gone: closed.filter((d) => d.gone).length,
     missing: closed.filter((d) => !d.gone && d.backAt === undefined).length,
@@ -51,6 +54,9 @@ export interface DeliveryFigures {
   perSub: { id: string; received: number; lost: number; duplicates: number; dropped: number }[];
   /** A few lost messages by name, for the report. */
   examples: string[];
+  /** When the earliest and latest lost message was first published (epoch ms). */
+  lostSentFirst?: number;
+  lostSentLast?: number;
 }
 
 export function deliveryFigures(devices: DeviceReport[], subs: SubReport[]): DeliveryFigures {
@@ -69,6 +75,11 @@ export function deliveryFigures(devices: DeviceReport[], subs: SubReport[]): Del
         if (counts.has(seq)) continue;
         row.lost++;
         if (out.examples.length < 5) out.examples.push(`${s.id} missed ${d.id} #${seq}`);
+        const at = d.sentAt?.[seq];
+        if (at !== undefined) {
+          out.lostSentFirst = Math.min(out.lostSentFirst ?? at, at);
+          out.lostSentLast = Math.max(out.lostSentLast ?? at, at);
+        }
       }
     }
     out.lost += row.lost;
@@ -104,7 +115,7 @@ export function onceFigures(expected: Set<string>, seen: Map<string, number>): O
 /** A webhook POST as the sink received it: the `X-Tsunagu-Event-Id` header and the parsed body. */
 export interface WebhookPost {
   notificationId: string;
-  items: { eventId: string; deviceId?: string; data?: { to?: string } }[];
+  items: { eventId: string; deviceId?: string; at?: number; data?: { to?: string } }[];
 }
 
 export interface NotificationFigures {

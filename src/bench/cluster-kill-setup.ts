@@ -36,14 +36,13 @@ async function credentials(nodes: BenchNode[], ids: string[], lanes: number): Pr
 
 export async function provisionKillFleet(
   nodes: BenchNode[],
-  o: { devices: number; subscribers: number; periodMs: number; graceMs: number },
+  o: { devices: number; subscribers: number },
   log: (line: string) => void,
 ): Promise<KillFleet> {
   const api = nodes[0]!;
-  await api.api('POST', '/device-models', {
-    name: DEVICE_MODEL,
-    heartbeat: { intervalMs: o.periodMs, graceMs: o.graceMs, signOfLife: 'heartbeat' },
-  });
+  // The heartbeat deadline is switched on once the fleet is connected (heartbeatDeadlines): a
+  // deadline running from registration would pass while 10,000 devices are still connecting.
+  await api.api('POST', '/device-models', { name: DEVICE_MODEL });
   await api.api('POST', '/device-models', {
     name: APP_MODEL,
     acl: { subscribe: ['devices/#'], publish: ['apps/${deviceId}/#'] },
@@ -63,6 +62,12 @@ export async function provisionKillFleet(
     subs: creds.slice(ids.length, ids.length + o.subscribers),
     watcher: creds[creds.length - 1]!,
   };
+}
+
+export async function heartbeatDeadlines(node: BenchNode, periodMs: number, graceMs: number): Promise<void> {
+  await node.api('PUT', `/device-models/${DEVICE_MODEL}`, {
+    heartbeat: { intervalMs: periodMs, graceMs, signOfLife: 'heartbeat' },
+  });
 }
 
 export interface WebhookSink {

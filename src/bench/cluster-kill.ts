@@ -12,6 +12,7 @@
  * each and notified once each, and no other device taken out. Numbers, not assertions.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseCliOptions, shardOf } from '../core/index.js';
 import { newBenchCluster, startBenchNode, type BenchNode, type Json } from './cluster-nodes.js';
@@ -24,7 +25,13 @@ import {
   type ToFleet,
   type ToSubs,
 } from './cluster-kill-ipc.js';
-import { provisionKillFleet, routeServiceStates, startWebhookSink, type WebhookSink } from './cluster-kill-setup.js';
+import {
+  heartbeatDeadlines,
+  provisionKillFleet,
+  routeServiceStates,
+  startWebhookSink,
+  type WebhookSink,
+} from './cluster-kill-setup.js';
 import { startBenchHaproxy, type BenchHaproxy } from './haproxy-proc.js';
 import { formatKillReport, type KillResult } from './cluster-kill-format.js';
 import {
@@ -50,6 +57,8 @@ export interface ClusterKillOptions {
   addresses?: number;
   database?: string;
   natsUrl?: string;
+  /** Write every device's, subscriber's and webhook's raw record to this JSON file. */
+  dump?: string;
 }
 
 type Fleet = ClientProcess<ToFleet, FromFleet>;
@@ -134,7 +143,7 @@ export async function benchClusterKill(
     lb = await startBenchHaproxy(nodes, n + subscribers + 100);
     sink = await startWebhookSink();
     say(`3 nodes ready, HAProxy on ${lb.port}`);
-    const kf = await provisionKillFleet(nodes, { devices: n, subscribers, periodMs, graceMs }, say);
+    const kf = await provisionKillFleet(nodes, { devices: n, subscribers }, say);
     await routeServiceStates(nodes[0]!, sink.url);
 
     subs = ClientProcess.spawn<ToSubs, FromSubs>('cluster-kill-subs');
@@ -171,7 +180,8 @@ export async function benchClusterKill(
       500,
     );
     const connectMs = Date.now() - connectStart;
-    say(`all ${n} connected in ${(connectMs / 1000).toFixed(1)} s; one heartbeat period of steady load`);
+    say(`all ${n} connected in ${(connectMs / 1000).toFixed(1)} s; heartbeat deadlines on, one period of steady load`);
+    await heartbeatDeadlines(nodes[0]!, periodMs, graceMs);
     await sleep(periodMs + 2000);
 
     const before = await Promise.all(nodes.map(clusterOf));
@@ -233,8 +243,10 @@ export async function benchClusterKill(
     ).catch((e: Error) => say(e.message));
     const outsMs = Date.now() - killedAt;
 
+    // From here devices stop publishing, so health will take them out: count outs before this.
+    const quietAt = Date.now();
     await Promise.all(fleets.map((f) => f.request({ cmd: 'quiet' }, 'status')));
-    await waitFor('every heartbeat acknowledged', async () => (await statuses(fleets)).unacked === 0, 120_000, 500).catch(
+    await waitFor('every heartbeat acknowledged', async () => (await statuses(fleets)).unacked === 0, 60_000, 500).catch(
       (e: Error) => say(e.message),
     );
     let last = -1;
@@ -257,14 +269,22 @@ export async function benchClusterKill(
     const subReports = (await subs.request({ cmd: 'report' }, 'report')).subs;
     const closed = new Set(devices.filter((d) => d.closedAt !== undefined).map((d) => d.id));
     const gone = new Set(devices.filter((d) => d.gone).map((d) => d.id));
+    // Outs between the kill and the end of publishing (after that every device falls silent).
+    const inWindow = (at: number): boolean => at >= killedAt && at < quietAt;
     const oos = await survivors[0]!.api('GET', '/fleet/out-of-service?limit=10000');
     const outSeen = new Map<string, number>();
     for (const item of oos.items as Json[]) outSeen.set(String(item.deviceId), 0);
     for (const id of new Set([...gone, ...outSeen.keys()])) {
       const st = await survivors[0]!.api('GET', `/devices/${id}/service-state?historyLimit=100`);
-      const outs = (st.history as Json[]).filter((t) => t.to === 'out_of_service').length;
+      const outs = (st.history as Json[]).filter((t) => t.to === 'out_of_service' && inWindow(Number(t.at))).length;
       outSeen.set(id, outs);
     }
+    const posts = sink.posts.map((p) => ({ ...p, items: p.items.filter((i) => inWindow(Number(i.at))) }));
+    if (opts.dump)
+      writeFileSync(
+        opts.dump,
+        JSON.stringify({ killedAt, quietAt, victim: victim.nodeId, before, devices, subReports, posts: sink.posts }),
+      );
     // Deadlines the dead node owned: devices that stayed away whose shard it held at the kill.
     const victimShards = new Set((before[victimIdx]?.ownedShards ?? []) as number[]);
     const shardCount = Number(before[victimIdx]?.shardCount ?? 64);
@@ -279,6 +299,7 @@ export async function benchClusterKill(
       perNode,
       victim: victim.nodeId,
       loadAtKill: load,
+      killedAt,
       reconnect: reconnectFigures(devices, killedAt),
       allBackMs,
       leasesMs,
@@ -288,7 +309,7 @@ export async function benchClusterKill(
       delivery: deliveryFigures(devices, subReports),
       wills: onceFigures(closed, w.wills),
       outs: onceFigures(gone, outSeen),
-      notifications: notificationFigures(sink.posts, gone),
+      notifications: notificationFigures(posts, gone),
     };
   } finally {
     watcher?.end(true);
