@@ -16,6 +16,8 @@ export interface KillResult {
   /** Connections per node before the kill (from /readyz presence). */
   perNode: number[];
   victim: string;
+  /** HAProxy processes the devices were spread over. */
+  balancers: number;
   /** Devices that stayed away whose heartbeat deadline the killed node owned (its shards). */
   goneOnVictimShards: number;
   loadAtKill: number[];
@@ -71,7 +73,7 @@ export function formatKillReport(r: KillResult): string {
     ['event ids in two notifications', String(r.notifications.eventIdsTwice)],
   ];
   return [
-    `tsunagu bench cluster --only kill: 3 nodes (PostgreSQL + NATS) behind HAProxy (send-proxy-v2, /readyz checks), ` +
+    `tsunagu bench cluster --only kill: 3 nodes (PostgreSQL + NATS) behind ${r.balancers} HAProxy (send-proxy-v2, /readyz checks), ` +
       `${r.devices} devices with passwords and wills, a QoS 1 heartbeat each every ${r.periodMs / 1000} s ` +
       `(deadline ${r.periodMs / 1000} + ${r.graceMs / 1000} s), ${r.subscribers} persistent QoS 1 subscribers of every heartbeat`,
     '',

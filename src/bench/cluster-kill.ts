@@ -12,6 +12,7 @@
  * each and notified once each, and no other device taken out. Numbers, not assertions.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseCliOptions, shardOf } from '../core/index.js';
@@ -63,6 +64,16 @@ export interface ClusterKillOptions {
 
 type Fleet = ClientProcess<ToFleet, FromFleet>;
 const TOKEN = 'bench-kill-admin-token-0123456789abcdef';
+/** The hard open-file limit (`ulimit -Hn`), which HAProxy cannot raise without privileges. */
+function fdHardLimit(): number {
+  try {
+    const n = Number(execFileSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : 20_000;
+  } catch {
+    return 20_000;
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs: number, everyMs = 250): Promise<void> {
@@ -133,16 +144,21 @@ export async function benchClusterKill(
   const nodes: BenchNode[] = [];
   const fleets: Fleet[] = [];
   let subs: ClientProcess<ToSubs, FromSubs> | undefined;
-  let lb: BenchHaproxy | undefined;
+  const lbs: BenchHaproxy[] = [];
   let sink: WebhookSink | undefined;
   let watcher: MqttClient | undefined;
   try {
     const nodeArgs = ['--proxy-protocol', '--max-queued', '100000'];
     for (const id of ['k1', 'k2', 'k3'])
       nodes.push(await startBenchNode(id, cluster, { adminToken: TOKEN, extraArgs: nodeArgs }));
-    lb = await startBenchHaproxy(nodes, n + subscribers + 100);
+    // One HAProxy process holds 2 descriptors per connection and cannot raise its limit past the
+    // hard limit (20,000 here): several instances, as a pair of load balancers would be deployed.
+    const perLb = Math.floor((fdHardLimit() - 200) / 2);
+    const lbCount = Math.ceil((n + subscribers + 100) / perLb);
+    for (let i = 0; i < lbCount; i++) lbs.push(await startBenchHaproxy(nodes, perLb));
+    const lb = lbs[0]!;
     sink = await startWebhookSink();
-    say(`3 nodes ready, HAProxy on ${lb.port}`);
+    say(`3 nodes ready, ${lbs.length} HAProxy on ${lbs.map((l) => l.port).join(', ')}`);
     const kf = await provisionKillFleet(nodes, { devices: n, subscribers }, say);
     await routeServiceStates(nodes[0]!, sink.url);
 
@@ -156,10 +172,11 @@ export async function benchClusterKill(
     const locals = Array.from({ length: addresses }, (_, i) => `127.0.1.${1 + i}`);
     for (let i = 0; i < n; i += perProcess) {
       const f = ClientProcess.spawn<ToFleet, FromFleet>('cluster-kill-fleet');
+      const port = lbs[fleets.length % lbs.length]!.port;
       fleets.push(f);
       const devices = kf.devices.slice(i, i + perProcess);
       await f.request(
-        { cmd: 'start', spec: { port: lb.port, devices, indexBase: i, locals, periodMs, parallel, goneEvery } },
+        { cmd: 'start', spec: { port, devices, indexBase: i, locals, periodMs, parallel, goneEvery } },
         'ready',
         60_000,
       );
@@ -298,6 +315,7 @@ export async function benchClusterKill(
       connectMs,
       perNode,
       victim: victim.nodeId,
+      balancers: lbs.length,
       loadAtKill: load,
       killedAt,
       reconnect: reconnectFigures(devices, killedAt),
@@ -315,7 +333,7 @@ export async function benchClusterKill(
     watcher?.end(true);
     await Promise.all(fleets.map((f) => f.close()));
     await subs?.close();
-    await lb?.stop();
+    for (const lb of lbs) await lb.stop();
     await sink?.close();
     await Promise.all(nodes.map((x) => x.stop()));
     await cluster.drop();
