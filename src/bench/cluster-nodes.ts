@@ -135,7 +135,7 @@ export async function startBenchNode(
       return text === '' ? {} : (JSON.parse(text) as Json);
     },
     async readyz() {
-      const r = await fetch(`${base}/readyz`);
+      const r = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(10_000) });
       return { status: r.status, body: (await r.json()) as Json };
     },
     async kill9() {
