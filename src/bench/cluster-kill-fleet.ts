@@ -33,6 +33,8 @@ interface Dev {
   sentAt: number[];
   nextAt: number;
   failures: number;
+  /** A heartbeat fell due while it was disconnected. */
+  missed: boolean;
   closedAt?: number;
   backAt?: number;
   attempts: number;
@@ -85,6 +87,7 @@ function onConnected(d: Dev): void {
   d.failures = 0;
   if (d.closedAt !== undefined && d.backAt === undefined) d.backAt = Date.now();
   for (const seq of d.resend.splice(0)) publish(d, seq);
+  if (d.missed && !quiet) heartbeat(d, Date.now());
 }
 
 function onClosed(d: Dev): void {
@@ -159,14 +162,23 @@ function connectOnce(d: Dev): void {
   );
 }
 
+function heartbeat(d: Dev, now: number): void {
+  d.missed = false;
+  d.sentAt[++d.seq] = now;
+  publish(d, d.seq);
+}
+
 function beat(): void {
   const now = Date.now();
   for (const d of devs) {
     if (now < d.nextAt) continue;
     d.nextAt += spec.periodMs;
-    if (!d.connected || quiet) continue;
-    d.sentAt[++d.seq] = now;
-    publish(d, d.seq);
+    if (quiet) continue;
+    if (!d.connected) {
+      d.missed = true; // sent once it is back, as a device heartbeats on reconnect
+      continue;
+    }
+    heartbeat(d, now);
   }
 }
 
@@ -225,6 +237,7 @@ function start(s: FleetSpec): void {
     // Spread over the period so the fleet publishes at an even rate.
     nextAt: now + ((s.indexBase + i) * 7919 % s.devices.length) / s.devices.length * s.periodMs,
     failures: 0,
+    missed: false,
     attempts: 0,
     gone: false,
   }));

@@ -256,7 +256,9 @@ export async function benchClusterKill(
         const outs = new Set(
           sink!.posts.flatMap((p) => p.items.filter((i) => i.data?.to === 'out_of_service').map((i) => i.deviceId)),
         );
-        return Number(h.byState?.out_of_service ?? 0) >= s.gone && outs.size >= s.gone;
+        // Not before every deadline of a device that stayed away has passed (and been detected).
+        const due = Date.now() - killedAt > periodMs + graceMs + 5000;
+        return due && Number(h.byState?.out_of_service ?? 0) >= s.gone && outs.size >= s.gone;
       },
       periodMs + graceMs + 120_000,
       1000,
