@@ -7,16 +7,13 @@
  * percentiles (publish call to receive, one clock: the same process). Options: --messages N
  * (default 20000), --window N (100), --payload BYTES (64), --database postgres://… (the test
  * server), --nats-url nats://… (127.0.0.1:4222).
+ *
+ * `--only kill` runs the node-failure workload instead (cluster-kill.ts: 3 nodes behind HAProxy,
+ * 10,000 devices, kill -9 of one node); `--only fan-out` this one alone (the default).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseCliOptions } from '../core/index.js';
-import { openPostgres } from '../store/index.js';
+import { newBenchCluster, startBenchNode, type BenchNode } from './cluster-nodes.js';
 import { readCpuSeconds } from './proc-stats.js';
 
 export interface ClusterBenchOptions {
@@ -38,76 +35,6 @@ export interface ClusterBenchRow {
   /** CPU (user + system) per delivered message on node A (subscriber's) and node B, microseconds. */
   cpuUsPerMsgA: number;
   cpuUsPerMsgB: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Node {
-  child: ChildProcess;
-  mqttPort: number;
-  stop(): Promise<void>;
-}
-
-async function startNode(nodeId: string, database: string, natsUrl: string, subject: string): Promise<Node> {
-  const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), `tsunagu-bench-${nodeId}-`));
-  const child = spawn(
-    process.execPath,
-    [
-      ...process.execArgv,
-      process.argv[1]!,
-      'start',
-      '--cluster',
-      '--nats-url',
-      natsUrl,
-      '--nats-subject',
-      subject,
-      '--database',
-      database,
-      '--node-id',
-      nodeId,
-      '--host',
-      '127.0.0.1',
-      '--mqtt-port',
-      String(mqttPort),
-      '--http-port',
-      String(httpPort),
-      '--data-dir',
-      dataDir,
-      '--allow-anonymous',
-      '--admin-token',
-      randomBytes(24).toString('hex'),
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TSUNAGU_LOG_LEVEL: 'warn' } },
-  );
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    if (child.exitCode !== null || i > 1200) throw new Error(`bench cluster: node ${nodeId} did not start`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    mqttPort,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function client(port: number, id: string): Promise<MqttClient> {
@@ -184,16 +111,13 @@ export async function benchCluster(opts: ClusterBenchOptions = {}): Promise<Clus
   const size = opts.payload ?? 64;
   const pgUrl = opts.database ?? 'postgres://postgres@127.0.0.1:5432/test';
   const natsUrl = opts.natsUrl ?? 'nats://127.0.0.1:4222';
-  const tag = randomBytes(4).toString('hex');
-  const schema = `bench_cluster_${tag}`;
-  const database = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`;
-  const subject = `tsunagu.bench.${tag}`;
-  const nodes: Node[] = [];
+  const cluster = newBenchCluster(pgUrl, natsUrl, 'cluster');
+  const nodes: BenchNode[] = [];
   const clients: MqttClient[] = [];
   try {
-    nodes.push(await startNode('bench-a', database, natsUrl, subject));
-    nodes.push(await startNode('bench-b', database, natsUrl, subject));
-    const [a, b] = nodes as [Node, Node];
+    for (const id of ['bench-a', 'bench-b'])
+      nodes.push(await startBenchNode(id, cluster, { extraArgs: ['--allow-anonymous'] }));
+    const [a, b] = nodes as [BenchNode, BenchNode];
     const sub = await client(a.mqttPort, 'bench-sub');
     const pubA = await client(a.mqttPort, 'bench-pub-a');
     const pubB = await client(b.mqttPort, 'bench-pub-b');
@@ -239,16 +163,15 @@ export async function benchCluster(opts: ClusterBenchOptions = {}): Promise<Clus
   } finally {
     for (const c of clients) c.end(true);
     await Promise.all(nodes.map((x) => x.stop()));
-    const db = await openPostgres(pgUrl, schema, 1).catch(() => undefined);
-    if (db) {
-      await db.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-      await db.close();
-    }
+    await cluster.drop();
   }
 }
 
 export async function runClusterBenchCli(args: string[]): Promise<void> {
-  const opts = parseCliOptions(args) as ClusterBenchOptions;
+  const opts = parseCliOptions(args) as ClusterBenchOptions & { only?: string };
+  if (opts.only === 'kill') return (await import('./cluster-kill.js')).runClusterKillCli(args);
+  if (opts.only !== undefined && opts.only !== 'fan-out')
+    throw new Error(`bench cluster: --only ${opts.only}: expected kill or fan-out`);
   const rows = await benchCluster(opts);
   const out = [
     `tsunagu bench cluster: 2 nodes (PostgreSQL + NATS), subscriber on A, ${opts.messages ?? 20_000} messages, window ${opts.window ?? 100}, payload ${opts.payload ?? 64} B`,

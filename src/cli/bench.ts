@@ -67,7 +67,7 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     load: async () => withOptions((await import('../bench/index.js')).benchRetained),
   },
   cluster: {
-    help: 'cross-node MQTT fan-out vs same node: 2 nodes on PostgreSQL + NATS, messages/s and p99',
+    help: 'cross-node MQTT fan-out vs same node (2 nodes); --only kill: 3 nodes behind HAProxy, 10,000 devices, kill -9 of one',
     load: async () => (await import('../bench/index.js')).runClusterBenchCli,
   },
   schedules: {

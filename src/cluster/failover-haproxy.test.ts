@@ -5,7 +5,11 @@
  * - the broker sees each device's own address (127.0.0.1), not HAProxy's;
  * - every device is connected again, through HAProxy to the two survivors;
  * - fleet-wide presence on a survivor comes back to exactly 300: the dead node's devices are
- *   cleared (not counted twice, not left connected) and the survivors hold every shard.
+ *   cleared (not counted twice, not left connected) and the survivors hold every shard;
+ * - every device has a will: exactly the wills of the devices the kill disconnected are published,
+ *   once each (by the node a device reconnected to: it takes the dead node's will row). The
+ *   watcher reaches a survivor through a frontend of its own: the nodes run --proxy-protocol and
+ *   refuse connections without the header.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,9 +39,10 @@ test('postgres+nats+haproxy: kill -9 one of three nodes under 300 devices: all r
   };
   const nodes: ClusterProcess[] = [];
   const clients: MqttClient[] = [];
+  const others: MqttClient[] = []; // the will watcher and a device that stays away
   const lbs: Haproxy[] = [];
   t.after(async () => {
-    for (const c of clients) c.end(true);
+    for (const c of [...clients, ...others]) c.end(true);
     for (const lb of lbs) await lb.stop();
     await stopClusterProcesses(nodes);
     await schema.drop();
@@ -45,19 +50,24 @@ test('postgres+nats+haproxy: kill -9 one of three nodes under 300 devices: all r
   for (const id of ['f1', 'f2', 'f3']) nodes.push(await startClusterProcess(id, o));
   const lb = await startHaproxy([
     { servers: nodes.map((n) => n.mqttPort), proxy: 'v2', source: '127.0.0.5', check: true },
+    ...nodes.map((n) => ({ servers: [n.mqttPort], proxy: 'v2' as const, check: true })),
   ]);
   lbs.push(lb);
   const port = lb.ports[0]!;
   await nodes[0]!.api('POST', '/devices', { id: 'fo-0' }); // registered: its connectivity history is kept
 
+  let killed = false;
+  const closedByKill = new Set<string>();
   for (let i = 0; i < DEVICES; i++) {
     const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
       clientId: `fo-${i}`,
       protocolVersion: 5,
       reconnectPeriod: 300,
       connectTimeout: 10_000,
+      will: { topic: `fo-will/fo-${i}`, payload: Buffer.from('gone'), qos: 1, retain: false },
     });
     c.on('error', () => undefined); // refused while a node is down: retried
+    c.on('close', () => killed && closedByKill.add(`fo-${i}`));
     clients.push(c);
   }
   const fleet = async (n: ClusterProcess): Promise<Json> => (await n.readyz()).body.cluster;
@@ -91,6 +101,42 @@ test('postgres+nats+haproxy: kill -9 one of three nodes under 300 devices: all r
   const victimIdx = perNode.indexOf(Math.max(...perNode));
   const victim = nodes[victimIdx]!;
   const survivors = nodes.filter((n) => n !== victim);
+  // A watcher on a survivor, through that node's own frontend: the wills, once each.
+  const watcher = mqtt.connect(`mqtt://127.0.0.1:${lb.ports[1 + nodes.indexOf(survivors[0]!)]}`, {
+    clientId: 'fo-watcher',
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+  });
+  others.push(watcher);
+  const wills: string[] = [];
+  watcher.on('message', (topic) => wills.push(topic));
+  await new Promise<void>((resolve, reject) => {
+    watcher.once('connect', () => resolve());
+    watcher.once('error', reject);
+  });
+  await watcher.subscribeAsync('fo-will/#', { qos: 1 });
+  await until(
+    'every node knows the watcher’s filter',
+    async () =>
+      (await Promise.all(survivors.slice(1).concat(victim).map((n) => n.gauge('tsunagu_cluster_remote_filters')))).every(
+        (f) => f >= 1,
+      ),
+  );
+  // One more device on the victim that will not come back: its will is published by the node that
+  // adopts the dead node's rows — the same round would republish any will a device that already
+  // reconnected had taken, so once it arrives a duplicate would have arrived too.
+  const stay = mqtt.connect(`mqtt://127.0.0.1:${lb.ports[1 + victimIdx]}`, {
+    clientId: 'fo-stay',
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    will: { topic: 'fo-will/fo-stay', payload: Buffer.from('gone'), qos: 1, retain: false },
+  });
+  stay.on('error', () => undefined);
+  others.push(stay);
+  await new Promise<void>((resolve) => stay.once('connect', () => resolve()));
+  killed = true;
   const killedAt = Date.now();
   await victim.kill();
   let reconnectedMs = -1;
@@ -107,7 +153,8 @@ test('postgres+nats+haproxy: kill -9 one of three nodes under 300 devices: all r
       const exact = cs.every((c) => {
         const by = c.presence.byMember as Record<string, number>;
         const sum = Object.values(by).reduce((a, b) => a + b, 0);
-        return !Object.keys(by).some((m) => m.startsWith(`${victim.nodeId}#`)) && sum === DEVICES;
+        // Every device and the watcher; the device that stays away is gone with the victim.
+        return !Object.keys(by).some((m) => m.startsWith(`${victim.nodeId}#`)) && sum === DEVICES + 1;
       });
       if (exact && presenceMs < 0) presenceMs = now;
       const shards = cs.reduce((a, c) => a + (c.shardsHeld as number), 0);
@@ -117,8 +164,15 @@ test('postgres+nats+haproxy: kill -9 one of three nodes under 300 devices: all r
     120_000,
   );
   for (const n of survivors) assert.equal((await n.readyz()).status, 200, `${n.nodeId} ready`);
+  assert.equal(closedByKill.size, perNode[victimIdx], 'the kill closed exactly the victim’s connections');
+  const expected = [...closedByKill, 'fo-stay'].map((id) => `fo-will/${id}`).sort();
+  await until('the wills of the victim’s devices', () => new Set(wills).size >= expected.length, 60_000);
+  const willsMs = Date.now() - killedAt;
+  await new Promise((r) => setTimeout(r, 1000)); // stragglers of the adoption round
+  assert.deepEqual(wills.slice().sort(), expected, 'one will per device the kill disconnected, each once, no others');
   t.diagnostic(
     `kill -9 of ${victim.nodeId} (${perNode[victimIdx]} of ${DEVICES} devices): all reconnected through HAProxy after ${reconnectedMs} ms; ` +
-      `fleet presence exact on the survivors after ${presenceMs} ms; every shard owned again after ${leasesMs} ms`,
+      `fleet presence exact on the survivors after ${presenceMs} ms; every shard owned again after ${leasesMs} ms; ` +
+      `${expected.length} wills (one by adoption) published once each after ${willsMs} ms`,
   );
 });

@@ -47,9 +47,12 @@ export class GoneMembers {
     const prev = this.chains.get(target) ?? Promise.resolve();
     const p = prev.catch(() => undefined).then(() => this.redeliverOne(target, h, payload, trace, answered));
     this.chains.set(target, p);
-    void p.finally(() => {
+    // Not `p.finally(…)`: that is a second promise, rejected with p and observed by nobody — an
+    // unhandled rejection that ended a node (the caller handles p's rejection: not acknowledged).
+    const forget = (): void => {
       if (this.chains.get(target) === p) this.chains.delete(target);
-    });
+    };
+    void p.then(forget, forget);
     return p;
   }
 

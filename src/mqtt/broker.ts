@@ -131,11 +131,9 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       this.sessions.byId,
       this,
       (clientId, w, publish) => authorizeWill(this, clientId, w, publish),
-      (msg) => {
-        this.counters.messagesReceived++;
-        this.route(msg);
-      },
+      (msg) => (this.counters.messagesReceived++, this.route(msg)),
       () => this.running,
+      (err, topic) => this.log.warn({ err, topic }, 'mqtt: a will was not confirmed by every node'),
     );
     this.sweeper = new Sweeper(this, this.limits.connectRatePerIp, opts.sysIntervalMs ?? 10_000);
   }

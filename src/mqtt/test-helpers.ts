@@ -25,6 +25,7 @@ export async function startTestBroker(
     allowAnonymous?: boolean;
     db?: Database;
     persistence?: BrokerOptions['persistence'];
+    fanOut?: BrokerOptions['fanOut'];
     sysIntervalMs?: number;
     listen?: boolean;
   } = {},
@@ -39,6 +40,7 @@ export async function startTestBroker(
     nodeId: 'test',
     sysIntervalMs: opts.sysIntervalMs ?? 0,
     ...(opts.persistence ? { persistence: opts.persistence } : {}),
+    ...(opts.fanOut ? { fanOut: opts.fanOut } : {}),
   });
   await broker.start();
   let server: Server | undefined;

@@ -14,6 +14,7 @@ import type { Clock } from '../core/index.js';
 import type { ClientInfo } from './api.js';
 import type { StateWriter } from './host.js';
 import type { PersistOp, StoredWill } from './persistence.js';
+import type { RouteResult } from './route.js';
 import type { Session } from './session.js';
 import type { Message, Will } from './types.js';
 
@@ -38,8 +39,10 @@ export class WillRoom implements WillHost {
     readonly sessions: ReadonlyMap<string, Session>,
     private readonly state: StateWriter,
     private readonly authorize: (clientId: string, w: Will, publish: () => void) => void,
-    private readonly route: (msg: Message) => void,
+    private readonly route: (msg: Message) => RouteResult,
     private readonly running: () => boolean,
+    /** A will some node did not confirm in time (cluster forward): nobody acknowledges a will, so logged. */
+    private readonly unconfirmed: (err: unknown, topic: string) => void,
   ) {}
 
   persist(op: PersistOp): void {
@@ -48,8 +51,8 @@ export class WillRoom implements WillHost {
 
   /** Authorized again when due, with the same check as PUBLISH (the ACL may have changed). */
   publishWill(clientId: string, w: Will): void {
-    this.authorize(clientId, w, () =>
-      this.route({
+    this.authorize(clientId, w, () => {
+      const r = this.route({
         topic: w.topic,
         payload: w.payload,
         qos: w.qos,
@@ -57,8 +60,11 @@ export class WillRoom implements WillHost {
         properties: w.properties,
         publisherId: clientId,
         expiresAt: w.expiryInterval === undefined ? undefined : this.clock.now() + w.expiryInterval * 1000,
-      }),
-    );
+      });
+      // Observed, always: a rejected wait left alone is an unhandled rejection, which ends the
+      // process (after a kill -9 under load it ended both surviving nodes).
+      r.wait?.catch((err: unknown) => this.unconfirmed(err, w.topic));
+    });
   }
 
   /** At start, after the sessions are restored. */
