@@ -58,10 +58,36 @@ export interface ForwardReceiverOptions {
 export class ForwardReceiver {
   /** Client ids adopted from each dead member (a re-sent forward with `a` reaches only them). */
   readonly adoptedFrom = new Map<string, Set<string>>();
+  /**
+   * Client ids whose session this node claimed while its holder was gone but not yet adopted
+   * (NatsFanOut.claimSession): a re-sent forward with `a` reaches them too, unless this node
+   * already took the same QoS 2 message directly (the session may have had it then).
+   */
+  readonly claimedFromGone = new Map<string, Set<string>>();
   private readonly seen: SeenMessages;
 
   constructor(private readonly o: ForwardReceiverOptions) {
     this.seen = new SeenMessages(o.dedupeWindowMs, o.dedupeMax);
+  }
+
+  adopted(member: string, clients: readonly string[]): void {
+    const set = this.adoptedFrom.get(member) ?? new Set<string>();
+    for (const c of clients) set.add(c);
+    this.adoptedFrom.set(member, set);
+  }
+
+  claimedFrom(member: string, clientId: string): void {
+    const set = this.claimedFromGone.get(member) ?? new Set<string>();
+    set.add(clientId);
+    this.claimedFromGone.set(member, set);
+  }
+
+  /** The sessions a re-sent forward for dead member `a` reaches here. */
+  private sessionsOf(h: Header & { a: string }): Set<string> {
+    const adopted = this.adoptedFrom.get(h.a);
+    const claimed = this.claimedFromGone.get(h.a);
+    if (!claimed || (h.i !== undefined && this.seen.has(h.i))) return adopted ?? new Set<string>();
+    return adopted ? new Set([...adopted, ...claimed]) : claimed;
   }
 
   /** A forward on this node's subject; `accept` answers a QoS 1/2 one (a NATS request). */
@@ -148,7 +174,7 @@ export class ForwardReceiver {
    */
   private deliverHere(h: Header, msg: Message, acked: boolean, trace: MsgHdrs | undefined): Promise<Route> {
     const r = new Route(msg);
-    const clients = h.a !== undefined ? (this.adoptedFrom.get(h.a) ?? new Set<string>()) : undefined;
+    const clients = h.a !== undefined ? this.sessionsOf(h as Header & { a: string }) : undefined;
     const scope: RouteScope = {
       remote: true,
       shared: h.g && !clients ? new Set(h.g) : NO_GROUPS,

@@ -36,11 +36,18 @@ test('nats: a re-sent forward the adopter does not answer rejects for its caller
     orphanWaitMs: 5000,
     stats,
     deliverHere: async () => undefined,
+    liveMembers: () => ['adopter'],
   });
   gone.adoptedBy.set('dead', 'adopter');
 
   await assert.rejects(
-    gone.redeliver('dead', { t: 'devices/d1/heartbeat', q: 1 }, Buffer.from('{}'), undefined, () => undefined),
+    gone.redeliver(
+      'dead',
+      { t: 'devices/d1/heartbeat', q: 1 },
+      Buffer.from('{}'),
+      undefined,
+      () => undefined,
+    ),
     (err: Error & { code?: string }) => err.code === 'TIMEOUT',
   );
   await new Promise((r) => setTimeout(r, 100)); // unhandled rejections are reported after a turn

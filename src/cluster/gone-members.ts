@@ -1,7 +1,8 @@
 /**
  * Forwards to a member that is gone (cluster/nats-fan-out.ts): a QoS 1/2 forward answered "no
  * responders" waits until a node adopted the gone member's sessions (cluster/orphans.ts, the `x`
- * announcement) and is re-sent there for those sessions only — in order per gone member.
+ * announcement) and is re-sent for those sessions only — to the adopter and to every node that
+ * reclaimed one of them before the adoption — in order per gone member.
  */
 import type { MsgHdrs, NatsConnection, NatsError } from 'nats';
 import type { Logger } from '../core/index.js';
@@ -20,6 +21,8 @@ export interface GoneMembersOptions {
    * answer a forward gets (the copies dropped here; cluster/forward-answer.ts).
    */
   deliverHere(h: Header, payload: Buffer, trace: MsgHdrs | undefined): Promise<Uint8Array | undefined>;
+  /** The other members this node hears now (a client may have reclaimed its session on any). */
+  liveMembers(): string[];
 }
 
 export class GoneMembers {
@@ -72,25 +75,19 @@ export class GoneMembers {
       );
     for (;;) {
       const by = this.adoptedBy.get(target);
-      if (by === this.o.member) {
-        this.o.stats.redelivered++;
-        answered(this.o.member, await this.o.deliverHere({ ...h, a: target }, payload, trace));
-        return;
-      }
+      if (by !== undefined) return this.resendForGone(target, by, h, payload, trace, answered);
       if (by === undefined) {
         if (performance.now() > deadline) return giveUp();
         await sleep();
         if (this.adoptedBy.has(target)) continue;
       }
       try {
-        const to = by ?? target;
-        const m = await this.o.nc.request(
-          `${this.o.base}.f.${to}`,
-          encodeFrame(by ? { ...h, a: target } : h, payload),
-          { timeout: this.o.ackTimeoutMs, ...(trace ? { headers: trace } : {}) },
-        );
-        if (by !== undefined) this.o.stats.redelivered++;
-        answered(to, m.data);
+        // A NATS blip, not a death: the member may answer on its own subject again.
+        const m = await this.o.nc.request(`${this.o.base}.f.${target}`, encodeFrame(h, payload), {
+          timeout: this.o.ackTimeoutMs,
+          ...(trace ? { headers: trace } : {}),
+        });
+        answered(target, m.data);
         return;
       } catch (err) {
         if (!noResponders(err as NatsError)) {
@@ -98,8 +95,44 @@ export class GoneMembers {
           throw err;
         }
         if (performance.now() > deadline) return giveUp();
-        if (by !== undefined) await sleep();
       }
     }
+  }
+
+  /**
+   * Adopted: re-send for `target`'s sessions (header `a`) to the adopter — and to every other live
+   * node, since a client may have reclaimed its session on one before the adoption (that node
+   * recorded it, cluster/forward-receiver.ts `claimedFromGone`). A node with none of them delivers
+   * nothing. Accepted once every node answered; a node that is gone by now is passed over, one
+   * that does not answer in time rejects (the publisher resends: at least once).
+   */
+  private async resendForGone(
+    target: string,
+    by: string,
+    h: Header,
+    payload: Buffer,
+    trace: MsgHdrs | undefined,
+    answered: (node: string, answer: Uint8Array | undefined) => void,
+  ): Promise<void> {
+    const frame = { ...h, a: target };
+    const nodes = new Set([by, this.o.member, ...this.o.liveMembers()]);
+    nodes.delete(target);
+    this.o.stats.redelivered++;
+    await Promise.all(
+      [...nodes].map(async (node) => {
+        if (node === this.o.member) return answered(node, await this.o.deliverHere(frame, payload, trace));
+        try {
+          const m = await this.o.nc.request(`${this.o.base}.f.${node}`, encodeFrame(frame, payload), {
+            timeout: this.o.ackTimeoutMs,
+            ...(trace ? { headers: trace } : {}),
+          });
+          answered(node, m.data);
+        } catch (err) {
+          if (noResponders(err as NatsError) && node !== by) return;
+          this.o.stats.forwardTimeouts++;
+          throw err;
+        }
+      }),
+    );
   }
 }

@@ -99,6 +99,7 @@ export class NatsFanOut implements FanOut {
       orphanWaitMs: o.orphanWaitMs ?? 30_000,
       stats: this.stats,
       deliverHere: (h, payload, trace) => this.receiver.accept(h, decodeMessage(h, payload), trace),
+      liveMembers: () => [...this.heard.keys()],
     });
   }
 
@@ -217,6 +218,7 @@ export class NatsFanOut implements FanOut {
     this.stats.claims++;
     const data = Buffer.from(JSON.stringify({ c: clientId, k: clean ? 1 : 0 }));
     const silent: string[] = [];
+    const gone: string[] = [];
     await Promise.all(
       [...this.heard.keys()].map((member) =>
         this.o.nc.request(`${this.o.base}.t.${member}`, data, { timeout: this.ackTimeoutMs }).then(
@@ -226,18 +228,29 @@ export class NatsFanOut implements FanOut {
             if (resends.length > 0) this.host.acceptResends(clientId, resends);
           },
           (err: NatsError) => {
-            if (noResponders(err)) return;
+            if (noResponders(err)) return void gone.push(member);
             this.o.log.warn({ err, member, clientId }, 'cluster fan-out: session claim not answered');
             silent.push(member);
           },
         ),
       ),
     );
+    if (gone.length > 0 || silent.length > 0) await this.claimedFromGone(clientId, gone, silent);
+  }
+
+  /**
+   * After a claim: a holder that is gone (no responders: killed, not yet adopted) may have been
+   * sent messages for this session that wait for its adoption; recording it here lets those
+   * re-sent forwards (header `a`) reach the session on this node (cluster/gone-members.ts). A
+   * holder that did not answer fences the claim.
+   */
+  private async claimedFromGone(clientId: string, gone: string[], silent: string[]): Promise<void> {
+    const holders = await this.host.holdersOf(clientId);
+    for (const h of holders) if (gone.includes(memberOf(h))) this.receiver.claimedFrom(memberOf(h), clientId);
     if (silent.length === 0) return;
     // Fenced: a holder that did not answer may still hold the session (a stalled process). Refused
     // rather than two holders; once it answers, or dies and is adopted, the row names another.
-    for (const h of await this.host.holdersOf(clientId))
-      if (silent.includes(memberOf(h))) throw new SessionBusyError(clientId, h);
+    for (const h of holders) if (silent.includes(memberOf(h))) throw new SessionBusyError(clientId, h);
   }
 
   async close(): Promise<void> {
@@ -305,7 +318,7 @@ export class NatsFanOut implements FanOut {
     const m = memberOf(owner);
     this.flushDeltas(); // the adopted sessions' filters first, then the adoption
     this.announce({ o: this.member, s: ++this.seq, k: 'x', m, by: this.member });
-    this.receiver.adoptedFrom.set(m, new Set(clients));
+    this.receiver.adopted(m, clients);
     this.stats.adoptedMembers++;
     this.stats.adoptedClients += clients.length;
     this.onAdopted(m, this.member);
