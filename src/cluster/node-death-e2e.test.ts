@@ -11,13 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { testClusterSubject } from '../test-support/cluster-node.js';
-import {
-  startClusterProcess,
-  stopClusterProcesses,
-  type ClusterProcess,
-} from '../test-support/cluster-processes.js';
-import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
+import { startClusterProcesses, type ClusterProcess } from '../test-support/cluster-processes.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
 import { until } from '../test-support/until.js';
 
 interface Client {
@@ -55,16 +50,7 @@ const persistent: IClientOptions = { clean: false, properties: { sessionExpiryIn
 
 test('postgres+nats: a node killed with -9: its wills once, its sessions keep receiving', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('nodedeath');
-  const o = { schema: schema.schema, subject: testClusterSubject() };
-  const nodes: ClusterProcess[] = [];
-  const clients: MqttClient[] = [];
-  t.after(async () => {
-    for (const c of clients) c.end(true);
-    await stopClusterProcesses(nodes);
-    await schema.drop();
-  });
-  for (const id of ['da', 'db', 'dc']) nodes.push(await startClusterProcess(id, o));
+  const { nodes, clients } = await startClusterProcesses(t, 'nodedeath', ['da', 'db', 'dc']);
   const [a, b, c] = nodes as [ClusterProcess, ClusterProcess, ClusterProcess];
   const open = async (n: ClusterProcess, id: string, opts: IClientOptions = {}): Promise<Client> => {
     const cl = await connect(n.mqttPort, id, opts);

@@ -8,13 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { testClusterSubject } from '../test-support/cluster-node.js';
-import {
-  startClusterProcess,
-  stopClusterProcesses,
-  type ClusterProcess,
-} from '../test-support/cluster-processes.js';
-import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
+import { startClusterProcesses, type ClusterProcess } from '../test-support/cluster-processes.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
 import { until } from '../test-support/until.js';
 
 async function connect(
@@ -43,16 +38,7 @@ const persistent: IClientOptions = { clean: false, properties: { sessionExpiryIn
 
 test('postgres+nats: messages held for a killed node reach a session reclaimed elsewhere before the adoption', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('reclaim');
-  const o = { schema: schema.schema, subject: testClusterSubject() };
-  const nodes: ClusterProcess[] = [];
-  const clients: MqttClient[] = [];
-  t.after(async () => {
-    for (const c of clients) c.end(true);
-    await stopClusterProcesses(nodes);
-    await schema.drop();
-  });
-  for (const id of ['ra', 'rb', 'rc']) nodes.push(await startClusterProcess(id, o));
+  const { nodes, clients } = await startClusterProcesses(t, 'reclaim', ['ra', 'rb', 'rc']);
   const [a, b, c] = nodes as [ClusterProcess, ClusterProcess, ClusterProcess];
 
   const sub = await connect(a.mqttPort, 'reclaimer', persistent);

@@ -16,13 +16,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { testClusterSubject } from '../test-support/cluster-node.js';
-import {
-  startClusterProcess,
-  stopClusterProcesses,
-  type ClusterProcess,
-} from '../test-support/cluster-processes.js';
-import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
+import { startClusterProcesses, type ClusterProcess } from '../test-support/cluster-processes.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
 import { until } from '../test-support/until.js';
 
 async function open(n: ClusterProcess, clientId: string, opts: IClientOptions): Promise<MqttClient> {
@@ -37,17 +32,7 @@ async function open(n: ClusterProcess, clientId: string, opts: IClientOptions): 
 
 test('postgres+nats: a forward that timed out on a stopped node — QoS 2 still exactly once', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('qos2to');
-  const o = { schema: schema.schema, subject: testClusterSubject() };
-  const nodes: ClusterProcess[] = [];
-  const clients: MqttClient[] = [];
-  t.after(async () => {
-    for (const n of nodes) n.proc.child.kill('SIGCONT');
-    for (const c of clients) c.end(true);
-    await stopClusterProcesses(nodes);
-    await schema.drop();
-  });
-  for (const id of ['qa', 'qb', 'qc']) nodes.push(await startClusterProcess(id, o));
+  const { nodes, clients } = await startClusterProcesses(t, 'qos2to', ['qa', 'qb', 'qc']);
   const [a, b, c] = nodes as [ClusterProcess, ClusterProcess, ClusterProcess];
 
   const got = new Map<string, string[]>();

@@ -7,14 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { testClusterSubject } from '../test-support/cluster-node.js';
-import {
-  startClusterProcess,
-  stopClusterProcesses,
-  type ClusterProcess,
-} from '../test-support/cluster-processes.js';
-import { freshPgSchema, requireNats, requirePostgres } from '../test-support/services.js';
+import mqtt, { type IClientOptions } from 'mqtt';
+import { startClusterProcesses, type ClusterProcess } from '../test-support/cluster-processes.js';
+import { requireNats, requirePostgres } from '../test-support/services.js';
 import { until } from '../test-support/until.js';
 
 const persistent: IClientOptions = {
@@ -27,17 +22,7 @@ const persistent: IClientOptions = {
 
 test('postgres+nats: a holder that does not release in time: CONNECT refused 0x89, then taken over once', async (t) => {
   if (!(await requirePostgres(t)) || !(await requireNats(t))) return;
-  const schema = await freshPgSchema('fence');
-  const o = { schema: schema.schema, subject: testClusterSubject() };
-  const nodes: ClusterProcess[] = [];
-  const clients: MqttClient[] = [];
-  t.after(async () => {
-    for (const n of nodes) n.proc.child.kill('SIGCONT');
-    for (const c of clients) c.end(true);
-    await stopClusterProcesses(nodes);
-    await schema.drop();
-  });
-  for (const id of ['fa', 'fb']) nodes.push(await startClusterProcess(id, o));
+  const { nodes, clients } = await startClusterProcesses(t, 'fence', ['fa', 'fb']);
   const [a, b] = nodes as [ClusterProcess, ClusterProcess];
   const url = (n: ClusterProcess): string => `mqtt://127.0.0.1:${n.mqttPort}`;
 

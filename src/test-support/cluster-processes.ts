@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { testClusterSubject } from './cluster-node.js';
 import { startPlatformProcess, type PlatformProcess } from './cli-process.js';
 import { freePort } from './ports.js';
-import { NATS_URL, PG_URL } from './services.js';
+import { freshPgSchema, NATS_URL, PG_URL } from './services.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON response bodies in assertions
 export type Json = Record<string, any>;
@@ -123,4 +125,34 @@ export async function startClusterProcess(nodeId: string, o: ClusterProcessOptio
 /** Stop every node (SIGTERM, then kill -9 after 10 s). */
 export async function stopClusterProcesses(nodes: ClusterProcess[]): Promise<void> {
   await Promise.all(nodes.map((n) => n.stop()));
+}
+
+/** Anything a test opened that must end before the nodes stop (an MQTT client, say). */
+interface Closable {
+  end(force?: boolean): unknown;
+}
+
+/**
+ * `ids.length` processes on a fresh schema and a NATS subject of their own. After the test: any
+ * node a test stopped with SIGSTOP is continued, the clients pushed to `clients` end, the nodes
+ * stop and the schema is dropped. The caller checks `requirePostgres` / `requireNats` first.
+ */
+export async function startClusterProcesses(
+  t: TestContext,
+  schemaName: string,
+  ids: readonly string[],
+  opts: Omit<ClusterProcessOptions, 'schema' | 'subject'> = {},
+): Promise<{ nodes: ClusterProcess[]; clients: Closable[] }> {
+  const schema = await freshPgSchema(schemaName);
+  const o = { ...opts, schema: schema.schema, subject: testClusterSubject() };
+  const nodes: ClusterProcess[] = [];
+  const clients: Closable[] = [];
+  t.after(async () => {
+    for (const n of nodes) n.proc.child.kill('SIGCONT');
+    for (const c of clients) c.end(true);
+    await stopClusterProcesses(nodes);
+    await schema.drop();
+  });
+  for (const id of ids) nodes.push(await startClusterProcess(id, o));
+  return { nodes, clients };
 }
