@@ -15,7 +15,7 @@
 import { connect, type Socket } from 'node:net';
 import { generate } from 'mqtt-packet';
 import type { DeviceReport, FleetSpec, FleetStatus, FromFleet, ToFleet } from './cluster-kill-ipc.js';
-import { PacketScanner, type RawPacket } from './raw-client.js';
+import { connectPacket, PacketScanner, type RawPacket } from './raw-client.js';
 
 interface Dev {
   id: string;
@@ -148,13 +148,7 @@ function connectOnce(d: Dev): void {
     }
   });
   socket.write(
-    generate({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      keepalive: 0,
-      clientId: d.id,
+    connectPacket(d.id, {
       username: d.username,
       password: Buffer.from(d.secret),
       will: { topic: `devices/${d.id}/will`, payload: Buffer.from(d.id), qos: 1, retain: false },
@@ -235,7 +229,7 @@ function start(s: FleetSpec): void {
     acked: [],
     sentAt: [],
     // Spread over the period so the fleet publishes at an even rate.
-    nextAt: now + ((s.indexBase + i) * 7919 % s.devices.length) / s.devices.length * s.periodMs,
+    nextAt: now + ((((s.indexBase + i) * 7919) % s.devices.length) / s.devices.length) * s.periodMs,
     failures: 0,
     missed: false,
     attempts: 0,

@@ -5,6 +5,7 @@
 import { generate, parser as createParser } from 'mqtt-packet';
 import { connect, type Socket } from 'node:net';
 import type { IdleSpec } from './ipc.js';
+import { connectPacket } from './raw-client.js';
 
 export interface IdleConnections {
   opened: number;
@@ -35,16 +36,7 @@ function openOne(port: number, clientId: string, topic: string): Promise<Socket>
       }
     });
     // Keep-alive 0: the broker expects no PINGREQ, so the connections stay truly idle.
-    socket.write(
-      generate({
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 4,
-        clean: true,
-        keepalive: 0,
-        clientId,
-      }),
-    );
+    socket.write(connectPacket(clientId));
   });
 }
 

@@ -4,7 +4,7 @@
  * instead of a full parser. mqtt.js costs several microseconds per message on each side, which on a
  * busy 2-core host can make the clients, not the broker, the bottleneck.
  */
-import { generate } from 'mqtt-packet';
+import { generate, type IConnectPacket } from 'mqtt-packet';
 import { connect, type Socket } from 'node:net';
 
 export interface RawPacket {
@@ -108,6 +108,25 @@ export interface RawClient {
 }
 
 /** Connect with CONNECT → CONNACK (return code 0), keep-alive off. */
+/**
+ * A 3.1.1 CONNECT with a clean session and keep-alive 0 (the broker expects no PINGREQ), plus
+ * what a caller adds: credentials, a will.
+ */
+export function connectPacket(
+  clientId: string,
+  extra: Pick<IConnectPacket, 'username' | 'password' | 'will'> = {},
+): Buffer {
+  return generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    keepalive: 0,
+    clientId,
+    ...extra,
+  });
+}
+
 export function rawConnect(url: string, clientId: string): Promise<RawClient> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -127,16 +146,7 @@ export function rawConnect(url: string, clientId: string): Promise<RawClient> {
     });
     socket.on('data', (d: Buffer) => scanner.push(d));
     socket.once('error', reject);
-    socket.write(
-      generate({
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 4,
-        clean: true,
-        keepalive: 0,
-        clientId,
-      }),
-    );
+    socket.write(connectPacket(clientId));
   });
 }
 
