@@ -86,7 +86,9 @@ async function oneRun(opts: ClusterAdoptOptions, run: number): Promise<AdoptRun>
       if (performance.now() - t0 > 60_000) break;
       const now = (): number => performance.now() - t0;
       if (Number.isNaN(leasesMs)) {
-        const held = await Promise.all([b, c].map(async (n) => (await n.readyz()).body.cluster.shardsHeld as number));
+        const held = await Promise.all(
+          [b, c].map(async (n) => (await n.readyz()).body.cluster.shardsHeld as number),
+        );
         if (held[0]! + held[1]! === shards) leasesMs = now();
       }
       if (Number.isNaN(sessionsMs)) {
@@ -95,7 +97,11 @@ async function oneRun(opts: ClusterAdoptOptions, run: number): Promise<AdoptRun>
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    return { leasesMs: Math.round(leasesMs), sessionsMs: Math.round(sessionsMs), pubackMs: Math.round(pubackMs) };
+    return {
+      leasesMs: Math.round(leasesMs),
+      sessionsMs: Math.round(sessionsMs),
+      pubackMs: Math.round(pubackMs),
+    };
   } finally {
     for (const cl of clients) cl.end(true);
     await Promise.all(nodes.map((n) => n.stop()));

@@ -146,8 +146,14 @@ test('postgres+nats+haproxy: QoS 2 exactly once when a node is killed with -9 mi
 
   let aOk = false;
   let bOk = false;
-  aDone.then(() => (aOk = true), () => undefined);
-  bDone.then(() => (bOk = true), () => undefined);
+  aDone.then(
+    () => (aOk = true),
+    () => undefined,
+  );
+  bDone.then(
+    () => (bOk = true),
+    () => undefined,
+  );
   await until('(a) completed on a survivor', () => aOk, 60_000);
   await until('(b) completed on a survivor', () => bOk, 60_000);
   await until('x-sub-a is back', () => subA.c.connected, 60_000);
@@ -155,7 +161,8 @@ test('postgres+nats+haproxy: QoS 2 exactly once when a node is killed with -9 mi
   await until(
     'A’s sessions adopted',
     async () =>
-      (await b.gauge('tsunagu_cluster_sessions_adopted')) + (await c.gauge('tsunagu_cluster_sessions_adopted')) >
+      (await b.gauge('tsunagu_cluster_sessions_adopted')) +
+        (await c.gauge('tsunagu_cluster_sessions_adopted')) >
       0,
     60_000,
   );

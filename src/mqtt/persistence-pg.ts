@@ -332,7 +332,7 @@ export class PostgresPersistence implements BrokerPersistence {
       incoming: incoming.map((r) => ({
         clientId: String(r.client_id),
         packetId: num(r.packet_id),
-        ...(r.msg_id !== null ? { msgId: String(r.msg_id) } : {}),
+        ...(typeof r.msg_id === 'string' ? { msgId: r.msg_id } : {}),
       })),
       retained: retained.map((r) => ({
         topic: String(r.topic),
