@@ -9,7 +9,8 @@
  * server), --nats-url nats://… (127.0.0.1:4222).
  *
  * `--only kill` runs the node-failure workload instead (cluster-kill.ts: 3 nodes behind HAProxy,
- * 10,000 devices, kill -9 of one node); `--only fan-out` this one alone (the default).
+ * 10,000 devices, kill -9 of one node); `--only adopt` the take-over times of a killed node's
+ * leases and sessions (cluster-adopt.ts); `--only fan-out` this one alone (the default).
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseCliOptions } from '../core/index.js';
@@ -170,8 +171,9 @@ export async function benchCluster(opts: ClusterBenchOptions = {}): Promise<Clus
 export async function runClusterBenchCli(args: string[]): Promise<void> {
   const opts = parseCliOptions(args) as ClusterBenchOptions & { only?: string };
   if (opts.only === 'kill') return (await import('./cluster-kill.js')).runClusterKillCli(args);
+  if (opts.only === 'adopt') return (await import('./cluster-adopt.js')).runClusterAdoptCli(args);
   if (opts.only !== undefined && opts.only !== 'fan-out')
-    throw new Error(`bench cluster: --only ${opts.only}: expected kill or fan-out`);
+    throw new Error(`bench cluster: --only ${opts.only}: expected kill, adopt or fan-out`);
   const rows = await benchCluster(opts);
   const out = [
     `tsunagu bench cluster: 2 nodes (PostgreSQL + NATS), subscriber on A, ${opts.messages ?? 20_000} messages, window ${opts.window ?? 100}, payload ${opts.payload ?? 64} B`,

@@ -67,7 +67,7 @@ const BENCHMARKS: Record<string, { help: string; load: () => Promise<BenchMain> 
     load: async () => withOptions((await import('../bench/index.js')).benchRetained),
   },
   cluster: {
-    help: 'cross-node MQTT fan-out vs same node (2 nodes); --only kill: 3 nodes behind HAProxy, 10,000 devices, kill -9 of one',
+    help: 'cross-node MQTT fan-out vs same node (2 nodes); --only kill: 3 nodes behind HAProxy, 10,000 devices, kill -9 of one; --only adopt: take-over times of a killed node (--sessions, --runs)',
     load: async () => (await import('../bench/index.js')).runClusterBenchCli,
   },
   schedules: {

@@ -17,6 +17,7 @@ import type { PostgresDatabase } from '../store/index.js';
 import { connect } from 'nats';
 import { NatsClusterEvents, DEFAULT_SUBJECT } from './nats-events.js';
 import { memberOf, NatsFanOut, type FanOutStats } from './nats-fan-out.js';
+import { MemberLiveness } from './member-liveness.js';
 import { OrphanAdopter } from './orphans.js';
 import { DEFAULT_LEASE_TIMING, PgOwnership } from './pg-ownership.js';
 import { PgPresence } from './pg-presence.js';
@@ -114,9 +115,13 @@ export async function createCluster(
   });
   let fanOut: NatsFanOut | undefined;
   let adopter: OrphanAdopter | undefined;
+  // Held for the process's life: its end tells the adopter this member's process is gone.
+  const liveness = new MemberLiveness(deps.db, ownership.owner, log);
   try {
+    await liveness.start();
     await ownership.start();
   } catch (err) {
+    await liveness.close();
     await events.close();
     await fanOutNc.close();
     throw err;
@@ -152,6 +157,8 @@ export async function createCluster(
         ownership,
         everyMs: opts.renewMs ?? DEFAULT_LEASE_TIMING.renewMs,
         graceMs: 2 * (opts.ttlMs ?? DEFAULT_LEASE_TIMING.ttlMs),
+        quickGraceMs: 0,
+        joined: () => ownership.joined(),
         log,
         adopt: (live, candidates) => host.adoptOrphans(live, candidates),
         candidates: () => f.knownOwners(),
@@ -191,6 +198,7 @@ export async function createCluster(
       await fanOut?.close();
       await fanOutNc.drain().catch(() => undefined);
       await ownership.close();
+      await liveness.close();
       await events.close();
     },
   };

@@ -319,6 +319,10 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     return claimSession(this, clientId, clean);
   }
 
+  get sharedSessions(): boolean {
+    return this.fanOut.claimSession !== undefined;
+  }
+
   persist(op: PersistOp): void {
     this.opsPushed++;
     this.writer.push(op);

@@ -53,6 +53,8 @@ export interface BrokerHost extends StateWriter {
   route(msg: Message, scope?: RouteScope): RouteResult;
   /** Cluster: take the session from the node holding it, load it here (handover.ts); undefined: nothing to wait for. */
   claimSession(clientId: string, clean: boolean): Promise<void> | undefined;
+  /** Cluster: sessions live in the shared store and move between nodes (handover.ts). */
+  readonly sharedSessions: boolean;
   /** Connect attempts per second per remote address exceeded (limits.connectRatePerIp). */
   connectRateExceeded(ip: string): boolean;
   /** Out-of-order or invalid packet: log one line, MQTT 5 DISCONNECT (0x82 by default), close. */

@@ -12,6 +12,7 @@
  */
 import type {
   PersistOp,
+  StoredIncoming,
   StoredMessage,
   StoredRetained,
   StoredSession,
@@ -35,7 +36,7 @@ export interface CompactBatch {
   msgPuts: StoredMessage[];
   msgUpdates: { clientId: string; seq: number; packetId: number; state: OutgoingState }[];
   incomingDeletes: { clientId: string; packetId: number }[];
-  incomingPuts: { clientId: string; packetId: number }[];
+  incomingPuts: StoredIncoming[];
   retainedDeletes: string[];
   retainedPuts: StoredRetained[];
   willDeletes: string[];
@@ -49,7 +50,7 @@ export function compact(ops: readonly PersistOp[]): CompactBatch {
   const sessions = new Map<string, StoredSession>();
   const subs = new Map<string, StoredSubscription | { clientId: string; raw: string; deleted: true }>();
   const msgs = new Map<string, MsgAction>();
-  const incoming = new Map<string, { clientId: string; packetId: number; put: boolean }>();
+  const incoming = new Map<string, StoredIncoming & { put: boolean }>();
   const retained = new Map<string, StoredRetained | null>();
   const wills = new Map<string, StoredWill | null>();
   const forget = <V extends { clientId: string }>(m: Map<string, V>, clientId: string): void => {
@@ -100,7 +101,12 @@ export function compact(ops: readonly PersistOp[]): CompactBatch {
         msgs.set(k2(o.clientId, o.seq), { kind: 'delete', clientId: o.clientId, seq: o.seq });
         break;
       case 'incoming.put':
-        incoming.set(k2(o.clientId, o.packetId), { clientId: o.clientId, packetId: o.packetId, put: true });
+        incoming.set(k2(o.clientId, o.packetId), {
+          clientId: o.clientId,
+          packetId: o.packetId,
+          ...(o.msgId !== undefined ? { msgId: o.msgId } : {}),
+          put: true,
+        });
         break;
       case 'incoming.delete':
         incoming.set(k2(o.clientId, o.packetId), { clientId: o.clientId, packetId: o.packetId, put: false });
@@ -143,8 +149,9 @@ export function compact(ops: readonly PersistOp[]): CompactBatch {
     else if (m.kind === 'delete') b.msgDeletes.push({ clientId: m.clientId, seq: m.seq });
     else b.msgUpdates.push({ clientId: m.clientId, seq: m.seq, packetId: m.packetId, state: m.state });
   }
-  for (const i of incoming.values())
-    (i.put ? b.incomingPuts : b.incomingDeletes).push({ clientId: i.clientId, packetId: i.packetId });
+  for (const { put, ...i } of incoming.values())
+    if (put) b.incomingPuts.push(i);
+    else b.incomingDeletes.push({ clientId: i.clientId, packetId: i.packetId });
   for (const [topic, r] of retained) {
     if (r) b.retainedPuts.push(r);
     else b.retainedDeletes.push(topic);

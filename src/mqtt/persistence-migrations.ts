@@ -140,8 +140,18 @@ CREATE INDEX mqtt_sessions_holder ON mqtt_sessions (holder);
 CREATE INDEX mqtt_wills_holder ON mqtt_wills (holder);
 `;
 
+/**
+ * Cluster: the id an inbound QoS 2 message was routed under, written before it is routed, so the
+ * publisher's resend on another node (its node died before PUBREC) is routed under the same id and
+ * deduplicated by the nodes that had it (docs/cluster.md "Exactly once across a node failure").
+ */
+const INCOMING_MSG_ID = `
+ALTER TABLE mqtt_incoming ADD COLUMN msg_id TEXT;
+`;
+
 export const MQTT_MIGRATIONS: Migration[] = [
   { id: 1, name: 'broker state', sqlite: SQLITE, postgres: POSTGRES },
   { id: 2, name: 'persisted wills', sqlite: WILLS_SQLITE, postgres: WILLS_POSTGRES },
   { id: 3, name: 'session and will holders', sqlite: HOLDERS_SQLITE, postgres: HOLDERS_POSTGRES },
+  { id: 4, name: 'inbound QoS 2 message ids', sqlite: INCOMING_MSG_ID, postgres: INCOMING_MSG_ID },
 ];

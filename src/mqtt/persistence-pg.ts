@@ -138,9 +138,13 @@ export function batchStatements(ops: readonly PersistOp[], holder: string | null
     ]);
   if (b.incomingPuts.length > 0)
     out.push([
-      `INSERT INTO mqtt_incoming (client_id, packet_id) SELECT * FROM unnest($1::text[], $2::bigint[])
-       ON CONFLICT DO NOTHING`,
-      [b.incomingPuts.map((x) => x.clientId), b.incomingPuts.map((x) => x.packetId)],
+      `INSERT INTO mqtt_incoming (client_id, packet_id, msg_id)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING`,
+      [
+        b.incomingPuts.map((x) => x.clientId),
+        b.incomingPuts.map((x) => x.packetId),
+        b.incomingPuts.map((x) => x.msgId ?? null),
+      ],
     ]);
   if (b.retainedDeletes.length > 0)
     out.push(['DELETE FROM mqtt_retained WHERE topic = ANY($1::text[])', [b.retainedDeletes]]);
@@ -291,7 +295,7 @@ export class PostgresPersistence implements BrokerPersistence {
       () => q(`SELECT * FROM mqtt_sessions${where}`),
       () => q(`SELECT * FROM mqtt_subscriptions${where}`),
       () => q(`SELECT * FROM mqtt_messages${where} ORDER BY seq`),
-      () => q(`SELECT client_id, packet_id FROM mqtt_incoming${where}`),
+      () => q(`SELECT client_id, packet_id, msg_id FROM mqtt_incoming${where}`),
       () => (one ? none : q('SELECT * FROM mqtt_retained')),
       () => (one ? none : q('SELECT * FROM mqtt_wills')),
     ])) as [Row[], Row[], Row[], Row[], Row[], Row[]];
@@ -325,7 +329,11 @@ export class PostgresPersistence implements BrokerPersistence {
         packetId: num(r.packet_id),
         state: String(r.state) as OutgoingState,
       })),
-      incoming: incoming.map((r) => ({ clientId: String(r.client_id), packetId: num(r.packet_id) })),
+      incoming: incoming.map((r) => ({
+        clientId: String(r.client_id),
+        packetId: num(r.packet_id),
+        ...(typeof r.msg_id === 'string' ? { msgId: r.msg_id } : {}),
+      })),
       retained: retained.map((r) => ({
         topic: String(r.topic),
         payload: r.payload as Buffer,

@@ -63,7 +63,7 @@ export class SqlitePersistence implements BrokerPersistence {
       ),
       msgUpd: p('UPDATE mqtt_messages SET packet_id = ?, state = ? WHERE client_id = ? AND seq = ?'),
       msgDel: p('DELETE FROM mqtt_messages WHERE client_id = ? AND seq = ?'),
-      incPut: p('INSERT OR IGNORE INTO mqtt_incoming (client_id, packet_id) VALUES (?, ?)'),
+      incPut: p('INSERT OR IGNORE INTO mqtt_incoming (client_id, packet_id, msg_id) VALUES (?, ?, ?)'),
       incDel: p('DELETE FROM mqtt_incoming WHERE client_id = ? AND packet_id = ?'),
       retPut: p(
         'INSERT OR REPLACE INTO mqtt_retained (topic, payload, qos, properties, expires_at) VALUES (?, ?, ?, ?, ?)',
@@ -131,7 +131,7 @@ export class SqlitePersistence implements BrokerPersistence {
             s.msgDel!.run(o.clientId, o.seq);
             break;
           case 'incoming.put':
-            s.incPut!.run(o.clientId, o.packetId);
+            s.incPut!.run(o.clientId, o.packetId, o.msgId ?? null);
             break;
           case 'incoming.delete':
             s.incDel!.run(o.clientId, o.packetId);
@@ -210,11 +210,16 @@ export class SqlitePersistence implements BrokerPersistence {
       }),
     );
     const incoming = (
-      db.prepare('SELECT client_id, packet_id FROM mqtt_incoming').all() as {
+      db.prepare('SELECT client_id, packet_id, msg_id FROM mqtt_incoming').all() as {
         client_id: string;
         packet_id: number;
+        msg_id: string | null;
       }[]
-    ).map((r) => ({ clientId: r.client_id, packetId: r.packet_id }));
+    ).map((r) => ({
+      clientId: r.client_id,
+      packetId: r.packet_id,
+      ...(r.msg_id !== null ? { msgId: r.msg_id } : {}),
+    }));
     const retained = (
       db.prepare('SELECT * FROM mqtt_retained').all() as {
         topic: string;

@@ -144,6 +144,36 @@ export function persistenceContract(
     assert.equal(st.incoming.length, 0);
   });
 
+  test(`${name}: an inbound QoS 2 id keeps the message id it was routed under`, async (t) => {
+    const p = await make(t);
+    if (!p) return;
+    await p.apply([
+      {
+        op: 'session.put',
+        session: { clientId: 'c', expiryInterval: 60, disconnectedAt: null, protocolVersion: 5 },
+      },
+      { op: 'incoming.put', clientId: 'c', packetId: 3, msgId: 'node1.a7' },
+      { op: 'incoming.put', clientId: 'c', packetId: 4 },
+    ]);
+    const st = await p.load();
+    assert.deepEqual(
+      sortBy(st.incoming, (i) => String(i.packetId)),
+      [
+        { clientId: 'c', packetId: 3, msgId: 'node1.a7' },
+        { clientId: 'c', packetId: 4 },
+      ],
+    );
+    if (p.loadSession) {
+      const one = await p.loadSession('c');
+      assert.equal(one.incoming.find((i) => i.packetId === 3)?.msgId, 'node1.a7');
+    }
+    await p.apply([{ op: 'incoming.delete', clientId: 'c', packetId: 3 }]);
+    assert.deepEqual(
+      (await p.load()).incoming.map((i) => i.packetId),
+      [4],
+    );
+  });
+
   test(`${name}: retained put replaces, delete removes`, async (t) => {
     const p = await make(t);
     if (!p) return;

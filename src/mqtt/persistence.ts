@@ -43,6 +43,16 @@ export interface StoredMessage {
   state: OutgoingState;
 }
 
+/**
+ * An inbound QoS 2 packet id awaiting PUBREL. `msgId` (cluster only, docs/cluster.md "Exactly once
+ * across a node failure"): the id the message was routed under; written before it is routed.
+ */
+export interface StoredIncoming {
+  clientId: string;
+  packetId: number;
+  msgId?: string;
+}
+
 export interface StoredRetained {
   topic: string;
   payload: Buffer;
@@ -85,7 +95,8 @@ export type PersistOp =
   | { op: 'msg.put'; msg: StoredMessage }
   | { op: 'msg.update'; clientId: string; seq: number; packetId: number; state: OutgoingState }
   | { op: 'msg.delete'; clientId: string; seq: number }
-  | { op: 'incoming.put'; clientId: string; packetId: number }
+  /** `msgId` (cluster): the message's id, so a resend on another node is routed under it. */
+  | { op: 'incoming.put'; clientId: string; packetId: number; msgId?: string }
   | { op: 'incoming.delete'; clientId: string; packetId: number }
   | { op: 'retained.put'; msg: StoredRetained }
   | { op: 'retained.delete'; topic: string }
@@ -97,7 +108,7 @@ export interface PersistedState {
   subscriptions: StoredSubscription[];
   /** Ordered by seq. */
   messages: StoredMessage[];
-  incoming: { clientId: string; packetId: number }[];
+  incoming: StoredIncoming[];
   retained: StoredRetained[];
   wills: StoredWill[];
 }
@@ -141,7 +152,7 @@ export class MemoryPersistence implements BrokerPersistence {
   private sessions = new Map<string, StoredSession>();
   private subs = new Map<string, StoredSubscription>();
   private msgs = new Map<string, StoredMessage>();
-  private incoming = new Map<string, { clientId: string; packetId: number }>();
+  private incoming = new Map<string, StoredIncoming>();
   private retained = new Map<string, StoredRetained>();
   private wills = new Map<string, StoredWill>();
 
@@ -208,6 +219,7 @@ export class MemoryPersistence implements BrokerPersistence {
           this.incoming.set(`${o.clientId}\u0000${o.packetId}`, {
             clientId: o.clientId,
             packetId: o.packetId,
+            ...(o.msgId !== undefined ? { msgId: o.msgId } : {}),
           });
           break;
         case 'incoming.delete':

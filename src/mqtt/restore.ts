@@ -84,7 +84,11 @@ export function restoreState(b: RestoreTarget, st: PersistedState, now: number, 
     } else s.inflight.set(o.packetId, o);
   }
   for (const s of b.sessions.values()) s.restoreAllocator();
-  for (const i of st.incoming) b.sessions.get(i.clientId)?.incoming.add(i.packetId);
+  for (const i of st.incoming) {
+    const s = b.sessions.get(i.clientId);
+    s?.incoming.add(i.packetId);
+    if (s && i.msgId !== undefined) s.routedAs.set(i.packetId, i.msgId);
+  }
   for (const r of st.retained)
     b.retained.set(r.topic, {
       topic: r.topic,

@@ -21,6 +21,7 @@ class RareFields {
 class Flows {
   inflight: Map<number, Outgoing> | undefined = undefined;
   incoming: Set<number> | undefined = undefined;
+  routedAs: Map<number, string> | undefined = undefined;
   queue: MessageQueue | undefined = undefined;
   nextId = 1;
   progressAt = 0;
@@ -110,10 +111,26 @@ export class Session {
     if (f === undefined) return;
     f.inflight = undefined;
     f.incoming = undefined;
+    f.routedAs = undefined;
   }
   /** Inbound QoS 2 packet ids received and not yet released [MQTT-4.3.3-…]; allocated on first use. */
   get incoming(): Set<number> {
     return (this.flows.incoming ??= new Set());
+  }
+  /**
+   * Cluster: inbound QoS 2 ids loaded from the store with the id their message was routed under,
+   * by a node that may have died before it finished routing (docs/cluster.md "Exactly once across
+   * a node failure"); the client's resend is routed again under that id. Allocated on first use.
+   */
+  get routedAs(): Map<number, string> {
+    return (this.flows.routedAs ??= new Map());
+  }
+  /** The id inbound QoS 2 packet `packetId` was routed under on another node (taken once). */
+  takeRoutedAs(packetId: number): string | undefined {
+    const m = this.fl?.routedAs;
+    const id = m?.get(packetId);
+    if (id !== undefined) m!.delete(packetId);
+    return id;
   }
   conn: Connection | undefined;
   /** Seconds; 0 = ends with the connection. */

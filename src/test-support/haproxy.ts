@@ -21,6 +21,8 @@ export interface HaproxyBackend {
   source?: string;
   /** Health-check the servers (TCP connect every 500 ms, down after 2 failures) and redispatch. */
   check?: boolean;
+  /** Ports of servers used only while every one of `servers` is down (HAProxy `backup`). */
+  backup?: number[];
 }
 
 export interface Haproxy {
@@ -65,6 +67,7 @@ export async function startHaproxy(backends: HaproxyBackend[]): Promise<Haproxy>
       b.check ? 'check inter 500 fall 2 rise 2' : '',
     ].join(' ');
     b.servers.forEach((p, j) => lines.push(`  server s${j} 127.0.0.1:${p} ${opts}`));
+    (b.backup ?? []).forEach((p, j) => lines.push(`  server b${j} 127.0.0.1:${p} ${opts} backup`));
   });
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(cfg, lines.join('\n') + '\n');

@@ -43,11 +43,17 @@ export function handlePublish(b: BrokerHost, c: Connection, p: IPublishPacket): 
   // The resend of a QoS 2 PUBLISH whose PUBREC was never sent (its connection closed first, e.g. a
   // cluster forward timed out): routed again as a resend under the first attempt's id, even when
   // its packet id is recorded as received — a node that did not accept it must still get it.
-  const resent = p.qos === 2 ? b.resends.take(s.clientId, p.messageId!, topic, payload) : undefined;
+  // Cluster: an inbound id loaded from the store with the id its message was routed under, by a
+  // node that may have died before it finished routing: the resend is routed again under that id
+  // (the nodes that had it deduplicate; docs/cluster.md "Exactly once across a node failure").
+  const routedAs = p.qos === 2 ? s.takeRoutedAs(p.messageId!) : undefined;
+  let resent = p.qos === 2 ? b.resends.take(s.clientId, p.messageId!, topic, payload) : undefined;
   if (resent === undefined && p.qos === 2) {
+    if (routedAs !== undefined && s.incoming.has(p.messageId!))
+      resent = { id: routedAs, here: false, settled: undefined };
     // [MQTT-4.3.3-9/10] a QoS 2 PUBLISH with a packet id not yet released is not delivered again.
-    if (s.incoming.has(p.messageId!)) return c.ack(ackPacket(p, RC.success));
-    if (c.version === 5 && s.incoming.size >= b.limits.maxInflight)
+    else if (s.incoming.has(p.messageId!)) return c.ack(ackPacket(p, RC.success));
+    else if (c.version === 5 && s.incoming.size >= b.limits.maxInflight)
       return b.protocolError(c, 'receive maximum exceeded', RC.receiveMaximumExceeded);
   }
 
@@ -104,7 +110,14 @@ function accept(
   if (p.qos === 2) msg.id = resent?.id ?? b.resends.nextId();
   if (p.qos === 2 && !s.incoming.has(p.messageId!)) {
     s.incoming.add(p.messageId!);
-    if (s.persistent) b.persist({ op: 'incoming.put', clientId: s.clientId, packetId: p.messageId! });
+    if (s.persistent && b.sharedSessions && resent === undefined) return routeWhenDurable(b, c, p, msg);
+    if (s.persistent)
+      b.persist({
+        op: 'incoming.put',
+        clientId: s.clientId,
+        packetId: p.messageId!,
+        ...(b.sharedSessions ? { msgId: msg.id } : {}),
+      });
   }
   const routed = b.route(
     msg,
@@ -139,19 +152,69 @@ function accept(
   if (!wait) return c.completeAck(pending, ack());
   wait.then(
     () => c.completeAck(pending, ack()),
+    (err: unknown) => notAccepted(b, c, p, err),
+  );
+}
+
+/** No acknowledgement; the client resends after reconnecting. */
+function notAccepted(b: BrokerHost, c: Connection, p: IPublishPacket, err: unknown): void {
+  const clientId = c.session?.clientId;
+  if (err instanceof ForwardTimeoutError) {
+    // Delivered here, and maybe on the slow node: a QoS 2 resend goes to the other nodes
+    // only, under the same message id (deduplicated there); a QoS 1 resend is routed again.
+    b.log.warn(
+      { clientId, node: err.node, qos: p.qos },
+      'mqtt: another node did not accept the message in time, disconnecting publisher (it resends)',
+    );
+    return c.close('socket_error', RC.unspecified, 'not accepted by another node in time');
+  }
+  b.log.error({ err, clientId }, 'mqtt: message not persisted, disconnecting publisher');
+  c.close('socket_error', RC.unspecified, 'persistence failed');
+}
+
+/**
+ * Cluster, a persistent session's new QoS 2 PUBLISH: its inbound id is written with the message's
+ * id and committed **before** the message is routed. Should this node die before PUBREC, the
+ * client's resend to another node then finds either no id (nothing was routed anywhere: routed as
+ * new) or the id the message went out under (routed again under it: the nodes that had it answer
+ * from their window, the others deliver it) — never twice, never lost. Routed even if the
+ * connection closes meanwhile (the id is durable: the message is taken). PUBREC as in `accept`.
+ */
+function routeWhenDurable(b: BrokerHost, c: Connection, p: IPublishPacket, msg: Message): void {
+  const s = c.session!;
+  const packetId = p.messageId!;
+  b.persist({ op: 'incoming.put', clientId: s.clientId, packetId, msgId: msg.id });
+  let routedYet = false;
+  const done = b.writer.flushed().then(() => {
+    routedYet = true;
+    const before = b.opsPushed;
+    const routed = b.route(msg);
+    const refused = routed.dropped > 0 && c.version === 5;
+    if (refused) {
+      // PUBREC 0x97 ends the QoS 2 flow: the id is released (as in `accept`).
+      s.incoming.delete(packetId);
+      b.persist({ op: 'incoming.delete', clientId: s.clientId, packetId });
+    }
+    if (routed.flowWait && c.state !== 'closed') b.holdConnection(c, routed.flowWait);
+    let wait = routed.wait;
+    if (b.opsPushed !== before)
+      wait = wait ? Promise.all([wait, b.writer.flushed()]).then(() => undefined) : b.writer.flushed();
+    return (wait ?? Promise.resolve()).then(() => (refused ? RC.quotaExceeded : RC.success));
+  });
+  const settled = done.then(
+    () => undefined,
+    () => undefined,
+  );
+  const pending = c.deferAck({ packetId, msg, wait: settled });
+  done.then(
+    (rc) => c.completeAck(pending, ackPacket(p, rc)),
     (err: unknown) => {
-      // No acknowledgement; the client resends after reconnecting.
-      if (err instanceof ForwardTimeoutError) {
-        // Delivered here, and maybe on the slow node: a QoS 2 resend goes to the other nodes
-        // only, under the same message id (deduplicated there); a QoS 1 resend is routed again.
-        b.log.warn(
-          { clientId: s.clientId, node: err.node, qos: p.qos },
-          'mqtt: another node did not accept the message in time, disconnecting publisher (it resends)',
-        );
-        return c.close('socket_error', RC.unspecified, 'not accepted by another node in time');
+      if (!routedYet) {
+        // The id was not written, so nothing was routed: the resend is a new message.
+        s.incoming.delete(packetId);
+        delete pending.qos2;
       }
-      b.log.error({ err, clientId: s.clientId }, 'mqtt: message not persisted, disconnecting publisher');
-      c.close('socket_error', RC.unspecified, 'persistence failed');
+      notAccepted(b, c, p, err);
     },
   );
 }
@@ -161,6 +224,7 @@ export function handlePubrel(b: BrokerHost, c: Connection, p: IPubrelPacket): vo
   const id = p.messageId!;
   const before = b.opsPushed;
   const known = s.incoming.delete(id);
+  s.takeRoutedAs(id);
   if (known && s.persistent) b.persist({ op: 'incoming.delete', clientId: s.clientId, packetId: id });
   // [MQTT-4.3.3-11] PUBCOMP with the same packet id (0x92 if MQTT 5 and the id was unknown), once
   // the id's release is durable: else a restarted broker would drop the client's next PUBLISH
