@@ -12,6 +12,7 @@
 
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import { SampledContextManager } from './tracing-context.js';
+import { setMessageSpanSink } from './tracing-message-span.js';
 import { PRESAMPLED, setMessageTracing } from './tracing.js';
 
 /** The root ratio the standard variables ask for (OTEL_TRACES_SAMPLER / _ARG); 1 when unset. */
@@ -54,6 +55,24 @@ export function tracingWanted(endpoint: string | undefined, env: NodeJS.ProcessE
   );
 }
 
+/**
+ * The batch processor's limits, where OTEL_BSP_* does not set them: big batches, so the per-request
+ * work of an export (HTTP request and response, protobuf envelope) is spread over many spans, sent
+ * within a second, so finished spans do not wait 5 s in the heap (long enough to be copied into the
+ * old generation and cost a full GC). The queue holds about 8 s of spans at 1% of 100k messages/s.
+ */
+export function batchLimits(env: NodeJS.ProcessEnv): {
+  maxExportBatchSize?: number;
+  maxQueueSize?: number;
+  scheduledDelayMillis?: number;
+} {
+  return {
+    ...(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? { maxExportBatchSize: 2048 } : {}),
+    ...(env.OTEL_BSP_MAX_QUEUE_SIZE === undefined ? { maxQueueSize: 8192 } : {}),
+    ...(env.OTEL_BSP_SCHEDULE_DELAY === undefined ? { scheduledDelayMillis: 1000 } : {}),
+  };
+}
+
 export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> {
   const [{ NodeTracerProvider }, base, { OTLPTraceExporter }, resources, api] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
@@ -86,18 +105,22 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
   // Not the SDK's default AsyncLocalStorage manager: that one keeps Node's async and promise hooks
   // on for every promise of the process once anything is traced (tracing-context.ts).
   const contextManager = new SampledContextManager();
+  const processor = new base.BatchSpanProcessor(exporter, batchLimits(process.env));
   const provider = new NodeTracerProvider({
     resource,
     sampler: new base.ParentBasedSampler({ root }),
-    spanProcessors: [new base.BatchSpanProcessor(exporter)],
+    spanProcessors: [processor],
   });
   provider.register({ contextManager });
+  // Per-message spans skip the Tracer and end straight into the same batch (tracing-message-span.ts).
+  setMessageSpanSink({ processor, resource });
   setMessageTracing(true, ratio);
   return {
     flush: () => provider.forceFlush(),
     propagating: () => contextManager.propagating(),
     async shutdown() {
       setMessageTracing(false);
+      setMessageSpanSink(undefined);
       await provider.shutdown();
       api.trace.disable();
       api.context.disable();
