@@ -259,6 +259,9 @@ const USAGE = `usage: tsunagu bench broker [options]
                         (idle-connections runs once: the brokers are not restarted between rounds)
   --idle-connections L  connection counts at which idle memory is read (default 5000,15000);
                         the figure is the slope between them (marginal bytes per connection)
+  --qos0-messages N     messages per QoS 0 run (default 200000; 10000 with --quick): more for a
+                        steady state, e.g. tracing's batch exports inside the measured window
+  --qos1-messages N     messages per QoS 1 run (default 50000; 2000 with --quick)
   --trace-sample-ratio R[,R…] also run "traced@R" for each ratio: Tsunagu with tracing on at
                         ratio R (OTLP/HTTP to a local sink in this process), beside "tsunagu"
                         with tracing off
@@ -293,6 +296,8 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       rounds: { type: 'string' },
       'idle-connections': { type: 'string' },
       'trace-sample-ratio': { type: 'string' },
+      'qos0-messages': { type: 'string' },
+      'qos1-messages': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -336,6 +341,16 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
     const at = brokers.indexOf('tsunagu');
     brokers.splice(at < 0 ? 0 : at + 1, 0, ...ratios.map(tracedName));
   }
+  const count = (name: 'qos0-messages' | 'qos1-messages'): number | undefined => {
+    const raw = values[name];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`--${name} must be a whole number from 1, got "${raw}"`);
+    return n;
+  };
+  const qos0Messages = count('qos0-messages');
+  const qos1Messages = count('qos1-messages');
   const sink = ratios.length === 0 ? undefined : await startOtlpSink();
   const results = await runBrokerBench({
     ...(sink ? { traced: { otlpUrl: sink.url } } : {}),
@@ -345,6 +360,8 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
     quick: values.quick,
     scale: {
       client,
+      ...(qos0Messages === undefined ? {} : { qos0Messages }),
+      ...(qos1Messages === undefined ? {} : { qos1Messages }),
       ...(values['idle-connections'] ? { idleConnections: parseIdleSteps(values['idle-connections']) } : {}),
     },
     ...(values.only ? { workloads: parseList(values.only, WORKLOAD_IDS, 'workload') } : {}),

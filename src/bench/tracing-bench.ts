@@ -83,7 +83,9 @@ export async function runTracingBenchCli(args: string[]): Promise<void> {
     for (const s of settings) {
       const v = seen.get(s)!;
       const m = median(v);
-      const added = s === 'off' ? '' : `, adds ${(m - off).toFixed(0)} ns/message`;
+      const perSampled =
+        s === 'off' || s === 0 ? '' : ` (${((m - off) / s / 1000).toFixed(1)} µs per sampled message)`;
+      const added = s === 'off' ? '' : `, adds ${(m - off).toFixed(0)} ns/message${perSampled}`;
       process.stdout.write(
         `${s === 'off' ? 'tracing off' : `ratio ${s}`}: median ${m.toFixed(0)} ns CPU/message ` +
           `(min ${Math.min(...v).toFixed(0)}, max ${Math.max(...v).toFixed(0)}, ${v.length} rounds)${added}\n`,

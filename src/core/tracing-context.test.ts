@@ -20,6 +20,8 @@ import {
   inMessageTrace,
   messageParent,
   runInSpan,
+  SpanKind,
+  startMessageSpanUnder,
   startSpan,
   withChildSpan,
   withSpan,
@@ -119,5 +121,43 @@ describe('tracing context: async propagation only while sampled work is in fligh
     const step = await exported('handler step');
     assert.equal(step.parentSpanId, delivery.spanId);
     assert.equal(tracing.propagating(), false);
+  });
+
+  test('a per-message span (no SDK tracer) exports like an SDK span, under its parent, with children', async () => {
+    tracing = await startTracing({ endpoint: receiver.url, sampleRatio: 1, nodeId: 'ctx-test' });
+    const before = Date.now();
+    // A new root (drawn by messageParent), with a handler's span under it.
+    const root = messageParent(undefined, true)!;
+    const span = startMessageSpanUnder('light delivery', SpanKind.PRODUCER, root);
+    runInSpan(
+      span,
+      root,
+      () => withChildSpan('light child', {}, () => 7),
+      (r) => ({ 'test.result': r ?? -1 }),
+    );
+    // Under a device's sampled traceparent.
+    const remote = messageParent({ traceparent: `00-${'e'.repeat(32)}-${'f'.repeat(16)}-01` }, true)!;
+    runInSpan(startMessageSpanUnder('light remote', SpanKind.CONSUMER, remote), remote, () => undefined);
+    const after = Date.now();
+    const d = await exported('light delivery');
+    const child = await exported('light child');
+    const r = await exported('light remote');
+    assert.equal(d.kind, 4, 'PRODUCER (OTLP numbering)');
+    assert.equal(d.parentSpanId, '');
+    assert.match(d.traceId, /^[0-9a-f]{32}$/);
+    assert.match(d.spanId, /^[0-9a-f]{16}$/);
+    assert.deepEqual(d.attributes, { 'test.result': 7 });
+    assert.equal(d.resource['service.instance.id'], 'ctx-test');
+    assert.equal(d.scope, 'tsunagu');
+    // Epoch timestamps (the monotonic clock may drift from the wall clock by a little: a second's slack).
+    assert.ok(
+      d.startMs > before - 1000 && d.startMs <= d.endMs && d.endMs < after + 1000,
+      'timestamps in the run',
+    );
+    assert.equal(child.parentSpanId, d.spanId);
+    assert.equal(child.traceId, d.traceId);
+    assert.equal(r.kind, 5, 'CONSUMER');
+    assert.equal(r.traceId, 'e'.repeat(32));
+    assert.equal(r.parentSpanId, 'f'.repeat(16));
   });
 });

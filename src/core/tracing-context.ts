@@ -54,6 +54,14 @@ export function withContextSync<T>(ctx: Context, fn: () => T): T {
   return installed === undefined ? context.with(ctx, fn) : installed.withSync(ctx, fn);
 }
 
+/**
+ * The active context, from the registered manager directly (the API's `context.active()` looks the
+ * manager up in its global registry on every call): for the broker's per-message sampling check.
+ */
+export function activeContextFast(): Context {
+  return installed === undefined ? context.active() : installed.active();
+}
+
 export class SampledContextManager implements ContextManager {
   private readonly storage = new AsyncLocalStorage<Context>();
   /** The innermost `with()` on the stack (undefined between event-loop turns). */

@@ -12,6 +12,7 @@
 
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import { SampledContextManager } from './tracing-context.js';
+import { setMessageSpanSink } from './tracing-message-span.js';
 import { PRESAMPLED, setMessageTracing } from './tracing.js';
 
 /** The root ratio the standard variables ask for (OTEL_TRACES_SAMPLER / _ARG); 1 when unset. */
@@ -54,6 +55,20 @@ export function tracingWanted(endpoint: string | undefined, env: NodeJS.ProcessE
   );
 }
 
+/**
+ * The batch processor's limits, where OTEL_BSP_* does not set them: batches of up to 2048 spans
+ * (the SDK's default is 512), so at broker rates the per-request work of an export (HTTP request
+ * and response, the serializer's cold start) is spread over four times as many spans; the queue
+ * holds four batches. The delay stays the SDK's 5 s: at low rates (commands) a shorter one only
+ * adds exports.
+ */
+export function batchLimits(env: NodeJS.ProcessEnv): { maxExportBatchSize?: number; maxQueueSize?: number } {
+  return {
+    ...(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE === undefined ? { maxExportBatchSize: 2048 } : {}),
+    ...(env.OTEL_BSP_MAX_QUEUE_SIZE === undefined ? { maxQueueSize: 8192 } : {}),
+  };
+}
+
 export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> {
   const [{ NodeTracerProvider }, base, { OTLPTraceExporter }, resources, api] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
@@ -86,18 +101,22 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
   // Not the SDK's default AsyncLocalStorage manager: that one keeps Node's async and promise hooks
   // on for every promise of the process once anything is traced (tracing-context.ts).
   const contextManager = new SampledContextManager();
+  const processor = new base.BatchSpanProcessor(exporter, batchLimits(process.env));
   const provider = new NodeTracerProvider({
     resource,
     sampler: new base.ParentBasedSampler({ root }),
-    spanProcessors: [new base.BatchSpanProcessor(exporter)],
+    spanProcessors: [processor],
   });
   provider.register({ contextManager });
+  // Per-message spans skip the Tracer and end straight into the same batch (tracing-message-span.ts).
+  setMessageSpanSink({ processor, resource });
   setMessageTracing(true, ratio);
   return {
     flush: () => provider.forceFlush(),
     propagating: () => contextManager.propagating(),
     async shutdown() {
       setMessageTracing(false);
+      setMessageSpanSink(undefined);
       await provider.shutdown();
       api.trace.disable();
       api.context.disable();

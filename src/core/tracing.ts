@@ -21,7 +21,8 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 
-import { withContextSync } from './tracing-context.js';
+import { activeContextFast, withContextSync } from './tracing-context.js';
+import { startMessageSpan } from './tracing-message-span.js';
 
 export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
@@ -35,6 +36,8 @@ type Carrier = Record<string, string | string[] | undefined>;
  * the CPU profile.
  */
 let cachedTracer: Tracer | undefined;
+/** Whether an SDK is registered and exporting (`setMessageTracing`): per-message tracing on. */
+let messageTracing = false;
 function tracer(): Tracer {
   return (cachedTracer ??= trace.getTracer(TRACER_NAME));
 }
@@ -101,7 +104,10 @@ export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) =>
  * would otherwise start a trace per heartbeat (an SLO count under a command's outcome).
  */
 export function withChildSpan<T>(name: string, attributes: Attributes, fn: () => T): T {
-  return trace.getSpan(context.active()) === undefined ? fn() : withSpan(name, { attributes }, fn);
+  const active = activeContextFast();
+  return active === ROOT_CONTEXT || trace.getSpan(active) === undefined
+    ? fn()
+    : withSpan(name, { attributes }, fn);
 }
 
 /** Run `fn` with `span` as the active span (its children nest under it); does not end it. */
@@ -123,8 +129,9 @@ export function inContext<T>(ctx: Context, fn: () => T): T {
  * (tracing-context.ts: sampled contexts follow awaits only while such work is in flight).
  */
 export function inMessageTrace<T>(userProperties: Carrier | undefined, fn: () => T): T {
-  const active = context.active();
-  if (trace.getSpan(active) !== undefined) return context.with(active, fn);
+  if (!messageTracing) return fn(); // no SDK: nothing to enter (called per message and handler)
+  const active = activeContextFast();
+  if (active !== ROOT_CONTEXT && trace.getSpan(active) !== undefined) return context.with(active, fn);
   if (userProperties?.traceparent === undefined) return fn();
   return context.with(extractContext(userProperties), fn);
 }
@@ -179,16 +186,33 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
 /**
  * Per-message tracing is decided once per message, before anything is allocated: off (no SDK),
  * an unsampled parent, or a new root that loses the draw all cost one check and nothing else.
- * `startTracing` (tracing-sdk.ts) turns it on with the root sample ratio.
+ * `startTracing` (tracing-sdk.ts) turns it on with the root sample ratio (see `messageParent`).
  */
-let messageTracing = false;
 let rootRatio = 1;
+/** `log(1 - ratio)`, for the gaps between new roots (`nextGap`). */
+let logMiss = -Infinity;
+/** Messages that may start a trace until the next one that does (a countdown, not a draw per message). */
+let untilRoot = 1;
+
+/**
+ * How many root-eligible messages until the next sampled one, counting it: geometric with
+ * parameter `rootRatio`, so each message is still kept with probability `rootRatio`, independently
+ * of the others (the same distribution as one `Math.random()` per message), for one draw per
+ * sampled message instead.
+ */
+function nextGap(): number {
+  if (rootRatio >= 1) return 1;
+  if (rootRatio <= 0) return Infinity;
+  return Math.floor(Math.log1p(-Math.random()) / logMiss) + 1;
+}
 
 /** Called by tracing-sdk.ts: per-message spans on (with the share of new roots kept) or off. */
 export function setMessageTracing(on: boolean, ratio = 1): void {
   cachedTracer = undefined;
   messageTracing = on;
   rootRatio = ratio;
+  logMiss = Math.log1p(-ratio); // exact for tiny ratios, where log(1 - ratio) would be 0
+  untilRoot = nextGap();
 }
 
 /** Whether an SDK is exporting (cheap; checked before any per-message tracing work). */
@@ -205,32 +229,61 @@ function sampledTraceparent(tp: string | string[] | undefined): boolean {
 
 /** Marks a context whose root span was already drawn (the SDK's root sampler keeps it, tracing-sdk.ts). */
 export const PRESAMPLED = createContextKey('tsunagu.presampled');
+/** The parent of every per-message root that won the draw (contexts are immutable: one for all). */
+const PRESAMPLED_ROOT = ROOT_CONTEXT.setValue(PRESAMPLED, true);
 
 /**
  * The parent a per-message span starts under, or undefined when the message is not traced (so
  * the caller does nothing): a `traceparent` carried by the message (MQTT 5 user property, NATS
  * header) when sampled; else the active span when sampled (a platform publish inside a command's
- * trace); else, when `root` is allowed, a new trace with probability `ratio` (one draw per message).
+ * trace); else, when `root` is allowed, a new trace with probability `ratio` (a countdown to the
+ * next sampled message, `nextGap`). The unsampled path allocates nothing and reads no clock.
  */
 export function messageParent(carrier: Carrier | undefined, root: boolean): Context | undefined {
   if (!messageTracing) return undefined;
   const tp = carrier?.traceparent;
   if (tp !== undefined) return sampledTraceparent(tp) ? extractContext(carrier, ROOT_CONTEXT) : undefined;
-  const active = context.active();
-  const span = trace.getSpan(active);
-  if (span !== undefined) return (span.spanContext().traceFlags & 1) === 1 ? active : undefined;
-  if (!root || Math.random() >= rootRatio) return undefined;
-  return ROOT_CONTEXT.setValue(PRESAMPLED, true);
+  const active = activeContextFast();
+  if (active !== ROOT_CONTEXT) {
+    const span = trace.getSpan(active);
+    if (span !== undefined) return (span.spanContext().traceFlags & 1) === 1 ? active : undefined;
+  }
+  if (!root || --untilRoot > 0) return undefined;
+  untilRoot = nextGap();
+  return PRESAMPLED_ROOT;
+}
+
+/**
+ * The span of a message `messageParent` chose to trace (`mqtt deliver`, its forwarded copy): a
+ * light span (tracing-message-span.ts) under the sampled parent or as a new root it drew; the
+ * SDK's span when that cannot be used (no sink installed, a parent without a span context).
+ */
+export function startMessageSpanUnder(name: string, kind: SpanKind, parent: Context): Span {
+  if (parent === PRESAMPLED_ROOT)
+    return startMessageSpan(name, kind, undefined) ?? startSpan(name, { kind, parent });
+  const p = trace.getSpanContext(parent);
+  const light = p !== undefined && (p.traceFlags & 1) === 1 ? startMessageSpan(name, kind, p) : undefined;
+  return light ?? startSpan(name, { kind, parent });
 }
 
 /**
  * Run `fn` inside `span` (active), and end it after `fn` returns (synchronous work: what `fn`
  * leaves running keeps the span's context only if it enters it itself, as `inMessageTrace` does).
+ * `attributes`, when given, are set once just before the end, with `fn`'s result (undefined when
+ * it threw): one pass of the SDK's attribute checks instead of one at the start and one at the end.
  */
-export function runInSpan<T>(span: Span, parent: Context, fn: () => T): T {
+export function runInSpan<T>(
+  span: Span,
+  parent: Context,
+  fn: () => T,
+  attributes?: (result: T | undefined) => Attributes,
+): T {
+  let result: T | undefined;
   try {
-    return withContextSync(trace.setSpan(parent, span), fn);
+    result = withContextSync(trace.setSpan(parent, span), fn);
+    return result;
   } finally {
+    if (attributes) span.setAttributes(attributes(result));
     span.end();
   }
 }

@@ -46,6 +46,9 @@ export interface ReceivedSpan {
   attributes: Record<string, string | number | boolean>;
   resource: Record<string, string | number | boolean>;
   scope: string;
+  /** Start and end, milliseconds since the epoch (from the nanoseconds, to float precision). */
+  startMs: number;
+  endMs: number;
 }
 
 export interface OtlpReceiver {
@@ -93,6 +96,8 @@ export function decodeTraces(body: Buffer): ReceivedSpan[] {
           attributes: attrs(s.attributes),
           resource: attrs(rs.resource?.attributes),
           scope: ss.scope?.name ?? '',
+          startMs: Number(s.startTimeUnixNano) / 1e6,
+          endMs: Number(s.endTimeUnixNano) / 1e6,
         });
   /* eslint-enable @typescript-eslint/no-explicit-any */
   return out;

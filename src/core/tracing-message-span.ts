@@ -1,0 +1,225 @@
+/**
+ * Per-message spans (`mqtt deliver`, `mqtt deliver forwarded`) without the SDK's Tracer
+ * (docs/observability.md, "What tracing costs"). Sampling is already decided when one starts
+ * (`messageParent`, tracing.ts), so the SDK's per-span work buys nothing here: sampler and
+ * parent-based lookups, three passes of attribute checks, span-count metrics, two clocks and
+ * their hrtime conversions. This span records its name, ids, two `performance.now()` readings and
+ * its attributes, and hands itself to the SDK's batch processor when it ends; the timestamps are
+ * converted when the exporter reads them, in a batch. It is a full API span: children (server-side
+ * handlers' spans) nest under it through the SDK, and `traceparent` is injected from it.
+ *
+ * tracing-sdk.ts installs the processor and resource (`setMessageSpanSink`); without them
+ * tracing.ts falls back to the SDK's spans.
+ */
+import { randomFillSync } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  type Attributes,
+  type AttributeValue,
+  type Exception,
+  type HrTime,
+  type Link,
+  type Span,
+  type SpanContext,
+  type SpanKind,
+  type SpanStatus,
+  SpanStatusCode,
+  type TimeInput,
+  TraceFlags,
+} from '@opentelemetry/api';
+import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+
+/** Where ended message spans go: the SDK's span processor, with the provider's resource. */
+export interface MessageSpanSink {
+  processor: Pick<SpanProcessor, 'onEnd'>;
+  resource: ReadableSpan['resource'];
+}
+
+let sink: MessageSpanSink | undefined;
+
+/** Called by tracing-sdk.ts when it starts (a sink) and stops (undefined). */
+export function setMessageSpanSink(s: MessageSpanSink | undefined): void {
+  sink = s;
+}
+
+/** Whether message spans can be recorded without the SDK's Tracer (tracing-sdk.ts started). */
+export function messageSpansReady(): boolean {
+  return sink !== undefined;
+}
+
+const SCOPE = { name: 'tsunagu' };
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+/** Shared by every span without links or events (most): copied on the first `addLink`/`addEvent`. */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
+/**
+ * Random ids from a pool of random bytes, read as hex by Buffer: `Number.toString(16)` per id
+ * was a seventh of a sampled message's CPU in the profile.
+ */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function randomHex(bytes: number): string {
+  for (;;) {
+    if (poolAt + bytes > pool.length) {
+      randomFillSync(pool);
+      poolAt = 0;
+    }
+    const id = pool.toString('hex', poolAt, (poolAt += bytes));
+    if (pool.readUInt32BE(poolAt - 4) !== 0 || /[^0]/.test(id)) return id; // all zeros is invalid
+  }
+}
+
+/** Epoch milliseconds as OpenTelemetry's [seconds, nanoseconds]. */
+function epochHr(epochMs: number): HrTime {
+  const s = Math.floor(epochMs / 1000);
+  const ns = Math.round((epochMs - s * 1000) * 1e6);
+  return ns >= 1e9 ? [s + 1, ns - 1e9] : [s, ns];
+}
+
+/**
+ * The wall clock minus the monotonic one (`timeOrigin + now()`), read again at most once a second:
+ * they drift apart in a long-running process, and the SDK's spans correct for it (per span).
+ */
+let drift = 0;
+let driftAt = -Infinity;
+
+/** A `performance.now()` reading as epoch time; read when the exporter asks, not on the hot path. */
+function hr(ms: number): HrTime {
+  const now = performance.now();
+  if (now - driftAt > 1000) {
+    drift = Date.now() - (performance.timeOrigin + now);
+    driftAt = now;
+  }
+  return epochHr(performance.timeOrigin + drift + ms);
+}
+
+function timeOf(t: TimeInput | undefined): HrTime {
+  if (t === undefined) return hr(performance.now());
+  if (Array.isArray(t)) return t;
+  if (t instanceof Date) return epochHr(t.getTime());
+  // A number up to now is a performance timestamp, a larger one epoch milliseconds (as in the SDK).
+  return t <= performance.now() ? hr(t) : epochHr(t);
+}
+
+class MessageSpan implements Span, ReadableSpan {
+  readonly attributes: Attributes = {};
+  links: Link[] = NONE;
+  events: TimedEvent[] = NONE;
+  status: SpanStatus = UNSET;
+  ended = false;
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+  readonly instrumentationScope = SCOPE;
+  private readonly t0 = performance.now();
+  private t1 = 0;
+
+  constructor(
+    public name: string,
+    readonly kind: SpanKind,
+    private readonly ctx: SpanContext,
+    readonly parentSpanContext: SpanContext | undefined,
+    private readonly to: MessageSpanSink,
+  ) {}
+
+  get resource(): ReadableSpan['resource'] {
+    return this.to.resource;
+  }
+  get startTime(): HrTime {
+    return hr(this.t0);
+  }
+  get endTime(): HrTime {
+    return hr(this.ended ? this.t1 : this.t0);
+  }
+  get duration(): HrTime {
+    const ns = Math.round(((this.ended ? this.t1 : this.t0) - this.t0) * 1e6);
+    return [Math.floor(ns / 1e9), ns % 1e9];
+  }
+
+  spanContext(): SpanContext {
+    return this.ctx;
+  }
+  setAttribute(key: string, value: AttributeValue | undefined): this {
+    if (!this.ended && value != null && key.length > 0) this.attributes[key] = value;
+    return this;
+  }
+  setAttributes(attributes: Attributes): this {
+    for (const k in attributes) this.setAttribute(k, attributes[k]);
+    return this;
+  }
+  addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
+    if (this.ended) return this;
+    const isTime =
+      attributesOrTime instanceof Date ||
+      typeof attributesOrTime === 'number' ||
+      Array.isArray(attributesOrTime);
+    if (this.events === NONE) this.events = [];
+    this.events.push({
+      name,
+      attributes: isTime ? {} : (attributesOrTime ?? {}),
+      time: timeOf(isTime ? attributesOrTime : time),
+      droppedAttributesCount: 0,
+    });
+    return this;
+  }
+  addLink(link: Link): this {
+    if (this.ended) return this;
+    if (this.links === NONE) this.links = [];
+    this.links.push(link);
+    return this;
+  }
+  addLinks(links: Link[]): this {
+    for (const l of links) this.addLink(l);
+    return this;
+  }
+  setStatus(status: SpanStatus): this {
+    if (!this.ended && status.code !== SpanStatusCode.UNSET && this.status.code !== SpanStatusCode.OK)
+      this.status = status;
+    return this;
+  }
+  updateName(name: string): this {
+    if (!this.ended) this.name = name;
+    return this;
+  }
+  end(): void {
+    if (this.ended) return;
+    this.t1 = performance.now();
+    this.ended = true;
+    this.to.processor.onEnd(this);
+  }
+  isRecording(): boolean {
+    return !this.ended;
+  }
+  recordException(exception: Exception, time?: TimeInput): void {
+    const e = typeof exception === 'string' ? { message: exception } : exception;
+    this.addEvent(
+      'exception',
+      {
+        ...(e.name === undefined ? {} : { 'exception.type': e.name }),
+        ...(e.message === undefined ? {} : { 'exception.message': e.message }),
+        ...(e.stack === undefined ? {} : { 'exception.stacktrace': e.stack }),
+      },
+      time,
+    );
+  }
+}
+
+/**
+ * A recording, sampled span under `parent` (a sampled span context) or, without one, the root of a
+ * new trace; undefined when the sink is not installed (then the caller uses the SDK).
+ */
+export function startMessageSpan(
+  name: string,
+  kind: SpanKind,
+  parent: SpanContext | undefined,
+): Span | undefined {
+  const to = sink;
+  if (to === undefined) return undefined;
+  const ctx: SpanContext = {
+    traceId: parent?.traceId ?? randomHex(16),
+    spanId: randomHex(8),
+    traceFlags: TraceFlags.SAMPLED,
+    ...(parent?.traceState === undefined ? {} : { traceState: parent.traceState }),
+  };
+  return new MessageSpan(name, kind, ctx, parent, to);
+}
