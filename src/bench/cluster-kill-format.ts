@@ -104,7 +104,7 @@ export function formatKillReport(r: KillResult): string {
     ['out-of-service notifications', `${once(r.notifications.outs)} (by ${(r.outsMs / 1000).toFixed(1)} s)`],
     ['false service-outs (notifications)', falseOuts(r.notifiedOuts)],
     [
-      'webhook POSTs, of which re-sent with a known id',
+      'webhook POSTs in the window, of which re-sent with a known id',
       `${r.notifications.posts}, ${r.notifications.resent}`,
     ],
     ['event ids in two notifications', String(r.notifications.eventIdsTwice)],

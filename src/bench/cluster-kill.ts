@@ -352,7 +352,10 @@ export async function benchClusterKill(
       devices.map((d) => d.id),
       inWindow,
     );
-    const posts = sink.posts.map((p) => ({ ...p, items: p.items.filter((i) => inWindow(Number(i.at))) }));
+    // Notifications of changes in the window (the fleet falls silent after it: more outs follow).
+    const posts = sink.posts
+      .map((p) => ({ ...p, items: p.items.filter((i) => inWindow(Number(i.at))) }))
+      .filter((p) => p.items.length > 0);
     // Deadlines the dead node owned: devices whose shard it held at the kill.
     const victimShards = new Set((before[victimIdx]?.ownedShards ?? []) as number[]);
     const shardCount = Number(before[victimIdx]?.shardCount ?? 64);
