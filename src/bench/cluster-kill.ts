@@ -296,10 +296,14 @@ export async function benchClusterKill(
       (e: Error) => say(e.message),
     );
     const willsMs = Date.now() - killedAt;
+    // By id, not by count: false outs of other devices must not end the wait early.
+    const goneIds = (await Promise.all(fleets.map((f) => f.request({ cmd: 'report' }, 'report'))))
+      .flatMap((r) => r.devices)
+      .filter((d) => d.gone)
+      .map((d) => d.id);
     await waitFor(
       'the devices that stayed away out of service and notified',
       async () => {
-        const h = await survivors[0]!.api('GET', '/fleet/health');
         const outs = new Set(
           sink!.posts.flatMap((p) =>
             p.items.filter((i) => i.data?.to === 'out_of_service').map((i) => i.deviceId),
@@ -307,7 +311,7 @@ export async function benchClusterKill(
         );
         // Not before every deadline of a device that stayed away has passed (and been detected).
         const due = Date.now() - killedAt > periodMs + graceMs + 5000;
-        return due && Number(h.byState?.out_of_service ?? 0) >= s.gone && outs.size >= s.gone;
+        return due && goneIds.every((id) => outs.has(id));
       },
       periodMs + graceMs + 120_000,
       1000,
