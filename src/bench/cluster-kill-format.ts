@@ -4,6 +4,7 @@ import type {
   NotificationFigures,
   OnceFigures,
   ReconnectFigures,
+  ServiceOutFigures,
 } from './cluster-kill-report.js';
 
 export interface KillResult {
@@ -31,32 +32,63 @@ export interface KillResult {
   outsMs: number;
   delivery: DeliveryFigures;
   wills: OnceFigures;
-  outs: OnceFigures;
+  /** From every device's service-state history. */
+  outs: ServiceOutFigures;
   notifications: NotificationFigures;
+  /** The same counting on the notifications' service-outs. */
+  notifiedOuts: ServiceOutFigures;
 }
 
 const once = (f: OnceFigures): string =>
   `${f.once}/${f.expected} once, ${f.missing} missing, ${f.repeated} more than once, ${f.unexpected} for other devices`;
 
+/** Service-outs of devices that kept heartbeating, and where those devices were at the kill. */
+function falseOuts(f: ServiceOutFigures): string {
+  const s = (ms: number): string => (ms / 1000).toFixed(1);
+  const where =
+    f.falseDevices === 0
+      ? ''
+      : ` (${f.falseConnectedToVictim} connected to the killed node, ${f.falseOnVictimShards} with their deadline ` +
+        `on its shards, ${f.falseBoth} both; ${s(f.falseFirstMs)} … ${s(f.falseLastMs)} s after the kill; ` +
+        `e.g. ${f.examples.join('; ')})`;
+  return `**${f.falseOuts}** of ${f.falseDevices} devices${where}; ${f.silentOuts} more of devices really silent for a deadline`;
+}
+
 function lostDetail(r: KillResult): string {
   const d = r.delivery;
   if (d.lost === 0) return '';
-  const rel = (t: number | undefined): string => (t === undefined ? '?' : ((t - r.killedAt) / 1000).toFixed(1));
+  const rel = (t: number | undefined): string =>
+    t === undefined ? '?' : ((t - r.killedAt) / 1000).toFixed(1);
   return ` (first published ${rel(d.lostSentFirst)} … ${rel(d.lostSentLast)} s from the kill; e.g. ${d.examples.join('; ')})`;
 }
 
 export function formatKillReport(r: KillResult): string {
   const rc = r.reconnect;
   const rows: [string, string][] = [
-    ['connected before the kill', `${r.devices} in ${(r.connectMs / 1000).toFixed(1)} s; per node ${r.perNode.join(' / ')}`],
-    ['killed (kill -9)', `${r.victim}; load average at the kill ${r.loadAtKill.map((l) => l.toFixed(2)).join(' ')}`],
+    [
+      'connected before the kill',
+      `${r.devices} in ${(r.connectMs / 1000).toFixed(1)} s; per node ${r.perNode.join(' / ')}`,
+    ],
+    [
+      'killed (kill -9)',
+      `${r.victim}; load average at the kill ${r.loadAtKill.map((l) => l.toFixed(2)).join(' ')}`,
+    ],
     [
       'connections the kill closed',
       `${rc.closed}: ${rc.closed - rc.closedLate} at once, ${rc.closedLate} more than 1 s later; ${rc.gone} of them stay away on purpose`,
     ],
-    ['every other device connected again', `${(r.allBackMs / 1000).toFixed(1)} s after the kill (${rc.missing} never came back)`],
-    ['kill → CONNACK per device', `p50 ${(rc.p50Ms / 1000).toFixed(1)} s, p99 ${(rc.p99Ms / 1000).toFixed(1)} s`],
-    ['first reconnect attempt succeeded', `${rc.firstTry}/${rc.back} (${((rc.firstTry / Math.max(1, rc.back)) * 100).toFixed(1)} %)`],
+    [
+      'every other device connected again',
+      `${(r.allBackMs / 1000).toFixed(1)} s after the kill (${rc.missing} never came back)`,
+    ],
+    [
+      'kill → CONNACK per device',
+      `p50 ${(rc.p50Ms / 1000).toFixed(1)} s, p99 ${(rc.p99Ms / 1000).toFixed(1)} s`,
+    ],
+    [
+      'first reconnect attempt succeeded',
+      `${rc.firstTry}/${rc.back} (${((rc.firstTry / Math.max(1, rc.back)) * 100).toFixed(1)} %)`,
+    ],
     ['every lease held by the survivors', `${(r.leasesMs / 1000).toFixed(1)} s after the kill`],
     ['presence exact on both survivors', `${(r.presenceMs / 1000).toFixed(1)} s after the kill`],
     ['QoS 1 heartbeats acknowledged', `${r.delivery.acked} (× ${r.subscribers} persistent subscribers)`],
@@ -65,11 +97,16 @@ export function formatKillReport(r: KillResult): string {
     ['subscribers: dropped by the kill', r.delivery.perSub.map((s) => `${s.id} ${s.dropped}`).join(', ')],
     ['wills of the closed devices', `${once(r.wills)} (all in by ${(r.willsMs / 1000).toFixed(1)} s)`],
     [
-      'service-outs (heartbeat_lost) of the devices that stayed away',
-      `${once(r.outs)}; ${r.goneOnVictimShards} of them had their deadline on the killed node`,
+      "service-outs (every device's history) of the devices that stayed away",
+      `${once(r.outs.stayedAway)}; ${r.goneOnVictimShards} of them had their deadline on the killed node`,
     ],
+    ['false service-outs (history): devices that kept heartbeating taken out', falseOuts(r.outs)],
     ['out-of-service notifications', `${once(r.notifications.outs)} (by ${(r.outsMs / 1000).toFixed(1)} s)`],
-    ['webhook POSTs, of which re-sent with a known id', `${r.notifications.posts}, ${r.notifications.resent}`],
+    ['false service-outs (notifications)', falseOuts(r.notifiedOuts)],
+    [
+      'webhook POSTs in the window, of which re-sent with a known id',
+      `${r.notifications.posts}, ${r.notifications.resent}`,
+    ],
     ['event ids in two notifications', String(r.notifications.eventIdsTwice)],
   ];
   return [

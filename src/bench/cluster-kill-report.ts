@@ -3,7 +3,7 @@
  * hand-made inputs: reconnect times, QoS 1 messages acknowledged to a device and never delivered to
  * a persistent subscriber (lost) or delivered twice, wills once each for exactly the devices the
  * kill disconnected, service-outs and their notifications once each for exactly the devices that
- * stayed away.
+ * stayed away, and every service-out of a device that kept heartbeating (false outs).
  */
 import type { DeviceReport, SubReport } from './cluster-kill-ipc.js';
 
@@ -147,4 +147,124 @@ export function notificationFigures(posts: WebhookPost[], gone: Set<string>): No
     outs: onceFigures(gone, perDevice),
     eventIdsTwice: [...eventSeen.values()].filter((n) => n > 1).length,
   };
+}
+
+/** Where a device was when the node died, for telling false service-outs apart. */
+export interface OutContext {
+  killedAt: number;
+  /** The model's deadline: a device heard within it before a service-out was taken out falsely. */
+  periodMs: number;
+  graceMs: number;
+  /** True when the device's heartbeat deadline was on the killed node's shards at the kill. */
+  onVictimShards: (deviceId: string) => boolean;
+}
+
+export interface ServiceOutFigures {
+  /** The devices that stayed away: each out exactly once (`unexpected`: other devices with an out). */
+  stayedAway: OnceFigures;
+  /**
+   * Outs of devices that kept heartbeating (must be 0): a heartbeat of theirs was acknowledged
+   * less than one deadline (period + grace) before the out's time, so the judge missed it.
+   */
+  falseOuts: number;
+  falseDevices: number;
+  /** Of the devices falsely out: connected to the killed node (the kill closed them), deadline on its shards. */
+  falseConnectedToVictim: number;
+  falseOnVictimShards: number;
+  falseBoth: number;
+  /** Outs of devices that did not stay away but really were silent for a whole deadline. */
+  silentOuts: number;
+  /** Kill → the earliest and latest false out's time (ms); NaN without any. */
+  falseFirstMs: number;
+  falseLastMs: number;
+  /** A few false outs: device, time from the kill, how long before it the device was last heard. */
+  examples: string[];
+}
+
+/** Latest acknowledged heartbeat a device first published at or before `at` (-Infinity: none). */
+function heardBefore(d: DeviceReport | undefined, at: number): number {
+  let last = -Infinity;
+  for (const seq of d?.acked ?? []) {
+    const sent = d?.sentAt?.[seq];
+    if (sent !== undefined && sent <= at && sent > last) last = sent;
+  }
+  return last;
+}
+
+/**
+ * Every service-out (`outs`: device → times of its transitions to out_of_service in the window),
+ * from the history of every device or from the notifications: the devices that stayed away once
+ * each, and every out of a device that kept heartbeating counted as false — however briefly it
+ * was out (a device taken out and back in is not in the final out-of-service list).
+ */
+export function serviceOutFigures(
+  outs: Map<string, number[]>,
+  devices: DeviceReport[],
+  ctx: OutContext,
+): ServiceOutFigures {
+  const byId = new Map(devices.map((d) => [d.id, d]));
+  const gone = new Set(devices.filter((d) => d.gone).map((d) => d.id));
+  const deadline = ctx.periodMs + ctx.graceMs;
+  const f: ServiceOutFigures = {
+    stayedAway: onceFigures(gone, new Map([...outs].map(([id, at]) => [id, at.length]))),
+    falseOuts: 0,
+    falseDevices: 0,
+    falseConnectedToVictim: 0,
+    falseOnVictimShards: 0,
+    falseBoth: 0,
+    silentOuts: 0,
+    falseFirstMs: NaN,
+    falseLastMs: NaN,
+    examples: [],
+  };
+  const times: number[] = [];
+  for (const [id, ats] of [...outs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (gone.has(id) || ats.length === 0) continue;
+    const d = byId.get(id);
+    let falseHere = 0;
+    for (const at of [...ats].sort((a, b) => a - b)) {
+      const heard = heardBefore(d, at);
+      if (at - heard >= deadline) {
+        f.silentOuts++;
+        continue;
+      }
+      falseHere++;
+      times.push(at - ctx.killedAt);
+      if (f.examples.length < 5)
+        f.examples.push(
+          `${id} out at +${((at - ctx.killedAt) / 1000).toFixed(1)} s, heard ${((at - heard) / 1000).toFixed(1)} s before`,
+        );
+    }
+    if (falseHere === 0) continue;
+    f.falseOuts += falseHere;
+    f.falseDevices++;
+    const closed = d?.closedAt !== undefined;
+    const shard = ctx.onVictimShards(id);
+    if (closed) f.falseConnectedToVictim++;
+    if (shard) f.falseOnVictimShards++;
+    if (closed && shard) f.falseBoth++;
+  }
+  if (times.length) {
+    f.falseFirstMs = Math.min(...times);
+    f.falseLastMs = Math.max(...times);
+  }
+  return f;
+}
+
+/** Service-out times per device from the notifications (once per distinct notification and event id). */
+export function notifiedOuts(posts: WebhookPost[]): Map<string, number[]> {
+  const byId = new Map<string, WebhookPost>();
+  for (const p of posts) if (!byId.has(p.notificationId)) byId.set(p.notificationId, p);
+  const events = new Set<string>();
+  const out = new Map<string, number[]>();
+  for (const p of byId.values())
+    for (const item of p.items) {
+      if (events.has(item.eventId)) continue;
+      events.add(item.eventId);
+      if (item.data?.to !== 'out_of_service' || item.deviceId === undefined) continue;
+      const list = out.get(item.deviceId) ?? [];
+      list.push(Number(item.at));
+      out.set(item.deviceId, list);
+    }
+  return out;
 }

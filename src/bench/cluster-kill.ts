@@ -9,7 +9,8 @@
  * time until the survivors hold every lease and presence is exact; acknowledged QoS 1 heartbeats
  * lost (must be 0) and duplicated at the subscribers; wills of the dead node's devices once each;
  * devices that stay away (every `--gone-every`-th of the dead node's) taken out of service once
- * each and notified once each, and no other device taken out. Numbers, not assertions.
+ * each and notified once each, and no other device taken out — not even for a while (every
+ * device's service-state history is read: false service-outs). Numbers, not assertions.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { execFileSync } from 'node:child_process';
@@ -38,8 +39,10 @@ import { formatKillReport, type KillResult } from './cluster-kill-format.js';
 import {
   deliveryFigures,
   notificationFigures,
+  notifiedOuts,
   onceFigures,
   reconnectFigures,
+  serviceOutFigures,
 } from './cluster-kill-report.js';
 
 export interface ClusterKillOptions {
@@ -77,7 +80,12 @@ function fdHardLimit(): number {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `ok` until it holds; one poll that does not answer in 15 s counts as "not yet". */
-async function waitFor(what: string, ok: () => Promise<boolean>, timeoutMs: number, everyMs = 250): Promise<void> {
+async function waitFor(
+  what: string,
+  ok: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   const poll = (): Promise<boolean> =>
     Promise.race([ok().catch(() => false), sleep(15_000).then(() => false)]);
@@ -103,7 +111,10 @@ async function clusterOf(n: BenchNode): Promise<Json | undefined> {
   );
 }
 
-function watchWills(port: number, w: { id: string; username: string; secret: string }): Promise<{
+function watchWills(
+  port: number,
+  w: { id: string; username: string; secret: string },
+): Promise<{
   client: MqttClient;
   wills: Map<string, number>;
 }> {
@@ -123,9 +134,39 @@ function watchWills(port: number, w: { id: string; username: string; secret: str
   });
   return new Promise((resolve, reject) => {
     client.once('connect', () =>
-      client.subscribe('devices/+/will', { qos: 1 }, (err) => (err ? reject(err) : resolve({ client, wills }))),
+      client.subscribe('devices/+/will', { qos: 1 }, (err) =>
+        err ? reject(err) : resolve({ client, wills }),
+      ),
     );
   });
+}
+
+/**
+ * Times of every transition to out_of_service in the window, per device, from each device's
+ * service-state history (16 requests in flight, spread over the survivors).
+ */
+async function outsFromHistory(
+  nodes: BenchNode[],
+  ids: string[],
+  inWindow: (at: number) => boolean,
+): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  let next = 0;
+  const lane = async (k: number): Promise<void> => {
+    for (let i = next++; i < ids.length; i = next++) {
+      const id = ids[i]!;
+      const st = await nodes[(i + k) % nodes.length]!.api(
+        'GET',
+        `/devices/${id}/service-state?historyLimit=1000`,
+      );
+      const ats = (st.history as Json[])
+        .filter((t) => t.to === 'out_of_service' && t.from !== 'out_of_service' && inWindow(Number(t.at)))
+        .map((t) => Number(t.at));
+      if (ats.length) out.set(id, ats);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, (_, k) => lane(k)));
+  return out;
 }
 
 export async function benchClusterKill(
@@ -200,7 +241,9 @@ export async function benchClusterKill(
       500,
     );
     const connectMs = Date.now() - connectStart;
-    say(`all ${n} connected in ${(connectMs / 1000).toFixed(1)} s; heartbeat deadlines on, one period of steady load`);
+    say(
+      `all ${n} connected in ${(connectMs / 1000).toFixed(1)} s; heartbeat deadlines on, one period of steady load`,
+    );
     await heartbeatDeadlines(nodes[0]!, periodMs, graceMs);
     await sleep(Math.min(periodMs, 30_000) + 2000);
 
@@ -217,7 +260,9 @@ export async function benchClusterKill(
     const load = loadavg();
     const killedAt = Date.now();
     await victim.kill9();
-    say(`killed ${victim.nodeId} (kill -9) holding ${perNode[victimIdx]} of ${perNode.join('/')} connections`);
+    say(
+      `killed ${victim.nodeId} (kill -9) holding ${perNode[victimIdx]} of ${perNode.join('/')} connections`,
+    );
 
     let leasesMs = -1;
     let presenceMs = -1;
@@ -242,23 +287,31 @@ export async function benchClusterKill(
       },
       10 * 60_000,
     ).catch((e: Error) => say(e.message)); // reported as not reached (-1)
-    say(`devices back after ${allBackMs} ms, leases after ${leasesMs} ms, presence exact after ${presenceMs} ms`);
+    say(
+      `devices back after ${allBackMs} ms, leases after ${leasesMs} ms, presence exact after ${presenceMs} ms`,
+    );
 
     const s = await statuses(fleets);
     await waitFor('a will for every closed device', async () => w.wills.size >= s.closed, 120_000, 500).catch(
       (e: Error) => say(e.message),
     );
     const willsMs = Date.now() - killedAt;
+    // By id, not by count: false outs of other devices must not end the wait early.
+    const goneIds = (await Promise.all(fleets.map((f) => f.request({ cmd: 'report' }, 'report'))))
+      .flatMap((r) => r.devices)
+      .filter((d) => d.gone)
+      .map((d) => d.id);
     await waitFor(
       'the devices that stayed away out of service and notified',
       async () => {
-        const h = await survivors[0]!.api('GET', '/fleet/health');
         const outs = new Set(
-          sink!.posts.flatMap((p) => p.items.filter((i) => i.data?.to === 'out_of_service').map((i) => i.deviceId)),
+          sink!.posts.flatMap((p) =>
+            p.items.filter((i) => i.data?.to === 'out_of_service').map((i) => i.deviceId),
+          ),
         );
         // Not before every deadline of a device that stayed away has passed (and been detected).
         const due = Date.now() - killedAt > periodMs + graceMs + 5000;
-        return due && Number(h.byState?.out_of_service ?? 0) >= s.gone && outs.size >= s.gone;
+        return due && goneIds.every((id) => outs.has(id));
       },
       periodMs + graceMs + 120_000,
       1000,
@@ -268,9 +321,12 @@ export async function benchClusterKill(
     // From here devices stop publishing, so health will take them out: count outs before this.
     const quietAt = Date.now();
     await Promise.all(fleets.map((f) => f.request({ cmd: 'quiet' }, 'status')));
-    await waitFor('every heartbeat acknowledged', async () => (await statuses(fleets)).unacked === 0, 60_000, 500).catch(
-      (e: Error) => say(e.message),
-    );
+    await waitFor(
+      'every heartbeat acknowledged',
+      async () => (await statuses(fleets)).unacked === 0,
+      60_000,
+      500,
+    ).catch((e: Error) => say(e.message));
     let last = -1;
     let still = 0;
     await waitFor(
@@ -293,24 +349,37 @@ export async function benchClusterKill(
     const gone = new Set(devices.filter((d) => d.gone).map((d) => d.id));
     // Outs between the kill and the end of publishing (after that every device falls silent).
     const inWindow = (at: number): boolean => at >= killedAt && at < quietAt;
-    const oos = await survivors[0]!.api('GET', '/fleet/out-of-service?limit=10000');
-    const outSeen = new Map<string, number>();
-    for (const item of oos.items as Json[]) outSeen.set(String(item.deviceId), 0);
-    for (const id of new Set([...gone, ...outSeen.keys()])) {
-      const st = await survivors[0]!.api('GET', `/devices/${id}/service-state?historyLimit=100`);
-      const outs = (st.history as Json[]).filter((t) => t.to === 'out_of_service' && inWindow(Number(t.at))).length;
-      outSeen.set(id, outs);
-    }
-    const posts = sink.posts.map((p) => ({ ...p, items: p.items.filter((i) => inWindow(Number(i.at))) }));
+    // Every device's history, not only the final out-of-service list: a device taken out and
+    // back in while it kept heartbeating is a false out too.
+    const historyOuts = await outsFromHistory(
+      survivors,
+      devices.map((d) => d.id),
+      inWindow,
+    );
+    // Notifications of changes in the window (the fleet falls silent after it: more outs follow).
+    const posts = sink.posts
+      .map((p) => ({ ...p, items: p.items.filter((i) => inWindow(Number(i.at))) }))
+      .filter((p) => p.items.length > 0);
+    // Deadlines the dead node owned: devices whose shard it held at the kill.
+    const victimShards = new Set((before[victimIdx]?.ownedShards ?? []) as number[]);
+    const shardCount = Number(before[victimIdx]?.shardCount ?? 64);
+    const onVictimShards = (id: string): boolean => victimShards.has(shardOf(id, shardCount));
+    const goneOnVictimShards = [...gone].filter(onVictimShards).length;
+    const outCtx = { killedAt, periodMs, graceMs, onVictimShards };
     if (opts.dump)
       writeFileSync(
         opts.dump,
-        JSON.stringify({ killedAt, quietAt, victim: victim.nodeId, before, devices, subReports, posts: sink.posts }),
+        JSON.stringify({
+          killedAt,
+          quietAt,
+          victim: victim.nodeId,
+          before,
+          devices,
+          subReports,
+          posts: sink.posts,
+          historyOuts: Object.fromEntries(historyOuts),
+        }),
       );
-    // Deadlines the dead node owned: devices that stayed away whose shard it held at the kill.
-    const victimShards = new Set((before[victimIdx]?.ownedShards ?? []) as number[]);
-    const shardCount = Number(before[victimIdx]?.shardCount ?? 64);
-    const goneOnVictimShards = [...gone].filter((id) => victimShards.has(shardOf(id, shardCount))).length;
     return {
       devices: n,
       goneOnVictimShards,
@@ -331,8 +400,9 @@ export async function benchClusterKill(
       outsMs,
       delivery: deliveryFigures(devices, subReports),
       wills: onceFigures(closed, w.wills),
-      outs: onceFigures(gone, outSeen),
+      outs: serviceOutFigures(historyOuts, devices, outCtx),
       notifications: notificationFigures(posts, gone),
+      notifiedOuts: serviceOutFigures(notifiedOuts(posts), devices, outCtx),
     };
   } finally {
     watcher?.end(true);

@@ -23,6 +23,8 @@ export async function applyConditionally(
   at: number,
   actor: Actor,
   note: string | undefined,
+  /** Asked once this node's earlier writes are in: false drops the change (it no longer holds). */
+  stillHolds?: () => boolean,
 ): Promise<boolean> {
   const seen = { state: d.state, reasons: [...d.reasons] };
   const next = applyCommand(d, cmd);
@@ -39,6 +41,7 @@ export async function applyConditionally(
   };
   // This node's own earlier changes reach the store first: the compare is against them.
   await writer.flush();
+  if (stillHolds && !stillHolds()) return false;
   const r = await store.saveTransitionIf(change, seen);
   if (!r.applied) {
     adoptRow(d, r.current);

@@ -28,12 +28,17 @@ import { DeadlineTimer } from './deadline-timer.js';
 import { ALIVE_KEY, CLOSED_KEY, EngineWriter } from './engine-writer.js';
 import { recordOccurrence } from './error-window.js';
 import type { PlatformDowntime } from './health-store.js';
-import { effectiveHeartbeat, signOfLifeAt, type HealthPolicy } from './policy.js';
+import { countsAsSignOfLife, effectiveHeartbeat, signOfLifeAt, type HealthPolicy } from './policy.js';
 import { hardwareReason, HEARTBEAT_LOST, type StateCommand } from './service-state.js';
 import { applyChange, modelOf, type ChangeSinks } from './state-change.js';
 import { applyConditionally } from './conditional-change.js';
 import { UnknownDevices } from './unknown-devices.js';
-import { SYSTEM, type HealthEngineOptions, type TrackedDevice } from './tracked-device.js';
+import {
+  SYSTEM,
+  type HealthEngineOptions,
+  type SignOfLifeVia,
+  type TrackedDevice,
+} from './tracked-device.js';
 
 export type { HealthEngineOptions, TrackedDevice } from './tracked-device.js';
 
@@ -113,7 +118,7 @@ export class HealthEngine {
     for (const d of this.devices.values()) {
       const hb = d.hb;
       if (!hb || d.state === 'maintenance' || d.state === 'retired' || d.connected) continue;
-      this.arm(d, this.deadlineFrom(d.lastSeen || d.trackedAt, hb));
+      this.arm(d, this.deadlineFrom(d, d.lastSeen || d.trackedAt, hb));
     }
     this.writer.live();
     this.timer.resume();
@@ -156,6 +161,11 @@ export class HealthEngine {
     await this.flush();
   }
 
+  /** The engine's clock (the cluster wiring stamps shard gains with it). */
+  now(): number {
+    return this.o.clock.now();
+  }
+
   /** Wait until every state change so far is written. */
   flush(): Promise<void> {
     return this.writer.flush();
@@ -194,13 +204,14 @@ export class HealthEngine {
       since: init.since ?? 0,
       lastSeen: init.lastSeen ?? 0,
       trackedAt: now,
+      judgedFrom: 0,
       checkAt: Infinity,
       connected: false,
       lastChecked: -Infinity,
       errors: undefined,
     };
     this.devices.set(id, d);
-    if (hb) this.arm(d, this.deadlineFrom(d.lastSeen || now, hb));
+    if (hb) this.arm(d, this.deadlineFrom(d, d.lastSeen || now, hb));
     return d;
   }
 
@@ -250,22 +261,14 @@ export class HealthEngine {
    * The hot path: a sign of life at `at`. `via` says what it was; the device's policy decides
    * whether it counts. Unknown devices are looked up once in the directory.
    */
-  signOfLife(id: string, at: number, via: 'heartbeat' | 'message' | 'connected' | 'disconnected'): void {
+  signOfLife(id: string, at: number, via: SignOfLifeVia): void {
     const d = this.devices.get(id);
     if (!d) {
       if (this.o.directory) this.unknown.seen(id, at, () => this.signOfLife(id, at, via));
       return;
     }
+    if (!this.heard(d, at, via)) return;
     const hb = d.hb;
-    const counts =
-      hb === undefined ||
-      hb.signOfLife === 'connection' ||
-      via === 'heartbeat' ||
-      (via === 'message' && hb.signOfLife === 'any_message');
-    if (!counts) return;
-    // Working state for the deadline (presence holds and stores the fact; non-owners keep it too,
-    // so a shard move finds it here even before presence's batch is written).
-    if (at > d.lastSeen) d.lastSeen = at;
     if (!hb) return;
     if (!this.ownership.owns(id)) {
       this.o.forward?.({ kind: 'sign_of_life', deviceId: id, at, via }); // the owner judges it
@@ -282,7 +285,36 @@ export class HealthEngine {
     }
     if (d.reasons.includes(HEARTBEAT_LOST))
       this.apply(d, { kind: 'remove-reason', reason: HEARTBEAT_LOST }, at, SYSTEM, `sign of life (${via})`);
-    this.arm(d, d.connected ? Infinity : this.deadlineFrom(at, hb));
+    this.arm(d, d.connected ? Infinity : this.deadlineFrom(d, at, hb));
+  }
+
+  /**
+   * A sign of life another node forwarded to the owner, heard here while this node does not own
+   * the device: only its last-seen moves (every node hears every forward), so whichever node gains
+   * the shard next — after the owner died, before the store has it — judges from it.
+   */
+  heardElsewhere(id: string, at: number, via: SignOfLifeVia): void {
+    const d = this.devices.get(id);
+    if (d) this.heard(d, at, via);
+  }
+
+  /**
+   * Give devices of a shard just gained one whole deadline from `at`, unless they are already out
+   * for a lost heartbeat: the previous owner may have heard them after the last sign of life the
+   * store and this node know of (its unwritten presence batch died with it).
+   */
+  graceFrom(which: (deviceId: string) => boolean, at: number): void {
+    for (const d of this.devices.values())
+      if (which(d.id) && !d.reasons.includes(HEARTBEAT_LOST) && at > d.judgedFrom) d.judgedFrom = at;
+  }
+
+  /** Whether a sign of life counts under the device's policy; if so its last-seen moves. */
+  private heard(d: TrackedDevice, at: number, via: SignOfLifeVia): boolean {
+    const counts = countsAsSignOfLife(d.hb, via);
+    // Working state for the deadline (presence holds and stores the fact; non-owners keep it too,
+    // so a shard move finds it here even before presence's batch is written).
+    if (counts && at > d.lastSeen) d.lastSeen = at;
+    return counts;
   }
 
   /** A hardware error or other coded event: counts toward the model's thresholds. */
@@ -329,16 +361,19 @@ export class HealthEngine {
     if (changed && d.hb && (state === 'in_service' || state === 'out_of_service'))
       this.arm(
         d,
-        Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.deadlineFrom(this.o.clock.now(), d.hb)),
+        Math.max(d.checkAt === Infinity ? 0 : d.checkAt, this.deadlineFrom(d, this.o.clock.now(), d.hb)),
       );
     return changed;
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────
 
-  /** The deadline for a sign of life at `base`; never earlier than listeners-open + interval + grace. */
-  private deadlineFrom(base: number, hb: HeartbeatPolicy): number {
-    return Math.max(base, this.openAt) + hb.intervalMs + hb.graceMs;
+  /**
+   * The deadline for a sign of life at `base`; never earlier than listeners-open + interval + grace,
+   * nor than the device's floor (a gained shard) + interval + grace.
+   */
+  private deadlineFrom(d: TrackedDevice, base: number, hb: HeartbeatPolicy): number {
+    return Math.max(base, this.openAt, d.judgedFrom) + hb.intervalMs + hb.graceMs;
   }
 
   private setHeartbeat(d: TrackedDevice, hb: HeartbeatPolicy | undefined): void {
@@ -349,7 +384,7 @@ export class HealthEngine {
       return;
     }
     if (before?.intervalMs !== hb.intervalMs || before.graceMs !== hb.graceMs || d.checkAt === Infinity)
-      this.arm(d, this.deadlineFrom(d.lastSeen || this.o.clock.now(), hb));
+      this.arm(d, this.deadlineFrom(d, d.lastSeen || this.o.clock.now(), hb));
   }
 
   /**
@@ -359,7 +394,7 @@ export class HealthEngine {
   rearm(d: TrackedDevice): void {
     const hb = d.hb;
     const judged = hb && d.state !== 'maintenance' && d.state !== 'retired' && !d.connected;
-    this.arm(d, judged ? this.deadlineFrom(d.lastSeen || d.trackedAt, hb) : Infinity);
+    this.arm(d, judged ? this.deadlineFrom(d, d.lastSeen || d.trackedAt, hb) : Infinity);
   }
 
   /** Only the owner of the device's shard holds a deadline (checked again when it fires). */
@@ -387,10 +422,28 @@ export class HealthEngine {
     if (!silenced) {
       this.o.bus.emit('heartbeat.checked', { deviceId: d.id, ...modelOf(d), at: due, received: false });
       if (!d.reasons.includes(HEARTBEAT_LOST)) {
-        const deadline = this.deadlineFrom(d.lastSeen || d.trackedAt, hb);
+        const deadline = this.deadlineFrom(d, d.lastSeen || d.trackedAt, hb);
         const at = Math.min(Math.max(deadline, d.since), now);
-        this.judge(d, { kind: 'add-reason', reason: HEARTBEAT_LOST }, at, undefined, () =>
-          this.onExpired?.(due, now),
+        // With several members the write is a compare-and-set, so a sign of life can arrive while
+        // it is on its way: before it, the change is dropped; during it, the device comes back.
+        const heard = d.lastSeen;
+        this.judge(
+          d,
+          { kind: 'add-reason', reason: HEARTBEAT_LOST },
+          at,
+          undefined,
+          () => {
+            this.onExpired?.(due, now);
+            if (d.lastSeen > heard && d.reasons.includes(HEARTBEAT_LOST))
+              this.apply(
+                d,
+                { kind: 'remove-reason', reason: HEARTBEAT_LOST },
+                d.lastSeen,
+                SYSTEM,
+                'sign of life',
+              );
+          },
+          () => d.lastSeen === heard,
         );
       }
     }
@@ -420,12 +473,13 @@ export class HealthEngine {
     at: number,
     note: string | undefined,
     done?: () => void,
+    stillHolds?: () => boolean,
   ): void {
     if (this.ownership.members().length <= 1) {
       if (this.apply(d, cmd, at, SYSTEM, note)) done?.();
       return;
     }
-    applyConditionally(this.o.store, this.writer, this.sinks, d, cmd, at, SYSTEM, note).then(
+    applyConditionally(this.o.store, this.writer, this.sinks, d, cmd, at, SYSTEM, note, stillHolds).then(
       (applied) => applied && done?.(),
       (err: unknown) => this.o.log.error({ err, deviceId: d.id }, 'health: conditional state change failed'),
     );

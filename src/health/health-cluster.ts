@@ -32,8 +32,8 @@ export function wireHealthCluster(
 ): (() => void)[] {
   const own = engine.ownership;
   const member = randomBytes(6).toString('hex');
-  const reload = (which: (deviceId: string) => boolean): void => {
-    reloadOwned(engine, store, which).catch((err: unknown) =>
+  const reload = (which: (deviceId: string) => boolean, gainedAt?: number): void => {
+    reloadOwned(engine, store, which, gainedAt).catch((err: unknown) =>
       log.error({ err }, 'health: reloading owned devices failed'),
     );
   };
@@ -43,11 +43,14 @@ export function wireHealthCluster(
       for (const d of engine.devices.values()) if (lost.has(own.shardOf(d.id))) engine.rearm(d);
       if (c.gained.length === 0) return;
       const gained = new Set(c.gained);
-      reload((id) => gained.has(own.shardOf(id)));
+      reload((id) => gained.has(own.shardOf(id)), engine.now());
     }),
-    // The publisher's own handlers run too: only the owner acts.
+    // The publisher's own handlers run too: only the owner acts. Every node hears every forward:
+    // a non-owner keeps the last-seen, so a node that gains the shard after the owner died judges
+    // from it, even though the dead owner was the only one meant to hear it.
     events.subscribe('health.sign_of_life', (e) => {
       if (own.owns(e.deviceId)) engine.signOfLife(e.deviceId, e.at, e.via);
+      else engine.heardElsewhere(e.deviceId, e.at, e.via);
     }),
     events.subscribe('health.device_event', (e) => {
       if (own.owns(e.deviceId)) engine.deviceEvent(e.deviceId, e.code, e.at);
@@ -98,11 +101,16 @@ export function wireHealthCluster(
   ];
 }
 
-/** Load state, error windows and presence's last sign of life of owned devices matching `which`; arm them. */
+/**
+ * Load state, error windows and presence's last sign of life of owned devices matching `which`;
+ * arm them. After a shard gain (`gainedAt`), devices not already out for a lost heartbeat get one
+ * whole deadline from the gain (engine `graceFrom`).
+ */
 async function reloadOwned(
   engine: HealthEngine,
   store: HealthStore,
   which: (deviceId: string) => boolean,
+  gainedAt?: number,
 ): Promise<void> {
   await engine.flush(); // this node's own changes first, or the reload would undo them
   const [rows, windows] = await Promise.all([store.loadDevices(), store.loadErrorWindows()]);
@@ -112,6 +120,7 @@ async function reloadOwned(
     if (d && mine(d.id)) adoptRow(d, row);
   }
   await engine.adoptLastSeen(mine);
+  if (gainedAt !== undefined) engine.graceFrom(mine, gainedAt);
   for (const d of engine.devices.values()) if (mine(d.id)) d.errors = undefined;
   for (const w of windows) {
     const d = engine.devices.get(w.deviceId);

@@ -50,6 +50,19 @@ export function signOfLifeAt(seen: DeviceLastSeen | undefined, hb: HeartbeatPoli
   return hb.signOfLife === 'any_message' ? seen.messageAt : seen.heartbeatAt;
 }
 
+/** Whether a sign of life of this kind counts under the policy (the same rule as `signOfLifeAt`). */
+export function countsAsSignOfLife(
+  hb: HeartbeatPolicy | undefined,
+  via: 'heartbeat' | 'message' | 'connected' | 'disconnected',
+): boolean {
+  return (
+    hb === undefined ||
+    hb.signOfLife === 'connection' ||
+    via === 'heartbeat' ||
+    (via === 'message' && hb.signOfLife === 'any_message')
+  );
+}
+
 /** Reject thresholds that can never fire or would fire on every event by mistake. */
 export function validatePolicy(p: Omit<HealthPolicy, 'updatedAt'>): void {
   const seen = new Set<string>();

@@ -16,6 +16,12 @@ export interface TrackedDevice extends FleetDevice {
   hb: HeartbeatPolicy | undefined;
   /** When tracking began (deadline base for a device never seen). */
   trackedAt: number;
+  /**
+   * No deadline counts from earlier than this (0: no such floor): when this node gained the
+   * device's shard, for a device in service — the previous owner may have heard it after the
+   * store's last sign of life (docs/health.md "Several nodes").
+   */
+  judgedFrom: number;
   /** When the wheel should next look at this device (Infinity: nothing to check). */
   checkAt: number;
   /** True while connected, for `signOfLife: connection`. */
@@ -53,11 +59,9 @@ export interface HealthEngineOptions {
 
 export const SYSTEM: Actor = { kind: 'system', id: 'health' };
 
+/** What a sign of life was (the device's policy decides whether it counts). */
+export type SignOfLifeVia = 'heartbeat' | 'message' | 'connected' | 'disconnected';
+
 export type ForwardedInput =
-  | {
-      kind: 'sign_of_life';
-      deviceId: string;
-      at: number;
-      via: 'heartbeat' | 'message' | 'connected' | 'disconnected';
-    }
+  | { kind: 'sign_of_life'; deviceId: string; at: number; via: SignOfLifeVia }
   | { kind: 'device_event'; deviceId: string; code: string; at: number };
