@@ -69,6 +69,41 @@ function onStreamEnd(this: OwnedStream): void {
   c?.close(c.graceful ? 'client_disconnect' : 'socket_error');
 }
 
+type EndListener = (this: OwnedStream) => void;
+/** Node's own 'end' listener → one shared function calling it and then `onStreamEnd`. */
+const endWith = new Map<EndListener, EndListener>();
+const END_WITH_MAX = 8;
+
+/**
+ * Listen for 'end'. A `net.Socket` has one 'end' listener of its own (the same function for every
+ * socket); a second one turns the socket's `_events.end` into an array (64 bytes per connection:
+ * idle memory). So that listener is replaced by a shared function that calls it, then ours — the
+ * order two listeners would run in.
+ */
+function listenEnd(stream: OwnedStream): void {
+  const own = stream.rawListeners('end');
+  const theirs = own.length === 1 ? (own[0] as EndListener & { listener?: unknown }) : undefined;
+  // A `once` wrapper (it has `listener`) must stay a once listener: left alone.
+  if (theirs === undefined || theirs.listener !== undefined) {
+    stream.on('end', onStreamEnd);
+    return;
+  }
+  let both = endWith.get(theirs);
+  if (both === undefined) {
+    if (endWith.size >= END_WITH_MAX) {
+      stream.on('end', onStreamEnd);
+      return;
+    }
+    both = function (this: OwnedStream): void {
+      theirs.call(this);
+      onStreamEnd.call(this);
+    };
+    endWith.set(theirs, both);
+  }
+  stream.removeListener('end', theirs);
+  stream.on('end', both);
+}
+
 /** Bits of `Connection.flags` (one field instead of six booleans: idle memory). */
 const VERSION_KNOWN = 1;
 const PAUSED = 2;
@@ -78,35 +113,34 @@ const FLOW_BLOCKED = 16;
 const GRACEFUL = 32;
 /** `meta` is the client's `info` (negotiated at CONNECT). */
 const HAS_INFO = 64;
+/** The state (index in STATES) and the protocol version (minus 3) are kept in `flags` too. */
+const STATE_SHIFT = 7;
+const VERSION_SHIFT = 9;
+const STATES: readonly ConnectionState[] = ['awaiting_connect', 'connecting', 'connected', 'closed'];
+/** A new connection: awaiting CONNECT, version 4 until CONNECT says otherwise. */
+const INITIAL_FLAGS = (4 - 3) << VERSION_SHIFT;
+
+/** The largest packet MQTT can carry (remaining length 268,435,455 + 5 header bytes). */
+const PROTOCOL_MAX_PACKET = 268_435_460;
 
 /** Fields an idle connection never uses, in one object made on first write (idle memory). */
 class Uncommon {
   aliases: Map<number, string> | undefined = undefined;
+  maxOutPacket = PROTOCOL_MAX_PACKET;
   outAliases: OutboundAliases | undefined = undefined;
   backlog: Packet[] | undefined = undefined;
   acks: PendingAck[] | undefined = undefined;
 }
 
-/** The largest packet MQTT can carry (remaining length 268,435,455 + 5 header bytes). */
-const PROTOCOL_MAX_PACKET = 268_435_460;
-
 export class Connection implements ParserOwner {
-  state: ConnectionState = 'awaiting_connect';
-  /** Protocol version from CONNECT; undefined before. */
-  version: 3 | 4 | 5 = 4;
-  /** VERSION_KNOWN, PAUSED, … (accessors below). */
-  private flags = 0;
+  /** VERSION_KNOWN, PAUSED, …, the state and the version (accessors below). */
+  private flags = INITIAL_FLAGS;
   session: Session | undefined;
   /** Keep-alive in ms (0 = none); closed after 1.5× without traffic [MQTT-3.1.2-24]. */
   keepaliveMs = 0;
   lastSeen: number;
   /** Client's Receive Maximum capped by limits.maxInflight. */
   window = 65535;
-  /**
-   * Client's Maximum Packet Size (MQTT 5); the protocol's maximum when it sent none (a small
-   * integer, not Infinity: a double field costs every connection a 16-byte box).
-   */
-  maxOutPacket = PROTOCOL_MAX_PACKET;
   private uncommon: Uncommon | undefined;
   /** Only while a partial packet is buffered (see parser-pool.ts). */
   private parser: PooledParser | undefined;
@@ -127,12 +161,33 @@ export class Connection implements ParserOwner {
     stream.on('data', onStreamData);
     stream.on('drain', onStreamDrain);
     stream.on('error', onStreamError);
-    stream.on('end', onStreamEnd);
+    listenEnd(stream);
     stream.on('close', onStreamEnd);
   }
 
   private flag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+  /** Where the connection is in its life (bits of `flags`: one field less per connection). */
+  get state(): ConnectionState {
+    return STATES[(this.flags >> STATE_SHIFT) & 3]!;
+  }
+  set state(v: ConnectionState) {
+    this.flags = (this.flags & ~(3 << STATE_SHIFT)) | (STATES.indexOf(v) << STATE_SHIFT);
+  }
+  /** Protocol version from CONNECT; 4 before (bits of `flags`). */
+  get version(): 3 | 4 | 5 {
+    return (((this.flags >> VERSION_SHIFT) & 3) + 3) as 3 | 4 | 5;
+  }
+  /**
+   * Client's Maximum Packet Size (MQTT 5); the protocol's maximum when it sent none (kept with
+   * the uncommon fields: most clients send none).
+   */
+  get maxOutPacket(): number {
+    return this.uncommon?.maxOutPacket ?? PROTOCOL_MAX_PACKET;
+  }
+  set maxOutPacket(v: number) {
+    if (v !== PROTOCOL_MAX_PACKET || this.uncommon !== undefined) this.setUncommon('maxOutPacket', v);
   }
   /** The client as it connected; undefined until CONNECT is negotiated. */
   get info(): ClientInfo | undefined {
@@ -276,7 +331,7 @@ export class Connection implements ParserOwner {
 
   /** Fix the protocol version (after CONNECT). */
   setVersion(v: 3 | 4 | 5): void {
-    this.version = v;
+    this.flags = (this.flags & ~(3 << VERSION_SHIFT)) | ((v - 3) << VERSION_SHIFT);
     this.flag(VERSION_KNOWN, true);
     // The lent parser (if any) learnt the version from the CONNECT packet already.
   }
