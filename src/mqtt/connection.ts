@@ -31,7 +31,12 @@ export type ConnectionState = 'awaiting_connect' | 'connecting' | 'connected' | 
 
 export interface ConnectionHost {
   readonly maxPacketSize: number;
-  now(): number;
+  /**
+   * Milliseconds on the host's own time base, for `lastSeen`: a small integer (an epoch time in
+   * a field costs every connection a 16-byte box: idle memory). The host moves the base forward
+   * and every `lastSeen` with it (the sweep, sweep.ts).
+   */
+  seenNow(): number;
   onPacket(conn: Connection, packet: Packet): void;
   onParseError(conn: Connection, err: Error): void;
   onHandlerError(conn: Connection, err: unknown): void;
@@ -136,8 +141,7 @@ export class Connection implements ParserOwner {
   /** VERSION_KNOWN, PAUSED, …, the state and the version (accessors below). */
   private flags = INITIAL_FLAGS;
   session: Session | undefined;
-  /** Keep-alive in ms (0 = none); closed after 1.5× without traffic [MQTT-3.1.2-24]. */
-  keepaliveMs = 0;
+  /** The last packet (or the connection's start), on the host's `seenNow()` scale. */
   lastSeen: number;
   /** Client's Receive Maximum capped by limits.maxInflight. */
   window = 65535;
@@ -156,7 +160,7 @@ export class Connection implements ParserOwner {
     public meta: ConnectionMeta,
     private readonly host: ConnectionHost,
   ) {
-    this.lastSeen = host.now();
+    this.lastSeen = host.seenNow();
     (stream as OwnedStream)[CONN] = this;
     stream.on('data', onStreamData);
     stream.on('drain', onStreamDrain);
@@ -188,6 +192,13 @@ export class Connection implements ParserOwner {
   }
   set maxOutPacket(v: number) {
     if (v !== PROTOCOL_MAX_PACKET || this.uncommon !== undefined) this.setUncommon('maxOutPacket', v);
+  }
+  /**
+   * Keep-alive in ms (0 = none; the negotiated one, from `info`); closed after 1.5× without
+   * traffic [MQTT-3.1.2-24].
+   */
+  get keepaliveMs(): number {
+    return (this.flags & HAS_INFO) !== 0 ? (this.meta as ClientInfo).keepalive * 1000 : 0;
   }
   /** The client as it connected; undefined until CONNECT is negotiated. */
   get info(): ClientInfo | undefined {
@@ -294,7 +305,7 @@ export class Connection implements ParserOwner {
 
   onData(data: Buffer): void {
     if (this.state === 'closed') return;
-    this.lastSeen = this.host.now();
+    this.lastSeen = this.host.seenNow();
     this.host.countBytes(data.length, 0);
     let chunk = data;
     if (this.parser === undefined && this.state === 'connected') {

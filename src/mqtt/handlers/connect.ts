@@ -270,7 +270,7 @@ function negotiate(b: BrokerHost, c: Connection, a: Attempt): Outcome {
     keepalive = limits.maxKeepalive;
     a.serverKeepAlive = keepalive;
   }
-  c.keepaliveMs = keepalive * 1000;
+  // The connection's keep-alive is read from `info` (Connection.keepaliveMs).
   a.info.keepalive = keepalive;
   c.window = Math.min(p.properties?.receiveMaximum ?? 65535, limits.maxInflight);
   if (p.properties?.maximumPacketSize) c.maxOutPacket = p.properties.maximumPacketSize;
@@ -279,7 +279,7 @@ function negotiate(b: BrokerHost, c: Connection, a: Attempt): Outcome {
   c.info = a.info;
   c.state = 'connected';
   b.sessions.countConnection(1);
-  c.lastSeen = b.now();
+  c.lastSeen = b.seenNow();
 }
 
 /**
