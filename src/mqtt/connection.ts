@@ -118,12 +118,6 @@ const FLOW_BLOCKED = 16;
 const GRACEFUL = 32;
 /** `meta` is the client's `info` (negotiated at CONNECT). */
 const HAS_INFO = 64;
-/** The state (index in STATES) and the protocol version (minus 3) are kept in `flags` too. */
-const STATE_SHIFT = 7;
-const VERSION_SHIFT = 9;
-const STATES: readonly ConnectionState[] = ['awaiting_connect', 'connecting', 'connected', 'closed'];
-/** A new connection: awaiting CONNECT, version 4 until CONNECT says otherwise. */
-const INITIAL_FLAGS = (4 - 3) << VERSION_SHIFT;
 
 /** The largest packet MQTT can carry (remaining length 268,435,455 + 5 header bytes). */
 const PROTOCOL_MAX_PACKET = 268_435_460;
@@ -138,8 +132,12 @@ class Uncommon {
 }
 
 export class Connection implements ParserOwner {
-  /** VERSION_KNOWN, PAUSED, …, the state and the version (accessors below). */
-  private flags = INITIAL_FLAGS;
+  /** Plain fields, not bits of `flags`: read several times per message (hot path). */
+  state: ConnectionState = 'awaiting_connect';
+  /** Protocol version from CONNECT; 4 before. */
+  version: 3 | 4 | 5 = 4;
+  /** VERSION_KNOWN, PAUSED, … (accessors below). */
+  private flags = 0;
   session: Session | undefined;
   /** The last packet (or the connection's start), on the host's `seenNow()` scale. */
   lastSeen: number;
@@ -171,17 +169,6 @@ export class Connection implements ParserOwner {
 
   private flag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
-  }
-  /** Where the connection is in its life (bits of `flags`: one field less per connection). */
-  get state(): ConnectionState {
-    return STATES[(this.flags >> STATE_SHIFT) & 3]!;
-  }
-  set state(v: ConnectionState) {
-    this.flags = (this.flags & ~(3 << STATE_SHIFT)) | (STATES.indexOf(v) << STATE_SHIFT);
-  }
-  /** Protocol version from CONNECT; 4 before (bits of `flags`). */
-  get version(): 3 | 4 | 5 {
-    return (((this.flags >> VERSION_SHIFT) & 3) + 3) as 3 | 4 | 5;
   }
   /**
    * Client's Maximum Packet Size (MQTT 5); the protocol's maximum when it sent none (kept with
@@ -342,7 +329,7 @@ export class Connection implements ParserOwner {
 
   /** Fix the protocol version (after CONNECT). */
   setVersion(v: 3 | 4 | 5): void {
-    this.flags = (this.flags & ~(3 << VERSION_SHIFT)) | ((v - 3) << VERSION_SHIFT);
+    this.version = v;
     this.flag(VERSION_KNOWN, true);
     // The lent parser (if any) learnt the version from the CONNECT packet already.
   }
