@@ -47,6 +47,9 @@ import { routeTraced } from './trace.js';
 
 export { STALL_MS } from './delivery.js';
 
+/** How far back a rebased `lastSeen` keeps its value (far beyond any keep-alive's 1.5×). */
+const SEEN_FLOOR_MS = 2 ** 30;
+
 export interface BrokerOptions {
   db: Database;
   clock: Clock;
@@ -100,6 +103,8 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   opsPushed = 0;
   private state: BrokerState = 'new';
   readonly startedAt: number;
+  /** Epoch ms where `seenNow()` is 0. */
+  private seenBase: number;
   private readonly uncorks = new UncorkBatch();
 
   constructor(opts: BrokerOptions) {
@@ -109,6 +114,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     this.nodeId = opts.nodeId;
     this.maxPacketSize = opts.limits.maxPacketSize;
     this.startedAt = opts.clock.now();
+    this.seenBase = this.startedAt;
     this.persistence =
       opts.persistence ??
       (opts.db.kind === 'sqlite' ? new SqlitePersistence(opts.db) : new PostgresPersistence(opts.db));
@@ -211,6 +217,18 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
 
   now(): number {
     return this.clock.now();
+  }
+
+  seenNow(): number {
+    return this.clock.now() - this.seenBase;
+  }
+
+  /** Move the `seenNow()` base to now, every connection's `lastSeen` with it (kept small integers). */
+  rebaseSeen(): void {
+    const shift = this.seenNow();
+    this.seenBase += shift;
+    // Older than any keep-alive (65,535 s × 1.5) or connect timeout can tell apart: clamped.
+    for (const c of this.conns) c.lastSeen = Math.max(c.lastSeen - shift, -SEEN_FLOOR_MS);
   }
 
   onPacket(conn: Connection, packet: Packet): void {

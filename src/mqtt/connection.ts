@@ -31,7 +31,12 @@ export type ConnectionState = 'awaiting_connect' | 'connecting' | 'connected' | 
 
 export interface ConnectionHost {
   readonly maxPacketSize: number;
-  now(): number;
+  /**
+   * Milliseconds on the host's own time base, for `lastSeen`: a small integer (an epoch time in
+   * a field costs every connection a 16-byte box: idle memory). The host moves the base forward
+   * and every `lastSeen` with it (the sweep, sweep.ts).
+   */
+  seenNow(): number;
   onPacket(conn: Connection, packet: Packet): void;
   onParseError(conn: Connection, err: Error): void;
   onHandlerError(conn: Connection, err: unknown): void;
@@ -69,6 +74,41 @@ function onStreamEnd(this: OwnedStream): void {
   c?.close(c.graceful ? 'client_disconnect' : 'socket_error');
 }
 
+type EndListener = (this: OwnedStream) => void;
+/** Node's own 'end' listener → one shared function calling it and then `onStreamEnd`. */
+const endWith = new Map<EndListener, EndListener>();
+const END_WITH_MAX = 8;
+
+/**
+ * Listen for 'end'. A `net.Socket` has one 'end' listener of its own (the same function for every
+ * socket); a second one turns the socket's `_events.end` into an array (64 bytes per connection:
+ * idle memory). So that listener is replaced by a shared function that calls it, then ours — the
+ * order two listeners would run in.
+ */
+function listenEnd(stream: OwnedStream): void {
+  const own = stream.rawListeners('end');
+  const theirs = own.length === 1 ? (own[0] as EndListener & { listener?: unknown }) : undefined;
+  // A `once` wrapper (it has `listener`) must stay a once listener: left alone.
+  if (theirs === undefined || theirs.listener !== undefined) {
+    stream.on('end', onStreamEnd);
+    return;
+  }
+  let both = endWith.get(theirs);
+  if (both === undefined) {
+    if (endWith.size >= END_WITH_MAX) {
+      stream.on('end', onStreamEnd);
+      return;
+    }
+    both = function (this: OwnedStream): void {
+      theirs.call(this);
+      onStreamEnd.call(this);
+    };
+    endWith.set(theirs, both);
+  }
+  stream.removeListener('end', theirs);
+  stream.on('end', both);
+}
+
 /** Bits of `Connection.flags` (one field instead of six booleans: idle memory). */
 const VERSION_KNOWN = 1;
 const PAUSED = 2;
@@ -79,34 +119,30 @@ const GRACEFUL = 32;
 /** `meta` is the client's `info` (negotiated at CONNECT). */
 const HAS_INFO = 64;
 
+/** The largest packet MQTT can carry (remaining length 268,435,455 + 5 header bytes). */
+const PROTOCOL_MAX_PACKET = 268_435_460;
+
 /** Fields an idle connection never uses, in one object made on first write (idle memory). */
 class Uncommon {
   aliases: Map<number, string> | undefined = undefined;
+  maxOutPacket = PROTOCOL_MAX_PACKET;
   outAliases: OutboundAliases | undefined = undefined;
   backlog: Packet[] | undefined = undefined;
   acks: PendingAck[] | undefined = undefined;
 }
 
-/** The largest packet MQTT can carry (remaining length 268,435,455 + 5 header bytes). */
-const PROTOCOL_MAX_PACKET = 268_435_460;
-
 export class Connection implements ParserOwner {
+  /** Plain fields, not bits of `flags`: read several times per message (hot path). */
   state: ConnectionState = 'awaiting_connect';
-  /** Protocol version from CONNECT; undefined before. */
+  /** Protocol version from CONNECT; 4 before. */
   version: 3 | 4 | 5 = 4;
   /** VERSION_KNOWN, PAUSED, … (accessors below). */
   private flags = 0;
   session: Session | undefined;
-  /** Keep-alive in ms (0 = none); closed after 1.5× without traffic [MQTT-3.1.2-24]. */
-  keepaliveMs = 0;
+  /** The last packet (or the connection's start), on the host's `seenNow()` scale. */
   lastSeen: number;
   /** Client's Receive Maximum capped by limits.maxInflight. */
   window = 65535;
-  /**
-   * Client's Maximum Packet Size (MQTT 5); the protocol's maximum when it sent none (a small
-   * integer, not Infinity: a double field costs every connection a 16-byte box).
-   */
-  maxOutPacket = PROTOCOL_MAX_PACKET;
   private uncommon: Uncommon | undefined;
   /** Only while a partial packet is buffered (see parser-pool.ts). */
   private parser: PooledParser | undefined;
@@ -122,17 +158,34 @@ export class Connection implements ParserOwner {
     public meta: ConnectionMeta,
     private readonly host: ConnectionHost,
   ) {
-    this.lastSeen = host.now();
+    this.lastSeen = host.seenNow();
     (stream as OwnedStream)[CONN] = this;
     stream.on('data', onStreamData);
     stream.on('drain', onStreamDrain);
     stream.on('error', onStreamError);
-    stream.on('end', onStreamEnd);
+    listenEnd(stream);
     stream.on('close', onStreamEnd);
   }
 
   private flag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+  /**
+   * Client's Maximum Packet Size (MQTT 5); the protocol's maximum when it sent none (kept with
+   * the uncommon fields: most clients send none).
+   */
+  get maxOutPacket(): number {
+    return this.uncommon?.maxOutPacket ?? PROTOCOL_MAX_PACKET;
+  }
+  set maxOutPacket(v: number) {
+    if (v !== PROTOCOL_MAX_PACKET || this.uncommon !== undefined) this.setUncommon('maxOutPacket', v);
+  }
+  /**
+   * Keep-alive in ms (0 = none; the negotiated one, from `info`); closed after 1.5× without
+   * traffic [MQTT-3.1.2-24].
+   */
+  get keepaliveMs(): number {
+    return (this.flags & HAS_INFO) !== 0 ? (this.meta as ClientInfo).keepalive * 1000 : 0;
   }
   /** The client as it connected; undefined until CONNECT is negotiated. */
   get info(): ClientInfo | undefined {
@@ -239,7 +292,7 @@ export class Connection implements ParserOwner {
 
   onData(data: Buffer): void {
     if (this.state === 'closed') return;
-    this.lastSeen = this.host.now();
+    this.lastSeen = this.host.seenNow();
     this.host.countBytes(data.length, 0);
     let chunk = data;
     if (this.parser === undefined && this.state === 'connected') {

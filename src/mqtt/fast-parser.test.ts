@@ -11,7 +11,7 @@ import { acquireParser, releaseParser } from './parser-pool.js';
 function host(got: Packet[], errors: string[]): ConnectionHost {
   return {
     maxPacketSize: 1024 * 1024,
-    now: () => 0,
+    seenNow: () => 0,
     onPacket: (_c, p) => void got.push(p),
     onParseError: (_c, err) => void errors.push(err.message),
     onHandlerError: (_c, err) => void errors.push(String(err)),

@@ -49,6 +49,8 @@ export interface BrokerHost extends StateWriter {
   /** Started and not closing: new clients are accepted and wills are published. */
   readonly running: boolean;
   now(): number;
+  /** The time base of connections' `lastSeen` (Connection.lastSeen). */
+  seenNow(): number;
   /** Route a message to every matching subscriber and server-side handler (`scope.resend`: forward only). */
   route(msg: Message, scope?: RouteScope): RouteResult;
   /** Cluster: take the session from the node holding it, load it here (handover.ts); undefined: nothing to wait for. */

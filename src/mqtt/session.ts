@@ -9,6 +9,8 @@ import { MessageQueue } from './queue.js';
 import type { Outgoing, Subscription, Will } from './types.js';
 
 class RareFields {
+  will: Will | undefined = undefined;
+  disconnectedAt: number | null = null;
   cancelWill: (() => void) | undefined = undefined;
   willInfo: ClientInfo | undefined = undefined;
   held: Buffer[] | undefined = undefined;
@@ -16,6 +18,11 @@ class RareFields {
   roomWait: Promise<void> | undefined = undefined;
   roomResolve: (() => void) | undefined = undefined;
 }
+
+/** Bits of `Session.bits`. */
+const STORED = 1;
+const WILL_STORED = 2;
+const VERSION_SHIFT = 2;
 
 /** A session's outgoing and inbound QoS state (see the accessors on `Session`). */
 class Flows {
@@ -135,14 +142,42 @@ export class Session {
   conn: Connection | undefined;
   /** Seconds; 0 = ends with the connection. */
   expiryInterval = 0;
+  /** The protocol version (minus 3) and the STORED / WILL_STORED bits: one field (idle memory). */
+  private bits = (4 - 3) << VERSION_SHIFT;
   /** Epoch ms of the last disconnect while offline. */
-  disconnectedAt: number | null = null;
-  protocolVersion: 3 | 4 | 5 = 4;
-  will: Will | undefined;
+  get disconnectedAt(): number | null {
+    return this.rare?.disconnectedAt ?? null;
+  }
+  set disconnectedAt(v: number | null) {
+    if (v !== null || this.rare !== undefined) (this.rare ??= new RareFields()).disconnectedAt = v;
+  }
+  get protocolVersion(): 3 | 4 | 5 {
+    return ((this.bits >> VERSION_SHIFT) + 3) as 3 | 4 | 5;
+  }
+  set protocolVersion(v: 3 | 4 | 5) {
+    this.bits = (this.bits & ~(3 << VERSION_SHIFT)) | ((v - 3) << VERSION_SHIFT);
+  }
+  /** The will, if the client left one (most do not: kept with the rare fields). */
+  get will(): Will | undefined {
+    return this.rare?.will;
+  }
+  set will(v: Will | undefined) {
+    this.setRare('will', v);
+  }
   /** A session row exists in persistence. */
-  stored = false;
+  get stored(): boolean {
+    return (this.bits & STORED) !== 0;
+  }
+  set stored(on: boolean) {
+    this.bits = on ? this.bits | STORED : this.bits & ~STORED;
+  }
   /** A will row exists in persistence (cleared when the will is published or discarded). */
-  willStored = false;
+  get willStored(): boolean {
+    return (this.bits & WILL_STORED) !== 0;
+  }
+  set willStored(on: boolean) {
+    this.bits = on ? this.bits | WILL_STORED : this.bits & ~WILL_STORED;
+  }
   /**
    * Epoch ms of the last sign of progress while messages are outstanding: an acknowledgement, a
    * socket 'drain', or the first message put in flight after an idle period. Flow control holds

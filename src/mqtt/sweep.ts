@@ -12,6 +12,8 @@ import type { WillRoom } from './wills.js';
 
 const SWEEP_MS = 1000;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** `seenNow()` past this (~12 days) moves its base: `lastSeen` stays a small integer. */
+const SEEN_REBASE_MS = 2 ** 30;
 
 export interface SweepHost {
   readonly clock: Clock;
@@ -22,6 +24,9 @@ export interface SweepHost {
   readonly wills: WillRoom;
   readonly running: boolean;
   publishSys(): void;
+  /** Connections' `lastSeen` time base, and moving it to now (broker.ts). */
+  seenNow(): number;
+  rebaseSeen(): void;
 }
 
 export class Sweeper {
@@ -74,10 +79,12 @@ export class Sweeper {
     const { host } = this;
     if (host.wills.restoredPending) host.wills.publishRestored();
     const now = host.clock.now();
+    if (host.seenNow() > SEEN_REBASE_MS) host.rebaseSeen();
+    const seen = host.seenNow();
     let late: Connection[] | undefined;
     for (const c of host.conns) {
-      if (c.state === 'connected' && c.flowBlocked) c.lastSeen = now;
-      else if (timedOut(c, now)) (late ??= []).push(c);
+      if (c.state === 'connected' && c.flowBlocked) c.lastSeen = seen;
+      else if (timedOut(c, seen)) (late ??= []).push(c);
     }
     // Timers run before the loop polls sockets: on a busy broker, bytes a client sent in time may
     // still wait unread in the kernel. Judge again after the next poll phase has read them, so a
@@ -96,9 +103,9 @@ export class Sweeper {
   }
 
   private closeTimedOut(conns: Connection[]): void {
-    const now = this.host.clock.now();
+    const seen = this.host.seenNow();
     for (const c of conns) {
-      if (!timedOut(c, now)) continue;
+      if (!timedOut(c, seen)) continue;
       if (c.state === 'connected') c.close('keepalive_timeout', RC.keepAliveTimeout, 'keep-alive timeout');
       else c.close('keepalive_timeout');
     }
@@ -110,8 +117,8 @@ export class Sweeper {
  * CONNECT within CONNECT_TIMEOUT_MS. A connection the broker itself stopped reading (flow
  * control) is not timed out for it.
  */
-function timedOut(c: Connection, now: number): boolean {
+function timedOut(c: Connection, seen: number): boolean {
   if (c.state === 'connected')
-    return !c.flowBlocked && c.keepaliveMs > 0 && now - c.lastSeen > c.keepaliveMs * 1.5;
-  return c.state === 'awaiting_connect' && now - c.lastSeen > CONNECT_TIMEOUT_MS;
+    return !c.flowBlocked && c.keepaliveMs > 0 && seen - c.lastSeen > c.keepaliveMs * 1.5;
+  return c.state === 'awaiting_connect' && seen - c.lastSeen > CONNECT_TIMEOUT_MS;
 }

@@ -110,4 +110,61 @@ describe('topics', () => {
       assert.deepEqual(got, want, topic);
     }
   });
+  test('a subscription held as a leaf turns into a node when more arrives there or below, and back', () => {
+    const sub = (clientId: string, filter: string, group?: string, qos: 0 | 1 = 0): Subscription => ({
+      clientId,
+      raw: group ? `$share/${group}/${filter}` : filter,
+      filter,
+      group,
+      qos,
+      nl: false,
+      rap: false,
+      rh: 0,
+      subId: undefined,
+    });
+    const ids = (trie: SubscriptionTrie, topic: string): string[] =>
+      trie
+        .match(topic)
+        .subs.map((s) => `${s.clientId}:${s.qos}`)
+        .sort();
+    const trie = new SubscriptionTrie();
+    trie.add(sub('c1', 'a/b'));
+    assert.deepEqual(ids(trie, 'a/b'), ['c1:0']);
+    assert.deepEqual(ids(trie, 'a/b/c'), [], 'nothing below a leaf');
+    trie.add(sub('c1', 'a/b', undefined, 1)); // the same client again: replaced, not added
+    assert.equal(trie.size, 1);
+    assert.deepEqual(ids(trie, 'a/b'), ['c1:1']);
+    trie.add(sub('c2', 'a/b/#')); // below the leaf: "a/b/#" also matches "a/b"
+    assert.deepEqual(ids(trie, 'a/b'), ['c1:1', 'c2:0']);
+    assert.deepEqual(ids(trie, 'a/b/c'), ['c2:0']);
+    trie.add(sub('c3', 'a/b')); // a second client at the leaf
+    assert.deepEqual(ids(trie, 'a/b'), ['c1:1', 'c2:0', 'c3:0']);
+    trie.remove(sub('c1', 'a/b'));
+    trie.remove(sub('c2', 'a/b/#'));
+    assert.deepEqual(ids(trie, 'a/b'), ['c3:0']);
+    assert.equal(trie.size, 1);
+
+    trie.add(sub('d1', 'x/y'));
+    const h = { filter: 'x/y', fn: () => undefined };
+    trie.addHandler('x/y', h); // a handler at a leaf
+    assert.deepEqual(trie.match('x/y').handlers, [h]);
+    assert.deepEqual(ids(trie, 'x/y'), ['d1:0']);
+    trie.removeHandler('x/y', h);
+    trie.add(sub('d2', 'x/y', 'g')); // a shared group at a leaf
+    assert.equal(trie.match('x/y').shared[0]?.members[0]?.clientId, 'd2');
+    assert.deepEqual(ids(trie, 'x/y'), ['d1:0']);
+    trie.remove(sub('d2', 'x/y', 'g'));
+    trie.remove(sub('zz', 'x/y')); // another client's filter: nothing removed
+    trie.remove(sub('d1', 'x/y/z')); // below a leaf: nothing there
+    assert.deepEqual(ids(trie, 'x/y'), ['d1:0']);
+    trie.remove(sub('d1', 'x/y'));
+    assert.deepEqual(ids(trie, 'x/y'), []);
+    assert.equal(trie.size, 1);
+
+    trie.add(sub('e1', 'top')); // a leaf at the first level, and "+" / "#" leaves
+    trie.add(sub('e2', '+'));
+    trie.add(sub('e3', '#'));
+    assert.deepEqual(ids(trie, 'top'), ['e1:0', 'e2:0', 'e3:0']);
+    assert.deepEqual(ids(trie, '$SYS'), []);
+  });
 });

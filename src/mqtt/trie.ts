@@ -17,16 +17,25 @@ export interface SharedGroup {
   next: number;
 }
 
-interface Node {
-  children: Map<string, Node> | undefined;
+class Node {
+  /**
+   * Children by level. A child that would hold one client subscription and nothing else (a
+   * device's own topic, the last level of most filters) is that `Subscription` itself, not a node
+   * around it (a node costs 56 bytes per idle connection); it becomes a `Node` when anything else
+   * is added there or below it.
+   */
+  children: Map<string, Child> | undefined = undefined;
   /**
    * Subscribers: most filters have one, held directly (a client's own topic: idle memory); a Map
    * by client id from the second.
    */
-  subs: Subscription | Map<string, Subscription> | undefined;
-  shared: Map<string, SharedGroup> | undefined;
-  handlers: Set<unknown> | undefined;
+  subs: Subscription | Map<string, Subscription> | undefined = undefined;
+  shared: Map<string, SharedGroup> | undefined = undefined;
+  handlers: Set<unknown> | undefined = undefined;
 }
+
+/** A node, or a leaf holding one plain subscription (see `Node.children`). */
+type Child = Node | Subscription;
 
 export interface MatchResult {
   subs: Subscription[];
@@ -39,12 +48,15 @@ export interface MatchResult {
 const EMPTY: MatchResult = { subs: [], overlap: false, shared: [], handlers: [] };
 const CACHE_MAX = 10_000;
 
-function newNode(): Node {
-  return { children: undefined, subs: undefined, shared: undefined, handlers: undefined };
+/** A leaf child as a node (to add something else there or below it). */
+function expand(leaf: Subscription): Node {
+  const n = new Node();
+  n.subs = leaf;
+  return n;
 }
 
 export class SubscriptionTrie<H = unknown> {
-  private root = newNode();
+  private root = new Node();
   private cache = new Map<string, MatchResult>();
   private count = 0;
 
@@ -58,21 +70,38 @@ export class SubscriptionTrie<H = unknown> {
   private node(filter: string, create: boolean): Node | undefined {
     let n = this.root;
     for (const level of filter.split('/')) {
-      let c = n.children?.get(level);
-      if (!c) {
-        if (!create) return undefined;
-        c = newNode();
-        (n.children ??= new Map()).set(level, c);
+      const c = n.children?.get(level);
+      if (c instanceof Node) n = c;
+      else if (!create) return undefined;
+      else {
+        const m = c === undefined ? new Node() : expand(c);
+        (n.children ??= new Map()).set(level, m);
+        n = m;
       }
-      n = c;
     }
     return n;
   }
 
+  /** The parent of `filter`'s last level (created when `create`), and that level. */
+  private parent(filter: string, create: boolean): { p: Node; level: string } | undefined {
+    const cut = filter.lastIndexOf('/');
+    if (cut < 0) return { p: this.root, level: filter };
+    const p = create ? this.node(filter.slice(0, cut), true) : this.node(filter.slice(0, cut), false);
+    return p && { p, level: filter.slice(cut + 1) };
+  }
+
   add(sub: Subscription): void {
     this.cache.clear();
-    const n = this.node(sub.filter, true);
     if (sub.group === undefined) {
+      const { p, level } = this.parent(sub.filter, true)!;
+      const c = p.children?.get(level);
+      if (c === undefined || (!(c instanceof Node) && c.clientId === sub.clientId)) {
+        if (c === undefined) this.count++;
+        (p.children ??= new Map()).set(level, sub);
+        return;
+      }
+      const n = c instanceof Node ? c : expand(c);
+      if (n !== c) p.children!.set(level, n);
       const cur = n.subs;
       if (cur instanceof Map) {
         if (!cur.has(sub.clientId)) this.count++;
@@ -89,6 +118,7 @@ export class SubscriptionTrie<H = unknown> {
       }
       return;
     }
+    const n = this.node(sub.filter, true);
     n.shared ??= new Map();
     let g = n.shared.get(sub.group);
     if (!g) {
@@ -105,26 +135,34 @@ export class SubscriptionTrie<H = unknown> {
 
   remove(sub: Pick<Subscription, 'clientId' | 'filter' | 'group'>): void {
     this.cache.clear();
-    const n = this.node(sub.filter, false);
-    if (!n) return;
     if (sub.group === undefined) {
-      const cur = n.subs;
+      const at = this.parent(sub.filter, false);
+      const c = at?.p.children?.get(at.level);
+      if (c === undefined) return;
+      if (!(c instanceof Node)) {
+        if (c.clientId !== sub.clientId) return;
+        at!.p.children!.delete(at!.level);
+        this.count--;
+        return;
+      }
+      const cur = c.subs;
       if (cur instanceof Map) {
         if (cur.delete(sub.clientId)) this.count--;
       } else if (cur !== undefined && cur.clientId === sub.clientId) {
-        n.subs = undefined;
+        c.subs = undefined;
         this.count--;
       }
       return;
     }
-    const g = n.shared?.get(sub.group);
+    const n = this.node(sub.filter, false);
+    const g = n?.shared?.get(sub.group);
     if (!g) return;
     const i = g.members.findIndex((m) => m.clientId === sub.clientId);
     if (i >= 0) {
       g.members.splice(i, 1);
       this.count--;
     }
-    if (g.members.length === 0) n.shared!.delete(sub.group);
+    if (g.members.length === 0) n!.shared!.delete(sub.group);
   }
 
   addHandler(filter: string, h: H): void {
@@ -151,7 +189,11 @@ export class SubscriptionTrie<H = unknown> {
     return res;
   }
 
-  private collect(n: Node, out: MatchResult): void {
+  private collect(n: Child, out: MatchResult): void {
+    if (!(n instanceof Node)) {
+      out.subs.push(n);
+      return;
+    }
     const subs = n.subs;
     if (subs instanceof Map) for (const s of subs.values()) out.subs.push(s);
     else if (subs !== undefined) out.subs.push(subs);
@@ -173,20 +215,21 @@ export class SubscriptionTrie<H = unknown> {
     const last = i === levels.length - 1;
     if (exact) {
       if (last) this.collectWithHash(exact, out);
-      else this.walk(exact, levels, i + 1, out, dollar);
+      else if (exact instanceof Node) this.walk(exact, levels, i + 1, out, dollar);
     }
     if (wild) {
       const plus = ch.get('+');
       if (plus) {
         if (last) this.collectWithHash(plus, out);
-        else this.walk(plus, levels, i + 1, out, dollar);
+        else if (plus instanceof Node) this.walk(plus, levels, i + 1, out, dollar);
       }
     }
   }
 
   /** At the last topic level: this node's entries, plus a trailing `#` child ("a/#" matches "a"). */
-  private collectWithHash(n: Node, out: MatchResult): void {
+  private collectWithHash(n: Child, out: MatchResult): void {
     this.collect(n, out);
+    if (!(n instanceof Node)) return;
     const hash = n.children?.get('#');
     if (hash) this.collect(hash, out);
   }

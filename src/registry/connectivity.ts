@@ -35,7 +35,11 @@ export interface ConnectivityOptions {
 }
 
 export class Connectivity {
-  private readonly recentConnects = new Map<string, number[]>();
+  /**
+   * Connect times within the flapping window, by device: most devices have one, held as a number
+   * (an array costs ~55 bytes more per connected device: idle memory, docs/benchmarks.md).
+   */
+  private readonly recentConnects = new Map<string, number | number[]>();
   private readonly flappingSince = new Map<string, number>();
   private rows: ConnectivityRow[] = [];
   /** Devices whose status columns must be written (values read from presence at write time). */
@@ -150,10 +154,12 @@ export class Connectivity {
 
   private countConnect(id: string, at: number): void {
     const { connects, windowMs } = this.opts.flapping;
+    const prev = this.recentConnects.get(id);
+    const before = prev === undefined ? [] : typeof prev === 'number' ? [prev] : prev;
     // concat() allocates the array at its size; push() onto filter()'s empty result reserves room
-    // for 17 numbers (~180 bytes per connected device: idle memory, docs/benchmarks.md).
-    const times = (this.recentConnects.get(id) ?? []).filter((t) => at - t < windowMs).concat(at);
-    this.recentConnects.set(id, times);
+    // for 17 numbers (idle memory, docs/benchmarks.md).
+    const times = before.filter((t) => at - t < windowMs).concat(at);
+    this.recentConnects.set(id, times.length === 1 ? at : times);
     if (times.length < connects) return;
     const since = this.flappingSince.get(id);
     // One event per window: a device that keeps flapping is reported again after `windowMs`.

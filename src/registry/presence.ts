@@ -80,79 +80,122 @@ export interface PresenceBackend extends Presence {
   stop(): Promise<void>;
 }
 
+/** The last consumed message of a device (only for devices that sent one: idle memory). */
+class LastMessage {
+  constructor(
+    public at: number,
+    public kind: DeviceMessageKind,
+    public heartbeatAt: number,
+  ) {}
+}
+
+/**
+ * One device on this node: its open connections and what it was last seen doing, in one object
+ * and one map entry (two maps of two objects cost ~230 bytes per connected device; this ~120, and
+ * the message part only once a message was seen: idle memory, docs/benchmarks.md).
+ */
+class DeviceRecord {
+  /** Open connections here (a takeover may report the old close after the new open). */
+  count = 0;
+  /** When the latest of them opened (ms); meaningful while `count > 0`. */
+  since = 0;
+  /** Latest connect, disconnect or message. */
+  at = 0;
+  message: LastMessage | undefined = undefined;
+}
+
 /** This node's connections and last-seen times: the part every implementation shares. */
 export class LocalConnections {
-  /** Open connections per device (a takeover may report the old close after the new open). */
-  private readonly open = new Map<string, { count: number; since: number }>();
-  private readonly lastSeen = new Map<string, DeviceLastSeen>();
+  private readonly devices = new Map<string, DeviceRecord>();
+  /** Devices with an open connection here. */
+  private openCount = 0;
+
+  private record(id: string): DeviceRecord {
+    let r = this.devices.get(id);
+    if (!r) this.devices.set(id, (r = new DeviceRecord()));
+    return r;
+  }
 
   /** True when this is the device's first open connection here. */
   connected(id: string, at: number): boolean {
     this.seen(id, at);
-    const cur = this.open.get(id);
-    if (cur) {
-      cur.count++;
-      cur.since = Math.max(cur.since, at);
+    const r = this.record(id);
+    if (r.count > 0) {
+      r.count++;
+      r.since = Math.max(r.since, at);
       return false;
     }
-    this.open.set(id, { count: 1, since: at });
+    r.count = 1;
+    r.since = at;
+    this.openCount++;
     return true;
   }
 
   /** True when it was the device's last open connection here (false when none was open). */
   disconnected(id: string, at: number): boolean {
     this.seen(id, at);
-    const cur = this.open.get(id);
-    if (!cur) return false;
-    if (--cur.count > 0) return false;
-    this.open.delete(id);
+    const r = this.devices.get(id);
+    if (!r || r.count === 0) return false;
+    if (--r.count > 0) return false;
+    this.openCount--;
     return true;
   }
 
   /** Without `kind`: a connect or disconnect. Every time only moves forward. */
   seen(id: string, at: number, kind?: DeviceMessageKind): boolean {
-    let r = this.lastSeen.get(id);
-    if (!r) this.lastSeen.set(id, (r = { at: 0, messageAt: 0, messageKind: null, heartbeatAt: 0 }));
+    const r = this.record(id);
     let moved = false;
     if (at > r.at) {
       r.at = at;
       moved = true;
     }
-    if (kind !== undefined && at >= r.messageAt && (at > r.messageAt || r.messageKind !== kind)) {
-      r.messageAt = at;
-      r.messageKind = kind;
+    if (kind === undefined) return moved;
+    const m = r.message;
+    if (m === undefined) {
+      r.message = new LastMessage(at, kind, kind === 'heartbeat' ? at : 0);
+      return true;
+    }
+    if (at >= m.at && (at > m.at || m.kind !== kind)) {
+      m.at = at;
+      m.kind = kind;
       moved = true;
     }
-    if (kind === 'heartbeat' && at > r.heartbeatAt) {
-      r.heartbeatAt = at;
+    if (kind === 'heartbeat' && at > m.heartbeatAt) {
+      m.heartbeatAt = at;
       moved = true;
     }
     return moved;
   }
 
   has(id: string): boolean {
-    return this.open.has(id);
+    return (this.devices.get(id)?.count ?? 0) > 0;
   }
 
   since(id: string): number | undefined {
-    return this.open.get(id)?.since;
+    const r = this.devices.get(id);
+    return r !== undefined && r.count > 0 ? r.since : undefined;
   }
 
   lastSeenAt(id: string): number | undefined {
-    return this.lastSeen.get(id)?.at;
+    return this.devices.get(id)?.at;
   }
 
   lastSeenRecord(id: string): DeviceLastSeen | undefined {
-    const r = this.lastSeen.get(id);
-    return r && { ...r };
+    const r = this.devices.get(id);
+    if (!r) return undefined;
+    const m = r.message;
+    return m === undefined
+      ? { at: r.at, messageAt: 0, messageKind: null, heartbeatAt: 0 }
+      : { at: r.at, messageAt: m.at, messageKind: m.kind, heartbeatAt: m.heartbeatAt };
   }
 
   get size(): number {
-    return this.open.size;
+    return this.openCount;
   }
 
-  entries(): IterableIterator<[string, { count: number; since: number }]> {
-    return this.open.entries();
+  /** Devices with an open connection here, with the count and when the latest opened. */
+  *entries(): IterableIterator<[string, { count: number; since: number }]> {
+    for (const [id, r] of this.devices) if (r.count > 0) yield [id, { count: r.count, since: r.since }];
   }
 }
 

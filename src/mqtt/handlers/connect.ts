@@ -72,16 +72,18 @@ export function handleConnect(b: BrokerHost, c: Connection, p: IConnectPacket): 
   c.setVersion(version);
   const clientId = p.clientId ?? '';
   const cleanStart = p.clean !== false;
+  // A literal of the fields every client has, the optional ones added after: spreads made the
+  // object 16 bytes bigger for every connection (idle memory).
   const info: ClientInfo = {
     clientId,
-    ...(p.username !== undefined ? { username: p.username } : {}),
     remoteAddress: c.meta.remoteAddress,
     protocolVersion: version,
     keepalive: p.keepalive ?? 0,
     cleanStart,
-    ...(c.meta.certFingerprint ? { certFingerprint: c.meta.certFingerprint } : {}),
     transport: c.meta.transport,
   };
+  if (p.username !== undefined) info.username = p.username;
+  if (c.meta.certFingerprint) info.certFingerprint = c.meta.certFingerprint;
   // One object per connection instead of two (idle memory): `info` carries every meta field.
   c.meta = info;
   runSteps(b, c, { p, version, clientId, assigned: false, cleanStart, info, will: undefined }, 0);
@@ -268,7 +270,7 @@ function negotiate(b: BrokerHost, c: Connection, a: Attempt): Outcome {
     keepalive = limits.maxKeepalive;
     a.serverKeepAlive = keepalive;
   }
-  c.keepaliveMs = keepalive * 1000;
+  // The connection's keep-alive is read from `info` (Connection.keepaliveMs).
   a.info.keepalive = keepalive;
   c.window = Math.min(p.properties?.receiveMaximum ?? 65535, limits.maxInflight);
   if (p.properties?.maximumPacketSize) c.maxOutPacket = p.properties.maximumPacketSize;
@@ -277,7 +279,7 @@ function negotiate(b: BrokerHost, c: Connection, a: Attempt): Outcome {
   c.info = a.info;
   c.state = 'connected';
   b.sessions.countConnection(1);
-  c.lastSeen = b.now();
+  c.lastSeen = b.seenNow();
 }
 
 /**
