@@ -79,10 +79,10 @@ test('postgres+nats+haproxy: a node’s own persistent QoS 2 subscriber gets a m
   const nodes: ClusterProcess[] = [];
   const clients: MqttClient[] = [];
   const lbs: Haproxy[] = [];
-  let rl: Awaited<ReturnType<typeof relay>> | undefined;
+  const relays: { close(): void }[] = [];
   t.after(async () => {
     for (const c of clients) c.end(true);
-    rl?.close();
+    for (const r of relays) r.close();
     for (const lb of lbs) await lb.stop();
     await stopClusterProcesses(nodes);
     await schema.drop();
@@ -92,7 +92,8 @@ test('postgres+nats+haproxy: a node’s own persistent QoS 2 subscriber gets a m
   const lb = await startHaproxy([{ servers: [a.mqttPort], backup: [b.mqttPort, c.mqttPort], check: true }]);
   lbs.push(lb);
   const viaA = lb.ports[0]!;
-  rl = await relay(viaA);
+  const rl = await relay(viaA);
+  relays.push(rl);
 
   const open = async (port: number, clientId: string): Promise<Client> => {
     const cl = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
