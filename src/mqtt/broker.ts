@@ -131,6 +131,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
           fanOutHost(this, (m) => this.retained.keep(m)),
         )
       : local;
+    this.delivery.recordIds = this.sharedSessions;
     this.retained = new RetainedRoom(this.clock, this, this.delivery);
     this.wills = new WillRoom(
       this.clock,

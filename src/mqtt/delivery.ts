@@ -28,6 +28,11 @@ export class Delivery {
   readonly congested = new Set<Session>();
   /** Next message sequence number (persistence key with the client id). */
   seq = 1;
+  /**
+   * Cluster (sessions in a shared store): QoS 2 message ids queued for a persistent session are
+   * recorded with the queue row, and a copy routed again under an id the session has is skipped.
+   */
+  recordIds = false;
 
   constructor(
     private readonly clock: Clock,
@@ -68,6 +73,17 @@ export class Delivery {
       // Offline sessions do not keep QoS 0 messages.
       return;
     }
+    // Cluster: a resend under an id this session already had (queued, in flight or completed),
+    // routed again after the publisher's node died before PUBREC: it has its copy.
+    const id = msg.id;
+    const record = id !== undefined && route !== undefined && this.recordIds && s.persistent;
+    if (record) {
+      const by = s.deliveredBy(id, this.clock.now());
+      if (by !== undefined && by !== route.serial) {
+        route.delivered++;
+        return;
+      }
+    }
     const o: Outgoing = {
       seq: this.seq++,
       msg,
@@ -84,7 +100,7 @@ export class Delivery {
       o.packetId = s.allocatePacketId();
       o.state = 'sent';
       s.inflight.set(o.packetId, o);
-      if (s.persistent) this.persistNew(s, o);
+      if (s.persistent) this.persistNew(s, o, record ? route : undefined);
       this.sendPublish(s, c, o, false, route);
       return;
     }
@@ -93,13 +109,19 @@ export class Delivery {
       return;
     }
     if (route) route.delivered++;
-    if (s.persistent) this.persistNew(s, o);
+    if (s.persistent) this.persistNew(s, o, record ? route : undefined);
     s.queue.push(o);
   }
 
-  private persistNew(s: Session, o: Outgoing): void {
+  /** `recordFor`: also record the message's id for the session (`recordIds`), in the same batch. */
+  private persistNew(s: Session, o: Outgoing, recordFor?: Route): void {
     o.persisted = true;
     const m = o.msg;
+    if (recordFor !== undefined && m.id !== undefined) {
+      const at = this.clock.now();
+      s.noteDelivered(m.id, at, recordFor.serial);
+      this.state.persist({ op: 'delivered.put', delivered: { clientId: s.clientId, msgId: m.id, at } });
+    }
     this.state.persist({
       op: 'msg.put',
       msg: {

@@ -43,7 +43,15 @@ export interface HandoverBroker {
 /** What a node loads at start: everything on one node; only retained messages in a cluster. */
 export function stateAtStart(fanOut: FanOut, st: PersistedState): PersistedState {
   if (!fanOut.claimSession) return st;
-  return { sessions: [], subscriptions: [], messages: [], incoming: [], retained: st.retained, wills: [] };
+  return {
+    sessions: [],
+    subscriptions: [],
+    messages: [],
+    incoming: [],
+    delivered: [],
+    retained: st.retained,
+    wills: [],
+  };
 }
 
 /**
@@ -121,6 +129,7 @@ export async function adoptOrphans(
         subscriptions: keep(st.subscriptions),
         messages: keep(st.messages),
         incoming: keep(st.incoming),
+        delivered: keep(st.delivered),
       },
       now,
       b.delivery.seq,

@@ -12,6 +12,7 @@
  */
 import type {
   PersistOp,
+  StoredDelivered,
   StoredIncoming,
   StoredMessage,
   StoredRetained,
@@ -27,7 +28,7 @@ type MsgAction =
   | { kind: 'delete'; clientId: string; seq: number };
 
 export interface CompactBatch {
-  /** Clients whose sessions, subscriptions, messages and inbound ids are deleted first. */
+  /** Clients whose sessions, subscriptions, messages, inbound ids and delivered ids are deleted first. */
   cascade: string[];
   sessionPuts: StoredSession[];
   subDeletes: { clientId: string; raw: string }[];
@@ -37,6 +38,8 @@ export interface CompactBatch {
   msgUpdates: { clientId: string; seq: number; packetId: number; state: OutgoingState }[];
   incomingDeletes: { clientId: string; packetId: number }[];
   incomingPuts: StoredIncoming[];
+  /** Inserted if absent; each client's older records are pruned (DELIVERED_KEEP_MS). */
+  deliveredPuts: StoredDelivered[];
   retainedDeletes: string[];
   retainedPuts: StoredRetained[];
   willDeletes: string[];
@@ -51,6 +54,7 @@ export function compact(ops: readonly PersistOp[]): CompactBatch {
   const subs = new Map<string, StoredSubscription | { clientId: string; raw: string; deleted: true }>();
   const msgs = new Map<string, MsgAction>();
   const incoming = new Map<string, StoredIncoming & { put: boolean }>();
+  const delivered = new Map<string, StoredDelivered>();
   const retained = new Map<string, StoredRetained | null>();
   const wills = new Map<string, StoredWill | null>();
   const forget = <V extends { clientId: string }>(m: Map<string, V>, clientId: string): void => {
@@ -66,6 +70,7 @@ export function compact(ops: readonly PersistOp[]): CompactBatch {
         sessions.delete(o.clientId);
         forget(subs, o.clientId);
         forget(incoming, o.clientId);
+        forget(delivered, o.clientId);
         for (const [k, v] of msgs)
           if ((v.kind === 'put' ? v.msg.clientId : v.clientId) === o.clientId) msgs.delete(k);
         break;
@@ -111,6 +116,11 @@ export function compact(ops: readonly PersistOp[]): CompactBatch {
       case 'incoming.delete':
         incoming.set(k2(o.clientId, o.packetId), { clientId: o.clientId, packetId: o.packetId, put: false });
         break;
+      case 'delivered.put': {
+        const key = k2(o.delivered.clientId, o.delivered.msgId);
+        if (!delivered.has(key)) delivered.set(key, o.delivered); // the first record stays
+        break;
+      }
       case 'retained.put':
         retained.set(o.msg.topic, o.msg);
         break;
@@ -135,6 +145,7 @@ export function compact(ops: readonly PersistOp[]): CompactBatch {
     msgUpdates: [],
     incomingDeletes: [],
     incomingPuts: [],
+    deliveredPuts: [...delivered.values()],
     retainedDeletes: [],
     retainedPuts: [],
     willDeletes: [],

@@ -149,9 +149,38 @@ const INCOMING_MSG_ID = `
 ALTER TABLE mqtt_incoming ADD COLUMN msg_id TEXT;
 `;
 
+/**
+ * Cluster: the QoS 2 message ids queued for each persistent session (persistence.ts
+ * `StoredDelivered`), so a resend routed under a stored id is not queued for a session that had it
+ * (docs/cluster.md "Exactly once across a node failure"). Pruned by age when written.
+ */
+const DELIVERED_SQLITE = `
+CREATE TABLE mqtt_delivered (
+  client_id TEXT NOT NULL,
+  msg_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, msg_id)
+);
+`;
+
+const DELIVERED_POSTGRES = `
+CREATE TABLE mqtt_delivered (
+  client_id TEXT NOT NULL,
+  msg_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  PRIMARY KEY (client_id, msg_id)
+);
+`;
+
 export const MQTT_MIGRATIONS: Migration[] = [
   { id: 1, name: 'broker state', sqlite: SQLITE, postgres: POSTGRES },
   { id: 2, name: 'persisted wills', sqlite: WILLS_SQLITE, postgres: WILLS_POSTGRES },
   { id: 3, name: 'session and will holders', sqlite: HOLDERS_SQLITE, postgres: HOLDERS_POSTGRES },
   { id: 4, name: 'inbound QoS 2 message ids', sqlite: INCOMING_MSG_ID, postgres: INCOMING_MSG_ID },
+  {
+    id: 5,
+    name: 'message ids delivered to sessions',
+    sqlite: DELIVERED_SQLITE,
+    postgres: DELIVERED_POSTGRES,
+  },
 ];

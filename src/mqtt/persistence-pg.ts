@@ -7,6 +7,7 @@
 import type { PostgresDatabase } from '../store/index.js';
 import { migrate, pgTransaction } from '../store/index.js';
 import type { QoS } from './api.js';
+import { DELIVERED_KEEP_MS } from './persistence.js';
 import type { BrokerPersistence, PersistedState, PersistOp, StoredWill } from './persistence.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
 import { compact } from './persistence-batch.js';
@@ -33,6 +34,7 @@ const emptyState = (): PersistedState => ({
   subscriptions: [],
   messages: [],
   incoming: [],
+  delivered: [],
   retained: [],
   wills: [],
 });
@@ -46,7 +48,13 @@ export function batchStatements(ops: readonly PersistOp[], holder: string | null
   const b = compact(ops);
   const out: Stmt[] = [];
   if (b.cascade.length > 0)
-    for (const t of ['mqtt_sessions', 'mqtt_subscriptions', 'mqtt_messages', 'mqtt_incoming'])
+    for (const t of [
+      'mqtt_sessions',
+      'mqtt_subscriptions',
+      'mqtt_messages',
+      'mqtt_incoming',
+      'mqtt_delivered',
+    ])
       out.push([`DELETE FROM ${t} WHERE client_id = ANY($1::text[])`, [b.cascade]]);
   if (b.sessionPuts.length > 0) {
     const s = b.sessionPuts;
@@ -146,6 +154,20 @@ export function batchStatements(ops: readonly PersistOp[], holder: string | null
         b.incomingPuts.map((x) => x.msgId ?? null),
       ],
     ]);
+  if (b.deliveredPuts.length > 0) {
+    const d = b.deliveredPuts;
+    const clients = [...new Set(d.map((x) => x.clientId))];
+    // Only the clients written here (rows of sessions this node holds): no lock on others' rows.
+    out.push([
+      'DELETE FROM mqtt_delivered WHERE client_id = ANY($1::text[]) AND at < $2',
+      [clients, Math.min(...d.map((x) => x.at)) - DELIVERED_KEEP_MS],
+    ]);
+    out.push([
+      `INSERT INTO mqtt_delivered (client_id, msg_id, at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING`,
+      [d.map((x) => x.clientId), d.map((x) => x.msgId), d.map((x) => x.at)],
+    ]);
+  }
   if (b.retainedDeletes.length > 0)
     out.push(['DELETE FROM mqtt_retained WHERE topic = ANY($1::text[])', [b.retainedDeletes]]);
   if (b.retainedPuts.length > 0) {
@@ -291,14 +313,15 @@ export class PostgresPersistence implements BrokerPersistence {
     const none = Promise.resolve([] as Row[]);
     // One connection (inside a transaction) runs one statement at a time.
     const all = via ? sequential : (ps: (() => Promise<Row[]>)[]) => Promise.all(ps.map((p) => p()));
-    const [sessions, subs, msgs, incoming, retained, wills] = (await all([
+    const [sessions, subs, msgs, incoming, delivered, retained, wills] = (await all([
       () => q(`SELECT * FROM mqtt_sessions${where}`),
       () => q(`SELECT * FROM mqtt_subscriptions${where}`),
       () => q(`SELECT * FROM mqtt_messages${where} ORDER BY seq`),
       () => q(`SELECT client_id, packet_id, msg_id FROM mqtt_incoming${where}`),
+      () => q(`SELECT client_id, msg_id, at FROM mqtt_delivered${where} ORDER BY at`),
       () => (one ? none : q('SELECT * FROM mqtt_retained')),
       () => (one ? none : q('SELECT * FROM mqtt_wills')),
-    ])) as [Row[], Row[], Row[], Row[], Row[], Row[]];
+    ])) as [Row[], Row[], Row[], Row[], Row[], Row[], Row[]];
     return {
       sessions: sessions.map((r) => ({
         clientId: String(r.client_id),
@@ -333,6 +356,11 @@ export class PostgresPersistence implements BrokerPersistence {
         clientId: String(r.client_id),
         packetId: num(r.packet_id),
         ...(typeof r.msg_id === 'string' ? { msgId: r.msg_id } : {}),
+      })),
+      delivered: delivered.map((r) => ({
+        clientId: String(r.client_id),
+        msgId: String(r.msg_id),
+        at: num(r.at),
       })),
       retained: retained.map((r) => ({
         topic: String(r.topic),

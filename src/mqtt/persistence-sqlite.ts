@@ -9,6 +9,7 @@ import { migrate, sqliteTransaction } from '../store/index.js';
 import { MQTT_MIGRATIONS } from './persistence-migrations.js';
 import type { QoS } from './api.js';
 import { decodeProps, encodeProps, rowToWill, willRow } from './persistence-rows.js';
+import { DELIVERED_KEEP_MS } from './persistence.js';
 import type {
   BrokerPersistence,
   PersistedState,
@@ -65,6 +66,9 @@ export class SqlitePersistence implements BrokerPersistence {
       msgDel: p('DELETE FROM mqtt_messages WHERE client_id = ? AND seq = ?'),
       incPut: p('INSERT OR IGNORE INTO mqtt_incoming (client_id, packet_id, msg_id) VALUES (?, ?, ?)'),
       incDel: p('DELETE FROM mqtt_incoming WHERE client_id = ? AND packet_id = ?'),
+      dlvPut: p('INSERT OR IGNORE INTO mqtt_delivered (client_id, msg_id, at) VALUES (?, ?, ?)'),
+      dlvPrune: p('DELETE FROM mqtt_delivered WHERE client_id = ? AND at < ?'),
+      dlvDelAll: p('DELETE FROM mqtt_delivered WHERE client_id = ?'),
       retPut: p(
         'INSERT OR REPLACE INTO mqtt_retained (topic, payload, qos, properties, expires_at) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -91,6 +95,7 @@ export class SqlitePersistence implements BrokerPersistence {
             s.subsDelAll!.run(o.clientId);
             s.msgsDelAll!.run(o.clientId);
             s.incDelAll!.run(o.clientId);
+            s.dlvDelAll!.run(o.clientId);
             break;
           case 'sub.put':
             s.subPut!.run(
@@ -136,6 +141,12 @@ export class SqlitePersistence implements BrokerPersistence {
           case 'incoming.delete':
             s.incDel!.run(o.clientId, o.packetId);
             break;
+          case 'delivered.put': {
+            const d = o.delivered;
+            s.dlvPrune!.run(d.clientId, d.at - DELIVERED_KEEP_MS);
+            s.dlvPut!.run(d.clientId, d.msgId, d.at);
+            break;
+          }
           case 'retained.put':
             s.retPut!.run(
               o.msg.topic,
@@ -220,6 +231,13 @@ export class SqlitePersistence implements BrokerPersistence {
       packetId: r.packet_id,
       ...(r.msg_id !== null ? { msgId: r.msg_id } : {}),
     }));
+    const delivered = (
+      db.prepare('SELECT client_id, msg_id, at FROM mqtt_delivered ORDER BY at').all() as {
+        client_id: string;
+        msg_id: string;
+        at: number;
+      }[]
+    ).map((r) => ({ clientId: r.client_id, msgId: r.msg_id, at: r.at }));
     const retained = (
       db.prepare('SELECT * FROM mqtt_retained').all() as {
         topic: string;
@@ -236,7 +254,7 @@ export class SqlitePersistence implements BrokerPersistence {
       expiresAt: r.expires_at ?? undefined,
     }));
     const wills = (db.prepare('SELECT * FROM mqtt_wills').all() as Record<string, unknown>[]).map(rowToWill);
-    return Promise.resolve({ sessions, subscriptions, messages, incoming, retained, wills });
+    return Promise.resolve({ sessions, subscriptions, messages, incoming, delivered, retained, wills });
   }
 
   apply(ops: readonly PersistOp[]): Promise<void> {

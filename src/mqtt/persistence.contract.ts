@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { DELIVERED_KEEP_MS } from './persistence.js';
 import type { BrokerPersistence, PersistOp, StoredMessage, StoredWill } from './persistence.js';
 
 const msg = (clientId: string, seq: number, extra: Partial<StoredMessage> = {}): StoredMessage => ({
@@ -172,6 +173,47 @@ export function persistenceContract(
       (await p.load()).incoming.map((i) => i.packetId),
       [4],
     );
+  });
+
+  test(`${name}: message ids delivered to a session round trip, are pruned by age and end with the session`, async (t) => {
+    const p = await make(t);
+    if (!p) return;
+    const put = (clientId: string, msgId: string, at: number): PersistOp => ({
+      op: 'delivered.put',
+      delivered: { clientId, msgId, at },
+    });
+    const t0 = 1_700_000_000_000;
+    await p.apply([
+      {
+        op: 'session.put',
+        session: { clientId: 'd', expiryInterval: 60, disconnectedAt: null, protocolVersion: 5 },
+      },
+      put('d', 'n1.1', t0),
+      put('d', 'n1.2', t0 + 1000),
+      put('e', 'n1.1', t0),
+      put('d', 'n1.1', t0 + 5), // already recorded: kept as it was
+    ]);
+    const key = (x: { clientId: string; msgId: string; at: number }): string =>
+      `${x.clientId} ${x.msgId} ${x.at}`;
+    assert.deepEqual((await p.load()).delivered.map(key).sort(), [
+      'd n1.1 1700000000000',
+      'd n1.2 1700000001000',
+      'e n1.1 1700000000000',
+    ]);
+    if (p.loadSession)
+      assert.deepEqual((await p.loadSession('d')).delivered.map(key).sort(), [
+        'd n1.1 1700000000000',
+        'd n1.2 1700000001000',
+      ]);
+    // A record written DELIVERED_KEEP_MS after d's first one prunes it (only d's).
+    await p.apply([put('d', 'n2.1', t0 + DELIVERED_KEEP_MS + 1)]);
+    assert.deepEqual((await p.load()).delivered.map(key).sort(), [
+      'd n1.2 1700000001000',
+      `d n2.1 ${t0 + DELIVERED_KEEP_MS + 1}`,
+      'e n1.1 1700000000000',
+    ]);
+    await p.apply([{ op: 'session.delete', clientId: 'd' }]);
+    assert.deepEqual((await p.load()).delivered.map(key), ['e n1.1 1700000000000']);
   });
 
   test(`${name}: retained put replaces, delete removes`, async (t) => {

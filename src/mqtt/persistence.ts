@@ -53,6 +53,28 @@ export interface StoredIncoming {
   msgId?: string;
 }
 
+/**
+ * Cluster: a QoS 2 message (by its cluster-wide id, `Message.id`) queued for a persistent session
+ * at `at` (epoch ms), written with the queue row. A resend of it routed under the same id later —
+ * its publisher's node died before PUBREC — is not queued for the session again, whichever node
+ * holds the session by then (docs/cluster.md "Exactly once across a node failure"). Kept
+ * DELIVERED_KEEP_MS.
+ */
+export interface StoredDelivered {
+  clientId: string;
+  msgId: string;
+  at: number;
+}
+
+/**
+ * How long a session's record of delivered message ids is kept (rows older are pruned when the
+ * session's next record is written; older entries are dropped in memory): the receivers' seen
+ * window (cluster/seen-messages.ts), so a resend is recognised as long there as here.
+ */
+export const DELIVERED_KEEP_MS = 120_000;
+/** At most this many ids per session in memory (oldest dropped first). */
+export const DELIVERED_MAX = 100_000;
+
 export interface StoredRetained {
   topic: string;
   payload: Buffer;
@@ -98,6 +120,8 @@ export type PersistOp =
   /** `msgId` (cluster): the message's id, so a resend on another node is routed under it. */
   | { op: 'incoming.put'; clientId: string; packetId: number; msgId?: string }
   | { op: 'incoming.delete'; clientId: string; packetId: number }
+  /** Cluster: a QoS 2 message id queued for a session; prunes the session's records older than `at` − DELIVERED_KEEP_MS. */
+  | { op: 'delivered.put'; delivered: StoredDelivered }
   | { op: 'retained.put'; msg: StoredRetained }
   | { op: 'retained.delete'; topic: string }
   | { op: 'will.put'; will: StoredWill }
@@ -109,6 +133,8 @@ export interface PersistedState {
   /** Ordered by seq. */
   messages: StoredMessage[];
   incoming: StoredIncoming[];
+  /** Cluster: message ids queued for sessions (StoredDelivered); empty on one node. */
+  delivered: StoredDelivered[];
   retained: StoredRetained[];
   wills: StoredWill[];
 }
@@ -153,6 +179,7 @@ export class MemoryPersistence implements BrokerPersistence {
   private subs = new Map<string, StoredSubscription>();
   private msgs = new Map<string, StoredMessage>();
   private incoming = new Map<string, StoredIncoming>();
+  private delivered = new Map<string, StoredDelivered>();
   private retained = new Map<string, StoredRetained>();
   private wills = new Map<string, StoredWill>();
 
@@ -166,6 +193,7 @@ export class MemoryPersistence implements BrokerPersistence {
       subscriptions: [...this.subs.values()].map((s) => ({ ...s })),
       messages: [...this.msgs.values()].sort((a, b) => a.seq - b.seq).map((m) => ({ ...m })),
       incoming: [...this.incoming.values()].map((i) => ({ ...i })),
+      delivered: [...this.delivered.values()].map((d) => ({ ...d })),
       retained: [...this.retained.values()].map((r) => ({ ...r })),
       wills: [...this.wills.values()].map((w) => ({ ...w })),
     });
@@ -179,6 +207,7 @@ export class MemoryPersistence implements BrokerPersistence {
       subscriptions: mine(all.subscriptions),
       messages: mine(all.messages),
       incoming: mine(all.incoming),
+      delivered: mine(all.delivered),
       retained: [],
       wills: [],
     };
@@ -192,7 +221,10 @@ export class MemoryPersistence implements BrokerPersistence {
           break;
         case 'session.delete':
           this.sessions.delete(o.clientId);
-          for (const m of [this.subs, this.msgs, this.incoming] as Map<string, { clientId: string }>[])
+          for (const m of [this.subs, this.msgs, this.incoming, this.delivered] as Map<
+            string,
+            { clientId: string }
+          >[])
             for (const [k, v] of m) if (v.clientId === o.clientId) m.delete(k);
           break;
         case 'sub.put':
@@ -225,6 +257,14 @@ export class MemoryPersistence implements BrokerPersistence {
         case 'incoming.delete':
           this.incoming.delete(`${o.clientId}\u0000${o.packetId}`);
           break;
+        case 'delivered.put': {
+          const d = o.delivered;
+          for (const [k, v] of this.delivered)
+            if (v.clientId === d.clientId && v.at < d.at - DELIVERED_KEEP_MS) this.delivered.delete(k);
+          const key = `${d.clientId}\u0000${d.msgId}`;
+          if (!this.delivered.has(key)) this.delivered.set(key, { ...d });
+          break;
+        }
         case 'retained.put':
           this.retained.set(o.msg.topic, { ...o.msg });
           break;

@@ -9,7 +9,7 @@
  * [MQTT-4.4.0-1]) and the allocator never hands those ids out while they are unreleased.
  */
 import type { FanOut } from './fan-out.js';
-import type { PersistedState } from './persistence.js';
+import { DELIVERED_KEEP_MS, type PersistedState } from './persistence.js';
 import { Session } from './session.js';
 import { packSubscription } from './subscription.js';
 import { parseFilter } from './topics.js';
@@ -88,6 +88,11 @@ export function restoreState(b: RestoreTarget, st: PersistedState, now: number, 
     const s = b.sessions.get(i.clientId);
     s?.incoming.add(i.packetId);
     if (s && i.msgId !== undefined) s.routedAs.set(i.packetId, i.msgId);
+  }
+  // Cluster: message ids queued for the session (by whichever node held it), oldest first.
+  for (const d of st.delivered) {
+    if (now - d.at > DELIVERED_KEEP_MS) continue;
+    b.sessions.get(d.clientId)?.noteDelivered(d.msgId, d.at, 0);
   }
   for (const r of st.retained)
     b.retained.set(r.topic, {

@@ -54,7 +54,11 @@ export interface RouteResult {
   readonly wait: Promise<void> | undefined;
 }
 
+let serials = 0;
+
 export class Route implements RouteResult {
+  /** This routing's number (> 0): a session's record of delivered ids tells its own copies from a resend's. */
+  readonly serial = ++serials;
   delivered = 0;
   dropped = 0;
   drops: Drop[] | undefined = undefined;

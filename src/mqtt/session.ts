@@ -5,6 +5,7 @@
  */
 import type { ClientInfo } from './api.js';
 import type { Connection } from './connection.js';
+import { DELIVERED_KEEP_MS, DELIVERED_MAX } from './persistence.js';
 import { MessageQueue } from './queue.js';
 import type { Outgoing, Subscription, Will } from './types.js';
 
@@ -29,6 +30,7 @@ class Flows {
   inflight: Map<number, Outgoing> | undefined = undefined;
   incoming: Set<number> | undefined = undefined;
   routedAs: Map<number, string> | undefined = undefined;
+  delivered: Map<string, { at: number; by: number }> | undefined = undefined;
   queue: MessageQueue | undefined = undefined;
   nextId = 1;
   progressAt = 0;
@@ -138,6 +140,25 @@ export class Session {
     const id = m?.get(packetId);
     if (id !== undefined) m!.delete(packetId);
     return id;
+  }
+  /**
+   * Cluster, a persistent session: the routing (`Route.serial`, 0 = loaded from the store) that
+   * queued QoS 2 message `id` for it within DELIVERED_KEEP_MS, if any (docs/cluster.md "Exactly
+   * once across a node failure").
+   */
+  deliveredBy(id: string, now: number): number | undefined {
+    const e = this.fl?.delivered?.get(id);
+    return e !== undefined && now - e.at <= DELIVERED_KEEP_MS ? e.by : undefined;
+  }
+  /** Remember that routing `by` queued message `id` at `at` (epoch ms); old entries are dropped. */
+  noteDelivered(id: string, at: number, by: number): void {
+    const m = (this.flows.delivered ??= new Map());
+    m.delete(id);
+    m.set(id, { at, by });
+    for (const [k, e] of m) {
+      if (m.size <= DELIVERED_MAX && at - e.at <= DELIVERED_KEEP_MS) break;
+      m.delete(k);
+    }
   }
   conn: Connection | undefined;
   /** Seconds; 0 = ends with the connection. */
