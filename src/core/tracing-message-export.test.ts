@@ -81,6 +81,7 @@ describe('message spans encoded to OTLP protobuf', () => {
       'tsunagu.ratio': 0.25,
       'tsunagu.flag': true,
       'tsunagu.list': ['a', 'b'],
+      'tsunagu.unicode': 'ü→✓',
     });
     span.recordException(new Error('boom'));
     span.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
@@ -108,6 +109,7 @@ describe('message spans encoded to OTLP protobuf', () => {
       'tsunagu.negative': -5,
       'tsunagu.ratio': 0.25,
       'tsunagu.flag': true,
+      'tsunagu.unicode': 'ü→✓',
     });
     assert.deepEqual(a.resource, { 'service.name': 'tsunagu-test', 'service.instance.id': 'node-7' });
     assert.equal(a.scope, 'tsunagu');

@@ -17,6 +17,13 @@ import {
   SpanStatusCode,
 } from '@opentelemetry/api';
 
+/** Hex digit values by character code (ids are validated hex by the API before they get here). */
+const HEX = new Uint8Array(128);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
 /** A growing buffer with protobuf primitives. */
 export class ProtoWriter {
   buf: Buffer;
@@ -67,13 +74,30 @@ export class ProtoWriter {
 
   /** A length-delimited string (tag already written). */
   string(s: string): void {
-    if (s.length * 3 < 0x80) {
-      // At most 3 UTF-8 bytes per UTF-16 unit: the length fits one byte, patched after the write.
-      this.ensure(1 + s.length * 3);
-      const n = this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = n;
-      this.pos += 1 + n;
-      return;
+    const len = s.length;
+    if (len < 0x80) {
+      // Short ASCII (keys, names, most topics) byte by byte: a call into Buffer.write costs more.
+      this.ensure(1 + len * 3);
+      const b = this.buf;
+      const p = this.pos + 1;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p + i] = c;
+      }
+      if (i === len) {
+        b[p - 1] = len;
+        this.pos = p + len;
+        return;
+      }
+      if (len * 3 < 0x80) {
+        // At most 3 UTF-8 bytes per UTF-16 unit: the length still fits one byte.
+        const n = b.write(s, p, 'utf8');
+        b[p - 1] = n;
+        this.pos = p + n;
+        return;
+      }
     }
     const n = Buffer.byteLength(s, 'utf8');
     this.varint(n);
@@ -81,12 +105,14 @@ export class ProtoWriter {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  /** Hex (an id) as a length-delimited bytes field of `n` bytes (tag already written). */
+  /** Hex (an id, lower or upper case) as a length-delimited bytes field of `n` bytes (tag already written). */
   hexBytes(hex: string, n: number): void {
     this.ensure(1 + n);
-    this.buf[this.pos++] = n;
-    this.buf.write(hex, this.pos, n, 'hex');
-    this.pos += n;
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = n;
+    for (let i = 0; i < n; i++) b[p++] = (HEX[hex.charCodeAt(2 * i)]! << 4) | HEX[hex.charCodeAt(2 * i + 1)]!;
+    this.pos = p;
   }
 
   fixed32(v: number): void {
