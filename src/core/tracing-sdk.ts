@@ -1,8 +1,9 @@
 /**
  * The OpenTelemetry SDK behind the tracing seam (tracing.ts): a Node tracer provider (context that
  * follows awaits only for sampled work, tracing-context.ts; W3C trace-context propagation), a
- * batch span processor and the OTLP/HTTP protobuf
- * exporter. main.ts starts it only when an endpoint is configured; the SDK packages are loaded
+ * batch span processor and the OTLP/HTTP protobuf exporter; per-message spans are encoded and
+ * batched by tracing-message-export.ts instead, sent through the same OTLP/HTTP transport and
+ * settings. main.ts starts it only when an endpoint is configured; the SDK packages are loaded
  * here on demand, so a platform without tracing never loads them.
  *
  * Standard variables are honoured by the SDK itself: OTEL_EXPORTER_OTLP_ENDPOINT /
