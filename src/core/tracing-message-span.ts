@@ -4,12 +4,12 @@
  * (`messageParent`, tracing.ts), so the SDK's per-span work buys nothing here: sampler and
  * parent-based lookups, three passes of attribute checks, span-count metrics, two clocks and
  * their hrtime conversions. This span records its name, ids, two `performance.now()` readings and
- * its attributes, and hands itself to the SDK's batch processor when it ends; the timestamps are
- * converted when the exporter reads them, in a batch. It is a full API span: children (server-side
+ * its attributes, and is encoded to OTLP protobuf when it ends (tracing-message-export.ts), so
+ * nothing of it is kept until the export. It is a full API span: children (server-side
  * handlers' spans) nest under it through the SDK, and `traceparent` is injected from it.
  *
- * tracing-sdk.ts installs the processor and resource (`setMessageSpanSink`); without them
- * tracing.ts falls back to the SDK's spans.
+ * tracing-sdk.ts installs the exporter (`setMessageSpanSink`); without it tracing.ts falls back to
+ * the SDK's spans.
  */
 import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -27,12 +27,12 @@ import {
   type TimeInput,
   TraceFlags,
 } from '@opentelemetry/api';
-import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { SpanRecord } from './tracing-otlp-encode.js';
 
-/** Where ended message spans go: the SDK's span processor, with the provider's resource. */
+/** Where ended message spans go: the encoding exporter (tracing-message-export.ts). */
 export interface MessageSpanSink {
-  processor: Pick<SpanProcessor, 'onEnd'>;
-  resource: ReadableSpan['resource'];
+  onEnd(span: SpanRecord): void;
 }
 
 let sink: MessageSpanSink | undefined;
@@ -47,7 +47,6 @@ export function messageSpansReady(): boolean {
   return sink !== undefined;
 }
 
-const SCOPE = { name: 'tsunagu' };
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 /** Shared by every span without links or events (most): copied on the first `addLink`/`addEvent`. */
 const NONE: never[] = Object.freeze([]) as unknown as never[];
@@ -83,7 +82,7 @@ function epochHr(epochMs: number): HrTime {
 let drift = 0;
 let driftAt = -Infinity;
 
-/** A `performance.now()` reading as epoch time; read when the exporter asks, not on the hot path. */
+/** A `performance.now()` reading as epoch time; converted when the span is encoded. */
 function hr(ms: number): HrTime {
   const now = performance.now();
   if (now - driftAt > 1000) {
@@ -101,16 +100,12 @@ function timeOf(t: TimeInput | undefined): HrTime {
   return t <= performance.now() ? hr(t) : epochHr(t);
 }
 
-class MessageSpan implements Span, ReadableSpan {
+class MessageSpan implements Span, SpanRecord {
   readonly attributes: Attributes = {};
   links: Link[] = NONE;
   events: TimedEvent[] = NONE;
   status: SpanStatus = UNSET;
   ended = false;
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
-  readonly instrumentationScope = SCOPE;
   private readonly t0 = performance.now();
   private t1 = 0;
 
@@ -122,18 +117,11 @@ class MessageSpan implements Span, ReadableSpan {
     private readonly to: MessageSpanSink,
   ) {}
 
-  get resource(): ReadableSpan['resource'] {
-    return this.to.resource;
-  }
   get startTime(): HrTime {
     return hr(this.t0);
   }
   get endTime(): HrTime {
     return hr(this.ended ? this.t1 : this.t0);
-  }
-  get duration(): HrTime {
-    const ns = Math.round(((this.ended ? this.t1 : this.t0) - this.t0) * 1e6);
-    return [Math.floor(ns / 1e9), ns % 1e9];
   }
 
   spanContext(): SpanContext {
@@ -185,7 +173,7 @@ class MessageSpan implements Span, ReadableSpan {
     if (this.ended) return;
     this.t1 = performance.now();
     this.ended = true;
-    this.to.processor.onEnd(this);
+    this.to.onEnd(this);
   }
   isRecording(): boolean {
     return !this.ended;

@@ -1,8 +1,9 @@
 /**
  * The OpenTelemetry SDK behind the tracing seam (tracing.ts): a Node tracer provider (context that
  * follows awaits only for sampled work, tracing-context.ts; W3C trace-context propagation), a
- * batch span processor and the OTLP/HTTP protobuf
- * exporter. main.ts starts it only when an endpoint is configured; the SDK packages are loaded
+ * batch span processor and the OTLP/HTTP protobuf exporter; per-message spans are encoded and
+ * batched by tracing-message-export.ts instead, sent through the same OTLP/HTTP transport and
+ * settings. main.ts starts it only when an endpoint is configured; the SDK packages are loaded
  * here on demand, so a platform without tracing never loads them.
  *
  * Standard variables are honoured by the SDK itself: OTEL_EXPORTER_OTLP_ENDPOINT /
@@ -12,6 +13,7 @@
 
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import { SampledContextManager } from './tracing-context.js';
+import { type BatchSender, type EncodedBatch, MessageSpanExporter } from './tracing-message-export.js';
 import { setMessageSpanSink } from './tracing-message-span.js';
 import { PRESAMPLED, setMessageTracing } from './tracing.js';
 
@@ -69,17 +71,36 @@ export function batchLimits(env: NodeJS.ProcessEnv): { maxExportBatchSize?: numb
   };
 }
 
+/** The batch settings the SDK's processor gets (`batchLimits`, else OTEL_BSP_*, else its defaults). */
+function messageBatchOptions(env: NodeJS.ProcessEnv): {
+  maxExportBatchSize: number;
+  maxQueueSize: number;
+  scheduledDelayMillis: number;
+} {
+  const num = (name: string, dflt: number): number => {
+    const v = Number(env[name]);
+    return env[name] !== undefined && Number.isFinite(v) && v > 0 ? v : dflt;
+  };
+  const limits = batchLimits(env);
+  return {
+    maxExportBatchSize: limits.maxExportBatchSize ?? num('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512),
+    maxQueueSize: limits.maxQueueSize ?? num('OTEL_BSP_MAX_QUEUE_SIZE', 2048),
+    scheduledDelayMillis: num('OTEL_BSP_SCHEDULE_DELAY', 5000),
+  };
+}
+
 export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> {
-  const [{ NodeTracerProvider }, base, { OTLPTraceExporter }, resources, api] = await Promise.all([
+  const [{ NodeTracerProvider }, base, { OTLPTraceExporter }, resources, api, http] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/exporter-trace-otlp-proto'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/api'),
+    import('@opentelemetry/otlp-exporter-base/node-http'),
   ]);
-  const exporter = new OTLPTraceExporter(
-    opts.endpoint === undefined ? {} : { url: `${opts.endpoint.replace(/\/+$/, '')}/v1/traces` },
-  );
+  const exporterConfig =
+    opts.endpoint === undefined ? {} : { url: `${opts.endpoint.replace(/\/+$/, '')}/v1/traces` };
+  const exporter = new OTLPTraceExporter(exporterConfig);
   const resource = resources
     .resourceFromAttributes({
       'service.name': opts.serviceName ?? 'tsunagu',
@@ -108,16 +129,34 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
     spanProcessors: [processor],
   });
   provider.register({ contextManager });
-  // Per-message spans skip the Tracer and end straight into the same batch (tracing-message-span.ts).
-  setMessageSpanSink({ processor, resource });
+  // Per-message spans skip the Tracer and the batch processor: encoded when they end, sent through
+  // the same transport and settings as the SDK's exporter (the same calls as OTLPTraceExporter's
+  // constructor, with a serializer that only wraps the bytes; tracing-message-export.ts).
+  await resource.waitForAsyncAttributes?.();
+  const sender: BatchSender = http.createOtlpHttpExportDelegate<EncodedBatch, unknown>(
+    http.convertLegacyHttpOptions(exporterConfig, 'TRACES', 'v1/traces', {
+      'Content-Type': 'application/x-protobuf',
+    }),
+    { serializeRequest: (b) => b.request, deserializeResponse: () => ({}) },
+    'tsunagu_message_span_exporter',
+    { name: 'span', countItems: (b) => b.count },
+    undefined,
+  );
+  const messages = new MessageSpanExporter(sender, {
+    resource: resource.attributes,
+    ...messageBatchOptions(process.env),
+  });
+  setMessageSpanSink(messages);
   setMessageTracing(true, ratio);
   return {
-    flush: () => provider.forceFlush(),
+    flush: async () => {
+      await Promise.all([provider.forceFlush(), messages.forceFlush()]);
+    },
     propagating: () => contextManager.propagating(),
     async shutdown() {
       setMessageTracing(false);
       setMessageSpanSink(undefined);
-      await provider.shutdown();
+      await Promise.all([provider.shutdown(), messages.shutdown()]);
       api.trace.disable();
       api.context.disable();
       api.propagation.disable();
