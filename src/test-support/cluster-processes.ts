@@ -43,7 +43,23 @@ export interface ClusterProcessOptions {
   extraArgs?: string[];
 }
 
+/**
+ * One node. `freePort()` closes its probe before the child binds, so another test can take the
+ * port in between: a child that exits because a port is in use is started again on new ports.
+ */
 export async function startClusterProcess(nodeId: string, o: ClusterProcessOptions): Promise<ClusterProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterProcessOnce(nodeId, o);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 3) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startClusterProcessOnce(nodeId: string, o: ClusterProcessOptions): Promise<ClusterProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), `tsunagu-${nodeId}-`));
   const proc = startPlatformProcess([
@@ -116,7 +132,10 @@ export async function startClusterProcess(nodeId: string, o: ClusterProcessOptio
       () => false,
     );
     if (ok) return node;
-    if (proc.child.exitCode !== null) assert.fail(`${nodeId} exited: ${proc.output()}`);
+    if (proc.child.exitCode !== null) {
+      if (proc.output().includes('is already in use')) throw new PortTaken(proc.output());
+      assert.fail(`${nodeId} exited: ${proc.output()}`);
+    }
     if (i > 1200) assert.fail(`${nodeId} not ready after 2 minutes: ${proc.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
