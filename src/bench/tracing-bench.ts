@@ -9,6 +9,7 @@
 import { parseCliOptions, startTracing } from '../core/index.js';
 import { routeTraced, type Message } from '../mqtt/index.js';
 import { startOtlpSink } from './otlp-sink.js';
+import { runTracingInstructions } from './tracing-instructions-cli.js';
 
 type Setting = 'off' | number;
 
@@ -48,7 +49,30 @@ async function measure(n: number): Promise<number> {
 export async function runTracingBenchCli(args: string[]): Promise<void> {
   const o = parseCliOptions(args);
   if (o.help) {
-    process.stdout.write('tsunagu bench tracing [--messages 1000000] [--ratios 0,0.01,1] [--rounds 5]\n');
+    process.stdout.write(
+      'tsunagu bench tracing [--messages 1000000] [--ratios 0,0.01,1] [--rounds 5]\n' +
+        'tsunagu bench tracing --instructions [--ratios 0,0.01] [--qos0 3000] [--qos1 3000] [--commands 60]\n' +
+        '  --instructions: instructions per message counted by valgrind --tool=callgrind, the whole platform\n' +
+        '    in one process per setting (tracing off and on at each ratio), QoS 0, QoS 1 and command round trips\n',
+    );
+    return;
+  }
+  if (o.instructions !== undefined) {
+    const ratios = String(o.ratios ?? '0,0.01')
+      .split(',')
+      .map(Number);
+    if (ratios.some((r) => !(r >= 0 && r <= 1))) throw new Error(`--ratios must be numbers from 0 to 1`);
+    const count = (v: unknown, d: number): number => {
+      const n = Number(v ?? d);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`counts must be whole numbers, got "${String(v)}"`);
+      return n;
+    };
+    await runTracingInstructions({
+      ratios,
+      qos0: count(o.qos0, 3000),
+      qos1: count(o.qos1, 3000),
+      commands: count(o.commands, 60),
+    });
     return;
   }
   const n = Number(o.messages ?? 1_000_000);

@@ -57,7 +57,7 @@ const NONE: never[] = Object.freeze([]) as unknown as never[];
  */
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
   for (;;) {
     if (poolAt + bytes > pool.length) {
       randomFillSync(pool);

@@ -22,7 +22,7 @@ import {
 } from '@opentelemetry/api';
 
 import { activeContextFast, withContextSync } from './tracing-context.js';
-import { startMessageSpan } from './tracing-message-span.js';
+import { randomHex, startMessageSpan } from './tracing-message-span.js';
 
 export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
@@ -44,22 +44,45 @@ function tracer(): Tracer {
 
 export interface SpanOptions {
   kind?: SpanKind;
-  attributes?: Attributes;
+  /** Or a function that builds them, called only when the span is sampled (`startSpan`). */
+  attributes?: Attributes | (() => Attributes);
   /** Parent context; default: the active one. */
   parent?: Context;
   /** Start a new trace whatever is active (work for many callers at once, e.g. a write batch). */
   root?: boolean;
 }
 
-/** Start a span that the caller ends (for lifecycles that outlive one function, e.g. a command). */
+/**
+ * Start a span that the caller ends (for lifecycles that outlive one function, e.g. a command).
+ * With tracing on, the sampling decision is made here first, and a span that would not be sampled
+ * never reaches the SDK (its tracer drew two ids with `Math.random`, formatted them, ran the
+ * sampler and copied the attributes for a span it then dropped): under an unsampled parent the
+ * parent itself stands in (nothing is recorded under it, and what it propagates is the same
+ * trace, flags 00); a new root loses the draw at the sample ratio (`rootSampled`) and gets a
+ * non-recording span with fresh ids, so what it propagates stays unsampled downstream. `attributes`
+ * may be a function, called only for a span that is recorded.
+ */
 export function startSpan(name: string, opts: SpanOptions = {}): Span {
+  let parent = opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active());
+  if (messageTracing) {
+    const p = trace.getSpan(parent);
+    const sc = p?.spanContext();
+    if (p !== undefined && sc !== undefined && trace.isSpanContextValid(sc)) {
+      if ((sc.traceFlags & 1) === 0 && !p.isRecording()) return p;
+    } else if (parent.getValue(PRESAMPLED) !== true) {
+      if (!rootSampled())
+        return trace.wrapSpanContext({ traceId: randomHex(16), spanId: randomHex(8), traceFlags: 0 });
+      parent = parent.setValue(PRESAMPLED, true);
+    }
+  }
+  const attributes = typeof opts.attributes === 'function' ? opts.attributes() : opts.attributes;
   return tracer().startSpan(
     name,
     {
       ...(opts.kind === undefined ? {} : { kind: opts.kind }),
-      ...(opts.attributes ? { attributes: opts.attributes } : {}),
+      ...(attributes ? { attributes } : {}),
     },
-    opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active()),
+    parent,
   );
 }
 
@@ -204,6 +227,11 @@ function nextGap(): number {
   if (rootRatio >= 1) return 1;
   if (rootRatio <= 0) return Infinity;
   return Math.floor(Math.log1p(-Math.random()) / logMiss) + 1;
+}
+
+/** Whether a new root span (not a message's: those count down, `messageParent`) is kept: one draw at the ratio. */
+function rootSampled(): boolean {
+  return rootRatio >= 1 || (rootRatio > 0 && Math.random() < rootRatio);
 }
 
 /** Called by tracing-sdk.ts: per-message spans on (with the share of new roots kept) or off. */

@@ -61,11 +61,12 @@ export function observeRequests(app: FastifyInstance, metrics: Registry): void {
     const span = startSpan(`${req.method} ${route ?? 'unmatched'}`, {
       kind: SpanKind.SERVER,
       parent,
-      attributes: {
+      // Built only for a sampled request (core/tracing.ts startSpan).
+      attributes: () => ({
         'http.request.method': req.method,
         'http.route': route ?? 'unmatched',
         'url.path': req.url.split('?')[0]!,
-      },
+      }),
     });
     spans.set(req, { span, start });
     const ctx = contextOf(span, parent);
