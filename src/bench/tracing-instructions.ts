@@ -6,7 +6,7 @@
  * at a ratio (OTLP/HTTP to a local sink in this process), then `--qos0` QoS 0 and `--qos1` QoS 1
  * messages from a raw publisher to a raw subscriber in windows of 100, then `--commands` command
  * round trips (HTTP `wait: true` → QoS 1 delivery → an mqtt.js device answers → stored → answer).
- * Every run first does the same warm-up (1000 QoS 0, 1000 QoS 1 messages, 50 commands), so JIT
+ * Every run first does the same warm-up (4000 QoS 0, 4000 QoS 1 messages, 50 commands), so JIT
  * tiers are reached before the counted parts; a run with every count 0 is the baseline (start-up,
  * connections, warm-up, shutdown), and a part's instructions per message are (run − baseline) / N.
  *
@@ -50,7 +50,7 @@ function mark(part: string): void {
 }
 
 const WINDOW = 100;
-const WARM_MESSAGES = 1000;
+const WARM_MESSAGES = 4000;
 const WARM_COMMANDS = 50;
 
 /** `count` messages at `qos` from `pub` to `sub`, WINDOW at a time (each window fully delivered and acknowledged). */

@@ -211,3 +211,41 @@ export function startMessageSpan(
   };
   return new MessageSpan(name, kind, ctx, parent, to);
 }
+
+/**
+ * The span of a new root that lost the sampling draw (tracing.ts `startSpan`): records nothing,
+ * and draws its ids only if something asks for them (a `traceparent` to inject, so what it
+ * propagates stays unsampled downstream); a child started under it is this span again.
+ */
+export class UnsampledRootSpan implements Span {
+  private ctx: SpanContext | undefined;
+  spanContext(): SpanContext {
+    return (this.ctx ??= { traceId: randomHex(16), spanId: randomHex(8), traceFlags: TraceFlags.NONE });
+  }
+  setAttribute(): this {
+    return this;
+  }
+  setAttributes(): this {
+    return this;
+  }
+  addEvent(): this {
+    return this;
+  }
+  addLink(): this {
+    return this;
+  }
+  addLinks(): this {
+    return this;
+  }
+  setStatus(): this {
+    return this;
+  }
+  updateName(): this {
+    return this;
+  }
+  end(): void {}
+  isRecording(): boolean {
+    return false;
+  }
+  recordException(): void {}
+}

@@ -22,7 +22,7 @@ import {
 } from '@opentelemetry/api';
 
 import { activeContextFast, withContextSync } from './tracing-context.js';
-import { randomHex, startMessageSpan } from './tracing-message-span.js';
+import { startMessageSpan, UnsampledRootSpan } from './tracing-message-span.js';
 
 export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
@@ -59,19 +59,19 @@ export interface SpanOptions {
  * sampler and copied the attributes for a span it then dropped): under an unsampled parent the
  * parent itself stands in (nothing is recorded under it, and what it propagates is the same
  * trace, flags 00); a new root loses the draw at the sample ratio (`rootSampled`) and gets a
- * non-recording span with fresh ids, so what it propagates stays unsampled downstream. `attributes`
+ * non-recording span whose fresh ids are drawn only when asked for, so what it propagates stays unsampled downstream. `attributes`
  * may be a function, called only for a span that is recorded.
  */
 export function startSpan(name: string, opts: SpanOptions = {}): Span {
   let parent = opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active());
   if (messageTracing) {
     const p = trace.getSpan(parent);
+    if (p instanceof UnsampledRootSpan) return p;
     const sc = p?.spanContext();
     if (p !== undefined && sc !== undefined && trace.isSpanContextValid(sc)) {
       if ((sc.traceFlags & 1) === 0 && !p.isRecording()) return p;
     } else if (parent.getValue(PRESAMPLED) !== true) {
-      if (!rootSampled())
-        return trace.wrapSpanContext({ traceId: randomHex(16), spanId: randomHex(8), traceFlags: 0 });
+      if (!rootSampled()) return new UnsampledRootSpan();
       parent = parent.setValue(PRESAMPLED, true);
     }
   }
@@ -99,7 +99,9 @@ export function failSpan(span: Span, err: unknown): void {
  */
 export function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Span) => T): T {
   const span = startSpan(name, opts);
-  const ctx = trace.setSpan(opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active()), span);
+  const base = opts.root ? ROOT_CONTEXT : (opts.parent ?? context.active());
+  // An unsampled parent's span stands in for the child (startSpan): its context is the child's.
+  const ctx = trace.getSpan(base) === span ? base : trace.setSpan(base, span);
   let result: T;
   try {
     result = context.with(ctx, fn, undefined, span);
