@@ -51,7 +51,7 @@ export async function runTracingBenchCli(args: string[]): Promise<void> {
   if (o.help) {
     process.stdout.write(
       'tsunagu bench tracing [--messages 1000000] [--ratios 0,0.01,1] [--rounds 5]\n' +
-        'tsunagu bench tracing --instructions [--ratios 0,0.01] [--qos0 3000] [--qos1 3000] [--commands 60]\n' +
+        'tsunagu bench tracing --instructions [--ratios 0,0.01] [--qos0 3000] [--qos1 3000] [--commands 60] [--single-threaded]\n' +
         '  --instructions: instructions per message counted by valgrind --tool=callgrind, the whole platform\n' +
         '    in one process per setting (tracing off and on at each ratio), QoS 0, QoS 1 and command round trips\n',
     );
@@ -72,6 +72,7 @@ export async function runTracingBenchCli(args: string[]): Promise<void> {
       qos0: count(o.qos0, 3000),
       qos1: count(o.qos1, 3000),
       commands: count(o.commands, 60),
+      nodeFlags: o.singleThreaded === true ? ['--single-threaded'] : [],
     });
     return;
   }

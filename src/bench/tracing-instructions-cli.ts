@@ -2,7 +2,8 @@
  * `tsunagu bench tracing --instructions`: instructions per message with tracing off and on, counted
  * by `valgrind --tool=callgrind` (deterministic where CPU time on a shared host is not). Runs
  * tracing-instructions.js once per setting (all at once: a count does not depend on the load), each
- * dumping its counts at the end of every part; a part's figure is (part − empty part) / N.
+ * dumping its counts at the end of every part; a part's figure is the main thread's (part − empty
+ * part) / N.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,14 +19,22 @@ export interface InstructionOptions {
   qos0: number;
   qos1: number;
   commands: number;
+  /** Flags for node under valgrind (e.g. `--single-threaded`). */
+  nodeFlags: string[];
 }
 
-/** The instruction total (`summary:`) of each dump of one run, by part. */
+/**
+ * The main thread's instruction total (`summary:` of thread 1's dump) of each part of one run.
+ * V8's background threads (concurrent compilation, GC helpers) are left out: they were 55–70% of
+ * a part's instructions and the least repeatable share (when a function is compiled, when the heap
+ * is marked), docs/benchmarks.md.
+ */
 function readParts(outFile: string): Record<Part, number> {
   const parts = {} as Record<Part, number>;
   PARTS.forEach((p, i) => {
-    const m = /^summary: (\d+)$/m.exec(readFileSync(`${outFile}.${i + 1}`, 'utf8'));
-    if (!m) throw new Error(`no summary in ${outFile}.${i + 1}`);
+    const file = `${outFile}.${i + 1}-01`;
+    const m = /^summary: (\d+)$/m.exec(readFileSync(file, 'utf8'));
+    if (!m) throw new Error(`no summary in ${file}`);
     parts[p] = Number(m[1]);
   });
   return parts;
@@ -34,7 +43,13 @@ function readParts(outFile: string): Record<Part, number> {
 function runOne(dir: string, setting: string, o: InstructionOptions): Promise<Record<Part, number>> {
   const script = fileURLToPath(new URL('./tracing-instructions.js', import.meta.url));
   const out = join(dir, `cg-${setting}`);
-  const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, script, setting];
+  const args = [
+    '--tool=callgrind',
+    '--separate-threads=yes',
+    `--callgrind-out-file=${out}`,
+    process.execPath,
+  ];
+  args.push(...o.nodeFlags, script, setting);
   args.push(String(o.qos0), String(o.qos1), String(o.commands), '--dump');
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { stdio: ['ignore', 'inherit', 'pipe'] });
@@ -59,7 +74,7 @@ export async function runTracingInstructions(o: InstructionOptions): Promise<voi
   const dir = mkdtempSync(join(tmpdir(), 'tsunagu-instr-'));
   try {
     process.stdout.write(
-      `callgrind: ${o.qos0} QoS 0, ${o.qos1} QoS 1 messages, ${o.commands} commands per setting (${settings.join(', ')}), all at once\n`,
+      `callgrind: ${o.qos0} QoS 0, ${o.qos1} QoS 1 messages, ${o.commands} commands per setting (${settings.join(', ')}), all at once; main-thread instructions per message\n`,
     );
     const runs = await Promise.all(settings.map((s) => runOne(dir, s, o)));
     const per = (r: Record<Part, number>, p: Part, n: number): number => (r[p] - r.empty) / n;
