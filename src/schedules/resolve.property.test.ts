@@ -114,6 +114,16 @@ describe('resolution properties', () => {
     );
   });
 
+  test('an exception’s write holds past the lookback when the rules write nothing (found by the property above)', () => {
+    const s: ScheduleSpec = {
+      timezone: 'Europe/Berlin',
+      rules: [{ name: 'a', when: { days: [] }, slots: [] }],
+      exceptions: [{ date: '2024-10-27', slots: [{ time: '00:00', patch: { n: 0 } }] }],
+      holidays: {},
+    };
+    check(s, 29_406_900 * 60_000, 36 * 60);
+  });
+
   test('resolution never throws and answers a state for any instant and zone', () => {
     fc.assert(
       fc.property(spec, fc.integer({ min: 0, max: Date.UTC(2100, 0, 1) }), (s, ms) => {

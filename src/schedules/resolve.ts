@@ -6,7 +6,8 @@
  * a one-off exception, then the rules as listed. Slots become instants with the DST rules of
  * local-time.ts; slots that land on the same instant (two slots inside one gap, or a gap slot and
  * the slot at the gap's end) collapse into one write, the later wall time winning. Before the
- * day's first slot the previous days' last write still holds (looked up to MAX_LOOKBACK_DAYS back).
+ * day's first slot the previous days' last write still holds (looked up to MAX_LOOKBACK_DAYS back;
+ * beyond that only exception and holiday days, which are listed).
  */
 import { matches } from './day-match.js';
 import { formatDate, localDay, parseDate, parseTime, wallToInstant } from './local-time.js';
@@ -20,6 +21,8 @@ export class Resolver {
   private readonly plans = new Map<number, SlotWrite[]>();
   private readonly holidaySets = new Map<string, Set<string>>();
   private readonly exceptions = new Map<number, { slots: Slot[] }>();
+  /** Exception and holiday days, latest first: the only days that can hold a write older than the lookback. */
+  private readonly listedDays: number[];
 
   constructor(
     readonly spec: ScheduleSpec,
@@ -31,6 +34,13 @@ export class Resolver {
       const d = parseDate(e.date);
       if (d !== undefined) this.exceptions.set(d, e);
     }
+    const listed = new Set(this.exceptions.keys());
+    for (const dates of Object.values(spec.holidays))
+      for (const date of dates) {
+        const d = parseDate(date);
+        if (d !== undefined) listed.add(d);
+      }
+    this.listedDays = [...listed].sort((a, b) => b - a);
   }
 
   /** The writes of local day number `day`, in firing order, one per instant. */
@@ -79,6 +89,14 @@ export class Resolver {
         const w = plan[i]!;
         if (w.at <= ms) return { kind: 'slot', write: w };
       }
+    }
+    // Nothing in the lookback: a write on a listed day (an exception, a holiday) still holds, however
+    // old — a schedule whose rules write nothing must not lapse to 'none' between two writes.
+    for (const d of this.listedDays) {
+      if (d > today - MAX_LOOKBACK_DAYS) continue;
+      const plan = this.plan(d);
+      for (let i = plan.length - 1; i >= 0; i--)
+        if (plan[i]!.at <= ms) return { kind: 'slot', write: plan[i]! };
     }
     return { kind: 'none' };
   }
