@@ -24,6 +24,8 @@ describe('command tracing over OTLP', () => {
   let p: TestPlatform;
   let device: MqttClient;
   const seenTraceparents: string[] = [];
+  /** While set, the device holds its replies here instead of sending them. */
+  let held: (() => void)[] | undefined;
 
   before(async () => {
     receiver = await startOtlpReceiver();
@@ -40,7 +42,7 @@ describe('command tracing over OTLP', () => {
       const tp = user.traceparent;
       if (typeof tp === 'string') seenTraceparents.push(tp);
       // A traced device answers in the same trace: it echoes traceparent on the reply.
-      void device.publishAsync(
+      const reply = (): void => void device.publishAsync(
         packet.properties?.responseTopic ?? `${topic}/reply`,
         JSON.stringify({ status: 'ok' }),
         {
@@ -53,6 +55,8 @@ describe('command tracing over OTLP', () => {
           },
         },
       );
+      if (held) held.push(reply);
+      else reply();
       void payload;
     });
     await device.subscribeAsync('devices/scooter-t1/commands/+', { qos: 1 });
@@ -135,6 +139,39 @@ describe('command tracing over OTLP', () => {
     assert.equal(count.parentSpanId, outcome.spanId);
     assert.equal(command.resource['service.name'], 'tsunagu');
     assert.equal(command.resource['service.instance.id'], 'trace-test-node');
+  });
+
+  test('a sampled unlock waiting for its device does not keep the process-wide async hooks on', async () => {
+    // A sampled context that followed the HTTP handler's awaits kept Node's async hooks on for the
+    // whole wait (a second or more per command with wait:true); at 1% sampling such waits overlap and
+    // every request and message in the process paid the hooks (core/tracing-context.ts).
+    held = [];
+    const traceId = randomBytes(16).toString('hex');
+    const pending = fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/commands`, {
+      method: 'POST',
+      headers: {
+        ...p.auth,
+        'content-type': 'application/json',
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      },
+      body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
+    });
+    await until('the device to hold the command', () => held!.length === 1);
+    await until('the command\'s own short steps to settle', () => !tracing.propagating());
+    assert.equal(tracing.propagating(), false, 'nothing sampled follows awaits while the request waits');
+    const release = held;
+    held = undefined;
+    for (const send of release) send();
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { status: string }).status, 'succeeded');
+    await until('the waiting command\'s spans, under its HTTP span', async () => {
+      await tracing.flush();
+      const spans = receiver.spans.filter((s) => s.traceId === traceId);
+      const http = spans.find((s) => s.name.startsWith('POST '));
+      const command = spans.find((s) => s.name === 'command unlock');
+      return http !== undefined && command?.parentSpanId === http.spanId;
+    });
   });
 
   test('a device that sends traceparent (MQTT 5 user property) puts its shadow update in its trace', async () => {

@@ -15,7 +15,9 @@
  * - the AsyncLocalStorage (and with it every process-wide hook) is on only while such a `with()`
  *   is in flight. When the last one settles it is disabled; the next sampled `with()` turns it
  *   on again. A long-lived span (a command waiting for its device) does not keep it on: its
- *   owner hands its context on explicitly (`contextOf(span)`).
+ *   owner hands its context on explicitly (`contextOf(span)`), and an HTTP handler runs in its
+ *   request's context for its synchronous start only (`inContextSync`; a sampled request with
+ *   `wait: true` held the hooks on for its whole wait, and at 1% such waits overlapped).
  *
  * What changes against the SDK's manager: (1) an *unsampled* context does not follow awaits, so
  * code that starts a span after an await takes its parent before the first await

@@ -147,6 +147,17 @@ export function inContext<T>(ctx: Context, fn: () => T): T {
 }
 
 /**
+ * Run `fn` with `ctx` active for its synchronous part only: its awaits do not keep it, even when
+ * sampled. For long-lived work that hands its context on explicitly (an HTTP handler that waits
+ * for a device's reply takes `requestContext(req)`): a sampled context that follows awaits keeps
+ * Node's async hooks on for the whole process while it is in flight (tracing-context.ts), so a
+ * sampled request waiting a second would make every other request and message pay them.
+ */
+export function inContextSync<T>(ctx: Context, fn: () => T): T {
+  return withContextSync(ctx, fn);
+}
+
+/**
  * Run a handler of a message in the message's trace: the active span (the broker's `mqtt deliver`
  * span, itself under the message's traceparent), else the trace its `traceparent` user property
  * names (MQTT 5), else just `fn`. Entering the context here, not only inheriting it, keeps it

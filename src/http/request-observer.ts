@@ -12,7 +12,7 @@ import {
   type Context,
   contextOf,
   extractContext,
-  inContext,
+  inContextSync,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -41,12 +41,15 @@ export function observeRequests(app: FastifyInstance, metrics: Registry): void {
     registers: [metrics],
   });
   const spans = new WeakMap<FastifyRequest, { span?: Span; start: bigint }>();
-  // Every handler runs in its request's trace: a sampled one follows the handler's awaits until it
-  // settles, an unsampled one is active for its synchronous start (core/tracing-context.ts).
+  // Every handler runs in its request's trace for its synchronous start only, sampled or not; what
+  // it starts after an await takes `requestContext(req)`. A sampled context that followed the
+  // handler's awaits would keep Node's async hooks on for the whole process while the request is in
+  // flight: a command with `wait: true` holds it for its round trip to the device, and at a 1% sample
+  // ratio such requests overlap, so every request and message paid the hooks (core/tracing-context.ts).
   app.addHook('onRoute', (r) => {
     const handler = r.handler;
     r.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
-      return inContext(requestContext(req), () => handler.call(this, req, reply));
+      return inContextSync(requestContext(req), () => handler.call(this, req, reply));
     };
   });
   app.addHook('onRequest', (req, _reply, done) => {
@@ -71,7 +74,7 @@ export function observeRequests(app: FastifyInstance, metrics: Registry): void {
     spans.set(req, { span, start });
     const ctx = contextOf(span, parent);
     contexts.set(req, ctx);
-    inContext(ctx, done);
+    inContextSync(ctx, done);
   });
   app.addHook('onResponse', (req, reply, done) => {
     const seen = spans.get(req);

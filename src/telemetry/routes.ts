@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   type Clock,
   CoreErrors,
+  inContext,
   type DeviceDirectory,
   type LastSeenReader,
   type Severity,
@@ -24,7 +25,7 @@ import {
   storedEventSchema,
 } from './schemas.js';
 import type { Agg, TelemetryStore } from './telemetry-store.js';
-import { paging } from '../http/index.js';
+import { paging, requestContext } from '../http/index.js';
 
 const DAY = 24 * 3600_000;
 const MAX_BUCKETS = 10_000;
@@ -97,6 +98,7 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
     },
     async (req) => {
       const deviceId = req.params.id;
+      const trace = requestContext(req); // the request's trace does not follow the awaits below
       const device = await d.directory.getDevice(deviceId);
       if (!device) throw CoreErrors.notFound(`device ${deviceId}`);
       if (!device.enabled) throw CoreErrors.forbidden(`device ${deviceId} is disabled`);
@@ -105,7 +107,9 @@ export function dataRoutes(api: FastifyInstance, d: RouteDeps): void {
       const results = [];
       for (const payload of payloads)
         results.push(
-          await d.ingest.accept({ deviceId, kind: 'telemetry', transport, topic: 'http', payload }),
+          await inContext(trace, () =>
+            d.ingest.accept({ deviceId, kind: 'telemetry', transport, topic: 'http', payload }),
+          ),
         );
       await Promise.all(results.map((r) => r.persisted)); // 200 means durable
       return {
