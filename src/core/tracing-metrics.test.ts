@@ -176,4 +176,23 @@ describe('tracing health on /metrics', () => {
     assert.equal(grew.message.exported + grew.sdk.exported, sink.spans.length);
     assert.equal(grew.message.failed + grew.sdk.failed, 0);
   });
+
+  test('after shutdown: tracing_enabled 0, the counts kept (counters never go down)', async () => {
+    const sink = await collector();
+    tracing = await startWith({}, sink.url);
+    endSpans(2, 'last');
+    await tracing.flush();
+    const on = await scrape();
+    await tracing.shutdown();
+    tracing = undefined;
+    const off = await scrape();
+    assert.equal(sample(on, 'tsunagu_tracing_enabled'), 1);
+    assert.equal(sample(off, 'tsunagu_tracing_enabled'), 0);
+    assert.equal(sample(off, 'tsunagu_tracing_queue_capacity{pipeline="sdk"}'), 0);
+    assert.ok(spans(off, 'message', 'exported') >= 2);
+    assert.deepEqual(growth(on, off), {
+      message: { exported: 0, dropped: 0, failed: 0 },
+      sdk: { exported: 0, dropped: 0, failed: 0 },
+    });
+  });
 });
