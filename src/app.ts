@@ -14,6 +14,7 @@ import {
   EventBus,
   type Logger,
   onPort,
+  registerTracingMetrics,
   singleNodeEvents,
   singleNodeOwnership,
   systemClock,
@@ -96,6 +97,8 @@ export async function buildApp(config: TsunaguConfig, opts: BuildOptions = {}): 
   // (promtool flags them); the per-type gauges without _total carry the same counts: sum() them.
   for (const kind of ['handles', 'requests', 'resources'])
     metrics.removeSingleMetric(`tsunagu_nodejs_active_${kind}_total`);
+  // The tracing pipeline's own health (main.ts starts tracing before this, for the process).
+  registerTracingMetrics(metrics);
 
   const db = await openDatabase(config.database, config.dataDir);
   registerStoreMetrics(metrics, db);

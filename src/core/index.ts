@@ -20,4 +20,5 @@ export * from './prom-lint.js';
 export * from './secret-file.js';
 export * from './secret-box.js';
 export * from './tracing.js';
+export * from './tracing-metrics.js';
 export * from './tracing-sdk.js';

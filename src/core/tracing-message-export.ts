@@ -18,6 +18,7 @@ import {
   wrapRequest,
   writeSpan,
 } from './tracing-otlp-encode.js';
+import type { QueueState, SpanCounts } from './tracing-stats.js';
 
 /** A closed batch: the whole request's bytes and how many spans it holds. */
 export interface EncodedBatch {
@@ -37,21 +38,17 @@ export interface MessageExportOptions {
   maxExportBatchSize?: number;
   maxQueueSize?: number;
   scheduledDelayMillis?: number;
+  /** Where to count (tracing-sdk.ts passes the process-wide counts /metrics reads); default: its own. */
+  stats?: MessageExportStats;
 }
 
-export interface MessageExportStats {
-  /** Spans handed to the sender and accepted. */
-  exported: number;
-  /** Spans dropped because the queue was full. */
-  dropped: number;
-  /** Spans in requests that failed (collector down or refusing). */
-  failed: number;
-}
+/** Spans exported (handed to the sender and accepted), dropped (queue full) and failed (request failed). */
+export type MessageExportStats = SpanCounts;
 
 /** Starting size of a batch's buffer (grows as needed; a message span is about 200 bytes). */
 const BATCH_BYTES = 1 << 16;
 
-export class MessageSpanExporter {
+export class MessageSpanExporter implements QueueState {
   private readonly parts: { resource: Buffer; scope: Buffer };
   private readonly headroom: number;
   private readonly maxBatch: number;
@@ -65,7 +62,7 @@ export class MessageSpanExporter {
   private timer: NodeJS.Timeout | undefined;
   private idle: (() => void)[] = [];
   private warned = false;
-  readonly stats: MessageExportStats = { exported: 0, dropped: 0, failed: 0 };
+  readonly stats: MessageExportStats;
 
   constructor(
     private readonly sender: BatchSender,
@@ -76,7 +73,17 @@ export class MessageSpanExporter {
     this.maxBatch = Math.max(1, opts.maxExportBatchSize ?? 512);
     this.maxQueue = Math.max(this.maxBatch, opts.maxQueueSize ?? 2048);
     this.delay = opts.scheduledDelayMillis ?? 5000;
+    this.stats = opts.stats ?? { exported: 0, dropped: 0, failed: 0 };
     this.open = new ProtoWriter(BATCH_BYTES, this.headroom);
+  }
+
+  /** Spans waiting: the open batch, closed ones and the one in flight (`onEnd` drops at `capacity()`). */
+  size(): number {
+    return this.openCount + this.closedCount;
+  }
+
+  capacity(): number {
+    return this.maxQueue;
   }
 
   /** Encode an ended span into the open batch, or drop it when the queue is full. */

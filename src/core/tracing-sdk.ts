@@ -15,6 +15,7 @@ import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import { SampledContextManager } from './tracing-context.js';
 import { type BatchSender, type EncodedBatch, MessageSpanExporter } from './tracing-message-export.js';
 import { setMessageSpanSink } from './tracing-message-span.js';
+import { countingExporter, sdkProcessorObserver, setTracingLive, spanCounts } from './tracing-stats.js';
 import { PRESAMPLED, setMessageTracing } from './tracing.js';
 
 /** The root ratio the standard variables ask for (OTEL_TRACES_SAMPLER / _ARG); 1 when unset. */
@@ -122,7 +123,13 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
   // Not the SDK's default AsyncLocalStorage manager: that one keeps Node's async and promise hooks
   // on for every promise of the process once anything is traced (tracing-context.ts).
   const contextManager = new SampledContextManager();
-  const processor = new base.BatchSpanProcessor(exporter, batchLimits(process.env));
+  // Its health on /metrics (tracing-stats.ts): spans per export result from the exporter, drops
+  // and the queue from the processor's self-observability hook. That option belongs to
+  // @opentelemetry/sdk-trace's processor, which this one extends and hands its config to; its
+  // BufferConfig type does not list it.
+  const observer = sdkProcessorObserver(spanCounts.sdk);
+  const processorConfig = { ...batchLimits(process.env), selfObsMeterProvider: observer };
+  const processor = new base.BatchSpanProcessor(countingExporter(exporter, spanCounts.sdk), processorConfig);
   const provider = new NodeTracerProvider({
     resource,
     sampler: new base.ParentBasedSampler({ root }),
@@ -145,15 +152,21 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
   const messages = new MessageSpanExporter(sender, {
     resource: resource.attributes,
     ...messageBatchOptions(process.env),
+    stats: spanCounts.message,
   });
   setMessageSpanSink(messages);
   setMessageTracing(true, ratio);
+  setTracingLive({ sampleRatio: ratio, queues: { message: messages, sdk: observer } });
   return {
     flush: async () => {
-      await Promise.all([provider.forceFlush(), messages.forceFlush()]);
+      // Both settle before it returns (the SDK's rejects when an export failed; Promise.all would
+      // return then, with message spans still in flight).
+      const [sdk] = await Promise.allSettled([provider.forceFlush(), messages.forceFlush()]);
+      if (sdk.status === 'rejected') throw sdk.reason;
     },
     propagating: () => contextManager.propagating(),
     async shutdown() {
+      setTracingLive(undefined);
       setMessageTracing(false);
       setMessageSpanSink(undefined);
       await Promise.all([provider.shutdown(), messages.shutdown()]);

@@ -50,6 +50,12 @@ const EXPECTED_FAMILIES = [
   'tsunagu_schedule_executions_total',
   'tsunagu_store_info',
   'tsunagu_process_cpu_seconds_total',
+  // Registered whether tracing is on or not (core/tracing-metrics.ts).
+  'tsunagu_tracing_spans_total',
+  'tsunagu_tracing_enabled',
+  'tsunagu_tracing_sample_ratio',
+  'tsunagu_tracing_queue_size',
+  'tsunagu_tracing_queue_capacity',
 ];
 
 async function exercise(p: TestPlatform): Promise<void> {

@@ -56,6 +56,8 @@ export interface OtlpReceiver {
   url: string;
   spans: ReceivedSpan[];
   requests: number;
+  /** The HTTP status it answers (200: accepted; a test sets e.g. 400 for a collector that refuses, spans not kept). */
+  status: number;
   close(): Promise<void>;
 }
 
@@ -104,7 +106,13 @@ export function decodeTraces(body: Buffer): ReceivedSpan[] {
 }
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
-  const received: OtlpReceiver = { url: '', spans: [], requests: 0, close: () => Promise.resolve() };
+  const received: OtlpReceiver = {
+    url: '',
+    spans: [],
+    requests: 0,
+    status: 200,
+    close: () => Promise.resolve(),
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -114,6 +122,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       received.requests++;
+      if (received.status !== 200) {
+        res.writeHead(received.status).end();
+        return;
+      }
       try {
         received.spans.push(...decodeTraces(Buffer.concat(chunks)));
       } catch {
