@@ -41,6 +41,8 @@ export class Connectivity {
    */
   private readonly recentConnects = new Map<string, number | number[]>();
   private readonly flappingSince = new Map<string, number>();
+  /** When `recentConnects` was last rid of devices whose connects all left the window. */
+  private prunedAt: number;
   private rows: ConnectivityRow[] = [];
   /** Devices whose status columns must be written (values read from presence at write time). */
   private status = new Set<string>();
@@ -57,7 +59,14 @@ export class Connectivity {
     private readonly opts: ConnectivityOptions,
     /** Called when a client's last connection closed (drop its ACL cache). */
     private readonly onOffline: (clientId: string) => void,
-  ) {}
+  ) {
+    this.prunedAt = clock.now();
+  }
+
+  /** Devices whose connect times are held for flapping (tests: entries leave with the window). */
+  get trackedConnects(): number {
+    return this.recentConnects.size;
+  }
 
   start(): void {
     this.unsubscribe.push(
@@ -154,6 +163,7 @@ export class Connectivity {
 
   private countConnect(id: string, at: number): void {
     const { connects, windowMs } = this.opts.flapping;
+    if (at - this.prunedAt >= windowMs) this.prune(at, windowMs);
     const prev = this.recentConnects.get(id);
     const before = prev === undefined ? [] : typeof prev === 'number' ? [prev] : prev;
     // concat() allocates the array at its size; push() onto filter()'s empty result reserves room
@@ -166,6 +176,20 @@ export class Connectivity {
     if (since !== undefined && at - since < windowMs) return;
     this.flappingSince.set(id, at);
     this.bus.emit('device.flapping', { deviceId: id, at, connects: times.length, windowMs });
+  }
+
+  /**
+   * Drop the connect times of devices that have not connected within the window: they can no
+   * longer count towards flapping, and a fleet that connected once and stays connected would keep
+   * an entry per device (~40 bytes) for good. One pass per window, on a connect after it.
+   */
+  private prune(now: number, windowMs: number): void {
+    this.prunedAt = now;
+    for (const [id, t] of this.recentConnects) {
+      const last = typeof t === 'number' ? t : t[t.length - 1]!;
+      if (now - last >= windowMs) this.recentConnects.delete(id);
+    }
+    for (const [id, at] of this.flappingSince) if (now - at >= windowMs) this.flappingSince.delete(id);
   }
 
   private queue(row: ConnectivityRow): void {
