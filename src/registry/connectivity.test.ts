@@ -35,16 +35,35 @@ function connectivity() {
   return { c, clock, connect, flapping };
 }
 
-test('connect times leave with the flapping window: a device that connected once and stays is not held for good', async () => {
+test('a device that connected once holds no connect time here (presence has it); a second connect in the window does', async () => {
+  const { c, clock, connect, flapping } = connectivity();
+  for (let i = 0; i < 100; i++) connect(`d${i}`);
+  assert.equal(c.trackedConnects, 0);
+  clock.advance(1_000);
+  connect('d0');
+  assert.equal(c.trackedConnects, 1, 'd0: its first connect (from presence) and this one');
+  clock.advance(1_000);
+  connect('d0');
+  assert.equal(flapping.length, 1, 'three connects within the window');
+  assert.equal(flapping[0]?.connects, 3);
+  await c.stop();
+});
+
+test('connect times leave with the flapping window: devices that reconnected once and stay are not held for good', async () => {
   const { c, clock, connect } = connectivity();
   for (let i = 0; i < 100; i++) connect(`d${i}`);
+  clock.advance(1_000);
+  for (let i = 0; i < 100; i++) connect(`d${i}`);
   assert.equal(c.trackedConnects, 100);
-  clock.advance(WINDOW - 1);
-  connect('late');
-  assert.equal(c.trackedConnects, 101, 'still within the window');
-  clock.advance(1);
+  clock.advance(WINDOW - 1_001);
+  connect('d0');
+  assert.equal(c.trackedConnects, 100, 'still within the window');
+  clock.advance(1_001);
   connect('next');
-  assert.equal(c.trackedConnects, 2, 'the 100 connects left the window: only late and next');
+  assert.equal(c.trackedConnects, 1, 'only d0, whose last connect is within the window');
+  clock.advance(WINDOW);
+  connect('next');
+  assert.equal(c.trackedConnects, 0);
   await c.stop();
 });
 
@@ -60,5 +79,16 @@ test('flapping is counted as before across a prune', async () => {
   connect('f');
   assert.equal(flapping.length, 1);
   assert.equal(flapping[0]?.connects, 3);
+  await c.stop();
+});
+
+test("a connect before the window does not count (presence's time is older than the window)", async () => {
+  const { c, clock, connect, flapping } = connectivity();
+  connect('g');
+  clock.advance(WINDOW);
+  connect('g');
+  connect('g');
+  assert.equal(flapping.length, 0);
+  assert.equal(c.trackedConnects, 1);
   await c.stop();
 });

@@ -36,10 +36,11 @@ export interface ConnectivityOptions {
 
 export class Connectivity {
   /**
-   * Connect times within the flapping window, by device: most devices have one, held as a number
-   * (an array costs ~55 bytes more per connected device: idle memory, docs/benchmarks.md).
+   * Connect times within the flapping window of devices that connected more than once in it. A
+   * device's one connect is presence's `lastConnectAt`, not held here as well (a map entry and a
+   * 16-byte time per device: idle memory, docs/benchmarks.md).
    */
-  private readonly recentConnects = new Map<string, number | number[]>();
+  private readonly recentConnects = new Map<string, number[]>();
   private readonly flappingSince = new Map<string, number>();
   /** When `recentConnects` was last rid of devices whose connects all left the window. */
   private prunedAt: number;
@@ -63,7 +64,7 @@ export class Connectivity {
     this.prunedAt = clock.now();
   }
 
-  /** Devices whose connect times are held for flapping (tests: entries leave with the window). */
+  /** Devices whose connect times are held here for flapping (tests: only repeat connects, within the window). */
   get trackedConnects(): number {
     return this.recentConnects.size;
   }
@@ -94,6 +95,7 @@ export class Connectivity {
   }
 
   private connected(e: TsunaguEvents['device.connected']): void {
+    const previous = this.presence.lastConnectAt(e.deviceId);
     this.presence.connected(e.deviceId, e.at);
     this.queue({
       deviceId: e.deviceId,
@@ -107,7 +109,7 @@ export class Connectivity {
       detail: null,
     });
     this.markStatus(e.deviceId);
-    this.countConnect(e.deviceId, e.at);
+    this.countConnect(e.deviceId, e.at, previous);
   }
 
   private disconnected(e: TsunaguEvents['device.disconnected']): void {
@@ -161,15 +163,16 @@ export class Connectivity {
     this.schedule();
   }
 
-  private countConnect(id: string, at: number): void {
+  /** `previous`: the device's connect before this one (presence's), when there was one. */
+  private countConnect(id: string, at: number, previous: number | undefined): void {
     const { connects, windowMs } = this.opts.flapping;
     if (at - this.prunedAt >= windowMs) this.prune(at, windowMs);
-    const prev = this.recentConnects.get(id);
-    const before = prev === undefined ? [] : typeof prev === 'number' ? [prev] : prev;
+    const before = this.recentConnects.get(id) ?? (previous === undefined ? [] : [previous]);
     // concat() allocates the array at its size; push() onto filter()'s empty result reserves room
     // for 17 numbers (idle memory, docs/benchmarks.md).
     const times = before.filter((t) => at - t < windowMs).concat(at);
-    this.recentConnects.set(id, times.length === 1 ? at : times);
+    if (times.length === 1) this.recentConnects.delete(id);
+    else this.recentConnects.set(id, times);
     if (times.length < connects) return;
     const since = this.flappingSince.get(id);
     // One event per window: a device that keeps flapping is reported again after `windowMs`.
@@ -180,15 +183,14 @@ export class Connectivity {
 
   /**
    * Drop the connect times of devices that have not connected within the window: they can no
-   * longer count towards flapping, and a fleet that connected once and stays connected would keep
-   * an entry per device (~40 bytes) for good. One pass per window, on a connect after it.
+   * longer count towards flapping, and a fleet that reconnected once (a broker restart) and stays
+   * connected would keep an entry per device (~100 bytes) for good. One pass per window, on a
+   * connect after it.
    */
   private prune(now: number, windowMs: number): void {
     this.prunedAt = now;
-    for (const [id, t] of this.recentConnects) {
-      const last = typeof t === 'number' ? t : t[t.length - 1]!;
-      if (now - last >= windowMs) this.recentConnects.delete(id);
-    }
+    for (const [id, t] of this.recentConnects)
+      if (now - t[t.length - 1]! >= windowMs) this.recentConnects.delete(id);
     for (const [id, at] of this.flappingSince) if (now - at >= windowMs) this.flappingSince.delete(id);
   }
 
