@@ -18,6 +18,7 @@ import type {
   PublishRequest,
   PublishResult,
 } from './api.js';
+import { AddressTable } from './addresses.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { UncorkBatch } from './uncork.js';
 import { Delivery } from './delivery.js';
@@ -105,6 +106,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   /** Epoch ms where `seenNow()` is 0. */
   private seenBase: number;
   private readonly uncorks = new UncorkBatch();
+  private readonly addresses = new AddressTable();
 
   constructor(opts: BrokerOptions) {
     this.clock = opts.clock;
@@ -191,6 +193,8 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       stream.destroy();
       return;
     }
+    // One string per address, shared by its connections (addresses.ts: idle memory).
+    meta.remoteAddress = this.addresses.share(meta.remoteAddress);
     // Connection listens for 'error' itself (no per-connection closure here: idle memory).
     this.sessions.admit(new Connection(stream, meta, this));
   }
