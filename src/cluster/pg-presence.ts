@@ -164,6 +164,10 @@ export class PgPresence implements PresenceBackend {
     return this.local.lastSeenAt(id);
   }
 
+  lastConnectAt(id: string): number | undefined {
+    return this.local.lastConnectAt(id);
+  }
+
   lastSeen(id: string): DeviceLastSeen | undefined {
     return this.local.lastSeenRecord(id);
   }

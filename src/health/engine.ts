@@ -69,7 +69,9 @@ export class HealthEngine {
     this.ownership = o.ownership ?? singleNodeOwnership();
     this.timer = new DeadlineTimer(o.clock, (buckets, now) => this.onDue(buckets, now));
     this.writer = new EngineWriter(o.store, o.clock, o.log, o.flushIntervalMs);
-    this.unknown = new UnknownDevices(async (id) => (await this.refreshDevice(id)) !== undefined, o.log);
+    const peek = o.directory?.peekDevice?.bind(o.directory);
+    const resolve = async (id: string): Promise<boolean> => (await this.refreshDevice(id)) !== undefined;
+    this.unknown = new UnknownDevices(resolve, o.log, peek && ((id) => peek(id) === null));
     this.sinks = { bus: o.bus, writer: this.writer, publish: o.publish };
   }
 

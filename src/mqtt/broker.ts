@@ -18,6 +18,7 @@ import type {
   PublishRequest,
   PublishResult,
 } from './api.js';
+import { AddressTable } from './addresses.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { UncorkBatch } from './uncork.js';
 import { Delivery } from './delivery.js';
@@ -80,7 +81,6 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   readonly maxPacketSize: number;
   readonly nodeId: string;
   readonly hooks: BrokerHooks;
-  readonly conns = new Set<Connection>();
   readonly persistence: BrokerPersistence;
   readonly writer: GroupCommit;
   readonly counters: BrokerCounters = {
@@ -106,6 +106,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   /** Epoch ms where `seenNow()` is 0. */
   private seenBase: number;
   private readonly uncorks = new UncorkBatch();
+  private readonly addresses = new AddressTable();
 
   constructor(opts: BrokerOptions) {
     this.clock = opts.clock;
@@ -180,7 +181,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
     this.sweeper.stop();
-    for (const c of [...this.conns]) c.close('server_shutdown', RC.serverShuttingDown);
+    for (const c of [...this.connections()]) c.close('server_shutdown', RC.serverShuttingDown);
     // A stopping broker publishes no wills: they stay stored and are published after restart.
     for (const s of this.sessions.byId.values()) this.wills.cancelDelayed(s);
     await this.writer.drain();
@@ -192,8 +193,15 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
       stream.destroy();
       return;
     }
+    // One string per address, shared by its connections (addresses.ts: idle memory).
+    meta.remoteAddress = this.addresses.share(meta.remoteAddress);
     // Connection listens for 'error' itself (no per-connection closure here: idle memory).
-    this.conns.add(new Connection(stream, meta, this));
+    this.sessions.admit(new Connection(stream, meta, this));
+  }
+
+  /** Every open connection (the sweep, shutdown, tests). */
+  connections(): IterableIterator<Connection> {
+    return this.sessions.connections();
   }
 
   /**
@@ -229,7 +237,7 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
     const shift = this.seenNow();
     this.seenBase += shift;
     // Older than any keep-alive (65,535 s × 1.5) or connect timeout can tell apart: clamped.
-    for (const c of this.conns) c.lastSeen = Math.max(c.lastSeen - shift, -SEEN_FLOOR_MS);
+    for (const c of this.connections()) c.lastSeen = Math.max(c.lastSeen - shift, -SEEN_FLOOR_MS);
   }
 
   onPacket(conn: Connection, packet: Packet): void {
@@ -299,11 +307,11 @@ export class BrokerImpl implements Broker, ConnectionHost, BrokerHost, SessionRo
   }
 
   onClosed(conn: Connection, reason: DisconnectReason, wasConnected: boolean, detail?: string): void {
-    this.conns.delete(conn);
-    if (!wasConnected) return;
+    if (!wasConnected) return this.sessions.closed(conn);
     this.sessions.countConnection(-1);
     const info = conn.info!;
     if (conn.session) this.sessions.detach(conn.session, conn);
+    this.sessions.closed(conn);
     this.resends.remember(info.clientId, conn.unsentQos2());
     try {
       this.hooks.onDisconnect(info, reason, detail === undefined ? undefined : { message: detail });

@@ -174,7 +174,7 @@ describe('CONNECT', () => {
     const socket = net.connect({ host: '127.0.0.1', port: tb.port });
     t.after(() => socket.destroy());
     await new Promise((r) => socket.once('connect', r));
-    while (tb.broker.conns.size === 0) await new Promise((r) => setImmediate(r));
+    while ([...tb.broker.connections()].length === 0) await new Promise((r) => setImmediate(r));
     const answer = new Promise<Buffer>((resolve) => {
       socket.once('data', resolve);
       socket.once('close', () => resolve(Buffer.alloc(0)));

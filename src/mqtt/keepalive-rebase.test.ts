@@ -15,7 +15,7 @@ test('[MQTT-3.1.2-24] keep-alive is judged the same when the sweep moves the las
   clock.advance(2 ** 30 - 5_000);
   const c = new RawClient(tb.broker, 5);
   await c.connect('ka', { keepalive: 10 });
-  const [conn] = [...tb.broker.conns];
+  const [conn] = [...tb.broker.connections()];
   const before = conn!.lastSeen;
   clock.advance(14_000); // the sweep moved the base meanwhile
   assert.ok(conn!.lastSeen < before, 'lastSeen moved with the base');

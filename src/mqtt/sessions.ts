@@ -29,6 +29,12 @@ export class SessionRoom {
   readonly byId = new Map<string, Session>();
   /** Persistent sessions without a connection (checked for expiry by the sweep). */
   readonly offline = new Set<Session>();
+  /**
+   * Open connections not attached to a session (before CONNECT is accepted). An attached one is
+   * found through its session (`conn`), not kept in a second set: one table entry less per
+   * connection (idle memory, docs/benchmarks.md).
+   */
+  private readonly unattached = new Set<Connection>();
   private connected = 0;
 
   constructor(private readonly host: SessionRoomHost) {}
@@ -41,6 +47,28 @@ export class SessionRoom {
   /** A connection was accepted (CONNACK on its way), or a connected one closed. */
   countConnection(delta: 1 | -1): void {
     this.connected += delta;
+  }
+
+  /** A connection was opened (the broker's listeners). */
+  admit(c: Connection): void {
+    this.unattached.add(c);
+  }
+
+  /** A connection closed (after its session, if any, was detached). */
+  closed(c: Connection): void {
+    this.unattached.delete(c);
+  }
+
+  /** Every open connection: the unattached ones, then each session's. */
+  *connections(): IterableIterator<Connection> {
+    yield* this.unattached;
+    for (const s of this.byId.values()) if (s.conn) yield s.conn;
+  }
+
+  /** A session lets go of a connection that is still open: it must stay reachable (sweep, close). */
+  private release(s: Session): void {
+    const c = s.conn;
+    if (c && c.state !== 'closed') this.unattached.add(c);
   }
 
   get(clientId: string): Session | undefined {
@@ -96,7 +124,9 @@ export class SessionRoom {
     const wasStored = session.stored;
     session.expiryInterval = expiry;
     session.disconnectedAt = null;
+    if (session.conn !== c) this.release(session);
     session.conn = c;
+    this.unattached.delete(c);
     c.session = session;
     if (session.persistent) {
       this.host.persist({ op: 'session.put', session: this.stored(session) });
@@ -155,6 +185,7 @@ export class SessionRoom {
     s.clearFlights();
     host.delivery.releaseRoom(s);
     if (this.byId.get(s.clientId) === s) this.byId.delete(s.clientId);
+    this.release(s);
     this.offline.delete(s);
     if (s.stored) {
       host.persist({ op: 'session.delete', clientId: s.clientId });
@@ -174,6 +205,7 @@ export class SessionRoom {
     s.clearFlights();
     this.host.delivery.releaseRoom(s);
     if (this.byId.get(s.clientId) === s) this.byId.delete(s.clientId);
+    this.release(s);
     this.offline.delete(s);
     s.stored = false;
   }

@@ -18,7 +18,8 @@ const SEEN_REBASE_MS = 2 ** 30;
 export interface SweepHost {
   readonly clock: Clock;
   readonly log: Logger;
-  readonly conns: ReadonlySet<Connection>;
+  /** Every open connection. */
+  connections(): Iterable<Connection>;
   readonly sessions: SessionRoom;
   readonly delivery: Delivery;
   readonly wills: WillRoom;
@@ -82,7 +83,7 @@ export class Sweeper {
     if (host.seenNow() > SEEN_REBASE_MS) host.rebaseSeen();
     const seen = host.seenNow();
     let late: Connection[] | undefined;
-    for (const c of host.conns) {
+    for (const c of host.connections()) {
       if (c.state === 'connected' && c.flowBlocked) c.lastSeen = seen;
       else if (timedOut(c, seen)) (late ??= []).push(c);
     }

@@ -110,6 +110,47 @@ describe('topics', () => {
       assert.deepEqual(got, want, topic);
     }
   });
+  test('trie matches like the reference matcher through random adds and removes (one child held without a Map, then a Map, then none)', () => {
+    let seed = 11;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const words = ['d1', 'd2', 'cmd', '+', '#'];
+    const trie = new SubscriptionTrie();
+    const held = new Set<string>();
+    const sub = (f: string): Subscription => ({
+      clientId: f,
+      raw: f,
+      filter: f,
+      group: undefined,
+      qos: 0,
+      nl: false,
+      rap: false,
+      rh: 0,
+      subId: undefined,
+    });
+    for (let i = 0; i < 3000; i++) {
+      const n = 1 + rnd(3);
+      const f = Array.from({ length: n }, (_, k) => words[rnd(k === n - 1 ? 5 : 4)]!).join('/');
+      if (!parseFilter(f, L)) continue;
+      if (held.has(f) && rnd(2) === 0) {
+        trie.remove(sub(f));
+        held.delete(f);
+      } else {
+        trie.add(sub(f));
+        held.add(f);
+      }
+      if (i % 10 !== 0) continue;
+      const topic = Array.from({ length: 1 + rnd(3) }, () => words[rnd(3)]!).join('/');
+      const got = trie
+        .match(topic)
+        .subs.map((s) => s.filter)
+        .sort();
+      assert.deepEqual(got, [...held].filter((x) => filterMatches(x, topic)).sort(), `${i}: ${topic}`);
+      assert.equal(trie.size, held.size);
+    }
+  });
   test('a subscription held as a leaf turns into a node when more arrives there or below, and back', () => {
     const sub = (clientId: string, filter: string, group?: string, qos: 0 | 1 = 0): Subscription => ({
       clientId,

@@ -24,7 +24,12 @@ class Node {
    * around it (a node costs 56 bytes per idle connection); it becomes a `Node` when anything else
    * is added there or below it.
    */
-  children: Map<string, Child> | undefined = undefined;
+  children: Map<string, Child> | Child | undefined = undefined;
+  /**
+   * The level of the one child held directly in `children` (no Map): a device's own level in
+   * `devices/<id>/commands` has one child, and a Map of one costs ~180 bytes per device.
+   */
+  key: string | undefined = undefined;
   /**
    * Subscribers: most filters have one, held directly (a client's own topic: idle memory); a Map
    * by client id from the second.
@@ -36,6 +41,37 @@ class Node {
 
 /** A node, or a leaf holding one plain subscription (see `Node.children`). */
 type Child = Node | Subscription;
+
+function childOf(n: Node, level: string): Child | undefined {
+  const c = n.children;
+  if (c === undefined) return undefined;
+  if (c instanceof Map) return c.get(level);
+  return n.key === level ? c : undefined;
+}
+
+function setChild(n: Node, level: string, child: Child): void {
+  const c = n.children;
+  if (c instanceof Map) c.set(level, child);
+  else if (c === undefined || n.key === level) {
+    n.children = child;
+    n.key = level;
+  } else {
+    n.children = new Map([
+      [n.key!, c],
+      [level, child],
+    ]);
+    n.key = undefined;
+  }
+}
+
+function deleteChild(n: Node, level: string): void {
+  const c = n.children;
+  if (c instanceof Map) c.delete(level);
+  else if (c !== undefined && n.key === level) {
+    n.children = undefined;
+    n.key = undefined;
+  }
+}
 
 export interface MatchResult {
   subs: Subscription[];
@@ -70,12 +106,12 @@ export class SubscriptionTrie<H = unknown> {
   private node(filter: string, create: boolean): Node | undefined {
     let n = this.root;
     for (const level of filter.split('/')) {
-      const c = n.children?.get(level);
+      const c = childOf(n, level);
       if (c instanceof Node) n = c;
       else if (!create) return undefined;
       else {
         const m = c === undefined ? new Node() : expand(c);
-        (n.children ??= new Map()).set(level, m);
+        setChild(n, level, m);
         n = m;
       }
     }
@@ -94,14 +130,14 @@ export class SubscriptionTrie<H = unknown> {
     this.cache.clear();
     if (sub.group === undefined) {
       const { p, level } = this.parent(sub.filter, true)!;
-      const c = p.children?.get(level);
+      const c = childOf(p, level);
       if (c === undefined || (!(c instanceof Node) && c.clientId === sub.clientId)) {
         if (c === undefined) this.count++;
-        (p.children ??= new Map()).set(level, sub);
+        setChild(p, level, sub);
         return;
       }
       const n = c instanceof Node ? c : expand(c);
-      if (n !== c) p.children!.set(level, n);
+      if (n !== c) setChild(p, level, n);
       const cur = n.subs;
       if (cur instanceof Map) {
         if (!cur.has(sub.clientId)) this.count++;
@@ -137,11 +173,11 @@ export class SubscriptionTrie<H = unknown> {
     this.cache.clear();
     if (sub.group === undefined) {
       const at = this.parent(sub.filter, false);
-      const c = at?.p.children?.get(at.level);
+      const c = at && childOf(at.p, at.level);
       if (c === undefined) return;
       if (!(c instanceof Node)) {
         if (c.clientId !== sub.clientId) return;
-        at!.p.children!.delete(at!.level);
+        deleteChild(at!.p, at!.level);
         this.count--;
         return;
       }
@@ -202,23 +238,22 @@ export class SubscriptionTrie<H = unknown> {
   }
 
   private walk(n: Node, levels: string[], i: number, out: MatchResult, dollar: boolean): void {
-    const ch = n.children;
-    if (!ch) return;
+    if (n.children === undefined) return;
     const wild = !(dollar && i === 0);
     if (wild) {
       // `#` also matches the parent level [MQTT-4.7.1-2].
-      const hash = ch.get('#');
+      const hash = childOf(n, '#');
       if (hash) this.collect(hash, out);
     }
     if (i === levels.length) return;
-    const exact = ch.get(levels[i]!);
+    const exact = childOf(n, levels[i]!);
     const last = i === levels.length - 1;
     if (exact) {
       if (last) this.collectWithHash(exact, out);
       else if (exact instanceof Node) this.walk(exact, levels, i + 1, out, dollar);
     }
     if (wild) {
-      const plus = ch.get('+');
+      const plus = childOf(n, '+');
       if (plus) {
         if (last) this.collectWithHash(plus, out);
         else if (plus instanceof Node) this.walk(plus, levels, i + 1, out, dollar);
@@ -230,7 +265,7 @@ export class SubscriptionTrie<H = unknown> {
   private collectWithHash(n: Child, out: MatchResult): void {
     this.collect(n, out);
     if (!(n instanceof Node)) return;
-    const hash = n.children?.get('#');
+    const hash = childOf(n, '#');
     if (hash) this.collect(hash, out);
   }
 }

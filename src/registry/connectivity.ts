@@ -36,11 +36,14 @@ export interface ConnectivityOptions {
 
 export class Connectivity {
   /**
-   * Connect times within the flapping window, by device: most devices have one, held as a number
-   * (an array costs ~55 bytes more per connected device: idle memory, docs/benchmarks.md).
+   * Connect times within the flapping window of devices that connected more than once in it. A
+   * device's one connect is presence's `lastConnectAt`, not held here as well (a map entry and a
+   * 16-byte time per device: idle memory, docs/benchmarks.md).
    */
-  private readonly recentConnects = new Map<string, number | number[]>();
+  private readonly recentConnects = new Map<string, number[]>();
   private readonly flappingSince = new Map<string, number>();
+  /** When `recentConnects` was last rid of devices whose connects all left the window. */
+  private prunedAt: number;
   private rows: ConnectivityRow[] = [];
   /** Devices whose status columns must be written (values read from presence at write time). */
   private status = new Set<string>();
@@ -57,7 +60,14 @@ export class Connectivity {
     private readonly opts: ConnectivityOptions,
     /** Called when a client's last connection closed (drop its ACL cache). */
     private readonly onOffline: (clientId: string) => void,
-  ) {}
+  ) {
+    this.prunedAt = clock.now();
+  }
+
+  /** Devices whose connect times are held here for flapping (tests: only repeat connects, within the window). */
+  get trackedConnects(): number {
+    return this.recentConnects.size;
+  }
 
   start(): void {
     this.unsubscribe.push(
@@ -85,6 +95,7 @@ export class Connectivity {
   }
 
   private connected(e: TsunaguEvents['device.connected']): void {
+    const previous = this.presence.lastConnectAt(e.deviceId);
     this.presence.connected(e.deviceId, e.at);
     this.queue({
       deviceId: e.deviceId,
@@ -98,7 +109,7 @@ export class Connectivity {
       detail: null,
     });
     this.markStatus(e.deviceId);
-    this.countConnect(e.deviceId, e.at);
+    this.countConnect(e.deviceId, e.at, previous);
   }
 
   private disconnected(e: TsunaguEvents['device.disconnected']): void {
@@ -152,20 +163,35 @@ export class Connectivity {
     this.schedule();
   }
 
-  private countConnect(id: string, at: number): void {
+  /** `previous`: the device's connect before this one (presence's), when there was one. */
+  private countConnect(id: string, at: number, previous: number | undefined): void {
     const { connects, windowMs } = this.opts.flapping;
-    const prev = this.recentConnects.get(id);
-    const before = prev === undefined ? [] : typeof prev === 'number' ? [prev] : prev;
+    if (at - this.prunedAt >= windowMs) this.prune(at, windowMs);
+    const before = this.recentConnects.get(id) ?? (previous === undefined ? [] : [previous]);
     // concat() allocates the array at its size; push() onto filter()'s empty result reserves room
     // for 17 numbers (idle memory, docs/benchmarks.md).
     const times = before.filter((t) => at - t < windowMs).concat(at);
-    this.recentConnects.set(id, times.length === 1 ? at : times);
+    if (times.length === 1) this.recentConnects.delete(id);
+    else this.recentConnects.set(id, times);
     if (times.length < connects) return;
     const since = this.flappingSince.get(id);
     // One event per window: a device that keeps flapping is reported again after `windowMs`.
     if (since !== undefined && at - since < windowMs) return;
     this.flappingSince.set(id, at);
     this.bus.emit('device.flapping', { deviceId: id, at, connects: times.length, windowMs });
+  }
+
+  /**
+   * Drop the connect times of devices that have not connected within the window: they can no
+   * longer count towards flapping, and a fleet that reconnected once (a broker restart) and stays
+   * connected would keep an entry per device (~100 bytes) for good. One pass per window, on a
+   * connect after it.
+   */
+  private prune(now: number, windowMs: number): void {
+    this.prunedAt = now;
+    for (const [id, t] of this.recentConnects)
+      if (now - t[t.length - 1]! >= windowMs) this.recentConnects.delete(id);
+    for (const [id, at] of this.flappingSince) if (now - at >= windowMs) this.flappingSince.delete(id);
   }
 
   private queue(row: ConnectivityRow): void {

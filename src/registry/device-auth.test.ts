@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientInfo } from '../mqtt/api.js';
 import { openSqlite } from '../store/index.js';
+import { silentLogger, systemClock } from '../core/index.js';
+import { DeviceAuth } from './device-auth.js';
+import { CachedDirectory } from './directory.js';
 import { hashSecret, newDeviceSecret, verifySecret } from './secrets.js';
 import { openRegistryStore } from './registry-store.js';
 import { startRegistryHarness } from './testing.js';
@@ -228,4 +231,29 @@ test('client certificates: a registered fingerprint authenticates its own device
     undefined,
   );
   assert.equal(revoked.ok, false);
+});
+
+test('allow-anonymous: an anonymous client is allowed everything, with no state held for it and no directory read', async () => {
+  const db = openSqlite(':memory:');
+  const store = await openRegistryStore(db);
+  const directory = new CachedDirectory(store);
+  let reads = 0;
+  const device = directory.device.bind(directory);
+  directory.device = (id) => (reads++, device(id));
+  const auth = new DeviceAuth({
+    directory,
+    store,
+    clock: systemClock,
+    log: silentLogger,
+    allowAnonymous: true,
+    limiter: undefined,
+  });
+  const anon = client('anon-1');
+  assert.deepEqual(await auth.authenticate(anon), { ok: true });
+  assert.equal(auth.credentialOf('anon-1'), undefined, 'no per-client state (it was a 72-byte object)');
+  const hooks = auth.hooks();
+  assert.equal(await hooks.authorizePublish(anon, 'any/topic'), true);
+  assert.equal(await hooks.authorizeSubscribe(anon, '#'), true);
+  assert.equal(reads, 0, 'no directory read for an anonymous client');
+  await db.close();
 });

@@ -2,7 +2,8 @@
  * The broker's policy hooks: CONNECT authentication (password, client certificate, anonymous mode)
  * and per-topic authorization. The hot path is synchronous: each connected client carries its
  * compiled ACL and a decision cache, so a repeated (or denied) publish costs a map lookup and no
- * database read. Password CONNECTs pass the failed-authentication limiter (auth-limiter.ts) before
+ * database read (an anonymous client in allow-anonymous mode carries nothing: it may do
+ * everything). Password CONNECTs pass the failed-authentication limiter (auth-limiter.ts) before
  * any database read or hash, then password-check.ts verifies the secret.
  */
 import type { Clock, Logger } from '../core/index.js';
@@ -22,7 +23,10 @@ export const CONNECTION_RATE_EXCEEDED = 0x9f;
 
 const MAX_DECISIONS_PER_CLIENT = 1024;
 
-/** What the hooks keep per connected client (one per connection: idle memory counts). */
+/**
+ * What the hooks keep per connected client with credentials (one per connection: idle memory
+ * counts); anonymous clients have none.
+ */
 class ClientState {
   loading: Promise<void> | undefined = undefined;
   /**
@@ -96,7 +100,10 @@ export class DeviceAuth {
     };
   }
 
-  /** Which credential the connected client used (null: certificate-less anonymous access). */
+  /**
+   * Which credential the connected client used (null: a certificate that matched none, admitted
+   * anonymously; undefined: not connected, or anonymous).
+   */
   credentialOf(clientId: string): string | null | undefined {
     return this.clients.get(clientId)?.credentialId;
   }
@@ -137,7 +144,13 @@ export class DeviceAuth {
     if (username !== undefined || password !== undefined)
       return this.checkPassword(id, username, password, client);
     if (this.allowAnonymous) {
-      this.clients.set(id, new ClientState(id, 'all', null));
+      // An anonymous client is allowed everything, so it needs no state of its own (`authorize`
+      // answers it from its `ClientInfo`: 72 bytes and a map entry less per anonymous client, idle
+      // memory). A certificate that matched no credential still gets one: `authorize` would
+      // otherwise take it for a device to compile an ACL for.
+      if (client.certFingerprint) this.clients.set(id, new ClientState(id, 'all', null));
+      // A state left by an earlier connection under this id (with a password) must not apply.
+      else this.clients.delete(id);
       return { ok: true };
     }
     return refuse(NOT_AUTHORIZED, 'credentials required');
@@ -228,22 +241,27 @@ export class DeviceAuth {
     st.loading = p;
   }
 
+  /** Admitted without credentials in allow-anonymous mode: every topic, no state kept. */
+  private anonymous(client: ClientInfo): boolean {
+    return this.allowAnonymous && client.username === undefined && !client.certFingerprint;
+  }
+
   /** A client we hold no state for (e.g. a takeover raced with the old connection's close). */
   private async restore(client: ClientInfo): Promise<ClientState> {
     const device = await this.directory.device(client.clientId);
-    const anonymous = this.allowAnonymous && client.username === undefined && !client.certFingerprint;
-    const st = new ClientState(client.clientId, anonymous ? 'all' : undefined, null);
-    if (!anonymous) {
-      if (device) await this.compile(st);
-      else st.acl = { publish: [], subscribe: [] };
-    }
+    const st = new ClientState(client.clientId, undefined, null);
+    if (device) await this.compile(st);
+    else st.acl = { publish: [], subscribe: [] };
     this.clients.set(client.clientId, st);
     return st;
   }
 
   private authorize(client: ClientInfo, action: 'p' | 's', topic: string): boolean | Promise<boolean> {
     const st = this.clients.get(client.clientId);
-    if (!st) return this.restore(client).then(() => this.authorize(client, action, topic));
+    if (!st) {
+      if (this.anonymous(client)) return true;
+      return this.restore(client).then(() => this.authorize(client, action, topic));
+    }
     if (st.acl === 'all') return true;
     if (st.acl === undefined)
       return (st.loading ?? this.compile(st)).then(() => this.authorize(client, action, topic));

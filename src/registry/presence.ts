@@ -71,6 +71,11 @@ export interface Presence {
 export interface PresenceBackend extends Presence {
   /** A connection opened on this node. */
   connected(deviceId: string, at: number): void;
+  /**
+   * When the device's latest connection on this node opened, also after it closed (undefined:
+   * none since this node started). Connectivity counts connects for flapping from it.
+   */
+  lastConnectAt(deviceId: string): number | undefined;
   /** A connection closed on this node; true when it was the device's last one here. */
   disconnected(deviceId: string, at: number): boolean;
   /** A message (of `kind`) consumed on this node; true when it moved any last-seen time forward. */
@@ -97,7 +102,7 @@ class LastMessage {
 class DeviceRecord {
   /** Open connections here (a takeover may report the old close after the new open). */
   count = 0;
-  /** When the latest of them opened (ms); meaningful while `count > 0`. */
+  /** When the latest of them opened (ms); kept after they close (`lastConnectAt`), 0: never. */
   since = 0;
   /** Latest connect, disconnect or message. */
   at = 0;
@@ -180,6 +185,11 @@ export class LocalConnections {
     return this.devices.get(id)?.at;
   }
 
+  lastConnectAt(id: string): number | undefined {
+    const since = this.devices.get(id)?.since;
+    return since === undefined || since === 0 ? undefined : since;
+  }
+
   lastSeenRecord(id: string): DeviceLastSeen | undefined {
     const r = this.devices.get(id);
     if (!r) return undefined;
@@ -259,6 +269,9 @@ export class LocalPresence implements PresenceBackend {
 
   lastSeenAt(id: string): number | undefined {
     return this.local.lastSeenAt(id);
+  }
+  lastConnectAt(id: string): number | undefined {
+    return this.local.lastConnectAt(id);
   }
 
   lastSeen(id: string): DeviceLastSeen | undefined {
