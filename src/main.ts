@@ -64,6 +64,7 @@ export async function runPlatform(config: TsunaguConfig, opts: RunOptions = {}):
   const tracing: Tracing | undefined = tracingWanted(config.otlpEndpoint)
     ? await startTracing({
         nodeId: config.nodeId,
+        log,
         ...(config.otlpEndpoint === undefined ? {} : { endpoint: config.otlpEndpoint }),
         ...(config.traceSampleRatio === undefined ? {} : { sampleRatio: Number(config.traceSampleRatio) }),
       })

@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { startOtlpReceiver, type OtlpReceiver } from '../test-support/otlp-receiver.js';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { startTracing, type Tracing } from './tracing-sdk.js';
 import { messageParent, SpanKind, startMessageSpanUnder, startSpan } from './tracing.js';
 
@@ -46,11 +48,11 @@ function endSpans(n: number, prefix: string): void {
 }
 
 /** `startTracing` with some OTEL_* variables set while it reads them. */
-async function startWith(env: Record<string, string>, endpoint: string): Promise<Tracing> {
+async function startWith(env: Record<string, string>, endpoint: string, log?: pino.Logger): Promise<Tracing> {
   const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
   Object.assign(process.env, env);
   try {
-    return await startTracing({ endpoint, sampleRatio: 1, nodeId: 'metrics-test' });
+    return await startTracing({ endpoint, sampleRatio: 1, nodeId: 'metrics-test', ...(log ? { log } : {}) });
   } finally {
     for (const [k, v] of saved)
       if (v === undefined) delete process.env[k];
@@ -125,7 +127,17 @@ describe('tracing health on /metrics', () => {
   test('a collector that refuses: failed rises, nothing counted exported', async () => {
     const sink = await collector();
     sink.status = 400; // not retryable: the export fails at once
-    tracing = await startWith({}, sink.url);
+    const lines: { level: number; component?: string; msg: string }[] = [];
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+          done();
+        },
+      }),
+    );
+    tracing = await startWith({}, sink.url, log);
     const before = await scrape();
     endSpans(3, 'refused');
     await flushSettled();
@@ -134,6 +146,12 @@ describe('tracing health on /metrics', () => {
     assert.equal(grew.message.failed, 3);
     assert.ok(grew.sdk.failed >= 3, `sdk failed ${grew.sdk.failed}`);
     assert.equal(grew.message.exported + grew.sdk.exported, 0);
+    // OpenTelemetry's own warnings reach the platform's log (its diag channel), as otel lines.
+    const otel = lines.filter((l) => l.component === 'otel');
+    assert.ok(
+      otel.some((l) => l.level >= 40 && /export failed/i.test(l.msg)),
+      `an otel warning or error about the failed export; got ${JSON.stringify(otel)}`,
+    );
   });
 
   test('a collector that is down: failed rises once the export gives up', async () => {

@@ -11,7 +11,9 @@
  * OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG) (when no ratio is given), OTEL_BSP_*.
  */
 
+import type { DiagLogger } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
+import type { Logger } from './logger.js';
 import { SampledContextManager } from './tracing-context.js';
 import { type BatchSender, type EncodedBatch, MessageSpanExporter } from './tracing-message-export.js';
 import { setMessageSpanSink } from './tracing-message-span.js';
@@ -38,6 +40,28 @@ export interface TracingOptions {
   nodeId?: string;
   /** Default `service.name` when OTEL_SERVICE_NAME is unset. */
   serviceName?: string;
+  /**
+   * Where OpenTelemetry's own warnings and errors go (its `diag` channel: exports that failed, spans
+   * dropped, bad OTEL_* values), as `component: "otel"` lines. Unset: they are not logged.
+   */
+  log?: Logger;
+}
+
+/** OpenTelemetry's `diag` messages as the platform's log lines (warnings and errors only). */
+function diagToLog(log: Logger): DiagLogger {
+  const line =
+    (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') =>
+    (message: string, ...args: unknown[]): void => {
+      const extra = args.length === 0 ? {} : { args: args.map((a) => (a instanceof Error ? a.message : a)) };
+      log[level]({ component: 'otel', ...extra }, message);
+    };
+  return {
+    error: line('error'),
+    warn: line('warn'),
+    info: line('info'),
+    debug: line('debug'),
+    verbose: line('trace'),
+  };
 }
 
 export interface Tracing {
@@ -99,6 +123,11 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
     import('@opentelemetry/api'),
     import('@opentelemetry/otlp-exporter-base/node-http'),
   ]);
+  if (opts.log)
+    api.diag.setLogger(diagToLog(opts.log), {
+      logLevel: api.DiagLogLevel.WARN,
+      suppressOverrideMessage: true,
+    });
   const exporterConfig =
     opts.endpoint === undefined ? {} : { url: `${opts.endpoint.replace(/\/+$/, '')}/v1/traces` };
   const exporter = new OTLPTraceExporter(exporterConfig);
@@ -173,6 +202,7 @@ export async function startTracing(opts: TracingOptions = {}): Promise<Tracing> 
       api.trace.disable();
       api.context.disable();
       api.propagation.disable();
+      if (opts.log) api.diag.disable();
       setMessageTracing(false); // again: forgets a tracer looked up while the provider shut down
     },
   };
