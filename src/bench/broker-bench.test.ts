@@ -116,5 +116,29 @@ describe(
       });
       checkResults(r, RAW_WORKLOADS);
     });
+
+    test('--fresh-brokers: the brokers are started anew for every round', async () => {
+      const lines: string[] = [];
+      const r = await runBrokerBench({
+        brokers: ['mosquitto'],
+        quick: true,
+        scale: { ...TINY, client: 'raw' },
+        workloads: ['qos0-one-to-one'],
+        rounds: 2,
+        freshBrokers: true,
+        log: (l) => lines.push(l),
+      });
+      const pids = lines
+        .filter((l) => l.startsWith('started mosquitto'))
+        .map((l) => /pid (\d+)/.exec(l)?.[1]);
+      assert.equal(pids.length, 2, lines.join('\n'));
+      assert.notEqual(pids[0], pids[1]);
+      assert.equal(r.workloads.length, 2);
+      assert.deepEqual(
+        r.brokers.map((b) => b.name),
+        ['mosquitto'],
+      );
+      for (const w of r.workloads) assert.ok(w.results.mosquitto, `round of ${w.id} measured`);
+    });
   },
 );

@@ -23,6 +23,7 @@ import {
   figuresOf,
   formatAnomalies,
   formatTable,
+  pairedCpuRatios,
   WORKLOAD_IDS,
   type Figure,
   type WorkloadId,
@@ -63,6 +64,12 @@ export interface BrokerBenchOptions {
    * each broker's median over the rounds.
    */
   rounds?: number;
+  /**
+   * Start the brokers anew for every round (and warm them up again), so one process's JIT and
+   * memory layout do not stand for its broker in every round: for comparisons of a few per cent
+   * between builds or settings of one broker. Rounds then come first, workloads within each.
+   */
+  freshBrokers?: boolean;
   /** Progress lines; default stderr. */
   log?: (line: string) => void;
 }
@@ -154,15 +161,19 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
   const rounds = Math.max(1, opts.rounds ?? 1);
   const startedAt = new Date().toISOString();
   const loadavgBefore = loadavg();
-  const brokers: BrokerTarget[] = [];
+  let brokers: BrokerTarget[] = [];
+  const described = new Map<BrokerName, string>();
   const brokerErrors: Partial<Record<BrokerName, string>> = {};
   const records: WorkloadRecord[] = [];
-  try {
+  const startAll = async (): Promise<BrokerTarget[]> => {
+    const started: BrokerTarget[] = [];
     for (const name of opts.brokers) {
-      if (name === 'tsunagu') log(`tsunagu runner: ${chooseTsunaguRunner(startOpts.tsunaguRunner)}`);
+      if (name === 'tsunagu' && described.size === 0)
+        log(`tsunagu runner: ${chooseTsunaguRunner(startOpts.tsunaguRunner)}`);
       try {
         const b = await startBroker(name, startOpts);
-        brokers.push(b);
+        started.push(b);
+        described.set(b.name, b.description);
         log(`started ${b.description} on port ${b.port} (pid ${b.pid})`);
       } catch (err) {
         brokerErrors[name] = err instanceof Error ? err.message : String(err);
@@ -174,7 +185,7 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     // an unmeasured paced run first (profiles showed V8 still compiling, and more CPU per message,
     // in the first measured latency round otherwise).
     const paced = workloadIds.some((id) => id.startsWith('latency-'));
-    for (const b of brokers) {
+    for (const b of started) {
       if (scale.warmupMessages <= 0) break;
       await qos0OneToOne(b, scale, scale.warmupMessages).catch((err: unknown) =>
         log(`${b.name}: warm-up failed: ${String(err)}`),
@@ -184,30 +195,48 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
           log(`${b.name}: paced warm-up failed: ${String(err)}`),
         );
     }
-    // Workload by workload, each broker in turn: the brokers see the same machine load as close in
-    // time as possible, which matters on a shared, noisy host.
-    for (const id of workloadIds)
-      for (let round = 0; round < rounds; round++) {
-        // Brokers are not restarted between rounds: a second round of idle connections would
-        // measure pages the first one freed. One round.
-        if (id === 'idle-connections' && round > 0) break;
-        const rec: WorkloadRecord = { id, title: TITLES[id], results: {}, errors: {} };
-        records.push(rec);
-        // Alternate which broker goes first, so neither always runs right after a warm machine.
-        const order = round % 2 === 0 ? brokers : [...brokers].reverse();
-        for (const b of order) {
-          try {
-            const r = await runWorkload(id, b, scale);
-            rec.results[b.name] = r;
-            log(`${id} / ${b.name}: ${describeResult(r)}`);
-          } catch (err) {
-            rec.errors[b.name] = err instanceof Error ? err.message : String(err);
-            log(`${id} / ${b.name}: failed: ${rec.errors[b.name]}`);
-          }
-        }
+    return started;
+  };
+  const runRound = async (id: WorkloadId, round: number): Promise<void> => {
+    const rec: WorkloadRecord = { id, title: TITLES[id], results: {}, errors: {} };
+    records.push(rec);
+    // Alternate which broker goes first, so neither always runs right after a warm machine.
+    const order = round % 2 === 0 ? brokers : [...brokers].reverse();
+    for (const b of order) {
+      try {
+        const r = await runWorkload(id, b, scale);
+        rec.results[b.name] = r;
+        log(`${id} / ${b.name}: ${describeResult(r)}`);
+      } catch (err) {
+        rec.errors[b.name] = err instanceof Error ? err.message : String(err);
+        log(`${id} / ${b.name}: failed: ${rec.errors[b.name]}`);
       }
+    }
+  };
+  const stopAll = async (): Promise<void> => {
+    const running = brokers;
+    brokers = [];
+    await Promise.all(running.map((b) => b.stop()));
+  };
+  // Brokers are not restarted between rounds unless asked: a second round of idle connections
+  // would measure pages the first one freed. One round.
+  const once = (id: WorkloadId, round: number): boolean => id !== 'idle-connections' || round === 0;
+  try {
+    if (opts.freshBrokers) {
+      for (let round = 0; round < rounds; round++) {
+        brokers = await startAll();
+        for (const id of workloadIds) if (once(id, round)) await runRound(id, round);
+        await stopAll();
+      }
+    } else {
+      brokers = await startAll();
+      // Workload by workload, each broker in turn: the brokers see the same machine load as close in
+      // time as possible, which matters on a shared, noisy host.
+      for (const id of workloadIds)
+        for (let round = 0; round < rounds; round++) if (once(id, round)) await runRound(id, round);
+    }
   } finally {
-    await Promise.all(brokers.map((b) => b.stop()));
+    await stopAll();
   }
   return {
     startedAt,
@@ -215,12 +244,14 @@ export async function runBrokerBench(opts: BrokerBenchOptions): Promise<BrokerBe
     quick: opts.quick,
     scale,
     host: { cpus: cpus().length, node: process.version, loadavgBefore, loadavgAfter: loadavg() },
-    brokers: brokers.map((b) => ({ name: b.name, description: b.description })),
+    brokers: [...described].map(([name, description]) => ({ name, description })),
     brokerErrors,
     workloads: records,
     figures: figuresOf(records),
   };
 }
+
+const withBlank = (lines: string[]): string[] => (lines.length === 0 ? [] : [...lines, '']);
 
 export function formatReport(results: BrokerBenchResults): string {
   const names = results.brokers.map((b) => b.name);
@@ -233,6 +264,7 @@ export function formatReport(results: BrokerBenchResults): string {
     '',
     formatTable(results.figures, names),
     '',
+    ...withBlank(pairedCpuRatios(results.workloads, names)),
     ...(anomalies.length
       ? ['Anomalies:', ...anomalies.map((a) => `- ${a}`)]
       : ['No anomalies: every expected message arrived, nothing timed out.']),
@@ -257,6 +289,9 @@ const USAGE = `usage: tsunagu bench broker [options]
                         "baseline", with the same host and runner options; adds a T/B ratio column
   --rounds N            run each workload N times, brokers alternating; the table shows medians
                         (idle-connections runs once: the brokers are not restarted between rounds)
+  --fresh-brokers       start the brokers anew for each round (rounds first, then workloads), so
+                        one process's JIT and memory layout do not stand for a broker in every
+                        round; the report adds the median of the per-round CPU ratios
   --idle-connections L  connection counts at which idle memory is read (default 5000,15000);
                         the figure is the slope between them (marginal bytes per connection)
   --qos0-messages N     messages per QoS 0 run (default 200000; 10000 with --quick): more for a
@@ -294,6 +329,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
       'tsunagu-node-flags': { type: 'string' },
       baseline: { type: 'string' },
       rounds: { type: 'string' },
+      'fresh-brokers': { type: 'boolean', default: false },
       'idle-connections': { type: 'string' },
       'trace-sample-ratio': { type: 'string' },
       'qos0-messages': { type: 'string' },
@@ -356,6 +392,7 @@ export async function runBrokerBenchCli(args: string[]): Promise<void> {
     ...(sink ? { traced: { otlpUrl: sink.url } } : {}),
     brokers,
     rounds,
+    freshBrokers: values['fresh-brokers'],
     ...(baseline !== undefined ? { baselineRoot: resolve(baseline) } : {}),
     quick: values.quick,
     scale: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { figuresOf, formatAnomalies, type WorkloadRecord } from './report.js';
+import { figuresOf, formatAnomalies, pairedCpuRatios, type WorkloadRecord } from './report.js';
 import type { FlowResult, IdleResult } from './workloads.js';
 
 const flow = (rate: number, cpuUsPerMsg: number, over: Partial<FlowResult> = {}): FlowResult => ({
@@ -105,4 +105,29 @@ test('CPU figures below five clock ticks are left out as imprecise', () => {
   ]);
   assert.equal(cpu?.values.tsunagu, 1);
   assert.equal(cpu?.values.mosquitto, undefined);
+});
+
+test('paired CPU ratios: the median over rounds of each round’s ratio, against tsunagu and traced@0', () => {
+  // Rounds that swing together with the host's load, and one odd round: the columns' medians put
+  // traced@0.01 at −11% (2.31 against 2.6 µs), the rounds' own ratios at +10%.
+  const round = (off: number, zero: number, one: number): WorkloadRecord => ({
+    id: 'qos0-one-to-one',
+    title: 'QoS 0 1→1',
+    results: { tsunagu: flow(1, off), 'traced@0': flow(1, zero), 'traced@0.01': flow(1, one) },
+    errors: {},
+  });
+  const lines = pairedCpuRatios(
+    [round(2, 2, 2.2), round(3, 3, 3.3), round(2.2, 2.2, 2.42), round(4, 4, 2)],
+    ['tsunagu', 'traced@0', 'traced@0.01'],
+  );
+  assert.deepEqual(lines, [
+    'qos0-one-to-one: traced@0 / tsunagu CPU per message, median of 4 rounds +0.0% (min +0.0%, max +0.0%)',
+    'qos0-one-to-one: traced@0.01 / tsunagu CPU per message, median of 4 rounds +10.0% (min −50.0%, max +10.0%)',
+    'qos0-one-to-one: traced@0.01 / traced@0 CPU per message, median of 4 rounds +10.0% (min −50.0%, max +10.0%)',
+  ]);
+  assert.deepEqual(
+    pairedCpuRatios([round(2, 2, 2.2)], ['tsunagu', 'traced@0', 'traced@0.01']),
+    [],
+    'one round: none',
+  );
 });

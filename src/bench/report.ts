@@ -291,3 +291,35 @@ export function formatAnomalies(records: WorkloadRecord[]): string[] {
   }
   return lines;
 }
+
+/**
+ * The median over rounds of each broker's CPU per message divided by a reference broker's in the
+ * same round (`tsunagu`, and `traced@0` for the other traced settings): steadier than dividing the
+ * columns' medians when rounds swing together with the host's load. Only with two or more rounds.
+ */
+export function pairedCpuRatios(records: WorkloadRecord[], names: BrokerName[]): string[] {
+  const refs = (['tsunagu', 'traced@0'] as BrokerName[]).filter((r) => names.includes(r));
+  const lines: string[] = [];
+  for (const rounds of byWorkload(records)) {
+    if (rounds.length < 2 || rounds[0]!.id === 'idle-connections') continue;
+    const cpu = (rec: WorkloadRecord, name: BrokerName): number | undefined => {
+      const r = rec.results[name] as FlowResult | undefined;
+      return r !== undefined && r.brokerCpuSeconds >= MIN_CPU_SECONDS ? r.cpuUsPerMsg : undefined;
+    };
+    for (const ref of refs)
+      for (const name of names) {
+        if (name === ref || (ref === 'traced@0' && !name.startsWith('traced@'))) continue;
+        const ratios = rounds.flatMap((rec) => {
+          const a = cpu(rec, name);
+          const b = cpu(rec, ref);
+          return a === undefined || b === undefined || b === 0 ? [] : [a / b];
+        });
+        if (ratios.length < 2) continue;
+        const pct = (x: number): string => `${x >= 1 ? '+' : '−'}${(Math.abs(x - 1) * 100).toFixed(1)}%`;
+        lines.push(
+          `${rounds[0]!.id}: ${name} / ${ref} CPU per message, median of ${ratios.length} rounds ${pct(median(ratios))} (min ${pct(Math.min(...ratios))}, max ${pct(Math.max(...ratios))})`,
+        );
+      }
+  }
+  return lines;
+}
