@@ -6,6 +6,27 @@ import type { Subscription } from './types.js';
 
 const L = { maxTopicLength: 100, maxTopicLevels: 5 };
 
+/** A plain QoS 0 subscription to `filter` by a client of that name (`clientId` as given). */
+const plainSub = (filter: string, clientId = filter): Subscription => ({
+  clientId,
+  raw: filter,
+  filter,
+  group: undefined,
+  qos: 0,
+  nl: false,
+  rap: false,
+  rh: 0,
+  subId: undefined,
+});
+
+/** A seeded linear congruential generator: `rnd(n)` is in [0, n), the same sequence every run. */
+function seeded(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+}
+
 describe('topics', () => {
   test('topic names [MQTT-4.7.1-1, MQTT-4.7.3-1] and limits', () => {
     assert.equal(topicNameError('a/b', L), null);
@@ -52,17 +73,7 @@ describe('topics', () => {
     for (const [filter, topic, want] of table) {
       assert.equal(filterMatches(filter, topic), want, `${filter} ~ ${topic}`);
       const trie = new SubscriptionTrie();
-      const sub: Subscription = {
-        clientId: 'c',
-        raw: filter,
-        filter,
-        group: undefined,
-        qos: 0,
-        nl: false,
-        rap: false,
-        rh: 0,
-        subId: undefined,
-      };
+      const sub = plainSub(filter, 'c');
       trie.add(sub);
       assert.equal(trie.match(topic).subs.length, want ? 1 : 0, `trie: ${filter} ~ ${topic}`);
       trie.remove(sub);
@@ -71,11 +82,7 @@ describe('topics', () => {
   });
 
   test('trie matches random filters like the reference matcher', () => {
-    let seed = 7;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = seeded(7);
     const words = ['a', 'b', '$x', ''];
     const trie = new SubscriptionTrie();
     const filters: string[] = [];
@@ -87,17 +94,7 @@ describe('topics', () => {
       const f = parts.join('/');
       if (!parseFilter(f, L) || filters.includes(f)) continue;
       filters.push(f);
-      trie.add({
-        clientId: f,
-        raw: f,
-        filter: f,
-        group: undefined,
-        qos: 0,
-        nl: false,
-        rap: false,
-        rh: 0,
-        subId: undefined,
-      });
+      trie.add(plainSub(f));
     }
     for (let i = 0; i < 500; i++) {
       const n = 1 + rnd(4);
@@ -111,25 +108,11 @@ describe('topics', () => {
     }
   });
   test('trie matches like the reference matcher through random adds and removes (one child held without a Map, then a Map, then none)', () => {
-    let seed = 11;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
+    const rnd = seeded(11);
     const words = ['d1', 'd2', 'cmd', '+', '#'];
     const trie = new SubscriptionTrie();
     const held = new Set<string>();
-    const sub = (f: string): Subscription => ({
-      clientId: f,
-      raw: f,
-      filter: f,
-      group: undefined,
-      qos: 0,
-      nl: false,
-      rap: false,
-      rh: 0,
-      subId: undefined,
-    });
+    const sub = plainSub;
     for (let i = 0; i < 3000; i++) {
       const n = 1 + rnd(3);
       const f = Array.from({ length: n }, (_, k) => words[rnd(k === n - 1 ? 5 : 4)]!).join('/');
