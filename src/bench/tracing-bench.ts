@@ -9,7 +9,15 @@
 import { parseCliOptions, startTracing } from '../core/index.js';
 import { routeTraced, type Message } from '../mqtt/index.js';
 import { startOtlpSink } from './otlp-sink.js';
+import { type AbWorkload, runTracingAb } from './tracing-broker-ab.js';
 import { runTracingInstructions } from './tracing-instructions-cli.js';
+
+/** `--ratios`: comma-separated numbers from 0 to 1. */
+function parseRatios(v: unknown, fallback: string): number[] {
+  const ratios = (typeof v === 'string' || typeof v === 'number' ? String(v) : fallback).split(',').map(Number);
+  if (ratios.some((r) => !(r >= 0 && r <= 1))) throw new Error(`--ratios must be numbers from 0 to 1`);
+  return ratios;
+}
 
 type Setting = 'off' | number;
 
@@ -53,15 +61,35 @@ export async function runTracingBenchCli(args: string[]): Promise<void> {
       'tsunagu bench tracing [--messages 1000000] [--ratios 0,0.01,1] [--rounds 5]\n' +
         'tsunagu bench tracing --instructions [--ratios 0,0.01] [--qos0 3000] [--qos1 3000] [--commands 60] [--single-threaded]\n' +
         '  --instructions: instructions per message counted by valgrind --tool=callgrind, the whole platform\n' +
-        '    in one process per setting (tracing off and on at each ratio), QoS 0, QoS 1 and command round trips\n',
+        '    in one process per setting (tracing off and on at each ratio), QoS 0, QoS 1 and command round trips\n' +
+        'tsunagu bench tracing --broker [--ratios 0,0.01] [--rounds 10] [--workloads qos0,qos1,paced10k]\n' +
+        '    [--qos0-messages 1000000] [--qos1-messages 200000]\n' +
+        '  --broker: broker CPU per message in one platform process whose sample ratio is switched between\n' +
+        '    rounds (clients in worker processes, as bench broker), so every setting runs on the same code\n',
     );
     return;
   }
+  if (o.broker !== undefined) {
+    const workloads = String(o.workloads ?? 'qos0,qos1').split(',') as AbWorkload[];
+    if (workloads.some((w) => !['qos0', 'qos1', 'paced10k'].includes(w)))
+      throw new Error('--workloads: a comma-separated list of qos0, qos1, paced10k');
+    const count = (v: unknown, d: number): number => {
+      const n = Number(v ?? d);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`counts must be whole numbers above 0, got "${String(v)}"`);
+      return n;
+    };
+    await runTracingAb({
+      ratios: parseRatios(o.ratios, '0,0.01'),
+      rounds: count(o.rounds, 10),
+      workloads,
+      qos0Messages: count(o.qos0Messages, 1_000_000),
+      qos1Messages: count(o.qos1Messages, 200_000),
+    });
+    return;
+  }
   if (o.instructions !== undefined) {
-    const ratios = String(o.ratios ?? '0,0.01')
-      .split(',')
-      .map(Number);
-    if (ratios.some((r) => !(r >= 0 && r <= 1))) throw new Error(`--ratios must be numbers from 0 to 1`);
+    const ratios = parseRatios(o.ratios, '0,0.01');
     const count = (v: unknown, d: number): number => {
       const n = Number(v ?? d);
       if (!Number.isInteger(n) || n < 0) throw new Error(`counts must be whole numbers, got "${String(v)}"`);
@@ -77,10 +105,7 @@ export async function runTracingBenchCli(args: string[]): Promise<void> {
     return;
   }
   const n = Number(o.messages ?? 1_000_000);
-  const ratios = String(o.ratios ?? '0,0.01,1')
-    .split(',')
-    .map(Number);
-  if (ratios.some((r) => !(r >= 0 && r <= 1))) throw new Error(`--ratios must be numbers from 0 to 1`);
+  const ratios = parseRatios(o.ratios, '0,0.01,1');
   const rounds = Number(o.rounds ?? 5);
   const settings: Setting[] = ['off', ...ratios];
   const seen = new Map<Setting, number[]>(settings.map((s) => [s, []]));

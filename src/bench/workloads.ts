@@ -151,10 +151,17 @@ async function runFlow(broker: BrokerTarget, plan: FlowPlan, timeoutMs: number):
 
     let timedOut = false;
     let endedBy: FlowResult['endedBy'] = 'complete';
+    // The deadline's timer is cancelled once the publishers are done (else it kept the process
+    // alive for `timeoutMs` after the last workload).
+    const deadlineTimer = new AbortController();
     const pubResults = await Promise.race([
       Promise.all(pubs.map((p) => p.done)),
-      sleep(Math.max(0, deadline - Date.now())).then(() => undefined),
+      sleep(Math.max(0, deadline - Date.now()), undefined, { signal: deadlineTimer.signal }).then(
+        () => undefined,
+        () => undefined,
+      ),
     ]);
+    deadlineTimer.abort();
     if (!pubResults) timedOut = true;
     const pubsDoneAt = Date.now();
     for (;;) {

@@ -151,6 +151,41 @@ describe('message spans encoded to OTLP protobuf', () => {
     /* eslint-enable @typescript-eslint/no-explicit-any */
   });
 
+  test('spans of every length decode: under 128 bytes, up to 16,383 and longer (the span length moved or not)', async () => {
+    const sender = fakeSender();
+    const exporter = new MessageSpanExporter(sender, { resource: { 'service.name': 't' } });
+    setMessageSpanSink(exporter);
+    const sizes = [0, 40, 100, 200, 16_300, 16_400, 40_000];
+    for (const n of sizes) {
+      const span = startMessageSpan(`s${n}`, SpanKind.PRODUCER, n % 200 === 0 ? undefined : REMOTE_PARENT)!;
+      if (n > 0) span.setAttribute('pad', 'p'.repeat(n));
+      span.end();
+    }
+    await exporter.forceFlush();
+    const spans = decodeTraces(sender.batches[0]!.request);
+    assert.deepEqual(
+      spans.map((s) => [s.name, String(s.attributes.pad ?? '').length]),
+      sizes.map((n) => [`s${n}`, n]),
+    );
+  });
+
+  test('ids are read as hex only when asked, and are those encoded, asked before the end or after', async () => {
+    const sender = fakeSender();
+    const exporter = new MessageSpanExporter(sender, { resource: { 'service.name': 't' } });
+    setMessageSpanSink(exporter);
+    const early = startMessageSpan('early', SpanKind.PRODUCER, undefined)!;
+    const asked = early.spanContext();
+    early.end();
+    const late = startMessageSpan('late', SpanKind.PRODUCER, undefined)!;
+    late.end();
+    await exporter.forceFlush();
+    const [a, b] = decodeTraces(sender.batches[0]!.request);
+    assert.deepEqual([a!.traceId, a!.spanId], [asked.traceId, asked.spanId]);
+    assert.deepEqual([b!.traceId, b!.spanId], [late.spanContext().traceId, late.spanContext().spanId]);
+    assert.notEqual(a!.traceId, b!.traceId);
+    assert.equal(early.spanContext(), asked, 'the same context each time');
+  });
+
   test('times are exact nanoseconds (fixed64 beyond 2^53)', () => {
     const w = new ProtoWriter(64);
     w.time([1765000000, 123456789]);
@@ -172,6 +207,10 @@ describe('message spans encoded to OTLP protobuf', () => {
     });
     setMessageSpanSink(exporter);
     for (let i = 0; i < 10; i++) startMessageSpan(`m${i}`, SpanKind.PRODUCER, REMOTE_PARENT)!.end();
+    // Ended spans are encoded after the event-loop turn; the queue counts them already.
+    assert.equal(exporter.size(), 4);
+    assert.equal(sender.batches.length, 0);
+    await new Promise((resolve) => setImmediate(resolve));
     // Two full batches wait (one in flight, one queued): no overlapping send, the other six dropped.
     assert.equal(sender.batches.length, 1);
     assert.equal(exporter.stats.dropped, 6);

@@ -3,9 +3,9 @@
  * (docs/observability.md, "What tracing costs"). Sampling is already decided when one starts
  * (`messageParent`, tracing.ts), so the SDK's per-span work buys nothing here: sampler and
  * parent-based lookups, three passes of attribute checks, span-count metrics, two clocks and
- * their hrtime conversions. This span records its name, ids, two `performance.now()` readings and
- * its attributes, and is encoded to OTLP protobuf when it ends (tracing-message-export.ts), so
- * nothing of it is kept until the export. It is a full API span: children (server-side
+ * their hrtime conversions. This span records its name, 24 random bytes for its ids (read as hex
+ * only when asked), two `performance.now()` readings and its attributes, and is encoded to OTLP
+ * protobuf when it ends (tracing-message-export.ts), so nothing of it is kept until the export. It is a full API span: children (server-side
  * handlers' spans) nest under it through the SDK, and `traceparent` is injected from it.
  *
  * tracing-sdk.ts installs the exporter (`setMessageSpanSink`); without it tracing.ts falls back to
@@ -50,21 +50,38 @@ export function messageSpansReady(): boolean {
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 /** Shared by every span without links or events (most): copied on the first `addLink`/`addEvent`. */
 const NONE: never[] = Object.freeze([]) as unknown as never[];
+/** Shared by every span until its first attribute. */
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 /**
- * Random ids from a pool of random bytes, read as hex by Buffer: `Number.toString(16)` per id
- * was a seventh of a sampled message's CPU in the profile.
+ * Random bytes for ids, handed out 24 at a time (a trace id and a span id) from a buffer that is
+ * replaced, never refilled, when used up: a span keeps its buffer and offset, reads its ids as
+ * hex only if something asks (`spanContext()`: a child, a `traceparent` to inject) and is encoded
+ * straight from the bytes. Most message spans are never asked: the ids cost 24 bytes of a random
+ * fill and no string.
  */
-const pool = Buffer.alloc(4096);
-let poolAt = pool.length;
-export function randomHex(bytes: number): string {
+const POOL_BYTES = 16384;
+const ID_BYTES = 24;
+let pool = Buffer.allocUnsafeSlow(POOL_BYTES);
+let poolAt = POOL_BYTES;
+
+/** Whether `n` bytes of `b` from `at` are all zero (an invalid id). */
+function zeros(b: Uint8Array, at: number, n: number): boolean {
+  let or = 0;
+  for (let i = 0; i < n; i++) or |= b[at + i]!;
+  return or === 0;
+}
+
+/** Reserve a trace id and a span id in the current pool (neither all zeros); returns the offset. */
+function reserveIds(): number {
   for (;;) {
-    if (poolAt + bytes > pool.length) {
-      randomFillSync(pool);
+    if (poolAt + ID_BYTES > POOL_BYTES) {
+      pool = randomFillSync(Buffer.allocUnsafeSlow(POOL_BYTES));
       poolAt = 0;
     }
-    const id = pool.toString('hex', poolAt, (poolAt += bytes));
-    if (pool.readUInt32BE(poolAt - 4) !== 0 || /[^0]/.test(id)) return id; // all zeros is invalid
+    const at = poolAt;
+    poolAt += ID_BYTES;
+    if (!zeros(pool, at, 16) && !zeros(pool, at + 16, 8)) return at;
   }
 }
 
@@ -76,64 +93,84 @@ function epochHr(epochMs: number): HrTime {
 }
 
 /**
- * The wall clock minus the monotonic one (`timeOrigin + now()`), read again at most once a second:
- * they drift apart in a long-running process, and the SDK's spans correct for it (per span).
+ * The wall clock minus the monotonic one (`timeOrigin + now()`), read again at most once a second
+ * (`epochOffset`): they drift apart in a long-running process, and the SDK's spans correct for it.
  */
-let drift = 0;
-let driftAt = -Infinity;
+let origin = performance.timeOrigin;
+let originAt = -Infinity;
 
-/** A `performance.now()` reading as epoch time; converted when the span is encoded. */
-function hr(ms: number): HrTime {
-  const now = performance.now();
-  if (now - driftAt > 1000) {
-    drift = Date.now() - (performance.timeOrigin + now);
-    driftAt = now;
+/** Epoch ms of `performance.now()` 0, given a reading `now` just taken (a span's end). */
+function epochOffset(now: number): number {
+  if (now - originAt > 1000) {
+    origin = Date.now() - now;
+    originAt = now;
   }
-  return epochHr(performance.timeOrigin + drift + ms);
+  return origin;
 }
 
 function timeOf(t: TimeInput | undefined): HrTime {
-  if (t === undefined) return hr(performance.now());
+  const now = performance.now();
+  if (t === undefined) return epochHr(epochOffset(now) + now);
   if (Array.isArray(t)) return t;
   if (t instanceof Date) return epochHr(t.getTime());
   // A number up to now is a performance timestamp, a larger one epoch milliseconds (as in the SDK).
-  return t <= performance.now() ? hr(t) : epochHr(t);
+  return t <= now ? epochHr(epochOffset(now) + t) : epochHr(t);
 }
 
 class MessageSpan implements Span, SpanRecord {
-  readonly attributes: Attributes = {};
+  attributes: Attributes = NO_ATTRIBUTES;
   links: Link[] = NONE;
   events: TimedEvent[] = NONE;
   status: SpanStatus = UNSET;
   ended = false;
+  readonly ids = pool;
+  readonly idAt = reserveIds();
   private readonly t0 = performance.now();
   private t1 = 0;
+  /** Epoch ms of `performance.now()` 0, taken at the end. */
+  private offset = 0;
+  private ctx: SpanContext | undefined;
 
   constructor(
     public name: string,
     readonly kind: SpanKind,
-    private readonly ctx: SpanContext,
     readonly parentSpanContext: SpanContext | undefined,
     private readonly to: MessageSpanSink,
   ) {}
 
-  get startTime(): HrTime {
-    return hr(this.t0);
+  get startMs(): number {
+    return (this.ended ? this.offset : epochOffset(performance.now())) + this.t0;
   }
-  get endTime(): HrTime {
-    return hr(this.ended ? this.t1 : this.t0);
+  get endMs(): number {
+    return this.ended ? this.offset + this.t1 : this.startMs;
   }
 
   spanContext(): SpanContext {
+    if (this.ctx !== undefined) return this.ctx;
+    const parent = this.parentSpanContext;
+    const at = this.idAt;
+    this.ctx = {
+      traceId: parent?.traceId ?? this.ids.toString('hex', at, at + 16),
+      spanId: this.ids.toString('hex', at + 16, at + ID_BYTES),
+      traceFlags: TraceFlags.SAMPLED,
+    };
+    if (parent?.traceState !== undefined) this.ctx.traceState = parent.traceState;
     return this.ctx;
   }
   setAttribute(key: string, value: AttributeValue | undefined): this {
-    if (!this.ended && value != null && key.length > 0) this.attributes[key] = value;
+    if (this.ended || value == null || key.length === 0) return this;
+    if (this.attributes === NO_ATTRIBUTES) this.attributes = {};
+    this.attributes[key] = value;
     return this;
   }
   setAttributes(attributes: Attributes): this {
     for (const k in attributes) this.setAttribute(k, attributes[k]);
     return this;
+  }
+  /** Take `attributes` as this span's own (a fresh object nobody else holds: `runInSpan`); else as `setAttributes`. */
+  adoptAttributes(attributes: Attributes): void {
+    if (this.attributes === NO_ATTRIBUTES && !this.ended) this.attributes = attributes;
+    else this.setAttributes(attributes);
   }
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.ended) return this;
@@ -172,6 +209,7 @@ class MessageSpan implements Span, SpanRecord {
   end(): void {
     if (this.ended) return;
     this.t1 = performance.now();
+    this.offset = epochOffset(this.t1);
     this.ended = true;
     this.to.onEnd(this);
   }
@@ -192,6 +230,12 @@ class MessageSpan implements Span, SpanRecord {
   }
 }
 
+/** `span.setAttributes(attributes)`, taking the object itself when `span` is a message span without attributes yet. */
+export function adoptAttributes(span: Span, attributes: Attributes): void {
+  if (span instanceof MessageSpan) span.adoptAttributes(attributes);
+  else span.setAttributes(attributes);
+}
+
 /**
  * A recording, sampled span under `parent` (a sampled span context) or, without one, the root of a
  * new trace; undefined when the sink is not installed (then the caller uses the SDK).
@@ -202,14 +246,7 @@ export function startMessageSpan(
   parent: SpanContext | undefined,
 ): Span | undefined {
   const to = sink;
-  if (to === undefined) return undefined;
-  const ctx: SpanContext = {
-    traceId: parent?.traceId ?? randomHex(16),
-    spanId: randomHex(8),
-    traceFlags: TraceFlags.SAMPLED,
-    ...(parent?.traceState === undefined ? {} : { traceState: parent.traceState }),
-  };
-  return new MessageSpan(name, kind, ctx, parent, to);
+  return to === undefined ? undefined : new MessageSpan(name, kind, parent, to);
 }
 
 /**
@@ -220,7 +257,13 @@ export function startMessageSpan(
 export class UnsampledRootSpan implements Span {
   private ctx: SpanContext | undefined;
   spanContext(): SpanContext {
-    return (this.ctx ??= { traceId: randomHex(16), spanId: randomHex(8), traceFlags: TraceFlags.NONE });
+    if (this.ctx !== undefined) return this.ctx;
+    const at = reserveIds();
+    return (this.ctx = {
+      traceId: pool.toString('hex', at, at + 16),
+      spanId: pool.toString('hex', at + 16, at + ID_BYTES),
+      traceFlags: TraceFlags.NONE,
+    });
   }
   setAttribute(): this {
     return this;

@@ -15,6 +15,7 @@ import {
   type SpanContext,
   type SpanStatus,
   SpanStatusCode,
+  TraceFlags,
 } from '@opentelemetry/api';
 
 /** Hex digit values by character code (ids are validated hex by the API before they get here). */
@@ -129,9 +130,21 @@ export class ProtoWriter {
 
   /** [seconds, nanoseconds] as fixed64 nanoseconds, exactly (the product exceeds 2^53). */
   time(t: HrTime): void {
-    const s = t[0];
+    this.fixed64Ns(t[0], t[1]);
+  }
+
+  /** Epoch milliseconds (a double: sub-millisecond digits kept to its precision) as fixed64 nanoseconds. */
+  timeMs(epochMs: number): void {
+    const s = Math.floor(epochMs / 1000);
+    const ns = Math.round((epochMs - s * 1000) * 1e6);
+    if (ns >= 1e9) this.fixed64Ns(s + 1, ns - 1e9);
+    else this.fixed64Ns(s, ns);
+  }
+
+  /** `s` seconds and `ns` nanoseconds (< 1e9) as one fixed64 of nanoseconds. */
+  private fixed64Ns(s: number, ns: number): void {
     const sHi = Math.floor(s / 0x10000);
-    const a = (s % 0x10000) * 1e9 + t[1]; // < 2^47
+    const a = (s % 0x10000) * 1e9 + ns; // < 2^47
     const b = sHi * 1e9; // < 2^53 for any date before the year 2500; times 2^16 below
     let lo = (b % 0x10000) * 0x10000 + (a % 0x100000000);
     let hi = Math.floor(b / 0x10000) + Math.floor(a / 0x100000000);
@@ -140,9 +153,33 @@ export class ProtoWriter {
       hi += 1;
     }
     this.ensure(8);
-    this.buf.writeUInt32LE(lo, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
-    this.pos += 8;
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = lo;
+    buf[p + 1] = lo >>> 8;
+    buf[p + 2] = lo >>> 16;
+    buf[p + 3] = lo >>> 24;
+    buf[p + 4] = hi;
+    buf[p + 5] = hi >>> 8;
+    buf[p + 6] = hi >>> 16;
+    buf[p + 7] = hi >>> 24;
+    this.pos = p + 8;
+  }
+
+  /** Bytes as they are (`encodedField`'s). */
+  bytes(from: Uint8Array): void {
+    this.ensure(from.length);
+    this.buf.set(from, this.pos);
+    this.pos += from.length;
+  }
+
+  /** `n` bytes of `from` at `at`, as they are (no length: the caller wrote it). */
+  raw(from: Uint8Array, at: number, n: number): void {
+    this.ensure(n);
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < n; i++) b[p + i] = from[at + i]!;
+    this.pos = p + n;
   }
 
   /** Start a length-delimited field: writes `tag`, reserves one length byte; returns the mark for `end`. */
@@ -150,6 +187,37 @@ export class ProtoWriter {
     this.ensure(2);
     this.buf[this.pos++] = tag;
     return this.pos++;
+  }
+
+  /**
+   * `begin` for a field whose body is usually 128 to 16,383 bytes (a span): two length bytes
+   * reserved, so `endWide` moves the body only when it is shorter or longer than that.
+   */
+  beginWide(tag: number): number {
+    this.ensure(3);
+    this.buf[this.pos++] = tag;
+    const mark = this.pos;
+    this.pos += 2;
+    return mark;
+  }
+
+  /** Finish the field `beginWide` opened (its length as the canonical varint). */
+  endWide(mark: number): void {
+    const len = this.pos - mark - 2;
+    if (len >= 0x80 && len < 0x4000) {
+      this.buf[mark] = (len & 0x7f) | 0x80;
+      this.buf[mark + 1] = len >>> 7;
+      return;
+    }
+    if (len < 0x80) {
+      this.buf.copyWithin(mark + 1, mark + 2, this.pos);
+      this.buf[mark] = len;
+      this.pos--;
+      return;
+    }
+    this.pos -= 1; // as a one-byte reservation, which `end` widens
+    this.buf.copyWithin(mark + 1, mark + 2, this.pos + 1);
+    this.end(mark);
   }
 
   /** Finish the field `begin` opened: its length, the body moved right when it needs more than one byte. */
@@ -207,14 +275,32 @@ function anyValue(w: ProtoWriter, v: AttributeValue | Uint8Array): void {
   }
 }
 
+/**
+ * String fields that repeat from span to span (attribute keys, span names), encoded once each:
+ * tag, length and UTF-8, copied in one call. The platform's keys and names are a few dozen
+ * constants (a topic is a value, not a key); bounded, so strings built at run time only fill it.
+ */
+const MAX_ENCODED = 256;
+const KEYS = new Map<string, Uint8Array>(); // KeyValue.key = 1
+const NAMES = new Map<string, Uint8Array>(); // Span.name = 5
+
+/** A string field with tag `tag` (one byte), from `seen` (that tag's) when `s` was written before. */
+function repeatedString(w: ProtoWriter, seen: Map<string, Uint8Array>, tag: number, s: string): void {
+  const encoded = seen.get(s);
+  if (encoded !== undefined) return w.bytes(encoded);
+  const start = w.pos;
+  w.byte(tag);
+  w.string(s);
+  if (seen.size < MAX_ENCODED) seen.set(s, new Uint8Array(w.buf.subarray(start, w.pos)));
+}
+
 /** Repeated KeyValue `attributes` under field tag `tag`. */
 export function attributes(w: ProtoWriter, tag: number, attrs: Attributes): void {
   for (const key in attrs) {
     const v = attrs[key];
     if (v == null) continue;
     const kv = w.begin(tag);
-    w.byte(0x0a);
-    w.string(key);
+    repeatedString(w, KEYS, 0x0a, key);
     const av = w.begin(0x12);
     anyValue(w, v);
     w.end(av);
@@ -232,10 +318,16 @@ export interface SpanRecord {
   readonly name: string;
   /** The API's SpanKind (OTLP's is one more). */
   readonly kind: number;
-  spanContext(): SpanContext;
+  /**
+   * The ids as bytes at `idAt`: a trace id (16; a span under a parent has its parent's instead)
+   * and the span id (8).
+   */
+  readonly ids: Uint8Array;
+  readonly idAt: number;
   readonly parentSpanContext: SpanContext | undefined;
-  readonly startTime: HrTime;
-  readonly endTime: HrTime;
+  /** Epoch milliseconds. */
+  readonly startMs: number;
+  readonly endMs: number;
   readonly attributes: Attributes;
   events: readonly { name: string; time: HrTime; attributes?: Attributes }[];
   links: readonly Link[];
@@ -244,14 +336,17 @@ export interface SpanRecord {
 
 /** One `ScopeSpans.spans` entry (field 2): the span as an OTLP `Span` message. */
 export function writeSpan(w: ProtoWriter, s: SpanRecord): void {
-  const ctx = s.spanContext();
   const parent = s.parentSpanContext;
-  const m = w.begin(0x12);
+  const m = w.beginWide(0x12);
   w.byte(0x0a);
-  w.hexBytes(ctx.traceId, 16);
+  if (parent === undefined) {
+    w.byte(16);
+    w.raw(s.ids, s.idAt, 16);
+  } else w.hexBytes(parent.traceId, 16);
   w.byte(0x12);
-  w.hexBytes(ctx.spanId, 8);
-  const state = ctx.traceState?.serialize();
+  w.byte(8);
+  w.raw(s.ids, s.idAt + 16, 8);
+  const state = parent?.traceState?.serialize();
   if (state) {
     w.byte(0x1a);
     w.string(state);
@@ -260,14 +355,13 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord): void {
     w.byte(0x22);
     w.hexBytes(parent.spanId, 8);
   }
-  w.byte(0x2a);
-  w.string(s.name);
+  repeatedString(w, NAMES, 0x2a, s.name);
   w.byte(0x30);
   w.varint(s.kind + 1);
   w.byte(0x39);
-  w.time(s.startTime);
+  w.timeMs(s.startMs);
   w.byte(0x41);
-  w.time(s.endTime);
+  w.timeMs(s.endMs);
   attributes(w, 0x4a, s.attributes);
   for (const e of s.events) {
     const em = w.begin(0x5a); // events = 11: Event { time_unix_nano = 1, name = 2, attributes = 3 }
@@ -306,8 +400,8 @@ export function writeSpan(w: ProtoWriter, s: SpanRecord): void {
   }
   w.byte(0x85); // flags = 16, fixed32: tag 133 as a two-byte varint
   w.byte(0x01);
-  w.fixed32(flags(ctx.traceFlags, parent?.isRemote));
-  w.end(m);
+  w.fixed32(flags(TraceFlags.SAMPLED, parent?.isRemote));
+  w.endWide(m);
 }
 
 /**

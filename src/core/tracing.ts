@@ -22,7 +22,8 @@ import {
 } from '@opentelemetry/api';
 
 import { activeContextFast, withContextSync } from './tracing-context.js';
-import { startMessageSpan, UnsampledRootSpan } from './tracing-message-span.js';
+import { adoptAttributes, startMessageSpan, UnsampledRootSpan } from './tracing-message-span.js';
+import { withSpanOnTop } from './tracing-span-context.js';
 
 export { SpanKind, SpanStatusCode, type Attributes, type Context, type Span };
 
@@ -321,10 +322,10 @@ export function runInSpan<T>(
 ): T {
   let result: T | undefined;
   try {
-    result = withContextSync(trace.setSpan(parent, span), fn);
+    result = withContextSync(withSpanOnTop(parent, span), fn);
     return result;
   } finally {
-    if (attributes) span.setAttributes(attributes(result));
+    if (attributes) adoptAttributes(span, attributes(result));
     span.end();
   }
 }
