@@ -80,7 +80,7 @@ export async function runTracingAb(o: TracingAbOptions): Promise<TracingAbResult
     client: 'raw' as const,
     qos0Messages: o.qos0Messages,
     qos1Messages: o.qos1Messages,
-    latencySeconds: 3,
+    latencySeconds: 10,
   };
   const run = (w: AbWorkload): Promise<FlowResult> =>
     w === 'qos0'
