@@ -7,30 +7,26 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { startTracing, type Tracing } from '../core/index.js';
+import type { Tracing } from '../core/index.js';
 import { api, connect, registerDevice } from '../test-support/platform-api.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
-import {
-  OtlpKind,
-  startOtlpReceiver,
-  type OtlpReceiver,
-  type ReceivedSpan,
-} from '../test-support/otlp-receiver.js';
+import type { TestPlatform } from '../test-support/platform.js';
+import { OtlpKind, type OtlpReceiver, type ReceivedSpan } from '../test-support/otlp-receiver.js';
+import { startTracedPlatform, type TracedPlatform } from '../test-support/traced-platform.js';
 import { until } from '../test-support/until.js';
 
 describe('command tracing over OTLP', () => {
   let receiver: OtlpReceiver;
   let tracing: Tracing;
   let p: TestPlatform;
+  let traced: TracedPlatform;
   let device: MqttClient;
   const seenTraceparents: string[] = [];
   /** While set, the device holds its replies here instead of sending them. */
   let held: (() => void)[] | undefined;
 
   before(async () => {
-    receiver = await startOtlpReceiver();
-    tracing = await startTracing({ endpoint: receiver.url, nodeId: 'trace-test-node' });
-    p = await startTestPlatform();
+    traced = await startTracedPlatform('trace-test-node');
+    ({ receiver, tracing, p } = traced);
     const secret = await registerDevice(p, 'scooter-t1');
     device = await connect(p.mqttUrl, 'scooter-t1', {
       username: 'scooter-t1',
@@ -42,19 +38,20 @@ describe('command tracing over OTLP', () => {
       const tp = user.traceparent;
       if (typeof tp === 'string') seenTraceparents.push(tp);
       // A traced device answers in the same trace: it echoes traceparent on the reply.
-      const reply = (): void => void device.publishAsync(
-        packet.properties?.responseTopic ?? `${topic}/reply`,
-        JSON.stringify({ status: 'ok' }),
-        {
-          qos: 1,
-          properties: {
-            ...(packet.properties?.correlationData
-              ? { correlationData: packet.properties.correlationData }
-              : {}),
-            ...(typeof tp === 'string' ? { userProperties: { traceparent: tp } } : {}),
+      const reply = (): void =>
+        void device.publishAsync(
+          packet.properties?.responseTopic ?? `${topic}/reply`,
+          JSON.stringify({ status: 'ok' }),
+          {
+            qos: 1,
+            properties: {
+              ...(packet.properties?.correlationData
+                ? { correlationData: packet.properties.correlationData }
+                : {}),
+              ...(typeof tp === 'string' ? { userProperties: { traceparent: tp } } : {}),
+            },
           },
-        },
-      );
+        );
       if (held) held.push(reply);
       else reply();
       void payload;
@@ -71,9 +68,7 @@ describe('command tracing over OTLP', () => {
 
   after(async () => {
     await device?.endAsync();
-    await p?.close();
-    await tracing?.shutdown();
-    await receiver?.close();
+    await traced?.close();
   });
 
   test('an unlock is one trace: HTTP → command → publish → device reply → outcome → SLO count', async () => {
@@ -157,7 +152,7 @@ describe('command tracing over OTLP', () => {
       body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
     });
     await until('the device to hold the command', () => held!.length === 1);
-    await until('the command\'s own short steps to settle', () => !tracing.propagating());
+    await until("the command's own short steps to settle", () => !tracing.propagating());
     assert.equal(tracing.propagating(), false, 'nothing sampled follows awaits while the request waits');
     const release = held;
     held = undefined;
@@ -165,7 +160,7 @@ describe('command tracing over OTLP', () => {
     const res = await pending;
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { status: string }).status, 'succeeded');
-    await until('the waiting command\'s spans, under its HTTP span', async () => {
+    await until("the waiting command's spans, under its HTTP span", async () => {
       await tracing.flush();
       const spans = receiver.spans.filter((s) => s.traceId === traceId);
       const http = spans.find((s) => s.name.startsWith('POST '));

@@ -7,29 +7,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startTracing, type Tracing } from '../core/index.js';
+import type { Tracing } from '../core/index.js';
 import { api } from '../test-support/platform-api.js';
-import { startTestPlatform, type TestPlatform } from '../test-support/platform.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../test-support/otlp-receiver.js';
+import type { TestPlatform } from '../test-support/platform.js';
+import type { OtlpReceiver } from '../test-support/otlp-receiver.js';
+import { startTracedPlatform, type TracedPlatform } from '../test-support/traced-platform.js';
 import { until } from '../test-support/until.js';
 
 describe('telemetry ingest tracing over OTLP', () => {
   let receiver: OtlpReceiver;
   let tracing: Tracing;
   let p: TestPlatform;
+  let traced: TracedPlatform;
 
   before(async () => {
-    receiver = await startOtlpReceiver();
-    tracing = await startTracing({ endpoint: receiver.url, nodeId: 'ingest-trace-node' });
-    p = await startTestPlatform();
+    traced = await startTracedPlatform('ingest-trace-node');
+    ({ receiver, tracing, p } = traced);
     assert.equal((await api(p, 'POST', '/devices', { id: 'gw-1' })).status, 201);
   });
 
-  after(async () => {
-    await p?.close();
-    await tracing?.shutdown();
-    await receiver?.close();
-  });
+  after(() => traced?.close());
 
   test('each reading of a traced HTTP ingest is decoded under the request span', async () => {
     const traceId = randomBytes(16).toString('hex');
@@ -46,7 +43,9 @@ describe('telemetry ingest tracing over OTLP', () => {
     await until('the request and decode spans', async () => {
       await tracing.flush();
       const spans = receiver.spans.filter((s) => s.traceId === traceId);
-      return spans.some((s) => s.name.startsWith('POST ')) && spans.some((s) => s.name === 'telemetry decode');
+      return (
+        spans.some((s) => s.name.startsWith('POST ')) && spans.some((s) => s.name === 'telemetry decode')
+      );
     });
     const spans = receiver.spans.filter((s) => s.traceId === traceId);
     const http = spans.find((s) => s.name.startsWith('POST '))!;
