@@ -10,6 +10,7 @@ import type { MqttClient } from 'mqtt';
 import { parseCliOptions, startTracing } from '../core/index.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { percentile } from '../commands/index.js';
+import { median } from './stats.js';
 
 export interface CommandBenchOptions {
   devices: number;
@@ -162,11 +163,6 @@ export async function runCommandBenchCli(args: string[]): Promise<void> {
         runs.get(s)!.push(r);
       }
     }
-    const median = (xs: number[]): number => {
-      const v = [...xs].sort((a, b) => a - b);
-      const m = Math.floor(v.length / 2);
-      return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-    };
     const cpuOf = (s: number | 'off'): number[] => runs.get(s)!.map((r) => r.cpuMsPerCommand);
     const off = median(cpuOf('off'));
     for (const s of settings) {

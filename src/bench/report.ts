@@ -5,6 +5,7 @@
  */
 import type { BrokerName } from './brokers.js';
 import { STALL_MS, type FlowResult, type IdleResult } from './workloads.js';
+import { median } from './stats.js';
 
 const STALL_SECONDS = STALL_MS / 1000;
 
@@ -117,12 +118,6 @@ function figure(
     goal: goal?.text ?? '—',
     verdict: judge(goal, values),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Each broker's figure; with several rounds of a workload (`--rounds`), the median of the rounds. */

@@ -26,3 +26,10 @@ export function summarizeLatencyNs(samples: Float64Array): LatencySummary {
     max: ms(sorted.length ? (sorted[sorted.length - 1] ?? NaN) : NaN),
   };
 }
+
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

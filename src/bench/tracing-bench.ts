@@ -11,21 +11,26 @@ import { routeTraced, type Message } from '../mqtt/index.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { type AbWorkload, runTracingAb } from './tracing-broker-ab.js';
 import { runTracingInstructions } from './tracing-instructions-cli.js';
+import { median } from './stats.js';
+
+/** A whole-number option of at least `min` (default `d`). */
+function count(v: unknown, d: number, min = 0): number {
+  const n = Number(v ?? d);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`counts must be whole numbers of at least ${min}, got "${String(v)}"`);
+  return n;
+}
 
 /** `--ratios`: comma-separated numbers from 0 to 1. */
 function parseRatios(v: unknown, fallback: string): number[] {
-  const ratios = (typeof v === 'string' || typeof v === 'number' ? String(v) : fallback).split(',').map(Number);
+  const ratios = (typeof v === 'string' || typeof v === 'number' ? String(v) : fallback)
+    .split(',')
+    .map(Number);
   if (ratios.some((r) => !(r >= 0 && r <= 1))) throw new Error(`--ratios must be numbers from 0 to 1`);
   return ratios;
 }
 
 type Setting = 'off' | number;
-
-const median = (xs: number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-};
 
 /** CPU ns per message over `n` messages (after a warm-up of n/5), yielding to the event loop now and then. */
 async function measure(n: number): Promise<number> {
@@ -73,28 +78,17 @@ export async function runTracingBenchCli(args: string[]): Promise<void> {
     const workloads = String(o.workloads ?? 'qos0,qos1').split(',') as AbWorkload[];
     if (workloads.some((w) => !['qos0', 'qos1', 'paced10k'].includes(w)))
       throw new Error('--workloads: a comma-separated list of qos0, qos1, paced10k');
-    const count = (v: unknown, d: number): number => {
-      const n = Number(v ?? d);
-      if (!Number.isInteger(n) || n < 1)
-        throw new Error(`counts must be whole numbers above 0, got "${String(v)}"`);
-      return n;
-    };
     await runTracingAb({
       ratios: parseRatios(o.ratios, '0,0.01'),
-      rounds: count(o.rounds, 10),
+      rounds: count(o.rounds, 10, 1),
       workloads,
-      qos0Messages: count(o.qos0Messages, 1_000_000),
-      qos1Messages: count(o.qos1Messages, 200_000),
+      qos0Messages: count(o.qos0Messages, 1_000_000, 1),
+      qos1Messages: count(o.qos1Messages, 200_000, 1),
     });
     return;
   }
   if (o.instructions !== undefined) {
     const ratios = parseRatios(o.ratios, '0,0.01');
-    const count = (v: unknown, d: number): number => {
-      const n = Number(v ?? d);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`counts must be whole numbers, got "${String(v)}"`);
-      return n;
-    };
     await runTracingInstructions({
       ratios,
       qos0: count(o.qos0, 3000),

@@ -21,6 +21,7 @@ import { startBenchPlatform } from './fleet.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { type FlowResult, FULL_SCALE, latencyAtRate, qos0OneToOne, qos1OneToOne } from './workloads.js';
+import { median } from './stats.js';
 
 export type AbWorkload = 'qos0' | 'qos1' | 'paced10k';
 type Setting = 'off' | number;
@@ -40,12 +41,6 @@ function mainThreadCpuSeconds(): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[14 - 3]) + Number(f[15 - 3])) / clockTicksPerSecond();
 }
-
-const median = (xs: number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-};
 
 const pct = (r: number): string => `${r >= 1 ? '+' : '−'}${(Math.abs(r - 1) * 100).toFixed(1)}%`;
 

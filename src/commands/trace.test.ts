@@ -66,6 +66,14 @@ describe('command tracing over OTLP', () => {
     assert.equal(slo.status, 201, JSON.stringify(slo.body));
   });
 
+  /** POST an unlock that waits for its outcome, with the caller's `traceparent`. */
+  const unlock = (traceparent: string): Promise<Response> =>
+    fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/commands`, {
+      method: 'POST',
+      headers: { ...p.auth, 'content-type': 'application/json', traceparent },
+      body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
+    });
+
   after(async () => {
     await device?.endAsync();
     await traced?.close();
@@ -74,15 +82,7 @@ describe('command tracing over OTLP', () => {
   test('an unlock is one trace: HTTP → command → publish → device reply → outcome → SLO count', async () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpan = randomBytes(8).toString('hex');
-    const res = await fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/commands`, {
-      method: 'POST',
-      headers: {
-        ...p.auth,
-        'content-type': 'application/json',
-        traceparent: `00-${traceId}-${callerSpan}-01`,
-      },
-      body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
-    });
+    const res = await unlock(`00-${traceId}-${callerSpan}-01`);
     const body = (await res.json()) as { status: string };
     assert.equal(res.status, 200);
     assert.equal(body.status, 'succeeded');
@@ -142,15 +142,7 @@ describe('command tracing over OTLP', () => {
     // every request and message in the process paid the hooks (core/tracing-context.ts).
     held = [];
     const traceId = randomBytes(16).toString('hex');
-    const pending = fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/commands`, {
-      method: 'POST',
-      headers: {
-        ...p.auth,
-        'content-type': 'application/json',
-        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
-      },
-      body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
-    });
+    const pending = unlock(`00-${traceId}-${randomBytes(8).toString('hex')}-01`);
     await until('the device to hold the command', () => held!.length === 1);
     await until("the command's own short steps to settle", () => !tracing.propagating());
     assert.equal(tracing.propagating(), false, 'nothing sampled follows awaits while the request waits');
@@ -196,15 +188,7 @@ describe('command tracing over OTLP', () => {
   // the shadow update still take an unsampled caller's decision, handed on explicitly.
   test('an unsampled caller (traceparent flags 00) keeps the whole unlock untraced', async () => {
     const traceId = randomBytes(16).toString('hex');
-    const res = await fetch(`${p.httpUrl}/api/v1/devices/scooter-t1/commands`, {
-      method: 'POST',
-      headers: {
-        ...p.auth,
-        'content-type': 'application/json',
-        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-00`,
-      },
-      body: JSON.stringify({ name: 'unlock', wait: true, timeoutMs: 10_000 }),
-    });
+    const res = await unlock(`00-${traceId}-${randomBytes(8).toString('hex')}-00`);
     const body = (await res.json()) as { id: string; status: string };
     assert.equal(res.status, 200);
     assert.equal(body.status, 'succeeded');
