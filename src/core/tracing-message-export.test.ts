@@ -186,6 +186,33 @@ describe('message spans encoded to OTLP protobuf', () => {
     assert.equal(early.spanContext(), asked, 'the same context each time');
   });
 
+  test('ids stay unique across the random pool being replaced (thousands of spans)', async () => {
+    const sender = fakeSender();
+    const exporter = new MessageSpanExporter(sender, {
+      resource: { 'service.name': 't' },
+      maxExportBatchSize: 10_000,
+      maxQueueSize: 10_000,
+    });
+    setMessageSpanSink(exporter);
+    const asked = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const span = startMessageSpan('m', SpanKind.PRODUCER, undefined)!;
+      if (i % 2 === 0) asked.add(span.spanContext().spanId);
+      span.end();
+    }
+    await exporter.forceFlush();
+    const spans = sender.batches.flatMap((b) => decodeTraces(b.request));
+    assert.equal(spans.length, 3000);
+    assert.equal(new Set(spans.map((s) => s.spanId)).size, 3000, 'span ids');
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 3000, 'trace ids');
+    assert.equal(asked.size, 1500);
+    for (const id of asked)
+      assert.ok(
+        spans.some((s) => s.spanId === id),
+        `asked id ${id} is the one encoded`,
+      );
+  });
+
   test('times are exact nanoseconds (fixed64 beyond 2^53)', () => {
     const w = new ProtoWriter(64);
     w.time([1765000000, 123456789]);

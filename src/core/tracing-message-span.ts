@@ -5,8 +5,9 @@
  * parent-based lookups, three passes of attribute checks, span-count metrics, two clocks and
  * their hrtime conversions. This span records its name, 24 random bytes for its ids (read as hex
  * only when asked), two `performance.now()` readings and its attributes, and is encoded to OTLP
- * protobuf when it ends (tracing-message-export.ts), so nothing of it is kept until the export. It is a full API span: children (server-side
- * handlers' spans) nest under it through the SDK, and `traceparent` is injected from it.
+ * protobuf after the event-loop turn it ends in (tracing-message-export.ts), so nothing of it is
+ * kept until the export. It is a full API span: children (server-side handlers' spans) nest under
+ * it through the SDK, and `traceparent` is injected from it.
  *
  * tracing-sdk.ts installs the exporter (`setMessageSpanSink`); without it tracing.ts falls back to
  * the SDK's spans.
@@ -62,7 +63,8 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({});
  */
 const POOL_BYTES = 16384;
 const ID_BYTES = 24;
-let pool = Buffer.allocUnsafeSlow(POOL_BYTES);
+/** The current pool; the first `reserveIds` fills one (none is read before). */
+let pool = Buffer.alloc(0);
 let poolAt = POOL_BYTES;
 
 /** Whether `n` bytes of `b` from `at` are all zero (an invalid id). */
@@ -123,8 +125,9 @@ class MessageSpan implements Span, SpanRecord {
   events: TimedEvent[] = NONE;
   status: SpanStatus = UNSET;
   ended = false;
-  readonly ids = pool;
   readonly idAt = reserveIds();
+  /** The pool `idAt` is in: read after `reserveIds`, which may have replaced it. */
+  readonly ids = pool;
   private readonly t0 = performance.now();
   private t1 = 0;
   /** Epoch ms of `performance.now()` 0, taken at the end. */
@@ -138,11 +141,12 @@ class MessageSpan implements Span, SpanRecord {
     private readonly to: MessageSpanSink,
   ) {}
 
+  /** Start and end as epoch ms: read by the encoder, once the span has ended. */
   get startMs(): number {
-    return (this.ended ? this.offset : epochOffset(performance.now())) + this.t0;
+    return this.offset + this.t0;
   }
   get endMs(): number {
-    return this.ended ? this.offset + this.t1 : this.startMs;
+    return this.offset + this.t1;
   }
 
   spanContext(): SpanContext {
